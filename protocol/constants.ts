@@ -1,0 +1,62 @@
+/**
+ * Protocol constants shared by every node. Each limit says where its value comes from, because partners
+ * rely on the same numbers: a frame one side accepts must not be refused by the other.
+ */
+
+/** Version of the signed payload layout (`v` in every envelope payload). */
+export const PAYLOAD_VERSION = 1 as const;
+
+/** libp2p protocol id of the exchange stream (ARCHITECTURE.md, contract "Wire"). */
+export const EXCHANGE_PROTOCOL = '/gnc/exchange/1.0.0';
+
+/** JWS `typ` of every exchanged envelope (contract "Envelope"). */
+export const ENVELOPE_TYP = 'gnc+jws';
+
+/** JWS `typ` of node certificates, distinct so a certificate can never be replayed as a message. */
+export const CERTIFICATE_TYP = 'gnc-cert+jws';
+
+/** JWS `typ` of bilateral agreements (general JSON serialization, one signature per administration). */
+export const AGREEMENT_TYP = 'gnc-agreement+jws';
+
+/** JWS `typ` of root-signed notices (key revocation, root succession). */
+export const NOTICE_TYP = 'gnc-notice+jws';
+
+/** The only JWS algorithm accepted anywhere (RFC 8037 EdDSA with Ed25519). */
+export const JWS_ALG = 'EdDSA' as const;
+
+/**
+ * Largest message body accepted from an integrator, in bytes of JSON or XML. 1 MiB: a SAFE advance cargo
+ * declaration with 999 goods items (the WCO DM upper bound of GovernmentAgencyGoodsItem) is about 600 KB.
+ */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Largest wire frame. The body limit plus base64url growth (4/3) plus header and signature overhead,
+ * rounded up: 2 MiB. A frame over this is refused before it is buffered.
+ */
+export const MAX_FRAME_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Default allowed difference between `created` and the receiver's clock, in ms. Five minutes, the
+ * customary Kerberos/JWT skew bound; configurable per node (`clockSkewSeconds`).
+ */
+export const DEFAULT_CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+/**
+ * How long an envelope stays acceptable after `created`, in ms: a message older than this is stale and is
+ * refused as a possible replay. Seven days covers a partner outage over a long weekend with retries; the
+ * dispatcher expires messages at the same bound, so a sender never sends what the receiver would refuse.
+ */
+export const DEFAULT_MAX_MESSAGE_AGE_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** Default validity of a node certificate: one year, the usual operational certificate lifetime. */
+export const DEFAULT_CERT_VALIDITY_MS = 365 * 24 * 60 * 60 * 1000;
+
+/** Longest id accepted for a message (UUIDs are 36; leave room for partner-made ids). */
+export const MAX_ID_LENGTH = 64;
+
+/**
+ * Requests in flight on one partner stream. Matches the 64 in-flight figure the bench targets; above it the
+ * dispatcher waits for receipts, which is the back-pressure towards the outbox.
+ */
+export const MAX_IN_FLIGHT_PER_PARTNER = 64;

@@ -1,0 +1,5 @@
+export * from './base64url.js';
+export * from './canonical.js';
+export * from './payload.js';
+export * from './seal.js';
+export * from './open.js';

@@ -1,0 +1,137 @@
+/**
+ * Opening an envelope received from a partner. Works from allowlists only: exactly the header members
+ * {alg: EdDSA, kid, typ: gnc+jws}, a key the trust store names for `kid`, a canonical payload, a sender that
+ * matches the certified country, this node as recipient, and a `created` time inside the skew and age bounds.
+ * The caller checks id uniqueness against its store (a replay with other content is GNC_REPLAY) because
+ * that needs the database, which protocol/ never touches.
+ */
+import { verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { ENVELOPE_TYP, MAX_FRAME_BYTES } from '../constants.js';
+import { GncError } from '../errors.js';
+import { fromB64u } from './base64url.js';
+import { canonicalJson } from './canonical.js';
+import { EnvelopeHeader, EnvelopePayload, FlattenedJws } from './payload.js';
+import { sha256Hex } from './seal.js';
+
+/** A partner node key as certified by its administration's root, with the certificate's validity. */
+export interface VerificationKey {
+  kid: string;
+  publicKey: KeyObject;
+  /** Country of the administration whose root certified this key. */
+  country: string;
+  notBefore: number;
+  notAfter: number;
+  /** Epoch ms from which signatures by this key are refused (root-signed revocation), if revoked. */
+  revokedAt?: number | undefined;
+}
+
+export interface OpenOptions {
+  resolveKey(kid: string): VerificationKey | undefined;
+  /** This node's country: the only acceptable `to`. */
+  self: string;
+  now: number;
+  clockSkewMs: number;
+  maxAgeMs: number;
+}
+
+export interface OpenedEnvelope {
+  payload: EnvelopePayload;
+  header: EnvelopeHeader;
+  key: VerificationKey;
+  /** A private copy of the verified bytes: store exactly these. */
+  bytes: Uint8Array;
+  sha256: string;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function parseJson(bytes: Uint8Array, what: string): unknown {
+  try {
+    return JSON.parse(decoder.decode(bytes));
+  } catch {
+    throw new GncError('GNC_ENVELOPE_MALFORMED', `${what} is not UTF-8 JSON: send a JWS in flattened JSON serialization (RFC 7515 section 7.2.2).`);
+  }
+}
+
+/** Parse the outer JWS without trusting anything in it (used to address a rejection receipt). */
+export function parseFlattened(input: Uint8Array): FlattenedJws {
+  if (input.byteLength > MAX_FRAME_BYTES) {
+    throw new GncError('GNC_FRAME_TOO_LARGE', `Envelope is ${input.byteLength} bytes; the limit is ${MAX_FRAME_BYTES}. Split the consignment into several messages.`);
+  }
+  const parsed = FlattenedJws.safeParse(parseJson(input, 'Envelope'));
+  if (!parsed.success) {
+    throw new GncError('GNC_ENVELOPE_MALFORMED', 'Envelope must be a JSON object with exactly the string members "protected", "payload" and "signature".');
+  }
+  return parsed.data;
+}
+
+/** Best-effort read of the unverified payload: only for addressing a negative receipt, never for trust. */
+export function peekPayload(jws: FlattenedJws): Partial<EnvelopePayload> | undefined {
+  try {
+    const v = JSON.parse(Buffer.from(jws.payload, 'base64url').toString('utf8')) as unknown;
+    return v !== null && typeof v === 'object' ? (v as Partial<EnvelopePayload>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function verifyJwsSignature(jws: FlattenedJws, publicKey: KeyObject): boolean {
+  const signature = fromB64u(jws.signature, 'JWS signature');
+  if (signature.byteLength !== 64) return false;
+  return nodeVerify(null, Buffer.from(`${jws.protected}.${jws.payload}`, 'ascii'), publicKey, signature);
+}
+
+export function openEnvelope(input: Uint8Array, opts: OpenOptions): OpenedEnvelope {
+  const bytes = new Uint8Array(input); // copy before verifying: the caller's buffer may be reused
+  const jws = parseFlattened(bytes);
+
+  const header = EnvelopeHeader.safeParse(parseJson(fromB64u(jws.protected, 'Protected header'), 'Protected header'));
+  if (!header.success) {
+    throw new GncError('GNC_ENVELOPE_HEADER', 'Protected header must be exactly {"alg":"EdDSA","kid":<thumbprint>,"typ":"gnc+jws"}; other algorithms and members are refused.');
+  }
+  if (header.data.typ !== ENVELOPE_TYP) {
+    throw new GncError('GNC_ENVELOPE_HEADER', `Protected header typ is "${header.data.typ}"; expected "${ENVELOPE_TYP}".`);
+  }
+
+  const key = opts.resolveKey(header.data.kid);
+  if (key === undefined) {
+    throw new GncError('GNC_KEY_UNKNOWN', `Key ${header.data.kid} is not certified by any trusted partner root: the sender must send its current node certificate (or its identity file) first.`);
+  }
+  if (!verifyJwsSignature(jws, key.publicKey)) {
+    throw new GncError('GNC_SIGNATURE_INVALID', `Signature does not verify under key ${key.kid}: the envelope was altered or signed with another key.`);
+  }
+
+  const payloadBytes = fromB64u(jws.payload, 'Payload');
+  const raw = parseJson(payloadBytes, 'Payload');
+  const parsed = EnvelopePayload.safeParse(raw);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const path = first ? '/' + first.path.map(String).join('/') : '/';
+    throw new GncError('GNC_ENVELOPE_MALFORMED', `Payload member ${path} is invalid: ${first?.message ?? 'unknown problem'}.`);
+  }
+  if (canonicalJson(raw) !== decoder.decode(payloadBytes)) {
+    throw new GncError('GNC_ENVELOPE_MALFORMED', 'Payload is not in RFC 8785 canonical form: sort members and use canonical number and string forms before signing.');
+  }
+  const payload = parsed.data;
+
+  const created = Date.parse(payload.created);
+  if (key.revokedAt !== undefined && created >= key.revokedAt) {
+    throw new GncError('GNC_KEY_REVOKED', `Key ${key.kid} was revoked at ${new Date(key.revokedAt).toISOString()}; this envelope was created after that. The sender must use its new certified key.`);
+  }
+  if (created < key.notBefore || created > key.notAfter || opts.now > key.notAfter + opts.clockSkewMs) {
+    throw new GncError('GNC_KEY_EXPIRED', `Certificate of key ${key.kid} is valid ${new Date(key.notBefore).toISOString()} to ${new Date(key.notAfter).toISOString()}; the envelope (created ${payload.created}) falls outside. The sender must renew its node certificate.`);
+  }
+  if (payload.from !== key.country) {
+    throw new GncError('GNC_SENDER_MISMATCH', `Envelope says from "${payload.from}" but key ${key.kid} is certified for "${key.country}".`);
+  }
+  if (payload.to !== opts.self) {
+    throw new GncError('GNC_WRONG_RECIPIENT', `Envelope is addressed to "${payload.to}"; this node is "${opts.self}".`);
+  }
+  if (created > opts.now + opts.clockSkewMs) {
+    throw new GncError('GNC_CLOCK_SKEW', `Envelope created ${payload.created} is ahead of this node's clock by more than ${opts.clockSkewMs / 1000} s: check the sender's NTP time.`);
+  }
+  if (created < opts.now - opts.maxAgeMs) {
+    throw new GncError('GNC_CLOCK_SKEW', `Envelope created ${payload.created} is older than the ${Math.round(opts.maxAgeMs / 3_600_000)} h acceptance window: it is stale or replayed; send a new message.`);
+  }
+  return { payload, header: header.data, key, bytes, sha256: sha256Hex(bytes) };
+}

@@ -1,0 +1,92 @@
+/**
+ * The one error type of the product (jose's JOSEError style): a stable string code that partners, integrators
+ * and scripts can match on, and a sentence that says what went wrong and what to do. HTTP status and CLI exit
+ * codes are mapped from the code in exactly one place each (node/api/problem.ts, node/cli/exit.ts).
+ */
+
+export const ERROR_CODES = [
+  // input from integrators and files
+  'GNC_INVALID_JSON',
+  'GNC_BODY_TOO_LARGE',
+  'GNC_UNSUPPORTED_MEDIA_TYPE',
+  'GNC_UNKNOWN_TYPE',
+  'GNC_SCHEMA_INVALID',
+  'GNC_TOTALS_MISMATCH',
+  'GNC_XML_INVALID',
+  'GNC_XML_FORBIDDEN',
+  'GNC_XML_TOO_DEEP',
+  'GNC_ORIGINAL_UNKNOWN',
+  'GNC_NOT_FOUND',
+  'GNC_CONFLICT',
+  // envelopes and keys
+  'GNC_ENVELOPE_MALFORMED',
+  'GNC_ENVELOPE_HEADER',
+  'GNC_SIGNATURE_INVALID',
+  'GNC_KEY_UNKNOWN',
+  'GNC_KEY_EXPIRED',
+  'GNC_KEY_REVOKED',
+  'GNC_SENDER_MISMATCH',
+  'GNC_WRONG_RECIPIENT',
+  'GNC_CLOCK_SKEW',
+  'GNC_REPLAY',
+  'GNC_RECEIPT_MISMATCH',
+  // transport
+  'GNC_FRAME_TOO_LARGE',
+  'GNC_PEER_NOT_TRUSTED',
+  'GNC_PARTNER_UNREACHABLE',
+  'GNC_DELIVERY_EXPIRED',
+  // identity and trust
+  'GNC_IDENTITY_EXISTS',
+  'GNC_IDENTITY_MISSING',
+  'GNC_FINGERPRINT_MISMATCH',
+  'GNC_CERT_INVALID',
+  'GNC_PARTNER_UNKNOWN',
+  'GNC_CONFIG_INVALID',
+  // agreements
+  'GNC_AGREEMENT_NONE',
+  'GNC_AGREEMENT_TYPE',
+  'GNC_AGREEMENT_FIELD',
+  'GNC_AGREEMENT_PURPOSE',
+  'GNC_AGREEMENT_INVALID',
+  'GNC_AGREEMENT_SIGNATURE',
+  'GNC_AGREEMENT_OVERLAP',
+  // local API
+  'GNC_AUTH_MISSING',
+  'GNC_AUTH_INVALID',
+  'GNC_AUTH_SCOPE',
+  // audit
+  'GNC_AUDIT_BROKEN',
+  // catch-all; never used for input the user can fix
+  'GNC_INTERNAL',
+] as const;
+
+export type GncErrorCode = (typeof ERROR_CODES)[number];
+
+/** Where in a document a problem is, with what was expected and what arrived (for schema and XML errors). */
+export interface ErrorIssue {
+  /** JSON pointer (`/goodsItems/0/hsCode`) or XML element path (`/Declaration/GoodsShipment/...`). */
+  path: string;
+  expected: string;
+  received: string;
+  message: string;
+}
+
+export class GncError extends Error {
+  override readonly name = 'GncError';
+  readonly code: GncErrorCode;
+  readonly issues: ErrorIssue[] | undefined;
+
+  constructor(code: GncErrorCode, message: string, options?: { issues?: ErrorIssue[]; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.issues = options?.issues;
+  }
+}
+
+export function isGncError(err: unknown): err is GncError {
+  return err instanceof GncError;
+}
+
+export function isErrorCode(value: string): value is GncErrorCode {
+  return (ERROR_CODES as readonly string[]).includes(value);
+}

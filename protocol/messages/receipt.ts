@@ -1,0 +1,18 @@
+/**
+ * Receipt body (contract "Receipt"): names the message, the SHA-256 of the exact JWS bytes received, and the
+ * outcome. A rejection carries a stable GNC_ code and a sentence. The receipt itself travels as an envelope of
+ * type "receipt" with `ref` = the message id, signed by the receiving node.
+ */
+import { z } from 'zod';
+import { ERROR_CODES } from '../errors.js';
+import { MessageId, UtcTimestamp } from '../envelope/payload.js';
+
+export const ReceiptBody = z.strictObject({
+  messageId: MessageId,
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits'),
+  status: z.enum(['accepted', 'rejected']),
+  code: z.enum(ERROR_CODES).optional(),
+  reason: z.string().max(1000).optional(),
+  received: UtcTimestamp,
+});
+export type ReceiptBody = z.infer<typeof ReceiptBody>;

@@ -1,0 +1,44 @@
+/**
+ * The business message types a partner may exchange (`aci`, `ecoo`, `aeo`) and the schema of each body.
+ * The envelope type names the family; the body's `kind` names the variant (declaration, amendment, ...).
+ * Variants that are about an earlier message (amendment, cancellation, status change) must carry `ref`.
+ */
+import { z } from 'zod';
+import { GncError } from '../errors.js';
+import { parseWith } from '../validate.js';
+import { AciBody } from './aci.js';
+import { AeoBody } from './aeo.js';
+import { EcooBody } from './ecoo.js';
+
+export const BUSINESS_TYPES = ['aci', 'ecoo', 'aeo'] as const;
+export const BusinessType = z.enum(BUSINESS_TYPES);
+export type BusinessType = z.infer<typeof BusinessType>;
+
+export const BODY_SCHEMAS = { aci: AciBody, ecoo: EcooBody, aeo: AeoBody } as const;
+
+export type BusinessBody = { aci: AciBody; ecoo: EcooBody; aeo: AeoBody }[BusinessType];
+
+/** Body kinds that refer to an earlier message through the envelope's `ref`. */
+export const REF_KINDS: Readonly<Record<BusinessType, readonly string[]>> = {
+  aci: ['amendment', 'cancellation'],
+  ecoo: ['status'],
+  aeo: [],
+};
+
+export function isBusinessType(type: string): type is BusinessType {
+  return (BUSINESS_TYPES as readonly string[]).includes(type);
+}
+
+export function assertBusinessType(type: unknown): BusinessType {
+  if (typeof type === 'string' && isBusinessType(type)) return type;
+  throw new GncError('GNC_UNKNOWN_TYPE', `Message type ${JSON.stringify(type)} is unknown: use one of ${BUSINESS_TYPES.join(', ')}.`);
+}
+
+/** Validates a body against its type's schema; errors name the field as a JSON pointer under /body. */
+export function parseBody(type: BusinessType, body: unknown): BusinessBody {
+  return parseWith(BODY_SCHEMAS[type], body, `${type} message body`, '/body') as BusinessBody;
+}
+
+export function needsRef(type: BusinessType, body: BusinessBody): boolean {
+  return REF_KINDS[type].includes((body as { kind: string }).kind);
+}

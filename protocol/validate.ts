@@ -1,0 +1,49 @@
+/**
+ * Turns zod failures into GNC_SCHEMA_INVALID errors whose issues name the field as a JSON pointer, what was
+ * expected and what arrived. Used at every edge (HTTP, wire, files) so an integrator sees the same message
+ * wherever the bad document entered.
+ */
+import type { z } from 'zod';
+import { GncError, type ErrorIssue, type GncErrorCode } from './errors.js';
+
+function pointer(path: readonly PropertyKey[], prefix: string): string {
+  const parts = path.map((p) => String(p).replace(/~/g, '~0').replace(/\//g, '~1'));
+  return prefix + (parts.length ? '/' + parts.join('/') : '');
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = root;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[p];
+  }
+  return cur;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing (missing)';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === 'object') return 'an object';
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${typeof value} ${text.slice(0, 57)}...` : `${typeof value} ${text}`;
+}
+
+export function zodIssues(error: z.ZodError, input: unknown, prefix = ''): ErrorIssue[] {
+  return error.issues.slice(0, 20).map((issue) => {
+    const path = pointer(issue.path, prefix);
+    const got = issue.code === 'unrecognized_keys' ? `unknown member(s) ${issue.keys.join(', ')}` : describe(valueAt(input, issue.path));
+    const expected = issue.code === 'unrecognized_keys' ? 'no other members' : issue.message.replace(/^Invalid input: /, '');
+    return { path, expected, received: got, message: `${path || '/'}: expected ${expected}, received ${got}` };
+  });
+}
+
+/** Parse or throw GNC_SCHEMA_INVALID naming the first offending field in the message. */
+export function parseWith<S extends z.ZodType>(schema: S, input: unknown, what: string, prefix = '', code: GncErrorCode = 'GNC_SCHEMA_INVALID'): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = zodIssues(result.error, input, prefix);
+  const first = issues[0];
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
+  throw new GncError(code, `${what} is invalid: ${first ? first.message : 'unknown problem'}${more}. Fix the field and submit again.`, { issues });
+}
