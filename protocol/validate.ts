@@ -33,7 +33,8 @@ export function zodIssues(error: z.ZodError, input: unknown, prefix = ''): Error
   return error.issues.slice(0, 20).map((issue) => {
     const path = pointer(issue.path, prefix);
     const got = issue.code === 'unrecognized_keys' ? `unknown member(s) ${issue.keys.join(', ')}` : describe(valueAt(input, issue.path));
-    const expected = issue.code === 'unrecognized_keys' ? 'no other members' : issue.message.replace(/^Invalid input: /, '');
+    // zod messages read "Invalid input: expected X, received Y": keep X; what arrived is described from the input
+    const expected = issue.code === 'unrecognized_keys' ? 'no other members' : issue.message.replace(/^Invalid input: /, '').replace(/^expected /, '').replace(/, received [^,]*$/, '');
     return { path, expected, received: got, message: `${path || '/'}: expected ${expected}, received ${got}` };
   });
 }

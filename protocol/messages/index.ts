@@ -4,3 +4,4 @@ export * from './ecoo.js';
 export * from './aeo.js';
 export * from './receipt.js';
 export * from './registry.js';
+export * from './control.js';

@@ -5,10 +5,10 @@
  */
 import { z } from 'zod';
 import { GncError } from '../errors.js';
-import { parseWith } from '../validate.js';
 import { AciBody } from './aci.js';
 import { AeoBody } from './aeo.js';
 import { EcooBody } from './ecoo.js';
+import { parseDocument } from './common.js';
 
 export const BUSINESS_TYPES = ['aci', 'ecoo', 'aeo'] as const;
 export const BusinessType = z.enum(BUSINESS_TYPES);
@@ -36,7 +36,8 @@ export function assertBusinessType(type: unknown): BusinessType {
 
 /** Validates a body against its type's schema; errors name the field as a JSON pointer under /body. */
 export function parseBody(type: BusinessType, body: unknown): BusinessBody {
-  return parseWith(BODY_SCHEMAS[type], body, `${type} message body`, '/body') as BusinessBody;
+  // parseDocument keeps a refinement's own code (GNC_TOTALS_MISMATCH) instead of the generic one
+  return parseDocument(BODY_SCHEMAS[type], body, `${type} message body`, { prefix: '/body' }) as BusinessBody;
 }
 
 export function needsRef(type: BusinessType, body: BusinessBody): boolean {

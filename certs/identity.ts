@@ -1,0 +1,128 @@
+/**
+ * The administration's identity in its data dir: root key (certifies node keys; in production kept offline
+ * and brought in only to certify, see README), node signing key (signs every envelope), libp2p key (transport
+ * identity, peer id) and the root-signed node certificate binding them. `gnc init` creates it; the node loads it.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import type { PrivateKey } from '@libp2p/interface';
+import { DEFAULT_CERT_VALIDITY_MS } from '../protocol/constants.js';
+import { decodeNodeCertificate, issueNodeCertificate, verifyNodeCertificate, type NodeCertificatePayload } from '../protocol/certificate.js';
+import { keyObjectSigner, type Signer } from '../protocol/envelope/seal.js';
+import { GncError } from '../protocol/errors.js';
+import { jwkThumbprint, publicJwkOf, type Ed25519PublicJwk } from '../protocol/jwk.js';
+import { generateEd25519, readPrivateFile, readPrivateKey, writePrivateFile, writePrivateKey } from './key-files.js';
+
+export const IDENTITY_PATHS = {
+  rootKey: 'keys/root.jwk',
+  nodeKey: 'keys/node.jwk',
+  libp2pKey: 'keys/libp2p.key',
+  certificate: 'identity/node-cert.jws',
+} as const;
+
+export interface KeyPairInfo {
+  privateKey: KeyObject;
+  jwk: Ed25519PublicJwk;
+  /** RFC 7638 thumbprint: `kid` for node keys, fingerprint for roots. */
+  thumbprint: string;
+  signer: Signer;
+}
+
+export interface LocalIdentity {
+  dir: string;
+  country: string;
+  name: string;
+  root: KeyPairInfo;
+  node: KeyPairInfo;
+  libp2pKey: PrivateKey;
+  peerId: string;
+  /** Current node certificate (compact JWS) and its payload. */
+  certificate: string;
+  certPayload: NodeCertificatePayload;
+}
+
+export interface InitOptions {
+  dir: string;
+  country: string;
+  name: string;
+  /** Concrete multiaddrs the node listens on (port 0 resolved by the caller, since the certificate names them). */
+  addrs: string[];
+  validityMs?: number;
+  now?: number;
+}
+
+function keyInfo(privateKey: KeyObject): KeyPairInfo {
+  const jwk = publicJwkOf(privateKey);
+  const thumbprint = jwkThumbprint(jwk);
+  return { privateKey, jwk, thumbprint, signer: keyObjectSigner(thumbprint, privateKey) };
+}
+
+/** Certify a node key with the root (used by init and by key rotation). */
+export function certifyNode(root: KeyPairInfo, node: KeyPairInfo, fields: { country: string; name: string; peerId: string; addrs: string[]; now: number; validityMs: number }): string {
+  const iat = new Date(fields.now).toISOString();
+  return issueNodeCertificate(
+    {
+      v: 1,
+      iss: root.thumbprint,
+      sub: node.thumbprint,
+      country: fields.country,
+      name: fields.name,
+      jwk: node.jwk,
+      peerId: fields.peerId,
+      addrs: fields.addrs,
+      iat,
+      nbf: iat,
+      exp: new Date(fields.now + fields.validityMs).toISOString(),
+    },
+    root.signer,
+  );
+}
+
+export async function initIdentity(opts: InitOptions): Promise<LocalIdentity> {
+  const { dir } = opts;
+  if (existsSync(join(dir, IDENTITY_PATHS.rootKey)) || existsSync(join(dir, IDENTITY_PATHS.nodeKey))) {
+    throw new GncError('GNC_IDENTITY_EXISTS', `${dir} already holds an identity: keys are never overwritten. Use another --dir.`);
+  }
+  mkdirSync(join(dir, 'keys'), { recursive: true, mode: 0o700 });
+  mkdirSync(join(dir, 'identity'), { recursive: true });
+  const root = keyInfo(generateEd25519());
+  const node = keyInfo(generateEd25519());
+  const libp2pKey = await generateKeyPair('Ed25519');
+  writePrivateKey(join(dir, IDENTITY_PATHS.rootKey), root.privateKey);
+  writePrivateKey(join(dir, IDENTITY_PATHS.nodeKey), node.privateKey);
+  writePrivateFile(join(dir, IDENTITY_PATHS.libp2pKey), privateKeyToProtobuf(libp2pKey));
+  const peerId = peerIdFromPrivateKey(libp2pKey).toString();
+  const certificate = certifyNode(root, node, {
+    country: opts.country,
+    name: opts.name,
+    peerId,
+    addrs: opts.addrs,
+    now: opts.now ?? Date.now(),
+    validityMs: opts.validityMs ?? DEFAULT_CERT_VALIDITY_MS,
+  });
+  writeFileSync(join(dir, IDENTITY_PATHS.certificate), certificate + '\n');
+  return loadIdentity(dir);
+}
+
+export function loadIdentity(dir: string): LocalIdentity {
+  const root = keyInfo(readPrivateKey(join(dir, IDENTITY_PATHS.rootKey)));
+  const node = keyInfo(readPrivateKey(join(dir, IDENTITY_PATHS.nodeKey)));
+  const libp2pKey = privateKeyFromProtobuf(new Uint8Array(readPrivateFile(join(dir, IDENTITY_PATHS.libp2pKey))));
+  let certificate: string;
+  try {
+    certificate = readFileSync(join(dir, IDENTITY_PATHS.certificate), 'utf8').trim();
+  } catch {
+    throw new GncError('GNC_IDENTITY_MISSING', `${join(dir, IDENTITY_PATHS.certificate)} is missing: run \`gnc init\` or restore the data dir.`);
+  }
+  const certPayload = verifyNodeCertificate(certificate, root.jwk);
+  const peerId = peerIdFromPrivateKey(libp2pKey as Parameters<typeof peerIdFromPrivateKey>[0]).toString();
+  if (certPayload.sub !== node.thumbprint || certPayload.peerId !== peerId) {
+    throw new GncError('GNC_CERT_INVALID', `The node certificate in ${dir} does not name this node's keys: re-run \`gnc keys rotate\` to certify the current keys.`);
+  }
+  return { dir, country: certPayload.country, name: certPayload.name, root, node, libp2pKey, peerId, certificate, certPayload };
+}
+
+export { decodeNodeCertificate };

@@ -1,0 +1,3 @@
+export * from './key-files.js';
+export * from './identity.js';
+export * from './public-identity.js';

@@ -1,0 +1,54 @@
+/**
+ * Private key files of the data dir. Keys are written once with mode 0600 (exclusive create, so an existing
+ * key is never overwritten) and read back as node:crypto KeyObjects; private key material never leaves the
+ * data dir and is never logged. A key file readable by group or others is refused on load.
+ */
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { GncError } from '../protocol/errors.js';
+
+export const PRIVATE_FILE_MODE = 0o600;
+
+export function generateEd25519(): KeyObject {
+  return generateKeyPairSync('ed25519').privateKey;
+}
+
+/** Write bytes to a new private file (mode 0600, refuses to overwrite). */
+export function writePrivateFile(path: string, data: string | Uint8Array): void {
+  try {
+    writeFileSync(path, data, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new GncError('GNC_IDENTITY_EXISTS', `${path} already exists: keys are never overwritten. Use a new --dir, or rotate keys with \`gnc keys rotate\`.`);
+    }
+    throw err;
+  }
+}
+
+export function readPrivateFile(path: string): Buffer {
+  let mode: number;
+  try {
+    mode = statSync(path).mode;
+  } catch {
+    throw new GncError('GNC_IDENTITY_MISSING', `${path} does not exist: run \`gnc init --dir <dir>\` first.`);
+  }
+  if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
+    throw new GncError('GNC_CONFIG_INVALID', `${path} is readable by other users (mode ${(mode & 0o777).toString(8)}): run \`chmod 600 ${path}\`.`);
+  }
+  return readFileSync(path);
+}
+
+export function writePrivateKey(path: string, key: KeyObject): void {
+  writePrivateFile(path, JSON.stringify(key.export({ format: 'jwk' })) + '\n');
+}
+
+export function readPrivateKey(path: string): KeyObject {
+  const text = readPrivateFile(path).toString('utf8');
+  try {
+    const key = createPrivateKey({ key: JSON.parse(text) as import('node:crypto').JsonWebKey, format: 'jwk' });
+    if (key.asymmetricKeyType !== 'ed25519') throw new Error('not Ed25519');
+    return key;
+  } catch (err) {
+    throw new GncError('GNC_CONFIG_INVALID', `${path} is not an Ed25519 private JWK: restore it from your backup.`, { cause: err });
+  }
+}

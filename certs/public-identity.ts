@@ -1,0 +1,71 @@
+/**
+ * Export and pinning of public identities. Export writes what a partner needs (root public key, fingerprint,
+ * certificates, addresses). Pinning accepts a partner's identity only when its root's RFC 7638 fingerprint
+ * equals the one communicated out of band, and its certificate verifies under that root.
+ */
+import { readFileSync } from 'node:fs';
+import { PublicIdentity } from '../protocol/identity.js';
+import { verifyNodeCertificate, type NodeCertificatePayload } from '../protocol/certificate.js';
+import { GncError } from '../protocol/errors.js';
+import { jwkThumbprint } from '../protocol/jwk.js';
+import { parseWith } from '../protocol/validate.js';
+import type { LocalIdentity } from './identity.js';
+
+export function exportIdentity(id: LocalIdentity, now = Date.now()): PublicIdentity {
+  return {
+    v: 1,
+    format: 'gnc-identity',
+    country: id.country,
+    name: id.name,
+    root: { jwk: id.root.jwk, fingerprint: id.root.thumbprint },
+    certificates: [id.certificate],
+    addresses: id.certPayload.addrs,
+    exported: new Date(now).toISOString(),
+  };
+}
+
+export interface VerifiedPartnerIdentity {
+  identity: PublicIdentity;
+  certificates: { compact: string; payload: NodeCertificatePayload }[];
+}
+
+/** Normalise a fingerprint as people type it: strip whitespace and optional "sha256:" prefix. */
+export function normaliseFingerprint(text: string): string {
+  return text.trim().replace(/^sha-?256:/i, '').replace(/\s+/g, '');
+}
+
+export function verifyPartnerIdentity(input: unknown, expectedFingerprint: string, now = Date.now()): VerifiedPartnerIdentity {
+  const identity = parseWith(PublicIdentity, input, 'Identity file', '', 'GNC_CERT_INVALID');
+  const actual = jwkThumbprint(identity.root.jwk);
+  const expected = normaliseFingerprint(expectedFingerprint);
+  if (actual !== expected) {
+    throw new GncError('GNC_FINGERPRINT_MISMATCH', `The root key in this identity file has fingerprint ${actual}, not ${expected}: do not trust it; check the fingerprint with ${identity.country}'s administration by another channel.`);
+  }
+  if (identity.root.fingerprint !== actual) {
+    throw new GncError('GNC_CERT_INVALID', 'The identity file states a fingerprint that is not the thumbprint of its own root key: the file is corrupt.');
+  }
+  const certificates = identity.certificates.map((compact) => ({ compact, payload: verifyNodeCertificate(compact, identity.root.jwk) }));
+  for (const c of certificates) {
+    if (c.payload.country !== identity.country) {
+      throw new GncError('GNC_CERT_INVALID', `A certificate in the identity file names ${c.payload.country}, but the file is ${identity.country}'s.`);
+    }
+  }
+  if (!certificates.some((c) => Date.parse(c.payload.exp) > now)) {
+    throw new GncError('GNC_KEY_EXPIRED', `Every node certificate in ${identity.country}'s identity file has expired: ask for a current identity export.`);
+  }
+  return { identity, certificates };
+}
+
+export function readIdentityFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new GncError('GNC_NOT_FOUND', `Cannot read identity file ${path}: check the path.`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new GncError('GNC_INVALID_JSON', `${path} is not JSON: pass the file written by \`gnc identity export\`.`);
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * The agreements this node knows, verified from the stored signed documents on every reload: only a
+ * document whose signatures verify under the pinned roots (our own and the partner's) is ever consulted,
+ * and only one signed by both administrations, within its dates and not suspended or terminated, is in force.
+ */
+import {
+  agreementInForce,
+  agreementStatus,
+  checkOverlap,
+  verifyAgreement,
+  verifyNotice,
+  type AgreementDocument,
+  type AgreementNotice,
+  type SignedAgreement,
+} from '../../protocol/agreement/index.js';
+import { GncError } from '../../protocol/errors.js';
+import type { Ed25519PublicJwk } from '../../protocol/jwk.js';
+import type { Store } from '../store/store.js';
+import type { TrustIndex } from '../trust.js';
+
+export interface KnownAgreement {
+  document: AgreementDocument;
+  signed: SignedAgreement;
+  signedBy: string[];
+  complete: boolean;
+  partner: string;
+  origin: 'local' | 'partner';
+  notices: { notice: AgreementNotice; compact: string }[];
+}
+
+interface AgreementRow {
+  id: string;
+  version: number;
+  partner: string;
+  signed: string;
+  origin: 'local' | 'partner';
+}
+
+export class AgreementRegistry {
+  private known: KnownAgreement[] = [];
+
+  constructor(
+    private readonly store: Store,
+    private readonly trust: TrustIndex,
+    private readonly self: { country: string; rootJwk: Ed25519PublicJwk },
+    private readonly clock: () => number,
+  ) {
+    this.reload();
+  }
+
+  roots(): Map<string, Ed25519PublicJwk> {
+    const m = new Map(this.trust.allRoots());
+    m.set(this.self.country, this.self.rootJwk);
+    return m;
+  }
+
+  reload(): void {
+    const roots = this.roots();
+    const rows = this.store.db.prepare('SELECT id, version, partner, signed, origin FROM agreements ORDER BY id, version').all() as AgreementRow[];
+    const noticeRows = this.store.db.prepare('SELECT compact FROM agreement_notices ORDER BY seq').all() as { compact: string }[];
+    const notices = noticeRows.flatMap((r) => {
+      try {
+        return [{ notice: verifyNotice(r.compact, roots), compact: r.compact }];
+      } catch {
+        return [];
+      }
+    });
+    this.known = rows.flatMap((r) => {
+      try {
+        const signed = JSON.parse(r.signed) as SignedAgreement;
+        const v = verifyAgreement(signed, roots);
+        const mine = notices.filter((n) => n.notice.agreementId === v.document.id && n.notice.version === v.document.version);
+        return [{ document: v.document, signed, signedBy: v.signedBy, complete: v.complete, partner: r.partner, origin: r.origin, notices: mine }];
+      } catch {
+        return []; // a root changed since it was stored: the document no longer verifies and is ignored
+      }
+    });
+  }
+
+  all(): KnownAgreement[] {
+    return this.known;
+  }
+
+  get(id: string, version?: number): KnownAgreement | undefined {
+    const matches = this.known.filter((k) => k.document.id === id && (version === undefined || k.document.version === version));
+    return matches.sort((a, b) => b.document.version - a.document.version)[0];
+  }
+
+  require(id: string, version?: number): KnownAgreement {
+    const k = this.get(id, version);
+    if (!k) throw new GncError('GNC_NOT_FOUND', `No agreement ${id}${version ? ` version ${version}` : ''} on this node: see \`gnc agreement list\`.`);
+    return k;
+  }
+
+  /** The agreement in force with a partner at `now`, if any. */
+  inForce(partner: string, now = this.clock()): KnownAgreement | undefined {
+    const doc = agreementInForce(
+      this.known.map((k) => ({ document: k.document, complete: k.complete, notices: k.notices.map((n) => n.notice) })),
+      this.self.country,
+      partner,
+      now,
+    );
+    return doc ? this.get(doc.id, doc.version) : undefined;
+  }
+
+  statusOf(k: KnownAgreement, now = this.clock()): string {
+    if (!k.complete) return 'awaiting-signature';
+    return agreementStatus(k.document, k.notices.map((n) => n.notice), now);
+  }
+
+  /** Verify and store a signed agreement (from a file, the CLI, or the wire). Returns what was stored. */
+  save(input: unknown, origin: 'local' | 'partner'): KnownAgreement {
+    const signed = input as SignedAgreement;
+    const v = verifyAgreement(signed, this.roots());
+    const doc = v.document;
+    const partner = doc.parties.map((p) => p.country).find((c) => c !== this.self.country);
+    if (!partner || !doc.parties.some((p) => p.country === this.self.country)) {
+      throw new GncError('GNC_AGREEMENT_INVALID', `Agreement ${doc.id} is between ${doc.parties.map((p) => p.country).join(' and ')}; this node is ${this.self.country}.`);
+    }
+    if (v.complete) {
+      checkOverlap(
+        this.known.filter((k) => k.complete && !(k.document.id === doc.id && k.document.version === doc.version)).map((k) => k.document),
+        doc,
+      );
+    }
+    const existing = this.get(doc.id, doc.version);
+    if (existing && existing.complete && !v.complete) {
+      throw new GncError('GNC_CONFLICT', `Agreement ${doc.id} version ${doc.version} is already signed by both sides here; a partially signed copy cannot replace it.`);
+    }
+    const now = this.clock();
+    this.store.db
+      .prepare(`INSERT INTO agreements (id, version, partner, signed, signed_by, complete, valid_from, valid_until, origin, created_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(id, version) DO UPDATE SET signed = excluded.signed, signed_by = excluded.signed_by, complete = excluded.complete, updated_at = excluded.updated_at`)
+      .run(doc.id, doc.version, partner, JSON.stringify(signed), JSON.stringify(v.signedBy), v.complete ? 1 : 0, doc.validFrom, doc.validUntil, existing?.origin ?? origin, now, now);
+    this.reload();
+    return this.require(doc.id, doc.version);
+  }
+
+  /** Verify and store a suspend/terminate/resume notice signed by one of the parties' roots. */
+  saveNotice(compact: string): AgreementNotice {
+    const notice = verifyNotice(compact, this.roots());
+    const k = this.require(notice.agreementId, notice.version);
+    if (!k.document.parties.some((p) => p.country === notice.by)) {
+      throw new GncError('GNC_AGREEMENT_SIGNATURE', `Notice for ${notice.agreementId} is signed by ${notice.by}, which is not a party to it.`);
+    }
+    this.store.db
+      .prepare('INSERT OR IGNORE INTO agreement_notices (agreement_id, version, action, effective, by_country, compact, at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(notice.agreementId, notice.version, notice.action, notice.effective, notice.by, compact, this.clock());
+    this.reload();
+    return notice;
+  }
+}

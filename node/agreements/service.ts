@@ -1,0 +1,87 @@
+/**
+ * Agreement operations shared by the CLI and the admin API: draft (validate a readable document and
+ * resolve the root fingerprints), sign with this administration's root, propose to the partner over the
+ * wire, return a countersigned copy, and suspend/terminate/resume with a root-signed notice that the
+ * partner receives over the wire.
+ */
+import { draftAgreement, resolveDraftPlaceholders, signAgreement, signNotice, type SignedAgreement } from '../../protocol/agreement/index.js';
+import { GncError } from '../../protocol/errors.js';
+import type { NodeParts } from '../main.js';
+import type { SubmitService } from '../outbound/submit.js';
+import type { AgreementRegistry, KnownAgreement } from './registry.js';
+
+export type NoticeAction = 'suspend' | 'terminate' | 'resume';
+
+export class AgreementService {
+  constructor(private readonly parts: NodeParts, private readonly registry: AgreementRegistry, private readonly submit: () => SubmitService) {}
+
+  private fingerprints(): Record<string, string> {
+    const fp: Record<string, string> = { [this.parts.identity.country]: this.parts.identity.root.thumbprint };
+    for (const p of this.parts.store.partners.list()) fp[p.country] = p.fingerprint;
+    return fp;
+  }
+
+  /** Validate a readable draft (placeholders like "@root:KG" resolved from the pinned roots); unsigned. */
+  draft(input: unknown): SignedAgreement {
+    const doc = draftAgreement(resolveDraftPlaceholders(input, this.fingerprints()));
+    if (!doc.parties.some((p) => p.country === this.parts.identity.country)) {
+      throw new GncError('GNC_AGREEMENT_INVALID', `This node (${this.parts.identity.country}) is not a party to agreement ${doc.id}.`);
+    }
+    return signAgreement(doc, null);
+  }
+
+  /** Add this administration's root signature, store it, and return a countersigned copy to the proposer. */
+  async sign(input: SignedAgreement | { id: string; version?: number }, opts: { returnToProposer?: boolean } = {}): Promise<KnownAgreement> {
+    const signed = 'payload' in input ? input : this.registry.require(input.id, input.version).signed;
+    const k = this.registry.save(signAgreement(signed, this.parts.identity.root.signer), 'local');
+    if (k.complete && k.origin === 'partner' && opts.returnToProposer !== false) {
+      await this.submit().queueControl(k.partner, 'agreement', { action: 'countersigned', agreement: k.signed });
+    }
+    return k;
+  }
+
+  async propose(id: string, version?: number): Promise<{ messageId: string; agreement: KnownAgreement }> {
+    const k = this.registry.require(id, version);
+    if (!k.signedBy.includes(this.parts.identity.country)) {
+      throw new GncError('GNC_AGREEMENT_SIGNATURE', `Sign agreement ${id} before proposing it: gnc agreement sign --id ${id}.`);
+    }
+    const r = await this.submit().queueControl(k.partner, 'agreement', { action: k.complete ? 'countersigned' : 'propose', agreement: k.signed });
+    return { messageId: r.id, agreement: k };
+  }
+
+  import(input: unknown): KnownAgreement {
+    return this.registry.save(input, 'partner');
+  }
+
+  async notice(id: string, action: NoticeAction, reason: string, effective?: string, version?: number): Promise<{ messageId: string }> {
+    const k = this.registry.require(id, version);
+    if (!k.complete) throw new GncError('GNC_AGREEMENT_INVALID', `Agreement ${id} was never signed by both sides; there is nothing to ${action}.`);
+    const compact = signNotice(
+      {
+        v: 1, agreementId: k.document.id, version: k.document.version, action,
+        effective: effective ?? new Date(this.parts.clock()).toISOString(), reason, by: this.parts.identity.country,
+      },
+      this.parts.identity.root.signer,
+    );
+    this.registry.saveNotice(compact);
+    const r = await this.submit().queueControl(k.partner, 'agreement', { action: 'notice', notice: compact });
+    return { messageId: r.id };
+  }
+
+  view(k: KnownAgreement) {
+    return {
+      id: k.document.id,
+      version: k.document.version,
+      partner: k.partner,
+      status: this.registry.statusOf(k),
+      signedBy: k.signedBy,
+      complete: k.complete,
+      validFrom: k.document.validFrom,
+      validUntil: k.document.validUntil,
+      title: k.document.title,
+      notices: k.notices.map((n) => n.notice),
+      document: k.document,
+      signed: k.signed,
+    };
+  }
+}

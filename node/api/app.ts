@@ -1,0 +1,41 @@
+/**
+ * The local HTTP API (hono), mounted under /v1. Every error leaves as RFC 9457 problem details with its GNC
+ * code; unknown routes are GNC_NOT_FOUND. Further route groups (agreements, arrivals, audit) are mounted by
+ * the composition root through `extra`.
+ */
+import type { EventEmitter } from 'node:events';
+import { Hono } from 'hono';
+import { GncError } from '../../protocol/errors.js';
+import type { SubmitService } from '../outbound/submit.js';
+import type { Store } from '../store/store.js';
+import type { AuthEnv } from './auth.js';
+import { openApiDocument } from './openapi.js';
+import { problemResponse } from './problem.js';
+import { messageRoutes } from './routes/messages.js';
+import { nodeInfoRoutes, type NodeInfo } from './routes/node-info.js';
+
+export interface ApiDeps {
+  store: Store;
+  submit: SubmitService;
+  /** Final outbound statuses, for `GET /v1/messages/{id}?wait=...` long-polling. */
+  finals: EventEmitter;
+  info: NodeInfo;
+  extra?: { path: string; routes: Hono<AuthEnv> }[];
+  log?: (msg: string) => void;
+}
+
+export function createApi(d: ApiDeps): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
+  app.onError((err, c) => {
+    if (!(err instanceof GncError)) d.log?.(`API ${c.req.method} ${c.req.path} failed: ${err.stack ?? err.message}`);
+    return problemResponse(c, err);
+  });
+  app.notFound((c) => problemResponse(c, new GncError('GNC_NOT_FOUND', `No endpoint ${c.req.method} ${c.req.path}: see /v1/openapi.json.`)));
+  const v1 = new Hono<AuthEnv>();
+  v1.route('/', nodeInfoRoutes(d.store, d.info));
+  v1.route('/messages', messageRoutes(d.store, d.submit, d.finals));
+  for (const e of d.extra ?? []) v1.route(e.path, e.routes);
+  v1.get('/openapi.json', (c) => c.json(openApiDocument()));
+  app.route('/v1', v1);
+  return app;
+}

@@ -1,0 +1,25 @@
+/**
+ * Bearer-token authentication with scopes for the local API. Tokens are made by `gnc token create` and
+ * verified against their stored hash; a missing token is 401 GNC_AUTH_MISSING, an unknown or revoked one 401
+ * GNC_AUTH_INVALID, a token without the route's scope 403 GNC_AUTH_SCOPE. `admin` implies every scope.
+ */
+import type { MiddlewareHandler } from 'hono';
+import { GncError } from '../../protocol/errors.js';
+import type { Scope, TokenInfo, TokenRepo } from '../store/tokens.js';
+
+export type AuthEnv = { Variables: { token: TokenInfo } };
+
+export function requireScope(tokens: TokenRepo, scope: Scope): MiddlewareHandler<AuthEnv> {
+  return async (c, next) => {
+    const header = c.req.header('authorization');
+    if (!header) throw new GncError('GNC_AUTH_MISSING', 'This endpoint needs "Authorization: Bearer <token>": create a token with `gnc token create --scopes ...`.');
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    const info = m ? tokens.verify(m[1]!) : undefined;
+    if (!info) throw new GncError('GNC_AUTH_INVALID', 'The bearer token is unknown or revoked: create a new one with `gnc token create`.');
+    if (!info.scopes.includes(scope) && !info.scopes.includes('admin')) {
+      throw new GncError('GNC_AUTH_SCOPE', `Token "${info.name}" lacks the "${scope}" scope needed here: create a token with --scopes ${scope}.`);
+    }
+    c.set('token', info);
+    await next();
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * OpenAPI 3.1 document of the local API, generated from the zod schemas in protocol/ (z.toJSONSchema), so
+ * the published contract is the enforced one. Route groups register their operations here too.
+ */
+import { z } from 'zod';
+import * as api from '../../protocol/api/schemas.js';
+import { AciBody } from '../../protocol/messages/aci.js';
+import { AeoBody } from '../../protocol/messages/aeo.js';
+import { EcooBody } from '../../protocol/messages/ecoo.js';
+
+type Operation = { summary: string; scope?: 'submit' | 'read' | 'admin'; request?: string; response: string; status?: number; query?: z.ZodObject };
+
+const components: Record<string, z.ZodType> = {
+  SubmitRequest: api.SubmitRequest,
+  SubmitResponse: api.SubmitResponse,
+  MessageView: api.MessageView,
+  MessageList: api.MessageList,
+  PartnerView: api.PartnerView,
+  Health: api.Health,
+  ProblemDetails: api.ProblemDetails,
+  AciBody,
+  EcooBody,
+  AeoBody,
+};
+
+const paths: Record<string, Record<string, Operation>> = {
+  '/v1/health': { get: { summary: 'Liveness and identity of this node (no token needed)', response: 'Health' } },
+  '/v1/messages': {
+    post: { summary: 'Submit a message for a partner (JSON, or XML with ?to=&purpose=&ref=)', scope: 'submit', request: 'SubmitRequest', response: 'SubmitResponse', status: 202 },
+    get: { summary: 'List messages, newest first, with cursor pagination', scope: 'read', response: 'MessageList', query: api.ListMessagesQuery },
+  },
+  '/v1/messages/{id}': { get: { summary: 'One message with status, receipt and signed envelope (Accept: application/xml for the body as XML)', scope: 'read', response: 'MessageView' } },
+  '/v1/partners': { get: { summary: 'Pinned partner administrations and their certificates', scope: 'read', response: 'PartnerView' } },
+};
+
+/** Route groups outside this file add their operations and schemas. */
+export function registerOperations(more: Record<string, Record<string, Operation>>, schemas: Record<string, z.ZodType> = {}): void {
+  Object.assign(paths, more);
+  Object.assign(components, schemas);
+}
+
+function jsonSchema(s: z.ZodType): unknown {
+  return z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
+}
+
+let cached: unknown;
+
+export function openApiDocument(): unknown {
+  if (cached) return cached;
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [path, ops] of Object.entries(paths)) {
+    out[path] = {};
+    for (const [method, op] of Object.entries(ops)) {
+      const params: unknown[] = path.includes('{id}') ? [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }] : [];
+      if (op.query) {
+        for (const [name, s] of Object.entries(op.query.shape)) params.push({ name, in: 'query', required: false, schema: jsonSchema(s as z.ZodType) });
+      }
+      out[path]![method] = {
+        summary: op.summary,
+        ...(op.scope ? { security: [{ bearer: [op.scope] }] } : {}),
+        ...(params.length ? { parameters: params } : {}),
+        ...(op.request ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${op.request}` } } } } } : {}),
+        responses: {
+          [String(op.status ?? 200)]: { description: 'OK', content: { 'application/json': { schema: { $ref: `#/components/schemas/${op.response}` } } } },
+          default: { description: 'Problem details (RFC 9457)', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDetails' } } } },
+        },
+      };
+    }
+  }
+  cached = {
+    openapi: '3.1.0',
+    info: { title: 'GNC exchange node local API', version: '1.0.0', description: 'Local API of a Globally Networked Customs exchange node. Bearer tokens with scopes submit, read, admin (`gnc token create`).' },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: Object.fromEntries(Object.entries(components).map(([k, s]) => [k, jsonSchema(s)])),
+    },
+    paths: out,
+  };
+  return cached;
+}

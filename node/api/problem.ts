@@ -1,0 +1,70 @@
+/**
+ * RFC 9457 problem details: the one place where GNC error codes map to HTTP statuses. Every error the API
+ * returns has `type` (a URN naming the code), `title`, `status`, `detail` (the sentence that says what to do),
+ * `code`, and for document errors `issues` with the field path, the expected form and what arrived.
+ */
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { GncError, isGncError, type GncErrorCode } from '../../protocol/errors.js';
+
+const STATUS: Partial<Record<GncErrorCode, ContentfulStatusCode>> = {
+  GNC_INVALID_JSON: 400,
+  GNC_SCHEMA_INVALID: 422,
+  GNC_TOTALS_MISMATCH: 422,
+  GNC_XML_INVALID: 422,
+  GNC_XML_FORBIDDEN: 400,
+  GNC_XML_TOO_DEEP: 400,
+  GNC_UNKNOWN_TYPE: 422,
+  GNC_ORIGINAL_UNKNOWN: 422,
+  GNC_BODY_TOO_LARGE: 413,
+  GNC_UNSUPPORTED_MEDIA_TYPE: 415,
+  GNC_NOT_FOUND: 404,
+  GNC_CONFLICT: 409,
+  GNC_PARTNER_UNKNOWN: 422,
+  GNC_AGREEMENT_NONE: 403,
+  GNC_AGREEMENT_TYPE: 403,
+  GNC_AGREEMENT_FIELD: 403,
+  GNC_AGREEMENT_PURPOSE: 403,
+  GNC_AGREEMENT_INVALID: 422,
+  GNC_AGREEMENT_SIGNATURE: 422,
+  GNC_AGREEMENT_OVERLAP: 409,
+  GNC_FINGERPRINT_MISMATCH: 422,
+  GNC_CERT_INVALID: 422,
+  GNC_AUTH_MISSING: 401,
+  GNC_AUTH_INVALID: 401,
+  GNC_AUTH_SCOPE: 403,
+  GNC_PARTNER_UNREACHABLE: 503,
+};
+
+export function httpStatusOf(code: GncErrorCode): ContentfulStatusCode {
+  return STATUS[code] ?? (code === 'GNC_INTERNAL' ? 500 : 400);
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: GncErrorCode;
+  instance?: string;
+  issues?: { path: string; expected: string; received: string; message: string }[];
+}
+
+export function toProblem(err: unknown, instance?: string): Problem {
+  const e = isGncError(err) ? err : new GncError('GNC_INTERNAL', 'The node hit an unexpected error; the request was not applied. Retry, and report it to the node operator if it persists.');
+  const status = httpStatusOf(e.code);
+  return {
+    type: `urn:gnc:problem:${e.code}`,
+    title: e.code.replace(/^GNC_/, '').toLowerCase().replace(/_/g, ' '),
+    status,
+    detail: e.message,
+    code: e.code,
+    ...(instance ? { instance } : {}),
+    ...(e.issues ? { issues: e.issues } : {}),
+  };
+}
+
+export function problemResponse(c: Context, err: unknown): Response {
+  const p = toProblem(err, c.req.path);
+  return c.body(JSON.stringify(p), p.status as ContentfulStatusCode, { 'content-type': 'application/problem+json' });
+}

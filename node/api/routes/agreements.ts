@@ -1,0 +1,68 @@
+/**
+ * /v1/agreements: read the agreements this node knows (read scope), and administer them (admin scope):
+ * draft+sign, sign a partner's proposal, propose, import a countersigned file, suspend/terminate/resume.
+ */
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import { GncError } from '../../../protocol/errors.js';
+import { parseWith } from '../../../protocol/validate.js';
+import type { AgreementRegistry } from '../../agreements/registry.js';
+import { AgreementService } from '../../agreements/service.js';
+import type { NodeParts } from '../../main.js';
+import type { SubmitService } from '../../outbound/submit.js';
+import { requireScope, type AuthEnv } from '../auth.js';
+import { readBody } from '../body.js';
+
+const NoticeRequest = z.strictObject({ reason: z.string().min(1).max(1000), effective: z.iso.datetime({ offset: true }).optional(), version: z.number().int().min(1).optional() });
+const CreateRequest = z.strictObject({ draft: z.record(z.string(), z.unknown()), propose: z.boolean().default(false) });
+const VersionQuery = z.strictObject({ version: z.coerce.number().int().min(1).optional() });
+
+async function json(c: Context): Promise<unknown> {
+  const b = await readBody(c);
+  if (b.kind !== 'json') throw new GncError('GNC_UNSUPPORTED_MEDIA_TYPE', 'Agreement endpoints take application/json.');
+  return b.value;
+}
+
+export function agreementRoutes(parts: NodeParts, registry: AgreementRegistry, submit: () => SubmitService): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
+  const svc = new AgreementService(parts, registry, submit);
+  const tokens = parts.store.tokens;
+
+  app.get('/', requireScope(tokens, 'read'), (c) => c.json({ items: registry.all().map((k) => { const { document: _d, signed: _s, ...rest } = svc.view(k); return rest; }) }));
+
+  app.get('/:id', requireScope(tokens, 'read'), (c) => {
+    const q = parseWith(VersionQuery, c.req.query(), 'Query', '');
+    return c.json(svc.view(registry.require(c.req.param('id'), q.version)));
+  });
+
+  /** Draft from a readable document, sign it with this administration's root, optionally propose it. */
+  app.post('/', requireScope(tokens, 'admin'), async (c) => {
+    const req = parseWith(CreateRequest, await json(c), 'Agreement request', '');
+    const k = await svc.sign(svc.draft(req.draft));
+    const proposed = req.propose ? await svc.propose(k.document.id, k.document.version) : undefined;
+    return c.json({ ...svc.view(k), proposedAs: proposed?.messageId ?? null }, 201);
+  });
+
+  /** Import an agreement file (e.g. countersigned by the partner and received by other means). */
+  app.post('/import', requireScope(tokens, 'admin'), async (c) => c.json(svc.view(svc.import(await json(c))), 201));
+
+  app.post('/:id/sign', requireScope(tokens, 'admin'), async (c) => {
+    const q = parseWith(VersionQuery, c.req.query(), 'Query', '');
+    return c.json(svc.view(await svc.sign({ id: c.req.param('id'), version: q.version })));
+  });
+
+  app.post('/:id/propose', requireScope(tokens, 'admin'), async (c) => {
+    const q = parseWith(VersionQuery, c.req.query(), 'Query', '');
+    const r = await svc.propose(c.req.param('id'), q.version);
+    return c.json({ ...svc.view(r.agreement), proposedAs: r.messageId }, 202);
+  });
+
+  for (const action of ['suspend', 'terminate', 'resume'] as const) {
+    app.post(`/:id/${action}`, requireScope(tokens, 'admin'), async (c) => {
+      const req = parseWith(NoticeRequest, await json(c), `${action} request`, '');
+      const r = await svc.notice(c.req.param('id'), action, req.reason, req.effective, req.version);
+      return c.json({ ...svc.view(registry.require(c.req.param('id'), req.version)), noticeMessage: r.messageId }, 202);
+    });
+  }
+  return app;
+}

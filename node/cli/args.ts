@@ -1,0 +1,50 @@
+/**
+ * Argument parsing for `gnc` subcommands on top of node:util parseArgs: unknown options and missing required
+ * ones are usage errors (GNC_CONFIG_INVALID, exit 2) with a sentence pointing to `--help`.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { GncError } from '../../protocol/errors.js';
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+
+export interface CommandSpec<O extends Options> {
+  name: string;
+  usage: string;
+  description: string;
+  options: O;
+  required?: readonly (keyof O & string)[];
+  positionals?: { min: number; max: number; names: string };
+}
+
+export type Parsed<O extends Options> = {
+  values: { [K in keyof O]: O[K] extends { type: 'boolean' } ? boolean | undefined : O[K] extends { multiple: true } ? string[] | undefined : string | undefined };
+  positionals: string[];
+};
+
+export function parse<O extends Options>(spec: CommandSpec<O>, argv: string[]): Parsed<O> {
+  let res;
+  try {
+    res = parseArgs({ args: argv, options: spec.options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new GncError('GNC_CONFIG_INVALID', `${(err as Error).message}. Run \`gnc ${spec.name} --help\`.`);
+  }
+  const values = res.values as Record<string, unknown>;
+  for (const r of spec.required ?? []) {
+    if (values[r] === undefined) throw new GncError('GNC_CONFIG_INVALID', `\`gnc ${spec.name}\` needs --${r}. Usage: ${spec.usage}`);
+  }
+  const pos = spec.positionals ?? { min: 0, max: 0, names: '' };
+  if (res.positionals.length < pos.min || res.positionals.length > pos.max) {
+    throw new GncError('GNC_CONFIG_INVALID', `\`gnc ${spec.name}\` takes ${pos.min === pos.max ? pos.min : `${pos.min}-${pos.max}`} argument(s) (${pos.names || 'none'}), got ${res.positionals.length}. Usage: ${spec.usage}`);
+  }
+  return { values: values as Parsed<O>['values'], positionals: res.positionals };
+}
+
+export function helpText<O extends Options>(spec: CommandSpec<O>): string {
+  const lines = [`Usage: ${spec.usage}`, '', spec.description, '', 'Options:'];
+  for (const [k, o] of Object.entries(spec.options)) {
+    const opt = o as { type: string; short?: string; multiple?: boolean };
+    lines.push(`  --${k}${opt.type === 'string' ? ' <value>' : ''}${opt.multiple ? ' (repeatable)' : ''}${(spec.required ?? []).some((r) => r === k) ? '  (required)' : ''}`);
+  }
+  lines.push('  --help');
+  return lines.join('\n');
+}

@@ -1,0 +1,187 @@
+/**
+ * `gnc agreement draft|sign|propose|import|export|list|show|suspend|terminate|resume`: the bilateral agreement
+ * life cycle from the operator's side. Drafts are readable JSON with placeholders like "@root:KG" for the
+ * administrations' root fingerprints; signing uses this administration's root key.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { SignedAgreement } from '../../../protocol/agreement/index.js';
+import { GncError } from '../../../protocol/errors.js';
+import { AgreementService, type NoticeAction } from '../../agreements/service.js';
+import { openOffline } from '../../compose.js';
+import { parse } from '../args.js';
+import type { Command } from '../command.js';
+
+function readJson(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new GncError('GNC_NOT_FOUND', `Cannot read ${path}: check the path.`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new GncError('GNC_INVALID_JSON', `${path} is not valid JSON (${(err as Error).message}).`);
+  }
+}
+
+async function withService<T>(dir: string, fn: (svc: AgreementService, node: ReturnType<typeof openOffline>) => Promise<T>): Promise<T> {
+  const node = openOffline(dir);
+  try {
+    return await fn(new AgreementService(node.parts, node.agreements, () => node.submit), node);
+  } finally {
+    await node.close();
+  }
+}
+
+const versionOf = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
+
+const draftSpec = {
+  name: 'agreement draft',
+  usage: 'gnc agreement draft --dir DIR FILE [--out FILE]',
+  description: 'Validate a readable agreement draft (placeholders "@root:XX" become pinned fingerprints) and write it unsigned.',
+  options: { dir: { type: 'string' }, out: { type: 'string' } },
+  required: ['dir'],
+  positionals: { min: 1, max: 1, names: 'FILE' },
+} as const;
+
+export const agreementDraftCommand: Command = {
+  spec: draftSpec,
+  async run(argv, out) {
+    const { values, positionals } = parse(draftSpec, argv);
+    await withService(values.dir!, async (svc) => {
+      const draft = svc.draft(readJson(positionals[0]!));
+      const text = JSON.stringify(draft, null, 2) + '\n';
+      if (values.out) {
+        writeFileSync(values.out, text);
+        out(`Draft written to ${values.out}; sign it with: gnc agreement sign --dir ${values.dir} ${values.out}`);
+      } else process.stdout.write(text);
+    });
+  },
+};
+
+const signSpec = {
+  name: 'agreement sign',
+  usage: 'gnc agreement sign --dir DIR (FILE | --id ID [--version N]) [--propose] [--out FILE]',
+  description: "Add this administration's root signature. A partner's proposal signed here goes back to it countersigned, over the wire.",
+  options: { dir: { type: 'string' }, id: { type: 'string' }, version: { type: 'string' }, propose: { type: 'boolean' }, out: { type: 'string' } },
+  required: ['dir'],
+  positionals: { min: 0, max: 1, names: 'FILE' },
+} as const;
+
+export const agreementSignCommand: Command = {
+  spec: signSpec,
+  async run(argv, out) {
+    const { values, positionals } = parse(signSpec, argv);
+    if (!positionals[0] && !values.id) throw new GncError('GNC_CONFIG_INVALID', 'Name the agreement: a draft FILE or --id ID.');
+    await withService(values.dir!, async (svc) => {
+      const k = await svc.sign(positionals[0] ? (readJson(positionals[0]) as SignedAgreement) : { id: values.id!, version: versionOf(values.version) });
+      out(`Signed agreement ${k.document.id} version ${k.document.version}: signed by ${k.signedBy.join(' and ')}${k.complete ? ' (complete)' : `; awaiting ${k.partner}`}`);
+      if (values.out) writeFileSync(values.out, JSON.stringify(k.signed, null, 2) + '\n');
+      if (values.propose && !k.complete) {
+        const r = await svc.propose(k.document.id, k.document.version);
+        out(`Proposed to ${k.partner} as message ${r.messageId}`);
+      } else if (k.complete && k.origin === 'partner') out(`Countersigned copy queued for ${k.partner}.`);
+    });
+  },
+};
+
+const proposeSpec = {
+  name: 'agreement propose',
+  usage: 'gnc agreement propose --dir DIR --id ID [--version N]',
+  description: 'Send a signed agreement to the partner over the wire for countersignature.',
+  options: { dir: { type: 'string' }, id: { type: 'string' }, version: { type: 'string' } },
+  required: ['dir', 'id'],
+} as const;
+
+export const agreementProposeCommand: Command = {
+  spec: proposeSpec,
+  async run(argv, out) {
+    const { values } = parse(proposeSpec, argv);
+    await withService(values.dir!, async (svc) => {
+      const r = await svc.propose(values.id!, versionOf(values.version));
+      out(`Proposed ${r.agreement.document.id}@${r.agreement.document.version} to ${r.agreement.partner} as message ${r.messageId}`);
+    });
+  },
+};
+
+const importSpec = {
+  name: 'agreement import',
+  usage: 'gnc agreement import --dir DIR FILE',
+  description: 'Import an agreement file signed by the partner (and possibly by you); verified against the pinned roots.',
+  options: { dir: { type: 'string' } },
+  required: ['dir'],
+  positionals: { min: 1, max: 1, names: 'FILE' },
+} as const;
+
+export const agreementImportCommand: Command = {
+  spec: importSpec,
+  async run(argv, out) {
+    const { values, positionals } = parse(importSpec, argv);
+    await withService(values.dir!, async (svc) => {
+      const k = svc.import(readJson(positionals[0]!));
+      out(`Imported ${k.document.id}@${k.document.version}, signed by ${k.signedBy.join(' and ')}${k.complete ? ' (complete)' : ''}`);
+    });
+  },
+};
+
+const showSpec = {
+  name: 'agreement show',
+  usage: 'gnc agreement show --dir DIR --id ID [--version N] [--signed]',
+  description: 'Show an agreement (the document, its status, signatures and notices); --signed prints the signed JSON for export.',
+  options: { dir: { type: 'string' }, id: { type: 'string' }, version: { type: 'string' }, signed: { type: 'boolean' } },
+  required: ['dir', 'id'],
+} as const;
+
+export const agreementShowCommand: Command = {
+  spec: showSpec,
+  async run(argv, out) {
+    const { values } = parse(showSpec, argv);
+    await withService(values.dir!, async (svc, node) => {
+      const k = node.agreements.require(values.id!, versionOf(values.version));
+      const v = svc.view(k);
+      out(JSON.stringify(values.signed ? v.signed : { ...v, signed: undefined }, null, 2));
+    });
+  },
+};
+
+const listSpec = { name: 'agreement list', usage: 'gnc agreement list --dir DIR', description: 'List agreements with their status.', options: { dir: { type: 'string' } }, required: ['dir'] } as const;
+
+export const agreementListCommand: Command = {
+  spec: listSpec,
+  async run(argv, out) {
+    const { values } = parse(listSpec, argv);
+    await withService(values.dir!, async (svc, node) => {
+      const all = node.agreements.all();
+      if (all.length === 0) out('No agreements. Draft one: gnc agreement draft --dir DIR FILE');
+      for (const k of all) {
+        const v = svc.view(k);
+        out(`${v.id}@${v.version}  with ${v.partner}  ${v.status.padEnd(18)} ${v.validFrom} .. ${v.validUntil}  signed by ${v.signedBy.join(',')}`);
+      }
+    });
+  },
+};
+
+function noticeCommand(action: NoticeAction): Command {
+  const spec = {
+    name: `agreement ${action}`,
+    usage: `gnc agreement ${action} --dir DIR --id ID --reason TEXT [--effective ISO] [--version N]`,
+    description: `${action[0]!.toUpperCase()}${action.slice(1)} an agreement with a root-signed notice that the partner receives over the wire.`,
+    options: { dir: { type: 'string' }, id: { type: 'string' }, reason: { type: 'string' }, effective: { type: 'string' }, version: { type: 'string' } },
+    required: ['dir', 'id', 'reason'],
+  } as const;
+  return {
+    spec,
+    async run(argv, out) {
+      const { values } = parse(spec, argv);
+      await withService(values.dir!, async (svc) => {
+        const r = await svc.notice(values.id!, action, values.reason!, values.effective, versionOf(values.version));
+        out(`Agreement ${values.id}: ${action} notice signed and queued for the partner as message ${r.messageId}`);
+      });
+    },
+  };
+}
+
+export const agreementSuspendCommand = noticeCommand('suspend');
+export const agreementTerminateCommand = noticeCommand('terminate');
+export const agreementResumeCommand = noticeCommand('resume');

@@ -1,0 +1,81 @@
+/**
+ * `gnc identity export` and `gnc partner add|list`: exchanging public identities between administrations.
+ * Pinning requires the fingerprint obtained by another channel; a mismatch is refused (GNC_FINGERPRINT_MISMATCH).
+ */
+import { writeFileSync } from 'node:fs';
+import { loadIdentity } from '../../../certs/identity.js';
+import { exportIdentity, readIdentityFile } from '../../../certs/public-identity.js';
+import { addPartner } from '../../partners.js';
+import { Store } from '../../store/store.js';
+import { parse } from '../args.js';
+import type { Command } from '../command.js';
+
+const exportSpec = {
+  name: 'identity export',
+  usage: 'gnc identity export --dir DIR [--out FILE]',
+  description: "Write this administration's public identity (root public JWK, fingerprint, node certificate, addresses) for partners.",
+  options: { dir: { type: 'string' }, out: { type: 'string' } },
+  required: ['dir'],
+} as const;
+
+export const identityExportCommand: Command = {
+  spec: exportSpec,
+  async run(argv, out) {
+    const { values } = parse(exportSpec, argv);
+    const doc = exportIdentity(loadIdentity(values.dir!));
+    const text = JSON.stringify(doc, null, 2) + '\n';
+    if (values.out) {
+      writeFileSync(values.out, text);
+      out(`Wrote ${doc.country} identity to ${values.out}; fingerprint ${doc.root.fingerprint}`);
+    } else {
+      process.stdout.write(text);
+    }
+  },
+};
+
+const addSpec = {
+  name: 'partner add',
+  usage: 'gnc partner add --dir DIR FILE --fingerprint FINGERPRINT',
+  description: "Pin a partner administration's root key from its identity file, only if its fingerprint matches the one you received by another channel.",
+  options: { dir: { type: 'string' }, fingerprint: { type: 'string' } },
+  required: ['dir', 'fingerprint'],
+  positionals: { min: 1, max: 1, names: 'FILE' },
+} as const;
+
+export const partnerAddCommand: Command = {
+  spec: addSpec,
+  async run(argv, out) {
+    const { values, positionals } = parse(addSpec, argv);
+    const store = Store.open(values.dir!);
+    try {
+      const self = loadIdentity(values.dir!);
+      const p = addPartner(store, self.country, readIdentityFile(positionals[0]!), values.fingerprint!);
+      out(`Pinned ${p.country} (${p.name}), root ${p.fingerprint}; ${p.certificates} certificate(s), addresses ${p.addresses.join(' ')}`);
+    } finally {
+      store.close();
+    }
+  },
+};
+
+const listSpec = {
+  name: 'partner list',
+  usage: 'gnc partner list --dir DIR',
+  description: 'List pinned partner administrations.',
+  options: { dir: { type: 'string' } },
+  required: ['dir'],
+} as const;
+
+export const partnerListCommand: Command = {
+  spec: listSpec,
+  async run(argv, out) {
+    const { values } = parse(listSpec, argv);
+    const store = Store.open(values.dir!);
+    try {
+      const rows = store.partners.list();
+      if (rows.length === 0) out('No partners yet: gnc partner add --dir DIR FILE --fingerprint F');
+      for (const p of rows) out(`${p.country}  ${p.name}  root ${p.fingerprint}  ${(JSON.parse(p.addresses) as string[]).join(' ')}`);
+    } finally {
+      store.close();
+    }
+  },
+};

@@ -1,0 +1,33 @@
+/** The list of `gnc` subcommands. */
+import type { Command } from '../command.js';
+import * as agreement from './agreement.js';
+import { convertCommand } from './convert.js';
+import { identityExportCommand, partnerAddCommand, partnerListCommand } from './identity.js';
+import { initCommand } from './init.js';
+import { messagesCommand } from './messages.js';
+import { sendCommand } from './send.js';
+import { startCommand } from './start.js';
+import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './token.js';
+
+export const COMMANDS: Command[] = [
+  initCommand,
+  startCommand,
+  identityExportCommand,
+  partnerAddCommand,
+  partnerListCommand,
+  tokenCreateCommand,
+  tokenListCommand,
+  tokenRevokeCommand,
+  sendCommand,
+  messagesCommand,
+  convertCommand,
+  agreement.agreementDraftCommand,
+  agreement.agreementSignCommand,
+  agreement.agreementProposeCommand,
+  agreement.agreementImportCommand,
+  agreement.agreementListCommand,
+  agreement.agreementShowCommand,
+  agreement.agreementSuspendCommand,
+  agreement.agreementTerminateCommand,
+  agreement.agreementResumeCommand,
+];

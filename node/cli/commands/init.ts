@@ -1,0 +1,79 @@
+/**
+ * `gnc init`: create an administration's data dir: config, root key, node key, libp2p key and the
+ * root-signed node certificate. A listen port of 0 is resolved to a free port now, because the certificate
+ * names the node's addresses and partners dial exactly those.
+ */
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { initIdentity } from '../../../certs/identity.js';
+import { CountryCode } from '../../../protocol/codes/countries.js';
+import { GncError } from '../../../protocol/errors.js';
+import { parseWith } from '../../../protocol/validate.js';
+import { NodeConfig, writeConfig } from '../../config.js';
+import { Store } from '../../store/store.js';
+import { parse, type CommandSpec } from '../args.js';
+import type { Command } from '../command.js';
+
+const spec = {
+  name: 'init',
+  usage: 'gnc init --dir DIR --country XX --name "Administration" [--listen MULTIADDR]... [--api-port N] [--api-host H] [--validity-days N]',
+  description: 'Create the data dir of a national node: keys (mode 0600), node certificate signed by the administration root, config.',
+  options: {
+    dir: { type: 'string' },
+    country: { type: 'string' },
+    name: { type: 'string' },
+    listen: { type: 'string', multiple: true },
+    announce: { type: 'string', multiple: true },
+    'api-port': { type: 'string' },
+    'api-host': { type: 'string' },
+    'validity-days': { type: 'string' },
+  },
+  required: ['dir', 'country', 'name'],
+} as const;
+
+export function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function resolvePort0(addr: string): Promise<string> {
+  const m = /^\/(ip4|ip6|dns4|dns6)\/([^/]+)\/tcp\/0(\/.*)?$/.exec(addr);
+  if (!m) return addr;
+  const host = m[1] === 'ip6' ? m[2]! : m[1]!.startsWith('dns') ? '127.0.0.1' : m[2]!;
+  return `/${m[1]}/${m[2]}/tcp/${await freePort(host === '0.0.0.0' ? '127.0.0.1' : host)}${m[3] ?? ''}`;
+}
+
+export const initCommand: Command = {
+  spec,
+  async run(argv, out) {
+    const { values } = parse(spec, argv);
+    const dir = values.dir!;
+    const country = parseWith(CountryCode, values.country, '--country', '', 'GNC_CONFIG_INVALID');
+    const listen = await Promise.all((values.listen ?? ['/ip4/127.0.0.1/tcp/0']).map(resolvePort0));
+    const announce = values.announce ?? listen.filter((a) => !a.includes('/0.0.0.0/') && !a.includes('/::/'));
+    if (announce.length === 0) throw new GncError('GNC_CONFIG_INVALID', 'Listening on a wildcard address: pass --announce with the address partners should dial.');
+    const apiHost = values['api-host'] ?? '127.0.0.1';
+    const apiPort = values['api-port'] === undefined ? await freePort(apiHost) : Number(values['api-port']);
+    const validityDays = values['validity-days'] === undefined ? 365 : Number(values['validity-days']);
+    if (!Number.isInteger(validityDays) || validityDays < 1) throw new GncError('GNC_CONFIG_INVALID', '--validity-days must be a positive whole number of days.');
+    const config = parseWith(NodeConfig, { v: 1, country, name: values.name, listen, announce, api: { host: apiHost, port: apiPort } }, 'Configuration', '', 'GNC_CONFIG_INVALID');
+    mkdirSync(dir, { recursive: true, mode: 0o750 });
+    const id = await initIdentity({ dir, country, name: values.name!, addrs: announce, validityMs: validityDays * 86_400_000 });
+    writeConfig(dir, config);
+    Store.open(dir).close();
+    out(`Initialised ${country} node in ${dir}`);
+    out(`  root fingerprint: ${id.root.thumbprint}   (tell partners this by a separate channel)`);
+    out(`  node key id:      ${id.node.thumbprint}`);
+    out(`  peer id:          ${id.peerId}`);
+    out(`  addresses:        ${announce.join(' ')}`);
+    out(`  API:              http://${apiHost}:${apiPort}/v1  (create a token: gnc token create --dir ${dir} --name NAME --scopes submit,read)`);
+    out(`  private keys:     ${join(dir, 'keys')} (mode 0600)`);
+  },
+};

@@ -1,0 +1,29 @@
+/** `gnc start`: run the node until SIGINT/SIGTERM, then stop cleanly (outbox and store stay consistent). */
+import { openNode } from '../../compose.js';
+import { parse } from '../args.js';
+import type { Command } from '../command.js';
+
+const spec = {
+  name: 'start',
+  usage: 'gnc start --dir DIR [--api-port N]',
+  description: 'Start the node: libp2p exchange with partners, dispatcher, local HTTP API.',
+  options: { dir: { type: 'string' }, 'api-port': { type: 'string' } },
+  required: ['dir'],
+} as const;
+
+export const startCommand: Command = {
+  spec,
+  async run(argv, out) {
+    const { values } = parse(spec, argv);
+    const node = openNode(values.dir!, values['api-port'] !== undefined ? { apiPort: Number(values['api-port']) } : {});
+    await node.start();
+    out(`GNC node ${node.country} running: API ${node.apiUrl}/v1, libp2p ${node.host!.getMultiaddrs().map(String).join(' ')}`);
+    await new Promise<void>((resolve) => {
+      const stop = (): void => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    out('stopping...');
+    await node.stop();
+  },
+};

@@ -1,0 +1,48 @@
+/**
+ * `gnc`: the operator's command line. Resolves the longest matching subcommand, prints `--help` per
+ * command, and turns every failure into "error GNC_CODE: sentence" on stderr with the exit code from exit.ts.
+ */
+import '../polyfill.js';
+import { isGncError } from '../../protocol/errors.js';
+import { helpText } from './args.js';
+import { COMMANDS } from './commands/index.js';
+import { exitCodeOf, EXIT_USAGE } from './exit.js';
+
+function usage(): string {
+  const lines = ['gnc: Globally Networked Customs exchange node', '', 'Commands:'];
+  for (const c of COMMANDS) lines.push(`  gnc ${c.spec.name.padEnd(20)} ${c.spec.description}`);
+  lines.push('', 'Run `gnc <command> --help` for the options of a command.');
+  return lines.join('\n');
+}
+
+export async function main(argv: string[], out: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') {
+    out(usage());
+    return argv.length === 0 ? EXIT_USAGE : 0;
+  }
+  const match = COMMANDS.filter((c) => {
+    const words = c.spec.name.split(' ');
+    return words.every((w, i) => argv[i] === w);
+  }).sort((a, b) => b.spec.name.length - a.spec.name.length)[0];
+  if (!match) {
+    process.stderr.write(`error GNC_CONFIG_INVALID: unknown command "${argv.slice(0, 2).join(' ')}". Run \`gnc --help\` for the list.\n`);
+    return EXIT_USAGE;
+  }
+  const rest = argv.slice(match.spec.name.split(' ').length);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    out(helpText(match.spec));
+    return 0;
+  }
+  try {
+    await match.run(rest, out);
+    return 0;
+  } catch (err) {
+    if (isGncError(err)) {
+      process.stderr.write(`error ${err.code}: ${err.message}\n`);
+      for (const i of err.issues ?? []) process.stderr.write(`  at ${i.path || '/'}: expected ${i.expected}, received ${i.received}\n`);
+      return exitCodeOf(err.code);
+    }
+    process.stderr.write(`error GNC_INTERNAL: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}

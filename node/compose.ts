@@ -1,0 +1,68 @@
+/**
+ * Builds a node's parts and extensions from its data dir: agreements (policy and negotiation), the local API
+ * route groups, and the control-message router. `openNode` gives a startable node; `openOffline` gives the
+ * submission path without networking (CLI `send`, `agreement sign`), on the same store.
+ */
+import { GncError } from '../protocol/errors.js';
+import { agreementControl } from './agreements/control.js';
+import { AgreementRegistry } from './agreements/registry.js';
+import { agreementRoutes } from './api/routes/agreements.js';
+import { GncNode, type Extension, type NodeOptions, type NodeParts } from './main.js';
+import { SubmitService } from './outbound/submit.js';
+import { AgreementPolicy } from './policy/agreement-policy.js';
+
+export interface Composition {
+  parts: NodeParts;
+  agreements: AgreementRegistry;
+  ext: Extension & { policy: AgreementPolicy };
+}
+
+export function compose(dir: string, opts: NodeOptions = {}): Composition {
+  const parts = GncNode.load(dir, opts);
+  const { store, trust, identity, clock, log } = parts;
+  const agreements = new AgreementRegistry(store, trust, { country: identity.country, rootJwk: identity.root.jwk }, clock);
+  trust.onChange(() => agreements.reload());
+  const policy = new AgreementPolicy(agreements, identity.country);
+  const onAgreement = agreementControl(agreements, (m) => log(m));
+  const ext: Composition['ext'] = {
+    policy,
+    reload: () => agreements.reload(),
+    control: async (opened, peer) => {
+      if (opened.payload.type === 'agreement') return onAgreement(opened, peer);
+      throw new GncError('GNC_UNKNOWN_TYPE', `Control type ${opened.payload.type} is not handled by this node version.`);
+    },
+  };
+  return { parts, agreements, ext };
+}
+
+export function openNode(dir: string, opts: NodeOptions = {}): GncNode {
+  const c = compose(dir, opts);
+  let node: GncNode | undefined;
+  c.ext.routes = [{ path: '/agreements', routes: agreementRoutes(c.parts, c.agreements, () => node!.submit) }];
+  node = new GncNode(c.parts, c.ext, opts);
+  return node;
+}
+
+export interface OfflineNode {
+  parts: NodeParts;
+  agreements: AgreementRegistry;
+  submit: SubmitService;
+  close(): Promise<void>;
+}
+
+/** The submission path without libp2p or the API: rows land in the outbox for the running node to deliver. */
+export function openOffline(dir: string, opts: NodeOptions = {}): OfflineNode {
+  const { parts, agreements, ext } = compose(dir, opts);
+  const { config, identity, store, trust, clock, signer } = parts;
+  const submit = new SubmitService({
+    self: identity.country, signer, store, trust, policy: ext.policy, clock, maxAgeMs: config.maxMessageAgeHours * 3_600_000,
+    clockSkewMs: config.clockSkewSeconds * 1000, onQueued: () => undefined, evidence: ext.evidence,
+  });
+  return {
+    parts, agreements, submit,
+    async close() {
+      await store.commits.run(() => undefined);
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * The node's configuration file (`gnc.json` in the data dir), written by `gnc init` and read by `gnc start`.
+ * Validated with zod at load: a typo is reported with the field path instead of surfacing later.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_AGE_MS } from '../protocol/constants.js';
+import { CountryCode } from '../protocol/codes/countries.js';
+import { GncError } from '../protocol/errors.js';
+import { parseWith } from '../protocol/validate.js';
+
+export const CONFIG_FILE = 'gnc.json';
+
+export const NodeConfig = z.strictObject({
+  v: z.literal(1),
+  country: CountryCode,
+  name: z.string().min(1).max(200),
+  /** libp2p listen multiaddrs, e.g. /ip4/0.0.0.0/tcp/4001 */
+  listen: z.array(z.string().min(1)).min(1),
+  /** Addresses announced in the certificate (defaults to `listen`). */
+  announce: z.array(z.string().min(1)).optional(),
+  api: z.strictObject({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535),
+  }),
+  /** Allowed difference between a partner's `created` and our clock (protocol/SPEC.md, "Clock"). */
+  clockSkewSeconds: z.number().int().min(1).max(3600).default(DEFAULT_CLOCK_SKEW_MS / 1000),
+  /** Messages older than this are refused on receipt and expire in the outbox. */
+  maxMessageAgeHours: z.number().int().min(1).max(24 * 30).default(DEFAULT_MAX_MESSAGE_AGE_MS / 3_600_000),
+  /** Retry backoff of the dispatcher: first delay and cap, in ms. */
+  retry: z.strictObject({ initialMs: z.number().int().min(10).default(500), maxMs: z.number().int().min(100).default(60_000) }).default({ initialMs: 500, maxMs: 60_000 }),
+  /** Optional path of the local risk rules file (relative to the data dir). */
+  riskRules: z.string().optional(),
+});
+export type NodeConfig = z.infer<typeof NodeConfig>;
+
+export function readConfig(dir: string): NodeConfig {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, CONFIG_FILE), 'utf8');
+  } catch {
+    throw new GncError('GNC_IDENTITY_MISSING', `No ${CONFIG_FILE} in ${dir}: run \`gnc init --dir ${dir} --country XX --name "..."\` first.`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new GncError('GNC_CONFIG_INVALID', `${join(dir, CONFIG_FILE)} is not valid JSON: fix the file.`);
+  }
+  return parseWith(NodeConfig, raw, join(dir, CONFIG_FILE), '', 'GNC_CONFIG_INVALID');
+}
+
+export function writeConfig(dir: string, config: NodeConfig): void {
+  writeFileSync(join(dir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n', { mode: 0o640 });
+}

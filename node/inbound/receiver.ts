@@ -1,0 +1,151 @@
+/**
+ * Receiving side of the exchange: open (signature, certified key, sender, recipient, clock), refuse replays,
+ * apply the agreement, validate the body against its type's schema, store, and only then seal the receipt.
+ * The message row and the receipt row commit in one group-committed transaction before the receipt leaves,
+ * so a receipt never promises a row a crash can lose. A duplicate (same id, same bytes) gets the stored
+ * receipt again and no second row; the same id with other bytes is GNC_REPLAY. A refused envelope leaves only
+ * a rejection record and a signed negative receipt.
+ */
+import { openEnvelope, parseFlattened, peekPayload, type OpenedEnvelope } from '../../protocol/envelope/open.js';
+import { sha256Hex, type Signer } from '../../protocol/envelope/seal.js';
+import { GncError, isGncError } from '../../protocol/errors.js';
+import { isBusinessType, needsRef, parseBody, type BusinessBody, type BusinessType } from '../../protocol/messages/registry.js';
+import type { ControlType } from '../../protocol/messages/control.js';
+import { sealReceipt } from '../receipts.js';
+import type { Policy } from '../policy/policy.js';
+import type { Store } from '../store/store.js';
+import type { TrustIndex } from '../trust.js';
+
+/** Control envelopes are evidence of the relationship: kept for ten years, the customary customs record period. */
+export const CONTROL_RETENTION_DAYS = 3650;
+
+export interface AcceptedMessage {
+  seq: number;
+  opened: OpenedEnvelope;
+  type: BusinessType;
+}
+
+export interface ReceiverDeps {
+  self: string;
+  signer: () => Signer;
+  trust: TrustIndex;
+  store: Store;
+  policy: Policy;
+  clock: () => number;
+  clockSkewMs: number;
+  maxAgeMs: number;
+  /** Control envelopes (agreement proposals and notices, key announcements): handled, not stored as messages. */
+  control?: (opened: OpenedEnvelope, peerCountry: string) => Promise<void>;
+  /** Called after an accepted message committed (risk recompute, live feeds). */
+  onAccepted?: (m: AcceptedMessage) => void;
+  /** Evidence log hook, called inside the storing transaction. */
+  evidence?: (event: 'received' | 'receipt-sent', messageId: string, peer: string, sha256: string) => void;
+}
+
+export class Receiver {
+  constructor(private readonly d: ReceiverDeps) {}
+
+  /** Handle one envelope from a connected partner; resolves to the signed receipt bytes to answer with. */
+  async handle(input: Uint8Array, peerCountry: string): Promise<Uint8Array> {
+    const bytes = new Uint8Array(input);
+    const sha256 = sha256Hex(bytes);
+    let opened: OpenedEnvelope | undefined;
+    try {
+      const now = this.d.clock();
+      opened = openEnvelope(bytes, { resolveKey: this.d.trust.resolveKey, self: this.d.self, now, clockSkewMs: this.d.clockSkewMs, maxAgeMs: this.d.maxAgeMs });
+      const p = opened.payload;
+      if (p.from !== peerCountry) {
+        throw new GncError('GNC_SENDER_MISMATCH', `Envelope from ${p.from} arrived over ${peerCountry}'s connection: each administration sends its own messages.`);
+      }
+      if (p.type === 'agreement' || p.type === 'key') {
+        if (!this.d.control) throw new GncError('GNC_UNKNOWN_TYPE', `This node does not accept ${p.type} envelopes.`);
+        return await this.store(opened, p.type, sha256, now);
+      }
+      if (!isBusinessType(p.type)) throw new GncError('GNC_UNKNOWN_TYPE', `Envelope type "${p.type}" cannot be sent to a node: use aci, ecoo or aeo.`);
+      return await this.store(opened, p.type, sha256, now);
+    } catch (err) {
+      return this.reject(err, bytes, sha256, peerCountry, opened);
+    }
+  }
+
+  private async store(opened: OpenedEnvelope, type: BusinessType | ControlType, sha256: string, now: number): Promise<Uint8Array> {
+    const p = opened.payload;
+    const existing = this.duplicate(p.from, p.id, sha256);
+    if (existing) return existing;
+    let body: Record<string, unknown>;
+    let kind: string;
+    let retentionDays: number;
+    if (type === 'agreement' || type === 'key') {
+      // control documents carry their own root signatures; the handler verifies and applies them
+      await this.d.control!(opened, p.from);
+      body = p.body;
+      kind = String(p.body['action']);
+      retentionDays = CONTROL_RETENTION_DAYS;
+    } else {
+      ({ retentionDays } = this.d.policy.onReceive(p.from, type, p.purpose, p.agreement, p.body, now));
+      body = parseBody(type, p.body) as Record<string, unknown>;
+      kind = String(body['kind']);
+      if (needsRef(type, body as BusinessBody) && p.ref === undefined) {
+        throw new GncError('GNC_SCHEMA_INVALID', `A ${type} ${kind} must name the message it refers to in "ref".`);
+      }
+    }
+    const receipt = this.receipt(p.from, p.id, sha256, p.agreement, { status: 'accepted' });
+    const seq = await this.d.store.commits.run(() => {
+      // re-check inside the transaction: two copies may arrive in the same batch
+      const again = this.d.store.messages.byKey('in', p.from, p.id);
+      if (again) return -again.seq;
+      if (p.ref !== undefined && isBusinessType(type) && needsRef(type, body as BusinessBody) && !this.d.store.messages.byKey('in', p.from, p.ref)) {
+        throw new GncError('GNC_ORIGINAL_UNKNOWN', `${type} ${kind} refers to message ${p.ref}, which this node never received from ${p.from}: send the original first.`);
+      }
+      const s = this.d.store.messages.insert({
+        id: p.id, direction: 'in', partner: p.from, type, kind, ref: p.ref ?? null, purpose: p.purpose ?? null, agreement: p.agreement,
+        created: p.created, status: 'accepted', jws: opened.bytes, sha256, body: JSON.stringify(body), removed: null,
+        retainUntil: now + retentionDays * 86_400_000,
+      }, now);
+      this.d.store.messages.saveReceipt({ message_seq: s, receipt_id: receipt.id, status: 'accepted', code: null, reason: null, jws: receipt.bytes, sha256: receipt.sha256, at: now });
+      this.d.evidence?.('received', p.id, p.from, sha256);
+      this.d.evidence?.('receipt-sent', receipt.id, p.from, receipt.sha256);
+      return s;
+    });
+    if (seq < 0) return this.duplicate(p.from, p.id, sha256) ?? receipt.bytes;
+    if (isBusinessType(type)) this.d.onAccepted?.({ seq, opened, type });
+    return receipt.bytes;
+  }
+
+  /** Stored receipt for a duplicate; GNC_REPLAY when the id was used for other content. */
+  private duplicate(from: string, id: string, sha256: string): Uint8Array | undefined {
+    const row = this.d.store.messages.byKey('in', from, id);
+    if (!row) return undefined;
+    if (row.sha256 !== sha256) {
+      throw new GncError('GNC_REPLAY', `Message id ${id} from ${from} was already received with other content: use a new id for a new message (amendments carry their own id and "ref").`);
+    }
+    const r = this.d.store.messages.receipt(row.seq);
+    if (!r) throw new GncError('GNC_INTERNAL', `Stored message ${id} has no receipt.`);
+    return new Uint8Array(r.jws);
+  }
+
+  private receipt(to: string, messageId: string | undefined, sha256: string, agreement: string | null, outcome: Parameters<typeof sealReceipt>[1]['outcome']) {
+    const { sealed, id } = sealReceipt(this.d.signer(), { self: this.d.self, to, messageId, sha256, agreement, outcome, now: this.d.clock() });
+    return { bytes: sealed.bytes, sha256: sealed.sha256, id };
+  }
+
+  private async reject(err: unknown, bytes: Uint8Array, sha256: string, peerCountry: string, opened: OpenedEnvelope | undefined): Promise<Uint8Array> {
+    const e = isGncError(err) ? err : new GncError('GNC_INTERNAL', 'The receiving node failed to process the envelope; retry later.', { cause: err });
+    let claimed: string | undefined = opened?.payload.id;
+    if (claimed === undefined) {
+      try {
+        const id = peekPayload(parseFlattened(bytes))?.id;
+        claimed = typeof id === 'string' ? id : undefined;
+      } catch {
+        claimed = undefined;
+      }
+    }
+    const agreement = opened?.payload.agreement ?? null;
+    const r = this.receipt(peerCountry, claimed, sha256, agreement, { status: 'rejected', code: e.code, reason: e.message });
+    await this.d.store.commits.run(() => {
+      this.d.store.rejections.add({ partner: peerCountry, message_id: claimed ?? null, sha256, code: e.code, reason: e.message, receipt: r.bytes, at: this.d.clock() });
+      this.d.evidence?.('receipt-sent', r.id, peerCountry, r.sha256);
+    });
+    return r.bytes;
+  }
+}

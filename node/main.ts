@@ -1,0 +1,207 @@
+/**
+ * The composition root: the only place that builds the node's parts and hands each its dependencies
+ * (libp2p-style components). Long-lived parts have start()/stop(); `GncNode.open(dir)` loads config,
+ * identity and store, `start()` brings up libp2p, the dispatcher and the local API.
+ */
+import './polyfill.js';
+import { EventEmitter } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Libp2p } from 'libp2p';
+import { loadIdentity, type LocalIdentity } from '../certs/identity.js';
+import type { Signer } from '../protocol/envelope/seal.js';
+import { createApi } from './api/app.js';
+import type { AuthEnv } from './api/auth.js';
+import type { Hono } from 'hono';
+import { readConfig, type NodeConfig } from './config.js';
+import { Receiver } from './inbound/receiver.js';
+import { jsonLogger, type Logger } from './log.js';
+import { Dispatcher, type ReceiptTransport } from './outbound/dispatcher.js';
+import { SubmitService } from './outbound/submit.js';
+import type { Policy } from './policy/policy.js';
+import { Store } from './store/store.js';
+import { serveExchange } from './transport/inbound-streams.js';
+import { createHost } from './transport/libp2p.js';
+import { PartnerSession } from './transport/session.js';
+import { TrustIndex } from './trust.js';
+
+/** How often a running node looks for changes the CLI made to its store (partners, agreements, tokens). */
+export const EXTERNAL_CHANGE_POLL_MS = 500;
+
+export interface NodeOptions {
+  /** Injectable clock (tests of expiry and retention). */
+  clock?: () => number;
+  log?: Logger;
+  /** Override the API port from the config (0 = any free port). */
+  apiPort?: number;
+  /** Override the retry backoff from the config. */
+  retry?: { initialMs: number; maxMs: number };
+}
+
+export interface NodeParts {
+  dir: string;
+  config: NodeConfig;
+  identity: LocalIdentity;
+  store: Store;
+  trust: TrustIndex;
+  clock: () => number;
+  log: Logger;
+  signer: () => Signer;
+}
+
+/** Extension points (agreements, audit, risk) are composed here too; each gets the parts it needs. */
+export interface Extension {
+  policy?: Policy;
+  routes?: { path: string; routes: Hono<AuthEnv> }[];
+  control?: ConstructorParameters<typeof Receiver>[0]['control'];
+  evidence?: (event: 'sent' | 'received' | 'receipt-sent' | 'receipt-received', messageId: string, peer: string, sha256: string) => void;
+  onAccepted?: ConstructorParameters<typeof Receiver>[0]['onAccepted'];
+  /** Called when another process (the CLI) changed the store: reload cached state. */
+  reload?: () => void;
+  start?: (node: GncNode) => void | Promise<void>;
+  stop?: () => void | Promise<void>;
+}
+
+export class GncNode {
+  host: Libp2p | undefined;
+  api: ServerType | undefined;
+  apiAddress: AddressInfo | undefined;
+  readonly sessions = new Map<string, PartnerSession>();
+  /** Emits ('final', seq, status) when an outbound message is delivered, rejected or expired. */
+  readonly finals = new EventEmitter();
+  readonly dispatcher: Dispatcher;
+  readonly receiver: Receiver;
+  readonly submit: SubmitService;
+  private readonly startedAt = Date.now();
+  private watcher: NodeJS.Timeout | undefined;
+
+  constructor(readonly parts: NodeParts, readonly ext: Extension & { policy: Policy }, private readonly opts: NodeOptions = {}) {
+    const { config, identity, store, trust, clock, log, signer } = parts;
+    const clockSkewMs = config.clockSkewSeconds * 1000;
+    const maxAgeMs = config.maxMessageAgeHours * 3_600_000;
+    this.receiver = new Receiver({
+      self: identity.country, signer, trust, store, policy: ext.policy, clock, clockSkewMs, maxAgeMs,
+      control: ext.control, onAccepted: ext.onAccepted, evidence: ext.evidence,
+    });
+    const transport: ReceiptTransport = {
+      request: (partner, envelope) => this.session(partner).request(envelope),
+      close: () => {
+        for (const s of this.sessions.values()) s.close();
+        this.sessions.clear();
+      },
+    };
+    this.dispatcher = new Dispatcher({
+      self: identity.country, store, trust, policy: ext.policy, transport, clock, backoff: opts.retry ?? config.retry, clockSkewMs, maxAgeMs,
+      log: (m) => log(m), evidence: ext.evidence,
+      onFinal: (seq, status) => this.finals.emit('final', seq, status),
+    });
+    this.submit = new SubmitService({
+      self: identity.country, signer, store, trust, policy: ext.policy, clock, maxAgeMs, clockSkewMs,
+      onQueued: (p) => this.dispatcher.notify(p), evidence: ext.evidence,
+    });
+    // a partner whose certificate changed gets a fresh session (new peer id or addresses)
+    trust.onChange(() => {
+      for (const [c, s] of this.sessions) {
+        s.close();
+        this.sessions.delete(c);
+        this.dispatcher.notify(c);
+      }
+    });
+  }
+
+  static load(dir: string, opts: NodeOptions = {}): NodeParts {
+    const config = readConfig(dir);
+    const identity = loadIdentity(dir);
+    const store = Store.open(dir);
+    const clock = opts.clock ?? Date.now;
+    const trust = new TrustIndex(store, clock);
+    const log = opts.log ?? jsonLogger(identity.country);
+    const signer = (): Signer => identity.node.signer;
+    return { dir, config, identity, store, trust, clock, log, signer };
+  }
+
+  session(partner: string): PartnerSession {
+    let s = this.sessions.get(partner);
+    if (!s) {
+      if (!this.host) throw new Error('node not started');
+      s = new PartnerSession(this.host, () => this.parts.trust.peerOf(partner), partner);
+      this.sessions.set(partner, s);
+    }
+    return s;
+  }
+
+  get country(): string {
+    return this.parts.identity.country;
+  }
+
+  get apiUrl(): string {
+    if (!this.apiAddress) throw new Error('API not started');
+    return `http://${this.apiAddress.address}:${this.apiAddress.port}`;
+  }
+
+  async start(): Promise<void> {
+    const { config, identity, trust, store, log } = this.parts;
+    this.host = await createHost({
+      privateKey: identity.libp2pKey,
+      listen: config.listen,
+      trust,
+      onRefused: (peerId, direction) => log('refused untrusted peer', { peerId, direction }),
+    });
+    await serveExchange(this.host, trust, this.receiver, (m) => log(m));
+    // a partner that (re)connects is reachable again: retry its queued messages now, not at the next backoff
+    this.host.addEventListener('peer:connect', (evt) => {
+      const p = trust.peer(evt.detail.toString());
+      if (p) this.dispatcher.notify(p.country);
+    });
+    await this.host.start();
+    const app = createApi({
+      store,
+      submit: this.submit,
+      finals: this.finals,
+      info: {
+        country: identity.country, name: identity.name, peerId: identity.peerId, kid: identity.node.thumbprint,
+        addresses: () => this.host?.getMultiaddrs().map((a) => a.toString()) ?? [], startedAt: this.startedAt,
+        connected: (c) => {
+          const p = trust.peerOf(c);
+          return p !== undefined && (this.host?.getConnections().some((x) => x.remotePeer.toString() === p.peerId) ?? false);
+        },
+      },
+      extra: this.ext.routes,
+      log: (m) => log(m),
+    });
+    await new Promise<void>((resolve, reject) => {
+      const server = serve({ fetch: app.fetch, port: this.opts.apiPort ?? config.api.port, hostname: config.api.host }, (info) => {
+        this.apiAddress = info;
+        resolve();
+      });
+      server.once('error', reject);
+      this.api = server;
+    });
+    await this.ext.start?.(this);
+    this.dispatcher.start();
+    store.changedElsewhere();
+    this.watcher = setInterval(() => {
+      if (!store.changedElsewhere()) return;
+      trust.reload();
+      this.ext.reload?.();
+    }, EXTERNAL_CHANGE_POLL_MS);
+    this.watcher.unref();
+    log('node started', { country: identity.country, peerId: identity.peerId, api: this.apiUrl });
+  }
+
+  async stop(): Promise<void> {
+    if (this.watcher) clearInterval(this.watcher);
+    this.dispatcher.stop();
+    await this.ext.stop?.();
+    await new Promise<void>((resolve) => {
+      if (!this.api) return resolve();
+      const srv = this.api as import('node:http').Server;
+      srv.close(() => resolve());
+      srv.closeAllConnections?.();
+    });
+    await this.host?.stop();
+    // let in-flight group commits land before closing the database
+    await this.parts.store.commits.run(() => undefined);
+    this.parts.store.close();
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * Delivers the outbox. Per partner, up to MAX_IN_FLIGHT_PER_PARTNER envelopes travel at once over the
+ * partner's single long-lived stream; each resolves with the partner's signed receipt, checked against the
+ * exact bytes sent, and the final status (delivered | rejected) commits together with the receipt and the
+ * removal of the outbox row. Failures reschedule with exponential backoff until the message's expiry
+ * (status expired), and messages whose agreement is no longer in force are not sent (expired). A restart
+ * resumes from the outbox: rows caught mid-send are retried, and the receiver deduplicates by id.
+ */
+import { MAX_IN_FLIGHT_PER_PARTNER } from '../../protocol/constants.js';
+import { GncError, isGncError } from '../../protocol/errors.js';
+import { openReceipt } from '../receipts.js';
+import type { Policy } from '../policy/policy.js';
+import type { Store } from '../store/store.js';
+import type { OutboxRow } from '../store/outbox.js';
+import type { TrustIndex } from '../trust.js';
+import { backoffDelay, type BackoffConfig } from './backoff.js';
+
+export interface ReceiptTransport {
+  request(partner: string, envelope: Uint8Array): Promise<Uint8Array>;
+  close(): void;
+}
+
+export interface DispatcherDeps {
+  self: string;
+  store: Store;
+  trust: TrustIndex;
+  policy: Policy;
+  transport: ReceiptTransport;
+  clock: () => number;
+  backoff: BackoffConfig;
+  clockSkewMs: number;
+  maxAgeMs: number;
+  log: (msg: string) => void;
+  evidence?: (event: 'receipt-received', messageId: string, peer: string, sha256: string) => void;
+  onFinal?: (seq: number, status: 'delivered' | 'rejected' | 'expired') => void;
+}
+
+/** How often queued messages are checked for expiry (and idle partners re-polled). */
+export const SWEEP_INTERVAL_MS = 2_000;
+
+export class Dispatcher {
+  private readonly inflight = new Map<string, Set<number>>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private sweeper: NodeJS.Timeout | undefined;
+  private running = false;
+  private readonly pumpQueued = new Set<string>();
+
+  constructor(private readonly d: DispatcherDeps) {}
+
+  start(): void {
+    this.running = true;
+    const reset = this.d.store.outbox.resetSending(this.d.clock());
+    if (reset > 0) this.d.log(`resuming ${reset} message(s) interrupted mid-send`);
+    for (const p of this.d.store.outbox.partners()) this.notify(p);
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+    this.sweeper.unref();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.sweeper) clearInterval(this.sweeper);
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    this.d.transport.close();
+  }
+
+  /** New work for a partner (a submission, or the partner came back). */
+  notify(partner: string): void {
+    if (!this.running) return;
+    const t = this.timers.get(partner);
+    if (t) {
+      clearTimeout(t);
+      this.timers.delete(partner);
+    }
+    this.schedulePump(partner);
+  }
+
+  private flying(partner: string): Set<number> {
+    let s = this.inflight.get(partner);
+    if (!s) this.inflight.set(partner, (s = new Set()));
+    return s;
+  }
+
+  private pump(partner: string): void {
+    if (!this.running) return;
+    const flying = this.flying(partner);
+    const capacity = MAX_IN_FLIGHT_PER_PARTNER - flying.size;
+    if (capacity <= 0) return;
+    const now = this.d.clock();
+    const rows = this.d.store.outbox.due(partner, now, capacity + flying.size).filter((r) => !flying.has(r.seq)).slice(0, capacity);
+    if (rows.length === 0) {
+      if (flying.size === 0) this.scheduleNext(partner, now);
+      return;
+    }
+    const send: OutboxRow[] = [];
+    const expire: { seq: number; code: string; reason: string }[] = [];
+    for (const r of rows) {
+      if (r.expires_at <= now) {
+        expire.push({ seq: r.seq, code: 'GNC_DELIVERY_EXPIRED', reason: 'The message could not be delivered before its expiry.' });
+      } else if (r.agreement !== null && !this.d.policy.stillInForce(r.agreement, partner, now)) {
+        expire.push({ seq: r.seq, code: 'GNC_AGREEMENT_NONE', reason: `Agreement ${r.agreement} is no longer in force (suspended, terminated or past its dates): the message was not sent.` });
+      } else {
+        send.push(r);
+        flying.add(r.seq);
+      }
+    }
+    // 'sending' need not be durable (a restart turns it back into 'retrying'), so it rides the next group
+    // commit instead of paying an fsync of its own; FIFO order keeps it before the receipt's update.
+    void this.d.store.commits.run(() => {
+      for (const x of expire) this.finishExpired(x.seq, x.code, x.reason);
+      for (const r of send) this.d.store.messages.setStatus(r.seq, 'sending', null, null, now);
+    });
+    for (const r of send) {
+      this.deliver(r).finally(() => {
+        flying.delete(r.seq);
+        this.schedulePump(partner);
+      });
+    }
+  }
+
+  /** Coalesce completions of one event-loop turn into one pump (one query, one group commit). */
+  private schedulePump(partner: string): void {
+    if (this.pumpQueued.has(partner)) return;
+    this.pumpQueued.add(partner);
+    setImmediate(() => {
+      this.pumpQueued.delete(partner);
+      this.pump(partner);
+    });
+  }
+
+  private async deliver(row: OutboxRow): Promise<void> {
+    const bytes = new Uint8Array(row.jws);
+    const msg = this.d.store.messages.bySeq(row.seq);
+    if (!msg) return;
+    try {
+      const answer = await this.d.transport.request(row.partner, bytes);
+      const now = this.d.clock();
+      const { body, opened } = openReceipt(
+        answer,
+        { resolveKey: this.d.trust.resolveKey, self: this.d.self, now, clockSkewMs: this.d.clockSkewMs, maxAgeMs: this.d.maxAgeMs },
+        { messageId: row.id, sha256: msg.sha256, partner: row.partner },
+      );
+      const status = body.status === 'accepted' ? 'delivered' : 'rejected';
+      await this.d.store.commits.run(() => {
+        this.d.store.messages.saveReceipt({
+          message_seq: row.seq, receipt_id: opened.payload.id, status: body.status, code: body.code ?? null, reason: body.reason ?? null,
+          jws: opened.bytes, sha256: opened.sha256, at: now,
+        });
+        this.d.store.messages.setStatus(row.seq, status, body.code ?? null, body.reason ?? null, now);
+        this.d.store.outbox.remove(row.seq);
+        this.d.evidence?.('receipt-received', opened.payload.id, row.partner, opened.sha256);
+      });
+      this.d.onFinal?.(row.seq, status);
+    } catch (err) {
+      await this.retryLater(row, err);
+    }
+  }
+
+  private async retryLater(row: OutboxRow, err: unknown): Promise<void> {
+    const e = isGncError(err) ? err : new GncError('GNC_PARTNER_UNREACHABLE', (err as Error).message ?? String(err));
+    const now = this.d.clock();
+    const next = now + backoffDelay(row.attempts, this.d.backoff);
+    await this.d.store.commits.run(() => {
+      if (next >= row.expires_at) {
+        this.finishExpired(row.seq, 'GNC_DELIVERY_EXPIRED', `Delivery failed until expiry; last error ${e.code}: ${e.message}`);
+      } else {
+        this.d.store.outbox.reschedule(row.seq, next, `${e.code}: ${e.message}`);
+        this.d.store.messages.setStatus(row.seq, 'retrying', e.code, e.message, now);
+      }
+    });
+    if (row.attempts === 0 || row.attempts % 10 === 0) this.d.log(`delivery of ${row.id} to ${row.partner} failed (${e.code}); retrying`);
+  }
+
+  private finishExpired(seq: number, code: string, reason: string): void {
+    this.d.store.messages.setStatus(seq, 'expired', code, reason, this.d.clock());
+    this.d.store.outbox.remove(seq);
+    queueMicrotask(() => this.d.onFinal?.(seq, 'expired'));
+  }
+
+  private scheduleNext(partner: string, now: number): void {
+    const next = this.d.store.outbox.nextDue(partner);
+    if (next === undefined || this.timers.has(partner)) return;
+    const t = setTimeout(() => {
+      this.timers.delete(partner);
+      this.pump(partner);
+    }, Math.max(0, Math.min(next - now, SWEEP_INTERVAL_MS * 30)));
+    t.unref();
+    this.timers.set(partner, t);
+  }
+
+  /** Expire what can no longer be delivered, and poll partners with due messages. */
+  private sweep(): void {
+    const now = this.d.clock();
+    const flying = new Set([...this.inflight.values()].flatMap((s) => [...s]));
+    const expired = this.d.store.outbox.expiredSeqs(now).filter((s) => !flying.has(s));
+    if (expired.length) {
+      this.d.store.db.transaction(() => {
+        for (const s of expired) this.finishExpired(s, 'GNC_DELIVERY_EXPIRED', 'The message could not be delivered before its expiry.');
+      })();
+    }
+    for (const p of this.d.store.outbox.partners()) if (!this.timers.has(p)) this.pump(p);
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * The Policy backed by bilateral agreements: a business message may be sent or accepted only under the
+ * agreement in force between the two administrations, for a type, purpose and fields that agreement allows
+ * in that direction. On send, out-of-scope fields are stripped when the agreement says to minimise (and the
+ * caller is told which); on receive they are always refused.
+ */
+import { enforceOnReceive, enforceOnSend, scopeFor } from '../../protocol/agreement/index.js';
+import { GncError } from '../../protocol/errors.js';
+import type { BusinessType } from '../../protocol/messages/registry.js';
+import type { AgreementRegistry } from '../agreements/registry.js';
+import type { Policy, SendDecision } from './policy.js';
+
+export class AgreementPolicy implements Policy {
+  constructor(private readonly registry: AgreementRegistry, private readonly self: string) {}
+
+  private inForce(partner: string, now: number) {
+    const k = this.registry.inForce(partner, now);
+    if (!k) {
+      throw new GncError('GNC_AGREEMENT_NONE', `No agreement signed by both ${this.self} and ${partner} is in force: nothing may be exchanged until one is (gnc agreement draft/sign/propose).`);
+    }
+    return k.document;
+  }
+
+  onSend(to: string, type: BusinessType, purpose: string | undefined, body: Record<string, unknown>, now: number): SendDecision {
+    const doc = this.inForce(to, now);
+    const r = enforceOnSend(doc, this.self, to, type, purpose, body);
+    const scope = scopeFor(doc, this.self, to, type)!;
+    return { agreement: `${doc.id}@${doc.version}`, body: r.body as Record<string, unknown>, removed: r.removed, retentionDays: scope.retentionDays };
+  }
+
+  onReceive(from: string, type: BusinessType, purpose: string | undefined, agreementId: string | null, body: Record<string, unknown>, now: number): { retentionDays: number } {
+    const doc = this.inForce(from, now);
+    if (agreementId !== `${doc.id}@${doc.version}`) {
+      throw new GncError('GNC_AGREEMENT_NONE', `Message names agreement ${agreementId ?? '(none)'}, but the agreement in force between ${from} and ${this.self} is ${doc.id}@${doc.version}.`);
+    }
+    enforceOnReceive(doc, from, this.self, type, purpose, body);
+    return { retentionDays: scopeFor(doc, from, this.self, type)!.retentionDays };
+  }
+
+  stillInForce(agreementRef: string, partner: string, now: number): boolean {
+    const k = this.registry.inForce(partner, now);
+    return k !== undefined && `${k.document.id}@${k.document.version}` === agreementRef;
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Makes and checks receipts (contract "Receipt"): an envelope of type "receipt", `ref` = the message id,
+ * body naming the SHA-256 of the exact JWS bytes received and the outcome. Both directions use these two
+ * functions, so what one node writes is exactly what the other checks.
+ */
+import { PAYLOAD_VERSION } from '../protocol/constants.js';
+import { sealEnvelope, type SealedEnvelope, type Signer } from '../protocol/envelope/seal.js';
+import { openEnvelope, type OpenOptions, type OpenedEnvelope } from '../protocol/envelope/open.js';
+import { GncError, type GncErrorCode } from '../protocol/errors.js';
+import { newMessageId, MESSAGE_ID_PATTERN } from '../protocol/ids.js';
+import { ReceiptBody } from '../protocol/messages/receipt.js';
+import { parseWith } from '../protocol/validate.js';
+
+export interface ReceiptInput {
+  self: string;
+  to: string;
+  messageId: string | undefined;
+  sha256: string;
+  agreement: string | null;
+  outcome: { status: 'accepted' } | { status: 'rejected'; code: GncErrorCode; reason: string };
+  now: number;
+}
+
+export function sealReceipt(signer: Signer, r: ReceiptInput): { sealed: SealedEnvelope; id: string; body: ReceiptBody } {
+  const created = new Date(r.now).toISOString();
+  // a refused envelope may carry no usable id; the receipt then names "unknown" and the hash identifies it
+  const messageId = r.messageId !== undefined && MESSAGE_ID_PATTERN.test(r.messageId) ? r.messageId : 'unknown';
+  const body: ReceiptBody =
+    r.outcome.status === 'accepted'
+      ? { messageId, sha256: r.sha256, status: 'accepted', received: created }
+      : { messageId, sha256: r.sha256, status: 'rejected', code: r.outcome.code, reason: r.outcome.reason.slice(0, 1000), received: created };
+  const id = newMessageId(r.now);
+  const sealed = sealEnvelope(
+    { v: PAYLOAD_VERSION, id, type: 'receipt', from: r.self, to: r.to, agreement: r.agreement, created, ref: messageId, body },
+    signer,
+  );
+  return { sealed, id, body };
+}
+
+/** Open a receipt and check that it answers exactly the message we sent (by id and by SHA-256 of its bytes). */
+export function openReceipt(bytes: Uint8Array, opts: OpenOptions, expect: { messageId: string; sha256: string; partner: string }): { opened: OpenedEnvelope; body: ReceiptBody } {
+  const opened = openEnvelope(bytes, opts);
+  if (opened.payload.type !== 'receipt' || opened.payload.from !== expect.partner) {
+    throw new GncError('GNC_RECEIPT_MISMATCH', `Expected a receipt from ${expect.partner}, got a ${opened.payload.type} from ${opened.payload.from}.`);
+  }
+  const body = parseWith(ReceiptBody, opened.payload.body, 'Receipt body', '/body', 'GNC_RECEIPT_MISMATCH');
+  if (body.messageId !== expect.messageId || opened.payload.ref !== expect.messageId || body.sha256 !== expect.sha256) {
+    throw new GncError('GNC_RECEIPT_MISMATCH', `Receipt names message ${body.messageId} (sha256 ${body.sha256.slice(0, 12)}...), not ${expect.messageId} as sent: it is not a receipt for this envelope.`);
+  }
+  return { opened, body };
+}

@@ -1,0 +1,152 @@
+/**
+ * Sent and received messages with their receipts. Rows are written inside the callers' transactions (group
+ * commits), read by the API. `seq` is the stable cursor for pagination.
+ */
+import type { Db } from './db.js';
+
+export type Direction = 'out' | 'in';
+export const OUTBOUND_STATUSES = ['queued', 'sending', 'retrying', 'delivered', 'rejected', 'expired'] as const;
+export type OutboundStatus = (typeof OUTBOUND_STATUSES)[number];
+export type InboundStatus = 'accepted';
+export type MessageStatus = OutboundStatus | InboundStatus;
+
+export interface MessageRow {
+  seq: number;
+  id: string;
+  direction: Direction;
+  partner: string;
+  type: string;
+  kind: string | null;
+  ref: string | null;
+  purpose: string | null;
+  agreement: string | null;
+  created: string;
+  status: MessageStatus;
+  jws: Buffer | null;
+  sha256: string;
+  body: string | null;
+  removed: string | null;
+  retain_until: number | null;
+  error_code: string | null;
+  error_reason: string | null;
+  stored_at: number;
+  updated_at: number;
+}
+
+export interface ReceiptRow {
+  message_seq: number;
+  receipt_id: string;
+  status: 'accepted' | 'rejected';
+  code: string | null;
+  reason: string | null;
+  jws: Buffer;
+  sha256: string;
+  at: number;
+}
+
+export interface NewMessage {
+  id: string;
+  direction: Direction;
+  partner: string;
+  type: string;
+  kind: string | null;
+  ref: string | null;
+  purpose: string | null;
+  agreement: string | null;
+  created: string;
+  status: MessageStatus;
+  jws: Uint8Array;
+  sha256: string;
+  body: string;
+  removed: string | null;
+  retainUntil: number | null;
+}
+
+export interface MessageFilter {
+  direction?: Direction | undefined;
+  partner?: string | undefined;
+  type?: string | undefined;
+  status?: string | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+  /** Return rows with seq below this (newest first). */
+  before?: number | undefined;
+  limit: number;
+}
+
+export class MessageRepo {
+  private readonly insertStmt;
+  private readonly byKeyStmt;
+  private readonly byIdStmt;
+  private readonly bySeqStmt;
+  private readonly receiptStmt;
+  private readonly insertReceiptStmt;
+  private readonly setStatusStmt;
+
+  constructor(private readonly db: Db) {
+    this.insertStmt = db.prepare(`INSERT INTO messages (id, direction, partner, type, kind, ref, purpose, agreement, created, status, jws, sha256, body, removed, retain_until, stored_at, updated_at)
+      VALUES (@id, @direction, @partner, @type, @kind, @ref, @purpose, @agreement, @created, @status, @jws, @sha256, @body, @removed, @retainUntil, @now, @now)`);
+    this.byKeyStmt = db.prepare('SELECT * FROM messages WHERE direction = ? AND partner = ? AND id = ?');
+    this.byIdStmt = db.prepare('SELECT * FROM messages WHERE id = ? ORDER BY direction DESC, seq');
+    this.bySeqStmt = db.prepare('SELECT * FROM messages WHERE seq = ?');
+    this.receiptStmt = db.prepare('SELECT * FROM receipts WHERE message_seq = ?');
+    this.insertReceiptStmt = db.prepare(`INSERT OR REPLACE INTO receipts (message_seq, receipt_id, status, code, reason, jws, sha256, at)
+      VALUES (@message_seq, @receipt_id, @status, @code, @reason, @jws, @sha256, @at)`);
+    this.setStatusStmt = db.prepare('UPDATE messages SET status = ?, error_code = ?, error_reason = ?, updated_at = ? WHERE seq = ?');
+  }
+
+  insert(m: NewMessage, now = Date.now()): number {
+    const info = this.insertStmt.run({ ...m, jws: Buffer.from(m.jws.buffer, m.jws.byteOffset, m.jws.byteLength), now });
+    return Number(info.lastInsertRowid);
+  }
+
+  byKey(direction: Direction, partner: string, id: string): MessageRow | undefined {
+    return this.byKeyStmt.get(direction, partner, id) as MessageRow | undefined;
+  }
+
+  /** Outbound first (ids this node minted), then inbound. */
+  byId(id: string): MessageRow[] {
+    return this.byIdStmt.all(id) as MessageRow[];
+  }
+
+  bySeq(seq: number): MessageRow | undefined {
+    return this.bySeqStmt.get(seq) as MessageRow | undefined;
+  }
+
+  receipt(seq: number): ReceiptRow | undefined {
+    return this.receiptStmt.get(seq) as ReceiptRow | undefined;
+  }
+
+  saveReceipt(r: Omit<ReceiptRow, 'jws'> & { jws: Uint8Array }): void {
+    this.insertReceiptStmt.run({ ...r, jws: Buffer.from(r.jws.buffer, r.jws.byteOffset, r.jws.byteLength) });
+  }
+
+  setStatus(seq: number, status: MessageStatus, code: string | null = null, reason: string | null = null, now = Date.now()): void {
+    this.setStatusStmt.run(status, code, reason, now, seq);
+  }
+
+  list(f: MessageFilter): MessageRow[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    const add = (sql: string, v: string | number | undefined): void => {
+      if (v !== undefined) {
+        where.push(sql);
+        args.push(v);
+      }
+    };
+    add('direction = ?', f.direction);
+    add('partner = ?', f.partner);
+    add('type = ?', f.type);
+    add('status = ?', f.status);
+    add('created >= ?', f.since);
+    add('created < ?', f.until);
+    add('seq < ?', f.before);
+    const sql = `SELECT * FROM messages ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`;
+    return this.db.prepare(sql).all(...args, f.limit) as MessageRow[];
+  }
+
+  countByStatus(): Record<string, number> {
+    const rows = this.db.prepare('SELECT direction, status, COUNT(*) AS n FROM messages GROUP BY direction, status').all() as { direction: string; status: string; n: number }[];
+    return Object.fromEntries(rows.map((r) => [`${r.direction}:${r.status}`, r.n]));
+  }
+}

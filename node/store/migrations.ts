@@ -1,0 +1,270 @@
+/**
+ * Schema migrations, applied in order inside one transaction each; `PRAGMA user_version` records the last one.
+ * Never edit a released migration: add a new one. Each statement says what it serves.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: exchange foundation
+  `
+  CREATE TABLE partners (
+    country      TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    root_jwk     TEXT NOT NULL,
+    fingerprint  TEXT NOT NULL,
+    addresses    TEXT NOT NULL,            -- JSON array of multiaddrs from the identity file
+    identity     TEXT NOT NULL,            -- the identity file as pinned
+    added_at     TEXT NOT NULL
+  );
+  -- node certificates of partners (and our own), by key id; several per country during a rotation overlap
+  CREATE TABLE certificates (
+    kid          TEXT PRIMARY KEY,
+    country      TEXT NOT NULL,
+    peer_id      TEXT NOT NULL,
+    compact      TEXT NOT NULL,
+    not_before   INTEGER NOT NULL,
+    not_after    INTEGER NOT NULL,
+    revoked_at   INTEGER,
+    revocation   TEXT,                     -- the root-signed revocation notice, kept as evidence
+    added_at     TEXT NOT NULL
+  );
+  CREATE INDEX certificates_peer ON certificates(peer_id);
+  CREATE INDEX certificates_country ON certificates(country);
+
+  -- every envelope sent or accepted; seq orders the log and is the pagination cursor
+  CREATE TABLE messages (
+    seq          INTEGER PRIMARY KEY,
+    id           TEXT NOT NULL,
+    direction    TEXT NOT NULL CHECK (direction IN ('out','in')),
+    partner      TEXT NOT NULL,
+    type         TEXT NOT NULL,
+    kind         TEXT,
+    ref          TEXT,
+    purpose      TEXT,
+    agreement    TEXT,
+    created      TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    jws          BLOB,                     -- exact signed bytes (NULL once retention purged the content)
+    sha256       TEXT NOT NULL,
+    body         TEXT,                     -- the body as JSON, for queries (NULL once purged)
+    removed      TEXT,                     -- JSON list of field paths stripped by data minimisation
+    retain_until INTEGER,                  -- epoch ms when the content is purged (agreement retention)
+    error_code   TEXT,
+    error_reason TEXT,
+    stored_at    INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    UNIQUE (direction, partner, id)
+  );
+  CREATE INDEX messages_id ON messages(id);
+  CREATE INDEX messages_partner ON messages(partner, seq);
+  CREATE INDEX messages_status ON messages(status, seq);
+  CREATE INDEX messages_type ON messages(type, seq);
+  CREATE INDEX messages_created ON messages(created);
+  CREATE INDEX messages_retain ON messages(retain_until) WHERE jws IS NOT NULL;
+
+  -- pending deliveries; a row lives from submission until delivered, rejected or expired
+  CREATE TABLE outbox (
+    seq          INTEGER PRIMARY KEY REFERENCES messages(seq),
+    partner      TEXT NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    next_at      INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    last_error   TEXT
+  );
+  CREATE INDEX outbox_due ON outbox(partner, next_at);
+
+  -- receipts: for 'out' messages the partner's receipt; for 'in' the receipt we sent (answered again on duplicates)
+  CREATE TABLE receipts (
+    message_seq  INTEGER PRIMARY KEY REFERENCES messages(seq),
+    receipt_id   TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    code         TEXT,
+    reason       TEXT,
+    jws          BLOB NOT NULL,
+    sha256       TEXT NOT NULL,
+    at           INTEGER NOT NULL
+  );
+
+  -- inbound envelopes refused before storage: the rejection record (never the content)
+  CREATE TABLE rejections (
+    seq          INTEGER PRIMARY KEY,
+    partner      TEXT,
+    message_id   TEXT,
+    sha256       TEXT NOT NULL,
+    code         TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    receipt      BLOB,
+    at           INTEGER NOT NULL
+  );
+
+  -- local API tokens, stored as SHA-256 of the secret
+  CREATE TABLE tokens (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    hash         TEXT NOT NULL UNIQUE,
+    scopes       TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    revoked_at   TEXT
+  );
+  `,
+  // 2: bilateral agreements (MRA scope) and their signed notices
+  `
+  CREATE TABLE agreements (
+    id           TEXT NOT NULL,
+    version      INTEGER NOT NULL,
+    partner      TEXT NOT NULL,            -- the other administration
+    signed       TEXT NOT NULL,            -- JWS general JSON serialization, exactly as signed
+    signed_by    TEXT NOT NULL,            -- JSON array of countries whose signature verified
+    complete     INTEGER NOT NULL,         -- both administrations signed
+    valid_from   TEXT NOT NULL,
+    valid_until  TEXT NOT NULL,
+    origin       TEXT NOT NULL,            -- local | partner
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    PRIMARY KEY (id, version)
+  );
+  CREATE INDEX agreements_partner ON agreements(partner);
+  CREATE TABLE agreement_notices (
+    seq          INTEGER PRIMARY KEY,
+    agreement_id TEXT NOT NULL,
+    version      INTEGER NOT NULL,
+    action       TEXT NOT NULL,
+    effective    TEXT NOT NULL,
+    by_country   TEXT NOT NULL,
+    compact      TEXT NOT NULL UNIQUE,
+    at           INTEGER NOT NULL
+  );
+  `,
+  // 3: pre-arrival risk (node/risk): the arrivals view of received ACI, the partner AEO registry with history,
+  // received e-CoO, assessments, the event log behind the SSE stream and the webhook delivery queue
+  `
+  -- one row per consignment: the declaration in force after amendments; the columns are the list filters
+  CREATE TABLE risk_consignments (
+    cid              INTEGER PRIMARY KEY,
+    partner          TEXT NOT NULL,          -- sending administration
+    root_id          TEXT NOT NULL,          -- message id of the original declaration (the API id)
+    current_seq      INTEGER NOT NULL,       -- messages.seq of the version in force
+    current_created  TEXT NOT NULL,          -- its envelope "created" (the latest created version is in force)
+    versions         INTEGER NOT NULL,
+    status           TEXT NOT NULL CHECK (status IN ('active','cancelled')),
+    cancel_seq       INTEGER,
+    expected_arrival INTEGER NOT NULL,       -- epoch ms
+    office_of_entry  TEXT NOT NULL COLLATE NOCASE,
+    bcp              TEXT COLLATE NOCASE,    -- border crossing point name
+    level            TEXT,
+    score            REAL,
+    revision         INTEGER NOT NULL DEFAULT 0,
+    assessed_at      INTEGER,
+    updated_at       INTEGER NOT NULL,
+    view             TEXT NOT NULL,          -- the list view (JSON), rewritten with each assessment: a page is served without parsing
+    UNIQUE (partner, root_id)
+  );
+  -- "one day at one border crossing point" and the other window queries walk one of these in arrival order
+  CREATE INDEX risk_cons_bcp ON risk_consignments(bcp, expected_arrival);
+  CREATE INDEX risk_cons_office ON risk_consignments(office_of_entry, expected_arrival);
+  CREATE INDEX risk_cons_partner ON risk_consignments(partner, expected_arrival);
+  CREATE INDEX risk_cons_level ON risk_consignments(level, expected_arrival);
+  CREATE INDEX risk_cons_arrival ON risk_consignments(expected_arrival);
+  CREATE INDEX risk_cons_root ON risk_consignments(root_id);
+
+  -- the assessment in force per consignment (JSON: indicators with evidence, thresholds, explanation, basis)
+  CREATE TABLE risk_assessments (cid INTEGER PRIMARY KEY, assessment TEXT NOT NULL);
+
+  -- every received version (declaration, amendments, cancellation) of a consignment, for history and "ref"
+  CREATE TABLE risk_versions (
+    seq          INTEGER PRIMARY KEY,        -- messages.seq
+    cid          INTEGER NOT NULL,
+    partner      TEXT NOT NULL,
+    message_id   TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    created      TEXT NOT NULL,
+    received_at  INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX risk_versions_msg ON risk_versions(partner, message_id);
+  CREATE INDEX risk_versions_cid ON risk_versions(cid, seq);
+
+  -- search keys of the version in force: t trader id, a AEO id, m transport means, c container,
+  -- h HS code (prefix search is a range on v), e referenced e-CoO number
+  CREATE TABLE risk_keys (
+    k    TEXT NOT NULL,
+    v    TEXT NOT NULL,
+    cid  INTEGER NOT NULL,
+    PRIMARY KEY (k, v, cid)
+  ) WITHOUT ROWID;
+  CREATE INDEX risk_keys_cid ON risk_keys(cid, k, v);
+
+  -- consignments whose assessment must be recomputed (a related message arrived); drained in batches
+  CREATE TABLE risk_pending (cid INTEGER PRIMARY KEY);
+
+  -- partner AEO registry: the current record per operator, and every status it had with its effective date
+  CREATE TABLE risk_aeo (
+    partner            TEXT NOT NULL,
+    aeo_id             TEXT NOT NULL,
+    national_trader_id TEXT NOT NULL,
+    legal_name         TEXT NOT NULL,
+    programme          TEXT NOT NULL,
+    status             TEXT NOT NULL,
+    status_date        TEXT NOT NULL,
+    valid_from         TEXT NOT NULL,
+    valid_until        TEXT,
+    listed             INTEGER NOT NULL,     -- 0 once a later snapshot no longer lists the operator
+    message_id         TEXT NOT NULL,
+    path               TEXT NOT NULL,        -- JSON pointer of the operator in that message body
+    updated_at         INTEGER NOT NULL,
+    PRIMARY KEY (partner, aeo_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX risk_aeo_trader ON risk_aeo(national_trader_id);
+  CREATE INDEX risk_aeo_id ON risk_aeo(aeo_id);
+  CREATE TABLE risk_aeo_history (
+    partner      TEXT NOT NULL,
+    aeo_id       TEXT NOT NULL,
+    effective    TEXT NOT NULL,              -- YYYY-MM-DD the status took effect
+    seq          INTEGER NOT NULL,           -- messages.seq (orders two records on the same day)
+    status       TEXT NOT NULL,              -- valid | suspended | revoked | removed
+    valid_from   TEXT,
+    valid_until  TEXT,
+    kind         TEXT NOT NULL,
+    message_id   TEXT NOT NULL,
+    path         TEXT NOT NULL,
+    reason       TEXT,
+    PRIMARY KEY (partner, aeo_id, effective, seq)
+  ) WITHOUT ROWID;
+
+  -- received certificates of origin and their latest status
+  CREATE TABLE risk_ecoo (
+    partner           TEXT NOT NULL,
+    number            TEXT NOT NULL,
+    seq               INTEGER NOT NULL,      -- messages.seq of the certificate
+    message_id        TEXT NOT NULL,
+    preference        TEXT NOT NULL,
+    status            TEXT NOT NULL,         -- issued | replaced | cancelled
+    status_message_id TEXT,
+    status_date       TEXT,
+    replacement       TEXT,
+    updated_at        INTEGER NOT NULL,
+    PRIMARY KEY (partner, number)
+  ) WITHOUT ROWID;
+  CREATE INDEX risk_ecoo_number ON risk_ecoo(number);
+
+  -- new and changed assessments, in order: the SSE stream replays from here (Last-Event-ID)
+  CREATE TABLE risk_events (
+    seq      INTEGER PRIMARY KEY,
+    cid      INTEGER NOT NULL,
+    at       INTEGER NOT NULL,
+    payload  TEXT NOT NULL
+  );
+  CREATE INDEX risk_events_at ON risk_events(at);
+  -- webhook deliveries: bounded by attempts and age
+  CREATE TABLE risk_webhook (
+    event_seq    INTEGER PRIMARY KEY,
+    state        TEXT NOT NULL,              -- pending | delivered | failed
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    next_at      INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    last_error   TEXT,
+    done_at      INTEGER
+  );
+  CREATE INDEX risk_webhook_due ON risk_webhook(state, next_at);
+
+  -- progress of the projection: the last messages.seq applied
+  CREATE TABLE risk_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+  `,
+];

@@ -1,0 +1,74 @@
+/**
+ * The outbox: one row per message still to deliver. Inserted in the same transaction as the message row, so a
+ * submission the API acknowledged cannot be lost; removed in the same transaction that records the final
+ * receipt. `next_at` drives retries with exponential backoff; `expires_at` bounds them.
+ */
+import type { Db } from './db.js';
+
+export interface OutboxRow {
+  seq: number;
+  partner: string;
+  attempts: number;
+  next_at: number;
+  expires_at: number;
+  last_error: string | null;
+  jws: Buffer;
+  id: string;
+  agreement: string | null;
+}
+
+export class OutboxRepo {
+  private readonly insertStmt;
+  private readonly dueStmt;
+  private readonly nextDueStmt;
+  private readonly rescheduleStmt;
+  private readonly deleteStmt;
+  private readonly expiredStmt;
+  private readonly partnersStmt;
+
+  constructor(private readonly db: Db) {
+    this.insertStmt = db.prepare('INSERT INTO outbox (seq, partner, attempts, next_at, expires_at) VALUES (?, ?, 0, ?, ?)');
+    this.dueStmt = db.prepare(`SELECT o.*, m.jws, m.id, m.agreement FROM outbox o JOIN messages m ON m.seq = o.seq
+      WHERE o.partner = ? AND o.next_at <= ? AND m.status IN ('queued','retrying') ORDER BY o.next_at, o.seq LIMIT ?`);
+    this.nextDueStmt = db.prepare(`SELECT MIN(o.next_at) AS t FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = ? AND m.status IN ('queued','retrying')`);
+    this.rescheduleStmt = db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE seq = ?');
+    this.deleteStmt = db.prepare('DELETE FROM outbox WHERE seq = ?');
+    this.expiredStmt = db.prepare('SELECT seq FROM outbox WHERE expires_at <= ?');
+    this.partnersStmt = db.prepare('SELECT DISTINCT partner FROM outbox');
+  }
+
+  add(seq: number, partner: string, nextAt: number, expiresAt: number): void {
+    this.insertStmt.run(seq, partner, nextAt, expiresAt);
+  }
+
+  due(partner: string, now: number, limit: number): OutboxRow[] {
+    return this.dueStmt.all(partner, now, limit) as OutboxRow[];
+  }
+
+  /** Earliest next attempt for a partner's waiting messages, if any. */
+  nextDue(partner: string): number | undefined {
+    const r = this.nextDueStmt.get(partner) as { t: number | null };
+    return r.t ?? undefined;
+  }
+
+  reschedule(seq: number, nextAt: number, error: string): void {
+    this.rescheduleStmt.run(nextAt, error, seq);
+  }
+
+  remove(seq: number): void {
+    this.deleteStmt.run(seq);
+  }
+
+  expiredSeqs(now: number): number[] {
+    return (this.expiredStmt.all(now) as { seq: number }[]).map((r) => r.seq);
+  }
+
+  partners(): string[] {
+    return (this.partnersStmt.all() as { partner: string }[]).map((r) => r.partner);
+  }
+
+  /** After a crash, messages caught mid-send go back to retrying (the receiver deduplicates by id). */
+  resetSending(now: number): number {
+    return this.db.prepare(`UPDATE messages SET status = 'retrying', updated_at = ? WHERE status = 'sending'`).run(now).changes;
+  }
+}

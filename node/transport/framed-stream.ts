@@ -1,0 +1,73 @@
+/**
+ * Frames over one libp2p 3 stream (event based: no sink/source). Incoming chunks go through the protocol's
+ * FrameDecoder, which refuses an oversize frame from its length prefix alone; outgoing frames respect the
+ * stream's back-pressure (send() false -> wait for drain).
+ */
+import type { Stream } from '@libp2p/interface';
+import { encodeFrame, FrameDecoder, FRAME_ERROR, type Frame } from '../../protocol/wire.js';
+import { GncError, isGncError } from '../../protocol/errors.js';
+
+export interface FramedStreamHandlers {
+  onFrame(frame: Frame): void;
+  onClose(err?: Error): void;
+}
+
+const encoder = new TextEncoder();
+
+export class FramedStream {
+  private readonly decoder = new FrameDecoder();
+  private closed = false;
+
+  constructor(readonly stream: Stream, private readonly handlers: FramedStreamHandlers) {
+    stream.addEventListener('message', (evt) => {
+      if (this.closed) return;
+      const data = evt.data instanceof Uint8Array ? evt.data : evt.data.subarray();
+      try {
+        for (const frame of this.decoder.push(data)) handlers.onFrame(frame);
+      } catch (err) {
+        void this.fail(err);
+      }
+    });
+    stream.addEventListener('close', (evt) => this.finish(evt.error));
+    stream.addEventListener('remoteCloseWrite', () => {
+      void stream.close().catch(() => undefined);
+    });
+  }
+
+  get isOpen(): boolean {
+    return !this.closed && this.stream.status === 'open';
+  }
+
+  async write(frame: Frame, signal?: AbortSignal): Promise<void> {
+    if (!this.isOpen) throw new GncError('GNC_PARTNER_UNREACHABLE', 'The stream to the partner is closed; the message will be retried.');
+    if (!this.stream.send(encodeFrame(frame))) {
+      await this.stream.onDrain(signal ? { signal } : undefined);
+    }
+  }
+
+  /** Answer an unreadable or oversize frame with an ERROR frame, then close: the stream is out of sync. */
+  async fail(err: unknown): Promise<void> {
+    if (this.closed) return;
+    const code = isGncError(err) ? err.code : 'GNC_ENVELOPE_MALFORMED';
+    const message = err instanceof Error ? err.message : String(err);
+    try {
+      this.stream.send(encodeFrame({ kind: FRAME_ERROR, requestId: 0, payload: encoder.encode(JSON.stringify({ code, message })) }));
+      await this.stream.close({ signal: AbortSignal.timeout(2000) });
+    } catch {
+      this.stream.abort(err instanceof Error ? err : new Error(message));
+    }
+    this.finish(err instanceof Error ? err : undefined);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    void this.stream.close({ signal: AbortSignal.timeout(2000) }).catch(() => this.stream.abort(new Error('close timed out')));
+    this.finish();
+  }
+
+  private finish(err?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.handlers.onClose(err);
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Serves `/gnc/exchange/1.0.0` streams opened by partners: every REQUEST frame is handed to the receiver and
+ * answered with a RECEIPT frame carrying the same request id, on the same stream. The gater already refused
+ * unknown peers; the handler re-checks, because a certificate can be revoked while a connection is open.
+ */
+import type { Libp2p } from 'libp2p';
+import type { Connection, Stream } from '@libp2p/interface';
+import { EXCHANGE_PROTOCOL } from '../../protocol/constants.js';
+import { GncError } from '../../protocol/errors.js';
+import { FRAME_RECEIPT, FRAME_REQUEST } from '../../protocol/wire.js';
+import type { TrustIndex } from '../trust.js';
+import { FramedStream } from './framed-stream.js';
+
+export interface EnvelopeHandler {
+  handle(bytes: Uint8Array, peerCountry: string): Promise<Uint8Array>;
+}
+
+export async function serveExchange(host: Libp2p, trust: TrustIndex, handler: EnvelopeHandler, log: (msg: string) => void): Promise<void> {
+  await host.handle(
+    EXCHANGE_PROTOCOL,
+    (stream: Stream, connection: Connection) => {
+      const peerId = connection.remotePeer.toString();
+      const peer = trust.peer(peerId);
+      if (!peer) {
+        log(`refused stream from untrusted peer ${peerId}`);
+        const framed = new FramedStream(stream, { onFrame: () => undefined, onClose: () => undefined });
+        void framed.fail(new GncError('GNC_PEER_NOT_TRUSTED', `Peer ${peerId} is not named by a valid certificate of a trusted partner.`));
+        return;
+      }
+      const framed: FramedStream = new FramedStream(stream, {
+        onFrame: (frame) => {
+          if (frame.kind !== FRAME_REQUEST) return;
+          const payload = frame.payload;
+          handler
+            .handle(payload, peer.country)
+            .then((receipt) => framed.write({ kind: FRAME_RECEIPT, requestId: frame.requestId, payload: receipt }))
+            .catch((err: unknown) => log(`could not answer ${peer.country} request ${frame.requestId}: ${(err as Error).message}`));
+        },
+        onClose: () => undefined,
+      });
+    },
+    { maxInboundStreams: 8, maxOutboundStreams: 8, runOnLimitedConnection: false },
+  );
+}

@@ -1,0 +1,44 @@
+/**
+ * The libp2p host: TCP + Noise + Yamux, nothing else (no discovery, no relay, no DHT: partners are known
+ * from pinned identities). The connection gater admits only peer ids that a trusted partner's valid,
+ * unrevoked certificate names, checked after the Noise handshake proves the peer id.
+ */
+import '../polyfill.js';
+import { createLibp2p, type Libp2p } from 'libp2p';
+import { tcp } from '@libp2p/tcp';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import type { PrivateKey } from '@libp2p/interface';
+import type { TrustIndex } from '../trust.js';
+
+export interface TransportOptions {
+  privateKey: PrivateKey;
+  listen: string[];
+  trust: TrustIndex;
+  /** Log a refused peer (the gater's decision is security relevant). */
+  onRefused?: (peerId: string, direction: 'inbound' | 'outbound') => void;
+}
+
+export async function createHost(opts: TransportOptions): Promise<Libp2p> {
+  const refuse = (direction: 'inbound' | 'outbound') => (peerId: { toString(): string }): boolean => {
+    const ok = opts.trust.peer(peerId.toString()) !== undefined;
+    if (!ok) opts.onRefused?.(peerId.toString(), direction);
+    return !ok;
+  };
+  return createLibp2p({
+    privateKey: opts.privateKey,
+    addresses: { listen: opts.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    // maxEarlyStreams default 10 resets connections opened with more streams; we use one stream per partner
+    streamMuxers: [yamux()],
+    connectionGater: {
+      denyDialPeer: refuse('outbound'),
+      denyInboundEncryptedConnection: refuse('inbound'),
+      denyOutboundEncryptedConnection: refuse('outbound'),
+      // partners may sit on private networks (the demo is on loopback): do not filter addresses by range
+      denyDialMultiaddr: () => false,
+    },
+    connectionManager: { maxConnections: 64 },
+  });
+}

@@ -1,0 +1,97 @@
+/**
+ * In-memory index of what this node trusts, rebuilt from the store whenever a partner, certificate or
+ * revocation changes: node keys by `kid` (for opening envelopes and receipts), and certified libp2p peer ids
+ * (for the connection gater). Only certificates that verified under a pinned root ever enter the store.
+ */
+import { publicKeyFromJwk, type Ed25519PublicJwk } from '../protocol/jwk.js';
+import { decodeNodeCertificate } from '../protocol/certificate.js';
+import type { VerificationKey } from '../protocol/envelope/open.js';
+import type { Store } from './store/store.js';
+
+export interface PeerInfo {
+  country: string;
+  peerId: string;
+  addrs: string[];
+  kid: string;
+  notAfter: number;
+}
+
+export class TrustIndex {
+  private keys = new Map<string, VerificationKey>();
+  private peers = new Map<string, PeerInfo>();
+  private roots = new Map<string, Ed25519PublicJwk>();
+  private listeners: (() => void)[] = [];
+  private fingerprint = '';
+
+  constructor(private readonly store: Store, private readonly clock: () => number = Date.now) {
+    this.reload();
+  }
+
+  reload(): void {
+    const keys = new Map<string, VerificationKey>();
+    const peers = new Map<string, PeerInfo>();
+    const roots = new Map<string, Ed25519PublicJwk>();
+    for (const p of this.store.partners.list()) roots.set(p.country, JSON.parse(p.root_jwk) as Ed25519PublicJwk);
+    for (const c of this.store.partners.certificates()) {
+      if (!roots.has(c.country)) continue;
+      const payload = decodeNodeCertificate(c.compact);
+      keys.set(c.kid, {
+        kid: c.kid,
+        publicKey: publicKeyFromJwk(payload.jwk),
+        country: c.country,
+        notBefore: c.not_before,
+        notAfter: c.not_after,
+        revokedAt: c.revoked_at ?? undefined,
+      });
+      const prev = peers.get(c.peer_id);
+      if (!prev || prev.notAfter < c.not_after) {
+        peers.set(c.peer_id, { country: c.country, peerId: c.peer_id, addrs: payload.addrs, kid: c.kid, notAfter: c.not_after });
+      }
+    }
+    const fingerprint = JSON.stringify([[...roots.entries()], [...keys.values()].map((k) => [k.kid, k.notAfter, k.revokedAt ?? null]), [...peers.values()]]);
+    this.keys = keys;
+    this.peers = peers;
+    this.roots = roots;
+    if (fingerprint === this.fingerprint) return;
+    this.fingerprint = fingerprint;
+    for (const l of this.listeners) l();
+  }
+
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  resolveKey = (kid: string): VerificationKey | undefined => this.keys.get(kid);
+
+  rootOf(country: string): Ed25519PublicJwk | undefined {
+    return this.roots.get(country);
+  }
+
+  allRoots(): ReadonlyMap<string, Ed25519PublicJwk> {
+    return this.roots;
+  }
+
+  /** A peer id admitted by the gater: named by a partner certificate that is valid now and not revoked. */
+  peer(peerId: string): PeerInfo | undefined {
+    const p = this.peers.get(peerId);
+    if (!p) return undefined;
+    const k = this.keys.get(p.kid);
+    const now = this.clock();
+    if (!k || now > k.notAfter || now < k.notBefore || (k.revokedAt !== undefined && now >= k.revokedAt)) return undefined;
+    return p;
+  }
+
+  /** The current (latest valid) certified peer of a partner country, for dialing. */
+  peerOf(country: string): PeerInfo | undefined {
+    let best: PeerInfo | undefined;
+    for (const p of this.peers.values()) {
+      if (p.country !== country || !this.peer(p.peerId)) continue;
+      if (!best || p.notAfter > best.notAfter) best = p;
+    }
+    return best;
+  }
+
+  isPartner(country: string): boolean {
+    return this.roots.has(country);
+  }
+}

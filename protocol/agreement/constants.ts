@@ -1,0 +1,62 @@
+/**
+ * Constants of the bilateral agreement format (protocol/SPEC-agreement.md). They live beside the agreement
+ * code until they are merged into protocol/constants.ts; every limit says where its value comes from,
+ * because both administrations' nodes must refuse and accept exactly the same documents.
+ */
+
+/** Version of the agreement document layout (`v`). */
+export const AGREEMENT_VERSION = 1 as const;
+
+/**
+ * JWS `typ` of suspend / terminate / resume notices: distinct from agreements (`gnc-agreement+jws`), node
+ * certificates and key notices, so a notice can never be replayed as any other root-signed document.
+ */
+export const AGREEMENT_NOTICE_TYP = 'gnc-agreement-notice+jws';
+
+/**
+ * The purposes an agreement may allow, and an envelope may declare. A closed vocabulary, so both legal
+ * departments read the same words and a node can refuse a purpose it does not know:
+ *   pre-arrival-risk-assessment  WCO SAFE Framework advance cargo information, risk management before arrival
+ *   aeo-mra-benefits             granting the benefits a mutual recognition arrangement promises partner AEOs
+ *   origin-verification          checking a certificate of origin (preferential or not) against the issuer's record
+ *   transit-control              monitoring goods under transit between the two administrations
+ *   statistics                   aggregate trade statistics, never decisions about an individual trader
+ */
+export const AGREEMENT_PURPOSES = [
+  'pre-arrival-risk-assessment',
+  'aeo-mra-benefits',
+  'origin-verification',
+  'transit-control',
+  'statistics',
+] as const;
+
+/** The field list meaning "every field of the message type". */
+export const ALL_FIELDS = '*';
+
+/**
+ * Longest retention an agreement may set, in days: ten years (3653 days with leap days), the longest
+ * record-keeping period found in the CAREC members' customs codes; anything above is a typing error.
+ */
+export const MAX_RETENTION_DAYS = 3653;
+
+/**
+ * Largest base64url payload of a signed agreement, in characters. 256 KiB: a complete document naming every
+ * field of all three message types in both directions is about 12 KB, and the agreement travels inside a
+ * control envelope whose frame limit (MAX_FRAME_BYTES, 2 MiB) it must never approach.
+ */
+export const MAX_AGREEMENT_PAYLOAD_CHARS = 256 * 1024;
+
+/** Largest compact notice, in characters: a notice is under 1 KB; 8 KiB leaves room for a long reason. */
+export const MAX_NOTICE_CHARS = 8 * 1024;
+
+/**
+ * Most field paths per message type in one direction. The ACI declaration has about 120 leaf fields; 512
+ * leaves room for the schemas to grow while bounding the work of compiling a scope.
+ */
+export const MAX_FIELD_PATHS = 512;
+
+/** Deepest field path, in members: the message schemas nest at most five levels (goodsItems[].packages.kind). */
+export const MAX_FIELD_PATH_DEPTH = 16;
+
+/** Out-of-scope fields named in one error's issues; the message still counts all of them. */
+export const MAX_REPORTED_FIELDS = 20;

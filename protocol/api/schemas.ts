@@ -1,0 +1,109 @@
+/**
+ * Schemas of the local HTTP API (`/v1`): requests as validated at the edge, responses as documented. The
+ * OpenAPI document at `/v1/openapi.json` is generated from these same schemas (node/api/openapi.ts), so the
+ * documentation cannot drift from what the node enforces.
+ */
+import { z } from 'zod';
+import { CountryCode } from '../codes/countries.js';
+import { FlattenedJws, MessageId, UtcTimestamp } from '../envelope/payload.js';
+import { ERROR_CODES } from '../errors.js';
+import { BusinessType } from '../messages/registry.js';
+
+export const SubmitRequest = z.strictObject({
+  to: CountryCode.describe('ISO 3166-1 alpha-2 code of the partner administration'),
+  type: z.string().describe('aci | ecoo | aeo'),
+  purpose: z.string().min(1).max(64).optional().describe('processing purpose allowed by the agreement, e.g. pre-arrival-risk-assessment'),
+  ref: MessageId.optional().describe('id of the original message, for amendments, cancellations and status changes'),
+  body: z.record(z.string(), z.unknown()).describe('the message body, validated against the schema of `type`'),
+});
+export type SubmitRequest = z.infer<typeof SubmitRequest>;
+
+export const SubmitResponse = z.object({
+  id: MessageId,
+  status: z.literal('queued'),
+  to: CountryCode,
+  type: BusinessType,
+  agreement: z.string(),
+  sha256: z.string(),
+  removed: z.array(z.string()).describe('field paths removed by data minimisation under the agreement'),
+});
+
+export const MessageStatus = z.enum(['queued', 'sending', 'retrying', 'delivered', 'rejected', 'expired', 'accepted']);
+
+export const ListMessagesQuery = z.strictObject({
+  direction: z.enum(['out', 'in']).optional(),
+  partner: CountryCode.optional(),
+  type: z.string().optional(),
+  status: MessageStatus.optional(),
+  since: z.iso.datetime({ offset: true }).optional().describe('created at or after'),
+  until: z.iso.datetime({ offset: true }).optional().describe('created before'),
+  cursor: z.string().regex(/^\d+$/).optional().describe('the nextCursor of the previous page'),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+export const ReceiptView = z.object({
+  id: z.string(),
+  status: z.enum(['accepted', 'rejected']),
+  code: z.enum(ERROR_CODES).nullable(),
+  reason: z.string().nullable(),
+  sha256: z.string(),
+  at: UtcTimestamp,
+  envelope: FlattenedJws,
+});
+
+export const MessageView = z.object({
+  id: MessageId,
+  direction: z.enum(['out', 'in']),
+  partner: CountryCode,
+  type: z.string(),
+  kind: z.string().nullable(),
+  ref: z.string().nullable(),
+  purpose: z.string().nullable(),
+  agreement: z.string().nullable(),
+  created: z.string(),
+  status: MessageStatus,
+  sha256: z.string(),
+  error: z.object({ code: z.string(), reason: z.string().nullable() }).nullable(),
+  removed: z.array(z.string()),
+  body: z.record(z.string(), z.unknown()).nullable().describe('null once the retention period purged the content'),
+  receipt: ReceiptView.nullable(),
+  envelope: FlattenedJws.nullable().describe('the exact signed JWS, verifiable with any JOSE library'),
+});
+export type MessageView = z.infer<typeof MessageView>;
+
+export const MessageSummary = MessageView.omit({ body: true, envelope: true, receipt: true }).extend({ receiptStatus: z.enum(['accepted', 'rejected']).nullable() });
+export type MessageSummary = z.infer<typeof MessageSummary>;
+
+export const MessageList = z.object({ items: z.array(MessageSummary), nextCursor: z.string().nullable() });
+
+export const PartnerView = z.object({
+  country: CountryCode,
+  name: z.string(),
+  fingerprint: z.string(),
+  addresses: z.array(z.string()),
+  certificates: z.array(z.object({ kid: z.string(), peerId: z.string(), notBefore: UtcTimestamp, notAfter: UtcTimestamp, revokedAt: UtcTimestamp.nullable() })),
+  connected: z.boolean(),
+  added: z.string(),
+});
+
+export const Health = z.object({
+  status: z.literal('ok'),
+  country: CountryCode,
+  name: z.string(),
+  peerId: z.string(),
+  kid: z.string(),
+  addresses: z.array(z.string()),
+  uptimeSeconds: z.number(),
+  partners: z.number(),
+  outbox: z.number(),
+});
+
+export const ProblemDetails = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  code: z.enum(ERROR_CODES),
+  instance: z.string().optional(),
+  issues: z.array(z.object({ path: z.string(), expected: z.string(), received: z.string(), message: z.string() })).optional(),
+});

@@ -1,0 +1,23 @@
+/**
+ * The public identity file an administration hands to a partner out of band (`gnc identity export`): its root
+ * public key, the root's fingerprint, and the current node certificate. The partner pins the root only if the
+ * fingerprint it was told over a separate channel (letter, phone, meeting) matches (`gnc partner add
+ * --fingerprint`), so trust never comes from first contact.
+ */
+import { z } from 'zod';
+import { CountryCode } from './codes/countries.js';
+import { Ed25519PublicJwk } from './jwk.js';
+import { UtcTimestamp } from './envelope/payload.js';
+
+export const PublicIdentity = z.strictObject({
+  v: z.literal(1),
+  format: z.literal('gnc-identity'),
+  country: CountryCode,
+  name: z.string().min(1).max(200),
+  root: z.strictObject({ jwk: Ed25519PublicJwk, fingerprint: z.string().length(43) }),
+  /** Compact JWS node certificates, newest first; more than one during a key rotation overlap. */
+  certificates: z.array(z.string().min(1)).min(1).max(8),
+  addresses: z.array(z.string().min(1).max(256)).max(16),
+  exported: UtcTimestamp,
+});
+export type PublicIdentity = z.infer<typeof PublicIdentity>;

@@ -1,0 +1,120 @@
+/**
+ * Wire frames of `/gnc/exchange/1.0.0` (contract "Wire"). Each frame is an unsigned-varint length prefix (the
+ * libp2p convention) followed by: 1 byte kind, 4 bytes request id (big-endian), then the payload.
+ *   kind 1 REQUEST  payload = an envelope's exact JWS bytes
+ *   kind 2 RECEIPT  payload = the receipt envelope's exact JWS bytes, same request id
+ *   kind 3 ERROR    payload = UTF-8 JSON {code, message}; only when no receipt can be formed (an unreadable or
+ *                   oversize frame); the sender of ERROR then closes the stream.
+ * A length over MAX_FRAME_BYTES is refused as soon as the prefix is read, before the frame is buffered.
+ */
+import { MAX_FRAME_BYTES } from './constants.js';
+import { GncError } from './errors.js';
+
+export const FRAME_REQUEST = 1;
+export const FRAME_RECEIPT = 2;
+export const FRAME_ERROR = 3;
+export type FrameKind = typeof FRAME_REQUEST | typeof FRAME_RECEIPT | typeof FRAME_ERROR;
+
+export interface Frame {
+  kind: FrameKind;
+  requestId: number;
+  payload: Uint8Array;
+}
+
+const HEADER = 5;
+
+function varint(n: number): Uint8Array {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return Uint8Array.from(out);
+}
+
+export function encodeFrame(frame: Frame): Uint8Array {
+  const len = HEADER + frame.payload.byteLength;
+  if (len > MAX_FRAME_BYTES) {
+    throw new GncError('GNC_FRAME_TOO_LARGE', `Frame of ${len} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit: split the message.`);
+  }
+  const prefix = varint(len);
+  const out = new Uint8Array(prefix.byteLength + len);
+  out.set(prefix, 0);
+  const o = prefix.byteLength;
+  out[o] = frame.kind;
+  new DataView(out.buffer, out.byteOffset + o + 1, 4).setUint32(0, frame.requestId >>> 0);
+  out.set(frame.payload, o + HEADER);
+  return out;
+}
+
+/**
+ * Incremental decoder: push received chunks, get whole frames. Throws GNC_FRAME_TOO_LARGE as soon as a length
+ * prefix announces more than the limit, and GNC_ENVELOPE_MALFORMED for an unknown kind or a bad prefix.
+ */
+export class FrameDecoder {
+  private chunks: Uint8Array[] = [];
+  private buffered = 0;
+
+  constructor(private readonly maxFrame = MAX_FRAME_BYTES) {}
+
+  *push(chunk: Uint8Array): Generator<Frame> {
+    this.chunks.push(chunk);
+    this.buffered += chunk.byteLength;
+    for (;;) {
+      const head = this.peekLength();
+      if (head === undefined) return;
+      const { length, prefixBytes } = head;
+      if (this.buffered < prefixBytes + length) return;
+      const all = this.take(prefixBytes + length).subarray(prefixBytes);
+      const kind = all[0];
+      if (kind !== FRAME_REQUEST && kind !== FRAME_RECEIPT && kind !== FRAME_ERROR) {
+        throw new GncError('GNC_ENVELOPE_MALFORMED', `Frame kind ${String(kind)} is unknown: expected 1 (request), 2 (receipt) or 3 (error).`);
+      }
+      const requestId = new DataView(all.buffer, all.byteOffset + 1, 4).getUint32(0);
+      yield { kind, requestId, payload: all.subarray(HEADER) };
+    }
+  }
+
+  private peekLength(): { length: number; prefixBytes: number } | undefined {
+    let n = 0;
+    let shift = 1;
+    let i = 0;
+    for (const c of this.chunks) {
+      for (const b of c) {
+        n += (b & 0x7f) * shift;
+        i++;
+        if ((b & 0x80) === 0) {
+          if (n > this.maxFrame) {
+            throw new GncError('GNC_FRAME_TOO_LARGE', `Frame of ${n} bytes exceeds the ${this.maxFrame}-byte limit: split the message.`);
+          }
+          if (n < HEADER) throw new GncError('GNC_ENVELOPE_MALFORMED', `Frame of ${n} bytes is shorter than its 5-byte header.`);
+          return { length: n, prefixBytes: i };
+        }
+        shift *= 128;
+        if (i >= 5) throw new GncError('GNC_ENVELOPE_MALFORMED', 'Frame length prefix is longer than 5 bytes.');
+      }
+    }
+    return undefined;
+  }
+
+  private take(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let off = 0;
+    while (off < n) {
+      const c = this.chunks[0]!;
+      const need = n - off;
+      if (c.byteLength <= need) {
+        out.set(c, off);
+        off += c.byteLength;
+        this.chunks.shift();
+      } else {
+        out.set(c.subarray(0, need), off);
+        this.chunks[0] = c.subarray(need);
+        off += need;
+      }
+    }
+    this.buffered -= n;
+    return out;
+  }
+}

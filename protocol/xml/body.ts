@@ -1,0 +1,99 @@
+/**
+ * Entry points of the XML forms: read any message body from XML (the type follows from the root element
+ * and its namespace) and write a body of a known type as XML. Everything read is validated with the same
+ * zod schema as JSON, so XML and JSON submissions are held to exactly the same rules.
+ */
+import { MAX_BODY_BYTES } from '../constants.js';
+import { GncError } from '../errors.js';
+import type { AciBody } from '../messages/aci.js';
+import type { AeoBody } from '../messages/aeo.js';
+import type { EcooBody } from '../messages/ecoo.js';
+import { BODY_SCHEMAS, type BusinessType } from '../messages/registry.js';
+import { parseDocument } from '../messages/common.js';
+import { aciFromXml } from './aci-read.js';
+import { aciToXml } from './aci-write.js';
+import { AEO_ROOTS, aeoFromXml, aeoToXml } from './aeo-xml.js';
+import { ECOO_ROOTS, ecooFromXml, ecooToXml } from './ecoo-xml.js';
+import { GNC_AEO_NS, GNC_ECOO_NS, WCO_DEC_NS, WCO_METADATA_NS } from './limits.js';
+import { child, parseXmlTree, type XmlElement } from './tree.js';
+
+export type XmlBody = { type: 'aci'; body: AciBody } | { type: 'ecoo'; body: EcooBody } | { type: 'aeo'; body: AeoBody };
+
+const ROOTS = `Declaration (${WCO_DEC_NS}), OriginCertificate or OriginCertificateStatus (${GNC_ECOO_NS}), AeoSnapshot or AeoChange (${GNC_AEO_NS})`;
+
+function unknownRoot(el: XmlElement): never {
+  const path = `/${el.name}`;
+  const received = `<${el.name}> in ${el.ns ? `namespace ${el.ns}` : 'no namespace'}`;
+  throw new GncError('GNC_UNKNOWN_TYPE', `XML root ${received} is not a message this node knows: send ${ROOTS}.`, {
+    issues: [{ path, expected: ROOTS, received, message: `${path}: expected ${ROOTS}, received ${received}` }],
+  });
+}
+
+/** The message type an XML root element stands for (a WCO md:MetaData wrapper is looked through). */
+export function xmlRootType(root: XmlElement): { type: BusinessType; element: XmlElement } {
+  let el = root;
+  if (el.ns === WCO_METADATA_NS && el.name === 'MetaData') el = child(el, 'Declaration') ?? unknownRoot(el);
+  if (el.ns === WCO_DEC_NS && el.name === 'Declaration') return { type: 'aci', element: el };
+  if (el.ns === GNC_ECOO_NS && ECOO_ROOTS[el.name]) return { type: 'ecoo', element: el };
+  if (el.ns === GNC_AEO_NS && AEO_ROOTS[el.name]) return { type: 'aeo', element: el };
+  return unknownRoot(el);
+}
+
+/**
+ * Parses untrusted XML (string or bytes) into a validated message body. Throws GncError:
+ * GNC_BODY_TOO_LARGE, GNC_XML_FORBIDDEN (DOCTYPE/ENTITY), GNC_XML_TOO_DEEP, GNC_XML_INVALID,
+ * GNC_UNKNOWN_TYPE (root element), GNC_SCHEMA_INVALID or GNC_TOTALS_MISMATCH with element paths.
+ */
+export function parseXmlBody(xml: string | Uint8Array): XmlBody {
+  const { type, element } = xmlRootType(parseXmlTree(xml));
+  switch (type) {
+    case 'aci':
+      return { type, body: aciFromXml(element) };
+    case 'ecoo':
+      return { type, body: ecooFromXml(element) };
+    case 'aeo':
+      return { type, body: aeoFromXml(element) };
+  }
+}
+
+
+/**
+ * Writes a message body as XML: WCO DM Declaration for `aci`, the GNC forms for `ecoo` and `aeo`. The body is
+ * validated first (bodies from storage are plain JSON), so the output is always schema-valid. The XML is
+ * indented, unless that would take it over MAX_BODY_BYTES (a declaration near 999 goods items): then it is
+ * written without whitespace between elements, so whatever this node writes it can also read.
+ */
+export function bodyToXml(type: BusinessType, body: unknown): string {
+  const write = writerFor(type, body);
+  const xml = write(true);
+  return xml.length * 3 <= MAX_BODY_BYTES || Buffer.byteLength(xml) <= MAX_BODY_BYTES ? xml : write(false);
+}
+
+function writerFor(type: BusinessType, body: unknown): (pretty: boolean) => string {
+  switch (type) {
+    case 'aci': {
+      const valid = parseDocument(BODY_SCHEMAS.aci, body, 'aci message body');
+      return (pretty) => aciToXml(valid, pretty);
+    }
+    case 'ecoo': {
+      const valid = parseDocument(BODY_SCHEMAS.ecoo, body, 'ecoo message body');
+      return (pretty) => ecooToXml(valid, pretty);
+    }
+    case 'aeo': {
+      const valid = parseDocument(BODY_SCHEMAS.aeo, body, 'aeo message body');
+      return (pretty) => aeoToXml(valid, pretty);
+    }
+  }
+}
+
+/** The message type of a JSON body from its `kind` (the kinds of the three types do not overlap). */
+export function bodyTypeOf(body: unknown): BusinessType {
+  const kind = (body as { kind?: unknown } | null)?.kind;
+  if (kind === 'declaration' || kind === 'amendment' || kind === 'cancellation') return 'aci';
+  if (kind === 'certificate' || kind === 'status') return 'ecoo';
+  if (kind === 'snapshot' || kind === 'change') return 'aeo';
+  const received = typeof kind === 'string' ? `kind "${kind}"` : 'no kind';
+  throw new GncError('GNC_UNKNOWN_TYPE', `Body has ${received}: ACI kinds are declaration, amendment, cancellation; e-CoO certificate, status; AEO snapshot, change.`, {
+    issues: [{ path: '/kind', expected: 'a known kind', received, message: `/kind: expected a known kind, received ${received}` }],
+  });
+}

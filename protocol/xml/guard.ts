@@ -1,0 +1,133 @@
+/**
+ * First line of defence for XML input, before any parser sees it: size limit, UTF-8 only, no DOCTYPE or
+ * ENTITY declarations (the billion-laughs and external-entity attacks need them; XML 1.0 section 4.1 makes
+ * only the five predefined entities and character references usable without a DTD), a nesting limit, and
+ * the well-formedness the lenient parser does not check (matching end tags, one root element).
+ */
+import { MAX_BODY_BYTES } from '../constants.js';
+import { GncError, type GncErrorCode } from '../errors.js';
+import { MAX_XML_DEPTH } from './limits.js';
+
+const FORBIDDEN = /<!\s*(?:DOCTYPE|ENTITY)/i;
+const NAME_END = /[\s/>]/g;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function fail(code: GncErrorCode, path: string, expected: string, received: string, hint: string): never {
+  throw new GncError(code, `XML ${path}: expected ${expected}, received ${received}. ${hint}`, {
+    issues: [{ path, expected, received, message: `${path}: expected ${expected}, received ${received}` }],
+  });
+}
+
+function lineOf(xml: string, index: number): string {
+  let line = 1;
+  let last = -1;
+  for (let i = xml.indexOf('\n'); i !== -1 && i < index; i = xml.indexOf('\n', i + 1)) {
+    line++;
+    last = i;
+  }
+  return `line ${line} column ${index - last}`;
+}
+
+/** Decodes and size-checks the input; returns the text without a byte order mark. */
+export function xmlText(input: string | Uint8Array): string {
+  const bytes = typeof input === 'string' ? (input.length * 3 <= MAX_BODY_BYTES ? 0 : Buffer.byteLength(input, 'utf8')) : input.byteLength;
+  if (bytes > MAX_BODY_BYTES) {
+    fail('GNC_BODY_TOO_LARGE', '/', `at most ${MAX_BODY_BYTES} bytes`, `${bytes} bytes`, 'Split the consignment into several messages.');
+  }
+  let text: string;
+  if (typeof input === 'string') text = input;
+  else {
+    try {
+      text = utf8.decode(input);
+    } catch {
+      fail('GNC_XML_INVALID', '/', 'UTF-8 encoded XML', 'bytes that are not UTF-8', 'Send the document in UTF-8.');
+    }
+  }
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/**
+ * Scans the document once: refuses DOCTYPE/ENTITY (GNC_XML_FORBIDDEN), nesting deeper than MAX_XML_DEPTH
+ * (GNC_XML_TOO_DEEP) and mismatched or unclosed tags, text outside the root, a second root element and a
+ * declared encoding other than UTF-8 (GNC_XML_INVALID).
+ */
+export function checkXml(xml: string): void {
+  const bad = FORBIDDEN.exec(xml);
+  if (bad) {
+    fail('GNC_XML_FORBIDDEN', '/', 'no DOCTYPE or ENTITY declaration', `"${bad[0]}" at ${lineOf(xml, bad.index)}`, 'Entity and DTD processing is disabled for safety: remove the DOCTYPE.');
+  }
+  const stack: string[] = [];
+  const where = () => '/' + stack.join('/');
+  const invalid = (index: number, expected: string, received: string): never =>
+    fail('GNC_XML_INVALID', stack.length ? where() : '/', expected, `${received} at ${lineOf(xml, index)}`, 'Send well-formed XML (XML 1.0).');
+  let roots = 0;
+  let i = 0;
+  const n = xml.length;
+  while (i < n) {
+    const lt = xml.indexOf('<', i);
+    const end = lt === -1 ? n : lt;
+    if (stack.length === 0 && end > i && xml.slice(i, end).trim() !== '') invalid(i, 'nothing but markup outside the root element', 'text');
+    if (lt === -1) break;
+    const c = xml.charCodeAt(lt + 1);
+    if (c === 63 /* ? */) {
+      const close = xml.indexOf('?>', lt + 2);
+      if (close === -1) invalid(lt, '"?>" closing the processing instruction', 'the end of the document');
+      if (/^<\?xml\s/.test(xml.slice(lt, lt + 6))) {
+        if (lt !== 0) invalid(lt, 'the XML declaration at the very start', 'a late <?xml ...?>');
+        const enc = /encoding\s*=\s*["']([^"']*)["']/.exec(xml.slice(lt, close));
+        if (enc && enc[1]!.toLowerCase() !== 'utf-8') {
+          fail('GNC_XML_INVALID', '/', 'encoding="UTF-8"', `encoding="${enc[1]}"`, 'Send the document in UTF-8.');
+        }
+      }
+      i = close + 2;
+    } else if (c === 33 /* ! */) {
+      if (xml.startsWith('<!--', lt)) {
+        const close = xml.indexOf('-->', lt + 4);
+        if (close === -1) invalid(lt, '"-->" closing the comment', 'the end of the document');
+        i = close + 3;
+      } else if (xml.startsWith('<![CDATA[', lt) && stack.length > 0) {
+        const close = xml.indexOf(']]>', lt + 9);
+        if (close === -1) invalid(lt, '"]]>" closing the CDATA section', 'the end of the document');
+        i = close + 3;
+      } else {
+        fail('GNC_XML_FORBIDDEN', stack.length ? where() : '/', 'elements, text, comments or CDATA', `"${xml.slice(lt, lt + 12)}" at ${lineOf(xml, lt)}`, 'Markup declarations are not accepted.');
+      }
+    } else if (c === 47 /* / */) {
+      const close = xml.indexOf('>', lt + 2);
+      if (close === -1) invalid(lt, '">" closing the end tag', 'the end of the document');
+      const name = xml.slice(lt + 2, close).trim();
+      const open = stack.pop();
+      if (open !== name) {
+        if (open !== undefined) stack.push(open);
+        invalid(lt, open === undefined ? 'no end tag outside the root' : `</${open}>`, `</${name}>`);
+      }
+      i = close + 1;
+    } else {
+      NAME_END.lastIndex = lt + 1;
+      const m = NAME_END.exec(xml);
+      const nameEnd = m ? m.index : n;
+      const name = xml.slice(lt + 1, nameEnd);
+      if (!/^[A-Za-z_][\w.:-]*$/.test(name)) invalid(lt, 'an element name', `"<${xml.slice(lt + 1, lt + 12)}"`);
+      let j = nameEnd;
+      let quote = 0;
+      for (; j < n; j++) {
+        const ch = xml.charCodeAt(j);
+        if (quote !== 0) {
+          if (ch === quote) quote = 0;
+        } else if (ch === 34 || ch === 39) quote = ch;
+        else if (ch === 62 /* > */) break;
+        else if (ch === 60 /* < */) invalid(j, `">" closing <${name}>`, '"<"');
+      }
+      if (j >= n) invalid(lt, `">" closing <${name}>`, 'the end of the document');
+      if (stack.length === 0 && roots++ > 0) invalid(lt, 'a single root element', `a second root <${name}>`);
+      stack.push(name);
+      if (stack.length > MAX_XML_DEPTH) {
+        fail('GNC_XML_TOO_DEEP', where(), `elements nested at most ${MAX_XML_DEPTH} deep`, `deeper nesting at ${lineOf(xml, lt)}`, 'Flatten the document; WCO DM declarations need 8 levels at most.');
+      }
+      if (xml.charCodeAt(j - 1) === 47 /* / */) stack.pop();
+      i = j + 1;
+    }
+  }
+  if (stack.length > 0) invalid(n, `</${stack[stack.length - 1]}>`, 'the end of the document');
+  if (roots === 0) invalid(0, 'a root element', 'no element');
+}

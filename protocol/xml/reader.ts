@@ -1,0 +1,87 @@
+/**
+ * Reading an element tree into a JSON body while remembering, for every field, the element it came from (or
+ * would have come from). When the zod schema later refuses a field, the error names the XML element path
+ * (`/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[2]/Commodity/Classification/ID`) and the XML form
+ * that was expected, not a JSON pointer the integrator never wrote.
+ */
+import type { ErrorIssue } from '../errors.js';
+import type { Locator } from '../messages/common.js';
+import { child, elementPath, type XmlElement } from './tree.js';
+
+interface Mark {
+  el: XmlElement;
+  rest: string;
+  expected: string | undefined;
+}
+
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)$/;
+
+/** XSD decimal text as a number; anything else stays a string so the schema reports it with its value. */
+export function toNumber(text: string): number | string {
+  return DECIMAL.test(text) ? Number(text) : text;
+}
+
+/** Sets `obj[key]` only for defined values, so optional fields stay absent rather than undefined. */
+export function put<T extends object>(obj: T, key: string, value: unknown): void {
+  if (value !== undefined) (obj as Record<string, unknown>)[key] = value;
+}
+
+export class XmlReader {
+  private readonly marks = new Map<string, Mark>();
+  readonly problems: ErrorIssue[] = [];
+
+  constructor(readonly root: XmlElement) {}
+
+  /** Remembers that JSON `pointer` is read from `el` + `rest` (the element steps that were missing). */
+  mark(pointer: string, el: XmlElement, rest = '', expected?: string): void {
+    this.marks.set(pointer, { el, rest, expected });
+  }
+
+  /** Follows `names` down from `from`, marks `pointer` at the deepest element reached, returns the target. */
+  at(pointer: string, from: XmlElement, names: readonly string[], expected?: string): XmlElement | undefined {
+    let cur = from;
+    for (let i = 0; i < names.length; i++) {
+      const next = child(cur, names[i]!);
+      if (!next) {
+        this.mark(pointer, cur, '/' + names.slice(i).join('/'), expected);
+        return undefined;
+      }
+      cur = next;
+    }
+    this.mark(pointer, cur, '', expected);
+    return cur;
+  }
+
+  text(pointer: string, from: XmlElement, names: readonly string[], expected?: string): string | undefined {
+    return this.at(pointer, from, names, expected)?.text;
+  }
+
+  number(pointer: string, from: XmlElement, names: readonly string[], expected?: string): number | string | undefined {
+    const t = this.text(pointer, from, names, expected);
+    return t === undefined ? undefined : toNumber(t);
+  }
+
+  /** Value of an attribute of `el`, marked as `el/@name`. */
+  attr(pointer: string, el: XmlElement, name: string, expected?: string): string | undefined {
+    this.mark(pointer, el, `/@${name}`, expected);
+    return el.attrs?.[name];
+  }
+
+  /** Records a problem the schema cannot see (an unexpected element, a repeated one). */
+  problem(el: XmlElement, rest: string, expected: string, received: string): void {
+    const path = elementPath(el) + rest;
+    this.problems.push({ path, expected, received, message: `${path}: expected ${expected}, received ${received}` });
+  }
+
+  /** Maps a JSON pointer (from a schema issue) to the element path it was read from. */
+  readonly locate: Locator = (pointer) => {
+    let p = pointer;
+    for (;;) {
+      const m = this.marks.get(p);
+      if (m) return { path: elementPath(m.el) + m.rest, expected: p === pointer ? m.expected : undefined };
+      const cut = p.lastIndexOf('/');
+      if (cut <= 0) return { path: elementPath(this.root) };
+      p = p.slice(0, cut);
+    }
+  };
+}

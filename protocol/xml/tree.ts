@@ -1,0 +1,150 @@
+/**
+ * The single fast-xml-parser instance and the small element tree the mappings read. The parser runs with
+ * `parseTagValue: false` (an HS code 0847130000 must stay a string), `processEntities: false` (no entity
+ * expansion at all; the five predefined entities and character references are decoded here, anything else
+ * is refused) and in preserveOrder mode, which keeps repeated elements in document order and is the fastest
+ * mode. Namespace prefixes are resolved for the root; child elements are matched by local name.
+ */
+import { XMLParser } from 'fast-xml-parser';
+import { GncError } from '../errors.js';
+import { checkXml, xmlText } from './guard.js';
+import { MAX_XML_DEPTH } from './limits.js';
+
+export interface XmlElement {
+  /** Local name (prefix removed). */
+  name: string;
+  /** Namespace URI, resolved for every element from the xmlns declarations in scope. */
+  ns: string;
+  attrs: Readonly<Record<string, string>> | undefined;
+  children: XmlElement[];
+  /** Decoded text content (entities and character references resolved, CDATA verbatim), trimmed. */
+  text: string;
+  parent: XmlElement | undefined;
+}
+
+const parser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  processEntities: false,
+  htmlEntities: false,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  cdataPropName: '#cdata',
+  trimValues: true,
+  // guard.ts refuses deeper documents first; this is the parser's own backstop
+  maxNestedTags: MAX_XML_DEPTH + 1,
+});
+
+type FxpNode = Record<string, unknown> & { ':@'?: Record<string, string> };
+
+const ENTITY = /&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));|&/g;
+const PREDEFINED: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+function isXmlChar(cp: number): boolean {
+  return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+}
+
+/** Resolves predefined entities and character references; throws for anything else (XML 1.0, 4.6). */
+function decode(raw: string, at: () => string): string {
+  if (raw.indexOf('&') === -1) return raw;
+  return raw.replace(ENTITY, (whole, named: string | undefined, dec: string | undefined, hex: string | undefined) => {
+    if (named) return PREDEFINED[named]!;
+    const cp = dec !== undefined ? parseInt(dec, 10) : hex !== undefined ? parseInt(hex, 16) : -1;
+    if (cp < 0 || !isXmlChar(cp)) {
+      const path = at();
+      const received = whole === '&' ? 'a bare "&" or an undeclared entity' : `"${whole}"`;
+      const expected = 'only &amp; &lt; &gt; &quot; &apos; or a character reference';
+      throw new GncError('GNC_XML_INVALID', `XML ${path}: expected ${expected}, received ${received}. Escape "&" as "&amp;".`, {
+        issues: [{ path, expected, received, message: `${path}: expected ${expected}, received ${received}` }],
+      });
+    }
+    return String.fromCodePoint(cp);
+  });
+}
+
+/** Element path like `/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[2]`: index only where repeated. */
+export function elementPath(el: XmlElement): string {
+  let path = '';
+  for (let cur: XmlElement | undefined = el; cur; cur = cur.parent) {
+    let step = cur.name;
+    const siblings: XmlElement[] | undefined = cur.parent?.children;
+    if (siblings) {
+      let count = 0;
+      let index = 0;
+      for (const s of siblings) {
+        if (s.name === cur.name) count++;
+        if (s === cur) index = count;
+      }
+      if (count > 1) step += `[${index}]`;
+    }
+    path = '/' + step + path;
+  }
+  return path;
+}
+
+function convert(node: FxpNode, tag: string, parent: XmlElement | undefined, scope: Readonly<Record<string, string>>): XmlElement {
+  const rawAttrs = node[':@'];
+  let ns = scope;
+  let attrs: Record<string, string> | undefined;
+  const colon = tag.indexOf(':');
+  const el: XmlElement = { name: colon === -1 ? tag : tag.slice(colon + 1), ns: '', attrs: undefined, children: [], text: '', parent };
+  if (rawAttrs) {
+    attrs = Object.create(null) as Record<string, string>; // names come from the document: no prototype
+    for (const key of Object.keys(rawAttrs)) {
+      const value = decode(rawAttrs[key]!, () => `${elementPath(el)}/@${key}`);
+      if (key === 'xmlns' || key.startsWith('xmlns:')) {
+        if (ns === scope) ns = Object.assign(Object.create(null) as Record<string, string>, scope);
+        (ns as Record<string, string>)[key === 'xmlns' ? '' : key.slice(6)] = value;
+      } else attrs[key] = value;
+    }
+    el.attrs = attrs;
+  }
+  el.ns = ns[colon === -1 ? '' : tag.slice(0, colon)] ?? '';
+  const kids = node[tag] as FxpNode[];
+  let text = '';
+  for (const kid of kids) {
+    if ('#text' in kid) text += decode(String(kid['#text']), () => elementPath(el));
+    else if ('#cdata' in kid) text += (kid['#cdata'] as { '#text': string }[]).map((t) => t['#text']).join('');
+    else {
+      const name = Object.keys(kid).find((k) => k !== ':@');
+      if (name !== undefined) el.children.push(convert(kid, name, el, ns));
+    }
+  }
+  el.text = text;
+  return el;
+}
+
+/** Guards, parses and returns the root element of an untrusted XML document. */
+export function parseXmlTree(input: string | Uint8Array): XmlElement {
+  const xml = xmlText(input);
+  checkXml(xml);
+  let nodes: FxpNode[];
+  try {
+    nodes = parser.parse(xml) as FxpNode[];
+  } catch (err) {
+    throw new GncError('GNC_XML_INVALID', `XML is not well-formed: ${(err as Error).message}. Send well-formed XML (XML 1.0).`, {
+      cause: err,
+      issues: [{ path: '/', expected: 'well-formed XML', received: (err as Error).message, message: `/: expected well-formed XML, received ${(err as Error).message}` }],
+    });
+  }
+  for (const node of nodes) {
+    const tag = Object.keys(node).find((k) => k !== ':@' && k !== '#text');
+    if (tag !== undefined) return convert(node, tag, undefined, Object.create(null) as Record<string, string>);
+  }
+  throw new GncError('GNC_XML_INVALID', 'XML has no root element.', { issues: [{ path: '/', expected: 'a root element', received: 'none', message: '/: expected a root element, received none' }] });
+}
+
+/** First child with this local name. */
+export function child(el: XmlElement | undefined, name: string): XmlElement | undefined {
+  if (!el) return undefined;
+  for (const c of el.children) if (c.name === name) return c;
+  return undefined;
+}
+
+/** All children with this local name, in document order. */
+export function childrenNamed(el: XmlElement | undefined, name: string): XmlElement[] {
+  return el ? el.children.filter((c) => c.name === name) : [];
+}

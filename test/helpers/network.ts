@@ -1,0 +1,166 @@
+/**
+ * Test fixture: a real network of GNC nodes in one process: data dirs in a temp folder, identities made by
+ * the real `gnc init`, partners pinned with `gnc partner add` and their fingerprints, agreements drafted
+ * and signed by both roots, API tokens, and real libp2p hosts on 127.0.0.1 with real SQLite files.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportIdentity } from '../../certs/public-identity.js';
+import { loadIdentity } from '../../certs/identity.js';
+import { AgreementService } from '../../node/agreements/service.js';
+import { main as cli } from '../../node/cli/main.js';
+import { openNode, openOffline } from '../../node/compose.js';
+import type { GncNode, NodeOptions } from '../../node/main.js';
+import { Store } from '../../node/store/store.js';
+
+/** Fast retries so delivery tests finish in seconds (production default: 500 ms doubling to 60 s). */
+export const TEST_RETRY = { initialMs: 100, maxMs: 1000 };
+
+export interface TestNode {
+  country: string;
+  dir: string;
+  node: GncNode;
+  token: string;
+  url: string;
+}
+
+export async function runCli(args: string[]): Promise<{ code: number; out: string[] }> {
+  const out: string[] = [];
+  const code = await cli(args, (l) => out.push(l));
+  return { code, out };
+}
+
+export function tempDir(prefix = 'gnc-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A permissive-but-real agreement between two countries: every type both ways, all fields. */
+export function openAgreementDraft(a: string, b: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const scope = (type: string) => ({ type, fields: ['*'], minimise: false, purposes: ['pre-arrival-risk-assessment', 'aeo-mra-benefits', 'origin-verification'], retentionDays: 365, onwardTransfer: false });
+  return {
+    v: 1,
+    id: `${a}-${b}-test`,
+    version: 1,
+    title: `Test agreement ${a}-${b}`,
+    legalBasis: { instrument: 'mra', reference: 'Test MRA' },
+    parties: [
+      { country: a, name: `Customs of ${a}`, rootFingerprint: `@root:${a}` },
+      { country: b, name: `Customs of ${b}`, rootFingerprint: `@root:${b}` },
+    ],
+    validFrom: '2026-01-01T00:00:00Z',
+    validUntil: '2030-12-31T23:59:59Z',
+    directions: [
+      { from: a, to: b, messages: ['aci', 'ecoo', 'aeo'].map(scope) },
+      { from: b, to: a, messages: ['aci', 'ecoo', 'aeo'].map(scope) },
+    ],
+    contacts: [a, b].map((c) => ({ country: c, name: 'Exchange desk', role: 'operations', email: `desk@customs-${c.toLowerCase()}.example` })),
+    ...overrides,
+  };
+}
+
+export interface NetworkOptions {
+  /** Pairs that get an agreement signed by both (default: every pair, with openAgreementDraft). */
+  agreements?: { a: string; b: string; draft?: Record<string, unknown> }[];
+  nodeOptions?: (country: string) => NodeOptions;
+  start?: boolean;
+}
+
+export async function initNode(base: string, country: string): Promise<string> {
+  const dir = join(base, country.toLowerCase());
+  const r = await runCli(['init', '--dir', dir, '--country', country, '--name', `Customs of ${country}`, '--listen', '/ip4/127.0.0.1/tcp/0']);
+  if (r.code !== 0) throw new Error(`init ${country} failed: ${r.out.join('\n')}`);
+  return dir;
+}
+
+export async function pinEachOther(dirs: Record<string, string>, base: string): Promise<void> {
+  for (const [c, dir] of Object.entries(dirs)) {
+    const file = join(base, `${c}.identity.json`);
+    writeFileSync(file, JSON.stringify(exportIdentity(loadIdentity(dir))));
+  }
+  for (const [c, dir] of Object.entries(dirs)) {
+    for (const [p] of Object.entries(dirs)) {
+      if (p === c) continue;
+      const fp = loadIdentity(dirs[p]!).root.thumbprint;
+      const r = await runCli(['partner', 'add', '--dir', dir, join(base, `${p}.identity.json`), '--fingerprint', fp]);
+      if (r.code !== 0) throw new Error(`partner add ${p} into ${c} failed`);
+    }
+  }
+}
+
+/** Draft and sign an agreement on both sides (file exchange path: a signs, b imports and countersigns, a imports). */
+export async function signAgreementBoth(dirs: Record<string, string>, a: string, b: string, draft: Record<string, unknown>): Promise<void> {
+  const na = openOffline(dirs[a]!);
+  const nb = openOffline(dirs[b]!);
+  try {
+    const sa = new AgreementService(na.parts, na.agreements, () => na.submit);
+    const sb = new AgreementService(nb.parts, nb.agreements, () => nb.submit);
+    const signedA = await sa.sign(sa.draft(draft));
+    // file exchange: b imports a's signed copy and countersigns; a imports the result (no wire traffic)
+    const both = await sb.sign(sb.import(signedA.signed).signed, { returnToProposer: false });
+    sa.import(both.signed);
+  } finally {
+    await na.close();
+    await nb.close();
+  }
+}
+
+export async function makeNetwork(countries: string[], opts: NetworkOptions = {}): Promise<{ base: string; nodes: Record<string, TestNode>; dirs: Record<string, string>; close(): Promise<void> }> {
+  const base = tempDir();
+  const dirs: Record<string, string> = {};
+  for (const c of countries) dirs[c] = await initNode(base, c);
+  await pinEachOther(dirs, base);
+  const pairs = opts.agreements ?? countries.flatMap((a, i) => countries.slice(i + 1).map((b) => ({ a, b })));
+  for (const p of pairs) await signAgreementBoth(dirs, p.a, p.b, p.draft ?? openAgreementDraft(p.a, p.b));
+  const nodes: Record<string, TestNode> = {};
+  for (const c of countries) {
+    const store = Store.open(dirs[c]!);
+    const { token } = store.tokens.create('test', ['submit', 'read', 'admin']);
+    store.close();
+    const node = openNode(dirs[c]!, { apiPort: 0, log: () => undefined, retry: TEST_RETRY, ...(opts.nodeOptions?.(c) ?? {}) });
+    nodes[c] = { country: c, dir: dirs[c]!, node, token, url: '' };
+  }
+  if (opts.start !== false) {
+    for (const n of Object.values(nodes)) {
+      await n.node.start();
+      n.url = n.node.apiUrl;
+    }
+  }
+  return {
+    base,
+    nodes,
+    dirs,
+    async close() {
+      for (const n of Object.values(nodes)) await n.node.stop().catch(() => undefined);
+      rmSync(base, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function api(n: TestNode, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; text: string; headers: Headers }> {
+  const res = await fetch(`${n.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${n.token}`, ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json, text, headers: res.headers };
+}
+
+/** Poll until `check` returns a value (bounded: gives up after `timeoutMs`). */
+export async function waitFor<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v as T;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * The local HTTP API over real loopback HTTP: authentication and scopes, problem details with GNC codes for
+ * every bad input, submission, listing with filters and cursors, and one message with receipt and envelope.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_BODY_BYTES } from '../../../protocol/constants.js';
+import { api, makeNetwork, waitFor, type TestNode } from '../../helpers/network.js';
+
+const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+
+let net: Awaited<ReturnType<typeof makeNetwork>>;
+let kz: TestNode;
+let readOnly: TestNode;
+
+beforeAll(async () => {
+  net = await makeNetwork(['KZ', 'KG']);
+  kz = net.nodes.KZ!;
+  readOnly = { ...kz, token: kz.node.parts.store.tokens.create('reader', ['read']).token };
+});
+afterAll(async () => net?.close());
+
+const submission = { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci };
+
+function expectProblem(r: { status: number; json: any; headers: Headers }, status: number, code: string): void {
+  expect(r.status).toBe(status);
+  expect(r.headers.get('content-type')).toContain('application/problem+json');
+  expect(r.json).toMatchObject({ status, code, type: `urn:gnc:problem:${code}` });
+  expect(typeof r.json.detail).toBe('string');
+}
+
+describe('local API', () => {
+  it('answers health without a token', async () => {
+    const r = await fetch(`${kz.url}/v1/health`);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ status: 'ok', country: 'KZ', partners: 1 });
+  });
+
+  it('refuses a request without a token (GNC_AUTH_MISSING)', async () => {
+    const r = await api({ ...kz, token: '' }, 'GET', '/v1/messages', undefined, { authorization: '' });
+    expectProblem(r, 401, 'GNC_AUTH_MISSING');
+  });
+
+  it('refuses an unknown token (GNC_AUTH_INVALID)', async () => {
+    expectProblem(await api({ ...kz, token: 'gnc_000000000000_' + 'x'.repeat(32) }, 'GET', '/v1/messages'), 401, 'GNC_AUTH_INVALID');
+  });
+
+  it('refuses a submission with a read-only token (GNC_AUTH_SCOPE)', async () => {
+    expectProblem(await api(readOnly, 'POST', '/v1/messages', submission), 403, 'GNC_AUTH_SCOPE');
+  });
+
+  it('refuses malformed JSON (GNC_INVALID_JSON)', async () => {
+    expectProblem(await api(kz, 'POST', '/v1/messages', '{"to": "KG",', { 'content-type': 'application/json' }), 400, 'GNC_INVALID_JSON');
+  });
+
+  it('refuses a body over the size limit (GNC_BODY_TOO_LARGE)', async () => {
+    const big = JSON.stringify({ ...submission, body: { ...aci, padding: 'x'.repeat(MAX_BODY_BYTES) } });
+    expectProblem(await api(kz, 'POST', '/v1/messages', big, { 'content-type': 'application/json' }), 413, 'GNC_BODY_TOO_LARGE');
+  });
+
+  it('refuses an unsupported content type (GNC_UNSUPPORTED_MEDIA_TYPE)', async () => {
+    expectProblem(await api(kz, 'POST', '/v1/messages', 'to=KG', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'GNC_UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('refuses an unknown message type (GNC_UNKNOWN_TYPE)', async () => {
+    expectProblem(await api(kz, 'POST', '/v1/messages', { ...submission, type: 'manifest' }), 422, 'GNC_UNKNOWN_TYPE');
+  });
+
+  it('names the offending field path of a schema violation (GNC_SCHEMA_INVALID)', async () => {
+    const items = (aci['goodsItems'] as Record<string, unknown>[]).map((g, i) => (i === 0 ? { ...g, hsCode: '84x' } : g));
+    const r = await api(kz, 'POST', '/v1/messages', { ...submission, body: { ...aci, goodsItems: items } });
+    expectProblem(r, 422, 'GNC_SCHEMA_INVALID');
+    expect(r.json.issues[0].path).toBe('/body/goodsItems/0/hsCode');
+    expect(r.json.issues[0].received).toContain('84x');
+  });
+
+  it('refuses a message for a country that is not a partner (GNC_PARTNER_UNKNOWN)', async () => {
+    expectProblem(await api(kz, 'POST', '/v1/messages', { ...submission, to: 'MN' }), 422, 'GNC_PARTNER_UNKNOWN');
+  });
+
+  it('refuses an amendment of an unknown original (GNC_ORIGINAL_UNKNOWN)', async () => {
+    const r = await api(kz, 'POST', '/v1/messages', { ...submission, ref: '0190aaaa-0000-7000-8000-000000000000', body: { ...aci, kind: 'amendment' } });
+    expectProblem(r, 422, 'GNC_ORIGINAL_UNKNOWN');
+  });
+
+  it('accepts a submission with 202, its id and status queued', async () => {
+    const r = await api(kz, 'POST', '/v1/messages', submission);
+    expect(r.status).toBe(202);
+    expect(r.json).toMatchObject({ status: 'queued', to: 'KG', type: 'aci', agreement: 'KZ-KG-test@1' });
+    expect(r.headers.get('location')).toBe(`/v1/messages/${r.json.id}`);
+  });
+
+  it('loses no accepted submission when bad ones arrive in between', async () => {
+    const ids: string[] = [];
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? api(kz, 'POST', '/v1/messages', submission) : api(kz, 'POST', '/v1/messages', { ...submission, body: { ...aci, goodsItems: [] } }))),
+    );
+    for (const r of results) if (r.status === 202) ids.push(r.json.id);
+    expect(ids).toHaveLength(10);
+    for (const id of ids) expect(kz.node.parts.store.messages.byKey('out', 'KG', id)).toBeDefined();
+  });
+
+  it('returns the message with its receipt and raw envelope', async () => {
+    const id = (await api(kz, 'POST', '/v1/messages', submission)).json.id as string;
+    const m = await waitFor(async () => {
+      const r = await api(kz, 'GET', `/v1/messages/${id}`);
+      return r.json.status === 'delivered' ? r.json : undefined;
+    });
+    expect(m.receipt).toMatchObject({ status: 'accepted', code: null });
+    expect(Object.keys(m.envelope).sort()).toEqual(['payload', 'protected', 'signature']);
+  });
+
+  it('lists messages newest first with filters and a cursor', async () => {
+    const page1 = await api(kz, 'GET', '/v1/messages?direction=out&partner=KG&type=aci&limit=2');
+    expect(page1.status).toBe(200);
+    expect(page1.json.items).toHaveLength(2);
+    expect(page1.json.nextCursor).toMatch(/^\d+$/);
+    const page2 = await api(kz, 'GET', `/v1/messages?direction=out&partner=KG&type=aci&limit=2&cursor=${page1.json.nextCursor}`);
+    const ids1 = page1.json.items.map((m: { id: string }) => m.id);
+    const ids2 = page2.json.items.map((m: { id: string }) => m.id);
+    expect(ids2.some((id: string) => ids1.includes(id))).toBe(false);
+    expect(ids1[0] > ids1[1]).toBe(true);
+  });
+
+  it('refuses an invalid list filter with the parameter named (GNC_SCHEMA_INVALID)', async () => {
+    const r = await api(kz, 'GET', '/v1/messages?status=lost');
+    expectProblem(r, 422, 'GNC_SCHEMA_INVALID');
+    expect(r.json.issues[0].path).toBe('/status');
+  });
+
+  it('answers an unknown message id with 404 (GNC_NOT_FOUND)', async () => {
+    expectProblem(await api(kz, 'GET', '/v1/messages/nope-123'), 404, 'GNC_NOT_FOUND');
+  });
+
+  it('lists the pinned partners with their certificates', async () => {
+    const r = await api(kz, 'GET', '/v1/partners');
+    expect(r.json.items).toHaveLength(1);
+    expect(r.json.items[0]).toMatchObject({ country: 'KG' });
+    expect(r.json.items[0].certificates[0].peerId).toBe(net.nodes.KG!.node.parts.identity.peerId);
+  });
+
+  it('publishes an OpenAPI document generated from the schemas', async () => {
+    const r = await api(kz, 'GET', '/v1/openapi.json');
+    expect(r.json.openapi).toBe('3.1.0');
+    expect(r.json.paths['/v1/messages'].post.requestBody).toBeDefined();
+    expect(r.json.components.schemas.SubmitRequest.properties.to).toBeDefined();
+  });
+});

@@ -1,0 +1,113 @@
+/** Scope enforcement on send (refuse or minimise) and on receive (refuse, never strip). */
+import { describe, expect, it } from 'vitest';
+import { enforceOnReceive, enforceOnSend, scopeFor } from '../../../protocol/agreement/index.js';
+import { parseBody } from '../../../protocol/messages/registry.js';
+import { draft, gncError, messageBody, paths } from './helpers.js';
+
+const mra = draft('kz-kg-mra');
+const cnkz = draft('cn-kz-aci');
+const RISK = 'pre-arrival-risk-assessment';
+
+/** The CN-KZ scope without minimisation, to see the refusal on send. */
+const strict = draft('cn-kz-aci', (d) => { d.directions[0].messages[0].minimise = false; });
+
+describe('agreement scope on send', () => {
+  it('finds the scope of a type in a direction, and none for a direction the agreement does not cover', () => {
+    expect(scopeFor(cnkz, 'CN', 'KZ', 'aci')).toMatchObject({ minimise: true, retentionDays: 1095 });
+    expect(scopeFor(cnkz, 'KZ', 'CN', 'aci')).toBeUndefined();
+  });
+
+  it('passes a message within scope unchanged and reports nothing removed', () => {
+    const body = messageBody('aci-kz-kg-road');
+    const r = enforceOnSend(mra, 'KZ', 'KG', 'aci', RISK, body);
+    expect(r.body).toBe(body);
+    expect(r.removed).toEqual([]);
+  });
+
+  it('refuses a type the agreement does not allow in that direction (GNC_AGREEMENT_TYPE)', () => {
+    const err = gncError(() => enforceOnSend(cnkz, 'CN', 'KZ', 'ecoo', 'origin-verification', messageBody('ecoo-kz-kg-preferential')));
+    expect(err.code).toBe('GNC_AGREEMENT_TYPE');
+    expect(err.message).toContain('it allows aci');
+  });
+
+  it('refuses any type in the direction the agreement leaves out', () => {
+    expect(gncError(() => enforceOnSend(cnkz, 'KZ', 'CN', 'aci', RISK, messageBody('aci-cn-kz-rail'))).code).toBe('GNC_AGREEMENT_TYPE');
+  });
+
+  it('refuses a purpose the agreement does not allow for the type (GNC_AGREEMENT_PURPOSE)', () => {
+    const err = gncError(() => enforceOnSend(cnkz, 'CN', 'KZ', 'aci', 'statistics', messageBody('aci-cn-kz-rail')));
+    expect(err.code).toBe('GNC_AGREEMENT_PURPOSE');
+    expect(err.message).toContain(RISK);
+  });
+
+  it('refuses a message that declares no purpose', () => {
+    expect(gncError(() => enforceOnSend(cnkz, 'CN', 'KZ', 'aci', undefined, messageBody('aci-cn-kz-rail'))).code).toBe('GNC_AGREEMENT_PURPOSE');
+  });
+
+  it('refuses out-of-scope fields without minimisation, naming the field paths and their pointers', () => {
+    const err = gncError(() => enforceOnSend(strict, 'CN', 'KZ', 'aci', RISK, messageBody('aci-cn-kz-rail')));
+    expect(err.code).toBe('GNC_AGREEMENT_FIELD');
+    expect(err.message).toContain('exporter.id, consignor.id, goodsItems[].netMass');
+    expect(paths(err)).toContain('/body/goodsItems/2/netMass');
+  });
+
+  it('strips out-of-scope fields when the agreement says to minimise, and reports each removed path once', () => {
+    const r = enforceOnSend(cnkz, 'CN', 'KZ', 'aci', RISK, messageBody('aci-cn-kz-rail'));
+    expect(r.removed).toEqual(['exporter.id', 'consignor.id', 'goodsItems[].netMass']);
+    expect(r.body.exporter).not.toHaveProperty('id');
+    expect((r.body.goodsItems as Record<string, unknown>[]).every((g) => !('netMass' in g))).toBe(true);
+  });
+
+  it('leaves a minimised body that still passes the message schema', () => {
+    const r = enforceOnSend(cnkz, 'CN', 'KZ', 'aci', RISK, messageBody('aci-cn-kz-rail'));
+    expect(parseBody('aci', r.body)).toMatchObject({ kind: 'declaration' });
+  });
+
+  it('minimises a copy and leaves the submitted body as it was', () => {
+    const body = messageBody('aci-cn-kz-rail');
+    const before = structuredClone(body);
+    enforceOnSend(cnkz, 'CN', 'KZ', 'aci', RISK, body);
+    expect(body).toEqual(before);
+  });
+
+  it('refuses minimisation that would leave the body invalid under the message schema', () => {
+    // a preferential certificate must name its arrangement: a scope without it cannot minimise one
+    const fields = ['certificateNumber', 'issueDate', 'issuingCountry', 'issuingAuthority', 'preference', 'exporter', 'consignee', 'transport', 'invoices', 'goodsItems', 'signatory', 'status', 'statusDate'];
+    const doc = draft('kz-kg-mra', (d) => { Object.assign(d.directions[0].messages[1], { fields, minimise: true }); });
+    const err = gncError(() => enforceOnSend(doc, 'KZ', 'KG', 'ecoo', 'origin-verification', messageBody('ecoo-kz-kg-preferential')));
+    expect(err.code).toBe('GNC_AGREEMENT_FIELD');
+    expect(err.message).toContain('arrangement');
+  });
+
+  it('treats a member named "__proto__" as an ordinary out-of-scope field', () => {
+    const body = JSON.parse('{"kind":"cancellation","reason":"Goods not shipped","__proto__":{"polluted":true}}') as Record<string, unknown>;
+    const r = enforceOnSend(cnkz, 'CN', 'KZ', 'aci', RISK, body);
+    expect(r.removed).toEqual(['__proto__']);
+    expect(Object.getPrototypeOf(r.body)).toBe(Object.prototype);
+  });
+});
+
+describe('agreement scope on receive', () => {
+  it('accepts a minimised message and returns its scope', () => {
+    const sent = enforceOnSend(cnkz, 'CN', 'KZ', 'aci', RISK, messageBody('aci-cn-kz-rail'));
+    expect(enforceOnReceive(cnkz, 'CN', 'KZ', 'aci', RISK, sent.body).retentionDays).toBe(1095);
+  });
+
+  it('rejects an out-of-scope field even where the agreement minimises, listing JSON pointers under /body', () => {
+    const err = gncError(() => enforceOnReceive(cnkz, 'CN', 'KZ', 'aci', RISK, messageBody('aci-cn-kz-rail')));
+    expect(err.code).toBe('GNC_AGREEMENT_FIELD');
+    expect(paths(err)).toEqual(['/body/exporter/id', '/body/consignor/id', '/body/goodsItems/0/netMass', '/body/goodsItems/1/netMass', '/body/goodsItems/2/netMass']);
+  });
+
+  it('rejects a type not allowed from that sender', () => {
+    expect(gncError(() => enforceOnReceive(cnkz, 'CN', 'KZ', 'aeo', 'aeo-mra-benefits', messageBody('aeo-kz-snapshot'))).code).toBe('GNC_AGREEMENT_TYPE');
+  });
+
+  it('rejects a purpose not allowed for the type', () => {
+    expect(gncError(() => enforceOnReceive(mra, 'KZ', 'KG', 'ecoo', RISK, messageBody('ecoo-kz-kg-preferential'))).code).toBe('GNC_AGREEMENT_PURPOSE');
+  });
+
+  it('accepts every field where the scope is "*"', () => {
+    expect(() => enforceOnReceive(mra, 'KG', 'KZ', 'aeo', 'aeo-mra-benefits', messageBody('aeo-kz-snapshot'))).not.toThrow();
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * The XML this node writes must validate against the published schemas: the WCO DM declaration schema (CDS
+ * profile) in ../shared/reference/wco-dm for ACI, and protocol/xml/schemas for the e-CoO and AEO forms. Runs
+ * xmllint (libxml2-utils); the test fails, never skips, when xmllint is missing.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bodyToXml, bodyTypeOf } from '../../../protocol/xml/index.js';
+import { EXAMPLE_NAMES, example, REPO_ROOT } from '../messages/fixtures.js';
+
+const WCO_XSD = resolve(REPO_ROOT, '../shared/reference/wco-dm/WCO_DEC_2_DMS.xsd');
+const OWN_XSD = { ecoo: resolve(REPO_ROOT, 'protocol/xml/schemas/gnc-ecoo-1.xsd'), aeo: resolve(REPO_ROOT, 'protocol/xml/schemas/gnc-aeo-1.xsd') };
+const dir = mkdtempSync(join(tmpdir(), 'gnc-xmllint-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function xmllint(xml: string, xsd: string): { ok: boolean; output: string } {
+  const file = join(dir, `doc-${Math.random().toString(36).slice(2)}.xml`);
+  writeFileSync(file, xml);
+  const run = spawnSync('xmllint', ['--noout', '--schema', xsd, file], { encoding: 'utf8' });
+  if (run.error) throw new Error(`xmllint could not run (${run.error.message}): install libxml2-utils`);
+  return { ok: run.status === 0, output: `${run.stdout}${run.stderr}` };
+}
+
+function schemaFor(type: 'aci' | 'ecoo' | 'aeo'): string {
+  return type === 'aci' ? WCO_XSD : OWN_XSD[type];
+}
+
+describe('xmllint validation', () => {
+  it('finds xmllint installed', () => {
+    const run = spawnSync('xmllint', ['--version'], { encoding: 'utf8' });
+    expect(run.error, 'xmllint is missing: install libxml2-utils').toBeUndefined();
+    expect(run.stderr + run.stdout).toContain('libxml');
+  });
+
+  it.each(EXAMPLE_NAMES)('validates the XML written for %s', (name) => {
+    const body = example(name);
+    const type = bodyTypeOf(body);
+    const result = xmllint(bodyToXml(type, body), schemaFor(type));
+    expect(result.output).toContain('validates');
+    expect(result.ok).toBe(true);
+  });
+
+  it('validates a declaration with every optional field left out', () => {
+    const body = example('aci-cn-kz-rail');
+    for (const key of ['exporter', 'carrier', 'officeOfExit', 'ucr', 'declarationId', 'issueDateTime']) delete body[key];
+    delete body['officeOfEntry']['borderCrossingPoint'];
+    body['transportEquipment'] = [];
+    for (const item of body['goodsItems']) {
+      delete item.netMass;
+      delete item.unNumber;
+      delete item.packages.marks;
+    }
+    expect(xmllint(bodyToXml('aci', body), WCO_XSD).ok).toBe(true);
+  });
+
+  it('validates a pre-arrival declaration with 6-digit HS codes and a UTC arrival', () => {
+    const body = example('aci-kz-kg-road');
+    body['declarationType'] = 'pre-arrival';
+    body['expectedArrival'] = '2026-12-01T03:00:00Z';
+    for (const item of body['goodsItems']) item.hsCode = item.hsCode.slice(0, 6);
+    expect(xmllint(bodyToXml('aci', body), WCO_XSD).ok).toBe(true);
+  });
+
+  it('rejects a declaration whose elements are out of schema order (the check is real)', () => {
+    const xml = bodyToXml('aci', example('aci-kz-kg-road')).replace(
+      /(<TypeCode>EX<\/TypeCode>)(\s*)(<GoodsItemQuantity>3<\/GoodsItemQuantity>)/,
+      '$3$2$1',
+    );
+    const result = xmllint(xml, WCO_XSD);
+    expect(result.ok).toBe(false);
+    expect(result.output).toContain('fails to validate');
+  });
+});
