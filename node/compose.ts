@@ -10,10 +10,12 @@ import { agreementRoutes } from './api/routes/agreements.js';
 import { GncNode, type Extension, type NodeOptions, type NodeParts } from './main.js';
 import { SubmitService } from './outbound/submit.js';
 import { AgreementPolicy } from './policy/agreement-policy.js';
+import { EvidenceLog } from './store/evidence.js';
 
 export interface Composition {
   parts: NodeParts;
   agreements: AgreementRegistry;
+  evidence: EvidenceLog;
   ext: Extension & { policy: AgreementPolicy };
 }
 
@@ -24,15 +26,19 @@ export function compose(dir: string, opts: NodeOptions = {}): Composition {
   trust.onChange(() => agreements.reload());
   const policy = new AgreementPolicy(agreements, identity.country);
   const onAgreement = agreementControl(agreements, (m) => log(m));
+  const evidence = new EvidenceLog(store.db, identity.country, parts.signer, clock);
   const ext: Composition['ext'] = {
     policy,
+    evidence: (event, messageId, peer, sha256) => void evidence.append(event, messageId, peer, sha256),
+    // a checkpoint pins the head at shutdown, so a truncated tail is detectable even if the node never restarts
+    stop: () => void evidence.checkpoint(),
     reload: () => agreements.reload(),
     control: async (opened, peer) => {
       if (opened.payload.type === 'agreement') return onAgreement(opened, peer);
       throw new GncError('GNC_UNKNOWN_TYPE', `Control type ${opened.payload.type} is not handled by this node version.`);
     },
   };
-  return { parts, agreements, ext };
+  return { parts, agreements, evidence, ext };
 }
 
 export function openNode(dir: string, opts: NodeOptions = {}): GncNode {
@@ -46,20 +52,21 @@ export function openNode(dir: string, opts: NodeOptions = {}): GncNode {
 export interface OfflineNode {
   parts: NodeParts;
   agreements: AgreementRegistry;
+  evidence: EvidenceLog;
   submit: SubmitService;
   close(): Promise<void>;
 }
 
 /** The submission path without libp2p or the API: rows land in the outbox for the running node to deliver. */
 export function openOffline(dir: string, opts: NodeOptions = {}): OfflineNode {
-  const { parts, agreements, ext } = compose(dir, opts);
+  const { parts, agreements, evidence, ext } = compose(dir, opts);
   const { config, identity, store, trust, clock, signer } = parts;
   const submit = new SubmitService({
     self: identity.country, signer, store, trust, policy: ext.policy, clock, maxAgeMs: config.maxMessageAgeHours * 3_600_000,
     clockSkewMs: config.clockSkewSeconds * 1000, onQueued: () => undefined, evidence: ext.evidence,
   });
   return {
-    parts, agreements, submit,
+    parts, agreements, evidence, submit,
     async close() {
       await store.commits.run(() => undefined);
       store.close();

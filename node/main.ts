@@ -15,6 +15,7 @@ import type { AuthEnv } from './api/auth.js';
 import type { Hono } from 'hono';
 import { readConfig, type NodeConfig } from './config.js';
 import { Receiver } from './inbound/receiver.js';
+import { RetentionJob } from './retention.js';
 import { jsonLogger, type Logger } from './log.js';
 import { Dispatcher, type ReceiptTransport } from './outbound/dispatcher.js';
 import { SubmitService } from './outbound/submit.js';
@@ -56,6 +57,8 @@ export interface Extension {
   control?: ConstructorParameters<typeof Receiver>[0]['control'];
   evidence?: (event: 'sent' | 'received' | 'receipt-sent' | 'receipt-received', messageId: string, peer: string, sha256: string) => void;
   onAccepted?: ConstructorParameters<typeof Receiver>[0]['onAccepted'];
+  /** Remove derived data of messages whose retention ended (inside the purge transaction). */
+  onPurge?: (purged: { seq: number; id: string; partner: string; type: string }[]) => void;
   /** Called when another process (the CLI) changed the store: reload cached state. */
   reload?: () => void;
   start?: (node: GncNode) => void | Promise<void>;
@@ -72,6 +75,7 @@ export class GncNode {
   readonly dispatcher: Dispatcher;
   readonly receiver: Receiver;
   readonly submit: SubmitService;
+  readonly retention: RetentionJob;
   private readonly startedAt = Date.now();
   private watcher: NodeJS.Timeout | undefined;
 
@@ -99,6 +103,7 @@ export class GncNode {
       self: identity.country, signer, store, trust, policy: ext.policy, clock, maxAgeMs, clockSkewMs,
       onQueued: (p) => this.dispatcher.notify(p), evidence: ext.evidence,
     });
+    this.retention = new RetentionJob(store, { clock, log, onPurge: ext.onPurge });
     // a partner whose certificate changed gets a fresh session (new peer id or addresses)
     trust.onChange(() => {
       for (const [c, s] of this.sessions) {
@@ -179,6 +184,7 @@ export class GncNode {
     });
     await this.ext.start?.(this);
     this.dispatcher.start();
+    this.retention.start();
     store.changedElsewhere();
     this.watcher = setInterval(() => {
       if (!store.changedElsewhere()) return;
@@ -191,6 +197,7 @@ export class GncNode {
 
   async stop(): Promise<void> {
     if (this.watcher) clearInterval(this.watcher);
+    this.retention.stop();
     this.dispatcher.stop();
     await this.ext.stop?.();
     await new Promise<void>((resolve) => {

@@ -105,7 +105,8 @@ export class AgreementRegistry {
 
   statusOf(k: KnownAgreement, now = this.clock()): string {
     if (!k.complete) return 'awaiting-signature';
-    return agreementStatus(k.document, k.notices.map((n) => n.notice), now);
+    const others = this.known.filter((o) => o.complete && o !== k).map((o) => o.document);
+    return agreementStatus(k.document, k.notices.map((n) => n.notice), now, others);
   }
 
   /** Verify and store a signed agreement (from a file, the CLI, or the wire). Returns what was stored. */
@@ -118,10 +119,9 @@ export class AgreementRegistry {
       throw new GncError('GNC_AGREEMENT_INVALID', `Agreement ${doc.id} is between ${doc.parties.map((p) => p.country).join(' and ')}; this node is ${this.self.country}.`);
     }
     if (v.complete) {
-      checkOverlap(
-        this.known.filter((k) => k.complete && !(k.document.id === doc.id && k.document.version === doc.version)).map((k) => k.document),
-        doc,
-      );
+      const others = this.known.filter((k) => k.complete && !(k.document.id === doc.id && k.document.version === doc.version));
+      // a terminated agreement no longer blocks a new one between the same administrations
+      checkOverlap(others.map((k) => k.document), doc, others.flatMap((k) => k.notices.map((n) => n.notice)));
     }
     const existing = this.get(doc.id, doc.version);
     if (existing && existing.complete && !v.complete) {
@@ -139,11 +139,9 @@ export class AgreementRegistry {
 
   /** Verify and store a suspend/terminate/resume notice signed by one of the parties' roots. */
   saveNotice(compact: string): AgreementNotice {
-    const notice = verifyNotice(compact, this.roots());
-    const k = this.require(notice.agreementId, notice.version);
-    if (!k.document.parties.some((p) => p.country === notice.by)) {
-      throw new GncError('GNC_AGREEMENT_SIGNATURE', `Notice for ${notice.agreementId} is signed by ${notice.by}, which is not a party to it.`);
-    }
+    const unverified = verifyNotice(compact, this.roots());
+    const k = this.require(unverified.agreementId, unverified.version);
+    const notice = verifyNotice(compact, this.roots(), k.document); // and that the signer is a party to it
     this.store.db
       .prepare('INSERT OR IGNORE INTO agreement_notices (agreement_id, version, action, effective, by_country, compact, at) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(notice.agreementId, notice.version, notice.action, notice.effective, notice.by, compact, this.clock());

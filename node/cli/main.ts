@@ -15,7 +15,11 @@ function usage(): string {
   return lines.join('\n');
 }
 
-export async function main(argv: string[], out: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<number> {
+export async function main(
+  argv: string[],
+  out: (line: string) => void = (l) => process.stdout.write(l + '\n'),
+  errOut: (text: string) => void = (t) => process.stderr.write(t),
+): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') {
     out(usage());
     return argv.length === 0 ? EXIT_USAGE : 0;
@@ -25,7 +29,7 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
     return words.every((w, i) => argv[i] === w);
   }).sort((a, b) => b.spec.name.length - a.spec.name.length)[0];
   if (!match) {
-    process.stderr.write(`error GNC_CONFIG_INVALID: unknown command "${argv.slice(0, 2).join(' ')}". Run \`gnc --help\` for the list.\n`);
+    errOut(`error GNC_CONFIG_INVALID: unknown command "${argv.slice(0, 2).join(' ')}". Run \`gnc --help\` for the list.\n`);
     return EXIT_USAGE;
   }
   const rest = argv.slice(match.spec.name.split(' ').length);
@@ -38,11 +42,11 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
     return 0;
   } catch (err) {
     if (isGncError(err)) {
-      process.stderr.write(`error ${err.code}: ${err.message}\n`);
-      for (const i of err.issues ?? []) process.stderr.write(`  at ${i.path || '/'}: expected ${i.expected}, received ${i.received}\n`);
+      errOut(`error ${err.code}: ${err.message}\n`);
+      for (const i of err.issues ?? []) errOut(`  at ${i.path || '/'}: expected ${i.expected}, received ${i.received}\n`);
       return exitCodeOf(err.code);
     }
-    process.stderr.write(`error GNC_INTERNAL: ${(err as Error).stack ?? String(err)}\n`);
+    errOut(`error GNC_INTERNAL: ${(err as Error).stack ?? String(err)}\n`);
     return 1;
   }
 }

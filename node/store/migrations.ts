@@ -136,34 +136,37 @@ export const MIGRATIONS: readonly string[] = [
   // 3: pre-arrival risk (node/risk): the arrivals view of received ACI, the partner AEO registry with history,
   // received e-CoO, assessments, the event log behind the SSE stream and the webhook delivery queue
   `
-  -- one row per consignment: the declaration in force after amendments; the columns are the list filters
+  -- one row per consignment: the declaration in force after amendments; the columns are the list filters.
+  -- Clustered by office of entry and expected arrival (WITHOUT ROWID), so the consignments of one day at one
+  -- crossing point sit on a few neighbouring pages: the query reads those, not one page per row. Rows stay
+  -- under SQLite's in-page limit for 4 KiB pages (about 1000 bytes), so no row spills to an overflow page.
   CREATE TABLE risk_consignments (
-    cid              INTEGER PRIMARY KEY,
+    office_of_entry  TEXT NOT NULL COLLATE NOCASE,
+    expected_arrival INTEGER NOT NULL,       -- epoch ms
+    cid              INTEGER NOT NULL,       -- messages.seq of the message that opened the consignment (stable id)
     partner          TEXT NOT NULL,          -- sending administration
     root_id          TEXT NOT NULL,          -- message id of the original declaration (the API id)
+    bcp              TEXT COLLATE NOCASE,    -- border crossing point name
+    status           TEXT NOT NULL CHECK (status IN ('active','cancelled')),
+    level            TEXT,
+    score            REAL,
     current_seq      INTEGER NOT NULL,       -- messages.seq of the version in force
     current_created  TEXT NOT NULL,          -- its envelope "created" (the latest created version is in force)
     versions         INTEGER NOT NULL,
-    status           TEXT NOT NULL CHECK (status IN ('active','cancelled')),
     cancel_seq       INTEGER,
-    expected_arrival INTEGER NOT NULL,       -- epoch ms
-    office_of_entry  TEXT NOT NULL COLLATE NOCASE,
-    bcp              TEXT COLLATE NOCASE,    -- border crossing point name
-    level            TEXT,
-    score            REAL,
     revision         INTEGER NOT NULL DEFAULT 0,
     assessed_at      INTEGER,
     updated_at       INTEGER NOT NULL,
     view             TEXT NOT NULL,          -- the list view (JSON), rewritten with each assessment: a page is served without parsing
-    UNIQUE (partner, root_id)
-  );
-  -- "one day at one border crossing point" and the other window queries walk one of these in arrival order
+    PRIMARY KEY (office_of_entry, expected_arrival, cid)
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX risk_cons_cid ON risk_consignments(cid);
+  CREATE UNIQUE INDEX risk_cons_root ON risk_consignments(root_id, partner);
+  -- the other window filters walk one of these in arrival order, then read the clustered rows
   CREATE INDEX risk_cons_bcp ON risk_consignments(bcp, expected_arrival);
-  CREATE INDEX risk_cons_office ON risk_consignments(office_of_entry, expected_arrival);
   CREATE INDEX risk_cons_partner ON risk_consignments(partner, expected_arrival);
   CREATE INDEX risk_cons_level ON risk_consignments(level, expected_arrival);
   CREATE INDEX risk_cons_arrival ON risk_consignments(expected_arrival);
-  CREATE INDEX risk_cons_root ON risk_consignments(root_id);
 
   -- the assessment in force per consignment (JSON: indicators with evidence, thresholds, explanation, basis)
   CREATE TABLE risk_assessments (cid INTEGER PRIMARY KEY, assessment TEXT NOT NULL);
@@ -267,4 +270,22 @@ export const MIGRATIONS: readonly string[] = [
   -- progress of the projection: the last messages.seq applied
   CREATE TABLE risk_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
   `,
+  // 4: the evidence log (hash chain of every envelope and receipt) and its signed checkpoints
+  `
+  CREATE TABLE evidence (
+    seq          INTEGER PRIMARY KEY,      -- chain position, from 1, no gaps
+    entry        TEXT NOT NULL,            -- the entry as JSON (its RFC 8785 form is what is hashed)
+    hash         TEXT NOT NULL,            -- entryHash(entry), so appending never re-hashes
+    message_id   TEXT NOT NULL,
+    peer         TEXT NOT NULL,
+    at           INTEGER NOT NULL
+  );
+  CREATE INDEX evidence_message ON evidence(message_id);
+  CREATE INDEX evidence_peer_at ON evidence(peer, at);
+  CREATE TABLE checkpoints (
+    seq          INTEGER PRIMARY KEY,
+    compact      TEXT NOT NULL,            -- compact JWS signed by the node key
+    at           INTEGER NOT NULL
+  );
+`,
 ];

@@ -9,7 +9,8 @@ import { z } from 'zod';
 
 const GeneralJws = z.strictObject({
   payload: z.string().min(1),
-  signatures: z.array(z.strictObject({ protected: z.string().min(1), signature: z.string().min(1), header: z.record(z.string(), z.unknown()).optional() })).min(1).max(2),
+  // unprotected headers are refused: every member that matters is in the signed protected header
+  signatures: z.array(z.strictObject({ protected: z.string().min(1), signature: z.string().min(1) })).min(1).max(2),
 });
 
 export const AgreementControlBody = z.discriminatedUnion('action', [

@@ -27,7 +27,7 @@ export interface TestNode {
 
 export async function runCli(args: string[]): Promise<{ code: number; out: string[] }> {
   const out: string[] = [];
-  const code = await cli(args, (l) => out.push(l));
+  const code = await cli(args, (l) => out.push(l), (t) => out.push(t.trimEnd()));
   return { code, out };
 }
 
@@ -83,7 +83,7 @@ export async function pinEachOther(dirs: Record<string, string>, base: string): 
       if (p === c) continue;
       const fp = loadIdentity(dirs[p]!).root.thumbprint;
       const r = await runCli(['partner', 'add', '--dir', dir, join(base, `${p}.identity.json`), '--fingerprint', fp]);
-      if (r.code !== 0) throw new Error(`partner add ${p} into ${c} failed`);
+      if (r.code !== 0) throw new Error(`partner add ${p} into ${c} failed: ${r.out.join('\n')}`);
     }
   }
 }

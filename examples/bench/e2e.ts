@@ -1,0 +1,108 @@
+/**
+ * End-to-end and API figures between two node processes on 127.0.0.1 (KZ sends, KG receives): a message
+ * counts when KZ has recorded KG's signed receipt, which KG sends only after its durable commit. Latency is
+ * measured from the submission to the final status seen through `GET /v1/messages/{id}?wait=`.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Agent, request } from 'node:http';
+import type { NodeProcess } from '../demo/proc.js';
+
+/** Keep-alive HTTP/1.1 client: fetch's default pool would measure connection setup, not the node. */
+const agent = new Agent({ keepAlive: true, maxSockets: 128 });
+
+function call(n: NodeProcess, method: string, path: string, body?: unknown): Promise<{ status: number; json: any; text: string }> {
+  const url = new URL(path, n.url);
+  const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { agent, method, hostname: url.hostname, port: url.port, path: url.pathname + url.search, timeout: 60_000,
+        headers: { authorization: `Bearer ${n.token}`, ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {}) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, json, text });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('request timed out')));
+    req.end(data);
+  });
+}
+
+export interface E2eFigures {
+  e2e_msgs_per_s_1: number;
+  e2e_p50_ms_1: number;
+  e2e_p99_ms_1: number;
+  e2e_msgs_per_s_64: number;
+  e2e_p50_ms_64: number;
+  e2e_p99_ms_64: number;
+  api_submits_per_s_64: number;
+}
+
+function pct(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const round = (n: number, d = 2): number => Math.round(n * 10 ** d) / 10 ** d;
+
+/** `inFlight` workers each submit and wait for the receipt, for `ms` milliseconds (bounded). */
+async function run(kz: NodeProcess, body: unknown, inFlight: number, ms: number, waitForReceipt: boolean): Promise<{ rate: number; lat: number[] }> {
+  const lat: number[] = [];
+  const end = Date.now() + ms;
+  const t0 = performance.now();
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (Date.now() < end) {
+        const s = performance.now();
+        const r = await call(kz, 'POST', '/v1/messages', body);
+        if (r.status !== 202) throw new Error(`submit failed: ${r.status} ${r.text}`);
+        if (waitForReceipt) {
+          const m = await call(kz, 'GET', `/v1/messages/${r.json.id}?wait=30`);
+          if (m.json.status !== 'delivered') throw new Error(`message ${r.json.id} ended ${m.json.status}`);
+        }
+        lat.push(performance.now() - s);
+        done++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - t0) / 1000;
+  return { rate: done / elapsed, lat: lat.sort((a, b) => a - b) };
+}
+
+export async function benchE2e(kz: NodeProcess, examples: string, log: (s: string) => void): Promise<E2eFigures> {
+  const body = { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: JSON.parse(readFileSync(join(examples, 'messages', 'aci-kz-kg-road.json'), 'utf8')) };
+  await run(kz, body, 8, 1500, true); // warm up JIT, connections, SQLite caches
+  const one = await run(kz, body, 1, 4000, true);
+  log(`   1 in flight:  ${one.rate.toFixed(0)} msg/s, p50 ${pct(one.lat, 50).toFixed(2)} ms, p99 ${pct(one.lat, 99).toFixed(2)} ms (${one.lat.length} messages)`);
+  const many = await run(kz, body, 64, 6000, true);
+  log(`   64 in flight: ${many.rate.toFixed(0)} msg/s, p50 ${pct(many.lat, 50).toFixed(2)} ms, p99 ${pct(many.lat, 99).toFixed(2)} ms (${many.lat.length} messages)`);
+  const api = await run(kz, body, 64, 4000, false);
+  log(`   API submissions, 64 connections: ${api.rate.toFixed(0)} /s (p50 ${pct(api.lat, 50).toFixed(2)} ms)`);
+  // let the queue drain so later sections measure an idle machine
+  for (let i = 0; i < 600; i++) {
+    const h = await call(kz, 'GET', '/v1/health');
+    if (h.json.outbox === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    e2e_msgs_per_s_1: round(one.rate, 1),
+    e2e_p50_ms_1: round(pct(one.lat, 50)),
+    e2e_p99_ms_1: round(pct(one.lat, 99)),
+    e2e_msgs_per_s_64: round(many.rate, 1),
+    e2e_p50_ms_64: round(pct(many.lat, 50)),
+    e2e_p99_ms_64: round(pct(many.lat, 99)),
+    api_submits_per_s_64: round(api.rate, 1),
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * The offline verifier's result: a structured report for the CLI, the API and scripts (`ok`, one line per
+ * check, counts, and every failure with its stable GNC_ code and the object it concerns), and its
+ * human-readable form. Security teams read the text; tools read the JSON, so both come from one object.
+ */
+import type { GncErrorCode } from '../../protocol/errors.js';
+
+export const AUDIT_CHECKS = [
+  'bundle format',
+  'root fingerprints',
+  'root successions',
+  'certificates',
+  'revocations',
+  'envelope signatures',
+  'key validity at signing',
+  'receipts',
+  'chain links',
+  'checkpoints',
+  'chain coverage',
+] as const;
+export type AuditCheckName = (typeof AUDIT_CHECKS)[number];
+
+export interface AuditFailure {
+  code: GncErrorCode;
+  /** What the failure is about: `envelope <id>`, `certificate <kid> (KZ)`, `chain seq 42`, ... */
+  subject: string;
+  message: string;
+  check: AuditCheckName;
+}
+
+export interface AuditCheck {
+  name: AuditCheckName;
+  ok: boolean;
+  detail: string;
+}
+
+export interface AuditCounts {
+  roots: number;
+  successions: number;
+  certificates: number;
+  revocations: number;
+  envelopes: number;
+  messages: number;
+  receipts: number;
+  /** Messages in the bundle with a matching receipt. */
+  receipted: number;
+  entries: number;
+  checkpoints: number;
+  /** Ed25519 signatures checked with noble (strict RFC 8032). */
+  signatures: number;
+}
+
+export interface AuditRootView {
+  country: string;
+  fingerprint: string;
+  /** true: matched a fingerprint given to the verifier; false: mismatched; undefined: none given, compare out of band. */
+  pinned: boolean | undefined;
+}
+
+export interface AuditReport {
+  ok: boolean;
+  bundle: { created: string; exportedBy: { country: string; kid: string }; roots: AuditRootView[] } | undefined;
+  checks: AuditCheck[];
+  counts: AuditCounts;
+  failures: AuditFailure[];
+  /** Worker threads used for signatures (0: in-thread) and wall time, for the operator's information. */
+  threads: number;
+  elapsedMs: number;
+}
+
+export function emptyCounts(): AuditCounts {
+  return { roots: 0, successions: 0, certificates: 0, revocations: 0, envelopes: 0, messages: 0, receipts: 0, receipted: 0, entries: 0, checkpoints: 0, signatures: 0 };
+}
+
+/** Collects failures while the checks run; `details` holds the success text of each check. */
+export class Findings {
+  readonly failures: AuditFailure[] = [];
+  readonly details = new Map<AuditCheckName, string>();
+
+  fail(check: AuditCheckName, code: GncErrorCode, subject: string, message: string): void {
+    this.failures.push({ check, code, subject, message });
+  }
+
+  detail(check: AuditCheckName, text: string): void {
+    this.details.set(check, text);
+  }
+
+  checks(): AuditCheck[] {
+    return AUDIT_CHECKS.filter((name) => this.details.has(name) || this.failures.some((f) => f.check === name)).map((name) => {
+      const n = this.failures.filter((f) => f.check === name).length;
+      const detail = this.details.get(name) ?? '';
+      return { name, ok: n === 0, detail: n === 0 ? detail : `${n} failure${n === 1 ? '' : 's'}${detail ? `; ${detail}` : ''}` };
+    });
+  }
+}
+
+/** Plain-text report: verdict, roots to compare out of band, one line per check, then the failures. */
+export function formatReport(report: AuditReport, maxFailures = 50): string {
+  const lines: string[] = [];
+  const verdict = report.ok ? 'VERIFIED' : `FAILED (${report.failures.length} failure${report.failures.length === 1 ? '' : 's'})`;
+  lines.push(`GNC evidence bundle: ${verdict}`);
+  if (report.bundle) {
+    lines.push(`Exported by ${report.bundle.exportedBy.country} (node key ${report.bundle.exportedBy.kid}) at ${report.bundle.created}`);
+    lines.push('Root keys this verdict rests on (compare each fingerprint with the one the administration gave you out of band):');
+    for (const r of report.bundle.roots) {
+      const pin = r.pinned === undefined ? 'not compared' : r.pinned ? 'matches the given fingerprint' : 'DOES NOT MATCH the given fingerprint';
+      lines.push(`  ${r.country}  ${r.fingerprint}  (${pin})`);
+    }
+  }
+  const c = report.counts;
+  lines.push(
+    `Checked ${c.envelopes} envelopes (${c.messages} messages, ${c.receipts} receipts; ${c.receipted} messages receipted), ${c.certificates} certificates, ` +
+      `${c.revocations} revocations, ${c.successions} root successions, ${c.entries} log entries, ${c.checkpoints} checkpoints; ` +
+      `${c.signatures} signatures by strict RFC 8032 (@noble/ed25519) in ${(report.elapsedMs / 1000).toFixed(1)} s.`,
+  );
+  for (const check of report.checks) lines.push(`  [${check.ok ? ' ok ' : 'FAIL'}] ${check.name}${check.detail ? `: ${check.detail}` : ''}`);
+  if (report.failures.length > 0) {
+    lines.push('Failures:');
+    for (const f of report.failures.slice(0, maxFailures)) lines.push(`  ${f.code}  ${f.subject}: ${f.message}`);
+    if (report.failures.length > maxFailures) lines.push(`  ... and ${report.failures.length - maxFailures} more (see the JSON report).`);
+  }
+  return lines.join('\n');
+}

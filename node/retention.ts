@@ -1,0 +1,51 @@
+/**
+ * Retention under the agreements: a received message's content (signed bytes and body) is kept until the
+ * retention period of its type under the agreement it arrived under, then purged. What remains is the
+ * metadata the audit trail needs: id, partner, type, times, the SHA-256 of the envelope, the receipt we
+ * signed, and the evidence-log entries (which hold hashes only). Derived data (the risk views) is purged
+ * through `onPurge` in the same transaction.
+ */
+import type { Store } from './store/store.js';
+
+/** How often the purge runs: hourly is well inside any retention period counted in days. */
+export const RETENTION_SWEEP_MS = 60 * 60 * 1000;
+
+export interface RetentionOptions {
+  clock: () => number;
+  log: (msg: string, fields?: Record<string, string | number>) => void;
+  /** Remove derived data of the purged messages (called inside the purge transaction). */
+  onPurge?: (purged: { seq: number; id: string; partner: string; type: string }[]) => void;
+}
+
+export class RetentionJob {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly store: Store, private readonly opts: RetentionOptions) {}
+
+  start(): void {
+    this.purge();
+    this.timer = setInterval(() => this.purge(), RETENTION_SWEEP_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Purge every received message whose retention ended; returns how many were purged. */
+  purge(now = this.opts.clock()): number {
+    const db = this.store.db;
+    const purged = db.transaction(() => {
+      const rows = db
+        .prepare(`SELECT seq, id, partner, type FROM messages WHERE direction = 'in' AND jws IS NOT NULL AND retain_until IS NOT NULL AND retain_until <= ?`)
+        .all(now) as { seq: number; id: string; partner: string; type: string }[];
+      if (rows.length === 0) return rows;
+      const clear = db.prepare(`UPDATE messages SET jws = NULL, body = NULL, status = 'accepted', updated_at = ? WHERE seq = ?`);
+      for (const r of rows) clear.run(now, r.seq);
+      this.opts.onPurge?.(rows);
+      return rows;
+    })();
+    if (purged.length) this.opts.log('retention purge', { purged: purged.length });
+    return purged.length;
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * The partner AEO registry: what each partner administration said about its Authorized Economic Operators,
+ * as a current record per operator plus every status it had with the date it took effect. A snapshot
+ * replaces the partner's list (operators it no longer names are marked unlisted, with a "removed" history
+ * entry on the snapshot date); a change updates one operator. History rows are written only when the status,
+ * its date or the validity period changed, so daily snapshots of an unchanged list add nothing.
+ *
+ * "Was X a valid AEO on D" reads the history: the latest status effective on or before D decides, within
+ * the operator's validity period. Before the first recorded status the authorisation date (validFrom)
+ * decides, and the answer says it was inferred.
+ */
+import type { AeoChange, AeoOperator, AeoSnapshot } from '../../protocol/messages/aeo.js';
+import type { AeoValidity } from '../../protocol/risk.js';
+import type { Db } from '../store/db.js';
+
+export interface AeoRow {
+  partner: string;
+  aeo_id: string;
+  national_trader_id: string;
+  legal_name: string;
+  programme: string;
+  status: 'valid' | 'suspended' | 'revoked';
+  status_date: string;
+  valid_from: string;
+  valid_until: string | null;
+  listed: number;
+  message_id: string;
+  path: string;
+  updated_at: number;
+}
+
+export interface AeoHistoryRow {
+  partner: string;
+  aeo_id: string;
+  effective: string;
+  seq: number;
+  status: 'valid' | 'suspended' | 'revoked' | 'removed';
+  valid_from: string | null;
+  valid_until: string | null;
+  kind: 'snapshot' | 'change';
+  message_id: string;
+  path: string;
+  reason: string | null;
+}
+
+/** Validity on a date, with the pointer of the record it rests on (for indicator evidence). */
+export type Validity = AeoValidity & { path: string | null };
+
+interface Source {
+  partner: string;
+  seq: number;
+  messageId: string;
+  kind: 'snapshot' | 'change';
+  now: number;
+}
+
+export class AeoRegistry {
+  private readonly getStmt;
+  private readonly upsertStmt;
+  private readonly historyStmt;
+  private readonly addHistoryStmt;
+  private readonly atStmt;
+  private readonly firstStmt;
+  private readonly anyStmt;
+  private readonly partnerStmt;
+  private readonly unlistStmt;
+
+  constructor(private readonly db: Db) {
+    this.getStmt = db.prepare('SELECT * FROM risk_aeo WHERE partner = ? AND aeo_id = ?');
+    this.upsertStmt = db.prepare(`INSERT INTO risk_aeo (partner, aeo_id, national_trader_id, legal_name, programme, status, status_date, valid_from, valid_until, listed, message_id, path, updated_at)
+      VALUES (@partner, @aeo_id, @national_trader_id, @legal_name, @programme, @status, @status_date, @valid_from, @valid_until, 1, @message_id, @path, @updated_at)
+      ON CONFLICT (partner, aeo_id) DO UPDATE SET national_trader_id = excluded.national_trader_id, legal_name = excluded.legal_name, programme = excluded.programme,
+        status = excluded.status, status_date = excluded.status_date, valid_from = excluded.valid_from, valid_until = excluded.valid_until, listed = 1,
+        message_id = excluded.message_id, path = excluded.path, updated_at = excluded.updated_at`);
+    this.historyStmt = db.prepare('SELECT * FROM risk_aeo_history WHERE partner = ? AND aeo_id = ? ORDER BY effective, seq');
+    this.addHistoryStmt = db.prepare(`INSERT OR REPLACE INTO risk_aeo_history (partner, aeo_id, effective, seq, status, valid_from, valid_until, kind, message_id, path, reason)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.atStmt = db.prepare('SELECT * FROM risk_aeo_history WHERE partner = ? AND aeo_id = ? AND effective <= ? ORDER BY effective DESC, seq DESC LIMIT 1');
+    this.firstStmt = db.prepare('SELECT * FROM risk_aeo_history WHERE partner = ? AND aeo_id = ? ORDER BY effective, seq LIMIT 1');
+    this.anyStmt = db.prepare('SELECT 1 FROM risk_aeo WHERE partner = ? LIMIT 1');
+    this.partnerStmt = db.prepare('SELECT * FROM risk_aeo WHERE partner = ?');
+    this.unlistStmt = db.prepare('UPDATE risk_aeo SET listed = 0, message_id = ?, path = ?, updated_at = ? WHERE partner = ? AND aeo_id = ?');
+  }
+
+  /** Applies a snapshot; returns the AEO ids whose status changed (their consignments need recomputing). */
+  applySnapshot(src: Omit<Source, 'kind'>, body: AeoSnapshot): string[] {
+    const s: Source = { ...src, kind: 'snapshot' };
+    const current = new Map((this.partnerStmt.all(s.partner) as AeoRow[]).map((r) => [r.aeo_id, r]));
+    const changed: string[] = [];
+    body.operators.forEach((op, i) => {
+      if (this.apply(s, op, `/operators/${i}`, current.get(op.aeoId), null)) changed.push(op.aeoId);
+      current.delete(op.aeoId);
+    });
+    const asOf = body.asOf.slice(0, 10);
+    for (const gone of current.values()) {
+      if (!gone.listed) continue;
+      this.unlistStmt.run(s.messageId, '/operators', s.now, s.partner, gone.aeo_id);
+      this.addHistoryStmt.run(s.partner, gone.aeo_id, asOf, s.seq, 'removed', gone.valid_from, gone.valid_until, 'snapshot', s.messageId, '/operators', 'not listed in the snapshot');
+      changed.push(gone.aeo_id);
+    }
+    return changed;
+  }
+
+  applyChange(src: Omit<Source, 'kind'>, body: AeoChange): string[] {
+    const op = body.operator;
+    return this.apply({ ...src, kind: 'change' }, op, '/operator', this.get(src.partner, op.aeoId), body.reason ?? null) ? [op.aeoId] : [];
+  }
+
+  private apply(s: Source, op: AeoOperator, path: string, cur: AeoRow | undefined, reason: string | null): boolean {
+    const validUntil = op.validUntil ?? null;
+    const statusChanged =
+      !cur || !cur.listed || cur.status !== op.status || cur.status_date !== op.statusDate || cur.valid_from !== op.validFrom || cur.valid_until !== validUntil;
+    this.upsertStmt.run({
+      partner: s.partner, aeo_id: op.aeoId, national_trader_id: op.nationalTraderId, legal_name: op.legalName, programme: op.programme, status: op.status,
+      status_date: op.statusDate, valid_from: op.validFrom, valid_until: validUntil, message_id: statusChanged || !cur ? s.messageId : cur.message_id,
+      path: statusChanged || !cur ? `${path}/status` : cur.path, updated_at: s.now,
+    });
+    if (statusChanged) {
+      this.addHistoryStmt.run(s.partner, op.aeoId, op.statusDate, s.seq, op.status, op.validFrom, validUntil, s.kind, s.messageId, `${path}/status`, reason);
+    }
+    return statusChanged;
+  }
+
+  get(partner: string, aeoId: string): AeoRow | undefined {
+    return this.getStmt.get(partner, aeoId) as AeoRow | undefined;
+  }
+
+  history(partner: string, aeoId: string): AeoHistoryRow[] {
+    return this.historyStmt.all(partner, aeoId) as AeoHistoryRow[];
+  }
+
+  /** Has this partner ever sent AEO data? (Without any, a claimed AEO id cannot be checked.) */
+  hasData(partner: string): boolean {
+    return this.anyStmt.get(partner) !== undefined;
+  }
+
+  /** Operators by partner and/or id (AEO id or national trader id), in (partner, AEO id) order. */
+  search(partner: string | undefined, id: string | undefined, limit: number): AeoRow[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (partner !== undefined) {
+      where.push('partner = ?');
+      args.push(partner);
+    }
+    if (id !== undefined) {
+      where.push('(aeo_id = ? OR national_trader_id = ?)');
+      args.push(id.toUpperCase(), id);
+    }
+    const sql = `SELECT * FROM risk_aeo ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY partner, aeo_id LIMIT ?`;
+    return this.db.prepare(sql).all(...args, limit) as AeoRow[];
+  }
+
+  /** Was the operator a valid AEO of `partner` on `date` (YYYY-MM-DD)? */
+  validityAt(partner: string, aeoId: string, date: string): Validity {
+    const h = this.atStmt.get(partner, aeoId, date) as AeoHistoryRow | undefined;
+    if (h) {
+      const status = h.status === 'valid' ? periodStatus(h, date) : h.status;
+      return { date, valid: status === 'valid', status, basis: 'recorded', messageId: h.message_id, path: h.path };
+    }
+    const first = this.firstStmt.get(partner, aeoId) as AeoHistoryRow | undefined;
+    if (!first) return { date, valid: false, status: 'unknown', basis: 'none', messageId: null, path: null };
+    // the date precedes every recorded status: the authorisation started valid on validFrom
+    const status = periodStatus(first, date);
+    return { date, valid: status === 'valid', status, basis: 'inferred', messageId: first.message_id, path: first.path.replace(/status$/, 'validFrom') };
+  }
+}
+
+function periodStatus(h: Pick<AeoHistoryRow, 'valid_from' | 'valid_until'>, date: string): 'valid' | 'expired' | 'not-yet-valid' {
+  if (h.valid_from !== null && date < h.valid_from) return 'not-yet-valid';
+  if (h.valid_until !== null && date > h.valid_until) return 'expired';
+  return 'valid';
+}

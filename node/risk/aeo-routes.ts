@@ -1,0 +1,61 @@
+/**
+ * /v1/aeo: the partner AEO registry (read scope). `GET /v1/aeo?partner=KG&id=...` finds operators by AEO id
+ * or national trader id with their status history; `GET /v1/aeo/{partner}/{aeoId}?at=YYYY-MM-DD` answers
+ * "was this operator a valid AEO of that partner on that date" from the recorded history.
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { CountryCode } from '../../protocol/codes/countries.js';
+import { GncError } from '../../protocol/errors.js';
+import { AeoAtQuery, AeoQuery, type AeoRecordView } from '../../protocol/risk.js';
+import { parseWith } from '../../protocol/validate.js';
+import { requireScope, type AuthEnv } from '../api/auth.js';
+import type { Store } from '../store/store.js';
+import type { AeoRegistry, AeoRow } from './aeo-registry.js';
+
+const AeoPath = z.strictObject({ partner: CountryCode, aeoId: z.string().regex(/^[A-Za-z]{2}[A-Za-z0-9]{1,15}$/, 'expected an AEO id like "KZAEO981140001234"') });
+
+export function aeoRecordView(registry: AeoRegistry, r: AeoRow): AeoRecordView {
+  return {
+    partner: r.partner,
+    aeoId: r.aeo_id,
+    nationalTraderId: r.national_trader_id,
+    legalName: r.legal_name,
+    programme: r.programme,
+    status: r.status,
+    statusDate: r.status_date,
+    validFrom: r.valid_from,
+    validUntil: r.valid_until,
+    listed: r.listed === 1,
+    messageId: r.message_id,
+    history: registry.history(r.partner, r.aeo_id).map((h) => ({
+      effective: h.effective, status: h.status, validFrom: h.valid_from, validUntil: h.valid_until, kind: h.kind, messageId: h.message_id, reason: h.reason,
+    })),
+  };
+}
+
+export function aeoRoutes(store: Store, registry: AeoRegistry): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
+  const read = requireScope(store.tokens, 'read');
+
+  app.get('/', read, (c) => {
+    const q = parseWith(AeoQuery, c.req.query(), 'Query', '');
+    return c.json({ items: registry.search(q.partner, q.id, q.limit).map((r) => aeoRecordView(registry, r)) });
+  });
+
+  app.get('/:partner/:aeoId', read, (c) => {
+    const p = parseWith(AeoPath, c.req.param(), 'Path', '');
+    const q = parseWith(AeoAtQuery, c.req.query(), 'Query', '');
+    const aeoId = p.aeoId.toUpperCase();
+    const row = registry.get(p.partner, aeoId);
+    if (!row) throw new GncError('GNC_NOT_FOUND', `${p.partner} has not reported AEO ${aeoId}: the operator is not in the registry received from ${p.partner}.`);
+    const view = aeoRecordView(registry, row);
+    if (q.at !== undefined) {
+      const { path: _path, ...validity } = registry.validityAt(p.partner, aeoId, q.at);
+      view.validity = validity;
+    }
+    return c.json(view);
+  });
+
+  return app;
+}

@@ -1,0 +1,167 @@
+/**
+ * The arrivals projection in SQLite: one row per consignment (the declaration in force after amendments,
+ * or marked cancelled), its received versions, its search keys, and the queue of consignments whose
+ * assessment must be recomputed. Written only by the risk engine inside group commits; read by the API,
+ * the CLI and the export.
+ */
+import type { Db } from '../store/db.js';
+import type { KeyKind } from './declaration.js';
+
+export interface ConsignmentRow {
+  cid: number;
+  partner: string;
+  root_id: string;
+  current_seq: number;
+  current_created: string;
+  versions: number;
+  status: 'active' | 'cancelled';
+  cancel_seq: number | null;
+  expected_arrival: number;
+  office_of_entry: string;
+  bcp: string | null;
+  level: 'low' | 'medium' | 'high' | null;
+  score: number | null;
+  revision: number;
+  assessed_at: number | null;
+  updated_at: number;
+  /** ArrivalView as JSON. */
+  view: string;
+}
+
+export interface VersionRow {
+  seq: number;
+  cid: number;
+  partner: string;
+  message_id: string;
+  kind: string;
+  created: string;
+  received_at: number;
+}
+
+export interface CurrentFields {
+  current_seq: number;
+  current_created: string;
+  expected_arrival: number;
+  office_of_entry: string;
+  bcp: string | null;
+  /** Provisional list view until the assessment rewrites it. */
+  view: string;
+}
+
+export class ConsignmentRepo {
+  private readonly s;
+
+  constructor(readonly db: Db) {
+    this.s = {
+      byCid: db.prepare('SELECT * FROM risk_consignments WHERE cid = ?'),
+      byRoot: db.prepare('SELECT * FROM risk_consignments WHERE root_id = ? ORDER BY cid LIMIT 1'),
+      byVersion: db.prepare('SELECT c.* FROM risk_versions v JOIN risk_consignments c ON c.cid = v.cid WHERE v.message_id = ? ORDER BY v.seq LIMIT 1'),
+      versionOf: db.prepare('SELECT cid FROM risk_versions WHERE partner = ? AND message_id = ?').pluck(),
+      insert: db.prepare(`INSERT INTO risk_consignments (cid, partner, root_id, current_seq, current_created, versions, status, expected_arrival, office_of_entry, bcp, view, updated_at)
+        VALUES (@cid, @partner, @root_id, @current_seq, @current_created, 1, 'active', @expected_arrival, @office_of_entry, @bcp, @view, @now)`),
+      setCurrent: db.prepare(`UPDATE risk_consignments SET current_seq = @current_seq, current_created = @current_created, expected_arrival = @expected_arrival,
+        office_of_entry = @office_of_entry, bcp = @bcp, view = @view, updated_at = @now WHERE cid = @cid`),
+      bumpVersions: db.prepare('UPDATE risk_consignments SET versions = versions + 1, updated_at = ? WHERE cid = ?'),
+      cancel: db.prepare(`UPDATE risk_consignments SET status = 'cancelled', cancel_seq = ?, updated_at = ? WHERE cid = ?`),
+      addVersion: db.prepare('INSERT OR IGNORE INTO risk_versions (seq, cid, partner, message_id, kind, created, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      versions: db.prepare('SELECT * FROM risk_versions WHERE cid = ? ORDER BY seq'),
+      dropKeys: db.prepare('DELETE FROM risk_keys WHERE cid = ?'),
+      addKey: db.prepare('INSERT OR IGNORE INTO risk_keys (k, v, cid) VALUES (?, ?, ?)'),
+      pend: db.prepare('INSERT OR IGNORE INTO risk_pending (cid) VALUES (?)'),
+      pendByKey: db.prepare(`INSERT OR IGNORE INTO risk_pending (cid) SELECT k.cid FROM risk_keys k JOIN risk_consignments c ON c.cid = k.cid
+        WHERE k.k = ? AND k.v = ? AND c.expected_arrival >= ?`),
+      pendByPrefix: db.prepare(`INSERT OR IGNORE INTO risk_pending (cid) SELECT k.cid FROM risk_keys k JOIN risk_consignments c ON c.cid = k.cid
+        WHERE k.k = ? AND k.v >= ? AND k.v < ? AND c.expected_arrival >= ?`),
+      pendSince: db.prepare('INSERT OR IGNORE INTO risk_pending (cid) SELECT cid FROM risk_consignments WHERE expected_arrival >= ?'),
+      takePending: db.prepare('SELECT cid FROM risk_pending ORDER BY cid LIMIT ?').pluck(),
+      unpend: db.prepare('DELETE FROM risk_pending WHERE cid = ?'),
+      pendingCount: db.prepare('SELECT COUNT(*) FROM risk_pending').pluck(),
+      saveAssessment: db.prepare('UPDATE risk_consignments SET level = ?, score = ?, view = ?, assessed_at = ?, revision = ? WHERE cid = ?'),
+      saveStored: db.prepare('INSERT OR REPLACE INTO risk_assessments (cid, assessment) VALUES (?, ?)'),
+      stored: db.prepare('SELECT assessment FROM risk_assessments WHERE cid = ?').pluck(),
+    };
+  }
+
+  get(cid: number): ConsignmentRow | undefined {
+    return this.s.byCid.get(cid) as ConsignmentRow | undefined;
+  }
+
+  /** By the API id: the original declaration's message id, or the id of any of its versions. */
+  find(id: string): ConsignmentRow | undefined {
+    return (this.s.byRoot.get(id) ?? this.s.byVersion.get(id)) as ConsignmentRow | undefined;
+  }
+
+  /** The consignment a received message (declaration, amendment or cancellation) belongs to. */
+  cidOfMessage(partner: string, messageId: string): number | undefined {
+    return this.s.versionOf.get(partner, messageId) as number | undefined;
+  }
+
+  /** Opens a consignment; its id is the seq of the message that opened it. */
+  create(cid: number, partner: string, rootId: string, f: CurrentFields, now: number): number {
+    this.s.insert.run({ cid, partner, root_id: rootId, ...f, now });
+    return cid;
+  }
+
+  setCurrent(cid: number, f: CurrentFields, now: number): void {
+    this.s.setCurrent.run({ cid, ...f, now });
+  }
+
+  addVersion(v: VersionRow, bump: boolean): void {
+    const added = this.s.addVersion.run(v.seq, v.cid, v.partner, v.message_id, v.kind, v.created, v.received_at).changes > 0;
+    if (added && bump) this.s.bumpVersions.run(v.received_at, v.cid);
+  }
+
+  versions(cid: number): VersionRow[] {
+    return this.s.versions.all(cid) as VersionRow[];
+  }
+
+  cancel(cid: number, seq: number, now: number): void {
+    this.s.cancel.run(seq, now, cid);
+  }
+
+  replaceKeys(cid: number, keys: [KeyKind, string][]): void {
+    this.s.dropKeys.run(cid);
+    for (const [k, v] of keys) this.s.addKey.run(k, v, cid);
+  }
+
+  pend(cid: number): void {
+    this.s.pend.run(cid);
+  }
+
+  /** Queue the consignments carrying a key, expected no earlier than `since` (epoch ms). */
+  pendByKey(k: KeyKind, v: string, since: number): void {
+    this.s.pendByKey.run(k, v, since);
+  }
+
+  /** Queue the consignments with a key starting with `prefix` (e.g. every AEO id of one country). */
+  pendByPrefix(k: KeyKind, prefix: string, since: number): void {
+    this.s.pendByPrefix.run(k, prefix, prefix + '\uffff', since);
+  }
+
+  pendSince(since: number): void {
+    this.s.pendSince.run(since);
+  }
+
+  takePending(limit: number): number[] {
+    return this.s.takePending.all(limit) as number[];
+  }
+
+  unpend(cid: number): void {
+    this.s.unpend.run(cid);
+  }
+
+  pendingCount(): number {
+    return this.s.pendingCount.get() as number;
+  }
+
+  /** Writes an assessment: its level and score, the list view that shows it, and the full JSON with evidence. */
+  saveAssessment(cid: number, a: { level: string; score: number; view: string; stored: string; at: number; revision: number }): void {
+    this.s.saveAssessment.run(a.level, a.score, a.view, a.at, a.revision, cid);
+    this.s.saveStored.run(cid, a.stored);
+  }
+
+  /** The assessment in force as stored (JSON), if the consignment was assessed. */
+  stored(cid: number): string | undefined {
+    return this.s.stored.get(cid) as string | undefined;
+  }
+}

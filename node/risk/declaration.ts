@@ -1,0 +1,73 @@
+/**
+ * What the arrivals view keeps of a declaration: the list fields (stored as a small JSON summary, so listing
+ * never parses full bodies), the filter columns and the search keys (traders, AEO ids, transport means,
+ * containers, HS codes, referenced certificates). Ids are compared upper-case: plates and container numbers
+ * are written either way by different declarants.
+ */
+import { toKilograms } from '../../protocol/codes/units.js';
+import type { AciAmendment, AciDeclaration } from '../../protocol/messages/aci.js';
+import type { Party } from '../../protocol/messages/common.js';
+import type { ArrivalView } from '../../protocol/risk.js';
+
+export type FullDeclaration = AciDeclaration | AciAmendment;
+
+/** Search key kinds of risk_keys.k. */
+export const KEY = { trader: 't', aeo: 'a', means: 'm', container: 'c', hs: 'h', ecoo: 'e' } as const;
+export type KeyKind = (typeof KEY)[keyof typeof KEY];
+
+export type ArrivalSummary = Pick<ArrivalView, 'functionalReference' | 'declarationType' | 'expectedArrival' | 'officeOfEntry' | 'transportMeans' | 'containers' | 'consignor' | 'exporter' | 'consignee' | 'goods'>;
+
+function partyRef(p: Party): { name: string; id?: string; aeoId?: string } {
+  return { name: p.name, ...(p.id !== undefined ? { id: p.id } : {}), ...(p.aeoId !== undefined ? { aeoId: p.aeoId } : {}) };
+}
+
+export function summarize(d: FullDeclaration): ArrivalSummary {
+  let kg = 0;
+  let packages = 0;
+  const hs = new Set<string>();
+  for (const item of d.goodsItems) {
+    kg += toKilograms(item.grossMass.value, item.grossMass.unit);
+    packages += item.packages.count;
+    hs.add(item.hsCode);
+  }
+  return {
+    functionalReference: d.functionalReference,
+    declarationType: d.declarationType,
+    expectedArrival: d.expectedArrival,
+    officeOfEntry: { id: d.officeOfEntry.id, ...(d.officeOfEntry.borderCrossingPoint !== undefined ? { borderCrossingPoint: d.officeOfEntry.borderCrossingPoint } : {}) },
+    transportMeans: { mode: d.borderTransportMeans.mode, id: d.borderTransportMeans.id, nationality: d.borderTransportMeans.nationality },
+    containers: d.transportEquipment.map((e) => e.id),
+    consignor: partyRef(d.consignor),
+    ...(d.exporter ? { exporter: partyRef(d.exporter) } : {}),
+    consignee: partyRef(d.consignee),
+    goods: { items: d.goodsItems.length, hsCodes: [...hs], grossMassKg: Math.round(kg * 1000) / 1000, packages },
+  };
+}
+
+export function parties(d: FullDeclaration): Party[] {
+  return [d.consignor, d.exporter, d.consignee, d.carrier, d.notifyParty].filter((p): p is Party => p !== undefined);
+}
+
+/** Search keys of the version in force: [kind, value] pairs, deduplicated. */
+export function keysOf(d: FullDeclaration): [KeyKind, string][] {
+  const out = new Map<string, [KeyKind, string]>();
+  const add = (k: KeyKind, v: string | undefined): void => {
+    if (v !== undefined && v !== '') out.set(`${k}\u0000${v}`, [k, v]);
+  };
+  for (const p of parties(d)) {
+    add(KEY.trader, p.id?.toUpperCase());
+    add(KEY.aeo, p.aeoId?.toUpperCase());
+  }
+  add(KEY.means, d.borderTransportMeans.id.toUpperCase());
+  for (const e of d.transportEquipment) add(KEY.container, e.id.toUpperCase());
+  for (const item of d.goodsItems) {
+    add(KEY.hs, item.hsCode);
+    add(KEY.ecoo, item.ecooReference);
+  }
+  return [...out.values()];
+}
+
+/** Calendar date at the border for the expected arrival (the date part as declared, in its own zone). */
+export function arrivalDate(d: FullDeclaration): string {
+  return d.expectedArrival.slice(0, 10);
+}

@@ -1,0 +1,207 @@
+/**
+ * The risk engine: projects every accepted business message into the arrivals view, the AEO registry and the
+ * e-CoO index, and recomputes the assessment of each consignment a message concerns (its own declaration,
+ * or every consignment naming the certificate or AEO that changed). Progress is a cursor over messages.seq
+ * stored in the same transaction as the projection, so a crash or a node that was stopped catches up on
+ * start, and a message is never applied twice. Work runs in bounded batches through the store's group
+ * commit, so a large AEO snapshot never holds the event loop or the database for long.
+ */
+import type { AeoBody } from '../../protocol/messages/aeo.js';
+import type { EcooBody } from '../../protocol/messages/ecoo.js';
+import type { AciBody } from '../../protocol/messages/aci.js';
+import type { ArrivalView, AssessmentEvent } from '../../protocol/risk.js';
+import type { Store } from '../store/store.js';
+import { AeoRegistry } from './aeo-registry.js';
+import { ConsignmentRepo, type CurrentFields } from './consignments.js';
+import { keysOf, KEY, summarize, type FullDeclaration } from './declaration.js';
+import { EcooRegistry } from './ecoo-registry.js';
+import type { RiskFeed } from './feed.js';
+import { aeoIndicators } from './indicators/aeo.js';
+import { IndicatorSet, type AssessContext } from './indicators/context.js';
+import { ecooIndicators } from './indicators/ecoo.js';
+import { localIndicators } from './indicators/local.js';
+import type { LoadedRules } from './rules.js';
+import { scoreOf } from './scoring.js';
+import { assessmentView, buildView, type StoredAssessment } from './views.js';
+
+/**
+ * A related message (e-CoO, AEO change, new rules) recomputes consignments expected at most this long ago:
+ * older ones have arrived and keep the assessment they had when they crossed. Thirty days.
+ */
+export const RECOMPUTE_HORIZON_MS = 30 * 24 * 3_600_000;
+/** Messages projected and consignments recomputed per transaction. */
+export const BATCH = 250;
+
+export interface StoredMessage {
+  seq: number;
+  id: string;
+  partner: string;
+  type: string;
+  kind: string | null;
+  ref: string | null;
+  created: string;
+  body: string | null;
+  stored_at: number;
+}
+
+export interface EngineDeps {
+  store: Store;
+  feed: RiskFeed;
+  rules: () => LoadedRules;
+  clock: () => number;
+  log: (msg: string, fields?: Record<string, string | number>) => void;
+}
+
+export class RiskEngine {
+  readonly consignments: ConsignmentRepo;
+  readonly aeo: AeoRegistry;
+  readonly ecoo: EcooRegistry;
+  private readonly s;
+  private cursor: number;
+
+  constructor(private readonly d: EngineDeps) {
+    const db = d.store.db;
+    this.consignments = new ConsignmentRepo(db);
+    this.aeo = new AeoRegistry(db);
+    this.ecoo = new EcooRegistry(db);
+    this.s = {
+      next: db.prepare(`SELECT seq, id, partner, type, kind, ref, created, body, stored_at FROM messages
+        WHERE seq > ? AND direction = 'in' AND type IN ('aci', 'ecoo', 'aeo') ORDER BY seq LIMIT ?`),
+      current: db.prepare('SELECT id, body FROM messages WHERE seq = ?'),
+      cursor: db.prepare(`SELECT value FROM risk_state WHERE key = 'cursor'`).pluck(),
+      saveCursor: db.prepare(`INSERT INTO risk_state (key, value) VALUES ('cursor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
+      lag: db.prepare(`SELECT COUNT(*) FROM messages WHERE seq > ? AND direction = 'in' AND type IN ('aci', 'ecoo', 'aeo')`).pluck(),
+    };
+    this.cursor = (this.s.cursor.get() as number | undefined) ?? 0;
+  }
+
+  /** Received business messages not projected yet (the CLI says so when the node is not running). */
+  lag(): number {
+    return this.s.lag.get((this.s.cursor.get() as number | undefined) ?? 0) as number;
+  }
+
+  /** One bounded unit of work; call inside a transaction. `more` says another step has work. */
+  step(limit = BATCH): { events: AssessmentEvent[]; more: boolean } {
+    const msgs = this.s.next.all(this.cursor, limit) as StoredMessage[];
+    for (const m of msgs) {
+      try {
+        this.project(m);
+      } catch (err) {
+        // a message the projection cannot read must not block the ones after it
+        this.d.log('risk projection skipped a message', { id: m.id, partner: m.partner, error: (err as Error).message });
+      }
+      this.cursor = m.seq;
+    }
+    if (msgs.length) this.s.saveCursor.run(this.cursor);
+    const cids = this.consignments.takePending(limit);
+    const events: AssessmentEvent[] = [];
+    for (const cid of cids) {
+      const e = this.recompute(cid);
+      if (e) events.push(e);
+      this.consignments.unpend(cid);
+    }
+    return { events, more: msgs.length === limit || cids.length === limit };
+  }
+
+  project(m: StoredMessage): void {
+    if (m.body === null) return;
+    const now = this.d.clock();
+    const since = now - RECOMPUTE_HORIZON_MS;
+    if (m.type === 'aci') this.projectAci(m, JSON.parse(m.body) as AciBody, now);
+    else if (m.type === 'ecoo') {
+      const body = JSON.parse(m.body) as EcooBody;
+      if (body.kind === 'certificate') this.ecoo.addCertificate(m.partner, m.seq, m.id, body, now);
+      else if (!this.ecoo.setStatus(m.partner, m.id, body, now)) return;
+      this.consignments.pendByKey(KEY.ecoo, body.certificateNumber, since);
+    } else if (m.type === 'aeo') {
+      const body = JSON.parse(m.body) as AeoBody;
+      const first = !this.aeo.hasData(m.partner);
+      const src = { partner: m.partner, seq: m.seq, messageId: m.id, now };
+      const changed = body.kind === 'snapshot' ? this.aeo.applySnapshot(src, body) : this.aeo.applyChange(src, body);
+      // the first AEO data of a partner turns its "cannot be checked" claims into checkable ones
+      if (first) this.consignments.pendByPrefix(KEY.aeo, m.partner, since);
+      else for (const id of changed) this.consignments.pendByKey(KEY.aeo, id, since);
+    }
+  }
+
+  private projectAci(m: StoredMessage, body: AciBody, now: number): void {
+    const repo = this.consignments;
+    const version = { seq: m.seq, partner: m.partner, message_id: m.id, kind: body.kind, created: m.created, received_at: m.stored_at };
+    const known = m.ref !== null ? repo.cidOfMessage(m.partner, m.ref) : undefined;
+    if (body.kind === 'cancellation') {
+      if (known === undefined) return this.d.log('risk: cancellation of an unknown consignment ignored', { id: m.id, ref: m.ref ?? '' });
+      repo.addVersion({ ...version, cid: known }, true);
+      repo.cancel(known, m.seq, now);
+      return repo.pend(known);
+    }
+    if (known === undefined) {
+      // a declaration, or an amendment whose original never reached the projection: it starts the consignment
+      const root = m.ref ?? m.id;
+      const cid = repo.create(m.seq, m.partner, root, currentFields(m, body, { root_id: root, partner: m.partner, status: 'active', versions: 1, updated_at: now }), now);
+      repo.addVersion({ ...version, cid }, false);
+      repo.replaceKeys(cid, keysOf(body));
+      return repo.pend(cid);
+    }
+    repo.addVersion({ ...version, cid: known }, true);
+    // amendments are full replacements: the latest created one is in force, whatever order they arrived in
+    const row = repo.get(known)!;
+    if (m.created >= row.current_created) {
+      repo.setCurrent(known, currentFields(m, body, { ...row, versions: row.versions, updated_at: now }), now);
+      repo.replaceKeys(known, keysOf(body));
+    }
+    repo.pend(known);
+  }
+
+  /** Recomputes one consignment; an event when the assessment or the consignment changed (or `force`). */
+  recompute(cid: number, force = false): AssessmentEvent | undefined {
+    const row = this.consignments.get(cid);
+    if (!row) return undefined;
+    const msg = this.s.current.get(row.current_seq) as { id: string; body: string | null } | undefined;
+    if (!msg?.body) return undefined;
+    const rules = this.d.rules();
+    const body = JSON.parse(msg.body) as FullDeclaration;
+    const ctx: AssessContext = {
+      partner: row.partner, messageId: msg.id, body, rules,
+      aeoHasData: (p) => this.aeo.hasData(p),
+      aeoValidity: (p, id, date) => this.aeo.validityAt(p, id, date),
+      ecoo: (p, n) => this.ecoo.find(p, n),
+    };
+    const set = new IndicatorSet();
+    aeoIndicators(ctx, set);
+    ecooIndicators(ctx, set);
+    localIndicators(ctx, set);
+    const scored = scoreOf(set.list(), rules.rules.levels);
+    const basis = { seq: row.current_seq, status: row.status, versions: row.versions };
+    const stored: StoredAssessment = { thresholds: rules.rules.levels, explanation: scored.explanation, indicators: scored.indicators, basis };
+    const json = JSON.stringify(stored);
+    // unchanged indicators on an unchanged consignment: nothing new for the feed
+    if (!force && json === this.consignments.stored(cid)) return undefined;
+    const now = this.d.clock();
+    const revision = row.revision + 1;
+    const arrival = buildView(row, { currentMessageId: msg.id, ...summarize(body) }, scored);
+    const view = JSON.stringify(arrival);
+    this.consignments.saveAssessment(cid, { level: scored.level, score: scored.score, view, stored: json, at: now, revision });
+    const saved = { ...row, level: scored.level, score: scored.score, view, assessed_at: now, revision };
+    const event = { type: 'assessment' as const, change: revision === 1 ? ('new' as const) : ('changed' as const), arrival, assessment: assessmentView(saved, stored) };
+    return this.d.feed.record(cid, event, now, this.d.rules().webhook?.maxAgeMs);
+  }
+
+  /** New rules: every consignment within the horizon is recomputed in the background. */
+  rulesChanged(): void {
+    this.consignments.pendSince(this.d.clock() - RECOMPUTE_HORIZON_MS);
+  }
+}
+
+/** Filter columns and provisional view of the version in force (the assessment that follows rewrites the view). */
+function currentFields(m: StoredMessage, d: FullDeclaration, row: Parameters<typeof buildView>[0] & { view?: string }): CurrentFields {
+  const prev = row.view !== undefined ? (JSON.parse(row.view) as ArrivalView) : undefined;
+  const view = buildView(row, { currentMessageId: m.id, ...summarize(d) }, prev && { level: prev.level, score: prev.score, indicators: [] });
+  return {
+    current_seq: m.seq,
+    current_created: m.created,
+    expected_arrival: Date.parse(d.expectedArrival),
+    office_of_entry: d.officeOfEntry.id,
+    bcp: d.officeOfEntry.borderCrossingPoint ?? null,
+    view: JSON.stringify(prev ? { ...view, indicators: prev.indicators } : view),
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * The risk extension as the composition root sees it: built from the node's parts, it projects each accepted
+ * message after its row committed (`onAccepted`), catches up on start with whatever arrived while it was
+ * not running, serves /v1/arrivals and /v1/aeo, feeds the SSE stream and the webhook, and re-reads the rules
+ * file when it changes (a broken edit is logged and the previous rules stay in force).
+ */
+import type { Hono } from 'hono';
+import type { AuthEnv } from '../api/auth.js';
+import type { AcceptedMessage } from '../inbound/receiver.js';
+import type { NodeParts } from '../main.js';
+import { aeoRoutes } from './aeo-routes.js';
+import { RiskEngine } from './engine.js';
+import { RiskFeed } from './feed.js';
+import { registerRiskOperations } from './openapi.js';
+import { ArrivalQueries } from './query.js';
+import { arrivalRoutes } from './routes.js';
+import { defaultRules, loadRules, rulesMtime, rulesPathFor, type LoadedRules } from './rules.js';
+import { WebhookSender } from './webhook.js';
+
+/** How often the rules file is checked for changes: 2 s, quick enough for an operator editing it. */
+export const RULES_POLL_MS = 2000;
+/** How often old feed events and settled deliveries are pruned: hourly. */
+const PRUNE_MS = 3_600_000;
+/**
+ * SQLite page cache of the node's connection while the risk extension runs: 64 MiB instead of the 2 MiB
+ * default, so the AEO registry, the e-CoO index and the upper levels of the arrivals indexes stay in memory
+ * (the OS page cache of these machines is reclaimed aggressively; a miss is a disk read).
+ */
+export const RISK_CACHE_KIB = 65_536;
+
+/** Applies the cache size above to a connection (the node's, the bench's). */
+export function useRiskCache(db: NodeParts['store']['db']): void {
+  db.pragma(`cache_size = -${RISK_CACHE_KIB}`);
+}
+
+export interface RiskOptions {
+  /** Rules file; default: `riskRules` from gnc.json, else risk-rules.json in the data dir if present. */
+  rulesPath?: string;
+  clock?: () => number;
+  /** Where the webhook secret's environment variable is read (tests). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Risk {
+  onAccepted(m: AcceptedMessage): void;
+  routes: { path: string; routes: Hono<AuthEnv> }[];
+  start(): void;
+  stop(): Promise<void>;
+  /** The store changed elsewhere, or the rules file may have: catch up. */
+  reload(): void;
+  engine: RiskEngine;
+  feed: RiskFeed;
+  queries: ArrivalQueries;
+  rules(): LoadedRules;
+  /** Resolves once everything received so far is projected and assessed (tests, demo). */
+  idle(): Promise<void>;
+}
+
+export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
+  const { store, log } = parts;
+  const clock = opts.clock ?? parts.clock;
+  const path = opts.rulesPath ?? rulesPathFor(parts.dir, parts.config.riskRules);
+  // a broken rules file stops the node here, naming the field (GNC_CONFIG_INVALID)
+  let rules = path !== undefined ? loadRules(path, opts.env) : defaultRules();
+  registerRiskOperations();
+  useRiskCache(store.db);
+  const feed = new RiskFeed(store.db);
+  const engine = new RiskEngine({ store, feed, rules: () => rules, clock, log });
+  const queries = new ArrivalQueries(store.db, engine.consignments);
+  const arrivals = arrivalRoutes(store, queries, feed);
+  const webhook = new WebhookSender(store, feed, () => rules.webhook, clock, log);
+  let started = false;
+  let stopped = false;
+  let running: Promise<void> | undefined;
+  let again = false;
+  const timers: NodeJS.Timeout[] = [];
+
+  async function loop(): Promise<void> {
+    do {
+      again = false;
+      for (;;) {
+        if (stopped) return;
+        let r;
+        try {
+          r = await store.commits.run(() => engine.step());
+        } catch (err) {
+          log('risk assessment step failed', { error: (err as Error).message });
+          return;
+        }
+        feed.publish(r.events);
+        if (!r.more) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } while (again && !stopped);
+  }
+
+  function kick(): void {
+    if (!started || stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = loop().finally(() => {
+      running = undefined;
+    });
+  }
+
+  function checkRules(): void {
+    if (path === undefined || rulesMtime(path) === rules.mtimeMs) return;
+    try {
+      rules = loadRules(path, opts.env);
+    } catch (err) {
+      // keep scoring with the rules in force; say what is wrong (the message names the field, never the secret)
+      rules = { ...rules, mtimeMs: rulesMtime(path) };
+      log('risk rules not reloaded', { file: path, error: (err as Error).message });
+      return;
+    }
+    log('risk rules reloaded', { file: path });
+    void store.commits.run(() => engine.rulesChanged()).then(kick, () => undefined);
+  }
+
+  return {
+    onAccepted: () => kick(),
+    routes: [
+      { path: '/arrivals', routes: arrivals.app },
+      { path: '/aeo', routes: aeoRoutes(store, engine.aeo) },
+    ],
+    start() {
+      started = true;
+      store.commits.run(() => feed.prune(clock())).catch(() => undefined);
+      timers.push(setInterval(checkRules, RULES_POLL_MS), setInterval(() => void store.commits.run(() => feed.prune(clock())).catch(() => undefined), PRUNE_MS));
+      for (const t of timers) t.unref();
+      webhook.start();
+      kick();
+    },
+    async stop() {
+      stopped = true;
+      for (const t of timers) clearInterval(t);
+      arrivals.closeStreams();
+      await running;
+      await webhook.stop();
+    },
+    reload() {
+      checkRules();
+      kick();
+    },
+    engine,
+    feed,
+    queries,
+    rules: () => rules,
+    async idle() {
+      while (running) await running;
+    },
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * Origin cross-checks between the cargo (ACI goods items) and the electronic certificates of origin they
+ * reference by number (`goodsItems[].ecooReference`).
+ *
+ * The ACI has no separate preference flag: at pre-arrival the certificate reference is the claim (under the
+ * CIS FTA, as under most arrangements, preference rests on the certificate). So an item whose reference
+ * names a certificate this node never received from the partner is "preferential origin claimed without an
+ * e-CoO"; that is also how "the referenced e-CoO exists" is checked, and it clears by itself when the
+ * certificate arrives (the consignment is recomputed). A received certificate must not be cancelled or
+ * replaced, and must agree with the cargo: exporter and consignee (by trader id, else AEO id, else
+ * normalised name), HS code at 6 digits per item, origin country per item, and quantities within the
+ * configured tolerance (gross mass per HS subheading, else the certificate's mass quantity against the net
+ * mass, and package counts).
+ */
+import { MASS_UNITS, toKilograms, type MassUnit } from '../../../protocol/codes/units.js';
+import type { Party } from '../../../protocol/messages/common.js';
+import type { AciGoodsItem } from '../../../protocol/messages/aci.js';
+import type { EcooGoodsItem } from '../../../protocol/messages/ecoo.js';
+import type { Evidence } from '../../../protocol/risk.js';
+import type { EcooFound } from '../ecoo-registry.js';
+import { aciEvidence, type AssessContext, type IndicatorSet } from './context.js';
+
+const norm = (s: string): string => s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');
+
+/** Compares two parties by the strongest identifier both carry; returns the member compared. */
+function partyDiffers(a: Party, b: Party): 'id' | 'aeoId' | 'name' | undefined {
+  if (a.id !== undefined && b.id !== undefined) return norm(a.id) === norm(b.id) ? undefined : 'id';
+  if (a.aeoId !== undefined && b.aeoId !== undefined) return a.aeoId === b.aeoId ? undefined : 'aeoId';
+  return norm(a.name) === norm(b.name) ? undefined : 'name';
+}
+
+function isMass(unit: string): unit is MassUnit {
+  return unit in MASS_UNITS;
+}
+
+function differs(declared: number, certified: number, tolerance: number): boolean {
+  return Math.abs(declared - certified) > tolerance * Math.max(declared, certified, 1e-9);
+}
+
+export function ecooIndicators(ctx: AssessContext, out: IndicatorSet): void {
+  const refs = new Map<string, number[]>();
+  ctx.body.goodsItems.forEach((item, i) => {
+    if (item.ecooReference !== undefined) refs.set(item.ecooReference, [...(refs.get(item.ecooReference) ?? []), i]);
+  });
+  const w = ctx.rules.weights;
+  for (const [number, idx] of refs) {
+    const refEvidence = idx.map((i) => aciEvidence(ctx, `/goodsItems/${i}/ecooReference`, number));
+    const cert = ctx.ecoo(ctx.partner, number);
+    if (!cert) {
+      const items = idx.map((i) => i + 1).join(', ');
+      out.add('preferential-origin-without-ecoo', w['preferential-origin-without-ecoo'], `Item(s) ${items} claim origin under certificate ${number}, which ${ctx.partner} has not sent`, refEvidence);
+      continue;
+    }
+    checkCertificate(ctx, out, cert, idx, refEvidence);
+  }
+}
+
+function checkCertificate(ctx: AssessContext, out: IndicatorSet, cert: EcooFound, idx: number[], refEvidence: Evidence[]): void {
+  const w = ctx.rules.weights;
+  const n = cert.number;
+  const ev = (path: string, value?: string | number | null): Evidence => ({ messageId: cert.message_id, partner: cert.partner, type: 'ecoo', path, ...(value !== undefined ? { value } : {}) });
+  const before = out.added;
+  if (cert.status === 'cancelled' || cert.status === 'replaced') {
+    const status: Evidence = { messageId: cert.status_message_id ?? cert.message_id, partner: cert.partner, type: 'ecoo', path: '/status', value: cert.status };
+    const more = cert.replacement ? ` by ${cert.replacement}` : '';
+    out.add(cert.status === 'cancelled' ? 'ecoo-cancelled' : 'ecoo-replaced', w[cert.status === 'cancelled' ? 'ecoo-cancelled' : 'ecoo-replaced'], `Certificate ${n} was ${cert.status}${more} on ${cert.status_date ?? '?'}`, [...refEvidence, status]);
+  }
+  const d = ctx.body;
+  const [role, exporter] = d.exporter ? (['exporter', d.exporter] as const) : (['consignor', d.consignor] as const);
+  const ex = partyDiffers(exporter, cert.body.exporter);
+  if (ex) {
+    out.add('ecoo-exporter-mismatch', w['ecoo-exporter-mismatch'], `The ${role} differs from the exporter on certificate ${n} (${ex})`, [aciEvidence(ctx, `/${role}/${ex}`, exporter[ex] ?? null), ev(`/exporter/${ex}`, cert.body.exporter[ex] ?? null)]);
+  }
+  const ce = partyDiffers(d.consignee, cert.body.consignee);
+  if (ce) {
+    out.add('ecoo-consignee-mismatch', w['ecoo-consignee-mismatch'], `The consignee differs from the one on certificate ${n} (${ce})`, [aciEvidence(ctx, `/consignee/${ce}`, d.consignee[ce] ?? null), ev(`/consignee/${ce}`, cert.body.consignee[ce] ?? null)]);
+  }
+  const groups = new Map<string, { items: [AciGoodsItem, number][]; cert: [EcooGoodsItem, number][] }>();
+  for (const i of idx) {
+    const item = d.goodsItems[i]!;
+    const hs6 = item.hsCode.slice(0, 6);
+    const certItems = cert.body.goodsItems.map((c, j) => [c, j] as [EcooGoodsItem, number]).filter(([c]) => c.hsCode.slice(0, 6) === hs6);
+    if (certItems.length === 0) {
+      const listed = cert.body.goodsItems.map((c) => c.hsCode.slice(0, 6)).join(', ');
+      out.add('ecoo-hs-mismatch', w['ecoo-hs-mismatch'], `Item ${i + 1} HS ${hs6} is not on certificate ${n} (it lists ${listed})`, [aciEvidence(ctx, `/goodsItems/${i}/hsCode`, item.hsCode), ev('/goodsItems', listed)]);
+      continue;
+    }
+    const [match, j] = certItems.find(([c]) => c.sequence === item.sequence) ?? certItems[0]!;
+    if (match.originCountry !== item.originCountry) {
+      out.add('ecoo-origin-mismatch', w['ecoo-origin-mismatch'], `Item ${i + 1} declares origin ${item.originCountry}, certificate ${n} certifies ${match.originCountry}`, [aciEvidence(ctx, `/goodsItems/${i}/originCountry`, item.originCountry), ev(`/goodsItems/${j}/originCountry`, match.originCountry)]);
+    }
+    const g = groups.get(hs6) ?? { items: [], cert: certItems };
+    g.items.push([item, i]);
+    groups.set(hs6, g);
+  }
+  const tol = ctx.rules.rules.ecoo.quantityTolerance;
+  for (const [hs6, g] of groups) quantities(ctx, out, n, hs6, g, tol, ev);
+  if (cert.status === 'issued' && out.added === before) {
+    out.add('ecoo-confirmed', w['ecoo-confirmed'], `Certificate ${n} (${cert.preference}) agrees with the cargo`, [...refEvidence, ev('/certificateNumber', n)]);
+  }
+}
+
+function quantities(
+  ctx: AssessContext, out: IndicatorSet, n: string, hs6: string, g: { items: [AciGoodsItem, number][]; cert: [EcooGoodsItem, number][] }, tol: number,
+  ev: (path: string, value?: string | number | null) => Evidence,
+): void {
+  const w = ctx.rules.weights['ecoo-quantity-mismatch'];
+  const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+  const pct = `${Math.round(tol * 1000) / 10}%`;
+  const gross = sum(g.items.map(([it]) => toKilograms(it.grossMass.value, it.grossMass.unit)));
+  const certGross = g.cert.every(([c]) => c.grossMass) ? sum(g.cert.map(([c]) => toKilograms(c.grossMass!.value, c.grossMass!.unit))) : undefined;
+  const massQty = g.cert.every(([c]) => isMass(c.quantity.unit)) ? sum(g.cert.map(([c]) => toKilograms(c.quantity.value, c.quantity.unit as MassUnit))) : undefined;
+  const net = g.items.every(([it]) => it.netMass) ? sum(g.items.map(([it]) => toKilograms(it.netMass!.value, it.netMass!.unit))) : gross;
+  const r = (x: number): number => Math.round(x * 1000) / 1000;
+  if (certGross !== undefined && differs(gross, certGross, tol)) {
+    out.add('ecoo-quantity-mismatch', w, `HS ${hs6}: ${r(gross)} kg gross declared, ${r(certGross)} kg on certificate ${n} (tolerance ${pct})`, [
+      ...g.items.map(([it, i]) => aciEvidence(ctx, `/goodsItems/${i}/grossMass/value`, it.grossMass.value)), ...g.cert.map(([c, j]) => ev(`/goodsItems/${j}/grossMass/value`, c.grossMass!.value)),
+    ]);
+  } else if (certGross === undefined && massQty !== undefined && differs(net, massQty, tol)) {
+    out.add('ecoo-quantity-mismatch', w, `HS ${hs6}: ${r(net)} kg declared, ${r(massQty)} kg certified by certificate ${n} (tolerance ${pct})`, [
+      ...g.items.map(([it, i]) => aciEvidence(ctx, it.netMass ? `/goodsItems/${i}/netMass/value` : `/goodsItems/${i}/grossMass/value`, (it.netMass ?? it.grossMass).value)), ...g.cert.map(([c, j]) => ev(`/goodsItems/${j}/quantity/value`, c.quantity.value)),
+    ]);
+  }
+  if (g.cert.every(([c]) => c.packages)) {
+    const declared = sum(g.items.map(([it]) => it.packages.count));
+    const certified = sum(g.cert.map(([c]) => c.packages!.count));
+    if (differs(declared, certified, tol)) {
+      out.add('ecoo-quantity-mismatch', w, `HS ${hs6}: ${declared} packages declared, ${certified} on certificate ${n}`, [
+        ...g.items.map(([it, i]) => aciEvidence(ctx, `/goodsItems/${i}/packages/count`, it.packages.count)), ...g.cert.map(([c, j]) => ev(`/goodsItems/${j}/packages/count`, c.packages!.count)),
+      ]);
+    }
+  }
+}

@@ -1,0 +1,21 @@
+/** The risk routes' entries in the OpenAPI document, generated from the schemas in protocol/risk.ts. */
+import * as risk from '../../protocol/risk.js';
+import { registerOperations } from '../api/openapi.js';
+
+let done = false;
+
+export function registerRiskOperations(): void {
+  if (done) return;
+  done = true;
+  registerOperations(
+    {
+      '/v1/arrivals': { get: { summary: 'Consignments expected at this border (received ACI, amendments applied) with their risk level and indicators; cursor pagination', scope: 'read', response: 'ArrivalList', query: risk.ArrivalsQuery } },
+      '/v1/arrivals/stream': { get: { summary: 'Server-sent events (text/event-stream) of new and changed assessments; resume with Last-Event-ID or ?after=', scope: 'read', response: 'AssessmentEvent', query: risk.StreamQuery } },
+      '/v1/arrivals/export': { get: { summary: 'The filtered arrivals as CSV (format=csv) or JSON lines (format=jsonl)', scope: 'read', response: 'ArrivalView', query: risk.ExportQuery } },
+      '/v1/arrivals/{id}': { get: { summary: 'One consignment: version in force, history, assessment with the evidence of every indicator', scope: 'read', response: 'ArrivalDetail' } },
+      '/v1/aeo': { get: { summary: 'Partner AEO registry: operators by partner and AEO id or national trader id, with status history', scope: 'read', response: 'AeoList', query: risk.AeoQuery } },
+      '/v1/aeo/{partner}/{aeoId}': { get: { summary: 'One operator of a partner registry; with ?at=YYYY-MM-DD whether it was a valid AEO on that date', scope: 'read', response: 'AeoRecordView', query: risk.AeoAtQuery } },
+    },
+    { ArrivalList: risk.ArrivalList, ArrivalView: risk.ArrivalView, ArrivalDetail: risk.ArrivalDetail, AssessmentEvent: risk.AssessmentEvent, AeoList: risk.AeoList, AeoRecordView: risk.AeoRecordView },
+  );
+}

@@ -1,0 +1,108 @@
+/**
+ * The arrivals queries: filters become SQL on the projection, ordered by expected arrival then consignment,
+ * with an opaque keyset cursor (never OFFSET), so a page costs the same at a million messages as at ten.
+ * The filter columns each have an index that starts with them and continues with expected_arrival; key
+ * filters (trader, AEO, transport means, container) go through risk_keys; an HS prefix is a range on the
+ * same table, checked per candidate when a window or a place already narrows the rows, else used to drive.
+ */
+import { GncError } from '../../protocol/errors.js';
+import type { ArrivalDetail, ArrivalFilters } from '../../protocol/risk.js';
+import type { Statement } from 'better-sqlite3';
+import type { Db } from '../store/db.js';
+import type { ConsignmentRepo, ConsignmentRow } from './consignments.js';
+import { KEY } from './declaration.js';
+import { arrivalView, assessmentView, parseStored } from './views.js';
+
+export function encodeCursor(row: Pick<ConsignmentRow, 'expected_arrival' | 'cid'>): string {
+  return Buffer.from(`${row.expected_arrival}.${row.cid}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [number, number] {
+  const m = /^(-?\d+)\.(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!m) {
+    throw new GncError('GNC_SCHEMA_INVALID', 'Query is invalid: /cursor: expected the nextCursor of the previous page, received another string. Fix the field and submit again.', {
+      issues: [{ path: '/cursor', expected: 'the nextCursor of the previous page', received: 'another string', message: '/cursor: expected the nextCursor of the previous page' }],
+    });
+  }
+  return [Number(m[1]), Number(m[2])];
+}
+
+export class ArrivalQueries {
+  private readonly cache = new Map<string, Statement<unknown[]>>();
+  private readonly bodyStmt;
+
+  constructor(private readonly db: Db, private readonly repo: ConsignmentRepo) {
+    this.bodyStmt = db.prepare('SELECT body FROM messages WHERE seq = ?').pluck();
+  }
+
+  /** One page: up to `limit` rows and the cursor of the next page (null on the last). */
+  list(f: ArrivalFilters & { cursor?: string | undefined; limit: number }): { rows: ConsignmentRow[]; nextCursor: string | null } {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    const add = (sql: string, ...v: (string | number)[]): void => {
+      where.push(sql);
+      args.push(...v);
+    };
+    if (!f.includeCancelled) where.push(`c.status = 'active'`);
+    if (f.from !== undefined) add('c.expected_arrival >= ?', Date.parse(f.from));
+    if (f.to !== undefined) add('c.expected_arrival < ?', Date.parse(f.to));
+    if (f.borderCrossingPoint !== undefined) add('c.bcp = ?', f.borderCrossingPoint);
+    if (f.officeOfEntry !== undefined) add('c.office_of_entry = ?', f.officeOfEntry);
+    if (f.partner !== undefined) add('c.partner = ?', f.partner);
+    if (f.level !== undefined) add('c.level = ?', f.level);
+    const key = (k: string, v: string | undefined): void => {
+      if (v !== undefined) add('c.cid IN (SELECT cid FROM risk_keys WHERE k = ? AND v = ?)', k, v.toUpperCase());
+    };
+    key(KEY.trader, f.trader);
+    key(KEY.aeo, f.aeoId);
+    key(KEY.means, f.transportMeans);
+    key(KEY.container, f.container);
+    if (f.hsPrefix !== undefined) {
+      const narrowed = (f.from !== undefined && f.to !== undefined) || f.borderCrossingPoint !== undefined || f.officeOfEntry !== undefined;
+      const range = [KEY.hs, f.hsPrefix, f.hsPrefix + ':'] as const; // ':' sorts right after '9'
+      if (narrowed) add('EXISTS (SELECT 1 FROM risk_keys h WHERE h.cid = c.cid AND h.k = ? AND h.v >= ? AND h.v < ?)', ...range);
+      else add('c.cid IN (SELECT cid FROM risk_keys WHERE k = ? AND v >= ? AND v < ?)', ...range);
+    }
+    if (f.cursor !== undefined) {
+      const [ea, cid] = decodeCursor(f.cursor);
+      add('(c.expected_arrival, c.cid) > (?, ?)', ea, cid);
+    }
+    const sql = `SELECT c.* FROM risk_consignments c ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY c.expected_arrival, c.cid LIMIT ?`;
+    let stmt = this.cache.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare<unknown[]>(sql);
+      if (this.cache.size < 256) this.cache.set(sql, stmt);
+    }
+    const rows = stmt.all(...args, f.limit + 1) as ConsignmentRow[];
+    const page = rows.slice(0, f.limit);
+    return { rows: page, nextCursor: rows.length > f.limit ? encodeCursor(page[page.length - 1]!) : null };
+  }
+
+  /** Every row matching the filters, page by page (exports). */
+  *all(f: ArrivalFilters, pageSize = 1000): Generator<ConsignmentRow[]> {
+    let cursor: string | undefined;
+    for (;;) {
+      const { rows, nextCursor } = this.list({ ...f, cursor, limit: pageSize });
+      if (rows.length) yield rows;
+      if (nextCursor === null) return;
+      cursor = nextCursor;
+    }
+  }
+
+  detail(id: string): ArrivalDetail {
+    const row = this.repo.find(id);
+    if (!row) throw new GncError('GNC_NOT_FOUND', `No consignment ${id} among the received declarations: use the message id of the declaration (GET /v1/arrivals lists them).`);
+    const stored = parseStored(this.repo.stored(row.cid));
+    const body = this.bodyStmt.get(row.current_seq) as string | null;
+    const history = this.repo.versions(row.cid);
+    const cancel = row.cancel_seq !== null ? history.find((v) => v.seq === row.cancel_seq) : undefined;
+    const cancelBody = row.cancel_seq !== null ? (this.bodyStmt.get(row.cancel_seq) as string | null) : null;
+    return {
+      ...arrivalView(row),
+      assessment: assessmentView(row, stored),
+      declaration: body ? (JSON.parse(body) as Record<string, unknown>) : {},
+      history: history.map((v) => ({ messageId: v.message_id, kind: v.kind, created: v.created, receivedAt: new Date(v.received_at).toISOString(), current: v.seq === row.current_seq })),
+      cancellation: cancel ? { messageId: cancel.message_id, reason: cancelBody ? String((JSON.parse(cancelBody) as { reason?: unknown }).reason ?? '') : '' } : null,
+    };
+  }
+}

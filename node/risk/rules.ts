@@ -1,0 +1,123 @@
+/**
+ * The local rules file: read once at start (and again when it changes), validated at this edge so a typo
+ * stops the node with GNC_CONFIG_INVALID naming the field, instead of silently scoring with a rule missing.
+ * Built-in indicator weights have defaults here (documented in README.md); the file may override them.
+ * The webhook secret is read from an environment variable or a file and kept only in memory: it is never
+ * logged, never stored in the database and never part of an error message.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { GncError } from '../../protocol/errors.js';
+import { RiskRules, type BuiltinIndicator, type RiskRules as RiskRulesT } from '../../protocol/risk.js';
+import { parseWith } from '../../protocol/validate.js';
+
+/** File name looked for in the data dir when gnc.json names no `riskRules`. */
+export const DEFAULT_RULES_FILE = 'risk-rules.json';
+
+/**
+ * Default weights of the built-in indicators. A revoked AEO or a cancelled e-CoO alone reaches "high" (5);
+ * a suspension, an HS or origin disagreement with the e-CoO alone reaches "medium" (2); a valid AEO lowers
+ * the score by 2, so a trusted trader with one minor discrepancy stays "low".
+ */
+export const DEFAULT_WEIGHTS: Readonly<Record<BuiltinIndicator, number>> = {
+  'aeo-valid': -2,
+  'aeo-suspended': 4,
+  'aeo-revoked': 5,
+  'aeo-expired': 3,
+  'aeo-not-listed': 3,
+  'aeo-unverified': 0,
+  'ecoo-confirmed': 0,
+  'ecoo-cancelled': 5,
+  'ecoo-replaced': 2,
+  'ecoo-exporter-mismatch': 3,
+  'ecoo-consignee-mismatch': 2,
+  'ecoo-hs-mismatch': 4,
+  'ecoo-quantity-mismatch': 2,
+  'ecoo-origin-mismatch': 4,
+  'preferential-origin-without-ecoo': 3,
+};
+
+export interface WebhookSettings {
+  url: string;
+  secret: string;
+  maxAttempts: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+  timeoutMs: number;
+  maxAgeMs: number;
+}
+
+export interface LoadedRules {
+  /** Where the rules came from (null: built-in defaults only). */
+  source: string | null;
+  rules: RiskRulesT;
+  weights: Readonly<Record<BuiltinIndicator, number>>;
+  webhook: WebhookSettings | undefined;
+  mtimeMs: number;
+}
+
+export function defaultRules(): LoadedRules {
+  return withWeights(null, RiskRules.parse({ v: 1 }), undefined, 0);
+}
+
+function withWeights(source: string | null, rules: RiskRulesT, webhook: WebhookSettings | undefined, mtimeMs: number): LoadedRules {
+  return { source, rules, weights: { ...DEFAULT_WEIGHTS, ...rules.weights }, webhook, mtimeMs };
+}
+
+/** Path of the rules file for a data dir: the configured one, else risk-rules.json if present. */
+export function rulesPathFor(dir: string, configured: string | undefined): string | undefined {
+  if (configured !== undefined) return isAbsolute(configured) ? configured : join(dir, configured);
+  const fallback = join(dir, DEFAULT_RULES_FILE);
+  return existsSync(fallback) ? fallback : undefined;
+}
+
+function readSecret(path: string, w: NonNullable<RiskRulesT['webhook']>, env: NodeJS.ProcessEnv): string {
+  if (w.secretEnv !== undefined) {
+    const v = env[w.secretEnv];
+    if (!v) throw new GncError('GNC_CONFIG_INVALID', `${path}: webhook.secretEnv names the environment variable ${w.secretEnv}, which is not set: export it before starting the node.`);
+    return v;
+  }
+  const file = resolve(dirname(path), w.secretFile!);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new GncError('GNC_CONFIG_INVALID', `${path}: webhook.secretFile ${file} cannot be read: create it (mode 600) with the shared secret.`);
+  }
+  const secret = text.trim();
+  if (secret.length < 16) throw new GncError('GNC_CONFIG_INVALID', `${path}: webhook.secretFile holds fewer than 16 characters: use a random secret of at least 32.`);
+  return secret;
+}
+
+/** Reads and validates a rules file; throws GNC_CONFIG_INVALID naming the field. */
+export function loadRules(path: string, env: NodeJS.ProcessEnv = process.env): LoadedRules {
+  let text: string;
+  let mtimeMs: number;
+  try {
+    text = readFileSync(path, 'utf8');
+    mtimeMs = statSync(path).mtimeMs;
+  } catch {
+    throw new GncError('GNC_CONFIG_INVALID', `Risk rules file ${path} cannot be read: check riskRules in gnc.json.`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new GncError('GNC_CONFIG_INVALID', `Risk rules file ${path} is not valid JSON (${(err as Error).message}): fix the file.`);
+  }
+  const rules = parseWith(RiskRules, raw, `Risk rules file ${path}`, '', 'GNC_CONFIG_INVALID');
+  const w = rules.webhook;
+  const webhook: WebhookSettings | undefined = w
+    ? { url: w.url, secret: readSecret(path, w, env), maxAttempts: w.maxAttempts, initialBackoffMs: w.initialBackoffMs, maxBackoffMs: w.maxBackoffMs, timeoutMs: w.timeoutMs, maxAgeMs: w.maxAgeHours * 3_600_000 }
+    : undefined;
+  return withWeights(path, rules, webhook, mtimeMs);
+}
+
+/** Modification time of the rules file, or -1 when it vanished. */
+export function rulesMtime(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return -1;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Projection rows -> the API views documented in protocol/risk.ts. The list view is stored with the row,
+ * rewritten by each assessment, so a page of arrivals is served without parsing anything. The full assessment
+ * (risk_assessments) keeps the thresholds and explanation it was computed with, so an answer never mixes an
+ * old score with new thresholds.
+ */
+import type { ArrivalView, Assessment, Indicator, RiskLevel } from '../../protocol/risk.js';
+import type { ConsignmentRow } from './consignments.js';
+import type { ArrivalSummary } from './declaration.js';
+
+/** What risk_assessments.assessment holds. */
+export interface StoredAssessment {
+  thresholds: { medium: number; high: number };
+  explanation: string;
+  indicators: Indicator[];
+  /** The consignment state it was computed on (version in force, status, versions received). */
+  basis: { seq: number; status: string; versions: number };
+}
+
+const NOT_ASSESSED: StoredAssessment = { thresholds: { medium: 0, high: 0 }, explanation: 'not assessed yet', indicators: [], basis: { seq: 0, status: 'active', versions: 0 } };
+
+export function parseStored(json: string | undefined): StoredAssessment {
+  return json ? (JSON.parse(json) as StoredAssessment) : NOT_ASSESSED;
+}
+
+/** The list view as stored with the row. */
+export function arrivalView(row: Pick<ConsignmentRow, 'view'>): ArrivalView {
+  return JSON.parse(row.view) as ArrivalView;
+}
+
+/** Builds the list view of a consignment from its row, the declaration in force and (once computed) its assessment. */
+export function buildView(
+  row: Pick<ConsignmentRow, 'root_id' | 'partner' | 'status' | 'versions' | 'updated_at'>,
+  summary: ArrivalSummary & { currentMessageId: string },
+  a: { level: RiskLevel; score: number; indicators: Indicator[] } | undefined,
+): ArrivalView {
+  return {
+    id: row.root_id,
+    partner: row.partner,
+    status: row.status,
+    version: row.versions,
+    ...summary,
+    level: a?.level ?? 'low',
+    score: a?.score ?? 0,
+    indicators: (a?.indicators ?? []).map(({ code, kind, weight, rule }) => ({ code, kind, weight, ...(rule !== undefined ? { rule } : {}) })),
+    updatedAt: new Date(row.updated_at).toISOString(),
+  };
+}
+
+export function assessmentView(row: ConsignmentRow, stored: StoredAssessment): Assessment {
+  return {
+    consignment: row.root_id,
+    partner: row.partner,
+    revision: row.revision,
+    assessedAt: new Date(row.assessed_at ?? row.updated_at).toISOString(),
+    level: (row.level ?? 'low') as RiskLevel,
+    score: row.score ?? 0,
+    thresholds: stored.thresholds,
+    explanation: stored.explanation,
+    indicators: stored.indicators,
+  };
+}
+
+/** One CSV line per arrival for analysts (RFC 4180 quoting). */
+export const CSV_COLUMNS = [
+  'id', 'partner', 'status', 'version', 'expectedArrival', 'officeOfEntry', 'borderCrossingPoint', 'transportMeans', 'containers', 'consignorId', 'consignorAeoId',
+  'exporterId', 'exporterAeoId', 'consigneeId', 'hsCodes', 'grossMassKg', 'packages', 'level', 'score', 'indicators',
+] as const;
+
+function csvCell(v: string | number | undefined): string {
+  const s = v === undefined ? '' : String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function csvLine(a: ArrivalView): string {
+  const cells = [
+    a.id, a.partner, a.status, a.version, a.expectedArrival, a.officeOfEntry.id, a.officeOfEntry.borderCrossingPoint, a.transportMeans.id, a.containers.join(' '),
+    a.consignor.id, a.consignor.aeoId, a.exporter?.id, a.exporter?.aeoId, a.consignee.id, a.goods.hsCodes.join(' '), a.goods.grossMassKg, a.goods.packages, a.level, a.score,
+    a.indicators.map((i) => i.rule ?? i.code).join(' '),
+  ];
+  return cells.map(csvCell).join(',');
+}

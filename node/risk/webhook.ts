@@ -1,0 +1,132 @@
+/**
+ * Webhook towards the national risk engine: each new or changed assessment is POSTed as JSON, signed with
+ * HMAC-SHA256 under a shared secret (header `x-gnc-signature: t=<unix seconds>,v1=<hex>` over
+ * `<t>.<body>`, so the receiver can refuse replays by time), in event order, one at a time. A failure is
+ * retried with exponential backoff and jitter; delivery is bounded by attempts and by age, after which the
+ * event is marked failed (the SSE stream and the export still have it). The queue lives in SQLite, so a
+ * restart resumes where it stopped. The secret and the URL's credentials never reach a log line.
+ */
+import { createHmac } from 'node:crypto';
+import { backoffDelay } from '../outbound/backoff.js';
+import type { Store } from '../store/store.js';
+import type { RiskFeed } from './feed.js';
+import type { WebhookSettings } from './rules.js';
+
+/** Deliveries looked at per round. */
+const ROUND = 20;
+
+export function signatureHeader(secret: string, body: string, unixSeconds: number): string {
+  const mac = createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex');
+  return `t=${unixSeconds},v1=${mac}`;
+}
+
+interface Due {
+  event_seq: number;
+  attempts: number;
+  expires_at: number;
+  payload: string | null;
+}
+
+export class WebhookSender {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+  private readonly s;
+
+  constructor(
+    private readonly store: Store,
+    private readonly feed: RiskFeed,
+    private readonly settings: () => WebhookSettings | undefined,
+    private readonly clock: () => number,
+    private readonly log: (msg: string, fields?: Record<string, string | number>) => void,
+  ) {
+    const db = store.db;
+    this.s = {
+      due: db.prepare(`SELECT w.event_seq, w.attempts, w.expires_at, e.payload FROM risk_webhook w LEFT JOIN risk_events e ON e.seq = w.event_seq
+        WHERE w.state = 'pending' AND w.next_at <= ? ORDER BY w.event_seq LIMIT ?`),
+      next: db.prepare(`SELECT MIN(next_at) FROM risk_webhook WHERE state = 'pending'`).pluck(),
+      done: db.prepare('UPDATE risk_webhook SET state = ?, attempts = ?, last_error = ?, done_at = ? WHERE event_seq = ?'),
+      retry: db.prepare('UPDATE risk_webhook SET attempts = ?, next_at = ?, last_error = ? WHERE event_seq = ?'),
+    };
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.feed.subscribe(() => this.kick());
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  kick(): void {
+    if (this.stopped || this.running || !this.settings()) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.running = this.round().finally(() => {
+      this.running = undefined;
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    const next = this.s.next.get() as number | null;
+    if (next === null) return;
+    this.timer = setTimeout(() => this.kick(), Math.max(0, next - this.clock()));
+    this.timer.unref();
+  }
+
+  private async round(): Promise<void> {
+    for (;;) {
+      const cfg = this.settings();
+      if (!cfg || this.stopped) return;
+      const due = this.s.due.all(this.clock(), ROUND) as Due[];
+      if (due.length === 0) return;
+      for (const d of due) {
+        if (this.stopped) return;
+        // in order: a failing event holds back the later ones until it is delivered or given up
+        if (!(await this.deliver(cfg, d))) return;
+      }
+    }
+  }
+
+  /** True when the event is settled (delivered or given up), false when it waits for a retry. */
+  private async deliver(cfg: WebhookSettings, d: Due): Promise<boolean> {
+    const now = this.clock();
+    const attempts = d.attempts + 1;
+    if (d.payload === null || d.expires_at <= now) {
+      await this.store.commits.run(() => this.s.done.run('failed', d.attempts, d.payload === null ? 'event pruned' : 'expired before delivery', now, d.event_seq));
+      return true;
+    }
+    const body = JSON.stringify({ id: d.event_seq, ...(JSON.parse(d.payload) as object) });
+    let error: string;
+    try {
+      const res = await fetch(cfg.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-gnc-event-id': String(d.event_seq), 'x-gnc-signature': signatureHeader(cfg.secret, body, Math.floor(now / 1000)) },
+        body,
+        signal: AbortSignal.timeout(cfg.timeoutMs),
+      });
+      await res.arrayBuffer().catch(() => undefined);
+      if (res.ok) {
+        await this.store.commits.run(() => this.s.done.run('delivered', attempts, null, this.clock(), d.event_seq));
+        return true;
+      }
+      error = `HTTP ${res.status}`;
+    } catch (err) {
+      error = (err as Error).name === 'TimeoutError' ? `no answer within ${cfg.timeoutMs} ms` : `connection failed (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name})`;
+    }
+    const target = new URL(cfg.url);
+    this.log('risk webhook delivery failed', { event: d.event_seq, attempt: attempts, target: `${target.protocol}//${target.host}${target.pathname}`, error });
+    if (attempts >= cfg.maxAttempts) {
+      await this.store.commits.run(() => this.s.done.run('failed', attempts, error, this.clock(), d.event_seq));
+      return true;
+    }
+    const delay = backoffDelay(attempts - 1, { initialMs: cfg.initialBackoffMs, maxMs: cfg.maxBackoffMs });
+    await this.store.commits.run(() => this.s.retry.run(attempts, this.clock() + delay, error, d.event_seq));
+    return false;
+  }
+}

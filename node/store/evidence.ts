@@ -1,0 +1,72 @@
+/**
+ * The evidence log in SQLite (issue 6): an append-only hash chain of every envelope sent or received and
+ * every receipt (protocol/evidence/chain.ts), with checkpoints signed by the node key. Entries are appended
+ * inside the same transaction as the row they are about, so the log and the store cannot disagree. The head
+ * is read from the table on each append (not cached): a rolled-back savepoint must not leave a gap.
+ */
+import { entryHash, nextEntry, type EvidenceEntry, type EvidenceEvent } from '../../protocol/evidence/chain.js';
+import { decodeCheckpoint, signCheckpoint } from '../../protocol/evidence/checkpoint.js';
+import type { Signer } from '../../protocol/envelope/seal.js';
+import type { Db } from './db.js';
+
+/** Sign a checkpoint after this many new entries, or when the node stops, or on `gnc audit` commands. */
+export const CHECKPOINT_EVERY_ENTRIES = 1000;
+
+export class EvidenceLog {
+  private readonly headStmt;
+  private readonly insertStmt;
+  private sinceCheckpoint = 0;
+
+  constructor(private readonly db: Db, private readonly country: string, private readonly signer: () => Signer, private readonly clock: () => number = Date.now) {
+    this.headStmt = db.prepare('SELECT seq, hash FROM evidence ORDER BY seq DESC LIMIT 1');
+    this.insertStmt = db.prepare('INSERT INTO evidence (seq, entry, hash, message_id, peer, at) VALUES (?, ?, ?, ?, ?, ?)');
+  }
+
+  /** Append one entry; call inside the transaction that stores what it is about. */
+  append(event: EvidenceEvent, messageId: string, peer: string, sha256: string): EvidenceEntry {
+    const head = this.headStmt.get() as { seq: number; hash: string } | undefined;
+    const at = this.clock();
+    const entry = nextEntry(head, { at: new Date(at).toISOString(), event, messageId, peer, sha256 });
+    this.insertStmt.run(entry.seq, JSON.stringify(entry), entryHash(entry), messageId, peer, at);
+    if (++this.sinceCheckpoint >= CHECKPOINT_EVERY_ENTRIES) queueMicrotask(() => this.checkpoint());
+    return entry;
+  }
+
+  /** Sign the current head (no-op when the last checkpoint already covers it). */
+  checkpoint(): string | undefined {
+    const head = this.headStmt.get() as { seq: number; hash: string } | undefined;
+    if (!head) return undefined;
+    const last = this.db.prepare('SELECT seq FROM checkpoints ORDER BY seq DESC LIMIT 1').get() as { seq: number } | undefined;
+    if (last && last.seq >= head.seq) return undefined;
+    const compact = signCheckpoint({ v: 1, node: this.country, seq: head.seq, hash: head.hash, at: new Date(this.clock()).toISOString() }, this.signer());
+    this.db.prepare('INSERT INTO checkpoints (seq, compact, at) VALUES (?, ?, ?)').run(head.seq, compact, this.clock());
+    this.sinceCheckpoint = 0;
+    return compact;
+  }
+
+  entries(fromSeq = 1, toSeq = Number.MAX_SAFE_INTEGER): EvidenceEntry[] {
+    return (this.db.prepare('SELECT entry FROM evidence WHERE seq BETWEEN ? AND ? ORDER BY seq').all(fromSeq, toSeq) as { entry: string }[]).map((r) => JSON.parse(r.entry) as EvidenceEntry);
+  }
+
+  /** Checkpoints whose seq falls in the range, plus the first one after it (which pins the range's end). */
+  checkpoints(fromSeq = 1, toSeq = Number.MAX_SAFE_INTEGER): string[] {
+    const inRange = this.db.prepare('SELECT compact FROM checkpoints WHERE seq BETWEEN ? AND ? ORDER BY seq').all(fromSeq, toSeq) as { compact: string }[];
+    const after = this.db.prepare('SELECT compact FROM checkpoints WHERE seq > ? ORDER BY seq LIMIT 1').get(toSeq) as { compact: string } | undefined;
+    return [...inRange, ...(after ? [after] : [])].map((r) => r.compact);
+  }
+
+  /** Entry seqs of the events about the given message ids (for evidence export). */
+  seqsOf(messageIds: string[]): number[] {
+    if (messageIds.length === 0) return [];
+    const rows = this.db.prepare(`SELECT seq FROM evidence WHERE message_id IN (${messageIds.map(() => '?').join(',')}) ORDER BY seq`).all(...messageIds) as { seq: number }[];
+    return rows.map((r) => r.seq);
+  }
+
+  headSeq(): number {
+    return (this.headStmt.get() as { seq: number } | undefined)?.seq ?? 0;
+  }
+
+  static checkpointSeq(compact: string): number {
+    return decodeCheckpoint(compact).payload.seq;
+  }
+}

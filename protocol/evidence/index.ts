@@ -1,0 +1,4 @@
+export * from './chain.js';
+export * from './compact-jws.js';
+export * from './checkpoint.js';
+export * from './bundle.js';

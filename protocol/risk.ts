@@ -1,0 +1,252 @@
+/**
+ * Schemas of the pre-arrival risk use of the received data: the query parameters of `/v1/arrivals` and
+ * `/v1/aeo`, the views they answer with (arrival, indicator with evidence, assessment, AEO record), the
+ * event carried by the SSE stream and the webhook, and the local rules file. One schema per concept; the
+ * node validates at its edges with these and the OpenAPI document is generated from the same objects.
+ * The rules themselves are documented in node/risk/README.md.
+ */
+import { z } from 'zod';
+import { CountryCode } from './codes/countries.js';
+
+export const RISK_LEVELS = ['low', 'medium', 'high'] as const;
+export const RiskLevel = z.enum(RISK_LEVELS);
+export type RiskLevel = z.infer<typeof RiskLevel>;
+
+/** Indicators with a built-in meaning; their weights have defaults that the rules file may override. */
+export const BUILTIN_INDICATORS = [
+  'aeo-valid',
+  'aeo-suspended',
+  'aeo-revoked',
+  'aeo-expired',
+  'aeo-not-listed',
+  'aeo-unverified',
+  'ecoo-confirmed',
+  'ecoo-cancelled',
+  'ecoo-replaced',
+  'ecoo-exporter-mismatch',
+  'ecoo-consignee-mismatch',
+  'ecoo-hs-mismatch',
+  'ecoo-quantity-mismatch',
+  'ecoo-origin-mismatch',
+  'preferential-origin-without-ecoo',
+] as const;
+export const BuiltinIndicator = z.enum(BUILTIN_INDICATORS);
+export type BuiltinIndicator = z.infer<typeof BuiltinIndicator>;
+
+/** Indicators raised by the local rules file; each carries the weight and the name of its rule. */
+export const LOCAL_INDICATORS = ['local-hs-prefix', 'local-origin', 'local-trader', 'local-route', 'local-mass-range', 'local-value-range'] as const;
+export const IndicatorCode = z.enum([...BUILTIN_INDICATORS, ...LOCAL_INDICATORS]);
+export type IndicatorCode = z.infer<typeof IndicatorCode>;
+
+/** One fact an indicator rests on: which received message, which field (JSON pointer into its body), what it said. */
+export const Evidence = z.object({
+  messageId: z.string(),
+  partner: CountryCode,
+  type: z.enum(['aci', 'ecoo', 'aeo']),
+  path: z.string().describe('JSON pointer into the message body, like /goodsItems/0/hsCode'),
+  value: z.union([z.string(), z.number(), z.null()]).optional(),
+});
+export type Evidence = z.infer<typeof Evidence>;
+
+export const Indicator = z.object({
+  code: IndicatorCode,
+  /** risk raises the score, facilitation lowers it, info explains without weight. */
+  kind: z.enum(['risk', 'facilitation', 'info']),
+  weight: z.number(),
+  summary: z.string(),
+  rule: z.string().optional().describe('name of the local rule that raised it'),
+  evidence: z.array(Evidence),
+});
+export type Indicator = z.infer<typeof Indicator>;
+
+export const Assessment = z.object({
+  consignment: z.string().describe('id of the consignment: the message id of its original declaration'),
+  partner: CountryCode,
+  revision: z.number().int(),
+  assessedAt: z.string(),
+  level: RiskLevel,
+  score: z.number(),
+  thresholds: z.object({ medium: z.number(), high: z.number() }),
+  explanation: z.string().describe('the score as the sum of the indicator weights and the thresholds it was compared with'),
+  indicators: z.array(Indicator),
+});
+export type Assessment = z.infer<typeof Assessment>;
+
+const PartyRef = z.object({ name: z.string(), id: z.string().optional(), aeoId: z.string().optional() });
+
+/** One consignment as the arrivals list shows it: the declaration in force, its status and its assessment. */
+export const ArrivalView = z.object({
+  id: z.string().describe('message id of the original declaration'),
+  partner: CountryCode,
+  status: z.enum(['active', 'cancelled']),
+  version: z.number().int().describe('number of versions received (declaration, amendments, cancellation)'),
+  currentMessageId: z.string(),
+  functionalReference: z.string(),
+  declarationType: z.string(),
+  expectedArrival: z.string(),
+  officeOfEntry: z.object({ id: z.string(), borderCrossingPoint: z.string().optional() }),
+  transportMeans: z.object({ mode: z.string(), id: z.string(), nationality: z.string() }),
+  containers: z.array(z.string()),
+  consignor: PartyRef,
+  exporter: PartyRef.optional(),
+  consignee: PartyRef,
+  goods: z.object({ items: z.number().int(), hsCodes: z.array(z.string()), grossMassKg: z.number(), packages: z.number().int() }),
+  level: RiskLevel,
+  score: z.number(),
+  indicators: z.array(Indicator.pick({ code: true, kind: true, weight: true, rule: true })).describe('the indicators in brief; GET /v1/arrivals/{id} has each with its sentence and evidence'),
+  updatedAt: z.string(),
+});
+export type ArrivalView = z.infer<typeof ArrivalView>;
+
+export const ArrivalList = z.object({ items: z.array(ArrivalView), nextCursor: z.string().nullable() });
+export type ArrivalList = z.infer<typeof ArrivalList>;
+
+export const ArrivalVersion = z.object({ messageId: z.string(), kind: z.string(), created: z.string(), receivedAt: z.string(), current: z.boolean() });
+
+export const ArrivalDetail = ArrivalView.extend({
+  assessment: Assessment,
+  declaration: z.record(z.string(), z.unknown()).describe('body of the version in force'),
+  history: z.array(ArrivalVersion),
+  cancellation: z.object({ messageId: z.string(), reason: z.string() }).nullable(),
+});
+export type ArrivalDetail = z.infer<typeof ArrivalDetail>;
+
+/** What the stream and the webhook carry: a new or changed assessment with the arrival it is about. */
+export const AssessmentEvent = z.object({
+  id: z.number().int(),
+  type: z.literal('assessment'),
+  change: z.enum(['new', 'changed']),
+  arrival: ArrivalView,
+  assessment: Assessment,
+});
+export type AssessmentEvent = z.infer<typeof AssessmentEvent>;
+
+const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
+const isoDateTime = z.iso.datetime({ offset: true });
+
+/** Filters of `/v1/arrivals` (and its export). Every filter narrows; none means everything received. */
+export const ArrivalFilters = z.strictObject({
+  from: isoDateTime.optional().describe('expected arrival at or after'),
+  to: isoDateTime.optional().describe('expected arrival before'),
+  borderCrossingPoint: z.string().min(1).max(70).optional(),
+  officeOfEntry: z.string().min(1).max(17).optional(),
+  partner: CountryCode.optional().describe('the sending administration'),
+  hsPrefix: z.string().regex(/^\d{2,10}$/, 'expected 2 to 10 digits of an HS code, like "8471"').optional(),
+  trader: z.string().min(1).max(17).optional().describe('trader id of any party'),
+  aeoId: z.string().min(3).max(17).optional().describe('AEO id of any party'),
+  transportMeans: z.string().min(1).max(35).optional(),
+  container: z.string().min(1).max(17).optional(),
+  level: RiskLevel.optional(),
+  includeCancelled: flag.optional().describe('true to list cancelled consignments too (marked status "cancelled")'),
+});
+export type ArrivalFilters = z.infer<typeof ArrivalFilters>;
+
+export const ArrivalsQuery = ArrivalFilters.extend({
+  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected the nextCursor of the previous page').optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+export type ArrivalsQuery = z.infer<typeof ArrivalsQuery>;
+
+export const ExportQuery = ArrivalFilters.extend({ format: z.enum(['csv', 'jsonl']).default('csv') });
+export type ExportQuery = z.infer<typeof ExportQuery>;
+
+export const StreamQuery = z.strictObject({ after: z.coerce.number().int().min(0).optional().describe('replay events after this id (like Last-Event-ID)') });
+
+const IsoDate = z.iso.date();
+
+export const AeoQuery = z.strictObject({
+  partner: CountryCode.optional(),
+  id: z.string().min(1).max(17).optional().describe('AEO id or national trader id'),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export const AeoAtQuery = z.strictObject({ at: IsoDate.optional().describe('answer "was this operator a valid AEO on this date"') });
+
+export const AeoHistoryEntry = z.object({
+  effective: z.string(),
+  status: z.enum(['valid', 'suspended', 'revoked', 'removed']),
+  validFrom: z.string().nullable(),
+  validUntil: z.string().nullable(),
+  kind: z.enum(['snapshot', 'change']),
+  messageId: z.string(),
+  reason: z.string().nullable(),
+});
+
+export const AeoValidity = z.object({
+  date: z.string(),
+  valid: z.boolean(),
+  status: z.enum(['valid', 'suspended', 'revoked', 'expired', 'not-yet-valid', 'removed', 'unknown']),
+  basis: z.enum(['recorded', 'inferred', 'none']).describe('recorded: a status in force on that date was received; inferred: the date precedes the first recorded status, validity follows validFrom'),
+  messageId: z.string().nullable(),
+});
+export type AeoValidity = z.infer<typeof AeoValidity>;
+
+export const AeoRecordView = z.object({
+  partner: CountryCode,
+  aeoId: z.string(),
+  nationalTraderId: z.string(),
+  legalName: z.string(),
+  programme: z.string(),
+  status: z.enum(['valid', 'suspended', 'revoked']),
+  statusDate: z.string(),
+  validFrom: z.string(),
+  validUntil: z.string().nullable(),
+  listed: z.boolean().describe('false once a later snapshot from the partner no longer lists the operator'),
+  messageId: z.string(),
+  history: z.array(AeoHistoryEntry),
+  validity: AeoValidity.optional(),
+});
+export type AeoRecordView = z.infer<typeof AeoRecordView>;
+
+export const AeoList = z.object({ items: z.array(AeoRecordView) });
+
+const weight = z.number().min(-20).max(20);
+const note = z.string().min(1).max(200).optional();
+const range = z
+  .strictObject({ min: z.number().nonnegative().optional(), max: z.number().nonnegative().optional() })
+  .refine((r) => r.min !== undefined || r.max !== undefined, { message: 'expected min, max or both' })
+  .refine((r) => r.min === undefined || r.max === undefined || r.min <= r.max, { message: 'expected min not above max' });
+const moneyRange = z
+  .strictObject({ min: z.number().nonnegative().optional(), max: z.number().nonnegative().optional(), currency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 currency code') })
+  .refine((r) => r.min !== undefined || r.max !== undefined, { message: 'expected min, max or both' });
+
+/** The local rules file (JSON): weights, thresholds, watch lists, ranges per HS heading, webhook. */
+export const RiskRules = z
+  .strictObject({
+    v: z.literal(1),
+    levels: z.strictObject({ medium: z.number(), high: z.number() }).refine((l) => l.medium < l.high, { message: 'expected medium below high' }).default({ medium: 2, high: 5 }),
+    weights: z.partialRecord(BuiltinIndicator, weight).default({}),
+    ecoo: z.strictObject({ quantityTolerance: z.number().min(0).max(1).default(0.05) }).default({ quantityTolerance: 0.05 }),
+    watch: z
+      .strictObject({
+        hsPrefixes: z.array(z.strictObject({ prefix: z.string().regex(/^\d{2,10}$/, 'expected 2 to 10 digits'), weight, note })).max(1000).default([]),
+        originCountries: z.array(z.strictObject({ country: CountryCode, weight, note })).max(300).default([]),
+        traders: z.array(z.strictObject({ id: z.string().min(1).max(17), weight, note })).max(10_000).default([]),
+        routes: z
+          .array(
+            z
+              .strictObject({ partner: CountryCode.optional(), officeOfEntry: z.string().min(1).max(17).optional(), borderCrossingPoint: z.string().min(1).max(70).optional(), via: CountryCode.optional(), transportMode: z.string().regex(/^[1-8]$/).optional(), weight, note })
+              .refine((r) => r.partner ?? r.officeOfEntry ?? r.borderCrossingPoint ?? r.via ?? r.transportMode, { message: 'expected at least one of partner, officeOfEntry, borderCrossingPoint, via, transportMode' }),
+          )
+          .max(1000)
+          .default([]),
+      })
+      .default({ hsPrefixes: [], originCountries: [], traders: [], routes: [] }),
+    ranges: z
+      .array(z.strictObject({ hsHeading: z.string().regex(/^\d{2,10}$/, 'expected 2 to 10 digits, usually the 4-digit heading'), grossMassKg: range.optional(), customsValue: moneyRange.optional(), valuePerKg: moneyRange.optional(), weight, note }))
+      .max(10_000)
+      .default([]),
+    webhook: z
+      .strictObject({
+        url: z.url({ protocol: /^https?$/ }),
+        secretEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected the name of an environment variable').optional(),
+        secretFile: z.string().min(1).optional(),
+        maxAttempts: z.number().int().min(1).max(50).default(8),
+        initialBackoffMs: z.number().int().min(10).max(3_600_000).default(1000),
+        maxBackoffMs: z.number().int().min(10).max(86_400_000).default(300_000),
+        timeoutMs: z.number().int().min(100).max(60_000).default(5000),
+        maxAgeHours: z.number().min(0.01).max(720).default(24),
+      })
+      .refine((w) => (w.secretEnv === undefined) !== (w.secretFile === undefined), { message: 'expected exactly one of secretEnv or secretFile', path: ['secretEnv'] })
+      .optional(),
+  });
+export type RiskRules = z.infer<typeof RiskRules>;

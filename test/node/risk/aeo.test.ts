@@ -1,0 +1,107 @@
+/**
+ * AEO cross-check and registry over the wire: KZ sends its AEO snapshot, changes and declarations to KG;
+ * KG's arrivals view carries the facilitation or risk indicator with the evidence, is recomputed when an AEO
+ * message arrives after the declaration, and its registry answers "was X a valid AEO on D".
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api } from '../../helpers/network.js';
+import { example, road, snapshot, variant } from './fixtures.js';
+import { arrival, codesOf, has, riskNetwork, send, type RiskNetwork } from './network.js';
+
+let net: RiskNetwork;
+/** The first declaration, sent before any AEO data: the snapshot then recomputes it. */
+let firstId: string;
+beforeAll(async () => {
+  net = await riskNetwork();
+});
+afterAll(async () => net?.close());
+
+const REVOKED = 'KZAEO010240005678';
+const SHYMKENT = 'KZAEO060140009876';
+
+/** The road declaration with consignor and exporter holding another AEO id. */
+function declaredBy(aeoId: string, ref: string): Record<string, unknown> {
+  return variant(road(), (d) => {
+    d.functionalReference = ref;
+    for (const p of [d.consignor, d.exporter]) p.aeoId = aeoId;
+    for (const it of d.goodsItems) delete it.ecooReference;
+  });
+}
+
+describe('AEO cross-check between two nodes', () => {
+  it('reports an AEO id as unverifiable while the partner has sent no AEO data', async () => {
+    const id = await send(net.kz, 'aci', declaredBy('KZAEO981140001234', 'AEO-T-1'));
+    const a = await arrival(net.kg, id, has('aeo-unverified'));
+    expect(a.assessment.indicators.find((i: any) => i.code === 'aeo-unverified')).toMatchObject({ kind: 'info', weight: 0 });
+    firstId = id;
+  });
+
+  it('recomputes to aeo-valid, a facilitation indicator, when the snapshot arrives after the declaration', async () => {
+    const id = firstId;
+    const snap = await send(net.kz, 'aeo', snapshot());
+    const a = await arrival(net.kg, id, has('aeo-valid'));
+    const ind = a.assessment.indicators.find((i: any) => i.code === 'aeo-valid');
+    expect(ind).toMatchObject({ kind: 'facilitation', weight: -2 });
+    expect(ind.evidence).toEqual(expect.arrayContaining([
+      expect.objectContaining({ messageId: id, type: 'aci', path: '/consignor/aeoId', value: 'KZAEO981140001234' }),
+      expect.objectContaining({ messageId: id, type: 'aci', path: '/exporter/aeoId' }),
+      expect.objectContaining({ messageId: snap, type: 'aeo', path: '/operators/0/status', value: 'valid' }),
+    ]));
+    expect(a).toMatchObject({ level: 'low', score: -2 });
+  });
+
+  it('raises aeo-revoked and a high level for a consignor whose AEO status the partner revoked', async () => {
+    const id = await send(net.kz, 'aci', declaredBy(REVOKED, 'AEO-T-2'));
+    const a = await arrival(net.kg, id, has('aeo-revoked'));
+    expect(a).toMatchObject({ level: 'high', score: 5 });
+    expect(a.assessment.explanation).toContain('aeo-revoked +5');
+  });
+
+  it('recomputes to aeo-suspended when the partner suspends the consignor after the declaration', async () => {
+    const id = await send(net.kz, 'aci', declaredBy(SHYMKENT, 'AEO-T-3'));
+    await arrival(net.kg, id, has('aeo-valid'));
+    const change = await send(net.kz, 'aeo', example('aeo-kz-suspension.json'));
+    const a = await arrival(net.kg, id, has('aeo-suspended'));
+    expect(codesOf(a)).not.toContain('aeo-valid');
+    expect(a.level).toBe('medium');
+    expect(a.assessment.indicators[0].evidence).toEqual(expect.arrayContaining([expect.objectContaining({ messageId: change, path: '/operator/status', value: 'suspended' })]));
+  });
+
+  it('raises aeo-not-listed for an AEO id the partner registry does not contain', async () => {
+    const id = await send(net.kz, 'aci', declaredBy('KZAEO999999999999', 'AEO-T-4'));
+    const a = await arrival(net.kg, id, has('aeo-not-listed'));
+    expect(a.level).toBe('medium');
+  });
+
+  it('answers whether an operator was a valid AEO on a given date', async () => {
+    const before = await api(net.kg, 'GET', `/v1/aeo/KZ/${REVOKED}?at=2026-01-15`);
+    expect(before.status).toBe(200);
+    expect(before.json.validity).toMatchObject({ valid: true, status: 'valid', basis: 'inferred' });
+    const after = await api(net.kg, 'GET', `/v1/aeo/KZ/${REVOKED}?at=2026-06-01`);
+    expect(after.json.validity).toMatchObject({ valid: false, status: 'revoked', basis: 'recorded' });
+  });
+
+  it('keeps the status history of an operator', async () => {
+    const r = await api(net.kg, 'GET', `/v1/aeo/KZ/${SHYMKENT}`);
+    expect(r.json.history.map((h: any) => [h.effective, h.status, h.kind])).toEqual([['2023-09-01', 'valid', 'snapshot'], ['2026-11-23', 'suspended', 'change']]);
+    expect(r.json).toMatchObject({ status: 'suspended', listed: true });
+  });
+
+  it('finds operators of a partner by national trader id', async () => {
+    const r = await api(net.kg, 'GET', '/v1/aeo?partner=KZ&id=150940012345');
+    expect(r.json.items.map((o: any) => o.aeoId)).toEqual(['KZAEO150940012345']);
+  });
+
+  it('answers an unknown operator with 404 GNC_NOT_FOUND', async () => {
+    const r = await api(net.kg, 'GET', '/v1/aeo/KZ/KZAEO123?at=2026-01-01');
+    expect(r.status).toBe(404);
+    expect(r.json.code).toBe('GNC_NOT_FOUND');
+  });
+
+  it('refuses an invalid date with 422 GNC_SCHEMA_INVALID naming the parameter', async () => {
+    const r = await api(net.kg, 'GET', `/v1/aeo/KZ/${REVOKED}?at=yesterday`);
+    expect(r.status).toBe(422);
+    expect(r.json.code).toBe('GNC_SCHEMA_INVALID');
+    expect(r.json.issues[0].path).toBe('/at');
+  });
+});

@@ -1,0 +1,159 @@
+/**
+ * GET /v1/arrivals and friends over real HTTP on the receiving node (KG), fed by declarations, amendments
+ * and cancellations KZ sent over the wire: filters, cursor pagination, one consignment with its history,
+ * exports, and problem details for bad input.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api } from '../../helpers/network.js';
+import { road, variant } from './fixtures.js';
+import { arrival, riskNetwork, send, type RiskNetwork } from './network.js';
+
+let net: RiskNetwork;
+/** Three declarations by the same truck API-01, one hour apart; the second carries laptops in a container. */
+const ids: string[] = [];
+
+const truck = (hour: number, change: (d: any) => void = () => undefined) =>
+  variant(road(), (d) => {
+    d.functionalReference = `API-T-${hour}`;
+    d.borderTransportMeans.id = 'API01';
+    d.expectedArrival = `2026-11-25T${String(hour).padStart(2, '0')}:00:00+06:00`;
+    change(d);
+  });
+
+beforeAll(async () => {
+  net = await riskNetwork();
+  ids.push(await send(net.kz, 'aci', truck(10)));
+  ids.push(await send(net.kz, 'aci', truck(11, (d) => {
+    d.goodsItems[0].hsCode = '8471300000';
+    d.transportEquipment = [{ id: 'TKRU4528710', seals: ['CN1'] }];
+  })));
+  ids.push(await send(net.kz, 'aci', truck(12)));
+  for (const id of ids) await arrival(net.kg, id);
+});
+afterAll(async () => net?.close());
+
+const list = async (qs: string): Promise<any> => {
+  const r = await api(net.kg, 'GET', `/v1/arrivals?${qs}`);
+  expect(r.status, r.text).toBe(200);
+  return r.json;
+};
+
+describe('arrivals API', () => {
+  it('lists the consignments expected at a border crossing point with their level', async () => {
+    const r = await list('borderCrossingPoint=Ak-Zhol&transportMeans=API01');
+    expect(r.items.map((a: any) => a.id)).toEqual(ids);
+    expect(r.items[0]).toMatchObject({ partner: 'KZ', status: 'active', version: 1, level: 'medium', officeOfEntry: { id: 'KGAKZ001' }, transportMeans: { id: 'API01' } });
+  });
+
+  it('narrows the list to an expected arrival window', async () => {
+    const r = await list('transportMeans=API01&from=2026-11-25T05:00:00Z&to=2026-11-25T06:00:00Z');
+    expect(r.items.map((a: any) => a.id)).toEqual([ids[1]]);
+  });
+
+  it('narrows the list by HS code prefix', async () => {
+    expect((await list('transportMeans=API01&hsPrefix=8471')).items.map((a: any) => a.id)).toEqual([ids[1]]);
+  });
+
+  it('narrows the list by container', async () => {
+    expect((await list('container=tkru4528710')).items.map((a: any) => a.id)).toEqual([ids[1]]);
+  });
+
+  it('narrows the list by trader id, AEO id, partner and office of entry', async () => {
+    for (const qs of ['trader=02304201910123', 'aeoId=KZAEO981140001234', 'partner=KZ', 'officeOfEntry=KGAKZ001']) {
+      expect((await list(`transportMeans=API01&${qs}`)).items).toHaveLength(3);
+    }
+    expect((await list('transportMeans=API01&partner=CN')).items).toHaveLength(0);
+  });
+
+  it('pages through the list with the cursor', async () => {
+    const first = await list('transportMeans=API01&limit=2');
+    const second = await list(`transportMeans=API01&limit=2&cursor=${first.nextCursor}`);
+    expect([...first.items, ...second.items].map((a: any) => a.id)).toEqual(ids);
+    expect(second.nextCursor).toBeNull();
+  });
+
+  it('shows the amendment in force with the history of versions', async () => {
+    const id = await send(net.kz, 'aci', truck(14, (d) => (d.borderTransportMeans.id = 'API02')));
+    await arrival(net.kg, id);
+    const am = await send(net.kz, 'aci', truck(15, (d) => {
+      d.kind = 'amendment';
+      d.borderTransportMeans.id = 'API02';
+      d.amendmentReason = 'Truck delayed by one hour';
+    }), id);
+    const a = await arrival(net.kg, id, (x) => x.version === 2);
+    expect(a).toMatchObject({ currentMessageId: am, expectedArrival: '2026-11-25T15:00:00+06:00' });
+    expect(a.declaration.amendmentReason).toBe('Truck delayed by one hour');
+    expect(a.history.map((h: any) => [h.messageId, h.kind, h.current])).toEqual([[id, 'declaration', false], [am, 'amendment', true]]);
+  });
+
+  it('marks a cancelled consignment and lists it only with includeCancelled', async () => {
+    const id = await send(net.kz, 'aci', truck(16, (d) => (d.borderTransportMeans.id = 'API03')));
+    await arrival(net.kg, id);
+    await send(net.kz, 'aci', { kind: 'cancellation', functionalReference: 'API-T-16', reason: 'Consignment withdrawn by the exporter' }, id);
+    const a = await arrival(net.kg, id, (x) => x.status === 'cancelled');
+    expect(a.cancellation.reason).toBe('Consignment withdrawn by the exporter');
+    expect((await list('transportMeans=API03')).items).toHaveLength(0);
+    expect((await list('transportMeans=API03&includeCancelled=true')).items.map((x: any) => x.status)).toEqual(['cancelled']);
+  });
+
+  it('shows the evidence of every indicator of one consignment', async () => {
+    const a = await arrival(net.kg, ids[0]!);
+    expect(a.assessment.indicators.length).toBeGreaterThan(0);
+    for (const i of a.assessment.indicators) expect(i.evidence.length).toBeGreaterThan(0);
+    expect(a.assessment.explanation).toMatch(/^score /);
+  });
+
+  it('refuses an invalid query parameter with 422 GNC_SCHEMA_INVALID naming it', async () => {
+    for (const [qs, path] of [['hsPrefix=84x', '/hsPrefix'], ['level=critical', '/level'], ['from=yesterday', '/from'], ['limit=0', '/limit'], ['includeCancelled=yes', '/includeCancelled']]) {
+      const r = await api(net.kg, 'GET', `/v1/arrivals?${qs}`);
+      expect(r.status).toBe(422);
+      expect(r.headers.get('content-type')).toContain('application/problem+json');
+      expect(r.json.code).toBe('GNC_SCHEMA_INVALID');
+      expect(r.json.issues[0].path).toBe(path);
+    }
+  });
+
+  it('refuses an unknown query parameter with 422 GNC_SCHEMA_INVALID', async () => {
+    const r = await api(net.kg, 'GET', '/v1/arrivals?bcp=Korday');
+    expect(r.status).toBe(422);
+    expect(r.json.issues[0].received).toContain('bcp');
+  });
+
+  it('refuses a forged cursor with 422 GNC_SCHEMA_INVALID naming the cursor', async () => {
+    const r = await api(net.kg, 'GET', '/v1/arrivals?cursor=bm9wZQ');
+    expect(r.status).toBe(422);
+    expect(r.json.issues[0].path).toBe('/cursor');
+  });
+
+  it('answers an unknown consignment with 404 GNC_NOT_FOUND', async () => {
+    const r = await api(net.kg, 'GET', '/v1/arrivals/no-such-consignment');
+    expect(r.status).toBe(404);
+    expect(r.json.code).toBe('GNC_NOT_FOUND');
+  });
+
+  it('refuses a request without a token with 401 GNC_AUTH_MISSING', async () => {
+    const r = await fetch(`${net.kg.url}/v1/arrivals`);
+    expect(r.status).toBe(401);
+    expect((await r.json()).code).toBe('GNC_AUTH_MISSING');
+  });
+
+  it('exports the filtered arrivals as CSV with a header line', async () => {
+    const r = await api(net.kg, 'GET', '/v1/arrivals/export?format=csv&transportMeans=API01');
+    expect(r.headers.get('content-type')).toContain('text/csv');
+    const lines = r.text.trim().split('\r\n');
+    expect(lines[0]).toMatch(/^id,partner,status,version,expectedArrival,/);
+    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(ids);
+  });
+
+  it('exports the filtered arrivals as JSON lines', async () => {
+    const r = await api(net.kg, 'GET', '/v1/arrivals/export?format=jsonl&transportMeans=API01&hsPrefix=8471');
+    const rows = r.text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.map((x) => x.id)).toEqual([ids[1]]);
+  });
+
+  it('documents the arrivals and AEO endpoints in the OpenAPI document', async () => {
+    const r = await api(net.kg, 'GET', '/v1/openapi.json');
+    expect(Object.keys(r.json.paths)).toEqual(expect.arrayContaining(['/v1/arrivals', '/v1/arrivals/{id}', '/v1/arrivals/stream', '/v1/arrivals/export', '/v1/aeo', '/v1/aeo/{partner}/{aeoId}']));
+    expect(r.json.components.schemas.ArrivalView).toBeDefined();
+  });
+});

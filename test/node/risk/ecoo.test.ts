@@ -1,0 +1,133 @@
+/**
+ * Origin cross-checks over the wire: KZ sends declarations whose goods items reference certificates of
+ * origin, and the certificates (or not); KG's assessment names each disagreement with the evidence on both
+ * sides, and is recomputed when a certificate or its status arrives after the declaration.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { certificate, road, variant } from './fixtures.js';
+import { arrival, codesOf, has, riskNetwork, send, type RiskNetwork } from './network.js';
+
+let net: RiskNetwork;
+beforeAll(async () => {
+  net = await riskNetwork();
+});
+afterAll(async () => net?.close());
+
+/** A declaration and its certificate under a fresh number, each with an optional change. */
+function pair(n: string, change: { aci?: (d: any) => void; cert?: (c: any) => void } = {}) {
+  const number = `KZ-ST1-2026-T${n}`;
+  const aci = variant(road(), (d) => {
+    d.functionalReference = `ECOO-T-${n}`;
+    for (const it of d.goodsItems) it.ecooReference = number;
+    change.aci?.(d);
+  });
+  const cert = variant(certificate(), (c) => {
+    c.certificateNumber = number;
+    change.cert?.(c);
+  });
+  return { number, aci, cert };
+}
+
+const indicator = (a: any, code: string): any => a.assessment.indicators.find((i: any) => i.code === code);
+
+describe('e-CoO cross-checks between two nodes', () => {
+  it('raises preferential-origin-without-ecoo for items referencing a certificate never sent', async () => {
+    const p = pair('01');
+    const id = await send(net.kz, 'aci', p.aci);
+    const a = await arrival(net.kg, id, has('preferential-origin-without-ecoo'));
+    expect(a).toMatchObject({ level: 'medium', score: 3 });
+    expect(indicator(a, 'preferential-origin-without-ecoo').evidence.map((e: any) => [e.path, e.value])).toEqual([
+      ['/goodsItems/0/ecooReference', p.number], ['/goodsItems/1/ecooReference', p.number], ['/goodsItems/2/ecooReference', p.number],
+    ]);
+  });
+
+  it('recomputes to ecoo-confirmed when the certificate arrives after the declaration', async () => {
+    const p = pair('02');
+    const id = await send(net.kz, 'aci', p.aci);
+    await arrival(net.kg, id, has('preferential-origin-without-ecoo'));
+    const cert = await send(net.kz, 'ecoo', p.cert);
+    const a = await arrival(net.kg, id, has('ecoo-confirmed'));
+    expect(codesOf(a)).not.toContain('preferential-origin-without-ecoo');
+    expect(a.level).toBe('low');
+    expect(indicator(a, 'ecoo-confirmed').evidence).toEqual(expect.arrayContaining([expect.objectContaining({ messageId: cert, type: 'ecoo', path: '/certificateNumber' })]));
+  });
+
+  it('raises ecoo-cancelled and a high level when the certificate is cancelled after the declaration', async () => {
+    const p = pair('03');
+    const cert = await send(net.kz, 'ecoo', p.cert);
+    const id = await send(net.kz, 'aci', p.aci);
+    await arrival(net.kg, id, has('ecoo-confirmed'));
+    const status = await send(net.kz, 'ecoo', { kind: 'status', certificateNumber: p.number, status: 'cancelled', statusDate: '2026-11-23', reason: 'Issued in error' }, cert);
+    const a = await arrival(net.kg, id, has('ecoo-cancelled'));
+    expect(a.level).toBe('high');
+    expect(indicator(a, 'ecoo-cancelled').evidence).toEqual(expect.arrayContaining([expect.objectContaining({ messageId: status, path: '/status', value: 'cancelled' })]));
+  });
+
+  it('raises ecoo-replaced when the certificate was replaced by another', async () => {
+    const p = pair('04');
+    const cert = await send(net.kz, 'ecoo', p.cert);
+    await send(net.kz, 'ecoo', { kind: 'status', certificateNumber: p.number, status: 'replaced', statusDate: '2026-11-23', replacementCertificateNumber: 'KZ-ST1-2026-T99' }, cert);
+    const id = await send(net.kz, 'aci', p.aci);
+    const a = await arrival(net.kg, id, has('ecoo-replaced'));
+    expect(indicator(a, 'ecoo-replaced').summary).toContain('KZ-ST1-2026-T99');
+  });
+
+  it('raises ecoo-hs-mismatch when an item HS subheading is not on the certificate', async () => {
+    const p = pair('05', { cert: (c) => (c.goodsItems[1].hsCode = '1905310000') });
+    await send(net.kz, 'ecoo', p.cert);
+    const id = await send(net.kz, 'aci', p.aci);
+    const a = await arrival(net.kg, id, has('ecoo-hs-mismatch'));
+    expect(a.level).toBe('medium');
+    expect(indicator(a, 'ecoo-hs-mismatch').evidence).toEqual(expect.arrayContaining([expect.objectContaining({ messageId: id, path: '/goodsItems/1/hsCode', value: '1902199000' })]));
+  });
+
+  it('confirms a certificate whose HS codes differ from the cargo only beyond six digits', async () => {
+    const p = pair('06', { cert: (c) => (c.goodsItems[0].hsCode = '1101001100') });
+    await send(net.kz, 'ecoo', p.cert);
+    const id = await send(net.kz, 'aci', p.aci);
+    expect(codesOf(await arrival(net.kg, id, has('ecoo-confirmed')))).not.toContain('ecoo-hs-mismatch');
+  });
+
+  it('raises ecoo-origin-mismatch when the certificate certifies another origin', async () => {
+    const p = pair('07', { cert: (c) => (c.goodsItems[2].originCountry = 'RU') });
+    await send(net.kz, 'ecoo', p.cert);
+    const id = await send(net.kz, 'aci', p.aci);
+    const a = await arrival(net.kg, id, has('ecoo-origin-mismatch'));
+    expect(indicator(a, 'ecoo-origin-mismatch').evidence.map((e: any) => [e.type, e.path, e.value])).toEqual([['aci', '/goodsItems/2/originCountry', 'KZ'], ['ecoo', '/goodsItems/2/originCountry', 'RU']]);
+  });
+
+  it('raises ecoo-exporter-mismatch when the certificate names another exporter', async () => {
+    const p = pair('08', { cert: (c) => (c.exporter = { ...c.exporter, id: '990140000001', name: 'Other Mill LLP' }) });
+    await send(net.kz, 'ecoo', p.cert);
+    const id = await send(net.kz, 'aci', p.aci);
+    const a = await arrival(net.kg, id, has('ecoo-exporter-mismatch'));
+    expect(indicator(a, 'ecoo-exporter-mismatch').evidence.map((e: any) => e.path)).toEqual(['/exporter/id', '/exporter/id']);
+  });
+
+  it('raises ecoo-consignee-mismatch when the certificate names another consignee', async () => {
+    const p = pair('09', { cert: (c) => (c.consignee = { ...c.consignee, id: '01111199999999' }) });
+    await send(net.kz, 'ecoo', p.cert);
+    const id = await send(net.kz, 'aci', p.aci);
+    await arrival(net.kg, id, has('ecoo-consignee-mismatch'));
+  });
+
+  it('raises ecoo-quantity-mismatch when a gross mass differs beyond the tolerance', async () => {
+    const p = pair('10', { cert: (c) => (c.goodsItems[0].grossMass.value = 12000) });
+    await send(net.kz, 'ecoo', p.cert);
+    const id = await send(net.kz, 'aci', p.aci);
+    const a = await arrival(net.kg, id, has('ecoo-quantity-mismatch'));
+    expect(indicator(a, 'ecoo-quantity-mismatch').summary).toContain('15060 kg gross declared, 12000 kg');
+  });
+
+  it('tolerates a gross mass within five percent of the certificate', async () => {
+    const p = pair('11', {
+      aci: (d) => {
+        d.goodsItems[1].grossMass.value = 5400;
+        d.totalGrossMass.value = 24560.5;
+      },
+    });
+    await send(net.kz, 'ecoo', p.cert);
+    const id = await send(net.kz, 'aci', p.aci);
+    expect(codesOf(await arrival(net.kg, id, has('ecoo-confirmed')))).not.toContain('ecoo-quantity-mismatch');
+  });
+});

@@ -1,0 +1,41 @@
+/**
+ * Fixtures of the risk tests: the example messages of examples/messages (realistic KZ -> KG road traffic),
+ * variations of them, and for the unit tests a real Store in a temp dir with rows inserted exactly as the
+ * receiver inserts an accepted message.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Store } from '../../../node/store/store.js';
+
+export function example<T = Record<string, any>>(name: string): T {
+  return JSON.parse(readFileSync(new URL(`../../../examples/messages/${name}`, import.meta.url), 'utf8')) as T;
+}
+
+export function tempDir(prefix = 'gnc-risk-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A deep copy of a JSON document with a change applied. */
+export function variant<T>(doc: T, change: (d: any) => void): T {
+  const copy = structuredClone(doc) as any;
+  change(copy);
+  return copy as T;
+}
+
+/** Inserts an accepted inbound message the way node/inbound/receiver.ts stores it; returns its id. */
+export function receive(store: Store, m: { partner: string; type: 'aci' | 'ecoo' | 'aeo'; body: Record<string, any>; ref?: string; id?: string; created?: string }): string {
+  const id = m.id ?? randomUUID();
+  const body = JSON.stringify(m.body);
+  store.messages.insert({
+    id, direction: 'in', partner: m.partner, type: m.type, kind: String(m.body['kind']), ref: m.ref ?? null, purpose: 'pre-arrival-risk-assessment', agreement: `${m.partner}-XX@1`,
+    created: m.created ?? new Date().toISOString(), status: 'accepted', jws: Buffer.from(`jws:${id}`), sha256: createHash('sha256').update(id).digest('hex'), body, removed: null, retainUntil: null,
+  });
+  return id;
+}
+
+/** The ACI road declaration KZ -> KG (Ak-Zhol), its e-CoO, the KZ AEO snapshot. */
+export const road = (): Record<string, any> => example('aci-kz-kg-road.json');
+export const certificate = (): Record<string, any> => example('ecoo-kz-kg-preferential.json');
+export const snapshot = (): Record<string, any> => example('aeo-kz-snapshot.json');

@@ -1,0 +1,87 @@
+/**
+ * Two real nodes (KZ sends, KG receives) for the risk tests: makeNetwork's identities, pinned roots and
+ * agreement signed by both, then each node opened with the risk extension and, where a test wants one, a
+ * rules file in its data dir (risk-rules.json, the default location). If the composition root already
+ * wires the risk extension, its node is used as is; until then the same wiring is done here.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { agreementRoutes } from '../../../node/api/routes/agreements.js';
+import { compose, openNode } from '../../../node/compose.js';
+import { GncNode, type NodeOptions } from '../../../node/main.js';
+import { createRisk } from '../../../node/risk/index.js';
+import { api, makeNetwork, TEST_RETRY, waitFor, type TestNode } from '../../helpers/network.js';
+
+export interface RiskNetwork {
+  kz: TestNode;
+  kg: TestNode;
+  close(): Promise<void>;
+}
+
+function openWithRisk(dir: string, opts: NodeOptions): GncNode {
+  const wired = openNode(dir, opts);
+  if (wired.ext.routes?.some((r) => r.path === '/arrivals')) return wired;
+  wired.parts.store.close();
+  const c = compose(dir, opts);
+  const risk = createRisk(c.parts);
+  let node: GncNode | undefined;
+  const reload = c.ext.reload;
+  c.ext.routes = [{ path: '/agreements', routes: agreementRoutes(c.parts, c.agreements, () => node!.submit) }, ...risk.routes];
+  c.ext.onAccepted = risk.onAccepted;
+  c.ext.start = () => risk.start();
+  c.ext.stop = () => risk.stop();
+  c.ext.reload = () => {
+    reload?.();
+    risk.reload();
+  };
+  node = new GncNode(c.parts, c.ext, opts);
+  return node;
+}
+
+/** KZ and KG running, with `rules` (a rules document) in KG's data dir when given. */
+export async function riskNetwork(opts: { rules?: Record<string, unknown>; log?: (msg: string, fields?: Record<string, unknown>) => void } = {}): Promise<RiskNetwork> {
+  const net = await makeNetwork(['KZ', 'KG'], { start: false });
+  for (const t of Object.values(net.nodes)) {
+    if (opts.rules && t.country === 'KG') writeFileSync(join(t.dir, 'risk-rules.json'), JSON.stringify(opts.rules, null, 2));
+    t.node.parts.store.close();
+    t.node = openWithRisk(t.dir, { apiPort: 0, log: opts.log ?? (() => undefined), retry: TEST_RETRY });
+  }
+  for (const t of Object.values(net.nodes)) {
+    await t.node.start();
+    t.url = t.node.apiUrl;
+  }
+  return { kz: net.nodes.KZ!, kg: net.nodes.KG!, close: () => net.close() };
+}
+
+const PURPOSE = { aci: 'pre-arrival-risk-assessment', ecoo: 'origin-verification', aeo: 'aeo-mra-benefits' } as const;
+
+/** Submits a message at KZ for KG and waits for KG's signed receipt; returns the message id. */
+export async function send(kz: TestNode, type: 'aci' | 'ecoo' | 'aeo', body: Record<string, unknown>, ref?: string): Promise<string> {
+  const r = await api(kz, 'POST', '/v1/messages', { to: 'KG', type, purpose: PURPOSE[type], ...(ref ? { ref } : {}), body });
+  expect(r.status, r.text).toBe(202);
+  const id = r.json.id as string;
+  const m = await waitFor(async () => {
+    const s = await api(kz, 'GET', `/v1/messages/${id}`);
+    return ['delivered', 'rejected', 'expired'].includes(s.json.status) ? s.json : undefined;
+  }, 15_000, `delivery of ${id}`);
+  expect(m.status, JSON.stringify(m.error)).toBe('delivered');
+  return id;
+}
+
+/** Waits until KG's view of consignment `id` satisfies `ok` (assessment is asynchronous to the receipt). */
+export async function arrival(kg: TestNode, id: string, ok: (a: any) => boolean = () => true): Promise<any> {
+  let last: unknown;
+  try {
+    return await waitFor(async () => {
+      const r = await api(kg, 'GET', `/v1/arrivals/${id}`);
+      last = r.json;
+      return r.status === 200 && ok(r.json) ? r.json : undefined;
+    }, 10_000, `arrival ${id}`);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; last answer: ${JSON.stringify(last)?.slice(0, 2000)}`);
+  }
+}
+
+export const codesOf = (a: { indicators: { code: string }[] }): string[] => a.indicators.map((i) => i.code);
+export const has = (code: string) => (a: { indicators: { code: string }[] }): boolean => codesOf(a).includes(code);

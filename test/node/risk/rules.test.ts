@@ -1,0 +1,66 @@
+/** The rules file is validated at its edge: a wrong field stops the node with GNC_CONFIG_INVALID naming it. */
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_WEIGHTS, loadRules } from '../../../node/risk/rules.js';
+import { tempDir } from './fixtures.js';
+
+const dir = tempDir();
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(doc: unknown, name = 'rules.json'): string {
+  const path = join(dir, name);
+  writeFileSync(path, typeof doc === 'string' ? doc : JSON.stringify(doc));
+  return path;
+}
+
+function failure(fn: () => unknown): { code: string; message: string; issues?: { path: string }[] } {
+  try {
+    fn();
+  } catch (err) {
+    return err as never;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('risk rules file', () => {
+  it('loads the documented example configuration', () => {
+    const r = loadRules(new URL('../../../examples/risk/rules.json', import.meta.url).pathname);
+    expect(r.rules.watch.hsPrefixes.length).toBeGreaterThan(0);
+    expect(r.weights['ecoo-cancelled']).toBe(DEFAULT_WEIGHTS['ecoo-cancelled']);
+  });
+
+  it('refuses an invalid HS prefix with GNC_CONFIG_INVALID naming the field', () => {
+    const e = failure(() => loadRules(file({ v: 1, watch: { hsPrefixes: [{ prefix: '84x', weight: 1 }] } })));
+    expect(e.code).toBe('GNC_CONFIG_INVALID');
+    expect(e.issues?.[0]?.path).toBe('/watch/hsPrefixes/0/prefix');
+  });
+
+  it('refuses a weight for an unknown indicator with GNC_CONFIG_INVALID', () => {
+    const e = failure(() => loadRules(file({ v: 1, weights: { 'aeo-fabulous': 3 } })));
+    expect(e.code).toBe('GNC_CONFIG_INVALID');
+    expect(e.issues?.[0]?.path).toBe('/weights');
+    expect(e.message).toContain('aeo-fabulous');
+  });
+
+  it('refuses thresholds where medium is not below high', () => {
+    const e = failure(() => loadRules(file({ v: 1, levels: { medium: 5, high: 5 } })));
+    expect(e.issues?.[0]?.path).toBe('/levels');
+  });
+
+  it('refuses a file that is not JSON with GNC_CONFIG_INVALID', () => {
+    expect(failure(() => loadRules(file('{ v: 1,'))).code).toBe('GNC_CONFIG_INVALID');
+  });
+
+  it('refuses a webhook whose secret variable is not set, naming webhook.secretEnv', () => {
+    const e = failure(() => loadRules(file({ v: 1, webhook: { url: 'http://127.0.0.1:9/hook', secretEnv: 'GNC_TEST_UNSET_SECRET' } }), {}));
+    expect(e.code).toBe('GNC_CONFIG_INVALID');
+    expect(e.message).toContain('webhook.secretEnv');
+  });
+
+  it('reads the webhook secret from the environment without putting it in the loaded settings view', () => {
+    const r = loadRules(file({ v: 1, webhook: { url: 'http://127.0.0.1:9/hook', secretEnv: 'GNC_TEST_SECRET' } }), { GNC_TEST_SECRET: 's3cr3t-s3cr3t-s3cr3t' });
+    expect(r.webhook?.secret).toBe('s3cr3t-s3cr3t-s3cr3t');
+    expect(JSON.stringify(r.rules)).not.toContain('s3cr3t');
+  });
+});
