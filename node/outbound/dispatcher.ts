@@ -104,12 +104,18 @@ export class Dispatcher {
         flying.add(r.seq);
       }
     }
+    if (expire.length > 0) {
+      void this.d.store.commits.run(() => {
+        for (const x of expire) this.finishExpired(x.seq, x.code, x.reason);
+      });
+    }
     // 'sending' need not be durable (a restart turns it back into 'retrying'), so it rides the next group
-    // commit instead of paying an fsync of its own; FIFO order keeps it before the receipt's update.
-    void this.d.store.commits.run(() => {
-      for (const x of expire) this.finishExpired(x.seq, x.code, x.reason);
-      for (const r of send) this.d.store.messages.setStatus(r.seq, 'sending', null, null, now);
-    });
+    // commit (at the latest the one recording the receipt or the retry) instead of paying an fsync of its own
+    if (send.length > 0) {
+      this.d.store.commits.defer(() => {
+        for (const r of send) this.d.store.messages.setStatus(r.seq, 'sending', null, null, now);
+      });
+    }
     for (const r of send) {
       this.deliver(r).finally(() => {
         flying.delete(r.seq);

@@ -23,7 +23,12 @@ function hashSecret(secret: string): string {
 }
 
 export class TokenRepo {
-  constructor(private readonly db: Db) {}
+  private readonly byIdStmt;
+
+  constructor(private readonly db: Db) {
+    // checked on every API request: prepared once
+    this.byIdStmt = db.prepare('SELECT * FROM tokens WHERE id = ? AND revoked_at IS NULL');
+  }
 
   /** Returns the secret: the only time it exists outside the caller's hands. */
   create(name: string, scopes: Scope[]): { token: string; info: TokenInfo } {
@@ -38,7 +43,7 @@ export class TokenRepo {
   verify(token: string): TokenInfo | undefined {
     const m = /^gnc_([0-9a-f]{12})_[A-Za-z0-9_-]{32}$/.exec(token);
     if (!m) return undefined;
-    const row = this.db.prepare('SELECT * FROM tokens WHERE id = ? AND revoked_at IS NULL').get(m[1]) as
+    const row = this.byIdStmt.get(m[1]) as
       | { id: string; name: string; hash: string; scopes: string; created_at: string }
       | undefined;
     if (!row) return undefined;
