@@ -27,14 +27,29 @@ export async function readBody(c: Context, limit = MAX_BODY_BYTES): Promise<Requ
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   const direct = incoming !== undefined && !incoming.readableEnded && incoming.readableFlowing === null;
   if (direct) {
-    for await (const chunk of incoming as AsyncIterable<Buffer>) {
-      size += chunk.byteLength;
-      if (size > limit) {
-        incoming.destroy();
-        throw new GncError('GNC_BODY_TOO_LARGE', `Body exceeds the ${limit}-byte limit: split the consignment into several messages.`);
+    // not `for await`: leaving that loop early destroys the socket, and the 413 answer with it
+    await new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer): void => {
+        size += chunk.byteLength;
+        if (size > limit) {
+          done();
+          incoming.pause();
+          reject(new GncError('GNC_BODY_TOO_LARGE', `Body exceeds the ${limit}-byte limit: split the consignment into several messages.`));
+        } else chunks.push(chunk);
+      };
+      const onEnd = (): void => {
+        done();
+        resolve();
+      };
+      const onError = (err: Error): void => {
+        done();
+        reject(err);
+      };
+      function done(): void {
+        incoming!.off('data', onData).off('end', onEnd).off('error', onError);
       }
-      chunks.push(chunk);
-    }
+      incoming.on('data', onData).on('end', onEnd).on('error', onError);
+    });
   }
   const reader = direct ? undefined : c.req.raw.body?.getReader();
   if (reader) {

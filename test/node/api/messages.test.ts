@@ -3,6 +3,7 @@
  * every bad input, submission, listing with filters and cursors, and one message with receipt and envelope.
  */
 import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES } from '../../../protocol/constants.js';
 import { api, makeNetwork, waitFor, type TestNode } from '../../helpers/network.js';
@@ -56,6 +57,25 @@ describe('local API', () => {
   it('refuses a body over the size limit (GNC_BODY_TOO_LARGE)', async () => {
     const big = JSON.stringify({ ...submission, body: { ...aci, padding: 'x'.repeat(MAX_BODY_BYTES) } });
     expectProblem(await api(kz, 'POST', '/v1/messages', big, { 'content-type': 'application/json' }), 413, 'GNC_BODY_TOO_LARGE');
+  });
+
+  it('refuses a chunked body (no Content-Length) once it passes the size limit', async () => {
+    const url = new URL('/v1/messages', kz.url);
+    const answer = await new Promise<{ status: number; code: string }>((resolve, reject) => {
+      const req = request({ method: 'POST', hostname: url.hostname, port: url.port, path: url.pathname,
+        headers: { authorization: `Bearer ${kz.token}`, 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, code: (JSON.parse(text) as { code: string }).code }));
+      });
+      // the server may close the socket after answering: the rest of the upload is refused, not an error here
+      req.on('error', (err) => (err.message.includes('EPIPE') || err.message.includes('ECONNRESET') ? undefined : reject(err)));
+      const chunk = 'x'.repeat(64 * 1024);
+      req.write('{"padding":"');
+      for (let sent = 0; sent <= MAX_BODY_BYTES; sent += chunk.length) req.write(chunk);
+      req.end('"}');
+    });
+    expect(answer).toEqual({ status: 413, code: 'GNC_BODY_TOO_LARGE' });
   });
 
   it('refuses an unsupported content type (GNC_UNSUPPORTED_MEDIA_TYPE)', async () => {
