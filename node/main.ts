@@ -23,7 +23,8 @@ import type { Policy } from './policy/policy.js';
 import { Store } from './store/store.js';
 import { serveExchange } from './transport/inbound-streams.js';
 import { createHost } from './transport/libp2p.js';
-import { PartnerSession } from './transport/session.js';
+import { DIAL_TIMEOUT_MS, PartnerSession } from './transport/session.js';
+import { multiaddr } from '@multiformats/multiaddr';
 import { TrustIndex } from './trust.js';
 
 /** How often a running node looks for changes the CLI made to its store (partners, agreements, tokens). */
@@ -156,7 +157,11 @@ export class GncNode {
     // a partner that (re)connects is reachable again: retry its queued messages now, not at the next backoff
     this.host.addEventListener('peer:connect', (evt) => {
       const p = trust.peer(evt.detail.toString());
-      if (p) this.dispatcher.notify(p.country);
+      if (!p) return;
+      void store.commits
+        .run(() => store.outbox.retryNow(p.country, this.parts.clock()))
+        .then(() => this.dispatcher.notify(p.country))
+        .catch((err: unknown) => log('could not reschedule queued messages', { partner: p.country, error: (err as Error).message }));
     });
     await this.host.start();
     const app = createApi({
@@ -185,6 +190,7 @@ export class GncNode {
     await this.ext.start?.(this);
     this.dispatcher.start();
     this.retention.start();
+    this.greetPartners();
     store.changedElsewhere();
     this.watcher = setInterval(() => {
       if (!store.changedElsewhere()) return;
@@ -193,6 +199,20 @@ export class GncNode {
     }, EXTERNAL_CHANGE_POLL_MS);
     this.watcher.unref();
     log('node started', { country: identity.country, peerId: identity.peerId, api: this.apiUrl });
+  }
+
+  /**
+   * Dial every trusted partner once at start (best effort, silent on failure): a partner holding messages for
+   * this node sees the connection and retries them at once instead of waiting out its backoff.
+   */
+  private greetPartners(): void {
+    for (const country of this.parts.trust.allRoots().keys()) {
+      if (country === this.country) continue;
+      const peer = this.parts.trust.peerOf(country);
+      if (!peer || peer.addrs.length === 0 || !this.host) continue;
+      const addrs = peer.addrs.map((a) => multiaddr(a.includes('/p2p/') ? a : `${a}/p2p/${peer.peerId}`));
+      void this.host.dial(addrs, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) }).catch(() => undefined);
+    }
   }
 
   async stop(): Promise<void> {

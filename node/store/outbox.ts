@@ -25,6 +25,7 @@ export class OutboxRepo {
   private readonly deleteStmt;
   private readonly expiredStmt;
   private readonly partnersStmt;
+  private readonly retryNowStmt;
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare('INSERT INTO outbox (seq, partner, attempts, next_at, expires_at) VALUES (?, ?, 0, ?, ?)');
@@ -35,6 +36,7 @@ export class OutboxRepo {
     this.deleteStmt = db.prepare('DELETE FROM outbox WHERE seq = ?');
     this.expiredStmt = db.prepare('SELECT seq FROM outbox WHERE expires_at <= ?');
     this.partnersStmt = db.prepare('SELECT DISTINCT partner FROM outbox');
+    this.retryNowStmt = db.prepare('UPDATE outbox SET next_at = ? WHERE partner = ? AND next_at > ?');
   }
 
   add(seq: number, partner: string, nextAt: number, expiresAt: number): void {
@@ -53,6 +55,11 @@ export class OutboxRepo {
 
   reschedule(seq: number, nextAt: number, error: string): void {
     this.rescheduleStmt.run(nextAt, error, seq);
+  }
+
+  /** The partner is reachable again: its messages waiting out a backoff become due now. Returns how many. */
+  retryNow(partner: string, now: number): number {
+    return this.retryNowStmt.run(now, partner, now).changes;
   }
 
   remove(seq: number): void {

@@ -47,6 +47,21 @@ describe('delivery', () => {
     expect(kg.node.parts.store.messages.byKey('in', 'KZ', id)).toBeDefined();
   });
 
+  it('delivers at once when the partner comes back, without waiting out a long backoff', async () => {
+    const slow = { initialMs: 600_000, maxMs: 600_000 };
+    net = await makeNetwork(['KZ', 'KG'], { nodeOptions: () => ({ retry: slow }) });
+    const kz = net.nodes.KZ!;
+    const kg = net.nodes.KG!;
+    await kg.node.stop();
+    const id = await submit(kz);
+    await waitFor(async () => ((await statusOf(kz, id)) === 'retrying' ? true : undefined), 20_000, 'retrying');
+    // the next attempt is ten minutes away: only the partner's greeting on start can bring it forward
+    kg.node = openNode(kg.dir, { apiPort: 0, log: () => undefined, retry: slow });
+    await kg.node.start();
+    kg.url = kg.node.apiUrl;
+    await waitFor(async () => ((await statusOf(kz, id)) === 'delivered' ? true : undefined), 20_000, 'delivered');
+  });
+
   it('resumes queued deliveries after the sending node restarts', async () => {
     net = await makeNetwork(['KZ', 'KG']);
     const kz = net.nodes.KZ!;
