@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'node:http';
-import type { NodeProcess } from '../demo/proc.js';
+import { startNode, stopNode, type NodeProcess } from '../demo/proc.js';
 
 /** Keep-alive HTTP/1.1 client: fetch's default pool would measure connection setup, not the node. */
 const agent = new Agent({ keepAlive: true, maxSockets: 128 });
@@ -47,6 +47,7 @@ export interface E2eFigures {
   e2e_p50_ms_64: number;
   e2e_p99_ms_64: number;
   api_submits_per_s_64: number;
+  e2e_node_to_node_per_s_64: number;
 }
 
 function pct(sorted: number[], p: number): number {
@@ -81,7 +82,34 @@ async function run(kz: NodeProcess, body: unknown, inFlight: number, ms: number,
   return { rate: done / elapsed, lat: lat.sort((a, b) => a - b) };
 }
 
-export async function benchE2e(kz: NodeProcess, examples: string, log: (s: string) => void): Promise<E2eFigures> {
+/**
+ * Node-to-node throughput alone: `count` messages wait, signed, in KZ's outbox while KG is stopped; KG starts,
+ * and the clock runs from KG being up until KZ has recorded every signed receipt (64 in flight on the one
+ * stream, durable commits on both sides). The HTTP clients of the other phases share these two cores; here
+ * only the two nodes run. Returns messages per second and KG's restarted process.
+ */
+async function drain(kz: NodeProcess, kg: NodeProcess, body: unknown, count: number): Promise<{ rate: number; kg: NodeProcess }> {
+  await stopNode(kg);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      while (next++ < count) {
+        const r = await call(kz, 'POST', '/v1/messages', body);
+        if (r.status !== 202) throw new Error(`submit failed: ${r.status} ${r.text}`);
+      }
+    }),
+  );
+  const restarted = await startNode(kg.country, kg.dir, kg.token, Number(new URL(kg.url).port));
+  const t0 = performance.now();
+  for (let i = 0; i < 12_000; i++) {
+    const h = await call(kz, 'GET', '/v1/health');
+    if (h.json.outbox === 0) return { rate: count / ((performance.now() - t0) / 1000), kg: restarted };
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('KZ outbox did not drain within two minutes');
+}
+
+export async function benchE2e(kz: NodeProcess, kg: NodeProcess, examples: string, log: (s: string) => void): Promise<E2eFigures & { kg: NodeProcess }> {
   const body = { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: JSON.parse(readFileSync(join(examples, 'messages', 'aci-kz-kg-road.json'), 'utf8')) };
   await run(kz, body, 8, 1500, true); // warm up JIT, connections, SQLite caches
   const one = await run(kz, body, 1, 4000, true);
@@ -96,7 +124,11 @@ export async function benchE2e(kz: NodeProcess, examples: string, log: (s: strin
     if (h.json.outbox === 0) break;
     await new Promise((r) => setTimeout(r, 100));
   }
+  const d = await drain(kz, kg, body, 5000);
+  log(`   node to node, 64 in flight, 5,000 queued messages (no HTTP clients running): ${d.rate.toFixed(0)} msg/s`);
   return {
+    kg: d.kg,
+    e2e_node_to_node_per_s_64: round(d.rate, 1),
     e2e_msgs_per_s_1: round(one.rate, 1),
     e2e_p50_ms_1: round(pct(one.lat, 50)),
     e2e_p99_ms_1: round(pct(one.lat, 99)),
