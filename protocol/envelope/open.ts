@@ -75,10 +75,19 @@ export function peekPayload(jws: FlattenedJws): Partial<EnvelopePayload> | undef
   }
 }
 
+/**
+ * Ed25519 verification (RFC 8032 section 5.1.7) of raw bytes: the one place every JWS check of the product ends
+ * in. node:crypto (OpenSSL 3) applies the strict rules, including the S < L check that refuses malleable
+ * signatures; test/vectors/rfc8032.test.ts holds it to the RFC vectors and to that rule.
+ */
+export function verifyEd25519(data: Uint8Array, signature: Uint8Array, publicKey: KeyObject): boolean {
+  if (signature.byteLength !== 64) return false;
+  return nodeVerify(null, data, publicKey, signature);
+}
+
 export function verifyJwsSignature(jws: FlattenedJws, publicKey: KeyObject): boolean {
   const signature = fromB64u(jws.signature, 'JWS signature');
-  if (signature.byteLength !== 64) return false;
-  return nodeVerify(null, Buffer.from(`${jws.protected}.${jws.payload}`, 'ascii'), publicKey, signature);
+  return verifyEd25519(Buffer.from(`${jws.protected}.${jws.payload}`, 'ascii'), signature, publicKey);
 }
 
 export function openEnvelope(input: Uint8Array, opts: OpenOptions): OpenedEnvelope {
