@@ -107,16 +107,67 @@ export async function initIdentity(opts: InitOptions): Promise<LocalIdentity> {
   return loadIdentity(dir);
 }
 
-export function loadIdentity(dir: string): LocalIdentity {
-  const root = keyInfo(readPrivateKey(join(dir, IDENTITY_PATHS.rootKey)));
-  const node = keyInfo(readPrivateKey(join(dir, IDENTITY_PATHS.nodeKey)));
-  const libp2pKey = privateKeyFromProtobuf(new Uint8Array(readPrivateFile(join(dir, IDENTITY_PATHS.libp2pKey))));
-  let certificate: string;
+/**
+ * Key files after rotations (issue 6): `keys/node.jwk` and `keys/root.jwk` are the keys `init` made; a rotated
+ * node key is `keys/node-<kid>.jwk`, a successor root `keys/root-<fingerprint>.jwk`. The current node
+ * certificate names which ones are in use (its `sub` and `iss`). Keys are never overwritten or deleted here.
+ */
+export function nodeKeyPath(dir: string, kid: string): string {
+  return join(dir, 'keys', `node-${kid}.jwk`);
+}
+
+export function rootKeyPath(dir: string, fingerprint: string): string {
+  return join(dir, 'keys', `root-${fingerprint}.jwk`);
+}
+
+/** The private node key with thumbprint `kid` (a rotated one, or the one `init` made). */
+export function loadNodeKey(dir: string, kid: string): KeyPairInfo {
+  const rotated = nodeKeyPath(dir, kid);
+  const info = keyInfo(readPrivateKey(existsSync(rotated) ? rotated : join(dir, IDENTITY_PATHS.nodeKey)));
+  if (info.thumbprint !== kid) throw new GncError('GNC_IDENTITY_MISSING', `No private key file for node key ${kid} in ${dir}/keys: restore the data dir from its backup.`);
+  return info;
+}
+
+/** The private root key with this fingerprint (a successor root, or the one `init` made). */
+export function loadRootKey(dir: string, fingerprint: string): KeyPairInfo {
+  const successor = rootKeyPath(dir, fingerprint);
+  const info = keyInfo(readPrivateKey(existsSync(successor) ? successor : join(dir, IDENTITY_PATHS.rootKey)));
+  if (info.thumbprint !== fingerprint) throw new GncError('GNC_IDENTITY_MISSING', `No private key file for root ${fingerprint} in ${dir}/keys: bring the root key back from offline storage.`);
+  return info;
+}
+
+/** Make a key pair for rotation and write it (0600, exclusive create) under its own name. */
+export function newNodeKey(dir: string): KeyPairInfo {
+  const info = keyInfo(generateEd25519());
+  writePrivateKey(nodeKeyPath(dir, info.thumbprint), info.privateKey);
+  return info;
+}
+
+export function newRootKey(dir: string): KeyPairInfo {
+  const info = keyInfo(generateEd25519());
+  writePrivateKey(rootKeyPath(dir, info.thumbprint), info.privateKey);
+  return info;
+}
+
+/** The root key `init` made: the start of this administration's succession chain (what partners pinned). */
+export function originalRootJwk(dir: string): Ed25519PublicJwk {
+  return keyInfo(readPrivateKey(join(dir, IDENTITY_PATHS.rootKey))).jwk;
+}
+
+function readCertificate(dir: string): string {
   try {
-    certificate = readFileSync(join(dir, IDENTITY_PATHS.certificate), 'utf8').trim();
+    return readFileSync(join(dir, IDENTITY_PATHS.certificate), 'utf8').trim();
   } catch {
     throw new GncError('GNC_IDENTITY_MISSING', `${join(dir, IDENTITY_PATHS.certificate)} is missing: run \`gnc init\` or restore the data dir.`);
   }
+}
+
+export function loadIdentity(dir: string): LocalIdentity {
+  const certificate = readCertificate(dir);
+  const claimed = decodeNodeCertificate(certificate);
+  const root = loadRootKey(dir, claimed.iss);
+  const node = loadNodeKey(dir, claimed.sub);
+  const libp2pKey = privateKeyFromProtobuf(new Uint8Array(readPrivateFile(join(dir, IDENTITY_PATHS.libp2pKey))));
   const certPayload = verifyNodeCertificate(certificate, root.jwk);
   const peerId = peerIdFromPrivateKey(libp2pKey as Parameters<typeof peerIdFromPrivateKey>[0]).toString();
   if (certPayload.sub !== node.thumbprint || certPayload.peerId !== peerId) {

@@ -11,40 +11,58 @@ import { GncNode, type Extension, type NodeOptions, type NodeParts } from './mai
 import { SubmitService } from './outbound/submit.js';
 import { AgreementPolicy } from './policy/agreement-policy.js';
 import { EvidenceLog } from './store/evidence.js';
+import { auditRoutes, evidenceRoutes } from './audit/routes.js';
+import { keyControl } from './keys/control.js';
+import { Keyring } from './keys/keyring.js';
+import { originalRootJwk } from '../certs/identity.js';
 
 export interface Composition {
   parts: NodeParts;
   agreements: AgreementRegistry;
   evidence: EvidenceLog;
+  keyring: Keyring;
   ext: Extension & { policy: AgreementPolicy };
 }
 
 export function compose(dir: string, opts: NodeOptions = {}): Composition {
   const parts = GncNode.load(dir, opts);
   const { store, trust, identity, clock, log } = parts;
-  const agreements = new AgreementRegistry(store, trust, { country: identity.country, rootJwk: identity.root.jwk }, clock);
+  // the signer follows key rotations (old key until partners know the new one): replace it before anything captures it
+  const keyring = new Keyring(dir, store, clock, identity);
+  parts.signer = keyring.signer;
+  // agreements stay anchored to the root partners pinned, also after a root succession
+  const agreements = new AgreementRegistry(store, trust, { country: identity.country, rootJwk: originalRootJwk(dir) }, clock);
   trust.onChange(() => agreements.reload());
   const policy = new AgreementPolicy(agreements, identity.country);
   const onAgreement = agreementControl(agreements, (m) => log(m));
   const evidence = new EvidenceLog(store.db, identity.country, parts.signer, clock);
+  const onKey = keyControl({ store, trust, evidence, clock, log: (m) => log(m) });
   const ext: Composition['ext'] = {
     policy,
     evidence: (event, messageId, peer, sha256) => void evidence.append(event, messageId, peer, sha256),
     // a checkpoint pins the head at shutdown, so a truncated tail is detectable even if the node never restarts
     stop: () => void evidence.checkpoint(),
-    reload: () => agreements.reload(),
+    reload: () => {
+      if (keyring.reload()) parts.identity = keyring.identity;
+      agreements.reload();
+    },
     control: async (opened, peer) => {
       if (opened.payload.type === 'agreement') return onAgreement(opened, peer);
+      if (opened.payload.type === 'key') return onKey(opened, peer);
       throw new GncError('GNC_UNKNOWN_TYPE', `Control type ${opened.payload.type} is not handled by this node version.`);
     },
   };
-  return { parts, agreements, evidence, ext };
+  return { parts, agreements, evidence, keyring, ext };
 }
 
 export function openNode(dir: string, opts: NodeOptions = {}): GncNode {
   const c = compose(dir, opts);
   let node: GncNode | undefined;
-  c.ext.routes = [{ path: '/agreements', routes: agreementRoutes(c.parts, c.agreements, () => node!.submit) }];
+  c.ext.routes = [
+    { path: '/agreements', routes: agreementRoutes(c.parts, c.agreements, () => node!.submit) },
+    { path: '/audit', routes: auditRoutes(c.parts, c.evidence, c.keyring) },
+    { path: '/messages', routes: evidenceRoutes(c.parts, c.evidence) },
+  ];
   node = new GncNode(c.parts, c.ext, opts);
   return node;
 }
@@ -53,20 +71,21 @@ export interface OfflineNode {
   parts: NodeParts;
   agreements: AgreementRegistry;
   evidence: EvidenceLog;
+  keyring: Keyring;
   submit: SubmitService;
   close(): Promise<void>;
 }
 
 /** The submission path without libp2p or the API: rows land in the outbox for the running node to deliver. */
 export function openOffline(dir: string, opts: NodeOptions = {}): OfflineNode {
-  const { parts, agreements, evidence, ext } = compose(dir, opts);
+  const { parts, agreements, evidence, keyring, ext } = compose(dir, opts);
   const { config, identity, store, trust, clock, signer } = parts;
   const submit = new SubmitService({
     self: identity.country, signer, store, trust, policy: ext.policy, clock, maxAgeMs: config.maxMessageAgeHours * 3_600_000,
     clockSkewMs: config.clockSkewSeconds * 1000, onQueued: () => undefined, evidence: ext.evidence,
   });
   return {
-    parts, agreements, evidence, submit,
+    parts, agreements, evidence, keyring, submit,
     async close() {
       await store.commits.run(() => undefined);
       store.close();

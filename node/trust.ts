@@ -6,6 +6,7 @@
 import { publicKeyFromJwk, type Ed25519PublicJwk } from '../protocol/jwk.js';
 import { decodeNodeCertificate } from '../protocol/certificate.js';
 import type { VerificationKey } from '../protocol/envelope/open.js';
+import { KeyNoticeRepo } from './store/key-notices.js';
 import type { Store } from './store/store.js';
 
 export interface PeerInfo {
@@ -20,6 +21,8 @@ export class TrustIndex {
   private keys = new Map<string, VerificationKey>();
   private peers = new Map<string, PeerInfo>();
   private roots = new Map<string, Ed25519PublicJwk>();
+  /** Roots named by root-succession notices (verified before they were stored), by country, in order. */
+  private successors = new Map<string, Ed25519PublicJwk[]>();
   private listeners: (() => void)[] = [];
   private fingerprint = '';
 
@@ -32,26 +35,39 @@ export class TrustIndex {
     const peers = new Map<string, PeerInfo>();
     const roots = new Map<string, Ed25519PublicJwk>();
     for (const p of this.store.partners.list()) roots.set(p.country, JSON.parse(p.root_jwk) as Ed25519PublicJwk);
+    const notices = new KeyNoticeRepo(this.store.db).list();
+    const successors = new Map<string, Ed25519PublicJwk[]>();
+    const revokedAt = new Map<string, number>();
+    for (const n of notices) {
+      if (n.kind === 'revocation') revokedAt.set(n.subject, Math.min(n.at, revokedAt.get(n.subject) ?? Number.POSITIVE_INFINITY));
+      else if (roots.has(n.country)) {
+        const payload = JSON.parse(Buffer.from(n.compact.split('.')[1]!, 'base64url').toString('utf8')) as { newRoot: Ed25519PublicJwk };
+        successors.set(n.country, [...(successors.get(n.country) ?? []), payload.newRoot]);
+      }
+    }
     for (const c of this.store.partners.certificates()) {
       if (!roots.has(c.country)) continue;
       const payload = decodeNodeCertificate(c.compact);
+      // a revocation may arrive before the certificate it names: the earliest instant from either applies
+      const revoked = Math.min(c.revoked_at ?? Number.POSITIVE_INFINITY, revokedAt.get(c.kid) ?? Number.POSITIVE_INFINITY);
       keys.set(c.kid, {
         kid: c.kid,
         publicKey: publicKeyFromJwk(payload.jwk),
         country: c.country,
         notBefore: c.not_before,
         notAfter: c.not_after,
-        revokedAt: c.revoked_at ?? undefined,
+        revokedAt: Number.isFinite(revoked) ? revoked : undefined,
       });
       const prev = peers.get(c.peer_id);
       if (!prev || prev.notAfter < c.not_after) {
         peers.set(c.peer_id, { country: c.country, peerId: c.peer_id, addrs: payload.addrs, kid: c.kid, notAfter: c.not_after });
       }
     }
-    const fingerprint = JSON.stringify([[...roots.entries()], [...keys.values()].map((k) => [k.kid, k.notAfter, k.revokedAt ?? null]), [...peers.values()]]);
+    const fingerprint = JSON.stringify([[...roots.entries()], [...successors.entries()], [...keys.values()].map((k) => [k.kid, k.notAfter, k.revokedAt ?? null]), [...peers.values()]]);
     this.keys = keys;
     this.peers = peers;
     this.roots = roots;
+    this.successors = successors;
     if (fingerprint === this.fingerprint) return;
     this.fingerprint = fingerprint;
     for (const l of this.listeners) l();
@@ -65,6 +81,12 @@ export class TrustIndex {
 
   rootOf(country: string): Ed25519PublicJwk | undefined {
     return this.roots.get(country);
+  }
+
+  /** The pinned root of a partner and every successor it named: any of them may sign its key notices and certificates. */
+  rootsOf(country: string): Ed25519PublicJwk[] {
+    const pinned = this.roots.get(country);
+    return pinned === undefined ? [] : [pinned, ...(this.successors.get(country) ?? [])];
   }
 
   allRoots(): ReadonlyMap<string, Ed25519PublicJwk> {

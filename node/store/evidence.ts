@@ -39,7 +39,8 @@ export class EvidenceLog {
     const last = this.db.prepare('SELECT seq FROM checkpoints ORDER BY seq DESC LIMIT 1').get() as { seq: number } | undefined;
     if (last && last.seq >= head.seq) return undefined;
     const compact = signCheckpoint({ v: 1, node: this.country, seq: head.seq, hash: head.hash, at: new Date(this.clock()).toISOString() }, this.signer());
-    this.db.prepare('INSERT INTO checkpoints (seq, compact, at) VALUES (?, ?, ?)').run(head.seq, compact, this.clock());
+    // OR IGNORE: the CLI beside a running node may checkpoint the same head at the same moment
+    this.db.prepare('INSERT OR IGNORE INTO checkpoints (seq, compact, at) VALUES (?, ?, ?)').run(head.seq, compact, this.clock());
     this.sinceCheckpoint = 0;
     return compact;
   }
@@ -60,6 +61,11 @@ export class EvidenceLog {
     if (messageIds.length === 0) return [];
     const rows = this.db.prepare(`SELECT seq FROM evidence WHERE message_id IN (${messageIds.map(() => '?').join(',')}) ORDER BY seq`).all(...messageIds) as { seq: number }[];
     return rows.map((r) => r.seq);
+  }
+
+  /** The most recent checkpoint (compact JWS), if any. */
+  lastCheckpoint(): string | undefined {
+    return (this.db.prepare('SELECT compact FROM checkpoints ORDER BY seq DESC LIMIT 1').get() as { compact: string } | undefined)?.compact;
   }
 
   headSeq(): number {

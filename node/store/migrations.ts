@@ -288,4 +288,18 @@ export const MIGRATIONS: readonly string[] = [
     at           INTEGER NOT NULL
   );
 `,
+  // 5: root-signed key notices (revocations, root successions), this administration's and its partners', kept
+  // as evidence for bundles and enforced through certificates.revoked_at and the trust index
+  `
+  CREATE TABLE key_notices (
+    sha256       TEXT PRIMARY KEY,         -- SHA-256 hex of the compact JWS
+    country      TEXT NOT NULL,            -- administration whose root signed it
+    kind         TEXT NOT NULL,            -- revocation | root-succession
+    subject      TEXT NOT NULL,            -- revoked kid, or the new root's fingerprint
+    at           INTEGER NOT NULL,         -- revokedAt / effective, epoch ms
+    compact      TEXT NOT NULL,
+    added_at     INTEGER NOT NULL
+  );
+  CREATE INDEX key_notices_country ON key_notices(country, kind);
+`,
 ];

@@ -1,6 +1,8 @@
 /** The list of `gnc` subcommands. */
 import type { Command } from '../command.js';
 import * as agreement from './agreement.js';
+import { auditExportCommand, auditVerifyCommand } from './audit.js';
+import { keysRevokeCommand, keysRotateCommand, keysStatusCommand } from './keys.js';
 import { convertCommand } from './convert.js';
 import { identityExportCommand, partnerAddCommand, partnerListCommand } from './identity.js';
 import { initCommand } from './init.js';
@@ -30,4 +32,9 @@ export const COMMANDS: Command[] = [
   agreement.agreementSuspendCommand,
   agreement.agreementTerminateCommand,
   agreement.agreementResumeCommand,
+  auditExportCommand,
+  auditVerifyCommand,
+  keysRotateCommand,
+  keysRevokeCommand,
+  keysStatusCommand,
 ];

@@ -1,0 +1,127 @@
+/**
+ * Builds an evidence bundle (protocol/SPEC-evidence.md section 5) from a node's store, for `gnc audit export`
+ * and `GET /v1/messages/{id}/evidence`: the selected envelopes exactly as stored (sent or received) with their
+ * receipts, the certificates of every key of the countries involved (this node's, archived after rotations,
+ * and its partners'), their pinned roots, the revocations and root successions held, and the segment of this
+ * node's evidence log from the first entry about a selected envelope to the head, pinned by a checkpoint
+ * signed at export time. Only public material leaves: envelopes, certificates, notices, hashes.
+ */
+import { originalRootJwk, type LocalIdentity } from '../../certs/identity.js';
+import { ownCertificates } from '../../certs/rotation.js';
+import type { FlattenedJws } from '../../protocol/envelope/payload.js';
+import { buildBundle, type BundleSelection, type EvidenceBundle } from '../../protocol/evidence/bundle.js';
+import { decodeCheckpoint } from '../../protocol/evidence/checkpoint.js';
+import { GncError } from '../../protocol/errors.js';
+import type { Ed25519PublicJwk } from '../../protocol/jwk.js';
+import type { EvidenceLog } from '../store/evidence.js';
+import { KeyNoticeRepo } from '../store/key-notices.js';
+import type { MessageRow } from '../store/messages.js';
+import type { Store } from '../store/store.js';
+
+export interface ExportSource {
+  dir: string;
+  store: Store;
+  identity: LocalIdentity;
+  evidence: EvidenceLog;
+  clock: () => number;
+}
+
+export interface ExportSelection {
+  messageIds?: string[];
+  partner?: string;
+  /** Inclusive lower bound on the envelope's `created` (RFC 3339). */
+  since?: string;
+  /** Exclusive upper bound on `created`. */
+  until?: string;
+}
+
+function selectRows(store: Store, sel: ExportSelection): MessageRow[] {
+  const where: string[] = ['jws IS NOT NULL'];
+  const args: string[] = [];
+  if (sel.messageIds !== undefined && sel.messageIds.length > 0) {
+    where.push(`id IN (${sel.messageIds.map(() => '?').join(',')})`);
+    args.push(...sel.messageIds);
+  }
+  if (sel.partner !== undefined) {
+    where.push('partner = ?');
+    args.push(sel.partner);
+  }
+  if (sel.since !== undefined) {
+    where.push('created >= ?');
+    args.push(new Date(Date.parse(sel.since)).toISOString());
+  }
+  if (sel.until !== undefined) {
+    where.push('created < ?');
+    args.push(new Date(Date.parse(sel.until)).toISOString());
+  }
+  return store.db.prepare(`SELECT * FROM messages WHERE ${where.join(' AND ')} ORDER BY seq`).all(...args) as MessageRow[];
+}
+
+function checkTime(name: string, value: string | undefined): void {
+  if (value !== undefined && Number.isNaN(Date.parse(value))) {
+    throw new GncError('GNC_CONFIG_INVALID', `--${name} must be an RFC 3339 time such as 2026-03-01T00:00:00Z, got "${value}".`);
+  }
+}
+
+/** Export the evidence of the selected messages; GNC_NOT_FOUND when nothing matches. */
+export function exportEvidence(src: ExportSource, sel: ExportSelection = {}): EvidenceBundle {
+  checkTime('from', sel.since);
+  checkTime('to', sel.until);
+  const { store, identity, evidence } = src;
+  const rows = selectRows(store, sel);
+  if (rows.length === 0) {
+    throw new GncError('GNC_NOT_FOUND', 'No stored envelope matches the selection (message id, partner, time range): check it with `gnc messages`, or widen it.');
+  }
+  const envelopes: (Uint8Array | FlattenedJws)[] = [];
+  const ids = new Set<string>();
+  const countries = new Set<string>([identity.country]);
+  for (const row of rows) {
+    envelopes.push(new Uint8Array(row.jws!));
+    ids.add(row.id);
+    countries.add(row.partner);
+    const receipt = store.messages.receipt(row.seq);
+    if (receipt) {
+      envelopes.push(new Uint8Array(receipt.jws));
+      ids.add(receipt.receipt_id);
+    }
+  }
+
+  // pin the head first, then read the segment up to that checkpoint (a running node keeps appending)
+  evidence.checkpoint();
+  const lastCheckpoint = evidence.lastCheckpoint();
+  const head = lastCheckpoint === undefined ? evidence.headSeq() : decodeCheckpoint(lastCheckpoint).payload.seq;
+  const seqs = evidence.seqsOf([...ids]);
+  const from = seqs.length > 0 ? seqs[0]! : Math.max(1, head);
+  const entries = head > 0 ? evidence.entries(from, head) : [];
+  const checkpoints = head > 0 ? evidence.checkpoints(from, head) : [];
+
+  const roots: { country: string; jwk: Ed25519PublicJwk }[] = [{ country: identity.country, jwk: originalRootJwk(src.dir) }];
+  const certificates = [...ownCertificates(src.dir)];
+  for (const c of countries) {
+    if (c === identity.country) continue;
+    const p = store.partners.get(c);
+    if (p === undefined) continue;
+    roots.push({ country: c, jwk: JSON.parse(p.root_jwk) as Ed25519PublicJwk });
+    for (const cert of store.partners.certificates(c)) certificates.push(cert.compact);
+  }
+  const notices = new KeyNoticeRepo(store.db);
+  const involved = [...countries];
+  const selection: BundleSelection = {
+    ...(sel.messageIds?.length ? { messageIds: sel.messageIds } : {}),
+    ...(sel.partner ? { partner: sel.partner } : {}),
+    ...(sel.since ? { since: new Date(Date.parse(sel.since)).toISOString() } : {}),
+    ...(sel.until ? { until: new Date(Date.parse(sel.until)).toISOString() } : {}),
+  };
+  return buildBundle({
+    created: new Date(src.clock()).toISOString(),
+    exportedBy: { country: identity.country, kid: lastCheckpoint === undefined ? identity.node.thumbprint : decodeCheckpoint(lastCheckpoint).header.kid },
+    selection,
+    roots,
+    successions: notices.list('root-succession', involved).map((n) => n.compact),
+    certificates,
+    revocations: notices.list('revocation', involved).map((n) => n.compact),
+    envelopes,
+    entries,
+    checkpoints,
+  });
+}

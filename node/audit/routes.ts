@@ -1,0 +1,27 @@
+/**
+ * Audit endpoints of the local API (issue 6): `GET /v1/audit/verify` (admin) reports the status of this node's
+ * evidence log; `GET /v1/messages/{id}/evidence` (read) returns the evidence bundle of one message, the same
+ * document `gnc audit export --message ID` writes, to be checked offline with `gnc audit verify FILE`.
+ */
+import { Hono } from 'hono';
+import type { NodeParts } from '../main.js';
+import { requireScope, type AuthEnv } from '../api/auth.js';
+import type { Keyring } from '../keys/keyring.js';
+import type { EvidenceLog } from '../store/evidence.js';
+import { exportEvidence } from './export.js';
+import { verifyOwnLog } from './self-check.js';
+
+export function auditRoutes(parts: NodeParts, evidence: EvidenceLog, keyring: Keyring): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
+  app.get('/verify', requireScope(parts.store.tokens, 'admin'), (c) => c.json(verifyOwnLog(evidence, parts.identity.country, keyring)));
+  return app;
+}
+
+export function evidenceRoutes(parts: NodeParts, evidence: EvidenceLog): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
+  app.get('/:id/evidence', requireScope(parts.store.tokens, 'read'), (c) => {
+    const bundle = exportEvidence({ dir: parts.dir, store: parts.store, identity: parts.identity, evidence, clock: parts.clock }, { messageIds: [c.req.param('id')] });
+    return c.json(bundle);
+  });
+  return app;
+}

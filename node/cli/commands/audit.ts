@@ -1,0 +1,101 @@
+/**
+ * `gnc audit export` and `gnc audit verify` (issue 6): write the evidence bundle of selected messages, and
+ * check a bundle offline (every signature by @noble/ed25519, strict RFC 8032) or this node's own log. A
+ * failed verification prints the full report and exits 7 (GNC_AUDIT_BROKEN) so scripts can branch on it.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { GncError } from '../../../protocol/errors.js';
+import { formatReport } from '../../audit/report.js';
+import { formatLogStatus, verifyOwnLog } from '../../audit/self-check.js';
+import { exportEvidence } from '../../audit/export.js';
+import { verifyBundle } from '../../audit/verify-bundle.js';
+import { openOffline } from '../../compose.js';
+import { parse } from '../args.js';
+import type { Command } from '../command.js';
+
+const exportSpec = {
+  name: 'audit export',
+  usage: 'gnc audit export --dir DIR --out FILE [--message ID]... [--partner KG] [--from T] [--to T]',
+  description: 'Write a self-contained evidence bundle (envelopes as signed, receipts, certificates, roots, revocations, log segment and checkpoints).',
+  options: { dir: { type: 'string' }, out: { type: 'string' }, message: { type: 'string', multiple: true }, partner: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } },
+  required: ['dir', 'out'],
+} as const;
+
+export const auditExportCommand: Command = {
+  spec: exportSpec,
+  async run(argv, out) {
+    const { values } = parse(exportSpec, argv);
+    const n = openOffline(values.dir!);
+    try {
+      const bundle = exportEvidence(
+        { dir: values.dir!, store: n.parts.store, identity: n.parts.identity, evidence: n.evidence, clock: n.parts.clock },
+        {
+          ...(values.message ? { messageIds: values.message } : {}),
+          ...(values.partner ? { partner: values.partner.toUpperCase() } : {}),
+          ...(values.from ? { since: values.from } : {}),
+          ...(values.to ? { until: values.to } : {}),
+        },
+      );
+      writeFileSync(values.out!, JSON.stringify(bundle) + '\n');
+      out(`Wrote ${values.out}: ${bundle.envelopes.length} envelopes, ${bundle.certificates.length} certificates, ${bundle.revocations.length} revocations, ` +
+        `${bundle.chain.entries.length} log entries, ${bundle.chain.checkpoints.length} checkpoints.`);
+      out(`Verify it with: gnc audit verify ${values.out} ${bundle.roots.map((r) => `--root ${r.country}=${r.fingerprint}`).join(' ')}`);
+    } finally {
+      await n.close();
+    }
+  },
+};
+
+const verifySpec = {
+  name: 'audit verify',
+  usage: 'gnc audit verify FILE [--root KZ=FINGERPRINT]... [--json] | gnc audit verify --dir DIR',
+  description: "Verify an evidence bundle offline (strict RFC 8032 signatures, certificates, revocations, receipts, chain), or this node's own evidence log with --dir.",
+  options: { dir: { type: 'string' }, root: { type: 'string', multiple: true }, json: { type: 'boolean' }, threads: { type: 'string' } },
+  positionals: { min: 0, max: 1, names: 'FILE' },
+} as const;
+
+function trustedRoots(specs: string[] | undefined): Record<string, string[]> | undefined {
+  if (specs === undefined) return undefined;
+  const out: Record<string, string[]> = {};
+  for (const s of specs) {
+    const m = /^([A-Za-z]{2})=([A-Za-z0-9_-]{43})$/.exec(s.trim());
+    if (!m) throw new GncError('GNC_CONFIG_INVALID', `--root takes COUNTRY=FINGERPRINT (the 43-character fingerprint the administration gave you), got "${s}".`);
+    (out[m[1]!.toUpperCase()] ??= []).push(m[2]!);
+  }
+  return out;
+}
+
+export const auditVerifyCommand: Command = {
+  spec: verifySpec,
+  async run(argv, out) {
+    const { values, positionals } = parse(verifySpec, argv);
+    if (values.dir !== undefined) {
+      if (positionals.length > 0) throw new GncError('GNC_CONFIG_INVALID', 'Give either a bundle FILE or --dir, not both. Usage: ' + verifySpec.usage);
+      const n = openOffline(values.dir);
+      try {
+        const status = verifyOwnLog(n.evidence, n.parts.identity.country, n.keyring);
+        out(values.json ? JSON.stringify(status) : formatLogStatus(status));
+        if (!status.ok) throw new GncError('GNC_AUDIT_BROKEN', `The evidence log of ${values.dir} was altered (${status.problems.length} problem(s) above): keep the data dir as it is and hand it to your security team.`);
+      } finally {
+        await n.close();
+      }
+      return;
+    }
+    const file = positionals[0];
+    if (file === undefined) throw new GncError('GNC_CONFIG_INVALID', `Name a bundle FILE or give --dir. Usage: ${verifySpec.usage}`);
+    let input: unknown;
+    try {
+      input = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new GncError((err as NodeJS.ErrnoException).code === 'ENOENT' ? 'GNC_NOT_FOUND' : 'GNC_INVALID_JSON', `Cannot read ${file} as JSON: pass the file written by \`gnc audit export\`.`);
+    }
+    const threads = values.threads === undefined ? undefined : Number(values.threads);
+    if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new GncError('GNC_CONFIG_INVALID', `--threads must be a positive integer, got "${values.threads}".`);
+    const roots = trustedRoots(values.root);
+    const report = await verifyBundle(input, { ...(roots ? { trustedRoots: roots } : {}), ...(threads ? { threads } : {}) });
+    out(values.json ? JSON.stringify(report) : formatReport(report));
+    if (!report.ok) {
+      throw new GncError('GNC_AUDIT_BROKEN', `The bundle ${file} does not prove what it claims (${report.failures.length} failure(s) above): do not rely on it; ask the exporting administration for an explanation.`);
+    }
+  },
+};

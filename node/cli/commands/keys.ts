@@ -1,0 +1,74 @@
+/**
+ * `gnc keys rotate|revoke|status` (issue 6): rotate the node key (or, with --root, name a successor root),
+ * revoke a key from a point in time, and show which key signs. Rotation and revocation are announced to
+ * every partner over the wire; a running node picks them up without a restart.
+ */
+import { GncError } from '../../../protocol/errors.js';
+import { DEFAULT_OVERLAP_HOURS, keyStatus, revokeNodeKey, rotateNodeKeys, rotateRootKey } from '../../keys/service.js';
+import { parse } from '../args.js';
+import type { Command } from '../command.js';
+
+const rotateSpec = {
+  name: 'keys rotate',
+  usage: 'gnc keys rotate --dir DIR [--overlap-hours N] | gnc keys rotate --dir DIR --root',
+  description: `Make a new node key and certificate and announce it to partners (old key retired after the overlap, default ${DEFAULT_OVERLAP_HOURS} h); --root names a successor root signed by the current one.`,
+  options: { dir: { type: 'string' }, 'overlap-hours': { type: 'string' }, root: { type: 'boolean' }, json: { type: 'boolean' } },
+  required: ['dir'],
+} as const;
+
+export const keysRotateCommand: Command = {
+  spec: rotateSpec,
+  async run(argv, out) {
+    const { values } = parse(rotateSpec, argv);
+    if (values.root) {
+      const r = await rotateRootKey(values.dir!);
+      if (values.json) return out(JSON.stringify(r));
+      out(`New root ${r.current} succeeds ${r.previous} from ${r.effective}; node key re-certified by it; announced to ${r.sentTo.join(', ') || 'no partner'}.`);
+      out('Give partners the new fingerprint by another channel so they can check it; keep both root keys offline.');
+      return;
+    }
+    const hours = values['overlap-hours'] === undefined ? DEFAULT_OVERLAP_HOURS : Number(values['overlap-hours']);
+    if (!Number.isFinite(hours) || hours <= 0 || hours > 24 * 90) throw new GncError('GNC_CONFIG_INVALID', `--overlap-hours must be a number of hours between 0 and 2160, got "${values['overlap-hours']}".`);
+    const r = await rotateNodeKeys(values.dir!, { overlapHours: hours });
+    if (values.json) return out(JSON.stringify(r));
+    out(`New node key ${r.current} (was ${r.previous}); announced to ${Object.keys(r.announcements).join(', ') || 'no partner'}.`);
+    out(`The node signs with the old key until every partner has received the announcement, at the latest until ${r.overlapUntil}, when the old key is retired.`);
+  },
+};
+
+const revokeSpec = {
+  name: 'keys revoke',
+  usage: 'gnc keys revoke --dir DIR --kid KID --reason TEXT [--at RFC3339]',
+  description: 'Publish a root-signed revocation of a node key to every partner: signatures made at or after --at (default now) are refused; earlier ones stay valid evidence.',
+  options: { dir: { type: 'string' }, kid: { type: 'string' }, reason: { type: 'string' }, at: { type: 'string' }, json: { type: 'boolean' } },
+  required: ['dir', 'kid', 'reason'],
+} as const;
+
+export const keysRevokeCommand: Command = {
+  spec: revokeSpec,
+  async run(argv, out) {
+    const { values } = parse(revokeSpec, argv);
+    const r = await revokeNodeKey(values.dir!, values.kid!, values.reason!, values.at ? { at: values.at } : {});
+    if (values.json) return out(JSON.stringify({ kid: r.kid, revokedAt: r.revokedAt, sentTo: r.sentTo }));
+    out(`Revoked node key ${r.kid} from ${r.revokedAt}; sent to ${r.sentTo.join(', ') || 'no partner'}.`);
+  },
+};
+
+const statusSpec = {
+  name: 'keys status',
+  usage: 'gnc keys status --dir DIR [--json]',
+  description: 'Show the node keys of this administration, which one signs now, and a rotation in progress.',
+  options: { dir: { type: 'string' }, json: { type: 'boolean' } },
+  required: ['dir'],
+} as const;
+
+export const keysStatusCommand: Command = {
+  spec: statusSpec,
+  async run(argv, out) {
+    const { values } = parse(statusSpec, argv);
+    const s = await keyStatus(values.dir!);
+    if (values.json) return out(JSON.stringify(s));
+    out(`${s.country}: signing with ${s.active}${s.pending ? ` (rotation to ${s.pending.to} waiting for partners until ${s.pending.overlapUntil})` : ''}`);
+    for (const k of s.keys) out(`  ${k.kid}  issuer ${k.issuer}  valid ${k.notBefore} to ${k.notAfter}${k.revokedAt ? `  REVOKED from ${k.revokedAt}` : ''}`);
+  },
+};

@@ -1,0 +1,97 @@
+/**
+ * Key management over the wire (issue 6), receiving side: a partner announces a new node certificate
+ * (rotation), publishes a root-signed revocation, or names a successor root. Every document is verified
+ * against the roots this node pinned for that partner (or successors they named) before it is stored; the
+ * envelope only transports it. Revocations are enforced at once: the trust index refuses envelopes by the
+ * revoked key whose `created` is at or after the revocation time (GNC_KEY_REVOKED), earlier ones stay valid.
+ */
+import { createHash } from 'node:crypto';
+import { verifyNodeCertificate, type NodeCertificatePayload } from '../../protocol/certificate.js';
+import type { OpenedEnvelope } from '../../protocol/envelope/open.js';
+import { GncError } from '../../protocol/errors.js';
+import type { Ed25519PublicJwk } from '../../protocol/jwk.js';
+import { KeyControlBody } from '../../protocol/messages/control.js';
+import { verifyKeyNotice, type KeyNotice } from '../../protocol/notice.js';
+import { parseWith } from '../../protocol/validate.js';
+import { storeCertificate } from '../partners.js';
+import type { EvidenceLog } from '../store/evidence.js';
+import { KeyNoticeRepo } from '../store/key-notices.js';
+import type { Store } from '../store/store.js';
+import type { TrustIndex } from '../trust.js';
+
+export interface KeyControlDeps {
+  store: Store;
+  trust: TrustIndex;
+  evidence: EvidenceLog;
+  clock: () => number;
+  log: (m: string) => void;
+}
+
+function sha256Ascii(text: string): string {
+  return createHash('sha256').update(text, 'ascii').digest('hex');
+}
+
+/** Try each root of the country; the first that verifies wins. Throws the last error when none does. */
+function underAnyRoot<T>(roots: Ed25519PublicJwk[], country: string, verify: (root: Ed25519PublicJwk) => T): T {
+  if (roots.length === 0) throw new GncError('GNC_PARTNER_UNKNOWN', `${country} is not a pinned partner: pin it with \`gnc partner add\` first.`);
+  let last: unknown;
+  for (const r of roots) {
+    try {
+      return verify(r);
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw last;
+}
+
+/** Verify a partner's node certificate under its roots and store it (used by announce and root succession). */
+export function acceptCertificate(d: KeyControlDeps, compact: string, peer: string, roots = d.trust.rootsOf(peer)): NodeCertificatePayload {
+  const payload = underAnyRoot(roots, peer, (root) => verifyNodeCertificate(compact, root));
+  if (payload.country !== peer) {
+    throw new GncError('GNC_CERT_INVALID', `Certificate for ${payload.country} arrived from ${peer}: each administration announces its own keys.`);
+  }
+  if (Date.parse(payload.exp) <= d.clock()) {
+    throw new GncError('GNC_KEY_EXPIRED', `Announced certificate of key ${payload.sub} expired at ${payload.exp}: the partner must certify a new key.`);
+  }
+  storeCertificate(d.store, compact, payload);
+  return payload;
+}
+
+/** Verify a partner's revocation under its roots, keep it, and mark the key revoked from `revokedAt`. */
+export function acceptRevocation(d: KeyControlDeps, compact: string, peer: string): KeyNotice & { kind: 'revocation' } {
+  const notice = underAnyRoot(d.trust.rootsOf(peer), peer, (root) => verifyKeyNotice(compact, root, peer));
+  if (notice.kind !== 'revocation') throw new GncError('GNC_SCHEMA_INVALID', `Expected a revocation notice, got "${notice.kind}".`);
+  const cert = d.store.partners.certificates(peer).find((c) => c.kid === notice.kid);
+  const other = d.store.partners.certificates().find((c) => c.kid === notice.kid && c.country !== peer);
+  if (other) throw new GncError('GNC_CERT_INVALID', `Key ${notice.kid} is certified for ${other.country}; ${peer}'s root cannot revoke it.`);
+  const at = Date.parse(notice.revokedAt);
+  new KeyNoticeRepo(d.store.db).add(compact, notice, d.clock());
+  if (cert && (cert.revoked_at === null || at < cert.revoked_at)) d.store.partners.revoke(notice.kid, at, compact);
+  return notice;
+}
+
+export function keyControl(d: KeyControlDeps) {
+  return (opened: OpenedEnvelope, peer: string): void => {
+    const body = parseWith(KeyControlBody, opened.payload.body, 'Key control body', '/body');
+    const id = opened.payload.id;
+    if (body.action === 'announce') {
+      const c = acceptCertificate(d, body.certificate, peer);
+      d.evidence.append('key', id, peer, sha256Ascii(body.certificate));
+      d.log(`key: ${peer} announced node key ${c.sub}, valid ${c.nbf} to ${c.exp}`);
+    } else if (body.action === 'revoke') {
+      const n = acceptRevocation(d, body.notice, peer);
+      d.evidence.append('key', id, peer, sha256Ascii(body.notice));
+      d.log(`key: ${peer} revoked node key ${n.kid} from ${n.revokedAt} (${n.reason})`);
+    } else {
+      const notice = underAnyRoot(d.trust.rootsOf(peer), peer, (root) => verifyKeyNotice(body.notice, root, peer));
+      if (notice.kind !== 'root-succession') throw new GncError('GNC_SCHEMA_INVALID', `Expected a root-succession notice, got "${notice.kind}".`);
+      // the certificate re-issued by the new root proves the successor is usable; check it before trusting either
+      const c = acceptCertificate(d, body.certificate, peer, [notice.newRoot]);
+      new KeyNoticeRepo(d.store.db).add(body.notice, notice, d.clock());
+      d.evidence.append('key', id, peer, sha256Ascii(body.notice));
+      d.log(`key: ${peer} named a successor root from ${notice.effective}; node key ${c.sub} re-certified by it`);
+    }
+    d.trust.reload();
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * Which node key signs right now (issue 6, key rotation without rejected messages). After `gnc keys rotate`
+ * the data dir holds a new certified key, but partners learn it only when the announcement envelope (signed
+ * by the old key, which they know) has been delivered. Until every partner has acknowledged it, the node
+ * keeps signing with the old key; then it switches, without a restart. The switch happens at the latest when
+ * the overlap ends (the old key's retirement revocation takes effect then) or at once if the old key was
+ * revoked. Envelopes already sealed with the old key stay valid: their `created` precedes the retirement.
+ */
+import { readRotation, ownCertificates, type RotationState } from '../../certs/rotation.js';
+import { loadIdentity, loadNodeKey, type KeyPairInfo, type LocalIdentity } from '../../certs/identity.js';
+import { decodeNodeCertificate } from '../../protocol/certificate.js';
+import type { Signer } from '../../protocol/envelope/seal.js';
+import type { Ed25519PublicJwk } from '../../protocol/jwk.js';
+import { KeyNoticeRepo } from '../store/key-notices.js';
+import type { Store } from '../store/store.js';
+
+/** How often a pending rotation looks at the announcements' delivery status (the seal path must stay cheap). */
+export const ROTATION_CHECK_MS = 200;
+
+export class Keyring {
+  identity: LocalIdentity;
+  private rotation: RotationState | undefined;
+  private previous: KeyPairInfo | undefined;
+  private checkedAt = Number.NEGATIVE_INFINITY;
+  private switched = true;
+  private readonly notices: KeyNoticeRepo;
+
+  constructor(private readonly dir: string, private readonly store: Store, private readonly clock: () => number = Date.now, identity?: LocalIdentity) {
+    this.identity = identity ?? loadIdentity(dir);
+    this.notices = new KeyNoticeRepo(store.db);
+    this.loadRotation();
+  }
+
+  /** Re-read the identity and rotation state (the CLI rotated keys beside a running node). True if the certificate changed. */
+  reload(): boolean {
+    const next = loadIdentity(this.dir);
+    const changed = next.certificate !== this.identity.certificate;
+    if (changed) this.identity = next;
+    this.loadRotation();
+    return changed;
+  }
+
+  private loadRotation(): void {
+    const r = readRotation(this.dir);
+    if (r === undefined || r.to !== this.identity.node.thumbprint || r.from === r.to) {
+      this.rotation = undefined;
+      this.previous = undefined;
+      this.switched = true;
+      return;
+    }
+    this.rotation = r;
+    this.previous = loadNodeKey(this.dir, r.from);
+    this.switched = false;
+    this.checkedAt = Number.NEGATIVE_INFINITY;
+  }
+
+  /** The signer to seal with now (called for every envelope, receipt and checkpoint). */
+  signer = (): Signer => {
+    if (this.switched) return this.identity.node.signer;
+    const now = this.clock();
+    if (now - this.checkedAt >= ROTATION_CHECK_MS) {
+      this.checkedAt = now;
+      if (this.readyToSwitch(now)) this.switched = true;
+    }
+    return this.switched ? this.identity.node.signer : this.previous!.signer;
+  };
+
+  /** The key signing now, and whether a rotation is waiting for partners' acknowledgements. */
+  status(): { active: string; current: string; pending: RotationState | undefined } {
+    const active = this.signer().kid;
+    return { active, current: this.identity.node.thumbprint, pending: this.switched ? undefined : this.rotation };
+  }
+
+  private readyToSwitch(now: number): boolean {
+    const r = this.rotation!;
+    if (now >= Date.parse(r.overlapUntil)) return true;
+    const revoked = this.notices.revokedAt(r.from);
+    if (revoked !== undefined && revoked <= now) return true;
+    if (!r.announced) {
+      // the CLI writes the announcement ids after queueing them: look again (only while a rotation is pending)
+      const again = readRotation(this.dir);
+      if (again?.to !== r.to || !again.announced) return false;
+      this.rotation = again;
+      return this.readyToSwitch(now);
+    }
+    return Object.entries(r.announcements).every(([partner, id]) => this.store.messages.byKey('out', partner, id)?.status === 'delivered');
+  }
+
+  /** Public keys of every certificate this node ever had, by kid (checkpoints and envelopes before a rotation). */
+  ownKeys(): Map<string, Ed25519PublicJwk> {
+    const keys = new Map<string, Ed25519PublicJwk>();
+    for (const c of ownCertificates(this.dir)) {
+      const p = decodeNodeCertificate(c);
+      keys.set(p.sub, p.jwk);
+    }
+    return keys;
+  }
+}

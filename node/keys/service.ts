@@ -1,0 +1,159 @@
+/**
+ * Key management of this administration (issue 6), behind `gnc keys rotate|revoke|status`: rotate the node
+ * key (new root-signed certificate, announced to every partner over the wire, old key retired by a
+ * root-signed revocation at the end of the overlap), name a successor root, and revoke a key. Every document
+ * is recorded in the evidence log (`key` entries) and kept in the store so that exports carry it.
+ */
+import { createHash } from 'node:crypto';
+import { loadIdentity, loadRootKey, newRootKey } from '../../certs/identity.js';
+import { archiveCertificate, ownCertificates, rotateNodeKey, writeRotation, type RotationState } from '../../certs/rotation.js';
+import { decodeNodeCertificate, issueNodeCertificate } from '../../protocol/certificate.js';
+import { GncError } from '../../protocol/errors.js';
+import { signKeyNotice, type KeyNotice } from '../../protocol/notice.js';
+import { openOffline, type OfflineNode } from '../compose.js';
+import { KeyNoticeRepo } from '../store/key-notices.js';
+import { writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { IDENTITY_PATHS } from '../../certs/identity.js';
+
+/** Default overlap of a node key rotation: partners accept the old key's signatures for this long (hours). */
+export const DEFAULT_OVERLAP_HOURS = 24;
+
+function sha256Ascii(text: string): string {
+  return createHash('sha256').update(text, 'ascii').digest('hex');
+}
+
+async function withOffline<T>(dir: string, now: (() => number) | undefined, fn: (n: OfflineNode) => Promise<T>): Promise<T> {
+  const n = openOffline(dir, now ? { clock: now } : {});
+  try {
+    return await fn(n);
+  } finally {
+    await n.close();
+  }
+}
+
+function partners(n: OfflineNode): string[] {
+  return n.parts.store.partners.list().map((p) => p.country);
+}
+
+export interface RotateResult {
+  previous: string;
+  current: string;
+  overlapUntil: string;
+  announcements: Record<string, string>;
+}
+
+/** Rotate the node key; partners get the new certificate and the old key's retirement at the end of the overlap. */
+export async function rotateNodeKeys(dir: string, opts: { overlapHours?: number; clock?: () => number } = {}): Promise<RotateResult> {
+  const now = (opts.clock ?? Date.now)();
+  const overlapMs = (opts.overlapHours ?? DEFAULT_OVERLAP_HOURS) * 3_600_000;
+  const r = rotateNodeKey(dir, { now, overlapMs });
+  return withOffline(dir, opts.clock, async (n) => {
+    const { country } = r.previous;
+    const root = loadRootKey(dir, r.previous.certPayload.iss);
+    // the old key stops being valid evidence for anything signed after the overlap (it may be on old backups)
+    const retirement: KeyNotice = {
+      v: 1, kind: 'revocation', country, kid: r.previous.node.thumbprint,
+      reason: `superseded by node key ${r.next.thumbprint} (key rotation)`, revokedAt: r.state.overlapUntil,
+    };
+    const retirementJws = signKeyNotice(retirement, root.signer);
+    new KeyNoticeRepo(n.parts.store.db).add(retirementJws, retirement, now);
+    const announcements: Record<string, string> = {};
+    for (const p of partners(n)) {
+      // queued in order on one outbox: the announcement is delivered before anything the new key signs
+      const a = await n.submit.queueControl(p, 'key', { action: 'announce', certificate: r.certificate });
+      await n.submit.queueControl(p, 'key', { action: 'revoke', notice: retirementJws });
+      announcements[p] = a.id;
+    }
+    const state: RotationState = { ...r.state, announcements, announced: true };
+    writeRotation(dir, state);
+    // after the rotation file: these commits wake a running node, which then re-reads it
+    n.evidence.append('key', `key:${r.next.thumbprint}`, country, sha256Ascii(r.certificate));
+    n.evidence.append('key', `key:${r.previous.node.thumbprint}`, country, sha256Ascii(retirementJws));
+    return { previous: r.previous.node.thumbprint, current: r.next.thumbprint, overlapUntil: state.overlapUntil, announcements };
+  });
+}
+
+export interface RevokeResult {
+  kid: string;
+  revokedAt: string;
+  notice: string;
+  sentTo: string[];
+}
+
+/** Revoke one of this administration's node keys from `at` (default now), and tell every partner. */
+export async function revokeNodeKey(dir: string, kid: string, reason: string, opts: { at?: string; clock?: () => number } = {}): Promise<RevokeResult> {
+  return withOffline(dir, opts.clock, async (n) => {
+    const { identity, clock } = n.parts;
+    if (!n.keyring.ownKeys().has(kid)) {
+      throw new GncError('GNC_NOT_FOUND', `Key ${kid} is not a node key of ${identity.country}: see \`gnc keys status\`. A partner's keys are revoked by the partner's root.`);
+    }
+    const revokedAt = opts.at ?? new Date(clock()).toISOString();
+    if (Number.isNaN(Date.parse(revokedAt))) throw new GncError('GNC_CONFIG_INVALID', `--at must be an RFC 3339 UTC time such as 2026-03-01T08:00:00.000Z, got "${revokedAt}".`);
+    const active = n.keyring.signer().kid;
+    if (kid === active) {
+      throw new GncError('GNC_CONFLICT', `Key ${kid} is the key this node signs with: rotate first (\`gnc keys rotate --dir ${dir}\`), wait until partners received the new certificate (\`gnc keys status\`), then revoke it.`);
+    }
+    const notice: KeyNotice = { v: 1, kind: 'revocation', country: identity.country, kid, reason, revokedAt: new Date(Date.parse(revokedAt)).toISOString() };
+    const compact = signKeyNotice(notice, loadRootKey(dir, identity.certPayload.iss).signer);
+    new KeyNoticeRepo(n.parts.store.db).add(compact, notice, clock());
+    const sentTo = partners(n);
+    for (const p of sentTo) await n.submit.queueControl(p, 'key', { action: 'revoke', notice: compact });
+    n.evidence.append('key', `key:${kid}`, identity.country, sha256Ascii(compact));
+    return { kid, revokedAt: notice.revokedAt, notice: compact, sentTo };
+  });
+}
+
+export interface RootRotateResult {
+  previous: string;
+  current: string;
+  effective: string;
+  sentTo: string[];
+}
+
+/**
+ * Name a successor root, signed by the current root, and re-certify the node key under it (same validity
+ * period, so signatures made before stay verifiable). Partners verify the notice under the root they know.
+ */
+export async function rotateRootKey(dir: string, opts: { clock?: () => number } = {}): Promise<RootRotateResult> {
+  const now = (opts.clock ?? Date.now)();
+  const id = loadIdentity(dir);
+  const next = newRootKey(dir);
+  const effective = new Date(now).toISOString();
+  const notice: KeyNotice = { v: 1, kind: 'root-succession', country: id.country, newRoot: next.jwk, effective };
+  const noticeJws = signKeyNotice(notice, id.root.signer);
+  const old = decodeNodeCertificate(id.certificate);
+  const certificate = issueNodeCertificate({ ...old, iss: next.thumbprint, iat: effective }, next.signer);
+  archiveCertificate(dir, id.certificate);
+  const path = join(dir, IDENTITY_PATHS.certificate);
+  writeFileSync(`${path}.tmp`, certificate + '\n');
+  renameSync(`${path}.tmp`, path);
+  return withOffline(dir, opts.clock, async (n) => {
+    new KeyNoticeRepo(n.parts.store.db).add(noticeJws, notice, now);
+    const sentTo = partners(n);
+    for (const p of sentTo) await n.submit.queueControl(p, 'key', { action: 'root-succession', notice: noticeJws, certificate });
+    n.evidence.append('key', `key:${next.thumbprint}`, id.country, sha256Ascii(noticeJws));
+    return { previous: id.root.thumbprint, current: next.thumbprint, effective, sentTo };
+  });
+}
+
+export interface KeyStatus {
+  country: string;
+  active: string;
+  current: string;
+  pending: RotationState | undefined;
+  keys: { kid: string; issuer: string; notBefore: string; notAfter: string; revokedAt: string | undefined }[];
+}
+
+export async function keyStatus(dir: string): Promise<KeyStatus> {
+  return withOffline(dir, undefined, async (n) => {
+    const notices = new KeyNoticeRepo(n.parts.store.db);
+    const s = n.keyring.status();
+    const keys = ownCertificates(dir).map((c) => {
+      const p = decodeNodeCertificate(c);
+      const r = notices.revokedAt(p.sub);
+      return { kid: p.sub, issuer: p.iss, notBefore: p.nbf, notAfter: p.exp, revokedAt: r === undefined ? undefined : new Date(r).toISOString() };
+    });
+    return { country: n.parts.identity.country, ...s, keys };
+  });
+}

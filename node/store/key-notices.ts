@@ -1,0 +1,54 @@
+/**
+ * Root-signed key notices this node holds (issue 6): revocations and root successions, its own administration's
+ * and its partners'. They are evidence (every bundle carries the ones of the countries involved) and trust
+ * input (the trust index applies partner revocations and successions). Only notices that verified under a
+ * root of their country are ever added; a notice is kept once (keyed by the SHA-256 of its compact JWS).
+ */
+import { createHash } from 'node:crypto';
+import type { KeyNotice } from '../../protocol/notice.js';
+import { jwkThumbprint } from '../../protocol/jwk.js';
+import type { Db } from './db.js';
+
+export interface KeyNoticeRow {
+  sha256: string;
+  country: string;
+  kind: 'revocation' | 'root-succession';
+  subject: string;
+  at: number;
+  compact: string;
+  added_at: number;
+}
+
+export class KeyNoticeRepo {
+  constructor(private readonly db: Db) {}
+
+  /** Store a verified notice; returns false when it was already held. */
+  add(compact: string, notice: KeyNotice, now = Date.now()): boolean {
+    const row: KeyNoticeRow = {
+      sha256: createHash('sha256').update(compact, 'ascii').digest('hex'),
+      country: notice.country,
+      kind: notice.kind,
+      subject: notice.kind === 'revocation' ? notice.kid : jwkThumbprint(notice.newRoot),
+      at: Date.parse(notice.kind === 'revocation' ? notice.revokedAt : notice.effective),
+      compact,
+      added_at: now,
+    };
+    const info = this.db
+      .prepare('INSERT OR IGNORE INTO key_notices (sha256, country, kind, subject, at, compact, added_at) VALUES (@sha256, @country, @kind, @subject, @at, @compact, @added_at)')
+      .run(row);
+    return info.changes > 0;
+  }
+
+  list(kind?: KeyNoticeRow['kind'], countries?: readonly string[]): KeyNoticeRow[] {
+    const rows = (kind === undefined
+      ? this.db.prepare('SELECT * FROM key_notices ORDER BY at, sha256').all()
+      : this.db.prepare('SELECT * FROM key_notices WHERE kind = ? ORDER BY at, sha256').all(kind)) as KeyNoticeRow[];
+    return countries === undefined ? rows : rows.filter((r) => countries.includes(r.country));
+  }
+
+  /** Earliest revocation instant of a key, if any notice revokes it. */
+  revokedAt(kid: string): number | undefined {
+    const r = this.db.prepare("SELECT MIN(at) AS at FROM key_notices WHERE kind = 'revocation' AND subject = ?").get(kid) as { at: number | null };
+    return r.at ?? undefined;
+  }
+}
