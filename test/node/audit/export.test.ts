@@ -1,0 +1,179 @@
+/**
+ * Evidence export and verification over real nodes (issue 6): KZ and KG exchange messages over libp2p, KZ
+ * exports bundles from its store (CLI and API), the offline verifier checks them, and tampering with the
+ * SQLite evidence table (delete, reorder, change) is found by `gnc audit verify --dir`.
+ */
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadIdentity } from '../../../certs/identity.js';
+import { verifyBundle } from '../../../node/audit/verify-bundle.js';
+import { Store } from '../../../node/store/store.js';
+import { api, makeNetwork, runCli, waitFor, type TestNode } from '../../helpers/network.js';
+
+const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+
+let net: Awaited<ReturnType<typeof makeNetwork>>;
+let kz: TestNode;
+let kg: TestNode;
+const ids: string[] = [];
+let roots: string[];
+
+async function send(from: TestNode, to: string): Promise<string> {
+  const r = await api(from, 'POST', '/v1/messages', { to, type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
+  expect(r.status).toBe(202);
+  const id = r.json.id as string;
+  await waitFor(async () => ((await api(from, 'GET', `/v1/messages/${id}`)).json.status === 'delivered' ? true : undefined), 15_000, `delivery of ${id}`);
+  return id;
+}
+
+beforeAll(async () => {
+  net = await makeNetwork(['KZ', 'KG']);
+  kz = net.nodes.KZ!;
+  kg = net.nodes.KG!;
+  for (let i = 0; i < 3; i++) ids.push(await send(kz, 'KG'));
+  ids.push(await send(kg, 'KZ'));
+  roots = ['KZ', 'KG'].flatMap((c) => ['--root', `${c}=${loadIdentity(net.dirs[c]!).root.thumbprint}`]);
+}, 60_000);
+afterAll(async () => net?.close());
+
+describe('gnc audit export and verify', () => {
+  it('exports the messages exchanged with a partner into a bundle that verifies offline', async () => {
+    const file = join(net.base, 'kz-kg.json');
+    const e = await runCli(['audit', 'export', '--dir', kz.dir, '--out', file, '--partner', 'KG']);
+    expect(e.code).toBe(0);
+    const bundle = JSON.parse(readFileSync(file, 'utf8'));
+    expect(bundle.envelopes).toHaveLength(8); // 4 messages, 4 receipts
+    const v = await runCli(['audit', 'verify', file, ...roots]);
+    expect(v.out.join('\n')).toContain('GNC evidence bundle: VERIFIED');
+    expect(v.code).toBe(0);
+  });
+
+  it('exports one message by id with its receipt', async () => {
+    const file = join(net.base, 'one.json');
+    expect((await runCli(['audit', 'export', '--dir', kz.dir, '--out', file, '--message', ids[0]!])).code).toBe(0);
+    const report = await verifyBundle(JSON.parse(readFileSync(file, 'utf8')));
+    expect(report.ok).toBe(true);
+    expect(report.counts).toMatchObject({ messages: 1, receipts: 1, receipted: 1 });
+  });
+
+  it('exports by time range and refuses an empty selection with GNC_NOT_FOUND', async () => {
+    const file = join(net.base, 'range.json');
+    const now = Date.now();
+    expect((await runCli(['audit', 'export', '--dir', kz.dir, '--out', file, '--from', new Date(now - 3_600_000).toISOString(), '--to', new Date(now + 3_600_000).toISOString()])).code).toBe(0);
+    expect((await verifyBundle(JSON.parse(readFileSync(file, 'utf8')))).ok).toBe(true);
+    const none = await runCli(['audit', 'export', '--dir', kz.dir, '--out', file, '--to', new Date(now - 3_600_000).toISOString()]);
+    expect(none.code).toBe(4);
+    expect(none.out.join('\n')).toContain('GNC_NOT_FOUND');
+  });
+
+  it('exits 7 with GNC_AUDIT_BROKEN for an exported bundle with one flipped byte in an envelope', async () => {
+    const file = join(net.base, 'flipped.json');
+    await runCli(['audit', 'export', '--dir', kz.dir, '--out', file, '--message', ids[1]!]);
+    const bundle = JSON.parse(readFileSync(file, 'utf8'));
+    const p = Buffer.from(bundle.envelopes[0].jws.payload, 'base64url');
+    p[p.indexOf('"KG"') + 1] = 'X'.charCodeAt(0);
+    bundle.envelopes[0].jws.payload = p.toString('base64url');
+    writeFileSync(file, JSON.stringify(bundle));
+    const v = await runCli(['audit', 'verify', file, ...roots]);
+    expect(v.code).toBe(7);
+    expect(v.out.join('\n')).toContain('GNC_SIGNATURE_INVALID');
+  });
+
+  it('fails with GNC_FINGERPRINT_MISMATCH when the reader knows another root', async () => {
+    const file = join(net.base, 'one.json');
+    const v = await runCli(['audit', 'verify', file, '--root', `KZ=${'A'.repeat(43)}`]);
+    expect(v.code).toBe(7);
+    expect(v.out.join('\n')).toContain('GNC_FINGERPRINT_MISMATCH');
+  });
+});
+
+describe('audit API', () => {
+  it('returns the evidence bundle of one message that verifies offline', async () => {
+    const r = await api(kg, 'GET', `/v1/messages/${ids[0]}/evidence`);
+    expect(r.status).toBe(200);
+    const report = await verifyBundle(r.json);
+    expect(report.ok).toBe(true);
+    expect(r.json.exportedBy.country).toBe('KG');
+  });
+
+  it('answers 404 GNC_NOT_FOUND for the evidence of an unknown message', async () => {
+    const r = await api(kz, 'GET', '/v1/messages/no-such-message/evidence');
+    expect(r.status).toBe(404);
+    expect(r.json.code).toBe('GNC_NOT_FOUND');
+  });
+
+  it('reports an intact chain on GET /v1/audit/verify', async () => {
+    const r = await api(kz, 'GET', '/v1/audit/verify');
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ ok: true, problems: [] });
+    expect(r.json.entries).toBeGreaterThanOrEqual(8);
+  });
+
+  it('requires the admin scope for GET /v1/audit/verify', async () => {
+    const store = Store.open(kz.dir);
+    const { token } = store.tokens.create('reader', ['read']);
+    store.close();
+    const r = await api({ ...kz, token }, 'GET', '/v1/audit/verify');
+    expect(r.status).toBe(403);
+    expect(r.json.code).toBe('GNC_AUTH_SCOPE');
+  });
+});
+
+describe('gnc audit verify --dir on a tampered evidence table', () => {
+  let copies = 0;
+  /** A stopped copy of KZ's data dir, tampered with by `edit` through plain SQL. */
+  function tampered(edit: (db: Database.Database) => void): string {
+    const dir = join(net.base, `kz-copy-${++copies}`);
+    cpSync(kz.dir, dir, { recursive: true });
+    const db = new Database(join(dir, 'gnc.sqlite'));
+    edit(db);
+    db.close();
+    return dir;
+  }
+
+  it('finds the log of the real node intact', async () => {
+    const v = await runCli(['audit', 'verify', '--dir', tampered(() => undefined)]);
+    expect(v.out.join('\n')).toContain('GNC evidence log: INTACT');
+    expect(v.code).toBe(0);
+  });
+
+  it('detects a deleted entry (GNC_AUDIT_BROKEN, exit 7)', async () => {
+    const v = await runCli(['audit', 'verify', '--dir', tampered((db) => db.prepare('DELETE FROM evidence WHERE seq = 2').run())]);
+    expect(v.code).toBe(7);
+    expect(v.out.join('\n')).toMatch(/GNC_AUDIT_BROKEN {2}seq 2: .*deleted/);
+  });
+
+  it('detects two entries swapped between rows', async () => {
+    const v = await runCli(['audit', 'verify', '--dir', tampered((db) => {
+      const [a, b] = db.prepare('SELECT seq, entry, hash FROM evidence WHERE seq IN (2, 3) ORDER BY seq').all() as { seq: number; entry: string; hash: string }[];
+      db.prepare('UPDATE evidence SET entry = ?, hash = ? WHERE seq = ?').run(b!.entry, b!.hash, a!.seq);
+      db.prepare('UPDATE evidence SET entry = ?, hash = ? WHERE seq = ?').run(a!.entry, a!.hash, b!.seq);
+    })]);
+    expect(v.code).toBe(7);
+    expect(v.out.join('\n')).toContain('reordered');
+  });
+
+  it('detects a changed entry', async () => {
+    const v = await runCli(['audit', 'verify', '--dir', tampered((db) => {
+      const row = db.prepare('SELECT entry FROM evidence WHERE seq = 3').get() as { entry: string };
+      const e = JSON.parse(row.entry);
+      e.sha256 = 'f'.repeat(64);
+      db.prepare('UPDATE evidence SET entry = ? WHERE seq = 3').run(JSON.stringify(e));
+    })]);
+    expect(v.code).toBe(7);
+    expect(v.out.join('\n')).toMatch(/GNC_AUDIT_BROKEN {2}seq 3: .*changed/);
+  });
+
+  it('detects a cut-off tail through the signed checkpoint', async () => {
+    const dir = tampered(() => undefined);
+    expect((await runCli(['audit', 'export', '--dir', dir, '--out', join(dir, 'b.json')])).code).toBe(0); // signs a checkpoint at the head
+    const db = new Database(join(dir, 'gnc.sqlite'));
+    db.prepare('DELETE FROM evidence WHERE seq = (SELECT MAX(seq) FROM evidence)').run();
+    db.close();
+    const v = await runCli(['audit', 'verify', '--dir', dir]);
+    expect(v.code).toBe(7);
+    expect(v.out.join('\n')).toContain('entries were removed');
+  });
+});
