@@ -81,6 +81,20 @@ describe('gnc audit export and verify', () => {
     expect(v.out.join('\n')).toContain('GNC_SIGNATURE_INVALID');
   });
 
+  it("reports GNC_RECEIPT_MISMATCH when a message's receipt is swapped for the receipt of another message", async () => {
+    const a = join(net.base, 'swap-a.json');
+    const b = join(net.base, 'swap-b.json');
+    await runCli(['audit', 'export', '--dir', kz.dir, '--out', a, '--message', ids[0]!]);
+    await runCli(['audit', 'export', '--dir', kz.dir, '--out', b, '--message', ids[1]!]);
+    const bundle = JSON.parse(readFileSync(a, 'utf8'));
+    const other = JSON.parse(readFileSync(b, 'utf8'));
+    bundle.envelopes[1] = other.envelopes[1]; // a genuine, validly signed receipt, but of message 2
+    writeFileSync(a, JSON.stringify(bundle));
+    const v = await runCli(['audit', 'verify', a, ...roots]);
+    expect(v.code).toBe(7);
+    expect(v.out.join('\n')).toContain('GNC_RECEIPT_MISMATCH');
+  });
+
   it('fails with GNC_FINGERPRINT_MISMATCH when the reader knows another root', async () => {
     const file = join(net.base, 'one.json');
     const v = await runCli(['audit', 'verify', file, '--root', `KZ=${'A'.repeat(43)}`]);
