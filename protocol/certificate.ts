@@ -46,9 +46,9 @@ export function decodeNodeCertificate(compact: string): NodeCertificatePayload {
   let raw: unknown;
   try {
     raw = JSON.parse(new TextDecoder().decode(fromB64u(parts[1]!, 'Certificate payload')));
-  } catch (err) {
-    if (err instanceof GncError) throw err;
-    throw new GncError('GNC_CERT_INVALID', 'Node certificate payload is not JSON.');
+  } catch {
+    // one code for every defect of a certificate, as for the header below (not GNC_ENVELOPE_MALFORMED)
+    throw new GncError('GNC_CERT_INVALID', 'Node certificate payload is not base64url (RFC 7515) of UTF-8 JSON.');
   }
   const parsed = NodeCertificatePayload.safeParse(raw);
   if (!parsed.success) {
