@@ -105,7 +105,7 @@ export async function setupNetwork(base: string, names: Record<string, string>, 
   }
   say("2. Each pair pins the other's root, checking the fingerprint received by another channel");
   for (const c of countries) {
-    for (const p of countries) if (p !== c) await gnc('partner', 'add', '--dir', dirs[c]!, join(base, `${p}.identity.json`), '--fingerprint', fingerprints[p]!);
+    for (const p of countries) if (p !== c) await gnc('partner', 'add', '--dir', dirs[c]!, join(base, `${p}.identity.json`), `--fingerprint=${fingerprints[p]!}`);
   }
   const nodes: Record<string, NodeProcess> = {};
   say('3. Nodes start as separate processes');

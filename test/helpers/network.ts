@@ -82,7 +82,7 @@ export async function pinEachOther(dirs: Record<string, string>, base: string): 
     for (const [p] of Object.entries(dirs)) {
       if (p === c) continue;
       const fp = loadIdentity(dirs[p]!).root.thumbprint;
-      const r = await runCli(['partner', 'add', '--dir', dir, join(base, `${p}.identity.json`), '--fingerprint', fp]);
+      const r = await runCli(['partner', 'add', '--dir', dir, join(base, `${p}.identity.json`), `--fingerprint=${fp}`]);
       if (r.code !== 0) throw new Error(`partner add ${p} into ${c} failed: ${r.out.join('\n')}`);
     }
   }
