@@ -1,6 +1,6 @@
 /**
  * Builds a node's parts and extensions from its data dir: agreements (policy and negotiation), the local API
- * route groups, and the control-message router. `openNode` gives a startable node; `openOffline` gives the
+ * route groups, the control-message router and, for a running node, pre-arrival risk. `openNode` gives a startable node; `openOffline` gives the
  * submission path without networking (CLI `send`, `agreement sign`), on the same store.
  */
 import { GncError } from '../protocol/errors.js';
@@ -15,6 +15,7 @@ import { auditRoutes, evidenceRoutes } from './audit/routes.js';
 import { keyControl } from './keys/control.js';
 import { Keyring } from './keys/keyring.js';
 import { originalRootJwk } from '../certs/identity.js';
+import { createRisk } from './risk/index.js';
 
 export interface Composition {
   parts: NodeParts;
@@ -63,8 +64,37 @@ export function openNode(dir: string, opts: NodeOptions = {}): GncNode {
     { path: '/audit', routes: auditRoutes(c.parts, c.evidence, c.keyring) },
     { path: '/messages', routes: evidenceRoutes(c.parts, c.evidence) },
   ];
+  wireRisk(c);
   node = new GncNode(c.parts, c.ext, opts);
   return node;
+}
+
+/**
+ * Pre-arrival risk (node/risk): /v1/arrivals and /v1/aeo, the projection of accepted messages, and the purge of
+ * its rows with the messages' content. Its start/stop/reload run alongside the ones composed above.
+ */
+function wireRisk(c: Composition): void {
+  const risk = createRisk(c.parts);
+  const { start, stop, reload, onPurge } = c.ext;
+  c.ext.routes = [...(c.ext.routes ?? []), ...risk.routes];
+  c.ext.onAccepted = risk.onAccepted;
+  c.ext.onPurge = (purged) => {
+    onPurge?.(purged);
+    risk.onPurge(purged);
+  };
+  c.ext.start = async (node) => {
+    await start?.(node);
+    risk.start();
+  };
+  // the projection settles before the evidence checkpoint and the store close
+  c.ext.stop = async () => {
+    await risk.stop();
+    await stop?.();
+  };
+  c.ext.reload = () => {
+    reload?.();
+    risk.reload();
+  };
 }
 
 export interface OfflineNode {

@@ -3,7 +3,7 @@
  * `/v1/aeo`, the views they answer with (arrival, indicator with evidence, assessment, AEO record), the
  * event carried by the SSE stream and the webhook, and the local rules file. One schema per concept; the
  * node validates at its edges with these and the OpenAPI document is generated from the same objects.
- * The rules themselves are documented in node/risk/README.md.
+ * The rules themselves are documented in the README (section "Pre-arrival risk").
  */
 import { z } from 'zod';
 import { CountryCode } from './codes/countries.js';

@@ -13,6 +13,7 @@ import { RiskEngine } from './engine.js';
 import { RiskFeed } from './feed.js';
 import { registerRiskOperations } from './openapi.js';
 import { ArrivalQueries } from './query.js';
+import { RiskPurge, type PurgedMessage } from './purge.js';
 import { arrivalRoutes } from './routes.js';
 import { defaultRules, loadRules, rulesMtime, rulesPathFor, type LoadedRules } from './rules.js';
 import { WebhookSender } from './webhook.js';
@@ -43,6 +44,8 @@ export interface RiskOptions {
 
 export interface Risk {
   onAccepted(m: AcceptedMessage): void;
+  /** The retention job purged these messages' content: drop what was derived from them (inside its transaction). */
+  onPurge(purged: PurgedMessage[]): void;
   routes: { path: string; routes: Hono<AuthEnv> }[];
   start(): void;
   stop(): Promise<void>;
@@ -69,6 +72,7 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
   const queries = new ArrivalQueries(store.db, engine.consignments);
   const arrivals = arrivalRoutes(store, queries, feed);
   const webhook = new WebhookSender(store, feed, () => rules.webhook, clock, log);
+  const purge = new RiskPurge(store.db, engine, clock);
   let started = false;
   let stopped = false;
   let running: Promise<void> | undefined;
@@ -121,6 +125,11 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
 
   return {
     onAccepted: () => kick(),
+    onPurge: (purged) => {
+      purge.run(purged);
+      // reassess what the purge queued once its transaction committed
+      setImmediate(kick);
+    },
     routes: [
       { path: '/arrivals', routes: arrivals.app },
       { path: '/aeo', routes: aeoRoutes(store, engine.aeo) },

@@ -1,16 +1,13 @@
 /**
  * Two real nodes (KZ sends, KG receives) for the risk tests: makeNetwork's identities, pinned roots and
- * agreement signed by both, then each node opened with the risk extension and, where a test wants one, a
- * rules file in its data dir (risk-rules.json, the default location). If the composition root already
- * wires the risk extension, its node is used as is; until then the same wiring is done here.
+ * agreement signed by both, then each node reopened by the composition root (which wires the risk
+ * extension) after, where a test wants one, a rules file was put in its data dir (risk-rules.json, the
+ * default location).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { agreementRoutes } from '../../../node/api/routes/agreements.js';
-import { compose, openNode } from '../../../node/compose.js';
-import { GncNode, type NodeOptions } from '../../../node/main.js';
-import { createRisk } from '../../../node/risk/index.js';
+import { openNode } from '../../../node/compose.js';
 import { api, makeNetwork, TEST_RETRY, waitFor, type TestNode } from '../../helpers/network.js';
 
 export interface RiskNetwork {
@@ -19,33 +16,13 @@ export interface RiskNetwork {
   close(): Promise<void>;
 }
 
-function openWithRisk(dir: string, opts: NodeOptions): GncNode {
-  const wired = openNode(dir, opts);
-  if (wired.ext.routes?.some((r) => r.path === '/arrivals')) return wired;
-  wired.parts.store.close();
-  const c = compose(dir, opts);
-  const risk = createRisk(c.parts);
-  let node: GncNode | undefined;
-  const reload = c.ext.reload;
-  c.ext.routes = [{ path: '/agreements', routes: agreementRoutes(c.parts, c.agreements, () => node!.submit) }, ...risk.routes];
-  c.ext.onAccepted = risk.onAccepted;
-  c.ext.start = () => risk.start();
-  c.ext.stop = () => risk.stop();
-  c.ext.reload = () => {
-    reload?.();
-    risk.reload();
-  };
-  node = new GncNode(c.parts, c.ext, opts);
-  return node;
-}
-
 /** KZ and KG running, with `rules` (a rules document) in KG's data dir when given. */
 export async function riskNetwork(opts: { rules?: Record<string, unknown>; log?: (msg: string, fields?: Record<string, unknown>) => void } = {}): Promise<RiskNetwork> {
   const net = await makeNetwork(['KZ', 'KG'], { start: false });
   for (const t of Object.values(net.nodes)) {
     if (opts.rules && t.country === 'KG') writeFileSync(join(t.dir, 'risk-rules.json'), JSON.stringify(opts.rules, null, 2));
     t.node.parts.store.close();
-    t.node = openWithRisk(t.dir, { apiPort: 0, log: opts.log ?? (() => undefined), retry: TEST_RETRY });
+    t.node = openNode(t.dir, { apiPort: 0, log: opts.log ?? (() => undefined), retry: TEST_RETRY });
   }
   for (const t of Object.values(net.nodes)) {
     await t.node.start();

@@ -1,0 +1,89 @@
+/**
+ * Retention of the risk views: when the retention job purges the content of received messages (their
+ * agreement's retention period ended), whatever the risk projection derived from them goes in the same
+ * transaction, so no view keeps what the agreement says must no longer be held.
+ *
+ * - ACI: the consignment a purged declaration, amendment or cancellation belongs to is deleted with its
+ *   versions, search keys, assessment and feed events (a consignment goes with the first of its messages).
+ * - e-CoO: a certificate whose certificate or status message was purged leaves the index (a goods item
+ *   naming it then reads as "not received", which errs on the side of risk, never of facilitation).
+ * - AEO: the purged messages' history entries go, and the partner's current records are rebuilt from the
+ *   AEO messages it still holds (its latest snapshot and the changes after it), so daily snapshots keep an
+ *   operator listed after the first snapshot that named it is purged.
+ *
+ * Consignments that named a changed certificate or AEO and are expected within the recompute horizon are
+ * queued for reassessment, as when a related message arrives.
+ */
+import type { AeoChange, AeoSnapshot } from '../../protocol/messages/aeo.js';
+import type { Db } from '../store/db.js';
+import { KEY } from './declaration.js';
+import { RECOMPUTE_HORIZON_MS, type RiskEngine } from './engine.js';
+
+export interface PurgedMessage {
+  seq: number;
+  id: string;
+  partner: string;
+  type: string;
+}
+
+export class RiskPurge {
+  private readonly s;
+
+  constructor(db: Db, private readonly engine: RiskEngine, private readonly clock: () => number) {
+    this.s = {
+      cidOf: db.prepare('SELECT cid FROM risk_versions WHERE partner = ? AND message_id = ?').pluck(),
+      dropWebhook: db.prepare('DELETE FROM risk_webhook WHERE event_seq IN (SELECT seq FROM risk_events WHERE cid = ?)'),
+      drop: ['risk_events', 'risk_pending', 'risk_assessments', 'risk_keys', 'risk_versions', 'risk_consignments'].map((t) => db.prepare(`DELETE FROM ${t} WHERE cid = ?`)),
+      ecooOf: db.prepare('SELECT number FROM risk_ecoo WHERE partner = ? AND (message_id = ? OR status_message_id = ?)').pluck(),
+      dropEcoo: db.prepare('DELETE FROM risk_ecoo WHERE partner = ? AND number = ?'),
+      dropHistory: db.prepare('DELETE FROM risk_aeo_history WHERE partner = ? AND message_id = ?'),
+      dropCurrent: db.prepare('DELETE FROM risk_aeo WHERE partner = ?'),
+      cursor: db.prepare(`SELECT value FROM risk_state WHERE key = 'cursor'`).pluck(),
+      lastSnapshot: db.prepare(`SELECT seq, id, body FROM messages WHERE direction = 'in' AND partner = ? AND type = 'aeo' AND kind = 'snapshot'
+        AND body IS NOT NULL AND seq <= ? ORDER BY seq DESC LIMIT 1`),
+      changesAfter: db.prepare(`SELECT seq, id, body FROM messages WHERE direction = 'in' AND partner = ? AND type = 'aeo' AND kind = 'change'
+        AND body IS NOT NULL AND seq > ? AND seq <= ? ORDER BY seq`),
+    };
+  }
+
+  /** Call inside the purge transaction, after the messages' content was cleared. */
+  run(purged: PurgedMessage[]): void {
+    const since = this.clock() - RECOMPUTE_HORIZON_MS;
+    const aeoPartners = new Set<string>();
+    for (const m of purged) {
+      if (m.type === 'aci') this.dropConsignment(m);
+      else if (m.type === 'ecoo') {
+        for (const number of this.s.ecooOf.all(m.partner, m.id, m.id) as string[]) {
+          this.s.dropEcoo.run(m.partner, number);
+          this.engine.consignments.pendByKey(KEY.ecoo, number, since);
+        }
+      } else if (m.type === 'aeo') {
+        this.s.dropHistory.run(m.partner, m.id);
+        aeoPartners.add(m.partner);
+      }
+    }
+    for (const partner of aeoPartners) {
+      this.rebuildAeo(partner);
+      this.engine.consignments.pendByPrefix(KEY.aeo, partner, since);
+    }
+  }
+
+  private dropConsignment(m: PurgedMessage): void {
+    const cid = this.s.cidOf.get(m.partner, m.id) as number | undefined;
+    if (cid === undefined) return;
+    this.s.dropWebhook.run(cid);
+    for (const stmt of this.s.drop) stmt.run(cid);
+  }
+
+  /** The partner's current AEO records from what is still held and already projected (up to the cursor). */
+  private rebuildAeo(partner: string): void {
+    const cursor = (this.s.cursor.get() as number | undefined) ?? 0;
+    this.s.dropCurrent.run(partner);
+    const now = this.clock();
+    const snap = this.s.lastSnapshot.get(partner, cursor) as { seq: number; id: string; body: string } | undefined;
+    if (snap) this.engine.aeo.applySnapshot({ partner, seq: snap.seq, messageId: snap.id, now }, JSON.parse(snap.body) as AeoSnapshot);
+    for (const c of this.s.changesAfter.all(partner, snap?.seq ?? 0, cursor) as { seq: number; id: string; body: string }[]) {
+      this.engine.aeo.applyChange({ partner, seq: c.seq, messageId: c.id, now }, JSON.parse(c.body) as AeoChange);
+    }
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Retention of the risk views between two nodes: when KG's retention job purges the content of messages KZ
+ * sent, what the risk projection derived from them goes too: the consignment leaves /v1/arrivals, the AEO
+ * registry forgets what only purged snapshots said, and a consignment naming a purged certificate is
+ * reassessed as if the certificate had never come. The purge runs with the cut-off set to a message's own
+ * retain_until, so each step purges exactly what was received up to that message.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api } from '../../helpers/network.js';
+import { certificate, road, snapshot, variant } from './fixtures.js';
+import { arrival, codesOf, has, riskNetwork, send, type RiskNetwork } from './network.js';
+
+let net: RiskNetwork;
+const ids: Record<'s1' | 'cert' | 'd1' | 'd2' | 's2', string> = { s1: '', cert: '', d1: '', d2: '', s2: '' };
+
+/** The road declaration, expected tomorrow (inside the recompute horizon whatever the date of the run). */
+function declaration(ref: string): Record<string, unknown> {
+  return variant(road(), (d) => {
+    d.functionalReference = ref;
+    d.expectedArrival = new Date(Date.now() + 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  });
+}
+
+function retainUntil(id: string): number {
+  return net.kg.node.parts.store.db.prepare(`SELECT retain_until FROM messages WHERE id = ? AND direction = 'in'`).pluck().get(id) as number;
+}
+
+/** Runs KG's retention job with the cut-off of message `id`. */
+function purgeUpTo(id: string): number {
+  return net.kg.node.retention.purge(retainUntil(id));
+}
+
+beforeAll(async () => {
+  net = await riskNetwork();
+  // the order matters: each purge below takes everything received up to one message
+  ids.s1 = await send(net.kz, 'aeo', snapshot());
+  ids.d1 = await send(net.kz, 'aci', declaration('RET-T-1'));
+  ids.cert = await send(net.kz, 'ecoo', certificate());
+  ids.d2 = await send(net.kz, 'aci', declaration('RET-T-2'));
+  ids.s2 = await send(net.kz, 'aeo', variant(snapshot(), (s) => (s.asOf = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'))));
+  await arrival(net.kg, ids.d1, has('ecoo-confirmed'));
+  await arrival(net.kg, ids.d2, has('ecoo-confirmed'));
+  // as if the ACI were kept longer than the certificate (another agreement): d2 outlives the e-CoO
+  net.kg.node.parts.store.db.prepare(`UPDATE messages SET retain_until = ? WHERE id = ? AND direction = 'in'`).run(retainUntil(ids.s2) + 86_400_000, ids.d2);
+});
+afterAll(async () => net?.close());
+
+describe('risk views under the retention purge', () => {
+  it('removes a consignment from /v1/arrivals when its declaration is purged', async () => {
+    expect(purgeUpTo(ids.d1)).toBeGreaterThan(0);
+    const one = await api(net.kg, 'GET', `/v1/arrivals/${ids.d1}`);
+    expect(one.status).toBe(404);
+    expect(one.json.code).toBe('GNC_NOT_FOUND');
+    const list = await api(net.kg, 'GET', '/v1/arrivals?partner=KZ&limit=100');
+    expect(list.json.items.map((a: any) => a.id)).not.toContain(ids.d1);
+    expect(list.json.items.map((a: any) => a.id)).toContain(ids.d2);
+    // the certificate came after d1: still held, so d2 keeps its confirmation
+    expect(codesOf(await arrival(net.kg, ids.d2))).toContain('ecoo-confirmed');
+  });
+
+  it('leaves no derived row of a purged declaration in the store', () => {
+    const db = net.kg.node.parts.store.db;
+    expect(db.prepare('SELECT COUNT(*) FROM risk_versions WHERE message_id = ?').pluck().get(ids.d1)).toBe(0);
+    expect(db.prepare(`SELECT COUNT(*) FROM risk_events WHERE payload LIKE ?`).pluck().get(`%${ids.d1}%`)).toBe(0);
+  });
+
+  it('keeps operators a later snapshot still lists when the first snapshot is purged, resting on the later one', async () => {
+    const r = await api(net.kg, 'GET', '/v1/aeo/KZ/KZAEO981140001234');
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ status: 'valid', listed: true, messageId: ids.s2 });
+    expect(r.json.history.map((h: any) => h.messageId)).toEqual([ids.s2]);
+  });
+
+  it('empties the AEO registry of the partner once every AEO message is purged', async () => {
+    purgeUpTo(ids.s2);
+    const list = await api(net.kg, 'GET', '/v1/aeo?partner=KZ');
+    expect(list.status).toBe(200);
+    expect(list.json.items).toEqual([]);
+    const one = await api(net.kg, 'GET', '/v1/aeo/KZ/KZAEO981140001234?at=2026-01-01');
+    expect(one.status).toBe(404);
+    expect(one.json.code).toBe('GNC_NOT_FOUND');
+  });
+
+  it('reassesses a held consignment whose certificate and AEO data were purged', async () => {
+    const a = await arrival(net.kg, ids.d2, has('preferential-origin-without-ecoo'));
+    expect(codesOf(a)).not.toContain('ecoo-confirmed');
+    expect(codesOf(a)).not.toContain('aeo-valid');
+    expect(codesOf(a)).toContain('aeo-unverified');
+  });
+});
