@@ -1,12 +1,14 @@
 /**
  * `gnc arrivals`: the consignments expected at this country's border as a readable table (or JSON lines),
  * with their risk level and indicators, read from the node's store. Filters are the API's (/v1/arrivals) and
- * are validated by the same schema. Reading only: the running node keeps the view current; when messages
- * wait to be assessed (the node is stopped) the command says so.
+ * are validated by the same schema. Reading only, so it runs beside a live node (WAL: readers never block
+ * its writes) or on a stopped node's data dir: the running node keeps the view current; when messages wait
+ * to be assessed (the node is stopped) the command says so.
  */
 import { GncError, isGncError } from '../../../protocol/errors.js';
 import { ArrivalsQuery, type ArrivalView } from '../../../protocol/risk.js';
 import { parseWith } from '../../../protocol/validate.js';
+import { readConfig } from '../../config.js';
 import { RiskEngine } from '../../risk/engine.js';
 import { RiskFeed } from '../../risk/feed.js';
 import { ArrivalQueries } from '../../risk/query.js';
@@ -43,7 +45,7 @@ function line(a: ArrivalView): string {
   const hs = a.goods.hsCodes.map((h) => h.slice(0, 4)).join(' ');
   const level = a.status === 'cancelled' ? 'CANCELLED' : a.level.toUpperCase();
   const indicators = a.indicators.filter((i) => i.weight !== 0).map((i) => `${i.rule ?? i.code}(${i.weight > 0 ? '+' : ''}${i.weight})`).join(' ') || '-';
-  return `${pad(when, 23)} ${pad(place, 14)} ${pad(a.partner, 3)} ${pad(a.functionalReference, 26)} ${pad(a.transportMeans.id, 11)} ${pad(hs, 16)} ${pad(level, 9)} ${pad(String(a.score), 5)} ${indicators}`;
+  return `${pad(when, 23)} ${pad(place, 14)} ${pad(a.partner, 4)} ${pad(a.functionalReference, 26)} ${pad(a.transportMeans.id, 11)} ${pad(hs, 16)} ${pad(level, 9)} ${pad(String(a.score), 5)} ${indicators}`;
 }
 
 export const arrivalsCommand: Command = {
@@ -63,6 +65,8 @@ export const arrivalsCommand: Command = {
       const opt = OPTION_OF[issue.path.slice(1)] ?? issue.path;
       throw new GncError('GNC_CONFIG_INVALID', `${opt}: expected ${issue.expected}, received ${issue.received}. Run \`gnc arrivals --help\`.`);
     }
+    // a dir without a node is named as such, instead of an empty database being created in it
+    readConfig(v.dir!);
     const store = Store.open(v.dir!);
     try {
       const engine = new RiskEngine({ store, feed: new RiskFeed(store.db), rules: defaultRules, clock: Date.now, log: () => undefined });
@@ -73,7 +77,7 @@ export const arrivalsCommand: Command = {
       } else if (views.length === 0) {
         out('No arrivals match.');
       } else {
-        out(`${pad('EXPECTED', 23)} ${pad('BORDER', 14)} ${pad('FROM', 3)} ${pad('CONSIGNMENT', 26)} ${pad('TRANSPORT', 11)} ${pad('HS', 16)} ${pad('LEVEL', 9)} ${pad('SCORE', 5)} INDICATORS`);
+        out(`${pad('EXPECTED', 23)} ${pad('BORDER', 14)} ${pad('FROM', 4)} ${pad('CONSIGNMENT', 26)} ${pad('TRANSPORT', 11)} ${pad('HS', 16)} ${pad('LEVEL', 9)} ${pad('SCORE', 5)} INDICATORS`);
         for (const a of views) out(line(a));
         if (nextCursor) out(`(first ${views.length} shown: narrow the filters or raise --limit)`);
       }

@@ -1,6 +1,7 @@
 /** The list of `gnc` subcommands. */
 import type { Command } from '../command.js';
 import * as agreement from './agreement.js';
+import { arrivalsCommand } from './arrivals.js';
 import { auditExportCommand, auditVerifyCommand } from './audit.js';
 import { keysRevokeCommand, keysRotateCommand, keysStatusCommand } from './keys.js';
 import { convertCommand } from './convert.js';
@@ -22,6 +23,7 @@ export const COMMANDS: Command[] = [
   tokenRevokeCommand,
   sendCommand,
   messagesCommand,
+  arrivalsCommand,
   convertCommand,
   agreement.agreementDraftCommand,
   agreement.agreementSignCommand,

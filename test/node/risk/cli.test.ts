@@ -1,0 +1,75 @@
+/**
+ * `gnc arrivals` on the data dir of a running node: KZ sends declarations to KG over the wire, and the
+ * command lists KG's arrivals with level and indicators while KG keeps running; bad options fail with a
+ * GNC code and a non-zero exit.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../helpers/network.js';
+import { road, snapshot, variant } from './fixtures.js';
+import { arrival, has, riskNetwork, send, type RiskNetwork } from './network.js';
+
+let net: RiskNetwork;
+let flagged: string;
+let plain: string;
+
+function declaration(ref: string, aeoId: string): Record<string, unknown> {
+  return variant(road(), (d) => {
+    d.functionalReference = ref;
+    for (const p of [d.consignor, d.exporter]) p.aeoId = aeoId;
+    for (const it of d.goodsItems) delete it.ecooReference;
+  });
+}
+
+beforeAll(async () => {
+  net = await riskNetwork();
+  await send(net.kz, 'aeo', snapshot());
+  flagged = await send(net.kz, 'aci', declaration('CLI-REVOKED-1', 'KZAEO010240005678'));
+  plain = await send(net.kz, 'aci', declaration('CLI-VALID-1', 'KZAEO981140001234'));
+  await arrival(net.kg, flagged, has('aeo-revoked'));
+  await arrival(net.kg, plain, has('aeo-valid'));
+});
+afterAll(async () => net?.close());
+
+describe('gnc arrivals', () => {
+  it('prints a table of the arrivals with level and indicators while the node runs', async () => {
+    const r = await runCli(['arrivals', '--dir', net.kg.dir]);
+    expect(r.code).toBe(0);
+    expect(r.out[0]).toMatch(/^EXPECTED\s+BORDER\s+FROM\s+CONSIGNMENT.*LEVEL\s+SCORE\s+INDICATORS$/);
+    const row = r.out.find((l) => l.includes('CLI-REVOKED-1'));
+    expect(row).toMatch(/\bKZ\b.*\bHIGH\b.*aeo-revoked\(\+5\)/);
+    expect(r.out.find((l) => l.includes('CLI-VALID-1'))).toMatch(/\bLOW\b.*aeo-valid\(-2\)/);
+  });
+
+  it('prints JSON lines with the API filters applied', async () => {
+    const r = await runCli(['arrivals', '--dir', net.kg.dir, '--level', 'high', '--aeo', 'KZAEO010240005678', '--json']);
+    expect(r.code).toBe(0);
+    const rows = r.out.map((l) => JSON.parse(l));
+    expect(rows.map((a) => a.id)).toEqual([flagged]);
+    expect(rows[0]).toMatchObject({ level: 'high', partner: 'KZ' });
+  });
+
+  it('says so when no arrival matches', async () => {
+    const r = await runCli(['arrivals', '--dir', net.kg.dir, '--partner', 'CN']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('No arrivals match.');
+  });
+
+  it('fails a bad option value with GNC_CONFIG_INVALID naming the option, exit code 2', async () => {
+    const r = await runCli(['arrivals', '--dir', net.kg.dir, '--level', 'extreme']);
+    expect(r.code).toBe(2);
+    expect(r.out.join('\n')).toMatch(/^error GNC_CONFIG_INVALID: --level: expected/m);
+  });
+
+  it('fails a malformed date with GNC_CONFIG_INVALID, exit code 2', async () => {
+    const r = await runCli(['arrivals', '--dir', net.kg.dir, '--from', 'tomorrow']);
+    expect(r.code).toBe(2);
+    expect(r.out.join('\n')).toContain('--from');
+  });
+
+  it('fails a directory without a node with GNC_IDENTITY_MISSING, exit code 4', async () => {
+    const r = await runCli(['arrivals', '--dir', join(net.kg.dir, 'no-such-node')]);
+    expect(r.code).toBe(4);
+    expect(r.out.join('\n')).toMatch(/^error GNC_IDENTITY_MISSING: /m);
+  });
+});
