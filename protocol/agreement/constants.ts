@@ -1,5 +1,5 @@
 /**
- * Constants of the bilateral agreement format (protocol/SPEC-agreement.md). They live beside the agreement
+ * Constants of the bilateral agreement format (protocol/SPEC.md section 8). They live beside the agreement
  * code until they are merged into protocol/constants.ts; every limit says where its value comes from,
  * because both administrations' nodes must refuse and accept exactly the same documents.
  */

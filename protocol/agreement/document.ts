@@ -1,5 +1,5 @@
 /**
- * The bilateral agreement document (protocol/SPEC-agreement.md): who the two administrations are, on what
+ * The bilateral agreement document (protocol/SPEC.md section 8): who the two administrations are, on what
  * legal basis, for how long, and per direction which message types, fields, purposes, retention and onward
  * transfer are allowed. This is the text both legal departments sign, so the schema is strict and every
  * rule beyond shape (dates in order, two distinct parties, directions between them, each type once) is
@@ -38,7 +38,7 @@ export type AgreementParty = z.infer<typeof AgreementParty>;
 /** What one message type may carry in one direction. */
 export const MessageScope = z.strictObject({
   type: BusinessType,
-  /** Field paths of the body (protocol/SPEC-agreement.md, "Field paths"), or ["*"] for every field. */
+  /** Field paths of the body (protocol/SPEC.md section 8.2, "Field paths"), or ["*"] for every field. */
   fields: z.array(z.string().min(1).max(256)).min(1).max(MAX_FIELD_PATHS),
   /** true: fields outside `fields` are removed before sending; false: such a message is refused. */
   minimise: z.boolean(),

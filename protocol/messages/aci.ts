@@ -15,7 +15,7 @@ import { TransportMode } from '../codes/transport-modes.js';
 import { toKilograms } from '../codes/units.js';
 import { Amount, checkSequence, codeParams, DateTime, HsCode, identifier, MassMeasure, Packages, Party, text, parseDocument, type ParseOptions } from './common.js';
 
-/** Declaration type; XML Declaration/TypeCode EX, TR, ENS (see protocol/SPEC-messages.md). */
+/** Declaration type; XML Declaration/TypeCode EX, TR, ENS (see protocol/SPEC.md section 7). */
 export const ACI_DECLARATION_TYPES = ['export', 'transit', 'pre-arrival'] as const;
 
 /** A customs office, and at a land border the named border crossing point it serves. */

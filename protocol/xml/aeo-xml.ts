@@ -1,6 +1,6 @@
 /**
  * The XML form of AEO records, namespace urn:gnc:aeo:1 (schema: schemas/gnc-aeo-1.xsd, description in
- * protocol/SPEC-messages.md): `AeoSnapshot` with every operator, or `AeoChange` with one. Element names
+ * protocol/SPEC.md section 7): `AeoSnapshot` with every operator, or `AeoChange` with one. Element names
  * follow WCO DM conventions; code values are the JSON values (`security`, `suspended`).
  */
 import { parseAeoBody, type AeoBody } from '../messages/aeo.js';

@@ -1,6 +1,6 @@
 /**
  * The XML form of e-CoO messages, namespace urn:gnc:ecoo:1 (schema: schemas/gnc-ecoo-1.xsd, description in
- * protocol/SPEC-messages.md). Element names follow WCO DM conventions (Name, ID, Address/CityName,
+ * protocol/SPEC.md section 7). Element names follow WCO DM conventions (Name, ID, Address/CityName,
  * ...CountryCode, unitCode on quantities) so a national system's WCO mapping can be reused; code values are
  * the JSON values (`preferential`, `cancelled`).
  */

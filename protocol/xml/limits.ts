@@ -7,7 +7,7 @@
 /**
  * Deepest element nesting accepted. The deepest path of the WCO DM declaration schema (CDS profile 2.15) is
  * 7 levels (Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Commodity/DutyTaxFee/Payment/PaymentAmount),
- * 8 inside the md:MetaData wrapper; the e-CoO and AEO forms of protocol/SPEC-messages.md need 5. 32 leaves
+ * 8 inside the md:MetaData wrapper; the e-CoO and AEO forms of protocol/SPEC.md section 7 need 5. 32 leaves
  * room for national extensions while keeping a hostile document (thousands of nested elements, made to
  * exhaust the stack of recursive readers) from ever reaching the parser.
  */

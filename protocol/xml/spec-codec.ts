@@ -1,6 +1,6 @@
 /**
  * A declarative JSON <-> XML mapping for the document forms this product defines itself (e-CoO and AEO
- * records, protocol/SPEC-messages.md). Each JSON member maps to one child element, in the order written
+ * records, protocol/SPEC.md section 7). Each JSON member maps to one child element, in the order written
  * here, which is also the xs:sequence order of their XSDs (protocol/xml/schemas/). Unlike the WCO DM
  * reading, these forms are ours, so unknown or repeated elements are errors rather than ignored.
  */

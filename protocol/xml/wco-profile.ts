@@ -3,7 +3,7 @@
  * this node writes, and the rules for fields the CDS profile has no element for. Those travel in
  * Declaration/AdditionalInformation with StatementTypeCode "GNC" and a StatementCode naming the field, which
  * the schema allows (an..3, an..17, an..512), so the XML stays schema-valid and the round trip loses nothing.
- * protocol/SPEC-messages.md is the normative description of this mapping.
+ * protocol/SPEC.md section 7 is the normative description of this mapping.
  */
 import type { AciBody } from '../messages/aci.js';
 

@@ -1,5 +1,5 @@
 /**
- * The published test vector of protocol/SPEC-agreement.md (agreement-vector.json): two root keys from
+ * The published test vector of protocol/SPEC.md section 8 (agreement-vector.json): two root keys from
  * RFC 8032 section 7.1 (TEST 1 is also RFC 8037 appendix A.1, whose thumbprint RFC 8037 A.3 publishes),
  * a document signed by both and a suspension notice. Ed25519 is deterministic, so the bytes must match
  * exactly; @noble/ed25519 checks the signatures independently of node:crypto with strict RFC 8032 rules.

@@ -4,11 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { bodyToXml, bodyTypeOf, parseXmlBody } from '../../../protocol/xml/index.js';
 import { REPO_ROOT } from './fixtures.js';
 
-const spec = readFileSync(resolve(REPO_ROOT, 'protocol/SPEC-messages.md'), 'utf8');
+const fullSpec = readFileSync(resolve(REPO_ROOT, 'protocol/SPEC.md'), 'utf8');
+/** Section 7 (message bodies) only: the other sections hold JSON blocks of their own (envelopes, agreements). */
+const spec = fullSpec.slice(fullSpec.indexOf('\n## 7. Message bodies'), fullSpec.indexOf('\n## 8. '));
 const blocks = (lang: string) => [...spec.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)\\n```', 'g'))].map((m) => m[1]!);
 const pairs = blocks('json').map((json, i) => ({ json: JSON.parse(json) as unknown, xml: blocks('xml')[i]! }));
 
-describe('protocol/SPEC-messages.md examples', () => {
+describe('protocol/SPEC.md section 7 examples', () => {
   it('has one JSON and one XML example of each message type', () => {
     expect(pairs.map((p) => bodyTypeOf(p.json))).toEqual(['aci', 'ecoo', 'aeo']);
     expect(blocks('xml')).toHaveLength(3);
