@@ -4,12 +4,15 @@
  * agreements over the wire (KZ-KG MRA both ways; CN-KZ for ACI from CN only), submits the example ACI, e-CoO
  * and AEO messages through the HTTP API (JSON and WCO DM XML), waits for the signed receipts and prints who
  * sent what to whom, the receipt status and the round-trip times. One out-of-scope attempt is refused.
+ * It ends with pre-arrival risk at the KZ border: KG's AEO register, certificates and declarations reach KZ,
+ * whose arrivals view flags a consignor with a revoked AEO status and a certificate that does not match.
  * `npm run demo -- --keep` leaves the nodes running and prints their API addresses and tokens.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { call, negotiate, setupNetwork, stopNode, until, type NodeProcess } from './proc.js';
+import { kgAeoSnapshot, kgCertificate, kgDeclaration, KG_TRADERS } from './kg-traffic.js';
+import { call, gnc, negotiate, setupNetwork, stopNode, until, type NodeProcess } from './proc.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const EXAMPLES = join(ROOT, 'examples');
@@ -48,6 +51,55 @@ async function submit(sent: Sent[], node: NodeProcess, to: string, what: string,
   if (r.status !== 202) throw new Error(`${node.country} -> ${to} ${what}: HTTP ${r.status} ${r.text}`);
   sent.push({ from: node.country, to, what, id: r.json.id, submittedAt, node });
   return r.json.id as string;
+}
+
+/**
+ * Step 8: KG sends its AEO register, two certificates of origin and three road declarations to KZ; KZ's
+ * risk view cross-checks them with what it received and lists the arrivals at its border (the CLI table),
+ * then names the evidence behind each flagged consignment.
+ */
+async function riskAtKz(KZ: NodeProcess, KG: NodeProcess): Promise<void> {
+  say('8. Pre-arrival risk at the KZ border: KG sends its AEO register, e-CoOs and declarations; KZ cross-checks them');
+  const sent: Sent[] = [];
+  const post = async (what: string, type: string, purpose: string, body: Record<string, unknown>): Promise<string> => {
+    const r = await call(KG, 'POST', '/v1/messages', { to: 'KZ', type, purpose, body });
+    if (r.status !== 202) throw new Error(`KG -> KZ ${what}: HTTP ${r.status} ${r.text}`);
+    sent.push({ from: 'KG', to: 'KZ', what, id: r.json.id, submittedAt: Date.now(), node: KG });
+    return r.json.id as string;
+  };
+  const risk = 'pre-arrival-risk-assessment';
+  const t = KG_TRADERS;
+  await post('AEO snapshot', 'aeo', 'aeo-mra-benefits', kgAeoSnapshot());
+  await post('e-CoO KG-ST1-2026-0007731', 'ecoo', 'origin-verification', kgCertificate(EXAMPLES, 'KG-ST1-2026-0007731', t.valid));
+  await post('e-CoO KG-ST1-2026-0007748', 'ecoo', 'origin-verification', kgCertificate(EXAMPLES, 'KG-ST1-2026-0007748', t.other, '1905901000'));
+  const expect: Record<string, string> = {
+    [await post('ACI, certified, valid AEO', 'aci', risk, kgDeclaration(EXAMPLES, { ref: 'KGEXP-20261124-0311', trader: t.valid, certificate: 'KG-ST1-2026-0007731', hours: 20, plate: '01KG123ABC' }))]: 'ecoo-confirmed',
+    [await post('ACI, revoked AEO', 'aci', risk, kgDeclaration(EXAMPLES, { ref: 'KGEXP-20261124-0312', trader: t.revoked, hours: 22, plate: '08KG456DEF' }))]: 'aeo-revoked',
+    [await post('ACI, e-CoO HS differs', 'aci', risk, kgDeclaration(EXAMPLES, { ref: 'KGEXP-20261124-0313', trader: t.other, certificate: 'KG-ST1-2026-0007748', hours: 26, plate: '01KG789GHI' }))]: 'ecoo-hs-mismatch',
+  };
+  for (const s of sent) {
+    await until(`receipt for KG ${s.what}`, async () => {
+      const r = await call(KG, 'GET', `/v1/messages/${s.id}`);
+      if (['rejected', 'expired'].includes(r.json?.status)) throw new Error(`KG -> KZ ${s.what}: ${r.json.status} ${r.json.error?.code ?? ''}`);
+      return r.json?.status === 'delivered' ? true : undefined;
+    });
+  }
+  say(`   ${sent.length} messages KG -> KZ delivered with signed receipts`);
+  // the assessment follows the receipt: wait until each consignment shows what its data should produce
+  const views = await until('KZ risk assessments', async () => {
+    const all = await Promise.all(Object.keys(expect).map(async (id) => (await call(KZ, 'GET', `/v1/arrivals/${id}`)).json));
+    return all.every((a, i) => a?.indicators?.some((x: { code: string }) => x.code === Object.values(expect)[i])) ? all : undefined;
+  });
+  say('   gnc arrivals --dir .demo/kz');
+  for (const l of (await gnc('arrivals', '--dir', KZ.dir)).trimEnd().split('\n')) say(`   ${l}`);
+  say('   Evidence behind the flagged consignments (GET /v1/arrivals/{id}):');
+  for (const a of views.filter((v) => v.level !== 'low')) {
+    say(`   ${a.functionalReference}  ${String(a.level).toUpperCase()} (score ${a.score}): ${a.assessment.explanation}`);
+    for (const i of a.assessment.indicators.filter((x: { kind: string }) => x.kind === 'risk')) {
+      say(`     ${i.code} +${i.weight}: ${i.summary}`);
+      for (const e of i.evidence) say(`       ${e.type} ${e.messageId} ${e.path} = ${JSON.stringify(e.value ?? null)}`);
+    }
+  }
 }
 
 async function main(): Promise<void> {
@@ -92,6 +144,8 @@ async function main(): Promise<void> {
     }
     if (failures) throw new Error(`${failures} message(s) were not delivered`);
 
+    await riskAtKz(KZ, KG);
+
     if (keep) {
       say('\nNodes keep running (Ctrl-C to stop):');
       for (const n of Object.values(nodes)) say(`   ${n.country}  ${n.url}/v1   token ${n.token}   data ${n.dir}`);
@@ -101,7 +155,8 @@ async function main(): Promise<void> {
         process.once('SIGTERM', r);
       });
     }
-    say('\nDemo finished: every message was signed, delivered over libp2p and answered with a signed receipt.');
+    say('\nDemo finished: every message was signed, delivered over libp2p and answered with a signed receipt;');
+    say('KZ assessed what arrives at its border from the data its partners sent.');
   } finally {
     await Promise.all(Object.values(nodes).map(stopNode));
   }

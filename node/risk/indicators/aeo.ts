@@ -28,8 +28,8 @@ function codeOf(v: Validity): BuiltinIndicator {
 
 const SAYS: Record<Validity['status'], string> = {
   valid: 'is a valid AEO',
-  suspended: 'is a suspended AEO',
-  revoked: 'had its AEO status revoked',
+  suspended: 'is an AEO whose status was suspended',
+  revoked: 'is an AEO whose status was revoked',
   expired: 'holds an AEO authorisation that had expired',
   'not-yet-valid': 'holds an AEO authorisation not yet valid',
   removed: 'is no longer listed as an AEO',
@@ -58,6 +58,6 @@ export function aeoIndicators(ctx: AssessContext, out: IndicatorSet): void {
     const code = codeOf(v);
     const inferred = v.basis === 'inferred' ? ' (inferred from the authorisation date)' : '';
     const evidence = v.messageId ? [...c.evidence, { messageId: v.messageId, partner: registry, type: 'aeo' as const, path: v.path ?? '', value: v.status }] : c.evidence;
-    out.add(code, ctx.rules.weights[code], `${who} ${SAYS[v.status]} of ${registry} on ${date}${inferred}`, evidence);
+    out.add(code, ctx.rules.weights[code], `${who} ${SAYS[v.status]} in the ${registry} register on ${date}${inferred}`, evidence);
   }
 }
