@@ -73,6 +73,20 @@ describe('AEO cross-check between two nodes', () => {
     expect(a.level).toBe('medium');
   });
 
+  it('raises aeo-expired for an authorisation whose validity ended before the expected arrival', async () => {
+    const expiring = variant(example('aeo-kz-suspension.json'), (c) => {
+      Object.assign(c.operator, { aeoId: 'KZAEO770140004321', nationalTraderId: '770140004321', legalName: 'Aktobe Chemicals LLP', status: 'valid', statusDate: '2021-03-01', validFrom: '2021-03-01', validUntil: '2026-03-01' });
+      delete c.reason;
+    });
+    const change = await send(net.kz, 'aeo', expiring);
+    const id = await send(net.kz, 'aci', declaredBy('KZAEO770140004321', 'AEO-T-5'));
+    const a = await arrival(net.kg, id, has('aeo-expired'));
+    const ind = a.assessment.indicators.find((i: any) => i.code === 'aeo-expired');
+    expect(ind).toMatchObject({ kind: 'risk', weight: 3 });
+    expect(ind.evidence).toEqual(expect.arrayContaining([expect.objectContaining({ messageId: change, type: 'aeo', path: '/operator/status' })]));
+    expect(a.level).toBe('medium');
+  });
+
   it('answers whether an operator was a valid AEO on a given date', async () => {
     const before = await api(net.kg, 'GET', `/v1/aeo/KZ/${REVOKED}?at=2026-01-15`);
     expect(before.status).toBe(200);

@@ -54,6 +54,7 @@ describe('local rules between two nodes', () => {
   });
 
   it('raises local-route when every criterion of a watched route matches', () => {
+    expect(rule('watch.routes[0]')).toMatchObject({ code: 'local-route', weight: 1, kind: 'risk' });
     expect(rule('watch.routes[0]').evidence.map((e: any) => e.path)).toEqual(['', '/officeOfEntry/borderCrossingPoint', '/borderTransportMeans/mode']);
   });
 
