@@ -110,7 +110,7 @@ export async function makeNetwork(countries: string[], opts: NetworkOptions = {}
   const dirs: Record<string, string> = {};
   for (const c of countries) dirs[c] = await initNode(base, c);
   await pinEachOther(dirs, base);
-  const pairs = opts.agreements ?? countries.flatMap((a, i) => countries.slice(i + 1).map((b) => ({ a, b })));
+  const pairs: NonNullable<NetworkOptions['agreements']> = opts.agreements ?? countries.flatMap((a, i) => countries.slice(i + 1).map((b) => ({ a, b })));
   for (const p of pairs) await signAgreementBoth(dirs, p.a, p.b, p.draft ?? openAgreementDraft(p.a, p.b));
   const nodes: Record<string, TestNode> = {};
   for (const c of countries) {

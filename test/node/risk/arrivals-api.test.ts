@@ -134,7 +134,7 @@ describe('arrivals API', () => {
   it('refuses a request without a token with 401 GNC_AUTH_MISSING', async () => {
     const r = await fetch(`${net.kg.url}/v1/arrivals`);
     expect(r.status).toBe(401);
-    expect((await r.json()).code).toBe('GNC_AUTH_MISSING');
+    expect(((await r.json()) as { code: string }).code).toBe('GNC_AUTH_MISSING');
   });
 
   it('exports the filtered arrivals as CSV with a header line', async () => {

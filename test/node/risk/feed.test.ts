@@ -96,7 +96,7 @@ describe('assessment feed', () => {
   it('refuses an invalid resume point with 422 GNC_SCHEMA_INVALID', async () => {
     const res = await stream({}, '?after=-1');
     expect(res.status).toBe(422);
-    expect((await res.json()).issues[0].path).toBe('/after');
+    expect(((await res.json()) as { issues: { path: string }[] }).issues[0]!.path).toBe('/after');
   });
 
   it('posts the assessment to the webhook signed with HMAC-SHA256 over timestamp and body', async () => {
