@@ -79,6 +79,7 @@ export class GncNode {
   readonly retention: RetentionJob;
   private readonly startedAt = Date.now();
   private watcher: NodeJS.Timeout | undefined;
+  private readonly greetings = new Map<string, Promise<void>>();
 
   constructor(readonly parts: NodeParts, readonly ext: Extension & { policy: Policy }, private readonly opts: NodeOptions = {}) {
     const { config, identity, store, trust, clock, log, signer } = parts;
@@ -130,7 +131,10 @@ export class GncNode {
     let s = this.sessions.get(partner);
     if (!s) {
       if (!this.host) throw new Error('node not started');
-      s = new PartnerSession(this.host, () => this.parts.trust.peerOf(partner), partner);
+      // a dial joins libp2p's pending dial to the same peer: let the start-up greeting settle first, so a
+      // partner that was down then does not fail the first real request with the greeting's stale error
+      const greeting = this.greetings.get(partner);
+      s = new PartnerSession(this.host, () => this.parts.trust.peerOf(partner), partner, greeting);
       this.sessions.set(partner, s);
     }
     return s;
@@ -211,7 +215,14 @@ export class GncNode {
       const peer = this.parts.trust.peerOf(country);
       if (!peer || peer.addrs.length === 0 || !this.host) continue;
       const addrs = peer.addrs.map((a) => multiaddr(a.includes('/p2p/') ? a : `${a}/p2p/${peer.peerId}`));
-      void this.host.dial(addrs, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) }).catch(() => undefined);
+      const greeting = this.host.dial(addrs, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) }).then(
+        () => undefined,
+        () => undefined,
+      );
+      this.greetings.set(country, greeting);
+      void greeting.finally(() => {
+        if (this.greetings.get(country) === greeting) this.greetings.delete(country);
+      });
     }
   }
 

@@ -27,7 +27,13 @@ export class PartnerSession {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
 
-  constructor(private readonly host: Libp2p, private readonly peer: () => PeerInfo | undefined, readonly country: string) {}
+  constructor(
+    private readonly host: Libp2p,
+    private readonly peer: () => PeerInfo | undefined,
+    readonly country: string,
+    /** Settles before the first dial (the node's start-up greeting of this partner). */
+    private readonly before?: Promise<void>,
+  ) {}
 
   async request(envelope: Uint8Array): Promise<Uint8Array> {
     const framed = await this.open();
@@ -66,6 +72,7 @@ export class PartnerSession {
   }
 
   private async dial(): Promise<FramedStream> {
+    await this.before;
     const peer = this.peer();
     if (!peer) throw new GncError('GNC_PEER_NOT_TRUSTED', `No valid certificate for ${this.country}: add or renew the partner with \`gnc partner add\`.`);
     const addrs = peer.addrs.map((a) => multiaddr(a.includes('/p2p/') ? a : `${a}/p2p/${peer.peerId}`));
