@@ -11,6 +11,9 @@ import { GncError } from '../../protocol/errors.js';
 import { RiskRules, type BuiltinIndicator, type RiskRules as RiskRulesT } from '../../protocol/risk.js';
 import { parseWith } from '../../protocol/validate.js';
 
+/** Shortest webhook secret accepted: 16 characters (128 bits as hex would be 32; this refuses only the obviously weak). */
+export const MIN_SECRET_CHARS = 16;
+
 /** File name looked for in the data dir when gnc.json names no `riskRules`. */
 export const DEFAULT_RULES_FILE = 'risk-rules.json';
 
@@ -75,6 +78,7 @@ function readSecret(path: string, w: NonNullable<RiskRulesT['webhook']>, env: No
   if (w.secretEnv !== undefined) {
     const v = env[w.secretEnv];
     if (!v) throw new GncError('GNC_CONFIG_INVALID', `${path}: webhook.secretEnv names the environment variable ${w.secretEnv}, which is not set: export it before starting the node.`);
+    if (v.length < MIN_SECRET_CHARS) throw new GncError('GNC_CONFIG_INVALID', `${path}: the variable named by webhook.secretEnv holds fewer than ${MIN_SECRET_CHARS} characters: use a random secret of at least 32.`);
     return v;
   }
   const file = resolve(dirname(path), w.secretFile!);
@@ -85,7 +89,7 @@ function readSecret(path: string, w: NonNullable<RiskRulesT['webhook']>, env: No
     throw new GncError('GNC_CONFIG_INVALID', `${path}: webhook.secretFile ${file} cannot be read: create it (mode 600) with the shared secret.`);
   }
   const secret = text.trim();
-  if (secret.length < 16) throw new GncError('GNC_CONFIG_INVALID', `${path}: webhook.secretFile holds fewer than 16 characters: use a random secret of at least 32.`);
+  if (secret.length < MIN_SECRET_CHARS) throw new GncError('GNC_CONFIG_INVALID', `${path}: webhook.secretFile holds fewer than ${MIN_SECRET_CHARS} characters: use a random secret of at least 32.`);
   return secret;
 }
 

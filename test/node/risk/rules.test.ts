@@ -58,6 +58,13 @@ describe('risk rules file', () => {
     expect(e.message).toContain('webhook.secretEnv');
   });
 
+  it('refuses a webhook secret variable shorter than 16 characters without echoing it', () => {
+    const e = failure(() => loadRules(file({ v: 1, webhook: { url: 'http://127.0.0.1:9/hook', secretEnv: 'GNC_TEST_SHORT_SECRET' } }), { GNC_TEST_SHORT_SECRET: 'short-secret' }));
+    expect(e.code).toBe('GNC_CONFIG_INVALID');
+    expect(e.message).toContain('webhook.secretEnv');
+    expect(e.message).not.toContain('short-secret');
+  });
+
   it('reads the webhook secret from the environment without putting it in the loaded settings view', () => {
     const r = loadRules(file({ v: 1, webhook: { url: 'http://127.0.0.1:9/hook', secretEnv: 'GNC_TEST_SECRET' } }), { GNC_TEST_SECRET: 's3cr3t-s3cr3t-s3cr3t' });
     expect(r.webhook?.secret).toBe('s3cr3t-s3cr3t-s3cr3t');
