@@ -21,6 +21,9 @@ export const AGREEMENT_TYP = 'gnc-agreement+jws';
 /** JWS `typ` of root-signed notices (key revocation, root succession). */
 export const NOTICE_TYP = 'gnc-notice+jws';
 
+/** JWS `typ` of evidence-log checkpoints signed by the node key (SPEC.md section 9.3). */
+export const CHECKPOINT_TYP = 'gnc-checkpoint+jws';
+
 /** The only JWS algorithm accepted anywhere (RFC 8037 EdDSA with Ed25519). */
 export const JWS_ALG = 'EdDSA' as const;
 

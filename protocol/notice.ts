@@ -1,5 +1,5 @@
 /**
- * Root-signed key notices (issue 6, protocol/SPEC-evidence.md section 4): a compact JWS signed by an
+ * Root-signed key notices (issue 6, protocol/SPEC.md section 9.4): a compact JWS signed by an
  * administration ROOT key, typ NOTICE_TYP, that either revokes one of its node keys from a point in time or
  * names a new root (signed by the old one). Partners enforce them at once; the offline auditor uses them to
  * decide which signatures remain valid evidence: a signature made before `revokedAt` stays valid.

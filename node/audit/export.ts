@@ -1,5 +1,5 @@
 /**
- * Builds an evidence bundle (protocol/SPEC-evidence.md section 5) from a node's store, for `gnc audit export`
+ * Builds an evidence bundle (protocol/SPEC.md section 9.5) from a node's store, for `gnc audit export`
  * and `GET /v1/messages/{id}/evidence`: the selected envelopes exactly as stored (sent or received) with their
  * receipts, the certificates of every key of the countries involved (this node's, archived after rotations,
  * and its partners'), their pinned roots, the revocations and root successions held, and the segment of this

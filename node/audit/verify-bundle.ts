@@ -1,6 +1,6 @@
 /**
  * The offline verifier behind `gnc audit verify FILE` and `GET /v1/messages/{id}/evidence` checks: takes a
- * parsed evidence bundle (protocol/SPEC-evidence.md section 5) and decides, from the bundle alone and the
+ * parsed evidence bundle (protocol/SPEC.md section 9.5) and decides, from the bundle alone and the
  * root fingerprints the caller knows out of band, whether it proves who sent what to whom and that it was
  * received. Every signature goes through @noble/ed25519 with strict RFC 8032 rules, so the verdict does not
  * depend on the node's own node:crypto code. Bad input never throws: it becomes a failure in the report.

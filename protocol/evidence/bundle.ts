@@ -1,5 +1,5 @@
 /**
- * The evidence bundle (protocol/SPEC-evidence.md section 5): one self-contained JSON document with everything
+ * The evidence bundle (protocol/SPEC.md section 9.5): one self-contained JSON document with everything
  * an auditor needs to check, years later and offline, who sent what to whom and that it was received: the
  * envelopes exactly as signed, the certificates and root keys that vouch for their keys, the revocations and
  * root successions in force, and the segment of the sender's evidence log with its signed checkpoints.

@@ -1,5 +1,5 @@
 /**
- * The evidence log (issue 6, protocol/SPEC-evidence.md section 2): every envelope a node sends or receives
+ * The evidence log (issue 6, protocol/SPEC.md section 9.2): every envelope a node sends or receives
  * and every receipt is appended as an entry that holds the SHA-256 of the previous entry's RFC 8785 form.
  * Changing, deleting or reordering a stored entry breaks a link, and signed checkpoints (checkpoint.ts) pin
  * the head so that rewriting the whole tail is detected too. Pure: the store and the verifiers share it.

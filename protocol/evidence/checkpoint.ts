@@ -1,12 +1,12 @@
 /**
- * Signed checkpoints of the evidence log (protocol/SPEC-evidence.md section 3): a compact JWS by the node key
+ * Signed checkpoints of the evidence log (protocol/SPEC.md section 9.3): a compact JWS by the node key
  * over `{v, node, seq, hash, at}` that pins the hash of the entry at `seq`. The hash chain detects changes
  * between entries; a checkpoint detects a rewrite of everything after some point and a truncated tail,
  * which no link can show. The typ differs from envelopes and certificates so that a checkpoint can never be
  * replayed as either.
  */
 import { z } from 'zod';
-import { JWS_ALG } from '../constants.js';
+import { CHECKPOINT_TYP, JWS_ALG } from '../constants.js';
 import { CountryCode } from '../codes/countries.js';
 import { GncError } from '../errors.js';
 import { canonicalBytes } from '../envelope/canonical.js';
@@ -16,8 +16,7 @@ import { jwkThumbprint, type Ed25519PublicJwk } from '../jwk.js';
 import { HexSha256 } from './chain.js';
 import { decodeCompactJws, verifyCompactWithNode, type DecodedCompactJws } from './compact-jws.js';
 
-/** JWS `typ` of checkpoints (move to protocol/constants.ts when SPEC-evidence.md is merged into SPEC.md). */
-export const CHECKPOINT_TYP = 'gnc-checkpoint+jws';
+export { CHECKPOINT_TYP };
 
 export const CheckpointPayload = z.strictObject({
   v: z.literal(1),
