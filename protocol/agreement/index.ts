@@ -5,5 +5,6 @@ export * from './field-paths.js';
 export * from './lifecycle.js';
 export * from './notice.js';
 export * from './placeholders.js';
+export * from './roots.js';
 export * from './scope.js';
 export * from './signing.js';

@@ -12,9 +12,10 @@ import { canonicalJson } from '../envelope/canonical.js';
 import { verifyJwsSignature } from '../envelope/open.js';
 import type { Signer } from '../envelope/seal.js';
 import { GncError } from '../errors.js';
-import { jwkThumbprint, publicKeyFromJwk, type Ed25519PublicJwk } from '../jwk.js';
+import { publicKeyFromJwk } from '../jwk.js';
 import { AGREEMENT_NOTICE_TYP, AGREEMENT_VERSION, MAX_NOTICE_CHARS } from './constants.js';
 import { AgreementId, AgreementTime, parseAgreement, type AgreementDocument } from './document.js';
+import { describeChain, rootByFingerprint, rootChain, type AgreementRoots } from './roots.js';
 
 export const NOTICE_ACTIONS = ['suspend', 'terminate', 'resume'] as const;
 
@@ -55,12 +56,14 @@ function part(text: string, what: string): { raw: unknown; text: string } {
 }
 
 /**
- * Verifies a notice: header allowlist, canonical payload, signed by the pinned root of the administration it
- * names as `by`. With the agreement, also that the notice is about it and `by` is one of its parties whose
- * root is the signing key. Throws GNC_AGREEMENT_SIGNATURE (wrong or unknown key, not a party, bad
- * signature) or GNC_AGREEMENT_INVALID (malformed).
+ * Verifies a notice: header allowlist, canonical payload, signed by a root of the administration it names as
+ * `by`: any root of that country's chain (pinned root and successors; for this node its current and previous
+ * roots), the one whose thumbprint is the header's `kid`, so a notice about an agreement signed before a root
+ * succession can be signed by the successor. With the agreement, also that the notice is about it and `by` is
+ * one of its parties whose named root belongs to the same chain. Throws GNC_AGREEMENT_SIGNATURE (wrong or
+ * unknown key, not a party, bad signature) or GNC_AGREEMENT_INVALID (malformed).
  */
-export function verifyNotice(compact: string, roots: ReadonlyMap<string, Ed25519PublicJwk>, agreement?: AgreementDocument): AgreementNotice {
+export function verifyNotice(compact: string, roots: AgreementRoots, agreement?: AgreementDocument): AgreementNotice {
   const parts = typeof compact === 'string' && compact.length <= MAX_NOTICE_CHARS ? compact.split('.') : [];
   if (parts.length !== 3) {
     throw new GncError('GNC_AGREEMENT_INVALID', `Agreement notice must be a compact JWS (three base64url parts separated by dots) of at most ${MAX_NOTICE_CHARS} characters.`);
@@ -76,22 +79,22 @@ export function verifyNotice(compact: string, roots: ReadonlyMap<string, Ed25519
   if (canonicalJson(payload.raw) !== payload.text) {
     throw new GncError('GNC_AGREEMENT_INVALID', 'Agreement notice payload is not in RFC 8785 canonical form.');
   }
-  const root = roots.get(notice.by);
-  if (!root) throw new GncError('GNC_AGREEMENT_SIGNATURE', `Agreement notice is by ${notice.by}, whose root is not pinned here.`);
-  const fingerprint = jwkThumbprint(root);
-  if (hdr.data.kid !== fingerprint) {
-    throw new GncError('GNC_AGREEMENT_SIGNATURE', `Agreement notice says it is by ${notice.by} but is signed by key ${hdr.data.kid}, not ${notice.by}'s pinned root ${fingerprint}.`);
+  const chain = rootChain(roots, notice.by);
+  if (chain.length === 0) throw new GncError('GNC_AGREEMENT_SIGNATURE', `Agreement notice is by ${notice.by}, whose root is not pinned here.`);
+  const root = rootByFingerprint(roots, notice.by, hdr.data.kid);
+  if (!root) {
+    throw new GncError('GNC_AGREEMENT_SIGNATURE', `Agreement notice says it is by ${notice.by} but is signed by key ${hdr.data.kid}, which is not a root of ${notice.by} known here (pinned root first, then successors: ${describeChain(chain)}).`);
   }
   if (!verifyJwsSignature({ protected: h, payload: p, signature: s }, publicKeyFromJwk(root))) {
-    throw new GncError('GNC_AGREEMENT_SIGNATURE', `Agreement notice by ${notice.by} does not verify under ${notice.by}'s root: it was altered or signed by another key.`);
+    throw new GncError('GNC_AGREEMENT_SIGNATURE', `Agreement notice by ${notice.by} does not verify under ${notice.by}'s root ${hdr.data.kid}: it was altered or signed by another key.`);
   }
   if (agreement) {
     if (notice.agreementId !== agreement.id || notice.version !== agreement.version) {
       throw new GncError('GNC_AGREEMENT_INVALID', `Agreement notice is about ${notice.agreementId}@${notice.version}, not ${agreement.id}@${agreement.version}.`);
     }
     const party = agreement.parties.find((x) => x.country === notice.by);
-    if (!party || party.rootFingerprint !== fingerprint) {
-      throw new GncError('GNC_AGREEMENT_SIGNATURE', `Agreement notice is signed by ${notice.by}, which is not a party to ${agreement.id} (${agreement.parties.map((x) => x.country).join(', ')}).`);
+    if (!party || !rootByFingerprint(roots, notice.by, party.rootFingerprint)) {
+      throw new GncError('GNC_AGREEMENT_SIGNATURE', `Agreement notice is signed by ${notice.by}, which is not a party to ${agreement.id} (${agreement.parties.map((x) => x.country).join(', ')}) under a root known here.`);
     }
   }
   return notice;

@@ -1,9 +1,9 @@
 /**
  * The CLI's draft helper. Root fingerprints cannot be written into a readable draft in advance (roots are
  * made when an administration runs `gnc init`), so draft files name them as "@root:KZ" and `gnc agreement
- * draft` replaces each with the fingerprint of that country's pinned root (this node's own, or a partner's
- * pinned with `gnc partner add`). Only `parties[].rootFingerprint` is resolved: a placeholder anywhere
- * else is ordinary text.
+ * draft` replaces each with the fingerprint of that country's current root (this node's own, or a partner's:
+ * the newest successor of the root pinned with `gnc partner add`, see roots.ts). Only
+ * `parties[].rootFingerprint` is resolved: a placeholder anywhere else is ordinary text.
  */
 import { GncError } from '../errors.js';
 

@@ -13,10 +13,11 @@ import { canonicalJson } from '../envelope/canonical.js';
 import { verifyJwsSignature } from '../envelope/open.js';
 import type { Signer } from '../envelope/seal.js';
 import { GncError } from '../errors.js';
-import { jwkThumbprint, publicKeyFromJwk, type Ed25519PublicJwk } from '../jwk.js';
+import { publicKeyFromJwk } from '../jwk.js';
 import { MAX_AGREEMENT_PAYLOAD_CHARS } from './constants.js';
 import { AgreementDocument, DraftAgreementDocument, parseAgreement } from './document.js';
 import { issuesOf, summary } from './issues.js';
+import { describeChain, rootByFingerprint, rootChain, type AgreementRoots } from './roots.js';
 
 /** One signature; no unprotected `header` (it would be unsigned, and is refused). */
 export const AgreementSignature = z.strictObject({
@@ -134,26 +135,28 @@ export function signAgreement(input: unknown, signer: Signer | null): SignedAgre
 }
 
 /**
- * Verifies every signature of a signed agreement against the pinned roots (country -> root JWK). A root is
- * used for a party only when its thumbprint equals the party's rootFingerprint. Throws
- * GNC_AGREEMENT_SIGNATURE for no signature, a header outside the allowlist, a key that is not a party's
- * root, a party signing twice, a pinned root that differs from the one the document names, or a signature
- * that does not verify (the content changed after signing, or another key signed); GNC_AGREEMENT_INVALID
- * when the payload is not a canonical, structurally valid document. Field paths are not re-checked against
- * the current message schemas, so a document both sides signed stays valid across schema versions.
+ * Verifies every signature of a signed agreement against the roots known per country (AgreementRoots: the
+ * pinned root and its successors for a partner, the current and previous roots for this node). For each party
+ * the root is the one of its country's chain whose thumbprint equals the party's rootFingerprint, so an
+ * agreement signed before a root succession stays valid and a new one can be signed by the successor. Throws
+ * GNC_AGREEMENT_SIGNATURE for no signature, a header outside the allowlist, a key that is not a party's root,
+ * a party signing twice, a document naming a root outside that country's known chain, or a signature that
+ * does not verify (the content changed after signing, or another key signed); GNC_AGREEMENT_INVALID when the
+ * payload is not a canonical, structurally valid document. Field paths are not re-checked against the current
+ * message schemas, so a document both sides signed stays valid across schema versions.
  */
-export function verifyAgreement(input: unknown, roots: ReadonlyMap<string, Ed25519PublicJwk>): VerifiedAgreement {
+export function verifyAgreement(input: unknown, roots: AgreementRoots): VerifiedAgreement {
   const signed = shapeOf(input);
   if (signed.signatures.length === 0) {
     throw new GncError('GNC_AGREEMENT_SIGNATURE', 'Agreement carries no signature: an unsigned draft is not an agreement (gnc agreement sign).');
   }
   const document = parseAgreement(AgreementDocument, payloadJson(signed.payload), 'Agreement payload');
   for (const party of document.parties) {
-    const root = roots.get(party.country);
-    if (root && jwkThumbprint(root) !== party.rootFingerprint) {
+    const chain = rootChain(roots, party.country);
+    if (chain.length > 0 && !rootByFingerprint(roots, party.country, party.rootFingerprint)) {
       throw new GncError(
         'GNC_AGREEMENT_SIGNATURE',
-        `Agreement ${document.id} names root ${party.rootFingerprint} for ${party.country}, but the pinned root of ${party.country} is ${jwkThumbprint(root)}: the document was drafted for another key.`,
+        `Agreement ${document.id} names root ${party.rootFingerprint} for ${party.country}, which is not a root of ${party.country} known here (pinned root first, then successors: ${describeChain(chain)}): the document was drafted for another key.`,
       );
     }
   }
@@ -167,14 +170,14 @@ export function verifyAgreement(input: unknown, roots: ReadonlyMap<string, Ed255
     if (signers.has(party.country)) {
       throw new GncError('GNC_AGREEMENT_SIGNATURE', `Agreement ${document.id} carries two signatures by ${party.country}; each administration signs once.`);
     }
-    const root = roots.get(party.country);
+    const root = rootByFingerprint(roots, party.country, party.rootFingerprint);
     if (!root) {
       throw new GncError('GNC_AGREEMENT_SIGNATURE', `Agreement ${document.id} is signed by ${party.country}, whose root is not pinned here: add the partner (gnc partner add) first.`);
     }
     if (!verifyJwsSignature({ protected: sig.protected, payload: signed.payload, signature: sig.signature }, publicKeyFromJwk(root))) {
       throw new GncError(
         'GNC_AGREEMENT_SIGNATURE',
-        `Signature by ${party.country} on agreement ${document.id} does not verify under ${party.country}'s root: the content was changed after signing, or another key signed it.`,
+        `Signature by ${party.country} on agreement ${document.id} does not verify under ${party.country}'s root ${party.rootFingerprint}: the content was changed after signing, or another key signed it.`,
       );
     }
     signers.add(party.country);
