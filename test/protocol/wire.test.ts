@@ -5,18 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MAX_FRAME_BYTES } from '../../protocol/constants.js';
-import { GncError, type GncErrorCode } from '../../protocol/errors.js';
 import { FRAME_ERROR, FRAME_RECEIPT, FRAME_REQUEST, FrameDecoder, encodeFrame, type Frame } from '../../protocol/wire.js';
+import { codeOf } from '../helpers/errors.js';
 
-function codeOf(fn: () => unknown): GncErrorCode {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(GncError);
-    return (err as GncError).code;
-  }
-  throw new Error('expected a GncError, but the call returned');
-}
 
 const text = (s: string) => new TextEncoder().encode(s);
 

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { canonicalBytes, canonicalJson } from '../../protocol/envelope/canonical.js';
-import { GncError } from '../../protocol/errors.js';
+import { codeOf } from '../helpers/errors.js';
 
 interface Rfc8785 {
   source: string;
@@ -22,14 +22,6 @@ function doubleFromHex(hex: string): number {
   return Buffer.from(hex, 'hex').readDoubleBE(0);
 }
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof GncError ? err.code : 'not a GncError';
-  }
-  return undefined;
-}
 
 describe('RFC 8785 vectors (test/vectors/rfc8785.json)', () => {
   it('names its source and holds the three examples, 26 appendix B samples and the number texts', () => {

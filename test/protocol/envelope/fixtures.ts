@@ -5,12 +5,10 @@
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { expect } from 'vitest';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_AGE_MS } from '../../../protocol/constants.js';
 import type { OpenOptions, VerificationKey } from '../../../protocol/envelope/open.js';
 import type { EnvelopePayload, FlattenedJws } from '../../../protocol/envelope/payload.js';
 import { encodeFlattened, keyObjectSigner, type Signer } from '../../../protocol/envelope/seal.js';
-import { GncError, type GncErrorCode } from '../../../protocol/errors.js';
 import { jwkThumbprint, publicJwkOf } from '../../../protocol/jwk.js';
 
 interface Rfc8032Vector {
@@ -92,13 +90,4 @@ export function bytesOf(value: unknown): Uint8Array {
 
 export { encodeFlattened };
 
-/** The GncError code a call throws; fails the test when it returns or throws something else. */
-export function codeOf(fn: () => unknown): GncErrorCode {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(GncError);
-    return (err as GncError).code;
-  }
-  throw new Error('expected a GncError, but the call returned');
-}
+export { codeOf } from '../../helpers/errors.js';

@@ -4,8 +4,8 @@ import { b64u } from '../../../protocol/envelope/base64url.js';
 import { canonicalJson } from '../../../protocol/envelope/canonical.js';
 import { keyObjectSigner, signJws } from '../../../protocol/envelope/seal.js';
 import { CHECKPOINT_TYP, decodeCheckpoint, signCheckpoint, verifyCheckpoint, type CheckpointPayload } from '../../../protocol/evidence/checkpoint.js';
-import { GncError } from '../../../protocol/errors.js';
 import { jwkThumbprint, publicJwkOf } from '../../../protocol/jwk.js';
+import { codeOf } from '../../helpers/errors.js';
 
 function key() {
   const { privateKey } = generateKeyPairSync('ed25519');
@@ -15,15 +15,6 @@ function key() {
 
 const payload: CheckpointPayload = { v: 1, node: 'KZ', seq: 42, hash: 'ab'.repeat(32), at: '2026-03-01T09:00:00.000Z' };
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(GncError);
-    return (err as GncError).code;
-  }
-  throw new Error('expected a GncError');
-}
 
 describe('checkpoints', () => {
   it('verifies under the node key that signed it', () => {

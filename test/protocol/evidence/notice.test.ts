@@ -3,9 +3,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { NOTICE_TYP } from '../../../protocol/constants.js';
 import { keyObjectSigner, signJws } from '../../../protocol/envelope/seal.js';
-import { GncError } from '../../../protocol/errors.js';
 import { jwkThumbprint, publicJwkOf } from '../../../protocol/jwk.js';
 import { decodeKeyNotice, signKeyNotice, verifyKeyNotice, type KeyNotice } from '../../../protocol/notice.js';
+import { codeOf } from '../../helpers/errors.js';
 
 function key() {
   const { privateKey } = generateKeyPairSync('ed25519');
@@ -13,15 +13,6 @@ function key() {
   return { jwk, signer: keyObjectSigner(jwkThumbprint(jwk), privateKey) };
 }
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(GncError);
-    return (err as GncError).code;
-  }
-  throw new Error('expected a GncError');
-}
 
 const revocation = (kid: string): KeyNotice => ({ v: 1, kind: 'revocation', country: 'KZ', kid, reason: 'key compromised', revokedAt: '2026-03-01T10:00:00.000Z' });
 
