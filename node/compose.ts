@@ -14,7 +14,6 @@ import { EvidenceLog } from './store/evidence.js';
 import { auditRoutes, evidenceRoutes } from './audit/routes.js';
 import { keyControl } from './keys/control.js';
 import { Keyring } from './keys/keyring.js';
-import { originalRootJwk } from '../certs/identity.js';
 import { createRisk } from './risk/index.js';
 
 export interface Composition {
@@ -31,8 +30,9 @@ export function compose(dir: string, opts: NodeOptions = {}): Composition {
   // the signer follows key rotations (old key until partners know the new one): replace it before anything captures it
   const keyring = new Keyring(dir, store, clock, identity);
   parts.signer = keyring.signer;
-  // agreements stay anchored to the root partners pinned, also after a root succession
-  const agreements = new AgreementRegistry(store, trust, { country: identity.country, rootJwk: originalRootJwk(dir) }, clock);
+  // agreements verify under every root this administration has had (original, successors, current), so the
+  // ones signed before a root succession stay in force and new ones are signed by the current root
+  const agreements = new AgreementRegistry(store, trust, { country: identity.country, roots: () => keyring.ownRoots() }, clock);
   trust.onChange(() => agreements.reload());
   const policy = new AgreementPolicy(agreements, identity.country);
   const onAgreement = agreementControl(agreements, (m) => log(m));

@@ -2,7 +2,8 @@
  * Agreement negotiation over the wire, so that neither side edits files by hand: a proposal (signed by the
  * proposer's root) arrives and waits for this administration's signature; once countersigned here it goes
  * back to the proposer ("countersigned"), and notices (suspend, terminate, resume) apply on arrival. Every
- * document is verified against the pinned roots before it is stored; the envelope only transports it.
+ * document is verified against the roots known for its parties (pinned roots and their successors) before it is
+ * stored; the envelope only transports it.
  */
 import type { OpenedEnvelope } from '../../protocol/envelope/open.js';
 import { GncError } from '../../protocol/errors.js';

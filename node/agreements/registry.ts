@@ -1,7 +1,9 @@
 /**
  * The agreements this node knows, verified from the stored signed documents on every reload: only a
- * document whose signatures verify under the pinned roots (our own and the partner's) is ever consulted,
- * and only one signed by both administrations, within its dates and not suspended or terminated, is in force.
+ * document whose signatures verify under known roots is ever consulted (per party, the root its document
+ * names, from that country's chain: a partner's pinned root and the successors it named, or every root this
+ * administration has had; see protocol/agreement/roots.ts), and only one signed by both administrations,
+ * within its dates and not suspended or terminated, is in force.
  */
 import {
   agreementInForce,
@@ -14,7 +16,7 @@ import {
   type SignedAgreement,
 } from '../../protocol/agreement/index.js';
 import { GncError } from '../../protocol/errors.js';
-import type { Ed25519PublicJwk } from '../../protocol/jwk.js';
+import { jwkThumbprint, type Ed25519PublicJwk } from '../../protocol/jwk.js';
 import type { Store } from '../store/store.js';
 import type { TrustIndex } from '../trust.js';
 
@@ -42,16 +44,24 @@ export class AgreementRegistry {
   constructor(
     private readonly store: Store,
     private readonly trust: TrustIndex,
-    private readonly self: { country: string; rootJwk: Ed25519PublicJwk },
+    /** This administration: its country and every root it has had, oldest first (Keyring.ownRoots). */
+    private readonly self: { country: string; roots: () => readonly Ed25519PublicJwk[] },
     private readonly clock: () => number,
   ) {
     this.reload();
   }
 
-  roots(): Map<string, Ed25519PublicJwk> {
-    const m = new Map(this.trust.allRoots());
-    m.set(this.self.country, this.self.rootJwk);
+  /** Country -> root chain: each partner's pinned root and its successors, and this node's own roots. */
+  roots(): Map<string, readonly Ed25519PublicJwk[]> {
+    const m = new Map<string, readonly Ed25519PublicJwk[]>();
+    for (const country of this.trust.allRoots().keys()) m.set(country, this.trust.rootsOf(country));
+    m.set(this.self.country, this.self.roots());
     return m;
+  }
+
+  /** Fingerprints of every root this administration has had, oldest first. */
+  ownRootFingerprints(): string[] {
+    return this.self.roots().map(jwkThumbprint);
   }
 
   reload(): void {
@@ -72,7 +82,7 @@ export class AgreementRegistry {
         const mine = notices.filter((n) => n.notice.agreementId === v.document.id && n.notice.version === v.document.version);
         return [{ document: v.document, signed, signedBy: v.signedBy, complete: v.complete, partner: r.partner, origin: r.origin, notices: mine }];
       } catch {
-        return []; // a root changed since it was stored: the document no longer verifies and is ignored
+        return []; // names a root no longer known here (the partner was re-pinned with another root): ignored
       }
     });
   }
@@ -139,9 +149,10 @@ export class AgreementRegistry {
 
   /** Verify and store a suspend/terminate/resume notice signed by one of the parties' roots. */
   saveNotice(compact: string): AgreementNotice {
-    const unverified = verifyNotice(compact, this.roots());
+    const roots = this.roots();
+    const unverified = verifyNotice(compact, roots);
     const k = this.require(unverified.agreementId, unverified.version);
-    const notice = verifyNotice(compact, this.roots(), k.document); // and that the signer is a party to it
+    const notice = verifyNotice(compact, roots, k.document); // and that the signer is a party to it
     this.store.db
       .prepare('INSERT OR IGNORE INTO agreement_notices (agreement_id, version, action, effective, by_country, compact, at) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(notice.agreementId, notice.version, notice.action, notice.effective, notice.by, compact, this.clock());

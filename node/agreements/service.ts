@@ -4,8 +4,9 @@
  * wire, return a countersigned copy, and suspend/terminate/resume with a root-signed notice that the
  * partner receives over the wire.
  */
-import { draftAgreement, resolveDraftPlaceholders, signAgreement, signNotice, type SignedAgreement } from '../../protocol/agreement/index.js';
+import { decodeAgreement, draftAgreement, resolveDraftPlaceholders, signAgreement, signNotice, type SignedAgreement } from '../../protocol/agreement/index.js';
 import { GncError } from '../../protocol/errors.js';
+import { jwkThumbprint } from '../../protocol/jwk.js';
 import type { NodeParts } from '../main.js';
 import type { SubmitService } from '../outbound/submit.js';
 import type { AgreementRegistry, KnownAgreement } from './registry.js';
@@ -15,13 +16,17 @@ export type NoticeAction = 'suspend' | 'terminate' | 'resume';
 export class AgreementService {
   constructor(private readonly parts: NodeParts, private readonly registry: AgreementRegistry, private readonly submit: () => SubmitService) {}
 
+  /** The current root of each administration: ours, and for a partner the newest successor of its pinned root. */
   private fingerprints(): Record<string, string> {
     const fp: Record<string, string> = { [this.parts.identity.country]: this.parts.identity.root.thumbprint };
-    for (const p of this.parts.store.partners.list()) fp[p.country] = p.fingerprint;
+    for (const p of this.parts.store.partners.list()) {
+      const newest = this.parts.trust.rootsOf(p.country).at(-1);
+      fp[p.country] = newest === undefined ? p.fingerprint : jwkThumbprint(newest);
+    }
     return fp;
   }
 
-  /** Validate a readable draft (placeholders like "@root:KG" resolved from the pinned roots); unsigned. */
+  /** Validate a readable draft (placeholders like "@root:KG" resolved to each party's current root); unsigned. */
   draft(input: unknown): SignedAgreement {
     const doc = draftAgreement(resolveDraftPlaceholders(input, this.fingerprints()));
     if (!doc.parties.some((p) => p.country === this.parts.identity.country)) {
@@ -33,7 +38,15 @@ export class AgreementService {
   /** Add this administration's root signature, store it, and return a countersigned copy to the proposer. */
   async sign(input: SignedAgreement | { id: string; version?: number }, opts: { returnToProposer?: boolean } = {}): Promise<KnownAgreement> {
     const signed = 'payload' in input ? input : this.registry.require(input.id, input.version).signed;
-    const k = this.registry.save(signAgreement(signed, this.parts.identity.root.signer), 'local');
+    const { country, root } = this.parts.identity;
+    const named = decodeAgreement(signed).document.parties.find((p) => p.country === country)?.rootFingerprint;
+    if (named !== undefined && named !== root.thumbprint && this.registry.ownRootFingerprints().includes(named)) {
+      throw new GncError(
+        'GNC_AGREEMENT_SIGNATURE',
+        `This document names ${country}'s previous root ${named}; ${country} now signs with its successor root ${root.thumbprint}: draft the agreement again (gnc agreement draft fills in the current roots).`,
+      );
+    }
+    const k = this.registry.save(signAgreement(signed, root.signer), 'local');
     if (k.complete && k.origin === 'partner' && opts.returnToProposer !== false) {
       await this.submit().queueControl(k.partner, 'agreement', { action: 'countersigned', agreement: k.signed });
     }

@@ -7,10 +7,11 @@
  * revoked. Envelopes already sealed with the old key stay valid: their `created` precedes the retirement.
  */
 import { readRotation, ownCertificates, type RotationState } from '../../certs/rotation.js';
-import { loadIdentity, loadNodeKey, type KeyPairInfo, type LocalIdentity } from '../../certs/identity.js';
+import { loadIdentity, loadNodeKey, originalRootJwk, type KeyPairInfo, type LocalIdentity } from '../../certs/identity.js';
 import { decodeNodeCertificate } from '../../protocol/certificate.js';
 import type { Signer } from '../../protocol/envelope/seal.js';
-import type { Ed25519PublicJwk } from '../../protocol/jwk.js';
+import { jwkThumbprint, type Ed25519PublicJwk } from '../../protocol/jwk.js';
+import { verifyKeyNotice } from '../../protocol/notice.js';
 import { KeyNoticeRepo } from '../store/key-notices.js';
 import type { Store } from '../store/store.js';
 
@@ -24,6 +25,8 @@ export class Keyring {
   private checkedAt = Number.NEGATIVE_INFINITY;
   private switched = true;
   private readonly notices: KeyNoticeRepo;
+  /** The root `init` made (keys/root.jwk): it never changes, so it is read once. */
+  private originalRoot: Ed25519PublicJwk | undefined;
 
   constructor(private readonly dir: string, private readonly store: Store, private readonly clock: () => number = Date.now, identity?: LocalIdentity) {
     this.identity = identity ?? loadIdentity(dir);
@@ -94,5 +97,35 @@ export class Keyring {
       keys.set(p.sub, p.jwk);
     }
     return keys;
+  }
+
+  /**
+   * Every root this administration has had, oldest first: the one `init` made (what partners pinned), each
+   * successor named by this administration's own root-succession notices in the store (followed as a chain,
+   * each verified under the root before it), and the current root (the issuer of the node certificate), which
+   * ends the chain. Agreements signed by any of them stay verifiable here after a root succession and a restart.
+   */
+  ownRoots(): Ed25519PublicJwk[] {
+    this.originalRoot ??= originalRootJwk(this.dir);
+    const { country, root } = this.identity;
+    const chain = [this.originalRoot];
+    const seen = new Set([jwkThumbprint(this.originalRoot)]);
+    const successions = this.notices.list('root-succession', [country]);
+    for (let tail = this.originalRoot; ; ) {
+      const next = successions.flatMap((n) => {
+        try {
+          const notice = verifyKeyNotice(n.compact, tail, country);
+          return notice.kind === 'root-succession' && !seen.has(jwkThumbprint(notice.newRoot)) ? [notice.newRoot] : [];
+        } catch {
+          return []; // signed by another root of the chain
+        }
+      })[0];
+      if (next === undefined) break;
+      chain.push(next);
+      seen.add(jwkThumbprint(next));
+      tail = next;
+    }
+    if (!seen.has(root.thumbprint)) chain.push(root.jwk); // the succession notice is stored after the new certificate
+    return chain;
   }
 }
