@@ -59,6 +59,16 @@ export class AgreementRegistry {
     return m;
   }
 
+  /**
+   * Only the root in office per country (the newest of its chain). What is already stored keeps verifying under
+   * the whole chain, but a NEW signature (an agreement or a notice arriving after a succession) must come from
+   * the root in office: a succeeded root, possibly retired because it was exposed, can no longer commit its
+   * administration.
+   */
+  currentRoots(): Map<string, readonly Ed25519PublicJwk[]> {
+    return new Map([...this.roots()].flatMap(([c, chain]) => (chain.length > 0 ? [[c, [chain[chain.length - 1]!]] as const] : [])));
+  }
+
   /** Fingerprints of every root this administration has had, oldest first. */
   ownRootFingerprints(): string[] {
     return this.self.roots().map(jwkThumbprint);
@@ -122,7 +132,8 @@ export class AgreementRegistry {
   /** Verify and store a signed agreement (from a file, the CLI, or the wire). Returns what was stored. */
   save(input: unknown, origin: 'local' | 'partner'): KnownAgreement {
     const signed = input as SignedAgreement;
-    const v = verifyAgreement(signed, this.roots());
+    const stored = this.store.db.prepare('SELECT signed FROM agreements WHERE signed = ?').get(JSON.stringify(signed)) !== undefined;
+    const v = verifyAgreement(signed, stored ? this.roots() : this.currentRoots());
     const doc = v.document;
     const partner = doc.parties.map((p) => p.country).find((c) => c !== this.self.country);
     if (!partner || !doc.parties.some((p) => p.country === this.self.country)) {
@@ -149,10 +160,11 @@ export class AgreementRegistry {
 
   /** Verify and store a suspend/terminate/resume notice signed by one of the parties' roots. */
   saveNotice(compact: string): AgreementNotice {
-    const roots = this.roots();
-    const unverified = verifyNotice(compact, roots);
+    const known = this.store.db.prepare('SELECT 1 FROM agreement_notices WHERE compact = ?').get(compact) !== undefined;
+    // a new notice must be signed by the root in office; the agreement it is about may name an earlier root
+    const unverified = verifyNotice(compact, known ? this.roots() : this.currentRoots());
     const k = this.require(unverified.agreementId, unverified.version);
-    const notice = verifyNotice(compact, roots, k.document); // and that the signer is a party to it
+    const notice = verifyNotice(compact, this.roots(), k.document); // and that the signer is a party to it
     this.store.db
       .prepare('INSERT OR IGNORE INTO agreement_notices (agreement_id, version, action, effective, by_country, compact, at) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(notice.agreementId, notice.version, notice.action, notice.effective, notice.by, compact, this.clock());

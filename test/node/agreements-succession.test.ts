@@ -7,8 +7,10 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../certs/identity.js';
+import { readPrivateKey } from '../../certs/key-files.js';
 import { openNode } from '../../node/compose.js';
 import { draftAgreement, resolveDraftPlaceholders, signAgreement } from '../../protocol/agreement/index.js';
 import { keyObjectSigner } from '../../protocol/envelope/seal.js';
@@ -94,6 +96,19 @@ describe("after a partner's root succession", () => {
   it('keeps the agreement signed by the old root verifiable (superseded, not dropped)', async () => {
     expect(await statusAt(kz, 'KZ-KG-test', 1)).toBe('superseded');
     expect(await statusAt(kg, 'KZ-KG-test', 1)).toBe('superseded');
+  });
+
+  it('refuses a new agreement signed by the succeeded root: only the root in office commits KG now', async () => {
+    const kgOld = readPrivateKey(join(kg.dir, 'keys', 'root.jwk'));
+    const kzRoot = readPrivateKey(join(kz.dir, 'keys', 'root.jwk'));
+    const kzFp = loadIdentity(kz.dir).root.thumbprint;
+    expect(jwkThumbprint(publicJwkOf(kgOld))).toBe(kgOldRoot);
+    const doc = draftAgreement(resolveDraftPlaceholders(openAgreementDraft('KZ', 'KG', { id: 'KZ-KG-OLDROOT' }), { KZ: kzFp, KG: kgOldRoot }));
+    const both = signAgreement(signAgreement(doc, keyObjectSigner(kzFp, kzRoot)), keyObjectSigner(kgOldRoot, kgOld));
+    const r = await api(kz, 'POST', '/v1/agreements/import', both);
+    expect(r.status).toBe(422);
+    expect(r.json.code).toBe('GNC_AGREEMENT_SIGNATURE');
+    expect((await api(kz, 'GET', '/v1/agreements/KZ-KG-OLDROOT')).status).toBe(404);
   });
 
   it('refuses an agreement signed by a root outside the partner\'s chain (GNC_AGREEMENT_SIGNATURE)', async () => {
