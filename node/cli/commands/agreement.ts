@@ -4,6 +4,7 @@
  * administrations' root fingerprints; signing uses this administration's root key.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
 import type { SignedAgreement } from '../../../protocol/agreement/index.js';
 import { GncError } from '../../../protocol/errors.js';
 import { AgreementService, type NoticeAction } from '../../agreements/service.js';
@@ -25,6 +26,30 @@ function readJson(path: string): unknown {
   }
 }
 
+/** Maximum alias expansions in a YAML draft: a readable draft needs none, a "billion laughs" needs millions. */
+const YAML_MAX_ALIASES = 100;
+
+/**
+ * A readable draft as JSON or, by its extension (.yaml, .yml), YAML 1.2 with the core schema: no custom tags,
+ * no YAML 1.1 surprises (`NO` stays the string "NO", dates stay strings), bounded alias expansion.
+ */
+function readDraft(path: string): unknown {
+  if (!/\.ya?ml$/i.test(path)) return readJson(path);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new GncError('GNC_NOT_FOUND', `Cannot read ${path}: check the path.`);
+  }
+  try {
+    const doc = parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: true });
+    if (doc.errors.length > 0) throw doc.errors[0]!;
+    return doc.toJS({ maxAliasCount: YAML_MAX_ALIASES }) as unknown;
+  } catch (err) {
+    throw new GncError('GNC_CONFIG_INVALID', `${path} is not a valid YAML draft (${(err as Error).message.split('\n')[0]}): fix it or write the draft as JSON.`);
+  }
+}
+
 async function withService<T>(dir: string, fn: (svc: AgreementService, node: ReturnType<typeof openOffline>) => Promise<T>): Promise<T> {
   const node = openOffline(dir);
   try {
@@ -38,7 +63,7 @@ const versionOf = (v: string | undefined): number | undefined => (v === undefine
 
 const draftSpec = {
   name: 'agreement draft',
-  usage: 'gnc agreement draft --dir DIR FILE [--out FILE]',
+  usage: 'gnc agreement draft --dir DIR FILE.json|FILE.yaml [--out FILE]',
   description: 'Validate a readable agreement draft (placeholders "@root:XX" become pinned fingerprints) and write it unsigned.',
   options: { dir: { type: 'string' }, out: { type: 'string' } },
   required: ['dir'],
@@ -50,7 +75,7 @@ export const agreementDraftCommand: Command = {
   async run(argv, out) {
     const { values, positionals } = parse(draftSpec, argv);
     await withService(values.dir!, async (svc) => {
-      const draft = svc.draft(readJson(positionals[0]!));
+      const draft = svc.draft(readDraft(positionals[0]!));
       const text = JSON.stringify(draft, null, 2) + '\n';
       if (values.out) {
         writeFileSync(values.out, text);
