@@ -4,7 +4,7 @@
  * a revocation is enforced by the partner at once for signatures made after its time; a successor root is
  * trusted by the partner; and exports across all of it still verify offline.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadIdentity, loadNodeKey } from '../../../certs/identity.js';
@@ -69,6 +69,9 @@ describe('gnc keys rotate', () => {
     expect((await final(after)).status).toBe('delivered');
     expect(kidOf(kg.node.parts.store.messages.byKey('in', 'KZ', after)!.jws!)).toBe(newKid);
     expect(kidOf(kg.node.parts.store.messages.byKey('in', 'KZ', before[0]!)!.jws!)).toBe(oldKid);
+    // the new private key stays in the data dir, readable by the node's user only
+    for (const f of readdirSync(join(kz.dir, 'keys'))) expect(statSync(join(kz.dir, 'keys', f)).mode & 0o777, f).toBe(0o600);
+    expect(readdirSync(join(kz.dir, 'keys')).some((f) => f.includes(newKid))).toBe(true);
   }, 60_000);
 
   it('keeps the old certificate at the partner so old signatures stay verifiable', () => {
