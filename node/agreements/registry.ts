@@ -13,6 +13,7 @@ import {
   verifyNotice,
   type AgreementDocument,
   type AgreementNotice,
+  type AgreementStatus,
   type SignedAgreement,
 } from '../../protocol/agreement/index.js';
 import { GncError } from '../../protocol/errors.js';
@@ -123,7 +124,7 @@ export class AgreementRegistry {
     return doc ? this.get(doc.id, doc.version) : undefined;
   }
 
-  statusOf(k: KnownAgreement, now = this.clock()): string {
+  statusOf(k: KnownAgreement, now = this.clock()): AgreementStatus | 'awaiting-signature' {
     if (!k.complete) return 'awaiting-signature';
     const others = this.known.filter((o) => o.complete && o !== k).map((o) => o.document);
     return agreementStatus(k.document, k.notices.map((n) => n.notice), now, others);

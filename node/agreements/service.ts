@@ -4,6 +4,7 @@
  * wire, return a countersigned copy, and suspend/terminate/resume with a root-signed notice that the
  * partner receives over the wire.
  */
+import type { AgreementView } from '../../protocol/api/schemas.js';
 import { decodeAgreement, draftAgreement, resolveDraftPlaceholders, signAgreement, signNotice, type SignedAgreement } from '../../protocol/agreement/index.js';
 import { GncError } from '../../protocol/errors.js';
 import { jwkThumbprint } from '../../protocol/jwk.js';
@@ -81,7 +82,7 @@ export class AgreementService {
     return { messageId: r.id };
   }
 
-  view(k: KnownAgreement) {
+  view(k: KnownAgreement): AgreementView {
     return {
       id: k.document.id,
       version: k.document.version,

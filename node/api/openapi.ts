@@ -7,6 +7,7 @@ import * as api from '../../protocol/api/schemas.js';
 import { AciBody } from '../../protocol/messages/aci.js';
 import { AeoBody } from '../../protocol/messages/aeo.js';
 import { EcooBody } from '../../protocol/messages/ecoo.js';
+import { EvidenceBundle } from '../../protocol/evidence/bundle.js';
 
 type Operation = { summary: string; scope?: 'submit' | 'read' | 'admin'; request?: string; response: string; status?: number; query?: z.ZodObject };
 
@@ -18,6 +19,12 @@ const components: Record<string, z.ZodType> = {
   PartnerView: api.PartnerView,
   Health: api.Health,
   ProblemDetails: api.ProblemDetails,
+  AgreementCreateRequest: api.AgreementCreateRequest,
+  AgreementNoticeRequest: api.AgreementNoticeRequest,
+  AgreementView: api.AgreementView,
+  AgreementList: api.AgreementList,
+  AuditLogStatus: api.AuditLogStatus,
+  EvidenceBundle,
   AciBody,
   EcooBody,
   AeoBody,
@@ -31,6 +38,19 @@ const paths: Record<string, Record<string, Operation>> = {
   },
   '/v1/messages/{id}': { get: { summary: 'One message with status, receipt and signed envelope (Accept: application/xml for the body as XML)', scope: 'read', response: 'MessageView' } },
   '/v1/partners': { get: { summary: 'Pinned partner administrations and their certificates', scope: 'read', response: 'PartnerView' } },
+  '/v1/messages/{id}/evidence': { get: { summary: 'Evidence bundle of one message (envelope, receipt, certificates, roots, log segment, checkpoints), to verify offline with `gnc audit verify`', scope: 'read', response: 'EvidenceBundle' } },
+  '/v1/agreements': {
+    get: { summary: 'Agreements this node holds, with their status now', scope: 'read', response: 'AgreementList' },
+    post: { summary: 'Draft from a readable document, sign with this root, optionally propose to the partner', scope: 'admin', request: 'AgreementCreateRequest', response: 'AgreementView', status: 201 },
+  },
+  '/v1/agreements/{id}': { get: { summary: 'One agreement (latest version, or ?version=N) with document, signatures and notices', scope: 'read', response: 'AgreementView', query: api.AgreementVersionQuery } },
+  '/v1/agreements/import': { post: { summary: 'Import a signed agreement file (e.g. countersigned by the partner)', scope: 'admin', request: 'AgreementView', response: 'AgreementView', status: 201 } },
+  '/v1/agreements/{id}/sign': { post: { summary: "Add this administration's root signature (countersign a proposal)", scope: 'admin', response: 'AgreementView', query: api.AgreementVersionQuery } },
+  '/v1/agreements/{id}/propose': { post: { summary: 'Send the agreement signed here to the partner over the wire', scope: 'admin', response: 'AgreementView', status: 202, query: api.AgreementVersionQuery } },
+  '/v1/agreements/{id}/suspend': { post: { summary: 'Suspend by a root-signed notice the partner receives over the wire', scope: 'admin', request: 'AgreementNoticeRequest', response: 'AgreementView', status: 202 } },
+  '/v1/agreements/{id}/terminate': { post: { summary: 'Terminate by a root-signed notice the partner receives over the wire', scope: 'admin', request: 'AgreementNoticeRequest', response: 'AgreementView', status: 202 } },
+  '/v1/agreements/{id}/resume': { post: { summary: 'Resume a suspended agreement by a root-signed notice', scope: 'admin', request: 'AgreementNoticeRequest', response: 'AgreementView', status: 202 } },
+  '/v1/audit/verify': { get: { summary: "Status of this node's evidence log: links, checkpoints, and any deleted, reordered or changed entry", scope: 'admin', response: 'AuditLogStatus' } },
 };
 
 /** Route groups outside this file add their operations and schemas. */

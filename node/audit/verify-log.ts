@@ -7,23 +7,12 @@ import { walkChain, type ChainHead, type EvidenceEntry, type VerifyChainOptions 
 import { decodeCheckpoint, verifyCheckpoint } from '../../protocol/evidence/checkpoint.js';
 import { GncError, type GncErrorCode } from '../../protocol/errors.js';
 import type { Ed25519PublicJwk } from '../../protocol/jwk.js';
+import type { AuditLogStatus } from '../../protocol/api/schemas.js';
 
-export interface LogProblem {
-  code: GncErrorCode;
-  seq: number;
-  message: string;
-}
+export type LogProblem = AuditLogStatus['problems'][number];
 
-export interface LogStatus {
-  ok: boolean;
-  entries: number;
-  head: ChainHead | undefined;
-  /** Highest seq pinned by a valid checkpoint (0: none). */
-  checkpointed: number;
-  /** Entries after the last valid checkpoint: protected by links only until the next checkpoint. */
-  uncheckpointed: number;
-  problems: LogProblem[];
-}
+/** The report of `GET /v1/audit/verify` (schema in protocol/api/schemas.ts). */
+export type LogStatus = AuditLogStatus;
 
 export interface LogInput extends VerifyChainOptions {
   entries: readonly EvidenceEntry[];

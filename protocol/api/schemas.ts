@@ -8,6 +8,10 @@ import { CountryCode } from '../codes/countries.js';
 import { FlattenedJws, MessageId, UtcTimestamp } from '../envelope/payload.js';
 import { ERROR_CODES } from '../errors.js';
 import { BusinessType } from '../messages/registry.js';
+import { AgreementDocument, AgreementId, AgreementTime } from '../agreement/document.js';
+import { AgreementStatus } from '../agreement/lifecycle.js';
+import { AgreementNotice } from '../agreement/notice.js';
+import { SignedAgreement } from '../agreement/signing.js';
 
 export const SubmitRequest = z.strictObject({
   to: CountryCode.describe('ISO 3166-1 alpha-2 code of the partner administration'),
@@ -107,3 +111,48 @@ export const ProblemDetails = z.object({
   instance: z.string().optional(),
   issues: z.array(z.object({ path: z.string(), expected: z.string(), received: z.string(), message: z.string() })).optional(),
 });
+
+/** `POST /v1/agreements`: a readable draft, signed here, optionally proposed to the partner at once. */
+export const AgreementCreateRequest = z.strictObject({ draft: z.record(z.string(), z.unknown()), propose: z.boolean().default(false) });
+/** `POST /v1/agreements/{id}/suspend|terminate|resume`. */
+export const AgreementNoticeRequest = z.strictObject({
+  reason: z.string().min(1).max(1000),
+  effective: z.iso.datetime({ offset: true }).optional(),
+  version: z.number().int().min(1).optional(),
+});
+export const AgreementVersionQuery = z.strictObject({ version: z.coerce.number().int().min(1).optional() });
+
+/** One agreement as this node holds it: status now, who signed, notices, the document and its signed form. */
+export const AgreementView = z.object({
+  id: AgreementId,
+  version: z.number().int().min(1),
+  partner: CountryCode,
+  status: z.union([AgreementStatus, z.literal('awaiting-signature')]),
+  signedBy: z.array(CountryCode),
+  complete: z.boolean(),
+  validFrom: AgreementTime,
+  validUntil: AgreementTime,
+  title: z.string(),
+  notices: z.array(AgreementNotice),
+  document: AgreementDocument,
+  signed: SignedAgreement,
+  /** Id of the control message carrying a proposal (propose, create with propose: true). */
+  proposedAs: z.string().nullable().optional(),
+  /** Id of the control message carrying a notice (suspend, terminate, resume). */
+  noticeMessage: z.string().optional(),
+});
+export type AgreementView = z.infer<typeof AgreementView>;
+export const AgreementList = z.object({ items: z.array(AgreementView.omit({ document: true, signed: true })) });
+
+/** `GET /v1/audit/verify`: links and checkpoints of this node's evidence log. */
+export const AuditLogStatus = z.object({
+  ok: z.boolean(),
+  entries: z.number().int(),
+  head: z.object({ seq: z.number().int(), hash: z.string() }).optional(),
+  /** Highest seq pinned by a valid checkpoint (0: none). */
+  checkpointed: z.number().int(),
+  /** Entries after the last valid checkpoint: protected by links only until the next checkpoint. */
+  uncheckpointed: z.number().int(),
+  problems: z.array(z.object({ code: z.enum(ERROR_CODES), seq: z.number().int(), message: z.string() })),
+});
+export type AuditLogStatus = z.infer<typeof AuditLogStatus>;

@@ -3,7 +3,7 @@
  * draft+sign, sign a partner's proposal, propose, import a countersigned file, suspend/terminate/resume.
  */
 import { Hono, type Context } from 'hono';
-import { z } from 'zod';
+import { AgreementCreateRequest, AgreementNoticeRequest, AgreementVersionQuery } from '../../../protocol/api/schemas.js';
 import { GncError } from '../../../protocol/errors.js';
 import { parseWith } from '../../../protocol/validate.js';
 import type { AgreementRegistry } from '../../agreements/registry.js';
@@ -13,9 +13,9 @@ import type { SubmitService } from '../../outbound/submit.js';
 import { requireScope, type AuthEnv } from '../auth.js';
 import { readBody } from '../body.js';
 
-const NoticeRequest = z.strictObject({ reason: z.string().min(1).max(1000), effective: z.iso.datetime({ offset: true }).optional(), version: z.number().int().min(1).optional() });
-const CreateRequest = z.strictObject({ draft: z.record(z.string(), z.unknown()), propose: z.boolean().default(false) });
-const VersionQuery = z.strictObject({ version: z.coerce.number().int().min(1).optional() });
+const NoticeRequest = AgreementNoticeRequest;
+const CreateRequest = AgreementCreateRequest;
+const VersionQuery = AgreementVersionQuery;
 
 async function json(c: Context): Promise<unknown> {
   const b = await readBody(c);

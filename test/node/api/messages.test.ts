@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgreementList, AgreementView, AuditLogStatus } from '../../../protocol/api/schemas.js';
 import { MAX_BODY_BYTES } from '../../../protocol/constants.js';
 import { api, makeNetwork, waitFor, type TestNode } from '../../helpers/network.js';
 
@@ -164,5 +165,19 @@ describe('local API', () => {
     expect(r.json.openapi).toBe('3.1.0');
     expect(r.json.paths['/v1/messages'].post.requestBody).toBeDefined();
     expect(r.json.components.schemas.SubmitRequest.properties.to).toBeDefined();
+  });
+
+  it('documents every route group of the node in OpenAPI, and the answers match their schemas', async () => {
+    const doc = (await api(kz, 'GET', '/v1/openapi.json')).json;
+    for (const path of ['/v1/agreements', '/v1/agreements/{id}', '/v1/agreements/{id}/suspend', '/v1/audit/verify', '/v1/messages/{id}/evidence', '/v1/arrivals', '/v1/aeo']) {
+      expect(doc.paths[path], path).toBeDefined();
+    }
+    const list = await api(kz, 'GET', '/v1/agreements');
+    expect(() => AgreementList.parse(list.json)).not.toThrow();
+    const one = await api(kz, 'GET', `/v1/agreements/${list.json.items[0].id}`);
+    expect(() => AgreementView.parse(one.json)).not.toThrow();
+    const audit = await api(kz, 'GET', '/v1/audit/verify');
+    expect(audit.status).toBe(200);
+    expect(AuditLogStatus.parse(audit.json).ok).toBe(true);
   });
 });
