@@ -173,7 +173,7 @@ export class GncNode {
       submit: this.submit,
       finals: this.finals,
       info: {
-        country: identity.country, name: identity.name, peerId: identity.peerId, kid: identity.node.thumbprint,
+        country: identity.country, name: identity.name, peerId: identity.peerId, kid: () => this.parts.signer().kid,
         addresses: () => this.host?.getMultiaddrs().map((a) => a.toString()) ?? [], startedAt: this.startedAt,
         connected: (c) => {
           const p = trust.peerOf(c);

@@ -7,7 +7,8 @@ export interface NodeInfo {
   country: string;
   name: string;
   peerId: string;
-  kid: string;
+  /** The node key signing now (changes when a rotation switches keys). */
+  kid: () => string;
   addresses: () => string[];
   startedAt: number;
   connected: (country: string) => boolean;
@@ -21,7 +22,7 @@ export function nodeInfoRoutes(store: Store, info: NodeInfo): Hono<AuthEnv> {
       country: info.country,
       name: info.name,
       peerId: info.peerId,
-      kid: info.kid,
+      kid: info.kid(),
       addresses: info.addresses(),
       uptimeSeconds: Math.round((Date.now() - info.startedAt) / 1000),
       partners: store.partners.list().length,

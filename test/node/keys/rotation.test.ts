@@ -65,6 +65,7 @@ describe('gnc keys rotate', () => {
     const during = await Promise.all(Array.from({ length: 10 }, () => submit()));
     for (const id of [...before, ...during]) expect((await final(id)).status).toBe('delivered');
     await waitFor(() => (kz.node.parts.signer().kid === newKid ? true : undefined), 15_000, 'switch to the new key');
+    expect((await api(kz, 'GET', '/v1/health')).json.kid).toBe(newKid);
     const after = await submit();
     expect((await final(after)).status).toBe('delivered');
     expect(kidOf(kg.node.parts.store.messages.byKey('in', 'KZ', after)!.jws!)).toBe(newKid);
