@@ -71,12 +71,20 @@ export function acceptRevocation(d: KeyControlDeps, compact: string, peer: strin
   return notice;
 }
 
+/**
+ * The partner's root in office (the newest of its chain): only it may certify new node keys or name a successor,
+ * so a succeeded root, perhaps retired because it was exposed, cannot bring in keys. (Any root may revoke.)
+ */
+function rootInOffice(d: KeyControlDeps, peer: string): Ed25519PublicJwk[] {
+  return d.trust.rootsOf(peer).slice(-1);
+}
+
 export function keyControl(d: KeyControlDeps) {
   return (opened: OpenedEnvelope, peer: string): void => {
     const body = parseWith(KeyControlBody, opened.payload.body, 'Key control body', '/body');
     const id = opened.payload.id;
     if (body.action === 'announce') {
-      const c = acceptCertificate(d, body.certificate, peer);
+      const c = acceptCertificate(d, body.certificate, peer, rootInOffice(d, peer));
       d.evidence.append('key', id, peer, sha256Ascii(body.certificate));
       d.log(`key: ${peer} announced node key ${c.sub}, valid ${c.nbf} to ${c.exp}`);
     } else if (body.action === 'revoke') {
@@ -84,7 +92,7 @@ export function keyControl(d: KeyControlDeps) {
       d.evidence.append('key', id, peer, sha256Ascii(body.notice));
       d.log(`key: ${peer} revoked node key ${n.kid} from ${n.revokedAt} (${n.reason})`);
     } else {
-      const notice = underAnyRoot(d.trust.rootsOf(peer), peer, (root) => verifyKeyNotice(body.notice, root, peer));
+      const notice = underAnyRoot(rootInOffice(d, peer), peer, (root) => verifyKeyNotice(body.notice, root, peer));
       if (notice.kind !== 'root-succession') throw new GncError('GNC_SCHEMA_INVALID', `Expected a root-succession notice, got "${notice.kind}".`);
       // the certificate re-issued by the new root proves the successor is usable; check it before trusting either
       const c = acceptCertificate(d, body.certificate, peer, [notice.newRoot]);

@@ -7,7 +7,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadIdentity, loadNodeKey } from '../../../certs/identity.js';
+import { certifyNode, loadIdentity, loadNodeKey, loadRootKey, newNodeKey, originalRootJwk } from '../../../certs/identity.js';
+import { jwkThumbprint } from '../../../protocol/jwk.js';
 import { verifyBundle } from '../../../node/audit/verify-bundle.js';
 import { sealEnvelope, type Signer } from '../../../protocol/envelope/seal.js';
 import { newMessageId } from '../../../protocol/ids.js';
@@ -136,6 +137,19 @@ describe('gnc keys rotate --root', () => {
     expect(loadIdentity(kz.dir).certPayload.iss).toBe(newRoot);
     expect((await final(await submit())).status).toBe('delivered');
   }, 30_000);
+
+  it('refuses a node key certified by the succeeded root: only the root in office brings in keys', async () => {
+    const id = loadIdentity(kz.dir);
+    const oldRoot = loadRootKey(kz.dir, jwkThumbprint(originalRootJwk(kz.dir)));
+    expect(oldRoot.thumbprint).not.toBe(id.root.thumbprint);
+    const rogue = newNodeKey(kz.dir);
+    const cert = certifyNode(oldRoot, rogue, { country: 'KZ', name: id.name, peerId: id.peerId, addrs: [], now: Date.now(), validityMs: 86_400_000 });
+    const sealed = sealEnvelope({ v: 1, id: newMessageId(), type: 'key', from: 'KZ', to: 'KG', agreement: null, created: new Date().toISOString(), body: { action: 'announce', certificate: cert } } as never, kz.node.parts.signer());
+    const answer = await kz.node.session('KG').request(sealed.bytes);
+    const body = JSON.parse(Buffer.from(JSON.parse(Buffer.from(answer).toString('utf8')).payload, 'base64url').toString('utf8')).body;
+    expect(body, body.reason).toMatchObject({ status: 'rejected', code: 'GNC_CERT_INVALID' });
+    expect(kg.node.parts.trust.resolveKey(rogue.thumbprint)).toBeUndefined();
+  });
 
   it('exports a bundle with the succession that verifies offline', async () => {
     const file = join(net.base, 'succession.json');
