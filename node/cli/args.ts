@@ -21,10 +21,31 @@ export type Parsed<O extends Options> = {
   positionals: string[];
 };
 
+/**
+ * `--kid -melv65B...`: base64url key ids and fingerprints start with "-" for 1 key in 64, and parseArgs would
+ * read such a value as an option. A value that follows a string option and is not itself one of the command's
+ * options is joined to it (`--kid=-melv65B...`).
+ */
+function joinDashValues(options: Options, argv: string[]): string[] {
+  const isOption = (t: string): boolean => t === '--help' || t === '-h' || (t.startsWith('--') && t.slice(2).split('=')[0]! in options);
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const t = argv[i]!;
+    const next = argv[i + 1];
+    const name = t.startsWith('--') && !t.includes('=') ? t.slice(2) : undefined;
+    const opt = name !== undefined ? (options[name] as { type: string } | undefined) : undefined;
+    if (opt?.type === 'string' && next !== undefined && next.startsWith('-') && !isOption(next)) {
+      out.push(`${t}=${next}`);
+      i++;
+    } else out.push(t);
+  }
+  return out;
+}
+
 export function parse<O extends Options>(spec: CommandSpec<O>, argv: string[]): Parsed<O> {
   let res;
   try {
-    res = parseArgs({ args: argv, options: spec.options, allowPositionals: true, strict: true });
+    res = parseArgs({ args: joinDashValues(spec.options, argv), options: spec.options, allowPositionals: true, strict: true });
   } catch (err) {
     throw new GncError('GNC_CONFIG_INVALID', `${(err as Error).message}. Run \`gnc ${spec.name} --help\`.`);
   }

@@ -1,0 +1,28 @@
+/** Option parsing of `gnc` subcommands: base64url values that start with "-" are values, not options. */
+import { describe, expect, it } from 'vitest';
+import { parse } from '../../../node/cli/args.js';
+import { codeOf } from '../../helpers/errors.js';
+
+const spec = {
+  name: 'keys revoke',
+  usage: 'gnc keys revoke --dir DIR --kid KID --reason TEXT',
+  description: 'test spec',
+  options: { dir: { type: 'string' }, kid: { type: 'string' }, reason: { type: 'string' }, json: { type: 'boolean' } },
+  required: ['dir', 'kid'],
+} as const;
+
+describe('gnc argument parsing', () => {
+  it('reads a key id that starts with "-" as the value of --kid (1 key in 64)', () => {
+    const r = parse(spec, ['--dir', 'D', '--kid', '-melv65Bxyzwf2-YXlWJ5gMpbbMecJgAskJmZabcdefg', '--reason', '-- compromised', '--json']);
+    expect(r.values).toEqual({ dir: 'D', kid: '-melv65Bxyzwf2-YXlWJ5gMpbbMecJgAskJmZabcdefg', reason: '-- compromised', json: true });
+  });
+
+  it('still refuses an option given where a value is missing (GNC_CONFIG_INVALID)', () => {
+    expect(codeOf(() => parse(spec, ['--dir', 'D', '--kid', '--reason', 'x']))).toBe('GNC_CONFIG_INVALID');
+  });
+
+  it('refuses an unknown option and a missing required one (GNC_CONFIG_INVALID)', () => {
+    expect(codeOf(() => parse(spec, ['--dir', 'D', '--kid', 'K', '--bogus']))).toBe('GNC_CONFIG_INVALID');
+    expect(codeOf(() => parse(spec, ['--dir', 'D']))).toBe('GNC_CONFIG_INVALID');
+  });
+});
