@@ -83,7 +83,7 @@ export class TrustIndex {
     return this.roots.get(country);
   }
 
-  /** The pinned root of a partner and every successor it named: any of them may sign its key notices and certificates. */
+  /** The pinned root of a partner and every successor it named, oldest first (the last is the root in office). */
   rootsOf(country: string): Ed25519PublicJwk[] {
     const pinned = this.roots.get(country);
     return pinned === undefined ? [] : [pinned, ...(this.successors.get(country) ?? [])];
