@@ -13,9 +13,6 @@ import type { SubmitService } from '../../outbound/submit.js';
 import { requireScope, type AuthEnv } from '../auth.js';
 import { readBody } from '../body.js';
 
-const NoticeRequest = AgreementNoticeRequest;
-const CreateRequest = AgreementCreateRequest;
-const VersionQuery = AgreementVersionQuery;
 
 async function json(c: Context): Promise<unknown> {
   const b = await readBody(c);
@@ -31,13 +28,13 @@ export function agreementRoutes(parts: NodeParts, registry: AgreementRegistry, s
   app.get('/', requireScope(tokens, 'read'), (c) => c.json({ items: registry.all().map((k) => { const { document: _d, signed: _s, ...rest } = svc.view(k); return rest; }) }));
 
   app.get('/:id', requireScope(tokens, 'read'), (c) => {
-    const q = parseWith(VersionQuery, c.req.query(), 'Query', '');
+    const q = parseWith(AgreementVersionQuery, c.req.query(), 'Query', '');
     return c.json(svc.view(registry.require(c.req.param('id'), q.version)));
   });
 
   /** Draft from a readable document, sign it with this administration's root, optionally propose it. */
   app.post('/', requireScope(tokens, 'admin'), async (c) => {
-    const req = parseWith(CreateRequest, await json(c), 'Agreement request', '');
+    const req = parseWith(AgreementCreateRequest, await json(c), 'Agreement request', '');
     const k = await svc.sign(svc.draft(req.draft));
     const proposed = req.propose ? await svc.propose(k.document.id, k.document.version) : undefined;
     return c.json({ ...svc.view(k), proposedAs: proposed?.messageId ?? null }, 201);
@@ -47,19 +44,19 @@ export function agreementRoutes(parts: NodeParts, registry: AgreementRegistry, s
   app.post('/import', requireScope(tokens, 'admin'), async (c) => c.json(svc.view(svc.import(await json(c))), 201));
 
   app.post('/:id/sign', requireScope(tokens, 'admin'), async (c) => {
-    const q = parseWith(VersionQuery, c.req.query(), 'Query', '');
+    const q = parseWith(AgreementVersionQuery, c.req.query(), 'Query', '');
     return c.json(svc.view(await svc.sign({ id: c.req.param('id'), version: q.version })));
   });
 
   app.post('/:id/propose', requireScope(tokens, 'admin'), async (c) => {
-    const q = parseWith(VersionQuery, c.req.query(), 'Query', '');
+    const q = parseWith(AgreementVersionQuery, c.req.query(), 'Query', '');
     const r = await svc.propose(c.req.param('id'), q.version);
     return c.json({ ...svc.view(r.agreement), proposedAs: r.messageId }, 202);
   });
 
   for (const action of ['suspend', 'terminate', 'resume'] as const) {
     app.post(`/:id/${action}`, requireScope(tokens, 'admin'), async (c) => {
-      const req = parseWith(NoticeRequest, await json(c), `${action} request`, '');
+      const req = parseWith(AgreementNoticeRequest, await json(c), `${action} request`, '');
       const r = await svc.notice(c.req.param('id'), action, req.reason, req.effective, req.version);
       return c.json({ ...svc.view(registry.require(c.req.param('id'), req.version)), noticeMessage: r.messageId }, 202);
     });

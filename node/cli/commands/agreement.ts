@@ -3,22 +3,18 @@
  * life cycle from the operator's side. Drafts are readable JSON with placeholders like "@root:KG" for the
  * administrations' root fingerprints; signing uses this administration's root key.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { SignedAgreement } from '../../../protocol/agreement/index.js';
 import { GncError } from '../../../protocol/errors.js';
 import { AgreementService, type NoticeAction } from '../../agreements/service.js';
 import { openOffline } from '../../compose.js';
 import { parse } from '../args.js';
+import { readInputFile } from '../files.js';
 import type { Command } from '../command.js';
 
 function readJson(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new GncError('GNC_NOT_FOUND', `Cannot read ${path}: check the path.`);
-  }
+  const text = readInputFile(path);
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
@@ -35,12 +31,7 @@ const YAML_MAX_ALIASES = 100;
  */
 function readDraft(path: string): unknown {
   if (!/\.ya?ml$/i.test(path)) return readJson(path);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new GncError('GNC_NOT_FOUND', `Cannot read ${path}: check the path.`);
-  }
+  const text = readInputFile(path);
   try {
     const doc = parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: true });
     if (doc.errors.length > 0) throw doc.errors[0]!;

@@ -3,11 +3,11 @@
  * seal, outbox), without the API. Works whether or not the node is running: a running node's dispatcher
  * picks the outbox row up on its next sweep.
  */
-import { readFileSync } from 'node:fs';
 import { GncError } from '../../../protocol/errors.js';
 import { parseXmlBody } from '../../../protocol/xml/index.js';
 import { openOffline } from '../../compose.js';
 import { parse } from '../args.js';
+import { readInputFile } from '../files.js';
 import type { Command } from '../command.js';
 
 const spec = {
@@ -20,12 +20,7 @@ const spec = {
 } as const;
 
 export function readBodyFile(path: string): { type?: string; body: unknown } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new GncError('GNC_NOT_FOUND', `Cannot read ${path}: check the path.`);
-  }
+  const text = readInputFile(path);
   if (path.toLowerCase().endsWith('.xml') || text.trimStart().startsWith('<')) {
     const parsed = parseXmlBody(text);
     return { type: parsed.type, body: parsed.body };
