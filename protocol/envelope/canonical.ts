@@ -1,16 +1,89 @@
 /**
  * RFC 8785 JSON Canonicalization Scheme. The signed payload of every envelope, certificate and agreement is
  * the JCS form of its object, so two implementations that agree on the object agree on the signed bytes.
- * Delegates to `canonicalize` (the reference implementation by the RFC's authors); tested against the
- * RFC's own examples in test/vectors/rfc8785.json.
+ * `canonicalize` (the reference implementation by the RFC's authors) decides every case; a fast path gives
+ * the same text for the common one (tested against it in test/protocol/envelope/canonical.test.ts and
+ * against the RFC's own examples in test/vectors/rfc8785.json).
  */
 import canonicalizeImpl from 'canonicalize';
 import { GncError } from '../errors.js';
 
 const encoder = new TextEncoder();
 
+/** ES2024 `String.prototype.isWellFormed` (Node 20): false when the string holds a lone surrogate. */
+const isWellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed();
+
+/**
+ * True when JSON.stringify already writes the RFC 8785 form of `value`: a tree of null, booleans, finite
+ * numbers, well-formed strings, arrays without holes or undefined, and plain objects whose own keys are
+ * listed in strictly increasing UTF-16 code-unit order with no undefined, function or symbol values. Both
+ * serializations then agree member by member (JSON.stringify follows Object.keys order; numbers and
+ * strings are written by the same ECMAScript routines RFC 8785 names). Anything else (unsorted or
+ * integer-like keys, toJSON, NaN, lone surrogates, cycles) returns false and goes the reference way.
+ */
+function writesCanonically(value: unknown, depth = 0): boolean {
+  if (value === null || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (typeof value === 'string') return isWellFormed(value);
+  if (typeof value !== 'object' || depth > 64) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value) || !writesCanonically(value[i], depth + 1)) return false;
+    }
+    return true;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return false;
+  let prev: string | undefined;
+  for (const key of Object.keys(value)) {
+    if ((prev !== undefined && !(prev < key)) || !isWellFormed(key)) return false;
+    if (!writesCanonically((value as Record<string, unknown>)[key], depth + 1)) return false;
+    prev = key;
+  }
+  return true;
+}
+
+/**
+ * A copy of a tree of plain objects and arrays with every object's members inserted in sorted order, or
+ * undefined when the tree holds anything else (it then goes the reference way). V8 still lists integer-like
+ * keys first, so the copy is checked with writesCanonically before use.
+ */
+function sortedCopy(value: unknown, depth = 0): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > 64) return undefined;
+  if (Array.isArray(value)) {
+    const out: unknown[] = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i] as unknown;
+      if (v !== null && typeof v === 'object') {
+        const c = sortedCopy(v, depth + 1);
+        if (c === undefined) return undefined;
+        out[i] = c;
+      } else out[i] = v;
+    }
+    return out;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== null && typeof v === 'object') {
+      const c = sortedCopy(v, depth + 1);
+      if (c === undefined) return undefined;
+      out[key] = c;
+    } else out[key] = v;
+  }
+  return out;
+}
+
 /** The canonical JSON text of a JSON value; throws GNC_SCHEMA_INVALID for values JSON cannot carry. */
 export function canonicalJson(value: unknown): string {
+  if (value !== null && typeof value === 'object') {
+    if (writesCanonically(value)) return JSON.stringify(value);
+    const copy = sortedCopy(value);
+    if (copy !== undefined && writesCanonically(copy)) return JSON.stringify(copy);
+  }
   let text: string | undefined;
   try {
     text = canonicalizeImpl(value);
