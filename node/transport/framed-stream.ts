@@ -1,9 +1,13 @@
 /**
  * Frames over one libp2p 3 stream (event based: no sink/source). Incoming chunks go through the protocol's
  * FrameDecoder, which refuses an oversize frame from its length prefix alone; outgoing frames respect the
- * stream's back-pressure (send() false -> wait for drain).
+ * stream's back-pressure (send() false -> wait for drain). Frames written in the same event-loop turn (the
+ * envelopes of one dispatcher pump, the receipts of one group commit) leave in one `send`: one Yamux data
+ * frame, one Noise message and one window update for the lot instead of one each per frame (measured by
+ * the e2e bench).
  */
 import type { Stream } from '@libp2p/interface';
+import { Uint8ArrayList } from 'uint8arraylist';
 import { encodeFrame, FrameDecoder, FRAME_ERROR, type Frame } from '../../protocol/wire.js';
 import { GncError, isGncError } from '../../protocol/errors.js';
 
@@ -14,9 +18,14 @@ export interface FramedStreamHandlers {
 
 const encoder = new TextEncoder();
 
+/** A partner that reads nothing for this long fails the frames waiting on its stream (they are retried). */
+export const DRAIN_TIMEOUT_MS = 30_000;
+
 export class FramedStream {
   private readonly decoder = new FrameDecoder();
   private closed = false;
+  /** Frames waiting for the end of this turn, and the promise they all settle with. */
+  private batch: { frames: Uint8ArrayList; sent: Promise<void> } | undefined;
 
   constructor(readonly stream: Stream, private readonly handlers: FramedStreamHandlers) {
     stream.addEventListener('message', (evt) => {
@@ -38,11 +47,25 @@ export class FramedStream {
     return !this.closed && this.stream.status === 'open';
   }
 
-  async write(frame: Frame, signal?: AbortSignal): Promise<void> {
-    if (!this.isOpen) throw new GncError('GNC_PARTNER_UNREACHABLE', 'The stream to the partner is closed; the message will be retried.');
-    if (!this.stream.send(encodeFrame(frame))) {
-      await this.stream.onDrain(signal ? { signal } : undefined);
+  /**
+   * Resolves once the frame is handed to the stream (after a drain if the stream pushed back); rejects when
+   * the stream is closed or stays full for DRAIN_TIMEOUT_MS.
+   */
+  write(frame: Frame): Promise<void> {
+    if (!this.isOpen) return Promise.reject(new GncError('GNC_PARTNER_UNREACHABLE', 'The stream to the partner is closed; the message will be retried.'));
+    if (!this.batch) {
+      const frames = new Uint8ArrayList();
+      const sent = new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => this.flush(frames));
+      this.batch = { frames, sent };
     }
+    this.batch.frames.append(encodeFrame(frame));
+    return this.batch.sent;
+  }
+
+  private async flush(frames: Uint8ArrayList): Promise<void> {
+    this.batch = undefined;
+    if (!this.isOpen) throw new GncError('GNC_PARTNER_UNREACHABLE', 'The stream to the partner is closed; the message will be retried.');
+    if (!this.stream.send(frames)) await this.stream.onDrain({ signal: AbortSignal.timeout(DRAIN_TIMEOUT_MS) });
   }
 
   /** Answer an unreadable or oversize frame with an ERROR frame, then close: the stream is out of sync. */

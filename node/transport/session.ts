@@ -47,7 +47,7 @@ export class PartnerSession {
       this.pending.set(requestId, { resolve, reject, timer });
     });
     try {
-      await framed.write({ kind: FRAME_REQUEST, requestId, payload: envelope }, AbortSignal.timeout(RECEIPT_TIMEOUT_MS));
+      await framed.write({ kind: FRAME_REQUEST, requestId, payload: envelope });
     } catch (err) {
       this.settle(requestId, err instanceof Error ? err : new Error(String(err)));
     }
