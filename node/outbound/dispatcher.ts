@@ -87,7 +87,7 @@ export class Dispatcher {
     const capacity = MAX_IN_FLIGHT_PER_PARTNER - flying.size;
     if (capacity <= 0) return;
     const now = this.d.clock();
-    const rows = this.d.store.outbox.due(partner, now, capacity + flying.size).filter((r) => !flying.has(r.seq)).slice(0, capacity);
+    const rows = this.d.store.outbox.due(partner, now, capacity, flying);
     if (rows.length === 0) {
       if (flying.size === 0) this.scheduleNext(partner, now);
       return;
@@ -136,15 +136,13 @@ export class Dispatcher {
 
   private async deliver(row: OutboxRow): Promise<void> {
     const bytes = new Uint8Array(row.jws);
-    const msg = this.d.store.messages.bySeq(row.seq);
-    if (!msg) return;
     try {
       const answer = await this.d.transport.request(row.partner, bytes);
       const now = this.d.clock();
       const { body, opened } = openReceipt(
         answer,
         { resolveKey: this.d.trust.resolveKey, self: this.d.self, now, clockSkewMs: this.d.clockSkewMs, maxAgeMs: this.d.maxAgeMs },
-        { messageId: row.id, sha256: msg.sha256, partner: row.partner },
+        { messageId: row.id, sha256: row.sha256, partner: row.partner },
       );
       const status = body.status === 'accepted' ? 'delivered' : 'rejected';
       await this.d.store.commits.run(() => {

@@ -14,12 +14,14 @@ export interface OutboxRow {
   last_error: string | null;
   jws: Buffer;
   id: string;
+  sha256: string;
   agreement: string | null;
 }
 
 export class OutboxRepo {
   private readonly insertStmt;
-  private readonly dueStmt;
+  private readonly dueSeqsStmt;
+  private readonly rowStmt;
   private readonly nextDueStmt;
   private readonly rescheduleStmt;
   private readonly deleteStmt;
@@ -29,8 +31,9 @@ export class OutboxRepo {
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare('INSERT INTO outbox (seq, partner, attempts, next_at, expires_at) VALUES (?, ?, 0, ?, ?)');
-    this.dueStmt = db.prepare(`SELECT o.*, m.jws, m.id, m.agreement FROM outbox o JOIN messages m ON m.seq = o.seq
-      WHERE o.partner = ? AND o.next_at <= ? AND m.status IN ('queued','retrying') ORDER BY o.next_at, o.seq LIMIT ?`);
+    this.dueSeqsStmt = db.prepare(`SELECT o.seq FROM outbox o JOIN messages m ON m.seq = o.seq
+      WHERE o.partner = ? AND o.next_at <= ? AND m.status IN ('queued','retrying') ORDER BY o.next_at, o.seq LIMIT ?`).pluck();
+    this.rowStmt = db.prepare('SELECT o.*, m.jws, m.id, m.sha256, m.agreement FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.seq = ?');
     this.nextDueStmt = db.prepare(`SELECT MIN(o.next_at) AS t FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = ? AND m.status IN ('queued','retrying')`);
     this.rescheduleStmt = db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE seq = ?');
     this.deleteStmt = db.prepare('DELETE FROM outbox WHERE seq = ?');
@@ -43,8 +46,13 @@ export class OutboxRepo {
     this.insertStmt.run(seq, partner, nextAt, expiresAt);
   }
 
-  due(partner: string, now: number, limit: number): OutboxRow[] {
-    return this.dueStmt.all(partner, now, limit) as OutboxRow[];
+  /**
+   * Up to `limit` rows due for a partner, oldest first, leaving out `skip` (rows already on the wire, whose
+   * transient 'sending' status may not be written yet). Only the chosen rows are read in full.
+   */
+  due(partner: string, now: number, limit: number, skip: ReadonlySet<number> = new Set()): OutboxRow[] {
+    const seqs = (this.dueSeqsStmt.all(partner, now, limit + skip.size) as number[]).filter((s) => !skip.has(s)).slice(0, limit);
+    return seqs.map((s) => this.rowStmt.get(s) as OutboxRow);
   }
 
   /** Earliest next attempt for a partner's waiting messages, if any. */
