@@ -10,6 +10,12 @@ import { GncError } from '../errors.js';
 
 const encoder = new TextEncoder();
 
+/**
+ * Nesting depth the fast path follows. The product's documents nest under 10 levels; a deeper tree, or a cycle,
+ * takes the reference path (which reports cycles as errors).
+ */
+const FAST_PATH_MAX_DEPTH = 64;
+
 /** ES2024 `String.prototype.isWellFormed` (Node 20): false when the string holds a lone surrogate. */
 const isWellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed();
 
@@ -25,7 +31,7 @@ function writesCanonically(value: unknown, depth = 0): boolean {
   if (value === null || typeof value === 'boolean') return true;
   if (typeof value === 'number') return Number.isFinite(value);
   if (typeof value === 'string') return isWellFormed(value);
-  if (typeof value !== 'object' || depth > 64) return false;
+  if (typeof value !== 'object' || depth > FAST_PATH_MAX_DEPTH) return false;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       if (!(i in value) || !writesCanonically(value[i], depth + 1)) return false;
@@ -50,7 +56,7 @@ function writesCanonically(value: unknown, depth = 0): boolean {
  */
 function sortedCopy(value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== 'object') return value;
-  if (depth > 64) return undefined;
+  if (depth > FAST_PATH_MAX_DEPTH) return undefined;
   if (Array.isArray(value)) {
     const out: unknown[] = new Array<unknown>(value.length);
     for (let i = 0; i < value.length; i++) {
