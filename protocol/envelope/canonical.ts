@@ -49,36 +49,27 @@ function writesCanonically(value: unknown, depth = 0): boolean {
   return true;
 }
 
+/** What sortedCopy returns for a tree it does not copy (undefined is a value a tree may hold). */
+const NOT_COPIED = Symbol('not copied');
+
 /**
  * A copy of a tree of plain objects and arrays with every object's members inserted in sorted order, or
- * undefined when the tree holds anything else (it then goes the reference way). V8 still lists integer-like
+ * NOT_COPIED when the tree holds anything else (it then goes the reference way). V8 still lists integer-like
  * keys first, so the copy is checked with writesCanonically before use.
  */
 function sortedCopy(value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== 'object') return value;
-  if (depth > FAST_PATH_MAX_DEPTH) return undefined;
-  if (Array.isArray(value)) {
-    const out: unknown[] = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i++) {
-      const v = value[i] as unknown;
-      if (v !== null && typeof v === 'object') {
-        const c = sortedCopy(v, depth + 1);
-        if (c === undefined) return undefined;
-        out[i] = c;
-      } else out[i] = v;
-    }
-    return out;
-  }
+  if (depth > FAST_PATH_MAX_DEPTH) return NOT_COPIED;
+  const isArray = Array.isArray(value);
   const proto = Object.getPrototypeOf(value) as unknown;
-  if (proto !== Object.prototype && proto !== null) return undefined;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) {
-    const v = (value as Record<string, unknown>)[key];
-    if (v !== null && typeof v === 'object') {
-      const c = sortedCopy(v, depth + 1);
-      if (c === undefined) return undefined;
-      out[key] = c;
-    } else out[key] = v;
+  if (!isArray && proto !== Object.prototype && proto !== null) return NOT_COPIED;
+  const from = value as Record<string, unknown>;
+  // an array copy keeps the length, so a trailing hole stays a hole (and sends the tree the reference way)
+  const out = (isArray ? new Array<unknown>((value as unknown[]).length) : {}) as Record<string, unknown>;
+  for (const key of isArray ? Object.keys(from) : Object.keys(from).sort()) {
+    const c = sortedCopy(from[key], depth + 1);
+    if (c === NOT_COPIED) return NOT_COPIED;
+    out[key] = c;
   }
   return out;
 }
@@ -88,7 +79,7 @@ export function canonicalJson(value: unknown): string {
   if (value !== null && typeof value === 'object') {
     if (writesCanonically(value)) return JSON.stringify(value);
     const copy = sortedCopy(value);
-    if (copy !== undefined && writesCanonically(copy)) return JSON.stringify(copy);
+    if (copy !== NOT_COPIED && writesCanonically(copy)) return JSON.stringify(copy);
   }
   let text: string | undefined;
   try {
