@@ -44,23 +44,12 @@ export interface ReceiptRow {
   at: number;
 }
 
-export interface NewMessage {
-  id: string;
-  direction: Direction;
-  partner: string;
-  type: string;
-  kind: string | null;
-  ref: string | null;
-  purpose: string | null;
-  agreement: string | null;
-  created: string;
-  status: MessageStatus;
+/** A row to insert: the columns of MessageRow the caller supplies, with the envelope bytes as given. */
+export type NewMessage = Pick<MessageRow, 'id' | 'direction' | 'partner' | 'type' | 'kind' | 'ref' | 'purpose' | 'agreement' | 'created' | 'status' | 'sha256' | 'removed'> & {
   jws: Uint8Array;
-  sha256: string;
   body: string;
-  removed: string | null;
   retainUntil: number | null;
-}
+};
 
 export interface MessageFilter {
   direction?: Direction | undefined;
