@@ -50,7 +50,7 @@ export class OutboxRepo {
    * Up to `limit` rows due for a partner, oldest first, leaving out `skip` (rows already on the wire, whose
    * transient 'sending' status may not be written yet). Only the chosen rows are read in full.
    */
-  due(partner: string, now: number, limit: number, skip: ReadonlySet<number> = new Set()): OutboxRow[] {
+  due(partner: string, now: number, limit: number, skip: ReadonlySet<number>): OutboxRow[] {
     const seqs = (this.dueSeqsStmt.all(partner, now, limit + skip.size) as number[]).filter((s) => !skip.has(s)).slice(0, limit);
     return seqs.map((s) => this.rowStmt.get(s) as OutboxRow);
   }
