@@ -4,7 +4,6 @@
  * identity and store, `start()` brings up libp2p, the dispatcher and the local API.
  */
 import './polyfill.js';
-import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Libp2p } from 'libp2p';
@@ -18,6 +17,7 @@ import { Receiver } from './inbound/receiver.js';
 import { RetentionJob } from './retention.js';
 import { jsonLogger, type Logger } from './log.js';
 import { Dispatcher, type ReceiptTransport } from './outbound/dispatcher.js';
+import { FinalWaits } from './outbound/final-waits.js';
 import { SubmitService } from './outbound/submit.js';
 import type { Policy } from './policy/policy.js';
 import { Store } from './store/store.js';
@@ -71,8 +71,8 @@ export class GncNode {
   api: ServerType | undefined;
   apiAddress: AddressInfo | undefined;
   readonly sessions = new Map<string, PartnerSession>();
-  /** Emits ('final', seq, status) when an outbound message is delivered, rejected or expired. */
-  readonly finals = new EventEmitter();
+  /** Requests waiting for an outbound message to be delivered, rejected or expired. */
+  readonly finals = new FinalWaits();
   readonly dispatcher: Dispatcher;
   readonly receiver: Receiver;
   readonly submit: SubmitService;
@@ -99,7 +99,7 @@ export class GncNode {
     this.dispatcher = new Dispatcher({
       self: identity.country, store, trust, policy: ext.policy, transport, clock, backoff: opts.retry ?? config.retry, clockSkewMs, maxAgeMs,
       log: (m) => log(m), evidence: ext.evidence,
-      onFinal: (seq, status) => this.finals.emit('final', seq, status),
+      onFinal: (seq) => this.finals.settle(seq),
     });
     this.submit = new SubmitService({
       self: identity.country, signer, store, trust, policy: ext.policy, clock, maxAgeMs, clockSkewMs,

@@ -63,3 +63,9 @@ export const MAX_ID_LENGTH = 64;
  * dispatcher waits for receipts, which is the back-pressure towards the outbox.
  */
 export const MAX_IN_FLIGHT_PER_PARTNER = 64;
+
+/**
+ * Longest an API request may be held open waiting for a message's final status (`?wait=`, `Prefer: wait=`),
+ * in seconds: below the 60 s idle timeout common to reverse proxies and HTTP clients.
+ */
+export const MAX_WAIT_SECONDS = 30;

@@ -3,9 +3,9 @@
  * code; unknown routes are GNC_NOT_FOUND. Further route groups (agreements, arrivals, audit) are mounted by
  * the composition root through `extra`.
  */
-import type { EventEmitter } from 'node:events';
 import { Hono } from 'hono';
 import { GncError } from '../../protocol/errors.js';
+import type { FinalWaits } from '../outbound/final-waits.js';
 import type { SubmitService } from '../outbound/submit.js';
 import type { Store } from '../store/store.js';
 import type { AuthEnv } from './auth.js';
@@ -18,7 +18,7 @@ export interface ApiDeps {
   store: Store;
   submit: SubmitService;
   /** Final outbound statuses, for `GET /v1/messages/{id}?wait=...` long-polling. */
-  finals: EventEmitter;
+  finals: FinalWaits;
   info: NodeInfo;
   extra?: { path: string; routes: Hono<AuthEnv> }[];
   log?: (msg: string) => void;

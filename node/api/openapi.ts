@@ -9,7 +9,17 @@ import { AeoBody } from '../../protocol/messages/aeo.js';
 import { EcooBody } from '../../protocol/messages/ecoo.js';
 import { EvidenceBundle } from '../../protocol/evidence/bundle.js';
 
-type Operation = { summary: string; scope?: 'submit' | 'read' | 'admin'; request?: string; response: string; status?: number; query?: z.ZodObject };
+type Operation = {
+  summary: string;
+  scope?: 'submit' | 'read' | 'admin';
+  request?: string;
+  response: string;
+  status?: number;
+  query?: z.ZodObject;
+  headers?: z.ZodObject;
+  /** A second success answer (status, component, when it is given). */
+  also?: { status: number; response: string; description: string };
+};
 
 const components: Record<string, z.ZodType> = {
   SubmitRequest: api.SubmitRequest,
@@ -33,10 +43,13 @@ const components: Record<string, z.ZodType> = {
 const paths: Record<string, Record<string, Operation>> = {
   '/v1/health': { get: { summary: 'Liveness and identity of this node (no token needed)', response: 'Health' } },
   '/v1/messages': {
-    post: { summary: 'Submit a message for a partner (JSON, or XML with ?to=&purpose=&ref=)', scope: 'submit', request: 'SubmitRequest', response: 'SubmitResponse', status: 202 },
+    post: {
+      summary: 'Submit a message for a partner (JSON, or XML with ?to=&purpose=&ref=)', scope: 'submit', request: 'SubmitRequest', response: 'SubmitResponse', status: 202,
+      headers: api.SubmitHeaders, also: { status: 200, response: 'MessageView', description: 'With Prefer: wait=N, the message once delivered, rejected or expired within N seconds' },
+    },
     get: { summary: 'List messages, newest first, with cursor pagination', scope: 'read', response: 'MessageList', query: api.ListMessagesQuery },
   },
-  '/v1/messages/{id}': { get: { summary: 'One message with status, receipt and signed envelope (Accept: application/xml for the body as XML)', scope: 'read', response: 'MessageView' } },
+  '/v1/messages/{id}': { get: { summary: 'One message with status, receipt and signed envelope (Accept: application/xml for the body as XML)', scope: 'read', response: 'MessageView', query: api.WaitQuery } },
   '/v1/partners': { get: { summary: 'Pinned partner administrations and their certificates', scope: 'read', response: 'PartnerView' } },
   '/v1/messages/{id}/evidence': { get: { summary: 'Evidence bundle of one message (envelope, receipt, certificates, roots, log segment, checkpoints), to verify offline with `gnc audit verify`', scope: 'read', response: 'EvidenceBundle' } },
   '/v1/agreements': {
@@ -75,13 +88,18 @@ export function openApiDocument(): unknown {
       if (op.query) {
         for (const [name, s] of Object.entries(op.query.shape)) params.push({ name, in: 'query', required: false, schema: jsonSchema(s as z.ZodType) });
       }
+      if (op.headers) {
+        for (const [name, s] of Object.entries(op.headers.shape)) params.push({ name, in: 'header', required: false, schema: jsonSchema(s as z.ZodType) });
+      }
+      const ok = (response: string, description: string) => ({ description, content: { 'application/json': { schema: { $ref: `#/components/schemas/${response}` } } } });
       out[path]![method] = {
         summary: op.summary,
         ...(op.scope ? { security: [{ bearer: [op.scope] }] } : {}),
         ...(params.length ? { parameters: params } : {}),
         ...(op.request ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${op.request}` } } } } } : {}),
         responses: {
-          [String(op.status ?? 200)]: { description: 'OK', content: { 'application/json': { schema: { $ref: `#/components/schemas/${op.response}` } } } },
+          [String(op.status ?? 200)]: ok(op.response, 'OK'),
+          ...(op.also ? { [String(op.also.status)]: ok(op.also.response, op.also.description) } : {}),
           default: { description: 'Problem details (RFC 9457)', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDetails' } } } },
         },
       };

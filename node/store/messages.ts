@@ -68,6 +68,7 @@ export class MessageRepo {
   private readonly byKeyStmt;
   private readonly byIdStmt;
   private readonly bySeqStmt;
+  private readonly statusStmt;
   private readonly receiptStmt;
   private readonly insertReceiptStmt;
   private readonly setStatusStmt;
@@ -78,6 +79,7 @@ export class MessageRepo {
     this.byKeyStmt = db.prepare('SELECT * FROM messages WHERE direction = ? AND partner = ? AND id = ?');
     this.byIdStmt = db.prepare('SELECT * FROM messages WHERE id = ? ORDER BY direction DESC, seq');
     this.bySeqStmt = db.prepare('SELECT * FROM messages WHERE seq = ?');
+    this.statusStmt = db.prepare('SELECT status FROM messages WHERE seq = ?').pluck();
     this.receiptStmt = db.prepare('SELECT * FROM receipts WHERE message_seq = ?');
     this.insertReceiptStmt = db.prepare(`INSERT OR REPLACE INTO receipts (message_seq, receipt_id, status, code, reason, jws, sha256, at)
       VALUES (@message_seq, @receipt_id, @status, @code, @reason, @jws, @sha256, @at)`);
@@ -100,6 +102,11 @@ export class MessageRepo {
 
   bySeq(seq: number): MessageRow | undefined {
     return this.bySeqStmt.get(seq) as MessageRow | undefined;
+  }
+
+  /** The status alone, without reading the envelope and body (long-polling checks it). */
+  statusOf(seq: number): MessageStatus | undefined {
+    return this.statusStmt.get(seq) as MessageStatus | undefined;
   }
 
   receipt(seq: number): ReceiptRow | undefined {

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { CountryCode } from '../codes/countries.js';
 import { FlattenedJws, MessageId, UtcTimestamp } from '../envelope/payload.js';
+import { MAX_WAIT_SECONDS } from '../constants.js';
 import { ERROR_CODES } from '../errors.js';
 import { BusinessType } from '../messages/registry.js';
 import { AgreementDocument, AgreementId, AgreementTime } from '../agreement/document.js';
@@ -43,6 +44,15 @@ export const ListMessagesQuery = z.strictObject({
   until: z.iso.datetime({ offset: true }).optional().describe('created before'),
   cursor: z.string().regex(/^\d+$/).optional().describe('the nextCursor of the previous page'),
   limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+export const WaitQuery = z.strictObject({
+  direction: z.enum(['in', 'out']).optional(),
+  wait: z.coerce.number().int().min(0).max(MAX_WAIT_SECONDS).optional().describe(`seconds (at most ${MAX_WAIT_SECONDS}) to hold the answer until the message is delivered, rejected or expired`),
+});
+
+export const SubmitHeaders = z.object({
+  prefer: z.string().optional().describe(`RFC 7240 "wait=N": hold the answer up to N seconds (at most ${MAX_WAIT_SECONDS}) until the partner's signed receipt is recorded; 200 with the message (as GET /v1/messages/{id}) once delivered, rejected or expired, else 202 as without it`),
 });
 
 export const ReceiptView = z.object({

@@ -2,49 +2,32 @@
  * /v1/messages: submit (JSON or WCO DM XML), list with filters and cursor pagination, and fetch one message
  * with its status, its receipt and the exact signed envelope (as JSON, or its body as XML on request).
  */
-import type { EventEmitter } from 'node:events';
 import { Hono } from 'hono';
-import { z } from 'zod';
-import { ListMessagesQuery, SubmitRequest } from '../../../protocol/api/schemas.js';
+import { ListMessagesQuery, SubmitRequest, WaitQuery } from '../../../protocol/api/schemas.js';
 import { GncError } from '../../../protocol/errors.js';
 import { isBusinessType } from '../../../protocol/messages/registry.js';
 import { parseWith } from '../../../protocol/validate.js';
 import { bodyToXml, parseXmlBody } from '../../../protocol/xml/index.js';
+import type { FinalWaits } from '../../outbound/final-waits.js';
 import type { SubmitService } from '../../outbound/submit.js';
+import type { MessageRow } from '../../store/messages.js';
 import type { Store } from '../../store/store.js';
 import { requireScope, type AuthEnv } from '../auth.js';
 import { readBody } from '../body.js';
+import { preferredWait } from '../prefer.js';
 import { summaryOf, viewOf } from '../views.js';
 
 const FINAL = new Set(['delivered', 'rejected', 'expired', 'accepted']);
 
-/** Longest an integrator may hold `GET /v1/messages/{id}?wait=` open, in seconds (below common proxy idle timeouts). */
-export const MAX_WAIT_SECONDS = 30;
-
-const WaitQuery = z.strictObject({
-  direction: z.enum(['in', 'out']).optional(),
-  wait: z.coerce.number().int().min(0).max(MAX_WAIT_SECONDS).optional().describe('seconds to wait for a final status (delivered, rejected, expired)'),
-});
-
-/** Resolve when the outbound message reaches a final status, or after `seconds`. */
-function waitFinal(finals: EventEmitter, seq: number, seconds: number, isFinal: () => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      finals.off('final', onFinal);
-      resolve();
-    };
-    const onFinal = (s: number): void => {
-      if (s === seq) done();
-    };
-    const timer = setTimeout(done, seconds * 1000);
-    finals.on('final', onFinal);
-    if (isFinal()) done(); // it may have become final between the caller's read and the listener
-  });
-}
-
-export function messageRoutes(store: Store, submit: SubmitService, finals: EventEmitter): Hono<AuthEnv> {
+export function messageRoutes(store: Store, submit: SubmitService, finals: FinalWaits): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
+
+  /** The row once its status is final, or as it stands after `seconds`. */
+  const settled = async (row: MessageRow, seconds: number): Promise<MessageRow> => {
+    if (seconds <= 0 || FINAL.has(row.status)) return row;
+    await finals.wait(row.seq, seconds * 1000, () => FINAL.has(store.messages.statusOf(row.seq) ?? ''));
+    return store.messages.bySeq(row.seq) ?? row;
+  };
 
   app.post('/', requireScope(store.tokens, 'submit'), async (c) => {
     const body = await readBody(c);
@@ -57,7 +40,13 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Event
       request = parseWith(SubmitRequest, { to: c.req.query('to'), type: parsed.type, purpose: c.req.query('purpose'), ref: c.req.query('ref'), body: parsed.body }, 'Submission', '');
     }
     const result = await submit.submit(request);
-    return c.json(result, 202, { location: `/v1/messages/${result.id}` });
+    const location = `/v1/messages/${result.id}`;
+    // Prefer: wait=N answers with the final message (200) if it is delivered, rejected or expired in time
+    const wait = preferredWait(c.req.header('prefer')) ?? 0;
+    const row = wait > 0 ? store.messages.byKey('out', result.to, result.id) : undefined;
+    const now = row && (await settled(row, wait));
+    if (now && FINAL.has(now.status)) return c.json(viewOf(now, store.messages.receipt(now.seq)), 200, { location });
+    return c.json(result, 202, { location });
   });
 
   app.get('/', requireScope(store.tokens, 'read'), (c) => {
@@ -75,13 +64,9 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Event
   app.get('/:id', requireScope(store.tokens, 'read'), async (c) => {
     const id = c.req.param('id');
     const q = parseWith(WaitQuery, c.req.query(), 'Query', '');
-    const find = () => store.messages.byId(id).find((r) => q.direction === undefined || r.direction === q.direction);
-    let row = find();
-    if (!row) throw new GncError('GNC_NOT_FOUND', `No message with id ${id} on this node: check the id (GET /v1/messages lists them).`);
-    if (q.wait && !FINAL.has(row.status)) {
-      await waitFinal(finals, row.seq, q.wait, () => FINAL.has(find()?.status ?? ''));
-      row = find()!;
-    }
+    const found = store.messages.byId(id).find((r) => q.direction === undefined || r.direction === q.direction);
+    if (!found) throw new GncError('GNC_NOT_FOUND', `No message with id ${id} on this node: check the id (GET /v1/messages lists them).`);
+    const row = q.wait ? await settled(found, q.wait) : found;
     const view = viewOf(row, store.messages.receipt(row.seq));
     if ((c.req.header('accept') ?? '').includes('xml')) {
       if (!view.body || !isBusinessType(view.type)) throw new GncError('GNC_NOT_FOUND', `Message ${id} has no body to render as XML (purged after its retention period).`);

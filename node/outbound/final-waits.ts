@@ -1,0 +1,43 @@
+/**
+ * Requests waiting for an outbound message's final status (delivered, rejected, expired), keyed by the
+ * message's seq: `GET /v1/messages/{id}?wait=` and `POST /v1/messages` with `Prefer: wait=` hold their
+ * answer on it. A final status wakes only the requests waiting for that message, in one map lookup however
+ * many are waiting (an EventEmitter would call every waiter for every message, and warns of a leak past ten).
+ */
+export class FinalWaits {
+  private readonly waiting = new Map<number, Set<() => void>>();
+
+  /**
+   * Resolves when `settle(seq)` is called or after `ms`, whichever comes first. `isFinal` reads the stored
+   * status: a message that became final before the wait began resolves at once.
+   */
+  wait(seq: number, ms: number, isFinal: () => boolean): Promise<void> {
+    if (isFinal()) return Promise.resolve();
+    return new Promise((resolve) => {
+      let waiters = this.waiting.get(seq);
+      if (!waiters) this.waiting.set(seq, (waiters = new Set()));
+      const done = (): void => {
+        clearTimeout(timer);
+        const w = this.waiting.get(seq);
+        w?.delete(done);
+        if (w?.size === 0) this.waiting.delete(seq);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      waiters.add(done);
+    });
+  }
+
+  /** The message reached a final status: wake its waiters. */
+  settle(seq: number): void {
+    const waiters = this.waiting.get(seq);
+    if (!waiters) return;
+    this.waiting.delete(seq);
+    for (const done of waiters) done();
+  }
+
+  /** Messages with at least one waiting request. */
+  get size(): number {
+    return this.waiting.size;
+  }
+}
