@@ -230,6 +230,7 @@ export class GncNode {
     if (this.watcher) clearInterval(this.watcher);
     this.retention.stop();
     this.dispatcher.stop();
+    this.finals.releaseAll();
     await this.ext.stop?.();
     await new Promise<void>((resolve) => {
       if (!this.api) return resolve();

@@ -24,6 +24,7 @@ export class FinalWaits {
         resolve();
       };
       const timer = setTimeout(done, ms);
+      timer.unref(); // a held request never keeps a stopping process alive
       waiters.add(done);
     });
   }
@@ -34,6 +35,11 @@ export class FinalWaits {
     if (!waiters) return;
     this.waiting.delete(seq);
     for (const done of waiters) done();
+  }
+
+  /** The node is stopping: answer every held request now, each with the status as it stands. */
+  releaseAll(): void {
+    for (const seq of [...this.waiting.keys()]) this.settle(seq);
   }
 
   /** Messages with at least one waiting request. */

@@ -113,4 +113,17 @@ describe('waiting for the final status', () => {
     const get = doc.paths['/v1/messages/{id}'].get;
     expect(get.parameters).toContainEqual(expect.objectContaining({ name: 'wait', in: 'query', schema: expect.objectContaining({ maximum: 30 }) }));
   });
+
+  // last: it stops KZ for good
+  it('answers held requests when the node stops instead of keeping them open for the rest of their wait', async () => {
+    await stopKg();
+    const id = (await api(kz, 'POST', '/v1/messages', submission)).json.id as string;
+    const held = api(kz, 'GET', `/v1/messages/${id}?wait=30`).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(kz.node.finals.size).toBe(1);
+    await kz.node.stop();
+    expect(kz.node.finals.size).toBe(0);
+    await held; // answered, or cut off with its connection
+    expect(kz.node.parts.store.db.open).toBe(false);
+  });
 });

@@ -37,6 +37,14 @@ describe('FinalWaits', () => {
     w.settle(9); // a late final status is harmless
   });
 
+  it('releases every waiter at once when the node stops', async () => {
+    const w = new FinalWaits();
+    const waits = [4, 5, 5].map((seq) => w.wait(seq, LONG_MS, () => false));
+    w.releaseAll();
+    await Promise.all(waits);
+    expect(w.size).toBe(0);
+  });
+
   it('holds a thousand waiters without a listener-leak warning', async () => {
     const warnings: string[] = [];
     const onWarning = (e: Error): void => void warnings.push(e.name);
