@@ -137,6 +137,13 @@ export async function makeNetwork(countries: string[], opts: NetworkOptions = {}
   };
 }
 
+/** Open a stopped node's data dir again (test defaults, then `options`) and start it: a restart. */
+export async function restartNode(n: TestNode, options: NodeOptions = {}): Promise<void> {
+  n.node = openNode(n.dir, { apiPort: 0, log: () => undefined, retry: TEST_RETRY, ...options });
+  await n.node.start();
+  n.url = n.node.apiUrl;
+}
+
 export async function api(n: TestNode, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; text: string; headers: Headers }> {
   const res = await fetch(`${n.url}${path}`, {
     method,

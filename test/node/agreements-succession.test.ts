@@ -11,11 +11,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../certs/identity.js';
 import { readPrivateKey } from '../../certs/key-files.js';
-import { openNode } from '../../node/compose.js';
 import { draftAgreement, resolveDraftPlaceholders, signAgreement } from '../../protocol/agreement/index.js';
 import { keyObjectSigner } from '../../protocol/envelope/seal.js';
 import { jwkThumbprint, publicJwkOf } from '../../protocol/jwk.js';
-import { api, makeNetwork, openAgreementDraft, runCli, TEST_RETRY, waitFor, type TestNode } from '../helpers/network.js';
+import { api, makeNetwork, openAgreementDraft, restartNode, runCli, waitFor, type TestNode } from '../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const risk = 'pre-arrival-risk-assessment';
@@ -145,9 +144,7 @@ describe("after this node's own root succession", () => {
 
   it('still verifies the agreement its old root signed after a restart, and messages flow both ways', async () => {
     await kz.node.stop();
-    kz.node = openNode(kz.dir, { apiPort: 0, log: () => undefined, retry: TEST_RETRY });
-    await kz.node.start();
-    kz.url = kz.node.apiUrl;
+    await restartNode(kz);
     expect(kz.node.parts.identity.root.thumbprint).toBe(kzNewRoot);
     expect(await statusAt(kz, 'KZ-KG-test', 1)).toBe('active');
     expect(await send(kz, 'KG')).toMatchObject({ status: 'delivered', agreement: 'KZ-KG-test@1' });

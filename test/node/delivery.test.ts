@@ -5,8 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openNode } from '../../node/compose.js';
-import { api, makeNetwork, TEST_RETRY, waitFor, type TestNode } from '../helpers/network.js';
+import { api, makeNetwork, restartNode, waitFor, type TestNode } from '../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
@@ -15,12 +14,6 @@ afterEach(async () => {
   await net?.close();
   net = undefined;
 });
-
-async function restart(n: TestNode): Promise<void> {
-  n.node = openNode(n.dir, { apiPort: 0, log: () => undefined, retry: TEST_RETRY });
-  await n.node.start();
-  n.url = n.node.apiUrl;
-}
 
 async function statusOf(n: TestNode, id: string): Promise<string> {
   return (await api(n, 'GET', `/v1/messages/${id}`)).json.status as string;
@@ -42,7 +35,7 @@ describe('delivery', () => {
     await waitFor(async () => ((await statusOf(kz, id)) === 'retrying' ? true : undefined), 20_000, 'retrying');
     const row = kz.node.parts.store.db.prepare('SELECT attempts, last_error FROM outbox o JOIN messages m ON m.seq = o.seq WHERE m.id = ?').get(id) as { attempts: number; last_error: string };
     expect(row.last_error).toMatch(/GNC_PARTNER_UNREACHABLE/);
-    await restart(kg);
+    await restartNode(kg);
     await waitFor(async () => ((await statusOf(kz, id)) === 'delivered' ? true : undefined), 40_000, 'delivered');
     expect(kg.node.parts.store.messages.byKey('in', 'KZ', id)).toBeDefined();
   });
@@ -56,9 +49,7 @@ describe('delivery', () => {
     const id = await submit(kz);
     await waitFor(async () => ((await statusOf(kz, id)) === 'retrying' ? true : undefined), 20_000, 'retrying');
     // the next attempt is ten minutes away: only the partner's greeting on start can bring it forward
-    kg.node = openNode(kg.dir, { apiPort: 0, log: () => undefined, retry: slow });
-    await kg.node.start();
-    kg.url = kg.node.apiUrl;
+    await restartNode(kg, { retry: slow });
     await waitFor(async () => ((await statusOf(kz, id)) === 'delivered' ? true : undefined), 20_000, 'delivered');
   });
 
@@ -69,8 +60,8 @@ describe('delivery', () => {
     await kg.node.stop();
     const ids = [await submit(kz), await submit(kz), await submit(kz)];
     await kz.node.stop();
-    await restart(kg);
-    await restart(kz);
+    await restartNode(kg);
+    await restartNode(kz);
     for (const id of ids) await waitFor(async () => ((await statusOf(kz, id)) === 'delivered' ? true : undefined), 40_000, `delivered ${id}`);
     expect(kz.node.parts.store.db.prepare('SELECT COUNT(*) AS n FROM outbox').get()).toEqual({ n: 0 });
   });

@@ -5,9 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openNode } from '../../../node/compose.js';
 import { MessageView } from '../../../protocol/api/schemas.js';
-import { api, makeNetwork, TEST_RETRY, type TestNode } from '../../helpers/network.js';
+import { api, makeNetwork, restartNode, type TestNode } from '../../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const submission = { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci };
@@ -30,9 +29,7 @@ async function stopKg(): Promise<void> {
 }
 
 async function restartKg(): Promise<void> {
-  kg.node = openNode(kg.dir, { apiPort: 0, log: () => undefined, retry: TEST_RETRY });
-  await kg.node.start();
-  kg.url = kg.node.apiUrl;
+  await restartNode(kg);
   kgUp = true;
 }
 
