@@ -35,6 +35,12 @@ export interface SubmitResult {
   removed: string[];
 }
 
+/** What a submission returns: the answer for the integrator, and the row's seq for the node's own use. */
+export interface Submitted {
+  result: SubmitResult;
+  seq: number;
+}
+
 export interface SubmitDeps {
   self: string;
   signer: () => Signer;
@@ -51,7 +57,7 @@ export interface SubmitDeps {
 export class SubmitService {
   constructor(private readonly d: SubmitDeps) {}
 
-  async submit(s: Submission): Promise<SubmitResult> {
+  async submit(s: Submission): Promise<Submitted> {
     const type = assertBusinessType(s.type);
     if (s.to === this.d.self) throw new GncError('GNC_PARTNER_UNKNOWN', `A node does not send messages to its own country (${s.to}): name a partner in "to".`);
     if (!this.d.trust.isPartner(s.to)) {
@@ -76,9 +82,9 @@ export class SubmitService {
       body: decision.body,
     };
     const sealed = this.enqueue(payload, kind, decision.removed, decision.retentionDays, now);
-    await sealed.committed;
+    const seq = await sealed.committed;
     this.d.onQueued(s.to);
-    return { id, status: 'queued', to: s.to, type, agreement: decision.agreement, sha256: sealed.sha256, removed: decision.removed };
+    return { result: { id, status: 'queued', to: s.to, type, agreement: decision.agreement, sha256: sealed.sha256, removed: decision.removed }, seq };
   }
 
   /** Queue a control envelope (agreement or key management) for a partner; no agreement is needed. */
@@ -94,7 +100,7 @@ export class SubmitService {
   }
 
   /** Seal, then commit the message row and its outbox row in one transaction. */
-  private enqueue(payload: EnvelopePayload, kind: string, removed: string[], retentionDays: number, now: number): { sha256: string; committed: Promise<void> } {
+  private enqueue(payload: EnvelopePayload, kind: string, removed: string[], retentionDays: number, now: number): { sha256: string; committed: Promise<number> } {
     const sealed = sealEnvelope(payload, this.d.signer());
     // the receiver refuses envelopes older than its max age: stop retrying a little before that
     const expiresAt = now + (this.d.maxAgeMs ?? DEFAULT_MAX_MESSAGE_AGE_MS) - this.d.clockSkewMs;
@@ -106,6 +112,7 @@ export class SubmitService {
       }, now);
       this.d.store.outbox.add(seq, payload.to, now, expiresAt);
       this.d.evidence?.('sent', payload.id, payload.to, sealed.sha256);
+      return seq;
     });
     return { sha256: sealed.sha256, committed };
   }

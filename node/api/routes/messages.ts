@@ -22,11 +22,10 @@ const FINAL = new Set(['delivered', 'rejected', 'expired', 'accepted']);
 export function messageRoutes(store: Store, submit: SubmitService, finals: FinalWaits): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
 
-  /** The row once its status is final, or as it stands after `seconds`. */
-  const settled = async (row: MessageRow, seconds: number): Promise<MessageRow> => {
-    if (seconds <= 0 || FINAL.has(row.status)) return row;
-    await finals.wait(row.seq, seconds * 1000, () => FINAL.has(store.messages.statusOf(row.seq) ?? ''));
-    return store.messages.bySeq(row.seq) ?? row;
+  /** Message `seq` once its status is final, or as it stands after `seconds`. */
+  const settled = async (seq: number, seconds: number): Promise<MessageRow | undefined> => {
+    await finals.wait(seq, seconds * 1000, () => FINAL.has(store.messages.statusOf(seq) ?? ''));
+    return store.messages.bySeq(seq);
   };
 
   app.post('/', requireScope(store.tokens, 'submit'), async (c) => {
@@ -39,12 +38,11 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
       const parsed = parseXmlBody(body.text);
       request = parseWith(SubmitRequest, { to: c.req.query('to'), type: parsed.type, purpose: c.req.query('purpose'), ref: c.req.query('ref'), body: parsed.body }, 'Submission', '');
     }
-    const result = await submit.submit(request);
+    const { result, seq } = await submit.submit(request);
     const location = `/v1/messages/${result.id}`;
     // Prefer: wait=N answers with the final message (200) if it is delivered, rejected or expired in time
     const wait = preferredWait(c.req.header('prefer')) ?? 0;
-    const row = wait > 0 ? store.messages.byKey('out', result.to, result.id) : undefined;
-    const now = row && (await settled(row, wait));
+    const now = wait > 0 ? await settled(seq, wait) : undefined;
     if (now && FINAL.has(now.status)) return c.json(viewOf(now, store.messages.receipt(now.seq)), 200, { location });
     return c.json(result, 202, { location });
   });
@@ -66,7 +64,7 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
     const q = parseWith(WaitQuery, c.req.query(), 'Query', '');
     const found = store.messages.byId(id).find((r) => q.direction === undefined || r.direction === q.direction);
     if (!found) throw new GncError('GNC_NOT_FOUND', `No message with id ${id} on this node: check the id (GET /v1/messages lists them).`);
-    const row = q.wait ? await settled(found, q.wait) : found;
+    const row = q.wait && !FINAL.has(found.status) ? ((await settled(found.seq, q.wait)) ?? found) : found;
     const view = viewOf(row, store.messages.receipt(row.seq));
     if ((c.req.header('accept') ?? '').includes('xml')) {
       if (!view.body || !isBusinessType(view.type)) throw new GncError('GNC_NOT_FOUND', `Message ${id} has no body to render as XML (purged after its retention period).`);

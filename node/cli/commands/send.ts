@@ -44,7 +44,7 @@ export const sendCommand: Command = {
     }
     const node = openOffline(values.dir!);
     try {
-      const r = await node.submit.submit({ to: values.to!, type, purpose: values.purpose, ref: values.ref, body: file.body });
+      const { result: r } = await node.submit.submit({ to: values.to!, type, purpose: values.purpose, ref: values.ref, body: file.body });
       if (values.json) out(JSON.stringify(r));
       else out(`Queued ${r.type} ${r.id} for ${r.to} under agreement ${r.agreement}${r.removed.length ? `; removed out-of-scope fields: ${r.removed.join(', ')}` : ''}`);
     } finally {
