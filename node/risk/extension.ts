@@ -106,6 +106,8 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
     }
     running = loop().finally(() => {
       running = undefined;
+      // a kick that came while the loop was finishing (after its last look at `again`) starts the next round
+      if (again) kick();
     });
   }
 

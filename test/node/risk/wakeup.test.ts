@@ -1,0 +1,43 @@
+/**
+ * The risk loop must not lose a wake-up. The receiver's commit and the loop's step share group commits; when
+ * a message commits in the same batch as a step that ran just before it, the loop sees nothing new and ends,
+ * and the receiver's kick arrives while the loop is still finishing. That kick must start another round, or
+ * the message waits unassessed until the next one arrives (seen in the demo: the last declaration of a burst
+ * never got its assessment).
+ */
+import { rmSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openOffline, type OfflineNode } from '../../../node/compose.js';
+import type { AcceptedMessage } from '../../../node/inbound/receiver.js';
+import { createRisk } from '../../../node/risk/extension.js';
+import { initNode, tempDir } from '../../helpers/network.js';
+import { receive, road } from './fixtures.js';
+
+let base: string | undefined;
+let off: OfflineNode | undefined;
+
+afterEach(async () => {
+  await off?.close();
+  if (base) rmSync(base, { recursive: true, force: true });
+  off = undefined;
+  base = undefined;
+});
+
+describe('risk loop wake-up', () => {
+  it('assesses a message committed in the same batch as the step that just ended', async () => {
+    base = tempDir();
+    off = openOffline(await initNode(base, 'KG'), { log: () => undefined });
+    const { store } = off.parts;
+    const risk = createRisk(off.parts);
+    try {
+      risk.start(); // its first step is now queued in the group commit
+      const id = await store.commits.run(() => receive(store, { partner: 'KZ', type: 'aci', body: road() }));
+      // as the receiver does: wake the loop once the message's own commit has resolved
+      risk.onAccepted({ seq: store.messages.byKey('in', 'KZ', id)!.seq, type: 'aci' } as AcceptedMessage);
+      await risk.idle();
+      expect(risk.queries.list({ borderCrossingPoint: 'ak-zhol', limit: 10 }).rows.map((r) => r.root_id)).toEqual([id]);
+    } finally {
+      await risk.stop();
+    }
+  });
+});
