@@ -17,14 +17,15 @@ type Operation = {
   status?: number;
   query?: z.ZodObject;
   headers?: z.ZodObject;
-  /** A second success answer (status, component, when it is given). */
-  also?: { status: number; response: string; description: string };
+  /** A second success answer (status, its component or the components it is one of, when it is given). */
+  also?: { status: number; response: string | string[]; description: string; headers?: Record<string, string> };
 };
 
 const components: Record<string, z.ZodType> = {
   SubmitRequest: api.SubmitRequest,
   SubmitResponse: api.SubmitResponse,
   MessageView: api.MessageView,
+  MessageSummary: api.MessageSummary,
   MessageList: api.MessageList,
   PartnerView: api.PartnerView,
   Health: api.Health,
@@ -45,7 +46,11 @@ const paths: Record<string, Record<string, Operation>> = {
   '/v1/messages': {
     post: {
       summary: 'Submit a message for a partner (JSON, or XML with ?to=&purpose=&ref=)', scope: 'submit', request: 'SubmitRequest', response: 'SubmitResponse', status: 202,
-      headers: api.SubmitHeaders, also: { status: 200, response: 'MessageView', description: 'With Prefer: wait=N, the message once delivered, rejected or expired within N seconds' },
+      headers: api.SubmitHeaders,
+      also: {
+        status: 200, response: ['MessageView', 'MessageSummary'], description: 'With Prefer: wait=N, the message once delivered, rejected or expired within N seconds (its summary with return=minimal)',
+        headers: { 'Preference-Applied': 'return=minimal or return=representation, when the request asked for either' },
+      },
     },
     get: { summary: 'List messages, newest first, with cursor pagination', scope: 'read', response: 'MessageList', query: api.ListMessagesQuery },
   },
@@ -91,7 +96,12 @@ export function openApiDocument(): unknown {
       if (op.headers) {
         for (const [name, s] of Object.entries(op.headers.shape)) params.push({ name, in: 'header', required: false, schema: jsonSchema(s as z.ZodType) });
       }
-      const ok = (response: string, description: string) => ({ description, content: { 'application/json': { schema: { $ref: `#/components/schemas/${response}` } } } });
+      const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+      const ok = (response: string | string[], description: string, headers?: Record<string, string>) => ({
+        description,
+        ...(headers ? { headers: Object.fromEntries(Object.entries(headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' } }])) } : {}),
+        content: { 'application/json': { schema: typeof response === 'string' ? ref(response) : { oneOf: response.map(ref) } } },
+      });
       out[path]![method] = {
         summary: op.summary,
         ...(op.scope ? { security: [{ bearer: [op.scope] }] } : {}),
@@ -99,7 +109,7 @@ export function openApiDocument(): unknown {
         ...(op.request ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${op.request}` } } } } } : {}),
         responses: {
           [String(op.status ?? 200)]: ok(op.response, 'OK'),
-          ...(op.also ? { [String(op.also.status)]: ok(op.also.response, op.also.description) } : {}),
+          ...(op.also ? { [String(op.also.status)]: ok(op.also.response, op.also.description, op.also.headers) } : {}),
           default: { description: 'Problem details (RFC 9457)', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDetails' } } } },
         },
       };

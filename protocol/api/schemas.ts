@@ -52,7 +52,7 @@ export const WaitQuery = z.strictObject({
 });
 
 export const SubmitHeaders = z.object({
-  prefer: z.string().optional().describe(`RFC 7240 "wait=N": hold the answer up to N seconds (at most ${MAX_WAIT_SECONDS}) until the partner's signed receipt is recorded; 200 with the message (as GET /v1/messages/{id}) once delivered, rejected or expired, else 202 as without it`),
+  prefer: z.string().optional().describe(`RFC 7240 "wait=N": hold the answer up to N seconds (at most ${MAX_WAIT_SECONDS}) until the partner's signed receipt is recorded; 200 with the message (as GET /v1/messages/{id}) once delivered, rejected or expired, else 202 as without it. With "return=minimal" as well, that 200 carries the message summary (as in GET /v1/messages: status and receipt outcome, no body or envelopes) and "Preference-Applied: return=minimal"`),
 });
 
 export const ReceiptView = z.object({

@@ -14,7 +14,7 @@ import type { MessageRow } from '../../store/messages.js';
 import type { Store } from '../../store/store.js';
 import { requireScope, type AuthEnv } from '../auth.js';
 import { readBody } from '../body.js';
-import { preferredWait } from '../prefer.js';
+import { preferredReturn, preferredWait } from '../prefer.js';
 import { summaryOf, viewOf } from '../views.js';
 
 const FINAL = new Set(['delivered', 'rejected', 'expired', 'accepted']);
@@ -40,10 +40,19 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
     }
     const { result, seq } = await submit.submit(request);
     const location = `/v1/messages/${result.id}`;
-    // Prefer: wait=N answers with the final message (200) if it is delivered, rejected or expired in time
-    const wait = preferredWait(c.req.header('prefer')) ?? 0;
+    // Prefer: wait=N answers with the final message (200) if it is delivered, rejected or expired in time;
+    // return=minimal makes that answer the message's summary (status and receipt outcome, as in the list)
+    // instead of the full view with the body and both signed envelopes the client already has or can fetch
+    const prefer = c.req.header('prefer');
+    const wait = preferredWait(prefer) ?? 0;
     const now = wait > 0 ? await settled(seq, wait) : undefined;
-    if (now && FINAL.has(now.status)) return c.json(viewOf(now, store.messages.receipt(now.seq)), 200, { location });
+    if (now && FINAL.has(now.status)) {
+      const receipt = store.messages.receipt(now.seq);
+      const shape = preferredReturn(prefer);
+      const headers: Record<string, string> = shape ? { location, 'preference-applied': `return=${shape}` } : { location };
+      if (shape === 'minimal') return c.json(summaryOf(now, receipt), 200, headers);
+      return c.json(viewOf(now, receipt), 200, headers);
+    }
     return c.json(result, 202, { location });
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { preferredWait } from '../../../node/api/prefer.js';
+import { preferredReturn, preferredWait } from '../../../node/api/prefer.js';
 import { MAX_WAIT_SECONDS } from '../../../protocol/constants.js';
 
 describe('Prefer: wait (RFC 7240)', () => {
@@ -22,4 +22,23 @@ describe('Prefer: wait (RFC 7240)', () => {
       expect(preferredWait(header)).toBeUndefined();
     },
   );
+});
+
+describe('Prefer: return (RFC 7240)', () => {
+  it.each([
+    ['return=minimal', 'minimal'],
+    ['return=representation', 'representation'],
+    ['RETURN = Minimal', 'minimal'],
+    ['return="minimal"', 'minimal'],
+    ['wait=10, return=minimal', 'minimal'],
+    ['return=minimal;foo=bar', 'minimal'],
+    ['return=bogus, return=representation', 'representation'],
+    ['return=minimal, return=representation', 'minimal'],
+  ])('reads %j as %j', (header, shape) => {
+    expect(preferredReturn(header)).toBe(shape);
+  });
+
+  it.each([undefined, '', 'return', 'return=', 'return=full', 'wait=5; return=minimal', 'returns=minimal', 'return=minimalist'])('ignores %j', (header) => {
+    expect(preferredReturn(header)).toBeUndefined();
+  });
 });

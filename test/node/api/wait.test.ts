@@ -1,11 +1,11 @@
 /**
  * Waiting for the final status over real HTTP, between real nodes: `GET /v1/messages/{id}?wait=` and
  * `POST /v1/messages` with `Prefer: wait=` (RFC 7240) hold their answer until the partner's signed receipt is
- * recorded, or answer with the current state when the wait runs out.
+ * recorded, or answer with the current state when the wait runs out; `return=minimal` shortens that answer.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MessageView } from '../../../protocol/api/schemas.js';
+import { MessageSummary, MessageView } from '../../../protocol/api/schemas.js';
 import { api, makeNetwork, restartNode, type TestNode } from '../../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
@@ -43,6 +43,35 @@ describe('waiting for the final status', () => {
     expect(r.headers.get('location')).toBe(`/v1/messages/${r.json.id}`);
     expect(() => MessageView.parse(r.json)).not.toThrow();
     expect(kg.node.parts.store.messages.byKey('in', 'KZ', r.json.id)).toBeDefined();
+  });
+
+  it('POST with Prefer: wait and return=minimal answers 200 with the summary only, and says so', async () => {
+    const r = await api(kz, 'POST', '/v1/messages', submission, { prefer: 'wait=20, return=minimal' });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('preference-applied')).toBe('return=minimal');
+    expect(r.json).toMatchObject({ direction: 'out', partner: 'KG', type: 'aci', status: 'delivered', receiptStatus: 'accepted' });
+    expect(r.json).not.toHaveProperty('body');
+    expect(r.json).not.toHaveProperty('envelope');
+    expect(r.json).not.toHaveProperty('receipt');
+    expect(() => MessageSummary.parse(r.json)).not.toThrow();
+    // the full message stays one GET away
+    const full = await api(kz, 'GET', r.headers.get('location')!);
+    expect(full.json).toMatchObject({ id: r.json.id, status: 'delivered', receipt: { status: 'accepted' }, body: aci });
+  });
+
+  it('POST with Prefer: return=representation answers the full message and says so', async () => {
+    const r = await api(kz, 'POST', '/v1/messages', submission, { prefer: 'return=representation; foo=1, wait=20' });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('preference-applied')).toBe('return=representation');
+    expect(() => MessageView.parse(r.json)).not.toThrow();
+    expect(r.json.receipt).toMatchObject({ status: 'accepted' });
+  });
+
+  it('POST with return=minimal but no wait answers 202 with the submission result, as without it', async () => {
+    const r = await api(kz, 'POST', '/v1/messages', submission, { prefer: 'return=minimal' });
+    expect(r.status).toBe(202);
+    expect(r.headers.get('preference-applied')).toBeNull();
+    expect(r.json).toMatchObject({ status: 'queued', to: 'KG' });
   });
 
   it('POST ignores other preferences and malformed waits: 202 at once', async () => {
@@ -106,7 +135,9 @@ describe('waiting for the final status', () => {
     const post = doc.paths['/v1/messages'].post;
     expect(post.parameters).toContainEqual(expect.objectContaining({ name: 'prefer', in: 'header' }));
     expect(Object.keys(post.responses).sort()).toEqual(['200', '202', 'default']);
-    expect(post.responses['200'].content['application/json'].schema.$ref).toBe('#/components/schemas/MessageView');
+    expect(post.responses['200'].content['application/json'].schema.oneOf).toEqual([{ $ref: '#/components/schemas/MessageView' }, { $ref: '#/components/schemas/MessageSummary' }]);
+    expect(post.responses['200'].headers).toHaveProperty('Preference-Applied');
+    expect(doc.components.schemas).toHaveProperty('MessageSummary');
     const get = doc.paths['/v1/messages/{id}'].get;
     expect(get.parameters).toContainEqual(expect.objectContaining({ name: 'wait', in: 'query', schema: expect.objectContaining({ maximum: 30 }) }));
   });
