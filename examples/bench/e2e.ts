@@ -1,8 +1,9 @@
 /**
  * End-to-end and API figures between two node processes on 127.0.0.1 (KZ sends, KG receives): a message
  * counts when KZ has recorded KG's signed receipt, which KG sends only after its durable commit. Latency is
- * measured from the submission to its answer: each submission carries `Prefer: wait=30`, so the node answers
- * once the receipt is recorded (200 with status delivered), as an integrator that needs the receipt would.
+ * measured from the submission to its answer: each submission carries `Prefer: wait=30, return=minimal`, so the
+ * node answers once the receipt is recorded (200 with status delivered and the receipt's outcome), as an
+ * integrator that needs the receipt, and already has the body it sent, would.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -68,9 +69,9 @@ async function run(kz: NodeProcess, body: unknown, inFlight: number, ms: number,
     Array.from({ length: inFlight }, async () => {
       while (Date.now() < end) {
         const s = performance.now();
-        const r = await call(kz, 'POST', '/v1/messages', body, waitForReceipt ? { prefer: 'wait=30' } : {});
+        const r = await call(kz, 'POST', '/v1/messages', body, waitForReceipt ? { prefer: 'wait=30, return=minimal' } : {});
         if (r.status !== (waitForReceipt ? 200 : 202)) throw new Error(`submit failed: ${r.status} ${r.text}`);
-        if (waitForReceipt && r.json.status !== 'delivered') throw new Error(`message ${r.json.id} ended ${r.json.status}`);
+        if (waitForReceipt && (r.json.status !== 'delivered' || r.json.receiptStatus !== 'accepted')) throw new Error(`message ${r.json.id} ended ${r.json.status}`);
         lat.push(performance.now() - s);
         done++;
       }
