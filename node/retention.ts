@@ -37,7 +37,8 @@ export class RetentionJob {
     const db = this.store.db;
     const purged = db.transaction(() => {
       const rows = db
-        .prepare(`SELECT seq, id, partner, type FROM messages WHERE direction = 'in' AND jws IS NOT NULL AND retain_until IS NOT NULL AND retain_until <= ?`)
+        // by messages_retain (`+direction`: the direction index would read every message ever received)
+        .prepare(`SELECT seq, id, partner, type FROM messages WHERE +direction = 'in' AND jws IS NOT NULL AND retain_until IS NOT NULL AND retain_until <= ?`)
         .all(now) as { seq: number; id: string; partner: string; type: string }[];
       if (rows.length === 0) return rows;
       const clear = db.prepare(`UPDATE messages SET jws = NULL, body = NULL, status = 'accepted', updated_at = ? WHERE seq = ?`);

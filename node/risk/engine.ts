@@ -65,12 +65,14 @@ export class RiskEngine {
     this.aeo = new AeoRegistry(db);
     this.ecoo = new EcooRegistry(db);
     this.s = {
+      // `+direction`: look rows up by (type, seq > cursor), never by direction, which would read every
+      // message ever received on each step (test/node/store/query-plans.test.ts)
       next: db.prepare(`SELECT seq, id, partner, type, kind, ref, created, body, stored_at FROM messages
-        WHERE seq > ? AND direction = 'in' AND type IN ('aci', 'ecoo', 'aeo') ORDER BY seq LIMIT ?`),
+        WHERE seq > ? AND +direction = 'in' AND type IN ('aci', 'ecoo', 'aeo') ORDER BY seq LIMIT ?`),
       current: db.prepare('SELECT id, body FROM messages WHERE seq = ?'),
       cursor: db.prepare(`SELECT value FROM risk_state WHERE key = 'cursor'`).pluck(),
       saveCursor: db.prepare(`INSERT INTO risk_state (key, value) VALUES ('cursor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
-      lag: db.prepare(`SELECT COUNT(*) FROM messages WHERE seq > ? AND direction = 'in' AND type IN ('aci', 'ecoo', 'aeo')`).pluck(),
+      lag: db.prepare(`SELECT COUNT(*) FROM messages WHERE seq > ? AND +direction = 'in' AND type IN ('aci', 'ecoo', 'aeo')`).pluck(),
     };
     this.cursor = (this.s.cursor.get() as number | undefined) ?? 0;
   }

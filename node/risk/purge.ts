@@ -39,9 +39,10 @@ export class RiskPurge {
       dropHistory: db.prepare('DELETE FROM risk_aeo_history WHERE partner = ? AND message_id = ?'),
       dropCurrent: db.prepare('DELETE FROM risk_aeo WHERE partner = ?'),
       cursor: db.prepare(`SELECT value FROM risk_state WHERE key = 'cursor'`).pluck(),
-      lastSnapshot: db.prepare(`SELECT seq, id, body FROM messages WHERE direction = 'in' AND partner = ? AND type = 'aeo' AND kind = 'snapshot'
+      // by (type, seq) from the cursor backwards, not by (direction, partner), which reads every message of the partner
+      lastSnapshot: db.prepare(`SELECT seq, id, body FROM messages WHERE +direction = 'in' AND +partner = ? AND type = 'aeo' AND kind = 'snapshot'
         AND body IS NOT NULL AND seq <= ? ORDER BY seq DESC LIMIT 1`),
-      changesAfter: db.prepare(`SELECT seq, id, body FROM messages WHERE direction = 'in' AND partner = ? AND type = 'aeo' AND kind = 'change'
+      changesAfter: db.prepare(`SELECT seq, id, body FROM messages WHERE +direction = 'in' AND +partner = ? AND type = 'aeo' AND kind = 'change'
         AND body IS NOT NULL AND seq > ? AND seq <= ? ORDER BY seq`),
     };
   }

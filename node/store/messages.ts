@@ -121,6 +121,11 @@ export class MessageRepo {
     this.setStatusStmt.run(status, code, reason, now, seq);
   }
 
+  /**
+   * Newest first. Direction is never a lookup (`+direction`: half the table matches it); partner, type and
+   * status use their (column, seq) index in seq order; `since` alone reads the messages created since then
+   * by messages_created and sorts those, instead of walking back from the newest row through every older one.
+   */
   list(f: MessageFilter): MessageRow[] {
     const where: string[] = [];
     const args: (string | number)[] = [];
@@ -130,14 +135,15 @@ export class MessageRepo {
         args.push(v);
       }
     };
-    add('direction = ?', f.direction);
+    add('+direction = ?', f.direction);
     add('partner = ?', f.partner);
     add('type = ?', f.type);
     add('status = ?', f.status);
     add('created >= ?', f.since);
     add('created < ?', f.until);
     add('seq < ?', f.before);
-    const sql = `SELECT * FROM messages ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`;
+    const hint = f.since !== undefined && f.partner === undefined && f.type === undefined && f.status === undefined ? ' INDEXED BY messages_created' : '';
+    const sql = `SELECT * FROM messages${hint} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`;
     return this.db.prepare(sql).all(...args, f.limit) as MessageRow[];
   }
 

@@ -302,4 +302,11 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX key_notices_country ON key_notices(country, kind);
 `,
+  // 6: lookups that read a whole table per call: a consignment by any version's id (API), a consignment's
+  // feed events (retention purge, once per purged declaration), finished webhook deliveries (pruning)
+  `
+  CREATE INDEX risk_versions_message ON risk_versions(message_id);
+  CREATE INDEX risk_events_cid ON risk_events(cid);
+  CREATE INDEX risk_webhook_done ON risk_webhook(done_at) WHERE state <> 'pending';
+`,
 ];
