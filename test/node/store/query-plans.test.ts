@@ -17,11 +17,13 @@ const GROWING = new Set([
 ]);
 
 /**
- * Scans along the rowid that stop early: the newest row; and the newest messages page, whose only filters
- * (a direction, the cursor, an upper time bound) match the rows walked back from the newest one densely.
+ * Scans that stop early: the newest row, read backwards along the rowid; the newest messages page, whose only
+ * filters (a direction, the cursor, an upper time bound) match the rows walked back from the newest densely;
+ * the AEO registry's first page, read in the order of its primary key (a WITHOUT ROWID table) up to LIMIT.
  */
 const BOUNDED_SCAN = [
   /ORDER BY seq DESC LIMIT 1\s*$/,
+  /^SELECT \* FROM risk_aeo ORDER BY partner, aeo_id LIMIT \?$/,
   /^SELECT \* FROM messages (WHERE (\+direction = \?|created < \?|seq < \?)( AND (\+direction = \?|created < \?|seq < \?))* )?ORDER BY seq DESC LIMIT \?$/,
 ];
 
@@ -50,7 +52,11 @@ beforeAll(async () => {
     '/v1/messages?status=accepted&direction=in', `/v1/messages?since=${hourAgo}`, `/v1/messages?direction=in&since=${hourAgo}`, `/v1/messages?since=${hourAgo}&cursor=999999`,
     `/v1/messages?until=${hourAgo}&direction=out`, '/v1/messages?cursor=999999',
     '/v1/arrivals?partner=KZ', `/v1/arrivals?from=${encodeURIComponent(new Date().toISOString())}&borderCrossingPoint=KG-AKJOL`, '/v1/arrivals?hsPrefix=84&level=low',
-    `/v1/arrivals/${d1}`, `/v1/arrivals/${a1}`, '/v1/aeo?partner=KZ', '/v1/aeo/KZ/KZAEO981140001234', '/v1/audit/verify', '/v1/agreements',
+    '/v1/arrivals?trader=KZ123&includeCancelled=true', '/v1/arrivals?aeoId=KZAEO981140001234', '/v1/arrivals?container=MSKU1234567',
+    '/v1/arrivals?transportMeans=123ABC02&officeOfEntry=KG417000', `/v1/arrivals?to=${encodeURIComponent(new Date(Date.now() + 7 * 86_400_000).toISOString())}`,
+    '/v1/arrivals/export?partner=KZ', '/v1/arrivals/export?format=jsonl&level=low', '/v1/aeo?id=KZAEO981140001234', '/v1/aeo?limit=5',
+    `/v1/arrivals/${d1}`, `/v1/arrivals/${a1}`, '/v1/aeo?partner=KZ', '/v1/aeo/KZ/KZAEO981140001234', '/v1/aeo/KZ/KZAEO981140001234?at=2026-01-01',
+    '/v1/audit/verify', '/v1/agreements',
   ]) {
     const r = await api(kg, 'GET', path);
     expect(r.status, `${path}: ${r.text}`).toBeLessThan(500);
