@@ -82,8 +82,22 @@ export class RiskEngine {
     return this.s.lag.get((this.s.cursor.get() as number | undefined) ?? 0) as number;
   }
 
-  /** One bounded unit of work; call inside a transaction. `more` says another step has work. */
+  /**
+   * One bounded unit of work; call inside a transaction. `more` says another step has work. If the step
+   * throws, its transaction rolls back, and so does the cursor it advanced: the next step projects the same
+   * messages again instead of skipping them until a restart reads the cursor back from the store.
+   */
   step(limit = BATCH): { events: AssessmentEvent[]; more: boolean } {
+    const start = this.cursor;
+    try {
+      return this.advance(limit);
+    } catch (err) {
+      this.cursor = start;
+      throw err;
+    }
+  }
+
+  private advance(limit: number): { events: AssessmentEvent[]; more: boolean } {
     const msgs = this.s.next.all(this.cursor, limit) as StoredMessage[];
     for (const m of msgs) {
       try {

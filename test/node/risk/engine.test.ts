@@ -150,4 +150,22 @@ describe('risk engine on a real store', () => {
     expect(queries.list({ container: '4512ab02', limit: 10 }).rows).toHaveLength(2);
     expect(queries.list({ transportMeans: 'NOPE', limit: 10 }).rows).toHaveLength(0);
   });
+
+  it('projects again what a failed step rolled back, in the same process', () => {
+    const feed = new RiskFeed(store.db);
+    let fail = true;
+    const record = feed.record.bind(feed);
+    feed.record = (...args: Parameters<RiskFeed['record']>) => {
+      if (fail) throw new Error('disk full');
+      return record(...args);
+    };
+    engine = new RiskEngine({ store, feed, rules: defaultRules, clock: () => Date.parse('2026-11-23T08:00:00Z'), log: () => undefined });
+    const id = receive(store, { partner: 'KZ', type: 'aci', body: road() });
+    // the step's transaction (a group-commit savepoint in the node) rolls back: nothing of it was stored
+    expect(() => store.db.transaction(() => engine.step())()).toThrow('disk full');
+    expect(engine.consignments.find(id)).toBeUndefined();
+    fail = false;
+    run();
+    expect(engine.consignments.find(id)).toMatchObject({ root_id: id, status: 'active' });
+  });
 });
