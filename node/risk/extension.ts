@@ -22,6 +22,8 @@ import { WebhookSender } from './webhook.js';
 export const RULES_POLL_MS = 2000;
 /** How often old feed events and settled deliveries are pruned: hourly. */
 const PRUNE_MS = 3_600_000;
+/** After a failed step (a full disk, say), the loop tries again this much later, new messages or not: 5 s. */
+export const STEP_RETRY_MS = 5_000;
 /**
  * SQLite page cache of the node's connection while the risk extension runs: 64 MiB instead of the 2 MiB
  * default, so the AEO registry, the e-CoO index and the upper levels of the arrivals indexes stay in memory
@@ -40,6 +42,8 @@ export interface RiskOptions {
   clock?: () => number;
   /** Where the webhook secret's environment variable is read (tests). */
   env?: NodeJS.ProcessEnv;
+  /** Delay before a failed step is tried again (tests); default STEP_RETRY_MS. */
+  stepRetryMs?: number;
 }
 
 export interface Risk {
@@ -78,6 +82,7 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
   let running: Promise<void> | undefined;
   let again = false;
   const timers: NodeJS.Timeout[] = [];
+  let retry: NodeJS.Timeout | undefined;
 
   async function loop(): Promise<void> {
     do {
@@ -88,7 +93,12 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
         try {
           r = await store.commits.run(() => engine.step());
         } catch (err) {
-          log('risk assessment step failed', { error: (err as Error).message });
+          // the step rolled back; what it had not projected is still ahead of the cursor: try again later
+          log('risk assessment step failed; retrying', { error: (err as Error).message, retryInMs: opts.stepRetryMs ?? STEP_RETRY_MS });
+          retry ??= setTimeout(() => {
+            retry = undefined;
+            kick();
+          }, opts.stepRetryMs ?? STEP_RETRY_MS).unref();
           return;
         }
         feed.publish(r.events);
@@ -147,6 +157,7 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
     async stop() {
       stopped = true;
       for (const t of timers) clearInterval(t);
+      clearTimeout(retry);
       arrivals.closeStreams();
       await running;
       await webhook.stop();

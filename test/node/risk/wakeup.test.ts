@@ -3,14 +3,14 @@
  * a message commits in the same batch as a step that ran just before it, the loop sees nothing new and ends,
  * and the receiver's kick arrives while the loop is still finishing. That kick must start another round, or
  * the message waits unassessed until the next one arrives (seen in the demo: the last declaration of a burst
- * never got its assessment).
+ * never got its assessment). Likewise a step that failed is tried again by the loop itself.
  */
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openOffline, type OfflineNode } from '../../../node/compose.js';
 import type { AcceptedMessage } from '../../../node/inbound/receiver.js';
 import { createRisk } from '../../../node/risk/extension.js';
-import { initNode, tempDir } from '../../helpers/network.js';
+import { initNode, tempDir, waitFor } from '../../helpers/network.js';
 import { receive, road } from './fixtures.js';
 
 let base: string | undefined;
@@ -36,6 +36,30 @@ describe('risk loop wake-up', () => {
       risk.onAccepted({ seq: store.messages.byKey('in', 'KZ', id)!.seq, type: 'aci' } as AcceptedMessage);
       await risk.idle();
       expect(risk.queries.list({ borderCrossingPoint: 'ak-zhol', limit: 10 }).rows.map((r) => r.root_id)).toEqual([id]);
+    } finally {
+      await risk.stop();
+    }
+  });
+
+  it('tries a failed step again by itself, without waiting for the next message', async () => {
+    base = tempDir();
+    const logged: string[] = [];
+    off = openOffline(await initNode(base, 'KG'), { log: () => undefined });
+    const { store } = off.parts;
+    const risk = createRisk({ ...off.parts, log: (msg) => void logged.push(msg) }, { stepRetryMs: 50 });
+    let failures = 1;
+    const record = risk.feed.record.bind(risk.feed);
+    risk.feed.record = (...args: Parameters<typeof record>) => {
+      if (failures-- > 0) throw new Error('disk full');
+      return record(...args);
+    };
+    try {
+      risk.start();
+      const id = await store.commits.run(() => receive(store, { partner: 'KZ', type: 'aci', body: road() }));
+      risk.onAccepted({ seq: store.messages.byKey('in', 'KZ', id)!.seq, type: 'aci' } as AcceptedMessage);
+      await waitFor(() => (risk.queries.list({ borderCrossingPoint: 'ak-zhol', limit: 10 }).rows.length > 0 ? true : undefined), 5_000, 'the retried assessment');
+      expect(risk.queries.list({ borderCrossingPoint: 'ak-zhol', limit: 10 }).rows.map((r) => r.root_id)).toEqual([id]);
+      expect(logged).toContain('risk assessment step failed; retrying');
     } finally {
       await risk.stop();
     }
