@@ -56,6 +56,8 @@ export const ERROR_CODES = [
   'GNC_AUTH_SCOPE',
   // audit
   'GNC_AUDIT_BROKEN',
+  // the node's own storage (free space on its data volume, then retry)
+  'GNC_STORAGE_FULL',
   // catch-all; never used for input the user can fix
   'GNC_INTERNAL',
 ] as const;

@@ -6,6 +6,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { GncError, isGncError, type GncErrorCode } from '../../protocol/errors.js';
+import { storageError } from '../store/storage-error.js';
 
 const STATUS: Partial<Record<GncErrorCode, ContentfulStatusCode>> = {
   GNC_INVALID_JSON: 400,
@@ -34,6 +35,7 @@ const STATUS: Partial<Record<GncErrorCode, ContentfulStatusCode>> = {
   GNC_AUTH_INVALID: 401,
   GNC_AUTH_SCOPE: 403,
   GNC_PARTNER_UNREACHABLE: 503,
+  GNC_STORAGE_FULL: 507,
 };
 
 export function httpStatusOf(code: GncErrorCode): ContentfulStatusCode {
@@ -51,7 +53,8 @@ export interface Problem {
 }
 
 export function toProblem(err: unknown, instance?: string): Problem {
-  const e = isGncError(err) ? err : new GncError('GNC_INTERNAL', 'The node hit an unexpected error; the request was not applied. Retry, and report it to the node operator if it persists.');
+  const known = storageError(err);
+  const e = isGncError(known) ? known : new GncError('GNC_INTERNAL', 'The node hit an unexpected error; the request was not applied. Retry, and report it to the node operator if it persists.');
   const status = httpStatusOf(e.code);
   return {
     type: `urn:gnc:problem:${e.code}`,

@@ -1,7 +1,7 @@
 /**
  * The one place where GNC error codes map to CLI exit codes, so scripts can branch on the class of failure:
  * 2 bad input or usage, 3 trust/security refusal, 4 not found, 5 partner unreachable, 6 agreement refusal,
- * 7 audit verification failed, 1 anything else.
+ * 7 audit verification failed, 1 anything else (a full disk, an internal error).
  */
 import type { GncErrorCode } from '../../protocol/errors.js';
 
@@ -17,6 +17,6 @@ export function exitCodeOf(code: GncErrorCode): number {
   ) {
     return 3;
   }
-  if (code === 'GNC_INTERNAL') return 1;
+  if (code === 'GNC_INTERNAL' || code === 'GNC_STORAGE_FULL') return 1;
   return EXIT_USAGE;
 }

@@ -2,9 +2,12 @@
  * Group commit: callers enqueue a unit of work and get a promise that settles only after the transaction
  * holding it has committed. Work queued in the same event-loop turn shares one transaction, so concurrent
  * arrivals pay one fsync together, and no receipt or API answer can promise a row a crash could still lose.
- * Each unit runs in its own savepoint: one failing unit rolls back alone and rejects alone.
+ * Each unit runs in its own savepoint: one failing unit rolls back alone and rejects alone. Some failures (a
+ * full disk, an I/O error) make SQLite roll the whole transaction back: then every unit of the batch
+ * rejects, none runs after it (outside the transaction it would commit on its own), and nothing is stored.
  */
 import type { Db } from './db.js';
+import { storageError } from './storage-error.js';
 
 interface Pending<T> {
   work: () => T;
@@ -50,20 +53,23 @@ export class GroupCommit {
         for (const w of deferred) {
           try {
             this.db.transaction(w)();
-          } catch {
-            /* a transient status that no longer applies (row gone) is simply dropped */
+          } catch (err) {
+            // a transient status that no longer applies (row gone) is simply dropped, unless the batch is lost
+            if (!this.db.inTransaction) throw err;
           }
         }
         for (const p of batch) {
           try {
             results.push({ ok: true, value: this.db.transaction(p.work)() });
           } catch (err) {
-            results.push({ ok: false, value: err });
+            if (!this.db.inTransaction) throw err;
+            results.push({ ok: false, value: storageError(err) });
           }
         }
       })();
     } catch (err) {
-      for (const p of batch) p.reject(err);
+      const e = storageError(err);
+      for (const p of batch) p.reject(e);
       return;
     }
     batch.forEach((p, i) => {
