@@ -64,6 +64,9 @@ export class Receiver {
       if (!isBusinessType(p.type)) throw new GncError('GNC_UNKNOWN_TYPE', `Envelope type "${p.type}" cannot be sent to a node: use aci, ecoo or aeo.`);
       return await this.store(opened, p.type, sha256, now);
     } catch (err) {
+      // this node's own full disk is no verdict on the envelope: no signed (final) negative receipt, but an
+      // error frame, on which the sender keeps the message queued and tries again later
+      if (isGncError(err) && err.code === 'GNC_STORAGE_FULL') throw err;
       return this.reject(err, bytes, sha256, peerCountry, opened);
     }
   }

@@ -9,6 +9,7 @@
 import { MAX_IN_FLIGHT_PER_PARTNER } from '../../protocol/constants.js';
 import { GncError, isGncError } from '../../protocol/errors.js';
 import { openReceipt } from '../receipts.js';
+import { storageError } from '../store/storage-error.js';
 import type { Policy } from '../policy/policy.js';
 import type { Store } from '../store/store.js';
 import type { OutboxRow } from '../store/outbox.js';
@@ -105,9 +106,11 @@ export class Dispatcher {
       }
     }
     if (expire.length > 0) {
-      void this.d.store.commits.run(() => {
-        for (const x of expire) this.finishExpired(x.seq, x.code, x.reason);
-      });
+      this.d.store.commits
+        .run(() => {
+          for (const x of expire) this.finishExpired(x.seq, x.code, x.reason);
+        })
+        .catch((err: unknown) => this.d.log(`could not record the expiry of ${expire.length} message(s) to ${partner}: ${(err as Error).message}; the sweep tries again`));
     }
     // 'sending' need not be durable (a restart turns it back into 'retrying'), so it rides the next group
     // commit (at the latest the one recording the receipt or the retry) instead of paying an fsync of its own
@@ -156,8 +159,35 @@ export class Dispatcher {
       });
       this.d.onFinal?.(row.seq, status);
     } catch (err) {
-      await this.retryLater(row, err);
+      try {
+        await this.retryLater(row, err);
+      } catch (failed) {
+        this.unrecorded(row, failed);
+      }
     }
+  }
+
+  /**
+   * Neither the outcome nor the retry could be written (the node's disk is full): the message stays in the
+   * outbox as it was, and is tried again after the backoff; a receipt the partner already sent comes back
+   * then, since the partner answers a duplicate with its stored receipt.
+   */
+  private unrecorded(row: OutboxRow, err: unknown): void {
+    const e = isGncError(err) ? err : new GncError('GNC_INTERNAL', (err as Error).message ?? String(err));
+    const delay = backoffDelay(row.attempts, this.d.backoff);
+    this.d.log(`could not record the delivery of ${row.id} to ${row.partner} (${e.code}): ${e.message} Trying again in ${Math.round(delay / 1000)} s.`);
+    const t = setTimeout(() => {
+      this.timers.delete(row.partner);
+      if (!this.running) return;
+      // its transient 'sending' may be stored: due again once that can be written, else wait once more
+      this.d.store.commits
+        .run(() => this.d.store.messages.setStatus(row.seq, 'retrying', e.code, e.message, this.d.clock()))
+        .then(() => this.pump(row.partner), (again: unknown) => this.unrecorded(row, again));
+    }, delay);
+    t.unref();
+    const old = this.timers.get(row.partner);
+    if (old) clearTimeout(old);
+    this.timers.set(row.partner, t);
   }
 
   private async retryLater(row: OutboxRow, err: unknown): Promise<void> {
@@ -194,6 +224,14 @@ export class Dispatcher {
 
   /** Expire what can no longer be delivered, and poll partners with due messages. */
   private sweep(): void {
+    try {
+      this.sweepOnce();
+    } catch (err) {
+      this.d.log(`outbox sweep failed: ${(storageError(err) as Error).message}`);
+    }
+  }
+
+  private sweepOnce(): void {
     const now = this.d.clock();
     const flying = new Set([...this.inflight.values()].flatMap((s) => [...s]));
     const expired = this.d.store.outbox.expiredSeqs(now).filter((s) => !flying.has(s));

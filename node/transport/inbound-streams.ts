@@ -6,10 +6,12 @@
 import type { Libp2p } from 'libp2p';
 import type { Connection, Stream } from '@libp2p/interface';
 import { EXCHANGE_PROTOCOL } from '../../protocol/constants.js';
-import { GncError } from '../../protocol/errors.js';
-import { FRAME_RECEIPT, FRAME_REQUEST } from '../../protocol/wire.js';
+import { GncError, isGncError } from '../../protocol/errors.js';
+import { FRAME_ERROR, FRAME_RECEIPT, FRAME_REQUEST } from '../../protocol/wire.js';
 import type { TrustIndex } from '../trust.js';
 import { FramedStream } from './framed-stream.js';
+
+const encoder = new TextEncoder();
 
 export interface EnvelopeHandler {
   handle(bytes: Uint8Array, peerCountry: string): Promise<Uint8Array>;
@@ -33,7 +35,17 @@ export async function serveExchange(host: Libp2p, trust: TrustIndex, handler: En
           const payload = frame.payload;
           handler
             .handle(payload, peer.country)
-            .then((receipt) => framed.write({ kind: FRAME_RECEIPT, requestId: frame.requestId, payload: receipt }))
+            .then(
+              (receipt) => framed.write({ kind: FRAME_RECEIPT, requestId: frame.requestId, payload: receipt }),
+              (err: unknown) => {
+                // no receipt could be made or recorded (e.g. GNC_STORAGE_FULL here): an error frame for this
+                // request, so the sender retries later instead of waiting for a receipt that will not come
+                const code = isGncError(err) ? err.code : 'GNC_INTERNAL';
+                log(`could not answer ${peer.country} request ${frame.requestId} (${code}): ${(err as Error).message}`);
+                const body = { code, message: code === 'GNC_INTERNAL' ? 'The receiving node could not process the envelope; it will be retried.' : (err as Error).message };
+                return framed.write({ kind: FRAME_ERROR, requestId: frame.requestId, payload: encoder.encode(JSON.stringify(body)) });
+              },
+            )
             .catch((err: unknown) => log(`could not answer ${peer.country} request ${frame.requestId}: ${(err as Error).message}`));
         },
         onClose: () => undefined,
