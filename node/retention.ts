@@ -24,12 +24,21 @@ export class RetentionJob {
 
   start(): void {
     this.purge();
-    this.timer = setInterval(() => this.purge(), RETENTION_SWEEP_MS);
+    this.timer = setInterval(() => this.sweep(), RETENTION_SWEEP_MS);
     this.timer.unref();
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+  }
+
+  /** The periodic run: a failure (a full disk) is logged, and the next sweep tries again. */
+  private sweep(): void {
+    try {
+      this.purge();
+    } catch (err) {
+      this.opts.log('retention purge failed; the next sweep tries again', { error: (err as Error).message });
+    }
   }
 
   /** Purge every received message whose retention ended; returns how many were purged. */

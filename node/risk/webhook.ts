@@ -14,6 +14,8 @@ import type { WebhookSettings } from './rules.js';
 
 /** Deliveries looked at per round. */
 const ROUND = 20;
+/** After a round that could not record its outcome (a full disk), the next one waits this long: 5 s. */
+const ROUND_RETRY_MS = 5_000;
 
 export function signatureHeader(secret: string, body: string, unixSeconds: number): string {
   const mac = createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex');
@@ -31,6 +33,8 @@ export class WebhookSender {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
+  /** Epoch ms before which no round starts (set after a failed round). */
+  private notBefore = 0;
   private readonly s;
 
   constructor(
@@ -65,17 +69,24 @@ export class WebhookSender {
   kick(): void {
     if (this.stopped || this.running || !this.settings()) return;
     if (this.timer) clearTimeout(this.timer);
-    this.running = this.round().finally(() => {
-      this.running = undefined;
-      this.schedule();
-    });
+    this.running = this.round()
+      // a write that failed (a full disk) leaves the event due: a later round sends it again (receivers
+      // deduplicate by x-gnc-event-id), not at once, which would call the receiver in a tight loop
+      .catch((err: unknown) => {
+        this.log('risk webhook round failed; retrying', { error: (err as Error).message, retryInMs: ROUND_RETRY_MS });
+        this.notBefore = this.clock() + ROUND_RETRY_MS;
+      })
+      .finally(() => {
+        this.running = undefined;
+        this.schedule();
+      });
   }
 
   private schedule(): void {
     if (this.stopped) return;
     const next = this.s.next.get() as number | null;
     if (next === null) return;
-    this.timer = setTimeout(() => this.kick(), Math.max(0, next - this.clock()));
+    this.timer = setTimeout(() => this.kick(), Math.max(0, Math.max(next, this.notBefore) - this.clock()));
     this.timer.unref();
   }
 

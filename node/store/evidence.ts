@@ -28,7 +28,15 @@ export class EvidenceLog {
     const at = this.clock();
     const entry = nextEntry(head, { at: new Date(at).toISOString(), event, messageId, peer, sha256 });
     this.insertStmt.run(entry.seq, JSON.stringify(entry), entryHash(entry), messageId, peer, at);
-    if (++this.sinceCheckpoint >= CHECKPOINT_EVERY_ENTRIES) queueMicrotask(() => this.checkpoint());
+    if (++this.sinceCheckpoint >= CHECKPOINT_EVERY_ENTRIES) {
+      queueMicrotask(() => {
+        try {
+          this.checkpoint();
+        } catch {
+          /* not written (a full disk): the count stays over the mark, so the next append tries again */
+        }
+      });
+    }
     return entry;
   }
 

@@ -1,0 +1,45 @@
+/**
+ * The evidence log signs a checkpoint every CHECKPOINT_EVERY_ENTRIES entries, in a microtask after the append
+ * that reaches the mark. A checkpoint that cannot be made then (its write fails on a full disk, or signing
+ * fails) must not escape as an uncaught exception, which would end the node: the next append tries again.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { keyObjectSigner, type Signer } from '../../../protocol/envelope/seal.js';
+import { openDb, type Db } from '../../../node/store/db.js';
+import { CHECKPOINT_EVERY_ENTRIES, EvidenceLog } from '../../../node/store/evidence.js';
+
+let dir: string | undefined;
+let db: Db | undefined;
+const uncaught: unknown[] = [];
+const onUncaught = (e: unknown): void => void uncaught.push(e);
+
+afterEach(() => {
+  process.off('uncaughtException', onUncaught);
+  db?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('evidence checkpoints', () => {
+  it('survives a checkpoint that fails, and makes it at the next append', async () => {
+    process.on('uncaughtException', onUncaught);
+    dir = mkdtempSync(join(tmpdir(), 'gnc-ev-'));
+    db = openDb(join(dir, 'gnc.sqlite'));
+    const good = keyObjectSigner('kid-1', generateKeyPairSync('ed25519').privateKey);
+    let broken = true;
+    const signer = (): Signer => (broken ? { kid: 'kid-1', sign: () => { throw new Error('disk full'); } } : good);
+    const log = new EvidenceLog(db, 'KZ', signer);
+    const sha = 'a'.repeat(64);
+    for (let i = 0; i < CHECKPOINT_EVERY_ENTRIES; i++) db.transaction(() => log.append('sent', `m-${i}`, 'KG', sha))();
+    await new Promise((r) => setImmediate(r)); // the checkpoint's microtask has run, and failed
+    expect(uncaught).toEqual([]);
+    expect(db.prepare('SELECT COUNT(*) FROM checkpoints').pluck().get()).toBe(0);
+    broken = false;
+    db.transaction(() => log.append('sent', 'm-last', 'KG', sha))();
+    await new Promise((r) => setImmediate(r));
+    expect(db.prepare('SELECT seq FROM checkpoints').pluck().all()).toEqual([CHECKPOINT_EVERY_ENTRIES + 1]);
+  });
+});
