@@ -18,13 +18,16 @@ const GROWING = new Set([
 
 /**
  * Scans that stop early: the newest row, read backwards along the rowid; the newest messages page, whose only
- * filters (a direction, the cursor, an upper time bound) match the rows walked back from the newest densely;
- * the AEO registry's first page, read in the order of its primary key (a WITHOUT ROWID table) up to LIMIT.
+ * filters (a direction, the cursor) match the rows walked back from the newest densely, or whose upper time
+ * bound (`until`) is passed after the rows newer than it; a wide `since` window (NOT INDEXED, chosen only when
+ * the window holds SINCE_NARROW_ROWS or more, so its rows lie densely among the newest); the AEO registry's
+ * first page, read in the order of its primary key (a WITHOUT ROWID table) up to LIMIT.
  */
 const BOUNDED_SCAN = [
   /ORDER BY seq DESC LIMIT 1\s*$/,
   /^SELECT \* FROM risk_aeo ORDER BY partner, aeo_id LIMIT \?$/,
   /^SELECT \* FROM messages (WHERE (\+direction = \?|created < \?|seq < \?)( AND (\+direction = \?|created < \?|seq < \?))* )?ORDER BY seq DESC LIMIT \?$/,
+  /^SELECT \* FROM messages NOT INDEXED WHERE (\+direction = \? AND )?created >= \?( AND created < \?)?( AND seq < \?)? ORDER BY seq DESC LIMIT \?$/,
 ];
 
 const prepared = new Set<string>();
