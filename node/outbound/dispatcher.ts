@@ -42,6 +42,8 @@ export const SWEEP_INTERVAL_MS = 2_000;
 export class Dispatcher {
   private readonly inflight = new Map<string, Set<number>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** One per message whose outcome could not be written (see unrecorded). */
+  private readonly unrecordedTimers = new Set<NodeJS.Timeout>();
   private sweeper: NodeJS.Timeout | undefined;
   private running = false;
   private readonly pumpQueued = new Set<string>();
@@ -62,6 +64,8 @@ export class Dispatcher {
     if (this.sweeper) clearInterval(this.sweeper);
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    for (const t of this.unrecordedTimers) clearTimeout(t);
+    this.unrecordedTimers.clear();
     this.d.transport.close();
   }
 
@@ -177,17 +181,18 @@ export class Dispatcher {
     const delay = backoffDelay(row.attempts, this.d.backoff);
     this.d.log(`could not record the delivery of ${row.id} to ${row.partner} (${e.code}): ${e.message} Trying again in ${Math.round(delay / 1000)} s.`);
     const t = setTimeout(() => {
-      this.timers.delete(row.partner);
+      this.unrecordedTimers.delete(t);
       if (!this.running) return;
-      // its transient 'sending' may be stored: due again once that can be written, else wait once more
+      // a transient 'sending' may be stored, which would keep it from being due: make it 'retrying' once that
+      // can be written (else wait once more); a delivery that succeeded meanwhile is left as it is
       this.d.store.commits
-        .run(() => this.d.store.messages.setStatus(row.seq, 'retrying', e.code, e.message, this.d.clock()))
-        .then(() => this.pump(row.partner), (again: unknown) => this.unrecorded(row, again));
+        .run(() => {
+          if (this.d.store.messages.statusOf(row.seq) === 'sending') this.d.store.messages.setStatus(row.seq, 'retrying', e.code, e.message, this.d.clock());
+        })
+        .then(() => this.schedulePump(row.partner), (again: unknown) => this.unrecorded(row, again));
     }, delay);
     t.unref();
-    const old = this.timers.get(row.partner);
-    if (old) clearTimeout(old);
-    this.timers.set(row.partner, t);
+    this.unrecordedTimers.add(t);
   }
 
   private async retryLater(row: OutboxRow, err: unknown): Promise<void> {

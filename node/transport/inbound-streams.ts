@@ -42,7 +42,8 @@ export async function serveExchange(host: Libp2p, trust: TrustIndex, handler: En
                 // request, so the sender retries later instead of waiting for a receipt that will not come
                 const code = isGncError(err) ? err.code : 'GNC_INTERNAL';
                 log(`could not answer ${peer.country} request ${frame.requestId} (${code}): ${(err as Error).message}`);
-                const body = { code, message: code === 'GNC_INTERNAL' ? 'The receiving node could not process the envelope; it will be retried.' : (err as Error).message };
+                // the partner learns the class of the failure, not this node's internals (paths, its operator's to-do)
+                const body = { code, message: 'The receiving node cannot store or answer the envelope at the moment; it stays queued with the sender and is retried.' };
                 return framed.write({ kind: FRAME_ERROR, requestId: frame.requestId, payload: encoder.encode(JSON.stringify(body)) });
               },
             )

@@ -88,6 +88,11 @@ describe('a full disk', () => {
     }
     // each stored once at KG, with the receipt it sent the first time
     for (const id of ids) expect(kg.node.parts.store.messages.byKey('in', 'KZ', id)).toBeDefined();
+    // and it stays so: no retry still pending from the full-disk time rewrites a delivered message (the backoff
+    // of these tests is at most 1 s)
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const id of ids) expect((await statusOf(id)).status).toBe('delivered');
+    expect(kz.node.parts.store.db.prepare('SELECT COUNT(*) FROM outbox').pluck().get()).toBe(0);
   });
 
   it('on the receiver is no verdict on the message: no negative receipt, the sender retries until there is room', async () => {
