@@ -160,9 +160,4 @@ export class MessageRepo {
     const sql = `SELECT * FROM messages${hint} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`;
     return this.db.prepare(sql).all(...args, f.limit) as MessageRow[];
   }
-
-  countByStatus(): Record<string, number> {
-    const rows = this.db.prepare('SELECT direction, status, COUNT(*) AS n FROM messages GROUP BY direction, status').all() as { direction: string; status: string; n: number }[];
-    return Object.fromEntries(rows.map((r) => [`${r.direction}:${r.status}`, r.n]));
-  }
 }
