@@ -6,25 +6,33 @@
  */
 import { MAX_WAIT_SECONDS } from '../../protocol/constants.js';
 
-/** Seconds from `wait=N` in the header (several `Prefer` headers arrive joined by commas), capped at MAX_WAIT_SECONDS. */
-export function preferredWait(header: string | undefined): number | undefined {
+/**
+ * `token=word` as the leading member of one preference, the word bare or quoted:
+ * preference = token [ BWS "=" BWS word ] *( OWS ";" [ OWS parameter ] ).
+ */
+const form = (token: string, word: string): RegExp => new RegExp(`^\\s*${token}\\s*=\\s*(?:(${word})|"(${word})")\\s*(?:;|$)`, 'i');
+const WAIT = form('wait', '\\d{1,9}');
+const RETURN = form('return', 'minimal|representation');
+
+/** The word of the first preference of that form (several `Prefer` headers arrive joined by commas). */
+function preference(header: string | undefined, of: RegExp): string | undefined {
   if (header === undefined) return undefined;
-  for (const preference of header.split(',')) {
-    // preference = token [ BWS "=" BWS word ] *( OWS ";" [ OWS parameter ] ); only the leading token=word counts
-    const m = /^\s*wait\s*=\s*(?:(\d{1,9})|"(\d{1,9})")\s*(?:;|$)/i.exec(preference);
-    if (m) return Math.min(Number(m[1] ?? m[2]), MAX_WAIT_SECONDS);
+  for (const p of header.split(',')) {
+    const m = of.exec(p);
+    if (m) return m[1] ?? m[2];
   }
   return undefined;
+}
+
+/** Seconds from `wait=N`, capped at MAX_WAIT_SECONDS. */
+export function preferredWait(header: string | undefined): number | undefined {
+  const seconds = preference(header, WAIT);
+  return seconds === undefined ? undefined : Math.min(Number(seconds), MAX_WAIT_SECONDS);
 }
 
 export type ReturnPreference = 'minimal' | 'representation';
 
 /** `return=minimal` or `return=representation` from the header, if it names either. */
 export function preferredReturn(header: string | undefined): ReturnPreference | undefined {
-  if (header === undefined) return undefined;
-  for (const preference of header.split(',')) {
-    const m = /^\s*return\s*=\s*(?:(minimal|representation)|"(minimal|representation)")\s*(?:;|$)/i.exec(preference);
-    if (m) return (m[1] ?? m[2])!.toLowerCase() as ReturnPreference;
-  }
-  return undefined;
+  return preference(header, RETURN)?.toLowerCase() as ReturnPreference | undefined;
 }
