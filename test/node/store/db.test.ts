@@ -2,12 +2,12 @@
  * How the node's SQLite file is opened: the durability settings the contract relies on (WAL, a sync at every
  * commit), and temporary data (savepoint journals, sorts) kept in memory instead of files in /var/tmp.
  */
-import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../../node/store/db.js';
 import { MIGRATIONS } from '../../../node/store/migrations.js';
+import { tempDir } from '../../helpers/network.js';
 
 let dir: string | undefined;
 let db: Db | undefined;
@@ -20,7 +20,7 @@ afterEach(() => {
 });
 
 function open(): Db {
-  dir = mkdtempSync(join(tmpdir(), 'gnc-db-'));
+  dir = tempDir('gnc-db-');
   db = openDb(join(dir, 'gnc.sqlite'));
   return db;
 }

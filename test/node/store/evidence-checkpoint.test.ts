@@ -4,13 +4,13 @@
  * fails) must not escape as an uncaught exception, which would end the node: the next append tries again.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { keyObjectSigner, type Signer } from '../../../protocol/envelope/seal.js';
 import { openDb, type Db } from '../../../node/store/db.js';
 import { CHECKPOINT_EVERY_ENTRIES, EvidenceLog } from '../../../node/store/evidence.js';
+import { tempDir } from '../../helpers/network.js';
 
 let dir: string | undefined;
 let db: Db | undefined;
@@ -26,7 +26,7 @@ afterEach(() => {
 describe('evidence checkpoints', () => {
   it('survives a checkpoint that fails, and makes it at the next append', async () => {
     process.on('uncaughtException', onUncaught);
-    dir = mkdtempSync(join(tmpdir(), 'gnc-ev-'));
+    dir = tempDir('gnc-ev-');
     db = openDb(join(dir, 'gnc.sqlite'));
     const good = keyObjectSigner('kid-1', generateKeyPairSync('ed25519').privateKey);
     let broken = true;

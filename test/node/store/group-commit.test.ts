@@ -3,19 +3,19 @@
  * unit rolls back alone, and a failure that makes SQLite drop the whole transaction (a full disk) rejects
  * every unit of the batch and leaves nothing stored, not even the units queued after the failing one.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../../node/store/db.js';
 import { GroupCommit } from '../../../node/store/group-commit.js';
+import { tempDir } from '../../helpers/network.js';
 
 let dir: string;
 let db: Db;
 let commits: GroupCommit;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'gnc-gc-'));
+  dir = tempDir('gnc-gc-');
   db = openDb(join(dir, 'gnc.sqlite'));
   db.exec('CREATE TABLE t (k TEXT PRIMARY KEY, v BLOB NOT NULL)');
   commits = new GroupCommit(db);

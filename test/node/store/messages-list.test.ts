@@ -3,12 +3,11 @@
  * through messages_created and sorted, a wide one walked back from the newest row. Both must give exactly the
  * page a plain filter over all rows gives, with and without the cursor and the other filters.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SINCE_NARROW_ROWS, type MessageFilter, type MessageRow } from '../../../node/store/messages.js';
 import { Store } from '../../../node/store/store.js';
+import { tempDir } from '../../helpers/network.js';
 
 const TOTAL = SINCE_NARROW_ROWS + 400;
 const T0 = Date.parse('2026-06-01T00:00:00Z');
@@ -19,7 +18,7 @@ let store: Store;
 let all: MessageRow[];
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'gnc-list-'));
+  dir = tempDir('gnc-list-');
   store = Store.open(dir);
   store.db.transaction(() => {
     for (let i = 0; i < TOTAL; i++) {
