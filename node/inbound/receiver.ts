@@ -4,7 +4,9 @@
  * The message row and the receipt row commit in one group-committed transaction before the receipt leaves,
  * so a receipt never promises a row a crash can lose. A duplicate (same id, same bytes) gets the stored
  * receipt again and no second row; the same id with other bytes is GNC_REPLAY. A refused envelope leaves only
- * a rejection record and a signed negative receipt.
+ * a rejection record and a signed negative receipt. A failure of this node itself (GNC_STORAGE_FULL, any
+ * unexpected error) is no verdict on the envelope: `handle` rejects, the transport answers with an error frame,
+ * and the sender keeps the message queued and retries.
  */
 import { openEnvelope, parseFlattened, peekPayload, type OpenedEnvelope } from '../../protocol/envelope/open.js';
 import { sha256Hex, type Signer } from '../../protocol/envelope/seal.js';
@@ -64,9 +66,9 @@ export class Receiver {
       if (!isBusinessType(p.type)) throw new GncError('GNC_UNKNOWN_TYPE', `Envelope type "${p.type}" cannot be sent to a node: use aci, ecoo or aeo.`);
       return await this.store(opened, p.type, sha256, now);
     } catch (err) {
-      // this node's own full disk is no verdict on the envelope: no signed (final) negative receipt, but an
-      // error frame, on which the sender keeps the message queued and tries again later
-      if (isGncError(err) && err.code === 'GNC_STORAGE_FULL') throw err;
+      // a failure of this node itself (a full disk, an unexpected error) is no verdict on the envelope: no signed,
+      // final negative receipt, but an error frame, on which the sender keeps the message queued and retries
+      if (!isVerdict(err)) throw ownFailure(err, peerCountry);
       return this.reject(err, bytes, sha256, peerCountry, opened);
     }
   }
@@ -123,7 +125,7 @@ export class Receiver {
       throw new GncError('GNC_REPLAY', `Message id ${id} from ${from} was already received with other content: use a new id for a new message (amendments carry their own id and "ref").`);
     }
     const r = this.d.store.messages.receipt(row.seq);
-    if (!r) throw new GncError('GNC_INTERNAL', `Stored message ${id} has no receipt.`);
+    if (!r) throw new GncError('GNC_INTERNAL', `Stored message ${id} from ${from} has no receipt row: the store is inconsistent; check the data dir (restore it from a backup) and report it.`);
     return new Uint8Array(r.jws);
   }
 
@@ -132,8 +134,7 @@ export class Receiver {
     return { bytes: sealed.bytes, sha256: sealed.sha256, id };
   }
 
-  private async reject(err: unknown, bytes: Uint8Array, sha256: string, peerCountry: string, opened: OpenedEnvelope | undefined): Promise<Uint8Array> {
-    const e = isGncError(err) ? err : new GncError('GNC_INTERNAL', 'The receiving node failed to process the envelope; retry later.', { cause: err });
+  private async reject(e: GncError, bytes: Uint8Array, sha256: string, peerCountry: string, opened: OpenedEnvelope | undefined): Promise<Uint8Array> {
     let claimed: string | undefined = opened?.payload.id;
     if (claimed === undefined) {
       try {
@@ -151,4 +152,16 @@ export class Receiver {
     });
     return r.bytes;
   }
+}
+
+/** A refusal of the envelope for what it is or says; anything else is this node's own failure. */
+function isVerdict(err: unknown): err is GncError {
+  return isGncError(err) && err.code !== 'GNC_STORAGE_FULL' && err.code !== 'GNC_INTERNAL';
+}
+
+/** The node's own failure, for its operator's log (the partner is told only its class, by the error frame). */
+function ownFailure(err: unknown, peerCountry: string): GncError {
+  if (isGncError(err)) return err;
+  const what = err instanceof Error ? err.message : String(err);
+  return new GncError('GNC_INTERNAL', `An envelope from ${peerCountry} could not be processed (${what}); nothing of it was stored and ${peerCountry} will send it again. Check the node's log and its data dir, and report it if it persists.`, { cause: err });
 }

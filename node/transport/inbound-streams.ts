@@ -1,6 +1,7 @@
 /**
  * Serves `/gnc/exchange/1.0.0` streams opened by partners: every REQUEST frame is handed to the receiver and
- * answered with a RECEIPT frame carrying the same request id, on the same stream. The gater already refused
+ * answered with a RECEIPT frame carrying the same request id, on the same stream (or, when this node fails
+ * itself, an ERROR frame with that request id, and the stream stays open). The gater already refused
  * unknown peers; the handler re-checks, because a certificate can be revoked while a connection is open.
  */
 import type { Libp2p } from 'libp2p';
@@ -38,8 +39,8 @@ export async function serveExchange(host: Libp2p, trust: TrustIndex, handler: En
             .then(
               (receipt) => framed.write({ kind: FRAME_RECEIPT, requestId: frame.requestId, payload: receipt }),
               (err: unknown) => {
-                // no receipt could be made or recorded (e.g. GNC_STORAGE_FULL here): an error frame for this
-                // request, so the sender retries later instead of waiting for a receipt that will not come
+                // this node failed itself (GNC_STORAGE_FULL, GNC_INTERNAL): no verdict, so no receipt, but an error
+                // frame for this request; the sender retries later instead of waiting for a receipt that will not come
                 const code = isGncError(err) ? err.code : 'GNC_INTERNAL';
                 log(`could not answer ${peer.country} request ${frame.requestId} (${code}): ${(err as Error).message}`);
                 // the partner learns the class of the failure, not this node's internals (paths, its operator's to-do)
