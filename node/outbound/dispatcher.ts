@@ -4,7 +4,8 @@
  * exact bytes sent, and the final status (delivered | rejected) commits together with the receipt and the
  * removal of the outbox row. Failures reschedule with exponential backoff until the message's expiry
  * (status expired), and messages whose agreement is no longer in force are not sent (expired). A restart
- * resumes from the outbox: rows caught mid-send are retried, and the receiver deduplicates by id.
+ * resumes from the outbox: rows caught mid-send are retried, and the receiver deduplicates by id. A message
+ * that refers to another (amendment, cancellation, status change) waits in the outbox until that one is final.
  */
 import { MAX_IN_FLIGHT_PER_PARTNER } from '../../protocol/constants.js';
 import { GncError, isGncError } from '../../protocol/errors.js';

@@ -5,6 +5,16 @@
  */
 import type { Db } from './db.js';
 
+/**
+ * A message that refers to another one (amendment, cancellation, status change) waits while that one is still
+ * in the outbox (queued, on the wire or waiting out a backoff): sent ahead, it would reach a partner that does
+ * not know the original yet and be refused, finally, as GNC_ORIGINAL_UNKNOWN. Once the original is final
+ * (delivered, rejected or expired) it goes, and the partner's receipt tells the truth about it. The original is
+ * found by its id (`+partner`: by partner it would read all of that partner's messages).
+ */
+const NOT_WAITING_FOR_ORIGINAL = `(m.ref IS NULL OR NOT EXISTS (SELECT 1 FROM messages r JOIN outbox ro ON ro.seq = r.seq
+  WHERE r.id = m.ref AND +r.direction = 'out' AND +r.partner = m.partner))`;
+
 export interface OutboxRow {
   seq: number;
   partner: string;
@@ -32,9 +42,11 @@ export class OutboxRepo {
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare('INSERT INTO outbox (seq, partner, attempts, next_at, expires_at) VALUES (?, ?, 0, ?, ?)');
     this.dueSeqsStmt = db.prepare(`SELECT o.seq FROM outbox o JOIN messages m ON m.seq = o.seq
-      WHERE o.partner = ? AND o.next_at <= ? AND m.status IN ('queued','retrying') ORDER BY o.next_at, o.seq LIMIT ?`).pluck();
+      WHERE o.partner = ? AND o.next_at <= ? AND m.status IN ('queued','retrying') AND ${NOT_WAITING_FOR_ORIGINAL}
+      ORDER BY o.next_at, o.seq LIMIT ?`).pluck();
     this.rowStmt = db.prepare('SELECT o.*, m.jws, m.id, m.sha256, m.agreement FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.seq = ?');
-    this.nextDueStmt = db.prepare(`SELECT MIN(o.next_at) AS t FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = ? AND m.status IN ('queued','retrying')`);
+    this.nextDueStmt = db.prepare(`SELECT MIN(o.next_at) AS t FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = ? AND m.status IN ('queued','retrying')
+      AND ${NOT_WAITING_FOR_ORIGINAL}`);
     this.rescheduleStmt = db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE seq = ?');
     this.deleteStmt = db.prepare('DELETE FROM outbox WHERE seq = ?');
     this.expiredStmt = db.prepare('SELECT seq FROM outbox WHERE expires_at <= ?');
@@ -48,7 +60,8 @@ export class OutboxRepo {
 
   /**
    * Up to `limit` rows due for a partner, oldest first, leaving out `skip` (rows already on the wire, whose
-   * transient 'sending' status may not be written yet). Only the chosen rows are read in full.
+   * transient 'sending' status may not be written yet) and messages whose original is still in the outbox.
+   * Only the chosen rows are read in full.
    */
   due(partner: string, now: number, limit: number, skip: ReadonlySet<number>): OutboxRow[] {
     const seqs = (this.dueSeqsStmt.all(partner, now, limit + skip.size) as number[]).filter((s) => !skip.has(s)).slice(0, limit);

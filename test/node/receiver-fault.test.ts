@@ -3,12 +3,14 @@
  * puts on the real SQLite file) is no verdict on the envelope. The receiver answers that request with an ERROR
  * frame instead of a signed, final negative receipt; the sender keeps the message queued and retries, and it is
  * delivered, once, when the receiver works again. The partner learns the class of the failure, not its details.
+ * Meanwhile an amendment of such a message waits with the sender instead of overtaking it.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, makeNetwork, waitFor, type TestNode } from '../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const amendment = JSON.parse(readFileSync(new URL('../../examples/messages/aci-kz-kg-amendment.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const submission = { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci };
 
 let net: Awaited<ReturnType<typeof makeNetwork>>;
@@ -57,4 +59,32 @@ describe('a failure of the receiving node', () => {
     expect(db.prepare(`SELECT COUNT(*) FROM messages WHERE direction = 'in' AND id = ?`).pluck().get(id)).toBe(1);
   });
 
+  it('keeps an amendment from overtaking its original while the original waits out a backoff', async () => {
+    const db = kg.node.parts.store.db;
+    // KG cannot store originals for now (amendments it could): the original goes to its backoff
+    db.exec(`CREATE TRIGGER test_fault BEFORE INSERT ON messages WHEN NEW.ref IS NULL BEGIN SELECT RAISE(ABORT, 'injected test fault for originals'); END`);
+    let original: string;
+    let amended: string;
+    try {
+      original = (await api(kz, 'POST', '/v1/messages', submission)).json.id as string;
+      await waitFor(async () => ((await statusOf(original)).status === 'retrying' ? true : undefined), 10_000, 'the original to wait out its backoff');
+      const r = await api(kz, 'POST', '/v1/messages', { ...submission, ref: original, body: amendment });
+      expect(r.status).toBe(202);
+      amended = r.json.id as string;
+      // the amendment is not sent ahead (KG would refuse it, finally, as GNC_ORIGINAL_UNKNOWN), while the
+      // original is tried again and again (the backoff of these tests is at most 1 s)
+      await new Promise((res) => setTimeout(res, 1500));
+      expect((await statusOf(amended)).status).toBe('queued');
+      expect(kg.node.parts.store.messages.byKey('in', 'KZ', amended)).toBeUndefined();
+      expect(db.prepare('SELECT COUNT(*) FROM rejections WHERE message_id = ?').pluck().get(amended)).toBe(0);
+    } finally {
+      db.exec('DROP TRIGGER test_fault');
+    }
+    for (const id of [original, amended]) {
+      await waitFor(async () => ((await statusOf(id)).status === 'delivered' ? true : undefined), 15_000, `delivery of ${id}`);
+      expect((await statusOf(id)).receipt).toMatchObject({ status: 'accepted' });
+    }
+    const seqOf = (id: string): number => kg.node.parts.store.messages.byKey('in', 'KZ', id)!.seq;
+    expect(seqOf(original)).toBeLessThan(seqOf(amended));
+  });
 });
