@@ -33,6 +33,7 @@ export const ERROR_CODES = [
   // transport
   'GNC_FRAME_TOO_LARGE',
   'GNC_PEER_NOT_TRUSTED',
+  'GNC_TOO_MANY_IN_FLIGHT',
   'GNC_PARTNER_UNREACHABLE',
   'GNC_DELIVERY_EXPIRED',
   // identity and trust

@@ -6,7 +6,7 @@
  */
 import type { Libp2p } from 'libp2p';
 import type { Connection, Stream } from '@libp2p/interface';
-import { EXCHANGE_PROTOCOL } from '../../protocol/constants.js';
+import { EXCHANGE_PROTOCOL, MAX_IN_FLIGHT_PER_PARTNER } from '../../protocol/constants.js';
 import { GncError, isGncError } from '../../protocol/errors.js';
 import { FRAME_ERROR, FRAME_RECEIPT, FRAME_REQUEST } from '../../protocol/wire.js';
 import type { TrustIndex } from '../trust.js';
@@ -30,12 +30,25 @@ export async function serveExchange(host: Libp2p, trust: TrustIndex, handler: En
         void framed.fail(new GncError('GNC_PEER_NOT_TRUSTED', `Peer ${peerId} is not named by a valid certificate of a trusted partner.`));
         return;
       }
+      // requests read but not answered yet: a partner keeps at most MAX_IN_FLIGHT_PER_PARTNER on its stream
+      // (SPEC section 6); one that sends more gets the excess back unprocessed, so it cannot pile work up here
+      let unanswered = 0;
+      let warned = false;
       const framed: FramedStream = new FramedStream(stream, {
         onFrame: (frame) => {
           if (frame.kind !== FRAME_REQUEST) return;
+          if (unanswered >= MAX_IN_FLIGHT_PER_PARTNER) {
+            if (!warned) log(`${peer.country} sent more than ${MAX_IN_FLIGHT_PER_PARTNER} requests in flight on one stream; the excess is refused with GNC_TOO_MANY_IN_FLIGHT`);
+            warned = true;
+            const body = { code: 'GNC_TOO_MANY_IN_FLIGHT', message: `More than ${MAX_IN_FLIGHT_PER_PARTNER} requests in flight on one stream: this one was not processed; wait for receipts before sending more, then send it again.` };
+            framed.write({ kind: FRAME_ERROR, requestId: frame.requestId, payload: encoder.encode(JSON.stringify(body)) }).catch(() => undefined);
+            return;
+          }
+          unanswered++;
           const payload = frame.payload;
           handler
             .handle(payload, peer.country)
+            .finally(() => unanswered--)
             .then(
               (receipt) => framed.write({ kind: FRAME_RECEIPT, requestId: frame.requestId, payload: receipt }),
               (err: unknown) => {

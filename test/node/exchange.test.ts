@@ -180,4 +180,20 @@ describe('exchange between two nodes', () => {
       await stranger.stop();
     }
   });
+
+  it('refuses requests beyond 64 in flight on one stream unprocessed (GNC_TOO_MANY_IN_FLIGHT), and serves the stream on', async () => {
+    const session = kz.node.session('KG');
+    expect((await receiptFor(new TextEncoder().encode('{}'))).code).toBe('GNC_ENVELOPE_MALFORMED'); // the stream is open
+    const refusedBefore = kg.node.parts.store.db.prepare('SELECT COUNT(*) FROM rejections').pluck().get() as number;
+    // 200 requests written in one turn leave in one frame batch; the partner reads them in one go
+    const results = await Promise.allSettled(Array.from({ length: 200 }, () => session.request(new TextEncoder().encode('{}'))));
+    const answered = results.filter((r) => r.status === 'fulfilled').length;
+    const excess = results.filter((r) => r.status === 'rejected' && (r.reason as { code?: string }).code === 'GNC_TOO_MANY_IN_FLIGHT').length;
+    expect([answered, excess]).toEqual([64, 136]);
+    // only the 64 were processed (each refused envelope leaves a rejection record)
+    expect(kg.node.parts.store.db.prepare('SELECT COUNT(*) FROM rejections').pluck().get()).toBe(refusedBefore + 64);
+    // the stream stays usable: a real message still goes through on it
+    const id = await submitAci();
+    expect((await delivered(id)).status).toBe('delivered');
+  });
 });
