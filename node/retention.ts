@@ -3,8 +3,9 @@
  * retention period of its type under the agreement it arrived under, then purged. What remains is the
  * metadata the audit trail needs: id, partner, type, times, the SHA-256 of the envelope, the receipt we
  * signed, and the evidence-log entries (which hold hashes only). Derived data (the risk views) is purged
- * through `onPurge` in the same transaction.
+ * through `onPurge` in the same transaction. API idempotency keys are forgotten after IDEMPOTENCY_KEY_TTL_MS.
  */
+import { IDEMPOTENCY_KEY_TTL_MS } from '../protocol/constants.js';
 import type { Store } from './store/store.js';
 
 /** How often the purge runs: hourly is well inside any retention period counted in days. */
@@ -56,6 +57,8 @@ export class RetentionJob {
       return rows;
     })();
     if (purged.length) this.opts.log('retention purge', { purged: purged.length });
+    // idempotency keys past their time: a retry that late is a new submission
+    this.store.idempotency.prune(now - IDEMPOTENCY_KEY_TTL_MS);
     return purged.length;
   }
 }

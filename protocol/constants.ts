@@ -52,6 +52,12 @@ export const DEFAULT_CLOCK_SKEW_MS = 5 * 60 * 1000;
  */
 export const DEFAULT_MAX_MESSAGE_AGE_MS = 7 * 24 * 60 * 60 * 1000;
 
+/**
+ * How long a node remembers an API submission's Idempotency-Key: as long as a queued message is tried, so a
+ * client's retry within that time finds the message its first attempt made.
+ */
+export const IDEMPOTENCY_KEY_TTL_MS = DEFAULT_MAX_MESSAGE_AGE_MS;
+
 /** Default validity of a node certificate: one year, the usual operational certificate lifetime. */
 export const DEFAULT_CERT_VALIDITY_MS = 365 * 24 * 60 * 60 * 1000;
 

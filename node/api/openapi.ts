@@ -17,9 +17,13 @@ type Operation = {
   status?: number;
   query?: z.ZodObject;
   headers?: z.ZodObject;
+  /** Headers of the success answer (name: description). */
+  responseHeaders?: Record<string, string>;
   /** A second success answer (status, its component or the components it is one of, when it is given). */
   also?: { status: number; response: string | string[]; description: string; headers?: Record<string, string> };
 };
+
+const REPLAYED = '"true" when the Idempotency-Key named a message an earlier submission made: this is that message, nothing new was queued';
 
 const components: Record<string, z.ZodType> = {
   SubmitRequest: api.SubmitRequest,
@@ -47,9 +51,10 @@ const paths: Record<string, Record<string, Operation>> = {
     post: {
       summary: 'Submit a message for a partner (JSON, or XML with ?to=&purpose=&ref=)', scope: 'submit', request: 'SubmitRequest', response: 'SubmitResponse', status: 202,
       headers: api.SubmitHeaders,
+      responseHeaders: { Location: 'the message, /v1/messages/{id}', 'Idempotent-Replayed': REPLAYED },
       also: {
         status: 200, response: ['MessageView', 'MessageSummary'], description: 'With Prefer: wait=N, the message once delivered, rejected or expired within N seconds (its summary with return=minimal)',
-        headers: { 'Preference-Applied': 'return=minimal or return=representation, when the request asked for either' },
+        headers: { Location: 'the message, /v1/messages/{id}', 'Preference-Applied': 'return=minimal or return=representation, when the request asked for either', 'Idempotent-Replayed': REPLAYED },
       },
     },
     get: { summary: 'List messages, newest first, with cursor pagination', scope: 'read', response: 'MessageList', query: api.ListMessagesQuery },
@@ -108,7 +113,7 @@ export function openApiDocument(): unknown {
         ...(params.length ? { parameters: params } : {}),
         ...(op.request ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${op.request}` } } } } } : {}),
         responses: {
-          [String(op.status ?? 200)]: ok(op.response, 'OK'),
+          [String(op.status ?? 200)]: ok(op.response, 'OK', op.responseHeaders),
           ...(op.also ? { [String(op.also.status)]: ok(op.also.response, op.also.description, op.also.headers) } : {}),
           default: { description: 'Problem details (RFC 9457)', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDetails' } } } },
         },

@@ -2,11 +2,13 @@
  * Submission of a business message by an integrator (HTTP API or CLI): validate the body against its type's
  * schema, apply the agreement in force (type, purpose, fields; minimisation), seal it with the node key, and
  * commit the message row and its outbox row in one transaction. Only then is the submission acknowledged
- * (202): an accepted submission cannot be lost, and nothing refused is signed or queued.
+ * (202): an accepted submission cannot be lost, and nothing refused is signed or queued. With an idempotency
+ * key (the API's `Idempotency-Key`), a repeated submission answers with the message the first one made.
  */
 import { DEFAULT_MAX_MESSAGE_AGE_MS, PAYLOAD_VERSION } from '../../protocol/constants.js';
 import type { EnvelopePayload } from '../../protocol/envelope/payload.js';
-import { sealEnvelope, type Signer } from '../../protocol/envelope/seal.js';
+import { canonicalJson } from '../../protocol/envelope/canonical.js';
+import { sealEnvelope, sha256Hex, type Signer } from '../../protocol/envelope/seal.js';
 import type { ControlType } from '../../protocol/messages/control.js';
 import { CONTROL_RETENTION_DAYS } from '../inbound/receiver.js';
 import { GncError } from '../../protocol/errors.js';
@@ -39,6 +41,19 @@ export interface SubmitResult {
 export interface Submitted {
   result: SubmitResult;
   seq: number;
+  /** True when an idempotency key named a message an earlier submission made: nothing new was queued. */
+  replayed: boolean;
+}
+
+/** A client's idempotency key, scoped to the API token that presents it. */
+export interface IdempotencyKey {
+  tokenId: string;
+  key: string;
+}
+
+/** Key, scope and the SHA-256 of the submission it was first used for. */
+interface KeyUse extends IdempotencyKey {
+  request: string;
 }
 
 export interface SubmitDeps {
@@ -57,7 +72,13 @@ export interface SubmitDeps {
 export class SubmitService {
   constructor(private readonly d: SubmitDeps) {}
 
-  async submit(s: Submission): Promise<Submitted> {
+  async submit(s: Submission, idempotency?: IdempotencyKey): Promise<Submitted> {
+    const use = idempotency && { ...idempotency, request: requestHash(s) };
+    if (use) {
+      // a retry answers as the first submission did, even if the agreement or the partner changed since
+      const earlier = this.earlier(use);
+      if (earlier !== undefined) return this.replay(earlier);
+    }
     const type = assertBusinessType(s.type);
     if (s.to === this.d.self) throw new GncError('GNC_PARTNER_UNKNOWN', `A node does not send messages to its own country (${s.to}): name a partner in "to".`);
     if (!this.d.trust.isPartner(s.to)) {
@@ -81,10 +102,33 @@ export class SubmitService {
       ...(s.ref !== undefined ? { ref: s.ref } : {}), ...(s.purpose !== undefined ? { purpose: s.purpose } : {}),
       body: decision.body,
     };
-    const sealed = this.enqueue(payload, kind, decision.removed, decision.retentionDays, now);
-    const seq = await sealed.committed;
+    const sealed = this.enqueue(payload, kind, decision.removed, decision.retentionDays, now, use);
+    const { seq, replayed } = await sealed.committed;
+    // two submissions with one key at once: the later found the earlier's message in its transaction
+    if (replayed) return this.replay(seq);
     this.d.onQueued(s.to);
-    return { result: { id, status: 'queued', to: s.to, type, agreement: decision.agreement, sha256: sealed.sha256, removed: decision.removed }, seq };
+    return { result: { id, status: 'queued', to: s.to, type, agreement: decision.agreement, sha256: sealed.sha256, removed: decision.removed }, seq, replayed: false };
+  }
+
+  /** The message a key was first used for; GNC_IDEMPOTENCY_KEY_REUSED when that was another submission. */
+  private earlier(use: KeyUse): number | undefined {
+    const r = this.d.store.idempotency.get(use.tokenId, use.key);
+    if (!r) return undefined;
+    if (r.request !== use.request) {
+      throw new GncError('GNC_IDEMPOTENCY_KEY_REUSED', `Idempotency-Key ${JSON.stringify(use.key)} was already used for another submission: use a new key for a new message (a retry must repeat the same to, type, purpose, ref and body).`);
+    }
+    return r.message_seq;
+  }
+
+  /** The answer the first submission got, rebuilt from its stored message. */
+  private replay(seq: number): Submitted {
+    const m = this.d.store.messages.bySeq(seq);
+    if (!m) throw new GncError('GNC_INTERNAL', `The message of an idempotency key (row ${seq}) is missing from the store: report it.`);
+    const result: SubmitResult = {
+      id: m.id, status: 'queued', to: m.partner, type: assertBusinessType(m.type), agreement: m.agreement ?? '', sha256: m.sha256,
+      removed: m.removed ? (JSON.parse(m.removed) as string[]) : [],
+    };
+    return { result, seq, replayed: true };
   }
 
   /** Queue a control envelope (agreement or key management) for a partner; no agreement is needed. */
@@ -93,27 +137,39 @@ export class SubmitService {
     const now = this.d.clock();
     const id = newMessageId(now);
     const payload = { v: PAYLOAD_VERSION, id, type, from: this.d.self, to, agreement: null, created: new Date(now).toISOString(), body };
-    const sealed = this.enqueue(payload, String(body['action']), [], CONTROL_RETENTION_DAYS, now);
+    const sealed = this.enqueue(payload, String(body['action']), [], CONTROL_RETENTION_DAYS, now, undefined);
     await sealed.committed;
     this.d.onQueued(to);
     return { id, sha256: sealed.sha256 };
   }
 
-  /** Seal, then commit the message row and its outbox row in one transaction. */
-  private enqueue(payload: EnvelopePayload, kind: string, removed: string[], retentionDays: number, now: number): { sha256: string; committed: Promise<number> } {
+  /**
+   * Seal, then commit the message row and its outbox row in one transaction (with the idempotency key, if
+   * any, unless the key already names a message by then: that one is the answer, and nothing is queued).
+   */
+  private enqueue(payload: EnvelopePayload, kind: string, removed: string[], retentionDays: number, now: number, use: KeyUse | undefined): { sha256: string; committed: Promise<{ seq: number; replayed: boolean }> } {
     const sealed = sealEnvelope(payload, this.d.signer());
     // the receiver refuses envelopes older than its max age: stop retrying a little before that
     const expiresAt = now + (this.d.maxAgeMs ?? DEFAULT_MAX_MESSAGE_AGE_MS) - this.d.clockSkewMs;
     const committed = this.d.store.commits.run(() => {
+      const earlier = use && this.earlier(use);
+      if (earlier !== undefined) return { seq: earlier, replayed: true };
       const seq = this.d.store.messages.insert({
         id: payload.id, direction: 'out', partner: payload.to, type: payload.type, kind, ref: payload.ref ?? null, purpose: payload.purpose ?? null,
         agreement: payload.agreement, created: payload.created, status: 'queued', jws: sealed.bytes, sha256: sealed.sha256,
         body: JSON.stringify(payload.body), removed: removed.length ? JSON.stringify(removed) : null, retainUntil: now + retentionDays * 86_400_000,
       }, now);
       this.d.store.outbox.add(seq, payload.to, now, expiresAt);
+      if (use) this.d.store.idempotency.add(use.tokenId, use.key, use.request, seq, now);
       this.d.evidence?.('sent', payload.id, payload.to, sealed.sha256);
-      return seq;
+      return { seq, replayed: false };
     });
     return { sha256: sealed.sha256, committed };
   }
+}
+
+/** What a retry must repeat: the SHA-256 of the submission's canonical JSON (addressing and body as sent). */
+function requestHash(s: Submission): string {
+  const request = { to: s.to, type: s.type, body: s.body, ...(s.purpose !== undefined ? { purpose: s.purpose } : {}), ...(s.ref !== undefined ? { ref: s.ref } : {}) };
+  return sha256Hex(new TextEncoder().encode(canonicalJson(request)));
 }

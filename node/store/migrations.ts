@@ -309,4 +309,16 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX risk_events_cid ON risk_events(cid);
   CREATE INDEX risk_webhook_done ON risk_webhook(done_at) WHERE state <> 'pending';
 `,
+  // 7: Idempotency-Key of API submissions: a client's retry of a submission finds the message it already made
+  `
+  CREATE TABLE idempotency_keys (
+    token_id     TEXT NOT NULL,            -- the API token that used the key (keys are the client's own)
+    key          TEXT NOT NULL,
+    request      TEXT NOT NULL,            -- SHA-256 hex of the canonical submission (to, type, purpose, ref, body)
+    message_seq  INTEGER NOT NULL,
+    at           INTEGER NOT NULL,         -- epoch ms of the first use; pruned after IDEMPOTENCY_KEY_TTL_MS
+    PRIMARY KEY (token_id, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX idempotency_keys_at ON idempotency_keys(at);
+`,
 ];

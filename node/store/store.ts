@@ -11,6 +11,7 @@ import { PartnerRepo } from './partners.js';
 import { RejectionRepo } from './rejections.js';
 import { TokenRepo } from './tokens.js';
 import { GroupCommit } from './group-commit.js';
+import { IdempotencyRepo } from './idempotency.js';
 
 export const DB_FILE = 'gnc.sqlite';
 
@@ -20,6 +21,7 @@ export class Store {
   readonly partners: PartnerRepo;
   readonly tokens: TokenRepo;
   readonly rejections: RejectionRepo;
+  readonly idempotency: IdempotencyRepo;
   readonly commits: GroupCommit;
 
   constructor(readonly db: Db) {
@@ -28,6 +30,7 @@ export class Store {
     this.partners = new PartnerRepo(db);
     this.tokens = new TokenRepo(db);
     this.rejections = new RejectionRepo(db);
+    this.idempotency = new IdempotencyRepo(db);
     this.commits = new GroupCommit(db);
   }
 

@@ -14,6 +14,7 @@ import type { MessageRow } from '../../store/messages.js';
 import type { Store } from '../../store/store.js';
 import { requireScope, type AuthEnv } from '../auth.js';
 import { readBody } from '../body.js';
+import { idempotencyKeyOf } from '../idempotency-key.js';
 import { preferredReturn, preferredWait } from '../prefer.js';
 import { summaryOf, viewOf } from '../views.js';
 
@@ -29,6 +30,7 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
   };
 
   app.post('/', requireScope(store.tokens, 'submit'), async (c) => {
+    const key = idempotencyKeyOf(c.req.header('idempotency-key'));
     const body = await readBody(c);
     let request;
     if (body.kind === 'json') {
@@ -38,8 +40,9 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
       const parsed = parseXmlBody(body.text);
       request = parseWith(SubmitRequest, { to: c.req.query('to'), type: parsed.type, purpose: c.req.query('purpose'), ref: c.req.query('ref'), body: parsed.body }, 'Submission', '');
     }
-    const { result, seq } = await submit.submit(request);
+    const { result, seq, replayed } = await submit.submit(request, key === undefined ? undefined : { tokenId: c.get('token').id, key });
     const location = `/v1/messages/${result.id}`;
+    const base: Record<string, string> = replayed ? { location, 'idempotent-replayed': 'true' } : { location };
     // Prefer: wait=N answers with the final message (200) if it is delivered, rejected or expired in time;
     // return=minimal makes that answer the message's summary (status and receipt outcome, as in the list)
     // instead of the full view with the body and both signed envelopes the client already has or can fetch
@@ -49,11 +52,11 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
     if (now && FINAL.has(now.status)) {
       const receipt = store.messages.receipt(now.seq);
       const shape = preferredReturn(prefer);
-      const headers: Record<string, string> = shape ? { location, 'preference-applied': `return=${shape}` } : { location };
+      const headers: Record<string, string> = shape ? { ...base, 'preference-applied': `return=${shape}` } : base;
       if (shape === 'minimal') return c.json(summaryOf(now, receipt), 200, headers);
       return c.json(viewOf(now, receipt), 200, headers);
     }
-    return c.json(result, 202, { location });
+    return c.json(result, 202, base);
   });
 
   app.get('/', requireScope(store.tokens, 'read'), (c) => {

@@ -12,7 +12,7 @@ import { arrival, riskNetwork, send, type RiskNetwork } from '../risk/network.js
 
 /** Tables with a row (or several) per message exchanged. */
 const GROWING = new Set([
-  'messages', 'receipts', 'rejections', 'evidence', 'checkpoints',
+  'messages', 'receipts', 'rejections', 'evidence', 'checkpoints', 'idempotency_keys',
   'risk_consignments', 'risk_versions', 'risk_keys', 'risk_events', 'risk_webhook', 'risk_aeo_history', 'risk_ecoo', 'risk_aeo', 'risk_assessments',
 ]);
 
