@@ -1,4 +1,6 @@
 /** `gnc messages`: list messages in the local store, newest first, as a table or JSON lines. */
+import { ListMessagesQuery } from '../../../protocol/api/schemas.js';
+import { parseWith } from '../../../protocol/validate.js';
 import { Store } from '../../store/store.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
@@ -17,22 +19,22 @@ export const messagesCommand: Command = {
   spec,
   async run(argv, out) {
     const { values } = parse(spec, argv);
-    const store = Store.open(values.dir!);
+    // the API's query schema: the same filters, refused the same way (an unknown status is an error, not an empty list)
+    const { dir, json, ...filters } = values;
+    const q = parseWith(ListMessagesQuery, Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)), 'Options', '');
+    const store = Store.open(dir!);
     try {
-      const rows = store.messages.list({
-        direction: values.direction === 'in' || values.direction === 'out' ? values.direction : undefined,
-        partner: values.partner, type: values.type, status: values.status, limit: Number(values.limit ?? 50),
-      });
+      const rows = store.messages.list({ direction: q.direction, partner: q.partner, type: q.type, status: q.status, limit: q.limit });
       for (const r of rows) {
         const receipt = store.messages.receipt(r.seq);
-        if (values.json) {
+        if (json) {
           out(JSON.stringify({ id: r.id, direction: r.direction, partner: r.partner, type: r.type, kind: r.kind, status: r.status, created: r.created, receipt: receipt?.status ?? null, code: r.error_code }));
         } else {
           const arrow = r.direction === 'out' ? `-> ${r.partner}` : `<- ${r.partner}`;
           out(`${r.created}  ${arrow}  ${r.type.padEnd(4)} ${(r.kind ?? '').padEnd(12)} ${r.status.padEnd(9)} ${r.id}${r.error_code ? `  ${r.error_code}` : ''}`);
         }
       }
-      if (rows.length === 0 && !values.json) out('No messages.');
+      if (rows.length === 0 && !json) out('No messages.');
     } finally {
       store.close();
     }

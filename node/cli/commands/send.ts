@@ -3,6 +3,7 @@
  * seal, outbox), without the API. Works whether or not the node is running: a running node's dispatcher
  * picks the outbox row up on its next sweep.
  */
+import { IdempotencyKey } from '../../../protocol/api/schemas.js';
 import { GncError } from '../../../protocol/errors.js';
 import { parseXmlBody } from '../../../protocol/xml/index.js';
 import { openOffline } from '../../compose.js';
@@ -12,9 +13,13 @@ import type { Command } from '../command.js';
 
 const spec = {
   name: 'send',
-  usage: 'gnc send --dir DIR --to XX [--type aci|ecoo|aeo] [--purpose P] [--ref ID] FILE.json|FILE.xml',
-  description: 'Queue a message for a partner from a body file (JSON body, or WCO DM / GNC XML where the type comes from the root element).',
-  options: { dir: { type: 'string' }, to: { type: 'string' }, type: { type: 'string' }, purpose: { type: 'string' }, ref: { type: 'string' }, json: { type: 'boolean' } },
+  usage: 'gnc send --dir DIR --to XX [--type aci|ecoo|aeo] [--purpose P] [--ref ID] [--idempotency-key K] [--json] FILE.json|FILE.xml',
+  description:
+    'Queue a message for a partner from a body file (JSON body, or WCO DM / GNC XML where the type comes from the root element). ' +
+    'With --idempotency-key, running the same command again (after an interruption) queues nothing new and names the message the first run queued.',
+  options: {
+    dir: { type: 'string' }, to: { type: 'string' }, type: { type: 'string' }, purpose: { type: 'string' }, ref: { type: 'string' }, 'idempotency-key': { type: 'string' }, json: { type: 'boolean' },
+  },
   required: ['dir', 'to'],
   positionals: { min: 1, max: 1, names: 'FILE' },
 } as const;
@@ -42,10 +47,16 @@ export const sendCommand: Command = {
     if (file.type !== undefined && values.type !== undefined && file.type !== values.type) {
       throw new GncError('GNC_UNKNOWN_TYPE', `--type ${values.type} contradicts the XML root, which is a ${file.type} document.`);
     }
+    const key = values['idempotency-key'];
+    if (key !== undefined && !IdempotencyKey.safeParse(key).success) {
+      throw new GncError('GNC_IDEMPOTENCY_KEY_INVALID', '--idempotency-key must be 1 to 255 printable ASCII characters without " or \\: choose such a key and run the command again.');
+    }
     const node = openOffline(values.dir!);
     try {
-      const { result: r } = await node.submit.submit({ to: values.to!, type, purpose: values.purpose, ref: values.ref, body: file.body });
-      if (values.json) out(JSON.stringify(r));
+      // the operator's keys are the CLI's own: apart from every API token's
+      const { result: r, replayed } = await node.submit.submit({ to: values.to!, type, purpose: values.purpose, ref: values.ref, body: file.body }, key === undefined ? undefined : { tokenId: 'cli', key });
+      if (values.json) out(JSON.stringify({ ...r, replayed }));
+      else if (replayed) out(`Already queued: ${r.type} ${r.id} for ${r.to}, by an earlier run with idempotency key ${JSON.stringify(key)}; nothing new was queued (gnc messages shows its status).`);
       else out(`Queued ${r.type} ${r.id} for ${r.to} under agreement ${r.agreement}${r.removed.length ? `; removed out-of-scope fields: ${r.removed.join(', ')}` : ''}`);
     } finally {
       await node.close();

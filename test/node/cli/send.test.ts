@@ -1,0 +1,106 @@
+/**
+ * `gnc send` and `gnc messages` against the data dir of a running node (two real nodes): a message queued by
+ * the CLI is picked up by the running node and delivered; bad input gets its code and exit status and queues
+ * nothing; `--idempotency-key` makes a second run of the same command queue nothing new.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, makeNetwork, runCli, tempDir, waitFor, type TestNode } from '../../helpers/network.js';
+
+const example = (name: string): string => new URL(`../../../examples/messages/${name}`, import.meta.url).pathname;
+const aci = JSON.parse(readFileSync(example('aci-kz-kg-road.json'), 'utf8')) as Record<string, unknown>;
+
+let net: Awaited<ReturnType<typeof makeNetwork>>;
+let kz: TestNode;
+let files: string;
+
+beforeAll(async () => {
+  net = await makeNetwork(['KZ', 'KG']);
+  kz = net.nodes.KZ!;
+  files = tempDir('gnc-send-');
+});
+afterAll(async () => net?.close());
+
+const outMessages = (): number => kz.node.parts.store.db.prepare(`SELECT COUNT(*) FROM messages WHERE direction = 'out'`).pluck().get() as number;
+const send = (...args: string[]) => runCli(['send', '--dir', kz.dir, '--to', 'KG', '--purpose', 'pre-arrival-risk-assessment', ...args]);
+const idOf = (line: string): string => /\b([0-9a-f]{8}-[0-9a-f-]{27})\b/.exec(line)![1]!;
+
+describe('gnc send', () => {
+  it('queues a JSON body beside the running node, which delivers it', async () => {
+    const r = await send('--type', 'aci', example('aci-kz-kg-road.json'));
+    expect(r.code).toBe(0);
+    expect(r.out[0]).toMatch(/^Queued aci .* for KG under agreement KZ-KG-test@1/);
+    const id = idOf(r.out[0]!);
+    await waitFor(async () => ((await api(kz, 'GET', `/v1/messages/${id}`)).json.status === 'delivered' ? true : undefined), 15_000, 'delivery of the CLI message');
+  });
+
+  it('takes the type of an XML body from its root element', async () => {
+    const r = await send('--json', example('aci-kz-kg-road.xml'));
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out[0]!)).toMatchObject({ type: 'aci', to: 'KG', status: 'queued', replayed: false });
+  });
+
+  it('refuses bad input with its code and exit status, and queues nothing', async () => {
+    const before = outMessages();
+    const broken = join(files, 'broken.json');
+    writeFileSync(broken, '{"kind": "declaration",');
+    const invalid = join(files, 'invalid.json');
+    writeFileSync(invalid, JSON.stringify({ ...aci, goodsItems: [] }));
+    const cases: [string[], number, RegExp][] = [
+      [[example('aci-kz-kg-road.json')], 2, /^error GNC_UNKNOWN_TYPE: .*--type aci\|ecoo\|aeo/],
+      [['--type', 'ecoo', example('aci-kz-kg-road.xml')], 2, /^error GNC_UNKNOWN_TYPE: --type ecoo contradicts the XML root/],
+      [['--type', 'aci', broken], 2, /^error GNC_INVALID_JSON: .*broken\.json is not valid JSON/],
+      [['--type', 'aci', invalid], 2, /^error GNC_SCHEMA_INVALID: .*goodsItems/],
+      [['--type', 'aci', '--idempotency-key', 'schlüssel', example('aci-kz-kg-road.json')], 2, /^error GNC_IDEMPOTENCY_KEY_INVALID: /],
+    ];
+    for (const [args, code, message] of cases) {
+      const r = await send(...args);
+      expect(r.code, args.join(' ')).toBe(code);
+      expect(r.out.join('\n'), args.join(' ')).toMatch(message);
+    }
+    const stranger = await runCli(['send', '--dir', kz.dir, '--to', 'MN', '--type', 'aci', example('aci-kz-kg-road.json')]);
+    expect(stranger.code).toBe(4);
+    expect(stranger.out.join('\n')).toMatch(/^error GNC_PARTNER_UNKNOWN: /);
+    expect(outMessages()).toBe(before);
+  });
+
+  it('queues nothing new when the same command runs again with the same --idempotency-key', async () => {
+    const before = outMessages();
+    const args = ['--type', 'aci', '--idempotency-key', 'KZ-OPS-2026-11-23-1', example('aci-kz-kg-road.json')];
+    const first = await send(...args);
+    const again = await send(...args);
+    expect([first.code, again.code]).toEqual([0, 0]);
+    expect(again.out[0]).toMatch(/^Already queued: aci .* by an earlier run with idempotency key "KZ-OPS-2026-11-23-1"; nothing new was queued/);
+    expect(idOf(again.out[0]!)).toBe(idOf(first.out[0]!));
+    expect(outMessages()).toBe(before + 1);
+    // the same body as XML is the same submission; another body with the key is refused
+    expect(idOf((await send('--idempotency-key', 'KZ-OPS-2026-11-23-1', example('aci-kz-kg-road.xml'))).out[0]!)).toBe(idOf(first.out[0]!));
+    const changed = join(files, 'changed.json');
+    writeFileSync(changed, JSON.stringify({ ...aci, functionalReference: 'KZEXP-20261124-9999' }));
+    const other = await send('--type', 'aci', '--idempotency-key', 'KZ-OPS-2026-11-23-1', changed);
+    expect(other.code).toBe(2);
+    expect(other.out.join('\n')).toMatch(/^error GNC_IDEMPOTENCY_KEY_REUSED: /);
+  });
+});
+
+describe('gnc messages', () => {
+  it('lists the messages with their status, filtered as the API filters', async () => {
+    const r = await runCli(['messages', '--dir', kz.dir, '--direction', 'out', '--status', 'delivered', '--json']);
+    expect(r.code).toBe(0);
+    const rows = r.out.map((l) => JSON.parse(l) as { direction: string; status: string; receipt: string | null });
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(row).toMatchObject({ direction: 'out', status: 'delivered', receipt: 'accepted' });
+    const table = await runCli(['messages', '--dir', kz.dir, '--limit', '1']);
+    expect(table.code).toBe(0);
+    expect(table.out).toHaveLength(1);
+  });
+
+  it('refuses a filter the API would refuse, instead of listing nothing', async () => {
+    for (const [args, field] of [[['--status', 'lost'], 'status'], [['--direction', 'sideways'], 'direction'], [['--limit', 'ten'], 'limit'], [['--limit', '0'], 'limit'], [['--partner', 'XX1'], 'partner']] as const) {
+      const r = await runCli(['messages', '--dir', kz.dir, ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.out.join('\n'), args.join(' ')).toMatch(new RegExp(`^error GNC_SCHEMA_INVALID: Options is invalid: .*${field}`));
+    }
+  });
+});
