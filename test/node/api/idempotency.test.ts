@@ -51,7 +51,7 @@ describe('Idempotency-Key on submissions', () => {
     expect(count(kg, `SELECT COUNT(*) FROM messages WHERE direction = 'in' AND partner = 'KZ' AND id = ?`, first.json.id)).toBe(1);
   });
 
-  it('makes one message of submissions with one key that arrive at the same time', async () => {
+  it('makes one message of submissions with one key sent at the same time', async () => {
     const before = outMessages();
     const answers = await Promise.all(Array.from({ length: 8 }, () => api(kz, 'POST', '/v1/messages', submission, withKey('"KZ-SW-2026-000002"'))));
     expect(answers.map((a) => a.status)).toEqual(Array(8).fill(202));
