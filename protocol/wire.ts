@@ -3,8 +3,9 @@
  * libp2p convention) followed by: 1 byte kind, 4 bytes request id (big-endian), then the payload.
  *   kind 1 REQUEST  payload = an envelope's exact JWS bytes
  *   kind 2 RECEIPT  payload = the receipt envelope's exact JWS bytes, same request id
- *   kind 3 ERROR    payload = UTF-8 JSON {code, message}; only when no receipt can be formed (an unreadable or
- *                   oversize frame); the sender of ERROR then closes the stream.
+ *   kind 3 ERROR    payload = UTF-8 JSON {code, message}; only when no receipt can be formed: request id 0 for
+ *                   an unreadable or oversize frame (its sender then closes the stream), else the id of the one
+ *                   request the receiver could not process (it failed itself, or too many were in flight).
  * A length over MAX_FRAME_BYTES is refused as soon as the prefix is read, before the frame is buffered.
  */
 import { MAX_FRAME_BYTES } from './constants.js';
@@ -46,6 +47,13 @@ export function encodeFrame(frame: Frame): Uint8Array {
   new DataView(out.buffer, out.byteOffset + o + 1, 4).setUint32(0, frame.requestId >>> 0);
   out.set(frame.payload, o + HEADER);
   return out;
+}
+
+const encoder = new TextEncoder();
+
+/** An ERROR frame: `{code, message}` as UTF-8 JSON, for one request (or request id 0 for the whole stream). */
+export function errorFrame(requestId: number, code: string, message: string): Frame {
+  return { kind: FRAME_ERROR, requestId, payload: encoder.encode(JSON.stringify({ code, message })) };
 }
 
 /**

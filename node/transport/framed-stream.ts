@@ -8,15 +8,13 @@
  */
 import type { Stream } from '@libp2p/interface';
 import { Uint8ArrayList } from 'uint8arraylist';
-import { encodeFrame, FrameDecoder, FRAME_ERROR, type Frame } from '../../protocol/wire.js';
+import { encodeFrame, errorFrame, FrameDecoder, type Frame } from '../../protocol/wire.js';
 import { GncError, isGncError } from '../../protocol/errors.js';
 
 export interface FramedStreamHandlers {
   onFrame(frame: Frame): void;
   onClose(err?: Error): void;
 }
-
-const encoder = new TextEncoder();
 
 /** A partner that reads nothing for this long fails the frames waiting on its stream (they are retried). */
 export const DRAIN_TIMEOUT_MS = 30_000;
@@ -74,7 +72,7 @@ export class FramedStream {
     const code = isGncError(err) ? err.code : 'GNC_ENVELOPE_MALFORMED';
     const message = err instanceof Error ? err.message : String(err);
     try {
-      this.stream.send(encodeFrame({ kind: FRAME_ERROR, requestId: 0, payload: encoder.encode(JSON.stringify({ code, message })) }));
+      this.stream.send(encodeFrame(errorFrame(0, code, message)));
       await this.stream.close({ signal: AbortSignal.timeout(2000) });
     } catch {
       this.stream.abort(err instanceof Error ? err : new Error(message));

@@ -8,11 +8,9 @@ import type { Libp2p } from 'libp2p';
 import type { Connection, Stream } from '@libp2p/interface';
 import { EXCHANGE_PROTOCOL, MAX_IN_FLIGHT_PER_PARTNER } from '../../protocol/constants.js';
 import { GncError, isGncError } from '../../protocol/errors.js';
-import { FRAME_ERROR, FRAME_RECEIPT, FRAME_REQUEST } from '../../protocol/wire.js';
+import { errorFrame, FRAME_RECEIPT, FRAME_REQUEST } from '../../protocol/wire.js';
 import type { TrustIndex } from '../trust.js';
 import { FramedStream } from './framed-stream.js';
-
-const encoder = new TextEncoder();
 
 export interface EnvelopeHandler {
   handle(bytes: Uint8Array, peerCountry: string): Promise<Uint8Array>;
@@ -40,8 +38,8 @@ export async function serveExchange(host: Libp2p, trust: TrustIndex, handler: En
           if (unanswered >= MAX_IN_FLIGHT_PER_PARTNER) {
             if (!warned) log(`${peer.country} sent more than ${MAX_IN_FLIGHT_PER_PARTNER} requests in flight on one stream; the excess is refused with GNC_TOO_MANY_IN_FLIGHT`);
             warned = true;
-            const body = { code: 'GNC_TOO_MANY_IN_FLIGHT', message: `More than ${MAX_IN_FLIGHT_PER_PARTNER} requests in flight on one stream: this one was not processed; wait for receipts before sending more, then send it again.` };
-            framed.write({ kind: FRAME_ERROR, requestId: frame.requestId, payload: encoder.encode(JSON.stringify(body)) }).catch(() => undefined);
+            const message = `More than ${MAX_IN_FLIGHT_PER_PARTNER} requests in flight on one stream: this one was not processed; wait for receipts before sending more, then send it again.`;
+            framed.write(errorFrame(frame.requestId, 'GNC_TOO_MANY_IN_FLIGHT', message)).catch(() => undefined);
             return;
           }
           unanswered++;
@@ -57,8 +55,8 @@ export async function serveExchange(host: Libp2p, trust: TrustIndex, handler: En
                 const code = isGncError(err) ? err.code : 'GNC_INTERNAL';
                 log(`could not answer ${peer.country} request ${frame.requestId} (${code}): ${(err as Error).message}`);
                 // the partner learns the class of the failure, not this node's internals (paths, its operator's to-do)
-                const body = { code, message: 'The receiving node cannot store or answer the envelope at the moment; it stays queued with the sender and is retried.' };
-                return framed.write({ kind: FRAME_ERROR, requestId: frame.requestId, payload: encoder.encode(JSON.stringify(body)) });
+                const message = 'The receiving node cannot store or answer the envelope at the moment; it stays queued with the sender and is retried.';
+                return framed.write(errorFrame(frame.requestId, code, message));
               },
             )
             .catch((err: unknown) => log(`could not answer ${peer.country} request ${frame.requestId}: ${(err as Error).message}`));
