@@ -3,9 +3,9 @@
  * seal, outbox), without the API. Works whether or not the node is running: a running node's dispatcher
  * picks the outbox row up on its next sweep.
  */
-import { IdempotencyKey } from '../../../protocol/api/schemas.js';
 import { GncError } from '../../../protocol/errors.js';
 import { parseXmlBody } from '../../../protocol/xml/index.js';
+import { checkedIdempotencyKey } from '../../api/idempotency-key.js';
 import { openOffline } from '../../compose.js';
 import { parse } from '../args.js';
 import { readInputFile } from '../files.js';
@@ -47,10 +47,8 @@ export const sendCommand: Command = {
     if (file.type !== undefined && values.type !== undefined && file.type !== values.type) {
       throw new GncError('GNC_UNKNOWN_TYPE', `--type ${values.type} contradicts the XML root, which is a ${file.type} document.`);
     }
-    const key = values['idempotency-key'];
-    if (key !== undefined && !IdempotencyKey.safeParse(key).success) {
-      throw new GncError('GNC_IDEMPOTENCY_KEY_INVALID', '--idempotency-key must be 1 to 255 printable ASCII characters without " or \\: choose such a key and run the command again.');
-    }
+    const given = values['idempotency-key'];
+    const key = given === undefined ? undefined : checkedIdempotencyKey(given, '--idempotency-key');
     const node = openOffline(values.dir!);
     try {
       // the operator's keys are the CLI's own: apart from every API token's
