@@ -5,12 +5,12 @@
  * delivered, once, when the receiver works again. The partner learns the class of the failure, not its details.
  * Meanwhile an amendment of such a message waits with the sender instead of overtaking it.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, makeNetwork, waitFor, type TestNode } from '../helpers/network.js';
+import { example } from '../protocol/messages/fixtures.js';
 
-const aci = JSON.parse(readFileSync(new URL('../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
-const amendment = JSON.parse(readFileSync(new URL('../../examples/messages/aci-kz-kg-amendment.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const aci = example('aci-kz-kg-road');
+const amendment = example('aci-kz-kg-amendment');
 const submission = { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci };
 
 let net: Awaited<ReturnType<typeof makeNetwork>>;

@@ -4,13 +4,13 @@
  * another submission, or a malformed key, is refused and stores nothing; keys are the token's own, and are
  * forgotten after IDEMPOTENCY_KEY_TTL_MS by the retention job.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDEMPOTENCY_KEY_TTL_MS } from '../../../protocol/constants.js';
 import { api, makeNetwork, waitFor, type TestNode } from '../../helpers/network.js';
+import { example, exampleXml } from '../../protocol/messages/fixtures.js';
 
-const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
-const aciXml = readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.xml', import.meta.url), 'utf8');
+const aci = example('aci-kz-kg-road');
+const aciXml = exampleXml('aci-kz-kg-road');
 const submission = { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci };
 
 let net: Awaited<ReturnType<typeof makeNetwork>>;

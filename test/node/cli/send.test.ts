@@ -3,13 +3,15 @@
  * the CLI is picked up by the running node and delivered; bad input gets its code and exit status and queues
  * nothing; `--idempotency-key` makes a second run of the same command queue nothing new.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, makeNetwork, runCli, tempDir, waitFor, type TestNode } from '../../helpers/network.js';
+import { example, EXAMPLES_DIR } from '../../protocol/messages/fixtures.js';
 
-const example = (name: string): string => new URL(`../../../examples/messages/${name}`, import.meta.url).pathname;
-const aci = JSON.parse(readFileSync(example('aci-kz-kg-road.json'), 'utf8')) as Record<string, unknown>;
+/** An example file's path, as an operator passes it. */
+const file = (name: string): string => join(EXAMPLES_DIR, name);
+const aci = example('aci-kz-kg-road');
 
 let net: Awaited<ReturnType<typeof makeNetwork>>;
 let kz: TestNode;
@@ -28,7 +30,7 @@ const idOf = (line: string): string => /\b([0-9a-f]{8}-[0-9a-f-]{27})\b/.exec(li
 
 describe('gnc send', () => {
   it('queues a JSON body beside the running node, which delivers it', async () => {
-    const r = await send('--type', 'aci', example('aci-kz-kg-road.json'));
+    const r = await send('--type', 'aci', file('aci-kz-kg-road.json'));
     expect(r.code).toBe(0);
     expect(r.out[0]).toMatch(/^Queued aci .* for KG under agreement KZ-KG-test@1/);
     const id = idOf(r.out[0]!);
@@ -36,7 +38,7 @@ describe('gnc send', () => {
   });
 
   it('takes the type of an XML body from its root element', async () => {
-    const r = await send('--json', example('aci-kz-kg-road.xml'));
+    const r = await send('--json', file('aci-kz-kg-road.xml'));
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out[0]!)).toMatchObject({ type: 'aci', to: 'KG', status: 'queued', replayed: false });
   });
@@ -48,18 +50,18 @@ describe('gnc send', () => {
     const invalid = join(files, 'invalid.json');
     writeFileSync(invalid, JSON.stringify({ ...aci, goodsItems: [] }));
     const cases: [string[], number, RegExp][] = [
-      [[example('aci-kz-kg-road.json')], 2, /^error GNC_UNKNOWN_TYPE: .*--type aci\|ecoo\|aeo/],
-      [['--type', 'ecoo', example('aci-kz-kg-road.xml')], 2, /^error GNC_UNKNOWN_TYPE: --type ecoo contradicts the XML root/],
+      [[file('aci-kz-kg-road.json')], 2, /^error GNC_UNKNOWN_TYPE: .*--type aci\|ecoo\|aeo/],
+      [['--type', 'ecoo', file('aci-kz-kg-road.xml')], 2, /^error GNC_UNKNOWN_TYPE: --type ecoo contradicts the XML root/],
       [['--type', 'aci', broken], 2, /^error GNC_INVALID_JSON: .*broken\.json is not valid JSON/],
       [['--type', 'aci', invalid], 2, /^error GNC_SCHEMA_INVALID: .*goodsItems/],
-      [['--type', 'aci', '--idempotency-key', 'schlüssel', example('aci-kz-kg-road.json')], 2, /^error GNC_IDEMPOTENCY_KEY_INVALID: /],
+      [['--type', 'aci', '--idempotency-key', 'schlüssel', file('aci-kz-kg-road.json')], 2, /^error GNC_IDEMPOTENCY_KEY_INVALID: /],
     ];
     for (const [args, code, message] of cases) {
       const r = await send(...args);
       expect(r.code, args.join(' ')).toBe(code);
       expect(r.out.join('\n'), args.join(' ')).toMatch(message);
     }
-    const stranger = await runCli(['send', '--dir', kz.dir, '--to', 'MN', '--type', 'aci', example('aci-kz-kg-road.json')]);
+    const stranger = await runCli(['send', '--dir', kz.dir, '--to', 'MN', '--type', 'aci', file('aci-kz-kg-road.json')]);
     expect(stranger.code).toBe(4);
     expect(stranger.out.join('\n')).toMatch(/^error GNC_PARTNER_UNKNOWN: /);
     expect(outMessages()).toBe(before);
@@ -67,7 +69,7 @@ describe('gnc send', () => {
 
   it('queues nothing new when the same command runs again with the same --idempotency-key', async () => {
     const before = outMessages();
-    const args = ['--type', 'aci', '--idempotency-key', 'KZ-OPS-2026-11-23-1', example('aci-kz-kg-road.json')];
+    const args = ['--type', 'aci', '--idempotency-key', 'KZ-OPS-2026-11-23-1', file('aci-kz-kg-road.json')];
     const first = await send(...args);
     const again = await send(...args);
     expect([first.code, again.code]).toEqual([0, 0]);
@@ -75,7 +77,7 @@ describe('gnc send', () => {
     expect(idOf(again.out[0]!)).toBe(idOf(first.out[0]!));
     expect(outMessages()).toBe(before + 1);
     // the same body as XML is the same submission; another body with the key is refused
-    expect(idOf((await send('--idempotency-key', 'KZ-OPS-2026-11-23-1', example('aci-kz-kg-road.xml'))).out[0]!)).toBe(idOf(first.out[0]!));
+    expect(idOf((await send('--idempotency-key', 'KZ-OPS-2026-11-23-1', file('aci-kz-kg-road.xml'))).out[0]!)).toBe(idOf(first.out[0]!));
     const changed = join(files, 'changed.json');
     writeFileSync(changed, JSON.stringify({ ...aci, functionalReference: 'KZEXP-20261124-9999' }));
     const other = await send('--type', 'aci', '--idempotency-key', 'KZ-OPS-2026-11-23-1', changed);
