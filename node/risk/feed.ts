@@ -20,7 +20,9 @@ export class RiskFeed {
       enqueue: db.prepare(`INSERT INTO risk_webhook (event_seq, state, next_at, expires_at) VALUES (?, 'pending', ?, ?)`),
       after: db.prepare('SELECT seq, payload FROM risk_events WHERE seq > ? ORDER BY seq LIMIT ?'),
       latest: db.prepare('SELECT COALESCE(MAX(seq), 0) FROM risk_events').pluck(),
-      prune: db.prepare(`DELETE FROM risk_events WHERE at < ? AND seq NOT IN (SELECT event_seq FROM risk_webhook WHERE state = 'pending')`),
+      // the newest event always stays: event ids are rowids, and an empty table would hand out 1, 2, ... again,
+      // so a client resuming after id 500 would miss the new events 1-500 without being told
+      prune: db.prepare(`DELETE FROM risk_events WHERE at < ? AND seq < (SELECT MAX(seq) FROM risk_events) AND seq NOT IN (SELECT event_seq FROM risk_webhook WHERE state = 'pending')`),
       pruneDeliveries: db.prepare(`DELETE FROM risk_webhook WHERE state <> 'pending' AND done_at < ?`),
     };
   }

@@ -7,6 +7,7 @@
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { ArrivalsQuery, ExportQuery, StreamQuery, type AssessmentEvent } from '../../protocol/risk.js';
+import { GncError } from '../../protocol/errors.js';
 import { parseWith } from '../../protocol/validate.js';
 import { requireScope, type AuthEnv } from '../api/auth.js';
 import type { Store } from '../store/store.js';
@@ -18,6 +19,28 @@ import { arrivalView, csvLine, CSV_COLUMNS } from './views.js';
 export const SSE_KEEPALIVE_MS = 15_000;
 /** Events replayed per read when a client resumes. */
 const REPLAY_PAGE = 500;
+
+/**
+ * Where a stream resumes: after `?after=`, else after the Last-Event-ID header, else live only. A point this
+ * node never reached (an id from another node, or from before this data dir was restored from a backup) is
+ * refused: starting there would silently skip every event until the counter caught up. So is a header that
+ * is no event id (an EventSource only ever sends back an id this node gave it).
+ */
+function resumePoint(after: number | undefined, header: string | undefined, latest: number): number | undefined {
+  const from = after !== undefined ? 'after' : 'Last-Event-ID';
+  if (after === undefined && header !== undefined && !/^\d{1,15}$/.test(header.trim())) {
+    throw new GncError('GNC_SCHEMA_INVALID', `Last-Event-ID is invalid: expected the id of an event this stream sent (digits), received ${JSON.stringify(header.slice(0, 40))}. Reconnect without it to start live, or with ?after=0 to replay the stored events.`, {
+      issues: [{ path: 'Last-Event-ID', expected: 'an event id (digits)', received: JSON.stringify(header.slice(0, 40)), message: 'Last-Event-ID: expected an event id (digits)' }],
+    });
+  }
+  const point = after ?? (header !== undefined ? Number(header.trim()) : undefined);
+  if (point !== undefined && point > latest) {
+    throw new GncError('GNC_SCHEMA_INVALID', `${from} is invalid: event ${point} is beyond the newest event of this node (${latest}); it comes from another node or from before a restore. Reconnect with ?after=${latest} to start live, or ?after=0 to replay the stored events.`, {
+      issues: [{ path: from === 'after' ? '/after' : 'Last-Event-ID', expected: `an event id up to ${latest}`, received: String(point), message: `${from}: expected an event id up to ${latest}` }],
+    });
+  }
+  return point;
+}
 
 export interface ArrivalRoutes {
   app: Hono<AuthEnv>;
@@ -39,8 +62,10 @@ export function arrivalRoutes(store: Store, queries: ArrivalQueries, feed: RiskF
 
   app.get('/stream', read, (c) => {
     const q = parseWith(StreamQuery, c.req.query(), 'Query', '');
-    const header = c.req.header('last-event-id');
-    const resume = q.after ?? (header !== undefined && /^\d{1,15}$/.test(header) ? Number(header) : undefined);
+    const resume = resumePoint(q.after, c.req.header('last-event-id'), feed.latestId());
+    // HEAD (which hono answers by running this GET handler and dropping the body) opens no stream: nobody
+    // would read it, so it would never be aborted and its subscription would live until shutdown
+    if (c.req.method === 'HEAD') return c.body(null, 200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     return streamSSE(c, async (stream) => {
       const queue: AssessmentEvent[] = [];
       let closed = false;

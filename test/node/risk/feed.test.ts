@@ -6,7 +6,8 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { RiskFeed } from '../../../node/risk/feed.js';
 import { certificate, road, variant } from './fixtures.js';
 import { arrival, riskNetwork, send, type RiskNetwork } from './network.js';
 import { waitFor } from '../../helpers/network.js';
@@ -97,6 +98,53 @@ describe('assessment feed', () => {
     const res = await stream({}, '?after=-1');
     expect(res.status).toBe(422);
     expect(((await res.json()) as { issues: { path: string }[] }).issues[0]!.path).toBe('/after');
+  });
+
+  it('refuses a resume point beyond the newest event with 422 GNC_SCHEMA_INVALID instead of waiting silently', async () => {
+    const res = await stream({}, `?after=${firstEventId + 1_000_000}`);
+    expect(res.status).toBe(422);
+    const p = (await res.json()) as { code: string; detail: string; issues: { path: string }[] };
+    expect(p.code).toBe('GNC_SCHEMA_INVALID');
+    expect(p.issues[0]!.path).toBe('/after');
+    expect(p.detail).toMatch(/beyond the newest event .*\?after=0/);
+    const header = await stream({ 'last-event-id': String(firstEventId + 1_000_000) });
+    expect(header.status).toBe(422);
+    expect(((await header.json()) as { issues: { path: string }[] }).issues[0]!.path).toBe('Last-Event-ID');
+  });
+
+  it('refuses a Last-Event-ID that is no event id with 422 GNC_SCHEMA_INVALID', async () => {
+    const res = await stream({ 'last-event-id': 'abc' });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { code: string }).code).toBe('GNC_SCHEMA_INVALID');
+  });
+
+  it('answers HEAD on the stream without opening one that would live until shutdown', async () => {
+    let open = 0;
+    const subscribe = RiskFeed.prototype.subscribe;
+    const spy = vi.spyOn(RiskFeed.prototype, 'subscribe').mockImplementation(function (this: RiskFeed, fn) {
+      open++;
+      const unsubscribe = subscribe.call(this, fn);
+      return () => {
+        open--;
+        unsubscribe();
+      };
+    });
+    try {
+      // the count follows a real stream: one while it is open, none once the client went away
+      const res = await stream();
+      await waitFor(async () => (open === 1 ? true : undefined), 5_000, 'stream subscribed');
+      await res.body!.cancel();
+      await waitFor(async () => (open === 0 ? true : undefined), 5_000, 'stream unsubscribed');
+      for (let i = 0; i < 3; i++) {
+        const head = await fetch(`${net.kg.url}/v1/arrivals/stream`, { method: 'HEAD', headers: { authorization: `Bearer ${net.kg.token}` }, signal: AbortSignal.timeout(5_000) });
+        expect(head.status).toBe(200);
+        expect(head.headers.get('content-type')).toContain('text/event-stream');
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      expect(open).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('posts the assessment to the webhook signed with HMAC-SHA256 over timestamp and body', async () => {

@@ -1,0 +1,44 @@
+/**
+ * Event ids of the risk feed on a real store: a client resumes a stream after the last id it saw, so an id
+ * must never be handed out twice, also after the hourly prune removed every old event.
+ */
+import { rmSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AssessmentEvent } from '../../../protocol/risk.js';
+import { EVENT_RETENTION_MS, RiskFeed } from '../../../node/risk/feed.js';
+import { Store } from '../../../node/store/store.js';
+import { tempDir } from '../../helpers/network.js';
+
+let dir: string;
+let store: Store;
+let feed: RiskFeed;
+const T0 = Date.parse('2026-06-01T00:00:00Z');
+const event = { type: 'assessment', consignment: 'c' } as unknown as Omit<AssessmentEvent, 'id'>;
+
+beforeEach(() => {
+  dir = tempDir('gnc-feed-');
+  store = Store.open(dir);
+  feed = new RiskFeed(store.db);
+});
+afterEach(() => {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('risk feed event ids', () => {
+  it('never hands out an id again after the prune removed every old event', () => {
+    const ids = [1, 2, 3].map(() => feed.record(1, event, T0, undefined).id);
+    feed.prune(T0 + EVENT_RETENTION_MS + 1);
+    expect(feed.latestId()).toBe(ids[2]);
+    expect(feed.after(0, 10).map((e) => e.id)).toEqual([ids[2]]);
+    expect(feed.record(1, event, T0 + EVENT_RETENTION_MS + 2, undefined).id).toBe(ids[2]! + 1);
+  });
+
+  it('prunes the events older than the retention period and keeps the newer ones', () => {
+    feed.record(1, event, T0, undefined);
+    const kept = feed.record(1, event, T0 + EVENT_RETENTION_MS, undefined).id;
+    const newest = feed.record(1, event, T0 + EVENT_RETENTION_MS + 5, undefined).id;
+    feed.prune(T0 + EVENT_RETENTION_MS + 1);
+    expect(feed.after(0, 10).map((e) => e.id)).toEqual([kept, newest]);
+  });
+});
