@@ -85,6 +85,8 @@ export function canonicalJson(value: unknown): string {
   try {
     text = canonicalizeImpl(value);
   } catch (err) {
+    // a stack overflow: arrays or objects nested thousands deep (no message body is more than a few levels)
+    if (err instanceof RangeError) throw new GncError('GNC_SCHEMA_INVALID', 'Value is nested too deeply to be canonicalized as JSON (RFC 8785): check the document, no message body nests more than a few levels.', { cause: err });
     throw new GncError('GNC_SCHEMA_INVALID', `Value cannot be canonicalized as JSON (RFC 8785): ${(err as Error).message}. Remove NaN, Infinity, lone surrogates or cycles.`, { cause: err });
   }
   if (text === undefined) {

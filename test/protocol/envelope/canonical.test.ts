@@ -87,6 +87,12 @@ describe('canonicalJson fast path against the reference implementation', () => {
     expect(ours(a)).toEqual({ error: true });
   });
 
+  it('refuses a value nested deeper than the stack with GNC_SCHEMA_INVALID saying so', () => {
+    const deep: unknown = JSON.parse('['.repeat(100_000) + ']'.repeat(100_000));
+    expect(codeOf(() => canonicalJson({ body: deep }))).toBe('GNC_SCHEMA_INVALID');
+    expect(() => canonicalJson({ body: deep })).toThrow(/nested too deeply/);
+  });
+
   it('keeps 65 levels of nesting (beyond the fast path depth) identical', () => {
     let v: unknown = 1;
     for (let i = 0; i < 65; i++) v = { b: v, a: i };
