@@ -6,6 +6,7 @@
  * The rules themselves are documented in the README (section "Pre-arrival risk").
  */
 import { z } from 'zod';
+import { QueryInstant, windowInOrder } from './api/instant.js';
 import { CountryCode } from './codes/countries.js';
 
 export const RISK_LEVELS = ['low', 'medium', 'high'] as const;
@@ -122,12 +123,11 @@ export const AssessmentEvent = z.object({
 export type AssessmentEvent = z.infer<typeof AssessmentEvent>;
 
 const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
-const isoDateTime = z.iso.datetime({ offset: true });
 
 /** Filters of `/v1/arrivals` (and its export). Every filter narrows; none means everything received. */
 export const ArrivalFilters = z.strictObject({
-  from: isoDateTime.optional().describe('expected arrival at or after'),
-  to: isoDateTime.optional().describe('expected arrival before'),
+  from: QueryInstant.optional().describe('expected arrival at or after'),
+  to: QueryInstant.optional().describe('expected arrival before'),
   borderCrossingPoint: z.string().min(1).max(70).optional(),
   officeOfEntry: z.string().min(1).max(17).optional(),
   partner: CountryCode.optional().describe('the sending administration'),
@@ -141,13 +141,13 @@ export const ArrivalFilters = z.strictObject({
 });
 export type ArrivalFilters = z.infer<typeof ArrivalFilters>;
 
-export const ArrivalsQuery = ArrivalFilters.extend({
+export const ArrivalsQuery = windowInOrder(ArrivalFilters.extend({
   cursor: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected the nextCursor of the previous page').optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
-});
+}), 'from', 'to');
 export type ArrivalsQuery = z.infer<typeof ArrivalsQuery>;
 
-export const ExportQuery = ArrivalFilters.extend({ format: z.enum(['csv', 'jsonl']).default('csv') });
+export const ExportQuery = windowInOrder(ArrivalFilters.extend({ format: z.enum(['csv', 'jsonl']).default('csv') }), 'from', 'to');
 export type ExportQuery = z.infer<typeof ExportQuery>;
 
 export const StreamQuery = z.strictObject({ after: z.coerce.number().int().min(0).optional().describe('replay events after this id (like Last-Event-ID)') });

@@ -6,6 +6,7 @@
 import { Hono } from 'hono';
 import type { NodeParts } from '../main.js';
 import { requireScope, type AuthEnv } from '../api/auth.js';
+import { NO_QUERY, parseQuery } from '../api/query.js';
 import type { Keyring } from '../keys/keyring.js';
 import type { EvidenceLog } from '../store/evidence.js';
 import { exportEvidence } from './export.js';
@@ -13,13 +14,17 @@ import { verifyOwnLog } from './self-check.js';
 
 export function auditRoutes(parts: NodeParts, evidence: EvidenceLog, keyring: Keyring): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
-  app.get('/verify', requireScope(parts.store.tokens, 'admin'), (c) => c.json(verifyOwnLog(evidence, parts.identity.country, keyring)));
+  app.get('/verify', requireScope(parts.store.tokens, 'admin'), (c) => {
+    parseQuery(c, NO_QUERY);
+    return c.json(verifyOwnLog(evidence, parts.identity.country, keyring));
+  });
   return app;
 }
 
 export function evidenceRoutes(parts: NodeParts, evidence: EvidenceLog): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
   app.get('/:id/evidence', requireScope(parts.store.tokens, 'read'), (c) => {
+    parseQuery(c, NO_QUERY);
     const bundle = exportEvidence({ dir: parts.dir, store: parts.store, identity: parts.identity, evidence, clock: parts.clock }, { messageIds: [c.req.param('id')] });
     return c.json(bundle);
   });

@@ -10,6 +10,7 @@ import { GncError } from '../../protocol/errors.js';
 import { AeoAtQuery, AeoQuery, type AeoRecordView } from '../../protocol/risk.js';
 import { parseWith } from '../../protocol/validate.js';
 import { requireScope, type AuthEnv } from '../api/auth.js';
+import { parseQuery } from '../api/query.js';
 import type { Store } from '../store/store.js';
 import type { AeoRegistry, AeoRow } from './aeo-registry.js';
 
@@ -39,13 +40,13 @@ export function aeoRoutes(store: Store, registry: AeoRegistry): Hono<AuthEnv> {
   const read = requireScope(store.tokens, 'read');
 
   app.get('/', read, (c) => {
-    const q = parseWith(AeoQuery, c.req.query(), 'Query', '');
+    const q = parseQuery(c, AeoQuery);
     return c.json({ items: registry.search(q.partner, q.id, q.limit).map((r) => aeoRecordView(registry, r)) });
   });
 
   app.get('/:partner/:aeoId', read, (c) => {
     const p = parseWith(AeoPath, c.req.param(), 'Path', '');
-    const q = parseWith(AeoAtQuery, c.req.query(), 'Query', '');
+    const q = parseQuery(c, AeoAtQuery);
     const aeoId = p.aeoId.toUpperCase();
     const row = registry.get(p.partner, aeoId);
     if (!row) throw new GncError('GNC_NOT_FOUND', `${p.partner} has not reported AEO ${aeoId}: the operator is not in the registry received from ${p.partner}.`);

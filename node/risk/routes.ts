@@ -8,8 +8,8 @@ import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { ArrivalsQuery, ExportQuery, StreamQuery, type AssessmentEvent } from '../../protocol/risk.js';
 import { GncError } from '../../protocol/errors.js';
-import { parseWith } from '../../protocol/validate.js';
 import { requireScope, type AuthEnv } from '../api/auth.js';
+import { NO_QUERY, parseQuery } from '../api/query.js';
 import type { Store } from '../store/store.js';
 import type { RiskFeed } from './feed.js';
 import type { ArrivalQueries } from './query.js';
@@ -54,14 +54,14 @@ export function arrivalRoutes(store: Store, queries: ArrivalQueries, feed: RiskF
   const closers = new Set<() => void>();
 
   app.get('/', read, (c) => {
-    const q = parseWith(ArrivalsQuery, c.req.query(), 'Query', '');
+    const q = parseQuery(c, ArrivalsQuery);
     const { rows, nextCursor } = queries.list(q);
     // each row stores its view as JSON (protocol/risk.ts ArrivalView): the page is assembled, not re-serialised
     return c.body(`{"items":[${rows.map((r) => r.view).join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`, 200, { 'content-type': 'application/json' });
   });
 
   app.get('/stream', read, (c) => {
-    const q = parseWith(StreamQuery, c.req.query(), 'Query', '');
+    const q = parseQuery(c, StreamQuery);
     const resume = resumePoint(q.after, c.req.header('last-event-id'), feed.latestId());
     // HEAD (which hono answers by running this GET handler and dropping the body) opens no stream: nobody
     // would read it, so it would never be aborted and its subscription would live until shutdown
@@ -116,7 +116,7 @@ export function arrivalRoutes(store: Store, queries: ArrivalQueries, feed: RiskF
   });
 
   app.get('/export', read, (c) => {
-    const { format, ...filters } = parseWith(ExportQuery, c.req.query(), 'Query', '');
+    const { format, ...filters } = parseQuery(c, ExportQuery);
     const pages = queries.all(filters);
     const enc = new TextEncoder();
     const body = new ReadableStream<Uint8Array>({
@@ -134,7 +134,10 @@ export function arrivalRoutes(store: Store, queries: ArrivalQueries, feed: RiskF
     return c.body(body, 200, { 'content-type': type, 'content-disposition': `attachment; filename="arrivals.${format}"` });
   });
 
-  app.get('/:id', read, (c) => c.json(queries.detail(c.req.param('id'))));
+  app.get('/:id', read, (c) => {
+    parseQuery(c, NO_QUERY);
+    return c.json(queries.detail(c.req.param('id')));
+  });
 
   return {
     app,

@@ -13,6 +13,7 @@ import { AgreementDocument, AgreementId, AgreementTime } from '../agreement/docu
 import { AgreementStatus } from '../agreement/lifecycle.js';
 import { AgreementNotice } from '../agreement/notice.js';
 import { SignedAgreement } from '../agreement/signing.js';
+import { QueryInstant, windowInOrder } from './instant.js';
 
 export const SubmitRequest = z.strictObject({
   to: CountryCode.describe('ISO 3166-1 alpha-2 code of the partner administration'),
@@ -22,6 +23,9 @@ export const SubmitRequest = z.strictObject({
   body: z.record(z.string(), z.unknown()).describe('the message body, validated against the schema of `type`'),
 });
 export type SubmitRequest = z.infer<typeof SubmitRequest>;
+
+/** A submission of an XML body (Content-Type application/xml) is addressed by the query string. */
+export const XmlSubmitQuery = SubmitRequest.pick({ to: true, purpose: true, ref: true });
 
 export const SubmitResponse = z.object({
   id: MessageId,
@@ -35,16 +39,16 @@ export const SubmitResponse = z.object({
 
 export const MessageStatus = z.enum(['queued', 'sending', 'retrying', 'delivered', 'rejected', 'expired', 'accepted']);
 
-export const ListMessagesQuery = z.strictObject({
+export const ListMessagesQuery = windowInOrder(z.strictObject({
   direction: z.enum(['out', 'in']).optional(),
   partner: CountryCode.optional(),
-  type: z.string().optional(),
+  type: BusinessType.optional(),
   status: MessageStatus.optional(),
-  since: z.iso.datetime({ offset: true }).optional().describe('created at or after'),
-  until: z.iso.datetime({ offset: true }).optional().describe('created before'),
+  since: QueryInstant.optional().describe('created at or after'),
+  until: QueryInstant.optional().describe('created before'),
   cursor: z.string().regex(/^\d+$/).optional().describe('the nextCursor of the previous page'),
   limit: z.coerce.number().int().min(1).max(500).default(50),
-});
+}), 'since', 'until');
 
 export const WaitQuery = z.strictObject({
   direction: z.enum(['in', 'out']).optional(),

@@ -12,6 +12,7 @@ import type { NodeParts } from '../../main.js';
 import type { SubmitService } from '../../outbound/submit.js';
 import { requireScope, type AuthEnv } from '../auth.js';
 import { readBody } from '../body.js';
+import { NO_QUERY, parseQuery } from '../query.js';
 
 
 async function json(c: Context): Promise<unknown> {
@@ -25,10 +26,13 @@ export function agreementRoutes(parts: NodeParts, registry: AgreementRegistry, s
   const svc = new AgreementService(parts, registry, submit);
   const tokens = parts.store.tokens;
 
-  app.get('/', requireScope(tokens, 'read'), (c) => c.json({ items: registry.all().map((k) => { const { document: _d, signed: _s, ...rest } = svc.view(k); return rest; }) }));
+  app.get('/', requireScope(tokens, 'read'), (c) => {
+    parseQuery(c, NO_QUERY);
+    return c.json({ items: registry.all().map((k) => { const { document: _d, signed: _s, ...rest } = svc.view(k); return rest; }) });
+  });
 
   app.get('/:id', requireScope(tokens, 'read'), (c) => {
-    const q = parseWith(AgreementVersionQuery, c.req.query(), 'Query', '');
+    const q = parseQuery(c, AgreementVersionQuery);
     return c.json(svc.view(registry.require(c.req.param('id'), q.version)));
   });
 
@@ -44,12 +48,12 @@ export function agreementRoutes(parts: NodeParts, registry: AgreementRegistry, s
   app.post('/import', requireScope(tokens, 'admin'), async (c) => c.json(svc.view(svc.import(await json(c))), 201));
 
   app.post('/:id/sign', requireScope(tokens, 'admin'), async (c) => {
-    const q = parseWith(AgreementVersionQuery, c.req.query(), 'Query', '');
+    const q = parseQuery(c, AgreementVersionQuery);
     return c.json(svc.view(await svc.sign({ id: c.req.param('id'), version: q.version })));
   });
 
   app.post('/:id/propose', requireScope(tokens, 'admin'), async (c) => {
-    const q = parseWith(AgreementVersionQuery, c.req.query(), 'Query', '');
+    const q = parseQuery(c, AgreementVersionQuery);
     const r = await svc.propose(c.req.param('id'), q.version);
     return c.json({ ...svc.view(r.agreement), proposedAs: r.messageId }, 202);
   });

@@ -3,7 +3,7 @@
  * with its status, its receipt and the exact signed envelope (as JSON, or its body as XML on request).
  */
 import { Hono } from 'hono';
-import { ListMessagesQuery, SubmitRequest, WaitQuery } from '../../../protocol/api/schemas.js';
+import { ListMessagesQuery, SubmitRequest, WaitQuery, XmlSubmitQuery } from '../../../protocol/api/schemas.js';
 import { GncError } from '../../../protocol/errors.js';
 import { isBusinessType } from '../../../protocol/messages/registry.js';
 import { parseWith } from '../../../protocol/validate.js';
@@ -14,6 +14,7 @@ import type { MessageRow } from '../../store/messages.js';
 import type { Store } from '../../store/store.js';
 import { requireScope, type AuthEnv } from '../auth.js';
 import { readBody } from '../body.js';
+import { parseQuery } from '../query.js';
 import { idempotencyKeyOf } from '../idempotency-key.js';
 import { preferredReturn, preferredWait } from '../prefer.js';
 import { summaryOf, viewOf } from '../views.js';
@@ -37,8 +38,9 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
       request = parseWith(SubmitRequest, body.value, 'Submission', '');
     } else {
       // XML carries the body; addressing comes from the query string (?to=KG&purpose=...&ref=...)
+      const address = parseQuery(c, XmlSubmitQuery);
       const parsed = parseXmlBody(body.text);
-      request = parseWith(SubmitRequest, { to: c.req.query('to'), type: parsed.type, purpose: c.req.query('purpose'), ref: c.req.query('ref'), body: parsed.body }, 'Submission', '');
+      request = parseWith(SubmitRequest, { ...address, type: parsed.type, body: parsed.body }, 'Submission', '');
     }
     const { result, seq, replayed } = await submit.submit(request, key === undefined ? undefined : { tokenId: c.get('token').id, key });
     const location = `/v1/messages/${result.id}`;
@@ -60,7 +62,7 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
   });
 
   app.get('/', requireScope(store.tokens, 'read'), (c) => {
-    const q = parseWith(ListMessagesQuery, c.req.query(), 'Query', '');
+    const q = parseQuery(c, ListMessagesQuery);
     const rows = store.messages.list({
       direction: q.direction, partner: q.partner, type: q.type, status: q.status,
       since: q.since ? new Date(q.since).toISOString() : undefined, until: q.until ? new Date(q.until).toISOString() : undefined,
@@ -73,7 +75,7 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
 
   app.get('/:id', requireScope(store.tokens, 'read'), async (c) => {
     const id = c.req.param('id');
-    const q = parseWith(WaitQuery, c.req.query(), 'Query', '');
+    const q = parseQuery(c, WaitQuery);
     const found = store.messages.byId(id).find((r) => q.direction === undefined || r.direction === q.direction);
     if (!found) throw new GncError('GNC_NOT_FOUND', `No message with id ${id} on this node: check the id (GET /v1/messages lists them).`);
     const row = q.wait && !FINAL.has(found.status) ? ((await settled(found.seq, q.wait)) ?? found) : found;

@@ -2,6 +2,7 @@
 import { Hono } from 'hono';
 import type { Store } from '../../store/store.js';
 import { requireScope, type AuthEnv } from '../auth.js';
+import { NO_QUERY, parseQuery } from '../query.js';
 
 export interface NodeInfo {
   country: string;
@@ -29,8 +30,9 @@ export function nodeInfoRoutes(store: Store, info: NodeInfo): Hono<AuthEnv> {
       outbox: (store.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n,
     }),
   );
-  app.get('/partners', requireScope(store.tokens, 'read'), (c) =>
-    c.json({
+  app.get('/partners', requireScope(store.tokens, 'read'), (c) => {
+    parseQuery(c, NO_QUERY);
+    return c.json({
       items: store.partners.list().map((p) => ({
         country: p.country,
         name: p.name,
@@ -46,7 +48,7 @@ export function nodeInfoRoutes(store: Store, info: NodeInfo): Hono<AuthEnv> {
         connected: info.connected(p.country),
         added: p.added_at,
       })),
-    }),
-  );
+    });
+  });
   return app;
 }

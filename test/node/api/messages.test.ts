@@ -149,6 +149,41 @@ describe('local API', () => {
     expect(r.json.issues[0].path).toBe('/status');
   });
 
+  it('refuses a parameter given twice instead of reading the first one (GNC_SCHEMA_INVALID)', async () => {
+    const r = await api(kz, 'GET', '/v1/messages?partner=KG&partner=CN');
+    expectProblem(r, 422, 'GNC_SCHEMA_INVALID');
+    expect(r.json.issues[0].path).toBe('/partner');
+    expect(r.json.detail).toMatch(/once/);
+  });
+
+  it('refuses a list window that ends before it starts, naming until (GNC_SCHEMA_INVALID)', async () => {
+    const r = await api(kz, 'GET', '/v1/messages?since=2026-06-02T00:00:00Z&until=2026-06-01T00:00:00Z');
+    expectProblem(r, 422, 'GNC_SCHEMA_INVALID');
+    expect(r.json.issues[0].path).toBe('/until');
+  });
+
+  it('refuses an instant past the year 9999 in UTC instead of comparing it as text (GNC_SCHEMA_INVALID)', async () => {
+    const r = await api(kz, 'GET', `/v1/messages?since=${encodeURIComponent('9999-12-31T23:59:59-14:00')}`);
+    expectProblem(r, 422, 'GNC_SCHEMA_INVALID');
+    expect(r.json.issues[0].path).toBe('/since');
+    // the last instant of 9999 in UTC is still a bound: nothing was created after it, everything before
+    expect((await api(kz, 'GET', `/v1/messages?since=${encodeURIComponent('9999-12-31T23:59:59+00:00')}`)).json.items).toHaveLength(0);
+    expect((await api(kz, 'GET', `/v1/messages?until=${encodeURIComponent('9999-12-31T23:59:59+00:00')}`)).json.items.length).toBeGreaterThan(0);
+  });
+
+  it('refuses a type filter that names no message type (GNC_SCHEMA_INVALID)', async () => {
+    const r = await api(kz, 'GET', '/v1/messages?type=ACI');
+    expectProblem(r, 422, 'GNC_SCHEMA_INVALID');
+    expect(r.json.issues[0].path).toBe('/type');
+  });
+
+  it('refuses query parameters on routes that take none (GNC_SCHEMA_INVALID)', async () => {
+    for (const path of ['/v1/partners?country=KG', '/v1/agreements?partner=KG', '/v1/messages/x/evidence?format=zip', '/v1/audit/verify?full=true']) {
+      const r = await api(kz, 'GET', path);
+      expectProblem(r, 422, 'GNC_SCHEMA_INVALID');
+    }
+  });
+
   it('answers an unknown message id with 404 (GNC_NOT_FOUND)', async () => {
     expectProblem(await api(kz, 'GET', '/v1/messages/nope-123'), 404, 'GNC_NOT_FOUND');
   });
