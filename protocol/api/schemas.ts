@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { CountryCode } from '../codes/countries.js';
-import { FlattenedJws, MessageId, UtcTimestamp } from '../envelope/payload.js';
+import { EnvelopeType, FlattenedJws, MessageId, UtcTimestamp } from '../envelope/payload.js';
 import { IDEMPOTENCY_KEY_TTL_MS, MAX_WAIT_SECONDS } from '../constants.js';
 import { ERROR_CODES } from '../errors.js';
 import { BusinessType } from '../messages/registry.js';
@@ -42,7 +42,7 @@ export const MessageStatus = z.enum(['queued', 'sending', 'retrying', 'delivered
 export const ListMessagesQuery = windowInOrder(z.strictObject({
   direction: z.enum(['out', 'in']).optional(),
   partner: CountryCode.optional(),
-  type: BusinessType.optional(),
+  type: EnvelopeType.exclude(['receipt']).optional().describe('a business type (aci, ecoo, aeo) or a control type (agreement, key)'),
   status: MessageStatus.optional(),
   since: QueryInstant.optional().describe('created at or after'),
   until: QueryInstant.optional().describe('created before'),

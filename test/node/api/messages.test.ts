@@ -175,6 +175,7 @@ describe('local API', () => {
     const r = await api(kz, 'GET', '/v1/messages?type=ACI');
     expectProblem(r, 422, 'GNC_SCHEMA_INVALID');
     expect(r.json.issues[0].path).toBe('/type');
+    for (const type of ['aci', 'agreement', 'key']) expect((await api(kz, 'GET', `/v1/messages?type=${type}`)).status).toBe(200);
   });
 
   it('refuses query parameters on routes that take none (GNC_SCHEMA_INVALID)', async () => {
