@@ -90,7 +90,7 @@ export class GncNode {
       control: ext.control, onAccepted: ext.onAccepted, evidence: ext.evidence,
     });
     const transport: ReceiptTransport = {
-      request: (partner, envelope) => this.session(partner).request(envelope),
+      request: (partner, envelope, onWire) => this.session(partner).request(envelope, onWire),
       close: () => {
         for (const s of this.sessions.values()) s.close();
         this.sessions.clear();

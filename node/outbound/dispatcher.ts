@@ -18,7 +18,8 @@ import type { TrustIndex } from '../trust.js';
 import { backoffDelay, type BackoffConfig } from './backoff.js';
 
 export interface ReceiptTransport {
-  request(partner: string, envelope: Uint8Array): Promise<Uint8Array>;
+  /** The partner's receipt; `onWire` tells whether the partner may hold the envelope (see PartnerSession). */
+  request(partner: string, envelope: Uint8Array, onWire?: (mayHold: boolean) => void): Promise<Uint8Array>;
   close(): void;
 }
 
@@ -103,7 +104,10 @@ export class Dispatcher {
     for (const r of rows) {
       if (r.expires_at <= now) {
         expire.push({ seq: r.seq, code: 'GNC_DELIVERY_EXPIRED', reason: 'The message could not be delivered before its expiry.' });
-      } else if (r.agreement !== null && !this.d.policy.stillInForce(r.agreement, partner, now)) {
+      } else if (r.agreement !== null && r.sent === 0 && !this.d.policy.stillInForce(r.agreement, partner, now)) {
+        // never sent: it stays here. One an earlier attempt sent without a receipt coming back may be at the
+        // partner, so it goes again, the same bytes, to learn its fate: the partner answers a message it holds
+        // with its stored receipt, and judges one it lacks under the agreement as it sees it
         expire.push({ seq: r.seq, code: 'GNC_AGREEMENT_NONE', reason: `Agreement ${r.agreement} is no longer in force (suspended, terminated or past its dates): the message was not sent.` });
       } else {
         send.push(r);
@@ -144,8 +148,9 @@ export class Dispatcher {
 
   private async deliver(row: OutboxRow): Promise<void> {
     const bytes = new Uint8Array(row.jws);
+    let sent = false;
     try {
-      const answer = await this.d.transport.request(row.partner, bytes);
+      const answer = await this.d.transport.request(row.partner, bytes, (mayHold) => (sent = mayHold));
       const now = this.d.clock();
       const { body, opened } = openReceipt(
         answer,
@@ -165,7 +170,7 @@ export class Dispatcher {
       this.d.onFinal?.(row.seq, status);
     } catch (err) {
       try {
-        await this.retryLater(row, err);
+        await this.retryLater(row, err, sent);
       } catch (failed) {
         this.unrecorded(row, failed);
       }
@@ -196,7 +201,7 @@ export class Dispatcher {
     this.unrecordedTimers.add(t);
   }
 
-  private async retryLater(row: OutboxRow, err: unknown): Promise<void> {
+  private async retryLater(row: OutboxRow, err: unknown, sent: boolean): Promise<void> {
     const e = isGncError(err) ? err : new GncError('GNC_PARTNER_UNREACHABLE', (err as Error).message ?? String(err));
     const now = this.d.clock();
     const next = now + backoffDelay(row.attempts, this.d.backoff);
@@ -204,7 +209,7 @@ export class Dispatcher {
       if (next >= row.expires_at) {
         this.finishExpired(row.seq, 'GNC_DELIVERY_EXPIRED', `Delivery failed until expiry; last error ${e.code}: ${e.message}`);
       } else {
-        this.d.store.outbox.reschedule(row.seq, next, `${e.code}: ${e.message}`);
+        this.d.store.outbox.reschedule(row.seq, next, `${e.code}: ${e.message}`, sent);
         this.d.store.messages.setStatus(row.seq, 'retrying', e.code, e.message, now);
       }
     });

@@ -9,7 +9,7 @@ import { DEFAULT_MAX_MESSAGE_AGE_MS, PAYLOAD_VERSION } from '../../protocol/cons
 import type { EnvelopePayload } from '../../protocol/envelope/payload.js';
 import { canonicalJson } from '../../protocol/envelope/canonical.js';
 import { sealEnvelope, sha256Hex, type Signer } from '../../protocol/envelope/seal.js';
-import type { ControlType } from '../../protocol/messages/control.js';
+import { isControlType, type ControlType } from '../../protocol/messages/control.js';
 import { CONTROL_RETENTION_DAYS } from '../inbound/receiver.js';
 import { GncError } from '../../protocol/errors.js';
 import { newMessageId } from '../../protocol/ids.js';
@@ -159,7 +159,7 @@ export class SubmitService {
         agreement: payload.agreement, created: payload.created, status: 'queued', jws: sealed.bytes, sha256: sealed.sha256,
         body: JSON.stringify(payload.body), removed: removed.length ? JSON.stringify(removed) : null, retainUntil: now + retentionDays * 86_400_000,
       }, now);
-      this.d.store.outbox.add(seq, payload.to, now, expiresAt);
+      this.d.store.outbox.add(seq, payload.to, now, expiresAt, isControlType(payload.type));
       if (use) this.d.store.idempotency.add(use.tokenId, use.key, use.request, seq, now);
       this.d.evidence?.('sent', payload.id, payload.to, sealed.sha256);
       return { seq, replayed: false };

@@ -321,4 +321,14 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX idempotency_keys_at ON idempotency_keys(at);
 `,
+  // 8: delivery order and fate. `control`: an agreement or key envelope, which the partner's messages queued after
+  // it wait for (a key announcement before what the new key signs, a resume before what it allows). `sent`: an
+  // attempt wrote the envelope to the partner and no receipt came back, so the partner may hold it
+  `
+  ALTER TABLE outbox ADD COLUMN control INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE outbox ADD COLUMN sent INTEGER NOT NULL DEFAULT 0;
+  UPDATE outbox SET control = 1 WHERE seq IN (SELECT seq FROM messages WHERE type IN ('agreement', 'key'));
+  UPDATE outbox SET sent = 1 WHERE attempts > 0 OR seq IN (SELECT seq FROM messages WHERE status = 'sending');
+  CREATE INDEX outbox_control ON outbox(partner, seq) WHERE control = 1;
+`,
 ];

@@ -15,6 +15,14 @@ import type { Db } from './db.js';
 const NOT_WAITING_FOR_ORIGINAL = `(m.ref IS NULL OR NOT EXISTS (SELECT 1 FROM messages r JOIN outbox ro ON ro.seq = r.seq
   WHERE r.id = m.ref AND +r.direction = 'out' AND +r.partner = m.partner))`;
 
+/**
+ * A message queued after a control envelope (agreement or key) for the same partner waits until that one is
+ * final: a key announcement must reach the partner before anything the new key signs, a resume notice before
+ * the messages it allows, and a suspend notice before the resume that follows it. Rows queued before it go as
+ * usual. The first pending control row of a partner is one step of the partial index outbox_control.
+ */
+const NOT_BEHIND_CONTROL = `o.seq <= COALESCE((SELECT MIN(c.seq) FROM outbox c WHERE c.partner = ? AND c.control = 1), o.seq)`;
+
 export interface OutboxRow {
   seq: number;
   partner: string;
@@ -26,6 +34,9 @@ export interface OutboxRow {
   id: string;
   sha256: string;
   agreement: string | null;
+  control: number;
+  /** 1 when an earlier attempt wrote the envelope to the partner and no receipt came back. */
+  sent: number;
 }
 
 export class OutboxRepo {
@@ -40,42 +51,45 @@ export class OutboxRepo {
   private readonly retryNowStmt;
 
   constructor(private readonly db: Db) {
-    this.insertStmt = db.prepare('INSERT INTO outbox (seq, partner, attempts, next_at, expires_at) VALUES (?, ?, 0, ?, ?)');
+    this.insertStmt = db.prepare('INSERT INTO outbox (seq, partner, attempts, next_at, expires_at, control) VALUES (?, ?, 0, ?, ?, ?)');
     this.dueSeqsStmt = db.prepare(`SELECT o.seq FROM outbox o JOIN messages m ON m.seq = o.seq
-      WHERE o.partner = ? AND o.next_at <= ? AND m.status IN ('queued','retrying') AND ${NOT_WAITING_FOR_ORIGINAL}
+      WHERE o.partner = ? AND o.next_at <= ? AND m.status IN ('queued','retrying') AND ${NOT_BEHIND_CONTROL} AND ${NOT_WAITING_FOR_ORIGINAL}
       ORDER BY o.next_at, o.seq LIMIT ?`).pluck();
     this.rowStmt = db.prepare('SELECT o.*, m.jws, m.id, m.sha256, m.agreement FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.seq = ?');
     this.nextDueStmt = db.prepare(`SELECT MIN(o.next_at) AS t FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = ? AND m.status IN ('queued','retrying')
-      AND ${NOT_WAITING_FOR_ORIGINAL}`);
-    this.rescheduleStmt = db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE seq = ?');
+      AND ${NOT_BEHIND_CONTROL} AND ${NOT_WAITING_FOR_ORIGINAL}`);
+    this.rescheduleStmt = db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ?, sent = MAX(sent, ?) WHERE seq = ?');
     this.deleteStmt = db.prepare('DELETE FROM outbox WHERE seq = ?');
     this.expiredStmt = db.prepare('SELECT seq FROM outbox WHERE expires_at <= ?');
     this.partnersStmt = db.prepare('SELECT DISTINCT partner FROM outbox');
     this.retryNowStmt = db.prepare('UPDATE outbox SET next_at = ? WHERE partner = ? AND next_at > ?');
   }
 
-  add(seq: number, partner: string, nextAt: number, expiresAt: number): void {
-    this.insertStmt.run(seq, partner, nextAt, expiresAt);
+  /** `control`: an agreement or key envelope, which the partner's later messages wait for. */
+  add(seq: number, partner: string, nextAt: number, expiresAt: number, control: boolean): void {
+    this.insertStmt.run(seq, partner, nextAt, expiresAt, control ? 1 : 0);
   }
 
   /**
    * Up to `limit` rows due for a partner, oldest first, leaving out `skip` (rows already on the wire, whose
-   * transient 'sending' status may not be written yet) and messages whose original is still in the outbox.
+   * transient 'sending' status may not be written yet), messages queued behind a pending control envelope and
+   * messages whose original is still in the outbox.
    * Only the chosen rows are read in full.
    */
   due(partner: string, now: number, limit: number, skip: ReadonlySet<number>): OutboxRow[] {
-    const seqs = (this.dueSeqsStmt.all(partner, now, limit + skip.size) as number[]).filter((s) => !skip.has(s)).slice(0, limit);
+    const seqs = (this.dueSeqsStmt.all(partner, now, partner, limit + skip.size) as number[]).filter((s) => !skip.has(s)).slice(0, limit);
     return seqs.map((s) => this.rowStmt.get(s) as OutboxRow);
   }
 
   /** Earliest next attempt for a partner's waiting messages, if any. */
   nextDue(partner: string): number | undefined {
-    const r = this.nextDueStmt.get(partner) as { t: number | null };
+    const r = this.nextDueStmt.get(partner, partner) as { t: number | null };
     return r.t ?? undefined;
   }
 
-  reschedule(seq: number, nextAt: number, error: string): void {
-    this.rescheduleStmt.run(nextAt, error, seq);
+  /** Another attempt later; `sent`: this one wrote the envelope to the partner (which may hold it now). */
+  reschedule(seq: number, nextAt: number, error: string, sent: boolean): void {
+    this.rescheduleStmt.run(nextAt, error, sent ? 1 : 0, seq);
   }
 
   /** The partner is reachable again: its messages waiting out a backoff become due now. Returns how many. */
@@ -95,8 +109,12 @@ export class OutboxRepo {
     return (this.partnersStmt.all() as { partner: string }[]).map((r) => r.partner);
   }
 
-  /** After a crash, messages caught mid-send go back to retrying (the receiver deduplicates by id). */
+  /**
+   * After a crash, messages caught mid-send go back to retrying (the receiver deduplicates by id); each may have
+   * reached the partner.
+   */
   resetSending(now: number): number {
+    this.db.prepare(`UPDATE outbox SET sent = 1 WHERE seq IN (SELECT seq FROM messages WHERE status = 'sending')`).run();
     return this.db.prepare(`UPDATE messages SET status = 'retrying', updated_at = ? WHERE status = 'sending'`).run(now).changes;
   }
 }

@@ -16,6 +16,7 @@ interface Pending {
   resolve: (receipt: Uint8Array) => void;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout;
+  onWire: ((mayHold: boolean) => void) | undefined;
 }
 
 export const DIAL_TIMEOUT_MS = 10_000;
@@ -35,7 +36,12 @@ export class PartnerSession {
     private readonly before?: Promise<void>,
   ) {}
 
-  async request(envelope: Uint8Array): Promise<Uint8Array> {
+  /**
+   * Sends one envelope and resolves with the partner's receipt. `onWire(true)` is called once the REQUEST frame
+   * is written (from then on the partner may hold the message, whatever happens to the receipt), and
+   * `onWire(false)` if the partner then answers this request with an ERROR frame (it did not process it).
+   */
+  async request(envelope: Uint8Array, onWire?: (mayHold: boolean) => void): Promise<Uint8Array> {
     const framed = await this.open();
     const requestId = this.nextId;
     this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1;
@@ -44,10 +50,11 @@ export class PartnerSession {
         this.pending.delete(requestId);
         reject(new GncError('GNC_PARTNER_UNREACHABLE', `No receipt from ${this.country} within ${RECEIPT_TIMEOUT_MS / 1000} s; the message will be retried.`));
       }, RECEIPT_TIMEOUT_MS);
-      this.pending.set(requestId, { resolve, reject, timer });
+      this.pending.set(requestId, { resolve, reject, timer, onWire });
     });
     try {
       await framed.write({ kind: FRAME_REQUEST, requestId, payload: envelope });
+      onWire?.(true);
     } catch (err) {
       this.settle(requestId, err instanceof Error ? err : new Error(String(err)));
     }
@@ -113,7 +120,10 @@ export class PartnerSession {
       }
       const err = new GncError(isErrorCode(code) ? code : 'GNC_ENVELOPE_MALFORMED', `${this.country} answered with an error frame: ${message}`);
       if (frame.requestId === 0) this.failAll(err);
-      else this.settle(frame.requestId, err);
+      else {
+        this.pending.get(frame.requestId)?.onWire?.(false);
+        this.settle(frame.requestId, err);
+      }
     }
   }
 

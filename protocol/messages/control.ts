@@ -29,3 +29,7 @@ export type KeyControlBody = z.infer<typeof KeyControlBody>;
 
 export const CONTROL_TYPES = ['agreement', 'key'] as const;
 export type ControlType = (typeof CONTROL_TYPES)[number];
+
+export function isControlType(type: string): type is ControlType {
+  return (CONTROL_TYPES as readonly string[]).includes(type);
+}

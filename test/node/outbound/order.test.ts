@@ -1,0 +1,127 @@
+/**
+ * Delivery order and fate around control envelopes, on two real nodes: messages queued after a key
+ * announcement or a resume notice wait until it is final (sent ahead while the partner was away, they were
+ * refused, finally, GNC_KEY_UNKNOWN or GNC_AGREEMENT_NONE), and a message that may already be at the partner
+ * (its receipt was lost) is not reported "not sent" when its agreement is suspended: it learns its receipt.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { rotateNodeKeys } from '../../../node/keys/service.js';
+import { api, makeNetwork, restartNode, waitFor, type TestNode } from '../../helpers/network.js';
+import { example } from '../../protocol/messages/fixtures.js';
+
+const submission = { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: example('aci-kz-kg-road') };
+const FINAL = ['delivered', 'rejected', 'expired'];
+
+let net: Awaited<ReturnType<typeof makeNetwork>> | undefined;
+afterEach(async () => {
+  await net?.close();
+  net = undefined;
+});
+
+async function submitMany(kz: TestNode, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = await api(kz, 'POST', '/v1/messages', submission);
+    expect(r.status, r.text).toBe(202);
+    ids.push(r.json.id as string);
+  }
+  return ids;
+}
+
+/** `status:code` of each message once final at the sender. */
+async function outcomes(kz: TestNode, ids: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const id of ids) {
+    const m = await waitFor(async () => {
+      const v = (await api(kz, 'GET', `/v1/messages/${id}`)).json;
+      return FINAL.includes(v.status) ? v : undefined;
+    }, 30_000, `final status of ${id}`);
+    out.push(`${m.status}:${m.error?.code ?? ''}`);
+  }
+  return out;
+}
+
+/** KG's receiver order of envelope types as they arrive. */
+function arrivals(kg: TestNode): string[] {
+  const seen: string[] = [];
+  const receiver = kg.node.receiver;
+  const handle = receiver.handle.bind(receiver);
+  receiver.handle = (bytes, peer) => {
+    const jws = JSON.parse(new TextDecoder().decode(bytes)) as { payload: string };
+    seen.push((JSON.parse(Buffer.from(jws.payload, 'base64url').toString('utf8')) as { type: string }).type);
+    return handle(bytes, peer);
+  };
+  return seen;
+}
+
+describe('delivery order behind control envelopes', () => {
+  it('delivers what the new key signed after its announcement, when the partner was away past the overlap', async () => {
+    net = await makeNetwork(['KZ', 'KG']);
+    const kz = net.nodes.KZ!;
+    const kg = net.nodes.KG!;
+    await kg.node.stop();
+    const rotated = await rotateNodeKeys(kz.dir, { overlapHours: 1 / 3600 });
+    await waitFor(() => (kz.node.parts.signer().kid === rotated.current ? true : undefined), 15_000, 'switch to the new key at the end of the overlap');
+    const ids = await submitMany(kz, 10);
+    await restartNode(kg);
+    const seen = arrivals(kg);
+    expect(await outcomes(kz, ids)).toEqual(ids.map(() => 'delivered:'));
+    expect(seen.indexOf('key')).toBeLessThan(seen.indexOf('aci'));
+  }, 60_000);
+
+  it('delivers messages submitted after a resume behind the resume notice, when the partner was away', async () => {
+    net = await makeNetwork(['KZ', 'KG']);
+    const kz = net.nodes.KZ!;
+    const kg = net.nodes.KG!;
+    await api(kz, 'POST', '/v1/agreements/KZ-KG-test/suspend', { reason: 'Review' });
+    await waitFor(async () => ((await api(kg, 'GET', '/v1/agreements/KZ-KG-test')).json.status === 'suspended' ? true : undefined));
+    await kg.node.stop();
+    expect((await api(kz, 'POST', '/v1/agreements/KZ-KG-test/resume', { reason: 'Review done' })).status).toBe(202);
+    const ids = await submitMany(kz, 6);
+    await restartNode(kg);
+    const seen = arrivals(kg);
+    expect(await outcomes(kz, ids)).toEqual(ids.map(() => 'delivered:'));
+    expect(seen.slice(0, 1)).toEqual(['agreement']);
+    expect((await api(kg, 'GET', '/v1/agreements/KZ-KG-test')).json.status).toBe('active');
+  }, 60_000);
+
+  it('keeps a suspend and the resume after it in their order, when the partner was away', async () => {
+    net = await makeNetwork(['KZ', 'KG']);
+    const kz = net.nodes.KZ!;
+    const kg = net.nodes.KG!;
+    await kg.node.stop();
+    await api(kz, 'POST', '/v1/agreements/KZ-KG-test/suspend', { reason: 'Review' });
+    await api(kz, 'POST', '/v1/agreements/KZ-KG-test/resume', { reason: 'Review done' });
+    const notices = (await api(kz, 'GET', '/v1/messages?type=agreement&direction=out')).json.items.map((m: { id: string }) => m.id).reverse() as string[];
+    expect(notices).toHaveLength(2);
+    await new Promise((r) => setTimeout(r, 1_500)); // several backoffs with jitter while KG is away
+    await restartNode(kg);
+    expect(await outcomes(kz, notices)).toEqual(['delivered:', 'delivered:']);
+    expect((await api(kg, 'GET', '/v1/agreements/KZ-KG-test')).json.status).toBe('active');
+  }, 60_000);
+});
+
+describe('a message whose receipt was lost, then its agreement suspended', () => {
+  it('gets the receipt the partner stored instead of being reported as not sent', async () => {
+    net = await makeNetwork(['KZ', 'KG'], { nodeOptions: () => ({ retry: { initialMs: 3_000, maxMs: 3_000 } }) });
+    const kz = net.nodes.KZ!;
+    const kg = net.nodes.KG!;
+    // KG commits the message and its receipt, then the connection drops before the receipt leaves (once)
+    let cut = 0;
+    const receiver = kg.node.receiver;
+    const handle = receiver.handle.bind(receiver);
+    receiver.handle = async (bytes, peer) => {
+      const answer = await handle(bytes, peer);
+      if (cut++ === 0) for (const c of kg.node.host!.getConnections()) c.abort(new Error('connection lost after commit'));
+      return answer;
+    };
+    const [id] = await submitMany(kz, 1);
+    await waitFor(async () => ((await api(kz, 'GET', `/v1/messages/${id}`)).json.status === 'retrying' ? true : undefined), 10_000, 'retrying');
+    expect(kg.node.parts.store.messages.byKey('in', 'KZ', id!)?.status).toBe('accepted');
+    expect((await api(kz, 'POST', '/v1/agreements/KZ-KG-test/suspend', { reason: 'Incident' })).status).toBe(202);
+    expect(await outcomes(kz, [id!])).toEqual(['delivered:']);
+    const m = (await api(kz, 'GET', `/v1/messages/${id}`)).json;
+    const stored = kg.node.parts.store.messages.receipt(kg.node.parts.store.messages.byKey('in', 'KZ', id!)!.seq)!;
+    expect(m.receipt.id).toBe(stored.receipt_id);
+  }, 60_000);
+});
