@@ -2,6 +2,8 @@
  * The administration's identity in its data dir: root key (certifies node keys; in production kept offline
  * and brought in only to certify, see README), node signing key (signs every envelope), libp2p key (transport
  * identity, peer id) and the root-signed node certificate binding them. `gnc init` creates it; the node loads it.
+ * The node runs without the private root key: it reads the root's public half from `identity/` and asks for the
+ * private one only when the root must sign (certify a node key, sign an agreement or a key notice).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +23,8 @@ export const IDENTITY_PATHS = {
   nodeKey: 'keys/node.jwk',
   libp2pKey: 'keys/libp2p.key',
   certificate: 'identity/node-cert.jws',
+  /** Public half of the root `init` made (what partners pinned), kept when the private one goes offline. */
+  rootPublic: 'identity/root.jwk',
 } as const;
 
 export interface KeyPairInfo {
@@ -31,11 +35,14 @@ export interface KeyPairInfo {
   signer: Signer;
 }
 
+/** The current root as the node holds it: its public key, and a signer that reads the private key when it signs. */
+export type RootKeyInfo = Omit<KeyPairInfo, 'privateKey'>;
+
 export interface LocalIdentity {
   dir: string;
   country: string;
   name: string;
-  root: KeyPairInfo;
+  root: RootKeyInfo;
   node: KeyPairInfo;
   libp2pKey: PrivateKey;
   peerId: string;
@@ -92,6 +99,7 @@ export async function initIdentity(opts: InitOptions): Promise<LocalIdentity> {
   const node = keyInfo(generateEd25519());
   const libp2pKey = await generateKeyPair('Ed25519');
   writePrivateKey(join(dir, IDENTITY_PATHS.rootKey), root.privateKey);
+  writeRootPublic(dir, root.jwk, true);
   writePrivateKey(join(dir, IDENTITY_PATHS.nodeKey), node.privateKey);
   writePrivateFile(join(dir, IDENTITY_PATHS.libp2pKey), privateKeyToProtobuf(libp2pKey));
   const peerId = peerIdFromPrivateKey(libp2pKey).toString();
@@ -120,6 +128,53 @@ export function rootKeyPath(dir: string, fingerprint: string): string {
   return join(dir, 'keys', `root-${fingerprint}.jwk`);
 }
 
+function rootPublicPath(dir: string, fingerprint: string): string {
+  return join(dir, 'identity', `root-${fingerprint}.jwk`);
+}
+
+/** Keep a root's public key beside the certificate (`original`: also as the root `init` made). */
+function writeRootPublic(dir: string, jwk: Ed25519PublicJwk, original: boolean): void {
+  const text = JSON.stringify(jwk) + '\n';
+  writeFileSync(rootPublicPath(dir, jwkThumbprint(jwk)), text);
+  if (original) writeFileSync(join(dir, IDENTITY_PATHS.rootPublic), text);
+}
+
+/** writeRootPublic for a data dir made before public copies were kept: best effort (the key was read anyway). */
+function keepRootPublic(dir: string, jwk: Ed25519PublicJwk, original: boolean): void {
+  try {
+    writeRootPublic(dir, jwk, original);
+  } catch {
+    /* a read-only data dir: derived again next time */
+  }
+}
+
+function readPublicJwk(path: string, fingerprint: string | undefined): Ed25519PublicJwk | undefined {
+  if (!existsSync(path)) return undefined;
+  const jwk = JSON.parse(readFileSync(path, 'utf8')) as Ed25519PublicJwk;
+  if (fingerprint !== undefined && jwkThumbprint(jwk) !== fingerprint) {
+    throw new GncError('GNC_CONFIG_INVALID', `${path} is not the public key of root ${fingerprint}: restore the data dir's identity/ folder from its backup.`);
+  }
+  return jwk;
+}
+
+/**
+ * The public key of this administration's root `fingerprint`: from identity/, else (a data dir made before
+ * public copies were kept) from the private key file, once, leaving the public copy for when it goes offline.
+ */
+function rootPublicJwk(dir: string, fingerprint: string): Ed25519PublicJwk {
+  const kept = readPublicJwk(rootPublicPath(dir, fingerprint), fingerprint);
+  if (kept) return kept;
+  const jwk = loadRootKey(dir, fingerprint).jwk;
+  keepRootPublic(dir, jwk, false);
+  return jwk;
+}
+
+/** The current root with a signer that loads the private key for each signature (root signatures are rare). */
+function rootOf(dir: string, fingerprint: string): RootKeyInfo {
+  const jwk = rootPublicJwk(dir, fingerprint);
+  return { jwk, thumbprint: fingerprint, signer: { kid: fingerprint, sign: (data) => loadRootKey(dir, fingerprint).signer.sign(data) } };
+}
+
 /** The private node key with thumbprint `kid` (a rotated one, or the one `init` made). */
 export function loadNodeKey(dir: string, kid: string): KeyPairInfo {
   const rotated = nodeKeyPath(dir, kid);
@@ -131,7 +186,11 @@ export function loadNodeKey(dir: string, kid: string): KeyPairInfo {
 /** The private root key with this fingerprint (a successor root, or the one `init` made). */
 export function loadRootKey(dir: string, fingerprint: string): KeyPairInfo {
   const successor = rootKeyPath(dir, fingerprint);
-  const info = keyInfo(readPrivateKey(existsSync(successor) ? successor : join(dir, IDENTITY_PATHS.rootKey)));
+  const path = existsSync(successor) ? successor : join(dir, IDENTITY_PATHS.rootKey);
+  if (!existsSync(path)) {
+    throw new GncError('GNC_IDENTITY_MISSING', `The private root key ${fingerprint} is not in ${dir}/keys (kept offline): this needs the root's signature. Bring the key file back from offline storage for it (mode 0600), then move it away again.`);
+  }
+  const info = keyInfo(readPrivateKey(path));
   if (info.thumbprint !== fingerprint) throw new GncError('GNC_IDENTITY_MISSING', `No private key file for root ${fingerprint} in ${dir}/keys: bring the root key back from offline storage.`);
   return info;
 }
@@ -146,12 +205,20 @@ export function newNodeKey(dir: string): KeyPairInfo {
 export function newRootKey(dir: string): KeyPairInfo {
   const info = keyInfo(generateEd25519());
   writePrivateKey(rootKeyPath(dir, info.thumbprint), info.privateKey);
+  writeRootPublic(dir, info.jwk, false);
   return info;
 }
 
 /** The root key `init` made: the start of this administration's succession chain (what partners pinned). */
 export function originalRootJwk(dir: string): Ed25519PublicJwk {
-  return keyInfo(readPrivateKey(join(dir, IDENTITY_PATHS.rootKey))).jwk;
+  const kept = readPublicJwk(join(dir, IDENTITY_PATHS.rootPublic), undefined);
+  if (kept) return kept;
+  if (!existsSync(join(dir, IDENTITY_PATHS.rootKey))) {
+    throw new GncError('GNC_IDENTITY_MISSING', `Neither ${IDENTITY_PATHS.rootPublic} nor ${IDENTITY_PATHS.rootKey} is in ${dir}: bring the root key back from offline storage once, so that the node records its public half.`);
+  }
+  const jwk = keyInfo(readPrivateKey(join(dir, IDENTITY_PATHS.rootKey))).jwk;
+  keepRootPublic(dir, jwk, true);
+  return jwk;
 }
 
 function readCertificate(dir: string): string {
@@ -165,7 +232,7 @@ function readCertificate(dir: string): string {
 export function loadIdentity(dir: string): LocalIdentity {
   const certificate = readCertificate(dir);
   const claimed = decodeNodeCertificate(certificate);
-  const root = loadRootKey(dir, claimed.iss);
+  const root = rootOf(dir, claimed.iss);
   const node = loadNodeKey(dir, claimed.sub);
   const libp2pKey = privateKeyFromProtobuf(new Uint8Array(readPrivateFile(join(dir, IDENTITY_PATHS.libp2pKey))));
   const certPayload = verifyNodeCertificate(certificate, root.jwk);
