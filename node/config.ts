@@ -4,6 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { multiaddr } from '@multiformats/multiaddr';
 import { z } from 'zod';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_AGE_MS } from '../protocol/constants.js';
 import { CountryCode } from '../protocol/codes/countries.js';
@@ -12,14 +13,29 @@ import { parseWith } from '../protocol/validate.js';
 
 export const CONFIG_FILE = 'gnc.json';
 
+function isMultiaddr(text: string): boolean {
+  try {
+    multiaddr(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A libp2p address of this node, e.g. /ip4/0.0.0.0/tcp/4001 (also the ones its certificate names). */
+export const ListenAddress = z.string().min(1).refine(isMultiaddr, 'expected a multiaddr such as /ip4/0.0.0.0/tcp/4001 or /dns4/gnc.example.org/tcp/4001');
+
+/** A TCP port given as an option (--api-port): digits, 0-65535. */
+export const PortOption = z.string().regex(/^\d{1,5}$/, 'expected a port number 0-65535').transform(Number).pipe(z.number().max(65535, 'expected a port number 0-65535'));
+
 export const NodeConfig = z.strictObject({
   v: z.literal(1),
   country: CountryCode,
   name: z.string().min(1).max(200),
   /** libp2p listen multiaddrs, e.g. /ip4/0.0.0.0/tcp/4001 */
-  listen: z.array(z.string().min(1)).min(1),
+  listen: z.array(ListenAddress).min(1),
   /** Addresses announced in the certificate (defaults to `listen`). */
-  announce: z.array(z.string().min(1)).optional(),
+  announce: z.array(ListenAddress).optional(),
   api: z.strictObject({
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(0).max(65535),

@@ -4,6 +4,7 @@
  * identity and store, `start()` brings up libp2p, the dispatcher and the local API.
  */
 import './polyfill.js';
+import { GncError, isGncError } from '../protocol/errors.js';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Libp2p } from 'libp2p';
@@ -149,7 +150,17 @@ export class GncNode {
     return `http://${this.apiAddress.address}:${this.apiAddress.port}`;
   }
 
+  /** Start everything, or nothing: a part that cannot start (a port in use) stops the ones already running. */
   async start(): Promise<void> {
+    try {
+      await this.startParts();
+    } catch (err) {
+      await this.stop().catch(() => undefined);
+      throw listenError(err, this.parts.config.listen, `${this.parts.config.api.host}:${this.opts.apiPort ?? this.parts.config.api.port}`);
+    }
+  }
+
+  private async startParts(): Promise<void> {
     const { config, identity, trust, store, log } = this.parts;
     this.host = await createHost({
       privateKey: identity.libp2pKey,
@@ -243,4 +254,22 @@ export class GncNode {
     await this.parts.store.commits.run(() => undefined);
     this.parts.store.close();
   }
+}
+
+/**
+ * A listen failure as the operator can act on it: the libp2p address or the API port is taken (another node on
+ * this data dir, or another program) or cannot be bound on this host. Anything else is passed on.
+ */
+function listenError(err: unknown, listen: readonly string[], api: string): unknown {
+  if (isGncError(err)) return err;
+  const text = `${(err as Error)?.message ?? String(err)} ${String((err as { code?: unknown })?.code ?? '')}`;
+  const libp2p = (err as Error)?.name === 'UnsupportedListenAddressesError' || /listen address/i.test(text);
+  const what = libp2p ? `libp2p cannot listen on ${listen.join(', ')}` : `the API cannot listen on ${api}`;
+  if (/EADDRINUSE/.test(text)) {
+    return new GncError('GNC_CONFIG_INVALID', `${what}: the address is in use. Another node may be running on this data dir (stop it), or another program holds the port (change ${libp2p ? '"listen" in gnc.json' : '--api-port or "api" in gnc.json'}).`, { cause: err });
+  }
+  if (/EADDRNOTAVAIL|EACCES|ENOTFOUND|EAI_AGAIN|ERR_SOCKET_BAD_PORT/.test(text) || libp2p) {
+    return new GncError('GNC_CONFIG_INVALID', `${what}: ${(err as Error)?.message ?? String(err)}. Use an address of this host and a port you may bind (check gnc.json).`, { cause: err });
+  }
+  return err;
 }

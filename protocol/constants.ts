@@ -61,6 +61,12 @@ export const IDEMPOTENCY_KEY_TTL_MS = DEFAULT_MAX_MESSAGE_AGE_MS;
 /** Default validity of a node certificate: one year, the usual operational certificate lifetime. */
 export const DEFAULT_CERT_VALIDITY_MS = 365 * 24 * 60 * 60 * 1000;
 
+/**
+ * Longest validity `gnc init --validity-days` gives a node certificate: ten years, the upper end of what CA
+ * practice allows even for long-lived infrastructure certificates; a node key is meant to be rotated well within it.
+ */
+export const MAX_CERT_VALIDITY_DAYS = 3650;
+
 /** Longest id accepted for a message (UUIDs are 36; leave room for partner-made ids). */
 export const MAX_ID_LENGTH = 64;
 

@@ -20,6 +20,8 @@ export const ERROR_CODES = [
   'GNC_CONFLICT',
   'GNC_IDEMPOTENCY_KEY_INVALID',
   'GNC_IDEMPOTENCY_KEY_REUSED',
+  // a file or directory named on the command line that cannot be read or written (path, permissions)
+  'GNC_FILE_ACCESS',
   // envelopes and keys
   'GNC_ENVELOPE_MALFORMED',
   'GNC_ENVELOPE_HEADER',
@@ -61,6 +63,8 @@ export const ERROR_CODES = [
   'GNC_AUDIT_BROKEN',
   // the node's own storage (free space on its data volume, then retry)
   'GNC_STORAGE_FULL',
+  // the node's database file is not one, or is damaged (restore the data dir from its backup)
+  'GNC_STORAGE_CORRUPT',
   // catch-all; never used for input the user can fix
   'GNC_INTERNAL',
 ] as const;

@@ -24,6 +24,9 @@ export interface Frame {
 
 const HEADER = 5;
 
+/** Largest envelope a REQUEST frame carries: the frame limit less the kind and request id. */
+export const MAX_ENVELOPE_BYTES = MAX_FRAME_BYTES - HEADER;
+
 function varint(n: number): Uint8Array {
   const out: number[] = [];
   while (n >= 0x80) {

@@ -39,6 +39,7 @@ const STATUS: Partial<Record<GncErrorCode, ContentfulStatusCode>> = {
   GNC_AUTH_SCOPE: 403,
   GNC_PARTNER_UNREACHABLE: 503,
   GNC_STORAGE_FULL: 507,
+  GNC_STORAGE_CORRUPT: 500,
 };
 
 export function httpStatusOf(code: GncErrorCode): ContentfulStatusCode {

@@ -3,6 +3,12 @@
 import '../polyfill.js';
 import { main } from './main.js';
 
+// `gnc messages | head -1`: the reader went away, which ends the output, not the command with a stack trace
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(process.exitCode ?? 0);
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

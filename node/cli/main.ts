@@ -3,10 +3,10 @@
  * command, and turns every failure into "error GNC_CODE: sentence" on stderr with the exit code from exit.ts.
  */
 import '../polyfill.js';
-import { isGncError } from '../../protocol/errors.js';
 import { helpText } from './args.js';
 import { COMMANDS } from './commands/index.js';
 import { exitCodeOf, EXIT_USAGE } from './exit.js';
+import { asGncError } from './system-errors.js';
 
 function usage(): string {
   const lines = ['gnc: Globally Networked Customs exchange node', '', 'Commands:'];
@@ -40,13 +40,12 @@ export async function main(
   try {
     await match.run(rest, out);
     return 0;
-  } catch (err) {
-    if (isGncError(err)) {
-      errOut(`error ${err.code}: ${err.message}\n`);
-      for (const i of err.issues ?? []) errOut(`  at ${i.path || '/'}: expected ${i.expected}, received ${i.received}\n`);
-      return exitCodeOf(err.code);
-    }
-    errOut(`error GNC_INTERNAL: ${(err as Error).stack ?? String(err)}\n`);
-    return 1;
+  } catch (caught) {
+    const err = asGncError(caught);
+    errOut(`error ${err.code}: ${err.message}\n`);
+    for (const i of err.issues ?? []) errOut(`  at ${i.path || '/'}: expected ${i.expected}, received ${i.received}\n`);
+    // the stack of an unexpected failure is for a bug report, on request only
+    if (err.code === 'GNC_INTERNAL' && process.env['GNC_DEBUG'] && caught instanceof Error) errOut(`${caught.stack ?? ''}\n`);
+    return exitCodeOf(err.code);
   }
 }

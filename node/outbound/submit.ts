@@ -12,6 +12,7 @@ import { sealEnvelope, sha256Hex, type Signer } from '../../protocol/envelope/se
 import { isControlType, type ControlType } from '../../protocol/messages/control.js';
 import { CONTROL_RETENTION_DAYS } from '../inbound/receiver.js';
 import { GncError } from '../../protocol/errors.js';
+import { MAX_ENVELOPE_BYTES } from '../../protocol/wire.js';
 import { newMessageId } from '../../protocol/ids.js';
 import { assertBusinessType, needsRef, parseBody, type BusinessType } from '../../protocol/messages/registry.js';
 import type { Policy } from '../policy/policy.js';
@@ -149,6 +150,11 @@ export class SubmitService {
    */
   private enqueue(payload: EnvelopePayload, kind: string, removed: string[], retentionDays: number, now: number, use: KeyUse | undefined): { sha256: string; committed: Promise<{ seq: number; replayed: boolean }> } {
     const sealed = sealEnvelope(payload, this.d.signer());
+    // never queue what no frame can carry (it would be retried until expiry): the API's body limit keeps its
+    // submissions far below this; the guard is for every other way in
+    if (sealed.bytes.byteLength > MAX_ENVELOPE_BYTES) {
+      throw new GncError('GNC_BODY_TOO_LARGE', `The signed message would be ${sealed.bytes.byteLength} bytes, over the ${MAX_ENVELOPE_BYTES}-byte limit of a wire frame: split the consignment into several messages.`);
+    }
     // the receiver refuses envelopes older than its max age: stop retrying a little before that
     const expiresAt = now + (this.d.maxAgeMs ?? DEFAULT_MAX_MESSAGE_AGE_MS) - this.d.clockSkewMs;
     const committed = this.d.store.commits.run(() => {

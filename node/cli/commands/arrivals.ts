@@ -8,15 +8,14 @@
 import { GncError, isGncError } from '../../../protocol/errors.js';
 import { ArrivalsQuery, type ArrivalView } from '../../../protocol/risk.js';
 import { parseWith } from '../../../protocol/validate.js';
-import { readConfig } from '../../config.js';
 import { RiskEngine } from '../../risk/engine.js';
 import { RiskFeed } from '../../risk/feed.js';
 import { ArrivalQueries } from '../../risk/query.js';
 import { defaultRules } from '../../risk/rules.js';
 import { arrivalView } from '../../risk/views.js';
-import { Store } from '../../store/store.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
+import { openNodeStore } from '../files.js';
 
 const spec = {
   name: 'arrivals',
@@ -66,8 +65,7 @@ export const arrivalsCommand: Command = {
       throw new GncError('GNC_CONFIG_INVALID', `${opt}: expected ${issue.expected}, received ${issue.received}. Run \`gnc arrivals --help\`.`);
     }
     // a dir without a node is named as such, instead of an empty database being created in it
-    readConfig(v.dir!);
-    const store = Store.open(v.dir!);
+    const store = openNodeStore(v.dir!);
     try {
       const engine = new RiskEngine({ store, feed: new RiskFeed(store.db), rules: defaultRules, clock: Date.now, log: () => undefined });
       const { rows, nextCursor } = new ArrivalQueries(store.db, engine.consignments).list(q);

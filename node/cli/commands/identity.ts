@@ -6,9 +6,9 @@ import { writeFileSync } from 'node:fs';
 import { loadIdentity } from '../../../certs/identity.js';
 import { exportIdentity, readIdentityFile } from '../../../certs/public-identity.js';
 import { addPartner } from '../../partners.js';
-import { Store } from '../../store/store.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
+import { openNodeStore } from '../files.js';
 
 const exportSpec = {
   name: 'identity export',
@@ -46,7 +46,7 @@ export const partnerAddCommand: Command = {
   spec: addSpec,
   async run(argv, out) {
     const { values, positionals } = parse(addSpec, argv);
-    const store = Store.open(values.dir!);
+    const store = openNodeStore(values.dir!);
     try {
       const self = loadIdentity(values.dir!);
       const p = addPartner(store, self.country, readIdentityFile(positionals[0]!), values.fingerprint!);
@@ -69,7 +69,7 @@ export const partnerListCommand: Command = {
   spec: listSpec,
   async run(argv, out) {
     const { values } = parse(listSpec, argv);
-    const store = Store.open(values.dir!);
+    const store = openNodeStore(values.dir!);
     try {
       const rows = store.partners.list();
       if (rows.length === 0) out('No partners yet: gnc partner add --dir DIR FILE --fingerprint F');

@@ -8,9 +8,10 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { initIdentity } from '../../../certs/identity.js';
 import { CountryCode } from '../../../protocol/codes/countries.js';
+import { MAX_CERT_VALIDITY_DAYS } from '../../../protocol/constants.js';
 import { GncError } from '../../../protocol/errors.js';
 import { parseWith } from '../../../protocol/validate.js';
-import { NodeConfig, writeConfig } from '../../config.js';
+import { ListenAddress, NodeConfig, PortOption, writeConfig } from '../../config.js';
 import { Store } from '../../store/store.js';
 import { parse, type CommandSpec } from '../args.js';
 import type { Command } from '../command.js';
@@ -56,13 +57,19 @@ export const initCommand: Command = {
     const { values } = parse(spec, argv);
     const dir = values.dir!;
     const country = parseWith(CountryCode, values.country, '--country', '', 'GNC_CONFIG_INVALID');
+    // every check before any key is written: a refused init leaves the dir as it was
+    for (const [option, addrs] of [['--listen', values.listen], ['--announce', values.announce]] as const) {
+      for (const a of addrs ?? []) parseWith(ListenAddress, a, option, '', 'GNC_CONFIG_INVALID');
+    }
     const listen = await Promise.all((values.listen ?? ['/ip4/127.0.0.1/tcp/0']).map(resolvePort0));
     const announce = values.announce ?? listen.filter((a) => !a.includes('/0.0.0.0/') && !a.includes('/::/'));
     if (announce.length === 0) throw new GncError('GNC_CONFIG_INVALID', 'Listening on a wildcard address: pass --announce with the address partners should dial.');
     const apiHost = values['api-host'] ?? '127.0.0.1';
-    const apiPort = values['api-port'] === undefined ? await freePort(apiHost) : Number(values['api-port']);
+    const apiPort = values['api-port'] === undefined ? await freePort(apiHost) : parseWith(PortOption, values['api-port'], '--api-port', '', 'GNC_CONFIG_INVALID');
     const validityDays = values['validity-days'] === undefined ? 365 : Number(values['validity-days']);
-    if (!Number.isInteger(validityDays) || validityDays < 1) throw new GncError('GNC_CONFIG_INVALID', '--validity-days must be a positive whole number of days.');
+    if (!Number.isInteger(validityDays) || validityDays < 1 || validityDays > MAX_CERT_VALIDITY_DAYS) {
+      throw new GncError('GNC_CONFIG_INVALID', `--validity-days must be a whole number of days from 1 to ${MAX_CERT_VALIDITY_DAYS}; rotate the node key before it runs out (\`gnc keys rotate\`).`);
+    }
     const config = parseWith(NodeConfig, { v: 1, country, name: values.name, listen, announce, api: { host: apiHost, port: apiPort } }, 'Configuration', '', 'GNC_CONFIG_INVALID');
     mkdirSync(dir, { recursive: true, mode: 0o750 });
     const id = await initIdentity({ dir, country, name: values.name!, addrs: announce, validityMs: validityDays * 86_400_000 });

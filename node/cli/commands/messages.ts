@@ -1,9 +1,9 @@
 /** `gnc messages`: list messages in the local store, newest first, as a table or JSON lines. */
 import { ListMessagesQuery } from '../../../protocol/api/schemas.js';
 import { parseWith } from '../../../protocol/validate.js';
-import { Store } from '../../store/store.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
+import { openNodeStore } from '../files.js';
 
 const spec = {
   name: 'messages',
@@ -22,7 +22,7 @@ export const messagesCommand: Command = {
     // the API's query schema: the same filters, refused the same way (an unknown status is an error, not an empty list)
     const { dir, json, ...filters } = values;
     const q = parseWith(ListMessagesQuery, Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)), 'Options', '');
-    const store = Store.open(dir!);
+    const store = openNodeStore(dir!);
     try {
       const rows = store.messages.list({ direction: q.direction, partner: q.partner, type: q.type, status: q.status, limit: q.limit });
       for (const r of rows) {

@@ -3,6 +3,8 @@
  * seal, outbox), without the API. Works whether or not the node is running: a running node's dispatcher
  * picks the outbox row up on its next sweep.
  */
+import { existsSync, statSync } from 'node:fs';
+import { MAX_BODY_BYTES } from '../../../protocol/constants.js';
 import { GncError } from '../../../protocol/errors.js';
 import { parseXmlBody } from '../../../protocol/xml/index.js';
 import { checkedIdempotencyKey } from '../../api/idempotency-key.js';
@@ -24,7 +26,12 @@ const spec = {
   positionals: { min: 1, max: 1, names: 'FILE' },
 } as const;
 
+/** A message body from a JSON or XML file, within the API's body limit (MAX_BODY_BYTES). */
 export function readBodyFile(path: string): { type?: string; body: unknown } {
+  const size = existsSync(path) ? statSync(path).size : 0;
+  if (size > MAX_BODY_BYTES) {
+    throw new GncError('GNC_BODY_TOO_LARGE', `${path} has ${size} bytes, over the ${MAX_BODY_BYTES}-byte limit of a message body (as for the API): split the consignment into several messages.`);
+  }
   const text = readInputFile(path);
   if (path.toLowerCase().endsWith('.xml') || text.trimStart().startsWith('<')) {
     const parsed = parseXmlBody(text);

@@ -1,5 +1,7 @@
 /** `gnc start`: run the node until SIGINT/SIGTERM, then stop cleanly (outbox and store stay consistent). */
+import { parseWith } from '../../../protocol/validate.js';
 import { openNode } from '../../compose.js';
+import { PortOption } from '../../config.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -15,7 +17,8 @@ export const startCommand: Command = {
   spec,
   async run(argv, out) {
     const { values } = parse(spec, argv);
-    const node = openNode(values.dir!, values['api-port'] !== undefined ? { apiPort: Number(values['api-port']) } : {});
+    const apiPort = values['api-port'] === undefined ? undefined : parseWith(PortOption, values['api-port'], '--api-port', '', 'GNC_CONFIG_INVALID');
+    const node = openNode(values.dir!, apiPort !== undefined ? { apiPort } : {});
     await node.start();
     out(`GNC node ${node.country} running: API ${node.apiUrl}/v1, libp2p ${node.host!.getMultiaddrs().map(String).join(' ')}`);
     await new Promise<void>((resolve) => {

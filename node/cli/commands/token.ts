@@ -1,9 +1,9 @@
 /** `gnc token create|list|revoke`: API bearer tokens with scopes; the secret is printed once, stored hashed. */
 import { GncError } from '../../../protocol/errors.js';
-import { Store } from '../../store/store.js';
 import { SCOPES, type Scope } from '../../store/tokens.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
+import { openNodeStore } from '../files.js';
 
 const createSpec = {
   name: 'token create',
@@ -20,7 +20,7 @@ export const tokenCreateCommand: Command = {
     const scopes = values.scopes!.split(',').map((s) => s.trim()).filter(Boolean);
     const bad = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
     if (scopes.length === 0 || bad.length) throw new GncError('GNC_CONFIG_INVALID', `Unknown scope(s) ${bad.join(', ') || '(none given)'}: use a comma-separated list of ${SCOPES.join(', ')}.`);
-    const store = Store.open(values.dir!);
+    const store = openNodeStore(values.dir!);
     try {
       const { token, info } = store.tokens.create(values.name!, scopes as Scope[]);
       if (values.json) out(JSON.stringify({ token, ...info }));
@@ -40,7 +40,7 @@ export const tokenListCommand: Command = {
   spec: listSpec,
   async run(argv, out) {
     const { values } = parse(listSpec, argv);
-    const store = Store.open(values.dir!);
+    const store = openNodeStore(values.dir!);
     try {
       for (const t of store.tokens.list()) out(`${t.id}  ${t.name}  ${t.scopes.join(',')}  created ${t.created_at}${t.revoked_at ? `  REVOKED ${t.revoked_at}` : ''}`);
     } finally {
@@ -55,7 +55,7 @@ export const tokenRevokeCommand: Command = {
   spec: revokeSpec,
   async run(argv, out) {
     const { values, positionals } = parse(revokeSpec, argv);
-    const store = Store.open(values.dir!);
+    const store = openNodeStore(values.dir!);
     try {
       if (!store.tokens.revoke(positionals[0]!)) throw new GncError('GNC_NOT_FOUND', `No active token with id ${positionals[0]}: see \`gnc token list\`.`);
       out(`Revoked token ${positionals[0]}`);

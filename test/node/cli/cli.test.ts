@@ -1,28 +1,12 @@
 /** The `gnc` command line run as a real process: help, init, identity exchange, tokens, errors and exit codes. */
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { gnc } from '../../helpers/cli.js';
 import { tempDir } from '../../helpers/network.js';
 
-const run = promisify(execFile);
-const BIN = new URL('../../../dist/node/cli/bin.js', import.meta.url).pathname;
 const base = tempDir('gnc-cli-');
 
-async function gnc(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [BIN, ...args], { timeout: 30_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-beforeAll(() => {
-  if (!existsSync(BIN)) throw new Error('dist/ is missing: run `npm run build` (npm test does it)');
-});
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 describe('gnc CLI', () => {

@@ -1,0 +1,109 @@
+/**
+ * `gnc` as a real process when the operator's input or the machine says no: a coded sentence and the exit
+ * class, never a stack trace, and nothing half-made left behind (no keys from a refused init, no database in a
+ * dir that is no node's, no half-started node holding its ports).
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_BODY_BYTES } from '../../../protocol/constants.js';
+import { gnc } from '../../helpers/cli.js';
+import { tempDir } from '../../helpers/network.js';
+
+const base = tempDir('gnc-cli-fail-');
+const node = join(base, 'kz');
+
+/** The one error line of a failure, with no stack frame after it. */
+function expectError(r: { code: number; stderr: string }, exit: number, code: string): void {
+  expect(r.code, r.stderr).toBe(exit);
+  expect(r.stderr).toMatch(new RegExp(`^error ${code}: \\S`));
+  expect(r.stderr).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/);
+}
+
+function listen(port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(port, '127.0.0.1', () => resolve(s));
+  });
+}
+
+beforeAll(async () => {
+  const r = await gnc('init', '--dir', node, '--country', 'KZ', '--name', 'KZ test administration');
+  expect(r.code, r.stderr).toBe(0);
+});
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+describe('gnc init refuses bad options before it writes a key', () => {
+  for (const [what, args, option] of [
+    ['a listen address that is no multiaddr', ['--listen', 'foo'], '--listen'],
+    ['a port beyond 65535 in a listen address', ['--listen', '/ip4/127.0.0.1/tcp/99999'], '--listen'],
+    ['an API port that is no number', ['--api-port', 'abc'], '--api-port'],
+    ['a certificate validity of a million years', ['--validity-days', '365000000'], '--validity-days'],
+  ] as const) {
+    it(`refuses ${what} (exit 2, GNC_CONFIG_INVALID)`, async () => {
+      const dir = join(base, `init-${option.slice(2)}-${args[1].length}`);
+      const r = await gnc('init', '--dir', dir, '--country', 'KZ', '--name', 'A', ...args);
+      expectError(r, 2, 'GNC_CONFIG_INVALID');
+      expect(r.stderr).toContain(option);
+      expect(existsSync(join(dir, 'keys'))).toBe(false);
+    });
+  }
+});
+
+describe('gnc start', () => {
+  it('refuses an API port that is no number (exit 2)', async () => {
+    expectError(await gnc('start', '--dir', node, '--api-port', 'abc'), 2, 'GNC_CONFIG_INVALID');
+  });
+
+  it('exits when its API port is taken, and leaves its libp2p port free', async () => {
+    const config = JSON.parse(readFileSync(join(node, 'gnc.json'), 'utf8')) as { listen: string[]; api: { port: number } };
+    const blocker = await listen(config.api.port);
+    try {
+      const r = await gnc('start', '--dir', node);
+      expectError(r, 2, 'GNC_CONFIG_INVALID');
+      expect(r.stderr).toMatch(/API cannot listen .*in use/);
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
+    const p2p = Number(/\/tcp\/(\d+)/.exec(config.listen[0]!)![1]);
+    (await listen(p2p)).close();
+  });
+});
+
+describe('files and data dirs that cannot be used', () => {
+  it('says that an --out folder does not exist (exit 2, GNC_FILE_ACCESS)', async () => {
+    const r = await gnc('identity', 'export', '--dir', node, '--out', join(base, 'no-such-folder', 'kz.json'));
+    expectError(r, 2, 'GNC_FILE_ACCESS');
+    expect(r.stderr).toContain('no-such-folder');
+  });
+
+  it('says that --dir holds no node and creates nothing in it (exit 4, GNC_IDENTITY_MISSING)', async () => {
+    const empty = join(base, 'empty');
+    mkdirSync(empty);
+    for (const args of [['token', 'create', '--name', 'x', '--scopes', 'read'], ['token', 'list'], ['partner', 'list'], ['messages']]) {
+      expectError(await gnc(...args, '--dir', empty), 4, 'GNC_IDENTITY_MISSING');
+    }
+    expect(readdirSync(empty)).toEqual([]);
+  });
+
+  it('says that the database is damaged (exit 1, GNC_STORAGE_CORRUPT)', async () => {
+    const broken = join(base, 'broken');
+    mkdirSync(broken);
+    writeFileSync(join(broken, 'gnc.json'), readFileSync(join(node, 'gnc.json')));
+    writeFileSync(join(broken, 'gnc.sqlite'), 'this is no database, but long enough to be read as a header page');
+    const r = await gnc('token', 'list', '--dir', broken);
+    expectError(r, 1, 'GNC_STORAGE_CORRUPT');
+    expect(r.stderr).toMatch(/backup/);
+  });
+});
+
+describe('gnc send', () => {
+  it('refuses a body over the API limit before queueing anything (exit 2, GNC_BODY_TOO_LARGE)', async () => {
+    const file = join(base, 'big.json');
+    writeFileSync(file, JSON.stringify({ kind: 'snapshot', padding: 'x'.repeat(MAX_BODY_BYTES) }));
+    expectError(await gnc('send', '--dir', node, '--to', 'KG', '--type', 'aeo', file), 2, 'GNC_BODY_TOO_LARGE');
+    expect((await gnc('messages', '--dir', node)).stdout).toContain('No messages');
+  });
+});
