@@ -5,7 +5,7 @@
  * partner receives over the wire.
  */
 import type { AgreementView } from '../../protocol/api/schemas.js';
-import { decodeAgreement, draftAgreement, resolveDraftPlaceholders, signAgreement, signNotice, type SignedAgreement } from '../../protocol/agreement/index.js';
+import { checkNoticeHasEffect, decodeAgreement, draftAgreement, resolveDraftPlaceholders, signAgreement, signNotice, type AgreementNotice, type SignedAgreement } from '../../protocol/agreement/index.js';
 import { GncError } from '../../protocol/errors.js';
 import { jwkThumbprint } from '../../protocol/jwk.js';
 import type { NodeParts } from '../main.js';
@@ -70,13 +70,12 @@ export class AgreementService {
   async notice(id: string, action: NoticeAction, reason: string, effective?: string, version?: number): Promise<{ messageId: string }> {
     const k = this.registry.require(id, version);
     if (!k.complete) throw new GncError('GNC_AGREEMENT_INVALID', `Agreement ${id} was never signed by both sides; there is nothing to ${action}.`);
-    const compact = signNotice(
-      {
-        v: 1, agreementId: k.document.id, version: k.document.version, action,
-        effective: effective ?? new Date(this.parts.clock()).toISOString(), reason, by: this.parts.identity.country,
-      },
-      this.parts.identity.root.signer,
-    );
+    const notice: AgreementNotice = {
+      v: 1, agreementId: k.document.id, version: k.document.version, action,
+      effective: effective ?? new Date(this.parts.clock()).toISOString(), reason, by: this.parts.identity.country,
+    };
+    checkNoticeHasEffect(k.document, k.notices.map((n) => n.notice), notice);
+    const compact = signNotice(notice, this.parts.identity.root.signer);
     this.registry.saveNotice(compact);
     const r = await this.submit().queueControl(k.partner, 'agreement', { action: 'notice', notice: compact });
     return { messageId: r.id };

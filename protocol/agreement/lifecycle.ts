@@ -87,6 +87,32 @@ export function agreementStatus(
 }
 
 /**
+ * Refuses, with GNC_CONFLICT, a notice this administration is about to sign that would change nothing where it
+ * takes effect: anything after a termination, a suspension of what it has already suspended, a resume of what it
+ * has not suspended (each administration lifts only its own suspension). Signed and sent, such a notice would
+ * tell the operator "done" while the status stays as it was.
+ */
+export function checkNoticeHasEffect(doc: AgreementDocument, notices: readonly AgreementNotice[], notice: AgreementNotice): void {
+  const at = agreementInstant(notice.effective, 'start');
+  const suspendedBy = new Set<string>();
+  for (const n of relevant(doc, notices)) {
+    if (agreementInstant(n.effective, 'start') > at) break;
+    if (n.action === 'terminate') {
+      throw new GncError('GNC_CONFLICT', `Agreement ${agreementRef(doc)} is terminated from ${n.effective} (by ${n.by}): nothing can ${notice.action} it; negotiate a new agreement instead.`);
+    }
+    if (n.action === 'suspend') suspendedBy.add(n.by);
+    else suspendedBy.delete(n.by);
+  }
+  if (notice.action === 'suspend' && suspendedBy.has(notice.by)) {
+    throw new GncError('GNC_CONFLICT', `Agreement ${agreementRef(doc)} is already suspended by ${notice.by} at ${notice.effective}: nothing to do (resume it first to suspend it again).`);
+  }
+  if (notice.action === 'resume' && !suspendedBy.has(notice.by)) {
+    const others = [...suspendedBy];
+    throw new GncError('GNC_CONFLICT', `Agreement ${agreementRef(doc)} is not suspended by ${notice.by} at ${notice.effective}: nothing to resume${others.length ? ` (the suspension by ${others.join(', ')} only that administration can lift)` : ''}.`);
+  }
+}
+
+/**
  * The agreement in force between countries `a` and `b` at `now`: complete, active, not replaced by a
  * complete successor that has started. When several qualify (which checkOverlap prevents for documents
  * this node accepted), the highest version, then the latest start, then the smallest id wins.

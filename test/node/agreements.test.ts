@@ -141,6 +141,18 @@ describe('agreements between two nodes', () => {
     expect(m.error.code).toBe('GNC_AGREEMENT_NONE');
   });
 
+  it('refuses a notice that changes nothing with 409 GNC_CONFLICT and sends nothing', async () => {
+    net = await makeNetwork(['KZ', 'KG']);
+    const kz = net.nodes.KZ!;
+    const r = await api(kz, 'POST', '/v1/agreements/KZ-KG-test/resume', { reason: 'Nothing was suspended' });
+    expect(r.status).toBe(409);
+    expect(r.json.code).toBe('GNC_CONFLICT');
+    expect((await api(kz, 'GET', '/v1/messages?type=agreement')).json.items).toHaveLength(0);
+    expect((await api(kz, 'POST', '/v1/agreements/KZ-KG-test/suspend', { reason: 'Review' })).status).toBe(202);
+    expect((await api(kz, 'POST', '/v1/agreements/KZ-KG-test/suspend', { reason: 'Review again' })).json.code).toBe('GNC_CONFLICT');
+    expect((await api(net.nodes.KG!, 'POST', '/v1/agreements/KZ-KG-test/resume', { reason: 'Not ours to lift' })).json.code).toBe('GNC_CONFLICT');
+  });
+
   it('purges received content when its retention ends, keeping the audit metadata', async () => {
     let offset = 0;
     net = await makeNetwork(['KZ', 'KG'], { agreements: [{ a: 'KZ', b: 'KG', draft: narrowDraft(true) }], nodeOptions: () => ({ clock: () => Date.now() + offset }) });

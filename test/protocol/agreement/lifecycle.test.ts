@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   agreementInForce,
   agreementStatus,
+  checkNoticeHasEffect,
   checkOverlap,
   verifyAgreement,
   verifyNotice,
@@ -10,6 +11,7 @@ import {
   type AgreementDocument,
 } from '../../../protocol/agreement/index.js';
 import { canonicalJson } from '../../../protocol/envelope/canonical.js';
+import { codeOf } from '../../helpers/errors.js';
 import { admin, CN, draft, gncError, KG, KZ, notice, ROOTS, signedBy, T } from './helpers.js';
 
 const v1 = draft('kz-kg-mra');
@@ -78,6 +80,22 @@ describe('agreement in force', () => {
   it('treats termination as final, whatever notice follows', () => {
     const notices = [notice(v1, KZ, 'terminate', '2026-11-01'), notice(v1, KZ, 'resume', '2026-11-02')].map((n) => verifyNotice(n, ROOTS));
     expect(agreementStatus(v1, notices, NOW)).toBe('terminated');
+  });
+
+  it('refuses, before signing, a notice that would change nothing where it takes effect (GNC_CONFLICT)', () => {
+    const v = (n: string) => verifyNotice(n, ROOTS);
+    const draftOf = (by: typeof KZ, action: 'suspend' | 'resume' | 'terminate', effective: string) => v(notice(v1, by, action, effective));
+    const suspendedByKg = [v(notice(v1, KG, 'suspend', '2026-11-01'))];
+    expect(codeOf(() => checkNoticeHasEffect(v1, [], draftOf(KZ, 'resume', '2026-11-23')))).toBe('GNC_CONFLICT');
+    expect(codeOf(() => checkNoticeHasEffect(v1, suspendedByKg, draftOf(KG, 'suspend', '2026-11-23')))).toBe('GNC_CONFLICT');
+    expect(() => checkNoticeHasEffect(v1, suspendedByKg, draftOf(KZ, 'resume', '2026-11-23'))).toThrow(/only that administration can lift/);
+    const terminated = [v(notice(v1, KZ, 'terminate', '2026-11-01'))];
+    for (const action of ['suspend', 'resume', 'terminate'] as const) expect(codeOf(() => checkNoticeHasEffect(v1, terminated, draftOf(KG, action, '2026-11-23')))).toBe('GNC_CONFLICT');
+    // what does change something passes: the suspending side resumes, the other side suspends too, a
+    // suspension before a termination that only takes effect later
+    checkNoticeHasEffect(v1, suspendedByKg, draftOf(KG, 'resume', '2026-11-23'));
+    checkNoticeHasEffect(v1, suspendedByKg, draftOf(KZ, 'suspend', '2026-11-23'));
+    checkNoticeHasEffect(v1, [v(notice(v1, KZ, 'terminate', '2027-01-01'))], draftOf(KG, 'suspend', '2026-11-23'));
   });
 
   it('applies a notice only from its effective time', () => {
