@@ -8,9 +8,9 @@ import { COMMANDS } from './commands/index.js';
 import { exitCodeOf, EXIT_USAGE } from './exit.js';
 import { asGncError } from './system-errors.js';
 
-function usage(): string {
-  const lines = ['gnc: Globally Networked Customs exchange node', '', 'Commands:'];
-  for (const c of COMMANDS) lines.push(`  gnc ${c.spec.name.padEnd(20)} ${c.spec.description}`);
+function usage(commands = COMMANDS, title = ['gnc: Globally Networked Customs exchange node', '']): string {
+  const lines = [...title, 'Commands:'];
+  for (const c of commands) lines.push(`  gnc ${c.spec.name.padEnd(20)} ${c.spec.description}`);
   lines.push('', 'Run `gnc <command> --help` for the options of a command.');
   return lines.join('\n');
 }
@@ -28,6 +28,14 @@ export async function main(
     const words = c.spec.name.split(' ');
     return words.every((w, i) => argv[i] === w);
   }).sort((a, b) => b.spec.name.length - a.spec.name.length)[0];
+  if (!match && (argv[1] === '--help' || argv[1] === '-h')) {
+    // a group: `gnc keys --help` lists the commands under it
+    const group = COMMANDS.filter((c) => c.spec.name.split(' ')[0] === argv[0] && c.spec.name.includes(' '));
+    if (group.length > 0) {
+      out(usage(group, []));
+      return 0;
+    }
+  }
   if (!match) {
     errOut(`error GNC_CONFIG_INVALID: unknown command "${argv.slice(0, 2).join(' ')}". Run \`gnc --help\` for the list.\n`);
     return EXIT_USAGE;

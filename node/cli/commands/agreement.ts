@@ -50,7 +50,11 @@ async function withService<T>(dir: string, fn: (svc: AgreementService, node: Ret
   }
 }
 
-const versionOf = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
+function versionOf(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[1-9]\d{0,8}$/.test(v)) throw new GncError('GNC_CONFIG_INVALID', `--version must be a version number (1, 2, ...), not ${JSON.stringify(v)}: see \`gnc agreement list\`.`);
+  return Number(v);
+}
 
 const draftSpec = {
   name: 'agreement draft',

@@ -17,7 +17,9 @@ export const tokenCreateCommand: Command = {
   spec: createSpec,
   async run(argv, out) {
     const { values } = parse(createSpec, argv);
-    const scopes = values.scopes!.split(',').map((s) => s.trim()).filter(Boolean);
+    // names are labels (a replacement token may share its predecessor's name until that one is revoked by id)
+    if (values.name!.trim() === '') throw new GncError('GNC_CONFIG_INVALID', '--name must say who the token is for, e.g. --name single-window.');
+    const scopes = [...new Set(values.scopes!.split(',').map((s) => s.trim()).filter(Boolean))];
     const bad = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
     if (scopes.length === 0 || bad.length) throw new GncError('GNC_CONFIG_INVALID', `Unknown scope(s) ${bad.join(', ') || '(none given)'}: use a comma-separated list of ${SCOPES.join(', ')}.`);
     const store = openNodeStore(values.dir!);

@@ -107,3 +107,25 @@ describe('gnc send', () => {
     expect((await gnc('messages', '--dir', node)).stdout).toContain('No messages');
   });
 });
+
+describe('smaller slips', () => {
+  it('lists the commands of a group with --help', async () => {
+    const r = await gnc('keys', '--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('gnc keys rotate');
+    expect(r.stdout).not.toContain('gnc init');
+  });
+
+  it('refuses an agreement version that is no number instead of reporting the agreement missing (exit 2)', async () => {
+    const r = await gnc('agreement', 'show', '--dir', node, '--id', 'KZ-KG-TEST', '--version', 'abc');
+    expectError(r, 2, 'GNC_CONFIG_INVALID');
+    expect(r.stderr).toContain('--version');
+  });
+
+  it('refuses a token without a name and lists each scope once', async () => {
+    expectError(await gnc('token', 'create', '--dir', node, '--name', ' ', '--scopes', 'read'), 2, 'GNC_CONFIG_INVALID');
+    const r = await gnc('token', 'create', '--dir', node, '--name', 'sw', '--scopes', 'read,read,submit', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).scopes).toEqual(['read', 'submit']);
+  });
+});
