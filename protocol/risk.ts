@@ -151,6 +151,7 @@ export const ExportQuery = windowInOrder(ArrivalFilters.extend({ format: z.enum(
 export type ExportQuery = z.infer<typeof ExportQuery>;
 
 export const StreamQuery = z.strictObject({ after: z.coerce.number().int().min(0).optional().describe('replay events after this id (like Last-Event-ID)') });
+export const StreamHeaders = z.object({ 'last-event-id': z.string().optional().describe('the id of the last event received: the stream replays the stored events after it (?after= wins when both are given)') });
 
 const IsoDate = z.iso.date();
 

@@ -8,6 +8,7 @@ import { AciBody } from '../../protocol/messages/aci.js';
 import { AeoBody } from '../../protocol/messages/aeo.js';
 import { EcooBody } from '../../protocol/messages/ecoo.js';
 import { EvidenceBundle } from '../../protocol/evidence/bundle.js';
+import { SignedAgreement } from '../../protocol/agreement/signing.js';
 
 type Operation = {
   summary: string;
@@ -19,6 +20,13 @@ type Operation = {
   headers?: z.ZodObject;
   /** Headers of the success answer (name: description). */
   responseHeaders?: Record<string, string>;
+  /**
+   * Media types of the success answer besides JSON (type: description), or `only` instead of it (a stream, an
+   * export); `response` then names what one item of it is.
+   */
+  produces?: { types: Record<string, string>; only?: boolean };
+  /** The request body may also be XML (the message body as WCO DM XML, addressed by the query string). */
+  xmlRequest?: boolean;
   /** A second success answer (status, its component or the components it is one of, when it is given). */
   also?: { status: number; response: string | string[]; description: string; headers?: Record<string, string> };
 };
@@ -40,6 +48,7 @@ const components: Record<string, z.ZodType> = {
   AgreementList: api.AgreementList,
   AuditLogStatus: api.AuditLogStatus,
   EvidenceBundle,
+  SignedAgreement,
   AciBody,
   EcooBody,
   AeoBody,
@@ -50,7 +59,7 @@ const paths: Record<string, Record<string, Operation>> = {
   '/v1/messages': {
     post: {
       summary: 'Submit a message for a partner (JSON, or XML with ?to=&purpose=&ref=)', scope: 'submit', request: 'SubmitRequest', response: 'SubmitResponse', status: 202,
-      headers: api.SubmitHeaders,
+      headers: api.SubmitHeaders, query: api.XmlSubmitQuery, xmlRequest: true,
       responseHeaders: { Location: 'the message, /v1/messages/{id}', 'Idempotent-Replayed': REPLAYED },
       also: {
         status: 200, response: ['MessageView', 'MessageSummary'], description: 'With Prefer: wait=N, the message once delivered, rejected or expired within N seconds (its summary with return=minimal)',
@@ -59,7 +68,7 @@ const paths: Record<string, Record<string, Operation>> = {
     },
     get: { summary: 'List messages, newest first, with cursor pagination', scope: 'read', response: 'MessageList', query: api.ListMessagesQuery },
   },
-  '/v1/messages/{id}': { get: { summary: 'One message with status, receipt and signed envelope (Accept: application/xml for the body as XML)', scope: 'read', response: 'MessageView', query: api.WaitQuery } },
+  '/v1/messages/{id}': { get: { summary: 'One message with status, receipt and signed envelope (Accept: application/xml for the body as XML)', scope: 'read', response: 'MessageView', query: api.WaitQuery, produces: { types: { 'application/xml': 'the message body as WCO DM XML (with Accept: application/xml)' } } } },
   '/v1/partners': { get: { summary: 'Pinned partner administrations and their certificates', scope: 'read', response: 'PartnerView' } },
   '/v1/messages/{id}/evidence': { get: { summary: 'Evidence bundle of one message (envelope, receipt, certificates, roots, log segment, checkpoints), to verify offline with `gnc audit verify`', scope: 'read', response: 'EvidenceBundle' } },
   '/v1/agreements': {
@@ -67,7 +76,7 @@ const paths: Record<string, Record<string, Operation>> = {
     post: { summary: 'Draft from a readable document, sign with this root, optionally propose to the partner', scope: 'admin', request: 'AgreementCreateRequest', response: 'AgreementView', status: 201 },
   },
   '/v1/agreements/{id}': { get: { summary: 'One agreement (latest version, or ?version=N) with document, signatures and notices', scope: 'read', response: 'AgreementView', query: api.AgreementVersionQuery } },
-  '/v1/agreements/import': { post: { summary: 'Import a signed agreement file (e.g. countersigned by the partner)', scope: 'admin', request: 'AgreementView', response: 'AgreementView', status: 201 } },
+  '/v1/agreements/import': { post: { summary: 'Import a signed agreement file (e.g. countersigned by the partner)', scope: 'admin', request: 'SignedAgreement', response: 'AgreementView', status: 201 } },
   '/v1/agreements/{id}/sign': { post: { summary: "Add this administration's root signature (countersign a proposal)", scope: 'admin', response: 'AgreementView', query: api.AgreementVersionQuery } },
   '/v1/agreements/{id}/propose': { post: { summary: 'Send the agreement signed here to the partner over the wire', scope: 'admin', response: 'AgreementView', status: 202, query: api.AgreementVersionQuery } },
   '/v1/agreements/{id}/suspend': { post: { summary: 'Suspend by a root-signed notice the partner receives over the wire', scope: 'admin', request: 'AgreementNoticeRequest', response: 'AgreementView', status: 202 } },
@@ -94,7 +103,7 @@ export function openApiDocument(): unknown {
   for (const [path, ops] of Object.entries(paths)) {
     out[path] = {};
     for (const [method, op] of Object.entries(ops)) {
-      const params: unknown[] = path.includes('{id}') ? [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }] : [];
+      const params: unknown[] = [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
       if (op.query) {
         for (const [name, s] of Object.entries(op.query.shape)) params.push({ name, in: 'query', required: false, schema: jsonSchema(s as z.ZodType) });
       }
@@ -105,13 +114,26 @@ export function openApiDocument(): unknown {
       const ok = (response: string | string[], description: string, headers?: Record<string, string>) => ({
         description,
         ...(headers ? { headers: Object.fromEntries(Object.entries(headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' } }])) } : {}),
-        content: { 'application/json': { schema: typeof response === 'string' ? ref(response) : { oneOf: response.map(ref) } } },
+        content: {
+          ...(op.produces?.only ? {} : { 'application/json': { schema: typeof response === 'string' ? ref(response) : { oneOf: response.map(ref) } } }),
+          ...Object.fromEntries(Object.entries(op.produces?.types ?? {}).map(([type, d]) => [type, { schema: { type: 'string', description: d } }])),
+        },
       });
       out[path]![method] = {
         summary: op.summary,
         ...(op.scope ? { security: [{ bearer: [op.scope] }] } : {}),
         ...(params.length ? { parameters: params } : {}),
-        ...(op.request ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${op.request}` } } } } } : {}),
+        ...(op.request
+          ? {
+              requestBody: {
+                required: true,
+                content: {
+                  'application/json': { schema: { $ref: `#/components/schemas/${op.request}` } },
+                  ...(op.xmlRequest ? { 'application/xml': { schema: { type: 'string', description: 'the message body as WCO DM XML; to, purpose and ref in the query string' } } } : {}),
+                },
+              },
+            }
+          : {}),
         responses: {
           [String(op.status ?? 200)]: ok(op.response, 'OK', op.responseHeaders),
           ...(op.also ? { [String(op.also.status)]: ok(op.also.response, op.also.description, op.also.headers) } : {}),

@@ -10,8 +10,18 @@ export function registerRiskOperations(): void {
   registerOperations(
     {
       '/v1/arrivals': { get: { summary: 'Consignments expected at this border (received ACI, amendments applied) with their risk level and indicators; cursor pagination', scope: 'read', response: 'ArrivalList', query: risk.ArrivalsQuery } },
-      '/v1/arrivals/stream': { get: { summary: 'Server-sent events (text/event-stream) of new and changed assessments; resume with Last-Event-ID or ?after=', scope: 'read', response: 'AssessmentEvent', query: risk.StreamQuery } },
-      '/v1/arrivals/export': { get: { summary: 'The filtered arrivals as CSV (format=csv) or JSON lines (format=jsonl)', scope: 'read', response: 'ArrivalView', query: risk.ExportQuery } },
+      '/v1/arrivals/stream': {
+        get: {
+          summary: 'Server-sent events (text/event-stream) of new and changed assessments; resume with Last-Event-ID or ?after=', scope: 'read', response: 'AssessmentEvent', query: risk.StreamQuery, headers: risk.StreamHeaders,
+          produces: { only: true, types: { 'text/event-stream': 'events "assessment", id = the event id, data = one AssessmentEvent as JSON' } },
+        },
+      },
+      '/v1/arrivals/export': {
+        get: {
+          summary: 'The filtered arrivals as CSV (format=csv) or JSON lines (format=jsonl)', scope: 'read', response: 'ArrivalView', query: risk.ExportQuery,
+          produces: { only: true, types: { 'text/csv': 'one line per arrival, columns as its header line names them', 'application/x-ndjson': 'one ArrivalView per line' } },
+        },
+      },
       '/v1/arrivals/{id}': { get: { summary: 'One consignment: version in force, history, assessment with the evidence of every indicator', scope: 'read', response: 'ArrivalDetail' } },
       '/v1/aeo': { get: { summary: 'Partner AEO registry: operators by partner and AEO id or national trader id, with status history', scope: 'read', response: 'AeoList', query: risk.AeoQuery } },
       '/v1/aeo/{partner}/{aeoId}': { get: { summary: 'One operator of a partner registry; with ?at=YYYY-MM-DD whether it was a valid AEO on that date', scope: 'read', response: 'AeoRecordView', query: risk.AeoAtQuery } },

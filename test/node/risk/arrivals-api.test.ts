@@ -179,4 +179,17 @@ describe('arrivals API', () => {
     expect(Object.keys(r.json.paths)).toEqual(expect.arrayContaining(['/v1/arrivals', '/v1/arrivals/{id}', '/v1/arrivals/stream', '/v1/arrivals/export', '/v1/aeo', '/v1/aeo/{partner}/{aeoId}']));
     expect(r.json.components.schemas.ArrivalView).toBeDefined();
   });
+
+  it('declares in OpenAPI every templated path parameter and the media types each route serves', async () => {
+    const doc = (await api(net.kg, 'GET', '/v1/openapi.json')).json;
+    for (const [path, ops] of Object.entries<any>(doc.paths)) {
+      const templated = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+      for (const op of Object.values<any>(ops)) expect((op.parameters ?? []).filter((p: any) => p.in === 'path').map((p: any) => p.name), path).toEqual(templated);
+    }
+    expect(Object.keys(doc.paths['/v1/arrivals/stream'].get.responses['200'].content)).toEqual(['text/event-stream']);
+    expect(doc.paths['/v1/arrivals/stream'].get.parameters.map((p: any) => p.name)).toContain('last-event-id');
+    expect(Object.keys(doc.paths['/v1/arrivals/export'].get.responses['200'].content)).toEqual(['text/csv', 'application/x-ndjson']);
+    expect(Object.keys(doc.paths['/v1/messages'].post.requestBody.content)).toEqual(['application/json', 'application/xml']);
+    expect(doc.paths['/v1/agreements/import'].post.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/SignedAgreement');
+  });
 });
