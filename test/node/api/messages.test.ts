@@ -131,6 +131,16 @@ describe('local API', () => {
     expect(Object.keys(m.envelope).sort()).toEqual(['payload', 'protected', 'signature']);
   });
 
+  it('answers with the body as XML only when the client prefers XML by its Accept q-values', async () => {
+    const id = (await api(kz, 'POST', '/v1/messages', submission)).json.id as string;
+    const type = async (accept: string) => (await api(kz, 'GET', `/v1/messages/${id}`, undefined, { accept })).headers.get('content-type') ?? '';
+    expect(await type('application/xml')).toContain('application/xml');
+    expect(await type('application/json;q=0.5, text/xml')).toContain('application/xml');
+    expect(await type('application/json, application/xml;q=0')).toContain('application/json');
+    expect(await type('application/xhtml+xml')).toContain('application/json');
+    expect(await type('application/json;q=1, application/xml;q=0.9')).toContain('application/json');
+  });
+
   it('lists messages newest first with filters and a cursor', async () => {
     const page1 = await api(kz, 'GET', '/v1/messages?direction=out&partner=KG&type=aci&limit=2');
     expect(page1.status).toBe(200);
