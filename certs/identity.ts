@@ -150,7 +150,13 @@ function keepRootPublic(dir: string, jwk: Ed25519PublicJwk, original: boolean): 
 
 function readPublicJwk(path: string, fingerprint: string | undefined): Ed25519PublicJwk | undefined {
   if (!existsSync(path)) return undefined;
-  const jwk = JSON.parse(readFileSync(path, 'utf8')) as Ed25519PublicJwk;
+  let jwk: Ed25519PublicJwk;
+  try {
+    jwk = JSON.parse(readFileSync(path, 'utf8')) as Ed25519PublicJwk;
+    jwkThumbprint(jwk);
+  } catch (err) {
+    throw new GncError('GNC_CONFIG_INVALID', `${path} is not a public JWK: restore the data dir's identity/ folder from its backup.`, { cause: err });
+  }
   if (fingerprint !== undefined && jwkThumbprint(jwk) !== fingerprint) {
     throw new GncError('GNC_CONFIG_INVALID', `${path} is not the public key of root ${fingerprint}: restore the data dir's identity/ folder from its backup.`);
   }

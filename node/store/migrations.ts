@@ -323,7 +323,8 @@ export const MIGRATIONS: readonly string[] = [
 `,
   // 8: delivery order and fate. `control`: an agreement or key envelope, which the partner's messages queued after
   // it wait for (a key announcement before what the new key signs, a resume before what it allows). `sent`: an
-  // attempt wrote the envelope to the partner and no receipt came back, so the partner may hold it
+  // attempt wrote the envelope to the partner and no receipt came back, so the partner may hold it (for rows tried
+  // before this migration that is unknown, so it is assumed)
   `
   ALTER TABLE outbox ADD COLUMN control INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE outbox ADD COLUMN sent INTEGER NOT NULL DEFAULT 0;
