@@ -59,6 +59,7 @@ export const ERROR_CODES = [
   'GNC_AUTH_MISSING',
   'GNC_AUTH_INVALID',
   'GNC_AUTH_SCOPE',
+  'GNC_METHOD_NOT_ALLOWED',
   // audit
   'GNC_AUDIT_BROKEN',
   // the node's own storage (free space on its data volume, then retry)

@@ -30,7 +30,21 @@ export function createApi(d: ApiDeps): Hono<AuthEnv> {
     if (!(err instanceof GncError)) d.log?.(`API ${c.req.method} ${c.req.path} failed: ${err.stack ?? err.message}`);
     return problemResponse(c, err);
   });
-  app.notFound((c) => problemResponse(c, new GncError('GNC_NOT_FOUND', `No endpoint ${c.req.method} ${c.req.path}: see /v1/openapi.json.`)));
+  // a path that exists under other methods is 405 with Allow (RFC 9110 15.5.6), not "no such endpoint"
+  let routes: { pattern: RegExp; method: string }[] | undefined;
+  app.notFound((c) => {
+    routes ??= app.routes
+      .filter((r) => r.method !== 'ALL')
+      .map((r) => ({ pattern: new RegExp(`^${r.path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+')}/?$`), method: r.method }));
+    const allowed = [...new Set(routes.filter((r) => r.pattern.test(c.req.path)).map((r) => r.method))];
+    if (allowed.length > 0) {
+      if (allowed.includes('GET')) allowed.push('HEAD');
+      const res = problemResponse(c, new GncError('GNC_METHOD_NOT_ALLOWED', `${c.req.path} does not take ${c.req.method}; it takes ${allowed.join(', ')}: see /v1/openapi.json.`));
+      res.headers.set('allow', allowed.join(', '));
+      return res;
+    }
+    return problemResponse(c, new GncError('GNC_NOT_FOUND', `No endpoint ${c.req.method} ${c.req.path}: see /v1/openapi.json.`));
+  });
   const v1 = new Hono<AuthEnv>();
   v1.route('/', nodeInfoRoutes(d.store, d.info));
   v1.route('/messages', messageRoutes(d.store, d.submit, d.finals));

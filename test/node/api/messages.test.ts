@@ -195,6 +195,15 @@ describe('local API', () => {
     }
   });
 
+  it('answers a method a path does not take with 405 and Allow (GNC_METHOD_NOT_ALLOWED), an unknown path with 404', async () => {
+    for (const [method, path, allow] of [['DELETE', '/v1/messages', 'POST, GET, HEAD'], ['PUT', '/v1/messages/x', 'GET, HEAD'], ['POST', '/v1/health', 'GET, HEAD'], ['PATCH', '/v1/openapi.json', 'GET, HEAD']] as const) {
+      const r = await api(kz, method, path);
+      expectProblem(r, 405, 'GNC_METHOD_NOT_ALLOWED');
+      expect(r.headers.get('allow')).toBe(allow);
+    }
+    expectProblem(await api(kz, 'GET', '/v1/no-such-thing'), 404, 'GNC_NOT_FOUND');
+  });
+
   it('answers an unknown message id with 404 (GNC_NOT_FOUND)', async () => {
     expectProblem(await api(kz, 'GET', '/v1/messages/nope-123'), 404, 'GNC_NOT_FOUND');
   });
