@@ -4,6 +4,7 @@
  * recognised here stays GNC_INTERNAL.
  */
 import { GncError, isGncError } from '../../protocol/errors.js';
+import { storageError } from '../store/storage-error.js';
 
 type SystemError = Error & { code?: unknown; path?: unknown; syscall?: unknown; hostname?: unknown };
 
@@ -18,7 +19,9 @@ const FILE_PROBLEMS: Record<string, string> = {
 };
 
 export function asGncError(err: unknown): GncError {
-  if (isGncError(err)) return err;
+  // SQLITE_FULL as the node maps it everywhere else (a command writing the store directly gets it raw)
+  const stored = storageError(err);
+  if (isGncError(stored)) return stored;
   const e = (err ?? {}) as SystemError;
   const code = typeof e.code === 'string' ? e.code : '';
   const message = e.message ?? String(err);
