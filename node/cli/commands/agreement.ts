@@ -3,14 +3,13 @@
  * life cycle from the operator's side. Drafts are readable JSON with placeholders like "@root:KG" for the
  * administrations' root fingerprints; signing uses this administration's root key.
  */
-import { writeFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { SignedAgreement } from '../../../protocol/agreement/index.js';
 import { GncError } from '../../../protocol/errors.js';
 import { AgreementService, type NoticeAction } from '../../agreements/service.js';
 import { openOffline } from '../../compose.js';
 import { parse } from '../args.js';
-import { readInputFile } from '../files.js';
+import { checkOutFile, FORCE_OPTION, readInputFile, writeOutFile } from '../files.js';
 import type { Command } from '../command.js';
 
 function readJson(path: string): unknown {
@@ -58,9 +57,9 @@ function versionOf(v: string | undefined): number | undefined {
 
 const draftSpec = {
   name: 'agreement draft',
-  usage: 'gnc agreement draft --dir DIR FILE.json|FILE.yaml [--out FILE]',
+  usage: 'gnc agreement draft --dir DIR FILE.json|FILE.yaml [--out FILE [--force]]',
   description: 'Validate a readable agreement draft (placeholders "@root:XX" become pinned fingerprints) and write it unsigned.',
-  options: { dir: { type: 'string' }, out: { type: 'string' } },
+  options: { dir: { type: 'string' }, out: { type: 'string' }, ...FORCE_OPTION },
   required: ['dir'],
   positionals: { min: 1, max: 1, names: 'FILE' },
 } as const;
@@ -69,11 +68,12 @@ export const agreementDraftCommand: Command = {
   spec: draftSpec,
   async run(argv, out) {
     const { values, positionals } = parse(draftSpec, argv);
+    checkOutFile(values.out, values.force);
     await withService(values.dir!, async (svc) => {
       const draft = svc.draft(readDraft(positionals[0]!));
       const text = JSON.stringify(draft, null, 2) + '\n';
       if (values.out) {
-        writeFileSync(values.out, text);
+        writeOutFile(values.out, text, values.force);
         out(`Draft written to ${values.out}; sign it with: gnc agreement sign --dir ${values.dir} ${values.out}`);
       } else process.stdout.write(text);
     });
@@ -82,9 +82,9 @@ export const agreementDraftCommand: Command = {
 
 const signSpec = {
   name: 'agreement sign',
-  usage: 'gnc agreement sign --dir DIR (FILE | --id ID [--version N]) [--propose] [--out FILE]',
+  usage: 'gnc agreement sign --dir DIR (FILE | --id ID [--version N]) [--propose] [--out FILE [--force]]',
   description: "Add this administration's root signature. A partner's proposal signed here goes back to it countersigned, over the wire.",
-  options: { dir: { type: 'string' }, id: { type: 'string' }, version: { type: 'string' }, propose: { type: 'boolean' }, out: { type: 'string' } },
+  options: { dir: { type: 'string' }, id: { type: 'string' }, version: { type: 'string' }, propose: { type: 'boolean' }, out: { type: 'string' }, ...FORCE_OPTION },
   required: ['dir'],
   positionals: { min: 0, max: 1, names: 'FILE' },
 } as const;
@@ -94,10 +94,11 @@ export const agreementSignCommand: Command = {
   async run(argv, out) {
     const { values, positionals } = parse(signSpec, argv);
     if (!positionals[0] && !values.id) throw new GncError('GNC_CONFIG_INVALID', 'Name the agreement: a draft FILE or --id ID.');
+    checkOutFile(values.out, values.force);
     await withService(values.dir!, async (svc) => {
       const k = await svc.sign(positionals[0] ? (readJson(positionals[0]) as SignedAgreement) : { id: values.id!, version: versionOf(values.version) });
       out(`Signed agreement ${k.document.id} version ${k.document.version}: signed by ${k.signedBy.join(' and ')}${k.complete ? ' (complete)' : `; awaiting ${k.partner}`}`);
-      if (values.out) writeFileSync(values.out, JSON.stringify(k.signed, null, 2) + '\n');
+      if (values.out) writeOutFile(values.out, JSON.stringify(k.signed, null, 2) + '\n', values.force);
       if (values.propose && !k.complete) {
         const r = await svc.propose(k.document.id, k.document.version);
         out(`Proposed to ${k.partner} as message ${r.messageId}`);

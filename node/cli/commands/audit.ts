@@ -3,7 +3,7 @@
  * check a bundle offline (every signature by @noble/ed25519, strict RFC 8032) or this node's own log. A
  * failed verification prints the full report and exits 7 (GNC_AUDIT_BROKEN) so scripts can branch on it.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { GncError } from '../../../protocol/errors.js';
 import { formatReport } from '../../audit/report.js';
 import { formatLogStatus, verifyOwnLog } from '../../audit/self-check.js';
@@ -12,12 +12,13 @@ import { verifyBundle } from '../../audit/verify-bundle.js';
 import { openOffline } from '../../compose.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
+import { checkOutFile, FORCE_OPTION, writeOutFile } from '../files.js';
 
 const exportSpec = {
   name: 'audit export',
-  usage: 'gnc audit export --dir DIR --out FILE [--message ID]... [--partner KG] [--from T] [--to T]',
+  usage: 'gnc audit export --dir DIR --out FILE [--force] [--message ID]... [--partner KG] [--from T] [--to T]',
   description: 'Write a self-contained evidence bundle (envelopes as signed, receipts, certificates, roots, revocations, log segment and checkpoints).',
-  options: { dir: { type: 'string' }, out: { type: 'string' }, message: { type: 'string', multiple: true }, partner: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } },
+  options: { dir: { type: 'string' }, out: { type: 'string' }, message: { type: 'string', multiple: true }, partner: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, ...FORCE_OPTION },
   required: ['dir', 'out'],
 } as const;
 
@@ -25,6 +26,7 @@ export const auditExportCommand: Command = {
   spec: exportSpec,
   async run(argv, out) {
     const { values } = parse(exportSpec, argv);
+    checkOutFile(values.out, values.force);
     const n = openOffline(values.dir!);
     try {
       const bundle = exportEvidence(
@@ -36,7 +38,7 @@ export const auditExportCommand: Command = {
           ...(values.to ? { until: values.to } : {}),
         },
       );
-      writeFileSync(values.out!, JSON.stringify(bundle) + '\n');
+      writeOutFile(values.out!, JSON.stringify(bundle) + '\n', values.force);
       out(`Wrote ${values.out}: ${bundle.envelopes.length} envelopes, ${bundle.certificates.length} certificates, ${bundle.revocations.length} revocations, ` +
         `${bundle.chain.entries.length} log entries, ${bundle.chain.checkpoints.length} checkpoints.`);
       out(`Verify it with: gnc audit verify ${values.out} ${bundle.roots.map((r) => `--root ${r.country}=${r.fingerprint}`).join(' ')}`);

@@ -2,19 +2,18 @@
  * `gnc identity export` and `gnc partner add|list`: exchanging public identities between administrations.
  * Pinning requires the fingerprint obtained by another channel; a mismatch is refused (GNC_FINGERPRINT_MISMATCH).
  */
-import { writeFileSync } from 'node:fs';
 import { loadIdentity } from '../../../certs/identity.js';
 import { exportIdentity, readIdentityFile } from '../../../certs/public-identity.js';
 import { addPartner } from '../../partners.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { openNodeStore } from '../files.js';
+import { checkOutFile, FORCE_OPTION, openNodeStore, writeOutFile } from '../files.js';
 
 const exportSpec = {
   name: 'identity export',
-  usage: 'gnc identity export --dir DIR [--out FILE]',
+  usage: 'gnc identity export --dir DIR [--out FILE [--force]]',
   description: "Write this administration's public identity (root public JWK, fingerprint, node certificate, addresses) for partners.",
-  options: { dir: { type: 'string' }, out: { type: 'string' } },
+  options: { dir: { type: 'string' }, out: { type: 'string' }, ...FORCE_OPTION },
   required: ['dir'],
 } as const;
 
@@ -22,10 +21,11 @@ export const identityExportCommand: Command = {
   spec: exportSpec,
   async run(argv, out) {
     const { values } = parse(exportSpec, argv);
+    checkOutFile(values.out, values.force);
     const doc = exportIdentity(loadIdentity(values.dir!));
     const text = JSON.stringify(doc, null, 2) + '\n';
     if (values.out) {
-      writeFileSync(values.out, text);
+      writeOutFile(values.out, text, values.force);
       out(`Wrote ${doc.country} identity to ${values.out}; fingerprint ${doc.root.fingerprint}`);
     } else {
       process.stdout.write(text);

@@ -63,7 +63,7 @@ describe('gnc audit export and verify', () => {
     const now = Date.now();
     expect((await runCli(['audit', 'export', '--dir', kz.dir, '--out', file, '--from', new Date(now - 3_600_000).toISOString(), '--to', new Date(now + 3_600_000).toISOString()])).code).toBe(0);
     expect((await verifyBundle(JSON.parse(readFileSync(file, 'utf8')))).ok).toBe(true);
-    const none = await runCli(['audit', 'export', '--dir', kz.dir, '--out', file, '--to', new Date(now - 3_600_000).toISOString()]);
+    const none = await runCli(['audit', 'export', '--dir', kz.dir, '--out', join(net.base, 'range-none.json'), '--to', new Date(now - 3_600_000).toISOString()]);
     expect(none.code).toBe(4);
     expect(none.out.join('\n')).toContain('GNC_NOT_FOUND');
   });
