@@ -4,7 +4,7 @@
  * an existing file unless the user adds --force (an evidence bundle or a signed agreement overwritten by a
  * re-run is lost evidence), and is written whole or not at all.
  */
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { GncError } from '../../protocol/errors.js';
 import { readConfig } from '../config.js';
@@ -39,27 +39,36 @@ export function checkOutFile(path: string | undefined, force: boolean | undefine
   if (path !== undefined && !force && existsSync(path)) throw outExists(path);
 }
 
+/** Where an --out file is prepared before it is put in place: beside it (same volume), hidden, per process. */
+export function tempOutFile(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+}
+
 /**
- * Writes an --out file. Without `force` the file is created exclusively (never replacing one that appeared
- * meanwhile); with it, a temporary file beside the target is renamed over it, so the old file stays whole if
- * the write fails. A failed write leaves no partial file behind.
+ * Puts a prepared file in place as `path`: with `force` by rename (the old file stays whole until then);
+ * without, by a hard link, which never replaces a file, even one that appeared since `checkOutFile`. The
+ * temporary file is gone afterwards, whatever happened. Errors name `path`, not the temporary file.
  */
-export function writeOutFile(path: string, text: string, force: boolean | undefined): void {
-  const target = force ? join(dirname(path), `.${basename(path)}.${process.pid}.tmp`) : path;
+export function placeOutFile(tmp: string, path: string, force: boolean | undefined): void {
   try {
-    writeFileSync(target, text, { flag: 'wx' });
+    if (force) renameSync(tmp, path);
+    else linkSync(tmp, path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' && !force) throw outExists(path);
-    if (code !== 'EEXIST') rmSync(target, { force: true });
-    throw err;
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST' && !force) throw outExists(path);
+    throw Object.assign(err as NodeJS.ErrnoException, { path });
+  } finally {
+    rmSync(tmp, { force: true });
   }
-  if (!force) return;
+}
+
+/** Writes an --out file whole or not at all (a failed write leaves neither a partial file nor a temporary one). */
+export function writeOutFile(path: string, text: string, force: boolean | undefined): void {
+  const tmp = tempOutFile(path);
   try {
-    renameSync(target, path);
+    writeFileSync(tmp, text, { flag: 'wx' });
   } catch (err) {
-    rmSync(target, { force: true });
-    // name the file the user asked for, not the temporary one
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') rmSync(tmp, { force: true });
     throw Object.assign(err as NodeJS.ErrnoException, { path });
   }
+  placeOutFile(tmp, path, force);
 }

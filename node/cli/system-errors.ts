@@ -36,7 +36,7 @@ export function asGncError(err: unknown): GncError {
     return new GncError('GNC_CONFIG_INVALID', `Cannot listen (${code}): ${message}. Another node may be running on this data dir, or the address is not this host's: check the options and gnc.json.`, { cause: err });
   }
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-    return new GncError('GNC_STORAGE_CORRUPT', `The node's database is not a database or is damaged (${code}): restore the data dir from its backup.`, { cause: err });
+    return new GncError('GNC_STORAGE_CORRUPT', `The node's database is not a database or is damaged (${code}): stop the node and restore its database from a \`gnc backup\` copy (README, "Run a real national node", step 7).`, { cause: err });
   }
   return new GncError('GNC_INTERNAL', `${message} (an unexpected failure: report it with the command you ran).`, { cause: err });
 }

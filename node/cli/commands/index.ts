@@ -3,6 +3,7 @@ import type { Command } from '../command.js';
 import * as agreement from './agreement.js';
 import { arrivalsCommand } from './arrivals.js';
 import { auditExportCommand, auditVerifyCommand } from './audit.js';
+import { backupCommand } from './backup.js';
 import { keysRevokeCommand, keysRotateCommand, keysStatusCommand } from './keys.js';
 import { convertCommand } from './convert.js';
 import { identityExportCommand, partnerAddCommand, partnerListCommand } from './identity.js';
@@ -36,6 +37,7 @@ export const COMMANDS: Command[] = [
   agreement.agreementResumeCommand,
   auditExportCommand,
   auditVerifyCommand,
+  backupCommand,
   keysRotateCommand,
   keysRevokeCommand,
   keysStatusCommand,
