@@ -22,6 +22,8 @@ const STATUS: Partial<Record<GncErrorCode, ContentfulStatusCode>> = {
   GNC_NOT_FOUND: 404,
   GNC_CONFLICT: 409,
   GNC_IDENTITY_MISSING: 409,
+  // the API meets it only for this node's own key (it cannot sign): a state to fix, like a missing root
+  GNC_KEY_EXPIRED: 409,
   GNC_IDEMPOTENCY_KEY_INVALID: 400,
   GNC_IDEMPOTENCY_KEY_REUSED: 422,
   GNC_PARTNER_UNKNOWN: 422,

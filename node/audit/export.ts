@@ -11,7 +11,7 @@ import { ownCertificates } from '../../certs/rotation.js';
 import type { FlattenedJws } from '../../protocol/envelope/payload.js';
 import { buildBundle, type BundleSelection, type EvidenceBundle } from '../../protocol/evidence/bundle.js';
 import { decodeCheckpoint } from '../../protocol/evidence/checkpoint.js';
-import { GncError } from '../../protocol/errors.js';
+import { GncError, isGncError } from '../../protocol/errors.js';
 import type { Ed25519PublicJwk } from '../../protocol/jwk.js';
 import type { EvidenceLog } from '../store/evidence.js';
 import { KeyNoticeRepo } from '../store/key-notices.js';
@@ -87,7 +87,14 @@ export function exportEvidence(src: ExportSource, sel: ExportSelection = {}): Ev
   }
 
   // pin the head first, then read the segment up to that checkpoint (a running node keeps appending)
-  evidence.checkpoint();
+  try {
+    evidence.checkpoint();
+  } catch (err) {
+    // an expired node key signs no checkpoint; a selection that an earlier checkpoint already pins needs none
+    const pinned = evidence.lastCheckpoint();
+    if (!isGncError(err) || err.code !== 'GNC_KEY_EXPIRED' || pinned === undefined) throw err;
+    if (evidence.seqsOf([...ids]).some((s) => s > decodeCheckpoint(pinned).payload.seq)) throw err;
+  }
   const lastCheckpoint = evidence.lastCheckpoint();
   const head = lastCheckpoint === undefined ? evidence.headSeq() : decodeCheckpoint(lastCheckpoint).payload.seq;
   const seqs = evidence.seqsOf([...ids]);

@@ -6,7 +6,7 @@
  * receipt again and no second row; the same id with other bytes is GNC_REPLAY. A refused envelope leaves only
  * a rejection record and a signed negative receipt. A failure of this node itself (GNC_STORAGE_FULL, any
  * unexpected error) is no verdict on the envelope: `handle` rejects, the transport answers with an error frame,
- * and the sender keeps the message queued and retries.
+ * and the sender keeps the message queued and retries. So does an expired key of this node.
  */
 import { openEnvelope, parseFlattened, peekPayload, type OpenedEnvelope } from '../../protocol/envelope/open.js';
 import { sha256Hex, type Signer } from '../../protocol/envelope/seal.js';
@@ -49,6 +49,9 @@ export class Receiver {
 
   /** Handle one envelope from a connected partner; resolves to the signed receipt bytes to answer with. */
   async handle(input: Uint8Array, peerCountry: string): Promise<Uint8Array> {
+    // this node's own key has expired (GNC_KEY_EXPIRED): no receipt it could sign would verify. That is no verdict
+    // on the envelope either: the error frame keeps it queued with the sender until this node has a new key
+    this.d.signer();
     const bytes = new Uint8Array(input);
     const sha256 = sha256Hex(bytes);
     let opened: OpenedEnvelope | undefined;

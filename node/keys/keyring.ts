@@ -5,7 +5,10 @@
  * keeps signing with the old key; then it switches, without a restart. The switch happens at the latest when
  * the overlap ends (the old key's retirement revocation takes effect then) or at once if the old key was
  * revoked. Envelopes already sealed with the old key stay valid: their `created` precedes the retirement.
+ * Nothing is signed with a key whose certificate has expired (GNC_KEY_EXPIRED): partners would refuse every
+ * envelope and receipt, and an auditor every checkpoint, including checkpoints over entries made in time.
  */
+import { GncError } from '../../protocol/errors.js';
 import { readRotation, ownCertificates, type RotationState } from '../../certs/rotation.js';
 import { loadIdentity, loadNodeKey, originalRootJwk, type KeyPairInfo, type LocalIdentity } from '../../certs/identity.js';
 import { decodeNodeCertificate } from '../../protocol/certificate.js';
@@ -22,6 +25,9 @@ export class Keyring {
   identity: LocalIdentity;
   private rotation: RotationState | undefined;
   private previous: KeyPairInfo | undefined;
+  /** When the certificates of the current and the previous key end (ms). */
+  private currentExp = Number.POSITIVE_INFINITY;
+  private previousExp = Number.POSITIVE_INFINITY;
   private checkedAt = Number.NEGATIVE_INFINITY;
   private switched = true;
   private readonly notices: KeyNoticeRepo;
@@ -44,6 +50,7 @@ export class Keyring {
   }
 
   private loadRotation(): void {
+    this.currentExp = Date.parse(this.identity.certPayload.exp);
     const r = readRotation(this.dir);
     if (r === undefined || r.to !== this.identity.node.thumbprint || r.from === r.to) {
       this.rotation = undefined;
@@ -53,30 +60,42 @@ export class Keyring {
     }
     this.rotation = r;
     this.previous = loadNodeKey(this.dir, r.from);
+    const cert = ownCertificates(this.dir).map(decodeNodeCertificate).find((p) => p.sub === r.from);
+    this.previousExp = cert ? Date.parse(cert.exp) : Number.POSITIVE_INFINITY;
     this.switched = false;
     this.checkedAt = Number.NEGATIVE_INFINITY;
   }
 
-  /** The signer to seal with now (called for every envelope, receipt and checkpoint). */
+  /** The signer to seal with now (called for every envelope, receipt and checkpoint); GNC_KEY_EXPIRED past its certificate. */
   signer = (): Signer => {
-    if (this.switched) return this.identity.node.signer;
-    const now = this.clock();
-    if (now - this.checkedAt >= ROTATION_CHECK_MS) {
-      this.checkedAt = now;
-      if (this.readyToSwitch(now)) this.switched = true;
+    const { signer, exp } = this.pick();
+    if (this.clock() >= exp) {
+      throw new GncError('GNC_KEY_EXPIRED', `This node's signing key ${signer.kid} expired at ${new Date(exp).toISOString()}: nothing it signs would verify. Certify a new key with \`gnc keys rotate --dir ${this.dir}\` (it needs the root key) and give partners the new identity (\`gnc identity export\`; they run \`gnc partner add\` again), since an announcement signed by the expired key is refused.`);
     }
-    return this.switched ? this.identity.node.signer : this.previous!.signer;
+    return signer;
   };
 
-  /** The key signing now, and whether a rotation is waiting for partners' acknowledgements. */
-  status(): { active: string; current: string; pending: RotationState | undefined } {
-    const active = this.signer().kid;
-    return { active, current: this.identity.node.thumbprint, pending: this.switched ? undefined : this.rotation };
+  private pick(): { signer: Signer; exp: number } {
+    if (!this.switched) {
+      const now = this.clock();
+      if (now - this.checkedAt >= ROTATION_CHECK_MS) {
+        this.checkedAt = now;
+        if (this.readyToSwitch(now)) this.switched = true;
+      }
+    }
+    return this.switched ? { signer: this.identity.node.signer, exp: this.currentExp } : { signer: this.previous!.signer, exp: this.previousExp };
+  }
+
+  /** The key signing now (expired or not: the status says so), and whether a rotation is waiting for partners. */
+  status(): { active: string; current: string; pending: RotationState | undefined; expiresAt: string } {
+    const { signer, exp } = this.pick();
+    return { active: signer.kid, current: this.identity.node.thumbprint, pending: this.switched ? undefined : this.rotation, expiresAt: new Date(exp).toISOString() };
   }
 
   private readyToSwitch(now: number): boolean {
     const r = this.rotation!;
-    if (now >= Date.parse(r.overlapUntil)) return true;
+    // an old key past its certificate signs nothing partners accept: the new one takes over at once
+    if (now >= Date.parse(r.overlapUntil) || now >= this.previousExp) return true;
     const revoked = this.notices.revokedAt(r.from);
     if (revoked !== undefined && revoked <= now) return true;
     if (!r.announced) {

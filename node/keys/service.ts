@@ -142,6 +142,8 @@ export interface KeyStatus {
   active: string;
   current: string;
   pending: RotationState | undefined;
+  /** When the certificate of the active key ends. */
+  expiresAt: string;
   keys: { kid: string; issuer: string; notBefore: string; notAfter: string; revokedAt: string | undefined }[];
 }
 

@@ -68,7 +68,9 @@ export const keysStatusCommand: Command = {
     const { values } = parse(statusSpec, argv);
     const s = await keyStatus(values.dir!);
     if (values.json) return out(JSON.stringify(s));
-    out(`${s.country}: signing with ${s.active}${s.pending ? ` (rotation to ${s.pending.to} waiting for partners until ${s.pending.overlapUntil})` : ''}`);
-    for (const k of s.keys) out(`  ${k.kid}  issuer ${k.issuer}  valid ${k.notBefore} to ${k.notAfter}${k.revokedAt ? `  REVOKED from ${k.revokedAt}` : ''}`);
+    const now = Date.now();
+    const expired = Date.parse(s.expiresAt) <= now;
+    out(`${s.country}: signing with ${s.active}${s.pending ? ` (rotation to ${s.pending.to} waiting for partners until ${s.pending.overlapUntil})` : ''}${expired ? `, which EXPIRED at ${s.expiresAt}: nothing can be signed until you rotate (gnc keys rotate)` : ''}`);
+    for (const k of s.keys) out(`  ${k.kid}  issuer ${k.issuer}  valid ${k.notBefore} to ${k.notAfter}${Date.parse(k.notAfter) <= now ? '  EXPIRED' : ''}${k.revokedAt ? `  REVOKED from ${k.revokedAt}` : ''}`);
   },
 };
