@@ -11,7 +11,7 @@
 import { openEnvelope, parseFlattened, peekPayload, type OpenedEnvelope } from '../../protocol/envelope/open.js';
 import { sha256Hex, type Signer } from '../../protocol/envelope/seal.js';
 import { GncError, isGncError } from '../../protocol/errors.js';
-import { isBusinessType, needsRef, parseBody, type BusinessBody, type BusinessType } from '../../protocol/messages/registry.js';
+import { isBusinessType, needsRef, parseBody, refuseStrayRef, type BusinessBody, type BusinessType } from '../../protocol/messages/registry.js';
 import type { ControlType } from '../../protocol/messages/control.js';
 import { sealReceipt } from '../receipts.js';
 import type { Policy } from '../policy/policy.js';
@@ -93,6 +93,7 @@ export class Receiver {
       ({ retentionDays } = this.d.policy.onReceive(p.from, type, p.purpose, p.agreement, p.body, now));
       body = parseBody(type, p.body) as Record<string, unknown>;
       kind = String(body['kind']);
+      refuseStrayRef(type, body as BusinessBody, p.ref);
       if (needsRef(type, body as BusinessBody) && p.ref === undefined) {
         throw new GncError('GNC_SCHEMA_INVALID', `A ${type} ${kind} must name the message it refers to in "ref".`);
       }

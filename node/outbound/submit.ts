@@ -14,7 +14,7 @@ import { CONTROL_RETENTION_DAYS } from '../inbound/receiver.js';
 import { GncError } from '../../protocol/errors.js';
 import { MAX_ENVELOPE_BYTES } from '../../protocol/wire.js';
 import { newMessageId } from '../../protocol/ids.js';
-import { assertBusinessType, needsRef, parseBody, type BusinessType } from '../../protocol/messages/registry.js';
+import { assertBusinessType, needsRef, parseBody, refuseStrayRef, type BusinessType } from '../../protocol/messages/registry.js';
 import type { Policy } from '../policy/policy.js';
 import type { Store } from '../store/store.js';
 import type { TrustIndex } from '../trust.js';
@@ -87,6 +87,7 @@ export class SubmitService {
     }
     const body = parseBody(type, s.body);
     const kind = (body as { kind: string }).kind;
+    refuseStrayRef(type, body, s.ref);
     if (needsRef(type, body)) {
       if (s.ref === undefined) throw new GncError('GNC_SCHEMA_INVALID', `A ${type} ${kind} must name the original message id in "ref".`);
       const orig = this.d.store.messages.byKey('out', s.to, s.ref);

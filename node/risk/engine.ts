@@ -143,7 +143,8 @@ export class RiskEngine {
   private projectAci(m: StoredMessage, body: AciBody, now: number): void {
     const repo = this.consignments;
     const version = { seq: m.seq, partner: m.partner, message_id: m.id, kind: body.kind, created: m.created, received_at: m.stored_at };
-    const known = m.ref !== null ? repo.cidOfMessage(m.partner, m.ref) : undefined;
+    // only amendments and cancellations refer to a consignment (a stray ref stored before it was refused counts for nothing)
+    const known = m.ref !== null && body.kind !== 'declaration' ? repo.cidOfMessage(m.partner, m.ref) : undefined;
     if (body.kind === 'cancellation') {
       if (known === undefined) return this.d.log('risk: cancellation of an unknown consignment ignored', { id: m.id, ref: m.ref ?? '' });
       repo.addVersion({ ...version, cid: known }, true);
@@ -152,7 +153,7 @@ export class RiskEngine {
     }
     if (known === undefined) {
       // a declaration, or an amendment whose original never reached the projection: it starts the consignment
-      const root = m.ref ?? m.id;
+      const root = body.kind === 'declaration' ? m.id : (m.ref ?? m.id);
       const cid = repo.create(m.seq, m.partner, root, currentFields(m, body, { root_id: root, partner: m.partner, status: 'active', versions: 1, updated_at: now }), now);
       repo.addVersion({ ...version, cid }, false);
       repo.replaceKeys(cid, keysOf(body));

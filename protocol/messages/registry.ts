@@ -43,3 +43,13 @@ export function parseBody(type: BusinessType, body: unknown): BusinessBody {
 export function needsRef(type: BusinessType, body: BusinessBody): boolean {
   return REF_KINDS[type].includes((body as { kind: string }).kind);
 }
+
+/**
+ * A `ref` on a kind that refers to nothing (a declaration, a certificate, any AEO body) is refused (SPEC 7):
+ * read as "about that message", it would graft a new consignment onto another one.
+ */
+export function refuseStrayRef(type: BusinessType, body: BusinessBody, ref: string | undefined): void {
+  if (ref === undefined || needsRef(type, body)) return;
+  const kinds = REF_KINDS[type];
+  throw new GncError('GNC_SCHEMA_INVALID', `A ${type} ${(body as { kind: string }).kind} refers to no earlier message: remove "ref" (${kinds.length ? `only ${kinds.join(' and ')} of ${type} carry one` : `no ${type} message carries one`}).`);
+}

@@ -143,6 +143,13 @@ describe('exchange between two nodes', () => {
     expect((r as { reason?: string }).reason).toContain('/body/goodsItems');
   });
 
+  it('rejects a declaration that names an earlier message in ref, instead of grafting it onto that consignment (GNC_SCHEMA_INVALID)', async () => {
+    const id = await submitAci();
+    await delivered(id);
+    const r = await receiptFor(sealAsKz({ ref: id }).bytes);
+    expect(r).toMatchObject({ status: 'rejected', code: 'GNC_SCHEMA_INVALID' });
+  });
+
   it('keeps only a rejection record for a refused envelope, never its content', async () => {
     const sealed = sealAsKz({ to: 'CN' });
     await receiptFor(sealed.bytes);

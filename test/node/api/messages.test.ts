@@ -104,6 +104,14 @@ describe('local API', () => {
     expectProblem(r, 422, 'GNC_ORIGINAL_UNKNOWN');
   });
 
+  it('refuses a ref on a declaration, which refers to no earlier message (GNC_SCHEMA_INVALID)', async () => {
+    const original = await api(kz, 'POST', '/v1/messages', submission);
+    expect(original.status).toBe(202);
+    const r = await api(kz, 'POST', '/v1/messages', { ...submission, ref: original.json.id });
+    expectProblem(r, 422, 'GNC_SCHEMA_INVALID');
+    expect(r.json.detail).toContain('remove "ref"');
+  });
+
   it('accepts a submission with 202, its id and status queued', async () => {
     const r = await api(kz, 'POST', '/v1/messages', submission);
     expect(r.status).toBe(202);
