@@ -30,13 +30,23 @@ function describe(value: unknown): string {
 }
 
 export function zodIssues(error: z.ZodError, input: unknown, prefix = ''): ErrorIssue[] {
-  return error.issues.slice(0, 20).map((issue) => {
-    const path = pointer(issue.path, prefix);
-    const got = issue.code === 'unrecognized_keys' ? `unknown member(s) ${issue.keys.join(', ')}` : describe(valueAt(input, issue.path));
-    // zod messages read "Invalid input: expected X, received Y": keep X; what arrived is described from the input
-    const expected = issue.code === 'unrecognized_keys' ? 'no other members' : issue.message.replace(/^Invalid input: /, '').replace(/^expected /, '').replace(/, received [^,]*$/, '');
-    return { path, expected, received: got, message: `${path || '/'}: expected ${expected}, received ${got}` };
-  });
+  return error.issues
+    .flatMap((issue): ErrorIssue[] => {
+      // an unknown member is named by its own pointer (one issue each), so a stray query parameter is named too
+      if (issue.code === 'unrecognized_keys') {
+        return issue.keys.map((key) => {
+          const path = pointer([...issue.path, key], prefix);
+          const received = `unknown member ${JSON.stringify(key)}`;
+          return { path, expected: 'no such member', received, message: `${path}: expected no such member, received ${received}` };
+        });
+      }
+      const path = pointer(issue.path, prefix);
+      const got = describe(valueAt(input, issue.path));
+      // zod messages read "Invalid input: expected X, received Y": keep X; what arrived is described from the input
+      const expected = issue.message.replace(/^Invalid input: /, '').replace(/^expected /, '').replace(/, received [^,]*$/, '');
+      return [{ path, expected, received: got, message: `${path || '/'}: expected ${expected}, received ${got}` }];
+    })
+    .slice(0, 20);
 }
 
 /** Parse or throw GNC_SCHEMA_INVALID naming the first offending field in the message. */

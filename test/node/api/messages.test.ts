@@ -203,6 +203,14 @@ describe('local API', () => {
     }
   });
 
+  it('names an unknown query parameter in the issue path (GNC_SCHEMA_INVALID)', async () => {
+    for (const path of ['/v1/messages?colour=red', '/v1/partners?colour=red']) {
+      const r = await api(kz, 'GET', path);
+      expectProblem(r, 422, 'GNC_SCHEMA_INVALID');
+      expect(r.json.issues[0]).toMatchObject({ path: '/colour', received: 'unknown member "colour"' });
+    }
+  });
+
   it('answers a method a path does not take with 405 and Allow (GNC_METHOD_NOT_ALLOWED), an unknown path with 404', async () => {
     for (const [method, path, allow] of [['DELETE', '/v1/messages', 'POST, GET, HEAD'], ['PUT', '/v1/messages/x', 'GET, HEAD'], ['POST', '/v1/health', 'GET, HEAD'], ['PATCH', '/v1/openapi.json', 'GET, HEAD']] as const) {
       const r = await api(kz, method, path);
