@@ -208,7 +208,8 @@ const range = z
   .refine((r) => r.min === undefined || r.max === undefined || r.min <= r.max, { message: 'expected min not above max' });
 const moneyRange = z
   .strictObject({ min: z.number().nonnegative().optional(), max: z.number().nonnegative().optional(), currency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 currency code') })
-  .refine((r) => r.min !== undefined || r.max !== undefined, { message: 'expected min, max or both' });
+  .refine((r) => r.min !== undefined || r.max !== undefined, { message: 'expected min, max or both' })
+  .refine((r) => r.min === undefined || r.max === undefined || r.min <= r.max, { message: 'expected min not above max' });
 
 /** The local rules file (JSON): weights, thresholds, watch lists, ranges per HS heading, webhook. */
 export const RiskRules = z
@@ -233,7 +234,12 @@ export const RiskRules = z
       })
       .default({ hsPrefixes: [], originCountries: [], traders: [], routes: [] }),
     ranges: z
-      .array(z.strictObject({ hsHeading: z.string().regex(/^\d{2,10}$/, 'expected 2 to 10 digits, usually the 4-digit heading'), grossMassKg: range.optional(), customsValue: moneyRange.optional(), valuePerKg: moneyRange.optional(), weight, note }))
+      .array(
+        z
+          .strictObject({ hsHeading: z.string().regex(/^\d{2,10}$/, 'expected 2 to 10 digits, usually the 4-digit heading'), grossMassKg: range.optional(), customsValue: moneyRange.optional(), valuePerKg: moneyRange.optional(), weight, note })
+          // a range with nothing to compare could never match: a rule that silently does nothing
+          .refine((r) => r.grossMassKg ?? r.customsValue ?? r.valuePerKg, { message: 'expected at least one of grossMassKg, customsValue, valuePerKg' }),
+      )
       .max(10_000)
       .default([]),
     webhook: z
@@ -248,6 +254,7 @@ export const RiskRules = z
         maxAgeHours: z.number().min(0.01).max(720).default(24),
       })
       .refine((w) => (w.secretEnv === undefined) !== (w.secretFile === undefined), { message: 'expected exactly one of secretEnv or secretFile', path: ['secretEnv'] })
+      .refine((w) => w.initialBackoffMs <= w.maxBackoffMs, { message: 'expected initialBackoffMs not above maxBackoffMs', path: ['initialBackoffMs'] })
       .optional(),
   });
 export type RiskRules = z.infer<typeof RiskRules>;

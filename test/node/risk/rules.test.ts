@@ -39,13 +39,31 @@ describe('risk rules file', () => {
   it('refuses a weight for an unknown indicator with GNC_CONFIG_INVALID', () => {
     const e = failure(() => loadRules(file({ v: 1, weights: { 'aeo-fabulous': 3 } })));
     expect(e.code).toBe('GNC_CONFIG_INVALID');
-    expect(e.issues?.[0]?.path).toBe('/weights');
+    expect(e.issues?.[0]?.path).toBe('/weights/aeo-fabulous');
     expect(e.message).toContain('aeo-fabulous');
   });
 
   it('refuses thresholds where medium is not below high', () => {
     const e = failure(() => loadRules(file({ v: 1, levels: { medium: 5, high: 5 } })));
     expect(e.issues?.[0]?.path).toBe('/levels');
+  });
+
+  it('refuses a value range whose min is above its max, naming the range', () => {
+    const e = failure(() => loadRules(file({ v: 1, ranges: [{ hsHeading: '8471', customsValue: { min: 100, max: 10, currency: 'USD' }, weight: 2 }] })));
+    expect(e.code).toBe('GNC_CONFIG_INVALID');
+    expect(e.issues?.[0]?.path).toBe('/ranges/0/customsValue');
+  });
+
+  it('refuses a range entry that compares nothing, since it could never match', () => {
+    const e = failure(() => loadRules(file({ v: 1, ranges: [{ hsHeading: '8471', weight: 2 }] })));
+    expect(e.code).toBe('GNC_CONFIG_INVALID');
+    expect(e.issues?.[0]?.path).toBe('/ranges/0');
+  });
+
+  it('refuses a webhook whose first retry waits longer than its longest one, naming initialBackoffMs', () => {
+    const e = failure(() => loadRules(file({ v: 1, webhook: { url: 'http://127.0.0.1:9/hook', secretEnv: 'GNC_TEST_BACKOFF_SECRET', initialBackoffMs: 100_000, maxBackoffMs: 10 } }), { GNC_TEST_BACKOFF_SECRET: 'a-secret-of-32-characters-000000' }));
+    expect(e.code).toBe('GNC_CONFIG_INVALID');
+    expect(e.issues?.map((i) => i.path)).toContain('/webhook/initialBackoffMs');
   });
 
   it('refuses a file that is not JSON with GNC_CONFIG_INVALID', () => {
