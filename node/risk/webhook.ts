@@ -5,6 +5,10 @@
  * retried with exponential backoff and jitter; delivery is bounded by attempts and by age, after which the
  * event is marked failed (the SSE stream and the export still have it). The queue lives in SQLite, so a
  * restart resumes where it stopped. The secret and the URL's credentials never reach a log line.
+ *
+ * Order is strict head of line: while the oldest undelivered event waits out its backoff, no later event is
+ * sent. The receiver keeps the last assessment it was given, so an amendment's event delivered before the
+ * failed event of the original would leave it on the older revision.
  */
 import { createHmac } from 'node:crypto';
 import { backoffDelay } from '../outbound/backoff.js';
@@ -22,9 +26,10 @@ export function signatureHeader(secret: string, body: string, unixSeconds: numbe
   return `t=${unixSeconds},v1=${mac}`;
 }
 
-interface Due {
+interface Queued {
   event_seq: number;
   attempts: number;
+  next_at: number;
   expires_at: number;
   payload: string | null;
 }
@@ -46,9 +51,11 @@ export class WebhookSender {
   ) {
     const db = store.db;
     this.s = {
-      due: db.prepare(`SELECT w.event_seq, w.attempts, w.expires_at, e.payload FROM risk_webhook w LEFT JOIN risk_events e ON e.seq = w.event_seq
-        WHERE w.state = 'pending' AND w.next_at <= ? ORDER BY w.event_seq LIMIT ?`),
-      next: db.prepare(`SELECT MIN(next_at) FROM risk_webhook WHERE state = 'pending'`).pluck(),
+      // the oldest undelivered events whether due or not: one waiting for its retry holds back those after it
+      pending: db.prepare(`SELECT w.event_seq, w.attempts, w.next_at, w.expires_at, e.payload FROM risk_webhook w LEFT JOIN risk_events e ON e.seq = w.event_seq
+        WHERE w.state = 'pending' ORDER BY w.event_seq LIMIT ?`),
+      // the next round is due when the head is, not when some later event would be
+      headAt: db.prepare(`SELECT next_at FROM risk_webhook WHERE state = 'pending' ORDER BY event_seq LIMIT 1`).pluck(),
       done: db.prepare('UPDATE risk_webhook SET state = ?, attempts = ?, last_error = ?, done_at = ? WHERE event_seq = ?'),
       retry: db.prepare('UPDATE risk_webhook SET attempts = ?, next_at = ?, last_error = ? WHERE event_seq = ?'),
     };
@@ -84,8 +91,8 @@ export class WebhookSender {
 
   private schedule(): void {
     if (this.stopped) return;
-    const next = this.s.next.get() as number | null;
-    if (next === null) return;
+    const next = this.s.headAt.get() as number | undefined;
+    if (next === undefined) return;
     this.timer = setTimeout(() => this.kick(), Math.max(0, Math.max(next, this.notBefore) - this.clock()));
     this.timer.unref();
   }
@@ -94,18 +101,20 @@ export class WebhookSender {
     for (;;) {
       const cfg = this.settings();
       if (!cfg || this.stopped) return;
-      const due = this.s.due.all(this.clock(), ROUND) as Due[];
-      if (due.length === 0) return;
-      for (const d of due) {
+      const pending = this.s.pending.all(ROUND) as Queued[];
+      if (pending.length === 0) return;
+      for (const d of pending) {
         if (this.stopped) return;
-        // in order: a failing event holds back the later ones until it is delivered or given up
+        // in order: a failing event holds back the later ones until it is delivered or given up, also while
+        // it waits out its backoff (schedule() wakes the sender when it is due)
+        if (d.next_at > this.clock()) return;
         if (!(await this.deliver(cfg, d))) return;
       }
     }
   }
 
   /** True when the event is settled (delivered or given up), false when it waits for a retry. */
-  private async deliver(cfg: WebhookSettings, d: Due): Promise<boolean> {
+  private async deliver(cfg: WebhookSettings, d: Queued): Promise<boolean> {
     const now = this.clock();
     const attempts = d.attempts + 1;
     if (d.payload === null || d.expires_at <= now) {
