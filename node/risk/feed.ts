@@ -3,6 +3,14 @@
  * increasing id, stored in the same transaction as the assessment (risk_events), so the SSE stream can
  * resume after a reconnect (Last-Event-ID) and the webhook queue can be rebuilt after a crash. Live
  * subscribers (open SSE streams, the webhook sender) are told after the transaction committed.
+ *
+ * An event id is never handed out twice, whatever deletes events: a client that saw id N skips everything up
+ * to N (the SSE stream, a webhook receiver deduplicating by x-gnc-event-id), so a reused id is an event it
+ * silently never gets. Ids are rowids, which SQLite takes from the newest row, so a deletion that may remove
+ * the newest event (the retention purge) first stores the newest id in risk_state (HIGH_WATER); new ids and
+ * latestId() count from the higher of that number and the newest row. Only the number is kept, no row: the
+ * purged content goes entirely (retention is a data-protection rule), and a kept placeholder row would be
+ * replayed to every resuming stream.
  */
 import type { AssessmentEvent } from '../../protocol/risk.js';
 import type { Db } from '../store/db.js';
@@ -10,16 +18,25 @@ import type { Db } from '../store/db.js';
 /** Events older than this are pruned (the feed is a notification channel, not an archive): seven days. */
 export const EVENT_RETENTION_MS = 7 * 24 * 3_600_000;
 
+/** Key in risk_state of the newest event id handed out before events were deleted (see the module comment). */
+const HIGH_WATER = 'lastEventId';
+/** The newest event id ever handed out: the newest row's, or the one stored before a deletion if higher. */
+const NEWEST = `MAX((SELECT COALESCE(MAX(seq), 0) FROM risk_events), COALESCE((SELECT value FROM risk_state WHERE key = '${HIGH_WATER}'), 0))`;
+
 export class RiskFeed {
   private readonly listeners = new Set<(events: AssessmentEvent[]) => void>();
   private readonly s;
 
   constructor(db: Db) {
     this.s = {
-      insert: db.prepare('INSERT INTO risk_events (cid, at, payload) VALUES (?, ?, ?)'),
+      insert: db.prepare(`INSERT INTO risk_events (seq, cid, at, payload) VALUES (${NEWEST} + 1, ?, ?, ?)`),
       enqueue: db.prepare(`INSERT INTO risk_webhook (event_seq, state, next_at, expires_at) VALUES (?, 'pending', ?, ?)`),
       after: db.prepare('SELECT seq, payload FROM risk_events WHERE seq > ? ORDER BY seq LIMIT ?'),
-      latest: db.prepare('SELECT COALESCE(MAX(seq), 0) FROM risk_events').pluck(),
+      latest: db.prepare(`SELECT ${NEWEST}`).pluck(),
+      keepHighWater: db.prepare(`INSERT INTO risk_state (key, value) SELECT '${HIGH_WATER}', newest FROM (SELECT MAX(seq) AS newest FROM risk_events) WHERE newest IS NOT NULL
+        ON CONFLICT (key) DO UPDATE SET value = MAX(value, excluded.value)`),
+      dropDeliveries: db.prepare('DELETE FROM risk_webhook WHERE event_seq IN (SELECT seq FROM risk_events WHERE cid = ?)'),
+      dropEvents: db.prepare('DELETE FROM risk_events WHERE cid = ?'),
       // the newest event always stays: event ids are rowids, and an empty table would hand out 1, 2, ... again,
       // so a client resuming after id 500 would miss the new events 1-500 without being told
       prune: db.prepare(`DELETE FROM risk_events WHERE at < ? AND seq < (SELECT MAX(seq) FROM risk_events) AND seq NOT IN (SELECT event_seq FROM risk_webhook WHERE state = 'pending')`),
@@ -58,6 +75,16 @@ export class RiskFeed {
         /* a listener's failure is its own (a closed stream) */
       }
     }
+  }
+
+  /**
+   * Deletes consignment `cid`'s events and their webhook deliveries (the retention purge, inside its
+   * transaction). The newest id is stored first: the consignment's event may be the newest one.
+   */
+  dropConsignment(cid: number): void {
+    this.s.keepHighWater.run();
+    this.s.dropDeliveries.run(cid);
+    this.s.dropEvents.run(cid);
   }
 
   prune(now: number): void {

@@ -4,7 +4,8 @@
  * transaction, so no view keeps what the agreement says must no longer be held.
  *
  * - ACI: the consignment a purged declaration, amendment or cancellation belongs to is deleted with its
- *   versions, search keys, assessment and feed events (a consignment goes with the first of its messages).
+ *   versions, search keys, assessment and feed events (a consignment goes with the first of its messages);
+ *   the feed keeps only the number of its newest event, so no event id is handed out twice.
  * - e-CoO: a certificate whose certificate or status message was purged leaves the index (a goods item
  *   naming it then reads as "not received", which errs on the side of risk, never of facilitation).
  * - AEO: the purged messages' history entries go, and the partner's current records are rebuilt from the
@@ -18,6 +19,7 @@ import type { AeoChange, AeoSnapshot } from '../../protocol/messages/aeo.js';
 import type { Db } from '../store/db.js';
 import { KEY } from './declaration.js';
 import { RECOMPUTE_HORIZON_MS, type RiskEngine } from './engine.js';
+import type { RiskFeed } from './feed.js';
 
 export interface PurgedMessage {
   seq: number;
@@ -29,11 +31,10 @@ export interface PurgedMessage {
 export class RiskPurge {
   private readonly s;
 
-  constructor(db: Db, private readonly engine: RiskEngine, private readonly clock: () => number) {
+  constructor(db: Db, private readonly engine: RiskEngine, private readonly feed: RiskFeed, private readonly clock: () => number) {
     this.s = {
       cidOf: db.prepare('SELECT cid FROM risk_versions WHERE partner = ? AND message_id = ?').pluck(),
-      dropWebhook: db.prepare('DELETE FROM risk_webhook WHERE event_seq IN (SELECT seq FROM risk_events WHERE cid = ?)'),
-      drop: ['risk_events', 'risk_pending', 'risk_assessments', 'risk_keys', 'risk_versions', 'risk_consignments'].map((t) => db.prepare(`DELETE FROM ${t} WHERE cid = ?`)),
+      drop: ['risk_pending', 'risk_assessments', 'risk_keys', 'risk_versions', 'risk_consignments'].map((t) => db.prepare(`DELETE FROM ${t} WHERE cid = ?`)),
       ecooOf: db.prepare('SELECT number FROM risk_ecoo WHERE partner = ? AND (message_id = ? OR status_message_id = ?)').pluck(),
       dropEcoo: db.prepare('DELETE FROM risk_ecoo WHERE partner = ? AND number = ?'),
       dropHistory: db.prepare('DELETE FROM risk_aeo_history WHERE partner = ? AND message_id = ?'),
@@ -72,7 +73,8 @@ export class RiskPurge {
   private dropConsignment(m: PurgedMessage): void {
     const cid = this.s.cidOf.get(m.partner, m.id) as number | undefined;
     if (cid === undefined) return;
-    this.s.dropWebhook.run(cid);
+    // the feed deletes the events itself: it must not hand out their ids again
+    this.feed.dropConsignment(cid);
     for (const stmt of this.s.drop) stmt.run(cid);
   }
 

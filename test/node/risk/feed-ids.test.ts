@@ -1,6 +1,7 @@
 /**
  * Event ids of the risk feed on a real store: a client resumes a stream after the last id it saw, so an id
- * must never be handed out twice, also after the hourly prune removed every old event.
+ * must never be handed out twice, also after the hourly prune removed every old event or the retention purge
+ * dropped the consignment of the newest one.
  */
 import { rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -32,6 +33,24 @@ describe('risk feed event ids', () => {
     expect(feed.latestId()).toBe(ids[2]);
     expect(feed.after(0, 10).map((e) => e.id)).toEqual([ids[2]]);
     expect(feed.record(1, event, T0 + EVENT_RETENTION_MS + 2, undefined).id).toBe(ids[2]! + 1);
+  });
+
+  it('never hands out an id again after the retention purge dropped the consignment of the newest event', () => {
+    const [, other, newest] = [1, 2, 1].map((cid) => feed.record(cid, event, T0, undefined).id);
+    feed.dropConsignment(1);
+    expect(feed.after(0, 10).map((e) => e.id)).toEqual([other]);
+    expect(feed.latestId()).toBe(newest);
+    expect(feed.record(3, event, T0, undefined).id).toBe(newest! + 1);
+  });
+
+  it('never hands out an id again after purges emptied the feed twice', () => {
+    feed.record(1, event, T0, undefined);
+    feed.dropConsignment(1);
+    const newest = [2, 3].map((cid) => feed.record(cid, event, T0, undefined).id)[1]!;
+    feed.dropConsignment(3);
+    feed.dropConsignment(2);
+    expect(feed.after(0, 10)).toEqual([]);
+    expect(feed.record(4, event, T0, undefined).id).toBe(newest + 1);
   });
 
   it('prunes the events older than the retention period and keeps the newer ones', () => {
