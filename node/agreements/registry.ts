@@ -126,7 +126,7 @@ export class AgreementRegistry {
 
   statusOf(k: KnownAgreement, now = this.clock()): AgreementStatus | 'awaiting-signature' {
     if (!k.complete) return 'awaiting-signature';
-    const others = this.known.filter((o) => o.complete && o !== k).map((o) => o.document);
+    const others = this.known.filter((o) => o.complete && o !== k).map((o) => ({ document: o.document, notices: o.notices.map((n) => n.notice) }));
     return agreementStatus(k.document, k.notices.map((n) => n.notice), now, others);
   }
 

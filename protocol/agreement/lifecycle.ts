@@ -55,6 +55,18 @@ function relevant(doc: AgreementDocument, notices: readonly AgreementNotice[]): 
     .map((x) => x.n);
 }
 
+/**
+ * Whether `later` has replaced `doc` by `now`: it supersedes it and has started. A successor terminated with
+ * effect at or before its start never started (a renewal withdrawn in time), so it replaces nothing.
+ */
+function replacedBy(later: AgreementDocument, notices: readonly AgreementNotice[], doc: AgreementDocument, now: number): boolean {
+  if (!supersedes(later, doc)) return false;
+  const start = agreementPeriod(later).start;
+  if (start > now) return false;
+  const ended = terminatedAt(later, notices);
+  return ended === undefined || ended > start;
+}
+
 /** The instant a termination takes effect, if one of the parties terminated the document. */
 function terminatedAt(doc: AgreementDocument, notices: readonly AgreementNotice[]): number | undefined {
   const t = relevant(doc, notices).find((n) => n.action === 'terminate');
@@ -63,14 +75,14 @@ function terminatedAt(doc: AgreementDocument, notices: readonly AgreementNotice[
 
 /**
  * Status of a document at `now` (epoch ms) given its verified notices, and optionally the other complete
- * documents between the same parties (to report `superseded`). Completeness is the caller's concern: an
- * agreement awaiting a signature has no status here.
+ * documents between the same parties with their notices (to report `superseded`). Completeness is the
+ * caller's concern: an agreement awaiting a signature has no status here.
  */
 export function agreementStatus(
   doc: AgreementDocument,
   notices: readonly AgreementNotice[],
   now: number,
-  others: readonly AgreementDocument[] = [],
+  others: readonly Pick<AgreementCandidate, 'document' | 'notices'>[] = [],
 ): AgreementStatus {
   const { start, end } = agreementPeriod(doc);
   const suspendedBy = new Set<string>();
@@ -81,7 +93,7 @@ export function agreementStatus(
     else suspendedBy.delete(n.by); // each administration lifts only its own suspension
   }
   if (now >= end) return 'expired';
-  if (others.some((o) => supersedes(o, doc) && agreementPeriod(o).start <= now)) return 'superseded';
+  if (others.some((o) => replacedBy(o.document, o.notices ?? [], doc, now))) return 'superseded';
   if (now < start) return 'not-yet-valid';
   return suspendedBy.size > 0 ? 'suspended' : 'active';
 }
@@ -119,8 +131,7 @@ export function checkNoticeHasEffect(doc: AgreementDocument, notices: readonly A
  */
 export function agreementInForce(items: readonly AgreementCandidate[], a: string, b: string, now: number): AgreementDocument | undefined {
   const complete = items.filter((i) => i.complete && between(i.document, a, b));
-  const others = complete.map((i) => i.document);
-  const active = complete.filter((i) => agreementStatus(i.document, i.notices ?? [], now, others) === 'active').map((i) => i.document);
+  const active = complete.filter((i) => agreementStatus(i.document, i.notices ?? [], now, complete) === 'active').map((i) => i.document);
   active.sort((x, y) => y.version - x.version || agreementPeriod(y).start - agreementPeriod(x).start || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
   return active[0];
 }

@@ -52,7 +52,19 @@ describe('agreement in force', () => {
     const list = [held(v1), held(v2)];
     expect(agreementInForce(list, 'KZ', 'KG', NOW)).toEqual(v1);
     expect(agreementInForce(list, 'KZ', 'KG', T('2027-01-01T00:00:00Z'))).toEqual(v2);
-    expect(agreementStatus(v1, [], T('2027-06-01T00:00:00Z'), [v2])).toBe('superseded');
+    expect(agreementStatus(v1, [], T('2027-06-01T00:00:00Z'), [held(v2)])).toBe('superseded');
+  });
+
+  it('keeps the old version in force when the new one was terminated before it started (a renewal withdrawn in time)', () => {
+    const withdrawn = held(v2, true, [notice(v2, KZ, 'terminate', '2026-12-01T00:00:00Z')]);
+    const after = T('2027-06-01T00:00:00Z');
+    expect(agreementStatus(v1, [], after, [withdrawn])).toBe('active');
+    expect(agreementInForce([held(v1), withdrawn], 'KZ', 'KG', after)).toEqual(v1);
+  });
+
+  it('still counts a new version as superseding once it started, even if terminated later', () => {
+    const endedLater = held(v2, true, [notice(v2, KZ, 'terminate', '2027-03-01T00:00:00Z')]);
+    expect(agreementStatus(v1, [], T('2027-06-01T00:00:00Z'), [endedLater])).toBe('superseded');
   });
 
   it('does not let a new version signed by one side only supersede the old one', () => {
