@@ -4,7 +4,8 @@
  * receipts, the certificates of every key of the countries involved (this node's, archived after rotations,
  * and its partners'), their pinned roots, the revocations and root successions held, and the segment of this
  * node's evidence log from the first entry about a selected envelope to the head, pinned by a checkpoint
- * signed at export time. Only public material leaves: envelopes, certificates, notices, hashes.
+ * signed at export time. Messages the selection matches whose content retention purged are named in
+ * `selection.purged`. Only public material leaves: envelopes, certificates, notices, hashes.
  */
 import { originalRootJwk, type LocalIdentity } from '../../certs/identity.js';
 import { ownCertificates } from '../../certs/rotation.js';
@@ -35,8 +36,12 @@ export interface ExportSelection {
   until?: string;
 }
 
-function selectRows(store: Store, sel: ExportSelection): MessageRow[] {
-  const where: string[] = ['jws IS NOT NULL'];
+/**
+ * The messages the selection matches: those whose content is stored, or those whose content retention purged
+ * (only received messages are ever purged, node/retention.ts; their log entries and metadata stay).
+ */
+function selectRows(store: Store, sel: ExportSelection, content: 'stored' | 'purged'): MessageRow[] {
+  const where: string[] = [content === 'stored' ? 'jws IS NOT NULL' : "jws IS NULL AND direction = 'in'"];
   const args: string[] = [];
   if (sel.messageIds !== undefined && sel.messageIds.length > 0) {
     where.push(`id IN (${sel.messageIds.map(() => '?').join(',')})`);
@@ -68,9 +73,19 @@ export function exportEvidence(src: ExportSource, sel: ExportSelection = {}): Ev
   checkTime('from', sel.since);
   checkTime('to', sel.until);
   const { store, identity, evidence } = src;
-  const rows = selectRows(store, sel);
+  const rows = selectRows(store, sel, 'stored');
   if (rows.length === 0) {
     throw new GncError('GNC_NOT_FOUND', 'No stored envelope matches the selection (message id, partner, time range): check it with `gnc messages`, or widen it.');
+  }
+  const purgedRows = selectRows(store, sel, 'purged');
+  // the verifier holds the bundle to every id in selection.messageIds (SPEC 9.6 item 10): an id asked for that is
+  // neither exported nor declared purged would make the bundle fail, so say which now instead of writing one
+  if (sel.messageIds !== undefined && sel.messageIds.length > 0) {
+    const found = new Set([...rows, ...purgedRows].map((r) => r.id));
+    const missing = [...new Set(sel.messageIds)].filter((id) => !found.has(id));
+    if (missing.length > 0) {
+      throw new GncError('GNC_NOT_FOUND', `No stored message ${missing.join(', ')} matches the selection (partner, time range): check the id${missing.length === 1 ? '' : 's'} with \`gnc messages\`, or leave ${missing.length === 1 ? 'it' : 'them'} out.`);
+    }
   }
   const envelopes: (Uint8Array | FlattenedJws)[] = [];
   const ids = new Set<string>();
@@ -97,10 +112,16 @@ export function exportEvidence(src: ExportSource, sel: ExportSelection = {}): Ev
   }
   const lastCheckpoint = evidence.lastCheckpoint();
   const head = lastCheckpoint === undefined ? evidence.headSeq() : decodeCheckpoint(lastCheckpoint).payload.seq;
-  const seqs = evidence.seqsOf([...ids]);
+  // a purged message named by id is selected too: the segment starts early enough to show that it was received
+  const purgedIds = new Set(purgedRows.map((r) => r.id));
+  const selectedPurged = sel.messageIds?.length ? [...purgedIds] : [];
+  const seqs = evidence.seqsOf([...ids, ...selectedPurged]);
   const from = seqs.length > 0 ? seqs[0]! : Math.max(1, head);
   const entries = head > 0 ? evidence.entries(from, head) : [];
   const checkpoints = head > 0 ? evidence.checkpoints(from, head) : [];
+  // the segment records these as received but the bundle cannot hold their envelopes (nor, so, their receipts):
+  // declared, so that the verifier tells them from removed ones (SPEC 9.5.3)
+  const purged = [...new Set(entries.filter((e) => e.event === 'received' && purgedIds.has(e.messageId)).map((e) => e.messageId))];
 
   const roots: { country: string; jwk: Ed25519PublicJwk }[] = [{ country: identity.country, jwk: originalRootJwk(src.dir) }];
   const certificates = [...ownCertificates(src.dir)];
@@ -118,6 +139,7 @@ export function exportEvidence(src: ExportSource, sel: ExportSelection = {}): Ev
     ...(sel.partner ? { partner: sel.partner } : {}),
     ...(sel.since ? { since: new Date(Date.parse(sel.since)).toISOString() } : {}),
     ...(sel.until ? { until: new Date(Date.parse(sel.until)).toISOString() } : {}),
+    ...(purged.length ? { purged } : {}),
   };
   return buildBundle({
     created: new Date(src.clock()).toISOString(),

@@ -35,11 +35,21 @@ export const BundleEnvelope = z.strictObject({
 });
 export type BundleEnvelope = z.infer<typeof BundleEnvelope>;
 
+/**
+ * What the bundle covers (SPEC 9.5.1): the verifier requires an envelope for every id in `messageIds` and for
+ * every message and receipt the segment records within the selection (SPEC 9.6 item 10). Not signed: it holds
+ * the bundle to what it says it covers, it cannot vouch for that.
+ */
 export const BundleSelection = z.strictObject({
   messageIds: z.array(MessageId).max(10_000).optional(),
   partner: CountryCode.optional(),
   since: UtcTimestamp.optional(),
   until: UtcTimestamp.optional(),
+  /**
+   * Messages the selection matches that the exporter received but no longer holds: retention purged their content
+   * (their log entries stay), so the bundle has neither their envelopes nor their receipts.
+   */
+  purged: z.array(MessageId).optional(),
 });
 export type BundleSelection = z.infer<typeof BundleSelection>;
 
@@ -49,7 +59,7 @@ export const EvidenceBundle = z.strictObject({
   created: UtcTimestamp,
   /** The node whose evidence log the chain segment is; its key signs the checkpoints. */
   exportedBy: z.strictObject({ country: CountryCode, kid: Thumbprint }),
-  /** What the exporter was asked for (informational). */
+  /** What the exporter was asked for, and so what the bundle claims to hold; absent: the whole segment. */
   selection: BundleSelection.optional(),
   /** Pinned administration roots: the anchors of trust, to be compared with fingerprints known out of band. */
   roots: z.array(BundleRoot).min(1).max(256),

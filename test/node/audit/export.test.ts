@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../../certs/identity.js';
 import { verifyBundle } from '../../../node/audit/verify-bundle.js';
+import { RetentionJob } from '../../../node/retention.js';
 import { Store } from '../../../node/store/store.js';
 import { api, makeNetwork, runCli, waitFor, type TestNode } from '../../helpers/network.js';
 
@@ -100,6 +101,132 @@ describe('gnc audit export and verify', () => {
     const v = await runCli(['audit', 'verify', file, '--root', `KZ=${'A'.repeat(43)}`]);
     expect(v.code).toBe(7);
     expect(v.out.join('\n')).toContain('GNC_FINGERPRINT_MISMATCH');
+  });
+});
+
+/** The payload of each envelope of a bundle file, to find a message or receipt by id. */
+function payloads(bundle: { envelopes: { jws: { payload: string } }[] }): { id: string; type: string; ref?: string; from: string }[] {
+  return bundle.envelopes.map((e) => JSON.parse(Buffer.from(e.jws.payload, 'base64url').toString('utf8')));
+}
+
+/** Export with `args`, drop the envelopes `drop` picks, write the bundle back, and run `gnc audit verify` on it. */
+async function exportWithout(name: string, args: string[], drop: (p: { id: string; type: string; ref?: string }) => boolean, dir = kz.dir) {
+  const file = join(net.base, name);
+  expect((await runCli(['audit', 'export', '--dir', dir, '--out', file, ...args])).code).toBe(0);
+  const bundle = JSON.parse(readFileSync(file, 'utf8'));
+  const before = bundle.envelopes.length;
+  const ps = payloads(bundle);
+  bundle.envelopes = bundle.envelopes.filter((_: unknown, i: number) => !drop(ps[i]!));
+  expect(bundle.envelopes.length).toBeLessThan(before);
+  writeFileSync(file, JSON.stringify(bundle));
+  const v = await runCli(['audit', 'verify', file, ...roots]);
+  return { code: v.code, text: v.out.join('\n'), bundle };
+}
+
+describe('gnc audit verify on a bundle with envelopes removed', () => {
+  it('fails with GNC_AUDIT_BROKEN naming a selected message removed with its receipt', async () => {
+    const b = ids[1]!;
+    const v = await exportWithout('sel-minus-b.json', ['--message', ids[0]!, '--message', b], (p) => p.id === b || p.ref === b);
+    expect(v.bundle.selection.messageIds).toEqual([ids[0], b]);
+    expect(v.code).toBe(7);
+    expect(v.text).toContain('GNC evidence bundle: FAILED');
+    expect(v.text).toContain(`GNC_AUDIT_BROKEN  message ${b}:`);
+  });
+
+  it('fails with GNC_AUDIT_BROKEN when a sent message and its receipt are removed from an export of everything', async () => {
+    const b = ids[2]!;
+    const v = await exportWithout('all-minus-sent.json', [], (p) => p.id === b || p.ref === b);
+    expect(v.code).toBe(7);
+    expect(v.text).toContain(`GNC_AUDIT_BROKEN  message ${b}:`);
+  });
+
+  it('fails with GNC_AUDIT_BROKEN when a received message and its receipt are removed from an export of everything', async () => {
+    const b = ids[3]!; // sent by KG, received by KZ
+    const v = await exportWithout('all-minus-received.json', [], (p) => p.id === b || p.ref === b);
+    expect(v.code).toBe(7);
+    expect(v.text).toContain(`GNC_AUDIT_BROKEN  message ${b}:`);
+  });
+
+  it("fails with GNC_AUDIT_BROKEN naming the receipt when only the partner's receipt of a sent message is removed", async () => {
+    const dropped: string[] = [];
+    const v = await exportWithout('all-minus-receipt.json', [], (p) => {
+      if (p.type !== 'receipt' || p.ref !== ids[0]) return false;
+      dropped.push(p.id);
+      return true;
+    });
+    expect(v.code).toBe(7);
+    expect(v.text).toContain(`GNC_AUDIT_BROKEN  receipt ${dropped[0]}:`);
+  });
+
+  it('fails with GNC_AUDIT_BROKEN when only the receipt the exporter signed for a received message is removed', async () => {
+    const b = ids[3]!;
+    const v = await exportWithout('sel-minus-own-receipt.json', ['--message', b], (p) => p.type === 'receipt' && p.ref === b);
+    expect(v.code).toBe(7);
+    expect(v.text).toContain(`GNC_AUDIT_BROKEN  message ${b}:`);
+  });
+
+  it('verifies an export by id, which holds the log entries of other messages in between', async () => {
+    const file = join(net.base, 'first-and-last.json');
+    expect((await runCli(['audit', 'export', '--dir', kz.dir, '--out', file, '--message', ids[0]!, '--message', ids[3]!])).code).toBe(0);
+    const bundle = JSON.parse(readFileSync(file, 'utf8'));
+    expect(bundle.chain.entries.some((e: { messageId: string }) => e.messageId === ids[1])).toBe(true);
+    const v = await runCli(['audit', 'verify', file, ...roots]);
+    expect(v.out.join('\n')).toContain('GNC evidence bundle: VERIFIED');
+    expect(v.code).toBe(0);
+  });
+
+  it('refuses with GNC_NOT_FOUND an export by id that names a message the node does not hold', async () => {
+    const unknown = '0195a3c2-7d10-7000-8000-0000000000ff';
+    const e = await runCli(['audit', 'export', '--dir', kz.dir, '--out', join(net.base, 'unknown-id.json'), '--message', ids[0]!, '--message', unknown]);
+    expect(e.code).toBe(4);
+    expect(e.out.join('\n')).toContain('GNC_NOT_FOUND');
+    expect(e.out.join('\n')).toContain(unknown);
+  });
+
+  describe('after retention purged the received message', () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = join(net.base, 'kz-purged');
+      cpSync(kz.dir, dir, { recursive: true });
+      const store = Store.open(dir);
+      const purged = new RetentionJob(store, { clock: Date.now, log: () => undefined }).purge(Date.now() + 400 * 86_400_000); // the test agreement keeps 365 days
+      store.close();
+      expect(purged).toBe(1); // ids[3], the one message KZ received
+    });
+
+    it('exports everything with the purged message declared, and the bundle verifies', async () => {
+      const file = join(net.base, 'purged-all.json');
+      expect((await runCli(['audit', 'export', '--dir', dir, '--out', file])).code).toBe(0);
+      const bundle = JSON.parse(readFileSync(file, 'utf8'));
+      expect(bundle.selection.purged).toEqual([ids[3]]);
+      expect(payloads(bundle).some((p) => p.id === ids[3] || p.ref === ids[3])).toBe(false);
+      const v = await runCli(['audit', 'verify', file, ...roots]);
+      expect(v.out.join('\n')).toContain('GNC evidence bundle: VERIFIED');
+      expect(v.code).toBe(0);
+    });
+
+    it('exports a purged message selected by id beside a stored one, and the bundle verifies', async () => {
+      const file = join(net.base, 'purged-sel.json');
+      expect((await runCli(['audit', 'export', '--dir', dir, '--out', file, '--message', ids[3]!, '--message', ids[0]!])).code).toBe(0);
+      const bundle = JSON.parse(readFileSync(file, 'utf8'));
+      expect(bundle.selection).toMatchObject({ messageIds: [ids[3], ids[0]], purged: [ids[3]] });
+      const v = await runCli(['audit', 'verify', file, ...roots]);
+      expect(v.code).toBe(0);
+    });
+
+    it('fails with GNC_AUDIT_BROKEN when a removed sent message is declared purged', async () => {
+      const b = ids[1]!;
+      const file = join(net.base, 'purged-forged.json');
+      expect((await runCli(['audit', 'export', '--dir', dir, '--out', file])).code).toBe(0);
+      const bundle = JSON.parse(readFileSync(file, 'utf8'));
+      const ps = payloads(bundle);
+      bundle.envelopes = bundle.envelopes.filter((_: unknown, i: number) => ps[i]!.id !== b && ps[i]!.ref !== b);
+      bundle.selection.purged.push(b);
+      writeFileSync(file, JSON.stringify(bundle));
+      const v = await runCli(['audit', 'verify', file, ...roots]);
+      expect(v.code).toBe(7);
+      expect(v.out.join('\n')).toContain(`GNC_AUDIT_BROKEN  message ${b}:`);
+    });
   });
 });
 
