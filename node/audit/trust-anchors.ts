@@ -83,7 +83,24 @@ function loadRoots(bundle: EvidenceBundle, findings: Findings, trusted: Record<s
       }
     }
   }
-  findings.detail('root fingerprints', trusted === undefined ? 'fingerprints not given to the verifier: compare them out of band' : 'every root matches a fingerprint you gave');
+  findings.detail('root fingerprints', trusted === undefined ? 'fingerprints not given to the verifier: compare them out of band' : pinnedDetail(dir.rootViews));
+}
+
+/**
+ * The check line when the reader gave some fingerprints: it must not read "every root matches" when a root of
+ * another country was never compared, since an exporter can fabricate that country's root, node keys and
+ * receipts. An uncompared root stays "ok", not a failure or a new warning state: SPEC 9.6 item 2 and the README
+ * ("For security teams", `gnc audit verify FILE [--root KZ=FP]`) make comparing a root the reader's choice, the
+ * report lists each root as "(not compared)" for comparison out of band, and exit 0 keeps meaning "no check
+ * failed". The line says instead which roots were not compared and what rests on them.
+ */
+function pinnedDetail(views: readonly AuditRootView[]): string {
+  const compared = [...new Set(views.filter((r) => r.pinned === true).map((r) => r.country))];
+  const open = [...new Set(views.filter((r) => r.pinned === undefined).map((r) => r.country))].filter((c) => !compared.includes(c));
+  if (open.length === 0) return 'every root matches a fingerprint you gave';
+  const matched = compared.length === 0 ? 'no root compared' : `${compared.join(', ')} match${compared.length === 1 ? 'es' : ''} a fingerprint you gave`;
+  const rest = open.map((c) => `${c} NOT COMPARED (no fingerprint given): ${c}'s node keys, and so ${c}'s messages and receipts in this bundle, are only as trustworthy as that unverified root`);
+  return `${matched}; ${rest.join('; ')}; compare ${open.length === 1 ? 'its fingerprint' : 'their fingerprints'} out of band`;
 }
 
 function rootOf(dir: KeyDirectory, country: string, fingerprint: string): RootKey | undefined {

@@ -96,6 +96,16 @@ describe('gnc audit export and verify', () => {
     expect(v.out.join('\n')).toContain('GNC_RECEIPT_MISMATCH');
   });
 
+  it("names the partner root it did not compare on the root fingerprints line, and what rests on it", async () => {
+    const file = join(net.base, 'kz-kg.json');
+    const v = await runCli(['audit', 'verify', file, '--root', `KZ=${loadIdentity(net.dirs.KZ!).root.thumbprint}`]);
+    expect(v.code).toBe(0);
+    const line = v.out.join('\n').split('\n').find((l) => l.includes('root fingerprints:'))!;
+    expect(line).not.toContain('every root matches a fingerprint you gave');
+    expect(line).toContain('KG NOT COMPARED');
+    expect(line).toContain("KG's messages and receipts in this bundle, are only as trustworthy as that unverified root");
+  });
+
   it('fails with GNC_FINGERPRINT_MISMATCH when the reader knows another root', async () => {
     const file = join(net.base, 'one.json');
     const v = await runCli(['audit', 'verify', file, '--root', `KZ=${'A'.repeat(43)}`]);
