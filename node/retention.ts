@@ -4,9 +4,17 @@
  * metadata the audit trail needs: id, partner, type, times, the SHA-256 of the envelope, the receipt we
  * signed, and the evidence-log entries (which hold hashes only). Derived data (the risk views) is purged
  * through `onPurge` in the same transaction. API idempotency keys are forgotten after IDEMPOTENCY_KEY_TTL_MS.
+ * A refused envelope was never stored, but its rejection record's reason and negative receipt can quote a
+ * refused value ("received string ..."): they are dropped after REJECTION_RETENTION_DAYS, the code stays.
  */
 import { IDEMPOTENCY_KEY_TTL_MS } from '../protocol/constants.js';
 import type { Store } from './store/store.js';
+
+/**
+ * How long the reason of a refusal is kept: thirty days, enough for both administrations to investigate it (the
+ * sender holds the same reason in the receipt it received), short against any agreement's retention.
+ */
+export const REJECTION_RETENTION_DAYS = 30;
 
 /** How often the purge runs: hourly is well inside any retention period counted in days. */
 export const RETENTION_SWEEP_MS = 60 * 60 * 1000;
@@ -57,6 +65,8 @@ export class RetentionJob {
       return rows;
     })();
     if (purged.length) this.opts.log('retention purge', { purged: purged.length });
+    const reasons = this.store.rejections.purge(now - REJECTION_RETENTION_DAYS * 86_400_000, `Reason and negative receipt removed after ${REJECTION_RETENTION_DAYS} days (they may quote refused content); the code stays.`);
+    if (reasons) this.opts.log('retention purge of rejection reasons', { rejections: reasons });
     // idempotency keys past their time: a retry that late is a new submission
     this.store.idempotency.prune(now - IDEMPOTENCY_KEY_TTL_MS);
     return purged.length;

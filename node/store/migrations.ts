@@ -332,4 +332,9 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE outbox SET sent = 1 WHERE attempts > 0 OR seq IN (SELECT seq FROM messages WHERE status = 'sending');
   CREATE INDEX outbox_control ON outbox(partner, seq) WHERE control = 1;
 `,
+  // 9: rejection records whose reason and negative receipt (which may quote refused content) are still held, by
+  // time, for the retention job
+  `
+  CREATE INDEX rejections_held ON rejections(at) WHERE receipt IS NOT NULL;
+`,
 ];
