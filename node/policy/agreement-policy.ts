@@ -4,7 +4,7 @@
  * in that direction. On send, out-of-scope fields are stripped when the agreement says to minimise (and the
  * caller is told which); on receive they are always refused.
  */
-import { enforceOnReceive, enforceOnSend, scopeFor } from '../../protocol/agreement/index.js';
+import { agreementPeriod, enforceOnReceive, enforceOnSend, scopeFor } from '../../protocol/agreement/index.js';
 import { GncError } from '../../protocol/errors.js';
 import type { BusinessType } from '../../protocol/messages/registry.js';
 import type { AgreementRegistry } from '../agreements/registry.js';
@@ -15,10 +15,31 @@ export class AgreementPolicy implements Policy {
 
   private inForce(partner: string, now: number) {
     const k = this.registry.inForce(partner, now);
-    if (!k) {
-      throw new GncError('GNC_AGREEMENT_NONE', `No agreement signed by both ${this.self} and ${partner} is in force: nothing may be exchanged until one is (gnc agreement draft/sign/propose).`);
-    }
+    if (!k) throw new GncError('GNC_AGREEMENT_NONE', this.whyNone(partner, now));
     return k.document;
+  }
+
+  /** Says what became of the latest agreement with the partner, so the operator knows to resume, renew or draft. */
+  private whyNone(partner: string, now: number): string {
+    const none = `No agreement signed by both ${this.self} and ${partner} is in force`;
+    const latest = this.registry
+      .all()
+      .filter((k) => k.complete && k.partner === partner)
+      .sort((x, y) => agreementPeriod(y.document).start - agreementPeriod(x.document).start || y.document.version - x.document.version)[0];
+    if (!latest) return `${none}: nothing may be exchanged until one is (gnc agreement draft/sign/propose).`;
+    const ref = `${latest.document.id}@${latest.document.version}`;
+    switch (this.registry.statusOf(latest, now)) {
+      case 'suspended':
+        return `${none}: ${ref} is suspended; only the administration that suspended it can resume it (gnc agreement resume).`;
+      case 'terminated':
+        return `${none}: ${ref} was terminated; negotiate a new agreement (gnc agreement draft/sign/propose).`;
+      case 'expired':
+        return `${none}: ${ref} ended at its validUntil (${latest.document.validUntil}); negotiate a renewal (gnc agreement draft/sign/propose).`;
+      case 'not-yet-valid':
+        return `${none}: ${ref} starts at its validFrom (${latest.document.validFrom}).`;
+      default:
+        return `${none} (latest held: ${ref}): see gnc agreement list.`;
+    }
   }
 
   onSend(to: string, type: BusinessType, purpose: string | undefined, body: Record<string, unknown>, now: number): SendDecision {

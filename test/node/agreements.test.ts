@@ -127,6 +127,7 @@ describe('agreements between two nodes', () => {
     await waitFor(async () => ((await api(kg, 'GET', '/v1/agreements/KZ-KG-test')).json.status === 'suspended' ? true : undefined));
     const refused = await api(kg, 'POST', '/v1/messages', { to: 'KZ', type: 'aci', purpose: risk, body: aci });
     expect(refused.json.code).toBe('GNC_AGREEMENT_NONE');
+    expect(refused.json.detail).toContain('KZ-KG-test@1 is suspended');
     // resume, queue while KG is down, suspend again: the queued message must not be sent
     await api(kz, 'POST', '/v1/agreements/KZ-KG-test/resume', { reason: 'Review completed' });
     await waitFor(async () => ((await api(kg, 'GET', '/v1/agreements/KZ-KG-test')).json.status === 'active' ? true : undefined));
