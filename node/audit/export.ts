@@ -74,10 +74,13 @@ export function exportEvidence(src: ExportSource, sel: ExportSelection = {}): Ev
   checkTime('to', sel.until);
   const { store, identity, evidence } = src;
   const rows = selectRows(store, sel, 'stored');
+  const purgedRows = selectRows(store, sel, 'purged');
+  if (rows.length === 0 && purgedRows.length > 0) {
+    throw new GncError('GNC_NOT_FOUND', `The content of ${purgedRows.length === 1 ? `message ${purgedRows[0]!.id}` : `the ${purgedRows.length} messages selected`} was purged when its retention period under the agreement ended; only metadata and log entries remain (\`gnc messages\`, \`gnc audit verify --dir\`). Nothing is left to export.`);
+  }
   if (rows.length === 0) {
     throw new GncError('GNC_NOT_FOUND', 'No stored envelope matches the selection (message id, partner, time range): check it with `gnc messages`, or widen it.');
   }
-  const purgedRows = selectRows(store, sel, 'purged');
   // the verifier holds the bundle to every id in selection.messageIds (SPEC 9.6 item 10): an id asked for that is
   // neither exported nor declared purged would make the bundle fail, so say which now instead of writing one
   if (sel.messageIds !== undefined && sel.messageIds.length > 0) {

@@ -224,6 +224,12 @@ describe('gnc audit verify on a bundle with envelopes removed', () => {
       expect(v.code).toBe(0);
     });
 
+    it('says that a message selected alone was purged, instead of that nothing matches (exit 4, GNC_NOT_FOUND)', async () => {
+      const r = await runCli(['audit', 'export', '--dir', dir, '--out', join(net.base, 'purged-alone.json'), '--message', ids[3]!]);
+      expect(r.code).toBe(4);
+      expect(r.out.join('\n')).toContain(`message ${ids[3]} was purged when its retention period under the agreement ended`);
+    });
+
     it('fails with GNC_AUDIT_BROKEN when a removed sent message is declared purged', async () => {
       const b = ids[1]!;
       const file = join(net.base, 'purged-forged.json');
