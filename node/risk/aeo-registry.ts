@@ -2,8 +2,11 @@
  * The partner AEO registry: what each partner administration said about its Authorized Economic Operators,
  * as a current record per operator plus every status it had with the date it took effect. A snapshot
  * replaces the partner's list (operators it no longer names are marked unlisted, with a "removed" history
- * entry on the snapshot date); a change updates one operator. History rows are written only when the status,
- * its date or the validity period changed, so daily snapshots of an unchanged list add nothing.
+ * entry on the snapshot date); a change updates one operator. History rows are written only when the history
+ * does not already hold that status from that date, so daily snapshots of an unchanged list add nothing.
+ *
+ * A snapshot that lists an operator the history has as removed (or suspended, revoked) since its statusDate
+ * records the status from its asOf date: it came back by then.
  *
  * "Was X a valid AEO on D" reads the history: the latest status effective on or before D decides, within
  * the operator's validity period. Before the first recorded status the authorisation date (validFrom)
@@ -42,6 +45,9 @@ export interface AeoHistoryRow {
   path: string;
   reason: string | null;
 }
+
+/** Reasons the node gives history entries whose date is not the partner's statusDate. */
+const CAME_BACK = 'the statusDate precedes the status recorded since; in force by the snapshot date';
 
 /** Validity on a date, with the pointer of the record it rests on (for indicator evidence). */
 export type Validity = AeoValidity & { path: string | null };
@@ -82,16 +88,16 @@ export class AeoRegistry {
     this.unlistStmt = db.prepare('UPDATE risk_aeo SET listed = 0, message_id = ?, path = ?, updated_at = ? WHERE partner = ? AND aeo_id = ?');
   }
 
-  /** Applies a snapshot; returns the AEO ids whose status changed (their consignments need recomputing). */
+  /** Applies a snapshot; returns the AEO ids whose recorded statuses changed (their consignments need recomputing). */
   applySnapshot(src: Omit<Source, 'kind'>, body: AeoSnapshot): string[] {
     const s: Source = { ...src, kind: 'snapshot' };
+    const asOf = body.asOf.slice(0, 10);
     const current = new Map((this.partnerStmt.all(s.partner) as AeoRow[]).map((r) => [r.aeo_id, r]));
     const changed: string[] = [];
     body.operators.forEach((op, i) => {
-      if (this.apply(s, op, `/operators/${i}`, current.get(op.aeoId), null)) changed.push(op.aeoId);
+      if (this.apply(s, op, `/operators/${i}`, current.get(op.aeoId), asOf, null)) changed.push(op.aeoId);
       current.delete(op.aeoId);
     });
-    const asOf = body.asOf.slice(0, 10);
     for (const gone of current.values()) {
       if (!gone.listed) continue;
       this.unlistStmt.run(s.messageId, '/operators', s.now, s.partner, gone.aeo_id);
@@ -103,22 +109,47 @@ export class AeoRegistry {
 
   applyChange(src: Omit<Source, 'kind'>, body: AeoChange): string[] {
     const op = body.operator;
-    return this.apply({ ...src, kind: 'change' }, op, '/operator', this.get(src.partner, op.aeoId), body.reason ?? null) ? [op.aeoId] : [];
+    return this.apply({ ...src, kind: 'change' }, op, '/operator', this.get(src.partner, op.aeoId), null, body.reason ?? null) ? [op.aeoId] : [];
   }
 
-  private apply(s: Source, op: AeoOperator, path: string, cur: AeoRow | undefined, reason: string | null): boolean {
+  /** One operator as a snapshot (`asOf`) or a change (`asOf` null) states it. */
+  private apply(s: Source, op: AeoOperator, path: string, cur: AeoRow | undefined, asOf: string | null, reason: string | null): boolean {
     const validUntil = op.validUntil ?? null;
+    const effective = asOf === null ? op.statusDate : this.snapshotEffective(s.partner, op, asOf);
+    const recorded = this.record(s, op, effective, `${path}/status`, reason ?? (effective === asOf && effective !== op.statusDate ? CAME_BACK : null));
     const statusChanged =
       !cur || !cur.listed || cur.status !== op.status || cur.status_date !== op.statusDate || cur.valid_from !== op.validFrom || cur.valid_until !== validUntil;
     this.upsertStmt.run({
       partner: s.partner, aeo_id: op.aeoId, national_trader_id: op.nationalTraderId, legal_name: op.legalName, programme: op.programme, status: op.status,
-      status_date: op.statusDate, valid_from: op.validFrom, valid_until: validUntil, message_id: statusChanged || !cur ? s.messageId : cur.message_id,
-      path: statusChanged || !cur ? `${path}/status` : cur.path, updated_at: s.now,
+      status_date: op.statusDate, valid_from: op.validFrom, valid_until: validUntil, message_id: statusChanged ? s.messageId : cur.message_id,
+      path: statusChanged ? `${path}/status` : cur.path, updated_at: s.now,
     });
-    if (statusChanged) {
-      this.addHistoryStmt.run(s.partner, op.aeoId, op.statusDate, s.seq, op.status, op.validFrom, validUntil, s.kind, s.messageId, `${path}/status`, reason);
-    }
-    return statusChanged;
+    return recorded || statusChanged;
+  }
+
+  /**
+   * The date a snapshot's status took effect. A snapshot states the status in force on its asOf date; normally
+   * that is its statusDate. But where the history holds a later status for that date than the statusDate (the
+   * operator was removed, or suspended, since) and the snapshot contradicts it, the partner's statusDate
+   * predates a change the history already records: the snapshot's status came back after that, on its asOf
+   * date at the latest, which is the only date known.
+   */
+  private snapshotEffective(partner: string, op: AeoOperator, asOf: string): string {
+    const inForce = this.atStmt.get(partner, op.aeoId, asOf) as AeoHistoryRow | undefined;
+    if (!inForce || inForce.effective <= op.statusDate || sameStatus(inForce, op.status, op.validFrom, op.validUntil ?? null)) return op.statusDate;
+    return asOf;
+  }
+
+  /**
+   * Adds a status to the history, unless the history already holds the same one from that date: a message
+   * repeating what was recorded (a daily snapshot, a change sent twice) adds nothing.
+   */
+  private record(s: Source, op: AeoOperator, effective: string, path: string, reason: string | null): boolean {
+    const validUntil = op.validUntil ?? null;
+    const inForce = this.atStmt.get(s.partner, op.aeoId, effective) as AeoHistoryRow | undefined;
+    if (inForce && inForce.effective === effective && sameStatus(inForce, op.status, op.validFrom, validUntil)) return false;
+    this.addHistoryStmt.run(s.partner, op.aeoId, effective, s.seq, op.status, op.validFrom, validUntil, s.kind, s.messageId, path, reason);
+    return true;
   }
 
   get(partner: string, aeoId: string): AeoRow | undefined {
@@ -163,6 +194,10 @@ export class AeoRegistry {
     const status = periodStatus(first, date);
     return { date, valid: status === 'valid', status, basis: 'inferred', messageId: first.message_id, path: first.path.replace(/status$/, 'validFrom') };
   }
+}
+
+function sameStatus(h: AeoHistoryRow, status: AeoHistoryRow['status'], validFrom: string, validUntil: string | null): boolean {
+  return h.status === status && (status === 'removed' || (h.valid_from === validFrom && h.valid_until === validUntil));
 }
 
 function periodStatus(h: Pick<AeoHistoryRow, 'valid_from' | 'valid_until'>, date: string): 'valid' | 'expired' | 'not-yet-valid' {

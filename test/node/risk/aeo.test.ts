@@ -119,3 +119,29 @@ describe('AEO cross-check between two nodes', () => {
     expect(r.json.issues[0].path).toBe('/at');
   });
 });
+
+describe('AEO registry when a partner lists an operator again', () => {
+  let relist: RiskNetwork;
+  beforeAll(async () => {
+    relist = await riskNetwork();
+  });
+  afterAll(async () => relist?.close());
+
+  const B = 'KZAEO981140001234';
+  const snapshotOn = (date: string, listsB: boolean): Record<string, unknown> => ({
+    kind: 'snapshot',
+    asOf: `${date}T06:00:00+05:00`,
+    operators: listsB ? [{ ...snapshot()['operators'][0], status: 'valid', statusDate: '2024-01-01', validFrom: '2024-01-01' }] : [],
+  });
+
+  it('treats an operator removed by one snapshot and listed by a later one as a valid AEO', async () => {
+    for (const [date, listsB] of [['2026-11-01', true], ['2026-11-10', false], ['2026-11-20', true]] as const) await send(relist.kz, 'aeo', snapshotOn(date, listsB));
+    const r = await api(relist.kg, 'GET', `/v1/aeo/KZ/${B}?at=2026-11-25`);
+    expect(r.json).toMatchObject({ status: 'valid', listed: true, validity: { valid: true, status: 'valid', basis: 'recorded' } });
+    expect(r.json.history.map((h: any) => [h.effective, h.status])).toEqual([['2024-01-01', 'valid'], ['2026-11-10', 'removed'], ['2026-11-20', 'valid']]);
+    const id = await send(relist.kz, 'aci', declaredBy(B, 'AEO-R-1'));
+    const a = await arrival(relist.kg, id, has('aeo-valid'));
+    expect(codesOf(a)).not.toContain('aeo-not-listed');
+    expect(a.level).toBe('low');
+  });
+});

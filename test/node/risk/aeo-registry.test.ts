@@ -1,0 +1,82 @@
+/**
+ * The partner AEO registry on a real store: snapshots and changes are received as the receiver inserts them and
+ * projected by the engine, in the order a partner may send them (removed and listed again, or an older message
+ * arriving after a newer one). The current record must always agree with the history "at" answers from.
+ */
+import { rmSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RiskEngine } from '../../../node/risk/engine.js';
+import { RiskFeed } from '../../../node/risk/feed.js';
+import { ArrivalQueries } from '../../../node/risk/query.js';
+import { defaultRules } from '../../../node/risk/rules.js';
+import { Store } from '../../../node/store/store.js';
+import { receive, road, snapshot, tempDir, variant } from './fixtures.js';
+
+let dir: string;
+let store: Store;
+let engine: RiskEngine;
+
+beforeEach(() => {
+  dir = tempDir('gnc-aeo-');
+  store = Store.open(dir);
+  engine = new RiskEngine({ store, feed: new RiskFeed(store.db), rules: defaultRules, clock: () => Date.parse('2026-11-23T08:00:00Z'), log: () => undefined });
+});
+afterEach(() => {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function run(): void {
+  for (let more = true; more; ) more = store.db.transaction(() => engine.step())().more;
+}
+
+/** Operator B: the first operator of the KZ snapshot, valid since 2024-01-01. */
+const B = 'KZAEO981140001234';
+const operatorB = (status = 'valid', statusDate = '2024-01-01'): Record<string, unknown> =>
+  ({ ...snapshot()['operators'][0], status, statusDate, validFrom: '2024-01-01' });
+
+/** A KZ snapshot as of `date`, listing B or not. */
+function snapshotOn(date: string, listsB: boolean): Record<string, unknown> {
+  return { kind: 'snapshot', asOf: `${date}T06:00:00+05:00`, operators: listsB ? [operatorB()] : [] };
+}
+
+function change(status: string, statusDate: string): Record<string, unknown> {
+  return { kind: 'change', operator: operatorB(status, statusDate) };
+}
+
+function aeo(...bodies: Record<string, unknown>[]): void {
+  for (const body of bodies) receive(store, { partner: 'KZ', type: 'aeo', body });
+  run();
+}
+
+const history = (): [string, string][] => engine.aeo.history('KZ', B).map((h) => [h.effective, h.status]);
+
+describe('partner AEO registry', () => {
+  it('counts an operator a later snapshot lists again as valid from that snapshot', () => {
+    aeo(snapshotOn('2026-11-01', true), snapshotOn('2026-11-10', false), snapshotOn('2026-11-20', true));
+    expect(engine.aeo.get('KZ', B)).toMatchObject({ listed: 1, status: 'valid', status_date: '2024-01-01' });
+    expect(engine.aeo.validityAt('KZ', B, '2026-11-15')).toMatchObject({ valid: false, status: 'removed' });
+    expect(engine.aeo.validityAt('KZ', B, '2026-11-25')).toMatchObject({ valid: true, status: 'valid', basis: 'recorded' });
+  });
+
+  it('records a re-listing once, on the date of the snapshot that lists the operator again', () => {
+    aeo(snapshotOn('2026-11-01', true), snapshotOn('2026-11-10', false), snapshotOn('2026-11-20', true), snapshotOn('2026-11-21', true));
+    expect(history()).toEqual([['2024-01-01', 'valid'], ['2026-11-10', 'removed'], ['2026-11-20', 'valid']]);
+  });
+
+  it('assesses a declaration naming a re-listed operator as a valid AEO', () => {
+    aeo(snapshotOn('2026-11-01', true), snapshotOn('2026-11-10', false), snapshotOn('2026-11-20', true));
+    const id = receive(store, { partner: 'KZ', type: 'aci', body: variant(road(), (d) => { for (const p of [d.consignor, d.exporter]) p.aeoId = B; }) });
+    run();
+    const codes = new ArrivalQueries(store.db, engine.consignments).detail(id).indicators.map((i) => i.code);
+    expect(codes).toContain('aeo-valid');
+    expect(codes).not.toContain('aeo-not-listed');
+  });
+
+  it('makes a suspended operator valid from the date of a later snapshot that lists it as valid', () => {
+    aeo(snapshotOn('2026-11-01', true), change('suspended', '2026-11-05'), snapshotOn('2026-11-20', true));
+    expect(engine.aeo.get('KZ', B)).toMatchObject({ status: 'valid' });
+    expect(engine.aeo.validityAt('KZ', B, '2026-11-10')).toMatchObject({ status: 'suspended' });
+    expect(engine.aeo.validityAt('KZ', B, '2026-11-20')).toMatchObject({ status: 'valid' });
+  });
+});
