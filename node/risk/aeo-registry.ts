@@ -5,8 +5,11 @@
  * entry on the snapshot date); a change updates one operator. History rows are written only when the history
  * does not already hold that status from that date, so daily snapshots of an unchanged list add nothing.
  *
- * A snapshot that lists an operator the history has as removed (or suspended, revoked) since its statusDate
- * records the status from its asOf date: it came back by then.
+ * Messages may arrive out of date order. The current record is the latest statement by date: a snapshot
+ * speaks for its asOf date, a change for its statusDate; on the same date the later-received message wins.
+ * An older message goes into the history only, and the record and the history never disagree about what
+ * holds from the record's date on. A snapshot that lists an operator the history has as removed (or
+ * suspended, revoked) since its statusDate records the status from its asOf date: it came back by then.
  *
  * "Was X a valid AEO on D" reads the history: the latest status effective on or before D decides, within
  * the operator's validity period. Before the first recorded status the authorisation date (validFrom)
@@ -29,6 +32,8 @@ export interface AeoRow {
   listed: number;
   message_id: string;
   path: string;
+  /** YYYY-MM-DD the record is known to hold as of: the asOf of the snapshot or the statusDate of the change it rests on. */
+  as_of: string;
   updated_at: number;
 }
 
@@ -48,6 +53,7 @@ export interface AeoHistoryRow {
 
 /** Reasons the node gives history entries whose date is not the partner's statusDate. */
 const CAME_BACK = 'the statusDate precedes the status recorded since; in force by the snapshot date';
+const RESTATED = 'still in force on this date, as the message the record rests on says; an older message arrived later';
 
 /** Validity on a date, with the pointer of the record it rests on (for indicator evidence). */
 export type Validity = AeoValidity & { path: string | null };
@@ -73,11 +79,11 @@ export class AeoRegistry {
 
   constructor(private readonly db: Db) {
     this.getStmt = db.prepare('SELECT * FROM risk_aeo WHERE partner = ? AND aeo_id = ?');
-    this.upsertStmt = db.prepare(`INSERT INTO risk_aeo (partner, aeo_id, national_trader_id, legal_name, programme, status, status_date, valid_from, valid_until, listed, message_id, path, updated_at)
-      VALUES (@partner, @aeo_id, @national_trader_id, @legal_name, @programme, @status, @status_date, @valid_from, @valid_until, 1, @message_id, @path, @updated_at)
+    this.upsertStmt = db.prepare(`INSERT INTO risk_aeo (partner, aeo_id, national_trader_id, legal_name, programme, status, status_date, valid_from, valid_until, listed, message_id, path, as_of, updated_at)
+      VALUES (@partner, @aeo_id, @national_trader_id, @legal_name, @programme, @status, @status_date, @valid_from, @valid_until, 1, @message_id, @path, @as_of, @updated_at)
       ON CONFLICT (partner, aeo_id) DO UPDATE SET national_trader_id = excluded.national_trader_id, legal_name = excluded.legal_name, programme = excluded.programme,
         status = excluded.status, status_date = excluded.status_date, valid_from = excluded.valid_from, valid_until = excluded.valid_until, listed = 1,
-        message_id = excluded.message_id, path = excluded.path, updated_at = excluded.updated_at`);
+        message_id = excluded.message_id, path = excluded.path, as_of = excluded.as_of, updated_at = excluded.updated_at`);
     this.historyStmt = db.prepare('SELECT * FROM risk_aeo_history WHERE partner = ? AND aeo_id = ? ORDER BY effective, seq');
     this.addHistoryStmt = db.prepare(`INSERT OR REPLACE INTO risk_aeo_history (partner, aeo_id, effective, seq, status, valid_from, valid_until, kind, message_id, path, reason)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -85,7 +91,7 @@ export class AeoRegistry {
     this.firstStmt = db.prepare('SELECT * FROM risk_aeo_history WHERE partner = ? AND aeo_id = ? ORDER BY effective, seq LIMIT 1');
     this.anyStmt = db.prepare('SELECT 1 FROM risk_aeo WHERE partner = ? LIMIT 1');
     this.partnerStmt = db.prepare('SELECT * FROM risk_aeo WHERE partner = ?');
-    this.unlistStmt = db.prepare('UPDATE risk_aeo SET listed = 0, message_id = ?, path = ?, updated_at = ? WHERE partner = ? AND aeo_id = ?');
+    this.unlistStmt = db.prepare('UPDATE risk_aeo SET listed = 0, message_id = ?, path = ?, as_of = ?, updated_at = ? WHERE partner = ? AND aeo_id = ?');
   }
 
   /** Applies a snapshot; returns the AEO ids whose recorded statuses changed (their consignments need recomputing). */
@@ -98,12 +104,7 @@ export class AeoRegistry {
       if (this.apply(s, op, `/operators/${i}`, current.get(op.aeoId), asOf, null)) changed.push(op.aeoId);
       current.delete(op.aeoId);
     });
-    for (const gone of current.values()) {
-      if (!gone.listed) continue;
-      this.unlistStmt.run(s.messageId, '/operators', s.now, s.partner, gone.aeo_id);
-      this.addHistoryStmt.run(s.partner, gone.aeo_id, asOf, s.seq, 'removed', gone.valid_from, gone.valid_until, 'snapshot', s.messageId, '/operators', 'not listed in the snapshot');
-      changed.push(gone.aeo_id);
-    }
+    for (const gone of current.values()) if (this.unlist(s, gone, asOf)) changed.push(gone.aeo_id);
     return changed;
   }
 
@@ -116,13 +117,20 @@ export class AeoRegistry {
   private apply(s: Source, op: AeoOperator, path: string, cur: AeoRow | undefined, asOf: string | null, reason: string | null): boolean {
     const validUntil = op.validUntil ?? null;
     const effective = asOf === null ? op.statusDate : this.snapshotEffective(s.partner, op, asOf);
+    // a snapshot speaks for its asOf date, a change for its statusDate
+    const known = asOf !== null && asOf > effective ? asOf : effective;
     const recorded = this.record(s, op, effective, `${path}/status`, reason ?? (effective === asOf && effective !== op.statusDate ? CAME_BACK : null));
+    if (cur && known < cur.as_of) {
+      // older than what the record holds (ties go to the later-received message): history only
+      if (recorded) this.reconcile(s, cur);
+      return recorded;
+    }
     const statusChanged =
       !cur || !cur.listed || cur.status !== op.status || cur.status_date !== op.statusDate || cur.valid_from !== op.validFrom || cur.valid_until !== validUntil;
     this.upsertStmt.run({
       partner: s.partner, aeo_id: op.aeoId, national_trader_id: op.nationalTraderId, legal_name: op.legalName, programme: op.programme, status: op.status,
       status_date: op.statusDate, valid_from: op.validFrom, valid_until: validUntil, message_id: statusChanged ? s.messageId : cur.message_id,
-      path: statusChanged ? `${path}/status` : cur.path, updated_at: s.now,
+      path: statusChanged ? `${path}/status` : cur.path, as_of: known, updated_at: s.now,
     });
     return recorded || statusChanged;
   }
@@ -140,6 +148,17 @@ export class AeoRegistry {
     return asOf;
   }
 
+  /** A snapshot no longer lists an operator: removed from its asOf date. */
+  private unlist(s: Source, cur: AeoRow, asOf: string): boolean {
+    if (!cur.listed && asOf >= cur.as_of) return false;
+    const inForce = this.atStmt.get(s.partner, cur.aeo_id, asOf) as AeoHistoryRow | undefined;
+    if (inForce?.status === 'removed') return false;
+    this.addHistoryStmt.run(s.partner, cur.aeo_id, asOf, s.seq, 'removed', cur.valid_from, cur.valid_until, 'snapshot', s.messageId, '/operators', 'not listed in the snapshot');
+    if (asOf >= cur.as_of) this.unlistStmt.run(s.messageId, '/operators', asOf, s.now, s.partner, cur.aeo_id);
+    else this.reconcile(s, cur);
+    return true;
+  }
+
   /**
    * Adds a status to the history, unless the history already holds the same one from that date: a message
    * repeating what was recorded (a daily snapshot, a change sent twice) adds nothing.
@@ -150,6 +169,20 @@ export class AeoRegistry {
     if (inForce && inForce.effective === effective && sameStatus(inForce, op.status, op.validFrom, validUntil)) return false;
     this.addHistoryStmt.run(s.partner, op.aeoId, effective, s.seq, op.status, op.validFrom, validUntil, s.kind, s.messageId, path, reason);
     return true;
+  }
+
+  /**
+   * After an older message added to the history, the record (which it did not replace) must still be what the
+   * history says holds from the record's as_of date on. Where the older entry sorts after the one the record
+   * rests on (a snapshot confirmed the record later than its status took effect), the record's status is
+   * recorded again on its as_of date, the latest date it is known to hold.
+   */
+  private reconcile(s: Source, cur: AeoRow): void {
+    const inForce = this.atStmt.get(s.partner, cur.aeo_id, cur.as_of) as AeoHistoryRow | undefined;
+    const status = cur.listed ? cur.status : 'removed';
+    if (inForce && sameStatus(inForce, status, cur.valid_from, cur.valid_until)) return;
+    const kind = cur.path.startsWith('/operators') ? 'snapshot' : 'change';
+    this.addHistoryStmt.run(s.partner, cur.aeo_id, cur.as_of, s.seq, status, cur.valid_from, cur.valid_until, kind, cur.message_id, cur.path, RESTATED);
   }
 
   get(partner: string, aeoId: string): AeoRow | undefined {

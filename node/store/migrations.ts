@@ -337,4 +337,12 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX rejections_held ON rejections(at) WHERE receipt IS NOT NULL;
 `,
+  // 10: the date a partner AEO record is known to hold as of (the snapshot's asOf, the change's statusDate), so a
+  // message dated earlier that arrives later goes into the history without replacing the record. Existing records
+  // hold as of their latest history entry or status date, whichever is later
+  `
+  ALTER TABLE risk_aeo ADD COLUMN as_of TEXT NOT NULL DEFAULT '';
+  UPDATE risk_aeo SET as_of = MAX(status_date, COALESCE((SELECT MAX(effective) FROM risk_aeo_history h
+    WHERE h.partner = risk_aeo.partner AND h.aeo_id = risk_aeo.aeo_id), ''));
+`,
 ];

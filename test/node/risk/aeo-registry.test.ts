@@ -51,6 +51,11 @@ function aeo(...bodies: Record<string, unknown>[]): void {
 
 const history = (): [string, string][] => engine.aeo.history('KZ', B).map((h) => [h.effective, h.status]);
 
+/** What the history says holds from the last recorded date on, which the current record must show. */
+function latestInHistory(): string {
+  return engine.aeo.validityAt('KZ', B, '9999-12-31').status;
+}
+
 describe('partner AEO registry', () => {
   it('counts an operator a later snapshot lists again as valid from that snapshot', () => {
     aeo(snapshotOn('2026-11-01', true), snapshotOn('2026-11-10', false), snapshotOn('2026-11-20', true));
@@ -71,6 +76,26 @@ describe('partner AEO registry', () => {
     const codes = new ArrivalQueries(store.db, engine.consignments).detail(id).indicators.map((i) => i.code);
     expect(codes).toContain('aeo-valid');
     expect(codes).not.toContain('aeo-not-listed');
+  });
+
+  it('keeps a suspension current when a snapshot dated before it arrives later', () => {
+    aeo(snapshotOn('2026-11-01', true), change('suspended', '2026-11-23'), snapshotOn('2026-11-20', true));
+    expect(engine.aeo.get('KZ', B)).toMatchObject({ listed: 1, status: 'suspended', status_date: '2026-11-23' });
+    expect(latestInHistory()).toBe('suspended');
+  });
+
+  it('keeps a revocation current when a change with an earlier status date arrives later, and records both', () => {
+    aeo(change('revoked', '2026-11-20'), change('valid', '2025-01-01'));
+    expect(engine.aeo.get('KZ', B)).toMatchObject({ status: 'revoked', status_date: '2026-11-20' });
+    expect(history()).toEqual([['2025-01-01', 'valid'], ['2026-11-20', 'revoked']]);
+    expect(engine.aeo.validityAt('KZ', B, '2026-11-25')).toMatchObject({ status: 'revoked' });
+  });
+
+  it('keeps an operator listed when an older snapshot that omits it arrives after a newer one that lists it', () => {
+    aeo(snapshotOn('2026-11-20', true), snapshotOn('2026-11-10', false));
+    expect(engine.aeo.get('KZ', B)).toMatchObject({ listed: 1, status: 'valid' });
+    expect(engine.aeo.validityAt('KZ', B, '2026-11-15')).toMatchObject({ status: 'removed' });
+    expect(latestInHistory()).toBe('valid');
   });
 
   it('makes a suspended operator valid from the date of a later snapshot that lists it as valid', () => {

@@ -4,6 +4,7 @@
  */
 import { readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../../node/store/db.js';
 import { MIGRATIONS } from '../../../node/store/migrations.js';
@@ -42,6 +43,21 @@ describe('openDb', () => {
     open().close();
     db = openDb(join(dir!, 'gnc.sqlite'));
     expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+  });
+
+  it('dates an AEO record held before the as_of column by its latest history entry', () => {
+    dir = tempDir('gnc-db-');
+    const version = MIGRATIONS.findIndex((m) => m.includes('ADD COLUMN as_of'));
+    expect(version).toBeGreaterThan(0);
+    const old = new Database(join(dir, 'gnc.sqlite'));
+    for (const m of MIGRATIONS.slice(0, version)) old.exec(m);
+    old.pragma(`user_version = ${version}`);
+    old.exec(`INSERT INTO risk_aeo VALUES ('KZ', 'KZAEO1', '1', 'A', 'both', 'valid', '2024-01-01', '2024-01-01', NULL, 0, 'm2', '/operators', 0);
+      INSERT INTO risk_aeo_history VALUES ('KZ', 'KZAEO1', '2024-01-01', 1, 'valid', '2024-01-01', NULL, 'snapshot', 'm1', '/operators/0/status', NULL);
+      INSERT INTO risk_aeo_history VALUES ('KZ', 'KZAEO1', '2026-11-10', 2, 'removed', '2024-01-01', NULL, 'snapshot', 'm2', '/operators', NULL);`);
+    old.close();
+    db = openDb(join(dir, 'gnc.sqlite'));
+    expect(db.prepare(`SELECT as_of FROM risk_aeo WHERE aeo_id = 'KZAEO1'`).pluck().get()).toBe('2026-11-10');
   });
 
   /** Files this process holds open that SQLite made for temporary data (unlinked at once, so only /proc shows them). */
