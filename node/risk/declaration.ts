@@ -1,8 +1,8 @@
 /**
  * What the arrivals view keeps of a declaration: the list fields (stored as a small JSON summary, so listing
  * never parses full bodies), the filter columns and the search keys (traders, AEO ids, transport means,
- * containers, HS codes, referenced certificates). Ids are compared upper-case: plates and container numbers
- * are written either way by different declarants.
+ * containers, HS codes, referenced certificates). Ids are compared upper-case: plates, container and
+ * certificate numbers are written either way by different declarants.
  */
 import { toKilograms } from '../../protocol/codes/units.js';
 import type { AciAmendment, AciDeclaration } from '../../protocol/messages/aci.js';
@@ -62,7 +62,7 @@ export function keysOf(d: FullDeclaration): [KeyKind, string][] {
   for (const e of d.transportEquipment) add(KEY.container, e.id.toUpperCase());
   for (const item of d.goodsItems) {
     add(KEY.hs, item.hsCode);
-    add(KEY.ecoo, item.ecooReference);
+    add(KEY.ecoo, item.ecooReference?.toUpperCase());
   }
   return [...out.values()];
 }

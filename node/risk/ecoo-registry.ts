@@ -25,6 +25,14 @@ export interface EcooFound extends EcooRow {
   body: EcooCertificate;
 }
 
+/**
+ * Certificate numbers are compared upper-case, like the other ids of the arrivals view (declaration.ts): a
+ * declarant who types "kz-st1-2026-0099002" names certificate KZ-ST1-2026-0099002.
+ */
+export function certificateKey(number: string): string {
+  return number.toUpperCase();
+}
+
 export class EcooRegistry {
   private readonly upsertCertStmt;
   private readonly statusStmt;
@@ -43,18 +51,19 @@ export class EcooRegistry {
 
   /** Records a certificate; a re-issue under the same number replaces the content, keeping a later status. */
   addCertificate(partner: string, seq: number, messageId: string, body: EcooCertificate, now: number): void {
-    this.upsertCertStmt.run(partner, body.certificateNumber, seq, messageId, body.preference, now);
+    this.upsertCertStmt.run(partner, certificateKey(body.certificateNumber), seq, messageId, body.preference, now);
   }
 
   /** Records a status change; false when no certificate with that number was received from the partner. */
   setStatus(partner: string, messageId: string, body: EcooStatus, now: number): boolean {
-    const info = this.statusStmt.run(body.status, messageId, body.statusDate, body.replacementCertificateNumber ?? null, now, partner, body.certificateNumber);
+    const info = this.statusStmt.run(body.status, messageId, body.statusDate, body.replacementCertificateNumber ?? null, now, partner, certificateKey(body.certificateNumber));
     return info.changes > 0;
   }
 
   /** The certificate a reference names: the sending partner's first, else the latest from any partner. */
   find(partner: string, number: string): EcooFound | undefined {
-    const row = (this.getStmt.get(partner, number) ?? this.byNumberStmt.get(number)) as EcooRow | undefined;
+    const key = certificateKey(number);
+    const row = (this.getStmt.get(partner, key) ?? this.byNumberStmt.get(key)) as EcooRow | undefined;
     if (!row) return undefined;
     const body = this.bodyStmt.get(row.seq) as string | null | undefined;
     if (!body) return undefined; // content purged after its retention period

@@ -14,7 +14,7 @@ import type { Store } from '../store/store.js';
 import { AeoRegistry } from './aeo-registry.js';
 import { ConsignmentRepo, type CurrentFields } from './consignments.js';
 import { keysOf, KEY, summarize, type FullDeclaration } from './declaration.js';
-import { EcooRegistry } from './ecoo-registry.js';
+import { certificateKey, EcooRegistry } from './ecoo-registry.js';
 import type { RiskFeed } from './feed.js';
 import { aeoIndicators } from './indicators/aeo.js';
 import { IndicatorSet, type AssessContext } from './indicators/context.js';
@@ -128,7 +128,7 @@ export class RiskEngine {
       const body = JSON.parse(m.body) as EcooBody;
       if (body.kind === 'certificate') this.ecoo.addCertificate(m.partner, m.seq, m.id, body, now);
       else if (!this.ecoo.setStatus(m.partner, m.id, body, now)) return;
-      this.consignments.pendByKey(KEY.ecoo, body.certificateNumber, since);
+      this.consignments.pendByKey(KEY.ecoo, certificateKey(body.certificateNumber), since);
     } else if (m.type === 'aeo') {
       const body = JSON.parse(m.body) as AeoBody;
       const first = !this.aeo.hasData(m.partner);

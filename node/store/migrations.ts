@@ -345,4 +345,12 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE risk_aeo SET as_of = MAX(status_date, COALESCE((SELECT MAX(effective) FROM risk_aeo_history h
     WHERE h.partner = risk_aeo.partner AND h.aeo_id = risk_aeo.aeo_id), ''));
 `,
+  // 11: certificate numbers compared upper-case (node/risk/ecoo-registry.ts certificateKey): the e-CoO index and
+  // the certificate search keys of consignments. A key whose upper-case twin exists for the same consignment is
+  // redundant; two certificates of one partner differing only in case keep their numbers
+  `
+  UPDATE OR IGNORE risk_ecoo SET number = UPPER(number) WHERE number <> UPPER(number);
+  UPDATE OR IGNORE risk_keys SET v = UPPER(v) WHERE k = 'e' AND v <> UPPER(v);
+  DELETE FROM risk_keys WHERE k = 'e' AND v <> UPPER(v);
+`,
 ];

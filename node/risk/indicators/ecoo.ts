@@ -17,7 +17,7 @@ import type { Party } from '../../../protocol/messages/common.js';
 import type { AciGoodsItem } from '../../../protocol/messages/aci.js';
 import type { EcooGoodsItem } from '../../../protocol/messages/ecoo.js';
 import type { Evidence } from '../../../protocol/risk.js';
-import type { EcooFound } from '../ecoo-registry.js';
+import { certificateKey, type EcooFound } from '../ecoo-registry.js';
 import { aciEvidence, type AssessContext, type IndicatorSet } from './context.js';
 
 const norm = (s: string): string => s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');
@@ -38,13 +38,16 @@ function differs(declared: number, certified: number, tolerance: number): boolea
 }
 
 export function ecooIndicators(ctx: AssessContext, out: IndicatorSet): void {
+  // items naming the same certificate, whatever the case they wrote its number in (ecoo-registry certificateKey)
   const refs = new Map<string, number[]>();
   ctx.body.goodsItems.forEach((item, i) => {
-    if (item.ecooReference !== undefined) refs.set(item.ecooReference, [...(refs.get(item.ecooReference) ?? []), i]);
+    if (item.ecooReference === undefined) return;
+    const key = certificateKey(item.ecooReference);
+    refs.set(key, [...(refs.get(key) ?? []), i]);
   });
   const w = ctx.rules.weights;
   for (const [number, idx] of refs) {
-    const refEvidence = idx.map((i) => aciEvidence(ctx, `/goodsItems/${i}/ecooReference`, number));
+    const refEvidence = idx.map((i) => aciEvidence(ctx, `/goodsItems/${i}/ecooReference`, ctx.body.goodsItems[i]!.ecooReference!));
     const cert = ctx.ecoo(ctx.partner, number);
     if (!cert) {
       const items = idx.map((i) => i + 1).join(', ');

@@ -52,6 +52,15 @@ describe('e-CoO cross-checks between two nodes', () => {
     expect(indicator(a, 'ecoo-confirmed').evidence).toEqual(expect.arrayContaining([expect.objectContaining({ messageId: cert, type: 'ecoo', path: '/certificateNumber' })]));
   });
 
+  it('matches a reference written in another case to its certificate, and keeps what the declarant wrote as evidence', async () => {
+    const p = pair('02L', { aci: (d) => { for (const it of d.goodsItems) it.ecooReference = it.ecooReference.toLowerCase(); } });
+    await send(net.kz, 'ecoo', p.cert);
+    const id = await send(net.kz, 'aci', p.aci);
+    const a = await arrival(net.kg, id, has('ecoo-confirmed'));
+    expect(codesOf(a)).not.toContain('preferential-origin-without-ecoo');
+    expect(indicator(a, 'ecoo-confirmed').evidence).toEqual(expect.arrayContaining([expect.objectContaining({ path: '/goodsItems/0/ecooReference', value: p.number.toLowerCase() })]));
+  });
+
   it('raises ecoo-cancelled and a high level when the certificate is cancelled after the declaration', async () => {
     const p = pair('03');
     const cert = await send(net.kz, 'ecoo', p.cert);

@@ -60,6 +60,21 @@ describe('openDb', () => {
     expect(db.prepare(`SELECT as_of FROM risk_aeo WHERE aeo_id = 'KZAEO1'`).pluck().get()).toBe('2026-11-10');
   });
 
+  it('upper-cases stored certificate numbers and search keys, keeping one key where both cases were stored', () => {
+    dir = tempDir('gnc-db-');
+    const version = MIGRATIONS.findIndex((m) => m.includes('UPDATE OR IGNORE risk_ecoo'));
+    expect(version).toBeGreaterThan(0);
+    const old = new Database(join(dir, 'gnc.sqlite'));
+    for (const m of MIGRATIONS.slice(0, version)) old.exec(m);
+    old.pragma(`user_version = ${version}`);
+    old.exec(`INSERT INTO risk_ecoo (partner, number, seq, message_id, preference, status, updated_at) VALUES ('KZ', 'kz-st1-1', 1, 'm1', 'preferential', 'issued', 0);
+      INSERT INTO risk_keys VALUES ('e', 'kz-st1-1', 7), ('e', 'kz-st1-2', 7), ('e', 'KZ-ST1-2', 7), ('c', 'abc', 7);`);
+    old.close();
+    db = openDb(join(dir, 'gnc.sqlite'));
+    expect(db.prepare('SELECT number FROM risk_ecoo').pluck().all()).toEqual(['KZ-ST1-1']);
+    expect(db.prepare('SELECT k, v FROM risk_keys ORDER BY k, v').all()).toEqual([{ k: 'c', v: 'abc' }, { k: 'e', v: 'KZ-ST1-1' }, { k: 'e', v: 'KZ-ST1-2' }]);
+  });
+
   /** Files this process holds open that SQLite made for temporary data (unlinked at once, so only /proc shows them). */
   const tempFiles = (): string[] =>
     readdirSync('/proc/self/fd').flatMap((fd) => {
