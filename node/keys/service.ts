@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { loadIdentity, loadRootKey, newRootKey } from '../../certs/identity.js';
 import { archiveCertificate, ownCertificates, rotateNodeKey, writeRotation, type RotationState } from '../../certs/rotation.js';
 import { decodeNodeCertificate, issueNodeCertificate } from '../../protocol/certificate.js';
+import { QueryInstant } from '../../protocol/api/instant.js';
 import { GncError } from '../../protocol/errors.js';
 import { signKeyNotice, type KeyNotice } from '../../protocol/notice.js';
 import { openOffline, type OfflineNode } from '../compose.js';
@@ -47,6 +48,14 @@ export interface RotateResult {
 export async function rotateNodeKeys(dir: string, opts: { overlapHours?: number; clock?: () => number } = {}): Promise<RotateResult> {
   const now = (opts.clock ?? Date.now)();
   const overlapMs = (opts.overlapHours ?? DEFAULT_OVERLAP_HOURS) * 3_600_000;
+  await withOffline(dir, opts.clock, async (n) => {
+    // a second rotation now would make the node sign with the first new key, which some partner has not
+    // acknowledged yet (SPEC 9.10: no partner receives a signature by a key it does not know)
+    const { pending } = n.keyring.status();
+    if (pending) {
+      throw new GncError('GNC_CONFLICT', `The rotation to key ${pending.to} is still waiting for partners to acknowledge it (at the latest until ${pending.overlapUntil}; see \`gnc keys status\`): rotate again once it has completed.`);
+    }
+  });
   const r = rotateNodeKey(dir, { now, overlapMs });
   return withOffline(dir, opts.clock, async (n) => {
     const { country } = r.previous;
@@ -89,10 +98,17 @@ export async function revokeNodeKey(dir: string, kid: string, reason: string, op
       throw new GncError('GNC_NOT_FOUND', `Key ${kid} is not a node key of ${identity.country}: see \`gnc keys status\`. A partner's keys are revoked by the partner's root.`);
     }
     const revokedAt = opts.at ?? new Date(clock()).toISOString();
-    if (Number.isNaN(Date.parse(revokedAt))) throw new GncError('GNC_CONFIG_INVALID', `--at must be an RFC 3339 UTC time such as 2026-03-01T08:00:00.000Z, got "${revokedAt}".`);
-    const active = n.keyring.signer().kid;
+    // strict: the earliest revocation of a key always applies, so a misread time (`--at 1` read as 2001) would
+    // irrevocably void everything the key signed since
+    if (!QueryInstant.safeParse(revokedAt).success) {
+      throw new GncError('GNC_CONFIG_INVALID', `--at must be an RFC 3339 time with its zone, such as 2026-03-01T08:00:00Z, got "${revokedAt}".`);
+    }
+    const { active, pending } = n.keyring.status();
     if (kid === active) {
       throw new GncError('GNC_CONFLICT', `Key ${kid} is the key this node signs with: rotate first (\`gnc keys rotate --dir ${dir}\`), wait until partners received the new certificate (\`gnc keys status\`), then revoke it.`);
+    }
+    if (kid === pending?.to) {
+      throw new GncError('GNC_CONFLICT', `Key ${kid} is the key this node is rotating to: it signs as soon as partners acknowledge it. Wait until the rotation has completed (\`gnc keys status\`), rotate again, then revoke it.`);
     }
     const notice: KeyNotice = { v: 1, kind: 'revocation', country: identity.country, kid, reason, revokedAt: new Date(Date.parse(revokedAt)).toISOString() };
     const compact = signKeyNotice(notice, loadRootKey(dir, identity.certPayload.iss).signer);
@@ -118,10 +134,13 @@ export interface RootRotateResult {
 export async function rotateRootKey(dir: string, opts: { clock?: () => number } = {}): Promise<RootRotateResult> {
   const now = (opts.clock ?? Date.now)();
   const id = loadIdentity(dir);
+  // the current root's private key first: kept offline, it is asked for (GNC_IDENTITY_MISSING) before a new
+  // root key is written, so a refused attempt leaves no stray key behind
+  const current = loadRootKey(dir, id.root.thumbprint);
   const next = newRootKey(dir);
   const effective = new Date(now).toISOString();
   const notice: KeyNotice = { v: 1, kind: 'root-succession', country: id.country, newRoot: next.jwk, effective };
-  const noticeJws = signKeyNotice(notice, id.root.signer);
+  const noticeJws = signKeyNotice(notice, current.signer);
   const old = decodeNodeCertificate(id.certificate);
   const certificate = issueNodeCertificate({ ...old, iss: next.thumbprint, iat: effective }, next.signer);
   archiveCertificate(dir, id.certificate);
