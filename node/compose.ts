@@ -37,7 +37,7 @@ export function compose(dir: string, opts: NodeOptions = {}): Composition {
   const policy = new AgreementPolicy(agreements, identity.country);
   const onAgreement = agreementControl(agreements, (m) => log(m));
   const evidence = new EvidenceLog(store.db, identity.country, parts.signer, clock);
-  const onKey = keyControl({ store, trust, evidence, clock, log: (m) => log(m) });
+  const onKey = keyControl({ store, trust, evidence, clock, log: (m) => log(m), self: { country: identity.country, kids: () => keyring.ownKeys().keys() } });
   const ext: Composition['ext'] = {
     policy,
     evidence: (event, messageId, peer, sha256) => void evidence.append(event, messageId, peer, sha256),

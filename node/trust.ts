@@ -17,6 +17,10 @@ export interface PeerInfo {
   notAfter: number;
 }
 
+function revocationKey(country: string, kid: string): string {
+  return `${country} ${kid}`;
+}
+
 export class TrustIndex {
   private keys = new Map<string, VerificationKey>();
   private peers = new Map<string, PeerInfo>();
@@ -37,9 +41,13 @@ export class TrustIndex {
     for (const p of this.store.partners.list()) roots.set(p.country, JSON.parse(p.root_jwk) as Ed25519PublicJwk);
     const notices = new KeyNoticeRepo(this.store.db).list();
     const successors = new Map<string, Ed25519PublicJwk[]>();
+    /** Earliest revocation instant by country and kid (`revocationKey`): a root revokes only its own country's keys. */
     const revokedAt = new Map<string, number>();
     for (const n of notices) {
-      if (n.kind === 'revocation') revokedAt.set(n.subject, Math.min(n.at, revokedAt.get(n.subject) ?? Number.POSITIVE_INFINITY));
+      if (n.kind === 'revocation') {
+        const k = revocationKey(n.country, n.subject);
+        revokedAt.set(k, Math.min(n.at, revokedAt.get(k) ?? Number.POSITIVE_INFINITY));
+      }
       else if (roots.has(n.country)) {
         const payload = JSON.parse(Buffer.from(n.compact.split('.')[1]!, 'base64url').toString('utf8')) as { newRoot: Ed25519PublicJwk };
         successors.set(n.country, [...(successors.get(n.country) ?? []), payload.newRoot]);
@@ -48,8 +56,10 @@ export class TrustIndex {
     for (const c of this.store.partners.certificates()) {
       if (!roots.has(c.country)) continue;
       const payload = decodeNodeCertificate(c.compact);
-      // a revocation may arrive before the certificate it names: the earliest instant from either applies
-      const revoked = Math.min(c.revoked_at ?? Number.POSITIVE_INFINITY, revokedAt.get(c.kid) ?? Number.POSITIVE_INFINITY);
+      // a revocation may arrive before the certificate it names: the earliest instant from either applies, but only
+      // from a notice of the certificate's own country (SPEC 9.10): another root's notice, accepted while the key
+      // was still unknown here, must not revoke it
+      const revoked = Math.min(c.revoked_at ?? Number.POSITIVE_INFINITY, revokedAt.get(revocationKey(c.country, c.kid)) ?? Number.POSITIVE_INFINITY);
       keys.set(c.kid, {
         kid: c.kid,
         publicKey: publicKeyFromJwk(payload.jwk),

@@ -2,20 +2,22 @@
  * Builds an evidence bundle (protocol/SPEC.md section 9.5) from a node's store, for `gnc audit export`
  * and `GET /v1/messages/{id}/evidence`: the selected envelopes exactly as stored (sent or received) with their
  * receipts, the certificates of every key of the countries involved (this node's, archived after rotations,
- * and its partners'), their pinned roots, the revocations and root successions held, and the segment of this
- * node's evidence log from the first entry about a selected envelope to the head, pinned by a checkpoint
- * signed at export time. Messages the selection matches whose content retention purged are named in
- * `selection.purged`. Only public material leaves: envelopes, certificates, notices, hashes.
+ * and its partners'), their pinned roots, the root successions held and the revocations that apply (each by a
+ * root of the revoked key's own country), and the segment of this node's evidence log from the first entry about
+ * a selected envelope to the head, pinned by a checkpoint signed at export time. Messages the selection matches
+ * whose content retention purged are named in `selection.purged`. Only public material leaves: envelopes,
+ * certificates, notices, hashes.
  */
 import { originalRootJwk, type LocalIdentity } from '../../certs/identity.js';
 import { ownCertificates } from '../../certs/rotation.js';
+import { decodeNodeCertificate } from '../../protocol/certificate.js';
 import type { FlattenedJws } from '../../protocol/envelope/payload.js';
 import { buildBundle, type BundleSelection, type EvidenceBundle } from '../../protocol/evidence/bundle.js';
 import { decodeCheckpoint } from '../../protocol/evidence/checkpoint.js';
 import { GncError, isGncError } from '../../protocol/errors.js';
 import type { Ed25519PublicJwk } from '../../protocol/jwk.js';
 import type { EvidenceLog } from '../store/evidence.js';
-import { KeyNoticeRepo } from '../store/key-notices.js';
+import { KeyNoticeRepo, type KeyNoticeRow } from '../store/key-notices.js';
 import type { MessageRow } from '../store/messages.js';
 import type { Store } from '../store/store.js';
 
@@ -137,6 +139,17 @@ export function exportEvidence(src: ExportSource, sel: ExportSelection = {}): Ev
   }
   const notices = new KeyNoticeRepo(store.db);
   const involved = [...countries];
+  // only the revocations that apply (SPEC 9.4, 9.10): a root revokes its own country's keys. A notice naming a key
+  // certified for another country (this node's, or a third country's learnt after the notice) is not evidence
+  // about that key, and the offline verifier would fail the bundle for it (GNC_CERT_INVALID)
+  const certifiedFor = new Map<string, Set<string>>();
+  const certify = (kid: string, country: string): void => void certifiedFor.set(kid, (certifiedFor.get(kid) ?? new Set()).add(country));
+  for (const c of ownCertificates(src.dir)) {
+    const p = decodeNodeCertificate(c);
+    certify(p.sub, p.country);
+  }
+  for (const c of store.partners.certificates()) certify(c.kid, c.country);
+  const applies = (n: KeyNoticeRow): boolean => [...(certifiedFor.get(n.subject) ?? [])].every((country) => country === n.country);
   const selection: BundleSelection = {
     ...(sel.messageIds?.length ? { messageIds: sel.messageIds } : {}),
     ...(sel.partner ? { partner: sel.partner } : {}),
@@ -151,7 +164,7 @@ export function exportEvidence(src: ExportSource, sel: ExportSelection = {}): Ev
     roots,
     successions: notices.list('root-succession', involved).map((n) => n.compact),
     certificates,
-    revocations: notices.list('revocation', involved).map((n) => n.compact),
+    revocations: notices.list('revocation', involved).filter(applies).map((n) => n.compact),
     envelopes,
     entries,
     checkpoints,

@@ -25,6 +25,8 @@ export interface KeyControlDeps {
   evidence: EvidenceLog;
   clock: () => number;
   log: (m: string) => void;
+  /** This administration's country and the kids of every node key it ever certified (Keyring.ownKeys). */
+  self: { country: string; kids: () => Iterable<string> };
 }
 
 function sha256Ascii(text: string): string {
@@ -63,6 +65,11 @@ export function acceptRevocation(d: KeyControlDeps, compact: string, peer: strin
   const notice = underAnyRoot(d.trust.rootsOf(peer), peer, (root) => verifyKeyNotice(compact, root, peer));
   if (notice.kind !== 'revocation') throw new GncError('GNC_SCHEMA_INVALID', `Expected a revocation notice, got "${notice.kind}".`);
   const cert = d.store.partners.certificates(peer).find((c) => c.kid === notice.kid);
+  // SPEC 9.10: a root revokes only its own country's keys. This node's keys are not partner certificates, so
+  // they are looked up on their own: a partner's root must never retire the key this node signs with.
+  if ([...d.self.kids()].includes(notice.kid)) {
+    throw new GncError('GNC_CERT_INVALID', `Key ${notice.kid} is a node key of ${d.self.country}, this node; ${peer}'s root cannot revoke it: only ${d.self.country}'s root revokes ${d.self.country}'s keys.`);
+  }
   const other = d.store.partners.certificates().find((c) => c.kid === notice.kid && c.country !== peer);
   if (other) throw new GncError('GNC_CERT_INVALID', `Key ${notice.kid} is certified for ${other.country}; ${peer}'s root cannot revoke it.`);
   const at = Date.parse(notice.revokedAt);

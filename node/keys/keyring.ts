@@ -96,7 +96,7 @@ export class Keyring {
     const r = this.rotation!;
     // an old key past its certificate signs nothing partners accept: the new one takes over at once
     if (now >= Date.parse(r.overlapUntil) || now >= this.previousExp) return true;
-    const revoked = this.notices.revokedAt(r.from);
+    const revoked = this.notices.revokedAt(r.from, this.identity.country);
     if (revoked !== undefined && revoked <= now) return true;
     if (!r.announced) {
       // the CLI writes the announcement ids after queueing them: look again (only while a rotation is pending)

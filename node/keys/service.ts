@@ -172,7 +172,7 @@ export async function keyStatus(dir: string): Promise<KeyStatus> {
     const s = n.keyring.status();
     const keys = ownCertificates(dir).map((c) => {
       const p = decodeNodeCertificate(c);
-      const r = notices.revokedAt(p.sub);
+      const r = notices.revokedAt(p.sub, p.country);
       return { kid: p.sub, issuer: p.iss, notBefore: p.nbf, notAfter: p.exp, revokedAt: r === undefined ? undefined : new Date(r).toISOString() };
     });
     return { country: n.parts.identity.country, ...s, keys };

@@ -46,9 +46,13 @@ export class KeyNoticeRepo {
     return countries === undefined ? rows : rows.filter((r) => countries.includes(r.country));
   }
 
-  /** Earliest revocation instant of a key, if any notice revokes it. */
-  revokedAt(kid: string): number | undefined {
-    const r = this.db.prepare("SELECT MIN(at) AS at FROM key_notices WHERE kind = 'revocation' AND subject = ?").get(kid) as { at: number | null };
+  /**
+   * Earliest revocation instant of `country`'s key `kid`, if a notice of that country revokes it. Only the key's
+   * own country counts (SPEC 9.4, 9.10): a notice by another root, stored before the key's certificate was known
+   * (or before this rule was enforced), never applies to it.
+   */
+  revokedAt(kid: string, country: string): number | undefined {
+    const r = this.db.prepare("SELECT MIN(at) AS at FROM key_notices WHERE kind = 'revocation' AND subject = ? AND country = ?").get(kid, country) as { at: number | null };
     return r.at ?? undefined;
   }
 }

@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../../certs/identity.js';
 import { verifyBundle } from '../../../node/audit/verify-bundle.js';
 import { RetentionJob } from '../../../node/retention.js';
+import { KeyNoticeRepo } from '../../../node/store/key-notices.js';
 import { Store } from '../../../node/store/store.js';
+import { signKeyNotice, type KeyNotice } from '../../../protocol/notice.js';
 import { api, makeNetwork, runCli, waitFor, type TestNode } from '../../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
@@ -111,6 +113,25 @@ describe('gnc audit export and verify', () => {
     const v = await runCli(['audit', 'verify', file, '--root', `KZ=${'A'.repeat(43)}`]);
     expect(v.code).toBe(7);
     expect(v.out.join('\n')).toContain('GNC_FINGERPRINT_MISMATCH');
+  });
+
+  it("leaves out a partner root's revocation of this node's key, held from before, so the bundle verifies", async () => {
+    // a node refuses such a notice on arrival now (SPEC 9.10); one may be in a store from before that check
+    const kzKid = loadIdentity(kz.dir).node.thumbprint;
+    const notice: KeyNotice = { v: 1, kind: 'revocation', country: 'KG', kid: kzKid, reason: 'test: not KG\'s key', revokedAt: new Date(Date.now() - 3_600_000).toISOString() };
+    const compact = signKeyNotice(notice, loadIdentity(kg.dir).root.signer);
+    const notices = new KeyNoticeRepo(kz.node.parts.store.db);
+    notices.add(compact, notice);
+    try {
+      const file = join(net.base, 'foreign-revocation.json');
+      expect((await runCli(['audit', 'export', '--dir', kz.dir, '--out', file, '--partner', 'KG'])).code).toBe(0);
+      expect(JSON.parse(readFileSync(file, 'utf8')).revocations).not.toContain(compact);
+      const v = await runCli(['audit', 'verify', file, ...roots]);
+      expect(v.out.join('\n')).not.toContain('GNC_CERT_INVALID');
+      expect(v.code).toBe(0);
+    } finally {
+      kz.node.parts.store.db.prepare('DELETE FROM key_notices WHERE compact = ?').run(compact);
+    }
   });
 });
 
