@@ -1,10 +1,15 @@
 /**
  * Adding a partner to the registry: verify the identity file against the out-of-band fingerprint, then store
- * the pinned root and its certificates in one transaction. Used by `gnc partner add` and the admin API.
+ * the pinned root and its certificates in one transaction. Used by `gnc partner add` and the admin API. A
+ * partner already pinned may be added again (fresh certificates, e.g. after its key expired) with an identity
+ * of its root in office: the pinned root, or the last successor of the chain it started (SPEC 9.4).
  */
 import { verifyPartnerIdentity } from '../certs/public-identity.js';
 import { GncError } from '../protocol/errors.js';
 import type { NodeCertificatePayload } from '../protocol/certificate.js';
+import { jwkThumbprint, type Ed25519PublicJwk } from '../protocol/jwk.js';
+import { verifyKeyNotice } from '../protocol/notice.js';
+import { KeyNoticeRepo } from './store/key-notices.js';
 import type { Store } from './store/store.js';
 
 export interface AddedPartner {
@@ -27,21 +32,59 @@ export function storeCertificate(store: Store, compact: string, payload: NodeCer
   });
 }
 
+/**
+ * The roots of a pinned partner, oldest first: the pinned root, then each successor named by a stored
+ * root-succession notice, followed as a chain and each verified under the root before it (SPEC 9.4). The last
+ * is the root in office. The same chain as TrustIndex.rootsOf, read from the store (no running node needed).
+ */
+function rootChain(store: Store, country: string, pinned: Ed25519PublicJwk): Ed25519PublicJwk[] {
+  const chain = [pinned];
+  const seen = new Set([jwkThumbprint(pinned)]);
+  const successions = new KeyNoticeRepo(store.db).list('root-succession', [country]);
+  for (let tail = pinned; ; ) {
+    const next = successions.flatMap((n) => {
+      try {
+        const notice = verifyKeyNotice(n.compact, tail, country);
+        return notice.kind === 'root-succession' && !seen.has(jwkThumbprint(notice.newRoot)) ? [notice.newRoot] : [];
+      } catch {
+        return []; // signed by another root of the chain
+      }
+    })[0];
+    if (next === undefined) return chain;
+    chain.push(next);
+    seen.add(jwkThumbprint(next));
+    tail = next;
+  }
+}
+
 export function addPartner(store: Store, selfCountry: string, identityFile: unknown, fingerprint: string, now = Date.now()): AddedPartner {
   const { identity, certificates } = verifyPartnerIdentity(identityFile, fingerprint, now);
   if (identity.country === selfCountry) {
     throw new GncError('GNC_CONFIG_INVALID', `This identity is ${selfCountry}'s own: a node pins its partners, not itself.`);
   }
   const existing = store.partners.get(identity.country);
-  if (existing && existing.fingerprint !== identity.root.fingerprint) {
-    throw new GncError('GNC_FINGERPRINT_MISMATCH', `${identity.country} is already pinned with root ${existing.fingerprint}; a different root needs a root-succession notice signed by the old root, not a new pin.`);
+  if (existing) {
+    // pinning again is for fresh certificates, not a new trust anchor: the root must be the partner's root in office
+    // (a root of the chain this node verified from its pin), and the pin stays where the chain starts, so that
+    // trust, agreements and exported bundles keep following the succession notices from it
+    const chain = rootChain(store, identity.country, JSON.parse(existing.root_jwk) as Ed25519PublicJwk).map((r) => jwkThumbprint(r));
+    const inOffice = chain.at(-1)!;
+    if (identity.root.fingerprint !== inOffice) {
+      if (chain.includes(identity.root.fingerprint)) {
+        throw new GncError('GNC_FINGERPRINT_MISMATCH', `Root ${identity.root.fingerprint} of ${identity.country} was succeeded; its root in office is ${inOffice}, and only that root certifies node keys: ask ${identity.country} for a current identity export (\`gnc identity export\`) and pin it with --fingerprint ${inOffice}.`);
+      }
+      if (chain.length === 1) {
+        throw new GncError('GNC_FINGERPRINT_MISMATCH', `${identity.country} is already pinned with root ${existing.fingerprint}; a different root needs a root-succession notice signed by the old root, not a new pin.`);
+      }
+      throw new GncError('GNC_FINGERPRINT_MISMATCH', `${identity.country} is pinned with root ${existing.fingerprint}, succeeded by ${chain.slice(1).join(', then ')} (root in office ${inOffice}); a root outside that chain needs a root-succession notice signed by the root in office, not a new pin.`);
+    }
   }
+  const pinned = existing ? { root_jwk: existing.root_jwk, fingerprint: existing.fingerprint } : { root_jwk: JSON.stringify(identity.root.jwk), fingerprint: identity.root.fingerprint };
   store.db.transaction(() => {
     store.partners.upsert({
       country: identity.country,
       name: identity.name,
-      root_jwk: JSON.stringify(identity.root.jwk),
-      fingerprint: identity.root.fingerprint,
+      ...pinned,
       addresses: JSON.stringify(identity.addresses),
       identity: JSON.stringify(identity),
       added_at: existing?.added_at ?? new Date(now).toISOString(),
