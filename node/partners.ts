@@ -8,7 +8,7 @@ import { verifyPartnerIdentity } from '../certs/public-identity.js';
 import { GncError } from '../protocol/errors.js';
 import type { NodeCertificatePayload } from '../protocol/certificate.js';
 import { jwkThumbprint, type Ed25519PublicJwk } from '../protocol/jwk.js';
-import { verifyKeyNotice } from '../protocol/notice.js';
+import { successionChain } from '../protocol/notice.js';
 import { KeyNoticeRepo } from './store/key-notices.js';
 import type { Store } from './store/store.js';
 
@@ -32,31 +32,6 @@ export function storeCertificate(store: Store, compact: string, payload: NodeCer
   });
 }
 
-/**
- * The roots of a pinned partner, oldest first: the pinned root, then each successor named by a stored
- * root-succession notice, followed as a chain and each verified under the root before it (SPEC 9.4). The last
- * is the root in office. The same chain as TrustIndex.rootsOf, read from the store (no running node needed).
- */
-function rootChain(store: Store, country: string, pinned: Ed25519PublicJwk): Ed25519PublicJwk[] {
-  const chain = [pinned];
-  const seen = new Set([jwkThumbprint(pinned)]);
-  const successions = new KeyNoticeRepo(store.db).list('root-succession', [country]);
-  for (let tail = pinned; ; ) {
-    const next = successions.flatMap((n) => {
-      try {
-        const notice = verifyKeyNotice(n.compact, tail, country);
-        return notice.kind === 'root-succession' && !seen.has(jwkThumbprint(notice.newRoot)) ? [notice.newRoot] : [];
-      } catch {
-        return []; // signed by another root of the chain
-      }
-    })[0];
-    if (next === undefined) return chain;
-    chain.push(next);
-    seen.add(jwkThumbprint(next));
-    tail = next;
-  }
-}
-
 export function addPartner(store: Store, selfCountry: string, identityFile: unknown, fingerprint: string, now = Date.now()): AddedPartner {
   const { identity, certificates } = verifyPartnerIdentity(identityFile, fingerprint, now);
   if (identity.country === selfCountry) {
@@ -67,7 +42,8 @@ export function addPartner(store: Store, selfCountry: string, identityFile: unkn
     // pinning again is for fresh certificates, not a new trust anchor: the root must be the partner's root in office
     // (a root of the chain this node verified from its pin), and the pin stays where the chain starts, so that
     // trust, agreements and exported bundles keep following the succession notices from it
-    const chain = rootChain(store, identity.country, JSON.parse(existing.root_jwk) as Ed25519PublicJwk).map((r) => jwkThumbprint(r));
+    const successions = new KeyNoticeRepo(store.db).list('root-succession', [identity.country]).map((n) => n.compact);
+    const chain = successionChain(JSON.parse(existing.root_jwk) as Ed25519PublicJwk, successions, identity.country).map((r) => jwkThumbprint(r));
     const inOffice = chain.at(-1)!;
     if (identity.root.fingerprint !== inOffice) {
       if (chain.includes(identity.root.fingerprint)) {

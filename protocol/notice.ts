@@ -73,3 +73,27 @@ export function verifyKeyNotice(compact: string, rootJwk: Ed25519PublicJwk, coun
   }
   return decoded.payload;
 }
+
+/**
+ * The chain of roots that starts at `first` (SPEC 9.4), oldest first: each successor named by one of the
+ * root-succession notices (compact JWS) verified under the root before it. The last one is the root in office.
+ * Notices signed by another root, or by the same root twice, are passed over.
+ */
+export function successionChain(first: Ed25519PublicJwk, notices: readonly string[], country: string): Ed25519PublicJwk[] {
+  const chain = [first];
+  const seen = new Set([jwkThumbprint(first)]);
+  for (let tail = first; ; ) {
+    const next = notices.flatMap((compact) => {
+      try {
+        const notice = verifyKeyNotice(compact, tail, country);
+        return notice.kind === 'root-succession' && !seen.has(jwkThumbprint(notice.newRoot)) ? [notice.newRoot] : [];
+      } catch {
+        return []; // signed by another root of the chain
+      }
+    })[0];
+    if (next === undefined) return chain;
+    chain.push(next);
+    seen.add(jwkThumbprint(next));
+    tail = next;
+  }
+}

@@ -14,7 +14,7 @@ import { loadIdentity, loadNodeKey, originalRootJwk, type KeyPairInfo, type Loca
 import { decodeNodeCertificate } from '../../protocol/certificate.js';
 import type { Signer } from '../../protocol/envelope/seal.js';
 import { jwkThumbprint, type Ed25519PublicJwk } from '../../protocol/jwk.js';
-import { verifyKeyNotice } from '../../protocol/notice.js';
+import { successionChain } from '../../protocol/notice.js';
 import { KeyNoticeRepo } from '../store/key-notices.js';
 import type { Store } from '../store/store.js';
 
@@ -127,24 +127,9 @@ export class Keyring {
   ownRoots(): Ed25519PublicJwk[] {
     this.originalRoot ??= originalRootJwk(this.dir);
     const { country, root } = this.identity;
-    const chain = [this.originalRoot];
-    const seen = new Set([jwkThumbprint(this.originalRoot)]);
-    const successions = this.notices.list('root-succession', [country]);
-    for (let tail = this.originalRoot; ; ) {
-      const next = successions.flatMap((n) => {
-        try {
-          const notice = verifyKeyNotice(n.compact, tail, country);
-          return notice.kind === 'root-succession' && !seen.has(jwkThumbprint(notice.newRoot)) ? [notice.newRoot] : [];
-        } catch {
-          return []; // signed by another root of the chain
-        }
-      })[0];
-      if (next === undefined) break;
-      chain.push(next);
-      seen.add(jwkThumbprint(next));
-      tail = next;
-    }
-    if (!seen.has(root.thumbprint)) chain.push(root.jwk); // the succession notice is stored after the new certificate
+    const chain = successionChain(this.originalRoot, this.notices.list('root-succession', [country]).map((n) => n.compact), country);
+    // the succession notice is stored after the new certificate
+    if (!chain.some((r) => jwkThumbprint(r) === root.thumbprint)) chain.push(root.jwk);
     return chain;
   }
 }
