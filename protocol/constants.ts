@@ -34,6 +34,13 @@ export const JWS_ALG = 'EdDSA' as const;
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
+ * Most issues one refused document reports. 20: enough to fix a document in one round, while a hostile one
+ * (120,000 unknown elements, each a problem) cannot make the node build, or the client download, an answer
+ * many times the size of the document. The message still says how many problems there were in all.
+ */
+export const MAX_REPORTED_ISSUES = 20;
+
+/**
  * Largest wire frame. The body limit plus base64url growth (4/3) plus header and signature overhead,
  * rounded up: 2 MiB. A frame over this is refused before it is buffered.
  */

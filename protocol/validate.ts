@@ -4,6 +4,7 @@
  * wherever the bad document entered.
  */
 import type { z } from 'zod';
+import { MAX_REPORTED_ISSUES } from './constants.js';
 import { GncError, type ErrorIssue, type GncErrorCode } from './errors.js';
 
 function pointer(path: readonly PropertyKey[], prefix: string): string {
@@ -46,7 +47,7 @@ export function zodIssues(error: z.ZodError, input: unknown, prefix = ''): Error
       const expected = issue.message.replace(/^Invalid input: /, '').replace(/^expected /, '').replace(/, received [^,]*$/, '');
       return [{ path, expected, received: got, message: `${path || '/'}: expected ${expected}, received ${got}` }];
     })
-    .slice(0, 20);
+    .slice(0, MAX_REPORTED_ISSUES);
 }
 
 /** Parse or throw GNC_SCHEMA_INVALID naming the first offending field in the message. */
@@ -55,6 +56,7 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown, what: 
   if (result.success) return result.data;
   const issues = zodIssues(result.error, input, prefix);
   const first = issues[0];
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
+  const total = result.error.issues.length; // issues holds at most MAX_REPORTED_ISSUES of them
+  const more = total > 1 ? ` (and ${total - 1} more problem${total > 2 ? 's' : ''})` : '';
   throw new GncError(code, `${what} is invalid: ${first ? first.message : 'unknown problem'}${more}. Fix the field and submit again.`, { issues });
 }

@@ -13,6 +13,7 @@ import { CountryCode, isCountryCode } from '../codes/countries.js';
 import { CurrencyCode } from '../codes/currencies.js';
 import { UNCOUNTED_PACKAGE_KINDS, PackageKindCode } from '../codes/package-kinds.js';
 import { MassUnitCode, UnitCode } from '../codes/units.js';
+import { MAX_REPORTED_ISSUES } from '../constants.js';
 import { GncError, type ErrorIssue, type GncErrorCode } from '../errors.js';
 import { zodIssues } from '../validate.js';
 
@@ -177,9 +178,10 @@ export function parseDocument<S extends z.ZodType>(schema: S, input: unknown, wh
       return { path: loc.path, expected, received, message: `${loc.path}: expected ${expected}, received ${received}` };
     });
   }
-  const codes = new Set(result.error.issues.slice(0, 20).map((i) => issueCode(i) ?? 'GNC_SCHEMA_INVALID'));
+  const codes = new Set(result.error.issues.slice(0, MAX_REPORTED_ISSUES).map((i) => issueCode(i) ?? 'GNC_SCHEMA_INVALID'));
   const code: GncErrorCode = codes.size === 1 ? [...codes][0]! : 'GNC_SCHEMA_INVALID';
   const first = issues[0];
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
+  const total = result.error.issues.length; // issues holds at most MAX_REPORTED_ISSUES of them
+  const more = total > 1 ? ` (and ${total - 1} more problem${total > 2 ? 's' : ''})` : '';
   throw new GncError(code, `${what} is invalid: ${first ? first.message : 'unknown problem'}${more}. Fix the ${locate ? 'element' : 'field'} and submit again.`, { issues });
 }

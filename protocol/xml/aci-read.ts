@@ -4,7 +4,6 @@
  * SPEC says; GNC extension fields must be known and appear once. Validation runs on the mapped body with
  * every error located at the element it came from.
  */
-import { GncError } from '../errors.js';
 import { parseAciBody, type AciBody } from '../messages/aci.js';
 import { XmlReader, put, toNumber } from './reader.js';
 import { child, childrenNamed, type XmlElement } from './tree.js';
@@ -243,9 +242,6 @@ export function aciFromXml(root: XmlElement): AciBody {
     body = { kind }; // the schema names the FunctionCode as the problem
   }
   if (kind === 'declaration' || kind === 'amendment' || kind === 'cancellation') ext.finish();
-  if (r.problems.length) {
-    const first = r.problems[0]!;
-    throw new GncError('GNC_SCHEMA_INVALID', `aci XML is invalid: ${first.message}. Fix the element and submit again.`, { issues: r.problems });
-  }
+  r.throwProblems('aci');
   return parseAciBody(body, { locate: r.locate });
 }

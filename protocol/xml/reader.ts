@@ -4,7 +4,8 @@
  * (`/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[2]/Commodity/Classification/ID`) and the XML form
  * that was expected, not a JSON pointer the integrator never wrote.
  */
-import type { ErrorIssue } from '../errors.js';
+import { MAX_REPORTED_ISSUES } from '../constants.js';
+import { GncError, type ErrorIssue } from '../errors.js';
 import type { Locator } from '../messages/common.js';
 import { child, elementPath, type XmlElement } from './tree.js';
 
@@ -67,10 +68,23 @@ export class XmlReader {
     return el.attrs?.[name];
   }
 
+  /** How many problems were found; `problems` keeps the first MAX_REPORTED_ISSUES of them. */
+  problemCount = 0;
+
   /** Records a problem the schema cannot see (an unexpected element, a repeated one). */
   problem(el: XmlElement, rest: string, expected: string, received: string): void {
+    // capped like schema issues: a document of 100,000 unknown elements gets a short answer, not 30 MB
+    if (this.problemCount++ >= MAX_REPORTED_ISSUES) return;
     const path = elementPath(el) + rest;
     this.problems.push({ path, expected, received, message: `${path}: expected ${expected}, received ${received}` });
+  }
+
+  /** Throws GNC_SCHEMA_INVALID with the problems found, if any, before the schema runs. */
+  throwProblems(what: string): void {
+    const first = this.problems[0];
+    if (!first) return;
+    const more = this.problemCount > 1 ? ` (and ${this.problemCount - 1} more problem${this.problemCount > 2 ? 's' : ''})` : '';
+    throw new GncError('GNC_SCHEMA_INVALID', `${what} XML is invalid: ${first.message}${more}. Fix the element and submit again.`, { issues: this.problems });
   }
 
   /** Maps a JSON pointer (from a schema issue) to the element path it was read from. */

@@ -4,7 +4,6 @@
  * here, which is also the xs:sequence order of their XSDs (protocol/xml/schemas/). Unlike the WCO DM
  * reading, these forms are ours, so unknown or repeated elements are errors rather than ignored.
  */
-import { GncError } from '../errors.js';
 import { XmlReader, toNumber } from './reader.js';
 import { childrenNamed, type XmlElement } from './tree.js';
 import type { XmlWriter } from './writer.js';
@@ -70,8 +69,9 @@ function readOne(r: XmlReader, ptr: string, el: XmlElement, f: FieldSpec): unkno
 export function readFields(r: XmlReader, ptr: string, el: XmlElement, fields: readonly FieldSpec[]): Obj {
   const out: Obj = {};
   const known = new Set(fields.map((f) => f.el));
+  const expected = `one of ${[...known].join(', ')}`;
   for (const c of el.children) {
-    if (!known.has(c.name)) r.problem(c, '', `one of ${[...known].join(', ')}`, `<${c.name}>`);
+    if (!known.has(c.name)) r.problem(c, '', expected, `<${c.name}>`);
   }
   for (const f of fields) {
     const p = `${ptr}/${f.key}`;
@@ -99,8 +99,6 @@ export function writeDocument(w: XmlWriter, spec: DocumentSpec, ns: string, body
 export function readDocument(root: XmlElement, spec: DocumentSpec, what: string): { body: Obj; reader: XmlReader } {
   const reader = new XmlReader(root);
   const body: Obj = { kind: spec.kind, ...readFields(reader, '', root, spec.fields) };
-  if (reader.problems.length) {
-    throw new GncError('GNC_SCHEMA_INVALID', `${what} XML is invalid: ${reader.problems[0]!.message}. Fix the element and submit again.`, { issues: reader.problems });
-  }
+  reader.throwProblems(what);
   return { body, reader };
 }

@@ -65,22 +65,34 @@ function decode(raw: string, at: () => string): string {
   });
 }
 
+/**
+ * The path step of each child of a parent, computed for all its children at once and kept while the tree
+ * lives: a document with 100,000 unknown siblings, each reported, must cost one pass over them, not one per
+ * report (that was quadratic, tens of seconds of a blocked node).
+ */
+const STEPS = new WeakMap<XmlElement, Map<XmlElement, string>>();
+
+function stepsOf(parent: XmlElement): Map<XmlElement, string> {
+  let steps = STEPS.get(parent);
+  if (steps) return steps;
+  const counts = new Map<string, number>();
+  for (const c of parent.children) counts.set(c.name, (counts.get(c.name) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  steps = new Map();
+  for (const c of parent.children) {
+    const index = (seen.get(c.name) ?? 0) + 1;
+    seen.set(c.name, index);
+    steps.set(c, counts.get(c.name)! > 1 ? `${c.name}[${index}]` : c.name);
+  }
+  STEPS.set(parent, steps);
+  return steps;
+}
+
 /** Element path like `/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[2]`: index only where repeated. */
 export function elementPath(el: XmlElement): string {
   let path = '';
   for (let cur: XmlElement | undefined = el; cur; cur = cur.parent) {
-    let step = cur.name;
-    const siblings: XmlElement[] | undefined = cur.parent?.children;
-    if (siblings) {
-      let count = 0;
-      let index = 0;
-      for (const s of siblings) {
-        if (s.name === cur.name) count++;
-        if (s === cur) index = count;
-      }
-      if (count > 1) step += `[${index}]`;
-    }
-    path = '/' + step + path;
+    path = '/' + (cur.parent ? (stepsOf(cur.parent).get(cur) ?? cur.name) : cur.name) + path;
   }
   return path;
 }

@@ -6,9 +6,10 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgreementList, AgreementView, AuditLogStatus } from '../../../protocol/api/schemas.js';
-import { MAX_BODY_BYTES } from '../../../protocol/constants.js';
+import { MAX_BODY_BYTES, MAX_REPORTED_ISSUES } from '../../../protocol/constants.js';
 import { api, makeNetwork, waitFor, type TestNode } from '../../helpers/network.js';
 
+const ecooStatusXml = readFileSync(new URL('../../../examples/messages/ecoo-status-cancelled.xml', import.meta.url), 'utf8');
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
 let net: Awaited<ReturnType<typeof makeNetwork>>;
@@ -81,6 +82,14 @@ describe('local API', () => {
 
   it('refuses an unsupported content type (GNC_UNSUPPORTED_MEDIA_TYPE)', async () => {
     expectProblem(await api(kz, 'POST', '/v1/messages', 'to=KG', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'GNC_UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('answers an XML document full of unknown elements with a problem of at most MAX_REPORTED_ISSUES issues', async () => {
+    const xml = ecooStatusXml.replace('<CertificateID>', '<X/>'.repeat(5000) + '<CertificateID>');
+    const r = await api(kz, 'POST', '/v1/messages?to=KG&purpose=origin-verification', xml, { 'content-type': 'application/xml' });
+    expectProblem(r, 422, 'GNC_SCHEMA_INVALID');
+    expect(r.json.issues).toHaveLength(MAX_REPORTED_ISSUES);
+    expect(r.text.length).toBeLessThan(xml.length);
   });
 
   it('refuses an unknown message type (GNC_UNKNOWN_TYPE)', async () => {

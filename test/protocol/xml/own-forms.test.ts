@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_REPORTED_ISSUES } from '../../../protocol/constants.js';
 import { bodyToXml, parseXmlBody } from '../../../protocol/xml/index.js';
 import { example, exampleXml, gncError, paths } from '../messages/fixtures.js';
 
@@ -22,6 +23,23 @@ describe('e-CoO XML (urn:gnc:ecoo:1)', () => {
     const err = gncError(() => parseXmlBody(xml));
     expect(err.code).toBe('GNC_SCHEMA_INVALID');
     expect(err.issues?.[0]).toMatchObject({ path: '/OriginCertificate/Colour', received: '<Colour>' });
+  });
+
+  it('reports at most MAX_REPORTED_ISSUES unknown elements and says how many there were', () => {
+    const xml = exampleXml('ecoo-status-cancelled').replace('<CertificateID>', '<X/>'.repeat(5000) + '<CertificateID>');
+    const err = gncError(() => parseXmlBody(xml));
+    expect(err.code).toBe('GNC_SCHEMA_INVALID');
+    expect(err.issues).toHaveLength(MAX_REPORTED_ISSUES);
+    expect(err.issues?.[MAX_REPORTED_ISSUES - 1]).toMatchObject({ path: `/OriginCertificateStatus/X[${MAX_REPORTED_ISSUES}]`, received: '<X>' });
+    expect(err.message).toContain('(and 4999 more problems)');
+  });
+
+  // a regression bound, not a timing: naming each of 120,000 siblings took ~40 s while it rescanned them all
+  it('refuses 120,000 unknown elements (480 KB) in one pass over them', { timeout: 20_000 }, () => {
+    const xml = exampleXml('ecoo-status-cancelled').replace('<CertificateID>', '<X/>'.repeat(120_000) + '<CertificateID>');
+    const err = gncError(() => parseXmlBody(xml));
+    expect(err.code).toBe('GNC_SCHEMA_INVALID');
+    expect(err.issues).toHaveLength(MAX_REPORTED_ISSUES);
   });
 
   it('refuses a repeated single element', () => {
