@@ -1,13 +1,17 @@
 /**
  * Reading request bodies safely: a hard byte limit before parsing (GNC_BODY_TOO_LARGE), JSON or XML by
- * Content-Type (GNC_UNSUPPORTED_MEDIA_TYPE otherwise), and malformed JSON reported as GNC_INVALID_JSON.
+ * Content-Type (GNC_UNSUPPORTED_MEDIA_TYPE otherwise), and malformed JSON, or JSON that is not UTF-8, reported
+ * as GNC_INVALID_JSON.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { MAX_BODY_BYTES } from '../../protocol/constants.js';
 import { GncError } from '../../protocol/errors.js';
 
-export type RequestBody = { kind: 'json'; value: unknown } | { kind: 'xml'; text: string };
+export type RequestBody = { kind: 'json'; value: unknown } | { kind: 'xml'; bytes: Uint8Array };
+
+/** Fails on bytes that are not UTF-8; keeps a byte order mark, which JSON.parse then refuses as before. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export async function readBody(c: Context, limit = MAX_BODY_BYTES): Promise<RequestBody> {
   const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
@@ -64,8 +68,16 @@ export async function readBody(c: Context, limit = MAX_BODY_BYTES): Promise<Requ
       chunks.push(value);
     }
   }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (isXml) return { kind: 'xml', text };
+  const bytes = Buffer.concat(chunks);
+  // XML goes to the guard as bytes: protocol/xml/guard.ts is the one place that decodes it (UTF-8 only, SPEC 7.6)
+  if (isXml) return { kind: 'xml', bytes };
+  let text: string;
+  try {
+    // strict: a lenient decode turns Latin-1 "Société" into "Soci\ufffdt\ufffd" and stores that (RFC 8259 section 8.1)
+    text = UTF8.decode(bytes);
+  } catch {
+    throw new GncError('GNC_INVALID_JSON', 'Body is not valid JSON: it is not UTF-8 (RFC 8259 section 8.1). Send the document in UTF-8.');
+  }
   try {
     return { kind: 'json', value: JSON.parse(text) as unknown };
   } catch (err) {

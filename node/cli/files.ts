@@ -17,10 +17,21 @@ export function openNodeStore(dir: string): Store {
 }
 
 export function readInputFile(path: string): string {
+  let bytes: Buffer;
   try {
-    return readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch {
     throw new GncError('GNC_NOT_FOUND', `Cannot read ${path}: check the path.`);
+  }
+  try {
+    // strict, as the API: a lenient decode turns a Latin-1 "Société" into "Soci\ufffdt\ufffd" and sends that
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    // the code of the format it was meant to be in: XML by extension or a leading "<" (as send reads it), YAML
+    // drafts by extension, JSON otherwise (SPEC 7.2: XML that is not UTF-8 is GNC_XML_INVALID)
+    const xml = /\.xml$/i.test(path) || bytes.toString('latin1').trimStart().startsWith('<');
+    const code = xml ? 'GNC_XML_INVALID' : /\.ya?ml$/i.test(path) ? 'GNC_CONFIG_INVALID' : 'GNC_INVALID_JSON';
+    throw new GncError(code, `${path} is not UTF-8: save it as UTF-8 and try again.`);
   }
 }
 

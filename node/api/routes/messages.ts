@@ -40,7 +40,7 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
     } else {
       // XML carries the body; addressing comes from the query string (?to=KG&purpose=...&ref=...)
       const address = parseQuery(c, XmlSubmitQuery);
-      const parsed = parseXmlBody(body.text);
+      const parsed = parseXmlBody(body.bytes);
       request = parseWith(SubmitRequest, { ...address, type: parsed.type, body: parsed.body }, 'Submission', '');
     }
     const { result, seq, replayed } = await submit.submit(request, key === undefined ? undefined : { tokenId: c.get('token').id, key });
