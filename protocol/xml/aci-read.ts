@@ -1,12 +1,14 @@
 /**
  * WCO DM declaration XML -> ACI body, the reverse of aci-write.ts. National systems send more of the WCO DM
- * than the ACI data set (procedures, declarant, invoice ...): elements outside the mapping are ignored, as the
- * SPEC says; GNC extension fields must be known and appear once. Validation runs on the mapped body with
+ * than the ACI data set (procedures, declarant, invoice ...): elements outside the mapping, or in another
+ * namespace, are ignored, as the SPEC says; an element the mapping reads one value from must appear once
+ * (XmlReader.one), and GNC extension fields must be known and appear once. Validation runs on the mapped body with
  * every error located at the element it came from.
  */
 import { parseAciBody, type AciBody } from '../messages/aci.js';
 import { XmlReader, put, toNumber } from './reader.js';
-import { child, childrenNamed, type XmlElement } from './tree.js';
+import { WCO_DS_NS } from './limits.js';
+import { childrenNamed, type XmlElement } from './tree.js';
 import {
   AEO_ROLES, CANCELLATION_TYPE_CODE, DATETIME_EXPECTED, ECOO_DOC_CATEGORY, ECOO_DOC_TYPE, EXT, EXT_TYPE, FUNCTION_CHANGE, FUNCTION_ORIGINAL,
   fromWcoDateTime, HS_TYPE, NATIONAL_TYPE, PARTY_KEYS, TYPE_FROM_CODE, type PartyKey,
@@ -24,8 +26,8 @@ class Extensions {
 
   constructor(private readonly r: XmlReader, private readonly root: XmlElement) {
     for (const info of childrenNamed(root, 'AdditionalInformation')) {
-      if (child(info, 'StatementTypeCode')?.text !== EXT_TYPE) continue;
-      const code = child(info, 'StatementCode')?.text ?? '';
+      if (r.one(info, 'StatementTypeCode')?.text !== EXT_TYPE) continue;
+      const code = r.one(info, 'StatementCode')?.text ?? '';
       if (!KNOWN_EXT.has(code)) r.problem(info, '/StatementCode', `a GNC StatementCode (${[...KNOWN_EXT].join(', ')})`, `"${code}"`);
       else if (this.found.has(code)) r.problem(info, '/StatementCode', `${code} once`, 'a repeated entry');
       else this.found.set(code, info);
@@ -86,11 +88,11 @@ function party(r: XmlReader, ptr: string, root: XmlElement, names: readonly stri
 function aeoParties(r: XmlReader, root: XmlElement): Map<PartyKey, AeoRef> {
   const byRole = new Map<string, PartyKey>(PARTY_KEYS.map((k) => [AEO_ROLES[k], k]));
   const out = new Map<PartyKey, AeoRef>();
-  for (const el of childrenNamed(child(root, 'GoodsShipment'), 'AEOMutualRecognitionParty')) {
-    const key = byRole.get(child(el, 'RoleCode')?.text ?? '');
+  for (const el of childrenNamed(r.one(root, 'GoodsShipment'), 'AEOMutualRecognitionParty')) {
+    const key = byRole.get(r.one(el, 'RoleCode')?.text ?? '');
     if (key === undefined) continue; // other roles (forwarder, warehouse keeper ...) are outside the ACI data set
     if (out.has(key)) r.problem(el, '/RoleCode', `one AEO id per role`, `a second ${AEO_ROLES[key]}`);
-    out.set(key, { el, id: child(el, 'ID')?.text ?? '' });
+    out.set(key, { el, id: r.one(el, 'ID')?.text ?? '' });
   }
   return out;
 }
@@ -114,9 +116,9 @@ function notifyParty(r: XmlReader, ext: Extensions, aeo: AeoRef | undefined): Ob
 
 /** HS code: the full national code (CV) when present, else the HS subheading. */
 function hsCode(r: XmlReader, ptr: string, item: XmlElement): string | undefined {
-  const commodity = child(item, 'Commodity');
+  const commodity = r.one(item, 'Commodity');
   const list = childrenNamed(commodity, 'Classification');
-  const pick = list.find((c) => child(c, 'IdentificationTypeCode')?.text === NATIONAL_TYPE) ?? list.find((c) => child(c, 'IdentificationTypeCode')?.text === HS_TYPE) ?? list[0];
+  const pick = list.find((c) => r.one(c, 'IdentificationTypeCode')?.text === NATIONAL_TYPE) ?? list.find((c) => r.one(c, 'IdentificationTypeCode')?.text === HS_TYPE) ?? list[0];
   if (!pick) {
     r.at(ptr, item, ['Commodity', 'Classification', 'ID'], 'a Classification with IdentificationTypeCode HS (and CV for a longer national code)');
     return undefined;
@@ -129,8 +131,6 @@ function goodsItem(r: XmlReader, ptr: string, el: XmlElement): Obj {
   put(item, 'sequence', r.number(`${ptr}/sequence`, el, ['SequenceNumeric']));
   put(item, 'hsCode', hsCode(r, `${ptr}/hsCode`, el));
   put(item, 'description', r.text(`${ptr}/description`, el, ['Commodity', 'Description']));
-  const packagings = childrenNamed(el, 'Packaging');
-  if (packagings.length > 1) r.problem(packagings[1]!, '', 'one Packaging per goods item', `${packagings.length}`);
   const pk = r.at(`${ptr}/packages`, el, ['Packaging']);
   if (pk) {
     const p: Obj = {};
@@ -147,7 +147,7 @@ function goodsItem(r: XmlReader, ptr: string, el: XmlElement): Obj {
     item['customsValue'] = { amount: toNumber(cv.text), currency: r.attr(`${ptr}/customsValue/currency`, cv, 'currencyID') };
   }
   put(item, 'originCountry', r.text(`${ptr}/originCountry`, el, ['Origin', 'CountryCode']));
-  const doc = childrenNamed(el, 'AdditionalDocument').find((d) => child(d, 'CategoryCode')?.text === ECOO_DOC_CATEGORY && child(d, 'TypeCode')?.text === ECOO_DOC_TYPE);
+  const doc = childrenNamed(el, 'AdditionalDocument').find((d) => r.one(d, 'CategoryCode')?.text === ECOO_DOC_CATEGORY && r.one(d, 'TypeCode')?.text === ECOO_DOC_TYPE);
   if (doc) put(item, 'ecooReference', r.text(`${ptr}/ecooReference`, doc, ['ID']));
   put(item, 'unNumber', r.text(`${ptr}/unNumber`, el, ['Commodity', 'DangerousGoods', 'UNDGID']));
   return item;
@@ -182,10 +182,9 @@ function fullDeclaration(r: XmlReader, root: XmlElement, ext: Extensions, kind: 
     put(m, 'nationality', r.text('/borderTransportMeans/nationality', btm, ['RegistrationNationalityCode']));
     d['borderTransportMeans'] = m;
   }
-  r.at('/itinerary', root, ['Consignment', 'Itinerary']);
-  d['itinerary'] = childrenNamed(child(root, 'Consignment'), 'Itinerary').map((it, i) => r.text(`/itinerary/${i}`, it, ['RoutingCountryCode']));
+  d['itinerary'] = r.list('/itinerary', root, ['Consignment', 'Itinerary']).map((it, i) => r.text(`/itinerary/${i}`, it, ['RoutingCountryCode']));
   const exitBcp = ext.get('/officeOfExit/borderCrossingPoint', EXT.exitPoint);
-  if (child(root, 'ExitOffice') || exitBcp !== undefined) {
+  if (r.one(root, 'ExitOffice') || exitBcp !== undefined) {
     d['officeOfExit'] = {};
     put(d['officeOfExit'] as Obj, 'id', r.text('/officeOfExit/id', root, ['ExitOffice', 'ID']));
     put(d['officeOfExit'] as Obj, 'borderCrossingPoint', exitBcp);
@@ -198,16 +197,14 @@ function fullDeclaration(r: XmlReader, root: XmlElement, ext: Extensions, kind: 
   put(d, 'expectedArrival', ext.get('/expectedArrival', EXT.expectedArrival, 'a date-time like 2026-11-25T14:00:00+05:00'));
   const cc = r.text('/containerised', root, ['GoodsShipment', 'Consignment', 'ContainerCode'], 'ContainerCode 0 (not in containers) or 1 (in containers)');
   put(d, 'containerised', cc === '1' ? true : cc === '0' ? false : cc);
-  r.at('/transportEquipment', root, ['GoodsShipment', 'Consignment', 'TransportEquipment']);
-  const equipment = childrenNamed(child(child(root, 'GoodsShipment'), 'Consignment'), 'TransportEquipment');
+  const equipment = r.list('/transportEquipment', root, ['GoodsShipment', 'Consignment', 'TransportEquipment']);
   d['transportEquipment'] = equipment.map((eq, i) => {
     const e: Obj = {};
     put(e, 'id', r.text(`/transportEquipment/${i}/id`, eq, ['ID']));
-    e['seals'] = childrenNamed(eq, 'Seal').map((s, k) => r.text(`/transportEquipment/${i}/seals/${k}`, s, ['ID']));
+    e['seals'] = r.list(`/transportEquipment/${i}/seals`, eq, ['Seal']).map((s, k) => r.text(`/transportEquipment/${i}/seals/${k}`, s, ['ID']));
     return e;
   });
-  r.at('/goodsItems', root, ['GoodsShipment', 'GovernmentAgencyGoodsItem']);
-  d['goodsItems'] = childrenNamed(child(root, 'GoodsShipment'), 'GovernmentAgencyGoodsItem').map((el, i) => goodsItem(r, `/goodsItems/${i}`, el));
+  d['goodsItems'] = r.list('/goodsItems', root, ['GoodsShipment', 'GovernmentAgencyGoodsItem']).map((el, i) => goodsItem(r, `/goodsItems/${i}`, el));
   put(d, 'totalGrossMass', measure(r, '/totalGrossMass', root, ['TotalGrossMassMeasure']));
   put(d, 'totalPackages', r.number('/totalPackages', root, ['TotalPackageQuantity']));
   put(d, 'goodsItemCount', r.number('/goodsItemCount', root, ['GoodsItemQuantity']));
@@ -217,8 +214,12 @@ function fullDeclaration(r: XmlReader, root: XmlElement, ext: Extensions, kind: 
 
 function declarationTypeAndDate(r: XmlReader, root: XmlElement, d: Obj): void {
   put(d, 'declarationType', declarationType(r.text('/declarationType', root, ['TypeCode'], 'TypeCode EX (export), TR (transit) or ENS (pre-arrival)')));
-  const el = r.at('/issueDateTime', root, ['IssueDateTime', 'DateTimeString'], DATETIME_EXPECTED);
-  if (!el) return;
+  const wrapper = r.at('/issueDateTime', root, ['IssueDateTime'], DATETIME_EXPECTED);
+  if (!wrapper) return;
+  // the one element of the declaration in the ds namespace (WCO_DEC_DS_2_DMS.xsd)
+  const el = r.one(wrapper, 'DateTimeString', WCO_DS_NS);
+  if (!el) return r.mark('/issueDateTime', wrapper, '/DateTimeString', DATETIME_EXPECTED);
+  r.mark('/issueDateTime', el, '', DATETIME_EXPECTED);
   const iso = fromWcoDateTime(el.text);
   // an ISO 8601 text would pass the JSON schema, but the WCO DM only has the compact form
   if (iso === el.text) r.problem(el, '', DATETIME_EXPECTED, `"${el.text}"`);
@@ -229,7 +230,7 @@ function declarationTypeAndDate(r: XmlReader, root: XmlElement, d: Obj): void {
 export function aciFromXml(root: XmlElement): AciBody {
   const r = new XmlReader(root);
   const fn = r.text('/kind', root, ['FunctionCode'], `FunctionCode ${FUNCTION_ORIGINAL} (declaration) or ${FUNCTION_CHANGE} (amendment; with TypeCode ${CANCELLATION_TYPE_CODE} a cancellation)`);
-  const kind = fn === FUNCTION_ORIGINAL ? 'declaration' : fn === FUNCTION_CHANGE ? (child(root, 'TypeCode')?.text === CANCELLATION_TYPE_CODE ? 'cancellation' : 'amendment') : fn;
+  const kind = fn === FUNCTION_ORIGINAL ? 'declaration' : fn === FUNCTION_CHANGE ? (r.one(root, 'TypeCode')?.text === CANCELLATION_TYPE_CODE ? 'cancellation' : 'amendment') : fn;
   const ext = new Extensions(r, root);
   let body: Obj;
   if (kind === 'cancellation') {

@@ -32,7 +32,7 @@ function unknownRoot(el: XmlElement): never {
 /** The message type an XML root element stands for (a WCO md:MetaData wrapper is looked through). */
 export function xmlRootType(root: XmlElement): { type: BusinessType; element: XmlElement } {
   let el = root;
-  if (el.ns === WCO_METADATA_NS && el.name === 'MetaData') el = child(el, 'Declaration') ?? unknownRoot(el);
+  if (el.ns === WCO_METADATA_NS && el.name === 'MetaData') el = child(el, 'Declaration', WCO_DEC_NS) ?? unknownRoot(el);
   if (el.ns === WCO_DEC_NS && el.name === 'Declaration') return { type: 'aci', element: el };
   if (el.ns === GNC_ECOO_NS && ECOO_ROOTS[el.name]) return { type: 'ecoo', element: el };
   if (el.ns === GNC_AEO_NS && AEO_ROOTS[el.name]) return { type: 'aeo', element: el };

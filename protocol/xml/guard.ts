@@ -2,7 +2,7 @@
  * First line of defence for XML input, before any parser sees it: size limit, UTF-8 only, no DOCTYPE or
  * ENTITY declarations (the billion-laughs and external-entity attacks need them; XML 1.0 section 4.1 makes
  * only the five predefined entities and character references usable without a DTD), a nesting limit, and
- * the well-formedness the lenient parser does not check (matching end tags, one root element).
+ * the well-formedness the lenient parser does not check (matching end tags, attributes, one root element).
  */
 import { MAX_BODY_BYTES } from '../constants.js';
 import { GncError, type GncErrorCode } from '../errors.js';
@@ -46,10 +46,48 @@ export function xmlText(input: string | Uint8Array): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
+const ATTRIBUTE = /([A-Za-z_][\w.:-]*)[ \t\r\n]*=[ \t\r\n]*(["'])/y;
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
+}
+
+/**
+ * Checks the attributes of a start tag from `from` (just after its name) and returns the index of its ">".
+ * XML 1.0 section 3.1: each attribute is `name="value"` (or single quotes) after white space, appears once
+ * (the parser would keep the last of `currencyID="USD" currencyID="EUR"`), and its value has no "<".
+ */
+function attributes(xml: string, from: number, tag: string, invalid: (index: number, expected: string, received: string) => never): number {
+  let seen: string[] | undefined;
+  for (let j = from; ; ) {
+    const spaced = j;
+    while (j < xml.length && isSpace(xml.charCodeAt(j))) j++;
+    const c = xml.charCodeAt(j);
+    if (j >= xml.length) invalid(from, `">" closing <${tag}>`, 'the end of the document');
+    if (c === 62 /* > */) return j;
+    if (c === 47 /* / */ && xml.charCodeAt(j + 1) === 62) return j + 1;
+    ATTRIBUTE.lastIndex = j;
+    const m = ATTRIBUTE.exec(xml);
+    if (!m || j === spaced) {
+      const bare = /^[A-Za-z_][\w.:-]*/.exec(xml.slice(j, j + 64))?.[0];
+      const received = j === spaced ? `no white space before "${xml.slice(j, j + 12)}"` : bare ? `attribute ${bare} without ="value"` : `"${xml.slice(j, j + 12)}"`;
+      invalid(j, `white space, then an attribute name="value", "/>" or ">" in <${tag}>`, received);
+    }
+    const name = m[1]!;
+    if (seen?.includes(name)) invalid(j, `each attribute once in <${tag}>`, `a second ${name}`);
+    (seen ??= []).push(name);
+    const close = xml.indexOf(m[2]!, ATTRIBUTE.lastIndex);
+    if (close === -1) invalid(j, `the quote closing attribute ${name}`, 'the end of the document');
+    const lt = xml.indexOf('<', ATTRIBUTE.lastIndex);
+    if (lt !== -1 && lt < close) invalid(lt, `no "<" in the value of attribute ${name} (write &lt;)`, '"<"');
+    j = close + 1;
+  }
+}
+
 /**
  * Scans the document once: refuses DOCTYPE/ENTITY (GNC_XML_FORBIDDEN), nesting deeper than MAX_XML_DEPTH
- * (GNC_XML_TOO_DEEP) and mismatched or unclosed tags, text outside the root, a second root element and a
- * declared encoding other than UTF-8 (GNC_XML_INVALID).
+ * (GNC_XML_TOO_DEEP) and mismatched or unclosed tags, malformed or repeated attributes, text outside the
+ * root, a second root element and a declared encoding other than UTF-8 (GNC_XML_INVALID).
  */
 export function checkXml(xml: string): void {
   const bad = FORBIDDEN.exec(xml);
@@ -108,24 +146,14 @@ export function checkXml(xml: string): void {
       const nameEnd = m ? m.index : n;
       const name = xml.slice(lt + 1, nameEnd);
       if (!/^[A-Za-z_][\w.:-]*$/.test(name)) invalid(lt, 'an element name', `"<${xml.slice(lt + 1, lt + 12)}"`);
-      let j = nameEnd;
-      let quote = 0;
-      for (; j < n; j++) {
-        const ch = xml.charCodeAt(j);
-        if (quote !== 0) {
-          if (ch === quote) quote = 0;
-        } else if (ch === 34 || ch === 39) quote = ch;
-        else if (ch === 62 /* > */) break;
-        else if (ch === 60 /* < */) invalid(j, `">" closing <${name}>`, '"<"');
-      }
-      if (j >= n) invalid(lt, `">" closing <${name}>`, 'the end of the document');
       if (stack.length === 0 && roots++ > 0) invalid(lt, 'a single root element', `a second root <${name}>`);
       stack.push(name);
       if (stack.length > MAX_XML_DEPTH) {
         fail('GNC_XML_TOO_DEEP', where(), `elements nested at most ${MAX_XML_DEPTH} deep`, `deeper nesting at ${lineOf(xml, lt)}`, 'Flatten the document; WCO DM declarations need 8 levels at most.');
       }
-      if (xml.charCodeAt(j - 1) === 47 /* / */) stack.pop();
-      i = j + 1;
+      const end = attributes(xml, nameEnd, name, invalid);
+      if (xml.charCodeAt(end - 1) === 47 /* / */) stack.pop();
+      i = end + 1;
     }
   }
   if (stack.length > 0) invalid(n, `</${stack[stack.length - 1]}>`, 'the end of the document');

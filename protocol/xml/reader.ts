@@ -7,7 +7,7 @@
 import { MAX_REPORTED_ISSUES } from '../constants.js';
 import { GncError, type ErrorIssue } from '../errors.js';
 import type { Locator } from '../messages/common.js';
-import { child, elementPath, type XmlElement } from './tree.js';
+import { childrenNamed, elementPath, type XmlElement } from './tree.js';
 
 interface Mark {
   el: XmlElement;
@@ -38,11 +38,33 @@ export class XmlReader {
     this.marks.set(pointer, { el, rest, expected });
   }
 
+  private readonly repeated = new Set<XmlElement>();
+
+  /**
+   * The child `name` of `el` in namespace `ns` (by default `el`'s), where the mapping holds one value: a second
+   * one is reported (once), never silently dropped for the first (a second FunctionalReferenceID, Consignor or
+   * GoodsShipment would otherwise be ignored).
+   */
+  one(el: XmlElement | undefined, name: string, ns = el?.ns): XmlElement | undefined {
+    if (!el) return undefined;
+    let first: XmlElement | undefined;
+    let count = 0;
+    for (const c of el.children) {
+      if (c.name !== name || c.ns !== ns) continue;
+      if (count++ === 0) first = c;
+    }
+    if (count > 1 && !this.repeated.has(first!)) {
+      this.repeated.add(first!);
+      this.problem(childrenNamed(el, name, ns)[1]!, '', `one <${name}>`, `${count}`);
+    }
+    return first;
+  }
+
   /** Follows `names` down from `from`, marks `pointer` at the deepest element reached, returns the target. */
   at(pointer: string, from: XmlElement, names: readonly string[], expected?: string): XmlElement | undefined {
     let cur = from;
     for (let i = 0; i < names.length; i++) {
-      const next = child(cur, names[i]!);
+      const next = this.one(cur, names[i]!);
       if (!next) {
         this.mark(pointer, cur, '/' + names.slice(i).join('/'), expected);
         return undefined;
@@ -51,6 +73,22 @@ export class XmlReader {
     }
     this.mark(pointer, cur, '', expected);
     return cur;
+  }
+
+  /** The repeated elements `names` ends in (the steps before it are single), marked at `pointer`. */
+  list(pointer: string, from: XmlElement, names: readonly string[]): XmlElement[] {
+    let cur = from;
+    for (let i = 0; i < names.length - 1; i++) {
+      const next = this.one(cur, names[i]!);
+      if (!next) {
+        this.mark(pointer, cur, '/' + names.slice(i).join('/'));
+        return [];
+      }
+      cur = next;
+    }
+    const last = names[names.length - 1]!;
+    this.mark(pointer, cur, `/${last}`);
+    return childrenNamed(cur, last);
   }
 
   text(pointer: string, from: XmlElement, names: readonly string[], expected?: string): string | undefined {

@@ -71,7 +71,9 @@ export function readFields(r: XmlReader, ptr: string, el: XmlElement, fields: re
   const known = new Set(fields.map((f) => f.el));
   const expected = `one of ${[...known].join(', ')}`;
   for (const c of el.children) {
-    if (!known.has(c.name)) r.problem(c, '', expected, `<${c.name}>`);
+    // an element of another namespace is not ours, whatever its local name
+    if (c.ns !== el.ns) r.problem(c, '', `${expected} in namespace ${el.ns}`, `<${c.name}> in ${c.ns ? `namespace ${c.ns}` : 'no namespace'}`);
+    else if (!known.has(c.name)) r.problem(c, '', expected, `<${c.name}>`);
   }
   for (const f of fields) {
     const p = `${ptr}/${f.key}`;

@@ -3,7 +3,8 @@
  * `parseTagValue: false` (an HS code 0847130000 must stay a string), `processEntities: false` (no entity
  * expansion at all; the five predefined entities and character references are decoded here, anything else
  * is refused) and in preserveOrder mode, which keeps repeated elements in document order and is the fastest
- * mode. Namespace prefixes are resolved for the root; child elements are matched by local name.
+ * mode. Namespace prefixes are resolved for every element (an undeclared one is refused); child elements are
+ * matched by local name and namespace.
  */
 import { XMLParser } from 'fast-xml-parser';
 import { GncError } from '../errors.js';
@@ -39,6 +40,8 @@ const parser = new XMLParser({
 });
 
 type FxpNode = Record<string, unknown> & { ':@'?: Record<string, string> };
+
+const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 
 const ENTITY = /&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));|&/g;
 const PREDEFINED: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
@@ -97,6 +100,23 @@ export function elementPath(el: XmlElement): string {
   return path;
 }
 
+/**
+ * The namespace a prefix stands for; an undeclared prefix is not namespace-well-formed (Namespaces in XML 1.0,
+ * section 5), and reading `<zz:FunctionCode>` as our FunctionCode would take an element of no known vocabulary
+ * for ours.
+ */
+function declared(scope: Readonly<Record<string, string>>, prefix: string, at: () => string): string {
+  if (prefix === 'xml') return XML_NS;
+  const uri = scope[prefix];
+  if (uri) return uri;
+  const path = at();
+  const expected = 'a namespace prefix declared with xmlns:';
+  const received = `undeclared prefix "${prefix}:"`;
+  throw new GncError('GNC_XML_INVALID', `XML ${path}: expected ${expected}, received ${received}. Declare the prefix (xmlns:${prefix}="...") or remove it.`, {
+    issues: [{ path, expected, received, message: `${path}: expected ${expected}, received ${received}` }],
+  });
+}
+
 function convert(node: FxpNode, tag: string, parent: XmlElement | undefined, scope: Readonly<Record<string, string>>): XmlElement {
   const rawAttrs = node[':@'];
   let ns = scope;
@@ -113,8 +133,12 @@ function convert(node: FxpNode, tag: string, parent: XmlElement | undefined, sco
       } else attrs[key] = value;
     }
     el.attrs = attrs;
+    for (const key of Object.keys(attrs)) {
+      const at = key.indexOf(':');
+      if (at !== -1) declared(ns, key.slice(0, at), () => `${elementPath(el)}/@${key}`);
+    }
   }
-  el.ns = ns[colon === -1 ? '' : tag.slice(0, colon)] ?? '';
+  el.ns = colon === -1 ? (ns[''] ?? '') : declared(ns, tag.slice(0, colon), () => elementPath(el));
   const kids = node[tag] as FxpNode[];
   let text = '';
   for (const kid of kids) {
@@ -149,14 +173,18 @@ export function parseXmlTree(input: string | Uint8Array): XmlElement {
   throw new GncError('GNC_XML_INVALID', 'XML has no root element.', { issues: [{ path: '/', expected: 'a root element', received: 'none', message: '/: expected a root element, received none' }] });
 }
 
-/** First child with this local name. */
-export function child(el: XmlElement | undefined, name: string): XmlElement | undefined {
+/**
+ * First child with this local name in namespace `ns`, by default the parent's: the WCO DM and GNC forms put
+ * every child in the namespace of its parent (elementFormDefault qualified), so `<x:FunctionCode
+ * xmlns:x="urn:evil">` is some other vocabulary's element and never read as ours.
+ */
+export function child(el: XmlElement | undefined, name: string, ns = el?.ns): XmlElement | undefined {
   if (!el) return undefined;
-  for (const c of el.children) if (c.name === name) return c;
+  for (const c of el.children) if (c.name === name && c.ns === ns) return c;
   return undefined;
 }
 
-/** All children with this local name, in document order. */
-export function childrenNamed(el: XmlElement | undefined, name: string): XmlElement[] {
-  return el ? el.children.filter((c) => c.name === name) : [];
+/** All children with this local name in namespace `ns` (by default the parent's), in document order. */
+export function childrenNamed(el: XmlElement | undefined, name: string, ns = el?.ns): XmlElement[] {
+  return el ? el.children.filter((c) => c.name === name && c.ns === ns) : [];
 }

@@ -150,6 +150,60 @@ describe('ACI XML import', () => {
     expect(paths(err)).toEqual(['/Declaration']);
   });
 
+  it('refuses a CustomsValueAmount with currencyID twice instead of reading the last (GNC_XML_INVALID)', () => {
+    const xml = road().replace('currencyID="USD">4500', 'currencyID="USD" currencyID="EUR">4500');
+    expect(gncError(() => parseXmlBody(xml)).code).toBe('GNC_XML_INVALID');
+  });
+
+  it('refuses a second FunctionalReferenceID instead of reading the first', () => {
+    const xml = road().replace('<FunctionalReferenceID>', '<FunctionalReferenceID>KZEXP-OTHER</FunctionalReferenceID><FunctionalReferenceID>');
+    const err = gncError(() => parseXmlBody(xml));
+    expect(err.code).toBe('GNC_SCHEMA_INVALID');
+    expect(err.issues).toEqual([expect.objectContaining({ path: '/Declaration/FunctionalReferenceID[2]', expected: 'one <FunctionalReferenceID>', received: '2' })]);
+  });
+
+  it('refuses a second PresentationOffice', () => {
+    const xml = road().replace(/(<PresentationOffice>[\s\S]*?<\/PresentationOffice>)/, '$1$1');
+    const err = gncError(() => parseXmlBody(xml));
+    expect(err.code).toBe('GNC_SCHEMA_INVALID');
+    expect(paths(err)).toEqual(['/Declaration/PresentationOffice[2]']);
+  });
+
+  it('refuses a second Consignor in the GoodsShipment', () => {
+    const xml = road().replace(/(<Consignor>[\s\S]*?<\/Consignor>)/, '$1$1');
+    const err = gncError(() => parseXmlBody(xml));
+    expect(err.code).toBe('GNC_SCHEMA_INVALID');
+    expect(paths(err)).toEqual(['/Declaration/GoodsShipment/Consignor[2]']);
+  });
+
+  it('refuses a second GoodsShipment instead of ignoring it', () => {
+    const xml = road().replace('</Declaration>', '<GoodsShipment><Consignor><Name>Other</Name></Consignor></GoodsShipment></Declaration>');
+    const err = gncError(() => parseXmlBody(xml));
+    expect(err.code).toBe('GNC_SCHEMA_INVALID');
+    expect(paths(err)).toEqual(['/Declaration/GoodsShipment[2]']);
+  });
+
+  it('refuses a second Packaging in a goods item', () => {
+    const xml = road().replace(/(<Packaging>[\s\S]*?<\/Packaging>)/, '$1$1');
+    const err = gncError(() => parseXmlBody(xml));
+    expect(err.code).toBe('GNC_SCHEMA_INVALID');
+    expect(paths(err)).toEqual(['/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[1]/Packaging[2]']);
+  });
+
+  it('does not read an element of another namespace as ours', () => {
+    const xml = road().replace('<FunctionCode>9</FunctionCode>', '<x:FunctionCode xmlns:x="urn:evil">13</x:FunctionCode><FunctionCode>9</FunctionCode>');
+    expect(declaration(xml).kind).toBe('declaration');
+    const only = road().replace('<FunctionCode>9</FunctionCode>', '<x:FunctionCode xmlns:x="urn:evil">9</x:FunctionCode>');
+    const err = gncError(() => parseXmlBody(only));
+    expect(err.code).toBe('GNC_SCHEMA_INVALID');
+    expect(paths(err)).toEqual(['/Declaration/FunctionCode']);
+  });
+
+  it('reads the date-time only from the ds namespace', () => {
+    const xml = road().replace('<ds:DateTimeString formatCode="304">20261124093000+05</ds:DateTimeString>', '<DateTimeString formatCode="304">20261124093000+05</DateTimeString>');
+    expect(declaration(xml).issueDateTime).toBeUndefined();
+  });
+
   it('reads the CDS reference declaration and names only the ACI fields it lacks', () => {
     const reference = readFileSync(resolve(REPO_ROOT, '../shared/reference/wco-dm/examples/export-kz-kg.xml'), 'utf8');
     const err = gncError(() => parseXmlBody(reference));

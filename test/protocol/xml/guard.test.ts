@@ -154,4 +154,48 @@ describe('XML guard: well-formedness', () => {
   it('accepts comments and processing instructions around the root', () => {
     expect(() => checkXml('<?xml version="1.0" encoding="utf-8"?>\n<!-- note --><d><!-- <e> --></d>\n')).not.toThrow();
   });
+
+  it('accepts attributes with white space around "=" and either quote', () => {
+    expect(() => checkXml('<d a = "1"\n\tb=\'2\' ><e c="3"/></d>')).not.toThrow();
+  });
+
+  it('refuses an attribute given twice instead of keeping the last value, naming the element', () => {
+    const err = gncError(() => parseXmlBody('<d><e currencyID="USD" currencyID="EUR">1</e></d>'));
+    expect(err.code).toBe('GNC_XML_INVALID');
+    expect(err.issues?.[0]).toMatchObject({ path: '/d/e', expected: 'each attribute once in <e>', received: expect.stringContaining('a second currencyID') });
+  });
+
+  it('refuses an attribute without a value', () => {
+    const err = gncError(() => checkXml('<d><e foo>1</e></d>'));
+    expect(err.code).toBe('GNC_XML_INVALID');
+    expect(err.issues?.[0]).toMatchObject({ path: '/d/e', received: expect.stringContaining('attribute foo without ="value"') });
+  });
+
+  it('refuses attributes without white space between them', () => {
+    expect(gncError(() => checkXml('<d a="1"b="2"/>')).code).toBe('GNC_XML_INVALID');
+  });
+
+  it('refuses an unquoted attribute value', () => {
+    expect(gncError(() => checkXml('<d a=1/>')).code).toBe('GNC_XML_INVALID');
+  });
+
+  it('refuses "<" inside an attribute value', () => {
+    const err = gncError(() => checkXml('<d><e a="x<y">1</e></d>'));
+    expect(err.code).toBe('GNC_XML_INVALID');
+    expect(err.issues?.[0]).toMatchObject({ path: '/d/e', expected: expect.stringContaining('no "<" in the value of attribute a') });
+  });
+
+  it('refuses an element with an undeclared namespace prefix', () => {
+    const err = gncError(() => parseXmlTree('<d xmlns="urn:a"><zz:e>1</zz:e></d>'));
+    expect(err.code).toBe('GNC_XML_INVALID');
+    expect(err.issues?.[0]).toMatchObject({ path: '/d/e', received: 'undeclared prefix "zz:"' });
+  });
+
+  it('refuses an attribute with an undeclared namespace prefix', () => {
+    expect(gncError(() => parseXmlTree('<d><e zz:a="1"/></d>')).code).toBe('GNC_XML_INVALID');
+  });
+
+  it('resolves the xml prefix without a declaration', () => {
+    expect(parseXmlTree('<d xml:lang="ru"/>').attrs).toEqual({ 'xml:lang': 'ru' });
+  });
 });

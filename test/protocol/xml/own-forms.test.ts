@@ -42,6 +42,18 @@ describe('e-CoO XML (urn:gnc:ecoo:1)', () => {
     expect(err.issues).toHaveLength(MAX_REPORTED_ISSUES);
   });
 
+  it('refuses an element of another namespace with the name of one of ours', () => {
+    const xml = exampleXml('ecoo-status-cancelled').replace('<StatusCode>cancelled</StatusCode>', '<x:StatusCode xmlns:x="urn:evil">issued</x:StatusCode><StatusCode>cancelled</StatusCode>');
+    const err = gncError(() => parseXmlBody(xml));
+    expect(err.code).toBe('GNC_SCHEMA_INVALID');
+    expect(err.issues).toEqual([expect.objectContaining({ path: '/OriginCertificateStatus/StatusCode[1]', received: '<StatusCode> in namespace urn:evil' })]);
+  });
+
+  it('refuses an element with an undeclared prefix (GNC_XML_INVALID)', () => {
+    const xml = exampleXml('ecoo-status-cancelled').replace('<StatusCode>cancelled</StatusCode>', '<zz:StatusCode>cancelled</zz:StatusCode>');
+    expect(gncError(() => parseXmlBody(xml)).code).toBe('GNC_XML_INVALID');
+  });
+
   it('refuses a repeated single element', () => {
     const xml = exampleXml('ecoo-kz-kg-preferential').replace('<FormCode>ST-1</FormCode>', '<FormCode>ST-1</FormCode><FormCode>EUR.1</FormCode>');
     expect(paths(gncError(() => parseXmlBody(xml)))).toEqual(['/OriginCertificate/FormCode[2]']);
@@ -94,6 +106,13 @@ describe('AEO XML (urn:gnc:aeo:1)', () => {
   it('round-trips an empty snapshot', () => {
     const body = { kind: 'snapshot', asOf: '2026-11-23T00:00:00Z', operators: [] };
     expect(parseXmlBody(bodyToXml('aeo', body)).body).toStrictEqual(body);
+  });
+
+  it('refuses an operator element in another namespace', () => {
+    const xml = exampleXml('aeo-kz-suspension').replace('<LegalName>', '<x:LegalName xmlns:x="urn:evil">Other LLP</x:LegalName><LegalName>');
+    const err = gncError(() => parseXmlBody(xml));
+    expect(err.code).toBe('GNC_SCHEMA_INVALID');
+    expect(err.issues?.[0]).toMatchObject({ received: '<LegalName> in namespace urn:evil' });
   });
 
   it('refuses an element of the e-CoO form inside an AEO record', () => {
