@@ -56,7 +56,7 @@ function measure(r: XmlReader, ptr: string, from: XmlElement, names: readonly st
   const el = r.at(ptr, from, names);
   if (!el) return undefined;
   r.mark(`${ptr}/value`, el);
-  return { value: toNumber(el.text), unit: r.attr(`${ptr}/unit`, el, 'unitCode') };
+  return { value: toNumber(r.textOf(el)), unit: r.attr(`${ptr}/unit`, el, 'unitCode') };
 }
 
 function address(r: XmlReader, ptr: string, el: XmlElement): Obj {
@@ -144,7 +144,7 @@ function goodsItem(r: XmlReader, ptr: string, el: XmlElement): Obj {
   const cv = r.at(`${ptr}/customsValue`, el, ['CustomsValueAmount']);
   if (cv) {
     r.mark(`${ptr}/customsValue/amount`, cv);
-    item['customsValue'] = { amount: toNumber(cv.text), currency: r.attr(`${ptr}/customsValue/currency`, cv, 'currencyID') };
+    item['customsValue'] = { amount: toNumber(r.textOf(cv)), currency: r.attr(`${ptr}/customsValue/currency`, cv, 'currencyID') };
   }
   put(item, 'originCountry', r.text(`${ptr}/originCountry`, el, ['Origin', 'CountryCode']));
   const doc = childrenNamed(el, 'AdditionalDocument').find((d) => r.one(d, 'CategoryCode')?.text === ECOO_DOC_CATEGORY && r.one(d, 'TypeCode')?.text === ECOO_DOC_TYPE);
@@ -220,7 +220,7 @@ function declarationTypeAndDate(r: XmlReader, root: XmlElement, d: Obj): void {
   const el = r.one(wrapper, 'DateTimeString', WCO_DS_NS);
   if (!el) return r.mark('/issueDateTime', wrapper, '/DateTimeString', DATETIME_EXPECTED);
   r.mark('/issueDateTime', el, '', DATETIME_EXPECTED);
-  const iso = fromWcoDateTime(el.text);
+  const iso = fromWcoDateTime(r.textOf(el));
   // an ISO 8601 text would pass the JSON schema, but the WCO DM only has the compact form
   if (iso === el.text) r.problem(el, '', DATETIME_EXPECTED, `"${el.text}"`);
   d['issueDateTime'] = iso;

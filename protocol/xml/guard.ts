@@ -87,9 +87,10 @@ function attributes(xml: string, from: number, tag: string, invalid: (index: num
 /**
  * Scans the document once: refuses DOCTYPE/ENTITY (GNC_XML_FORBIDDEN), nesting deeper than MAX_XML_DEPTH
  * (GNC_XML_TOO_DEEP) and mismatched or unclosed tags, malformed or repeated attributes, text outside the
- * root, a second root element and a declared encoding other than UTF-8 (GNC_XML_INVALID).
+ * root, a second root element and a declared encoding other than UTF-8 (GNC_XML_INVALID). Answers whether a
+ * CDATA section, comment or processing instruction inside the root may split an element's text in pieces.
  */
-export function checkXml(xml: string): void {
+export function checkXml(xml: string): boolean {
   const bad = FORBIDDEN.exec(xml);
   if (bad) {
     fail('GNC_XML_FORBIDDEN', '/', 'no DOCTYPE or ENTITY declaration', `"${bad[0]}" at ${lineOf(xml, bad.index)}`, 'Entity and DTD processing is disabled for safety: remove the DOCTYPE.');
@@ -99,6 +100,7 @@ export function checkXml(xml: string): void {
   const invalid = (index: number, expected: string, received: string): never =>
     fail('GNC_XML_INVALID', stack.length ? where() : '/', expected, `${received} at ${lineOf(xml, index)}`, 'Send well-formed XML (XML 1.0).');
   let roots = 0;
+  let split = false;
   let i = 0;
   const n = xml.length;
   while (i < n) {
@@ -117,15 +119,18 @@ export function checkXml(xml: string): void {
           fail('GNC_XML_INVALID', '/', 'encoding="UTF-8"', `encoding="${enc[1]}"`, 'Send the document in UTF-8.');
         }
       }
+      if (stack.length > 0) split = true;
       i = close + 2;
     } else if (c === 33 /* ! */) {
       if (xml.startsWith('<!--', lt)) {
         const close = xml.indexOf('-->', lt + 4);
         if (close === -1) invalid(lt, '"-->" closing the comment', 'the end of the document');
+        if (stack.length > 0) split = true;
         i = close + 3;
       } else if (xml.startsWith('<![CDATA[', lt) && stack.length > 0) {
         const close = xml.indexOf(']]>', lt + 9);
         if (close === -1) invalid(lt, '"]]>" closing the CDATA section', 'the end of the document');
+        split = true;
         i = close + 3;
       } else {
         fail('GNC_XML_FORBIDDEN', stack.length ? where() : '/', 'elements, text, comments or CDATA', `"${xml.slice(lt, lt + 12)}" at ${lineOf(xml, lt)}`, 'Markup declarations are not accepted.');
@@ -158,4 +163,5 @@ export function checkXml(xml: string): void {
   }
   if (stack.length > 0) invalid(n, `</${stack[stack.length - 1]}>`, 'the end of the document');
   if (roots === 0) invalid(0, 'a root element', 'no element');
+  return split;
 }

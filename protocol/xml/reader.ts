@@ -92,7 +92,14 @@ export class XmlReader {
   }
 
   text(pointer: string, from: XmlElement, names: readonly string[], expected?: string): string | undefined {
-    return this.at(pointer, from, names, expected)?.text;
+    const el = this.at(pointer, from, names, expected);
+    return el && this.textOf(el);
+  }
+
+  /** The text of an element that holds a value; child elements there are reported, not skipped. */
+  textOf(el: XmlElement): string {
+    if (el.children.length > 0) this.problem(el.children[0]!, '', `text only in <${el.name}>`, `element <${el.children[0]!.name}>`);
+    return el.text;
   }
 
   number(pointer: string, from: XmlElement, names: readonly string[], expected?: string): number | string | undefined {

@@ -55,12 +55,12 @@ function readOne(r: XmlReader, ptr: string, el: XmlElement, f: FieldSpec): unkno
   r.mark(ptr, el, '', f.hint);
   switch (f.type) {
     case 'text':
-      return el.text;
+      return r.textOf(el);
     case 'number':
-      return toNumber(el.text);
+      return toNumber(r.textOf(el));
     case 'measure':
       r.mark(`${ptr}/value`, el);
-      return { value: toNumber(el.text), unit: r.attr(`${ptr}/unit`, el, 'unitCode') };
+      return { value: toNumber(r.textOf(el)), unit: r.attr(`${ptr}/unit`, el, 'unitCode') };
     case 'object':
       return readFields(r, ptr, el, f.fields ?? []);
   }

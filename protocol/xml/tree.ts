@@ -18,12 +18,12 @@ export interface XmlElement {
   ns: string;
   attrs: Readonly<Record<string, string>> | undefined;
   children: XmlElement[];
-  /** Decoded text content (entities and character references resolved, CDATA verbatim), trimmed. */
+  /** Decoded text content (entities and character references resolved, CDATA verbatim), trimmed as a whole. */
   text: string;
   parent: XmlElement | undefined;
 }
 
-const parser = new XMLParser({
+const OPTIONS = {
   preserveOrder: true,
   ignoreAttributes: false,
   attributeNamePrefix: '',
@@ -34,10 +34,18 @@ const parser = new XMLParser({
   ignoreDeclaration: true,
   ignorePiTags: true,
   cdataPropName: '#cdata',
-  trimValues: true,
   // guard.ts refuses deeper documents first; this is the parser's own backstop
   maxNestedTags: MAX_XML_DEPTH + 1,
-});
+} as const;
+
+/**
+ * Text is trimmed once per element, as a whole (convert). When nothing splits an element's text into pieces
+ * (no CDATA section, comment or processing instruction inside the root: nearly every document), the parser's
+ * own trimming of each piece gives the same values and skips the white space between elements, which is
+ * cheaper; otherwise the pieces are kept raw so that "Fish <![CDATA[&]]> Chips" keeps its spaces.
+ */
+const parser = new XMLParser({ ...OPTIONS, trimValues: true });
+const rawParser = new XMLParser({ ...OPTIONS, trimValues: false });
 
 type FxpNode = Record<string, unknown> & { ':@'?: Record<string, string> };
 
@@ -126,7 +134,7 @@ function convert(node: FxpNode, tag: string, parent: XmlElement | undefined, sco
   if (rawAttrs) {
     attrs = Object.create(null) as Record<string, string>; // names come from the document: no prototype
     for (const key of Object.keys(rawAttrs)) {
-      const value = decode(rawAttrs[key]!, () => `${elementPath(el)}/@${key}`);
+      const value = decode(rawAttrs[key]!, () => `${elementPath(el)}/@${key}`).trim();
       if (key === 'xmlns' || key.startsWith('xmlns:')) {
         if (ns === scope) ns = Object.assign(Object.create(null) as Record<string, string>, scope);
         (ns as Record<string, string>)[key === 'xmlns' ? '' : key.slice(6)] = value;
@@ -140,6 +148,8 @@ function convert(node: FxpNode, tag: string, parent: XmlElement | undefined, sco
   }
   el.ns = colon === -1 ? (ns[''] ?? '') : declared(ns, tag.slice(0, colon), () => elementPath(el));
   const kids = node[tag] as FxpNode[];
+  // the pieces of text around CDATA sections, comments and processing instructions are one value: joined as
+  // they are, then trimmed once ("Fish <![CDATA[&]]> Chips" is "Fish & Chips", never "Fish&Chips")
   let text = '';
   for (const kid of kids) {
     if ('#text' in kid) text += decode(String(kid['#text']), () => elementPath(el));
@@ -149,17 +159,34 @@ function convert(node: FxpNode, tag: string, parent: XmlElement | undefined, sco
       if (name !== undefined) el.children.push(convert(kid, name, el, ns));
     }
   }
-  el.text = text;
+  // trimmed as a whole, with the white space String.trim knows (as the parser trims pieces): the text rule
+  // (SPEC 7.1) allows none at either end, so nothing a JSON body can hold is lost
+  el.text = text.trim();
+  if (el.children.length > 0 && el.text !== '') mixedContent(el);
   return el;
+}
+
+/**
+ * No element of the WCO DM or GNC forms has mixed content: an element holds text or elements. Reading only the
+ * text (`<Reason>Goods <i>not</i> cancelled</Reason>` as "Goods cancelled") or only the elements would change
+ * what the sender wrote.
+ */
+function mixedContent(el: XmlElement): never {
+  const path = elementPath(el);
+  const expected = 'either text or child elements, not both';
+  const received = `text "${el.text.length > 40 ? el.text.slice(0, 37) + '...' : el.text}" beside <${el.children[0]!.name}>`;
+  throw new GncError('GNC_XML_INVALID', `XML ${path}: expected ${expected}, received ${received}. Write the value as text alone (escape "<" as "&lt;").`, {
+    issues: [{ path, expected, received, message: `${path}: expected ${expected}, received ${received}` }],
+  });
 }
 
 /** Guards, parses and returns the root element of an untrusted XML document. */
 export function parseXmlTree(input: string | Uint8Array): XmlElement {
   const xml = xmlText(input);
-  checkXml(xml);
+  const split = checkXml(xml);
   let nodes: FxpNode[];
   try {
-    nodes = parser.parse(xml) as FxpNode[];
+    nodes = (split ? rawParser : parser).parse(xml) as FxpNode[];
   } catch (err) {
     throw new GncError('GNC_XML_INVALID', `XML is not well-formed: ${(err as Error).message}. Send well-formed XML (XML 1.0).`, {
       cause: err,
