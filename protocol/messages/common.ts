@@ -19,7 +19,13 @@ import { zodIssues } from '../validate.js';
 
 // One line, no control characters (C0, DEL, C1), no leading/trailing whitespace, at least one visible
 // character. Written without \p{} classes so the pattern in the generated JSON Schema works everywhere.
-const ONE_LINE = /^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$/;
+// Only characters XML can carry (XML 1.0 section 2.2, Char): U+FFFE, U+FFFF and unpaired surrogates are valid
+// in a JSON string but not in XML, so they would be written raw into a document no XML parser accepts, or
+// come back as U+FFFD. A surrogate is allowed only as part of a pair (an astral character such as an emoji);
+// the pattern reads the same with or without the u flag (JSON Schema validators use it).
+const VISIBLE = '(?:[^\\s\\x00-\\x1f\\x7f-\\x9f\\ud800-\\udfff\\ufffe\\uffff]|[\\ud800-\\udbff][\\udc00-\\udfff])';
+const ANY = '(?:[^\\x00-\\x1f\\x7f-\\x9f\\ud800-\\udfff\\ufffe\\uffff]|[\\ud800-\\udbff][\\udc00-\\udfff])';
+const ONE_LINE = new RegExp(`^${VISIBLE}(?:${ANY}*${VISIBLE})?$`);
 
 /** Free text of 1..max characters on one line (WCO DM TextType with pattern `.*[^\s].*`). */
 export function text(max: number) {

@@ -9,6 +9,12 @@ import { GncError, type GncErrorCode } from '../errors.js';
 import { MAX_XML_DEPTH } from './limits.js';
 
 const FORBIDDEN = /<!\s*(?:DOCTYPE|ENTITY)/i;
+/**
+ * A character outside the XML 1.0 Char production (section 2.2): C0 controls but tab, CR and LF; U+FFFE,
+ * U+FFFF; a surrogate that is not half of a pair (possible in a string, never in strictly decoded UTF-8).
+ * The character reference &#xFFFF; is refused by the tree's decoder; the raw character must be too.
+ */
+const NOT_CHAR = /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const NAME_END = /[\s/>]/g;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -85,7 +91,8 @@ function attributes(xml: string, from: number, tag: string, invalid: (index: num
 }
 
 /**
- * Scans the document once: refuses DOCTYPE/ENTITY (GNC_XML_FORBIDDEN), nesting deeper than MAX_XML_DEPTH
+ * Scans the document once: refuses DOCTYPE/ENTITY (GNC_XML_FORBIDDEN), characters outside the XML Char
+ * production (GNC_XML_INVALID), nesting deeper than MAX_XML_DEPTH
  * (GNC_XML_TOO_DEEP) and mismatched or unclosed tags, malformed or repeated attributes, text outside the
  * root, a second root element and a declared encoding other than UTF-8 (GNC_XML_INVALID). Answers whether a
  * CDATA section, comment or processing instruction inside the root may split an element's text in pieces.
@@ -94,6 +101,11 @@ export function checkXml(xml: string): boolean {
   const bad = FORBIDDEN.exec(xml);
   if (bad) {
     fail('GNC_XML_FORBIDDEN', '/', 'no DOCTYPE or ENTITY declaration', `"${bad[0]}" at ${lineOf(xml, bad.index)}`, 'Entity and DTD processing is disabled for safety: remove the DOCTYPE.');
+  }
+  const notChar = NOT_CHAR.exec(xml);
+  if (notChar) {
+    const cp = `U+${notChar[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+    fail('GNC_XML_INVALID', '/', 'only characters XML 1.0 allows (section 2.2)', `${cp} at ${lineOf(xml, notChar.index)}`, 'Remove the character; XML cannot carry it even as a character reference.');
   }
   const stack: string[] = [];
   const where = () => '/' + stack.join('/');

@@ -118,6 +118,20 @@ describe('XML guard: size and encoding', () => {
     expect(err.issues?.[0]).toMatchObject({ expected: 'encoding="UTF-8"' });
   });
 
+  it('refuses a raw U+FFFF as it refuses &#xFFFF;', () => {
+    const err = gncError(() => parseXmlTree('<d><e>a\uffffb</e></d>'));
+    expect(err.code).toBe('GNC_XML_INVALID');
+    expect(err.issues?.[0]).toMatchObject({ received: expect.stringContaining('U+FFFF') });
+  });
+
+  it('refuses an unpaired surrogate in a string document', () => {
+    expect(gncError(() => parseXmlTree('<d><e>a\ud83db</e></d>')).code).toBe('GNC_XML_INVALID');
+  });
+
+  it('refuses a raw control character other than tab, CR and LF', () => {
+    expect(gncError(() => parseXmlTree('<d><e>a\u0001b</e></d>')).code).toBe('GNC_XML_INVALID');
+  });
+
   it('reads UTF-8 bytes with a byte order mark', () => {
     const bytes = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('<d>Ж</d>')]);
     expect(parseXmlTree(bytes).text).toBe('Ж');
