@@ -61,12 +61,22 @@ export function parseXmlBody(xml: string | Uint8Array): XmlBody {
  * Writes a message body as XML: WCO DM Declaration for `aci`, the GNC forms for `ecoo` and `aeo`. The body is
  * validated first (bodies from storage are plain JSON), so the output is always schema-valid. The XML is
  * indented, unless that would take it over MAX_BODY_BYTES (a declaration near 999 goods items): then it is
- * written without whitespace between elements, so whatever this node writes it can also read.
+ * written without whitespace between elements, so whatever this node writes it can also read. A body whose
+ * XML is over the limit even then (999 items with long descriptions: XML markup is larger than JSON's) is
+ * refused with GNC_BODY_TOO_LARGE rather than written as a document no node accepts (SPEC 7.6).
  */
 export function bodyToXml(type: BusinessType, body: unknown): string {
   const write = writerFor(type, body);
   const xml = write(true);
-  return xml.length * 3 <= MAX_BODY_BYTES || Buffer.byteLength(xml) <= MAX_BODY_BYTES ? xml : write(false);
+  if (xml.length * 3 <= MAX_BODY_BYTES || Buffer.byteLength(xml) <= MAX_BODY_BYTES) return xml;
+  const compact = write(false);
+  const bytes = Buffer.byteLength(compact);
+  if (bytes <= MAX_BODY_BYTES) return compact;
+  const expected = `at most ${MAX_BODY_BYTES} bytes of XML`;
+  const received = `${bytes} bytes`;
+  throw new GncError('GNC_BODY_TOO_LARGE', `This ${type} body is ${bytes} bytes as XML, over the ${MAX_BODY_BYTES}-byte limit of a message body, so no node would accept it: use its JSON form, or split the consignment into several messages.`, {
+    issues: [{ path: '/', expected, received, message: `/: expected ${expected}, received ${received}` }],
+  });
 }
 
 function writerFor(type: BusinessType, body: unknown): (pretty: boolean) => string {

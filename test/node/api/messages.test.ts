@@ -158,6 +158,18 @@ describe('local API', () => {
     expect(await type('application/json;q=1, application/xml;q=0.9')).toContain('application/json');
   });
 
+  it('answers GNC_BODY_TOO_LARGE for XML of a message that only fits the limit as JSON, and JSON still', async () => {
+    const item = (aci['goodsItems'] as Record<string, unknown>[])[0]!;
+    const goodsItems = Array.from({ length: 999 }, (_, i) => ({ ...item, sequence: i + 1, description: 'Wheat flour ' + 'x'.repeat(500) }));
+    const body = { ...aci, goodsItems, goodsItemCount: 999, totalPackages: 999 * 300, totalGrossMass: { value: 999 * 15060, unit: 'KGM' } };
+    const posted = await api(kz, 'POST', '/v1/messages', { ...submission, body });
+    expect(posted.status).toBe(202);
+    const xml = await api(kz, 'GET', `/v1/messages/${posted.json.id}`, undefined, { accept: 'application/xml' });
+    expectProblem(xml, 413, 'GNC_BODY_TOO_LARGE');
+    expect(xml.json.detail).toContain('JSON form');
+    expect((await api(kz, 'GET', `/v1/messages/${posted.json.id}`)).status).toBe(200);
+  });
+
   it('lists messages newest first with filters and a cursor', async () => {
     const page1 = await api(kz, 'GET', '/v1/messages?direction=out&partner=KG&type=aci&limit=2');
     expect(page1.status).toBe(200);

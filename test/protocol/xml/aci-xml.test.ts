@@ -265,6 +265,18 @@ describe('ACI XML export', () => {
     expect(parseXmlBody(xml).body).toStrictEqual(body);
   });
 
+  it('refuses to write a valid body whose XML would be over MAX_BODY_BYTES (GNC_BODY_TOO_LARGE)', () => {
+    const body = example('aci-kz-kg-road');
+    const item = body['goodsItems'][0];
+    body['goodsItems'] = Array.from({ length: 999 }, (_, i) => ({ ...item, sequence: i + 1, description: 'Wheat flour ' + 'x'.repeat(500) }));
+    Object.assign(body, { goodsItemCount: 999, totalPackages: 999 * 300, totalGrossMass: { value: 999 * 15060, unit: 'KGM' } });
+    expect(Buffer.byteLength(JSON.stringify(body))).toBeLessThan(MAX_BODY_BYTES);
+    const err = gncError(() => bodyToXml('aci', body));
+    expect(err.code).toBe('GNC_BODY_TOO_LARGE');
+    expect(err.message).toContain('JSON form');
+    expect(err.issues?.[0]).toMatchObject({ path: '/', expected: `at most ${MAX_BODY_BYTES} bytes of XML` });
+  });
+
   it('refuses to write a body that is not valid', () => {
     const body = example('aci-kz-kg-road');
     body['totalPackages'] = 3;
