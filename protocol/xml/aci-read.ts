@@ -114,11 +114,43 @@ function notifyParty(r: XmlReader, ext: Extensions, aeo: AeoRef | undefined): Ob
   return Object.keys(p).length ? p : undefined;
 }
 
-/** HS code: the full national code (CV) when present, else the HS subheading. */
+/**
+ * Repeated blocks numbered by SequenceNumeric (Itinerary, TransportEquipment, Seal) in the order of their
+ * numbers, which must be 1..n, each once: a sender's numbers say the order (a route KZ -> KG must not be read
+ * KG -> KZ because the blocks came swapped), and a gap or repeat means a block is missing or doubled. Blocks
+ * without any SequenceNumeric keep document order.
+ */
+function bySequence(r: XmlReader, blocks: XmlElement[]): XmlElement[] {
+  const numbered = blocks.map((el) => ({ el, seq: r.one(el, 'SequenceNumeric') }));
+  if (numbered.every((b) => b.seq === undefined)) return blocks;
+  const seen = new Set<number>();
+  for (const { el, seq } of numbered) {
+    const n = seq && /^\d{1,5}$/.test(seq.text) ? Number(seq.text) : NaN;
+    if (!(n >= 1 && n <= blocks.length) || seen.has(n)) {
+      r.problem(seq ?? el, seq ? '' : '/SequenceNumeric', `SequenceNumeric 1 to ${blocks.length}, each once`, seq ? `"${seq.text}"` : 'nothing');
+    }
+    seen.add(n);
+  }
+  return numbered.sort((a, b) => Number(a.seq?.text) - Number(b.seq?.text)).map((b) => b.el);
+}
+
+/**
+ * HS code: the full national code (CV) when present, else the HS subheading. With both, the HS subheading
+ * must be six digits and the start of the national code: otherwise the two say different goods, and reading
+ * only the CV code would hide it.
+ */
 function hsCode(r: XmlReader, ptr: string, item: XmlElement): string | undefined {
   const commodity = r.one(item, 'Commodity');
   const list = childrenNamed(commodity, 'Classification');
-  const pick = list.find((c) => r.one(c, 'IdentificationTypeCode')?.text === NATIONAL_TYPE) ?? list.find((c) => r.one(c, 'IdentificationTypeCode')?.text === HS_TYPE) ?? list[0];
+  const hs = list.find((c) => r.one(c, 'IdentificationTypeCode')?.text === HS_TYPE);
+  const cv = list.find((c) => r.one(c, 'IdentificationTypeCode')?.text === NATIONAL_TYPE);
+  if (hs && cv) {
+    const hsId = r.one(hs, 'ID')?.text ?? '';
+    const cvId = r.one(cv, 'ID')?.text ?? '';
+    if (!/^\d{6}$/.test(hsId)) r.problem(hs, '/ID', 'the six-digit HS subheading', `"${hsId}"`);
+    else if (!cvId.startsWith(hsId)) r.problem(cv, '/ID', `a national code starting with the HS subheading ${hsId}`, `"${cvId}"`);
+  }
+  const pick = cv ?? hs ?? list[0];
   if (!pick) {
     r.at(ptr, item, ['Commodity', 'Classification', 'ID'], 'a Classification with IdentificationTypeCode HS (and CV for a longer national code)');
     return undefined;
@@ -182,7 +214,7 @@ function fullDeclaration(r: XmlReader, root: XmlElement, ext: Extensions, kind: 
     put(m, 'nationality', r.text('/borderTransportMeans/nationality', btm, ['RegistrationNationalityCode']));
     d['borderTransportMeans'] = m;
   }
-  d['itinerary'] = r.list('/itinerary', root, ['Consignment', 'Itinerary']).map((it, i) => r.text(`/itinerary/${i}`, it, ['RoutingCountryCode']));
+  d['itinerary'] = bySequence(r, r.list('/itinerary', root, ['Consignment', 'Itinerary'])).map((it, i) => r.text(`/itinerary/${i}`, it, ['RoutingCountryCode']));
   const exitBcp = ext.get('/officeOfExit/borderCrossingPoint', EXT.exitPoint);
   if (r.one(root, 'ExitOffice') || exitBcp !== undefined) {
     d['officeOfExit'] = {};
@@ -197,11 +229,11 @@ function fullDeclaration(r: XmlReader, root: XmlElement, ext: Extensions, kind: 
   put(d, 'expectedArrival', ext.get('/expectedArrival', EXT.expectedArrival, 'a date-time like 2026-11-25T14:00:00+05:00'));
   const cc = r.text('/containerised', root, ['GoodsShipment', 'Consignment', 'ContainerCode'], 'ContainerCode 0 (not in containers) or 1 (in containers)');
   put(d, 'containerised', cc === '1' ? true : cc === '0' ? false : cc);
-  const equipment = r.list('/transportEquipment', root, ['GoodsShipment', 'Consignment', 'TransportEquipment']);
+  const equipment = bySequence(r, r.list('/transportEquipment', root, ['GoodsShipment', 'Consignment', 'TransportEquipment']));
   d['transportEquipment'] = equipment.map((eq, i) => {
     const e: Obj = {};
     put(e, 'id', r.text(`/transportEquipment/${i}/id`, eq, ['ID']));
-    e['seals'] = r.list(`/transportEquipment/${i}/seals`, eq, ['Seal']).map((s, k) => r.text(`/transportEquipment/${i}/seals/${k}`, s, ['ID']));
+    e['seals'] = bySequence(r, r.list(`/transportEquipment/${i}/seals`, eq, ['Seal'])).map((s, k) => r.text(`/transportEquipment/${i}/seals/${k}`, s, ['ID']));
     return e;
   });
   d['goodsItems'] = r.list('/goodsItems', root, ['GoodsShipment', 'GovernmentAgencyGoodsItem']).map((el, i) => goodsItem(r, `/goodsItems/${i}`, el));

@@ -204,6 +204,50 @@ describe('ACI XML import', () => {
     expect(declaration(xml).issueDateTime).toBeUndefined();
   });
 
+  it('reads the itinerary in the order of its SequenceNumeric, not of the blocks', () => {
+    const xml = road().replace(
+      /<Itinerary>\s*<SequenceNumeric>1<\/SequenceNumeric>\s*<RoutingCountryCode>KZ<\/RoutingCountryCode>\s*<\/Itinerary>\s*(<Itinerary>[\s\S]*?<\/Itinerary>)/,
+      '$1<Itinerary><SequenceNumeric>1</SequenceNumeric><RoutingCountryCode>KZ</RoutingCountryCode></Itinerary>',
+    );
+    expect(xml.indexOf('>KG<')).toBeLessThan(xml.indexOf('>KZ</RoutingCountryCode>'));
+    expect(declaration(xml).itinerary).toEqual(['KZ', 'KG']);
+  });
+
+  it('refuses itinerary numbers other than 1..n, naming the block', () => {
+    const xml = road().replace('<SequenceNumeric>2</SequenceNumeric>\n      <RoutingCountryCode>KG', '<SequenceNumeric>7</SequenceNumeric>\n      <RoutingCountryCode>KG');
+    const err = gncError(() => parseXmlBody(xml));
+    expect(err.code).toBe('GNC_SCHEMA_INVALID');
+    expect(err.issues).toEqual([expect.objectContaining({ path: '/Declaration/Consignment/Itinerary[2]/SequenceNumeric', expected: 'SequenceNumeric 1 to 2, each once', received: '"7"' })]);
+  });
+
+  it('reads seals in the order of their SequenceNumeric', () => {
+    const xml = road().replace('<SequenceNumeric>1</SequenceNumeric>\n          <ID>KZS0045871', '<SequenceNumeric>3</SequenceNumeric>\n          <ID>KZS0045871')
+      .replace('<SequenceNumeric>2</SequenceNumeric>\n          <ID>KZS0045872', '<SequenceNumeric>1</SequenceNumeric>\n          <ID>KZS0045872')
+      .replace('<Seal>', '<Seal><SequenceNumeric>2</SequenceNumeric><ID>KZS0045870</ID></Seal><Seal>');
+    expect(declaration(xml).transportEquipment[0]!.seals).toEqual(['KZS0045872', 'KZS0045870', 'KZS0045871']);
+  });
+
+  it('refuses a repeated seal number', () => {
+    const xml = road().replace('<SequenceNumeric>2</SequenceNumeric>\n          <ID>KZS0045872', '<SequenceNumeric>1</SequenceNumeric>\n          <ID>KZS0045872');
+    const err = gncError(() => parseXmlBody(xml));
+    expect(err.code).toBe('GNC_SCHEMA_INVALID');
+    expect(paths(err)).toEqual(['/Declaration/GoodsShipment/Consignment/TransportEquipment/Seal[2]/SequenceNumeric']);
+  });
+
+  it('refuses an HS subheading that is not six digits beside a national code', () => {
+    const err = gncError(() => parseXmlBody(road().replace('<ID>110100</ID>', '<ID>11010O</ID>')));
+    expect(err.code).toBe('GNC_SCHEMA_INVALID');
+    expect(err.issues).toEqual([expect.objectContaining({ path: '/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[1]/Commodity/Classification[1]/ID', expected: 'the six-digit HS subheading' })]);
+  });
+
+  it('refuses a national code that does not start with the HS subheading', () => {
+    const err = gncError(() => parseXmlBody(road().replace('<ID>110100</ID>', '<ID>090210</ID>')));
+    expect(err.code).toBe('GNC_SCHEMA_INVALID');
+    expect(err.issues).toEqual([
+      expect.objectContaining({ path: '/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[1]/Commodity/Classification[2]/ID', expected: 'a national code starting with the HS subheading 090210', received: '"1101001500"' }),
+    ]);
+  });
+
   it('reads the CDS reference declaration and names only the ACI fields it lacks', () => {
     const reference = readFileSync(resolve(REPO_ROOT, '../shared/reference/wco-dm/examples/export-kz-kg.xml'), 'utf8');
     const err = gncError(() => parseXmlBody(reference));
