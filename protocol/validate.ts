@@ -50,13 +50,18 @@ export function zodIssues(error: z.ZodError, input: unknown, prefix = ''): Error
     .slice(0, MAX_REPORTED_ISSUES);
 }
 
+/** How many problems a zod error reports, counted as zodIssues names them (each unknown member is one). */
+export function issueTotal(error: z.ZodError): number {
+  return error.issues.reduce((n, i) => n + (i.code === 'unrecognized_keys' ? i.keys.length : 1), 0);
+}
+
 /** Parse or throw GNC_SCHEMA_INVALID naming the first offending field in the message. */
 export function parseWith<S extends z.ZodType>(schema: S, input: unknown, what: string, prefix = '', code: GncErrorCode = 'GNC_SCHEMA_INVALID'): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issues = zodIssues(result.error, input, prefix);
   const first = issues[0];
-  const total = result.error.issues.length; // issues holds at most MAX_REPORTED_ISSUES of them
+  const total = issueTotal(result.error); // issues holds at most MAX_REPORTED_ISSUES of them
   const more = total > 1 ? ` (and ${total - 1} more problem${total > 2 ? 's' : ''})` : '';
   throw new GncError(code, `${what} is invalid: ${first ? first.message : 'unknown problem'}${more}. Fix the field and submit again.`, { issues });
 }
