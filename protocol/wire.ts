@@ -109,22 +109,28 @@ export class FrameDecoder {
     return undefined;
   }
 
+  /**
+   * The first `n` buffered bytes. Consumed chunks are dropped with one splice: a shift per chunk is linear in
+   * the chunks left, so a frame that arrived in tiny pieces (a slow or hostile partner) took quadratic time.
+   */
   private take(n: number): Uint8Array {
     const out = new Uint8Array(n);
     let off = 0;
+    let used = 0;
     while (off < n) {
-      const c = this.chunks[0]!;
+      const c = this.chunks[used]!;
       const need = n - off;
       if (c.byteLength <= need) {
         out.set(c, off);
         off += c.byteLength;
-        this.chunks.shift();
+        used++;
       } else {
         out.set(c.subarray(0, need), off);
-        this.chunks[0] = c.subarray(need);
+        this.chunks[used] = c.subarray(need);
         off += need;
       }
     }
+    this.chunks.splice(0, used);
     this.buffered -= n;
     return out;
   }
