@@ -25,6 +25,7 @@ import { Store } from './store/store.js';
 import { serveExchange } from './transport/inbound-streams.js';
 import { createHost } from './transport/libp2p.js';
 import { DIAL_TIMEOUT_MS, PartnerSession } from './transport/session.js';
+import type { StreamTimeouts } from './transport/framed-stream.js';
 import { multiaddr } from '@multiformats/multiaddr';
 import { TrustIndex } from './trust.js';
 
@@ -39,6 +40,12 @@ export interface NodeOptions {
   apiPort?: number;
   /** Override the retry backoff from the config. */
   retry?: { initialMs: number; maxMs: number };
+  /** Shorter transport time limits (tests); unset, the production defaults apply. */
+  transport?: TransportTimeouts;
+}
+
+export interface TransportTimeouts extends StreamTimeouts {
+  receiptTimeoutMs?: number;
 }
 
 export interface NodeParts {
@@ -135,7 +142,11 @@ export class GncNode {
       // a dial joins libp2p's pending dial to the same peer: let the start-up greeting settle first, so a
       // partner that was down then does not fail the first real request with the greeting's stale error
       const greeting = this.greetings.get(partner);
-      s = new PartnerSession(this.host, () => this.parts.trust.peerOf(partner), partner, greeting);
+      const t = this.opts.transport ?? {};
+      s = new PartnerSession(this.host, () => this.parts.trust.peerOf(partner), partner, {
+        before: greeting, receiptTimeoutMs: t.receiptTimeoutMs, drainTimeoutMs: t.drainTimeoutMs,
+        log: (m) => this.parts.log(m),
+      });
       this.sessions.set(partner, s);
     }
     return s;

@@ -1,7 +1,7 @@
 /**
  * Frames over one libp2p 3 stream (event based: no sink/source). Incoming chunks go through the protocol's
  * FrameDecoder, which refuses an oversize frame from its length prefix alone; outgoing frames respect the
- * stream's back-pressure (send() false -> wait for drain). Frames written in the same event-loop turn (the
+ * stream's back-pressure (send() false -> wait until the buffer has left, reset if the partner takes nothing). Frames written in the same event-loop turn (the
  * envelopes of one dispatcher pump, the receipts of one group commit) leave in one `send`: one Yamux data
  * frame, one Noise message and one window update for the lot instead of one each per frame (measured by
  * the e2e bench).
@@ -19,13 +19,30 @@ export interface FramedStreamHandlers {
 /** A partner that reads nothing for this long fails the frames waiting on its stream (they are retried). */
 export const DRAIN_TIMEOUT_MS = 30_000;
 
+/** Time limits of one stream; production defaults unless a test shortens them. */
+export interface StreamTimeouts {
+  /** A stream that takes no bytes (no Yamux window granted) for this long is reset. */
+  drainTimeoutMs?: number;
+}
+
+export interface FramedStreamOptions extends StreamTimeouts {
+  /** One line per stream this side resets because the partner does not read. */
+  log?: (msg: string) => void;
+  /** The partner for log lines: a country code or a peer id, never partner-sent text. */
+  peer?: string;
+}
+
 export class FramedStream {
   private readonly decoder = new FrameDecoder();
   private closed = false;
-  /** Frames waiting for the end of this turn, and the promise they all settle with. */
-  private batch: { frames: Uint8ArrayList; sent: Promise<void> } | undefined;
+  /** Frames waiting for the end of this turn, the promise they all settle with, and who to tell once handed over. */
+  private batch: { frames: Uint8ArrayList; handed: (() => void)[]; sent: Promise<void> } | undefined;
+  /** Settles when the stream's write buffer is empty again (one wait shared by every batch behind it). */
+  private draining: Promise<void> | undefined;
+  private readonly drainTimeoutMs: number;
 
-  constructor(readonly stream: Stream, private readonly handlers: FramedStreamHandlers) {
+  constructor(readonly stream: Stream, private readonly handlers: FramedStreamHandlers, private readonly opts: FramedStreamOptions = {}) {
+    this.drainTimeoutMs = opts.drainTimeoutMs ?? DRAIN_TIMEOUT_MS;
     stream.addEventListener('message', (evt) => {
       if (this.closed) return;
       const data = evt.data instanceof Uint8Array ? evt.data : evt.data.subarray();
@@ -46,24 +63,83 @@ export class FramedStream {
   }
 
   /**
-   * Resolves once the frame is handed to the stream (after a drain if the stream pushed back); rejects when
-   * the stream is closed or stays full for DRAIN_TIMEOUT_MS.
+   * Resolves once the frame has left the stream's write buffer (into the muxer); rejects when the stream is
+   * closed, or when the partner takes no bytes for DRAIN_TIMEOUT_MS (the stream is then reset, so frames still
+   * buffered never reach the partner later). `onHanded` is called when the frame is handed to the stream: from
+   * then on the partner may receive it, whether or not this promise resolves.
    */
-  write(frame: Frame): Promise<void> {
+  write(frame: Frame, onHanded?: () => void): Promise<void> {
     if (!this.isOpen) return Promise.reject(new GncError('GNC_PARTNER_UNREACHABLE', 'The stream to the partner is closed; the message will be retried.'));
     if (!this.batch) {
-      const frames = new Uint8ArrayList();
-      const sent = new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => this.flush(frames));
-      this.batch = { frames, sent };
+      const batch = { frames: new Uint8ArrayList(), handed: [] as (() => void)[], sent: Promise.resolve() };
+      batch.sent = new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => this.flush(batch));
+      this.batch = batch;
     }
     this.batch.frames.append(encodeFrame(frame));
+    if (onHanded) this.batch.handed.push(onHanded);
     return this.batch.sent;
   }
 
-  private async flush(frames: Uint8ArrayList): Promise<void> {
-    this.batch = undefined;
+  private async flush(batch: { frames: Uint8ArrayList; handed: (() => void)[] }): Promise<void> {
+    if (this.batch === batch) this.batch = undefined;
     if (!this.isOpen) throw new GncError('GNC_PARTNER_UNREACHABLE', 'The stream to the partner is closed; the message will be retried.');
-    if (!this.stream.send(frames)) await this.stream.onDrain({ signal: AbortSignal.timeout(DRAIN_TIMEOUT_MS) });
+    for (const handed of batch.handed) handed();
+    if (this.stream.send(batch.frames) && this.stream.writeBufferLength === 0) return;
+    await this.drained();
+  }
+
+  /**
+   * Waits until the write buffer is empty. Each window the partner grants (a `drain`) is progress and restarts
+   * the clock; a partner that grants none for DRAIN_TIMEOUT_MS is not reading: the stream is reset. (Our own
+   * wait on 'drain'/'idle' rather than stream.onDrain(): that promise stays resolved after the first drain.)
+   */
+  private drained(): Promise<void> {
+    if (this.stream.writeBufferLength === 0) return Promise.resolve();
+    this.draining ??= new Promise<void>((resolve, reject) => {
+      const stream = this.stream;
+      let timer: NodeJS.Timeout | undefined;
+      const done = (err?: Error): void => {
+        clearTimeout(timer);
+        stream.removeEventListener('drain', arm);
+        stream.removeEventListener('idle', idle);
+        stream.removeEventListener('close', closed);
+        this.draining = undefined;
+        if (err) reject(err);
+        else resolve();
+      };
+      const closedError = (): GncError => new GncError('GNC_PARTNER_UNREACHABLE', 'The stream to the partner closed before the frame was sent; the message will be retried.');
+      // 'idle' also fires when an abort or the partner's closing its read side discards the buffer
+      const idle = (): void => done(this.isOpen ? undefined : closedError());
+      const closed = (): void => done(closedError());
+      function arm(): void {
+        clearTimeout(timer);
+        timer = setTimeout(expire, drainTimeoutMs);
+      }
+      const drainTimeoutMs = this.drainTimeoutMs;
+      const expire = (): void => {
+        const reason = `the partner read nothing for ${drainTimeoutMs / 1000} s`;
+        done(new GncError('GNC_PARTNER_UNREACHABLE', `Stream reset: ${reason}; the message will be retried.`));
+        this.reset(reason);
+      };
+      stream.addEventListener('drain', arm);
+      stream.addEventListener('idle', idle);
+      stream.addEventListener('close', closed);
+      arm();
+    });
+    return this.draining;
+  }
+
+  /** Reset (not close): a close would wait for the very bytes the partner does not take, and then send them. */
+  private reset(reason: string): void {
+    if (this.closed) return;
+    this.opts.log?.(`reset exchange stream ${this.describe()}: ${reason}`);
+    const err = new GncError('GNC_PARTNER_UNREACHABLE', `Stream reset: ${reason}; the message will be retried.`);
+    this.stream.abort(err);
+    this.finish(err);
+  }
+
+  private describe(): string {
+    return `${this.stream.direction === 'inbound' ? 'from' : 'to'} ${this.opts.peer ?? 'partner'}`;
   }
 
   /** Answer an unreadable or oversize frame with an ERROR frame, then close: the stream is out of sync. */

@@ -10,17 +10,27 @@ import { EXCHANGE_PROTOCOL } from '../../protocol/constants.js';
 import { GncError, isErrorCode } from '../../protocol/errors.js';
 import { FRAME_ERROR, FRAME_RECEIPT, FRAME_REQUEST, type Frame } from '../../protocol/wire.js';
 import type { PeerInfo } from '../trust.js';
-import { FramedStream } from './framed-stream.js';
+import { FramedStream, type StreamTimeouts } from './framed-stream.js';
 
 interface Pending {
   resolve: (receipt: Uint8Array) => void;
   reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
+  /** Armed once the frame has left (a partner that does not read is the drain timeout's, not this one's). */
+  timer: NodeJS.Timeout | undefined;
   onWire: ((mayHold: boolean) => void) | undefined;
 }
 
 export const DIAL_TIMEOUT_MS = 10_000;
+/** How long the partner has to answer a REQUEST once its frame has left this node. */
 export const RECEIPT_TIMEOUT_MS = 30_000;
+
+export interface PartnerSessionOptions extends StreamTimeouts {
+  /** Settles before the first dial (the node's start-up greeting of this partner). */
+  before?: Promise<void>;
+  receiptTimeoutMs?: number;
+  /** Where the stream's own closures (partner not reading) are logged. */
+  log?: (msg: string) => void;
+}
 
 export class PartnerSession {
   private framed: FramedStream | undefined;
@@ -32,33 +42,42 @@ export class PartnerSession {
     private readonly host: Libp2p,
     private readonly peer: () => PeerInfo | undefined,
     readonly country: string,
-    /** Settles before the first dial (the node's start-up greeting of this partner). */
-    private readonly before?: Promise<void>,
+    private readonly opts: PartnerSessionOptions = {},
   ) {}
 
   /**
    * Sends one envelope and resolves with the partner's receipt. `onWire(true)` is called once the REQUEST frame
-   * is written (from then on the partner may hold the message, whatever happens to the receipt), and
-   * `onWire(false)` if the partner then answers this request with an ERROR frame (it did not process it).
+   * is handed to the stream (from then on the partner may hold the message, whatever happens to the receipt),
+   * and `onWire(false)` if the partner then answers this request with an ERROR frame (it did not process it).
+   * The returned promise settles only after the write has (so after any `onWire(true)`), and the receipt
+   * timeout runs from when the frame has left: a partner that does not read fails the write (DRAIN_TIMEOUT_MS).
    */
   async request(envelope: Uint8Array, onWire?: (mayHold: boolean) => void): Promise<Uint8Array> {
     const framed = await this.open();
     const requestId = this.nextId;
     this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1;
-    const result = new Promise<Uint8Array>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(requestId);
-        reject(new GncError('GNC_PARTNER_UNREACHABLE', `No receipt from ${this.country} within ${RECEIPT_TIMEOUT_MS / 1000} s; the message will be retried.`));
-      }, RECEIPT_TIMEOUT_MS);
-      this.pending.set(requestId, { resolve, reject, timer, onWire });
+    const receipt = new Promise<Uint8Array>((resolve, reject) => {
+      this.pending.set(requestId, { resolve, reject, timer: undefined, onWire });
     });
+    // the stream can close, or the partner answer with an error frame, while the write below still waits for
+    // the partner to take the bytes: that rejection is returned (and handled) after the write, not lost meanwhile
+    receipt.catch(() => undefined);
     try {
-      await framed.write({ kind: FRAME_REQUEST, requestId, payload: envelope });
-      onWire?.(true);
+      await framed.write({ kind: FRAME_REQUEST, requestId, payload: envelope }, () => onWire?.(true));
+      this.armReceiptTimer(requestId);
     } catch (err) {
       this.settle(requestId, err instanceof Error ? err : new Error(String(err)));
     }
-    return result;
+    return receipt;
+  }
+
+  private armReceiptTimer(requestId: number): void {
+    const p = this.pending.get(requestId);
+    if (!p) return; // answered (or failed) while the write was waiting
+    const ms = this.opts.receiptTimeoutMs ?? RECEIPT_TIMEOUT_MS;
+    p.timer = setTimeout(() => {
+      this.settle(requestId, new GncError('GNC_PARTNER_UNREACHABLE', `No receipt from ${this.country} within ${ms / 1000} s; the message will be retried.`));
+    }, ms);
   }
 
   get inFlight(): number {
@@ -79,7 +98,7 @@ export class PartnerSession {
   }
 
   private async dial(): Promise<FramedStream> {
-    await this.before;
+    await this.opts.before;
     const peer = this.peer();
     if (!peer) throw new GncError('GNC_PEER_NOT_TRUSTED', `No valid certificate for ${this.country}: add or renew the partner with \`gnc partner add\`.`);
     const addrs = peer.addrs.map((a) => multiaddr(a.includes('/p2p/') ? a : `${a}/p2p/${peer.peerId}`));
@@ -96,7 +115,7 @@ export class PartnerSession {
         if (this.framed === framed) this.framed = undefined;
         this.failAll(new GncError('GNC_PARTNER_UNREACHABLE', `Stream to ${this.country} closed${err ? `: ${err.message}` : ''}; the message will be retried.`));
       },
-    });
+    }, { drainTimeoutMs: this.opts.drainTimeoutMs, log: this.opts.log, peer: this.country });
     this.framed = framed;
     return framed;
   }

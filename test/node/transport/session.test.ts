@@ -1,0 +1,97 @@
+/**
+ * PartnerSession against a partner that stops reading: a real KZ node sends to a raw libp2p host that holds
+ * KG's libp2p key on KG's certified address and pauses every exchange stream (never grants the Yamux window).
+ * The sending node must fail those requests for a retry, mark them as possibly held by the partner, and keep
+ * running; before the fix the receipt timer rejected a promise nobody handled yet and the process exited.
+ * Time limits are shortened through NodeOptions.transport (production: 30 s each).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLibp2p, type Libp2p } from 'libp2p';
+import { tcp } from '@libp2p/tcp';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { privateKeyFromProtobuf } from '@libp2p/crypto/keys';
+import type { Stream } from '@libp2p/interface';
+import '../../../node/polyfill.js';
+import { EXCHANGE_PROTOCOL } from '../../../protocol/constants.js';
+import { decodeNodeCertificate } from '../../../protocol/certificate.js';
+import { api, makeNetwork, waitFor, type TestNode } from '../../helpers/network.js';
+
+const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+
+/** An ACI of 600 goods items, about 230 KB of JSON: a few of them fill a stream's 256 KiB Yamux window. */
+function largeAci(): Record<string, unknown> {
+  const item = (aci['goodsItems'] as Record<string, unknown>[])[0]!;
+  const goodsItems = Array.from({ length: 600 }, (_, i) => ({ ...item, sequence: i + 1 }));
+  return { ...aci, goodsItems, goodsItemCount: 600, totalPackages: 600 * 300, totalGrossMass: { value: 600 * 15060, unit: 'KGM' } };
+}
+
+const DRAIN_MS = 1000;
+const RECEIPT_MS = 300;
+
+let net: Awaited<ReturnType<typeof makeNetwork>>;
+let kz: TestNode;
+let hostile: Libp2p;
+/** Exchange streams the hostile KG was opened, all paused. */
+const held: Stream[] = [];
+const kzLog: string[] = [];
+
+beforeAll(async () => {
+  net = await makeNetwork(['KZ', 'KG'], {
+    nodeOptions: (c) => (c === 'KZ' ? { transport: { drainTimeoutMs: DRAIN_MS, receiptTimeoutMs: RECEIPT_MS }, log: (m: string) => void kzLog.push(m) } : {}),
+  });
+  kz = net.nodes.KZ!;
+  const kg = net.nodes.KG!;
+  const cert = decodeNodeCertificate(kg.node.parts.identity.certificate);
+  await kg.node.stop();
+  hostile = await createLibp2p({
+    privateKey: privateKeyFromProtobuf(new Uint8Array(readFileSync(join(kg.dir, 'keys/libp2p.key')))),
+    addresses: { listen: [cert.addrs[0]!] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+  });
+  await hostile.handle(EXCHANGE_PROTOCOL, (stream: Stream) => {
+    stream.pause(); // reads nothing: no window update ever goes back to KZ
+    held.push(stream);
+  }, { maxInboundStreams: 1024 });
+}, 30_000);
+afterAll(async () => {
+  await hostile?.stop();
+  await net?.close();
+});
+
+describe('PartnerSession with a partner that stops reading', () => {
+  it('fails the requests for a retry with GNC_PARTNER_UNREACHABLE and keeps the node serving its API', async () => {
+    const body = largeAci();
+    const ids: string[] = [];
+    for (let i = 0; i < 64; i++) {
+      const r = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body });
+      expect(r.status).toBe(202);
+      ids.push(r.json.id as string);
+    }
+    // every message has been tried and failed at least once (the first attempt waits out the drain limit)
+    await waitFor(() => (kz.node.parts.store.db.prepare('SELECT COUNT(*) FROM outbox WHERE attempts > 0').pluck().get() as number) === 64 || undefined, 20_000, 'a failed attempt of every message');
+    const m = await api(kz, 'GET', `/v1/messages/${ids[0]}`);
+    expect(m.status).toBe(200);
+    expect(m.json.status).toMatch(/^(retrying|sending)$/);
+    const retrying = await waitFor(async () => {
+      for (const id of ids) {
+        const r = await api(kz, 'GET', `/v1/messages/${id}`);
+        if (r.json.status === 'retrying') return r.json;
+      }
+      return undefined;
+    }, 10_000, 'a message in status retrying');
+    expect(retrying.error.code).toBe('GNC_PARTNER_UNREACHABLE');
+    expect(held.length).toBeGreaterThan(0);
+    expect(kzLog.some((l) => l.includes('the partner read nothing'))).toBe(true);
+  }, 40_000);
+
+  it('marks a message whose frame was handed to the stream as possibly held by the partner', async () => {
+    // sent = 1: if its agreement ends now, it goes again to learn its fate instead of expiring as never sent
+    await waitFor(() => (kz.node.parts.store.db.prepare('SELECT COUNT(*) FROM outbox WHERE attempts > 0 AND sent = 0').pluck().get() as number) === 0 || undefined, 10_000, 'sent flags');
+    expect(kz.node.parts.store.db.prepare('SELECT COUNT(*) FROM outbox WHERE sent = 1').pluck().get()).toBe(64);
+  }, 20_000);
+});
