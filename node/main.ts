@@ -144,7 +144,7 @@ export class GncNode {
       const greeting = this.greetings.get(partner);
       const t = this.opts.transport ?? {};
       s = new PartnerSession(this.host, () => this.parts.trust.peerOf(partner), partner, {
-        before: greeting, receiptTimeoutMs: t.receiptTimeoutMs, drainTimeoutMs: t.drainTimeoutMs,
+        before: greeting, receiptTimeoutMs: t.receiptTimeoutMs, drainTimeoutMs: t.drainTimeoutMs, frameReadTimeoutMs: t.frameReadTimeoutMs,
         log: (m) => this.parts.log(m),
       });
       this.sessions.set(partner, s);
@@ -179,7 +179,7 @@ export class GncNode {
       trust,
       onRefused: (peerId, direction) => log('refused untrusted peer', { peerId, direction }),
     });
-    await serveExchange(this.host, trust, this.receiver, (m) => log(m));
+    await serveExchange(this.host, trust, this.receiver, (m) => log(m), this.opts.transport);
     // a partner that (re)connects is reachable again: retry its queued messages now, not at the next backoff
     this.host.addEventListener('peer:connect', (evt) => {
       const p = trust.peer(evt.detail.toString());

@@ -47,6 +47,35 @@ export const MAX_REPORTED_ISSUES = 20;
 export const MAX_FRAME_BYTES = 2 * 1024 * 1024;
 
 /**
+ * Slowest transfer a frame may take, in bytes per second: 16 KiB/s (128 kbit/s), below the slowest leased or
+ * mobile data line a customs office is expected to run a node on. A partner slower than this is stuck.
+ */
+export const MIN_FRAME_RATE_BYTES_PER_S = 16 * 1024;
+
+/**
+ * Once the first byte of a frame has arrived, the whole frame must arrive within this time, in ms, or the
+ * receiver resets the stream (SPEC section 6): MAX_FRAME_BYTES at MIN_FRAME_RATE_BYTES_PER_S, 128 s. A peer
+ * that trickles a frame otherwise holds the stream, and its slot under MAX_INBOUND_STREAMS_PER_PEER, forever.
+ */
+export const FRAME_READ_TIMEOUT_MS = (MAX_FRAME_BYTES / MIN_FRAME_RATE_BYTES_PER_S) * 1000;
+
+/**
+ * An inbound exchange stream on which no request is outstanding (every REQUEST answered, no frame begun) and
+ * nothing arrived for this long, in ms, is reset (SPEC section 6). Five minutes: a sender keeps one long-lived
+ * stream per partner and dials a new one when it closes, so an idle stream costs it one stream open; the
+ * dispatcher's retries come at most 60 s apart (its maximum backoff), so a stream with work queued behind it
+ * never sits idle this long, while one abandoned by a stuck or hostile peer frees its slot within minutes.
+ */
+export const INBOUND_IDLE_TIMEOUT_MS = 5 * 60 * 1000;
+
+/**
+ * Inbound exchange streams one connection may hold open at once; a further stream is reset (and logged).
+ * A sender uses one (SPEC section 6); 8, the limit the node always had (then libp2p's maxInboundStreams, which
+ * refuses silently), leaves room for re-dials that overlap streams still closing.
+ */
+export const MAX_INBOUND_STREAMS_PER_PEER = 8;
+
+/**
  * Default allowed difference between `created` and the receiver's clock, in ms. Five minutes, the
  * customary Kerberos/JWT skew bound; configurable per node (`clockSkewSeconds`).
  */

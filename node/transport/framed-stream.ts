@@ -1,7 +1,8 @@
 /**
  * Frames over one libp2p 3 stream (event based: no sink/source). Incoming chunks go through the protocol's
- * FrameDecoder, which refuses an oversize frame from its length prefix alone; outgoing frames respect the
- * stream's back-pressure (send() false -> wait until the buffer has left, reset if the partner takes nothing). Frames written in the same event-loop turn (the
+ * FrameDecoder, which refuses an oversize frame from its length prefix alone, and a frame begun must complete
+ * within FRAME_READ_TIMEOUT_MS (SPEC section 6); outgoing frames respect the stream's back-pressure (send()
+ * false -> wait until the buffer has left, reset if the partner takes nothing). Frames written in the same event-loop turn (the
  * envelopes of one dispatcher pump, the receipts of one group commit) leave in one `send`: one Yamux data
  * frame, one Noise message and one window update for the lot instead of one each per frame (measured by
  * the e2e bench).
@@ -10,6 +11,7 @@ import type { Stream } from '@libp2p/interface';
 import { Uint8ArrayList } from 'uint8arraylist';
 import { encodeFrame, errorFrame, FrameDecoder, type Frame } from '../../protocol/wire.js';
 import { GncError, isGncError } from '../../protocol/errors.js';
+import { FRAME_READ_TIMEOUT_MS } from '../../protocol/constants.js';
 
 export interface FramedStreamHandlers {
   onFrame(frame: Frame): void;
@@ -19,43 +21,81 @@ export interface FramedStreamHandlers {
 /** A partner that reads nothing for this long fails the frames waiting on its stream (they are retried). */
 export const DRAIN_TIMEOUT_MS = 30_000;
 
+/** How long a closing stream waits for its last bytes to leave and for the partner to close its side. */
+const CLOSE_TIMEOUT_MS = 2_000;
+
 /** Time limits of one stream; production defaults unless a test shortens them. */
 export interface StreamTimeouts {
   /** A stream that takes no bytes (no Yamux window granted) for this long is reset. */
   drainTimeoutMs?: number;
+  /** A frame whose first byte arrived must be complete within this long (SPEC section 6), else reset. */
+  frameReadTimeoutMs?: number;
+  /**
+   * Reset the stream when nothing arrived for this long while `busy()` says no request is outstanding
+   * (inbound streams, SPEC section 6). Unset: no idle limit.
+   */
+  idleTimeoutMs?: number;
 }
 
 export interface FramedStreamOptions extends StreamTimeouts {
-  /** One line per stream this side resets because the partner does not read. */
+  /** Requests outstanding on this stream (read, not answered): it is not idle. */
+  busy?: () => boolean;
+  /** One line per stream this side closes for a fault: framing error, stuck frame, idle, partner not reading. */
   log?: (msg: string) => void;
   /** The partner for log lines: a country code or a peer id, never partner-sent text. */
   peer?: string;
 }
 
+/** Bytes a decoded frame took on the wire: varint(5 + payload) || kind || request id || payload (SPEC section 6). */
+function wireLength(frame: Frame): number {
+  const length = 5 + frame.payload.byteLength;
+  let prefix = 1;
+  for (let n = length; n >= 0x80; n = Math.floor(n / 0x80)) prefix++;
+  return prefix + length;
+}
+
 export class FramedStream {
   private readonly decoder = new FrameDecoder();
   private closed = false;
+  /** An ERROR frame answered a framing error: what still arrives is out of sync and ignored. */
+  private failing = false;
   /** Frames waiting for the end of this turn, the promise they all settle with, and who to tell once handed over. */
   private batch: { frames: Uint8ArrayList; handed: (() => void)[]; sent: Promise<void> } | undefined;
+  /** Bytes received that are not a whole frame yet: a frame has started. */
+  private partial = 0;
+  private frameTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
   /** Settles when the stream's write buffer is empty again (one wait shared by every batch behind it). */
   private draining: Promise<void> | undefined;
   private readonly drainTimeoutMs: number;
+  private readonly frameReadTimeoutMs: number;
 
   constructor(readonly stream: Stream, private readonly handlers: FramedStreamHandlers, private readonly opts: FramedStreamOptions = {}) {
     this.drainTimeoutMs = opts.drainTimeoutMs ?? DRAIN_TIMEOUT_MS;
+    this.frameReadTimeoutMs = opts.frameReadTimeoutMs ?? FRAME_READ_TIMEOUT_MS;
     stream.addEventListener('message', (evt) => {
-      if (this.closed) return;
+      if (this.closed || this.failing) return;
       const data = evt.data instanceof Uint8Array ? evt.data : evt.data.subarray();
+      this.partial += data.byteLength;
+      let completed = false;
       try {
-        for (const frame of this.decoder.push(data)) handlers.onFrame(frame);
+        for (const frame of this.decoder.push(data)) {
+          this.partial -= wireLength(frame);
+          completed = true;
+          handlers.onFrame(frame);
+        }
       } catch (err) {
         void this.fail(err);
+        return;
       }
+      this.watchFrame(completed);
+      this.armIdle();
     });
     stream.addEventListener('close', (evt) => this.finish(evt.error));
     stream.addEventListener('remoteCloseWrite', () => {
       void stream.close().catch(() => undefined);
     });
+    this.armIdle();
   }
 
   get isOpen(): boolean {
@@ -129,7 +169,35 @@ export class FramedStream {
     return this.draining;
   }
 
-  /** Reset (not close): a close would wait for the very bytes the partner does not take, and then send them. */
+  /** A frame has started when bytes are held that are not a whole frame: it must complete within the deadline. */
+  private watchFrame(completed: boolean): void {
+    if (this.partial === 0) {
+      clearTimeout(this.frameTimer);
+      this.frameTimer = undefined;
+    } else if (completed || this.frameTimer === undefined) {
+      // a new frame started (after the one just completed, or the first): its own deadline
+      clearTimeout(this.frameTimer);
+      this.frameTimer = setTimeout(() => this.reset(`a frame was not complete ${this.frameReadTimeoutMs / 1000} s after it began (${this.partial} bytes received)`), this.frameReadTimeoutMs);
+      this.frameTimer.unref();
+    }
+  }
+
+  /** Nothing arrived for idleTimeoutMs and nothing is outstanding: free the stream (the sender re-dials when it needs one). */
+  private armIdle(): void {
+    const ms = this.opts.idleTimeoutMs;
+    if (ms === undefined || this.closed) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.partial > 0 || this.opts.busy?.()) this.armIdle(); // a started frame has its own deadline; answers are due
+      else this.reset(`idle for ${ms / 1000} s with no request outstanding`);
+    }, ms);
+    this.idleTimer.unref();
+  }
+
+  /**
+   * Reset (not close): a close would wait for the partner that is stuck (for the bytes it does not take, or
+   * for it to close its side), and the stream would stay open and counted meanwhile.
+   */
   private reset(reason: string): void {
     if (this.closed) return;
     this.opts.log?.(`reset exchange stream ${this.describe()}: ${reason}`);
@@ -142,14 +210,31 @@ export class FramedStream {
     return `${this.stream.direction === 'inbound' ? 'from' : 'to'} ${this.opts.peer ?? 'partner'}`;
   }
 
-  /** Answer an unreadable or oversize frame with an ERROR frame, then close: the stream is out of sync. */
+  /**
+   * Answer an unreadable or oversize frame with an ERROR frame, then close: the stream is out of sync. The
+   * partner gets CLOSE_TIMEOUT_MS to take the frame and close its side; then the stream is reset, so a partner
+   * that never closes does not keep it open (and counted against the stream limit).
+   */
   async fail(err: unknown): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.failing) return;
+    this.failing = true;
     const code = isGncError(err) ? err.code : 'GNC_ENVELOPE_MALFORMED';
     const message = err instanceof Error ? err.message : String(err);
+    // our own decoder's message (bounded, no partner text), never the bytes that caused it
+    this.opts.log?.(`closing exchange stream ${this.describe()} after a framing error (${code}): ${message}`);
+    this.stopTimers();
     try {
       this.stream.send(encodeFrame(errorFrame(0, code, message)));
-      await this.stream.close({ signal: AbortSignal.timeout(2000) });
+      await this.stream.close({ signal: AbortSignal.timeout(CLOSE_TIMEOUT_MS) });
+      if (this.stream.status === 'open') {
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('the partner did not close its side')), CLOSE_TIMEOUT_MS);
+          this.stream.addEventListener('close', () => {
+            clearTimeout(timer);
+            resolve();
+          }, { once: true });
+        });
+      }
     } catch {
       this.stream.abort(err instanceof Error ? err : new Error(message));
     }
@@ -158,13 +243,20 @@ export class FramedStream {
 
   close(): void {
     if (this.closed) return;
-    void this.stream.close({ signal: AbortSignal.timeout(2000) }).catch(() => this.stream.abort(new Error('close timed out')));
+    void this.stream.close({ signal: AbortSignal.timeout(CLOSE_TIMEOUT_MS) }).catch(() => this.stream.abort(new Error('close timed out')));
     this.finish();
+  }
+
+  private stopTimers(): void {
+    clearTimeout(this.frameTimer);
+    clearTimeout(this.idleTimer);
+    this.frameTimer = this.idleTimer = undefined;
   }
 
   private finish(err?: Error): void {
     if (this.closed) return;
     this.closed = true;
+    this.stopTimers();
     this.handlers.onClose(err);
   }
 }

@@ -3,28 +3,47 @@
  * answered with a RECEIPT frame carrying the same request id, on the same stream (or, when this node fails
  * itself, an ERROR frame with that request id, and the stream stays open). The gater already refused
  * unknown peers; the handler re-checks, because a certificate can be revoked while a connection is open.
+ * Stuck streams are reset (SPEC section 6): a frame that does not complete within FRAME_READ_TIMEOUT_MS, a
+ * stream idle for INBOUND_IDLE_TIMEOUT_MS with nothing outstanding, and a stream beyond
+ * MAX_INBOUND_STREAMS_PER_PEER on one connection; each closure is logged with the partner and the reason.
  */
 import type { Libp2p } from 'libp2p';
 import type { Connection, Stream } from '@libp2p/interface';
-import { EXCHANGE_PROTOCOL, MAX_IN_FLIGHT_PER_PARTNER } from '../../protocol/constants.js';
+import { EXCHANGE_PROTOCOL, INBOUND_IDLE_TIMEOUT_MS, MAX_IN_FLIGHT_PER_PARTNER, MAX_INBOUND_STREAMS_PER_PEER } from '../../protocol/constants.js';
 import { GncError, isGncError } from '../../protocol/errors.js';
 import { errorFrame, FRAME_RECEIPT, FRAME_REQUEST } from '../../protocol/wire.js';
 import type { TrustIndex } from '../trust.js';
-import { FramedStream } from './framed-stream.js';
+import { FramedStream, type StreamTimeouts } from './framed-stream.js';
 
 export interface EnvelopeHandler {
   handle(bytes: Uint8Array, peerCountry: string): Promise<Uint8Array>;
 }
 
-export async function serveExchange(host: Libp2p, trust: TrustIndex, handler: EnvelopeHandler, log: (msg: string) => void): Promise<void> {
+/**
+ * libp2p's own per-protocol limit resets further streams without telling the handler: it stays well above ours
+ * only as a backstop, so that ours (MAX_INBOUND_STREAMS_PER_PEER) is the one that applies, and is logged.
+ */
+const LIBP2P_MAX_INBOUND_STREAMS = 4 * MAX_INBOUND_STREAMS_PER_PEER;
+
+export async function serveExchange(host: Libp2p, trust: TrustIndex, handler: EnvelopeHandler, log: (msg: string) => void, timeouts: StreamTimeouts = {}): Promise<void> {
+  /** Open exchange streams per connection (a connection's streams all go when it closes). */
+  const open = new WeakMap<Connection, number>();
   await host.handle(
     EXCHANGE_PROTOCOL,
     (stream: Stream, connection: Connection) => {
       const peerId = connection.remotePeer.toString();
       const peer = trust.peer(peerId);
+      const count = open.get(connection) ?? 0;
+      if (count >= MAX_INBOUND_STREAMS_PER_PEER) {
+        log(`refused an exchange stream from ${peer?.country ?? peerId}: ${count} of its streams are open already (limit ${MAX_INBOUND_STREAMS_PER_PEER} per connection)`);
+        stream.abort(new GncError('GNC_PARTNER_UNREACHABLE', `More than ${MAX_INBOUND_STREAMS_PER_PEER} exchange streams open on one connection.`));
+        return;
+      }
+      open.set(connection, count + 1);
+      stream.addEventListener('close', () => open.set(connection, (open.get(connection) ?? 1) - 1), { once: true });
       if (!peer) {
         log(`refused stream from untrusted peer ${peerId}`);
-        const framed = new FramedStream(stream, { onFrame: () => undefined, onClose: () => undefined });
+        const framed = new FramedStream(stream, { onFrame: () => undefined, onClose: () => undefined }, { ...timeouts, log, peer: peerId });
         void framed.fail(new GncError('GNC_PEER_NOT_TRUSTED', `Peer ${peerId} is not named by a valid certificate of a trusted partner.`));
         return;
       }
@@ -62,8 +81,15 @@ export async function serveExchange(host: Libp2p, trust: TrustIndex, handler: En
             .catch((err: unknown) => log(`could not answer ${peer.country} request ${frame.requestId}: ${(err as Error).message}`));
         },
         onClose: () => undefined,
+      }, {
+        drainTimeoutMs: timeouts.drainTimeoutMs,
+        frameReadTimeoutMs: timeouts.frameReadTimeoutMs,
+        idleTimeoutMs: timeouts.idleTimeoutMs ?? INBOUND_IDLE_TIMEOUT_MS,
+        busy: () => unanswered > 0,
+        log,
+        peer: peer.country,
       });
     },
-    { maxInboundStreams: 8, maxOutboundStreams: 8, runOnLimitedConnection: false },
+    { maxInboundStreams: LIBP2P_MAX_INBOUND_STREAMS, maxOutboundStreams: 8, runOnLimitedConnection: false },
   );
 }

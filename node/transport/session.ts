@@ -28,7 +28,7 @@ export interface PartnerSessionOptions extends StreamTimeouts {
   /** Settles before the first dial (the node's start-up greeting of this partner). */
   before?: Promise<void>;
   receiptTimeoutMs?: number;
-  /** Where the stream's own closures (partner not reading) are logged. */
+  /** Where the stream's own closures (partner not reading, stuck frame, framing error) are logged. */
   log?: (msg: string) => void;
 }
 
@@ -115,7 +115,7 @@ export class PartnerSession {
         if (this.framed === framed) this.framed = undefined;
         this.failAll(new GncError('GNC_PARTNER_UNREACHABLE', `Stream to ${this.country} closed${err ? `: ${err.message}` : ''}; the message will be retried.`));
       },
-    }, { drainTimeoutMs: this.opts.drainTimeoutMs, log: this.opts.log, peer: this.country });
+    }, { drainTimeoutMs: this.opts.drainTimeoutMs, frameReadTimeoutMs: this.opts.frameReadTimeoutMs, log: this.opts.log, peer: this.country });
     this.framed = framed;
     return framed;
   }

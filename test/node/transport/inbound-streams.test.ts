@@ -1,0 +1,152 @@
+/**
+ * Inbound exchange streams that get stuck are reset and logged (SPEC section 6): a frame that does not
+ * complete within the frame read deadline, a stream idle with nothing outstanding, a stream over the limit per
+ * connection, and a stream whose peer does not close after a framing error. A real KG node is served by a
+ * raw libp2p host holding KZ's libp2p key (a hostile KZ); the time limits are shortened through
+ * NodeOptions.transport (production: FRAME_READ_TIMEOUT_MS, INBOUND_IDLE_TIMEOUT_MS).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLibp2p, type Libp2p } from 'libp2p';
+import { tcp } from '@libp2p/tcp';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { privateKeyFromProtobuf } from '@libp2p/crypto/keys';
+import { multiaddr } from '@multiformats/multiaddr';
+import type { Stream } from '@libp2p/interface';
+import '../../../node/polyfill.js';
+import { EXCHANGE_PROTOCOL, MAX_INBOUND_STREAMS_PER_PEER } from '../../../protocol/constants.js';
+import { decodeNodeCertificate } from '../../../protocol/certificate.js';
+import { sealEnvelope } from '../../../protocol/envelope/seal.js';
+import { newMessageId } from '../../../protocol/ids.js';
+import { encodeFrame, FrameDecoder, FRAME_ERROR, FRAME_RECEIPT, FRAME_REQUEST, type Frame } from '../../../protocol/wire.js';
+import { api, makeNetwork, waitFor, type TestNode } from '../../helpers/network.js';
+
+const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+
+const FRAME_READ_MS = 1000;
+const IDLE_MS = 1500;
+
+let net: Awaited<ReturnType<typeof makeNetwork>>;
+let kz: TestNode;
+let kg: TestNode;
+const kgLog: string[] = [];
+
+beforeAll(async () => {
+  net = await makeNetwork(['KZ', 'KG'], {
+    nodeOptions: (c) => (c === 'KG' ? { transport: { frameReadTimeoutMs: FRAME_READ_MS, idleTimeoutMs: IDLE_MS }, log: (m: string) => void kgLog.push(m) } : {}),
+  });
+  kz = net.nodes.KZ!;
+  kg = net.nodes.KG!;
+}, 30_000);
+afterAll(async () => net?.close());
+
+/** Log lines from `from` on that contain `text`. */
+const logged = (text: string, from = 0): string[] => kgLog.slice(from).filter((l) => l.includes(text));
+
+/** Resolves when the stream closes (reset by KG, or closed by both sides). */
+const closed = (stream: Stream): Promise<void> =>
+  stream.status === 'open' ? new Promise((resolve) => stream.addEventListener('close', () => resolve(), { once: true })) : Promise.resolve();
+
+describe('inbound streams with a real partner', () => {
+  it('resets an idle inbound stream, and the sender delivers its next message on a new stream', async () => {
+    const send = async () => {
+      const r = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
+      expect(r.status).toBe(202);
+      return waitFor(async () => {
+        const m = await api(kz, 'GET', `/v1/messages/${r.json.id}`);
+        return m.json.status === 'delivered' ? m.json : undefined;
+      }, 10_000, 'delivery');
+    };
+    await send();
+    const from = kgLog.length;
+    await waitFor(() => logged('idle for', from).length > 0 || undefined, 10_000, 'the idle reset');
+    expect(logged('idle for', from)[0]).toContain('from KZ');
+    expect((await send()).status).toBe('delivered');
+  }, 30_000);
+});
+
+describe('inbound streams from a hostile partner', () => {
+  let raw: Libp2p;
+  let target: ReturnType<typeof multiaddr>;
+  const open = (): Promise<Stream> => raw.dialProtocol(target, EXCHANGE_PROTOCOL, { signal: AbortSignal.timeout(5000), maxOutboundStreams: 64 });
+
+  beforeAll(async () => {
+    await kz.node.stop();
+    raw = await createLibp2p({
+      privateKey: privateKeyFromProtobuf(new Uint8Array(readFileSync(join(kz.dir, 'keys/libp2p.key')))),
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+    });
+    const cert = decodeNodeCertificate(kg.node.parts.identity.certificate);
+    target = multiaddr(`${cert.addrs[0]}/p2p/${cert.peerId}`);
+  });
+  afterAll(async () => raw?.stop());
+
+  it('resets a stream whose frame is still incomplete at the frame read deadline while bytes trickle in', async () => {
+    const from = kgLog.length;
+    const stream = await open();
+    stream.send(Uint8Array.from([0xfb, 0xff, 0x7f])); // a ~2 MiB frame begins
+    const trickle = setInterval(() => {
+      if (stream.status === 'open') stream.send(Uint8Array.of(0));
+    }, 200); // more often than the idle limit: only the frame deadline can end it
+    try {
+      await closed(stream);
+    } finally {
+      clearInterval(trickle);
+    }
+    expect(stream.status).toMatch(/^(reset|aborted)$/);
+    expect(logged('was not complete', from)).toHaveLength(1);
+    expect(logged('was not complete', from)[0]).toContain('from KZ');
+  }, 15_000);
+
+  it('refuses a stream over the limit per connection with a log line, and serves again once stuck ones are reset', async () => {
+    const from = kgLog.length;
+    const stuck = await Promise.all(Array.from({ length: MAX_INBOUND_STREAMS_PER_PEER }, () => open()));
+    const trickles = stuck.slice(MAX_INBOUND_STREAMS_PER_PEER / 2).map((s) => {
+      s.send(Uint8Array.from([0xfb, 0xff, 0x7f]));
+      return setInterval(() => {
+        if (s.status === 'open') s.send(Uint8Array.of(0));
+      }, 200);
+    });
+    try {
+      const ninth = await open();
+      await closed(ninth);
+      await waitFor(() => logged('refused an exchange stream from KZ', from).length > 0 || undefined, 5000, 'the refusal log line');
+      // the silent half goes at the idle limit, the trickling half at the frame deadline
+      await Promise.all(stuck.map(closed));
+    } finally {
+      trickles.forEach(clearInterval);
+    }
+    expect(logged('idle for', from)).toHaveLength(MAX_INBOUND_STREAMS_PER_PEER / 2);
+    expect(logged('was not complete', from)).toHaveLength(MAX_INBOUND_STREAMS_PER_PEER / 2);
+    const stream = await open();
+    const frames: Frame[] = [];
+    const decoder = new FrameDecoder();
+    stream.addEventListener('message', (e) => frames.push(...decoder.push(e.data instanceof Uint8Array ? e.data : e.data.subarray())));
+    const sealed = sealEnvelope(
+      { v: 1, id: newMessageId(), type: 'aci', from: 'KZ', to: 'KG', agreement: 'KZ-KG-test@1', created: new Date().toISOString(), purpose: 'pre-arrival-risk-assessment', body: aci } as never,
+      kz.node.parts.identity.node.signer,
+    );
+    stream.send(encodeFrame({ kind: FRAME_REQUEST, requestId: 7, payload: sealed.bytes }));
+    await waitFor(() => frames.length > 0 || undefined, 5000, 'the receipt');
+    expect(frames[0]).toMatchObject({ kind: FRAME_RECEIPT, requestId: 7 });
+    stream.abort(new Error('done'));
+  }, 20_000);
+
+  it('resets a stream after a framing error when the peer never closes its side, and logs the error', async () => {
+    const from = kgLog.length;
+    const stream = await open();
+    const frames: Frame[] = [];
+    const decoder = new FrameDecoder();
+    stream.addEventListener('message', (e) => frames.push(...decoder.push(e.data instanceof Uint8Array ? e.data : e.data.subarray())));
+    stream.send(Uint8Array.from([0x80, 0x80, 0xc0, 0x01])); // 3 MiB announced: refused from the prefix
+    await closed(stream); // this side never closes: KG must end it
+    expect(frames[0]?.kind).toBe(FRAME_ERROR);
+    expect(stream.status).toMatch(/^(reset|aborted)$/);
+    expect(logged('framing error (GNC_FRAME_TOO_LARGE)', from)).toHaveLength(1);
+  }, 15_000);
+});
