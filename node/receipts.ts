@@ -3,7 +3,7 @@
  * body naming the SHA-256 of the exact JWS bytes received and the outcome. Both directions use these two
  * functions, so what one node writes is exactly what the other checks.
  */
-import { PAYLOAD_VERSION } from '../protocol/constants.js';
+import { MAX_REASON_CHARS, PAYLOAD_VERSION } from '../protocol/constants.js';
 import { sealEnvelope, type SealedEnvelope, type Signer } from '../protocol/envelope/seal.js';
 import { openEnvelope, type OpenOptions, type OpenedEnvelope } from '../protocol/envelope/open.js';
 import { GncError, type GncErrorCode } from '../protocol/errors.js';
@@ -28,7 +28,7 @@ export function sealReceipt(signer: Signer, r: ReceiptInput): { sealed: SealedEn
   const body: ReceiptBody =
     r.outcome.status === 'accepted'
       ? { messageId, sha256: r.sha256, status: 'accepted', received: created }
-      : { messageId, sha256: r.sha256, status: 'rejected', code: r.outcome.code, reason: r.outcome.reason.slice(0, 1000), received: created };
+      : { messageId, sha256: r.sha256, status: 'rejected', code: r.outcome.code, reason: r.outcome.reason.slice(0, MAX_REASON_CHARS), received: created };
   const id = newMessageId(r.now);
   const sealed = sealEnvelope(
     { v: PAYLOAD_VERSION, id, type: 'receipt', from: r.self, to: r.to, agreement: r.agreement, created, ref: messageId, body },

@@ -47,6 +47,12 @@ export const MAX_REPORTED_ISSUES = 20;
 export const MAX_FRAME_BYTES = 2 * 1024 * 1024;
 
 /**
+ * Longest reason text, in characters, a node sends (receipt `reason`, ERROR frame `message`) or keeps from a
+ * partner: 1,000, room for a sentence naming a field path, what was expected and what came.
+ */
+export const MAX_REASON_CHARS = 1000;
+
+/**
  * Slowest transfer a frame may take, in bytes per second: 16 KiB/s (128 kbit/s), below the slowest leased or
  * mobile data line a customs office is expected to run a node on. A partner slower than this is stuck.
  */

@@ -6,7 +6,7 @@
  */
 import type { Libp2p } from 'libp2p';
 import { multiaddr } from '@multiformats/multiaddr';
-import { EXCHANGE_PROTOCOL } from '../../protocol/constants.js';
+import { EXCHANGE_PROTOCOL, MAX_REASON_CHARS } from '../../protocol/constants.js';
 import { GncError, isErrorCode } from '../../protocol/errors.js';
 import { FRAME_ERROR, FRAME_RECEIPT, FRAME_REQUEST, type Frame } from '../../protocol/wire.js';
 import type { PeerInfo } from '../trust.js';
@@ -131,9 +131,10 @@ export class PartnerSession {
       let code: string = 'GNC_ENVELOPE_MALFORMED';
       let message = 'partner refused the frame';
       try {
-        const e = JSON.parse(new TextDecoder().decode(frame.payload)) as { code?: string; message?: string };
-        code = e.code ?? code;
-        message = e.message ?? message;
+        const e = JSON.parse(new TextDecoder().decode(frame.payload)) as { code?: unknown; message?: unknown };
+        if (typeof e.code === 'string') code = e.code;
+        // partner text goes into the message's error and the log: a string, and bounded like a receipt's reason
+        if (typeof e.message === 'string') message = e.message.slice(0, MAX_REASON_CHARS);
       } catch {
         /* keep defaults */
       }

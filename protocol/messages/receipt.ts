@@ -4,6 +4,7 @@
  * type "receipt" with `ref` = the message id, signed by the receiving node.
  */
 import { z } from 'zod';
+import { MAX_REASON_CHARS } from '../constants.js';
 import { ERROR_CODES } from '../errors.js';
 import { MessageId, UtcTimestamp } from '../envelope/payload.js';
 
@@ -12,7 +13,7 @@ export const ReceiptBody = z.strictObject({
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits'),
   status: z.enum(['accepted', 'rejected']),
   code: z.enum(ERROR_CODES).optional(),
-  reason: z.string().max(1000).optional(),
+  reason: z.string().max(MAX_REASON_CHARS).optional(),
   received: UtcTimestamp,
 });
 export type ReceiptBody = z.infer<typeof ReceiptBody>;

@@ -1,0 +1,68 @@
+/**
+ * What a sender keeps of a partner's ERROR frame: its text goes into the message's error and the log, so it is
+ * taken only as a string and bounded like a receipt's reason (MAX_REASON_CHARS). The partner is a raw libp2p
+ * host with KG's libp2p key on KG's certified address that answers every REQUEST with an ERROR frame carrying
+ * 100,000 characters of text.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLibp2p, type Libp2p } from 'libp2p';
+import { tcp } from '@libp2p/tcp';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { privateKeyFromProtobuf } from '@libp2p/crypto/keys';
+import type { Stream } from '@libp2p/interface';
+import '../../../node/polyfill.js';
+import { EXCHANGE_PROTOCOL, MAX_REASON_CHARS } from '../../../protocol/constants.js';
+import { decodeNodeCertificate } from '../../../protocol/certificate.js';
+import { encodeFrame, errorFrame, FRAME_REQUEST, FrameDecoder } from '../../../protocol/wire.js';
+import { api, makeNetwork, waitFor, type TestNode } from '../../helpers/network.js';
+
+const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+
+let net: Awaited<ReturnType<typeof makeNetwork>>;
+let kz: TestNode;
+let hostile: Libp2p;
+
+beforeAll(async () => {
+  net = await makeNetwork(['KZ', 'KG']);
+  kz = net.nodes.KZ!;
+  const kg = net.nodes.KG!;
+  const cert = decodeNodeCertificate(kg.node.parts.identity.certificate);
+  await kg.node.stop();
+  hostile = await createLibp2p({
+    privateKey: privateKeyFromProtobuf(new Uint8Array(readFileSync(join(kg.dir, 'keys/libp2p.key')))),
+    addresses: { listen: [cert.addrs[0]!] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+  });
+  await hostile.handle(EXCHANGE_PROTOCOL, (stream: Stream) => {
+    const decoder = new FrameDecoder();
+    stream.addEventListener('message', (evt) => {
+      const data = evt.data instanceof Uint8Array ? evt.data : evt.data.subarray();
+      for (const frame of decoder.push(data)) {
+        if (frame.kind === FRAME_REQUEST) stream.send(encodeFrame(errorFrame(frame.requestId, 'GNC_INTERNAL', 'x'.repeat(100_000))));
+      }
+    });
+  });
+}, 30_000);
+afterAll(async () => {
+  await hostile?.stop();
+  await net?.close();
+});
+
+describe("a partner's ERROR frame", () => {
+  it('keeps at most MAX_REASON_CHARS of its text in the message error', async () => {
+    const r = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
+    expect(r.status).toBe(202);
+    const m = await waitFor(async () => {
+      const v = (await api(kz, 'GET', `/v1/messages/${r.json.id}`)).json;
+      return v.error !== null ? v : undefined;
+    }, 15_000, 'the failed attempt');
+    expect(m.error.code).toBe('GNC_INTERNAL');
+    expect(m.error.reason).toContain('answered with an error frame: xxx');
+    expect(m.error.reason.length).toBeLessThan(MAX_REASON_CHARS + 100);
+  });
+});
