@@ -4,7 +4,7 @@
  * open; `VACUUM INTO` on a read-only connection copies one snapshot (WAL readers never block the node's
  * writer) and compacts it. The copy is checked (`quick_check`) before it is put in place, mode 0600: it holds
  * every message the node keeps. Keys and identity files are not in it: they stay in the data dir, backed up
- * by the administration's key-custody procedure (README "Backup and restore").
+ * by the administration's key-custody procedure (README "Run a real national node", step 7).
  */
 import { chmodSync, existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
