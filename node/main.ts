@@ -114,9 +114,11 @@ export class GncNode {
       onQueued: (p) => this.dispatcher.notify(p), evidence: ext.evidence,
     });
     this.retention = new RetentionJob(store, { clock, log, onPurge: ext.onPurge });
-    // a partner whose certificate changed gets a fresh session (new peer id or addresses)
+    // a partner whose trusted peer id or addresses changed, or that lost trust, gets a fresh session; the others
+    // keep theirs and the requests in flight on them (a key announcement or a revocation changes neither)
     trust.onChange(() => {
       for (const [c, s] of this.sessions) {
+        if (!s.isStale()) continue;
         s.close();
         this.sessions.delete(c);
         this.dispatcher.notify(c);

@@ -37,6 +37,8 @@ export class PartnerSession {
   private opening: Promise<FramedStream> | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  /** The peer id and addresses the current stream was dialed with. */
+  private dialed: PeerInfo | undefined;
 
   constructor(
     private readonly host: Libp2p,
@@ -84,6 +86,17 @@ export class PartnerSession {
     return this.pending.size;
   }
 
+  /**
+   * Whether the partner's trusted peer id or addresses changed since this session dialed, or the partner lost
+   * trust (no valid certificate): then its stream must go. Other trust changes (a key announced, a revocation,
+   * another partner) leave the stream and its requests in flight alone.
+   */
+  isStale(): boolean {
+    if (this.dialed === undefined) return false;
+    const now = this.peer();
+    return now === undefined || now.peerId !== this.dialed.peerId || now.addrs.join(' ') !== this.dialed.addrs.join(' ');
+  }
+
   close(): void {
     this.framed?.close();
     this.failAll(new GncError('GNC_PARTNER_UNREACHABLE', 'Node is shutting down; the message stays queued.'));
@@ -109,6 +122,7 @@ export class PartnerSession {
     } catch (err) {
       throw new GncError('GNC_PARTNER_UNREACHABLE', `Cannot reach ${this.country} at ${peer.addrs.join(', ')}: ${(err as Error).message}. The message will be retried.`, { cause: err });
     }
+    this.dialed = peer;
     const framed = new FramedStream(stream, {
       onFrame: (f) => this.onFrame(f),
       onClose: (err) => {
