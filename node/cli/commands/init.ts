@@ -3,7 +3,7 @@
  * root-signed node certificate. A listen port of 0 is resolved to a free port now, because the certificate
  * names the node's addresses and partners dial exactly those.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { initIdentity } from '../../../certs/identity.js';
@@ -33,15 +33,46 @@ const spec = {
   required: ['dir', 'country', 'name'],
 } as const;
 
-export function freePort(host: string): Promise<number> {
+/** Lowest port `freePort` picks: above the registered services most hosts run (databases, proxies, brokers). */
+export const STABLE_PORT_MIN = 10_000;
+
+/** The first port of the kernel's ephemeral range (Linux), if it can be read. */
+function ephemeralLow(): number | undefined {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 0 ? low : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Binds `port` (0: the kernel picks) on `host` and releases it; the bound port, or undefined when it is in use. */
+function probe(port: number, host: string): Promise<number | undefined> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
+    srv.once('error', (err: NodeJS.ErrnoException) => (port !== 0 && (err.code === 'EADDRINUSE' || err.code === 'EACCES') ? resolve(undefined) : reject(err)));
+    srv.listen(port, host, () => {
+      const bound = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(bound));
     });
   });
+}
+
+/**
+ * A free TCP port for `tcp/0` and an unset --api-port. It is written into the config and the signed certificate,
+ * so it must stay free across restarts: a port of the kernel's ephemeral range can be taken at any moment as the
+ * source port of an outgoing connection, and the node would then fail to start. So a port below that range (from
+ * STABLE_PORT_MIN) is picked at random and probed; where the range cannot be read, the kernel picks one.
+ */
+export async function freePort(host: string): Promise<number> {
+  const low = ephemeralLow();
+  if (low !== undefined && low > STABLE_PORT_MIN + 1000) {
+    for (let i = 0; i < 50; i++) {
+      const port = await probe(STABLE_PORT_MIN + Math.floor(Math.random() * (low - STABLE_PORT_MIN)), host);
+      if (port !== undefined) return port;
+    }
+  }
+  return (await probe(0, host))!;
 }
 
 async function resolvePort0(addr: string): Promise<string> {
