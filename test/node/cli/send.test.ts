@@ -3,7 +3,7 @@
  * the CLI is picked up by the running node and delivered; bad input gets its code and exit status and queues
  * nothing; `--idempotency-key` makes a second run of the same command queue nothing new.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, makeNetwork, runCli, tempDir, waitFor, type TestNode } from '../../helpers/network.js';
@@ -22,7 +22,10 @@ beforeAll(async () => {
   kz = net.nodes.KZ!;
   files = tempDir('gnc-send-');
 });
-afterAll(async () => net?.close());
+afterAll(async () => {
+  await net?.close();
+  rmSync(files, { recursive: true, force: true });
+});
 
 const outMessages = (): number => kz.node.parts.store.db.prepare(`SELECT COUNT(*) FROM messages WHERE direction = 'out'`).pluck().get() as number;
 const send = (...args: string[]) => runCli(['send', '--dir', kz.dir, '--to', 'KG', '--purpose', 'pre-arrival-risk-assessment', ...args]);

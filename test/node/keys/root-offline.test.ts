@@ -7,7 +7,7 @@ import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDENTITY_PATHS } from '../../../certs/identity.js';
-import { api, makeNetwork, restartNode, runCli, tempDir, waitFor, type TestNode } from '../../helpers/network.js';
+import { api, makeNetwork, restartNode, runCli, waitFor, type TestNode } from '../../helpers/network.js';
 import { example } from '../../protocol/messages/fixtures.js';
 
 let net: Awaited<ReturnType<typeof makeNetwork>>;
@@ -18,7 +18,7 @@ beforeAll(async () => {
   net = await makeNetwork(['KZ', 'KG']);
   kz = net.nodes.KZ!;
   await kz.node.stop();
-  offline = join(tempDir('gnc-offline-'), 'root.jwk');
+  offline = join(net.base, 'root-offline.jwk'); // outside the data dir, removed with the network
   renameSync(join(kz.dir, IDENTITY_PATHS.rootKey), offline);
   await restartNode(kz);
 });
@@ -43,7 +43,7 @@ describe('a node whose root key is offline', () => {
   });
 
   it('exports its public identity', async () => {
-    const out = join(tempDir('gnc-offline-'), 'kz.identity.json');
+    const out = join(net.base, 'kz.identity.json');
     const { code } = await runCli(['identity', 'export', '--dir', kz.dir, '--out', out]);
     expect(code).toBe(0);
     expect(JSON.parse(readFileSync(out, 'utf8')).root.fingerprint).toBe(kz.node.parts.identity.root.thumbprint);
