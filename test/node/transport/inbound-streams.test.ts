@@ -6,22 +6,17 @@
  * NodeOptions.transport (production: FRAME_READ_TIMEOUT_MS, INBOUND_IDLE_TIMEOUT_MS).
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLibp2p, type Libp2p } from 'libp2p';
-import { tcp } from '@libp2p/tcp';
-import { noise } from '@chainsafe/libp2p-noise';
-import { yamux } from '@chainsafe/libp2p-yamux';
-import { privateKeyFromProtobuf } from '@libp2p/crypto/keys';
+import type { Libp2p } from 'libp2p';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Stream } from '@libp2p/interface';
-import '../../../node/polyfill.js';
 import { EXCHANGE_PROTOCOL, MAX_INBOUND_STREAMS_PER_PEER } from '../../../protocol/constants.js';
 import { decodeNodeCertificate } from '../../../protocol/certificate.js';
 import { sealEnvelope } from '../../../protocol/envelope/seal.js';
 import { newMessageId } from '../../../protocol/ids.js';
 import { encodeFrame, FrameDecoder, FRAME_ERROR, FRAME_RECEIPT, FRAME_REQUEST, type Frame } from '../../../protocol/wire.js';
 import { api, makeNetwork, waitFor, type TestNode } from '../../helpers/network.js';
+import { rawPeer } from '../../helpers/raw-peer.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
@@ -74,13 +69,7 @@ describe('inbound streams from a hostile partner', () => {
 
   beforeAll(async () => {
     await kz.node.stop();
-    raw = await createLibp2p({
-      privateKey: privateKeyFromProtobuf(new Uint8Array(readFileSync(join(kz.dir, 'keys/libp2p.key')))),
-      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-    });
+    raw = await rawPeer(kz, '/ip4/127.0.0.1/tcp/0');
     const cert = decodeNodeCertificate(kg.node.parts.identity.certificate);
     target = multiaddr(`${cert.addrs[0]}/p2p/${cert.peerId}`);
   });

@@ -6,18 +6,12 @@
  * Time limits are shortened through NodeOptions.transport (production: 30 s each).
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLibp2p, type Libp2p } from 'libp2p';
-import { tcp } from '@libp2p/tcp';
-import { noise } from '@chainsafe/libp2p-noise';
-import { yamux } from '@chainsafe/libp2p-yamux';
-import { privateKeyFromProtobuf } from '@libp2p/crypto/keys';
+import type { Libp2p } from 'libp2p';
 import type { Stream } from '@libp2p/interface';
-import '../../../node/polyfill.js';
 import { EXCHANGE_PROTOCOL } from '../../../protocol/constants.js';
-import { decodeNodeCertificate } from '../../../protocol/certificate.js';
 import { api, makeNetwork, waitFor, type TestNode } from '../../helpers/network.js';
+import { rawPeer } from '../../helpers/raw-peer.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
@@ -44,15 +38,8 @@ beforeAll(async () => {
   });
   kz = net.nodes.KZ!;
   const kg = net.nodes.KG!;
-  const cert = decodeNodeCertificate(kg.node.parts.identity.certificate);
   await kg.node.stop();
-  hostile = await createLibp2p({
-    privateKey: privateKeyFromProtobuf(new Uint8Array(readFileSync(join(kg.dir, 'keys/libp2p.key')))),
-    addresses: { listen: [cert.addrs[0]!] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-  });
+  hostile = await rawPeer(kg);
   await hostile.handle(EXCHANGE_PROTOCOL, (stream: Stream) => {
     stream.pause(); // reads nothing: no window update ever goes back to KZ
     held.push(stream);

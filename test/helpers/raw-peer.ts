@@ -1,0 +1,26 @@
+/**
+ * A raw libp2p host (TCP, Noise, Yamux) holding a test node's libp2p key: it passes the partners' connection
+ * gaters as that node, but speaks the exchange protocol however a test wants (a partner that stops reading,
+ * answers garbage, trickles frames). The node itself must be stopped first, as it holds the same identity.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createLibp2p, type Libp2p } from 'libp2p';
+import { tcp } from '@libp2p/tcp';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { privateKeyFromProtobuf } from '@libp2p/crypto/keys';
+import '../../node/polyfill.js';
+import { decodeNodeCertificate } from '../../protocol/certificate.js';
+import type { TestNode } from './network.js';
+
+/** A host with `node`'s libp2p key, listening on `listen` (default: the address `node`'s certificate names). */
+export function rawPeer(node: TestNode, listen: string = decodeNodeCertificate(node.node.parts.identity.certificate).addrs[0]!): Promise<Libp2p> {
+  return createLibp2p({
+    privateKey: privateKeyFromProtobuf(new Uint8Array(readFileSync(join(node.dir, 'keys/libp2p.key')))),
+    addresses: { listen: [listen] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+  });
+}
