@@ -18,7 +18,8 @@ const NOT_CHAR = /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|[\ud800-\udbff](?![\u
 const NAME_END = /[\s/>]/g;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function fail(code: GncErrorCode, path: string, expected: string, received: string, hint: string): never {
+/** Throws `code` for the XML element or attribute at `path`, with its one issue and a hint saying what to do. */
+export function fail(code: GncErrorCode, path: string, expected: string, received: string, hint: string): never {
   throw new GncError(code, `XML ${path}: expected ${expected}, received ${received}. ${hint}`, {
     issues: [{ path, expected, received, message: `${path}: expected ${expected}, received ${received}` }],
   });

@@ -8,7 +8,7 @@
  */
 import { XMLParser } from 'fast-xml-parser';
 import { GncError } from '../errors.js';
-import { checkXml, xmlText } from './guard.js';
+import { checkXml, fail, xmlText } from './guard.js';
 import { MAX_XML_DEPTH } from './limits.js';
 
 export interface XmlElement {
@@ -65,12 +65,8 @@ function decode(raw: string, at: () => string): string {
     if (named) return PREDEFINED[named]!;
     const cp = dec !== undefined ? parseInt(dec, 10) : hex !== undefined ? parseInt(hex, 16) : -1;
     if (cp < 0 || !isXmlChar(cp)) {
-      const path = at();
       const received = whole === '&' ? 'a bare "&" or an undeclared entity' : `"${whole}"`;
-      const expected = 'only &amp; &lt; &gt; &quot; &apos; or a character reference';
-      throw new GncError('GNC_XML_INVALID', `XML ${path}: expected ${expected}, received ${received}. Escape "&" as "&amp;".`, {
-        issues: [{ path, expected, received, message: `${path}: expected ${expected}, received ${received}` }],
-      });
+      fail('GNC_XML_INVALID', at(), 'only &amp; &lt; &gt; &quot; &apos; or a character reference', received, 'Escape "&" as "&amp;".');
     }
     return String.fromCodePoint(cp);
   });
@@ -117,12 +113,7 @@ function declared(scope: Readonly<Record<string, string>>, prefix: string, at: (
   if (prefix === 'xml') return XML_NS;
   const uri = scope[prefix];
   if (uri) return uri;
-  const path = at();
-  const expected = 'a namespace prefix declared with xmlns:';
-  const received = `undeclared prefix "${prefix}:"`;
-  throw new GncError('GNC_XML_INVALID', `XML ${path}: expected ${expected}, received ${received}. Declare the prefix (xmlns:${prefix}="...") or remove it.`, {
-    issues: [{ path, expected, received, message: `${path}: expected ${expected}, received ${received}` }],
-  });
+  return fail('GNC_XML_INVALID', at(), 'a namespace prefix declared with xmlns:', `undeclared prefix "${prefix}:"`, `Declare the prefix (xmlns:${prefix}="...") or remove it.`);
 }
 
 function convert(node: FxpNode, tag: string, parent: XmlElement | undefined, scope: Readonly<Record<string, string>>): XmlElement {
@@ -172,12 +163,8 @@ function convert(node: FxpNode, tag: string, parent: XmlElement | undefined, sco
  * what the sender wrote.
  */
 function mixedContent(el: XmlElement): never {
-  const path = elementPath(el);
-  const expected = 'either text or child elements, not both';
   const received = `text "${el.text.length > 40 ? el.text.slice(0, 37) + '...' : el.text}" beside <${el.children[0]!.name}>`;
-  throw new GncError('GNC_XML_INVALID', `XML ${path}: expected ${expected}, received ${received}. Write the value as text alone (escape "<" as "&lt;").`, {
-    issues: [{ path, expected, received, message: `${path}: expected ${expected}, received ${received}` }],
-  });
+  return fail('GNC_XML_INVALID', elementPath(el), 'either text or child elements, not both', received, 'Write the value as text alone (escape "<" as "&lt;").');
 }
 
 /** Guards, parses and returns the root element of an untrusted XML document. */
