@@ -69,6 +69,11 @@ export class FrameDecoder {
 
   constructor(private readonly maxFrame = MAX_FRAME_BYTES) {}
 
+  /** Bytes received that are not a whole frame yet, once `push` has yielded the complete ones: 0 when no frame has begun. */
+  get pendingBytes(): number {
+    return this.buffered;
+  }
+
   *push(chunk: Uint8Array): Generator<Frame> {
     this.chunks.push(chunk);
     this.buffered += chunk.byteLength;

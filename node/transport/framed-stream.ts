@@ -46,14 +46,6 @@ export interface FramedStreamOptions extends StreamTimeouts {
   peer?: string;
 }
 
-/** Bytes a decoded frame took on the wire: varint(5 + payload) || kind || request id || payload (SPEC section 6). */
-function wireLength(frame: Frame): number {
-  const length = 5 + frame.payload.byteLength;
-  let prefix = 1;
-  for (let n = length; n >= 0x80; n = Math.floor(n / 0x80)) prefix++;
-  return prefix + length;
-}
-
 export class FramedStream {
   private readonly decoder = new FrameDecoder();
   private closed = false;
@@ -61,8 +53,6 @@ export class FramedStream {
   private failing = false;
   /** Frames waiting for the end of this turn, the promise they all settle with, and who to tell once handed over. */
   private batch: { frames: Uint8ArrayList; handed: (() => void)[]; sent: Promise<void> } | undefined;
-  /** Bytes received that are not a whole frame yet: a frame has started. */
-  private partial = 0;
   private frameTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   /** Settles when the stream's write buffer is empty again (one wait shared by every batch behind it). */
@@ -76,11 +66,9 @@ export class FramedStream {
     stream.addEventListener('message', (evt) => {
       if (this.closed || this.failing) return;
       const data = evt.data instanceof Uint8Array ? evt.data : evt.data.subarray();
-      this.partial += data.byteLength;
       let completed = false;
       try {
         for (const frame of this.decoder.push(data)) {
-          this.partial -= wireLength(frame);
           completed = true;
           handlers.onFrame(frame);
         }
@@ -171,13 +159,13 @@ export class FramedStream {
 
   /** A frame has started when bytes are held that are not a whole frame: it must complete within the deadline. */
   private watchFrame(completed: boolean): void {
-    if (this.partial === 0) {
+    if (this.decoder.pendingBytes === 0) {
       clearTimeout(this.frameTimer);
       this.frameTimer = undefined;
     } else if (completed || this.frameTimer === undefined) {
       // a new frame started (after the one just completed, or the first): its own deadline
       clearTimeout(this.frameTimer);
-      this.frameTimer = setTimeout(() => this.reset(`a frame was not complete ${this.frameReadTimeoutMs / 1000} s after it began (${this.partial} bytes received)`), this.frameReadTimeoutMs);
+      this.frameTimer = setTimeout(() => this.reset(`a frame was not complete ${this.frameReadTimeoutMs / 1000} s after it began (${this.decoder.pendingBytes} bytes received)`), this.frameReadTimeoutMs);
       this.frameTimer.unref();
     }
   }
@@ -188,7 +176,7 @@ export class FramedStream {
     if (ms === undefined || this.closed) return;
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
-      if (this.partial > 0 || this.opts.busy?.()) this.armIdle(); // a started frame has its own deadline; answers are due
+      if (this.decoder.pendingBytes > 0 || this.opts.busy?.()) this.armIdle(); // a started frame has its own deadline; answers are due
       else this.reset(`idle for ${ms / 1000} s with no request outstanding`);
     }, ms);
     this.idleTimer.unref();
