@@ -16,7 +16,7 @@ import type { Hono } from 'hono';
 import { readConfig, type NodeConfig } from './config.js';
 import { Receiver } from './inbound/receiver.js';
 import { RetentionJob } from './retention.js';
-import { jsonLogger, type Logger } from './log.js';
+import { jsonLogger, LogBudget, type Logger } from './log.js';
 import { Dispatcher, type ReceiptTransport } from './outbound/dispatcher.js';
 import { FinalWaits } from './outbound/final-waits.js';
 import { SubmitService } from './outbound/submit.js';
@@ -175,11 +175,16 @@ export class GncNode {
 
   private async startParts(): Promise<void> {
     const { config, identity, trust, store, log } = this.parts;
+    const refusals = new LogBudget();
     this.host = await createHost({
       privateKey: identity.libp2pKey,
       listen: config.listen,
       trust,
-      onRefused: (peerId, direction) => log('refused untrusted peer', { peerId, direction }),
+      onRefused: (peerId, direction) => {
+        // any host can provoke this line at will, under new peer ids: all of them share one budget
+        const line = refusals.admit('untrusted peers', 'refused untrusted peer');
+        if (line !== undefined) log(line, { peerId, direction });
+      },
     });
     await serveExchange(this.host, trust, this.receiver, (m) => log(m), this.opts.transport);
     // a partner that (re)connects is reachable again: retry its queued messages now, not at the next backoff

@@ -75,7 +75,8 @@ export const FRAME_READ_TIMEOUT_MS = (MAX_FRAME_BYTES / MIN_FRAME_RATE_BYTES_PER
 export const INBOUND_IDLE_TIMEOUT_MS = 5 * 60 * 1000;
 
 /**
- * Inbound exchange streams one connection may hold open at once; a further stream is reset (and logged).
+ * Inbound exchange streams one peer id may hold open at once, over all of its connections (a second connection
+ * gets no more); a further stream is reset (and logged).
  * A sender uses one (SPEC section 6); 8, the limit the node always had (then libp2p's maxInboundStreams, which
  * refuses silently), leaves room for re-dials that overlap streams still closing.
  */

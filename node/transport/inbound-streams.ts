@@ -5,12 +5,14 @@
  * unknown peers; the handler re-checks, because a certificate can be revoked while a connection is open.
  * Stuck streams are reset (SPEC section 6): a frame that does not complete within FRAME_READ_TIMEOUT_MS, a
  * stream idle for INBOUND_IDLE_TIMEOUT_MS with nothing outstanding, and a stream beyond
- * MAX_INBOUND_STREAMS_PER_PEER on one connection; each closure is logged with the partner and the reason.
+ * MAX_INBOUND_STREAMS_PER_PEER from one peer, over all its connections; each closure is logged with the
+ * partner and the reason, within a LogBudget per partner (and one for all untrusted peers together).
  */
 import type { Libp2p } from 'libp2p';
 import type { Connection, Stream } from '@libp2p/interface';
 import { EXCHANGE_PROTOCOL, INBOUND_IDLE_TIMEOUT_MS, MAX_IN_FLIGHT_PER_PARTNER, MAX_INBOUND_STREAMS_PER_PEER } from '../../protocol/constants.js';
 import { GncError, isGncError } from '../../protocol/errors.js';
+import { LogBudget } from '../log.js';
 import { errorFrame, FRAME_RECEIPT, FRAME_REQUEST } from '../../protocol/wire.js';
 import type { TrustIndex } from '../trust.js';
 import { FramedStream, type StreamTimeouts } from './framed-stream.js';
@@ -26,24 +28,42 @@ export interface EnvelopeHandler {
 const LIBP2P_MAX_INBOUND_STREAMS = 4 * MAX_INBOUND_STREAMS_PER_PEER;
 
 export async function serveExchange(host: Libp2p, trust: TrustIndex, handler: EnvelopeHandler, log: (msg: string) => void, timeouts: StreamTimeouts = {}): Promise<void> {
-  /** Open exchange streams per connection (a connection's streams all go when it closes). */
-  const open = new WeakMap<Connection, number>();
+  /**
+   * Open exchange streams per peer id, over all of its connections: a peer that opens more connections gets no
+   * more streams, so the memory one peer can hold here (frames being reassembled) stays bounded.
+   */
+  const open = new Map<string, number>();
+  const budget = new LogBudget();
   await host.handle(
     EXCHANGE_PROTOCOL,
     (stream: Stream, connection: Connection) => {
       const peerId = connection.remotePeer.toString();
       const peer = trust.peer(peerId);
-      const count = open.get(connection) ?? 0;
+      // lines a peer can provoke at will are budgeted per partner, and for untrusted peers (new ids cost nothing) together
+      const budgetKey = peer?.country ?? 'untrusted peers';
+      const peerLog = (line: string): void => {
+        const admitted = budget.admit(budgetKey, line);
+        if (admitted !== undefined) log(admitted);
+      };
+      const count = open.get(peerId) ?? 0;
       if (count >= MAX_INBOUND_STREAMS_PER_PEER) {
-        log(`refused an exchange stream from ${peer?.country ?? peerId}: ${count} of its streams are open already (limit ${MAX_INBOUND_STREAMS_PER_PEER} per connection)`);
-        stream.abort(new GncError('GNC_PARTNER_UNREACHABLE', `More than ${MAX_INBOUND_STREAMS_PER_PEER} exchange streams open on one connection.`));
+        peerLog(`refused an exchange stream from ${peer?.country ?? peerId}: ${count} of its streams are open already (limit ${MAX_INBOUND_STREAMS_PER_PEER} per peer)`);
+        stream.abort(new GncError('GNC_PARTNER_UNREACHABLE', `More than ${MAX_INBOUND_STREAMS_PER_PEER} exchange streams open from one peer.`));
         return;
       }
-      open.set(connection, count + 1);
-      stream.addEventListener('close', () => open.set(connection, (open.get(connection) ?? 1) - 1), { once: true });
+      open.set(peerId, count + 1);
+      stream.addEventListener(
+        'close',
+        () => {
+          const left = (open.get(peerId) ?? 1) - 1;
+          if (left > 0) open.set(peerId, left);
+          else open.delete(peerId);
+        },
+        { once: true },
+      );
       if (!peer) {
-        log(`refused stream from untrusted peer ${peerId}`);
-        const framed = new FramedStream(stream, { onFrame: () => undefined, onClose: () => undefined }, { ...timeouts, log, peer: peerId });
+        peerLog(`refused stream from untrusted peer ${peerId}`);
+        const framed = new FramedStream(stream, { onFrame: () => undefined, onClose: () => undefined }, { ...timeouts, log: peerLog, peer: peerId });
         void framed.fail(new GncError('GNC_PEER_NOT_TRUSTED', `Peer ${peerId} is not named by a valid certificate of a trusted partner.`));
         return;
       }
@@ -55,7 +75,7 @@ export async function serveExchange(host: Libp2p, trust: TrustIndex, handler: En
         onFrame: (frame) => {
           if (frame.kind !== FRAME_REQUEST) return;
           if (unanswered >= MAX_IN_FLIGHT_PER_PARTNER) {
-            if (!warned) log(`${peer.country} sent more than ${MAX_IN_FLIGHT_PER_PARTNER} requests in flight on one stream; the excess is refused with GNC_TOO_MANY_IN_FLIGHT`);
+            if (!warned) peerLog(`${peer.country} sent more than ${MAX_IN_FLIGHT_PER_PARTNER} requests in flight on one stream; the excess is refused with GNC_TOO_MANY_IN_FLIGHT`);
             warned = true;
             const message = `More than ${MAX_IN_FLIGHT_PER_PARTNER} requests in flight on one stream: this one was not processed; wait for receipts before sending more, then send it again.`;
             framed.write(errorFrame(frame.requestId, 'GNC_TOO_MANY_IN_FLIGHT', message)).catch(() => undefined);
@@ -72,13 +92,13 @@ export async function serveExchange(host: Libp2p, trust: TrustIndex, handler: En
                 // this node failed itself (GNC_STORAGE_FULL, GNC_INTERNAL): no verdict, so no receipt, but an error
                 // frame for this request; the sender retries later instead of waiting for a receipt that will not come
                 const code = isGncError(err) ? err.code : 'GNC_INTERNAL';
-                log(`could not answer ${peer.country} request ${frame.requestId} (${code}): ${(err as Error).message}`);
+                peerLog(`could not answer ${peer.country} request ${frame.requestId} (${code}): ${(err as Error).message}`);
                 // the partner learns the class of the failure, not this node's internals (paths, its operator's to-do)
                 const message = 'The receiving node cannot store or answer the envelope at the moment; it stays queued with the sender and is retried.';
                 return framed.write(errorFrame(frame.requestId, code, message));
               },
             )
-            .catch((err: unknown) => log(`could not answer ${peer.country} request ${frame.requestId}: ${(err as Error).message}`));
+            .catch((err: unknown) => peerLog(`could not answer ${peer.country} request ${frame.requestId}: ${(err as Error).message}`));
         },
         onClose: () => undefined,
       }, {
@@ -86,7 +106,7 @@ export async function serveExchange(host: Libp2p, trust: TrustIndex, handler: En
         frameReadTimeoutMs: timeouts.frameReadTimeoutMs,
         idleTimeoutMs: timeouts.idleTimeoutMs ?? INBOUND_IDLE_TIMEOUT_MS,
         busy: () => unanswered > 0,
-        log,
+        log: peerLog,
         peer: peer.country,
       });
     },

@@ -1,9 +1,10 @@
 /**
  * Inbound exchange streams that get stuck are reset and logged (SPEC section 6): a frame that does not
  * complete within the frame read deadline, a stream idle with nothing outstanding, a stream over the limit per
- * connection, and a stream whose peer does not close after a framing error. A real KG node is served by a
- * raw libp2p host holding KZ's libp2p key (a hostile KZ); the time limits are shortened through
- * NodeOptions.transport (production: FRAME_READ_TIMEOUT_MS, INBOUND_IDLE_TIMEOUT_MS).
+ * peer (over all its connections), and a stream whose peer does not close after a framing error; the log lines
+ * a flood provokes stay within a budget. A real KG node is served by a raw libp2p host holding KZ's libp2p key
+ * (a hostile KZ); the time limits are shortened through NodeOptions.transport (production:
+ * FRAME_READ_TIMEOUT_MS, INBOUND_IDLE_TIMEOUT_MS).
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,7 +93,7 @@ describe('inbound streams from a hostile partner', () => {
     expect(logged('was not complete', from)[0]).toContain('from KZ');
   }, 15_000);
 
-  it('refuses a stream over the limit per connection with a log line, and serves again once stuck ones are reset', async () => {
+  it('refuses a stream over the limit per peer with a log line, and serves again once stuck ones are reset', async () => {
     const from = kgLog.length;
     const stuck = await Promise.all(Array.from({ length: MAX_INBOUND_STREAMS_PER_PEER }, () => open()));
     const trickles = stuck.slice(MAX_INBOUND_STREAMS_PER_PEER / 2).map((s) => {
@@ -126,6 +127,26 @@ describe('inbound streams from a hostile partner', () => {
     stream.abort(new Error('done'));
   }, 20_000);
 
+  it('counts the limit per peer over all its connections: a second connection gets no more streams', async () => {
+    const from = kgLog.length;
+    const second = await rawPeer(kz, '/ip4/127.0.0.1/tcp/0'); // the same peer id on a connection of its own
+    const streams: Stream[] = [];
+    try {
+      const half = MAX_INBOUND_STREAMS_PER_PEER / 2;
+      streams.push(...(await Promise.all(Array.from({ length: half }, () => open()))));
+      const openSecond = () => second.dialProtocol(target, EXCHANGE_PROTOCOL, { signal: AbortSignal.timeout(5000) });
+      streams.push(...(await Promise.all(Array.from({ length: half }, openSecond))));
+      expect(raw.getConnections().length + second.getConnections().length).toBe(2);
+      streams.push(await openSecond()); // only the fifth on its connection, but the ninth of the peer
+      await waitFor(() => logged('refused an exchange stream from KZ', from).length > 0 || undefined, 5000, 'the refusal log line');
+      expect(logged('refused an exchange stream from KZ', from)[0]).toContain(`limit ${MAX_INBOUND_STREAMS_PER_PEER} per peer`);
+    } finally {
+      streams.forEach((s) => s.abort(new Error('done')));
+      await Promise.all(streams.map(closed));
+      await second.stop();
+    }
+  }, 20_000);
+
   it('resets a stream after a framing error when the peer never closes its side, and logs the error', async () => {
     const from = kgLog.length;
     const stream = await open();
@@ -138,4 +159,24 @@ describe('inbound streams from a hostile partner', () => {
     expect(stream.status).toMatch(/^(reset|aborted)$/);
     expect(logged('framing error (GNC_FRAME_TOO_LARGE)', from)).toHaveLength(1);
   }, 15_000);
+
+  it('logs a flood of refused streams within a budget, not one line each', async () => {
+    const from = kgLog.length;
+    const held = await Promise.all(Array.from({ length: MAX_INBOUND_STREAMS_PER_PEER }, () => open()));
+    const attempts = 200;
+    try {
+      // in batches, under libp2p's own per-connection backstop, so that every refusal is this node's, and logged
+      for (let i = 0; i < attempts; i += 16) {
+        const batch = await Promise.all(Array.from({ length: 16 }, () => open()));
+        await Promise.all(batch.map((s) => Promise.race([closed(s), new Promise((r) => setTimeout(r, 3000))])));
+        batch.forEach((s) => s.abort(new Error('done')));
+      }
+    } finally {
+      held.forEach((s) => s.abort(new Error('done')));
+    }
+    const lines = logged('refused an exchange stream from KZ', from).length;
+    expect(lines).toBeGreaterThan(0);
+    // 60 lines a minute for KZ: at most two windows can fall within this test, whatever the machine's speed
+    expect(lines).toBeLessThanOrEqual(120);
+  }, 60_000);
 });
