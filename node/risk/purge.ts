@@ -9,8 +9,10 @@
  * - e-CoO: a certificate whose certificate or status message was purged leaves the index (a goods item
  *   naming it then reads as "not received", which errs on the side of risk, never of facilitation).
  * - AEO: the purged messages' history entries go, and the partner's current records are rebuilt from the
- *   AEO messages it still holds (its latest snapshot and the changes after it), so daily snapshots keep an
- *   operator listed after the first snapshot that named it is purged.
+ *   AEO messages it still holds, as the registry orders them (by date, not by arrival): the held snapshot
+ *   with the latest asOf, then the held changes dated after it (on its date, those received after it). So
+ *   daily snapshots keep an operator listed after the first snapshot that named it is purged, and a snapshot
+ *   that arrived late with an older date does not undo a newer one.
  *
  * Consignments that named a changed certificate or AEO and are expected within the recompute horizon are
  * queued for reassessment, as when a related message arrives.
@@ -41,10 +43,13 @@ export class RiskPurge {
       dropCurrent: db.prepare('DELETE FROM risk_aeo WHERE partner = ?'),
       cursor: db.prepare(`SELECT value FROM risk_state WHERE key = 'cursor'`).pluck(),
       // by (type, seq) from the cursor backwards, not by (direction, partner), which reads every message of the partner
-      lastSnapshot: db.prepare(`SELECT seq, id, body FROM messages WHERE +direction = 'in' AND +partner = ? AND type = 'aeo' AND kind = 'snapshot'
-        AND body IS NOT NULL AND seq <= ? ORDER BY seq DESC LIMIT 1`),
-      changesAfter: db.prepare(`SELECT seq, id, body FROM messages WHERE +direction = 'in' AND +partner = ? AND type = 'aeo' AND kind = 'change'
-        AND body IS NOT NULL AND seq > ? AND seq <= ? ORDER BY seq`),
+      // dates compared as the registry compares them: the first 10 characters (YYYY-MM-DD) of asOf / statusDate
+      latestSnapshot: db.prepare(`SELECT seq, id, body, substr(json_extract(body, '$.asOf'), 1, 10) AS as_of FROM messages
+        WHERE +direction = 'in' AND +partner = ? AND type = 'aeo' AND kind = 'snapshot' AND body IS NOT NULL AND seq <= ?
+        ORDER BY as_of DESC, seq DESC LIMIT 1`),
+      changesSince: db.prepare(`SELECT seq, id, body FROM messages WHERE +direction = 'in' AND +partner = ? AND type = 'aeo' AND kind = 'change'
+        AND body IS NOT NULL AND seq <= @cursor AND (json_extract(body, '$.operator.statusDate') > @asOf
+          OR (json_extract(body, '$.operator.statusDate') = @asOf AND seq > @seq)) ORDER BY seq`),
     };
   }
 
@@ -83,9 +88,11 @@ export class RiskPurge {
     const cursor = (this.s.cursor.get() as number | undefined) ?? 0;
     this.s.dropCurrent.run(partner);
     const now = this.clock();
-    const snap = this.s.lastSnapshot.get(partner, cursor) as { seq: number; id: string; body: string } | undefined;
+    const snap = this.s.latestSnapshot.get(partner, cursor) as { seq: number; id: string; body: string; as_of: string } | undefined;
     if (snap) this.engine.aeo.applySnapshot({ partner, seq: snap.seq, messageId: snap.id, now }, JSON.parse(snap.body) as AeoSnapshot);
-    for (const c of this.s.changesAfter.all(partner, snap?.seq ?? 0, cursor) as { seq: number; id: string; body: string }[]) {
+    // a change dated before the snapshot is superseded by it (its history entry stays); the registry orders the rest by date
+    const since = { cursor, asOf: snap?.as_of ?? '', seq: snap?.seq ?? 0 };
+    for (const c of this.s.changesSince.all(partner, since) as { seq: number; id: string; body: string }[]) {
       this.engine.aeo.applyChange({ partner, seq: c.seq, messageId: c.id, now }, JSON.parse(c.body) as AeoChange);
     }
   }

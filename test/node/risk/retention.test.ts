@@ -88,3 +88,41 @@ describe('risk views under the retention purge', () => {
     expect(codesOf(a)).toContain('aeo-unverified');
   });
 });
+
+describe('the AEO registry rebuilt after a purge, from messages that arrived out of date order', () => {
+  const A = 'KZAEO981140001234';
+  const at = (asOf: string, status: 'valid' | 'suspended', statusDate: string) =>
+    variant(snapshot(), (s) => {
+      s.asOf = `${asOf}T06:00:00+05:00`;
+      Object.assign(s.operators[0], { status, statusDate });
+    });
+  const t: Record<'first' | 'newest' | 'late' | 'olderChange', string> = { first: '', newest: '', late: '', olderChange: '' };
+
+  beforeAll(async () => {
+    t.first = await send(net.kz, 'aeo', at('2026-03-01', 'valid', '2024-03-15'));
+    t.newest = await send(net.kz, 'aeo', at('2026-05-01', 'suspended', '2026-04-20'));
+    // both dated before the newest snapshot, received after it: history only
+    t.late = await send(net.kz, 'aeo', at('2026-04-01', 'valid', '2024-03-15'));
+    t.olderChange = await send(net.kz, 'aeo', { kind: 'change', operator: { ...snapshot().operators[0], status: 'valid', statusDate: '2026-04-25' }, reason: 'reinstated' });
+  });
+
+  it('rests on the snapshot with the latest date, before and after the first is purged', async () => {
+    const before = await api(net.kg, 'GET', `/v1/aeo/KZ/${A}`);
+    expect(before.json).toMatchObject({ status: 'suspended', messageId: t.newest });
+    expect(purgeUpTo(t.first)).toBeGreaterThan(0);
+    const after = await api(net.kg, 'GET', `/v1/aeo/KZ/${A}`);
+    expect(after.status).toBe(200);
+    // neither the late snapshot nor the older change (received after the newest) may undo the suspension
+    expect(after.json).toMatchObject({ status: 'suspended', statusDate: '2026-04-20', listed: true, messageId: t.newest });
+    expect(after.json.history.map((h: any) => h.messageId)).not.toContain(t.first);
+  });
+
+  it('applies the held changes dated after the snapshot it rests on', async () => {
+    const revoked = await send(net.kz, 'aeo', { kind: 'change', operator: { ...snapshot().operators[0], status: 'revoked', statusDate: '2026-06-01' }, reason: 'revoked' });
+    expect((await api(net.kg, 'GET', `/v1/aeo/KZ/${A}`)).json).toMatchObject({ status: 'revoked', messageId: revoked });
+    purgeUpTo(t.newest); // left: the late snapshot (2026-04-01) and both changes
+    const after = await api(net.kg, 'GET', `/v1/aeo/KZ/${A}`);
+    expect(after.json).toMatchObject({ status: 'revoked', statusDate: '2026-06-01', messageId: revoked });
+    expect(after.json.history.map((h: any) => h.messageId)).toEqual(expect.arrayContaining([t.late, t.olderChange, revoked]));
+  });
+});
