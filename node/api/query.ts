@@ -1,7 +1,9 @@
 /**
  * Query strings of the local API: each parameter at most once (`?partner=KG&partner=KZ` would otherwise be
  * read as KG alone, silently), then the route's strict schema, so a misspelt or unknown parameter is refused
- * instead of being ignored and widening the answer. Routes without parameters take `NO_QUERY`.
+ * instead of being ignored and widening the answer. Routes without parameters take `NO_QUERY`, except
+ * `/v1/health` and `/v1/openapi.json`: load-balancer probes and API tools add cache-busting parameters, and
+ * neither answer has anything a parameter could narrow, so they ignore their query.
  */
 import type { Context } from 'hono';
 import { z } from 'zod';
