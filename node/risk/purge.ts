@@ -42,8 +42,9 @@ export class RiskPurge {
       dropHistory: db.prepare('DELETE FROM risk_aeo_history WHERE partner = ? AND message_id = ?'),
       dropCurrent: db.prepare('DELETE FROM risk_aeo WHERE partner = ?'),
       cursor: db.prepare(`SELECT value FROM risk_state WHERE key = 'cursor'`).pluck(),
-      // by (type, seq) from the cursor backwards, not by (direction, partner), which reads every message of the partner
-      // dates compared as the registry compares them: the first 10 characters (YYYY-MM-DD) of asOf / statusDate
+      // by (type, seq), not by (direction, partner), which reads every message of the partner; dates compared as the
+      // registry compares them, the first 10 characters (YYYY-MM-DD) of asOf / statusDate. This reads the asOf of every
+      // held snapshot of the partner: 90 daily snapshots of 10,000 operators (260 MB) take ~0.15 s, once per purge
       latestSnapshot: db.prepare(`SELECT seq, id, body, substr(json_extract(body, '$.asOf'), 1, 10) AS as_of FROM messages
         WHERE +direction = 'in' AND +partner = ? AND type = 'aeo' AND kind = 'snapshot' AND body IS NOT NULL AND seq <= ?
         ORDER BY as_of DESC, seq DESC LIMIT 1`),
