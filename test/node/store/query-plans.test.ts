@@ -72,12 +72,15 @@ afterAll(async () => {
   await net?.close();
 });
 
-/** Parameters as NULLs: enough for SQLite to plan the statement. */
+/** Parameters as NULLs: enough for SQLite to plan the statement (anonymous ones first, then the named ones). */
 function plan(db: Database.Database, sql: string): string[] {
   const st = db.prepare(`EXPLAIN QUERY PLAN ${sql}`);
-  const named = [...sql.matchAll(/[@:$]([A-Za-z_]\w*)/g)].map((m) => m[1]!);
-  if (named.length) return (st.all(Object.fromEntries(named.map((n) => [n, null]))) as { detail: string }[]).map((r) => r.detail);
-  return (st.all(...new Array<null>((sql.match(/\?/g) ?? []).length).fill(null)) as { detail: string }[]).map((r) => r.detail);
+  // parameters outside string literals only: a JSON path such as '$.operator.statusDate' names none
+  const code = sql.replace(/'(?:[^']|'')*'/g, "''");
+  const named = [...new Set([...code.matchAll(/[@:$]([A-Za-z_]\w*)/g)].map((m) => m[1]!))];
+  const anonymous = new Array<null>((code.match(/\?/g) ?? []).length).fill(null);
+  const args: unknown[] = named.length ? [...anonymous, Object.fromEntries(named.map((n) => [n, null]))] : anonymous;
+  return (st.all(...args) as { detail: string }[]).map((r) => r.detail);
 }
 
 /** Table names behind the aliases of a statement (`FROM risk_versions v JOIN ...`). */
