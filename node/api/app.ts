@@ -30,18 +30,24 @@ export function createApi(d: ApiDeps): Hono<AuthEnv> {
     if (!(err instanceof GncError)) d.log?.(`API ${c.req.method} ${c.req.path} failed: ${err.stack ?? err.message}`);
     return problemResponse(c, err);
   });
-  // a path that exists under other methods is 405 with Allow (RFC 9110 15.5.6), not "no such endpoint"
+  // a path that exists under other methods is 405 with Allow (RFC 9110 15.5.6), not "no such endpoint"; routing
+  // is strict, so `/v1/messages/` is no endpoint under any method (a 405 there would name the very method refused)
   let routes: { pattern: RegExp; method: string }[] | undefined;
+  const methodsOf = (path: string): string[] => [...new Set(routes!.filter((r) => r.pattern.test(path)).map((r) => r.method))];
   app.notFound((c) => {
     routes ??= app.routes
       .filter((r) => r.method !== 'ALL')
-      .map((r) => ({ pattern: new RegExp(`^${r.path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+')}/?$`), method: r.method }));
-    const allowed = [...new Set(routes.filter((r) => r.pattern.test(c.req.path)).map((r) => r.method))];
+      .map((r) => ({ pattern: new RegExp(`^${r.path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+')}$`), method: r.method }));
+    const allowed = methodsOf(c.req.path);
     if (allowed.length > 0) {
       if (allowed.includes('GET')) allowed.push('HEAD');
       const res = problemResponse(c, new GncError('GNC_METHOD_NOT_ALLOWED', `${c.req.path} does not take ${c.req.method}; it takes ${allowed.join(', ')}: see /v1/openapi.json.`));
       res.headers.set('allow', allowed.join(', '));
       return res;
+    }
+    const bare = c.req.path.replace(/\/+$/, '');
+    if (bare !== c.req.path && methodsOf(bare).length > 0) {
+      return problemResponse(c, new GncError('GNC_NOT_FOUND', `No endpoint ${c.req.method} ${c.req.path}: paths take no trailing slash, use ${bare} (see /v1/openapi.json).`));
     }
     return problemResponse(c, new GncError('GNC_NOT_FOUND', `No endpoint ${c.req.method} ${c.req.path}: see /v1/openapi.json.`));
   });

@@ -241,6 +241,17 @@ describe('local API', () => {
     expectProblem(await api(kz, 'GET', '/v1/no-such-thing'), 404, 'GNC_NOT_FOUND');
   });
 
+  it('answers a path with a trailing slash with 404 naming the path without it, not a 405 that allows the method it refuses', async () => {
+    for (const [method, path, bare] of [['GET', '/v1/messages/', '/v1/messages'], ['POST', '/v1/messages/', '/v1/messages'], ['GET', '/v1/partners/', '/v1/partners'], ['GET', '/v1/health/', '/v1/health']] as const) {
+      const r = await api(kz, method, path, method === 'POST' ? submission : undefined);
+      expectProblem(r, 404, 'GNC_NOT_FOUND');
+      expect(r.headers.get('allow')).toBeNull();
+      expect(r.json.detail).toContain(`use ${bare}`);
+    }
+    // a method the path does not take under any spelling is still 405
+    expectProblem(await api(kz, 'DELETE', '/v1/messages'), 405, 'GNC_METHOD_NOT_ALLOWED');
+  });
+
   it('answers an unknown message id with 404 (GNC_NOT_FOUND)', async () => {
     expectProblem(await api(kz, 'GET', '/v1/messages/nope-123'), 404, 'GNC_NOT_FOUND');
   });
