@@ -13,7 +13,7 @@ import type { SubmitService } from '../../outbound/submit.js';
 import type { MessageRow } from '../../store/messages.js';
 import type { Store } from '../../store/store.js';
 import { requireScope, type AuthEnv } from '../auth.js';
-import { prefersXml } from '../accept.js';
+import { acceptsJson, prefersXml } from '../accept.js';
 import { readBody } from '../body.js';
 import { parseQuery } from '../query.js';
 import { idempotencyKeyOf } from '../idempotency-key.js';
@@ -81,9 +81,17 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
     if (!found) throw new GncError('GNC_NOT_FOUND', `No message with id ${id} on this node: check the id (GET /v1/messages lists them).`);
     const row = q.wait && !FINAL.has(found.status) ? ((await settled(found.seq, q.wait)) ?? found) : found;
     const view = viewOf(row, store.messages.receipt(row.seq));
-    if (prefersXml(c.req.header('accept'))) {
-      if (!view.body || !isBusinessType(view.type)) throw new GncError('GNC_NOT_FOUND', `Message ${id} has no body to render as XML (purged after its retention period).`);
-      return c.body(bodyToXml(view.type, view.body), 200, { 'content-type': 'application/xml; charset=utf-8', 'x-gnc-status': view.status });
+    const accept = c.req.header('accept');
+    if (prefersXml(accept)) {
+      if (view.body && isBusinessType(view.type)) {
+        return c.body(bodyToXml(view.type, view.body), 200, { 'content-type': 'application/xml; charset=utf-8', 'x-gnc-status': view.status });
+      }
+      // no XML form: a client that also takes JSON gets the message as JSON, not a 404 for a message that exists
+      if (!acceptsJson(accept)) {
+        throw new GncError('GNC_NOT_FOUND', view.body
+          ? `Message ${id} is a ${view.type} control message, which has no XML form: ask for it with Accept: application/json.`
+          : `Message ${id} has no body to render as XML (purged after its retention period): ask with Accept: application/json for its status, receipt and envelope.`);
+      }
     }
     return c.json(view);
   });
