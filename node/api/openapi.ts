@@ -58,7 +58,7 @@ const paths: Record<string, Record<string, Operation>> = {
   '/v1/health': { get: { summary: 'Liveness and identity of this node (no token needed)', response: 'Health' } },
   '/v1/messages': {
     post: {
-      summary: 'Submit a message for a partner (JSON, or XML with ?to=&purpose=&ref=)', scope: 'submit', request: 'SubmitRequest', response: 'SubmitResponse', status: 202,
+      summary: 'Submit a message for a partner (JSON without a query string, or XML with ?to=&purpose=&ref=)', scope: 'submit', request: 'SubmitRequest', response: 'SubmitResponse', status: 202,
       headers: api.SubmitHeaders, query: api.XmlSubmitQuery, xmlRequest: true,
       responseHeaders: { Location: 'the message, /v1/messages/{id}', 'Idempotent-Replayed': REPLAYED },
       also: {

@@ -36,6 +36,12 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
     const body = await readBody(c);
     let request;
     if (body.kind === 'json') {
+      // the query string addresses XML only: ignoring ?purpose=... here would send the message without it
+      const stray = Object.keys(c.req.queries());
+      if (stray.length > 0) {
+        const issues = stray.map((name) => ({ path: `/${name}`, expected: 'no query parameter with a JSON body', received: `parameter "${name}"`, message: `/${name}: expected no query parameter with a JSON body, received parameter "${name}"` }));
+        throw new GncError('GNC_SCHEMA_INVALID', `Query is invalid: ${issues[0]!.message}. A JSON submission carries to, purpose and ref in its body (the query string addresses XML bodies only): move them into the JSON and submit again.`, { issues });
+      }
       request = parseWith(SubmitRequest, body.value, 'Submission', '');
     } else {
       // XML carries the body; addressing comes from the query string (?to=KG&purpose=...&ref=...)

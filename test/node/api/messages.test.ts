@@ -224,6 +224,17 @@ describe('local API', () => {
     }
   });
 
+  it('refuses a query string on a JSON submission instead of ignoring the purpose or partner it names (GNC_SCHEMA_INVALID)', async () => {
+    const before = (await api(kz, 'GET', '/v1/messages?limit=500')).json.items.length as number;
+    const { purpose: _purpose, ...withoutPurpose } = submission;
+    const r = await api(kz, 'POST', '/v1/messages?purpose=pre-arrival-risk-assessment', withoutPurpose);
+    expectProblem(r, 422, 'GNC_SCHEMA_INVALID');
+    expect(r.json.issues[0]).toMatchObject({ path: '/purpose' });
+    expect(r.json.detail).toContain('in its body');
+    expectProblem(await api(kz, 'POST', '/v1/messages?to=UZ', submission), 422, 'GNC_SCHEMA_INVALID');
+    expect((await api(kz, 'GET', '/v1/messages?limit=500')).json.items).toHaveLength(before);
+  });
+
   it('names an unknown query parameter in the issue path (GNC_SCHEMA_INVALID)', async () => {
     for (const path of ['/v1/messages?colour=red', '/v1/partners?colour=red']) {
       const r = await api(kz, 'GET', path);
