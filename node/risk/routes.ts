@@ -82,8 +82,16 @@ export function arrivalRoutes(store: Store, queries: ArrivalQueries, feed: RiskF
       closers.add(close);
       stream.onAbort(close);
       let last = resume ?? feed.latestId();
+      // the token was checked when the stream opened; a stream outlives any request, so `gnc token revoke` must
+      // end it too, before it carries one more event (an EventSource then reconnects and meets the 401)
+      const tokenId = c.get('token').id;
+      const revoked = (): boolean => {
+        if (store.tokens.active(tokenId)) return false;
+        close();
+        return true;
+      };
       const send = async (e: AssessmentEvent): Promise<void> => {
-        if (e.id <= last) return;
+        if (e.id <= last || closed || revoked()) return;
         await stream.writeSSE({ event: 'assessment', id: String(e.id), data: JSON.stringify(e) });
         last = e.id;
       };
@@ -102,7 +110,7 @@ export function arrivalRoutes(store: Store, queries: ArrivalQueries, feed: RiskF
               };
             });
             wake = undefined;
-            if (queue.length === 0 && !closed) await stream.write(': keep-alive\n\n');
+            if (queue.length === 0 && !closed && !revoked()) await stream.write(': keep-alive\n\n');
           }
           for (const e of queue.splice(0)) if (!closed) await send(e);
         }

@@ -53,6 +53,11 @@ export class TokenRepo {
     return { id: row.id, name: row.name, scopes: row.scopes.split(' ') as Scope[], created_at: row.created_at };
   }
 
+  /** Whether token `id` still exists unrevoked: a request authenticated earlier (an open stream) checks it again. */
+  active(id: string): boolean {
+    return this.byIdStmt.get(id) !== undefined;
+  }
+
   list(): (TokenInfo & { revoked_at: string | null })[] {
     return (this.db.prepare('SELECT id, name, scopes, created_at, revoked_at FROM tokens ORDER BY created_at').all() as { id: string; name: string; scopes: string; created_at: string; revoked_at: string | null }[]).map((r) => ({
       ...r,
