@@ -188,6 +188,16 @@ describe('local API', () => {
     expect(r.json.issues[0].path).toBe('/status');
   });
 
+  it('says what a parameter expects in plain words, not zod\'s "expected Too small: expected ..."', async () => {
+    for (const [path, expected] of [['/v1/messages?limit=0', 'number to be >=1'], ['/v1/messages?status=lost', 'one of "queued"|'], ['/v1/messages?since=yesterday', 'a valid ISO datetime']] as const) {
+      const r = await api(kz, 'GET', path);
+      expectProblem(r, 422, 'GNC_SCHEMA_INVALID');
+      expect(r.json.issues[0].expected, path).toContain(expected);
+      expect(r.json.detail, path).toMatch(/: expected [^A-Z]/);
+      expect(r.json.detail, path).not.toMatch(/Too small|Invalid option|Invalid ISO|expected [^,]*expected/);
+    }
+  });
+
   it('refuses a parameter given twice instead of reading the first one (GNC_SCHEMA_INVALID)', async () => {
     const r = await api(kz, 'GET', '/v1/messages?partner=KG&partner=CN');
     expectProblem(r, 422, 'GNC_SCHEMA_INVALID');
