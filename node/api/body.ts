@@ -1,7 +1,7 @@
 /**
  * Reading request bodies safely: a hard byte limit before parsing (GNC_BODY_TOO_LARGE), JSON or XML by
- * Content-Type (GNC_UNSUPPORTED_MEDIA_TYPE otherwise), and malformed JSON, or JSON that is not UTF-8, reported
- * as GNC_INVALID_JSON.
+ * Content-Type (GNC_UNSUPPORTED_MEDIA_TYPE otherwise, and for any Content-Encoding but identity), and malformed
+ * JSON, or JSON that is not UTF-8, reported as GNC_INVALID_JSON.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
@@ -19,6 +19,11 @@ export async function readBody(c: Context, limit = MAX_BODY_BYTES): Promise<Requ
   const isXml = type === 'application/xml' || type === 'text/xml' || type.endsWith('+xml');
   if (!isJson && !isXml) {
     throw new GncError('GNC_UNSUPPORTED_MEDIA_TYPE', `Content-Type "${type || '(none)'}" is not accepted: send application/json or application/xml.`);
+  }
+  // a compressed body would be read as its compressed bytes ("not UTF-8"): refused as RFC 9110 section 8.4 allows
+  const coding = (c.req.header('content-encoding') ?? '').split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '' && s !== 'identity');
+  if (coding.length > 0) {
+    throw new GncError('GNC_UNSUPPORTED_MEDIA_TYPE', `Content-Encoding "${coding.join(', ')}" is not accepted: send the body uncompressed (no Content-Encoding, or identity).`);
   }
   const declared = Number(c.req.header('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > limit) {

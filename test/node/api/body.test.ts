@@ -3,6 +3,7 @@
  * they claim to be, never decoded leniently into U+FFFD and stored.
  */
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeNetwork, type TestNode } from '../../helpers/network.js';
 
@@ -20,14 +21,14 @@ beforeAll(async () => {
 afterAll(async () => net?.close());
 
 /** POSTs raw bytes; answers status and the problem body. */
-async function post(path: string, bytes: Uint8Array, type: string): Promise<{ status: number; json: any }> {
+async function post(path: string, bytes: Uint8Array, type: string, headers: Record<string, string> = {}): Promise<{ status: number; json: any; type: string | null }> {
   const res = await fetch(`${kz.url}${path}`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${kz.token}`, 'content-type': type },
+    headers: { authorization: `Bearer ${kz.token}`, 'content-type': type, ...headers },
     body: bytes,
     signal: AbortSignal.timeout(10_000),
   });
-  return { status: res.status, json: await res.json() };
+  return { status: res.status, type: res.headers.get('content-type'), json: await res.json() };
 }
 
 /** The document with the consignor's name in Latin-1, as an editor set to ISO 8859-1 saves it. */
@@ -47,6 +48,19 @@ describe('request bodies', () => {
     const r = await post('/v1/messages', latin1(submission), 'application/json');
     expect(r.status).toBe(400);
     expect(r.json).toMatchObject({ code: 'GNC_INVALID_JSON', detail: expect.stringContaining('not UTF-8') });
+  });
+
+  it('refuses a compressed body (415 GNC_UNSUPPORTED_MEDIA_TYPE naming the coding) instead of calling it not UTF-8, and stores nothing', async () => {
+    const submission = `{"to":"KG","type":"aci","purpose":"pre-arrival-risk-assessment","body":${roadJson}}`;
+    const stored = kz.node.parts.store.messages.list({ limit: 1000 }).length;
+    for (const [bytes, type, path] of [[gzipSync(submission), 'application/json', '/v1/messages'], [gzipSync(roadXml), 'application/xml', '/v1/messages?to=KG&purpose=pre-arrival-risk-assessment'], [Buffer.from(submission), 'application/json', '/v1/messages']] as const) {
+      const r = await post(path, bytes, type, { 'content-encoding': 'gzip' });
+      expect(r.status).toBe(415);
+      expect(r.type).toContain('application/problem+json');
+      expect(r.json).toMatchObject({ code: 'GNC_UNSUPPORTED_MEDIA_TYPE', detail: expect.stringContaining('Content-Encoding "gzip"') });
+    }
+    expect(kz.node.parts.store.messages.list({ limit: 1000 })).toHaveLength(stored);
+    expect((await post('/v1/messages', Buffer.from(submission), 'application/json', { 'content-encoding': 'identity' })).status).toBe(202);
   });
 
   it('accepts the same documents in UTF-8', async () => {
