@@ -159,6 +159,7 @@ export const AeoQuery = z.strictObject({
   partner: CountryCode.optional(),
   id: z.string().min(1).max(17).optional().describe('AEO id or national trader id'),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected the nextCursor of the previous page').optional().describe('the nextCursor of the previous page'),
 });
 export const AeoAtQuery = z.strictObject({ at: IsoDate.optional().describe('answer "was this operator a valid AEO on this date"') });
 
@@ -198,7 +199,7 @@ export const AeoRecordView = z.object({
 });
 export type AeoRecordView = z.infer<typeof AeoRecordView>;
 
-export const AeoList = z.object({ items: z.array(AeoRecordView) });
+export const AeoList = z.object({ items: z.array(AeoRecordView), nextCursor: z.string().nullable().describe('null on the last page') });
 
 const weight = z.number().min(-20).max(20);
 const note = z.string().min(1).max(200).optional();

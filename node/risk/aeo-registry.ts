@@ -198,10 +198,17 @@ export class AeoRegistry {
     return this.anyStmt.get(partner) !== undefined;
   }
 
-  /** Operators by partner and/or id (AEO id or national trader id), in (partner, AEO id) order. */
-  search(partner: string | undefined, id: string | undefined, limit: number): AeoRow[] {
+  /**
+   * Operators by partner and/or id (AEO id or national trader id), in (partner, AEO id) order, after `after`
+   * (the last operator of the previous page) when given.
+   */
+  search(partner: string | undefined, id: string | undefined, limit: number, after?: { partner: string; aeoId: string }): AeoRow[] {
     const where: string[] = [];
     const args: (string | number)[] = [];
+    if (after !== undefined) {
+      where.push('(partner, aeo_id) > (?, ?)');
+      args.push(after.partner, after.aeoId);
+    }
     if (partner !== undefined) {
       where.push('partner = ?');
       args.push(partner);

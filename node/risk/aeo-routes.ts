@@ -1,7 +1,8 @@
 /**
  * /v1/aeo: the partner AEO registry (read scope). `GET /v1/aeo?partner=KG&id=...` finds operators by AEO id
- * or national trader id with their status history; `GET /v1/aeo/{partner}/{aeoId}?at=YYYY-MM-DD` answers
- * "was this operator a valid AEO of that partner on that date" from the recorded history.
+ * or national trader id with their status history, a page at a time (`nextCursor`);
+ * `GET /v1/aeo/{partner}/{aeoId}?at=YYYY-MM-DD` answers "was this operator a valid AEO of that partner on that
+ * date" from the recorded history.
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -15,6 +16,16 @@ import type { Store } from '../store/store.js';
 import type { AeoRegistry, AeoRow } from './aeo-registry.js';
 
 const AeoPath = z.strictObject({ partner: CountryCode, aeoId: z.string().regex(/^[A-Za-z]{2}[A-Za-z0-9]{1,15}$/, 'expected an AEO id like "KZAEO981140001234"') });
+
+function decodeCursor(cursor: string): { partner: string; aeoId: string } {
+  const m = /^([A-Z]{2})\.([A-Z0-9]{1,17})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!m) {
+    throw new GncError('GNC_SCHEMA_INVALID', 'Query is invalid: /cursor: expected the nextCursor of the previous page, received another string. Fix the field and submit again.', {
+      issues: [{ path: '/cursor', expected: 'the nextCursor of the previous page', received: 'another string', message: '/cursor: expected the nextCursor of the previous page' }],
+    });
+  }
+  return { partner: m[1]!, aeoId: m[2]! };
+}
 
 export function aeoRecordView(registry: AeoRegistry, r: AeoRow): AeoRecordView {
   return {
@@ -39,9 +50,14 @@ export function aeoRoutes(store: Store, registry: AeoRegistry): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
   const read = requireScope(store.tokens, 'read');
 
+  // keyset pages in (partner, AEO id) order: a registry larger than `limit` is read to its end, never cut off silently
   app.get('/', read, (c) => {
     const q = parseQuery(c, AeoQuery);
-    return c.json({ items: registry.search(q.partner, q.id, q.limit).map((r) => aeoRecordView(registry, r)) });
+    const rows = registry.search(q.partner, q.id, q.limit + 1, q.cursor === undefined ? undefined : decodeCursor(q.cursor));
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    const nextCursor = rows.length > q.limit && last ? Buffer.from(`${last.partner}.${last.aeo_id}`).toString('base64url') : null;
+    return c.json({ items: page.map((r) => aeoRecordView(registry, r)), nextCursor });
   });
 
   app.get('/:partner/:aeoId', read, (c) => {

@@ -4,6 +4,7 @@
  * message arrives after the declaration, and its registry answers "was X a valid AEO on D".
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AeoList } from '../../../protocol/risk.js';
 import { api } from '../../helpers/network.js';
 import { example, road, snapshot, variant } from './fixtures.js';
 import { arrival, codesOf, has, riskNetwork, send, type RiskNetwork } from './network.js';
@@ -104,6 +105,29 @@ describe('AEO cross-check between two nodes', () => {
   it('finds operators of a partner by national trader id', async () => {
     const r = await api(net.kg, 'GET', '/v1/aeo?partner=KZ&id=150940012345');
     expect(r.json.items.map((o: any) => o.aeoId)).toEqual(['KZAEO150940012345']);
+  });
+
+  it('pages through a partner registry larger than one page with nextCursor, each operator once, instead of cutting it off', async () => {
+    const all = (await api(net.kg, 'GET', '/v1/aeo?partner=KZ')).json;
+    expect(AeoList.parse(all).nextCursor).toBeNull();
+    const ids = all.items.map((o: any) => o.aeoId) as string[];
+    expect(ids.length).toBeGreaterThanOrEqual(3);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < ids.length + 1; page++) {
+      const r = await api(net.kg, 'GET', `/v1/aeo?partner=KZ&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(r.status, r.text).toBe(200);
+      const list = AeoList.parse(r.json);
+      expect(list.items.length).toBeLessThanOrEqual(2);
+      seen.push(...list.items.map((o) => o.aeoId));
+      cursor = list.nextCursor;
+      if (cursor === null) break;
+    }
+    expect(cursor).toBeNull();
+    expect(seen).toEqual(ids);
+    const bad = await api(net.kg, 'GET', '/v1/aeo?partner=KZ&cursor=bm90LWEtY3Vyc29y');
+    expect(bad.status).toBe(422);
+    expect(bad.json).toMatchObject({ code: 'GNC_SCHEMA_INVALID', issues: [{ path: '/cursor' }] });
   });
 
   it('answers an unknown operator with 404 GNC_NOT_FOUND', async () => {
