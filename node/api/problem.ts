@@ -74,7 +74,20 @@ export function toProblem(err: unknown, instance?: string): Problem {
   };
 }
 
+/**
+ * The challenge a 401 must carry (RFC 9110 section 11.6.1, RFC 6750 section 3): without it some HTTP clients
+ * (Java's HttpURLConnection among them) fail with an I/O error instead of handing the problem to the caller.
+ */
+const CHALLENGE: Partial<Record<GncErrorCode, string>> = {
+  GNC_AUTH_MISSING: 'Bearer realm="gnc"',
+  GNC_AUTH_INVALID: 'Bearer realm="gnc", error="invalid_token"',
+};
+
 export function problemResponse(c: Context, err: unknown): Response {
   const p = toProblem(err, c.req.path);
-  return c.body(JSON.stringify(p), p.status as ContentfulStatusCode, { 'content-type': 'application/problem+json' });
+  const challenge = CHALLENGE[p.code];
+  return c.body(JSON.stringify(p), p.status as ContentfulStatusCode, {
+    'content-type': 'application/problem+json',
+    ...(challenge ? { 'www-authenticate': challenge } : {}),
+  });
 }

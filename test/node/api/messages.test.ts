@@ -48,6 +48,18 @@ describe('local API', () => {
     expectProblem(await api({ ...kz, token: 'gnc_000000000000_' + 'x'.repeat(32) }, 'GET', '/v1/messages'), 401, 'GNC_AUTH_INVALID');
   });
 
+  it('challenges with WWW-Authenticate: Bearer on every 401, as RFC 9110 requires of a 401', async () => {
+    const missing = await api({ ...kz, token: '' }, 'GET', '/v1/messages', undefined, { authorization: '' });
+    expectProblem(missing, 401, 'GNC_AUTH_MISSING');
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer realm="gnc"');
+    for (const authorization of [`Bearer gnc_000000000000_${'x'.repeat(32)}`, 'Basic a2c6c2VjcmV0']) {
+      const invalid = await api(kz, 'GET', '/v1/messages', undefined, { authorization });
+      expectProblem(invalid, 401, 'GNC_AUTH_INVALID');
+      expect(invalid.headers.get('www-authenticate')).toBe('Bearer realm="gnc", error="invalid_token"');
+    }
+    expect((await api(kz, 'GET', '/v1/messages')).headers.get('www-authenticate')).toBeNull();
+  });
+
   it('refuses a submission with a read-only token (GNC_AUTH_SCOPE)', async () => {
     expectProblem(await api(readOnly, 'POST', '/v1/messages', submission), 403, 'GNC_AUTH_SCOPE');
   });
