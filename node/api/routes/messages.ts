@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono';
 import { ListMessagesQuery, SubmitRequest, WaitQuery, XmlSubmitQuery } from '../../../protocol/api/schemas.js';
-import { GncError } from '../../../protocol/errors.js';
+import { GncError, isGncError } from '../../../protocol/errors.js';
 import { isBusinessType } from '../../../protocol/messages/registry.js';
 import { parseWith } from '../../../protocol/validate.js';
 import { bodyToXml, parseXmlBody } from '../../../protocol/xml/index.js';
@@ -90,10 +90,16 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
     const accept = c.req.header('accept');
     if (prefersXml(accept)) {
       if (view.body && isBusinessType(view.type)) {
-        return c.body(bodyToXml(view.type, view.body), 200, { 'content-type': 'application/xml; charset=utf-8', 'x-gnc-status': view.status });
-      }
-      // no XML form: a client that also takes JSON gets the message as JSON, not a 404 for a message that exists
-      if (!acceptsJson(accept)) {
+        let xml: string | undefined;
+        try {
+          xml = bodyToXml(view.type, view.body);
+        } catch (err) {
+          // over the size limit as XML, though it fits as JSON: a client that also takes JSON gets that instead
+          if (!(isGncError(err) && err.code === 'GNC_BODY_TOO_LARGE' && acceptsJson(accept))) throw err;
+        }
+        if (xml !== undefined) return c.body(xml, 200, { 'content-type': 'application/xml; charset=utf-8', 'x-gnc-status': view.status });
+      } else if (!acceptsJson(accept)) {
+        // no XML form: a client that also takes JSON gets the message as JSON, not a 404 for a message that exists
         throw new GncError('GNC_NOT_FOUND', view.body
           ? `Message ${id} is a ${view.type} control message, which has no XML form: ask for it with Accept: application/json.`
           : `Message ${id} has no body to render as XML (purged after its retention period): ask with Accept: application/json for its status, receipt and envelope.`);

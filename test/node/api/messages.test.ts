@@ -180,6 +180,11 @@ describe('local API', () => {
     expectProblem(xml, 413, 'GNC_BODY_TOO_LARGE');
     expect(xml.json.detail).toContain('JSON form');
     expect((await api(kz, 'GET', `/v1/messages/${posted.json.id}`)).status).toBe(200);
+    // a client that prefers XML but takes JSON too gets the JSON form instead of a 413 for a request it did not send
+    const either = await api(kz, 'GET', `/v1/messages/${posted.json.id}`, undefined, { accept: 'application/xml, application/json;q=0.5' });
+    expect(either.status).toBe(200);
+    expect(either.headers.get('content-type')).toContain('application/json');
+    expect(either.json).toMatchObject({ id: posted.json.id, type: 'aci' });
   });
 
   it('lists messages newest first with filters and a cursor', async () => {
