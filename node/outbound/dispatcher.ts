@@ -233,7 +233,7 @@ export class Dispatcher {
     this.timers.set(partner, t);
   }
 
-  /** Expire what can no longer be delivered, and poll partners with due messages. */
+  /** Expire what can no longer be delivered, and poll every partner with messages in the outbox. */
   private sweep(): void {
     try {
       this.sweepOnce();
@@ -251,6 +251,8 @@ export class Dispatcher {
         for (const s of expired) this.finishExpired(s, 'GNC_DELIVERY_EXPIRED', 'The message could not be delivered before its expiry.');
       })();
     }
-    for (const p of this.d.store.outbox.partners()) if (!this.timers.has(p)) this.pump(p);
+    // every partner, also one whose timer waits for a message in backoff: rows another process queued (gnc send,
+    // a notice signed with the CLI) are due now, and nothing else tells this node about them
+    for (const p of this.d.store.outbox.partners()) this.pump(p);
   }
 }
