@@ -121,19 +121,47 @@ export class Dispatcher {
         })
         .catch((err: unknown) => this.d.log(`could not record the expiry of ${expire.length} message(s) to ${partner}: ${(err as Error).message}; the sweep tries again`));
     }
-    // 'sending' need not be durable (a restart turns it back into 'retrying'), so it rides the next group
-    // commit (at the latest the one recording the receipt or the retry) instead of paying an fsync of its own
-    if (send.length > 0) {
-      this.d.store.commits.defer(() => {
-        for (const r of send) this.d.store.messages.setStatus(r.seq, 'sending', null, null, now);
-      });
-    }
-    for (const r of send) {
-      this.deliver(r).finally(() => {
-        flying.delete(r.seq);
-        this.schedulePump(partner);
-      });
-    }
+    if (send.length > 0) this.markThenDeliver(partner, send, now);
+  }
+
+  /**
+   * From the moment its frame is handed over the partner may hold a message, and one it may hold is sent again
+   * whatever becomes of its agreement (SPEC section 8.6): that mark commits, with 'sending', before the hand-off,
+   * or a crash in between would leave the message "never sent" and a suspension would expire it unsent. The rows
+   * of one pump share the commit (and with it whatever else this turn commits).
+   */
+  private markThenDeliver(partner: string, send: OutboxRow[], now: number): void {
+    const flying = this.flying(partner);
+    const release = (r: OutboxRow): void => {
+      flying.delete(r.seq);
+      this.schedulePump(partner);
+    };
+    this.d.store.commits
+      .run(() => {
+        for (const r of send) {
+          this.d.store.messages.setStatus(r.seq, 'sending', null, null, now);
+          this.d.store.outbox.markSent(r.seq);
+        }
+      })
+      .then(
+        () => {
+          // stopped meanwhile: nothing is handed over; a restart turns 'sending' back into 'retrying'
+          if (!this.running) return;
+          for (const r of send) void this.deliver(r).finally(() => release(r));
+        },
+        (err: unknown) => {
+          // nothing was handed over: the rows stay as they were, held back for a backoff (not re-pumped at once)
+          const e = isGncError(err) ? err : new GncError('GNC_INTERNAL', (err as Error).message ?? String(err));
+          const delay = backoffDelay(Math.min(...send.map((r) => r.attempts)), this.d.backoff);
+          this.d.log(`could not record the start of delivery of ${send.length} message(s) to ${partner} (${e.code}): ${e.message} Trying again in ${Math.round(delay / 1000)} s.`);
+          const t = setTimeout(() => {
+            this.unrecordedTimers.delete(t);
+            for (const r of send) release(r);
+          }, delay);
+          t.unref();
+          this.unrecordedTimers.add(t);
+        },
+      );
   }
 
   /** Coalesce completions of one event-loop turn into one pump (one query, one group commit). */
@@ -209,7 +237,8 @@ export class Dispatcher {
       if (next >= row.expires_at) {
         this.finishExpired(row.seq, 'GNC_DELIVERY_EXPIRED', `Delivery failed until expiry; last error ${e.code}: ${e.message}`);
       } else {
-        this.d.store.outbox.reschedule(row.seq, next, `${e.code}: ${e.message}`, sent);
+        // the mark set before this attempt is replaced by what is known: an earlier attempt's, or this one's
+        this.d.store.outbox.reschedule(row.seq, next, `${e.code}: ${e.message}`, sent || row.sent === 1);
         this.d.store.messages.setStatus(row.seq, 'retrying', e.code, e.message, now);
       }
     });

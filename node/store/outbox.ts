@@ -35,7 +35,10 @@ export interface OutboxRow {
   sha256: string;
   agreement: string | null;
   control: number;
-  /** 1 when an earlier attempt wrote the envelope to the partner and no receipt came back. */
+  /**
+   * 1 when the partner may hold the envelope: an earlier attempt wrote it to the partner and no receipt came back,
+   * or an attempt was about to when the node stopped (the mark is committed before the frame is handed over).
+   */
   sent: number;
 }
 
@@ -49,6 +52,7 @@ export class OutboxRepo {
   private readonly expiredStmt;
   private readonly partnersStmt;
   private readonly retryNowStmt;
+  private readonly markSentStmt;
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare('INSERT INTO outbox (seq, partner, attempts, next_at, expires_at, control) VALUES (?, ?, 0, ?, ?, ?)');
@@ -58,7 +62,8 @@ export class OutboxRepo {
     this.rowStmt = db.prepare('SELECT o.*, m.jws, m.id, m.sha256, m.agreement FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.seq = ?');
     this.nextDueStmt = db.prepare(`SELECT MIN(o.next_at) AS t FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = ? AND m.status IN ('queued','retrying')
       AND ${NOT_BEHIND_CONTROL} AND ${NOT_WAITING_FOR_ORIGINAL}`);
-    this.rescheduleStmt = db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ?, sent = MAX(sent, ?) WHERE seq = ?');
+    this.rescheduleStmt = db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ?, sent = ? WHERE seq = ?');
+    this.markSentStmt = db.prepare('UPDATE outbox SET sent = 1 WHERE seq = ?');
     this.deleteStmt = db.prepare('DELETE FROM outbox WHERE seq = ?');
     this.expiredStmt = db.prepare('SELECT seq FROM outbox WHERE expires_at <= ?');
     this.partnersStmt = db.prepare('SELECT DISTINCT partner FROM outbox');
@@ -71,8 +76,8 @@ export class OutboxRepo {
   }
 
   /**
-   * Up to `limit` rows due for a partner, oldest first, leaving out `skip` (rows already on the wire, whose
-   * transient 'sending' status may not be written yet), messages queued behind a pending control envelope and
+   * Up to `limit` rows due for a partner, oldest first, leaving out `skip` (rows the dispatcher has taken, whose
+   * 'sending' mark may not be committed yet), messages queued behind a pending control envelope and
    * messages whose original is still in the outbox.
    * Only the chosen rows are read in full.
    */
@@ -87,7 +92,18 @@ export class OutboxRepo {
     return r.t ?? undefined;
   }
 
-  /** Another attempt later; `sent`: this one wrote the envelope to the partner (which may hold it now). */
+  /**
+   * An attempt is about to hand the envelope to the partner: from then on the partner may hold it, and a crash
+   * must not forget that (a message the partner may hold is sent again whatever became of its agreement).
+   */
+  markSent(seq: number): void {
+    this.markSentStmt.run(seq);
+  }
+
+  /**
+   * Another attempt later; `sent`: the partner may hold the envelope (this attempt or an earlier one wrote it),
+   * which replaces the mark `markSent` set before this attempt.
+   */
   reschedule(seq: number, nextAt: number, error: string, sent: boolean): void {
     this.rescheduleStmt.run(nextAt, error, sent ? 1 : 0, seq);
   }
