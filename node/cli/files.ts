@@ -4,8 +4,8 @@
  * an existing file unless the user adds --force (an evidence bundle or a signed agreement overwritten by a
  * re-run is lost evidence), and is written whole or not at all.
  */
-import { existsSync, linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, linkSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { GncError } from '../../protocol/errors.js';
 import { readConfig } from '../config.js';
 import { Store } from '../store/store.js';
@@ -42,12 +42,40 @@ function outExists(path: string): GncError {
   return new GncError('GNC_FILE_ACCESS', `${path} already exists: choose another --out file, or add --force to replace it.`);
 }
 
+/** A path with symbolic links and `..` resolved: of the whole path for a folder, else of its folder. */
+function realPath(path: string, folder = false): string {
+  const abs = resolve(path);
+  try {
+    return folder ? realpathSync(abs) : join(realpathSync(dirname(abs)), basename(abs));
+  } catch {
+    return abs;
+  }
+}
+
+/**
+ * Whether `path` is one of the files the node in `dir` runs on: its config and database (gnc.json, gnc.sqlite
+ * and its -wal/-shm/-journal) or anything under keys/ and identity/. An --out file never replaces one, not even
+ * with --force: `--out keys/root.jwk --force` would put a public export where the root's private key was, and
+ * a database renamed over the live gnc.sqlite no longer matches its WAL.
+ */
+function isNodeFile(path: string, dir: string): boolean {
+  const rel = relative(realPath(dir, true), realPath(path));
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return false;
+  const [top] = rel.split(sep);
+  return top === 'keys' || top === 'identity' || (rel === top && /^gnc\./.test(top));
+}
+
 /**
  * Refuses an existing --out file before the command does its work (a root signature, a large export), so a
- * refusal never comes after something was signed or stored. `writeOutFile` checks again when it writes.
+ * refusal never comes after something was signed or stored. `writeOutFile` checks again when it writes. With
+ * the node's `dir`, an --out file that is one of the node's own files is refused too, whatever `force` says.
  */
-export function checkOutFile(path: string | undefined, force: boolean | undefined): void {
-  if (path !== undefined && !force && existsSync(path)) throw outExists(path);
+export function checkOutFile(path: string | undefined, force: boolean | undefined, dir?: string): void {
+  if (path === undefined) return;
+  if (dir !== undefined && isNodeFile(path, dir)) {
+    throw new GncError('GNC_FILE_ACCESS', `${path} is one of the node's own files in ${dir} (its config, database, keys or identity): choose an --out file outside them.`);
+  }
+  if (!force && existsSync(path)) throw outExists(path);
 }
 
 /** Where an --out file is prepared before it is put in place: beside it (same volume), hidden, per process. */

@@ -68,7 +68,7 @@ export const agreementDraftCommand: Command = {
   spec: draftSpec,
   async run(argv, out) {
     const { values, positionals } = parse(draftSpec, argv);
-    checkOutFile(values.out, values.force);
+    checkOutFile(values.out, values.force, values.dir);
     await withService(values.dir!, async (svc) => {
       const draft = svc.draft(readDraft(positionals[0]!));
       const text = JSON.stringify(draft, null, 2) + '\n';
@@ -94,7 +94,7 @@ export const agreementSignCommand: Command = {
   async run(argv, out) {
     const { values, positionals } = parse(signSpec, argv);
     if (!positionals[0] && !values.id) throw new GncError('GNC_CONFIG_INVALID', 'Name the agreement: a draft FILE or --id ID.');
-    checkOutFile(values.out, values.force);
+    checkOutFile(values.out, values.force, values.dir);
     await withService(values.dir!, async (svc) => {
       const k = await svc.sign(positionals[0] ? (readJson(positionals[0]) as SignedAgreement) : { id: values.id!, version: versionOf(values.version) });
       out(`Signed agreement ${k.document.id} version ${k.document.version}: signed by ${k.signedBy.join(' and ')}${k.complete ? ' (complete)' : `; awaiting ${k.partner}`}`);

@@ -26,7 +26,7 @@ export const auditExportCommand: Command = {
   spec: exportSpec,
   async run(argv, out) {
     const { values } = parse(exportSpec, argv);
-    checkOutFile(values.out, values.force);
+    checkOutFile(values.out, values.force, values.dir);
     const n = openOffline(values.dir!);
     try {
       const bundle = exportEvidence(

@@ -54,7 +54,7 @@ export const backupCommand: Command = {
     readConfig(dir);
     const source = join(dir, DB_FILE);
     if (!existsSync(source)) throw new GncError('GNC_NOT_FOUND', `${dir} has no database (${DB_FILE}) yet: start the node once, or check --dir.`);
-    checkOutFile(values.out, values.force);
+    checkOutFile(values.out, values.force, dir);
     const tmp = tempOutFile(values.out!);
     let facts: CopyFacts;
     try {

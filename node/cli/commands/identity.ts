@@ -21,7 +21,7 @@ export const identityExportCommand: Command = {
   spec: exportSpec,
   async run(argv, out) {
     const { values } = parse(exportSpec, argv);
-    checkOutFile(values.out, values.force);
+    checkOutFile(values.out, values.force, values.dir);
     const doc = exportIdentity(loadIdentity(values.dir!));
     const text = JSON.stringify(doc, null, 2) + '\n';
     if (values.out) {

@@ -3,7 +3,7 @@
  * an evidence bundle, a signed agreement or an identity file by accident, and a refusal comes before the
  * command signs or stores anything.
  */
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initNode, pinEachOther, runCli, tempDir } from '../../helpers/network.js';
@@ -61,5 +61,24 @@ describe('--out and --force', () => {
     expectRefused(await runCli(['convert', '--to', 'xml', input, '--out', file]), file);
     expect((await runCli(['convert', '--to', 'xml', input, '--out', file, '--force'])).code).toBe(0);
     expect(readFileSync(file, 'utf8')).toMatch(/^<\?xml/);
+  });
+
+  it("never replaces the node's own keys, identity, config or database, not even with --force", async () => {
+    const cases: [string, string[]][] = [
+      [join(kz, 'keys', 'root.jwk'), ['identity', 'export']],
+      [join(kz, 'identity', '..', 'keys', 'node.jwk'), ['identity', 'export']],
+      [join(kz, 'gnc.sqlite'), ['backup']],
+      [join(kz, 'gnc.json'), ['audit', 'export']],
+      [join(kz, 'identity', 'root.jwk'), ['agreement', 'draft', join(examples, 'agreements', 'kz-kg-mra.json')]],
+    ];
+    for (const [file, command] of cases) {
+      const before = readFileSync(file);
+      const r = await runCli([...command, '--dir', kz, '--out', file, '--force']);
+      expect(r.code, r.out.join('\n')).toBe(2);
+      expect(r.out.join('\n')).toMatch(/^error GNC_FILE_ACCESS: .* is one of the node's own files/);
+      expect(readFileSync(file)).toEqual(before);
+    }
+    expect(statSync(join(kz, 'keys', 'root.jwk')).mode & 0o777).toBe(0o600);
+    expect((await runCli(['keys', 'status', '--dir', kz])).code).toBe(0);
   });
 });
