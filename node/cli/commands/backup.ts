@@ -6,7 +6,7 @@
  * every message the node keeps. Keys and identity files are not in it: they stay in the data dir, backed up
  * by the administration's key-custody procedure (README "Run a real national node", step 7).
  */
-import { chmodSync, existsSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { GncError } from '../../../protocol/errors.js';
@@ -56,6 +56,13 @@ export const backupCommand: Command = {
     if (!existsSync(source)) throw new GncError('GNC_NOT_FOUND', `${dir} has no database (${DB_FILE}) yet: start the node once, or check --dir.`);
     checkOutFile(values.out, values.force, dir);
     const tmp = tempOutFile(values.out!);
+    // created empty and 0600 before SQLite fills it (VACUUM INTO takes an empty file): the copy is never readable
+    // by others, not even while it is written, and a folder that is missing or not writable is named as such
+    try {
+      writeFileSync(tmp, '', { flag: 'wx', mode: 0o600 });
+    } catch (err) {
+      throw Object.assign(err as NodeJS.ErrnoException, { path: values.out });
+    }
     let facts: CopyFacts;
     try {
       const db = new Database(source, { readonly: true, fileMustExist: true });

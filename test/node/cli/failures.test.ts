@@ -79,6 +79,13 @@ describe('files and data dirs that cannot be used', () => {
     expect(r.stderr).toContain('no-such-folder');
   });
 
+  it('says that a backup --out folder does not exist (exit 2, GNC_FILE_ACCESS, not GNC_INTERNAL)', async () => {
+    const r = await gnc('backup', '--dir', node, '--out', join(base, 'no-backup-folder', 'kz.sqlite'));
+    expectError(r, 2, 'GNC_FILE_ACCESS');
+    expect(r.stderr).toContain(join(base, 'no-backup-folder', 'kz.sqlite'));
+    expect(r.stderr).not.toContain('.tmp');
+  });
+
   it('says that --dir holds no node and creates nothing in it (exit 4, GNC_IDENTITY_MISSING)', async () => {
     const empty = join(base, 'empty');
     mkdirSync(empty);
