@@ -50,7 +50,7 @@ export const auditExportCommand: Command = {
 
 const verifySpec = {
   name: 'audit verify',
-  usage: 'gnc audit verify FILE [--root KZ=FINGERPRINT]... [--json] | gnc audit verify --dir DIR',
+  usage: 'gnc audit verify FILE [--root KZ=FINGERPRINT]... [--threads N] [--json] | gnc audit verify --dir DIR [--json]',
   description: "Verify an evidence bundle offline (strict RFC 8032 signatures, certificates, revocations, receipts, chain), or this node's own evidence log with --dir.",
   options: { dir: { type: 'string' }, root: { type: 'string', multiple: true }, json: { type: 'boolean' }, threads: { type: 'string' } },
   positionals: { min: 0, max: 1, names: 'FILE' },

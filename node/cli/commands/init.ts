@@ -18,7 +18,7 @@ import type { Command } from '../command.js';
 
 const spec = {
   name: 'init',
-  usage: 'gnc init --dir DIR --country XX --name "Administration" [--listen MULTIADDR]... [--api-port N] [--api-host H] [--validity-days N]',
+  usage: 'gnc init --dir DIR --country XX --name "Administration" [--listen MULTIADDR]... [--announce MULTIADDR]... [--api-port N] [--api-host H] [--validity-days N]',
   description: 'Create the data dir of a national node: keys (mode 0600), node certificate signed by the administration root, config.',
   options: {
     dir: { type: 'string' },

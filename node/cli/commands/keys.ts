@@ -10,7 +10,7 @@ import type { Command } from '../command.js';
 
 const rotateSpec = {
   name: 'keys rotate',
-  usage: 'gnc keys rotate --dir DIR [--overlap-hours N] | gnc keys rotate --dir DIR --root',
+  usage: 'gnc keys rotate --dir DIR [--overlap-hours N] [--json] | gnc keys rotate --dir DIR --root [--json]',
   description: `Make a new node key and certificate and announce it to partners (old key retired after the overlap, default ${DEFAULT_OVERLAP_HOURS} h); --root names a successor root signed by the current one.`,
   options: { dir: { type: 'string' }, 'overlap-hours': { type: 'string' }, root: { type: 'boolean' }, json: { type: 'boolean' } },
   required: ['dir'],
@@ -38,7 +38,7 @@ export const keysRotateCommand: Command = {
 
 const revokeSpec = {
   name: 'keys revoke',
-  usage: 'gnc keys revoke --dir DIR --kid KID --reason TEXT [--at RFC3339]',
+  usage: 'gnc keys revoke --dir DIR --kid KID --reason TEXT [--at RFC3339] [--json]',
   description: 'Publish a root-signed revocation of a node key to every partner: signatures made at or after --at (default now) are refused; earlier ones stay valid evidence.',
   options: { dir: { type: 'string' }, kid: { type: 'string' }, reason: { type: 'string' }, at: { type: 'string' }, json: { type: 'boolean' } },
   required: ['dir', 'kid', 'reason'],

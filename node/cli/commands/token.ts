@@ -7,7 +7,7 @@ import { openNodeStore } from '../files.js';
 
 const createSpec = {
   name: 'token create',
-  usage: 'gnc token create --dir DIR --name NAME --scopes submit,read[,admin]',
+  usage: 'gnc token create --dir DIR --name NAME --scopes submit,read[,admin] [--json]',
   description: 'Create a bearer token for the local API. The token is printed once; only its hash is stored.',
   options: { dir: { type: 'string' }, name: { type: 'string' }, scopes: { type: 'string' }, json: { type: 'boolean' } },
   required: ['dir', 'name', 'scopes'],

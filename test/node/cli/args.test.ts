@@ -1,6 +1,7 @@
 /** Option parsing of `gnc` subcommands: base64url values that start with "-" are values, not options. */
 import { describe, expect, it } from 'vitest';
 import { parse } from '../../../node/cli/args.js';
+import { COMMANDS } from '../../../node/cli/commands/index.js';
 import { codeOf } from '../../helpers/errors.js';
 
 const spec = {
@@ -24,5 +25,15 @@ describe('gnc argument parsing', () => {
   it('refuses an unknown option and a missing required one (GNC_CONFIG_INVALID)', () => {
     expect(codeOf(() => parse(spec, ['--dir', 'D', '--kid', 'K', '--bogus']))).toBe('GNC_CONFIG_INVALID');
     expect(codeOf(() => parse(spec, ['--dir', 'D']))).toBe('GNC_CONFIG_INVALID');
+  });
+});
+
+describe('gnc <command> --help', () => {
+  it('names every option a command accepts in its usage line, and no option it refuses', () => {
+    for (const { spec: s } of COMMANDS) {
+      const named = new Set([...s.usage.matchAll(/--([a-z][a-z-]*)/g)].map((m) => m[1]!));
+      expect([...named].filter((o) => !(o in s.options)), s.name).toEqual([]);
+      expect(Object.keys(s.options).filter((o) => !named.has(o)), s.name).toEqual([]);
+    }
   });
 });
