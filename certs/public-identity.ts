@@ -60,7 +60,9 @@ export function readIdentityFile(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
-  } catch {
+  } catch (err) {
+    // a folder or an unreadable file: the file system's error, with its path (the CLI names the reason)
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw Object.assign(err as NodeJS.ErrnoException, { path: path });
     throw new GncError('GNC_NOT_FOUND', `Cannot read identity file ${path}: check the path.`);
   }
   try {

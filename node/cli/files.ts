@@ -1,5 +1,6 @@
 /**
- * The files and data dir a CLI user names: a path that cannot be read is GNC_NOT_FOUND (exit 4) with the path;
+ * The files and data dir a CLI user names: a path that does not exist is GNC_NOT_FOUND (exit 4) with the path, one
+ * that cannot be read (a folder, no permission) GNC_FILE_ACCESS (exit 2) with the reason;
  * a --dir that holds no node is said to be one before anything is created in it. An --out file never replaces
  * an existing file unless the user adds --force (an evidence bundle or a signed agreement overwritten by a
  * re-run is lost evidence), and is written whole or not at all.
@@ -20,7 +21,10 @@ export function readInputFile(path: string): string {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
-  } catch {
+  } catch (err) {
+    // a folder or a file this user may not read is not "not found": the file system's own reason, which the
+    // CLI reports as GNC_FILE_ACCESS naming the path (system-errors.ts), as for an --out file
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw Object.assign(err as NodeJS.ErrnoException, { path: path });
     throw new GncError('GNC_NOT_FOUND', `Cannot read ${path}: check the path.`);
   }
   try {

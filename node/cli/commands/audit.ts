@@ -85,11 +85,19 @@ export const auditVerifyCommand: Command = {
     }
     const file = positionals[0];
     if (file === undefined) throw new GncError('GNC_CONFIG_INVALID', `Name a bundle FILE or give --dir. Usage: ${verifySpec.usage}`);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      // a folder or an unreadable file: the file system's error, with its path (GNC_FILE_ACCESS)
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw Object.assign(err as NodeJS.ErrnoException, { path: file });
+      throw new GncError('GNC_NOT_FOUND', `Cannot read ${file}: check the path, and pass the file written by \`gnc audit export\`.`);
+    }
     let input: unknown;
     try {
-      input = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (err) {
-      throw new GncError((err as NodeJS.ErrnoException).code === 'ENOENT' ? 'GNC_NOT_FOUND' : 'GNC_INVALID_JSON', `Cannot read ${file} as JSON: pass the file written by \`gnc audit export\`.`);
+      input = JSON.parse(text);
+    } catch {
+      throw new GncError('GNC_INVALID_JSON', `Cannot read ${file} as JSON: pass the file written by \`gnc audit export\`.`);
     }
     const threads = values.threads === undefined ? undefined : Number(values.threads);
     if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new GncError('GNC_CONFIG_INVALID', `--threads must be a positive integer, got "${values.threads}".`);

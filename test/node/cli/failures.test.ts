@@ -86,6 +86,24 @@ describe('files and data dirs that cannot be used', () => {
     expect(r.stderr).not.toContain('.tmp');
   });
 
+  it('says that an input FILE is a folder (exit 2, GNC_FILE_ACCESS, not GNC_INTERNAL or "check the path")', async () => {
+    const folder = join(base, 'a-folder.json');
+    mkdirSync(folder);
+    for (const args of [
+      ['send', '--dir', node, '--to', 'KG', '--type', 'aci', folder],
+      ['partner', 'add', '--dir', node, folder, '--fingerprint', 'x'],
+      ['agreement', 'draft', '--dir', node, folder],
+      ['convert', '--to', 'xml', folder],
+      ['audit', 'verify', folder],
+    ]) {
+      const r = await gnc(...args);
+      expectError(r, 2, 'GNC_FILE_ACCESS');
+      expect(r.stderr, args.join(' ')).toContain(`${folder} is a directory`);
+    }
+    const missing = await gnc('convert', '--to', 'xml', join(base, 'no-such-body.json'));
+    expectError(missing, 4, 'GNC_NOT_FOUND');
+  });
+
   it('says that --dir holds no node and creates nothing in it (exit 4, GNC_IDENTITY_MISSING)', async () => {
     const empty = join(base, 'empty');
     mkdirSync(empty);
