@@ -1,5 +1,5 @@
 /**
- * `gnc agreement draft|sign|propose|import|export|list|show|suspend|terminate|resume`: the bilateral agreement
+ * `gnc agreement draft|sign|propose|import|list|show|suspend|terminate|resume`: the bilateral agreement
  * life cycle from the operator's side. Drafts are readable JSON with placeholders like "@root:KG" for the
  * administrations' root fingerprints; signing uses this administration's root key.
  */
