@@ -4,11 +4,12 @@
  * dir that is no node's, no half-started node holding its ports).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES } from '../../../protocol/constants.js';
-import { gnc } from '../../helpers/cli.js';
+import { BIN, gnc } from '../../helpers/cli.js';
 import { tempDir } from '../../helpers/network.js';
 
 const base = tempDir('gnc-cli-fail-');
@@ -134,6 +135,15 @@ describe('gnc send', () => {
 });
 
 describe('smaller slips', () => {
+  it('keeps the exit code of a failure whose error lines go to a reader that went away (2>&1 | head -1)', async () => {
+    const file = join(base, 'bad-body.json');
+    writeFileSync(file, '{"kind":"declaration"}');
+    const child = spawn(process.execPath, [BIN, 'convert', '--to', 'xml', '--type', 'aci', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr.destroy();
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+  });
+
   it('lists the commands of a group with --help', async () => {
     const r = await gnc('keys', '--help');
     expect(r.code).toBe(0);
