@@ -3,7 +3,7 @@
  * root-signed node certificate. A listen port of 0 is resolved to a free port now, because the certificate
  * names the node's addresses and partners dial exactly those.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { initIdentity } from '../../../certs/identity.js';
@@ -12,7 +12,7 @@ import { MAX_CERT_VALIDITY_DAYS } from '../../../protocol/constants.js';
 import { GncError } from '../../../protocol/errors.js';
 import { parseWith } from '../../../protocol/validate.js';
 import { ListenAddress, NodeConfig, PortOption, writeConfig } from '../../config.js';
-import { Store } from '../../store/store.js';
+import { DB_FILE, Store } from '../../store/store.js';
 import { parse, type CommandSpec } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -105,6 +105,9 @@ export const initCommand: Command = {
     mkdirSync(dir, { recursive: true, mode: 0o750 });
     const id = await initIdentity({ dir, country, name: values.name!, addrs: announce, validityMs: validityDays * 86_400_000 });
     writeConfig(dir, config);
+    // every message, receipt and token hash of the node: 0600 from the start (SQLite gives its -wal and -shm the
+    // database's mode), as a backup copy is, also when --dir existed before with a mode others may enter
+    writeFileSync(join(dir, DB_FILE), '', { flag: 'a', mode: 0o600 });
     Store.open(dir).close();
     out(`Initialised ${country} node in ${dir}`);
     out(`  root fingerprint: ${id.root.thumbprint}   (tell partners this by a separate channel)`);

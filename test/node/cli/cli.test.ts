@@ -1,5 +1,5 @@
 /** The `gnc` command line run as a real process: help, init, identity exchange, tokens, errors and exit codes. */
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gnc } from '../../helpers/cli.js';
@@ -33,6 +33,16 @@ describe('gnc CLI', () => {
     const r = await gnc('init', '--dir', join(base, 'x'));
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--country');
+  });
+
+  it('makes the database 0600 (messages and token hashes) also in a --dir that existed with mode 0755', async () => {
+    const dir = join(base, 'existing-755');
+    mkdirSync(dir, { mode: 0o755 });
+    chmodSync(dir, 0o755);
+    const r = await gnc('init', '--dir', dir, '--country', 'KZ', '--name', 'State Revenue Committee');
+    expect(r.code, r.stderr).toBe(0);
+    expect((await gnc('token', 'create', '--dir', dir, '--name', 'single-window', '--scopes', 'read')).code).toBe(0);
+    for (const f of readdirSync(dir).filter((f) => f.startsWith('gnc.sqlite'))) expect(statSync(join(dir, f)).mode & 0o777, f).toBe(0o600);
   });
 
   it('initialises a node, exports its identity and lets a partner pin it by fingerprint', async () => {
