@@ -17,19 +17,9 @@ interface Pending<T> {
 
 export class GroupCommit {
   private queue: Pending<unknown>[] = [];
-  private deferred: (() => void)[] = [];
   private scheduled = false;
 
   constructor(private readonly db: Db) {}
-
-  /**
-   * Work that need not be durable on its own (a transient status): it runs at the start of the next
-   * transaction that something else schedules, so it costs no fsync of its own. Stopping the node flushes
-   * with `run`, so deferred work is never dropped while the store is open.
-   */
-  defer(work: () => void): void {
-    this.deferred.push(work);
-  }
 
   run<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -44,20 +34,10 @@ export class GroupCommit {
   private flush(): void {
     this.scheduled = false;
     const batch = this.queue;
-    const deferred = this.deferred;
     this.queue = [];
-    this.deferred = [];
     const results: { ok: boolean; value: unknown }[] = [];
     try {
       this.db.transaction(() => {
-        for (const w of deferred) {
-          try {
-            this.db.transaction(w)();
-          } catch (err) {
-            // a transient status that no longer applies (row gone) is simply dropped, unless the batch is lost
-            if (!this.db.inTransaction) throw err;
-          }
-        }
         for (const p of batch) {
           try {
             results.push({ ok: true, value: this.db.transaction(p.work)() });
