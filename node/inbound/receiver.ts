@@ -95,7 +95,7 @@ export class Receiver {
       kind = String(body['kind']);
       refuseStrayRef(type, body as BusinessBody, p.ref);
       if (needsRef(type, body as BusinessBody) && p.ref === undefined) {
-        throw new GncError('GNC_SCHEMA_INVALID', `A ${type} ${kind} must name the message it refers to in "ref".`);
+        throw new GncError('GNC_SCHEMA_INVALID', `An ${type} ${kind} must name the message it refers to in "ref".`);
       }
     }
     const receipt = this.receipt(p.from, p.id, sha256, p.agreement, { status: 'accepted' });

@@ -89,7 +89,7 @@ export class SubmitService {
     const kind = (body as { kind: string }).kind;
     refuseStrayRef(type, body, s.ref);
     if (needsRef(type, body)) {
-      if (s.ref === undefined) throw new GncError('GNC_SCHEMA_INVALID', `A ${type} ${kind} must name the original message id in "ref".`);
+      if (s.ref === undefined) throw new GncError('GNC_SCHEMA_INVALID', `An ${type} ${kind} must name the original message id in "ref".`);
       const orig = this.d.store.messages.byKey('out', s.to, s.ref);
       if (!orig || orig.type !== type) {
         throw new GncError('GNC_ORIGINAL_UNKNOWN', `${type} ${kind} refers to ${s.ref}, which is not a ${type} message this node sent to ${s.to}: check "ref".`);

@@ -86,7 +86,7 @@ function admit(doc: AgreementDocument, from: string, to: string, type: BusinessT
     );
   }
   if (purpose === undefined) {
-    throw new GncError('GNC_AGREEMENT_PURPOSE', `A ${type} message under ${describeDirection(doc, from, to)} must declare its purpose: one of ${scope.purposes.join(', ')}.`);
+    throw new GncError('GNC_AGREEMENT_PURPOSE', `An ${type} message under ${describeDirection(doc, from, to)} must declare its purpose: one of ${scope.purposes.join(', ')}.`);
   }
   if (!(scope.purposes as readonly string[]).includes(purpose)) {
     throw new GncError('GNC_AGREEMENT_PURPOSE', `Purpose "${purpose}" is not allowed for ${type} under ${describeDirection(doc, from, to)}; it allows ${scope.purposes.join(', ')}.`);

@@ -51,5 +51,5 @@ export function needsRef(type: BusinessType, body: BusinessBody): boolean {
 export function refuseStrayRef(type: BusinessType, body: BusinessBody, ref: string | undefined): void {
   if (ref === undefined || needsRef(type, body)) return;
   const kinds = REF_KINDS[type];
-  throw new GncError('GNC_SCHEMA_INVALID', `A ${type} ${(body as { kind: string }).kind} refers to no earlier message: remove "ref" (${kinds.length ? `only ${kinds.join(' and ')} of ${type} carry one` : `no ${type} message carries one`}).`);
+  throw new GncError('GNC_SCHEMA_INVALID', `An ${type} ${(body as { kind: string }).kind} refers to no earlier message: remove "ref" (${kinds.length ? `only ${kinds.join(' and ')} of ${type} carry one` : `no ${type} message carries one`}).`);
 }
