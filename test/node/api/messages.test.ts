@@ -215,6 +215,16 @@ describe('local API', () => {
     }
   });
 
+  it('refuses a number that is not decimal digits instead of reading "" as 0 or "0x10" as 16 (GNC_SCHEMA_INVALID)', async () => {
+    for (const [path, name] of [['/v1/messages?limit=', 'limit'], ['/v1/messages?limit=0x10', 'limit'], ['/v1/messages?limit=1e1', 'limit'], ['/v1/messages?limit=%205', 'limit'],
+      ['/v1/messages/x?wait=', 'wait'], ['/v1/aeo?limit=2.0', 'limit'], ['/v1/arrivals/stream?after=', 'after']] as const) {
+      const r = await api(kz, 'GET', path);
+      expectProblem(r, 422, 'GNC_SCHEMA_INVALID');
+      expect(r.json.issues[0], path).toMatchObject({ path: `/${name}`, expected: 'a whole number in decimal digits' });
+    }
+    expect((await api(kz, 'GET', '/v1/messages?limit=2')).json.items.length).toBeLessThanOrEqual(2);
+  });
+
   it('refuses a parameter given twice instead of reading the first one (GNC_SCHEMA_INVALID)', async () => {
     const r = await api(kz, 'GET', '/v1/messages?partner=KG&partner=CN');
     expectProblem(r, 422, 'GNC_SCHEMA_INVALID');
