@@ -45,7 +45,12 @@ export function openReceipt(bytes: Uint8Array, opts: OpenOptions, expect: { mess
   }
   const body = parseWith(ReceiptBody, opened.payload.body, 'Receipt body', '/body', 'GNC_RECEIPT_MISMATCH');
   if (body.messageId !== expect.messageId || opened.payload.ref !== expect.messageId || body.sha256 !== expect.sha256) {
-    throw new GncError('GNC_RECEIPT_MISMATCH', `Receipt names message ${body.messageId} (sha256 ${body.sha256.slice(0, 12)}...), not ${expect.messageId} as sent: it is not a receipt for this envelope.`);
+    // say which of the three differs: with the same message id, "names X, not X" would read as no mismatch at all
+    const what =
+      body.messageId !== expect.messageId || opened.payload.ref !== expect.messageId
+        ? `names message ${body.messageId === expect.messageId ? `${body.messageId} in its body but ${String(opened.payload.ref)} as its ref` : body.messageId}, not ${expect.messageId} as sent`
+        : `for message ${body.messageId} has sha256 ${body.sha256.slice(0, 12)}..., not ${expect.sha256.slice(0, 12)}... of the envelope sent`;
+    throw new GncError('GNC_RECEIPT_MISMATCH', `Receipt ${what}: it is not a receipt for this envelope; the message stays queued and is sent again.`);
   }
   return { opened, body };
 }
