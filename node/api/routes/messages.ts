@@ -88,6 +88,8 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
     const row = q.wait && !FINAL.has(found.status) ? ((await settled(found.seq, q.wait)) ?? found) : found;
     const view = viewOf(row, store.messages.receipt(row.seq));
     const accept = c.req.header('accept');
+    // the same URL answers JSON or XML by Accept: a cache must key on it (RFC 9110 section 12.5.5)
+    c.header('vary', 'Accept');
     if (prefersXml(accept)) {
       if (view.body && isBusinessType(view.type)) {
         let xml: string | undefined;

@@ -168,6 +168,14 @@ describe('local API', () => {
     expect(await type('application/json, application/xml;q=0')).toContain('application/json');
     expect(await type('application/xhtml+xml')).toContain('application/json');
     expect(await type('application/json;q=1, application/xml;q=0.9')).toContain('application/json');
+    // one URL, two representations: caches must key on Accept, and the XML answer carries the status in a header
+    for (const accept of ['application/xml', 'application/json']) {
+      const r = await api(kz, 'GET', `/v1/messages/${id}`, undefined, { accept });
+      expect(r.headers.get('vary'), accept).toBe('Accept');
+      if (accept === 'application/xml') expect(r.headers.get('x-gnc-status')).toMatch(/^(queued|sending|retrying|delivered)$/);
+    }
+    const doc = (await api(kz, 'GET', '/v1/openapi.json')).json;
+    expect(Object.keys(doc.paths['/v1/messages/{id}'].get.responses['200'].headers)).toEqual(expect.arrayContaining(['Vary', 'X-Gnc-Status']));
   });
 
   it('answers GNC_BODY_TOO_LARGE for XML of a message that only fits the limit as JSON, and JSON still', async () => {
