@@ -4,6 +4,7 @@
  * administrations' root fingerprints; signing uses this administration's root key.
  */
 import { parseDocument } from 'yaml';
+import { AgreementTime } from '../../../protocol/agreement/document.js';
 import type { SignedAgreement } from '../../../protocol/agreement/index.js';
 import { GncError } from '../../../protocol/errors.js';
 import { AgreementService, type NoticeAction } from '../../agreements/service.js';
@@ -183,6 +184,8 @@ export const agreementListCommand: Command = {
   },
 };
 
+const PAST: Record<NoticeAction, string> = { suspend: 'suspended', terminate: 'terminated', resume: 'resumed' };
+
 function noticeCommand(action: NoticeAction): Command {
   const spec = {
     name: `agreement ${action}`,
@@ -195,6 +198,11 @@ function noticeCommand(action: NoticeAction): Command {
     spec,
     async run(argv, out) {
       const { values } = parse(spec, argv);
+      // options the user typed are usage errors (exit 2) before anything is opened, not a refused notice (exit 6)
+      if (values.reason!.trim() === '') throw new GncError('GNC_CONFIG_INVALID', `--reason must say why the agreement is ${PAST[action]}, e.g. --reason "audit of the exchange".`);
+      if (values.effective !== undefined && !AgreementTime.safeParse(values.effective).success) {
+        throw new GncError('GNC_CONFIG_INVALID', `--effective must be a date like 2026-03-01 or a time with its zone like 2026-03-01T08:00:00Z, got "${values.effective}".`);
+      }
       await withService(values.dir!, async (svc) => {
         const r = await svc.notice(values.id!, action, values.reason!, values.effective, versionOf(values.version));
         out(`Agreement ${values.id}: ${action} notice signed and queued for the partner as message ${r.messageId}`);

@@ -151,6 +151,15 @@ describe('smaller slips', () => {
     expect(r.stdout).not.toContain('gnc init');
   });
 
+  it('refuses a notice --effective that is no date, or an empty --reason, as usage errors (exit 2), not refused notices (exit 6)', async () => {
+    for (const action of ['suspend', 'terminate', 'resume']) {
+      const bad = await gnc('agreement', action, '--dir', node, '--id', 'KZ-KG-TEST', '--reason', 'audit', '--effective', 'next week');
+      expectError(bad, 2, 'GNC_CONFIG_INVALID');
+      expect(bad.stderr).toContain('--effective must be a date');
+      expectError(await gnc('agreement', action, '--dir', node, '--id', 'KZ-KG-TEST', '--reason', ' '), 2, 'GNC_CONFIG_INVALID');
+    }
+  });
+
   it('refuses an agreement version that is no number instead of reporting the agreement missing (exit 2)', async () => {
     const r = await gnc('agreement', 'show', '--dir', node, '--id', 'KZ-KG-TEST', '--version', 'abc');
     expectError(r, 2, 'GNC_CONFIG_INVALID');
