@@ -10,6 +10,7 @@
  */
 import { originalRootJwk, type LocalIdentity } from '../../certs/identity.js';
 import { ownCertificates } from '../../certs/rotation.js';
+import { QueryInstant } from '../../protocol/api/instant.js';
 import { decodeNodeCertificate } from '../../protocol/certificate.js';
 import type { FlattenedJws } from '../../protocol/envelope/payload.js';
 import { buildBundle, type BundleSelection, type EvidenceBundle } from '../../protocol/evidence/bundle.js';
@@ -64,9 +65,10 @@ function selectRows(store: Store, sel: ExportSelection, content: 'stored' | 'pur
   return store.db.prepare(`SELECT * FROM messages WHERE ${where.join(' AND ')} ORDER BY seq`).all(...args) as MessageRow[];
 }
 
+/** Strict, as for API windows: Date.parse would read `--from 1` as the year 2001 and narrow the bundle silently. */
 function checkTime(name: string, value: string | undefined): void {
-  if (value !== undefined && Number.isNaN(Date.parse(value))) {
-    throw new GncError('GNC_CONFIG_INVALID', `--${name} must be an RFC 3339 time such as 2026-03-01T00:00:00Z, got "${value}".`);
+  if (value !== undefined && !QueryInstant.safeParse(value).success) {
+    throw new GncError('GNC_CONFIG_INVALID', `--${name} must be an RFC 3339 time with its zone such as 2026-03-01T00:00:00Z, got "${value}".`);
   }
 }
 
@@ -74,6 +76,9 @@ function checkTime(name: string, value: string | undefined): void {
 export function exportEvidence(src: ExportSource, sel: ExportSelection = {}): EvidenceBundle {
   checkTime('from', sel.since);
   checkTime('to', sel.until);
+  if (sel.since !== undefined && sel.until !== undefined && Date.parse(sel.since) >= Date.parse(sel.until)) {
+    throw new GncError('GNC_CONFIG_INVALID', `--to (${sel.until}) must be after --from (${sel.since}): the window is empty; swap them.`);
+  }
   const { store, identity, evidence } = src;
   const rows = selectRows(store, sel, 'stored');
   const purgedRows = selectRows(store, sel, 'purged');

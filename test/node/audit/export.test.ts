@@ -3,7 +3,7 @@
  * exports bundles from its store (CLI and API), the offline verifier checks them, and tampering with the
  * SQLite evidence table (delete, reorder, change) is found by `gnc audit verify --dir`.
  */
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,6 +69,19 @@ describe('gnc audit export and verify', () => {
     const none = await runCli(['audit', 'export', '--dir', kz.dir, '--out', join(net.base, 'range-none.json'), '--to', new Date(now - 3_600_000).toISOString()]);
     expect(none.code).toBe(4);
     expect(none.out.join('\n')).toContain('GNC_NOT_FOUND');
+  });
+
+  it('refuses a reversed window or a time Date.parse would guess at (--from 1 is no year 2001), exit 2', async () => {
+    const now = Date.now();
+    const reversed = await runCli(['audit', 'export', '--dir', kz.dir, '--out', join(net.base, 'reversed.json'), '--from', new Date(now + 3_600_000).toISOString(), '--to', new Date(now - 3_600_000).toISOString()]);
+    expect(reversed.code).toBe(2);
+    expect(reversed.out.join('\n')).toMatch(/GNC_CONFIG_INVALID.*--to .* must be after --from/);
+    for (const from of ['1', '2026-03-01']) {
+      const r = await runCli(['audit', 'export', '--dir', kz.dir, '--out', join(net.base, 'loose.json'), '--from', from]);
+      expect(r.code, from).toBe(2);
+      expect(r.out.join('\n'), from).toContain('--from must be an RFC 3339 time with its zone');
+    }
+    expect(existsSync(join(net.base, 'reversed.json')) || existsSync(join(net.base, 'loose.json'))).toBe(false);
   });
 
   it('exits 7 with GNC_AUDIT_BROKEN for an exported bundle with one flipped byte in an envelope', async () => {
