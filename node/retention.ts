@@ -63,7 +63,7 @@ export class RetentionJob {
       for (const r of rows) clear.run(now, r.seq);
       this.opts.onPurge?.(rows);
       return rows;
-    })();
+    }).immediate(); // reads, then writes: the write lock from the start (group-commit.ts says why)
     if (purged.length) this.opts.log('retention purge', { purged: purged.length });
     const reasons = this.store.rejections.purge(now - REJECTION_RETENTION_DAYS * 86_400_000, `Reason and negative receipt removed after ${REJECTION_RETENTION_DAYS} days (they may quote refused content); the code stays.`);
     if (reasons) this.opts.log('retention purge of rejection reasons', { rejections: reasons });

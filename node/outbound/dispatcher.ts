@@ -278,7 +278,7 @@ export class Dispatcher {
     if (expired.length) {
       this.d.store.db.transaction(() => {
         for (const s of expired) this.finishExpired(s, 'GNC_DELIVERY_EXPIRED', 'The message could not be delivered before its expiry.');
-      })();
+      }).immediate();
     }
     // every partner, also one whose timer waits for a message in backoff: rows another process queued (gnc send,
     // a notice signed with the CLI) are due now, and nothing else tells this node about them

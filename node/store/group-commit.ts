@@ -46,7 +46,10 @@ export class GroupCommit {
             results.push({ ok: false, value: storageError(err) });
           }
         }
-      })();
+        // IMMEDIATE: the write lock from the start (waiting out busy_timeout for a CLI command writing the same file).
+        // Deferred, a batch that reads first and then writes fails whole (SQLITE_BUSY_SNAPSHOT) when another
+        // process commits in between, and its busy handler is never called for that.
+      }).immediate();
     } catch (err) {
       const e = storageError(err);
       for (const p of batch) p.reject(e);

@@ -5,6 +5,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../../node/store/db.js';
 import { GroupCommit } from '../../../node/store/group-commit.js';
@@ -29,6 +30,31 @@ const put = (k: string, bytes = 16) => () => db.prepare('INSERT INTO t (k, v) VA
 const keys = (): string[] => (db.prepare('SELECT k FROM t ORDER BY k').pluck().all() as string[]);
 
 describe('GroupCommit', () => {
+  it('holds the write lock from the start of a batch: another process writing meanwhile waits, the batch is not lost', async () => {
+    // a CLI command (gnc send, token create) writes the same file from another connection; in a deferred
+    // transaction its commit between the batch's first read and first write fails the batch (SQLITE_BUSY_SNAPSHOT)
+    const other = new Database(join(dir, 'gnc.sqlite'));
+    other.pragma('busy_timeout = 0');
+    let otherWrote = true;
+    try {
+      const r = await commits.run(() => {
+        db.prepare('SELECT COUNT(*) FROM t').get(); // the batch reads first
+        try {
+          other.prepare('INSERT INTO t (k, v) VALUES (?, ?)').run('cli', Buffer.alloc(1));
+        } catch (err) {
+          expect((err as { code?: string }).code).toBe('SQLITE_BUSY'); // the CLI waits (busy_timeout) and retries
+          otherWrote = false;
+        }
+        return put('node')();
+      });
+      expect(r).toBe(1);
+    } finally {
+      other.close();
+    }
+    expect(otherWrote).toBe(false);
+    expect(keys()).toEqual(['node']);
+  });
+
   it('commits the units of one turn in one transaction, each with its own result', async () => {
     const before = db.pragma('data_version', { simple: true });
     const all = await Promise.all([commits.run(put('a')), commits.run(put('b')), commits.run(() => 42)]);
