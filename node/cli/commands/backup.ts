@@ -6,7 +6,7 @@
  * every message the node keeps. Keys and identity files are not in it: they stay in the data dir, backed up
  * by the administration's key-custody procedure (README "Run a real national node", step 7).
  */
-import { chmodSync, existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { GncError } from '../../../protocol/errors.js';
@@ -72,7 +72,6 @@ export const backupCommand: Command = {
       } finally {
         db.close();
       }
-      chmodSync(tmp, 0o600);
       facts = checkCopy(tmp);
     } catch (err) {
       rmSync(tmp, { force: true });
