@@ -3,7 +3,6 @@
  * certificates, addresses). Pinning accepts a partner's identity only when its root's RFC 7638 fingerprint
  * equals the one communicated out of band, and its certificate verifies under that root.
  */
-import { readFileSync } from 'node:fs';
 import { PublicIdentity } from '../protocol/identity.js';
 import { verifyNodeCertificate, type NodeCertificatePayload } from '../protocol/certificate.js';
 import { GncError } from '../protocol/errors.js';
@@ -56,15 +55,8 @@ export function verifyPartnerIdentity(input: unknown, expectedFingerprint: strin
   return { identity, certificates };
 }
 
-export function readIdentityFile(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    // a folder or an unreadable file: the file system's error, with its path (the CLI names the reason)
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw Object.assign(err as NodeJS.ErrnoException, { path: path });
-    throw new GncError('GNC_NOT_FOUND', `Cannot read identity file ${path}: check the path.`);
-  }
+/** The JSON of an identity file read from `path` (the CLI reads it, as every file a user names). */
+export function parseIdentityFile(text: string, path: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {

@@ -17,7 +17,11 @@ export function openNodeStore(dir: string): Store {
   return Store.open(dir);
 }
 
-export function readInputFile(path: string): string {
+/**
+ * A file the user named, as strict UTF-8 text. `what` names it in the not-found sentence ("identity file"), `hint`
+ * ends that sentence with what to pass instead.
+ */
+export function readInputFile(path: string, { what, hint }: { what?: string; hint?: string } = {}): string {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
@@ -25,7 +29,7 @@ export function readInputFile(path: string): string {
     // a folder or a file this user may not read is not "not found": the file system's own reason, which the
     // CLI reports as GNC_FILE_ACCESS naming the path (system-errors.ts), as for an --out file
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw Object.assign(err as NodeJS.ErrnoException, { path: path });
-    throw new GncError('GNC_NOT_FOUND', `Cannot read ${path}: check the path.`);
+    throw new GncError('GNC_NOT_FOUND', `Cannot read ${what ? `${what} ` : ''}${path}: check the path${hint ? `, and ${hint}` : ''}.`);
   }
   try {
     // strict, as the API: a lenient decode turns a Latin-1 "Société" into "Soci\ufffdt\ufffd" and sends that

@@ -3,7 +3,6 @@
  * check a bundle offline (every signature by @noble/ed25519, strict RFC 8032) or this node's own log. A
  * failed verification prints the full report and exits 7 (GNC_AUDIT_BROKEN) so scripts can branch on it.
  */
-import { readFileSync } from 'node:fs';
 import { GncError } from '../../../protocol/errors.js';
 import { formatReport } from '../../audit/report.js';
 import { formatLogStatus, verifyOwnLog } from '../../audit/self-check.js';
@@ -12,7 +11,7 @@ import { verifyBundle } from '../../audit/verify-bundle.js';
 import { openOffline } from '../../compose.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { checkOutFile, FORCE_OPTION, writeOutFile } from '../files.js';
+import { checkOutFile, FORCE_OPTION, readInputFile, writeOutFile } from '../files.js';
 
 const exportSpec = {
   name: 'audit export',
@@ -85,14 +84,7 @@ export const auditVerifyCommand: Command = {
     }
     const file = positionals[0];
     if (file === undefined) throw new GncError('GNC_CONFIG_INVALID', `Name a bundle FILE or give --dir. Usage: ${verifySpec.usage}`);
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      // a folder or an unreadable file: the file system's error, with its path (GNC_FILE_ACCESS)
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw Object.assign(err as NodeJS.ErrnoException, { path: file });
-      throw new GncError('GNC_NOT_FOUND', `Cannot read ${file}: check the path, and pass the file written by \`gnc audit export\`.`);
-    }
+    const text = readInputFile(file, { hint: 'pass the file written by `gnc audit export`' });
     let input: unknown;
     try {
       input = JSON.parse(text);

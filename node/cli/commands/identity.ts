@@ -3,11 +3,11 @@
  * Pinning requires the fingerprint obtained by another channel; a mismatch is refused (GNC_FINGERPRINT_MISMATCH).
  */
 import { loadIdentity } from '../../../certs/identity.js';
-import { exportIdentity, readIdentityFile } from '../../../certs/public-identity.js';
+import { exportIdentity, parseIdentityFile } from '../../../certs/public-identity.js';
 import { addPartner } from '../../partners.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
-import { checkOutFile, FORCE_OPTION, openNodeStore, writeOutFile } from '../files.js';
+import { checkOutFile, FORCE_OPTION, openNodeStore, readInputFile, writeOutFile } from '../files.js';
 
 const exportSpec = {
   name: 'identity export',
@@ -49,7 +49,7 @@ export const partnerAddCommand: Command = {
     const store = openNodeStore(values.dir!);
     try {
       const self = loadIdentity(values.dir!);
-      const p = addPartner(store, self.country, readIdentityFile(positionals[0]!), values.fingerprint!);
+      const p = addPartner(store, self.country, parseIdentityFile(readInputFile(positionals[0]!, { what: 'identity file' }), positionals[0]!), values.fingerprint!);
       out(`Pinned ${p.country} (${p.name}), root ${p.fingerprint}; ${p.certificates} certificate(s), addresses ${p.addresses.join(' ')}`);
     } finally {
       store.close();
