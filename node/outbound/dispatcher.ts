@@ -41,6 +41,12 @@ export interface DispatcherDeps {
 /** How often queued messages are checked for expiry (and idle partners re-polled). */
 export const SWEEP_INTERVAL_MS = 2_000;
 
+/**
+ * When the backoff would overshoot a message's expiry, its last attempt is made this long before it instead (a
+ * margin for a timer that fires late, or a sweep that finds the row only after its expiry).
+ */
+export const LAST_ATTEMPT_LEAD_MS = 1_000;
+
 export class Dispatcher {
   private readonly inflight = new Map<string, Set<number>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -232,9 +238,11 @@ export class Dispatcher {
   private async retryLater(row: OutboxRow, err: unknown, sent: boolean): Promise<void> {
     const e = isGncError(err) ? err : new GncError('GNC_PARTNER_UNREACHABLE', (err as Error).message ?? String(err));
     const now = this.d.clock();
-    const next = now + backoffDelay(row.attempts, this.d.backoff);
+    // a backoff that ends after the expiry does not expire the message early (up to retry.maxMs): one more
+    // attempt is made just before it
+    const next = Math.min(now + backoffDelay(row.attempts, this.d.backoff), row.expires_at - LAST_ATTEMPT_LEAD_MS);
     await this.d.store.commits.run(() => {
-      if (next >= row.expires_at) {
+      if (next <= now) {
         this.finishExpired(row.seq, 'GNC_DELIVERY_EXPIRED', `Delivery failed until expiry; last error ${e.code}: ${e.message}`);
       } else {
         // the mark set before this attempt is replaced by what is known: an earlier attempt's, or this one's

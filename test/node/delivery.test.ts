@@ -4,8 +4,12 @@
  * libp2p hosts on the same data dirs (same ports, from the certificates).
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { api, makeNetwork, restartNode, waitFor, type TestNode } from '../helpers/network.js';
+import { LAST_ATTEMPT_LEAD_MS } from '../../node/outbound/dispatcher.js';
+import { Store } from '../../node/store/store.js';
+import { api, makeNetwork, restartNode, runCli, waitFor, type TestNode } from '../helpers/network.js';
+import { EXAMPLES_DIR } from '../protocol/messages/fixtures.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
@@ -76,4 +80,30 @@ describe('delivery', () => {
     const m = (await api(kz, 'GET', `/v1/messages/${id}`)).json;
     expect(m.error.code).toBe('GNC_DELIVERY_EXPIRED');
   });
+
+  it('makes a last attempt just before the expiry instead of expiring a message whose backoff overshoots it', async () => {
+    // a backoff (15-30 s) longer than the message has left (4 s)
+    const slow = { initialMs: 30_000, maxMs: 30_000 };
+    net = await makeNetwork(['KZ', 'KG'], { nodeOptions: () => ({ retry: slow }) });
+    const kz = net.nodes.KZ!;
+    await net.nodes.KG!.node.stop();
+    // queued while KZ is stopped, so that the expiry is set before the first attempt
+    await kz.node.stop();
+    const r = await runCli(['send', '--dir', kz.dir, '--to', 'KG', '--purpose', 'pre-arrival-risk-assessment', '--type', 'aci', '--json', join(EXAMPLES_DIR, 'aci-kz-kg-road.json')]);
+    expect(r.code, r.out.join('\n')).toBe(0);
+    const id = (JSON.parse(r.out[0]!) as { id: string }).id;
+    const store = Store.open(kz.dir);
+    const expiresAt = Date.now() + 4_000;
+    store.db.prepare('UPDATE outbox SET expires_at = ? WHERE seq = (SELECT seq FROM messages WHERE id = ?)').run(expiresAt, id);
+    store.close();
+    await restartNode(kz, { retry: slow });
+    await waitFor(async () => ((await statusOf(kz, id)) === 'retrying' ? true : undefined), 10_000, 'the first attempt to fail and wait');
+    const row = kz.node.parts.store.db.prepare('SELECT o.attempts, o.next_at FROM outbox o JOIN messages m ON m.seq = o.seq WHERE m.id = ?').get(id) as { attempts: number; next_at: number };
+    expect(row).toEqual({ attempts: 1, next_at: expiresAt - LAST_ATTEMPT_LEAD_MS });
+    await waitFor(async () => ((await statusOf(kz, id)) === 'expired' ? true : undefined), 10_000, 'expired after the last attempt');
+    const m = kz.node.parts.store.db.prepare('SELECT error_code, error_reason, updated_at FROM messages WHERE id = ?').get(id) as { error_code: string; error_reason: string; updated_at: number };
+    expect(m.error_code).toBe('GNC_DELIVERY_EXPIRED');
+    expect(m.error_reason).toMatch(/last error GNC_PARTNER_UNREACHABLE/);
+    expect(m.updated_at).toBeGreaterThanOrEqual(expiresAt - LAST_ATTEMPT_LEAD_MS);
+  }, 30_000);
 });
