@@ -12,6 +12,7 @@ import { loadIdentity, type LocalIdentity } from '../certs/identity.js';
 import type { Signer } from '../protocol/envelope/seal.js';
 import { createApi } from './api/app.js';
 import type { AuthEnv } from './api/auth.js';
+import { apiBaseUrl } from './api/url.js';
 import type { Hono } from 'hono';
 import { readConfig, type NodeConfig } from './config.js';
 import { Receiver } from './inbound/receiver.js';
@@ -160,7 +161,7 @@ export class GncNode {
 
   get apiUrl(): string {
     if (!this.apiAddress) throw new Error('API not started');
-    return `http://${this.apiAddress.address}:${this.apiAddress.port}`;
+    return apiBaseUrl(this.apiAddress.address, this.apiAddress.port);
   }
 
   /** Start everything, or nothing: a part that cannot start (a port in use) stops the ones already running. */

@@ -12,6 +12,7 @@ import { MAX_CERT_VALIDITY_DAYS } from '../../../protocol/constants.js';
 import { GncError } from '../../../protocol/errors.js';
 import { parseWith } from '../../../protocol/validate.js';
 import { ListenAddress, NodeConfig, PortOption, writeConfig } from '../../config.js';
+import { apiBaseUrl } from '../../api/url.js';
 import { DB_FILE, Store } from '../../store/store.js';
 import { parse, type CommandSpec } from '../args.js';
 import type { Command } from '../command.js';
@@ -114,7 +115,9 @@ export const initCommand: Command = {
     out(`  node key id:      ${id.node.thumbprint}`);
     out(`  peer id:          ${id.peerId}`);
     out(`  addresses:        ${announce.join(' ')}`);
-    out(`  API:              http://${apiHost}:${apiPort}/v1  (create a token: gnc token create --dir ${dir} --name NAME --scopes submit,read)`);
+    // --api-port 0: the system picks a port at each start, which only `gnc start` can tell
+    const api = apiPort === 0 ? `on ${apiHost}, a port chosen at each start (gnc start prints the URL)` : `${apiBaseUrl(apiHost, apiPort)}/v1`;
+    out(`  API:              ${api}  (create a token: gnc token create --dir ${dir} --name NAME --scopes submit,read)`);
     out(`  private keys:     ${join(dir, 'keys')} (mode 0600)`);
   },
 };
