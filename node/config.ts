@@ -55,7 +55,9 @@ export function readConfig(dir: string): NodeConfig {
   let text: string;
   try {
     text = readFileSync(join(dir, CONFIG_FILE), 'utf8');
-  } catch {
+  } catch (err) {
+    // only a missing file means "not initialised": a --dir that is a file, or unreadable, is told as such
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     throw new GncError('GNC_IDENTITY_MISSING', `No ${CONFIG_FILE} in ${dir}: run \`gnc init --dir ${dir} --country XX --name "..."\` first.`);
   }
   let raw: unknown;

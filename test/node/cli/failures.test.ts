@@ -114,6 +114,16 @@ describe('files and data dirs that cannot be used', () => {
     expect(readdirSync(empty)).toEqual([]);
   });
 
+  it('says that a --dir naming a file is no folder, instead of suggesting gnc init there (exit 2, GNC_FILE_ACCESS)', async () => {
+    const file = join(base, 'a-file');
+    writeFileSync(file, 'not a data dir');
+    for (const args of [['messages'], ['start'], ['backup', '--out', join(base, 'b.sqlite')]]) {
+      const r = await gnc(...args, '--dir', file);
+      expectError(r, 2, 'GNC_FILE_ACCESS');
+      expect(r.stderr, args.join(' ')).toContain('has a file where a folder should be');
+    }
+  });
+
   it('says that the database is damaged (exit 1, GNC_STORAGE_CORRUPT)', async () => {
     const broken = join(base, 'broken');
     mkdirSync(broken);
