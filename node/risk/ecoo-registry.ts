@@ -1,6 +1,7 @@
 /**
  * Received electronic certificates of origin, by partner and certificate number, with their latest status
- * (issued, replaced, cancelled). The certificate content stays in the messages table (the verified bytes'
+ * (issued, replaced, cancelled). Status messages may arrive out of date order (several are in flight at once):
+ * the one with the latest statusDate is in force, on the same date the one received last, as for AEO records. The certificate content stays in the messages table (the verified bytes'
  * body); this index says where it is and what became of it, so the cross-checks find a certificate named by
  * a goods item's `ecooReference` with one lookup.
  */
@@ -43,7 +44,9 @@ export class EcooRegistry {
   constructor(db: Db) {
     this.upsertCertStmt = db.prepare(`INSERT INTO risk_ecoo (partner, number, seq, message_id, preference, status, updated_at) VALUES (?, ?, ?, ?, ?, 'issued', ?)
       ON CONFLICT (partner, number) DO UPDATE SET seq = excluded.seq, message_id = excluded.message_id, preference = excluded.preference, updated_at = excluded.updated_at`);
-    this.statusStmt = db.prepare('UPDATE risk_ecoo SET status = ?, status_message_id = ?, status_date = ?, replacement = ?, updated_at = ? WHERE partner = ? AND number = ?');
+    // an older status arriving late (statusDate before the one held) changes nothing
+    this.statusStmt = db.prepare(`UPDATE risk_ecoo SET status = @status, status_message_id = @message_id, status_date = @date, replacement = @replacement, updated_at = @now
+      WHERE partner = @partner AND number = @number AND (status_date IS NULL OR status_date <= @date)`);
     this.getStmt = db.prepare('SELECT * FROM risk_ecoo WHERE partner = ? AND number = ?');
     this.byNumberStmt = db.prepare('SELECT * FROM risk_ecoo WHERE number = ? ORDER BY seq DESC LIMIT 1');
     this.bodyStmt = db.prepare('SELECT body FROM messages WHERE seq = ?').pluck();
@@ -54,9 +57,15 @@ export class EcooRegistry {
     this.upsertCertStmt.run(partner, certificateKey(body.certificateNumber), seq, messageId, body.preference, now);
   }
 
-  /** Records a status change; false when no certificate with that number was received from the partner. */
+  /**
+   * Records a status change; false when it changes nothing: no certificate with that number was received from
+   * the partner, or the status held has a later statusDate.
+   */
   setStatus(partner: string, messageId: string, body: EcooStatus, now: number): boolean {
-    const info = this.statusStmt.run(body.status, messageId, body.statusDate, body.replacementCertificateNumber ?? null, now, partner, certificateKey(body.certificateNumber));
+    const info = this.statusStmt.run({
+      status: body.status, message_id: messageId, date: body.statusDate, replacement: body.replacementCertificateNumber ?? null, now,
+      partner, number: certificateKey(body.certificateNumber),
+    });
     return info.changes > 0;
   }
 

@@ -96,6 +96,20 @@ describe('risk engine on a real store', () => {
     expect(codes(id)).toContain('ecoo-confirmed');
   });
 
+  it('keeps a cancelled certificate cancelled when an older status (replaced) arrives after the cancellation', () => {
+    const id = receive(store, { partner: 'KZ', type: 'aci', body: road() });
+    const cert = receive(store, { partner: 'KZ', type: 'ecoo', body: certificate() });
+    const number = certificate()['certificateNumber'];
+    const cancelled = receive(store, { partner: 'KZ', type: 'ecoo', ref: cert, body: { kind: 'status', certificateNumber: number, status: 'cancelled', statusDate: '2026-11-20', reason: 'Issued in error' } });
+    run();
+    receive(store, { partner: 'KZ', type: 'ecoo', ref: cert, body: { kind: 'status', certificateNumber: number, status: 'replaced', statusDate: '2026-11-10', replacementCertificateNumber: 'KZ-ST1-2026-0048299' } });
+    run();
+    expect(codes(id)).toContain('ecoo-cancelled');
+    expect(codes(id)).not.toContain('ecoo-replaced');
+    expect(queries.detail(id).level).toBe('high');
+    expect(engine.ecoo.find('KZ', number)).toMatchObject({ status: 'cancelled', status_message_id: cancelled, status_date: '2026-11-20', replacement: null });
+  });
+
   it('catches up from its cursor after a restart without applying a message twice', () => {
     const id = receive(store, { partner: 'KZ', type: 'aci', body: road() });
     run();
