@@ -135,6 +135,16 @@ function bySequence(r: XmlReader, blocks: XmlElement[]): XmlElement[] {
 }
 
 /**
+ * The one block among `blocks` (those of a kind the mapping reads one value from, picked out of a repeated
+ * element by a code, like the e-CoO among a goods item's AdditionalDocuments): a second one is refused, never
+ * dropped for the first (SPEC 7.3.1), since it would say something the body could not carry.
+ */
+function single(r: XmlReader, blocks: XmlElement[], expected: string): XmlElement | undefined {
+  if (blocks.length > 1) r.problem(blocks[1]!, '', expected, `${blocks.length}`);
+  return blocks[0];
+}
+
+/**
  * HS code: the full national code (CV) when present, else the HS subheading. With both, the HS subheading
  * must be six digits and the start of the national code: otherwise the two say different goods, and reading
  * only the CV code would hide it.
@@ -142,8 +152,10 @@ function bySequence(r: XmlReader, blocks: XmlElement[]): XmlElement[] {
 function hsCode(r: XmlReader, ptr: string, item: XmlElement): string | undefined {
   const commodity = r.one(item, 'Commodity');
   const list = childrenNamed(commodity, 'Classification');
-  const hs = list.find((c) => r.one(c, 'IdentificationTypeCode')?.text === HS_TYPE);
-  const cv = list.find((c) => r.one(c, 'IdentificationTypeCode')?.text === NATIONAL_TYPE);
+  const typed = (code: string): XmlElement | undefined =>
+    single(r, list.filter((c) => r.one(c, 'IdentificationTypeCode')?.text === code), `one <Classification> with IdentificationTypeCode ${code}`);
+  const hs = typed(HS_TYPE);
+  const cv = typed(NATIONAL_TYPE);
   if (hs && cv) {
     const hsId = r.one(hs, 'ID')?.text ?? '';
     const cvId = r.one(cv, 'ID')?.text ?? '';
@@ -179,7 +191,8 @@ function goodsItem(r: XmlReader, ptr: string, el: XmlElement): Obj {
     item['customsValue'] = { amount: toNumber(r.textOf(cv)), currency: r.attr(`${ptr}/customsValue/currency`, cv, 'currencyID') };
   }
   put(item, 'originCountry', r.text(`${ptr}/originCountry`, el, ['Origin', 'CountryCode']));
-  const doc = childrenNamed(el, 'AdditionalDocument').find((d) => r.one(d, 'CategoryCode')?.text === ECOO_DOC_CATEGORY && r.one(d, 'TypeCode')?.text === ECOO_DOC_TYPE);
+  const docs = childrenNamed(el, 'AdditionalDocument').filter((d) => r.one(d, 'CategoryCode')?.text === ECOO_DOC_CATEGORY && r.one(d, 'TypeCode')?.text === ECOO_DOC_TYPE);
+  const doc = single(r, docs, `one <AdditionalDocument> with CategoryCode ${ECOO_DOC_CATEGORY} and TypeCode ${ECOO_DOC_TYPE} (the e-CoO)`);
   if (doc) put(item, 'ecooReference', r.text(`${ptr}/ecooReference`, doc, ['ID']));
   put(item, 'unNumber', r.text(`${ptr}/unNumber`, el, ['Commodity', 'DangerousGoods', 'UNDGID']));
   return item;

@@ -190,6 +190,33 @@ describe('ACI XML import', () => {
     expect(paths(err)).toEqual(['/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[1]/Packaging[2]']);
   });
 
+  it('refuses a second e-CoO reference (AdditionalDocument N/861) in a goods item instead of reading the first', () => {
+    const xml = road().replace(/(<AdditionalDocument>[\s\S]*?<\/AdditionalDocument>)/, (doc) => doc + doc.replace('KZ-ST1-2026-0048213', 'KZ-ST1-2026-0099999'));
+    const err = gncError(() => parseXmlBody(xml));
+    expect(err.code).toBe('GNC_SCHEMA_INVALID');
+    expect(err.issues).toEqual([
+      expect.objectContaining({ path: '/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[1]/AdditionalDocument[2]', expected: 'one <AdditionalDocument> with CategoryCode N and TypeCode 861 (the e-CoO)', received: '2' }),
+    ]);
+  });
+
+  it('refuses a second national code (Classification CV) in a goods item instead of reading the first', () => {
+    const xml = road().replace('<IdentificationTypeCode>CV</IdentificationTypeCode>\n        </Classification>', '<IdentificationTypeCode>CV</IdentificationTypeCode>\n        </Classification><Classification><ID>1101009900</ID><IdentificationTypeCode>CV</IdentificationTypeCode></Classification>');
+    const err = gncError(() => parseXmlBody(xml));
+    expect(err.code).toBe('GNC_SCHEMA_INVALID');
+    expect(err.issues).toEqual([
+      expect.objectContaining({ path: '/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[1]/Commodity/Classification[3]', expected: 'one <Classification> with IdentificationTypeCode CV', received: '2' }),
+    ]);
+  });
+
+  it('refuses a second HS subheading (Classification HS) in a goods item instead of reading the first', () => {
+    const xml = road().replace('<ID>110100</ID>\n          <IdentificationTypeCode>HS</IdentificationTypeCode>\n        </Classification>', '<ID>110100</ID>\n          <IdentificationTypeCode>HS</IdentificationTypeCode>\n        </Classification><Classification><ID>999999</ID><IdentificationTypeCode>HS</IdentificationTypeCode></Classification>');
+    const err = gncError(() => parseXmlBody(xml));
+    expect(err.code).toBe('GNC_SCHEMA_INVALID');
+    expect(err.issues).toEqual([
+      expect.objectContaining({ path: '/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[1]/Commodity/Classification[2]', expected: 'one <Classification> with IdentificationTypeCode HS', received: '2' }),
+    ]);
+  });
+
   it('does not read an element of another namespace as ours', () => {
     const xml = road().replace('<FunctionCode>9</FunctionCode>', '<x:FunctionCode xmlns:x="urn:evil">13</x:FunctionCode><FunctionCode>9</FunctionCode>');
     expect(declaration(xml).kind).toBe('declaration');
