@@ -11,6 +11,10 @@
  * holds from the record's date on. A snapshot that lists an operator the history has as removed (or
  * suspended, revoked) since its statusDate records the status from its asOf date: it came back by then.
  *
+ * A partner "has sent AEO data" once any snapshot or change of it was applied, also an empty snapshot (a register
+ * with no operator): from then on an AEO id it never listed is not listed, rather than unverifiable. A marker in
+ * risk_state says so, as rows alone cannot.
+ *
  * "Was X a valid AEO on D" reads the history: the latest status effective on or before D decides, within
  * the operator's validity period. Before the first recorded status the authorisation date (validFrom)
  * decides, and the answer says it was inferred.
@@ -51,6 +55,11 @@ export interface AeoHistoryRow {
   reason: string | null;
 }
 
+/** Key in risk_state marking that a partner's AEO data was applied (see the module comment). */
+export function aeoDataKey(partner: string): string {
+  return `aeo-data:${partner}`;
+}
+
 /** Reasons the node gives history entries whose date is not the partner's statusDate. */
 const CAME_BACK = 'the statusDate precedes the status recorded since; in force by the snapshot date';
 const RESTATED = 'still in force on this date, as the message the record rests on says; an older message arrived later';
@@ -74,6 +83,9 @@ export class AeoRegistry {
   private readonly atStmt;
   private readonly firstStmt;
   private readonly anyStmt;
+  private readonly markStmt;
+  private readonly forgetStmt;
+  private readonly dropStmt;
   private readonly partnerStmt;
   private readonly unlistStmt;
 
@@ -89,7 +101,11 @@ export class AeoRegistry {
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.atStmt = db.prepare('SELECT * FROM risk_aeo_history WHERE partner = ? AND aeo_id = ? AND effective <= ? ORDER BY effective DESC, seq DESC LIMIT 1');
     this.firstStmt = db.prepare('SELECT * FROM risk_aeo_history WHERE partner = ? AND aeo_id = ? ORDER BY effective, seq LIMIT 1');
-    this.anyStmt = db.prepare('SELECT 1 FROM risk_aeo WHERE partner = ? LIMIT 1');
+    // the marker, or (for a registry filled before the marker existed) any record
+    this.anyStmt = db.prepare('SELECT EXISTS (SELECT 1 FROM risk_state WHERE key = ?) OR EXISTS (SELECT 1 FROM risk_aeo WHERE partner = ?)').pluck();
+    this.markStmt = db.prepare('INSERT OR IGNORE INTO risk_state (key, value) VALUES (?, 1)');
+    this.forgetStmt = db.prepare('DELETE FROM risk_state WHERE key = ?');
+    this.dropStmt = db.prepare('DELETE FROM risk_aeo WHERE partner = ?');
     this.partnerStmt = db.prepare('SELECT * FROM risk_aeo WHERE partner = ?');
     this.unlistStmt = db.prepare('UPDATE risk_aeo SET listed = 0, message_id = ?, path = ?, as_of = ?, updated_at = ? WHERE partner = ? AND aeo_id = ?');
   }
@@ -97,6 +113,7 @@ export class AeoRegistry {
   /** Applies a snapshot; returns the AEO ids whose recorded statuses changed (their consignments need recomputing). */
   applySnapshot(src: Omit<Source, 'kind'>, body: AeoSnapshot): string[] {
     const s: Source = { ...src, kind: 'snapshot' };
+    this.markStmt.run(aeoDataKey(s.partner));
     const asOf = body.asOf.slice(0, 10);
     const current = new Map((this.partnerStmt.all(s.partner) as AeoRow[]).map((r) => [r.aeo_id, r]));
     const changed: string[] = [];
@@ -110,6 +127,7 @@ export class AeoRegistry {
 
   applyChange(src: Omit<Source, 'kind'>, body: AeoChange): string[] {
     const op = body.operator;
+    this.markStmt.run(aeoDataKey(src.partner));
     return this.apply({ ...src, kind: 'change' }, op, '/operator', this.get(src.partner, op.aeoId), null, body.reason ?? null) ? [op.aeoId] : [];
   }
 
@@ -193,9 +211,15 @@ export class AeoRegistry {
     return this.historyStmt.all(partner, aeoId) as AeoHistoryRow[];
   }
 
-  /** Has this partner ever sent AEO data? (Without any, a claimed AEO id cannot be checked.) */
+  /** Has this partner sent AEO data, an empty snapshot included? (Without any, a claimed AEO id cannot be checked.) */
   hasData(partner: string): boolean {
-    return this.anyStmt.get(partner) !== undefined;
+    return this.anyStmt.get(aeoDataKey(partner), partner) === 1;
+  }
+
+  /** Forgets the partner's records and that it sent AEO data (the retention purge, before rebuilding from what is held). */
+  forget(partner: string): void {
+    this.dropStmt.run(partner);
+    this.forgetStmt.run(aeoDataKey(partner));
   }
 
   /**

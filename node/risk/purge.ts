@@ -40,7 +40,6 @@ export class RiskPurge {
       ecooOf: db.prepare('SELECT number FROM risk_ecoo WHERE partner = ? AND (message_id = ? OR status_message_id = ?)').pluck(),
       dropEcoo: db.prepare('DELETE FROM risk_ecoo WHERE partner = ? AND number = ?'),
       dropHistory: db.prepare('DELETE FROM risk_aeo_history WHERE partner = ? AND message_id = ?'),
-      dropCurrent: db.prepare('DELETE FROM risk_aeo WHERE partner = ?'),
       cursor: db.prepare(`SELECT value FROM risk_state WHERE key = 'cursor'`).pluck(),
       // by (type, seq), not by (direction, partner), which reads every message of the partner; dates compared as the
       // registry compares them, the first 10 characters (YYYY-MM-DD) of asOf / statusDate. This reads the asOf of every
@@ -87,7 +86,8 @@ export class RiskPurge {
   /** The partner's current AEO records from what is still held and already projected (up to the cursor). */
   private rebuildAeo(partner: string): void {
     const cursor = (this.s.cursor.get() as number | undefined) ?? 0;
-    this.s.dropCurrent.run(partner);
+    // records and the "has sent AEO data" marker: applying what is held sets both again
+    this.engine.aeo.forget(partner);
     const now = this.clock();
     const snap = this.s.latestSnapshot.get(partner, cursor) as { seq: number; id: string; body: string; as_of: string } | undefined;
     if (snap) this.engine.aeo.applySnapshot({ partner, seq: snap.seq, messageId: snap.id, now }, JSON.parse(snap.body) as AeoSnapshot);

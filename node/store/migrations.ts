@@ -353,4 +353,11 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE OR IGNORE risk_keys SET v = UPPER(v) WHERE k = 'e' AND v <> UPPER(v);
   DELETE FROM risk_keys WHERE k = 'e' AND v <> UPPER(v);
 `,
+  // 12: a partner has sent AEO data once any of its AEO messages was projected, an empty snapshot included
+  // (node/risk/aeo-registry.ts aeoDataKey): marked for the partners whose held AEO messages the cursor passed
+  `
+  INSERT OR IGNORE INTO risk_state (key, value)
+    SELECT DISTINCT 'aeo-data:' || partner, 1 FROM messages
+    WHERE type = 'aeo' AND direction = 'in' AND body IS NOT NULL AND seq <= COALESCE((SELECT value FROM risk_state WHERE key = 'cursor'), 0);
+`,
 ];

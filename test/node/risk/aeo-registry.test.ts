@@ -104,4 +104,22 @@ describe('partner AEO registry', () => {
     expect(engine.aeo.validityAt('KZ', B, '2026-11-10')).toMatchObject({ status: 'suspended' });
     expect(engine.aeo.validityAt('KZ', B, '2026-11-20')).toMatchObject({ status: 'valid' });
   });
+
+  it('raises aeo-not-listed, not aeo-unverified, for an AEO id of a partner whose first AEO data was an empty snapshot', () => {
+    aeo(snapshotOn('2026-11-20', false));
+    const id = receive(store, { partner: 'KZ', type: 'aci', body: variant(road(), (d) => { for (const p of [d.consignor, d.exporter]) p.aeoId = B; }) });
+    run();
+    const codes = new ArrivalQueries(store.db, engine.consignments).detail(id).indicators.map((i) => i.code);
+    expect(codes).toContain('aeo-not-listed');
+    expect(codes).not.toContain('aeo-unverified');
+  });
+
+  it('reassesses a declaration claiming an AEO id as not listed when the partner then sends an empty snapshot', () => {
+    const id = receive(store, { partner: 'KZ', type: 'aci', body: variant(road(), (d) => { for (const p of [d.consignor, d.exporter]) p.aeoId = B; }) });
+    run();
+    const codes = (): string[] => new ArrivalQueries(store.db, engine.consignments).detail(id).indicators.map((i) => i.code);
+    expect(codes()).toContain('aeo-unverified');
+    aeo(snapshotOn('2026-11-20', false));
+    expect(codes()).toContain('aeo-not-listed');
+  });
 });
