@@ -44,9 +44,11 @@ export function zodIssues(error: z.ZodError, input: unknown, prefix = ''): Error
       const path = pointer(issue.path, prefix);
       const got = describe(valueAt(input, issue.path));
       // zod messages read "Invalid input: expected X, received Y" (or "Too small: expected X", "Invalid option:
-      // expected X", "Invalid ISO date", "Invalid string: must match pattern P"): keep X, so the sentence reads
-      // "expected X, received ..." and never "expected Too small: expected X"; what arrived is described from the input
+      // expected X", "Invalid ISO date", "Invalid string: must match pattern P", for an unknown `kind` "Invalid
+      // discriminator value. Expected 'a' | 'b'"): keep X, so the sentence reads "expected X, received ..." and never
+      // "expected Too small: expected X"; what arrived is described from the input
       const expected = issue.message
+        .replace(/^Invalid discriminator value\. Expected (.*)$/, (_m, options: string) => `one of ${options.replace(/'([^']*)'/g, '"$1"').replace(/ \| /g, '|')}`)
         .replace(/^(?:Invalid input|Invalid option|Too small|Too big): /, '')
         .replace(/^Invalid \w+: must (?:match pattern|be) /, (m) => (m.includes('pattern') ? 'a value matching ' : 'a value that is '))
         .replace(/^Invalid (?=[A-Z]{2,}|email)/, 'a valid ')

@@ -236,4 +236,10 @@ describe('ACI amendment and cancellation', () => {
     expect(err.code).toBe('GNC_SCHEMA_INVALID');
     expect(paths(err)).toEqual(['/kind']);
   });
+
+  it('says which kinds are allowed when the kind is unknown, as for any other code list', () => {
+    const err = gncError(() => parseAciBody({ kind: 'correction' }));
+    expect(err.issues).toEqual([expect.objectContaining({ path: '/kind', expected: 'one of "declaration"|"amendment"|"cancellation"', received: 'string "correction"' })]);
+    expect(err.message).toBe('aci message body is invalid: /kind: expected one of "declaration"|"amendment"|"cancellation", received string "correction". Fix the field and submit again.');
+  });
 });
