@@ -8,7 +8,7 @@ import { bodyToXml, bodyTypeOf } from '../../../protocol/xml/index.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
 import { checkOutFile, FORCE_OPTION, writeOutFile } from '../files.js';
-import { readBodyFile } from './send.js';
+import { bodyFileType, readBodyFile } from './send.js';
 
 const spec = {
   name: 'convert',
@@ -26,7 +26,7 @@ export const convertCommand: Command = {
     if (values.to !== 'xml' && values.to !== 'json') throw new GncError('GNC_CONFIG_INVALID', `--to must be xml or json, not "${values.to}".`);
     checkOutFile(values.out, values.force);
     const file = readBodyFile(positionals[0]!);
-    const type = assertBusinessType(values.type ?? file.type ?? bodyTypeOf(file.body));
+    const type = assertBusinessType(bodyFileType(file, values.type) ?? bodyTypeOf(file.body));
     const body = parseBody(type, file.body);
     const text = values.to === 'xml' ? bodyToXml(type, body as Record<string, unknown>) : JSON.stringify(body, null, 2) + '\n';
     if (values.out) writeOutFile(values.out, text, values.force);

@@ -44,16 +44,25 @@ export function readBodyFile(path: string): { type?: string; body: unknown } {
   }
 }
 
+/**
+ * The type of a body file: --type, else the XML root's (a JSON body says none). A --type that contradicts the
+ * XML root is refused rather than read as a schema error of the wrong type.
+ */
+export function bodyFileType(file: { type?: string }, given: string | undefined): string | undefined {
+  if (file.type !== undefined && given !== undefined && file.type !== given) {
+    // every business type (aci, ecoo, aeo) starts with a vowel
+    throw new GncError('GNC_UNKNOWN_TYPE', `--type ${given} contradicts the XML root, which is an ${file.type} document: leave --type out for an XML file.`);
+  }
+  return given ?? file.type;
+}
+
 export const sendCommand: Command = {
   spec,
   async run(argv, out) {
     const { values, positionals } = parse(spec, argv);
     const file = readBodyFile(positionals[0]!);
-    const type = values.type ?? file.type;
+    const type = bodyFileType(file, values.type);
     if (type === undefined) throw new GncError('GNC_UNKNOWN_TYPE', 'A JSON body file does not say its type: pass --type aci|ecoo|aeo.');
-    if (file.type !== undefined && values.type !== undefined && file.type !== values.type) {
-      throw new GncError('GNC_UNKNOWN_TYPE', `--type ${values.type} contradicts the XML root, which is a ${file.type} document.`);
-    }
     const given = values['idempotency-key'];
     const key = given === undefined ? undefined : checkedIdempotencyKey(given, '--idempotency-key');
     const node = openOffline(values.dir!);

@@ -22,4 +22,11 @@ describe('gnc convert', () => {
     expect(r.code).toBe(2);
     expect(r.out.join('\n')).toContain('GNC_BODY_TOO_LARGE');
   });
+
+  it('exits 2 with GNC_UNKNOWN_TYPE when --type contradicts the XML root, as gnc send does', async () => {
+    const file = new URL('../../../examples/messages/aci-kz-kg-road.xml', import.meta.url).pathname;
+    const r = await runCli(['convert', '--to', 'json', '--type', 'ecoo', file]);
+    expect(r.code).toBe(2);
+    expect(r.out.join('\n')).toContain('GNC_UNKNOWN_TYPE: --type ecoo contradicts the XML root, which is an aci document');
+  });
 });
