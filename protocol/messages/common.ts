@@ -72,8 +72,11 @@ export const DateTime = z
   .regex(DATE_TIME, DATE_TIME_FORM)
   .refine(realDateTime, { message: 'expected a date-time that exists in the calendar (month 01-12, day within the month, hour 00-23, zone up to 14 hours)' });
 
-/** Calendar date `YYYY-MM-DD`. */
-export const IsoDate = z.iso.date();
+/**
+ * Calendar date `YYYY-MM-DD`, years 0001-9999: the XML forms carry dates as XML Schema xs:date, which has no year
+ * 0000, so such a date would be written into a document that fails its own schema.
+ */
+export const IsoDate = z.iso.date().refine((v) => !v.startsWith('0000'), { message: 'expected a date in the years 0001 to 9999 (XML Schema xs:date has no year 0000)' });
 
 /** Non-negative decimal with at most `intDigits` digits before and `fracDigits` after the point, no exponent. */
 export function decimal(intDigits: number, fracDigits: number) {

@@ -64,6 +64,14 @@ describe('e-CoO certificate schema', () => {
     expect(paths(gncError(() => parseEcooBody(body)))).toEqual(['/issueDate']);
   });
 
+  it('refuses an issue date in the year 0000, which the XML form (xs:date) cannot carry', () => {
+    const body = cert();
+    body['issueDate'] = '0000-12-01';
+    const err = gncError(() => parseEcooBody(body));
+    expect(err.code).toBe('GNC_SCHEMA_INVALID');
+    expect(paths(err)).toEqual(['/issueDate']);
+  });
+
   it('refuses an issuing country that is not ISO 3166', () => {
     const body = cert();
     body['issuingCountry'] = 'KAZ';
