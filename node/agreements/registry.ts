@@ -7,6 +7,7 @@
  */
 import {
   agreementInForce,
+  agreementRef,
   agreementStatus,
   checkOverlap,
   verifyAgreement,
@@ -140,6 +141,7 @@ export class AgreementRegistry {
     if (!partner || !doc.parties.some((p) => p.country === this.self.country)) {
       throw new GncError('GNC_AGREEMENT_INVALID', `Agreement ${doc.id} is between ${doc.parties.map((p) => p.country).join(' and ')}; this node is ${this.self.country}.`);
     }
+    this.refuseOtherContent(doc, signed.payload);
     if (v.complete) {
       const others = this.known.filter((k) => k.complete && !(k.document.id === doc.id && k.document.version === doc.version));
       // a terminated agreement no longer blocks a new one between the same administrations
@@ -157,6 +159,28 @@ export class AgreementRegistry {
       .run(doc.id, doc.version, partner, JSON.stringify(signed), JSON.stringify(v.signedBy), v.complete ? 1 : 0, doc.validFrom, doc.validUntil, existing?.origin ?? origin, now, now);
     this.reload();
     return this.require(doc.id, doc.version);
+  }
+
+  /**
+   * One id@version names one document on this node: envelopes, notices and the operator name an agreement by
+   * nothing else, and the store keeps one row per id and version. A document with the id and version of one held
+   * (with any partner, signed by one side or both) but other content is refused (SPEC section 8.4: a changed
+   * document needs a new version), never written over the one held. The payload is canonical, so the same
+   * document has the same payload text; a copy with more signatures is the same document.
+   */
+  private refuseOtherContent(doc: AgreementDocument, payload: string): void {
+    const row = this.store.db.prepare('SELECT partner, signed, complete FROM agreements WHERE id = ? AND version = ?').get(doc.id, doc.version) as
+      | { partner: string; signed: string; complete: number }
+      | undefined;
+    if (!row || (JSON.parse(row.signed) as SignedAgreement).payload === payload) return;
+    const ref = agreementRef(doc);
+    const partner = doc.parties.map((p) => p.country).find((c) => c !== this.self.country);
+    throw new GncError(
+      'GNC_AGREEMENT_OVERLAP',
+      row.partner !== partner
+        ? `Agreement ${ref} is already held here for ${row.partner}: an agreement id and version name one agreement on this node, so the one with ${partner} needs another id (like ${this.self.country}-${partner}-...); draft it again under that id.`
+        : `Agreement ${ref} differs from the ${ref} already held here (${row.complete ? 'signed by both' : 'awaiting a signature'}): a changed document needs a higher version: draft it again with a "version" above ${doc.version} that is not held yet.`,
+    );
   }
 
   /** Verify and store a suspend/terminate/resume notice signed by one of the parties' roots. */
