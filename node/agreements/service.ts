@@ -67,8 +67,27 @@ export class AgreementService {
     return this.registry.save(input, 'partner');
   }
 
-  async notice(id: string, action: NoticeAction, reason: string, effective?: string, version?: number): Promise<{ messageId: string }> {
-    const k = this.registry.require(id, version);
+  /**
+   * The version a notice is about when none is named: the one of this id in force or suspended now. The newest
+   * version held may be a renewal both signed in advance (a notice about it leaves the version in force running)
+   * or a proposal awaiting the partner's signature (nothing to notify); failing a current one, the newest version
+   * both signed, else the newest held, which notice() then refuses as never signed.
+   */
+  private noticeTarget(id: string, version: number | undefined): KnownAgreement {
+    if (version !== undefined) return this.registry.require(id, version);
+    const complete = this.registry
+      .all()
+      .filter((k) => k.document.id === id && k.complete)
+      .sort((a, b) => b.document.version - a.document.version);
+    const current = complete.find((k) => {
+      const status = this.registry.statusOf(k);
+      return status === 'active' || status === 'suspended';
+    });
+    return current ?? complete[0] ?? this.registry.require(id);
+  }
+
+  async notice(id: string, action: NoticeAction, reason: string, effective?: string, version?: number): Promise<{ messageId: string; agreement: KnownAgreement }> {
+    const k = this.noticeTarget(id, version);
     if (!k.complete) throw new GncError('GNC_AGREEMENT_INVALID', `Agreement ${id} was never signed by both sides; there is nothing to ${action}.`);
     const notice: AgreementNotice = {
       v: 1, agreementId: k.document.id, version: k.document.version, action,
@@ -78,7 +97,7 @@ export class AgreementService {
     const compact = signNotice(notice, this.parts.identity.root.signer);
     this.registry.saveNotice(compact);
     const r = await this.submit().queueControl(k.partner, 'agreement', { action: 'notice', notice: compact });
-    return { messageId: r.id };
+    return { messageId: r.id, agreement: this.registry.require(k.document.id, k.document.version) };
   }
 
   view(k: KnownAgreement): AgreementView {

@@ -62,7 +62,7 @@ export function agreementRoutes(parts: NodeParts, registry: AgreementRegistry, s
     app.post(`/:id/${action}`, requireScope(tokens, 'admin'), async (c) => {
       const req = parseWith(AgreementNoticeRequest, await json(c), `${action} request`, '');
       const r = await svc.notice(c.req.param('id'), action, req.reason, req.effective, req.version);
-      return c.json({ ...svc.view(registry.require(c.req.param('id'), req.version)), noticeMessage: r.messageId }, 202);
+      return c.json({ ...svc.view(r.agreement), noticeMessage: r.messageId }, 202);
     });
   }
   return app;

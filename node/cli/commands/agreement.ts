@@ -190,7 +190,7 @@ function noticeCommand(action: NoticeAction): Command {
   const spec = {
     name: `agreement ${action}`,
     usage: `gnc agreement ${action} --dir DIR --id ID --reason TEXT [--effective ISO] [--version N]`,
-    description: `${action[0]!.toUpperCase()}${action.slice(1)} an agreement with a root-signed notice that the partner receives over the wire.`,
+    description: `${action[0]!.toUpperCase()}${action.slice(1)} an agreement with a root-signed notice that the partner receives over the wire; without --version, the version of ID in force (or suspended) now.`,
     options: { dir: { type: 'string' }, id: { type: 'string' }, reason: { type: 'string' }, effective: { type: 'string' }, version: { type: 'string' } },
     required: ['dir', 'id', 'reason'],
   } as const;
@@ -205,7 +205,7 @@ function noticeCommand(action: NoticeAction): Command {
       }
       await withService(values.dir!, async (svc) => {
         const r = await svc.notice(values.id!, action, values.reason!, values.effective, versionOf(values.version));
-        out(`Agreement ${values.id}: ${action} notice signed and queued for the partner as message ${r.messageId}`);
+        out(`Agreement ${values.id}@${r.agreement.document.version}: ${action} notice signed and queued for ${r.agreement.partner} as message ${r.messageId}`);
       });
     },
   };
