@@ -6,7 +6,6 @@
  * stored; the envelope only transports it.
  */
 import type { OpenedEnvelope } from '../../protocol/envelope/open.js';
-import { GncError } from '../../protocol/errors.js';
 import { AgreementControlBody } from '../../protocol/messages/control.js';
 import { parseWith } from '../../protocol/validate.js';
 import type { AgreementRegistry } from './registry.js';
@@ -14,16 +13,13 @@ import type { AgreementRegistry } from './registry.js';
 export function agreementControl(registry: AgreementRegistry, log: (m: string) => void) {
   return (opened: OpenedEnvelope, peer: string): void => {
     const body = parseWith(AgreementControlBody, opened.payload.body, 'Agreement control body', '/body');
+    // the sender is checked before anything is stored: a refusal is a final verdict, so nothing of it may apply
     if (body.action === 'notice') {
-      const n = registry.saveNotice(body.notice);
-      if (n.by !== peer) throw new GncError('GNC_AGREEMENT_SIGNATURE', `Notice signed by ${n.by} arrived from ${peer}: each administration sends its own notices.`);
+      const n = registry.saveNotice(body.notice, peer);
       log(`agreement ${n.agreementId}@${n.version}: ${n.action} by ${n.by}, effective ${n.effective}`);
       return;
     }
-    const k = registry.save(body.agreement, 'partner');
-    if (!k.signedBy.includes(peer)) {
-      throw new GncError('GNC_AGREEMENT_SIGNATURE', `Agreement ${k.document.id} from ${peer} does not carry ${peer}'s signature.`);
-    }
+    const k = registry.save(body.agreement, 'partner', peer);
     log(`agreement ${k.document.id}@${k.document.version} ${body.action} by ${peer}: ${k.complete ? 'signed by both, in force from ' + k.document.validFrom : 'awaiting our signature (gnc agreement sign)'}`);
   };
 }

@@ -131,8 +131,12 @@ export class AgreementRegistry {
     return agreementStatus(k.document, k.notices.map((n) => n.notice), now, others);
   }
 
-  /** Verify and store a signed agreement (from a file, the CLI, or the wire). Returns what was stored. */
-  save(input: unknown, origin: 'local' | 'partner'): KnownAgreement {
+  /**
+   * Verify and store a signed agreement (from a file, the CLI, or the wire). Returns what was stored. With
+   * `from`, the partner whose control envelope carried it: it must be an agreement with that partner, carrying
+   * its signature (each administration sends its own documents), or nothing is stored.
+   */
+  save(input: unknown, origin: 'local' | 'partner', from?: string): KnownAgreement {
     const signed = input as SignedAgreement;
     const stored = this.store.db.prepare('SELECT signed FROM agreements WHERE signed = ?').get(JSON.stringify(signed)) !== undefined;
     const v = verifyAgreement(signed, stored ? this.roots() : this.currentRoots());
@@ -140,6 +144,14 @@ export class AgreementRegistry {
     const partner = doc.parties.map((p) => p.country).find((c) => c !== this.self.country);
     if (!partner || !doc.parties.some((p) => p.country === this.self.country)) {
       throw new GncError('GNC_AGREEMENT_INVALID', `Agreement ${doc.id} is between ${doc.parties.map((p) => p.country).join(' and ')}; this node is ${this.self.country}.`);
+    }
+    if (from !== undefined && (partner !== from || !v.signedBy.includes(from))) {
+      throw new GncError(
+        'GNC_AGREEMENT_SIGNATURE',
+        partner !== from
+          ? `Agreement ${doc.id} between ${doc.parties.map((p) => p.country).join(' and ')} arrived from ${from}: each administration sends its own agreements.`
+          : `Agreement ${doc.id} from ${from} does not carry ${from}'s signature.`,
+      );
     }
     this.refuseOtherContent(doc, signed.payload);
     if (v.complete) {
@@ -183,11 +195,17 @@ export class AgreementRegistry {
     );
   }
 
-  /** Verify and store a suspend/terminate/resume notice signed by one of the parties' roots. */
-  saveNotice(compact: string): AgreementNotice {
+  /**
+   * Verify and store a suspend/terminate/resume notice signed by one of the parties' roots. With `from`, the
+   * partner whose control envelope carried it: the notice must be that partner's own, or nothing is stored.
+   */
+  saveNotice(compact: string, from?: string): AgreementNotice {
     const known = this.store.db.prepare('SELECT 1 FROM agreement_notices WHERE compact = ?').get(compact) !== undefined;
     // a new notice must be signed by the root in office; the agreement it is about may name an earlier root
     const unverified = verifyNotice(compact, known ? this.roots() : this.currentRoots());
+    if (from !== undefined && unverified.by !== from) {
+      throw new GncError('GNC_AGREEMENT_SIGNATURE', `Notice signed by ${unverified.by} arrived from ${from}: each administration sends its own notices.`);
+    }
     const k = this.require(unverified.agreementId, unverified.version);
     const notice = verifyNotice(compact, this.roots(), k.document); // and that the signer is a party to it
     this.store.db
