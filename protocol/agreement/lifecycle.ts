@@ -118,6 +118,14 @@ export function checkNoticeHasEffect(doc: AgreementDocument, notices: readonly A
   if (notice.action === 'suspend' && suspendedBy.has(notice.by)) {
     throw new GncError('GNC_CONFLICT', `Agreement ${agreementRef(doc)} is already suspended by ${notice.by} at ${notice.effective}: nothing to do (resume it first to suspend it again).`);
   }
+  // at equal times a resume comes before a suspend (SPEC 8.5): a suspension by the same party at this very instant
+  // takes effect after the resume and leaves the agreement suspended, so such a resume would change nothing
+  const sameInstant = notice.action === 'resume'
+    ? relevant(doc, notices).find((n) => n.action === 'suspend' && n.by === notice.by && agreementInstant(n.effective, 'start') === at)
+    : undefined;
+  if (sameInstant) {
+    throw new GncError('GNC_CONFLICT', `Agreement ${agreementRef(doc)} has a suspension by ${notice.by} taking effect at ${sameInstant.effective}, the same time as this resume; at equal times the suspension prevails, so the resume would change nothing: give a later effective time (e.g. one second later).`);
+  }
   if (notice.action === 'resume' && !suspendedBy.has(notice.by)) {
     const others = [...suspendedBy];
     throw new GncError('GNC_CONFLICT', `Agreement ${agreementRef(doc)} is not suspended by ${notice.by} at ${notice.effective}: nothing to resume${others.length ? ` (the suspension by ${others.join(', ')} only that administration can lift)` : ''}.`);

@@ -110,6 +110,17 @@ describe('agreement in force', () => {
     checkNoticeHasEffect(v1, [v(notice(v1, KZ, 'terminate', '2027-01-01'))], draftOf(KG, 'suspend', '2026-11-23'));
   });
 
+  it('refuses a resume at the instant its own suspension takes effect, which prevails at equal times (GNC_CONFLICT)', () => {
+    const v = (n: string) => verifyNotice(n, ROOTS);
+    const scheduled = [v(notice(v1, KZ, 'suspend', '2026-12-01'))];
+    const resume = v(notice(v1, KZ, 'resume', '2026-12-01T00:00:00Z'));
+    // at equal times resume comes before suspend (SPEC 8.5): signed, this resume would leave the agreement suspended
+    expect(agreementStatus(v1, [...scheduled, resume], T('2026-12-02T00:00:00Z'))).toBe('suspended');
+    expect(() => checkNoticeHasEffect(v1, scheduled, resume)).toThrow(expect.objectContaining({ code: 'GNC_CONFLICT', message: expect.stringContaining('later') }));
+    // a resume after it does lift it
+    checkNoticeHasEffect(v1, scheduled, v(notice(v1, KZ, 'resume', '2026-12-01T00:00:01Z')));
+  });
+
   it('applies a notice only from its effective time', () => {
     const n = verifyNotice(notice(v1, KZ, 'suspend', '2026-12-01'), ROOTS);
     expect(agreementStatus(v1, [n], NOW)).toBe('active');
