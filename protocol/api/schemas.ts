@@ -132,10 +132,13 @@ export const ProblemDetails = z.object({
 
 /** `POST /v1/agreements`: a readable draft, signed here, optionally proposed to the partner at once. */
 export const AgreementCreateRequest = z.strictObject({ draft: z.record(z.string(), z.unknown()), propose: z.boolean().default(false) });
-/** `POST /v1/agreements/{id}/suspend|terminate|resume`. */
+/**
+ * `POST /v1/agreements/{id}/suspend|terminate|resume`: the notice's own reason and effective time (SPEC 8.5: a
+ * date, the start of that day UTC, or a date-time with its zone), as the CLI takes them; a reason says something.
+ */
 export const AgreementNoticeRequest = z.strictObject({
-  reason: z.string().min(1).max(1000),
-  effective: z.iso.datetime({ offset: true }).optional(),
+  reason: AgreementNotice.shape.reason.regex(/\S/, 'expected a reason, not only spaces'),
+  effective: AgreementTime.optional(),
   version: z.number().int().min(1).optional(),
 });
 export const AgreementVersionQuery = z.strictObject({ version: z.coerce.number().int().min(1).optional() });

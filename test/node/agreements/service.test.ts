@@ -42,4 +42,15 @@ describe('agreement notices without a version', () => {
     expect(r.status, r.text).toBe(202);
     expect(r.json).toMatchObject({ version: 1, status: 'active' });
   });
+
+  it('takes a date as the effective time of a notice, as SPEC 8.5 and the CLI do, and refuses a blank reason', async () => {
+    net = await makeNetwork(['KZ', 'KG']);
+    const kz = net.nodes.KZ!;
+    const s = await api(kz, 'POST', '/v1/agreements/KZ-KG-test/suspend', { reason: 'Scheduled system migration', effective: '2030-06-01' });
+    expect(s.status, s.text).toBe(202);
+    expect(s.json.notices).toMatchObject([{ action: 'suspend', effective: '2030-06-01' }]);
+    const blank = await api(kz, 'POST', '/v1/agreements/KZ-KG-test/resume', { reason: '   ', effective: '2030-06-02' });
+    expect(blank.status).toBe(422);
+    expect(blank.json.issues[0].path).toBe('/reason');
+  });
 });
