@@ -19,13 +19,18 @@ export class AgreementPolicy implements Policy {
     return k.document;
   }
 
-  /** Says what became of the latest agreement with the partner, so the operator knows to resume, renew or draft. */
+  /**
+   * Says what became of the agreement of the current period with the partner (the one started last), so the
+   * operator knows to resume, renew or draft; a renewal signed in advance does not hide a suspension. With none
+   * started yet, the one that starts first.
+   */
   private whyNone(partner: string, now: number): string {
     const none = `No agreement signed by both ${this.self} and ${partner} is in force`;
-    const latest = this.registry
-      .all()
-      .filter((k) => k.complete && k.partner === partner)
-      .sort((x, y) => agreementPeriod(y.document).start - agreementPeriod(x.document).start || y.document.version - x.document.version)[0];
+    const held = this.registry.all().filter((k) => k.complete && k.partner === partner);
+    const started = held.filter((k) => agreementPeriod(k.document).start <= now);
+    const latest = started.length > 0
+      ? started.sort((x, y) => agreementPeriod(y.document).start - agreementPeriod(x.document).start || y.document.version - x.document.version)[0]
+      : held.sort((x, y) => agreementPeriod(x.document).start - agreementPeriod(y.document).start || y.document.version - x.document.version)[0];
     if (!latest) return `${none}: nothing may be exchanged until one is (gnc agreement draft/sign/propose).`;
     const ref = `${latest.document.id}@${latest.document.version}`;
     switch (this.registry.statusOf(latest, now)) {
