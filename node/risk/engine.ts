@@ -1,11 +1,13 @@
 /**
- * The risk engine: projects every accepted business message into the arrivals view, the AEO registry and the
- * e-CoO index, and recomputes the assessment of each consignment a message concerns (its own declaration,
- * or every consignment naming the certificate or AEO that changed). Progress is a cursor over messages.seq
+ * The risk engine: projects every accepted business message whose purpose allows decisions about individual
+ * consignments (INDIVIDUAL_USE) into the arrivals view, the AEO registry and the e-CoO index, and recomputes
+ * the assessment of each consignment a message concerns (its own declaration, or every consignment naming the
+ * certificate or AEO that changed). Progress is a cursor over messages.seq
  * stored in the same transaction as the projection, so a crash or a node that was stopped catches up on
  * start, and a message is never applied twice. Work runs in bounded batches through the store's group
  * commit, so a large AEO snapshot never holds the event loop or the database for long.
  */
+import { AGGREGATE_ONLY_PURPOSES } from '../../protocol/agreement/constants.js';
 import type { AeoBody } from '../../protocol/messages/aeo.js';
 import type { EcooBody } from '../../protocol/messages/ecoo.js';
 import type { AciBody } from '../../protocol/messages/aci.js';
@@ -31,6 +33,12 @@ import { assessmentView, buildView, type StoredAssessment } from './views.js';
 export const RECOMPUTE_HORIZON_MS = 30 * 24 * 3_600_000;
 /** Messages projected and consignments recomputed per transaction. */
 export const BATCH = 250;
+
+/**
+ * SQL condition on a received message: its purpose allows decisions about individual consignments and traders.
+ * One sent for an aggregate-only purpose (statistics) is stored and listed, never projected into the risk view.
+ */
+export const INDIVIDUAL_USE = `IFNULL(purpose, '') NOT IN (${AGGREGATE_ONLY_PURPOSES.map((p) => `'${p}'`).join(', ')})`;
 
 export interface StoredMessage {
   seq: number;
@@ -68,11 +76,11 @@ export class RiskEngine {
       // `+direction`: look rows up by (type, seq > cursor), never by direction, which would read every
       // message ever received on each step (test/node/store/query-plans.test.ts)
       next: db.prepare(`SELECT seq, id, partner, type, kind, ref, created, body, stored_at FROM messages
-        WHERE seq > ? AND +direction = 'in' AND type IN ('aci', 'ecoo', 'aeo') ORDER BY seq LIMIT ?`),
+        WHERE seq > ? AND +direction = 'in' AND type IN ('aci', 'ecoo', 'aeo') AND ${INDIVIDUAL_USE} ORDER BY seq LIMIT ?`),
       current: db.prepare('SELECT id, body FROM messages WHERE seq = ?'),
       cursor: db.prepare(`SELECT value FROM risk_state WHERE key = 'cursor'`).pluck(),
       saveCursor: db.prepare(`INSERT INTO risk_state (key, value) VALUES ('cursor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
-      lag: db.prepare(`SELECT COUNT(*) FROM messages WHERE seq > ? AND +direction = 'in' AND type IN ('aci', 'ecoo', 'aeo')`).pluck(),
+      lag: db.prepare(`SELECT COUNT(*) FROM messages WHERE seq > ? AND +direction = 'in' AND type IN ('aci', 'ecoo', 'aeo') AND ${INDIVIDUAL_USE}`).pluck(),
     };
     this.cursor = (this.s.cursor.get() as number | undefined) ?? 0;
   }

@@ -20,7 +20,7 @@
 import type { AeoChange, AeoSnapshot } from '../../protocol/messages/aeo.js';
 import type { Db } from '../store/db.js';
 import { KEY } from './declaration.js';
-import { RECOMPUTE_HORIZON_MS, type RiskEngine } from './engine.js';
+import { INDIVIDUAL_USE, RECOMPUTE_HORIZON_MS, type RiskEngine } from './engine.js';
 import type { RiskFeed } from './feed.js';
 
 export interface PurgedMessage {
@@ -45,10 +45,10 @@ export class RiskPurge {
       // registry compares them, the first 10 characters (YYYY-MM-DD) of asOf / statusDate. This reads the asOf of every
       // held snapshot of the partner: 90 daily snapshots of 10,000 operators (260 MB) take ~0.15 s, once per purge
       latestSnapshot: db.prepare(`SELECT seq, id, body, substr(json_extract(body, '$.asOf'), 1, 10) AS as_of FROM messages
-        WHERE +direction = 'in' AND +partner = ? AND type = 'aeo' AND kind = 'snapshot' AND body IS NOT NULL AND seq <= ?
+        WHERE +direction = 'in' AND +partner = ? AND type = 'aeo' AND kind = 'snapshot' AND body IS NOT NULL AND seq <= ? AND ${INDIVIDUAL_USE}
         ORDER BY as_of DESC, seq DESC LIMIT 1`),
       changesSince: db.prepare(`SELECT seq, id, body FROM messages WHERE +direction = 'in' AND +partner = ? AND type = 'aeo' AND kind = 'change'
-        AND body IS NOT NULL AND seq <= @cursor AND (json_extract(body, '$.operator.statusDate') > @asOf
+        AND body IS NOT NULL AND seq <= @cursor AND ${INDIVIDUAL_USE} AND (json_extract(body, '$.operator.statusDate') > @asOf
           OR (json_extract(body, '$.operator.statusDate') = @asOf AND seq > @seq)) ORDER BY seq`),
     };
   }

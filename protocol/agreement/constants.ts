@@ -30,6 +30,13 @@ export const AGREEMENT_PURPOSES = [
   'statistics',
 ] as const;
 
+/**
+ * Purposes whose data may feed no decision about an individual trader or consignment (see their meaning above):
+ * a receiving node stores and lists a message sent for one, and keeps it out of its risk view (arrivals,
+ * assessments, the AEO and e-CoO lookups).
+ */
+export const AGGREGATE_ONLY_PURPOSES: readonly (typeof AGREEMENT_PURPOSES)[number][] = ['statistics'];
+
 /** The field list meaning "every field of the message type". */
 export const ALL_FIELDS = '*';
 

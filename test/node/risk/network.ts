@@ -16,9 +16,11 @@ export interface RiskNetwork {
   close(): Promise<void>;
 }
 
-/** KZ and KG running, with `rules` (a rules document) in KG's data dir when given. */
-export async function riskNetwork(opts: { rules?: Record<string, unknown>; log?: (msg: string, fields?: Record<string, unknown>) => void } = {}): Promise<RiskNetwork> {
-  const net = await makeNetwork(['KZ', 'KG'], { start: false });
+/** KZ and KG running, with `rules` (a rules document) in KG's data dir when given, under `agreement` when given. */
+export async function riskNetwork(
+  opts: { rules?: Record<string, unknown>; agreement?: Record<string, unknown>; log?: (msg: string, fields?: Record<string, unknown>) => void } = {},
+): Promise<RiskNetwork> {
+  const net = await makeNetwork(['KZ', 'KG'], { start: false, ...(opts.agreement ? { agreements: [{ a: 'KZ', b: 'KG', draft: opts.agreement }] } : {}) });
   for (const t of Object.values(net.nodes)) {
     if (opts.rules && t.country === 'KG') writeFileSync(join(t.dir, 'risk-rules.json'), JSON.stringify(opts.rules, null, 2));
     t.node.parts.store.close();
@@ -33,9 +35,9 @@ export async function riskNetwork(opts: { rules?: Record<string, unknown>; log?:
 
 const PURPOSE = { aci: 'pre-arrival-risk-assessment', ecoo: 'origin-verification', aeo: 'aeo-mra-benefits' } as const;
 
-/** Submits a message at KZ for KG and waits for KG's signed receipt; returns the message id. */
-export async function send(kz: TestNode, type: 'aci' | 'ecoo' | 'aeo', body: Record<string, unknown>, ref?: string): Promise<string> {
-  const r = await api(kz, 'POST', '/v1/messages', { to: 'KG', type, purpose: PURPOSE[type], ...(ref ? { ref } : {}), body });
+/** Submits a message at KZ for KG (for the type's usual purpose unless told) and waits for KG's signed receipt; returns the message id. */
+export async function send(kz: TestNode, type: 'aci' | 'ecoo' | 'aeo', body: Record<string, unknown>, ref?: string, purpose: string = PURPOSE[type]): Promise<string> {
+  const r = await api(kz, 'POST', '/v1/messages', { to: 'KG', type, purpose, ...(ref ? { ref } : {}), body });
   expect(r.status, r.text).toBe(202);
   const id = r.json.id as string;
   const m = await waitFor(async () => {
