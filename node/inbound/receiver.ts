@@ -103,8 +103,14 @@ export class Receiver {
       // re-check inside the transaction: two copies may arrive in the same batch
       const again = this.d.store.messages.byKey('in', p.from, p.id);
       if (again) return -again.seq;
-      if (p.ref !== undefined && isBusinessType(type) && needsRef(type, body as BusinessBody) && !this.d.store.messages.byKey('in', p.from, p.ref)) {
-        throw new GncError('GNC_ORIGINAL_UNKNOWN', `${type} ${kind} refers to message ${p.ref}, which this node never received from ${p.from}: send the original first.`);
+      if (p.ref !== undefined && isBusinessType(type) && needsRef(type, body as BusinessBody)) {
+        // the original of an ACI amendment is an ACI, the certificate of an e-CoO status an e-CoO (the sender checks
+        // the same before it sends): a ref to a message of another type would attach to nothing
+        const original = this.d.store.messages.byKey('in', p.from, p.ref);
+        if (!original) throw new GncError('GNC_ORIGINAL_UNKNOWN', `${type} ${kind} refers to message ${p.ref}, which this node never received from ${p.from}: send the original first.`);
+        if (original.type !== type) {
+          throw new GncError('GNC_ORIGINAL_UNKNOWN', `${type} ${kind} refers to message ${p.ref}, which is an ${original.type} message, not an ${type} one: name the ${type} message it is about in "ref".`);
+        }
       }
       const s = this.d.store.messages.insert({
         id: p.id, direction: 'in', partner: p.from, type, kind, ref: p.ref ?? null, purpose: p.purpose ?? null, agreement: p.agreement,

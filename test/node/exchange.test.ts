@@ -20,6 +20,7 @@ import { decodeNodeCertificate } from '../../protocol/certificate.js';
 import { api, makeNetwork, waitFor, type TestNode } from '../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const ecoo = JSON.parse(readFileSync(new URL('../../examples/messages/ecoo-kz-kg-preferential.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
 let net: Awaited<ReturnType<typeof makeNetwork>>;
 let kz: TestNode;
@@ -148,6 +149,17 @@ describe('exchange between two nodes', () => {
     await delivered(id);
     const r = await receiptFor(sealAsKz({ ref: id }).bytes);
     expect(r).toMatchObject({ status: 'rejected', code: 'GNC_SCHEMA_INVALID' });
+  });
+
+  it('rejects an amendment whose ref names a message of another type (GNC_ORIGINAL_UNKNOWN), and stores nothing of it', async () => {
+    const certificate = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'ecoo', purpose: 'origin-verification', body: ecoo });
+    expect(certificate.status, certificate.text).toBe(202);
+    expect((await delivered(certificate.json.id)).status).toBe('delivered');
+    const amendment = sealAsKz({ ref: certificate.json.id, body: { ...aci, kind: 'amendment', amendmentReason: 'Corrected gross mass' } });
+    const r = await receiptFor(amendment.bytes);
+    expect(r).toMatchObject({ status: 'rejected', code: 'GNC_ORIGINAL_UNKNOWN' });
+    expect((r as { reason?: string }).reason).toContain('an ecoo message, not an aci one');
+    expect(kg.node.parts.store.messages.byKey('in', 'KZ', JSON.parse(Buffer.from(amendment.jws.payload, 'base64url').toString()).id)).toBeUndefined();
   });
 
   it('keeps only a rejection record for a refused envelope, never its content', async () => {
