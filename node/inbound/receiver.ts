@@ -11,7 +11,7 @@
 import { openEnvelope, parseFlattened, peekPayload, type OpenedEnvelope } from '../../protocol/envelope/open.js';
 import { sha256Hex, type Signer } from '../../protocol/envelope/seal.js';
 import { GncError, isGncError } from '../../protocol/errors.js';
-import { isBusinessType, needsRef, parseBody, refuseStrayRef, type BusinessBody, type BusinessType } from '../../protocol/messages/registry.js';
+import { isBusinessType, needsRef, originalMismatch, parseBody, refuseStrayRef, type BusinessBody, type BusinessType } from '../../protocol/messages/registry.js';
 import type { ControlType } from '../../protocol/messages/control.js';
 import { sealReceipt } from '../receipts.js';
 import type { Policy } from '../policy/policy.js';
@@ -104,13 +104,11 @@ export class Receiver {
       const again = this.d.store.messages.byKey('in', p.from, p.id);
       if (again) return -again.seq;
       if (p.ref !== undefined && isBusinessType(type) && needsRef(type, body as BusinessBody)) {
-        // the original of an ACI amendment is an ACI, the certificate of an e-CoO status an e-CoO (the sender checks
-        // the same before it sends): a ref to a message of another type would attach to nothing
         const original = this.d.store.messages.byKey('in', p.from, p.ref);
         if (!original) throw new GncError('GNC_ORIGINAL_UNKNOWN', `${type} ${kind} refers to message ${p.ref}, which this node never received from ${p.from}: send the original first.`);
-        if (original.type !== type) {
-          throw new GncError('GNC_ORIGINAL_UNKNOWN', `${type} ${kind} refers to message ${p.ref}, which is an ${original.type} message, not an ${type} one: name the ${type} message it is about in "ref".`);
-        }
+        // a ref to another type's message, or to another certificate, would attach to nothing, or to the wrong one
+        const mismatch = originalMismatch(type, body as BusinessBody, original);
+        if (mismatch) throw new GncError('GNC_ORIGINAL_UNKNOWN', `${type} ${kind} refers to message ${p.ref}, which is ${mismatch}: name the message it is about in "ref".`);
       }
       const s = this.d.store.messages.insert({
         id: p.id, direction: 'in', partner: p.from, type, kind, ref: p.ref ?? null, purpose: p.purpose ?? null, agreement: p.agreement,

@@ -14,7 +14,7 @@ import { CONTROL_RETENTION_DAYS } from '../inbound/receiver.js';
 import { GncError } from '../../protocol/errors.js';
 import { MAX_ENVELOPE_BYTES } from '../../protocol/wire.js';
 import { newMessageId } from '../../protocol/ids.js';
-import { assertBusinessType, needsRef, parseBody, refuseStrayRef, type BusinessType } from '../../protocol/messages/registry.js';
+import { assertBusinessType, needsRef, originalMismatch, parseBody, refuseStrayRef, type BusinessType } from '../../protocol/messages/registry.js';
 import type { Policy } from '../policy/policy.js';
 import type { Store } from '../store/store.js';
 import type { TrustIndex } from '../trust.js';
@@ -91,8 +91,9 @@ export class SubmitService {
     if (needsRef(type, body)) {
       if (s.ref === undefined) throw new GncError('GNC_SCHEMA_INVALID', `An ${type} ${kind} must name the original message id in "ref".`);
       const orig = this.d.store.messages.byKey('out', s.to, s.ref);
-      if (!orig || orig.type !== type) {
-        throw new GncError('GNC_ORIGINAL_UNKNOWN', `${type} ${kind} refers to ${s.ref}, which is not a ${type} message this node sent to ${s.to}: check "ref".`);
+      const mismatch = orig && originalMismatch(type, body, orig);
+      if (!orig || mismatch) {
+        throw new GncError('GNC_ORIGINAL_UNKNOWN', `${type} ${kind} refers to ${s.ref}, which is ${mismatch ?? `not a ${type} message this node sent to ${s.to}`}: check "ref".`);
       }
     }
     const now = this.d.clock();

@@ -6,7 +6,7 @@
  * and what became of it, so the cross-checks find a certificate named by a goods item's `ecooReference` with
  * one lookup.
  */
-import type { EcooCertificate, EcooStatus } from '../../protocol/messages/ecoo.js';
+import { certificateKey, type EcooCertificate, type EcooStatus } from '../../protocol/messages/ecoo.js';
 import type { Db } from '../store/db.js';
 
 export interface EcooRow {
@@ -25,14 +25,6 @@ export interface EcooRow {
 /** A certificate found for a reference, with its body (parsed from the stored message). */
 export interface EcooFound extends EcooRow {
   body: EcooCertificate;
-}
-
-/**
- * Certificate numbers are compared upper-case, like the other ids of the arrivals view (declaration.ts): a
- * declarant who types "kz-st1-2026-0099002" names certificate KZ-ST1-2026-0099002.
- */
-export function certificateKey(number: string): string {
-  return number.toUpperCase();
 }
 
 export class EcooRegistry {

@@ -9,14 +9,14 @@
  */
 import { AGGREGATE_ONLY_PURPOSES } from '../../protocol/agreement/constants.js';
 import type { AeoBody } from '../../protocol/messages/aeo.js';
-import type { EcooBody } from '../../protocol/messages/ecoo.js';
+import { certificateKey, type EcooBody } from '../../protocol/messages/ecoo.js';
 import type { AciBody } from '../../protocol/messages/aci.js';
 import type { ArrivalView, AssessmentEvent } from '../../protocol/risk.js';
 import type { Store } from '../store/store.js';
 import { AeoRegistry } from './aeo-registry.js';
 import { ConsignmentRepo, type CurrentFields } from './consignments.js';
 import { keysOf, KEY, summarize, type FullDeclaration } from './declaration.js';
-import { certificateKey, EcooRegistry } from './ecoo-registry.js';
+import { EcooRegistry } from './ecoo-registry.js';
 import type { RiskFeed } from './feed.js';
 import { aeoIndicators } from './indicators/aeo.js';
 import { IndicatorSet, type AssessContext } from './indicators/context.js';

@@ -345,7 +345,7 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE risk_aeo SET as_of = MAX(status_date, COALESCE((SELECT MAX(effective) FROM risk_aeo_history h
     WHERE h.partner = risk_aeo.partner AND h.aeo_id = risk_aeo.aeo_id), ''));
 `,
-  // 11: certificate numbers compared upper-case (node/risk/ecoo-registry.ts certificateKey): the e-CoO index and
+  // 11: certificate numbers compared upper-case (protocol/messages/ecoo.ts certificateKey): the e-CoO index and
   // the certificate search keys of consignments. A key whose upper-case twin exists for the same consignment is
   // redundant; two certificates of one partner differing only in case keep their numbers
   `

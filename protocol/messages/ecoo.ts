@@ -89,6 +89,14 @@ export const EcooStatus = z
   });
 export type EcooStatus = z.infer<typeof EcooStatus>;
 
+/**
+ * Certificate numbers are compared upper-case, like the other ids of the arrivals view: a declarant who types
+ * "kz-st1-2026-0099002" names certificate KZ-ST1-2026-0099002, and so does a status naming it.
+ */
+export function certificateKey(number: string): string {
+  return number.toUpperCase();
+}
+
 export const EcooBody = z.discriminatedUnion('kind', [EcooCertificate, EcooStatus]);
 export type EcooBody = z.infer<typeof EcooBody>;
 

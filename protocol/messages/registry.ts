@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { GncError } from '../errors.js';
 import { AciBody } from './aci.js';
 import { AeoBody } from './aeo.js';
-import { EcooBody } from './ecoo.js';
+import { certificateKey, EcooBody } from './ecoo.js';
 import { parseDocument } from './common.js';
 
 export const BUSINESS_TYPES = ['aci', 'ecoo', 'aeo'] as const;
@@ -52,4 +52,26 @@ export function refuseStrayRef(type: BusinessType, body: BusinessBody, ref: stri
   if (ref === undefined || needsRef(type, body)) return;
   const kinds = REF_KINDS[type];
   throw new GncError('GNC_SCHEMA_INVALID', `An ${type} ${(body as { kind: string }).kind} refers to no earlier message: remove "ref" (${kinds.length ? `only ${kinds.join(' and ')} of ${type} carry one` : `no ${type} message carries one`}).`);
+}
+
+/** An earlier message as a node holds it: its body may be gone (retention). */
+export interface HeldOriginal {
+  type: string;
+  kind: string | null;
+  body: string | null;
+}
+
+/**
+ * Why `original` cannot be the message a body's `ref` names (undefined when it can), checked alike by the sender
+ * before it queues and by the receiver before it stores (SPEC section 4): the original of an ACI amendment or
+ * cancellation is an ACI message; the message of an e-CoO status is its certificate, with the same number
+ * (certificateKey). With the original's body gone, only its type and kind are compared.
+ */
+export function originalMismatch(type: BusinessType, body: BusinessBody, original: HeldOriginal): string | undefined {
+  if (original.type !== type) return `an ${original.type} message, not an ${type} one`;
+  if (type !== 'ecoo' || body.kind !== 'status') return undefined;
+  if (original.kind !== 'certificate') return `an e-CoO ${original.kind ?? 'message'}, not a certificate`;
+  if (original.body === null) return undefined;
+  const number = (JSON.parse(original.body) as { certificateNumber: string }).certificateNumber;
+  return certificateKey(number) === certificateKey(body.certificateNumber) ? undefined : `certificate ${number}, not ${body.certificateNumber}`;
 }

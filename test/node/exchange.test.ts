@@ -162,6 +162,15 @@ describe('exchange between two nodes', () => {
     expect(kg.node.parts.store.messages.byKey('in', 'KZ', JSON.parse(Buffer.from(amendment.jws.payload, 'base64url').toString()).id)).toBeUndefined();
   });
 
+  it('rejects an e-CoO status whose ref names the message of another certificate (GNC_ORIGINAL_UNKNOWN)', async () => {
+    const certificate = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'ecoo', purpose: 'origin-verification', body: ecoo });
+    expect((await delivered(certificate.json.id)).status).toBe('delivered');
+    const status = { kind: 'status', certificateNumber: 'KZ-ST1-2026-0047990', status: 'cancelled', statusDate: '2026-11-23' };
+    const r = await receiptFor(sealAsKz({ type: 'ecoo', purpose: 'origin-verification', ref: certificate.json.id, body: status }).bytes);
+    expect(r).toMatchObject({ status: 'rejected', code: 'GNC_ORIGINAL_UNKNOWN' });
+    expect((r as { reason?: string }).reason).toContain(`certificate ${ecoo['certificateNumber']}, not KZ-ST1-2026-0047990`);
+  });
+
   it('keeps only a rejection record for a refused envelope, never its content', async () => {
     const sealed = sealAsKz({ to: 'CN' });
     await receiptFor(sealed.bytes);

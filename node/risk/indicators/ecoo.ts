@@ -15,9 +15,9 @@
 import { MASS_UNITS, toKilograms, type MassUnit } from '../../../protocol/codes/units.js';
 import type { Party } from '../../../protocol/messages/common.js';
 import type { AciGoodsItem } from '../../../protocol/messages/aci.js';
-import type { EcooGoodsItem } from '../../../protocol/messages/ecoo.js';
+import { certificateKey, type EcooGoodsItem } from '../../../protocol/messages/ecoo.js';
 import type { Evidence } from '../../../protocol/risk.js';
-import { certificateKey, type EcooFound } from '../ecoo-registry.js';
+import type { EcooFound } from '../ecoo-registry.js';
 import { aciEvidence, type AssessContext, type IndicatorSet } from './context.js';
 
 const norm = (s: string): string => s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');
@@ -38,7 +38,7 @@ function differs(declared: number, certified: number, tolerance: number): boolea
 }
 
 export function ecooIndicators(ctx: AssessContext, out: IndicatorSet): void {
-  // items naming the same certificate, whatever the case they wrote its number in (ecoo-registry certificateKey)
+  // items naming the same certificate, whatever the case they wrote its number in (certificateKey)
   const refs = new Map<string, number[]>();
   ctx.body.goodsItems.forEach((item, i) => {
     if (item.ecooReference === undefined) return;

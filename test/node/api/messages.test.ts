@@ -11,6 +11,7 @@ import { api, makeNetwork, waitFor, type TestNode } from '../../helpers/network.
 
 const ecooStatusXml = readFileSync(new URL('../../../examples/messages/ecoo-status-cancelled.xml', import.meta.url), 'utf8');
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const ecoo = JSON.parse(readFileSync(new URL('../../../examples/messages/ecoo-kz-kg-preferential.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
 let net: Awaited<ReturnType<typeof makeNetwork>>;
 let kz: TestNode;
@@ -123,6 +124,21 @@ describe('local API', () => {
   it('refuses an amendment of an unknown original (GNC_ORIGINAL_UNKNOWN)', async () => {
     const r = await api(kz, 'POST', '/v1/messages', { ...submission, ref: '0190aaaa-0000-7000-8000-000000000000', body: { ...aci, kind: 'amendment' } });
     expectProblem(r, 422, 'GNC_ORIGINAL_UNKNOWN');
+  });
+
+  it('refuses an e-CoO status whose ref names another certificate, or a status, instead of its certificate (GNC_ORIGINAL_UNKNOWN)', async () => {
+    const certificate = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'ecoo', purpose: 'origin-verification', body: ecoo });
+    expect(certificate.status, certificate.text).toBe(202);
+    const status = (number: string) => ({ kind: 'status', certificateNumber: number, status: 'cancelled', statusDate: '2026-11-23', reason: 'Issued in error' });
+    const other = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'ecoo', purpose: 'origin-verification', ref: certificate.json.id, body: status('KZ-ST1-2026-0047990') });
+    expectProblem(other, 422, 'GNC_ORIGINAL_UNKNOWN');
+    expect(other.json.detail).toContain(`which is certificate ${ecoo['certificateNumber']}, not KZ-ST1-2026-0047990`);
+    // the same number in another case names the same certificate
+    const same = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'ecoo', purpose: 'origin-verification', ref: certificate.json.id, body: status(String(ecoo['certificateNumber']).toLowerCase()) });
+    expect(same.status, same.text).toBe(202);
+    const onStatus = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'ecoo', purpose: 'origin-verification', ref: same.json.id, body: status(String(ecoo['certificateNumber'])) });
+    expectProblem(onStatus, 422, 'GNC_ORIGINAL_UNKNOWN');
+    expect(onStatus.json.detail).toContain('which is an e-CoO status, not a certificate');
   });
 
   it('refuses a ref on a declaration, which refers to no earlier message (GNC_SCHEMA_INVALID)', async () => {
