@@ -60,9 +60,15 @@ export class TrustIndex {
       // from a notice of the certificate's own country (SPEC 9.10): another root's notice, accepted while the key
       // was still unknown here, must not revoke it
       const revoked = Math.min(c.revoked_at ?? Number.POSITIVE_INFINITY, revokedAt.get(revocationKey(c.country, c.kid)) ?? Number.POSITIVE_INFINITY);
+      let publicKey;
+      try {
+        publicKey = publicKeyFromJwk(payload.jwk);
+      } catch {
+        continue; // stored before weak keys were refused on pinning (SPEC 9.7): never trusted to verify
+      }
       keys.set(c.kid, {
         kid: c.kid,
-        publicKey: publicKeyFromJwk(payload.jwk),
+        publicKey,
         country: c.country,
         notBefore: c.not_before,
         notAfter: c.not_after,

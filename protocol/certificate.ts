@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { CERTIFICATE_TYP } from './constants.js';
 import { CountryCode } from './codes/countries.js';
 import { GncError } from './errors.js';
-import { Ed25519PublicJwk, jwkThumbprint, publicKeyFromJwk } from './jwk.js';
+import { Ed25519PublicJwk, jwkThumbprint, publicKeyFromJwk, weakPublicKey } from './jwk.js';
 import { canonicalJson } from './envelope/canonical.js';
 import { fromB64u } from './envelope/base64url.js';
 import { UtcTimestamp } from './envelope/payload.js';
@@ -82,6 +82,11 @@ export function verifyNodeCertificate(compact: string, rootJwk: Ed25519PublicJwk
   }
   if (payload.iss !== rootFp) throw new GncError('GNC_CERT_INVALID', `Node certificate names issuer ${payload.iss}, but it verifies under root ${rootFp}.`);
   if (payload.sub !== jwkThumbprint(payload.jwk)) throw new GncError('GNC_CERT_INVALID', 'Node certificate subject is not the thumbprint of its key.');
+  // a key under which forged signatures verify must never enter the trust store (node:crypto would accept them)
+  const weak = weakPublicKey(fromB64u(payload.jwk.x, 'Node key x'));
+  if (weak !== undefined) {
+    throw new GncError('GNC_CERT_INVALID', `Node certificate for ${payload.country} certifies key ${payload.sub}, which cannot verify signatures: ${weak} (strict RFC 8032, SPEC 9.7). Ask ${payload.country}'s administration for a certificate of a new node key.`);
+  }
   if (Date.parse(payload.nbf) >= Date.parse(payload.exp)) throw new GncError('GNC_CERT_INVALID', 'Node certificate validity ends before it starts.');
   return payload;
 }

@@ -10,6 +10,10 @@ import { issueNodeCertificate, decodeNodeCertificate, verifyNodeCertificate, typ
 import { jwkThumbprint, publicJwkOf } from '../../protocol/jwk.js';
 import { KG, KZ, STRANGER, codeOf } from './envelope/fixtures.js';
 
+/** The identity point (y = 1), of order 1: with R = identity and S = 0 OpenSSL verifies any message under it. */
+const IDENTITY_POINT = Buffer.from('01'.padEnd(64, '0'), 'hex').toString('base64url');
+const TRIVIAL_SIGNATURE = Uint8Array.from({ length: 64 }, (_, i) => (i === 0 ? 1 : 0));
+
 const ROOT = STRANGER; // RFC 8032 TEST 3, standing in as the KZ administration root
 const ROOT_JWK = publicJwkOf(ROOT.publicKey);
 const OTHER_ROOT_JWK = publicJwkOf(KG.publicKey);
@@ -111,6 +115,19 @@ describe('node certificate', () => {
     expect(codeOf(() => verifyNodeCertificate(`${cert}.x`, ROOT_JWK))).toBe('GNC_CERT_INVALID');
     expect(codeOf(() => decodeNodeCertificate('a.b=.c'))).toBe('GNC_CERT_INVALID');
     expect(codeOf(() => verifyNodeCertificate(`${cert.split('.')[0]!}.bm90IGpzb24.${cert.split('.')[2]!}`, ROOT_JWK))).toBe('GNC_CERT_INVALID');
+  });
+
+  it('is refused under a small-order root, whose signature R = identity, S = 0 anyone can make for any claims: GNC_CERT_INVALID', () => {
+    const weakRoot = { kty: 'OKP', crv: 'Ed25519', x: IDENTITY_POINT } as const;
+    const fp = jwkThumbprint(weakRoot);
+    const forged = compact({ alg: 'EdDSA', kid: fp, typ: CERTIFICATE_TYP }, claims({ iss: fp }), () => TRIVIAL_SIGNATURE);
+    expect(codeOf(() => verifyNodeCertificate(forged, weakRoot))).toBe('GNC_CERT_INVALID');
+  });
+
+  it('is refused when the root certifies a small-order node key, under which anyone could sign envelopes: GNC_CERT_INVALID', () => {
+    const weakNode = { kty: 'OKP', crv: 'Ed25519', x: IDENTITY_POINT } as const;
+    const cert = issueNodeCertificate(claims({ jwk: weakNode, sub: jwkThumbprint(weakNode) }), ROOT.signer);
+    expect(codeOf(() => verifyNodeCertificate(cert, ROOT_JWK))).toBe('GNC_CERT_INVALID');
   });
 
   it('decodeNodeCertificate reads the claims without verifying (for display only)', () => {

@@ -8,7 +8,10 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateKeyPairSync } from 'node:crypto';
 import { MAX_BODY_BYTES } from '../../../protocol/constants.js';
+import { canonicalJson } from '../../../protocol/envelope/canonical.js';
+import { jwkThumbprint, publicJwkOf } from '../../../protocol/jwk.js';
 import { BIN, gnc } from '../../helpers/cli.js';
 import { tempDir } from '../../helpers/network.js';
 
@@ -51,6 +54,29 @@ describe('gnc init refuses bad options before it writes a key', () => {
       expect(existsSync(join(dir, 'keys'))).toBe(false);
     });
   }
+});
+
+describe('gnc partner add refuses keys that strict RFC 8032 refuses', () => {
+  it('refuses an identity whose root is the small-order identity point, under which anyone forges its certificates (exit 3, GNC_CERT_INVALID)', async () => {
+    // R = identity, S = 0 verifies any message under the identity point in node:crypto (OpenSSL 3.0): the
+    // "administration" could later disown everything signed under this root, and so could anyone forge it
+    const jwk = { kty: 'OKP', crv: 'Ed25519', x: Buffer.from('01'.padEnd(64, '0'), 'hex').toString('base64url') } as const;
+    const fp = jwkThumbprint(jwk);
+    const nodeKey = publicJwkOf(generateKeyPairSync('ed25519').privateKey);
+    const now = Date.now();
+    const claims = {
+      v: 1, iss: fp, sub: jwkThumbprint(nodeKey), country: 'KG', name: 'Weak root customs', jwk: nodeKey, peerId: '12D3KooWWeakRootNodeOfTheKgTest', addrs: ['/ip4/127.0.0.1/tcp/4001'],
+      iat: new Date(now).toISOString(), nbf: new Date(now).toISOString(), exp: new Date(now + 86_400_000).toISOString(),
+    };
+    const b64 = (t: string): string => Buffer.from(t).toString('base64url');
+    const trivial = Buffer.from(Uint8Array.from({ length: 64 }, (_, i) => (i === 0 ? 1 : 0))).toString('base64url');
+    const certificate = `${b64(canonicalJson({ alg: 'EdDSA', kid: fp, typ: 'gnc-cert+jws' }))}.${b64(canonicalJson(claims))}.${trivial}`;
+    const file = join(base, 'weak-root.identity.json');
+    writeFileSync(file, JSON.stringify({ v: 1, format: 'gnc-identity', country: 'KG', name: 'Weak root customs', root: { jwk, fingerprint: fp }, certificates: [certificate], addresses: claims.addrs, exported: new Date(now).toISOString() }));
+    const r = await gnc('partner', 'add', '--dir', node, file, '--fingerprint', fp);
+    expectError(r, 3, 'GNC_CERT_INVALID');
+    expect((await gnc('partner', 'list', '--dir', node)).stdout).not.toContain('KG');
+  });
 });
 
 describe('gnc start', () => {
