@@ -75,6 +75,11 @@ function expected(e: ParsedEnvelope, node: string): { event: EvidenceEvent; peer
 
 function checkCoverage(bundle: EvidenceBundle, envelopes: readonly ParsedEnvelope[], findings: Findings): void {
   const node = bundle.exportedBy.country;
+  // every check below passes vacuously on nothing: a bundle is evidence of messages, and an exporter refuses a
+  // selection that matches none (SPEC 9.5.3), so one without any envelope had them removed
+  if (bundle.envelopes.length === 0) {
+    findings.fail('chain coverage', 'GNC_AUDIT_BROKEN', 'bundle', `The bundle holds no envelope, so it proves no message and no receipt: \`gnc audit export\` never writes one (it refuses a selection that matches nothing), so its envelopes were removed. Ask ${node}'s administration for the export again.`);
+  }
   const bySha = new Map<string, EvidenceEntry[]>();
   for (const entry of bundle.chain.entries) bySha.set(entry.sha256, [...(bySha.get(entry.sha256) ?? []), entry]);
   for (const e of envelopes) {

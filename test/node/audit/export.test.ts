@@ -209,6 +209,19 @@ describe('gnc audit verify on a bundle with envelopes removed', () => {
     expect(v.text).toContain(`GNC_AUDIT_BROKEN  message ${b}:`);
   });
 
+  it('exits 7 with GNC_AUDIT_BROKEN, never VERIFIED, when every envelope, log entry and checkpoint is removed', async () => {
+    const file = join(net.base, 'emptied.json');
+    expect((await runCli(['audit', 'export', '--dir', kz.dir, '--out', file])).code).toBe(0);
+    const bundle = JSON.parse(readFileSync(file, 'utf8'));
+    bundle.envelopes = [];
+    bundle.chain = { entries: [], checkpoints: [] };
+    writeFileSync(file, JSON.stringify(bundle));
+    const v = await runCli(['audit', 'verify', file, ...roots]);
+    expect(v.code).toBe(7);
+    expect(v.out.join('\n')).toContain('GNC evidence bundle: FAILED (1 failure)');
+    expect(v.out.join('\n')).toContain('GNC_AUDIT_BROKEN  bundle: The bundle holds no envelope');
+  });
+
   it('verifies an export by id, which holds the log entries of other messages in between', async () => {
     const file = join(net.base, 'first-and-last.json');
     expect((await runCli(['audit', 'export', '--dir', kz.dir, '--out', file, '--message', ids[0]!, '--message', ids[3]!])).code).toBe(0);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { verifyBundle } from '../../../node/audit/verify-bundle.js';
 import { headOf, nextEntry, type EvidenceEntry } from '../../../protocol/evidence/chain.js';
 import { asFile, Exchange } from './fixture.js';
-import { failureAbout } from './helpers.js';
+import { codes, failureAbout } from './helpers.js';
 
 function failures(report: Awaited<ReturnType<typeof verifyBundle>>, check: string): [string, string][] {
   return report.failures.filter((f) => f.check === check).map((f) => [f.code, f.subject]);
@@ -79,5 +79,23 @@ describe('evidence chain and checkpoints in the offline verifier', () => {
     const x = new Exchange(2);
     const report = await verifyBundle(asFile(x.bundle({ checkpoints: [x.checkpoint(2)] })));
     expect(failures(report, 'checkpoints')).toEqual([['GNC_AUDIT_BROKEN', 'chain seq 4']]);
+  });
+
+  it('fails with GNC_AUDIT_BROKEN, never VERIFIED, for a bundle whose envelopes, entries and checkpoints were all removed', async () => {
+    const bundle = asFile(new Exchange(2).bundle());
+    bundle.envelopes = [];
+    bundle.chain = { entries: [], checkpoints: [] };
+    const report = await verifyBundle(bundle);
+    expect(report.ok).toBe(false);
+    expect(report.failures.map((f) => [f.code, f.subject])).toEqual([['GNC_AUDIT_BROKEN', 'bundle']]);
+  });
+
+  it('fails with GNC_AUDIT_BROKEN for a bundle whose envelopes were all removed under a time-range selection', async () => {
+    const bundle = asFile(new Exchange(2).bundle());
+    bundle.envelopes = [];
+    bundle.selection = { since: '2026-01-01T00:00:00.000Z' };
+    const report = await verifyBundle(bundle);
+    expect(report.ok).toBe(false);
+    expect(codes(report)).toEqual(['GNC_AUDIT_BROKEN']);
   });
 });
