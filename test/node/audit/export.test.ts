@@ -349,6 +349,13 @@ describe('gnc audit verify --dir on a tampered evidence table', () => {
     expect(v.out.join('\n')).toMatch(/GNC_AUDIT_BROKEN {2}seq 2: .*deleted/);
   });
 
+  it('detects the first entries deleted, which no link and no later checkpoint shows (GNC_AUDIT_BROKEN, exit 7)', async () => {
+    const v = await runCli(['audit', 'verify', '--dir', tampered((db) => db.prepare('DELETE FROM evidence WHERE seq <= 2').run())]);
+    expect(v.code).toBe(7);
+    expect(v.out.join('\n')).toContain('GNC evidence log: BROKEN');
+    expect(v.out.join('\n')).toMatch(/GNC_AUDIT_BROKEN {2}seq 1: .*deleted/);
+  });
+
   it('detects two entries swapped between rows', async () => {
     const v = await runCli(['audit', 'verify', '--dir', tampered((db) => {
       const [a, b] = db.prepare('SELECT seq, entry, hash FROM evidence WHERE seq IN (2, 3) ORDER BY seq').all() as { seq: number; entry: string; hash: string }[];
