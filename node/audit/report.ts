@@ -4,6 +4,7 @@
  * human-readable form. Security teams read the text; tools read the JSON, so both come from one object.
  */
 import type { GncErrorCode } from '../../protocol/errors.js';
+import type { BundleSelection } from '../../protocol/evidence/bundle.js';
 
 export const AUDIT_CHECKS = [
   'bundle format',
@@ -59,7 +60,7 @@ export interface AuditRootView {
 
 export interface AuditReport {
   ok: boolean;
-  bundle: { created: string; exportedBy: { country: string; kid: string }; roots: AuditRootView[] } | undefined;
+  bundle: { created: string; exportedBy: { country: string; kid: string }; roots: AuditRootView[]; selection?: BundleSelection } | undefined;
   checks: AuditCheck[];
   counts: AuditCounts;
   failures: AuditFailure[];
@@ -107,6 +108,7 @@ export function formatReport(report: AuditReport, maxFailures = 50): string {
       lines.push(`  ${r.country}  ${r.fingerprint}  (${pin})`);
     }
   }
+  if (report.bundle) lines.push(selectionLine(report.bundle.selection));
   const c = report.counts;
   lines.push(
     `Checked ${c.envelopes} envelopes (${c.messages} messages, ${c.receipts} receipts; ${c.receipted} messages receipted), ${c.certificates} certificates, ` +
@@ -120,4 +122,20 @@ export function formatReport(report: AuditReport, maxFailures = 50): string {
     if (report.failures.length > maxFailures) lines.push(`  ... and ${report.failures.length - maxFailures} more (see the JSON report).`);
   }
   return lines.join('\n');
+}
+
+/**
+ * What the bundle says it covers. The selection is not signed (SPEC 9.5.1): the verdict holds the bundle to it, so
+ * a narrower selection than the one asked for would hide messages outside it; the auditor compares it with the request.
+ */
+function selectionLine(selection: BundleSelection | undefined): string {
+  if (selection === undefined) return 'Covers: everything in the log segment it holds (no selection).';
+  const parts = [
+    selection.partner === undefined ? undefined : `partner ${selection.partner}`,
+    selection.since === undefined ? undefined : `since ${selection.since}`,
+    selection.until === undefined ? undefined : `until ${selection.until}`,
+    selection.messageIds === undefined ? undefined : `${selection.messageIds.length} message id${selection.messageIds.length === 1 ? '' : 's'}`,
+  ].filter((p) => p !== undefined);
+  const purged = selection.purged?.length ? `; ${selection.purged.length} of them purged by retention (log entries only)` : '';
+  return `Covers, as the exporter states (not signed: compare it with what you asked for): ${parts.length ? parts.join(', ') : 'everything'}${purged}.`;
 }

@@ -63,7 +63,7 @@ export async function verifyBundle(input: unknown, opts: VerifyBundleOptions = {
 
   return {
     ok: findings.failures.length === 0,
-    bundle: { created: bundle.created, exportedBy: bundle.exportedBy, roots: dir.rootViews },
+    bundle: { created: bundle.created, exportedBy: bundle.exportedBy, roots: dir.rootViews, ...(bundle.selection === undefined ? {} : { selection: bundle.selection }) },
     checks: findings.checks(),
     counts,
     failures: findings.failures,

@@ -50,6 +50,8 @@ describe('gnc audit export and verify', () => {
     expect(bundle.envelopes).toHaveLength(8); // 4 messages, 4 receipts
     const v = await runCli(['audit', 'verify', file, ...roots]);
     expect(v.out.join('\n')).toContain('GNC evidence bundle: VERIFIED');
+    // the selection is not signed: the report says what the bundle claims to cover, for the auditor to compare
+    expect(v.out.join('\n')).toContain('Covers, as the exporter states (not signed: compare it with what you asked for): partner KG.');
     expect(v.code).toBe(0);
   });
 
