@@ -98,7 +98,9 @@ export function arrivalRoutes(store: Store, queries: ArrivalQueries, feed: RiskF
       try {
         await stream.write(': connected\n\n');
         if (resume !== undefined) {
-          for (let page = feed.after(last, REPLAY_PAGE); page.length; page = feed.after(last, REPLAY_PAGE)) for (const e of page) await send(e);
+          // a stream that ended (client gone, token revoked, shutdown) sends nothing more, so `last` stays put and
+          // the same page would come back forever, in microtasks only: the whole node would hang
+          for (let page = feed.after(last, REPLAY_PAGE); page.length && !closed; page = feed.after(last, REPLAY_PAGE)) for (const e of page) await send(e);
         }
         while (!closed) {
           if (queue.length === 0) {
