@@ -26,6 +26,21 @@ export function signatureHeader(secret: string, body: string, unixSeconds: numbe
   return `t=${unixSeconds},v1=${mac}`;
 }
 
+/** A URL as it may be logged: no credentials, query or fragment (they may carry a token). */
+function loggable(u: URL): string {
+  return `${u.protocol}//${u.host}${u.pathname}`;
+}
+
+/** Where a redirect pointed, as it may be logged. */
+function redirectTarget(base: string, location: string | null): string {
+  if (location === null) return 'a redirect without a Location';
+  try {
+    return `a redirect to ${loggable(new URL(location, base))}`;
+  } catch {
+    return 'a redirect to an invalid Location';
+  }
+}
+
 interface Queued {
   event_seq: number;
   attempts: number;
@@ -128,6 +143,9 @@ export class WebhookSender {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-gnc-event-id': String(d.event_seq), 'x-gnc-signature': signatureHeader(cfg.secret, body, Math.floor(now / 1000)) },
         body,
+        // a redirect is no delivery: fetch would repeat a POST answered 301/302/303 as a GET without the body
+        // (and count that GET's 200 as delivered), and would carry the signed assessment to any host named
+        redirect: 'manual',
         signal: AbortSignal.timeout(cfg.timeoutMs),
       });
       await res.arrayBuffer().catch(() => undefined);
@@ -135,12 +153,11 @@ export class WebhookSender {
         await this.store.commits.run(() => this.s.done.run('delivered', attempts, null, this.clock(), d.event_seq));
         return true;
       }
-      error = `HTTP ${res.status}`;
+      error = res.status >= 300 && res.status < 400 ? `HTTP ${res.status}, ${redirectTarget(cfg.url, res.headers.get('location'))} (not followed: set webhook.url to the address that takes the POST)` : `HTTP ${res.status}`;
     } catch (err) {
       error = (err as Error).name === 'TimeoutError' ? `no answer within ${cfg.timeoutMs} ms` : `connection failed (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name})`;
     }
-    const target = new URL(cfg.url);
-    this.log('risk webhook delivery failed', { event: d.event_seq, attempt: attempts, target: `${target.protocol}//${target.host}${target.pathname}`, error });
+    this.log('risk webhook delivery failed', { event: d.event_seq, attempt: attempts, target: loggable(new URL(cfg.url)), error });
     if (attempts >= cfg.maxAttempts) {
       await this.store.commits.run(() => this.s.done.run('failed', attempts, error, this.clock(), d.event_seq));
       return true;
