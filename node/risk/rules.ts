@@ -3,7 +3,7 @@
  * stops the node with GNC_CONFIG_INVALID naming the field, instead of silently scoring with a rule missing.
  * Built-in indicator weights have defaults here (documented in README.md); the file may override them.
  * The webhook secret is read from an environment variable or a file and kept only in memory: it is never
- * logged, never stored in the database and never part of an error message.
+ * logged, never stored in the database and never part of an error message; so are credentials in the URL.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -41,7 +41,10 @@ export const DEFAULT_WEIGHTS: Readonly<Record<BuiltinIndicator, number>> = {
 };
 
 export interface WebhookSettings {
+  /** The receiver's address, without the credentials the file may write in it. */
   url: string;
+  /** `Basic ...` made of the `user:password@` of the file's URL (fetch refuses a URL that carries them); never logged. */
+  authorization?: string;
   secret: string;
   maxAttempts: number;
   initialBackoffMs: number;
@@ -93,6 +96,26 @@ function readSecret(path: string, w: NonNullable<RiskRulesT['webhook']>, env: No
   return secret;
 }
 
+/**
+ * Splits the `user:password@` of a webhook URL off into an Authorization header (HTTP basic authentication,
+ * RFC 7617): fetch refuses a URL with credentials, so the receiver would never get an event.
+ */
+function withoutCredentials(path: string, raw: string): { url: string; authorization?: string } {
+  const u = new URL(raw);
+  if (u.username === '' && u.password === '') return { url: raw };
+  let user: string;
+  let password: string;
+  try {
+    user = decodeURIComponent(u.username);
+    password = decodeURIComponent(u.password);
+  } catch {
+    throw new GncError('GNC_CONFIG_INVALID', `${path}: webhook.url has a user or password that is not percent-encoded correctly: write each reserved character as %XX.`);
+  }
+  u.username = '';
+  u.password = '';
+  return { url: u.href, authorization: `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}` };
+}
+
 /** Reads and validates a rules file; throws GNC_CONFIG_INVALID naming the field. */
 export function loadRules(path: string, env: NodeJS.ProcessEnv = process.env): LoadedRules {
   let text: string;
@@ -112,7 +135,7 @@ export function loadRules(path: string, env: NodeJS.ProcessEnv = process.env): L
   const rules = parseWith(RiskRules, raw, `Risk rules file ${path}`, '', 'GNC_CONFIG_INVALID');
   const w = rules.webhook;
   const webhook: WebhookSettings | undefined = w
-    ? { url: w.url, secret: readSecret(path, w, env), maxAttempts: w.maxAttempts, initialBackoffMs: w.initialBackoffMs, maxBackoffMs: w.maxBackoffMs, timeoutMs: w.timeoutMs, maxAgeMs: w.maxAgeHours * 3_600_000 }
+    ? { ...withoutCredentials(path, w.url), secret: readSecret(path, w, env), maxAttempts: w.maxAttempts, initialBackoffMs: w.initialBackoffMs, maxBackoffMs: w.maxBackoffMs, timeoutMs: w.timeoutMs, maxAgeMs: w.maxAgeHours * 3_600_000 }
     : undefined;
   return withWeights(path, rules, webhook, mtimeMs);
 }

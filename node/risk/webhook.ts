@@ -141,7 +141,7 @@ export class WebhookSender {
     try {
       const res = await fetch(cfg.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-gnc-event-id': String(d.event_seq), 'x-gnc-signature': signatureHeader(cfg.secret, body, Math.floor(now / 1000)) },
+        headers: { ...(cfg.authorization !== undefined ? { authorization: cfg.authorization } : {}), 'content-type': 'application/json', 'x-gnc-event-id': String(d.event_seq), 'x-gnc-signature': signatureHeader(cfg.secret, body, Math.floor(now / 1000)) },
         body,
         // a redirect is no delivery: fetch would repeat a POST answered 301/302/303 as a GET without the body
         // (and count that GET's 200 as delivered), and would carry the signed assessment to any host named
