@@ -67,16 +67,19 @@ export function arrivalRoutes(store: Store, queries: ArrivalQueries, feed: RiskF
     // would read it, so it would never be aborted and its subscription would live until shutdown
     if (c.req.method === 'HEAD') return c.body(null, 200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     return streamSSE(c, async (stream) => {
-      const queue: AssessmentEvent[] = [];
       let closed = false;
+      /** Events were published since the store was last read. */
+      let fresh = false;
       let wake: (() => void) | undefined;
       const poke = (): void => wake?.();
       const close = (): void => {
         closed = true;
         poke();
       };
-      const unsubscribe = feed.subscribe((events) => {
-        queue.push(...events);
+      // a publication only wakes the stream: what it sends is read from the store (below), so a client that
+      // stops reading holds one page in memory, not every event published since (they are all stored)
+      const unsubscribe = feed.subscribe(() => {
+        fresh = true;
         poke();
       });
       closers.add(close);
@@ -97,13 +100,16 @@ export function arrivalRoutes(store: Store, queries: ArrivalQueries, feed: RiskF
       };
       try {
         await stream.write(': connected\n\n');
-        if (resume !== undefined) {
-          // a stream that ended (client gone, token revoked, shutdown) sends nothing more, so `last` stays put and
-          // the same page would come back forever, in microtasks only: the whole node would hang
-          for (let page = feed.after(last, REPLAY_PAGE); page.length && !closed; page = feed.after(last, REPLAY_PAGE)) for (const e of page) await send(e);
-        }
         while (!closed) {
-          if (queue.length === 0) {
+          fresh = false;
+          // the replay of a resuming client and the live events alike, a page at a time, after the last one sent
+          const page = feed.after(last, REPLAY_PAGE);
+          // a stream that ended (client gone, token revoked, shutdown) sends nothing more and `last` stays put: the
+          // loop ends with it, or the same page would come back forever, in microtasks only, and hang the whole node
+          for (const e of page) await send(e);
+          if (page.length > 0 || closed) continue;
+          // nothing was published between the read above and here (no await in between) unless `fresh` says so
+          if (!fresh) {
             await new Promise<void>((resolve) => {
               const t = setTimeout(resolve, SSE_KEEPALIVE_MS);
               wake = () => {
@@ -112,9 +118,8 @@ export function arrivalRoutes(store: Store, queries: ArrivalQueries, feed: RiskF
               };
             });
             wake = undefined;
-            if (queue.length === 0 && !closed && !revoked()) await stream.write(': keep-alive\n\n');
+            if (!fresh && !closed && !revoked()) await stream.write(': keep-alive\n\n');
           }
-          for (const e of queue.splice(0)) if (!closed) await send(e);
         }
       } catch {
         /* the client went away mid-write */
