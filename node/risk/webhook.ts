@@ -4,7 +4,8 @@
  * `<t>.<body>`, so the receiver can refuse replays by time), in event order, one at a time. A failure is
  * retried with exponential backoff and jitter; delivery is bounded by attempts and by age, after which the
  * event is marked failed (the SSE stream and the export still have it). The queue lives in SQLite, so a
- * restart resumes where it stopped. The secret and the URL's credentials never reach a log line.
+ * restart resumes where it stopped (a delivery in progress at a stop is abandoned, not counted, and sent again).
+ * The secret and the URL's credentials never reach a log line.
  *
  * Order is strict head of line: while the oldest undelivered event waits out its backoff, no later event is
  * sent. The receiver keeps the last assessment it was given, so an amendment's event delivered before the
@@ -53,6 +54,8 @@ export class WebhookSender {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
+  /** Aborted by stop(): a receiver that holds a delivery must not hold the node's shutdown for timeoutMs. */
+  private halt = new AbortController();
   /** Epoch ms before which no round starts (set after a failed round). */
   private notBefore = 0;
   private readonly s;
@@ -78,6 +81,7 @@ export class WebhookSender {
 
   start(): void {
     this.stopped = false;
+    this.halt = new AbortController();
     this.feed.subscribe(() => this.kick());
     this.kick();
   }
@@ -85,6 +89,7 @@ export class WebhookSender {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    this.halt.abort();
     await this.running;
   }
 
@@ -146,7 +151,7 @@ export class WebhookSender {
         // a redirect is no delivery: fetch would repeat a POST answered 301/302/303 as a GET without the body
         // (and count that GET's 200 as delivered), and would carry the signed assessment to any host named
         redirect: 'manual',
-        signal: AbortSignal.timeout(cfg.timeoutMs),
+        signal: AbortSignal.any([AbortSignal.timeout(cfg.timeoutMs), this.halt.signal]),
       });
       await res.arrayBuffer().catch(() => undefined);
       if (res.ok) {
@@ -155,6 +160,8 @@ export class WebhookSender {
       }
       error = res.status >= 300 && res.status < 400 ? `HTTP ${res.status}, ${redirectTarget(cfg.url, res.headers.get('location'))} (not followed: set webhook.url to the address that takes the POST)` : `HTTP ${res.status}`;
     } catch (err) {
+      // abandoned by stop(): no fault of the receiver, so no attempt counted; the event goes again after a start
+      if (this.halt.signal.aborted) return false;
       error = (err as Error).name === 'TimeoutError' ? `no answer within ${cfg.timeoutMs} ms` : `connection failed (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name})`;
     }
     this.log('risk webhook delivery failed', { event: d.event_seq, attempt: attempts, target: loggable(new URL(cfg.url)), error });
