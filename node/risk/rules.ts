@@ -116,6 +116,29 @@ function withoutCredentials(path: string, raw: string): { url: string; authoriza
   return { url: u.href, authorization: `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}` };
 }
 
+/**
+ * The document as a validation error may describe it: the `user:password@` of a webhook URL masked, since the
+ * error reaches the node's log (a reload) or the terminal (a start), and describes the value that failed.
+ */
+function masked(raw: unknown): unknown {
+  const webhook = (raw as { webhook?: unknown } | null | undefined)?.webhook;
+  const url = (webhook as { url?: unknown } | null | undefined)?.url;
+  const userinfo = typeof url === 'string' ? /^[^:/?#]*:\/\/[^/?#]*@/.exec(url) : null;
+  if (userinfo === null) return raw;
+  const scheme = userinfo[0].slice(0, userinfo[0].indexOf('//') + 2);
+  return { ...(raw as object), webhook: { ...(webhook as object), url: `${scheme}***@${(url as string).slice(userinfo[0].length)}` } };
+}
+
+function validated(path: string, raw: unknown): RiskRulesT {
+  const checked = RiskRules.safeParse(raw);
+  if (checked.success) return checked.data;
+  parseWith(RiskRules, masked(raw), `Risk rules file ${path}`, '', 'GNC_CONFIG_INVALID');
+  // the masked document passed: the URL's user or password was what failed
+  const expected = 'a valid URL (percent-encode the reserved characters of its user and password)';
+  const message = `/webhook/url: expected ${expected}, received a URL with invalid credentials`;
+  throw new GncError('GNC_CONFIG_INVALID', `Risk rules file ${path} is invalid: ${message}. Fix the field.`, { issues: [{ path: '/webhook/url', expected, received: 'a URL with invalid credentials', message }] });
+}
+
 /** Reads and validates a rules file; throws GNC_CONFIG_INVALID naming the field. */
 export function loadRules(path: string, env: NodeJS.ProcessEnv = process.env): LoadedRules {
   let text: string;
@@ -132,7 +155,7 @@ export function loadRules(path: string, env: NodeJS.ProcessEnv = process.env): L
   } catch (err) {
     throw new GncError('GNC_CONFIG_INVALID', `Risk rules file ${path} is not valid JSON (${(err as Error).message}): fix the file.`);
   }
-  const rules = parseWith(RiskRules, raw, `Risk rules file ${path}`, '', 'GNC_CONFIG_INVALID');
+  const rules = validated(path, raw);
   const w = rules.webhook;
   const webhook: WebhookSettings | undefined = w
     ? { ...withoutCredentials(path, w.url), secret: readSecret(path, w, env), maxAttempts: w.maxAttempts, initialBackoffMs: w.initialBackoffMs, maxBackoffMs: w.maxBackoffMs, timeoutMs: w.timeoutMs, maxAgeMs: w.maxAgeHours * 3_600_000 }

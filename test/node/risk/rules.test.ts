@@ -83,6 +83,14 @@ describe('risk rules file', () => {
     expect(e.message).not.toContain('short-secret');
   });
 
+  it.each(['ftp://gnc:hunter2pw@risk.example/hook', 'https://gnc:hunter2pw@risk example/hook'])('refuses an invalid webhook url (%s) without echoing its password', (url) => {
+    const e = failure(() => loadRules(file({ v: 1, webhook: { url, secretEnv: 'GNC_TEST_URL_SECRET' } }), { GNC_TEST_URL_SECRET: 'a-secret-of-32-characters-000000' }));
+    expect(e.code).toBe('GNC_CONFIG_INVALID');
+    expect(e.issues?.[0]?.path).toBe('/webhook/url');
+    expect(e.message).toContain('/webhook/url');
+    expect(JSON.stringify([e.message, e.issues])).not.toContain('hunter2pw');
+  });
+
   it('reads the webhook secret from the environment without putting it in the loaded settings view', () => {
     const r = loadRules(file({ v: 1, webhook: { url: 'http://127.0.0.1:9/hook', secretEnv: 'GNC_TEST_SECRET' } }), { GNC_TEST_SECRET: 's3cr3t-s3cr3t-s3cr3t' });
     expect(r.webhook?.secret).toBe('s3cr3t-s3cr3t-s3cr3t');
