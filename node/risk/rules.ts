@@ -10,6 +10,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { GncError } from '../../protocol/errors.js';
 import { RiskRules, type BuiltinIndicator, type RiskRules as RiskRulesT } from '../../protocol/risk.js';
 import { parseWith } from '../../protocol/validate.js';
+import { jsonErrorOffset, lineColumn } from './json-syntax.js';
 
 /** Shortest webhook secret accepted: 16 characters (128 bits as hex would be 32; this refuses only the obviously weak). */
 export const MIN_SECRET_CHARS = 16;
@@ -153,7 +154,9 @@ export function loadRules(path: string, env: NodeJS.ProcessEnv = process.env): L
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new GncError('GNC_CONFIG_INVALID', `Risk rules file ${path} is not valid JSON (${(err as Error).message}): fix the file.`);
+    const at = jsonErrorOffset(text);
+    const where = at !== undefined ? ` at ${lineColumn(text, at)}` : '';
+    throw new GncError('GNC_CONFIG_INVALID', `Risk rules file ${path} is not valid JSON${where} (${(err as Error).message}): fix the file.`);
   }
   const rules = validated(path, raw);
   const w = rules.webhook;

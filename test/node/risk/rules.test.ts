@@ -70,6 +70,16 @@ describe('risk rules file', () => {
     expect(failure(() => loadRules(file('{ v: 1,'))).code).toBe('GNC_CONFIG_INVALID');
   });
 
+  it.each([
+    ['a trailing comma in a list', '{\n  "v": 1,\n  "watch": {\n    "hsPrefixes": [\n      { "prefix": "2402", "weight": 2 },\n    ]\n  }\n}\n', 'line 6 column 5'],
+    ['a missing comma', '{\n  "v": 1\n  "levels": { "medium": 2, "high": 5 }\n}\n', 'line 3 column 3'],
+    ['a bare word', '{\n  "v": 1,\n  "weights": { "aeo-valid": minus2 }\n}\n', 'line 3 column 29'],
+  ])('names the line and column of a JSON syntax error (%s)', (_what, text, where) => {
+    const e = failure(() => loadRules(file(text)));
+    expect(e.code).toBe('GNC_CONFIG_INVALID');
+    expect(e.message).toContain(`is not valid JSON at ${where}`);
+  });
+
   it('refuses a webhook whose secret variable is not set, naming webhook.secretEnv', () => {
     const e = failure(() => loadRules(file({ v: 1, webhook: { url: 'http://127.0.0.1:9/hook', secretEnv: 'GNC_TEST_UNSET_SECRET' } }), {}));
     expect(e.code).toBe('GNC_CONFIG_INVALID');
