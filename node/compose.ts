@@ -83,6 +83,7 @@ export function openNode(dir: string, opts: NodeOptions = {}): GncNode {
 function wireRisk(c: Composition): void {
   const risk = createRisk(c.parts);
   const { start, stop, reload, onPurge } = c.ext;
+  c.ext.closeStreams = () => risk.closeStreams();
   c.ext.routes = [...(c.ext.routes ?? []), ...risk.routes];
   c.ext.onAccepted = risk.onAccepted;
   c.ext.onPurge = (purged) => {

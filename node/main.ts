@@ -33,6 +33,14 @@ import { TrustIndex } from './trust.js';
 /** How often a running node looks for changes the CLI made to its store (partners, agreements, tokens). */
 export const EXTERNAL_CHANGE_POLL_MS = 500;
 
+/**
+ * How long a stopping node lets the API finish the requests it is handling (a submission being committed gets
+ * its answer, with the id) before it closes their connections: half of the 10 s that `docker stop` (and
+ * systemd's default TimeoutStopSec is longer) waits after SIGTERM before SIGKILL, leaving the rest for libp2p,
+ * the evidence checkpoint and the store.
+ */
+export const API_DRAIN_MS = 5_000;
+
 export interface NodeOptions {
   /** Injectable clock (tests of expiry and retention). */
   clock?: () => number;
@@ -43,6 +51,8 @@ export interface NodeOptions {
   retry?: { initialMs: number; maxMs: number };
   /** Shorter transport time limits (tests); unset, the production defaults apply. */
   transport?: TransportTimeouts;
+  /** How long stop() lets API requests in progress finish (tests); default API_DRAIN_MS. */
+  apiDrainMs?: number;
 }
 
 export interface TransportTimeouts extends StreamTimeouts {
@@ -72,6 +82,8 @@ export interface Extension {
   /** Called when another process (the CLI) changed the store: reload cached state. */
   reload?: () => void;
   start?: (node: GncNode) => void | Promise<void>;
+  /** The node is stopping: end the API responses that last until told (event streams), so the API can drain. */
+  closeStreams?: () => void;
   stop?: () => void | Promise<void>;
 }
 
@@ -89,6 +101,10 @@ export class GncNode {
   private readonly startedAt = Date.now();
   private watcher: NodeJS.Timeout | undefined;
   private readonly greetings = new Map<string, Promise<void>>();
+  /** API responses not yet finished, and a wake-up for stop() once there are none. */
+  private readonly apiResponses = new Set<import('node:http').ServerResponse>();
+  private apiDrained: (() => void) | undefined;
+  private stopping = false;
 
   constructor(readonly parts: NodeParts, readonly ext: Extension & { policy: Policy }, private readonly opts: NodeOptions = {}) {
     const { config, identity, store, trust, clock, log, signer } = parts;
@@ -219,6 +235,8 @@ export class GncNode {
         resolve();
       });
       server.once('error', reject);
+      // runs before hono's listener: every request is counted until its response is finished or cut off
+      server.prependListener('request', (_req: unknown, res: import('node:http').ServerResponse) => this.trackResponse(res));
       this.api = server;
     });
     await this.ext.start?.(this);
@@ -256,18 +274,49 @@ export class GncNode {
     }
   }
 
+  private trackResponse(res: import('node:http').ServerResponse): void {
+    this.apiResponses.add(res);
+    // a request that arrives on a kept-alive connection while the node stops is served, then its connection ends
+    if (this.stopping) res.setHeader('connection', 'close');
+    res.once('close', () => {
+      this.apiResponses.delete(res);
+      if (this.apiResponses.size === 0) this.apiDrained?.();
+    });
+  }
+
+  /**
+   * Stop the API gracefully: no new connection; held answers (Prefer: wait, ?wait=) are given now, event streams
+   * end, and every request in progress finishes (a submission committed gets its 202 with the id, not a reset
+   * connection that would make the client submit it twice), for at most API_DRAIN_MS; then what is left is cut.
+   */
+  private async closeApi(): Promise<void> {
+    const srv = this.api as import('node:http').Server | undefined;
+    this.finals.close();
+    if (!srv) return;
+    const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
+    for (const res of this.apiResponses) if (!res.headersSent) res.setHeader('connection', 'close');
+    this.ext.closeStreams?.();
+    if (this.apiResponses.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.opts.apiDrainMs ?? API_DRAIN_MS);
+        this.apiDrained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    srv.closeAllConnections();
+    await closed;
+  }
+
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.watcher) clearInterval(this.watcher);
     this.retention.stop();
     this.dispatcher.stop();
-    this.finals.releaseAll();
+    // the store stays open until the API has drained: what it accepts meanwhile is queued for the next start
+    await this.closeApi();
     await this.ext.stop?.();
-    await new Promise<void>((resolve) => {
-      if (!this.api) return resolve();
-      const srv = this.api as import('node:http').Server;
-      srv.close(() => resolve());
-      srv.closeAllConnections?.();
-    });
     await this.host?.stop();
     // let in-flight group commits land before closing the database
     await this.parts.store.commits.run(() => undefined);

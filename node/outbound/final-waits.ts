@@ -6,13 +6,15 @@
  */
 export class FinalWaits {
   private readonly waiting = new Map<number, Set<() => void>>();
+  private closed = false;
 
   /**
    * Resolves when `settle(seq)` is called or after `ms`, whichever comes first. `isFinal` reads the stored
-   * status: a message that became final before the wait began resolves at once.
+   * status: a message that became final before the wait began resolves at once, and so does every wait once the
+   * node is stopping (close).
    */
   wait(seq: number, ms: number, isFinal: () => boolean): Promise<void> {
-    if (isFinal()) return Promise.resolve();
+    if (this.closed || isFinal()) return Promise.resolve();
     return new Promise((resolve) => {
       let waiters = this.waiting.get(seq);
       if (!waiters) this.waiting.set(seq, (waiters = new Set()));
@@ -37,8 +39,12 @@ export class FinalWaits {
     for (const done of waiters) done();
   }
 
-  /** The node is stopping: answer every held request now, each with the status as it stands. */
-  releaseAll(): void {
+  /**
+   * The node is stopping: answer every held request now, each with the status as it stands, and hold none that
+   * begins later (a submission still being checked when the stop began), so the API can finish its requests.
+   */
+  close(): void {
+    this.closed = true;
     for (const seq of [...this.waiting.keys()]) this.settle(seq);
   }
 

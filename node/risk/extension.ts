@@ -52,6 +52,8 @@ export interface Risk {
   onPurge(purged: PurgedMessage[]): void;
   routes: { path: string; routes: Hono<AuthEnv> }[];
   start(): void;
+  /** Ends every open event stream (/v1/arrivals/stream): the node is stopping. */
+  closeStreams(): void;
   stop(): Promise<void>;
   /** The store changed elsewhere, or the rules file may have: catch up. */
   reload(): void;
@@ -153,6 +155,9 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
       for (const t of timers) t.unref();
       webhook.start();
       kick();
+    },
+    closeStreams() {
+      arrivals.closeStreams();
     },
     async stop() {
       stopped = true;

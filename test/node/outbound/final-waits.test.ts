@@ -40,8 +40,15 @@ describe('FinalWaits', () => {
   it('releases every waiter at once when the node stops', async () => {
     const w = new FinalWaits();
     const waits = [4, 5, 5].map((seq) => w.wait(seq, LONG_MS, () => false));
-    w.releaseAll();
+    w.close();
     await Promise.all(waits);
+    expect(w.size).toBe(0);
+  });
+
+  it('holds no wait that begins after the node started stopping', async () => {
+    const w = new FinalWaits();
+    w.close();
+    await w.wait(6, LONG_MS, () => false);
     expect(w.size).toBe(0);
   });
 
