@@ -29,8 +29,12 @@ export function readPrivateFile(path: string): Buffer {
   let mode: number;
   try {
     mode = statSync(path).mode;
-  } catch {
-    throw new GncError('GNC_IDENTITY_MISSING', `${path} does not exist: run \`gnc init --dir <dir>\` first.`);
+  } catch (err) {
+    // only a missing file is missing: one this user may not read (keys/ is 0700) is told as such by the caller
+    // (GNC_FILE_ACCESS, "run as the node's user"). A data dir with a config but without its key gets no advice to
+    // run `gnc init`, which refuses an initialised dir and would make a new identity that no partner has pinned.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    throw new GncError('GNC_IDENTITY_MISSING', `${path} does not exist: restore it from your key backup (mode 0600; \`gnc backup\` does not hold keys).`);
   }
   if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
     throw new GncError('GNC_CONFIG_INVALID', `${path} is readable by other users (mode ${(mode & 0o777).toString(8)}): run \`chmod 600 ${path}\`.`);

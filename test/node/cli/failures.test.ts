@@ -3,8 +3,9 @@
  * class, never a stack trace, and nothing half-made left behind (no keys from a refused init, no database in a
  * dir that is no node's, no half-started node holding its ports).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,6 +148,46 @@ describe('files and data dirs that cannot be used', () => {
       const r = await gnc(...args, '--dir', file);
       expectError(r, 2, 'GNC_FILE_ACCESS');
       expect(r.stderr, args.join(' ')).toContain('has a file where a folder should be');
+    }
+  });
+
+  it('says that a node key file is missing and to restore it, not to run gnc init, which refuses the dir (exit 4)', async () => {
+    const dir = join(base, 'no-node-key');
+    cpSync(node, dir, { recursive: true });
+    rmSync(join(dir, 'keys', 'node.jwk'));
+    for (const args of [['start', '--dir', dir], ['keys', 'status', '--dir', dir]]) {
+      const r = await gnc(...args);
+      expectError(r, 4, 'GNC_IDENTITY_MISSING');
+      expect(r.stderr).toContain(`${join(dir, 'keys', 'node.jwk')} does not exist: restore it from your key backup`);
+      expect(r.stderr).not.toContain('gnc init');
+    }
+    expect((await gnc('init', '--dir', dir, '--country', 'KZ', '--name', 'KZ test administration')).code).not.toBe(0);
+  });
+
+  it('says that the keys may not be read by this user, not that they are missing (exit 2, GNC_FILE_ACCESS)', async () => {
+    // keys/ is 0700: a user who may use the rest of the data dir but not its keys. As root, which reads
+    // everything, the command runs as "nobody" on a data dir that is nobody's but for its keys
+    const dir = join(base, 'keys-of-another-user');
+    cpSync(node, dir, { recursive: true });
+    const root = process.getuid?.() === 0;
+    if (root) {
+      chmodSync(base, 0o755);
+      for (const f of ['', 'gnc.json', 'gnc.sqlite', 'identity', ...readdirSync(join(dir, 'identity')).map((f) => join('identity', f))]) {
+        if (existsSync(join(dir, f))) chownSync(join(dir, f), 65534, 65534);
+      }
+    } else {
+      chmodSync(join(dir, 'keys'), 0o000);
+    }
+    try {
+      const r = await promisify(execFile)(process.execPath, [BIN, 'keys', 'status', '--dir', dir], { timeout: 30_000, ...(root ? { uid: 65534, gid: 65534 } : {}) }).then(
+        (ok) => ({ code: 0, stderr: ok.stderr }),
+        (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
+      );
+      expectError(r, 2, 'GNC_FILE_ACCESS');
+      expect(r.stderr).toContain(`${join(dir, 'keys', 'node.jwk')} may not be accessed by this user`);
+    } finally {
+      if (root) chmodSync(base, 0o700);
+      else chmodSync(join(dir, 'keys'), 0o700);
     }
   });
 
