@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { openDb, type Db } from './db.js';
+import { openFailure } from './storage-error.js';
 import { MessageRepo } from './messages.js';
 import { OutboxRepo } from './outbox.js';
 import { PartnerRepo } from './partners.js';
@@ -35,7 +36,11 @@ export class Store {
   }
 
   static open(dir: string): Store {
-    return new Store(openDb(join(dir, DB_FILE)));
+    try {
+      return new Store(openDb(join(dir, DB_FILE)));
+    } catch (err) {
+      throw openFailure(err, dir, DB_FILE);
+    }
   }
 
   private dataVersion = -1;

@@ -191,6 +191,35 @@ describe('files and data dirs that cannot be used', () => {
     }
   });
 
+  it('says that the data dir may not be written, instead of an unexpected failure to report (exit 2, GNC_FILE_ACCESS)', async () => {
+    // SQLite writes gnc.sqlite-wal and -shm beside the database: a data dir this user may read but not write (a
+    // volume mounted read-only says the same with EROFS). As root, which writes everything, the command runs as
+    // "nobody" on a data dir root owns and whose files are nobody's
+    const dir = join(base, 'read-only-dir');
+    cpSync(node, dir, { recursive: true });
+    const root = process.getuid?.() === 0;
+    if (root) {
+      chmodSync(base, 0o755);
+      chmodSync(dir, 0o755);
+      for (const f of readdirSync(dir, { recursive: true }) as string[]) chownSync(join(dir, f), 65534, 65534);
+    } else {
+      chmodSync(dir, 0o555);
+    }
+    try {
+      for (const args of [['messages'], ['start']]) {
+        const r = await promisify(execFile)(process.execPath, [BIN, ...args, '--dir', dir], { timeout: 30_000, ...(root ? { uid: 65534, gid: 65534 } : {}) }).then(
+          (ok) => ({ code: 0, stderr: ok.stderr }),
+          (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
+        );
+        expectError(r, 2, 'GNC_FILE_ACCESS');
+        expect(r.stderr, args.join(' ')).toContain(`${dir} may not be written by this user`);
+      }
+    } finally {
+      if (root) chmodSync(base, 0o700);
+      else chmodSync(dir, 0o755);
+    }
+  });
+
   it('says that the database is damaged (exit 1, GNC_STORAGE_CORRUPT)', async () => {
     const broken = join(base, 'broken');
     mkdirSync(broken);
