@@ -337,7 +337,19 @@ function listenError(err: unknown, listen: readonly string[], api: string): unkn
     return new GncError('GNC_CONFIG_INVALID', `${what}: the address is in use. Another node may be running on this data dir (stop it), or another program holds the port (change ${libp2p ? '"listen" in gnc.json' : '--api-port or "api" in gnc.json'}).`, { cause: err });
   }
   if (/EADDRNOTAVAIL|EACCES|ENOTFOUND|EAI_AGAIN|ERR_SOCKET_BAD_PORT/.test(text) || libp2p) {
-    return new GncError('GNC_CONFIG_INVALID', `${what}: ${(err as Error)?.message ?? String(err)}. Use an address of this host and a port you may bind (check gnc.json).`, { cause: err });
+    return new GncError('GNC_CONFIG_INVALID', `${what}: ${libp2p ? listenReasons(err) : ((err as Error)?.message ?? String(err))}. Use an address of this host and a port you may bind (check gnc.json).`, { cause: err });
   }
   return err;
+}
+
+/**
+ * What libp2p says about the addresses it could not listen on, one clause per address. Its message embeds each
+ * cause with its stack trace and advice about its own options (`transportManager.faultTolerance`), none of
+ * which the operator can act on: only "<address>: <reason>" is kept.
+ */
+function listenReasons(err: unknown): string {
+  const message = (err as Error)?.message ?? String(err);
+  const reasons = [...message.matchAll(/^\s*(\/\S+): (?:[A-Za-z]*Error: )?(.+)$/gm)].map((m) => `${m[1]}: ${m[2]!.trim()}`);
+  if (reasons.length > 0) return reasons.join('; ');
+  return message.split('\n').filter((line) => !/^\s+at /.test(line)).join(' ').replace(/\s+/g, ' ').trim();
 }

@@ -100,6 +100,23 @@ describe('gnc start', () => {
   });
 });
 
+describe('gnc start on an address that is not this host\'s', () => {
+  it('names the libp2p address and the reason, without libp2p\'s stack trace or its option names (exit 2)', async () => {
+    const dir = join(base, 'foreign-listen');
+    cpSync(node, dir, { recursive: true });
+    const config = JSON.parse(readFileSync(join(dir, 'gnc.json'), 'utf8')) as { listen: string[]; api: { port: number } };
+    // 192.0.2.0/24 is TEST-NET-1 (RFC 5737): never an address of this host
+    config.listen = ['/ip4/192.0.2.1/tcp/4001'];
+    writeFileSync(join(dir, 'gnc.json'), JSON.stringify(config));
+    const r = await gnc('start', '--dir', dir, '--api-port', '0');
+    expectError(r, 2, 'GNC_CONFIG_INVALID');
+    expect(r.stderr).toContain('libp2p cannot listen on /ip4/192.0.2.1/tcp/4001: /ip4/192.0.2.1/tcp/4001: listen EADDRNOTAVAIL');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stderr).not.toContain('faultTolerance');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
 describe('files and data dirs that cannot be used', () => {
   it('says that an --out folder does not exist (exit 2, GNC_FILE_ACCESS)', async () => {
     const r = await gnc('identity', 'export', '--dir', node, '--out', join(base, 'no-such-folder', 'kz.json'));
