@@ -55,6 +55,8 @@ export class Dispatcher {
   private sweeper: NodeJS.Timeout | undefined;
   private running = false;
   private readonly pumpQueued = new Set<string>();
+  /** Partners last found unreachable: logged once when that begins and once when it ends, not per message. */
+  private readonly unreachable = new Set<string>();
 
   constructor(private readonly d: DispatcherDeps) {}
 
@@ -201,6 +203,7 @@ export class Dispatcher {
         this.d.store.outbox.remove(row.seq);
         this.d.evidence?.('receipt-received', opened.payload.id, row.partner, opened.sha256);
       });
+      if (this.unreachable.delete(row.partner)) this.d.log(`partner ${row.partner} is reachable again: its queued messages are being delivered`);
       this.d.onFinal?.(row.seq, status);
     } catch (err) {
       try {
@@ -250,6 +253,15 @@ export class Dispatcher {
         this.d.store.messages.setStatus(row.seq, 'retrying', e.code, e.message, now);
       }
     });
+    // a stopping node fails what is in flight on purpose: nothing to report. A partner that cannot be reached fails
+    // every message queued for it: one line says so (and one when it is back), whatever the size of the queue
+    if (!this.running) return;
+    if (e.code === 'GNC_PARTNER_UNREACHABLE') {
+      if (this.unreachable.has(row.partner)) return;
+      this.unreachable.add(row.partner);
+      this.d.log(`partner ${row.partner} is unreachable (${e.code}: ${e.message}); its messages stay queued and are retried with backoff until they expire`);
+      return;
+    }
     if (row.attempts === 0 || row.attempts % 10 === 0) this.d.log(`delivery of ${row.id} to ${row.partner} failed (${e.code}); retrying`);
   }
 
