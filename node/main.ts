@@ -6,6 +6,7 @@
 import './polyfill.js';
 import { GncError, isGncError } from '../protocol/errors.js';
 import type { AddressInfo } from 'node:net';
+import type { Server as HttpServer, ServerResponse } from 'node:http';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Libp2p } from 'libp2p';
 import { loadIdentity, type LocalIdentity } from '../certs/identity.js';
@@ -102,7 +103,7 @@ export class GncNode {
   private watcher: NodeJS.Timeout | undefined;
   private readonly greetings = new Map<string, Promise<void>>();
   /** API responses not yet finished, and a wake-up for stop() once there are none. */
-  private readonly apiResponses = new Set<import('node:http').ServerResponse>();
+  private readonly apiResponses = new Set<ServerResponse>();
   private apiDrained: (() => void) | undefined;
   private stopping = false;
 
@@ -236,7 +237,7 @@ export class GncNode {
       });
       server.once('error', reject);
       // runs before hono's listener: every request is counted until its response is finished or cut off
-      server.prependListener('request', (_req: unknown, res: import('node:http').ServerResponse) => this.trackResponse(res));
+      server.prependListener('request', (_req: unknown, res: ServerResponse) => this.trackResponse(res));
       this.api = server;
     });
     await this.ext.start?.(this);
@@ -274,7 +275,7 @@ export class GncNode {
     }
   }
 
-  private trackResponse(res: import('node:http').ServerResponse): void {
+  private trackResponse(res: ServerResponse): void {
     this.apiResponses.add(res);
     // a request that arrives on a kept-alive connection while the node stops is served, then its connection ends
     if (this.stopping) res.setHeader('connection', 'close');
@@ -290,7 +291,7 @@ export class GncNode {
    * connection that would make the client submit it twice), for at most API_DRAIN_MS; then what is left is cut.
    */
   private async closeApi(): Promise<void> {
-    const srv = this.api as import('node:http').Server | undefined;
+    const srv = this.api as HttpServer | undefined;
     this.finals.close();
     if (!srv) return;
     const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
