@@ -54,7 +54,10 @@ export async function stopNode(n: NodeProcess): Promise<void> {
   if (n.child.exitCode !== null) return;
   const exited = new Promise<void>((r) => n.child.once('exit', () => r()));
   n.child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+  // the grace timer is cleared once the node has exited, or the demo would linger 10 s after its summary
+  let grace: NodeJS.Timeout | undefined;
+  await Promise.race([exited, new Promise((r) => (grace = setTimeout(r, 10_000)))]);
+  clearTimeout(grace);
   if (n.child.exitCode === null) n.child.kill('SIGKILL');
 }
 
