@@ -66,6 +66,8 @@ export const ERROR_CODES = [
   'GNC_STORAGE_FULL',
   // the node's database file is not one, or is damaged (restore the data dir from its backup)
   'GNC_STORAGE_CORRUPT',
+  // the node's database was written by a newer version (run that version; never downgraded)
+  'GNC_STORAGE_VERSION',
   // catch-all; never used for input the user can fix
   'GNC_INTERNAL',
 ] as const;

@@ -43,6 +43,7 @@ const STATUS: Partial<Record<GncErrorCode, ContentfulStatusCode>> = {
   GNC_PARTNER_UNREACHABLE: 503,
   GNC_STORAGE_FULL: 507,
   GNC_STORAGE_CORRUPT: 500,
+  GNC_STORAGE_VERSION: 500,
 };
 
 export function httpStatusOf(code: GncErrorCode): ContentfulStatusCode {

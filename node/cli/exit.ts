@@ -17,6 +17,6 @@ export function exitCodeOf(code: GncErrorCode): number {
   ) {
     return 3;
   }
-  if (code === 'GNC_INTERNAL' || code === 'GNC_STORAGE_FULL' || code === 'GNC_STORAGE_CORRUPT') return 1;
+  if (code === 'GNC_INTERNAL' || code === 'GNC_STORAGE_FULL' || code === 'GNC_STORAGE_CORRUPT' || code === 'GNC_STORAGE_VERSION') return 1;
   return EXIT_USAGE;
 }

@@ -8,6 +8,7 @@ import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
 import { MAX_BODY_BYTES } from '../../../protocol/constants.js';
@@ -245,6 +246,20 @@ describe('files and data dirs that cannot be used', () => {
     const r = await gnc('token', 'list', '--dir', broken);
     expectError(r, 1, 'GNC_STORAGE_CORRUPT');
     expect(r.stderr).toMatch(/backup/);
+  });
+
+  it('refuses a database a newer gnc wrote instead of running on it (exit 1, GNC_STORAGE_VERSION)', async () => {
+    const newer = join(base, 'newer');
+    cpSync(node, newer, { recursive: true });
+    const db = new Database(join(newer, 'gnc.sqlite'));
+    const version = db.pragma('user_version', { simple: true }) as number;
+    db.pragma(`user_version = ${version + 1}`);
+    db.close();
+    for (const args of [['messages'], ['start']]) {
+      const r = await gnc(...args, '--dir', newer);
+      expectError(r, 1, 'GNC_STORAGE_VERSION');
+      expect(r.stderr).toContain(`schema version ${version + 1}`);
+    }
   });
 });
 

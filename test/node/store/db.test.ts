@@ -6,6 +6,7 @@ import { readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { codeOf } from '../../helpers/errors.js';
 import { openDb, type Db } from '../../../node/store/db.js';
 import { MIGRATIONS } from '../../../node/store/migrations.js';
 import { tempDir } from '../../helpers/network.js';
@@ -43,6 +44,20 @@ describe('openDb', () => {
     open().close();
     db = openDb(join(dir!, 'gnc.sqlite'));
     expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+  });
+
+  it('refuses a database a newer version wrote (GNC_STORAGE_VERSION) and leaves it as that version left it', () => {
+    open().close();
+    const newer = new Database(join(dir!, 'gnc.sqlite'));
+    newer.exec('CREATE TABLE from_the_future (k INTEGER PRIMARY KEY)');
+    newer.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    newer.close();
+    expect(codeOf(() => (db = openDb(join(dir!, 'gnc.sqlite'))))).toBe('GNC_STORAGE_VERSION');
+    expect(() => openDb(join(dir!, 'gnc.sqlite'))).toThrow(`schema version ${MIGRATIONS.length + 1}`);
+    const after = new Database(join(dir!, 'gnc.sqlite'), { readonly: true });
+    expect(after.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length + 1);
+    expect(after.prepare(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'from_the_future'`).pluck().get()).toBe(1);
+    after.close();
   });
 
   it('dates an AEO record held before the as_of column by its latest history entry', () => {
