@@ -30,19 +30,30 @@ export function openDb(path: string): Db {
 }
 
 /**
- * Brings the schema up to MIGRATIONS.length. A database a newer version wrote (a higher user_version) is
- * refused, never used: this code does not know what the newer migrations changed, and running on it would
- * write rows they no longer describe.
+ * Brings the schema up to MIGRATIONS.length, one migration per transaction. Each transaction takes the write
+ * lock first (IMMEDIATE) and reads the version under it: two processes opening the file after an upgrade (the
+ * node and a CLI command beside it) then apply each migration once, the second finding it done, instead of
+ * running again what the first committed after it read the version (a second ADD COLUMN fails, a data fix is
+ * applied twice). A database a newer version wrote (a higher user_version) is refused, never used: this code
+ * does not know what the newer migrations changed, and running on it would write rows they no longer describe.
  */
 export function migrate(db: Db): void {
   const version = (): number => db.pragma('user_version', { simple: true }) as number;
-  const current = version();
-  refuseNewer(current);
-  for (let v = current; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
+  // the usual open: nothing to do, no write lock taken (a version only ever grows); a newer file is refused
+  // before waiting for a lock that the newer node running on it may hold
+  const seen = version();
+  refuseNewer(seen);
+  if (seen === MIGRATIONS.length) return;
+  const step = db.transaction((): boolean => {
+    const v = version();
+    refuseNewer(v);
+    if (v === MIGRATIONS.length) return false;
+    db.exec(MIGRATIONS[v]!);
+    db.pragma(`user_version = ${v + 1}`);
+    return true;
+  });
+  while (step.immediate()) {
+    // the next migration, in its own transaction
   }
 }
 

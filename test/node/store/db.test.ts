@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { codeOf } from '../../helpers/errors.js';
-import { openDb, type Db } from '../../../node/store/db.js';
+import { migrate, openDb, type Db } from '../../../node/store/db.js';
 import { MIGRATIONS } from '../../../node/store/migrations.js';
 import { tempDir } from '../../helpers/network.js';
 
@@ -58,6 +58,38 @@ describe('openDb', () => {
     expect(after.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length + 1);
     expect(after.prepare(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'from_the_future'`).pluck().get()).toBe(1);
     after.close();
+  });
+
+  it('applies each migration once when another process migrates the same file between its version check and its first write', () => {
+    dir = tempDir('gnc-db-');
+    const file = join(dir, 'gnc.sqlite');
+    const version = MIGRATIONS.findIndex((m) => m.includes('ADD COLUMN as_of'));
+    const old = new Database(file);
+    for (const m of MIGRATIONS.slice(0, version)) old.exec(m);
+    old.pragma(`user_version = ${version}`);
+    old.close();
+    // two processes start on the upgraded file at once (`gnc start` and a `gnc messages` beside it): the other one
+    // commits every migration right after this one read the version
+    const other = new Database(file);
+    db = new Database(file);
+    const pragma = db.pragma.bind(db);
+    let raced = false;
+    db.pragma = ((source: string, options?: Database.PragmaOptions) => {
+      const result = pragma(source, options);
+      if (!raced && source === 'user_version') {
+        raced = true;
+        migrate(other);
+      }
+      return result;
+    }) as typeof db.pragma;
+    try {
+      migrate(db);
+    } finally {
+      other.close();
+    }
+    expect(raced).toBe(true);
+    expect(pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect((pragma('table_info(risk_aeo)') as { name: string }[]).filter((c) => c.name === 'as_of')).toHaveLength(1);
   });
 
   it('dates an AEO record held before the as_of column by its latest history entry', () => {
