@@ -9,17 +9,24 @@ import { decodeCheckpoint, signCheckpoint } from '../../protocol/evidence/checkp
 import type { Signer } from '../../protocol/envelope/seal.js';
 import type { Db } from './db.js';
 
-/** Sign a checkpoint after this many new entries, or when the node stops, or on `gnc audit` commands. */
+/** Sign a checkpoint after this many new entries, or when the node stops, or on `gnc audit` commands (SPEC 9.3). */
 export const CHECKPOINT_EVERY_ENTRIES = 1000;
 
 export class EvidenceLog {
   private readonly headStmt;
   private readonly insertStmt;
-  private sinceCheckpoint = 0;
+  private readonly pinnedStmt;
+  /**
+   * The seq the last checkpoint pins, as this process last read it: read from the table, not counted from zero at
+   * each start, so the entries a crashed run left unpinned count towards the next checkpoint.
+   */
+  private pinned: number;
 
   constructor(private readonly db: Db, private readonly country: string, private readonly signer: () => Signer, private readonly clock: () => number = Date.now) {
     this.headStmt = db.prepare('SELECT seq, hash FROM evidence ORDER BY seq DESC LIMIT 1');
     this.insertStmt = db.prepare('INSERT INTO evidence (seq, entry, hash, message_id, peer, at) VALUES (?, ?, ?, ?, ?, ?)');
+    this.pinnedStmt = db.prepare('SELECT seq FROM checkpoints ORDER BY seq DESC LIMIT 1').pluck();
+    this.pinned = this.pinnedSeq();
   }
 
   /** Append one entry; call inside the transaction that stores what it is about. */
@@ -28,12 +35,12 @@ export class EvidenceLog {
     const at = this.clock();
     const entry = nextEntry(head, { at: new Date(at).toISOString(), event, messageId, peer, sha256 });
     this.insertStmt.run(entry.seq, JSON.stringify(entry), entryHash(entry), messageId, peer, at);
-    if (++this.sinceCheckpoint >= CHECKPOINT_EVERY_ENTRIES) {
+    if (entry.seq - this.pinned >= CHECKPOINT_EVERY_ENTRIES) {
       queueMicrotask(() => {
         try {
           this.checkpoint();
         } catch {
-          /* not written (a full disk): the count stays over the mark, so the next append tries again */
+          /* not written (a full disk): the head stays over the mark, so the next append tries again */
         }
       });
     }
@@ -44,13 +51,18 @@ export class EvidenceLog {
   checkpoint(): string | undefined {
     const head = this.headStmt.get() as { seq: number; hash: string } | undefined;
     if (!head) return undefined;
-    const last = this.db.prepare('SELECT seq FROM checkpoints ORDER BY seq DESC LIMIT 1').get() as { seq: number } | undefined;
-    if (last && last.seq >= head.seq) return undefined;
+    // the CLI beside a running node may have signed one meanwhile
+    this.pinned = this.pinnedSeq();
+    if (this.pinned >= head.seq) return undefined;
     const compact = signCheckpoint({ v: 1, node: this.country, seq: head.seq, hash: head.hash, at: new Date(this.clock()).toISOString() }, this.signer());
     // OR IGNORE: the CLI beside a running node may checkpoint the same head at the same moment
     this.db.prepare('INSERT OR IGNORE INTO checkpoints (seq, compact, at) VALUES (?, ?, ?)').run(head.seq, compact, this.clock());
-    this.sinceCheckpoint = 0;
+    this.pinned = head.seq;
     return compact;
+  }
+
+  private pinnedSeq(): number {
+    return (this.pinnedStmt.get() as number | undefined) ?? 0;
   }
 
   entries(fromSeq = 1, toSeq = Number.MAX_SAFE_INTEGER): EvidenceEntry[] {

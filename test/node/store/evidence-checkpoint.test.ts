@@ -1,7 +1,8 @@
 /**
  * The evidence log signs a checkpoint every CHECKPOINT_EVERY_ENTRIES entries, in a microtask after the append
  * that reaches the mark. A checkpoint that cannot be made then (its write fails on a full disk, or signing
- * fails) must not escape as an uncaught exception, which would end the node: the next append tries again.
+ * fails) must not escape as an uncaught exception, which would end the node: the next append tries again. The
+ * mark counts from the last checkpoint in the table, also the entries of a run that ended without one (a crash).
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -41,5 +42,23 @@ describe('evidence checkpoints', () => {
     db.transaction(() => log.append('sent', 'm-last', 'KG', sha))();
     await new Promise((r) => setImmediate(r));
     expect(db.prepare('SELECT seq FROM checkpoints').pluck().all()).toEqual([CHECKPOINT_EVERY_ENTRIES + 1]);
+  });
+
+  it('counts the entries a run that ended without a checkpoint (a crash) left unpinned towards the next one', async () => {
+    dir = tempDir('gnc-ev-');
+    db = openDb(join(dir, 'gnc.sqlite'));
+    const signer = keyObjectSigner('kid-1', generateKeyPairSync('ed25519').privateKey);
+    const sha = 'a'.repeat(64);
+    const crashed = new EvidenceLog(db, 'KZ', () => signer);
+    db.transaction(() => {
+      for (let i = 1; i < CHECKPOINT_EVERY_ENTRIES; i++) crashed.append('sent', `m-${i}`, 'KG', sha);
+    })();
+    await new Promise((r) => setImmediate(r));
+    expect(db.prepare('SELECT COUNT(*) FROM checkpoints').pluck().get()).toBe(0);
+    // the process was killed: no checkpoint at shutdown; the next run appends the entry that reaches the mark
+    const next = new EvidenceLog(db, 'KZ', () => signer);
+    db.transaction(() => next.append('sent', 'm-last', 'KG', sha))();
+    await new Promise((r) => setImmediate(r));
+    expect(db.prepare('SELECT seq FROM checkpoints').pluck().all()).toEqual([CHECKPOINT_EVERY_ENTRIES]);
   });
 });
