@@ -41,9 +41,12 @@ export function compose(dir: string, opts: NodeOptions = {}): Composition {
   const ext: Composition['ext'] = {
     policy,
     evidence: (event, messageId, peer, sha256) => void evidence.append(event, messageId, peer, sha256),
+    // and one every CHECKPOINT_EVERY_MS while it runs, so a quiet node's entries do not wait for 1,000 more
+    start: () => evidence.start(),
     // a checkpoint pins the head at shutdown, so a truncated tail is detectable even if the node never restarts;
     // an expired node key signs none (it would fail every later audit): the operator was told when it expired
     stop: () => {
+      evidence.stop();
       try {
         evidence.checkpoint();
       } catch (err) {

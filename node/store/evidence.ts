@@ -9,8 +9,11 @@ import { decodeCheckpoint, signCheckpoint } from '../../protocol/evidence/checkp
 import type { Signer } from '../../protocol/envelope/seal.js';
 import type { Db } from './db.js';
 
-/** Sign a checkpoint after this many new entries, or when the node stops, or on `gnc audit` commands (SPEC 9.3). */
+/** Sign a checkpoint after this many new entries, when the node stops, and on `gnc audit` commands (SPEC 9.3). */
 export const CHECKPOINT_EVERY_ENTRIES = 1000;
+
+/** And this long after the last one when there are new entries: SPEC 9.3 says at least every 10 minutes. */
+export const CHECKPOINT_EVERY_MS = 10 * 60 * 1000;
 
 export class EvidenceLog {
   private readonly headStmt;
@@ -21,12 +24,31 @@ export class EvidenceLog {
    * each start, so the entries a crashed run left unpinned count towards the next checkpoint.
    */
   private pinned: number;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly db: Db, private readonly country: string, private readonly signer: () => Signer, private readonly clock: () => number = Date.now) {
     this.headStmt = db.prepare('SELECT seq, hash FROM evidence ORDER BY seq DESC LIMIT 1');
     this.insertStmt = db.prepare('INSERT INTO evidence (seq, entry, hash, message_id, peer, at) VALUES (?, ?, ?, ?, ?, ?)');
     this.pinnedStmt = db.prepare('SELECT seq FROM checkpoints ORDER BY seq DESC LIMIT 1').pluck();
     this.pinned = this.pinnedSeq();
+  }
+
+  /** The timed checkpoint of a running node: every CHECKPOINT_EVERY_MS, when there are new entries. */
+  start(everyMs = CHECKPOINT_EVERY_MS): void {
+    this.stop();
+    this.timer = setInterval(() => {
+      try {
+        this.checkpoint();
+      } catch {
+        /* not written (a full disk): the next round tries again, and so does the next append over the mark */
+      }
+    }, everyMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
   }
 
   /** Append one entry; call inside the transaction that stores what it is about. */

@@ -3,14 +3,16 @@
  * that reaches the mark. A checkpoint that cannot be made then (its write fails on a full disk, or signing
  * fails) must not escape as an uncaught exception, which would end the node: the next append tries again. The
  * mark counts from the last checkpoint in the table, also the entries of a run that ended without one (a crash).
+ * A running node also signs one every CHECKPOINT_EVERY_MS when there are new entries (SPEC 9.3), so the entries
+ * of a quiet node do not wait for a thousand more to be pinned.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { keyObjectSigner, type Signer } from '../../../protocol/envelope/seal.js';
 import { openDb, type Db } from '../../../node/store/db.js';
-import { CHECKPOINT_EVERY_ENTRIES, EvidenceLog } from '../../../node/store/evidence.js';
+import { CHECKPOINT_EVERY_ENTRIES, CHECKPOINT_EVERY_MS, EvidenceLog } from '../../../node/store/evidence.js';
 import { tempDir } from '../../helpers/network.js';
 
 let dir: string | undefined;
@@ -19,6 +21,7 @@ const uncaught: unknown[] = [];
 const onUncaught = (e: unknown): void => void uncaught.push(e);
 
 afterEach(() => {
+  vi.useRealTimers();
   process.off('uncaughtException', onUncaught);
   db?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -60,5 +63,25 @@ describe('evidence checkpoints', () => {
     db.transaction(() => next.append('sent', 'm-last', 'KG', sha))();
     await new Promise((r) => setImmediate(r));
     expect(db.prepare('SELECT seq FROM checkpoints').pluck().all()).toEqual([CHECKPOINT_EVERY_ENTRIES]);
+  });
+
+  it('signs a checkpoint every CHECKPOINT_EVERY_MS while there are new entries, far fewer than the mark', () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    dir = tempDir('gnc-ev-');
+    db = openDb(join(dir, 'gnc.sqlite'));
+    const signer = keyObjectSigner('kid-1', generateKeyPairSync('ed25519').privateKey);
+    const log = new EvidenceLog(db, 'KZ', () => signer);
+    const sha = 'a'.repeat(64);
+    const checkpoints = (): number[] => db!.prepare('SELECT seq FROM checkpoints ORDER BY seq').pluck().all() as number[];
+    log.start();
+    for (const id of ['m-1', 'm-2', 'm-3']) db.transaction(() => log.append('received', id, 'KG', sha))();
+    vi.advanceTimersByTime(CHECKPOINT_EVERY_MS);
+    expect(checkpoints()).toEqual([3]);
+    vi.advanceTimersByTime(CHECKPOINT_EVERY_MS); // nothing new: nothing signed
+    expect(checkpoints()).toEqual([3]);
+    db.transaction(() => log.append('receipt-sent', 'r-4', 'KG', sha))();
+    log.stop();
+    vi.advanceTimersByTime(CHECKPOINT_EVERY_MS); // stopped: the node signs its last one at shutdown
+    expect(checkpoints()).toEqual([3]);
   });
 });
