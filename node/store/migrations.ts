@@ -360,4 +360,12 @@ export const MIGRATIONS: readonly string[] = [
     SELECT DISTINCT 'aeo-data:' || partner, 1 FROM messages
     WHERE type = 'aeo' AND direction = 'in' AND body IS NOT NULL AND seq <= COALESCE((SELECT value FROM risk_state WHERE key = 'cursor'), 0);
 `,
+  // 13: the assessments made before migrations 11 and 12 still said what the old matching found (a certificate named
+  // in another case 'not sent', an AEO id of a partner whose only AEO data was an empty snapshot 'unverified'); the
+  // consignments within the recompute horizon (node/risk/engine.ts RECOMPUTE_HORIZON_MS, 30 days, as for new rules)
+  // are recomputed by the risk loop, which adds a feed event only where the assessment changes
+  `
+  INSERT OR IGNORE INTO risk_pending (cid)
+    SELECT cid FROM risk_consignments WHERE expected_arrival >= CAST(strftime('%s', 'now') AS INTEGER) * 1000 - 30 * 86400000;
+`,
 ];

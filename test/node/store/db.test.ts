@@ -122,6 +122,24 @@ describe('openDb', () => {
     expect(db.prepare('SELECT k, v FROM risk_keys ORDER BY k, v').all()).toEqual([{ k: 'c', v: 'abc' }, { k: 'e', v: 'KZ-ST1-1' }, { k: 'e', v: 'KZ-ST1-2' }]);
   });
 
+  it('queues the consignments expected within the recompute horizon for reassessment, as their assessments predate migrations 11 and 12', () => {
+    dir = tempDir('gnc-db-');
+    const version = MIGRATIONS.findIndex((m) => m.includes('INSERT OR IGNORE INTO risk_pending'));
+    expect(version).toBeGreaterThan(0);
+    const old = new Database(join(dir, 'gnc.sqlite'));
+    for (const m of MIGRATIONS.slice(0, version)) old.exec(m);
+    old.pragma(`user_version = ${version}`);
+    const day = 86_400_000;
+    const add = old.prepare(`INSERT INTO risk_consignments (office_of_entry, expected_arrival, cid, partner, root_id, status, current_seq, current_created, versions, updated_at, view)
+      VALUES ('KGAKZ001', ?, ?, 'KZ', ?, 'active', ?, '2026-01-01T00:00:00Z', 1, 0, '{}')`);
+    add.run(Date.now() + day, 1, 'm1', 1); // arriving tomorrow
+    add.run(Date.now() - 29 * day, 2, 'm2', 2); // inside the 30 days
+    add.run(Date.now() - 60 * day, 3, 'm3', 3); // crossed long ago: keeps the assessment it had
+    old.close();
+    db = openDb(join(dir, 'gnc.sqlite'));
+    expect(db.prepare('SELECT cid FROM risk_pending ORDER BY cid').pluck().all()).toEqual([1, 2]);
+  });
+
   /** Files this process holds open that SQLite made for temporary data (unlinked at once, so only /proc shows them). */
   const tempFiles = (): string[] =>
     readdirSync('/proc/self/fd').flatMap((fd) => {
