@@ -23,6 +23,7 @@ import { Dispatcher, type ReceiptTransport } from './outbound/dispatcher.js';
 import { FinalWaits } from './outbound/final-waits.js';
 import { SubmitService } from './outbound/submit.js';
 import type { Policy } from './policy/policy.js';
+import { NodeLease, LEASE_RENEW_MS } from './store/lease.js';
 import { Store } from './store/store.js';
 import { serveExchange } from './transport/inbound-streams.js';
 import { createHost } from './transport/libp2p.js';
@@ -106,6 +107,13 @@ export class GncNode {
   private readonly apiResponses = new Set<ServerResponse>();
   private apiDrained: (() => void) | undefined;
   private stopping = false;
+  private stopped: Promise<void> | undefined;
+  /** This node's hold on its data dir (one running node per data dir), renewed by a timer. */
+  private readonly lease: NodeLease;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private lostLease: ((err: GncError) => void) | undefined;
+  /** Settles when the node stopped itself: another node took its data dir over (`gnc start` then exits). */
+  readonly halted = new Promise<GncError>((resolve) => (this.lostLease = resolve));
 
   constructor(readonly parts: NodeParts, readonly ext: Extension & { policy: Policy }, private readonly opts: NodeOptions = {}) {
     const { config, identity, store, trust, clock, log, signer } = parts;
@@ -132,6 +140,7 @@ export class GncNode {
       onQueued: (p) => this.dispatcher.notify(p), evidence: ext.evidence,
     });
     this.retention = new RetentionJob(store, { clock, log, onPurge: ext.onPurge });
+    this.lease = new NodeLease(store.db);
     // a partner whose trusted peer id or addresses changed, or that lost trust, gets a fresh session; the others
     // keep theirs and the requests in flight on them (a key announcement or a revocation changes neither)
     trust.onChange(() => {
@@ -193,6 +202,10 @@ export class GncNode {
 
   private async startParts(): Promise<void> {
     const { config, identity, trust, store, log } = this.parts;
+    // before anything listens or sends: a second node on this data dir would send the same outbox again
+    this.lease.acquire();
+    this.leaseTimer = setInterval(() => this.renewLease(), LEASE_RENEW_MS);
+    this.leaseTimer.unref();
     const refusals = new LogBudget();
     this.host = await createHost({
       privateKey: identity.libp2pKey,
@@ -310,8 +323,28 @@ export class GncNode {
     await closed;
   }
 
-  async stop(): Promise<void> {
+  private renewLease(): void {
+    let mine: boolean;
+    try {
+      mine = this.lease.renew();
+    } catch {
+      return; // the write lock is busy (a CLI command beside the node): the next round renews, well within the TTL
+    }
+    if (mine || this.stopping) return;
+    const err = new GncError('GNC_CONFLICT', 'Another gnc node took this data dir over while this one did not renew its lease (the process was paused, or the clock jumped): this node stops, so that only one sends. Check which node should run here.');
+    this.parts.log(err.message);
+    void this.stop().finally(() => this.lostLease?.(err));
+  }
+
+  /** Stops everything once; a second call waits for the first. */
+  stop(): Promise<void> {
+    this.stopped ??= this.stopParts();
+    return this.stopped;
+  }
+
+  private async stopParts(): Promise<void> {
     this.stopping = true;
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
     if (this.watcher) clearInterval(this.watcher);
     this.retention.stop();
     this.dispatcher.stop();
@@ -321,6 +354,11 @@ export class GncNode {
     await this.host?.stop();
     // let in-flight group commits land before closing the database
     await this.parts.store.commits.run(() => undefined);
+    try {
+      this.lease.release();
+    } catch {
+      // not written (the write lock is busy): the lease goes stale by itself, and this host's restart takes it at once
+    }
     this.parts.store.close();
   }
 }

@@ -368,4 +368,15 @@ export const MIGRATIONS: readonly string[] = [
   INSERT OR IGNORE INTO risk_pending (cid)
     SELECT cid FROM risk_consignments WHERE expected_arrival >= CAST(strftime('%s', 'now') AS INTEGER) * 1000 - 30 * 86400000;
 `,
+  // 14: the lease of the node running on this data dir (node/store/lease.ts): one row at most
+  `
+  CREATE TABLE node_lease (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    owner TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    renewed_at INTEGER NOT NULL
+  );
+`,
 ];

@@ -21,12 +21,17 @@ export const startCommand: Command = {
     const node = openNode(values.dir!, apiPort !== undefined ? { apiPort } : {});
     await node.start();
     out(`GNC node ${node.country} running: API ${node.apiUrl}/v1, libp2p ${node.host!.getMultiaddrs().map(String).join(' ')}`);
-    await new Promise<void>((resolve) => {
-      const stop = (): void => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    const halted = await Promise.race([
+      new Promise<undefined>((resolve) => {
+        const stop = (): void => resolve(undefined);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      }),
+      node.halted,
+    ]);
     out('stopping...');
     await node.stop();
+    // another node took this data dir over: exit with its code, so a service manager sees the failure
+    if (halted) throw halted;
   },
 };
