@@ -45,7 +45,11 @@ export const NodeConfig = z.strictObject({
   /** Messages older than this are refused on receipt and expire in the outbox. */
   maxMessageAgeHours: z.number().int().min(1).max(24 * 30).default(DEFAULT_MAX_MESSAGE_AGE_MS / 3_600_000),
   /** Retry backoff of the dispatcher: first delay and cap, in ms. */
-  retry: z.strictObject({ initialMs: z.number().int().min(10).default(500), maxMs: z.number().int().min(100).default(60_000) }).default({ initialMs: 500, maxMs: 60_000 }),
+  retry: z
+    .strictObject({ initialMs: z.number().int().min(10).default(500), maxMs: z.number().int().min(100).default(60_000) })
+    // a first delay above the cap would be cut to the cap at once: a typing slip (5000/100 retries 10 times a second)
+    .refine((r) => r.initialMs <= r.maxMs, { path: ['initialMs'], message: 'expected initialMs at most maxMs (the cap of every delay)' })
+    .default({ initialMs: 500, maxMs: 60_000 }),
   /** Optional path of the local risk rules file (relative to the data dir). */
   riskRules: z.string().optional(),
 });

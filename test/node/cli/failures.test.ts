@@ -101,6 +101,18 @@ describe('gnc start', () => {
   });
 });
 
+describe('gnc start with a retry backoff whose first delay is above its cap', () => {
+  it('names retry.initialMs (exit 2, GNC_CONFIG_INVALID) instead of retrying a down partner many times a second', async () => {
+    const dir = join(base, 'retry-inverted');
+    cpSync(node, dir, { recursive: true });
+    const config = JSON.parse(readFileSync(join(dir, 'gnc.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(dir, 'gnc.json'), JSON.stringify({ ...config, retry: { initialMs: 5000, maxMs: 100 } }));
+    const r = await gnc('start', '--dir', dir, '--api-port', '0');
+    expectError(r, 2, 'GNC_CONFIG_INVALID');
+    expect(r.stderr).toContain('/retry/initialMs: expected initialMs at most maxMs');
+  });
+});
+
 describe('gnc start on an address that is not this host\'s', () => {
   it('names the libp2p address and the reason, without libp2p\'s stack trace or its option names (exit 2)', async () => {
     const dir = join(base, 'foreign-listen');
