@@ -72,5 +72,7 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown, what: 
   const first = issues[0];
   const total = issueTotal(result.error); // issues holds at most MAX_REPORTED_ISSUES of them
   const more = total > 1 ? ` (and ${total - 1} more problem${total > 2 ? 's' : ''})` : '';
-  throw new GncError(code, `${what} is invalid: ${first ? first.message : 'unknown problem'}${more}. Fix the field and submit again.`, { issues });
+  // a configuration (gnc.json, a rules file, a command-line option) is not submitted: it is fixed and run again
+  const again = code === 'GNC_CONFIG_INVALID' ? 'Fix the field, then run the command again.' : 'Fix the field and submit again.';
+  throw new GncError(code, `${what} is invalid: ${first ? first.message : 'unknown problem'}${more}. ${again}`, { issues });
 }

@@ -110,6 +110,8 @@ describe('gnc start with a retry backoff whose first delay is above its cap', ()
     const r = await gnc('start', '--dir', dir, '--api-port', '0');
     expectError(r, 2, 'GNC_CONFIG_INVALID');
     expect(r.stderr).toContain('/retry/initialMs: expected initialMs at most maxMs');
+    // a file is fixed and the command run again, not "submitted"
+    expect(r.stderr).toContain('Fix the field, then run the command again.');
   });
 });
 
