@@ -5,6 +5,7 @@
  * default location).
  */
 import { writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { openNode } from '../../../node/compose.js';
@@ -64,3 +65,25 @@ export async function arrival(kg: TestNode, id: string, ok: (a: any) => boolean 
 
 export const codesOf = (a: { indicators: { code: string }[] }): string[] => a.indicators.map((i) => i.code);
 export const has = (code: string) => (a: { indicators: { code: string }[] }): boolean => codesOf(a).includes(code);
+
+/**
+ * A client of the API that stalls: opens GET `path` over a raw socket (no client library that would buffer for
+ * it), reads until `until` has arrived, then stops reading. Returns the socket (destroy it) and what it read.
+ */
+export async function stalledClient(baseUrl: string, token: string, path: string, until: string): Promise<{ socket: Socket; got: string }> {
+  const { hostname, port } = new URL(baseUrl);
+  const socket = connect(Number(port), hostname);
+  let got = '';
+  await new Promise<void>((resolve, reject) => {
+    socket.on('error', reject);
+    socket.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+      if (got.includes(until)) {
+        socket.pause();
+        resolve();
+      }
+    });
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+  });
+  return { socket, got };
+}

@@ -6,12 +6,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RiskFeed } from '../../../node/risk/feed.js';
 import { Store } from '../../../node/store/store.js';
 import { BIN } from '../../helpers/cli.js';
 import { initNode, tempDir, waitFor } from '../../helpers/network.js';
+import { stalledClient } from './network.js';
 
 /** Stored events and the size of each: 40 MB, far more than the socket buffers of a client that stopped reading. */
 const EVENTS = 4_000;
@@ -36,26 +36,6 @@ async function startNode(): Promise<void> {
 
 function exited(c: ChildProcess): Promise<void> {
   return new Promise((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve() : c.once('exit', () => resolve())));
-}
-
-/** Opens `?after=0` over a raw socket and stops reading once the first event arrived. */
-async function stalledReplay(): Promise<Socket> {
-  const { hostname, port } = new URL(url);
-  const socket = connect(Number(port), hostname);
-  let got = '';
-  await new Promise<void>((resolve, reject) => {
-    socket.on('error', reject);
-    socket.on('data', (d: Buffer) => {
-      got += d.toString('latin1');
-      if (got.includes('event: assessment')) {
-        socket.pause();
-        resolve();
-      }
-    });
-    socket.write(`GET /v1/arrivals/stream?after=0 HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: Bearer ${token}\r\n\r\n`);
-  });
-  expect(got).toMatch(/^HTTP\/1\.1 200/);
-  return socket;
 }
 
 beforeAll(async () => {
@@ -85,7 +65,9 @@ afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 describe('assessment stream ended in the middle of a replay', () => {
   it('keeps the node answering after the client went away', async () => {
-    const socket = await stalledReplay();
+    // reads the first event of the replay, then stops reading
+    const { socket, got } = await stalledClient(url, token, '/v1/arrivals/stream?after=0', 'event: assessment');
+    expect(got).toMatch(/^HTTP\/1\.1 200/);
     socket.destroy();
     const res = await fetch(`${url}/v1/health`, { signal: AbortSignal.timeout(10_000) });
     expect(res.status).toBe(200);

@@ -5,13 +5,14 @@
  * published as the risk engine does; the node's heap, measured after a full collection, must not hold them.
  */
 import { randomBytes } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RiskFeed } from '../../../node/risk/feed.js';
 import { makeNetwork, waitFor, type TestNode } from '../../helpers/network.js';
 import type { AssessmentEvent } from '../../../protocol/risk.js';
+import { stalledClient } from './network.js';
 
 const BATCHES = 50;
 const PER_BATCH = 100;
@@ -27,25 +28,6 @@ beforeAll(async () => {
 });
 afterAll(async () => net?.close());
 
-/** Opens the live stream over a raw socket and stops reading once it is connected. */
-async function stalledStream(): Promise<Socket> {
-  const { hostname, port } = new URL(kg.url);
-  const socket = connect(Number(port), hostname);
-  let got = '';
-  await new Promise<void>((resolve, reject) => {
-    socket.on('error', reject);
-    socket.on('data', (d: Buffer) => {
-      got += d.toString('latin1');
-      if (got.includes(': connected')) {
-        socket.pause();
-        resolve();
-      }
-    });
-    socket.write(`GET /v1/arrivals/stream HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: Bearer ${kg.token}\r\n\r\n`);
-  });
-  return socket;
-}
-
 describe('assessment stream and a client that stopped reading', () => {
   it('keeps no more than a page of the events the client has not taken in memory', async () => {
     setFlagsFromString('--expose-gc');
@@ -59,7 +41,7 @@ describe('assessment stream and a client that stopped reading', () => {
     });
     let socket: Socket | undefined;
     try {
-      socket = await stalledStream();
+      socket = (await stalledClient(kg.url, kg.token, '/v1/arrivals/stream', ': connected')).socket;
       await waitFor(() => feed, 5_000, 'the stream to subscribe');
       const store = kg.node.parts.store;
       gc();
