@@ -74,9 +74,24 @@ export class FrameDecoder {
     return this.buffered;
   }
 
+  /** Append a received chunk and yield the frames it completes (`append` then `frames`). */
   *push(chunk: Uint8Array): Generator<Frame> {
+    this.append(chunk);
+    yield* this.frames();
+  }
+
+  /** Append a received chunk without decoding anything yet. */
+  append(chunk: Uint8Array): void {
+    if (chunk.byteLength === 0) return;
     this.chunks.push(chunk);
     this.buffered += chunk.byteLength;
+  }
+
+  /**
+   * The whole frames buffered, one at a time: a frame is taken from the buffer only when it is yielded, so a
+   * reader that stops iterating (it cannot take more work now) leaves the rest buffered for a later call.
+   */
+  *frames(): Generator<Frame> {
     for (;;) {
       const head = this.peekLength();
       if (head === undefined) return;

@@ -2,7 +2,8 @@
  * Frames over one libp2p 3 stream (event based: no sink/source). Incoming chunks go through the protocol's
  * FrameDecoder, which refuses an oversize frame from its length prefix alone, and a frame begun must complete
  * within FRAME_READ_TIMEOUT_MS (SPEC section 6); outgoing frames respect the stream's back-pressure (send()
- * false -> wait until the buffer has left, reset if the partner takes nothing). Frames written in the same event-loop turn (the
+ * false -> wait until the buffer has left, reset if the partner takes nothing; an inbound stream also stops
+ * reading meanwhile, see holdReadsWhileBlocked). Frames written in the same event-loop turn (the
  * envelopes of one dispatcher pump, the receipts of one group commit) leave in one `send`: one Yamux data
  * frame, one Noise message and one window update for the lot instead of one each per frame (measured by
  * the e2e bench).
@@ -20,6 +21,12 @@ export interface FramedStreamHandlers {
 
 /** A partner that reads nothing for this long fails the frames waiting on its stream (they are retried). */
 export const DRAIN_TIMEOUT_MS = 30_000;
+
+/**
+ * Answers (receipts, error frames) an inbound stream may hold unsent before it stops reading requests: one
+ * Yamux stream window (256 KiB), more than the receipts of the 64 requests a partner may keep in flight.
+ */
+export const HOLD_READS_BYTES = 256 * 1024;
 
 /** How long a closing stream waits for its last bytes to leave and for the partner to close its side. */
 const CLOSE_TIMEOUT_MS = 2_000;
@@ -40,6 +47,13 @@ export interface StreamTimeouts {
 export interface FramedStreamOptions extends StreamTimeouts {
   /** Requests outstanding on this stream (read, not answered): it is not idle. */
   busy?: () => boolean;
+  /**
+   * Stop reading while this side's own frames do not leave (the partner takes no bytes, or HOLD_READS_BYTES
+   * wait in this turn), and go on once they have: the answers a partner provokes without reading them stay
+   * bounded, and it gets no Yamux window for more meanwhile. For inbound streams only: a sender that stopped
+   * reading receipts while its requests wait would deadlock with a receiver doing the same.
+   */
+  holdReadsWhileBlocked?: boolean;
   /** One line per stream this side closes for a fault: framing error, stuck frame, idle, partner not reading. */
   log?: (msg: string) => void;
   /** The partner for log lines: a country code or a peer id, never partner-sent text. */
@@ -59,24 +73,16 @@ export class FramedStream {
   private draining: Promise<void> | undefined;
   private readonly drainTimeoutMs: number;
   private readonly frameReadTimeoutMs: number;
+  /** Reading is held (the libp2p stream paused, whole frames left in the decoder) until this side's frames leave. */
+  private holding = false;
 
   constructor(readonly stream: Stream, private readonly handlers: FramedStreamHandlers, private readonly opts: FramedStreamOptions = {}) {
     this.drainTimeoutMs = opts.drainTimeoutMs ?? DRAIN_TIMEOUT_MS;
     this.frameReadTimeoutMs = opts.frameReadTimeoutMs ?? FRAME_READ_TIMEOUT_MS;
     stream.addEventListener('message', (evt) => {
       if (this.closed || this.failing) return;
-      const data = evt.data instanceof Uint8Array ? evt.data : evt.data.subarray();
-      let completed = false;
-      try {
-        for (const frame of this.decoder.push(data)) {
-          completed = true;
-          handlers.onFrame(frame);
-        }
-      } catch (err) {
-        void this.fail(err);
-        return;
-      }
-      this.watchFrame(completed);
+      this.decoder.append(evt.data instanceof Uint8Array ? evt.data : evt.data.subarray());
+      this.readFrames();
       this.armIdle();
     });
     stream.addEventListener('close', (evt) => this.finish(evt.error));
@@ -84,6 +90,51 @@ export class FramedStream {
       void stream.close().catch(() => undefined);
     });
     this.armIdle();
+  }
+
+  /** Hands the whole frames received to onFrame, until reading has to be held (see holdReadsWhileBlocked). */
+  private readFrames(): void {
+    if (this.holding) return;
+    let completed = false;
+    try {
+      for (const frame of this.decoder.frames()) {
+        completed = true;
+        this.handlers.onFrame(frame);
+        if (this.closed || this.failing || this.mustHold()) break;
+      }
+    } catch (err) {
+      void this.fail(err);
+      return;
+    }
+    this.watchFrame(completed);
+  }
+
+  /** Whether reading must stop now: this side's frames wait for the partner to take them, or too many wait in this turn. */
+  private mustHold(): boolean {
+    if (!this.opts.holdReadsWhileBlocked) return false;
+    if (this.draining === undefined && (this.batch?.frames.byteLength ?? 0) < HOLD_READS_BYTES) return false;
+    this.holding = true;
+    // a frame cut off by the hold waits for this side, not for the partner: its deadline starts again on resuming
+    clearTimeout(this.frameTimer);
+    this.frameTimer = undefined;
+    try {
+      this.stream.pause(); // no window update goes back: the partner can send at most what its window still allows
+    } catch {
+      /* the read side is closing: nothing more arrives anyway */
+    }
+    return true;
+  }
+
+  /** This side's frames have left: read on, starting with the frames held in the decoder. */
+  private resumeReads(): void {
+    if (!this.holding || this.closed || this.draining !== undefined || this.batch !== undefined) return;
+    this.holding = false;
+    try {
+      this.stream.resume();
+    } catch {
+      /* the read side is closing: the frames held are still read below */
+    }
+    this.readFrames();
   }
 
   get isOpen(): boolean {
@@ -112,8 +163,12 @@ export class FramedStream {
     if (this.batch === batch) this.batch = undefined;
     if (!this.isOpen) throw new GncError('GNC_PARTNER_UNREACHABLE', 'The stream to the partner is closed; the message will be retried.');
     for (const handed of batch.handed) handed();
-    if (this.stream.send(batch.frames) && this.stream.writeBufferLength === 0) return;
-    await this.drained();
+    if (!this.stream.send(batch.frames) || this.stream.writeBufferLength > 0) {
+      const drained = this.drained();
+      this.mustHold(); // the partner takes no more bytes now: read no more requests from it until it does
+      await drained;
+    }
+    this.resumeReads();
   }
 
   /**
@@ -159,7 +214,8 @@ export class FramedStream {
 
   /** A frame has started when bytes are held that are not a whole frame: it must complete within the deadline. */
   private watchFrame(completed: boolean): void {
-    if (this.decoder.pendingBytes === 0) {
+    if (this.decoder.pendingBytes === 0 || this.holding) {
+      // nothing begun, or whole frames held back by this side (not the partner's delay): no frame deadline
       clearTimeout(this.frameTimer);
       this.frameTimer = undefined;
     } else if (completed || this.frameTimer === undefined) {
@@ -176,7 +232,9 @@ export class FramedStream {
     if (ms === undefined || this.closed) return;
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
-      if (this.decoder.pendingBytes > 0 || this.opts.busy?.()) this.armIdle(); // a started frame has its own deadline; answers are due
+      // a started frame has its own deadline; answers are due, or wait to leave (then the drain limit applies), or
+      // requests wait to be read until they have
+      if (this.decoder.pendingBytes > 0 || this.opts.busy?.() || this.holding || this.draining !== undefined) this.armIdle();
       else this.reset(`idle for ${ms / 1000} s with no request outstanding`);
     }, ms);
     this.idleTimer.unref();

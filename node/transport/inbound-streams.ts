@@ -6,7 +6,10 @@
  * Stuck streams are reset (SPEC section 6): a frame that does not complete within FRAME_READ_TIMEOUT_MS, a
  * stream idle for INBOUND_IDLE_TIMEOUT_MS with nothing outstanding, and a stream beyond
  * MAX_INBOUND_STREAMS_PER_PEER from one peer, over all its connections; each closure is logged with the
- * partner and the reason, within a LogBudget per partner (and one for all untrusted peers together).
+ * partner and the reason, within a LogBudget per partner (and one for all untrusted peers together). A partner
+ * that does not read its answers gets no more of its requests read until it does (holdReadsWhileBlocked): a
+ * 205-byte request draws a receipt of about 800 bytes, and this node kept every unsent one (tens of megabytes
+ * within seconds) until the drain limit reset the stream.
  */
 import type { Libp2p } from 'libp2p';
 import type { Connection, Stream } from '@libp2p/interface';
@@ -106,6 +109,8 @@ export async function serveExchange(host: Libp2p, trust: TrustIndex, handler: En
         frameReadTimeoutMs: timeouts.frameReadTimeoutMs,
         idleTimeoutMs: timeouts.idleTimeoutMs ?? INBOUND_IDLE_TIMEOUT_MS,
         busy: () => unanswered > 0,
+        // a partner that does not read its receipts (or error frames) gets no more requests read until it does
+        holdReadsWhileBlocked: true,
         log: peerLog,
         peer: peer.country,
       });

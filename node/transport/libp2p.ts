@@ -11,6 +11,14 @@ import { yamux } from '@chainsafe/libp2p-yamux';
 import type { PrivateKey } from '@libp2p/interface';
 import type { TrustIndex } from '../trust.js';
 
+/**
+ * Largest Yamux receive window of one stream: libp2p's read buffer limit per stream (4 MiB, twice
+ * MAX_FRAME_BYTES). A stream paused by this side (an inbound stream holding its reads while its answers do not
+ * leave) then buffers at most what its partner was allowed to send, and is never reset for it; the Yamux default
+ * (16 MiB) let a partner overrun the read buffer of a paused stream.
+ */
+export const MAX_STREAM_WINDOW_BYTES = 4 * 1024 * 1024;
+
 export interface TransportOptions {
   privateKey: PrivateKey;
   listen: string[];
@@ -31,7 +39,7 @@ export async function createHost(opts: TransportOptions): Promise<Libp2p> {
     transports: [tcp()],
     connectionEncrypters: [noise()],
     // maxEarlyStreams default 10 resets connections opened with more streams; we use one stream per partner
-    streamMuxers: [yamux()],
+    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW_BYTES } })],
     connectionGater: {
       denyDialPeer: refuse('outbound'),
       denyInboundEncryptedConnection: refuse('inbound'),

@@ -84,6 +84,15 @@ describe('FrameDecoder', () => {
     expect([...decoder.push(one.subarray(one.byteLength - 1))]).toStrictEqual([frames[0]]);
   });
 
+  it('keeps the frames a reader did not take buffered, and yields them in order on the next call', () => {
+    const decoder = new FrameDecoder();
+    decoder.append(stream);
+    const first = decoder.frames().next();
+    expect(first.value).toStrictEqual(frames[0]);
+    expect([...decoder.frames()]).toStrictEqual(frames.slice(1));
+    expect(decoder.pendingBytes).toBe(0);
+  });
+
   it('yields nothing for a prefix whose varint is not finished yet', () => {
     const decoder = new FrameDecoder();
     expect([...decoder.push(Uint8Array.of(0xcd))]).toEqual([]);

@@ -2,7 +2,8 @@
  * Inbound exchange streams that get stuck are reset and logged (SPEC section 6): a frame that does not
  * complete within the frame read deadline, a stream idle with nothing outstanding, a stream over the limit per
  * peer (over all its connections), and a stream whose peer does not close after a framing error; the log lines
- * a flood provokes stay within a budget. A real KG node is served by a raw libp2p host holding KZ's libp2p key
+ * a flood provokes stay within a budget. A peer that does not read its answers gets no more requests read
+ * until it does, so what it provokes stays bounded. A real KG node is served by a raw libp2p host holding KZ's libp2p key
  * (a hostile KZ); the time limits are shortened through NodeOptions.transport (production:
  * FRAME_READ_TIMEOUT_MS, INBOUND_IDLE_TIMEOUT_MS).
  */
@@ -159,6 +160,35 @@ describe('inbound streams from a hostile partner', () => {
     expect(stream.status).toMatch(/^(reset|aborted)$/);
     expect(logged('framing error (GNC_FRAME_TOO_LARGE)', from)).toHaveLength(1);
   }, 15_000);
+
+  it('stops reading requests from a partner that does not read its answers, and answers each one once it reads again', async () => {
+    const stream = await open();
+    const answers = new Map<number, number>();
+    const decoder = new FrameDecoder();
+    stream.addEventListener('message', (e) => {
+      for (const f of decoder.push(e.data instanceof Uint8Array ? e.data : e.data.subarray())) answers.set(f.requestId, (answers.get(f.requestId) ?? 0) + 1);
+    });
+    stream.pause(); // KZ reads nothing: every answer KG writes stays with KG until KZ grants a Yamux window
+    // REQUEST frames of 205 bytes, each answered with a rejection receipt of about 800: before, KG read them as fast
+    // as it could answer and kept every unsent answer, tens of megabytes within seconds, until the drain reset
+    let sent = 0;
+    let blocked = false;
+    const giveUp = Date.now() + 10_000; // a bound on the test, not a time limit under test
+    while (!blocked && Date.now() < giveUp) {
+      const batch = Array.from({ length: 100 }, () => encodeFrame({ kind: FRAME_REQUEST, requestId: ++sent, payload: new Uint8Array(200).fill(0x7b) }));
+      blocked = !stream.send(Uint8Array.from(batch.flatMap((f) => [...f])));
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(blocked).toBe(true); // KG stopped reading, so KZ's window ran out
+    const held = kg.node.host!.getConnections().flatMap((c) => c.streams).filter((s) => s.protocol === EXCHANGE_PROTOCOL && s.direction === 'inbound' && s.status === 'open');
+    expect(held.length).toBeGreaterThan(0);
+    // what KG holds for KZ: the answers of one turn (HOLD_READS_BYTES) and the receipts of the requests in flight
+    for (const s of held) expect(s.writeBufferLength).toBeLessThan(1024 * 1024);
+    stream.resume();
+    await waitFor(() => answers.size === sent || undefined, 20_000, 'an answer to every request');
+    expect([...answers.values()].every((n) => n === 1)).toBe(true);
+    stream.abort(new Error('done'));
+  }, 40_000);
 
   it('logs a flood of refused streams within a budget, not one line each', async () => {
     const from = kgLog.length;
