@@ -45,7 +45,10 @@ export interface StreamTimeouts {
 }
 
 export interface FramedStreamOptions extends StreamTimeouts {
-  /** Requests outstanding on this stream (read, not answered): it is not idle. */
+  /**
+   * Requests outstanding on this stream (read, not answered): it is not idle, and when the partner closes its
+   * side, this side closes its own only once they are answered (call closeIfDone when one is).
+   */
   busy?: () => boolean;
   /**
    * Stop reading while this side's own frames do not leave (the partner takes no bytes, or HOLD_READS_BYTES
@@ -73,6 +76,8 @@ export class FramedStream {
   private draining: Promise<void> | undefined;
   private readonly drainTimeoutMs: number;
   private readonly frameReadTimeoutMs: number;
+  /** The partner closed its side of the stream: it sends nothing more. */
+  private remoteClosed = false;
   /** Reading is held (the libp2p stream paused, whole frames left in the decoder) until this side's frames leave. */
   private holding = false;
 
@@ -87,7 +92,9 @@ export class FramedStream {
     });
     stream.addEventListener('close', (evt) => this.finish(evt.error));
     stream.addEventListener('remoteCloseWrite', () => {
-      void stream.close().catch(() => undefined);
+      this.remoteClosed = true;
+      // after the data of the same Yamux frame (FIN may ride on the last data frame, and is processed first)
+      queueMicrotask(() => this.closeIfDone());
     });
     this.armIdle();
   }
@@ -169,6 +176,23 @@ export class FramedStream {
       await drained;
     }
     this.resumeReads();
+    this.closeIfDone();
+  }
+
+  /**
+   * Once the partner has closed its side: close this side when nothing is left to answer. A partner may send its
+   * requests and then close its side; closing ours at once dropped the receipts of the requests read before (their
+   * messages stored, their receipts never sent). On a stream without `busy` (the sender's) there is nothing to
+   * answer.
+   */
+  closeIfDone(): void {
+    if (!this.remoteClosed || this.closed || this.failing) return;
+    if (this.opts.busy === undefined) {
+      void this.stream.close().catch(() => undefined);
+      return;
+    }
+    if (this.opts.busy() || this.holding || this.batch !== undefined || this.draining !== undefined || this.stream.readBufferLength > 0) return;
+    this.close();
   }
 
   /**

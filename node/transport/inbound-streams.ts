@@ -9,7 +9,8 @@
  * partner and the reason, within a LogBudget per partner (and one for all untrusted peers together). A partner
  * that does not read its answers gets no more of its requests read until it does (holdReadsWhileBlocked): a
  * 205-byte request draws a receipt of about 800 bytes, and this node kept every unsent one (tens of megabytes
- * within seconds) until the drain limit reset the stream.
+ * within seconds) until the drain limit reset the stream. A partner that closes its side after sending still
+ * gets an answer to every request read (SPEC section 5); this side closes its own after the last one.
  */
 import type { Libp2p } from 'libp2p';
 import type { Connection, Stream } from '@libp2p/interface';
@@ -70,7 +71,7 @@ export async function serveExchange(host: Libp2p, trust: TrustIndex, handler: En
         void framed.fail(new GncError('GNC_PEER_NOT_TRUSTED', `Peer ${peerId} is not named by a valid certificate of a trusted partner.`));
         return;
       }
-      // requests read but not answered yet: a partner keeps at most MAX_IN_FLIGHT_PER_PARTNER on its stream
+      // requests read whose answer has not left yet: a partner keeps at most MAX_IN_FLIGHT_PER_PARTNER on its stream
       // (SPEC section 6); one that sends more gets the excess back unprocessed, so it cannot pile work up here
       let unanswered = 0;
       let warned = false;
@@ -88,7 +89,6 @@ export async function serveExchange(host: Libp2p, trust: TrustIndex, handler: En
           const payload = frame.payload;
           handler
             .handle(payload, peer.country)
-            .finally(() => unanswered--)
             .then(
               (receipt) => framed.write({ kind: FRAME_RECEIPT, requestId: frame.requestId, payload: receipt }),
               (err: unknown) => {
@@ -101,7 +101,13 @@ export async function serveExchange(host: Libp2p, trust: TrustIndex, handler: En
                 return framed.write(errorFrame(frame.requestId, code, message));
               },
             )
-            .catch((err: unknown) => peerLog(`could not answer ${peer.country} request ${frame.requestId}: ${(err as Error).message}`));
+            .catch((err: unknown) => peerLog(`could not answer ${peer.country} request ${frame.requestId}: ${(err as Error).message}`))
+            .finally(() => {
+              // answered once the answer has left (or can no longer leave): a partner that closed its side after
+              // sending gets its stream closed only now, after its last answer
+              unanswered--;
+              framed.closeIfDone();
+            });
         },
         onClose: () => undefined,
       }, {

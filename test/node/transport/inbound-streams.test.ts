@@ -161,6 +161,27 @@ describe('inbound streams from a hostile partner', () => {
     expect(logged('framing error (GNC_FRAME_TOO_LARGE)', from)).toHaveLength(1);
   }, 15_000);
 
+  it('answers the requests a peer sent before closing its side, then closes the stream', async () => {
+    const from = kgLog.length;
+    const stream = await open();
+    const frames: Frame[] = [];
+    const decoder = new FrameDecoder();
+    stream.addEventListener('message', (e) => frames.push(...decoder.push(e.data instanceof Uint8Array ? e.data : e.data.subarray())));
+    for (let requestId = 1; requestId <= 3; requestId++) {
+      const sealed = sealEnvelope(
+        { v: 1, id: newMessageId(), type: 'aci', from: 'KZ', to: 'KG', agreement: 'KZ-KG-test@1', created: new Date().toISOString(), purpose: 'pre-arrival-risk-assessment', body: aci } as never,
+        kz.node.parts.identity.node.signer,
+      );
+      stream.send(encodeFrame({ kind: FRAME_REQUEST, requestId, payload: sealed.bytes }));
+    }
+    await stream.close({ signal: AbortSignal.timeout(5000) }); // KZ's side is closed: it sends nothing more, and reads on
+    await closed(stream);
+    // before, KG closed its side at once: the three messages were stored, their receipts never sent
+    expect(frames.map((f) => [f.kind, f.requestId])).toEqual([[FRAME_RECEIPT, 1], [FRAME_RECEIPT, 2], [FRAME_RECEIPT, 3]]);
+    expect(stream.status).toBe('closed'); // closed by both sides, not reset
+    expect(logged('could not answer', from)).toEqual([]);
+  }, 15_000);
+
   it('stops reading requests from a partner that does not read its answers, and answers each one once it reads again', async () => {
     const stream = await open();
     const answers = new Map<number, number>();
