@@ -183,12 +183,14 @@ export class FramedStream {
    * Once the partner has closed its side: close this side when nothing is left to answer. A partner may send its
    * requests and then close its side; closing ours at once dropped the receipts of the requests read before (their
    * messages stored, their receipts never sent). On a stream without `busy` (the sender's) there is nothing to
-   * answer.
+   * answer, and no receipt comes any more: it closes at once, so the requests waiting fail for a retry on a new
+   * stream. (Closing only the libp2p stream left this one open for new requests, which failed on its closed write
+   * side, while the close waited for bytes the partner did not take, until the drain limit reset it.)
    */
   closeIfDone(): void {
     if (!this.remoteClosed || this.closed || this.failing) return;
     if (this.opts.busy === undefined) {
-      void this.stream.close().catch(() => undefined);
+      this.close(new GncError('GNC_PARTNER_UNREACHABLE', `${this.opts.peer ?? 'the partner'} closed its side of the stream`));
       return;
     }
     if (this.opts.busy() || this.holding || this.batch !== undefined || this.draining !== undefined || this.stream.readBufferLength > 0) return;
@@ -311,10 +313,11 @@ export class FramedStream {
     this.finish(err instanceof Error ? err : undefined);
   }
 
-  close(): void {
+  /** Close this side (the partner gets CLOSE_TIMEOUT_MS to take the last bytes, then the stream is reset); `why` goes to onClose. */
+  close(why?: Error): void {
     if (this.closed) return;
     void this.stream.close({ signal: AbortSignal.timeout(CLOSE_TIMEOUT_MS) }).catch(() => this.stream.abort(new Error('close timed out')));
-    this.finish();
+    this.finish(why);
   }
 
   private stopTimers(): void {
