@@ -124,7 +124,7 @@ export class PartnerSession {
     }
     this.dialed = peer;
     const framed = new FramedStream(stream, {
-      onFrame: (f) => this.onFrame(f),
+      onFrame: (f) => this.onFrame(f, framed),
       onClose: (err) => {
         if (this.framed === framed) this.framed = undefined;
         this.failAll(new GncError('GNC_PARTNER_UNREACHABLE', `Stream to ${this.country} closed${err ? `: ${err.message}` : ''}; the message will be retried.`));
@@ -134,7 +134,7 @@ export class PartnerSession {
     return framed;
   }
 
-  private onFrame(frame: Frame): void {
+  private onFrame(frame: Frame, framed: FramedStream): void {
     if (frame.kind === FRAME_RECEIPT) {
       const p = this.pending.get(frame.requestId);
       if (!p) return; // late receipt after a timeout: the retry will get the same receipt again
@@ -153,8 +153,13 @@ export class PartnerSession {
         /* keep defaults */
       }
       const err = new GncError(isErrorCode(code) ? code : 'GNC_ENVELOPE_MALFORMED', `${this.country} answered with an error frame: ${message}`);
-      if (frame.requestId === 0) this.failAll(err);
-      else {
+      // request id 0: the partner could not read this stream, which is out of sync. The sender closes it (SPEC
+      // section 6), so the retries go on a new stream; kept open, they went to a stream the partner no longer
+      // reads and waited for the receipt timeout, unless the partner closed its side first
+      if (frame.requestId === 0) {
+        this.failAll(err);
+        framed.close(err);
+      } else {
         this.pending.get(frame.requestId)?.onWire?.(false);
         this.settle(frame.requestId, err);
       }

@@ -2,7 +2,9 @@
  * What a sender keeps of a partner's ERROR frame: its text goes into the message's error and the log, so it is
  * taken only as a string and bounded like a receipt's reason (MAX_REASON_CHARS). The partner is a raw libp2p
  * host with KG's libp2p key on KG's certified address that answers every REQUEST with an ERROR frame carrying
- * 100,000 characters of text.
+ * 100,000 characters of text. And what a sender does after an ERROR frame with request id 0 (its stream is out
+ * of sync, SPEC section 6): it closes the stream itself and sends the retries on a new one, whether or not the
+ * partner closes its side (here it does not, and reads nothing more on that stream).
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +20,10 @@ const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-k
 let net: Awaited<ReturnType<typeof makeNetwork>>;
 let kz: TestNode;
 let hostile: Libp2p;
+/** How the hostile KG answers: each REQUEST with an ERROR frame for it, or the first one with an ERROR frame for the stream. */
+let mode: 'request' | 'stream' = 'request';
+/** Exchange streams KZ opened to the hostile KG. */
+const streams: Stream[] = [];
 
 beforeAll(async () => {
   net = await makeNetwork(['KZ', 'KG']);
@@ -26,14 +32,21 @@ beforeAll(async () => {
   await kg.node.stop();
   hostile = await rawPeer(kg);
   await hostile.handle(EXCHANGE_PROTOCOL, (stream: Stream) => {
+    streams.push(stream);
     const decoder = new FrameDecoder();
+    let outOfSync = false;
     stream.addEventListener('message', (evt) => {
       const data = evt.data instanceof Uint8Array ? evt.data : evt.data.subarray();
       for (const frame of decoder.push(data)) {
-        if (frame.kind === FRAME_REQUEST) stream.send(encodeFrame(errorFrame(frame.requestId, 'GNC_INTERNAL', 'x'.repeat(100_000))));
+        if (frame.kind !== FRAME_REQUEST || outOfSync) continue;
+        if (mode === 'request') stream.send(encodeFrame(errorFrame(frame.requestId, 'GNC_INTERNAL', 'x'.repeat(100_000))));
+        else {
+          stream.send(encodeFrame(errorFrame(0, 'GNC_ENVELOPE_MALFORMED', 'Frame kind 9 is unknown.')));
+          outOfSync = true; // ignores the rest of this stream and keeps its side open
+        }
       }
     });
-  });
+  }, { maxInboundStreams: 64 });
 }, 30_000);
 afterAll(async () => {
   await hostile?.stop();
@@ -51,5 +64,20 @@ describe("a partner's ERROR frame", () => {
     expect(m.error.code).toBe('GNC_INTERNAL');
     expect(m.error.reason).toContain('answered with an error frame: xxx');
     expect(m.error.reason.length).toBeLessThan(MAX_REASON_CHARS + 100);
+  });
+
+  it('with request id 0 makes the sender close that stream and send the retry on a new one', async () => {
+    mode = 'stream';
+    const before = streams.length;
+    kz.node.session('KG').close(); // start from a new stream: the hostile KG answers its first REQUEST for the stream
+    const r = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
+    expect(r.status).toBe(202);
+    const m = await waitFor(async () => {
+      const v = (await api(kz, 'GET', `/v1/messages/${r.json.id}`)).json;
+      return v.error !== null ? v : undefined;
+    }, 15_000, 'the failed attempt');
+    expect(m.error.code).toBe('GNC_ENVELOPE_MALFORMED');
+    // before, the retry went to the same stream, which the partner no longer read: it waited for the receipt timeout
+    await waitFor(() => streams.length >= before + 2 || undefined, 10_000, 'a new stream for the retry');
   });
 });
