@@ -23,7 +23,11 @@ function revocationKey(country: string, kid: string): string {
 
 export class TrustIndex {
   private keys = new Map<string, VerificationKey>();
-  private peers = new Map<string, PeerInfo>();
+  /**
+   * Every certificate naming a peer id, latest end first: which one counts is decided at the time of asking, since
+   * a newer one may not have started yet (a partner's clock ahead of this one's) while the older one is in force.
+   */
+  private peers = new Map<string, PeerInfo[]>();
   private roots = new Map<string, Ed25519PublicJwk>();
   /** Roots named by root-succession notices (verified before they were stored), by country, in order. */
   private successors = new Map<string, Ed25519PublicJwk[]>();
@@ -36,7 +40,7 @@ export class TrustIndex {
 
   reload(): void {
     const keys = new Map<string, VerificationKey>();
-    const peers = new Map<string, PeerInfo>();
+    const peers = new Map<string, PeerInfo[]>();
     const roots = new Map<string, Ed25519PublicJwk>();
     for (const p of this.store.partners.list()) roots.set(p.country, JSON.parse(p.root_jwk) as Ed25519PublicJwk);
     const notices = new KeyNoticeRepo(this.store.db).list();
@@ -74,12 +78,12 @@ export class TrustIndex {
         notAfter: c.not_after,
         revokedAt: Number.isFinite(revoked) ? revoked : undefined,
       });
-      const prev = peers.get(c.peer_id);
-      if (!prev || prev.notAfter < c.not_after) {
-        peers.set(c.peer_id, { country: c.country, peerId: c.peer_id, addrs: payload.addrs, kid: c.kid, notAfter: c.not_after });
-      }
+      const named = peers.get(c.peer_id) ?? [];
+      named.push({ country: c.country, peerId: c.peer_id, addrs: payload.addrs, kid: c.kid, notAfter: c.not_after });
+      peers.set(c.peer_id, named);
     }
-    const fingerprint = JSON.stringify([[...roots.entries()], [...successors.entries()], [...keys.values()].map((k) => [k.kid, k.notAfter, k.revokedAt ?? null]), [...peers.values()]]);
+    for (const named of peers.values()) named.sort((a, b) => b.notAfter - a.notAfter);
+    const fingerprint = JSON.stringify([[...roots.entries()], [...successors.entries()], [...keys.values()].map((k) => [k.kid, k.notAfter, k.revokedAt ?? null]), [...peers.entries()]]);
     this.keys = keys;
     this.peers = peers;
     this.roots = roots;
@@ -109,21 +113,25 @@ export class TrustIndex {
     return this.roots;
   }
 
-  /** A peer id admitted by the gater: named by a partner certificate that is valid now and not revoked. */
+  /**
+   * A peer id admitted by the gater: named by a partner certificate that is valid now and not revoked (of several,
+   * the one valid longest). Before, only the certificate valid longest was looked at: one that had not started yet
+   * made the peer untrusted although the one before was still in force.
+   */
   peer(peerId: string): PeerInfo | undefined {
-    const p = this.peers.get(peerId);
-    if (!p) return undefined;
-    const k = this.keys.get(p.kid);
     const now = this.clock();
-    if (!k || now > k.notAfter || now < k.notBefore || (k.revokedAt !== undefined && now >= k.revokedAt)) return undefined;
-    return p;
+    return this.peers.get(peerId)?.find((p) => {
+      const k = this.keys.get(p.kid);
+      return k !== undefined && now <= k.notAfter && now >= k.notBefore && (k.revokedAt === undefined || now < k.revokedAt);
+    });
   }
 
   /** The current (latest valid) certified peer of a partner country, for dialing. */
   peerOf(country: string): PeerInfo | undefined {
     let best: PeerInfo | undefined;
-    for (const p of this.peers.values()) {
-      if (p.country !== country || !this.peer(p.peerId)) continue;
+    for (const peerId of this.peers.keys()) {
+      const p = this.peer(peerId);
+      if (!p || p.country !== country) continue;
       if (!best || p.notAfter > best.notAfter) best = p;
     }
     return best;

@@ -2,10 +2,13 @@
  * A trust change replaces only the sessions it concerns: when UZ rotates its node key, KZ learns the new
  * certificate (a trust change), and KZ's stream to KG, whose peer id and addresses did not change, stays open
  * with whatever is in flight on it. Closing every session on every trust change failed unrelated requests.
+ * And a partner's new certificate that is not valid yet here (its clock runs ahead, within the allowed skew)
+ * does not make its peer id untrusted meanwhile: the certificate already valid still names it.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../../certs/identity.js';
+import { rotateNodeKeys } from '../../../node/keys/service.js';
 import { api, makeNetwork, runCli, waitFor, type TestNode } from '../../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
@@ -33,5 +36,28 @@ describe('sessions under trust changes', () => {
     await waitFor(() => (kz.node.parts.trust.resolveKey(newKid) ? true : undefined), 20_000, "KZ learning UZ's new key");
     expect(kz.node.session('KG')).toBe(session);
     expect(session.isStale()).toBe(false);
+  }, 60_000);
+});
+
+describe('a new certificate of a partner whose clock runs ahead', () => {
+  let net2: Awaited<ReturnType<typeof makeNetwork>>;
+  beforeAll(async () => {
+    net2 = await makeNetwork(['KZ', 'KG']);
+  }, 60_000);
+  afterAll(async () => net2?.close());
+
+  it('keeps the peer trusted and reachable until the new certificate starts', async () => {
+    const [kz2, kg2] = [net2.nodes.KZ!, net2.nodes.KG!];
+    // KG's clock: a minute ahead of KZ's, well within the 300 s clock skew allowed; its new certificate starts then
+    const rotated = await rotateNodeKeys(kg2.dir, { clock: () => Date.now() + 60_000 });
+    await waitFor(() => (kz2.node.parts.trust.resolveKey(rotated.current) ? true : undefined), 20_000, "KZ learning KG's new key");
+    // until it starts, the certificate in force names KG's peer id: before, the newer one replaced it and KZ
+    // refused KG's connections and had no address to dial KG at for that minute
+    const peerId = kg2.node.parts.identity.peerId;
+    expect(kz2.node.parts.trust.peer(peerId)?.country).toBe('KG');
+    expect(kz2.node.parts.trust.peerOf('KG')?.peerId).toBe(peerId);
+    const r = await api(kz2, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
+    expect(r.status).toBe(202);
+    await waitFor(async () => ((await api(kz2, 'GET', `/v1/messages/${r.json.id}`)).json.status === 'delivered' ? true : undefined), 15_000, 'delivery to KG');
   }, 60_000);
 });
