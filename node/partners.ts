@@ -20,7 +20,20 @@ export interface AddedPartner {
   certificates: number;
 }
 
+/**
+ * Keep a partner's node certificate. A node key and a libp2p peer id belong to one administration: a certificate
+ * naming another country's key or peer id is refused. Before, one partner's root could certify another partner's
+ * peer id (its connections were then taken for the first partner's, and its messages refused), or another
+ * partner's public node key with its own peer id and addresses (the stored row, keyed by the key, kept the other
+ * country and took the new peer id and addresses, so messages for that partner were dialed to this one).
+ */
 export function storeCertificate(store: Store, compact: string, payload: NodeCertificatePayload): void {
+  const other = store.partners.claimedElsewhere(payload.country, payload.sub, payload.peerId);
+  if (other) {
+    throw new GncError('GNC_CERT_INVALID', other.kid === payload.sub
+      ? `The certificate of ${payload.country} names node key ${payload.sub}, which ${other.country} certified: a node key belongs to one administration. ${payload.country} must certify a key of its own node.`
+      : `The certificate of ${payload.country} names libp2p peer id ${payload.peerId}, which ${other.country}'s certificate names: a peer id belongs to one administration's node. ${payload.country} must certify its own node's peer id.`);
+  }
   store.partners.addCertificate({
     kid: payload.sub,
     country: payload.country,

@@ -56,6 +56,11 @@ export class PartnerRepo {
       .run(c);
   }
 
+  /** A certificate of another country than `country` naming this node key or this peer id. */
+  claimedElsewhere(country: string, kid: string, peerId: string): CertificateRow | undefined {
+    return this.db.prepare('SELECT * FROM certificates WHERE country <> ? AND (kid = ? OR peer_id = ?) LIMIT 1').get(country, kid, peerId) as CertificateRow | undefined;
+  }
+
   certificates(country?: string): CertificateRow[] {
     return (country === undefined
       ? this.db.prepare('SELECT * FROM certificates ORDER BY country, not_before').all()

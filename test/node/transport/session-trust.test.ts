@@ -3,11 +3,13 @@
  * certificate (a trust change), and KZ's stream to KG, whose peer id and addresses did not change, stays open
  * with whatever is in flight on it. Closing every session on every trust change failed unrelated requests.
  * And a partner's new certificate that is not valid yet here (its clock runs ahead, within the allowed skew)
- * does not make its peer id untrusted meanwhile: the certificate already valid still names it.
+ * does not make its peer id untrusted meanwhile: the certificate already valid still names it. A partner's
+ * certificate naming another partner's peer id or node key is refused: the gater and the dialing would otherwise
+ * take one partner's node for the other's.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadIdentity } from '../../../certs/identity.js';
+import { certifyNode, loadIdentity, loadRootKey, newNodeKey } from '../../../certs/identity.js';
 import { rotateNodeKeys } from '../../../node/keys/service.js';
 import { api, makeNetwork, runCli, waitFor, type TestNode } from '../../helpers/network.js';
 
@@ -36,6 +38,55 @@ describe('sessions under trust changes', () => {
     await waitFor(() => (kz.node.parts.trust.resolveKey(newKid) ? true : undefined), 20_000, "KZ learning UZ's new key");
     expect(kz.node.session('KG')).toBe(session);
     expect(session.isStale()).toBe(false);
+  }, 60_000);
+
+  it("refuses UZ's certificate naming KG's peer id, and KG's messages keep arriving as KG's", async () => {
+    const kg = net.nodes.KG!;
+    const ids = loadIdentity(uz.dir);
+    // UZ's root certifies a key for a node that claims KG's libp2p peer id, valid longer than KG's certificate
+    const certificate = certifyNode(loadRootKey(uz.dir, ids.root.thumbprint), newNodeKey(uz.dir), {
+      country: 'UZ', name: ids.name, peerId: kg.node.parts.identity.peerId, addrs: ids.certPayload.addrs, now: Date.now(), validityMs: 2 * 365 * 86_400_000,
+    });
+    const a = await uz.node.submit.queueControl('KZ', 'key', { action: 'announce', certificate });
+    uz.node.dispatcher.notify('KZ');
+    const announced = await waitFor(async () => {
+      const m = (await api(uz, 'GET', `/v1/messages/${a.id}`)).json;
+      return m.status === 'delivered' || m.status === 'rejected' ? m : undefined;
+    }, 15_000, 'the announcement to be final');
+    expect(announced.status).toBe('rejected');
+    expect(announced.receipt?.code ?? announced.error?.code).toBe('GNC_CERT_INVALID');
+    // before, KZ took connections from KG's peer id for UZ's, and refused KG's messages as GNC_SENDER_MISMATCH
+    expect(kz.node.parts.trust.peer(kg.node.parts.identity.peerId)?.country).toBe('KG');
+    expect(kz.node.parts.trust.peerOf('KG')?.peerId).toBe(kg.node.parts.identity.peerId);
+    const r = await api(kg, 'POST', '/v1/messages', { to: 'KZ', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
+    expect(r.status).toBe(202);
+    const m = await waitFor(async () => {
+      const v = (await api(kg, 'GET', `/v1/messages/${r.json.id}`)).json;
+      return v.status === 'delivered' || v.status === 'rejected' ? v : undefined;
+    }, 15_000, 'the message from KG to be final');
+    expect(m.status).toBe('delivered');
+  }, 60_000);
+});
+
+describe('certificates naming what another partner was certified for', () => {
+  it("refuses UZ's certificate of KG's node key, and KZ dials KG's own node for KG", async () => {
+    const kg = net.nodes.KG!;
+    const ids = loadIdentity(uz.dir);
+    const kgKey = loadIdentity(kg.dir).node; // only its public half is used: UZ has it from KG's certificate
+    const certificate = certifyNode(loadRootKey(uz.dir, ids.root.thumbprint), kgKey, {
+      country: 'UZ', name: ids.name, peerId: ids.peerId, addrs: ids.certPayload.addrs, now: Date.now(), validityMs: 2 * 365 * 86_400_000,
+    });
+    const a = await uz.node.submit.queueControl('KZ', 'key', { action: 'announce', certificate });
+    uz.node.dispatcher.notify('KZ');
+    const announced = await waitFor(async () => {
+      const m = (await api(uz, 'GET', `/v1/messages/${a.id}`)).json;
+      return m.status === 'delivered' || m.status === 'rejected' ? m : undefined;
+    }, 15_000, 'the announcement to be final');
+    expect(announced.status).toBe('rejected');
+    expect(announced.receipt?.code ?? announced.error?.code).toBe('GNC_CERT_INVALID');
+    // before, KG's certificate row took UZ's peer id and addresses: KZ sent what was meant for KG to UZ's node
+    expect(kz.node.parts.trust.peerOf('KG')?.peerId).toBe(kg.node.parts.identity.peerId);
+    expect(kz.node.parts.trust.resolveKey(kgKey.thumbprint)?.country).toBe('KG');
   }, 60_000);
 });
 
