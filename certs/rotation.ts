@@ -87,11 +87,12 @@ export interface RotatedNode {
 }
 
 /**
- * Make a new node key, certify it with the current root (same country, name, peer id and addresses), archive
- * both certificates, record the rotation, then make the new certificate current. The rotation file is
- * written before the certificate changes, so a running node that reloads in between keeps the old signer.
+ * Make a new node key, certify it with the current root (same country, name and peer id; the same addresses
+ * unless `addrs` gives the ones partners should dial from now on), archive both certificates, record the
+ * rotation, then make the new certificate current. The rotation file is written before the certificate changes,
+ * so a running node that reloads in between keeps the old signer.
  */
-export function rotateNodeKey(dir: string, opts: { now: number; overlapMs: number; validityMs?: number; root?: KeyPairInfo }): RotatedNode {
+export function rotateNodeKey(dir: string, opts: { now: number; overlapMs: number; validityMs?: number; root?: KeyPairInfo; addrs?: string[] }): RotatedNode {
   const previous = loadIdentity(dir);
   const pending = readRotation(dir);
   if (pending && !pending.announced) {
@@ -100,7 +101,7 @@ export function rotateNodeKey(dir: string, opts: { now: number; overlapMs: numbe
   const root = opts.root ?? loadRootKey(dir, previous.certPayload.iss);
   const next = newNodeKey(dir);
   const certificate = certifyNode(root, next, {
-    country: previous.country, name: previous.name, peerId: previous.peerId, addrs: previous.certPayload.addrs,
+    country: previous.country, name: previous.name, peerId: previous.peerId, addrs: opts.addrs ?? previous.certPayload.addrs,
     now: opts.now, validityMs: opts.validityMs ?? DEFAULT_CERT_VALIDITY_MS,
   });
   archiveCertificate(dir, previous.certificate);

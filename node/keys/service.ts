@@ -13,6 +13,9 @@ import { GncError } from '../../protocol/errors.js';
 import { signKeyNotice, type KeyNotice } from '../../protocol/notice.js';
 import { openOffline, type OfflineNode } from '../compose.js';
 import { KeyNoticeRepo } from '../store/key-notices.js';
+import { ListenAddress, readConfig, writeConfig } from '../config.js';
+import { parseWith } from '../../protocol/validate.js';
+import { z } from 'zod';
 import { writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { IDENTITY_PATHS } from '../../certs/identity.js';
@@ -44,10 +47,15 @@ export interface RotateResult {
   announcements: Record<string, string>;
 }
 
-/** Rotate the node key; partners get the new certificate and the old key's retirement at the end of the overlap. */
-export async function rotateNodeKeys(dir: string, opts: { overlapHours?: number; clock?: () => number } = {}): Promise<RotateResult> {
+/**
+ * Rotate the node key; partners get the new certificate and the old key's retirement at the end of the overlap.
+ * With `announce`, the new certificate names those addresses (a node that moves to another host or port): partners
+ * dial them once they have the announcement, and gnc.json's `announce` says so too.
+ */
+export async function rotateNodeKeys(dir: string, opts: { overlapHours?: number; clock?: () => number; announce?: string[] } = {}): Promise<RotateResult> {
   const now = (opts.clock ?? Date.now)();
   const overlapMs = (opts.overlapHours ?? DEFAULT_OVERLAP_HOURS) * 3_600_000;
+  const announce = opts.announce === undefined ? undefined : announceAddresses(opts.announce);
   await withOffline(dir, opts.clock, async (n) => {
     // a second rotation now would make the node sign with the first new key, which some partner has not
     // acknowledged yet (SPEC 9.10: no partner receives a signature by a key it does not know)
@@ -56,7 +64,8 @@ export async function rotateNodeKeys(dir: string, opts: { overlapHours?: number;
       throw new GncError('GNC_CONFLICT', `The rotation to key ${pending.to} is still waiting for partners to acknowledge it (at the latest until ${pending.overlapUntil}; see \`gnc keys status\`): rotate again once it has completed.`);
     }
   });
-  const r = rotateNodeKey(dir, { now, overlapMs });
+  const r = rotateNodeKey(dir, { now, overlapMs, ...(announce ? { addrs: announce } : {}) });
+  if (announce) writeConfig(dir, { ...readConfig(dir), announce });
   return withOffline(dir, opts.clock, async (n) => {
     const { country } = r.previous;
     const root = loadRootKey(dir, r.previous.certPayload.iss);
@@ -177,4 +186,12 @@ export async function keyStatus(dir: string): Promise<KeyStatus> {
     });
     return { country: n.parts.identity.country, ...s, keys };
   });
+}
+
+/** Addresses for a certificate: multiaddrs partners can dial (a wildcard such as 0.0.0.0 names no host). */
+function announceAddresses(addrs: string[]): string[] {
+  const list = parseWith(z.array(ListenAddress).min(1).max(16), addrs, '--announce', '', 'GNC_CONFIG_INVALID');
+  const wildcard = list.find((a) => a.includes('/0.0.0.0/') || a.includes('/::/'));
+  if (wildcard) throw new GncError('GNC_CONFIG_INVALID', `--announce ${wildcard} is a wildcard address, which partners cannot dial: give the address or name they should dial (like /dns4/gnc.customs.example/tcp/4001).`);
+  return list;
 }

@@ -10,9 +10,9 @@ import type { Command } from '../command.js';
 
 const rotateSpec = {
   name: 'keys rotate',
-  usage: 'gnc keys rotate --dir DIR [--overlap-hours N] [--json] | gnc keys rotate --dir DIR --root [--json]',
-  description: `Make a new node key and certificate and announce it to partners (old key retired after the overlap, default ${DEFAULT_OVERLAP_HOURS} h); --root names a successor root signed by the current one.`,
-  options: { dir: { type: 'string' }, 'overlap-hours': { type: 'string' }, root: { type: 'boolean' }, json: { type: 'boolean' } },
+  usage: 'gnc keys rotate --dir DIR [--overlap-hours N] [--announce MULTIADDR]... [--json] | gnc keys rotate --dir DIR --root [--json]',
+  description: `Make a new node key and certificate and announce it to partners (old key retired after the overlap, default ${DEFAULT_OVERLAP_HOURS} h); --announce gives the addresses partners dial from then on (a node that moves); --root names a successor root signed by the current one.`,
+  options: { dir: { type: 'string' }, 'overlap-hours': { type: 'string' }, announce: { type: 'string', multiple: true }, root: { type: 'boolean' }, json: { type: 'boolean' } },
   required: ['dir'],
 } as const;
 
@@ -20,6 +20,7 @@ export const keysRotateCommand: Command = {
   spec: rotateSpec,
   async run(argv, out) {
     const { values } = parse(rotateSpec, argv);
+    if (values.root && values.announce) throw new GncError('GNC_CONFIG_INVALID', '--announce goes with a node key rotation: rotate the root first, then the node key with --announce.');
     if (values.root) {
       const r = await rotateRootKey(values.dir!);
       if (values.json) return out(JSON.stringify(r));
@@ -29,7 +30,7 @@ export const keysRotateCommand: Command = {
     }
     const hours = values['overlap-hours'] === undefined ? DEFAULT_OVERLAP_HOURS : Number(values['overlap-hours']);
     if (!Number.isFinite(hours) || hours <= 0 || hours > 24 * 90) throw new GncError('GNC_CONFIG_INVALID', `--overlap-hours must be a number of hours between 0 and 2160, got "${values['overlap-hours']}".`);
-    const r = await rotateNodeKeys(values.dir!, { overlapHours: hours });
+    const r = await rotateNodeKeys(values.dir!, { overlapHours: hours, ...(values.announce ? { announce: values.announce } : {}) });
     if (values.json) return out(JSON.stringify(r));
     out(`New node key ${r.current} (was ${r.previous}); announced to ${Object.keys(r.announcements).join(', ') || 'no partner'}.`);
     out(`The node signs with the old key until every partner has received the announcement, at the latest until ${r.overlapUntil}, when the old key is retired.`);
