@@ -145,8 +145,10 @@ export function loadRules(path: string, env: NodeJS.ProcessEnv = process.env): L
   let text: string;
   let mtimeMs: number;
   try {
-    text = readFileSync(path, 'utf8');
+    // the time before the content: an edit landing in between leaves an older time than the file's, so the next
+    // look at the file reloads it (the other order would record the edit's time with the content before it)
     mtimeMs = statSync(path).mtimeMs;
+    text = readFileSync(path, 'utf8');
   } catch {
     throw new GncError('GNC_CONFIG_INVALID', `Risk rules file ${path} cannot be read: check riskRules in gnc.json.`);
   }
