@@ -343,6 +343,8 @@ export class GncNode {
   }
 
   private async stopParts(): Promise<void> {
+    const started = this.apiAddress !== undefined;
+    if (started) this.parts.log('node stopping', { country: this.parts.identity.country });
     this.stopping = true;
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     if (this.watcher) clearInterval(this.watcher);
@@ -359,6 +361,8 @@ export class GncNode {
     } catch {
       // not written (the write lock is busy): the lease goes stale by itself, and this host's restart takes it at once
     }
+    // what waits in the outbox goes at the next start
+    if (started) this.parts.log('node stopped', { country: this.parts.identity.country, queued: this.parts.store.outbox.count() });
     this.parts.store.close();
   }
 }

@@ -121,6 +121,11 @@ export class OutboxRepo {
     return (this.expiredStmt.all(now) as { seq: number }[]).map((r) => r.seq);
   }
 
+  /** Messages waiting in the outbox (the node's stop line says how many go at the next start). */
+  count(): number {
+    return this.db.prepare('SELECT COUNT(*) FROM outbox').pluck().get() as number;
+  }
+
   partners(): string[] {
     return (this.partnersStmt.all() as { partner: string }[]).map((r) => r.partner);
   }

@@ -77,3 +77,22 @@ describe('a node stopping while its API is busy', () => {
     gate.open();
   });
 });
+
+describe('a node stopping', () => {
+  it('logs that it stops and, once stopped, how many messages wait in its outbox for the next start', async () => {
+    const logs: { msg: string; fields?: Record<string, unknown> }[] = [];
+    const net = await makeNetwork(['KZ', 'KG'], { nodeOptions: (c) => (c === 'KZ' ? { log: (msg, fields) => logs.push({ msg, fields }) } : {}) });
+    try {
+      const kz = net.nodes.KZ!;
+      await net.nodes.KG!.node.stop();
+      const r = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: example('aci-kz-kg-road') });
+      expect(r.status).toBe(202);
+      await kz.node.stop();
+      const lines = logs.map((l) => l.msg);
+      expect(lines.indexOf('node stopping')).toBeGreaterThan(lines.indexOf('node started'));
+      expect(logs.at(-1)).toEqual({ msg: 'node stopped', fields: { country: 'KZ', queued: 1 } });
+    } finally {
+      await net.close();
+    }
+  });
+});
