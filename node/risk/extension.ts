@@ -151,6 +151,16 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
     start() {
       started = true;
       store.commits.run(() => feed.prune(clock())).catch(() => undefined);
+      store.commits
+        .run(() => purge.rebuildIfAsked())
+        .then(
+          (rebuilt) => {
+            if (!rebuilt) return;
+            log('risk: AEO registry rebuilt from the AEO messages held, as the upgrade asked');
+            kick();
+          },
+          (err: unknown) => log('risk: AEO registry rebuild failed; the next start tries again', { error: (err as Error).message }),
+        );
       timers.push(setInterval(checkRules, RULES_POLL_MS), setInterval(() => void store.commits.run(() => feed.prune(clock())).catch(() => undefined), PRUNE_MS));
       for (const t of timers) t.unref();
       webhook.start();

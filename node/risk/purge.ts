@@ -41,6 +41,10 @@ export class RiskPurge {
       dropEcoo: db.prepare('DELETE FROM risk_ecoo WHERE partner = ? AND number = ?'),
       dropHistory: db.prepare('DELETE FROM risk_aeo_history WHERE partner = ? AND message_id = ?'),
       cursor: db.prepare(`SELECT value FROM risk_state WHERE key = 'cursor'`).pluck(),
+      rebuildAsked: db.prepare(`SELECT value FROM risk_state WHERE key = 'aeo-rebuild'`).pluck(),
+      rebuildDone: db.prepare(`DELETE FROM risk_state WHERE key = 'aeo-rebuild'`),
+      // every pinned partner (a handful of rows): one without AEO messages held is rebuilt to nothing, as it was
+      aeoPartners: db.prepare('SELECT country FROM partners').pluck(),
       // by (type, seq), not by (direction, partner), which reads every message of the partner; dates compared as the
       // registry compares them, the first 10 characters (YYYY-MM-DD) of asOf / statusDate. This reads the asOf of every
       // held snapshot of the partner: 90 daily snapshots of 10,000 operators (260 MB) take ~0.15 s, once per purge
@@ -81,6 +85,22 @@ export class RiskPurge {
     // the feed deletes the events itself: it must not hand out their ids again
     this.feed.dropConsignment(cid);
     for (const stmt of this.s.drop) stmt.run(cid);
+  }
+
+  /**
+   * Rebuilds every partner's AEO registry from the AEO messages held when a migration asked for it (risk_state
+   * 'aeo-rebuild': records an older version projected differently), and queues their consignments for
+   * reassessment; call inside a transaction. True when it rebuilt.
+   */
+  rebuildIfAsked(): boolean {
+    if (this.s.rebuildAsked.get() === undefined) return false;
+    const since = this.clock() - RECOMPUTE_HORIZON_MS;
+    for (const partner of this.s.aeoPartners.all() as string[]) {
+      this.rebuildAeo(partner);
+      this.engine.consignments.pendByPrefix(KEY.aeo, partner, since);
+    }
+    this.s.rebuildDone.run();
+    return true;
   }
 
   /** The partner's current AEO records from what is still held and already projected (up to the cursor). */

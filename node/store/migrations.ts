@@ -379,4 +379,10 @@ export const MIGRATIONS: readonly string[] = [
     renewed_at INTEGER NOT NULL
   );
 `,
+  // 15: migration 10 derived risk_aeo.as_of from the history, which can predate the snapshot a record rests on, so a
+  // late older change could replace what a newer snapshot confirmed: the node rebuilds the registry once at its next
+  // start from the AEO messages it holds, as after a purge (node/risk/purge.ts rebuildIfAsked)
+  `
+  INSERT OR REPLACE INTO risk_state (key, value) SELECT 'aeo-rebuild', 1 WHERE EXISTS (SELECT 1 FROM risk_aeo);
+`,
 ];
