@@ -5,6 +5,7 @@
  * new certificate (or the overlap ends), the node keeps signing with the old key, so no partner ever sees a
  * signature by a key it does not know yet. Public files only: private keys stay in `keys/` (certs/identity.ts).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -45,7 +46,12 @@ export function archiveCertificate(dir: string, compact: string): void {
   const kid = decodeNodeCertificate(compact).sub;
   mkdirSync(join(dir, CERT_ARCHIVE_DIR), { recursive: true });
   const path = join(dir, CERT_ARCHIVE_DIR, `${kid}.jws`);
-  if (!existsSync(path)) writeAtomic(path, compact + '\n');
+  const held = existsSync(path) ? readFileSync(path, 'utf8').trim() : undefined;
+  if (held === compact) return;
+  // one key may have several certificates (a root succession re-certifies the node key): each is kept, since each
+  // covers signatures of its own period, and an auditor needs the one in force when a message was signed
+  const target = held === undefined ? path : join(dir, CERT_ARCHIVE_DIR, `${kid}.${createHash('sha256').update(compact).digest('hex').slice(0, 16)}.jws`);
+  if (!existsSync(target)) writeAtomic(target, compact + '\n');
 }
 
 /** Every node certificate of this administration: the archive plus the current one (first). */

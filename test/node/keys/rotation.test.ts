@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certifyNode, loadIdentity, loadNodeKey, loadRootKey, newNodeKey, originalRootJwk } from '../../../certs/identity.js';
 import { jwkThumbprint } from '../../../protocol/jwk.js';
+import { decodeNodeCertificate } from '../../../protocol/certificate.js';
+import { ownCertificates } from '../../../certs/rotation.js';
+import { keyStatus } from '../../../node/keys/service.js';
 import { verifyBundle } from '../../../node/audit/verify-bundle.js';
 import { sealEnvelope, type Signer } from '../../../protocol/envelope/seal.js';
 import { newMessageId } from '../../../protocol/ids.js';
@@ -159,4 +162,14 @@ describe('gnc keys rotate --root', () => {
     const report = await verifyBundle(bundle);
     expect(report.failures).toEqual([]);
   });
+
+  it('keeps both certificates of the node key the succession re-certified when that key is rotated out', async () => {
+    const reissued = loadIdentity(kz.dir);
+    await waitFor(async () => ((await keyStatus(kz.dir)).pending === undefined ? true : undefined), 20_000, 'the earlier rotation to complete');
+    const r = await runCli(['keys', 'rotate', '--dir', kz.dir, '--json']);
+    expect(r.code, r.out.join('\n')).toBe(0);
+    const issuers = ownCertificates(kz.dir).map((c) => decodeNodeCertificate(c)).filter((p) => p.sub === reissued.node.thumbprint).map((p) => p.iss);
+    // the one the first root issued, and the one its successor issued for the same key
+    expect(new Set(issuers)).toEqual(new Set([jwkThumbprint(originalRootJwk(kz.dir)), reissued.certPayload.iss]));
+  }, 30_000);
 });
