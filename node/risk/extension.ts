@@ -15,7 +15,7 @@ import { registerRiskOperations } from './openapi.js';
 import { ArrivalQueries } from './query.js';
 import { RiskPurge, type PurgedMessage } from './purge.js';
 import { arrivalRoutes } from './routes.js';
-import { defaultRules, loadRules, rulesMtime, rulesPathFor, type LoadedRules } from './rules.js';
+import { cleartextWebhookWarning, defaultRules, loadRules, rulesMtime, rulesPathFor, type LoadedRules } from './rules.js';
 import { WebhookSender } from './webhook.js';
 
 /** How often the rules file is checked for changes: 2 s, quick enough for an operator editing it. */
@@ -71,6 +71,11 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
   const path = opts.rulesPath ?? rulesPathFor(parts.dir, parts.config.riskRules);
   // a broken rules file stops the node here, naming the field (GNC_CONFIG_INVALID)
   let rules = path !== undefined ? loadRules(path, opts.env) : defaultRules();
+  const warnCleartext = (): void => {
+    const warning = rules.webhook && cleartextWebhookWarning(rules.webhook.url);
+    if (warning) log(warning);
+  };
+  warnCleartext();
   registerRiskOperations();
   useRiskCache(store.db);
   const feed = new RiskFeed(store.db);
@@ -134,6 +139,7 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
       return;
     }
     log('risk rules reloaded', { file: path });
+    warnCleartext();
     void store.commits.run(() => engine.rulesChanged()).then(kick, () => undefined);
   }
 

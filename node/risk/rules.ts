@@ -140,6 +140,20 @@ function validated(path: string, raw: unknown): RiskRulesT {
   throw new GncError('GNC_CONFIG_INVALID', `Risk rules file ${path} is invalid: ${message}. Fix the field.`, { issues: [{ path: '/webhook/url', expected, received: 'a URL with invalid credentials', message }] });
 }
 
+/**
+ * A warning for a webhook that carries assessments unencrypted off this host (http:// to an address other than
+ * loopback), else undefined. The HMAC signature protects them from change, not from being read on the way: an
+ * assessment names traders, consignments and their risk. Allowed (a receiver on the same network segment may be
+ * all there is), but said at every start and reload.
+ */
+export function cleartextWebhookWarning(url: string): string | undefined {
+  const u = new URL(url);
+  if (u.protocol !== 'http:') return undefined;
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  if (host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host)) return undefined;
+  return `risk webhook ${u.protocol}//${u.host} receives assessments unencrypted (names of traders, consignments and their risk): use https:// for a receiver that is not on this host`;
+}
+
 /** Reads and validates a rules file; throws GNC_CONFIG_INVALID naming the field. */
 export function loadRules(path: string, env: NodeJS.ProcessEnv = process.env): LoadedRules {
   let text: string;
