@@ -22,10 +22,10 @@ export interface AddedPartner {
 
 /**
  * Keep a partner's node certificate. A node key and a libp2p peer id belong to one administration: a certificate
- * naming another country's key or peer id is refused. Before, one partner's root could certify another partner's
- * peer id (its connections were then taken for the first partner's, and its messages refused), or another
- * partner's public node key with its own peer id and addresses (the stored row, keyed by the key, kept the other
- * country and took the new peer id and addresses, so messages for that partner were dialed to this one).
+ * naming another country's key or peer id is refused. Otherwise one partner's root could certify another
+ * partner's peer id (its connections would be taken for the first partner's, and its messages refused), or another
+ * partner's public node key with its own peer id and addresses (the stored row, keyed by the key, would take them,
+ * and messages for that partner would be dialed to this one).
  */
 export function storeCertificate(store: Store, compact: string, payload: NodeCertificatePayload): void {
   const other = store.partners.claimedElsewhere(payload.country, payload.sub, payload.peerId);

@@ -115,8 +115,8 @@ export class TrustIndex {
 
   /**
    * A peer id admitted by the gater: named by a partner certificate that is valid now and not revoked (of several,
-   * the one valid longest). Before, only the certificate valid longest was looked at: one that had not started yet
-   * made the peer untrusted although the one before was still in force.
+   * the one valid longest). A newer certificate that has not started yet (the partner's clock ahead of this one's)
+   * leaves the one in force counting.
    */
   peer(peerId: string): PeerInfo | undefined {
     const now = this.clock();

@@ -181,11 +181,10 @@ export class FramedStream {
 
   /**
    * Once the partner has closed its side: close this side when nothing is left to answer. A partner may send its
-   * requests and then close its side; closing ours at once dropped the receipts of the requests read before (their
-   * messages stored, their receipts never sent). On a stream without `busy` (the sender's) there is nothing to
-   * answer, and no receipt comes any more: it closes at once, so the requests waiting fail for a retry on a new
-   * stream. (Closing only the libp2p stream left this one open for new requests, which failed on its closed write
-   * side, while the close waited for bytes the partner did not take, until the drain limit reset it.)
+   * requests and then close its side; closing ours at once would drop the receipts of the requests read before
+   * (their messages stored, their receipts never sent). On a stream without `busy` (the sender's) there is nothing
+   * to answer, and no receipt comes any more: it closes at once, so the requests waiting fail for a retry on a new
+   * stream, instead of new requests going to a stream whose partner reads no more.
    */
   closeIfDone(): void {
     if (!this.remoteClosed || this.closed || this.failing) return;

@@ -154,8 +154,8 @@ export class PartnerSession {
       }
       const err = new GncError(isErrorCode(code) ? code : 'GNC_ENVELOPE_MALFORMED', `${this.country} answered with an error frame: ${message}`);
       // request id 0: the partner could not read this stream, which is out of sync. The sender closes it (SPEC
-      // section 6), so the retries go on a new stream; kept open, they went to a stream the partner no longer
-      // reads and waited for the receipt timeout, unless the partner closed its side first
+      // section 6), so the retries go on a new stream; kept open, they would go to a stream the partner no longer
+      // reads and wait for the receipt timeout
       if (frame.requestId === 0) {
         this.failAll(err);
         framed.close(err);
