@@ -3,47 +3,31 @@
  * (`https://user:password@host/path`): fetch refuses a URL with credentials, so they go as an Authorization
  * header, and neither they nor the URL's query reach the log.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { RiskFeed } from '../../../node/risk/feed.js';
+import { describe, expect, it } from 'vitest';
 import { loadRules } from '../../../node/risk/rules.js';
 import { WebhookSender } from '../../../node/risk/webhook.js';
-import { Store } from '../../../node/store/store.js';
 import { waitFor } from '../../helpers/network.js';
-import { tempDir } from './fixtures.js';
+import { webhookRig } from './webhook-rig.js';
 
 const PASSWORD = 'p@ss:w/rd-4711';
 
-let dir: string | undefined;
-let store: Store | undefined;
-let server: Server | undefined;
-
-afterEach(async () => {
-  store?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  await new Promise((r) => (server ? server.close(r) : r(undefined)));
-});
+const rig = webhookRig('gnc-webhook-auth-');
 
 describe('risk webhook to a receiver with basic authentication', () => {
   it('sends the user and password of webhook.url as an Authorization header, never in a log line', async () => {
     const requests: { url: string | undefined; authorization: string | undefined }[] = [];
-    server = createServer((req, res) => {
+    const { origin, dir, store, feed } = await rig((req, res) => {
       requests.push({ url: req.url, authorization: req.headers.authorization });
       // the first attempt fails, so the delivery is logged with its target
       req.resume().on('end', () => res.writeHead(requests.length === 1 ? 503 : 204).end());
     });
-    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-    const port = (server.address() as AddressInfo).port;
-    dir = tempDir('gnc-webhook-auth-');
+    const port = new URL(origin).port;
     const rulesFile = join(dir, 'risk-rules.json');
     const url = `http://risk-engine:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/hook?ticket=abc`;
     writeFileSync(rulesFile, JSON.stringify({ v: 1, webhook: { url, secretEnv: 'GNC_TEST_AUTH_SECRET', initialBackoffMs: 10, maxBackoffMs: 10 } }));
     const settings = loadRules(rulesFile, { GNC_TEST_AUTH_SECRET: 'auth-test-secret-0123456789' }).webhook!;
-    store = Store.open(dir);
-    const feed = new RiskFeed(store.db);
     const event = await store.commits.run(() => feed.record(1, { type: 'assessment', change: 'new' } as never, Date.now(), settings.maxAgeMs));
     const logs: string[] = [];
     const sender = new WebhookSender(store, feed, () => settings, Date.now, (msg, fields) => void logs.push(JSON.stringify({ msg, ...fields })));

@@ -4,43 +4,29 @@
  * rejection, and the sender does not call the receiver again in a tight loop; once the store can be written,
  * the next round sends the event again (receivers deduplicate by x-gnc-event-id) and records it delivered.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RiskFeed } from '../../../node/risk/feed.js';
 import type { WebhookSettings } from '../../../node/risk/rules.js';
 import { WebhookSender } from '../../../node/risk/webhook.js';
-import { Store } from '../../../node/store/store.js';
 import { waitFor } from '../../helpers/network.js';
-import { tempDir } from './fixtures.js';
+import { webhookRig } from './webhook-rig.js';
 
-let dir: string | undefined;
-let store: Store | undefined;
-let server: Server | undefined;
+const rig = webhookRig('gnc-webhook-');
 const unhandled: unknown[] = [];
 const onUnhandled = (e: unknown): void => void unhandled.push(e);
 
-afterEach(async () => {
+afterEach(() => {
   process.off('unhandledRejection', onUnhandled);
-  store?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  await new Promise((r) => (server ? server.close(r) : r(undefined)));
 });
 
 describe('risk webhook on a node that cannot write', () => {
   it('logs the failed round, does not call the receiver in a loop, and delivers once it can write', async () => {
     process.on('unhandledRejection', onUnhandled);
     const posts: string[] = [];
-    server = createServer((req, res) => {
+    const { origin, store, feed } = await rig((req, res) => {
       posts.push(String(req.headers['x-gnc-event-id']));
       req.resume().on('end', () => res.writeHead(204).end());
     });
-    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-    dir = tempDir('gnc-webhook-');
-    store = Store.open(dir);
-    const feed = new RiskFeed(store.db);
+    const url = `${origin}/hook`;
     const settings: WebhookSettings = { url, secret: 'test-secret', maxAttempts: 5, initialBackoffMs: 10, maxBackoffMs: 50, timeoutMs: 2000, maxAgeMs: 3_600_000 };
     const event = await store.commits.run(() => feed.record(1, { type: 'assessment', change: 'new' } as never, Date.now(), settings.maxAgeMs));
     const logs: string[] = [];

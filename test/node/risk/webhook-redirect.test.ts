@@ -4,39 +4,21 @@
  * host, which would get the signed assessment. A redirect is not a delivery: the event stays queued and the log
  * says where the receiver pointed, so the operator can correct webhook.url.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { rmSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
-import { RiskFeed } from '../../../node/risk/feed.js';
+import { describe, expect, it } from 'vitest';
 import type { WebhookSettings } from '../../../node/risk/rules.js';
 import { WebhookSender } from '../../../node/risk/webhook.js';
-import { Store } from '../../../node/store/store.js';
 import { waitFor } from '../../helpers/network.js';
-import { tempDir } from './fixtures.js';
+import { webhookRig } from './webhook-rig.js';
 
-let dir: string | undefined;
-let store: Store | undefined;
-let server: Server | undefined;
-
-afterEach(async () => {
-  store?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  await new Promise((r) => (server ? server.close(r) : r(undefined)));
-});
+const rig = webhookRig('gnc-webhook-redirect-');
 
 describe('risk webhook answered with a redirect', () => {
   it.each([301, 302, 303, 307])('keeps the event queued after %i and follows no redirect', async (status) => {
     const requests: string[] = [];
-    server = createServer((req, res) => {
+    const { origin, store, feed } = await rig((req, res) => {
       requests.push(`${req.method} ${req.url}`);
       req.resume().on('end', () => (req.url === '/hook' ? res.writeHead(status, { location: '/moved?ticket=abc' }).end() : res.writeHead(200).end('ok')));
     });
-    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    dir = tempDir('gnc-webhook-redirect-');
-    store = Store.open(dir);
-    const feed = new RiskFeed(store.db);
     const settings: WebhookSettings = { url: `${origin}/hook`, secret: 'test-secret-0123456789', maxAttempts: 5, initialBackoffMs: 60_000, maxBackoffMs: 60_000, timeoutMs: 2000, maxAgeMs: 3_600_000 };
     const event = await store.commits.run(() => feed.record(1, { type: 'assessment', change: 'new' } as never, Date.now(), settings.maxAgeMs));
     const logs: Record<string, unknown>[] = [];
