@@ -4,6 +4,7 @@
  * and signed by both roots, API tokens, and real libp2p hosts on 127.0.0.1 with real SQLite files.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportIdentity } from '../../certs/public-identity.js';
@@ -135,6 +136,26 @@ export async function makeNetwork(countries: string[], opts: NetworkOptions = {}
       rmSync(base, { recursive: true, force: true });
     },
   };
+}
+
+export type Network = Awaited<ReturnType<typeof makeNetwork>>;
+
+/**
+ * The network of one test file, made before its first test and closed after its last. The objects are returned at
+ * once and filled in by the beforeAll, so a file can name them where it used to declare them:
+ * `const { net, nodes: { KZ: kz, KG: kg } } = networkForFile(['KZ', 'KG']);` (read them inside tests and hooks).
+ */
+export function networkForFile<const C extends string>(countries: readonly C[], opts: NetworkOptions = {}, timeoutMs = 60_000): { net: Network; nodes: Record<C, TestNode> } {
+  const net = {} as Network;
+  const nodes = Object.fromEntries(countries.map((c) => [c, {} as TestNode])) as Record<C, TestNode>;
+  beforeAll(async () => {
+    const made = await makeNetwork([...countries], opts);
+    // the file's objects stand for the network's own, so that close() stops a node a test restarted on them
+    for (const c of countries) made.nodes[c] = Object.assign(nodes[c], made.nodes[c]);
+    Object.assign(net, made);
+  }, timeoutMs);
+  afterAll(async () => net.close?.());
+  return { net, nodes };
 }
 
 /** Open a stopped node's data dir again (test defaults, then `options`) and start it: a restart. */

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { flattenedVerify, importJWK } from 'jose';
 import { createLibp2p } from 'libp2p';
 import { tcp } from '@libp2p/tcp';
@@ -17,21 +17,12 @@ import { jwkThumbprint, publicJwkOf } from '../../protocol/jwk.js';
 import { newMessageId } from '../../protocol/ids.js';
 import { FrameDecoder, FRAME_ERROR } from '../../protocol/wire.js';
 import { decodeNodeCertificate } from '../../protocol/certificate.js';
-import { api, makeNetwork, waitFor, type TestNode } from '../helpers/network.js';
+import { api, networkForFile, waitFor } from '../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const ecoo = JSON.parse(readFileSync(new URL('../../examples/messages/ecoo-kz-kg-preferential.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
-let net: Awaited<ReturnType<typeof makeNetwork>>;
-let kz: TestNode;
-let kg: TestNode;
-
-beforeAll(async () => {
-  net = await makeNetwork(['KZ', 'KG']);
-  kz = net.nodes.KZ!;
-  kg = net.nodes.KG!;
-});
-afterAll(async () => net?.close());
+const { nodes: { KZ: kz, KG: kg } } = networkForFile(['KZ', 'KG']);
 
 async function submitAci(): Promise<string> {
   const r = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });

@@ -4,21 +4,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeNetwork, type TestNode } from '../../helpers/network.js';
+import { describe, expect, it } from 'vitest';
+import { networkForFile } from '../../helpers/network.js';
 
 const examples = new URL('../../../examples/messages/', import.meta.url);
 const roadXml = readFileSync(new URL('aci-kz-kg-road.xml', examples), 'utf8');
 const roadJson = readFileSync(new URL('aci-kz-kg-road.json', examples), 'utf8');
 
-let net: Awaited<ReturnType<typeof makeNetwork>>;
-let kz: TestNode;
-
-beforeAll(async () => {
-  net = await makeNetwork(['KZ', 'KG']);
-  kz = net.nodes.KZ!;
-});
-afterAll(async () => net?.close());
+const { nodes: { KZ: kz } } = networkForFile(['KZ', 'KG']);
 
 /** POSTs raw bytes; answers status and the problem body. */
 async function post(path: string, bytes: Uint8Array, type: string, headers: Record<string, string> = {}): Promise<{ status: number; json: any; type: string | null }> {

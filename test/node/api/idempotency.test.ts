@@ -4,25 +4,16 @@
  * another submission, or a malformed key, is refused and stores nothing; keys are the token's own, and are
  * forgotten after IDEMPOTENCY_KEY_TTL_MS by the retention job.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { IDEMPOTENCY_KEY_TTL_MS } from '../../../protocol/constants.js';
-import { api, makeNetwork, waitFor, type TestNode } from '../../helpers/network.js';
+import { api, networkForFile, type TestNode, waitFor } from '../../helpers/network.js';
 import { example, exampleXml } from '../../protocol/messages/fixtures.js';
 
 const aci = example('aci-kz-kg-road');
 const aciXml = exampleXml('aci-kz-kg-road');
 const submission = { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci };
 
-let net: Awaited<ReturnType<typeof makeNetwork>>;
-let kz: TestNode;
-let kg: TestNode;
-
-beforeAll(async () => {
-  net = await makeNetwork(['KZ', 'KG']);
-  kz = net.nodes.KZ!;
-  kg = net.nodes.KG!;
-});
-afterAll(async () => net?.close());
+const { nodes: { KZ: kz, KG: kg } } = networkForFile(['KZ', 'KG']);
 
 const count = (n: TestNode, sql: string, ...args: unknown[]): number => n.node.parts.store.db.prepare(sql).pluck().get(...args) as number;
 const outMessages = (): number => count(kz, `SELECT COUNT(*) FROM messages WHERE direction = 'out'`);

@@ -4,24 +4,16 @@
  * recorded, or answer with the current state when the wait runs out; `return=minimal` shortens that answer.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MessageSummary, MessageView } from '../../../protocol/api/schemas.js';
-import { api, makeNetwork, restartNode, type TestNode } from '../../helpers/network.js';
+import { api, networkForFile, restartNode } from '../../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const submission = { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci };
 
-let net: Awaited<ReturnType<typeof makeNetwork>>;
-let kz: TestNode;
-let kg: TestNode;
+const { nodes: { KZ: kz, KG: kg } } = networkForFile(['KZ', 'KG']);
 let kgUp = true;
 
-beforeAll(async () => {
-  net = await makeNetwork(['KZ', 'KG']);
-  kz = net.nodes.KZ!;
-  kg = net.nodes.KG!;
-});
-afterAll(async () => net?.close());
 
 async function stopKg(): Promise<void> {
   await kg.node.stop();

@@ -6,21 +6,12 @@
 import { cpSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, makeNetwork, runCli, waitFor, type TestNode } from '../../helpers/network.js';
+import { describe, expect, it } from 'vitest';
+import { api, networkForFile, runCli, waitFor } from '../../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
-let net: Awaited<ReturnType<typeof makeNetwork>>;
-let kz: TestNode;
-let kg: TestNode;
-
-beforeAll(async () => {
-  net = await makeNetwork(['KZ', 'KG']);
-  kz = net.nodes.KZ!;
-  kg = net.nodes.KG!;
-}, 60_000);
-afterAll(async () => net?.close());
+const { net, nodes: { KZ: kz, KG: kg } } = networkForFile(['KZ', 'KG']);
 
 function count(file: string): number {
   const db = new Database(file, { readonly: true });

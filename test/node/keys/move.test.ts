@@ -5,21 +5,12 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../../../node/cli/commands/init.js';
-import { api, makeNetwork, restartNode, runCli, waitFor, type TestNode } from '../../helpers/network.js';
+import { api, networkForFile, restartNode, runCli, waitFor } from '../../helpers/network.js';
 import { example } from '../../protocol/messages/fixtures.js';
 
-let net: Awaited<ReturnType<typeof makeNetwork>>;
-let kz: TestNode;
-let kg: TestNode;
-
-beforeAll(async () => {
-  net = await makeNetwork(['KZ', 'KG']);
-  kz = net.nodes.KZ!;
-  kg = net.nodes.KG!;
-}, 60_000);
-afterAll(async () => net?.close());
+const { nodes: { KZ: kz, KG: kg } } = networkForFile(['KZ', 'KG']);
 
 function setListen(dir: string, listen: string[]): void {
   const file = join(dir, 'gnc.json');

@@ -8,9 +8,9 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RiskFeed } from '../../../node/risk/feed.js';
-import { makeNetwork, waitFor, type TestNode } from '../../helpers/network.js';
+import { networkForFile, waitFor } from '../../helpers/network.js';
 import type { AssessmentEvent } from '../../../protocol/risk.js';
 import { stalledClient } from './network.js';
 
@@ -19,14 +19,7 @@ const PER_BATCH = 100;
 /** Heap growth allowed: a page of events being written, far below the 100 MB published. */
 const ALLOWED_GROWTH = 40 * 1024 * 1024;
 
-let net: Awaited<ReturnType<typeof makeNetwork>>;
-let kg: TestNode;
-
-beforeAll(async () => {
-  net = await makeNetwork(['KG']);
-  kg = net.nodes.KG!;
-});
-afterAll(async () => net?.close());
+const { nodes: { KG: kg } } = networkForFile(['KG']);
 
 describe('assessment stream and a client that stopped reading', () => {
   it('keeps no more than a page of the events the client has not taken in memory', async () => {

@@ -11,20 +11,11 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certifyNode, loadIdentity, loadRootKey, newNodeKey } from '../../../certs/identity.js';
 import { rotateNodeKeys } from '../../../node/keys/service.js';
-import { api, makeNetwork, runCli, waitFor, type TestNode } from '../../helpers/network.js';
+import { api, makeNetwork, networkForFile, runCli, waitFor } from '../../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
-let net: Awaited<ReturnType<typeof makeNetwork>>;
-let kz: TestNode;
-let uz: TestNode;
-
-beforeAll(async () => {
-  net = await makeNetwork(['KZ', 'KG', 'UZ']);
-  kz = net.nodes.KZ!;
-  uz = net.nodes.UZ!;
-}, 90_000);
-afterAll(async () => net?.close());
+const { net, nodes: { KZ: kz, UZ: uz } } = networkForFile(['KZ', 'KG', 'UZ'], {}, 90_000);
 
 describe('sessions under trust changes', () => {
   it("keeps the stream to KG open when UZ's node key changes", async () => {
