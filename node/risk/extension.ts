@@ -128,19 +128,31 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
     });
   }
 
+  /** New rules whose reassessment is not queued yet (its commit failed: a full disk); tried at every look. */
+  let reassess: 'no' | 'due' | 'failing' = 'no';
+
   function checkRules(): void {
-    if (path === undefined || rulesMtime(path) === rules.mtimeMs) return;
-    try {
-      rules = loadRules(path, opts.env);
-    } catch (err) {
-      // keep scoring with the rules in force; say what is wrong (the message names the field, never the secret)
-      rules = { ...rules, mtimeMs: rulesMtime(path) };
-      log('risk rules not reloaded', { file: path, error: (err as Error).message });
-      return;
+    if (path !== undefined && rulesMtime(path) !== rules.mtimeMs) {
+      try {
+        rules = loadRules(path, opts.env);
+      } catch (err) {
+        // keep scoring with the rules in force; say what is wrong (the message names the field, never the secret)
+        rules = { ...rules, mtimeMs: rulesMtime(path) };
+        log('risk rules not reloaded', { file: path, error: (err as Error).message });
+        return;
+      }
+      log('risk rules reloaded', { file: path });
+      warnCleartext();
+      reassess = 'due';
     }
-    log('risk rules reloaded', { file: path });
-    warnCleartext();
-    void store.commits.run(() => engine.rulesChanged()).then(kick, () => undefined);
+    if (reassess === 'no') return;
+    const before = reassess;
+    reassess = 'no';
+    store.commits.run(() => engine.rulesChanged()).then(kick, (err: unknown) => {
+      // one line per failing spell, not one per look
+      if (before !== 'failing') log('risk rules reloaded, but the consignments to reassess could not be queued; trying again', { error: (err as Error).message });
+      reassess = 'failing';
+    });
   }
 
   return {

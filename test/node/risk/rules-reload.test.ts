@@ -1,0 +1,62 @@
+/**
+ * An edited rules file queues the upcoming consignments for reassessment. When that queueing cannot be committed
+ * (a full disk), the node says so once and tries again at its next look at the file, instead of dropping it and
+ * scoring with the new rules only the consignments that happen to change later. A real store, the real risk part.
+ */
+import { rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openOffline, type OfflineNode } from '../../../node/compose.js';
+import { createRisk } from '../../../node/risk/extension.js';
+import { initNode, tempDir, waitFor } from '../../helpers/network.js';
+
+let base: string | undefined;
+let off: OfflineNode | undefined;
+
+afterEach(async () => {
+  await off?.close();
+  if (base) rmSync(base, { recursive: true, force: true });
+  off = undefined;
+  base = undefined;
+});
+
+describe('risk rules reload', () => {
+  it('tries the reassessment again when queueing it failed, and says so once', async () => {
+    base = tempDir();
+    const dir = await initNode(base, 'KG');
+    const file = join(dir, 'risk-rules.json');
+    writeFileSync(file, JSON.stringify({ v: 1, levels: { medium: 3, high: 6 } }));
+    off = openOffline(dir, { log: () => undefined });
+    const logged: string[] = [];
+    const risk = createRisk({ ...off.parts, log: (msg) => void logged.push(msg) });
+    let calls = 0;
+    const rulesChanged = risk.engine.rulesChanged.bind(risk.engine);
+    risk.engine.rulesChanged = () => {
+      calls++;
+      if (calls <= 2) throw new Error('database or disk is full');
+      rulesChanged();
+    };
+    try {
+      risk.start();
+      writeFileSync(file, JSON.stringify({ v: 1, levels: { medium: 4, high: 8 } }));
+      // the file's time must differ from the one loaded at start
+      const later = new Date(Date.now() + 2_000);
+      utimesSync(file, later, later);
+      // each look at the file (the poll, here reload()) tries again once the previous try has failed
+      for (let look = 1; look <= 3; look++) {
+        await waitFor(() => {
+          if (calls < look) risk.reload();
+          return calls >= look ? true : undefined;
+        }, 5_000, `look ${look} to try the reassessment`);
+      }
+      expect(calls).toBe(3);
+      expect(logged.filter((l) => l.includes('could not be queued'))).toHaveLength(1);
+      // once queued, nothing is left to try
+      risk.reload();
+      await risk.idle();
+      expect(calls).toBe(3);
+    } finally {
+      await risk.stop();
+    }
+  });
+});
