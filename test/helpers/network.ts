@@ -182,6 +182,14 @@ export async function api(n: TestNode, method: string, path: string, body?: unkn
   return { status: res.status, json, text, headers: res.headers };
 }
 
+/** Message `id` as `GET /v1/messages/{id}` on `n` gives it, once it is final (delivered, rejected or expired). */
+export async function finalMessage(n: TestNode, id: string, timeoutMs = 15_000): Promise<any> {
+  return waitFor(async () => {
+    const m = (await api(n, 'GET', `/v1/messages/${id}`)).json;
+    return ['delivered', 'rejected', 'expired'].includes(m.status) ? m : undefined;
+  }, timeoutMs, `message ${id} to be final`);
+}
+
 /** Poll until `check` returns a value (bounded: gives up after `timeoutMs`). */
 export async function waitFor<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
   const end = Date.now() + timeoutMs;

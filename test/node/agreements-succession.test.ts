@@ -14,7 +14,7 @@ import { readPrivateKey } from '../../certs/key-files.js';
 import { draftAgreement, resolveDraftPlaceholders, signAgreement } from '../../protocol/agreement/index.js';
 import { keyObjectSigner } from '../../protocol/envelope/seal.js';
 import { jwkThumbprint, publicJwkOf } from '../../protocol/jwk.js';
-import { api, makeNetwork, openAgreementDraft, restartNode, runCli, waitFor, type TestNode } from '../helpers/network.js';
+import { api, finalMessage, makeNetwork, openAgreementDraft, restartNode, runCli, type TestNode, waitFor } from '../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const risk = 'pre-arrival-risk-assessment';
@@ -24,11 +24,7 @@ type Net = Awaited<ReturnType<typeof makeNetwork>>;
 async function send(from: TestNode, to: string): Promise<{ status: string; agreement: string; error?: { code: string } }> {
   const r = await api(from, 'POST', '/v1/messages', { to, type: 'aci', purpose: risk, body: aci });
   expect(r.status, r.text).toBe(202);
-  const id = r.json.id as string;
-  return waitFor(async () => {
-    const m = await api(from, 'GET', `/v1/messages/${id}`);
-    return ['delivered', 'rejected', 'expired'].includes(m.json.status) ? m.json : undefined;
-  }, 20_000, `final status of ${id}`);
+  return finalMessage(from, r.json.id as string, 20_000);
 }
 
 /** Run `gnc keys rotate --root` beside the running node and wait until the partner trusts the successor. */

@@ -17,7 +17,7 @@ import { jwkThumbprint, publicJwkOf } from '../../protocol/jwk.js';
 import { newMessageId } from '../../protocol/ids.js';
 import { FrameDecoder, FRAME_ERROR } from '../../protocol/wire.js';
 import { decodeNodeCertificate } from '../../protocol/certificate.js';
-import { api, networkForFile, waitFor } from '../helpers/network.js';
+import { api, finalMessage, networkForFile } from '../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const ecoo = JSON.parse(readFileSync(new URL('../../examples/messages/ecoo-kz-kg-preferential.json', import.meta.url), 'utf8')) as Record<string, unknown>;
@@ -30,12 +30,7 @@ async function submitAci(): Promise<string> {
   return r.json.id as string;
 }
 
-async function delivered(id: string): Promise<any> {
-  return waitFor(async () => {
-    const r = await api(kz, 'GET', `/v1/messages/${id}`);
-    return ['delivered', 'rejected', 'expired'].includes(r.json.status) ? r.json : undefined;
-  }, 15_000, `delivery of ${id}`);
-}
+const delivered = (id: string): Promise<any> => finalMessage(kz, id);
 
 /** An envelope sealed with KZ's real node key, with any payload the test wants. */
 function sealAsKz(overrides: Record<string, unknown> = {}, signer = kz.node.parts.identity.node.signer) {

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { draftAgreement, resolveDraftPlaceholders, signAgreement, signNotice } from '../../../protocol/agreement/index.js';
-import { api, makeNetwork, openAgreementDraft, waitFor, type TestNode } from '../../helpers/network.js';
+import { api, finalMessage, makeNetwork, openAgreementDraft, type TestNode } from '../../helpers/network.js';
 
 let net: Awaited<ReturnType<typeof makeNetwork>> | undefined;
 afterEach(async () => {
@@ -16,10 +16,7 @@ afterEach(async () => {
 /** KG sends `body` to KZ in an agreement control envelope; resolves to KG's record of the outcome. */
 async function relay(kg: TestNode, body: Record<string, unknown>): Promise<{ status: string; error?: { code: string } }> {
   const { id } = await kg.node.submit.queueControl('KZ', 'agreement', body);
-  return waitFor(async () => {
-    const m = await api(kg, 'GET', `/v1/messages/${id}`);
-    return ['delivered', 'rejected', 'expired'].includes(m.json.status) ? m.json : undefined;
-  }, 20_000, `final status of ${id}`);
+  return finalMessage(kg, id, 20_000);
 }
 
 describe('agreement control envelopes', () => {

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../../node/cli/commands/init.js';
-import { api, networkForFile, restartNode, runCli, waitFor } from '../../helpers/network.js';
+import { api, finalMessage, networkForFile, restartNode, runCli, waitFor } from '../../helpers/network.js';
 import { example } from '../../protocol/messages/fixtures.js';
 
 const { nodes: { KZ: kz, KG: kg } } = networkForFile(['KZ', 'KG']);
@@ -20,10 +20,7 @@ function setListen(dir: string, listen: string[]): void {
 async function delivered(): Promise<string> {
   const r = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: example('aci-kz-kg-road') });
   expect(r.status, r.text).toBe(202);
-  return waitFor(async () => {
-    const m = (await api(kz, 'GET', `/v1/messages/${r.json.id}`)).json;
-    return ['delivered', 'rejected', 'expired'].includes(m.status) ? (m.status as string) : undefined;
-  }, 30_000, 'the message to KG to be final');
+  return (await finalMessage(kz, r.json.id, 30_000)).status as string;
 }
 
 describe('gnc keys rotate --announce', () => {

@@ -15,7 +15,7 @@ import { keyStatus } from '../../../node/keys/service.js';
 import { verifyBundle } from '../../../node/audit/verify-bundle.js';
 import { sealEnvelope, type Signer } from '../../../protocol/envelope/seal.js';
 import { newMessageId } from '../../../protocol/ids.js';
-import { api, makeNetwork, runCli, waitFor, type TestNode } from '../../helpers/network.js';
+import { api, finalMessage, makeNetwork, runCli, type TestNode, waitFor } from '../../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
@@ -31,12 +31,7 @@ async function submit(): Promise<string> {
   return r.json.id as string;
 }
 
-async function final(id: string): Promise<{ status: string; error?: { code: string } }> {
-  return waitFor(async () => {
-    const r = await api(kz, 'GET', `/v1/messages/${id}`);
-    return ['delivered', 'rejected', 'expired'].includes(r.json.status) ? r.json : undefined;
-  }, 20_000, `final status of ${id}`);
-}
+const final = (id: string): Promise<{ status: string; error?: { code: string } }> => finalMessage(kz, id, 20_000);
 
 function kidOf(jws: Buffer | Uint8Array): string {
   const env = JSON.parse(Buffer.from(jws).toString('utf8'));

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN } from '../../helpers/cli.js';
-import { api, makeNetwork, restartNode, runCli, waitFor } from '../../helpers/network.js';
+import { finalMessage, makeNetwork, restartNode, runCli, waitFor } from '../../helpers/network.js';
 import { example } from '../../protocol/messages/fixtures.js';
 
 const submission = { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: example('aci-kz-kg-road') };
@@ -79,10 +79,7 @@ describe('a sender killed while a message is on the wire', () => {
     const suspended = await runCli(['agreement', 'suspend', '--dir', kz.dir, '--id', 'KZ-KG-test', '--reason', 'Incident under investigation']);
     expect(suspended.code, suspended.out.join('\n')).toBe(0);
     await restartNode(kz);
-    const m = await waitFor(async () => {
-      const v = (await api(kz, 'GET', `/v1/messages/${id}`)).json;
-      return ['delivered', 'rejected', 'expired'].includes(v.status) ? v : undefined;
-    }, 20_000, 'the final status at KZ');
+    const m = await finalMessage(kz, id, 20_000);
     expect(m.error).toBeNull();
     expect(m.status).toBe('delivered');
     const stored = kg.node.parts.store.messages.receipt(kg.node.parts.store.messages.byKey('in', 'KZ', id)!.seq)!;

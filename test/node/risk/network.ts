@@ -9,7 +9,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { openNode } from '../../../node/compose.js';
-import { api, makeNetwork, TEST_RETRY, waitFor, type TestNode } from '../../helpers/network.js';
+import { api, finalMessage, makeNetwork, TEST_RETRY, type TestNode, waitFor } from '../../helpers/network.js';
 
 export interface RiskNetwork {
   kz: TestNode;
@@ -41,10 +41,7 @@ export async function send(kz: TestNode, type: 'aci' | 'ecoo' | 'aeo', body: Rec
   const r = await api(kz, 'POST', '/v1/messages', { to: 'KG', type, purpose, ...(ref ? { ref } : {}), body });
   expect(r.status, r.text).toBe(202);
   const id = r.json.id as string;
-  const m = await waitFor(async () => {
-    const s = await api(kz, 'GET', `/v1/messages/${id}`);
-    return ['delivered', 'rejected', 'expired'].includes(s.json.status) ? s.json : undefined;
-  }, 15_000, `delivery of ${id}`);
+  const m = await finalMessage(kz, id);
   expect(m.status, JSON.stringify(m.error)).toBe('delivered');
   return id;
 }

@@ -53,14 +53,19 @@ afterAll(async () => {
   await net?.close();
 });
 
+/** Submits an ACI at KZ for KG; the message once its first attempt failed (its error recorded). */
+async function failedAttempt(): Promise<any> {
+  const r = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
+  expect(r.status).toBe(202);
+  return waitFor(async () => {
+    const v = (await api(kz, 'GET', `/v1/messages/${r.json.id}`)).json;
+    return v.error !== null ? v : undefined;
+  }, 15_000, 'the failed attempt');
+}
+
 describe("a partner's ERROR frame", () => {
   it('keeps at most MAX_REASON_CHARS of its text in the message error', async () => {
-    const r = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
-    expect(r.status).toBe(202);
-    const m = await waitFor(async () => {
-      const v = (await api(kz, 'GET', `/v1/messages/${r.json.id}`)).json;
-      return v.error !== null ? v : undefined;
-    }, 15_000, 'the failed attempt');
+    const m = await failedAttempt();
     expect(m.error.code).toBe('GNC_INTERNAL');
     expect(m.error.reason).toContain('answered with an error frame: xxx');
     expect(m.error.reason.length).toBeLessThan(MAX_REASON_CHARS + 100);
@@ -70,12 +75,7 @@ describe("a partner's ERROR frame", () => {
     mode = 'stream';
     const before = streams.length;
     kz.node.session('KG').close(); // start from a new stream: the hostile KG answers its first REQUEST for the stream
-    const r = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
-    expect(r.status).toBe(202);
-    const m = await waitFor(async () => {
-      const v = (await api(kz, 'GET', `/v1/messages/${r.json.id}`)).json;
-      return v.error !== null ? v : undefined;
-    }, 15_000, 'the failed attempt');
+    const m = await failedAttempt();
     expect(m.error.code).toBe('GNC_ENVELOPE_MALFORMED');
     // before, the retry went to the same stream, which the partner no longer read: it waited for the receipt timeout
     await waitFor(() => streams.length >= before + 2 || undefined, 10_000, 'a new stream for the retry');

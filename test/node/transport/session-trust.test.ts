@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certifyNode, loadIdentity, loadRootKey, newNodeKey } from '../../../certs/identity.js';
 import { rotateNodeKeys } from '../../../node/keys/service.js';
-import { api, makeNetwork, networkForFile, runCli, waitFor } from '../../helpers/network.js';
+import { api, finalMessage, makeNetwork, networkForFile, runCli, waitFor } from '../../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
@@ -40,10 +40,7 @@ describe('sessions under trust changes', () => {
     });
     const a = await uz.node.submit.queueControl('KZ', 'key', { action: 'announce', certificate });
     uz.node.dispatcher.notify('KZ');
-    const announced = await waitFor(async () => {
-      const m = (await api(uz, 'GET', `/v1/messages/${a.id}`)).json;
-      return m.status === 'delivered' || m.status === 'rejected' ? m : undefined;
-    }, 15_000, 'the announcement to be final');
+    const announced = await finalMessage(uz, a.id);
     expect(announced.status).toBe('rejected');
     expect(announced.receipt?.code ?? announced.error?.code).toBe('GNC_CERT_INVALID');
     // before, KZ took connections from KG's peer id for UZ's, and refused KG's messages as GNC_SENDER_MISMATCH
@@ -51,10 +48,7 @@ describe('sessions under trust changes', () => {
     expect(kz.node.parts.trust.peerOf('KG')?.peerId).toBe(kg.node.parts.identity.peerId);
     const r = await api(kg, 'POST', '/v1/messages', { to: 'KZ', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
     expect(r.status).toBe(202);
-    const m = await waitFor(async () => {
-      const v = (await api(kg, 'GET', `/v1/messages/${r.json.id}`)).json;
-      return v.status === 'delivered' || v.status === 'rejected' ? v : undefined;
-    }, 15_000, 'the message from KG to be final');
+    const m = await finalMessage(kg, r.json.id);
     expect(m.status).toBe('delivered');
   }, 60_000);
 });
@@ -69,10 +63,7 @@ describe('certificates naming what another partner was certified for', () => {
     });
     const a = await uz.node.submit.queueControl('KZ', 'key', { action: 'announce', certificate });
     uz.node.dispatcher.notify('KZ');
-    const announced = await waitFor(async () => {
-      const m = (await api(uz, 'GET', `/v1/messages/${a.id}`)).json;
-      return m.status === 'delivered' || m.status === 'rejected' ? m : undefined;
-    }, 15_000, 'the announcement to be final');
+    const announced = await finalMessage(uz, a.id);
     expect(announced.status).toBe('rejected');
     expect(announced.receipt?.code ?? announced.error?.code).toBe('GNC_CERT_INVALID');
     // before, KG's certificate row took UZ's peer id and addresses: KZ sent what was meant for KG to UZ's node
