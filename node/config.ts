@@ -23,6 +23,11 @@ function isMultiaddr(text: string): boolean {
 }
 
 /** A libp2p address of this node, e.g. /ip4/0.0.0.0/tcp/4001 (also the ones its certificate names). */
+/** A listen address on every interface (0.0.0.0, ::): partners cannot dial it, so it is never announced. */
+export function isWildcardAddress(addr: string): boolean {
+  return addr.includes('/0.0.0.0/') || addr.includes('/::/');
+}
+
 export const ListenAddress = z.string().min(1).refine(isMultiaddr, 'expected a multiaddr such as /ip4/0.0.0.0/tcp/4001 or /dns4/gnc.example.org/tcp/4001');
 
 /** A TCP port given as an option (--api-port): digits, 0-65535. */

@@ -13,7 +13,7 @@ import { GncError } from '../../protocol/errors.js';
 import { signKeyNotice, type KeyNotice } from '../../protocol/notice.js';
 import { openOffline, type OfflineNode } from '../compose.js';
 import { KeyNoticeRepo } from '../store/key-notices.js';
-import { ListenAddress, readConfig, writeConfig } from '../config.js';
+import { isWildcardAddress, ListenAddress, readConfig, writeConfig } from '../config.js';
 import { parseWith } from '../../protocol/validate.js';
 import { z } from 'zod';
 import { writeFileSync, renameSync } from 'node:fs';
@@ -191,7 +191,7 @@ export async function keyStatus(dir: string): Promise<KeyStatus> {
 /** Addresses for a certificate: multiaddrs partners can dial (a wildcard such as 0.0.0.0 names no host). */
 function announceAddresses(addrs: string[]): string[] {
   const list = parseWith(z.array(ListenAddress).min(1).max(16), addrs, '--announce', '', 'GNC_CONFIG_INVALID');
-  const wildcard = list.find((a) => a.includes('/0.0.0.0/') || a.includes('/::/'));
+  const wildcard = list.find(isWildcardAddress);
   if (wildcard) throw new GncError('GNC_CONFIG_INVALID', `--announce ${wildcard} is a wildcard address, which partners cannot dial: give the address or name they should dial (like /dns4/gnc.customs.example/tcp/4001).`);
   return list;
 }

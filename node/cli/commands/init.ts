@@ -11,7 +11,7 @@ import { CountryCode } from '../../../protocol/codes/countries.js';
 import { MAX_CERT_VALIDITY_DAYS } from '../../../protocol/constants.js';
 import { GncError } from '../../../protocol/errors.js';
 import { parseWith } from '../../../protocol/validate.js';
-import { ListenAddress, NodeConfig, PortOption, writeConfig } from '../../config.js';
+import { isWildcardAddress, ListenAddress, NodeConfig, PortOption, writeConfig } from '../../config.js';
 import { apiBaseUrl } from '../../api/url.js';
 import { DB_FILE, Store } from '../../store/store.js';
 import { parse, type CommandSpec } from '../args.js';
@@ -94,7 +94,7 @@ export const initCommand: Command = {
       for (const a of addrs ?? []) parseWith(ListenAddress, a, option, '', 'GNC_CONFIG_INVALID');
     }
     const listen = await Promise.all((values.listen ?? ['/ip4/127.0.0.1/tcp/0']).map(resolvePort0));
-    const announce = values.announce ?? listen.filter((a) => !a.includes('/0.0.0.0/') && !a.includes('/::/'));
+    const announce = values.announce ?? listen.filter((a) => !isWildcardAddress(a));
     if (announce.length === 0) throw new GncError('GNC_CONFIG_INVALID', 'Listening on a wildcard address: pass --announce with the address partners should dial.');
     const apiHost = values['api-host'] ?? '127.0.0.1';
     const apiPort = values['api-port'] === undefined ? await freePort(apiHost) : parseWith(PortOption, values['api-port'], '--api-port', '', 'GNC_CONFIG_INVALID');
