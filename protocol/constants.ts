@@ -24,6 +24,9 @@ export const NOTICE_TYP = 'gnc-notice+jws';
 /** JWS `typ` of evidence-log checkpoints signed by the node key (SPEC.md section 9.3). */
 export const CHECKPOINT_TYP = 'gnc-checkpoint+jws';
 
+/** JWS `typ` of the export statement that binds an evidence bundle's selection and envelopes (SPEC.md 9.5.4). */
+export const EXPORT_STATEMENT_TYP = 'gnc-export+jws';
+
 /** The only JWS algorithm accepted anywhere (RFC 8037 EdDSA with Ed25519). */
 export const JWS_ALG = 'EdDSA' as const;
 

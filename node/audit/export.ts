@@ -4,17 +4,19 @@
  * receipts, the certificates of every key of the countries involved (this node's, archived after rotations,
  * and its partners'), their pinned roots, the root successions held and the revocations that apply (each by a
  * root of the revoked key's own country), and the segment of this node's evidence log from the first entry about
- * a selected envelope to the head, pinned by a checkpoint signed at export time. Messages the selection matches
- * whose content retention purged are named in `selection.purged`. Only public material leaves: envelopes,
- * certificates, notices, hashes.
+ * a selected envelope to the head, pinned by a checkpoint signed at export time, with a statement signed beside it
+ * that binds the selection to the envelopes (SPEC 9.5.4). Messages the selection matches whose content retention
+ * purged are named in `selection.purged`. Only public material leaves: envelopes, certificates, notices, hashes.
  */
 import { originalRootJwk, type LocalIdentity } from '../../certs/identity.js';
 import { ownCertificates } from '../../certs/rotation.js';
 import { QueryInstant } from '../../protocol/api/instant.js';
 import { decodeNodeCertificate } from '../../protocol/certificate.js';
 import type { FlattenedJws } from '../../protocol/envelope/payload.js';
-import { buildBundle, type BundleSelection, type EvidenceBundle } from '../../protocol/evidence/bundle.js';
+import { sha256Hex } from '../../protocol/envelope/seal.js';
+import { buildBundle, envelopeBytes, type BundleSelection, type EvidenceBundle } from '../../protocol/evidence/bundle.js';
 import { decodeCheckpoint } from '../../protocol/evidence/checkpoint.js';
+import { envelopesDigest } from '../../protocol/evidence/statement.js';
 import { GncError, isGncError } from '../../protocol/errors.js';
 import type { Ed25519PublicJwk } from '../../protocol/jwk.js';
 import type { EvidenceLog } from '../store/evidence.js';
@@ -162,7 +164,7 @@ export function exportEvidence(src: ExportSource, sel: ExportSelection = {}): Ev
     ...(sel.until ? { until: new Date(Date.parse(sel.until)).toISOString() } : {}),
     ...(purged.length ? { purged } : {}),
   };
-  return buildBundle({
+  const bundle = buildBundle({
     created: new Date(src.clock()).toISOString(),
     exportedBy: { country: identity.country, kid: lastCheckpoint === undefined ? identity.node.thumbprint : decodeCheckpoint(lastCheckpoint).header.kid },
     selection,
@@ -174,4 +176,18 @@ export function exportEvidence(src: ExportSource, sel: ExportSelection = {}): Ev
     entries,
     checkpoints,
   });
+  if (entries.length === 0) return bundle;
+  try {
+    const statement = evidence.signStatement({
+      at: bundle.created,
+      seq: entries[entries.length - 1]!.seq,
+      ...(bundle.selection === undefined ? {} : { selection: bundle.selection }),
+      envelopes: envelopesDigest(bundle.envelopes.map((e) => sha256Hex(envelopeBytes(e)))),
+    });
+    return { ...bundle, statement };
+  } catch (err) {
+    // an expired node key signs nothing: the bundle goes without a statement, and its report says so
+    if (isGncError(err) && err.code === 'GNC_KEY_EXPIRED') return bundle;
+    throw err;
+  }
 }

@@ -18,6 +18,7 @@ export const AUDIT_CHECKS = [
   'chain links',
   'checkpoints',
   'chain coverage',
+  'export statement',
 ] as const;
 export type AuditCheckName = (typeof AUDIT_CHECKS)[number];
 
@@ -60,7 +61,14 @@ export interface AuditRootView {
 
 export interface AuditReport {
   ok: boolean;
-  bundle: { created: string; exportedBy: { country: string; kid: string }; roots: AuditRootView[]; selection?: BundleSelection } | undefined;
+  bundle: {
+    created: string;
+    exportedBy: { country: string; kid: string };
+    roots: AuditRootView[];
+    selection?: BundleSelection;
+    /** The exporter's statement (SPEC 9.5.4) verified and binds the selection to the envelopes. */
+    selectionSigned: boolean;
+  } | undefined;
   checks: AuditCheck[];
   counts: AuditCounts;
   failures: AuditFailure[];
@@ -108,7 +116,7 @@ export function formatReport(report: AuditReport, maxFailures = 50): string {
       lines.push(`  ${r.country}  ${r.fingerprint}  (${pin})`);
     }
   }
-  if (report.bundle) lines.push(selectionLine(report.bundle.selection));
+  if (report.bundle) lines.push(selectionLine(report.bundle.selection, report.bundle.selectionSigned));
   const c = report.counts;
   lines.push(
     `Checked ${c.envelopes} envelopes (${c.messages} messages, ${c.receipts} receipts; ${c.receipted} messages receipted), ${c.certificates} certificates, ` +
@@ -125,11 +133,14 @@ export function formatReport(report: AuditReport, maxFailures = 50): string {
 }
 
 /**
- * What the bundle says it covers. The selection is not signed (SPEC 9.5.1): the verdict holds the bundle to it, so
- * a narrower selection than the one asked for would hide messages outside it; the auditor compares it with the request.
+ * What the bundle says it covers. Signed (SPEC 9.5.4), the exporter vouches that it selected that and that the
+ * envelopes are those it exported; either way the auditor compares the selection with what was asked for, since
+ * a narrower one would leave messages outside it.
  */
-function selectionLine(selection: BundleSelection | undefined): string {
-  if (selection === undefined) return 'Covers: everything in the log segment it holds (no selection).';
+function selectionLine(selection: BundleSelection | undefined, signed: boolean): string {
+  if (selection === undefined) {
+    return signed ? 'Covers, as the exporter signed it: everything in the log segment it holds (no selection).' : 'Covers: everything in the log segment it holds (no selection; the exporter did not sign it).';
+  }
   const parts = [
     selection.partner === undefined ? undefined : `partner ${selection.partner}`,
     selection.since === undefined ? undefined : `since ${selection.since}`,
@@ -137,5 +148,6 @@ function selectionLine(selection: BundleSelection | undefined): string {
     selection.messageIds === undefined ? undefined : `${selection.messageIds.length} message id${selection.messageIds.length === 1 ? '' : 's'}`,
   ].filter((p) => p !== undefined);
   const purged = selection.purged?.length ? `; ${selection.purged.length} of them purged by retention (log entries only)` : '';
-  return `Covers, as the exporter states (not signed: compare it with what you asked for): ${parts.length ? parts.join(', ') : 'everything'}${purged}.`;
+  const lead = signed ? 'Covers, as the exporter signed it (compare it with what you asked for)' : 'Covers, as the exporter states (not signed: compare it with what you asked for)';
+  return `${lead}: ${parts.length ? parts.join(', ') : 'everything'}${purged}.`;
 }

@@ -12,6 +12,7 @@ import { openSignatureVerifier, type PoolOptions } from './signature-pool.js';
 import { loadTrustAnchors } from './trust-anchors.js';
 import { checkChain } from './verify-chain-evidence.js';
 import { checkReceipts, scanEnvelopes } from './verify-envelopes.js';
+import { checkStatement } from './verify-statement.js';
 
 export interface VerifyBundleOptions extends PoolOptions {
   /**
@@ -60,10 +61,17 @@ export async function verifyBundle(input: unknown, opts: VerifyBundleOptions = {
   }
   checkReceipts(envelopes, findings, counts);
   checkChain(bundle, envelopes, dir, findings, counts);
+  const selectionSigned = checkStatement(bundle, dir, findings, counts);
 
   return {
     ok: findings.failures.length === 0,
-    bundle: { created: bundle.created, exportedBy: bundle.exportedBy, roots: dir.rootViews, ...(bundle.selection === undefined ? {} : { selection: bundle.selection }) },
+    bundle: {
+      created: bundle.created,
+      exportedBy: bundle.exportedBy,
+      roots: dir.rootViews,
+      ...(bundle.selection === undefined ? {} : { selection: bundle.selection }),
+      selectionSigned,
+    },
     checks: findings.checks(),
     counts,
     failures: findings.failures,

@@ -6,6 +6,7 @@
  */
 import { entryHash, nextEntry, type EvidenceEntry, type EvidenceEvent } from '../../protocol/evidence/chain.js';
 import { decodeCheckpoint, signCheckpoint } from '../../protocol/evidence/checkpoint.js';
+import { signExportStatement, type ExportStatementPayload } from '../../protocol/evidence/statement.js';
 import type { Signer } from '../../protocol/envelope/seal.js';
 import type { Db } from './db.js';
 
@@ -81,6 +82,14 @@ export class EvidenceLog {
     this.db.prepare('INSERT OR IGNORE INTO checkpoints (seq, compact, at) VALUES (?, ?, ?)').run(head.seq, compact, this.clock());
     this.pinned = head.seq;
     return compact;
+  }
+
+  /**
+   * Sign an export statement (SPEC 9.5.4) with the node key, as this log's node; throws GNC_KEY_EXPIRED when the
+   * node key has expired.
+   */
+  signStatement(fields: Omit<ExportStatementPayload, 'v' | 'node'>): string {
+    return signExportStatement({ v: 1, node: this.country, ...fields }, this.signer());
   }
 
   private pinnedSeq(): number {

@@ -37,8 +37,9 @@ export type BundleEnvelope = z.infer<typeof BundleEnvelope>;
 
 /**
  * What the bundle covers (SPEC 9.5.1): the verifier requires an envelope for every id in `messageIds` and for
- * every message and receipt the segment records within the selection (SPEC 9.6 item 10). Not signed: it holds
- * the bundle to what it says it covers, it cannot vouch for that.
+ * every message and receipt the segment records within the selection (SPEC 9.6 item 10). The exporter signs it in
+ * the bundle's statement (SPEC 9.5.4), which binds it to the envelopes; it cannot show that the exporter was asked
+ * for what it selected.
  */
 export const BundleSelection = z.strictObject({
   messageIds: z.array(MessageId).max(10_000).optional(),
@@ -71,6 +72,11 @@ export const EvidenceBundle = z.strictObject({
   revocations: z.array(CompactJws).max(4096),
   envelopes: z.array(BundleEnvelope),
   chain: z.strictObject({ entries: z.array(EvidenceEntry), checkpoints: z.array(CompactJws) }),
+  /**
+   * The exporter's signed statement of the selection and the envelopes (SPEC 9.5.4; compact JWS, `gnc-export+jws`).
+   * Larger than the other documents: it repeats the selection, whose message ids may run to 10,000.
+   */
+  statement: z.string().min(5).max(MAX_FRAME_BYTES).optional(),
 });
 export type EvidenceBundle = z.infer<typeof EvidenceBundle>;
 

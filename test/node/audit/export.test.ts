@@ -50,8 +50,10 @@ describe('gnc audit export and verify', () => {
     expect(bundle.envelopes).toHaveLength(8); // 4 messages, 4 receipts
     const v = await runCli(['audit', 'verify', file, ...roots]);
     expect(v.out.join('\n')).toContain('GNC evidence bundle: VERIFIED');
-    // the selection is not signed: the report says what the bundle claims to cover, for the auditor to compare
-    expect(v.out.join('\n')).toContain('Covers, as the exporter states (not signed: compare it with what you asked for): partner KG.');
+    // the exporter signs its selection with the envelopes (SPEC 9.5.4); the auditor still compares it with the request
+    expect(bundle.statement).toEqual(expect.any(String));
+    expect(v.out.join('\n')).toContain('Covers, as the exporter signed it (compare it with what you asked for): partner KG.');
+    expect(v.out.join('\n')).toContain('[ ok ] export statement: the selection, creation time, segment end and 8 envelopes are as the KZ node key signed them');
     expect(v.code).toBe(0);
   });
 
@@ -179,6 +181,17 @@ describe('gnc audit verify on a bundle with envelopes removed', () => {
     expect(v.text).toContain(`GNC_AUDIT_BROKEN  message ${b}:`);
   });
 
+  it('fails with GNC_AUDIT_BROKEN when a message and its receipt are removed from a time-range export (the signed statement shows it)', async () => {
+    const b = ids[1]!;
+    const now = Date.now();
+    const range = ['--from', new Date(now - 3_600_000).toISOString(), '--to', new Date(now + 3_600_000).toISOString()];
+    const v = await exportWithout('range-minus-b.json', range, (p) => p.id === b || p.ref === b);
+    expect(v.code).toBe(7);
+    // the log's entries carry logging times, not `created`: only the statement's envelope digest can show this
+    expect(v.text).toContain('[ ok ] chain coverage');
+    expect(v.text).toContain('GNC_AUDIT_BROKEN  statement: The exporter signed 8 envelopes, but the bundle\'s differ (6 held; 2 are missing)');
+  });
+
   it('fails with GNC_AUDIT_BROKEN when a sent message and its receipt are removed from an export of everything', async () => {
     const b = ids[2]!;
     const v = await exportWithout('all-minus-sent.json', [], (p) => p.id === b || p.ref === b);
@@ -220,8 +233,9 @@ describe('gnc audit verify on a bundle with envelopes removed', () => {
     writeFileSync(file, JSON.stringify(bundle));
     const v = await runCli(['audit', 'verify', file, ...roots]);
     expect(v.code).toBe(7);
-    expect(v.out.join('\n')).toContain('GNC evidence bundle: FAILED (1 failure)');
+    expect(v.out.join('\n')).toContain('GNC evidence bundle: FAILED (3 failures)');
     expect(v.out.join('\n')).toContain('GNC_AUDIT_BROKEN  bundle: The bundle holds no envelope');
+    expect(v.out.join('\n')).toContain('GNC_AUDIT_BROKEN  statement: The exporter signed 8 envelopes, but the bundle\'s differ (0 held; 8 are missing)');
   });
 
   it('verifies an export by id, which holds the log entries of other messages in between', async () => {

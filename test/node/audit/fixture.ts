@@ -8,9 +8,10 @@ import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { issueNodeCertificate } from '../../../protocol/certificate.js';
 import { PAYLOAD_VERSION } from '../../../protocol/constants.js';
 import { keyObjectSigner, sealEnvelope, type SealedEnvelope, type Signer } from '../../../protocol/envelope/seal.js';
-import { buildBundle, type EvidenceBundle } from '../../../protocol/evidence/bundle.js';
+import { buildBundle, envelopeBytes, type BundleSelection, type EvidenceBundle } from '../../../protocol/evidence/bundle.js';
 import { headOf, nextEntry, type ChainHead, type EvidenceEntry, type EvidenceEvent } from '../../../protocol/evidence/chain.js';
 import { signCheckpoint } from '../../../protocol/evidence/checkpoint.js';
+import { envelopesDigest, signExportStatement, type ExportStatementPayload } from '../../../protocol/evidence/statement.js';
 import { jwkThumbprint, publicJwkOf, type Ed25519PublicJwk } from '../../../protocol/jwk.js';
 
 export const T0 = Date.parse('2026-03-01T08:00:00.000Z');
@@ -142,10 +143,12 @@ export class Exchange {
     return signCheckpoint({ v: 1, node: 'KZ', seq, hash: headOf(entry).hash, at: iso(Date.parse(entry.at) + 1) }, signer);
   }
 
-  bundle(change: { checkpoints?: string[]; entries?: EvidenceEntry[] } = {}): EvidenceBundle {
-    return buildBundle({
+  /** `signed`: with KZ's export statement over the result (SPEC 9.5.4), as `gnc audit export` writes it. */
+  bundle(change: { checkpoints?: string[]; entries?: EvidenceEntry[]; selection?: BundleSelection; signed?: boolean } = {}): EvidenceBundle {
+    const bundle = buildBundle({
       created: iso(T0 + 10 * DAY),
       exportedBy: { country: 'KZ', kid: this.kz.node.signer.kid },
+      ...(change.selection === undefined ? {} : { selection: change.selection }),
       roots: this.roots,
       successions: this.successions,
       certificates: this.certificates,
@@ -154,6 +157,20 @@ export class Exchange {
       entries: change.entries ?? this.entries,
       checkpoints: change.checkpoints ?? [this.checkpoint()],
     });
+    return change.signed ? { ...bundle, statement: this.statement(bundle) } : bundle;
+  }
+
+  /** An export statement over `bundle` as it stands, signed by KZ's node key unless another signer is given. */
+  statement(bundle: EvidenceBundle, signer: Signer = this.kz.node.signer, payload: Partial<ExportStatementPayload> = {}): string {
+    return signExportStatement(
+      {
+        v: 1, node: 'KZ', at: bundle.created, seq: bundle.chain.entries.reduce((m, e) => Math.max(m, e.seq), 0),
+        ...(bundle.selection === undefined ? {} : { selection: bundle.selection }),
+        envelopes: envelopesDigest(bundle.envelopes.map((e) => sha256(envelopeBytes(e)))),
+        ...payload,
+      },
+      signer,
+    );
   }
 }
 

@@ -69,6 +69,6 @@ describe('offline verification of an evidence bundle', () => {
     expect(text).toMatch(/^GNC evidence bundle: FAILED/);
     expect(text).toContain(bundle.roots[0]!.fingerprint);
     expect(text).toContain('GNC_SIGNATURE_INVALID  envelope kz-msg-0');
-    expect(text).toContain('Covers: everything in the log segment it holds (no selection).');
+    expect(text).toContain('Covers: everything in the log segment it holds (no selection; the exporter did not sign it).');
   });
 });

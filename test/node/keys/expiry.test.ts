@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../../../protocol/evidence/checkpoint.js';
 import { openNode } from '../../../node/compose.js';
+import { verifyBundle } from '../../../node/audit/verify-bundle.js';
 import { Store } from '../../../node/store/store.js';
 import { api, initNode, openAgreementDraft, pinEachOther, runCli, signAgreementBoth, tempDir, TEST_RETRY, waitFor, type TestNode } from '../../helpers/network.js';
 
@@ -80,9 +81,14 @@ describe("a node's own expired certificate", () => {
     expect((await api(nodes.KG!, 'GET', `/v1/messages?direction=in`)).json.items.map((i: { id: string }) => i.id)).not.toContain(id);
   });
 
-  it('still exports the evidence of a message that a checkpoint signed in time already pins', async () => {
+  it('still exports the evidence of a message that a checkpoint signed in time already pins, without a statement', async () => {
     const r = await api(nodes.KG!, 'GET', `/v1/messages/${first}/evidence`);
     expect(r.status, r.text).toBe(200);
+    // the expired key signs no export statement either (SPEC 9.5.4): the bundle verifies, its selection unsigned
+    expect(r.json.statement).toBeUndefined();
+    const report = await verifyBundle(r.json);
+    expect(report.ok, JSON.stringify(report.failures)).toBe(true);
+    expect(report.bundle?.selectionSigned).toBe(false);
   });
 
   it('refuses to export evidence that would need a new checkpoint (409 GNC_KEY_EXPIRED)', async () => {
