@@ -132,7 +132,7 @@ export class GncNode {
     };
     this.dispatcher = new Dispatcher({
       self: identity.country, store, trust, policy: ext.policy, transport, clock, backoff: opts.retry ?? config.retry, clockSkewMs, maxAgeMs,
-      log: (m) => log(m), evidence: ext.evidence,
+      log: (m) => log(m), evidence: ext.evidence, reseal: (row, now) => this.submit.reseal(row, now),
       onFinal: (seq) => this.finals.settle(seq),
     });
     this.submit = new SubmitService({

@@ -15,8 +15,11 @@ export function agreementControl(registry: AgreementRegistry, log: (m: string) =
     const body = parseWith(AgreementControlBody, opened.payload.body, 'Agreement control body', '/body');
     // the sender is checked before anything is stored: a refusal is a final verdict, so nothing of it may apply
     if (body.action === 'notice') {
+      // a notice the partner sent again in a new envelope (re-sealed after its first grew too old, SPEC section 6)
+      // is the same document: stored and applied once
+      const held = registry.holdsNotice(body.notice);
       const n = registry.saveNotice(body.notice, peer);
-      log(`agreement ${n.agreementId}@${n.version}: ${n.action} by ${n.by}, effective ${n.effective}`);
+      log(`agreement ${n.agreementId}@${n.version}: ${n.action} by ${n.by}, effective ${n.effective}${held ? ' (held already: no change)' : ''}`);
       return;
     }
     const k = registry.save(body.agreement, 'partner', peer);

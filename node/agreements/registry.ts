@@ -195,12 +195,17 @@ export class AgreementRegistry {
     );
   }
 
+  /** Whether notice `compact` is held here already (a notice is one document, however many envelopes carry it). */
+  holdsNotice(compact: string): boolean {
+    return this.store.db.prepare('SELECT 1 FROM agreement_notices WHERE compact = ?').get(compact) !== undefined;
+  }
+
   /**
    * Verify and store a suspend/terminate/resume notice signed by one of the parties' roots. With `from`, the
    * partner whose control envelope carried it: the notice must be that partner's own, or nothing is stored.
    */
   saveNotice(compact: string, from?: string): AgreementNotice {
-    const known = this.store.db.prepare('SELECT 1 FROM agreement_notices WHERE compact = ?').get(compact) !== undefined;
+    const known = this.holdsNotice(compact);
     // a new notice must be signed by the root in office; the agreement it is about may name an earlier root
     const unverified = verifyNotice(compact, known ? this.roots() : this.currentRoots());
     if (from !== undefined && unverified.by !== from) {

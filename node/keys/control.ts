@@ -86,27 +86,41 @@ function rootInOffice(d: KeyControlDeps, peer: string): Ed25519PublicJwk[] {
   return d.trust.rootsOf(peer).slice(-1);
 }
 
+/**
+ * A document is accepted once, however many envelopes carry it: a partner seals a control envelope again when the
+ * first grew too old undelivered (SPEC section 6), and the first may have arrived all the same (its receipt was
+ * lost). One held already was verified when it came; it is checked again under any root of the partner's chain (the
+ * root in office may be the successor it named itself), changes nothing, and gets no second `key` entry.
+ */
 export function keyControl(d: KeyControlDeps) {
+  const notices = new KeyNoticeRepo(d.store.db);
   return (opened: OpenedEnvelope, peer: string): void => {
     const body = parseWith(KeyControlBody, opened.payload.body, 'Key control body', '/body');
     const id = opened.payload.id;
+    const held = body.action === 'announce'
+      ? d.store.partners.certificates(peer).some((c) => c.compact === body.certificate)
+      : notices.holds(body.notice);
+    const roots = held ? d.trust.rootsOf(peer) : rootInOffice(d, peer);
+    const again = held ? ' (held already: no change)' : '';
+    let document: string;
     if (body.action === 'announce') {
-      const c = acceptCertificate(d, body.certificate, peer, rootInOffice(d, peer));
-      d.evidence.append('key', id, peer, sha256Ascii(body.certificate));
-      d.log(`key: ${peer} announced node key ${c.sub}, valid ${c.nbf} to ${c.exp}`);
+      const c = acceptCertificate(d, body.certificate, peer, roots);
+      document = body.certificate;
+      d.log(`key: ${peer} announced node key ${c.sub}, valid ${c.nbf} to ${c.exp}${again}`);
     } else if (body.action === 'revoke') {
       const n = acceptRevocation(d, body.notice, peer);
-      d.evidence.append('key', id, peer, sha256Ascii(body.notice));
-      d.log(`key: ${peer} revoked node key ${n.kid} from ${n.revokedAt} (${n.reason})`);
+      document = body.notice;
+      d.log(`key: ${peer} revoked node key ${n.kid} from ${n.revokedAt} (${n.reason})${again}`);
     } else {
-      const notice = underAnyRoot(rootInOffice(d, peer), peer, (root) => verifyKeyNotice(body.notice, root, peer));
+      const notice = underAnyRoot(roots, peer, (root) => verifyKeyNotice(body.notice, root, peer));
       if (notice.kind !== 'root-succession') throw new GncError('GNC_SCHEMA_INVALID', `Expected a root-succession notice, got "${notice.kind}".`);
       // the certificate re-issued by the new root proves the successor is usable; check it before trusting either
       const c = acceptCertificate(d, body.certificate, peer, [notice.newRoot]);
-      new KeyNoticeRepo(d.store.db).add(body.notice, notice, d.clock());
-      d.evidence.append('key', id, peer, sha256Ascii(body.notice));
-      d.log(`key: ${peer} named a successor root from ${notice.effective}; node key ${c.sub} re-certified by it`);
+      notices.add(body.notice, notice, d.clock());
+      document = body.notice;
+      d.log(`key: ${peer} named a successor root from ${notice.effective}; node key ${c.sub} re-certified by it${again}`);
     }
+    if (!held) d.evidence.append('key', id, peer, sha256Ascii(document));
     d.trust.reload();
   };
 }

@@ -105,7 +105,8 @@ export class Keyring {
       this.rotation = again;
       return this.readyToSwitch(now);
     }
-    return Object.entries(r.announcements).every(([partner, id]) => this.store.messages.byKey('out', partner, id)?.status === 'delivered');
+    // an announcement that grew too old while a partner was away went on sealed again, under another id
+    return Object.entries(r.announcements).every(([partner, id]) => this.store.messages.currentOut(partner, id)?.status === 'delivered');
   }
 
   /** Public keys of every certificate this node ever had, by kid (checkpoints and envelopes before a rotation). */

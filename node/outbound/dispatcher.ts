@@ -6,6 +6,9 @@
  * (status expired), and messages whose agreement is no longer in force are not sent (expired). A restart
  * resumes from the outbox: rows caught mid-send are retried, and the receiver deduplicates by id. A message
  * that refers to another (amendment, cancellation, status change) waits in the outbox until that one is final.
+ * A control envelope (agreement or key) does not expire: when it grows too old for the partner undelivered, its
+ * body is sealed again in a new envelope that takes its place (SPEC section 6), and the messages queued after it
+ * keep waiting for it.
  */
 import { MAX_IN_FLIGHT_PER_PARTNER } from '../../protocol/constants.js';
 import { GncError, isGncError } from '../../protocol/errors.js';
@@ -35,7 +38,9 @@ export interface DispatcherDeps {
   maxAgeMs: number;
   log: (msg: string) => void;
   evidence?: (event: 'receipt-received', messageId: string, peer: string, sha256: string) => void;
-  onFinal?: (seq: number, status: 'delivered' | 'rejected' | 'expired') => void;
+  /** Seal a control envelope's body again (SubmitService.reseal), inside the caller's transaction. */
+  reseal: (row: OutboxRow, now: number) => { seq: number; id: string };
+  onFinal?: (seq: number, status: 'delivered' | 'rejected' | 'expired' | 'resealed') => void;
 }
 
 /** How often queued messages are checked for expiry (and idle partners re-polled). */
@@ -108,9 +113,13 @@ export class Dispatcher {
       return;
     }
     const send: OutboxRow[] = [];
+    const reseal: OutboxRow[] = [];
     const expire: { seq: number; code: string; reason: string }[] = [];
     for (const r of rows) {
-      if (r.expires_at <= now) {
+      if (r.control === 1 && r.expires_at <= now) {
+        reseal.push(r);
+        flying.add(r.seq);
+      } else if (r.expires_at <= now) {
         expire.push({ seq: r.seq, code: 'GNC_DELIVERY_EXPIRED', reason: 'The message could not be delivered before its expiry.' });
       } else if (r.agreement !== null && r.sent === 0 && !this.d.policy.stillInForce(r.agreement, partner, now)) {
         // never sent: it stays here. One an earlier attempt sent without a receipt coming back may be at the
@@ -130,6 +139,38 @@ export class Dispatcher {
         .catch((err: unknown) => this.d.log(`could not record the expiry of ${expire.length} message(s) to ${partner}: ${(err as Error).message}; the sweep tries again`));
     }
     if (send.length > 0) this.markThenDeliver(partner, send, now);
+    for (const r of reseal) this.resealThenPump(r, now);
+  }
+
+  /**
+   * A control envelope about to be too old for the partner is sealed again (SPEC section 6); the new one is due at
+   * once. One that cannot be (this node's key has expired, its disk is full) is held back for a backoff, then tried
+   * again: it never expires.
+   */
+  private resealThenPump(row: OutboxRow, now: number): void {
+    const flying = this.flying(row.partner);
+    this.d.store.commits
+      .run(() => this.d.reseal(row, now))
+      .then(
+        (next) => {
+          flying.delete(row.seq);
+          this.d.log(`${row.id} to ${row.partner} (a control envelope) was not delivered within the maximum message age: its body goes on, sealed again, as ${next.id}`);
+          this.d.onFinal?.(row.seq, 'resealed');
+          this.schedulePump(row.partner);
+        },
+        (err: unknown) => {
+          const e = isGncError(err) ? err : new GncError('GNC_INTERNAL', (err as Error).message ?? String(err));
+          const delay = backoffDelay(row.attempts, this.d.backoff);
+          this.d.log(`could not seal ${row.id} to ${row.partner} again (${e.code}): ${e.message} Trying again in ${Math.round(delay / 1000)} s.`);
+          const t = setTimeout(() => {
+            this.unrecordedTimers.delete(t);
+            flying.delete(row.seq);
+            this.schedulePump(row.partner);
+          }, delay);
+          t.unref();
+          this.unrecordedTimers.add(t);
+        },
+      );
   }
 
   /**
@@ -242,8 +283,9 @@ export class Dispatcher {
     const e = isGncError(err) ? err : new GncError('GNC_PARTNER_UNREACHABLE', (err as Error).message ?? String(err));
     const now = this.d.clock();
     // a backoff that ends after the expiry does not expire the message early (up to retry.maxMs): one more
-    // attempt is made just before it
-    const next = Math.min(now + backoffDelay(row.attempts, this.d.backoff), row.expires_at - LAST_ATTEMPT_LEAD_MS);
+    // attempt is made just before it. A control envelope never expires: one due after its expiry is sealed again
+    const backoff = now + backoffDelay(row.attempts, this.d.backoff);
+    const next = row.control === 1 ? backoff : Math.min(backoff, row.expires_at - LAST_ATTEMPT_LEAD_MS);
     await this.d.store.commits.run(() => {
       if (next <= now) {
         this.finishExpired(row.seq, 'GNC_DELIVERY_EXPIRED', `Delivery failed until expiry; last error ${e.code}: ${e.message}`);
@@ -259,7 +301,7 @@ export class Dispatcher {
     if (e.code === 'GNC_PARTNER_UNREACHABLE') {
       if (this.unreachable.has(row.partner)) return;
       this.unreachable.add(row.partner);
-      this.d.log(`partner ${row.partner} is unreachable (${e.code}: ${e.message}); its messages stay queued and are retried with backoff until they expire`);
+      this.d.log(`partner ${row.partner} is unreachable (${e.code}: ${e.message}); its messages stay queued and are retried with backoff, each until it expires (control envelopes are sealed again instead)`);
       return;
     }
     if (row.attempts === 0 || row.attempts % 10 === 0) this.d.log(`delivery of ${row.id} to ${row.partner} failed (${e.code}); retrying`);

@@ -6,16 +6,18 @@
  * key (the API's `Idempotency-Key`), a repeated submission answers with the message the first one made.
  */
 import { DEFAULT_MAX_MESSAGE_AGE_MS, PAYLOAD_VERSION } from '../../protocol/constants.js';
-import type { EnvelopePayload } from '../../protocol/envelope/payload.js';
+import { EnvelopePayload } from '../../protocol/envelope/payload.js';
 import { canonicalJson } from '../../protocol/envelope/canonical.js';
 import { sealEnvelope, sha256Hex, type Signer } from '../../protocol/envelope/seal.js';
 import { isControlType, type ControlType } from '../../protocol/messages/control.js';
 import { CONTROL_RETENTION_DAYS } from '../inbound/receiver.js';
 import { GncError } from '../../protocol/errors.js';
 import { MAX_ENVELOPE_BYTES } from '../../protocol/wire.js';
+import { parseFlattened } from '../../protocol/envelope/open.js';
 import { newMessageId } from '../../protocol/ids.js';
 import { assertBusinessType, needsRef, originalMismatch, parseBody, refuseStrayRef, type BusinessType } from '../../protocol/messages/registry.js';
 import type { Policy } from '../policy/policy.js';
+import type { OutboxRow } from '../store/outbox.js';
 import type { Store } from '../store/store.js';
 import type { TrustIndex } from '../trust.js';
 
@@ -147,6 +149,36 @@ export class SubmitService {
   }
 
   /**
+   * Seal a control envelope's body again (SPEC section 6), when its envelope is about to be too old for the partner
+   * and it was not delivered: a new id, `created` now, signed by the key this node signs with now. The new message
+   * row takes over the outbox row, with its place in the partner's order; the old one is final, `resealed`, naming
+   * the new id, and both stay as evidence (the new one gets its `sent` entry here). Runs inside the caller's
+   * transaction.
+   */
+  reseal(row: OutboxRow, now: number): { seq: number; id: string } {
+    const old = this.d.store.messages.bySeq(row.seq);
+    if (!old?.jws) throw new GncError('GNC_INTERNAL', `Queued message ${row.id} (row ${row.seq}) has no stored envelope: the store is inconsistent; report it.`);
+    const sent = EnvelopePayload.parse(JSON.parse(Buffer.from(parseFlattened(old.jws).payload, 'base64url').toString('utf8')));
+    const id = newMessageId(now);
+    const payload: EnvelopePayload = { ...sent, id, created: new Date(now).toISOString() };
+    const sealed = sealEnvelope(payload, this.d.signer());
+    const seq = this.d.store.messages.insert({
+      id, direction: 'out', partner: old.partner, type: old.type, kind: old.kind, ref: old.ref, purpose: old.purpose, agreement: old.agreement,
+      created: payload.created, status: 'queued', jws: sealed.bytes, sha256: sealed.sha256, body: JSON.stringify(payload.body), removed: old.removed,
+      retainUntil: now + CONTROL_RETENTION_DAYS * 86_400_000,
+    }, now);
+    this.d.store.messages.setResealed(old.seq, id, now);
+    this.d.store.outbox.moveTo(old.seq, seq, now, this.expiresAt(now));
+    this.d.evidence?.('sent', id, old.partner, sealed.sha256);
+    return { seq, id };
+  }
+
+  /** The receiver refuses envelopes older than its max age: stop retrying (or seal again) a little before that. */
+  private expiresAt(now: number): number {
+    return now + (this.d.maxAgeMs ?? DEFAULT_MAX_MESSAGE_AGE_MS) - this.d.clockSkewMs;
+  }
+
+  /**
    * Seal, then commit the message row and its outbox row in one transaction (with the idempotency key, if
    * any, unless the key already names a message by then: that one is the answer, and nothing is queued).
    */
@@ -157,8 +189,7 @@ export class SubmitService {
     if (sealed.bytes.byteLength > MAX_ENVELOPE_BYTES) {
       throw new GncError('GNC_BODY_TOO_LARGE', `The signed message would be ${sealed.bytes.byteLength} bytes, over the ${MAX_ENVELOPE_BYTES}-byte limit of a wire frame: split the consignment into several messages.`);
     }
-    // the receiver refuses envelopes older than its max age: stop retrying a little before that
-    const expiresAt = now + (this.d.maxAgeMs ?? DEFAULT_MAX_MESSAGE_AGE_MS) - this.d.clockSkewMs;
+    const expiresAt = this.expiresAt(now);
     const committed = this.d.store.commits.run(() => {
       const earlier = use && this.earlier(use);
       if (earlier !== undefined) return { seq: earlier, replayed: true };

@@ -9,6 +9,10 @@ import type { KeyNotice } from '../../protocol/notice.js';
 import { jwkThumbprint } from '../../protocol/jwk.js';
 import type { Db } from './db.js';
 
+function sha256Ascii(text: string): string {
+  return createHash('sha256').update(text, 'ascii').digest('hex');
+}
+
 export interface KeyNoticeRow {
   sha256: string;
   country: string;
@@ -22,10 +26,15 @@ export interface KeyNoticeRow {
 export class KeyNoticeRepo {
   constructor(private readonly db: Db) {}
 
+  /** Whether notice `compact` is held already. */
+  holds(compact: string): boolean {
+    return this.db.prepare('SELECT 1 FROM key_notices WHERE sha256 = ?').get(sha256Ascii(compact)) !== undefined;
+  }
+
   /** Store a verified notice; returns false when it was already held. */
   add(compact: string, notice: KeyNotice, now = Date.now()): boolean {
     const row: KeyNoticeRow = {
-      sha256: createHash('sha256').update(compact, 'ascii').digest('hex'),
+      sha256: sha256Ascii(compact),
       country: notice.country,
       kind: notice.kind,
       subject: notice.kind === 'revocation' ? notice.kid : jwkThumbprint(notice.newRoot),

@@ -5,7 +5,8 @@
 import type { Db } from './db.js';
 
 export type Direction = 'out' | 'in';
-export const OUTBOUND_STATUSES = ['queued', 'sending', 'retrying', 'delivered', 'rejected', 'expired'] as const;
+/** `resealed`: a control envelope that grew too old undelivered; its body goes on in the envelope `resealed_as` names. */
+export const OUTBOUND_STATUSES = ['queued', 'sending', 'retrying', 'delivered', 'rejected', 'expired', 'resealed'] as const;
 export type OutboundStatus = (typeof OUTBOUND_STATUSES)[number];
 export type InboundStatus = 'accepted';
 export type MessageStatus = OutboundStatus | InboundStatus;
@@ -29,6 +30,8 @@ export interface MessageRow {
   retain_until: number | null;
   error_code: string | null;
   error_reason: string | null;
+  /** Id of the envelope that carries this one's body on (status `resealed`), else null. */
+  resealed_as: string | null;
   stored_at: number;
   updated_at: number;
 }
@@ -80,6 +83,7 @@ export class MessageRepo {
   private readonly receiptStmt;
   private readonly insertReceiptStmt;
   private readonly setStatusStmt;
+  private readonly resealedStmt;
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(`INSERT INTO messages (id, direction, partner, type, kind, ref, purpose, agreement, created, status, jws, sha256, body, removed, retain_until, stored_at, updated_at)
@@ -92,6 +96,7 @@ export class MessageRepo {
     this.insertReceiptStmt = db.prepare(`INSERT OR REPLACE INTO receipts (message_seq, receipt_id, status, code, reason, jws, sha256, at)
       VALUES (@message_seq, @receipt_id, @status, @code, @reason, @jws, @sha256, @at)`);
     this.setStatusStmt = db.prepare('UPDATE messages SET status = ?, error_code = ?, error_reason = ?, updated_at = ? WHERE seq = ?');
+    this.resealedStmt = db.prepare(`UPDATE messages SET status = 'resealed', resealed_as = ?, updated_at = ? WHERE seq = ?`);
     this.sinceProbeStmt = db.prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM messages INDEXED BY messages_created WHERE created >= ? LIMIT ${SINCE_NARROW_ROWS})`).pluck();
   }
 
@@ -128,6 +133,21 @@ export class MessageRepo {
 
   setStatus(seq: number, status: MessageStatus, code: string | null = null, reason: string | null = null, now = Date.now()): void {
     this.setStatusStmt.run(status, code, reason, now, seq);
+  }
+
+  /** Message `seq` is final as it is: envelope `next` carries its body on. Its last delivery error stays. */
+  setResealed(seq: number, next: string, now = Date.now()): void {
+    this.resealedStmt.run(next, now, seq);
+  }
+
+  /**
+   * The outbound message `id` to `partner` stands for, once re-sealings are followed: the envelope that carries its
+   * body now (itself when it was never re-sealed).
+   */
+  currentOut(partner: string, id: string): MessageRow | undefined {
+    let m = this.byKey('out', partner, id);
+    while (m?.resealed_as) m = this.byKey('out', partner, m.resealed_as);
+    return m;
   }
 
   /**

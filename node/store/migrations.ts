@@ -385,4 +385,15 @@ export const MIGRATIONS: readonly string[] = [
   `
   INSERT OR REPLACE INTO risk_state (key, value) SELECT 'aeo-rebuild', 1 WHERE EXISTS (SELECT 1 FROM risk_aeo);
 `,
+  // 16: control envelopes are sealed again instead of expiring (protocol/SPEC.md section 6). `resealed_as`: the id of
+  // the envelope that carries a sent message's body on after its own grew too old. `position`: a partner's delivery
+  // order, the seq of the message as first queued; a re-sealed control envelope keeps its predecessor's, so what was
+  // queued after it keeps waiting for it
+  `
+  ALTER TABLE messages ADD COLUMN resealed_as TEXT;
+  ALTER TABLE outbox ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
+  UPDATE outbox SET position = seq;
+  DROP INDEX outbox_control;
+  CREATE INDEX outbox_control ON outbox(partner, position) WHERE control = 1;
+`,
 ];

@@ -19,9 +19,10 @@ const NOT_WAITING_FOR_ORIGINAL = `(m.ref IS NULL OR NOT EXISTS (SELECT 1 FROM me
  * A message queued after a control envelope (agreement or key) for the same partner waits until that one is
  * final: a key announcement must reach the partner before anything the new key signs, a resume notice before
  * the messages it allows, and a suspend notice before the resume that follows it. Rows queued before it go as
- * usual. The first pending control row of a partner is one step of the partial index outbox_control.
+ * usual. Order is by `position` (the seq as first queued), which a re-sealed control envelope keeps from the
+ * one it replaces. The first pending control row of a partner is one step of the partial index outbox_control.
  */
-const NOT_BEHIND_CONTROL = `o.seq <= COALESCE((SELECT MIN(c.seq) FROM outbox c WHERE c.partner = ? AND c.control = 1), o.seq)`;
+const NOT_BEHIND_CONTROL = `o.position <= COALESCE((SELECT MIN(c.position) FROM outbox c WHERE c.partner = ? AND c.control = 1), o.position)`;
 
 export interface OutboxRow {
   seq: number;
@@ -35,6 +36,8 @@ export interface OutboxRow {
   sha256: string;
   agreement: string | null;
   control: number;
+  /** The partner's delivery order: the seq of the message as first queued (see NOT_BEHIND_CONTROL). */
+  position: number;
   /**
    * 1 when the partner may hold the envelope: an earlier attempt wrote it to the partner and no receipt came back,
    * or an attempt was about to when the node stopped (the mark is committed before the frame is handed over).
@@ -53,9 +56,10 @@ export class OutboxRepo {
   private readonly partnersStmt;
   private readonly retryNowStmt;
   private readonly markSentStmt;
+  private readonly moveStmt;
 
   constructor(private readonly db: Db) {
-    this.insertStmt = db.prepare('INSERT INTO outbox (seq, partner, attempts, next_at, expires_at, control) VALUES (?, ?, 0, ?, ?, ?)');
+    this.insertStmt = db.prepare('INSERT INTO outbox (seq, partner, attempts, next_at, expires_at, control, position) VALUES (?, ?, 0, ?, ?, ?, ?)');
     this.dueSeqsStmt = db.prepare(`SELECT o.seq FROM outbox o JOIN messages m ON m.seq = o.seq
       WHERE o.partner = ? AND o.next_at <= ? AND m.status IN ('queued','retrying') AND ${NOT_BEHIND_CONTROL} AND ${NOT_WAITING_FOR_ORIGINAL}
       ORDER BY o.next_at, o.seq LIMIT ?`).pluck();
@@ -65,14 +69,25 @@ export class OutboxRepo {
     this.rescheduleStmt = db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ?, sent = ? WHERE seq = ?');
     this.markSentStmt = db.prepare('UPDATE outbox SET sent = 1 WHERE seq = ?');
     this.deleteStmt = db.prepare('DELETE FROM outbox WHERE seq = ?');
-    this.expiredStmt = db.prepare('SELECT seq FROM outbox WHERE expires_at <= ?');
+    // control envelopes do not expire: they are sealed again (moveTo)
+    this.expiredStmt = db.prepare('SELECT seq FROM outbox WHERE expires_at <= ? AND control = 0');
+    this.moveStmt = db.prepare('UPDATE outbox SET seq = ?, next_at = ?, expires_at = ?, sent = 0 WHERE seq = ?');
     this.partnersStmt = db.prepare('SELECT DISTINCT partner FROM outbox');
     this.retryNowStmt = db.prepare('UPDATE outbox SET next_at = ? WHERE partner = ? AND next_at > ?');
   }
 
   /** `control`: an agreement or key envelope, which the partner's later messages wait for. */
   add(seq: number, partner: string, nextAt: number, expiresAt: number, control: boolean): void {
-    this.insertStmt.run(seq, partner, nextAt, expiresAt, control ? 1 : 0);
+    this.insertStmt.run(seq, partner, nextAt, expiresAt, control ? 1 : 0, seq);
+  }
+
+  /**
+   * The row of message `from` now delivers message `to`, a new envelope of the same body (a re-sealed control
+   * envelope), due at `nextAt`: it keeps its attempts and its place in the partner's order, and the partner holds
+   * none of the new envelope yet.
+   */
+  moveTo(from: number, to: number, nextAt: number, expiresAt: number): void {
+    this.moveStmt.run(to, nextAt, expiresAt, from);
   }
 
   /**
@@ -117,6 +132,7 @@ export class OutboxRepo {
     this.deleteStmt.run(seq);
   }
 
+  /** Business messages past their expiry (control envelopes never expire). */
   expiredSeqs(now: number): number[] {
     return (this.expiredStmt.all(now) as { seq: number }[]).map((r) => r.seq);
   }

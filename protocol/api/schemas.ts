@@ -37,7 +37,7 @@ export const SubmitResponse = z.object({
   removed: z.array(z.string()).describe('field paths removed by data minimisation under the agreement'),
 });
 
-export const MessageStatus = z.enum(['queued', 'sending', 'retrying', 'delivered', 'rejected', 'expired', 'accepted']);
+export const MessageStatus = z.enum(['queued', 'sending', 'retrying', 'delivered', 'rejected', 'expired', 'resealed', 'accepted']);
 
 export const ListMessagesQuery = windowInOrder(z.strictObject({
   direction: z.enum(['out', 'in']).optional(),
@@ -52,7 +52,7 @@ export const ListMessagesQuery = windowInOrder(z.strictObject({
 
 export const WaitQuery = z.strictObject({
   direction: z.enum(['in', 'out']).optional(),
-  wait: z.coerce.number().int().min(0).max(MAX_WAIT_SECONDS).optional().describe(`seconds (at most ${MAX_WAIT_SECONDS}) to hold the answer until the message is delivered, rejected or expired`),
+  wait: z.coerce.number().int().min(0).max(MAX_WAIT_SECONDS).optional().describe(`seconds (at most ${MAX_WAIT_SECONDS}) to hold the answer until the message is delivered, rejected, expired or resealed`),
 });
 
 /** A client's idempotency key: printable ASCII without `"` and `\`, as the Idempotency-Key header carries it. */
@@ -86,6 +86,7 @@ export const MessageView = z.object({
   status: MessageStatus,
   sha256: z.string(),
   error: z.object({ code: z.string(), reason: z.string().nullable() }).nullable(),
+  resealedAs: MessageId.nullable().describe('status resealed: the id of the message whose envelope carries this control message\'s body on, sealed again because this envelope grew too old undelivered (follow it for the outcome)'),
   removed: z.array(z.string()),
   body: z.record(z.string(), z.unknown()).nullable().describe('null once the retention period purged the content'),
   receipt: ReceiptView.nullable(),

@@ -20,7 +20,7 @@ import { idempotencyKeyOf } from '../idempotency-key.js';
 import { preferredReturn, preferredWait } from '../prefer.js';
 import { summaryOf, viewOf } from '../views.js';
 
-const FINAL = new Set(['delivered', 'rejected', 'expired', 'accepted']);
+const FINAL = new Set(['delivered', 'rejected', 'expired', 'resealed', 'accepted']);
 
 export function messageRoutes(store: Store, submit: SubmitService, finals: FinalWaits): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();

@@ -28,10 +28,10 @@ export const messagesCommand: Command = {
       for (const r of rows) {
         const receipt = store.messages.receipt(r.seq);
         if (json) {
-          out(JSON.stringify({ id: r.id, direction: r.direction, partner: r.partner, type: r.type, kind: r.kind, status: r.status, created: r.created, receipt: receipt?.status ?? null, code: r.error_code }));
+          out(JSON.stringify({ id: r.id, direction: r.direction, partner: r.partner, type: r.type, kind: r.kind, status: r.status, created: r.created, receipt: receipt?.status ?? null, code: r.error_code, resealedAs: r.resealed_as }));
         } else {
           const arrow = r.direction === 'out' ? `-> ${r.partner}` : `<- ${r.partner}`;
-          out(`${r.created}  ${arrow}  ${r.type.padEnd(4)} ${(r.kind ?? '').padEnd(12)} ${r.status.padEnd(9)} ${r.id}${r.error_code ? `  ${r.error_code}` : ''}`);
+          out(`${r.created}  ${arrow}  ${r.type.padEnd(4)} ${(r.kind ?? '').padEnd(12)} ${r.status.padEnd(9)} ${r.id}${r.error_code ? `  ${r.error_code}` : ''}${r.resealed_as ? `  now ${r.resealed_as}` : ''}`);
         }
       }
       if (rows.length === 0 && !json) out('No messages.');

@@ -1,0 +1,166 @@
+/**
+ * Control envelopes for a partner that is away longer than the maximum message age (SPEC section 6), on two real
+ * nodes: the notice inside is sealed again (new id, fresh `created`) instead of expiring, keeps its place before
+ * what was queued after it, and the partner applies it once, also when it got the first envelope too; the
+ * evidence of both sides verifies. Time is shortened by a clock offset both nodes share: it jumps past the
+ * default maximum age (168 h) while the partner is stopped.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { exportEvidence } from '../../../node/audit/export.js';
+import { verifyBundle } from '../../../node/audit/verify-bundle.js';
+import { rotateNodeKeys, rotateRootKey } from '../../../node/keys/service.js';
+import { EvidenceLog } from '../../../node/store/evidence.js';
+import { api, finalMessage, makeNetwork, restartNode, waitFor, type Network, type TestNode } from '../../helpers/network.js';
+import { example } from '../../protocol/messages/fixtures.js';
+
+const DAY = 86_400_000;
+/** Past the default maximum message age of 7 days. */
+const AWAY = 8 * DAY;
+const AGREEMENT = '/v1/agreements/KZ-KG-test';
+
+let net: Network | undefined;
+let offset = 0;
+const clock = (): number => Date.now() + offset;
+
+afterEach(async () => {
+  await net?.close();
+  net = undefined;
+  offset = 0;
+});
+
+async function network(retry?: { initialMs: number; maxMs: number }): Promise<{ kz: TestNode; kg: TestNode }> {
+  net = await makeNetwork(['KZ', 'KG'], { nodeOptions: () => ({ clock, ...(retry ? { retry } : {}) }) });
+  return { kz: net.nodes.KZ!, kg: net.nodes.KG! };
+}
+
+/** The message `id` at `n` stands for, once re-sealings are followed, when that one is final. */
+async function carriedOn(n: TestNode, id: string): Promise<{ first: any; last: any }> {
+  const first = await waitFor(async () => {
+    const m = (await api(n, 'GET', `/v1/messages/${id}`)).json;
+    return m.status === 'resealed' ? m : undefined;
+  }, 20_000, `${id} to be sealed again`);
+  let last = first;
+  while (last.status === 'resealed') last = await finalMessage(n, last.resealedAs, 20_000);
+  return { first, last };
+}
+
+/** KG's stopped while KZ queues; the clocks jump past the maximum age; KG comes back. */
+async function awayThenBack(kg: TestNode, queue: () => Promise<void>): Promise<void> {
+  await kg.node.stop();
+  await queue();
+  offset += AWAY;
+  await restartNode(kg, { clock });
+}
+
+/** A bundle of everything `n` exchanged with `partner`, checked by the offline verifier. */
+async function verifiedExport(n: TestNode, partner: string): Promise<void> {
+  const { parts } = n.node;
+  const evidence = new EvidenceLog(parts.store.db, parts.identity.country, parts.signer, parts.clock);
+  const bundle = exportEvidence({ dir: parts.dir, store: parts.store, identity: parts.identity, evidence, clock: parts.clock }, { partner });
+  const report = await verifyBundle(bundle);
+  expect(report.failures).toEqual([]);
+  expect(report.ok).toBe(true);
+}
+
+describe('a control envelope for a partner away longer than the maximum message age', () => {
+  it('is sealed again under a new id with the same notice, delivered, and the partner applies it', async () => {
+    const { kz, kg } = await network();
+    let id = '';
+    await awayThenBack(kg, async () => {
+      const r = await api(kz, 'POST', `${AGREEMENT}/suspend`, { reason: 'Review' });
+      expect(r.status).toBe(202);
+      id = r.json.noticeMessage as string;
+    });
+    const { first, last } = await carriedOn(kz, id);
+    expect(last.status).toBe('delivered');
+    expect(last.id).not.toBe(id);
+    expect(last.body).toEqual(first.body);
+    expect(Date.parse(last.created) - Date.parse(first.created)).toBeGreaterThanOrEqual(AWAY - 60_000);
+    const agreement = (await api(kg, 'GET', AGREEMENT)).json;
+    expect(agreement.status).toBe('suspended');
+    expect(agreement.notices).toHaveLength(1);
+    await verifiedExport(kz, 'KG');
+  }, 60_000);
+
+  it('keeps the messages queued after a re-sealed resume waiting behind it', async () => {
+    const { kz, kg } = await network();
+    expect((await api(kz, 'POST', `${AGREEMENT}/suspend`, { reason: 'Review' })).status).toBe(202);
+    await waitFor(async () => ((await api(kg, 'GET', AGREEMENT)).json.status === 'suspended' ? true : undefined), 15_000, 'KG to hold the suspension');
+    await kg.node.stop();
+    const resume = (await api(kz, 'POST', `${AGREEMENT}/resume`, { reason: 'Review done' })).json.noticeMessage as string;
+    // a day later, a message: when the resume's envelope is too old, this one is not yet
+    offset = DAY;
+    const r = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: example('aci-kz-kg-road') });
+    expect(r.status, r.text).toBe(202);
+    const aci = r.json.id as string;
+    offset = 7 * DAY + 60_000;
+    await restartNode(kg, { clock });
+    const { last } = await carriedOn(kz, resume);
+    expect(last.status).toBe('delivered');
+    const m = await finalMessage(kz, aci, 20_000);
+    expect(`${m.status}:${m.error?.code ?? ''}`).toBe('delivered:');
+    const resumed = kg.node.parts.store.messages.byKey('in', 'KZ', last.id)!;
+    expect(resumed.seq).toBeLessThan(kg.node.parts.store.messages.byKey('in', 'KZ', aci)!.seq);
+  }, 60_000);
+
+  it('is applied once by a partner that got both the first envelope and the one sealed again', async () => {
+    // a long backoff: after the lost receipt, KZ's next attempt comes only once the clocks have jumped
+    const { kz, kg } = await network({ initialMs: 3_000, maxMs: 3_000 });
+    let cut = 0;
+    const receiver = kg.node.receiver;
+    const handle = receiver.handle.bind(receiver);
+    receiver.handle = async (bytes, peer) => {
+      const answer = await handle(bytes, peer);
+      if (cut++ === 0) for (const c of kg.node.host!.getConnections()) c.abort(new Error('connection lost after commit'));
+      return answer;
+    };
+    const id = (await api(kz, 'POST', `${AGREEMENT}/suspend`, { reason: 'Incident' })).json.noticeMessage as string;
+    await waitFor(async () => ((await api(kz, 'GET', `/v1/messages/${id}`)).json.status === 'retrying' ? true : undefined), 10_000, 'the lost receipt');
+    expect(kg.node.parts.store.messages.byKey('in', 'KZ', id)?.status).toBe('accepted');
+    offset += AWAY;
+    const { last } = await carriedOn(kz, id);
+    expect(last.status).toBe('delivered');
+    expect(kg.node.parts.store.messages.byKey('in', 'KZ', last.id)?.status).toBe('accepted');
+    const agreement = (await api(kg, 'GET', AGREEMENT)).json;
+    expect(agreement.status).toBe('suspended');
+    expect(agreement.notices).toHaveLength(1);
+    expect(kg.node.parts.store.db.prepare('SELECT COUNT(*) FROM agreement_notices').pluck().get()).toBe(1);
+    await verifiedExport(kz, 'KG');
+    await verifiedExport(kg, 'KZ');
+  }, 60_000);
+
+  it('completes a key rotation once the announcement, sealed again by the old key, has arrived', async () => {
+    const { kz, kg } = await network();
+    let rotated: Awaited<ReturnType<typeof rotateNodeKeys>> | undefined;
+    // an overlap longer than the absence: the old key still signs when the announcement is sealed again
+    await awayThenBack(kg, async () => void (rotated = await rotateNodeKeys(kz.dir, { overlapHours: 10 * 24, clock })));
+    const { last } = await carriedOn(kz, rotated!.announcements.KG!);
+    expect(last.status).toBe('delivered');
+    expect(last.envelope.protected).toBe(Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: rotated!.previous, typ: 'gnc+jws' })).toString('base64url'));
+    await waitFor(() => (kz.node.parts.signer().kid === rotated!.current ? true : undefined), 10_000, 'the switch to the new key');
+    const r = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: example('aci-kz-kg-road') });
+    expect((await finalMessage(kz, r.json.id as string, 20_000)).status).toBe('delivered');
+    await verifiedExport(kz, 'KG');
+  }, 60_000);
+
+  it('is accepted again by a partner that applied the root succession it carries before its receipt was lost', async () => {
+    const { kz, kg } = await network({ initialMs: 3_000, maxMs: 3_000 });
+    let cut = 0;
+    const receiver = kg.node.receiver;
+    const handle = receiver.handle.bind(receiver);
+    receiver.handle = async (bytes, peer) => {
+      const answer = await handle(bytes, peer);
+      if (cut++ === 0) for (const c of kg.node.host!.getConnections()) c.abort(new Error('connection lost after commit'));
+      return answer;
+    };
+    const before = kg.node.parts.trust.rootsOf('KZ').length;
+    await rotateRootKey(kz.dir, { clock });
+    const id = await waitFor(() => kg.node.parts.store.db.prepare(`SELECT id FROM messages WHERE direction = 'in' AND type = 'key'`).pluck().get() as string | undefined, 15_000, 'the succession at KG');
+    expect(kg.node.parts.trust.rootsOf('KZ')).toHaveLength(before + 1);
+    offset += AWAY;
+    const { last } = await carriedOn(kz, id);
+    expect(`${last.status}:${last.receipt?.code ?? ''}`).toBe('delivered:');
+    expect(kg.node.parts.trust.rootsOf('KZ')).toHaveLength(before + 1);
+    expect(kg.node.parts.store.db.prepare(`SELECT COUNT(*) FROM evidence WHERE entry LIKE '%"event":"key"%'`).pluck().get()).toBe(1);
+  }, 60_000);
+});
