@@ -122,6 +122,19 @@ export const AssessmentEvent = z.object({
 });
 export type AssessmentEvent = z.infer<typeof AssessmentEvent>;
 
+/**
+ * The first event of a stream that resumes before events this node no longer holds (kept 7 days; those of a
+ * consignment whose data retention purged go with it): the client has missed some, so it resynchronises from the
+ * arrivals list, then reads on. The stream goes on after `id`.
+ */
+export const FeedGap = z.object({
+  id: z.number().int().describe('the newest event no longer held: the stream goes on after it, and a client that reconnects resumes after it'),
+  type: z.literal('gap'),
+  after: z.number().int().describe('where the stream resumed (?after= or Last-Event-ID)'),
+  detail: z.string().describe('what happened and what to do, in one sentence'),
+});
+export type FeedGap = z.infer<typeof FeedGap>;
+
 const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 /** Filters of `/v1/arrivals` (and its export). Every filter narrows; none means everything received. */

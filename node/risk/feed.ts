@@ -11,6 +11,10 @@
  * latestId() count from the higher of that number and the newest row. Only the number is kept, no row: the
  * purged content goes entirely (retention is a data-protection rule), and a kept placeholder row would be
  * replayed to every resuming stream.
+ *
+ * Deleted events are events a resuming client may not have read: the feed keeps the newest id it ever deleted
+ * (DELETED), and a stream that would resume before it starts with a `gap` event instead of pretending to be
+ * complete (node/risk/routes.ts).
  */
 import type { AssessmentEvent } from '../../protocol/risk.js';
 import type { Db } from '../store/db.js';
@@ -20,6 +24,16 @@ export const EVENT_RETENTION_MS = 7 * 24 * 3_600_000;
 
 /** Key in risk_state of the newest event id handed out before events were deleted (see the module comment). */
 const HIGH_WATER = 'lastEventId';
+/**
+ * Key in risk_state of the newest event id deleted, by the prune or with its consignment's purged data: a client
+ * that resumes before it has missed that event at least.
+ */
+const DELETED = 'deletedEventId';
+/** Raise DELETED to `newest` when a deletion removes a newer event (kept as the higher value). */
+const keepDeleted = (newest: string): string => `INSERT INTO risk_state (key, value)
+  SELECT '${DELETED}', newest FROM (${newest}) WHERE newest IS NOT NULL ON CONFLICT (key) DO UPDATE SET value = MAX(value, excluded.value)`;
+/** The events the prune deletes: older than the cutoff, not the newest, not waiting for the webhook. */
+const PRUNABLE = `at < ? AND seq < (SELECT MAX(seq) FROM risk_events) AND seq NOT IN (SELECT event_seq FROM risk_webhook WHERE state = 'pending')`;
 /** The newest event id ever handed out: the newest row's, or the one stored before a deletion if higher. */
 const NEWEST = `MAX((SELECT COALESCE(MAX(seq), 0) FROM risk_events), COALESCE((SELECT value FROM risk_state WHERE key = '${HIGH_WATER}'), 0))`;
 
@@ -36,10 +50,13 @@ export class RiskFeed {
       keepHighWater: db.prepare(`INSERT INTO risk_state (key, value) SELECT '${HIGH_WATER}', newest FROM (SELECT MAX(seq) AS newest FROM risk_events) WHERE newest IS NOT NULL
         ON CONFLICT (key) DO UPDATE SET value = MAX(value, excluded.value)`),
       dropDeliveries: db.prepare('DELETE FROM risk_webhook WHERE event_seq IN (SELECT seq FROM risk_events WHERE cid = ?)'),
+      keepDropped: db.prepare(keepDeleted('SELECT MAX(seq) AS newest FROM risk_events WHERE cid = ?')),
       dropEvents: db.prepare('DELETE FROM risk_events WHERE cid = ?'),
+      keepPruned: db.prepare(keepDeleted(`SELECT MAX(seq) AS newest FROM risk_events WHERE ${PRUNABLE}`)),
       // the newest event always stays: event ids are rowids, and an empty table would hand out 1, 2, ... again,
       // so a client resuming after id 500 would miss the new events 1-500 without being told
-      prune: db.prepare(`DELETE FROM risk_events WHERE at < ? AND seq < (SELECT MAX(seq) FROM risk_events) AND seq NOT IN (SELECT event_seq FROM risk_webhook WHERE state = 'pending')`),
+      prune: db.prepare(`DELETE FROM risk_events WHERE ${PRUNABLE}`),
+      deleted: db.prepare(`SELECT COALESCE((SELECT value FROM risk_state WHERE key = '${DELETED}'), 0)`).pluck(),
       pruneDeliveries: db.prepare(`DELETE FROM risk_webhook WHERE state <> 'pending' AND done_at < ?`),
     };
   }
@@ -58,6 +75,11 @@ export class RiskFeed {
 
   latestId(): number {
     return this.s.latest.get() as number;
+  }
+
+  /** The newest event id deleted (0: none ever was): a reader that has not read up to it has missed events. */
+  deletedThrough(): number {
+    return this.s.deleted.get() as number;
   }
 
   subscribe(fn: (events: AssessmentEvent[]) => void): () => void {
@@ -84,10 +106,12 @@ export class RiskFeed {
   dropConsignment(cid: number): void {
     this.s.keepHighWater.run();
     this.s.dropDeliveries.run(cid);
+    this.s.keepDropped.run(cid);
     this.s.dropEvents.run(cid);
   }
 
   prune(now: number): void {
+    this.s.keepPruned.run(now - EVENT_RETENTION_MS);
     this.s.prune.run(now - EVENT_RETENTION_MS);
     this.s.pruneDeliveries.run(now - EVENT_RETENTION_MS);
   }

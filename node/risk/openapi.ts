@@ -13,7 +13,12 @@ export function registerRiskOperations(): void {
       '/v1/arrivals/stream': {
         get: {
           summary: 'Server-sent events (text/event-stream) of new and changed assessments; resume with Last-Event-ID or ?after=', scope: 'read', response: 'AssessmentEvent', query: risk.StreamQuery, headers: risk.StreamHeaders,
-          produces: { only: true, types: { 'text/event-stream': 'events "assessment", id = the event id, data = one AssessmentEvent as JSON' } },
+          produces: {
+            only: true,
+            types: {
+              'text/event-stream': 'events "assessment", id = the event id, data = one AssessmentEvent as JSON; a stream that resumes before events no longer held (kept 7 days) starts with one event "gap", id = the newest of them, data = a FeedGap: resynchronise from GET /v1/arrivals, then read on',
+            },
+          },
         },
       },
       '/v1/arrivals/export': {
@@ -26,6 +31,6 @@ export function registerRiskOperations(): void {
       '/v1/aeo': { get: { summary: 'Partner AEO registry: operators by partner and AEO id or national trader id, with status history', scope: 'read', response: 'AeoList', query: risk.AeoQuery } },
       '/v1/aeo/{partner}/{aeoId}': { get: { summary: 'One operator of a partner registry; with ?at=YYYY-MM-DD whether it was a valid AEO on that date', scope: 'read', response: 'AeoRecordView', query: risk.AeoAtQuery } },
     },
-    { ArrivalList: risk.ArrivalList, ArrivalView: risk.ArrivalView, ArrivalDetail: risk.ArrivalDetail, AssessmentEvent: risk.AssessmentEvent, AeoList: risk.AeoList, AeoRecordView: risk.AeoRecordView },
+    { ArrivalList: risk.ArrivalList, ArrivalView: risk.ArrivalView, ArrivalDetail: risk.ArrivalDetail, AssessmentEvent: risk.AssessmentEvent, FeedGap: risk.FeedGap, AeoList: risk.AeoList, AeoRecordView: risk.AeoRecordView },
   );
 }

@@ -1,12 +1,13 @@
 /**
  * /v1/arrivals: the consignments expected at this country's border with their assessments (read scope).
  * The list filters and paginates with a cursor; `/stream` is a server-sent-events feed of new and changed
- * assessments (resumable with Last-Event-ID or ?after=); `/export` streams CSV or JSON lines for analysts;
+ * assessments (resumable with Last-Event-ID or ?after=; a resume before events deleted since starts with a `gap`
+ * event); `/export` streams CSV or JSON lines for analysts;
  * `/{id}` is one consignment with its versions and the evidence behind every indicator.
  */
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { ArrivalsQuery, ExportQuery, StreamQuery, type AssessmentEvent } from '../../protocol/risk.js';
+import { ArrivalsQuery, ExportQuery, StreamQuery, type AssessmentEvent, type FeedGap } from '../../protocol/risk.js';
 import { GncError } from '../../protocol/errors.js';
 import { requireScope, type AuthEnv } from '../api/auth.js';
 import { NO_QUERY, parseQuery } from '../api/query.js';
@@ -98,10 +99,26 @@ export function arrivalRoutes(store: Store, queries: ArrivalQueries, feed: RiskF
         await stream.writeSSE({ event: 'assessment', id: String(e.id), data: JSON.stringify(e) });
         last = e.id;
       };
+      /**
+       * Events after `last` were deleted before this stream sent them (a resume from before the 7 days kept, or a
+       * purge): the client is told, and the stream skips past them. What is still held up to there goes unsent: the
+       * client resynchronises from the arrivals list, which an older assessment sent after it would undo.
+       */
+      const gap = async (deleted: number): Promise<void> => {
+        if (closed || revoked()) return;
+        const e: FeedGap = {
+          id: deleted, type: 'gap', after: last,
+          detail: `Events after ${last} up to ${deleted} were deleted before this stream sent them (events are kept 7 days, and those of consignments whose data retention purged go with them): resynchronise from GET /v1/arrivals, then read on; this stream goes on after event ${deleted}.`,
+        };
+        await stream.writeSSE({ event: 'gap', id: String(deleted), data: JSON.stringify(e) });
+        last = deleted;
+      };
       try {
         await stream.write(': connected\n\n');
         while (!closed) {
           fresh = false;
+          const deleted = feed.deletedThrough();
+          if (deleted > last) await gap(deleted);
           // the replay of a resuming client and the live events alike, a page at a time, after the last one sent
           const page = feed.after(last, REPLAY_PAGE);
           // a stream that ended (client gone, token revoked, shutdown) sends nothing more and `last` stays put: the

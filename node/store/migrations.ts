@@ -396,4 +396,15 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX outbox_control;
   CREATE INDEX outbox_control ON outbox(partner, position) WHERE control = 1;
 `,
+  // 17: the newest risk feed event deleted (node/risk/feed.ts DELETED), so a stream resuming before it is told that it
+  // missed events. For the deletions made before: the newest id missing below the newest event held (event ids run
+  // from 1 without gaps as they are handed out), or the newest id handed out when that event itself was deleted
+  `
+  INSERT OR REPLACE INTO risk_state (key, value)
+    SELECT 'deletedEventId', newest FROM (SELECT MAX(gone) AS newest FROM (
+      SELECT seq - 1 AS gone FROM risk_events e WHERE seq > 1 AND NOT EXISTS (SELECT 1 FROM risk_events p WHERE p.seq = e.seq - 1)
+      UNION ALL
+      SELECT value FROM risk_state WHERE key = 'lastEventId' AND value > COALESCE((SELECT MAX(seq) FROM risk_events), 0)
+    )) WHERE newest IS NOT NULL;
+`,
 ];

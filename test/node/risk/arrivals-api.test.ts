@@ -180,6 +180,12 @@ describe('arrivals API', () => {
     expect(r.json.components.schemas.ArrivalView).toBeDefined();
   });
 
+  it('documents the gap event a resuming stream may start with in the OpenAPI document', async () => {
+    const doc = (await api(net.kg, 'GET', '/v1/openapi.json')).json;
+    expect(doc.components.schemas.FeedGap.properties.type).toMatchObject({ const: 'gap' });
+    expect(doc.paths['/v1/arrivals/stream'].get.responses['200'].content['text/event-stream'].schema.description).toMatch(/event "gap".*FeedGap/);
+  });
+
   it('declares in OpenAPI every templated path parameter and the media types each route serves', async () => {
     const doc = (await api(net.kg, 'GET', '/v1/openapi.json')).json;
     for (const [path, ops] of Object.entries<any>(doc.paths)) {

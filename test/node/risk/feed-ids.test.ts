@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AssessmentEvent } from '../../../protocol/risk.js';
 import { EVENT_RETENTION_MS, RiskFeed } from '../../../node/risk/feed.js';
+import { MIGRATIONS } from '../../../node/store/migrations.js';
 import { Store } from '../../../node/store/store.js';
 import { tempDir } from '../../helpers/network.js';
 
@@ -59,5 +60,37 @@ describe('risk feed event ids', () => {
     const newest = feed.record(1, event, T0 + EVENT_RETENTION_MS + 5, undefined).id;
     feed.prune(T0 + EVENT_RETENTION_MS + 1);
     expect(feed.after(0, 10).map((e) => e.id)).toEqual([kept, newest]);
+  });
+});
+
+describe('the newest deleted event id', () => {
+  it('is the newest event the prune deleted, not the newest event it kept', () => {
+    const ids = [1, 2, 3].map(() => feed.record(1, event, T0, undefined).id);
+    expect(feed.deletedThrough()).toBe(0);
+    feed.prune(T0 + EVENT_RETENTION_MS + 1);
+    expect(feed.deletedThrough()).toBe(ids[1]);
+  });
+
+  it('is the newest event dropped with its consignment, and never goes down', () => {
+    const newest = [1, 2, 1].map((cid) => feed.record(cid, event, T0, undefined).id)[2];
+    feed.dropConsignment(1);
+    expect(feed.deletedThrough()).toBe(newest);
+    // consignment 2's event is older
+    feed.dropConsignment(2);
+    expect(feed.deletedThrough()).toBe(newest);
+  });
+
+  it('is found by the upgrade in a store whose events were deleted before it', () => {
+    const migration = MIGRATIONS.findIndex((m) => m.includes("'deletedEventId'"));
+    [1, 2, 3, 4].forEach((cid) => feed.record(cid, event, T0, undefined));
+    // what the deletions of earlier versions left: events 1 and 3 gone, nothing recorded
+    store.db.prepare('DELETE FROM risk_events WHERE seq IN (1, 3)').run();
+    store.db.exec(MIGRATIONS[migration]!);
+    expect(feed.deletedThrough()).toBe(3);
+    // the newest event itself gone: the id kept for it (lastEventId) counts
+    feed.dropConsignment(4);
+    store.db.prepare(`DELETE FROM risk_state WHERE key = 'deletedEventId'`).run();
+    store.db.exec(MIGRATIONS[migration]!);
+    expect(feed.deletedThrough()).toBe(4);
   });
 });

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RiskFeed } from '../../../node/risk/feed.js';
 import { certificate, road, variant } from './fixtures.js';
-import { arrival, riskNetwork, send, type RiskNetwork } from './network.js';
+import { arrival, readEvents, riskNetwork, send, type RiskNetwork } from './network.js';
 import { waitFor } from '../../helpers/network.js';
 
 const SECRET = 'feed-test-secret-0123456789abcdef';
@@ -42,32 +42,6 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
   delete process.env.GNC_TEST_WEBHOOK_SECRET;
 });
-
-/** Reads SSE events from a stream until `done` says so (bounded by a timeout). */
-async function readEvents(res: Response, done: (events: any[]) => boolean): Promise<any[]> {
-  const reader = res.body!.getReader();
-  const events: any[] = [];
-  let buf = '';
-  const deadline = Date.now() + 10_000;
-  try {
-    while (!done(events)) {
-      if (Date.now() > deadline) throw new Error(`stream gave ${events.length} event(s)`);
-      const { value, done: end } = await reader.read();
-      if (end) break;
-      buf += Buffer.from(value).toString('utf8');
-      for (let i = buf.indexOf('\n\n'); i >= 0; i = buf.indexOf('\n\n')) {
-        const block = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
-        const id = /^id: (\d+)$/m.exec(block)?.[1];
-        if (data) events.push({ id: Number(id), event: /^event: (.*)$/m.exec(block)?.[1], data: JSON.parse(data) });
-      }
-    }
-  } finally {
-    await reader.cancel();
-  }
-  return events;
-}
 
 const stream = (headers: Record<string, string> = {}, qs = ''): Promise<Response> =>
   fetch(`${net.kg.url}/v1/arrivals/stream${qs}`, { headers: { authorization: `Bearer ${net.kg.token}`, ...headers }, signal: AbortSignal.timeout(15_000) });

@@ -84,3 +84,29 @@ export async function stalledClient(baseUrl: string, token: string, path: string
   });
   return { socket, got };
 }
+
+/** Reads SSE events from a stream until `done` says so (bounded by a timeout). */
+export async function readEvents(res: Response, done: (events: any[]) => boolean): Promise<any[]> {
+  const reader = res.body!.getReader();
+  const events: any[] = [];
+  let buf = '';
+  const deadline = Date.now() + 10_000;
+  try {
+    while (!done(events)) {
+      if (Date.now() > deadline) throw new Error(`stream gave ${events.length} event(s)`);
+      const { value, done: end } = await reader.read();
+      if (end) break;
+      buf += Buffer.from(value).toString('utf8');
+      for (let i = buf.indexOf('\n\n'); i >= 0; i = buf.indexOf('\n\n')) {
+        const block = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+        const id = /^id: (\d+)$/m.exec(block)?.[1];
+        if (data) events.push({ id: Number(id), event: /^event: (.*)$/m.exec(block)?.[1], data: JSON.parse(data) });
+      }
+    }
+  } finally {
+    await reader.cancel();
+  }
+  return events;
+}
