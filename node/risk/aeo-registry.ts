@@ -11,6 +11,11 @@
  * holds from the record's date on. A snapshot that lists an operator the history has as removed (or
  * suspended, revoked) since its statusDate records the status from its asOf date: it came back by then.
  *
+ * An operator that only a snapshot older than the one the list rests on names (it arrived late) was left out by
+ * that newer snapshot: it is recorded, and removed from the newer snapshot's date. A marker in risk_state names the
+ * newer snapshot, as the records cannot (it may have listed no one). Likewise a record no longer listed is known to
+ * hold as of the latest snapshot that leaves the operator out, not only the one that removed it.
+ *
  * A partner "has sent AEO data" once any snapshot or change of it was applied, also an empty snapshot (a register
  * with no operator): from then on an AEO id it never listed is not listed, rather than unverifiable. A marker in
  * risk_state says so, as rows alone cannot.
@@ -60,6 +65,11 @@ export function aeoDataKey(partner: string): string {
   return `aeo-data:${partner}`;
 }
 
+/** Key in risk_state naming the snapshot a partner's list rests on: messages.seq of the latest-dated one applied. */
+export function aeoSnapshotKey(partner: string): string {
+  return `aeo-snapshot:${partner}`;
+}
+
 /** Reasons the node gives history entries whose date is not the partner's statusDate. */
 const CAME_BACK = 'the statusDate precedes the status recorded since; in force by the snapshot date';
 const RESTATED = 'still in force on this date, as the message the record rests on says; an older message arrived later';
@@ -88,6 +98,9 @@ export class AeoRegistry {
   private readonly dropStmt;
   private readonly partnerStmt;
   private readonly unlistStmt;
+  private readonly restsOnStmt;
+  private readonly confirmStmt;
+  private readonly setRestsOnStmt;
 
   constructor(private readonly db: Db) {
     this.getStmt = db.prepare('SELECT * FROM risk_aeo WHERE partner = ? AND aeo_id = ?');
@@ -108,6 +121,10 @@ export class AeoRegistry {
     this.dropStmt = db.prepare('DELETE FROM risk_aeo WHERE partner = ?');
     this.partnerStmt = db.prepare('SELECT * FROM risk_aeo WHERE partner = ?');
     this.unlistStmt = db.prepare('UPDATE risk_aeo SET listed = 0, message_id = ?, path = ?, as_of = ?, updated_at = ? WHERE partner = ? AND aeo_id = ?');
+    this.restsOnStmt = db.prepare(`SELECT seq, id, substr(json_extract(body, '$.asOf'), 1, 10) AS as_of FROM messages
+      WHERE seq = (SELECT value FROM risk_state WHERE key = ?) AND body IS NOT NULL`);
+    this.confirmStmt = db.prepare('UPDATE risk_aeo SET as_of = ? WHERE partner = ? AND aeo_id = ?');
+    this.setRestsOnStmt = db.prepare('INSERT INTO risk_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
   }
 
   /** Applies a snapshot; returns the AEO ids whose recorded statuses changed (their consignments need recomputing). */
@@ -116,12 +133,19 @@ export class AeoRegistry {
     this.markStmt.run(aeoDataKey(s.partner));
     const asOf = body.asOf.slice(0, 10);
     const current = new Map((this.partnerStmt.all(s.partner) as AeoRow[]).map((r) => [r.aeo_id, r]));
+    const restsOn = this.restsOnStmt.get(aeoSnapshotKey(s.partner)) as { seq: number; id: string; as_of: string } | undefined;
+    const newer = restsOn && restsOn.as_of > asOf ? restsOn : undefined;
     const changed: string[] = [];
     body.operators.forEach((op, i) => {
-      if (this.apply(s, op, `/operators/${i}`, current.get(op.aeoId), asOf, null)) changed.push(op.aeoId);
+      const cur = current.get(op.aeoId);
+      if (this.apply(s, op, `/operators/${i}`, cur, asOf, null)) changed.push(op.aeoId);
+      // unknown to the registry, so left out by the newer snapshot the list rests on: removed from its date
+      const added = !cur && newer ? this.get(s.partner, op.aeoId) : undefined;
+      if (added && newer) this.unlist({ ...s, seq: newer.seq, messageId: newer.id }, added, newer.as_of);
       current.delete(op.aeoId);
     });
     for (const gone of current.values()) if (this.unlist(s, gone, asOf)) changed.push(gone.aeo_id);
+    if (!newer) this.setRestsOnStmt.run(aeoSnapshotKey(s.partner), s.seq);
     return changed;
   }
 
@@ -168,7 +192,12 @@ export class AeoRegistry {
 
   /** A snapshot no longer lists an operator: removed from its asOf date. */
   private unlist(s: Source, cur: AeoRow, asOf: string): boolean {
-    if (!cur.listed && asOf >= cur.as_of) return false;
+    if (!cur.listed && asOf >= cur.as_of) {
+      // still not listed: the record is known to hold as of this snapshot's date, so an older message arriving later
+      // does not list the operator again
+      if (asOf > cur.as_of) this.confirmStmt.run(asOf, s.partner, cur.aeo_id);
+      return false;
+    }
     const inForce = this.atStmt.get(s.partner, cur.aeo_id, asOf) as AeoHistoryRow | undefined;
     if (inForce?.status === 'removed') return false;
     this.addHistoryStmt.run(s.partner, cur.aeo_id, asOf, s.seq, 'removed', cur.valid_from, cur.valid_until, 'snapshot', s.messageId, '/operators', 'not listed in the snapshot');
@@ -216,10 +245,14 @@ export class AeoRegistry {
     return this.anyStmt.get(aeoDataKey(partner), partner) === 1;
   }
 
-  /** Forgets the partner's records and that it sent AEO data (the retention purge, before rebuilding from what is held). */
+  /**
+   * Forgets the partner's records, that it sent AEO data and the snapshot its list rests on (the retention purge,
+   * before rebuilding from what is held).
+   */
   forget(partner: string): void {
     this.dropStmt.run(partner);
     this.forgetStmt.run(aeoDataKey(partner));
+    this.forgetStmt.run(aeoSnapshotKey(partner));
   }
 
   /**

@@ -407,4 +407,15 @@ export const MIGRATIONS: readonly string[] = [
       SELECT value FROM risk_state WHERE key = 'lastEventId' AND value > COALESCE((SELECT MAX(seq) FROM risk_events), 0)
     )) WHERE newest IS NOT NULL;
 `,
+  // 18: the snapshot each partner's AEO list rests on (node/risk/aeo-registry.ts aeoSnapshotKey), for the lists an older
+  // version projected: of the snapshots held that the cursor passed, the latest by asOf date, then by arrival, as the
+  // registry orders them (a message for 'statistics', the aggregate-only purpose, is never projected)
+  `
+  INSERT OR REPLACE INTO risk_state (key, value)
+    SELECT 'aeo-snapshot:' || partner, seq FROM (
+      SELECT partner, seq, ROW_NUMBER() OVER (PARTITION BY partner ORDER BY substr(json_extract(body, '$.asOf'), 1, 10) DESC, seq DESC) AS n
+      FROM messages WHERE direction = 'in' AND type = 'aeo' AND kind = 'snapshot' AND body IS NOT NULL AND IFNULL(purpose, '') <> 'statistics'
+        AND seq <= COALESCE((SELECT value FROM risk_state WHERE key = 'cursor'), 0))
+    WHERE n = 1;
+`,
 ];

@@ -9,6 +9,7 @@ import { RiskEngine } from '../../../node/risk/engine.js';
 import { RiskFeed } from '../../../node/risk/feed.js';
 import { ArrivalQueries } from '../../../node/risk/query.js';
 import { defaultRules } from '../../../node/risk/rules.js';
+import { MIGRATIONS } from '../../../node/store/migrations.js';
 import { Store } from '../../../node/store/store.js';
 import { receive, road, snapshot, tempDir, variant } from './fixtures.js';
 
@@ -96,6 +97,31 @@ describe('partner AEO registry', () => {
     expect(engine.aeo.get('KZ', B)).toMatchObject({ listed: 1, status: 'valid' });
     expect(engine.aeo.validityAt('KZ', B, '2026-11-15')).toMatchObject({ status: 'removed' });
     expect(latestInHistory()).toBe('valid');
+  });
+
+  it('removes an operator that only an older snapshot arriving after a newer one lists, from the newer snapshot date', () => {
+    const newer = receive(store, { partner: 'KZ', type: 'aeo', body: snapshotOn('2026-11-20', false) });
+    aeo(snapshotOn('2026-11-10', true));
+    expect(engine.aeo.get('KZ', B)).toMatchObject({ listed: 0, message_id: newer, as_of: '2026-11-20' });
+    expect(history()).toEqual([['2024-01-01', 'valid'], ['2026-11-20', 'removed']]);
+    expect(engine.aeo.validityAt('KZ', B, '2026-11-15')).toMatchObject({ status: 'valid' });
+    expect(latestInHistory()).toBe('removed');
+  });
+
+  it('keeps an operator removed when a snapshot listing it arrives after a newer one that still leaves it out', () => {
+    aeo(snapshotOn('2026-11-01', true), snapshotOn('2026-11-10', false), snapshotOn('2026-11-20', false), snapshotOn('2026-11-15', true));
+    expect(engine.aeo.get('KZ', B)).toMatchObject({ listed: 0, as_of: '2026-11-20' });
+    expect(history()).toEqual([['2024-01-01', 'valid'], ['2026-11-10', 'removed'], ['2026-11-15', 'valid'], ['2026-11-20', 'removed']]);
+    expect(latestInHistory()).toBe('removed');
+  });
+
+  it('knows the snapshot a list projected by an older version rests on, after the upgrade (migration 18)', () => {
+    aeo(snapshotOn('2026-11-20', false), snapshotOn('2026-11-01', false));
+    // the registry as an older version left it, without the marker; then the migration
+    store.db.prepare(`DELETE FROM risk_state WHERE key = 'aeo-snapshot:KZ'`).run();
+    store.db.exec(MIGRATIONS.find((m) => m.includes("'aeo-snapshot:'"))!);
+    aeo(snapshotOn('2026-11-10', true));
+    expect(engine.aeo.get('KZ', B)).toMatchObject({ listed: 0, as_of: '2026-11-20' });
   });
 
   it('makes a suspended operator valid from the date of a later snapshot that lists it as valid', () => {
