@@ -37,6 +37,21 @@ export const JWS_ALG = 'EdDSA' as const;
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
+ * Most operators one AEO snapshot lists, over all of its parts (SPEC 7.5): 10,000, above the largest AEO register of
+ * a CAREC administration. A receiver applies a whole snapshot in one transaction once its last part is in; this
+ * bounds that work to what one snapshot always cost (parts lift the size limit of one message, not of a snapshot).
+ */
+export const MAX_AEO_SNAPSHOT_OPERATORS = 10_000;
+
+/**
+ * Most parts one AEO snapshot is sent in (SPEC 7.5): 100. A message body (MAX_BODY_BYTES) carries about 3,000
+ * operators of the usual size in JSON, so a full register of MAX_AEO_SNAPSHOT_OPERATORS needs 4 parts, and about
+ * 16 with the longest names in XML; 100 leaves a sender room to cut by count (100 operators a part) while bounding
+ * the parts a receiver keeps track of and checks for one snapshot.
+ */
+export const MAX_AEO_SNAPSHOT_PARTS = 100;
+
+/**
  * Most issues one refused document reports. 20: enough to fix a document in one round, while a hostile one
  * (120,000 unknown elements, each a problem) cannot make the node build, or the client download, an answer
  * many times the size of the document. The message still says how many problems there were in all.

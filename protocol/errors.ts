@@ -16,6 +16,8 @@ export const ERROR_CODES = [
   'GNC_XML_FORBIDDEN',
   'GNC_XML_TOO_DEEP',
   'GNC_ORIGINAL_UNKNOWN',
+  // a part of an AEO snapshot sent in parts that contradicts the parts of that snapshot already held or sent
+  'GNC_AEO_PART_CONFLICT',
   'GNC_NOT_FOUND',
   'GNC_CONFLICT',
   'GNC_IDEMPOTENCY_KEY_INVALID',

@@ -11,6 +11,7 @@
 import { openEnvelope, parseFlattened, peekPayload, type OpenedEnvelope } from '../../protocol/envelope/open.js';
 import { sha256Hex, type Signer } from '../../protocol/envelope/seal.js';
 import { GncError, isGncError } from '../../protocol/errors.js';
+import { isSnapshotInParts, type AeoBody, type AeoSnapshotInParts } from '../../protocol/messages/aeo.js';
 import { isBusinessType, needsRef, originalMismatch, parseBody, refuseStrayRef, type BusinessBody, type BusinessType } from '../../protocol/messages/registry.js';
 import type { ControlType } from '../../protocol/messages/control.js';
 import { sealReceipt } from '../receipts.js';
@@ -83,6 +84,7 @@ export class Receiver {
     let body: Record<string, unknown>;
     let kind: string;
     let retentionDays: number;
+    let part: AeoSnapshotInParts | undefined;
     if (type === 'agreement' || type === 'key') {
       // control documents carry their own root signatures; the handler verifies and applies them
       await this.d.control!(opened, p.from);
@@ -94,6 +96,7 @@ export class Receiver {
       body = parseBody(type, p.body) as Record<string, unknown>;
       kind = String(body['kind']);
       refuseStrayRef(type, body as BusinessBody, p.ref);
+      if (type === 'aeo' && isSnapshotInParts(body as AeoBody)) part = body as AeoSnapshotInParts;
       if (needsRef(type, body as BusinessBody) && p.ref === undefined) {
         throw new GncError('GNC_SCHEMA_INVALID', `An ${type} ${kind} must name the message it refers to in "ref".`);
       }
@@ -110,11 +113,14 @@ export class Receiver {
         const mismatch = originalMismatch(type, body as BusinessBody, original);
         if (mismatch) throw new GncError('GNC_ORIGINAL_UNKNOWN', `${type} ${kind} refers to message ${p.ref}, which is ${mismatch}: name the message it is about in "ref".`);
       }
+      // a part of a snapshot sent in parts must agree with the parts of it held (SPEC 7.5)
+      const admitted = part && { part, digest: this.d.store.aeoParts.admit('in', p.from, part) };
       const s = this.d.store.messages.insert({
         id: p.id, direction: 'in', partner: p.from, type, kind, ref: p.ref ?? null, purpose: p.purpose ?? null, agreement: p.agreement,
         created: p.created, status: 'accepted', jws: opened.bytes, sha256, body: JSON.stringify(body), removed: null,
         retainUntil: now + retentionDays * 86_400_000,
       }, now);
+      if (admitted) this.d.store.aeoParts.add('in', p.from, s, admitted.part, admitted.digest);
       this.d.store.messages.saveReceipt({ message_seq: s, receipt_id: receipt.id, status: 'accepted', code: null, reason: null, jws: receipt.bytes, sha256: receipt.sha256, at: now });
       this.d.evidence?.('received', p.id, p.from, sha256);
       this.d.evidence?.('receipt-sent', receipt.id, p.from, receipt.sha256);

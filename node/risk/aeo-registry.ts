@@ -2,8 +2,10 @@
  * The partner AEO registry: what each partner administration said about its Authorized Economic Operators,
  * as a current record per operator plus every status it had with the date it took effect. A snapshot
  * replaces the partner's list (operators it no longer names are marked unlisted, with a "removed" history
- * entry on the snapshot date); a change updates one operator. History rows are written only when the history
- * does not already hold that status from that date, so daily snapshots of an unchanged list add nothing.
+ * entry on the snapshot date); one sent in parts does so once all its parts are held, all parts together
+ * (node/risk/aeo-snapshots.ts says when); a change updates one operator. History rows are written only when
+ * the history does not already hold that status from that date, so daily snapshots of an unchanged list add
+ * nothing.
  *
  * Messages may arrive out of date order. The current record is the latest statement by date: a snapshot
  * speaks for its asOf date, a change for its statusDate; on the same date the later-received message wins.
@@ -24,9 +26,10 @@
  * the operator's validity period. Before the first recorded status the authorisation date (validFrom)
  * decides, and the answer says it was inferred.
  */
-import type { AeoChange, AeoOperator, AeoSnapshot } from '../../protocol/messages/aeo.js';
+import type { AeoChange, AeoOperator } from '../../protocol/messages/aeo.js';
 import type { AeoValidity } from '../../protocol/risk.js';
 import type { Db } from '../store/db.js';
+import type { HeldSnapshot } from './aeo-snapshots.js';
 
 export interface AeoRow {
   partner: string;
@@ -127,23 +130,30 @@ export class AeoRegistry {
     this.setRestsOnStmt = db.prepare('INSERT INTO risk_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
   }
 
-  /** Applies a snapshot; returns the AEO ids whose recorded statuses changed (their consignments need recomputing). */
-  applySnapshot(src: Omit<Source, 'kind'>, body: AeoSnapshot): string[] {
+  /**
+   * Applies a complete snapshot, its parts together (node/risk/aeo-snapshots.ts): each operator rests on the part that
+   * lists it, and a removal on `src.messageId`, the message that completed the snapshot. Returns the AEO ids whose
+   * recorded statuses changed (their consignments need recomputing).
+   */
+  applySnapshot(src: Omit<Source, 'kind'>, snapshot: Pick<HeldSnapshot, 'asOf' | 'parts'>): string[] {
     const s: Source = { ...src, kind: 'snapshot' };
     this.markStmt.run(aeoDataKey(s.partner));
-    const asOf = body.asOf.slice(0, 10);
+    const asOf = snapshot.asOf.slice(0, 10);
     const current = new Map((this.partnerStmt.all(s.partner) as AeoRow[]).map((r) => [r.aeo_id, r]));
     const restsOn = this.restsOnStmt.get(aeoSnapshotKey(s.partner)) as { seq: number; id: string; as_of: string } | undefined;
     const newer = restsOn && restsOn.as_of > asOf ? restsOn : undefined;
     const changed: string[] = [];
-    body.operators.forEach((op, i) => {
-      const cur = current.get(op.aeoId);
-      if (this.apply(s, op, `/operators/${i}`, cur, asOf, null)) changed.push(op.aeoId);
-      // unknown to the registry, so left out by the newer snapshot the list rests on: removed from its date
-      const added = !cur && newer ? this.get(s.partner, op.aeoId) : undefined;
-      if (added && newer) this.unlist({ ...s, seq: newer.seq, messageId: newer.id }, added, newer.as_of);
-      current.delete(op.aeoId);
-    });
+    for (const part of snapshot.parts) {
+      const from: Source = { ...s, messageId: part.messageId };
+      part.operators.forEach((op, i) => {
+        const cur = current.get(op.aeoId);
+        if (this.apply(from, op, `/operators/${i}`, cur, asOf, null)) changed.push(op.aeoId);
+        // unknown to the registry, so left out by the newer snapshot the list rests on: removed from its date
+        const added = !cur && newer ? this.get(s.partner, op.aeoId) : undefined;
+        if (added && newer) this.unlist({ ...s, seq: newer.seq, messageId: newer.id }, added, newer.as_of);
+        current.delete(op.aeoId);
+      });
+    }
     for (const gone of current.values()) if (this.unlist(s, gone, asOf)) changed.push(gone.aeo_id);
     if (!newer) this.setRestsOnStmt.run(aeoSnapshotKey(s.partner), s.seq);
     return changed;

@@ -8,12 +8,13 @@
  * commit, so a large AEO snapshot never holds the event loop or the database for long.
  */
 import { AGGREGATE_ONLY_PURPOSES } from '../../protocol/agreement/constants.js';
-import type { AeoBody } from '../../protocol/messages/aeo.js';
+import { isSnapshotInParts, type AeoBody } from '../../protocol/messages/aeo.js';
 import { certificateKey, type EcooBody } from '../../protocol/messages/ecoo.js';
 import type { AciBody } from '../../protocol/messages/aci.js';
 import type { ArrivalView, AssessmentEvent } from '../../protocol/risk.js';
 import type { Store } from '../store/store.js';
 import { AeoRegistry } from './aeo-registry.js';
+import { AeoSnapshots } from './aeo-snapshots.js';
 import { ConsignmentRepo, type CurrentFields } from './consignments.js';
 import { keysOf, KEY, summarize, type FullDeclaration } from './declaration.js';
 import { EcooRegistry } from './ecoo-registry.js';
@@ -63,6 +64,7 @@ export interface EngineDeps {
 export class RiskEngine {
   readonly consignments: ConsignmentRepo;
   readonly aeo: AeoRegistry;
+  readonly snapshots: AeoSnapshots;
   readonly ecoo: EcooRegistry;
   private readonly s;
   private cursor: number;
@@ -71,6 +73,7 @@ export class RiskEngine {
     const db = d.store.db;
     this.consignments = new ConsignmentRepo(db);
     this.aeo = new AeoRegistry(db);
+    this.snapshots = new AeoSnapshots(db, INDIVIDUAL_USE);
     this.ecoo = new EcooRegistry(db);
     this.s = {
       // `+direction`: look rows up by (type, seq > cursor), never by direction, which would read every
@@ -138,14 +141,24 @@ export class RiskEngine {
       else if (!this.ecoo.setStatus(m.partner, m.id, body, now)) return;
       this.consignments.pendByKey(KEY.ecoo, certificateKey(body.certificateNumber), since);
     } else if (m.type === 'aeo') {
-      const body = JSON.parse(m.body) as AeoBody;
       const first = !this.aeo.hasData(m.partner);
-      const src = { partner: m.partner, seq: m.seq, messageId: m.id, now };
-      const changed = body.kind === 'snapshot' ? this.aeo.applySnapshot(src, body) : this.aeo.applyChange(src, body);
+      const changed = this.applyAeo(m, JSON.parse(m.body) as AeoBody, now);
+      if (!changed) return;
       // the first AEO data of a partner turns its "cannot be checked" claims into checkable ones
       if (first) this.consignments.pendByPrefix(KEY.aeo, m.partner, since);
       else for (const id of changed) this.consignments.pendByKey(KEY.aeo, id, since);
     }
+  }
+
+  /** An AEO message into the registry: the AEO ids whose statuses changed, or undefined when nothing took effect. */
+  private applyAeo(m: StoredMessage, body: AeoBody, now: number): string[] | undefined {
+    const src = { partner: m.partner, seq: m.seq, messageId: m.id, now };
+    if (body.kind === 'change') return this.aeo.applyChange(src, body);
+    // a part of a snapshot sent in parts: nothing of it takes effect before its last part is in
+    const snapshot = isSnapshotInParts(body)
+      ? this.snapshots.completedBy(m, body)
+      : { asOf: body.asOf, parts: [{ messageId: m.id, operators: body.operators }] };
+    return snapshot && this.aeo.applySnapshot(src, snapshot);
   }
 
   private projectAci(m: StoredMessage, body: AciBody, now: number): void {

@@ -8,16 +8,17 @@
  *   the feed keeps only the number of its newest event, so no event id is handed out twice.
  * - e-CoO: a certificate whose certificate or status message was purged leaves the index (a goods item
  *   naming it then reads as "not received", which errs on the side of risk, never of facilitation).
- * - AEO: the purged messages' history entries go, and the partner's current records are rebuilt from the
- *   AEO messages it still holds, as the registry orders them (by date, not by arrival): the held snapshot
- *   with the latest asOf, then the held changes dated after it (on its date, those received after it). So
- *   daily snapshots keep an operator listed after the first snapshot that named it is purged, and a snapshot
+ * - AEO: the purged messages' history entries go (for a part of a snapshot sent in parts, those of all its
+ *   parts: the snapshot is no longer held whole), and the partner's current records are rebuilt from the AEO
+ *   messages it still holds, as the registry orders them (by date, not by arrival): the complete snapshot held
+ *   with the latest asOf, then the held changes dated after it (on its date, those received after it completed).
+ *   So daily snapshots keep an operator listed after the first snapshot that named it is purged, and a snapshot
  *   that arrived late with an older date does not undo a newer one.
  *
  * Consignments that named a changed certificate or AEO and are expected within the recompute horizon are
  * queued for reassessment, as when a related message arrives.
  */
-import type { AeoChange, AeoSnapshot } from '../../protocol/messages/aeo.js';
+import type { AeoChange } from '../../protocol/messages/aeo.js';
 import type { Db } from '../store/db.js';
 import { KEY } from './declaration.js';
 import { INDIVIDUAL_USE, RECOMPUTE_HORIZON_MS, type RiskEngine } from './engine.js';
@@ -45,12 +46,7 @@ export class RiskPurge {
       rebuildDone: db.prepare(`DELETE FROM risk_state WHERE key = 'aeo-rebuild'`),
       // every pinned partner (a handful of rows): one without AEO messages held is rebuilt to nothing, as it was
       aeoPartners: db.prepare('SELECT country FROM partners').pluck(),
-      // by (type, seq), not by (direction, partner), which reads every message of the partner; dates compared as the
-      // registry compares them, the first 10 characters (YYYY-MM-DD) of asOf / statusDate. This reads the asOf of every
-      // held snapshot of the partner: 90 daily snapshots of 10,000 operators (260 MB) take ~0.15 s, once per purge
-      latestSnapshot: db.prepare(`SELECT seq, id, body, substr(json_extract(body, '$.asOf'), 1, 10) AS as_of FROM messages
-        WHERE +direction = 'in' AND +partner = ? AND type = 'aeo' AND kind = 'snapshot' AND body IS NOT NULL AND seq <= ? AND ${INDIVIDUAL_USE}
-        ORDER BY as_of DESC, seq DESC LIMIT 1`),
+      // dates compared as the registry compares them, the first 10 characters (YYYY-MM-DD) of asOf / statusDate
       changesSince: db.prepare(`SELECT seq, id, body FROM messages WHERE +direction = 'in' AND +partner = ? AND type = 'aeo' AND kind = 'change'
         AND body IS NOT NULL AND seq <= @cursor AND ${INDIVIDUAL_USE} AND (json_extract(body, '$.operator.statusDate') > @asOf
           OR (json_extract(body, '$.operator.statusDate') = @asOf AND seq > @seq)) ORDER BY seq`),
@@ -69,7 +65,9 @@ export class RiskPurge {
           this.engine.consignments.pendByKey(KEY.ecoo, number, since);
         }
       } else if (m.type === 'aeo') {
-        this.s.dropHistory.run(m.partner, m.id);
+        // a part of a snapshot sent in parts takes what the whole snapshot said with it: the snapshot is no longer held
+        const parts = this.engine.snapshots.partsWith(m.seq);
+        for (const id of parts.length ? parts : [m.id]) this.s.dropHistory.run(m.partner, id);
         aeoPartners.add(m.partner);
       }
     }
@@ -109,10 +107,10 @@ export class RiskPurge {
     // records and the "has sent AEO data" marker: applying what is held sets both again
     this.engine.aeo.forget(partner);
     const now = this.clock();
-    const snap = this.s.latestSnapshot.get(partner, cursor) as { seq: number; id: string; body: string; as_of: string } | undefined;
-    if (snap) this.engine.aeo.applySnapshot({ partner, seq: snap.seq, messageId: snap.id, now }, JSON.parse(snap.body) as AeoSnapshot);
+    const snap = this.engine.snapshots.latest(partner, cursor);
+    if (snap) this.engine.aeo.applySnapshot({ partner, seq: snap.seq, messageId: snap.messageId, now }, snap);
     // a change dated before the snapshot is superseded by it (its history entry stays); the registry orders the rest by date
-    const since = { cursor, asOf: snap?.as_of ?? '', seq: snap?.seq ?? 0 };
+    const since = { cursor, asOf: snap?.asOf.slice(0, 10) ?? '', seq: snap?.seq ?? 0 };
     for (const c of this.s.changesSince.all(partner, since) as { seq: number; id: string; body: string }[]) {
       this.engine.aeo.applyChange({ partner, seq: c.seq, messageId: c.id, now }, JSON.parse(c.body) as AeoChange);
     }

@@ -418,4 +418,21 @@ export const MIGRATIONS: readonly string[] = [
         AND seq <= COALESCE((SELECT value FROM risk_state WHERE key = 'cursor'), 0))
     WHERE n = 1;
 `,
+  // 19: the parts of AEO snapshots sent in parts (node/store/aeo-parts.ts), received and sent: one row per part
+  // message, found by its snapshot (direction, partner, asOf) to check a new part against the others and to tell when
+  // a snapshot is complete; by seq for a purged message
+  `
+  CREATE TABLE aeo_parts (
+    direction    TEXT NOT NULL,
+    partner      TEXT NOT NULL,
+    as_of        TEXT NOT NULL,            -- the snapshot's asOf exactly as written
+    number       INTEGER NOT NULL,
+    of           INTEGER NOT NULL,
+    seq          INTEGER NOT NULL,         -- messages.seq of the part
+    operators    INTEGER NOT NULL,         -- how many operators the part lists
+    digest       TEXT NOT NULL,            -- SHA-256 hex of the RFC 8785 form of its operators
+    PRIMARY KEY (direction, partner, as_of, number, seq)
+  ) WITHOUT ROWID;
+  CREATE INDEX aeo_parts_seq ON aeo_parts(seq);
+`,
 ];

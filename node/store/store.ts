@@ -13,6 +13,7 @@ import { RejectionRepo } from './rejections.js';
 import { TokenRepo } from './tokens.js';
 import { GroupCommit } from './group-commit.js';
 import { IdempotencyRepo } from './idempotency.js';
+import { AeoPartRepo } from './aeo-parts.js';
 
 export const DB_FILE = 'gnc.sqlite';
 
@@ -23,6 +24,7 @@ export class Store {
   readonly tokens: TokenRepo;
   readonly rejections: RejectionRepo;
   readonly idempotency: IdempotencyRepo;
+  readonly aeoParts: AeoPartRepo;
   readonly commits: GroupCommit;
 
   constructor(readonly db: Db) {
@@ -32,6 +34,7 @@ export class Store {
     this.tokens = new TokenRepo(db);
     this.rejections = new RejectionRepo(db);
     this.idempotency = new IdempotencyRepo(db);
+    this.aeoParts = new AeoPartRepo(db);
     this.commits = new GroupCommit(db);
   }
 

@@ -37,6 +37,13 @@ export const AGREEMENT_PURPOSES = [
  */
 export const AGGREGATE_ONLY_PURPOSES: readonly (typeof AGREEMENT_PURPOSES)[number][] = ['statistics'];
 
+/**
+ * Body members, per message type, that say how to read a body rather than carry data about a trader or goods: in
+ * every scope, like the discriminator `kind` (SPEC 8.2). The `part` of an AEO snapshot sent in parts: removed by
+ * minimisation, one part would read as the whole snapshot and drop every operator the other parts list.
+ */
+export const STRUCTURAL_MEMBERS: Readonly<Record<string, readonly string[]>> = { aeo: ['part'] };
+
 /** The field list meaning "every field of the message type". */
 export const ALL_FIELDS = '*';
 

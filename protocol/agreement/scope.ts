@@ -8,7 +8,7 @@
 import type { z } from 'zod';
 import { GncError, type ErrorIssue } from '../errors.js';
 import { BODY_SCHEMAS, type BusinessType } from '../messages/registry.js';
-import { MAX_REPORTED_FIELDS } from './constants.js';
+import { MAX_REPORTED_FIELDS, STRUCTURAL_MEMBERS } from './constants.js';
 import { agreementRef, type AgreementDocument, type MessageScope } from './document.js';
 import { scopeTree, type ScopeTree } from './field-paths.js';
 import { issuesOf, summary } from './issues.js';
@@ -23,11 +23,12 @@ export function scopeFor(doc: AgreementDocument, from: string, to: string, type:
 
 const trees = new WeakMap<MessageScope, ScopeTree>();
 
-/** Compiled once per scope object: a send or receive only walks the body. */
+/** Compiled once per scope object: a send or receive only walks the body. Structural members are always in it. */
 function treeOf(scope: MessageScope): ScopeTree {
   let tree = trees.get(scope);
   if (!tree) {
     tree = scopeTree(scope.fields, BODY_SCHEMAS[scope.type] as z.core.$ZodType);
+    for (const name of STRUCTURAL_MEMBERS[scope.type] ?? []) if (!tree.all) tree.members.set(name, { all: true, members: new Map() });
     trees.set(scope, tree);
   }
   return tree;

@@ -4,8 +4,13 @@
  * replaces everything the receiver holds from that partner; a `change` updates one operator (grant,
  * suspension, revocation, renewal). Identity fields follow the WCO guidance for MRA data exchange: AEO id
  * (country-prefixed, at most 17 characters), national trader id, legal name and address.
+ *
+ * A register too large for one message travels as a snapshot in parts (`part: {number, of}`, SPEC 7.5): each part
+ * is an ordinary message, and the snapshot is the parts of one `asOf` together. What a part says about the other
+ * parts (the same `of`, each AEO id in one part only) can only be checked against them, by the node that holds them.
  */
 import { z } from 'zod';
+import { MAX_AEO_SNAPSHOT_OPERATORS, MAX_AEO_SNAPSHOT_PARTS } from '../constants.js';
 import { Address, AeoId, DateTime, identifier, IsoDate, parseDocument, text, type ParseOptions } from './common.js';
 
 export const AeoOperator = z
@@ -34,12 +39,24 @@ export const AeoOperator = z
   });
 export type AeoOperator = z.infer<typeof AeoOperator>;
 
+const partCount = z.number().int().min(1).max(MAX_AEO_SNAPSHOT_PARTS);
+
+/** Where a part stands in a snapshot sent in parts: part `number` of `of` (1 <= number <= of <= 100). */
+export const AeoSnapshotPart = z
+  .strictObject({ number: partCount, of: partCount })
+  .superRefine((p, ctx) => {
+    if (p.number > p.of) ctx.addIssue({ code: 'custom', path: ['number'], input: p.number, message: `expected a part number from 1 to ${p.of} (of)` });
+  });
+export type AeoSnapshotPart = z.infer<typeof AeoSnapshotPart>;
+
 export const AeoSnapshot = z
   .strictObject({
     kind: z.literal('snapshot'),
-    /** Moment the list was extracted from the national AEO register. */
+    /** Moment the list was extracted from the national AEO register; every part of one snapshot carries the same. */
     asOf: DateTime,
-    operators: z.array(AeoOperator).max(10_000),
+    /** Present when the snapshot is sent in parts; without it the message is the whole snapshot (one part of one). */
+    part: AeoSnapshotPart.optional(),
+    operators: z.array(AeoOperator).max(MAX_AEO_SNAPSHOT_OPERATORS),
   })
   .superRefine((s, ctx) => {
     const seen = new Map<string, number>();
@@ -62,6 +79,13 @@ export type AeoChange = z.infer<typeof AeoChange>;
 
 export const AeoBody = z.discriminatedUnion('kind', [AeoSnapshot, AeoChange]);
 export type AeoBody = z.infer<typeof AeoBody>;
+
+/** A snapshot sent in more than one part; one without `part`, or of one part, is complete by itself. */
+export type AeoSnapshotInParts = AeoSnapshot & { part: AeoSnapshotPart };
+
+export function isSnapshotInParts(body: AeoBody): body is AeoSnapshotInParts {
+  return body.kind === 'snapshot' && body.part !== undefined && body.part.of > 1;
+}
 
 export function parseAeoBody(input: unknown, opts?: ParseOptions): AeoBody {
   return parseDocument(AeoBody, input, 'aeo message body', opts);

@@ -1,12 +1,13 @@
 /**
  * The XML form of AEO records, namespace urn:gnc:aeo:1 (schema: schemas/gnc-aeo-1.xsd, description in
- * protocol/SPEC.md section 7): `AeoSnapshot` with every operator, or `AeoChange` with one. Element names
- * follow WCO DM conventions; code values are the JSON values (`security`, `suspended`).
+ * protocol/SPEC.md section 7): `AeoSnapshot` with every operator (or, with `Part`, those of one part), or
+ * `AeoChange` with one. Element names follow WCO DM conventions; code values are the JSON values (`security`,
+ * `suspended`).
  */
 import { parseAeoBody, type AeoBody } from '../messages/aeo.js';
 import { ADDRESS_FIELDS } from './ecoo-xml.js';
 import { GNC_AEO_NS } from './limits.js';
-import { list, obj, readDocument, text, writeDocument, type DocumentSpec, type FieldSpec } from './spec-codec.js';
+import { list, num, obj, readDocument, text, writeDocument, type DocumentSpec, type FieldSpec } from './spec-codec.js';
 import type { XmlElement } from './tree.js';
 import { XmlWriter } from './writer.js';
 
@@ -27,7 +28,11 @@ const OPERATOR_FIELDS: readonly FieldSpec[] = [
 const SNAPSHOT: DocumentSpec = {
   root: 'AeoSnapshot',
   kind: 'snapshot',
-  fields: [text('asOf', 'AsOfDateTime', 'a date-time like 2026-11-20T08:00:00+05:00'), list(obj('operators', 'Operator', OPERATOR_FIELDS))],
+  fields: [
+    text('asOf', 'AsOfDateTime', 'a date-time like 2026-11-20T08:00:00+05:00'),
+    obj('part', 'Part', [num('number', 'SequenceNumeric'), num('of', 'TotalQuantity')]),
+    list(obj('operators', 'Operator', OPERATOR_FIELDS)),
+  ],
 };
 
 const CHANGE: DocumentSpec = {

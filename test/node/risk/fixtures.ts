@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Store } from '../../../node/store/store.js';
+import { isSnapshotInParts, type AeoBody, type AeoSnapshotInParts } from '../../../protocol/messages/aeo.js';
 
 export function example<T = Record<string, any>>(name: string): T {
   return JSON.parse(readFileSync(new URL(`../../../examples/messages/${name}`, import.meta.url), 'utf8')) as T;
@@ -24,14 +25,20 @@ export function variant<T>(doc: T, change: (d: any) => void): T {
   return copy as T;
 }
 
-/** Inserts an accepted inbound message the way node/inbound/receiver.ts stores it; returns its id. */
+/**
+ * Inserts an accepted inbound message the way node/inbound/receiver.ts stores it (a part of an AEO snapshot sent in
+ * parts checked against the parts held, and recorded); returns its id.
+ */
 export function receive(store: Store, m: { partner: string; type: 'aci' | 'ecoo' | 'aeo'; body: Record<string, any>; ref?: string; id?: string; created?: string }): string {
   const id = m.id ?? randomUUID();
   const body = JSON.stringify(m.body);
-  store.messages.insert({
+  const part = m.type === 'aeo' && isSnapshotInParts(m.body as AeoBody) ? (m.body as AeoSnapshotInParts) : undefined;
+  const digest = part && store.aeoParts.admit('in', m.partner, part);
+  const seq = store.messages.insert({
     id, direction: 'in', partner: m.partner, type: m.type, kind: String(m.body['kind']), ref: m.ref ?? null, purpose: 'pre-arrival-risk-assessment', agreement: `${m.partner}-XX@1`,
     created: m.created ?? new Date().toISOString(), status: 'accepted', jws: Buffer.from(`jws:${id}`), sha256: createHash('sha256').update(id).digest('hex'), body, removed: null, retainUntil: null,
   });
+  if (part && digest !== undefined) store.aeoParts.add('in', m.partner, seq, part, digest);
   return id;
 }
 

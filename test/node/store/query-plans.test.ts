@@ -14,6 +14,7 @@ import { arrival, riskNetwork, send, type RiskNetwork } from '../risk/network.js
 const GROWING = new Set([
   'messages', 'receipts', 'rejections', 'evidence', 'checkpoints', 'idempotency_keys',
   'risk_consignments', 'risk_versions', 'risk_keys', 'risk_events', 'risk_webhook', 'risk_aeo_history', 'risk_ecoo', 'risk_aeo', 'risk_assessments',
+  'aeo_parts',
 ]);
 
 /**
@@ -43,6 +44,10 @@ beforeAll(async () => {
   const tomorrow = new Date(Date.now() + 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const declaration = variant(road(), (d) => (d.expectedArrival = tomorrow));
   await send(net.kz, 'aeo', snapshot());
+  // a snapshot in parts: the second part is checked against the first and completes the snapshot
+  const [first, ...rest] = snapshot()['operators'] as Record<string, unknown>[];
+  await send(net.kz, 'aeo', { ...snapshot(), asOf: '2026-11-24T06:00:00+05:00', part: { number: 1, of: 2 }, operators: [first] });
+  await send(net.kz, 'aeo', { ...snapshot(), asOf: '2026-11-24T06:00:00+05:00', part: { number: 2, of: 2 }, operators: rest });
   await send(net.kz, 'ecoo', certificate());
   const d1 = await send(net.kz, 'aci', declaration);
   const a1 = await send(net.kz, 'aci', variant(declaration, (d) => (d.kind = 'amendment')), d1);
@@ -96,7 +101,7 @@ function aliases(sql: string): Map<string, string> {
 describe('query plans', () => {
   it('covers the exchange, the projection, the API and the purge', () => {
     const text = [...prepared].join('\n');
-    for (const part of ['INSERT INTO messages', 'risk_versions', 'risk_events', 'FROM evidence', 'DELETE FROM risk_consignments']) expect(text).toContain(part);
+    for (const part of ['INSERT INTO messages', 'risk_versions', 'risk_events', 'FROM evidence', 'DELETE FROM risk_consignments', 'FROM aeo_parts']) expect(text).toContain(part);
   });
 
   it('reaches rows of every growing table through an index or the rowid, never by a full scan', () => {

@@ -11,6 +11,12 @@ const RISK = 'pre-arrival-risk-assessment';
 /** The CN-KZ scope without minimisation, to see the refusal on send. */
 const strict = draft('cn-kz-aci', (d) => { d.directions[0].messages[0].minimise = false; });
 
+/** The KZ-KG AEO scope as a field list leaving out operators' validUntil (and naming no `part`), minimised. */
+const OPERATOR_FIELDS = ['aeoId', 'nationalTraderId', 'legalName', 'address', 'programme', 'status', 'statusDate', 'validFrom'];
+const aeoWithoutValidUntil = draft('kz-kg-mra', (d) => {
+  Object.assign(d.directions[0].messages[2], { fields: ['asOf', ...OPERATOR_FIELDS.map((f) => `operators[].${f}`), 'operator', 'reason'], minimise: true });
+});
+
 describe('agreement scope on send', () => {
   it('finds the scope of a type in a direction, and none for a direction the agreement does not cover', () => {
     expect(scopeFor(cnkz, 'CN', 'KZ', 'aci')).toMatchObject({ minimise: true, retentionDays: 1095 });
@@ -79,6 +85,13 @@ describe('agreement scope on send', () => {
     expect(err.message).toContain('arrangement');
   });
 
+  it('keeps the part of an AEO snapshot sent in parts when it minimises, as it keeps kind: the part must not read as the whole snapshot', () => {
+    const body = { ...messageBody('aeo-kz-snapshot'), part: { number: 1, of: 2 } };
+    const r = enforceOnSend(aeoWithoutValidUntil, 'KZ', 'KG', 'aeo', 'aeo-mra-benefits', body);
+    expect(r.removed).toEqual(['operators[].validUntil']);
+    expect(r.body['part']).toEqual({ number: 1, of: 2 });
+  });
+
   it('treats a member named "__proto__" as an ordinary out-of-scope field', () => {
     const body = JSON.parse('{"kind":"cancellation","reason":"Goods not shipped","__proto__":{"polluted":true}}') as Record<string, unknown>;
     const r = enforceOnSend(cnkz, 'CN', 'KZ', 'aci', RISK, body);
@@ -105,6 +118,12 @@ describe('agreement scope on receive', () => {
 
   it('rejects a purpose not allowed for the type', () => {
     expect(gncError(() => enforceOnReceive(mra, 'KZ', 'KG', 'ecoo', RISK, messageBody('ecoo-kz-kg-preferential'))).code).toBe('GNC_AGREEMENT_PURPOSE');
+  });
+
+  it('accepts the part of an AEO snapshot under a field list that does not name it', () => {
+    const body: Record<string, any> = { ...messageBody('aeo-kz-snapshot'), part: { number: 2, of: 2 } };
+    for (const o of body['operators']) delete o.validUntil;
+    expect(() => enforceOnReceive(aeoWithoutValidUntil, 'KZ', 'KG', 'aeo', 'aeo-mra-benefits', body)).not.toThrow();
   });
 
   it('accepts every field where the scope is "*"', () => {

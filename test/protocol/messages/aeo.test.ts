@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_AEO_SNAPSHOT_PARTS } from '../../../protocol/constants.js';
 import { parseAeoBody } from '../../../protocol/messages/aeo.js';
 import { example, gncError, paths } from './fixtures.js';
 
@@ -57,6 +58,34 @@ describe('AEO snapshot schema', () => {
     const body = snapshot();
     body['operators'][1]['validUntil'] = '2025-01-01';
     expect(paths(gncError(() => parseAeoBody(body)))).toEqual(['/operators/1/validUntil']);
+  });
+});
+
+describe('AEO snapshot parts', () => {
+  const part = () => example('aeo-cn-snapshot-part');
+
+  it('accepts part 2 of 3', () => {
+    expect(parseAeoBody(part())).toMatchObject({ kind: 'snapshot', part: { number: 2, of: 3 } });
+  });
+
+  it('accepts a part of one, the same as a snapshot without part', () => {
+    expect(parseAeoBody({ ...part(), part: { number: 1, of: 1 } })).toMatchObject({ part: { number: 1, of: 1 } });
+  });
+
+  it('refuses a part number above the number of parts, naming the number', () => {
+    const err = gncError(() => parseAeoBody({ ...part(), part: { number: 4, of: 3 } }));
+    expect(err.code).toBe('GNC_SCHEMA_INVALID');
+    expect(err.issues).toEqual([expect.objectContaining({ path: '/part/number', message: expect.stringContaining('from 1 to 3') })]);
+  });
+
+  it.each([
+    [{ number: 0, of: 3 }, '/part/number'],
+    [{ number: 1, of: MAX_AEO_SNAPSHOT_PARTS + 1 }, '/part/of'],
+    [{ number: 1.5, of: 3 }, '/part/number'],
+    [{ number: 1 }, '/part/of'],
+    [{ number: 1, of: 3, total: 5000 }, '/part/total'],
+  ])('refuses the part %j at %s', (p, path) => {
+    expect(paths(gncError(() => parseAeoBody({ ...part(), part: p })))).toEqual([path]);
   });
 });
 

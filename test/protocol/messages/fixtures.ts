@@ -19,6 +19,7 @@ export const EXAMPLE_NAMES = [
   'ecoo-status-cancelled',
   'aeo-kz-snapshot',
   'aeo-kz-suspension',
+  'aeo-cn-snapshot-part',
 ] as const;
 export type ExampleName = (typeof EXAMPLE_NAMES)[number];
 

@@ -11,16 +11,16 @@ const blocks = (lang: string) => [...spec.matchAll(new RegExp('```' + lang + '\\
 const pairs = blocks('json').map((json, i) => ({ json: JSON.parse(json) as unknown, xml: blocks('xml')[i]! }));
 
 describe('protocol/SPEC.md section 7 examples', () => {
-  it('has one JSON and one XML example of each message type', () => {
-    expect(pairs.map((p) => bodyTypeOf(p.json))).toEqual(['aci', 'ecoo', 'aeo']);
-    expect(blocks('xml')).toHaveLength(3);
+  it('has one JSON and one XML example of each message type, and of an AEO snapshot part', () => {
+    expect(pairs.map((p) => bodyTypeOf(p.json))).toEqual(['aci', 'ecoo', 'aeo', 'aeo']);
+    expect(blocks('xml')).toHaveLength(4);
   });
 
-  it.each([0, 1, 2])('example %i: the XML block reads back to the JSON block', (i) => {
+  it.each([0, 1, 2, 3])('example %i: the XML block reads back to the JSON block', (i) => {
     expect(parseXmlBody(pairs[i]!.xml).body).toStrictEqual(pairs[i]!.json);
   });
 
-  it.each([0, 1, 2])('example %i: the XML block is what the node writes for the JSON block', (i) => {
+  it.each([0, 1, 2, 3])('example %i: the XML block is what the node writes for the JSON block', (i) => {
     const { json, xml } = pairs[i]!;
     expect(bodyToXml(bodyTypeOf(json), json)).toBe(`${xml}\n`);
   });

@@ -108,6 +108,17 @@ describe('AEO XML (urn:gnc:aeo:1)', () => {
     expect(parseXmlBody(bodyToXml('aeo', body)).body).toStrictEqual(body);
   });
 
+  it('reads the part of a snapshot sent in parts as numbers', () => {
+    expect(parseXmlBody(exampleXml('aeo-cn-snapshot-part')).body).toMatchObject({ kind: 'snapshot', part: { number: 2, of: 3 } });
+  });
+
+  it('names the part element whose number is not a whole number', () => {
+    const xml = exampleXml('aeo-cn-snapshot-part').replace('<SequenceNumeric>2</SequenceNumeric>', '<SequenceNumeric>two</SequenceNumeric>');
+    const err = gncError(() => parseXmlBody(xml));
+    expect(err.code).toBe('GNC_SCHEMA_INVALID');
+    expect(paths(err)).toEqual(['/AeoSnapshot/Part/SequenceNumeric']);
+  });
+
   it('refuses an operator element in another namespace', () => {
     const xml = exampleXml('aeo-kz-suspension').replace('<LegalName>', '<x:LegalName xmlns:x="urn:evil">Other LLP</x:LegalName><LegalName>');
     const err = gncError(() => parseXmlBody(xml));
