@@ -9,6 +9,7 @@ import { DEFAULT_MAX_MESSAGE_AGE_MS, PAYLOAD_VERSION } from '../../protocol/cons
 import { EnvelopePayload } from '../../protocol/envelope/payload.js';
 import { canonicalJson } from '../../protocol/envelope/canonical.js';
 import { sealEnvelope, sha256Hex, type Signer } from '../../protocol/envelope/seal.js';
+import { isSnapshotInParts, type AeoBody, type AeoSnapshotInParts } from '../../protocol/messages/aeo.js';
 import { isControlType, type ControlType } from '../../protocol/messages/control.js';
 import { CONTROL_RETENTION_DAYS } from '../inbound/receiver.js';
 import { GncError } from '../../protocol/errors.js';
@@ -107,7 +108,10 @@ export class SubmitService {
       ...(s.ref !== undefined ? { ref: s.ref } : {}), ...(s.purpose !== undefined ? { purpose: s.purpose } : {}),
       body: decision.body,
     };
-    const sealed = this.enqueue(payload, kind, decision.removed, decision.retentionDays, now, use);
+    const part = type === 'aeo' && isSnapshotInParts(decision.body as AeoBody) ? (decision.body as AeoSnapshotInParts) : undefined;
+    // before signing; checked again in the storing transaction, against parts submitted at the same time
+    if (part) this.d.store.aeoParts.admit('out', s.to, part);
+    const sealed = this.enqueue(payload, kind, decision.removed, decision.retentionDays, now, use, part);
     const { seq, replayed } = await sealed.committed;
     // two submissions with one key at once: the later found the earlier's message in its transaction
     if (replayed) return this.replay(seq);
@@ -180,9 +184,13 @@ export class SubmitService {
 
   /**
    * Seal, then commit the message row and its outbox row in one transaction (with the idempotency key, if
-   * any, unless the key already names a message by then: that one is the answer, and nothing is queued).
+   * any, unless the key already names a message by then: that one is the answer, and nothing is queued). A part
+   * of an AEO snapshot sent in parts must agree with the parts of it sent to the partner before (SPEC 7.5), checked
+   * in the same transaction so that parts submitted together are checked against each other.
    */
-  private enqueue(payload: EnvelopePayload, kind: string, removed: string[], retentionDays: number, now: number, use: KeyUse | undefined): { sha256: string; committed: Promise<{ seq: number; replayed: boolean }> } {
+  private enqueue(
+    payload: EnvelopePayload, kind: string, removed: string[], retentionDays: number, now: number, use: KeyUse | undefined, part?: AeoSnapshotInParts,
+  ): { sha256: string; committed: Promise<{ seq: number; replayed: boolean }> } {
     const sealed = sealEnvelope(payload, this.d.signer());
     // never queue what no frame can carry (it would be retried until expiry): the API's body limit keeps its
     // submissions far below this; the guard is for every other way in
@@ -193,11 +201,13 @@ export class SubmitService {
     const committed = this.d.store.commits.run(() => {
       const earlier = use && this.earlier(use);
       if (earlier !== undefined) return { seq: earlier, replayed: true };
+      const admitted = part && { part, digest: this.d.store.aeoParts.admit('out', payload.to, part) };
       const seq = this.d.store.messages.insert({
         id: payload.id, direction: 'out', partner: payload.to, type: payload.type, kind, ref: payload.ref ?? null, purpose: payload.purpose ?? null,
         agreement: payload.agreement, created: payload.created, status: 'queued', jws: sealed.bytes, sha256: sealed.sha256,
         body: JSON.stringify(payload.body), removed: removed.length ? JSON.stringify(removed) : null, retainUntil: now + retentionDays * 86_400_000,
       }, now);
+      if (admitted) this.d.store.aeoParts.add('out', payload.to, seq, admitted.part, admitted.digest);
       this.d.store.outbox.add(seq, payload.to, now, expiresAt, isControlType(payload.type));
       if (use) this.d.store.idempotency.add(use.tokenId, use.key, use.request, seq, now);
       this.d.evidence?.('sent', payload.id, payload.to, sealed.sha256);

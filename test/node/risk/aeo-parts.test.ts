@@ -2,12 +2,13 @@
  * AEO snapshots sent in parts between two real nodes (SPEC 7.5): KZ sends a register too large for one message as
  * parts, KG accepts each with its own receipt and shows the snapshot in its AEO registry only once the last part
  * is in, whatever the order and across a restart; a part that contradicts the parts KG holds gets a negative
- * receipt and costs nothing already accepted; retention treats the parts as one snapshot.
+ * receipt and costs nothing already accepted; retention treats the parts as one snapshot. KZ itself refuses a part
+ * that contradicts the parts it sent, before signing it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sealEnvelope } from '../../../protocol/envelope/seal.js';
 import { newMessageId } from '../../../protocol/ids.js';
-import { api, restartNode, waitFor, type TestNode } from '../../helpers/network.js';
+import { api, finalMessage, restartNode, waitFor, type TestNode } from '../../helpers/network.js';
 import { riskNetwork, send, type RiskNetwork } from './network.js';
 
 let net: RiskNetwork;
@@ -128,5 +129,38 @@ describe('AEO snapshot in parts between two nodes', () => {
     expect((await lookup(REGISTER[10]!.aeoId)).status).toBe(404);
     expect((await lookup(REGISTER[3]!.aeoId)).json).toMatchObject({ listed: true });
     expect(listed()).toBe(4);
+  });
+});
+
+describe('AEO snapshot parts at the sending node', () => {
+  const submit = (body: Record<string, unknown>) => api(net.kz, 'POST', '/v1/messages', { to: 'KG', type: 'aeo', purpose: 'aeo-mra-benefits', body });
+  const sentCount = (): number => net.kz.node.parts.store.db.prepare(`SELECT COUNT(*) FROM messages WHERE direction = 'out'`).pluck().get() as number;
+
+  it('refuses with 422 GNC_AEO_PART_CONFLICT, queueing nothing, a part that contradicts a part it sent for the same snapshot', async () => {
+    const [a, b] = [REGISTER.slice(20, 22), REGISTER.slice(22, 24)] as [Operator[], Operator[]];
+    await send(net.kz, 'aeo', part('25', 1, 2, a));
+    const before = sentCount();
+    for (const [body, says] of [
+      [part('25', 2, 3, b), 'same number of parts'],
+      [part('25', 1, 2, b), 'other operators'],
+      [part('25', 2, 2, [...b, a[0]!]), a[0]!.aeoId],
+    ] as const) {
+      const r = await submit(body);
+      expect(r.status, r.text).toBe(422);
+      expect(r.json).toMatchObject({ code: 'GNC_AEO_PART_CONFLICT', detail: expect.stringContaining(says) });
+    }
+    expect(sentCount()).toBe(before);
+    const r = await submit(part('25', 2, 2, b));
+    expect(r.status, r.text).toBe(202);
+  });
+
+  it('holds no part the partner refused against the parts sent after it', async () => {
+    const [a, b] = [REGISTER.slice(30, 32), REGISTER.slice(32, 34)] as [Operator[], Operator[]];
+    // KG holds part 1 with a, which KZ does not know (as after restoring its data dir from an older backup)
+    expect(await deliverAsKz(net.kz, part('26', 1, 2, a))).toMatchObject({ status: 'accepted' });
+    const refused = await submit(part('26', 1, 2, b));
+    expect(refused.status, refused.text).toBe(202);
+    expect(await finalMessage(net.kz, refused.json.id)).toMatchObject({ status: 'rejected', error: { code: 'GNC_AEO_PART_CONFLICT' } });
+    await send(net.kz, 'aeo', part('26', 1, 2, a));
   });
 });
