@@ -214,6 +214,19 @@ export type AeoRecordView = z.infer<typeof AeoRecordView>;
 
 export const AeoList = z.object({ items: z.array(AeoRecordView), nextCursor: z.string().nullable().describe('null on the last page') });
 
+export const AeoPendingQuery = z.strictObject({ partner: CountryCode.optional().describe('one partner; every partner when left out') });
+
+export const AeoPendingSnapshot = z.object({
+  partner: CountryCode,
+  asOf: z.string().describe('the asOf its parts carry, which names the snapshot'),
+  of: z.number().int().describe('how many parts the snapshot has'),
+  held: z.array(z.object({ number: z.number().int(), messageId: z.string(), operators: z.number().int() })).describe('the parts received, by number'),
+  missing: z.array(z.number().int()).describe('the numbers of the parts not received yet'),
+});
+export type AeoPendingSnapshot = z.infer<typeof AeoPendingSnapshot>;
+
+export const AeoPendingList = z.object({ items: z.array(AeoPendingSnapshot).describe('newest asOf first, per partner') });
+
 const weight = z.number().min(-20).max(20);
 const note = z.string().min(1).max(200).optional();
 const range = z

@@ -2,18 +2,20 @@
  * /v1/aeo: the partner AEO registry (read scope). `GET /v1/aeo?partner=KG&id=...` finds operators by AEO id
  * or national trader id with their status history, a page at a time (`nextCursor`);
  * `GET /v1/aeo/{partner}/{aeoId}?at=YYYY-MM-DD` answers "was this operator a valid AEO of that partner on that
- * date" from the recorded history.
+ * date" from the recorded history; `GET /v1/aeo/pending` lists the snapshots sent in parts that still lack a part
+ * (nothing of them shows in the registry yet).
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { CountryCode } from '../../protocol/codes/countries.js';
 import { GncError } from '../../protocol/errors.js';
-import { AeoAtQuery, AeoQuery, type AeoRecordView } from '../../protocol/risk.js';
+import { AeoAtQuery, AeoPendingQuery, AeoQuery, type AeoRecordView } from '../../protocol/risk.js';
 import { parseWith } from '../../protocol/validate.js';
 import { requireScope, type AuthEnv } from '../api/auth.js';
 import { parseQuery } from '../api/query.js';
 import type { Store } from '../store/store.js';
 import type { AeoRegistry, AeoRow } from './aeo-registry.js';
+import type { AeoSnapshots } from './aeo-snapshots.js';
 
 const AeoPath = z.strictObject({ partner: CountryCode, aeoId: z.string().regex(/^[A-Za-z]{2}[A-Za-z0-9]{1,15}$/, 'expected an AEO id like "KZAEO981140001234"') });
 
@@ -46,7 +48,7 @@ export function aeoRecordView(registry: AeoRegistry, r: AeoRow): AeoRecordView {
   };
 }
 
-export function aeoRoutes(store: Store, registry: AeoRegistry): Hono<AuthEnv> {
+export function aeoRoutes(store: Store, registry: AeoRegistry, snapshots: AeoSnapshots): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
   const read = requireScope(store.tokens, 'read');
 
@@ -60,12 +62,24 @@ export function aeoRoutes(store: Store, registry: AeoRegistry): Hono<AuthEnv> {
     return c.json({ items: page.map((r) => aeoRecordView(registry, r)), nextCursor });
   });
 
+  app.get('/pending', read, (c) => {
+    const q = parseQuery(c, AeoPendingQuery);
+    const partners = q.partner !== undefined ? [q.partner] : store.partners.list().map((p) => p.country);
+    return c.json({ items: partners.flatMap((p) => snapshots.incomplete(p)) });
+  });
+
   app.get('/:partner/:aeoId', read, (c) => {
     const p = parseWith(AeoPath, c.req.param(), 'Path', '');
     const q = parseQuery(c, AeoAtQuery);
     const aeoId = p.aeoId.toUpperCase();
     const row = registry.get(p.partner, aeoId);
-    if (!row) throw new GncError('GNC_NOT_FOUND', `${p.partner} has not reported AEO ${aeoId}: the operator is not in the registry received from ${p.partner}.`);
+    if (!row) {
+      // the operator may be in a snapshot whose parts are not all in: say so rather than leave the integrator guessing
+      const pending = snapshots.incomplete(p.partner)[0];
+      const lacks = pending && `part${pending.missing.length > 1 ? 's' : ''} ${pending.missing.join(', ')} of ${pending.of}`;
+      const waiting = pending ? ` ${p.partner}'s snapshot as of ${pending.asOf} lacks ${lacks}, and shows only once every part is in (GET /v1/aeo/pending).` : '';
+      throw new GncError('GNC_NOT_FOUND', `${p.partner} has not reported AEO ${aeoId}: the operator is not in the registry received from ${p.partner}.${waiting}`);
+    }
     const view = aeoRecordView(registry, row);
     if (q.at !== undefined) {
       const { path: _path, ...validity } = registry.validityAt(p.partner, aeoId, q.at);

@@ -164,7 +164,7 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
     },
     routes: [
       { path: '/arrivals', routes: arrivals.app },
-      { path: '/aeo', routes: aeoRoutes(store, engine.aeo) },
+      { path: '/aeo', routes: aeoRoutes(store, engine.aeo, engine.snapshots) },
     ],
     start() {
       started = true;

@@ -29,8 +29,12 @@ export function registerRiskOperations(): void {
       },
       '/v1/arrivals/{id}': { get: { summary: 'One consignment: version in force, history, assessment with the evidence of every indicator', scope: 'read', response: 'ArrivalDetail' } },
       '/v1/aeo': { get: { summary: 'Partner AEO registry: operators by partner and AEO id or national trader id, with status history', scope: 'read', response: 'AeoList', query: risk.AeoQuery } },
+      '/v1/aeo/pending': {
+        get: { summary: 'Partner AEO snapshots sent in parts that still lack a part: they show in the registry only once every part is in', scope: 'read', response: 'AeoPendingList', query: risk.AeoPendingQuery },
+      },
       '/v1/aeo/{partner}/{aeoId}': { get: { summary: 'One operator of a partner registry; with ?at=YYYY-MM-DD whether it was a valid AEO on that date', scope: 'read', response: 'AeoRecordView', query: risk.AeoAtQuery } },
     },
-    { ArrivalList: risk.ArrivalList, ArrivalView: risk.ArrivalView, ArrivalDetail: risk.ArrivalDetail, AssessmentEvent: risk.AssessmentEvent, FeedGap: risk.FeedGap, AeoList: risk.AeoList, AeoRecordView: risk.AeoRecordView },
+    { ArrivalList: risk.ArrivalList, ArrivalView: risk.ArrivalView, ArrivalDetail: risk.ArrivalDetail, AssessmentEvent: risk.AssessmentEvent, FeedGap: risk.FeedGap, AeoList: risk.AeoList, AeoRecordView: risk.AeoRecordView,
+      AeoPendingList: risk.AeoPendingList },
   );
 }

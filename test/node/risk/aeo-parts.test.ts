@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sealEnvelope } from '../../../protocol/envelope/seal.js';
 import { newMessageId } from '../../../protocol/ids.js';
+import { AeoPendingList, type AeoPendingSnapshot } from '../../../protocol/risk.js';
 import { api, finalMessage, restartNode, waitFor, type TestNode } from '../../helpers/network.js';
 import { riskNetwork, send, type RiskNetwork } from './network.js';
 
@@ -54,6 +55,13 @@ async function sendPart(body: Record<string, unknown>): Promise<string> {
   return id;
 }
 
+/** KG's snapshots in parts that lack a part (GET /v1/aeo/pending), checked against the OpenAPI schema. */
+async function pending(): Promise<AeoPendingSnapshot[]> {
+  const r = await api(net.kg, 'GET', '/v1/aeo/pending?partner=KZ');
+  expect(r.status, r.text).toBe(200);
+  return AeoPendingList.parse(r.json).items;
+}
+
 const listed = (): number => net.kg.node.parts.store.db.prepare(`SELECT COUNT(*) FROM risk_aeo WHERE partner = 'KZ' AND listed = 1`).pluck().get() as number;
 const lookup = (aeoId: string): ReturnType<typeof api> => api(net.kg, 'GET', `/v1/aeo/KZ/${aeoId}`);
 
@@ -76,10 +84,14 @@ describe('AEO snapshot in parts between two nodes', () => {
     day1.ids[0] = await sendPart(part('10', 1, 3, thirds[0]!));
     expect(listed()).toBe(0);
     expect((await lookup(thirds[0]![0]!.aeoId)).status).toBe(404);
+    expect(await pending()).toEqual([{ partner: 'KZ', asOf: asOf('10'), of: 3, missing: [2], held: [
+      { number: 1, messageId: day1.ids[0], operators: 1700 }, { number: 3, messageId: day1.ids[2], operators: 1600 },
+    ] }]);
     await net.kg.node.stop();
     await restartNode(net.kg);
     day1.ids[1] = await sendPart(part('10', 2, 3, thirds[1]!));
     expect(listed()).toBe(5000);
+    expect(await pending()).toEqual([]);
     for (const [i, third] of thirds.entries()) {
       const r = await lookup(third.at(-1)!.aeoId);
       expect(r.status, r.text).toBe(200);
@@ -90,6 +102,8 @@ describe('AEO snapshot in parts between two nodes', () => {
   it('answers a part that contradicts the parts held with a negative receipt, GNC_AEO_PART_CONFLICT, and keeps what was accepted', async () => {
     const [a, b, c] = [REGISTER.slice(0, 2), REGISTER.slice(2, 4), REGISTER.slice(4, 6)] as [Operator[], Operator[], Operator[]];
     await sendPart(part('12', 1, 2, a));
+    const missing = await lookup('KZAEO999999999999');
+    expect(missing.json).toMatchObject({ code: 'GNC_NOT_FOUND', detail: expect.stringContaining(`snapshot as of ${asOf('12')} lacks part 2 of 2`) });
     const otherCount = await deliverAsKz(net.kz, part('12', 2, 3, b));
     expect(otherCount).toMatchObject({ status: 'rejected', code: 'GNC_AEO_PART_CONFLICT', reason: expect.stringContaining('same number of parts') });
     const otherContent = await deliverAsKz(net.kz, part('12', 1, 2, c));

@@ -176,8 +176,9 @@ describe('arrivals API', () => {
 
   it('documents the arrivals and AEO endpoints in the OpenAPI document', async () => {
     const r = await api(net.kg, 'GET', '/v1/openapi.json');
-    expect(Object.keys(r.json.paths)).toEqual(expect.arrayContaining(['/v1/arrivals', '/v1/arrivals/{id}', '/v1/arrivals/stream', '/v1/arrivals/export', '/v1/aeo', '/v1/aeo/{partner}/{aeoId}']));
+    expect(Object.keys(r.json.paths)).toEqual(expect.arrayContaining(['/v1/arrivals', '/v1/arrivals/{id}', '/v1/arrivals/stream', '/v1/arrivals/export', '/v1/aeo', '/v1/aeo/pending', '/v1/aeo/{partner}/{aeoId}']));
     expect(r.json.components.schemas.ArrivalView).toBeDefined();
+    expect(r.json.components.schemas.AeoPendingList).toBeDefined();
   });
 
   it('documents the gap event a resuming stream may start with in the OpenAPI document', async () => {

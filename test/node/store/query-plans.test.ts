@@ -64,6 +64,7 @@ beforeAll(async () => {
     '/v1/arrivals?transportMeans=123ABC02&officeOfEntry=KG417000', `/v1/arrivals?to=${encodeURIComponent(new Date(Date.now() + 7 * 86_400_000).toISOString())}`,
     '/v1/arrivals/export?partner=KZ', '/v1/arrivals/export?format=jsonl&level=low', '/v1/aeo?id=KZAEO981140001234', '/v1/aeo?limit=5',
     `/v1/arrivals/${d1}`, `/v1/arrivals/${a1}`, '/v1/aeo?partner=KZ', '/v1/aeo/KZ/KZAEO981140001234', '/v1/aeo/KZ/KZAEO981140001234?at=2026-01-01',
+    '/v1/aeo/pending', '/v1/aeo/pending?partner=KZ', '/v1/aeo/KZ/KZAEO999999999999',
     '/v1/audit/verify', '/v1/agreements',
   ]) {
     const r = await api(kg, 'GET', path);
