@@ -15,7 +15,7 @@ import type { Store } from '../../store/store.js';
 import { requireScope, type AuthEnv } from '../auth.js';
 import { acceptsJson, prefersXml } from '../accept.js';
 import { readBody } from '../body.js';
-import { parseQuery } from '../query.js';
+import { parseQuery, queryParams } from '../query.js';
 import { idempotencyKeyOf } from '../idempotency-key.js';
 import { preferredReturn, preferredWait } from '../prefer.js';
 import { summaryOf, viewOf } from '../views.js';
@@ -37,7 +37,7 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
     let request;
     if (body.kind === 'json') {
       // the query string addresses XML only: ignoring ?purpose=... here would send the message without it
-      const stray = Object.keys(c.req.queries());
+      const stray = Object.keys(queryParams(c));
       if (stray.length > 0) {
         const issues = stray.map((name) => ({ path: `/${name}`, expected: 'no query parameter with a JSON body', received: `parameter "${name}"`, message: `/${name}: expected no query parameter with a JSON body, received parameter "${name}"` }));
         throw new GncError('GNC_SCHEMA_INVALID', `Query is invalid: ${issues[0]!.message}. A JSON submission carries to, purpose and ref in its body (the query string addresses XML bodies only): move them into the JSON and submit again.`, { issues });

@@ -304,6 +304,19 @@ describe('local API', () => {
     }
   });
 
+  it('refuses a parameter without a name instead of dropping it (GNC_SCHEMA_INVALID)', async () => {
+    for (const path of ['/v1/messages?=5', '/v1/messages?limit=2&=', '/v1/partners?=KG', '/v1/arrivals?=x', '/v1/aeo?limit=5&=5']) {
+      const r = await api(kz, 'GET', path);
+      expectProblem(r, 422, 'GNC_SCHEMA_INVALID');
+      expect(r.json.issues[0], path).toMatchObject({ path: '/', expected: 'a parameter name before "="' });
+    }
+    const before = (await api(kz, 'GET', '/v1/messages?limit=500')).json.items.length as number;
+    expectProblem(await api(kz, 'POST', '/v1/messages?=KG', submission), 422, 'GNC_SCHEMA_INVALID');
+    expect((await api(kz, 'GET', '/v1/messages?limit=500')).json.items).toHaveLength(before);
+    // empty segments name no parameter
+    expect((await api(kz, 'GET', '/v1/messages?limit=2&&')).status).toBe(200);
+  });
+
   it('answers a method a path does not take with 405 and Allow (GNC_METHOD_NOT_ALLOWED), an unknown path with 404', async () => {
     for (const [method, path, allow] of [['DELETE', '/v1/messages', 'POST, GET, HEAD'], ['PUT', '/v1/messages/x', 'GET, HEAD'], ['POST', '/v1/health', 'GET, HEAD'], ['PATCH', '/v1/openapi.json', 'GET, HEAD']] as const) {
       const r = await api(kz, method, path);
