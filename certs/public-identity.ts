@@ -34,7 +34,7 @@ export function normaliseFingerprint(text: string): string {
 }
 
 export function verifyPartnerIdentity(input: unknown, expectedFingerprint: string, now = Date.now()): VerifiedPartnerIdentity {
-  const identity = parseWith(PublicIdentity, input, 'Identity file', '', 'GNC_CERT_INVALID');
+  const identity = identityDocument(input);
   const actual = jwkThumbprint(identity.root.jwk);
   const expected = normaliseFingerprint(expectedFingerprint);
   if (actual !== expected) {
@@ -53,6 +53,21 @@ export function verifyPartnerIdentity(input: unknown, expectedFingerprint: strin
     throw new GncError('GNC_KEY_EXPIRED', `Every node certificate in ${identity.country}'s identity file has expired: ask for a current identity export.`);
   }
   return { identity, certificates };
+}
+
+/**
+ * The identity file's document. One of another shape is bad input (GNC_SCHEMA_INVALID, CLI exit 2), not a trust
+ * refusal: nothing in it was verified yet, and the fix is to pass the partner's export as it came.
+ */
+function identityDocument(input: unknown): PublicIdentity {
+  try {
+    return parseWith(PublicIdentity, input, 'Identity file', '');
+  } catch (err) {
+    const issues = (err as GncError).issues;
+    const first = issues?.[0]?.message ?? 'not a JSON object';
+    const more = issues !== undefined && issues.length > 1 ? ', among other problems' : '';
+    throw new GncError('GNC_SCHEMA_INVALID', `The identity file is not one that \`gnc identity export\` writes: ${first}${more}. Pass the partner's file as it came, or ask the partner for a new export.`, { issues });
+  }
 }
 
 /** The JSON of an identity file read from `path` (the CLI reads it, as every file a user names). */

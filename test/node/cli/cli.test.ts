@@ -62,12 +62,12 @@ describe('gnc CLI', () => {
     expect((await gnc('partner', 'list', '--dir', kg)).stdout).toContain('KZ');
   });
 
-  it('refuses a corrupt identity file with a clear error', async () => {
+  it('refuses a corrupt identity file with a clear error, as bad input (exit 2)', async () => {
     const file = join(base, 'bad.json');
     writeFileSync(file, '{"v":1}');
     const r = await gnc('partner', 'add', '--dir', join(base, 'kg'), file, '--fingerprint', 'x');
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/^error GNC_CERT_INVALID: /);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error GNC_SCHEMA_INVALID: The identity file is not one that `gnc identity export` writes: /);
   });
 
   it('creates a token once and stores only its hash', async () => {

@@ -81,6 +81,18 @@ describe('gnc partner add refuses keys that strict RFC 8032 refuses', () => {
   });
 });
 
+describe('gnc partner add refuses a file that is no identity export as bad input', () => {
+  it('names the field that is wrong (exit 2, GNC_SCHEMA_INVALID), pinning nothing', async () => {
+    const file = join(base, 'not-an-identity.json');
+    writeFileSync(file, JSON.stringify({ v: 1, format: 'gnc-identity', country: 'KG', name: 'State Customs Service', root: { fingerprint: 'x' } }));
+    const r = await gnc('partner', 'add', '--dir', node, file, '--fingerprint', 'x');
+    expectError(r, 2, 'GNC_SCHEMA_INVALID');
+    expect(r.stderr).toContain('gnc identity export');
+    expect(r.stderr).toContain('/root/jwk');
+    expect((await gnc('partner', 'list', '--dir', node)).stdout).not.toContain('KG');
+  });
+});
+
 describe('gnc start', () => {
   it('refuses an API port that is no number (exit 2)', async () => {
     expectError(await gnc('start', '--dir', node, '--api-port', 'abc'), 2, 'GNC_CONFIG_INVALID');
