@@ -155,7 +155,7 @@ export class FramedStream {
    * then on the partner may receive it, whether or not this promise resolves.
    */
   write(frame: Frame, onHanded?: () => void): Promise<void> {
-    if (!this.isOpen) return Promise.reject(new GncError('GNC_PARTNER_UNREACHABLE', 'The stream to the partner is closed; the message will be retried.'));
+    if (!this.isOpen) return Promise.reject(this.unsent(`The exchange stream ${this.describe()} is closed`));
     if (!this.batch) {
       const batch = { frames: new Uint8ArrayList(), handed: [] as (() => void)[], sent: Promise.resolve() };
       batch.sent = new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => this.flush(batch));
@@ -168,7 +168,7 @@ export class FramedStream {
 
   private async flush(batch: { frames: Uint8ArrayList; handed: (() => void)[] }): Promise<void> {
     if (this.batch === batch) this.batch = undefined;
-    if (!this.isOpen) throw new GncError('GNC_PARTNER_UNREACHABLE', 'The stream to the partner is closed; the message will be retried.');
+    if (!this.isOpen) throw this.unsent(`The exchange stream ${this.describe()} is closed`);
     for (const handed of batch.handed) handed();
     if (!this.stream.send(batch.frames) || this.stream.writeBufferLength > 0) {
       const drained = this.drained();
@@ -215,7 +215,7 @@ export class FramedStream {
         if (err) reject(err);
         else resolve();
       };
-      const closedError = (): GncError => new GncError('GNC_PARTNER_UNREACHABLE', 'The stream to the partner closed before the frame was sent; the message will be retried.');
+      const closedError = (): GncError => this.unsent(`The exchange stream ${this.describe()} closed before the frame was sent`);
       // 'idle' also fires when an abort or the partner's closing its read side discards the buffer
       const idle = (): void => done(this.isOpen ? undefined : closedError());
       const closed = (): void => done(closedError());
@@ -226,7 +226,7 @@ export class FramedStream {
       const drainTimeoutMs = this.drainTimeoutMs;
       const expire = (): void => {
         const reason = `the partner read nothing for ${drainTimeoutMs / 1000} s`;
-        done(new GncError('GNC_PARTNER_UNREACHABLE', `Stream reset: ${reason}; the message will be retried.`));
+        done(this.unsent(`The exchange stream ${this.describe()} was reset: ${reason}`));
         this.reset(reason);
       };
       stream.addEventListener('drain', arm);
@@ -275,6 +275,19 @@ export class FramedStream {
     const err = new GncError('GNC_PARTNER_UNREACHABLE', `Stream reset: ${reason}; the message will be retried.`);
     this.stream.abort(err);
     this.finish(err);
+  }
+
+  /**
+   * Why a frame of this side did not reach the partner, and what follows, in this side's words: a sender's message
+   * is retried; a receiver's answer is lost, and the partner sends its envelope again and is answered then (from
+   * the message stored, SPEC section 5).
+   */
+  private unsent(what: string): GncError {
+    const peer = this.opts.peer ?? 'the partner';
+    const then = this.stream.direction === 'inbound'
+      ? `${peer} sends the envelope again and is answered then`
+      : 'the message will be retried';
+    return new GncError('GNC_PARTNER_UNREACHABLE', `${what}; ${then}.`);
   }
 
   private describe(): string {

@@ -87,10 +87,15 @@ export async function serveExchange(host: Libp2p, trust: TrustIndex, handler: En
           }
           unanswered++;
           const payload = frame.payload;
+          // an answer that cannot leave (the stream closed or was reset): the framed stream's error says so in this
+          // side's words, and what the partner does next
+          const notSent = (what: string) => (err: unknown): void =>
+            peerLog(`could not send the ${what} for ${peer.country} request ${frame.requestId}: ${(err as Error).message}`);
           handler
             .handle(payload, peer.country)
             .then(
-              (receipt) => framed.write({ kind: FRAME_RECEIPT, requestId: frame.requestId, payload: receipt }),
+              (receipt) =>
+                framed.write({ kind: FRAME_RECEIPT, requestId: frame.requestId, payload: receipt }).catch(notSent('receipt')),
               (err: unknown) => {
                 // this node failed itself (GNC_STORAGE_FULL, GNC_INTERNAL): no verdict, so no receipt, but an error
                 // frame for this request; the sender retries later instead of waiting for a receipt that will not come
@@ -98,7 +103,7 @@ export async function serveExchange(host: Libp2p, trust: TrustIndex, handler: En
                 peerLog(`could not answer ${peer.country} request ${frame.requestId} (${code}): ${(err as Error).message}`);
                 // the partner learns the class of the failure, not this node's internals (paths, its operator's to-do)
                 const message = 'The receiving node cannot store or answer the envelope at the moment; it stays queued with the sender and is retried.';
-                return framed.write(errorFrame(frame.requestId, code, message));
+                return framed.write(errorFrame(frame.requestId, code, message)).catch(notSent('error frame'));
               },
             )
             .catch((err: unknown) => peerLog(`could not answer ${peer.country} request ${frame.requestId}: ${(err as Error).message}`))

@@ -182,6 +182,23 @@ describe('inbound streams from a hostile partner', () => {
     expect(logged('could not answer', from)).toEqual([]);
   }, 15_000);
 
+  it('logs a receipt it could not send in its own words, naming what the partner does next', async () => {
+    const from = kgLog.length;
+    const stream = await open();
+    const sealed = sealEnvelope(
+      { v: 1, id: newMessageId(), type: 'aci', from: 'KZ', to: 'KG', agreement: 'KZ-KG-test@1', created: new Date().toISOString(), purpose: 'pre-arrival-risk-assessment', body: aci } as never,
+      kz.node.parts.identity.node.signer,
+    );
+    stream.send(encodeFrame({ kind: FRAME_REQUEST, requestId: 11, payload: sealed.bytes }));
+    stream.abort(new Error('gone before the receipt')); // the request leaves first, then the reset
+    await waitFor(() => logged('request 11', from).length > 0 || undefined, 10_000, 'the log line about request 11');
+    const line = logged('request 11', from)[0]!;
+    expect(line).toMatch(/^could not send the receipt for KZ request 11: The exchange stream from KZ (is closed|closed before)/);
+    // the receiver's side of it: KZ sends the envelope again and is answered then, not "the message will be retried"
+    expect(line).toContain('KZ sends the envelope again');
+    expect(line).not.toContain('will be retried');
+  }, 15_000);
+
   it('stops reading requests from a partner that does not read its answers, and answers each one once it reads again', async () => {
     const stream = await open();
     const answers = new Map<number, number>();
