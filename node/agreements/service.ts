@@ -5,7 +5,7 @@
  * partner receives over the wire.
  */
 import type { AgreementView } from '../../protocol/api/schemas.js';
-import { checkNoticeHasEffect, decodeAgreement, draftAgreement, resolveDraftPlaceholders, signAgreement, signNotice, type AgreementNotice, type SignedAgreement } from '../../protocol/agreement/index.js';
+import { checkNoticeHasEffect, checkTerminationTime, decodeAgreement, draftAgreement, resolveDraftPlaceholders, signAgreement, signNotice, type AgreementNotice, type SignedAgreement } from '../../protocol/agreement/index.js';
 import { GncError } from '../../protocol/errors.js';
 import { jwkThumbprint } from '../../protocol/jwk.js';
 import type { NodeParts } from '../main.js';
@@ -94,6 +94,7 @@ export class AgreementService {
       effective: effective ?? new Date(this.parts.clock()).toISOString(), reason, by: this.parts.identity.country,
     };
     checkNoticeHasEffect(k.document, k.notices.map((n) => n.notice), notice);
+    checkTerminationTime(k.document, notice, this.parts.clock());
     const compact = signNotice(notice, this.parts.identity.root.signer);
     this.registry.saveNotice(compact);
     const r = await this.submit().queueControl(k.partner, 'agreement', { action: 'notice', notice: compact });

@@ -133,6 +133,23 @@ export function checkNoticeHasEffect(doc: AgreementDocument, notices: readonly A
 }
 
 /**
+ * Refuses, with GNC_CONFLICT, a termination this administration is about to sign at `now` that takes effect at or
+ * before the start of an agreement that has started. Taking effect there, it would make the agreement one that
+ * never started (SPEC 8.4): the version it superseded would be in force again, and a new agreement over the period
+ * it ran would no longer overlap it. Before the start, such a termination is how a renewal is withdrawn in time.
+ */
+export function checkTerminationTime(doc: AgreementDocument, notice: AgreementNotice, now: number): void {
+  if (notice.action !== 'terminate') return;
+  const { start } = agreementPeriod(doc);
+  if (now < start || agreementInstant(notice.effective, 'start') > start) return;
+  const from = new Date(start).toISOString().replace('.000Z', 'Z');
+  throw new GncError(
+    'GNC_CONFLICT',
+    `Agreement ${agreementRef(doc)} started at ${from}; a termination effective ${notice.effective}, at or before its start, would undo that it was ever in force (what it superseded would apply again): give an effective time after ${from}, or none to terminate it now.`,
+  );
+}
+
+/**
  * The agreement in force between countries `a` and `b` at `now`: complete, active, not replaced by a
  * complete successor that has started. When several qualify (which checkOverlap prevents for documents
  * this node accepted), the highest version, then the latest start, then the smallest id wins.

@@ -154,6 +154,17 @@ describe('agreements between two nodes', () => {
     expect((await api(net.nodes.KG!, 'POST', '/v1/agreements/KZ-KG-test/resume', { reason: 'Not ours to lift' })).json.code).toBe('GNC_CONFLICT');
   });
 
+  it('refuses a termination effective before the start of the agreement in force with 409 GNC_CONFLICT and sends nothing', async () => {
+    net = await makeNetwork(['KZ', 'KG']);
+    const kz = net.nodes.KZ!;
+    const r = await api(kz, 'POST', '/v1/agreements/KZ-KG-test/terminate', { reason: 'Backdated', effective: '2025-12-01' });
+    expect(r.status).toBe(409);
+    expect(r.json.code).toBe('GNC_CONFLICT');
+    expect(r.json.detail).toContain('2026-01-01T00:00:00Z');
+    expect((await api(kz, 'GET', '/v1/messages?type=agreement')).json.items).toHaveLength(0);
+    expect((await api(kz, 'GET', '/v1/agreements/KZ-KG-test')).json.status).toBe('active');
+  });
+
   it('purges received content when its retention ends, keeping the audit metadata', async () => {
     let offset = 0;
     net = await makeNetwork(['KZ', 'KG'], { agreements: [{ a: 'KZ', b: 'KG', draft: narrowDraft(true) }], nodeOptions: () => ({ clock: () => Date.now() + offset }) });

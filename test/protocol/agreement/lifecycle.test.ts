@@ -5,6 +5,7 @@ import {
   agreementStatus,
   checkNoticeHasEffect,
   checkOverlap,
+  checkTerminationTime,
   verifyAgreement,
   verifyNotice,
   type AgreementCandidate,
@@ -119,6 +120,21 @@ describe('agreement in force', () => {
     expect(() => checkNoticeHasEffect(v1, scheduled, resume)).toThrow(expect.objectContaining({ code: 'GNC_CONFLICT', message: expect.stringContaining('later') }));
     // a resume after it does lift it
     checkNoticeHasEffect(v1, scheduled, v(notice(v1, KZ, 'resume', '2026-12-01T00:00:01Z')));
+  });
+
+  it('refuses a termination of a started agreement that takes effect at or before its start (GNC_CONFLICT)', () => {
+    const v = (n: string) => verifyNotice(n, ROOTS);
+    const afterStart = T('2027-06-01T00:00:00Z');
+    // signed after v2 started, effective before its start: v2 would count as never started, and v1 would be back
+    const backdated = v(notice(v2, KZ, 'terminate', '2026-12-01T00:00:00Z'));
+    expect(agreementStatus(v1, [], afterStart, [held(v2, true, [notice(v2, KZ, 'terminate', '2026-12-01T00:00:00Z')])])).toBe('active');
+    expect(() => checkTerminationTime(v2, backdated, afterStart)).toThrow(expect.objectContaining({ code: 'GNC_CONFLICT', message: expect.stringContaining('2027-01-01') }));
+    expect(codeOf(() => checkTerminationTime(v2, v(notice(v2, KZ, 'terminate', '2027-01-01')), afterStart))).toBe('GNC_CONFLICT');
+    // after its start it ends the agreement from then on; before its start it withdraws a renewal in time (SPEC 8.4)
+    checkTerminationTime(v2, v(notice(v2, KZ, 'terminate', '2027-01-01T00:00:01Z')), afterStart);
+    checkTerminationTime(v2, backdated, NOW);
+    // other notices are about suspension, which has no such meaning
+    checkTerminationTime(v2, v(notice(v2, KZ, 'suspend', '2026-12-01T00:00:00Z')), afterStart);
   });
 
   it('applies a notice only from its effective time', () => {
