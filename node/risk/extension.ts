@@ -37,7 +37,7 @@ export function useRiskCache(db: NodeParts['store']['db']): void {
 }
 
 export interface RiskOptions {
-  /** Rules file; default: `riskRules` from gnc.json, else risk-rules.json in the data dir if present. */
+  /** Rules file, which must exist; default: `riskRules` of gnc.json, else risk-rules.json in the data dir if there. */
   rulesPath?: string;
   clock?: () => number;
   /** Where the webhook secret's environment variable is read (tests). */
@@ -68,9 +68,12 @@ export interface Risk {
 export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
   const { store, log } = parts;
   const clock = opts.clock ?? parts.clock;
-  const path = opts.rulesPath ?? rulesPathFor(parts.dir, parts.config.riskRules);
-  // a broken rules file stops the node here, naming the field (GNC_CONFIG_INVALID)
-  let rules = path !== undefined ? loadRules(path, opts.env) : defaultRules();
+  const { path, required } = opts.rulesPath !== undefined
+    ? { path: opts.rulesPath, required: true }
+    : rulesPathFor(parts.dir, parts.config.riskRules);
+  // a broken rules file, or a configured one missing, stops the node here, naming the field (GNC_CONFIG_INVALID);
+  // without one in the default place the built-in rules apply until one is put there (checkRules reads it then)
+  let rules = required || rulesMtime(path) !== -1 ? loadRules(path, opts.env) : defaultRules();
   const warnCleartext = (): void => {
     const warning = rules.webhook && cleartextWebhookWarning(rules.webhook.url);
     if (warning) log(warning);
@@ -132,7 +135,7 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
   let reassess: 'no' | 'due' | 'failing' = 'no';
 
   function checkRules(): void {
-    if (path !== undefined && rulesMtime(path) !== rules.mtimeMs) {
+    if (rulesMtime(path) !== rules.mtimeMs) {
       try {
         rules = loadRules(path, opts.env);
       } catch (err) {

@@ -5,7 +5,7 @@
  * The webhook secret is read from an environment variable or a file and kept only in memory: it is never
  * logged, never stored in the database and never part of an error message; so are credentials in the URL.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { GncError } from '../../protocol/errors.js';
 import { RiskRules, type BuiltinIndicator, type RiskRules as RiskRulesT } from '../../protocol/risk.js';
@@ -63,19 +63,22 @@ export interface LoadedRules {
   mtimeMs: number;
 }
 
+/** The built-in rules; `mtimeMs` -1 says no file holds them (one that appears later differs, and is read). */
 export function defaultRules(): LoadedRules {
-  return withWeights(null, RiskRules.parse({ v: 1 }), undefined, 0);
+  return withWeights(null, RiskRules.parse({ v: 1 }), undefined, -1);
 }
 
 function withWeights(source: string | null, rules: RiskRulesT, webhook: WebhookSettings | undefined, mtimeMs: number): LoadedRules {
   return { source, rules, weights: { ...DEFAULT_WEIGHTS, ...rules.weights }, webhook, mtimeMs };
 }
 
-/** Path of the rules file for a data dir: the configured one, else risk-rules.json if present. */
-export function rulesPathFor(dir: string, configured: string | undefined): string | undefined {
-  if (configured !== undefined) return isAbsolute(configured) ? configured : join(dir, configured);
-  const fallback = join(dir, DEFAULT_RULES_FILE);
-  return existsSync(fallback) ? fallback : undefined;
+/**
+ * Where the rules of a data dir are: the configured file, which must exist (`required`), else risk-rules.json in the
+ * data dir, read whenever it is there (also once it is put there while the node runs).
+ */
+export function rulesPathFor(dir: string, configured: string | undefined): { path: string; required: boolean } {
+  if (configured !== undefined) return { path: isAbsolute(configured) ? configured : join(dir, configured), required: true };
+  return { path: join(dir, DEFAULT_RULES_FILE), required: false };
 }
 
 function readSecret(path: string, w: NonNullable<RiskRulesT['webhook']>, env: NodeJS.ProcessEnv): string {

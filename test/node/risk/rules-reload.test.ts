@@ -2,6 +2,7 @@
  * An edited rules file queues the upcoming consignments for reassessment. When that queueing cannot be committed
  * (a full disk), the node says so once and tries again at its next look at the file, instead of dropping it and
  * scoring with the new rules only the consignments that happen to change later. A real store, the real risk part.
+ * A rules file put in the data dir's default place while the node runs is read as an edit is (real KZ and KG).
  */
 import { rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openOffline, type OfflineNode } from '../../../node/compose.js';
 import { createRisk } from '../../../node/risk/extension.js';
 import { initNode, tempDir, waitFor } from '../../helpers/network.js';
+import { road } from './fixtures.js';
+import { arrival, codesOf, has, riskNetwork, send } from './network.js';
 
 let base: string | undefined;
 let off: OfflineNode | undefined;
@@ -59,4 +62,18 @@ describe('risk rules reload', () => {
       await risk.stop();
     }
   });
+});
+
+describe('a rules file created while the node runs', () => {
+  it('is read from the default place in the data dir, and the upcoming consignments are reassessed with it', async () => {
+    const net = await riskNetwork(); // no riskRules in gnc.json, no risk-rules.json in KG's data dir
+    try {
+      const id = await send(net.kz, 'aci', road());
+      expect(codesOf(await arrival(net.kg, id))).not.toContain('local-hs-prefix');
+      writeFileSync(join(net.kg.dir, 'risk-rules.json'), JSON.stringify({ v: 1, watch: { hsPrefixes: [{ prefix: '1101', weight: 1 }] } }));
+      await arrival(net.kg, id, has('local-hs-prefix'));
+    } finally {
+      await net.close();
+    }
+  }, 30_000);
 });
