@@ -90,6 +90,7 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
   let started = false;
   let stopped = false;
   let running: Promise<void> | undefined;
+  let cleaning: Promise<void> | undefined;
   let again = false;
   const timers: NodeJS.Timeout[] = [];
   let retry: NodeJS.Timeout | undefined;
@@ -129,6 +130,21 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
       // a kick that came while the loop was finishing (after its last look at `again`) starts the next round
       if (again) kick();
     });
+  }
+
+  /** What an older version projected from messages sent for statistics goes, in batches, when the upgrade asked. */
+  async function dropAggregateOnly(): Promise<void> {
+    let batches = 0;
+    for (;;) {
+      if (stopped) return;
+      const more = await store.commits.run(() => purge.dropAggregateOnly());
+      if (more === undefined) return;
+      batches++;
+      kick();
+      if (!more) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    log('risk: what messages sent for statistics had made in the risk view is removed, as the upgrade asked', { batches });
   }
 
   /** New rules whose reassessment is not queued yet (its commit failed: a full disk); tried at every look. */
@@ -182,6 +198,9 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
           },
           (err: unknown) => log('risk: AEO registry rebuild failed; the next start tries again', { error: (err as Error).message }),
         );
+      cleaning = dropAggregateOnly().catch((err: unknown) => {
+        log('risk: removing what messages sent for statistics had made failed; the next start goes on', { error: (err as Error).message });
+      });
       timers.push(setInterval(checkRules, RULES_POLL_MS), setInterval(() => void store.commits.run(() => feed.prune(clock())).catch(() => undefined), PRUNE_MS));
       for (const t of timers) t.unref();
       webhook.start();
@@ -195,6 +214,7 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
       for (const t of timers) clearInterval(t);
       clearTimeout(retry);
       arrivals.closeStreams();
+      await cleaning;
       await running;
       await webhook.stop();
     },

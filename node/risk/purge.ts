@@ -17,12 +17,20 @@
  *
  * Consignments that named a changed certificate or AEO and are expected within the recompute horizon are
  * queued for reassessment, as when a related message arrives.
+ *
+ * The same goes, once, for what an older version projected from messages sent for an aggregate-only purpose
+ * (dropAggregateOnly, when a migration asks): such a message never reaches the risk view (engine.ts INDIVIDUAL_USE).
  */
 import type { AeoChange } from '../../protocol/messages/aeo.js';
+import { certificateKey, type EcooBody } from '../../protocol/messages/ecoo.js';
 import type { Db } from '../store/db.js';
 import { KEY } from './declaration.js';
-import { INDIVIDUAL_USE, RECOMPUTE_HORIZON_MS, type RiskEngine } from './engine.js';
+import { BATCH, INDIVIDUAL_USE, RECOMPUTE_HORIZON_MS, type RiskEngine, type StoredMessage } from './engine.js';
 import type { RiskFeed } from './feed.js';
+
+/** Key in risk_state asking for dropAggregateOnly (migration 20); its value is the messages.seq it has reached. */
+const AGGREGATE_CLEANUP = 'aggregate-only-cleanup';
+const STORED = 'seq, id, partner, type, kind, ref, created, body, stored_at';
 
 export interface PurgedMessage {
   seq: number;
@@ -50,6 +58,17 @@ export class RiskPurge {
       changesSince: db.prepare(`SELECT seq, id, body FROM messages WHERE +direction = 'in' AND +partner = ? AND type = 'aeo' AND kind = 'change'
         AND body IS NOT NULL AND seq <= @cursor AND ${INDIVIDUAL_USE} AND (json_extract(body, '$.operator.statusDate') > @asOf
           OR (json_extract(body, '$.operator.statusDate') = @asOf AND seq > @seq)) ORDER BY seq`),
+      cleanupAt: db.prepare(`SELECT value FROM risk_state WHERE key = '${AGGREGATE_CLEANUP}'`).pluck(),
+      cleanupReached: db.prepare(`UPDATE risk_state SET value = ? WHERE key = '${AGGREGATE_CLEANUP}'`),
+      cleanupDone: db.prepare(`DELETE FROM risk_state WHERE key = '${AGGREGATE_CLEANUP}'`),
+      // declarations and e-CoO messages the projection passed that were sent for an aggregate-only purpose
+      aggregateOnly: db.prepare(`SELECT seq, id, partner, type FROM messages WHERE seq > ? AND seq <= ? AND +direction = 'in'
+        AND type IN ('aci', 'ecoo') AND NOT (${INDIVIDUAL_USE}) ORDER BY seq LIMIT ?`),
+      versionSeqs: db.prepare('SELECT seq FROM risk_versions WHERE cid = ? ORDER BY seq').pluck(),
+      individual: db.prepare(`SELECT ${STORED} FROM messages WHERE seq = ? AND ${INDIVIDUAL_USE}`),
+      // every e-CoO message of the partner the projection passed (each names one certificate number in its body)
+      ecooMessages: db.prepare(`SELECT ${STORED} FROM messages WHERE +direction = 'in' AND +partner = ? AND type = 'ecoo'
+        AND body IS NOT NULL AND seq <= ? AND ${INDIVIDUAL_USE} ORDER BY seq`),
     };
   }
 
@@ -79,10 +98,71 @@ export class RiskPurge {
 
   private dropConsignment(m: PurgedMessage): void {
     const cid = this.s.cidOf.get(m.partner, m.id) as number | undefined;
-    if (cid === undefined) return;
+    if (cid !== undefined) this.drop(cid);
+  }
+
+  /** Deletes consignment `cid` with its versions, keys, assessment and feed events. */
+  private drop(cid: number): void {
     // the feed deletes the events itself: it must not hand out their ids again
     this.feed.dropConsignment(cid);
     for (const stmt of this.s.drop) stmt.run(cid);
+  }
+
+  /**
+   * Removes what an older version projected from declarations and e-CoO messages sent for an aggregate-only purpose,
+   * when a migration asked for it (AGGREGATE_CLEANUP): a consignment one of them is a version of is dropped with its
+   * feed events and projected again from its versions sent for individual use (so a declaration whose amendment was
+   * sent for statistics is in force again, and one sent for statistics whose amendment was not is opened by that
+   * amendment, as the projection does now); a certificate one of them recorded or changed is indexed again from the
+   * partner's e-CoO messages for that number sent for individual use, and the consignments naming it are queued for
+   * reassessment. (Their AEO data the same migration removed, asking for rebuildIfAsked.) At most `limit` such
+   * messages per call; call inside a transaction. Undefined when nothing was asked, else whether more remains.
+   */
+  dropAggregateOnly(limit = BATCH): boolean | undefined {
+    const reached = this.s.cleanupAt.get() as number | undefined;
+    if (reached === undefined) return undefined;
+    const cursor = (this.s.cursor.get() as number | undefined) ?? 0;
+    const msgs = this.s.aggregateOnly.all(reached, cursor, limit) as PurgedMessage[];
+    const cids = new Set<number>();
+    const certificates = new Map<string, Set<string>>();
+    for (const m of msgs) {
+      if (m.type === 'aci') {
+        const cid = this.s.cidOf.get(m.partner, m.id) as number | undefined;
+        if (cid !== undefined) cids.add(cid);
+        continue;
+      }
+      const numbers = certificates.get(m.partner) ?? new Set<string>();
+      for (const number of this.s.ecooOf.all(m.partner, m.id, m.id) as string[]) numbers.add(number);
+      if (numbers.size > 0) certificates.set(m.partner, numbers);
+    }
+    for (const cid of cids) {
+      const seqs = this.s.versionSeqs.all(cid) as number[];
+      const held = seqs.flatMap((seq) => (this.s.individual.get(seq) as StoredMessage | undefined) ?? []);
+      this.drop(cid);
+      for (const m of held) this.project(m);
+    }
+    const since = this.clock() - RECOMPUTE_HORIZON_MS;
+    for (const [partner, numbers] of certificates) {
+      for (const number of numbers) {
+        this.s.dropEcoo.run(partner, number);
+        this.engine.consignments.pendByKey(KEY.ecoo, number, since);
+      }
+      for (const m of this.s.ecooMessages.all(partner, cursor) as StoredMessage[]) {
+        if (numbers.has(certificateKey((JSON.parse(m.body!) as EcooBody).certificateNumber))) this.project(m);
+      }
+    }
+    if (msgs.length < limit) this.s.cleanupDone.run();
+    else this.s.cleanupReached.run(msgs[msgs.length - 1]!.seq);
+    return msgs.length === limit;
+  }
+
+  /** Projects a message again; one the projection cannot read was skipped (and logged) the first time, and is now. */
+  private project(m: StoredMessage): void {
+    try {
+      this.engine.project(m);
+    } catch {
+      // as in RiskEngine.advance: it must not block the messages after it
+    }
   }
 
   /**

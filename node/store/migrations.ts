@@ -435,4 +435,20 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX aeo_parts_seq ON aeo_parts(seq);
 `,
+  // 20: messages sent for an aggregate-only purpose (statistics, SPEC 8.1) stay out of the risk view
+  // (node/risk/engine.ts INDIVIDUAL_USE), and older versions projected them. The AEO history entries they made go
+  // now, and the node rebuilds the AEO registry at its next start from the AEO messages held for individual use (as
+  // for migration 15); the consignments and e-CoO index entries they made, it drops then and projects again from
+  // the messages of each that were sent for individual use (node/risk/purge.ts dropAggregateOnly), in batches:
+  // 'aggregate-only-cleanup' holds the seq up to which that is done, and goes once it is
+  `
+  DELETE FROM risk_aeo_history WHERE EXISTS (SELECT 1 FROM messages m WHERE m.direction = 'in'
+    AND m.partner = risk_aeo_history.partner AND m.id = risk_aeo_history.message_id AND m.type = 'aeo' AND m.purpose = 'statistics');
+  INSERT OR REPLACE INTO risk_state (key, value) SELECT 'aeo-rebuild', 1 WHERE EXISTS (SELECT 1 FROM messages
+    WHERE type = 'aeo' AND direction = 'in' AND purpose = 'statistics'
+      AND seq <= COALESCE((SELECT value FROM risk_state WHERE key = 'cursor'), 0));
+  INSERT OR REPLACE INTO risk_state (key, value) SELECT 'aggregate-only-cleanup', 0 WHERE EXISTS (SELECT 1 FROM messages
+    WHERE type IN ('aci', 'ecoo') AND direction = 'in' AND purpose = 'statistics'
+      AND seq <= COALESCE((SELECT value FROM risk_state WHERE key = 'cursor'), 0));
+`,
 ];

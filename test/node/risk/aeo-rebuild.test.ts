@@ -32,7 +32,7 @@ describe('the AEO registry after an upgrade', () => {
       // what migration 10 left: the record's own status date, older than the snapshot; then the upgrade to 15 (run
       // as such: taking user_version back one step would run the newest migration again, not this one)
       store.db.prepare('UPDATE risk_aeo SET as_of = status_date WHERE partner = ?').run('KZ');
-      store.db.exec(MIGRATIONS[MIGRATIONS.findIndex((m) => m.includes("'aeo-rebuild'"))]!);
+      store.db.exec(MIGRATIONS.find((m) => m.includes(`SELECT 'aeo-rebuild', 1 WHERE EXISTS (SELECT 1 FROM risk_aeo)`))!);
     } finally {
       store.close();
     }
