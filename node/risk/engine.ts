@@ -12,6 +12,7 @@ import { isSnapshotInParts, type AeoBody } from '../../protocol/messages/aeo.js'
 import { certificateKey, type EcooBody } from '../../protocol/messages/ecoo.js';
 import type { AciBody } from '../../protocol/messages/aci.js';
 import type { ArrivalView, AssessmentEvent } from '../../protocol/risk.js';
+import { foldCase } from '../store/fold.js';
 import type { Store } from '../store/store.js';
 import { AeoRegistry } from './aeo-registry.js';
 import { AeoSnapshots } from './aeo-snapshots.js';
@@ -238,8 +239,9 @@ function currentFields(m: StoredMessage, d: FullDeclaration, row: Parameters<typ
     current_seq: m.seq,
     current_created: m.created,
     expected_arrival: Date.parse(d.expectedArrival),
-    office_of_entry: d.officeOfEntry.id,
-    bcp: d.officeOfEntry.borderCrossingPoint ?? null,
+    // filter columns, folded as the filters are (the view keeps the names as sent)
+    office_of_entry: foldCase(d.officeOfEntry.id),
+    bcp: d.officeOfEntry.borderCrossingPoint !== undefined ? foldCase(d.officeOfEntry.borderCrossingPoint) : null,
     view: JSON.stringify(prev ? { ...view, indicators: prev.indicators } : view),
   };
 }

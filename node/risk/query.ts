@@ -9,6 +9,7 @@ import { GncError } from '../../protocol/errors.js';
 import type { ArrivalDetail, ArrivalFilters } from '../../protocol/risk.js';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/db.js';
+import { foldCase } from '../store/fold.js';
 import type { ConsignmentRepo, ConsignmentRow } from './consignments.js';
 import { KEY } from './declaration.js';
 import { arrivalView, assessmentView, parseStored } from './views.js';
@@ -46,8 +47,9 @@ export class ArrivalQueries {
     if (!f.includeCancelled) where.push(`c.status = 'active'`);
     if (f.from !== undefined) add('c.expected_arrival >= ?', Date.parse(f.from));
     if (f.to !== undefined) add('c.expected_arrival < ?', Date.parse(f.to));
-    if (f.borderCrossingPoint !== undefined) add('c.bcp = ?', f.borderCrossingPoint);
-    if (f.officeOfEntry !== undefined) add('c.office_of_entry = ?', f.officeOfEntry);
+    // stored folded (node/store/fold.ts): any case of any script matches, through the same indexes
+    if (f.borderCrossingPoint !== undefined) add('c.bcp = ?', foldCase(f.borderCrossingPoint));
+    if (f.officeOfEntry !== undefined) add('c.office_of_entry = ?', foldCase(f.officeOfEntry));
     if (f.partner !== undefined) add('c.partner = ?', f.partner);
     if (f.level !== undefined) add('c.level = ?', f.level);
     const key = (k: string, v: string | undefined): void => {

@@ -9,6 +9,7 @@
  */
 import Database from 'better-sqlite3';
 import { GncError } from '../../protocol/errors.js';
+import { registerFold } from './fold.js';
 import { MIGRATIONS } from './migrations.js';
 
 export type Db = Database.Database;
@@ -44,6 +45,8 @@ export function migrate(db: Db): void {
   const seen = version();
   refuseNewer(seen);
   if (seen === MIGRATIONS.length) return;
+  // migrations that fill folded search columns call it
+  registerFold(db);
   const step = db.transaction((): boolean => {
     const v = version();
     refuseNewer(v);

@@ -451,4 +451,13 @@ export const MIGRATIONS: readonly string[] = [
     WHERE type IN ('aci', 'ecoo') AND direction = 'in' AND purpose = 'statistics'
       AND seq <= COALESCE((SELECT value FROM risk_state WHERE key = 'cursor'), 0));
 `,
+  // 21: the filter columns office_of_entry and bcp of risk_consignments hold the names folded (node/store/fold.ts:
+  // NFKC and Unicode case, gnc_fold), as the engine now writes them and the arrivals filters compare them: NOCASE
+  // folds ASCII only, so a name in Cyrillic did not match in another case. The list views keep the names as sent;
+  // only rows whose names change are rewritten (office codes as offices write them do not)
+  `
+  UPDATE risk_consignments SET office_of_entry = gnc_fold(office_of_entry)
+    WHERE office_of_entry <> gnc_fold(office_of_entry) COLLATE BINARY;
+  UPDATE risk_consignments SET bcp = gnc_fold(bcp) WHERE bcp <> gnc_fold(bcp) COLLATE BINARY;
+`,
 ];

@@ -6,6 +6,7 @@
  */
 import { toKilograms } from '../../../protocol/codes/units.js';
 import type { Evidence } from '../../../protocol/risk.js';
+import { foldCase } from '../../store/fold.js';
 import { aciEvidence, type AssessContext, type IndicatorSet } from './context.js';
 
 const about = (note: string | undefined): string => (note ? ` (${note})` : '');
@@ -45,13 +46,15 @@ export function localIndicators(ctx: AssessContext, out: IndicatorSet): void {
       if (ctx.partner !== r.partner) return;
       ev.push(aciEvidence(ctx, '', ctx.partner)); // the envelope's sender
     }
+    // office and crossing point compared as the arrivals filters compare them: in any case, form and script
     if (r.officeOfEntry !== undefined) {
-      if (d.officeOfEntry.id.toUpperCase() !== r.officeOfEntry.toUpperCase()) return;
+      if (foldCase(d.officeOfEntry.id) !== foldCase(r.officeOfEntry)) return;
       ev.push(aciEvidence(ctx, '/officeOfEntry/id', d.officeOfEntry.id));
     }
     if (r.borderCrossingPoint !== undefined) {
-      if (d.officeOfEntry.borderCrossingPoint?.toLowerCase() !== r.borderCrossingPoint.toLowerCase()) return;
-      ev.push(aciEvidence(ctx, '/officeOfEntry/borderCrossingPoint', d.officeOfEntry.borderCrossingPoint));
+      const bcp = d.officeOfEntry.borderCrossingPoint;
+      if (bcp === undefined || foldCase(bcp) !== foldCase(r.borderCrossingPoint)) return;
+      ev.push(aciEvidence(ctx, '/officeOfEntry/borderCrossingPoint', bcp));
     }
     if (r.via !== undefined) {
       const at = d.itinerary.indexOf(r.via);

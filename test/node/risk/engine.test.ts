@@ -9,6 +9,7 @@ import { RiskEngine } from '../../../node/risk/engine.js';
 import { RiskFeed } from '../../../node/risk/feed.js';
 import { ArrivalQueries } from '../../../node/risk/query.js';
 import { defaultRules } from '../../../node/risk/rules.js';
+import { RiskRules } from '../../../protocol/risk.js';
 import { Store } from '../../../node/store/store.js';
 import { certificate, receive, road, snapshot, tempDir, variant } from './fixtures.js';
 
@@ -52,6 +53,43 @@ describe('risk engine on a real store', () => {
     const { rows } = queries.list({ borderCrossingPoint: 'ak-zhol', limit: 10 });
     expect(rows.map((r) => r.root_id)).toEqual([id]);
     expect(queries.detail(id)).toMatchObject({ status: 'active', version: 1, officeOfEntry: { id: 'KGAKZ001', borderCrossingPoint: 'Ak-Zhol' } });
+  });
+
+  it('matches a border crossing point and an office of entry in another letter case of Cyrillic and Mongolian script', () => {
+    const at = (officeOfEntry: Record<string, string>) => receive(store, { partner: 'KZ', type: 'aci', body: variant(road(), (d) => (d.officeOfEntry = officeOfEntry)) });
+    const korday = at({ id: 'KZКОР001', borderCrossingPoint: 'Қордай' }); // Kazakh Cyrillic
+    const zamyn = at({ id: 'MNЗАМ001', borderCrossingPoint: 'Замын-Үүд' }); // Mongolian Cyrillic
+    const mongol = at({ id: 'MNBIC001', borderCrossingPoint: 'ᠵᠠᠮᠢᠨ ᠡᠭᠦᠳᠡ' }); // Mongolian script: no letter case
+    run();
+    const ids = (f: { borderCrossingPoint?: string; officeOfEntry?: string }) => queries.list({ ...f, limit: 10 }).rows.map((r) => r.root_id);
+    expect(ids({ borderCrossingPoint: 'ҚОРДАЙ' })).toEqual([korday]);
+    expect(ids({ borderCrossingPoint: 'замын-үүд' })).toEqual([zamyn]);
+    expect(ids({ borderCrossingPoint: 'ЗАМЫН-ҮҮД' })).toEqual([zamyn]);
+    expect(ids({ borderCrossingPoint: 'ᠵᠠᠮᠢᠨ ᠡᠭᠦᠳᠡ' })).toEqual([mongol]);
+    expect(ids({ officeOfEntry: 'kzкор001' })).toEqual([korday]);
+    expect(ids({ officeOfEntry: 'Mnзам001' })).toEqual([zamyn]);
+    // Unicode forms too (NFKC): "Й" composed in the filter, decomposed in the declaration; a full-width office id
+    const maikap = at({ id: 'KZMAI001', borderCrossingPoint: 'Майкапшагай'.normalize('NFD') });
+    run();
+    expect(ids({ borderCrossingPoint: 'МАЙКАПШАГАЙ' })).toEqual([maikap]);
+    expect(ids({ officeOfEntry: 'ＭＮＢＩＣ００１' })).toEqual([mongol]);
+    // the list shows the names as the partner wrote them
+    expect(queries.detail(zamyn).officeOfEntry).toEqual({ id: 'MNЗАМ001', borderCrossingPoint: 'Замын-Үүд' });
+  });
+
+  it('matches a watched route by border crossing point and office in another letter case or Unicode form of Cyrillic', () => {
+    // the partner's system wrote "й" decomposed (и + combining breve, NFD); the rules file has it composed
+    const maikapchagai = 'Майкапшагай'.normalize('NFD');
+    const watch = { routes: [{ borderCrossingPoint: 'МАЙКАПШАГАЙ', weight: 2 }, { officeOfEntry: 'kzкор001', weight: 1 }] };
+    const rules = { ...defaultRules(), rules: RiskRules.parse({ v: 1, watch }) };
+    engine = new RiskEngine({ store, feed: new RiskFeed(store.db), rules: () => rules, clock: () => Date.parse('2026-11-23T08:00:00Z'), log: () => undefined });
+    queries = new ArrivalQueries(store.db, engine.consignments);
+    const maikap = receive(store, { partner: 'KZ', type: 'aci', body: variant(road(), (d) => (d.officeOfEntry = { id: 'KZMAI001', borderCrossingPoint: maikapchagai })) });
+    const korday = receive(store, { partner: 'KZ', type: 'aci', body: variant(road(), (d) => (d.officeOfEntry = { id: 'KZКОР001', borderCrossingPoint: 'Қордай' })) });
+    run();
+    const rulesOf = (id: string) => queries.detail(id).assessment.indicators.flatMap((i) => (i.code === 'local-route' ? [i.rule] : []));
+    expect(rulesOf(maikap)).toEqual(['watch.routes[0]']);
+    expect(rulesOf(korday)).toEqual(['watch.routes[1]']);
   });
 
   it('makes the amendment the version in force and keeps the original in the history', () => {

@@ -9,6 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { codeOf } from '../../helpers/errors.js';
 import { migrate, openDb, type Db } from '../../../node/store/db.js';
 import { MIGRATIONS } from '../../../node/store/migrations.js';
+import { ConsignmentRepo } from '../../../node/risk/consignments.js';
+import { ArrivalQueries } from '../../../node/risk/query.js';
 import { tempDir } from '../../helpers/network.js';
 
 let dir: string | undefined;
@@ -138,6 +140,28 @@ describe('openDb', () => {
     old.close();
     db = openDb(join(dir, 'gnc.sqlite'));
     expect(db.prepare('SELECT cid FROM risk_pending ORDER BY cid').pluck().all()).toEqual([1, 2]);
+  });
+
+  it('folds the border crossing points and offices held, so that a filter in another case of Cyrillic finds them', () => {
+    dir = tempDir('gnc-db-');
+    const version = MIGRATIONS.findIndex((m) => m.includes('gnc_fold('));
+    expect(version).toBeGreaterThan(0);
+    const old = new Database(join(dir, 'gnc.sqlite'));
+    for (const m of MIGRATIONS.slice(0, version)) old.exec(m);
+    old.pragma(`user_version = ${version}`);
+    const add = old.prepare(`INSERT INTO risk_consignments (office_of_entry, expected_arrival, cid, partner, root_id, bcp, status, current_seq, current_created, versions, updated_at, view)
+      VALUES (?, 0, ?, 'MN', ?, ?, 'active', ?, '2026-01-01T00:00:00Z', 1, 0, '{}')`);
+    add.run('MNЗАМ001', 1, 'm1', 'Замын-Үүд', 1);
+    add.run('KZMAI001', 2, 'm2', 'Майкапшагай'.normalize('NFD'), 2);
+    add.run('KGAKZ001', 3, 'm3', null, 3);
+    old.close();
+    db = openDb(join(dir, 'gnc.sqlite'));
+    const queries = new ArrivalQueries(db, new ConsignmentRepo(db));
+    const ids = (f: { borderCrossingPoint?: string; officeOfEntry?: string }) => queries.list({ ...f, limit: 10 }).rows.map((r) => r.root_id);
+    expect(ids({ borderCrossingPoint: 'ЗАМЫН-ҮҮД' })).toEqual(['m1']);
+    expect(ids({ officeOfEntry: 'mnзам001' })).toEqual(['m1']);
+    expect(ids({ borderCrossingPoint: 'майкапшагай' })).toEqual(['m2']);
+    expect(ids({ officeOfEntry: 'kgakz001' })).toEqual(['m3']);
   });
 
   /** Files this process holds open that SQLite made for temporary data (unlinked at once, so only /proc shows them). */
