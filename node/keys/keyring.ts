@@ -5,8 +5,10 @@
  * keeps signing with the old key; then it switches, without a restart. The switch happens at the latest when
  * the overlap ends (the old key's retirement revocation takes effect then) or at once if the old key was
  * revoked. Envelopes already sealed with the old key stay valid: their `created` precedes the retirement.
- * Nothing is signed with a key whose certificate has expired (GNC_KEY_EXPIRED): partners would refuse every
- * envelope and receipt, and an auditor every checkpoint, including checkpoints over entries made in time.
+ * Whatever the reason, the switch waits for the new certificate's start (`nbf`) by this node's clock: a rotation
+ * run with a clock ahead certifies the key from a later instant, and partners refuse what it signs before then.
+ * Nothing is signed outside its certificate's validity (GNC_KEY_EXPIRED): partners would refuse every envelope
+ * and receipt, and an auditor every checkpoint, including checkpoints over entries made in time.
  */
 import { GncError } from '../../protocol/errors.js';
 import { readRotation, ownCertificates, type RotationState } from '../../certs/rotation.js';
@@ -21,13 +23,25 @@ import type { Store } from '../store/store.js';
 /** How often a pending rotation looks at the announcements' delivery status (the seal path must stay cheap). */
 export const ROTATION_CHECK_MS = 200;
 
+/** Start and end of a node certificate (ms). */
+interface Validity {
+  nbf: number;
+  exp: number;
+}
+
+const ALWAYS: Validity = { nbf: Number.NEGATIVE_INFINITY, exp: Number.POSITIVE_INFINITY };
+
+function validityOf(cert: { nbf: string; exp: string }): Validity {
+  return { nbf: Date.parse(cert.nbf), exp: Date.parse(cert.exp) };
+}
+
 export class Keyring {
   identity: LocalIdentity;
   private rotation: RotationState | undefined;
   private previous: KeyPairInfo | undefined;
-  /** When the certificates of the current and the previous key end (ms). */
-  private currentExp = Number.POSITIVE_INFINITY;
-  private previousExp = Number.POSITIVE_INFINITY;
+  /** When the certificates of the current and the previous key start and end (ms). */
+  private currentValidity: Validity = ALWAYS;
+  private previousValidity: Validity = ALWAYS;
   private checkedAt = Number.NEGATIVE_INFINITY;
   private switched = true;
   private readonly notices: KeyNoticeRepo;
@@ -50,7 +64,7 @@ export class Keyring {
   }
 
   private loadRotation(): void {
-    this.currentExp = Date.parse(this.identity.certPayload.exp);
+    this.currentValidity = validityOf(this.identity.certPayload);
     const r = readRotation(this.dir);
     if (r === undefined || r.to !== this.identity.node.thumbprint || r.from === r.to) {
       this.rotation = undefined;
@@ -61,21 +75,30 @@ export class Keyring {
     this.rotation = r;
     this.previous = loadNodeKey(this.dir, r.from);
     const cert = ownCertificates(this.dir).map(decodeNodeCertificate).find((p) => p.sub === r.from);
-    this.previousExp = cert ? Date.parse(cert.exp) : Number.POSITIVE_INFINITY;
+    this.previousValidity = cert ? validityOf(cert) : ALWAYS;
     this.switched = false;
     this.checkedAt = Number.NEGATIVE_INFINITY;
   }
 
-  /** The signer to seal with now (called for every envelope, receipt and checkpoint); GNC_KEY_EXPIRED past its certificate. */
+  /**
+   * The signer to seal with now (called for every envelope, receipt and checkpoint); GNC_KEY_EXPIRED outside its
+   * certificate's validity.
+   */
   signer = (): Signer => {
-    const { signer, exp } = this.pick();
-    if (this.clock() >= exp) {
+    const { signer, nbf, exp } = this.pick();
+    const now = this.clock();
+    if (now >= exp) {
       throw new GncError('GNC_KEY_EXPIRED', `This node's signing key ${signer.kid} expired at ${new Date(exp).toISOString()}: nothing it signs would verify. Certify a new key with \`gnc keys rotate --dir ${this.dir}\` (it needs the root key) and give partners the new identity (\`gnc identity export\`; they run \`gnc partner add\` again), since an announcement signed by the expired key is refused.`);
+    }
+    // a rotation keeps the old key until the new one starts; this is a key with none before it to sign meanwhile
+    // (the rotation file was removed, or the clock was set back)
+    if (now < nbf) {
+      throw new GncError('GNC_KEY_EXPIRED', `This node's signing key ${signer.kid} is certified from ${new Date(nbf).toISOString()}, but this node's clock says ${new Date(now).toISOString()}: nothing it signs before then would verify. Check this machine's clock; the node signs again, without a restart, once the certificate has started.`);
     }
     return signer;
   };
 
-  private pick(): { signer: Signer; exp: number } {
+  private pick(): { signer: Signer } & Validity {
     if (!this.switched) {
       const now = this.clock();
       if (now - this.checkedAt >= ROTATION_CHECK_MS) {
@@ -83,7 +106,7 @@ export class Keyring {
         if (this.readyToSwitch(now)) this.switched = true;
       }
     }
-    return this.switched ? { signer: this.identity.node.signer, exp: this.currentExp } : { signer: this.previous!.signer, exp: this.previousExp };
+    return this.switched ? { signer: this.identity.node.signer, ...this.currentValidity } : { signer: this.previous!.signer, ...this.previousValidity };
   }
 
   /** The key signing now (expired or not: the status says so), and whether a rotation is waiting for partners. */
@@ -94,8 +117,11 @@ export class Keyring {
 
   private readyToSwitch(now: number): boolean {
     const r = this.rotation!;
+    // the new key signs nothing partners accept before its certificate starts, whatever else says switch. The overlap
+    // ends at or after that start (the rotation sets both from its clock), so until then the old key is not retired.
+    if (now < this.currentValidity.nbf) return false;
     // an old key past its certificate signs nothing partners accept: the new one takes over at once
-    if (now >= Date.parse(r.overlapUntil) || now >= this.previousExp) return true;
+    if (now >= Date.parse(r.overlapUntil) || now >= this.previousValidity.exp) return true;
     const revoked = this.notices.revokedAt(r.from, this.identity.country);
     if (revoked !== undefined && revoked <= now) return true;
     if (!r.announced) {

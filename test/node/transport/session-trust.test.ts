@@ -92,5 +92,7 @@ describe('a new certificate of a partner whose clock runs ahead', () => {
     const r = await api(kz2, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
     expect(r.status).toBe(202);
     await waitFor(async () => ((await api(kz2, 'GET', `/v1/messages/${r.json.id}`)).json.status === 'delivered' ? true : undefined), 15_000, 'delivery to KG');
+    // KG signs its receipts with the old key until the new certificate starts by its own clock: KZ would refuse them
+    expect(kg2.node.parts.signer().kid).toBe(rotated.previous);
   }, 60_000);
 });
