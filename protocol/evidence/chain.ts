@@ -7,8 +7,9 @@
 import { z } from 'zod';
 import { CountryCode } from '../codes/countries.js';
 import { canonicalBytes } from '../envelope/canonical.js';
-import { MessageId, UtcTimestamp } from '../envelope/payload.js';
+import { UtcTimestamp } from '../envelope/payload.js';
 import { sha256Hex } from '../envelope/seal.js';
+import { MESSAGE_ID_PATTERN } from '../ids.js';
 
 /** Lowercase hex SHA-256 (64 digits), the only digest form used in evidence. */
 export const HexSha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits (SHA-256)');
@@ -20,6 +21,15 @@ export const EVIDENCE_EVENTS = ['sent', 'received', 'receipt-sent', 'receipt-rec
 export const EvidenceEvent = z.enum(EVIDENCE_EVENTS);
 export type EvidenceEvent = z.infer<typeof EvidenceEvent>;
 
+/**
+ * `messageId` of an entry (SPEC 9.2): the id of the envelope the entry is about, or for a key or agreement document
+ * made here `key:<kid>` / `agreement:<agreement id>`. A message id has at most 64 characters; an agreement id may
+ * too, so `agreement:` may come before 64 more.
+ */
+export const EvidenceMessageId = z
+  .string()
+  .regex(new RegExp(`^(?:agreement:)?${MESSAGE_ID_PATTERN.source.slice(1, -1)}$`), 'expected a message id (1-64 letters, digits, ".", "_", ":" or "-"), or "agreement:" and an agreement id');
+
 export const EvidenceEntry = z.strictObject({
   /** Position in this node's log, from 1, without gaps. */
   seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
@@ -28,11 +38,11 @@ export const EvidenceEntry = z.strictObject({
   /** When the node appended the entry (its own clock). */
   at: UtcTimestamp,
   event: EvidenceEvent,
-  /** Id of the envelope whose bytes `sha256` names (for receipts the receipt's own id). */
-  messageId: MessageId,
+  /** Id of the envelope whose bytes `sha256` names (for receipts the receipt's own id), or key:/agreement: (above). */
+  messageId: EvidenceMessageId,
   /** The partner administration involved (for key/agreement events: the administration the document belongs to). */
   peer: CountryCode,
-  /** SHA-256 of the exact bytes the event is about (JWS JSON text of an envelope, or a compact JWS). */
+  /** SHA-256 of the exact bytes the event is about (JWS JSON text of an envelope or an agreement, or a compact JWS). */
   sha256: HexSha256,
 });
 export type EvidenceEntry = z.infer<typeof EvidenceEntry>;

@@ -41,6 +41,17 @@ describe('evidence chain', () => {
     expect(EvidenceEntry.safeParse(log(2)[1]).success).toBe(true);
   });
 
+  it('accepts agreement:<id> as the messageId of an agreement made locally, for an agreement id of 64 characters', () => {
+    const entry = nextEntry(undefined, { ...fields(0), event: 'agreement', messageId: `agreement:${'K'.repeat(64)}` });
+    expect(EvidenceEntry.safeParse(entry).success).toBe(true);
+  });
+
+  it('refuses a messageId beyond a message id or agreement:<id>', () => {
+    for (const messageId of [`agreement:${'K'.repeat(65)}`, `key:${'K'.repeat(61)}`, 'agreement:@1']) {
+      expect(EvidenceEntry.safeParse(nextEntry(undefined, { ...fields(0), event: 'agreement', messageId })).success, messageId).toBe(false);
+    }
+  });
+
   it('finds no problem in an intact log', () => {
     expect(verifyChain(log(6))).toEqual([]);
   });
