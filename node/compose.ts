@@ -30,13 +30,13 @@ export function compose(dir: string, opts: NodeOptions = {}): Composition {
   // the signer follows key rotations (old key until partners know the new one): replace it before anything captures it
   const keyring = new Keyring(dir, store, clock, identity);
   parts.signer = keyring.signer;
+  const evidence = new EvidenceLog(store.db, identity.country, parts.signer, clock);
   // agreements verify under every root this administration has had (original, successors, current), so the
   // ones signed before a root succession stay in force and new ones are signed by the current root
-  const agreements = new AgreementRegistry(store, trust, { country: identity.country, roots: () => keyring.ownRoots() }, clock);
+  const agreements = new AgreementRegistry(store, trust, { country: identity.country, roots: () => keyring.ownRoots() }, clock, evidence);
   trust.onChange(() => agreements.reload());
   const policy = new AgreementPolicy(agreements, identity.country);
   const onAgreement = agreementControl(agreements, (m) => log(m));
-  const evidence = new EvidenceLog(store.db, identity.country, parts.signer, clock);
   const onKey = keyControl({ store, trust, evidence, clock, log: (m) => log(m), self: { country: identity.country, kids: () => keyring.ownKeys().keys() } });
   const ext: Composition['ext'] = {
     policy,

@@ -3,7 +3,8 @@
  * document whose signatures verify under known roots is ever consulted (per party, the root its document
  * names, from that country's chain: a partner's pinned root and the successors it named, or every root this
  * administration has had; see protocol/agreement/roots.ts), and only one signed by both administrations,
- * within its dates and not suspended or terminated, is in force.
+ * within its dates and not suspended or terminated, is in force. Every signed agreement and notice stored here
+ * for the first time gets an `agreement` evidence entry in the transaction that stores it (SPEC 9.2).
  */
 import {
   agreementInForce,
@@ -15,10 +16,13 @@ import {
   type AgreementDocument,
   type AgreementNotice,
   type AgreementStatus,
+  signedAgreementText,
   type SignedAgreement,
 } from '../../protocol/agreement/index.js';
+import { sha256Hex } from '../../protocol/envelope/seal.js';
 import { GncError } from '../../protocol/errors.js';
 import { jwkThumbprint, type Ed25519PublicJwk } from '../../protocol/jwk.js';
+import type { EvidenceLog } from '../store/evidence.js';
 import type { Store } from '../store/store.js';
 import type { TrustIndex } from '../trust.js';
 
@@ -30,6 +34,12 @@ export interface KnownAgreement {
   partner: string;
   origin: 'local' | 'partner';
   notices: { notice: AgreementNotice; compact: string }[];
+}
+
+/** The control envelope that carried a document: its sender and its id (`peer` and `messageId` of the entry). */
+export interface Carrier {
+  from: string;
+  messageId: string;
 }
 
 interface AgreementRow {
@@ -49,6 +59,7 @@ export class AgreementRegistry {
     /** This administration: its country and every root it has had, oldest first (Keyring.ownRoots). */
     private readonly self: { country: string; roots: () => readonly Ed25519PublicJwk[] },
     private readonly clock: () => number,
+    private readonly evidence: Pick<EvidenceLog, 'append'>,
   ) {
     this.reload();
   }
@@ -132,19 +143,22 @@ export class AgreementRegistry {
   }
 
   /**
-   * Verify and store a signed agreement (from a file, the CLI, or the wire). Returns what was stored. With
-   * `from`, the partner whose control envelope carried it: it must be an agreement with that partner, carrying
-   * its signature (each administration sends its own documents), or nothing is stored.
+   * Verify and store a signed agreement (from a file, the CLI, or the wire). Returns what was stored. With `via`,
+   * the partner's control envelope that carried it: it must be an agreement with that partner, carrying its
+   * signature (each administration sends its own documents), or nothing is stored. A document new here gets an
+   * `agreement` entry: `messageId` the envelope's id, or `agreement:<id>` for one signed here or imported from a
+   * file; `peer` the sender, this administration for one it signed, the partner for an imported one.
    */
-  save(input: unknown, origin: 'local' | 'partner', from?: string): KnownAgreement {
-    const signed = input as SignedAgreement;
-    const stored = this.store.db.prepare('SELECT signed FROM agreements WHERE signed = ?').get(JSON.stringify(signed)) !== undefined;
-    const v = verifyAgreement(signed, stored ? this.roots() : this.currentRoots());
+  save(input: unknown, origin: 'local' | 'partner', via?: Carrier): KnownAgreement {
+    const text = signedAgreementText(input);
+    const signed = JSON.parse(text) as SignedAgreement;
+    const v = verifyAgreement(signed, this.holdsAgreement(text) ? this.roots() : this.currentRoots());
     const doc = v.document;
     const partner = doc.parties.map((p) => p.country).find((c) => c !== this.self.country);
     if (!partner || !doc.parties.some((p) => p.country === this.self.country)) {
       throw new GncError('GNC_AGREEMENT_INVALID', `Agreement ${doc.id} is between ${doc.parties.map((p) => p.country).join(' and ')}; this node is ${this.self.country}.`);
     }
+    const from = via?.from;
     if (from !== undefined && (partner !== from || !v.signedBy.includes(from))) {
       throw new GncError(
         'GNC_AGREEMENT_SIGNATURE',
@@ -164,11 +178,17 @@ export class AgreementRegistry {
       throw new GncError('GNC_CONFLICT', `Agreement ${doc.id} version ${doc.version} is already signed by both sides here; a partially signed copy cannot replace it.`);
     }
     const now = this.clock();
-    this.store.db
-      .prepare(`INSERT INTO agreements (id, version, partner, signed, signed_by, complete, valid_from, valid_until, origin, created_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT(id, version) DO UPDATE SET signed = excluded.signed, signed_by = excluded.signed_by, complete = excluded.complete, updated_at = excluded.updated_at`)
-      .run(doc.id, doc.version, partner, JSON.stringify(signed), JSON.stringify(v.signedBy), v.complete ? 1 : 0, doc.validFrom, doc.validUntil, existing?.origin ?? origin, now, now);
+    this.store.db.transaction(() => {
+      // asked again under the write lock: the CLI beside a running node may have stored the same document meanwhile
+      const fresh = !this.holdsAgreement(text);
+      this.store.db
+        .prepare(`INSERT INTO agreements (id, version, partner, signed, signed_by, complete, valid_from, valid_until, origin, created_at, updated_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          ON CONFLICT(id, version) DO UPDATE SET signed = excluded.signed, signed_by = excluded.signed_by, complete = excluded.complete, updated_at = excluded.updated_at`)
+        .run(doc.id, doc.version, partner, text, JSON.stringify(v.signedBy), v.complete ? 1 : 0, doc.validFrom, doc.validUntil, existing?.origin ?? origin, now, now);
+      const peer = from ?? (origin === 'local' ? this.self.country : partner);
+      if (fresh) this.evidence.append('agreement', via?.messageId ?? `agreement:${doc.id}`, peer, sha256Hex(Buffer.from(text, 'utf8')));
+    }).immediate();
     this.reload();
     return this.require(doc.id, doc.version);
   }
@@ -195,27 +215,38 @@ export class AgreementRegistry {
     );
   }
 
+  /** Whether the signed agreement with this text (signedAgreementText) is held here already. */
+  private holdsAgreement(text: string): boolean {
+    return this.store.db.prepare('SELECT 1 FROM agreements WHERE signed = ?').get(text) !== undefined;
+  }
+
   /** Whether notice `compact` is held here already (a notice is one document, however many envelopes carry it). */
   holdsNotice(compact: string): boolean {
     return this.store.db.prepare('SELECT 1 FROM agreement_notices WHERE compact = ?').get(compact) !== undefined;
   }
 
   /**
-   * Verify and store a suspend/terminate/resume notice signed by one of the parties' roots. With `from`, the
-   * partner whose control envelope carried it: the notice must be that partner's own, or nothing is stored.
+   * Verify and store a suspend/terminate/resume notice signed by one of the parties' roots. With `via`, the
+   * partner's control envelope that carried it: the notice must be that partner's own, or nothing is stored. A
+   * notice new here gets an `agreement` entry: `messageId` the envelope's id, or `agreement:<id>` for one signed here;
+   * `peer` the notifying administration.
    */
-  saveNotice(compact: string, from?: string): AgreementNotice {
+  saveNotice(compact: string, via?: Carrier): AgreementNotice {
     const known = this.holdsNotice(compact);
     // a new notice must be signed by the root in office; the agreement it is about may name an earlier root
     const unverified = verifyNotice(compact, known ? this.roots() : this.currentRoots());
-    if (from !== undefined && unverified.by !== from) {
-      throw new GncError('GNC_AGREEMENT_SIGNATURE', `Notice signed by ${unverified.by} arrived from ${from}: each administration sends its own notices.`);
+    if (via !== undefined && unverified.by !== via.from) {
+      throw new GncError('GNC_AGREEMENT_SIGNATURE', `Notice signed by ${unverified.by} arrived from ${via.from}: each administration sends its own notices.`);
     }
     const k = this.require(unverified.agreementId, unverified.version);
     const notice = verifyNotice(compact, this.roots(), k.document); // and that the signer is a party to it
-    this.store.db
-      .prepare('INSERT OR IGNORE INTO agreement_notices (agreement_id, version, action, effective, by_country, compact, at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(notice.agreementId, notice.version, notice.action, notice.effective, notice.by, compact, this.clock());
+    this.store.db.transaction(() => {
+      const stored = this.store.db
+        .prepare('INSERT OR IGNORE INTO agreement_notices (agreement_id, version, action, effective, by_country, compact, at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(notice.agreementId, notice.version, notice.action, notice.effective, notice.by, compact, this.clock());
+      // ignored: held already, under its first entry
+      if (stored.changes === 1) this.evidence.append('agreement', via?.messageId ?? `agreement:${notice.agreementId}`, notice.by, sha256Hex(Buffer.from(compact, 'ascii')));
+    }).immediate();
     this.reload();
     return notice;
   }

@@ -116,7 +116,7 @@ function checkCoverage(bundle: EvidenceBundle, envelopes: readonly ParsedEnvelop
  * - `receipt-sent` entries are also written for envelopes the exporter refused, which are not messages and
  *   never exported; instead each message it received in the bundle must come with its receipt, which it signed
  *   in the transaction that stored the message (SPEC 5);
- * - `key`/`agreement` entries hash notices, not envelopes, and are informative (SPEC 9.2).
+ * - `key`/`agreement` entries hash key and agreement documents, not envelopes, and are informative (SPEC 9.2).
  * A `received` message in `selection.purged` is excused: retention purged its content (and so its receipt is
  * not exported either). Only received messages are purged, so a `sent` entry cannot be excused that way.
  */

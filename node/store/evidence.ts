@@ -1,8 +1,9 @@
 /**
- * The evidence log in SQLite (issue 6): an append-only hash chain of every envelope sent or received and
- * every receipt (protocol/evidence/chain.ts), with checkpoints signed by the node key. Entries are appended
- * inside the same transaction as the row they are about, so the log and the store cannot disagree. The head
- * is read from the table on each append (not cached): a rolled-back savepoint must not leave a gap.
+ * The evidence log in SQLite (issue 6): an append-only hash chain of every envelope sent or received, every
+ * receipt, and every key and agreement document signed or accepted (protocol/evidence/chain.ts), with checkpoints
+ * signed by the node key. Entries are appended inside the same transaction as the row they are about, so the log
+ * and the store cannot disagree. The head is read from the table on each append (not cached): a rolled-back
+ * savepoint must not leave a gap.
  */
 import { entryHash, nextEntry, type EvidenceEntry, type EvidenceEvent } from '../../protocol/evidence/chain.js';
 import { decodeCheckpoint, signCheckpoint } from '../../protocol/evidence/checkpoint.js';

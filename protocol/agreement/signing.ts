@@ -91,6 +91,15 @@ function headerOf(sig: { protected: string }, index: number): AgreementHeader {
   return parsed.data;
 }
 
+/**
+ * The UTF-8 JSON text of a signed agreement that nodes store and hash (`agreement` evidence entries, SPEC 9.2): the
+ * RFC 8785 canonical form of the general JWS, the form a control envelope's canonical payload carries it in. Copies
+ * of one JWS that differ only in member order or white space (a file another tool wrote) give the same text.
+ */
+export function signedAgreementText(input: unknown): string {
+  return canonicalJson(shapeOf(input));
+}
+
 /** Reads a signed agreement without verifying any signature (to show it or to sign it); never for trust. */
 export function decodeAgreement(input: unknown): { signed: SignedAgreement; document: AgreementDocument } {
   const signed = shapeOf(input);
