@@ -158,7 +158,7 @@ export class GncNode {
     const identity = loadIdentity(dir);
     const store = Store.open(dir);
     const clock = opts.clock ?? Date.now;
-    const trust = new TrustIndex(store, clock);
+    const trust = new TrustIndex(store, clock, config.clockSkewSeconds * 1000);
     const log = opts.log ?? jsonLogger(identity.country);
     const signer = (): Signer => identity.node.signer;
     return { dir, config, identity, store, trust, clock, log, signer };

@@ -5,7 +5,8 @@
  */
 import { publicKeyFromJwk, type Ed25519PublicJwk } from '../protocol/jwk.js';
 import { decodeNodeCertificate } from '../protocol/certificate.js';
-import type { VerificationKey } from '../protocol/envelope/open.js';
+import { DEFAULT_CLOCK_SKEW_MS } from '../protocol/constants.js';
+import { validityWindow, type VerificationKey } from '../protocol/envelope/open.js';
 import { KeyNoticeRepo } from './store/key-notices.js';
 import type { Store } from './store/store.js';
 
@@ -34,7 +35,12 @@ export class TrustIndex {
   private listeners: (() => void)[] = [];
   private fingerprint = '';
 
-  constructor(private readonly store: Store, private readonly clock: () => number = Date.now) {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: () => number = Date.now,
+    /** The clock skew envelope opening allows (`clockSkewSeconds`): connections are held to the same bound. */
+    private readonly clockSkewMs = DEFAULT_CLOCK_SKEW_MS,
+  ) {
     this.reload();
   }
 
@@ -114,15 +120,19 @@ export class TrustIndex {
   }
 
   /**
-   * A peer id admitted by the gater: named by a partner certificate that is valid now and not revoked (of several,
-   * the one valid longest). A newer certificate that has not started yet (the partner's clock ahead of this one's)
-   * leaves the one in force counting.
+   * A peer id admitted by the gater: named by a partner certificate that counts now and is not revoked (of several,
+   * the one valid longest). A certificate counts within its validity widened by the clock skew (validityWindow, the
+   * bound envelope opening applies), so a partner's first certificate issued by a clock running ahead of this one's
+   * is admitted as its envelopes are; a revocation takes effect at its instant. A newer certificate that has not
+   * started yet leaves the one in force counting.
    */
   peer(peerId: string): PeerInfo | undefined {
     const now = this.clock();
     return this.peers.get(peerId)?.find((p) => {
       const k = this.keys.get(p.kid);
-      return k !== undefined && now <= k.notAfter && now >= k.notBefore && (k.revokedAt === undefined || now < k.revokedAt);
+      if (k === undefined) return false;
+      const { from, until } = validityWindow(k, this.clockSkewMs);
+      return now >= from && now <= until && (k.revokedAt === undefined || now < k.revokedAt);
     });
   }
 

@@ -25,6 +25,17 @@ export interface VerificationKey {
   revokedAt?: number | undefined;
 }
 
+/**
+ * The instants of this node's clock at which a certified key counts: its certificate's validity widened by the clock
+ * skew on both sides (SPEC sections 2, 4 and 6), since a partner whose clock runs ahead uses a certificate that has
+ * not started yet by this clock, and one whose clock runs behind a certificate that has just ended by it. Opening an
+ * envelope holds the receiver's clock to the end of the window (check 10; its start follows from `nbf` <= `created`
+ * <= now + skew, checks 10 and 13), and the connection gater holds it to the whole window.
+ */
+export function validityWindow(key: Pick<VerificationKey, 'notBefore' | 'notAfter'>, clockSkewMs: number): { from: number; until: number } {
+  return { from: key.notBefore - clockSkewMs, until: key.notAfter + clockSkewMs };
+}
+
 export interface OpenOptions {
   resolveKey(kid: string): VerificationKey | undefined;
   /** This node's country: the only acceptable `to`. */
@@ -127,7 +138,7 @@ export function openEnvelope(input: Uint8Array, opts: OpenOptions): OpenedEnvelo
   if (key.revokedAt !== undefined && created >= key.revokedAt) {
     throw new GncError('GNC_KEY_REVOKED', `Key ${key.kid} was revoked at ${new Date(key.revokedAt).toISOString()}; this envelope was created after that. The sender must use its new certified key.`);
   }
-  if (created < key.notBefore || created > key.notAfter || opts.now > key.notAfter + opts.clockSkewMs) {
+  if (created < key.notBefore || created > key.notAfter || opts.now > validityWindow(key, opts.clockSkewMs).until) {
     throw new GncError('GNC_KEY_EXPIRED', `Certificate of key ${key.kid} is valid ${new Date(key.notBefore).toISOString()} to ${new Date(key.notAfter).toISOString()}; the envelope (created ${payload.created}) falls outside. The sender must renew its node certificate.`);
   }
   if (payload.from !== key.country) {

@@ -65,6 +65,8 @@ export interface NetworkOptions {
   agreements?: { a: string; b: string; draft?: Record<string, unknown> }[];
   nodeOptions?: (country: string) => NodeOptions;
   start?: boolean;
+  /** Runs after every node's `gnc init`, before they pin each other: change an identity there. */
+  prepare?: (dirs: Record<string, string>) => void | Promise<void>;
 }
 
 export async function initNode(base: string, country: string): Promise<string> {
@@ -110,6 +112,7 @@ export async function makeNetwork(countries: string[], opts: NetworkOptions = {}
   const base = tempDir();
   const dirs: Record<string, string> = {};
   for (const c of countries) dirs[c] = await initNode(base, c);
+  await opts.prepare?.(dirs);
   await pinEachOther(dirs, base);
   const pairs: NonNullable<NetworkOptions['agreements']> = opts.agreements ?? countries.flatMap((a, i) => countries.slice(i + 1).map((b) => ({ a, b })));
   for (const p of pairs) await signAgreementBoth(dirs, p.a, p.b, p.draft ?? openAgreementDraft(p.a, p.b));

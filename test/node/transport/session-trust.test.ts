@@ -5,11 +5,13 @@
  * And a partner's new certificate that is not valid yet here (its clock runs ahead, within the allowed skew)
  * does not make its peer id untrusted meanwhile: the certificate already valid still names it. A partner's
  * certificate naming another partner's peer id or node key is refused: the gater and the dialing would otherwise
- * take one partner's node for the other's.
+ * take one partner's node for the other's. A partner's first certificate, issued by a clock running ahead of this
+ * node's, is admitted on connections within the clock skew that envelope opening allows.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { certifyNode, loadIdentity, loadRootKey, newNodeKey } from '../../../certs/identity.js';
+import { certifyNode, IDENTITY_PATHS, loadIdentity, loadRootKey, newNodeKey } from '../../../certs/identity.js';
 import { rotateNodeKeys } from '../../../node/keys/service.js';
 import { api, finalMessage, makeNetwork, networkForFile, runCli, waitFor } from '../../helpers/network.js';
 
@@ -94,5 +96,32 @@ describe('a new certificate of a partner whose clock runs ahead', () => {
     await waitFor(async () => ((await api(kz2, 'GET', `/v1/messages/${r.json.id}`)).json.status === 'delivered' ? true : undefined), 15_000, 'delivery to KG');
     // KG signs its receipts with the old key until the new certificate starts by its own clock: KZ would refuse them
     expect(kg2.node.parts.signer().kid).toBe(rotated.previous);
+  }, 60_000);
+});
+
+describe("a partner's first certificate, issued by a clock running ahead", () => {
+  /** KG's clock runs this far ahead of KZ's: well within the 300 s clock skew allowed. */
+  const AHEAD_MS = 60_000;
+  const { nodes: { KZ: kz3, KG: kg3 } } = networkForFile(['KZ', 'KG'], {
+    // KG's root certifies its node key by KG's clock, before KZ pins KG: KG's only certificate starts a minute
+    // after KZ's clock
+    prepare: (dirs) => {
+      const id = loadIdentity(dirs.KG!);
+      const certificate = certifyNode(loadRootKey(dirs.KG!, id.root.thumbprint), id.node, {
+        country: 'KG', name: id.name, peerId: id.peerId, addrs: id.certPayload.addrs, now: Date.now() + AHEAD_MS, validityMs: 365 * 86_400_000,
+      });
+      writeFileSync(join(dirs.KG!, IDENTITY_PATHS.certificate), certificate + '\n');
+    },
+    nodeOptions: (c) => (c === 'KG' ? { clock: () => Date.now() + AHEAD_MS } : {}),
+  });
+
+  it('is admitted on connections both ways, as its envelopes are, and messages flow', async () => {
+    expect(kz3.node.parts.trust.peer(kg3.node.parts.identity.peerId)?.country).toBe('KG');
+    const toKg = await api(kz3, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
+    expect(toKg.status, toKg.text).toBe(202);
+    expect((await finalMessage(kz3, toKg.json.id)).status).toBe('delivered');
+    const toKz = await api(kg3, 'POST', '/v1/messages', { to: 'KZ', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
+    expect(toKz.status, toKz.text).toBe(202);
+    expect((await finalMessage(kg3, toKz.json.id)).status).toBe('delivered');
   }, 60_000);
 });
