@@ -25,6 +25,7 @@ import { SubmitService } from './outbound/submit.js';
 import type { Policy } from './policy/policy.js';
 import { NodeLease, LEASE_RENEW_MS } from './store/lease.js';
 import { Store } from './store/store.js';
+import { ConnectionTrust } from './transport/connection-trust.js';
 import { serveExchange } from './transport/inbound-streams.js';
 import { createHost } from './transport/libp2p.js';
 import { DIAL_TIMEOUT_MS, PartnerSession } from './transport/session.js';
@@ -102,6 +103,8 @@ export class GncNode {
   readonly retention: RetentionJob;
   private readonly startedAt = Date.now();
   private watcher: NodeJS.Timeout | undefined;
+  /** Closes the connections of peers that trust changes leave unadmitted (the gater decides at the handshake only). */
+  private connectionTrust: ConnectionTrust | undefined;
   private readonly greetings = new Map<string, Promise<void>>();
   /** API responses not yet finished, and a wake-up for stop() once there are none. */
   private readonly apiResponses = new Set<ServerResponse>();
@@ -142,7 +145,8 @@ export class GncNode {
     this.retention = new RetentionJob(store, { clock, log, onPurge: ext.onPurge });
     this.lease = new NodeLease(store.db);
     // a partner whose trusted peer id or addresses changed, or that lost trust, gets a fresh session; the others
-    // keep theirs and the requests in flight on them (a key announcement or a revocation changes neither)
+    // keep theirs and the requests in flight on them (a key announcement or a revocation changes neither). The trust
+    // index tells of changes in the store and, while the node runs, of certificates starting or ending meanwhile
     trust.onChange(() => {
       for (const [c, s] of this.sessions) {
         if (!s.isStale()) continue;
@@ -228,6 +232,8 @@ export class GncNode {
         .catch((err: unknown) => log('could not reschedule queued messages', { partner: p.country, error: (err as Error).message }));
     });
     await this.host.start();
+    this.connectionTrust = new ConnectionTrust({ host: this.host, trust, clock: this.parts.clock, log });
+    this.connectionTrust.start();
     const app = createApi({
       store,
       submit: this.submit,
@@ -350,6 +356,7 @@ export class GncNode {
     if (this.watcher) clearInterval(this.watcher);
     this.retention.stop();
     this.dispatcher.stop();
+    this.connectionTrust?.stop();
     // the store stays open until the API has drained: what it accepts meanwhile is queued for the next start
     await this.closeApi();
     await this.ext.stop?.();

@@ -1,7 +1,9 @@
 /**
  * In-memory index of what this node trusts, rebuilt from the store whenever a partner, certificate or
  * revocation changes: node keys by `kid` (for opening envelopes and receipts), and certified libp2p peer ids
- * (for the connection gater). Only certificates that verified under a pinned root ever enter the store.
+ * (for the connection gater). Only certificates that verified under a pinned root ever enter the store. Its
+ * listeners hear of every change of what it answers: a change in the store (`reload`), and the passing of time
+ * that starts or ends a certificate or makes a revocation take effect (`recheck`, at `nextChange`).
  */
 import { publicKeyFromJwk, type Ed25519PublicJwk } from '../protocol/jwk.js';
 import { decodeNodeCertificate } from '../protocol/certificate.js';
@@ -34,6 +36,9 @@ export class TrustIndex {
   private successors = new Map<string, Ed25519PublicJwk[]>();
   private listeners: (() => void)[] = [];
   private fingerprint = '';
+  /** Which certificate admits each peer id (`admission`), as the listeners last heard, and when that was seen. */
+  private admitted = '';
+  private admittedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly store: Store,
@@ -89,18 +94,62 @@ export class TrustIndex {
       peers.set(c.peer_id, named);
     }
     for (const named of peers.values()) named.sort((a, b) => b.notAfter - a.notAfter);
-    const fingerprint = JSON.stringify([[...roots.entries()], [...successors.entries()], [...keys.values()].map((k) => [k.kid, k.notAfter, k.revokedAt ?? null]), [...peers.entries()]]);
+    const fingerprint = JSON.stringify([[...roots.entries()], [...successors.entries()], [...keys.values()].map((k) => [k.kid, k.notBefore, k.notAfter, k.revokedAt ?? null]), [...peers.entries()]]);
     this.keys = keys;
     this.peers = peers;
     this.roots = roots;
     this.successors = successors;
-    if (fingerprint === this.fingerprint) return;
+    // the time since the last look may have changed admissions too: the listeners hear of that now, as it is seen now
+    const admitted = this.admission();
+    if (fingerprint === this.fingerprint && admitted === this.admitted) return;
     this.fingerprint = fingerprint;
+    this.admitted = admitted;
     for (const l of this.listeners) l();
   }
 
-  onChange(listener: () => void): void {
+  /**
+   * Tells the listeners when the passing of time alone changed which certificate admits a peer id since they last
+   * heard (a certificate started or ended, a revocation took effect). The node calls it at `nextChange`.
+   */
+  recheck(): void {
+    const admitted = this.admission();
+    if (admitted === this.admitted) return;
+    this.admitted = admitted;
+    for (const l of this.listeners) l();
+  }
+
+  /**
+   * The first instant after the listeners' last view (`reload`, `recheck`) at which the passing of time changes which
+   * certificate may admit a peer id: the start or end of a certificate's validity window, or a revocation taking
+   * effect. It may be past already (the clock moved on since): `recheck` then at once. Undefined when none is ahead.
+   */
+  nextChange(): number | undefined {
+    let next = Number.POSITIVE_INFINITY;
+    for (const k of this.keys.values()) {
+      const { from, until } = validityWindow(k, this.clockSkewMs);
+      // `until` is the last instant that counts: the change is the one after it
+      for (const t of [from, until + 1, k.revokedAt ?? Number.NEGATIVE_INFINITY]) {
+        if (t > this.admittedAt && t < next) next = t;
+      }
+    }
+    return Number.isFinite(next) ? next : undefined;
+  }
+
+  /**
+   * The certificate (by kid) admitting each named peer id now, as one string that changes when any of them does; the
+   * time it is taken at is kept, so that `nextChange` counts every change after it, also one while it is taken.
+   */
+  private admission(): string {
+    this.admittedAt = this.clock();
+    return JSON.stringify([...this.peers.keys()].map((peerId) => [peerId, this.peer(peerId)?.kid ?? null]));
+  }
+
+  /** Adds a listener of changes (`reload`, `recheck`); the function returned removes it. */
+  onChange(listener: () => void): () => void {
     this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
   }
 
   resolveKey = (kid: string): VerificationKey | undefined => this.keys.get(kid);
@@ -134,6 +183,30 @@ export class TrustIndex {
       const { from, until } = validityWindow(k, this.clockSkewMs);
       return now >= from && now <= until && (k.revokedAt === undefined || now < k.revokedAt);
     });
+  }
+
+  /**
+   * Why `peerId` is not admitted now (`peer` answers undefined), as a clause for the log. `was` is what admitted it
+   * before, when known: it tells a certificate that names another peer id now, or a partner no longer pinned.
+   */
+  refusal(peerId: string, was?: PeerInfo): string {
+    const now = this.clock();
+    const iso = (t: number): string => new Date(t).toISOString();
+    // of the certificates naming it, the one valid longest says why
+    const last = this.peers.get(peerId)?.[0];
+    const k = last === undefined ? undefined : this.keys.get(last.kid);
+    if (k !== undefined) {
+      if (k.revokedAt !== undefined && now >= k.revokedAt) {
+        return `node key ${k.kid}, whose certificate names this peer id, is revoked from ${iso(k.revokedAt)}`;
+      }
+      const ended = now > validityWindow(k, this.clockSkewMs).until;
+      const when = ended ? `ended at ${iso(k.notAfter)}` : `starts only at ${iso(k.notBefore)}`;
+      return `the certificate naming this peer id (node key ${k.kid}) ${when}`;
+    }
+    if (was !== undefined && !this.roots.has(was.country)) return `${was.country} is no longer a pinned partner`;
+    const moved = was === undefined ? undefined : [...this.peers.values()].flat().find((p) => p.kid === was.kid);
+    if (moved !== undefined) return `the certificate of node key ${moved.kid} names peer id ${moved.peerId} now`;
+    return 'no certificate of a pinned partner names this peer id any more';
   }
 
   /** The current (latest valid) certified peer of a partner country, for dialing. */

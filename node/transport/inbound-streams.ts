@@ -2,7 +2,8 @@
  * Serves `/gnc/exchange/1.0.0` streams opened by partners: every REQUEST frame is handed to the receiver and
  * answered with a RECEIPT frame carrying the same request id, on the same stream (or, when this node fails
  * itself, an ERROR frame with that request id, and the stream stays open). The gater already refused
- * unknown peers; the handler re-checks, because a certificate can be revoked while a connection is open.
+ * unknown peers, and ConnectionTrust closes the connections of peers that lose trust; the handler re-checks, for a
+ * stream that arrives between a trust change and the closing of its connection.
  * Stuck streams are reset (SPEC section 6): a frame that does not complete within FRAME_READ_TIMEOUT_MS, a
  * stream idle for INBOUND_IDLE_TIMEOUT_MS with nothing outstanding, and a stream beyond
  * MAX_INBOUND_STREAMS_PER_PEER from one peer, over all its connections; each closure is logged with the

@@ -1,7 +1,8 @@
 /**
  * The libp2p host: TCP + Noise + Yamux, nothing else (no discovery, no relay, no DHT: partners are known
  * from pinned identities). The connection gater admits only peer ids that a trusted partner's valid,
- * unrevoked certificate names, checked after the Noise handshake proves the peer id.
+ * unrevoked certificate names, checked after the Noise handshake proves the peer id; connections open when
+ * that changes are closed by ConnectionTrust (connection-trust.ts).
  */
 import '../polyfill.js';
 import { createLibp2p, type Libp2p } from 'libp2p';

@@ -32,7 +32,10 @@ export interface VerificationKey {
  * envelope holds the receiver's clock to the end of the window (check 10; its start follows from `nbf` <= `created`
  * <= now + skew, checks 10 and 13), and the connection gater holds it to the whole window.
  */
-export function validityWindow(key: Pick<VerificationKey, 'notBefore' | 'notAfter'>, clockSkewMs: number): { from: number; until: number } {
+export function validityWindow(
+  key: Pick<VerificationKey, 'notBefore' | 'notAfter'>,
+  clockSkewMs: number,
+): { from: number; until: number } {
   return { from: key.notBefore - clockSkewMs, until: key.notAfter + clockSkewMs };
 }
 
