@@ -31,6 +31,27 @@ export function openDb(path: string): Db {
 }
 
 /**
+ * SQL functions the migrations may use. `jws_payload(compact)`: the UTF-8 JSON text of the payload of a compact JWS,
+ * or NULL when it is not one, so that `json_extract` on it cannot fail a migration. It verifies nothing: it reads
+ * what was verified when the row was stored. `gnc_fold(text)`: the folded form of names (node/store/fold.ts), which
+ * the migrations that fill folded search columns call.
+ */
+function registerFunctions(db: Db): void {
+  registerFold(db);
+  db.function('jws_payload', { deterministic: true }, (compact: unknown) => {
+    const part = typeof compact === 'string' ? compact.split('.')[1] : undefined;
+    if (part === undefined) return null;
+    const text = Buffer.from(part, 'base64url').toString('utf8');
+    try {
+      JSON.parse(text);
+    } catch {
+      return null;
+    }
+    return text;
+  });
+}
+
+/**
  * Brings the schema up to MIGRATIONS.length, one migration per transaction. Each transaction takes the write
  * lock first (IMMEDIATE) and reads the version under it: two processes opening the file after an upgrade (the
  * node and a CLI command beside it) then apply each migration once, the second finding it done, instead of
@@ -39,14 +60,13 @@ export function openDb(path: string): Db {
  * does not know what the newer migrations changed, and running on it would write rows they no longer describe.
  */
 export function migrate(db: Db): void {
+  registerFunctions(db);
   const version = (): number => db.pragma('user_version', { simple: true }) as number;
   // the usual open: nothing to do, no write lock taken (a version only ever grows); a newer file is refused
   // before waiting for a lock that the newer node running on it may hold
   const seen = version();
   refuseNewer(seen);
   if (seen === MIGRATIONS.length) return;
-  // migrations that fill folded search columns call it
-  registerFold(db);
   const step = db.transaction((): boolean => {
     const v = version();
     refuseNewer(v);

@@ -460,4 +460,38 @@ export const MIGRATIONS: readonly string[] = [
     WHERE office_of_entry <> gnc_fold(office_of_entry) COLLATE BINARY;
   UPDATE risk_consignments SET bcp = gnc_fold(bcp) WHERE bcp <> gnc_fold(bcp) COLLATE BINARY;
 `,
+  // 22: partner certificates that SPEC 9.10 refuses (a node key and a libp2p peer id each belong to one
+  // administration) but versions before that check stored. They are trusted no more: moved out of `certificates`, and kept as
+  // evidence in `certificate_conflicts`. As the check refuses them in the order they arrive: a row keyed by one
+  // country's node key that holds another country's certificate (the later one overwrote the row, keeping its
+  // country; the one it replaced is not in the store any more, so that partner is pinned again with `gnc partner
+  // add`), and of the certificates of several countries naming one peer id, those of every country but the one
+  // whose certificate naming it was stored first (`jws_payload` is a function of node/store/db.ts). Applied again
+  // (a schema version set back), it finds nothing more to move
+  `
+  CREATE TABLE IF NOT EXISTS certificate_conflicts (
+    kid          TEXT NOT NULL,
+    country      TEXT NOT NULL,
+    peer_id      TEXT NOT NULL,
+    compact      TEXT NOT NULL,
+    not_before   INTEGER NOT NULL,
+    not_after    INTEGER NOT NULL,
+    revoked_at   INTEGER,
+    revocation   TEXT,
+    added_at     TEXT NOT NULL,
+    conflict     TEXT NOT NULL CHECK (conflict IN ('node-key', 'peer-id')),  -- what another country's certificate names
+    set_aside_at INTEGER NOT NULL          -- epoch ms
+  );
+  INSERT INTO certificate_conflicts
+    SELECT kid, country, peer_id, compact, not_before, not_after, revoked_at, revocation, added_at, 'node-key',
+      CAST(strftime('%s', 'now') AS INTEGER) * 1000
+    FROM certificates WHERE json_extract(jws_payload(compact), '$.country') <> country;
+  DELETE FROM certificates WHERE kid IN (SELECT kid FROM certificate_conflicts);
+  INSERT INTO certificate_conflicts
+    SELECT kid, country, peer_id, compact, not_before, not_after, revoked_at, revocation, added_at, 'peer-id',
+      CAST(strftime('%s', 'now') AS INTEGER) * 1000
+    FROM certificates c
+    WHERE country <> (SELECT f.country FROM certificates f WHERE f.peer_id = c.peer_id ORDER BY f.added_at, f.rowid LIMIT 1);
+  DELETE FROM certificates WHERE kid IN (SELECT kid FROM certificate_conflicts);
+`,
 ];

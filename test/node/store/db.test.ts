@@ -2,6 +2,7 @@
  * How the node's SQLite file is opened: the durability settings the contract relies on (WAL, a sync at every
  * commit), and temporary data (savepoint journals, sorts) kept in memory instead of files in /var/tmp.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -9,9 +10,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { codeOf } from '../../helpers/errors.js';
 import { migrate, openDb, type Db } from '../../../node/store/db.js';
 import { MIGRATIONS } from '../../../node/store/migrations.js';
+import { registerFold } from '../../../node/store/fold.js';
 import { ConsignmentRepo } from '../../../node/risk/consignments.js';
 import { ArrivalQueries } from '../../../node/risk/query.js';
 import { tempDir } from '../../helpers/network.js';
+import { Store } from '../../../node/store/store.js';
+import { TrustIndex } from '../../../node/trust.js';
+import { decodeNodeCertificate, issueNodeCertificate } from '../../../protocol/certificate.js';
+import { keyObjectSigner, type Signer } from '../../../protocol/envelope/seal.js';
+import { jwkThumbprint, publicJwkOf, type Ed25519PublicJwk } from '../../../protocol/jwk.js';
 
 let dir: string | undefined;
 let db: Db | undefined;
@@ -162,6 +169,66 @@ describe('openDb', () => {
     expect(ids({ officeOfEntry: 'mnзам001' })).toEqual(['m1']);
     expect(ids({ borderCrossingPoint: 'майкапшагай' })).toEqual(['m2']);
     expect(ids({ officeOfEntry: 'kgakz001' })).toEqual(['m3']);
+  });
+
+  it("sets aside the partner certificates naming another country's node key or peer id that older versions kept, as evidence", () => {
+    dir = tempDir('gnc-db-');
+    const version = MIGRATIONS.findIndex((m) => m.includes('CREATE TABLE IF NOT EXISTS certificate_conflicts'));
+    expect(version).toBeGreaterThan(0);
+    const old = new Database(join(dir, 'gnc.sqlite'));
+    registerFold(old); // an earlier migration folds names with it, as migrate() provides
+    for (const m of MIGRATIONS.slice(0, version)) old.exec(m);
+    old.pragma(`user_version = ${version}`);
+    const key = (): { jwk: Ed25519PublicJwk; signer: Signer } => {
+      const { privateKey } = generateKeyPairSync('ed25519');
+      const jwk = publicJwkOf(privateKey);
+      return { jwk, signer: keyObjectSigner(jwkThumbprint(jwk), privateKey) };
+    };
+    const roots = { KG: key(), UZ: key() };
+    const certificate = (country: 'KG' | 'UZ', node: ReturnType<typeof key>, peerId: string): string => issueNodeCertificate({
+      v: 1, iss: roots[country].signer.kid, sub: node.signer.kid, country, name: `Customs of ${country}`, jwk: node.jwk, peerId, addrs: [],
+      iat: new Date(Date.now() - 86_400_000).toISOString(), nbf: new Date(Date.now() - 86_400_000).toISOString(), exp: new Date(Date.now() + 86_400_000).toISOString(),
+    }, roots[country].signer);
+    for (const c of ['KG', 'UZ'] as const) {
+      old.prepare(`INSERT INTO partners VALUES (?, ?, ?, ?, '[]', '{}', '2026-01-01T00:00:00.000Z')`)
+        .run(c, `Customs of ${c}`, JSON.stringify(roots[c].jwk), roots[c].signer.kid);
+    }
+    const put = old.prepare('INSERT INTO certificates (kid, country, peer_id, compact, not_before, not_after, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const store = (country: string, compact: string, addedAt: string): string => {
+      const p = decodeNodeCertificate(compact);
+      put.run(p.sub, country, p.peerId, compact, Date.parse(p.nbf), Date.parse(p.exp), addedAt);
+      return p.sub;
+    };
+    const [kg1, kg2, kg3, uz1, uz2] = [key(), key(), key(), key(), key()];
+    // KG's key, whose row UZ's certificate of that key (with UZ's peer id) overwrote, keeping the row's country
+    const claimedKey = store('KG', certificate('UZ', kg1, 'peer-UZ-node'), '2026-01-01T00:00:00.000Z');
+    const uzOwn = store('UZ', certificate('UZ', uz1, 'peer-UZ-node'), '2026-02-01T00:00:00.000Z');
+    // KG's peer id, named by KG's certificate first, then by UZ's (a claim), then by KG's next certificate
+    const kgFirst = store('KG', certificate('KG', kg2, 'peer-KG-node'), '2026-03-01T00:00:00.000Z');
+    const claimedPeer = store('UZ', certificate('UZ', uz2, 'peer-KG-node'), '2026-04-01T00:00:00.000Z');
+    const kgNext = store('KG', certificate('KG', kg3, 'peer-KG-node'), '2026-05-01T00:00:00.000Z');
+    const held = old.prepare('SELECT kid, compact FROM certificates').all() as { kid: string; compact: string }[];
+    old.close();
+
+    const opened = Store.open(dir);
+    db = opened.db;
+    expect(db.prepare('SELECT kid FROM certificates ORDER BY added_at').pluck().all()).toEqual([uzOwn, kgFirst, kgNext]);
+    const setAside = db.prepare('SELECT kid, country, compact, conflict FROM certificate_conflicts ORDER BY added_at').all();
+    expect(setAside).toEqual([
+      { kid: claimedKey, country: 'KG', compact: held.find((r) => r.kid === claimedKey)!.compact, conflict: 'node-key' },
+      { kid: claimedPeer, country: 'UZ', compact: held.find((r) => r.kid === claimedPeer)!.compact, conflict: 'peer-id' },
+    ]);
+    const trust = new TrustIndex(opened);
+    expect(trust.peer('peer-UZ-node')?.country).toBe('UZ');
+    expect(trust.peer('peer-KG-node')?.country).toBe('KG');
+    expect(trust.peerOf('KG')?.peerId).toBe('peer-KG-node');
+    expect(trust.resolveKey(claimedKey)).toBeUndefined();
+    expect(trust.resolveKey(claimedPeer)).toBeUndefined();
+    // applied again (its schema version set back), it moves nothing more
+    db.pragma(`user_version = ${version}`);
+    migrate(db);
+    expect(db.prepare('SELECT kid FROM certificates ORDER BY added_at').pluck().all()).toEqual([uzOwn, kgFirst, kgNext]);
+    expect(db.prepare('SELECT COUNT(*) FROM certificate_conflicts').pluck().get()).toBe(2);
   });
 
   /** Files this process holds open that SQLite made for temporary data (unlinked at once, so only /proc shows them). */
