@@ -3,21 +3,47 @@
  * certificates, addresses). Pinning accepts a partner's identity only when its root's RFC 7638 fingerprint
  * equals the one communicated out of band, and its certificate verifies under that root.
  */
-import { PublicIdentity } from '../protocol/identity.js';
-import { verifyNodeCertificate, type NodeCertificatePayload } from '../protocol/certificate.js';
+import { MAX_IDENTITY_CERTIFICATES, PublicIdentity } from '../protocol/identity.js';
+import { decodeNodeCertificate, verifyNodeCertificate, type NodeCertificatePayload } from '../protocol/certificate.js';
 import { GncError } from '../protocol/errors.js';
 import { jwkThumbprint } from '../protocol/jwk.js';
 import { parseWith } from '../protocol/validate.js';
 import type { LocalIdentity } from './identity.js';
 
-export function exportIdentity(id: LocalIdentity, now = Date.now()): PublicIdentity {
+export interface ExportOptions {
+  now?: number;
+  /** Every node certificate this administration holds (ownCertificates): those still valid go in beside the current one. */
+  held?: readonly string[];
+  /** When a revocation by this administration takes effect for node key `kid`, if one does. */
+  revokedAt?: (kid: string) => number | undefined;
+}
+
+/**
+ * The identity file for partners. It carries every node certificate of this administration that a partner pinning
+ * from it may need to verify what the node signs: the current one first, then each other one issued by the current
+ * root that has not expired and whose key no revocation has retired yet. During a key rotation that is the old key,
+ * which still signs until every partner has the new one (SPEC 9.10), and whose envelopes sealed before the switch may
+ * still be on their way.
+ */
+export function exportIdentity(id: LocalIdentity, opts: ExportOptions = {}): PublicIdentity {
+  const now = opts.now ?? Date.now();
+  const certificates = [id.certificate];
+  const kids = new Set([id.node.thumbprint]);
+  for (const compact of opts.held ?? []) {
+    const p = decodeNodeCertificate(compact);
+    const revoked = opts.revokedAt?.(p.sub);
+    if (kids.has(p.sub) || p.iss !== id.root.thumbprint || Date.parse(p.exp) <= now || (revoked !== undefined && revoked <= now)) continue;
+    if (certificates.length === MAX_IDENTITY_CERTIFICATES) break;
+    certificates.push(compact);
+    kids.add(p.sub);
+  }
   return {
     v: 1,
     format: 'gnc-identity',
     country: id.country,
     name: id.name,
     root: { jwk: id.root.jwk, fingerprint: id.root.thumbprint },
-    certificates: [id.certificate],
+    certificates,
     addresses: id.certPayload.addrs,
     exported: new Date(now).toISOString(),
   };

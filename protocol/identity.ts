@@ -1,13 +1,16 @@
 /**
  * The public identity file an administration hands to a partner out of band (`gnc identity export`): its root
- * public key, the root's fingerprint, and the current node certificate. The partner pins the root only if the
- * fingerprint it was told over a separate channel (letter, phone, meeting) matches (`gnc partner add
- * --fingerprint`), so trust never comes from first contact.
+ * public key, the root's fingerprint, and the node certificates a partner needs to verify what the node signs. The
+ * partner pins the root only if the fingerprint it was told over a separate channel (letter, phone, meeting) matches
+ * (`gnc partner add --fingerprint`), so trust never comes from first contact.
  */
 import { z } from 'zod';
 import { CountryCode } from './codes/countries.js';
 import { Ed25519PublicJwk } from './jwk.js';
 import { UtcTimestamp } from './envelope/payload.js';
+
+/** Most node certificates one identity file carries. */
+export const MAX_IDENTITY_CERTIFICATES = 8;
 
 export const PublicIdentity = z.strictObject({
   v: z.literal(1),
@@ -15,8 +18,11 @@ export const PublicIdentity = z.strictObject({
   country: CountryCode,
   name: z.string().min(1).max(200),
   root: z.strictObject({ jwk: Ed25519PublicJwk, fingerprint: z.string().length(43) }),
-  /** Compact JWS node certificates, newest first; more than one during a key rotation overlap. */
-  certificates: z.array(z.string().min(1)).min(1).max(8),
+  /**
+   * Compact JWS node certificates: the current one first, then the others still valid (during a key rotation, the
+   * old key's, which may still sign). Files with the current certificate only are as valid.
+   */
+  certificates: z.array(z.string().min(1)).min(1).max(MAX_IDENTITY_CERTIFICATES),
   addresses: z.array(z.string().min(1).max(256)).max(16),
   exported: UtcTimestamp,
 });

@@ -2,7 +2,7 @@
 import { readFileSync, statSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { initIdentity, loadIdentity, IDENTITY_PATHS } from '../../certs/identity.js';
+import { certifyNode, initIdentity, loadIdentity, loadRootKey, newNodeKey, IDENTITY_PATHS } from '../../certs/identity.js';
 import { exportIdentity, verifyPartnerIdentity } from '../../certs/public-identity.js';
 import { verifyNodeCertificate } from '../../protocol/certificate.js';
 import { tempDir } from '../helpers/network.js';
@@ -61,5 +61,30 @@ describe('identity', () => {
     const b = await fresh('KG');
     const forged = { ...exportIdentity(a), certificates: [b.certificate] };
     expect(() => verifyPartnerIdentity(forged, a.root.thumbprint)).toThrow(expect.objectContaining({ code: 'GNC_CERT_INVALID' }));
+  });
+
+  it('exports the other node certificates still valid under the current root after the current one, and no other', async () => {
+    const id = await fresh();
+    const now = Date.now();
+    const root = loadRootKey(id.dir, id.root.thumbprint);
+    const fields = { country: id.country, name: id.name, peerId: id.peerId, addrs: id.certPayload.addrs, now, validityMs: 3_600_000 };
+    const valid = certifyNode(root, newNodeKey(id.dir), fields);
+    const expired = certifyNode(root, newNodeKey(id.dir), { ...fields, now: now - 7_200_000 });
+    const revokedKey = newNodeKey(id.dir);
+    const revoked = certifyNode(root, revokedKey, fields);
+    const other = await fresh();
+    const otherRoot = certifyNode(loadRootKey(other.dir, other.root.thumbprint), newNodeKey(id.dir), fields);
+    const doc = exportIdentity(id, {
+      now, held: [id.certificate, expired, revoked, otherRoot, valid],
+      revokedAt: (kid) => (kid === revokedKey.thumbprint ? now - 1 : undefined),
+    });
+    expect(doc.certificates).toEqual([id.certificate, valid]);
+    expect(verifyPartnerIdentity(doc, id.root.thumbprint, now).certificates).toHaveLength(2);
+  });
+
+  it('pins from a file with the current certificate only, as older versions wrote', async () => {
+    const id = await fresh('KG');
+    const doc = { ...exportIdentity(id), certificates: [id.certificate] };
+    expect(verifyPartnerIdentity(doc, id.root.thumbprint).certificates.map((c) => c.compact)).toEqual([id.certificate]);
   });
 });

@@ -4,15 +4,30 @@
  */
 import { loadIdentity } from '../../../certs/identity.js';
 import { exportIdentity, parseIdentityFile } from '../../../certs/public-identity.js';
+import { ownCertificates } from '../../../certs/rotation.js';
+import type { PublicIdentity } from '../../../protocol/identity.js';
 import { addPartner } from '../../partners.js';
+import { KeyNoticeRepo } from '../../store/key-notices.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
 import { checkOutFile, FORCE_OPTION, openNodeStore, readInputFile, writeOutFile } from '../files.js';
 
+/** This administration's identity file, with every node certificate a partner pinning from it needs. */
+function exportOwnIdentity(dir: string): PublicIdentity {
+  const id = loadIdentity(dir);
+  const store = openNodeStore(dir);
+  try {
+    const notices = new KeyNoticeRepo(store.db);
+    return exportIdentity(id, { held: ownCertificates(dir), revokedAt: (kid) => notices.revokedAt(kid, id.country) });
+  } finally {
+    store.close();
+  }
+}
+
 const exportSpec = {
   name: 'identity export',
   usage: 'gnc identity export --dir DIR [--out FILE [--force]]',
-  description: "Write this administration's public identity (root public JWK, fingerprint, node certificate, addresses) for partners.",
+  description: "Write this administration's public identity (root public JWK, fingerprint, node certificates, addresses) for partners.",
   options: { dir: { type: 'string' }, out: { type: 'string' }, ...FORCE_OPTION },
   required: ['dir'],
 } as const;
@@ -22,7 +37,7 @@ export const identityExportCommand: Command = {
   async run(argv, out) {
     const { values } = parse(exportSpec, argv);
     checkOutFile(values.out, values.force, values.dir);
-    const doc = exportIdentity(loadIdentity(values.dir!));
+    const doc = exportOwnIdentity(values.dir!);
     const text = JSON.stringify(doc, null, 2) + '\n';
     if (values.out) {
       writeOutFile(values.out, text, values.force);
