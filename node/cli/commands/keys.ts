@@ -63,6 +63,16 @@ const statusSpec = {
   required: ['dir'],
 } as const;
 
+/**
+ * A key outside its certificate's validity by this machine's clock signs nothing partners accept: one not started yet
+ * (a rotation run with a clock ahead, or this clock behind) signs only from its start, an expired one never again.
+ */
+function validityMark(k: { notBefore: string; notAfter: string }, now: number): string {
+  if (Date.parse(k.notAfter) <= now) return '  EXPIRED';
+  if (Date.parse(k.notBefore) > now) return `  NOT STARTED: signs nothing until ${k.notBefore}`;
+  return '';
+}
+
 export const keysStatusCommand: Command = {
   spec: statusSpec,
   async run(argv, out) {
@@ -72,6 +82,6 @@ export const keysStatusCommand: Command = {
     const now = Date.now();
     const expired = Date.parse(s.expiresAt) <= now;
     out(`${s.country}: signing with ${s.active}${s.pending ? ` (rotation to ${s.pending.to} waiting for partners until ${s.pending.overlapUntil})` : ''}${expired ? `, which EXPIRED at ${s.expiresAt}: nothing can be signed until you rotate (gnc keys rotate)` : ''}`);
-    for (const k of s.keys) out(`  ${k.kid}  issuer ${k.issuer}  valid ${k.notBefore} to ${k.notAfter}${Date.parse(k.notAfter) <= now ? '  EXPIRED' : ''}${k.revokedAt ? `  REVOKED from ${k.revokedAt}` : ''}`);
+    for (const k of s.keys) out(`  ${k.kid}  issuer ${k.issuer}  valid ${k.notBefore} to ${k.notAfter}${validityMark(k, now)}${k.revokedAt ? `  REVOKED from ${k.revokedAt}` : ''}`);
   },
 };

@@ -11,7 +11,7 @@ import { Keyring, ROTATION_CHECK_MS } from '../../../node/keys/keyring.js';
 import { rotateNodeKeys } from '../../../node/keys/service.js';
 import { Store } from '../../../node/store/store.js';
 import { codeOf } from '../../helpers/errors.js';
-import { api, finalMessage, initNode, networkForFile, tempDir, waitFor, type TestNode } from '../../helpers/network.js';
+import { api, finalMessage, initNode, networkForFile, runCli, tempDir, waitFor, type TestNode } from '../../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
@@ -68,5 +68,21 @@ describe('a node key whose certificate starts after the node clock, with no olde
     } finally {
       store.close();
     }
+  });
+});
+
+describe('gnc keys status', () => {
+  const base = tempDir('gnc-nbf-status-');
+  afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+  it('marks a key whose certificate has not started yet, and signs with the key before it', async () => {
+    const dir = await initNode(base, 'TJ');
+    const rotated = await rotateNodeKeys(dir, { clock: () => Date.now() + AHEAD });
+    const r = await runCli(['keys', 'status', '--dir', dir]);
+    expect(r.code, r.out.join('\n')).toBe(0);
+    expect(r.out[0]).toContain(`signing with ${rotated.previous}`);
+    const line = (kid: string) => r.out.find((l) => l.includes(`  ${kid}  `)) ?? '';
+    expect(line(rotated.current)).toMatch(/ NOT STARTED: signs nothing until \S+Z$/);
+    expect(line(rotated.previous)).not.toContain('NOT STARTED');
   });
 });
