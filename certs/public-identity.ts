@@ -12,7 +12,7 @@ import type { LocalIdentity } from './identity.js';
 
 export interface ExportOptions {
   now?: number;
-  /** Every node certificate this administration holds (ownCertificates): those still valid go in beside the current one. */
+  /** Every node certificate this administration holds (ownCertificates): those still valid go in after the current. */
   held?: readonly string[];
   /** When a revocation by this administration takes effect for node key `kid`, if one does. */
   revokedAt?: (kid: string) => number | undefined;
@@ -32,7 +32,8 @@ export function exportIdentity(id: LocalIdentity, opts: ExportOptions = {}): Pub
   for (const compact of opts.held ?? []) {
     const p = decodeNodeCertificate(compact);
     const revoked = opts.revokedAt?.(p.sub);
-    if (kids.has(p.sub) || p.iss !== id.root.thumbprint || Date.parse(p.exp) <= now || (revoked !== undefined && revoked <= now)) continue;
+    const retired = Date.parse(p.exp) <= now || (revoked !== undefined && revoked <= now);
+    if (kids.has(p.sub) || p.iss !== id.root.thumbprint || retired) continue;
     if (certificates.length === MAX_IDENTITY_CERTIFICATES) break;
     certificates.push(compact);
     kids.add(p.sub);
