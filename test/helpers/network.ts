@@ -193,6 +193,21 @@ export async function finalMessage(n: TestNode, id: string, timeoutMs = 15_000):
   }, timeoutMs, `message ${id} to be final`);
 }
 
+/**
+ * The partner never gets the receipt of the first envelope `n` handles: `n` commits the message and its receipt,
+ * then every connection of `n` drops before the receipt leaves (once); the sender sends the envelope again later.
+ */
+export function loseFirstReceipt(n: TestNode): void {
+  let cut = 0;
+  const receiver = n.node.receiver;
+  const handle = receiver.handle.bind(receiver);
+  receiver.handle = async (bytes, peer) => {
+    const answer = await handle(bytes, peer);
+    if (cut++ === 0) for (const c of n.node.host!.getConnections()) c.abort(new Error('connection lost after commit'));
+    return answer;
+  };
+}
+
 /** Poll until `check` returns a value (bounded: gives up after `timeoutMs`). */
 export async function waitFor<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
   const end = Date.now() + timeoutMs;

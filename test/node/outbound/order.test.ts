@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { rotateNodeKeys } from '../../../node/keys/service.js';
-import { api, makeNetwork, restartNode, waitFor, type TestNode } from '../../helpers/network.js';
+import { api, loseFirstReceipt, makeNetwork, restartNode, waitFor, type TestNode } from '../../helpers/network.js';
 import { example } from '../../protocol/messages/fixtures.js';
 
 const submission = { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: example('aci-kz-kg-road') };
@@ -107,14 +107,7 @@ describe('a message whose receipt was lost, then its agreement suspended', () =>
     const kz = net.nodes.KZ!;
     const kg = net.nodes.KG!;
     // KG commits the message and its receipt, then the connection drops before the receipt leaves (once)
-    let cut = 0;
-    const receiver = kg.node.receiver;
-    const handle = receiver.handle.bind(receiver);
-    receiver.handle = async (bytes, peer) => {
-      const answer = await handle(bytes, peer);
-      if (cut++ === 0) for (const c of kg.node.host!.getConnections()) c.abort(new Error('connection lost after commit'));
-      return answer;
-    };
+    loseFirstReceipt(kg);
     const [id] = await submitMany(kz, 1);
     await waitFor(async () => ((await api(kz, 'GET', `/v1/messages/${id}`)).json.status === 'retrying' ? true : undefined), 10_000, 'retrying');
     expect(kg.node.parts.store.messages.byKey('in', 'KZ', id!)?.status).toBe('accepted');

@@ -10,7 +10,7 @@ import { exportEvidence } from '../../../node/audit/export.js';
 import { verifyBundle } from '../../../node/audit/verify-bundle.js';
 import { rotateNodeKeys, rotateRootKey } from '../../../node/keys/service.js';
 import { EvidenceLog } from '../../../node/store/evidence.js';
-import { api, finalMessage, makeNetwork, restartNode, waitFor, type Network, type TestNode } from '../../helpers/network.js';
+import { api, finalMessage, loseFirstReceipt, makeNetwork, restartNode, waitFor, type Network, type TestNode } from '../../helpers/network.js';
 import { example } from '../../protocol/messages/fixtures.js';
 
 const DAY = 86_400_000;
@@ -106,14 +106,7 @@ describe('a control envelope for a partner away longer than the maximum message 
   it('is applied once by a partner that got both the first envelope and the one sealed again', async () => {
     // a long backoff: after the lost receipt, KZ's next attempt comes only once the clocks have jumped
     const { kz, kg } = await network({ initialMs: 3_000, maxMs: 3_000 });
-    let cut = 0;
-    const receiver = kg.node.receiver;
-    const handle = receiver.handle.bind(receiver);
-    receiver.handle = async (bytes, peer) => {
-      const answer = await handle(bytes, peer);
-      if (cut++ === 0) for (const c of kg.node.host!.getConnections()) c.abort(new Error('connection lost after commit'));
-      return answer;
-    };
+    loseFirstReceipt(kg);
     const id = (await api(kz, 'POST', `${AGREEMENT}/suspend`, { reason: 'Incident' })).json.noticeMessage as string;
     await waitFor(async () => ((await api(kz, 'GET', `/v1/messages/${id}`)).json.status === 'retrying' ? true : undefined), 10_000, 'the lost receipt');
     expect(kg.node.parts.store.messages.byKey('in', 'KZ', id)?.status).toBe('accepted');
@@ -145,14 +138,7 @@ describe('a control envelope for a partner away longer than the maximum message 
 
   it('is accepted again by a partner that applied the root succession it carries before its receipt was lost', async () => {
     const { kz, kg } = await network({ initialMs: 3_000, maxMs: 3_000 });
-    let cut = 0;
-    const receiver = kg.node.receiver;
-    const handle = receiver.handle.bind(receiver);
-    receiver.handle = async (bytes, peer) => {
-      const answer = await handle(bytes, peer);
-      if (cut++ === 0) for (const c of kg.node.host!.getConnections()) c.abort(new Error('connection lost after commit'));
-      return answer;
-    };
+    loseFirstReceipt(kg);
     const before = kg.node.parts.trust.rootsOf('KZ').length;
     await rotateRootKey(kz.dir, { clock });
     const id = await waitFor(() => kg.node.parts.store.db.prepare(`SELECT id FROM messages WHERE direction = 'in' AND type = 'key'`).pluck().get() as string | undefined, 15_000, 'the succession at KG');
