@@ -61,7 +61,7 @@ export async function verifyBundle(input: unknown, opts: VerifyBundleOptions = {
   }
   checkReceipts(envelopes, findings, counts);
   checkChain(bundle, envelopes, dir, findings, counts);
-  const selectionSigned = checkStatement(bundle, dir, findings, counts);
+  const selectionSigned = checkStatement(bundle, envelopes, dir, findings, counts);
 
   return {
     ok: findings.failures.length === 0,

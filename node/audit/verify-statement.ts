@@ -13,9 +13,10 @@ import { GncError } from '../../protocol/errors.js';
 import type { AuditCounts, Findings } from './report.js';
 import { verifyStrict } from './strict-ed25519.js';
 import { keyStatus, type KeyDirectory } from './trust-anchors.js';
+import type { ParsedEnvelope } from './verify-envelopes.js';
 
 /** True when the bundle carries a statement that verified and matches it in every member. */
-export function checkStatement(bundle: EvidenceBundle, dir: KeyDirectory, findings: Findings, counts: AuditCounts): boolean {
+export function checkStatement(bundle: EvidenceBundle, envelopes: readonly ParsedEnvelope[], dir: KeyDirectory, findings: Findings, counts: AuditCounts): boolean {
   const check = 'export statement';
   if (bundle.statement === undefined) {
     findings.detail(check, 'none: the exporter did not sign its selection (older versions did not), so compare it with what you asked for');
@@ -48,7 +49,9 @@ export function checkStatement(bundle: EvidenceBundle, dir: KeyDirectory, findin
   if (signed !== stated) broken(`The exporter signed the selection ${signed}, but the bundle states ${stated}: it was changed after export.`);
   const last = bundle.chain.entries.reduce((m, e) => Math.max(m, e.seq), 0);
   if (p.seq !== last) broken(`The exporter signed a log segment ending at seq ${p.seq}, but the bundle's ends at seq ${last}: entries were removed or added after export.`);
-  const held = envelopesDigest(bundle.envelopes.map((e) => sha256Hex(envelopeBytes(e))));
+  // the hashes the envelope scan took; only an envelope it could not parse (or a repeat) is hashed here
+  const scanned = new Map(envelopes.map((e) => [e.index, e.sha256]));
+  const held = envelopesDigest(bundle.envelopes.map((e, i) => scanned.get(i) ?? sha256Hex(envelopeBytes(e))));
   if (held.digest !== p.envelopes.digest) {
     const n = p.envelopes.count - held.count;
     const what = n > 0 ? `${n} ${n === 1 ? 'is' : 'are'} missing` : n < 0 ? `${-n} more ${-n === 1 ? 'is' : 'are'} present` : 'others are in their place';
