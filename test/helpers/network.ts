@@ -4,7 +4,7 @@
  * and signed by both roots, API tokens, and real libp2p hosts on 127.0.0.1 with real SQLite files.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportIdentity } from '../../certs/public-identity.js';
@@ -159,6 +159,19 @@ export function networkForFile<const C extends string>(countries: readonly C[], 
   }, timeoutMs);
   afterAll(async () => net.close?.());
   return { net, nodes };
+}
+
+/**
+ * A network per test, closed after the test that made it: `const network = networkPerTest();`, then in a test
+ * `const net = await network(['KZ', 'KG'], opts);`.
+ */
+export function networkPerTest(): (countries: string[], opts?: NetworkOptions) => Promise<Network> {
+  let current: Network | undefined;
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return async (countries, opts) => (current = await makeNetwork(countries, opts));
 }
 
 /** Open a stopped node's data dir again (test defaults, then `options`) and start it: a restart. */

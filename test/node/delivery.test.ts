@@ -5,19 +5,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LAST_ATTEMPT_LEAD_MS } from '../../node/outbound/dispatcher.js';
 import { Store } from '../../node/store/store.js';
-import { api, makeNetwork, restartNode, runCli, waitFor, type TestNode } from '../helpers/network.js';
+import { api, networkPerTest, restartNode, runCli, waitFor, type TestNode } from '../helpers/network.js';
 import { EXAMPLES_DIR } from '../protocol/messages/fixtures.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
-let net: Awaited<ReturnType<typeof makeNetwork>> | undefined;
-afterEach(async () => {
-  await net?.close();
-  net = undefined;
-});
+const network = networkPerTest();
 
 async function statusOf(n: TestNode, id: string): Promise<string> {
   return (await api(n, 'GET', `/v1/messages/${id}`)).json.status as string;
@@ -31,7 +27,7 @@ async function submit(n: TestNode, to = 'KG'): Promise<string> {
 
 describe('delivery', () => {
   it('retries while the partner is down and delivers when it is back', async () => {
-    net = await makeNetwork(['KZ', 'KG']);
+    const net = await network(['KZ', 'KG']);
     const kz = net.nodes.KZ!;
     const kg = net.nodes.KG!;
     await kg.node.stop();
@@ -46,7 +42,7 @@ describe('delivery', () => {
 
   it('delivers at once when the partner comes back, without waiting out a long backoff', async () => {
     const slow = { initialMs: 600_000, maxMs: 600_000 };
-    net = await makeNetwork(['KZ', 'KG'], { nodeOptions: () => ({ retry: slow }) });
+    const net = await network(['KZ', 'KG'], { nodeOptions: () => ({ retry: slow }) });
     const kz = net.nodes.KZ!;
     const kg = net.nodes.KG!;
     await kg.node.stop();
@@ -58,7 +54,7 @@ describe('delivery', () => {
   });
 
   it('resumes queued deliveries after the sending node restarts', async () => {
-    net = await makeNetwork(['KZ', 'KG']);
+    const net = await network(['KZ', 'KG']);
     const kz = net.nodes.KZ!;
     const kg = net.nodes.KG!;
     await kg.node.stop();
@@ -71,7 +67,7 @@ describe('delivery', () => {
   });
 
   it('marks a message expired when it could not be delivered before its expiry', async () => {
-    net = await makeNetwork(['KZ', 'KG']);
+    const net = await network(['KZ', 'KG']);
     const kz = net.nodes.KZ!;
     await net.nodes.KG!.node.stop();
     const id = await submit(kz);
@@ -84,7 +80,7 @@ describe('delivery', () => {
   it('makes a last attempt just before the expiry instead of expiring a message whose backoff overshoots it', async () => {
     // a backoff (15-30 s) longer than the message has left (4 s)
     const slow = { initialMs: 30_000, maxMs: 30_000 };
-    net = await makeNetwork(['KZ', 'KG'], { nodeOptions: () => ({ retry: slow }) });
+    const net = await network(['KZ', 'KG'], { nodeOptions: () => ({ retry: slow }) });
     const kz = net.nodes.KZ!;
     await net.nodes.KG!.node.stop();
     // queued while KZ is stopped, so that the expiry is set before the first attempt

@@ -4,21 +4,17 @@
  * connection leaves the integrator guessing and submitting it again (a second message for the partner). New
  * connections are refused at once, and a request that does not finish does not hold the stop for ever.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { api, makeNetwork, restartNode, waitFor, type TestNode } from '../helpers/network.js';
+import { describe, expect, it } from 'vitest';
+import { api, makeNetwork, networkPerTest, restartNode, waitFor, type TestNode } from '../helpers/network.js';
 import { example } from '../protocol/messages/fixtures.js';
 
 const submission = { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: example('aci-kz-kg-road') };
 
-let net: Awaited<ReturnType<typeof makeNetwork>> | undefined;
-afterEach(async () => {
-  await net?.close();
-  net = undefined;
-});
+const network = networkPerTest();
 
 /** KZ running, its partner KG down (so nothing KZ queues becomes final). */
 async function kzAlone(apiDrainMs?: number): Promise<TestNode> {
-  net = await makeNetwork(['KZ', 'KG'], { start: false, nodeOptions: () => (apiDrainMs === undefined ? {} : { apiDrainMs }) });
+  const net = await network(['KZ', 'KG'], { start: false, nodeOptions: () => (apiDrainMs === undefined ? {} : { apiDrainMs }) });
   const kz = net.nodes.KZ!;
   await kz.node.start();
   kz.url = kz.node.apiUrl;

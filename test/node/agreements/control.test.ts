@@ -3,15 +3,11 @@
  * administration signed and another partner relays is refused with a signed negative receipt and, as the
  * receipt says, nothing of it is stored or applied. Three real nodes over libp2p on 127.0.0.1.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { draftAgreement, resolveDraftPlaceholders, signAgreement, signNotice } from '../../../protocol/agreement/index.js';
-import { api, finalMessage, makeNetwork, openAgreementDraft, type TestNode } from '../../helpers/network.js';
+import { api, finalMessage, networkPerTest, openAgreementDraft, type TestNode } from '../../helpers/network.js';
 
-let net: Awaited<ReturnType<typeof makeNetwork>> | undefined;
-afterEach(async () => {
-  await net?.close();
-  net = undefined;
-});
+const network = networkPerTest();
 
 /** KG sends `body` to KZ in an agreement control envelope; resolves to KG's record of the outcome. */
 async function relay(kg: TestNode, body: Record<string, unknown>): Promise<{ status: string; error?: { code: string } }> {
@@ -21,7 +17,7 @@ async function relay(kg: TestNode, body: Record<string, unknown>): Promise<{ sta
 
 describe('agreement control envelopes', () => {
   it("refuses a notice by a third administration relayed by a partner, and does not apply it", async () => {
-    net = await makeNetwork(['KZ', 'KG', 'CN']);
+    const net = await network(['KZ', 'KG', 'CN']);
     const [kz, kg, cn] = [net.nodes.KZ!, net.nodes.KG!, net.nodes.CN!];
     const notice = signNotice(
       { v: 1, agreementId: 'KZ-CN-test', version: 1, action: 'suspend', effective: new Date().toISOString(), reason: 'Drafted, never sent', by: 'CN' },
@@ -34,7 +30,7 @@ describe('agreement control envelopes', () => {
   });
 
   it("refuses a proposal by a third administration relayed by a partner, and does not store it", async () => {
-    net = await makeNetwork(['KZ', 'KG', 'CN']);
+    const net = await network(['KZ', 'KG', 'CN']);
     const [kz, kg, cn] = [net.nodes.KZ!, net.nodes.KG!, net.nodes.CN!];
     const roots = { CN: cn.node.parts.identity.root.thumbprint, KZ: kz.node.parts.identity.root.thumbprint };
     const draft = draftAgreement(resolveDraftPlaceholders(openAgreementDraft('CN', 'KZ', { id: 'CN-KZ-NEXT', validFrom: '2031-01-01', validUntil: '2031-12-31' }), roots));

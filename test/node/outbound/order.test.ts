@@ -4,19 +4,15 @@
  * refused, finally, GNC_KEY_UNKNOWN or GNC_AGREEMENT_NONE), and a message that may already be at the partner
  * (its receipt was lost) is not reported "not sent" when its agreement is suspended: it learns its receipt.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rotateNodeKeys } from '../../../node/keys/service.js';
-import { api, loseFirstReceipt, makeNetwork, restartNode, waitFor, type TestNode } from '../../helpers/network.js';
+import { api, loseFirstReceipt, networkPerTest, restartNode, waitFor, type TestNode } from '../../helpers/network.js';
 import { example } from '../../protocol/messages/fixtures.js';
 
 const submission = { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: example('aci-kz-kg-road') };
 const FINAL = ['delivered', 'rejected', 'expired'];
 
-let net: Awaited<ReturnType<typeof makeNetwork>> | undefined;
-afterEach(async () => {
-  await net?.close();
-  net = undefined;
-});
+const network = networkPerTest();
 
 async function submitMany(kz: TestNode, n: number): Promise<string[]> {
   const ids: string[] = [];
@@ -56,7 +52,7 @@ function arrivals(kg: TestNode): string[] {
 
 describe('delivery order behind control envelopes', () => {
   it('delivers what the new key signed after its announcement, when the partner was away past the overlap', async () => {
-    net = await makeNetwork(['KZ', 'KG']);
+    const net = await network(['KZ', 'KG']);
     const kz = net.nodes.KZ!;
     const kg = net.nodes.KG!;
     await kg.node.stop();
@@ -70,7 +66,7 @@ describe('delivery order behind control envelopes', () => {
   }, 60_000);
 
   it('delivers messages submitted after a resume behind the resume notice, when the partner was away', async () => {
-    net = await makeNetwork(['KZ', 'KG']);
+    const net = await network(['KZ', 'KG']);
     const kz = net.nodes.KZ!;
     const kg = net.nodes.KG!;
     await api(kz, 'POST', '/v1/agreements/KZ-KG-test/suspend', { reason: 'Review' });
@@ -86,7 +82,7 @@ describe('delivery order behind control envelopes', () => {
   }, 60_000);
 
   it('keeps a suspend and the resume after it in their order, when the partner was away', async () => {
-    net = await makeNetwork(['KZ', 'KG']);
+    const net = await network(['KZ', 'KG']);
     const kz = net.nodes.KZ!;
     const kg = net.nodes.KG!;
     await kg.node.stop();
@@ -103,7 +99,7 @@ describe('delivery order behind control envelopes', () => {
 
 describe('a message whose receipt was lost, then its agreement suspended', () => {
   it('gets the receipt the partner stored instead of being reported as not sent', async () => {
-    net = await makeNetwork(['KZ', 'KG'], { nodeOptions: () => ({ retry: { initialMs: 3_000, maxMs: 3_000 } }) });
+    const net = await network(['KZ', 'KG'], { nodeOptions: () => ({ retry: { initialMs: 3_000, maxMs: 3_000 } }) });
     const kz = net.nodes.KZ!;
     const kg = net.nodes.KG!;
     // KG commits the message and its receipt, then the connection drops before the receipt leaves (once)

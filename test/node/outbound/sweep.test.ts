@@ -4,22 +4,18 @@
  * out a long backoff: that message's timer is no reason for a new one to wait.
  */
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GncError } from '../../../protocol/errors.js';
 import { SWEEP_INTERVAL_MS } from '../../../node/outbound/dispatcher.js';
-import { api, makeNetwork, runCli, waitFor } from '../../helpers/network.js';
+import { api, networkPerTest, runCli, waitFor } from '../../helpers/network.js';
 import { EXAMPLES_DIR, example } from '../../protocol/messages/fixtures.js';
 
-let net: Awaited<ReturnType<typeof makeNetwork>> | undefined;
-afterEach(async () => {
-  await net?.close();
-  net = undefined;
-});
+const network = networkPerTest();
 
 describe('the outbox sweep', () => {
   it('delivers a message the CLI queued beside the running node while another to the same partner waits out a backoff', async () => {
     // a backoff far longer than this test: only the sweep can pick the CLI's message up in time
-    net = await makeNetwork(['KZ', 'KG'], { nodeOptions: () => ({ retry: { initialMs: 600_000, maxMs: 600_000 } }) });
+    const net = await network(['KZ', 'KG'], { nodeOptions: () => ({ retry: { initialMs: 600_000, maxMs: 600_000 } }) });
     const kz = net.nodes.KZ!;
     const kg = net.nodes.KG!;
     // KG fails itself on the first envelope (error frame, no verdict): KZ keeps that one in a ten-minute backoff

@@ -4,22 +4,18 @@
  * Two real nodes, the API.
  */
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
-import { api, makeNetwork, openAgreementDraft } from '../../helpers/network.js';
+import { describe, expect, it } from 'vitest';
+import { api, networkPerTest, openAgreementDraft } from '../../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const risk = 'pre-arrival-risk-assessment';
 
-let net: Awaited<ReturnType<typeof makeNetwork>> | undefined;
-afterEach(async () => {
-  await net?.close();
-  net = undefined;
-});
+const network = networkPerTest();
 
 describe('agreement policy', () => {
   it('says the agreement of the current period is suspended, not that a renewal signed in advance starts later', async () => {
     const renewal = openAgreementDraft('KZ', 'KG', { version: 2, validFrom: '2031-01-01T00:00:00Z', validUntil: '2035-12-31T23:59:59Z' });
-    net = await makeNetwork(['KZ', 'KG'], { agreements: [{ a: 'KZ', b: 'KG' }, { a: 'KZ', b: 'KG', draft: renewal }] });
+    const net = await network(['KZ', 'KG'], { agreements: [{ a: 'KZ', b: 'KG' }, { a: 'KZ', b: 'KG', draft: renewal }] });
     const kz = net.nodes.KZ!;
     expect((await api(kz, 'POST', '/v1/agreements/KZ-KG-test/suspend', { reason: 'Data protection review', version: 1 })).status).toBe(202);
     const refused = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: risk, body: aci });
