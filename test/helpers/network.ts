@@ -11,7 +11,7 @@ import { exportIdentity } from '../../certs/public-identity.js';
 import { loadIdentity } from '../../certs/identity.js';
 import { AgreementService } from '../../node/agreements/service.js';
 import { main as cli } from '../../node/cli/main.js';
-import { openNode, openOffline } from '../../node/compose.js';
+import { openNode, openOffline, type OfflineNode } from '../../node/compose.js';
 import type { GncNode, NodeOptions } from '../../node/main.js';
 import { Store } from '../../node/store/store.js';
 
@@ -172,6 +172,29 @@ export function networkPerTest(): (countries: string[], opts?: NetworkOptions) =
     current = undefined;
   });
   return async (countries, opts) => (current = await makeNetwork(countries, opts));
+}
+
+/**
+ * An initialised data dir per test with the offline node (store and services, no network) opened on it, both gone
+ * after the test: `const offlineNode = offlineNodePerTest();`, then in a test
+ * `const { dir, off } = await offlineNode('KG', (dir) => ...files to write before it opens...);`.
+ */
+export function offlineNodePerTest(): (country: string, prepare?: (dir: string) => void) => Promise<{ dir: string; off: OfflineNode }> {
+  let base: string | undefined;
+  let off: OfflineNode | undefined;
+  afterEach(async () => {
+    await off?.close();
+    if (base) rmSync(base, { recursive: true, force: true });
+    off = undefined;
+    base = undefined;
+  });
+  return async (country, prepare) => {
+    base = tempDir();
+    const dir = await initNode(base, country);
+    prepare?.(dir);
+    off = openOffline(dir, { log: () => undefined });
+    return { dir, off };
+  };
 }
 
 /** Open a stopped node's data dir again (test defaults, then `options`) and start it: a restart. */

@@ -4,32 +4,21 @@
  * scoring with the new rules only the consignments that happen to change later. A real store, the real risk part.
  * A rules file put in the data dir's default place while the node runs is read as an edit is (real KZ and KG).
  */
-import { rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { openOffline, type OfflineNode } from '../../../node/compose.js';
+import { describe, expect, it } from 'vitest';
 import { createRisk } from '../../../node/risk/extension.js';
-import { initNode, tempDir, waitFor } from '../../helpers/network.js';
+import { offlineNodePerTest, waitFor } from '../../helpers/network.js';
 import { road } from './fixtures.js';
 import { arrival, codesOf, has, riskNetwork, send } from './network.js';
 
-let base: string | undefined;
-let off: OfflineNode | undefined;
-
-afterEach(async () => {
-  await off?.close();
-  if (base) rmSync(base, { recursive: true, force: true });
-  off = undefined;
-  base = undefined;
-});
+const offlineNode = offlineNodePerTest();
 
 describe('risk rules reload', () => {
   it('tries the reassessment again when queueing it failed, and says so once', async () => {
-    base = tempDir();
-    const dir = await initNode(base, 'KG');
-    const file = join(dir, 'risk-rules.json');
-    writeFileSync(file, JSON.stringify({ v: 1, levels: { medium: 3, high: 6 } }));
-    off = openOffline(dir, { log: () => undefined });
+    const rules = (dir: string): string => join(dir, 'risk-rules.json');
+    const { dir, off } = await offlineNode('KG', (d) => writeFileSync(rules(d), JSON.stringify({ v: 1, levels: { medium: 3, high: 6 } })));
+    const file = rules(dir);
     const logged: string[] = [];
     const risk = createRisk({ ...off.parts, log: (msg) => void logged.push(msg) });
     let calls = 0;

@@ -5,28 +5,17 @@
  * the message waits unassessed until the next one arrives (seen in the demo: the last declaration of a burst
  * never got its assessment). Likewise a step that failed is tried again by the loop itself.
  */
-import { rmSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
-import { openOffline, type OfflineNode } from '../../../node/compose.js';
+import { describe, expect, it } from 'vitest';
 import type { AcceptedMessage } from '../../../node/inbound/receiver.js';
 import { createRisk } from '../../../node/risk/extension.js';
-import { initNode, tempDir, waitFor } from '../../helpers/network.js';
+import { offlineNodePerTest, waitFor } from '../../helpers/network.js';
 import { receive, road } from './fixtures.js';
 
-let base: string | undefined;
-let off: OfflineNode | undefined;
-
-afterEach(async () => {
-  await off?.close();
-  if (base) rmSync(base, { recursive: true, force: true });
-  off = undefined;
-  base = undefined;
-});
+const offlineNode = offlineNodePerTest();
 
 describe('risk loop wake-up', () => {
   it('assesses a message committed in the same batch as the step that just ended', async () => {
-    base = tempDir();
-    off = openOffline(await initNode(base, 'KG'), { log: () => undefined });
+    const { off } = await offlineNode('KG');
     const { store } = off.parts;
     const risk = createRisk(off.parts);
     try {
@@ -42,9 +31,8 @@ describe('risk loop wake-up', () => {
   });
 
   it('tries a failed step again by itself, without waiting for the next message', async () => {
-    base = tempDir();
     const logged: string[] = [];
-    off = openOffline(await initNode(base, 'KG'), { log: () => undefined });
+    const { off } = await offlineNode('KG');
     const { store } = off.parts;
     const risk = createRisk({ ...off.parts, log: (msg) => void logged.push(msg) }, { stepRetryMs: 50 });
     let failures = 1;
