@@ -13,8 +13,7 @@ import { ownCertificates } from '../../certs/rotation.js';
 import { QueryInstant } from '../../protocol/api/instant.js';
 import { decodeNodeCertificate } from '../../protocol/certificate.js';
 import type { FlattenedJws } from '../../protocol/envelope/payload.js';
-import { sha256Hex } from '../../protocol/envelope/seal.js';
-import { buildBundle, envelopeBytes, type BundleSelection, type EvidenceBundle } from '../../protocol/evidence/bundle.js';
+import { buildBundle, type BundleSelection, type EvidenceBundle } from '../../protocol/evidence/bundle.js';
 import { decodeCheckpoint } from '../../protocol/evidence/checkpoint.js';
 import { envelopesDigest } from '../../protocol/evidence/statement.js';
 import { GncError, isGncError } from '../../protocol/errors.js';
@@ -100,15 +99,19 @@ export function exportEvidence(src: ExportSource, sel: ExportSelection = {}): Ev
     }
   }
   const envelopes: (Uint8Array | FlattenedJws)[] = [];
+  /** SHA-256 of each envelope's stored bytes, as stored with it: the statement's digest is over these. */
+  const hashes: string[] = [];
   const ids = new Set<string>();
   const countries = new Set<string>([identity.country]);
   for (const row of rows) {
     envelopes.push(new Uint8Array(row.jws!));
+    hashes.push(row.sha256);
     ids.add(row.id);
     countries.add(row.partner);
     const receipt = store.messages.receipt(row.seq);
     if (receipt) {
       envelopes.push(new Uint8Array(receipt.jws));
+      hashes.push(receipt.sha256);
       ids.add(receipt.receipt_id);
     }
   }
@@ -182,7 +185,7 @@ export function exportEvidence(src: ExportSource, sel: ExportSelection = {}): Ev
       at: bundle.created,
       seq: entries[entries.length - 1]!.seq,
       ...(bundle.selection === undefined ? {} : { selection: bundle.selection }),
-      envelopes: envelopesDigest(bundle.envelopes.map((e) => sha256Hex(envelopeBytes(e)))),
+      envelopes: envelopesDigest(hashes),
     });
     return { ...bundle, statement };
   } catch (err) {
