@@ -14,7 +14,7 @@ import { isControlType, type ControlType } from '../../protocol/messages/control
 import { CONTROL_RETENTION_DAYS } from '../inbound/receiver.js';
 import { GncError } from '../../protocol/errors.js';
 import { MAX_ENVELOPE_BYTES } from '../../protocol/wire.js';
-import { parseFlattened } from '../../protocol/envelope/open.js';
+import { parseFlattened, peekPayload } from '../../protocol/envelope/open.js';
 import { newMessageId } from '../../protocol/ids.js';
 import { assertBusinessType, needsRef, originalMismatch, parseBody, refuseStrayRef, type BusinessType } from '../../protocol/messages/registry.js';
 import type { Policy } from '../policy/policy.js';
@@ -162,7 +162,7 @@ export class SubmitService {
   reseal(row: OutboxRow, now: number): { seq: number; id: string } {
     const old = this.d.store.messages.bySeq(row.seq);
     if (!old?.jws) throw new GncError('GNC_INTERNAL', `Queued message ${row.id} (row ${row.seq}) has no stored envelope: the store is inconsistent; report it.`);
-    const sent = EnvelopePayload.parse(JSON.parse(Buffer.from(parseFlattened(old.jws).payload, 'base64url').toString('utf8')));
+    const sent = EnvelopePayload.parse(peekPayload(parseFlattened(old.jws)));
     const id = newMessageId(now);
     const payload: EnvelopePayload = { ...sent, id, created: new Date(now).toISOString() };
     const sealed = sealEnvelope(payload, this.d.signer());
