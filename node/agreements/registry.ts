@@ -19,7 +19,7 @@ import {
   signedAgreementText,
   type SignedAgreement,
 } from '../../protocol/agreement/index.js';
-import { sha256Hex } from '../../protocol/envelope/seal.js';
+import { sha256Ascii, sha256Hex } from '../../protocol/envelope/seal.js';
 import { GncError } from '../../protocol/errors.js';
 import { jwkThumbprint, type Ed25519PublicJwk } from '../../protocol/jwk.js';
 import type { EvidenceLog } from '../store/evidence.js';
@@ -245,7 +245,7 @@ export class AgreementRegistry {
         .prepare('INSERT OR IGNORE INTO agreement_notices (agreement_id, version, action, effective, by_country, compact, at) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(notice.agreementId, notice.version, notice.action, notice.effective, notice.by, compact, this.clock());
       // ignored: held already, under its first entry
-      if (stored.changes === 1) this.evidence.append('agreement', via?.messageId ?? `agreement:${notice.agreementId}`, notice.by, sha256Hex(Buffer.from(compact, 'ascii')));
+      if (stored.changes === 1) this.evidence.append('agreement', via?.messageId ?? `agreement:${notice.agreementId}`, notice.by, sha256Ascii(compact));
     }).immediate();
     this.reload();
     return notice;

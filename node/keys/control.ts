@@ -5,7 +5,7 @@
  * envelope only transports it. Revocations are enforced at once: the trust index refuses envelopes by the
  * revoked key whose `created` is at or after the revocation time (GNC_KEY_REVOKED), earlier ones stay valid.
  */
-import { createHash } from 'node:crypto';
+import { sha256Ascii } from '../../protocol/envelope/seal.js';
 import { verifyNodeCertificate, type NodeCertificatePayload } from '../../protocol/certificate.js';
 import type { OpenedEnvelope } from '../../protocol/envelope/open.js';
 import { GncError } from '../../protocol/errors.js';
@@ -27,10 +27,6 @@ export interface KeyControlDeps {
   log: (m: string) => void;
   /** This administration's country and the kids of every node key it ever certified (Keyring.ownKeys). */
   self: { country: string; kids: () => Iterable<string> };
-}
-
-function sha256Ascii(text: string): string {
-  return createHash('sha256').update(text, 'ascii').digest('hex');
 }
 
 /** Try each root of the country; the first that verifies wins. Throws the last error when none does. */

@@ -4,7 +4,7 @@
  * root-signed revocation at the end of the overlap), name a successor root, and revoke a key. Every document
  * is recorded in the evidence log (`key` entries) and kept in the store so that exports carry it.
  */
-import { createHash } from 'node:crypto';
+import { sha256Ascii } from '../../protocol/envelope/seal.js';
 import { loadIdentity, loadRootKey, newRootKey } from '../../certs/identity.js';
 import { archiveCertificate, ownCertificates, rotateNodeKey, writeRotation, type RotationState } from '../../certs/rotation.js';
 import { decodeNodeCertificate, issueNodeCertificate } from '../../protocol/certificate.js';
@@ -22,10 +22,6 @@ import { IDENTITY_PATHS } from '../../certs/identity.js';
 
 /** Default overlap of a node key rotation: partners accept the old key's signatures for this long (hours). */
 export const DEFAULT_OVERLAP_HOURS = 24;
-
-function sha256Ascii(text: string): string {
-  return createHash('sha256').update(text, 'ascii').digest('hex');
-}
 
 async function withOffline<T>(dir: string, now: (() => number) | undefined, fn: (n: OfflineNode) => Promise<T>): Promise<T> {
   const n = openOffline(dir, now ? { clock: now } : {});

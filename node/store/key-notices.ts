@@ -4,14 +4,10 @@
  * input (the trust index applies partner revocations and successions). Only notices that verified under a
  * root of their country are ever added; a notice is kept once (keyed by the SHA-256 of its compact JWS).
  */
-import { createHash } from 'node:crypto';
+import { sha256Ascii } from '../../protocol/envelope/seal.js';
 import type { KeyNotice } from '../../protocol/notice.js';
 import { jwkThumbprint } from '../../protocol/jwk.js';
 import type { Db } from './db.js';
-
-function sha256Ascii(text: string): string {
-  return createHash('sha256').update(text, 'ascii').digest('hex');
-}
 
 export interface KeyNoticeRow {
   sha256: string;

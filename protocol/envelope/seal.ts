@@ -53,3 +53,8 @@ export function encodeFlattened(jws: FlattenedJws): Uint8Array {
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
+
+/** SHA-256 hex of a compact JWS (ASCII text), as evidence entries and the key-notice store name such documents. */
+export function sha256Ascii(text: string): string {
+  return createHash('sha256').update(text, 'ascii').digest('hex');
+}
