@@ -5,7 +5,7 @@
  * an existing file unless the user adds --force (an evidence bundle or a signed agreement overwritten by a
  * re-run is lost evidence), and is written whole or not at all.
  */
-import { existsSync, linkSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { GncError } from '../../protocol/errors.js';
 import { readConfig } from '../config.js';
@@ -40,6 +40,29 @@ export function readInputFile(path: string, { what, hint }: { what?: string; hin
     const xml = /\.xml$/i.test(path) || bytes.toString('latin1').trimStart().startsWith('<');
     const code = xml ? 'GNC_XML_INVALID' : /\.ya?ml$/i.test(path) ? 'GNC_CONFIG_INVALID' : 'GNC_INVALID_JSON';
     throw new GncError(code, `${path} is not UTF-8: save it as UTF-8 and try again.`);
+  }
+}
+
+/**
+ * `mkdir -p dir` with `mode` on each folder it creates, one level at a time. Node 20's recursive mkdirSync never
+ * returns for a path under a file system that answers ENOENT for a folder it cannot make although its parent
+ * exists (/proc, /sys: libuv makes the parent again and retries, forever); here such a path is refused.
+ */
+export function makeDirs(dir: string, mode: number): void {
+  const missing: string[] = [];
+  for (let p = resolve(dir); !existsSync(p); p = dirname(p)) {
+    missing.unshift(p);
+    if (dirname(p) === p) break;
+  }
+  for (const folder of missing) {
+    try {
+      mkdirSync(folder, { mode });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && statSync(folder).isDirectory()) continue; // made meanwhile by another process
+      if (code === 'ENOENT') throw new GncError('GNC_FILE_ACCESS', `Cannot create the folder ${folder} (this file system does not hold folders there): choose another place for the data dir.`, { cause: err });
+      throw Object.assign(err as NodeJS.ErrnoException, { path: folder });
+    }
   }
 }
 

@@ -3,7 +3,7 @@
  * root-signed node certificate. A listen port of 0 is resolved to a free port now, because the certificate
  * names the node's addresses and partners dial exactly those.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { initIdentity } from '../../../certs/identity.js';
@@ -16,6 +16,7 @@ import { apiBaseUrl } from '../../api/url.js';
 import { DB_FILE, Store } from '../../store/store.js';
 import { parse, type CommandSpec } from '../args.js';
 import type { Command } from '../command.js';
+import { makeDirs } from '../files.js';
 
 const spec = {
   name: 'init',
@@ -103,7 +104,7 @@ export const initCommand: Command = {
       throw new GncError('GNC_CONFIG_INVALID', `--validity-days must be a whole number of days from 1 to ${MAX_CERT_VALIDITY_DAYS}; rotate the node key before it runs out (\`gnc keys rotate\`).`);
     }
     const config = parseWith(NodeConfig, { v: 1, country, name: values.name, listen, announce, api: { host: apiHost, port: apiPort } }, 'Configuration', '', 'GNC_CONFIG_INVALID');
-    mkdirSync(dir, { recursive: true, mode: 0o750 });
+    makeDirs(dir, 0o750);
     const id = await initIdentity({ dir, country, name: values.name!, addrs: announce, validityMs: validityDays * 86_400_000 });
     writeConfig(dir, config);
     // every message, receipt and token hash of the node: 0600 from the start (SQLite gives its -wal and -shm the

@@ -56,6 +56,23 @@ describe('gnc init refuses bad options before it writes a key', () => {
       expect(existsSync(join(dir, 'keys'))).toBe(false);
     });
   }
+
+  // Node 20's recursive mkdir never returned here: the command hung until the helper's 30 s timeout killed it
+  it.skipIf(process.platform !== 'linux')('says that a --dir under /proc cannot be made, instead of hanging (exit 2, GNC_FILE_ACCESS)', async () => {
+    const r = await gnc('init', '--dir', '/proc/gnc-test/kz', '--country', 'KZ', '--name', 'A');
+    expectError(r, 2, 'GNC_FILE_ACCESS');
+    expect(r.stderr).toContain('/proc/gnc-test');
+  });
+
+  it('makes every missing folder of a nested --dir, and says when a file stands in the path (exit 2, GNC_FILE_ACCESS)', async () => {
+    const dir = join(base, 'nested', 'a', 'b');
+    expect((await gnc('init', '--dir', dir, '--country', 'KZ', '--name', 'A')).code).toBe(0);
+    expect(existsSync(join(dir, 'keys'))).toBe(true);
+    writeFileSync(join(base, 'a-file'), '');
+    const r = await gnc('init', '--dir', join(base, 'a-file', 'kz'), '--country', 'KZ', '--name', 'A');
+    expectError(r, 2, 'GNC_FILE_ACCESS');
+    expect(r.stderr).toContain('a-file');
+  });
 });
 
 describe('gnc partner add refuses keys that strict RFC 8032 refuses', () => {
