@@ -58,6 +58,6 @@ export function aeoIndicators(ctx: AssessContext, out: IndicatorSet): void {
     const code = codeOf(v);
     const inferred = v.basis === 'inferred' ? ' (inferred from the authorisation date)' : '';
     const evidence = v.messageId ? [...c.evidence, { messageId: v.messageId, partner: registry, type: 'aeo' as const, path: v.path ?? '', value: v.status }] : c.evidence;
-    out.add(code, ctx.rules.weights[code], `${who} ${SAYS[v.status]} in the ${registry} register on ${date}${inferred}`, evidence);
+    out.add(code, ctx.rules.weights[code], `${who} ${SAYS[v.status]} in the ${registry} register as it stands for the arrival date ${date}${inferred}`, evidence);
   }
 }

@@ -56,6 +56,9 @@ describe('AEO cross-check between two nodes', () => {
     const a = await arrival(net.kg, id, has('aeo-revoked'));
     expect(a).toMatchObject({ level: 'high', score: 5 });
     expect(a.assessment.explanation).toContain('aeo-revoked +5');
+    // the date is the arrival's, at which the register is read, not the date of the revocation
+    const summary = a.assessment.indicators.find((i: any) => i.code === 'aeo-revoked').summary as string;
+    expect(summary).toMatch(new RegExp(`^Consignor and exporter ${REVOKED} is an AEO whose status was revoked in the KZ register as it stands for the arrival date \\d{4}-\\d{2}-\\d{2}$`));
   });
 
   it('recomputes to aeo-suspended when the partner suspends the consignor after the declaration', async () => {
