@@ -98,25 +98,31 @@ export function keyControl(d: KeyControlDeps) {
       : notices.holds(body.notice);
     const roots = held ? d.trust.rootsOf(peer) : rootInOffice(d, peer);
     const again = held ? ' (held already: no change)' : '';
-    let document: string;
-    if (body.action === 'announce') {
-      const c = acceptCertificate(d, body.certificate, peer, roots);
-      document = body.certificate;
-      d.log(`key: ${peer} announced node key ${c.sub}, valid ${c.nbf} to ${c.exp}${again}`);
-    } else if (body.action === 'revoke') {
-      const n = acceptRevocation(d, body.notice, peer);
-      document = body.notice;
-      d.log(`key: ${peer} revoked node key ${n.kid} from ${n.revokedAt} (${n.reason})${again}`);
-    } else {
-      const notice = underAnyRoot(roots, peer, (root) => verifyKeyNotice(body.notice, root, peer));
-      if (notice.kind !== 'root-succession') throw new GncError('GNC_SCHEMA_INVALID', `Expected a root-succession notice, got "${notice.kind}".`);
-      // the certificate re-issued by the new root proves the successor is usable; check it before trusting either
-      const c = acceptCertificate(d, body.certificate, peer, [notice.newRoot]);
-      notices.add(body.notice, notice, d.clock());
-      document = body.notice;
-      d.log(`key: ${peer} named a successor root from ${notice.effective}; node key ${c.sub} re-certified by it${again}`);
-    }
-    if (!held) d.evidence.append('key', id, peer, sha256Ascii(document));
+    // the document and its `key` entry in one transaction (a savepoint of the receiver's, which stores the envelope
+    // first): a failure of either leaves neither, and the retry of the sender records both
+    const line = d.store.db.transaction(() => {
+      const { document, line } = apply(body, peer, roots, again);
+      if (!held) d.evidence.append('key', id, peer, sha256Ascii(document));
+      return line;
+    })();
+    d.log(line);
     d.trust.reload();
   };
+
+  function apply(body: KeyControlBody, peer: string, roots: Ed25519PublicJwk[], again: string): { document: string; line: string } {
+    if (body.action === 'announce') {
+      const c = acceptCertificate(d, body.certificate, peer, roots);
+      return { document: body.certificate, line: `key: ${peer} announced node key ${c.sub}, valid ${c.nbf} to ${c.exp}${again}` };
+    }
+    if (body.action === 'revoke') {
+      const n = acceptRevocation(d, body.notice, peer);
+      return { document: body.notice, line: `key: ${peer} revoked node key ${n.kid} from ${n.revokedAt} (${n.reason})${again}` };
+    }
+    const notice = underAnyRoot(roots, peer, (root) => verifyKeyNotice(body.notice, root, peer));
+    if (notice.kind !== 'root-succession') throw new GncError('GNC_SCHEMA_INVALID', `Expected a root-succession notice, got "${notice.kind}".`);
+    // the certificate re-issued by the new root proves the successor is usable; check it before trusting either
+    const c = acceptCertificate(d, body.certificate, peer, [notice.newRoot]);
+    notices.add(body.notice, notice, d.clock());
+    return { document: body.notice, line: `key: ${peer} named a successor root from ${notice.effective}; node key ${c.sub} re-certified by it${again}` };
+  }
 }

@@ -71,7 +71,6 @@ export async function rotateNodeKeys(dir: string, opts: { overlapHours?: number;
       reason: `superseded by node key ${r.next.thumbprint} (key rotation)`, revokedAt: r.state.overlapUntil,
     };
     const retirementJws = signKeyNotice(retirement, root.signer);
-    new KeyNoticeRepo(n.parts.store.db).add(retirementJws, retirement, now);
     const announcements: Record<string, string> = {};
     for (const p of partners(n)) {
       // queued in order on one outbox: the announcement is delivered before anything the new key signs
@@ -81,9 +80,13 @@ export async function rotateNodeKeys(dir: string, opts: { overlapHours?: number;
     }
     const state: RotationState = { ...r.state, announcements, announced: true };
     writeRotation(dir, state);
-    // after the rotation file: these commits wake a running node, which then re-reads it
-    n.evidence.append('key', `key:${r.next.thumbprint}`, country, sha256Ascii(r.certificate));
-    n.evidence.append('key', `key:${r.previous.node.thumbprint}`, country, sha256Ascii(retirementJws));
+    // after the rotation file: this commit wakes a running node, which then re-reads it. The retirement is stored
+    // with its `key` entry in one transaction (the new certificate is a file of the data dir, written above)
+    n.parts.store.db.transaction(() => {
+      new KeyNoticeRepo(n.parts.store.db).add(retirementJws, retirement, now);
+      n.evidence.append('key', `key:${r.next.thumbprint}`, country, sha256Ascii(r.certificate));
+      n.evidence.append('key', `key:${r.previous.node.thumbprint}`, country, sha256Ascii(retirementJws));
+    }).immediate();
     return { previous: r.previous.node.thumbprint, current: r.next.thumbprint, overlapUntil: state.overlapUntil, announcements };
   });
 }
@@ -117,10 +120,13 @@ export async function revokeNodeKey(dir: string, kid: string, reason: string, op
     }
     const notice: KeyNotice = { v: 1, kind: 'revocation', country: identity.country, kid, reason, revokedAt: new Date(Date.parse(revokedAt)).toISOString() };
     const compact = signKeyNotice(notice, loadRootKey(dir, identity.certPayload.iss).signer);
-    new KeyNoticeRepo(n.parts.store.db).add(compact, notice, clock());
+    // the notice and its `key` entry in one transaction, before partners are sent it: a failure leaves neither
+    n.parts.store.db.transaction(() => {
+      new KeyNoticeRepo(n.parts.store.db).add(compact, notice, clock());
+      n.evidence.append('key', `key:${kid}`, identity.country, sha256Ascii(compact));
+    }).immediate();
     const sentTo = partners(n);
     for (const p of sentTo) await n.submit.queueControl(p, 'key', { action: 'revoke', notice: compact });
-    n.evidence.append('key', `key:${kid}`, identity.country, sha256Ascii(compact));
     return { kid, revokedAt: notice.revokedAt, notice: compact, sentTo };
   });
 }
@@ -153,10 +159,13 @@ export async function rotateRootKey(dir: string, opts: { clock?: () => number } 
   writeFileSync(`${path}.tmp`, certificate + '\n');
   renameSync(`${path}.tmp`, path);
   return withOffline(dir, opts.clock, async (n) => {
-    new KeyNoticeRepo(n.parts.store.db).add(noticeJws, notice, now);
+    // the notice and its `key` entry in one transaction, before partners are sent it
+    n.parts.store.db.transaction(() => {
+      new KeyNoticeRepo(n.parts.store.db).add(noticeJws, notice, now);
+      n.evidence.append('key', `key:${next.thumbprint}`, id.country, sha256Ascii(noticeJws));
+    }).immediate();
     const sentTo = partners(n);
     for (const p of sentTo) await n.submit.queueControl(p, 'key', { action: 'root-succession', notice: noticeJws, certificate });
-    n.evidence.append('key', `key:${next.thumbprint}`, id.country, sha256Ascii(noticeJws));
     return { previous: id.root.thumbprint, current: next.thumbprint, effective, sentTo };
   });
 }
