@@ -57,10 +57,16 @@ export function compose(dir: string, opts: NodeOptions = {}): Composition {
       if (keyring.reload()) parts.identity = keyring.identity;
       agreements.reload();
     },
-    control: async (opened, peer) => {
+    // inside the transaction that stores the envelope, after its `received` entry (node/inbound/receiver.ts)
+    control: (opened, peer) => {
       if (opened.payload.type === 'agreement') return onAgreement(opened, peer);
       if (opened.payload.type === 'key') return onKey(opened, peer);
       throw new GncError('GNC_UNKNOWN_TYPE', `Control type ${opened.payload.type} is not handled by this node version.`);
+    },
+    // the handlers updated trust and agreements in memory in a transaction that did not commit: read them back
+    controlRolledBack: () => {
+      trust.reload();
+      agreements.reload();
     },
   };
   return { parts, agreements, evidence, keyring, ext };

@@ -78,6 +78,7 @@ export interface Extension {
   policy?: Policy;
   routes?: { path: string; routes: Hono<AuthEnv> }[];
   control?: ConstructorParameters<typeof Receiver>[0]['control'];
+  controlRolledBack?: ConstructorParameters<typeof Receiver>[0]['controlRolledBack'];
   evidence?: (event: 'sent' | 'received' | 'receipt-sent' | 'receipt-received', messageId: string, peer: string, sha256: string) => void;
   onAccepted?: ConstructorParameters<typeof Receiver>[0]['onAccepted'];
   /** Remove derived data of messages whose retention ended (inside the purge transaction). */
@@ -124,7 +125,7 @@ export class GncNode {
     const maxAgeMs = config.maxMessageAgeHours * 3_600_000;
     this.receiver = new Receiver({
       self: identity.country, signer, trust, store, policy: ext.policy, clock, clockSkewMs, maxAgeMs,
-      control: ext.control, onAccepted: ext.onAccepted, evidence: ext.evidence,
+      control: ext.control, controlRolledBack: ext.controlRolledBack, onAccepted: ext.onAccepted, evidence: ext.evidence,
     });
     const transport: ReceiptTransport = {
       request: (partner, envelope, onWire) => this.session(partner).request(envelope, onWire),

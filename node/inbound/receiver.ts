@@ -37,8 +37,17 @@ export interface ReceiverDeps {
   clock: () => number;
   clockSkewMs: number;
   maxAgeMs: number;
-  /** Control envelopes (agreement proposals and notices, key announcements): handled, not stored as messages. */
-  control?: (opened: OpenedEnvelope, peerCountry: string) => Promise<void>;
+  /**
+   * Control envelopes (agreement proposals and notices, key announcements): verified and applied inside the
+   * transaction that stores the envelope, after its `received` entry, so that the document's own evidence entry
+   * follows the entry of the envelope that carried it and commits with it (SPEC 9.2). Throws to refuse it.
+   */
+  control?: (opened: OpenedEnvelope, peerCountry: string) => void;
+  /**
+   * After a transaction that applied a control document failed to commit: read the trust and agreements back from
+   * the store, since the handler updated them in memory before the commit.
+   */
+  controlRolledBack?: () => void;
   /** Called after an accepted message committed (risk recompute, live feeds). */
   onAccepted?: (m: AcceptedMessage) => void;
   /** Evidence log hook, called inside the storing transaction. */
@@ -85,9 +94,9 @@ export class Receiver {
     let kind: string;
     let retentionDays: number;
     let part: AeoSnapshotInParts | undefined;
-    if (type === 'agreement' || type === 'key') {
-      // control documents carry their own root signatures; the handler verifies and applies them
-      await this.d.control!(opened, p.from);
+    const control = type === 'agreement' || type === 'key';
+    if (control) {
+      // control documents carry their own root signatures; the handler verifies and applies them in the transaction
       body = p.body;
       kind = String(p.body['action']);
       retentionDays = CONTROL_RETENTION_DAYS;
@@ -123,8 +132,13 @@ export class Receiver {
       if (admitted) this.d.store.aeoParts.add('in', p.from, s, admitted.part, admitted.digest);
       this.d.store.messages.saveReceipt({ message_seq: s, receipt_id: receipt.id, status: 'accepted', code: null, reason: null, jws: receipt.bytes, sha256: receipt.sha256, at: now });
       this.d.evidence?.('received', p.id, p.from, sha256);
+      // the document's `key`/`agreement` entry after the `received` entry of its envelope; a refusal rolls back both
+      if (control) this.d.control!(opened, p.from);
       this.d.evidence?.('receipt-sent', receipt.id, p.from, receipt.sha256);
       return s;
+    }).catch((err: unknown) => {
+      if (control) this.d.controlRolledBack?.();
+      throw err;
     });
     if (seq < 0) return this.duplicate(p.from, p.id, sha256) ?? receipt.bytes;
     if (isBusinessType(type)) this.d.onAccepted?.({ seq, opened, type });

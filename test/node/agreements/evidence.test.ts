@@ -100,6 +100,16 @@ describe('agreement evidence entries', () => {
     expect(agreementEntries(kg).slice(4)).toEqual([{ messageId: noticeMessage, peer: 'KZ', sha256: sha256(notice) }]);
   }, 60_000);
 
+  it('writes the entry of a document received over the wire right after the received entry of its envelope', () => {
+    // one transaction stores the envelope, then the document: the log never shows a document before its arrival
+    for (const [n, id] of [[kg, v2Proposal], [kz, v2Countersigned], [kg, noticeMessage]] as const) {
+      const entries = (n.node.parts.store.db.prepare('SELECT entry FROM evidence ORDER BY seq').pluck().all() as string[]).map((r) => JSON.parse(r) as { event: string; messageId: string });
+      const at = entries.findIndex((e) => e.event === 'received' && e.messageId === id);
+      expect(at, `${n.country} ${id}`).toBeGreaterThanOrEqual(0);
+      expect(entries[at + 1], `${n.country} ${id}`).toMatchObject({ event: 'agreement', messageId: id });
+    }
+  });
+
   it('adds no entry for a notice or an agreement held already that arrives again in another envelope', async () => {
     const before = { kz: agreementEntries(kz), kg: agreementEntries(kg) };
     const again = await kz.node.submit.queueControl('KG', 'agreement', { action: 'notice', notice });

@@ -1,7 +1,8 @@
 /**
  * `key` evidence entries between real nodes (SPEC 9.2, 9.10): a key document and its entry are written in one
  * SQLite transaction, on the node that signs it and on the node that accepts it over the wire, so a failure of the
- * entry (a trigger on the real database file refuses it here, as a full disk or a crash would) leaves neither.
+ * entry (a trigger on the real database file refuses it here, as a full disk or a crash would) leaves neither; and
+ * on the receiving side the entry follows the `received` entry of the envelope that carried the document.
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -46,7 +47,7 @@ const notices = (n: TestNode): string[] => n.node.parts.store.db.prepare('SELECT
 let oldKid = '';
 
 describe('key evidence entries', () => {
-  it('keeps a certificate announced over the wire out until its key entry can be written, then records both once', async () => {
+  it('keeps a certificate announced over the wire out until its key entry can be written, then records both once, after the envelope', async () => {
     oldKid = loadIdentity(kz.dir).node.thumbprint;
     const allow = refuseKeyEntries(kg.dir);
     const r = await runCli(['keys', 'rotate', '--dir', kz.dir, '--json']);
@@ -71,6 +72,12 @@ describe('key evidence entries', () => {
       { messageId: announce, peer: 'KZ', sha256: sha256(certificate) },
       { messageId: revoke, peer: 'KZ', sha256: expect.any(String) },
     ]);
+    // each document's entry right after the entry of the envelope that carried it, in the same transaction
+    for (const id of [announce, revoke]) {
+      const at = entries.findIndex((e) => e.event === 'received' && e.messageId === id);
+      expect(at, id).toBeGreaterThanOrEqual(0);
+      expect(entries[at + 1]).toMatchObject({ event: 'key', messageId: id });
+    }
     await waitFor(() => (kz.node.parts.signer().kid === current ? true : undefined), 15_000, 'the switch to the new key');
   }, 60_000);
 
