@@ -71,7 +71,7 @@ const paths: Record<string, Record<string, Operation>> = {
   '/v1/messages/{id}': { get: { summary: 'One message with status, receipt and signed envelope (Accept: application/xml for the body as XML)', scope: 'read', response: 'MessageView', query: api.WaitQuery,
       responseHeaders: { Vary: 'Accept: the body is JSON or, when preferred, WCO DM XML', 'X-Gnc-Status': "with an XML answer, the message's status (queued ... delivered), which the XML body does not carry" }, produces: { types: { 'application/xml': 'the message body as WCO DM XML (with Accept: application/xml; a control message or a purged body has none and comes as JSON if Accept takes JSON too)' } } } },
   '/v1/partners': { get: { summary: 'Pinned partner administrations and their certificates', scope: 'read', response: 'PartnerView' } },
-  '/v1/messages/{id}/evidence': { get: { summary: 'Evidence bundle of one message (envelope, receipt, certificates, roots, log segment, checkpoints, export statement), to verify offline with `gnc audit verify`', scope: 'read', response: 'EvidenceBundle' } },
+  '/v1/messages/{id}/evidence': { get: { summary: 'Evidence bundle of one message (envelope, receipt, certificates and those set aside as conflicting that it was signed under, roots, log segment, checkpoints, export statement), to verify offline with `gnc audit verify`', scope: 'read', response: 'EvidenceBundle' } },
   '/v1/agreements': {
     get: { summary: 'Agreements this node holds, with their status now', scope: 'read', response: 'AgreementList' },
     post: { summary: 'Draft from a readable document, sign with this root, optionally propose to the partner', scope: 'admin', request: 'AgreementCreateRequest', response: 'AgreementView', status: 201 },

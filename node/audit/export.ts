@@ -6,14 +6,16 @@
  * root of the revoked key's own country), and the segment of this node's evidence log from the first entry about
  * a selected envelope to the head, pinned by a checkpoint signed at export time, with a statement signed beside it
  * that binds the selection to the envelopes (SPEC 9.5.4). Messages the selection matches whose content retention
- * purged are named in `selection.purged`. Only public material leaves: envelopes, certificates, notices, hashes.
+ * purged are named in `selection.purged`, and the partner certificates set aside as conflicting that envelopes were
+ * signed under go in `setAside`. Only public material leaves: envelopes, certificates, notices, hashes.
  */
 import { originalRootJwk, type LocalIdentity } from '../../certs/identity.js';
 import { ownCertificates } from '../../certs/rotation.js';
 import { QueryInstant } from '../../protocol/api/instant.js';
-import { decodeNodeCertificate } from '../../protocol/certificate.js';
+import { decodeNodeCertificate, type NodeCertificatePayload } from '../../protocol/certificate.js';
+import { parseFlattened, peekPayload } from '../../protocol/envelope/open.js';
 import type { FlattenedJws } from '../../protocol/envelope/payload.js';
-import { buildBundle, type BundleSelection, type EvidenceBundle } from '../../protocol/evidence/bundle.js';
+import { buildBundle, type BundleSelection, type BundleSetAside, type EvidenceBundle } from '../../protocol/evidence/bundle.js';
 import { decodeCheckpoint } from '../../protocol/evidence/checkpoint.js';
 import { envelopesDigest } from '../../protocol/evidence/statement.js';
 import { GncError, isGncError } from '../../protocol/errors.js';
@@ -21,6 +23,7 @@ import type { Ed25519PublicJwk } from '../../protocol/jwk.js';
 import type { EvidenceLog } from '../store/evidence.js';
 import { KeyNoticeRepo, type KeyNoticeRow } from '../store/key-notices.js';
 import type { MessageRow } from '../store/messages.js';
+import type { CertificateConflictRow } from '../store/partners.js';
 import type { Store } from '../store/store.js';
 
 export interface ExportSource {
@@ -71,6 +74,48 @@ function checkTime(name: string, value: string | undefined): void {
   if (value !== undefined && !QueryInstant.safeParse(value).success) {
     throw new GncError('GNC_CONFIG_INVALID', `--${name} must be an RFC 3339 time with its zone such as 2026-03-01T00:00:00Z, got "${value}".`);
   }
+}
+
+/**
+ * The certificates set aside as conflicting (store migration 22, SPEC 9.10) that the exported envelopes need: a
+ * partner's envelope (message or receipt) accepted under such a certificate before that check existed has no other
+ * certificate of its key, and without it the bundle would fail offline with GNC_KEY_UNKNOWN although its signature is
+ * genuine. Only those of a key that signed an envelope for that key's country, where no exported certificate already
+ * certifies the key for that country at the envelope's `created`.
+ */
+function setAsideNeeded(store: Store, self: string, envelopes: readonly (Uint8Array | FlattenedJws)[], certificates: readonly string[]): BundleSetAside[] {
+  const conflicts = store.partners.conflicts();
+  if (conflicts.length === 0) return [];
+  const decoded = (compact: string): NodeCertificatePayload | undefined => {
+    try {
+      return decodeNodeCertificate(compact);
+    } catch {
+      return undefined;
+    }
+  };
+  const covers = (c: NodeCertificatePayload | undefined, kid: string, country: string, at: number): boolean =>
+    c !== undefined && c.sub === kid && c.country === country && Date.parse(c.nbf) <= at && at <= Date.parse(c.exp);
+  const exported = certificates.map(decoded);
+  const candidates = conflicts.map((row) => ({ row, cert: decoded(row.compact) }));
+  const needed = new Set<CertificateConflictRow>();
+  for (const e of envelopes) {
+    if (!(e instanceof Uint8Array)) continue;
+    const jws = parseFlattened(e);
+    const p = peekPayload(jws);
+    const kid = (JSON.parse(Buffer.from(jws.protected, 'base64url').toString('utf8')) as { kid?: unknown }).kid;
+    if (p?.from === undefined || p.from === self || typeof kid !== 'string' || typeof p.created !== 'string') continue;
+    const at = Date.parse(p.created);
+    if (exported.some((c) => covers(c, kid, p.from!, at))) continue;
+    for (const { row, cert } of candidates) if (cert?.sub === kid && cert.country === p.from) needed.add(row);
+  }
+  const current = store.partners.certificates();
+  return [...needed].map((row) => {
+    const cert = decoded(row.compact)!;
+    // node-key: the row kept the country of the certificate this one overwrote; peer-id: the country whose
+    // certificate named the peer id first, which kept it
+    const claimedBy = row.conflict === 'node-key' ? row.country : current.find((c) => c.peer_id === cert.peerId && c.country !== cert.country)?.country;
+    return { certificate: row.compact, conflict: row.conflict, ...(claimedBy === undefined || claimedBy === cert.country ? {} : { claimedBy }) };
+  });
 }
 
 /** Export the evidence of the selected messages; GNC_NOT_FOUND when nothing matches. */
@@ -147,6 +192,7 @@ export function exportEvidence(src: ExportSource, sel: ExportSelection = {}): Ev
     roots.push({ country: c, jwk: JSON.parse(p.root_jwk) as Ed25519PublicJwk });
     for (const cert of store.partners.certificates(c)) certificates.push(cert.compact);
   }
+  const setAside = setAsideNeeded(store, identity.country, envelopes, certificates);
   const notices = new KeyNoticeRepo(store.db);
   const involved = [...countries];
   // only the revocations that apply (SPEC 9.4, 9.10): a root revokes its own country's keys. A notice naming a key
@@ -159,6 +205,11 @@ export function exportEvidence(src: ExportSource, sel: ExportSelection = {}): Ev
     certify(p.sub, p.country);
   }
   for (const c of store.partners.certificates()) certify(c.kid, c.country);
+  // a set-aside certificate exported certifies its key for its country to the verifier (SPEC 9.6 item 5) too
+  for (const c of setAside) {
+    const p = decodeNodeCertificate(c.certificate);
+    certify(p.sub, p.country);
+  }
   const applies = (n: KeyNoticeRow): boolean => [...(certifiedFor.get(n.subject) ?? [])].every((country) => country === n.country);
   const selection: BundleSelection = {
     ...(sel.messageIds?.length ? { messageIds: sel.messageIds } : {}),
@@ -175,6 +226,7 @@ export function exportEvidence(src: ExportSource, sel: ExportSelection = {}): Ev
     successions: notices.list('root-succession', involved).map((n) => n.compact),
     certificates,
     revocations: notices.list('revocation', involved).filter(applies).map((n) => n.compact),
+    setAside,
     envelopes,
     entries,
     checkpoints,

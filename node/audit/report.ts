@@ -59,6 +59,21 @@ export interface AuditRootView {
   pinned: boolean | undefined;
 }
 
+/**
+ * A certificate the exporter set aside as conflicting (SPEC 9.5.1, 9.10) that verified, and the envelopes signed under
+ * it. They verify; the reader should know that the key's administration is in dispute.
+ */
+export interface AuditSetAside {
+  kid: string;
+  country: string;
+  /** `node-key`: another administration's certificate names the same node key; `peer-id`: the same libp2p peer id. */
+  conflict: 'node-key' | 'peer-id';
+  /** That other administration, when the exporter named it. */
+  claimedBy?: string;
+  /** Ids of the envelopes in the bundle that rest on it. */
+  envelopes: string[];
+}
+
 export interface AuditReport {
   ok: boolean;
   bundle: {
@@ -68,6 +83,8 @@ export interface AuditReport {
     selection?: BundleSelection;
     /** The exporter's statement (SPEC 9.5.4) verified and binds the selection to the envelopes. */
     selectionSigned: boolean;
+    /** Certificates set aside as conflicting that verified (none: absent); the verdict does not change for them. */
+    setAside?: AuditSetAside[];
   } | undefined;
   checks: AuditCheck[];
   counts: AuditCounts;
@@ -117,6 +134,7 @@ export function formatReport(report: AuditReport, maxFailures = 50): string {
     }
   }
   if (report.bundle) lines.push(selectionLine(report.bundle.selection, report.bundle.selectionSigned));
+  if (report.bundle?.setAside?.length) lines.push(...setAsideLines(report.bundle.setAside));
   const c = report.counts;
   lines.push(
     `Checked ${c.envelopes} envelopes (${c.messages} messages, ${c.receipts} receipts; ${c.receipted} messages receipted), ${c.certificates} certificates, ` +
@@ -150,4 +168,21 @@ function selectionLine(selection: BundleSelection | undefined, signed: boolean):
   const purged = selection.purged?.length ? `; ${selection.purged.length} of them purged by retention (log entries only)` : '';
   const lead = signed ? 'Covers, as the exporter signed it (compare it with what you asked for)' : 'Covers, as the exporter states (not signed: compare it with what you asked for)';
   return `${lead}: ${parts.length ? parts.join(', ') : 'everything'}${purged}.`;
+}
+
+/**
+ * The certificates the exporter set aside as conflicting (SPEC 9.10), like an unsigned selection a statement of the
+ * report that leaves the verdict as it is: each is signed by its country's root and the signatures under it are
+ * genuine, but another administration names the same node key or peer id, so the exporter trusts it no more.
+ */
+function setAsideLines(list: readonly AuditSetAside[]): string[] {
+  const n = list.length;
+  const lines = [`Rests on ${n === 1 ? 'a certificate' : `${n} certificates`} the exporter SET ASIDE AS CONFLICTING (SPEC 9.10): signed by the root of ${n === 1 ? 'its' : 'their'} country and checked like the others, but another administration claims the same node key or peer id, so the exporter trusts ${n === 1 ? 'it' : 'them'} for nothing new; ask both administrations whose node it was:`];
+  for (const c of list) {
+    const other = c.claimedBy ?? 'another administration';
+    const why = c.conflict === 'node-key' ? `its node key is also certified by ${other} (node-key)` : `its libp2p peer id is also named by a certificate of ${other} (peer-id)`;
+    const used = c.envelopes.length === 0 ? 'no envelope in this bundle rests on it' : `${c.envelopes.length} envelope${c.envelopes.length === 1 ? '' : 's'} rest on it: ${c.envelopes.slice(0, 10).join(', ')}${c.envelopes.length > 10 ? ', ...' : ''}`;
+    lines.push(`  ${c.country} node key ${c.kid}: ${why}; ${used}`);
+  }
+  return lines;
 }

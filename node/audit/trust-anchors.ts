@@ -29,6 +29,11 @@ export interface CertifiedKey {
   publicKey: Uint8Array;
   notBefore: number;
   notAfter: number;
+  /**
+   * From the bundle's `setAside`: a certificate the exporter set aside as conflicting (SPEC 9.10). It certifies its
+   * key for envelopes only; `envelopes` collects the ids of those it was used for, for the report.
+   */
+  setAside?: { conflict: 'node-key' | 'peer-id'; claimedBy: string | undefined; envelopes: string[] };
 }
 
 export interface KeyDirectory {
@@ -37,6 +42,8 @@ export interface KeyDirectory {
   keys: Map<string, CertifiedKey[]>;
   /** Keys named only by certificates that failed: signatures are still checked, the evidence is not trusted. */
   untrusted: Map<string, CertifiedKey[]>;
+  /** Keys of set-aside certificates that verified, by kid: for envelopes only, where `keys` has none. */
+  setAside: Map<string, CertifiedKey[]>;
   /** Earliest valid revocation instant per kid. */
   revokedAt: Map<string, number>;
   rootViews: AuditRootView[];
@@ -157,34 +164,50 @@ function loadSuccessions(bundle: EvidenceBundle, findings: Findings, dir: KeyDir
   findings.detail('root successions', `${bundle.successions.length} applied, each signed by the root it replaces`);
 }
 
+/**
+ * Check one node certificate (SPEC 9.6 item 4): the key it certifies, or undefined after reporting why not. A key
+ * of a certificate that decoded but failed goes to `untrusted`.
+ */
+function checkCertificate(compact: string, label: string, findings: Findings, dir: KeyDirectory): CertifiedKey | undefined {
+  const d = decodeOr(findings, 'certificates', label, () =>
+    decodeCompactJws(compact, { typ: CERTIFICATE_TYP, schema: NodeCertificatePayload, what: 'Node certificate', code: 'GNC_CERT_INVALID', canonical: false }),
+  );
+  if (d === undefined) return undefined;
+  const p = d.payload;
+  const subject = `${label.startsWith('set-aside') ? 'set-aside ' : ''}certificate ${short(p.sub)} (${p.country})`;
+  const publicKey = jwkPublicBytes(p.jwk);
+  const key: CertifiedKey | undefined = publicKey && { kid: p.sub, country: p.country, publicKey, notBefore: Date.parse(p.nbf), notAfter: Date.parse(p.exp) };
+  const bad = (code: GncErrorCode, message: string): undefined => {
+    findings.fail('certificates', code, subject, message);
+    if (key) dir.untrusted.set(key.kid, [...(dir.untrusted.get(key.kid) ?? []), key]);
+    return undefined;
+  };
+  const root = rootOf(dir, p.country, d.header.kid);
+  if (root === undefined) return bad('GNC_CERT_INVALID', `Certificate of ${p.country} node key ${p.sub} is signed by ${d.header.kid}, which is not a root of ${p.country} (pinned or succeeded): wrong root.`);
+  dir.signatures++;
+  if (!verifyStrict(d.signature, d.signingInput, root.publicKey)) return bad('GNC_CERT_INVALID', `Certificate of ${p.country} node key ${p.sub} does not verify under root ${root.fingerprint}: it was altered or signed by another key.`);
+  if (p.iss !== root.fingerprint) return bad('GNC_CERT_INVALID', `Certificate names issuer ${p.iss} but is signed by root ${root.fingerprint}.`);
+  if (key === undefined || p.sub !== jwkThumbprint(p.jwk)) return bad('GNC_CERT_INVALID', 'Certificate subject is not the thumbprint of its key.');
+  if (key.notBefore >= key.notAfter) return bad('GNC_CERT_INVALID', `Certificate validity ends (${p.exp}) before it starts (${p.nbf}).`);
+  const iat = Date.parse(p.iat);
+  if (iat < root.from || iat >= root.until) {
+    return bad('GNC_CERT_INVALID', `Certificate was issued ${p.iat}, when root ${root.fingerprint} was not in office (succession): a retired root no longer certifies.`);
+  }
+  return key;
+}
+
 function loadCertificates(bundle: EvidenceBundle, findings: Findings, dir: KeyDirectory): void {
   bundle.certificates.forEach((compact, i) => {
-    const d = decodeOr(findings, 'certificates', `certificate #${i}`, () =>
-      decodeCompactJws(compact, { typ: CERTIFICATE_TYP, schema: NodeCertificatePayload, what: 'Node certificate', code: 'GNC_CERT_INVALID', canonical: false }),
-    );
-    if (d === undefined) return;
-    const p = d.payload;
-    const subject = `certificate ${short(p.sub)} (${p.country})`;
-    const publicKey = jwkPublicBytes(p.jwk);
-    const key: CertifiedKey | undefined = publicKey && { kid: p.sub, country: p.country, publicKey, notBefore: Date.parse(p.nbf), notAfter: Date.parse(p.exp) };
-    const bad = (code: GncErrorCode, message: string): void => {
-      findings.fail('certificates', code, subject, message);
-      if (key) dir.untrusted.set(key.kid, [...(dir.untrusted.get(key.kid) ?? []), key]);
-    };
-    const root = rootOf(dir, p.country, d.header.kid);
-    if (root === undefined) return bad('GNC_CERT_INVALID', `Certificate of ${p.country} node key ${p.sub} is signed by ${d.header.kid}, which is not a root of ${p.country} (pinned or succeeded): wrong root.`);
-    dir.signatures++;
-    if (!verifyStrict(d.signature, d.signingInput, root.publicKey)) return bad('GNC_CERT_INVALID', `Certificate of ${p.country} node key ${p.sub} does not verify under root ${root.fingerprint}: it was altered or signed by another key.`);
-    if (p.iss !== root.fingerprint) return bad('GNC_CERT_INVALID', `Certificate names issuer ${p.iss} but is signed by root ${root.fingerprint}.`);
-    if (key === undefined || p.sub !== jwkThumbprint(p.jwk)) return bad('GNC_CERT_INVALID', 'Certificate subject is not the thumbprint of its key.');
-    if (key.notBefore >= key.notAfter) return bad('GNC_CERT_INVALID', `Certificate validity ends (${p.exp}) before it starts (${p.nbf}).`);
-    const iat = Date.parse(p.iat);
-    if (iat < root.from || iat >= root.until) {
-      return bad('GNC_CERT_INVALID', `Certificate was issued ${p.iat}, when root ${root.fingerprint} was not in office (succession): a retired root no longer certifies.`);
-    }
-    dir.keys.set(key.kid, [...(dir.keys.get(key.kid) ?? []), key]);
+    const key = checkCertificate(compact, `certificate #${i}`, findings, dir);
+    if (key) dir.keys.set(key.kid, [...(dir.keys.get(key.kid) ?? []), key]);
   });
-  findings.detail('certificates', `${dir.keys.size} node keys certified by their country's root`);
+  // the certificates the exporter set aside as conflicting (SPEC 9.10): the same checks; trusted for envelopes only
+  (bundle.setAside ?? []).forEach((s, i) => {
+    const key = checkCertificate(s.certificate, `set-aside certificate #${i}`, findings, dir);
+    if (key) dir.setAside.set(key.kid, [...(dir.setAside.get(key.kid) ?? []), { ...key, setAside: { conflict: s.conflict, claimedBy: s.claimedBy, envelopes: [] } }]);
+  });
+  const setAside = [...dir.setAside.values()].flat().length;
+  findings.detail('certificates', `${dir.keys.size} node keys certified by their country's root${setAside ? `; ${setAside} set aside by the exporter as conflicting, for the envelopes signed under them only (see above)` : ''}`);
 }
 
 function loadRevocations(bundle: EvidenceBundle, findings: Findings, dir: KeyDirectory): void {
@@ -199,7 +222,7 @@ function loadRevocations(bundle: EvidenceBundle, findings: Findings, dir: KeyDir
     if (root === undefined) return findings.fail('revocations', 'GNC_CERT_INVALID', subject, `Revocation of ${n.kid} is signed by ${d.header.kid}, which is not a root of ${n.country}.`);
     dir.signatures++;
     if (!verifyStrict(d.signature, d.signingInput, root.publicKey)) return findings.fail('revocations', 'GNC_SIGNATURE_INVALID', subject, `Revocation of ${n.kid} does not verify under root ${root.fingerprint}.`);
-    const certified = [...(dir.keys.get(n.kid) ?? []), ...(dir.untrusted.get(n.kid) ?? [])];
+    const certified = [...(dir.keys.get(n.kid) ?? []), ...(dir.untrusted.get(n.kid) ?? []), ...(dir.setAside.get(n.kid) ?? [])];
     if (certified.some((k) => k.country !== n.country)) return findings.fail('revocations', 'GNC_CERT_INVALID', subject, `Root of ${n.country} revokes ${n.kid}, a key certified for another country.`);
     const at = Date.parse(n.revokedAt);
     dir.revokedAt.set(n.kid, Math.min(at, dir.revokedAt.get(n.kid) ?? Number.POSITIVE_INFINITY));
@@ -209,7 +232,7 @@ function loadRevocations(bundle: EvidenceBundle, findings: Findings, dir: KeyDir
 
 /** Build the key directory; every problem is recorded in `findings`, nothing throws for bad input. */
 export function loadTrustAnchors(bundle: EvidenceBundle, findings: Findings, trustedRoots?: Record<string, string | string[]>): KeyDirectory {
-  const dir: KeyDirectory = { roots: new Map(), keys: new Map(), untrusted: new Map(), revokedAt: new Map(), rootViews: [], signatures: 0 };
+  const dir: KeyDirectory = { roots: new Map(), keys: new Map(), untrusted: new Map(), setAside: new Map(), revokedAt: new Map(), rootViews: [], signatures: 0 };
   loadRoots(bundle, findings, trustedRoots, dir);
   loadSuccessions(bundle, findings, dir);
   loadCertificates(bundle, findings, dir);
@@ -223,11 +246,14 @@ export type KeyStatus =
 
 /**
  * Could `kid` sign for `country` at `at`? Certificate validity is judged at the time of signing (not now),
- * and a revocation only removes signatures made at or after its `revokedAt`.
+ * and a revocation only removes signatures made at or after its `revokedAt`. With `setAside` (envelopes only, never
+ * checkpoints or statements), a set-aside certificate of `country` counts where no other certifies the key for it;
+ * the key returned then carries `setAside`.
  */
-export function keyStatus(dir: KeyDirectory, kid: string, country: string, at: number): KeyStatus {
+export function keyStatus(dir: KeyDirectory, kid: string, country: string, at: number, opts: { setAside?: boolean } = {}): KeyStatus {
   const trusted = dir.keys.get(kid) ?? [];
-  const mine = trusted.filter((k) => k.country === country);
+  const regular = trusted.filter((k) => k.country === country);
+  const mine = regular.length > 0 || !opts.setAside ? regular : (dir.setAside.get(kid) ?? []).filter((k) => k.country === country);
   const fallback = mine[0] ?? trusted[0] ?? dir.untrusted.get(kid)?.[0];
   if (mine.length === 0) {
     if (trusted.length > 0) return { ok: false, code: 'GNC_SENDER_MISMATCH', message: `Key ${kid} is certified for ${trusted[0]!.country}, not ${country}.`, key: fallback };

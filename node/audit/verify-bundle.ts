@@ -3,11 +3,12 @@
  * parsed evidence bundle (protocol/SPEC.md section 9.5) and decides, from the bundle alone and the
  * root fingerprints the caller knows out of band, whether it proves who sent what to whom and that it was
  * received. Every signature goes through @noble/ed25519 with strict RFC 8032 rules, so the verdict does not
- * depend on the node's own node:crypto code. Bad input never throws: it becomes a failure in the report.
+ * depend on the node's own node:crypto code. Bad input never throws: it becomes a failure in the report. Envelopes
+ * signed under a certificate the exporter set aside as conflicting (SPEC 9.10) verify, and the report names them.
  */
 import { parseBundle, type EvidenceBundle } from '../../protocol/evidence/bundle.js';
 import { GncError } from '../../protocol/errors.js';
-import { emptyCounts, Findings, type AuditReport } from './report.js';
+import { emptyCounts, Findings, type AuditReport, type AuditSetAside } from './report.js';
 import { openSignatureVerifier, type PoolOptions } from './signature-pool.js';
 import { loadTrustAnchors } from './trust-anchors.js';
 import { checkChain } from './verify-chain-evidence.js';
@@ -59,6 +60,13 @@ export async function verifyBundle(input: unknown, opts: VerifyBundleOptions = {
   } finally {
     await pool.close();
   }
+  const setAside: AuditSetAside[] = [...dir.setAside.values()].flat().map((k) => ({
+    kid: k.kid, country: k.country, conflict: k.setAside!.conflict, ...(k.setAside!.claimedBy === undefined ? {} : { claimedBy: k.setAside!.claimedBy }), envelopes: k.setAside!.envelopes,
+  }));
+  const resting = setAside.reduce((n, c) => n + c.envelopes.length, 0);
+  if (resting > 0) {
+    findings.detail('key validity at signing', `every key certified for its sender and valid, unrevoked when it signed; ${resting} envelope${resting === 1 ? '' : 's'} by a certificate set aside as conflicting (see above)`);
+  }
   checkReceipts(envelopes, findings, counts);
   checkChain(bundle, envelopes, dir, findings, counts);
   const selectionSigned = checkStatement(bundle, envelopes, dir, findings, counts);
@@ -71,6 +79,7 @@ export async function verifyBundle(input: unknown, opts: VerifyBundleOptions = {
       roots: dir.rootViews,
       ...(bundle.selection === undefined ? {} : { selection: bundle.selection }),
       selectionSigned,
+      ...(setAside.length === 0 ? {} : { setAside }),
     },
     checks: findings.checks(),
     counts,

@@ -1,7 +1,7 @@
 /**
  * Envelope and receipt checks of the offline verifier: each envelope's bytes are exactly what was signed
- * (header allowlist, canonical payload), its key was certified for its sender and valid and unrevoked at its
- * `created` time, its signature verifies by strict RFC 8032 (queued to the signature pool), and each receipt
+ * (header allowlist, canonical payload), its key was certified for its sender (by a certificate the exporter set
+ * aside as conflicting, too, which the report names) and valid and unrevoked at its `created` time, its signature verifies by strict RFC 8032 (queued to the signature pool), and each receipt
  * acknowledges, by SHA-256, exactly the bytes of the message in the bundle.
  */
 import { ENVELOPE_TYP } from '../../protocol/constants.js';
@@ -99,8 +99,9 @@ export async function scanEnvelopes(bundle: EvidenceBundle, dir: KeyDirectory, f
     }
     idsBySender.set(idKey, env.sha256);
 
-    const status = keyStatus(dir, env.kid, p.from, Date.parse(p.created));
+    const status = keyStatus(dir, env.kid, p.from, Date.parse(p.created), { setAside: true });
     if (!status.ok) findings.fail('key validity at signing', status.code, subject, status.message);
+    else status.key.setAside?.envelopes.push(p.id);
     if (status.key === undefined) continue; // no key at all: the signature cannot be checked
     let signature: Uint8Array;
     try {

@@ -27,6 +27,13 @@ export interface CertificateRow {
   added_at: string;
 }
 
+/** A partner certificate set aside by migration 22 (a node key or peer id of another administration), kept as evidence. */
+export interface CertificateConflictRow extends CertificateRow {
+  /** What another country's certificate names too. */
+  conflict: 'node-key' | 'peer-id';
+  set_aside_at: number;
+}
+
 export class PartnerRepo {
   constructor(private readonly db: Db) {}
 
@@ -65,6 +72,11 @@ export class PartnerRepo {
     return (country === undefined
       ? this.db.prepare('SELECT * FROM certificates ORDER BY country, not_before').all()
       : this.db.prepare('SELECT * FROM certificates WHERE country = ? ORDER BY not_before').all(country)) as CertificateRow[];
+  }
+
+  /** The certificates set aside as conflicting: trusted for nothing, exported for what was signed under them. */
+  conflicts(): CertificateConflictRow[] {
+    return this.db.prepare('SELECT * FROM certificate_conflicts ORDER BY rowid').all() as CertificateConflictRow[];
   }
 
   revoke(kid: string, revokedAt: number, notice: string): void {

@@ -54,6 +54,19 @@ export const BundleSelection = z.strictObject({
 });
 export type BundleSelection = z.infer<typeof BundleSelection>;
 
+/**
+ * A partner certificate the exporter set aside as conflicting (SPEC 9.5.1, 9.10): root-signed, but naming a node key
+ * (`node-key`) or a libp2p peer id (`peer-id`) that another administration's certificate names, so the exporter no
+ * longer trusts it for anything new. It is still the only certificate of the key that signed envelopes accepted
+ * under it before that check existed; `claimedBy` is the other administration, when the exporter knows it.
+ */
+export const BundleSetAside = z.strictObject({
+  certificate: CompactJws,
+  conflict: z.enum(['node-key', 'peer-id']),
+  claimedBy: CountryCode.optional(),
+});
+export type BundleSetAside = z.infer<typeof BundleSetAside>;
+
 export const EvidenceBundle = z.strictObject({
   v: z.literal(1),
   format: z.literal(BUNDLE_FORMAT),
@@ -70,6 +83,11 @@ export const EvidenceBundle = z.strictObject({
   certificates: z.array(CompactJws).max(4096),
   /** Revocation notices (compact JWS, signed by a root). */
   revocations: z.array(CompactJws).max(4096),
+  /**
+   * Certificates set aside as conflicting that envelopes of the bundle were signed under (absent when none is: the
+   * format older verifiers read). They certify a key for envelopes only, and the report names each.
+   */
+  setAside: z.array(BundleSetAside).min(1).max(4096).optional(),
   envelopes: z.array(BundleEnvelope),
   chain: z.strictObject({ entries: z.array(EvidenceEntry), checkpoints: z.array(CompactJws) }),
   /**
@@ -102,6 +120,7 @@ export interface BundleParts {
   successions?: string[];
   certificates: string[];
   revocations?: string[];
+  setAside?: BundleSetAside[];
   /** The exact stored bytes of each envelope (preferred), or the JWS object as signed. */
   envelopes: (Uint8Array | FlattenedJws)[];
   entries: EvidenceEntry[];
@@ -137,6 +156,7 @@ export function buildBundle(parts: BundleParts): EvidenceBundle {
     const fingerprint = jwkThumbprint(r.jwk);
     roots.set(fingerprint, { country: r.country, jwk: { kty: r.jwk.kty, crv: r.jwk.crv, x: r.jwk.x }, fingerprint });
   }
+  const setAside = [...new Map((parts.setAside ?? []).map((c) => [c.certificate, c])).values()];
   const bundle: EvidenceBundle = {
     v: 1,
     format: BUNDLE_FORMAT,
@@ -147,6 +167,7 @@ export function buildBundle(parts: BundleParts): EvidenceBundle {
     successions: [...new Set(parts.successions ?? [])],
     certificates: [...new Set(parts.certificates)],
     revocations: [...new Set(parts.revocations ?? [])],
+    ...(setAside.length === 0 ? {} : { setAside }),
     envelopes,
     chain: { entries: parts.entries, checkpoints: [...new Set(parts.checkpoints)] },
   };

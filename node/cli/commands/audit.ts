@@ -38,7 +38,8 @@ export const auditExportCommand: Command = {
         },
       );
       writeOutFile(values.out!, JSON.stringify(bundle) + '\n', values.force);
-      out(`Wrote ${values.out}: ${bundle.envelopes.length} envelopes, ${bundle.certificates.length} certificates, ${bundle.revocations.length} revocations, ` +
+      const setAside = bundle.setAside ? `${bundle.setAside.length} certificates set aside as conflicting (SPEC 9.10; older verifiers refuse the bundle), ` : '';
+      out(`Wrote ${values.out}: ${bundle.envelopes.length} envelopes, ${bundle.certificates.length} certificates, ${setAside}${bundle.revocations.length} revocations, ` +
         `${bundle.chain.entries.length} log entries, ${bundle.chain.checkpoints.length} checkpoints.`);
       out(`Verify it with: gnc audit verify ${values.out} ${bundle.roots.map((r) => `--root ${r.country}=${r.fingerprint}`).join(' ')}`);
     } finally {
@@ -50,7 +51,7 @@ export const auditExportCommand: Command = {
 const verifySpec = {
   name: 'audit verify',
   usage: 'gnc audit verify FILE [--root KZ=FINGERPRINT]... [--threads N] [--json] | gnc audit verify --dir DIR [--json]',
-  description: "Verify an evidence bundle offline (strict RFC 8032 signatures, certificates, revocations, receipts, chain), or this node's own evidence log with --dir.",
+  description: "Verify an evidence bundle offline (strict RFC 8032 signatures, certificates, revocations, receipts, chain; certificates the exporter set aside as conflicting are named in the report), or this node's own evidence log with --dir.",
   options: { dir: { type: 'string' }, root: { type: 'string', multiple: true }, json: { type: 'boolean' }, threads: { type: 'string' } },
   positionals: { min: 0, max: 1, names: 'FILE' },
 } as const;
