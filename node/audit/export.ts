@@ -17,7 +17,7 @@ import { parseFlattened, peekPayload } from '../../protocol/envelope/open.js';
 import type { FlattenedJws } from '../../protocol/envelope/payload.js';
 import { buildBundle, type BundleSelection, type BundleSetAside, type EvidenceBundle } from '../../protocol/evidence/bundle.js';
 import { decodeCheckpoint } from '../../protocol/evidence/checkpoint.js';
-import { envelopesDigest } from '../../protocol/evidence/statement.js';
+import { envelopesDigest, setAsideDigests } from '../../protocol/evidence/statement.js';
 import { GncError, isGncError } from '../../protocol/errors.js';
 import type { Ed25519PublicJwk } from '../../protocol/jwk.js';
 import type { EvidenceLog } from '../store/evidence.js';
@@ -238,6 +238,7 @@ export function exportEvidence(src: ExportSource, sel: ExportSelection = {}): Ev
       seq: entries[entries.length - 1]!.seq,
       ...(bundle.selection === undefined ? {} : { selection: bundle.selection }),
       envelopes: envelopesDigest(hashes),
+      ...(bundle.setAside === undefined ? {} : { setAside: setAsideDigests(bundle.setAside) }),
     });
     return { ...bundle, statement };
   } catch (err) {

@@ -8,7 +8,7 @@
 import { canonicalJson } from '../../protocol/envelope/canonical.js';
 import { sha256Hex } from '../../protocol/envelope/seal.js';
 import { envelopeBytes, type EvidenceBundle } from '../../protocol/evidence/bundle.js';
-import { decodeExportStatement, envelopesDigest } from '../../protocol/evidence/statement.js';
+import { decodeExportStatement, envelopesDigest, setAsideDigests } from '../../protocol/evidence/statement.js';
 import { GncError } from '../../protocol/errors.js';
 import type { AuditCounts, Findings } from './report.js';
 import { verifyStrict } from './strict-ed25519.js';
@@ -57,7 +57,14 @@ export function checkStatement(bundle: EvidenceBundle, envelopes: readonly Parse
     const what = n > 0 ? `${n} ${n === 1 ? 'is' : 'are'} missing` : n < 0 ? `${-n} more ${-n === 1 ? 'is' : 'are'} present` : 'others are in their place';
     broken(`The exporter signed ${p.envelopes.count} envelopes, but the bundle's differ (${held.count} held; ${what}): envelopes were removed, added or swapped after export.`);
   }
+  const signedAside = [...new Set(p.setAside ?? [])].sort();
+  const heldAside = setAsideDigests(bundle.setAside ?? []);
+  if (signedAside.join() !== heldAside.join()) {
+    broken(`The exporter signed ${signedAside.length} certificates set aside as conflicting, but the bundle's differ (${heldAside.length} held): the set-aside mark was removed, added or changed after export.`);
+  }
   const ok = findings.failures.length === before;
-  if (ok) findings.detail(check, `the selection, creation time, segment end and ${p.envelopes.count} envelopes are as the ${node} node key signed them at export`);
+  const n = heldAside.length;
+  const what = n === 0 ? `segment end and ${p.envelopes.count} envelopes` : `segment end, ${p.envelopes.count} envelopes and the ${n === 1 ? 'certificate' : `${n} certificates`} set aside as conflicting`;
+  if (ok) findings.detail(check, `the selection, creation time, ${what} are as the ${node} node key signed them at export`);
   return ok;
 }

@@ -12,7 +12,7 @@ import { CountryCode } from '../codes/countries.js';
 import { canonicalBytes } from '../envelope/canonical.js';
 import { UtcTimestamp } from '../envelope/payload.js';
 import { signJws, type Signer } from '../envelope/seal.js';
-import { BundleSelection } from './bundle.js';
+import { BundleSelection, type BundleSetAside } from './bundle.js';
 import { HexSha256 } from './chain.js';
 import { decodeCompactJws, type DecodedCompactJws } from './compact-jws.js';
 
@@ -30,6 +30,11 @@ export const ExportStatementPayload = z.strictObject({
   selection: BundleSelection.optional(),
   /** The distinct envelopes of the bundle: how many, and `envelopesDigest` of their SHA-256s. */
   envelopes: z.strictObject({ count: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), digest: HexSha256 }),
+  /**
+   * `setAsideDigests` of the bundle's `setAside`; absent when the bundle has none. Only such bundles carry it, and
+   * verifiers that predate `setAside` refuse those anyway.
+   */
+  setAside: z.array(HexSha256).min(1).max(4096).optional(),
 });
 export type ExportStatementPayload = z.infer<typeof ExportStatementPayload>;
 
@@ -42,6 +47,15 @@ export function envelopesDigest(sha256s: Iterable<string>): { count: number; dig
   const h = createHash('sha256');
   for (const s of sorted) h.update(`${s}\n`);
   return { count: sorted.length, digest: h.digest('hex') };
+}
+
+/**
+ * The distinct SHA-256s (lowercase hex) of the RFC 8785 form of each `setAside` entry of a bundle, sorted: signing
+ * them binds the exporter's set-aside mark, so that moving such a certificate into `certificates` (which would drop
+ * the report's warning) or changing its conflict shows in the verdict.
+ */
+export function setAsideDigests(setAside: readonly BundleSetAside[]): string[] {
+  return [...new Set(setAside.map((s) => createHash('sha256').update(canonicalBytes(s)).digest('hex')))].sort();
 }
 
 /** Sign a statement with the node key; the header `kid` is the node key thumbprint. */

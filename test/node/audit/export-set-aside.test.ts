@@ -95,6 +95,7 @@ describe('evidence under a certificate set aside as conflicting', () => {
     expect(text).toContain('GNC evidence bundle: VERIFIED');
     const kgKid = decodeNodeCertificate(kgCertificate).sub;
     expect(text).toContain('the exporter SET ASIDE AS CONFLICTING (SPEC 9.10)');
+    expect(text).toContain('envelopes and the certificate set aside as conflicting are as the KZ node key signed them at export');
     expect(text).toMatch(new RegExp(`KG node key ${kgKid}: its libp2p peer id is also named by a certificate of UZ \\(peer-id\\); 2 envelopes rest on it`));
     const report = await verifyBundle(exported(file));
     expect(report.failures).toEqual([]);
@@ -102,13 +103,29 @@ describe('evidence under a certificate set aside as conflicting', () => {
     expect(report.bundle?.setAside).toEqual([{ kid: kgKid, country: 'KG', conflict: 'peer-id', claimedBy: 'UZ', envelopes: expect.arrayContaining([ids.toKz, receipt]) }]);
   });
 
-  it('fails with GNC_KEY_UNKNOWN when the set-aside certificate is taken out, as bundles without it did', async () => {
+  it('fails with GNC_KEY_UNKNOWN when the set-aside certificate is taken out, as bundles without it did, and the statement no longer matches', async () => {
     const bundle = exported(file);
     delete bundle.setAside;
     writeFileSync(join(net.base, 'stripped.json'), JSON.stringify(bundle));
     const report = await verifyBundle(bundle);
     expect(report.ok).toBe(false);
-    expect(codes(report)).toEqual(['GNC_KEY_UNKNOWN']);
+    // the envelopes lose their key, and the statement the set-aside mark it signed
+    expect(codes(report)).toEqual(['GNC_AUDIT_BROKEN', 'GNC_KEY_UNKNOWN']);
+  });
+
+  it('fails when the set-aside certificate is moved among the trusted ones, which would drop the warning: the statement signs the mark', async () => {
+    const bundle = exported(file);
+    expect(bundle.statement).toBeDefined();
+    bundle.certificates = [...bundle.certificates, ...bundle.setAside!.map((s) => s.certificate)];
+    delete bundle.setAside;
+    const report = await verifyBundle(bundle);
+    expect(report.ok).toBe(false);
+    expect(report.failures.map((f) => [f.check, f.code])).toEqual([['export statement', 'GNC_AUDIT_BROKEN']]);
+    expect(report.failures[0]!.message).toContain('signed 1 certificates set aside as conflicting, but the bundle\'s differ (0 held)');
+    // and a conflict changed after export the same
+    const changed = exported(file);
+    changed.setAside = changed.setAside!.map((s) => ({ ...s, conflict: 'node-key' as const }));
+    expect((await verifyBundle(changed)).failures.map((f) => [f.check, f.code])).toEqual([['export statement', 'GNC_AUDIT_BROKEN']]);
   });
 
   it('trusts a set-aside certificate for envelopes only: a KZ key certified that way signs no checkpoint', async () => {
