@@ -12,6 +12,7 @@ import type { Libp2p } from 'libp2p';
 import { loadIdentity, type LocalIdentity } from '../certs/identity.js';
 import type { Signer } from '../protocol/envelope/seal.js';
 import { createApi } from './api/app.js';
+import { isFinalStatus } from './api/routes/messages.js';
 import type { AuthEnv } from './api/auth.js';
 import { apiBaseUrl } from './api/url.js';
 import type { Hono } from 'hono';
@@ -249,6 +250,7 @@ export class GncNode {
       },
       extra: this.ext.routes,
       log: (m) => log(m),
+      clock: this.parts.clock,
     });
     await new Promise<void>((resolve, reject) => {
       const server = serve({ fetch: app.fetch, port: this.opts.apiPort ?? config.api.port, hostname: config.api.host }, (info) => {
@@ -269,6 +271,8 @@ export class GncNode {
       if (!store.changedElsewhere()) return;
       trust.reload();
       this.ext.reload?.();
+      // a message the CLI withdrew answers the requests waiting for it now, not when their wait ends
+      this.finals.settleWhere((seq) => isFinalStatus(store.messages.statusOf(seq)));
     }, EXTERNAL_CHANGE_POLL_MS);
     this.watcher.unref();
     log('node started', { country: identity.country, peerId: identity.peerId, api: this.apiUrl });

@@ -3,7 +3,9 @@
  * revocation changes: node keys by `kid` (for opening envelopes and receipts), and certified libp2p peer ids
  * (for the connection gater). Only certificates that verified under a pinned root ever enter the store. Its
  * listeners hear of every change of what it answers: a change in the store (`reload`), and the passing of time
- * that starts or ends a certificate or makes a revocation take effect (`recheck`, at `nextChange`).
+ * that starts or ends a certificate or makes a revocation take effect (`recheck`, at `nextChange`). A partner removed
+ * (`gnc partner remove`) is trusted for nothing: neither its roots nor its certificates count; only `formerRootsOf`
+ * still names its root chain, so that what it signed while it was a partner (stored agreements) can be read.
  */
 import { publicKeyFromJwk, type Ed25519PublicJwk } from '../protocol/jwk.js';
 import { decodeNodeCertificate } from '../protocol/certificate.js';
@@ -32,6 +34,8 @@ export class TrustIndex {
    */
   private peers = new Map<string, PeerInfo[]>();
   private roots = new Map<string, Ed25519PublicJwk>();
+  /** Pinned roots of removed partners, by country. */
+  private former = new Map<string, Ed25519PublicJwk>();
   /** Roots named by root-succession notices (verified before they were stored), by country, in order. */
   private successors = new Map<string, Ed25519PublicJwk[]>();
   private listeners: (() => void)[] = [];
@@ -53,7 +57,8 @@ export class TrustIndex {
     const keys = new Map<string, VerificationKey>();
     const peers = new Map<string, PeerInfo[]>();
     const roots = new Map<string, Ed25519PublicJwk>();
-    for (const p of this.store.partners.list()) roots.set(p.country, JSON.parse(p.root_jwk) as Ed25519PublicJwk);
+    const former = new Map<string, Ed25519PublicJwk>();
+    for (const p of this.store.partners.list()) (p.removed_at === null ? roots : former).set(p.country, JSON.parse(p.root_jwk) as Ed25519PublicJwk);
     const notices = new KeyNoticeRepo(this.store.db).list();
     const successors = new Map<string, Ed25519PublicJwk[]>();
     /** Earliest revocation instant by country and kid (`revocationKey`): a root revokes only its own country's keys. */
@@ -63,7 +68,7 @@ export class TrustIndex {
         const k = revocationKey(n.country, n.subject);
         revokedAt.set(k, Math.min(n.at, revokedAt.get(k) ?? Number.POSITIVE_INFINITY));
       }
-      else if (roots.has(n.country)) {
+      else if (roots.has(n.country) || former.has(n.country)) {
         const payload = JSON.parse(Buffer.from(n.compact.split('.')[1]!, 'base64url').toString('utf8')) as { newRoot: Ed25519PublicJwk };
         successors.set(n.country, [...(successors.get(n.country) ?? []), payload.newRoot]);
       }
@@ -94,10 +99,11 @@ export class TrustIndex {
       peers.set(c.peer_id, named);
     }
     for (const named of peers.values()) named.sort((a, b) => b.notAfter - a.notAfter);
-    const fingerprint = JSON.stringify([[...roots.entries()], [...successors.entries()], [...keys.values()].map((k) => [k.kid, k.notBefore, k.notAfter, k.revokedAt ?? null]), [...peers.entries()]]);
+    const fingerprint = JSON.stringify([[...roots.entries()], [...former.keys()], [...successors.entries()], [...keys.values()].map((k) => [k.kid, k.notBefore, k.notAfter, k.revokedAt ?? null]), [...peers.entries()]]);
     this.keys = keys;
     this.peers = peers;
     this.roots = roots;
+    this.former = former;
     this.successors = successors;
     // the time since the last look may have changed admissions too: the listeners hear of that now, as it is seen now
     const admitted = this.admission();
@@ -166,6 +172,14 @@ export class TrustIndex {
 
   allRoots(): ReadonlyMap<string, Ed25519PublicJwk> {
     return this.roots;
+  }
+
+  /**
+   * The root chain of each removed partner, oldest first: trusted for nothing new, only to read the documents stored
+   * while it was a partner (its agreements, kept as evidence).
+   */
+  formerRoots(): Map<string, Ed25519PublicJwk[]> {
+    return new Map([...this.former].map(([c, pinned]) => [c, [pinned, ...(this.successors.get(c) ?? [])]]));
   }
 
   /**

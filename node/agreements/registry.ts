@@ -64,9 +64,13 @@ export class AgreementRegistry {
     this.reload();
   }
 
-  /** Country -> root chain: each partner's pinned root and its successors, and this node's own roots. */
+  /**
+   * Country -> root chain: each partner's pinned root and its successors, and this node's own roots. A removed
+   * partner's chain too, so that the agreements held with it stay readable (as evidence, in `gnc agreement list`);
+   * nothing new is verified under it (currentRoots).
+   */
   roots(): Map<string, readonly Ed25519PublicJwk[]> {
-    const m = new Map<string, readonly Ed25519PublicJwk[]>();
+    const m = new Map<string, readonly Ed25519PublicJwk[]>(this.trust.formerRoots());
     for (const country of this.trust.allRoots().keys()) m.set(country, this.trust.rootsOf(country));
     m.set(this.self.country, this.self.roots());
     return m;
@@ -79,7 +83,8 @@ export class AgreementRegistry {
    * administration.
    */
   currentRoots(): Map<string, readonly Ed25519PublicJwk[]> {
-    return new Map([...this.roots()].flatMap(([c, chain]) => (chain.length > 0 ? [[c, [chain[chain.length - 1]!]] as const] : [])));
+    const former = this.trust.formerRoots();
+    return new Map([...this.roots()].flatMap(([c, chain]) => (chain.length > 0 && !former.has(c) ? [[c, [chain[chain.length - 1]!]] as const] : [])));
   }
 
   /** Fingerprints of every root this administration has had, oldest first. */

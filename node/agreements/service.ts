@@ -20,7 +20,7 @@ export class AgreementService {
   /** The current root of each administration: ours, and for a partner the newest successor of its pinned root. */
   private fingerprints(): Record<string, string> {
     const fp: Record<string, string> = { [this.parts.identity.country]: this.parts.identity.root.thumbprint };
-    for (const p of this.parts.store.partners.list()) {
+    for (const p of this.parts.store.partners.pinned()) {
       const newest = this.parts.trust.rootsOf(p.country).at(-1);
       fp[p.country] = newest === undefined ? p.fingerprint : jwkThumbprint(newest);
     }

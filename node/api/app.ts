@@ -22,6 +22,8 @@ export interface ApiDeps {
   info: NodeInfo;
   extra?: { path: string; routes: Hono<AuthEnv> }[];
   log?: (msg: string) => void;
+  /** The node's clock (a withdrawal's time). */
+  clock?: () => number;
 }
 
 export function createApi(d: ApiDeps): Hono<AuthEnv> {
@@ -53,7 +55,7 @@ export function createApi(d: ApiDeps): Hono<AuthEnv> {
   });
   const v1 = new Hono<AuthEnv>();
   v1.route('/', nodeInfoRoutes(d.store, d.info));
-  v1.route('/messages', messageRoutes(d.store, d.submit, d.finals));
+  v1.route('/messages', messageRoutes(d.store, d.submit, d.finals, d.clock));
   for (const e of d.extra ?? []) v1.route(e.path, e.routes);
   v1.get('/openapi.json', (c) => c.json(openApiDocument()));
   app.route('/v1', v1);

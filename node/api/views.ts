@@ -22,6 +22,7 @@ export function summaryOf(row: MessageRow, receipt: ReceiptRow | undefined): Mes
     status: row.status,
     sha256: row.sha256,
     error: row.error_code ? { code: row.error_code, reason: row.error_reason } : null,
+    withdrawn: row.withdrawn_at === null ? null : { at: new Date(row.withdrawn_at).toISOString(), reason: row.withdrawal_reason ?? '' },
     resealedAs: row.resealed_as,
     removed: row.removed ? (JSON.parse(row.removed) as string[]) : [],
     receiptStatus: receipt?.status ?? null,

@@ -131,8 +131,9 @@ export class Keyring {
       this.rotation = again;
       return this.readyToSwitch(now);
     }
-    // an announcement that grew too old while a partner was away went on sealed again, under another id
-    return Object.entries(r.announcements).every(([partner, id]) => this.store.messages.currentOut(partner, id)?.status === 'delivered');
+    // an announcement that grew too old while a partner was away went on sealed again, under another id; one withdrawn
+    // because its partner was removed (`gnc partner remove`) holds nothing back: that partner is told nothing more
+    return Object.entries(r.announcements).every(([partner, id]) => ['delivered', 'withdrawn'].includes(this.store.messages.currentOut(partner, id)?.status ?? ''));
   }
 
   /** Public keys of every certificate this node ever had, by kid (checkpoints and envelopes before a rotation). */

@@ -33,7 +33,7 @@ async function withOffline<T>(dir: string, now: (() => number) | undefined, fn: 
 }
 
 function partners(n: OfflineNode): string[] {
-  return n.parts.store.partners.list().map((p) => p.country);
+  return n.parts.store.partners.pinned().map((p) => p.country);
 }
 
 export interface RotateResult {

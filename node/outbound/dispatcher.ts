@@ -8,7 +8,9 @@
  * that refers to another (amendment, cancellation, status change) waits in the outbox until that one is final.
  * A control envelope (agreement or key) does not expire: when it grows too old for the partner undelivered, its
  * body is sealed again in a new envelope that takes its place (SPEC section 6), and the messages queued after it
- * keep waiting for it.
+ * keep waiting for it. Nothing goes to a partner that was removed: what is still queued for it is withdrawn (a
+ * message on the wire at the removal finishes its attempt first, and its receipt is recorded if it comes in time),
+ * and a row withdrawn by another process meanwhile (`gnc messages withdraw`) is neither sent nor sealed again.
  */
 import { MAX_IN_FLIGHT_PER_PARTNER } from '../../protocol/constants.js';
 import { GncError, isGncError } from '../../protocol/errors.js';
@@ -19,6 +21,7 @@ import type { Store } from '../store/store.js';
 import type { OutboxRow } from '../store/outbox.js';
 import type { TrustIndex } from '../trust.js';
 import { backoffDelay, type BackoffConfig } from './backoff.js';
+import { withdrawQueued } from './withdraw.js';
 
 export interface ReceiptTransport {
   /** The partner's receipt; `onWire` tells whether the partner may hold the envelope (see PartnerSession). */
@@ -40,7 +43,7 @@ export interface DispatcherDeps {
   evidence?: (event: 'receipt-received', messageId: string, peer: string, sha256: string) => void;
   /** Seal a control envelope's body again (SubmitService.reseal), inside the caller's transaction. */
   reseal: (row: OutboxRow, now: number) => { seq: number; id: string };
-  onFinal?: (seq: number, status: 'delivered' | 'rejected' | 'expired' | 'resealed') => void;
+  onFinal?: (seq: number, status: 'delivered' | 'rejected' | 'expired' | 'resealed' | 'withdrawn') => void;
 }
 
 /** How often queued messages are checked for expiry (and idle partners re-polled). */
@@ -107,6 +110,10 @@ export class Dispatcher {
     const capacity = MAX_IN_FLIGHT_PER_PARTNER - flying.size;
     if (capacity <= 0) return;
     const now = this.d.clock();
+    if (!this.d.trust.isPartner(partner)) {
+      this.withdrawForRemoved(partner, flying, now);
+      return;
+    }
     const rows = this.d.store.outbox.due(partner, now, capacity, flying);
     if (rows.length === 0) {
       if (flying.size === 0) this.scheduleNext(partner, now);
@@ -143,6 +150,33 @@ export class Dispatcher {
   }
 
   /**
+   * `partner` is no longer pinned (`gnc partner remove`, which withdrew what was queued then): what is left, a message
+   * that was on the wire at the removal and whose attempt has ended without a receipt, is withdrawn too, as nothing
+   * from that partner is trusted any more. Rows on the wire now (`flying`) finish their attempt first.
+   */
+  private withdrawForRemoved(partner: string, flying: ReadonlySet<number>, now: number): void {
+    const reason = `${partner} is no longer a partner of this node (gnc partner remove): the message will not be sent.`;
+    this.d.store.commits
+      .run(() => withdrawQueued(this.d.store, partner, reason, now, flying))
+      .then(
+        (seqs) => {
+          if (seqs.length > 0) this.d.log(`${seqs.length} message(s) to ${partner}, no longer a partner, withdrawn`);
+          for (const seq of seqs) this.d.onFinal?.(seq, 'withdrawn');
+        },
+        (err: unknown) => this.d.log(`could not withdraw the messages to ${partner}, no longer a partner: ${(err as Error).message}; the sweep tries again`),
+      );
+  }
+
+  /**
+   * Whether row `seq` still waits to be sent: queued or retrying, and in the outbox. Another process (the CLI) may
+   * have withdrawn it since the dispatcher read it; asked again inside the commit that would send, expire or re-seal it.
+   */
+  private stillWaiting(seq: number): boolean {
+    const status = this.d.store.messages.statusOf(seq);
+    return (status === 'queued' || status === 'retrying') && this.d.store.outbox.mayHold(seq) !== undefined;
+  }
+
+  /**
    * A control envelope about to be too old for the partner is sealed again (SPEC section 6); the new one is due at
    * once. One that cannot be (this node's key has expired, its disk is full) is held back for a backoff, then tried
    * again: it never expires.
@@ -150,10 +184,11 @@ export class Dispatcher {
   private resealThenPump(row: OutboxRow, now: number): void {
     const flying = this.flying(row.partner);
     this.d.store.commits
-      .run(() => this.d.reseal(row, now))
+      .run(() => (this.stillWaiting(row.seq) ? this.d.reseal(row, now) : undefined))
       .then(
         (next) => {
           flying.delete(row.seq);
+          if (next === undefined) return this.schedulePump(row.partner); // withdrawn meanwhile
           this.d.log(`${row.id} to ${row.partner} (a control envelope) was not delivered within the maximum message age: its body goes on, sealed again, as ${next.id}`);
           this.d.onFinal?.(row.seq, 'resealed');
           this.schedulePump(row.partner);
@@ -186,17 +221,19 @@ export class Dispatcher {
       this.schedulePump(partner);
     };
     this.d.store.commits
-      .run(() => {
-        for (const r of send) {
-          this.d.store.messages.setStatus(r.seq, 'sending', null, null, now);
-          this.d.store.outbox.markSent(r.seq);
-        }
-      })
+      .run(() => send.filter((r) => {
+        // withdrawn by another process since it was read: not sent
+        if (!this.stillWaiting(r.seq)) return false;
+        this.d.store.messages.setStatus(r.seq, 'sending', null, null, now);
+        this.d.store.outbox.markSent(r.seq);
+        return true;
+      }))
       .then(
-        () => {
+        (marked) => {
+          for (const r of send) if (!marked.includes(r)) release(r);
           // stopped meanwhile: nothing is handed over; a restart turns 'sending' back into 'retrying'
           if (!this.running) return;
-          for (const r of send) void this.deliver(r).finally(() => release(r));
+          for (const r of marked) void this.deliver(r).finally(() => release(r));
         },
         (err: unknown) => {
           // nothing was handed over: the rows stay as they were, held back for a backoff (not re-pumped at once)
@@ -308,6 +345,8 @@ export class Dispatcher {
   }
 
   private finishExpired(seq: number, code: string, reason: string): void {
+    // withdrawn meanwhile by another process: that is its final status
+    if (this.d.store.messages.statusOf(seq) === 'withdrawn') return;
     this.d.store.messages.setStatus(seq, 'expired', code, reason, this.d.clock());
     this.d.store.outbox.remove(seq);
     queueMicrotask(() => this.d.onFinal?.(seq, 'expired'));

@@ -39,6 +39,11 @@ export class FinalWaits {
     for (const done of waiters) done();
   }
 
+  /** Wakes the waiters of every message `isFinal` says is final now (one another process made final). */
+  settleWhere(isFinal: (seq: number) => boolean): void {
+    for (const seq of [...this.waiting.keys()]) if (isFinal(seq)) this.settle(seq);
+  }
+
   /**
    * The node is stopping: answer every held request now, each with the status as it stands, and hold none that
    * begins later (a submission still being checked when the stop began), so the API can finish its requests.

@@ -98,6 +98,10 @@ export class SubmitService {
       if (!orig || mismatch) {
         throw new GncError('GNC_ORIGINAL_UNKNOWN', `${type} ${kind} refers to ${s.ref}, which is ${mismatch ?? `not a ${type} message this node sent to ${s.to}`}: check "ref".`);
       }
+      if (orig.status === 'withdrawn') {
+        // the partner never got it (SPEC section 6): it would refuse this one as GNC_ORIGINAL_UNKNOWN, finally
+        throw new GncError('GNC_ORIGINAL_UNKNOWN', `${type} ${kind} refers to ${s.ref}, which was withdrawn before ${s.to} got it: submit a new message in its place instead.`);
+      }
     }
     const now = this.d.clock();
     const decision = this.d.policy.onSend(s.to, type, s.purpose, body as Record<string, unknown>, now);

@@ -32,8 +32,8 @@ export class AeoPartRepo {
 
   constructor(db: Db) {
     // held: a received part whose content retention has not purged; a sent part the partner has not refused and
-    // that did not expire undelivered (a corrected part may replace one of those)
-    const held = `m.body IS NOT NULL AND m.status NOT IN ('rejected', 'expired')`;
+    // that did not expire undelivered and was not withdrawn (a corrected part may replace one of those)
+    const held = `m.body IS NOT NULL AND m.status NOT IN ('rejected', 'expired', 'withdrawn')`;
     this.s = {
       held: db.prepare(`SELECT m.id, p.number, p.of, p.operators, p.digest FROM aeo_parts p JOIN messages m ON m.seq = p.seq
         WHERE p.direction = ? AND p.partner = ? AND p.as_of = ? AND ${held} ORDER BY p.number, p.seq`),

@@ -2,14 +2,17 @@
  * Sent and received messages with their receipts. Rows are written inside the callers' transactions (group
  * commits), read by the API. `seq` is the stable cursor for pagination.
  */
+import type { MessageStatus } from '../../protocol/api/schemas.js';
 import type { Db } from './db.js';
 
 export type Direction = 'out' | 'in';
-/** `resealed`: a control envelope that grew too old undelivered; its body goes on in the envelope `resealed_as` names. */
-export const OUTBOUND_STATUSES = ['queued', 'sending', 'retrying', 'delivered', 'rejected', 'expired', 'resealed'] as const;
-export type OutboundStatus = (typeof OUTBOUND_STATUSES)[number];
-export type InboundStatus = 'accepted';
-export type MessageStatus = OutboundStatus | InboundStatus;
+/**
+ * The statuses are the API's (MessageStatus): `resealed` is a control envelope that grew too old undelivered, its body
+ * going on in the envelope `resealed_as` names; `withdrawn` one taken back before the partner got it (withdrawn_at).
+ */
+export type { MessageStatus };
+export type InboundStatus = Extract<MessageStatus, 'accepted'>;
+export type OutboundStatus = Exclude<MessageStatus, InboundStatus>;
 
 export interface MessageRow {
   seq: number;
@@ -32,6 +35,9 @@ export interface MessageRow {
   error_reason: string | null;
   /** Id of the envelope that carries this one's body on (status `resealed`), else null. */
   resealed_as: string | null;
+  /** Status `withdrawn`: when (epoch ms) and why, from `withdrawals` (MessageRepo reads them in); null otherwise. */
+  withdrawn_at: number | null;
+  withdrawal_reason: string | null;
   stored_at: number;
   updated_at: number;
 }
@@ -84,6 +90,9 @@ export class MessageRepo {
   private readonly insertReceiptStmt;
   private readonly setStatusStmt;
   private readonly resealedStmt;
+  private readonly withdrawnStmt;
+  private readonly withdrawalStmt;
+  private readonly withdrawalOfStmt;
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(`INSERT INTO messages (id, direction, partner, type, kind, ref, purpose, agreement, created, status, jws, sha256, body, removed, retain_until, stored_at, updated_at)
@@ -97,6 +106,9 @@ export class MessageRepo {
       VALUES (@message_seq, @receipt_id, @status, @code, @reason, @jws, @sha256, @at)`);
     this.setStatusStmt = db.prepare('UPDATE messages SET status = ?, error_code = ?, error_reason = ?, updated_at = ? WHERE seq = ?');
     this.resealedStmt = db.prepare(`UPDATE messages SET status = 'resealed', resealed_as = ?, updated_at = ? WHERE seq = ?`);
+    this.withdrawnStmt = db.prepare(`UPDATE messages SET status = 'withdrawn', updated_at = ? WHERE seq = ?`);
+    this.withdrawalStmt = db.prepare('INSERT OR REPLACE INTO withdrawals (seq, at, reason) VALUES (?, ?, ?)');
+    this.withdrawalOfStmt = db.prepare('SELECT at, reason FROM withdrawals WHERE seq = ?');
     this.sinceProbeStmt = db.prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM messages INDEXED BY messages_created WHERE created >= ? LIMIT ${SINCE_NARROW_ROWS})`).pluck();
   }
 
@@ -106,16 +118,16 @@ export class MessageRepo {
   }
 
   byKey(direction: Direction, partner: string, id: string): MessageRow | undefined {
-    return this.byKeyStmt.get(direction, partner, id) as MessageRow | undefined;
+    return this.withWithdrawal(this.byKeyStmt.get(direction, partner, id) as MessageRow | undefined);
   }
 
   /** Outbound first (ids this node minted), then inbound. */
   byId(id: string): MessageRow[] {
-    return this.byIdStmt.all(id) as MessageRow[];
+    return (this.byIdStmt.all(id) as MessageRow[]).map((r) => this.withWithdrawal(r));
   }
 
   bySeq(seq: number): MessageRow | undefined {
-    return this.bySeqStmt.get(seq) as MessageRow | undefined;
+    return this.withWithdrawal(this.bySeqStmt.get(seq) as MessageRow | undefined);
   }
 
   /** The status alone, without reading the envelope and body (long-polling checks it). */
@@ -138,6 +150,24 @@ export class MessageRepo {
   /** Message `seq` is final as it is: envelope `next` carries its body on. Its last delivery error stays. */
   setResealed(seq: number, next: string, now = Date.now()): void {
     this.resealedStmt.run(next, now, seq);
+  }
+
+  /** Message `seq` is taken back before the partner got it: final, with when and why. Its last delivery error stays. */
+  setWithdrawn(seq: number, reason: string, now = Date.now()): void {
+    this.withdrawnStmt.run(now, seq);
+    this.withdrawalStmt.run(seq, now, reason);
+  }
+
+  /**
+   * Rows as read from `messages`, with when and why a withdrawn one was withdrawn (one lookup by key per withdrawn
+   * row; the others get null), so that every reader of a row sees its withdrawal.
+   */
+  private withWithdrawal<R extends MessageRow | undefined>(row: R): R {
+    if (row === undefined) return row;
+    const w = row.status === 'withdrawn' ? (this.withdrawalOfStmt.get(row.seq) as { at: number; reason: string } | undefined) : undefined;
+    row.withdrawn_at = w?.at ?? null;
+    row.withdrawal_reason = w?.reason ?? null;
+    return row;
   }
 
   /**
@@ -178,6 +208,6 @@ export class MessageRepo {
       hint = (this.sinceProbeStmt.get(f.since) as number) < SINCE_NARROW_ROWS ? ' INDEXED BY messages_created' : ' NOT INDEXED';
     }
     const sql = `SELECT * FROM messages${hint} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`;
-    return this.db.prepare(sql).all(...args, f.limit) as MessageRow[];
+    return (this.db.prepare(sql).all(...args, f.limit) as MessageRow[]).map((r) => this.withWithdrawal(r));
   }
 }

@@ -494,4 +494,21 @@ export const MIGRATIONS: readonly string[] = [
     WHERE country <> (SELECT f.country FROM certificates f WHERE f.peer_id = c.peer_id ORDER BY f.added_at, f.rowid LIMIT 1);
   DELETE FROM certificates WHERE kid IN (SELECT kid FROM certificate_conflicts);
 `,
+  // 23: ending a partnership and withdrawing a queued message. A partner removed (`gnc partner remove`) keeps its
+  // partners row, root and certificates as evidence; partner_removals says since when (an RFC 3339 time) and why, and
+  // loses its row when the partner is pinned again. A message withdrawn before the partner got it keeps its row, with
+  // status 'withdrawn'; withdrawals says when (epoch ms) and why. Tables, not columns: applied again (a schema version
+  // set back), it changes nothing
+  `
+  CREATE TABLE IF NOT EXISTS partner_removals (
+    country     TEXT PRIMARY KEY,
+    removed_at  TEXT NOT NULL,
+    reason      TEXT
+  );
+  CREATE TABLE IF NOT EXISTS withdrawals (
+    seq     INTEGER PRIMARY KEY,   -- messages.seq
+    at      INTEGER NOT NULL,      -- epoch ms
+    reason  TEXT NOT NULL
+  );
+`,
 ];

@@ -57,6 +57,10 @@ export class OutboxRepo {
   private readonly retryNowStmt;
   private readonly markSentStmt;
   private readonly moveStmt;
+  private readonly waitingStmt;
+  private readonly refersStmt;
+  private readonly sentStmt;
+  private readonly controlStmt;
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare('INSERT INTO outbox (seq, partner, attempts, next_at, expires_at, control, position) VALUES (?, ?, 0, ?, ?, ?, ?)');
@@ -74,6 +78,10 @@ export class OutboxRepo {
     this.moveStmt = db.prepare('UPDATE outbox SET seq = ?, next_at = ?, expires_at = ?, sent = 0 WHERE seq = ?');
     this.partnersStmt = db.prepare('SELECT DISTINCT partner FROM outbox');
     this.retryNowStmt = db.prepare('UPDATE outbox SET next_at = ? WHERE partner = ? AND next_at > ?');
+    this.waitingStmt = db.prepare(`SELECT o.seq, o.sent FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = ? AND m.status IN ('queued','retrying') ORDER BY o.position`);
+    this.refersStmt = db.prepare('SELECT m.id FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = ? AND m.ref = ? ORDER BY o.position').pluck();
+    this.sentStmt = db.prepare('SELECT sent FROM outbox WHERE seq = ?').pluck();
+    this.controlStmt = db.prepare('SELECT m.id FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = ? AND o.control = 1 AND m.type = ? ORDER BY o.position').pluck();
   }
 
   /** `control`: an agreement or key envelope, which the partner's later messages wait for. */
@@ -126,6 +134,27 @@ export class OutboxRepo {
   /** The partner is reachable again: its messages waiting out a backoff become due now. Returns how many. */
   retryNow(partner: string, now: number): number {
     return this.retryNowStmt.run(now, partner, now).changes;
+  }
+
+  /** A partner's rows not on the wire now (queued or retrying), in its order; `sent`: the partner may hold it. */
+  waiting(partner: string): { seq: number; sent: number }[] {
+    return this.waitingStmt.all(partner) as { seq: number; sent: number }[];
+  }
+
+  /** Ids of a partner's messages in the outbox that refer to message `id` (amendments, cancellations, status changes). */
+  referringTo(partner: string, id: string): string[] {
+    return this.refersStmt.all(partner, id) as string[];
+  }
+
+  /** Ids of a partner's control envelopes of `type` (agreement, key) still in the outbox (not final). */
+  waitingControl(partner: string, type: string): string[] {
+    return this.controlStmt.all(partner, type) as string[];
+  }
+
+  /** Whether the partner may hold the envelope of row `seq` (see OutboxRow.sent); undefined: not in the outbox. */
+  mayHold(seq: number): boolean | undefined {
+    const sent = this.sentStmt.get(seq) as number | undefined;
+    return sent === undefined ? undefined : sent === 1;
   }
 
   remove(seq: number): void {

@@ -13,6 +13,9 @@ export interface PartnerRow {
   addresses: string;
   identity: string;
   added_at: string;
+  /** When the partnership ended (`gnc partner remove`), an RFC 3339 time; null while the partner is pinned. */
+  removed_at: string | null;
+  removal_reason: string | null;
 }
 
 export interface CertificateRow {
@@ -34,22 +37,41 @@ export interface CertificateConflictRow extends CertificateRow {
   set_aside_at: number;
 }
 
+/** A partner's row with its removal (`partner_removals`), if it was removed and not pinned again since. */
+const WITH_REMOVAL = 'SELECT p.*, r.removed_at AS removed_at, r.reason AS removal_reason FROM partners p LEFT JOIN partner_removals r ON r.country = p.country';
+
 export class PartnerRepo {
   constructor(private readonly db: Db) {}
 
-  upsert(p: PartnerRow): void {
+  /** Pins a partner (again): one removed becomes a partner again, with its row as it was kept. */
+  upsert(p: Omit<PartnerRow, 'removed_at' | 'removal_reason'>): void {
     this.db
       .prepare(`INSERT INTO partners (country, name, root_jwk, fingerprint, addresses, identity, added_at) VALUES (@country, @name, @root_jwk, @fingerprint, @addresses, @identity, @added_at)
         ON CONFLICT(country) DO UPDATE SET name = excluded.name, root_jwk = excluded.root_jwk, fingerprint = excluded.fingerprint, addresses = excluded.addresses, identity = excluded.identity`)
       .run(p);
+    this.db.prepare('DELETE FROM partner_removals WHERE country = ?').run(p.country);
+  }
+
+  /**
+   * Ends the partnership: the row, its root and its certificates stay as evidence (bundles of earlier messages verify
+   * with them), but the trust index no longer counts them.
+   */
+  markRemoved(country: string, at: string, reason: string | null): void {
+    this.db.prepare('INSERT OR REPLACE INTO partner_removals (country, removed_at, reason) VALUES (?, ?, ?)').run(country, at, reason);
   }
 
   get(country: string): PartnerRow | undefined {
-    return this.db.prepare('SELECT * FROM partners WHERE country = ?').get(country) as PartnerRow | undefined;
+    return this.db.prepare(`${WITH_REMOVAL} WHERE p.country = ?`).get(country) as PartnerRow | undefined;
   }
 
+  /** Every partner ever pinned, removed ones included (`removed_at`). */
   list(): PartnerRow[] {
-    return this.db.prepare('SELECT * FROM partners ORDER BY country').all() as PartnerRow[];
+    return this.db.prepare(`${WITH_REMOVAL} ORDER BY p.country`).all() as PartnerRow[];
+  }
+
+  /** The partners pinned now (not removed): the ones this node trusts and talks to. */
+  pinned(): PartnerRow[] {
+    return this.db.prepare(`${WITH_REMOVAL} WHERE r.country IS NULL ORDER BY p.country`).all() as PartnerRow[];
   }
 
   setAddresses(country: string, addrs: string[]): void {

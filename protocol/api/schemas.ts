@@ -37,7 +37,17 @@ export const SubmitResponse = z.object({
   removed: z.array(z.string()).describe('field paths removed by data minimisation under the agreement'),
 });
 
-export const MessageStatus = z.enum(['queued', 'sending', 'retrying', 'delivered', 'rejected', 'expired', 'resealed', 'accepted']);
+/**
+ * Every status a message has: outbound `queued` .. `withdrawn`, inbound `accepted`. `withdrawn`: an outbound message
+ * taken back before it was handed to the partner (`POST /v1/messages/{id}/withdraw`, or its partner removed); final.
+ */
+export const MessageStatus = z.enum(['queued', 'sending', 'retrying', 'delivered', 'rejected', 'expired', 'resealed', 'withdrawn', 'accepted']);
+export type MessageStatus = z.infer<typeof MessageStatus>;
+
+/** `POST /v1/messages/{id}/withdraw`: why the message is taken back (stored with it, shown with its status). */
+export const WithdrawRequest = z.strictObject({
+  reason: z.string().min(1).max(500).regex(/\S/, 'expected a reason, not only spaces').describe('why the message is withdrawn, 1-500 characters'),
+});
 
 export const ListMessagesQuery = windowInOrder(z.strictObject({
   direction: z.enum(['out', 'in']).optional(),
@@ -86,6 +96,7 @@ export const MessageView = z.object({
   status: MessageStatus,
   sha256: z.string(),
   error: z.object({ code: z.string(), reason: z.string().nullable() }).nullable(),
+  withdrawn: z.object({ at: UtcTimestamp, reason: z.string() }).nullable().describe('status withdrawn: when and why it was taken back (it never reached the partner, or, for a partner removed, may have without a receipt coming back: the reason says so)'),
   resealedAs: MessageId.nullable().describe('status resealed: the id of the message whose envelope carries this control message\'s body on, sealed again because this envelope grew too old undelivered (follow it for the outcome)'),
   removed: z.array(z.string()),
   body: z.record(z.string(), z.unknown()).nullable().describe('null once the retention period purged the content'),
@@ -107,6 +118,7 @@ export const PartnerView = z.object({
   certificates: z.array(z.object({ kid: z.string(), peerId: z.string(), notBefore: UtcTimestamp, notAfter: UtcTimestamp, revokedAt: UtcTimestamp.nullable() })),
   connected: z.boolean(),
   added: z.string(),
+  removed: z.object({ at: z.string(), reason: z.string().nullable() }).nullable().describe('a partner removed (`gnc partner remove`): trusted no more, kept as evidence; null while pinned'),
 });
 
 export const Health = z.object({

@@ -1,28 +1,36 @@
 /**
- * /v1/messages: submit (JSON or WCO DM XML), list with filters and cursor pagination, and fetch one message
- * with its status, its receipt and the exact signed envelope (as JSON, or its body as XML on request).
+ * /v1/messages: submit (JSON or WCO DM XML), list with filters and cursor pagination, fetch one message
+ * with its status, its receipt and the exact signed envelope (as JSON, or its body as XML on request), and
+ * withdraw one the partner does not have yet.
  */
 import { Hono } from 'hono';
-import { ListMessagesQuery, SubmitRequest, WaitQuery, XmlSubmitQuery } from '../../../protocol/api/schemas.js';
+import { ListMessagesQuery, SubmitRequest, WaitQuery, WithdrawRequest, XmlSubmitQuery } from '../../../protocol/api/schemas.js';
+import { MessageId } from '../../../protocol/envelope/payload.js';
 import { GncError, isGncError } from '../../../protocol/errors.js';
 import { isBusinessType } from '../../../protocol/messages/registry.js';
 import { parseWith } from '../../../protocol/validate.js';
 import { bodyToXml, parseXmlBody } from '../../../protocol/xml/index.js';
 import type { FinalWaits } from '../../outbound/final-waits.js';
 import type { SubmitService } from '../../outbound/submit.js';
+import { withdrawMessage } from '../../outbound/withdraw.js';
 import type { MessageRow } from '../../store/messages.js';
 import type { Store } from '../../store/store.js';
 import { requireScope, type AuthEnv } from '../auth.js';
 import { acceptsJson, prefersXml } from '../accept.js';
 import { readBody } from '../body.js';
-import { parseQuery, queryParams } from '../query.js';
+import { NO_QUERY, parseQuery, queryParams } from '../query.js';
 import { idempotencyKeyOf } from '../idempotency-key.js';
 import { preferredReturn, preferredWait } from '../prefer.js';
 import { summaryOf, viewOf } from '../views.js';
 
-const FINAL = new Set(['delivered', 'rejected', 'expired', 'resealed', 'accepted']);
+const FINAL = new Set(['delivered', 'rejected', 'expired', 'resealed', 'withdrawn', 'accepted']);
 
-export function messageRoutes(store: Store, submit: SubmitService, finals: FinalWaits): Hono<AuthEnv> {
+/** Whether a status is final (a waiting request answers with it). */
+export function isFinalStatus(status: string | undefined): boolean {
+  return FINAL.has(status ?? '');
+}
+
+export function messageRoutes(store: Store, submit: SubmitService, finals: FinalWaits, clock: () => number = Date.now): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
 
   /** Message `seq` once its status is final, or as it stands after `seconds`. */
@@ -108,6 +116,19 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
       }
     }
     return c.json(view);
+  });
+
+  // the submitter's right, as submitting is: a message the partner does not have yet (queued or retrying, never
+  // handed over) is taken back, final as `withdrawn`; any other answers 409 saying what to do instead
+  app.post('/:id/withdraw', requireScope(store.tokens, 'submit'), async (c) => {
+    parseQuery(c, NO_QUERY);
+    const id = parseWith(MessageId, c.req.param('id'), 'Message id', '/id');
+    const body = await readBody(c);
+    if (body.kind !== 'json') throw new GncError('GNC_UNSUPPORTED_MEDIA_TYPE', 'Withdrawing a message takes application/json: {"reason": "..."}.');
+    const { reason } = parseWith(WithdrawRequest, body.value, 'Withdrawal', '');
+    const { message } = await store.commits.run(() => withdrawMessage(store, id, reason, clock()));
+    finals.settle(message.seq);
+    return c.json(viewOf(message, store.messages.receipt(message.seq)));
   });
 
   return app;

@@ -26,7 +26,7 @@ export function nodeInfoRoutes(store: Store, info: NodeInfo): Hono<AuthEnv> {
       kid: info.kid(),
       addresses: info.addresses(),
       uptimeSeconds: Math.round((Date.now() - info.startedAt) / 1000),
-      partners: store.partners.list().length,
+      partners: store.partners.pinned().length,
       outbox: (store.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n,
     }),
   );
@@ -47,6 +47,7 @@ export function nodeInfoRoutes(store: Store, info: NodeInfo): Hono<AuthEnv> {
         })),
         connected: info.connected(p.country),
         added: p.added_at,
+        removed: p.removed_at === null ? null : { at: p.removed_at, reason: p.removal_reason },
       })),
     });
   });

@@ -1,12 +1,15 @@
 /**
- * `gnc identity export` and `gnc partner add|list`: exchanging public identities between administrations.
+ * `gnc identity export` and `gnc partner add|list|remove`: exchanging public identities between administrations.
  * Pinning requires the fingerprint obtained by another channel; a mismatch is refused (GNC_FINGERPRINT_MISMATCH).
+ * Removing ends a partnership and keeps its evidence.
  */
 import { loadIdentity } from '../../../certs/identity.js';
 import { exportIdentity, parseIdentityFile } from '../../../certs/public-identity.js';
 import { ownCertificates } from '../../../certs/rotation.js';
+import { GncError } from '../../../protocol/errors.js';
 import type { PublicIdentity } from '../../../protocol/identity.js';
-import { addPartner } from '../../partners.js';
+import { openOffline } from '../../compose.js';
+import { addPartner, removePartner } from '../../partners.js';
 import { KeyNoticeRepo } from '../../store/key-notices.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
@@ -65,7 +68,7 @@ export const partnerAddCommand: Command = {
     try {
       const self = loadIdentity(values.dir!);
       const p = addPartner(store, self.country, parseIdentityFile(readInputFile(positionals[0]!, { what: 'identity file' }), positionals[0]!), values.fingerprint!);
-      out(`Pinned ${p.country} (${p.name}), root ${p.fingerprint}; ${p.certificates} certificate(s), addresses ${p.addresses.join(' ')}`);
+      out(`Pinned ${p.country} (${p.name})${p.wasRemoved === null ? '' : `, a partner again (removed at ${p.wasRemoved})`}, root ${p.fingerprint}; ${p.certificates} certificate(s), addresses ${p.addresses.join(' ')}`);
     } finally {
       store.close();
     }
@@ -74,9 +77,9 @@ export const partnerAddCommand: Command = {
 
 const listSpec = {
   name: 'partner list',
-  usage: 'gnc partner list --dir DIR',
-  description: 'List pinned partner administrations.',
-  options: { dir: { type: 'string' } },
+  usage: 'gnc partner list --dir DIR [--pinned]',
+  description: 'List partner administrations: pinned ones, and removed ones marked REMOVED with the time and reason (--pinned: only the pinned ones).',
+  options: { dir: { type: 'string' }, pinned: { type: 'boolean' } },
   required: ['dir'],
 } as const;
 
@@ -86,11 +89,40 @@ export const partnerListCommand: Command = {
     const { values } = parse(listSpec, argv);
     const store = openNodeStore(values.dir!);
     try {
-      const rows = store.partners.list();
+      const rows = values.pinned ? store.partners.pinned() : store.partners.list();
       if (rows.length === 0) out('No partners yet: gnc partner add --dir DIR FILE --fingerprint F');
-      for (const p of rows) out(`${p.country}  ${p.name}  root ${p.fingerprint}  ${(JSON.parse(p.addresses) as string[]).join(' ')}`);
+      for (const p of rows) {
+        const removed = p.removed_at === null ? '' : `  REMOVED ${p.removed_at}${p.removal_reason ? ` (${p.removal_reason})` : ''}`;
+        out(`${p.country}  ${p.name}  root ${p.fingerprint}  ${(JSON.parse(p.addresses) as string[]).join(' ')}${removed}`);
+      }
     } finally {
       store.close();
+    }
+  },
+};
+
+const removeSpec = {
+  name: 'partner remove',
+  usage: 'gnc partner remove --dir DIR COUNTRY --reason TEXT [--despite-agreement]',
+  description: 'End a partnership: the partner is trusted no more (its connections close, its envelopes are refused) and what is still queued for it is withdrawn; its root, certificates and messages stay as evidence. Refused while an agreement with it is active, suspended or not yet valid, or an agreement notice to it is undelivered, unless --despite-agreement. Works while the node runs; `gnc partner add` pins it again.',
+  options: { dir: { type: 'string' }, reason: { type: 'string' }, 'despite-agreement': { type: 'boolean' } },
+  required: ['dir', 'reason'],
+  positionals: { min: 1, max: 1, names: 'COUNTRY' },
+} as const;
+
+export const partnerRemoveCommand: Command = {
+  spec: removeSpec,
+  async run(argv, out) {
+    const { values, positionals } = parse(removeSpec, argv);
+    const reason = values.reason!.trim();
+    if (reason.length === 0 || reason.length > 500) throw new GncError('GNC_CONFIG_INVALID', 'Option --reason: expected why the partnership ends, 1-500 characters, not only spaces.');
+    const n = openOffline(values.dir!);
+    try {
+      const r = await removePartner(n.parts.store, n.agreements, positionals[0]!, { reason, despiteAgreement: values['despite-agreement'] === true }, n.parts.clock());
+      out(`Removed ${r.country} (${r.name}) at ${r.removedAt}: trusted no more; ${r.withdrawn} queued message(s) withdrawn. Its root, certificates and messages stay as evidence; \`gnc partner add\` pins it again.`);
+      if (r.agreements.length > 0) out(`Not told to ${r.country}, and left as they are here: ${r.agreements.join(', ')}.`);
+    } finally {
+      await n.close();
     }
   },
 };

@@ -6,9 +6,9 @@ import { auditExportCommand, auditVerifyCommand } from './audit.js';
 import { backupCommand } from './backup.js';
 import { keysRevokeCommand, keysRotateCommand, keysStatusCommand } from './keys.js';
 import { convertCommand } from './convert.js';
-import { identityExportCommand, partnerAddCommand, partnerListCommand } from './identity.js';
+import { identityExportCommand, partnerAddCommand, partnerListCommand, partnerRemoveCommand } from './identity.js';
 import { initCommand } from './init.js';
-import { messagesCommand } from './messages.js';
+import { messagesCommand, messagesWithdrawCommand } from './messages.js';
 import { sendCommand } from './send.js';
 import { startCommand } from './start.js';
 import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './token.js';
@@ -19,11 +19,13 @@ export const COMMANDS: Command[] = [
   identityExportCommand,
   partnerAddCommand,
   partnerListCommand,
+  partnerRemoveCommand,
   tokenCreateCommand,
   tokenListCommand,
   tokenRevokeCommand,
   sendCommand,
   messagesCommand,
+  messagesWithdrawCommand,
   arrivalsCommand,
   convertCommand,
   agreement.agreementDraftCommand,

@@ -1,5 +1,10 @@
-/** `gnc messages`: list messages in the local store, newest first, as a table or JSON lines. */
-import { ListMessagesQuery } from '../../../protocol/api/schemas.js';
+/**
+ * `gnc messages`: list messages in the local store, newest first, as a table or JSON lines; `gnc messages withdraw`:
+ * take back one the partner does not have yet, as `POST /v1/messages/{id}/withdraw` does.
+ */
+import { ListMessagesQuery, WithdrawRequest } from '../../../protocol/api/schemas.js';
+import { MessageId } from '../../../protocol/envelope/payload.js';
+import { withdrawMessage } from '../../outbound/withdraw.js';
 import { parseWith } from '../../../protocol/validate.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
@@ -28,13 +33,42 @@ export const messagesCommand: Command = {
       for (const r of rows) {
         const receipt = store.messages.receipt(r.seq);
         if (json) {
-          out(JSON.stringify({ id: r.id, direction: r.direction, partner: r.partner, type: r.type, kind: r.kind, status: r.status, created: r.created, receipt: receipt?.status ?? null, code: r.error_code, resealedAs: r.resealed_as }));
+          out(JSON.stringify({ id: r.id, direction: r.direction, partner: r.partner, type: r.type, kind: r.kind, status: r.status, created: r.created, receipt: receipt?.status ?? null, code: r.error_code, resealedAs: r.resealed_as, withdrawn: r.withdrawn_at === null ? null : { at: new Date(r.withdrawn_at).toISOString(), reason: r.withdrawal_reason } }));
         } else {
           const arrow = r.direction === 'out' ? `-> ${r.partner}` : `<- ${r.partner}`;
-          out(`${r.created}  ${arrow}  ${r.type.padEnd(4)} ${(r.kind ?? '').padEnd(12)} ${r.status.padEnd(9)} ${r.id}${r.error_code ? `  ${r.error_code}` : ''}${r.resealed_as ? `  now ${r.resealed_as}` : ''}`);
+          out(`${r.created}  ${arrow}  ${r.type.padEnd(4)} ${(r.kind ?? '').padEnd(12)} ${r.status.padEnd(9)} ${r.id}${r.error_code ? `  ${r.error_code}` : ''}${r.resealed_as ? `  now ${r.resealed_as}` : ''}${r.withdrawn_at === null ? '' : `  withdrawn ${new Date(r.withdrawn_at).toISOString()}: ${r.withdrawal_reason ?? ''}`}`);
         }
       }
       if (rows.length === 0 && !json) out('No messages.');
+    } finally {
+      store.close();
+    }
+  },
+};
+
+const withdrawSpec = {
+  name: 'messages withdraw',
+  usage: 'gnc messages withdraw --dir DIR ID --reason TEXT',
+  description: 'Withdraw a message queued for a partner that does not have it yet (queued or retrying, never handed over): it ends withdrawn and is not sent. Works while the node runs.',
+  options: { dir: { type: 'string' }, reason: { type: 'string' } },
+  required: ['dir', 'reason'],
+  positionals: { min: 1, max: 1, names: 'ID' },
+} as const;
+
+export const messagesWithdrawCommand: Command = {
+  spec: withdrawSpec,
+  async run(argv, out) {
+    const { values, positionals } = parse(withdrawSpec, argv);
+    // the API's checks: a message id, and a reason of 1-500 characters
+    const id = parseWith(MessageId, positionals[0]!, 'Message id', '/ID', 'GNC_CONFIG_INVALID');
+    const { reason } = parseWith(WithdrawRequest, { reason: values.reason }, 'Option', '-', 'GNC_CONFIG_INVALID');
+    const store = openNodeStore(values.dir!);
+    try {
+      const { message, already } = await store.commits.run(() => withdrawMessage(store, id, reason, Date.now()));
+      const at = new Date(message.withdrawn_at!).toISOString();
+      out(already
+        ? `${id} to ${message.partner} was withdrawn already, at ${at} (${message.withdrawal_reason ?? ''}); nothing changed.`
+        : `Withdrew ${id} to ${message.partner} at ${at}: it will not be sent.`);
     } finally {
       store.close();
     }

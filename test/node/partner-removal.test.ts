@@ -1,0 +1,160 @@
+/**
+ * Ending a partnership (`gnc partner remove`) on real KZ and KG nodes over libp2p on 127.0.0.1, run beside the
+ * running node as an operator would: refused while an agreement binds the partner (unless --despite-agreement); from
+ * then on the partner's connection is closed with one log line and its envelopes refused; what was queued for it, a
+ * control envelope included, ends withdrawn and is never sealed again; its evidence stays (a bundle of a message
+ * exchanged before verifies); `gnc partner add` makes it a partner again.
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { exportEvidence } from '../../node/audit/export.js';
+import { verifyBundle } from '../../node/audit/verify-bundle.js';
+import { rotateNodeKeys } from '../../node/keys/service.js';
+import { EvidenceLog } from '../../node/store/evidence.js';
+import { loadIdentity } from '../../certs/identity.js';
+import { api, finalMessage, networkPerTest, restartNode, runCli, waitFor, type TestNode } from '../helpers/network.js';
+import { example } from '../protocol/messages/fixtures.js';
+
+const DAY = 86_400_000;
+const AGREEMENT = '/v1/agreements/KZ-KG-test';
+
+const network = networkPerTest();
+
+function connections(n: TestNode, peerId: string): number {
+  return n.node.host!.getConnections().filter((c) => c.remotePeer.toString() === peerId).length;
+}
+
+async function sendToKg(kz: TestNode): Promise<string> {
+  const r = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: example('aci-kz-kg-road') });
+  expect(r.status, r.text).toBe(202);
+  return r.json.id as string;
+}
+
+/** A bundle of everything `n` exchanged with `partner`, checked by the offline verifier. */
+async function verifiedExport(n: TestNode, partner: string): Promise<void> {
+  const { parts } = n.node;
+  const evidence = new EvidenceLog(parts.store.db, parts.identity.country, parts.signer, parts.clock);
+  const bundle = exportEvidence({ dir: parts.dir, store: parts.store, identity: parts.identity, evidence, clock: parts.clock }, { partner });
+  const report = await verifyBundle(bundle);
+  expect(report.failures).toEqual([]);
+  expect(report.ok).toBe(true);
+}
+
+describe('gnc partner remove', () => {
+  it('is refused while an agreement with the partner is in force, and names the way out', async () => {
+    const net = await network(['KZ', 'KG']);
+    const r = await runCli(['partner', 'remove', '--dir', net.dirs.KZ!, 'KG', '--reason', 'Pilot ended']);
+    expect(r.code).toBe(2);
+    expect(r.out.join('\n')).toMatch(/GNC_CONFLICT: KG is a party to KZ-KG-test@1 \(active\): terminate it first .*--despite-agreement/);
+    expect(net.nodes.KZ!.node.parts.trust.isPartner('KG')).toBe(true);
+    expect((await runCli(['partner', 'remove', '--dir', net.dirs.KZ!, 'UZ', '--reason', 'x'])).out.join('\n')).toMatch(/GNC_PARTNER_UNKNOWN: UZ is not a partner/);
+  }, 60_000);
+
+  it('closes the open connection, refuses the partner, keeps its evidence, and pins it again with partner add', async () => {
+    const lines: string[] = [];
+    const net = await network(['KZ', 'KG'], { nodeOptions: (c) => (c === 'KZ' ? { log: (m) => void lines.push(m) } : {}) });
+    const [kz, kg] = [net.nodes.KZ!, net.nodes.KG!];
+    const before = await sendToKg(kz);
+    expect((await finalMessage(kz, before, 30_000)).status).toBe('delivered');
+    // the agreement ends first, and its notice reaches KG while KG is pinned
+    const t = await api(kz, 'POST', `${AGREEMENT}/terminate`, { reason: 'Pilot ended' });
+    expect(t.status, t.text).toBe(202);
+    expect((await finalMessage(kz, t.json.noticeMessage as string, 30_000)).status).toBe('delivered');
+    const kgPeer = kg.node.parts.identity.peerId;
+    expect(connections(kz, kgPeer)).toBeGreaterThan(0);
+
+    const r = await runCli(['partner', 'remove', '--dir', kz.dir, 'KG', '--reason', 'Pilot ended']);
+    expect(r.out.join('\n')).toMatch(/^Removed KG \(Customs of KG\) at \S+: trusted no more; 0 queued message\(s\) withdrawn/);
+    expect(r.code).toBe(0);
+    const closed = await waitFor(() => lines.find((l) => l.startsWith('closed')), 15_000, 'KZ to close the connection to KG');
+    expect(closed).toMatch(new RegExp(`^closed (the connection|\\d connections) to KG's peer ${kgPeer}: KG is no longer a pinned partner$`));
+    expect(lines.filter((l) => l.startsWith('closed'))).toHaveLength(1);
+    await waitFor(() => (connections(kz, kgPeer) === 0 ? true : undefined), 10_000, 'no connection to KG');
+    // KG's envelopes: its node key resolves no more at KZ (GNC_KEY_UNKNOWN), and KG's next one, a key announcement,
+    // does not get through (KZ's gater refuses KG's peer)
+    expect(kz.node.parts.trust.resolveKey(kg.node.parts.signer().kid)).toBeUndefined();
+    const rotated = await rotateNodeKeys(kg.dir, {});
+    const announcement = rotated.announcements.KZ!;
+    await waitFor(async () => ((await api(kg, 'GET', `/v1/messages/${announcement}`)).json.status === 'retrying' ? true : undefined), 15_000, 'KG to fail to deliver');
+    expect(kz.node.parts.store.messages.byKey('in', 'KG', announcement)).toBeUndefined();
+    // nothing deleted: the partner is listed as removed, and the evidence of the message before still verifies
+    const list = await runCli(['partner', 'list', '--dir', kz.dir]);
+    expect(list.out.join('\n')).toMatch(/^KG {2}Customs of KG .* REMOVED \S+ \(Pilot ended\)$/m);
+    expect((await runCli(['partner', 'list', '--dir', kz.dir, '--pinned'])).out.join('\n')).not.toMatch(/^KG /m);
+    const partners = await api(kz, 'GET', '/v1/partners');
+    expect(partners.json.items[0].removed).toMatchObject({ reason: 'Pilot ended' });
+    expect((await api(kz, 'GET', '/v1/health')).json.partners).toBe(0);
+    expect((await api(kz, 'GET', `/v1/messages/${before}`)).json.status).toBe('delivered');
+    await verifiedExport(kz, 'KG');
+    // pinned again: KG is a partner, and its queued announcement gets through
+    const file = join(net.base, 'KG.identity.json');
+    const again = await runCli(['partner', 'add', '--dir', kz.dir, file, `--fingerprint=${loadIdentity(kg.dir).root.thumbprint}`]);
+    expect(again.out.join('\n')).toMatch(/^Pinned KG \(Customs of KG\), a partner again \(removed at \S+\)/);
+    expect((await runCli(['partner', 'list', '--dir', kz.dir, '--pinned'])).out.join('\n')).toMatch(/^KG {2}Customs of KG /m);
+    expect((await finalMessage(kg, announcement, 30_000)).status).toBe('delivered');
+  }, 90_000);
+
+  it('withdraws what is queued for the partner, a control envelope included, and never seals it again', async () => {
+    let offset = 0;
+    const clock = (): number => Date.now() + offset;
+    // KZ retries after a minute: once their first attempt failed, both messages wait, none on the wire at the removal
+    const net = await network(['KZ', 'KG'], { nodeOptions: (c) => ({ clock, ...(c === 'KZ' ? { retry: { initialMs: 60_000, maxMs: 60_000 } } : {}) }) });
+    const [kz, kg] = [net.nodes.KZ!, net.nodes.KG!];
+    await kg.node.stop();
+    const aci = await sendToKg(kz);
+    const notice = (await api(kz, 'POST', `${AGREEMENT}/suspend`, { reason: 'Review' })).json.noticeMessage as string;
+    for (const id of [aci, notice]) {
+      await waitFor(async () => ((await api(kz, 'GET', `/v1/messages/${id}`)).json.status === 'retrying' ? true : undefined), 10_000, `${id} to be retrying`);
+    }
+    // the suspended agreement and the undelivered notice each refuse the removal
+    const refused = await runCli(['partner', 'remove', '--dir', kz.dir, 'KG', '--reason', 'KG left']);
+    expect(refused.out.join('\n')).toMatch(/GNC_CONFLICT: KG is a party to KZ-KG-test@1 \(suspended\)/);
+    const r = await runCli(['partner', 'remove', '--dir', kz.dir, 'KG', '--reason', 'KG left', '--despite-agreement']);
+    expect(r.code, r.out.join('\n')).toBe(0);
+    expect(r.out.join('\n')).toMatch(/2 queued message\(s\) withdrawn[\s\S]*Not told to KG, and left as they are here: KZ-KG-test@1 \(suspended\)/);
+    for (const id of [aci, notice]) {
+      const m = (await api(kz, 'GET', `/v1/messages/${id}`)).json;
+      expect(m.status).toBe('withdrawn');
+      expect(m.withdrawn.reason).toBe('KG was removed as a partner (gnc partner remove): KG left');
+    }
+    const listed = await api(kz, 'GET', '/v1/messages?status=withdrawn');
+    expect(listed.json.items.map((m: { id: string }) => m.id).sort()).toEqual([aci, notice].sort());
+    // past the maximum message age, with KG back: nothing is sealed again, nothing sent
+    offset = 8 * DAY;
+    await restartNode(kg, { clock });
+    const outbound = (): number => kz.node.parts.store.db.prepare(`SELECT COUNT(*) FROM messages WHERE direction = 'out'`).pluck().get() as number;
+    const count = outbound();
+    await new Promise((r) => setTimeout(r, 5_000)); // two outbox sweeps
+    expect(outbound()).toBe(count);
+    expect(kz.node.parts.store.outbox.count()).toBe(0);
+    expect((await api(kz, 'GET', `/v1/messages/${notice}`)).json.status).toBe('withdrawn');
+    expect(kg.node.parts.store.messages.byKey('in', 'KZ', notice)).toBeUndefined();
+    // the withdrawn envelopes stay as sealed, with their `sent` entries: the evidence still verifies
+    await verifiedExport(kz, 'KG');
+  }, 90_000);
+
+  it('leaves a message on the wire at the removal to its attempt, then withdraws it saying the partner may hold it', async () => {
+    const net = await network(['KZ', 'KG']);
+    const [kz, kg] = [net.nodes.KZ!, net.nodes.KG!];
+    // KG takes the envelope and holds its answer: KZ's message stays on the wire
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    const handle = kg.node.receiver.handle.bind(kg.node.receiver);
+    kg.node.receiver.handle = async (bytes, peer) => {
+      await held;
+      return handle(bytes, peer);
+    };
+    const id = await sendToKg(kz);
+    await waitFor(async () => ((await api(kz, 'GET', `/v1/messages/${id}`)).json.status === 'sending' ? true : undefined), 10_000, 'the message on the wire');
+    const r = await runCli(['partner', 'remove', '--dir', kz.dir, 'KG', '--reason', 'KG left', '--despite-agreement']);
+    expect(r.out.join('\n')).toMatch(/0 queued message\(s\) withdrawn/);
+    // the removal closes the connection, which ends the attempt; then the dispatcher withdraws it
+    const m = await waitFor(async () => {
+      const v = (await api(kz, 'GET', `/v1/messages/${id}`)).json;
+      return v.status === 'withdrawn' ? v : undefined;
+    }, 15_000, 'the message to be withdrawn');
+    expect(m.withdrawn.reason).toMatch(/^KG is no longer a partner of this node \(gnc partner remove\): the message will not be sent\. An earlier attempt handed it to KG's node and no receipt came back: KG may hold it\.$/);
+    expect(m.receipt).toBeNull();
+    release();
+  }, 60_000);
+});
