@@ -8,7 +8,7 @@
  * still names its root chain, so that what it signed while it was a partner (stored agreements) can be read.
  */
 import { publicKeyFromJwk, type Ed25519PublicJwk } from '../protocol/jwk.js';
-import { decodeNodeCertificate } from '../protocol/certificate.js';
+import { decodeNodeCertificate, verifyNodeCertificate } from '../protocol/certificate.js';
 import { DEFAULT_CLOCK_SKEW_MS } from '../protocol/constants.js';
 import { validityWindow, type VerificationKey } from '../protocol/envelope/open.js';
 import { KeyNoticeRepo } from './store/key-notices.js';
@@ -38,6 +38,8 @@ export class TrustIndex {
   private former = new Map<string, Ed25519PublicJwk>();
   /** Roots named by root-succession notices (verified before they were stored), by country, in order. */
   private successors = new Map<string, Ed25519PublicJwk[]>();
+  /** Earliest revocation instant by country and kid (`revocationKey`), also of keys no stored certificate names. */
+  private revocations = new Map<string, number>();
   private listeners: (() => void)[] = [];
   private fingerprint = '';
   /** Which certificate admits each peer id (`admission`), as the listeners last heard, and when that was seen. */
@@ -105,6 +107,7 @@ export class TrustIndex {
     this.roots = roots;
     this.former = former;
     this.successors = successors;
+    this.revocations = revokedAt;
     // the time since the last look may have changed admissions too: the listeners hear of that now, as it is seen now
     const admitted = this.admission();
     if (fingerprint === this.fingerprint && admitted === this.admitted) return;
@@ -159,6 +162,31 @@ export class TrustIndex {
   }
 
   resolveKey = (kid: string): VerificationKey | undefined => this.keys.get(kid);
+
+  /**
+   * The key of an envelope signed by a key this node does not know yet, when that envelope announces the certificate
+   * of exactly its own signing key (SPEC sections 4 and 9.10): `certificate` must verify under `country`'s root in
+   * office, certify `kid` for `country`, count at `created` (and by this node's clock, within the clock skew) and
+   * `kid` must not be revoked by `country` at `created`. Undefined otherwise: the envelope stays refused as an
+   * envelope by an unknown key (GNC_KEY_UNKNOWN), whatever else is wrong with it.
+   */
+  announcedKey(kid: string, certificate: string, country: string, created: number): VerificationKey | undefined {
+    const root = this.rootsOf(country).at(-1);
+    if (root === undefined || this.keys.has(kid)) return undefined;
+    let key: VerificationKey;
+    try {
+      const p = verifyNodeCertificate(certificate, root);
+      if (p.sub !== kid || p.country !== country) return undefined;
+      key = {
+        kid, publicKey: publicKeyFromJwk(p.jwk), country, notBefore: Date.parse(p.nbf), notAfter: Date.parse(p.exp),
+        revokedAt: this.revocations.get(revocationKey(country, kid)),
+      };
+    } catch {
+      return undefined;
+    }
+    const counts = created >= key.notBefore && created <= key.notAfter && this.clock() <= validityWindow(key, this.clockSkewMs).until;
+    return counts && (key.revokedAt === undefined || created < key.revokedAt) ? key : undefined;
+  }
 
   rootOf(country: string): Ed25519PublicJwk | undefined {
     return this.roots.get(country);

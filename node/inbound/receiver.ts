@@ -8,7 +8,8 @@
  * unexpected error) is no verdict on the envelope: `handle` rejects, the transport answers with an error frame,
  * and the sender keeps the message queued and retries. So does an expired key of this node.
  */
-import { openEnvelope, parseFlattened, peekPayload, type OpenedEnvelope } from '../../protocol/envelope/open.js';
+import { openEnvelope, parseFlattened, peekPayload, type OpenedEnvelope, type VerificationKey } from '../../protocol/envelope/open.js';
+import type { EnvelopePayload } from '../../protocol/envelope/payload.js';
 import { sha256Hex, type Signer } from '../../protocol/envelope/seal.js';
 import { GncError, isGncError } from '../../protocol/errors.js';
 import { isSnapshotInParts, type AeoBody, type AeoSnapshotInParts } from '../../protocol/messages/aeo.js';
@@ -67,7 +68,8 @@ export class Receiver {
     let opened: OpenedEnvelope | undefined;
     try {
       const now = this.d.clock();
-      opened = openEnvelope(bytes, { resolveKey: this.d.trust.resolveKey, self: this.d.self, now, clockSkewMs: this.d.clockSkewMs, maxAgeMs: this.d.maxAgeMs });
+      const resolveKey = (kid: string): VerificationKey | undefined => this.d.trust.resolveKey(kid) ?? this.announcedKey(bytes, kid, peerCountry);
+      opened = openEnvelope(bytes, { resolveKey, self: this.d.self, now, clockSkewMs: this.d.clockSkewMs, maxAgeMs: this.d.maxAgeMs });
       const p = opened.payload;
       if (p.from !== peerCountry) {
         throw new GncError('GNC_SENDER_MISMATCH', `Envelope from ${p.from} arrived over ${peerCountry}'s connection: each administration sends its own messages.`);
@@ -84,6 +86,25 @@ export class Receiver {
       if (!isVerdict(err)) throw ownFailure(err, peerCountry);
       return this.reject(err, bytes, sha256, peerCountry, opened);
     }
+  }
+
+  /**
+   * A key this node does not know, certified by the envelope itself: only a `key` `announce` envelope from the
+   * connection's country whose certificate certifies exactly its signing key under that country's root in office
+   * (SPEC section 4, check 5). The payload is read before its signature is checked, but only to find the certificate:
+   * opening then verifies the signature under the key it certifies, so a payload that says otherwise cannot pass.
+   */
+  private announcedKey(bytes: Uint8Array, kid: string, peerCountry: string): VerificationKey | undefined {
+    let p: Partial<EnvelopePayload> | undefined;
+    try {
+      p = peekPayload(parseFlattened(bytes));
+    } catch {
+      return undefined;
+    }
+    const body = p?.body;
+    if (p?.type !== 'key' || p.from !== peerCountry || body?.['action'] !== 'announce' || typeof body['certificate'] !== 'string') return undefined;
+    const created = typeof p.created === 'string' ? Date.parse(p.created) : Number.NaN;
+    return Number.isNaN(created) ? undefined : this.d.trust.announcedKey(kid, body['certificate'], peerCountry, created);
   }
 
   private async store(opened: OpenedEnvelope, type: BusinessType | ControlType, sha256: string, now: number): Promise<Uint8Array> {

@@ -136,6 +136,25 @@ describe('a control envelope for a partner away longer than the maximum message 
     await verifiedExport(kz, 'KG');
   }, 60_000);
 
+  it('delivers a key announcement sealed again by the new key after the overlap: it carries the certificate of its signing key', async () => {
+    const { kz, kg } = await network();
+    let rotated: Awaited<ReturnType<typeof rotateNodeKeys>> | undefined;
+    // the absence outlasts the overlap: the node signs with the new key, which KG does not know, when it seals again
+    await awayThenBack(kg, async () => {
+      rotated = await rotateNodeKeys(kz.dir, { overlapHours: 24, clock });
+      await waitFor(() => (kz.node.parts.identity.node.thumbprint === rotated!.current ? true : undefined), 10_000, 'KZ to see its rotation');
+    });
+    const { last } = await carriedOn(kz, rotated!.announcements.KG!);
+    expect(`${last.status}:${last.receipt?.code ?? ''}`).toBe('delivered:');
+    expect(last.envelope.protected).toBe(Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: rotated!.current, typ: 'gnc+jws' })).toString('base64url'));
+    expect(kg.node.parts.trust.resolveKey(rotated!.current)?.country).toBe('KZ');
+    // the retirement behind it arrives too, and what the new key signs is accepted
+    await waitFor(() => kg.node.parts.trust.resolveKey(rotated!.previous)?.revokedAt, 20_000, "the old key's retirement at KG");
+    const r = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: example('aci-kz-kg-road') });
+    expect((await finalMessage(kz, r.json.id as string, 20_000)).status).toBe('delivered');
+    await verifiedExport(kz, 'KG');
+  }, 60_000);
+
   it('is accepted again by a partner that applied the root succession it carries before its receipt was lost', async () => {
     const { kz, kg } = await network({ initialMs: 3_000, maxMs: 3_000 });
     loseFirstReceipt(kg);
