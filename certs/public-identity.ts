@@ -3,10 +3,11 @@
  * certificates, addresses). Pinning accepts a partner's identity only when its root's RFC 7638 fingerprint
  * equals the one communicated out of band, and its certificate verifies under that root.
  */
-import { MAX_IDENTITY_CERTIFICATES, PublicIdentity } from '../protocol/identity.js';
+import { MAX_IDENTITY_CERTIFICATES, MAX_IDENTITY_NOTICES, PublicIdentity } from '../protocol/identity.js';
 import { decodeNodeCertificate, verifyNodeCertificate, type NodeCertificatePayload } from '../protocol/certificate.js';
 import { GncError } from '../protocol/errors.js';
 import { jwkThumbprint } from '../protocol/jwk.js';
+import { decodeKeyNotice, verifyKeyNotice, type KeyNotice, type RevocationNotice, type RootSuccessionNotice } from '../protocol/notice.js';
 import { parseWith } from '../protocol/validate.js';
 import type { LocalIdentity } from './identity.js';
 
@@ -16,6 +17,8 @@ export interface ExportOptions {
   held?: readonly string[];
   /** When a revocation by this administration takes effect for node key `kid`, if one does. */
   revokedAt?: (kid: string) => number | undefined;
+  /** This administration's key notices held (compact JWS, oldest first): those relevant to the file go in. */
+  notices?: readonly string[];
 }
 
 /**
@@ -38,6 +41,7 @@ export function exportIdentity(id: LocalIdentity, opts: ExportOptions = {}): Pub
     certificates.push(compact);
     kids.add(p.sub);
   }
+  const notices = relevantNotices(id, kids, opts.notices ?? []);
   return {
     v: 1,
     format: 'gnc-identity',
@@ -47,12 +51,47 @@ export function exportIdentity(id: LocalIdentity, opts: ExportOptions = {}): Pub
     certificates,
     addresses: id.certPayload.addrs,
     exported: new Date(now).toISOString(),
+    ...(notices.length > 0 ? { notices } : {}),
   };
+}
+
+/**
+ * The notices a partner pinning from the file should hold (SPEC section 2): the root successions of this
+ * administration (a partner pinned with an earlier root follows them to `root`), then every revocation signed by
+ * `root` of a key the file certifies (during a rotation, the old key's retirement at the end of the overlap, which the
+ * partner would otherwise never get). Revocations of keys the file does not carry are sent over the wire instead.
+ */
+function relevantNotices(id: LocalIdentity, kids: ReadonlySet<string>, held: readonly string[]): string[] {
+  const successions: string[] = [];
+  const revocations: string[] = [];
+  for (const compact of held) {
+    const n = decodeKeyNotice(compact).payload;
+    if (n.country !== id.country) continue;
+    if (n.kind === 'root-succession') successions.push(compact);
+    else if (kids.has(n.kid) && signedBy(compact, id)) revocations.push(compact);
+  }
+  return [...successions, ...revocations].slice(-MAX_IDENTITY_NOTICES);
+}
+
+function signedBy(compact: string, id: LocalIdentity): boolean {
+  try {
+    verifyKeyNotice(compact, id.root.jwk, id.country);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface VerifiedPartnerIdentity {
   identity: PublicIdentity;
   certificates: { compact: string; payload: NodeCertificatePayload }[];
+  /** The file's revocations, each verified under its root, of keys its certificates certify. */
+  revocations: { compact: string; notice: RevocationNotice }[];
+  /**
+   * The file's root successions, decoded only: signed by earlier roots, they verify (or not) under the chain of the
+   * root a partner pinned before (node/partners.ts), and mean nothing to a partner pinning `root` first.
+   */
+  successions: { compact: string; notice: RootSuccessionNotice; signer: string }[];
 }
 
 /** Normalise a fingerprint as people type it: strip whitespace and optional "sha256:" prefix. */
@@ -79,7 +118,34 @@ export function verifyPartnerIdentity(input: unknown, expectedFingerprint: strin
   if (!certificates.some((c) => Date.parse(c.payload.exp) > now)) {
     throw new GncError('GNC_KEY_EXPIRED', `Every node certificate in ${identity.country}'s identity file has expired: ask for a current identity export.`);
   }
-  return { identity, certificates };
+  const revocations: VerifiedPartnerIdentity['revocations'] = [];
+  const successions: VerifiedPartnerIdentity['successions'] = [];
+  for (const [i, compact] of (identity.notices ?? []).entries()) {
+    const refuse = (err: unknown): never => {
+      const why = err instanceof GncError ? err.message : String(err);
+      throw new GncError(err instanceof GncError ? err.code : 'GNC_CERT_INVALID', `Key notice ${i + 1} of ${identity.country}'s identity file is refused (${why}); nothing was pinned: ask ${identity.country}'s administration for a new identity export.`);
+    };
+    let decoded: { header: { kid: string }; payload: KeyNotice };
+    try {
+      decoded = decodeKeyNotice(compact);
+    } catch (err) {
+      return refuse(err);
+    }
+    const n = decoded.payload;
+    if (n.country !== identity.country) refuse(new GncError('GNC_CERT_INVALID', `it names ${n.country}`));
+    if (n.kind === 'root-succession') {
+      successions.push({ compact, notice: n, signer: decoded.header.kid });
+      continue;
+    }
+    try {
+      verifyKeyNotice(compact, identity.root.jwk, identity.country);
+    } catch (err) {
+      refuse(err);
+    }
+    if (!certificates.some((c) => c.payload.sub === n.kid)) refuse(new GncError('GNC_CERT_INVALID', `it revokes key ${n.kid}, which no certificate of the file certifies`));
+    revocations.push({ compact, notice: n });
+  }
+  return { identity, certificates, revocations, successions };
 }
 
 /**

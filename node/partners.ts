@@ -10,7 +10,7 @@ import { verifyPartnerIdentity } from '../certs/public-identity.js';
 import { GncError } from '../protocol/errors.js';
 import type { NodeCertificatePayload } from '../protocol/certificate.js';
 import { jwkThumbprint, type Ed25519PublicJwk } from '../protocol/jwk.js';
-import { successionChain } from '../protocol/notice.js';
+import { successionChain, verifyKeyNotice, type KeyNotice } from '../protocol/notice.js';
 import type { AgreementRegistry } from './agreements/registry.js';
 import { withdrawQueued } from './outbound/withdraw.js';
 import { KeyNoticeRepo } from './store/key-notices.js';
@@ -24,6 +24,8 @@ export interface AddedPartner {
   certificates: number;
   /** When it was removed, for a partner pinned again after `removePartner`; else null. */
   wasRemoved: string | null;
+  /** Key notices of the identity file stored (revocations, root successions); ones held already are not counted. */
+  notices: number;
 }
 
 /**
@@ -51,18 +53,38 @@ export function storeCertificate(store: Store, compact: string, payload: NodeCer
   });
 }
 
-export function addPartner(store: Store, selfCountry: string, identityFile: unknown, fingerprint: string, now = Date.now()): AddedPartner {
-  const { identity, certificates } = verifyPartnerIdentity(identityFile, fingerprint, now);
+/** Called, inside the pinning transaction, for each key notice of the identity file stored here for the first time. */
+export type OnPinnedNotice = (compact: string, notice: KeyNotice) => void;
+
+export function addPartner(store: Store, selfCountry: string, identityFile: unknown, fingerprint: string, now = Date.now(), onNotice?: OnPinnedNotice): AddedPartner {
+  const { identity, certificates, revocations, successions } = verifyPartnerIdentity(identityFile, fingerprint, now);
   if (identity.country === selfCountry) {
     throw new GncError('GNC_CONFIG_INVALID', `This identity is ${selfCountry}'s own: a node pins its partners, not itself.`);
   }
   const existing = store.partners.get(identity.country);
+  const notices = new KeyNoticeRepo(store.db);
+  /** The file's root successions that continue the chain of the root pinned before (none for a first pin). */
+  const chained: { compact: string; notice: KeyNotice }[] = [];
   if (existing) {
     // pinning again is for fresh certificates, not a new trust anchor: the root must be the partner's root in office
-    // (a root of the chain this node verified from its pin), and the pin stays where the chain starts, so that
-    // trust, agreements and exported bundles keep following the succession notices from it
-    const successions = new KeyNoticeRepo(store.db).list('root-succession', [identity.country]).map((n) => n.compact);
-    const chain = successionChain(JSON.parse(existing.root_jwk) as Ed25519PublicJwk, successions, identity.country).map((r) => jwkThumbprint(r));
+    // (a root of the chain this node verified from its pin, with the successions the file carries), and the pin stays
+    // where the chain starts, so that trust, agreements and exported bundles keep following the succession notices
+    const held = notices.list('root-succession', [identity.country]).map((n) => n.compact);
+    const roots = successionChain(JSON.parse(existing.root_jwk) as Ed25519PublicJwk, [...held, ...successions.map((n) => n.compact)], identity.country);
+    const chain = roots.map((r) => jwkThumbprint(r));
+    // a succession signed by a root of the chain must verify under it (a tampered one refuses the file); one signed by
+    // a root before the pin is history this node does not need
+    for (const n of successions) {
+      const signer = roots[chain.indexOf(n.signer)];
+      if (signer === undefined) continue;
+      try {
+        const notice = verifyKeyNotice(n.compact, signer, identity.country);
+        if (notice.kind === 'root-succession' && chain.includes(jwkThumbprint(notice.newRoot))) chained.push({ compact: n.compact, notice });
+      } catch (err) {
+        const why = err instanceof GncError ? err.message : String(err);
+        throw new GncError('GNC_SIGNATURE_INVALID', `Key notice ${(identity.notices ?? []).indexOf(n.compact) + 1} of ${identity.country}'s identity file is refused (${why}); nothing was pinned: ask ${identity.country}'s administration for a new identity export.`);
+      }
+    }
     const inOffice = chain.at(-1)!;
     if (identity.root.fingerprint !== inOffice) {
       if (chain.includes(identity.root.fingerprint)) {
@@ -75,6 +97,7 @@ export function addPartner(store: Store, selfCountry: string, identityFile: unkn
     }
   }
   const pinned = existing ? { root_jwk: existing.root_jwk, fingerprint: existing.fingerprint } : { root_jwk: JSON.stringify(identity.root.jwk), fingerprint: identity.root.fingerprint };
+  let added = 0;
   store.db.transaction(() => {
     store.partners.upsert({
       country: identity.country,
@@ -85,8 +108,19 @@ export function addPartner(store: Store, selfCountry: string, identityFile: unkn
       added_at: existing?.added_at ?? new Date(now).toISOString(),
     });
     for (const c of certificates) storeCertificate(store, c.compact, c.payload);
+    // as if they had come over the wire (SPEC 9.10): kept once, and a revocation marks the key it names
+    for (const { compact, notice } of [...chained, ...revocations]) {
+      if (notices.add(compact, notice, now)) {
+        added++;
+        onNotice?.(compact, notice);
+      }
+      if (notice.kind !== 'revocation') continue;
+      const at = Date.parse(notice.revokedAt);
+      const cert = store.partners.certificates(identity.country).find((c) => c.kid === notice.kid);
+      if (cert && (cert.revoked_at === null || at < cert.revoked_at)) store.partners.revoke(cert.kid, at, compact);
+    }
   })();
-  return { country: identity.country, name: identity.name, fingerprint: identity.root.fingerprint, addresses: identity.addresses, certificates: certificates.length, wasRemoved: existing?.removed_at ?? null };
+  return { country: identity.country, name: identity.name, fingerprint: identity.root.fingerprint, addresses: identity.addresses, certificates: certificates.length, notices: added, wasRemoved: existing?.removed_at ?? null };
 }
 
 /** The agreement statuses that bind the administrations now or later: a partner under one is not removed. */

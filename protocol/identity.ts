@@ -12,6 +12,9 @@ import { UtcTimestamp } from './envelope/payload.js';
 /** Most node certificates one identity file carries. */
 export const MAX_IDENTITY_CERTIFICATES = 8;
 
+/** Most key notices one identity file carries. */
+export const MAX_IDENTITY_NOTICES = 16;
+
 export const PublicIdentity = z.strictObject({
   v: z.literal(1),
   format: z.literal('gnc-identity'),
@@ -25,5 +28,11 @@ export const PublicIdentity = z.strictObject({
   certificates: z.array(z.string().min(1)).min(1).max(MAX_IDENTITY_CERTIFICATES),
   addresses: z.array(z.string().min(1).max(256)).max(16),
   exported: UtcTimestamp,
+  /**
+   * Compact root-signed key notices (SPEC 9.4) still relevant to the file: the root successions that lead to `root`,
+   * then the revocations by `root` of keys `certificates` certifies (a rotation's retirement at the end of its
+   * overlap). Absent when there are none, as in files of earlier versions, which import as before.
+   */
+  notices: z.array(z.string().min(1).max(4096)).min(1).max(MAX_IDENTITY_NOTICES).optional(),
 });
 export type PublicIdentity = z.infer<typeof PublicIdentity>;

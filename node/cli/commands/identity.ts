@@ -8,6 +8,8 @@ import { exportIdentity, parseIdentityFile } from '../../../certs/public-identit
 import { ownCertificates } from '../../../certs/rotation.js';
 import { GncError } from '../../../protocol/errors.js';
 import type { PublicIdentity } from '../../../protocol/identity.js';
+import { sha256Ascii } from '../../../protocol/envelope/seal.js';
+import { jwkThumbprint } from '../../../protocol/jwk.js';
 import { openOffline } from '../../compose.js';
 import { addPartner, removePartner } from '../../partners.js';
 import { KeyNoticeRepo } from '../../store/key-notices.js';
@@ -21,7 +23,9 @@ function exportOwnIdentity(dir: string): PublicIdentity {
   const store = openNodeStore(dir);
   try {
     const notices = new KeyNoticeRepo(store.db);
-    return exportIdentity(id, { held: ownCertificates(dir), revokedAt: (kid) => notices.revokedAt(kid, id.country) });
+    return exportIdentity(id, {
+      held: ownCertificates(dir), revokedAt: (kid) => notices.revokedAt(kid, id.country), notices: notices.list(undefined, [id.country]).map((n) => n.compact),
+    });
   } finally {
     store.close();
   }
@@ -54,7 +58,7 @@ export const identityExportCommand: Command = {
 const addSpec = {
   name: 'partner add',
   usage: 'gnc partner add --dir DIR FILE --fingerprint FINGERPRINT',
-  description: "Pin a partner administration's root key from its identity file, only if its fingerprint matches the one you received by another channel.",
+  description: "Pin a partner administration's root key from its identity file, only if its fingerprint matches the one you received by another channel. The key notices the file carries are verified and kept.",
   options: { dir: { type: 'string' }, fingerprint: { type: 'string' } },
   required: ['dir', 'fingerprint'],
   positionals: { min: 1, max: 1, names: 'FILE' },
@@ -64,13 +68,20 @@ export const partnerAddCommand: Command = {
   spec: addSpec,
   async run(argv, out) {
     const { values, positionals } = parse(addSpec, argv);
-    const store = openNodeStore(values.dir!);
+    const dir = values.dir!;
+    const n = openOffline(dir, { log: () => undefined });
     try {
-      const self = loadIdentity(values.dir!);
-      const p = addPartner(store, self.country, parseIdentityFile(readInputFile(positionals[0]!, { what: 'identity file' }), positionals[0]!), values.fingerprint!);
-      out(`Pinned ${p.country} (${p.name})${p.wasRemoved === null ? '' : `, a partner again (removed at ${p.wasRemoved})`}, root ${p.fingerprint}; ${p.certificates} certificate(s), addresses ${p.addresses.join(' ')}`);
+      const { store, identity, trust } = n.parts;
+      const file = parseIdentityFile(readInputFile(positionals[0]!, { what: 'identity file' }), positionals[0]!);
+      // the file's notices are stored as if they had come over the wire, each with its `key` evidence entry
+      const p = addPartner(store, identity.country, file, values.fingerprint!, n.parts.clock(), (compact, notice) => {
+        n.evidence.append('key', `key:${notice.kind === 'revocation' ? notice.kid : jwkThumbprint(notice.newRoot)}`, notice.country, sha256Ascii(compact));
+      });
+      const notices = p.notices > 0 ? `, ${p.notices} key notice(s)` : '';
+      out(`Pinned ${p.country} (${p.name})${p.wasRemoved === null ? '' : `, a partner again (removed at ${p.wasRemoved})`}, root ${p.fingerprint}; ${p.certificates} certificate(s)${notices}, addresses ${p.addresses.join(' ')}`);
+      trust.reload();
     } finally {
-      store.close();
+      await n.close();
     }
   },
 };
