@@ -170,6 +170,59 @@ export async function rotateRootKey(dir: string, opts: { clock?: () => number } 
   });
 }
 
+export interface KeyStateQueued {
+  /** Message ids queued to the partner, in order. */
+  queued: string[];
+  /** Node keys whose certificate was announced, root successions and revocations sent. */
+  announced: string[];
+  successions: number;
+  revoked: string[];
+}
+
+/**
+ * Tell a partner pinned now this administration's key state (SPEC 9.10), since it may have pinned from an identity
+ * file older than a rotation, a revocation or a root succession queued only to the partners held then: the root
+ * successions (each with the node certificate by the root it names), then the certificates of the current root that
+ * still count (the one of the key that signs now first: a partner that does not know that key learns it from that
+ * very envelope), then the revocations of keys whose certificate has not ended, on the partner's one outbox, in the
+ * order a rotation would. The partner applies each document once, so one it holds already changes nothing. A node
+ * that never had another certificate nor issued a notice has nothing to tell: every identity file it wrote carried
+ * its one certificate.
+ */
+export async function queueKeyState(n: OfflineNode, partner: string): Promise<KeyStateQueued> {
+  const { dir, identity, clock } = n.parts;
+  const now = clock();
+  const out: KeyStateQueued = { queued: [], announced: [], successions: 0, revoked: [] };
+  const held = ownCertificates(dir).map((compact) => ({ compact, p: decodeNodeCertificate(compact) }));
+  const notices = new KeyNoticeRepo(n.parts.store.db).list(undefined, [identity.country]);
+  if (held.length === 1 && notices.length === 0) return out;
+  const live = (p: { exp: string }): boolean => Date.parse(p.exp) > now;
+  const queue = async (body: Record<string, unknown>): Promise<void> => void out.queued.push((await n.submit.queueControl(partner, 'key', body)).id);
+  for (const s of notices.filter((x) => x.kind === 'root-succession')) {
+    // the current certificate first: it is the one the succession re-issued, unless a rotation followed
+    const cert = held.find((c) => c.p.iss === s.subject && live(c.p));
+    if (cert === undefined) continue;
+    await queue({ action: 'root-succession', notice: s.compact, certificate: cert.compact });
+    out.successions++;
+  }
+  const { active } = n.keyring.status();
+  const revokedAt = new Map<string, number>();
+  for (const r of notices) if (r.kind === 'revocation') revokedAt.set(r.subject, Math.min(r.at, revokedAt.get(r.subject) ?? Number.POSITIVE_INFINITY));
+  const announce = held
+    .filter((c) => c.p.iss === identity.root.thumbprint && live(c.p) && !((revokedAt.get(c.p.sub) ?? Number.POSITIVE_INFINITY) <= now))
+    .sort((a, b) => Number(b.p.sub === active) - Number(a.p.sub === active));
+  for (const c of announce) {
+    await queue({ action: 'announce', certificate: c.compact });
+    out.announced.push(c.p.sub);
+  }
+  for (const r of notices) {
+    if (r.kind !== 'revocation' || !held.some((c) => c.p.sub === r.subject && live(c.p))) continue;
+    await queue({ action: 'revoke', notice: r.compact });
+    out.revoked.push(r.subject);
+  }
+  return out;
+}
+
 export interface KeyStatus {
   country: string;
   active: string;

@@ -6,11 +6,12 @@
 import { loadIdentity } from '../../../certs/identity.js';
 import { exportIdentity, parseIdentityFile } from '../../../certs/public-identity.js';
 import { ownCertificates } from '../../../certs/rotation.js';
-import { GncError } from '../../../protocol/errors.js';
+import { GncError, isGncError } from '../../../protocol/errors.js';
 import type { PublicIdentity } from '../../../protocol/identity.js';
 import { sha256Ascii } from '../../../protocol/envelope/seal.js';
 import { jwkThumbprint } from '../../../protocol/jwk.js';
-import { openOffline } from '../../compose.js';
+import { openOffline, type OfflineNode } from '../../compose.js';
+import { queueKeyState } from '../../keys/service.js';
 import { addPartner, removePartner } from '../../partners.js';
 import { KeyNoticeRepo } from '../../store/key-notices.js';
 import { parse } from '../args.js';
@@ -58,7 +59,7 @@ export const identityExportCommand: Command = {
 const addSpec = {
   name: 'partner add',
   usage: 'gnc partner add --dir DIR FILE --fingerprint FINGERPRINT',
-  description: "Pin a partner administration's root key from its identity file, only if its fingerprint matches the one you received by another channel. The key notices the file carries are verified and kept.",
+  description: "Pin a partner administration's root key from its identity file, only if its fingerprint matches the one you received by another channel. The key notices the file carries are verified and kept; this node's own key state (certificates, pending revocations, root successions) is queued to the partner.",
   options: { dir: { type: 'string' }, fingerprint: { type: 'string' } },
   required: ['dir', 'fingerprint'],
   positionals: { min: 1, max: 1, names: 'FILE' },
@@ -80,11 +81,32 @@ export const partnerAddCommand: Command = {
       const notices = p.notices > 0 ? `, ${p.notices} key notice(s)` : '';
       out(`Pinned ${p.country} (${p.name})${p.wasRemoved === null ? '' : `, a partner again (removed at ${p.wasRemoved})`}, root ${p.fingerprint}; ${p.certificates} certificate(s)${notices}, addresses ${p.addresses.join(' ')}`);
       trust.reload();
+      await tellKeyState(n, p.country, out);
     } finally {
       await n.close();
     }
   },
 };
+
+/**
+ * Queue this node's key state to the partner just pinned (queueKeyState). The pin stands either way: when nothing can
+ * be signed now (this node's key has expired), the operator is told what to do instead.
+ */
+async function tellKeyState(n: OfflineNode, partner: string, out: (line: string) => void): Promise<void> {
+  try {
+    const q = await queueKeyState(n, partner);
+    if (q.queued.length === 0) return;
+    const parts = [
+      q.successions > 0 ? `${q.successions} root succession(s)` : '',
+      q.announced.length > 0 ? `the certificate(s) of node key(s) ${q.announced.join(', ')}` : '',
+      q.revoked.length > 0 ? `the revocation(s) of node key(s) ${q.revoked.join(', ')}` : '',
+    ].filter((x) => x !== '');
+    out(`Queued to ${partner}: ${parts.join(', then ')}, so that it knows this node's keys whichever identity file it pinned; they leave when the node runs.`);
+  } catch (err) {
+    if (!isGncError(err)) throw err;
+    out(`${partner} is pinned, but this node's key state could not be queued to it (${err.code}: ${err.message}) If ${partner} pinned an identity file older than your last key rotation, give it a current one (\`gnc identity export\`).`);
+  }
+}
 
 const listSpec = {
   name: 'partner list',

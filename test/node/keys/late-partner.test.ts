@@ -131,3 +131,26 @@ describe('an identity file exported after a key notice', () => {
     }
   });
 });
+
+describe('pinning a partner', () => {
+  it('queues this node\'s key state to it, so a partner that pinned a file older than the rotation learns the new key (node running)', async () => {
+    base = tempDir();
+    const kzDir = await initNode(base, 'KZ');
+    const kgDir = await initNode(base, 'KG');
+    const oldKid = loadIdentity(kzDir).node.thumbprint;
+    await cli(pinArgs(kgDir, await exportFile(kzDir, 'kz-before.json'), kzDir));
+    // KZ has no partner when it rotates: it signs with the new key at once, and the announcement went to nobody
+    await cli(['keys', 'rotate', '--dir', kzDir]);
+    const newKid = loadIdentity(kzDir).node.thumbprint;
+    const kz = await startNode('KZ', kzDir);
+    const kg = await startNode('KG', kgDir);
+    const out = await cli(pinArgs(kzDir, await exportFile(kgDir, 'kg.json'), kgDir));
+    // the key that signs first (KG learns it from that very envelope), then the old one, which counts until its retirement
+    expect(out.join('\n')).toContain(`Queued to KG: the certificate(s) of node key(s) ${newKid}, ${oldKid}, then the revocation(s) of node key(s) ${oldKid}`);
+    await waitFor(() => kg.node.parts.trust.resolveKey(newKid), 20_000, 'KG to know the new key');
+    await waitFor(() => kg.node.parts.trust.resolveKey(oldKid)?.revokedAt, 20_000, "KG to hold the old key's retirement");
+    const sent = (): { kind: string; status: string }[] => kz.node.parts.store.db.prepare(`SELECT kind, status FROM messages WHERE direction = 'out' AND type = 'key' ORDER BY seq`).all() as never;
+    await waitFor(() => (sent().every((m) => m.status === 'delivered') ? true : undefined), 20_000, 'every key message delivered');
+    expect(sent().map((m) => m.kind)).toEqual(['announce', 'announce', 'revoke']);
+  }, 60_000);
+});
