@@ -52,6 +52,13 @@ export const MAX_AEO_SNAPSHOT_OPERATORS = 10_000;
 export const MAX_AEO_SNAPSHOT_PARTS = 100;
 
 /**
+ * Fewest letters and digits a search of the AEO registry by legal name (`GET /v1/aeo?name=`) has, punctuation and
+ * legal-form words left out; a Chinese or Japanese character counts 2, as one carries about a syllable and two make
+ * a word. 3: "ALM" narrows 110,000 operators to a few pages, while one or two Latin letters match much of a register.
+ */
+export const MIN_AEO_NAME_QUERY = 3;
+
+/**
  * Most issues one refused document reports. 20: enough to fix a document in one round, while a hostile one
  * (120,000 unknown elements, each a problem) cannot make the node build, or the client download, an answer
  * many times the size of the document. The message still says how many problems there were in all.

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { QueryInstant, windowInOrder } from './api/instant.js';
 import { CountryCode } from './codes/countries.js';
+import { MIN_AEO_NAME_QUERY } from './constants.js';
 
 export const RISK_LEVELS = ['low', 'medium', 'high'] as const;
 export const RiskLevel = z.enum(RISK_LEVELS);
@@ -171,9 +172,13 @@ const IsoDate = z.iso.date();
 export const AeoQuery = z.strictObject({
   partner: CountryCode.optional(),
   id: z.string().min(1).max(17).optional().describe('AEO id or national trader id'),
+  name: z.string().min(1).max(256).optional().describe(
+    `legal name, or its beginning from any of its words ("silk road" finds "OOO Silk Road Logistics"), in any letter case and Unicode form; punctuation separates words and legal forms (LLP, OOO, TOO, LLC...) are left out; at least ${MIN_AEO_NAME_QUERY} letters or digits (2 Chinese or Japanese characters); not with id. Listed in the order of the matched words`,
+  ),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected the nextCursor of the previous page').optional().describe('the nextCursor of the previous page'),
-});
+  // a name search's cursor carries the matched words (at most 64 characters of up to 4 UTF-8 bytes each)
+  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,512}$/, 'expected the nextCursor of the previous page').optional().describe('the nextCursor of the previous page'),
+}).refine((q) => q.name === undefined || q.id === undefined, { path: ['id'], message: 'expected no id with name (search by one or the other)' });
 export const AeoAtQuery = z.strictObject({ at: IsoDate.optional().describe('answer "was this operator a valid AEO on this date"') });
 
 export const AeoHistoryEntry = z.object({

@@ -22,6 +22,9 @@
  * with no operator): from then on an AEO id it never listed is not listed, rather than unverifiable. A marker in
  * risk_state says so, as rows alone cannot.
  *
+ * An operator is found by its legal name through risk_aeo_names, the search keys of its current name
+ * (node/store/name-keys.ts): written with the record when it is new or its name changes, gone with it.
+ *
  * "Was X a valid AEO on D" reads the history: the latest status effective on or before D decides, within
  * the operator's validity period. Before the first recorded status the authorisation date (validFrom)
  * decides, and the answer says it was inferred.
@@ -29,6 +32,7 @@
 import type { AeoChange, AeoOperator } from '../../protocol/messages/aeo.js';
 import type { AeoValidity } from '../../protocol/risk.js';
 import type { Db } from '../store/db.js';
+import { keyRangeEnd, nameKeys } from '../store/name-keys.js';
 import type { HeldSnapshot } from './aeo-snapshots.js';
 
 export interface AeoRow {
@@ -104,6 +108,9 @@ export class AeoRegistry {
   private readonly restsOnStmt;
   private readonly confirmStmt;
   private readonly setRestsOnStmt;
+  private readonly dropNamesStmt;
+  private readonly addNameStmt;
+  private readonly forgetNamesStmt;
 
   constructor(private readonly db: Db) {
     this.getStmt = db.prepare('SELECT * FROM risk_aeo WHERE partner = ? AND aeo_id = ?');
@@ -128,6 +135,9 @@ export class AeoRegistry {
       WHERE seq = (SELECT value FROM risk_state WHERE key = ?) AND body IS NOT NULL`);
     this.confirmStmt = db.prepare('UPDATE risk_aeo SET as_of = ? WHERE partner = ? AND aeo_id = ?');
     this.setRestsOnStmt = db.prepare('INSERT INTO risk_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+    this.dropNamesStmt = db.prepare('DELETE FROM risk_aeo_names WHERE partner = ? AND aeo_id = ?');
+    this.addNameStmt = db.prepare('INSERT OR IGNORE INTO risk_aeo_names (partner, aeo_id, key) VALUES (?, ?, ?)');
+    this.forgetNamesStmt = db.prepare('DELETE FROM risk_aeo_names WHERE partner = ?');
   }
 
   /**
@@ -184,6 +194,7 @@ export class AeoRegistry {
       status_date: op.statusDate, valid_from: op.validFrom, valid_until: validUntil, message_id: statusChanged ? s.messageId : cur.message_id,
       path: statusChanged ? `${path}/status` : cur.path, as_of: known, updated_at: s.now,
     });
+    if (cur?.legal_name !== op.legalName) this.name(s.partner, op.aeoId, op.legalName);
     return recorded || statusChanged;
   }
 
@@ -242,6 +253,12 @@ export class AeoRegistry {
     this.addHistoryStmt.run(s.partner, cur.aeo_id, cur.as_of, s.seq, status, cur.valid_from, cur.valid_until, kind, cur.message_id, cur.path, RESTATED);
   }
 
+  /** The operator's name search keys: those of `legalName`, its name now. */
+  private name(partner: string, aeoId: string, legalName: string): void {
+    this.dropNamesStmt.run(partner, aeoId);
+    for (const key of nameKeys(legalName)) this.addNameStmt.run(partner, aeoId, key);
+  }
+
   get(partner: string, aeoId: string): AeoRow | undefined {
     return this.getStmt.get(partner, aeoId) as AeoRow | undefined;
   }
@@ -261,6 +278,7 @@ export class AeoRegistry {
    */
   forget(partner: string): void {
     this.dropStmt.run(partner);
+    this.forgetNamesStmt.run(partner);
     this.forgetStmt.run(aeoDataKey(partner));
     this.forgetStmt.run(aeoSnapshotKey(partner));
   }
@@ -286,6 +304,27 @@ export class AeoRegistry {
     }
     const sql = `SELECT * FROM risk_aeo ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY partner, aeo_id LIMIT ?`;
     return this.db.prepare(sql).all(...args, limit) as AeoRow[];
+  }
+
+  /**
+   * Operators whose legal name has a key starting with `key` (nameQuery of node/store/name-keys.ts), of `partner` or
+   * of every partner, in the order of the key they match by, then partner and AEO id, after `after` (the last of the
+   * previous page) when given. An operator that matches by several words of its name is listed once, by the first
+   * of its keys that matches.
+   */
+  searchByName(partner: string | undefined, key: string, limit: number, after?: { key: string; partner: string; aeoId: string }): (AeoRow & { name_key: string })[] {
+    // a later page starts its range at the previous page's last key, so deep pages read no more than the first
+    const where = [after !== undefined ? 'n.key >= max(@lo, @afterKey)' : 'n.key >= @lo', 'n.key < @hi'];
+    if (partner !== undefined) where.push('n.partner = @partner');
+    if (after !== undefined) where.push('(n.key, n.partner, n.aeo_id) > (@afterKey, @afterPartner, @afterAeoId)');
+    const sql = `SELECT n.key AS name_key, a.* FROM risk_aeo_names n JOIN risk_aeo a ON a.partner = n.partner AND a.aeo_id = n.aeo_id
+      WHERE ${where.join(' AND ')}
+        AND NOT EXISTS (SELECT 1 FROM risk_aeo_names d WHERE d.partner = n.partner AND d.aeo_id = n.aeo_id AND d.key >= @lo AND d.key < n.key)
+      ORDER BY n.key, n.partner, n.aeo_id LIMIT @limit`;
+    const args: Record<string, string | number> = { lo: key, hi: keyRangeEnd(key), limit };
+    if (partner !== undefined) args['partner'] = partner;
+    if (after !== undefined) Object.assign(args, { afterKey: after.key, afterPartner: after.partner, afterAeoId: after.aeoId });
+    return this.db.prepare(sql).all(args) as (AeoRow & { name_key: string })[];
   }
 
   /** Was the operator a valid AEO of `partner` on `date` (YYYY-MM-DD)? */

@@ -1,6 +1,7 @@
 /**
  * /v1/aeo: the partner AEO registry (read scope). `GET /v1/aeo?partner=KG&id=...` finds operators by AEO id
- * or national trader id with their status history, a page at a time (`nextCursor`);
+ * or national trader id with their status history, a page at a time (`nextCursor`), and `?name=...` by the words of
+ * their legal name (node/store/name-keys.ts says how names compare);
  * `GET /v1/aeo/{partner}/{aeoId}?at=YYYY-MM-DD` answers "was this operator a valid AEO of that partner on that
  * date" from the recorded history; `GET /v1/aeo/pending` lists the snapshots sent in parts that still lack a part
  * (nothing of them shows in the registry yet).
@@ -8,25 +9,52 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { CountryCode } from '../../protocol/codes/countries.js';
+import { MIN_AEO_NAME_QUERY } from '../../protocol/constants.js';
 import { GncError } from '../../protocol/errors.js';
 import { AeoAtQuery, AeoPendingQuery, AeoQuery, type AeoRecordView } from '../../protocol/risk.js';
 import { parseWith } from '../../protocol/validate.js';
 import { requireScope, type AuthEnv } from '../api/auth.js';
 import { parseQuery } from '../api/query.js';
+import { NAME_KEY_CHARS, nameQuery } from '../store/name-keys.js';
 import type { Store } from '../store/store.js';
 import type { AeoRegistry, AeoRow } from './aeo-registry.js';
 import type { AeoSnapshots } from './aeo-snapshots.js';
 
 const AeoPath = z.strictObject({ partner: CountryCode, aeoId: z.string().regex(/^[A-Za-z]{2}[A-Za-z0-9]{1,15}$/, 'expected an AEO id like "KZAEO981140001234"') });
 
+function badCursor(): GncError {
+  return new GncError('GNC_SCHEMA_INVALID', 'Query is invalid: /cursor: expected the nextCursor of the previous page, received another string. Fix the field and submit again.', {
+    issues: [{ path: '/cursor', expected: 'the nextCursor of the previous page', received: 'another string', message: '/cursor: expected the nextCursor of the previous page' }],
+  });
+}
+
 function decodeCursor(cursor: string): { partner: string; aeoId: string } {
   const m = /^([A-Z]{2})\.([A-Z0-9]{1,17})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!m) {
-    throw new GncError('GNC_SCHEMA_INVALID', 'Query is invalid: /cursor: expected the nextCursor of the previous page, received another string. Fix the field and submit again.', {
-      issues: [{ path: '/cursor', expected: 'the nextCursor of the previous page', received: 'another string', message: '/cursor: expected the nextCursor of the previous page' }],
-    });
-  }
+  if (!m) throw badCursor();
   return { partner: m[1]!, aeoId: m[2]! };
+}
+
+/** A name search's cursor: the last operator of the page and the key it matched by (a page of another search is refused). */
+function encodeNameCursor(r: { partner: string; aeo_id: string; name_key: string }): string {
+  return Buffer.from(`${r.partner}.${r.aeo_id}.${r.name_key}`).toString('base64url');
+}
+
+function decodeNameCursor(cursor: string): { partner: string; aeoId: string; key: string } {
+  const m = /^([A-Z]{2})\.([A-Z0-9]{1,17})\.(.+)$/su.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!m || [...m[3]!].length > NAME_KEY_CHARS) throw badCursor();
+  return { partner: m[1]!, aeoId: m[2]!, key: m[3]! };
+}
+
+/** The key prefix a name query searches, or GNC_SCHEMA_INVALID when too little of it is left to search by. */
+function nameKeyOf(name: string): string {
+  const q = nameQuery(name);
+  if (q.weight >= MIN_AEO_NAME_QUERY) return q.key;
+  const expected = `at least ${MIN_AEO_NAME_QUERY} letters or digits (2 Chinese or Japanese characters) besides punctuation and legal forms such as LLP, OOO, TOO`;
+  const received = `${JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}...` : name)}, which has ${q.weight === 0 ? 'none' : q.weight}`;
+  const message = `/name: expected ${expected}, received ${received}`;
+  throw new GncError('GNC_SCHEMA_INVALID', `Query is invalid: ${message}. Give more of the legal name, or search by id.`, {
+    issues: [{ path: '/name', expected, received, message }],
+  });
 }
 
 export function aeoRecordView(registry: AeoRegistry, r: AeoRow): AeoRecordView {
@@ -55,6 +83,15 @@ export function aeoRoutes(store: Store, registry: AeoRegistry, snapshots: AeoSna
   // keyset pages in (partner, AEO id) order: a registry larger than `limit` is read to its end, never cut off silently
   app.get('/', read, (c) => {
     const q = parseQuery(c, AeoQuery);
+    if (q.name !== undefined) {
+      // keyset pages in the order of the matched words, then (partner, AEO id)
+      const key = nameKeyOf(q.name);
+      const rows = registry.searchByName(q.partner, key, q.limit + 1, q.cursor === undefined ? undefined : decodeNameCursor(q.cursor));
+      const page = rows.slice(0, q.limit);
+      const last = page[page.length - 1];
+      const nextCursor = rows.length > q.limit && last ? encodeNameCursor(last) : null;
+      return c.json({ items: page.map((r) => aeoRecordView(registry, r)), nextCursor });
+    }
     const rows = registry.search(q.partner, q.id, q.limit + 1, q.cursor === undefined ? undefined : decodeCursor(q.cursor));
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];

@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { GncError } from '../../protocol/errors.js';
 import { registerFold } from './fold.js';
 import { MIGRATIONS } from './migrations.js';
+import { registerNameKeys } from './name-keys.js';
 
 export type Db = Database.Database;
 
@@ -34,10 +35,12 @@ export function openDb(path: string): Db {
  * SQL functions the migrations may use. `jws_payload(compact)`: the UTF-8 JSON text of the payload of a compact JWS,
  * or NULL when it is not one, so that `json_extract` on it cannot fail a migration. It verifies nothing: it reads
  * what was verified when the row was stored. `gnc_fold(text)`: the folded form of names (node/store/fold.ts), which
- * the migrations that fill folded search columns call.
+ * the migrations that fill folded search columns call. `gnc_name_keys(name)`: the rows of a legal name's search keys
+ * (node/store/name-keys.ts), with which a migration fills the AEO registry's name lookup.
  */
 function registerFunctions(db: Db): void {
   registerFold(db);
+  registerNameKeys(db);
   db.function('jws_payload', { deterministic: true }, (compact: unknown) => {
     const part = typeof compact === 'string' ? compact.split('.')[1] : undefined;
     if (part === undefined) return null;

@@ -511,4 +511,21 @@ export const MIGRATIONS: readonly string[] = [
     reason  TEXT NOT NULL
   );
 `,
+  // 24: the partner AEO registry found by legal name (GET /v1/aeo?name=): one row per operator and word of its legal
+  // name, the folded words from that one on (node/store/name-keys.ts), which node/risk/aeo-registry.ts writes with the
+  // record. By key for a query across partners, by partner and key for one partner's, by operator when its name
+  // changes or its record goes. Filled for the records held (gnc_name_keys is a function of node/store/db.ts); applied
+  // again (a schema version set back), it adds nothing
+  `
+  CREATE TABLE IF NOT EXISTS risk_aeo_names (
+    partner      TEXT NOT NULL,
+    aeo_id       TEXT NOT NULL,
+    key          TEXT NOT NULL,            -- the name's folded words from one word on, at most 64 characters
+    PRIMARY KEY (partner, aeo_id, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS risk_aeo_names_key ON risk_aeo_names(key);
+  CREATE INDEX IF NOT EXISTS risk_aeo_names_partner ON risk_aeo_names(partner, key);
+  INSERT OR IGNORE INTO risk_aeo_names (partner, aeo_id, key)
+    SELECT a.partner, a.aeo_id, k.key FROM risk_aeo a, gnc_name_keys(a.legal_name) k;
+`,
 ];

@@ -10,6 +10,7 @@ import { RiskFeed } from '../../../node/risk/feed.js';
 import { ArrivalQueries } from '../../../node/risk/query.js';
 import { defaultRules } from '../../../node/risk/rules.js';
 import { MIGRATIONS } from '../../../node/store/migrations.js';
+import { nameQuery } from '../../../node/store/name-keys.js';
 import { Store } from '../../../node/store/store.js';
 import { receive, road, snapshot, tempDir, variant } from './fixtures.js';
 
@@ -147,5 +148,45 @@ describe('partner AEO registry', () => {
     expect(codes()).toContain('aeo-unverified');
     aeo(snapshotOn('2026-11-20', false));
     expect(codes()).toContain('aeo-not-listed');
+  });
+});
+
+describe('partner AEO registry by legal name', () => {
+  /** An operator of `partner` named `legalName`, valid. */
+  const named = (partner: string, n: number, legalName: string): Record<string, unknown> =>
+    ({ ...operatorB(), aeoId: `${partner}AEO${String(n).padStart(6, '0')}`, nationalTraderId: String(n), legalName });
+  const found = (query: string, partner?: string): string[] => engine.aeo.searchByName(partner, nameQuery(query).key, 100).map((r) => r.aeo_id);
+
+  it('finds operators of every partner in the order of the matched words, or of one partner', () => {
+    receive(store, { partner: 'KZ', type: 'aeo', body: { kind: 'snapshot', asOf: '2026-11-01T06:00:00+05:00', operators: [named('KZ', 1, 'Silk Road Trading LLP'), named('KZ', 2, 'Altyn Silk JSC')] } });
+    receive(store, { partner: 'CN', type: 'aeo', body: { kind: 'snapshot', asOf: '2026-11-01T06:00:00+08:00', operators: [named('CN', 3, 'Silk Road Logistics Co., Ltd.')] } });
+    run();
+    expect(found('silk')).toEqual(['KZAEO000002', 'CNAEO000003', 'KZAEO000001']);
+    expect(found('silk', 'KZ')).toEqual(['KZAEO000002', 'KZAEO000001']);
+    expect(found('silk road', 'CN')).toEqual(['CNAEO000003']);
+  });
+
+  it('finds the operators of a snapshot sent in parts once its last part is in, not before', () => {
+    const asOf = '2026-11-24T06:00:00+05:00';
+    receive(store, { partner: 'KZ', type: 'aeo', body: { kind: 'snapshot', asOf, part: { number: 1, of: 2 }, operators: [named('KZ', 1, 'Caspian Grain LLP')] } });
+    run();
+    expect(found('caspian')).toEqual([]);
+    receive(store, { partner: 'KZ', type: 'aeo', body: { kind: 'snapshot', asOf, part: { number: 2, of: 2 }, operators: [named('KZ', 2, 'Caspian Cargo LLP')] } });
+    run();
+    expect(found('caspian')).toEqual(['KZAEO000002', 'KZAEO000001']);
+  });
+
+  it('finds an operator by the name a later change gives it, and no more by the one it replaced', () => {
+    aeo({ kind: 'snapshot', asOf: '2026-11-01T06:00:00+05:00', operators: [named('KZ', 1, 'Great Silk Road Transit JSC')] });
+    aeo({ kind: 'change', operator: { ...named('KZ', 1, 'Caravanserai Transit JSC'), statusDate: '2026-11-05' } });
+    expect(found('caravanserai')).toEqual(['KZAEO000001']);
+    expect(found('great silk')).toEqual([]);
+    expect(found('transit')).toEqual(['KZAEO000001']);
+  });
+
+  it('keeps no name of a partner whose registry is forgotten, as before a rebuild', () => {
+    aeo({ kind: 'snapshot', asOf: '2026-11-01T06:00:00+05:00', operators: [named('KZ', 1, 'Silk Road Trading LLP')] });
+    engine.aeo.forget('KZ');
+    expect(store.db.prepare(`SELECT COUNT(*) FROM risk_aeo_names WHERE partner = 'KZ'`).pluck().get()).toBe(0);
   });
 });

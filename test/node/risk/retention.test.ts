@@ -69,6 +69,8 @@ describe('risk views under the retention purge', () => {
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ status: 'valid', listed: true, messageId: ids.s2 });
     expect(r.json.history.map((h: any) => h.messageId)).toEqual([ids.s2]);
+    const byName = await api(net.kg, 'GET', '/v1/aeo?name=almaty%20flour');
+    expect(byName.json.items).toEqual([r.json]);
   });
 
   it('empties the AEO registry of the partner once every AEO message is purged', async () => {
@@ -76,6 +78,8 @@ describe('risk views under the retention purge', () => {
     const list = await api(net.kg, 'GET', '/v1/aeo?partner=KZ');
     expect(list.status).toBe(200);
     expect(list.json.items).toEqual([]);
+    expect((await api(net.kg, 'GET', '/v1/aeo?name=almaty')).json.items).toEqual([]);
+    expect(net.kg.node.parts.store.db.prepare(`SELECT COUNT(*) FROM risk_aeo_names WHERE partner = 'KZ'`).pluck().get()).toBe(0);
     const one = await api(net.kg, 'GET', '/v1/aeo/KZ/KZAEO981140001234?at=2026-01-01');
     expect(one.status).toBe(404);
     expect(one.json.code).toBe('GNC_NOT_FOUND');

@@ -11,6 +11,8 @@ import { codeOf } from '../../helpers/errors.js';
 import { migrate, openDb, type Db } from '../../../node/store/db.js';
 import { MIGRATIONS } from '../../../node/store/migrations.js';
 import { registerFold } from '../../../node/store/fold.js';
+import { nameQuery } from '../../../node/store/name-keys.js';
+import { AeoRegistry } from '../../../node/risk/aeo-registry.js';
 import { ConsignmentRepo } from '../../../node/risk/consignments.js';
 import { ArrivalQueries } from '../../../node/risk/query.js';
 import { tempDir } from '../../helpers/network.js';
@@ -229,6 +231,37 @@ describe('openDb', () => {
     migrate(db);
     expect(db.prepare('SELECT kid FROM certificates ORDER BY added_at').pluck().all()).toEqual([uzOwn, kgFirst, kgNext]);
     expect(db.prepare('SELECT COUNT(*) FROM certificate_conflicts').pluck().get()).toBe(2);
+  });
+
+  it('fills the name lookup of the AEO records held, so that a search by name finds the operators an older version received', () => {
+    dir = tempDir('gnc-db-');
+    const version = MIGRATIONS.findIndex((m) => m.includes('CREATE TABLE IF NOT EXISTS risk_aeo_names'));
+    expect(version).toBeGreaterThan(0);
+    const old = new Database(join(dir, 'gnc.sqlite'));
+    // functions earlier migrations call, as migrate() provides them (this file holds no certificate to read)
+    registerFold(old);
+    old.function('jws_payload', (_compact: unknown) => null);
+    for (const m of MIGRATIONS.slice(0, version)) old.exec(m);
+    old.pragma(`user_version = ${version}`);
+    const add = old.prepare(`INSERT INTO risk_aeo (partner, aeo_id, national_trader_id, legal_name, programme, status, status_date, valid_from, listed, message_id, path, as_of, updated_at)
+      VALUES (?, ?, '1', ?, 'both', ?, '2024-01-01', '2024-01-01', ?, 'm1', '/operators/0/status', '2024-01-01', 0)`);
+    add.run('KZ', 'KZAEO1', 'ТОО «Шёлковый Путь»', 'valid', 1);
+    add.run('CN', 'CNAEO2', '丝绸之路物流有限公司', 'suspended', 1);
+    add.run('KG', 'KGAEO3', 'Silk Road Transit LLC'.normalize('NFD'), 'valid', 0);
+    old.close();
+    db = openDb(join(dir, 'gnc.sqlite'));
+    const registry = new AeoRegistry(db);
+    const found = (query: string, partner?: string): string[] => registry.searchByName(partner, nameQuery(query).key, 10).map((r) => `${r.partner}:${r.aeo_id}`);
+    expect(found('шёлковый ПУТЬ')).toEqual(['KZ:KZAEO1']);
+    expect(found('物流')).toEqual(['CN:CNAEO2']);
+    expect(found('SILK-ROAD')).toEqual(['KG:KGAEO3']);
+    expect(found('road', 'KG')).toEqual(['KG:KGAEO3']);
+    expect(found('road', 'KZ')).toEqual([]);
+    // applied again (its schema version set back), it adds nothing
+    const rows = db.prepare('SELECT COUNT(*) FROM risk_aeo_names').pluck().get();
+    db.pragma(`user_version = ${version}`);
+    migrate(db);
+    expect(db.prepare('SELECT COUNT(*) FROM risk_aeo_names').pluck().get()).toBe(rows);
   });
 
   /** Files this process holds open that SQLite made for temporary data (unlinked at once, so only /proc shows them). */

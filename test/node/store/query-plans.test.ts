@@ -14,7 +14,7 @@ import { arrival, riskNetwork, send, type RiskNetwork } from '../risk/network.js
 const GROWING = new Set([
   'messages', 'receipts', 'rejections', 'evidence', 'checkpoints', 'idempotency_keys',
   'risk_consignments', 'risk_versions', 'risk_keys', 'risk_events', 'risk_webhook', 'risk_aeo_history', 'risk_ecoo', 'risk_aeo', 'risk_assessments',
-  'aeo_parts',
+  'aeo_parts', 'risk_aeo_names',
 ]);
 
 /**
@@ -70,6 +70,14 @@ beforeAll(async () => {
     const r = await api(kg, 'GET', path);
     expect(r.status, `${path}: ${r.text}`).toBeLessThan(500);
   }
+  // by name, across partners and of one, and the page after the first of each
+  for (const path of ['/v1/aeo?name=pro&limit=1', '/v1/aeo?partner=KZ&name=pro&limit=1']) {
+    const first = await api(kg, 'GET', path);
+    expect(first.status, `${path}: ${first.text}`).toBe(200);
+    expect(first.json.nextCursor, path).not.toBeNull();
+    const next = await api(kg, 'GET', `${path}&cursor=${first.json.nextCursor}`);
+    expect(next.status, `${path}: ${next.text}`).toBe(200);
+  }
   expect(kg.node.retention.purge(Date.now() + 20 * 365 * 86_400_000)).toBeGreaterThan(0);
 });
 
@@ -102,7 +110,7 @@ function aliases(sql: string): Map<string, string> {
 describe('query plans', () => {
   it('covers the exchange, the projection, the API and the purge', () => {
     const text = [...prepared].join('\n');
-    for (const part of ['INSERT INTO messages', 'risk_versions', 'risk_events', 'FROM evidence', 'DELETE FROM risk_consignments', 'FROM aeo_parts']) expect(text).toContain(part);
+    for (const part of ['INSERT INTO messages', 'risk_versions', 'risk_events', 'FROM evidence', 'DELETE FROM risk_consignments', 'FROM aeo_parts', 'FROM risk_aeo_names', 'DELETE FROM risk_aeo_names']) expect(text).toContain(part);
   });
 
   it('reaches rows of every growing table through an index or the rowid, never by a full scan', () => {

@@ -1,0 +1,38 @@
+/** Search keys of legal names: the words compared, legal forms left out, a key per word, queries read the same way. */
+import { describe, expect, it } from 'vitest';
+import { NAME_KEY_CHARS, NAME_KEY_WORDS, nameKeys, nameQuery, nameWords } from '../../../node/store/name-keys.js';
+
+describe('name keys', () => {
+  it('cuts names into folded words at punctuation, and Chinese into characters', () => {
+    expect(nameWords('Silk-Road «Trans» (Almaty)')).toEqual(['SILK', 'ROAD', 'TRANS', 'ALMATY']);
+    expect(nameWords('丝绸之路物流')).toEqual(['丝', '绸', '之', '路', '物', '流']);
+    expect(nameWords('ＳＩＬＫ　ＲＯＡＤ')).toEqual(nameWords('silk road'));
+    expect(nameWords('Öskemen'.normalize('NFD'))).toEqual(nameWords('ÖSKEMEN'));
+  });
+
+  it('leaves legal forms out wherever they stand, a written-out form whole', () => {
+    expect(nameWords('Zhetysu Trans Logistics Limited Liability Partnership')).toEqual(['ZHETYSU', 'TRANS', 'LOGISTICS']);
+    expect(nameWords('ТОО «Шёлковый путь»')).toEqual(nameWords('Шёлковый Путь LLP'));
+    expect(nameWords('丝绸之路物流有限公司')).toEqual(nameWords('丝绸之路物流'));
+    expect(nameWords('Silk Road Co., Ltd.')).toEqual(['SILK', 'ROAD']);
+  });
+
+  it('gives a name one key per word, from that word on', () => {
+    expect(nameKeys('OOO Silk Road Logistics')).toEqual(['SILK ROAD LOGISTICS', 'ROAD LOGISTICS', 'LOGISTICS']);
+  });
+
+  it('cuts keys and queries at the same length, and starts keys at the first words only', () => {
+    const long = Array.from({ length: 60 }, (_, i) => `Word${i}`).join(' ');
+    const keys = nameKeys(long);
+    expect(keys).toHaveLength(NAME_KEY_WORDS);
+    expect(Math.max(...keys.map((k) => [...k].length))).toBe(NAME_KEY_CHARS);
+    expect(keys[0]!.startsWith(nameQuery(long).key)).toBe(true);
+  });
+
+  it('weighs a query by its letters and digits, a Chinese character as two', () => {
+    expect(nameQuery('Silk-Road').weight).toBe(8);
+    expect(nameQuery('LLP OOO').weight).toBe(0);
+    expect(nameQuery('物流').weight).toBe(4);
+    expect(nameQuery('物').weight).toBe(2);
+  });
+});
