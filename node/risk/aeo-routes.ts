@@ -50,7 +50,7 @@ function nameKeyOf(name: string): string {
   const q = nameQuery(name);
   if (q.weight >= MIN_AEO_NAME_QUERY) return q.key;
   const expected = `at least ${MIN_AEO_NAME_QUERY} letters or digits (2 Chinese or Japanese characters) besides punctuation and legal forms such as LLP, OOO, TOO`;
-  const received = `${JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}...` : name)}, which has ${q.weight === 0 ? 'none' : q.weight}`;
+  const received = JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}...` : name);
   const message = `/name: expected ${expected}, received ${received}`;
   throw new GncError('GNC_SCHEMA_INVALID', `Query is invalid: ${message}. Give more of the legal name, or search by id.`, {
     issues: [{ path: '/name', expected, received, message }],

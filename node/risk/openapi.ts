@@ -28,7 +28,7 @@ export function registerRiskOperations(): void {
         },
       },
       '/v1/arrivals/{id}': { get: { summary: 'One consignment: version in force, history, assessment with the evidence of every indicator', scope: 'read', response: 'ArrivalDetail' } },
-      '/v1/aeo': { get: { summary: 'Partner AEO registry: operators by partner and AEO id or national trader id, with status history', scope: 'read', response: 'AeoList', query: risk.AeoQuery } },
+      '/v1/aeo': { get: { summary: 'Partner AEO registry: operators by partner and AEO id or national trader id, or by a word prefix of their legal name (name), with status history; cursor pagination', scope: 'read', response: 'AeoList', query: risk.AeoQuery } },
       '/v1/aeo/pending': {
         get: { summary: 'Partner AEO snapshots sent in parts that still lack a part: they show in the registry only once every part is in', scope: 'read', response: 'AeoPendingList', query: risk.AeoPendingQuery },
       },

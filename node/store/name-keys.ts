@@ -15,6 +15,9 @@
  * An operator holds one key per word of its name: the words from that word on, joined by one space, cut at
  * NAME_KEY_CHARS characters; the query's words are joined and cut the same way, so the keys starting with it are
  * one index range. Names are compared on at most NAME_KEY_CHARS characters from the matched word.
+ *
+ * The keys are stored (risk_aeo_names): a change to how they are made (the fold, the word breaks, LEGAL_FORMS) needs
+ * a migration that makes them again for the records held, as the one that created the table filled it.
  */
 import type { Db } from './db.js';
 import { foldCase } from './fold.js';

@@ -138,6 +138,13 @@ describe('AEO registry by legal name', () => {
     expect(back.json).toMatchObject({ code: 'GNC_SCHEMA_INVALID', issues: [{ path: '/cursor' }] });
   });
 
+  it('documents name beside id in the OpenAPI document', async () => {
+    const doc = (await api(net.kg, 'GET', '/v1/openapi.json')).json;
+    const params = doc.paths['/v1/aeo'].get.parameters as { name: string; schema: { description?: string } }[];
+    expect(params.map((p) => p.name)).toEqual(expect.arrayContaining(['partner', 'id', 'name', 'limit', 'cursor']));
+    expect(params.find((p) => p.name === 'name')?.schema.description).toMatch(/legal name.*at least 3 letters or digits.*not with id/);
+  });
+
   it('finds an operator by its new name once the partner renames it, and no more by the old one', async () => {
     const [renamed] = operators().filter((o) => o['aeoId'] === 'KZAEO100000000009');
     await send(net.kz, 'aeo', { kind: 'change', operator: variant(renamed, (o) => { o.legalName = 'Caravanserai Transit JSC'; o.statusDate = '2026-11-12'; }) });
