@@ -7,13 +7,11 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exportEvidence } from '../../node/audit/export.js';
-import { verifyBundle } from '../../node/audit/verify-bundle.js';
 import { rotateNodeKeys } from '../../node/keys/service.js';
-import { EvidenceLog } from '../../node/store/evidence.js';
 import { loadIdentity } from '../../certs/identity.js';
 import { api, finalMessage, networkPerTest, restartNode, runCli, waitFor, type TestNode } from '../helpers/network.js';
 import { example } from '../protocol/messages/fixtures.js';
+import { verifiedExport } from './audit/helpers.js';
 
 const DAY = 86_400_000;
 const AGREEMENT = '/v1/agreements/KZ-KG-test';
@@ -28,16 +26,6 @@ async function sendToKg(kz: TestNode): Promise<string> {
   const r = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: example('aci-kz-kg-road') });
   expect(r.status, r.text).toBe(202);
   return r.json.id as string;
-}
-
-/** A bundle of everything `n` exchanged with `partner`, checked by the offline verifier. */
-async function verifiedExport(n: TestNode, partner: string): Promise<void> {
-  const { parts } = n.node;
-  const evidence = new EvidenceLog(parts.store.db, parts.identity.country, parts.signer, parts.clock);
-  const bundle = exportEvidence({ dir: parts.dir, store: parts.store, identity: parts.identity, evidence, clock: parts.clock }, { partner });
-  const report = await verifyBundle(bundle);
-  expect(report.failures).toEqual([]);
-  expect(report.ok).toBe(true);
 }
 
 describe('gnc partner remove', () => {

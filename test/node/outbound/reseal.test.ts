@@ -6,12 +6,10 @@
  * default maximum age (168 h) while the partner is stopped.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { exportEvidence } from '../../../node/audit/export.js';
-import { verifyBundle } from '../../../node/audit/verify-bundle.js';
 import { rotateNodeKeys, rotateRootKey } from '../../../node/keys/service.js';
-import { EvidenceLog } from '../../../node/store/evidence.js';
 import { api, finalMessage, loseFirstReceipt, makeNetwork, restartNode, waitFor, type Network, type TestNode } from '../../helpers/network.js';
 import { example } from '../../protocol/messages/fixtures.js';
+import { verifiedExport } from '../audit/helpers.js';
 
 const DAY = 86_400_000;
 /** Past the default maximum message age of 7 days. */
@@ -50,16 +48,6 @@ async function awayThenBack(kg: TestNode, queue: () => Promise<void>): Promise<v
   await queue();
   offset += AWAY;
   await restartNode(kg, { clock });
-}
-
-/** A bundle of everything `n` exchanged with `partner`, checked by the offline verifier. */
-async function verifiedExport(n: TestNode, partner: string): Promise<void> {
-  const { parts } = n.node;
-  const evidence = new EvidenceLog(parts.store.db, parts.identity.country, parts.signer, parts.clock);
-  const bundle = exportEvidence({ dir: parts.dir, store: parts.store, identity: parts.identity, evidence, clock: parts.clock }, { partner });
-  const report = await verifyBundle(bundle);
-  expect(report.failures).toEqual([]);
-  expect(report.ok).toBe(true);
 }
 
 describe('a control envelope for a partner away longer than the maximum message age', () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AeoList } from '../../../protocol/risk.js';
 import { api, waitFor } from '../../helpers/network.js';
 import { snapshot, variant } from './fixtures.js';
-import { riskNetwork, send, type RiskNetwork } from './network.js';
+import { aeoPages, riskNetwork, send, type RiskNetwork } from './network.js';
 
 let net: RiskNetwork;
 
@@ -99,19 +99,7 @@ describe('AEO registry by legal name', () => {
   it('pages through the operators a name matches with nextCursor, each once and in order', async () => {
     for (const partner of ['', 'partner=KZ&']) {
       const all = await byName('silk road');
-      const seen: string[] = [];
-      let cursor: string | null = null;
-      for (let page = 0; page < all.length + 1; page++) {
-        const r = await api(net.kg, 'GET', `/v1/aeo?${partner}name=silk+road&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
-        expect(r.status, r.text).toBe(200);
-        const list = AeoList.parse(r.json);
-        expect(list.items.length).toBeLessThanOrEqual(2);
-        seen.push(...list.items.map((o) => o.aeoId));
-        cursor = list.nextCursor;
-        if (cursor === null) break;
-      }
-      expect(cursor).toBeNull();
-      expect(seen).toEqual(all);
+      expect(await aeoPages(net.kg, `${partner}name=silk+road`, 2, all.length + 1)).toEqual(all);
     }
   });
 

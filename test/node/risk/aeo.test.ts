@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AeoList } from '../../../protocol/risk.js';
 import { api } from '../../helpers/network.js';
 import { example, road, snapshot, variant } from './fixtures.js';
-import { arrival, codesOf, has, riskNetwork, send, type RiskNetwork } from './network.js';
+import { aeoPages, arrival, codesOf, has, riskNetwork, send, type RiskNetwork } from './network.js';
 
 let net: RiskNetwork;
 /** The first declaration, sent before any AEO data: the snapshot then recomputes it. */
@@ -115,19 +115,7 @@ describe('AEO cross-check between two nodes', () => {
     expect(AeoList.parse(all).nextCursor).toBeNull();
     const ids = all.items.map((o: any) => o.aeoId) as string[];
     expect(ids.length).toBeGreaterThanOrEqual(3);
-    const seen: string[] = [];
-    let cursor: string | null = null;
-    for (let page = 0; page < ids.length + 1; page++) {
-      const r = await api(net.kg, 'GET', `/v1/aeo?partner=KZ&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
-      expect(r.status, r.text).toBe(200);
-      const list = AeoList.parse(r.json);
-      expect(list.items.length).toBeLessThanOrEqual(2);
-      seen.push(...list.items.map((o) => o.aeoId));
-      cursor = list.nextCursor;
-      if (cursor === null) break;
-    }
-    expect(cursor).toBeNull();
-    expect(seen).toEqual(ids);
+    expect(await aeoPages(net.kg, 'partner=KZ', 2, ids.length + 1)).toEqual(ids);
     const bad = await api(net.kg, 'GET', '/v1/aeo?partner=KZ&cursor=bm90LWEtY3Vyc29y');
     expect(bad.status).toBe(422);
     expect(bad.json).toMatchObject({ code: 'GNC_SCHEMA_INVALID', issues: [{ path: '/cursor' }] });

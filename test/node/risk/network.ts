@@ -9,6 +9,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { openNode } from '../../../node/compose.js';
+import { AeoList } from '../../../protocol/risk.js';
 import { api, finalMessage, makeNetwork, TEST_RETRY, type TestNode, waitFor } from '../../helpers/network.js';
 
 export interface RiskNetwork {
@@ -58,6 +59,25 @@ export async function arrival(kg: TestNode, id: string, ok: (a: any) => boolean 
   } catch (err) {
     throw new Error(`${(err as Error).message}; last answer: ${JSON.stringify(last)?.slice(0, 2000)}`);
   }
+}
+
+/**
+ * The AEO ids of every page of `GET /v1/aeo?<query>` at `limit` per page, followed by nextCursor to the end (each
+ * page checked: 200, at most `limit` items; at most `bound` pages, so a cursor that never ends fails the test).
+ */
+export async function aeoPages(kg: TestNode, query: string, limit: number, bound: number): Promise<string[]> {
+  const seen: string[] = [];
+  let cursor: string | null = null;
+  for (let page = 0; page < bound; page++) {
+    const r = await api(kg, 'GET', `/v1/aeo?${query}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
+    expect(r.status, r.text).toBe(200);
+    const list = AeoList.parse(r.json);
+    expect(list.items.length).toBeLessThanOrEqual(limit);
+    seen.push(...list.items.map((o) => o.aeoId));
+    cursor = list.nextCursor;
+    if (cursor === null) return seen;
+  }
+  throw new Error(`GET /v1/aeo?${query} still had a nextCursor after ${bound} pages`);
 }
 
 export const codesOf = (a: { indicators: { code: string }[] }): string[] => a.indicators.map((i) => i.code);
