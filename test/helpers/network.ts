@@ -108,6 +108,23 @@ export async function signAgreementBoth(dirs: Record<string, string>, a: string,
   }
 }
 
+/** The node of data dir `dir` (made by initNode), not started, with a new token of every scope. */
+export function openTestNode(country: string, dir: string, options: NodeOptions = {}): TestNode {
+  const store = Store.open(dir);
+  const { token } = store.tokens.create('test', ['submit', 'read', 'admin']);
+  store.close();
+  const node = openNode(dir, { apiPort: 0, log: () => undefined, retry: TEST_RETRY, ...options });
+  return { country, dir, node, token, url: '' };
+}
+
+/** openTestNode, started. */
+export async function startTestNode(country: string, dir: string, options: NodeOptions = {}): Promise<TestNode> {
+  const n = openTestNode(country, dir, options);
+  await n.node.start();
+  n.url = n.node.apiUrl;
+  return n;
+}
+
 export async function makeNetwork(countries: string[], opts: NetworkOptions = {}): Promise<{ base: string; nodes: Record<string, TestNode>; dirs: Record<string, string>; close(): Promise<void> }> {
   const base = tempDir();
   const dirs: Record<string, string> = {};
@@ -117,13 +134,7 @@ export async function makeNetwork(countries: string[], opts: NetworkOptions = {}
   const pairs: NonNullable<NetworkOptions['agreements']> = opts.agreements ?? countries.flatMap((a, i) => countries.slice(i + 1).map((b) => ({ a, b })));
   for (const p of pairs) await signAgreementBoth(dirs, p.a, p.b, p.draft ?? openAgreementDraft(p.a, p.b));
   const nodes: Record<string, TestNode> = {};
-  for (const c of countries) {
-    const store = Store.open(dirs[c]!);
-    const { token } = store.tokens.create('test', ['submit', 'read', 'admin']);
-    store.close();
-    const node = openNode(dirs[c]!, { apiPort: 0, log: () => undefined, retry: TEST_RETRY, ...(opts.nodeOptions?.(c) ?? {}) });
-    nodes[c] = { country: c, dir: dirs[c]!, node, token, url: '' };
-  }
+  for (const c of countries) nodes[c] = openTestNode(c, dirs[c]!, opts.nodeOptions?.(c));
   if (opts.start !== false) {
     for (const n of Object.values(nodes)) {
       await n.node.start();

@@ -8,10 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../../certs/identity.js';
-import { openNode } from '../../../node/compose.js';
-import { Store } from '../../../node/store/store.js';
 import {
-  api, finalMessage, initNode, makeNetwork, openAgreementDraft, pinEachOther, runCli, signAgreementBoth, TEST_RETRY, waitFor,
+  api, finalMessage, initNode, makeNetwork, openAgreementDraft, pinEachOther, runCli, signAgreementBoth, startTestNode, waitFor,
   type Network, type TestNode,
 } from '../../helpers/network.js';
 
@@ -34,15 +32,6 @@ async function pin(dir: string, file: string, partnerDir: string): Promise<void>
   await cli(['partner', 'add', '--dir', dir, file, '--fingerprint', loadIdentity(partnerDir).root.thumbprint]);
 }
 
-/** A node for `dir` (made by initNode) with an admin token, started. */
-async function startNode(country: string, dir: string): Promise<TestNode> {
-  const store = Store.open(dir);
-  const { token } = store.tokens.create('test', ['submit', 'read', 'admin']);
-  store.close();
-  const node = openNode(dir, { apiPort: 0, log: () => undefined, retry: TEST_RETRY });
-  await node.start();
-  return { country, dir, node, token, url: node.apiUrl };
-}
 
 async function send(from: TestNode, to: string): Promise<{ status: string; error?: { code: string } }> {
   const r = await api(from, 'POST', '/v1/messages', { to, type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
@@ -67,8 +56,8 @@ describe('an identity export made while a key rotation waits for a partner', () 
     await pin(kgDir, await exportFile(net.base, dirs.KZ, 'kz-during.identity.json'), dirs.KZ);
     await pin(dirs.KZ, await exportFile(net.base, kgDir, 'kg.identity.json'), kgDir);
     await signAgreementBoth({ KZ: dirs.KZ, KG: kgDir }, 'KZ', 'KG', openAgreementDraft('KZ', 'KG'));
-    net.nodes.KZ = await startNode('KZ', dirs.KZ);
-    net.nodes.KG = await startNode('KG', kgDir);
+    net.nodes.KZ = await startTestNode('KZ', dirs.KZ);
+    net.nodes.KG = await startTestNode('KG', kgDir);
     net.dirs.UZ = dirs.UZ;
   }, 60_000);
   afterAll(async () => net?.close());
@@ -87,7 +76,7 @@ describe('an identity export made while a key rotation waits for a partner', () 
 
   it('and what the new key signs once the node switched, both ways', async () => {
     const kz = net.nodes.KZ!;
-    net.nodes.UZ = await startNode('UZ', net.dirs.UZ!);
+    net.nodes.UZ = await startTestNode('UZ', net.dirs.UZ!);
     await waitFor(() => kz.node.parts.signer().kid === newKid, 20_000, 'KZ to switch to its new key');
     expect(await send(kz, 'KG')).toMatchObject({ status: 'delivered' });
     expect(await send(net.nodes.KG!, 'KZ')).toMatchObject({ status: 'delivered' });
@@ -108,8 +97,8 @@ describe('an identity export made before a key rotation and pinned after it', ()
     newKid = loadIdentity(kzDir).node.thumbprint;
     await pin(kgDir, before, kzDir);
     await signAgreementBoth({ KZ: kzDir, KG: kgDir }, 'KZ', 'KG', openAgreementDraft('KZ', 'KG'));
-    net.nodes.KZ = await startNode('KZ', kzDir);
-    net.nodes.KG = await startNode('KG', kgDir);
+    net.nodes.KZ = await startTestNode('KZ', kzDir);
+    net.nodes.KG = await startTestNode('KG', kgDir);
   }, 60_000);
   afterAll(async () => net?.close());
 

@@ -8,10 +8,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../../certs/identity.js';
-import { openNode, openOffline } from '../../../node/compose.js';
+import { openOffline } from '../../../node/compose.js';
 import { Store } from '../../../node/store/store.js';
 import { decodeKeyNotice } from '../../../protocol/notice.js';
-import { initNode, runCli, TEST_RETRY, tempDir, waitFor, type TestNode } from '../../helpers/network.js';
+import { initNode, runCli, startTestNode, tempDir, waitFor, type TestNode } from '../../helpers/network.js';
 import { rmSync } from 'node:fs';
 
 let base = '';
@@ -51,12 +51,7 @@ async function trustOf(dir: string, kid: string): Promise<{ country: string; rev
 }
 
 async function startNode(country: string, dir: string): Promise<TestNode> {
-  const store = Store.open(dir);
-  const { token } = store.tokens.create('test', ['submit', 'read', 'admin']);
-  store.close();
-  const node = openNode(dir, { apiPort: 0, log: () => undefined, retry: TEST_RETRY });
-  await node.start();
-  const n = { country, dir, node, token, url: node.apiUrl };
+  const n = await startTestNode(country, dir);
   running.push(n);
   return n;
 }
