@@ -4,7 +4,9 @@
  * Logistics"; so does "road log"). Both sides are read the same way:
  *
  * - folded with foldCase (node/store/fold.ts, the one fold of names: Unicode forms, full-width forms and the case of
- *   every script), so diacritics stay significant ("Ö" is not "O") but their composed and decomposed forms are one;
+ *   every script), then without accents (the nonspacing marks of the decomposed form), because the same operator is
+ *   written with and without them across borders and keyboards: "Özbek" is "Ozbek", "Şymkent" "Symkent", "Шёлковый"
+ *   "Шелковый" (and "й" is "и", the price of that);
  * - cut into words at everything that is neither a letter, a digit nor a combining mark (spaces, hyphens, dots,
  *   quotes, brackets: "SILK-ROAD" is "silk road", "O'Brien" is "o brien"); a Chinese or Japanese character is a word
  *   by itself, as those scripts write no spaces ("物流" finds "丝绸之路物流");
@@ -49,9 +51,10 @@ const LEGAL_FORMS = [
   // the longest first: "Limited Liability Partnership" goes whole, not as "Limited"
   .sort((a, b) => b.length - a.length);
 
-/** The words of a folded text: letters, digits and marks, a Chinese or Japanese character alone. */
+/** The words of a folded text without its accents: letters, digits and spacing marks, a Chinese or Japanese character alone. */
 function words(folded: string): string[] {
-  return folded.replace(UNSPACED_ALL, ' $& ').split(/[^\p{L}\p{N}\p{M}]+/u).filter((w) => w.length > 0);
+  const bare = folded.normalize('NFD').replace(/\p{Mn}/gu, '').normalize('NFC');
+  return bare.replace(UNSPACED_ALL, ' $& ').split(/[^\p{L}\p{N}\p{M}]+/u).filter((w) => w.length > 0);
 }
 
 /** The words of a name as names are compared: folded, legal forms left out. */

@@ -68,6 +68,12 @@ describe('AEO registry by legal name', () => {
     expect(await byName('öskemen ÇELIK')).toEqual([REMOVED]);
   });
 
+  it('finds a name written with accents by a query without them, and the other way round', async () => {
+    expect(await byName('Oskemen Celik')).toEqual([REMOVED]);
+    expect(await byName('Шелковый путь')).toEqual(['KZAEO100000000001']);
+    expect(await byName('Sïlk Röad Lógistics')).toEqual([SUSPENDED]);
+  });
+
   it('reads punctuation as a word break and leaves legal forms out, of the name and of the query', async () => {
     expect(await byName('SILK-ROAD LOGISTICS')).toEqual([SUSPENDED]);
     expect(await byName('too silk road logistics llc')).toEqual([SUSPENDED]);

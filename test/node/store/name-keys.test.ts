@@ -10,6 +10,14 @@ describe('name keys', () => {
     expect(nameWords('Öskemen'.normalize('NFD'))).toEqual(nameWords('ÖSKEMEN'));
   });
 
+  it('leaves accents out, as names are written with and without them across borders', () => {
+    expect(nameWords('Özbek Şymkent Ağaç')).toEqual(['OZBEK', 'SYMKENT', 'AGAC']);
+    expect(nameWords('Шёлковый путь')).toEqual(nameWords('ШЕЛКОВЫИ ПУТЬ'));
+    // letters of their own, not accented ones, stay: Kazakh Қ, Ә, Ү and Georgian
+    expect(nameWords('Қазақ Әуе Үй')).toEqual(['ҚАЗАҚ', 'ӘУЕ', 'ҮИ']);
+    expect(nameWords('საქართველო')).toEqual(['ᲡᲐᲥᲐᲠᲗᲕᲔᲚᲝ']);
+  });
+
   it('leaves legal forms out wherever they stand, a written-out form whole', () => {
     expect(nameWords('Zhetysu Trans Logistics Limited Liability Partnership')).toEqual(['ZHETYSU', 'TRANS', 'LOGISTICS']);
     expect(nameWords('ТОО «Шёлковый путь»')).toEqual(nameWords('Шёлковый Путь LLP'));
