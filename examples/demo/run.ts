@@ -5,7 +5,8 @@
  * and AEO messages through the HTTP API (JSON and WCO DM XML), waits for the signed receipts and prints who
  * sent what to whom, the receipt status and the round-trip times. One out-of-scope attempt is refused.
  * It ends with pre-arrival risk at the KZ border: KG's AEO register, certificates and declarations reach KZ,
- * whose arrivals view flags a consignor with a revoked AEO status and a certificate that does not match.
+ * whose arrivals view flags a consignor with a revoked AEO status and a certificate that does not match, and
+ * which finds that consignor in the KG AEO register by its name.
  * `npm run demo -- --keep` leaves the nodes running and prints their API addresses and tokens.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -100,6 +101,12 @@ async function riskAtKz(KZ: NodeProcess, KG: NodeProcess): Promise<void> {
       for (const e of i.evidence) say(`       ${e.type} ${e.messageId} ${e.path} = ${JSON.stringify(e.value ?? null)}`);
     }
   }
+  // an officer holding a trader's name from a paper document, not its AEO id, asks the partner register by name
+  const query = 'issyk-kul grain';
+  const found = (await call(KZ, 'GET', `/v1/aeo?partner=KG&name=${encodeURIComponent(query)}`)).json as { items: { aeoId: string; legalName: string; status: string; statusDate: string }[] };
+  if (found.items.length === 0) throw new Error(`the KG register held no operator named like "${query}"`);
+  say(`   Who is "${query}" in the KG AEO register? (GET /v1/aeo?partner=KG&name=${query}):`);
+  for (const o of found.items) say(`   ${o.aeoId}  ${o.legalName}  ${o.status} since ${o.statusDate}`);
 }
 
 async function main(): Promise<void> {
