@@ -89,6 +89,13 @@ export class AgreementService {
   async notice(id: string, action: NoticeAction, reason: string, effective?: string, version?: number): Promise<{ messageId: string; agreement: KnownAgreement }> {
     const k = this.noticeTarget(id, version);
     if (!k.complete) throw new GncError('GNC_AGREEMENT_INVALID', `Agreement ${id} was never signed by both sides; there is nothing to ${action}.`);
+    // a notice applies here when it is stored, and only its envelope tells the partner: refused before anything is
+    // signed or stored when no envelope can reach the partner (removed by `gnc partner remove`), rather than applied
+    // here while the command fails
+    if (!this.parts.trust.isPartner(k.partner)) {
+      const removed = this.parts.store.partners.get(k.partner)?.removed_at;
+      throw new GncError('GNC_PARTNER_UNKNOWN', `${k.partner} ${removed ? `was removed as a partner at ${removed} (gnc partner remove)` : 'is not a partner of this node'}: a ${action} notice cannot reach it, so none was signed and agreement ${id} stays as it is here. To ${action} it, pin ${k.partner} again (\`gnc partner add\`), then send the notice.`);
+    }
     const notice: AgreementNotice = {
       v: 1, agreementId: k.document.id, version: k.document.version, action,
       effective: effective ?? new Date(this.parts.clock()).toISOString(), reason, by: this.parts.identity.country,

@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rotateNodeKeys } from '../../node/keys/service.js';
+import { Store } from '../../node/store/store.js';
 import { loadIdentity } from '../../certs/identity.js';
 import { api, finalMessage, networkPerTest, restartNode, runCli, waitFor, type TestNode } from '../helpers/network.js';
 import { example } from '../protocol/messages/fixtures.js';
@@ -144,5 +145,33 @@ describe('gnc partner remove', () => {
     expect(m.withdrawn.reason).toMatch(/^KG is no longer a partner of this node \(gnc partner remove\): the message will not be sent\. An earlier attempt handed it to KG's node and no receipt came back: KG may hold it\.$/);
     expect(m.receipt).toBeNull();
     release();
+  }, 60_000);
+});
+
+describe('an agreement notice to a removed partner', () => {
+  it('is refused before anything is signed or stored, since it cannot reach the partner (GNC_PARTNER_UNKNOWN)', async () => {
+    const net = await network(['KZ', 'KG'], { start: false });
+    const kz = net.dirs.KZ!;
+    const removed = await runCli(['partner', 'remove', '--dir', kz, 'KG', '--reason', 'Pilot ended', '--despite-agreement']);
+    expect(removed.code, removed.out.join('\n')).toBe(0);
+    const held = (): { notices: number; entries: number } => {
+      const store = Store.open(kz);
+      try {
+        return {
+          notices: store.db.prepare('SELECT COUNT(*) FROM agreement_notices').pluck().get() as number,
+          entries: store.db.prepare('SELECT COUNT(*) FROM evidence').pluck().get() as number,
+        };
+      } finally {
+        store.close();
+      }
+    };
+    const before = held();
+    const r = await runCli(['agreement', 'terminate', '--dir', kz, '--id', 'KZ-KG-test', '--reason', 'Pilot ended']);
+    // nothing of it applied here: the agreement reads as before, and the log has no entry of a notice never sent
+    expect(held()).toEqual(before);
+    expect(r.out.join('\n')).toMatch(/GNC_PARTNER_UNKNOWN: .*KG was removed as a partner/);
+    expect(r.code).not.toBe(0);
+    const list = await runCli(['agreement', 'list', '--dir', kz]);
+    expect(list.out.join('\n')).toMatch(/KZ-KG-test.*active/);
   }, 60_000);
 });
