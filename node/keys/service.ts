@@ -71,6 +71,11 @@ export async function rotateNodeKeys(dir: string, opts: { overlapHours?: number;
       reason: `superseded by node key ${r.next.thumbprint} (key rotation)`, revokedAt: r.state.overlapUntil,
     };
     const retirementJws = signKeyNotice(retirement, root.signer);
+    // the retirement and its `key` entry in one transaction, before partners are sent it: a failure leaves neither
+    n.parts.store.db.transaction(() => {
+      new KeyNoticeRepo(n.parts.store.db).add(retirementJws, retirement, now);
+      n.evidence.append('key', `key:${r.previous.node.thumbprint}`, country, sha256Ascii(retirementJws));
+    }).immediate();
     const announcements: Record<string, string> = {};
     for (const p of partners(n)) {
       // queued in order on one outbox: the announcement is delivered before anything the new key signs
@@ -80,13 +85,9 @@ export async function rotateNodeKeys(dir: string, opts: { overlapHours?: number;
     }
     const state: RotationState = { ...r.state, announcements, announced: true };
     writeRotation(dir, state);
-    // after the rotation file: this commit wakes a running node, which then re-reads it. The retirement is stored
-    // with its `key` entry in one transaction (the new certificate is a file of the data dir, written above)
-    n.parts.store.db.transaction(() => {
-      new KeyNoticeRepo(n.parts.store.db).add(retirementJws, retirement, now);
-      n.evidence.append('key', `key:${r.next.thumbprint}`, country, sha256Ascii(r.certificate));
-      n.evidence.append('key', `key:${r.previous.node.thumbprint}`, country, sha256Ascii(retirementJws));
-    }).immediate();
+    // after the rotation file: this commit wakes a running node, which then re-reads it (the new certificate is a
+    // file of the data dir, written above)
+    n.evidence.append('key', `key:${r.next.thumbprint}`, country, sha256Ascii(r.certificate));
     return { previous: r.previous.node.thumbprint, current: r.next.thumbprint, overlapUntil: state.overlapUntil, announcements };
   });
 }

@@ -1,0 +1,38 @@
+/**
+ * A key rotation's retirement notice (the old key's revocation at the end of the overlap) is a key document signed
+ * here: stored with its `key` evidence entry in one transaction before any envelope carries it to a partner, so a
+ * failure of the entry (a trigger on the real database file refuses it here, as a full disk would) sends nothing
+ * that this node does not hold and has not logged.
+ */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { networkPerTest, runCli } from '../../helpers/network.js';
+
+const network = networkPerTest();
+
+function query<T>(dir: string, sql: string): T[] {
+  const db = new Database(join(dir, 'gnc.sqlite'));
+  try {
+    return db.prepare(sql).all() as T[];
+  } finally {
+    db.close();
+  }
+}
+
+describe('gnc keys rotate', () => {
+  it('queues no retirement notice to a partner when the notice and its key entry cannot be stored', async () => {
+    const net = await network(['KZ', 'KG'], { start: false });
+    const kz = net.dirs.KZ!;
+    const db = new Database(join(kz, 'gnc.sqlite'));
+    db.exec(`CREATE TRIGGER test_refuse_key_entry BEFORE INSERT ON evidence WHEN json_extract(NEW.entry, '$.event') = 'key'
+      BEGIN SELECT RAISE(ABORT, 'test: the key entry cannot be written'); END`);
+    db.close();
+    const r = await runCli(['keys', 'rotate', '--dir', kz]);
+    expect(r.code, r.out.join('\n')).not.toBe(0);
+    expect(query(kz, `SELECT compact FROM key_notices`)).toEqual([]);
+    // no partner was sent a notice this node neither holds nor logged
+    const revokes = query<{ id: string }>(kz, `SELECT id FROM messages WHERE direction = 'out' AND type = 'key' AND kind = 'revoke'`);
+    expect(revokes).toEqual([]);
+  }, 60_000);
+});
