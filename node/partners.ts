@@ -56,7 +56,10 @@ export function storeCertificate(store: Store, compact: string, payload: NodeCer
 /** Called, inside the pinning transaction, for each key notice of the identity file stored here for the first time. */
 export type OnPinnedNotice = (compact: string, notice: KeyNotice) => void;
 
-export function addPartner(store: Store, selfCountry: string, identityFile: unknown, fingerprint: string, now = Date.now(), onNotice?: OnPinnedNotice): AddedPartner {
+/** Called, inside the pinning transaction, for each node certificate of the identity file stored here for the first time. */
+export type OnPinnedCertificate = (compact: string, payload: NodeCertificatePayload) => void;
+
+export function addPartner(store: Store, selfCountry: string, identityFile: unknown, fingerprint: string, now = Date.now(), onNotice?: OnPinnedNotice, onCertificate?: OnPinnedCertificate): AddedPartner {
   const { identity, certificates, revocations, successions } = verifyPartnerIdentity(identityFile, fingerprint, now);
   if (identity.country === selfCountry) {
     throw new GncError('GNC_CONFIG_INVALID', `This identity is ${selfCountry}'s own: a node pins its partners, not itself.`);
@@ -107,7 +110,12 @@ export function addPartner(store: Store, selfCountry: string, identityFile: unkn
       identity: JSON.stringify(identity),
       added_at: existing?.added_at ?? new Date(now).toISOString(),
     });
-    for (const c of certificates) storeCertificate(store, c.compact, c.payload);
+    // one held already (pinned before, or announced over the wire) was recorded when it was stored: no second entry
+    const held = new Set(store.partners.certificates(identity.country).map((c) => c.compact));
+    for (const c of certificates) {
+      storeCertificate(store, c.compact, c.payload);
+      if (!held.has(c.compact)) onCertificate?.(c.compact, c.payload);
+    }
     // as if they had come over the wire (SPEC 9.10): kept once, and a revocation marks the key it names
     for (const { compact, notice } of [...chained, ...revocations]) {
       if (notices.add(compact, notice, now)) {

@@ -74,10 +74,11 @@ export const partnerAddCommand: Command = {
     try {
       const { store, identity, trust } = n.parts;
       const file = parseIdentityFile(readInputFile(positionals[0]!, { what: 'identity file' }), positionals[0]!);
-      // the file's notices are stored as if they had come over the wire, each with its `key` evidence entry
+      // the file's certificates and notices are stored as if they had come over the wire, each new one with its `key`
+      // evidence entry in the pinning transaction: the log shows from when this node trusted each key it pinned
       const p = addPartner(store, identity.country, file, values.fingerprint!, n.parts.clock(), (compact, notice) => {
         n.evidence.append('key', `key:${notice.kind === 'revocation' ? notice.kid : jwkThumbprint(notice.newRoot)}`, notice.country, sha256Ascii(compact));
-      });
+      }, (compact, payload) => n.evidence.append('key', `key:${payload.sub}`, payload.country, sha256Ascii(compact)));
       const notices = p.notices > 0 ? `, ${p.notices} key notice(s)` : '';
       out(`Pinned ${p.country} (${p.name})${p.wasRemoved === null ? '' : `, a partner again (removed at ${p.wasRemoved})`}, root ${p.fingerprint}; ${p.certificates} certificate(s)${notices}, addresses ${p.addresses.join(' ')}`);
       trust.reload();

@@ -79,7 +79,8 @@ describe('an identity file exported after a key notice', () => {
     expect(await trustOf(kg, oldKid)).toEqual({ country: 'KZ', revokedAt: Date.parse(at) });
     const store = Store.open(kg);
     try {
-      expect(store.db.prepare(`SELECT COUNT(*) FROM evidence WHERE entry LIKE '%"event":"key"%'`).pluck().get()).toBe(2);
+      // the two notices and the two certificates of the file
+      expect(store.db.prepare(`SELECT COUNT(*) FROM evidence WHERE entry LIKE '%"event":"key"%'`).pluck().get()).toBe(4);
     } finally {
       store.close();
     }
