@@ -53,6 +53,7 @@ export function compose(dir: string, opts: NodeOptions = {}): Composition {
         log('no checkpoint at shutdown', { error: (err as Error).message });
       }
     },
+    endedKeys: (now) => keyring.endedKeys(now),
     reload: () => {
       if (keyring.reload()) parts.identity = keyring.identity;
       agreements.reload();

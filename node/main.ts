@@ -86,6 +86,8 @@ export interface Extension {
   onPurge?: (purged: { seq: number; id: string; partner: string; type: string }[]) => void;
   /** Called when another process (the CLI) changed the store: reload cached state. */
   reload?: () => void;
+  /** This node's keys whose certificates have all ended by `now`, with when (Keyring.endedKeys). */
+  endedKeys?: (now: number) => ReadonlyMap<string, number>;
   start?: (node: GncNode) => void | Promise<void>;
   /** The node is stopping: end the API responses that last until told (event streams), so the API can drain. */
   closeStreams?: () => void;
@@ -137,7 +139,7 @@ export class GncNode {
     };
     this.dispatcher = new Dispatcher({
       self: identity.country, store, trust, policy: ext.policy, transport, clock, backoff: opts.retry ?? config.retry, clockSkewMs, maxAgeMs,
-      log: (m) => log(m), evidence: ext.evidence, reseal: (row, now) => this.submit.reseal(row, now),
+      log: (m) => log(m), evidence: ext.evidence, reseal: (row, now) => this.submit.reseal(row, now), endedKeys: ext.endedKeys,
       onFinal: (seq) => this.finals.settle(seq),
     });
     this.submit = new SubmitService({

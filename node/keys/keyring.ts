@@ -45,6 +45,8 @@ export class Keyring {
   private checkedAt = Number.NEGATIVE_INFINITY;
   private switched = true;
   private readonly notices: KeyNoticeRepo;
+  /** When each of this node's keys stops counting (the latest end of its certificates), read again on `reload`. */
+  private ends: Map<string, number> | undefined;
   /** The root `init` made (keys/root.jwk): it never changes, so it is read once. */
   private originalRoot: Ed25519PublicJwk | undefined;
 
@@ -64,6 +66,7 @@ export class Keyring {
   }
 
   private loadRotation(): void {
+    this.ends = undefined;
     this.currentValidity = validityOf(this.identity.certPayload);
     const r = readRotation(this.dir);
     if (r === undefined || r.to !== this.identity.node.thumbprint || r.from === r.to) {
@@ -88,7 +91,7 @@ export class Keyring {
     const { signer, nbf, exp } = this.pick();
     const now = this.clock();
     if (now >= exp) {
-      throw new GncError('GNC_KEY_EXPIRED', `This node's signing key ${signer.kid} expired at ${new Date(exp).toISOString()}: nothing it signs would verify. Certify a new key with \`gnc keys rotate --dir ${this.dir}\` (it needs the root key) and give partners the new identity (\`gnc identity export\`; they run \`gnc partner add\` again), since an announcement signed by the expired key is refused.`);
+      throw new GncError('GNC_KEY_EXPIRED', `This node's signing key ${signer.kid} expired at ${new Date(exp).toISOString()}: nothing it signs would verify. Certify a new key with \`gnc keys rotate --dir ${this.dir}\` (it needs the root key) and give partners the new identity (\`gnc identity export\`; they run \`gnc partner add\` again), since partners no longer connect to a node whose certificate has ended.`);
     }
     // a rotation keeps the old key until the new one starts; this is a key with none before it to sign meanwhile
     // (the rotation file was removed, or the clock was set back)
@@ -134,6 +137,22 @@ export class Keyring {
     // an announcement that grew too old while a partner was away went on sealed again, under another id; one withdrawn
     // because its partner was removed (`gnc partner remove`) holds nothing back: that partner is told nothing more
     return Object.entries(r.announcements).every(([partner, id]) => ['delivered', 'withdrawn'].includes(this.store.messages.currentOut(partner, id)?.status ?? ''));
+  }
+
+  /**
+   * This node's keys whose certificates have all ended by `now`, with when the last one ended (ms): partners refuse
+   * what those keys sealed and is still queued (SPEC section 4, check 10), so the dispatcher seals a control envelope
+   * again with the key that signs now, and ends a message instead of sending it to a certain refusal.
+   */
+  endedKeys(now: number): Map<string, number> {
+    if (this.ends === undefined) {
+      this.ends = new Map();
+      for (const c of ownCertificates(this.dir)) {
+        const p = decodeNodeCertificate(c);
+        this.ends.set(p.sub, Math.max(Date.parse(p.exp), this.ends.get(p.sub) ?? Number.NEGATIVE_INFINITY));
+      }
+    }
+    return new Map([...this.ends].filter(([, exp]) => exp <= now));
   }
 
   /** Public keys of every certificate this node ever had, by kid (checkpoints and envelopes before a rotation). */

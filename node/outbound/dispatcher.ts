@@ -43,6 +43,8 @@ export interface DispatcherDeps {
   evidence?: (event: 'receipt-received', messageId: string, peer: string, sha256: string) => void;
   /** Seal a control envelope's body again (SubmitService.reseal), inside the caller's transaction. */
   reseal: (row: OutboxRow, now: number) => { seq: number; id: string };
+  /** This node's keys whose certificates have all ended by `now`, with when (Keyring.endedKeys). */
+  endedKeys?: (now: number) => ReadonlyMap<string, number>;
   onFinal?: (seq: number, status: 'delivered' | 'rejected' | 'expired' | 'resealed' | 'withdrawn') => void;
 }
 
@@ -120,12 +122,20 @@ export class Dispatcher {
       return;
     }
     const send: OutboxRow[] = [];
-    const reseal: OutboxRow[] = [];
+    const reseal: { row: OutboxRow; why: string }[] = [];
     const expire: { seq: number; code: string; reason: string }[] = [];
+    // what a key of this node sealed before its certificate ended is refused by partners (SPEC section 4, check 10)
+    const ended = this.d.endedKeys?.(now);
     for (const r of rows) {
-      if (r.control === 1 && r.expires_at <= now) {
-        reseal.push(r);
+      const kid = ended !== undefined && ended.size > 0 ? sealedBy(r.jws) : undefined;
+      const endedAt = kid === undefined ? undefined : ended!.get(kid);
+      if (r.control === 1 && (r.expires_at <= now || endedAt !== undefined)) {
+        reseal.push({ row: r, why: endedAt === undefined ? 'was not delivered within the maximum message age' : `was sealed with node key ${kid}, whose certificate ended at ${new Date(endedAt).toISOString()}` });
         flying.add(r.seq);
+      } else if (endedAt !== undefined && now > endedAt + this.d.clockSkewMs) {
+        // a certain refusal once partners' clocks are past the end too: the integrator is told now, not after days of retries
+        const reason = `It was sealed with node key ${kid}, whose certificate ended at ${new Date(endedAt).toISOString()} before the message was delivered, so ${partner} refuses it: submit it again once this node signs with a new key (\`gnc keys rotate\`, then give ${partner} your new identity file).`;
+        expire.push({ seq: r.seq, code: 'GNC_KEY_EXPIRED', reason: r.sent === 1 ? `${reason} An earlier attempt may have reached ${partner} without its receipt coming back: ask ${partner} whether it holds message ${r.id}.` : reason });
       } else if (r.expires_at <= now) {
         expire.push({ seq: r.seq, code: 'GNC_DELIVERY_EXPIRED', reason: 'The message could not be delivered before its expiry.' });
       } else if (r.agreement !== null && r.sent === 0 && !this.d.policy.stillInForce(r.agreement, partner, now)) {
@@ -146,7 +156,7 @@ export class Dispatcher {
         .catch((err: unknown) => this.d.log(`could not record the expiry of ${expire.length} message(s) to ${partner}: ${(err as Error).message}; the sweep tries again`));
     }
     if (send.length > 0) this.markThenDeliver(partner, send, now);
-    for (const r of reseal) this.resealThenPump(r, now);
+    for (const r of reseal) this.resealThenPump(r.row, r.why, now);
   }
 
   /**
@@ -177,11 +187,11 @@ export class Dispatcher {
   }
 
   /**
-   * A control envelope about to be too old for the partner is sealed again (SPEC section 6); the new one is due at
-   * once. One that cannot be (this node's key has expired, its disk is full) is held back for a backoff, then tried
+   * A control envelope about to be too old for the partner, or sealed with a key of this node whose certificate has
+   * ended since, is sealed again (SPEC section 6); the new one is due at once. One that cannot be (this node's key has expired, its disk is full) is held back for a backoff, then tried
    * again: it never expires.
    */
-  private resealThenPump(row: OutboxRow, now: number): void {
+  private resealThenPump(row: OutboxRow, why: string, now: number): void {
     const flying = this.flying(row.partner);
     this.d.store.commits
       .run(() => (this.stillWaiting(row.seq) ? this.d.reseal(row, now) : undefined))
@@ -189,7 +199,7 @@ export class Dispatcher {
         (next) => {
           flying.delete(row.seq);
           if (next === undefined) return this.schedulePump(row.partner); // withdrawn meanwhile
-          this.d.log(`${row.id} to ${row.partner} (a control envelope) was not delivered within the maximum message age: its body goes on, sealed again, as ${next.id}`);
+          this.d.log(`${row.id} to ${row.partner} (a control envelope) ${why}: its body goes on, sealed again, as ${next.id}`);
           this.d.onFinal?.(row.seq, 'resealed');
           this.schedulePump(row.partner);
         },
@@ -384,5 +394,17 @@ export class Dispatcher {
     // every partner, also one whose timer waits for a message in backoff: rows another process queued (gnc send,
     // a notice signed with the CLI) are due now, and nothing else tells this node about them
     for (const p of this.d.store.outbox.partners()) this.pump(p);
+  }
+}
+
+/** The `kid` of an envelope's protected header (the sender writes `protected` first), read without parsing the payload. */
+function sealedBy(jws: Buffer): string | undefined {
+  const m = /^\{"protected":"([A-Za-z0-9_-]{1,512})"/.exec(jws.subarray(0, 600).toString('latin1'));
+  if (m === null) return undefined;
+  try {
+    const kid: unknown = (JSON.parse(Buffer.from(m[1]!, 'base64url').toString('utf8')) as { kid?: unknown }).kid;
+    return typeof kid === 'string' ? kid : undefined;
+  } catch {
+    return undefined;
   }
 }
