@@ -63,7 +63,7 @@ const paths: Record<string, Record<string, Operation>> = {
       headers: api.SubmitHeaders, query: api.XmlSubmitQuery, xmlRequest: true,
       responseHeaders: { Location: 'the message, /v1/messages/{id}', 'Idempotent-Replayed': REPLAYED },
       also: {
-        status: 200, response: ['MessageView', 'MessageSummary'], description: 'With Prefer: wait=N, the message once delivered, rejected or expired within N seconds (its summary with return=minimal)',
+        status: 200, response: ['MessageView', 'MessageSummary'], description: 'With Prefer: wait=N, the message once final (delivered, rejected, expired, resealed or withdrawn) within N seconds (its summary with return=minimal)',
         headers: { Location: 'the message, /v1/messages/{id}', 'Preference-Applied': 'return=minimal or return=representation, when the request asked for either', 'Idempotent-Replayed': REPLAYED },
       },
     },

@@ -62,7 +62,7 @@ export const ListMessagesQuery = windowInOrder(z.strictObject({
 
 export const WaitQuery = z.strictObject({
   direction: z.enum(['in', 'out']).optional(),
-  wait: z.coerce.number().int().min(0).max(MAX_WAIT_SECONDS).optional().describe(`seconds (at most ${MAX_WAIT_SECONDS}) to hold the answer until the message is delivered, rejected, expired or resealed`),
+  wait: z.coerce.number().int().min(0).max(MAX_WAIT_SECONDS).optional().describe(`seconds (at most ${MAX_WAIT_SECONDS}) to hold the answer until the message is final (delivered, rejected, expired, resealed or withdrawn)`),
 });
 
 /** A client's idempotency key: printable ASCII without `"` and `\`, as the Idempotency-Key header carries it. */
@@ -70,7 +70,7 @@ export const IdempotencyKey = z.string().regex(/^[\x20\x21\x23-\x5b\x5d-\x7e]{1,
 
 export const SubmitHeaders = z.object({
   'idempotency-key': IdempotencyKey.optional().describe(`draft-ietf-httpapi-idempotency-key-header: a key of the client's own (a quoted string, "KZ-SW-2026-000123", or bare), scoped to its API token. A repeated submission with the same key and the same to, type, purpose, ref and body answers with the message the first one made (same id, "Idempotent-Replayed: true") and queues nothing; with another submission it is 422 GNC_IDEMPOTENCY_KEY_REUSED. Keys are remembered for ${IDEMPOTENCY_KEY_TTL_MS / 86_400_000} days.`),
-  prefer: z.string().optional().describe(`RFC 7240 "wait=N": hold the answer up to N seconds (at most ${MAX_WAIT_SECONDS}) until the partner's signed receipt is recorded; 200 with the message (as GET /v1/messages/{id}) once delivered, rejected or expired, else 202 as without it. With "return=minimal" as well, that 200 carries the message summary (as in GET /v1/messages: status and receipt outcome, no body or envelopes) and "Preference-Applied: return=minimal"`),
+  prefer: z.string().optional().describe(`RFC 7240 "wait=N": hold the answer up to N seconds (at most ${MAX_WAIT_SECONDS}) until the partner's signed receipt is recorded; 200 with the message (as GET /v1/messages/{id}) once final (delivered, rejected, expired, resealed or withdrawn), else 202 as without it. With "return=minimal" as well, that 200 carries the message summary (as in GET /v1/messages: status and receipt outcome, no body or envelopes) and "Preference-Applied: return=minimal"`),
 });
 
 export const ReceiptView = z.object({

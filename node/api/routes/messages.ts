@@ -60,7 +60,7 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
     const { result, seq, replayed } = await submit.submit(request, key === undefined ? undefined : { tokenId: c.get('token').id, key });
     const location = `/v1/messages/${result.id}`;
     const base: Record<string, string> = replayed ? { location, 'idempotent-replayed': 'true' } : { location };
-    // Prefer: wait=N answers with the final message (200) if it is delivered, rejected or expired in time;
+    // Prefer: wait=N answers with the final message (200) if it is final (FINAL) in time;
     // return=minimal makes that answer the message's summary (status and receipt outcome, as in the list)
     // instead of the full view with the body and both signed envelopes the client already has or can fetch
     const prefer = c.req.header('prefer');

@@ -18,14 +18,19 @@ import { parse } from '../args.js';
 import type { Command } from '../command.js';
 import { checkOutFile, FORCE_OPTION, openNodeStore, readInputFile, writeOutFile } from '../files.js';
 
-/** This administration's identity file, with every node certificate a partner pinning from it needs. */
-function exportOwnIdentity(dir: string): PublicIdentity {
+/**
+ * This administration's identity file, with every node certificate a partner pinning from it needs, and the key
+ * notices relevant to them unless `withNotices` is false (for a partner whose version predates them, which refuses a
+ * file that carries any: it gets them over the wire once this node pins it, as queueKeyState queues them).
+ */
+function exportOwnIdentity(dir: string, withNotices: boolean): PublicIdentity {
   const id = loadIdentity(dir);
   const store = openNodeStore(dir);
   try {
     const notices = new KeyNoticeRepo(store.db);
     return exportIdentity(id, {
-      held: ownCertificates(dir), revokedAt: (kid) => notices.revokedAt(kid, id.country), notices: notices.list(undefined, [id.country]).map((n) => n.compact),
+      held: ownCertificates(dir), revokedAt: (kid) => notices.revokedAt(kid, id.country),
+      notices: withNotices ? notices.list(undefined, [id.country]).map((n) => n.compact) : [],
     });
   } finally {
     store.close();
@@ -34,9 +39,9 @@ function exportOwnIdentity(dir: string): PublicIdentity {
 
 const exportSpec = {
   name: 'identity export',
-  usage: 'gnc identity export --dir DIR [--out FILE [--force]]',
-  description: "Write this administration's public identity (root public JWK, fingerprint, node certificates, addresses) for partners.",
-  options: { dir: { type: 'string' }, out: { type: 'string' }, ...FORCE_OPTION },
+  usage: 'gnc identity export --dir DIR [--out FILE [--force]] [--without-notices]',
+  description: "Write this administration's public identity (root public JWK, fingerprint, node certificates, addresses, and the root-signed key notices relevant to them) for partners. --without-notices leaves the notices out, for a partner running a version from before 2026-11-24, which refuses a file that carries them; it gets them over the wire once you pin it.",
+  options: { dir: { type: 'string' }, out: { type: 'string' }, 'without-notices': { type: 'boolean' }, ...FORCE_OPTION },
   required: ['dir'],
 } as const;
 
@@ -45,7 +50,7 @@ export const identityExportCommand: Command = {
   async run(argv, out) {
     const { values } = parse(exportSpec, argv);
     checkOutFile(values.out, values.force, values.dir);
-    const doc = exportOwnIdentity(values.dir!);
+    const doc = exportOwnIdentity(values.dir!, values['without-notices'] !== true);
     const text = JSON.stringify(doc, null, 2) + '\n';
     if (values.out) {
       writeOutFile(values.out, text, values.force);
