@@ -4,7 +4,8 @@
  * partner already pinned may be added again (fresh certificates, e.g. after its key expired) with an identity
  * of its root in office: the pinned root, or the last successor of the chain it started (SPEC 9.4); so may a
  * partner removed (`removePartner`), which becomes a partner again. Removing one ends the partnership and keeps
- * its evidence.
+ * its evidence. A partner removed whose root was lost is pinned again under a new, unrelated root only with
+ * `replaceRoot` (`gnc partner add --replace-root`, SPEC 9.4): the old root is kept as replaced, trusted for nothing new.
  */
 import { verifyPartnerIdentity } from '../certs/public-identity.js';
 import { GncError } from '../protocol/errors.js';
@@ -26,6 +27,18 @@ export interface AddedPartner {
   wasRemoved: string | null;
   /** Key notices of the identity file stored (revocations, root successions); ones held already are not counted. */
   notices: number;
+  /** With `replaceRoot`: the fingerprint of the root replaced (pinned before); else null. */
+  replacedRoot: string | null;
+}
+
+export interface AddPartnerOptions {
+  /**
+   * Pin a root outside the chain of the one pinned (`gnc partner add --replace-root`): allowed only for a partner
+   * removed, whose root was lost. The root pinned before is kept as replaced (evidence, trusted for nothing new).
+   */
+  replaceRoot?: boolean;
+  /** Called, inside the pinning transaction, when a root is replaced: the old root's and the new root's fingerprints. */
+  onReplacedRoot?: (replaced: string, by: string, country: string) => void;
 }
 
 /**
@@ -59,12 +72,25 @@ export type OnPinnedNotice = (compact: string, notice: KeyNotice) => void;
 /** Called, inside the pinning transaction, for each node certificate of the identity file stored here for the first time. */
 export type OnPinnedCertificate = (compact: string, payload: NodeCertificatePayload) => void;
 
-export function addPartner(store: Store, selfCountry: string, identityFile: unknown, fingerprint: string, now = Date.now(), onNotice?: OnPinnedNotice, onCertificate?: OnPinnedCertificate): AddedPartner {
+export function addPartner(store: Store, selfCountry: string, identityFile: unknown, fingerprint: string, now = Date.now(), onNotice?: OnPinnedNotice, onCertificate?: OnPinnedCertificate, opts: AddPartnerOptions = {}): AddedPartner {
   const { identity, certificates, revocations, successions } = verifyPartnerIdentity(identityFile, fingerprint, now);
   if (identity.country === selfCountry) {
     throw new GncError('GNC_CONFIG_INVALID', `This identity is ${selfCountry}'s own: a node pins its partners, not itself.`);
   }
   const existing = store.partners.get(identity.country);
+  if (store.partners.replacedRoots(identity.country).some((r) => r.fingerprint === identity.root.fingerprint)) {
+    throw new GncError('GNC_FINGERPRINT_MISMATCH', `Root ${identity.root.fingerprint} of ${identity.country} was replaced as lost (gnc partner add --replace-root) and is trusted for nothing new: pin ${identity.country}'s current root, whose fingerprint ${identity.country} gives you out of band.`);
+  }
+  if (opts.replaceRoot) {
+    if (existing === undefined) {
+      throw new GncError('GNC_PARTNER_UNKNOWN', `${identity.country} is not pinned here, so it has no root to replace: pin it without --replace-root.`);
+    }
+    if (existing.removed_at === null) {
+      throw new GncError('GNC_CONFLICT', `${identity.country} is a pinned partner (root ${existing.fingerprint}): a root is replaced only for a partner removed first. If ${identity.country}'s root was lost, run \`gnc partner remove ${identity.country} --reason TEXT\` (with --despite-agreement while an agreement binds it), then this command again.`);
+    }
+  }
+  /** With `replaceRoot`, the partner whose root is replaced (its pinned root and chain are kept as evidence). */
+  let replacing = false;
   const notices = new KeyNoticeRepo(store.db);
   /** The file's root successions that continue the chain of the root pinned before (none for a first pin). */
   const chained: { compact: string; notice: KeyNotice }[] = [];
@@ -89,19 +115,29 @@ export function addPartner(store: Store, selfCountry: string, identityFile: unkn
       }
     }
     const inOffice = chain.at(-1)!;
+    const lost = `; if that root was lost, remove ${identity.country} (\`gnc partner remove ${identity.country} --reason TEXT\`) and pin this root with --replace-root, after confirming its fingerprint out of band`;
     if (identity.root.fingerprint !== inOffice) {
       if (chain.includes(identity.root.fingerprint)) {
         throw new GncError('GNC_FINGERPRINT_MISMATCH', `Root ${identity.root.fingerprint} of ${identity.country} was succeeded; its root in office is ${inOffice}, and only that root certifies node keys: ask ${identity.country} for a current identity export (\`gnc identity export\`) and pin it with --fingerprint ${inOffice}.`);
       }
-      if (chain.length === 1) {
-        throw new GncError('GNC_FINGERPRINT_MISMATCH', `${identity.country} is already pinned with root ${existing.fingerprint}; a different root needs a root-succession notice signed by the old root, not a new pin.`);
+      if (opts.replaceRoot) replacing = true;
+      else if (chain.length === 1) {
+        throw new GncError('GNC_FINGERPRINT_MISMATCH', `${identity.country} is already pinned with root ${existing.fingerprint}; a different root needs a root-succession notice signed by the old root, not a new pin${lost}.`);
+      } else {
+        throw new GncError('GNC_FINGERPRINT_MISMATCH', `${identity.country} is pinned with root ${existing.fingerprint}, succeeded by ${chain.slice(1).join(', then ')} (root in office ${inOffice}); a root outside that chain needs a root-succession notice signed by the root in office, not a new pin${lost}.`);
       }
-      throw new GncError('GNC_FINGERPRINT_MISMATCH', `${identity.country} is pinned with root ${existing.fingerprint}, succeeded by ${chain.slice(1).join(', then ')} (root in office ${inOffice}); a root outside that chain needs a root-succession notice signed by the root in office, not a new pin.`);
+    } else if (opts.replaceRoot) {
+      throw new GncError('GNC_CONFLICT', `Root ${inOffice} is ${identity.country}'s root in office here already: nothing to replace. Pin it again without --replace-root.`);
     }
   }
-  const pinned = existing ? { root_jwk: existing.root_jwk, fingerprint: existing.fingerprint } : { root_jwk: JSON.stringify(identity.root.jwk), fingerprint: identity.root.fingerprint };
+  if (replacing) chained.length = 0; // successions of the new root's file do not continue the replaced chain
+  const pinned = existing && !replacing ? { root_jwk: existing.root_jwk, fingerprint: existing.fingerprint } : { root_jwk: JSON.stringify(identity.root.jwk), fingerprint: identity.root.fingerprint };
   let added = 0;
   store.db.transaction(() => {
+    if (replacing && existing) {
+      store.partners.recordReplacedRoot({ country: identity.country, fingerprint: existing.fingerprint, root_jwk: existing.root_jwk, identity: existing.identity, replaced_at: new Date(now).toISOString(), replaced_by: identity.root.fingerprint });
+      opts.onReplacedRoot?.(existing.fingerprint, identity.root.fingerprint, identity.country);
+    }
     store.partners.upsert({
       country: identity.country,
       name: identity.name,
@@ -128,7 +164,7 @@ export function addPartner(store: Store, selfCountry: string, identityFile: unkn
       if (cert && (cert.revoked_at === null || at < cert.revoked_at)) store.partners.revoke(cert.kid, at, compact);
     }
   })();
-  return { country: identity.country, name: identity.name, fingerprint: identity.root.fingerprint, addresses: identity.addresses, certificates: certificates.length, notices: added, wasRemoved: existing?.removed_at ?? null };
+  return { country: identity.country, name: identity.name, fingerprint: identity.root.fingerprint, addresses: identity.addresses, certificates: certificates.length, notices: added, wasRemoved: existing?.removed_at ?? null, replacedRoot: replacing ? existing!.fingerprint : null };
 }
 
 /** The agreement statuses that bind the administrations now or later: a partner under one is not removed. */

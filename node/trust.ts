@@ -5,13 +5,15 @@
  * listeners hear of every change of what it answers: a change in the store (`reload`), and the passing of time
  * that starts or ends a certificate or makes a revocation take effect (`recheck`, at `nextChange`). A partner removed
  * (`gnc partner remove`) is trusted for nothing: neither its roots nor its certificates count; only `formerRootsOf`
- * still names its root chain, so that what it signed while it was a partner (stored agreements) can be read.
+ * still names its root chain, so that what it signed while it was a partner (stored agreements) can be read. A root
+ * replaced after it was lost (`gnc partner add --replace-root`, SPEC 9.4) is trusted for nothing either: neither it, the
+ * successions it started nor the certificates its chain issued count; only `replacedRootsOf` names them, for reading.
  */
-import { publicKeyFromJwk, type Ed25519PublicJwk } from '../protocol/jwk.js';
+import { jwkThumbprint, publicKeyFromJwk, type Ed25519PublicJwk } from '../protocol/jwk.js';
 import { decodeNodeCertificate, verifyNodeCertificate } from '../protocol/certificate.js';
 import { DEFAULT_CLOCK_SKEW_MS } from '../protocol/constants.js';
 import { validityWindow, type VerificationKey } from '../protocol/envelope/open.js';
-import { KeyNoticeRepo } from './store/key-notices.js';
+import { KeyNoticeRepo, type KeyNoticeRow } from './store/key-notices.js';
 import type { Store } from './store/store.js';
 
 export interface PeerInfo {
@@ -26,6 +28,27 @@ function revocationKey(country: string, kid: string): string {
   return `${country} ${kid}`;
 }
 
+/**
+ * The root chain that starts at `first`: each next root named by a held root-succession notice signed by the root
+ * before it (notices are verified before they are stored, so the signer is read from the header). Other chains of
+ * the same country (a root replaced after it was lost) are not followed.
+ */
+export function rootChainFrom(first: Ed25519PublicJwk, successions: readonly Pick<KeyNoticeRow, 'compact'>[]): Ed25519PublicJwk[] {
+  const parsed = successions.map((n) => {
+    const [h, p] = n.compact.split('.');
+    return { signer: (JSON.parse(Buffer.from(h!, 'base64url').toString('utf8')) as { kid?: string }).kid, newRoot: (JSON.parse(Buffer.from(p!, 'base64url').toString('utf8')) as { newRoot: Ed25519PublicJwk }).newRoot };
+  });
+  const chain = [first];
+  const seen = new Set([jwkThumbprint(first)]);
+  for (let tail = seen.values().next().value as string; ; ) {
+    const next = parsed.find((n) => n.signer === tail && !seen.has(jwkThumbprint(n.newRoot)));
+    if (next === undefined) return chain;
+    tail = jwkThumbprint(next.newRoot);
+    seen.add(tail);
+    chain.push(next.newRoot);
+  }
+}
+
 export class TrustIndex {
   private keys = new Map<string, VerificationKey>();
   /**
@@ -38,6 +61,8 @@ export class TrustIndex {
   private former = new Map<string, Ed25519PublicJwk>();
   /** Roots named by root-succession notices (verified before they were stored), by country, in order. */
   private successors = new Map<string, Ed25519PublicJwk[]>();
+  /** Roots replaced after they were lost, with the successors each named, by country (oldest replacement first). */
+  private replaced = new Map<string, Ed25519PublicJwk[]>();
   /** Earliest revocation instant by country and kid (`revocationKey`), also of keys no stored certificate names. */
   private revocations = new Map<string, number>();
   private listeners: (() => void)[] = [];
@@ -75,9 +100,22 @@ export class TrustIndex {
         successors.set(n.country, [...(successors.get(n.country) ?? []), payload.newRoot]);
       }
     }
+    // a country whose root was replaced: only the chain of the root pinned now counts (its successions, its certificates)
+    const replaced = new Map<string, Ed25519PublicJwk[]>();
+    const current = new Map<string, Set<string>>();
+    for (const r of this.store.partners.replacedRoots()) {
+      const held = notices.filter((n) => n.kind === 'root-succession' && n.country === r.country);
+      replaced.set(r.country, [...(replaced.get(r.country) ?? []), ...rootChainFrom(JSON.parse(r.root_jwk) as Ed25519PublicJwk, held)]);
+      const pinned = roots.get(r.country) ?? former.get(r.country);
+      if (pinned === undefined || current.has(r.country)) continue;
+      const chain = rootChainFrom(pinned, held);
+      current.set(r.country, new Set(chain.map((k) => jwkThumbprint(k))));
+      successors.set(r.country, chain.slice(1));
+    }
     for (const c of this.store.partners.certificates()) {
       if (!roots.has(c.country)) continue;
       const payload = decodeNodeCertificate(c.compact);
+      if (current.has(c.country) && !current.get(c.country)!.has(payload.iss)) continue; // issued under a replaced root
       // a revocation may arrive before the certificate it names: the earliest instant from either applies, but only
       // from a notice of the certificate's own country (SPEC 9.10): another root's notice, accepted while the key
       // was still unknown here, must not revoke it
@@ -101,12 +139,13 @@ export class TrustIndex {
       peers.set(c.peer_id, named);
     }
     for (const named of peers.values()) named.sort((a, b) => b.notAfter - a.notAfter);
-    const fingerprint = JSON.stringify([[...roots.entries()], [...former.keys()], [...successors.entries()], [...keys.values()].map((k) => [k.kid, k.notBefore, k.notAfter, k.revokedAt ?? null]), [...peers.entries()]]);
+    const fingerprint = JSON.stringify([[...roots.entries()], [...former.keys()], [...successors.entries()], [...replaced.entries()], [...keys.values()].map((k) => [k.kid, k.notBefore, k.notAfter, k.revokedAt ?? null]), [...peers.entries()]]);
     this.keys = keys;
     this.peers = peers;
     this.roots = roots;
     this.former = former;
     this.successors = successors;
+    this.replaced = replaced;
     this.revocations = revokedAt;
     // the time since the last look may have changed admissions too: the listeners hear of that now, as it is seen now
     const admitted = this.admission();
@@ -208,6 +247,19 @@ export class TrustIndex {
    */
   formerRoots(): Map<string, Ed25519PublicJwk[]> {
     return new Map([...this.former].map(([c, pinned]) => [c, [pinned, ...(this.successors.get(c) ?? [])]]));
+  }
+
+  /**
+   * The roots of `country` replaced after they were lost, each with the successors it named, oldest first: trusted for
+   * nothing new, only to read what was signed under them (agreements, kept as evidence).
+   */
+  replacedRootsOf(country: string): Ed25519PublicJwk[] {
+    return this.replaced.get(country) ?? [];
+  }
+
+  /** Every country with a replaced root (`replacedRootsOf`). */
+  replacedCountries(): string[] {
+    return [...this.replaced.keys()];
   }
 
   /**

@@ -72,8 +72,24 @@ export class AgreementRegistry {
   roots(): Map<string, readonly Ed25519PublicJwk[]> {
     const m = new Map<string, readonly Ed25519PublicJwk[]>(this.trust.formerRoots());
     for (const country of this.trust.allRoots().keys()) m.set(country, this.trust.rootsOf(country));
+    // a root replaced after it was lost (SPEC 9.4): what it signed stays readable; the current chain stays last
+    for (const country of this.trust.replacedCountries()) m.set(country, [...this.trust.replacedRootsOf(country), ...(m.get(country) ?? [])]);
     m.set(this.self.country, this.self.roots());
     return m;
+  }
+
+  /**
+   * Whether the partner signed `k` with a root it has since replaced as lost (`gnc partner add --replace-root`): such
+   * an agreement stays readable as evidence but binds nothing (its status reads `terminated`), and blocks no new one.
+   */
+  underReplacedRoot(k: Pick<KnownAgreement, 'document' | 'partner'>): boolean {
+    const replaced = this.trust.replacedRootsOf(k.partner).map((r) => jwkThumbprint(r));
+    return k.document.parties.some((p) => p.country === k.partner && replaced.includes(p.rootFingerprint));
+  }
+
+  /** The agreements that may bind: all but those under a replaced root (`underReplacedRoot`). */
+  private binding(): KnownAgreement[] {
+    return this.known.filter((k) => !this.underReplacedRoot(k));
   }
 
   /**
@@ -133,7 +149,7 @@ export class AgreementRegistry {
   /** The agreement in force with a partner at `now`, if any. */
   inForce(partner: string, now = this.clock()): KnownAgreement | undefined {
     const doc = agreementInForce(
-      this.known.map((k) => ({ document: k.document, complete: k.complete, notices: k.notices.map((n) => n.notice) })),
+      this.binding().map((k) => ({ document: k.document, complete: k.complete, notices: k.notices.map((n) => n.notice) })),
       this.self.country,
       partner,
       now,
@@ -143,7 +159,8 @@ export class AgreementRegistry {
 
   statusOf(k: KnownAgreement, now = this.clock()): AgreementStatus | 'awaiting-signature' {
     if (!k.complete) return 'awaiting-signature';
-    const others = this.known.filter((o) => o.complete && o !== k).map((o) => ({ document: o.document, notices: o.notices.map((n) => n.notice) }));
+    if (this.underReplacedRoot(k)) return 'terminated';
+    const others = this.binding().filter((o) => o.complete && o !== k).map((o) => ({ document: o.document, notices: o.notices.map((n) => n.notice) }));
     return agreementStatus(k.document, k.notices.map((n) => n.notice), now, others);
   }
 
@@ -174,7 +191,7 @@ export class AgreementRegistry {
     }
     this.refuseOtherContent(doc, signed.payload);
     if (v.complete) {
-      const others = this.known.filter((k) => k.complete && !(k.document.id === doc.id && k.document.version === doc.version));
+      const others = this.binding().filter((k) => k.complete && !(k.document.id === doc.id && k.document.version === doc.version));
       // a terminated agreement no longer blocks a new one between the same administrations
       checkOverlap(others.map((k) => k.document), doc, others.flatMap((k) => k.notices.map((n) => n.notice)));
     }

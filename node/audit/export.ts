@@ -19,12 +19,13 @@ import { buildBundle, type BundleSelection, type BundleSetAside, type EvidenceBu
 import { decodeCheckpoint } from '../../protocol/evidence/checkpoint.js';
 import { envelopesDigest, setAsideDigests } from '../../protocol/evidence/statement.js';
 import { GncError, isGncError } from '../../protocol/errors.js';
-import type { Ed25519PublicJwk } from '../../protocol/jwk.js';
+import { jwkThumbprint, type Ed25519PublicJwk } from '../../protocol/jwk.js';
 import type { EvidenceLog } from '../store/evidence.js';
 import { KeyNoticeRepo, type KeyNoticeRow } from '../store/key-notices.js';
 import type { MessageRow } from '../store/messages.js';
 import type { CertificateConflictRow } from '../store/partners.js';
 import type { Store } from '../store/store.js';
+import { rootChainFrom } from '../trust.js';
 
 export interface ExportSource {
   dir: string;
@@ -118,6 +119,17 @@ function setAsideNeeded(store: Store, self: string, envelopes: readonly (Uint8Ar
   });
 }
 
+/** The `kid` of a compact JWS's protected header (the root that signed a notice). */
+function compactSigner(compact: string): string {
+  return (JSON.parse(Buffer.from(compact.split('.')[0]!, 'base64url').toString('utf8')) as { kid?: string }).kid ?? '';
+}
+
+/** The `kid` (node key) that signed an envelope, from its protected header. */
+function envelopeSigner(e: Uint8Array | FlattenedJws): string {
+  const jws = e instanceof Uint8Array ? parseFlattened(e) : e;
+  return (JSON.parse(Buffer.from(jws.protected, 'base64url').toString('utf8')) as { kid?: string }).kid ?? '';
+}
+
 /** Export the evidence of the selected messages; GNC_NOT_FOUND when nothing matches. */
 export function exportEvidence(src: ExportSource, sel: ExportSelection = {}): EvidenceBundle {
   checkTime('from', sel.since);
@@ -185,15 +197,41 @@ export function exportEvidence(src: ExportSource, sel: ExportSelection = {}): Ev
 
   const roots: { country: string; jwk: Ed25519PublicJwk }[] = [{ country: identity.country, jwk: originalRootJwk(src.dir) }];
   const certificates = [...ownCertificates(src.dir)];
+  const notices = new KeyNoticeRepo(store.db);
+  /** For a partner whose root was replaced: the fingerprints of the root chains the bundle carries for it. */
+  const chainsOf = new Map<string, Set<string>>();
   for (const c of countries) {
     if (c === identity.country) continue;
     const p = store.partners.get(c);
     if (p === undefined) continue;
-    roots.push({ country: c, jwk: JSON.parse(p.root_jwk) as Ed25519PublicJwk });
-    for (const cert of store.partners.certificates(c)) certificates.push(cert.compact);
+    const replaced = store.partners.replacedRoots(c);
+    if (replaced.length === 0) {
+      roots.push({ country: c, jwk: JSON.parse(p.root_jwk) as Ed25519PublicJwk });
+      for (const cert of store.partners.certificates(c)) certificates.push(cert.compact);
+      continue;
+    }
+    // a root replaced after it was lost (SPEC 9.5.1): the bundle carries the root chain(s) the selected envelopes
+    // were signed under, each with only its own certificates and notices, so a bundle of one side of the replacement
+    // reads as any bundle with one root for the country
+    const held = notices.list('root-succession', [c]);
+    const chains = [p.root_jwk, ...replaced.map((r) => r.root_jwk)].map((jwk) => {
+      const root = JSON.parse(jwk) as Ed25519PublicJwk;
+      return { root, fps: new Set(rootChainFrom(root, held).map((k) => jwkThumbprint(k))) };
+    });
+    const certs = store.partners.certificates(c).map((cert) => ({ compact: cert.compact, kid: cert.kid, iss: decodeNodeCertificate(cert.compact).iss }));
+    const signers = new Set(envelopes.map(envelopeSigner));
+    const needed = chains.filter((ch) => certs.some((cert) => signers.has(cert.kid) && ch.fps.has(cert.iss)));
+    const carried = new Set<string>();
+    for (const ch of needed.length > 0 ? needed : chains.slice(0, 1)) {
+      roots.push({ country: c, jwk: ch.root });
+      for (const cert of certs) if (ch.fps.has(cert.iss)) certificates.push(cert.compact);
+      for (const fp of ch.fps) carried.add(fp);
+    }
+    chainsOf.set(c, carried);
   }
   const setAside = setAsideNeeded(store, identity.country, envelopes, certificates);
-  const notices = new KeyNoticeRepo(store.db);
+  /** A notice of a country whose root was replaced goes in only when signed by a root the bundle carries. */
+  const carriedSigner = (n: KeyNoticeRow): boolean => chainsOf.get(n.country)?.has(compactSigner(n.compact)) ?? true;
   const involved = [...countries];
   // only the revocations that apply (SPEC 9.4, 9.10): a root revokes its own country's keys. A notice naming a key
   // certified for another country (this node's, or a third country's learnt after the notice) is not evidence
@@ -223,9 +261,9 @@ export function exportEvidence(src: ExportSource, sel: ExportSelection = {}): Ev
     exportedBy: { country: identity.country, kid: lastCheckpoint === undefined ? identity.node.thumbprint : decodeCheckpoint(lastCheckpoint).header.kid },
     selection,
     roots,
-    successions: notices.list('root-succession', involved).map((n) => n.compact),
+    successions: notices.list('root-succession', involved).filter(carriedSigner).map((n) => n.compact),
     certificates,
-    revocations: notices.list('revocation', involved).filter(applies).map((n) => n.compact),
+    revocations: notices.list('revocation', involved).filter(applies).filter(carriedSigner).map((n) => n.compact),
     setAside,
     envelopes,
     entries,

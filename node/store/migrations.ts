@@ -528,4 +528,19 @@ export const MIGRATIONS: readonly string[] = [
   INSERT OR IGNORE INTO risk_aeo_names (partner, aeo_id, key)
     SELECT a.partner, a.aeo_id, k.key FROM risk_aeo a, gnc_name_keys(a.legal_name) k;
 `,
+  // 25: a partner's root replaced after it was lost (`gnc partner add --replace-root`, SPEC 9.4): the root pinned
+  // before, with the identity file it was pinned from, kept as evidence. It, the successions it started and the
+  // certificates its chain issued stay in their tables and are trusted for nothing new; `partners` holds the new root.
+  // A table: applied again (a schema version set back), it changes nothing
+  `
+  CREATE TABLE IF NOT EXISTS partner_replaced_roots (
+    country      TEXT NOT NULL,
+    fingerprint  TEXT NOT NULL,            -- RFC 7638 thumbprint of the replaced root
+    root_jwk     TEXT NOT NULL,
+    identity     TEXT NOT NULL,            -- the identity file it was pinned from
+    replaced_at  TEXT NOT NULL,            -- RFC 3339
+    replaced_by  TEXT NOT NULL,            -- fingerprint of the root pinned in its place
+    PRIMARY KEY (country, fingerprint)
+  );
+`,
 ];

@@ -37,6 +37,16 @@ export interface CertificateConflictRow extends CertificateRow {
   set_aside_at: number;
 }
 
+/** A partner root replaced after it was lost (`gnc partner add --replace-root`): evidence, trusted for nothing new. */
+export interface ReplacedRootRow {
+  country: string;
+  fingerprint: string;
+  root_jwk: string;
+  identity: string;
+  replaced_at: string;
+  replaced_by: string;
+}
+
 /** A partner's row with its removal (`partner_removals`), if it was removed and not pinned again since. */
 const WITH_REMOVAL = 'SELECT p.*, r.removed_at AS removed_at, r.reason AS removal_reason FROM partners p LEFT JOIN partner_removals r ON r.country = p.country';
 
@@ -58,6 +68,18 @@ export class PartnerRepo {
    */
   markRemoved(country: string, at: string, reason: string | null): void {
     this.db.prepare('INSERT OR REPLACE INTO partner_removals (country, removed_at, reason) VALUES (?, ?, ?)').run(country, at, reason);
+  }
+
+  /** Keeps the root `country` was pinned with as replaced by root `by` (the caller then pins the new one). */
+  recordReplacedRoot(r: ReplacedRootRow): void {
+    this.db.prepare('INSERT OR IGNORE INTO partner_replaced_roots (country, fingerprint, root_jwk, identity, replaced_at, replaced_by) VALUES (@country, @fingerprint, @root_jwk, @identity, @replaced_at, @replaced_by)').run(r);
+  }
+
+  /** The replaced roots of `country` (every country's without one), oldest replacement first. */
+  replacedRoots(country?: string): ReplacedRootRow[] {
+    return (country === undefined
+      ? this.db.prepare('SELECT * FROM partner_replaced_roots ORDER BY country, replaced_at').all()
+      : this.db.prepare('SELECT * FROM partner_replaced_roots WHERE country = ? ORDER BY replaced_at').all(country)) as ReplacedRootRow[];
   }
 
   get(country: string): PartnerRow | undefined {

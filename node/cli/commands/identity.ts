@@ -63,9 +63,9 @@ export const identityExportCommand: Command = {
 
 const addSpec = {
   name: 'partner add',
-  usage: 'gnc partner add --dir DIR FILE --fingerprint FINGERPRINT',
-  description: "Pin a partner administration's root key from its identity file, only if its fingerprint matches the one you received by another channel. The key notices the file carries are verified and kept; this node's own key state (certificates, pending revocations, root successions) is queued to the partner.",
-  options: { dir: { type: 'string' }, fingerprint: { type: 'string' } },
+  usage: 'gnc partner add --dir DIR FILE --fingerprint FINGERPRINT [--replace-root]',
+  description: "Pin a partner administration's root key from its identity file, only if its fingerprint matches the one you received by another channel. The key notices the file carries are verified and kept; this node's own key state (certificates, pending revocations, root successions) is queued to the partner. --replace-root: the partner lost its root and made a new one; pin that new root in place of the old, for a partner removed first (gnc partner remove). The old root and what it certified are kept as evidence and trusted for nothing new.",
+  options: { dir: { type: 'string' }, fingerprint: { type: 'string' }, 'replace-root': { type: 'boolean' } },
   required: ['dir', 'fingerprint'],
   positionals: { min: 1, max: 1, names: 'FILE' },
 } as const;
@@ -83,9 +83,14 @@ export const partnerAddCommand: Command = {
       // evidence entry in the pinning transaction: the log shows from when this node trusted each key it pinned
       const p = addPartner(store, identity.country, file, values.fingerprint!, n.parts.clock(), (compact, notice) => {
         n.evidence.append('key', `key:${notice.kind === 'revocation' ? notice.kid : jwkThumbprint(notice.newRoot)}`, notice.country, sha256Ascii(compact));
-      }, (compact, payload) => n.evidence.append('key', `key:${payload.sub}`, payload.country, sha256Ascii(compact)));
+      }, (compact, payload) => n.evidence.append('key', `key:${payload.sub}`, payload.country, sha256Ascii(compact)), {
+        replaceRoot: values['replace-root'] === true,
+        // SPEC 9.2: the new root's entry, its sha256 the root's RFC 7638 thumbprint as hex (the SHA-256 of its canonical JWK)
+        onReplacedRoot: (_old, by, country) => void n.evidence.append('key', `key:${by}`, country, Buffer.from(by, 'base64url').toString('hex')),
+      });
       const notices = p.notices > 0 ? `, ${p.notices} key notice(s)` : '';
-      out(`Pinned ${p.country} (${p.name})${p.wasRemoved === null ? '' : `, a partner again (removed at ${p.wasRemoved})`}, root ${p.fingerprint}; ${p.certificates} certificate(s)${notices}, addresses ${p.addresses.join(' ')}`);
+      const replaced = p.replacedRoot === null ? '' : ` in place of root ${p.replacedRoot} (replaced: kept as evidence, trusted for nothing new; negotiate a new agreement)`;
+      out(`Pinned ${p.country} (${p.name})${p.wasRemoved === null ? '' : `, a partner again (removed at ${p.wasRemoved})`}, root ${p.fingerprint}${replaced}; ${p.certificates} certificate(s)${notices}, addresses ${p.addresses.join(' ')}`);
       trust.reload();
       await tellKeyState(n, p.country, out);
     } finally {
