@@ -3,7 +3,8 @@
  * apply the agreement, validate the body against its type's schema, store, and only then seal the receipt.
  * The message row and the receipt row commit in one group-committed transaction before the receipt leaves,
  * so a receipt never promises a row a crash can lose. A duplicate (same id, same bytes) gets the stored
- * receipt again and no second row; the same id with other bytes is GNC_REPLAY. A refused envelope leaves only
+ * receipt again and no second row, also once its key has ended or it is past the maximum age (SPEC section 4, check 10,
+ * which a key revoked at or before its `created` does not pass); the same id with other bytes is GNC_REPLAY. A refused envelope leaves only
  * a rejection record and a signed negative receipt. A failure of this node itself (GNC_STORAGE_FULL, any
  * unexpected error) is no verdict on the envelope: `handle` rejects, the transport answers with an error frame,
  * and the sender keeps the message queued and retries. So does an expired key of this node.
@@ -69,7 +70,12 @@ export class Receiver {
     try {
       const now = this.d.clock();
       const resolveKey = (kid: string): VerificationKey | undefined => this.d.trust.resolveKey(kid) ?? this.announcedKey(bytes, kid, peerCountry);
-      opened = openEnvelope(bytes, { resolveKey, self: this.d.self, now, clockSkewMs: this.d.clockSkewMs, maxAgeMs: this.d.maxAgeMs });
+      // SPEC section 4, check 10: exactly the bytes of a message accepted from this partner get its stored receipt,
+      // even once their key has ended or they are too old: nothing is stored, logged or processed again
+      let stored: Uint8Array | undefined;
+      const held = (p: EnvelopePayload, hash: string): boolean => p.from === peerCountry && (stored = this.heldReceipt(p.from, p.id, hash)) !== undefined;
+      opened = openEnvelope(bytes, { resolveKey, self: this.d.self, now, clockSkewMs: this.d.clockSkewMs, maxAgeMs: this.d.maxAgeMs, held });
+      if (opened.held && stored) return stored;
       const p = opened.payload;
       if (p.from !== peerCountry) {
         throw new GncError('GNC_SENDER_MISMATCH', `Envelope from ${p.from} arrived over ${peerCountry}'s connection: each administration sends its own messages.`);
@@ -173,7 +179,17 @@ export class Receiver {
     if (row.sha256 !== sha256) {
       throw new GncError('GNC_REPLAY', `Message id ${id} from ${from} was already received with other content: use a new id for a new message (amendments carry their own id and "ref").`);
     }
-    const r = this.d.store.messages.receipt(row.seq);
+    return this.storedReceipt(row.seq, from, id);
+  }
+
+  /** Stored receipt of the message accepted from `from` as `id` with exactly the bytes of hash `sha256`, if there is one. */
+  private heldReceipt(from: string, id: string, sha256: string): Uint8Array | undefined {
+    const row = this.d.store.messages.byKey('in', from, id);
+    return row?.sha256 === sha256 ? this.storedReceipt(row.seq, from, id) : undefined;
+  }
+
+  private storedReceipt(seq: number, from: string, id: string): Uint8Array {
+    const r = this.d.store.messages.receipt(seq);
     if (!r) throw new GncError('GNC_INTERNAL', `Stored message ${id} from ${from} has no receipt row: the store is inconsistent; check the data dir (restore it from a backup) and report it.`);
     return new Uint8Array(r.jws);
   }

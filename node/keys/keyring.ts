@@ -141,7 +141,7 @@ export class Keyring {
 
   /**
    * This node's keys whose certificates have all ended by `now`, with when the last one ended (ms): partners refuse
-   * what those keys sealed and is still queued (SPEC section 4, check 10), so the dispatcher seals a control envelope
+   * what those keys sealed and is still queued (SPEC section 4, check 11), so the dispatcher seals a control envelope
    * again with the key that signs now, and ends a message instead of sending it to a certain refusal.
    */
   endedKeys(now: number): Map<string, number> {

@@ -29,8 +29,8 @@ export interface VerificationKey {
  * The instants of this node's clock at which a certified key counts: its certificate's validity widened by the clock
  * skew on both sides (SPEC sections 2, 4 and 6), since a partner whose clock runs ahead uses a certificate that has
  * not started yet by this clock, and one whose clock runs behind a certificate that has just ended by it. Opening an
- * envelope holds the receiver's clock to the end of the window (check 10; its start follows from `nbf` <= `created`
- * <= now + skew, checks 10 and 13), and the connection gater holds it to the whole window.
+ * envelope holds the receiver's clock to the end of the window (check 11; its start follows from `nbf` <= `created`
+ * <= now + skew, checks 11 and 14), and the connection gater holds it to the whole window.
  */
 export function validityWindow(
   key: Pick<VerificationKey, 'notBefore' | 'notAfter'>,
@@ -46,6 +46,14 @@ export interface OpenOptions {
   now: number;
   clockSkewMs: number;
   maxAgeMs: number;
+  /**
+   * Whether the receiver holds a message it accepted earlier with this payload's `from` and `id` and the SHA-256 of
+   * exactly these bytes (SPEC section 4, check 10). Such an envelope passed every check when it was accepted: it is
+   * opened as `held`, without checks 11-15, for the receiver to answer its stored receipt. Asked only when one of
+   * them fails (none of them can fail for the bytes when they were accepted, other than by time or a key that ended
+   * since): an envelope that passes them reaches the receiver's own duplicate check, which answers the same.
+   */
+  held?(payload: EnvelopePayload, sha256: string): boolean;
 }
 
 export interface OpenedEnvelope {
@@ -55,6 +63,8 @@ export interface OpenedEnvelope {
   /** A private copy of the verified bytes: store exactly these. */
   bytes: Uint8Array;
   sha256: string;
+  /** A byte-identical duplicate of a message the receiver holds (OpenOptions.held): answer its stored receipt. */
+  held?: true;
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -141,6 +151,20 @@ export function openEnvelope(input: Uint8Array, opts: OpenOptions): OpenedEnvelo
   if (key.revokedAt !== undefined && created >= key.revokedAt) {
     throw new GncError('GNC_KEY_REVOKED', `Key ${key.kid} was revoked at ${new Date(key.revokedAt).toISOString()}; this envelope was created after that. The sender must use its new certified key.`);
   }
+  const sha256 = sha256Hex(bytes);
+  try {
+    checkValidity(payload, key, opts);
+  } catch (err) {
+    // check 10: a byte-identical duplicate of an accepted message gets its stored receipt, also after its key ended
+    if (opts.held?.(payload, sha256) === true) return { payload, header: header.data, key, bytes, sha256, held: true };
+    throw err;
+  }
+  return { payload, header: header.data, key, bytes, sha256 };
+}
+
+/** Checks 11-15 of SPEC section 4: the key's validity at `created` and now, sender, recipient, clock skew and age. */
+function checkValidity(payload: EnvelopePayload, key: VerificationKey, opts: OpenOptions): void {
+  const created = Date.parse(payload.created);
   if (created < key.notBefore || created > key.notAfter || opts.now > validityWindow(key, opts.clockSkewMs).until) {
     throw new GncError('GNC_KEY_EXPIRED', `Certificate of key ${key.kid} is valid ${new Date(key.notBefore).toISOString()} to ${new Date(key.notAfter).toISOString()}; the envelope (created ${payload.created}) falls outside. The sender must renew its node certificate.`);
   }
@@ -156,5 +180,4 @@ export function openEnvelope(input: Uint8Array, opts: OpenOptions): OpenedEnvelo
   if (created < opts.now - opts.maxAgeMs) {
     throw new GncError('GNC_CLOCK_SKEW', `Envelope created ${payload.created} is older than the ${Math.round(opts.maxAgeMs / 3_600_000)} h acceptance window: it is stale or replayed; send a new message.`);
   }
-  return { payload, header: header.data, key, bytes, sha256: sha256Hex(bytes) };
 }
