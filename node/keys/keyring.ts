@@ -142,7 +142,8 @@ export class Keyring {
   /**
    * This node's keys whose certificates have all ended by `now`, with when the last one ended (ms): partners refuse
    * what those keys sealed and is still queued (SPEC section 4, check 11), so the dispatcher seals a control envelope
-   * again with the key that signs now, and ends a message instead of sending it to a certain refusal.
+   * again with the key that signs now, and ends a message instead of sending it to a certain refusal (one an earlier
+   * attempt may have handed over goes again: a partner that holds it answers with its stored receipt, check 10).
    */
   endedKeys(now: number): Map<string, number> {
     if (this.ends === undefined) {

@@ -124,7 +124,8 @@ export class Dispatcher {
     const send: OutboxRow[] = [];
     const reseal: { row: OutboxRow; why: string }[] = [];
     const expire: { seq: number; code: string; reason: string }[] = [];
-    // what a key of this node sealed before its certificate ended is refused by partners (SPEC section 4, check 10)
+    // what a key of this node sealed before its certificate ended is refused by partners (SPEC section 4, check 11),
+    // unless they hold exactly that envelope already (check 10)
     const ended = this.d.endedKeys?.(now);
     for (const r of rows) {
       const kid = ended !== undefined && ended.size > 0 ? sealedBy(r.jws) : undefined;
@@ -132,10 +133,12 @@ export class Dispatcher {
       if (r.control === 1 && (r.expires_at <= now || endedAt !== undefined)) {
         reseal.push({ row: r, why: endedAt === undefined ? 'was not delivered within the maximum message age' : `was sealed with node key ${kid}, whose certificate ended at ${new Date(endedAt).toISOString()}` });
         flying.add(r.seq);
-      } else if (endedAt !== undefined && now > endedAt + this.d.clockSkewMs) {
-        // a certain refusal once partners' clocks are past the end too: the integrator is told now, not after days of retries
+      } else if (endedAt !== undefined && now > endedAt + this.d.clockSkewMs && r.sent === 0) {
+        // a certain refusal once partners' clocks are past the end too: the integrator is told now, not after days of
+        // retries. One an earlier attempt may have handed over goes on instead, the same bytes: a partner that holds
+        // them answers with its stored receipt (SPEC section 4, check 10), one that does not refuses it, finally
         const reason = `It was sealed with node key ${kid}, whose certificate ended at ${new Date(endedAt).toISOString()} before the message was delivered, so ${partner} refuses it: submit it again once this node signs with a new key (\`gnc keys rotate\`, then give ${partner} your new identity file).`;
-        expire.push({ seq: r.seq, code: 'GNC_KEY_EXPIRED', reason: r.sent === 1 ? `${reason} An earlier attempt may have reached ${partner} without its receipt coming back: ask ${partner} whether it holds message ${r.id}.` : reason });
+        expire.push({ seq: r.seq, code: 'GNC_KEY_EXPIRED', reason });
       } else if (r.expires_at <= now) {
         expire.push({ seq: r.seq, code: 'GNC_DELIVERY_EXPIRED', reason: 'The message could not be delivered before its expiry.' });
       } else if (r.agreement !== null && r.sent === 0 && !this.d.policy.stillInForce(r.agreement, partner, now)) {

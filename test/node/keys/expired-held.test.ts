@@ -1,0 +1,130 @@
+/**
+ * A message the partner may hold when the sender's node key ends, between real nodes whose clocks are moved past the
+ * end together (as in expired-recovery.test.ts): KG's message reached KZ but its receipt was lost, then KG's one-day
+ * certificate ended. KG does not end it as expired (as it ends one never handed over): once KZ admits KG again (KG
+ * rotated, KZ pinned its new identity file) it sends the same bytes once more, and KZ answers with the receipt it
+ * stored (SPEC section 4, check 10), so the message ends `delivered` with that very receipt. A message KZ does not
+ * hold, sealed with the same ended key and also handed over, is refused by KZ then (GNC_KEY_EXPIRED) and ends
+ * `rejected`: nothing goes round again.
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadIdentity } from '../../../certs/identity.js';
+import { openNode } from '../../../node/compose.js';
+import { rotateNodeKeys } from '../../../node/keys/service.js';
+import { Store } from '../../../node/store/store.js';
+import { api, finalMessage, initNode, openAgreementDraft, pinEachOther, runCli, signAgreementBoth, tempDir, TEST_RETRY, waitFor, type TestNode } from '../../helpers/network.js';
+
+const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const DAY = 86_400_000;
+const base = tempDir('gnc-expired-held-');
+/** Both nodes' clocks run this much ahead of the wall clock (moved past KG's one-day certificate together). */
+let ahead = 0;
+const clock = (): number => Date.now() + ahead;
+const nodes: Record<string, TestNode> = {};
+const send = (n: TestNode) => api(n, 'POST', '/v1/messages', { to: 'KZ', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
+const message = async (n: TestNode, id: string): Promise<any> => (await api(n, 'GET', `/v1/messages/${id}`)).json;
+
+async function start(c: string, dir: string): Promise<TestNode> {
+  const store = Store.open(dir);
+  const { token } = store.tokens.create('test', ['submit', 'read', 'admin']);
+  store.close();
+  const node = openNode(dir, { apiPort: 0, log: () => undefined, retry: TEST_RETRY, clock });
+  await node.start();
+  return (nodes[c] = { country: c, dir, node, token, url: node.apiUrl });
+}
+
+beforeAll(async () => {
+  const dirs = { KZ: await initNode(base, 'KZ'), KG: join(base, 'kg') };
+  const init = await runCli(['init', '--dir', dirs.KG, '--country', 'KG', '--name', 'Customs of KG', '--listen', '/ip4/127.0.0.1/tcp/0', '--validity-days', '1']);
+  expect(init.code, init.out.join('\n')).toBe(0);
+  await pinEachOther(dirs, base);
+  await signAgreementBoth(dirs, 'KZ', 'KG', openAgreementDraft('KZ', 'KG'));
+  for (const [c, dir] of Object.entries(dirs)) await start(c, dir);
+}, 60_000);
+afterAll(async () => {
+  for (const n of Object.values(nodes)) await n.node.stop().catch(() => undefined);
+  rmSync(base, { recursive: true, force: true });
+});
+
+/** Row of KG's outbox for message `id` to KZ: `sent` 1 once an attempt handed it over without a receipt back. */
+function outbox(id: string): { sent: number } | undefined {
+  return nodes.KG!.node.parts.store.db.prepare(`SELECT o.sent FROM outbox o JOIN messages m ON m.seq = o.seq WHERE m.direction = 'out' AND m.partner = 'KZ' AND m.id = ?`).get(id) as { sent: number } | undefined;
+}
+
+describe("a message handed over before the sender's key ended", () => {
+  let held = '';
+  let lacking = '';
+  let release = (): void => undefined;
+
+  it('is handed over, the partner storing one and losing the other, and no receipt comes back', async () => {
+    // KZ commits the first envelope it gets and the connection drops before its receipt leaves (loseFirstReceipt);
+    // every later one is dropped on arrival, unprocessed, until released
+    const kz = nodes.KZ!;
+    const receiver = kz.node.receiver;
+    const handle = receiver.handle.bind(receiver);
+    let calls = 0;
+    let holding = true;
+    const drop = (): void => {
+      for (const c of kz.node.host!.getConnections()) c.abort(new Error('connection lost'));
+    };
+    receiver.handle = async (bytes, peer) => {
+      if (!holding) return handle(bytes, peer);
+      if (calls++ > 0) {
+        drop();
+        throw new Error('dropped by the test');
+      }
+      const answer = await handle(bytes, peer);
+      drop();
+      return answer;
+    };
+    release = () => {
+      holding = false;
+    };
+
+    const r = await send(nodes.KG!);
+    expect(r.status).toBe(202);
+    held = r.json.id as string;
+    await waitFor(() => kz.node.parts.store.messages.byKey('in', 'KG', held), 10_000, 'KZ to store the first message');
+    const r2 = await send(nodes.KG!);
+    expect(r2.status).toBe(202);
+    lacking = r2.json.id as string;
+    for (const id of [held, lacking]) await waitFor(() => (outbox(id)?.sent === 1 ? true : undefined), 10_000, `${id} handed over`);
+    expect(kz.node.parts.store.messages.byKey('in', 'KG', lacking)).toBeUndefined();
+  }, 30_000);
+
+  it('is not ended when the key that sealed it ends, as one never handed over is', async () => {
+    ahead = 2 * DAY;
+    // the dispatcher looks at every queued row at each sweep (2 s): it would have ended them by now
+    await new Promise((res) => setTimeout(res, 5_000));
+    for (const id of [held, lacking]) expect((await message(nodes.KG!, id)).status, id).toMatch(/^(queued|retrying|sending)$/);
+  }, 30_000);
+
+  it('gets the receipt the partner stored once the partner admits the node again, and a refusal for the other', async () => {
+    const kg = nodes.KG!;
+    const kz = nodes.KZ!;
+    await rotateNodeKeys(kg.dir, { clock });
+    const file = join(base, 'kg-new.identity.json');
+    const exported = await runCli(['identity', 'export', '--dir', kg.dir, '--out', file, '--force']);
+    expect(exported.code, exported.out.join('\n')).toBe(0);
+    release();
+    const pinned = await runCli(['partner', 'add', '--dir', kz.dir, file, '--fingerprint', loadIdentity(kg.dir).root.thumbprint]);
+    expect(pinned.code, pinned.out.join('\n')).toBe(0);
+
+    const delivered = await finalMessage(kg, held, 30_000);
+    expect(delivered.status).toBe('delivered');
+    // the very receipt KZ signed when it accepted the message, two days before
+    const atKz = kz.node.parts.store.messages.byKey('in', 'KG', held)!;
+    const stored = Buffer.from(kz.node.parts.store.messages.receipt(atKz.seq)!.jws);
+    const atKg = kg.node.parts.store.messages.byKey('out', 'KZ', held)!;
+    expect(Buffer.from(kg.node.parts.store.messages.receipt(atKg.seq)!.jws).equals(stored)).toBe(true);
+    expect(kz.node.parts.store.messages.byId(held)).toHaveLength(1);
+
+    const refused = await finalMessage(kg, lacking, 30_000);
+    expect(refused.status).toBe('rejected');
+    expect(refused.error.code).toBe('GNC_KEY_EXPIRED');
+    expect(outbox(lacking)).toBeUndefined();
+    expect(kz.node.parts.store.messages.byKey('in', 'KG', lacking)).toBeUndefined();
+  }, 60_000);
+});
