@@ -182,7 +182,8 @@ export class Dispatcher {
 
   /**
    * Whether row `seq` still waits to be sent: queued or retrying, and in the outbox. Another process (the CLI) may
-   * have withdrawn it since the dispatcher read it; asked again inside the commit that would send, expire or re-seal it.
+   * have withdrawn it since the dispatcher read it; asked again inside the commit that would re-seal it (the commit that
+   * sends one asks the same through MessageRepo.markSending).
    */
   private stillWaiting(seq: number): boolean {
     const status = this.d.store.messages.statusOf(seq);
@@ -235,9 +236,8 @@ export class Dispatcher {
     };
     this.d.store.commits
       .run(() => send.filter((r) => {
-        // withdrawn by another process since it was read: not sent
-        if (!this.stillWaiting(r.seq)) return false;
-        this.d.store.messages.setStatus(r.seq, 'sending', null, null, now);
+        // withdrawn by another process since it was read (status withdrawn, outbox row gone): not sent
+        if (!this.d.store.messages.markSending(r.seq, now)) return false;
         this.d.store.outbox.markSent(r.seq);
         return true;
       }))

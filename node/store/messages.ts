@@ -91,6 +91,7 @@ export class MessageRepo {
   private readonly setStatusStmt;
   private readonly resealedStmt;
   private readonly withdrawnStmt;
+  private readonly sendingStmt;
   private readonly withdrawalStmt;
   private readonly withdrawalOfStmt;
 
@@ -107,6 +108,7 @@ export class MessageRepo {
     this.setStatusStmt = db.prepare('UPDATE messages SET status = ?, error_code = ?, error_reason = ?, updated_at = ? WHERE seq = ?');
     this.resealedStmt = db.prepare(`UPDATE messages SET status = 'resealed', resealed_as = ?, updated_at = ? WHERE seq = ?`);
     this.withdrawnStmt = db.prepare(`UPDATE messages SET status = 'withdrawn', updated_at = ? WHERE seq = ?`);
+    this.sendingStmt = db.prepare(`UPDATE messages SET status = 'sending', error_code = NULL, error_reason = NULL, updated_at = ? WHERE seq = ? AND status IN ('queued', 'retrying')`);
     this.withdrawalStmt = db.prepare('INSERT OR REPLACE INTO withdrawals (seq, at, reason) VALUES (?, ?, ?)');
     this.withdrawalOfStmt = db.prepare('SELECT at, reason FROM withdrawals WHERE seq = ?');
     this.sinceProbeStmt = db.prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM messages INDEXED BY messages_created WHERE created >= ? LIMIT ${SINCE_NARROW_ROWS})`).pluck();
@@ -150,6 +152,15 @@ export class MessageRepo {
   /** Message `seq` is final as it is: envelope `next` carries its body on. Its last delivery error stays. */
   setResealed(seq: number, next: string, now = Date.now()): void {
     this.resealedStmt.run(next, now, seq);
+  }
+
+  /**
+   * Message `seq` is about to be handed to the partner: `sending`, if it is still queued or retrying (false when
+   * another process withdrew it since the dispatcher read it). The check is the update's own condition: the hot
+   * path pays no read for it.
+   */
+  markSending(seq: number, now: number): boolean {
+    return this.sendingStmt.run(now, seq).changes === 1;
   }
 
   /** Message `seq` is taken back before the partner got it: final, with when and why. Its last delivery error stays. */
