@@ -125,6 +125,19 @@ export async function startTestNode(country: string, dir: string, options: NodeO
   return n;
 }
 
+/**
+ * The data dirs of KZ and KG pinned to each other under an open agreement both signed, KG's node certificate valid for
+ * one day only (`gnc init --validity-days 1`): for the tests of what happens once a node key has expired.
+ */
+export async function oneDayKgDirs(base: string): Promise<{ KZ: string; KG: string }> {
+  const dirs = { KZ: await initNode(base, 'KZ'), KG: join(base, 'kg') };
+  const init = await runCli(['init', '--dir', dirs.KG, '--country', 'KG', '--name', 'Customs of KG', '--listen', '/ip4/127.0.0.1/tcp/0', '--validity-days', '1']);
+  if (init.code !== 0) throw new Error(`gnc init KG failed: ${init.out.join('\n')}`);
+  await pinEachOther(dirs, base);
+  await signAgreementBoth(dirs, 'KZ', 'KG', openAgreementDraft('KZ', 'KG'));
+  return dirs;
+}
+
 export async function makeNetwork(countries: string[], opts: NetworkOptions = {}): Promise<{ base: string; nodes: Record<string, TestNode>; dirs: Record<string, string>; close(): Promise<void> }> {
   const base = tempDir();
   const dirs: Record<string, string> = {};

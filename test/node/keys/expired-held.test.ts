@@ -11,10 +11,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../../certs/identity.js';
-import { openNode } from '../../../node/compose.js';
 import { rotateNodeKeys } from '../../../node/keys/service.js';
-import { Store } from '../../../node/store/store.js';
-import { api, finalMessage, initNode, openAgreementDraft, pinEachOther, runCli, signAgreementBoth, tempDir, TEST_RETRY, waitFor, type TestNode } from '../../helpers/network.js';
+import { api, finalMessage, oneDayKgDirs, runCli, startTestNode, tempDir, waitFor, type TestNode } from '../../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const DAY = 86_400_000;
@@ -27,20 +25,11 @@ const send = (n: TestNode) => api(n, 'POST', '/v1/messages', { to: 'KZ', type: '
 const message = async (n: TestNode, id: string): Promise<any> => (await api(n, 'GET', `/v1/messages/${id}`)).json;
 
 async function start(c: string, dir: string): Promise<TestNode> {
-  const store = Store.open(dir);
-  const { token } = store.tokens.create('test', ['submit', 'read', 'admin']);
-  store.close();
-  const node = openNode(dir, { apiPort: 0, log: () => undefined, retry: TEST_RETRY, clock });
-  await node.start();
-  return (nodes[c] = { country: c, dir, node, token, url: node.apiUrl });
+  return (nodes[c] = await startTestNode(c, dir, { clock }));
 }
 
 beforeAll(async () => {
-  const dirs = { KZ: await initNode(base, 'KZ'), KG: join(base, 'kg') };
-  const init = await runCli(['init', '--dir', dirs.KG, '--country', 'KG', '--name', 'Customs of KG', '--listen', '/ip4/127.0.0.1/tcp/0', '--validity-days', '1']);
-  expect(init.code, init.out.join('\n')).toBe(0);
-  await pinEachOther(dirs, base);
-  await signAgreementBoth(dirs, 'KZ', 'KG', openAgreementDraft('KZ', 'KG'));
+  const dirs = await oneDayKgDirs(base);
   for (const [c, dir] of Object.entries(dirs)) await start(c, dir);
 }, 60_000);
 afterAll(async () => {

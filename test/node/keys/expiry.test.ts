@@ -9,10 +9,8 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../../../protocol/evidence/checkpoint.js';
-import { openNode } from '../../../node/compose.js';
 import { verifyBundle } from '../../../node/audit/verify-bundle.js';
-import { Store } from '../../../node/store/store.js';
-import { api, initNode, openAgreementDraft, pinEachOther, runCli, signAgreementBoth, tempDir, TEST_RETRY, waitFor, type TestNode } from '../../helpers/network.js';
+import { api, oneDayKgDirs, startTestNode, tempDir, waitFor, type TestNode } from '../../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const DAY = 86_400_000;
@@ -25,19 +23,9 @@ let second = '';
 const send = (n: TestNode) => api(n, 'POST', '/v1/messages', { to: n.country === 'KZ' ? 'KG' : 'KZ', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
 
 beforeAll(async () => {
-  const dirs = { KZ: await initNode(base, 'KZ'), KG: join(base, 'kg') };
-  const init = await runCli(['init', '--dir', dirs.KG, '--country', 'KG', '--name', 'Customs of KG', '--listen', '/ip4/127.0.0.1/tcp/0', '--validity-days', '1']);
-  expect(init.code, init.out.join('\n')).toBe(0);
-  await pinEachOther(dirs, base);
-  await signAgreementBoth(dirs, 'KZ', 'KG', openAgreementDraft('KZ', 'KG'));
+  const dirs = await oneDayKgDirs(base);
   for (const [c, dir] of Object.entries(dirs)) {
-    const store = Store.open(dir);
-    const { token } = store.tokens.create('test', ['submit', 'read', 'admin']);
-    store.close();
-    const clock = c === 'KG' ? () => Date.now() + kgAhead : Date.now;
-    const node = openNode(dir, { apiPort: 0, log: () => undefined, retry: TEST_RETRY, clock });
-    await node.start();
-    nodes[c] = { country: c, dir, node, token, url: node.apiUrl };
+    nodes[c] = await startTestNode(c, dir, { clock: c === 'KG' ? () => Date.now() + kgAhead : Date.now });
   }
 }, 60_000);
 afterAll(async () => {
