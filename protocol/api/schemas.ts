@@ -121,6 +121,9 @@ export const PartnerView = z.object({
   removed: z.object({ at: z.string(), reason: z.string().nullable() }).nullable().describe('a partner removed (`gnc partner remove`): trusted no more, kept as evidence; null while pinned'),
 });
 
+/** `GET /v1/partners`: every partner ever pinned, removed ones included. */
+export const PartnerList = z.object({ items: z.array(PartnerView) });
+
 export const Health = z.object({
   status: z.literal('ok'),
   country: CountryCode,

@@ -1,0 +1,114 @@
+/**
+ * The published contract against the served API, mechanically: every route the node serves (walked from its hono
+ * app) is an operation of /v1/openapi.json and the other way round; every operation enforces the scope the
+ * document gives it; and the JSON every GET answers
+ * validates against the schema the document names for it. Real nodes over loopback HTTP.
+ */
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createApi } from '../../../node/api/app.js';
+import type { Scope } from '../../../node/store/tokens.js';
+import { api, networkForFile, waitFor, type TestNode } from '../../helpers/network.js';
+import { road, snapshot } from '../risk/fixtures.js';
+import { arrival, send } from '../risk/network.js';
+
+const { nodes: { KZ: kz, KG: kg } } = networkForFile(['KZ', 'KG']);
+
+type Operation = { method: string; path: string; scope: Scope | undefined; query: string[]; json: boolean };
+
+/** The operations of the OpenAPI document the node serves. */
+async function documented(n: TestNode): Promise<{ doc: any; ops: Operation[] }> {
+  const doc = (await api(n, 'GET', '/v1/openapi.json')).json;
+  const ops = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, byMethod]) =>
+    Object.entries(byMethod).map(([method, op]) => ({
+      method: method.toUpperCase(),
+      path,
+      scope: op.security?.[0]?.bearer?.[0] as Scope | undefined,
+      query: (op.parameters ?? []).filter((p: any) => p.in === 'query').map((p: any) => p.name as string),
+      json: op.responses['200']?.content?.['application/json'] !== undefined,
+    })),
+  );
+  return { doc, ops };
+}
+
+/** The routes the node serves: its API built from the same parts and route groups as `gnc start` builds it. */
+function served(n: TestNode): string[] {
+  const node = n.node;
+  const info = { country: n.country, name: '', peerId: '', kid: () => '', addresses: () => [], startedAt: 0, connected: () => false };
+  const app = createApi({ store: node.parts.store, submit: node.submit, finals: node.finals, info, extra: node.ext.routes });
+  return [...new Set(app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`))].sort();
+}
+
+/** The path with its parameters filled in (with ids that exist where `ids` has them). */
+function concrete(path: string, ids: Record<string, string> = {}): string {
+  return path.replace(/\{(\w+)\}/g, (_, name: string) => ids[name] ?? (name === 'partner' ? 'KG' : name === 'aeoId' ? 'KGAEO1' : 'x'));
+}
+
+/** Status of one request, without reading a body that may never end (the event stream). */
+async function statusOf(n: TestNode, method: string, path: string, authorization: string | undefined): Promise<{ status: number; type: string; code?: string }> {
+  const ctrl = new AbortController();
+  const res = await fetch(`${n.url}${path}`, { method, headers: authorization ? { authorization } : {}, signal: ctrl.signal });
+  const type = res.headers.get('content-type') ?? '';
+  const code = type.includes('problem+json') ? ((await res.json()) as { code: string }).code : undefined;
+  ctrl.abort();
+  return { status: res.status, type, ...(code ? { code } : {}) };
+}
+
+describe('the API contract (OpenAPI) against the served routes', () => {
+  it('documents every route the node serves, and serves every documented operation', async () => {
+    const { ops } = await documented(kz);
+    // the document does not list itself
+    const routes = served(kz).filter((r) => r !== 'GET /v1/openapi.json');
+    expect(ops.map((o) => `${o.method} ${o.path}`).sort()).toEqual(routes);
+  });
+
+  it('enforces on every route the scope the document gives it, with problem details for each refusal', async () => {
+    const { ops } = await documented(kz);
+    const tokens = Object.fromEntries((['read', 'submit', 'admin'] as const).map((s) => [s, kz.node.parts.store.tokens.create(`contract-${s}`, [s]).token]));
+    for (const op of ops) {
+      const path = concrete(op.path);
+      const what = `${op.method} ${op.path}`;
+      const anonymous = await statusOf(kz, op.method, path, undefined);
+      if (op.scope === undefined) {
+        expect(anonymous.status, what).toBe(200);
+        continue;
+      }
+      expect(anonymous, what).toMatchObject({ status: 401, code: 'GNC_AUTH_MISSING' });
+      expect(anonymous.type, what).toBe('application/problem+json');
+      for (const scope of ['read', 'submit', 'admin'] as const) {
+        const r = await statusOf(kz, op.method, path, `Bearer ${tokens[scope]}`);
+        if (scope === op.scope || scope === 'admin') expect([401, 403], `${what} with a ${scope} token (${r.code})`).not.toContain(r.status);
+        else expect(r, `${what} with a ${scope} token`).toMatchObject({ status: 403, code: 'GNC_AUTH_SCOPE' });
+      }
+    }
+  });
+
+  it('answers every documented JSON GET with a body the document\'s schema for it accepts', async () => {
+    const { doc, ops } = await documented(kg);
+    const schemaOf = (op: Operation): z.ZodType => {
+      const content = doc.paths[op.path][op.method.toLowerCase()].responses['200'].content['application/json'].schema;
+      const refs: string[] = content.$ref ? [content.$ref] : content.oneOf.map((s: { $ref: string }) => s.$ref);
+      const schemas = refs.map((ref) => z.fromJSONSchema(doc.components.schemas[ref.replace('#/components/schemas/', '')]));
+      return schemas.length === 1 ? schemas[0]! : z.union(schemas as [z.ZodType, z.ZodType]);
+    };
+    // something in every list and behind every id: a declaration and an AEO snapshot received by KG from KZ
+    const declaration = await send(kz, 'aci', road());
+    await send(kz, 'aeo', snapshot());
+    await arrival(kg, declaration);
+    const aeoId = await waitFor(async () => (await api(kg, 'GET', '/v1/aeo?partner=KZ')).json.items[0]?.aeoId as string | undefined);
+    const agreement = (await api(kg, 'GET', '/v1/agreements')).json.items[0].id as string;
+    const ids = { id: declaration, partner: 'KZ', aeoId };
+    const checked: string[] = [];
+    for (const op of ops.filter((o) => o.method === 'GET' && o.json)) {
+      const path = concrete(op.path, op.path.startsWith('/v1/agreements') ? { id: agreement } : ids);
+      const r = await api(kg, 'GET', path);
+      expect(r.status, `${path}: ${r.text.slice(0, 300)}`).toBe(200);
+      const parsed = schemaOf(op).safeParse(r.json);
+      expect(parsed.success ? [] : parsed.error.issues.slice(0, 3), `GET ${op.path}`).toEqual([]);
+      // (no snapshot waits for a part here: /v1/aeo/pending is checked empty)
+      if (Array.isArray(r.json.items) && op.path !== '/v1/aeo/pending') expect(r.json.items.length, `GET ${path} lists something`).toBeGreaterThan(0);
+      checked.push(op.path);
+    }
+    expect(checked).toEqual(expect.arrayContaining(['/v1/partners', '/v1/messages', '/v1/messages/{id}', '/v1/arrivals/{id}', '/v1/aeo/{partner}/{aeoId}']));
+  });
+});
