@@ -37,7 +37,10 @@ export function agreementRoutes(parts: NodeParts, registry: AgreementRegistry, s
   });
 
   /** Draft from a readable document, sign it with this administration's root, optionally propose it. */
+  // a route without query parameters still refuses one: `?version=2` on a notice would otherwise act on the latest
+  // version, and `?propose=true` on a draft would leave it unproposed, both with a success answer
   app.post('/', requireScope(tokens, 'admin'), async (c) => {
+    parseQuery(c, NO_QUERY);
     const req = parseWith(AgreementCreateRequest, await json(c), 'Agreement request', '');
     const k = await svc.sign(svc.draft(req.draft));
     const proposed = req.propose ? await svc.propose(k.document.id, k.document.version) : undefined;
@@ -45,7 +48,10 @@ export function agreementRoutes(parts: NodeParts, registry: AgreementRegistry, s
   });
 
   /** Import an agreement file (e.g. countersigned by the partner and received by other means). */
-  app.post('/import', requireScope(tokens, 'admin'), async (c) => c.json(svc.view(svc.import(await json(c))), 201));
+  app.post('/import', requireScope(tokens, 'admin'), async (c) => {
+    parseQuery(c, NO_QUERY);
+    return c.json(svc.view(svc.import(await json(c))), 201);
+  });
 
   app.post('/:id/sign', requireScope(tokens, 'admin'), async (c) => {
     const q = parseQuery(c, AgreementVersionQuery);
@@ -60,6 +66,7 @@ export function agreementRoutes(parts: NodeParts, registry: AgreementRegistry, s
 
   for (const action of ['suspend', 'terminate', 'resume'] as const) {
     app.post(`/:id/${action}`, requireScope(tokens, 'admin'), async (c) => {
+      parseQuery(c, NO_QUERY);
       const req = parseWith(AgreementNoticeRequest, await json(c), `${action} request`, '');
       const r = await svc.notice(c.req.param('id'), action, req.reason, req.effective, req.version);
       return c.json({ ...svc.view(r.agreement), noticeMessage: r.messageId }, 202);

@@ -1,7 +1,7 @@
 /**
  * The published contract against the served API, mechanically: every route the node serves (walked from its hono
  * app) is an operation of /v1/openapi.json and the other way round; every operation enforces the scope the
- * document gives it; and the JSON every GET answers
+ * document gives it; every one refuses a query parameter it does not document; and the JSON every GET answers
  * validates against the schema the document names for it. Real nodes over loopback HTTP.
  */
 import { describe, expect, it } from 'vitest';
@@ -81,6 +81,28 @@ describe('the API contract (OpenAPI) against the served routes', () => {
         else expect(r, `${what} with a ${scope} token`).toMatchObject({ status: 403, code: 'GNC_AUTH_SCOPE' });
       }
     }
+  });
+
+  it('refuses on every route a query parameter it does not document, naming it, and changes nothing (GNC_SCHEMA_INVALID)', async () => {
+    const { ops } = await documented(kz);
+    const agreement = (await api(kz, 'GET', '/v1/agreements')).json.items[0].id as string;
+    const before = (await api(kz, 'GET', `/v1/agreements/${agreement}`)).json;
+    // /v1/health ignores its query on purpose (load-balancer probes add cache busters), as node/api/query.ts says
+    for (const op of ops.filter((o) => o.path !== '/v1/health')) {
+      const path = `${concrete(op.path, { id: agreement })}?colour=red`;
+      const body = op.method === 'POST' ? { reason: 'contract test', effective: '2030-01-01', draft: {} } : undefined;
+      const r = await api(kz, op.method, path, body);
+      expect(r.status, `${op.method} ${path}: ${r.text.slice(0, 200)}`).toBe(422);
+      expect(r.headers.get('content-type')).toBe('application/problem+json');
+      expect(r.json.issues?.[0]?.path, `${op.method} ${path}`).toBe('/colour');
+    }
+    // as an integrator writes it after /sign?version=N: a notice's version goes in its body, and the query is not dropped
+    const suspend = await api(kz, 'POST', `/v1/agreements/${agreement}/suspend?version=1`, { reason: 'contract test' });
+    expect(suspend.status, suspend.text).toBe(422);
+    expect(suspend.json.issues[0].path).toBe('/version');
+    const after = (await api(kz, 'GET', `/v1/agreements/${agreement}`)).json;
+    expect(after.notices).toEqual(before.notices);
+    expect(after.status).toBe(before.status);
   });
 
   it('answers every documented JSON GET with a body the document\'s schema for it accepts', async () => {
