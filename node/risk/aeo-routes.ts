@@ -86,7 +86,11 @@ export function aeoRoutes(store: Store, registry: AeoRegistry, snapshots: AeoSna
     if (q.name !== undefined) {
       // keyset pages in the order of the matched words, then (partner, AEO id)
       const key = nameKeyOf(q.name);
-      const rows = registry.searchByName(q.partner, key, q.limit + 1, q.cursor === undefined ? undefined : decodeNameCursor(q.cursor));
+      const after = q.cursor === undefined ? undefined : decodeNameCursor(q.cursor);
+      // a cursor of a search by another name is refused: read in this one, it would answer an empty page (a
+      // name sorting after) or the first page again (one sorting before), both as if it were the next page
+      if (after !== undefined && !after.key.startsWith(key)) throw badCursor();
+      const rows = registry.searchByName(q.partner, key, q.limit + 1, after);
       const page = rows.slice(0, q.limit);
       const last = page[page.length - 1];
       const nextCursor = rows.length > q.limit && last ? encodeNameCursor(last) : null;

@@ -132,6 +132,19 @@ describe('AEO registry by legal name', () => {
     expect(back.json).toMatchObject({ code: 'GNC_SCHEMA_INVALID', issues: [{ path: '/cursor' }] });
   });
 
+  it('refuses the cursor of a search by another name instead of answering an empty or the first page as the next one', async () => {
+    const silk = (await api(net.kg, 'GET', '/v1/aeo?name=silk+road&limit=1')).json;
+    expect(silk.items.map((o: any) => o.aeoId)).toEqual([SUSPENDED]);
+    for (const name of ['astana', 'great+silk', 'silk+road+trading']) {
+      const r = await api(net.kg, 'GET', `/v1/aeo?name=${name}&cursor=${silk.nextCursor}`);
+      expect(r.status, name).toBe(422);
+      expect(r.json, name).toMatchObject({ code: 'GNC_SCHEMA_INVALID', issues: [{ path: '/cursor' }] });
+    }
+    // a search the cursor's operator is still found by goes on after it
+    const on = await api(net.kg, 'GET', `/v1/aeo?name=silk&cursor=${silk.nextCursor}`);
+    expect(on.json.items.map((o: any) => o.aeoId)).toEqual(['KZAEO100000000006', 'KZAEO100000000007', 'KZAEO100000000008', 'KZAEO100000000009']);
+  });
+
   it('documents name beside id in the OpenAPI document', async () => {
     const doc = (await api(net.kg, 'GET', '/v1/openapi.json')).json;
     const params = doc.paths['/v1/aeo'].get.parameters as { name: string; schema: { description?: string } }[];
