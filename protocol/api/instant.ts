@@ -7,9 +7,21 @@
  */
 import { z } from 'zod';
 
-export const QueryInstant = z.iso.datetime({ offset: true }).refine((v) => {
+/**
+ * `2026-11-24T08:00:00 05:00`: an offset's `+` written bare in a query string, which reads as a space there (curl and
+ * hand-written URLs send it so). Refused like any malformed instant, with a message that says how to write it.
+ */
+const PLUS_AS_SPACE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)? \d{2}:?\d{2}$/;
+
+export const QueryInstant = z.iso.datetime({
+  offset: true,
+  error: (iss) => (typeof iss.input === 'string' && PLUS_AS_SPACE.test(iss.input)
+    ? 'expected the "+" of the offset written as %2B (a bare "+" in a query string reads as a space), like 2026-11-24T08:00:00%2B05:00, or the instant in UTC with Z'
+    : undefined),
+}).refine((v) => {
   const year = new Date(v).getUTCFullYear();
-  return year >= 1 && year <= 9999;
+  // not an instant at all: the format check above says so, once
+  return Number.isNaN(year) || (year >= 1 && year <= 9999);
 }, 'expected an instant between the years 0001 and 9999 in UTC');
 
 /** `schema` with a check that `start`, when both are given, is before `end` (the issue names `end`). */

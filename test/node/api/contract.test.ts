@@ -105,6 +105,17 @@ describe('the API contract (OpenAPI) against the served routes', () => {
     expect(after.status).toBe(before.status);
   });
 
+  it('reads an offset the same way in every time filter, and says to write its "+" as %2B when it arrived as a space', async () => {
+    for (const [path, name] of [['/v1/messages', 'since'], ['/v1/messages', 'until'], ['/v1/arrivals', 'from'], ['/v1/arrivals', 'to'], ['/v1/arrivals/export', 'from']] as const) {
+      expect((await api(kz, 'GET', `${path}?${name}=2026-11-24T08:00:00%2B05:00`)).status, `${path} ${name}`).toBe(200);
+      const r = await api(kz, 'GET', `${path}?${name}=2026-11-24T08:00:00+05:00`);
+      expect(r.status, `${path} ${name}`).toBe(422);
+      expect(r.json.issues, `${path} ${name}`).toHaveLength(1);
+      expect(r.json.issues[0], `${path} ${name}`).toMatchObject({ path: `/${name}`, received: 'string "2026-11-24T08:00:00 05:00"' });
+      expect(r.json.detail, `${path} ${name}`).toContain('%2B05:00');
+    }
+  });
+
   it('answers every documented JSON GET with a body the document\'s schema for it accepts', async () => {
     const { doc, ops } = await documented(kg);
     const schemaOf = (op: Operation): z.ZodType => {
