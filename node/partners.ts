@@ -16,6 +16,7 @@ import type { AgreementRegistry } from './agreements/registry.js';
 import { withdrawQueued } from './outbound/withdraw.js';
 import { KeyNoticeRepo } from './store/key-notices.js';
 import type { Store } from './store/store.js';
+import { rootChainFrom } from './trust.js';
 
 export interface AddedPartner {
   country: string;
@@ -78,8 +79,16 @@ export function addPartner(store: Store, selfCountry: string, identityFile: unkn
     throw new GncError('GNC_CONFIG_INVALID', `This identity is ${selfCountry}'s own: a node pins its partners, not itself.`);
   }
   const existing = store.partners.get(identity.country);
-  if (store.partners.replacedRoots(identity.country).some((r) => r.fingerprint === identity.root.fingerprint)) {
-    throw new GncError('GNC_FINGERPRINT_MISMATCH', `Root ${identity.root.fingerprint} of ${identity.country} was replaced as lost (gnc partner add --replace-root) and is trusted for nothing new: pin ${identity.country}'s current root, whose fingerprint ${identity.country} gives you out of band.`);
+  // a replaced root's chain (it and the successors its successions named) is evidence only: the root lost is often
+  // a successor, the one in office when it was lost, not the root first pinned
+  const replacedChains = store.partners.replacedRoots(identity.country);
+  if (replacedChains.length > 0) {
+    const held = new KeyNoticeRepo(store.db).list('root-succession', [identity.country]);
+    const hit = replacedChains.find((r) => rootChainFrom(JSON.parse(r.root_jwk) as Ed25519PublicJwk, held).some((k) => jwkThumbprint(k) === identity.root.fingerprint));
+    if (hit !== undefined) {
+      const of = hit.fingerprint === identity.root.fingerprint ? '' : ` (a successor of root ${hit.fingerprint})`;
+      throw new GncError('GNC_FINGERPRINT_MISMATCH', `Root ${identity.root.fingerprint} of ${identity.country}${of} was replaced as lost (gnc partner add --replace-root) and is trusted for nothing new: pin ${identity.country}'s current root, whose fingerprint ${identity.country} gives you out of band.`);
+    }
   }
   if (opts.replaceRoot) {
     if (existing === undefined) {

@@ -13,7 +13,7 @@ import { verifyBundle } from '../../node/audit/verify-bundle.js';
 import { EvidenceLog } from '../../node/store/evidence.js';
 import { exportIdentity } from '../../certs/public-identity.js';
 import { loadIdentity } from '../../certs/identity.js';
-import { api, finalMessage, initNode, networkPerTest, openAgreementDraft, restartNode, runCli, signAgreementBoth, startTestNode, tempDir, type TestNode } from '../helpers/network.js';
+import { api, finalMessage, initNode, networkPerTest, pinEachOther, openAgreementDraft, restartNode, runCli, signAgreementBoth, startTestNode, tempDir, type TestNode } from '../helpers/network.js';
 import { example } from '../protocol/messages/fixtures.js';
 
 const network = networkPerTest();
@@ -124,4 +124,34 @@ describe('gnc partner add --replace-root', () => {
       await kg2.node.stop();
     }
   }, 120_000);
+
+  it('never pins again a root of the replaced chain: the lost root in office, a successor of the root first pinned, is refused', async () => {
+    const base = tempDir();
+    const dirs = { KZ: await initNode(base, 'KZ'), KG: await initNode(base, 'KG') };
+    await pinEachOther(dirs, base);
+    // KG's root R1 is succeeded by R2, which KZ pins again from KG's current identity file; then R2 is lost
+    const r1 = loadIdentity(dirs.KG).root.thumbprint;
+    const rotated = await runCli(['keys', 'rotate', '--dir', dirs.KG, '--root', '--json']);
+    expect(rotated.code, rotated.out.join('\n')).toBe(0);
+    const r2 = JSON.parse(rotated.out[0]!).current as string;
+    const r2File = join(base, 'KG.r2.identity.json');
+    expect((await runCli(['identity', 'export', '--dir', dirs.KG, '--out', r2File])).code).toBe(0);
+    expect((await runCli(['partner', 'add', '--dir', dirs.KZ, r2File, `--fingerprint=${r2}`])).code).toBe(0);
+    const kg2Dir = await initNode(join(base, 'new'), 'KG');
+    const r3 = loadIdentity(kg2Dir).root.thumbprint;
+    const r3File = join(base, 'KG.r3.identity.json');
+    writeFileSync(r3File, JSON.stringify(exportIdentity(loadIdentity(kg2Dir))));
+    expect((await runCli(['partner', 'remove', '--dir', dirs.KZ, 'KG', '--reason', 'KG root lost'])).code).toBe(0);
+    expect((await runCli(['partner', 'add', '--dir', dirs.KZ, r3File, `--fingerprint=${r3}`, '--replace-root'])).code).toBe(0);
+
+    // whoever holds the lost R2 now cannot become KG here again, by a replacement or otherwise
+    expect((await runCli(['partner', 'remove', '--dir', dirs.KZ, 'KG', '--reason', 'KG says R3 is lost too'])).code).toBe(0);
+    for (const extra of [['--replace-root'], []]) {
+      const back = await runCli(['partner', 'add', '--dir', dirs.KZ, r2File, `--fingerprint=${r2}`, ...extra]);
+      expect(back.code, back.out.join('\n')).toBe(3);
+      expect(back.out.join('\n')).toMatch(new RegExp(`GNC_FINGERPRINT_MISMATCH: Root ${r2} of KG \\(a successor of root ${r1}\\) was replaced as lost`));
+    }
+    const list = await runCli(['partner', 'list', '--dir', dirs.KZ]);
+    expect(list.out.join('\n')).toMatch(new RegExp(`^KG  Customs of KG  root ${r3} .*REMOVED`));
+  }, 60_000);
 });
