@@ -89,6 +89,12 @@ export class AgreementService {
   async notice(id: string, action: NoticeAction, reason: string, effective?: string, version?: number): Promise<{ messageId: string; agreement: KnownAgreement }> {
     const k = this.noticeTarget(id, version);
     if (!k.complete) throw new GncError('GNC_AGREEMENT_INVALID', `Agreement ${id} was never signed by both sides; there is nothing to ${action}.`);
+    // it binds nothing already (terminated), and the partner's node under its new root does not hold it: a notice
+    // would be signed, applied and logged here for nothing, and refused by the partner
+    if (this.registry.underReplacedRoot(k)) {
+      const party = k.document.parties.find((p) => p.country === k.partner)?.rootFingerprint;
+      throw new GncError('GNC_CONFLICT', `Agreement ${k.document.id}@${k.document.version} was signed under ${k.partner}'s root ${party}, replaced as lost (gnc partner add --replace-root): it is terminated here and binds nothing, and ${k.partner}'s node under its new root does not hold it, so no ${action} notice was signed. Negotiate a new agreement with ${k.partner} instead.`);
+    }
     // a notice applies here when it is stored, and only its envelope tells the partner: refused before anything is
     // signed or stored when no envelope can reach the partner (removed by `gnc partner remove`), rather than applied
     // here while the command fails

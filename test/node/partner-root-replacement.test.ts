@@ -11,9 +11,10 @@ import { describe, expect, it } from 'vitest';
 import { exportEvidence } from '../../node/audit/export.js';
 import { verifyBundle } from '../../node/audit/verify-bundle.js';
 import { EvidenceLog } from '../../node/store/evidence.js';
+import { Store } from '../../node/store/store.js';
 import { exportIdentity } from '../../certs/public-identity.js';
 import { loadIdentity } from '../../certs/identity.js';
-import { api, finalMessage, initNode, networkPerTest, pinEachOther, openAgreementDraft, restartNode, runCli, signAgreementBoth, startTestNode, tempDir, type TestNode } from '../helpers/network.js';
+import { api, finalMessage, initNode, networkPerTest, openAgreementDraft, pinEachOther, restartNode, runCli, signAgreementBoth, startTestNode, tempDir, type TestNode } from '../helpers/network.js';
 import { example } from '../protocol/messages/fixtures.js';
 
 const network = networkPerTest();
@@ -154,4 +155,39 @@ describe('gnc partner add --replace-root', () => {
     const list = await runCli(['partner', 'list', '--dir', dirs.KZ]);
     expect(list.out.join('\n')).toMatch(new RegExp(`^KG  Customs of KG  root ${r3} .*REMOVED`));
   }, 60_000);
+
+  it('signs no notice about an agreement under the replaced root: it is terminated already, and the new node does not hold it', async () => {
+    const base = tempDir();
+    const dirs = { KZ: await initNode(base, 'KZ'), KG: await initNode(base, 'KG') };
+    await pinEachOther(dirs, base);
+    await signAgreementBoth(dirs, 'KZ', 'KG', openAgreementDraft('KZ', 'KG'));
+    const oldFp = loadIdentity(dirs.KG).root.thumbprint;
+    const kg2Dir = await initNode(join(base, 'new'), 'KG');
+    const newFile = join(base, 'KG.new.identity.json');
+    writeFileSync(newFile, JSON.stringify(exportIdentity(loadIdentity(kg2Dir))));
+    expect((await runCli(['partner', 'remove', '--dir', dirs.KZ, 'KG', '--reason', 'KG root lost', '--despite-agreement'])).code).toBe(0);
+    expect((await runCli(['partner', 'add', '--dir', dirs.KZ, newFile, `--fingerprint=${loadIdentity(kg2Dir).root.thumbprint}`, '--replace-root'])).code).toBe(0);
+    const entries = entriesAndNotices(dirs.KZ);
+    for (const action of ['terminate', 'suspend', 'resume']) {
+      const r = await runCli(['agreement', action, '--dir', dirs.KZ, '--id', 'KZ-KG-test', '--reason', 'The old agreement']);
+      expect(r.code, r.out.join('\n')).toBe(2);
+      expect(r.out.join('\n')).toContain(`GNC_CONFLICT: Agreement KZ-KG-test@1 was signed under KG's root ${oldFp}, replaced as lost`);
+    }
+    // nothing signed, stored, logged or queued
+    const messages = await runCli(['messages', '--dir', dirs.KZ]);
+    expect(messages.out).toEqual(['No messages.']);
+    expect(entriesAndNotices(dirs.KZ)).toBe(entries);
+    const shown = await runCli(['agreement', 'list', '--dir', dirs.KZ]);
+    expect(shown.out.join('\n')).toMatch(/^KZ-KG-test@1 {2}with KG {2}terminated /m);
+  }, 60_000);
 });
+
+/** How many entries the evidence log of data dir `dir` holds, and its agreement notices. */
+function entriesAndNotices(dir: string): number {
+  const store = Store.open(dir);
+  try {
+    return store.db.prepare('SELECT (SELECT COUNT(*) FROM evidence) + (SELECT COUNT(*) FROM agreement_notices)').pluck().get() as number;
+  } finally {
+    store.close();
+  }
+}
