@@ -102,6 +102,12 @@ export class SubmitService {
         // the partner never got it (SPEC section 6): it would refuse this one as GNC_ORIGINAL_UNKNOWN, finally
         throw new GncError('GNC_ORIGINAL_UNKNOWN', `${type} ${kind} refers to ${s.ref}, which was withdrawn before ${s.to} got it: submit a new message in its place instead.`);
       }
+      // sent to the node of a root replaced since (SPEC section 2): the partner's node under its new root, a new data
+      // dir, does not hold it and would refuse this one as GNC_ORIGINAL_UNKNOWN, finally
+      const replaced = this.d.store.partners.replacedRoots(s.to).findLast((r) => Date.parse(r.replaced_at) > orig.stored_at);
+      if (replaced !== undefined) {
+        throw new GncError('GNC_ORIGINAL_UNKNOWN', `${type} ${kind} refers to ${s.ref}, which was sent to ${s.to}'s node under its root ${replaced.fingerprint}, replaced as lost at ${replaced.replaced_at}: ${s.to}'s node under its new root does not hold it and would refuse this message. Submit a new message in its place instead, and tell ${s.to} by another channel what it replaces.`);
+      }
     }
     const now = this.d.clock();
     const decision = this.d.policy.onSend(s.to, type, s.purpose, body as Record<string, unknown>, now);

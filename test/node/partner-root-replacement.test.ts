@@ -98,6 +98,13 @@ describe('gnc partner add --replace-root', () => {
       const delivered = await finalMessage(kz, after, 30_000);
       expect(delivered.status).toBe('delivered');
       expect(delivered.agreement).toBe('KZ-KG-new@1');
+      // a cancellation of the message KG's old node got is refused here: KG's new node does not hold it
+      const outboundBefore = kz.node.parts.store.db.prepare(`SELECT COUNT(*) FROM messages WHERE direction = 'out'`).pluck().get();
+      const cancel = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', ref: before, body: example('aci-kz-kg-cancellation') });
+      expect(cancel.status, cancel.text).toBe(422);
+      expect(cancel.json.code).toBe('GNC_ORIGINAL_UNKNOWN');
+      expect(cancel.json.detail).toContain(`which was sent to KG's node under its root ${oldFp}, replaced as lost at`);
+      expect(kz.node.parts.store.db.prepare(`SELECT COUNT(*) FROM messages WHERE direction = 'out'`).pluck().get()).toBe(outboundBefore);
 
       // evidence: each exchange verifies on its own KG root; a bundle of both carries both
       const oldBundle = bundleOf(kz, [before]);
