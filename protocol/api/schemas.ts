@@ -115,11 +115,17 @@ export const PartnerView = z.object({
   name: z.string(),
   fingerprint: z.string(),
   addresses: z.array(z.string()),
-  certificates: z.array(z.object({ kid: z.string(), peerId: z.string(), notBefore: UtcTimestamp, notAfter: UtcTimestamp, revokedAt: UtcTimestamp.nullable() })),
+  certificates: z.array(z.object({
+    kid: z.string(), peerId: z.string(), notBefore: UtcTimestamp, notAfter: UtcTimestamp, revokedAt: UtcTimestamp.nullable(),
+    replacedRoot: z.boolean().describe('issued under a root of this partner replaced as lost (`replacedRoots`): kept as evidence, trusted for nothing whatever its dates'),
+  })),
+  replacedRoots: z.array(z.object({ fingerprint: z.string(), replacedAt: z.string(), replacedBy: z.string() }))
+    .describe('roots of this partner replaced after they were lost (`gnc partner add --replace-root`), oldest first, each with the root pinned in its place; empty for most partners'),
   connected: z.boolean(),
   added: z.string(),
   removed: z.object({ at: z.string(), reason: z.string().nullable() }).nullable().describe('a partner removed (`gnc partner remove`): trusted no more, kept as evidence; null while pinned'),
 });
+export type PartnerView = z.infer<typeof PartnerView>;
 
 /** `GET /v1/partners`: every partner ever pinned, removed ones included. */
 export const PartnerList = z.object({ items: z.array(PartnerView) });

@@ -85,6 +85,14 @@ describe('gnc partner add --replace-root', () => {
     expect(JSON.stringify(receipt)).toContain('GNC_KEY_UNKNOWN');
     expect(kz.node.parts.store.messages.byKey('in', 'KG', stale)).toBeUndefined();
 
+    // GET /v1/partners tells the old root and the certificates it issued from those that count
+    const view = ((await api(kz, 'GET', '/v1/partners')).json.items as { country: string; fingerprint: string; replacedRoots: unknown; certificates: { kid: string; replacedRoot: boolean }[] }[]).find((p) => p.country === 'KG')!;
+    expect(view.fingerprint).toBe(newFp);
+    expect(view.replacedRoots).toEqual([{ fingerprint: oldFp, replacedAt: expect.any(String), replacedBy: newFp }]);
+    expect(view.certificates.filter((c) => c.replacedRoot).map((c) => c.kid)).toEqual([oldKid]);
+    expect(view.certificates.filter((c) => !c.replacedRoot).map((c) => c.kid)).toEqual([loadIdentity(kg2Dir).node.thumbprint]);
+    expect(((await api(kz, 'GET', '/v1/partners')).json.items as { country: string; replacedRoots: unknown[] }[]).filter((p) => p.country !== 'KG').every((p) => p.replacedRoots.length === 0)).toBe(true);
+
     // the old agreement stays readable but binds nothing; a new one is signed under the new root
     const old = await api(kz, 'GET', '/v1/agreements/KZ-KG-test');
     expect(old.status, old.text).toBe(200);

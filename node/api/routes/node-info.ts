@@ -1,6 +1,12 @@
 /** /v1/health (no token: for load balancers and the demo) and /v1/partners (read scope). */
 import { Hono } from 'hono';
+import type { PartnerView } from '../../../protocol/api/schemas.js';
+import { decodeNodeCertificate } from '../../../protocol/certificate.js';
+import { jwkThumbprint, type Ed25519PublicJwk } from '../../../protocol/jwk.js';
+import { KeyNoticeRepo } from '../../store/key-notices.js';
+import type { PartnerRow } from '../../store/partners.js';
 import type { Store } from '../../store/store.js';
+import { rootChainFrom } from '../../trust.js';
 import { requireScope, type AuthEnv } from '../auth.js';
 import { NO_QUERY, parseQuery } from '../query.js';
 
@@ -38,13 +44,7 @@ export function nodeInfoRoutes(store: Store, info: NodeInfo): Hono<AuthEnv> {
         name: p.name,
         fingerprint: p.fingerprint,
         addresses: JSON.parse(p.addresses) as string[],
-        certificates: store.partners.certificates(p.country).map((k) => ({
-          kid: k.kid,
-          peerId: k.peer_id,
-          notBefore: new Date(k.not_before).toISOString(),
-          notAfter: new Date(k.not_after).toISOString(),
-          revokedAt: k.revoked_at ? new Date(k.revoked_at).toISOString() : null,
-        })),
+        ...partnerRoots(store, p),
         connected: info.connected(p.country),
         added: p.added_at,
         removed: p.removed_at === null ? null : { at: p.removed_at, reason: p.removal_reason },
@@ -52,4 +52,26 @@ export function nodeInfoRoutes(store: Store, info: NodeInfo): Hono<AuthEnv> {
     });
   });
   return app;
+}
+
+/**
+ * A partner's certificates and the roots it replaced as lost (SPEC section 2): a certificate issued under a replaced
+ * root's chain is kept as evidence and trusted for nothing (`replacedRoot`), which its dates alone do not tell.
+ */
+function partnerRoots(store: Store, p: PartnerRow): Pick<PartnerView, 'certificates' | 'replacedRoots'> {
+  const replaced = store.partners.replacedRoots(p.country);
+  const current = replaced.length === 0
+    ? undefined
+    : new Set(rootChainFrom(JSON.parse(p.root_jwk) as Ed25519PublicJwk, new KeyNoticeRepo(store.db).list('root-succession', [p.country])).map((r) => jwkThumbprint(r)));
+  return {
+    certificates: store.partners.certificates(p.country).map((k) => ({
+      kid: k.kid,
+      peerId: k.peer_id,
+      notBefore: new Date(k.not_before).toISOString(),
+      notAfter: new Date(k.not_after).toISOString(),
+      revokedAt: k.revoked_at ? new Date(k.revoked_at).toISOString() : null,
+      replacedRoot: current !== undefined && !current.has(decodeNodeCertificate(k.compact).iss),
+    })),
+    replacedRoots: replaced.map((r) => ({ fingerprint: r.fingerprint, replacedAt: r.replaced_at, replacedBy: r.replaced_by })),
+  };
 }
