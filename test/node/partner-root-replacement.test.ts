@@ -169,6 +169,10 @@ describe('gnc partner add --replace-root', () => {
     }
     const list = await runCli(['partner', 'list', '--dir', dirs.KZ]);
     expect(list.out.join('\n')).toMatch(new RegExp(`^KG  Customs of KG  root ${r3} .*REMOVED`));
+    // the root pinned in place of the lost one is pinned again as usual
+    const r3Again = await runCli(['partner', 'add', '--dir', dirs.KZ, r3File, `--fingerprint=${r3}`]);
+    expect(r3Again.code, r3Again.out.join('\n')).toBe(0);
+    expect((await runCli(['partner', 'list', '--dir', dirs.KZ, '--pinned'])).out.join('\n')).toMatch(new RegExp(`^KG  Customs of KG  root ${r3} `));
   }, 60_000);
 
   it('signs no notice about an agreement under the replaced root: it is terminated already, and the new node does not hold it', async () => {
