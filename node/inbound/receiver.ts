@@ -195,7 +195,10 @@ export class Receiver {
   }
 
   private receipt(to: string, messageId: string | undefined, sha256: string, agreement: string | null, outcome: Parameters<typeof sealReceipt>[1]['outcome']) {
-    const { sealed, id } = sealReceipt(this.d.signer(), { self: this.d.self, to, messageId, sha256, agreement, outcome, now: this.d.clock() });
+    // the time first, then the key that signs at that time: the other order could seal with a key retired (its
+    // rotation's overlap ended) between the two, at or after its retirement, which the partner refuses
+    const now = this.d.clock();
+    const { sealed, id } = sealReceipt(this.d.signer(), { self: this.d.self, to, messageId, sha256, agreement, outcome, now });
     return { bytes: sealed.bytes, sha256: sealed.sha256, id };
   }
 

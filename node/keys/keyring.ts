@@ -104,7 +104,10 @@ export class Keyring {
   private pick(): { signer: Signer } & Validity {
     if (!this.switched) {
       const now = this.clock();
-      if (now - this.checkedAt >= ROTATION_CHECK_MS) {
+      // the end of the overlap is when the old key's retirement takes effect: from that instant partners refuse what
+      // it signs (GNC_KEY_REVOKED), so it is checked on every call, not only at the next look at the announcements
+      if (this.overlapOver(now)) this.switched = true;
+      else if (now - this.checkedAt >= ROTATION_CHECK_MS) {
         this.checkedAt = now;
         if (this.readyToSwitch(now)) this.switched = true;
       }
@@ -118,13 +121,21 @@ export class Keyring {
     return { active: signer.kid, current: this.identity.node.thumbprint, pending: this.switched ? undefined : this.rotation, expiresAt: new Date(exp).toISOString() };
   }
 
+  /**
+   * The old key must stop signing: the overlap has ended (its retirement takes effect) or its certificate has (it signs
+   * nothing partners accept), and the new key's certificate has started. The new key signs nothing partners accept
+   * before that start, whatever else says switch; the overlap ends at or after it (the rotation sets both from its
+   * clock), so until then the old key is not retired.
+   */
+  private overlapOver(now: number): boolean {
+    if (now < this.currentValidity.nbf) return false;
+    return now >= Date.parse(this.rotation!.overlapUntil) || now >= this.previousValidity.exp;
+  }
+
   private readyToSwitch(now: number): boolean {
     const r = this.rotation!;
-    // the new key signs nothing partners accept before its certificate starts, whatever else says switch. The overlap
-    // ends at or after that start (the rotation sets both from its clock), so until then the old key is not retired.
     if (now < this.currentValidity.nbf) return false;
-    // an old key past its certificate signs nothing partners accept: the new one takes over at once
-    if (now >= Date.parse(r.overlapUntil) || now >= this.previousValidity.exp) return true;
+    if (this.overlapOver(now)) return true;
     const revoked = this.notices.revokedAt(r.from, this.identity.country);
     if (revoked !== undefined && revoked <= now) return true;
     if (!r.announced) {
