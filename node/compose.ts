@@ -54,6 +54,7 @@ export function compose(dir: string, opts: NodeOptions = {}): Composition {
       }
     },
     endedKeys: (now) => keyring.endedKeys(now),
+    certificateOf: (kid) => keyring.certificateOf(kid),
     reload: () => {
       if (keyring.reload()) parts.identity = keyring.identity;
       agreements.reload();
@@ -130,7 +131,7 @@ export function openOffline(dir: string, opts: NodeOptions = {}): OfflineNode {
   const { config, identity, store, trust, clock, signer } = parts;
   const submit = new SubmitService({
     self: identity.country, signer, store, trust, policy: ext.policy, clock, maxAgeMs: config.maxMessageAgeHours * 3_600_000,
-    clockSkewMs: config.clockSkewSeconds * 1000, onQueued: () => undefined, evidence: ext.evidence,
+    clockSkewMs: config.clockSkewSeconds * 1000, onQueued: () => undefined, evidence: ext.evidence, certificateOf: ext.certificateOf,
   });
   return {
     parts, agreements, evidence, keyring, submit,

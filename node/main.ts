@@ -88,6 +88,8 @@ export interface Extension {
   reload?: () => void;
   /** This node's keys whose certificates have all ended by `now`, with when (Keyring.endedKeys). */
   endedKeys?: (now: number) => ReadonlyMap<string, number>;
+  /** This node's certificate of its key `kid` to announce (Keyring.certificateOf). */
+  certificateOf?: (kid: string) => string | undefined;
   start?: (node: GncNode) => void | Promise<void>;
   /** The node is stopping: end the API responses that last until told (event streams), so the API can drain. */
   closeStreams?: () => void;
@@ -144,7 +146,7 @@ export class GncNode {
     });
     this.submit = new SubmitService({
       self: identity.country, signer, store, trust, policy: ext.policy, clock, maxAgeMs, clockSkewMs,
-      onQueued: (p) => this.dispatcher.notify(p), evidence: ext.evidence,
+      onQueued: (p) => this.dispatcher.notify(p), evidence: ext.evidence, certificateOf: ext.certificateOf,
     });
     this.retention = new RetentionJob(store, { clock, log, onPurge: ext.onPurge });
     this.lease = new NodeLease(store.db);

@@ -167,6 +167,17 @@ export class Keyring {
     return new Map([...this.ends].filter(([, exp]) => exp <= now));
   }
 
+  /**
+   * The certificate of this node's key `kid` to announce to a partner: the one its root in office issued, whose
+   * announcement a partner accepts (SPEC 9.10), else the newest.
+   */
+  certificateOf(kid: string): string | undefined {
+    const held = ownCertificates(this.dir).map((compact) => ({ compact, p: decodeNodeCertificate(compact) })).filter((c) => c.p.sub === kid);
+    const inOffice = held.filter((c) => c.p.iss === this.identity.certPayload.iss);
+    const newest = (a: typeof held[number], b: typeof held[number]): number => Date.parse(b.p.iat) - Date.parse(a.p.iat);
+    return ((inOffice.length > 0 ? inOffice : held).sort(newest)[0])?.compact;
+  }
+
   /** Public keys of every certificate this node ever had, by kid (checkpoints and envelopes before a rotation). */
   ownKeys(): Map<string, Ed25519PublicJwk> {
     const keys = new Map<string, Ed25519PublicJwk>();

@@ -42,7 +42,7 @@ export interface DispatcherDeps {
   log: (msg: string) => void;
   evidence?: (event: 'receipt-received', messageId: string, peer: string, sha256: string) => void;
   /** Seal a control envelope's body again (SubmitService.reseal), inside the caller's transaction. */
-  reseal: (row: OutboxRow, now: number) => { seq: number; id: string };
+  reseal: (row: OutboxRow, now: number) => { seq: number; id: string; announced?: string };
   /** This node's keys whose certificates have all ended by `now`, with when (Keyring.endedKeys). */
   endedKeys?: (now: number) => ReadonlyMap<string, number>;
   onFinal?: (seq: number, status: 'delivered' | 'rejected' | 'expired' | 'resealed' | 'withdrawn') => void;
@@ -203,7 +203,8 @@ export class Dispatcher {
         (next) => {
           flying.delete(row.seq);
           if (next === undefined) return this.schedulePump(row.partner); // withdrawn meanwhile
-          this.d.log(`${row.id} to ${row.partner} (a control envelope) ${why}: its body goes on, sealed again, as ${next.id}`);
+          const ahead = next.announced === undefined ? '' : `, behind ${next.announced}, the announcement of the key that sealed it`;
+          this.d.log(`${row.id} to ${row.partner} (a control envelope) ${why}: its body goes on, sealed again, as ${next.id}${ahead}`);
           this.d.onFinal?.(row.seq, 'resealed');
           this.schedulePump(row.partner);
         },

@@ -6,7 +6,8 @@
  * key (the API's `Idempotency-Key`), a repeated submission answers with the message the first one made.
  */
 import { DEFAULT_MAX_MESSAGE_AGE_MS, PAYLOAD_VERSION } from '../../protocol/constants.js';
-import { EnvelopePayload } from '../../protocol/envelope/payload.js';
+import { decodeNodeCertificate } from '../../protocol/certificate.js';
+import { EnvelopePayload, type FlattenedJws } from '../../protocol/envelope/payload.js';
 import { canonicalJson } from '../../protocol/envelope/canonical.js';
 import { sealEnvelope, sha256Hex, type Signer } from '../../protocol/envelope/seal.js';
 import { isSnapshotInParts, type AeoBody, type AeoSnapshotInParts } from '../../protocol/messages/aeo.js';
@@ -71,6 +72,8 @@ export interface SubmitDeps {
   clockSkewMs: number;
   onQueued: (partner: string) => void;
   evidence?: (event: 'sent', messageId: string, peer: string, sha256: string) => void;
+  /** This node's certificate of its key `kid` under its root in office (Keyring.certificateOf), to announce it. */
+  certificateOf?: (kid: string) => string | undefined;
 }
 
 export class SubmitService {
@@ -167,15 +170,19 @@ export class SubmitService {
    * and it was not delivered: a new id, `created` now, signed by the key this node signs with now. The new message
    * row takes over the outbox row, with its place in the partner's order; the old one is final, `resealed`, naming
    * the new id, and both stay as evidence (the new one gets its `sent` entry here). Runs inside the caller's
-   * transaction.
+   * transaction. Sealed by another key than the first envelope (a rotation switched keys meanwhile), it goes behind
+   * an announcement of that key (`announced`, see announceAhead).
    */
-  reseal(row: OutboxRow, now: number): { seq: number; id: string } {
+  reseal(row: OutboxRow, now: number): { seq: number; id: string; announced?: string } {
     const old = this.d.store.messages.bySeq(row.seq);
     if (!old?.jws) throw new GncError('GNC_INTERNAL', `Queued message ${row.id} (row ${row.seq}) has no stored envelope: the store is inconsistent; report it.`);
-    const sent = EnvelopePayload.parse(peekPayload(parseFlattened(old.jws)));
+    const first = parseFlattened(old.jws);
+    const sent = EnvelopePayload.parse(peekPayload(first));
     const id = newMessageId(now);
     const payload: EnvelopePayload = { ...sent, id, created: new Date(now).toISOString() };
-    const sealed = sealEnvelope(payload, this.d.signer());
+    const signer = this.d.signer();
+    const announced = this.announceAhead(row, first, sent, signer, now);
+    const sealed = sealEnvelope(payload, signer);
     const seq = this.d.store.messages.insert({
       id, direction: 'out', partner: old.partner, type: old.type, kind: old.kind, ref: old.ref, purpose: old.purpose, agreement: old.agreement,
       created: payload.created, status: 'queued', jws: sealed.bytes, sha256: sealed.sha256, body: JSON.stringify(payload.body), removed: old.removed,
@@ -184,7 +191,34 @@ export class SubmitService {
     this.d.store.messages.setResealed(old.seq, id, now);
     this.d.store.outbox.moveTo(old.seq, seq, now, this.expiresAt(now));
     this.d.evidence?.('sent', id, old.partner, sealed.sha256);
-    return { seq, id };
+    return announced === undefined ? { seq, id } : { seq, id, announced };
+  }
+
+  /**
+   * A control envelope sealed again by another key than the one that sealed it first (a rotation's overlap ended while
+   * the partner was away) may reach a partner that does not know that key: the announcement of it was queued behind
+   * this envelope, and the partner refuses a notice, a proposal or an announcement of another key signed by a key
+   * it does not know (GNC_KEY_UNKNOWN, final), so the notice would be lost. An announcement of the signing key goes
+   * ahead of it (its position just before, which no other control envelope of the partner has, as this one is the
+   * first): it announces its own signing key, which the partner accepts (SPEC section 4, check 5), or one it holds
+   * already, which changes nothing. Returns its id.
+   */
+  private announceAhead(row: OutboxRow, first: FlattenedJws, sent: EnvelopePayload, signer: Signer, now: number): string | undefined {
+    if (sealedBy(first) === signer.kid || announces(sent) === signer.kid) return undefined;
+    const certificate = this.d.certificateOf?.(signer.kid);
+    if (certificate === undefined) return undefined;
+    const id = newMessageId(now);
+    const body = { action: 'announce', certificate };
+    const payload: EnvelopePayload = { v: PAYLOAD_VERSION, id, type: 'key', from: this.d.self, to: row.partner, agreement: null, created: new Date(now).toISOString(), body };
+    const sealed = sealEnvelope(payload, signer);
+    const seq = this.d.store.messages.insert({
+      id, direction: 'out', partner: row.partner, type: 'key', kind: 'announce', ref: null, purpose: null, agreement: null,
+      created: payload.created, status: 'queued', jws: sealed.bytes, sha256: sealed.sha256, body: JSON.stringify(body), removed: null,
+      retainUntil: now + CONTROL_RETENTION_DAYS * 86_400_000,
+    }, now);
+    this.d.store.outbox.add(seq, row.partner, now, this.expiresAt(now), true, row.position - 1);
+    this.d.evidence?.('sent', id, row.partner, sealed.sha256);
+    return id;
   }
 
   /** The receiver refuses envelopes older than its max age: stop retrying (or seal again) a little before that. */
@@ -224,6 +258,27 @@ export class SubmitService {
       return { seq, replayed: false };
     });
     return { sha256: sealed.sha256, committed };
+  }
+}
+
+/** The `kid` of an envelope's protected header. */
+function sealedBy(jws: FlattenedJws): string | undefined {
+  try {
+    const kid: unknown = (JSON.parse(Buffer.from(jws.protected, 'base64url').toString('utf8')) as { kid?: unknown }).kid;
+    return typeof kid === 'string' ? kid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The node key a `key` `announce` payload certifies, if it is one. */
+function announces(p: EnvelopePayload): string | undefined {
+  const certificate = p.type === 'key' && p.body['action'] === 'announce' ? p.body['certificate'] : undefined;
+  if (typeof certificate !== 'string') return undefined;
+  try {
+    return decodeNodeCertificate(certificate).sub;
+  } catch {
+    return undefined;
   }
 }
 

@@ -84,9 +84,12 @@ export class OutboxRepo {
     this.controlStmt = db.prepare('SELECT m.id FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = ? AND o.control = 1 AND m.type = ? ORDER BY o.position').pluck();
   }
 
-  /** `control`: an agreement or key envelope, which the partner's later messages wait for. */
-  add(seq: number, partner: string, nextAt: number, expiresAt: number, control: boolean): void {
-    this.insertStmt.run(seq, partner, nextAt, expiresAt, control ? 1 : 0, seq);
+  /**
+   * `control`: an agreement or key envelope, which the partner's later messages wait for. `position`: its place in the
+   * partner's order, by default after everything queued before it.
+   */
+  add(seq: number, partner: string, nextAt: number, expiresAt: number, control: boolean, position = seq): void {
+    this.insertStmt.run(seq, partner, nextAt, expiresAt, control ? 1 : 0, position);
   }
 
   /**

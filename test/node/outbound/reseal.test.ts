@@ -143,6 +143,32 @@ describe('a control envelope for a partner away longer than the maximum message 
     await verifiedExport(kz, 'KG');
   }, 60_000);
 
+  it('delivers a notice queued before a rotation and sealed again by the new key after the overlap: the announcement of that key goes ahead of it', async () => {
+    const { kz, kg } = await network();
+    let id = '';
+    let rotated: Awaited<ReturnType<typeof rotateNodeKeys>> | undefined;
+    // the suspension waits for KG ahead of the announcement; the absence outlasts the overlap and the maximum age, so
+    // the suspension is sealed again first, by the new key, which KG does not know yet
+    await awayThenBack(kg, async () => {
+      const r = await api(kz, 'POST', `${AGREEMENT}/suspend`, { reason: 'Review' });
+      expect(r.status).toBe(202);
+      id = r.json.noticeMessage as string;
+      rotated = await rotateNodeKeys(kz.dir, { overlapHours: 24, clock });
+      await waitFor(() => (kz.node.parts.identity.node.thumbprint === rotated!.current ? true : undefined), 10_000, 'KZ to see its rotation');
+    });
+    const { last } = await carriedOn(kz, id);
+    expect(`${last.status}:${last.receipt?.code ?? ''}`).toBe('delivered:');
+    expect(last.envelope.protected).toBe(Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: rotated!.current, typ: 'gnc+jws' })).toString('base64url'));
+    expect((await api(kg, 'GET', AGREEMENT)).json.status).toBe('suspended');
+    // the rotation's own announcement and the old key's retirement follow, and are not refused either
+    const announced = await carriedOn(kz, rotated!.announcements.KG!);
+    expect(`${announced.last.status}:${announced.last.receipt?.code ?? ''}`).toBe('delivered:');
+    await waitFor(() => kg.node.parts.trust.resolveKey(rotated!.previous)?.revokedAt, 20_000, "the old key's retirement at KG");
+    const refused = kz.node.parts.store.db.prepare(`SELECT id, status, error_code FROM messages WHERE direction = 'out' AND status NOT IN ('delivered', 'resealed')`).all();
+    expect(refused).toEqual([]);
+    await verifiedExport(kz, 'KG');
+  }, 60_000);
+
   it('is accepted again by a partner that applied the root succession it carries before its receipt was lost', async () => {
     const { kz, kg } = await network({ initialMs: 3_000, maxMs: 3_000 });
     loseFirstReceipt(kg);
