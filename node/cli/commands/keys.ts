@@ -73,6 +73,15 @@ function validityMark(k: { notBefore: string; notAfter: string }, now: number): 
   return '';
 }
 
+/**
+ * A revocation counts from its time: one still ahead (a rotation's retirement of the old key at the end of the overlap,
+ * or `gnc keys revoke --at` later) leaves the key signing until then, which "REVOKED" would deny.
+ */
+function revocationMark(revokedAt: string | undefined, now: number): string {
+  if (revokedAt === undefined) return '';
+  return Date.parse(revokedAt) <= now ? `  REVOKED from ${revokedAt}` : `  RETIRES at ${revokedAt}: what it signs from then on is refused`;
+}
+
 export const keysStatusCommand: Command = {
   spec: statusSpec,
   async run(argv, out) {
@@ -82,6 +91,6 @@ export const keysStatusCommand: Command = {
     const now = Date.now();
     const expired = Date.parse(s.expiresAt) <= now;
     out(`${s.country}: signing with ${s.active}${s.pending ? ` (rotation to ${s.pending.to} waiting for partners until ${s.pending.overlapUntil})` : ''}${expired ? `, which EXPIRED at ${s.expiresAt}: nothing can be signed until you rotate (gnc keys rotate)` : ''}`);
-    for (const k of s.keys) out(`  ${k.kid}  issuer ${k.issuer}  valid ${k.notBefore} to ${k.notAfter}${validityMark(k, now)}${k.revokedAt ? `  REVOKED from ${k.revokedAt}` : ''}`);
+    for (const k of s.keys) out(`  ${k.kid}  issuer ${k.issuer}  valid ${k.notBefore} to ${k.notAfter}${validityMark(k, now)}${revocationMark(k.revokedAt, now)}`);
   },
 };

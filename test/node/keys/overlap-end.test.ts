@@ -11,7 +11,7 @@ import { Keyring, ROTATION_CHECK_MS } from '../../../node/keys/keyring.js';
 import { rotateNodeKeys } from '../../../node/keys/service.js';
 import { KeyNoticeRepo } from '../../../node/store/key-notices.js';
 import { Store } from '../../../node/store/store.js';
-import { initNode, pinEachOther, tempDir } from '../../helpers/network.js';
+import { initNode, pinEachOther, runCli, tempDir } from '../../helpers/network.js';
 
 const base = tempDir('gnc-overlap-end-');
 let dir: string;
@@ -42,5 +42,16 @@ describe('the end of the overlap with a partner that never acknowledged the anno
     now = retiredAt!;
     expect(keyring.signer().kid).toBe(rotated.current);
     expect(keyring.status()).toMatchObject({ active: rotated.current, pending: undefined });
+  });
+});
+
+describe('gnc keys status during the overlap', () => {
+  it('shows the old key, which signs until the overlap ends, as retiring then, not as revoked', async () => {
+    const r = await runCli(['keys', 'status', '--dir', dir]);
+    expect(r.code, r.out.join('\n')).toBe(0);
+    expect(r.out[0]).toContain(`signing with ${rotated.previous} (rotation to ${rotated.current} waiting for partners until ${rotated.overlapUntil})`);
+    const line = r.out.find((l) => l.includes(`  ${rotated.previous}  `)) ?? '';
+    expect(line).toMatch(new RegExp(`  RETIRES at ${rotated.overlapUntil.replace(/\./g, '\\.')}: what it signs from then on is refused$`));
+    expect(line).not.toContain('REVOKED');
   });
 });
