@@ -124,16 +124,19 @@ export function addPartner(store: Store, selfCountry: string, identityFile: unkn
       }
     }
     const inOffice = chain.at(-1)!;
-    const lost = `; if that root was lost, remove ${identity.country} (\`gnc partner remove ${identity.country} --reason TEXT\`) and pin this root with --replace-root, after confirming its fingerprint out of band`;
+    // a partner removed already needs only --replace-root (sending its operator to remove it again goes in a circle)
+    const lost = existing.removed_at === null
+      ? `; if that root was lost, remove ${identity.country} (\`gnc partner remove ${identity.country} --reason TEXT\`) and pin this root with --replace-root, after confirming its fingerprint out of band`
+      : `; if that root was lost, pin this root with --replace-root (${identity.country} was removed at ${existing.removed_at}), after confirming its fingerprint out of band`;
     if (identity.root.fingerprint !== inOffice) {
       if (chain.includes(identity.root.fingerprint)) {
         throw new GncError('GNC_FINGERPRINT_MISMATCH', `Root ${identity.root.fingerprint} of ${identity.country} was succeeded; its root in office is ${inOffice}, and only that root certifies node keys: ask ${identity.country} for a current identity export (\`gnc identity export\`) and pin it with --fingerprint ${inOffice}.`);
       }
       if (opts.replaceRoot) replacing = true;
       else if (chain.length === 1) {
-        throw new GncError('GNC_FINGERPRINT_MISMATCH', `${identity.country} is already pinned with root ${existing.fingerprint}; a different root needs a root-succession notice signed by the old root, not a new pin${lost}.`);
+        throw new GncError('GNC_FINGERPRINT_MISMATCH', `${identity.country} ${existing.removed_at === null ? 'is already pinned' : 'was pinned'} with root ${existing.fingerprint}; a different root needs a root-succession notice signed by the old root, not a new pin${lost}.`);
       } else {
-        throw new GncError('GNC_FINGERPRINT_MISMATCH', `${identity.country} is pinned with root ${existing.fingerprint}, succeeded by ${chain.slice(1).join(', then ')} (root in office ${inOffice}); a root outside that chain needs a root-succession notice signed by the root in office, not a new pin${lost}.`);
+        throw new GncError('GNC_FINGERPRINT_MISMATCH', `${identity.country} ${existing.removed_at === null ? 'is' : 'was'} pinned with root ${existing.fingerprint}, succeeded by ${chain.slice(1).join(', then ')} (root in office ${inOffice}); a root outside that chain needs a root-succession notice signed by the root in office, not a new pin${lost}.`);
       }
     } else if (opts.replaceRoot) {
       throw new GncError('GNC_CONFLICT', `Root ${inOffice} is ${identity.country}'s root in office here already: nothing to replace. Pin it again without --replace-root.`);

@@ -66,6 +66,12 @@ describe('gnc partner add --replace-root', () => {
     const oldKid = kg.node.parts.signer().kid;
     await kg.node.stop();
 
+    // removed now, KG under the new root is still refused without the option, and the advice is that option alone
+    // (not `gnc partner remove`, which answers that KG was removed already)
+    const forgot = await runCli(['partner', 'add', '--dir', kz.dir, kg2File, `--fingerprint=${newFp}`]);
+    expect(forgot.code).toBe(3);
+    expect(forgot.out.join('\n')).toMatch(/GNC_FINGERPRINT_MISMATCH: KG was pinned with root .*; if that root was lost, pin this root with --replace-root \(KG was removed at /);
+    expect(forgot.out.join('\n')).not.toMatch(/gnc partner remove/);
     const wrong = await runCli(['partner', 'add', '--dir', kz.dir, kg2File, `--fingerprint=${oldFp}`, '--replace-root']);
     expect(wrong.code).not.toBe(0);
     expect(wrong.out.join('\n')).toMatch(/GNC_FINGERPRINT_MISMATCH/);
