@@ -3,6 +3,8 @@
 # Init:   docker run --rm -v gnc-data:/data gnc-node init --dir /data --country KZ --name "State Revenue Committee" \
 #           --listen /ip4/0.0.0.0/tcp/4001 --announce /dns4/gnc.customs.example/tcp/4001 --api-host 0.0.0.0 --api-port 8080
 # Run:    docker run -d -v gnc-data:/data -p 4001:4001 -p 127.0.0.1:8080:8080 gnc-node
+# Other commands run in the image on the same volume, also while the node runs, e.g.
+#         docker run --rm -v gnc-data:/data gnc-node token create --dir /data --name single-window --scopes submit,read
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
