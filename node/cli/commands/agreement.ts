@@ -75,7 +75,7 @@ export const agreementDraftCommand: Command = {
       const text = JSON.stringify(draft, null, 2) + '\n';
       if (values.out) {
         writeOutFile(values.out, text, values.force);
-        out(`Draft written to ${values.out}; sign it with: gnc agreement sign --dir ${values.dir} ${values.out}`);
+        out(`Draft written to ${values.out}; sign it and propose it to the partner with: gnc agreement sign --dir ${values.dir} ${values.out} --propose`);
       } else process.stdout.write(text);
     });
   },
@@ -104,6 +104,8 @@ export const agreementSignCommand: Command = {
         const r = await svc.propose(k.document.id, k.document.version);
         out(`Proposed to ${k.partner} as message ${r.messageId}`);
       } else if (k.complete && k.origin === 'partner') out(`Countersigned copy queued for ${k.partner}.`);
+      // signed here first and not proposed: nothing reaches the partner until it is, so say how
+      else if (!k.complete) out(`${k.partner} gets it for countersignature once it is proposed: gnc agreement propose --dir ${values.dir} --id ${k.document.id} --version ${k.document.version}`);
     });
   },
 };
