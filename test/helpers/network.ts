@@ -91,6 +91,13 @@ export async function pinEachOther(dirs: Record<string, string>, base: string): 
   }
 }
 
+/** The data dirs of KZ and KG, each made by `gnc init` under `base` and pinned to the other (no agreement yet). */
+export async function pinnedPairDirs(base: string): Promise<{ KZ: string; KG: string }> {
+  const dirs = { KZ: await initNode(base, 'KZ'), KG: await initNode(base, 'KG') };
+  await pinEachOther(dirs, base);
+  return dirs;
+}
+
 /** Draft and sign an agreement on both sides (file exchange path: a signs, b imports and countersigns, a imports). */
 export async function signAgreementBoth(dirs: Record<string, string>, a: string, b: string, draft: Record<string, unknown>): Promise<void> {
   const na = openOffline(dirs[a]!);

@@ -14,7 +14,7 @@ import { EvidenceLog } from '../../node/store/evidence.js';
 import { Store } from '../../node/store/store.js';
 import { exportIdentity } from '../../certs/public-identity.js';
 import { loadIdentity } from '../../certs/identity.js';
-import { api, finalMessage, initNode, networkPerTest, openAgreementDraft, pinEachOther, restartNode, runCli, signAgreementBoth, startTestNode, tempDir, type TestNode } from '../helpers/network.js';
+import { api, finalMessage, initNode, networkPerTest, openAgreementDraft, pinnedPairDirs, restartNode, runCli, signAgreementBoth, startTestNode, tempDir, type TestNode } from '../helpers/network.js';
 import { example } from '../protocol/messages/fixtures.js';
 
 const network = networkPerTest();
@@ -149,8 +149,7 @@ describe('gnc partner add --replace-root', () => {
 
   it('never pins again a root of the replaced chain: the lost root in office, a successor of the root first pinned, is refused', async () => {
     const base = tempDir();
-    const dirs = { KZ: await initNode(base, 'KZ'), KG: await initNode(base, 'KG') };
-    await pinEachOther(dirs, base);
+    const dirs = await pinnedPairDirs(base);
     // KG's root R1 is succeeded by R2, which KZ pins again from KG's current identity file; then R2 is lost
     const r1 = loadIdentity(dirs.KG).root.thumbprint;
     const rotated = await runCli(['keys', 'rotate', '--dir', dirs.KG, '--root', '--json']);
@@ -183,8 +182,7 @@ describe('gnc partner add --replace-root', () => {
 
   it('signs no notice about an agreement under the replaced root: it is terminated already, and the new node does not hold it', async () => {
     const base = tempDir();
-    const dirs = { KZ: await initNode(base, 'KZ'), KG: await initNode(base, 'KG') };
-    await pinEachOther(dirs, base);
+    const dirs = await pinnedPairDirs(base);
     await signAgreementBoth(dirs, 'KZ', 'KG', openAgreementDraft('KZ', 'KG'));
     const oldFp = loadIdentity(dirs.KG).root.thumbprint;
     const kg2Dir = await initNode(join(base, 'new'), 'KG');

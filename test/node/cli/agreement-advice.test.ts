@@ -6,15 +6,14 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initNode, openAgreementDraft, pinEachOther, runCli, tempDir } from '../../helpers/network.js';
+import { openAgreementDraft, pinnedPairDirs, runCli, tempDir } from '../../helpers/network.js';
 
 const example = new URL('../../../examples/agreements/kz-kg-mra.json', import.meta.url).pathname;
 const base = tempDir('gnc-agreement-advice-');
 let kz: string;
 
 beforeAll(async () => {
-  const dirs = { KZ: await initNode(base, 'KZ'), KG: await initNode(base, 'KG') };
-  await pinEachOther(dirs, base);
+  const dirs = await pinnedPairDirs(base);
   kz = dirs.KZ;
 });
 afterAll(() => rmSync(base, { recursive: true, force: true }));

@@ -5,15 +5,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initNode, pinEachOther, runCli, tempDir } from '../../helpers/network.js';
+import { pinnedPairDirs, runCli, tempDir } from '../../helpers/network.js';
 
 const examples = new URL('../../../examples/agreements/', import.meta.url).pathname;
 const base = tempDir('gnc-yaml-');
 let kz: string;
 
 beforeAll(async () => {
-  const dirs = { KZ: await initNode(base, 'KZ'), KG: await initNode(base, 'KG') };
-  await pinEachOther(dirs, base);
+  const dirs = await pinnedPairDirs(base);
   kz = dirs.KZ;
 });
 afterAll(async () => (await import('node:fs')).rmSync(base, { recursive: true, force: true }));

@@ -6,15 +6,14 @@
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initNode, pinEachOther, runCli, tempDir } from '../../helpers/network.js';
+import { pinnedPairDirs, runCli, tempDir } from '../../helpers/network.js';
 
 const examples = new URL('../../../examples/', import.meta.url).pathname;
 const base = tempDir('gnc-out-');
 let kz: string;
 
 beforeAll(async () => {
-  const dirs = { KZ: await initNode(base, 'KZ'), KG: await initNode(base, 'KG') };
-  await pinEachOther(dirs, base);
+  const dirs = await pinnedPairDirs(base);
   kz = dirs.KZ;
 });
 afterAll(() => rmSync(base, { recursive: true, force: true }));

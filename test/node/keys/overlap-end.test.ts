@@ -11,7 +11,7 @@ import { Keyring, ROTATION_CHECK_MS } from '../../../node/keys/keyring.js';
 import { rotateNodeKeys } from '../../../node/keys/service.js';
 import { KeyNoticeRepo } from '../../../node/store/key-notices.js';
 import { Store } from '../../../node/store/store.js';
-import { initNode, pinEachOther, runCli, tempDir } from '../../helpers/network.js';
+import { pinnedPairDirs, runCli, tempDir } from '../../helpers/network.js';
 
 const base = tempDir('gnc-overlap-end-');
 let dir: string;
@@ -19,8 +19,7 @@ let rotated: Awaited<ReturnType<typeof rotateNodeKeys>>;
 let store: Store;
 
 beforeAll(async () => {
-  const dirs = { KZ: await initNode(base, 'KZ'), KG: await initNode(base, 'KG') };
-  await pinEachOther(dirs, base);
+  const dirs = await pinnedPairDirs(base);
   dir = dirs.KZ;
   const started = Date.now();
   rotated = await rotateNodeKeys(dir, { overlapHours: 1, clock: () => started });
