@@ -143,6 +143,21 @@ describe('README offline verification with standard tools', () => {
     expect(r.out.match(/^Signature Verified Successfully$/gm) ?? []).toHaveLength(0);
   });
 
+  it.skipIf(!withShellTools)("lists the bundle's revocations, which the blocks do not apply, with the jq line the README gives", async () => {
+    const x = new Exchange(2);
+    // a revocation after everything the key signed here: the reference verifier accepts the bundle, and the listing
+    // shows the auditor the revocation and its time, to hold against each envelope's `created`
+    const revokedAt = iso(T0 + 30 * 24 * HOUR);
+    x.revocations.push(signKeyNotice({ v: 1, kind: 'revocation', country: 'KZ', kid: x.kz.node.signer.kid, reason: 'key compromised', revokedAt }, x.kz.root.signer));
+    const bundle = asFile(x.bundle({ signed: true }));
+    expect((await verifyBundle(bundle)).failures).toEqual([]);
+    const line = /`(jq -r '\.revocations\[\][^`]*)`/.exec(section)?.[1];
+    expect(line, 'the README names a jq line for the revocations').toBeDefined();
+    const r = run('bash', ['-c', line!], auditorDir(bundle));
+    expect(r.code, r.out).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ kind: 'revocation', country: 'KZ', kid: x.kz.node.signer.kid, revokedAt });
+  });
+
   describe('a node certificate signed by a successor root', () => {
     it('is a bundle the reference verifier accepts, and the forgeries are ones it refuses', async () => {
       expect((await verifyBundle(asFile(succeeded().x.bundle({ signed: true })))).failures).toEqual([]);
