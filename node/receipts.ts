@@ -10,6 +10,7 @@ import { GncError, type GncErrorCode } from '../protocol/errors.js';
 import { newMessageId, MESSAGE_ID_PATTERN } from '../protocol/ids.js';
 import { ReceiptBody } from '../protocol/messages/receipt.js';
 import { parseWith } from '../protocol/validate.js';
+import type { EnvelopePayload } from '../protocol/envelope/payload.js';
 
 export interface ReceiptInput {
   self: string;
@@ -37,9 +38,18 @@ export function sealReceipt(signer: Signer, r: ReceiptInput): { sealed: SealedEn
   return { sealed, id, body };
 }
 
-/** Open a receipt and check that it answers exactly the message we sent (by id and by SHA-256 of its bytes). */
+/**
+ * Open a receipt and check that it answers exactly the message we sent (by id and by SHA-256 of its bytes). The
+ * caller holds that message and reads `bytes` over the connection of `expect.partner`'s admitted peer: a receipt
+ * naming it exactly is accepted although the partner's key that signed it has ended since, if `created` lies within
+ * that key's certificate (SPEC section 5), since the partner answers a message it holds with the receipt it stored.
+ */
 export function openReceipt(bytes: Uint8Array, opts: OpenOptions, expect: { messageId: string; sha256: string; partner: string }): { opened: OpenedEnvelope; body: ReceiptBody } {
-  const opened = openEnvelope(bytes, opts);
+  const answersSent = (p: EnvelopePayload): boolean => {
+    const body = ReceiptBody.safeParse(p.body);
+    return p.type === 'receipt' && p.from === expect.partner && p.ref === expect.messageId && body.success && body.data.messageId === expect.messageId && body.data.sha256 === expect.sha256;
+  };
+  const opened = openEnvelope(bytes, { ...opts, answersSent });
   if (opened.payload.type !== 'receipt' || opened.payload.from !== expect.partner) {
     throw new GncError('GNC_RECEIPT_MISMATCH', `Expected a receipt from ${expect.partner}, got a ${opened.payload.type} from ${opened.payload.from}.`);
   }

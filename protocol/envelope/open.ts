@@ -54,6 +54,14 @@ export interface OpenOptions {
    * since): an envelope that passes them reaches the receiver's own duplicate check, which answers the same.
    */
   held?(payload: EnvelopePayload, sha256: string): boolean;
+  /**
+   * Whether the envelope is a receipt that names exactly an envelope this node sent and holds (SPEC section 5: its
+   * `messageId`, `ref` and `sha256`, from the partner it was sent to, read over that partner's connection). Such a
+   * receipt is accepted although its key's certificate has ended since (check 11 holds it to `nbf` <= `created` <=
+   * `exp` only, not to this node's clock), since the partner answers a message it holds with the receipt it stored
+   * then (check 10). Asked only when that end is the one reason to refuse it; every other check applies as before.
+   */
+  answersSent?(payload: EnvelopePayload): boolean;
 }
 
 export interface OpenedEnvelope {
@@ -165,7 +173,8 @@ export function openEnvelope(input: Uint8Array, opts: OpenOptions): OpenedEnvelo
 /** Checks 11-15 of SPEC section 4: the key's validity at `created` and now, sender, recipient, clock skew and age. */
 function checkValidity(payload: EnvelopePayload, key: VerificationKey, opts: OpenOptions): void {
   const created = Date.parse(payload.created);
-  if (created < key.notBefore || created > key.notAfter || opts.now > validityWindow(key, opts.clockSkewMs).until) {
+  const ended = opts.now > validityWindow(key, opts.clockSkewMs).until;
+  if (created < key.notBefore || created > key.notAfter || (ended && opts.answersSent?.(payload) !== true)) {
     throw new GncError('GNC_KEY_EXPIRED', `Certificate of key ${key.kid} is valid ${new Date(key.notBefore).toISOString()} to ${new Date(key.notAfter).toISOString()}; the envelope (created ${payload.created}) falls outside. The sender must renew its node certificate.`);
   }
   if (payload.from !== key.country) {

@@ -1,0 +1,118 @@
+/**
+ * A receipt signed by a key that has ended since (SPEC section 5), between real nodes whose clocks are moved past the
+ * end together (as in expired-held.test.ts, with the roles swapped): KZ's message reached KG, KG stored it and signed
+ * its receipt, the receipt was lost, then KG's one-day certificate ended. Once KZ admits KG again (KG rotated, KZ
+ * pinned its new identity file) KZ sends the same bytes once more, KG answers the receipt it stored (signed by its
+ * ended key, SPEC section 4), and KZ accepts it: the message ends `delivered` with that very receipt, not `expired`
+ * after days of retries, and its audit export verifies offline.
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadIdentity } from '../../../certs/identity.js';
+import { rotateNodeKeys } from '../../../node/keys/service.js';
+import { api, finalMessage, oneDayKgDirs, runCli, startTestNode, tempDir, waitFor, type TestNode } from '../../helpers/network.js';
+
+const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const DAY = 86_400_000;
+const base = tempDir('gnc-expired-receipt-');
+/** Both nodes' clocks run this much ahead of the wall clock (moved past KG's one-day certificate together). */
+let ahead = 0;
+const clock = (): number => Date.now() + ahead;
+const nodes: Record<string, TestNode> = {};
+const kidOf = (jws: Buffer): string => JSON.parse(Buffer.from(JSON.parse(jws.toString()).protected, 'base64url').toString()).kid as string;
+
+beforeAll(async () => {
+  const dirs = await oneDayKgDirs(base);
+  for (const [c, dir] of Object.entries(dirs)) nodes[c] = await startTestNode(c, dir, { clock });
+}, 60_000);
+afterAll(async () => {
+  for (const n of Object.values(nodes)) await n.node.stop().catch(() => undefined);
+  rmSync(base, { recursive: true, force: true });
+});
+
+/** Row of KZ's outbox for message `id` to KG: `sent` 1 once an attempt handed it over without a receipt back. */
+function outbox(id: string): { sent: number } | undefined {
+  return nodes.KZ!.node.parts.store.db.prepare(`SELECT o.sent FROM outbox o JOIN messages m ON m.seq = o.seq WHERE m.direction = 'out' AND m.partner = 'KG' AND m.id = ?`).get(id) as { sent: number } | undefined;
+}
+
+describe("a receipt signed by the partner's key before it ended", () => {
+  let id = '';
+  let oldKid = '';
+  let release = (): void => undefined;
+
+  it('is signed and stored by KG, and lost on the way back', async () => {
+    // KG commits the first envelope it gets and the connection drops before its receipt leaves; every later one is
+    // dropped on arrival, unprocessed, until released
+    const kg = nodes.KG!;
+    const receiver = kg.node.receiver;
+    const handle = receiver.handle.bind(receiver);
+    let calls = 0;
+    let holding = true;
+    const drop = (): void => {
+      for (const c of kg.node.host!.getConnections()) c.abort(new Error('connection lost'));
+    };
+    receiver.handle = async (bytes, peer) => {
+      if (!holding) return handle(bytes, peer);
+      if (calls++ > 0) {
+        drop();
+        throw new Error('dropped by the test');
+      }
+      const answer = await handle(bytes, peer);
+      drop();
+      return answer;
+    };
+    release = () => {
+      holding = false;
+    };
+
+    const r = await api(nodes.KZ!, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
+    expect(r.status).toBe(202);
+    id = r.json.id as string;
+    await waitFor(() => kg.node.parts.store.messages.byKey('in', 'KZ', id), 10_000, 'KG to store the message');
+    await waitFor(() => (outbox(id)?.sent === 1 ? true : undefined), 10_000, `${id} handed over`);
+    oldKid = loadIdentity(kg.dir).node.thumbprint;
+    const stored = kg.node.parts.store.messages.receipt(kg.node.parts.store.messages.byKey('in', 'KZ', id)!.seq)!;
+    expect(stored.status).toBe('accepted');
+    expect(kidOf(Buffer.from(stored.jws))).toBe(oldKid);
+  }, 30_000);
+
+  it("is accepted by KZ when KG answers the retry with it after KG's key ended: the message ends delivered", async () => {
+    const kg = nodes.KG!;
+    const kz = nodes.KZ!;
+    ahead = 2 * DAY;
+    await rotateNodeKeys(kg.dir, { clock });
+    const file = join(base, 'kg-new.identity.json');
+    const exported = await runCli(['identity', 'export', '--dir', kg.dir, '--out', file, '--force']);
+    expect(exported.code, exported.out.join('\n')).toBe(0);
+    release();
+    const pinned = await runCli(['partner', 'add', '--dir', kz.dir, file, '--fingerprint', loadIdentity(kg.dir).root.thumbprint]);
+    expect(pinned.code, pinned.out.join('\n')).toBe(0);
+
+    const delivered = await finalMessage(kz, id, 30_000);
+    expect(delivered.status, JSON.stringify(delivered)).toBe('delivered');
+    // the very receipt KG signed with its old key when it accepted the message, two days before
+    const atKg = kg.node.parts.store.messages.byKey('in', 'KZ', id)!;
+    const stored = Buffer.from(kg.node.parts.store.messages.receipt(atKg.seq)!.jws);
+    const atKz = kz.node.parts.store.messages.byKey('out', 'KG', id)!;
+    const received = Buffer.from(kz.node.parts.store.messages.receipt(atKz.seq)!.jws);
+    expect(received.equals(stored)).toBe(true);
+    expect(kidOf(received)).toBe(oldKid);
+    expect(outbox(id)).toBeUndefined();
+    expect(kg.node.parts.store.messages.byId(id)).toHaveLength(1);
+  }, 60_000);
+
+  it('leaves an audit export of the message, with that receipt, that verifies offline', async () => {
+    const kz = nodes.KZ!;
+    const file = join(base, 'delivered.json');
+    const e = await runCli(['audit', 'export', '--dir', kz.dir, '--out', file, '--message', id]);
+    expect(e.code, e.out.join('\n')).toBe(0);
+    const bundle = JSON.parse(readFileSync(file, 'utf8'));
+    const kids = (bundle.envelopes as { jws: { protected: string } }[]).map((env) => JSON.parse(Buffer.from(env.jws.protected, 'base64url').toString()).kid);
+    expect(kids).toContain(oldKid);
+    const roots = ['KZ', 'KG'].flatMap((c) => ['--root', `${c}=${loadIdentity(nodes[c]!.dir).root.thumbprint}`]);
+    const v = await runCli(['audit', 'verify', file, ...roots]);
+    expect(v.out.join('\n')).toContain('GNC evidence bundle: VERIFIED');
+    expect(v.code, v.out.join('\n')).toBe(0);
+  }, 30_000);
+});
