@@ -174,8 +174,13 @@ export function openEnvelope(input: Uint8Array, opts: OpenOptions): OpenedEnvelo
 function checkValidity(payload: EnvelopePayload, key: VerificationKey, opts: OpenOptions): void {
   const created = Date.parse(payload.created);
   const ended = opts.now > validityWindow(key, opts.clockSkewMs).until;
-  if (created < key.notBefore || created > key.notAfter || (ended && opts.answersSent?.(payload) !== true)) {
-    throw new GncError('GNC_KEY_EXPIRED', `Certificate of key ${key.kid} is valid ${new Date(key.notBefore).toISOString()} to ${new Date(key.notAfter).toISOString()}; the envelope (created ${payload.created}) falls outside. The sender must renew its node certificate.`);
+  const valid = `${new Date(key.notBefore).toISOString()} to ${new Date(key.notAfter).toISOString()}`;
+  if (created < key.notBefore || created > key.notAfter) {
+    throw new GncError('GNC_KEY_EXPIRED', `Certificate of key ${key.kid} is valid ${valid}; the envelope (created ${payload.created}) falls outside. The sender must renew its node certificate.`);
+  }
+  if (ended && opts.answersSent?.(payload) !== true) {
+    // created inside the validity: say that the certificate has ended by this clock, not that created falls outside
+    throw new GncError('GNC_KEY_EXPIRED', `Certificate of key ${key.kid} is valid ${valid}: it has ended by this node's clock (by more than the ${opts.clockSkewMs / 1000} s clock skew), so nothing signed by that key is accepted now, whenever it was created (${payload.created}). The sender must renew its node certificate.`);
   }
   if (payload.from !== key.country) {
     throw new GncError('GNC_SENDER_MISMATCH', `Envelope says from "${payload.from}" but key ${key.kid} is certified for "${key.country}".`);

@@ -210,6 +210,10 @@ describe('openEnvelope: certificate validity and revocation', () => {
     const s = sealed({ created: iso(created) });
     expect(openEnvelope(s.bytes, kgOptions({ now: CERT_NOT_AFTER + DEFAULT_CLOCK_SKEW_MS })).payload.created).toBe(iso(created));
     expect(codeOf(() => openEnvelope(s.bytes, kgOptions({ now: CERT_NOT_AFTER + DEFAULT_CLOCK_SKEW_MS + 1 })))).toBe('GNC_KEY_EXPIRED');
+    // the sentence says what is wrong: the certificate has ended by the receiver's clock, not that `created` is outside it
+    const late = (): unknown => openEnvelope(s.bytes, kgOptions({ now: CERT_NOT_AFTER + DEFAULT_CLOCK_SKEW_MS + 1 }));
+    expect(late).toThrow(/has ended by this node's clock/);
+    expect(late).not.toThrow(/falls outside/);
   });
 
   it('accepts envelopes created exactly at notBefore and at notAfter', () => {
