@@ -125,7 +125,7 @@ export type AssessmentEvent = z.infer<typeof AssessmentEvent>;
 
 /**
  * The first event of a stream that resumes before events this node no longer holds (kept 7 days; those of a
- * consignment whose data retention purged go with it): the client has missed some, so it resynchronises from the
+ * consignment whose data retention purged, or quoting a purged certificate or AEO message, go with it): the client has missed some, so it resynchronises from the
  * arrivals list, then reads on. The stream goes on after `id`.
  */
 export const FeedGap = z.object({

@@ -30,7 +30,8 @@ import { assessmentView, buildView, type StoredAssessment } from './views.js';
 
 /**
  * A related message (e-CoO, AEO change, new rules) recomputes consignments expected at most this long ago:
- * older ones have arrived and keep the assessment they had when they crossed. Thirty days.
+ * older ones have arrived and keep the assessment they had when they crossed. Thirty days. (Not against the
+ * retention purge: an assessment quoting a purged message is recomputed whatever its date, node/risk/purge.ts.)
  */
 export const RECOMPUTE_HORIZON_MS = 30 * 24 * 3_600_000;
 /** Messages projected and consignments recomputed per transaction. */

@@ -25,7 +25,7 @@ export const EVENT_RETENTION_MS = 7 * 24 * 3_600_000;
 /** Key in risk_state of the newest event id handed out before events were deleted (see the module comment). */
 const HIGH_WATER = 'lastEventId';
 /**
- * Key in risk_state of the newest event id deleted, by the prune or with its consignment's purged data: a client
+ * Key in risk_state of the newest event id deleted, by the prune or with purged data (its consignment's, or data it quoted): a client
  * that resumes before it has missed that event at least.
  */
 const DELETED = 'deletedEventId';
@@ -52,6 +52,10 @@ export class RiskFeed {
       dropDeliveries: db.prepare('DELETE FROM risk_webhook WHERE event_seq IN (SELECT seq FROM risk_events WHERE cid = ?)'),
       keepDropped: db.prepare(keepDeleted('SELECT MAX(seq) AS newest FROM risk_events WHERE cid = ?')),
       dropEvents: db.prepare('DELETE FROM risk_events WHERE cid = ?'),
+      eventsOf: db.prepare('SELECT seq, payload FROM risk_events WHERE cid = ?'),
+      dropDelivery: db.prepare('DELETE FROM risk_webhook WHERE event_seq = ?'),
+      dropEvent: db.prepare('DELETE FROM risk_events WHERE seq = ?'),
+      keepDeletedId: db.prepare(keepDeleted('SELECT ? AS newest')),
       keepPruned: db.prepare(keepDeleted(`SELECT MAX(seq) AS newest FROM risk_events WHERE ${PRUNABLE}`)),
       // the newest event always stays: event ids are rowids, and an empty table would hand out 1, 2, ... again,
       // so a client resuming after id 500 would miss the new events 1-500 without being told
@@ -108,6 +112,22 @@ export class RiskFeed {
     this.s.dropDeliveries.run(cid);
     this.s.keepDropped.run(cid);
     this.s.dropEvents.run(cid);
+  }
+
+  /**
+   * Deletes the events of consignment `cid` whose payload `drop` selects, with their webhook deliveries (the
+   * retention purge, inside its transaction, for events quoting purged data of a consignment it keeps). The newest
+   * id is stored first, as for dropConsignment; a stream that resumes before them gets a `gap`.
+   */
+  dropEventsOf(cid: number, drop: (payload: string) => boolean): void {
+    const seqs = (this.s.eventsOf.all(cid) as { seq: number; payload: string }[]).filter((e) => drop(e.payload)).map((e) => e.seq);
+    if (seqs.length === 0) return;
+    this.s.keepHighWater.run();
+    for (const seq of seqs) {
+      this.s.dropDelivery.run(seq);
+      this.s.dropEvent.run(seq);
+    }
+    this.s.keepDeletedId.run(Math.max(...seqs));
   }
 
   prune(now: number): void {

@@ -16,7 +16,11 @@
  *   that arrived late with an older date does not undo a newer one.
  *
  * Consignments that named a changed certificate or AEO and are expected within the recompute horizon are
- * queued for reassessment, as when a related message arrives.
+ * queued for reassessment, as when a related message arrives. So is, whatever its date, a consignment naming it
+ * whose assessment quotes one of the purged messages as evidence (an older consignment otherwise keeps the
+ * assessment it had when it crossed, which would keep quoting the certificate's exporter, quantities or the
+ * operator's status after their retention ended); the feed events of such consignments that quote one go, as
+ * events of a purged consignment go.
  *
  * The same goes, once, for what an older version projected from messages sent for an aggregate-only purpose
  * (dropAggregateOnly, when a migration asks): such a message never reaches the risk view (engine.ts INDIVIDUAL_USE).
@@ -24,13 +28,23 @@
 import type { AeoChange } from '../../protocol/messages/aeo.js';
 import { certificateKey, type EcooBody } from '../../protocol/messages/ecoo.js';
 import type { Db } from '../store/db.js';
-import { KEY } from './declaration.js';
+import { KEY, type KeyKind } from './declaration.js';
 import { BATCH, INDIVIDUAL_USE, RECOMPUTE_HORIZON_MS, type RiskEngine, type StoredMessage } from './engine.js';
 import type { RiskFeed } from './feed.js';
 
 /** Key in risk_state asking for dropAggregateOnly (migration 20); its value is the messages.seq it has reached. */
 const AGGREGATE_CLEANUP = 'aggregate-only-cleanup';
 const STORED = 'seq, id, partner, type, kind, ref, created, body, stored_at';
+
+/** An indicator as an assessment stores it and an event carries it: the messages its evidence quotes. */
+interface Quoting {
+  evidence?: { messageId?: string }[];
+}
+
+/** Whether an indicator's evidence quotes one of the messages in `gone`. */
+function quotes(indicators: readonly Quoting[] | undefined, gone: ReadonlySet<string>): boolean {
+  return (indicators ?? []).some((i) => (i.evidence ?? []).some((e) => e.messageId !== undefined && gone.has(e.messageId)));
+}
 
 export interface PurgedMessage {
   seq: number;
@@ -49,6 +63,9 @@ export class RiskPurge {
       ecooOf: db.prepare('SELECT number FROM risk_ecoo WHERE partner = ? AND (message_id = ? OR status_message_id = ?)').pluck(),
       dropEcoo: db.prepare('DELETE FROM risk_ecoo WHERE partner = ? AND number = ?'),
       dropHistory: db.prepare('DELETE FROM risk_aeo_history WHERE partner = ? AND message_id = ?'),
+      historyOperators: db.prepare('SELECT DISTINCT aeo_id FROM risk_aeo_history WHERE partner = ? AND message_id = ?').pluck(),
+      // every consignment carrying a key, whatever its date (the horizon does not protect a quote of purged data)
+      byKey: db.prepare('SELECT cid FROM risk_keys WHERE k = ? AND v = ?').pluck(),
       cursor: db.prepare(`SELECT value FROM risk_state WHERE key = 'cursor'`).pluck(),
       rebuildAsked: db.prepare(`SELECT value FROM risk_state WHERE key = 'aeo-rebuild'`).pluck(),
       rebuildDone: db.prepare(`DELETE FROM risk_state WHERE key = 'aeo-rebuild'`),
@@ -76,23 +93,48 @@ export class RiskPurge {
   run(purged: PurgedMessage[]): void {
     const since = this.clock() - RECOMPUTE_HORIZON_MS;
     const aeoPartners = new Set<string>();
+    // the e-CoO and AEO messages no view may quote any more, and the keys of the consignments that may quote them
+    const gone = new Set<string>();
+    const named = new Map<string, [KeyKind, string]>();
+    const name = (k: KeyKind, v: string) => named.set(`${k}:${v}`, [k, v]);
     for (const m of purged) {
       if (m.type === 'aci') this.dropConsignment(m);
       else if (m.type === 'ecoo') {
+        gone.add(m.id);
         for (const number of this.s.ecooOf.all(m.partner, m.id, m.id) as string[]) {
           this.s.dropEcoo.run(m.partner, number);
           this.engine.consignments.pendByKey(KEY.ecoo, number, since);
+          name(KEY.ecoo, number);
         }
       } else if (m.type === 'aeo') {
         // a part of a snapshot sent in parts takes what the whole snapshot said with it: the snapshot is no longer held
         const parts = this.engine.snapshots.partsWith(m.seq);
-        for (const id of parts.length ? parts : [m.id]) this.s.dropHistory.run(m.partner, id);
+        for (const id of parts.length ? parts : [m.id]) {
+          gone.add(id);
+          for (const aeoId of this.s.historyOperators.all(m.partner, id) as string[]) name(KEY.aeo, aeoId);
+          this.s.dropHistory.run(m.partner, id);
+        }
         aeoPartners.add(m.partner);
       }
     }
     for (const partner of aeoPartners) {
       this.rebuildAeo(partner);
       this.engine.consignments.pendByPrefix(KEY.aeo, partner, since);
+    }
+    if (gone.size > 0) this.unquote(named.values(), gone);
+  }
+
+  /**
+   * Consignments carrying one of `keys` (any date): one whose assessment quotes a message in `gone` as evidence is
+   * queued for reassessment, and its feed events that quote one are deleted with their webhook deliveries.
+   */
+  private unquote(keys: Iterable<[KeyKind, string]>, gone: ReadonlySet<string>): void {
+    const cids = new Set<number>();
+    for (const [k, v] of keys) for (const cid of this.s.byKey.all(k, v) as number[]) cids.add(cid);
+    for (const cid of cids) {
+      const stored = this.engine.consignments.stored(cid);
+      if (stored !== undefined && quotes((JSON.parse(stored) as { indicators: Quoting[] }).indicators, gone)) this.engine.consignments.pend(cid);
+      this.feed.dropEventsOf(cid, (payload) => quotes((JSON.parse(payload) as { assessment?: { indicators?: Quoting[] } }).assessment?.indicators, gone));
     }
   }
 

@@ -108,7 +108,7 @@ export function arrivalRoutes(store: Store, queries: ArrivalQueries, feed: RiskF
         if (closed || revoked()) return;
         const e: FeedGap = {
           id: deleted, type: 'gap', after: last,
-          detail: `Events after ${last} up to ${deleted} were deleted before this stream sent them (events are kept 7 days, and those of consignments whose data retention purged go with them): resynchronise from GET /v1/arrivals, then read on; this stream goes on after event ${deleted}.`,
+          detail: `Events after ${last} up to ${deleted} were deleted before this stream sent them (events are kept 7 days, and those of consignments whose data retention purged, or quoting a purged certificate or AEO message, go with it): resynchronise from GET /v1/arrivals, then read on; this stream goes on after event ${deleted}.`,
         };
         await stream.writeSSE({ event: 'gap', id: String(deleted), data: JSON.stringify(e) });
         last = deleted;
