@@ -6,6 +6,11 @@
  * through `onPurge` in the same transaction. API idempotency keys are forgotten after IDEMPOTENCY_KEY_TTL_MS.
  * A refused envelope was never stored, but its rejection record's reason and negative receipt can quote a
  * refused value ("received string ..."): they are dropped after REJECTION_RETENTION_DAYS, the code stays.
+ *
+ * Purged means gone from the files too. SQLite leaves deleted or overwritten bytes in a page's free space, on free
+ * pages and in the write-ahead log, where `strings gnc.sqlite` or a copy of the file (`gnc backup`) would still show
+ * them: the purge runs with secure_delete ON (what it removes is overwritten with zeros, overflow pages included),
+ * and after it the log, which still holds the pages as they were, is checkpointed into the database and truncated.
  */
 import { IDEMPOTENCY_KEY_TTL_MS } from '../protocol/constants.js';
 import type { Store } from './store/store.js';
@@ -28,6 +33,8 @@ export interface RetentionOptions {
 
 export class RetentionJob {
   private timer: NodeJS.Timeout | undefined;
+  /** A purge removed content whose old pages could not be checkpointed out of the write-ahead log yet. */
+  private unflushed = false;
 
   constructor(private readonly store: Store, private readonly opts: RetentionOptions) {}
 
@@ -53,6 +60,17 @@ export class RetentionJob {
   /** Purge every received message whose retention ended; returns how many were purged. */
   purge(now = this.opts.clock()): number {
     const db = this.store.db;
+    const before = db.pragma('secure_delete', { simple: true }) as number;
+    db.pragma('secure_delete = ON');
+    try {
+      return this.purgeContent(now);
+    } finally {
+      db.pragma(`secure_delete = ${before}`);
+    }
+  }
+
+  private purgeContent(now: number): number {
+    const db = this.store.db;
     const purged = db.transaction(() => {
       const rows = db
         // by messages_retain (`+direction`: the direction index would read every message ever received)
@@ -69,6 +87,26 @@ export class RetentionJob {
     if (reasons) this.opts.log('retention purge of rejection reasons', { rejections: reasons });
     // idempotency keys past their time: a retry that late is a new submission
     this.store.idempotency.prune(now - IDEMPOTENCY_KEY_TTL_MS);
+    if (purged.length > 0 || reasons > 0 || this.unflushed) this.unflushed = !this.flush();
     return purged.length;
+  }
+
+  /**
+   * Moves the zeroed pages from the write-ahead log into the database and empties the log, which still holds the
+   * pages as they were before. Without waiting: a CLI command reading the file meanwhile makes it busy, and the
+   * next sweep tries again. True when it went through.
+   */
+  private flush(): boolean {
+    const db = this.store.db;
+    const wait = db.pragma('busy_timeout', { simple: true }) as number;
+    db.pragma('busy_timeout = 0');
+    try {
+      const [r] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      return r?.busy === 0;
+    } catch {
+      return false;
+    } finally {
+      db.pragma(`busy_timeout = ${wait}`);
+    }
   }
 }
