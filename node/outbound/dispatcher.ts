@@ -128,6 +128,7 @@ export class Dispatcher {
     // unless they hold exactly that envelope already (check 10)
     const ended = this.d.endedKeys?.(now);
     for (const r of rows) {
+      let lapsed: string | undefined;
       const kid = ended !== undefined && ended.size > 0 ? sealedBy(r.jws) : undefined;
       const endedAt = kid === undefined ? undefined : ended!.get(kid);
       if (r.control === 1 && (r.expires_at <= now || endedAt !== undefined)) {
@@ -141,11 +142,11 @@ export class Dispatcher {
         expire.push({ seq: r.seq, code: 'GNC_KEY_EXPIRED', reason });
       } else if (r.expires_at <= now) {
         expire.push({ seq: r.seq, code: 'GNC_DELIVERY_EXPIRED', reason: 'The message could not be delivered before its expiry.' });
-      } else if (r.agreement !== null && r.sent === 0 && !this.d.policy.stillInForce(r.agreement, partner, now)) {
+      } else if (r.agreement !== null && r.sent === 0 && (lapsed = this.d.policy.notInForce(r.agreement, partner, now)) !== undefined) {
         // never sent: it stays here. One an earlier attempt sent without a receipt coming back may be at the
         // partner, so it goes again, the same bytes, to learn its fate: the partner answers a message it holds
         // with its stored receipt, and judges one it lacks under the agreement as it sees it
-        expire.push({ seq: r.seq, code: 'GNC_AGREEMENT_NONE', reason: `Agreement ${r.agreement} is no longer in force (suspended, terminated or past its dates): the message was not sent.` });
+        expire.push({ seq: r.seq, code: 'GNC_AGREEMENT_NONE', reason: lapsed });
       } else {
         send.push(r);
         flying.add(r.seq);

@@ -63,8 +63,22 @@ export class AgreementPolicy implements Policy {
     return { retentionDays: scopeFor(doc, from, this.self, type)!.retentionDays };
   }
 
-  stillInForce(agreementRef: string, partner: string, now: number): boolean {
+  notInForce(agreementRef: string, partner: string, now: number): string | undefined {
     const k = this.registry.inForce(partner, now);
-    return k !== undefined && `${k.document.id}@${k.document.version}` === agreementRef;
+    const current = k && `${k.document.id}@${k.document.version}`;
+    if (current === agreementRef) return undefined;
+    const at = agreementRef.lastIndexOf('@');
+    const sealed = this.registry.get(agreementRef.slice(0, at), Number(agreementRef.slice(at + 1)));
+    const status = sealed && this.registry.statusOf(sealed, now);
+    const what = status === 'superseded' ? `was superseded by ${current ?? 'a later version'}`
+      : status === 'suspended' ? 'was suspended'
+      : status === 'terminated' ? 'was terminated'
+      : status === 'expired' ? `ended at its validUntil (${sealed!.document.validUntil})`
+      : 'stopped being in force';
+    // sealed under its own agreement, the message is checked again under the one in force when submitted again
+    const next = current
+      ? `submit it again to send it under ${current}, which checks it against its own types, purposes and fields`
+      : `submit it again once an agreement with ${partner} is in force (gnc agreement list)`;
+    return `Agreement ${agreementRef} ${what} before the message was delivered, so it was not sent: ${next}.`;
   }
 }

@@ -21,6 +21,9 @@ export interface Policy {
   onSend(to: string, type: BusinessType, purpose: string | undefined, body: Record<string, unknown>, now: number): SendDecision;
   /** Throws a GNC_AGREEMENT_* error when the message may not be accepted. Returns the retention in days. */
   onReceive(from: string, type: BusinessType, purpose: string | undefined, agreementId: string | null, body: Record<string, unknown>, now: number): { retentionDays: number };
-  /** Whether a queued message may still be delivered under the agreement it was sealed under. */
-  stillInForce(agreementId: string, partner: string, now: number): boolean;
+  /**
+   * Undefined while a queued message may still be delivered under the agreement it was sealed under; otherwise why
+   * not, as the sentence its `expired` error carries: what became of that agreement, and what to do.
+   */
+  notInForce(agreementRef: string, partner: string, now: number): string | undefined;
 }
