@@ -52,7 +52,6 @@ export class RiskFeed {
       dropDeliveries: db.prepare('DELETE FROM risk_webhook WHERE event_seq IN (SELECT seq FROM risk_events WHERE cid = ?)'),
       keepDropped: db.prepare(keepDeleted('SELECT MAX(seq) AS newest FROM risk_events WHERE cid = ?')),
       dropEvents: db.prepare('DELETE FROM risk_events WHERE cid = ?'),
-      eventsOf: db.prepare('SELECT seq, payload FROM risk_events WHERE cid = ?'),
       dropDelivery: db.prepare('DELETE FROM risk_webhook WHERE event_seq = ?'),
       dropEvent: db.prepare('DELETE FROM risk_events WHERE seq = ?'),
       keepDeletedId: db.prepare(keepDeleted('SELECT ? AS newest')),
@@ -115,19 +114,18 @@ export class RiskFeed {
   }
 
   /**
-   * Deletes the events of consignment `cid` whose payload `drop` selects, with their webhook deliveries (the
-   * retention purge, inside its transaction, for events quoting purged data of a consignment it keeps). The newest
-   * id is stored first, as for dropConsignment; a stream that resumes before them gets a `gap`.
+   * Deletes events by id, with their webhook deliveries (the retention purge, inside its transaction, for events
+   * quoting purged data of a consignment it keeps). The newest id is stored first, as for dropConsignment; a stream
+   * that resumes before them gets a `gap`.
    */
-  dropEventsOf(cid: number, drop: (payload: string) => boolean): void {
-    const seqs = (this.s.eventsOf.all(cid) as { seq: number; payload: string }[]).filter((e) => drop(e.payload)).map((e) => e.seq);
+  dropEventsById(seqs: readonly number[]): void {
     if (seqs.length === 0) return;
     this.s.keepHighWater.run();
     for (const seq of seqs) {
       this.s.dropDelivery.run(seq);
       this.s.dropEvent.run(seq);
     }
-    this.s.keepDeletedId.run(Math.max(...seqs));
+    this.s.keepDeletedId.run(seqs.reduce((a, b) => Math.max(a, b)));
   }
 
   prune(now: number): void {

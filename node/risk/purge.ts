@@ -36,15 +36,11 @@ import type { RiskFeed } from './feed.js';
 const AGGREGATE_CLEANUP = 'aggregate-only-cleanup';
 const STORED = 'seq, id, partner, type, kind, ref, created, body, stored_at';
 
-/** An indicator as an assessment stores it and an event carries it: the messages its evidence quotes. */
-interface Quoting {
-  evidence?: { messageId?: string }[];
-}
-
-/** Whether an indicator's evidence quotes one of the messages in `gone`. */
-function quotes(indicators: readonly Quoting[] | undefined, gone: ReadonlySet<string>): boolean {
-  return (indicators ?? []).some((i) => (i.evidence ?? []).some((e) => e.messageId !== undefined && gone.has(e.messageId)));
-}
+/**
+ * How an assessment (and an event carrying one) quotes a message as evidence, as JSON.stringify writes an evidence
+ * item (node/risk/indicators/context.ts): found by SQLite in the stored text, without parsing every candidate here.
+ */
+const quoting = (messageId: string): string => `"messageId":${JSON.stringify(messageId)}`;
 
 export interface PurgedMessage {
   seq: number;
@@ -64,8 +60,12 @@ export class RiskPurge {
       dropEcoo: db.prepare('DELETE FROM risk_ecoo WHERE partner = ? AND number = ?'),
       dropHistory: db.prepare('DELETE FROM risk_aeo_history WHERE partner = ? AND message_id = ?'),
       historyOperators: db.prepare('SELECT DISTINCT aeo_id FROM risk_aeo_history WHERE partner = ? AND message_id = ?').pluck(),
-      // every consignment carrying a key, whatever its date (the horizon does not protect a quote of purged data)
-      byKey: db.prepare('SELECT cid FROM risk_keys WHERE k = ? AND v = ?').pluck(),
+      // consignments carrying a key, whatever their date (the horizon does not protect a quote of purged data), whose
+      // assessment or feed events quote a message
+      pendQuoting: db.prepare(`INSERT OR IGNORE INTO risk_pending (cid) SELECT k.cid FROM risk_keys k JOIN risk_assessments a ON a.cid = k.cid
+        WHERE k.k = ? AND k.v = ? AND instr(a.assessment, ?) > 0`),
+      eventsQuoting: db.prepare(`SELECT e.seq FROM risk_keys k JOIN risk_events e ON e.cid = k.cid
+        WHERE k.k = ? AND k.v = ? AND instr(e.payload, ?) > 0`).pluck(),
       cursor: db.prepare(`SELECT value FROM risk_state WHERE key = 'cursor'`).pluck(),
       rebuildAsked: db.prepare(`SELECT value FROM risk_state WHERE key = 'aeo-rebuild'`).pluck(),
       rebuildDone: db.prepare(`DELETE FROM risk_state WHERE key = 'aeo-rebuild'`),
@@ -129,13 +129,14 @@ export class RiskPurge {
    * queued for reassessment, and its feed events that quote one are deleted with their webhook deliveries.
    */
   private unquote(keys: Iterable<[KeyKind, string]>, gone: ReadonlySet<string>): void {
-    const cids = new Set<number>();
-    for (const [k, v] of keys) for (const cid of this.s.byKey.all(k, v) as number[]) cids.add(cid);
-    for (const cid of cids) {
-      const stored = this.engine.consignments.stored(cid);
-      if (stored !== undefined && quotes((JSON.parse(stored) as { indicators: Quoting[] }).indicators, gone)) this.engine.consignments.pend(cid);
-      this.feed.dropEventsOf(cid, (payload) => quotes((JSON.parse(payload) as { assessment?: { indicators?: Quoting[] } }).assessment?.indicators, gone));
+    const events = new Set<number>();
+    for (const [k, v] of keys) {
+      for (const id of gone) {
+        this.s.pendQuoting.run(k, v, quoting(id));
+        for (const seq of this.s.eventsQuoting.all(k, v, quoting(id)) as number[]) events.add(seq);
+      }
     }
+    this.feed.dropEventsById([...events]);
   }
 
   private dropConsignment(m: PurgedMessage): void {
