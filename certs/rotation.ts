@@ -32,6 +32,12 @@ export const RotationState = z.strictObject({
   announcements: z.record(z.string(), z.string()),
   /** True once every announcement was queued (before that the set of partners is not known to be complete). */
   announced: z.boolean(),
+  /**
+   * The new key's certificate, recorded here before it is archived or made current, so that a rotation interrupted at
+   * any later step is completed with this very certificate (`gnc keys rotate` again). Files written before 2026-11-24
+   * lack it: their certificate is in the archive, written before the file.
+   */
+  certificate: z.string().min(1).max(16_384).optional(),
 });
 export type RotationState = z.infer<typeof RotationState>;
 
@@ -93,16 +99,16 @@ export interface RotatedNode {
 }
 
 /**
- * Make a new node key, certify it with the current root (same country, name and peer id; the same addresses
- * unless `addrs` gives the ones partners should dial from now on), archive both certificates, record the
- * rotation, then make the new certificate current. The rotation file is written before the certificate changes,
- * so a running node that reloads in between keeps the old signer.
+ * Begin a rotation: make a new node key and certify it with the current root (same country, name and peer id; the
+ * same addresses unless `addrs` gives the ones partners should dial from now on), and record the rotation with that
+ * certificate, announced to nobody yet. Nothing else changes here: installRotation makes the certificate current.
+ * Interrupted before the record is written, it leaves only an unused private key file, which nothing names.
  */
 export function rotateNodeKey(dir: string, opts: { now: number; overlapMs: number; validityMs?: number; root?: KeyPairInfo; addrs?: string[] }): RotatedNode {
   const previous = loadIdentity(dir);
   const pending = readRotation(dir);
   if (pending && !pending.announced) {
-    throw new GncError('GNC_CONFLICT', `A key rotation to ${pending.to} has not finished announcing: run \`gnc keys rotate\` again later, or delete ${ROTATION_FILE} if it was interrupted.`);
+    throw new GncError('GNC_CONFLICT', `A key rotation to ${pending.to} was interrupted before every partner was told: complete it with \`gnc keys rotate --dir ${dir}\` (the same command again), then rotate again if you still want another key.`);
   }
   const root = opts.root ?? loadRootKey(dir, previous.certPayload.iss);
   const next = newNodeKey(dir);
@@ -110,13 +116,43 @@ export function rotateNodeKey(dir: string, opts: { now: number; overlapMs: numbe
     country: previous.country, name: previous.name, peerId: previous.peerId, addrs: opts.addrs ?? previous.certPayload.addrs,
     now: opts.now, validityMs: opts.validityMs ?? DEFAULT_CERT_VALIDITY_MS,
   });
-  archiveCertificate(dir, previous.certificate);
-  archiveCertificate(dir, certificate);
   const state: RotationState = {
     v: 1, from: previous.node.thumbprint, to: next.thumbprint, startedAt: new Date(opts.now).toISOString(),
-    overlapUntil: new Date(opts.now + opts.overlapMs).toISOString(), announcements: {}, announced: false,
+    overlapUntil: new Date(opts.now + opts.overlapMs).toISOString(), announcements: {}, announced: false, certificate,
   };
   writeRotation(dir, state);
-  writeAtomic(join(dir, IDENTITY_PATHS.certificate), certificate + '\n');
   return { previous, next, certificate, state };
+}
+
+/** The new key's certificate of a rotation: the one it recorded, else (a file from an older version) the archived one. */
+export function rotationCertificate(dir: string, state: RotationState): string {
+  if (state.certificate !== undefined) return state.certificate;
+  const held = ownCertificates(dir).map((compact) => ({ compact, p: decodeNodeCertificate(compact) })).filter((c) => c.p.sub === state.to);
+  const first = held.sort((a, b) => Date.parse(a.p.iat) - Date.parse(b.p.iat))[0];
+  if (first === undefined) {
+    throw new GncError('GNC_IDENTITY_MISSING', `The certificate of node key ${state.to}, which ${ROTATION_FILE} rotates to, is not in ${CERT_ARCHIVE_DIR}: restore the data dir from its backup.`);
+  }
+  return first.compact;
+}
+
+/**
+ * Make a rotation's certificate current (idempotent): both certificates archived, then the new one current. The
+ * rotation file is written before the certificate changes, so a running node that reloads in between keeps the old
+ * signer. Done already when the current certificate is the new key's.
+ */
+export function installRotation(dir: string, state: RotationState): void {
+  const path = join(dir, IDENTITY_PATHS.certificate);
+  const current = readFileSync(path, 'utf8').trim();
+  const kid = decodeNodeCertificate(current).sub;
+  const certificate = rotationCertificate(dir, state);
+  if (kid === state.to) {
+    archiveCertificate(dir, certificate);
+    return;
+  }
+  if (kid !== state.from) {
+    throw new GncError('GNC_CONFLICT', `${ROTATION_FILE} rotates from node key ${state.from}, but the node certificate names ${kid}: the data dir was changed by hand; restore it from its backup.`);
+  }
+  archiveCertificate(dir, current);
+  archiveCertificate(dir, certificate);
+  writeAtomic(path, certificate + '\n');
 }

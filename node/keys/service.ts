@@ -6,11 +6,11 @@
  */
 import { sha256Ascii } from '../../protocol/envelope/seal.js';
 import { loadIdentity, loadRootKey, newRootKey } from '../../certs/identity.js';
-import { archiveCertificate, ownCertificates, rotateNodeKey, writeRotation, type RotationState } from '../../certs/rotation.js';
+import { archiveCertificate, installRotation, ownCertificates, readRotation, rotateNodeKey, rotationCertificate, writeRotation, type RotationState } from '../../certs/rotation.js';
 import { decodeNodeCertificate, issueNodeCertificate } from '../../protocol/certificate.js';
 import { QueryInstant } from '../../protocol/api/instant.js';
 import { GncError } from '../../protocol/errors.js';
-import { signKeyNotice, type KeyNotice } from '../../protocol/notice.js';
+import { decodeKeyNotice, signKeyNotice, type KeyNotice } from '../../protocol/notice.js';
 import { openOffline, type OfflineNode } from '../compose.js';
 import { KeyNoticeRepo } from '../store/key-notices.js';
 import { isWildcardAddress, ListenAddress, readConfig, writeConfig } from '../config.js';
@@ -41,55 +41,168 @@ export interface RotateResult {
   current: string;
   overlapUntil: string;
   announcements: Record<string, string>;
+  /** True when this run completed a rotation an earlier run began and was interrupted in. */
+  resumed: boolean;
+}
+
+/** The reason of a rotation's retirement notice (SPEC 9.10). */
+const retirementReason = (to: string): string => `superseded by node key ${to} (key rotation)`;
+
+/** Where an interrupted rotation stands: each step's result, in the order the rotation does them. */
+export interface RotationProgress {
+  state: RotationState;
+  certificate: string;
+  /** The new certificate is the current one (installRotation ran). */
+  installed: boolean;
+  /** The old key's retirement notice, once stored (with its `key` entry). */
+  retirement: string | undefined;
+  /** Pinned partners that were not queued the announcement or the retirement. */
+  unannounced: string[];
+  /** The new certificate's `key` entry is in the evidence log. */
+  logged: boolean;
+}
+
+/**
+ * The rotation recorded in the data dir, if it is incomplete: `gnc keys rotate` was interrupted (killed, a power loss, a
+ * full disk) after it recorded the rotation and before its last step. Each step leaves a trace this reads: the current
+ * certificate, the retirement notice in the store, the envelopes queued to each partner, the `key` entry of the new
+ * certificate. Undefined when there is no rotation or it completed.
+ */
+export function rotationProgress(n: OfflineNode): RotationProgress | undefined {
+  const { dir, identity } = n.parts;
+  const state = readRotation(dir);
+  if (state === undefined) return undefined;
+  const certificate = rotationCertificate(dir, state);
+  const logged = n.evidence.holds('key', `key:${state.to}`, sha256Ascii(certificate));
+  if (state.announced && logged) return undefined;
+  const installed = identity.node.thumbprint === state.to;
+  const retirement = retirementOf(n, state);
+  const unannounced = partners(n).filter((p) => queuedTo(n, p, certificate, retirement) === undefined);
+  return { state, certificate, installed, retirement, unannounced, logged };
+}
+
+/** The stored retirement notice of a rotation's old key (reason and time as the rotation signs them), if any. */
+function retirementOf(n: OfflineNode, state: RotationState): string | undefined {
+  const country = n.parts.identity.country;
+  return new KeyNoticeRepo(n.parts.store.db).list('revocation', [country]).find((r) => {
+    const p = decodeKeyNotice(r.compact).payload;
+    return p.kind === 'revocation' && p.kid === state.from && p.revokedAt === state.overlapUntil && p.reason === retirementReason(state.to);
+  })?.compact;
+}
+
+/** The id of the announcement queued to `partner`, when both it and the retirement were queued; else undefined. */
+function queuedTo(n: OfflineNode, partner: string, certificate: string, retirement: string | undefined): string | undefined {
+  const messages = n.parts.store.messages;
+  const announced = messages.firstOutControl(partner, 'key', 'announce', (b) => b['certificate'] === certificate);
+  if (announced === undefined || retirement === undefined) return undefined;
+  return messages.firstOutControl(partner, 'key', 'revoke', (b) => b['notice'] === retirement) ? announced.id : undefined;
 }
 
 /**
  * Rotate the node key; partners get the new certificate and the old key's retirement at the end of the overlap.
  * With `announce`, the new certificate names those addresses (a node that moves to another host or port): partners
  * dial them once they have the announcement, and gnc.json's `announce` says so too.
+ *
+ * A rotation interrupted at any step (killed, a power loss, a full disk) is completed by the same command run again:
+ * every step is done once, with what the interrupted run recorded (the same key, certificate, overlap and retirement
+ * notice), and a step found done is skipped, so no partner is queued an announcement twice and no evidence entry is
+ * written twice. The node cannot complete it by itself: the retirement is signed by the root, which may be offline.
  */
 export async function rotateNodeKeys(dir: string, opts: { overlapHours?: number; clock?: () => number; announce?: string[] } = {}): Promise<RotateResult> {
   const now = (opts.clock ?? Date.now)();
   const overlapMs = (opts.overlapHours ?? DEFAULT_OVERLAP_HOURS) * 3_600_000;
   const announce = opts.announce === undefined ? undefined : announceAddresses(opts.announce);
-  await withOffline(dir, opts.clock, async (n) => {
+  const interrupted = await withOffline(dir, opts.clock, async (n) => {
+    const progress = rotationProgress(n);
+    if (progress) return progress;
     // a second rotation now would make the node sign with the first new key, which some partner has not
     // acknowledged yet (SPEC 9.10: no partner receives a signature by a key it does not know)
     const { pending } = n.keyring.status();
     if (pending) {
       throw new GncError('GNC_CONFLICT', `The rotation to key ${pending.to} is still waiting for partners to acknowledge it (at the latest until ${pending.overlapUntil}; see \`gnc keys status\`): rotate again once it has completed.`);
     }
+    return undefined;
   });
-  const r = rotateNodeKey(dir, { now, overlapMs, ...(announce ? { addrs: announce } : {}) });
-  if (announce) writeConfig(dir, { ...readConfig(dir), announce });
-  return withOffline(dir, opts.clock, async (n) => {
-    const { country } = r.previous;
-    const root = loadRootKey(dir, r.previous.certPayload.iss);
-    // the old key stops being valid evidence for anything signed after the overlap (it may be on old backups)
-    const retirement: KeyNotice = {
-      v: 1, kind: 'revocation', country, kid: r.previous.node.thumbprint,
-      reason: `superseded by node key ${r.next.thumbprint} (key rotation)`, revokedAt: r.state.overlapUntil,
-    };
-    const retirementJws = signKeyNotice(retirement, root.signer);
-    // the retirement and its `key` entry in one transaction, before partners are sent it: a failure leaves neither
-    n.parts.store.db.transaction(() => {
-      new KeyNoticeRepo(n.parts.store.db).add(retirementJws, retirement, now);
-      n.evidence.append('key', `key:${r.previous.node.thumbprint}`, country, sha256Ascii(retirementJws));
-    }).immediate();
-    const announcements: Record<string, string> = {};
-    for (const p of partners(n)) {
-      // queued in order on one outbox: the announcement is delivered before anything the new key signs
-      const a = await n.submit.queueControl(p, 'key', { action: 'announce', certificate: r.certificate });
-      await n.submit.queueControl(p, 'key', { action: 'revoke', notice: retirementJws });
-      announcements[p] = a.id;
+  let state: RotationState;
+  if (interrupted) {
+    state = interrupted.state;
+    // the interrupted rotation is completed as it began: other options would be another rotation
+    const cert = decodeNodeCertificate(interrupted.certificate);
+    const overlapOf = Date.parse(state.overlapUntil) - Date.parse(state.startedAt);
+    const differs = [
+      ...(announce !== undefined && JSON.stringify(announce) !== JSON.stringify(cert.addrs) ? [`--announce (it certified ${cert.addrs.join(', ') || 'no address'})`] : []),
+      ...(opts.overlapHours !== undefined && Math.abs(opts.overlapHours * 3_600_000 - overlapOf) > 1000 ? [`--overlap-hours (it has ${overlapOf / 3_600_000})`] : []),
+    ];
+    if (differs.length > 0) {
+      throw new GncError('GNC_CONFLICT', `A key rotation to ${state.to} was interrupted, with other options than ${differs.join(' and ')}: complete it first with \`gnc keys rotate --dir ${dir}\` (no options), then rotate again with the ones you want.`);
     }
-    const state: RotationState = { ...r.state, announcements, announced: true };
-    writeRotation(dir, state);
+  } else {
+    state = rotateNodeKey(dir, { now, overlapMs, ...(announce ? { addrs: announce } : {}) }).state;
+  }
+  installRotation(dir, state);
+  const certificate = rotationCertificate(dir, state);
+  followAddresses(dir, state, certificate, announce !== undefined);
+  return withOffline(dir, opts.clock, async (n) => {
+    const retirement = retireOldKey(n, state);
+    const announcements: Record<string, string> = {};
+    for (const p of partners(n)) announcements[p] = await queueRotationTo(n, state, p, retirement);
+    writeRotation(dir, { ...state, announcements, announced: true });
     // after the rotation file: this commit wakes a running node, which then re-reads it (the new certificate is a
     // file of the data dir, written above)
-    n.evidence.append('key', `key:${r.next.thumbprint}`, country, sha256Ascii(r.certificate));
-    return { previous: r.previous.node.thumbprint, current: r.next.thumbprint, overlapUntil: state.overlapUntil, announcements };
+    logRotation(n, state);
+    return { previous: state.from, current: state.to, overlapUntil: state.overlapUntil, announcements, resumed: interrupted !== undefined };
   });
+}
+
+/**
+ * Step 3 of a rotation (after rotateNodeKey and installRotation): the old key's retirement at the end of the overlap,
+ * signed by the root and stored with its `key` entry in one transaction before any partner is sent it (a failure
+ * leaves neither). One stored already (an interrupted run) is returned as it is: never signed nor logged twice.
+ */
+export function retireOldKey(n: OfflineNode, state: RotationState): string {
+  const held = retirementOf(n, state);
+  if (held !== undefined) return held;
+  const { dir, identity } = n.parts;
+  // the old key stops being valid evidence for anything signed after the overlap (it may be on old backups)
+  const retirement: KeyNotice = { v: 1, kind: 'revocation', country: identity.country, kid: state.from, reason: retirementReason(state.to), revokedAt: state.overlapUntil };
+  const signed = signKeyNotice(retirement, loadRootKey(dir, decodeNodeCertificate(rotationCertificate(dir, state)).iss).signer);
+  n.parts.store.db.transaction(() => {
+    new KeyNoticeRepo(n.parts.store.db).add(signed, retirement, n.parts.clock());
+    n.evidence.append('key', `key:${state.from}`, identity.country, sha256Ascii(signed));
+  }).immediate();
+  return signed;
+}
+
+/**
+ * Step 4, for each partner: the announcement of the new certificate, then the retirement, on the partner's one outbox
+ * (the announcement is delivered before anything the new key signs). One queued already (an interrupted run, or `gnc
+ * partner add` meanwhile) is not queued again. Returns the announcement's id.
+ */
+export async function queueRotationTo(n: OfflineNode, state: RotationState, partner: string, retirement: string): Promise<string> {
+  const messages = n.parts.store.messages;
+  const certificate = rotationCertificate(n.parts.dir, state);
+  const held = messages.firstOutControl(partner, 'key', 'announce', (b) => b['certificate'] === certificate);
+  const id = held?.id ?? (await n.submit.queueControl(partner, 'key', { action: 'announce', certificate })).id;
+  if (!messages.firstOutControl(partner, 'key', 'revoke', (b) => b['notice'] === retirement)) await n.submit.queueControl(partner, 'key', { action: 'revoke', notice: retirement });
+  return id;
+}
+
+/** The last step, after the rotation file says every partner was queued: the new certificate's `key` entry, once. */
+export function logRotation(n: OfflineNode, state: RotationState): void {
+  const certificate = rotationCertificate(n.parts.dir, state);
+  if (!n.evidence.holds('key', `key:${state.to}`, sha256Ascii(certificate))) n.evidence.append('key', `key:${state.to}`, n.parts.identity.country, sha256Ascii(certificate));
+}
+
+/**
+ * gnc.json's `announce` names the addresses the new certificate certifies when the rotation moved the node (`--announce`,
+ * or they differ from the old certificate's: the rotation was interrupted before it wrote them).
+ */
+function followAddresses(dir: string, state: RotationState, certificate: string, given: boolean): void {
+  const addrs = decodeNodeCertificate(certificate).addrs;
+  const before = ownCertificates(dir).map(decodeNodeCertificate).find((p) => p.sub === state.from)?.addrs;
+  if (!given && JSON.stringify(before) === JSON.stringify(addrs)) return;
+  const config = readConfig(dir);
+  if (JSON.stringify(config.announce) !== JSON.stringify(addrs)) writeConfig(dir, { ...config, announce: addrs });
 }
 
 export interface RevokeResult {
@@ -232,6 +345,8 @@ export interface KeyStatus {
   /** When the certificate of the active key ends. */
   expiresAt: string;
   keys: { kid: string; issuer: string; notBefore: string; notAfter: string; revokedAt: string | undefined }[];
+  /** A rotation `gnc keys rotate` was interrupted in, and what it still lacks (run the same command to complete it). */
+  incomplete: { to: string; startedAt: string; overlapUntil: string; installed: boolean; retired: boolean; unannounced: string[]; logged: boolean } | undefined;
 }
 
 export async function keyStatus(dir: string): Promise<KeyStatus> {
@@ -243,7 +358,12 @@ export async function keyStatus(dir: string): Promise<KeyStatus> {
       const r = notices.revokedAt(p.sub, p.country);
       return { kid: p.sub, issuer: p.iss, notBefore: p.nbf, notAfter: p.exp, revokedAt: r === undefined ? undefined : new Date(r).toISOString() };
     });
-    return { country: n.parts.identity.country, ...s, keys };
+    const p = rotationProgress(n);
+    const incomplete = p && {
+      to: p.state.to, startedAt: p.state.startedAt, overlapUntil: p.state.overlapUntil,
+      installed: p.installed, retired: p.retirement !== undefined, unannounced: p.unannounced, logged: p.logged,
+    };
+    return { country: n.parts.identity.country, ...s, keys, incomplete };
   });
 }
 

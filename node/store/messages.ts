@@ -123,6 +123,16 @@ export class MessageRepo {
     return this.withWithdrawal(this.byKeyStmt.get(direction, partner, id) as MessageRow | undefined);
   }
 
+  /**
+   * The first control envelope of `type` and `kind` (its action) queued to `partner` whose body `matches`, oldest first:
+   * one queued before is found again, not queued twice (an interrupted key rotation completed later).
+   */
+  firstOutControl(partner: string, type: string, kind: string, matches: (body: Record<string, unknown>) => boolean): MessageRow | undefined {
+    const rows = this.db.prepare(`SELECT seq, body FROM messages WHERE partner = ? AND type = ? AND +direction = 'out' AND kind = ? ORDER BY seq`).all(partner, type, kind) as { seq: number; body: string | null }[];
+    const hit = rows.find((r) => r.body !== null && matches(JSON.parse(r.body) as Record<string, unknown>));
+    return hit === undefined ? undefined : this.bySeq(hit.seq);
+  }
+
   /** Outbound first (ids this node minted), then inbound. */
   byId(id: string): MessageRow[] {
     return (this.byIdStmt.all(id) as MessageRow[]).map((r) => this.withWithdrawal(r));

@@ -4,7 +4,7 @@
  * every partner over the wire; a running node picks them up without a restart.
  */
 import { GncError } from '../../../protocol/errors.js';
-import { DEFAULT_OVERLAP_HOURS, keyStatus, revokeNodeKey, rotateNodeKeys, rotateRootKey } from '../../keys/service.js';
+import { DEFAULT_OVERLAP_HOURS, keyStatus, revokeNodeKey, rotateNodeKeys, rotateRootKey, type KeyStatus } from '../../keys/service.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -28,10 +28,12 @@ export const keysRotateCommand: Command = {
       out('Give partners the new fingerprint by another channel so they can check it; keep both root keys offline.');
       return;
     }
-    const hours = values['overlap-hours'] === undefined ? DEFAULT_OVERLAP_HOURS : Number(values['overlap-hours']);
-    if (!Number.isFinite(hours) || hours <= 0 || hours > 24 * 90) throw new GncError('GNC_CONFIG_INVALID', `--overlap-hours must be a number of hours between 0 and 2160, got "${values['overlap-hours']}".`);
-    const r = await rotateNodeKeys(values.dir!, { overlapHours: hours, ...(values.announce ? { announce: values.announce } : {}) });
+    const hours = values['overlap-hours'] === undefined ? undefined : Number(values['overlap-hours']);
+    if (hours !== undefined && (!Number.isFinite(hours) || hours <= 0 || hours > 24 * 90)) throw new GncError('GNC_CONFIG_INVALID', `--overlap-hours must be a number of hours between 0 and 2160, got "${values['overlap-hours']}".`);
+    // an interrupted rotation is completed, not begun again: explicit options that differ from it are refused
+    const r = await rotateNodeKeys(values.dir!, { ...(hours !== undefined ? { overlapHours: hours } : {}), ...(values.announce ? { announce: values.announce } : {}) });
     if (values.json) return out(JSON.stringify(r));
+    if (r.resumed) out(`Completed the interrupted rotation to node key ${r.current} (was ${r.previous}); each step was done once.`);
     out(`New node key ${r.current} (was ${r.previous}); announced to ${Object.keys(r.announcements).join(', ') || 'no partner'}.`);
     out(`The node signs with the old key until every partner has received the announcement, at the latest until ${r.overlapUntil}, when the old key is retired.`);
   },
@@ -82,6 +84,23 @@ function revocationMark(revokedAt: string | undefined, now: number): string {
   return Date.parse(revokedAt) <= now ? `  REVOKED from ${revokedAt}` : `  RETIRES at ${revokedAt}: what it signs from then on is refused`;
 }
 
+/**
+ * A rotation interrupted between its steps (SPEC 9.10): what it lacks, and the command that completes it. After the
+ * overlap the node signs with the new key all the same, which a partner never told refuses (GNC_KEY_UNKNOWN).
+ */
+function incompleteLine(r: NonNullable<KeyStatus['incomplete']>, dir: string, now: number): string {
+  const missing = [
+    ...(r.installed ? [] : ['the new certificate is not installed']),
+    ...(r.retired ? [] : ["the old key's retirement is not signed"]),
+    ...(r.unannounced.length > 0 ? [`the new key is not queued to ${r.unannounced.join(', ')}`] : []),
+    ...(r.logged ? [] : ['its evidence entry is not written']),
+  ];
+  const when = Date.parse(r.overlapUntil) > now
+    ? `before ${r.overlapUntil}, when the node starts signing with ${r.to} whether partners know it or not`
+    : `now: the node signs with ${r.to}, which a partner never told refuses (GNC_KEY_UNKNOWN)`;
+  return `  ROTATION INCOMPLETE: the rotation to ${r.to} begun at ${r.startedAt} was interrupted (${missing.join('; ')}). Complete it with \`gnc keys rotate --dir ${dir}\` (the same command again), ${when}.`;
+}
+
 export const keysStatusCommand: Command = {
   spec: statusSpec,
   async run(argv, out) {
@@ -90,7 +109,9 @@ export const keysStatusCommand: Command = {
     if (values.json) return out(JSON.stringify(s));
     const now = Date.now();
     const expired = Date.parse(s.expiresAt) <= now;
-    out(`${s.country}: signing with ${s.active}${s.pending ? ` (rotation to ${s.pending.to} waiting for partners until ${s.pending.overlapUntil})` : ''}${expired ? `, which EXPIRED at ${s.expiresAt}: nothing can be signed until you rotate (gnc keys rotate)` : ''}`);
+    const waiting = s.pending && !s.incomplete ? ` (rotation to ${s.pending.to} waiting for partners until ${s.pending.overlapUntil})` : '';
+    out(`${s.country}: signing with ${s.active}${waiting}${expired ? `, which EXPIRED at ${s.expiresAt}: nothing can be signed until you rotate (gnc keys rotate)` : ''}`);
+    if (s.incomplete) out(incompleteLine(s.incomplete, values.dir!, now));
     for (const k of s.keys) out(`  ${k.kid}  issuer ${k.issuer}  valid ${k.notBefore} to ${k.notAfter}${validityMark(k, now)}${revocationMark(k.revokedAt, now)}`);
   },
 };

@@ -1,0 +1,136 @@
+/**
+ * `gnc keys rotate` interrupted between two of its steps (killed, a power loss, a full disk) and completed by running
+ * the same command again, at every step boundary. The data dir a crash leaves is made with the very step functions the
+ * command runs (rotateNodeKey, installRotation, retireOldKey, queueRotationTo, writeRotation), stopped after step k.
+ * The operator notices only after the overlap, when the node signs with the new key: `gnc keys status` says what is
+ * incomplete and what to run, the command completes it with the key and certificate the interrupted run made (no
+ * second key, retirement, announcement or evidence entry), and KG, a real node, accepts what the new key signs.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { loadIdentity } from '../../../certs/identity.js';
+import { installRotation, readRotation, rotateNodeKey, writeRotation, type RotationState } from '../../../certs/rotation.js';
+import { openOffline } from '../../../node/compose.js';
+import { queueRotationTo, retireOldKey } from '../../../node/keys/service.js';
+import { api, finalMessage, networkPerTest, restartNode, runCli, waitFor } from '../../helpers/network.js';
+
+const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+
+const network = networkPerTest();
+
+/** Short, so that the test completes the rotation after the overlap, when the new key signs whatever partners know. */
+const OVERLAP_MS = 2_000;
+
+function query<T>(dir: string, sql: string, ...args: unknown[]): T[] {
+  const db = new Database(join(dir, 'gnc.sqlite'), { readonly: true });
+  try {
+    return db.prepare(sql).all(...args) as T[];
+  } finally {
+    db.close();
+  }
+}
+
+/** The data dir `gnc keys rotate` leaves when it stops after its first `steps` steps (KG is queued to before UZ). */
+async function interrupt(dir: string, steps: number): Promise<RotationState> {
+  const state = rotateNodeKey(dir, { now: Date.now(), overlapMs: OVERLAP_MS }).state;
+  if (steps >= 2) installRotation(dir, state);
+  if (steps >= 3) {
+    const n = openOffline(dir, { log: () => undefined });
+    try {
+      const retirement = retireOldKey(n, state);
+      const announcements: Record<string, string> = {};
+      if (steps >= 4) announcements['KG'] = await queueRotationTo(n, state, 'KG', retirement);
+      if (steps >= 5) announcements['UZ'] = await queueRotationTo(n, state, 'UZ', retirement);
+      if (steps >= 6) writeRotation(dir, { ...state, announcements, announced: true });
+    } finally {
+      await n.close();
+    }
+  }
+  return state;
+}
+
+const boundaries: [number, string, string][] = [
+  [1, 'the rotation was recorded', 'the new certificate is not installed'],
+  [2, 'the new certificate was installed', "the old key's retirement is not signed"],
+  [3, "the old key's retirement was signed", 'the new key is not queued to KG, UZ'],
+  [4, 'KG was queued the announcement, UZ not yet', 'the new key is not queued to UZ'],
+  [5, 'every partner was queued the announcement', 'its evidence entry is not written'],
+  [6, 'the rotation file said so', 'its evidence entry is not written'],
+];
+
+describe('gnc keys rotate, interrupted', () => {
+  for (const [steps, after, missing] of boundaries) {
+    it(`is completed by the same command after ${after}, each step once, and KG accepts what the new key signs`, async () => {
+      const net = await network(['KZ', 'KG', 'UZ'], { start: false });
+      const kz = net.nodes.KZ!;
+      const kg = net.nodes.KG!;
+      const oldKid = loadIdentity(kz.dir).node.thumbprint;
+      const state = await interrupt(kz.dir, steps);
+      const keyFiles = readdirSync(join(kz.dir, 'keys')).sort();
+
+      const before = (await runCli(['keys', 'status', '--dir', kz.dir])).out.join('\n');
+      expect(before).toContain(`ROTATION INCOMPLETE: the rotation to ${state.to} begun at ${state.startedAt} was interrupted (`);
+      expect(before).toContain(missing);
+      expect(before).toContain(`Complete it with \`gnc keys rotate --dir ${kz.dir}\` (the same command again)`);
+
+      // the operator notices after the overlap: the node signs with the new key by then
+      await waitFor(() => (Date.now() > Date.parse(state.overlapUntil) ? true : undefined), 10_000, 'the end of the overlap');
+      const r = await runCli(['keys', 'rotate', '--dir', kz.dir]);
+      expect(r.code, r.out.join('\n')).toBe(0);
+      expect(r.out[0]).toBe(`Completed the interrupted rotation to node key ${state.to} (was ${oldKid}); each step was done once.`);
+      expect(loadIdentity(kz.dir).node.thumbprint).toBe(state.to);
+      expect(readdirSync(join(kz.dir, 'keys')).sort()).toEqual(keyFiles);
+      expect((await runCli(['keys', 'status', '--dir', kz.dir])).out.join('\n')).not.toContain('INCOMPLETE');
+
+      // one retirement, one announcement and one retirement envelope per partner, one evidence entry per key document
+      expect(query(kz.dir, `SELECT subject FROM key_notices WHERE kind = 'revocation'`)).toEqual([{ subject: oldKid }]);
+      const queued = query<{ id: string; partner: string; kind: string }>(kz.dir, `SELECT id, partner, kind FROM messages WHERE direction = 'out' AND type = 'key' ORDER BY seq`);
+      expect(queued.map((m) => `${m.partner} ${m.kind}`).sort()).toEqual(['KG announce', 'KG revoke', 'UZ announce', 'UZ revoke']);
+      const announcements = Object.fromEntries(queued.filter((m) => m.kind === 'announce').map((m) => [m.partner, m.id]));
+      expect(readRotation(kz.dir)).toMatchObject({ to: state.to, announced: true, announcements });
+      const entries = query<{ message_id: string; n: number }>(kz.dir, `SELECT message_id, COUNT(*) AS n FROM evidence WHERE message_id IN (?, ?) GROUP BY message_id`, `key:${oldKid}`, `key:${state.to}`);
+      expect(Object.fromEntries(entries.map((e) => [e.message_id, e.n]))).toEqual({ [`key:${oldKid}`]: 1, [`key:${state.to}`]: 1 });
+      for (const m of queued) expect(query(kz.dir, `SELECT 1 FROM evidence WHERE message_id = ? AND json_extract(entry, '$.event') = 'sent'`, m.id), m.id).toHaveLength(1);
+
+      // KG learns the new key and accepts what it signs after the overlap (UZ stays down); the nodes start from
+      // their data dirs as they are now (the fixture opened them before the rotation)
+      for (const n of [kz, kg]) {
+        await n.node.stop();
+        await restartNode(n);
+      }
+      expect(kz.node.parts.signer().kid).toBe(state.to);
+      const sent = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
+      expect(sent.status, sent.text).toBe(202);
+      const final = await finalMessage(kz, sent.json.id as string, 20_000);
+      expect(final.status, JSON.stringify(final)).toBe('delivered');
+      const held = kg.node.parts.store.messages.byKey('in', 'KZ', sent.json.id as string)!;
+      const env = JSON.parse(Buffer.from(held.jws!).toString('utf8'));
+      expect(JSON.parse(Buffer.from(env.protected, 'base64url').toString('utf8')).kid).toBe(state.to);
+      expect(kg.node.parts.trust.resolveKey(oldKid)?.revokedAt).toBe(Date.parse(state.overlapUntil));
+    }, 90_000);
+  }
+
+  it('leaves KG refusing what the new key signs after the overlap (the defect), until the command, run beside the running node, completes it', async () => {
+    const net = await network(['KZ', 'KG', 'UZ'], { start: false });
+    const kz = net.nodes.KZ!;
+    const kg = net.nodes.KG!;
+    const state = await interrupt(kz.dir, 2);
+    for (const n of [kz, kg]) {
+      await n.node.stop();
+      await restartNode(n);
+    }
+    await waitFor(() => (kz.node.parts.signer().kid === state.to ? true : undefined), 10_000, 'the switch at the end of the overlap');
+    const submit = async (): Promise<any> => {
+      const sent = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
+      expect(sent.status, sent.text).toBe(202);
+      return finalMessage(kz, sent.json.id as string, 20_000);
+    };
+    expect(await submit()).toMatchObject({ status: 'rejected', error: { code: 'GNC_KEY_UNKNOWN' } });
+    const r = await runCli(['keys', 'rotate', '--dir', kz.dir]);
+    expect(r.code, r.out.join('\n')).toBe(0);
+    expect((await submit()).status).toBe('delivered');
+    expect(kg.node.parts.trust.resolveKey(state.to)?.country).toBe('KZ');
+  }, 90_000);
+});
