@@ -13,6 +13,8 @@ import { GncError } from '../../protocol/errors.js';
 import { decodeKeyNotice, signKeyNotice, type KeyNotice } from '../../protocol/notice.js';
 import { openOffline, type OfflineNode } from '../compose.js';
 import { KeyNoticeRepo } from '../store/key-notices.js';
+import { evidenceHolds } from '../store/evidence.js';
+import type { NodeParts } from '../main.js';
 import { isWildcardAddress, ListenAddress, readConfig, writeConfig } from '../config.js';
 import { parseWith } from '../../protocol/validate.js';
 import { z } from 'zod';
@@ -68,31 +70,40 @@ export interface RotationProgress {
  * certificate, the retirement notice in the store, the envelopes queued to each partner, the `key` entry of the new
  * certificate. Undefined when there is no rotation or it completed.
  */
-export function rotationProgress(n: OfflineNode): RotationProgress | undefined {
-  const { dir, identity } = n.parts;
+export function rotationProgress(parts: NodeParts): RotationProgress | undefined {
+  const { dir, identity, store } = parts;
   const state = readRotation(dir);
   if (state === undefined) return undefined;
   const certificate = rotationCertificate(dir, state);
-  const logged = n.evidence.holds('key', `key:${state.to}`, sha256Ascii(certificate));
+  const logged = evidenceHolds(store.db, 'key', `key:${state.to}`, sha256Ascii(certificate));
   if (state.announced && logged) return undefined;
   const installed = identity.node.thumbprint === state.to;
-  const retirement = retirementOf(n, state);
-  const unannounced = partners(n).filter((p) => queuedTo(n, p, certificate, retirement) === undefined);
+  const retirement = retirementOf(parts, state);
+  const unannounced = store.partners.pinned().map((p) => p.country).filter((p) => queuedTo(parts, p, certificate, retirement) === undefined);
   return { state, certificate, installed, retirement, unannounced, logged };
 }
 
+/** What an incomplete rotation lacks, in words (gnc keys status, gnc start). */
+export function rotationMissing(p: { installed: boolean; retired: boolean; unannounced: string[]; logged: boolean }): string[] {
+  return [
+    ...(p.installed ? [] : ['the new certificate is not installed']),
+    ...(p.retired ? [] : ["the old key's retirement is not signed"]),
+    ...(p.unannounced.length > 0 ? [`the new key is not queued to ${p.unannounced.join(', ')}`] : []),
+    ...(p.logged ? [] : ['its evidence entry is not written']),
+  ];
+}
+
 /** The stored retirement notice of a rotation's old key (reason and time as the rotation signs them), if any. */
-function retirementOf(n: OfflineNode, state: RotationState): string | undefined {
-  const country = n.parts.identity.country;
-  return new KeyNoticeRepo(n.parts.store.db).list('revocation', [country]).find((r) => {
+function retirementOf(parts: NodeParts, state: RotationState): string | undefined {
+  return new KeyNoticeRepo(parts.store.db).list('revocation', [parts.identity.country]).find((r) => {
     const p = decodeKeyNotice(r.compact).payload;
     return p.kind === 'revocation' && p.kid === state.from && p.revokedAt === state.overlapUntil && p.reason === retirementReason(state.to);
   })?.compact;
 }
 
 /** The id of the announcement queued to `partner`, when both it and the retirement were queued; else undefined. */
-function queuedTo(n: OfflineNode, partner: string, certificate: string, retirement: string | undefined): string | undefined {
-  const messages = n.parts.store.messages;
+function queuedTo(parts: NodeParts, partner: string, certificate: string, retirement: string | undefined): string | undefined {
+  const messages = parts.store.messages;
   const announced = messages.firstOutControl(partner, 'key', 'announce', (b) => b['certificate'] === certificate);
   if (announced === undefined || retirement === undefined) return undefined;
   return messages.firstOutControl(partner, 'key', 'revoke', (b) => b['notice'] === retirement) ? announced.id : undefined;
@@ -113,7 +124,7 @@ export async function rotateNodeKeys(dir: string, opts: { overlapHours?: number;
   const overlapMs = (opts.overlapHours ?? DEFAULT_OVERLAP_HOURS) * 3_600_000;
   const announce = opts.announce === undefined ? undefined : announceAddresses(opts.announce);
   const interrupted = await withOffline(dir, opts.clock, async (n) => {
-    const progress = rotationProgress(n);
+    const progress = rotationProgress(n.parts);
     if (progress) return progress;
     // a second rotation now would make the node sign with the first new key, which some partner has not
     // acknowledged yet (SPEC 9.10: no partner receives a signature by a key it does not know)
@@ -160,7 +171,7 @@ export async function rotateNodeKeys(dir: string, opts: { overlapHours?: number;
  * leaves neither). One stored already (an interrupted run) is returned as it is: never signed nor logged twice.
  */
 export function retireOldKey(n: OfflineNode, state: RotationState): string {
-  const held = retirementOf(n, state);
+  const held = retirementOf(n.parts, state);
   if (held !== undefined) return held;
   const { dir, identity } = n.parts;
   // the old key stops being valid evidence for anything signed after the overlap (it may be on old backups)
@@ -190,7 +201,7 @@ export async function queueRotationTo(n: OfflineNode, state: RotationState, part
 /** The last step, after the rotation file says every partner was queued: the new certificate's `key` entry, once. */
 export function logRotation(n: OfflineNode, state: RotationState): void {
   const certificate = rotationCertificate(n.parts.dir, state);
-  if (!n.evidence.holds('key', `key:${state.to}`, sha256Ascii(certificate))) n.evidence.append('key', `key:${state.to}`, n.parts.identity.country, sha256Ascii(certificate));
+  if (!evidenceHolds(n.parts.store.db, 'key', `key:${state.to}`, sha256Ascii(certificate))) n.evidence.append('key', `key:${state.to}`, n.parts.identity.country, sha256Ascii(certificate));
 }
 
 /**
@@ -358,7 +369,7 @@ export async function keyStatus(dir: string): Promise<KeyStatus> {
       const r = notices.revokedAt(p.sub, p.country);
       return { kid: p.sub, issuer: p.iss, notBefore: p.nbf, notAfter: p.exp, revokedAt: r === undefined ? undefined : new Date(r).toISOString() };
     });
-    const p = rotationProgress(n);
+    const p = rotationProgress(n.parts);
     const incomplete = p && {
       to: p.state.to, startedAt: p.state.startedAt, overlapUntil: p.state.overlapUntil,
       installed: p.installed, retired: p.retirement !== undefined, unannounced: p.unannounced, logged: p.logged,

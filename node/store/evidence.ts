@@ -71,10 +71,6 @@ export class EvidenceLog {
     return entry;
   }
 
-  /** Whether the log has an entry of `event` about `messageId` over a document with this digest (a step done before). */
-  holds(event: EvidenceEvent, messageId: string, sha256: string): boolean {
-    return this.db.prepare(`SELECT 1 FROM evidence WHERE message_id = ? AND json_extract(entry, '$.event') = ? AND json_extract(entry, '$.sha256') = ?`).get(messageId, event, sha256) !== undefined;
-  }
 
   /** Sign the current head (no-op when the last checkpoint already covers it). */
   checkpoint(): string | undefined {
@@ -132,4 +128,9 @@ export class EvidenceLog {
   static checkpointSeq(compact: string): number {
     return decodeCheckpoint(compact).payload.seq;
   }
+}
+
+/** Whether the log has an entry of `event` about `messageId` over a document with this digest (a step done before). */
+export function evidenceHolds(db: Db, event: EvidenceEvent, messageId: string, sha256: string): boolean {
+  return db.prepare(`SELECT 1 FROM evidence WHERE message_id = ? AND json_extract(entry, '$.event') = ? AND json_extract(entry, '$.sha256') = ?`).get(messageId, event, sha256) !== undefined;
 }

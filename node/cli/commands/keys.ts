@@ -4,7 +4,7 @@
  * every partner over the wire; a running node picks them up without a restart.
  */
 import { GncError } from '../../../protocol/errors.js';
-import { DEFAULT_OVERLAP_HOURS, keyStatus, revokeNodeKey, rotateNodeKeys, rotateRootKey, type KeyStatus } from '../../keys/service.js';
+import { DEFAULT_OVERLAP_HOURS, keyStatus, revokeNodeKey, rotateNodeKeys, rotateRootKey, rotationMissing, type KeyStatus } from '../../keys/service.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -89,12 +89,7 @@ function revocationMark(revokedAt: string | undefined, now: number): string {
  * overlap the node signs with the new key all the same, which a partner never told refuses (GNC_KEY_UNKNOWN).
  */
 function incompleteLine(r: NonNullable<KeyStatus['incomplete']>, dir: string, now: number): string {
-  const missing = [
-    ...(r.installed ? [] : ['the new certificate is not installed']),
-    ...(r.retired ? [] : ["the old key's retirement is not signed"]),
-    ...(r.unannounced.length > 0 ? [`the new key is not queued to ${r.unannounced.join(', ')}`] : []),
-    ...(r.logged ? [] : ['its evidence entry is not written']),
-  ];
+  const missing = rotationMissing(r);
   const when = Date.parse(r.overlapUntil) > now
     ? `before ${r.overlapUntil}, when the node starts signing with ${r.to} whether partners know it or not`
     : `now: the node signs with ${r.to}, which a partner never told refuses (GNC_KEY_UNKNOWN)`;

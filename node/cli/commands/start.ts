@@ -1,6 +1,7 @@
 /** `gnc start`: run the node until SIGINT/SIGTERM, then stop cleanly (outbox and store stay consistent). */
 import { parseWith } from '../../../protocol/validate.js';
 import { openNode } from '../../compose.js';
+import { rotationMissing, rotationProgress } from '../../keys/service.js';
 import { PortOption } from '../../config.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
@@ -21,6 +22,9 @@ export const startCommand: Command = {
     const node = openNode(values.dir!, apiPort !== undefined ? { apiPort } : {});
     await node.start();
     out(`GNC node ${node.country} running: API ${node.apiUrl}/v1, libp2p ${node.host!.getMultiaddrs().map(String).join(' ')}`);
+    // the node cannot complete an interrupted rotation itself (the retirement needs the root key, kept offline)
+    const rotation = rotationProgress(node.parts);
+    if (rotation) out(`WARNING: the key rotation to ${rotation.state.to} was interrupted (${rotationMissing({ ...rotation, retired: rotation.retirement !== undefined }).join('; ')}): complete it with \`gnc keys rotate --dir ${values.dir!}\` (the same command again), before ${rotation.state.overlapUntil}, when this node starts signing with the new key whether partners know it or not.`);
     const halted = await Promise.race([
       new Promise<undefined>((resolve) => {
         const stop = (): void => resolve(undefined);

@@ -6,6 +6,7 @@
  * incomplete and what to run, the command completes it with the key and certificate the interrupted run made (no
  * second key, retirement, announcement or evidence entry), and KG, a real node, accepts what the new key signs.
  */
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -14,6 +15,7 @@ import { loadIdentity } from '../../../certs/identity.js';
 import { installRotation, readRotation, rotateNodeKey, writeRotation, type RotationState } from '../../../certs/rotation.js';
 import { openOffline } from '../../../node/compose.js';
 import { queueRotationTo, retireOldKey } from '../../../node/keys/service.js';
+import { BIN } from '../../helpers/cli.js';
 import { api, finalMessage, networkPerTest, restartNode, runCli, waitFor } from '../../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
@@ -133,4 +135,40 @@ describe('gnc keys rotate, interrupted', () => {
     expect((await submit()).status).toBe('delivered');
     expect(kg.node.parts.trust.resolveKey(state.to)?.country).toBe('KZ');
   }, 90_000);
+
+  it('is named by `gnc start`, which says what to run: the node cannot complete it without the root key', async () => {
+    const net = await network(['KZ', 'KG'], { start: false });
+    const kz = net.nodes.KZ!;
+    await kz.node.stop();
+    const state = await interrupt(kz.dir, 3);
+    const proc = spawn(process.execPath, [BIN, 'start', '--dir', kz.dir, '--api-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    try {
+      await waitFor(() => (out.includes('WARNING') || proc.exitCode !== null ? true : undefined), 20_000, 'gnc start to say it runs');
+      expect(out).toContain(`WARNING: the key rotation to ${state.to} was interrupted (the new key is not queued to KG; its evidence entry is not written): complete it with \`gnc keys rotate --dir ${kz.dir}\``);
+    } finally {
+      proc.kill('SIGTERM');
+      await exited;
+    }
+  }, 60_000);
+
+  it('refuses other options than the interrupted run had (exit 2, GNC_CONFLICT), changing nothing', async () => {
+    const net = await network(['KZ', 'KG'], { start: false });
+    const kz = net.nodes.KZ!;
+    const oldKid = loadIdentity(kz.dir).node.thumbprint;
+    const state = await interrupt(kz.dir, 1);
+    const keyFiles = readdirSync(join(kz.dir, 'keys')).sort();
+    for (const [option, value] of [['--overlap-hours', '48'], ['--announce', '/dns4/gnc-new.customs-kz.example/tcp/4001']] as const) {
+      const r = await runCli(['keys', 'rotate', '--dir', kz.dir, option, value]);
+      expect(r.code, r.out.join('\n')).toBe(2);
+      expect(r.out.join('\n')).toContain(`GNC_CONFLICT: A key rotation to ${state.to} was interrupted, with other options than ${option}`);
+      expect(r.out.join('\n')).toContain(`complete it first with \`gnc keys rotate --dir ${kz.dir}\` (no options)`);
+    }
+    expect(loadIdentity(kz.dir).node.thumbprint).toBe(oldKid);
+    expect(readdirSync(join(kz.dir, 'keys')).sort()).toEqual(keyFiles);
+    expect(readRotation(kz.dir)).toEqual(state);
+  }, 60_000);
 });
