@@ -245,6 +245,12 @@ export class SubmitService {
     const committed = this.d.store.commits.run(() => {
       const earlier = use && this.earlier(use);
       if (earlier !== undefined) return { seq: earlier, replayed: true };
+      // the trust index learns of a `gnc partner remove` run beside the node a moment later: read in the transaction
+      // that queues, a removal committed first refuses the message, which the removal would have withdrawn
+      const removedAt = this.d.store.partners.removedAt(payload.to);
+      if (removedAt !== undefined) {
+        throw new GncError('GNC_PARTNER_UNKNOWN', `${payload.to} was removed as a partner of this node at ${removedAt} (gnc partner remove): nothing is sent to it. Pin it again with \`gnc partner add\` if the partnership resumes.`);
+      }
       const admitted = part && { part, digest: this.d.store.aeoParts.admit('out', payload.to, part) };
       const seq = this.d.store.messages.insert({
         id: payload.id, direction: 'out', partner: payload.to, type: payload.type, kind, ref: payload.ref ?? null, purpose: payload.purpose ?? null,

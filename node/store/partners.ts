@@ -51,7 +51,16 @@ export interface ReplacedRootRow {
 const WITH_REMOVAL = 'SELECT p.*, r.removed_at AS removed_at, r.reason AS removal_reason FROM partners p LEFT JOIN partner_removals r ON r.country = p.country';
 
 export class PartnerRepo {
-  constructor(private readonly db: Db) {}
+  private readonly removedStmt;
+
+  constructor(private readonly db: Db) {
+    this.removedStmt = db.prepare('SELECT removed_at FROM partner_removals WHERE country = ?').pluck();
+  }
+
+  /** When `country` was removed (`gnc partner remove`), if it is removed now: read from the file, not the trust index. */
+  removedAt(country: string): string | undefined {
+    return (this.removedStmt.get(country) as string | undefined) ?? undefined;
+  }
 
   /** Pins a partner (again): one removed becomes a partner again, with its row as it was kept. */
   upsert(p: Omit<PartnerRow, 'removed_at' | 'removal_reason'>): void {

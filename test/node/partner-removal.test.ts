@@ -175,3 +175,19 @@ describe('an agreement notice to a removed partner', () => {
     expect(list.out.join('\n')).toMatch(/KZ-KG-test.*active/);
   }, 60_000);
 });
+
+describe('a submission racing a removal', () => {
+  it('is refused once the removal is committed, before the running node has reread its partners (GNC_PARTNER_UNKNOWN)', async () => {
+    const net = await network(['KZ', 'KG']);
+    const kz = net.nodes.KZ!;
+    // the row `gnc partner remove` commits beside the running node, written on the node's own connection, so that its
+    // trust index (which rereads the file when another connection changed it) still counts KG when the API answers
+    kz.node.parts.store.partners.markRemoved('KG', new Date().toISOString(), 'Pilot ended');
+    expect(kz.node.parts.trust.isPartner('KG')).toBe(true);
+    const r = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: example('aci-kz-kg-road') });
+    expect(r.status, r.text).toBe(422);
+    expect(r.json.code).toBe('GNC_PARTNER_UNKNOWN');
+    expect(r.json.detail).toMatch(/^KG was removed as a partner of this node at \S+ \(gnc partner remove\): nothing is sent to it\./);
+    expect(kz.node.parts.store.db.prepare("SELECT COUNT(*) FROM messages WHERE direction = 'out' AND partner = 'KG' AND type = 'aci'").pluck().get()).toBe(0);
+  }, 60_000);
+});
