@@ -82,7 +82,7 @@ export function readRotation(dir: string): RotationState | undefined {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch {
-    throw new GncError('GNC_CONFIG_INVALID', `${path} is not JSON: restore it, or delete it to finish the key rotation now.`);
+    throw new GncError('GNC_CONFIG_INVALID', `${path} is not JSON: restore it from the data dir's backup (README, step 7). Deleting it instead ends the rotation as it stands, and the node signs at once with the key its certificate names: do that only when every partner has delivered the new key's announcement (\`gnc messages --dir ${dir} --type key\`), or they refuse what it signs.`);
   }
   return parseWith(RotationState, raw, path, '', 'GNC_CONFIG_INVALID');
 }

@@ -270,6 +270,12 @@ export interface RootRotateResult {
 export async function rotateRootKey(dir: string, opts: { clock?: () => number } = {}): Promise<RootRotateResult> {
   const now = (opts.clock ?? Date.now)();
   const id = loadIdentity(dir);
+  // an interrupted node-key rotation holds a certificate issued by this root, installed when it is completed: a new
+  // root now would leave it issued by a succeeded root, which partners refuse
+  const pending = readRotation(dir);
+  if (pending !== undefined && !pending.announced) {
+    throw new GncError('GNC_CONFLICT', `The node-key rotation to ${pending.to} begun at ${pending.startedAt} was interrupted: complete it first with \`gnc keys rotate --dir ${dir}\` (the same command again), then rotate the root.`);
+  }
   // the current root's private key first: kept offline, it is asked for (GNC_IDENTITY_MISSING) before a new
   // root key is written, so a refused attempt leaves no stray key behind
   const current = loadRootKey(dir, id.root.thumbprint);

@@ -7,7 +7,7 @@
  * second key, retirement, announcement or evidence entry), and KG, a real node, accepts what the new key signs.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -167,8 +167,26 @@ describe('gnc keys rotate, interrupted', () => {
       expect(r.out.join('\n')).toContain(`GNC_CONFLICT: A key rotation to ${state.to} was interrupted, with other options than ${option}`);
       expect(r.out.join('\n')).toContain(`complete it first with \`gnc keys rotate --dir ${kz.dir}\` (no options)`);
     }
+    // nor is the root rotated meanwhile: the recorded certificate, issued by this root, would be installed under a
+    // succeeded one, which partners refuse
+    const rootBefore = loadIdentity(kz.dir).root.thumbprint;
+    const root = await runCli(['keys', 'rotate', '--dir', kz.dir, '--root']);
+    expect(root.code, root.out.join('\n')).toBe(2);
+    expect(root.out.join('\n')).toContain(`GNC_CONFLICT: The node-key rotation to ${state.to} begun at ${state.startedAt} was interrupted: complete it first with \`gnc keys rotate --dir ${kz.dir}\``);
+    expect(loadIdentity(kz.dir).root.thumbprint).toBe(rootBefore);
     expect(loadIdentity(kz.dir).node.thumbprint).toBe(oldKid);
     expect(readdirSync(join(kz.dir, 'keys')).sort()).toEqual(keyFiles);
     expect(readRotation(kz.dir)).toEqual(state);
+  }, 60_000);
+
+  it('says to restore a rotation file that is not JSON, and what deleting it would do', async () => {
+    const net = await network(['KZ', 'KG'], { start: false });
+    const kz = net.nodes.KZ!;
+    await interrupt(kz.dir, 2);
+    writeFileSync(join(kz.dir, 'identity', 'rotation.json'), '{"v":1,');
+    const r = await runCli(['keys', 'status', '--dir', kz.dir]);
+    expect(r.code).toBe(2);
+    expect(r.out.join('\n')).toMatch(/GNC_CONFIG_INVALID: .*rotation\.json is not JSON: restore it from the data dir's backup \(README, step 7\)\. Deleting it instead ends the rotation as it stands/);
+    expect(r.out.join('\n')).not.toContain('to finish the key rotation now');
   }, 60_000);
 });
