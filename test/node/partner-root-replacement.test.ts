@@ -174,6 +174,8 @@ describe('gnc partner add --replace-root', () => {
     }
     const list = await runCli(['partner', 'list', '--dir', dirs.KZ]);
     expect(list.out.join('\n')).toMatch(new RegExp(`^KG  Customs of KG  root ${r3} .*REMOVED`));
+    // the replaced root is listed under KG, as evidence that trusts nothing
+    expect(list.out.join('\n')).toMatch(new RegExp(`^ {4}REPLACED ROOT (${r1}|${r2}) {2}at \\S+ by ${r3}: evidence only, trusted for nothing$`, 'm'));
     // the root pinned in place of the lost one is pinned again as usual
     const r3Again = await runCli(['partner', 'add', '--dir', dirs.KZ, r3File, `--fingerprint=${r3}`]);
     expect(r3Again.code, r3Again.out.join('\n')).toBe(0);

@@ -122,7 +122,7 @@ async function tellKeyState(n: OfflineNode, partner: string, out: (line: string)
 const listSpec = {
   name: 'partner list',
   usage: 'gnc partner list --dir DIR [--pinned]',
-  description: 'List partner administrations: pinned ones, and removed ones marked REMOVED with the time and reason (--pinned: only the pinned ones).',
+  description: 'List partner administrations: pinned ones, and removed ones marked REMOVED with the time and reason (--pinned: only the pinned ones); under each, the roots it replaced as lost (REPLACED ROOT).',
   options: { dir: { type: 'string' }, pinned: { type: 'boolean' } },
   required: ['dir'],
 } as const;
@@ -138,6 +138,9 @@ export const partnerListCommand: Command = {
       for (const p of rows) {
         const removed = p.removed_at === null ? '' : `  REMOVED ${p.removed_at}${p.removal_reason ? ` (${p.removal_reason})` : ''}`;
         out(`${p.country}  ${p.name}  root ${p.fingerprint}  ${(JSON.parse(p.addresses) as string[]).join(' ')}${removed}`);
+        // a root replaced as lost (--replace-root) is kept as evidence and trusts nothing: said, so that no one takes
+        // its certificates, still in the store, for ones in force
+        for (const r of store.partners.replacedRoots(p.country)) out(`    REPLACED ROOT ${r.fingerprint}  at ${r.replaced_at} by ${r.replaced_by}: evidence only, trusted for nothing`);
       }
     } finally {
       store.close();
