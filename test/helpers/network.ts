@@ -145,6 +145,23 @@ export async function oneDayKgDirs(base: string): Promise<{ KZ: string; KG: stri
   return dirs;
 }
 
+/**
+ * KZ and KG of oneDayKgDirs started for the file (stopped and removed after it), with clocks that run `ahead` ms ahead of
+ * the wall clock: a test sets `ahead` to move both past KG's one-day certificate together.
+ */
+export function oneDayKgForFile(prefix: string): { base: string; nodes: Record<string, TestNode>; ahead: number; clock: () => number } {
+  const t = { base: tempDir(prefix), nodes: {} as Record<string, TestNode>, ahead: 0, clock: (): number => Date.now() + t.ahead };
+  beforeAll(async () => {
+    const dirs = await oneDayKgDirs(t.base);
+    for (const [c, dir] of Object.entries(dirs)) t.nodes[c] = await startTestNode(c, dir, { clock: t.clock });
+  }, 60_000);
+  afterAll(async () => {
+    for (const n of Object.values(t.nodes)) await n.node.stop().catch(() => undefined);
+    rmSync(t.base, { recursive: true, force: true });
+  });
+  return t;
+}
+
 export async function makeNetwork(countries: string[], opts: NetworkOptions = {}): Promise<{ base: string; nodes: Record<string, TestNode>; dirs: Record<string, string>; close(): Promise<void> }> {
   const base = tempDir();
   const dirs: Record<string, string> = {};
@@ -273,6 +290,39 @@ export function loseFirstReceipt(n: TestNode): void {
     if (cut++ === 0) for (const c of n.node.host!.getConnections()) c.abort(new Error('connection lost after commit'));
     return answer;
   };
+}
+
+/**
+ * The partner never gets the receipt of the first envelope `n` handles (as loseFirstReceipt), and every later envelope
+ * is dropped on arrival, unprocessed, with the connection, until `release()`: the sender keeps what it handed over
+ * waiting, with no receipt, for as long as the test needs.
+ */
+export function loseFirstReceiptAndHold(n: TestNode): () => void {
+  const receiver = n.node.receiver;
+  const handle = receiver.handle.bind(receiver);
+  let calls = 0;
+  let holding = true;
+  const drop = (): void => {
+    for (const c of n.node.host!.getConnections()) c.abort(new Error('connection lost'));
+  };
+  receiver.handle = async (bytes, peer) => {
+    if (!holding) return handle(bytes, peer);
+    if (calls++ > 0) {
+      drop();
+      throw new Error('dropped by the test');
+    }
+    const answer = await handle(bytes, peer);
+    drop();
+    return answer;
+  };
+  return () => {
+    holding = false;
+  };
+}
+
+/** `sent` of `n`'s outbox row for its message `id` to `partner` (1 once an attempt handed it over), if it is queued. */
+export function outboxSent(n: TestNode, partner: string, id: string): number | undefined {
+  return n.node.parts.store.db.prepare(`SELECT o.sent FROM outbox o JOIN messages m ON m.seq = o.seq WHERE m.direction = 'out' AND m.partner = ? AND m.id = ?`).pluck().get(partner, id) as number | undefined;
 }
 
 /** Poll until `check` returns a value (bounded: gives up after `timeoutMs`). */

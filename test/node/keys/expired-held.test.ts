@@ -7,40 +7,20 @@
  * hold, sealed with the same ended key and also handed over, is refused by KZ then (GNC_KEY_EXPIRED) and ends
  * `rejected`: nothing goes round again.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../../certs/identity.js';
 import { rotateNodeKeys } from '../../../node/keys/service.js';
-import { api, finalMessage, oneDayKgDirs, runCli, startTestNode, tempDir, waitFor, type TestNode } from '../../helpers/network.js';
+import { api, finalMessage, loseFirstReceiptAndHold, oneDayKgForFile, outboxSent, runCli, waitFor, type TestNode } from '../../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const DAY = 86_400_000;
-const base = tempDir('gnc-expired-held-');
-/** Both nodes' clocks run this much ahead of the wall clock (moved past KG's one-day certificate together). */
-let ahead = 0;
-const clock = (): number => Date.now() + ahead;
-const nodes: Record<string, TestNode> = {};
+const t = oneDayKgForFile('gnc-expired-held-');
+const { base, nodes, clock } = t;
 const send = (n: TestNode) => api(n, 'POST', '/v1/messages', { to: 'KZ', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
 const message = async (n: TestNode, id: string): Promise<any> => (await api(n, 'GET', `/v1/messages/${id}`)).json;
-
-async function start(c: string, dir: string): Promise<TestNode> {
-  return (nodes[c] = await startTestNode(c, dir, { clock }));
-}
-
-beforeAll(async () => {
-  const dirs = await oneDayKgDirs(base);
-  for (const [c, dir] of Object.entries(dirs)) await start(c, dir);
-}, 60_000);
-afterAll(async () => {
-  for (const n of Object.values(nodes)) await n.node.stop().catch(() => undefined);
-  rmSync(base, { recursive: true, force: true });
-});
-
-/** Row of KG's outbox for message `id` to KZ: `sent` 1 once an attempt handed it over without a receipt back. */
-function outbox(id: string): { sent: number } | undefined {
-  return nodes.KG!.node.parts.store.db.prepare(`SELECT o.sent FROM outbox o JOIN messages m ON m.seq = o.seq WHERE m.direction = 'out' AND m.partner = 'KZ' AND m.id = ?`).get(id) as { sent: number } | undefined;
-}
+const outbox = (id: string): number | undefined => outboxSent(nodes.KG!, 'KZ', id);
 
 describe("a message handed over before the sender's key ended", () => {
   let held = '';
@@ -48,29 +28,10 @@ describe("a message handed over before the sender's key ended", () => {
   let release = (): void => undefined;
 
   it('is handed over, the partner storing one and losing the other, and no receipt comes back', async () => {
-    // KZ commits the first envelope it gets and the connection drops before its receipt leaves (loseFirstReceipt);
-    // every later one is dropped on arrival, unprocessed, until released
+    // KZ commits the first envelope it gets and the connection drops before its receipt leaves; every later one is
+    // dropped on arrival, unprocessed, until released
     const kz = nodes.KZ!;
-    const receiver = kz.node.receiver;
-    const handle = receiver.handle.bind(receiver);
-    let calls = 0;
-    let holding = true;
-    const drop = (): void => {
-      for (const c of kz.node.host!.getConnections()) c.abort(new Error('connection lost'));
-    };
-    receiver.handle = async (bytes, peer) => {
-      if (!holding) return handle(bytes, peer);
-      if (calls++ > 0) {
-        drop();
-        throw new Error('dropped by the test');
-      }
-      const answer = await handle(bytes, peer);
-      drop();
-      return answer;
-    };
-    release = () => {
-      holding = false;
-    };
+    release = loseFirstReceiptAndHold(kz);
 
     const r = await send(nodes.KG!);
     expect(r.status).toBe(202);
@@ -79,12 +40,12 @@ describe("a message handed over before the sender's key ended", () => {
     const r2 = await send(nodes.KG!);
     expect(r2.status).toBe(202);
     lacking = r2.json.id as string;
-    for (const id of [held, lacking]) await waitFor(() => (outbox(id)?.sent === 1 ? true : undefined), 10_000, `${id} handed over`);
+    for (const id of [held, lacking]) await waitFor(() => (outbox(id) === 1 ? true : undefined), 10_000, `${id} handed over`);
     expect(kz.node.parts.store.messages.byKey('in', 'KG', lacking)).toBeUndefined();
   }, 30_000);
 
   it('is not ended when the key that sealed it ends, as one never handed over is', async () => {
-    ahead = 2 * DAY;
+    t.ahead = 2 * DAY;
     // the dispatcher looks at every queued row at each sweep (2 s): it would have ended them by now
     await new Promise((res) => setTimeout(res, 5_000));
     for (const id of [held, lacking]) expect((await message(nodes.KG!, id)).status, id).toMatch(/^(queued|retrying|sending)$/);

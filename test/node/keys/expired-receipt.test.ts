@@ -6,35 +6,19 @@
  * ended key, SPEC section 4), and KZ accepts it: the message ends `delivered` with that very receipt, not `expired`
  * after days of retries, and its audit export verifies offline.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../../certs/identity.js';
 import { rotateNodeKeys } from '../../../node/keys/service.js';
-import { api, finalMessage, oneDayKgDirs, runCli, startTestNode, tempDir, waitFor, type TestNode } from '../../helpers/network.js';
+import { api, finalMessage, loseFirstReceiptAndHold, oneDayKgForFile, outboxSent, runCli, waitFor } from '../../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const DAY = 86_400_000;
-const base = tempDir('gnc-expired-receipt-');
-/** Both nodes' clocks run this much ahead of the wall clock (moved past KG's one-day certificate together). */
-let ahead = 0;
-const clock = (): number => Date.now() + ahead;
-const nodes: Record<string, TestNode> = {};
+const t = oneDayKgForFile('gnc-expired-receipt-');
+const { base, nodes, clock } = t;
 const kidOf = (jws: Buffer): string => JSON.parse(Buffer.from(JSON.parse(jws.toString()).protected, 'base64url').toString()).kid as string;
-
-beforeAll(async () => {
-  const dirs = await oneDayKgDirs(base);
-  for (const [c, dir] of Object.entries(dirs)) nodes[c] = await startTestNode(c, dir, { clock });
-}, 60_000);
-afterAll(async () => {
-  for (const n of Object.values(nodes)) await n.node.stop().catch(() => undefined);
-  rmSync(base, { recursive: true, force: true });
-});
-
-/** Row of KZ's outbox for message `id` to KG: `sent` 1 once an attempt handed it over without a receipt back. */
-function outbox(id: string): { sent: number } | undefined {
-  return nodes.KZ!.node.parts.store.db.prepare(`SELECT o.sent FROM outbox o JOIN messages m ON m.seq = o.seq WHERE m.direction = 'out' AND m.partner = 'KG' AND m.id = ?`).get(id) as { sent: number } | undefined;
-}
+const outbox = (id: string): number | undefined => outboxSent(nodes.KZ!, 'KG', id);
 
 describe("a receipt signed by the partner's key before it ended", () => {
   let id = '';
@@ -45,32 +29,13 @@ describe("a receipt signed by the partner's key before it ended", () => {
     // KG commits the first envelope it gets and the connection drops before its receipt leaves; every later one is
     // dropped on arrival, unprocessed, until released
     const kg = nodes.KG!;
-    const receiver = kg.node.receiver;
-    const handle = receiver.handle.bind(receiver);
-    let calls = 0;
-    let holding = true;
-    const drop = (): void => {
-      for (const c of kg.node.host!.getConnections()) c.abort(new Error('connection lost'));
-    };
-    receiver.handle = async (bytes, peer) => {
-      if (!holding) return handle(bytes, peer);
-      if (calls++ > 0) {
-        drop();
-        throw new Error('dropped by the test');
-      }
-      const answer = await handle(bytes, peer);
-      drop();
-      return answer;
-    };
-    release = () => {
-      holding = false;
-    };
+    release = loseFirstReceiptAndHold(kg);
 
     const r = await api(nodes.KZ!, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
     expect(r.status).toBe(202);
     id = r.json.id as string;
     await waitFor(() => kg.node.parts.store.messages.byKey('in', 'KZ', id), 10_000, 'KG to store the message');
-    await waitFor(() => (outbox(id)?.sent === 1 ? true : undefined), 10_000, `${id} handed over`);
+    await waitFor(() => (outbox(id) === 1 ? true : undefined), 10_000, `${id} handed over`);
     oldKid = loadIdentity(kg.dir).node.thumbprint;
     const stored = kg.node.parts.store.messages.receipt(kg.node.parts.store.messages.byKey('in', 'KZ', id)!.seq)!;
     expect(stored.status).toBe('accepted');
@@ -80,7 +45,7 @@ describe("a receipt signed by the partner's key before it ended", () => {
   it("is accepted by KZ when KG answers the retry with it after KG's key ended: the message ends delivered", async () => {
     const kg = nodes.KG!;
     const kz = nodes.KZ!;
-    ahead = 2 * DAY;
+    t.ahead = 2 * DAY;
     await rotateNodeKeys(kg.dir, { clock });
     const file = join(base, 'kg-new.identity.json');
     const exported = await runCli(['identity', 'export', '--dir', kg.dir, '--out', file, '--force']);

@@ -8,20 +8,17 @@
  * not after days of retries; a control envelope is sealed again with the new key (`resealed`) and goes on. After the
  * new pin everything else flows, the partner's messages held back meanwhile included.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../../certs/identity.js';
 import { rotateNodeKeys } from '../../../node/keys/service.js';
-import { api, finalMessage, oneDayKgDirs, openAgreementDraft, runCli, startTestNode, tempDir, waitFor, type TestNode } from '../../helpers/network.js';
+import { api, finalMessage, oneDayKgForFile, openAgreementDraft, restartNode, runCli, waitFor, type TestNode } from '../../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const DAY = 86_400_000;
-const base = tempDir('gnc-expired-recovery-');
-/** Both nodes' clocks run this much ahead of the wall clock (moved past KG's one-day certificate together). */
-let ahead = 0;
-const clock = (): number => Date.now() + ahead;
-const nodes: Record<string, TestNode> = {};
+const t = oneDayKgForFile('gnc-expired-recovery-');
+const { base, nodes, clock } = t;
 const send = (n: TestNode) => api(n, 'POST', '/v1/messages', { to: n.country === 'KZ' ? 'KG' : 'KZ', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
 const kidOf = (jws: Buffer | string): string => JSON.parse(Buffer.from(JSON.parse(jws.toString()).protected, 'base64url').toString()).kid as string;
 const outJws = (n: TestNode, partner: string, id: string): Buffer => n.node.parts.store.db.prepare(`SELECT jws FROM messages WHERE direction = 'out' AND partner = ? AND id = ?`).pluck().get(partner, id) as Buffer;
@@ -32,19 +29,6 @@ async function cli(args: string[]): Promise<string[]> {
   expect(r.code, r.out.join('\n')).toBe(0);
   return r.out;
 }
-
-async function start(c: string, dir: string): Promise<TestNode> {
-  return (nodes[c] = await startTestNode(c, dir, { clock }));
-}
-
-beforeAll(async () => {
-  const dirs = await oneDayKgDirs(base);
-  for (const [c, dir] of Object.entries(dirs)) await start(c, dir);
-}, 60_000);
-afterAll(async () => {
-  for (const n of Object.values(nodes)) await n.node.stop().catch(() => undefined);
-  rmSync(base, { recursive: true, force: true });
-});
 
 describe('a node whose key expired gets back in touch', () => {
   let sealedBefore = '';
@@ -73,7 +57,7 @@ describe('a node whose key expired gets back in touch', () => {
   }, 30_000);
 
   it('ends the message the expired key sealed at once as expired GNC_KEY_EXPIRED, and keeps the control envelope queued', async () => {
-    ahead = 2 * DAY;
+    t.ahead = 2 * DAY;
     const m = await waitFor(async () => {
       const v = await message(nodes.KG!, sealedBefore);
       return v.status === 'expired' ? v : undefined;
@@ -87,7 +71,7 @@ describe('a node whose key expired gets back in touch', () => {
   }, 30_000);
 
   it('after expiry, rotates to a new key that signs the announcement itself, which the partner cannot take over the wire', async () => {
-    await start('KZ', nodes.KZ!.dir);
+    await restartNode(nodes.KZ!, { clock });
     // KZ's message to KG, whose key expired: no connection (KZ does not dial a peer id no valid certificate names)
     const r = await send(nodes.KZ!);
     expect(r.status).toBe(202);
