@@ -13,7 +13,27 @@
  * and after it the log, which still holds the pages as they were, is checkpointed into the database and truncated.
  */
 import { IDEMPOTENCY_KEY_TTL_MS } from '../protocol/constants.js';
+import type { MessageRow } from './store/messages.js';
 import type { Store } from './store/store.js';
+
+/**
+ * Since when (epoch ms) the content of message `row` counts as purged at `now`, or null while it is held: a received
+ * message's from its `retain_until` on, whether or not the sweep (RetentionJob) has removed it yet, so that no read
+ * (API view, XML, evidence bundle, `gnc audit export` with the node stopped) serves content past its retention for up
+ * to a sweep interval. A comparison with the clock, no query. Sent messages are never purged.
+ */
+export function purgedSince(row: Pick<MessageRow, 'direction' | 'jws' | 'retain_until' | 'updated_at'>, now: number): number | null {
+  if (row.direction !== 'in') return null;
+  if (row.retain_until !== null && row.retain_until <= now) return row.retain_until;
+  // purged by the sweep, read with a clock set back since: purged all the same
+  return row.jws === null ? (row.retain_until ?? row.updated_at) : null;
+}
+
+/**
+ * The SQL twin of purgedSince over `messages`, for selections (the audit export): true for the rows whose content
+ * counts as purged at the bound parameter (epoch ms).
+ */
+export const PURGED_SQL = `(direction = 'in' AND (jws IS NULL OR (retain_until IS NOT NULL AND retain_until <= ?)))`;
 
 /**
  * How long the reason of a refusal is kept: thirty days, enough for both administrations to investigate it (the

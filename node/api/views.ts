@@ -2,13 +2,19 @@
 import type { MessageSummary, MessageView } from '../../protocol/api/schemas.js';
 import type { FlattenedJws } from '../../protocol/envelope/payload.js';
 import type { GncErrorCode } from '../../protocol/errors.js';
+import { purgedSince } from '../retention.js';
 import type { MessageRow, ReceiptRow } from '../store/messages.js';
 
 function jwsObject(bytes: Buffer | null): FlattenedJws | null {
   return bytes ? (JSON.parse(bytes.toString('utf8')) as FlattenedJws) : null;
 }
 
-export function summaryOf(row: MessageRow, receipt: ReceiptRow | undefined): MessageSummary {
+/**
+ * `now` is the node's clock: a received message past its retention end reads as purged (`purged`, no body or
+ * envelope) from that instant, also before the retention sweep has removed its content (node/retention.ts).
+ */
+export function summaryOf(row: MessageRow, receipt: ReceiptRow | undefined, now: number): MessageSummary {
+  const purged = purgedSince(row, now);
   return {
     id: row.id,
     direction: row.direction,
@@ -25,15 +31,18 @@ export function summaryOf(row: MessageRow, receipt: ReceiptRow | undefined): Mes
     withdrawn: row.withdrawn_at === null ? null : { at: new Date(row.withdrawn_at).toISOString(), reason: row.withdrawal_reason ?? '' },
     resealedAs: row.resealed_as,
     removed: row.removed ? (JSON.parse(row.removed) as string[]) : [],
+    purged: purged === null ? null : { at: new Date(purged).toISOString() },
     receiptStatus: receipt?.status ?? null,
   };
 }
 
-export function viewOf(row: MessageRow, receipt: ReceiptRow | undefined): MessageView {
-  const { receiptStatus: _ignored, ...summary } = summaryOf(row, receipt);
+export function viewOf(row: MessageRow, receipt: ReceiptRow | undefined, now: number): MessageView {
+  const { receiptStatus: _ignored, ...summary } = summaryOf(row, receipt, now);
+  // past its retention: the shape of a purged message (body and envelope gone; metadata and our receipt stay)
+  const held = summary.purged === null;
   return {
     ...summary,
-    body: row.body ? (JSON.parse(row.body) as Record<string, unknown>) : null,
+    body: held && row.body ? (JSON.parse(row.body) as Record<string, unknown>) : null,
     receipt: receipt
       ? {
           id: receipt.receipt_id,
@@ -45,6 +54,6 @@ export function viewOf(row: MessageRow, receipt: ReceiptRow | undefined): Messag
           envelope: jwsObject(receipt.jws)!,
         }
       : null,
-    envelope: jwsObject(row.jws),
+    envelope: held ? jwsObject(row.jws) : null,
   };
 }

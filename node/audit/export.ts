@@ -20,6 +20,7 @@ import { decodeCheckpoint } from '../../protocol/evidence/checkpoint.js';
 import { envelopesDigest, setAsideDigests } from '../../protocol/evidence/statement.js';
 import { GncError, isGncError } from '../../protocol/errors.js';
 import { jwkThumbprint, type Ed25519PublicJwk } from '../../protocol/jwk.js';
+import { PURGED_SQL } from '../retention.js';
 import type { EvidenceLog } from '../store/evidence.js';
 import { KeyNoticeRepo, type KeyNoticeRow } from '../store/key-notices.js';
 import type { MessageRow } from '../store/messages.js';
@@ -48,9 +49,11 @@ export interface ExportSelection {
  * The messages the selection matches: those whose content is stored, or those whose content retention purged
  * (only received messages are ever purged, node/retention.ts; their log entries and metadata stay).
  */
-function selectRows(store: Store, sel: ExportSelection, content: 'stored' | 'purged'): MessageRow[] {
-  const where: string[] = [content === 'stored' ? 'jws IS NOT NULL' : "jws IS NULL AND direction = 'in'"];
-  const args: string[] = [];
+function selectRows(store: Store, sel: ExportSelection, content: 'stored' | 'purged', now: number): MessageRow[] {
+  // purged means past its retention end by the exporter's clock, whether or not the sweep ran: `gnc audit export`
+  // with the node stopped (no sweep at all) or within the hour after the end exports such a message as purged
+  const where: string[] = [content === 'stored' ? `jws IS NOT NULL AND NOT ${PURGED_SQL}` : PURGED_SQL];
+  const args: (string | number)[] = [now];
   if (sel.messageIds !== undefined && sel.messageIds.length > 0) {
     where.push(`id IN (${sel.messageIds.map(() => '?').join(',')})`);
     args.push(...sel.messageIds);
@@ -138,8 +141,9 @@ export function exportEvidence(src: ExportSource, sel: ExportSelection = {}): Ev
     throw new GncError('GNC_CONFIG_INVALID', `--to (${sel.until}) must be after --from (${sel.since}): the window is empty; swap them.`);
   }
   const { store, identity, evidence } = src;
-  const rows = selectRows(store, sel, 'stored');
-  const purgedRows = selectRows(store, sel, 'purged');
+  const now = src.clock();
+  const rows = selectRows(store, sel, 'stored', now);
+  const purgedRows = selectRows(store, sel, 'purged', now);
   if (rows.length === 0 && purgedRows.length > 0) {
     throw new GncError('GNC_NOT_FOUND', `The content of ${purgedRows.length === 1 ? `message ${purgedRows[0]!.id}` : `the ${purgedRows.length} messages selected`} was purged when its retention period under the agreement ended; only metadata and log entries remain (\`gnc messages\`, \`gnc audit verify --dir\`). Nothing is left to export.`);
   }

@@ -99,9 +99,10 @@ export const MessageView = z.object({
   withdrawn: z.object({ at: UtcTimestamp, reason: z.string() }).nullable().describe('status withdrawn: when and why it was taken back (it never reached the partner, or, for a partner removed, may have without a receipt coming back: the reason says so)'),
   resealedAs: MessageId.nullable().describe('status resealed: the id of the message whose envelope carries this control message\'s body on, sealed again because this envelope grew too old undelivered (follow it for the outcome)'),
   removed: z.array(z.string()),
-  body: z.record(z.string(), z.unknown()).nullable().describe('null once the retention period purged the content'),
+  purged: z.object({ at: UtcTimestamp }).nullable().describe('a received message whose retention period under its agreement has ended: its content (body and signed envelope) is purged since `at`, the end of that period, on every read path (this view, its XML, the evidence bundle) whether or not the hourly purge has run yet; the metadata, the receipt and the log entries stay. null while the content is held, and for every sent message'),
+  body: z.record(z.string(), z.unknown()).nullable().describe('null once the retention period purged the content (`purged`)'),
   receipt: ReceiptView.nullable(),
-  envelope: FlattenedJws.nullable().describe('the exact signed JWS, verifiable with any JOSE library'),
+  envelope: FlattenedJws.nullable().describe('the exact signed JWS, verifiable with any JOSE library; null once the retention period purged the content (`purged`)'),
 });
 export type MessageView = z.infer<typeof MessageView>;
 

@@ -70,8 +70,8 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
       const receipt = store.messages.receipt(now.seq);
       const shape = preferredReturn(prefer);
       const headers: Record<string, string> = shape ? { ...base, 'preference-applied': `return=${shape}` } : base;
-      if (shape === 'minimal') return c.json(summaryOf(now, receipt), 200, headers);
-      return c.json(viewOf(now, receipt), 200, headers);
+      if (shape === 'minimal') return c.json(summaryOf(now, receipt, clock()), 200, headers);
+      return c.json(viewOf(now, receipt, clock()), 200, headers);
     }
     return c.json(result, 202, base);
   });
@@ -84,8 +84,9 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
       before: q.cursor ? Number(q.cursor) : undefined, limit: q.limit + 1,
     });
     const page = rows.slice(0, q.limit);
+    const at = clock();
     const next = rows.length > q.limit ? String(page[page.length - 1]!.seq) : null;
-    return c.json({ items: page.map((r) => summaryOf(r, store.messages.receipt(r.seq))), nextCursor: next });
+    return c.json({ items: page.map((r) => summaryOf(r, store.messages.receipt(r.seq), at)), nextCursor: next });
   });
 
   app.get('/:id', requireScope(store.tokens, 'read'), async (c) => {
@@ -94,7 +95,7 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
     const found = store.messages.byId(id).find((r) => q.direction === undefined || r.direction === q.direction);
     if (!found) throw new GncError('GNC_NOT_FOUND', `No message with id ${id} on this node: check the id (GET /v1/messages lists them).`);
     const row = q.wait && !FINAL.has(found.status) ? ((await settled(found.seq, q.wait)) ?? found) : found;
-    const view = viewOf(row, store.messages.receipt(row.seq));
+    const view = viewOf(row, store.messages.receipt(row.seq), clock());
     const accept = c.req.header('accept');
     // the same URL answers JSON or XML by Accept: a cache must key on it (RFC 9110 section 12.5.5)
     c.header('vary', 'Accept');
@@ -112,7 +113,7 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
         // no XML form: a client that also takes JSON gets the message as JSON, not a 404 for a message that exists
         throw new GncError('GNC_NOT_FOUND', view.body
           ? `Message ${id} is a ${view.type} control message, which has no XML form: ask for it with Accept: application/json.`
-          : `Message ${id} has no body to render as XML (purged after its retention period): ask with Accept: application/json for its status, receipt and envelope.`);
+          : `Message ${id} has no body to render as XML (purged${view.purged ? ` since ${view.purged.at}, when` : ''} after its retention period ended): ask with Accept: application/json for its status and receipt.`);
       }
     }
     return c.json(view);
@@ -128,7 +129,7 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
     const { reason } = parseWith(WithdrawRequest, body.value, 'Withdrawal', '');
     const { message } = await store.commits.run(() => withdrawMessage(store, id, reason, clock()));
     finals.settle(message.seq);
-    return c.json(viewOf(message, store.messages.receipt(message.seq)));
+    return c.json(viewOf(message, store.messages.receipt(message.seq), clock()));
   });
 
   return app;
