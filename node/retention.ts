@@ -41,8 +41,14 @@ export const PURGED_SQL = `(direction = 'in' AND (jws IS NULL OR (retain_until I
  */
 export const REJECTION_RETENTION_DAYS = 30;
 
-/** How often the purge runs: hourly is well inside any retention period counted in days. */
+/**
+ * The longest wait between two purges: a node also wakes when the next received message's retention ends (a second
+ * after it at most), so that the risk views, feeds and backups, which read what is stored, lose it then.
+ */
 export const RETENTION_SWEEP_MS = 60 * 60 * 1000;
+
+/** The shortest wait between two purges (several retention ends close together are purged by one). */
+const RETENTION_MIN_GAP_MS = 1_000;
 
 export interface RetentionOptions {
   clock: () => number;
@@ -53,19 +59,43 @@ export interface RetentionOptions {
 
 export class RetentionJob {
   private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
   /** A purge removed content whose old pages could not be checkpointed out of the write-ahead log yet. */
   private unflushed = false;
+  /** When the next received message still held reaches its retention end, after `now` (by messages_retain, in order). */
+  private readonly nextEnd;
 
-  constructor(private readonly store: Store, private readonly opts: RetentionOptions) {}
+  constructor(private readonly store: Store, private readonly opts: RetentionOptions) {
+    this.nextEnd = store.db.prepare(`SELECT retain_until FROM messages WHERE +direction = 'in' AND jws IS NOT NULL AND retain_until > ? ORDER BY retain_until LIMIT 1`).pluck();
+  }
 
   start(): void {
+    this.stopped = false;
     this.purge();
-    this.timer = setInterval(() => this.sweep(), RETENTION_SWEEP_MS);
-    this.timer.unref();
+    this.schedule();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  /** The next sweep: at the next retention end of a received message, or within RETENTION_SWEEP_MS. */
+  private schedule(): void {
+    if (this.stopped) return;
+    let wait = RETENTION_SWEEP_MS;
+    try {
+      const now = this.opts.clock();
+      const end = this.nextEnd.get(now) as number | undefined;
+      if (end !== undefined) wait = Math.min(RETENTION_SWEEP_MS, Math.max(RETENTION_MIN_GAP_MS, end - now + 1));
+    } catch (err) {
+      this.opts.log('retention: the next retention end could not be read; the next sweep runs within the hour', { error: (err as Error).message });
+    }
+    this.timer = setTimeout(() => {
+      this.sweep();
+      this.schedule();
+    }, wait);
+    this.timer.unref();
   }
 
   /** The periodic run: a failure (a full disk) is logged, and the next sweep tries again. */

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadIdentity } from '../../certs/identity.js';
 import { verifyBundle } from '../../node/audit/verify-bundle.js';
 import { Store } from '../../node/store/store.js';
-import { api, finalMessage, makeNetwork, openAgreementDraft, restartNode, runCli, type TestNode } from '../helpers/network.js';
+import { api, finalMessage, makeNetwork, openAgreementDraft, restartNode, runCli, waitFor, type TestNode } from '../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const ecoo = JSON.parse(readFileSync(new URL('../../examples/messages/ecoo-kz-kg-preferential.json', import.meta.url), 'utf8')) as Record<string, unknown>;
@@ -171,4 +171,21 @@ describe('after the sweep', () => {
     expect(stored(ids.aci).jws).toBeNull();
     expect((await api(kg, 'GET', `/v1/messages/${ids.aci}`)).json).toEqual(beforeSweep);
   });
+});
+
+describe('a running node', () => {
+  it('purges a received message within seconds of its retention end, not at the next hourly sweep, so the risk view loses it then', async () => {
+    offset = 0;
+    await restartNode(kz);
+    const id = await send('aci', 'pre-arrival-risk-assessment', aci);
+    expect(stored(id).jws).not.toBeNull();
+    await waitFor(async () => ((await api(kg, 'GET', `/v1/arrivals/${id}`)).status === 200 ? true : undefined), 15_000, 'the consignment in the risk view');
+    // KG (re)started three seconds before the new ACI's end by its clock: the sweep at the start purges nothing of it
+    offset = stored(id).retain_until - Date.now() - 3_000;
+    await kg.node.stop();
+    await restartNode(kg, { clock: () => Date.now() + offset });
+    expect(stored(id).jws).not.toBeNull();
+    await waitFor(() => (stored(id).jws === null ? true : undefined), 15_000, 'the purge at the retention end');
+    expect((await api(kg, 'GET', `/v1/arrivals/${id}`)).status).toBe(404);
+  }, 60_000);
 });
