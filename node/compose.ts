@@ -54,6 +54,7 @@ export function compose(dir: string, opts: NodeOptions = {}): Composition {
       }
     },
     endedKeys: (now) => keyring.endedKeys(now),
+    revokedKeys: () => keyring.revokedKeys(),
     certificateOf: (kid) => keyring.certificateOf(kid),
     reload: () => {
       if (keyring.reload()) parts.identity = keyring.identity;

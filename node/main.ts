@@ -88,6 +88,8 @@ export interface Extension {
   reload?: () => void;
   /** This node's keys whose certificates have all ended by `now`, with when (Keyring.endedKeys). */
   endedKeys?: (now: number) => ReadonlyMap<string, number>;
+  /** This node's keys that a revocation of its administration names, with when it takes effect (Keyring.revokedKeys). */
+  revokedKeys?: () => ReadonlyMap<string, number>;
   /** This node's certificate of its key `kid` to announce (Keyring.certificateOf). */
   certificateOf?: (kid: string) => string | undefined;
   start?: (node: GncNode) => void | Promise<void>;
@@ -142,11 +144,12 @@ export class GncNode {
     this.dispatcher = new Dispatcher({
       self: identity.country, store, trust, policy: ext.policy, transport, clock, backoff: opts.retry ?? config.retry, clockSkewMs, maxAgeMs,
       log: (m) => log(m), evidence: ext.evidence, reseal: (row, now) => this.submit.reseal(row, now), endedKeys: ext.endedKeys,
+      revokedKeys: ext.revokedKeys,
       onFinal: (seq) => this.finals.settle(seq),
     });
     this.submit = new SubmitService({
       self: identity.country, signer, store, trust, policy: ext.policy, clock, maxAgeMs, clockSkewMs,
-      onQueued: (p) => this.dispatcher.notify(p), evidence: ext.evidence, certificateOf: ext.certificateOf,
+      onQueued: (p) => this.dispatcher.notify(p), evidence: ext.evidence, certificateOf: ext.certificateOf, revokedKeys: ext.revokedKeys,
     });
     this.retention = new RetentionJob(store, { clock, log, onPurge: ext.onPurge });
     this.lease = new NodeLease(store.db);

@@ -168,6 +168,16 @@ export class Keyring {
   }
 
   /**
+   * This node's keys that a revocation of its administration names, with the earliest `revokedAt` (ms): partners refuse
+   * what such a key sealed with `created` at or after it (SPEC section 4, check 9), also an envelope they hold, so the
+   * dispatcher seals a control envelope again with the key that signs now and ends a message instead of sending it.
+   * Read from the store each time: `gnc keys revoke` stores the notice beside a running node.
+   */
+  revokedKeys(): Map<string, number> {
+    return this.notices.revocationsOf(this.identity.country);
+  }
+
+  /**
    * The certificate of this node's key `kid` to announce to a partner: the one its root in office issued, whose
    * announcement a partner accepts (SPEC 9.10), else the newest.
    */

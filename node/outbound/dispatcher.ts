@@ -6,9 +6,10 @@
  * (status expired), and messages whose agreement is no longer in force are not sent (expired). A restart
  * resumes from the outbox: rows caught mid-send are retried, and the receiver deduplicates by id. A message
  * that refers to another (amendment, cancellation, status change) waits in the outbox until that one is final.
- * A control envelope (agreement or key) does not expire: when it grows too old for the partner undelivered, its
- * body is sealed again in a new envelope that takes its place (SPEC section 6), and the messages queued after it
- * keep waiting for it. Nothing goes to a partner that was removed: what is still queued for it is withdrawn (a
+ * A control envelope (agreement or key) does not expire: when it grows too old for the partner undelivered, or was
+ * sealed by a node key whose certificate has ended or that a revocation names from before it was sealed, its body is
+ * sealed again in a new envelope that takes its place (SPEC section 6), and the messages queued after it keep waiting
+ * for it; a business message sealed by such a revoked key ends expired, unsent. Nothing goes to a partner that was removed: what is still queued for it is withdrawn (a
  * message on the wire at the removal finishes its attempt first, and its receipt is recorded if it comes in time),
  * and a row withdrawn by another process meanwhile (`gnc messages withdraw`) is neither sent nor sealed again.
  */
@@ -45,6 +46,8 @@ export interface DispatcherDeps {
   reseal: (row: OutboxRow, now: number) => { seq: number; id: string; announced?: string };
   /** This node's keys whose certificates have all ended by `now`, with when (Keyring.endedKeys). */
   endedKeys?: (now: number) => ReadonlyMap<string, number>;
+  /** This node's keys that a revocation of its administration names, with its earliest `revokedAt` (Keyring.revokedKeys). */
+  revokedKeys?: () => ReadonlyMap<string, number>;
   onFinal?: (seq: number, status: 'delivered' | 'rejected' | 'expired' | 'resealed' | 'withdrawn') => void;
 }
 
@@ -125,15 +128,29 @@ export class Dispatcher {
     const reseal: { row: OutboxRow; why: string }[] = [];
     const expire: { seq: number; code: string; reason: string }[] = [];
     // what a key of this node sealed before its certificate ended is refused by partners (SPEC section 4, check 11),
-    // unless they hold exactly that envelope already (check 10)
+    // unless they hold exactly that envelope already (check 10); what a key sealed at or after the instant a revocation
+    // of it names (`gnc keys revoke --at`, a compromise) is refused even then (check 9), and is not its administration's
     const ended = this.d.endedKeys?.(now);
+    const revoked = this.d.revokedKeys?.();
+    const keyed = (ended !== undefined && ended.size > 0) || (revoked !== undefined && revoked.size > 0);
     for (const r of rows) {
       let lapsed: string | undefined;
-      const kid = ended !== undefined && ended.size > 0 ? sealedBy(r.jws) : undefined;
-      const endedAt = kid === undefined ? undefined : ended!.get(kid);
-      if (r.control === 1 && (r.expires_at <= now || endedAt !== undefined)) {
-        reseal.push({ row: r, why: endedAt === undefined ? 'was not delivered within the maximum message age' : `was sealed with node key ${kid}, whose certificate ended at ${new Date(endedAt).toISOString()}` });
+      const kid = keyed ? sealedBy(r.jws) : undefined;
+      const endedAt = kid === undefined ? undefined : ended?.get(kid);
+      const revokedAt = kid === undefined ? undefined : revoked?.get(kid);
+      const voidedAt = revokedAt !== undefined && Date.parse(r.created) >= revokedAt ? revokedAt : undefined;
+      if (r.control === 1 && (r.expires_at <= now || endedAt !== undefined || voidedAt !== undefined)) {
+        const why = voidedAt !== undefined
+          ? `was sealed with node key ${kid}, revoked from ${new Date(voidedAt).toISOString()}, before it was sealed`
+          : endedAt === undefined ? 'was not delivered within the maximum message age' : `was sealed with node key ${kid}, whose certificate ended at ${new Date(endedAt).toISOString()}`;
+        reseal.push({ row: r, why });
         flying.add(r.seq);
+      } else if (voidedAt !== undefined) {
+        // a certain refusal (check 9 comes before check 10: also by a partner that holds it), once the partner has the
+        // revocation, and until then a signature its administration disowns: never sent, whatever an earlier attempt did
+        const maybeHeld = r.sent === 1 ? ` An earlier attempt may have handed it to ${partner} before the revocation: ask ${partner} whether it holds message ${r.id} before you submit it again.` : '';
+        const reason = `It was sealed with node key ${kid}, revoked from ${new Date(voidedAt).toISOString()} (gnc keys revoke), at or before it was sealed, so ${partner} refuses it and it was not sent: submit it again, and it is sealed with the key this node signs with now.${maybeHeld}`;
+        expire.push({ seq: r.seq, code: 'GNC_KEY_REVOKED', reason });
       } else if (endedAt !== undefined && now > endedAt + this.d.clockSkewMs && r.sent === 0) {
         // a certain refusal once partners' clocks are past the end too: the integrator is told now, not after days of
         // retries. One an earlier attempt may have handed over goes on instead, the same bytes: a partner that holds
@@ -193,8 +210,9 @@ export class Dispatcher {
 
   /**
    * A control envelope about to be too old for the partner, or sealed with a key of this node whose certificate has
-   * ended since, is sealed again (SPEC section 6); the new one is due at once. One that cannot be (this node's key has expired, its disk is full) is held back for a backoff, then tried
-   * again: it never expires.
+   * ended since or that is revoked from before it was sealed, is sealed again (SPEC section 6); the new one is due at
+   * once. One that cannot be (this node's key has expired or is revoked, its disk is full) is held back for a backoff,
+   * then tried again: it never expires.
    */
   private resealThenPump(row: OutboxRow, why: string, now: number): void {
     const flying = this.flying(row.partner);

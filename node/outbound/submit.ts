@@ -74,6 +74,8 @@ export interface SubmitDeps {
   evidence?: (event: 'sent', messageId: string, peer: string, sha256: string) => void;
   /** This node's certificate of its key `kid` under its root in office (Keyring.certificateOf), to announce it. */
   certificateOf?: (kid: string) => string | undefined;
+  /** This node's keys that a revocation of its administration names, with its earliest `revokedAt` (Keyring.revokedKeys). */
+  revokedKeys?: () => ReadonlyMap<string, number>;
 }
 
 export class SubmitService {
@@ -167,7 +169,7 @@ export class SubmitService {
 
   /**
    * Seal a control envelope's body again (SPEC section 6), when its envelope is about to be too old for the partner
-   * and it was not delivered: a new id, `created` now, signed by the key this node signs with now. The new message
+   * and it was not delivered, or its key has ended or is revoked from before it was sealed: a new id, `created` now, signed by the key this node signs with now. The new message
    * row takes over the outbox row, with its place in the partner's order; the old one is final, `resealed`, naming
    * the new id, and both stay as evidence (the new one gets its `sent` entry here). Runs inside the caller's
    * transaction. Sealed by another key than the first envelope (a rotation switched keys meanwhile), it goes behind
@@ -181,6 +183,11 @@ export class SubmitService {
     const id = newMessageId(now);
     const payload: EnvelopePayload = { ...sent, id, created: new Date(now).toISOString() };
     const signer = this.d.signer();
+    // sealed again by a key revoked by now, the body would be refused as the first envelope is (SPEC section 4, check 9)
+    const revokedAt = this.d.revokedKeys?.().get(signer.kid);
+    if (revokedAt !== undefined && revokedAt <= now) {
+      throw new GncError('GNC_KEY_REVOKED', `This node's signing key ${signer.kid} is revoked from ${new Date(revokedAt).toISOString()}: partners refuse what it seals, so ${row.id} stays queued. Certify a new key with \`gnc keys rotate\` (it needs the root key); the message is sealed again with it.`);
+    }
     const announced = this.announceAhead(row, first, sent, signer, now);
     const sealed = sealEnvelope(payload, signer);
     const seq = this.d.store.messages.insert({

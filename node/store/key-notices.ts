@@ -20,6 +20,8 @@ export interface KeyNoticeRow {
 }
 
 export class KeyNoticeRepo {
+  private revocationsStmt: ReturnType<Db['prepare']> | undefined;
+
   constructor(private readonly db: Db) {}
 
   /** Whether notice `compact` is held already. */
@@ -56,6 +58,12 @@ export class KeyNoticeRepo {
    * own country counts (SPEC 9.4, 9.10): a notice by another root, stored before the key's certificate was known
    * (or before this rule was enforced), never applies to it.
    */
+  /** Each key of `country` that a notice of that country revokes, with its earliest revocation instant (see revokedAt). */
+  revocationsOf(country: string): Map<string, number> {
+    this.revocationsStmt ??= this.db.prepare("SELECT subject, MIN(at) AS at FROM key_notices WHERE kind = 'revocation' AND country = ? GROUP BY subject");
+    return new Map((this.revocationsStmt.all(country) as { subject: string; at: number }[]).map((r) => [r.subject, r.at]));
+  }
+
   revokedAt(kid: string, country: string): number | undefined {
     const r = this.db.prepare("SELECT MIN(at) AS at FROM key_notices WHERE kind = 'revocation' AND subject = ? AND country = ?").get(kid, country) as { at: number | null };
     return r.at ?? undefined;

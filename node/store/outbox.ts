@@ -35,6 +35,8 @@ export interface OutboxRow {
   id: string;
   sha256: string;
   agreement: string | null;
+  /** The envelope's `created` (RFC 3339, as sealed): a revocation of its key from this instant or earlier voids it. */
+  created: string;
   control: number;
   /** The partner's delivery order: the seq of the message as first queued (see NOT_BEHIND_CONTROL). */
   position: number;
@@ -67,7 +69,7 @@ export class OutboxRepo {
     this.dueSeqsStmt = db.prepare(`SELECT o.seq FROM outbox o JOIN messages m ON m.seq = o.seq
       WHERE o.partner = ? AND o.next_at <= ? AND m.status IN ('queued','retrying') AND ${NOT_BEHIND_CONTROL} AND ${NOT_WAITING_FOR_ORIGINAL}
       ORDER BY o.next_at, o.seq LIMIT ?`).pluck();
-    this.rowStmt = db.prepare('SELECT o.*, m.jws, m.id, m.sha256, m.agreement FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.seq = ?');
+    this.rowStmt = db.prepare('SELECT o.*, m.jws, m.id, m.sha256, m.agreement, m.created FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.seq = ?');
     this.nextDueStmt = db.prepare(`SELECT MIN(o.next_at) AS t FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = ? AND m.status IN ('queued','retrying')
       AND ${NOT_BEHIND_CONTROL} AND ${NOT_WAITING_FOR_ORIGINAL}`);
     this.rescheduleStmt = db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ?, sent = ? WHERE seq = ?');
