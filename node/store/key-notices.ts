@@ -53,17 +53,17 @@ export class KeyNoticeRepo {
     return countries === undefined ? rows : rows.filter((r) => countries.includes(r.country));
   }
 
-  /**
-   * Earliest revocation instant of `country`'s key `kid`, if a notice of that country revokes it. Only the key's
-   * own country counts (SPEC 9.4, 9.10): a notice by another root, stored before the key's certificate was known
-   * (or before this rule was enforced), never applies to it.
-   */
   /** Each key of `country` that a notice of that country revokes, with its earliest revocation instant (see revokedAt). */
   revocationsOf(country: string): Map<string, number> {
     this.revocationsStmt ??= this.db.prepare("SELECT subject, MIN(at) AS at FROM key_notices WHERE kind = 'revocation' AND country = ? GROUP BY subject");
     return new Map((this.revocationsStmt.all(country) as { subject: string; at: number }[]).map((r) => [r.subject, r.at]));
   }
 
+  /**
+   * Earliest revocation instant of `country`'s key `kid`, if a notice of that country revokes it. Only the key's
+   * own country counts (SPEC 9.4, 9.10): a notice by another root, stored before the key's certificate was known
+   * (or before this rule was enforced), never applies to it.
+   */
   revokedAt(kid: string, country: string): number | undefined {
     const r = this.db.prepare("SELECT MIN(at) AS at FROM key_notices WHERE kind = 'revocation' AND subject = ? AND country = ?").get(kid, country) as { at: number | null };
     return r.at ?? undefined;
