@@ -71,7 +71,6 @@ export class EvidenceLog {
     return entry;
   }
 
-
   /** Sign the current head (no-op when the last checkpoint already covers it). */
   checkpoint(): string | undefined {
     const head = this.headStmt.get() as { seq: number; hash: string } | undefined;
