@@ -81,6 +81,14 @@ export function aeoSnapshotKey(partner: string): string {
 const CAME_BACK = 'the statusDate precedes the status recorded since; in force by the snapshot date';
 const RESTATED = 'still in force on this date, as the message the record rests on says; an older message arrived later';
 
+/** The trader a register lists under an AEO id, with the pointer that says so (for indicator evidence). */
+export interface AeoHolder {
+  nationalTraderId: string;
+  legalName: string;
+  messageId: string;
+  path: string;
+}
+
 /** Validity on a date, with the pointer of the record it rests on (for indicator evidence). */
 export type Validity = AeoValidity & { path: string | null };
 
@@ -261,6 +269,12 @@ export class AeoRegistry {
 
   get(partner: string, aeoId: string): AeoRow | undefined {
     return this.getStmt.get(partner, aeoId) as AeoRow | undefined;
+  }
+
+  /** The trader the current record lists under `aeoId` (also when no longer listed): its national trader id and name. */
+  holder(partner: string, aeoId: string): AeoHolder | undefined {
+    const r = this.get(partner, aeoId);
+    return r && { nationalTraderId: r.national_trader_id, legalName: r.legal_name, messageId: r.message_id, path: r.path.replace(/status$/, 'nationalTraderId') };
   }
 
   history(partner: string, aeoId: string): AeoHistoryRow[] {

@@ -204,6 +204,7 @@ export class RiskEngine {
       partner: row.partner, messageId: msg.id, body, rules,
       aeoHasData: (p) => this.aeo.hasData(p),
       aeoValidity: (p, id, date) => this.aeo.validityAt(p, id, date),
+      aeoHolder: (p, id) => this.aeo.holder(p, id),
       ecoo: (p, n) => this.ecoo.find(p, n),
     };
     const set = new IndicatorSet();

@@ -4,7 +4,7 @@
  * indicators for the same stored data, and tests can call them without a network.
  */
 import type { Evidence, Indicator, IndicatorCode } from '../../../protocol/risk.js';
-import type { Validity } from '../aeo-registry.js';
+import type { AeoHolder, Validity } from '../aeo-registry.js';
 import type { FullDeclaration } from '../declaration.js';
 import type { EcooFound } from '../ecoo-registry.js';
 import type { LoadedRules } from '../rules.js';
@@ -18,6 +18,8 @@ export interface AssessContext {
   rules: LoadedRules;
   aeoHasData: (partner: string) => boolean;
   aeoValidity: (partner: string, aeoId: string, date: string) => Validity;
+  /** Whom the partner's register lists under an AEO id (its current record), if anyone. */
+  aeoHolder: (partner: string, aeoId: string) => AeoHolder | undefined;
   ecoo: (partner: string, number: string) => EcooFound | undefined;
 }
 

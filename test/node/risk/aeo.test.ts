@@ -20,11 +20,11 @@ afterAll(async () => net?.close());
 const REVOKED = 'KZAEO010240005678';
 const SHYMKENT = 'KZAEO060140009876';
 
-/** The road declaration with consignor and exporter holding another AEO id. */
+/** The road declaration with consignor and exporter being the KZ trader that holds another AEO id (KZAEO + its BIN). */
 function declaredBy(aeoId: string, ref: string): Record<string, unknown> {
   return variant(road(), (d) => {
     d.functionalReference = ref;
-    for (const p of [d.consignor, d.exporter]) p.aeoId = aeoId;
+    for (const p of [d.consignor, d.exporter]) Object.assign(p, { aeoId, id: aeoId.slice(5) });
     for (const it of d.goodsItems) delete it.ecooReference;
   });
 }
@@ -74,6 +74,26 @@ describe('AEO cross-check between two nodes', () => {
   it('raises aeo-not-listed for an AEO id the partner registry does not contain', async () => {
     const id = await send(net.kz, 'aci', declaredBy('KZAEO999999999999', 'AEO-T-4'));
     const a = await arrival(net.kg, id, has('aeo-not-listed'));
+    expect(a.level).toBe('medium');
+  });
+
+  it('raises aeo-not-listed, not aeo-valid, for a consignor quoting the AEO id the register lists for another trader', async () => {
+    // the consignor, BIN 990140000001, quotes the AEO id of Almaty Flour Mill (BIN 981140001234), valid in the KZ register
+    const borrowed = variant(road(), (d) => {
+      d.functionalReference = 'AEO-T-6';
+      d.consignor = { ...d.consignor, name: 'Steppe Grain Traders LLP', id: '990140000001' };
+      delete d.exporter;
+      for (const it of d.goodsItems) delete it.ecooReference;
+    });
+    const id = await send(net.kz, 'aci', borrowed);
+    const a = await arrival(net.kg, id, has('aeo-not-listed'));
+    expect(codesOf(a)).not.toContain('aeo-valid');
+    const ind = a.assessment.indicators.find((i: any) => i.code === 'aeo-not-listed');
+    expect(ind.summary).toContain('lists KZAEO981140001234 for another trader (national trader id 981140001234');
+    expect(ind.evidence).toEqual(expect.arrayContaining([
+      expect.objectContaining({ messageId: id, type: 'aci', path: '/consignor/id', value: '990140000001' }),
+      expect.objectContaining({ type: 'aeo', path: '/operators/0/nationalTraderId', value: '981140001234' }),
+    ]));
     expect(a.level).toBe('medium');
   });
 

@@ -16,7 +16,7 @@ let plain: string;
 function declaration(ref: string, aeoId: string): Record<string, unknown> {
   return variant(road(), (d) => {
     d.functionalReference = ref;
-    for (const p of [d.consignor, d.exporter]) p.aeoId = aeoId;
+    for (const p of [d.consignor, d.exporter]) Object.assign(p, { aeoId, id: aeoId.slice(5) });
     for (const it of d.goodsItems) delete it.ecooReference;
   });
 }
