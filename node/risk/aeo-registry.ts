@@ -195,8 +195,10 @@ export class AeoRegistry {
       if (recorded) this.reconcile(s, cur);
       return recorded;
     }
+    // the trader it belongs to counts as part of the status (node/risk/indicators/aeo.ts checks the party against it)
     const statusChanged =
-      !cur || !cur.listed || cur.status !== op.status || cur.status_date !== op.statusDate || cur.valid_from !== op.validFrom || cur.valid_until !== validUntil;
+      !cur || !cur.listed || cur.status !== op.status || cur.status_date !== op.statusDate || cur.valid_from !== op.validFrom || cur.valid_until !== validUntil ||
+      cur.national_trader_id !== op.nationalTraderId;
     this.upsertStmt.run({
       partner: s.partner, aeo_id: op.aeoId, national_trader_id: op.nationalTraderId, legal_name: op.legalName, programme: op.programme, status: op.status,
       status_date: op.statusDate, valid_from: op.validFrom, valid_until: validUntil, message_id: statusChanged ? s.messageId : cur.message_id,

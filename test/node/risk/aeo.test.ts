@@ -97,6 +97,20 @@ describe('AEO cross-check between two nodes', () => {
     expect(a.level).toBe('medium');
   });
 
+  it('reassesses a consignor when the partner corrects the national trader id listed under its AEO id, status unchanged', async () => {
+    const correct = (nationalTraderId: string): Record<string, unknown> => variant(example('aeo-kz-suspension.json'), (c) => {
+      Object.assign(c.operator, { aeoId: 'KZAEO880140002222', nationalTraderId, legalName: 'Karaganda Coal Export LLP', status: 'valid', statusDate: '2025-02-01', validFrom: '2025-02-01' });
+      delete c.reason;
+    });
+    await send(net.kz, 'aeo', correct('880140002221'));
+    const id = await send(net.kz, 'aci', declaredBy('KZAEO880140002222', 'AEO-T-7'));
+    await arrival(net.kg, id, has('aeo-not-listed'));
+    await send(net.kz, 'aeo', correct('880140002222'));
+    const a = await arrival(net.kg, id, has('aeo-valid'));
+    expect(codesOf(a)).not.toContain('aeo-not-listed');
+    expect(a.level).toBe('low');
+  });
+
   it('raises aeo-expired for an authorisation whose validity ended before the expected arrival', async () => {
     const expiring = variant(example('aeo-kz-suspension.json'), (c) => {
       Object.assign(c.operator, { aeoId: 'KZAEO770140004321', nationalTraderId: '770140004321', legalName: 'Aktobe Chemicals LLP', status: 'valid', statusDate: '2021-03-01', validFrom: '2021-03-01', validUntil: '2026-03-01' });
