@@ -91,6 +91,9 @@ export class SubmitService {
     const type = assertBusinessType(s.type);
     if (s.to === this.d.self) throw new GncError('GNC_PARTNER_UNKNOWN', `A node does not send messages to its own country (${s.to}): name a partner in "to".`);
     if (!this.d.trust.isPartner(s.to)) {
+      // one removed says so: "add it" alone reads as if it had never been pinned
+      const removedAt = this.d.store.partners.removedAt(s.to);
+      if (removedAt !== undefined) throw removedPartner(s.to, removedAt);
       throw new GncError('GNC_PARTNER_UNKNOWN', `${JSON.stringify(s.to)} is not a partner of this node: add it with \`gnc partner add\` (see GET /v1/partners).`);
     }
     const body = parseBody(type, s.body);
@@ -255,9 +258,7 @@ export class SubmitService {
       // the trust index learns of a `gnc partner remove` run beside the node a moment later: read in the transaction
       // that queues, a removal committed first refuses the message, which the removal would have withdrawn
       const removedAt = this.d.store.partners.removedAt(payload.to);
-      if (removedAt !== undefined) {
-        throw new GncError('GNC_PARTNER_UNKNOWN', `${payload.to} was removed as a partner of this node at ${removedAt} (gnc partner remove): nothing is sent to it. Pin it again with \`gnc partner add\` if the partnership resumes.`);
-      }
+      if (removedAt !== undefined) throw removedPartner(payload.to, removedAt);
       const admitted = part && { part, digest: this.d.store.aeoParts.admit('out', payload.to, part) };
       const seq = this.d.store.messages.insert({
         id: payload.id, direction: 'out', partner: payload.to, type: payload.type, kind, ref: payload.ref ?? null, purpose: payload.purpose ?? null,
@@ -272,6 +273,11 @@ export class SubmitService {
     });
     return { sha256: sealed.sha256, committed };
   }
+}
+
+/** A submission to a partner removed by `gnc partner remove`. */
+function removedPartner(country: string, at: string): GncError {
+  return new GncError('GNC_PARTNER_UNKNOWN', `${country} was removed as a partner of this node at ${at} (gnc partner remove): nothing is sent to it. Pin it again with \`gnc partner add\` if the partnership resumes.`);
 }
 
 /** The `kid` of an envelope's protected header. */

@@ -73,6 +73,11 @@ describe('gnc partner remove', () => {
     const partners = await api(kz, 'GET', '/v1/partners');
     expect(partners.json.items[0].removed).toMatchObject({ reason: 'Pilot ended' });
     expect((await api(kz, 'GET', '/v1/health')).json.partners).toBe(0);
+    // a submission to it says it was removed, not only that it is no partner
+    const refused = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: example('aci-kz-kg-road') });
+    expect(refused.status).toBe(422);
+    expect(refused.json).toMatchObject({ code: 'GNC_PARTNER_UNKNOWN' });
+    expect(refused.json.detail).toMatch(/^KG was removed as a partner of this node at \S+ \(gnc partner remove\): nothing is sent to it\. Pin it again with `gnc partner add`/);
     expect((await api(kz, 'GET', `/v1/messages/${before}`)).json.status).toBe('delivered');
     await verifiedExport(kz, 'KG');
     // pinned again: KG is a partner, and its queued announcement gets through
