@@ -12,7 +12,7 @@
 import { jwkThumbprint, publicKeyFromJwk, type Ed25519PublicJwk } from '../protocol/jwk.js';
 import { decodeNodeCertificate, verifyNodeCertificate } from '../protocol/certificate.js';
 import { DEFAULT_CLOCK_SKEW_MS } from '../protocol/constants.js';
-import { validityWindow, type VerificationKey } from '../protocol/envelope/open.js';
+import { peekKid, validityWindow, type VerificationKey } from '../protocol/envelope/open.js';
 import { KeyNoticeRepo, type KeyNoticeRow } from './store/key-notices.js';
 import type { Store } from './store/store.js';
 
@@ -36,11 +36,12 @@ function revocationKey(country: string, kid: string): string {
 export function rootChainFrom(first: Ed25519PublicJwk, successions: readonly Pick<KeyNoticeRow, 'compact'>[]): Ed25519PublicJwk[] {
   const parsed = successions.map((n) => {
     const [h, p] = n.compact.split('.');
-    return { signer: (JSON.parse(Buffer.from(h!, 'base64url').toString('utf8')) as { kid?: string }).kid, newRoot: (JSON.parse(Buffer.from(p!, 'base64url').toString('utf8')) as { newRoot: Ed25519PublicJwk }).newRoot };
+    return { signer: peekKid(h!), newRoot: (JSON.parse(Buffer.from(p!, 'base64url').toString('utf8')) as { newRoot: Ed25519PublicJwk }).newRoot };
   });
   const chain = [first];
-  const seen = new Set([jwkThumbprint(first)]);
-  for (let tail = seen.values().next().value as string; ; ) {
+  let tail = jwkThumbprint(first);
+  const seen = new Set([tail]);
+  for (;;) {
     const next = parsed.find((n) => n.signer === tail && !seen.has(jwkThumbprint(n.newRoot)));
     if (next === undefined) return chain;
     tail = jwkThumbprint(next.newRoot);

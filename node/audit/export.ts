@@ -13,7 +13,7 @@ import { originalRootJwk, type LocalIdentity } from '../../certs/identity.js';
 import { ownCertificates } from '../../certs/rotation.js';
 import { QueryInstant } from '../../protocol/api/instant.js';
 import { decodeNodeCertificate, type NodeCertificatePayload } from '../../protocol/certificate.js';
-import { parseFlattened, peekPayload } from '../../protocol/envelope/open.js';
+import { parseFlattened, peekKid, peekPayload } from '../../protocol/envelope/open.js';
 import type { FlattenedJws } from '../../protocol/envelope/payload.js';
 import { buildBundle, type BundleSelection, type BundleSetAside, type EvidenceBundle } from '../../protocol/evidence/bundle.js';
 import { decodeCheckpoint } from '../../protocol/evidence/checkpoint.js';
@@ -106,7 +106,7 @@ function setAsideNeeded(store: Store, self: string, envelopes: readonly (Uint8Ar
     if (!(e instanceof Uint8Array)) continue;
     const jws = parseFlattened(e);
     const p = peekPayload(jws);
-    const kid = (JSON.parse(Buffer.from(jws.protected, 'base64url').toString('utf8')) as { kid?: unknown }).kid;
+    const kid = peekKid(jws.protected);
     if (p?.from === undefined || p.from === self || typeof kid !== 'string' || typeof p.created !== 'string') continue;
     const at = Date.parse(p.created);
     if (exported.some((c) => covers(c, kid, p.from!, at))) continue;
@@ -122,15 +122,9 @@ function setAsideNeeded(store: Store, self: string, envelopes: readonly (Uint8Ar
   });
 }
 
-/** The `kid` of a compact JWS's protected header (the root that signed a notice). */
-function compactSigner(compact: string): string {
-  return (JSON.parse(Buffer.from(compact.split('.')[0]!, 'base64url').toString('utf8')) as { kid?: string }).kid ?? '';
-}
-
 /** The `kid` (node key) that signed an envelope, from its protected header. */
 function envelopeSigner(e: Uint8Array | FlattenedJws): string {
-  const jws = e instanceof Uint8Array ? parseFlattened(e) : e;
-  return (JSON.parse(Buffer.from(jws.protected, 'base64url').toString('utf8')) as { kid?: string }).kid ?? '';
+  return peekKid((e instanceof Uint8Array ? parseFlattened(e) : e).protected) ?? '';
 }
 
 /** Export the evidence of the selected messages; GNC_NOT_FOUND when nothing matches. */
@@ -235,7 +229,7 @@ export function exportEvidence(src: ExportSource, sel: ExportSelection = {}): Ev
   }
   const setAside = setAsideNeeded(store, identity.country, envelopes, certificates);
   /** A notice of a country whose root was replaced goes in only when signed by a root the bundle carries. */
-  const carriedSigner = (n: KeyNoticeRow): boolean => chainsOf.get(n.country)?.has(compactSigner(n.compact)) ?? true;
+  const carriedSigner = (n: KeyNoticeRow): boolean => chainsOf.get(n.country)?.has(peekKid(n.compact.split('.')[0]!) ?? '') ?? true;
   const involved = [...countries];
   // only the revocations that apply (SPEC 9.4, 9.10): a root revokes its own country's keys. A notice naming a key
   // certified for another country (this node's, or a third country's learnt after the notice) is not evidence

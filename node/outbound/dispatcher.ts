@@ -14,6 +14,7 @@
  * and a row withdrawn by another process meanwhile (`gnc messages withdraw`) is neither sent nor sealed again.
  */
 import { MAX_IN_FLIGHT_PER_PARTNER } from '../../protocol/constants.js';
+import { peekKid } from '../../protocol/envelope/open.js';
 import { GncError, isGncError } from '../../protocol/errors.js';
 import { openReceipt } from '../receipts.js';
 import { storageError } from '../store/storage-error.js';
@@ -423,11 +424,5 @@ export class Dispatcher {
 /** The `kid` of an envelope's protected header (the sender writes `protected` first), read without parsing the payload. */
 function sealedBy(jws: Buffer): string | undefined {
   const m = /^\{"protected":"([A-Za-z0-9_-]{1,512})"/.exec(jws.subarray(0, 600).toString('latin1'));
-  if (m === null) return undefined;
-  try {
-    const kid: unknown = (JSON.parse(Buffer.from(m[1]!, 'base64url').toString('utf8')) as { kid?: unknown }).kid;
-    return typeof kid === 'string' ? kid : undefined;
-  } catch {
-    return undefined;
-  }
+  return m === null ? undefined : peekKid(m[1]!);
 }

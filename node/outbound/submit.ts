@@ -15,7 +15,7 @@ import { isControlType, type ControlType } from '../../protocol/messages/control
 import { CONTROL_RETENTION_DAYS } from '../inbound/receiver.js';
 import { GncError } from '../../protocol/errors.js';
 import { MAX_ENVELOPE_BYTES } from '../../protocol/wire.js';
-import { parseFlattened, peekPayload } from '../../protocol/envelope/open.js';
+import { parseFlattened, peekKid, peekPayload } from '../../protocol/envelope/open.js';
 import { newMessageId } from '../../protocol/ids.js';
 import { assertBusinessType, needsRef, originalMismatch, parseBody, refuseStrayRef, type BusinessType } from '../../protocol/messages/registry.js';
 import type { Policy } from '../policy/policy.js';
@@ -214,7 +214,7 @@ export class SubmitService {
    * already, which changes nothing. Returns its id.
    */
   private announceAhead(row: OutboxRow, first: FlattenedJws, sent: EnvelopePayload, signer: Signer, now: number): string | undefined {
-    if (sealedBy(first) === signer.kid || announces(sent) === signer.kid) return undefined;
+    if (peekKid(first.protected) === signer.kid || announces(sent) === signer.kid) return undefined;
     const certificate = this.d.certificateOf?.(signer.kid);
     if (certificate === undefined) return undefined;
     const id = newMessageId(now);
@@ -278,16 +278,6 @@ export class SubmitService {
 /** A submission to a partner removed by `gnc partner remove`. */
 function removedPartner(country: string, at: string): GncError {
   return new GncError('GNC_PARTNER_UNKNOWN', `${country} was removed as a partner of this node at ${at} (gnc partner remove): nothing is sent to it. Pin it again with \`gnc partner add\` if the partnership resumes.`);
-}
-
-/** The `kid` of an envelope's protected header. */
-function sealedBy(jws: FlattenedJws): string | undefined {
-  try {
-    const kid: unknown = (JSON.parse(Buffer.from(jws.protected, 'base64url').toString('utf8')) as { kid?: unknown }).kid;
-    return typeof kid === 'string' ? kid : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The node key a `key` `announce` payload certifies, if it is one. */

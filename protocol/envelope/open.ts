@@ -108,6 +108,19 @@ export function peekPayload(jws: FlattenedJws): Partial<EnvelopePayload> | undef
 }
 
 /**
+ * Best-effort read of the `kid` in an unverified protected header (the base64url first part of a JWS): to select the
+ * key, certificate or chain a stored document was signed under, never for trust.
+ */
+export function peekKid(protectedHeader: string): string | undefined {
+  try {
+    const kid: unknown = (JSON.parse(Buffer.from(protectedHeader, 'base64url').toString('utf8')) as { kid?: unknown } | null)?.kid;
+    return typeof kid === 'string' ? kid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Ed25519 verification (RFC 8032 section 5.1.7) of raw bytes: the one place every JWS check of the product ends
  * in. node:crypto (OpenSSL 3) applies the strict rules, including the S < L check that refuses malleable
  * signatures; test/vectors/rfc8032.test.ts holds it to the RFC vectors and to that rule.
