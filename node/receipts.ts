@@ -45,16 +45,18 @@ export function sealReceipt(signer: Signer, r: ReceiptInput): { sealed: SealedEn
  * that key's certificate (SPEC section 5), since the partner answers a message it holds with the receipt it stored.
  */
 export function openReceipt(bytes: Uint8Array, opts: OpenOptions, expect: { messageId: string; sha256: string; partner: string }): { opened: OpenedEnvelope; body: ReceiptBody } {
+  const fromPartner = (p: EnvelopePayload): boolean => p.type === 'receipt' && p.from === expect.partner;
+  const namesSent = (p: EnvelopePayload, body: ReceiptBody): boolean => body.messageId === expect.messageId && p.ref === expect.messageId && body.sha256 === expect.sha256;
   const answersSent = (p: EnvelopePayload): boolean => {
     const body = ReceiptBody.safeParse(p.body);
-    return p.type === 'receipt' && p.from === expect.partner && p.ref === expect.messageId && body.success && body.data.messageId === expect.messageId && body.data.sha256 === expect.sha256;
+    return fromPartner(p) && body.success && namesSent(p, body.data);
   };
   const opened = openEnvelope(bytes, { ...opts, answersSent });
-  if (opened.payload.type !== 'receipt' || opened.payload.from !== expect.partner) {
+  if (!fromPartner(opened.payload)) {
     throw new GncError('GNC_RECEIPT_MISMATCH', `Expected a receipt from ${expect.partner}, got a ${opened.payload.type} from ${opened.payload.from}.`);
   }
   const body = parseWith(ReceiptBody, opened.payload.body, 'Receipt body', '/body', 'GNC_RECEIPT_MISMATCH');
-  if (body.messageId !== expect.messageId || opened.payload.ref !== expect.messageId || body.sha256 !== expect.sha256) {
+  if (!namesSent(opened.payload, body)) {
     // say which of the three differs: with the same message id, "names X, not X" would read as no mismatch at all
     const what =
       body.messageId !== expect.messageId || opened.payload.ref !== expect.messageId
