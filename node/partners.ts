@@ -81,10 +81,12 @@ export function addPartner(store: Store, selfCountry: string, identityFile: unkn
   const existing = store.partners.get(identity.country);
   // a replaced root's chain (it and the successors its successions named) is evidence only: the root lost is often
   // a successor, the one in office when it was lost, not the root first pinned
+  const notices = new KeyNoticeRepo(store.db);
+  /** The root successions of the country held here (verified when they were stored). */
+  const heldSuccessions = notices.list('root-succession', [identity.country]);
   const replacedChains = store.partners.replacedRoots(identity.country);
   if (replacedChains.length > 0) {
-    const held = new KeyNoticeRepo(store.db).list('root-succession', [identity.country]);
-    const hit = replacedChains.find((r) => rootChainFrom(JSON.parse(r.root_jwk) as Ed25519PublicJwk, held).some((k) => jwkThumbprint(k) === identity.root.fingerprint));
+    const hit = replacedChains.find((r) => rootChainFrom(JSON.parse(r.root_jwk) as Ed25519PublicJwk, heldSuccessions).some((k) => jwkThumbprint(k) === identity.root.fingerprint));
     if (hit !== undefined) {
       const of = hit.fingerprint === identity.root.fingerprint ? '' : ` (a successor of root ${hit.fingerprint})`;
       throw new GncError('GNC_FINGERPRINT_MISMATCH', `Root ${identity.root.fingerprint} of ${identity.country}${of} was replaced as lost (gnc partner add --replace-root) and is trusted for nothing new: pin ${identity.country}'s current root, whose fingerprint ${identity.country} gives you out of band.`);
@@ -100,15 +102,13 @@ export function addPartner(store: Store, selfCountry: string, identityFile: unkn
   }
   /** With `replaceRoot`, the partner whose root is replaced (its pinned root and chain are kept as evidence). */
   let replacing = false;
-  const notices = new KeyNoticeRepo(store.db);
   /** The file's root successions that continue the chain of the root pinned before (none for a first pin). */
   const chained: { compact: string; notice: KeyNotice }[] = [];
   if (existing) {
     // pinning again is for fresh certificates, not a new trust anchor: the root must be the partner's root in office
     // (a root of the chain this node verified from its pin, with the successions the file carries), and the pin stays
     // where the chain starts, so that trust, agreements and exported bundles keep following the succession notices
-    const held = notices.list('root-succession', [identity.country]).map((n) => n.compact);
-    const roots = successionChain(JSON.parse(existing.root_jwk) as Ed25519PublicJwk, [...held, ...successions.map((n) => n.compact)], identity.country);
+    const roots = successionChain(JSON.parse(existing.root_jwk) as Ed25519PublicJwk, [...heldSuccessions.map((n) => n.compact), ...successions.map((n) => n.compact)], identity.country);
     const chain = roots.map((r) => jwkThumbprint(r));
     // a succession signed by a root of the chain must verify under it (a tampered one refuses the file); one signed by
     // a root before the pin is history this node does not need
