@@ -210,6 +210,18 @@ export function networkForFile<const C extends string>(countries: readonly C[], 
 }
 
 /**
+ * One clock for the nodes of a test, `ahead` ms ahead of the wall clock (the test moves it), back to the wall clock
+ * after each test. Made before networkPerTest, its reset runs after the network has closed.
+ */
+export function sharedClockPerTest(): { ahead: number; clock: () => number } {
+  const t = { ahead: 0, clock: (): number => Date.now() + t.ahead };
+  afterEach(() => {
+    t.ahead = 0;
+  });
+  return t;
+}
+
+/**
  * A network per test, closed after the test that made it: `const network = networkPerTest();`, then in a test
  * `const net = await network(['KZ', 'KG'], opts);`.
  */

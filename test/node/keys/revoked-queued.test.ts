@@ -7,10 +7,10 @@
  * sealed again by the key that signs now and arrive; the message is not sent and ends saying to submit it again.
  */
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../../certs/identity.js';
 import { revokeNodeKey, rotateNodeKeys } from '../../../node/keys/service.js';
-import { api, finalMessage, makeNetwork, restartNode, runCli, waitFor, type Network, type TestNode } from '../../helpers/network.js';
+import { api, finalMessage, networkPerTest, restartNode, runCli, sharedClockPerTest, type TestNode, waitFor } from '../../helpers/network.js';
 import { example } from '../../protocol/messages/fixtures.js';
 import { exportEvidence } from '../../../node/audit/export.js';
 import { verifyBundle } from '../../../node/audit/verify-bundle.js';
@@ -20,15 +20,9 @@ import { verifiedExport } from '../audit/helpers.js';
 const HOUR = 3_600_000;
 const AGREEMENT = '/v1/agreements/KZ-KG-test';
 
-let net: Network | undefined;
-let offset = 0;
-const clock = (): number => Date.now() + offset;
-
-afterEach(async () => {
-  await net?.close();
-  net = undefined;
-  offset = 0;
-});
+const t = sharedClockPerTest();
+const { clock } = t;
+const network = networkPerTest();
 
 /** The message `id` at `n` stands for, once re-sealings are followed, when that one is final. */
 async function carriedOn(n: TestNode, id: string): Promise<{ first: any; last: any }> {
@@ -48,7 +42,7 @@ const kidOf = (m: any): string => JSON.parse(Buffer.from(m.envelope.protected, '
  * signs with the new key, then revokes the old one from before all of it; KG pins KZ's identity file again, comes back.
  */
 async function compromised(queue: (kz: TestNode) => Promise<void>): Promise<{ kz: TestNode; kg: TestNode; rotated: Awaited<ReturnType<typeof rotateNodeKeys>>; from: string }> {
-  net = await makeNetwork(['KZ', 'KG'], { nodeOptions: () => ({ clock }) });
+  const net = await network(['KZ', 'KG'], { nodeOptions: () => ({ clock }) });
   const kz = net.nodes.KZ!;
   const kg = net.nodes.KG!;
   await kg.node.stop();
@@ -56,7 +50,7 @@ async function compromised(queue: (kz: TestNode) => Promise<void>): Promise<{ kz
   const from = new Date(clock() - 1_000).toISOString();
   await queue(kz);
   const rotated = await rotateNodeKeys(kz.dir, { overlapHours: 1, clock });
-  offset += 2 * HOUR;
+  t.ahead += 2 * HOUR;
   await waitFor(() => (kz.node.parts.signer().kid === rotated.current ? true : undefined), 10_000, 'the switch to the new key');
   await revokeNodeKey(kz.dir, rotated.previous, 'key file found on a decommissioned server', { at: from, clock });
   const file = join(net.base, 'kz-after-revocation.identity.json');

@@ -5,9 +5,9 @@
  * evidence of both sides verifies. Time is shortened by a clock offset both nodes share: it jumps past the
  * default maximum age (168 h) while the partner is stopped.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rotateNodeKeys, rotateRootKey } from '../../../node/keys/service.js';
-import { api, finalMessage, loseFirstReceipt, makeNetwork, restartNode, waitFor, type Network, type TestNode } from '../../helpers/network.js';
+import { api, finalMessage, loseFirstReceipt, networkPerTest, restartNode, sharedClockPerTest, type TestNode, waitFor } from '../../helpers/network.js';
 import { example } from '../../protocol/messages/fixtures.js';
 import { verifiedExport } from '../audit/helpers.js';
 
@@ -16,18 +16,12 @@ const DAY = 86_400_000;
 const AWAY = 8 * DAY;
 const AGREEMENT = '/v1/agreements/KZ-KG-test';
 
-let net: Network | undefined;
-let offset = 0;
-const clock = (): number => Date.now() + offset;
-
-afterEach(async () => {
-  await net?.close();
-  net = undefined;
-  offset = 0;
-});
+const t = sharedClockPerTest();
+const { clock } = t;
+const networkOf = networkPerTest();
 
 async function network(retry?: { initialMs: number; maxMs: number }): Promise<{ kz: TestNode; kg: TestNode }> {
-  net = await makeNetwork(['KZ', 'KG'], { nodeOptions: () => ({ clock, ...(retry ? { retry } : {}) }) });
+  const net = await networkOf(['KZ', 'KG'], { nodeOptions: () => ({ clock, ...(retry ? { retry } : {}) }) });
   return { kz: net.nodes.KZ!, kg: net.nodes.KG! };
 }
 
@@ -46,7 +40,7 @@ async function carriedOn(n: TestNode, id: string): Promise<{ first: any; last: a
 async function awayThenBack(kg: TestNode, queue: () => Promise<void>): Promise<void> {
   await kg.node.stop();
   await queue();
-  offset += AWAY;
+  t.ahead += AWAY;
   await restartNode(kg, { clock });
 }
 
@@ -77,11 +71,11 @@ describe('a control envelope for a partner away longer than the maximum message 
     await kg.node.stop();
     const resume = (await api(kz, 'POST', `${AGREEMENT}/resume`, { reason: 'Review done' })).json.noticeMessage as string;
     // a day later, a message: when the resume's envelope is too old, this one is not yet
-    offset = DAY;
+    t.ahead = DAY;
     const r = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: example('aci-kz-kg-road') });
     expect(r.status, r.text).toBe(202);
     const aci = r.json.id as string;
-    offset = 7 * DAY + 60_000;
+    t.ahead = 7 * DAY + 60_000;
     await restartNode(kg, { clock });
     const { last } = await carriedOn(kz, resume);
     expect(last.status).toBe('delivered');
@@ -98,7 +92,7 @@ describe('a control envelope for a partner away longer than the maximum message 
     const id = (await api(kz, 'POST', `${AGREEMENT}/suspend`, { reason: 'Incident' })).json.noticeMessage as string;
     await waitFor(async () => ((await api(kz, 'GET', `/v1/messages/${id}`)).json.status === 'retrying' ? true : undefined), 10_000, 'the lost receipt');
     expect(kg.node.parts.store.messages.byKey('in', 'KZ', id)?.status).toBe('accepted');
-    offset += AWAY;
+    t.ahead += AWAY;
     const { last } = await carriedOn(kz, id);
     expect(last.status).toBe('delivered');
     expect(kg.node.parts.store.messages.byKey('in', 'KZ', last.id)?.status).toBe('accepted');
@@ -176,7 +170,7 @@ describe('a control envelope for a partner away longer than the maximum message 
     await rotateRootKey(kz.dir, { clock });
     const id = await waitFor(() => kg.node.parts.store.db.prepare(`SELECT id FROM messages WHERE direction = 'in' AND type = 'key'`).pluck().get() as string | undefined, 15_000, 'the succession at KG');
     expect(kg.node.parts.trust.rootsOf('KZ')).toHaveLength(before + 1);
-    offset += AWAY;
+    t.ahead += AWAY;
     const { last } = await carriedOn(kz, id);
     expect(`${last.status}:${last.receipt?.code ?? ''}`).toBe('delivered:');
     expect(kg.node.parts.trust.rootsOf('KZ')).toHaveLength(before + 1);
