@@ -147,10 +147,20 @@ export async function oneDayKgDirs(base: string): Promise<{ KZ: string; KG: stri
 
 /**
  * KZ and KG of oneDayKgDirs started for the file (stopped and removed after it), with clocks that run `ahead` ms ahead of
- * the wall clock: a test sets `ahead` to move both past KG's one-day certificate together.
+ * the wall clock: a test sets `ahead` to move both past KG's one-day certificate together. `pinKgAtKz` has KZ pin KG's
+ * identity file as it is now (after KG's rotation to a new key), as an operator does with `gnc partner add`.
  */
-export function oneDayKgForFile(prefix: string): { base: string; nodes: Record<string, TestNode>; ahead: number; clock: () => number } {
-  const t = { base: tempDir(prefix), nodes: {} as Record<string, TestNode>, ahead: 0, clock: (): number => Date.now() + t.ahead };
+export function oneDayKgForFile(prefix: string): { base: string; nodes: Record<string, TestNode>; ahead: number; clock: () => number; pinKgAtKz: () => Promise<void> } {
+  const t = {
+    base: tempDir(prefix), nodes: {} as Record<string, TestNode>, ahead: 0, clock: (): number => Date.now() + t.ahead,
+    pinKgAtKz: async (): Promise<void> => {
+      const file = join(t.base, 'kg-new.identity.json');
+      const exported = await runCli(['identity', 'export', '--dir', t.nodes.KG!.dir, '--out', file, '--force']);
+      if (exported.code !== 0) throw new Error(`gnc identity export KG failed: ${exported.out.join('\n')}`);
+      const pinned = await runCli(['partner', 'add', '--dir', t.nodes.KZ!.dir, file, '--fingerprint', loadIdentity(t.nodes.KG!.dir).root.thumbprint]);
+      if (pinned.code !== 0) throw new Error(`gnc partner add KG into KZ failed: ${pinned.out.join('\n')}`);
+    },
+  };
   beforeAll(async () => {
     const dirs = await oneDayKgDirs(t.base);
     for (const [c, dir] of Object.entries(dirs)) t.nodes[c] = await startTestNode(c, dir, { clock: t.clock });

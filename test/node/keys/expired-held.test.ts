@@ -8,16 +8,14 @@
  * `rejected`: nothing goes round again.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadIdentity } from '../../../certs/identity.js';
 import { rotateNodeKeys } from '../../../node/keys/service.js';
-import { api, finalMessage, loseFirstReceiptAndHold, oneDayKgForFile, outboxSent, runCli, waitFor, type TestNode } from '../../helpers/network.js';
+import { api, finalMessage, loseFirstReceiptAndHold, oneDayKgForFile, outboxSent, waitFor, type TestNode } from '../../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const DAY = 86_400_000;
 const t = oneDayKgForFile('gnc-expired-held-');
-const { base, nodes, clock } = t;
+const { nodes, clock } = t;
 const send = (n: TestNode) => api(n, 'POST', '/v1/messages', { to: 'KZ', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
 const message = async (n: TestNode, id: string): Promise<any> => (await api(n, 'GET', `/v1/messages/${id}`)).json;
 const outbox = (id: string): number | undefined => outboxSent(nodes.KG!, 'KZ', id);
@@ -55,12 +53,8 @@ describe("a message handed over before the sender's key ended", () => {
     const kg = nodes.KG!;
     const kz = nodes.KZ!;
     await rotateNodeKeys(kg.dir, { clock });
-    const file = join(base, 'kg-new.identity.json');
-    const exported = await runCli(['identity', 'export', '--dir', kg.dir, '--out', file, '--force']);
-    expect(exported.code, exported.out.join('\n')).toBe(0);
     release();
-    const pinned = await runCli(['partner', 'add', '--dir', kz.dir, file, '--fingerprint', loadIdentity(kg.dir).root.thumbprint]);
-    expect(pinned.code, pinned.out.join('\n')).toBe(0);
+    await t.pinKgAtKz();
 
     const delivered = await finalMessage(kg, held, 30_000);
     expect(delivered.status).toBe('delivered');

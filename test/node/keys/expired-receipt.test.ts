@@ -47,12 +47,8 @@ describe("a receipt signed by the partner's key before it ended", () => {
     const kz = nodes.KZ!;
     t.ahead = 2 * DAY;
     await rotateNodeKeys(kg.dir, { clock });
-    const file = join(base, 'kg-new.identity.json');
-    const exported = await runCli(['identity', 'export', '--dir', kg.dir, '--out', file, '--force']);
-    expect(exported.code, exported.out.join('\n')).toBe(0);
     release();
-    const pinned = await runCli(['partner', 'add', '--dir', kz.dir, file, '--fingerprint', loadIdentity(kg.dir).root.thumbprint]);
-    expect(pinned.code, pinned.out.join('\n')).toBe(0);
+    await t.pinKgAtKz();
 
     const delivered = await finalMessage(kz, id, 30_000);
     expect(delivered.status, JSON.stringify(delivered)).toBe('delivered');

@@ -111,11 +111,7 @@ describe('a node whose key expired gets back in touch', () => {
   }, 60_000);
 
   it('once the partner pins the new identity file, delivers the announcement, the proposal and everything after them', async () => {
-    const file = join(base, 'kg-new.identity.json');
-    const exported = await runCli(['identity', 'export', '--dir', nodes.KG!.dir, '--out', file, '--force']);
-    expect(exported.code, exported.out.join('\n')).toBe(0);
-    const pinned = await runCli(['partner', 'add', '--dir', nodes.KZ!.dir, file, '--fingerprint', loadIdentity(nodes.KG!.dir).root.thumbprint]);
-    expect(pinned.code, pinned.out.join('\n')).toBe(0);
+    await t.pinKgAtKz();
 
     for (const id of [proposal, announcement, retirement]) expect((await finalMessage(nodes.KG!, id, 20_000)).status, id).toBe('delivered');
     expect(nodes.KZ!.node.parts.store.db.prepare(`SELECT id FROM agreements WHERE partner = 'KG'`).pluck().all()).toContain('KG-KZ-second');
