@@ -5,46 +5,17 @@
  * stored it, and the migration moves KG's certificate into certificate_conflicts. KZ's bundles still carry it (only
  * where an envelope needs it), and the offline verifier accepts the genuine signatures and names the conflict.
  */
-import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../../certs/identity.js';
 import { verifyBundle } from '../../../node/audit/verify-bundle.js';
-import { MIGRATIONS } from '../../../node/store/migrations.js';
-import { decodeNodeCertificate, issueNodeCertificate } from '../../../protocol/certificate.js';
-import { keyObjectSigner } from '../../../protocol/envelope/seal.js';
+import { decodeNodeCertificate } from '../../../protocol/certificate.js';
 import type { EvidenceBundle } from '../../../protocol/evidence/bundle.js';
-import { jwkThumbprint, publicJwkOf } from '../../../protocol/jwk.js';
-import { api, finalMessage, networkForFile, runCli, type TestNode } from '../../helpers/network.js';
-import { codes } from './helpers.js';
-
-const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+import { networkForFile, runCli } from '../../helpers/network.js';
+import { certificateNaming, codes, deliveredAci, newKey, setAsideByMigration } from './helpers.js';
 
 const { net, nodes: { KZ: kz, KG: kg } } = networkForFile(['KZ', 'KG']);
-
-async function send(from: TestNode, to: string): Promise<string> {
-  const r = await api(from, 'POST', '/v1/messages', { to, type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
-  expect(r.status, r.text).toBe(202);
-  const id = r.json.id as string;
-  expect((await finalMessage(from, id)).status).toBe('delivered');
-  return id;
-}
-
-function key() {
-  const { privateKey } = generateKeyPairSync('ed25519');
-  const jwk = publicJwkOf(privateKey);
-  return { jwk, signer: keyObjectSigner(jwkThumbprint(jwk), privateKey) };
-}
-
-/** A certificate of `country`'s node key `node` naming `peerId`, signed by `root`. */
-function certificate(country: string, root: ReturnType<typeof key>['signer'], node: ReturnType<typeof key>, peerId: string): string {
-  const now = Date.now();
-  return issueNodeCertificate({
-    v: 1, iss: root.kid, sub: node.signer.kid, country, name: `Customs of ${country}`, jwk: node.jwk, peerId, addrs: [],
-    iat: new Date(now - 86_400_000).toISOString(), nbf: new Date(now - 86_400_000).toISOString(), exp: new Date(now + 86_400_000).toISOString(),
-  }, root);
-}
 
 const roots = (): string[] => ['KZ', 'KG'].flatMap((c) => ['--root', `${c}=${loadIdentity(net.dirs[c]!).root.thumbprint}`]);
 const exported = (file: string): EvidenceBundle => JSON.parse(readFileSync(file, 'utf8')) as EvidenceBundle;
@@ -56,8 +27,8 @@ let file = '';
 
 describe('evidence under a certificate set aside as conflicting', () => {
   it('exports no setAside member while no envelope needs one, the format older verifiers read', async () => {
-    ids.toKg = await send(kz, 'KG');
-    ids.toKz = await send(kg, 'KZ');
+    ids.toKg = await deliveredAci(kz, 'KG');
+    ids.toKz = await deliveredAci(kg, 'KZ');
     const before = join(net.base, 'before.json');
     expect((await runCli(['audit', 'export', '--dir', kz.dir, '--out', before, '--partner', 'KG'])).code).toBe(0);
     expect(Object.keys(exported(before))).not.toContain('setAside');
@@ -67,17 +38,12 @@ describe('evidence under a certificate set aside as conflicting', () => {
     const db = kz.node.parts.store.db;
     const kgIdentity = loadIdentity(kg.dir);
     kgCertificate = kgIdentity.certificate;
-    // as an older version stored it: a UZ certificate naming KG's peer id, held before KG's (UZ's root is real)
-    const uz = { root: key(), node: key() };
-    const uzCertificate = certificate('UZ', uz.root.signer, uz.node, kgIdentity.peerId);
-    db.prepare('INSERT INTO certificates (kid, country, peer_id, compact, not_before, not_after, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(uz.node.signer.kid, 'UZ', kgIdentity.peerId, uzCertificate, Date.now() - 86_400_000, Date.now() + 86_400_000, '2000-01-01T00:00:00.000Z');
-    // and a set-aside KG certificate of a key that signed nothing here: no bundle needs it
-    const other = key();
-    unused = certificate('KG', kgIdentity.root.signer, other, '12D3KooWNotKgsNode');
+    // a set-aside KG certificate of a key that signed nothing here: no bundle needs it
+    const other = newKey();
+    unused = certificateNaming('KG', kgIdentity.root.signer, other, '12D3KooWNotKgsNode');
     db.prepare(`INSERT INTO certificate_conflicts VALUES (?, 'KG', '12D3KooWNotKgsNode', ?, 0, 1, NULL, NULL, '2000-01-01T00:00:00.000Z', 'node-key', 0)`).run(other.signer.kid, unused);
-    db.exec(MIGRATIONS.find((m) => m.includes('CREATE TABLE IF NOT EXISTS certificate_conflicts'))!);
-    kz.node.parts.trust.reload();
+    // and, as an older version stored it, a UZ certificate naming KG's peer id, which the migration sets KG's aside for
+    setAsideByMigration(kz, kg.dir);
     expect(db.prepare('SELECT compact, conflict FROM certificate_conflicts WHERE country = ? AND peer_id = ?').all('KG', kgIdentity.peerId)).toEqual([{ compact: kgCertificate, conflict: 'peer-id' }]);
 
     file = join(net.base, 'set-aside.json');
