@@ -7,17 +7,25 @@
  * A bundle whose node certificate a successor root signed (SPEC 9.4, `gnc keys rotate --root`) passes too: the
  * blocks follow the root-succession notices from the bundle's root and print the chain; a succession labelled as the
  * genuine root's but signed by another key, or a certificate a root signed after it was succeeded, fails.
+ * A node key certified twice (a first certificate ended, a second covers the envelope's `created`) passes on the
+ * second; one that no certificate covers at `created` fails. Envelopes resting on a certificate the exporter set aside
+ * as conflicting (store migration 22, SPEC 9.6), in a bundle real nodes exchanged and `gnc audit export` wrote, pass
+ * and are named as such, while such a certificate never vouches for the exporter's statement.
  * Without python3 + cryptography, or jq, openssl, xxd, the tests that need them are skipped.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadIdentity } from '../../certs/identity.js';
 import { verifyBundle } from '../../node/audit/verify-bundle.js';
+import { decodeNodeCertificate } from '../../protocol/certificate.js';
 import { keyObjectSigner } from '../../protocol/envelope/seal.js';
+import type { EvidenceBundle } from '../../protocol/evidence/bundle.js';
 import { signKeyNotice } from '../../protocol/notice.js';
-import { tempDir } from '../helpers/network.js';
-import { asFile, certify, Exchange, iso, newKey, T0, type Key } from '../node/audit/fixture.js';
+import { networkForFile, runCli, tempDir } from '../helpers/network.js';
+import { deliveredAci, setAsideByMigration } from '../node/audit/helpers.js';
+import { asFile, certify, DAY, Exchange, iso, newKey, T0, type Key } from '../node/audit/fixture.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 const section = readme.slice(readme.indexOf('**3. Verify one envelope without this software.**'), readme.indexOf('**4. Keys.**'));
@@ -98,6 +106,18 @@ function retiredRootCertifies(): Exchange {
   return x;
 }
 
+/**
+ * KZ's node key certified twice by its root: a first certificate that ended at `firstEnds`, then a second from
+ * `secondStarts`, listed in that order; the envelope KZ signs is created at T0.
+ */
+function certifiedTwice(firstEnds: number, secondStarts: number): Exchange {
+  const x = new Exchange(0);
+  x.certificates[0] = certify('KZ', x.kz.node, x.kz.root, { nbf: T0 - 30 * DAY, exp: firstEnds });
+  x.certificates.push(certify('KZ', x.kz.node, x.kz.root, { nbf: secondStarts }));
+  x.send();
+  return x;
+}
+
 describe('README offline verification with standard tools', () => {
   it('has the Python block and the two shell blocks', () => {
     expect(python).toMatch(/Ed25519PublicKey/);
@@ -130,7 +150,8 @@ describe('README offline verification with standard tools', () => {
     expect(r.out).toContain(`root ${x.kz.root.signer.kid} <- compare`);
     // the certificate and the envelope, then the exporter's certificate and its statement, each verify
     expect(r.out.match(/^Signature Verified Successfully$/gm)).toHaveLength(4);
-    expect(r.out).toMatch(/^true$/m);
+    expect(r.out).toMatch(new RegExp(`^certificate ${x.kz.node.signer.kid} KZ valid `, 'm'));
+    expect(r.out).toContain('setAside: as the statement signs it');
     const [computed, stated] = r.out.trim().split('\n').slice(-2);
     expect(computed).toMatch(/^[0-9a-f]{64} {2}-$/);
     expect(computed!.slice(0, 64)).toBe(stated);
@@ -190,7 +211,7 @@ describe('README offline verification with standard tools', () => {
       const { x, forger } = forgedSuccession(label);
       const r = run('python3', ['verify.py', 'b.json', '0'], auditorDir(asFile(x.bundle({ signed: true }))));
       expect(r.code).not.toBe(0);
-      expect(r.out).toMatch(label === 'own kid' ? /no root of KZ in the bundle leads to the root that signed the certificate/ : /InvalidSignature/);
+      expect(r.out).toMatch(label === 'own kid' ? /no certificate of key \S+ for KZ verifies under a root that a root of KZ in the bundle leads to/ : /InvalidSignature/);
       expect(r.out).not.toContain(forger.signer.kid);
       expect(r.out).not.toMatch(/^OK /m);
     });
@@ -214,7 +235,7 @@ describe('README offline verification with standard tools', () => {
       expect(r.out.split('\n').filter((l) => l.startsWith('root '))).toEqual([...chain, ...chain]);
       // each time: two notices and the certificate, then the envelope, then the statement
       expect(r.out.match(/^Signature Verified Successfully$/gm)).toHaveLength(8);
-      expect(r.out).toMatch(/^true$/m);
+      expect(r.out).toMatch(new RegExp(`^certificate ${x.kz.node.signer.kid} KZ valid `, 'm'));
       const [computed, stated] = r.out.trim().split('\n').slice(-2);
       expect(computed!.slice(0, 64)).toBe(stated);
     });
@@ -232,6 +253,121 @@ describe('README offline verification with standard tools', () => {
       const r = run('bash', ['-c', shell!], auditorDir(asFile(retiredRootCertifies().bundle({ signed: true }))));
       expect(r.code).not.toBe(0);
       expect(r.out).not.toMatch(/^root /m);
+    });
+  });
+
+  describe('a node key certified twice', () => {
+    const renewed = (): Exchange => certifiedTwice(T0 - HOUR, T0 - HOUR);
+    const uncovered = (): Exchange => certifiedTwice(T0 - HOUR, T0 + HOUR);
+
+    it('is a bundle the reference verifier accepts when the second certificate covers the envelope, refuses when none does', async () => {
+      expect((await verifyBundle(asFile(renewed().bundle({ signed: true })))).failures).toEqual([]);
+      const report = await verifyBundle(asFile(uncovered().bundle({ signed: true })));
+      expect(report.failures.map((f) => f.code)).toContain('GNC_KEY_EXPIRED');
+    });
+
+    it.skipIf(!withPython)('Python: verifies the envelope under the certificate valid at its created time, not the first listed', () => {
+      const x = renewed();
+      const r = run('python3', ['verify.py', 'b.json', '0'], auditorDir(asFile(x.bundle({ signed: true }))));
+      expect(r.code, r.out).toBe(0);
+      expect(r.out).toContain(`certificate ${x.kz.node.signer.kid} KZ valid ${iso(T0 - HOUR)} to `);
+      expect(r.out).toMatch(new RegExp(`^OK aeo kz-msg-0 KZ -> KG \\S+ sha256 ${x.sent[0]!.message.sha256}$`, 'm'));
+    });
+
+    it.skipIf(!withShellTools)('shell: verifies the envelope and the statement under the certificate valid at each one\'s time', () => {
+      const x = renewed();
+      const r = run('bash', ['-c', `${shell}\n${digest}`], auditorDir(asFile(x.bundle({ signed: true }))));
+      expect(r.code, r.out).toBe(0);
+      expect(r.out.match(new RegExp(`^certificate ${x.kz.node.signer.kid} KZ valid ${iso(T0 - HOUR)} to `, 'gm'))).toHaveLength(2);
+      expect(r.out.match(/^root /gm)).toHaveLength(2);
+      // each time: the first certificate and the second (both the root's), then the envelope, then the statement
+      expect(r.out.match(/^Signature Verified Successfully$/gm)).toHaveLength(6);
+      const [computed, stated] = r.out.trim().split('\n').slice(-2);
+      expect(computed!.slice(0, 64)).toBe(stated);
+    });
+
+    it.skipIf(!withPython)('Python: refuses an envelope created when no certificate of its key was valid', () => {
+      const r = run('python3', ['verify.py', 'b.json', '0'], auditorDir(asFile(uncovered().bundle({ signed: true }))));
+      expect(r.code).not.toBe(0);
+      expect(r.out).toMatch(/no certificate of key \S+ is valid at the envelope's created time/);
+      expect(r.out).not.toMatch(/^(root|OK) /m);
+    });
+
+    it.skipIf(!withShellTools)('shell: refuses an envelope created when no certificate of its key was valid', () => {
+      const r = run('bash', ['-c', shell!], auditorDir(asFile(uncovered().bundle({ signed: true }))));
+      expect(r.code).not.toBe(0);
+      expect(r.out).toMatch(/no certificate of key \S+ for KZ valid at \S+ verifies/);
+      expect(r.out).not.toMatch(/^root /m);
+      // the two certificates verify under the root; the envelope is never checked
+      expect(r.out.match(/^Signature Verified Successfully$/gm)).toHaveLength(2);
+    });
+  });
+
+  describe('with real nodes: an envelope under a certificate the exporter set aside as conflicting (store migration 22)', () => {
+    const { net, nodes: { KZ: kz, KG: kg } } = networkForFile(['KZ', 'KG']);
+    let bundle: EvidenceBundle;
+    let kgKid = '';
+
+    beforeAll(async () => {
+      // KG's message to KZ, accepted under KG's certificate, which KZ's store then sets aside on upgrade
+      const id = await deliveredAci(kg, 'KZ');
+      setAsideByMigration(kz, kg.dir);
+      const file = join(net.base, 'set-aside.json');
+      const e = await runCli(['audit', 'export', '--dir', kz.dir, '--out', file, '--message', id]);
+      expect(e.code, e.out.join('\n')).toBe(0);
+      bundle = JSON.parse(readFileSync(file, 'utf8')) as EvidenceBundle;
+      kgKid = loadIdentity(kg.dir).node.thumbprint;
+    }, 60_000);
+
+    it('is a bundle gnc audit verify accepts, with KG\'s message (envelope 0) resting on the set-aside certificate', async () => {
+      const roots = ['KZ', 'KG'].flatMap((c) => ['--root', `${c}=${loadIdentity(net.dirs[c]!).root.thumbprint}`]);
+      const v = await runCli(['audit', 'verify', join(net.base, 'set-aside.json'), ...roots]);
+      expect(v.code, v.out.join('\n')).toBe(0);
+      expect(bundle.setAside?.map((s) => decodeNodeCertificate(s.certificate).sub)).toEqual([kgKid]);
+      expect(JSON.parse(Buffer.from(bundle.envelopes[0]!.jws.protected, 'base64url').toString('utf8'))).toMatchObject({ kid: kgKid });
+    });
+
+    it.skipIf(!withPython)('Python: verifies the envelope under the set-aside certificate and says it was set aside', () => {
+      const r = run('python3', ['verify.py', 'b.json', '0'], auditorDir(bundle));
+      expect(r.code, r.out).toBe(0);
+      expect(r.out).toContain(`root KG ${loadIdentity(kg.dir).root.thumbprint} <- compare`);
+      expect(r.out).toContain('SET ASIDE AS CONFLICTING by the exporter: peer-id, also claimed by UZ');
+      expect(r.out).toMatch(/^OK aci \S+ KG -> KZ /m);
+    });
+
+    it.skipIf(!withShellTools)('shell: verifies the envelope under the set-aside certificate, the statement under the exporter\'s, and the set-aside mark it signs', () => {
+      const r = run('bash', ['-c', `${shell}\n${digest}`], auditorDir(bundle));
+      expect(r.code, r.out).toBe(0);
+      expect(r.out).toContain('SET ASIDE AS CONFLICTING by the exporter: peer-id, also claimed by UZ');
+      expect(r.out).toMatch(new RegExp(`^certificate ${kgKid} KG valid `, 'm'));
+      expect(r.out).toMatch(new RegExp(`^root ${loadIdentity(kg.dir).root.thumbprint} <- compare`, 'm'));
+      expect(r.out).toMatch(new RegExp(`^root ${loadIdentity(kz.dir).root.thumbprint} <- compare`, 'm'));
+      // KG's certificate and the envelope, then KZ's certificate and the statement
+      expect(r.out.match(/^Signature Verified Successfully$/gm)).toHaveLength(4);
+      expect(r.out).toContain('setAside: as the statement signs it');
+      const [computed, stated] = r.out.trim().split('\n').slice(-2);
+      expect(computed!.slice(0, 64)).toBe(stated);
+    });
+
+    it.skipIf(!withShellTools)('shell: shows a set-aside certificate moved among the trusted ones, which drops the warning, as not what the statement signs', () => {
+      const moved = asFile(bundle);
+      moved.certificates = [...moved.certificates, ...moved.setAside!.map((s) => s.certificate)];
+      delete moved.setAside;
+      const r = run('bash', ['-c', `${shell}\n${digest}`], auditorDir(moved));
+      expect(r.out).not.toContain('SET ASIDE AS CONFLICTING');
+      expect(r.out).toContain('setAside: NOT as the statement signs it');
+    });
+
+    it.skipIf(!withShellTools)('shell: never takes a set-aside certificate for the exporter\'s statement', () => {
+      const forged = asFile(bundle);
+      const kzCertificates = forged.certificates.filter((c) => decodeNodeCertificate(c).country === 'KZ');
+      forged.certificates = forged.certificates.filter((c) => !kzCertificates.includes(c));
+      forged.setAside = [...forged.setAside!, ...kzCertificates.map((certificate) => ({ certificate, conflict: 'node-key' as const }))];
+      const r = run('bash', ['-c', `${shell}\n${digest}`], auditorDir(forged));
+      expect(r.out).toMatch(/no certificate of key \S+ for KZ valid at \S+ verifies/);
+      // KG's certificate and the envelope only: the statement is never checked under KZ's set-aside certificate
+      expect(r.out.match(/^Signature Verified Successfully$/gm)).toHaveLength(2);
+      expect(r.out).not.toMatch(new RegExp(`^root ${loadIdentity(kz.dir).root.thumbprint} `, 'm'));
     });
   });
 });
