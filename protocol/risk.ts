@@ -30,6 +30,7 @@ export const BUILTIN_INDICATORS = [
   'ecoo-hs-mismatch',
   'ecoo-quantity-mismatch',
   'ecoo-origin-mismatch',
+  'ecoo-date-mismatch',
   'preferential-origin-without-ecoo',
 ] as const;
 export const BuiltinIndicator = z.enum(BUILTIN_INDICATORS);
@@ -249,7 +250,13 @@ export const RiskRules = z
     v: z.literal(1),
     levels: z.strictObject({ medium: z.number(), high: z.number() }).refine((l) => l.medium < l.high, { message: 'expected medium below high' }).default({ medium: 2, high: 5 }),
     weights: z.partialRecord(BuiltinIndicator, weight).default({}),
-    ecoo: z.strictObject({ quantityTolerance: z.number().min(0).max(1).default(0.05) }).default({ quantityTolerance: 0.05 }),
+    ecoo: z
+      .strictObject({
+        quantityTolerance: z.number().min(0).max(1).default(0.05),
+        /** How long a certificate is valid after its issue date (the e-CoO carries no end date); 12 months under the CIS FTA 2011. */
+        validityMonths: z.number().int().min(1).max(120).default(12),
+      })
+      .default({ quantityTolerance: 0.05, validityMonths: 12 }),
     watch: z
       .strictObject({
         hsPrefixes: z.array(z.strictObject({ prefix: z.string().regex(/^\d{2,10}$/, 'expected 2 to 10 digits'), weight, note })).max(1000).default([]),

@@ -20,7 +20,7 @@ export const DEFAULT_RULES_FILE = 'risk-rules.json';
 
 /**
  * Default weights of the built-in indicators. A revoked AEO or a cancelled e-CoO alone reaches "high" (5);
- * a suspension, an HS or origin disagreement with the e-CoO alone reaches "medium" (2); a valid AEO lowers
+ * a suspension, an HS, origin or date disagreement with the e-CoO alone reaches "medium" (2); a valid AEO lowers
  * the score by 2, so a trusted trader with one minor discrepancy stays "low".
  */
 export const DEFAULT_WEIGHTS: Readonly<Record<BuiltinIndicator, number>> = {
@@ -38,6 +38,7 @@ export const DEFAULT_WEIGHTS: Readonly<Record<BuiltinIndicator, number>> = {
   'ecoo-hs-mismatch': 4,
   'ecoo-quantity-mismatch': 2,
   'ecoo-origin-mismatch': 4,
+  'ecoo-date-mismatch': 3,
   'preferential-origin-without-ecoo': 3,
 };
 

@@ -8,9 +8,10 @@
  * e-CoO"; that is also how "the referenced e-CoO exists" is checked, and it clears by itself when the
  * certificate arrives (the consignment is recomputed). A received certificate must not be cancelled or
  * replaced, and must agree with the cargo: exporter and consignee (by trader id, else AEO id, else
- * normalised name), HS code at 6 digits per item, origin country per item, and quantities within the
+ * normalised name), HS code at 6 digits per item, origin country per item, quantities within the
  * configured tolerance (gross mass per HS subheading, else the certificate's mass quantity against the net
- * mass, and package counts).
+ * mass, and package counts), and dates: the certificate must be issued, state its departure and still be valid
+ * (for `ecoo.validityMonths` after its issue date) no later than the expected arrival's calendar date.
  */
 import { MASS_UNITS, toKilograms, type MassUnit } from '../../../protocol/codes/units.js';
 import type { Party } from '../../../protocol/messages/common.js';
@@ -19,6 +20,9 @@ import { certificateKey, type EcooGoodsItem } from '../../../protocol/messages/e
 import type { Evidence } from '../../../protocol/risk.js';
 import type { EcooFound } from '../ecoo-registry.js';
 import { aciEvidence, type AssessContext, type IndicatorSet } from './context.js';
+
+/** Evidence from the certificate: a JSON pointer into its body and what it says there. */
+type CertEvidence = (path: string, value?: string | number | null) => Evidence;
 
 const norm = (s: string): string => s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');
 
@@ -61,7 +65,7 @@ export function ecooIndicators(ctx: AssessContext, out: IndicatorSet): void {
 function checkCertificate(ctx: AssessContext, out: IndicatorSet, cert: EcooFound, idx: number[], refEvidence: Evidence[]): void {
   const w = ctx.rules.weights;
   const n = cert.number;
-  const ev = (path: string, value?: string | number | null): Evidence => ({ messageId: cert.message_id, partner: cert.partner, type: 'ecoo', path, ...(value !== undefined ? { value } : {}) });
+  const ev: CertEvidence = (path, value) => ({ messageId: cert.message_id, partner: cert.partner, type: 'ecoo', path, ...(value !== undefined ? { value } : {}) });
   const before = out.added;
   if (cert.status === 'cancelled' || cert.status === 'replaced') {
     const status: Evidence = { messageId: cert.status_message_id ?? cert.message_id, partner: cert.partner, type: 'ecoo', path: '/status', value: cert.status };
@@ -96,6 +100,7 @@ function checkCertificate(ctx: AssessContext, out: IndicatorSet, cert: EcooFound
     g.items.push([item, i]);
     groups.set(hs6, g);
   }
+  dates(ctx, out, cert, ev);
   const tol = ctx.rules.rules.ecoo.quantityTolerance;
   for (const [hs6, g] of groups) quantities(ctx, out, n, hs6, g, tol, ev);
   if (cert.status === 'issued' && out.added === before) {
@@ -103,9 +108,56 @@ function checkCertificate(ctx: AssessContext, out: IndicatorSet, cert: EcooFound
   }
 }
 
+const DAY_MS = 86_400_000;
+
+/** Midnight UTC of a calendar date `YYYY-MM-DD` (any year 0001-9999), `months` later when given. */
+function midnight(date: string, months = 0): Date {
+  const d = Number(date.slice(8, 10));
+  const t = new Date(0);
+  t.setUTCFullYear(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1 + months, d);
+  // no such day in that month (31 January + 1 month): its last day
+  if (t.getUTCDate() !== d) t.setUTCDate(0);
+  return t;
+}
+
+/** Days since 1970-01-01. */
+const dayOf = (t: Date): number => Math.round(t.getTime() / DAY_MS);
+
+const days = (n: number): string => `${n} day${n === 1 ? '' : 's'}`;
+
+/**
+ * The certificate's dates against the expected arrival, by calendar date (the arrival's as written, in the offset
+ * it carries): issued or departing after the goods arrive, or valid no longer when they do.
+ */
+function dates(ctx: AssessContext, out: IndicatorSet, cert: EcooFound, ev: CertEvidence): void {
+  const w = ctx.rules.weights['ecoo-date-mismatch'];
+  const n = cert.number;
+  const arrival = ctx.body.expectedArrival.slice(0, 10);
+  const arrivalDay = dayOf(midnight(arrival));
+  const arrivalEv = aciEvidence(ctx, '/expectedArrival', ctx.body.expectedArrival);
+  const { issueDate } = cert.body;
+  const late = dayOf(midnight(issueDate)) - arrivalDay;
+  if (late > 0) {
+    out.add('ecoo-date-mismatch', w, `Certificate ${n} was issued on ${issueDate}, ${days(late)} after the expected arrival (${arrival})`, [arrivalEv, ev('/issueDate', issueDate)]);
+  }
+  const departure = cert.body.transport.departureDate;
+  const departsLate = departure !== undefined ? dayOf(midnight(departure)) - arrivalDay : 0;
+  if (departure !== undefined && departsLate > 0) {
+    out.add('ecoo-date-mismatch', w, `Certificate ${n} states departure on ${departure}, ${days(departsLate)} after the expected arrival (${arrival})`, [arrivalEv, ev('/transport/departureDate', departure)]);
+  }
+  // valid to the same day `months` later (past the year 9999 for a date near it, which no arrival reaches)
+  const months = ctx.rules.rules.ecoo.validityMonths;
+  const end = midnight(issueDate, months);
+  const expired = arrivalDay - dayOf(end);
+  if (expired > 0) {
+    const to = end.toISOString().slice(0, 10);
+    out.add('ecoo-date-mismatch', w, `Certificate ${n}, issued on ${issueDate}, was valid ${months} months, to ${to}: ${days(expired)} before the expected arrival (${arrival})`, [arrivalEv, ev('/issueDate', issueDate)]);
+  }
+}
+
 function quantities(
   ctx: AssessContext, out: IndicatorSet, n: string, hs6: string, g: { items: [AciGoodsItem, number][]; cert: [EcooGoodsItem, number][] }, tol: number,
-  ev: (path: string, value?: string | number | null) => Evidence,
+  ev: CertEvidence,
 ): void {
   const w = ctx.rules.weights['ecoo-quantity-mismatch'];
   const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);

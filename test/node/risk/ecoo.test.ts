@@ -139,4 +139,45 @@ describe('e-CoO cross-checks between two nodes', () => {
     const id = await send(net.kz, 'aci', p.aci);
     expect(codesOf(await arrival(net.kg, id, has('ecoo-confirmed')))).not.toContain('ecoo-quantity-mismatch');
   });
+
+  it('raises ecoo-date-mismatch, not ecoo-confirmed, for a certificate issued after the expected arrival', async () => {
+    const p = pair('12', { cert: (c) => (c.issueDate = '2026-11-27') });
+    const cert = await send(net.kz, 'ecoo', p.cert);
+    const id = await send(net.kz, 'aci', p.aci);
+    const a = await arrival(net.kg, id, has('ecoo-date-mismatch'));
+    expect(codesOf(a)).not.toContain('ecoo-confirmed');
+    expect(a).toMatchObject({ level: 'medium', score: 3 });
+    const date = indicator(a, 'ecoo-date-mismatch');
+    expect(date.summary).toBe(`Certificate ${p.number} was issued on 2026-11-27, 2 days after the expected arrival (2026-11-25)`);
+    expect(date.evidence.map((e: any) => [e.messageId, e.type, e.path, e.value])).toEqual([[id, 'aci', '/expectedArrival', '2026-11-25T14:00:00+06:00'], [cert, 'ecoo', '/issueDate', '2026-11-27']]);
+  });
+
+  it('raises ecoo-date-mismatch when an amendment moves the arrival past the end of the certificate validity', async () => {
+    // issued 2025-11-27, valid 12 months (the default): to 2026-11-27, after the declared arrival on 2026-11-25
+    const p = pair('13', { cert: (c) => (c.issueDate = '2025-11-27') });
+    await send(net.kz, 'ecoo', p.cert);
+    const id = await send(net.kz, 'aci', p.aci);
+    await arrival(net.kg, id, has('ecoo-confirmed'));
+    const amended = await send(net.kz, 'aci', variant(p.aci, (d) => {
+      d.kind = 'amendment';
+      d.expectedArrival = '2026-11-30T09:00:00+06:00';
+    }), id);
+    const a = await arrival(net.kg, id, has('ecoo-date-mismatch'));
+    expect(codesOf(a)).not.toContain('ecoo-confirmed');
+    const date = indicator(a, 'ecoo-date-mismatch');
+    expect(date.summary).toBe(`Certificate ${p.number}, issued on 2025-11-27, was valid 12 months, to 2026-11-27: 3 days before the expected arrival (2026-11-30)`);
+    expect(date.evidence).toEqual(expect.arrayContaining([expect.objectContaining({ messageId: amended, path: '/expectedArrival', value: '2026-11-30T09:00:00+06:00' })]));
+  });
+
+  it('clears ecoo-date-mismatch when the partner re-issues the certificate with the departure date corrected', async () => {
+    const p = pair('14', { cert: (c) => (c.transport.departureDate = '2026-11-26') });
+    await send(net.kz, 'ecoo', p.cert);
+    const id = await send(net.kz, 'aci', p.aci);
+    const a = await arrival(net.kg, id, has('ecoo-date-mismatch'));
+    expect(indicator(a, 'ecoo-date-mismatch').summary).toBe(`Certificate ${p.number} states departure on 2026-11-26, 1 day after the expected arrival (2026-11-25)`);
+    expect(indicator(a, 'ecoo-date-mismatch').evidence.map((e: any) => e.path)).toEqual(['/expectedArrival', '/transport/departureDate']);
+    await send(net.kz, 'ecoo', variant(p.cert, (c) => (c.transport.departureDate = '2026-11-24')));
+    const b = await arrival(net.kg, id, has('ecoo-confirmed'));
+    expect(codesOf(b)).not.toContain('ecoo-date-mismatch');
+  });
 });

@@ -18,9 +18,10 @@ let store: Store;
 let engine: RiskEngine;
 let queries: ArrivalQueries;
 
-function build(): void {
-  const feed = new RiskFeed(store.db);
-  engine = new RiskEngine({ store, feed, rules: defaultRules, clock: () => Date.parse('2026-11-23T08:00:00Z'), log: () => undefined });
+/** The engine and its queries over the store, with the built-in rules unless a rules document is given. */
+function build(rules?: Record<string, unknown>): void {
+  const loaded = rules ? { ...defaultRules(), rules: RiskRules.parse({ v: 1, ...rules }) } : defaultRules();
+  engine = new RiskEngine({ store, feed: new RiskFeed(store.db), rules: () => loaded, clock: () => Date.parse('2026-11-23T08:00:00Z'), log: () => undefined });
   queries = new ArrivalQueries(store.db, engine.consignments);
 }
 
@@ -80,10 +81,7 @@ describe('risk engine on a real store', () => {
   it('matches a watched route by border crossing point and office in another letter case or Unicode form of Cyrillic', () => {
     // the partner's system wrote "й" decomposed (и + combining breve, NFD); the rules file has it composed
     const maikapchagai = 'Майкапшагай'.normalize('NFD');
-    const watch = { routes: [{ borderCrossingPoint: 'МАЙКАПШАГАЙ', weight: 2 }, { officeOfEntry: 'kzкор001', weight: 1 }] };
-    const rules = { ...defaultRules(), rules: RiskRules.parse({ v: 1, watch }) };
-    engine = new RiskEngine({ store, feed: new RiskFeed(store.db), rules: () => rules, clock: () => Date.parse('2026-11-23T08:00:00Z'), log: () => undefined });
-    queries = new ArrivalQueries(store.db, engine.consignments);
+    build({ watch: { routes: [{ borderCrossingPoint: 'МАЙКАПШАГАЙ', weight: 2 }, { officeOfEntry: 'kzкор001', weight: 1 }] } });
     const maikap = receive(store, { partner: 'KZ', type: 'aci', body: variant(road(), (d) => (d.officeOfEntry = { id: 'KZMAI001', borderCrossingPoint: maikapchagai })) });
     const korday = receive(store, { partner: 'KZ', type: 'aci', body: variant(road(), (d) => (d.officeOfEntry = { id: 'KZКОР001', borderCrossingPoint: 'Қордай' })) });
     run();
@@ -132,6 +130,23 @@ describe('risk engine on a real store', () => {
     expect(run()).toBe(1);
     expect(codes(id)).not.toContain('preferential-origin-without-ecoo');
     expect(codes(id)).toContain('ecoo-confirmed');
+  });
+
+  it('ends a certificate validity ecoo.validityMonths after its issue date, on the month end when the month is shorter', () => {
+    build({ ecoo: { validityMonths: 3 } });
+    const issued = (n: string, issueDate: string) => {
+      receive(store, { partner: 'KZ', type: 'ecoo', body: variant(certificate(), (c) => Object.assign(c, { certificateNumber: n, issueDate })) });
+      return receive(store, { partner: 'KZ', type: 'aci', body: variant(road(), (d) => { for (const it of d.goodsItems) it.ecooReference = n; }) });
+    };
+    // the road declaration is expected on 2026-11-25: 31 August + 3 months is 30 November, 24 August + 3 months 24 November
+    const monthEnd = issued('KZ-V-1', '2026-08-31');
+    const ended = issued('KZ-V-2', '2026-08-24');
+    run();
+    expect(codes(monthEnd)).toContain('ecoo-confirmed');
+    expect(codes(monthEnd)).not.toContain('ecoo-date-mismatch');
+    const date = queries.detail(ended).assessment.indicators.find((i) => i.code === 'ecoo-date-mismatch');
+    expect(date?.summary).toBe('Certificate KZ-V-2, issued on 2026-08-24, was valid 3 months, to 2026-11-24: 1 day before the expected arrival (2026-11-25)');
+    expect(codes(ended)).not.toContain('ecoo-confirmed');
   });
 
   it('keeps a cancelled certificate cancelled when an older status (replaced) arrives after the cancellation', () => {

@@ -46,3 +46,16 @@ export function receive(store: Store, m: { partner: string; type: 'aci' | 'ecoo'
 export const road = (): Record<string, any> => example('aci-kz-kg-road.json');
 export const certificate = (): Record<string, any> => example('ecoo-kz-kg-preferential.json');
 export const snapshot = (): Record<string, any> => example('aeo-kz-snapshot.json');
+
+/**
+ * The e-CoO with its dates moved to fit a declaration expected at `expectedArrival` (a date-time), as in the
+ * example: issued two days before the arrival, departing the day before. A test whose arrival follows the clock
+ * stays clear of ecoo-date-mismatch whatever the date of the run.
+ */
+export function certificateFor(expectedArrival: string): Record<string, any> {
+  const day = (offset: number): string => new Date(Date.parse(expectedArrival) + offset * 86_400_000).toISOString().slice(0, 10);
+  return variant(certificate(), (c) => {
+    c.issueDate = day(-2);
+    c.transport.departureDate = day(-1);
+  });
+}

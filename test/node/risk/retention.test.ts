@@ -7,17 +7,20 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../../helpers/network.js';
-import { certificate, road, snapshot, variant } from './fixtures.js';
+import { certificateFor, road, snapshot, variant } from './fixtures.js';
 import { arrival, codesOf, has, riskNetwork, send, type RiskNetwork } from './network.js';
 
 let net: RiskNetwork;
 const ids: Record<'s1' | 'cert' | 'd1' | 'd2' | 's2', string> = { s1: '', cert: '', d1: '', d2: '', s2: '' };
 
-/** The road declaration, expected tomorrow (inside the recompute horizon whatever the date of the run). */
+/** Tomorrow: inside the recompute horizon whatever the date of the run. */
+const TOMORROW = new Date(Date.now() + 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** The road declaration, expected tomorrow. */
 function declaration(ref: string): Record<string, unknown> {
   return variant(road(), (d) => {
     d.functionalReference = ref;
-    d.expectedArrival = new Date(Date.now() + 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    d.expectedArrival = TOMORROW;
   });
 }
 
@@ -35,7 +38,7 @@ beforeAll(async () => {
   // the order matters: each purge below takes everything received up to one message
   ids.s1 = await send(net.kz, 'aeo', snapshot());
   ids.d1 = await send(net.kz, 'aci', declaration('RET-T-1'));
-  ids.cert = await send(net.kz, 'ecoo', certificate());
+  ids.cert = await send(net.kz, 'ecoo', certificateFor(TOMORROW));
   ids.d2 = await send(net.kz, 'aci', declaration('RET-T-2'));
   ids.s2 = await send(net.kz, 'aeo', variant(snapshot(), (s) => (s.asOf = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'))));
   await arrival(net.kg, ids.d1, has('ecoo-confirmed'));
