@@ -12,6 +12,9 @@
  * configured tolerance (gross mass per HS subheading, else the certificate's mass quantity against the net
  * mass, and package counts), and dates: the certificate must be issued, state its departure and still be valid
  * (for `ecoo.validityMonths` after its issue date) no later than the expected arrival's calendar date.
+ * The ACI carries no quantity but masses and package counts, so a certificate item giving neither (a quantity in
+ * litres only, say) cannot be compared: the confirmation says which quantities were not compared, never that
+ * they agree.
  */
 import { MASS_UNITS, toKilograms, type MassUnit } from '../../../protocol/codes/units.js';
 import type { Party } from '../../../protocol/messages/common.js';
@@ -102,9 +105,15 @@ function checkCertificate(ctx: AssessContext, out: IndicatorSet, cert: EcooFound
   }
   dates(ctx, out, cert, ev);
   const tol = ctx.rules.rules.ecoo.quantityTolerance;
-  for (const [hs6, g] of groups) quantities(ctx, out, n, hs6, g, tol, ev);
+  const uncompared = [...groups].filter(([hs6, g]) => !quantities(ctx, out, n, hs6, g, tol, ev));
   if (cert.status === 'issued' && out.added === before) {
-    out.add('ecoo-confirmed', w['ecoo-confirmed'], `Certificate ${n} (${cert.preference}) agrees with the cargo`, [...refEvidence, ev('/certificateNumber', n)]);
+    const checked = 'parties, HS codes, origin';
+    const notCompared = uncompared.map(([hs6, g]) => `HS ${hs6} (${g.cert.map(([c]) => `${c.quantity.value} ${c.quantity.unit}`).join(' + ')})`);
+    const summary = notCompared.length === 0
+      ? `Certificate ${n} (${cert.preference}) agrees with the cargo: ${checked}, dates and quantities`
+      : `Certificate ${n} (${cert.preference}) agrees with the cargo in ${checked} and dates; quantities not compared for ${notCompared.join(', ')}: the certificate gives no mass or package count there, and the declaration states nothing else`;
+    const unitEvidence = uncompared.flatMap(([, g]) => g.cert.map(([c, j]) => ev(`/goodsItems/${j}/quantity/unit`, c.quantity.unit)));
+    out.add('ecoo-confirmed', w['ecoo-confirmed'], summary, [...refEvidence, ev('/certificateNumber', n), ...unitEvidence]);
   }
 }
 
@@ -158,7 +167,7 @@ function dates(ctx: AssessContext, out: IndicatorSet, cert: EcooFound, ev: CertE
 function quantities(
   ctx: AssessContext, out: IndicatorSet, n: string, hs6: string, g: { items: [AciGoodsItem, number][]; cert: [EcooGoodsItem, number][] }, tol: number,
   ev: CertEvidence,
-): void {
+): boolean {
   const w = ctx.rules.weights['ecoo-quantity-mismatch'];
   const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
   const pct = `${Math.round(tol * 1000) / 10}%`;
@@ -176,7 +185,8 @@ function quantities(
       ...g.items.map(([it, i]) => aciEvidence(ctx, it.netMass ? `/goodsItems/${i}/netMass/value` : `/goodsItems/${i}/grossMass/value`, (it.netMass ?? it.grossMass).value)), ...g.cert.map(([c, j]) => ev(`/goodsItems/${j}/quantity/value`, c.quantity.value)),
     ]);
   }
-  if (g.cert.every(([c]) => c.packages)) {
+  const packages = g.cert.every(([c]) => c.packages);
+  if (packages) {
     const declared = sum(g.items.map(([it]) => it.packages.count));
     const certified = sum(g.cert.map(([c]) => c.packages!.count));
     if (differs(declared, certified, tol)) {
@@ -185,4 +195,5 @@ function quantities(
       ]);
     }
   }
+  return certGross !== undefined || massQty !== undefined || packages;
 }
