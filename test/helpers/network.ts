@@ -4,7 +4,7 @@
  * and signed by both roots, API tokens, and real libp2p hosts on 127.0.0.1 with real SQLite files.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, vi } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportIdentity } from '../../certs/public-identity.js';
@@ -30,6 +30,20 @@ export async function runCli(args: string[]): Promise<{ code: number; out: strin
   const out: string[] = [];
   const code = await cli(args, (l) => out.push(l), (t) => out.push(t.trimEnd()));
   return { code, out };
+}
+
+/**
+ * `gnc ...` run in this process with this machine's clock `ahead` ms ahead, as a node's moved clock is (a command
+ * reads Date.now): what the command does once that time has come.
+ */
+export async function runCliAhead(ahead: number, args: string[]): Promise<{ code: number; out: string[] }> {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(Date.now() + ahead);
+  try {
+    return await runCli(args);
+  } finally {
+    vi.useRealTimers();
+  }
 }
 
 export function tempDir(prefix = 'gnc-test-'): string {
@@ -58,6 +72,14 @@ export function openAgreementDraft(a: string, b: string, overrides: Record<strin
     contacts: [a, b].map((c) => ({ country: c, name: 'Exchange desk', role: 'operations', email: `desk@customs-${c.toLowerCase()}.example` })),
     ...overrides,
   };
+}
+
+/** openAgreementDraft, keeping ACI 1 day and the other types 30 days on both sides: for the retention tests. */
+export function shortRetentionDraft(a: string, b: string): Record<string, unknown> {
+  const draft = openAgreementDraft(a, b);
+  const directions = draft['directions'] as { messages: { type: string; retentionDays: number }[] }[];
+  for (const d of directions) for (const m of d.messages) m.retentionDays = m.type === 'aci' ? 1 : 30;
+  return draft;
 }
 
 export interface NetworkOptions {

@@ -7,23 +7,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../certs/identity.js';
 import { verifyBundle } from '../../node/audit/verify-bundle.js';
 import { Store } from '../../node/store/store.js';
-import { api, finalMessage, makeNetwork, openAgreementDraft, restartNode, runCli, waitFor, type TestNode } from '../helpers/network.js';
+import { api, finalMessage, makeNetwork, restartNode, runCli, runCliAhead, shortRetentionDraft, waitFor, type TestNode } from '../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const ecoo = JSON.parse(readFileSync(new URL('../../examples/messages/ecoo-kz-kg-preferential.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const DAY = 86_400_000;
-
-/** The test agreement, keeping ACI 1 day and the other types 30 days on both sides. */
-function shortDraft(): Record<string, unknown> {
-  const draft = openAgreementDraft('KZ', 'KG');
-  const directions = draft['directions'] as { messages: { type: string; retentionDays: number }[] }[];
-  for (const d of directions) for (const m of d.messages) m.retentionDays = m.type === 'aci' ? 1 : 30;
-  return draft;
-}
 
 let net: Awaited<ReturnType<typeof makeNetwork>>;
 let kz: TestNode;
@@ -48,19 +40,11 @@ function stored(id: string): { jws: Buffer | null; retain_until: number } {
 }
 
 /** `gnc ...` run in this process with this machine's clock moved as KG's is. */
-async function cliAhead(args: string[]): Promise<{ code: number; out: string[] }> {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(Date.now() + offset);
-  try {
-    return await runCli(args);
-  } finally {
-    vi.useRealTimers();
-  }
-}
+const cliAhead = (args: string[]): ReturnType<typeof runCli> => runCliAhead(offset, args);
 
 beforeAll(async () => {
   net = await makeNetwork(['KZ', 'KG'], {
-    agreements: [{ a: 'KZ', b: 'KG', draft: shortDraft() }],
+    agreements: [{ a: 'KZ', b: 'KG', draft: shortRetentionDraft('KZ', 'KG') }],
     nodeOptions: (c) => (c === 'KG' ? { clock: () => Date.now() + offset } : {}),
   });
   kz = net.nodes.KZ!;
