@@ -19,12 +19,12 @@ import { AeoSnapshots } from './aeo-snapshots.js';
 import { ConsignmentRepo, type CurrentFields } from './consignments.js';
 import { keysOf, KEY, summarize, type FullDeclaration } from './declaration.js';
 import { EcooRegistry } from './ecoo-registry.js';
-import type { RiskFeed } from './feed.js';
+import { RiskFeed } from './feed.js';
 import { aeoIndicators } from './indicators/aeo.js';
 import { IndicatorSet, type AssessContext } from './indicators/context.js';
 import { ecooIndicators } from './indicators/ecoo.js';
 import { localIndicators } from './indicators/local.js';
-import type { LoadedRules } from './rules.js';
+import { defaultRules, type LoadedRules } from './rules.js';
 import { scoreOf } from './scoring.js';
 import { assessmentView, buildView, type StoredAssessment } from './views.js';
 
@@ -61,6 +61,14 @@ export interface EngineDeps {
   rules: () => LoadedRules;
   clock: () => number;
   log: (msg: string, fields?: Record<string, string | number>) => void;
+}
+
+/**
+ * The engine over the store of a node that is not running, for the CLI (`gnc arrivals` reads through it, `gnc backup`
+ * purges its copy with it): the built-in rules, which neither reading nor purging applies, and no log.
+ */
+export function offlineEngine(store: Store, feed = new RiskFeed(store.db), clock: () => number = Date.now): RiskEngine {
+  return new RiskEngine({ store, feed, rules: defaultRules, clock, log: () => undefined });
 }
 
 export class RiskEngine {

@@ -29,8 +29,9 @@ import type { AeoChange } from '../../protocol/messages/aeo.js';
 import { certificateKey, type EcooBody } from '../../protocol/messages/ecoo.js';
 import type { Db } from '../store/db.js';
 import { KEY, type KeyKind } from './declaration.js';
-import { BATCH, INDIVIDUAL_USE, RECOMPUTE_HORIZON_MS, type RiskEngine, type StoredMessage } from './engine.js';
-import type { RiskFeed } from './feed.js';
+import type { Store } from '../store/store.js';
+import { BATCH, INDIVIDUAL_USE, offlineEngine, RECOMPUTE_HORIZON_MS, type RiskEngine, type StoredMessage } from './engine.js';
+import { RiskFeed } from './feed.js';
 
 /** Key in risk_state asking for dropAggregateOnly (migration 20); its value is the messages.seq it has reached. */
 const AGGREGATE_CLEANUP = 'aggregate-only-cleanup';
@@ -47,6 +48,16 @@ export interface PurgedMessage {
   id: string;
   partner: string;
   type: string;
+}
+
+/**
+ * What a running node's risk extension does on a purge (RetentionJob's onPurge), on a database no node runs on: the copy
+ * `gnc backup` writes. The consignments it queues for reassessment are reassessed by the node that starts on the copy.
+ */
+export function offlineRiskPurge(store: Store, clock: () => number): (purged: PurgedMessage[]) => void {
+  const feed = new RiskFeed(store.db);
+  const purge = new RiskPurge(store.db, offlineEngine(store, feed, clock), feed, clock);
+  return (purged) => purge.run(purged);
 }
 
 export class RiskPurge {

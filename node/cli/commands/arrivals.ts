@@ -8,10 +8,8 @@
 import { GncError, isGncError } from '../../../protocol/errors.js';
 import { ArrivalsQuery, type ArrivalView } from '../../../protocol/risk.js';
 import { parseWith } from '../../../protocol/validate.js';
-import { RiskEngine } from '../../risk/engine.js';
-import { RiskFeed } from '../../risk/feed.js';
+import { offlineEngine } from '../../risk/engine.js';
 import { ArrivalQueries } from '../../risk/query.js';
-import { defaultRules } from '../../risk/rules.js';
 import { arrivalView } from '../../risk/views.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
@@ -67,7 +65,7 @@ export const arrivalsCommand: Command = {
     // a dir without a node is named as such, instead of an empty database being created in it
     const store = openNodeStore(v.dir!);
     try {
-      const engine = new RiskEngine({ store, feed: new RiskFeed(store.db), rules: defaultRules, clock: Date.now, log: () => undefined });
+      const engine = offlineEngine(store);
       const { rows, nextCursor } = new ArrivalQueries(store.db, engine.consignments).list(q);
       const views = rows.map((r) => arrivalView(r));
       if (v.json) {

@@ -5,13 +5,21 @@
  * writer) and compacts it. The copy is checked (`quick_check`) before it is put in place, mode 0600: it holds
  * every message the node keeps. Keys and identity files are not in it: they stay in the data dir, backed up
  * by the administration's key-custody procedure (README "Run a real national node", step 7).
+ *
+ * A copy leaves the node's control more easily than the node, and holds nothing an agreement says must no longer be
+ * kept: before it is checked, the retention purge runs on it at this moment (purgeCopy), as on a running node. The
+ * database may hold content whose retention ended: a stopped node purges only when it starts again, a running one
+ * up to a second after the end.
  */
 import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { GncError } from '../../../protocol/errors.js';
 import { readConfig } from '../../config.js';
-import { DB_FILE } from '../../store/store.js';
+import { RetentionJob } from '../../retention.js';
+import { offlineRiskPurge } from '../../risk/purge.js';
+import { openDb } from '../../store/db.js';
+import { DB_FILE, Store } from '../../store/store.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
 import { checkOutFile, FORCE_OPTION, placeOutFile, tempOutFile } from '../files.js';
@@ -28,6 +36,23 @@ interface CopyFacts {
   schema: number;
   messages: number;
   evidenceHead: number;
+}
+
+/**
+ * Purges the copy `file` as the retention job purges a node's database at `now` (node/retention.ts: content of the
+ * received messages past their retention end and what the risk views derived from it, refusal reasons past their
+ * days, old idempotency keys; secure_delete, so the bytes are overwritten in the file), keeping what the purge keeps
+ * (metadata, envelope hashes, receipts, evidence log). The copy is brought to this version's schema first, as a start
+ * of this version would. Returns how many messages' content was purged.
+ */
+function purgeCopy(file: string, now: number): number {
+  const store = new Store(openDb(file, 'MEMORY'));
+  try {
+    const clock = (): number => now;
+    return new RetentionJob(store, { clock, log: () => undefined, onPurge: offlineRiskPurge(store, clock) }).purge(now);
+  } finally {
+    store.close();
+  }
 }
 
 /** Opens the copy on its own and reads what the summary names; a copy that fails its check is not kept. */
@@ -64,6 +89,7 @@ export const backupCommand: Command = {
       throw Object.assign(err as NodeJS.ErrnoException, { path: values.out });
     }
     let facts: CopyFacts;
+    let purged: number;
     try {
       const db = new Database(source, { readonly: true, fileMustExist: true });
       try {
@@ -72,6 +98,7 @@ export const backupCommand: Command = {
       } finally {
         db.close();
       }
+      purged = purgeCopy(tmp, Date.now());
       facts = checkCopy(tmp);
     } catch (err) {
       rmSync(tmp, { force: true });
@@ -80,6 +107,7 @@ export const backupCommand: Command = {
     const mb = (statSync(tmp).size / 1_048_576).toFixed(1);
     placeOutFile(tmp, values.out!, values.force);
     out(`Backed up ${dir} to ${values.out}: ${facts.messages} messages, evidence log up to entry ${facts.evidenceHead}, schema ${facts.schema}, ${mb} MB.`);
+    out(`Purged in the copy: the content of ${purged} received message${purged === 1 ? '' : 's'} past ${purged === 1 ? 'its' : 'their'} retention end (metadata, receipts and evidence log kept).`);
     out(`Restore: stop the node, remove ${DB_FILE}-wal and ${DB_FILE}-shm, copy the file over ${join(dir, DB_FILE)}, start the node. Keys and identity are not in it.`);
   },
 };

@@ -1,0 +1,133 @@
+/**
+ * `gnc backup` and the retention of the agreements: a copy never holds content past its retention end, whether the
+ * node is running (it purges up to a second after an end) or stopped (it purges only when it starts again): the copy
+ * is purged as the node would purge it, its bytes overwritten, everything the purge keeps kept. A backup taken before
+ * the end still holds the content; a node restored from it purges it when it starts. Real KZ and KG nodes (risk view
+ * composed) under an agreement that keeps ACI 1 day and e-CoO 30 days; `gnc backup` as a process, and in this process
+ * with the clock moved past the ACI's end.
+ */
+import { cpSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gnc } from '../../helpers/cli.js';
+import { api, makeNetwork, runCli, runCliAhead, shortRetentionDraft, startTestNode, type Network, type TestNode } from '../../helpers/network.js';
+import { certificate, road, variant } from '../risk/fixtures.js';
+import { arrival, send } from '../risk/network.js';
+
+/** A name only the ACI carries (its body, and the risk view KG made of it). */
+const MARKER = 'Backup Retention Secret Consignee Ltd';
+const DAY = 86_400_000;
+
+let net: Network;
+let kg: TestNode;
+const ids = { aci: '', ecoo: '' };
+/** The end of the ACI's signed envelope (its signature): what only the envelope's bytes carry. */
+let signature = '';
+
+/** How often `text` occurs in the files of `dir` whose name starts with `prefix` (a database and its log). */
+function inFiles(dir: string, prefix: string, text: string): number {
+  return readdirSync(dir).filter((n) => n.startsWith(prefix)).reduce((n, f) => n + readFileSync(join(dir, f)).toString('latin1').split(text).length - 1, 0);
+}
+
+/** What a database file holds of the two messages, read directly. */
+function rows(file: string): Record<string, unknown> {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const msg = db.prepare(`SELECT m.jws IS NOT NULL AS envelope, m.body IS NOT NULL AS body, m.sha256, r.sha256 AS receipt FROM messages m
+      LEFT JOIN receipts r ON r.message_seq = m.seq WHERE m.id = ? AND m.direction = 'in'`);
+    return {
+      aci: msg.get(ids.aci),
+      ecoo: msg.get(ids.ecoo),
+      evidence: db.prepare('SELECT COUNT(*) AS n, MAX(hash) AS max FROM evidence').get(),
+      consignments: db.prepare('SELECT COUNT(*) FROM risk_consignments').pluck().get(),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/** A data dir restored from backup `file`: KG's config, keys and identity, the copy as its database. */
+function restored(name: string, file: string): string {
+  const dir = join(net.base, name);
+  mkdirSync(dir);
+  for (const f of ['gnc.json', 'keys', 'identity']) cpSync(join(kg.dir, f), join(dir, f), { recursive: true });
+  cpSync(file, join(dir, 'gnc.sqlite'));
+  return dir;
+}
+
+beforeAll(async () => {
+  net = await makeNetwork(['KZ', 'KG'], { agreements: [{ a: 'KZ', b: 'KG', draft: shortRetentionDraft('KZ', 'KG') }] });
+  kg = net.nodes.KG!;
+  ids.aci = await send(net.nodes.KZ!, 'aci', variant(road(), (d) => {
+    d.consignee.name = MARKER;
+    d.expectedArrival = new Date(Date.now() + DAY).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }));
+  ids.ecoo = await send(net.nodes.KZ!, 'ecoo', certificate());
+  await arrival(kg, ids.aci);
+  const jws = kg.node.parts.store.db.prepare(`SELECT jws FROM messages WHERE id = ? AND direction = 'in'`).pluck().get(ids.aci) as Buffer;
+  signature = jws.toString('latin1').slice(-40);
+}, 60_000);
+afterAll(async () => net?.close());
+
+describe('gnc backup and content past its retention end', () => {
+  it('copies the content while its retention runs, and says that nothing was purged (gnc as a process)', async () => {
+    const file = join(net.base, 'before-end.sqlite');
+    const r = await gnc('backup', '--dir', kg.dir, '--out', file);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Purged in the copy: the content of 0 received messages past their retention end (metadata, receipts and evidence log kept).');
+    expect(rows(file)).toMatchObject({ aci: { envelope: 1, body: 1 }, ecoo: { envelope: 1, body: 1 }, consignments: 1 });
+    expect(inFiles(net.base, 'before-end.sqlite', MARKER)).toBeGreaterThan(0);
+    expect(inFiles(net.base, 'before-end.sqlite', signature)).toBeGreaterThan(0);
+  });
+
+  it('purges it in the copy of a running node that has not purged it yet, overwriting its bytes, the rest kept', async () => {
+    const file = join(net.base, 'running.sqlite');
+    const r = await runCliAhead(2 * DAY, ['backup', '--dir', kg.dir, '--out', file]);
+    expect(r.code, r.out.join('\n')).toBe(0);
+    expect(r.out).toContain('Purged in the copy: the content of 1 received message past its retention end (metadata, receipts and evidence log kept).');
+    // the node's own database still holds it (its clock has not reached the end): only the copy is purged
+    expect(rows(join(kg.dir, 'gnc.sqlite')).aci).toMatchObject({ envelope: 1, body: 1 });
+    const source = rows(join(kg.dir, 'gnc.sqlite')) as { aci: { sha256: string; receipt: string } };
+    expect(rows(file)).toMatchObject({
+      aci: { envelope: 0, body: 0, sha256: source.aci.sha256, receipt: source.aci.receipt },
+      ecoo: { envelope: 1, body: 1 },
+      consignments: 0,
+    });
+    expect(inFiles(net.base, 'running.sqlite', MARKER)).toBe(0);
+    expect(inFiles(net.base, 'running.sqlite', signature)).toBe(0);
+  });
+
+  it('purges it in the copy of a stopped node, whose database keeps it until it starts; the copy restores to a node that verifies', async () => {
+    for (const n of Object.values(net.nodes)) await n.node.stop();
+    const file = join(net.base, 'stopped.sqlite');
+    const r = await runCliAhead(2 * DAY, ['backup', '--dir', kg.dir, '--out', file]);
+    expect(r.code, r.out.join('\n')).toBe(0);
+    expect(r.out).toContain('Purged in the copy: the content of 1 received message past its retention end (metadata, receipts and evidence log kept).');
+    const source = rows(join(kg.dir, 'gnc.sqlite'));
+    expect(source).toMatchObject({ aci: { envelope: 1, body: 1 }, consignments: 1 });
+    expect(inFiles(kg.dir, 'gnc.sqlite', MARKER)).toBeGreaterThan(0);
+    const copy = rows(file);
+    expect(copy).toEqual({ ...source, aci: { ...(source['aci'] as object), envelope: 0, body: 0 }, consignments: 0 });
+    expect(readdirSync(net.base).filter((f) => f.startsWith('stopped.sqlite'))).toEqual(['stopped.sqlite']);
+    expect(inFiles(net.base, 'stopped.sqlite', MARKER)).toBe(0);
+    expect(inFiles(net.base, 'stopped.sqlite', signature)).toBe(0);
+    const dir = restored('kg-from-stopped', file);
+    const v = await runCli(['audit', 'verify', '--dir', dir]);
+    expect(v.code, v.out.join('\n')).toBe(0);
+  });
+
+  it('leaves a backup taken before the end to the node restored from it, which purges the content when it starts', async () => {
+    const dir = restored('kg-from-before-end', join(net.base, 'before-end.sqlite'));
+    expect(inFiles(dir, 'gnc.sqlite', MARKER)).toBeGreaterThan(0);
+    const node = await startTestNode('KG', dir, { clock: () => Date.now() + 2 * DAY });
+    try {
+      expect(rows(join(dir, 'gnc.sqlite'))).toMatchObject({ aci: { envelope: 0, body: 0 }, ecoo: { envelope: 1, body: 1 }, consignments: 0 });
+      expect((await api(node, 'GET', `/v1/messages/${ids.aci}`)).json).toMatchObject({ body: null, envelope: null, purged: { at: expect.any(String) } });
+      expect(inFiles(dir, 'gnc.sqlite', MARKER)).toBe(0);
+      expect(inFiles(dir, 'gnc.sqlite', signature)).toBe(0);
+    } finally {
+      await node.node.stop();
+    }
+  });
+});
