@@ -65,10 +65,10 @@ export interface EngineDeps {
 
 /**
  * The engine over the store of a node that is not running, for the CLI (`gnc arrivals` reads through it, `gnc backup`
- * purges its copy with it): the built-in rules, which neither reading nor purging applies, and no log.
+ * purges and reassesses its copy with it), without a log; by default with the built-in rules, which reading does not apply.
  */
-export function offlineEngine(store: Store, feed = new RiskFeed(store.db), clock: () => number = Date.now): RiskEngine {
-  return new RiskEngine({ store, feed, rules: defaultRules, clock, log: () => undefined });
+export function offlineEngine(store: Store, feed = new RiskFeed(store.db), clock: () => number = Date.now, rules: () => LoadedRules = defaultRules): RiskEngine {
+  return new RiskEngine({ store, feed, rules, clock, log: () => undefined });
 }
 
 export class RiskEngine {

@@ -15,7 +15,7 @@ import { registerRiskOperations } from './openapi.js';
 import { ArrivalQueries } from './query.js';
 import { RiskPurge, type PurgedMessage } from './purge.js';
 import { arrivalRoutes } from './routes.js';
-import { cleartextWebhookWarning, defaultRules, loadRules, rulesMtime, rulesPathFor, type LoadedRules } from './rules.js';
+import { cleartextWebhookWarning, loadRules, rulesMtime, rulesPathFor, startRules, type LoadedRules } from './rules.js';
 import { WebhookSender } from './webhook.js';
 
 /** How often the rules file is checked for changes: 2 s, quick enough for an operator editing it. */
@@ -68,12 +68,11 @@ export interface Risk {
 export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
   const { store, log } = parts;
   const clock = opts.clock ?? parts.clock;
-  const { path, required } = opts.rulesPath !== undefined
-    ? { path: opts.rulesPath, required: true }
-    : rulesPathFor(parts.dir, parts.config.riskRules);
+  const at = opts.rulesPath !== undefined ? { path: opts.rulesPath, required: true } : rulesPathFor(parts.dir, parts.config.riskRules);
+  const { path } = at;
   // a broken rules file, or a configured one missing, stops the node here, naming the field (GNC_CONFIG_INVALID);
   // without one in the default place the built-in rules apply until one is put there (checkRules reads it then)
-  let rules = required || rulesMtime(path) !== -1 ? loadRules(path, opts.env) : defaultRules();
+  let rules = startRules(at, opts.env);
   const warnCleartext = (): void => {
     const warning = rules.webhook && cleartextWebhookWarning(rules.webhook.url);
     if (warning) log(warning);

@@ -32,6 +32,7 @@ import { KEY, type KeyKind } from './declaration.js';
 import type { Store } from '../store/store.js';
 import { BATCH, INDIVIDUAL_USE, offlineEngine, RECOMPUTE_HORIZON_MS, type RiskEngine, type StoredMessage } from './engine.js';
 import { RiskFeed } from './feed.js';
+import type { LoadedRules } from './rules.js';
 
 /** Key in risk_state asking for dropAggregateOnly (migration 20); its value is the messages.seq it has reached. */
 const AGGREGATE_CLEANUP = 'aggregate-only-cleanup';
@@ -51,13 +52,22 @@ export interface PurgedMessage {
 }
 
 /**
- * What a running node's risk extension does on a purge (RetentionJob's onPurge), on a database no node runs on: the copy
- * `gnc backup` writes. The consignments it queues for reassessment are reassessed by the node that starts on the copy.
+ * What a running node's risk extension does on a purge, on a database no node runs on (the copy `gnc backup` writes):
+ * `onPurge` for RetentionJob, then `reassess`, which assesses the consignments the purge queued again (those whose
+ * assessment quoted a purged certificate or AEO message as evidence) under `rules`, as the node does right after it.
  */
-export function offlineRiskPurge(store: Store, clock: () => number): (purged: PurgedMessage[]) => void {
+export function offlineRiskPurge(store: Store, clock: () => number, rules: () => LoadedRules): { onPurge(purged: PurgedMessage[]): void; reassess(): void } {
   const feed = new RiskFeed(store.db);
-  const purge = new RiskPurge(store.db, offlineEngine(store, feed, clock), feed, clock);
-  return (purged) => purge.run(purged);
+  const engine = offlineEngine(store, feed, clock, rules);
+  const purge = new RiskPurge(store.db, engine, feed, clock);
+  return {
+    onPurge: (purged) => purge.run(purged),
+    reassess: () => {
+      while (store.db.transaction(() => engine.step()).immediate().more) {
+        // the next batch
+      }
+    },
+  };
 }
 
 export class RiskPurge {

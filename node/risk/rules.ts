@@ -158,8 +158,17 @@ export function cleartextWebhookWarning(url: string): string | undefined {
   return `risk webhook ${u.protocol}//${u.host} receives assessments unencrypted (names of traders, consignments and their risk): use https:// for a receiver that is not on this host`;
 }
 
-/** Reads and validates a rules file; throws GNC_CONFIG_INVALID naming the field. */
-export function loadRules(path: string, env: NodeJS.ProcessEnv = process.env): LoadedRules {
+/**
+ * The rules in force at a start: those of the file rulesPathFor gave, else (none in the default place) the built-in ones.
+ * `sends: false` for a copy of the database that sends nothing (the one `gnc backup` reassesses): the webhook's secret
+ * is not read then (the shell running the backup need not hold it) and is left empty.
+ */
+export function startRules(at: { path: string; required: boolean }, env: NodeJS.ProcessEnv = process.env, sends = true): LoadedRules {
+  return at.required || rulesMtime(at.path) !== -1 ? loadRules(at.path, env, sends) : defaultRules();
+}
+
+/** Reads and validates a rules file; throws GNC_CONFIG_INVALID naming the field. `sends`: as startRules says. */
+export function loadRules(path: string, env: NodeJS.ProcessEnv = process.env, sends = true): LoadedRules {
   let text: string;
   let mtimeMs: number;
   try {
@@ -181,7 +190,7 @@ export function loadRules(path: string, env: NodeJS.ProcessEnv = process.env): L
   const rules = validated(path, raw);
   const w = rules.webhook;
   const webhook: WebhookSettings | undefined = w
-    ? { ...withoutCredentials(path, w.url), secret: readSecret(path, w, env), maxAttempts: w.maxAttempts, initialBackoffMs: w.initialBackoffMs, maxBackoffMs: w.maxBackoffMs, timeoutMs: w.timeoutMs, maxAgeMs: w.maxAgeHours * 3_600_000 }
+    ? { ...withoutCredentials(path, w.url), secret: sends ? readSecret(path, w, env) : '', maxAttempts: w.maxAttempts, initialBackoffMs: w.initialBackoffMs, maxBackoffMs: w.maxBackoffMs, timeoutMs: w.timeoutMs, maxAgeMs: w.maxAgeHours * 3_600_000 }
     : undefined;
   return withWeights(path, rules, webhook, mtimeMs);
 }

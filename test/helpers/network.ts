@@ -74,11 +74,14 @@ export function openAgreementDraft(a: string, b: string, overrides: Record<strin
   };
 }
 
-/** openAgreementDraft, keeping ACI 1 day and the other types 30 days on both sides: for the retention tests. */
-export function shortRetentionDraft(a: string, b: string): Record<string, unknown> {
+/**
+ * openAgreementDraft, keeping the types the days `days` gives (by default ACI 1 day) and the other types 30 days on both
+ * sides: for the retention tests.
+ */
+export function shortRetentionDraft(a: string, b: string, days: Record<string, number> = { aci: 1 }): Record<string, unknown> {
   const draft = openAgreementDraft(a, b);
   const directions = draft['directions'] as { messages: { type: string; retentionDays: number }[] }[];
-  for (const d of directions) for (const m of d.messages) m.retentionDays = m.type === 'aci' ? 1 : 30;
+  for (const d of directions) for (const m of d.messages) m.retentionDays = days[m.type] ?? 30;
   return draft;
 }
 

@@ -18,6 +18,7 @@ import { GncError } from '../../../protocol/errors.js';
 import { readConfig } from '../../config.js';
 import { RetentionJob } from '../../retention.js';
 import { offlineRiskPurge } from '../../risk/purge.js';
+import { rulesPathFor, startRules, type LoadedRules } from '../../risk/rules.js';
 import { openDb } from '../../store/db.js';
 import { DB_FILE, Store } from '../../store/store.js';
 import { parse } from '../args.js';
@@ -41,15 +42,21 @@ interface CopyFacts {
 /**
  * Purges the copy `file` as the retention job purges a node's database at `now` (node/retention.ts: content of the
  * received messages past their retention end and what the risk views derived from it, refusal reasons past their
- * days, old idempotency keys; secure_delete, so the bytes are overwritten in the file), keeping what the purge keeps
- * (metadata, envelope hashes, receipts, evidence log). The copy is brought to this version's schema first, as a start
- * of this version would. Returns how many messages' content was purged.
+ * days, old idempotency keys), keeping what the purge keeps (metadata, envelope hashes, receipts, evidence log); then,
+ * as the node does right after a purge, assesses again, under the data dir's risk rules, the consignments whose
+ * assessment quoted a purged message. secure_delete throughout: what either removes or rewrites is overwritten in the
+ * file. The copy is brought to this version's schema first, as a start of this version would. Returns how many
+ * messages' content was purged.
  */
-function purgeCopy(file: string, now: number): number {
+function purgeCopy(file: string, now: number, rules: () => LoadedRules): number {
   const store = new Store(openDb(file, 'MEMORY'));
   try {
+    store.db.pragma('secure_delete = ON');
     const clock = (): number => now;
-    return new RetentionJob(store, { clock, log: () => undefined, onPurge: offlineRiskPurge(store, clock) }).purge(now);
+    const risk = offlineRiskPurge(store, clock, rules);
+    const purged = new RetentionJob(store, { clock, log: () => undefined, onPurge: risk.onPurge }).purge(now);
+    if (purged > 0) risk.reassess();
+    return purged;
   } finally {
     store.close();
   }
@@ -76,7 +83,7 @@ export const backupCommand: Command = {
   async run(argv, out) {
     const { values } = parse(spec, argv);
     const dir = values.dir!;
-    readConfig(dir);
+    const config = readConfig(dir);
     const source = join(dir, DB_FILE);
     if (!existsSync(source)) throw new GncError('GNC_NOT_FOUND', `${dir} has no database (${DB_FILE}) yet: start the node once, or check --dir.`);
     checkOutFile(values.out, values.force, dir);
@@ -98,7 +105,9 @@ export const backupCommand: Command = {
       } finally {
         db.close();
       }
-      purged = purgeCopy(tmp, Date.now());
+      // read only when a consignment is to be assessed again (a broken rules file fails the backup, naming the field)
+      let rules: LoadedRules | undefined;
+      purged = purgeCopy(tmp, Date.now(), () => (rules ??= startRules(rulesPathFor(dir, config.riskRules), process.env, false)));
       facts = checkCopy(tmp);
     } catch (err) {
       rmSync(tmp, { force: true });
