@@ -11,6 +11,8 @@
  * pages and in the write-ahead log, where `strings gnc.sqlite` or a copy of the file (`gnc backup`) would still show
  * them: the purge runs with secure_delete ON (what it removes is overwritten with zeros, overflow pages included),
  * and after it the log, which still holds the pages as they were, is checkpointed into the database and truncated.
+ * `gnc backup` runs the same purge on its copy (node/cli/commands/backup.ts), so a copy holds no content past its end
+ * either, also of a stopped node, which purges only when it starts.
  */
 import { IDEMPOTENCY_KEY_TTL_MS } from '../protocol/constants.js';
 import type { MessageRow } from './store/messages.js';

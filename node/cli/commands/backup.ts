@@ -28,7 +28,7 @@ import { checkOutFile, FORCE_OPTION, placeOutFile, tempOutFile } from '../files.
 const spec = {
   name: 'backup',
   usage: 'gnc backup --dir DIR --out FILE [--force]',
-  description: "Write a consistent copy of the node's database (messages, receipts, outbox, agreements, partners, tokens, evidence log, risk views), safe while the node runs.",
+  description: "Write a consistent copy of the node's database (messages, receipts, outbox, agreements, partners, tokens, evidence log, risk views), safe while the node runs; content past its retention end is purged in the copy.",
   options: { dir: { type: 'string' }, out: { type: 'string' }, ...FORCE_OPTION },
   required: ['dir', 'out'],
 } as const;
