@@ -80,6 +80,12 @@ export type GncErrorCode = (typeof ERROR_CODES)[number];
 export interface ErrorIssue {
   /** JSON pointer (`/goodsItems/0/hsCode`) or XML element path (`/Declaration/GoodsShipment/...`). */
   path: string;
+  /**
+   * For a document submitted as XML, the element path in it (`/Declaration/GoodsShipment/...`), also where `path` is
+   * a JSON pointer into the body it was read as (an agreement's field refusal); absent for JSON and for what is not in
+   * the document (a query parameter).
+   */
+  xmlPath?: string;
   expected: string;
   received: string;
   message: string;

@@ -5,6 +5,7 @@
  */
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ProblemDetails } from '../../protocol/api/schemas.js';
 import { GncError, isGncError, type GncErrorCode } from '../../protocol/errors.js';
 import { storageError } from '../store/storage-error.js';
 
@@ -51,17 +52,8 @@ export function httpStatusOf(code: GncErrorCode): ContentfulStatusCode {
   return STATUS[code] ?? (code === 'GNC_INTERNAL' ? 500 : 400);
 }
 
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: GncErrorCode;
-  instance?: string;
-  issues?: { path: string; expected: string; received: string; message: string }[];
-}
 
-export function toProblem(err: unknown, instance?: string): Problem {
+export function toProblem(err: unknown, instance?: string): ProblemDetails {
   const known = storageError(err);
   const e = isGncError(known) ? known : new GncError('GNC_INTERNAL', 'The node hit an unexpected error; the request was not applied. Retry, and report it to the node operator if it persists.');
   const status = httpStatusOf(e.code);

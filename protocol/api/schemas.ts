@@ -150,8 +150,19 @@ export const ProblemDetails = z.object({
   detail: z.string(),
   code: z.enum(ERROR_CODES),
   instance: z.string().optional(),
-  issues: z.array(z.object({ path: z.string(), expected: z.string(), received: z.string(), message: z.string() })).optional(),
+  issues: z
+    .array(
+      z.object({
+        path: z.string().describe('the field: a JSON pointer (under /body in a submission), or for a document submitted as XML the element path of a problem found reading it'),
+        xmlPath: z.string().optional().describe('for a document submitted as XML, the element path in it (/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[1]/Commodity/Classification/ID), also where `path` is a JSON pointer (an agreement refusing a field); absent for a JSON submission and for what is not in the document (a query parameter)'),
+        expected: z.string(),
+        received: z.string(),
+        message: z.string(),
+      }),
+    )
+    .optional(),
 });
+export type ProblemDetails = z.infer<typeof ProblemDetails>;
 
 /** `POST /v1/agreements`: a readable draft, signed here, optionally proposed to the partner at once. */
 export const AgreementCreateRequest = z.strictObject({ draft: z.record(z.string(), z.unknown()), propose: z.boolean().default(false) });

@@ -271,9 +271,8 @@ function declarationTypeAndDate(r: XmlReader, root: XmlElement, d: Obj): void {
   d['issueDateTime'] = iso;
 }
 
-/** Maps and validates a WCO DM `Declaration` element as an ACI body. */
-export function aciFromXml(root: XmlElement): AciBody {
-  const r = new XmlReader(root);
+/** Maps and validates a WCO DM `Declaration` element as an ACI body; `r` keeps where each field was read. */
+export function aciFromXml(root: XmlElement, r = new XmlReader(root)): AciBody {
   const fn = r.text('/kind', root, ['FunctionCode'], `FunctionCode ${FUNCTION_ORIGINAL} (declaration) or ${FUNCTION_CHANGE} (amendment; with TypeCode ${CANCELLATION_TYPE_CODE} a cancellation)`);
   const kind = fn === FUNCTION_ORIGINAL ? 'declaration' : fn === FUNCTION_CHANGE ? (r.one(root, 'TypeCode')?.text === CANCELLATION_TYPE_CODE ? 'cancellation' : 'amendment') : fn;
   const ext = new Extensions(r, root);

@@ -8,6 +8,7 @@ import { parseAeoBody, type AeoBody } from '../messages/aeo.js';
 import { ADDRESS_FIELDS } from './ecoo-xml.js';
 import { GNC_AEO_NS } from './limits.js';
 import { list, num, obj, readDocument, text, writeDocument, type DocumentSpec, type FieldSpec } from './spec-codec.js';
+import { XmlReader } from './reader.js';
 import type { XmlElement } from './tree.js';
 import { XmlWriter } from './writer.js';
 
@@ -47,9 +48,9 @@ export function aeoToXml(body: AeoBody, pretty = true): string {
   return writeDocument(new XmlWriter(pretty), body.kind === 'snapshot' ? SNAPSHOT : CHANGE, GNC_AEO_NS, body);
 }
 
-/** Maps and validates an `AeoSnapshot` or `AeoChange` element. */
-export function aeoFromXml(root: XmlElement): AeoBody {
+/** Maps and validates an `AeoSnapshot` or `AeoChange` element; `reader` keeps where each field was read. */
+export function aeoFromXml(root: XmlElement, reader = new XmlReader(root)): AeoBody {
   const spec = AEO_ROOTS[root.name]!;
-  const { body, reader } = readDocument(root, spec, 'aeo');
+  const body = readDocument(reader, spec, 'aeo');
   return parseAeoBody(body, { locate: reader.locate });
 }

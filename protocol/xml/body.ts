@@ -4,7 +4,7 @@
  * zod schema as JSON, so XML and JSON submissions are held to exactly the same rules.
  */
 import { MAX_BODY_BYTES } from '../constants.js';
-import { GncError } from '../errors.js';
+import { GncError, isGncError } from '../errors.js';
 import type { AciBody } from '../messages/aci.js';
 import type { AeoBody } from '../messages/aeo.js';
 import type { EcooBody } from '../messages/ecoo.js';
@@ -15,9 +15,31 @@ import { aciToXml } from './aci-write.js';
 import { AEO_ROOTS, aeoFromXml, aeoToXml } from './aeo-xml.js';
 import { ECOO_ROOTS, ecooFromXml, ecooToXml } from './ecoo-xml.js';
 import { GNC_AEO_NS, GNC_ECOO_NS, WCO_DEC_NS, WCO_METADATA_NS } from './limits.js';
+import { XmlReader } from './reader.js';
 import { child, parseXmlTree, type XmlElement } from './tree.js';
 
-export type XmlBody = { type: 'aci'; body: AciBody } | { type: 'ecoo'; body: EcooBody } | { type: 'aeo'; body: AeoBody };
+export type XmlBody = ({ type: 'aci'; body: AciBody } | { type: 'ecoo'; body: EcooBody } | { type: 'aeo'; body: AeoBody }) & {
+  /**
+   * The element path a member of the body was read from, by its JSON pointer under `/body` as a submission and an
+   * envelope hold the body (`/body/goodsItems/0/hsCode` ->
+   * `/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[1]/Commodity/Classification/ID`); for a member the XML
+   * lacks, the element it belongs in. Undefined for a pointer outside `/body`.
+   */
+  xmlPathOf: (pointer: string) => string | undefined;
+};
+
+/** The same error with `xmlPath` on each issue that `xmlPathOf` finds in the XML document; any other error as it is. */
+export function withXmlPaths(err: unknown, xmlPathOf: (path: string) => string | undefined): unknown {
+  if (!isGncError(err) || !err.issues) return err;
+  let found = false;
+  const issues = err.issues.map((issue) => {
+    const xmlPath = xmlPathOf(issue.path);
+    if (xmlPath === undefined) return issue;
+    found = true;
+    return { path: issue.path, xmlPath, expected: issue.expected, received: issue.received, message: issue.message };
+  });
+  return found ? new GncError(err.code, err.message, { issues, cause: err.cause }) : err;
+}
 
 const ROOTS = `Declaration (${WCO_DEC_NS}), OriginCertificate or OriginCertificateStatus (${GNC_ECOO_NS}), AeoSnapshot or AeoChange (${GNC_AEO_NS})`;
 
@@ -42,17 +64,26 @@ export function xmlRootType(root: XmlElement): { type: BusinessType; element: Xm
 /**
  * Parses untrusted XML (string or bytes) into a validated message body. Throws GncError:
  * GNC_BODY_TOO_LARGE, GNC_XML_FORBIDDEN (DOCTYPE/ENTITY), GNC_XML_TOO_DEEP, GNC_XML_INVALID,
- * GNC_UNKNOWN_TYPE (root element), GNC_SCHEMA_INVALID or GNC_TOTALS_MISMATCH with element paths.
+ * GNC_UNKNOWN_TYPE (root element), GNC_SCHEMA_INVALID or GNC_TOTALS_MISMATCH, whose issues' paths are element
+ * paths (SPEC 7.2), each also as `xmlPath`.
  */
 export function parseXmlBody(xml: string | Uint8Array): XmlBody {
-  const { type, element } = xmlRootType(parseXmlTree(xml));
-  switch (type) {
-    case 'aci':
-      return { type, body: aciFromXml(element) };
-    case 'ecoo':
-      return { type, body: ecooFromXml(element) };
-    case 'aeo':
-      return { type, body: aeoFromXml(element) };
+  try {
+    const { type, element } = xmlRootType(parseXmlTree(xml));
+    // the reader that maps the body is kept: its marks locate the fields of a later refusal (an agreement's)
+    const reader = new XmlReader(element);
+    const xmlPathOf = (pointer: string): string | undefined =>
+      pointer === '/body' || pointer.startsWith('/body/') ? reader.locate(pointer.slice('/body'.length))?.path : undefined;
+    switch (type) {
+      case 'aci':
+        return { type, body: aciFromXml(element, reader), xmlPathOf };
+      case 'ecoo':
+        return { type, body: ecooFromXml(element, reader), xmlPathOf };
+      case 'aeo':
+        return { type, body: aeoFromXml(element, reader), xmlPathOf };
+    }
+  } catch (err) {
+    throw withXmlPaths(err, (path) => path);
   }
 }
 

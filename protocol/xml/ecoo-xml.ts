@@ -7,6 +7,7 @@
 import { parseEcooBody, type EcooBody } from '../messages/ecoo.js';
 import { GNC_ECOO_NS } from './limits.js';
 import { list, measure, num, obj, readDocument, text, writeDocument, type DocumentSpec, type FieldSpec } from './spec-codec.js';
+import { XmlReader } from './reader.js';
 import type { XmlElement } from './tree.js';
 import { XmlWriter } from './writer.js';
 
@@ -67,9 +68,9 @@ export function ecooToXml(body: EcooBody, pretty = true): string {
   return writeDocument(new XmlWriter(pretty), body.kind === 'certificate' ? CERTIFICATE : STATUS, GNC_ECOO_NS, body);
 }
 
-/** Maps and validates an `OriginCertificate` or `OriginCertificateStatus` element. */
-export function ecooFromXml(root: XmlElement): EcooBody {
+/** Maps and validates an `OriginCertificate` or `OriginCertificateStatus` element; `reader` keeps where each field was read. */
+export function ecooFromXml(root: XmlElement, reader = new XmlReader(root)): EcooBody {
   const spec = ECOO_ROOTS[root.name]!;
-  const { body, reader } = readDocument(root, spec, 'ecoo');
+  const body = readDocument(reader, spec, 'ecoo');
   return parseEcooBody(body, { locate: reader.locate });
 }

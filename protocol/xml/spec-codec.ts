@@ -97,10 +97,9 @@ export function writeDocument(w: XmlWriter, spec: DocumentSpec, ns: string, body
   return w.toString();
 }
 
-/** Reads the root's fields into a body with the spec's `kind`; unknown elements are reported together. */
-export function readDocument(root: XmlElement, spec: DocumentSpec, what: string): { body: Obj; reader: XmlReader } {
-  const reader = new XmlReader(root);
-  const body: Obj = { kind: spec.kind, ...readFields(reader, '', root, spec.fields) };
+/** Reads the reader's root's fields into a body with the spec's `kind`; unknown elements are reported together. */
+export function readDocument(reader: XmlReader, spec: DocumentSpec, what: string): Obj {
+  const body: Obj = { kind: spec.kind, ...readFields(reader, '', reader.root, spec.fields) };
   reader.throwProblems(what);
-  return { body, reader };
+  return body;
 }

@@ -3,15 +3,15 @@
  * with its status, its receipt and the exact signed envelope (as JSON, or its body as XML on request), and
  * withdraw one the partner does not have yet.
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { ListMessagesQuery, SubmitRequest, WaitQuery, WithdrawRequest, XmlSubmitQuery } from '../../../protocol/api/schemas.js';
 import { MessageId } from '../../../protocol/envelope/payload.js';
 import { GncError, isGncError } from '../../../protocol/errors.js';
 import { isBusinessType } from '../../../protocol/messages/registry.js';
 import { parseWith } from '../../../protocol/validate.js';
-import { bodyToXml, parseXmlBody } from '../../../protocol/xml/index.js';
+import { bodyToXml, parseXmlBody, withXmlPaths } from '../../../protocol/xml/index.js';
 import type { FinalWaits } from '../../outbound/final-waits.js';
-import type { SubmitService } from '../../outbound/submit.js';
+import type { IdempotencyKey, SubmitService, Submitted } from '../../outbound/submit.js';
 import { withdrawMessage } from '../../outbound/withdraw.js';
 import type { MessageRow } from '../../store/messages.js';
 import type { Store } from '../../store/store.js';
@@ -30,6 +30,23 @@ export function isFinalStatus(status: string | undefined): boolean {
   return FINAL.has(status ?? '');
 }
 
+/**
+ * An XML submission: the body from the XML, the addressing from the query string (?to=KG&purpose=...&ref=...). A
+ * refusal of the body read from it (an agreement's field refusal, a JSON pointer under /body) also names the element
+ * it came from (`xmlPath`), as the errors of reading it do. The element paths are kept only until the submission is
+ * decided, not while the answer waits (Prefer: wait).
+ */
+async function submitXml(c: Context<AuthEnv>, submit: SubmitService, bytes: Uint8Array, idempotency: IdempotencyKey | undefined): Promise<Submitted> {
+  const address = parseQuery(c, XmlSubmitQuery);
+  const read = parseXmlBody(bytes);
+  const request = parseWith(SubmitRequest, { ...address, type: read.type, body: read.body }, 'Submission', '');
+  try {
+    return await submit.submit(request, idempotency);
+  } catch (err) {
+    throw withXmlPaths(err, read.xmlPathOf);
+  }
+}
+
 export function messageRoutes(store: Store, submit: SubmitService, finals: FinalWaits, clock: () => number = Date.now): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
 
@@ -42,7 +59,8 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
   app.post('/', requireScope(store.tokens, 'submit'), async (c) => {
     const key = idempotencyKeyOf(c.req.header('idempotency-key'));
     const body = await readBody(c);
-    let request;
+    const idempotency = key === undefined ? undefined : { tokenId: c.get('token').id, key };
+    let submitted;
     if (body.kind === 'json') {
       // the query string addresses XML only: ignoring ?purpose=... here would send the message without it
       const stray = Object.keys(queryParams(c));
@@ -50,14 +68,11 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
         const issues = stray.map((name) => ({ path: `/${name}`, expected: 'no query parameter with a JSON body', received: `parameter "${name}"`, message: `/${name}: expected no query parameter with a JSON body, received parameter "${name}"` }));
         throw new GncError('GNC_SCHEMA_INVALID', `Query is invalid: ${issues[0]!.message}. A JSON submission carries to, purpose and ref in its body (the query string addresses XML bodies only): move them into the JSON and submit again.`, { issues });
       }
-      request = parseWith(SubmitRequest, body.value, 'Submission', '');
+      submitted = await submit.submit(parseWith(SubmitRequest, body.value, 'Submission', ''), idempotency);
     } else {
-      // XML carries the body; addressing comes from the query string (?to=KG&purpose=...&ref=...)
-      const address = parseQuery(c, XmlSubmitQuery);
-      const parsed = parseXmlBody(body.bytes);
-      request = parseWith(SubmitRequest, { ...address, type: parsed.type, body: parsed.body }, 'Submission', '');
+      submitted = await submitXml(c, submit, body.bytes, idempotency);
     }
-    const { result, seq, replayed } = await submit.submit(request, key === undefined ? undefined : { tokenId: c.get('token').id, key });
+    const { result, seq, replayed } = submitted;
     const location = `/v1/messages/${result.id}`;
     const base: Record<string, string> = replayed ? { location, 'idempotent-replayed': 'true' } : { location };
     // Prefer: wait=N answers with the final message (200) if it is final (FINAL) in time;

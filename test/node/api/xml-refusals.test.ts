@@ -1,0 +1,90 @@
+/**
+ * Refusals of a message submitted as WCO DM XML name the element in the XML that was sent (`xmlPath`) next to the
+ * JSON pointer into the body it was read as: an agreement's field refusal, and one when minimising leaves the body
+ * invalid. Errors of reading the XML carry it too; a JSON submission's answer has none. Real nodes, real HTTP.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { api, networkForFile, openAgreementDraft } from '../../helpers/network.js';
+
+const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, any>;
+const ecoo = JSON.parse(readFileSync(new URL('../../../examples/messages/ecoo-kz-kg-preferential.json', import.meta.url), 'utf8')) as Record<string, any>;
+const ecooXml = readFileSync(new URL('../../../examples/messages/ecoo-kz-kg-preferential.xml', import.meta.url), 'utf8');
+const aciXml = readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.xml', import.meta.url), 'utf8');
+const risk = 'pre-arrival-risk-assessment';
+const xml = { 'content-type': 'application/xml' };
+
+/** The fields of an agreement scope: the example body's members and `extra`, but those `leftOut` (`exporter.id`). */
+function fieldsOf(body: Record<string, any>, extra: string[], leftOut: string[]): string[] {
+  return [...Object.keys(body), ...extra].filter((k) => k !== 'kind' && !leftOut.includes(k)).flatMap((k) => {
+    const step = Array.isArray(body[k]) ? `${k}[]` : k;
+    const inner = leftOut.filter((p) => p.startsWith(`${step}.`));
+    if (inner.length === 0) return [k];
+    return Object.keys([body[k]].flat()[0]).map((m) => `${step}.${m}`).filter((p) => !inner.includes(p));
+  });
+}
+const scope = (type: string, fields: string[]) => ({ type, fields, minimise: false, purposes: [risk], retentionDays: 30, onwardTransfer: false });
+// KZ -> KG refuses exporter.id and the goods items' net mass of a declaration, the gross mass and remarks of a certificate
+const draft = openAgreementDraft('KZ', 'KG', {
+  id: 'KZ-KG-XML-PATHS',
+  directions: [
+    {
+      from: 'KZ',
+      to: 'KG',
+      messages: [
+        scope('aci', fieldsOf(aci, ['reason'], ['exporter.id', 'goodsItems[].netMass'])),
+        scope('ecoo', fieldsOf(ecoo, ['status', 'statusDate'], ['remarks', 'goodsItems[].grossMass'])),
+      ],
+    },
+  ],
+});
+
+const { nodes: { KZ: kz, KG: kg } } = networkForFile(['KZ', 'KG'], { agreements: [{ a: 'KZ', b: 'KG', draft }] });
+
+const ITEM = '/Declaration/GoodsShipment/GovernmentAgencyGoodsItem';
+
+describe('refusals of an XML submission name the XML element', () => {
+  it('names each field an agreement refuses by its JSON pointer and by its element path in the XML sent, and a JSON submitter as before (GNC_AGREEMENT_FIELD)', async () => {
+    const r = await api(kz, 'POST', `/v1/messages?to=KG&purpose=${risk}`, aciXml, xml);
+    expect(r.status, r.text).toBe(403);
+    expect(r.headers.get('content-type')).toBe('application/problem+json');
+    expect(r.json.code).toBe('GNC_AGREEMENT_FIELD');
+    expect(r.json.issues.map((i: { path: string; xmlPath?: string }) => [i.path, i.xmlPath])).toEqual([
+      ['/body/exporter/id', '/Declaration/Exporter/ID'],
+      ['/body/goodsItems/0/netMass', `${ITEM}[1]/Commodity/GoodsMeasure/NetNetWeightMeasure`],
+      ['/body/goodsItems/1/netMass', `${ITEM}[2]/Commodity/GoodsMeasure/NetNetWeightMeasure`],
+      ['/body/goodsItems/2/netMass', `${ITEM}[3]/Commodity/GoodsMeasure/NetNetWeightMeasure`],
+    ]);
+    expect(kz.node.parts.store.messages.list({ limit: 10 })).toHaveLength(0);
+    // the same body as JSON is answered as before: the same issues, without xmlPath
+    const json = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: risk, body: aci });
+    expect(json.status, json.text).toBe(403);
+    expect(json.json.issues).toEqual(r.json.issues.map(({ xmlPath: _, ...issue }: { xmlPath: string }) => issue));
+  });
+
+  it('names them in the GNC XML forms too (e-CoO)', async () => {
+    const r = await api(kz, 'POST', `/v1/messages?to=KG&purpose=${risk}`, ecooXml, xml);
+    expect(r.status, r.text).toBe(403);
+    expect(r.json.code).toBe('GNC_AGREEMENT_FIELD');
+    expect(r.json.issues.map((i: { path: string; xmlPath?: string }) => [i.path, i.xmlPath])).toEqual([
+      ['/body/goodsItems/0/grossMass', '/OriginCertificate/GoodsItem[1]/GrossMassMeasure'],
+      ['/body/goodsItems/1/grossMass', '/OriginCertificate/GoodsItem[2]/GrossMassMeasure'],
+      ['/body/goodsItems/2/grossMass', '/OriginCertificate/GoodsItem[3]/GrossMassMeasure'],
+      ['/body/remarks', '/OriginCertificate/Remarks'],
+    ]);
+  });
+
+  it('gives the errors of reading the XML their element path as xmlPath too, and none to a query parameter', async () => {
+    const schema = await api(kz, 'POST', `/v1/messages?to=KG&purpose=${risk}`, aciXml.replace('<ID>981140001234</ID>', '<ID></ID>'), xml);
+    expect(schema.status, schema.text).toBe(422);
+    expect(schema.json.code).toBe('GNC_SCHEMA_INVALID');
+    expect(schema.json.issues[0]).toMatchObject({ path: '/Declaration/Exporter/ID', xmlPath: '/Declaration/Exporter/ID' });
+    const malformed = await api(kz, 'POST', `/v1/messages?to=KG&purpose=${risk}`, aciXml.replace('</Exporter>', '</Exporte>'), xml);
+    expect(malformed.json.code).toBe('GNC_XML_INVALID');
+    expect(malformed.json.issues[0].xmlPath).toBe(malformed.json.issues[0].path);
+    const query = await api(kz, 'POST', `/v1/messages?to=kg&purpose=${risk}`, aciXml, xml);
+    expect(query.status, query.text).toBe(422);
+    expect(query.json.issues[0].path).toBe('/to');
+    expect(query.json.issues[0]).not.toHaveProperty('xmlPath');
+  });
+});
