@@ -62,6 +62,8 @@ export const ERROR_CODES = [
   'GNC_AUTH_INVALID',
   'GNC_AUTH_SCOPE',
   'GNC_METHOD_NOT_ALLOWED',
+  // an Accept header that takes none of the media types the route answers with
+  'GNC_NOT_ACCEPTABLE',
   // audit
   'GNC_AUDIT_BROKEN',
   // the node's own storage (free space on its data volume, then retry)

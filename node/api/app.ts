@@ -9,7 +9,8 @@ import type { FinalWaits } from '../outbound/final-waits.js';
 import type { SubmitService } from '../outbound/submit.js';
 import type { Store } from '../store/store.js';
 import type { AuthEnv } from './auth.js';
-import { openApiDocument } from './openapi.js';
+import { negotiate } from './accept.js';
+import { answersWith, openApiDocument } from './openapi.js';
 import { problemResponse } from './problem.js';
 import { messageRoutes } from './routes/messages.js';
 import { nodeInfoRoutes, type NodeInfo } from './routes/node-info.js';
@@ -53,6 +54,8 @@ export function createApi(d: ApiDeps): Hono<AuthEnv> {
     }
     return problemResponse(c, new GncError('GNC_NOT_FOUND', `No endpoint ${c.req.method} ${c.req.path}: see /v1/openapi.json.`));
   });
+  // before every route: an Accept that takes none of the route's media types is refused before it runs
+  app.use('*', negotiate(answersWith));
   const v1 = new Hono<AuthEnv>();
   v1.route('/', nodeInfoRoutes(d.store, d.info));
   v1.route('/messages', messageRoutes(d.store, d.submit, d.finals, d.clock));

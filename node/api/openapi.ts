@@ -95,6 +95,21 @@ export function registerOperations(more: Record<string, Record<string, Operation
   Object.assign(components, schemas);
 }
 
+/** The media types of an operation's success answers: JSON, unless it answers only others, and those it lists. */
+function mediaTypes(op: Operation): string[] {
+  return [...(op.produces?.only ? [] : ['application/json']), ...Object.keys(op.produces?.types ?? {})];
+}
+
+/**
+ * The media types the route `path` (as registered: `/v1/messages/:id`) answers `method` with, as its operation in the
+ * document lists them; the document itself is JSON. Undefined for a path that is no route.
+ */
+export function answersWith(method: string, path: string): string[] | undefined {
+  if (path === '/v1/openapi.json') return ['application/json'];
+  const op = paths[path.replace(/:(\w+)/g, '{$1}')]?.[method.toLowerCase()];
+  return op && mediaTypes(op);
+}
+
 function jsonSchema(s: z.ZodType): unknown {
   return z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
 }
@@ -118,10 +133,10 @@ export function openApiDocument(): unknown {
       const ok = (response: string | string[], description: string, headers?: Record<string, string>) => ({
         description,
         ...(headers ? { headers: Object.fromEntries(Object.entries(headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' } }])) } : {}),
-        content: {
-          ...(op.produces?.only ? {} : { 'application/json': { schema: typeof response === 'string' ? ref(response) : { oneOf: response.map(ref) } } }),
-          ...Object.fromEntries(Object.entries(op.produces?.types ?? {}).map(([type, d]) => [type, { schema: { type: 'string', description: d } }])),
-        },
+        content: Object.fromEntries(mediaTypes(op).map((type) => [
+          type,
+          { schema: type === 'application/json' ? (typeof response === 'string' ? ref(response) : { oneOf: response.map(ref) }) : { type: 'string', description: op.produces!.types[type] } },
+        ])),
       });
       out[path]![method] = {
         summary: op.summary,
@@ -148,7 +163,7 @@ export function openApiDocument(): unknown {
   }
   cached = {
     openapi: '3.1.0',
-    info: { title: 'GNC exchange node local API', version: '1.0.0', description: 'Local API of a Globally Networked Customs exchange node. Bearer tokens with scopes submit, read, admin (`gnc token create`).' },
+    info: { title: 'GNC exchange node local API', version: '1.0.0', description: 'Local API of a Globally Networked Customs exchange node. Bearer tokens with scopes submit, read, admin (`gnc token create`). Each operation answers the media types its responses list; an Accept that takes XML but none of them is 406 GNC_NOT_ACCEPTABLE (problem details), before the operation runs.' },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: Object.fromEntries(Object.entries(components).map(([k, s]) => [k, jsonSchema(s)])),

@@ -1,8 +1,9 @@
 /**
  * The published contract against the served API, mechanically: every route the node serves (walked from its hono
  * app) is an operation of /v1/openapi.json and the other way round; every operation enforces the scope the
- * document gives it; every one refuses a query parameter it does not document; and the JSON every GET answers
- * validates against the schema the document names for it. Real nodes over loopback HTTP.
+ * document gives it; every one refuses a query parameter it does not document, and one without an XML answer an
+ * Accept that takes only XML; and the JSON every GET answers validates against the schema the document names for
+ * it. Real nodes over loopback HTTP.
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -14,7 +15,7 @@ import { arrival, send } from '../risk/network.js';
 
 const { nodes: { KZ: kz, KG: kg } } = networkForFile(['KZ', 'KG']);
 
-type Operation = { method: string; path: string; scope: Scope | undefined; query: string[]; json: boolean };
+type Operation = { method: string; path: string; scope: Scope | undefined; query: string[]; json: boolean; types: string[] };
 
 /** The operations of the OpenAPI document the node serves. */
 async function documented(n: TestNode): Promise<{ doc: any; ops: Operation[] }> {
@@ -26,6 +27,8 @@ async function documented(n: TestNode): Promise<{ doc: any; ops: Operation[] }> 
       scope: op.security?.[0]?.bearer?.[0] as Scope | undefined,
       query: (op.parameters ?? []).filter((p: any) => p.in === 'query').map((p: any) => p.name as string),
       json: op.responses['200']?.content?.['application/json'] !== undefined,
+      // the media types of its success answers
+      types: [...new Set(Object.entries(op.responses as Record<string, any>).filter(([status]) => status.startsWith('2')).flatMap(([, r]) => Object.keys(r.content ?? {})))],
     })),
   );
   return { doc, ops };
@@ -45,13 +48,13 @@ function concrete(path: string, ids: Record<string, string> = {}): string {
 }
 
 /** Status of one request, without reading a body that may never end (the event stream). */
-async function statusOf(n: TestNode, method: string, path: string, authorization: string | undefined): Promise<{ status: number; type: string; code?: string }> {
+async function statusOf(n: TestNode, method: string, path: string, authorization: string | undefined, headers: Record<string, string> = {}): Promise<{ status: number; type: string; code?: string; detail?: string }> {
   const ctrl = new AbortController();
-  const res = await fetch(`${n.url}${path}`, { method, headers: authorization ? { authorization } : {}, signal: ctrl.signal });
+  const res = await fetch(`${n.url}${path}`, { method, headers: { ...(authorization ? { authorization } : {}), ...headers }, signal: ctrl.signal });
   const type = res.headers.get('content-type') ?? '';
-  const code = type.includes('problem+json') ? ((await res.json()) as { code: string }).code : undefined;
+  const problem = type.includes('problem+json') ? ((await res.json()) as { code: string; detail: string }) : undefined;
   ctrl.abort();
-  return { status: res.status, type, ...(code ? { code } : {}) };
+  return { status: res.status, type, ...(problem ? { code: problem.code, detail: problem.detail } : {}) };
 }
 
 describe('the API contract (OpenAPI) against the served routes', () => {
@@ -81,6 +84,22 @@ describe('the API contract (OpenAPI) against the served routes', () => {
         else expect(r, `${what} with a ${scope} token`).toMatchObject({ status: 403, code: 'GNC_AUTH_SCOPE' });
       }
     }
+  });
+
+  it('refuses on every route without an XML answer an Accept that takes only XML (406), naming the media types the document gives it, and takes each of those', async () => {
+    const { ops } = await documented(kz);
+    for (const op of ops) {
+      const what = `${op.method} ${op.path}`;
+      expect(op.types.length, what).toBeGreaterThan(0);
+      const path = concrete(op.path);
+      if (!op.types.includes('application/xml')) {
+        const refused = await statusOf(kz, op.method, path, `Bearer ${kz.token}`, { accept: 'application/xml' });
+        expect(refused, what).toMatchObject({ status: 406, type: 'application/problem+json', code: 'GNC_NOT_ACCEPTABLE' });
+        for (const type of op.types) expect(refused.detail, what).toContain(type);
+      }
+      for (const accept of op.types) expect((await statusOf(kz, op.method, path, `Bearer ${kz.token}`, { accept })).status, `${what} with Accept: ${accept}`).not.toBe(406);
+    }
+    expect((await statusOf(kz, 'GET', '/v1/openapi.json', undefined, { accept: 'application/xml' })).status).toBe(406);
   });
 
   it('refuses on every route a query parameter it does not document, naming it, and changes nothing (GNC_SCHEMA_INVALID)', async () => {
