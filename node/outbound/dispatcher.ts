@@ -23,6 +23,7 @@ import type { Store } from '../store/store.js';
 import type { OutboxRow } from '../store/outbox.js';
 import type { TrustIndex } from '../trust.js';
 import { backoffDelay, type BackoffConfig } from './backoff.js';
+import type { Resealed } from './submit.js';
 import { withdrawQueued } from './withdraw.js';
 
 export interface ReceiptTransport {
@@ -44,7 +45,7 @@ export interface DispatcherDeps {
   log: (msg: string) => void;
   evidence?: (event: 'receipt-received', messageId: string, peer: string, sha256: string) => void;
   /** Seal a control envelope's body again (SubmitService.reseal), inside the caller's transaction. */
-  reseal: (row: OutboxRow, now: number) => { seq: number; id: string; announced?: string };
+  reseal: (row: OutboxRow, now: number) => Resealed;
   /** This node's keys whose certificates have all ended by `now`, with when (Keyring.endedKeys). */
   endedKeys?: (now: number) => ReadonlyMap<string, number>;
   /** This node's keys that a revocation of its administration names, with its earliest `revokedAt` (Keyring.revokedKeys). */
@@ -223,7 +224,8 @@ export class Dispatcher {
         (next) => {
           flying.delete(row.seq);
           if (next === undefined) return this.schedulePump(row.partner); // withdrawn meanwhile
-          const ahead = next.announced === undefined ? '' : `, behind ${next.announced}, the announcement of the key that sealed it`;
+          const moved = next.announcementMoved ? ' (queued behind it before, moved ahead)' : '';
+          const ahead = next.announced === undefined ? '' : `, behind ${next.announced}, the announcement of the key that sealed it${moved}`;
           this.d.log(`${row.id} to ${row.partner} (a control envelope) ${why}: its body goes on, sealed again, as ${next.id}${ahead}`);
           this.d.onFinal?.(row.seq, 'resealed');
           this.schedulePump(row.partner);

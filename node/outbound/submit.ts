@@ -78,6 +78,17 @@ export interface SubmitDeps {
   revokedKeys?: () => ReadonlyMap<string, number>;
 }
 
+/** A control envelope sealed again (SubmitService.reseal). */
+export interface Resealed {
+  /** The new envelope's row and id. */
+  seq: number;
+  id: string;
+  /** The announcement of its signing key queued ahead of it, if it needed one. */
+  announced?: string;
+  /** That announcement is one that was queued behind it (the rotation's), moved ahead. */
+  announcementMoved?: boolean;
+}
+
 export class SubmitService {
   constructor(private readonly d: SubmitDeps) {}
 
@@ -178,7 +189,7 @@ export class SubmitService {
    * transaction. Sealed by another key than the first envelope (a rotation switched keys meanwhile), it goes behind
    * an announcement of that key (`announced`, see announceAhead).
    */
-  reseal(row: OutboxRow, now: number): { seq: number; id: string; announced?: string } {
+  reseal(row: OutboxRow, now: number): Resealed {
     const old = this.d.store.messages.bySeq(row.seq);
     if (!old?.jws) throw new GncError('GNC_INTERNAL', `Queued message ${row.id} (row ${row.seq}) has no stored envelope: the store is inconsistent; report it.`);
     const first = parseFlattened(old.jws);
@@ -201,7 +212,8 @@ export class SubmitService {
     this.d.store.messages.setResealed(old.seq, id, now);
     this.d.store.outbox.moveTo(old.seq, seq, now, this.expiresAt(now));
     this.d.evidence?.('sent', id, old.partner, sealed.sha256);
-    return announced === undefined ? { seq, id } : { seq, id, announced };
+    if (announced === undefined) return { seq, id };
+    return { seq, id, announced: announced.id, ...(announced.moved ? { announcementMoved: true } : {}) };
   }
 
   /**
@@ -211,24 +223,35 @@ export class SubmitService {
    * it does not know (GNC_KEY_UNKNOWN, final), so the notice would be lost. An announcement of the signing key goes
    * ahead of it (its position just before, which no other control envelope of the partner has, as this one is the
    * first): it announces its own signing key, which the partner accepts (SPEC section 4, check 5), or one it holds
-   * already, which changes nothing. Returns its id.
+   * already, which changes nothing. One per key and partner: a partner that has an announcement of that certificate
+   * delivered gets none, and one queued behind this envelope that the partner has not been sent (the rotation's own)
+   * moves to that position instead of a new one going ahead of it (it goes on from there as any control envelope: sealed
+   * again when it is too old). Returns the announcement's id, and whether it is one that was moved.
    */
-  private announceAhead(row: OutboxRow, first: FlattenedJws, sent: EnvelopePayload, signer: Signer, now: number): string | undefined {
+  private announceAhead(row: OutboxRow, first: FlattenedJws, sent: EnvelopePayload, signer: Signer, now: number): { id: string; moved: boolean } | undefined {
     if (peekKid(first.protected) === signer.kid || announces(sent) === signer.kid) return undefined;
     const certificate = this.d.certificateOf?.(signer.kid);
     if (certificate === undefined) return undefined;
+    const { messages, outbox } = this.d.store;
+    const told = messages.outControls(row.partner, 'key', 'announce', (b) => b['certificate'] === certificate);
+    if (told.some((m) => m.status === 'delivered')) return undefined;
+    const behind = told.find((m) => m.seq !== row.seq && outbox.mayHold(m.seq) === false);
+    if (behind !== undefined) {
+      outbox.moveAhead(behind.seq, row.position - 1);
+      return { id: behind.id, moved: true };
+    }
     const id = newMessageId(now);
     const body = { action: 'announce', certificate };
     const payload: EnvelopePayload = { v: PAYLOAD_VERSION, id, type: 'key', from: this.d.self, to: row.partner, agreement: null, created: new Date(now).toISOString(), body };
     const sealed = sealEnvelope(payload, signer);
-    const seq = this.d.store.messages.insert({
+    const seq = messages.insert({
       id, direction: 'out', partner: row.partner, type: 'key', kind: 'announce', ref: null, purpose: null, agreement: null,
       created: payload.created, status: 'queued', jws: sealed.bytes, sha256: sealed.sha256, body: JSON.stringify(body), removed: null,
       retainUntil: now + CONTROL_RETENTION_DAYS * 86_400_000,
     }, now);
-    this.d.store.outbox.add(seq, row.partner, now, this.expiresAt(now), true, row.position - 1);
+    outbox.add(seq, row.partner, now, this.expiresAt(now), true, row.position - 1);
     this.d.evidence?.('sent', id, row.partner, sealed.sha256);
-    return id;
+    return { id, moved: false };
   }
 
   /** The receiver refuses envelopes older than its max age: stop retrying (or seal again) a little before that. */

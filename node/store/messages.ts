@@ -128,9 +128,14 @@ export class MessageRepo {
    * one queued before is found again, not queued twice (an interrupted key rotation completed later).
    */
   firstOutControl(partner: string, type: string, kind: string, matches: (body: Record<string, unknown>) => boolean): MessageRow | undefined {
-    const rows = this.db.prepare(`SELECT seq, body FROM messages WHERE partner = ? AND type = ? AND +direction = 'out' AND kind = ? ORDER BY seq`).all(partner, type, kind) as { seq: number; body: string | null }[];
-    const hit = rows.find((r) => r.body !== null && matches(JSON.parse(r.body) as Record<string, unknown>));
+    const hit = this.outControls(partner, type, kind, matches)[0];
     return hit === undefined ? undefined : this.bySeq(hit.seq);
+  }
+
+  /** Every control envelope of `type` and `kind` queued to `partner` whose body `matches`, oldest first, with its id and status. */
+  outControls(partner: string, type: string, kind: string, matches: (body: Record<string, unknown>) => boolean): { seq: number; id: string; status: MessageStatus }[] {
+    const rows = this.db.prepare(`SELECT seq, id, status, body FROM messages WHERE partner = ? AND type = ? AND +direction = 'out' AND kind = ? ORDER BY seq`).all(partner, type, kind) as { seq: number; id: string; status: MessageStatus; body: string | null }[];
+    return rows.filter((r) => r.body !== null && matches(JSON.parse(r.body) as Record<string, unknown>)).map(({ seq, id, status }) => ({ seq, id, status }));
   }
 
   /** Outbound first (ids this node minted), then inbound. */

@@ -63,6 +63,7 @@ export class OutboxRepo {
   private readonly refersStmt;
   private readonly sentStmt;
   private readonly controlStmt;
+  private readonly positionStmt;
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare('INSERT INTO outbox (seq, partner, attempts, next_at, expires_at, control, position) VALUES (?, ?, 0, ?, ?, ?, ?)');
@@ -83,6 +84,7 @@ export class OutboxRepo {
     this.waitingStmt = db.prepare(`SELECT o.seq, o.sent FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = ? AND m.status IN ('queued','retrying') ORDER BY o.position`);
     this.refersStmt = db.prepare('SELECT m.id FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = ? AND m.ref = ? ORDER BY o.position').pluck();
     this.sentStmt = db.prepare('SELECT sent FROM outbox WHERE seq = ?').pluck();
+    this.positionStmt = db.prepare('UPDATE outbox SET position = ? WHERE seq = ?');
     this.controlStmt = db.prepare('SELECT m.id FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = ? AND o.control = 1 AND m.type = ? ORDER BY o.position').pluck();
   }
 
@@ -101,6 +103,11 @@ export class OutboxRepo {
    */
   moveTo(from: number, to: number, nextAt: number, expiresAt: number): void {
     this.moveStmt.run(to, nextAt, expiresAt, from);
+  }
+
+  /** Row `seq` goes at `position` of its partner's order, ahead of where it was (a key announcement, SubmitService.reseal). */
+  moveAhead(seq: number, position: number): void {
+    this.positionStmt.run(position, seq);
   }
 
   /**

@@ -6,6 +6,7 @@
  * default maximum age (168 h) while the partner is stopped.
  */
 import { describe, expect, it } from 'vitest';
+import { decodeNodeCertificate } from '../../../protocol/certificate.js';
 import { rotateNodeKeys, rotateRootKey } from '../../../node/keys/service.js';
 import { api, finalMessage, loseFirstReceipt, networkPerTest, restartNode, sharedClockPerTest, type TestNode, waitFor } from '../../helpers/network.js';
 import { example } from '../../protocol/messages/fixtures.js';
@@ -34,6 +35,16 @@ async function carriedOn(n: TestNode, id: string): Promise<{ first: any; last: a
   let last = first;
   while (last.status === 'resealed') last = await finalMessage(n, last.resealedAs, 20_000);
   return { first, last };
+}
+
+/**
+ * The announcements of KZ's node key `kid` KG received, and those KZ sent it that are final (a re-sealed one goes on as
+ * another, which is counted instead): one each, however often the envelopes behind it were sealed again.
+ */
+function announcementsOf(kz: TestNode, kg: TestNode, kid: string): { sent: number; received: number } {
+  const count = (n: TestNode, direction: string): number => n.node.parts.store.db.prepare(`SELECT body FROM messages WHERE direction = ? AND type = 'key' AND kind = 'announce' AND status <> 'resealed'`)
+    .pluck().all(direction).filter((b) => decodeNodeCertificate(JSON.parse(b as string).certificate as string).sub === kid).length;
+  return { sent: count(kz, 'out'), received: count(kg, 'in') };
 }
 
 /** KG's stopped while KZ queues; the clocks jump past the maximum age; KG comes back. */
@@ -134,6 +145,8 @@ describe('a control envelope for a partner away longer than the maximum message 
     await waitFor(() => kg.node.parts.trust.resolveKey(rotated!.previous)?.revokedAt, 20_000, "the old key's retirement at KG");
     const r = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: example('aci-kz-kg-road') });
     expect((await finalMessage(kz, r.json.id as string, 20_000)).status).toBe('delivered');
+    // the retirement, sealed again by the new key too, needs no announcement of it ahead: KG holds the one just delivered
+    expect(announcementsOf(kz, kg, rotated!.current)).toEqual({ sent: 1, received: 1 });
     await verifiedExport(kz, 'KG');
   }, 60_000);
 
@@ -160,6 +173,10 @@ describe('a control envelope for a partner away longer than the maximum message 
     await waitFor(() => kg.node.parts.trust.resolveKey(rotated!.previous)?.revokedAt, 20_000, "the old key's retirement at KG");
     const refused = kz.node.parts.store.db.prepare(`SELECT id, status, error_code FROM messages WHERE direction = 'out' AND status NOT IN ('delivered', 'resealed')`).all();
     expect(refused).toEqual([]);
+    // the rotation's own announcement moved ahead of the suspension (and was sealed again): KG is told of the new key once
+    expect(announcementsOf(kz, kg, rotated!.current)).toEqual({ sent: 1, received: 1 });
+    const inbound = (id: string): number => kg.node.parts.store.messages.byKey('in', 'KZ', id)!.seq;
+    expect(inbound(announced.last.id)).toBeLessThan(inbound(last.id));
     await verifiedExport(kz, 'KG');
   }, 60_000);
 
