@@ -124,6 +124,14 @@ export function nodeKeyPath(dir: string, kid: string): string {
   return join(dir, 'keys', `node-${kid}.jwk`);
 }
 
+/**
+ * A rotation's new node key until the rotation is recorded (certs/rotation.ts): nothing loads a key under this name as
+ * a node key, so one a crash leaves before the record names it is no second candidate signing key.
+ */
+export function rotatingKeyPath(dir: string, kid: string): string {
+  return join(dir, 'keys', `rotating-node-${kid}.jwk`);
+}
+
 export function rootKeyPath(dir: string, fingerprint: string): string {
   return join(dir, 'keys', `root-${fingerprint}.jwk`);
 }
@@ -205,6 +213,29 @@ export function loadRootKey(dir: string, fingerprint: string): KeyPairInfo {
 export function newNodeKey(dir: string): KeyPairInfo {
   const info = keyInfo(generateEd25519());
   writePrivateKey(nodeKeyPath(dir, info.thumbprint), info.privateKey);
+  return info;
+}
+
+/** Make a key pair for a node key rotation and write it, complete or not at all (0600), under its rotating name. */
+export function newRotatingKey(dir: string): KeyPairInfo {
+  const info = keyInfo(generateEd25519());
+  writePrivateKey(rotatingKeyPath(dir, info.thumbprint), info.privateKey, { atomic: true });
+  return info;
+}
+
+/** The key of a rotating key file, which must be the one its name says. */
+export function loadRotatingKey(dir: string, kid: string): KeyPairInfo {
+  const path = rotatingKeyPath(dir, kid);
+  readPrivateFile(path); // a missing file, or one readable by others, is told as such
+  let info: KeyPairInfo | undefined;
+  try {
+    info = keyInfo(readPrivateKey(path));
+  } catch {
+    /* not an Ed25519 private JWK: said below */
+  }
+  if (info?.thumbprint !== kid) {
+    throw new GncError('GNC_CONFIG_INVALID', `${path}, the new key of a key rotation interrupted before it was recorded, is not an Ed25519 private JWK of the key its name says: no certificate names it, so delete it, then run \`gnc keys rotate --dir ${dir}\` again.`);
+  }
   return info;
 }
 

@@ -4,7 +4,7 @@
  * data dir and is never logged. A key file readable by group or others is refused on load.
  */
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { GncError } from '../protocol/errors.js';
 
 export const PRIVATE_FILE_MODE = 0o600;
@@ -18,11 +18,37 @@ export function writePrivateFile(path: string, data: string | Uint8Array): void 
   try {
     writeFileSync(path, data, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new GncError('GNC_IDENTITY_EXISTS', `${path} already exists: keys are never overwritten. Use a new --dir, or rotate keys with \`gnc keys rotate\`.`);
-    }
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw exists(path);
     throw err;
   }
+}
+
+/**
+ * writePrivateFile, complete or not at all: the bytes go to `<path>.tmp` (exclusive create, 0600), reach the disk, and
+ * only then get their name (a hard link, which refuses an existing file as the exclusive create does). A crash leaves
+ * at most the `.tmp` file, never a truncated file under `path`.
+ */
+export function writePrivateFileAtomic(path: string, data: string | Uint8Array): void {
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, 'wx', PRIVATE_FILE_MODE);
+  try {
+    writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(tmp, path);
+  } catch (err) {
+    unlinkSync(tmp);
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw exists(path);
+    throw err;
+  }
+  unlinkSync(tmp);
+}
+
+function exists(path: string): GncError {
+  return new GncError('GNC_IDENTITY_EXISTS', `${path} already exists: keys are never overwritten. Use a new --dir, or rotate keys with \`gnc keys rotate\`.`);
 }
 
 export function readPrivateFile(path: string): Buffer {
@@ -42,8 +68,8 @@ export function readPrivateFile(path: string): Buffer {
   return readFileSync(path);
 }
 
-export function writePrivateKey(path: string, key: KeyObject): void {
-  writePrivateFile(path, JSON.stringify(key.export({ format: 'jwk' })) + '\n');
+export function writePrivateKey(path: string, key: KeyObject, opts: { atomic?: boolean } = {}): void {
+  (opts.atomic ? writePrivateFileAtomic : writePrivateFile)(path, JSON.stringify(key.export({ format: 'jwk' })) + '\n');
 }
 
 export function readPrivateKey(path: string): KeyObject {

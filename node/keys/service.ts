@@ -6,7 +6,7 @@
  */
 import { sha256Ascii } from '../../protocol/envelope/seal.js';
 import { loadIdentity, loadRootKey, newRootKey } from '../../certs/identity.js';
-import { archiveCertificate, installRotation, ownCertificates, readRotation, rotateNodeKey, rotationCertificate, writeRotation, type RotationState } from '../../certs/rotation.js';
+import { archiveCertificate, installRotation, ownCertificates, readRotation, rotateNodeKey, rotationCertificate, unusedKeyFiles, writeRotation, type RotationState, type UnusedKeyFile } from '../../certs/rotation.js';
 import { decodeNodeCertificate, issueNodeCertificate } from '../../protocol/certificate.js';
 import { QueryInstant } from '../../protocol/api/instant.js';
 import { GncError } from '../../protocol/errors.js';
@@ -45,6 +45,8 @@ export interface RotateResult {
   announcements: Record<string, string>;
   /** True when this run completed a rotation an earlier run began and was interrupted in. */
   resumed: boolean;
+  /** True when the new key is the one a run interrupted before it recorded the rotation had written (no other was made). */
+  reusedKey: boolean;
 }
 
 /** The reason of a rotation's retirement notice (SPEC 9.10). */
@@ -135,6 +137,7 @@ export async function rotateNodeKeys(dir: string, opts: { overlapHours?: number;
     return undefined;
   });
   let state: RotationState;
+  let reusedKey = false;
   if (interrupted) {
     state = interrupted.state;
     // the interrupted rotation is completed as it began: other options would be another rotation
@@ -148,7 +151,7 @@ export async function rotateNodeKeys(dir: string, opts: { overlapHours?: number;
       throw new GncError('GNC_CONFLICT', `A key rotation to ${state.to} was interrupted, with other options than ${differs.join(' and ')}: complete it first with \`gnc keys rotate --dir ${dir}\` (no options), then rotate again with the ones you want.`);
     }
   } else {
-    state = rotateNodeKey(dir, { now, overlapMs, ...(announce ? { addrs: announce } : {}) }).state;
+    ({ state, reused: reusedKey } = rotateNodeKey(dir, { now, overlapMs, ...(announce ? { addrs: announce } : {}) }));
   }
   installRotation(dir, state);
   const certificate = rotationCertificate(dir, state);
@@ -161,7 +164,7 @@ export async function rotateNodeKeys(dir: string, opts: { overlapHours?: number;
     // after the rotation file: this commit wakes a running node, which then re-reads it (the new certificate is a
     // file of the data dir, written above)
     logRotation(n, state);
-    return { previous: state.from, current: state.to, overlapUntil: state.overlapUntil, announcements, resumed: interrupted !== undefined };
+    return { previous: state.from, current: state.to, overlapUntil: state.overlapUntil, announcements, resumed: interrupted !== undefined, reusedKey };
   });
 }
 
@@ -364,6 +367,8 @@ export interface KeyStatus {
   keys: { kid: string; issuer: string; notBefore: string; notAfter: string; revokedAt: string | undefined }[];
   /** A rotation `gnc keys rotate` was interrupted in, and what it still lacks (run the same command to complete it). */
   incomplete: { to: string; startedAt: string; overlapUntil: string; installed: boolean; retired: boolean; unannounced: string[]; logged: boolean } | undefined;
+  /** Private node key files no certificate names (UnusedKeyFile): a rotation interrupted before it recorded itself. */
+  unusedKeyFiles: UnusedKeyFile[];
 }
 
 export async function keyStatus(dir: string): Promise<KeyStatus> {
@@ -380,7 +385,7 @@ export async function keyStatus(dir: string): Promise<KeyStatus> {
       to: p.state.to, startedAt: p.state.startedAt, overlapUntil: p.state.overlapUntil,
       installed: p.installed, retired: p.retirement !== undefined, unannounced: p.unannounced, logged: p.logged,
     };
-    return { country: n.parts.identity.country, ...s, keys, incomplete };
+    return { country: n.parts.identity.country, ...s, keys, incomplete, unusedKeyFiles: unusedKeyFiles(dir) };
   });
 }
 

@@ -7,11 +7,11 @@
  * second key, retirement, announcement or evidence entry), and KG, a real node, accepts what the new key signs.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { loadIdentity } from '../../../certs/identity.js';
+import { loadIdentity, newNodeKey, newRotatingKey } from '../../../certs/identity.js';
 import { installRotation, readRotation, rotateNodeKey, writeRotation, type RotationState } from '../../../certs/rotation.js';
 import { openOffline } from '../../../node/compose.js';
 import { queueRotationTo, retireOldKey } from '../../../node/keys/service.js';
@@ -153,6 +153,66 @@ describe('gnc keys rotate, interrupted', () => {
       proc.kill('SIGTERM');
       await exited;
     }
+  }, 60_000);
+
+  it('uses the key written by a run interrupted before it recorded the rotation, and makes no other', async () => {
+    const net = await network(['KZ', 'KG'], { start: false });
+    const kz = net.nodes.KZ!;
+    const oldKid = loadIdentity(kz.dir).node.thumbprint;
+    const keys = join(kz.dir, 'keys');
+    const before = readdirSync(keys);
+    // what the command does before it records the rotation: it writes the new key (then certifies it)
+    const orphan = newRotatingKey(kz.dir).thumbprint;
+    const status = (await runCli(['keys', 'status', '--dir', kz.dir])).out.join('\n');
+    expect(status).toContain(`UNUSED KEY FILE: keys/rotating-node-${orphan}.jwk is the new key of a rotation interrupted before it recorded itself; no certificate names it. \`gnc keys rotate --dir ${kz.dir}\` uses it (and makes no other key).`);
+    expect(status).not.toContain('ROTATION INCOMPLETE');
+
+    const r = await runCli(['keys', 'rotate', '--dir', kz.dir]);
+    expect(r.code, r.out.join('\n')).toBe(0);
+    expect(r.out).toContain(`Used the new key ${orphan} that an interrupted rotation had written before it recorded itself; no other key was made.`);
+    expect(loadIdentity(kz.dir).node.thumbprint).toBe(orphan);
+    expect(readRotation(kz.dir)).toMatchObject({ from: oldKid, to: orphan, announced: true, announcements: { KG: expect.any(String) } });
+    // one private key file more than before: the orphan, under its node key name, still 0600
+    expect(readdirSync(keys).sort()).toEqual([...before, `node-${orphan}.jwk`].sort());
+    expect(statSync(join(keys, `node-${orphan}.jwk`)).mode & 0o777).toBe(0o600);
+    expect((await runCli(['keys', 'status', '--dir', kz.dir])).out.join('\n')).not.toContain('UNUSED KEY FILE');
+  }, 60_000);
+
+  it('is completed by the same command when interrupted after it recorded the rotation, before the key took its node key name', async () => {
+    const net = await network(['KZ', 'KG'], { start: false });
+    const kz = net.nodes.KZ!;
+    const state = await interrupt(kz.dir, 1);
+    // the data dir a crash leaves between the two: the key under the name it was written with
+    renameSync(join(kz.dir, 'keys', `node-${state.to}.jwk`), join(kz.dir, 'keys', `rotating-node-${state.to}.jwk`));
+    expect((await runCli(['keys', 'status', '--dir', kz.dir])).out.join('\n')).not.toContain('UNUSED KEY FILE');
+    const r = await runCli(['keys', 'rotate', '--dir', kz.dir]);
+    expect(r.code, r.out.join('\n')).toBe(0);
+    expect(loadIdentity(kz.dir).node.thumbprint).toBe(state.to);
+    expect(readdirSync(join(kz.dir, 'keys')).filter((f) => f.includes(state.to))).toEqual([`node-${state.to}.jwk`]);
+  }, 60_000);
+
+  it('deletes a key file a run was interrupted writing, and says so before; leaves a node key file no certificate names alone', async () => {
+    const net = await network(['KZ', 'KG'], { start: false });
+    const kz = net.nodes.KZ!;
+    const keys = join(kz.dir, 'keys');
+    const before = readdirSync(keys);
+    // a run killed while it wrote the new key: its temporary file holds part of the key
+    const partial = `rotating-node-${'A'.repeat(43)}.jwk.tmp`;
+    writeFileSync(join(keys, partial), '{"crv":"Ed25519","d":"', { mode: 0o600 });
+    // and what the command wrote before rotating names were used, which nothing proves is a rotation's
+    const stray = newNodeKey(kz.dir).thumbprint;
+    const status = (await runCli(['keys', 'status', '--dir', kz.dir])).out.join('\n');
+    expect(status).toContain(`UNUSED KEY FILE: keys/${partial} is a key file a rotation was interrupted writing; no certificate names it. \`gnc keys rotate --dir ${kz.dir}\` deletes it.`);
+    expect(status).toContain(`UNUSED KEY FILE: keys/node-${stray}.jwk is a private node key no certificate of this node names`);
+
+    const r = await runCli(['keys', 'rotate', '--dir', kz.dir]);
+    expect(r.code, r.out.join('\n')).toBe(0);
+    const next = loadIdentity(kz.dir).node.thumbprint;
+    expect(next).not.toBe(stray);
+    expect(readdirSync(keys).sort()).toEqual([...before, `node-${stray}.jwk`, `node-${next}.jwk`].sort());
+    const after = (await runCli(['keys', 'status', '--dir', kz.dir])).out.filter((l) => l.includes('UNUSED KEY FILE'));
+    expect(after).toHaveLength(1);
+    expect(after[0]).toContain(`keys/node-${stray}.jwk`);
   }, 60_000);
 
   it('refuses other options than the interrupted run had (exit 2, GNC_CONFLICT), changing nothing', async () => {
