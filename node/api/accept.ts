@@ -87,7 +87,8 @@ const XML = ['application/xml'];
 export function negotiate(offered: (method: string, path: string) => readonly string[] | undefined): MiddlewareHandler {
   return async (c, next) => {
     const accept = c.req.header('accept');
-    if (accept !== undefined) {
+    // */* (what fetch and most clients send) takes every type: nothing to look up on the submit path
+    if (accept !== undefined && accept !== '*/*') {
       // the route that answers: the first one matched after this middleware (GET /v1/arrivals/stream also matches
       // /v1/arrivals/:id, later), not a middleware of every path (method ALL)
       const route = matchedRoutes(c).slice(c.req.routeIndex + 1).find((r) => r.method !== 'ALL');
