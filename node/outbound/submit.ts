@@ -11,7 +11,7 @@ import { EnvelopePayload, type FlattenedJws } from '../../protocol/envelope/payl
 import { canonicalJson } from '../../protocol/envelope/canonical.js';
 import { sealEnvelope, sha256Hex, type Signer } from '../../protocol/envelope/seal.js';
 import { isSnapshotInParts, type AeoBody, type AeoSnapshotInParts } from '../../protocol/messages/aeo.js';
-import { isControlType, type ControlType } from '../../protocol/messages/control.js';
+import type { ControlType } from '../../protocol/messages/control.js';
 import { CONTROL_RETENTION_DAYS } from '../inbound/receiver.js';
 import { GncError } from '../../protocol/errors.js';
 import { MAX_ENVELOPE_BYTES } from '../../protocol/wire.js';
@@ -249,7 +249,7 @@ export class SubmitService {
       created: payload.created, status: 'queued', jws: sealed.bytes, sha256: sealed.sha256, body: JSON.stringify(body), removed: null,
       retainUntil: now + CONTROL_RETENTION_DAYS * 86_400_000,
     }, now);
-    outbox.add(seq, row.partner, now, this.expiresAt(now), true, row.position - 1);
+    outbox.add(seq, row.partner, now, this.expiresAt(now), 'key', row.position - 1);
     this.d.evidence?.('sent', id, row.partner, sealed.sha256);
     return { id, moved: false };
   }
@@ -289,7 +289,7 @@ export class SubmitService {
         body: JSON.stringify(payload.body), removed: removed.length ? JSON.stringify(removed) : null, retainUntil: now + retentionDays * 86_400_000,
       }, now);
       if (admitted) this.d.store.aeoParts.add('out', payload.to, seq, admitted.part, admitted.digest);
-      this.d.store.outbox.add(seq, payload.to, now, expiresAt, isControlType(payload.type));
+      this.d.store.outbox.add(seq, payload.to, now, expiresAt, payload.type);
       if (use) this.d.store.idempotency.add(use.tokenId, use.key, use.request, seq, now);
       this.d.evidence?.('sent', payload.id, payload.to, sealed.sha256);
       return { seq, replayed: false };

@@ -543,4 +543,12 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (country, fingerprint)
   );
 `,
+  // 26: key envelopes (announcements, revocations, root successions) go ahead of everything else queued for their
+  // partner, in the order they were queued (node/store/outbox.ts KEY_LANE): a revocation after a compromise no longer
+  // waits behind a backlog. Their positions become the seq as first queued less 2^52; applied again (a schema version
+  // set back), it moves nothing more (positions in that lane are negative)
+  `
+  UPDATE outbox SET position = position - 4503599627370496
+    WHERE control = 1 AND position >= 0 AND seq IN (SELECT seq FROM messages WHERE type = 'key');
+`,
 ];

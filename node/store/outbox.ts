@@ -3,6 +3,7 @@
  * submission the API acknowledged cannot be lost; removed in the same transaction that records the final
  * receipt. `next_at` drives retries with exponential backoff; `expires_at` bounds them.
  */
+import { isControlType } from '../../protocol/messages/control.js';
 import type { Db } from './db.js';
 
 /**
@@ -19,10 +20,27 @@ const NOT_WAITING_FOR_ORIGINAL = `(m.ref IS NULL OR NOT EXISTS (SELECT 1 FROM me
  * A message queued after a control envelope (agreement or key) for the same partner waits until that one is
  * final: a key announcement must reach the partner before anything the new key signs, a resume notice before
  * the messages it allows, and a suspend notice before the resume that follows it. Rows queued before it go as
- * usual. Order is by `position` (the seq as first queued), which a re-sealed control envelope keeps from the
- * one it replaces. The first pending control row of a partner is one step of the partial index outbox_control.
+ * usual. Order is by `position` (see queuePosition), which a re-sealed control envelope keeps from the one it
+ * replaces. The first pending control row of a partner is one step of the partial index outbox_control.
  */
 const NOT_BEHIND_CONTROL = `o.position <= COALESCE((SELECT MIN(c.position) FROM outbox c WHERE c.partner = ? AND c.control = 1), o.position)`;
+
+/**
+ * Key envelopes (announcements, revocations, root successions) go ahead of everything else queued for the partner: a
+ * revocation after a key compromise must not wait behind a backlog of business messages (thousands, after the partner
+ * was away), nor behind agreement notices. Their positions are their seqs less KEY_LANE, so every key envelope comes
+ * before every other row, and the rows queued before it wait for it as those queued after it do (NOT_BEHIND_CONTROL).
+ * Among themselves key envelopes keep the order they were queued in: a revocation may need what was queued before it
+ * (the announcement of the key that seals it, the root succession naming the root that signed it). Business messages
+ * and agreement notices keep theirs. 2^52 is above any seq a store reaches, and the difference stays an exact
+ * integer for JavaScript and SQLite.
+ */
+export const KEY_LANE = 2 ** 52;
+
+/** The place in its partner's order of a message first queued as row `seq` (see KEY_LANE). */
+export function queuePosition(seq: number, type: string): number {
+  return type === 'key' ? seq - KEY_LANE : seq;
+}
 
 export interface OutboxRow {
   seq: number;
@@ -38,7 +56,7 @@ export interface OutboxRow {
   /** The envelope's `created` (RFC 3339, as sealed): a revocation of its key from this instant or earlier voids it. */
   created: string;
   control: number;
-  /** The partner's delivery order: the seq of the message as first queued (see NOT_BEHIND_CONTROL). */
+  /** The partner's delivery order: the seq of the message as first queued, less KEY_LANE for a key envelope (queuePosition). */
   position: number;
   /**
    * 1 when the partner may hold the envelope: an earlier attempt wrote it to the partner and no receipt came back,
@@ -89,11 +107,12 @@ export class OutboxRepo {
   }
 
   /**
-   * `control`: an agreement or key envelope, which the partner's later messages wait for. `position`: its place in the
-   * partner's order, by default after everything queued before it.
+   * A message of `type`: a control envelope (agreement or key) is one the partner's later messages wait for.
+   * `position`: its place in the partner's order, by default queuePosition (a key envelope ahead of every other row,
+   * any other message after everything queued before it).
    */
-  add(seq: number, partner: string, nextAt: number, expiresAt: number, control: boolean, position = seq): void {
-    this.insertStmt.run(seq, partner, nextAt, expiresAt, control ? 1 : 0, position);
+  add(seq: number, partner: string, nextAt: number, expiresAt: number, type: string, position = queuePosition(seq, type)): void {
+    this.insertStmt.run(seq, partner, nextAt, expiresAt, isControlType(type) ? 1 : 0, position);
   }
 
   /**

@@ -2,10 +2,11 @@
  * Delivery order and fate around control envelopes, on two real nodes: messages queued after a key
  * announcement or a resume notice wait until it is final (sent ahead while the partner was away, they were
  * refused, finally, GNC_KEY_UNKNOWN or GNC_AGREEMENT_NONE), and a message that may already be at the partner
- * (its receipt was lost) is not reported "not sent" when its agreement is suspended: it learns its receipt.
+ * (its receipt was lost) is not reported "not sent" when its agreement is suspended: it learns its receipt. A key
+ * revocation goes ahead of the business messages queued before it.
  */
 import { describe, expect, it } from 'vitest';
-import { rotateNodeKeys } from '../../../node/keys/service.js';
+import { revokeNodeKey, rotateNodeKeys } from '../../../node/keys/service.js';
 import { api, loseFirstReceipt, networkPerTest, restartNode, waitFor, type TestNode } from '../../helpers/network.js';
 import { example } from '../../protocol/messages/fixtures.js';
 
@@ -95,6 +96,31 @@ describe('delivery order behind control envelopes', () => {
     expect(await outcomes(kz, notices)).toEqual(['delivered:', 'delivered:']);
     expect((await api(kg, 'GET', '/v1/agreements/KZ-KG-test')).json.status).toBe('active');
   }, 60_000);
+});
+
+describe('a key revocation queued behind a backlog', () => {
+  it('reaches the partner before the business messages queued while the partner was away', async () => {
+    // KZ retries after a minute: once KG is back every row is due at the same instant, and only the order decides
+    const net = await network(['KZ', 'KG'], { nodeOptions: (c) => (c === 'KZ' ? { retry: { initialMs: 60_000, maxMs: 60_000 } } : {}) });
+    const kz = net.nodes.KZ!;
+    const kg = net.nodes.KG!;
+    const rotated = await rotateNodeKeys(kz.dir, { overlapHours: 1 / 3600 });
+    await waitFor(() => (kz.node.parts.signer().kid === rotated.current && kz.node.parts.store.outbox.count() === 0 ? true : undefined), 15_000, 'the rotation to complete');
+    await kg.node.stop();
+    // more than a partner takes in flight at once (64)
+    const backlog = await submitMany(kz, 80);
+    await waitFor(() => (backlog.every((id) => kz.node.parts.store.messages.byKey('out', 'KG', id)?.status === 'retrying') ? true : undefined), 15_000, 'the backlog to wait');
+    const revoked = await revokeNodeKey(kz.dir, rotated.previous, 'Key compromised');
+    const notice = kz.node.parts.store.messages.firstOutControl('KG', 'key', 'revoke', (b) => b['notice'] === revoked.notice)!;
+    await waitFor(() => (kz.node.parts.store.messages.bySeq(notice.seq)?.status === 'retrying' ? true : undefined), 15_000, 'the revocation to wait');
+    await restartNode(kg);
+    expect(await outcomes(kz, [notice.id, ...backlog])).toEqual([notice.id, ...backlog].map(() => 'delivered:'));
+    // KG stores each envelope as it accepts it, and receipts it in that commit: the revocation came first
+    const received = kg.node.parts.store.db.prepare(`SELECT id FROM messages WHERE direction = 'in' AND partner = 'KZ' ORDER BY seq`).pluck().all() as string[];
+    const order = received.filter((id) => id === notice.id || backlog.includes(id));
+    expect(order).toHaveLength(backlog.length + 1);
+    expect(order[0]).toBe(notice.id);
+  }, 90_000);
 });
 
 describe('a message whose receipt was lost, then its agreement suspended', () => {

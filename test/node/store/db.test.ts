@@ -11,7 +11,8 @@ import { codeOf } from '../../helpers/errors.js';
 import { migrate, openDb, type Db } from '../../../node/store/db.js';
 import { MIGRATIONS } from '../../../node/store/migrations.js';
 import { registerFold } from '../../../node/store/fold.js';
-import { nameQuery } from '../../../node/store/name-keys.js';
+import { nameQuery, registerNameKeys } from '../../../node/store/name-keys.js';
+import { OutboxRepo } from '../../../node/store/outbox.js';
 import { AeoRegistry } from '../../../node/risk/aeo-registry.js';
 import { ConsignmentRepo } from '../../../node/risk/consignments.js';
 import { ArrivalQueries } from '../../../node/risk/query.js';
@@ -231,6 +232,36 @@ describe('openDb', () => {
     migrate(db);
     expect(db.prepare('SELECT kid FROM certificates ORDER BY added_at').pluck().all()).toEqual([uzOwn, kgFirst, kgNext]);
     expect(db.prepare('SELECT COUNT(*) FROM certificate_conflicts').pluck().get()).toBe(2);
+  });
+
+  it('puts the key envelopes an older version queued ahead of the business messages and agreement notices queued before them', () => {
+    dir = tempDir('gnc-db-');
+    const version = MIGRATIONS.findIndex((m) => m.includes('4503599627370496'));
+    expect(version).toBeGreaterThan(0);
+    const old = new Database(join(dir, 'gnc.sqlite'));
+    registerFold(old);
+    registerNameKeys(old);
+    old.function('jws_payload', (_compact: unknown) => null);
+    for (const m of MIGRATIONS.slice(0, version)) old.exec(m);
+    old.pragma(`user_version = ${version}`);
+    const message = old.prepare(`INSERT INTO messages (seq, id, direction, partner, type, created, status, sha256, stored_at, updated_at)
+      VALUES (?, ?, 'out', 'KG', ?, '2026-01-01T00:00:00Z', 'retrying', 'x', 0, 0)`);
+    const outbox = old.prepare('INSERT INTO outbox (seq, partner, next_at, expires_at, control, position) VALUES (?, ?, 0, 9e15, ?, ?)');
+    for (const [seq, type] of [[1, 'aci'], [2, 'agreement'], [3, 'aci'], [4, 'key'], [5, 'aci']] as const) {
+      message.run(seq, `m${seq}`, type);
+      outbox.run(seq, 'KG', type === 'aci' ? 0 : 1, seq);
+    }
+    old.close();
+    db = openDb(join(dir, 'gnc.sqlite'));
+    const due = (): number[] => new OutboxRepo(db!).due('KG', 1, 10, new Set()).map((r) => r.seq);
+    expect(due()).toEqual([4]);
+    expect(new OutboxRepo(db).waiting('KG').map((r) => r.seq)).toEqual([4, 1, 2, 3, 5]);
+    // applied again (its schema version set back), it moves nothing more
+    db.pragma(`user_version = ${version}`);
+    migrate(db);
+    expect(due()).toEqual([4]);
+    db.prepare('DELETE FROM outbox WHERE seq = 4').run();
+    expect(due()).toEqual([1, 2]);
   });
 
   it('fills the name lookup of the AEO records held, so that a search by name finds the operators an older version received', () => {
