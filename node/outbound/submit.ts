@@ -19,6 +19,7 @@ import { parseFlattened, peekKid, peekPayload } from '../../protocol/envelope/op
 import { newMessageId } from '../../protocol/ids.js';
 import { assertBusinessType, needsRef, originalMismatch, parseBody, refuseStrayRef, type BusinessType } from '../../protocol/messages/registry.js';
 import type { Policy } from '../policy/policy.js';
+import type { MessageRow } from '../store/messages.js';
 import type { OutboxRow } from '../store/outbox.js';
 import type { Store } from '../store/store.js';
 import type { TrustIndex } from '../trust.js';
@@ -190,12 +191,9 @@ export class SubmitService {
    * an announcement of that key (`announced`, see announceAhead).
    */
   reseal(row: OutboxRow, now: number): Resealed {
-    const old = this.d.store.messages.bySeq(row.seq);
-    if (!old?.jws) throw new GncError('GNC_INTERNAL', `Queued message ${row.id} (row ${row.seq}) has no stored envelope: the store is inconsistent; report it.`);
-    const first = parseFlattened(old.jws);
+    const old = this.storedOut(row.seq, row.id);
+    const first = parseFlattened(old.jws!);
     const sent = EnvelopePayload.parse(peekPayload(first));
-    const id = newMessageId(now);
-    const payload: EnvelopePayload = { ...sent, id, created: new Date(now).toISOString() };
     const signer = this.d.signer();
     // sealed again by a key revoked by now, the body would be refused as the first envelope is (SPEC section 4, check 9)
     const revokedAt = this.d.revokedKeys?.().get(signer.kid);
@@ -203,17 +201,59 @@ export class SubmitService {
       throw new GncError('GNC_KEY_REVOKED', `This node's signing key ${signer.kid} is revoked from ${new Date(revokedAt).toISOString()}: partners refuse what it seals, so ${row.id} stays queued. Certify a new key with \`gnc keys rotate\` (it needs the root key); the message is sealed again with it.`);
     }
     const announced = this.announceAhead(row, first, sent, signer, now);
+    const { seq, id } = this.sealAgain(old, sent, signer, now);
+    this.d.store.messages.setResealed(old.seq, id, now);
+    this.d.store.outbox.moveTo(old.seq, seq, now, this.expiresAt(now));
+    if (announced === undefined) return { seq, id };
+    return { seq, id, announced: announced.id, ...(announced.moved ? { announcementMoved: true } : {}) };
+  }
+
+  /**
+   * Queue the body of withdrawn control envelope `withdrawn` to its partner again, in a new envelope (a new id, `created`
+   * now, signed by the key this node signs with now) at the end of the partner's queue, when the partner is pinned
+   * again after the removal that withdrew it (node/agreements/requeue.ts). The withdrawn row stays `withdrawn` and
+   * names the new one (`resealed_as`), in the same transaction, so a body is queued again once. Returns the new id,
+   * or undefined when another process queued it again meanwhile.
+   */
+  async queueAgain(withdrawn: MessageRow): Promise<string | undefined> {
+    const now = this.d.clock();
+    const id = await this.d.store.commits.run(() => {
+      const old = this.storedOut(withdrawn.seq, withdrawn.id);
+      if (old.status !== 'withdrawn' || old.resealed_as !== null) return undefined;
+      const removedAt = this.d.store.partners.removedAt(old.partner);
+      if (removedAt !== undefined) throw removedPartner(old.partner, removedAt);
+      const sent = EnvelopePayload.parse(peekPayload(parseFlattened(old.jws!)));
+      const next = this.sealAgain(old, sent, this.d.signer(), now);
+      this.d.store.outbox.add(next.seq, old.partner, now, this.expiresAt(now), old.type);
+      this.d.store.messages.setCarriedOn(old.seq, next.id, now);
+      return next.id;
+    });
+    if (id !== undefined) this.d.onQueued(withdrawn.partner);
+    return id;
+  }
+
+  /** Outbound message `seq` with its stored envelope (one purged by retention has none: GNC_INTERNAL). */
+  private storedOut(seq: number, id: string): MessageRow {
+    const old = this.d.store.messages.bySeq(seq);
+    if (!old?.jws) throw new GncError('GNC_INTERNAL', `Queued message ${id} (row ${seq}) has no stored envelope: the store is inconsistent; report it.`);
+    return old;
+  }
+
+  /**
+   * The body of `old` (whose envelope carried payload `sent`) in a new envelope: a new id, `created` now, sealed by
+   * `signer`; its message row (queued) and its `sent` entry, inside the caller's transaction. No outbox row.
+   */
+  private sealAgain(old: MessageRow, sent: EnvelopePayload, signer: Signer, now: number): { seq: number; id: string } {
+    const id = newMessageId(now);
+    const payload: EnvelopePayload = { ...sent, id, created: new Date(now).toISOString() };
     const sealed = sealEnvelope(payload, signer);
     const seq = this.d.store.messages.insert({
       id, direction: 'out', partner: old.partner, type: old.type, kind: old.kind, ref: old.ref, purpose: old.purpose, agreement: old.agreement,
       created: payload.created, status: 'queued', jws: sealed.bytes, sha256: sealed.sha256, body: JSON.stringify(payload.body), removed: old.removed,
       retainUntil: now + CONTROL_RETENTION_DAYS * 86_400_000,
     }, now);
-    this.d.store.messages.setResealed(old.seq, id, now);
-    this.d.store.outbox.moveTo(old.seq, seq, now, this.expiresAt(now));
     this.d.evidence?.('sent', id, old.partner, sealed.sha256);
-    if (announced === undefined) return { seq, id };
-    return { seq, id, announced: announced.id, ...(announced.moved ? { announcementMoved: true } : {}) };
+    return { seq, id };
   }
 
   /**

@@ -8,7 +8,9 @@ import type { Db } from './db.js';
 export type Direction = 'out' | 'in';
 /**
  * The statuses are the API's (MessageStatus): `resealed` is a control envelope that grew too old undelivered, its body
- * going on in the envelope `resealed_as` names; `withdrawn` one taken back before the partner got it (withdrawn_at).
+ * going on in the envelope `resealed_as` names; `withdrawn` one taken back before the partner got it (withdrawn_at). A
+ * withdrawn agreement envelope whose body was queued again when its partner was pinned again names that envelope in
+ * `resealed_as` too, and stays `withdrawn`.
  */
 export type { MessageStatus };
 export type InboundStatus = Extract<MessageStatus, 'accepted'>;
@@ -94,6 +96,7 @@ export class MessageRepo {
   private readonly sendingStmt;
   private readonly withdrawalStmt;
   private readonly withdrawalOfStmt;
+  private readonly carriedOnStmt;
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(`INSERT INTO messages (id, direction, partner, type, kind, ref, purpose, agreement, created, status, jws, sha256, body, removed, retain_until, stored_at, updated_at)
@@ -111,6 +114,7 @@ export class MessageRepo {
     this.sendingStmt = db.prepare(`UPDATE messages SET status = 'sending', error_code = NULL, error_reason = NULL, updated_at = ? WHERE seq = ? AND status IN ('queued', 'retrying')`);
     this.withdrawalStmt = db.prepare('INSERT OR REPLACE INTO withdrawals (seq, at, reason) VALUES (?, ?, ?)');
     this.withdrawalOfStmt = db.prepare('SELECT at, reason FROM withdrawals WHERE seq = ?');
+    this.carriedOnStmt = db.prepare(`UPDATE messages SET resealed_as = ?, updated_at = ? WHERE seq = ? AND status = 'withdrawn' AND resealed_as IS NULL`);
     this.sinceProbeStmt = db.prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM messages INDEXED BY messages_created WHERE created >= ? LIMIT ${SINCE_NARROW_ROWS})`).pluck();
   }
 
@@ -179,6 +183,21 @@ export class MessageRepo {
   }
 
   /** Message `seq` is taken back before the partner got it: final, with when and why. Its last delivery error stays. */
+  /**
+   * The withdrawn outbound envelopes of `type` to `partner` whose body was not queued again since (`carriedOn`), oldest
+   * first (messages_partner: the partner's rows, not the table).
+   */
+  withdrawnOut(partner: string, type: string): MessageRow[] {
+    const seqs = this.db.prepare(`SELECT seq FROM messages WHERE partner = ? AND +type = ? AND +direction = 'out' AND +status = 'withdrawn' AND resealed_as IS NULL ORDER BY seq`)
+      .pluck().all(partner, type) as number[];
+    return seqs.map((seq) => this.bySeq(seq)!);
+  }
+
+  /** Withdrawn message `seq`'s body goes on in message `next` (queued again): false when one already does. */
+  setCarriedOn(seq: number, next: string, now = Date.now()): boolean {
+    return this.carriedOnStmt.run(next, now, seq).changes === 1;
+  }
+
   setWithdrawn(seq: number, reason: string, now = Date.now()): void {
     this.withdrawnStmt.run(now, seq);
     this.withdrawalStmt.run(seq, now, reason);

@@ -97,7 +97,7 @@ export const MessageView = z.object({
   sha256: z.string(),
   error: z.object({ code: z.string(), reason: z.string().nullable() }).nullable(),
   withdrawn: z.object({ at: UtcTimestamp, reason: z.string() }).nullable().describe('status withdrawn: when and why it was taken back (it never reached the partner, or, for a partner removed, may have without a receipt coming back: the reason says so)'),
-  resealedAs: MessageId.nullable().describe('status resealed: the id of the message whose envelope carries this control message\'s body on, sealed again because this envelope grew too old undelivered (follow it for the outcome)'),
+  resealedAs: MessageId.nullable().describe('status resealed: the id of the message whose envelope carries this control message\'s body on, sealed again because this envelope grew too old undelivered (follow it for the outcome); status withdrawn: the id of the message that carries this agreement message\'s body on, queued again when the partner whose removal withdrew it was pinned again'),
   removed: z.array(z.string()),
   purged: z.object({ at: UtcTimestamp }).nullable().describe('a received message whose retention period under its agreement has ended: its content (body and signed envelope) is purged since `at`, the end of that period, on every read path (this view, its XML, the evidence bundle) whether or not the hourly purge has run yet; the metadata, the receipt and the log entries stay. null while the content is held, and for every sent message'),
   body: z.record(z.string(), z.unknown()).nullable().describe('null once the retention period purged the content (`purged`)'),

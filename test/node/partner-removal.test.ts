@@ -153,6 +153,34 @@ describe('gnc partner remove', () => {
   }, 60_000);
 });
 
+describe('a partner pinned again after a removal that withdrew agreement notices', () => {
+  it('is queued again the termination it never got, not the suspension the termination supersedes, once', async () => {
+    const net = await network(['KZ', 'KG']);
+    const [kz, kg] = [net.nodes.KZ!, net.nodes.KG!];
+    await kg.node.stop();
+    const suspend = (await api(kz, 'POST', `${AGREEMENT}/suspend`, { reason: 'Review' })).json.noticeMessage as string;
+    const terminate = (await api(kz, 'POST', `${AGREEMENT}/terminate`, { reason: 'Pilot ended' })).json.noticeMessage as string;
+    const r = await runCli(['partner', 'remove', '--dir', kz.dir, 'KG', '--reason', 'KG left', '--despite-agreement']);
+    expect(r.out.join('\n')).toMatch(/2 queued message\(s\) withdrawn/);
+    const pin = ['partner', 'add', '--dir', kz.dir, join(net.base, 'KG.identity.json'), `--fingerprint=${loadIdentity(kg.dir).root.thumbprint}`];
+    const again = await runCli(pin);
+    expect(again.code, again.out.join('\n')).toBe(0);
+    const text = again.out.join('\n');
+    const requeued = new RegExp(`^Queued to KG again, as its removal withdrew them: ${terminate} as (\\S+) \\(agreement messages that still apply\\)`, 'm').exec(text)?.[1];
+    expect(requeued, text).toBeDefined();
+    expect(text).toContain(`Not queued again: ${suspend}, withdrawn at the removal, since KZ-KG-test@1 is terminated, which supersedes this suspend.`);
+    // the withdrawn envelope stays withdrawn and names the one that carries its notice on
+    expect((await api(kz, 'GET', `/v1/messages/${terminate}`)).json).toMatchObject({ status: 'withdrawn', resealedAs: requeued });
+    expect((await api(kz, 'GET', `/v1/messages/${suspend}`)).json).toMatchObject({ status: 'withdrawn', resealedAs: null });
+    // pinned once more: nothing is queued twice
+    expect((await runCli(pin)).out.join('\n')).not.toMatch(/^Queued to KG again/m);
+    await restartNode(kg);
+    expect((await finalMessage(kz, requeued!, 30_000)).status).toBe('delivered');
+    expect((await api(kg, 'GET', '/v1/agreements/KZ-KG-test')).json.status).toBe('terminated');
+    expect(kg.node.parts.store.messages.byKey('in', 'KZ', suspend)).toBeUndefined();
+  }, 90_000);
+});
+
 describe('an agreement notice to a removed partner', () => {
   it('is refused before anything is signed or stored, since it cannot reach the partner (GNC_PARTNER_UNKNOWN)', async () => {
     const net = await network(['KZ', 'KG'], { start: false });

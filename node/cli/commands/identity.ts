@@ -11,6 +11,7 @@ import type { PublicIdentity } from '../../../protocol/identity.js';
 import { sha256Ascii } from '../../../protocol/envelope/seal.js';
 import { jwkThumbprint } from '../../../protocol/jwk.js';
 import { openOffline, type OfflineNode } from '../../compose.js';
+import { queueWithdrawnAgreementsAgain } from '../../agreements/requeue.js';
 import { queueKeyState } from '../../keys/service.js';
 import { addPartner, removePartner } from '../../partners.js';
 import { KeyNoticeRepo } from '../../store/key-notices.js';
@@ -64,7 +65,7 @@ export const identityExportCommand: Command = {
 const addSpec = {
   name: 'partner add',
   usage: 'gnc partner add --dir DIR FILE --fingerprint FINGERPRINT [--replace-root]',
-  description: "Pin a partner administration's root key from its identity file, only if its fingerprint matches the one you received by another channel. The key notices the file carries are verified and kept; this node's own key state (certificates, pending revocations, root successions) is queued to the partner. --replace-root: the partner lost its root and made a new one; pin that new root in place of the old, for a partner removed first (gnc partner remove). The old root and what it certified are kept as evidence and trusted for nothing new.",
+  description: "Pin a partner administration's root key from its identity file, only if its fingerprint matches the one you received by another channel. The key notices the file carries are verified and kept; this node's own key state (certificates, pending revocations, root successions) is queued to the partner, and for a partner removed before, the agreement messages its removal withdrew that still apply (a termination, a suspension, a proposal awaiting its signature). --replace-root: the partner lost its root and made a new one; pin that new root in place of the old, for a partner removed first (gnc partner remove). The old root and what it certified are kept as evidence and trusted for nothing new.",
   options: { dir: { type: 'string' }, fingerprint: { type: 'string' }, 'replace-root': { type: 'boolean' } },
   required: ['dir', 'fingerprint'],
   positionals: { min: 1, max: 1, names: 'FILE' },
@@ -93,6 +94,7 @@ export const partnerAddCommand: Command = {
       out(`Pinned ${p.country} (${p.name})${p.wasRemoved === null ? '' : `, a partner again (removed at ${p.wasRemoved})`}, root ${p.fingerprint}${replaced}; ${p.certificates} certificate(s)${notices}, addresses ${p.addresses.join(' ')}`);
       trust.reload();
       await tellKeyState(n, p.country, out);
+      await tellWithdrawnAgain(n, p.country, out);
     } finally {
       await n.close();
     }
@@ -117,6 +119,16 @@ async function tellKeyState(n: OfflineNode, partner: string, out: (line: string)
     if (!isGncError(err)) throw err;
     out(`${partner} is pinned, but this node's key state could not be queued to it (${err.code}: ${err.message}) If ${partner} pinned an identity file older than your last key rotation, give it a current one (\`gnc identity export\`).`);
   }
+}
+
+/**
+ * Queue again the agreement envelopes a removal withdrew that the partner pinned again still needs (node/agreements/
+ * requeue.ts), and say which went and which did not, with why.
+ */
+async function tellWithdrawnAgain(n: OfflineNode, partner: string, out: (line: string) => void): Promise<void> {
+  const r = await queueWithdrawnAgreementsAgain({ store: n.parts.store, registry: n.agreements, submit: n.submit, clock: n.parts.clock }, partner);
+  if (r.queued.length > 0) out(`Queued to ${partner} again, as its removal withdrew them: ${r.queued.map((q) => `${q.withdrawn} as ${q.id}`).join(', ')} (agreement messages that still apply); they leave when the node runs.`);
+  for (const l of r.left) out(`Not queued again: ${l.withdrawn}, withdrawn at the removal, since ${l.why}.`);
 }
 
 const listSpec = {
