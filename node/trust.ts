@@ -52,6 +52,8 @@ export function rootChainFrom(first: Ed25519PublicJwk, successions: readonly Pic
 
 export class TrustIndex {
   private keys = new Map<string, VerificationKey>();
+  /** The node keys of removed partners, by kid, for receiptKey only. */
+  private formerKeys = new Map<string, VerificationKey>();
   /**
    * Every certificate naming a peer id, latest end first: which one counts is decided at the time of asking, since
    * a newer one may not have started yet (a partner's clock ahead of this one's) while the older one is in force.
@@ -113,8 +115,10 @@ export class TrustIndex {
       current.set(r.country, new Set(chain.map((k) => jwkThumbprint(k))));
       successors.set(r.country, chain.slice(1));
     }
+    const formerKeys = new Map<string, VerificationKey>();
     for (const c of this.store.partners.certificates()) {
-      if (!roots.has(c.country)) continue;
+      const pinned = roots.has(c.country);
+      if (!pinned && !former.has(c.country)) continue;
       const payload = decodeNodeCertificate(c.compact);
       if (current.has(c.country) && !current.get(c.country)!.has(payload.iss)) continue; // issued under a replaced root
       // a revocation may arrive before the certificate it names: the earliest instant from either applies, but only
@@ -127,7 +131,7 @@ export class TrustIndex {
       } catch {
         continue; // stored before weak keys were refused on pinning (SPEC 9.7): never trusted to verify
       }
-      keys.set(c.kid, {
+      (pinned ? keys : formerKeys).set(c.kid, {
         kid: c.kid,
         publicKey,
         country: c.country,
@@ -135,6 +139,7 @@ export class TrustIndex {
         notAfter: c.not_after,
         revokedAt: Number.isFinite(revoked) ? revoked : undefined,
       });
+      if (!pinned) continue;
       const named = peers.get(c.peer_id) ?? [];
       named.push({ country: c.country, peerId: c.peer_id, addrs: payload.addrs, kid: c.kid, notAfter: c.not_after });
       peers.set(c.peer_id, named);
@@ -142,6 +147,7 @@ export class TrustIndex {
     for (const named of peers.values()) named.sort((a, b) => b.notAfter - a.notAfter);
     const fingerprint = JSON.stringify([[...roots.entries()], [...former.keys()], [...successors.entries()], [...replaced.entries()], [...keys.values()].map((k) => [k.kid, k.notBefore, k.notAfter, k.revokedAt ?? null]), [...peers.entries()]]);
     this.keys = keys;
+    this.formerKeys = formerKeys;
     this.peers = peers;
     this.roots = roots;
     this.former = former;
@@ -202,6 +208,18 @@ export class TrustIndex {
   }
 
   resolveKey = (kid: string): VerificationKey | undefined => this.keys.get(kid);
+
+  /**
+   * The key of a receipt from `country` for a message this node sent it: a partner's key as resolveKey finds it, or,
+   * for a partner removed since (`gnc partner remove`), the key of its certificate kept as evidence (with its validity
+   * and revocations, which opening the receipt applies as for any envelope). The message went while the partner was
+   * pinned and its keys trusted; its receipt, which names exactly that envelope (openReceipt), proves the delivery
+   * whenever it arrives, so it counts. Nothing else is opened with a removed partner's key.
+   */
+  receiptKey(kid: string, country: string): VerificationKey | undefined {
+    const key = this.keys.get(kid) ?? this.formerKeys.get(kid);
+    return key?.country === country ? key : undefined;
+  }
 
   /**
    * The key of an envelope signed by a key this node does not know yet, when that envelope announces the certificate

@@ -10,7 +10,8 @@
  * sealed by a node key whose certificate has ended or that a revocation names from before it was sealed, its body is
  * sealed again in a new envelope that takes its place (SPEC section 6), and the messages queued after it keep waiting
  * for it; a business message sealed by such a revoked key ends expired, unsent. Nothing goes to a partner that was removed: what is still queued for it is withdrawn (a
- * message on the wire at the removal finishes its attempt first, and its receipt is recorded if it comes in time),
+ * message on the wire at the removal finishes its attempt first, and its receipt is recorded whenever it comes, signed
+ * by the key of the partner's that was trusted when the message went: TrustIndex.receiptKey),
  * and a row withdrawn by another process meanwhile (`gnc messages withdraw`) is neither sent nor sealed again.
  */
 import { MAX_IN_FLIGHT_PER_PARTNER } from '../../protocol/constants.js';
@@ -304,7 +305,8 @@ export class Dispatcher {
       const now = this.d.clock();
       const { body, opened } = openReceipt(
         answer,
-        { resolveKey: this.d.trust.resolveKey, self: this.d.self, now, clockSkewMs: this.d.clockSkewMs, maxAgeMs: this.d.maxAgeMs },
+        // a receipt that comes after the partner was removed (the message was on the wire) still counts: TrustIndex.receiptKey
+        { resolveKey: (kid) => this.d.trust.receiptKey(kid, row.partner), self: this.d.self, now, clockSkewMs: this.d.clockSkewMs, maxAgeMs: this.d.maxAgeMs },
         { messageId: row.id, sha256: row.sha256, partner: row.partner },
       );
       const status = body.status === 'accepted' ? 'delivered' : 'rejected';

@@ -153,6 +153,31 @@ describe('gnc partner remove', () => {
   }, 60_000);
 });
 
+describe('a receipt that comes after the removal of its partner', () => {
+  it('is recorded with its message, which ends delivered: signed by the key trusted when the message went', async () => {
+    const net = await network(['KZ', 'KG']);
+    const [kz, kg] = [net.nodes.KZ!, net.nodes.KG!];
+    expect((await finalMessage(kz, await sendToKg(kz), 30_000)).status).toBe('delivered');
+    // KZ reads KG's receipt, and handles it only once it has seen the removal (the message was on the wire)
+    const session = kz.node.sessions.get('KG')!;
+    const request = session.request.bind(session);
+    session.request = async (envelope, onWire) => {
+      const receipt = await request(envelope, onWire);
+      await waitFor(() => (kz.node.parts.trust.isPartner('KG') ? undefined : true), 15_000, 'KZ to see the removal');
+      return receipt;
+    };
+    const id = await sendToKg(kz);
+    await waitFor(() => kg.node.parts.store.messages.byKey('in', 'KZ', id), 10_000, 'KG to accept the message');
+    const r = await runCli(['partner', 'remove', '--dir', kz.dir, 'KG', '--reason', 'KG left', '--despite-agreement']);
+    expect(r.code, r.out.join('\n')).toBe(0);
+    const m = await finalMessage(kz, id, 30_000);
+    expect(m.status).toBe('delivered');
+    const stored = kg.node.parts.store.messages.receipt(kg.node.parts.store.messages.byKey('in', 'KZ', id)!.seq)!;
+    expect(m.receipt.id).toBe(stored.receipt_id);
+    await verifiedExport(kz, 'KG');
+  }, 60_000);
+});
+
 describe('a partner pinned again after a removal that withdrew agreement notices', () => {
   it('is queued again the termination it never got, not the suspension the termination supersedes, once', async () => {
     const net = await network(['KZ', 'KG']);
