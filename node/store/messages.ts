@@ -184,11 +184,12 @@ export class MessageRepo {
 
   /** Message `seq` is taken back before the partner got it: final, with when and why. Its last delivery error stays. */
   /**
-   * The withdrawn outbound envelopes of `type` to `partner` whose body was not queued again since (`carriedOn`), oldest
-   * first (messages_partner: the partner's rows, not the table).
+   * The withdrawn outbound envelopes of `type` to `partner` whose body was not queued again since (setCarriedOn), oldest
+   * first. Read through messages_status: withdrawn messages are few (taken back by hand, or queued for a partner when it
+   * was removed), where a partner's or a type's messages are many.
    */
   withdrawnOut(partner: string, type: string): MessageRow[] {
-    const seqs = this.db.prepare(`SELECT seq FROM messages WHERE partner = ? AND +type = ? AND +direction = 'out' AND +status = 'withdrawn' AND resealed_as IS NULL ORDER BY seq`)
+    const seqs = this.db.prepare(`SELECT seq FROM messages WHERE status = 'withdrawn' AND +partner = ? AND +type = ? AND +direction = 'out' AND resealed_as IS NULL ORDER BY seq`)
       .pluck().all(partner, type) as number[];
     return seqs.map((seq) => this.bySeq(seq)!);
   }
