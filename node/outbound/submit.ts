@@ -20,7 +20,7 @@ import { newMessageId } from '../../protocol/ids.js';
 import { assertBusinessType, needsRef, originalMismatch, parseBody, refuseStrayRef, type BusinessType } from '../../protocol/messages/registry.js';
 import type { Policy } from '../policy/policy.js';
 import type { MessageRow } from '../store/messages.js';
-import type { OutboxRow } from '../store/outbox.js';
+import { queuePosition, type OutboxRow } from '../store/outbox.js';
 import type { Store } from '../store/store.js';
 import type { TrustIndex } from '../trust.js';
 
@@ -289,7 +289,8 @@ export class SubmitService {
       created: payload.created, status: 'queued', jws: sealed.bytes, sha256: sealed.sha256, body: JSON.stringify(body), removed: null,
       retainUntil: now + CONTROL_RETENTION_DAYS * 86_400_000,
     }, now);
-    outbox.add(seq, row.partner, now, this.expiresAt(now), 'key', row.position - 1);
+    // just ahead of a key envelope; in the key lane, ahead of every other row, for an agreement notice (queuePosition)
+    outbox.add(seq, row.partner, now, this.expiresAt(now), 'key', Math.min(row.position - 1, queuePosition(seq, 'key')));
     this.d.evidence?.('sent', id, row.partner, sealed.sha256);
     return { id, moved: false };
   }

@@ -102,7 +102,7 @@ export class OutboxRepo {
     this.waitingStmt = db.prepare(`SELECT o.seq, o.sent FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = ? AND m.status IN ('queued','retrying') ORDER BY o.position`);
     this.refersStmt = db.prepare('SELECT m.id FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = ? AND m.ref = ? ORDER BY o.position').pluck();
     this.sentStmt = db.prepare('SELECT sent FROM outbox WHERE seq = ?').pluck();
-    this.positionStmt = db.prepare('UPDATE outbox SET position = ? WHERE seq = ?');
+    this.positionStmt = db.prepare('UPDATE outbox SET position = MIN(position, ?) WHERE seq = ?');
     this.controlStmt = db.prepare('SELECT m.id FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = ? AND o.control = 1 AND m.type = ? ORDER BY o.position').pluck();
   }
 
@@ -124,7 +124,10 @@ export class OutboxRepo {
     this.moveStmt.run(to, nextAt, expiresAt, from);
   }
 
-  /** Row `seq` goes at `position` of its partner's order, ahead of where it was (a key announcement, SubmitService.reseal). */
+  /**
+   * Row `seq` goes at `position` of its partner's order, if that is ahead of where it is (a key announcement,
+   * SubmitService.reseal): one in the key lane (queuePosition) is ahead of every agreement notice already.
+   */
   moveAhead(seq: number, position: number): void {
     this.positionStmt.run(position, seq);
   }

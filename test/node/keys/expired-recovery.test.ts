@@ -95,13 +95,10 @@ describe('a node whose key expired gets back in touch', () => {
       }
     }, 10_000, 'the new key signing');
 
-    // the proposal the expired key sealed goes on, sealed again by the new key, in its place before the announcement
-    const resealed = await waitFor(async () => {
-      const v = await message(nodes.KG!, proposal);
-      return v.status === 'resealed' ? v : undefined;
-    }, 10_000, 'the proposal sealed again');
-    proposal = resealed.resealedAs as string;
-    expect(kidOf(outJws(nodes.KG!, 'KZ', proposal))).toBe(newKid);
+    // key envelopes go ahead of the rest (SPEC section 6): the proposal the expired key sealed waits behind the
+    // announcement and the retirement, to be sealed again by the new key when its turn comes
+    const order = nodes.KG!.node.parts.store.db.prepare(`SELECT m.id FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = 'KZ' ORDER BY o.position`).pluck().all() as string[];
+    expect(order.slice(0, 3)).toEqual([announcement, retirement, proposal]);
 
     // KZ's gater refuses KG's peer id: its only certificate KZ knows ended (SPEC section 6), so nothing gets through
     await new Promise((res) => setTimeout(res, 3_000));
@@ -113,7 +110,15 @@ describe('a node whose key expired gets back in touch', () => {
   it('once the partner pins the new identity file, delivers the announcement, the proposal and everything after them', async () => {
     await t.pinKgAtKz();
 
-    for (const id of [proposal, announcement, retirement]) expect((await finalMessage(nodes.KG!, id, 20_000)).status, id).toBe('delivered');
+    for (const id of [announcement, retirement]) expect((await finalMessage(nodes.KG!, id, 20_000)).status, id).toBe('delivered');
+    // then the proposal, sealed again by the new key (its first envelope's key has ended)
+    const resealed = await waitFor(async () => {
+      const v = await message(nodes.KG!, proposal);
+      return v.status === 'resealed' ? v : undefined;
+    }, 20_000, 'the proposal sealed again');
+    proposal = resealed.resealedAs as string;
+    expect(kidOf(outJws(nodes.KG!, 'KZ', proposal))).toBe(newKid);
+    expect((await finalMessage(nodes.KG!, proposal, 20_000)).status).toBe('delivered');
     expect(nodes.KZ!.node.parts.store.db.prepare(`SELECT id FROM agreements WHERE partner = 'KG'`).pluck().all()).toContain('KG-KZ-second');
     // the expired key is accepted for nothing new: KZ holds the retirement, and the old certificate has ended
     expect(nodes.KZ!.node.parts.trust.resolveKey(oldKid)?.revokedAt).toBeDefined();
