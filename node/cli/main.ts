@@ -3,6 +3,7 @@
  * command, and turns every failure into "error GNC_CODE: sentence" on stderr with the exit code from exit.ts.
  */
 import '../polyfill.js';
+import type { ErrorIssue } from '../../protocol/errors.js';
 import { helpText } from './args.js';
 import { COMMANDS } from './commands/index.js';
 import { exitCodeOf, EXIT_USAGE } from './exit.js';
@@ -13,6 +14,15 @@ function usage(commands = COMMANDS, title = ['gnc: Globally Networked Customs ex
   for (const c of commands) lines.push(`  gnc ${c.spec.name.padEnd(20)} ${c.spec.description}`);
   lines.push('', 'Run `gnc <command> --help` for the options of a command.');
   return lines.join('\n');
+}
+
+/**
+ * Where an issue is: its path; for an XML file, the element in it (`xmlPath`) with the JSON pointer into the body
+ * read from it beside, where that is another path (an agreement refusing a field).
+ */
+function where(issue: ErrorIssue): string {
+  if (issue.xmlPath === undefined) return issue.path || '/';
+  return issue.xmlPath === issue.path ? `XML element ${issue.xmlPath}` : `XML element ${issue.xmlPath} (JSON pointer ${issue.path || '/'})`;
 }
 
 export async function main(
@@ -51,7 +61,7 @@ export async function main(
   } catch (caught) {
     const err = asGncError(caught);
     errOut(`error ${err.code}: ${err.message}\n`);
-    for (const i of err.issues ?? []) errOut(`  at ${i.path || '/'}: expected ${i.expected}, received ${i.received}\n`);
+    for (const i of err.issues ?? []) errOut(`  at ${where(i)}: expected ${i.expected}, received ${i.received}\n`);
     // the stack of an unexpected failure is for a bug report, on request only
     if (err.code === 'GNC_INTERNAL' && process.env['GNC_DEBUG'] && caught instanceof Error) errOut(`${caught.stack ?? ''}\n`);
     return exitCodeOf(err.code);

@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { MAX_BODY_BYTES } from '../../../protocol/constants.js';
 import { GncError } from '../../../protocol/errors.js';
-import { parseXmlBody } from '../../../protocol/xml/index.js';
+import { parseXmlBody, withXmlPaths, type XmlBody } from '../../../protocol/xml/index.js';
 import { checkedIdempotencyKey } from '../../api/idempotency-key.js';
 import { openOffline } from '../../compose.js';
 import { parse } from '../args.js';
@@ -26,16 +26,19 @@ const spec = {
   positionals: { min: 1, max: 1, names: 'FILE' },
 } as const;
 
-/** A message body from a JSON or XML file, within the API's body limit (MAX_BODY_BYTES). */
-export function readBodyFile(path: string): { type?: string; body: unknown } {
+/**
+ * A message body from a JSON or XML file, within the API's body limit (MAX_BODY_BYTES); from XML with the element
+ * paths its members were read from (`xmlPathOf`, as for an XML submission to the API).
+ */
+export function readBodyFile(path: string): { type?: string; body: unknown; xmlPathOf?: XmlBody['xmlPathOf'] } {
   const size = existsSync(path) ? statSync(path).size : 0;
   if (size > MAX_BODY_BYTES) {
     throw new GncError('GNC_BODY_TOO_LARGE', `${path} has ${size} bytes, over the ${MAX_BODY_BYTES}-byte limit of a message body (as for the API): split the consignment into several messages.`);
   }
   const text = readInputFile(path);
   if (path.toLowerCase().endsWith('.xml') || text.trimStart().startsWith('<')) {
-    const parsed = parseXmlBody(text);
-    return { type: parsed.type, body: parsed.body };
+    const { type, body, xmlPathOf } = parseXmlBody(text);
+    return { type, body, xmlPathOf };
   }
   try {
     return { body: JSON.parse(text) as unknown };
@@ -68,7 +71,11 @@ export const sendCommand: Command = {
     const node = openOffline(values.dir!);
     try {
       // the operator's keys are the CLI's own: apart from every API token's
-      const { result: r, replayed } = await node.submit.submit({ to: values.to!, type, purpose: values.purpose, ref: values.ref, body: file.body }, key === undefined ? undefined : { tokenId: 'cli', key });
+      const request = { to: values.to!, type, purpose: values.purpose, ref: values.ref, body: file.body };
+      // a refusal of an XML file's body (an agreement's field refusal) also names the element, as the API's does
+      const { result: r, replayed } = await node.submit.submit(request, key === undefined ? undefined : { tokenId: 'cli', key }).catch((err: unknown) => {
+        throw file.xmlPathOf ? withXmlPaths(err, file.xmlPathOf) : err;
+      });
       if (values.json) out(JSON.stringify({ ...r, replayed }));
       else if (replayed) out(`Already queued: ${r.type} ${r.id} for ${r.to}, by an earlier run with idempotency key ${JSON.stringify(key)}; nothing new was queued (gnc messages shows its status).`);
       else out(`Queued ${r.type} ${r.id} for ${r.to} under agreement ${r.agreement}${r.removed.length ? `; removed out-of-scope fields: ${r.removed.join(', ')}` : ''}`);

@@ -1,11 +1,14 @@
 /**
  * Refusals of a message submitted as WCO DM XML name the element in the XML that was sent (`xmlPath`) next to the
  * JSON pointer into the body it was read as: an agreement's field refusal, and one when minimising leaves the body
- * invalid. Errors of reading the XML carry it too; a JSON submission's answer has none. Real nodes, real HTTP.
+ * invalid. Errors of reading the XML carry it too; a JSON submission's answer has none. Real nodes, real HTTP. `gnc send`
+ * of an XML file (the real CLI process, on the running node's data dir) prints the same element paths.
  */
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
-import { api, networkForFile, openAgreementDraft } from '../../helpers/network.js';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { gnc } from '../../helpers/cli.js';
+import { api, networkForFile, openAgreementDraft, tempDir } from '../../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, any>;
 const ecoo = JSON.parse(readFileSync(new URL('../../../examples/messages/ecoo-kz-kg-preferential.json', import.meta.url), 'utf8')) as Record<string, any>;
@@ -86,5 +89,44 @@ describe('refusals of an XML submission name the XML element', () => {
     expect(query.status, query.text).toBe(422);
     expect(query.json.issues[0].path).toBe('/to');
     expect(query.json.issues[0]).not.toHaveProperty('xmlPath');
+  });
+});
+
+describe('gnc send of an XML file names the XML element in its errors', () => {
+  const aciXmlFile = new URL('../../../examples/messages/aci-kz-kg-road.xml', import.meta.url).pathname;
+  const files = tempDir('gnc-send-xml-');
+  afterAll(() => rmSync(files, { recursive: true, force: true }));
+  const send = (...args: string[]) => gnc('send', '--dir', kz.dir, '--to', 'KG', '--purpose', risk, ...args);
+  /** What each issue line of the error names: the text between "  at " and ": expected". */
+  const where = (stderr: string): string[] => stderr.split('\n').slice(1).filter(Boolean).map((l) => /^ {2}at (.*?): expected /.exec(l)?.[1] ?? l);
+
+  it('prints each field the agreement refuses by its element path in the file and its JSON pointer (exit 6, GNC_AGREEMENT_FIELD); a JSON file as before', async () => {
+    const r = await send(aciXmlFile);
+    expect(r.code, r.stderr).toBe(6);
+    expect(r.stderr).toMatch(/^error GNC_AGREEMENT_FIELD: /);
+    expect(where(r.stderr)).toEqual([
+      'XML element /Declaration/Exporter/ID (JSON pointer /body/exporter/id)',
+      `XML element ${ITEM}[1]/Commodity/GoodsMeasure/NetNetWeightMeasure (JSON pointer /body/goodsItems/0/netMass)`,
+      `XML element ${ITEM}[2]/Commodity/GoodsMeasure/NetNetWeightMeasure (JSON pointer /body/goodsItems/1/netMass)`,
+      `XML element ${ITEM}[3]/Commodity/GoodsMeasure/NetNetWeightMeasure (JSON pointer /body/goodsItems/2/netMass)`,
+    ]);
+    // --json shapes what a queued message prints; a refusal is the same text on stderr
+    expect((await send('--json', aciXmlFile)).stderr).toBe(r.stderr);
+    // the same body as a JSON file: the pointers alone, as ever
+    const json = join(files, 'aci.json');
+    writeFileSync(json, JSON.stringify(aci));
+    const fromJson = await send('--type', 'aci', json);
+    expect(fromJson.code).toBe(6);
+    expect(where(fromJson.stderr)).toEqual(['/body/exporter/id', '/body/goodsItems/0/netMass', '/body/goodsItems/1/netMass', '/body/goodsItems/2/netMass']);
+    expect(kz.node.parts.store.messages.list({ limit: 10 })).toHaveLength(0);
+  });
+
+  it('prints an error of reading the file as its XML element (exit 2, GNC_SCHEMA_INVALID)', async () => {
+    const empty = join(files, 'empty-exporter-id.xml');
+    writeFileSync(empty, aciXml.replace('<ID>981140001234</ID>', '<ID></ID>'));
+    const r = await send(empty);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/^error GNC_SCHEMA_INVALID: /);
+    expect(where(r.stderr)).toEqual(['XML element /Declaration/Exporter/ID']);
   });
 });
