@@ -38,18 +38,30 @@ export function sealReceipt(signer: Signer, r: ReceiptInput): { sealed: SealedEn
   return { sealed, id, body };
 }
 
+/** The envelope a receipt must answer: its id, the SHA-256 of the bytes sent, its `created`, and the partner it went to. */
+export interface SentEnvelope {
+  messageId: string;
+  sha256: string;
+  /** The sent envelope's `created` (RFC 3339, as sealed). */
+  created: string;
+  partner: string;
+}
+
 /**
  * Open a receipt and check that it answers exactly the message we sent (by id and by SHA-256 of its bytes). The
  * caller holds that message and reads `bytes` over the connection of `expect.partner`'s admitted peer: a receipt
- * naming it exactly is accepted although the partner's key that signed it has ended since, if `created` lies within
- * that key's certificate (SPEC section 5), since the partner answers a message it holds with the receipt it stored.
+ * naming it exactly, created no earlier than it (less the clock skew), is accepted although the partner's key that
+ * signed it has ended since, if `created` lies within that key's certificate, and although it is older than this
+ * node's maximum age (SPEC section 5), since the partner answers a message it holds with the receipt it stored.
  */
-export function openReceipt(bytes: Uint8Array, opts: OpenOptions, expect: { messageId: string; sha256: string; partner: string }): { opened: OpenedEnvelope; body: ReceiptBody } {
+export function openReceipt(bytes: Uint8Array, opts: OpenOptions, expect: SentEnvelope): { opened: OpenedEnvelope; body: ReceiptBody } {
   const fromPartner = (p: EnvelopePayload): boolean => p.type === 'receipt' && p.from === expect.partner;
   const namesSent = (p: EnvelopePayload, body: ReceiptBody): boolean => body.messageId === expect.messageId && p.ref === expect.messageId && body.sha256 === expect.sha256;
+  // a receipt cannot be older than what it answers: a partner accepts no envelope created beyond the skew ahead of its clock
+  const notBeforeSent = (p: EnvelopePayload): boolean => Date.parse(p.created) >= Date.parse(expect.created) - opts.clockSkewMs;
   const answersSent = (p: EnvelopePayload): boolean => {
     const body = ReceiptBody.safeParse(p.body);
-    return fromPartner(p) && body.success && namesSent(p, body.data);
+    return fromPartner(p) && body.success && namesSent(p, body.data) && notBeforeSent(p);
   };
   const opened = openEnvelope(bytes, { ...opts, answersSent });
   if (!fromPartner(opened.payload)) {

@@ -307,7 +307,7 @@ export class Dispatcher {
         answer,
         // a receipt that comes after the partner was removed (the message was on the wire) still counts: TrustIndex.receiptKey
         { resolveKey: (kid) => this.d.trust.receiptKey(kid, row.partner), self: this.d.self, now, clockSkewMs: this.d.clockSkewMs, maxAgeMs: this.d.maxAgeMs },
-        { messageId: row.id, sha256: row.sha256, partner: row.partner },
+        { messageId: row.id, sha256: row.sha256, created: row.created, partner: row.partner },
       );
       const status = body.status === 'accepted' ? 'delivered' : 'rejected';
       await this.d.store.commits.run(() => {

@@ -56,10 +56,12 @@ export interface OpenOptions {
   held?(payload: EnvelopePayload, sha256: string): boolean;
   /**
    * Whether the envelope is a receipt that names exactly an envelope this node sent and holds (SPEC section 5: its
-   * `messageId`, `ref` and `sha256`, from the partner it was sent to, read over that partner's connection). Such a
-   * receipt is accepted although its key's certificate has ended since (check 11 holds it to `nbf` <= `created` <=
-   * `exp` only, not to this node's clock), since the partner answers a message it holds with the receipt it stored
-   * then (check 10). Asked only when that end is the one reason to refuse it; every other check applies as before.
+   * `messageId`, `ref` and `sha256`, from the partner it was sent to, read over that partner's connection, and
+   * `created` not before that envelope's `created` minus the clock skew). Such a receipt is accepted although its
+   * key's certificate has ended since (check 11 holds it to `nbf` <= `created` <= `exp` only, not to this node's
+   * clock) and although it is older than this node's maximum age (check 15), since the partner answers a message it
+   * holds with the receipt it stored then (check 10). Asked only when one of those is the reason to refuse it; every
+   * other check applies as before.
    */
   answersSent?(payload: EnvelopePayload): boolean;
 }
@@ -204,7 +206,7 @@ function checkValidity(payload: EnvelopePayload, key: VerificationKey, opts: Ope
   if (created > opts.now + opts.clockSkewMs) {
     throw new GncError('GNC_CLOCK_SKEW', `Envelope created ${payload.created} is ahead of this node's clock by more than ${opts.clockSkewMs / 1000} s: check the sender's NTP time.`);
   }
-  if (created < opts.now - opts.maxAgeMs) {
+  if (created < opts.now - opts.maxAgeMs && opts.answersSent?.(payload) !== true) {
     throw new GncError('GNC_CLOCK_SKEW', `Envelope created ${payload.created} is older than the ${Math.round(opts.maxAgeMs / 3_600_000)} h acceptance window: it is stale or replayed; send a new message.`);
   }
 }
