@@ -5,7 +5,7 @@
  * The node runs without the private root key: it reads the root's public half from `identity/` and asks for the
  * private one only when the root must sign (certify a node key, sign an agreement or a key notice).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
@@ -124,24 +124,48 @@ export function nodeKeyPath(dir: string, kid: string): string {
   return join(dir, 'keys', `node-${kid}.jwk`);
 }
 
-/**
- * A rotation's new node key until the rotation is recorded (certs/rotation.ts): nothing loads a key under this name as
- * a node key, so one a crash leaves before the record names it is no second candidate signing key.
- */
-export function rotatingKeyPath(dir: string, kid: string): string {
-  return join(dir, 'keys', `rotating-node-${kid}.jwk`);
-}
-
 export function rootKeyPath(dir: string, fingerprint: string): string {
   return join(dir, 'keys', `root-${fingerprint}.jwk`);
+}
+
+/** What a rotation makes a new key for: a node key (keys/node-<kid>.jwk) or a successor root (keys/root-<fingerprint>.jwk). */
+export type RotatedKeyRole = 'node' | 'root';
+
+function rotatedKeyPath(dir: string, role: RotatedKeyRole, thumbprint: string): string {
+  return role === 'node' ? nodeKeyPath(dir, thumbprint) : rootKeyPath(dir, thumbprint);
+}
+
+/**
+ * A rotation's new key until the rotation is recorded (certs/rotation.ts; a root's: once the node certificate names it):
+ * nothing loads a key under this name as a node key or a root, so one a crash leaves before the record names it is no
+ * second candidate signing key.
+ */
+export function rotatingKeyPath(dir: string, role: RotatedKeyRole, thumbprint: string): string {
+  return join(dir, 'keys', `rotating-${role}-${thumbprint}.jwk`);
+}
+
+/** The rotating key file of `thumbprint` takes its node key or root name, once the record names it (idempotent). */
+export function promoteRotatingKey(dir: string, role: RotatedKeyRole, thumbprint: string): void {
+  const from = rotatingKeyPath(dir, role, thumbprint);
+  if (!existsSync(from)) return;
+  try {
+    linkSync(from, rotatedKeyPath(dir, role, thumbprint));
+  } catch (err) {
+    // linked already, by a run interrupted before it removed the rotating name
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  unlinkSync(from);
 }
 
 function rootPublicPath(dir: string, fingerprint: string): string {
   return join(dir, 'identity', `root-${fingerprint}.jwk`);
 }
 
-/** Keep a root's public key beside the certificate (`original`: also as the root `init` made). */
-function writeRootPublic(dir: string, jwk: Ed25519PublicJwk, original: boolean): void {
+/**
+ * Keep a root's public key beside the certificate (`original`: also as the root `init` made); a successor root's before
+ * a certificate names it, since loadIdentity reads it there.
+ */
+export function writeRootPublic(dir: string, jwk: Ed25519PublicJwk, original: boolean): void {
   const text = JSON.stringify(jwk) + '\n';
   writeFileSync(rootPublicPath(dir, jwkThumbprint(jwk)), text);
   if (original) writeFileSync(join(dir, IDENTITY_PATHS.rootPublic), text);
@@ -197,8 +221,13 @@ export function loadNodeKey(dir: string, kid: string): KeyPairInfo {
   return info;
 }
 
-/** The private root key with this fingerprint (a successor root, or the one `init` made). */
+/**
+ * The private root key with this fingerprint (a successor root, or the one `init` made). The fingerprint is one a
+ * certificate names: a successor root still under its rotating name (`gnc keys rotate --root` interrupted after it wrote
+ * the certificate naming it) takes its root name first.
+ */
 export function loadRootKey(dir: string, fingerprint: string): KeyPairInfo {
+  promoteRotatingKey(dir, 'root', fingerprint);
   const successor = rootKeyPath(dir, fingerprint);
   const path = existsSync(successor) ? successor : join(dir, IDENTITY_PATHS.rootKey);
   if (!existsSync(path)) {
@@ -216,16 +245,16 @@ export function newNodeKey(dir: string): KeyPairInfo {
   return info;
 }
 
-/** Make a key pair for a node key rotation and write it, complete or not at all (0600), under its rotating name. */
-export function newRotatingKey(dir: string): KeyPairInfo {
+/** Make a key pair for a rotation and write it, complete or not at all (0600), under its rotating name. */
+export function newRotatingKey(dir: string, role: RotatedKeyRole): KeyPairInfo {
   const info = keyInfo(generateEd25519());
-  writePrivateKey(rotatingKeyPath(dir, info.thumbprint), info.privateKey, { atomic: true });
+  writePrivateKey(rotatingKeyPath(dir, role, info.thumbprint), info.privateKey, { atomic: true });
   return info;
 }
 
 /** The key of a rotating key file, which must be the one its name says. */
-export function loadRotatingKey(dir: string, kid: string): KeyPairInfo {
-  const path = rotatingKeyPath(dir, kid);
+export function loadRotatingKey(dir: string, role: RotatedKeyRole, thumbprint: string): KeyPairInfo {
+  const path = rotatingKeyPath(dir, role, thumbprint);
   readPrivateFile(path); // a missing file, or one readable by others, is told as such
   let info: KeyPairInfo | undefined;
   try {
@@ -233,17 +262,15 @@ export function loadRotatingKey(dir: string, kid: string): KeyPairInfo {
   } catch {
     /* not an Ed25519 private JWK: said below */
   }
-  if (info?.thumbprint !== kid) {
-    throw new GncError('GNC_CONFIG_INVALID', `${path}, the new key of a key rotation interrupted before it was recorded, is not an Ed25519 private JWK of the key its name says: no certificate names it, so delete it, then run \`gnc keys rotate --dir ${dir}\` again.`);
+  if (info?.thumbprint !== thumbprint) {
+    throw new GncError('GNC_CONFIG_INVALID', `${path}, the new key of a key rotation interrupted before it was recorded, is not an Ed25519 private JWK of the key its name says: no certificate names it, so delete it, then run \`${rotateCommand(dir, role)}\` again.`);
   }
   return info;
 }
 
-export function newRootKey(dir: string): KeyPairInfo {
-  const info = keyInfo(generateEd25519());
-  writePrivateKey(rootKeyPath(dir, info.thumbprint), info.privateKey);
-  writeRootPublic(dir, info.jwk, false);
-  return info;
+/** The command that makes (and completes) a rotation of `role`. */
+export function rotateCommand(dir: string, role: RotatedKeyRole): string {
+  return `gnc keys rotate --dir ${dir}${role === 'root' ? ' --root' : ''}`;
 }
 
 /** The root key `init` made: the start of this administration's succession chain (what partners pinned). */

@@ -6,7 +6,7 @@
  * signature by a key it does not know yet. Public files only: private keys stay in `keys/` (certs/identity.ts).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_CERT_VALIDITY_MS } from '../protocol/constants.js';
@@ -14,7 +14,7 @@ import { decodeNodeCertificate } from '../protocol/certificate.js';
 import { UtcTimestamp } from '../protocol/envelope/payload.js';
 import { GncError } from '../protocol/errors.js';
 import { parseWith } from '../protocol/validate.js';
-import { certifyNode, IDENTITY_PATHS, loadIdentity, loadRootKey, loadRotatingKey, newRotatingKey, nodeKeyPath, rotatingKeyPath, type KeyPairInfo, type LocalIdentity } from './identity.js';
+import { certifyNode, IDENTITY_PATHS, loadIdentity, loadRootKey, loadRotatingKey, newRotatingKey, promoteRotatingKey, type KeyPairInfo, type LocalIdentity, type RotatedKeyRole } from './identity.js';
 
 export const CERT_ARCHIVE_DIR = 'identity/certs';
 export const ROTATION_FILE = 'identity/rotation.json';
@@ -96,68 +96,61 @@ export interface RotatedNode {
   next: KeyPairInfo;
   certificate: string;
   state: RotationState;
-  /** The key is the one an interrupted run made (see unfinishedKey). */
+  /** The key is the one an interrupted run made (see rotatingKey). */
   reused: boolean;
 }
 
 /**
- * A private node key file in keys/ that no certificate of this node and no rotation record names: `unfinished`, the
- * new key of a rotation interrupted before it recorded itself (keys/rotating-node-<kid>.jwk, written whole: `gnc keys
- * rotate` uses it); `partial`, one interrupted while it was written (its `.tmp` file: `gnc keys rotate` deletes it);
- * `uncertified`, a keys/node-<kid>.jwk no certificate names (left by such a rotation before rotating names were used,
- * or put there by hand: it signs nothing, and nothing here uses or deletes it).
+ * A private key file in keys/ of a key a rotation makes (`role`: a node key, or with `gnc keys rotate --root` a successor
+ * root) that no certificate of this node and no rotation record names: `unfinished`, the new key of a rotation
+ * interrupted before it recorded itself (keys/rotating-<role>-<thumbprint>.jwk, written whole: the same command uses
+ * it); `partial`, one interrupted while it was written (its `.tmp` file: the same command deletes it); `uncertified`, a
+ * keys/node-<kid>.jwk or keys/root-<fingerprint>.jwk no certificate names (left by such a rotation before rotating
+ * names were used, or put there by hand: it signs nothing, and nothing here uses or deletes it).
  */
 export interface UnusedKeyFile {
   /** Relative to the data dir. */
   file: string;
+  role: RotatedKeyRole;
+  /** The key's thumbprint (a node key's kid, a root's fingerprint). */
   kid: string;
   state: 'unfinished' | 'partial' | 'uncertified';
 }
 
-const KEY_FILE = /^(rotating-node|node)-([A-Za-z0-9_-]{43})\.jwk(\.tmp)?$/;
+const KEY_FILE = /^(rotating-)?(node|root)-([A-Za-z0-9_-]{43})\.jwk(\.tmp)?$/;
 
 export function unusedKeyFiles(dir: string): UnusedKeyFile[] {
   const keys = join(dir, 'keys');
   if (!existsSync(keys)) return [];
-  const named = new Set(ownCertificates(dir).map((c) => decodeNodeCertificate(c).sub));
+  const certified = ownCertificates(dir).map((c) => decodeNodeCertificate(c));
+  const named = { node: new Set(certified.map((p) => p.sub)), root: new Set(certified.map((p) => p.iss)) };
   const recorded = readRotation(dir)?.to;
-  if (recorded !== undefined) named.add(recorded);
+  if (recorded !== undefined) named.node.add(recorded);
   const out: UnusedKeyFile[] = [];
   for (const f of readdirSync(keys).sort()) {
     const m = KEY_FILE.exec(f);
     if (m === null) continue;
-    const kid = m[2]!;
-    const state = m[3] !== undefined ? 'partial' : m[1] === 'node' ? 'uncertified' : 'unfinished';
-    // a partial file is never named; a rotating key the record names is promoted by the rotation that completes it
-    if (state === 'partial' || !named.has(kid)) out.push({ file: `keys/${f}`, kid, state });
+    const role = m[2] as RotatedKeyRole;
+    const kid = m[3]!;
+    const state = m[4] !== undefined ? 'partial' : m[1] === undefined ? 'uncertified' : 'unfinished';
+    // a partial file is never named; a rotating key the record names takes its name when the rotation completes (a
+    // node key's) or when it is loaded (a root's)
+    if (state === 'partial' || !named[role].has(kid)) out.push({ file: `keys/${f}`, role, kid, state });
   }
   return out;
 }
 
 /**
- * The new key of a rotation interrupted before it recorded itself, to use instead of making another: the one complete
- * rotating key file (one more, from two runs at once, is deleted, and so is a partial one: no certificate names them,
- * and only one key may become the candidate to sign). Undefined when there is none.
+ * The new key of a `role` rotation interrupted before it recorded itself, to use instead of making another (`reused`),
+ * else a new one under its rotating name: the one complete rotating key file is used (one more, from two runs at once,
+ * is deleted, and so is a partial one: no certificate names them, and only one key may become the candidate to sign).
  */
-function unfinishedKey(dir: string): KeyPairInfo | undefined {
-  const files = unusedKeyFiles(dir).filter((f) => f.state !== 'uncertified');
-  const unfinished = files.filter((f) => f.state === 'unfinished');
-  const kept = unfinished[0] && loadRotatingKey(dir, unfinished[0].kid);
-  for (const f of files) if (f !== unfinished[0]) rmSync(join(dir, f.file), { force: true });
-  return kept;
-}
-
-/** The rotating key file of `kid` becomes its node key file, once the rotation record names it (idempotent). */
-function promoteRotatingKey(dir: string, kid: string): void {
-  const from = rotatingKeyPath(dir, kid);
-  if (!existsSync(from)) return;
-  try {
-    linkSync(from, nodeKeyPath(dir, kid));
-  } catch (err) {
-    // linked already, by a run interrupted before it removed the rotating name
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
-  unlinkSync(from);
+export function rotatingKey(dir: string, role: RotatedKeyRole): { key: KeyPairInfo; reused: boolean } {
+  const files = unusedKeyFiles(dir).filter((f) => f.role === role && f.state !== 'uncertified');
+  const unfinished = files.find((f) => f.state === 'unfinished');
+  const kept = unfinished && loadRotatingKey(dir, role, unfinished.kid);
+  for (const f of files) if (f !== unfinished) rmSync(join(dir, f.file), { force: true });
+  return kept ? { key: kept, reused: true } : { key: newRotatingKey(dir, role), reused: false };
 }
 
 /**
@@ -175,8 +168,7 @@ export function rotateNodeKey(dir: string, opts: { now: number; overlapMs: numbe
     throw new GncError('GNC_CONFLICT', `A key rotation to ${pending.to} was interrupted before every partner was told: complete it with \`gnc keys rotate --dir ${dir}\` (the same command again), then rotate again if you still want another key.`);
   }
   const root = opts.root ?? loadRootKey(dir, previous.certPayload.iss);
-  const unfinished = unfinishedKey(dir);
-  const next = unfinished ?? newRotatingKey(dir);
+  const { key: next, reused } = rotatingKey(dir, 'node');
   const certificate = certifyNode(root, next, {
     country: previous.country, name: previous.name, peerId: previous.peerId, addrs: opts.addrs ?? previous.certPayload.addrs,
     now: opts.now, validityMs: opts.validityMs ?? DEFAULT_CERT_VALIDITY_MS,
@@ -186,8 +178,8 @@ export function rotateNodeKey(dir: string, opts: { now: number; overlapMs: numbe
     overlapUntil: new Date(opts.now + opts.overlapMs).toISOString(), announcements: {}, announced: false, certificate,
   };
   writeRotation(dir, state);
-  promoteRotatingKey(dir, next.thumbprint);
-  return { previous, next, certificate, state, reused: unfinished !== undefined };
+  promoteRotatingKey(dir, 'node', next.thumbprint);
+  return { previous, next, certificate, state, reused };
 }
 
 /** The new key's certificate of a rotation: the one it recorded, else (a file from an older version) the archived one. */
@@ -208,7 +200,7 @@ export function rotationCertificate(dir: string, state: RotationState): string {
  * signer. Done already when the current certificate is the new key's.
  */
 export function installRotation(dir: string, state: RotationState): void {
-  promoteRotatingKey(dir, state.to);
+  promoteRotatingKey(dir, 'node', state.to);
   const path = join(dir, IDENTITY_PATHS.certificate);
   const current = readFileSync(path, 'utf8').trim();
   const kid = decodeNodeCertificate(current).sub;

@@ -5,8 +5,8 @@
  * is recorded in the evidence log (`key` entries) and kept in the store so that exports carry it.
  */
 import { sha256Ascii } from '../../protocol/envelope/seal.js';
-import { loadIdentity, loadRootKey, newRootKey } from '../../certs/identity.js';
-import { archiveCertificate, installRotation, ownCertificates, readRotation, rotateNodeKey, rotationCertificate, unusedKeyFiles, writeRotation, type RotationState, type UnusedKeyFile } from '../../certs/rotation.js';
+import { loadIdentity, loadRootKey, promoteRotatingKey, rotateCommand, writeRootPublic } from '../../certs/identity.js';
+import { archiveCertificate, installRotation, ownCertificates, readRotation, rotateNodeKey, rotatingKey, rotationCertificate, unusedKeyFiles, writeRotation, type RotationState, type UnusedKeyFile } from '../../certs/rotation.js';
 import { decodeNodeCertificate, issueNodeCertificate } from '../../protocol/certificate.js';
 import { QueryInstant } from '../../protocol/api/instant.js';
 import { GncError } from '../../protocol/errors.js';
@@ -93,6 +93,21 @@ export function rotationMissing(p: { installed: boolean; retired: boolean; unann
     ...(p.unannounced.length > 0 ? [`the new key is not queued to ${p.unannounced.join(', ')}`] : []),
     ...(p.logged ? [] : ['its evidence entry is not written']),
   ];
+}
+
+/**
+ * What a private key file no certificate names is (UnusedKeyFile), and what to do about it: one sentence, which `gnc
+ * keys status` lists and `gnc start` warns with.
+ */
+export function unusedKeyFileAdvice(f: UnusedKeyFile, dir: string): string {
+  const command = `\`${rotateCommand(dir, f.role)}\``;
+  const rotation = f.role === 'node' ? 'rotation' : 'root rotation';
+  const what = f.state === 'unfinished'
+    ? `the new ${f.role === 'node' ? 'key' : 'root key'} of a ${rotation} interrupted before it recorded itself; no certificate names it. ${command} uses it (and makes no other key)`
+    : f.state === 'partial'
+      ? `a key file a ${rotation} was interrupted writing; no certificate names it. ${command} deletes it`
+      : `a private ${f.role} key no certificate of this node names (left by a ${rotation} interrupted before it recorded itself, by an earlier version, or put there by hand); it signs nothing, and the node neither uses nor deletes it. ${f.role === 'node' ? 'Delete it once you know no certificate of it is kept elsewhere' : 'Delete it once you know no partner was sent a root succession to it'}`;
+  return `${f.file} is ${what}.`;
 }
 
 /** The stored retirement notice of a rotation's old key (reason and time as the rotation signs them), if any. */
@@ -264,11 +279,16 @@ export interface RootRotateResult {
   current: string;
   effective: string;
   sentTo: string[];
+  /** True when the new root key is the one a run interrupted before the certificate named it had written (no other was made). */
+  reusedKey: boolean;
 }
 
 /**
  * Name a successor root, signed by the current root, and re-certify the node key under it (same validity
  * period, so signatures made before stay verifiable). Partners verify the notice under the root they know.
+ * The new root key is written under its rotating name (keys/rotating-root-<fingerprint>.jwk) and takes its root name
+ * once the re-issued certificate names it: interrupted before, this leaves that file alone, which the next run uses
+ * instead of making a second root (`reusedKey`); interrupted after, loadRootKey renames it when the root next signs.
  */
 export async function rotateRootKey(dir: string, opts: { clock?: () => number } = {}): Promise<RootRotateResult> {
   const now = (opts.clock ?? Date.now)();
@@ -282,7 +302,9 @@ export async function rotateRootKey(dir: string, opts: { clock?: () => number } 
   // the current root's private key first: kept offline, it is asked for (GNC_IDENTITY_MISSING) before a new
   // root key is written, so a refused attempt leaves no stray key behind
   const current = loadRootKey(dir, id.root.thumbprint);
-  const next = newRootKey(dir);
+  // written under its rotating name, and used by the next run if this one stops before the certificate names it
+  const { key: next, reused: reusedKey } = rotatingKey(dir, 'root');
+  writeRootPublic(dir, next.jwk, false);
   const effective = new Date(now).toISOString();
   const notice: KeyNotice = { v: 1, kind: 'root-succession', country: id.country, newRoot: next.jwk, effective };
   const noticeJws = signKeyNotice(notice, current.signer);
@@ -292,6 +314,7 @@ export async function rotateRootKey(dir: string, opts: { clock?: () => number } 
   const path = join(dir, IDENTITY_PATHS.certificate);
   writeFileSync(`${path}.tmp`, certificate + '\n');
   renameSync(`${path}.tmp`, path);
+  promoteRotatingKey(dir, 'root', next.thumbprint);
   return withOffline(dir, opts.clock, async (n) => {
     // the notice and its `key` entry in one transaction, before partners are sent it
     n.parts.store.db.transaction(() => {
@@ -300,7 +323,7 @@ export async function rotateRootKey(dir: string, opts: { clock?: () => number } 
     }).immediate();
     const sentTo = partners(n);
     for (const p of sentTo) await n.submit.queueControl(p, 'key', { action: 'root-succession', notice: noticeJws, certificate });
-    return { previous: id.root.thumbprint, current: next.thumbprint, effective, sentTo };
+    return { previous: id.root.thumbprint, current: next.thumbprint, effective, sentTo, reusedKey };
   });
 }
 
@@ -367,7 +390,7 @@ export interface KeyStatus {
   keys: { kid: string; issuer: string; notBefore: string; notAfter: string; revokedAt: string | undefined }[];
   /** A rotation `gnc keys rotate` was interrupted in, and what it still lacks (run the same command to complete it). */
   incomplete: { to: string; startedAt: string; overlapUntil: string; installed: boolean; retired: boolean; unannounced: string[]; logged: boolean } | undefined;
-  /** Private node key files no certificate names (UnusedKeyFile): a rotation interrupted before it recorded itself. */
+  /** Private key files no certificate names (UnusedKeyFile): a rotation interrupted before it recorded itself. */
   unusedKeyFiles: UnusedKeyFile[];
 }
 

@@ -4,8 +4,7 @@
  * every partner over the wire; a running node picks them up without a restart.
  */
 import { GncError } from '../../../protocol/errors.js';
-import type { UnusedKeyFile } from '../../../certs/rotation.js';
-import { DEFAULT_OVERLAP_HOURS, keyStatus, revokeNodeKey, rotateNodeKeys, rotateRootKey, rotationMissing, type KeyStatus } from '../../keys/service.js';
+import { DEFAULT_OVERLAP_HOURS, keyStatus, revokeNodeKey, rotateNodeKeys, rotateRootKey, rotationMissing, unusedKeyFileAdvice, type KeyStatus } from '../../keys/service.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -25,6 +24,7 @@ export const keysRotateCommand: Command = {
     if (values.root) {
       const r = await rotateRootKey(values.dir!);
       if (values.json) return out(JSON.stringify(r));
+      if (r.reusedKey) out(`Used the new root key ${r.current} that an interrupted root rotation had written before the certificate named it; no other root key was made.`);
       out(`New root ${r.current} succeeds ${r.previous} from ${r.effective}; node key re-certified by it; announced to ${r.sentTo.join(', ') || 'no partner'}.`);
       out('Give partners the new fingerprint by another channel so they can check it; keep both root keys offline.');
       return;
@@ -98,16 +98,6 @@ function incompleteLine(r: NonNullable<KeyStatus['incomplete']>, dir: string, no
   return `  ROTATION INCOMPLETE: the rotation to ${r.to} begun at ${r.startedAt} was interrupted (${missing.join('; ')}). Complete it with \`gnc keys rotate --dir ${dir}\` (the same command again), ${when}.`;
 }
 
-/** A private key file no certificate names (UnusedKeyFile), and what to do about it. */
-function unusedLine(f: UnusedKeyFile, dir: string): string {
-  const what = f.state === 'unfinished'
-    ? `the new key of a rotation interrupted before it recorded itself; no certificate names it. \`gnc keys rotate --dir ${dir}\` uses it (and makes no other key)`
-    : f.state === 'partial'
-      ? `a key file a rotation was interrupted writing; no certificate names it. \`gnc keys rotate --dir ${dir}\` deletes it`
-      : `a private node key no certificate of this node names (left by a rotation interrupted before it recorded itself, by an earlier version, or put there by hand); it signs nothing, and the node neither uses nor deletes it. Delete it once you know no certificate of it is kept elsewhere`;
-  return `  UNUSED KEY FILE: ${f.file} is ${what}.`;
-}
-
 export const keysStatusCommand: Command = {
   spec: statusSpec,
   async run(argv, out) {
@@ -119,7 +109,7 @@ export const keysStatusCommand: Command = {
     const waiting = s.pending && !s.incomplete ? ` (rotation to ${s.pending.to} waiting for partners until ${s.pending.overlapUntil})` : '';
     out(`${s.country}: signing with ${s.active}${waiting}${expired ? `, which EXPIRED at ${s.expiresAt}: nothing can be signed until you rotate (gnc keys rotate)` : ''}`);
     if (s.incomplete) out(incompleteLine(s.incomplete, values.dir!, now));
-    for (const f of s.unusedKeyFiles) out(unusedLine(f, values.dir!));
+    for (const f of s.unusedKeyFiles) out(`  UNUSED KEY FILE: ${unusedKeyFileAdvice(f, values.dir!)}`);
     for (const k of s.keys) out(`  ${k.kid}  issuer ${k.issuer}  valid ${k.notBefore} to ${k.notAfter}${validityMark(k, now)}${revocationMark(k.revokedAt, now)}`);
   },
 };

@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { loadIdentity, newNodeKey, newRotatingKey } from '../../../certs/identity.js';
-import { installRotation, readRotation, rotateNodeKey, writeRotation, type RotationState } from '../../../certs/rotation.js';
+import { installRotation, readRotation, rotateNodeKey, rotatingKey, writeRotation, type RotationState } from '../../../certs/rotation.js';
 import { openOffline } from '../../../node/compose.js';
+import { jwkThumbprint } from '../../../protocol/jwk.js';
 import { queueRotationTo, retireOldKey } from '../../../node/keys/service.js';
 import { BIN } from '../../helpers/cli.js';
 import { api, finalMessage, networkPerTest, restartNode, runCli, waitFor } from '../../helpers/network.js';
@@ -162,7 +163,7 @@ describe('gnc keys rotate, interrupted', () => {
     const keys = join(kz.dir, 'keys');
     const before = readdirSync(keys);
     // what the command does before it records the rotation: it writes the new key (then certifies it)
-    const orphan = newRotatingKey(kz.dir).thumbprint;
+    const orphan = newRotatingKey(kz.dir, 'node').thumbprint;
     const status = (await runCli(['keys', 'status', '--dir', kz.dir])).out.join('\n');
     expect(status).toContain(`UNUSED KEY FILE: keys/rotating-node-${orphan}.jwk is the new key of a rotation interrupted before it recorded itself; no certificate names it. \`gnc keys rotate --dir ${kz.dir}\` uses it (and makes no other key).`);
     expect(status).not.toContain('ROTATION INCOMPLETE');
@@ -213,6 +214,70 @@ describe('gnc keys rotate, interrupted', () => {
     const after = (await runCli(['keys', 'status', '--dir', kz.dir])).out.filter((l) => l.includes('UNUSED KEY FILE'));
     expect(after).toHaveLength(1);
     expect(after[0]).toContain(`keys/node-${stray}.jwk`);
+  }, 60_000);
+
+  it('--root uses the root key written by a run interrupted before the certificate named it, also after the current root was brought back from offline, and makes no other', async () => {
+    const net = await network(['KZ', 'KG']);
+    const kz = net.nodes.KZ!;
+    const kg = net.nodes.KG!;
+    const oldRoot = loadIdentity(kz.dir).root.thumbprint;
+    const keys = join(kz.dir, 'keys');
+    const before = readdirSync(keys);
+    // what `gnc keys rotate --root` does before the certificate names the new root: it writes the new root key
+    const orphan = rotatingKey(kz.dir, 'root').key.thumbprint;
+    const status = (await runCli(['keys', 'status', '--dir', kz.dir])).out.join('\n');
+    expect(status).toContain(`UNUSED KEY FILE: keys/rotating-root-${orphan}.jwk is the new root key of a root rotation interrupted before it recorded itself; no certificate names it. \`gnc keys rotate --dir ${kz.dir} --root\` uses it (and makes no other key).`);
+
+    // the current root kept offline: asked for before anything is written, the orphan left as it is
+    const offline = join(net.base, 'kz-root-offline.jwk');
+    renameSync(join(keys, 'root.jwk'), offline);
+    const refused = await runCli(['keys', 'rotate', '--dir', kz.dir, '--root']);
+    expect(refused.code, refused.out.join('\n')).toBe(4);
+    expect(refused.out.join('\n')).toContain(`GNC_IDENTITY_MISSING: The private root key ${oldRoot} is not in ${kz.dir}/keys (kept offline)`);
+    expect(readdirSync(keys).sort()).toEqual([...before.filter((f) => f !== 'root.jwk'), `rotating-root-${orphan}.jwk`].sort());
+    renameSync(offline, join(keys, 'root.jwk'));
+
+    const r = await runCli(['keys', 'rotate', '--dir', kz.dir, '--root']);
+    expect(r.code, r.out.join('\n')).toBe(0);
+    expect(r.out).toContain(`Used the new root key ${orphan} that an interrupted root rotation had written before the certificate named it; no other root key was made.`);
+    expect(loadIdentity(kz.dir).root.thumbprint).toBe(orphan);
+    // one private key file more than before: the orphan, under its root name, still 0600
+    expect(readdirSync(keys).sort()).toEqual([...before, `root-${orphan}.jwk`].sort());
+    expect(statSync(join(keys, `root-${orphan}.jwk`)).mode & 0o777).toBe(0o600);
+    expect((await runCli(['keys', 'status', '--dir', kz.dir])).out.join('\n')).not.toContain('UNUSED KEY FILE');
+    await waitFor(() => (kg.node.parts.trust.rootsOf('KZ').some((root) => jwkThumbprint(root) === orphan) ? true : undefined), 15_000, 'the succession at KG');
+  }, 60_000);
+
+  it('--root: a root rotation interrupted after the certificate named the new root, before its key took its root name, leaves the key usable', async () => {
+    const net = await network(['KZ', 'KG'], { start: false });
+    const kz = net.nodes.KZ!;
+    const keys = join(kz.dir, 'keys');
+    expect((await runCli(['keys', 'rotate', '--dir', kz.dir, '--root'])).code).toBe(0);
+    const root = loadIdentity(kz.dir).root.thumbprint;
+    // the data dir a crash leaves between the two: the key under the name it was written with
+    renameSync(join(keys, `root-${root}.jwk`), join(keys, `rotating-root-${root}.jwk`));
+    expect((await runCli(['keys', 'status', '--dir', kz.dir])).out.join('\n')).not.toContain('UNUSED KEY FILE');
+    // what needs the root's signature finds it, and it takes its root name
+    const r = await runCli(['keys', 'rotate', '--dir', kz.dir]);
+    expect(r.code, r.out.join('\n')).toBe(0);
+    expect(loadIdentity(kz.dir).certPayload.iss).toBe(root);
+    expect(readdirSync(keys).filter((f) => f.includes(root))).toEqual([`root-${root}.jwk`]);
+  }, 60_000);
+
+  it('--root deletes a root key file a run was interrupted writing; a node key rotation leaves root key files alone', async () => {
+    const net = await network(['KZ', 'KG'], { start: false });
+    const kz = net.nodes.KZ!;
+    const keys = join(kz.dir, 'keys');
+    const partial = `rotating-root-${'A'.repeat(43)}.jwk.tmp`;
+    writeFileSync(join(keys, partial), '{"crv":"Ed25519","d":"', { mode: 0o600 });
+    expect((await runCli(['keys', 'status', '--dir', kz.dir])).out.join('\n')).toContain(`UNUSED KEY FILE: keys/${partial} is a key file a root rotation was interrupted writing; no certificate names it. \`gnc keys rotate --dir ${kz.dir} --root\` deletes it.`);
+    expect((await runCli(['keys', 'rotate', '--dir', kz.dir])).code).toBe(0);
+    expect(readdirSync(keys)).toContain(partial);
+    const r = await runCli(['keys', 'rotate', '--dir', kz.dir, '--root']);
+    expect(r.code, r.out.join('\n')).toBe(0);
+    expect(r.out.join('\n')).not.toContain('Used the new root key');
+    expect(readdirSync(keys)).not.toContain(partial);
+    expect((await runCli(['keys', 'status', '--dir', kz.dir])).out.join('\n')).not.toContain('UNUSED KEY FILE');
   }, 60_000);
 
   it('refuses other options than the interrupted run had (exit 2, GNC_CONFLICT), changing nothing', async () => {
