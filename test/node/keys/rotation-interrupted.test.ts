@@ -5,6 +5,8 @@
  * The operator notices only after the overlap, when the node signs with the new key: `gnc keys status` says what is
  * incomplete and what to run, the command completes it with the key and certificate the interrupted run made (no
  * second key, retirement, announcement or evidence entry), and KG, a real node, accepts what the new key signs.
+ * `gnc keys rotate --root` stopped around its key write the same way uses the root key it wrote, and `gnc start` warns
+ * of each key file no certificate names as `gnc keys status` lists it.
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
@@ -52,6 +54,22 @@ async function interrupt(dir: string, steps: number): Promise<RotationState> {
     }
   }
   return state;
+}
+
+/** What `gnc start`, a real process on `dir`, printed once `enough` holds of it (the process is stopped then). */
+async function startOutput(dir: string, enough: (out: string) => boolean): Promise<string> {
+  const proc = spawn(process.execPath, [BIN, 'start', '--dir', dir, '--api-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  try {
+    await waitFor(() => (enough(out) || proc.exitCode !== null ? true : undefined), 20_000, 'gnc start to say it runs');
+    return out;
+  } finally {
+    proc.kill('SIGTERM');
+    await exited;
+  }
 }
 
 const boundaries: [number, string, string][] = [
@@ -142,18 +160,24 @@ describe('gnc keys rotate, interrupted', () => {
     const kz = net.nodes.KZ!;
     await kz.node.stop();
     const state = await interrupt(kz.dir, 3);
-    const proc = spawn(process.execPath, [BIN, 'start', '--dir', kz.dir, '--api-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    try {
-      await waitFor(() => (out.includes('WARNING') || proc.exitCode !== null ? true : undefined), 20_000, 'gnc start to say it runs');
-      expect(out).toContain(`WARNING: the key rotation to ${state.to} was interrupted (the new key is not queued to KG; its evidence entry is not written): complete it with \`gnc keys rotate --dir ${kz.dir}\``);
-    } finally {
-      proc.kill('SIGTERM');
-      await exited;
-    }
+    const out = await startOutput(kz.dir, (o) => o.includes('WARNING'));
+    expect(out).toContain(`WARNING: the key rotation to ${state.to} was interrupted (the new key is not queued to KG; its evidence entry is not written): complete it with \`gnc keys rotate --dir ${kz.dir}\``);
+  }, 60_000);
+
+  it('leaves key files no certificate names to `gnc start`, which warns of each with what `gnc keys status` says of it', async () => {
+    const net = await network(['KZ', 'KG'], { start: false });
+    const kz = net.nodes.KZ!;
+    await kz.node.stop();
+    // a node key rotation and a root rotation, each stopped once it wrote its new key
+    const node = newRotatingKey(kz.dir, 'node').thumbprint;
+    const root = rotatingKey(kz.dir, 'root').key.thumbprint;
+    const unused = (await runCli(['keys', 'status', '--dir', kz.dir])).out.filter((l) => l.includes('UNUSED KEY FILE: '));
+    expect(unused).toHaveLength(2);
+    const out = await startOutput(kz.dir, (o) => o.split('\n').filter((l) => l.startsWith('WARNING: ')).length >= 2);
+    const warnings = out.split('\n').filter((l) => l.startsWith('WARNING: '));
+    expect(warnings).toEqual(unused.map((l) => `WARNING: unused key file ${l.split('UNUSED KEY FILE: ')[1]}`));
+    expect(warnings.join('\n')).toContain(`keys/rotating-node-${node}.jwk is the new key of a rotation interrupted before it recorded itself`);
+    expect(warnings.join('\n')).toContain(`keys/rotating-root-${root}.jwk is the new root key of a root rotation interrupted before it recorded itself; no certificate names it. \`gnc keys rotate --dir ${kz.dir} --root\` uses it (and makes no other key).`);
   }, 60_000);
 
   it('uses the key written by a run interrupted before it recorded the rotation, and makes no other', async () => {
