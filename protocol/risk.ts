@@ -6,6 +6,7 @@
  * The rules themselves are documented in the README (section "Pre-arrival risk").
  */
 import { z } from 'zod';
+import { DataTerms } from './agreement/terms.js';
 import { QueryInstant, windowInOrder } from './api/instant.js';
 import { CountryCode } from './codes/countries.js';
 import { MIN_AEO_NAME_QUERY } from './constants.js';
@@ -97,6 +98,7 @@ export const ArrivalView = z.object({
   level: RiskLevel,
   score: z.number(),
   indicators: z.array(Indicator.pick({ code: true, kind: true, weight: true, rule: true })).describe('the indicators in brief; GET /v1/arrivals/{id} has each with its sentence and evidence'),
+  terms: DataTerms.nullable().describe('the terms this data is held under, combined over the messages it comes from (the declaration\'s versions, and the e-CoO and AEO messages its assessment quotes as evidence): `agreement` and `purpose` of the version in force, the earliest `retainUntil` of them all, `onwardTransfer` false if any of them forbids it. null only in an event recorded by a node version before terms were shown'),
   updatedAt: z.string(),
 });
 export type ArrivalView = z.infer<typeof ArrivalView>;
@@ -214,6 +216,7 @@ export const AeoRecordView = z.object({
   listed: z.boolean().describe('false once a later snapshot from the partner no longer lists the operator'),
   messageId: z.string(),
   history: z.array(AeoHistoryEntry),
+  terms: DataTerms.nullable().describe('the terms this record is held under, combined over the messages it comes from (`messageId` and those of its history): `agreement` and `purpose` of `messageId`, the earliest `retainUntil`, `onwardTransfer` false if any of them forbids it'),
   validity: AeoValidity.optional(),
 });
 export type AeoRecordView = z.infer<typeof AeoRecordView>;

@@ -3,6 +3,7 @@ import type { MessageSummary, MessageView } from '../../protocol/api/schemas.js'
 import type { FlattenedJws } from '../../protocol/envelope/payload.js';
 import type { GncErrorCode } from '../../protocol/errors.js';
 import { purgedSince } from '../retention.js';
+import type { TermsRepo } from '../store/terms.js';
 import type { MessageRow, ReceiptRow } from '../store/messages.js';
 
 function jwsObject(bytes: Buffer | null): FlattenedJws | null {
@@ -11,9 +12,10 @@ function jwsObject(bytes: Buffer | null): FlattenedJws | null {
 
 /**
  * `now` is the node's clock: a received message past its retention end reads as purged (`purged`, no body or
- * envelope) from that instant, also before the retention sweep has removed its content (node/retention.ts).
+ * envelope) from that instant, also before the retention sweep has removed its content (node/retention.ts). A received
+ * message carries the terms it was accepted under (`terms`), computed from the row and its agreement version.
  */
-export function summaryOf(row: MessageRow, receipt: ReceiptRow | undefined, now: number): MessageSummary {
+export function summaryOf(row: MessageRow, receipt: ReceiptRow | undefined, now: number, terms: Pick<TermsRepo, 'of'>): MessageSummary {
   const purged = purgedSince(row, now);
   return {
     id: row.id,
@@ -31,13 +33,14 @@ export function summaryOf(row: MessageRow, receipt: ReceiptRow | undefined, now:
     withdrawn: row.withdrawn_at === null ? null : { at: new Date(row.withdrawn_at).toISOString(), reason: row.withdrawal_reason ?? '' },
     resealedAs: row.resealed_as,
     removed: row.removed ? (JSON.parse(row.removed) as string[]) : [],
+    terms: terms.of(row),
     purged: purged === null ? null : { at: new Date(purged).toISOString() },
     receiptStatus: receipt?.status ?? null,
   };
 }
 
-export function viewOf(row: MessageRow, receipt: ReceiptRow | undefined, now: number): MessageView {
-  const { receiptStatus: _ignored, ...summary } = summaryOf(row, receipt, now);
+export function viewOf(row: MessageRow, receipt: ReceiptRow | undefined, now: number, terms: Pick<TermsRepo, 'of'>): MessageView {
+  const { receiptStatus: _ignored, ...summary } = summaryOf(row, receipt, now, terms);
   // past its retention: the shape of a purged message (body and envelope gone; metadata and our receipt stay)
   const held = summary.purged === null;
   return {

@@ -8,6 +8,7 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { combineTerms } from '../../protocol/agreement/terms.js';
 import { CountryCode } from '../../protocol/codes/countries.js';
 import { MIN_AEO_NAME_QUERY } from '../../protocol/constants.js';
 import { GncError } from '../../protocol/errors.js';
@@ -17,6 +18,7 @@ import { requireScope, type AuthEnv } from '../api/auth.js';
 import { parseQuery } from '../api/query.js';
 import { NAME_KEY_CHARS, nameQuery } from '../store/name-keys.js';
 import type { Store } from '../store/store.js';
+import type { TermsRepo } from '../store/terms.js';
 import type { AeoRegistry, AeoRow } from './aeo-registry.js';
 import type { AeoSnapshots } from './aeo-snapshots.js';
 
@@ -57,7 +59,10 @@ function nameKeyOf(name: string): string {
   });
 }
 
-export function aeoRecordView(registry: AeoRegistry, r: AeoRow): AeoRecordView {
+/** The record with its history and the terms it is held under (combined over its message and its history's, TermsRepo). */
+export function aeoRecordView(registry: AeoRegistry, terms: Pick<TermsRepo, 'ofReceived'>, r: AeoRow): AeoRecordView {
+  const history = registry.history(r.partner, r.aeo_id);
+  const [main, ...others] = terms.ofReceived(r.partner, [r.message_id, ...new Set(history.map((h) => h.message_id).filter((id) => id !== r.message_id))]);
   return {
     partner: r.partner,
     aeoId: r.aeo_id,
@@ -70,9 +75,10 @@ export function aeoRecordView(registry: AeoRegistry, r: AeoRow): AeoRecordView {
     validUntil: r.valid_until,
     listed: r.listed === 1,
     messageId: r.message_id,
-    history: registry.history(r.partner, r.aeo_id).map((h) => ({
+    history: history.map((h) => ({
       effective: h.effective, status: h.status, validFrom: h.valid_from, validUntil: h.valid_until, kind: h.kind, messageId: h.message_id, reason: h.reason,
     })),
+    terms: combineTerms(main ?? null, others),
   };
 }
 
@@ -94,13 +100,13 @@ export function aeoRoutes(store: Store, registry: AeoRegistry, snapshots: AeoSna
       const page = rows.slice(0, q.limit);
       const last = page[page.length - 1];
       const nextCursor = rows.length > q.limit && last ? encodeNameCursor(last) : null;
-      return c.json({ items: page.map((r) => aeoRecordView(registry, r)), nextCursor });
+      return c.json({ items: page.map((r) => aeoRecordView(registry, store.terms, r)), nextCursor });
     }
     const rows = registry.search(q.partner, q.id, q.limit + 1, q.cursor === undefined ? undefined : decodeCursor(q.cursor));
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
     const nextCursor = rows.length > q.limit && last ? Buffer.from(`${last.partner}.${last.aeo_id}`).toString('base64url') : null;
-    return c.json({ items: page.map((r) => aeoRecordView(registry, r)), nextCursor });
+    return c.json({ items: page.map((r) => aeoRecordView(registry, store.terms, r)), nextCursor });
   });
 
   app.get('/pending', read, (c) => {
@@ -121,7 +127,7 @@ export function aeoRoutes(store: Store, registry: AeoRegistry, snapshots: AeoSna
       const waiting = pending ? ` ${p.partner}'s snapshot as of ${pending.asOf} lacks ${lacks}, and shows only once every part is in (GET /v1/aeo/pending).` : '';
       throw new GncError('GNC_NOT_FOUND', `${p.partner} has not reported AEO ${aeoId}: the operator is not in the registry received from ${p.partner}.${waiting}`);
     }
-    const view = aeoRecordView(registry, row);
+    const view = aeoRecordView(registry, store.terms, row);
     if (q.at !== undefined) {
       const { path: _path, ...validity } = registry.validityAt(p.partner, aeoId, q.at);
       view.validity = validity;

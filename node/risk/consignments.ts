@@ -77,6 +77,7 @@ export class ConsignmentRepo {
       unpend: db.prepare('DELETE FROM risk_pending WHERE cid = ?'),
       pendingCount: db.prepare('SELECT COUNT(*) FROM risk_pending').pluck(),
       saveAssessment: db.prepare('UPDATE risk_consignments SET level = ?, score = ?, view = ?, assessed_at = ?, revision = ? WHERE cid = ?'),
+      setView: db.prepare('UPDATE risk_consignments SET view = ? WHERE cid = ?'),
       saveStored: db.prepare('INSERT OR REPLACE INTO risk_assessments (cid, assessment) VALUES (?, ?)'),
       stored: db.prepare('SELECT assessment FROM risk_assessments WHERE cid = ?').pluck(),
     };
@@ -158,6 +159,11 @@ export class ConsignmentRepo {
   saveAssessment(cid: number, a: { level: string; score: number; view: string; stored: string; at: number; revision: number }): void {
     this.s.saveAssessment.run(a.level, a.score, a.view, a.at, a.revision, cid);
     this.s.saveStored.run(cid, a.stored);
+  }
+
+  /** Rewrites the list view alone (the engine adding terms to a view stored without them). */
+  setView(cid: number, view: string): void {
+    this.s.setView.run(view, cid);
   }
 
   /** The assessment in force as stored (JSON), if the consignment was assessed. */

@@ -8,15 +8,16 @@
  * commit, so a large AEO snapshot never holds the event loop or the database for long.
  */
 import { AGGREGATE_ONLY_PURPOSES } from '../../protocol/agreement/constants.js';
+import { combineTerms, type DataTerms } from '../../protocol/agreement/terms.js';
 import { isSnapshotInParts, type AeoBody } from '../../protocol/messages/aeo.js';
 import { certificateKey, type EcooBody } from '../../protocol/messages/ecoo.js';
 import type { AciBody } from '../../protocol/messages/aci.js';
-import type { ArrivalView, AssessmentEvent } from '../../protocol/risk.js';
+import type { AssessmentEvent, Indicator } from '../../protocol/risk.js';
 import { foldCase } from '../store/fold.js';
 import type { Store } from '../store/store.js';
 import { AeoRegistry } from './aeo-registry.js';
 import { AeoSnapshots } from './aeo-snapshots.js';
-import { ConsignmentRepo, type CurrentFields } from './consignments.js';
+import { ConsignmentRepo, type ConsignmentRow, type CurrentFields } from './consignments.js';
 import { keysOf, KEY, summarize, type FullDeclaration } from './declaration.js';
 import { EcooRegistry } from './ecoo-registry.js';
 import { RiskFeed } from './feed.js';
@@ -26,7 +27,7 @@ import { ecooIndicators } from './indicators/ecoo.js';
 import { localIndicators } from './indicators/local.js';
 import { defaultRules, type LoadedRules } from './rules.js';
 import { scoreOf } from './scoring.js';
-import { assessmentView, buildView, type StoredAssessment } from './views.js';
+import { arrivalView, assessmentView, buildView, parseStored, type StoredAssessment } from './views.js';
 
 /**
  * A related message (e-CoO, AEO change, new rules) recomputes consignments expected at most this long ago:
@@ -53,7 +54,17 @@ export interface StoredMessage {
   created: string;
   body: string | null;
   stored_at: number;
+  /** What its terms come from (TermsRepo): the agreement version it was accepted under, its purpose, its retention end. */
+  agreement: string | null;
+  purpose: string | null;
+  retain_until: number | null;
 }
+
+/** The columns of `messages` a StoredMessage holds. */
+export const STORED_COLUMNS = 'seq, id, partner, type, kind, ref, created, body, stored_at, agreement, purpose, retain_until';
+
+/** Key in risk_state asking for the terms of the arrivals stored before views carried them (migration 27); its value is the cid reached. */
+const TERMS_BACKFILL = 'terms-backfill';
 
 export interface EngineDeps {
   store: Store;
@@ -88,11 +99,15 @@ export class RiskEngine {
     this.s = {
       // `+direction`: look rows up by (type, seq > cursor), never by direction, which would read every
       // message ever received on each step (test/node/store/query-plans.test.ts)
-      next: db.prepare(`SELECT seq, id, partner, type, kind, ref, created, body, stored_at FROM messages
+      next: db.prepare(`SELECT ${STORED_COLUMNS} FROM messages
         WHERE seq > ? AND +direction = 'in' AND type IN ('aci', 'ecoo', 'aeo') AND ${INDIVIDUAL_USE} ORDER BY seq LIMIT ?`),
       current: db.prepare('SELECT id, body FROM messages WHERE seq = ?'),
       cursor: db.prepare(`SELECT value FROM risk_state WHERE key = 'cursor'`).pluck(),
       saveCursor: db.prepare(`INSERT INTO risk_state (key, value) VALUES ('cursor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
+      backfillAt: db.prepare(`SELECT value FROM risk_state WHERE key = '${TERMS_BACKFILL}'`).pluck(),
+      backfillCids: db.prepare('SELECT cid FROM risk_consignments WHERE cid > ? ORDER BY cid LIMIT ?').pluck(),
+      backfillReached: db.prepare(`UPDATE risk_state SET value = ? WHERE key = '${TERMS_BACKFILL}'`),
+      backfillDone: db.prepare(`DELETE FROM risk_state WHERE key = '${TERMS_BACKFILL}'`),
       lag: db.prepare(`SELECT COUNT(*) FROM messages WHERE seq > ? AND +direction = 'in' AND type IN ('aci', 'ecoo', 'aeo') AND ${INDIVIDUAL_USE}`).pluck(),
     };
     this.cursor = (this.s.cursor.get() as number | undefined) ?? 0;
@@ -137,7 +152,45 @@ export class RiskEngine {
       if (e) events.push(e);
       this.consignments.unpend(cid);
     }
-    return { events, more: msgs.length === limit || cids.length === limit };
+    const backfilled = this.backfillTerms(limit);
+    return { events, more: msgs.length === limit || cids.length === limit || backfilled === limit };
+  }
+
+  /**
+   * Adds the terms to up to `limit` list views stored before views carried them (migration 27 asks, once): the view
+   * alone is rewritten, with the terms of the messages it comes from; the assessment stays and no event is recorded.
+   * Returns how many views it read.
+   */
+  private backfillTerms(limit: number): number {
+    const at = this.s.backfillAt.get() as number | undefined;
+    if (at === undefined) return 0;
+    const cids = this.s.backfillCids.all(at, limit) as number[];
+    for (const cid of cids) {
+      const row = this.consignments.get(cid)!;
+      const view = arrivalView(row);
+      this.consignments.setView(cid, JSON.stringify({ ...view, terms: this.termsOf(row, view.currentMessageId, parseStored(this.consignments.stored(cid)).indicators) }));
+    }
+    if (cids.length < limit) this.s.backfillDone.run();
+    else this.s.backfillReached.run(cids[cids.length - 1]!);
+    return cids.length;
+  }
+
+  /**
+   * The terms of a consignment's view: those of the version in force (`currentId`) combined with its other versions'
+   * and those of the messages its indicators quote as evidence (combineTerms). Read in the background projection.
+   */
+  private termsOf(row: Pick<ConsignmentRow, 'cid' | 'partner'>, currentId: string, indicators: readonly Indicator[]): DataTerms | null {
+    const terms = this.d.store.terms;
+    const versions = new Set(this.consignments.versions(row.cid).map((v) => v.message_id));
+    versions.delete(currentId);
+    const quoted = new Map<string, Set<string>>();
+    for (const e of indicators.flatMap((i) => i.evidence)) {
+      if (e.partner === row.partner && (e.messageId === currentId || versions.has(e.messageId))) continue;
+      quoted.set(e.partner, (quoted.get(e.partner) ?? new Set()).add(e.messageId));
+    }
+    const [main] = terms.ofReceived(row.partner, [currentId]);
+    const others = [...terms.ofReceived(row.partner, [...versions]), ...[...quoted].flatMap(([partner, ids]) => terms.ofReceived(partner, [...ids]))];
+    return combineTerms(main ?? null, others);
   }
 
   project(m: StoredMessage): void {
@@ -185,7 +238,7 @@ export class RiskEngine {
     if (known === undefined) {
       // a declaration, or an amendment whose original never reached the projection: it starts the consignment
       const root = body.kind === 'declaration' ? m.id : (m.ref ?? m.id);
-      const cid = repo.create(m.seq, m.partner, root, currentFields(m, body, { root_id: root, partner: m.partner, status: 'active', versions: 1, updated_at: now }), now);
+      const cid = repo.create(m.seq, m.partner, root, currentFields(m, body, { root_id: root, partner: m.partner, status: 'active', versions: 1, updated_at: now }, this.messageTerms(m)), now);
       repo.addVersion({ ...version, cid }, false);
       repo.replaceKeys(cid, keysOf(body));
       return repo.pend(cid);
@@ -194,10 +247,14 @@ export class RiskEngine {
     // amendments are full replacements: the latest created one is in force, whatever order they arrived in
     const row = repo.get(known)!;
     if (m.created >= row.current_created) {
-      repo.setCurrent(known, currentFields(m, body, { ...row, versions: row.versions, updated_at: now }), now);
+      repo.setCurrent(known, currentFields(m, body, { ...row, versions: row.versions, updated_at: now }, this.messageTerms(m)), now);
       repo.replaceKeys(known, keysOf(body));
     }
     repo.pend(known);
+  }
+
+  private messageTerms(m: StoredMessage): DataTerms | null {
+    return this.d.store.terms.of({ ...m, direction: 'in' });
   }
 
   /** Recomputes one consignment; an event when the assessment or the consignment changed (or `force`). */
@@ -227,7 +284,7 @@ export class RiskEngine {
     if (!force && json === this.consignments.stored(cid)) return undefined;
     const now = this.d.clock();
     const revision = row.revision + 1;
-    const arrival = buildView(row, { currentMessageId: msg.id, ...summarize(body) }, scored);
+    const arrival = buildView(row, { currentMessageId: msg.id, ...summarize(body) }, scored, this.termsOf(row, msg.id, scored.indicators));
     const view = JSON.stringify(arrival);
     this.consignments.saveAssessment(cid, { level: scored.level, score: scored.score, view, stored: json, at: now, revision });
     const saved = { ...row, level: scored.level, score: scored.score, view, assessed_at: now, revision };
@@ -241,10 +298,13 @@ export class RiskEngine {
   }
 }
 
-/** Filter columns and provisional view of the version in force (the assessment that follows rewrites the view). */
-function currentFields(m: StoredMessage, d: FullDeclaration, row: Parameters<typeof buildView>[0] & { view?: string }): CurrentFields {
-  const prev = row.view !== undefined ? (JSON.parse(row.view) as ArrivalView) : undefined;
-  const view = buildView(row, { currentMessageId: m.id, ...summarize(d) }, prev && { level: prev.level, score: prev.score, indicators: [] });
+/**
+ * Filter columns and provisional view of the version in force (the assessment that follows rewrites the view), with
+ * its terms (`terms`, the message's) combined with those the view had.
+ */
+function currentFields(m: StoredMessage, d: FullDeclaration, row: Parameters<typeof buildView>[0] & { view?: string }, terms: DataTerms | null): CurrentFields {
+  const prev = row.view !== undefined ? arrivalView({ view: row.view }) : undefined;
+  const view = buildView(row, { currentMessageId: m.id, ...summarize(d) }, prev && { level: prev.level, score: prev.score, indicators: [] }, prev ? combineTerms(terms, [prev.terms]) : terms);
   return {
     current_seq: m.seq,
     current_created: m.created,

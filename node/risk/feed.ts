@@ -71,9 +71,16 @@ export class RiskFeed {
     return { id, ...event };
   }
 
-  /** Stored events after `id`, oldest first (replay for a reconnecting stream). */
+  /**
+   * Stored events after `id`, oldest first (replay for a reconnecting stream). One recorded before arrival views carried
+   * their terms reads with `terms` null.
+   */
   after(id: number, limit: number): AssessmentEvent[] {
-    return (this.s.after.all(id, limit) as { seq: number; payload: string }[]).map((r) => ({ id: r.seq, ...(JSON.parse(r.payload) as Omit<AssessmentEvent, 'id'>) }));
+    return (this.s.after.all(id, limit) as { seq: number; payload: string }[]).map((r) => {
+      const event = { id: r.seq, ...(JSON.parse(r.payload) as Omit<AssessmentEvent, 'id'>) };
+      event.arrival.terms ??= null;
+      return event;
+    });
   }
 
   latestId(): number {

@@ -30,13 +30,12 @@ import { certificateKey, type EcooBody } from '../../protocol/messages/ecoo.js';
 import type { Db } from '../store/db.js';
 import { KEY, type KeyKind } from './declaration.js';
 import type { Store } from '../store/store.js';
-import { BATCH, INDIVIDUAL_USE, offlineEngine, RECOMPUTE_HORIZON_MS, type RiskEngine, type StoredMessage } from './engine.js';
+import { BATCH, INDIVIDUAL_USE, offlineEngine, RECOMPUTE_HORIZON_MS, STORED_COLUMNS, type RiskEngine, type StoredMessage } from './engine.js';
 import { RiskFeed } from './feed.js';
 import type { LoadedRules } from './rules.js';
 
 /** Key in risk_state asking for dropAggregateOnly (migration 20); its value is the messages.seq it has reached. */
 const AGGREGATE_CLEANUP = 'aggregate-only-cleanup';
-const STORED = 'seq, id, partner, type, kind, ref, created, body, stored_at';
 
 /**
  * How an assessment (and an event carrying one) quotes a message as evidence, as JSON.stringify writes an evidence
@@ -103,9 +102,9 @@ export class RiskPurge {
       aggregateOnly: db.prepare(`SELECT seq, id, partner, type FROM messages WHERE seq > ? AND seq <= ? AND +direction = 'in'
         AND type IN ('aci', 'ecoo') AND NOT (${INDIVIDUAL_USE}) ORDER BY seq LIMIT ?`),
       versionSeqs: db.prepare('SELECT seq FROM risk_versions WHERE cid = ? ORDER BY seq').pluck(),
-      individual: db.prepare(`SELECT ${STORED} FROM messages WHERE seq = ? AND ${INDIVIDUAL_USE}`),
+      individual: db.prepare(`SELECT ${STORED_COLUMNS} FROM messages WHERE seq = ? AND ${INDIVIDUAL_USE}`),
       // every e-CoO message of the partner the projection passed (each names one certificate number in its body)
-      ecooMessages: db.prepare(`SELECT ${STORED} FROM messages WHERE +direction = 'in' AND +partner = ? AND type = 'ecoo'
+      ecooMessages: db.prepare(`SELECT ${STORED_COLUMNS} FROM messages WHERE +direction = 'in' AND +partner = ? AND type = 'ecoo'
         AND body IS NOT NULL AND seq <= ? AND ${INDIVIDUAL_USE} ORDER BY seq`),
     };
   }

@@ -4,6 +4,7 @@
  * (risk_assessments) keeps the thresholds and explanation it was computed with, so an answer never mixes an
  * old score with new thresholds.
  */
+import type { DataTerms } from '../../protocol/agreement/terms.js';
 import type { ArrivalView, Assessment, Indicator, RiskLevel } from '../../protocol/risk.js';
 import type { ConsignmentRow } from './consignments.js';
 import type { ArrivalSummary } from './declaration.js';
@@ -23,16 +24,22 @@ export function parseStored(json: string | undefined): StoredAssessment {
   return json ? (JSON.parse(json) as StoredAssessment) : NOT_ASSESSED;
 }
 
-/** The list view as stored with the row. */
+/** The list view as stored with the row (`terms` null in one an earlier version stored, until the engine adds them). */
 export function arrivalView(row: Pick<ConsignmentRow, 'view'>): ArrivalView {
-  return JSON.parse(row.view) as ArrivalView;
+  const view = JSON.parse(row.view) as ArrivalView;
+  view.terms ??= null;
+  return view;
 }
 
-/** Builds the list view of a consignment from its row, the declaration in force and (once computed) its assessment. */
+/**
+ * Builds the list view of a consignment from its row, the declaration in force, (once computed) its assessment, and
+ * the terms of the messages it comes from (combineTerms).
+ */
 export function buildView(
   row: Pick<ConsignmentRow, 'root_id' | 'partner' | 'status' | 'versions' | 'updated_at'>,
   summary: ArrivalSummary & { currentMessageId: string },
   a: { level: RiskLevel; score: number; indicators: Indicator[] } | undefined,
+  terms: DataTerms | null,
 ): ArrivalView {
   return {
     id: row.root_id,
@@ -43,6 +50,7 @@ export function buildView(
     level: a?.level ?? 'low',
     score: a?.score ?? 0,
     indicators: (a?.indicators ?? []).map(({ code, kind, weight, rule }) => ({ code, kind, weight, ...(rule !== undefined ? { rule } : {}) })),
+    terms,
     updatedAt: new Date(row.updated_at).toISOString(),
   };
 }
@@ -70,6 +78,7 @@ export function assessmentView(row: ConsignmentRow, stored: StoredAssessment): A
 export const CSV_COLUMNS = [
   'id', 'partner', 'status', 'version', 'expectedArrival', 'officeOfEntry', 'borderCrossingPoint', 'transportMeans', 'containers', 'consignorId', 'consignorAeoId',
   'exporterId', 'exporterAeoId', 'consigneeId', 'hsCodes', 'grossMassKg', 'packages', 'level', 'score', 'indicators',
+  'agreement', 'purpose', 'retainUntil', 'onwardTransfer',
 ] as const;
 
 function csvCell(v: string | number | undefined): string {
@@ -82,6 +91,8 @@ export function csvLine(a: ArrivalView): string {
     a.id, a.partner, a.status, a.version, a.expectedArrival, a.officeOfEntry.id, a.officeOfEntry.borderCrossingPoint, a.transportMeans.id, a.containers.join(' '),
     a.consignor.id, a.consignor.aeoId, a.exporter?.id, a.exporter?.aeoId, a.consignee.id, a.goods.hsCodes.join(' '), a.goods.grossMassKg, a.goods.packages, a.level, a.score,
     a.indicators.map((i) => i.rule ?? i.code).join(' '),
+    // the terms (empty when not known): a spreadsheet row carries what may be done with it, as the API's views do
+    a.terms?.agreement, a.terms?.purpose, a.terms?.retainUntil, a.terms ? String(a.terms.onwardTransfer) : undefined,
   ];
   return cells.map(csvCell).join(',');
 }

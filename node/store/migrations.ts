@@ -551,4 +551,10 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE outbox SET position = position - 4503599627370496
     WHERE control = 1 AND position >= 0 AND seq IN (SELECT seq FROM messages WHERE type = 'key');
 `,
+  // 27: the arrivals list view carries the terms of the messages it comes from (protocol/agreement/terms.ts); the risk
+  // loop adds them once to the views stored before (node/risk/engine.ts backfillTerms), rewriting the view alone: no
+  // assessment changes, no feed event. Applied again (a schema version set back), it adds them again, to the same effect
+  `
+  INSERT OR REPLACE INTO risk_state (key, value) SELECT 'terms-backfill', 0 WHERE EXISTS (SELECT 1 FROM risk_consignments);
+`,
 ];

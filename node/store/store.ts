@@ -14,6 +14,7 @@ import { TokenRepo } from './tokens.js';
 import { GroupCommit } from './group-commit.js';
 import { IdempotencyRepo } from './idempotency.js';
 import { AeoPartRepo } from './aeo-parts.js';
+import { TermsRepo } from './terms.js';
 
 export const DB_FILE = 'gnc.sqlite';
 
@@ -25,6 +26,8 @@ export class Store {
   readonly rejections: RejectionRepo;
   readonly idempotency: IdempotencyRepo;
   readonly aeoParts: AeoPartRepo;
+  /** The agreement terms of received messages, for every view that hands them to national systems. */
+  readonly terms: TermsRepo;
   readonly commits: GroupCommit;
 
   constructor(readonly db: Db) {
@@ -35,6 +38,7 @@ export class Store {
     this.rejections = new RejectionRepo(db);
     this.idempotency = new IdempotencyRepo(db);
     this.aeoParts = new AeoPartRepo(db);
+    this.terms = new TermsRepo(db);
     this.commits = new GroupCommit(db);
   }
 

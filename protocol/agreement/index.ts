@@ -8,3 +8,4 @@ export * from './placeholders.js';
 export * from './roots.js';
 export * from './scope.js';
 export * from './signing.js';
+export * from './terms.js';

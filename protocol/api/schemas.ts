@@ -12,6 +12,7 @@ import { BusinessType } from '../messages/registry.js';
 import { AgreementDocument, AgreementId, AgreementTime } from '../agreement/document.js';
 import { AgreementStatus } from '../agreement/lifecycle.js';
 import { AgreementNotice } from '../agreement/notice.js';
+import { DataTerms } from '../agreement/terms.js';
 import { SignedAgreement } from '../agreement/signing.js';
 import { QueryInstant, windowInOrder } from './instant.js';
 
@@ -99,6 +100,7 @@ export const MessageView = z.object({
   withdrawn: z.object({ at: UtcTimestamp, reason: z.string() }).nullable().describe('status withdrawn: when and why it was taken back (it never reached the partner, or, for a partner removed, may have without a receipt coming back: the reason says so)'),
   resealedAs: MessageId.nullable().describe('status resealed: the id of the message whose envelope carries this control message\'s body on, sealed again because this envelope grew too old undelivered (follow it for the outcome); status withdrawn: the id of the message that carries this agreement message\'s body on, queued again when the partner whose removal withdrew it was pinned again'),
   removed: z.array(z.string()),
+  terms: DataTerms.nullable().describe('a received business message: the terms of the agreement version it was accepted under (`agreement`), which bind whoever reads it from this node: its purpose, its retention end, whether it may go to third parties. null for every sent message and every control message'),
   purged: z.object({ at: UtcTimestamp }).nullable().describe('a received message whose retention period under its agreement has ended: its content (body and signed envelope) is purged since `at`, the end of that period, on every read path (this view, its XML, the evidence bundle) whether or not the hourly purge has run yet; the metadata, the receipt and the log entries stay. null while the content is held, and for every sent message'),
   body: z.record(z.string(), z.unknown()).nullable().describe('null once the retention period purged the content (`purged`)'),
   receipt: ReceiptView.nullable(),

@@ -85,8 +85,8 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
       const receipt = store.messages.receipt(now.seq);
       const shape = preferredReturn(prefer);
       const headers: Record<string, string> = shape ? { ...base, 'preference-applied': `return=${shape}` } : base;
-      if (shape === 'minimal') return c.json(summaryOf(now, receipt, clock()), 200, headers);
-      return c.json(viewOf(now, receipt, clock()), 200, headers);
+      if (shape === 'minimal') return c.json(summaryOf(now, receipt, clock(), store.terms), 200, headers);
+      return c.json(viewOf(now, receipt, clock(), store.terms), 200, headers);
     }
     return c.json(result, 202, base);
   });
@@ -101,7 +101,7 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
     const page = rows.slice(0, q.limit);
     const at = clock();
     const next = rows.length > q.limit ? String(page[page.length - 1]!.seq) : null;
-    return c.json({ items: page.map((r) => summaryOf(r, store.messages.receipt(r.seq), at)), nextCursor: next });
+    return c.json({ items: page.map((r) => summaryOf(r, store.messages.receipt(r.seq), at, store.terms)), nextCursor: next });
   });
 
   app.get('/:id', requireScope(store.tokens, 'read'), async (c) => {
@@ -110,7 +110,7 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
     const found = store.messages.byId(id).find((r) => q.direction === undefined || r.direction === q.direction);
     if (!found) throw new GncError('GNC_NOT_FOUND', `No message with id ${id} on this node: check the id (GET /v1/messages lists them).`);
     const row = q.wait && !FINAL.has(found.status) ? ((await settled(found.seq, q.wait)) ?? found) : found;
-    const view = viewOf(row, store.messages.receipt(row.seq), clock());
+    const view = viewOf(row, store.messages.receipt(row.seq), clock(), store.terms);
     const accept = c.req.header('accept');
     // the same URL answers JSON or XML by Accept: a cache must key on it (RFC 9110 section 12.5.5)
     c.header('vary', 'Accept');
@@ -144,7 +144,7 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
     const { reason } = parseWith(WithdrawRequest, body.value, 'Withdrawal', '');
     const { message } = await store.commits.run(() => withdrawMessage(store, id, reason, clock()));
     finals.settle(message.seq);
-    return c.json(viewOf(message, store.messages.receipt(message.seq), clock()));
+    return c.json(viewOf(message, store.messages.receipt(message.seq), clock(), store.terms));
   });
 
   return app;

@@ -1,0 +1,116 @@
+/**
+ * The terms received data is held under reach the national systems that read it: real KZ and KG nodes under an
+ * agreement that forbids onward transfer of ACI (kept 400 days) and allows it for AEO data (kept 30 days). KG's message
+ * view and list, arrivals view, list and exports, event stream, webhook and AEO registry each say, for what they hand
+ * out, the agreement version, purpose, retention end and whether it may go to third parties; an arrival combines the
+ * terms of the messages it comes from (the AEO message its assessment quotes ends its retention first).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, openAgreementDraft, waitFor } from '../../helpers/network.js';
+import { road, snapshot } from './fixtures.js';
+import { arrival, readEvents, riskNetwork, send, type RiskNetwork } from './network.js';
+
+const DAY = 86_400_000;
+const SECRET = 'terms-test-secret-0123456789abcdef';
+const hooks: any[] = [];
+let server: Server;
+let net: RiskNetwork;
+
+/** ACI: no onward transfer, 400 days; AEO: onward transfer allowed, 30 days; e-CoO as openAgreementDraft has it. */
+function draft(): Record<string, unknown> {
+  const d = openAgreementDraft('KZ', 'KG');
+  for (const dir of d['directions'] as { messages: { type: string; onwardTransfer: boolean; retentionDays: number }[] }[]) {
+    for (const m of dir.messages) {
+      if (m.type === 'aci') Object.assign(m, { onwardTransfer: false, retentionDays: 400 });
+      if (m.type === 'aeo') Object.assign(m, { onwardTransfer: true, retentionDays: 30 });
+    }
+  }
+  return d;
+}
+const AGREEMENT = 'KZ-KG-test@1';
+
+let aeoMessage = '';
+let declaration = '';
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      hooks.push(JSON.parse(body));
+      res.statusCode = 204;
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  process.env.GNC_TEST_TERMS_SECRET = SECRET;
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/risk-engine`;
+  net = await riskNetwork({ agreement: draft(), rules: { v: 1, webhook: { url, secretEnv: 'GNC_TEST_TERMS_SECRET', initialBackoffMs: 50, maxBackoffMs: 200, maxAttempts: 5 } } });
+  aeoMessage = await send(net.kz, 'aeo', snapshot());
+  declaration = await send(net.kz, 'aci', road());
+}, 90_000);
+afterAll(async () => {
+  await net?.close();
+  await new Promise((r) => server.close(r));
+  delete process.env.GNC_TEST_TERMS_SECRET;
+});
+
+/** KG's view of a received message, and its retention end as days after KG's receipt (the same instant stores both). */
+async function received(id: string): Promise<{ view: any; days: number }> {
+  const r = await api(net.kg, 'GET', `/v1/messages/${id}?direction=in`);
+  expect(r.status, r.text).toBe(200);
+  return { view: r.json, days: (Date.parse(r.json.terms.retainUntil) - Date.parse(r.json.receipt.at)) / DAY };
+}
+
+describe('terms of received data', () => {
+  it('a received message carries the terms of the agreement version it was accepted under, in its view and in the list; a sent one none', async () => {
+    const aci = await received(declaration);
+    expect(aci.view.terms).toMatchObject({ agreement: AGREEMENT, purpose: 'pre-arrival-risk-assessment', onwardTransfer: false });
+    expect(aci.days).toBe(400);
+    const aeo = await received(aeoMessage);
+    expect(aeo.view.terms).toMatchObject({ agreement: AGREEMENT, purpose: 'aeo-mra-benefits', onwardTransfer: true });
+    expect(aeo.days).toBe(30);
+    const list = (await api(net.kg, 'GET', '/v1/messages?direction=in')).json.items as any[];
+    expect(list.find((m) => m.id === declaration).terms).toEqual(aci.view.terms);
+    expect(list.find((m) => m.id === aeoMessage).terms).toEqual(aeo.view.terms);
+    // the sender's copy: the node that sent it is not bound as a receiver
+    expect((await api(net.kz, 'GET', `/v1/messages/${declaration}`)).json.terms).toBeNull();
+  });
+
+  it('an arrival carries the combined terms: the declaration\'s agreement and purpose, no onward transfer, the earliest retention end of the messages it quotes', async () => {
+    const a = await arrival(net.kg, declaration, (x) => x.assessment.indicators.some((i: any) => i.code === 'aeo-valid'));
+    const aeo = (await received(aeoMessage)).view.terms;
+    const expected = { agreement: AGREEMENT, purpose: 'pre-arrival-risk-assessment', retainUntil: aeo.retainUntil, onwardTransfer: false };
+    expect(a.terms).toEqual(expected);
+    const listed = (await api(net.kg, 'GET', '/v1/arrivals')).json.items.find((x: any) => x.id === declaration);
+    expect(listed.terms).toEqual(expected);
+    const jsonl = (await api(net.kg, 'GET', '/v1/arrivals/export?format=jsonl')).text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(jsonl.find((x) => x.id === declaration).terms).toEqual(expected);
+    const csv = (await api(net.kg, 'GET', '/v1/arrivals/export?format=csv')).text.trim().split(/\r?\n/);
+    expect(csv[0]!.split(',').slice(-4)).toEqual(['agreement', 'purpose', 'retainUntil', 'onwardTransfer']);
+    expect(csv.find((l) => l.startsWith(`${declaration},`))!.split(',').slice(-4)).toEqual([AGREEMENT, 'pre-arrival-risk-assessment', aeo.retainUntil, 'false']);
+  });
+
+  it('the event stream and the webhook carry the terms with the arrival', async () => {
+    await arrival(net.kg, declaration, (x) => x.assessment.indicators.some((i: any) => i.code === 'aeo-valid'));
+    const res = await fetch(`${net.kg.url}/v1/arrivals/stream?after=0`, { headers: { authorization: `Bearer ${net.kg.token}` }, signal: AbortSignal.timeout(15_000) });
+    const mine = (e: any): boolean => e.data.arrival?.id === declaration;
+    const events = (await readEvents(res, (e) => e.some(mine))).filter(mine);
+    for (const e of events) expect(e.data.arrival.terms).toMatchObject({ agreement: AGREEMENT, purpose: 'pre-arrival-risk-assessment', onwardTransfer: false });
+    const hook = await waitFor(async () => hooks.find((h) => h.arrival?.id === declaration), 10_000, 'webhook event');
+    expect(hook.arrival.terms).toMatchObject({ agreement: AGREEMENT, purpose: 'pre-arrival-risk-assessment', onwardTransfer: false });
+  });
+
+  it('an AEO record carries the terms of the AEO messages it comes from', async () => {
+    const aeo = (await received(aeoMessage)).view.terms;
+    const record = await waitFor(async () => {
+      const r = await api(net.kg, 'GET', '/v1/aeo/KZ/KZAEO981140001234');
+      return r.status === 200 ? r.json : undefined;
+    }, 10_000, 'AEO record');
+    expect(record.terms).toEqual({ agreement: AGREEMENT, purpose: 'aeo-mra-benefits', retainUntil: aeo.retainUntil, onwardTransfer: true });
+    const found = (await api(net.kg, 'GET', '/v1/aeo?partner=KZ&id=KZAEO981140001234')).json.items[0];
+    expect(found.terms).toEqual(record.terms);
+  });
+});
