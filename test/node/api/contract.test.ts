@@ -162,5 +162,10 @@ describe('the API contract (OpenAPI) against the served routes', () => {
       checked.push(op.path);
     }
     expect(checked).toEqual(expect.arrayContaining(['/v1/partners', '/v1/messages', '/v1/messages/{id}', '/v1/arrivals/{id}', '/v1/aeo/{partner}/{aeoId}']));
+    // the terms a reader of received data is bound by: required in every view of it the document names, and served
+    for (const name of ['MessageView', 'MessageSummary', 'ArrivalView', 'ArrivalDetail', 'AeoRecordView']) expect(doc.components.schemas[name].required, name).toContain('terms');
+    for (const path of [`/v1/messages/${declaration}`, `/v1/arrivals/${declaration}`, `/v1/aeo/KZ/${aeoId}`]) {
+      expect((await api(kg, 'GET', path)).json.terms, path).toMatchObject({ agreement: agreement + '@1', onwardTransfer: false });
+    }
   });
 });

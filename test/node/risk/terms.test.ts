@@ -8,6 +8,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { offlineEngine } from '../../../node/risk/engine.js';
+import { MIGRATIONS } from '../../../node/store/migrations.js';
 import { api, openAgreementDraft, waitFor } from '../../helpers/network.js';
 import { road, snapshot } from './fixtures.js';
 import { arrival, readEvents, riskNetwork, send, type RiskNetwork } from './network.js';
@@ -112,5 +114,22 @@ describe('terms of received data', () => {
     expect(record.terms).toEqual({ agreement: AGREEMENT, purpose: 'aeo-mra-benefits', retainUntil: aeo.retainUntil, onwardTransfer: true });
     const found = (await api(net.kg, 'GET', '/v1/aeo?partner=KZ&id=KZAEO981140001234')).json.items[0];
     expect(found.terms).toEqual(record.terms);
+  });
+
+  it('adds the terms once to the arrival views a node stored before views carried them, without a new assessment or event', async () => {
+    const before = await arrival(net.kg, declaration, (x) => x.assessment.indicators.some((i: any) => i.code === 'aeo-valid'));
+    const store = net.kg.node.parts.store;
+    const events = (): number => store.db.prepare('SELECT COUNT(*) FROM risk_events').pluck().get() as number;
+    const eventsBefore = events();
+    // a view as an earlier version stored it, then the upgrade's migration
+    store.db.prepare(`UPDATE risk_consignments SET view = json_remove(view, '$.terms') WHERE root_id = ?`).run(declaration);
+    expect((await api(net.kg, 'GET', `/v1/arrivals/${declaration}`)).json.terms).toBeNull();
+    store.db.exec(MIGRATIONS[26]!);
+    store.db.transaction(() => offlineEngine(store).step()).immediate();
+    const after = (await api(net.kg, 'GET', `/v1/arrivals/${declaration}`)).json;
+    expect(after.terms).toEqual(before.terms);
+    expect(after.assessment.revision).toBe(before.assessment.revision);
+    expect(events()).toBe(eventsBefore);
+    expect(store.db.prepare(`SELECT COUNT(*) FROM risk_state WHERE key = 'terms-backfill'`).pluck().get()).toBe(0);
   });
 });
