@@ -176,7 +176,7 @@ export const AeoQuery = z.strictObject({
   partner: CountryCode.optional(),
   id: z.string().min(1).max(17).optional().describe('AEO id or national trader id'),
   name: z.string().min(1).max(256).optional().describe(
-    `legal name, or its beginning from any of its words ("silk road" finds "OOO Silk Road Logistics"), in any letter case and Unicode form, with or without accents; punctuation separates words and legal forms (LLP, OOO, TOO, LLC...) are left out; at least ${MIN_AEO_NAME_QUERY} letters or digits (2 Chinese or Japanese characters); not with id. Listed in the order of the matched words`,
+    `legal name, or its beginning from any of its words ("silk road" finds "OOO Silk Road Logistics"), in any letter case and Unicode form, with or without accents (but й and ў are letters of their own, not и and у); punctuation separates words and legal forms (LLP, OOO, TOO, LLC...) are left out; at least ${MIN_AEO_NAME_QUERY} letters or digits (2 Chinese or Japanese characters); not with id. Listed in the order of the matched words`,
   ),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   // a name search's cursor carries the matched words (at most 64 characters of up to 4 UTF-8 bytes each)

@@ -557,4 +557,14 @@ export const MIGRATIONS: readonly string[] = [
   `
   INSERT OR REPLACE INTO risk_state (key, value) SELECT 'terms-backfill', 0 WHERE EXISTS (SELECT 1 FROM risk_consignments);
 `,
+  // 28: the AEO name search keeps the breve of Cyrillic "й" and "ў" (node/store/name-keys.ts KEPT_MARK), which the keys
+  // of migration 24 left out ("й" was "и"). The keys of the names holding either letter, in any case, composed or
+  // with a combining breve (the only names whose keys change), are made again; the other names keep theirs. Applied
+  // again (a schema version set back), it makes the same keys
+  `
+  DELETE FROM risk_aeo_names WHERE (partner, aeo_id) IN
+    (SELECT partner, aeo_id FROM risk_aeo WHERE legal_name GLOB '*[йЙўЎ\u0306]*');
+  INSERT OR IGNORE INTO risk_aeo_names (partner, aeo_id, key)
+    SELECT a.partner, a.aeo_id, k.key FROM risk_aeo a, gnc_name_keys(a.legal_name) k WHERE a.legal_name GLOB '*[йЙўЎ\u0306]*';
+`,
 ];

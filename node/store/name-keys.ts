@@ -3,10 +3,13 @@
  * query, read as words, is the beginning of the name read from one of its words on ("silk road" finds "OOO Silk Road
  * Logistics"; so does "road log"). Both sides are read the same way:
  *
- * - folded with foldCase (node/store/fold.ts, the one fold of names: Unicode forms, full-width forms and the case of
- *   every script), then without accents (the nonspacing marks of the decomposed form), because the same operator is
- *   written with and without them across borders and keyboards: "Özbek" is "Ozbek", "Şymkent" "Symkent", "Шёлковый"
- *   "Шелковый" (and "й" is "и", the price of that);
+ * - folded with foldCase (node/store/fold.ts, the one fold of names: NFKC, so full-width and other compatibility
+ *   forms are the letters they stand for, and the case of every script), then without accents (the nonspacing marks
+ *   of the decomposed form), because the same operator is written with and without them across borders and
+ *   keyboards: "Özbek" is "Ozbek", "Şymkent" "Symkent", "Шёлковый" "Шелковый". Except the breve of Cyrillic "й" and
+ *   "ў" (KEPT_MARK): "й" is a letter of its own in Russian, Kazakh, Kyrgyz, Uzbek, Tajik and Belarusian, "ў" in
+ *   Uzbek and Belarusian, not an accented "и" and "у", so "Айсберг" is not "Аисберг" (Tajik "ӣ" and "ӯ", often typed as "и" and "у" on a
+ *   Russian keyboard, which has no key for them, still fold to those);
  * - cut into words at everything that is neither a letter, a digit nor a combining mark (spaces, hyphens, dots,
  *   quotes, brackets: "SILK-ROAD" is "silk road", "O'Brien" is "o brien"); a Chinese or Japanese character is a word
  *   by itself, as those scripts write no spaces ("物流" finds "丝绸之路物流");
@@ -35,6 +38,13 @@ const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
 const UNSPACED_ALL = new RegExp(UNSPACED.source, 'gu');
 
 /**
+ * A nonspacing mark left out of words, or (the first group) the Cyrillic "и" or "у" with the breve that makes it
+ * "й" or "ў", kept. Names stored before the breve was kept are keyed again by migration 27, which finds them by
+ * these letters (its GLOB): change both together.
+ */
+const KEPT_MARK = /([ИУиу]\u0306)|\p{Mn}/gu;
+
+/**
  * Legal forms of the CAREC partners' and their trading partners' operators, in English, Russian, Kazakh, Kyrgyz,
  * Uzbek, Mongolian and Chinese, as written out and abbreviated. Left out of names and queries wherever they stand.
  */
@@ -53,7 +63,7 @@ const LEGAL_FORMS = [
 
 /** The words of a folded text without its accents: letters, digits and spacing marks, a Chinese or Japanese character alone. */
 function words(folded: string): string[] {
-  const bare = folded.normalize('NFD').replace(/\p{Mn}/gu, '').normalize('NFC');
+  const bare = folded.normalize('NFD').replace(KEPT_MARK, (_mark, letter: string | undefined) => letter ?? '').normalize('NFC');
   return bare.replace(UNSPACED_ALL, ' $& ').split(/[^\p{L}\p{N}\p{M}]+/u).filter((w) => w.length > 0);
 }
 

@@ -21,6 +21,9 @@ const NAMES: Record<string, string> = {
   KZAEO100000000007: 'Silk Road Trading 2 LLC',
   KZAEO100000000008: 'Silk-Road Trading 3 LLC',
   KZAEO100000000009: 'Great Silk Road Transit JSC',
+  KZAEO100000000010: 'ТОО «Айсберг Транс»',
+  KZAEO100000000011: 'ТОО «Аисберг»',
+  KZAEO100000000012: 'OZBEK SAVDO LLP',
 };
 const SUSPENDED = 'KZAEO100000000002';
 const REMOVED = 'KZAEO100000000005';
@@ -72,6 +75,14 @@ describe('AEO registry by legal name', () => {
     expect(await byName('Oskemen Celik')).toEqual([REMOVED]);
     expect(await byName('Шелковый путь')).toEqual(['KZAEO100000000001']);
     expect(await byName('Sïlk Röad Lógistics')).toEqual([SUSPENDED]);
+  });
+
+  it('tells й from и, in the name and in the query, while ё is е and Latin accents go', async () => {
+    expect(await byName('Айсберг')).toEqual(['KZAEO100000000010']);
+    expect(await byName('АИСБЕРГ')).toEqual(['KZAEO100000000011']);
+    expect(await byName('аи\u0306сберг транс')).toEqual(['KZAEO100000000010']);
+    expect(await byName('Шелковый')).toEqual(['KZAEO100000000001']);
+    expect(await byName('Özbek')).toEqual(['KZAEO100000000012']);
   });
 
   it('reads punctuation as a word break and leaves legal forms out, of the name and of the query', async () => {

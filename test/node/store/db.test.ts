@@ -295,6 +295,52 @@ describe('openDb', () => {
     expect(db.prepare('SELECT COUNT(*) FROM risk_aeo_names').pluck().get()).toBe(rows);
   });
 
+  it('keys again the AEO names with й or ў that an older version keyed as и and у, so a search tells the two apart', () => {
+    dir = tempDir('gnc-db-');
+    const version = MIGRATIONS.findIndex((m) => m.includes(`GLOB '*[йЙўЎ`));
+    expect(version).toBeGreaterThan(0);
+    const old = new Database(join(dir, 'gnc.sqlite'));
+    // functions earlier migrations call, as migrate() provides them (this file holds no certificate to read)
+    registerFold(old);
+    registerNameKeys(old);
+    old.function('jws_payload', (_compact: unknown) => null);
+    for (const m of MIGRATIONS.slice(0, version)) old.exec(m);
+    old.pragma(`user_version = ${version}`);
+    const add = old.prepare(`INSERT INTO risk_aeo (partner, aeo_id, national_trader_id, legal_name, programme, status, status_date, valid_from, listed, message_id, path, as_of, updated_at)
+      VALUES (?, ?, '1', ?, 'both', 'valid', '2024-01-01', '2024-01-01', 1, 'm1', '/operators/0/status', '2024-01-01', 0)`);
+    const key = old.prepare('INSERT INTO risk_aeo_names (partner, aeo_id, key) VALUES (?, ?, ?)');
+    // the keys as the older version made them: the breve left out
+    const held: [string, string, string, string[]][] = [
+      ['KZ', 'KZAEO1', 'ТОО «Айсберг Транс»', ['АИСБЕРГ ТРАНС', 'ТРАНС']],
+      ['KZ', 'KZAEO2', 'ТОО «Аисберг»', ['АИСБЕРГ']],
+      ['UZ', 'UZAEO3', 'Ўзбекистон Темир Йўллари МЧЖ'.normalize('NFD'), ['УЗБЕКИСТОН ТЕМИР ИУЛЛАРИ', 'ТЕМИР ИУЛЛАРИ', 'ИУЛЛАРИ']],
+      ['KG', 'KGAEO4', 'ОсОО «Шёлковый Путь»', ['ШЕЛКОВЫИ ПУТЬ', 'ПУТЬ']],
+      ['KZ', 'KZAEO5', 'Özbek Trans LLP', ['OZBEK TRANS', 'TRANS']],
+    ];
+    for (const [partner, aeoId, name, keys] of held) {
+      add.run(partner, aeoId, name);
+      for (const k of keys) key.run(partner, aeoId, k);
+    }
+    old.close();
+    db = openDb(join(dir, 'gnc.sqlite'));
+    const registry = new AeoRegistry(db);
+    const found = (query: string): string[] => registry.searchByName(undefined, nameQuery(query).key, 10).map((r) => r.aeo_id);
+    expect(found('Айсберг')).toEqual(['KZAEO1']);
+    expect(found('Аисберг')).toEqual(['KZAEO2']);
+    expect(found('ўзбекистон')).toEqual(['UZAEO3']);
+    expect(found('узбекистон')).toEqual([]);
+    expect(found('йўллари')).toEqual(['UZAEO3']);
+    expect(found('Шелковый путь')).toEqual(['KGAEO4']);
+    expect(found('OZBEK')).toEqual(['KZAEO5']);
+    // a name without either letter keeps its keys as they were
+    expect(db.prepare(`SELECT key FROM risk_aeo_names WHERE aeo_id = 'KZAEO5' ORDER BY key`).pluck().all()).toEqual(['OZBEK TRANS', 'TRANS']);
+    // applied again (its schema version set back), it makes the same keys
+    const keys = db.prepare('SELECT partner, aeo_id, key FROM risk_aeo_names ORDER BY 1, 2, 3').all();
+    db.pragma(`user_version = ${version}`);
+    migrate(db);
+    expect(db.prepare('SELECT partner, aeo_id, key FROM risk_aeo_names ORDER BY 1, 2, 3').all()).toEqual(keys);
+  });
+
   /** Files this process holds open that SQLite made for temporary data (unlinked at once, so only /proc shows them). */
   const tempFiles = (): string[] =>
     readdirSync('/proc/self/fd').flatMap((fd) => {

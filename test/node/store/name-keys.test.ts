@@ -12,10 +12,29 @@ describe('name keys', () => {
 
   it('leaves accents out, as names are written with and without them across borders', () => {
     expect(nameWords('Özbek Şymkent Ağaç')).toEqual(['OZBEK', 'SYMKENT', 'AGAC']);
-    expect(nameWords('Шёлковый путь')).toEqual(nameWords('ШЕЛКОВЫИ ПУТЬ'));
+    expect(nameWords('Шёлковый путь')).toEqual(nameWords('ШЕЛКОВЫЙ ПУТЬ'));
+    expect(nameKeys('Шёлковый путь')).toEqual(nameKeys('Шелковый Путь'));
+    expect(nameKeys('OZBEK Savdo')[0]!.startsWith(nameQuery('Özbek').key)).toBe(true);
     // letters of their own, not accented ones, stay: Kazakh Қ, Ә, Ү and Georgian
-    expect(nameWords('Қазақ Әуе Үй')).toEqual(['ҚАЗАҚ', 'ӘУЕ', 'ҮИ']);
+    expect(nameWords('Қазақ Әуе Үй')).toEqual(['ҚАЗАҚ', 'ӘУЕ', 'ҮЙ']);
     expect(nameWords('საქართველო')).toEqual(['ᲡᲐᲥᲐᲠᲗᲕᲔᲚᲝ']);
+  });
+
+  it('keeps Cyrillic й and ў letters of their own, not и and у with an accent, in names and queries alike', () => {
+    expect(nameWords('ТОО «Айсберг»')).toEqual(['АЙСБЕРГ']);
+    expect(nameKeys('Айсберг Транс')).not.toEqual(nameKeys('Аисберг Транс'));
+    expect(nameKeys('Аисберг Транс')[0]!.startsWith(nameQuery('Айсберг').key)).toBe(false);
+    expect(nameKeys('Айсберг Транс')[0]!.startsWith(nameQuery('аисберг').key)).toBe(false);
+    expect(nameKeys('Сергей и сыновья')).not.toEqual(nameKeys('Сергеи и сыновья'));
+    // Uzbek and Belarusian ў: "Ўзбекистон" is not "Узбекистон"
+    expect(nameWords('Ўзбекистон Темир Йўллари')).toEqual(['ЎЗБЕКИСТОН', 'ТЕМИР', 'ЙЎЛЛАРИ']);
+    expect(nameQuery('ўзбек').key).not.toBe(nameQuery('узбек').key);
+    // any way of writing them: composed, with a combining breve, in either case
+    expect(nameWords('айсберг'.normalize('NFD'))).toEqual(nameWords('АЙСБЕРГ'));
+    expect(nameWords('АИ\u0306СБЕРГ')).toEqual(['АЙСБЕРГ']);
+    expect(nameWords('ўзбек'.normalize('NFD'))).toEqual(['ЎЗБЕК']);
+    // the other Cyrillic accents still go: ё is е, Tajik ӣ and ӯ are и and у
+    expect(nameWords('Ёлка Тоҷикистонӣ Хӯҷанд')).toEqual(['ЕЛКА', 'ТОҶИКИСТОНИ', 'ХУҶАНД']);
   });
 
   it('leaves legal forms out wherever they stand, a written-out form whole', () => {
