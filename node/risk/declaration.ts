@@ -2,12 +2,15 @@
  * What the arrivals view keeps of a declaration: the list fields (stored as a small JSON summary, so listing
  * never parses full bodies), the filter columns and the search keys (traders, AEO ids, transport means,
  * containers, HS codes, referenced certificates). Ids are compared upper-case: plates, container and
- * certificate numbers are written either way by different declarants.
+ * certificate numbers are written either way by different declarants. Trader, AEO, transport means and container
+ * ids are compared folded (node/store/fold.ts: NFKC, so a full-width "ＭＳＣＵ１２３" is "MSCU123", and the case of any
+ * script), as the arrivals filters fold them; certificate numbers as protocol/messages/ecoo.ts certificateKey says.
  */
 import { toKilograms } from '../../protocol/codes/units.js';
 import type { AciAmendment, AciDeclaration } from '../../protocol/messages/aci.js';
 import type { Party } from '../../protocol/messages/common.js';
 import type { ArrivalView } from '../../protocol/risk.js';
+import { foldCase } from '../store/fold.js';
 
 export type FullDeclaration = AciDeclaration | AciAmendment;
 
@@ -55,11 +58,11 @@ export function keysOf(d: FullDeclaration): [KeyKind, string][] {
     if (v !== undefined && v !== '') out.set(`${k}\u0000${v}`, [k, v]);
   };
   for (const p of parties(d)) {
-    add(KEY.trader, p.id?.toUpperCase());
-    add(KEY.aeo, p.aeoId?.toUpperCase());
+    add(KEY.trader, p.id === undefined ? undefined : foldCase(p.id));
+    add(KEY.aeo, p.aeoId === undefined ? undefined : foldCase(p.aeoId));
   }
-  add(KEY.means, d.borderTransportMeans.id.toUpperCase());
-  for (const e of d.transportEquipment) add(KEY.container, e.id.toUpperCase());
+  add(KEY.means, foldCase(d.borderTransportMeans.id));
+  for (const e of d.transportEquipment) add(KEY.container, foldCase(e.id));
   for (const item of d.goodsItems) {
     add(KEY.hs, item.hsCode);
     add(KEY.ecoo, item.ecooReference?.toUpperCase());

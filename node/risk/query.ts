@@ -53,7 +53,8 @@ export class ArrivalQueries {
     if (f.partner !== undefined) add('c.partner = ?', f.partner);
     if (f.level !== undefined) add('c.level = ?', f.level);
     const key = (k: string, v: string | undefined): void => {
-      if (v !== undefined) add('c.cid IN (SELECT cid FROM risk_keys WHERE k = ? AND v = ?)', k, v.toUpperCase());
+      // stored folded (declaration.ts keysOf), as the places above
+      if (v !== undefined) add('c.cid IN (SELECT cid FROM risk_keys WHERE k = ? AND v = ?)', k, foldCase(v));
     };
     key(KEY.trader, f.trader);
     key(KEY.aeo, f.aeoId);

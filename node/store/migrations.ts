@@ -567,4 +567,14 @@ export const MIGRATIONS: readonly string[] = [
   INSERT OR IGNORE INTO risk_aeo_names (partner, aeo_id, key)
     SELECT a.partner, a.aeo_id, k.key FROM risk_aeo a, gnc_name_keys(a.legal_name) k WHERE a.legal_name GLOB '*[йЙўЎ\u0306]*';
 `,
+  // 29: the trader, AEO, transport means and container search keys of consignments hold the ids folded (gnc_fold:
+  // NFKC and Unicode case, node/risk/declaration.ts keysOf), as the arrivals filters now compare them; they were
+  // upper-cased only, so a full-width id was found by nothing else. Only ids with a character beyond printable ASCII
+  // can change (an upper-cased ASCII id is its own fold), so only those are folded; a key whose folded twin exists for
+  // the same consignment is redundant
+  `
+  UPDATE OR IGNORE risk_keys SET v = gnc_fold(v)
+    WHERE k IN ('t', 'a', 'm', 'c') AND v GLOB '*[^ -~]*' AND v <> gnc_fold(v) COLLATE BINARY;
+  DELETE FROM risk_keys WHERE k IN ('t', 'a', 'm', 'c') AND v GLOB '*[^ -~]*' AND v <> gnc_fold(v) COLLATE BINARY;
+`,
 ];

@@ -58,6 +58,21 @@ describe('arrivals API', () => {
     expect((await list('container=tkru4528710')).items.map((a: any) => a.id)).toEqual([ids[1]]);
   });
 
+  it('compares trader, transport means and container ids in full-width and other compatibility forms as the characters they stand for', async () => {
+    const id = await send(net.kz, 'aci', variant(road(), (d) => {
+      d.functionalReference = 'API-NFKC-1';
+      d.borderTransportMeans.id = 'ＡＰＩ０９';
+      d.consignor.id = 'ＫＺ１２３４５';
+      d.transportEquipment = [{ id: 'ＭＳＣＵ１２３４５６７', seals: ['S1'] }];
+    }));
+    await arrival(net.kg, id);
+    for (const qs of ['transportMeans=api09', 'container=MSCU1234567', 'trader=kz12345', `container=${encodeURIComponent('ｍｓｃｕ１２３４５６７')}`]) {
+      expect((await list(qs)).items.map((a: any) => a.id), qs).toEqual([id]);
+    }
+    // and an id sent in ASCII by a full-width filter
+    expect((await list(`container=${encodeURIComponent('ＴＫＲＵ４５２８７１０')}`)).items.map((a: any) => a.id)).toEqual([ids[1]]);
+  });
+
   it('narrows the list by trader id, AEO id, partner and office of entry', async () => {
     for (const qs of ['trader=02304201910123', 'aeoId=KZAEO981140001234', 'partner=KZ', 'officeOfEntry=KGAKZ001']) {
       expect((await list(`transportMeans=API01&${qs}`)).items).toHaveLength(3);

@@ -39,6 +39,24 @@ function open(): Db {
   return db;
 }
 
+/**
+ * A database as the version before the migration holding `marker` left it (in `dir`), with the functions earlier
+ * migrations call, as migrate() provides them (this file holds no certificate to read).
+ */
+function olderVersion(marker: string): { old: Database.Database; version: number; file: string } {
+  dir = tempDir('gnc-db-');
+  const file = join(dir, 'gnc.sqlite');
+  const version = MIGRATIONS.findIndex((m) => m.includes(marker));
+  expect(version).toBeGreaterThan(0);
+  const old = new Database(file);
+  registerFold(old);
+  registerNameKeys(old);
+  old.function('jws_payload', (_compact: unknown) => null);
+  for (const m of MIGRATIONS.slice(0, version)) old.exec(m);
+  old.pragma(`user_version = ${version}`);
+  return { old, version, file };
+}
+
 describe('openDb', () => {
   it('uses WAL with a sync at every commit, so a committed row survives a power cut', () => {
     const d = open();
@@ -132,6 +150,29 @@ describe('openDb', () => {
     db = openDb(join(dir, 'gnc.sqlite'));
     expect(db.prepare('SELECT number FROM risk_ecoo').pluck().all()).toEqual(['KZ-ST1-1']);
     expect(db.prepare('SELECT k, v FROM risk_keys ORDER BY k, v').all()).toEqual([{ k: 'c', v: 'abc' }, { k: 'e', v: 'KZ-ST1-1' }, { k: 'e', v: 'KZ-ST1-2' }]);
+  });
+
+  it('folds the trader, AEO, transport means and container keys an older version held upper-cased only, so a full-width id is found', () => {
+    const { old, version, file } = olderVersion(`SET v = gnc_fold(v)`);
+    const add = old.prepare(`INSERT INTO risk_consignments (office_of_entry, expected_arrival, cid, partner, root_id, status, current_seq, current_created, versions, updated_at, view)
+      VALUES ('KGAKZ001', 0, ?, 'KZ', ?, 'active', ?, '2026-01-01T00:00:00Z', 1, 0, '{}')`);
+    add.run(1, 'm1', 1);
+    add.run(2, 'm2', 2);
+    // as the older version stored them: upper-cased; consignment 2 holds both forms of one container
+    old.exec(`INSERT INTO risk_keys VALUES ('c', 'ＭＳＣＵ１２３４５６７', 1), ('m', 'ＡＰＩ０９', 1), ('t', 'ＫＺ１２３４５', 1), ('t', 'ÖZ1', 1),
+      ('c', 'ＴＫＲＵ４５２８７１０', 2), ('c', 'TKRU4528710', 2), ('m', 'API01', 2), ('e', 'ＫＺ-１', 2), ('h', '8471300000', 2);`);
+    old.close();
+    db = openDb(file);
+    expect(db.prepare('SELECT k, v, cid FROM risk_keys ORDER BY cid, k, v').all()).toEqual([
+      { k: 'c', v: 'MSCU1234567', cid: 1 }, { k: 'm', v: 'API09', cid: 1 }, { k: 't', v: 'KZ12345', cid: 1 }, { k: 't', v: 'ÖZ1', cid: 1 },
+      // the certificate keys stay as certificateKey makes them
+      { k: 'c', v: 'TKRU4528710', cid: 2 }, { k: 'e', v: 'ＫＺ-１', cid: 2 }, { k: 'h', v: '8471300000', cid: 2 }, { k: 'm', v: 'API01', cid: 2 },
+    ]);
+    const queries = new ArrivalQueries(db, new ConsignmentRepo(db));
+    const found = (filters: Record<string, string>): number[] => queries.list({ ...filters, includeCancelled: true, limit: 10 }).rows.map((r) => r.cid);
+    expect(found({ container: 'mscu1234567' })).toEqual([1]);
+    expect(found({ transportMeans: 'ＡＰＩ０９' })).toEqual([1]);
+    expect(found({ container: 'TKRU4528710' })).toEqual([2]);
   });
 
   it('queues the consignments expected within the recompute horizon for reassessment, as their assessments predate migrations 11 and 12', () => {
@@ -265,22 +306,14 @@ describe('openDb', () => {
   });
 
   it('fills the name lookup of the AEO records held, so that a search by name finds the operators an older version received', () => {
-    dir = tempDir('gnc-db-');
-    const version = MIGRATIONS.findIndex((m) => m.includes('CREATE TABLE IF NOT EXISTS risk_aeo_names'));
-    expect(version).toBeGreaterThan(0);
-    const old = new Database(join(dir, 'gnc.sqlite'));
-    // functions earlier migrations call, as migrate() provides them (this file holds no certificate to read)
-    registerFold(old);
-    old.function('jws_payload', (_compact: unknown) => null);
-    for (const m of MIGRATIONS.slice(0, version)) old.exec(m);
-    old.pragma(`user_version = ${version}`);
+    const { old, version, file } = olderVersion('CREATE TABLE IF NOT EXISTS risk_aeo_names');
     const add = old.prepare(`INSERT INTO risk_aeo (partner, aeo_id, national_trader_id, legal_name, programme, status, status_date, valid_from, listed, message_id, path, as_of, updated_at)
       VALUES (?, ?, '1', ?, 'both', ?, '2024-01-01', '2024-01-01', ?, 'm1', '/operators/0/status', '2024-01-01', 0)`);
     add.run('KZ', 'KZAEO1', 'ТОО «Шёлковый Путь»', 'valid', 1);
     add.run('CN', 'CNAEO2', '丝绸之路物流有限公司', 'suspended', 1);
     add.run('KG', 'KGAEO3', 'Silk Road Transit LLC'.normalize('NFD'), 'valid', 0);
     old.close();
-    db = openDb(join(dir, 'gnc.sqlite'));
+    db = openDb(file);
     const registry = new AeoRegistry(db);
     const found = (query: string, partner?: string): string[] => registry.searchByName(partner, nameQuery(query).key, 10).map((r) => `${r.partner}:${r.aeo_id}`);
     expect(found('шёлковый ПУТЬ')).toEqual(['KZ:KZAEO1']);
@@ -296,16 +329,7 @@ describe('openDb', () => {
   });
 
   it('keys again the AEO names with й or ў that an older version keyed as и and у, so a search tells the two apart', () => {
-    dir = tempDir('gnc-db-');
-    const version = MIGRATIONS.findIndex((m) => m.includes(`GLOB '*[йЙўЎ`));
-    expect(version).toBeGreaterThan(0);
-    const old = new Database(join(dir, 'gnc.sqlite'));
-    // functions earlier migrations call, as migrate() provides them (this file holds no certificate to read)
-    registerFold(old);
-    registerNameKeys(old);
-    old.function('jws_payload', (_compact: unknown) => null);
-    for (const m of MIGRATIONS.slice(0, version)) old.exec(m);
-    old.pragma(`user_version = ${version}`);
+    const { old, version, file } = olderVersion(`GLOB '*[йЙўЎ`);
     const add = old.prepare(`INSERT INTO risk_aeo (partner, aeo_id, national_trader_id, legal_name, programme, status, status_date, valid_from, listed, message_id, path, as_of, updated_at)
       VALUES (?, ?, '1', ?, 'both', 'valid', '2024-01-01', '2024-01-01', 1, 'm1', '/operators/0/status', '2024-01-01', 0)`);
     const key = old.prepare('INSERT INTO risk_aeo_names (partner, aeo_id, key) VALUES (?, ?, ?)');
@@ -322,7 +346,7 @@ describe('openDb', () => {
       for (const k of keys) key.run(partner, aeoId, k);
     }
     old.close();
-    db = openDb(join(dir, 'gnc.sqlite'));
+    db = openDb(file);
     const registry = new AeoRegistry(db);
     const found = (query: string): string[] => registry.searchByName(undefined, nameQuery(query).key, 10).map((r) => r.aeo_id);
     expect(found('Айсберг')).toEqual(['KZAEO1']);
