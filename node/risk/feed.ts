@@ -78,7 +78,8 @@ export class RiskFeed {
   after(id: number, limit: number): AssessmentEvent[] {
     return (this.s.after.all(id, limit) as { seq: number; payload: string }[]).map((r) => {
       const event = { id: r.seq, ...(JSON.parse(r.payload) as Omit<AssessmentEvent, 'id'>) };
-      event.arrival.terms ??= null;
+      // (a payload without an arrival, written by hand or damaged, is replayed as it is rather than failing the stream)
+      if (event.arrival !== undefined) event.arrival.terms ??= null;
       return event;
     });
   }
