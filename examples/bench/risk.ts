@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import type { AuthEnv } from '../../node/api/auth.js';
 import { aeoRoutes } from '../../node/risk/aeo-routes.js';
-import { RiskEngine, type StoredMessage } from '../../node/risk/engine.js';
+import { RiskEngine, STORED_COLUMNS, type StoredMessage } from '../../node/risk/engine.js';
 import { RiskFeed } from '../../node/risk/feed.js';
 import { ArrivalQueries } from '../../node/risk/query.js';
 import { arrivalRoutes } from '../../node/risk/routes.js';
@@ -88,7 +88,7 @@ export function generate(store: Store, total: number, rnd: () => number): void {
 
 /** Projects every message with the engine's own code, in large transactions (bulk load, no assessments). */
 export function project(store: Store, engine: RiskEngine): void {
-  const next = store.db.prepare('SELECT seq, id, partner, type, kind, ref, created, body, stored_at FROM messages WHERE seq > ? ORDER BY seq LIMIT 5000');
+  const next = store.db.prepare(`SELECT ${STORED_COLUMNS} FROM messages WHERE seq > ? ORDER BY seq LIMIT 5000`);
   let cursor = 0;
   const step = store.db.transaction(() => {
     const rows = next.all(cursor) as StoredMessage[];

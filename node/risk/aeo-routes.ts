@@ -8,7 +8,6 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { combineTerms } from '../../protocol/agreement/terms.js';
 import { CountryCode } from '../../protocol/codes/countries.js';
 import { MIN_AEO_NAME_QUERY } from '../../protocol/constants.js';
 import { GncError } from '../../protocol/errors.js';
@@ -60,9 +59,10 @@ function nameKeyOf(name: string): string {
 }
 
 /** The record with its history and the terms it is held under (combined over its message and its history's, TermsRepo). */
-export function aeoRecordView(registry: AeoRegistry, terms: Pick<TermsRepo, 'ofReceived'>, r: AeoRow): AeoRecordView {
+export function aeoRecordView(registry: AeoRegistry, terms: Pick<TermsRepo, 'ofReceived' | 'combinedWith'>, r: AeoRow): AeoRecordView {
   const history = registry.history(r.partner, r.aeo_id);
-  const [main, ...others] = terms.ofReceived(r.partner, [r.message_id, ...new Set(history.map((h) => h.message_id).filter((id) => id !== r.message_id))]);
+  const [main] = terms.ofReceived(r.partner, [r.message_id]);
+  const others = history.map((h) => h.message_id).filter((id) => id !== r.message_id);
   return {
     partner: r.partner,
     aeoId: r.aeo_id,
@@ -78,7 +78,7 @@ export function aeoRecordView(registry: AeoRegistry, terms: Pick<TermsRepo, 'ofR
     history: history.map((h) => ({
       effective: h.effective, status: h.status, validFrom: h.valid_from, validUntil: h.valid_until, kind: h.kind, messageId: h.message_id, reason: h.reason,
     })),
-    terms: combineTerms(main ?? null, others),
+    terms: terms.combinedWith(main ?? null, r.partner, others),
   };
 }
 

@@ -189,8 +189,7 @@ export class RiskEngine {
       quoted.set(e.partner, (quoted.get(e.partner) ?? new Set()).add(e.messageId));
     }
     const [main] = terms.ofReceived(row.partner, [currentId]);
-    const others = [...terms.ofReceived(row.partner, [...versions]), ...[...quoted].flatMap(([partner, ids]) => terms.ofReceived(partner, [...ids]))];
-    return combineTerms(main ?? null, others);
+    return [...quoted].reduce((acc, [partner, ids]) => terms.combinedWith(acc, partner, [...ids]), terms.combinedWith(main ?? null, row.partner, [...versions]));
   }
 
   project(m: StoredMessage): void {

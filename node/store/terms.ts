@@ -5,7 +5,7 @@
  * content under it), so each document is read and decoded once per process and kept: reading a message's terms costs
  * no query after the first of its agreement version. The receive path computes nothing of it.
  */
-import { decodeAgreement, termsOf, type AgreementDocument, type DataTerms } from '../../protocol/agreement/index.js';
+import { combineTerms, decodeAgreement, termsOf, type AgreementDocument, type DataTerms } from '../../protocol/agreement/index.js';
 import type { Db } from './db.js';
 import type { MessageRow } from './messages.js';
 
@@ -13,13 +13,17 @@ import type { MessageRow } from './messages.js';
 export type TermsSource = Pick<MessageRow, 'direction' | 'partner' | 'type' | 'agreement' | 'purpose' | 'retain_until'>;
 
 export class TermsRepo {
-  private readonly documents = new Map<string, AgreementDocument>();
+  /** By id@version; null for one not held (a message stored by other means than acceptance: a restored or bulk-loaded row). */
+  private readonly documents = new Map<string, AgreementDocument | null>();
   private readonly s;
 
   constructor(db: Db) {
     this.s = {
       document: db.prepare('SELECT signed FROM agreements WHERE id = ? AND version = ?').pluck(),
       received: db.prepare(`SELECT direction, partner, type, agreement, purpose, retain_until FROM messages WHERE direction = 'in' AND partner = ? AND id = ?`),
+      // the messages of a list, one row per distinct terms source: an AEO record's history may quote dozens
+      grouped: db.prepare(`SELECT type, agreement, purpose, MIN(retain_until) AS retain_until, COUNT(*) AS n, SUM(retain_until IS NULL) AS unknown
+        FROM messages WHERE direction = 'in' AND partner = ? AND id IN (SELECT value FROM json_each(?)) GROUP BY type, agreement, purpose`),
     };
   }
 
@@ -41,14 +45,26 @@ export class TermsRepo {
     });
   }
 
+  /**
+   * The terms of the messages received from `partner` as `ids`, combined (combineTerms: the earliest retention end,
+   * onward transfer only if all allow it) onto `main`'s; null when `main` is null or any of them is not held or has no
+   * terms. One query for the whole list, whatever its length.
+   */
+  combinedWith(main: DataTerms | null, partner: string, ids: readonly string[]): DataTerms | null {
+    if (main === null || ids.length === 0) return main;
+    const groups = this.s.grouped.all(partner, JSON.stringify([...new Set(ids)])) as (Omit<TermsSource, 'direction' | 'partner'> & { n: number; unknown: number })[];
+    if (groups.reduce((n, g) => n + g.n, 0) < new Set(ids).size || groups.some((g) => g.unknown > 0)) return null;
+    return combineTerms(main, groups.map((g) => this.of({ ...g, direction: 'in', partner })));
+  }
+
   private document(ref: string): AgreementDocument | undefined {
     const held = this.documents.get(ref);
-    if (held) return held;
+    if (held !== undefined) return held ?? undefined;
     const at = ref.lastIndexOf('@');
     const signed = this.s.document.get(ref.slice(0, at), Number(ref.slice(at + 1))) as string | undefined;
-    if (signed === undefined) return undefined;
-    const doc = decodeAgreement(JSON.parse(signed)).document;
+    // a version not held is asked for once: one is held before any message is accepted under it
+    const doc = signed === undefined ? null : decodeAgreement(JSON.parse(signed)).document;
     this.documents.set(ref, doc);
-    return doc;
+    return doc ?? undefined;
   }
 }
