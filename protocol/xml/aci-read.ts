@@ -2,8 +2,9 @@
  * WCO DM declaration XML -> ACI body, the reverse of aci-write.ts. National systems send more of the WCO DM
  * than the ACI data set (procedures, declarant, invoice ...): elements outside the mapping, or in another
  * namespace, are ignored, as the SPEC says; an element the mapping reads one value from must appear once
- * (XmlReader.one), and GNC extension fields must be known and appear once. Validation runs on the mapped body with
- * every error located at the element it came from.
+ * (XmlReader.one), except a goods item's Origin and DangerousGoods, which the schema lets repeat: those must
+ * agree (XmlReader.agreed). GNC extension fields must be known and appear once. Validation runs on the mapped
+ * body with every error located at the element it came from.
  */
 import { parseAciBody, type AciBody } from '../messages/aci.js';
 import { XmlReader, put, toNumber } from './reader.js';
@@ -11,7 +12,7 @@ import { WCO_DS_NS } from './limits.js';
 import { childrenNamed, type XmlElement } from './tree.js';
 import {
   AEO_ROLES, CANCELLATION_TYPE_CODE, DATETIME_EXPECTED, ECOO_DOC_CATEGORY, ECOO_DOC_TYPE, EXT, EXT_TYPE, FUNCTION_CHANGE, FUNCTION_ORIGINAL,
-  fromWcoDateTime, HS_TYPE, NATIONAL_TYPE, PARTY_KEYS, TYPE_FROM_CODE, type PartyKey,
+  fromWcoDateTime, HS_TYPE, NATIONAL_TYPE, ORIGIN_NON_PREFERENTIAL, PARTY_KEYS, TYPE_FROM_CODE, type PartyKey,
 } from './wco-profile.js';
 
 type Obj = Record<string, unknown>;
@@ -170,6 +171,28 @@ function hsCode(r: XmlReader, ptr: string, item: XmlElement): string | undefined
   return r.text(ptr, pick, ['ID']);
 }
 
+/**
+ * The country of origin: the Origin blocks without TypeCode or with TypeCode 1 (non-preferential) must agree.
+ * Origin blocks of other types (2, preferential) are outside the ACI data set and ignored like other WCO DM
+ * elements: preference rests on the e-CoO, and the cross-check compares the certificate with this country.
+ */
+function originCountry(r: XmlReader, ptr: string, item: XmlElement): string | undefined {
+  const expected = `one country of origin per goods item (Origin/CountryCode in an Origin without TypeCode or with TypeCode ${ORIGIN_NON_PREFERENTIAL}, non-preferential)`;
+  r.mark(ptr, item, '/Origin/CountryCode', expected);
+  const origins = childrenNamed(item, 'Origin').filter((o) => (r.one(o, 'TypeCode')?.text ?? ORIGIN_NON_PREFERENTIAL) === ORIGIN_NON_PREFERENTIAL);
+  return r.agreed(ptr, origins, ['CountryCode'], expected);
+}
+
+/**
+ * The UN number: the body holds one per goods item, so DangerousGoods blocks may repeat it but not name
+ * another (goods of another UN number are declared as a goods item of their own).
+ */
+function unNumber(r: XmlReader, ptr: string, item: XmlElement): string | undefined {
+  r.mark(ptr, item, '/Commodity/DangerousGoods/UNDGID');
+  const dangerous = childrenNamed(r.one(item, 'Commodity'), 'DangerousGoods');
+  return r.agreed(ptr, dangerous, ['UNDGID'], 'one UN number per goods item (declare goods of another UN number as a goods item of their own)');
+}
+
 function goodsItem(r: XmlReader, ptr: string, el: XmlElement): Obj {
   const item: Obj = {};
   put(item, 'sequence', r.number(`${ptr}/sequence`, el, ['SequenceNumeric']));
@@ -190,11 +213,11 @@ function goodsItem(r: XmlReader, ptr: string, el: XmlElement): Obj {
     r.mark(`${ptr}/customsValue/amount`, cv);
     item['customsValue'] = { amount: toNumber(r.textOf(cv)), currency: r.attr(`${ptr}/customsValue/currency`, cv, 'currencyID') };
   }
-  put(item, 'originCountry', r.text(`${ptr}/originCountry`, el, ['Origin', 'CountryCode']));
+  put(item, 'originCountry', originCountry(r, `${ptr}/originCountry`, el));
   const docs = childrenNamed(el, 'AdditionalDocument').filter((d) => r.one(d, 'CategoryCode')?.text === ECOO_DOC_CATEGORY && r.one(d, 'TypeCode')?.text === ECOO_DOC_TYPE);
   const doc = single(r, docs, `one <AdditionalDocument> with CategoryCode ${ECOO_DOC_CATEGORY} and TypeCode ${ECOO_DOC_TYPE} (the e-CoO)`);
   if (doc) put(item, 'ecooReference', r.text(`${ptr}/ecooReference`, doc, ['ID']));
-  put(item, 'unNumber', r.text(`${ptr}/unNumber`, el, ['Commodity', 'DangerousGoods', 'UNDGID']));
+  put(item, 'unNumber', unNumber(r, `${ptr}/unNumber`, el));
   return item;
 }
 

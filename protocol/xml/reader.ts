@@ -91,6 +91,31 @@ export class XmlReader {
     return childrenNamed(cur, last);
   }
 
+  /**
+   * One value the body holds once, read from blocks the schema lets repeat (a goods item's `Origin` or
+   * `DangerousGoods`): blocks that repeat the value read once, blocks without it say nothing, and a block with
+   * another value is reported at its element, naming the element whose value was read, never dropped for the
+   * first. `pointer` is marked at the element read, else where it is missing in the first block (when there
+   * is no block at all, the caller's mark stays).
+   */
+  agreed(pointer: string, blocks: readonly XmlElement[], names: readonly string[], expected: string): string | undefined {
+    let first: { el: XmlElement; text: string } | undefined;
+    for (const block of blocks) {
+      let el: XmlElement | undefined = block;
+      for (const name of names) el = this.one(el, name);
+      if (!el) continue;
+      const text = this.textOf(el);
+      if (!first) {
+        first = { el, text };
+        this.mark(pointer, el);
+      } else if (text !== first.text) {
+        this.problem(el, '', `${expected}: the value of ${elementPath(first.el)}, "${first.text}"`, `"${text}"`);
+      }
+    }
+    if (!first && blocks[0]) this.mark(pointer, blocks[0], '/' + names.join('/'));
+    return first?.text;
+  }
+
   text(pointer: string, from: XmlElement, names: readonly string[], expected?: string): string | undefined {
     const el = this.at(pointer, from, names, expected);
     return el && this.textOf(el);

@@ -47,6 +47,13 @@ export const ECOO_DOC_TYPE = '861';
 export const HS_TYPE = 'HS';
 export const NATIONAL_TYPE = 'CV';
 
+/**
+ * Origin/TypeCode of the country of origin the body's `originCountry` holds: 1, non-preferential origin (CDS
+ * usage, DE 5/15; 2 is the preferential origin, DE 5/16). The ACI data set has no preferential origin: preference
+ * rests on the e-CoO, which states its own origin. On reading, an Origin without TypeCode counts as type 1.
+ */
+export const ORIGIN_NON_PREFERENTIAL = '1';
+
 /** ds:DateTimeString formatCode for CCYYMMDDhhmmss + zone. */
 export const DATETIME_FORMAT = '304';
 

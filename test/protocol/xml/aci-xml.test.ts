@@ -217,6 +217,56 @@ describe('ACI XML import', () => {
     ]);
   });
 
+  describe('repeated Origin and DangerousGoods (the schema allows several per goods item)', () => {
+    const ITEM1 = '/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[1]';
+    const ORIGIN_KZ = /<Origin>\s*<CountryCode>KZ<\/CountryCode>\s*<\/Origin>/;
+    const origins = (...blocks: [string, string?][]) =>
+      road().replace(ORIGIN_KZ, blocks.map(([country, type]) => `<Origin><CountryCode>${country}</CountryCode>${type ? `<TypeCode>${type}</TypeCode>` : ''}</Origin>`).join(''));
+    const DG = /<DangerousGoods>\s*<UNDGID>3480<\/UNDGID>\s*<\/DangerousGoods>/;
+    const unNumbers = (...ids: string[]) => exampleXml('aci-cn-kz-rail').replace(DG, ids.map((id) => `<DangerousGoods><UNDGID>${id}</UNDGID></DangerousGoods>`).join(''));
+
+    it('reads an Origin repeated with the same country once', () => {
+      expect(declaration(origins(['KZ'], ['KZ', '1']))).toStrictEqual(declaration(road()));
+    });
+
+    it('reads the non-preferential origin (TypeCode 1) as originCountry beside a preferential one (TypeCode 2)', () => {
+      expect(declaration(origins(['KG', '2'], ['CN', '1'])).goodsItems[0]!.originCountry).toBe('CN');
+      expect(declaration(origins(['CN'], ['KG', '2'])).goodsItems[0]!.originCountry).toBe('CN');
+    });
+
+    it('refuses two countries of origin, naming both Origin elements', () => {
+      const err = gncError(() => parseXmlBody(origins(['KZ', '1'], ['CN'])));
+      expect(err.code).toBe('GNC_SCHEMA_INVALID');
+      expect(err.issues).toEqual([
+        expect.objectContaining({ path: `${ITEM1}/Origin[2]/CountryCode`, received: '"CN"', expected: expect.stringContaining(`the value of ${ITEM1}/Origin[1]/CountryCode, "KZ"`) }),
+      ]);
+      expect(err.message).toContain('one country of origin per goods item');
+    });
+
+    it('does not take a preferential origin for the country of origin', () => {
+      const err = gncError(() => parseXmlBody(origins(['KZ', '2'])));
+      expect(err.issues).toEqual([
+        expect.objectContaining({ path: `${ITEM1}/Origin/CountryCode`, received: 'nothing', expected: expect.stringContaining('without TypeCode or with TypeCode 1') }),
+      ]);
+    });
+
+    it('reads a DangerousGoods repeated with the same UN number once', () => {
+      expect(parseXmlBody(unNumbers('3480', '3480')).body).toStrictEqual(example('aci-cn-kz-rail'));
+    });
+
+    it('refuses two UN numbers in one goods item, naming both DangerousGoods elements', () => {
+      const err = gncError(() => parseXmlBody(unNumbers('3480', '3481')));
+      expect(err.code).toBe('GNC_SCHEMA_INVALID');
+      expect(err.issues).toEqual([
+        expect.objectContaining({
+          path: `${ITEM2}/Commodity/DangerousGoods[2]/UNDGID`,
+          received: '"3481"',
+          expected: `one UN number per goods item (declare goods of another UN number as a goods item of their own): the value of ${ITEM2}/Commodity/DangerousGoods[1]/UNDGID, "3480"`,
+        }),
+      ]);
+    });
+  });
+
   it('does not read an element of another namespace as ours', () => {
     const xml = road().replace('<FunctionCode>9</FunctionCode>', '<x:FunctionCode xmlns:x="urn:evil">13</x:FunctionCode><FunctionCode>9</FunctionCode>');
     expect(declaration(xml).kind).toBe('declaration');

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bodyToXml, bodyTypeOf } from '../../../protocol/xml/index.js';
+import { bodyToXml, bodyTypeOf, parseXmlBody } from '../../../protocol/xml/index.js';
 import { EXAMPLE_NAMES, example, REPO_ROOT } from '../messages/fixtures.js';
 
 const WCO_XSD = resolve(REPO_ROOT, '../shared/reference/wco-dm/WCO_DEC_2_DMS.xsd');
@@ -62,6 +62,16 @@ describe('xmllint validation', () => {
     body['expectedArrival'] = '2026-12-01T03:00:00Z';
     for (const item of body['goodsItems']) item.hsCode = item.hsCode.slice(0, 6);
     expect(xmllint(bodyToXml('aci', body), WCO_XSD).ok).toBe(true);
+  });
+
+  it('reads what the schema allows: a goods item with non-preferential and preferential Origin, and a repeated DangerousGoods', () => {
+    const body = example('aci-cn-kz-rail');
+    const xml = bodyToXml('aci', body)
+      .replace(/(<DangerousGoods>[\s\S]*?<\/DangerousGoods>)/, '$1$1')
+      .replace(/<Origin>\s*<CountryCode>CN<\/CountryCode>\s*<\/Origin>/, '<Origin><CountryCode>CN</CountryCode><TypeCode>1</TypeCode></Origin><Origin><CountryCode>KZ</CountryCode><TypeCode>2</TypeCode></Origin>');
+    expect(xml.match(/<TypeCode>2<\/TypeCode>|<UNDGID>/g)).toHaveLength(3);
+    expect(xmllint(xml, WCO_XSD).ok).toBe(true);
+    expect(parseXmlBody(xml).body).toStrictEqual(body);
   });
 
   it('rejects a declaration whose elements are out of schema order (the check is real)', () => {
