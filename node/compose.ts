@@ -7,6 +7,7 @@ import { GncError } from '../protocol/errors.js';
 import { agreementControl } from './agreements/control.js';
 import { AgreementRegistry } from './agreements/registry.js';
 import { agreementRoutes } from './api/routes/agreements.js';
+import { partnerRoutes } from './api/routes/partners.js';
 import { GncNode, type Extension, type NodeOptions, type NodeParts } from './main.js';
 import { SubmitService } from './outbound/submit.js';
 import { AgreementPolicy } from './policy/agreement-policy.js';
@@ -81,6 +82,7 @@ export function openNode(dir: string, opts: NodeOptions = {}): GncNode {
   c.ext.routes = [
     { path: '/agreements', routes: agreementRoutes(c.parts, c.agreements, () => node!.submit) },
     { path: '/audit', routes: auditRoutes(c.parts, c.evidence, c.keyring) },
+    { path: '/partners', routes: partnerRoutes(c.parts, c.agreements, () => node!.applyStoreChanges()) },
     { path: '/messages', routes: evidenceRoutes(c.parts, c.evidence) },
   ];
   wireRisk(c);

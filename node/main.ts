@@ -275,14 +275,23 @@ export class GncNode {
     this.greetPartners();
     store.changedElsewhere();
     this.watcher = setInterval(() => {
-      if (!store.changedElsewhere()) return;
-      trust.reload();
-      this.ext.reload?.();
-      // a message the CLI withdrew answers the requests waiting for it now, not when their wait ends
-      this.finals.settleWhere((seq) => isFinalStatus(store.messages.statusOf(seq)));
+      if (store.changedElsewhere()) this.applyStoreChanges();
     }, EXTERNAL_CHANGE_POLL_MS);
     this.watcher.unref();
     log('node started', { country: identity.country, peerId: identity.peerId, api: this.apiUrl });
+  }
+
+  /**
+   * Bring the running node in step with a change to its store made outside its own parts: by the CLI beside it (the
+   * watcher finds it), or by an API route whose service the CLI shares (`POST /v1/partners/{country}/remove`), which
+   * calls this after its commit. Trust is read again (a partner removed loses its sessions and connections), so are
+   * the extensions' caches, and the requests waiting for a message withdrawn meanwhile are answered now.
+   */
+  applyStoreChanges(): void {
+    const { store, trust } = this.parts;
+    trust.reload();
+    this.ext.reload?.();
+    this.finals.settleWhere((seq) => isFinalStatus(store.messages.statusOf(seq)));
   }
 
   /**

@@ -1,13 +1,14 @@
 /**
  * Adding a partner to the registry: verify the identity file against the out-of-band fingerprint, then store
- * the pinned root and its certificates in one transaction. Used by `gnc partner add` and the admin API. A
- * partner already pinned may be added again (fresh certificates, e.g. after its key expired) with an identity
+ * the pinned root and its certificates in one transaction. Used by `gnc partner add` (the CLI only: it needs the
+ * identity file and a fingerprint a person checked out of band). A partner already pinned may be added again (fresh certificates, e.g. after its key expired) with an identity
  * of its root in office: the pinned root, or the last successor of the chain it started (SPEC 9.4); so may a
- * partner removed (`removePartner`), which becomes a partner again. Removing one ends the partnership and keeps
- * its evidence. A partner removed whose root was lost is pinned again under a new, unrelated root only with
+ * partner removed (`removePartner`: `gnc partner remove`, `POST /v1/partners/{country}/remove`), which becomes a
+ * partner again. Removing one ends the partnership and keeps its evidence. A partner removed whose root was lost is pinned again under a new, unrelated root only with
  * `replaceRoot` (`gnc partner add --replace-root`, SPEC 9.4): the old root is kept as replaced, trusted for nothing new.
  */
 import { verifyPartnerIdentity } from '../certs/public-identity.js';
+import type { PartnerRemoval } from '../protocol/api/schemas.js';
 import { GncError } from '../protocol/errors.js';
 import type { NodeCertificatePayload } from '../protocol/certificate.js';
 import { jwkThumbprint, type Ed25519PublicJwk } from '../protocol/jwk.js';
@@ -182,22 +183,41 @@ export function addPartner(store: Store, selfCountry: string, identityFile: unkn
 /** The agreement statuses that bind the administrations now or later: a partner under one is not removed. */
 const BINDING = new Set(['active', 'suspended', 'not-yet-valid']);
 
-export interface RemovedPartner {
-  country: string;
-  name: string;
-  removedAt: string;
-  /** Messages still queued for it, now withdrawn. */
-  withdrawn: number;
-  /** Agreements binding it that the removal went past (`despiteAgreement`), as `id@version (status)`. */
-  agreements: string[];
+/** Who removes a partner: the words its refusals use for the ways out, and what the withdrawn messages' reason names. */
+const REMOVERS = {
+  cli: {
+    by: () => 'gnc partner remove',
+    terminate: '`gnc agreement terminate --id ID --reason TEXT`',
+    despite: 'add --despite-agreement',
+    notices: (c: string) => `\`gnc messages --partner ${c} --type agreement\``,
+  },
+  api: {
+    by: (c: string) => `POST /v1/partners/${c}/remove`,
+    terminate: 'POST /v1/agreements/{id}/terminate',
+    despite: 'send "despiteAgreement": true',
+    notices: (c: string) => `GET /v1/messages?partner=${c}&type=agreement`,
+  },
+} as const;
+
+export interface RemovePartnerOptions {
+  reason: string;
+  despiteAgreement?: boolean;
+  /**
+   * `gnc partner remove` (the default) or `POST /v1/partners/{country}/remove`. The API answers a partner removed
+   * already as that removal left it (`already`, nothing done), since its callers retry after a lost answer, and an
+   * unknown one GNC_NOT_FOUND (the resource of its path); the CLI refuses both (GNC_CONFLICT, GNC_PARTNER_UNKNOWN).
+   */
+  via?: keyof typeof REMOVERS;
 }
 
 /**
- * Ends a partnership (`gnc partner remove`): from the commit on the partner is trusted for nothing (a running node
- * sees it within EXTERNAL_CHANGE_POLL_MS, closes its connections and refuses its envelopes), and what is still queued
- * for it (queued or retrying, control envelopes included) is withdrawn. A message on the wire then is left to its
- * attempt (the dispatcher withdraws it after, unless its receipt came). Nothing is deleted: its root, certificates,
- * revocations, agreements and messages stay as evidence, and `addPartner` with its identity pins it again.
+ * Ends a partnership (`gnc partner remove`, `POST /v1/partners/{country}/remove`): from the commit on the partner is
+ * trusted for nothing, and what is still queued for it (queued or retrying, control envelopes included) is withdrawn.
+ * A running node sees the CLI's commit within EXTERNAL_CHANGE_POLL_MS; the API applies its own at once
+ * (GncNode.applyStoreChanges): either way the node closes the partner's connections and refuses its envelopes. A
+ * message on the wire then is left to its attempt (the dispatcher withdraws it after, unless its receipt came). Nothing
+ * is deleted: its root, certificates, revocations, agreements and messages stay as evidence, and `addPartner` with its
+ * identity pins it again.
  *
  * Refused (GNC_CONFLICT) while an agreement with it is active, suspended or not yet valid, or an agreement notice
  * to it is still undelivered (the partner must get a termination while it is pinned), unless `despiteAgreement`.
@@ -206,13 +226,22 @@ export async function removePartner(
   store: Store,
   agreements: Pick<AgreementRegistry, 'reload' | 'all' | 'statusOf'>,
   country: string,
-  opts: { reason: string; despiteAgreement?: boolean },
+  opts: RemovePartnerOptions,
   now: number,
-): Promise<RemovedPartner> {
+): Promise<PartnerRemoval> {
+  const api = opts.via === 'api';
+  const words = REMOVERS[opts.via ?? 'cli'];
   return store.commits.run(() => {
     const p = store.partners.get(country);
-    if (p === undefined) throw new GncError('GNC_PARTNER_UNKNOWN', `${country} is not a partner of this node: \`gnc partner list\` shows the partners (by ISO 3166-1 alpha-2 code, e.g. KG).`);
-    if (p.removed_at !== null) throw new GncError('GNC_CONFLICT', `${country} was removed as a partner already, at ${p.removed_at}: nothing to do. To make it a partner again, pin its identity with \`gnc partner add\`.`);
+    if (p === undefined) {
+      throw api
+        ? new GncError('GNC_NOT_FOUND', `${country} is not a partner of this node: GET /v1/partners lists the partners (by ISO 3166-1 alpha-2 code, e.g. KG).`)
+        : new GncError('GNC_PARTNER_UNKNOWN', `${country} is not a partner of this node: \`gnc partner list\` shows the partners (by ISO 3166-1 alpha-2 code, e.g. KG).`);
+    }
+    if (p.removed_at !== null) {
+      if (api) return { country, name: p.name, removedAt: p.removed_at, reason: p.removal_reason, already: true, withdrawn: [], agreements: [] };
+      throw new GncError('GNC_CONFLICT', `${country} was removed as a partner already, at ${p.removed_at}: nothing to do. To make it a partner again, pin its identity with \`gnc partner add\`.`);
+    }
     // read under the write lock: a running node may have stored an agreement or a notice meanwhile
     agreements.reload();
     const binding = agreements.all()
@@ -223,15 +252,15 @@ export async function removePartner(
     const notices = store.outbox.waitingControl(country, 'agreement');
     if (!opts.despiteAgreement) {
       if (binding.length > 0) {
-        throw new GncError('GNC_CONFLICT', `${country} is a party to ${binding.join(', ')}: terminate ${binding.length === 1 ? 'it' : 'them'} first (\`gnc agreement terminate --id ID --reason TEXT\`) and remove ${country} once the notice is delivered, so that ${country} learns of it; or add --despite-agreement to remove ${country} now without telling it.`);
+        throw new GncError('GNC_CONFLICT', `${country} is a party to ${binding.join(', ')}: terminate ${binding.length === 1 ? 'it' : 'them'} first (${words.terminate}) and remove ${country} once the notice is delivered, so that ${country} learns of it; or ${words.despite} to remove ${country} now without telling it.`);
       }
       if (notices.length > 0) {
-        throw new GncError('GNC_CONFLICT', `An agreement notice to ${country} is not delivered yet (${notices.join(', ')}): remove ${country} once it is (\`gnc messages --partner ${country} --type agreement\`), so that ${country} learns of it; or add --despite-agreement to remove ${country} now and withdraw it.`);
+        throw new GncError('GNC_CONFLICT', `An agreement notice to ${country} is not delivered yet (${notices.join(', ')}): remove ${country} once it is (${words.notices(country)}), so that ${country} learns of it; or ${words.despite} to remove ${country} now and withdraw it.`);
       }
     }
     const removedAt = new Date(now).toISOString();
     store.partners.markRemoved(country, removedAt, opts.reason);
-    const withdrawn = withdrawQueued(store, country, `${country} was removed as a partner (gnc partner remove): ${opts.reason}`, now);
-    return { country, name: p.name, removedAt, withdrawn: withdrawn.length, agreements: binding };
+    const withdrawn = withdrawQueued(store, country, `${country} was removed as a partner (${words.by(country)}): ${opts.reason}`, now);
+    return { country, name: p.name, removedAt, reason: opts.reason, already: false, withdrawn: withdrawn.map((m) => m.id), agreements: binding };
   });
 }

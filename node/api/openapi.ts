@@ -42,6 +42,8 @@ const components: Record<string, z.ZodType> = {
   WithdrawRequest: api.WithdrawRequest,
   PartnerView: api.PartnerView,
   PartnerList: api.PartnerList,
+  PartnerRemoveRequest: api.PartnerRemoveRequest,
+  PartnerRemoval: api.PartnerRemoval,
   Health: api.Health,
   ProblemDetails: api.ProblemDetails,
   AgreementCreateRequest: api.AgreementCreateRequest,
@@ -74,6 +76,7 @@ const paths: Record<string, Record<string, Operation>> = {
       responseHeaders: { Vary: 'Accept: the body is JSON or, when preferred, WCO DM XML', 'X-Gnc-Status': "with an XML answer, the message's status (queued ... delivered), which the XML body does not carry" }, produces: { types: { 'application/xml': 'the message body as WCO DM XML (with Accept: application/xml; a control message or a purged body has none and comes as JSON if Accept takes JSON too)' } } } },
   '/v1/messages/{id}/withdraw': { post: { summary: 'Withdraw a message queued for a partner that does not have it yet (queued or retrying, never handed over): final status withdrawn, with the time and reason. 409 GNC_CONFLICT for one the partner has or may have (sending, delivered, or handed over by an earlier attempt: send a cancellation, amendment or status change instead), one already final, a control message, or one that queued messages refer to (withdraw those first); a message withdrawn already is answered as it is', scope: 'submit', request: 'WithdrawRequest', response: 'MessageView' } },
   '/v1/partners': { get: { summary: 'Partner administrations and their certificates: pinned ones, and removed ones (`removed`)', scope: 'read', response: 'PartnerList' } },
+  '/v1/partners/{country}/remove': { post: { summary: 'End a partnership, as `gnc partner remove` does: the partner is trusted no more (the running node closes its connections at once), and what is still queued for it is withdrawn (`withdrawn` lists the ids). 409 GNC_CONFLICT while an agreement with it is active, suspended or not yet valid, or an agreement notice to it is undelivered, unless despiteAgreement; 404 GNC_NOT_FOUND for a country never pinned. A partner removed already is answered with that removal (`already: true`), nothing done. Pinning again (and --replace-root) is CLI-only: `gnc partner add`', scope: 'admin', request: 'PartnerRemoveRequest', response: 'PartnerRemoval' } },
   '/v1/messages/{id}/evidence': { get: { summary: 'Evidence bundle of one message (envelope, receipt, certificates and those set aside as conflicting that it was signed under, roots, log segment, checkpoints, export statement), to verify offline with `gnc audit verify`', scope: 'read', response: 'EvidenceBundle' } },
   '/v1/agreements': {
     get: { summary: 'Agreements this node holds, with their status now', scope: 'read', response: 'AgreementList' },

@@ -193,9 +193,9 @@ export class Dispatcher {
     this.d.store.commits
       .run(() => withdrawQueued(this.d.store, partner, reason, now, flying))
       .then(
-        (seqs) => {
-          if (seqs.length > 0) this.d.log(`${seqs.length} message(s) to ${partner}, no longer a partner, withdrawn`);
-          for (const seq of seqs) this.d.onFinal?.(seq, 'withdrawn');
+        (done) => {
+          if (done.length > 0) this.d.log(`${done.length} message(s) to ${partner}, no longer a partner, withdrawn`);
+          for (const { seq } of done) this.d.onFinal?.(seq, 'withdrawn');
         },
         (err: unknown) => this.d.log(`could not withdraw the messages to ${partner}, no longer a partner: ${(err as Error).message}; the sweep tries again`),
       );

@@ -68,17 +68,17 @@ export function withdrawMessage(store: Store, id: string, reason: string, now: n
 /**
  * Withdraws every message queued or retrying for `partner`, control envelopes included (a partner that was removed
  * gets nothing more; a control envelope would otherwise be sealed again forever), leaving out `skip` (rows the
- * dispatcher holds on the wire now). Returns the seqs withdrawn. A row an earlier attempt handed over says so in its
+ * dispatcher holds on the wire now). Returns the messages withdrawn. A row an earlier attempt handed over says so in its
  * reason: the partner may hold it, without this node ever learning.
  */
-export function withdrawQueued(store: Store, partner: string, reason: string, now: number, skip: ReadonlySet<number> = new Set()): number[] {
-  const done: number[] = [];
+export function withdrawQueued(store: Store, partner: string, reason: string, now: number, skip: ReadonlySet<number> = new Set()): { seq: number; id: string }[] {
+  const done: { seq: number; id: string }[] = [];
   for (const r of store.outbox.waiting(partner)) {
     if (skip.has(r.seq)) continue;
     const held = r.sent === 1 ? ` An earlier attempt handed it to ${partner}'s node and no receipt came back: ${partner} may hold it.` : '';
     store.messages.setWithdrawn(r.seq, `${reason}${held}`, now);
     store.outbox.remove(r.seq);
-    done.push(r.seq);
+    done.push({ seq: r.seq, id: r.id });
   }
   return done;
 }

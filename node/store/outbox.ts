@@ -99,7 +99,7 @@ export class OutboxRepo {
     this.moveStmt = db.prepare('UPDATE outbox SET seq = ?, next_at = ?, expires_at = ?, sent = 0 WHERE seq = ?');
     this.partnersStmt = db.prepare('SELECT DISTINCT partner FROM outbox');
     this.retryNowStmt = db.prepare('UPDATE outbox SET next_at = ? WHERE partner = ? AND next_at > ?');
-    this.waitingStmt = db.prepare(`SELECT o.seq, o.sent FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = ? AND m.status IN ('queued','retrying') ORDER BY o.position`);
+    this.waitingStmt = db.prepare(`SELECT o.seq, m.id, o.sent FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = ? AND m.status IN ('queued','retrying') ORDER BY o.position`);
     this.refersStmt = db.prepare('SELECT m.id FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = ? AND m.ref = ? ORDER BY o.position').pluck();
     this.sentStmt = db.prepare('SELECT sent FROM outbox WHERE seq = ?').pluck();
     this.positionStmt = db.prepare('UPDATE outbox SET position = MIN(position, ?) WHERE seq = ?');
@@ -171,8 +171,8 @@ export class OutboxRepo {
   }
 
   /** A partner's rows not on the wire now (queued or retrying), in its order; `sent`: the partner may hold it. */
-  waiting(partner: string): { seq: number; sent: number }[] {
-    return this.waitingStmt.all(partner) as { seq: number; sent: number }[];
+  waiting(partner: string): { seq: number; id: string; sent: number }[] {
+    return this.waitingStmt.all(partner) as { seq: number; id: string; sent: number }[];
   }
 
   /** Ids of a partner's messages in the outbox that refer to message `id` (amendments, cancellations, status changes). */

@@ -46,8 +46,11 @@ export const MessageStatus = z.enum(['queued', 'sending', 'retrying', 'delivered
 export type MessageStatus = z.infer<typeof MessageStatus>;
 
 /** `POST /v1/messages/{id}/withdraw`: why the message is taken back (stored with it, shown with its status). */
+/** Why something is taken back or ended, recorded with it: 1-500 characters, not only spaces. */
+const Reason = z.string().min(1).max(500).regex(/\S/, 'expected a reason, not only spaces');
+
 export const WithdrawRequest = z.strictObject({
-  reason: z.string().min(1).max(500).regex(/\S/, 'expected a reason, not only spaces').describe('why the message is withdrawn, 1-500 characters'),
+  reason: Reason.describe('why the message is withdrawn, 1-500 characters'),
 });
 
 export const ListMessagesQuery = windowInOrder(z.strictObject({
@@ -132,6 +135,27 @@ export type PartnerView = z.infer<typeof PartnerView>;
 
 /** `GET /v1/partners`: every partner ever pinned, removed ones included. */
 export const PartnerList = z.object({ items: z.array(PartnerView) });
+
+/**
+ * `POST /v1/partners/{country}/remove`, as `gnc partner remove` takes it: the reason (`--reason`, required there too,
+ * recorded with the removal and in each withdrawn message's reason) and `--despite-agreement`.
+ */
+export const PartnerRemoveRequest = z.strictObject({
+  reason: Reason.describe('why the partnership ends, 1-500 characters'),
+  despiteAgreement: z.boolean().default(false).describe('remove it even while an agreement binds it or an agreement notice to it is undelivered, without telling it (`--despite-agreement`)'),
+});
+
+/** A partnership ended (`gnc partner remove`, `POST /v1/partners/{country}/remove`), or found ended already. */
+export const PartnerRemoval = z.object({
+  country: CountryCode,
+  name: z.string(),
+  removedAt: z.string().describe('when it was removed: now, or with `already` the earlier removal'),
+  reason: z.string().nullable().describe('the reason recorded with the removal (with `already`, the earlier one)'),
+  already: z.boolean().describe('true: it was removed before (by this endpoint or `gnc partner remove`) and nothing was done now; `withdrawn` and `agreements` are then empty'),
+  withdrawn: z.array(MessageId).describe('the messages still queued for it that this removal withdrew (status withdrawn), agreement and key messages included'),
+  agreements: z.array(z.string()).describe('agreements binding it that the removal went past (`despiteAgreement`), as id@version (status): left as they are here, and the partner was not told'),
+});
+export type PartnerRemoval = z.infer<typeof PartnerRemoval>;
 
 export const Health = z.object({
   status: z.literal('ok'),

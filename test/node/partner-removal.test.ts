@@ -3,10 +3,13 @@
  * running node as an operator would: refused while an agreement binds the partner (unless --despite-agreement); from
  * then on the partner's connection is closed with one log line and its envelopes refused; what was queued for it, a
  * control envelope included, ends withdrawn and is never sealed again; its evidence stays (a bundle of a message
- * exchanged before verifies); `gnc partner add` makes it a partner again.
+ * exchanged before verifies); `gnc partner add` makes it a partner again. The same removal by the local API
+ * (`POST /v1/partners/{country}/remove`, admin scope), applied by the running node before it answers.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { GncError } from '../../protocol/errors.js';
 import { rotateNodeKeys } from '../../node/keys/service.js';
 import { Store } from '../../node/store/store.js';
 import { loadIdentity } from '../../certs/identity.js';
@@ -248,4 +251,82 @@ describe('a submission racing a removal', () => {
     expect(r.json.detail).toMatch(/^KG was removed as a partner of this node at \S+ \(gnc partner remove\): nothing is sent to it\./);
     expect(kz.node.parts.store.db.prepare("SELECT COUNT(*) FROM messages WHERE direction = 'out' AND partner = 'KG' AND type = 'aci'").pluck().get()).toBe(0);
   }, 60_000);
+});
+
+describe('POST /v1/partners/{country}/remove', () => {
+  it('refuses a token without the admin scope and an unknown partner, and changes nothing', async () => {
+    const net = await network(['KZ', 'KG']);
+    const kz = net.nodes.KZ!;
+    for (const scope of ['read', 'submit'] as const) {
+      const { token } = kz.node.parts.store.tokens.create(`tooling-${scope}`, [scope]);
+      const r = await api(kz, 'POST', '/v1/partners/KG/remove', { reason: 'Pilot ended', despiteAgreement: true }, { authorization: `Bearer ${token}` });
+      expect(r.status, r.text).toBe(403);
+      expect(r.headers.get('content-type')).toBe('application/problem+json');
+      expect(r.json.code).toBe('GNC_AUTH_SCOPE');
+    }
+    const unknown = await api(kz, 'POST', '/v1/partners/UZ/remove', { reason: 'x' });
+    expect(unknown.status, unknown.text).toBe(404);
+    expect(unknown.headers.get('content-type')).toBe('application/problem+json');
+    expect(unknown.json).toMatchObject({ code: 'GNC_NOT_FOUND', detail: expect.stringMatching(/^UZ is not a partner of this node: GET \/v1\/partners lists/) });
+    // the reason is required, as `gnc partner remove --reason` is
+    const noReason = await api(kz, 'POST', '/v1/partners/KG/remove', { despiteAgreement: true });
+    expect(noReason.status, noReason.text).toBe(422);
+    expect(noReason.json.issues[0].path).toBe('/reason');
+    expect(kz.node.parts.trust.isPartner('KG')).toBe(true);
+    expect(kz.node.parts.store.partners.get('KG')!.removed_at).toBeNull();
+  }, 60_000);
+
+  it('is refused (409) under a binding agreement; with despiteAgreement it withdraws what is queued and closes the connection at once', async () => {
+    const lines: string[] = [];
+    // KZ retries after a minute: once their first attempt failed, the messages wait, none on the wire at the removal
+    const net = await network(['KZ', 'KG'], { nodeOptions: (c) => (c === 'KZ' ? { log: (m) => void lines.push(m), retry: { initialMs: 60_000, maxMs: 60_000 } } : {}) });
+    const [kz, kg] = [net.nodes.KZ!, net.nodes.KG!];
+    expect((await finalMessage(kz, await sendToKg(kz), 30_000)).status).toBe('delivered');
+    const kgPeer = kg.node.parts.identity.peerId;
+    expect(connections(kz, kgPeer)).toBeGreaterThan(0);
+    // KG, connected, cannot store for now: it answers each envelope with an error frame, and KZ's messages wait
+    kg.node.receiver.handle = async () => {
+      throw new GncError('GNC_STORAGE_FULL', 'test: the disk is full');
+    };
+    const queued = [await sendToKg(kz), await sendToKg(kz)];
+    await waitFor(async () => {
+      const s = await Promise.all(queued.map(async (id) => (await api(kz, 'GET', `/v1/messages/${id}`)).json.status as string));
+      return s.every((x) => x === 'queued' || x === 'retrying') && s.includes('retrying') ? true : undefined;
+    }, 15_000, 'the messages to wait for a retry');
+    expect(connections(kz, kgPeer)).toBeGreaterThan(0);
+
+    const refused = await api(kz, 'POST', '/v1/partners/KG/remove', { reason: 'KG left' });
+    expect(refused.status, refused.text).toBe(409);
+    expect(refused.headers.get('content-type')).toBe('application/problem+json');
+    expect(refused.json.code).toBe('GNC_CONFLICT');
+    expect(refused.json.detail).toMatch(/^KG is a party to KZ-KG-test@1 \(active\): terminate it first \(POST \/v1\/agreements\/\{id\}\/terminate\) .*; or send "despiteAgreement": true to remove KG now/);
+    expect(kz.node.parts.trust.isPartner('KG')).toBe(true);
+
+    // a client waiting for one of them is answered when it is withdrawn, not when its wait ends
+    const waiting = api(kz, 'GET', `/v1/messages/${queued[0]}?wait=30`);
+    const r = await api(kz, 'POST', '/v1/partners/KG/remove', { reason: 'KG left', despiteAgreement: true });
+    expect(r.status, r.text).toBe(200);
+    // the running node applied it before answering: KG trusted no more, its connection closed with one log line
+    expect(kz.node.parts.trust.isPartner('KG')).toBe(false);
+    expect(lines.filter((l) => l.startsWith('closed'))).toEqual([expect.stringMatching(new RegExp(`^closed (the connection|\\d connections) to KG's peer ${kgPeer}: KG is no longer a pinned partner$`))]);
+    await waitFor(() => (connections(kz, kgPeer) === 0 ? true : undefined), 5_000, 'no connection to KG');
+    expect(r.json).toMatchObject({ country: 'KG', name: 'Customs of KG', reason: 'KG left', already: false, agreements: ['KZ-KG-test@1 (active)'] });
+    expect([...r.json.withdrawn].sort()).toEqual([...queued].sort());
+    const doc = (await api(kz, 'GET', '/v1/openapi.json')).json;
+    const schema = z.fromJSONSchema(doc.components.schemas.PartnerRemoval);
+    expect(schema.safeParse(r.json).error?.issues ?? []).toEqual([]);
+    expect((await waiting).json.status).toBe('withdrawn');
+    for (const id of queued) {
+      const m = (await api(kz, 'GET', `/v1/messages/${id}`)).json;
+      expect(m.status).toBe('withdrawn');
+      expect(m.withdrawn.reason).toBe('KG was removed as a partner (POST /v1/partners/KG/remove): KG left');
+    }
+    expect(kz.node.parts.store.outbox.count()).toBe(0);
+    expect((await api(kz, 'GET', '/v1/partners')).json.items[0].removed).toEqual({ at: r.json.removedAt, reason: 'KG left' });
+
+    // a retry after a lost answer is safe: answered with that removal, nothing done again
+    const again = await api(kz, 'POST', '/v1/partners/KG/remove', { reason: 'Another reason' });
+    expect(again.status, again.text).toBe(200);
+    expect(again.json).toEqual({ country: 'KG', name: 'Customs of KG', removedAt: r.json.removedAt, reason: 'KG left', already: true, withdrawn: [], agreements: [] });
+  }, 90_000);
 });

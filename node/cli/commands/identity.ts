@@ -6,6 +6,7 @@
 import { loadIdentity } from '../../../certs/identity.js';
 import { exportIdentity, parseIdentityFile } from '../../../certs/public-identity.js';
 import { ownCertificates } from '../../../certs/rotation.js';
+import { PartnerRemoveRequest } from '../../../protocol/api/schemas.js';
 import { GncError, isGncError } from '../../../protocol/errors.js';
 import type { PublicIdentity } from '../../../protocol/identity.js';
 import { sha256Ascii } from '../../../protocol/envelope/seal.js';
@@ -173,12 +174,12 @@ export const partnerRemoveCommand: Command = {
   spec: removeSpec,
   async run(argv, out) {
     const { values, positionals } = parse(removeSpec, argv);
-    const reason = values.reason!.trim();
-    if (reason.length === 0 || reason.length > 500) throw new GncError('GNC_CONFIG_INVALID', 'Option --reason: expected why the partnership ends, 1-500 characters, not only spaces.');
+    const reason = PartnerRemoveRequest.shape.reason.safeParse(values.reason!.trim());
+    if (!reason.success) throw new GncError('GNC_CONFIG_INVALID', 'Option --reason: expected why the partnership ends, 1-500 characters, not only spaces.');
     const n = openOffline(values.dir!);
     try {
-      const r = await removePartner(n.parts.store, n.agreements, positionals[0]!, { reason, despiteAgreement: values['despite-agreement'] === true }, n.parts.clock());
-      out(`Removed ${r.country} (${r.name}) at ${r.removedAt}: trusted no more; ${r.withdrawn} queued message(s) withdrawn. Its root, certificates and messages stay as evidence; \`gnc partner add\` pins it again.`);
+      const r = await removePartner(n.parts.store, n.agreements, positionals[0]!, { reason: reason.data, despiteAgreement: values['despite-agreement'] === true }, n.parts.clock());
+      out(`Removed ${r.country} (${r.name}) at ${r.removedAt}: trusted no more; ${r.withdrawn.length} queued message(s) withdrawn. Its root, certificates and messages stay as evidence; \`gnc partner add\` pins it again.`);
       if (r.agreements.length > 0) out(`Not told to ${r.country}, and left as they are here: ${r.agreements.join(', ')}.`);
     } finally {
       await n.close();

@@ -124,6 +124,28 @@ describe('the API contract (OpenAPI) against the served routes', () => {
     expect(after.status).toBe(before.status);
   });
 
+  it('refuses a partner removal whose body its documented schema does not accept, naming the field, and removes nothing', async () => {
+    const { doc } = await documented(kz);
+    const op = doc.paths['/v1/partners/{country}/remove'].post;
+    expect(op.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/PartnerRemoveRequest');
+    expect(op.responses['200'].content['application/json'].schema.$ref).toBe('#/components/schemas/PartnerRemoval');
+    const request = z.fromJSONSchema(doc.components.schemas.PartnerRemoveRequest);
+    for (const [body, path] of [
+      [{ reason: 'contract test', despiteAgreement: 'yes' }, '/despiteAgreement'],
+      [{ reason: '   ', despiteAgreement: true }, '/reason'],
+      [{ reason: 'x'.repeat(501), despiteAgreement: true }, '/reason'],
+      [{ reason: 'contract test', despiteAgreement: true, force: true }, '/force'],
+    ] as const) {
+      expect(request.safeParse(body).success, JSON.stringify(body).slice(0, 80)).toBe(false);
+      const r = await api(kz, 'POST', '/v1/partners/KG/remove', body);
+      expect(r.status, r.text).toBe(422);
+      expect(r.json).toMatchObject({ code: 'GNC_SCHEMA_INVALID' });
+      expect(r.json.issues[0].path).toBe(path);
+    }
+    expect((await api(kz, 'POST', '/v1/partners/kg/remove', { reason: 'contract test' })).json.issues[0].path).toBe('/country');
+    expect(kz.node.parts.trust.isPartner('KG')).toBe(true);
+  });
+
   it('reads an offset the same way in every time filter, and says to write its "+" as %2B when it arrived as a space', async () => {
     for (const [path, name] of [['/v1/messages', 'since'], ['/v1/messages', 'until'], ['/v1/arrivals', 'from'], ['/v1/arrivals', 'to'], ['/v1/arrivals/export', 'from']] as const) {
       expect((await api(kz, 'GET', `${path}?${name}=2026-11-24T08:00:00%2B05:00`)).status, `${path} ${name}`).toBe(200);
