@@ -11,10 +11,13 @@
  * pages and in the write-ahead log, where `strings gnc.sqlite` or a copy of the file (`gnc backup`) would still show
  * them: the purge runs with secure_delete ON (what it removes is overwritten with zeros, overflow pages included),
  * and after it the log, which still holds the pages as they were, is checkpointed into the database and truncated.
+ * The reassessment of the consignments whose assessment quoted purged content, which the running node does right after
+ * (node/risk/extension.ts), runs the same way (`overwriting`, then `flushLog`): the old assessment quoted it too.
  * `gnc backup` runs the same purge on its copy (node/cli/commands/backup.ts), so a copy holds no content past its end
  * either, also of a stopped node, which purges only when it starts.
  */
 import { IDEMPOTENCY_KEY_TTL_MS } from '../protocol/constants.js';
+import type { Db } from './store/db.js';
 import type { MessageRow } from './store/messages.js';
 import type { Store } from './store/store.js';
 
@@ -111,14 +114,7 @@ export class RetentionJob {
 
   /** Purge every received message whose retention ended; returns how many were purged. */
   purge(now = this.opts.clock()): number {
-    const db = this.store.db;
-    const before = db.pragma('secure_delete', { simple: true }) as number;
-    db.pragma('secure_delete = ON');
-    try {
-      return this.purgeContent(now);
-    } finally {
-      db.pragma(`secure_delete = ${before}`);
-    }
+    return overwriting(this.store.db, () => this.purgeContent(now));
   }
 
   private purgeContent(now: number): number {
@@ -139,26 +135,40 @@ export class RetentionJob {
     if (reasons) this.opts.log('retention purge of rejection reasons', { rejections: reasons });
     // idempotency keys past their time: a retry that late is a new submission
     this.store.idempotency.prune(now - IDEMPOTENCY_KEY_TTL_MS);
-    if (purged.length > 0 || reasons > 0 || this.unflushed) this.unflushed = !this.flush();
+    if (purged.length > 0 || reasons > 0 || this.unflushed) this.unflushed = !flushLog(this.store.db);
     return purged.length;
   }
+}
 
-  /**
-   * Moves the zeroed pages from the write-ahead log into the database and empties the log, which still holds the
-   * pages as they were before. Without waiting: a CLI command reading the file meanwhile makes it busy, and the
-   * next sweep tries again. True when it went through.
-   */
-  private flush(): boolean {
-    const db = this.store.db;
-    const wait = db.pragma('busy_timeout', { simple: true }) as number;
-    db.pragma('busy_timeout = 0');
-    try {
-      const [r] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
-      return r?.busy === 0;
-    } catch {
-      return false;
-    } finally {
-      db.pragma(`busy_timeout = ${wait}`);
-    }
+/**
+ * Runs `work` with secure_delete ON: what it deletes or overwrites is overwritten with zeros in the file (overflow
+ * pages included), not left in free space. Then as it was (off for ordinary writes: it costs a write per freed byte).
+ * The purge, and the reassessment of what quoted purged content (node/risk/extension.ts), run in it.
+ */
+export function overwriting<T>(db: Db, work: () => T): T {
+  const before = db.pragma('secure_delete', { simple: true }) as number;
+  db.pragma('secure_delete = ON');
+  try {
+    return work();
+  } finally {
+    db.pragma(`secure_delete = ${before}`);
+  }
+}
+
+/**
+ * Moves the zeroed pages from the write-ahead log into the database and empties the log, which still holds the
+ * pages as they were before. Without waiting: a CLI command reading the file meanwhile makes it busy, and the
+ * caller tries again later. True when it went through.
+ */
+export function flushLog(db: Db): boolean {
+  const wait = db.pragma('busy_timeout', { simple: true }) as number;
+  db.pragma('busy_timeout = 0');
+  try {
+    const [r] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+    return r?.busy === 0;
+  } catch {
+    return false;
+  } finally {
+    db.pragma(`busy_timeout = ${wait}`);
   }
 }

@@ -8,6 +8,7 @@ import type { Hono } from 'hono';
 import type { AuthEnv } from '../api/auth.js';
 import type { AcceptedMessage } from '../inbound/receiver.js';
 import type { NodeParts } from '../main.js';
+import { flushLog, overwriting } from '../retention.js';
 import { aeoRoutes } from './aeo-routes.js';
 import { RiskEngine } from './engine.js';
 import { RiskFeed } from './feed.js';
@@ -93,6 +94,16 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
   let again = false;
   const timers: NodeJS.Timeout[] = [];
   let retry: NodeJS.Timeout | undefined;
+  /**
+   * Purges so far, and those whose reassessment has run to its end. While one has not, steps run with secure_delete ON
+   * (the assessments they replace quoted purged content: purge.ts), and once none is left the write-ahead log, which
+   * still holds the pages as they were, is flushed, as after the purge itself (node/retention.ts). Other writes
+   * sharing the step's transaction, and every step otherwise, run without it.
+   */
+  let purges = 0;
+  let reassessed = 0;
+  /** That flush did not go through (a CLI command reading the file): tried again at every look at the rules file. */
+  let unflushed = false;
 
   async function loop(): Promise<void> {
     do {
@@ -101,7 +112,11 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
         if (stopped) return;
         let r;
         try {
-          r = await store.commits.run(() => engine.step());
+          r = await store.commits.run(() => {
+            // read as the step runs: a purge may commit between its queueing and its run
+            const seen = purges;
+            return { ...(seen > reassessed ? overwriting(store.db, () => engine.step()) : engine.step()), purges: seen };
+          });
         } catch (err) {
           // the step rolled back; what it had not projected is still ahead of the cursor: try again later
           log('risk assessment step failed; retrying', { error: (err as Error).message, retryInMs: opts.stepRetryMs ?? STEP_RETRY_MS });
@@ -112,7 +127,13 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
           return;
         }
         feed.publish(r.events);
-        if (!r.more) break;
+        if (!r.more) {
+          if (r.purges > reassessed) {
+            reassessed = r.purges;
+            unflushed = !flushLog(store.db);
+          }
+          break;
+        }
         await new Promise((resolve) => setImmediate(resolve));
       }
     } while (again && !stopped);
@@ -177,6 +198,7 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
     onAccepted: () => kick(),
     onPurge: (purged) => {
       purge.run(purged);
+      purges++;
       // reassess what the purge queued once its transaction committed
       setImmediate(kick);
     },
@@ -200,7 +222,11 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
       cleaning = dropAggregateOnly().catch((err: unknown) => {
         log('risk: removing what messages sent for statistics had made failed; the next start goes on', { error: (err as Error).message });
       });
-      timers.push(setInterval(checkRules, RULES_POLL_MS), setInterval(() => void store.commits.run(() => feed.prune(clock())).catch(() => undefined), PRUNE_MS));
+      const look = (): void => {
+        checkRules();
+        if (unflushed) unflushed = !flushLog(store.db);
+      };
+      timers.push(setInterval(look, RULES_POLL_MS), setInterval(() => void store.commits.run(() => feed.prune(clock())).catch(() => undefined), PRUNE_MS));
       for (const t of timers) t.unref();
       webhook.start();
       kick();

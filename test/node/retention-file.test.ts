@@ -5,12 +5,11 @@
  * longer be held. Real KZ and KG nodes with the risk view composed (it copies names into its own tables, and
  * rewrites them as assessments change); KG purges at a later time.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REJECTION_RETENTION_DAYS } from '../../node/retention.js';
 import { sealEnvelope } from '../../protocol/envelope/seal.js';
 import { newMessageId } from '../../protocol/ids.js';
+import { occurrences } from '../helpers/files.js';
 import { arrival, riskNetwork, send, type RiskNetwork } from './risk/network.js';
 import { road, variant } from './risk/fixtures.js';
 
@@ -24,15 +23,7 @@ let id = '';
 let amendment = '';
 
 /** How often `text` occurs in KG's database files (the database, its write-ahead log). */
-function inFiles(text: string): Record<string, number> {
-  const dir = net.kg.dir;
-  const found: Record<string, number> = {};
-  for (const f of readdirSync(dir).filter((n) => n.startsWith('gnc.sqlite'))) {
-    const n = readFileSync(join(dir, f)).toString('latin1').split(text).length - 1;
-    if (n > 0) found[f] = n;
-  }
-  return found;
-}
+const inFiles = (text: string): Record<string, number> => occurrences(net.kg.dir, 'gnc.sqlite', text);
 
 beforeAll(async () => {
   net = await riskNetwork();

@@ -6,11 +6,12 @@
  * composed) under an agreement that keeps e-CoO 1 day and ACI 2 days; KG holds a certificate and a declaration whose
  * assessment quotes it. `gnc backup` as a process, and in this process with the clock moved past the ends.
  */
-import { cpSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gnc } from '../../helpers/cli.js';
+import { occurrences } from '../../helpers/files.js';
 import { api, makeNetwork, runCli, runCliAhead, shortRetentionDraft, startTestNode, type Network, type TestNode } from '../../helpers/network.js';
 import { certificate, road, variant } from '../risk/fixtures.js';
 import { arrival, codesOf, has, send } from '../risk/network.js';
@@ -29,13 +30,8 @@ const signatures = { aci: '', ecoo: '' };
 
 /** Whether the content of each message (its body's marker, its envelope's signature) is in the files `prefix` names in `dir`. */
 function held(dir: string, prefix: string): Record<string, boolean> {
-  const found = (text: string): boolean => inFiles(dir, prefix, text) > 0;
+  const found = (text: string): boolean => Object.keys(occurrences(dir, prefix, text)).length > 0;
   return { aci: found(MARKER), aciEnvelope: found(signatures.aci), ecoo: found(CERT_EXPORTER_ID), ecooEnvelope: found(signatures.ecoo) };
-}
-
-/** How often `text` occurs in the files of `dir` whose name starts with `prefix` (a database and its log). */
-function inFiles(dir: string, prefix: string, text: string): number {
-  return readdirSync(dir).filter((n) => n.startsWith(prefix)).reduce((n, f) => n + readFileSync(join(dir, f)).toString('latin1').split(text).length - 1, 0);
 }
 
 /** What a database file holds of the two messages, read directly. */
