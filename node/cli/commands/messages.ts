@@ -5,7 +5,7 @@
 import { ListMessagesQuery, WithdrawRequest } from '../../../protocol/api/schemas.js';
 import { MessageId } from '../../../protocol/envelope/payload.js';
 import { withdrawMessage } from '../../outbound/withdraw.js';
-import { purgedSince } from '../../retention.js';
+import { summaryOf } from '../../api/views.js';
 import { parseWith } from '../../../protocol/validate.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
@@ -33,12 +33,12 @@ export const messagesCommand: Command = {
       const rows = store.messages.list({ direction: q.direction, partner: q.partner, type: q.type, status: q.status, limit: q.limit });
       const now = Date.now();
       for (const r of rows) {
-        const receipt = store.messages.receipt(r.seq);
-        // as the API says it: past its retention end, purged, whether or not the running node's sweep removed it yet
-        const since = purgedSince(r, now);
-        const purged = since === null ? null : new Date(since).toISOString();
+        // as the API's list says it (node/api/views.ts): past its retention end, purged, whether or not the running
+        // node's sweep removed it yet; a received business message with the terms it was accepted under
+        const s = summaryOf(r, store.messages.receipt(r.seq), now, store.terms);
+        const purged = s.purged?.at ?? null;
         if (json) {
-          out(JSON.stringify({ id: r.id, direction: r.direction, partner: r.partner, type: r.type, kind: r.kind, status: r.status, created: r.created, receipt: receipt?.status ?? null, code: r.error_code, resealedAs: r.resealed_as, withdrawn: r.withdrawn_at === null ? null : { at: new Date(r.withdrawn_at).toISOString(), reason: r.withdrawal_reason }, purged: purged === null ? null : { at: purged } }));
+          out(JSON.stringify({ id: s.id, direction: s.direction, partner: s.partner, type: s.type, kind: s.kind, status: s.status, created: s.created, receipt: s.receiptStatus, code: r.error_code, resealedAs: s.resealedAs, withdrawn: s.withdrawn, purged: s.purged, terms: s.terms }));
         } else {
           const arrow = r.direction === 'out' ? `-> ${r.partner}` : `<- ${r.partner}`;
           out(`${r.created}  ${arrow}  ${r.type.padEnd(4)} ${(r.kind ?? '').padEnd(12)} ${r.status.padEnd(9)} ${r.id}${r.error_code ? `  ${r.error_code}` : ''}${r.resealed_as ? `  now ${r.resealed_as}` : ''}${r.withdrawn_at === null ? '' : `  withdrawn ${new Date(r.withdrawn_at).toISOString()}: ${r.withdrawal_reason ?? ''}`}${purged === null ? '' : `  purged ${purged}`}`);

@@ -6,6 +6,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gnc } from '../../helpers/cli.js';
 import { api, makeNetwork, runCli, tempDir, waitFor, type TestNode } from '../../helpers/network.js';
 import { example, EXAMPLES_DIR } from '../../protocol/messages/fixtures.js';
 
@@ -99,6 +100,22 @@ describe('gnc messages', () => {
     const table = await runCli(['messages', '--dir', kz.dir, '--limit', '1']);
     expect(table.code).toBe(0);
     expect(table.out).toHaveLength(1);
+  });
+
+  it('gives a received message the terms the API list gives it, and a sent one none (gnc as a process, --json)', async () => {
+    const kg = net.nodes.KG!;
+    const listed = async (dir: string, direction: string) => {
+      const r = await gnc('messages', '--dir', dir, '--direction', direction, '--limit', '500', '--json');
+      expect(r.code, r.stderr).toBe(0);
+      return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; type: string; terms: unknown });
+    };
+    const received = await listed(kg.dir, 'in');
+    const items = (await api(kg, 'GET', '/v1/messages?direction=in&limit=500')).json.items as { id: string; terms: unknown }[];
+    expect(received.map((l) => [l.id, l.terms])).toEqual(items.map((i) => [i.id, i.terms]));
+    expect(received.find((l) => l.type === 'aci')?.terms).toEqual({ agreement: 'KZ-KG-test@1', purpose: 'pre-arrival-risk-assessment', retainUntil: expect.any(String), onwardTransfer: false });
+    const sent = await listed(kz.dir, 'out');
+    expect(sent.length).toBeGreaterThan(0);
+    for (const l of sent) expect(l.terms).toBeNull();
   });
 
   it('refuses a filter the API would refuse, instead of listing nothing', async () => {
