@@ -18,13 +18,19 @@ import { certifyNode, IDENTITY_PATHS, loadIdentity, loadRootKey, loadRotatingKey
 
 export const CERT_ARCHIVE_DIR = 'identity/certs';
 export const ROTATION_FILE = 'identity/rotation.json';
+export const ROOT_ROTATION_FILE = 'identity/root-rotation.json';
+
+/** A key's RFC 7638 thumbprint (a node key's kid, a root's fingerprint). */
+const Thumbprint = z.string().min(43).max(43);
+/** A compact JWS a rotation records (a certificate, a notice). */
+const RecordedJws = z.string().min(1).max(16_384);
 
 export const RotationState = z.strictObject({
   v: z.literal(1),
   /** The key signing until the switch. */
-  from: z.string().min(43).max(43),
+  from: Thumbprint,
   /** The newly certified key. */
-  to: z.string().min(43).max(43),
+  to: Thumbprint,
   startedAt: UtcTimestamp,
   /** The switch happens at the latest here, even if a partner never acknowledged the announcement. */
   overlapUntil: UtcTimestamp,
@@ -37,9 +43,30 @@ export const RotationState = z.strictObject({
    * any later step is completed with this very certificate (`gnc keys rotate` again). Files written before 2026-11-24
    * lack it: their certificate is in the archive, written before the file.
    */
-  certificate: z.string().min(1).max(16_384).optional(),
+  certificate: RecordedJws.optional(),
 });
 export type RotationState = z.infer<typeof RotationState>;
+
+/**
+ * A root rotation (`gnc keys rotate --root`), recorded in `identity/root-rotation.json` before the node certificate
+ * changes, with everything it signed: a run interrupted at any later step is completed with these very documents (the
+ * same command again), which needs neither root's private key.
+ */
+export const RootRotationState = z.strictObject({
+  v: z.literal(1),
+  /** The root in office until the succession. */
+  from: Thumbprint,
+  /** The successor root. */
+  to: Thumbprint,
+  effective: UtcTimestamp,
+  /** The root-succession notice, signed by `from`. */
+  notice: RecordedJws,
+  /** The node certificate re-issued by `to`. */
+  certificate: RecordedJws,
+  /** True once the succession was stored and queued to every partner. */
+  announced: z.boolean(),
+});
+export type RootRotationState = z.infer<typeof RootRotationState>;
 
 function writeAtomic(path: string, text: string): void {
   const tmp = `${path}.${process.pid}.tmp`;
@@ -75,20 +102,33 @@ export function ownCertificates(dir: string): string[] {
   return out;
 }
 
-export function readRotation(dir: string): RotationState | undefined {
-  const path = join(dir, ROTATION_FILE);
+/** A rotation record of the data dir (`file`), if there is one; `deleting` says what deleting a damaged one would do. */
+function readRecord<S extends z.ZodTypeAny>(dir: string, file: string, schema: S, deleting: string): z.infer<S> | undefined {
+  const path = join(dir, file);
   if (!existsSync(path)) return undefined;
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch {
-    throw new GncError('GNC_CONFIG_INVALID', `${path} is not JSON: restore it from the data dir's backup (README, step 7). Deleting it instead ends the rotation as it stands, and the node signs at once with the key its certificate names: do that only when every partner has delivered the new key's announcement (\`gnc messages --dir ${dir} --type key\`), or they refuse what it signs.`);
+    throw new GncError('GNC_CONFIG_INVALID', `${path} is not JSON: restore it from the data dir's backup (README, step 7). ${deleting}`);
   }
-  return parseWith(RotationState, raw, path, '', 'GNC_CONFIG_INVALID');
+  return parseWith(schema, raw, path, '', 'GNC_CONFIG_INVALID');
+}
+
+export function readRotation(dir: string): RotationState | undefined {
+  return readRecord(dir, ROTATION_FILE, RotationState, `Deleting it instead ends the rotation as it stands, and the node signs at once with the key its certificate names: do that only when every partner has delivered the new key's announcement (\`gnc messages --dir ${dir} --type key\`), or they refuse what it signs.`);
 }
 
 export function writeRotation(dir: string, state: RotationState): void {
   writeAtomic(join(dir, ROTATION_FILE), JSON.stringify(state, null, 2) + '\n');
+}
+
+export function readRootRotation(dir: string): RootRotationState | undefined {
+  return readRecord(dir, ROOT_ROTATION_FILE, RootRotationState, 'Deleting it instead leaves a root succession this node may have begun unannounced: partners would refuse the certificate the new root issued.');
+}
+
+export function writeRootRotation(dir: string, state: RootRotationState): void {
+  writeAtomic(join(dir, ROOT_ROTATION_FILE), JSON.stringify(state, null, 2) + '\n');
 }
 
 export interface RotatedNode {
@@ -124,8 +164,9 @@ export function unusedKeyFiles(dir: string): UnusedKeyFile[] {
   if (!existsSync(keys)) return [];
   const certified = ownCertificates(dir).map((c) => decodeNodeCertificate(c));
   const named = { node: new Set(certified.map((p) => p.sub)), root: new Set(certified.map((p) => p.iss)) };
-  const recorded = readRotation(dir)?.to;
-  if (recorded !== undefined) named.node.add(recorded);
+  const recorded = { node: readRotation(dir)?.to, root: readRootRotation(dir)?.to };
+  if (recorded.node !== undefined) named.node.add(recorded.node);
+  if (recorded.root !== undefined) named.root.add(recorded.root);
   const out: UnusedKeyFile[] = [];
   for (const f of readdirSync(keys).sort()) {
     const m = KEY_FILE.exec(f);
@@ -201,16 +242,30 @@ export function rotationCertificate(dir: string, state: RotationState): string {
  */
 export function installRotation(dir: string, state: RotationState): void {
   promoteRotatingKey(dir, 'node', state.to);
+  installCertificate(dir, rotationCertificate(dir, state), 'sub', state.from, ROTATION_FILE);
+}
+
+/** installRotation of a root rotation: the node certificate re-issued by the new root, which then takes its root name. */
+export function installRootRotation(dir: string, state: RootRotationState): void {
+  installCertificate(dir, state.certificate, 'iss', state.from, ROOT_ROTATION_FILE);
+  promoteRotatingKey(dir, 'root', state.to);
+}
+
+/**
+ * Make `certificate` the current node certificate (idempotent), both archived: done already when the current one has
+ * its `by` (the node key for a node rotation, the issuing root for a root rotation); else the current one must have
+ * `from`, which the rotation record `file` rotates from.
+ */
+function installCertificate(dir: string, certificate: string, by: 'sub' | 'iss', from: string, file: string): void {
   const path = join(dir, IDENTITY_PATHS.certificate);
   const current = readFileSync(path, 'utf8').trim();
-  const kid = decodeNodeCertificate(current).sub;
-  const certificate = rotationCertificate(dir, state);
-  if (kid === state.to) {
+  const held = decodeNodeCertificate(current)[by];
+  if (held === decodeNodeCertificate(certificate)[by]) {
     archiveCertificate(dir, certificate);
     return;
   }
-  if (kid !== state.from) {
-    throw new GncError('GNC_CONFLICT', `${ROTATION_FILE} rotates from node key ${state.from}, but the node certificate names ${kid}: the data dir was changed by hand; restore it from its backup.`);
+  if (held !== from) {
+    throw new GncError('GNC_CONFLICT', `${file} rotates from ${by === 'sub' ? 'node key' : 'root'} ${from}, but the node certificate names ${held}: the data dir was changed by hand; restore it from its backup.`);
   }
   archiveCertificate(dir, current);
   archiveCertificate(dir, certificate);

@@ -6,7 +6,8 @@
  */
 import { sha256Ascii } from '../../protocol/envelope/seal.js';
 import { loadIdentity, loadRootKey, promoteRotatingKey, rotateCommand, writeRootPublic } from '../../certs/identity.js';
-import { archiveCertificate, installRotation, ownCertificates, readRotation, rotateNodeKey, rotatingKey, rotationCertificate, unusedKeyFiles, writeRotation, type RotationState, type UnusedKeyFile } from '../../certs/rotation.js';
+import { installRootRotation, installRotation, ownCertificates, readRootRotation, readRotation, rotateNodeKey, rotatingKey, rotationCertificate, unusedKeyFiles, writeRootRotation, writeRotation, type RootRotationState, type RotationState, type UnusedKeyFile } from '../../certs/rotation.js';
+import type { RotatedKeyRole } from '../../certs/identity.js';
 import { decodeNodeCertificate, issueNodeCertificate } from '../../protocol/certificate.js';
 import { QueryInstant } from '../../protocol/api/instant.js';
 import { GncError } from '../../protocol/errors.js';
@@ -18,9 +19,6 @@ import type { NodeParts } from '../main.js';
 import { isWildcardAddress, ListenAddress, readConfig, writeConfig } from '../config.js';
 import { parseWith } from '../../protocol/validate.js';
 import { z } from 'zod';
-import { writeFileSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
-import { IDENTITY_PATHS } from '../../certs/identity.js';
 
 /** Default overlap of a node key rotation: partners accept the old key's signatures for this long (hours). */
 export const DEFAULT_OVERLAP_HOURS = 24;
@@ -85,14 +83,62 @@ export function rotationProgress(parts: NodeParts): RotationProgress | undefined
   return { state, certificate, installed, retirement, unannounced, logged };
 }
 
-/** What an incomplete rotation lacks, in words (gnc keys status, gnc start). */
-export function rotationMissing(p: { installed: boolean; retired: boolean; unannounced: string[]; logged: boolean }): string[] {
+/** The steps of a rotation of `role`, in words of what it lacks (a root succession is stored with its `key` entry). */
+const MISSING_STEP: Record<RotatedKeyRole, { installed: string; retired: string; unannounced: string; logged: string | undefined }> = {
+  node: { installed: 'the new certificate is not installed', retired: "the old key's retirement is not signed", unannounced: 'the new key is not queued to', logged: 'its evidence entry is not written' },
+  root: { installed: 'the node certificate the new root issued is not installed', retired: 'the root succession is not stored', unannounced: 'the root succession is not queued to', logged: undefined },
+};
+
+/** What an incomplete rotation of `role` lacks, in words (gnc keys status, gnc start). */
+export function rotationMissing(p: { installed: boolean; retired: boolean; unannounced: string[]; logged: boolean }, role: RotatedKeyRole = 'node'): string[] {
+  const words = MISSING_STEP[role];
   return [
-    ...(p.installed ? [] : ['the new certificate is not installed']),
-    ...(p.retired ? [] : ["the old key's retirement is not signed"]),
-    ...(p.unannounced.length > 0 ? [`the new key is not queued to ${p.unannounced.join(', ')}`] : []),
-    ...(p.logged ? [] : ['its evidence entry is not written']),
+    ...(p.installed ? [] : [words.installed]),
+    ...(p.retired ? [] : [words.retired]),
+    ...(p.unannounced.length > 0 ? [`${words.unannounced} ${p.unannounced.join(', ')}`] : []),
+    ...(p.logged || words.logged === undefined ? [] : [words.logged]),
   ];
+}
+
+/** Where an interrupted root rotation stands (RotationProgress of `gnc keys rotate --root`). */
+export interface RootRotationProgress {
+  state: RootRotationState;
+  /** The certificate the new root issued is the current one (installRootRotation ran). */
+  installed: boolean;
+  /** The succession is stored, with its `key` entry (one transaction). */
+  stored: boolean;
+  /** Pinned partners that were not queued the succession. */
+  unannounced: string[];
+}
+
+/**
+ * The root rotation recorded in the data dir, if it is incomplete: `gnc keys rotate --root` was interrupted after it
+ * recorded the succession and before it was queued to every partner (rotationProgress of a root rotation).
+ */
+export function rootRotationProgress(parts: NodeParts): RootRotationProgress | undefined {
+  const state = readRootRotation(parts.dir);
+  if (state === undefined || state.announced) return undefined;
+  const unannounced = parts.store.partners.pinned().map((p) => p.country).filter((p) => successionQueued(parts, p, state) === undefined);
+  const progress = { state, installed: parts.identity.root.thumbprint === state.to, stored: successionStored(parts, state), unannounced };
+  // interrupted only before it marked the record: nothing is missing
+  return progress.installed && progress.stored && unannounced.length === 0 ? undefined : progress;
+}
+
+/** An interrupted root rotation, what it lacks and what to do, in one sentence (gnc keys status, gnc start). */
+export function rootRotationAdvice(p: RootRotationProgress, dir: string): string {
+  const meanwhile = p.installed
+    ? `until then this node's certificate is issued by root ${p.state.to}, which a partner not told of it refuses`
+    : `until then the node keeps its certificate by root ${p.state.from}`;
+  return `the root rotation to ${p.state.to} (from ${p.state.from}, effective ${p.state.effective}) was interrupted (${rotationMissing({ ...p, retired: p.stored, logged: p.stored }, 'root').join('; ')}). Complete it with \`${rotateCommand(dir, 'root')}\` (the same command again; it needs no root key): ${meanwhile}.`;
+}
+
+function successionStored(parts: NodeParts, state: RootRotationState): boolean {
+  return evidenceHolds(parts.store.db, 'key', `key:${state.to}`, sha256Ascii(state.notice));
+}
+
+/** The id of the root succession of `state` queued to `partner` (by a run, or by `gnc partner add`), if any. */
+function successionQueued(parts: NodeParts, partner: string, state: RootRotationState): string | undefined {
+  return parts.store.messages.firstOutControl(partner, 'key', 'root-succession', (b) => b['notice'] === state.notice)?.id;
 }
 
 /**
@@ -143,6 +189,11 @@ export async function rotateNodeKeys(dir: string, opts: { overlapHours?: number;
   const interrupted = await withOffline(dir, opts.clock, async (n) => {
     const progress = rotationProgress(n.parts);
     if (progress) return progress;
+    // a new node key now would be certified by a root that some partner was not told of, and refused by it
+    const root = rootRotationProgress(n.parts);
+    if (root) {
+      throw new GncError('GNC_CONFLICT', `The root rotation to ${root.state.to} effective ${root.state.effective} was interrupted: complete it first with \`${rotateCommand(dir, 'root')}\` (the same command again), then rotate the node key.`);
+    }
     // a second rotation now would make the node sign with the first new key, which some partner has not
     // acknowledged yet (SPEC 9.10: no partner receives a signature by a key it does not know)
     const { pending } = n.keyring.status();
@@ -195,10 +246,7 @@ export function retireOldKey(n: OfflineNode, state: RotationState): string {
   // the old key stops being valid evidence for anything signed after the overlap (it may be on old backups)
   const retirement: KeyNotice = { v: 1, kind: 'revocation', country: identity.country, kid: state.from, reason: retirementReason(state.to), revokedAt: state.overlapUntil };
   const signed = signKeyNotice(retirement, loadRootKey(dir, decodeNodeCertificate(rotationCertificate(dir, state)).iss).signer);
-  n.parts.store.db.transaction(() => {
-    new KeyNoticeRepo(n.parts.store.db).add(signed, retirement, n.parts.clock());
-    n.evidence.append('key', `key:${state.from}`, identity.country, sha256Ascii(signed));
-  }).immediate();
+  storeKeyNotice(n, signed, retirement, state.from, n.parts.clock());
   return signed;
 }
 
@@ -208,12 +256,26 @@ export function retireOldKey(n: OfflineNode, state: RotationState): string {
  * partner add` meanwhile) is not queued again. Returns the announcement's id.
  */
 export async function queueRotationTo(n: OfflineNode, state: RotationState, partner: string, retirement: string): Promise<string> {
-  const messages = n.parts.store.messages;
-  const certificate = rotationCertificate(n.parts.dir, state);
-  const held = messages.firstOutControl(partner, 'key', 'announce', (b) => b['certificate'] === certificate);
-  const id = held?.id ?? (await n.submit.queueControl(partner, 'key', { action: 'announce', certificate })).id;
-  if (!messages.firstOutControl(partner, 'key', 'revoke', (b) => b['notice'] === retirement)) await n.submit.queueControl(partner, 'key', { action: 'revoke', notice: retirement });
+  const id = await queueKeyOnce(n, partner, { action: 'announce', certificate: rotationCertificate(n.parts.dir, state) }, 'certificate');
+  await queueKeyOnce(n, partner, { action: 'revoke', notice: retirement }, 'notice');
   return id;
+}
+
+/**
+ * Queue the `key` control envelope `body` to `partner` unless one of its action with the same `same` (the document it
+ * carries) is queued already; the id of the one queued.
+ */
+async function queueKeyOnce(n: OfflineNode, partner: string, body: { action: string } & Record<string, string>, same: string): Promise<string> {
+  const held = n.parts.store.messages.firstOutControl(partner, 'key', body.action, (b) => b[same] === body[same]);
+  return held?.id ?? (await n.submit.queueControl(partner, 'key', body)).id;
+}
+
+/** A root-signed key notice of this administration stored with its `key` entry (of `kid`) in one transaction: a failure leaves neither. */
+function storeKeyNotice(n: OfflineNode, compact: string, notice: KeyNotice, kid: string, at: number): void {
+  n.parts.store.db.transaction(() => {
+    new KeyNoticeRepo(n.parts.store.db).add(compact, notice, at);
+    n.evidence.append('key', `key:${kid}`, n.parts.identity.country, sha256Ascii(compact));
+  }).immediate();
 }
 
 /** The last step, after the rotation file says every partner was queued: the new certificate's `key` entry, once. */
@@ -263,11 +325,8 @@ export async function revokeNodeKey(dir: string, kid: string, reason: string, op
     }
     const notice: KeyNotice = { v: 1, kind: 'revocation', country: identity.country, kid, reason, revokedAt: new Date(Date.parse(revokedAt)).toISOString() };
     const compact = signKeyNotice(notice, loadRootKey(dir, identity.certPayload.iss).signer);
-    // the notice and its `key` entry in one transaction, before partners are sent it: a failure leaves neither
-    n.parts.store.db.transaction(() => {
-      new KeyNoticeRepo(n.parts.store.db).add(compact, notice, clock());
-      n.evidence.append('key', `key:${kid}`, identity.country, sha256Ascii(compact));
-    }).immediate();
+    // before partners are sent it
+    storeKeyNotice(n, compact, notice, kid, clock());
     const sentTo = partners(n);
     for (const p of sentTo) await n.submit.queueControl(p, 'key', { action: 'revoke', notice: compact });
     return { kid, revokedAt: notice.revokedAt, notice: compact, sentTo };
@@ -279,19 +338,45 @@ export interface RootRotateResult {
   current: string;
   effective: string;
   sentTo: string[];
-  /** True when the new root key is the one a run interrupted before the certificate named it had written (no other was made). */
+  /** True when this run completed a root rotation an earlier run began and was interrupted in. */
+  resumed: boolean;
+  /** True when the new root key is the one a run interrupted before it recorded the root rotation had written (no other was made). */
   reusedKey: boolean;
 }
 
 /**
  * Name a successor root, signed by the current root, and re-certify the node key under it (same validity
  * period, so signatures made before stay verifiable). Partners verify the notice under the root they know.
- * The new root key is written under its rotating name (keys/rotating-root-<fingerprint>.jwk) and takes its root name
- * once the re-issued certificate names it: interrupted before, this leaves that file alone, which the next run uses
- * instead of making a second root (`reusedKey`); interrupted after, loadRootKey renames it when the root next signs.
+ *
+ * Its steps, like a node key rotation's: make the new root key (written under its rotating name,
+ * keys/rotating-root-<fingerprint>.jwk), sign the succession and the re-issued certificate and record both in
+ * identity/root-rotation.json (beginRootRotation); make that certificate current, the key then taking its root name
+ * (installRootRotation); store the succession with its `key` entry (storeSuccession); queue it to each partner
+ * (queueSuccessionTo); mark the record announced. Interrupted before the record, the next run uses the key file left
+ * (`reusedKey`); after it, the next run completes the rotation with what it recorded, doing only the missing steps
+ * (`resumed`): nothing is signed, stored, queued or logged twice, and neither root's private key is needed.
  */
 export async function rotateRootKey(dir: string, opts: { clock?: () => number } = {}): Promise<RootRotateResult> {
-  const now = (opts.clock ?? Date.now)();
+  {
+    const interrupted = readRootRotation(dir);
+    const resumed = interrupted !== undefined && !interrupted.announced;
+    const { state, reusedKey } = resumed ? { state: interrupted, reusedKey: false } : beginRootRotation(dir, (opts.clock ?? Date.now)());
+    installRootRotation(dir, state);
+    return withOffline(dir, opts.clock, async (n) => {
+      storeSuccession(n, state);
+      const sentTo = partners(n);
+      for (const p of sentTo) await queueSuccessionTo(n, state, p);
+      writeRootRotation(dir, { ...state, announced: true });
+      return { previous: state.from, current: state.to, effective: state.effective, sentTo, resumed, reusedKey };
+    });
+  }
+}
+
+/**
+ * The first steps of a root rotation: the new root key, the succession signed by the current root and the node
+ * certificate re-issued by the new one, recorded (not announced) before anything else changes.
+ */
+export function beginRootRotation(dir: string, now: number): { state: RootRotationState; reusedKey: boolean } {
   const id = loadIdentity(dir);
   // an interrupted node-key rotation holds a certificate issued by this root, installed when it is completed: a new
   // root now would leave it issued by a succeeded root, which partners refuse
@@ -302,29 +387,25 @@ export async function rotateRootKey(dir: string, opts: { clock?: () => number } 
   // the current root's private key first: kept offline, it is asked for (GNC_IDENTITY_MISSING) before a new
   // root key is written, so a refused attempt leaves no stray key behind
   const current = loadRootKey(dir, id.root.thumbprint);
-  // written under its rotating name, and used by the next run if this one stops before the certificate names it
+  // written under its rotating name, and used by the next run if this one stops before it is recorded
   const { key: next, reused: reusedKey } = rotatingKey(dir, 'root');
   writeRootPublic(dir, next.jwk, false);
   const effective = new Date(now).toISOString();
   const notice: KeyNotice = { v: 1, kind: 'root-succession', country: id.country, newRoot: next.jwk, effective };
-  const noticeJws = signKeyNotice(notice, current.signer);
-  const old = decodeNodeCertificate(id.certificate);
-  const certificate = issueNodeCertificate({ ...old, iss: next.thumbprint, iat: effective }, next.signer);
-  archiveCertificate(dir, id.certificate);
-  const path = join(dir, IDENTITY_PATHS.certificate);
-  writeFileSync(`${path}.tmp`, certificate + '\n');
-  renameSync(`${path}.tmp`, path);
-  promoteRotatingKey(dir, 'root', next.thumbprint);
-  return withOffline(dir, opts.clock, async (n) => {
-    // the notice and its `key` entry in one transaction, before partners are sent it
-    n.parts.store.db.transaction(() => {
-      new KeyNoticeRepo(n.parts.store.db).add(noticeJws, notice, now);
-      n.evidence.append('key', `key:${next.thumbprint}`, id.country, sha256Ascii(noticeJws));
-    }).immediate();
-    const sentTo = partners(n);
-    for (const p of sentTo) await n.submit.queueControl(p, 'key', { action: 'root-succession', notice: noticeJws, certificate });
-    return { previous: id.root.thumbprint, current: next.thumbprint, effective, sentTo, reusedKey };
-  });
+  const certificate = issueNodeCertificate({ ...decodeNodeCertificate(id.certificate), iss: next.thumbprint, iat: effective }, next.signer);
+  const state: RootRotationState = { v: 1, from: id.root.thumbprint, to: next.thumbprint, effective, notice: signKeyNotice(notice, current.signer), certificate, announced: false };
+  writeRootRotation(dir, state);
+  return { state, reusedKey };
+}
+
+/** A root rotation's succession stored with its `key` entry, before any partner is sent it; once. */
+export function storeSuccession(n: OfflineNode, state: RootRotationState): void {
+  if (!successionStored(n.parts, state)) storeKeyNotice(n, state.notice, decodeKeyNotice(state.notice).payload, state.to, Date.parse(state.effective));
+}
+
+/** A root rotation's succession, with the certificate the new root issued, queued to `partner` once; its id. */
+export function queueSuccessionTo(n: OfflineNode, state: RootRotationState, partner: string): Promise<string> {
+  return queueKeyOnce(n, partner, { action: 'root-succession', notice: state.notice, certificate: state.certificate }, 'notice');
 }
 
 export interface KeyStateQueued {
@@ -390,6 +471,8 @@ export interface KeyStatus {
   keys: { kid: string; issuer: string; notBefore: string; notAfter: string; revokedAt: string | undefined }[];
   /** A rotation `gnc keys rotate` was interrupted in, and what it still lacks (run the same command to complete it). */
   incomplete: { to: string; startedAt: string; overlapUntil: string; installed: boolean; retired: boolean; unannounced: string[]; logged: boolean } | undefined;
+  /** A root rotation `gnc keys rotate --root` was interrupted in, and what it still lacks (run the same command to complete it). */
+  incompleteRoot: { from: string; to: string; effective: string; installed: boolean; stored: boolean; unannounced: string[]; advice: string } | undefined;
   /** Private key files no certificate names (UnusedKeyFile): a rotation interrupted before it recorded itself. */
   unusedKeyFiles: UnusedKeyFile[];
 }
@@ -408,7 +491,12 @@ export async function keyStatus(dir: string): Promise<KeyStatus> {
       to: p.state.to, startedAt: p.state.startedAt, overlapUntil: p.state.overlapUntil,
       installed: p.installed, retired: p.retirement !== undefined, unannounced: p.unannounced, logged: p.logged,
     };
-    return { country: n.parts.identity.country, ...s, keys, incomplete, unusedKeyFiles: unusedKeyFiles(dir) };
+    const r = rootRotationProgress(n.parts);
+    const incompleteRoot = r && {
+      from: r.state.from, to: r.state.to, effective: r.state.effective, installed: r.installed, stored: r.stored, unannounced: r.unannounced,
+      advice: rootRotationAdvice(r, dir),
+    };
+    return { country: n.parts.identity.country, ...s, keys, incomplete, incompleteRoot, unusedKeyFiles: unusedKeyFiles(dir) };
   });
 }
 

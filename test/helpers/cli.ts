@@ -1,7 +1,10 @@
 /** `gnc` run as a real process from dist/ (what an operator runs): exit code, stdout and stderr. */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
+import { waitFor } from './network.js';
 
 const run = promisify(execFile);
 export const BIN = new URL('../../dist/node/cli/bin.js', import.meta.url).pathname;
@@ -14,5 +17,31 @@ export async function gnc(...args: string[]): Promise<{ code: number; stdout: st
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** What `gnc start`, a real process on `dir`, printed once `enough` holds of it (the process is stopped then). */
+export async function startOutput(dir: string, enough: (out: string) => boolean): Promise<string> {
+  const proc = spawn(process.execPath, [BIN, 'start', '--dir', dir, '--api-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  try {
+    await waitFor(() => (enough(out) || proc.exitCode !== null ? true : undefined), 20_000, 'gnc start to say it runs');
+    return out;
+  } finally {
+    proc.kill('SIGTERM');
+    await exited;
+  }
+}
+
+/** Rows of `sql` in the store of the data dir `dir`, read-only (what a command left there). */
+export function queryDir<T>(dir: string, sql: string, ...args: unknown[]): T[] {
+  const db = new Database(join(dir, 'gnc.sqlite'), { readonly: true });
+  try {
+    return db.prepare(sql).all(...args) as T[];
+  } finally {
+    db.close();
   }
 }

@@ -24,6 +24,7 @@ export const keysRotateCommand: Command = {
     if (values.root) {
       const r = await rotateRootKey(values.dir!);
       if (values.json) return out(JSON.stringify(r));
+      if (r.resumed) out(`Completed the interrupted root rotation to ${r.current} (was ${r.previous}); each step was done once.`);
       if (r.reusedKey) out(`Used the new root key ${r.current} that an interrupted root rotation had written before the certificate named it; no other root key was made.`);
       out(`New root ${r.current} succeeds ${r.previous} from ${r.effective}; node key re-certified by it; announced to ${r.sentTo.join(', ') || 'no partner'}.`);
       out('Give partners the new fingerprint by another channel so they can check it; keep both root keys offline.');
@@ -109,6 +110,7 @@ export const keysStatusCommand: Command = {
     const waiting = s.pending && !s.incomplete ? ` (rotation to ${s.pending.to} waiting for partners until ${s.pending.overlapUntil})` : '';
     out(`${s.country}: signing with ${s.active}${waiting}${expired ? `, which EXPIRED at ${s.expiresAt}: nothing can be signed until you rotate (gnc keys rotate)` : ''}`);
     if (s.incomplete) out(incompleteLine(s.incomplete, values.dir!, now));
+    if (s.incompleteRoot) out(`  ROOT ROTATION INCOMPLETE: ${s.incompleteRoot.advice}`);
     for (const f of s.unusedKeyFiles) out(`  UNUSED KEY FILE: ${unusedKeyFileAdvice(f, values.dir!)}`);
     for (const k of s.keys) out(`  ${k.kid}  issuer ${k.issuer}  valid ${k.notBefore} to ${k.notAfter}${validityMark(k, now)}${revocationMark(k.revokedAt, now)}`);
   },

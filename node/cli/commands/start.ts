@@ -2,7 +2,7 @@
 import { unusedKeyFiles } from '../../../certs/rotation.js';
 import { parseWith } from '../../../protocol/validate.js';
 import { openNode } from '../../compose.js';
-import { rotationMissing, rotationProgress, unusedKeyFileAdvice } from '../../keys/service.js';
+import { rootRotationAdvice, rootRotationProgress, rotationMissing, rotationProgress, unusedKeyFileAdvice } from '../../keys/service.js';
 import { PortOption } from '../../config.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
@@ -26,6 +26,8 @@ export const startCommand: Command = {
     // the node cannot complete an interrupted rotation itself (the retirement needs the root key, kept offline)
     const rotation = rotationProgress(node.parts);
     if (rotation) out(`WARNING: the key rotation to ${rotation.state.to} was interrupted (${rotationMissing({ ...rotation, retired: rotation.retirement !== undefined }).join('; ')}): complete it with \`gnc keys rotate --dir ${values.dir!}\` (the same command again), before ${rotation.state.overlapUntil}, when this node starts signing with the new key whether partners know it or not.`);
+    const root = rootRotationProgress(node.parts);
+    if (root) out(`WARNING: ${rootRotationAdvice(root, values.dir!)}`);
     // nor does it use or delete a key file no certificate names (the command that made it does)
     for (const f of unusedKeyFiles(values.dir!)) out(`WARNING: unused key file ${unusedKeyFileAdvice(f, values.dir!)}`);
     const halted = await Promise.race([

@@ -8,17 +8,15 @@
  * `gnc keys rotate --root` stopped around its key write the same way uses the root key it wrote, and `gnc start` warns
  * of each key file no certificate names as `gnc keys status` lists it.
  */
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { loadIdentity, newNodeKey, newRotatingKey } from '../../../certs/identity.js';
 import { installRotation, readRotation, rotateNodeKey, rotatingKey, writeRotation, type RotationState } from '../../../certs/rotation.js';
 import { openOffline } from '../../../node/compose.js';
 import { jwkThumbprint } from '../../../protocol/jwk.js';
 import { queueRotationTo, retireOldKey } from '../../../node/keys/service.js';
-import { BIN } from '../../helpers/cli.js';
+import { queryDir as query, startOutput } from '../../helpers/cli.js';
 import { api, finalMessage, networkPerTest, restartNode, runCli, waitFor } from '../../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
@@ -27,15 +25,6 @@ const network = networkPerTest();
 
 /** Short, so that the test completes the rotation after the overlap, when the new key signs whatever partners know. */
 const OVERLAP_MS = 2_000;
-
-function query<T>(dir: string, sql: string, ...args: unknown[]): T[] {
-  const db = new Database(join(dir, 'gnc.sqlite'), { readonly: true });
-  try {
-    return db.prepare(sql).all(...args) as T[];
-  } finally {
-    db.close();
-  }
-}
 
 /** The data dir `gnc keys rotate` leaves when it stops after its first `steps` steps (KG is queued to before UZ). */
 async function interrupt(dir: string, steps: number): Promise<RotationState> {
@@ -54,22 +43,6 @@ async function interrupt(dir: string, steps: number): Promise<RotationState> {
     }
   }
   return state;
-}
-
-/** What `gnc start`, a real process on `dir`, printed once `enough` holds of it (the process is stopped then). */
-async function startOutput(dir: string, enough: (out: string) => boolean): Promise<string> {
-  const proc = spawn(process.execPath, [BIN, 'start', '--dir', dir, '--api-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  try {
-    await waitFor(() => (enough(out) || proc.exitCode !== null ? true : undefined), 20_000, 'gnc start to say it runs');
-    return out;
-  } finally {
-    proc.kill('SIGTERM');
-    await exited;
-  }
 }
 
 const boundaries: [number, string, string][] = [
