@@ -19,6 +19,7 @@ import type { NodeParts } from '../main.js';
 import { isWildcardAddress, ListenAddress, readConfig, writeConfig } from '../config.js';
 import { parseWith } from '../../protocol/validate.js';
 import { z } from 'zod';
+import { withRotationLock } from './lock.js';
 
 /** Default overlap of a node key rotation: partners accept the old key's signatures for this long (hours). */
 export const DEFAULT_OVERLAP_HOURS = 24;
@@ -183,6 +184,10 @@ function queuedTo(parts: NodeParts, partner: string, certificate: string, retire
  * written twice. The node cannot complete it by itself: the retirement is signed by the root, which may be offline.
  */
 export async function rotateNodeKeys(dir: string, opts: { overlapHours?: number; clock?: () => number; announce?: string[] } = {}): Promise<RotateResult> {
+  return withRotationLock(dir, () => rotateNodeKeysLocked(dir, opts));
+}
+
+async function rotateNodeKeysLocked(dir: string, opts: { overlapHours?: number; clock?: () => number; announce?: string[] }): Promise<RotateResult> {
   const now = (opts.clock ?? Date.now)();
   const overlapMs = (opts.overlapHours ?? DEFAULT_OVERLAP_HOURS) * 3_600_000;
   const announce = opts.announce === undefined ? undefined : announceAddresses(opts.announce);
@@ -357,7 +362,7 @@ export interface RootRotateResult {
  * (`resumed`): nothing is signed, stored, queued or logged twice, and neither root's private key is needed.
  */
 export async function rotateRootKey(dir: string, opts: { clock?: () => number } = {}): Promise<RootRotateResult> {
-  {
+  return withRotationLock(dir, async () => {
     const interrupted = readRootRotation(dir);
     const resumed = interrupted !== undefined && !interrupted.announced;
     const { state, reusedKey } = resumed ? { state: interrupted, reusedKey: false } : beginRootRotation(dir, (opts.clock ?? Date.now)());
@@ -369,7 +374,7 @@ export async function rotateRootKey(dir: string, opts: { clock?: () => number } 
       writeRootRotation(dir, { ...state, announced: true });
       return { previous: state.from, current: state.to, effective: state.effective, sentTo, resumed, reusedKey };
     });
-  }
+  });
 }
 
 /**

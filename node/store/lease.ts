@@ -74,7 +74,8 @@ export class NodeLease {
   }
 }
 
-function processAlive(pid: number): boolean {
+/** The process `pid` of this host exists (signal 0 probes it). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -4,7 +4,8 @@
  * functions the command runs (beginRootRotation, installRootRotation, storeSuccession, queueSuccessionTo), stopped after
  * step k. Stopped after the re-issued certificate was written (the node certifies itself under a root no partner was
  * told of), the command completes that succession instead of beginning another from the unannounced root, without
- * either root's private key; KG, a real node, gets exactly one succession and trusts the new root.
+ * either root's private key; KG, a real node, gets exactly one succession and trusts the new root. And one rotation at
+ * a time: `rotation.lock` in the data dir.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -116,5 +117,53 @@ describe('gnc keys rotate --root, interrupted', () => {
     const state = await interrupt(kz.dir, 2);
     const out = await startOutput(kz.dir, (o) => o.includes('WARNING'));
     expect(out).toContain(`WARNING: the root rotation to ${state.to} (from ${state.from}, effective ${state.effective}) was interrupted (the root succession is not stored; the root succession is not queued to KG). Complete it with \`gnc keys rotate --dir ${kz.dir} --root\` (the same command again; it needs no root key): until then this node's certificate is issued by root ${state.to}, which a partner not told of it refuses.`);
+  }, 60_000);
+});
+
+describe('gnc keys rotate, one at a time', () => {
+  it('refuses a second rotation begun while one runs (root or node), which makes no key, signs and queues nothing', async () => {
+    const net = await network(['KZ', 'KG'], { start: false });
+    const kz = net.nodes.KZ!;
+    const keys = readdirSync(join(kz.dir, 'keys')).length;
+    const runs = await Promise.allSettled([rotateRootKey(kz.dir), rotateRootKey(kz.dir), rotateNodeKeys(kz.dir)]);
+    expect(runs.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    for (const r of runs.slice(1)) {
+      expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'GNC_CONFLICT' });
+      expect(String((r as PromiseRejectedResult).reason.message)).toContain(`${join(kz.dir, 'rotation.lock')} says another \`gnc keys rotate\` (process ${process.pid} on `);
+    }
+    expect(readdirSync(join(kz.dir, 'keys'))).toHaveLength(keys + 1);
+    expect(query(kz.dir, `SELECT kind FROM key_notices`)).toEqual([{ kind: 'root-succession' }]);
+    expect(query(kz.dir, `SELECT kind FROM messages WHERE direction = 'out' AND type = 'key'`)).toEqual([{ kind: 'root-succession' }]);
+    // released when the run ends
+    expect(existsSync(join(kz.dir, 'rotation.lock'))).toBe(false);
+    expect((await runCli(['keys', 'rotate', '--dir', kz.dir])).code).toBe(0);
+  }, 60_000);
+
+  it('is refused while another live process holds the lock, saying what to do, and takes over a lock whose process is gone', async () => {
+    const net = await network(['KZ', 'KG'], { start: false });
+    const kz = net.nodes.KZ!;
+    const lock = join(kz.dir, 'rotation.lock');
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+    const gone = new Promise<void>((resolve) => holder.once('exit', () => resolve()));
+    const since = new Date().toISOString();
+    writeFileSync(lock, JSON.stringify({ pid: holder.pid, host: hostname(), since }) + '\n');
+    try {
+      const refused = await runCli(['keys', 'rotate', '--dir', kz.dir, '--root']);
+      expect(refused.code, refused.out.join('\n')).toBe(2);
+      expect(refused.out.join('\n')).toContain(`GNC_CONFLICT: ${lock} says another \`gnc keys rotate\` (process ${holder.pid} on ${hostname()}, since ${since}) is rotating a key of this data dir: wait until it has ended, then run the command again`);
+      expect(refused.out.join('\n')).toContain(`delete ${lock} and run the command again`);
+      expect(readRootRotation(kz.dir)).toBeUndefined();
+      // another host's lock cannot be checked: refused the same way
+      writeFileSync(lock, JSON.stringify({ pid: process.pid, host: 'elsewhere.example', since }) + '\n');
+      expect((await runCli(['keys', 'rotate', '--dir', kz.dir])).code).toBe(2);
+      writeFileSync(lock, JSON.stringify({ pid: holder.pid, host: hostname(), since }) + '\n');
+    } finally {
+      holder.kill('SIGKILL');
+      await gone;
+    }
+    // the holder crashed: its lock is stale, taken over and released
+    const r = await runCli(['keys', 'rotate', '--dir', kz.dir, '--root']);
+    expect(r.code, r.out.join('\n')).toBe(0);
+    expect(existsSync(lock)).toBe(false);
   }, 60_000);
 });
