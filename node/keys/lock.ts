@@ -1,8 +1,9 @@
 /**
- * One `gnc keys rotate` at a time per data dir: two at once (node or root) could each make a key, sign a notice and queue
- * it. A rotation holds `rotation.lock` in the data dir for its whole run, created exclusively (a private file, written
+ * One `gnc keys rotate` or `gnc keys revoke` at a time per data dir: two rotations at once (node or root) could each make
+ * a key, sign a notice and queue it, and a revocation checks which key signs and which one a rotation is moving to, which
+ * a rotation running beside it changes. A rotation holds `rotation.lock` in the data dir for its whole run, created exclusively (a private file, written
  * whole, then hard-linked to that name, which fails when it exists, as O_EXCL does, so no run ever reads half a lock),
- * naming the process that holds it. A lock whose process is gone (killed, a power loss) is stale: the next run takes it
+ * naming the process and the command that hold it. A lock whose process is gone (killed, a power loss) is stale: the next run takes it
  * over, so a crash never blocks rotations; one whose process runs, or that another host wrote, is refused with a
  * sentence that says what to do.
  */
@@ -17,13 +18,14 @@ import { processAlive } from '../store/lease.js';
 
 export const ROTATION_LOCK = 'rotation.lock';
 
-const RotationLock = z.strictObject({ pid: z.number().int().positive(), host: z.string(), since: UtcTimestamp });
+/** `command`: `gnc keys rotate` or `gnc keys revoke` (a lock written before it was named: a rotation). */
+const RotationLock = z.strictObject({ pid: z.number().int().positive(), host: z.string(), since: UtcTimestamp, command: z.string().optional() });
 type RotationLock = z.infer<typeof RotationLock>;
 
-/** Run `fn` holding the data dir's rotation lock; GNC_CONFLICT when another live process holds it. */
-export async function withRotationLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+/** Run `fn` (the `command` named) holding the data dir's rotation lock; GNC_CONFLICT when another live process holds it. */
+export async function withRotationLock<T>(dir: string, fn: () => Promise<T>, command = 'gnc keys rotate'): Promise<T> {
   const path = join(dir, ROTATION_LOCK);
-  const mine = takeLock(path);
+  const mine = takeLock(path, command);
   try {
     return await fn();
   } finally {
@@ -41,8 +43,8 @@ function readText(path: string): string | undefined {
   }
 }
 
-function takeLock(path: string): string {
-  const text = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() } satisfies RotationLock) + '\n';
+function takeLock(path: string, command: string): string {
+  const text = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), command } satisfies RotationLock) + '\n';
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, text, { mode: PRIVATE_FILE_MODE });
   try {
@@ -98,9 +100,10 @@ function breakStale(path: string, held: string): void {
 }
 
 function busy(path: string, lock: RotationLock | undefined): GncError {
-  const who = lock === undefined ? 'another `gnc keys rotate`' : `another \`gnc keys rotate\` (process ${lock.pid} on ${lock.host}, since ${lock.since})`;
+  const command = lock?.command ?? 'gnc keys rotate';
+  const who = lock === undefined ? `another \`${command}\`` : `another \`${command}\` (process ${lock.pid} on ${lock.host}, since ${lock.since})`;
   return new GncError(
     'GNC_CONFLICT',
-    `${path} says ${who} is rotating a key of this data dir: wait until it has ended, then run the command again (it completes whatever that run left undone). If no such command runs (the process is another program, or the file came with a copy of the data dir from another host), delete ${path} and run the command again.`,
+    `${path} says ${who} is ${command === 'gnc keys revoke' ? 'revoking' : 'rotating'} a key of this data dir: wait until it has ended, then run the command again (it completes whatever that run left undone). If no such command runs (the process is another program, or the file came with a copy of the data dir from another host), delete ${path} and run the command again.`,
   );
 }

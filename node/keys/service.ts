@@ -310,6 +310,11 @@ export interface RevokeResult {
 
 /** Revoke one of this administration's node keys from `at` (default now), and tell every partner. */
 export async function revokeNodeKey(dir: string, kid: string, reason: string, opts: { at?: string; clock?: () => number } = {}): Promise<RevokeResult> {
+  // which key signs and which one a rotation moves to are read below: no rotation may change them meanwhile
+  return withRotationLock(dir, () => revokeNodeKeyLocked(dir, kid, reason, opts), 'gnc keys revoke');
+}
+
+async function revokeNodeKeyLocked(dir: string, kid: string, reason: string, opts: { at?: string; clock?: () => number }): Promise<RevokeResult> {
   return withOffline(dir, opts.clock, async (n) => {
     const { identity, clock } = n.parts;
     if (!n.keyring.ownKeys().has(kid)) {

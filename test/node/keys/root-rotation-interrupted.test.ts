@@ -156,7 +156,15 @@ describe('gnc keys rotate, one at a time', () => {
       // another host's lock cannot be checked: refused the same way
       writeFileSync(lock, JSON.stringify({ pid: process.pid, host: 'elsewhere.example', since }) + '\n');
       expect((await runCli(['keys', 'rotate', '--dir', kz.dir])).code).toBe(2);
+      // a revocation holds the same lock, named as such, and waits for a rotation's
+      writeFileSync(lock, JSON.stringify({ pid: holder.pid, host: hostname(), since, command: 'gnc keys revoke' }) + '\n');
+      const behindRevoke = await runCli(['keys', 'rotate', '--dir', kz.dir]);
+      expect(behindRevoke.code).toBe(2);
+      expect(behindRevoke.out.join('\n')).toContain(`GNC_CONFLICT: ${lock} says another \`gnc keys revoke\` (process ${holder.pid} on ${hostname()}, since ${since}) is revoking a key of this data dir`);
       writeFileSync(lock, JSON.stringify({ pid: holder.pid, host: hostname(), since }) + '\n');
+      const revoke = await runCli(['keys', 'revoke', '--dir', kz.dir, '--kid', kz.node.parts.identity.node.thumbprint, '--reason', 'test']);
+      expect(revoke.code, revoke.out.join('\n')).toBe(2);
+      expect(revoke.out.join('\n')).toContain(`GNC_CONFLICT: ${lock} says another \`gnc keys rotate\` (process ${holder.pid}`);
     } finally {
       holder.kill('SIGKILL');
       await gone;
