@@ -39,7 +39,7 @@ const UNSPACED_ALL = new RegExp(UNSPACED.source, 'gu');
 
 /**
  * A nonspacing mark left out of words, or (the first group) the Cyrillic "и" or "у" with the breve that makes it
- * "й" or "ў", kept. Names stored before the breve was kept are keyed again by migration 27, which finds them by
+ * "й" or "ў", kept. Names stored before the breve was kept are keyed again by migration 28, which finds them by
  * these letters (its GLOB): change both together.
  */
 const KEPT_MARK = /([ИУиу]\u0306)|\p{Mn}/gu;
