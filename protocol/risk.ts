@@ -247,7 +247,23 @@ const moneyRange = z
   .refine((r) => r.min !== undefined || r.max !== undefined, { message: 'expected min, max or both' })
   .refine((r) => r.min === undefined || r.max === undefined || r.min <= r.max, { message: 'expected min not above max' });
 
-/** The local rules file (JSON): weights, thresholds, watch lists, ranges per HS heading, webhook. */
+/** Whether this runtime's Intl knows a time zone name (any letter case: `asia/almaty` is `Asia/Almaty`). */
+function knownTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An IANA time zone name (`Asia/Almaty`), not an offset: a zone follows its offset changes, a fixed offset does not. */
+const TimeZone = z
+  .string()
+  .max(64)
+  .refine((v) => /^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(v) && knownTimeZone(v), { message: 'expected an IANA time zone name, the zone of this border (like "Asia/Almaty" or "Asia/Bishkek")' });
+
+/** The local rules file (JSON): weights, thresholds, watch lists, ranges per HS heading, the border's time zone, webhook. */
 export const RiskRules = z
   .strictObject({
     v: z.literal(1),
@@ -275,6 +291,11 @@ export const RiskRules = z
           .default([]),
       })
       .default({ hsPrefixes: [], originCountries: [], traders: [], routes: [] }),
+    /**
+     * The border's time zone: an arrival's calendar date (AEO validity, e-CoO dates) is that of the expected arrival
+     * instant there. Without it, the date as the declaration writes it, in the offset the sender chose.
+     */
+    border: z.strictObject({ timeZone: TimeZone }).optional(),
     ranges: z
       .array(
         z

@@ -70,7 +70,39 @@ export function keysOf(d: FullDeclaration): [KeyKind, string][] {
   return [...out.values()];
 }
 
-/** Calendar date at the border for the expected arrival (the date part as declared, in its own zone). */
-export function arrivalDate(d: FullDeclaration): string {
-  return d.expectedArrival.slice(0, 10);
+/** The calendar date an arrival is checked on (AEO validity, e-CoO dates), and how a summary names it. */
+export interface ArrivalDate {
+  /** `YYYY-MM-DD`. */
+  date: string;
+  /** The date for a sentence: with the zone it was read in (`2026-11-26 in Asia/Almaty`) when one was. */
+  label: string;
+}
+
+/** One formatter per zone (creating one is costly), with the zone's canonical name. */
+const dayFormats = new Map<string, { format: Intl.DateTimeFormat; zone: string }>();
+
+function dayFormat(timeZone: string): { format: Intl.DateTimeFormat; zone: string } {
+  let f = dayFormats.get(timeZone);
+  if (f === undefined) {
+    const format = new Intl.DateTimeFormat('en-US', { timeZone, calendar: 'gregory', numberingSystem: 'latn', year: 'numeric', month: '2-digit', day: '2-digit' });
+    f = { format, zone: format.resolvedOptions().timeZone };
+    dayFormats.set(timeZone, f);
+  }
+  return f;
+}
+
+/**
+ * Calendar date at the border for the expected arrival: with `timeZone` (the rules file's `border.timeZone`) the
+ * date of the expected arrival instant in that zone; without, the date part as declared, in the sender's offset.
+ */
+export function arrivalDate(d: FullDeclaration, timeZone: string | undefined): ArrivalDate {
+  if (timeZone === undefined) {
+    const date = d.expectedArrival.slice(0, 10);
+    return { date, label: date };
+  }
+  const { format, zone } = dayFormat(timeZone);
+  const part: Partial<Record<Intl.DateTimeFormatPartTypes, string>> = {};
+  for (const p of format.formatToParts(Date.parse(d.expectedArrival))) part[p.type] = p.value;
+  const date = `${part.year!.padStart(4, '0')}-${part.month!}-${part.day!}`;
+  return { date, label: `${date} in ${zone}` };
 }

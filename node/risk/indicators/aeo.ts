@@ -1,7 +1,8 @@
 /**
  * AEO cross-check (WCO SAFE Framework, mutual recognition): the consignor and the exporter named with an AEO
  * id are looked up in the registry of the administration that granted the status (the country prefix of
- * the AEO id, normally the sending partner), on the calendar date of the expected arrival. A valid AEO is a
+ * the AEO id, normally the sending partner), on the calendar date of the expected arrival (at the border, when the
+ * rules file gives its time zone: declaration.ts arrivalDate). A valid AEO is a
  * facilitation indicator; a suspended, revoked, expired or unlisted one a risk indicator; an id that cannot be
  * checked because that administration never sent AEO data is only information. The status belongs to the
  * trader the register lists under the id: a party whose trader id is not that trader's national trader id
@@ -55,7 +56,7 @@ export function aeoIndicators(ctx: AssessContext, out: IndicatorSet): void {
     c.evidence.push(aciEvidence(ctx, `/${role}/aeoId`, party.aeoId));
     claims.set(party.aeoId, c);
   }
-  const date = arrivalDate(d);
+  const arrival = arrivalDate(d, ctx.rules.rules.border?.timeZone);
   for (const [aeoId, claim] of claims) {
     const registry = aeoId.slice(0, 2);
     const whoOf = (roles: string[]): string => `${roles.join(' and ')} ${aeoId}`.replace(/^./, (s) => s.toUpperCase());
@@ -79,10 +80,10 @@ export function aeoIndicators(ctx: AssessContext, out: IndicatorSet): void {
     });
     if (c.roles.length === 0) continue;
     const who = whoOf(c.roles);
-    const v = ctx.aeoValidity(registry, aeoId, date);
+    const v = ctx.aeoValidity(registry, aeoId, arrival.date);
     const code = codeOf(v);
     const inferred = v.basis === 'inferred' ? ' (inferred from the authorisation date)' : '';
     const evidence = v.messageId ? [...c.evidence, { messageId: v.messageId, partner: registry, type: 'aeo' as const, path: v.path ?? '', value: v.status }] : c.evidence;
-    out.add(code, ctx.rules.weights[code], `${who} ${SAYS[v.status]} in the ${registry} register as it stands for the arrival date ${date}${inferred}`, evidence);
+    out.add(code, ctx.rules.weights[code], `${who} ${SAYS[v.status]} in the ${registry} register as it stands for the arrival date ${arrival.label}${inferred}`, evidence);
   }
 }

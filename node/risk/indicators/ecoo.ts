@@ -21,6 +21,7 @@ import type { Party } from '../../../protocol/messages/common.js';
 import type { AciGoodsItem } from '../../../protocol/messages/aci.js';
 import { certificateKey, type EcooGoodsItem } from '../../../protocol/messages/ecoo.js';
 import type { Evidence } from '../../../protocol/risk.js';
+import { arrivalDate } from '../declaration.js';
 import type { EcooFound } from '../ecoo-registry.js';
 import { aciEvidence, type AssessContext, type IndicatorSet } from './context.js';
 
@@ -135,14 +136,15 @@ const dayOf = (t: Date): number => Math.round(t.getTime() / DAY_MS);
 const days = (n: number): string => `${n} day${n === 1 ? '' : 's'}`;
 
 /**
- * The certificate's dates against the expected arrival, by calendar date (the arrival's as written, in the offset
- * it carries): issued or departing after the goods arrive, or valid no longer when they do.
+ * The certificate's dates against the expected arrival, by calendar date (the arrival's in the border's time zone
+ * when the rules file gives one, else as written, in the offset it carries: declaration.ts arrivalDate): issued or
+ * departing after the goods arrive, or valid no longer when they do.
  */
 function dates(ctx: AssessContext, out: IndicatorSet, cert: EcooFound, ev: CertEvidence): void {
   const w = ctx.rules.weights['ecoo-date-mismatch'];
   const n = cert.number;
-  const arrival = ctx.body.expectedArrival.slice(0, 10);
-  const arrivalDay = dayOf(midnight(arrival));
+  const { date, label: arrival } = arrivalDate(ctx.body, ctx.rules.rules.border?.timeZone);
+  const arrivalDay = dayOf(midnight(date));
   const arrivalEv = aciEvidence(ctx, '/expectedArrival', ctx.body.expectedArrival);
   const { issueDate } = cert.body;
   const late = dayOf(midnight(issueDate)) - arrivalDay;

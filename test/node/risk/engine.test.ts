@@ -163,6 +163,43 @@ describe('risk engine on a real store', () => {
     expect(engine.ecoo.find('KZ', number)).toMatchObject({ status: 'cancelled', status_message_id: cancelled, status_date: '2026-11-20', replacement: null });
   });
 
+  it('reads the AEO register on the arrival date in border.timeZone, the expected arrival instant there, and as written without it', () => {
+    const shymkent = snapshot()['operators'][2];
+    receive(store, { partner: 'KZ', type: 'aeo', body: snapshot() });
+    receive(store, { partner: 'KZ', type: 'aeo', body: { kind: 'change', operator: { ...shymkent, status: 'suspended', statusDate: '2026-11-26' }, reason: 'Under investigation' } });
+    // 23:30 at +04:00 on the 25th is 00:30 on the 26th in Almaty (+05:00 all year since 2024)
+    const id = receive(store, { partner: 'KZ', type: 'aci', body: variant(road(), (d) => {
+      d.expectedArrival = '2026-11-25T23:30:00+04:00';
+      for (const p of [d.consignor, d.exporter]) Object.assign(p, { aeoId: shymkent.aeoId, id: shymkent.nationalTraderId });
+      for (const it of d.goodsItems) delete it.ecooReference;
+    }) });
+    const aeo = () => queries.detail(id).assessment.indicators.filter((i) => i.code.startsWith('aeo-')).map((i) => [i.code, i.summary]);
+    run();
+    expect(aeo()).toEqual([['aeo-valid', 'Consignor and exporter KZAEO060140009876 is a valid AEO in the KZ register as it stands for the arrival date 2026-11-25']]);
+    // the rules change: the consignment is reassessed with the border's date
+    build({ border: { timeZone: 'Asia/Almaty' } });
+    engine.rulesChanged();
+    expect(run()).toBe(1);
+    expect(aeo()).toEqual([['aeo-suspended', 'Consignor and exporter KZAEO060140009876 is an AEO whose status was suspended in the KZ register as it stands for the arrival date 2026-11-26 in Asia/Almaty']]);
+  });
+
+  it('compares e-CoO dates with the arrival date in border.timeZone, and with the date as written without it', () => {
+    receive(store, { partner: 'KZ', type: 'ecoo', body: variant(certificate(), (c) => (c.issueDate = '2026-11-26')) });
+    const at = (ref: string, expectedArrival: string) => receive(store, { partner: 'KZ', type: 'aci', body: variant(road(), (d) => Object.assign(d, { functionalReference: ref, expectedArrival })) });
+    const almatyNextDay = at('TZ-1', '2026-11-25T23:30:00+04:00'); // 2026-11-26 00:30 in Almaty
+    const almatySameDay = at('TZ-2', '2026-11-26T00:30:00+06:00'); // 2026-11-25 23:30 in Almaty
+    const dates = (id: string) => queries.detail(id).assessment.indicators.filter((i) => i.code === 'ecoo-date-mismatch').map((i) => i.summary);
+    run();
+    expect(dates(almatyNextDay)).toEqual(['Certificate KZ-ST1-2026-0048213 was issued on 2026-11-26, 1 day after the expected arrival (2026-11-25)']);
+    expect(dates(almatySameDay)).toEqual([]);
+    build({ border: { timeZone: 'Asia/Almaty' } });
+    engine.rulesChanged();
+    run();
+    expect(dates(almatyNextDay)).toEqual([]);
+    expect(codes(almatyNextDay)).toContain('ecoo-confirmed');
+    expect(dates(almatySameDay)).toEqual(['Certificate KZ-ST1-2026-0048213 was issued on 2026-11-26, 1 day after the expected arrival (2026-11-25 in Asia/Almaty)']);
+  });
+
   it('catches up from its cursor after a restart without applying a message twice', () => {
     const id = receive(store, { partner: 'KZ', type: 'aci', body: road() });
     run();

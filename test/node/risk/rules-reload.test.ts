@@ -2,14 +2,15 @@
  * An edited rules file queues the upcoming consignments for reassessment. When that queueing cannot be committed
  * (a full disk), the node says so once and tries again at its next look at the file, instead of dropping it and
  * scoring with the new rules only the consignments that happen to change later. A real store, the real risk part.
- * A rules file put in the data dir's default place while the node runs is read as an edit is (real KZ and KG).
+ * A rules file put in the data dir's default place while the node runs is read as an edit is (real KZ and KG), and a
+ * border time zone it sets moves the date the AEO register is read on.
  */
 import { utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRisk } from '../../../node/risk/extension.js';
 import { offlineNodePerTest, waitFor } from '../../helpers/network.js';
-import { road } from './fixtures.js';
+import { road, snapshot, variant } from './fixtures.js';
 import { arrival, codesOf, has, riskNetwork, send } from './network.js';
 
 const offlineNode = offlineNodePerTest();
@@ -61,6 +62,30 @@ describe('a rules file created while the node runs', () => {
       expect(codesOf(await arrival(net.kg, id))).not.toContain('local-hs-prefix');
       writeFileSync(join(net.kg.dir, 'risk-rules.json'), JSON.stringify({ v: 1, watch: { hsPrefixes: [{ prefix: '1101', weight: 1 }] } }));
       await arrival(net.kg, id, has('local-hs-prefix'));
+    } finally {
+      await net.close();
+    }
+  }, 30_000);
+});
+
+describe('a border time zone set by a rules edit', () => {
+  it('reassesses an arrival near midnight on its date at the border: an AEO suspension from that date counts', async () => {
+    const net = await riskNetwork();
+    try {
+      const shymkent = snapshot()['operators'][2];
+      await send(net.kz, 'aeo', snapshot());
+      await send(net.kz, 'aeo', { kind: 'change', operator: { ...shymkent, status: 'suspended', statusDate: '2026-11-26' }, reason: 'Under investigation' });
+      // 23:30 at +04:00 on the 25th, as the sender wrote it, is 01:30 on the 26th in Bishkek (+06:00)
+      const id = await send(net.kz, 'aci', variant(road(), (d) => {
+        d.expectedArrival = '2026-11-25T23:30:00+04:00';
+        for (const p of [d.consignor, d.exporter]) Object.assign(p, { aeoId: shymkent.aeoId, id: shymkent.nationalTraderId });
+        for (const it of d.goodsItems) delete it.ecooReference;
+      }));
+      expect(codesOf(await arrival(net.kg, id, has('aeo-valid')))).not.toContain('aeo-suspended');
+      writeFileSync(join(net.kg.dir, 'risk-rules.json'), JSON.stringify({ v: 1, border: { timeZone: 'Asia/Bishkek' } }));
+      const a = await arrival(net.kg, id, has('aeo-suspended'));
+      expect(codesOf(a)).not.toContain('aeo-valid');
+      expect(a.assessment.indicators.find((i: { code: string }) => i.code === 'aeo-suspended').summary).toContain('as it stands for the arrival date 2026-11-26 in Asia/Bishkek');
     } finally {
       await net.close();
     }

@@ -43,6 +43,16 @@ describe('risk rules file', () => {
     expect(e.message).toContain('aeo-fabulous');
   });
 
+  it('refuses a border time zone Intl does not know, or an offset, naming border.timeZone and the form expected', () => {
+    for (const timeZone of ['Asia/Almatty', '+05:00']) {
+      const e = failure(() => loadRules(file({ v: 1, border: { timeZone } })));
+      expect(e.code).toBe('GNC_CONFIG_INVALID');
+      expect(e.issues?.[0]?.path).toBe('/border/timeZone');
+      expect(e.message).toContain('expected an IANA time zone name');
+    }
+    expect(loadRules(file({ v: 1, border: { timeZone: 'Asia/Almaty' } })).rules.border).toEqual({ timeZone: 'Asia/Almaty' });
+  });
+
   it('refuses thresholds where medium is not below high', () => {
     const e = failure(() => loadRules(file({ v: 1, levels: { medium: 5, high: 5 } })));
     expect(e.issues?.[0]?.path).toBe('/levels');
