@@ -4,12 +4,11 @@
  * with HMAC-SHA256, retried with backoff after a failure, and the secret never appears in the node's log.
  */
 import { createHmac } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RiskFeed } from '../../../node/risk/feed.js';
 import { certificate, road, variant } from './fixtures.js';
-import { arrival, readEvents, riskNetwork, send, type RiskNetwork } from './network.js';
+import { arrival, readEvents, riskNetwork, send, webhookReceiver, type RiskNetwork } from './network.js';
 import { waitFor } from '../../helpers/network.js';
 
 const SECRET = 'feed-test-secret-0123456789abcdef';
@@ -20,18 +19,12 @@ let net: RiskNetwork;
 const logs: string[] = [];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      hits.push({ headers: req.headers, body });
-      res.statusCode = failNext-- > 0 ? 503 : 204;
-      res.end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  let url: string;
+  ({ server, url } = await webhookReceiver((req, body) => {
+    hits.push({ headers: req.headers, body });
+    return failNext-- > 0 ? 503 : 204;
+  }));
   process.env.GNC_TEST_WEBHOOK_SECRET = SECRET;
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/risk-engine`;
   net = await riskNetwork({
     rules: { v: 1, webhook: { url, secretEnv: 'GNC_TEST_WEBHOOK_SECRET', initialBackoffMs: 50, maxBackoffMs: 200, maxAttempts: 5 } },
     log: (msg, fields) => logs.push(JSON.stringify({ msg, ...fields })),

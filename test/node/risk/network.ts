@@ -5,12 +5,27 @@
  * default location).
  */
 import { writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { openNode } from '../../../node/compose.js';
 import { AeoList } from '../../../protocol/risk.js';
 import { api, finalMessage, makeNetwork, TEST_RETRY, type TestNode, waitFor } from '../../helpers/network.js';
+
+/**
+ * A webhook receiver on 127.0.0.1 (the national risk engine of a test): `answer` gets each POST with its whole body
+ * and returns the status to answer with. `url` is the one to put in a rules file's webhook.
+ */
+export async function webhookReceiver(answer: (req: IncomingMessage, body: string) => number): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => res.writeHead(answer(req, body)).end());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/risk-engine` };
+}
 
 export interface RiskNetwork {
   kz: TestNode;

@@ -5,12 +5,11 @@
  * D2 and an amendment of D1 (events 1-3) with a live stream open and a webhook receiver, purges D1 (its
  * consignment goes with events 1 and 3), then receives D3.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, waitFor } from '../../helpers/network.js';
 import { road, variant } from './fixtures.js';
-import { arrival, riskNetwork, send, type RiskNetwork } from './network.js';
+import { arrival, riskNetwork, send, webhookReceiver, type RiskNetwork } from './network.js';
 
 const SECRET = 'purge-ids-test-secret-0123456789ab';
 const TOMORROW = Date.now() + 86_400_000;
@@ -62,19 +61,14 @@ async function follow(res: Response): Promise<void> {
 }
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      const seen = { id: Number(req.headers['x-gnc-event-id']), consignment: (JSON.parse(body) as { arrival: { id: string } }).arrival.id };
-      posts.push(seen);
-      if (!hooked.some((h) => h.id === seen.id)) hooked.push(seen);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  let url: string;
+  ({ server, url } = await webhookReceiver((req, body) => {
+    const seen = { id: Number(req.headers['x-gnc-event-id']), consignment: (JSON.parse(body) as { arrival: { id: string } }).arrival.id };
+    posts.push(seen);
+    if (!hooked.some((h) => h.id === seen.id)) hooked.push(seen);
+    return 204;
+  }));
   process.env.GNC_TEST_PURGE_IDS_SECRET = SECRET;
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/risk-engine`;
   net = await riskNetwork({ rules: { v: 1, webhook: { url, secretEnv: 'GNC_TEST_PURGE_IDS_SECRET' } } });
   live = new AbortController();
   const res = await fetch(`${net.kg.url}/v1/arrivals/stream`, { headers: { authorization: `Bearer ${net.kg.token}` }, signal: live.signal });

@@ -5,14 +5,13 @@
  * out, the agreement version, purpose, retention end and whether it may go to third parties; an arrival combines the
  * terms of the messages it comes from (the AEO message its assessment quotes ends its retention first).
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { offlineEngine } from '../../../node/risk/engine.js';
 import { MIGRATIONS } from '../../../node/store/migrations.js';
 import { api, openAgreementDraft, waitFor } from '../../helpers/network.js';
 import { road, snapshot } from './fixtures.js';
-import { arrival, readEvents, riskNetwork, send, type RiskNetwork } from './network.js';
+import { arrival, readEvents, riskNetwork, send, webhookReceiver, type RiskNetwork } from './network.js';
 
 const DAY = 86_400_000;
 const SECRET = 'terms-test-secret-0123456789abcdef';
@@ -37,18 +36,12 @@ let aeoMessage = '';
 let declaration = '';
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      hooks.push(JSON.parse(body));
-      res.statusCode = 204;
-      res.end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  let url: string;
+  ({ server, url } = await webhookReceiver((_req, body) => {
+    hooks.push(JSON.parse(body));
+    return 204;
+  }));
   process.env.GNC_TEST_TERMS_SECRET = SECRET;
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/risk-engine`;
   net = await riskNetwork({ agreement: draft(), rules: { v: 1, webhook: { url, secretEnv: 'GNC_TEST_TERMS_SECRET', initialBackoffMs: 50, maxBackoffMs: 200, maxAttempts: 5 } } });
   aeoMessage = await send(net.kz, 'aeo', snapshot());
   declaration = await send(net.kz, 'aci', road());

@@ -4,12 +4,11 @@
  * backoff. KG's webhook target answers 500 to its first request only; the declaration's event fails, the
  * amendment's event is recorded during the backoff (3 s), and both must still arrive in event order.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../helpers/network.js';
 import { road, variant } from './fixtures.js';
-import { arrival, riskNetwork, send, type RiskNetwork } from './network.js';
+import { arrival, riskNetwork, send, webhookReceiver, type RiskNetwork } from './network.js';
 
 const SECRET = 'order-test-secret-0123456789abcdef';
 const TOMORROW = Date.now() + 86_400_000;
@@ -24,20 +23,15 @@ let h1 = '';
 let amended = '';
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      const e = JSON.parse(body) as { id: number; arrival: { id: string; expectedArrival: string }; assessment: { revision: number } };
-      const status = hits.length === 0 ? 500 : 204;
-      hits.push({ id: e.id, status, revision: e.assessment.revision, expectedArrival: e.arrival.expectedArrival });
-      if (status === 204) latest.set(e.arrival.id, { revision: e.assessment.revision, expectedArrival: e.arrival.expectedArrival });
-      res.writeHead(status).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  let url: string;
+  ({ server, url } = await webhookReceiver((_req, body) => {
+    const e = JSON.parse(body) as { id: number; arrival: { id: string; expectedArrival: string }; assessment: { revision: number } };
+    const status = hits.length === 0 ? 500 : 204;
+    hits.push({ id: e.id, status, revision: e.assessment.revision, expectedArrival: e.arrival.expectedArrival });
+    if (status === 204) latest.set(e.arrival.id, { revision: e.assessment.revision, expectedArrival: e.arrival.expectedArrival });
+    return status;
+  }));
   process.env.GNC_TEST_ORDER_SECRET = SECRET;
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/risk-engine`;
   net = await riskNetwork({ rules: { v: 1, webhook: { url, secretEnv: 'GNC_TEST_ORDER_SECRET', initialBackoffMs: 3000, maxBackoffMs: 3000 } } });
   const declaration = variant(road(), (d) => {
     d.functionalReference = 'HOL-1';
