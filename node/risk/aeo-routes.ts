@@ -61,7 +61,7 @@ function nameKeyOf(name: string): string {
 /** The record with its history and the terms it is held under (combined over its message and its history's, TermsRepo). */
 export function aeoRecordView(registry: AeoRegistry, terms: Pick<TermsRepo, 'ofReceived' | 'combinedWith'>, r: AeoRow): AeoRecordView {
   const history = registry.history(r.partner, r.aeo_id);
-  const [main] = terms.ofReceived(r.partner, [r.message_id]);
+  const main = terms.ofReceived(r.partner, r.message_id);
   const others = history.map((h) => h.message_id).filter((id) => id !== r.message_id);
   return {
     partner: r.partner,
@@ -78,7 +78,7 @@ export function aeoRecordView(registry: AeoRegistry, terms: Pick<TermsRepo, 'ofR
     history: history.map((h) => ({
       effective: h.effective, status: h.status, validFrom: h.valid_from, validUntil: h.valid_until, kind: h.kind, messageId: h.message_id, reason: h.reason,
     })),
-    terms: terms.combinedWith(main ?? null, r.partner, others),
+    terms: terms.combinedWith(main, r.partner, others),
   };
 }
 

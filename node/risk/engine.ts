@@ -188,8 +188,8 @@ export class RiskEngine {
       if (e.partner === row.partner && (e.messageId === currentId || versions.has(e.messageId))) continue;
       quoted.set(e.partner, (quoted.get(e.partner) ?? new Set()).add(e.messageId));
     }
-    const [main] = terms.ofReceived(row.partner, [currentId]);
-    return [...quoted].reduce((acc, [partner, ids]) => terms.combinedWith(acc, partner, [...ids]), terms.combinedWith(main ?? null, row.partner, [...versions]));
+    const main = terms.combinedWith(terms.ofReceived(row.partner, currentId), row.partner, [...versions]);
+    return [...quoted].reduce((acc, [partner, ids]) => terms.combinedWith(acc, partner, [...ids]), main);
   }
 
   project(m: StoredMessage): void {

@@ -37,12 +37,10 @@ export class TermsRepo {
     return (doc && termsOf(doc, row.partner, row.type, row.purpose, row.retain_until)) ?? null;
   }
 
-  /** The terms of the messages received from `partner` as `ids`, in that order (null for one not held or without terms). */
-  ofReceived(partner: string, ids: readonly string[]): (DataTerms | null)[] {
-    return ids.map((id) => {
-      const row = this.s.received.get(partner, id) as TermsSource | undefined;
-      return row ? this.of(row) : null;
-    });
+  /** The terms of the message received from `partner` as `id` (null when it is not held or has none). */
+  ofReceived(partner: string, id: string): DataTerms | null {
+    const row = this.s.received.get(partner, id) as TermsSource | undefined;
+    return row ? this.of(row) : null;
   }
 
   /**
