@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { GncError } from '../../../protocol/errors.js';
 import { readConfig } from '../../config.js';
-import { RetentionJob } from '../../retention.js';
+import { overwriting, RetentionJob } from '../../retention.js';
 import { offlineRiskPurge } from '../../risk/purge.js';
 import { rulesPathFor, startRules, type LoadedRules } from '../../risk/rules.js';
 import { openDb } from '../../store/db.js';
@@ -51,12 +51,13 @@ interface CopyFacts {
 function purgeCopy(file: string, now: number, rules: () => LoadedRules): number {
   const store = new Store(openDb(file, 'MEMORY'));
   try {
-    store.db.pragma('secure_delete = ON');
     const clock = (): number => now;
     const risk = offlineRiskPurge(store, clock, rules);
-    const purged = new RetentionJob(store, { clock, log: () => undefined, onPurge: risk.onPurge }).purge(now);
-    if (purged > 0) risk.reassess();
-    return purged;
+    return overwriting(store.db, () => {
+      const purged = new RetentionJob(store, { clock, log: () => undefined, onPurge: risk.onPurge }).purge(now);
+      if (purged > 0) risk.reassess();
+      return purged;
+    });
   } finally {
     store.close();
   }
