@@ -7,7 +7,8 @@ import type { z } from 'zod';
 import { MAX_REPORTED_ISSUES } from './constants.js';
 import { GncError, type ErrorIssue, type GncErrorCode } from './errors.js';
 
-function pointer(path: readonly PropertyKey[], prefix: string): string {
+/** The JSON pointer (RFC 6901) of a path under `prefix`: `~` and `/` in a member name escaped as `~0` and `~1`. */
+export function pointer(path: readonly PropertyKey[], prefix = ''): string {
   const parts = path.map((p) => String(p).replace(/~/g, '~0').replace(/\//g, '~1'));
   return prefix + (parts.length ? '/' + parts.join('/') : '');
 }
@@ -42,7 +43,8 @@ export function zodIssues(error: z.ZodError, input: unknown, prefix = ''): Error
         });
       }
       const path = pointer(issue.path, prefix);
-      const got = describe(valueAt(input, issue.path));
+      // a member name a record refuses is described itself, not the value it names
+      const got = issue.code === 'invalid_key' ? `member name ${JSON.stringify(issue.path.at(-1))}` : describe(valueAt(input, issue.path));
       // zod messages read "Invalid input: expected X, received Y" (or "Too small: expected X", "Invalid option:
       // expected X", "Invalid ISO date", "Invalid string: must match pattern P", for an unknown `kind` "Invalid
       // discriminator value. Expected 'a' | 'b'"): keep X, so the sentence reads "expected X, received ..." and never
