@@ -10,6 +10,7 @@ import { DataTerms } from './agreement/terms.js';
 import { QueryInstant, windowInOrder } from './api/instant.js';
 import { CountryCode } from './codes/countries.js';
 import { MIN_AEO_NAME_QUERY } from './constants.js';
+import { text } from './messages/common.js';
 
 export const RISK_LEVELS = ['low', 'medium', 'high'] as const;
 export const RiskLevel = z.enum(RISK_LEVELS);
@@ -263,7 +264,7 @@ const TimeZone = z
   .max(64)
   .refine((v) => /^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(v) && knownTimeZone(v), { message: 'expected an IANA time zone name, the zone of this border (like "Asia/Almaty" or "Asia/Bishkek")' });
 
-/** The local rules file (JSON): weights, thresholds, watch lists, ranges per HS heading, the border's time zone, webhook. */
+/** The local rules file (JSON): weights, thresholds, watch lists, ranges per HS heading, the border's time zones, webhook. */
 export const RiskRules = z
   .strictObject({
     v: z.literal(1),
@@ -292,10 +293,23 @@ export const RiskRules = z
       })
       .default({ hsPrefixes: [], originCountries: [], traders: [], routes: [] }),
     /**
-     * The border's time zone: an arrival's calendar date (AEO validity, e-CoO dates) is that of the expected arrival
-     * instant there. Without it, the date as the declaration writes it, in the offset the sender chose.
+     * The border's time zones: an arrival's calendar date (AEO validity, e-CoO dates) is that of the expected arrival
+     * instant in the zone of its office (`offices`, by office of entry id or border crossing point as the declaration
+     * writes it, compared folded as the arrivals filters compare them: node/risk/rules.ts borderZones), else in
+     * `timeZone`. Without either, the date as the declaration writes it, in the offset the sender chose.
      */
-    border: z.strictObject({ timeZone: TimeZone }).optional(),
+    border: z
+      .strictObject({
+        timeZone: TimeZone.optional(),
+        offices: z
+          .record(text(70), TimeZone, {
+            error: (issue) => (issue.code === 'invalid_key' ? 'expected an office of entry id or a border crossing point as declarations write it (1 to 70 characters on one line, without spaces at either end)' : undefined),
+          })
+          .refine((o) => Object.keys(o).length <= 1000, { message: 'expected at most 1000 offices' })
+          .optional(),
+      })
+      .refine((b) => b.timeZone !== undefined || b.offices !== undefined, { message: 'expected timeZone, offices or both' })
+      .optional(),
     ranges: z
       .array(
         z

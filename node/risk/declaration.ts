@@ -11,6 +11,7 @@ import type { AciAmendment, AciDeclaration } from '../../protocol/messages/aci.j
 import type { Party } from '../../protocol/messages/common.js';
 import type { ArrivalView } from '../../protocol/risk.js';
 import { foldCase } from '../store/fold.js';
+import type { BorderZones } from './rules.js';
 
 export type FullDeclaration = AciDeclaration | AciAmendment;
 
@@ -92,10 +93,23 @@ function dayFormat(timeZone: string): { format: Intl.DateTimeFormat; zone: strin
 }
 
 /**
- * Calendar date at the border for the expected arrival: with `timeZone` (the rules file's `border.timeZone`) the
- * date of the expected arrival instant in that zone; without, the date part as declared, in the sender's offset.
+ * The time zone of the border where a declaration's goods arrive: that of its border crossing point in the rules
+ * file's `border.offices`, else that of its office of entry there (the crossing point is the narrower place: an
+ * office may serve several), else `border.timeZone`. Both names are folded as the arrivals filters fold them; with
+ * no offices listed, nothing is folded.
  */
-export function arrivalDate(d: FullDeclaration, timeZone: string | undefined): ArrivalDate {
+export function arrivalZone(d: FullDeclaration, zones: BorderZones): string | undefined {
+  if (zones.offices.size === 0) return zones.zone;
+  const { id, borderCrossingPoint } = d.officeOfEntry;
+  return (borderCrossingPoint !== undefined ? zones.offices.get(foldCase(borderCrossingPoint)) : undefined) ?? zones.offices.get(foldCase(id)) ?? zones.zone;
+}
+
+/**
+ * Calendar date at the border for the expected arrival: with a zone for it (arrivalZone) the date of the expected
+ * arrival instant in that zone; without, the date part as declared, in the sender's offset.
+ */
+export function arrivalDate(d: FullDeclaration, zones: BorderZones): ArrivalDate {
+  const timeZone = arrivalZone(d, zones);
   if (timeZone === undefined) {
     const date = d.expectedArrival.slice(0, 10);
     return { date, label: date };

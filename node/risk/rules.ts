@@ -9,7 +9,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { GncError } from '../../protocol/errors.js';
 import { RiskRules, type BuiltinIndicator, type RiskRules as RiskRulesT } from '../../protocol/risk.js';
-import { parseWith } from '../../protocol/validate.js';
+import { parseWith, pointer } from '../../protocol/validate.js';
+import { foldCase } from '../store/fold.js';
 import { jsonErrorOffset, lineColumn } from './json-syntax.js';
 
 /** Shortest webhook secret accepted: 16 characters (128 bits as hex would be 32; this refuses only the obviously weak). */
@@ -55,22 +56,58 @@ export interface WebhookSettings {
   maxAgeMs: number;
 }
 
+/** The time zones of the rules file's `border`, as an arrival's is looked up (declaration.ts arrivalZone). */
+export interface BorderZones {
+  /** `border.timeZone`: the zone of an arrival at an office `offices` does not list. */
+  zone: string | undefined;
+  /** `border.offices` by office of entry id or border crossing point, folded (node/store/fold.ts) as the arrivals filters fold them. */
+  offices: ReadonlyMap<string, string>;
+}
+
 export interface LoadedRules {
   /** Where the rules came from (null: built-in defaults only). */
   source: string | null;
   rules: RiskRulesT;
   weights: Readonly<Record<BuiltinIndicator, number>>;
+  /** The border's time zones, folded once per load so an assessment only looks them up. */
+  zones: BorderZones;
   webhook: WebhookSettings | undefined;
   mtimeMs: number;
 }
 
 /** The built-in rules; `mtimeMs` -1 says no file holds them (one that appears later differs, and is read). */
 export function defaultRules(): LoadedRules {
-  return withWeights(null, RiskRules.parse({ v: 1 }), undefined, -1);
+  return withWeights(null, RiskRules.parse({ v: 1 }), { zone: undefined, offices: new Map() }, undefined, -1);
 }
 
-function withWeights(source: string | null, rules: RiskRulesT, webhook: WebhookSettings | undefined, mtimeMs: number): LoadedRules {
-  return { source, rules, weights: { ...DEFAULT_WEIGHTS, ...rules.weights }, webhook, mtimeMs };
+function withWeights(source: string | null, rules: RiskRulesT, zones: BorderZones, webhook: WebhookSettings | undefined, mtimeMs: number): LoadedRules {
+  return { source, rules, weights: { ...DEFAULT_WEIGHTS, ...rules.weights }, zones, webhook, mtimeMs };
+}
+
+/** GNC_CONFIG_INVALID for one field of the rules file at `path`, worded as parseWith words a schema's. */
+function invalidField(path: string, at: string, expected: string, received: string): GncError {
+  const message = `${at}: expected ${expected}, received ${received}`;
+  return new GncError('GNC_CONFIG_INVALID', `Risk rules file ${path} is invalid: ${message}. Fix the field, then run the command again.`, { issues: [{ path: at, expected, received, message }] });
+}
+
+/**
+ * `border.offices` folded as the arrivals filters fold place names (NFKC, the letter case of any script), so an
+ * office written "ХОВД" in the file is the "Ховд" of a declaration. Two names of one office would give it two
+ * zones, the file's order choosing one: refused, naming the second.
+ */
+function borderZones(path: string, border: RiskRulesT['border']): BorderZones {
+  const offices = new Map<string, string>();
+  const written = new Map<string, string>();
+  for (const [name, zone] of Object.entries(border?.offices ?? {})) {
+    const key = foldCase(name);
+    const first = written.get(key);
+    if (first !== undefined) {
+      throw invalidField(path, pointer(['border', 'offices', name]), 'each office once (names are compared in any letter case and Unicode form)', `${JSON.stringify(name)}, the office ${JSON.stringify(first)} names too`);
+    }
+    written.set(key, name);
+    offices.set(key, zone);
+  }
+  return { zone: border?.timeZone, offices };
 }
 
 /**
@@ -139,9 +176,7 @@ function validated(path: string, raw: unknown): RiskRulesT {
   if (checked.success) return checked.data;
   parseWith(RiskRules, masked(raw), `Risk rules file ${path}`, '', 'GNC_CONFIG_INVALID');
   // the masked document passed: the URL's user or password was what failed
-  const expected = 'a valid URL (percent-encode the reserved characters of its user and password)';
-  const message = `/webhook/url: expected ${expected}, received a URL with invalid credentials`;
-  throw new GncError('GNC_CONFIG_INVALID', `Risk rules file ${path} is invalid: ${message}. Fix the field.`, { issues: [{ path: '/webhook/url', expected, received: 'a URL with invalid credentials', message }] });
+  throw invalidField(path, '/webhook/url', 'a valid URL (percent-encode the reserved characters of its user and password)', 'a URL with invalid credentials');
 }
 
 /**
@@ -188,11 +223,12 @@ export function loadRules(path: string, env: NodeJS.ProcessEnv = process.env, se
     throw new GncError('GNC_CONFIG_INVALID', `Risk rules file ${path} is not valid JSON${where} (${(err as Error).message}): fix the file.`);
   }
   const rules = validated(path, raw);
+  const zones = borderZones(path, rules.border);
   const w = rules.webhook;
   const webhook: WebhookSettings | undefined = w
     ? { ...withoutCredentials(path, w.url), secret: sends ? readSecret(path, w, env) : '', maxAttempts: w.maxAttempts, initialBackoffMs: w.initialBackoffMs, maxBackoffMs: w.maxBackoffMs, timeoutMs: w.timeoutMs, maxAgeMs: w.maxAgeHours * 3_600_000 }
     : undefined;
-  return withWeights(path, rules, webhook, mtimeMs);
+  return withWeights(path, rules, zones, webhook, mtimeMs);
 }
 
 /** Modification time of the rules file, or -1 when it vanished. */

@@ -56,7 +56,7 @@ export function aeoIndicators(ctx: AssessContext, out: IndicatorSet): void {
     c.evidence.push(aciEvidence(ctx, `/${role}/aeoId`, party.aeoId));
     claims.set(party.aeoId, c);
   }
-  const arrival = arrivalDate(d, ctx.rules.rules.border?.timeZone);
+  const arrival = arrivalDate(d, ctx.rules.zones);
   for (const [aeoId, claim] of claims) {
     const registry = aeoId.slice(0, 2);
     const whoOf = (roles: string[]): string => `${roles.join(' and ')} ${aeoId}`.replace(/^./, (s) => s.toUpperCase());

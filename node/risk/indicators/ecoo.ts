@@ -143,7 +143,7 @@ const days = (n: number): string => `${n} day${n === 1 ? '' : 's'}`;
 function dates(ctx: AssessContext, out: IndicatorSet, cert: EcooFound, ev: CertEvidence): void {
   const w = ctx.rules.weights['ecoo-date-mismatch'];
   const n = cert.number;
-  const { date, label: arrival } = arrivalDate(ctx.body, ctx.rules.rules.border?.timeZone);
+  const { date, label: arrival } = arrivalDate(ctx.body, ctx.rules.zones);
   const arrivalDay = dayOf(midnight(date));
   const arrivalEv = aciEvidence(ctx, '/expectedArrival', ctx.body.expectedArrival);
   const { issueDate } = cert.body;

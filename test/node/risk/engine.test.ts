@@ -3,13 +3,13 @@
  * then projected and assessed in the same steps the running node takes. The wire tests cover each indicator
  * end to end; these pin the projection rules (versions, cancellation, catch-up) and the registry dates.
  */
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RiskEngine } from '../../../node/risk/engine.js';
 import { RiskFeed } from '../../../node/risk/feed.js';
 import { ArrivalQueries } from '../../../node/risk/query.js';
-import { defaultRules } from '../../../node/risk/rules.js';
-import { RiskRules } from '../../../protocol/risk.js';
+import { defaultRules, loadRules } from '../../../node/risk/rules.js';
 import { Store } from '../../../node/store/store.js';
 import { certificate, receive, road, snapshot, tempDir, variant } from './fixtures.js';
 
@@ -18,9 +18,11 @@ let store: Store;
 let engine: RiskEngine;
 let queries: ArrivalQueries;
 
-/** The engine and its queries over the store, with the built-in rules unless a rules document is given. */
+/** The engine and its queries over the store, with the built-in rules unless a rules document is given (read as a rules file is). */
 function build(rules?: Record<string, unknown>): void {
-  const loaded = rules ? { ...defaultRules(), rules: RiskRules.parse({ v: 1, ...rules }) } : defaultRules();
+  const file = join(dir, 'risk-rules.json');
+  if (rules) writeFileSync(file, JSON.stringify({ v: 1, ...rules }));
+  const loaded = rules ? loadRules(file) : defaultRules();
   engine = new RiskEngine({ store, feed: new RiskFeed(store.db), rules: () => loaded, clock: () => Date.parse('2026-11-23T08:00:00Z'), log: () => undefined });
   queries = new ArrivalQueries(store.db, engine.consignments);
 }
@@ -198,6 +200,52 @@ describe('risk engine on a real store', () => {
     expect(dates(almatyNextDay)).toEqual([]);
     expect(codes(almatyNextDay)).toContain('ecoo-confirmed');
     expect(dates(almatySameDay)).toEqual(['Certificate KZ-ST1-2026-0048213 was issued on 2026-11-26, 1 day after the expected arrival (2026-11-25 in Asia/Almaty)']);
+  });
+
+  describe('with a zone per office of entry (Mongolia: Asia/Hovd, UTC+7, in the western aimags; Asia/Ulaanbaatar, UTC+8)', () => {
+    // 16:30 UTC on the 25th is 23:30 on the 25th at a Hovd-zone office and 00:30 on the 26th at an Ulaanbaatar-zone one
+    const expectedArrival = '2026-11-25T16:30:00Z';
+    // offices written in another letter case (Cyrillic) and as full-width compatibility characters than in the declarations
+    const border = { timeZone: 'Asia/Ulaanbaatar', offices: { 'ЦАГААННУУР': 'Asia/Hovd', 'ｍｎｂｕｌ００１': 'Asia/Hovd' } };
+    const tsagaannuur = { id: 'MNTSG001', borderCrossingPoint: 'Цагааннуур' }; // Bayan-Ölgii, listed by crossing point
+    const bulgan = { id: 'MNBUL001', borderCrossingPoint: 'Bulgan' }; // Khovd, listed by office id
+    const zamynUud = { id: 'MNZAM001', borderCrossingPoint: 'Замын-Үүд' }; // Dornogovi, not listed: border.timeZone
+
+    it('reads the AEO register on the arrival date at the office: the day before in Hovd than in Ulaanbaatar', () => {
+      const shymkent = snapshot()['operators'][2];
+      receive(store, { partner: 'KZ', type: 'aeo', body: snapshot() });
+      receive(store, { partner: 'KZ', type: 'aeo', body: { kind: 'change', operator: { ...shymkent, status: 'suspended', statusDate: '2026-11-26' }, reason: 'Under investigation' } });
+      const at = (ref: string, officeOfEntry: Record<string, string>) => receive(store, { partner: 'KZ', type: 'aci', body: variant(road(), (d) => {
+        Object.assign(d, { functionalReference: ref, expectedArrival, officeOfEntry });
+        for (const p of [d.consignor, d.exporter]) Object.assign(p, { aeoId: shymkent.aeoId, id: shymkent.nationalTraderId });
+        for (const it of d.goodsItems) delete it.ecooReference;
+      }) });
+      const ids = [at('MN-1', tsagaannuur), at('MN-2', bulgan), at('MN-3', zamynUud)];
+      const aeo = (id: string) => queries.detail(id).assessment.indicators.filter((i) => i.code.startsWith('aeo-')).map((i) => [i.code, i.summary]);
+      run();
+      build({ border });
+      engine.rulesChanged();
+      run();
+      const who = 'Consignor and exporter KZAEO060140009876';
+      expect(ids.map(aeo)).toEqual([
+        [['aeo-valid', `${who} is a valid AEO in the KZ register as it stands for the arrival date 2026-11-25 in Asia/Hovd`]],
+        [['aeo-valid', `${who} is a valid AEO in the KZ register as it stands for the arrival date 2026-11-25 in Asia/Hovd`]],
+        [['aeo-suspended', `${who} is an AEO whose status was suspended in the KZ register as it stands for the arrival date 2026-11-26 in Asia/Ulaanbaatar`]],
+      ]);
+    });
+
+    it('compares e-CoO dates with the arrival date at the office', () => {
+      receive(store, { partner: 'KZ', type: 'ecoo', body: variant(certificate(), (c) => (c.issueDate = '2026-11-26')) });
+      const at = (ref: string, officeOfEntry: Record<string, string>) => receive(store, { partner: 'KZ', type: 'aci', body: variant(road(), (d) => Object.assign(d, { functionalReference: ref, expectedArrival, officeOfEntry })) });
+      const hovd = at('MN-4', tsagaannuur);
+      const ulaanbaatar = at('MN-5', zamynUud);
+      const dates = (id: string) => queries.detail(id).assessment.indicators.filter((i) => i.code === 'ecoo-date-mismatch').map((i) => i.summary);
+      build({ border });
+      run();
+      expect(dates(hovd)).toEqual(['Certificate KZ-ST1-2026-0048213 was issued on 2026-11-26, 1 day after the expected arrival (2026-11-25 in Asia/Hovd)']);
+      expect(dates(ulaanbaatar)).toEqual([]);
+      expect(codes(ulaanbaatar)).toContain('ecoo-confirmed');
+    });
   });
 
   it('catches up from its cursor after a restart without applying a message twice', () => {

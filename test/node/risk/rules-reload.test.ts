@@ -3,7 +3,7 @@
  * (a full disk), the node says so once and tries again at its next look at the file, instead of dropping it and
  * scoring with the new rules only the consignments that happen to change later. A real store, the real risk part.
  * A rules file put in the data dir's default place while the node runs is read as an edit is (real KZ and KG), and a
- * border time zone it sets moves the date the AEO register is read on.
+ * border time zone it sets, or one per office, moves the date the AEO register is read on.
  */
 import { utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -69,7 +69,7 @@ describe('a rules file created while the node runs', () => {
 });
 
 describe('a border time zone set by a rules edit', () => {
-  it('reassesses an arrival near midnight on its date at the border: an AEO suspension from that date counts', async () => {
+  it('reassesses an arrival near midnight on its date at the border, then at its office: an AEO suspension from that date counts', async () => {
     const net = await riskNetwork();
     try {
       const shymkent = snapshot()['operators'][2];
@@ -86,6 +86,14 @@ describe('a border time zone set by a rules edit', () => {
       const a = await arrival(net.kg, id, has('aeo-suspended'));
       expect(codesOf(a)).not.toContain('aeo-valid');
       expect(a.assessment.indicators.find((i: { code: string }) => i.code === 'aeo-suspended').summary).toContain('as it stands for the arrival date 2026-11-26 in Asia/Bishkek');
+      // an edit giving its crossing point (written in another letter case) a zone of its own, where it is still the 25th
+      const file = join(net.kg.dir, 'risk-rules.json');
+      writeFileSync(file, JSON.stringify({ v: 1, border: { timeZone: 'Asia/Bishkek', offices: { 'AK-ZHOL': 'Europe/Samara' } } }));
+      const later = new Date(Date.now() + 2_000); // the file's time must differ from the one loaded before
+      utimesSync(file, later, later);
+      const b = await arrival(net.kg, id, has('aeo-valid'));
+      expect(codesOf(b)).not.toContain('aeo-suspended');
+      expect(b.assessment.indicators.find((i: { code: string }) => i.code === 'aeo-valid').summary).toContain('as it stands for the arrival date 2026-11-25 in Europe/Samara');
     } finally {
       await net.close();
     }

@@ -3,7 +3,8 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_WEIGHTS, loadRules } from '../../../node/risk/rules.js';
-import { tempDir } from './fixtures.js';
+import { arrivalZone } from '../../../node/risk/declaration.js';
+import { road, tempDir, variant } from './fixtures.js';
 
 const dir = tempDir();
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -51,6 +52,47 @@ describe('risk rules file', () => {
       expect(e.message).toContain('expected an IANA time zone name');
     }
     expect(loadRules(file({ v: 1, border: { timeZone: 'Asia/Almaty' } })).rules.border).toEqual({ timeZone: 'Asia/Almaty' });
+  });
+
+  it('refuses an office time zone Intl does not know, or an offset, naming the office entry', () => {
+    for (const zone of ['Asia/Hovdd', '+07:00']) {
+      const e = failure(() => loadRules(file({ v: 1, border: { timeZone: 'Asia/Ulaanbaatar', offices: { 'MNZAM001': 'Asia/Ulaanbaatar', 'Bayan-Ölgii/Tsagaannuur': zone } } })));
+      expect(e.code).toBe('GNC_CONFIG_INVALID');
+      expect(e.issues?.[0]?.path).toBe('/border/offices/Bayan-Ölgii~1Tsagaannuur');
+      expect(e.message).toContain('expected an IANA time zone name');
+    }
+  });
+
+  it('refuses two entries of border.offices that are one office in another letter case or Unicode form, naming the second', () => {
+    const pairs: [string, string][] = [['Цагааннуур', 'ЦАГААННУУР'], ['MNBUL001', 'ｍｎｂｕｌ００１'], ['Майкапшагай', 'Майкапшагай'.normalize('NFD')]];
+    for (const [first, second] of pairs) {
+      const e = failure(() => loadRules(file({ v: 1, border: { offices: { [first]: 'Asia/Hovd', [second]: 'Asia/Hovd' } } })));
+      expect(e.code).toBe('GNC_CONFIG_INVALID');
+      expect(e.issues?.[0]?.path).toBe(`/border/offices/${second}`);
+      expect(e.message).toContain(`expected each office once`);
+      expect(e.message).toContain(JSON.stringify(first));
+    }
+  });
+
+  it('refuses an office name no declaration can write, and a border with neither timeZone nor offices', () => {
+    const e = failure(() => loadRules(file({ v: 1, border: { offices: { ' Bulgan': 'Asia/Hovd' } } })));
+    expect(e.code).toBe('GNC_CONFIG_INVALID');
+    expect(e.issues?.[0]?.path).toBe('/border/offices/ Bulgan');
+    expect(e.message).toContain('expected an office of entry id or a border crossing point');
+    expect(e.message).toContain('received member name " Bulgan"');
+    expect(failure(() => loadRules(file({ v: 1, border: {} }))).issues?.[0]?.path).toBe('/border');
+  });
+
+  it('gives an arrival the zone of its border crossing point, else of its office of entry, else border.timeZone', () => {
+    const { zones } = loadRules(file({ v: 1, border: { timeZone: 'Asia/Ulaanbaatar', offices: { 'MNBUL001': 'Asia/Hovd', 'булган': 'Asia/Ulaanbaatar', 'ЦАГААННУУР': 'Asia/Hovd' } } }));
+    const at = (officeOfEntry: { id: string; borderCrossingPoint?: string }) => arrivalZone(variant(road(), (d) => (d.officeOfEntry = officeOfEntry)) as never, zones);
+    expect(at({ id: 'MNBUL001', borderCrossingPoint: 'Булган' })).toBe('Asia/Ulaanbaatar');
+    expect(at({ id: 'mnbul001', borderCrossingPoint: 'Bulgan' })).toBe('Asia/Hovd');
+    expect(at({ id: 'MNBUL001' })).toBe('Asia/Hovd');
+    expect(at({ id: 'MNTSG001', borderCrossingPoint: 'Цагааннуур' })).toBe('Asia/Hovd');
+    expect(at({ id: 'MNZAM001', borderCrossingPoint: 'Замын-Үүд' })).toBe('Asia/Ulaanbaatar');
+    // offices alone: an office not listed keeps the date as written
+    expect(arrivalZone(road() as never, loadRules(file({ v: 1, border: { offices: { 'MNBUL001': 'Asia/Hovd' } } })).zones)).toBeUndefined();
   });
 
   it('refuses thresholds where medium is not below high', () => {
