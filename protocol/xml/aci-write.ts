@@ -8,7 +8,7 @@ import type { AciBody, AciCancellation, AciGoodsItem } from '../messages/aci.js'
 import { WCO_DEC_NS, WCO_DS_NS } from './limits.js';
 import {
   AEO_ROLES, CANCELLATION_TYPE_CODE, DATETIME_FORMAT, ECOO_DOC_CATEGORY, ECOO_DOC_TYPE, EXT, EXT_TYPE, FUNCTION_CHANGE, FUNCTION_ORIGINAL,
-  HS_TYPE, NATIONAL_TYPE, PARTY_KEYS, toWcoDateTime, TYPE_CODES, type FullAci,
+  HS_TYPE, NATIONAL_TYPE, ORIGIN_NON_PREFERENTIAL, PARTY_KEYS, toWcoDateTime, TYPE_CODES, type FullAci,
 } from './wco-profile.js';
 import { XmlWriter, type XmlValue } from './writer.js';
 
@@ -59,7 +59,8 @@ function goodsItem(w: XmlWriter, item: AciGoodsItem): void {
         if (item.netMass) w.leaf('NetNetWeightMeasure', item.netMass.value, { unitCode: item.netMass.unit });
       });
     });
-    w.group('Origin', () => w.leaf('CountryCode', item.originCountry));
+    // TypeCode 1 says the country is the non-preferential origin: without it a reader may take it for another type
+    w.group('Origin', () => w.leaf('CountryCode', item.originCountry).leaf('TypeCode', ORIGIN_NON_PREFERENTIAL));
     w.group('Packaging', () => {
       w.leaf('SequenceNumeric', 1).leaf('MarksNumbersID', item.packages.marks).leaf('QuantityQuantity', item.packages.count).leaf('TypeCode', item.packages.kind);
     });

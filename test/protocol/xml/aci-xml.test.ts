@@ -219,7 +219,7 @@ describe('ACI XML import', () => {
 
   describe('repeated Origin and DangerousGoods (the schema allows several per goods item)', () => {
     const ITEM1 = '/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[1]';
-    const ORIGIN_KZ = /<Origin>\s*<CountryCode>KZ<\/CountryCode>\s*<\/Origin>/;
+    const ORIGIN_KZ = /<Origin>\s*<CountryCode>KZ<\/CountryCode>\s*<TypeCode>1<\/TypeCode>\s*<\/Origin>/;
     const origins = (...blocks: [string, string?][]) =>
       road().replace(ORIGIN_KZ, blocks.map(([country, type]) => `<Origin><CountryCode>${country}</CountryCode>${type ? `<TypeCode>${type}</TypeCode>` : ''}</Origin>`).join(''));
     const DG = /<DangerousGoods>\s*<UNDGID>3480<\/UNDGID>\s*<\/DangerousGoods>/;

@@ -68,10 +68,24 @@ describe('xmllint validation', () => {
     const body = example('aci-cn-kz-rail');
     const xml = bodyToXml('aci', body)
       .replace(/(<DangerousGoods>[\s\S]*?<\/DangerousGoods>)/, '$1$1')
-      .replace(/<Origin>\s*<CountryCode>CN<\/CountryCode>\s*<\/Origin>/, '<Origin><CountryCode>CN</CountryCode><TypeCode>1</TypeCode></Origin><Origin><CountryCode>KZ</CountryCode><TypeCode>2</TypeCode></Origin>');
+      .replace(/<Origin>\s*<CountryCode>CN<\/CountryCode>\s*<TypeCode>1<\/TypeCode>\s*<\/Origin>/, '<Origin><CountryCode>CN</CountryCode><TypeCode>1</TypeCode></Origin><Origin><CountryCode>KZ</CountryCode><TypeCode>2</TypeCode></Origin>');
     expect(xml.match(/<TypeCode>2<\/TypeCode>|<UNDGID>/g)).toHaveLength(3);
     expect(xmllint(xml, WCO_XSD).ok).toBe(true);
     expect(parseXmlBody(xml).body).toStrictEqual(body);
+  });
+
+  it('writes each goods item\'s country of origin as non-preferential (Origin/TypeCode 1, after CountryCode as the schema orders them), read back as originCountry', () => {
+    const body = example('aci-cn-kz-rail');
+    const xml = bodyToXml('aci', body);
+    const origins = [...xml.matchAll(/<Origin>\s*<CountryCode>([A-Z]{2})<\/CountryCode>\s*<TypeCode>1<\/TypeCode>\s*<\/Origin>/g)].map((m) => m[1]);
+    expect(origins).toEqual(body['goodsItems'].map((item: { originCountry: string }) => item.originCountry));
+    expect(xml.match(/<Origin>/g)).toHaveLength(origins.length);
+    expect(xmllint(xml, WCO_XSD).ok).toBe(true);
+    expect(parseXmlBody(xml).body).toStrictEqual(body);
+    // TypeCode before CountryCode is out of the schema's order
+    const swapped = xml.replace(/(<CountryCode>CN<\/CountryCode>)(\s*)(<TypeCode>1<\/TypeCode>)/, '$3$2$1');
+    expect(swapped).not.toBe(xml);
+    expect(xmllint(swapped, WCO_XSD).ok).toBe(false);
   });
 
   it('rejects a declaration whose elements are out of schema order (the check is real)', () => {
