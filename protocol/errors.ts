@@ -93,15 +93,24 @@ export interface ErrorIssue {
   message: string;
 }
 
+/** The element path in an XML document of a JSON pointer into the body read from it (`/body/exporter/id` -> `/Declaration/Exporter/ID`). */
+export type XmlPathOf = (pointer: string) => string | undefined;
+
 export class GncError extends Error {
   override readonly name = 'GncError';
   readonly code: GncErrorCode;
   readonly issues: ErrorIssue[] | undefined;
+  /**
+   * The message for a body submitted as XML, naming the elements it was read from where `message` names JSON pointers
+   * or field paths (an agreement's field refusal); undefined for an error worded the same for JSON and XML.
+   */
+  readonly inXml: ((xmlPathOf: XmlPathOf) => string) | undefined;
 
-  constructor(code: GncErrorCode, message: string, options?: { issues?: ErrorIssue[]; cause?: unknown }) {
+  constructor(code: GncErrorCode, message: string, options?: { issues?: ErrorIssue[]; cause?: unknown; inXml?: (xmlPathOf: XmlPathOf) => string }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.issues = options?.issues;
+    this.inXml = options?.inXml;
   }
 }
 

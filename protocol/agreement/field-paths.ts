@@ -223,3 +223,24 @@ function walkRequired(schemas: readonly Schema[], tree: ScopeTree, at: string, o
     }
   }
 }
+
+/**
+ * The JSON pointers, under `prefix`, of the members a field path names in a body, each element of every list it goes
+ * through (`goodsItems[].netMass` -> `/body/goodsItems/0/netMass`, `/body/goodsItems/1/netMass` ...); only those the
+ * body holds, none for a path that does not parse.
+ */
+export function fieldPointers(body: unknown, path: string, prefix = ''): string[] {
+  const segments = parseFieldPath(path);
+  if (!segments) return [];
+  let at: { value: unknown; pointer: string }[] = [{ value: body, pointer: prefix }];
+  for (const { name, lists } of segments) {
+    at = at.flatMap(({ value, pointer }) =>
+      value !== null && typeof value === 'object' && !Array.isArray(value) && Object.hasOwn(value, name)
+        ? [{ value: (value as Record<string, unknown>)[name], pointer: `${pointer}/${name}` }]
+        : []);
+    for (let k = 0; k < lists; k++) {
+      at = at.flatMap(({ value, pointer }) => (Array.isArray(value) ? value.map((v: unknown, i) => ({ value: v, pointer: `${pointer}/${i}` })) : []));
+    }
+  }
+  return at.map((a) => a.pointer);
+}

@@ -6,7 +6,7 @@
  * because a partner that sends it has broken the agreement and the data must not be stored.
  */
 import type { z } from 'zod';
-import { GncError, type ErrorIssue } from '../errors.js';
+import { GncError, type ErrorIssue, type XmlPathOf } from '../errors.js';
 import { BODY_SCHEMAS, type BusinessType } from '../messages/registry.js';
 import { MAX_REPORTED_FIELDS, STRUCTURAL_MEMBERS } from './constants.js';
 import { agreementRef, type AgreementDocument, type MessageScope } from './document.js';
@@ -108,6 +108,20 @@ function listPaths(paths: readonly string[]): string {
   return paths.length > MAX_REPORTED_FIELDS ? `${paths.slice(0, MAX_REPORTED_FIELDS).join(', ')} and ${paths.length - MAX_REPORTED_FIELDS} more` : paths.join(', ');
 }
 
+/** `fields a.b, c[].d` (`word` `Field` to start a sentence). */
+function fieldList(paths: readonly string[], word = 'field'): string {
+  return `${word}${paths.length > 1 ? 's' : ''} ${listPaths(paths)}`;
+}
+
+/**
+ * The occurrences `found` in a body read from XML, as the elements they were read from, with their field paths:
+ * `XML elements /Declaration/Exporter/ID, ... (fields exporter.id, ...)`, and how many elements that is.
+ */
+function elementList(found: readonly OutOfScope[], xmlPathOf: XmlPathOf): { words: string; count: number } {
+  const elements = [...new Set(found.map((f) => xmlPathOf(f.pointer) ?? f.pointer))];
+  return { words: `XML element${elements.length > 1 ? 's' : ''} ${listPaths(elements)} (${fieldList(unique(found))})`, count: elements.length };
+}
+
 export interface SendScopeResult {
   /** The body to seal: the input itself when nothing was removed, else a minimised copy. */
   body: Record<string, unknown>;
@@ -135,21 +149,30 @@ export function enforceOnSend(
   const kept = filter(body, treeOf(scope), '', '/body', found, 0) as Record<string, unknown>;
   if (found.length === 0) return { body, removed: [] };
   const removed = unique(found);
+  const direction = describeDirection(doc, from, to);
   if (!scope.minimise) {
-    throw new GncError(
-      'GNC_AGREEMENT_FIELD',
-      `Field${removed.length > 1 ? 's' : ''} ${listPaths(removed)} ${removed.length > 1 ? 'are' : 'is'} outside ${describeDirection(doc, from, to)} for ${type}: remove ${removed.length > 1 ? 'them' : 'it'} and submit again.`,
-      { issues: fieldIssues(found) },
-    );
+    // a body read from XML is refused by the elements the submitter wrote (GncError.inXml)
+    const refusal = (what: string, count: number) => `${what} ${count > 1 ? 'are' : 'is'} outside ${direction} for ${type}: remove ${count > 1 ? 'them' : 'it'} and submit again.`;
+    throw new GncError('GNC_AGREEMENT_FIELD', refusal(fieldList(removed, 'Field'), removed.length), {
+      issues: fieldIssues(found),
+      inXml: (xmlPathOf) => {
+        const elements = elementList(found, xmlPathOf);
+        return refusal(elements.words, elements.count);
+      },
+    });
   }
   const check = (BODY_SCHEMAS[type] as z.ZodType).safeParse(kept);
   if (!check.success) {
     const issues = issuesOf(check.error, kept, '/body');
-    throw new GncError(
-      'GNC_AGREEMENT_FIELD',
-      `Removing ${listPaths(removed)} (outside ${describeDirection(doc, from, to)}) leaves the ${type} body invalid: ${summary(issues)}. The agreement's field list must keep what the message needs.`,
-      { issues },
-    );
+    const invalid = (what: string, problems: readonly ErrorIssue[]) =>
+      `Removing ${what} leaves the ${type} body invalid: ${summary(problems)}. The agreement's field list must keep what the message needs.`;
+    throw new GncError('GNC_AGREEMENT_FIELD', invalid(`${listPaths(removed)} (outside ${direction})`, issues), {
+      issues,
+      inXml: (xmlPathOf) => invalid(`${elementList(found, xmlPathOf).words}, outside ${direction},`, issues.map((i) => {
+        const at = xmlPathOf(i.path);
+        return at === undefined ? i : { ...i, message: `XML element ${at}: expected ${i.expected}, received ${i.received}` };
+      })),
+    });
   }
   return { body: kept, removed };
 }

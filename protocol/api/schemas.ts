@@ -36,6 +36,7 @@ export const SubmitResponse = z.object({
   agreement: z.string(),
   sha256: z.string(),
   removed: z.array(z.string()).describe('field paths removed by data minimisation under the agreement'),
+  removedXmlPaths: z.array(z.string()).optional().describe('for a document submitted as XML, the element paths in it of the fields `removed` names, each element once (`/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[1]/Commodity/GoodsMeasure/NetNetWeightMeasure` for `goodsItems[].netMass`, one per goods item); empty when nothing was removed; absent for a JSON submission'),
 });
 
 /**

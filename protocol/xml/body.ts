@@ -3,8 +3,9 @@
  * and its namespace) and write a body of a known type as XML. Everything read is validated with the same
  * zod schema as JSON, so XML and JSON submissions are held to exactly the same rules.
  */
+import { fieldPointers } from '../agreement/field-paths.js';
 import { MAX_BODY_BYTES } from '../constants.js';
-import { GncError, isGncError } from '../errors.js';
+import { GncError, isGncError, type XmlPathOf } from '../errors.js';
 import type { AciBody } from '../messages/aci.js';
 import type { AeoBody } from '../messages/aeo.js';
 import type { EcooBody } from '../messages/ecoo.js';
@@ -25,20 +26,33 @@ export type XmlBody = ({ type: 'aci'; body: AciBody } | { type: 'ecoo'; body: Ec
    * `/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[1]/Commodity/Classification/ID`); for a member the XML
    * lacks, the element it belongs in. Undefined for a pointer outside `/body`.
    */
-  xmlPathOf: (pointer: string) => string | undefined;
+  xmlPathOf: XmlPathOf;
 };
 
-/** The same error with `xmlPath` on each issue that `xmlPathOf` finds in the XML document; any other error as it is. */
-export function withXmlPaths(err: unknown, xmlPathOf: (path: string) => string | undefined): unknown {
-  if (!isGncError(err) || !err.issues) return err;
+/**
+ * The same error with `xmlPath` on each issue that `xmlPathOf` finds in the XML document, and worded for XML where it
+ * has such a wording (GncError.inXml: an agreement's field refusal names the elements); any other error as it is.
+ */
+export function withXmlPaths(err: unknown, xmlPathOf: XmlPathOf): unknown {
+  if (!isGncError(err)) return err;
   let found = false;
-  const issues = err.issues.map((issue) => {
+  const issues = err.issues?.map((issue) => {
     const xmlPath = xmlPathOf(issue.path);
     if (xmlPath === undefined) return issue;
     found = true;
     return { path: issue.path, xmlPath, expected: issue.expected, received: issue.received, message: issue.message };
   });
-  return found ? new GncError(err.code, err.message, { issues, cause: err.cause }) : err;
+  if (!found && !err.inXml) return err;
+  return new GncError(err.code, err.inXml ? err.inXml(xmlPathOf) : err.message, { issues, cause: err.cause });
+}
+
+/**
+ * The element paths in an XML document of the fields an agreement removed from the body read from it (`removed`, field
+ * paths such as `goodsItems[].netMass`): each element once, in the order of the paths, then of the document.
+ */
+export function removedXmlPaths(body: unknown, removed: readonly string[], xmlPathOf: XmlPathOf): string[] {
+  const paths = removed.flatMap((field) => fieldPointers(body, field, '/body').map((pointer) => xmlPathOf(pointer) ?? pointer));
+  return [...new Set(paths)];
 }
 
 const ROOTS = `Declaration (${WCO_DEC_NS}), OriginCertificate or OriginCertificateStatus (${GNC_ECOO_NS}), AeoSnapshot or AeoChange (${GNC_AEO_NS})`;

@@ -1,5 +1,5 @@
 /** Re-exports the XML forms of the message bodies (WCO DM declaration for ACI, GNC forms for e-CoO and AEO). */
-export { parseXmlBody, bodyToXml, bodyTypeOf, xmlRootType, withXmlPaths, type XmlBody } from './body.js';
+export { parseXmlBody, bodyToXml, bodyTypeOf, xmlRootType, withXmlPaths, removedXmlPaths, type XmlBody } from './body.js';
 export { aciToXml } from './aci-write.js';
 export { aciFromXml } from './aci-read.js';
 export { ecooToXml, ecooFromXml } from './ecoo-xml.js';

@@ -9,7 +9,7 @@ import { MessageId } from '../../../protocol/envelope/payload.js';
 import { GncError, isGncError } from '../../../protocol/errors.js';
 import { isBusinessType } from '../../../protocol/messages/registry.js';
 import { parseWith } from '../../../protocol/validate.js';
-import { bodyToXml, parseXmlBody, withXmlPaths } from '../../../protocol/xml/index.js';
+import { bodyToXml, parseXmlBody, removedXmlPaths, withXmlPaths } from '../../../protocol/xml/index.js';
 import type { FinalWaits } from '../../outbound/final-waits.js';
 import type { IdempotencyKey, SubmitService, Submitted } from '../../outbound/submit.js';
 import { withdrawMessage } from '../../outbound/withdraw.js';
@@ -32,16 +32,18 @@ export function isFinalStatus(status: string | undefined): boolean {
 
 /**
  * An XML submission: the body from the XML, the addressing from the query string (?to=KG&purpose=...&ref=...). A
- * refusal of the body read from it (an agreement's field refusal, a JSON pointer under /body) also names the element
- * it came from (`xmlPath`), as the errors of reading it do. The element paths are kept only until the submission is
+ * refusal of the body read from it (an agreement's field refusal, a JSON pointer under /body) names the elements it
+ * came from (the detail, and `xmlPath` on each issue), as the errors of reading it do; the fields minimisation removed
+ * are named by their elements too (`removedXmlPaths`). The element paths are kept only until the submission is
  * decided, not while the answer waits (Prefer: wait).
  */
-async function submitXml(c: Context<AuthEnv>, submit: SubmitService, bytes: Uint8Array, idempotency: IdempotencyKey | undefined): Promise<Submitted> {
+async function submitXml(c: Context<AuthEnv>, submit: SubmitService, bytes: Uint8Array, idempotency: IdempotencyKey | undefined): Promise<Submitted & { removedXmlPaths: string[] }> {
   const address = parseQuery(c, XmlSubmitQuery);
   const read = parseXmlBody(bytes);
   const request = parseWith(SubmitRequest, { ...address, type: read.type, body: read.body }, 'Submission', '');
   try {
-    return await submit.submit(request, idempotency);
+    const submitted = await submit.submit(request, idempotency);
+    return { ...submitted, removedXmlPaths: removedXmlPaths(read.body, submitted.result.removed, read.xmlPathOf) };
   } catch (err) {
     throw withXmlPaths(err, read.xmlPathOf);
   }
@@ -60,7 +62,9 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
     const key = idempotencyKeyOf(c.req.header('idempotency-key'));
     const body = await readBody(c);
     const idempotency = key === undefined ? undefined : { tokenId: c.get('token').id, key };
-    let submitted;
+    let submitted: Submitted;
+    // an XML submission's answer names the removed fields by their elements too; a JSON one's is as ever
+    let removedXml: string[] | undefined;
     if (body.kind === 'json') {
       // the query string addresses XML only: ignoring ?purpose=... here would send the message without it
       const stray = Object.keys(queryParams(c));
@@ -70,7 +74,9 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
       }
       submitted = await submit.submit(parseWith(SubmitRequest, body.value, 'Submission', ''), idempotency);
     } else {
-      submitted = await submitXml(c, submit, body.bytes, idempotency);
+      const xml = await submitXml(c, submit, body.bytes, idempotency);
+      submitted = xml;
+      removedXml = xml.removedXmlPaths;
     }
     const { result, seq, replayed } = submitted;
     const location = `/v1/messages/${result.id}`;
@@ -88,7 +94,7 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
       if (shape === 'minimal') return c.json(summaryOf(now, receipt, clock(), store.terms), 200, headers);
       return c.json(viewOf(now, receipt, clock(), store.terms), 200, headers);
     }
-    return c.json(result, 202, base);
+    return c.json(removedXml === undefined ? result : { ...result, removedXmlPaths: removedXml }, 202, base);
   });
 
   app.get('/', requireScope(store.tokens, 'read'), (c) => {

@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { MAX_BODY_BYTES } from '../../../protocol/constants.js';
 import { GncError } from '../../../protocol/errors.js';
-import { parseXmlBody, withXmlPaths, type XmlBody } from '../../../protocol/xml/index.js';
+import { parseXmlBody, removedXmlPaths, withXmlPaths, type XmlBody } from '../../../protocol/xml/index.js';
 import { checkedIdempotencyKey } from '../../api/idempotency-key.js';
 import { openOffline } from '../../compose.js';
 import { parse } from '../args.js';
@@ -59,6 +59,15 @@ export function bodyFileType(file: { type?: string }, given: string | undefined)
   return given ?? file.type;
 }
 
+/** Most element paths a queued line lists; `--json` gives them all. */
+const MAX_LISTED_ELEMENTS = 20;
+
+/** `XML elements A, B` of the file, the first MAX_LISTED_ELEMENTS and how many more. */
+function elementsIn(paths: readonly string[]): string {
+  const more = paths.length - MAX_LISTED_ELEMENTS;
+  return `XML element${paths.length > 1 ? 's' : ''} ${paths.slice(0, MAX_LISTED_ELEMENTS).join(', ')}${more > 0 ? ` and ${more} more (--json lists them all)` : ''}`;
+}
+
 export const sendCommand: Command = {
   spec,
   async run(argv, out) {
@@ -76,9 +85,11 @@ export const sendCommand: Command = {
       const { result: r, replayed } = await node.submit.submit(request, key === undefined ? undefined : { tokenId: 'cli', key }).catch((err: unknown) => {
         throw file.xmlPathOf ? withXmlPaths(err, file.xmlPathOf) : err;
       });
-      if (values.json) out(JSON.stringify({ ...r, replayed }));
+      // an XML file's removed fields are named by their elements in it too, as the API's answer does
+      const removedXml = file.xmlPathOf && removedXmlPaths(file.body, r.removed, file.xmlPathOf);
+      if (values.json) out(JSON.stringify(removedXml ? { ...r, removedXmlPaths: removedXml, replayed } : { ...r, replayed }));
       else if (replayed) out(`Already queued: ${r.type} ${r.id} for ${r.to}, by an earlier run with idempotency key ${JSON.stringify(key)}; nothing new was queued (gnc messages shows its status).`);
-      else out(`Queued ${r.type} ${r.id} for ${r.to} under agreement ${r.agreement}${r.removed.length ? `; removed out-of-scope fields: ${r.removed.join(', ')}` : ''}`);
+      else out(`Queued ${r.type} ${r.id} for ${r.to} under agreement ${r.agreement}${r.removed.length ? `; removed out-of-scope fields: ${r.removed.join(', ')}${removedXml?.length ? ` (${elementsIn(removedXml)})` : ''}` : ''}`);
     } finally {
       await node.close();
     }

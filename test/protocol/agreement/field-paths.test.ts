@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { fieldPathProblem, missingRequired, parseFieldPath, scopeTree } from '../../../protocol/agreement/index.js';
+import { fieldPathProblem, fieldPointers, missingRequired, parseFieldPath, scopeTree } from '../../../protocol/agreement/index.js';
 
 const Item = z.strictObject({ code: z.string(), note: z.string().optional(), tags: z.array(z.string()) });
 const Node: z.ZodType<{ name: string; children?: unknown[] }> = z.lazy(() => z.strictObject({ name: z.string(), children: z.array(Node).optional() }));
@@ -72,5 +72,15 @@ describe('field paths', () => {
 
   it('requires nothing more when the scope names whole required members', () => {
     expect(missingRequired(Body, scopeTree(['party', 'items', 'reason'], Body))).toEqual([]);
+  });
+
+  it('finds the JSON pointers a field path names in a body: every element of each list it goes through, only members the body holds', () => {
+    const body = { kind: 'a', party: null, items: [{ code: 'x', note: 'n' }, { code: 'y' }, 7], grid: [[{ x: 1 }], [], [{ x: 2 }, { y: 3 }]] };
+    expect(fieldPointers(body, 'items[].note', '/body')).toEqual(['/body/items/0/note']);
+    expect(fieldPointers(body, 'items', '/body')).toEqual(['/body/items']);
+    expect(fieldPointers(body, 'grid[][].x')).toEqual(['/grid/0/0/x', '/grid/2/0/x']);
+    expect(fieldPointers(body, 'party.name')).toEqual([]);
+    expect(fieldPointers(body, 'not a path')).toEqual([]);
+    expect(fieldPointers(JSON.parse('{"__proto__":{"a":1}}'), '__proto__.a')).toEqual(['/__proto__/a']);
   });
 });
