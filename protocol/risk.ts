@@ -25,6 +25,7 @@ export const BUILTIN_INDICATORS = [
   'aeo-not-listed',
   'aeo-unverified',
   'ecoo-confirmed',
+  'ecoo-partly-confirmed',
   'ecoo-cancelled',
   'ecoo-replaced',
   'ecoo-exporter-mismatch',

@@ -22,7 +22,8 @@ export const DEFAULT_RULES_FILE = 'risk-rules.json';
 /**
  * Default weights of the built-in indicators. A revoked AEO or a cancelled e-CoO alone reaches "high" (5);
  * a suspension, an HS, origin or date disagreement with the e-CoO alone reaches "medium" (2); a valid AEO lowers
- * the score by 2, so a trusted trader with one minor discrepancy stays "low".
+ * the score by 2, so a trusted trader with one minor discrepancy stays "low". `ecoo-partly-confirmed` follows the
+ * weight of `ecoo-confirmed` unless the rules file sets it (partlyConfirmed).
  */
 export const DEFAULT_WEIGHTS: Readonly<Record<BuiltinIndicator, number>> = {
   'aeo-valid': -2,
@@ -32,6 +33,7 @@ export const DEFAULT_WEIGHTS: Readonly<Record<BuiltinIndicator, number>> = {
   'aeo-not-listed': 3,
   'aeo-unverified': 0,
   'ecoo-confirmed': 0,
+  'ecoo-partly-confirmed': 0,
   'ecoo-cancelled': 5,
   'ecoo-replaced': 2,
   'ecoo-exporter-mismatch': 3,
@@ -80,8 +82,21 @@ export function defaultRules(): LoadedRules {
   return withWeights(null, RiskRules.parse({ v: 1 }), { zone: undefined, offices: new Map() }, undefined, -1);
 }
 
+/**
+ * The weight of `ecoo-partly-confirmed` a rules file does not set: half the facilitation of `ecoo-confirmed` (its
+ * weight when negative), rounded to a whole number toward less facilitation: -3 gives -1, -1 gives 0, and a
+ * weight of 0 or above 0. A certificate whose quantities were compared only in part never lowers a score more than
+ * one that agrees in full.
+ */
+export function partlyConfirmed(confirmed: number): number {
+  // `|| 0`: no -0 (Math.ceil(-0.5)), which would print as 0 but is not 0 to Object.is
+  return Math.ceil(Math.min(confirmed, 0) / 2) || 0;
+}
+
 function withWeights(source: string | null, rules: RiskRulesT, zones: BorderZones, webhook: WebhookSettings | undefined, mtimeMs: number): LoadedRules {
-  return { source, rules, weights: { ...DEFAULT_WEIGHTS, ...rules.weights }, zones, webhook, mtimeMs };
+  const weights = { ...DEFAULT_WEIGHTS, ...rules.weights };
+  weights['ecoo-partly-confirmed'] = rules.weights['ecoo-partly-confirmed'] ?? partlyConfirmed(weights['ecoo-confirmed']);
+  return { source, rules, weights, zones, webhook, mtimeMs };
 }
 
 /** GNC_CONFIG_INVALID for one field of the rules file at `path`, worded as parseWith words a schema's. */

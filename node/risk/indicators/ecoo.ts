@@ -13,8 +13,8 @@
  * mass, and package counts), and dates: the certificate must be issued, state its departure and still be valid
  * (for `ecoo.validityMonths` after its issue date) no later than the expected arrival's calendar date.
  * The ACI carries no quantity but masses and package counts, so a certificate item giving neither (a quantity in
- * litres only, say) cannot be compared: the confirmation says which quantities were not compared, never that
- * they agree.
+ * litres only, say) cannot be compared: the confirmation is then `ecoo-partly-confirmed`, which says which quantities
+ * were not compared, never that they agree.
  */
 import { MASS_UNITS, toKilograms, type MassUnit } from '../../../protocol/codes/units.js';
 import type { Party } from '../../../protocol/messages/common.js';
@@ -114,7 +114,9 @@ function checkCertificate(ctx: AssessContext, out: IndicatorSet, cert: EcooFound
       ? `Certificate ${n} (${cert.preference}) agrees with the cargo: ${checked}, dates and quantities`
       : `Certificate ${n} (${cert.preference}) agrees with the cargo in ${checked} and dates; quantities not compared for ${notCompared.join(', ')}: the certificate gives no mass or package count there, and the declaration states nothing else`;
     const unitEvidence = uncompared.flatMap(([, g]) => g.cert.map(([c, j]) => ev(`/goodsItems/${j}/quantity/unit`, c.quantity.unit)));
-    out.add('ecoo-confirmed', w['ecoo-confirmed'], summary, [...refEvidence, ev('/certificateNumber', n), ...unitEvidence]);
+    // a check in part facilitates less (rules.ts partlyConfirmed): its own code, so its own weight
+    const code = notCompared.length === 0 ? 'ecoo-confirmed' : 'ecoo-partly-confirmed';
+    out.add(code, w[code], summary, [...refEvidence, ev('/certificateNumber', n), ...unitEvidence]);
   }
 }
 

@@ -181,7 +181,7 @@ describe('e-CoO cross-checks between two nodes', () => {
     expect(codesOf(b)).not.toContain('ecoo-date-mismatch');
   });
 
-  it('says which quantities were not compared when a certificate item gives only litres', async () => {
+  it('raises ecoo-partly-confirmed, not ecoo-confirmed, saying which quantities were not compared when a certificate item gives only litres', async () => {
     const p = pair('15', {
       cert: (c) => {
         delete c.goodsItems[2].grossMass;
@@ -190,13 +190,18 @@ describe('e-CoO cross-checks between two nodes', () => {
     });
     await send(net.kz, 'ecoo', p.cert);
     const id = await send(net.kz, 'aci', p.aci);
-    const confirmed = indicator(await arrival(net.kg, id, has('ecoo-confirmed')), 'ecoo-confirmed');
+    const a = await arrival(net.kg, id, has('ecoo-partly-confirmed'));
+    expect(codesOf(a)).not.toContain('ecoo-confirmed');
+    const confirmed = indicator(a, 'ecoo-partly-confirmed');
+    expect(confirmed).toMatchObject({ kind: 'info', weight: 0 });
     expect(confirmed.summary).toBe(`Certificate ${p.number} (preferential) agrees with the cargo in parties, HS codes, origin and dates; quantities not compared for HS 151219 (4000 LTR): the certificate gives no mass or package count there, and the declaration states nothing else`);
     expect(confirmed.evidence).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'ecoo', path: '/goodsItems/2/quantity/unit', value: 'LTR' })]));
     // with the gross mass and packages stated, every item's quantities are compared
     const full = pair('15F');
     await send(net.kz, 'ecoo', full.cert);
     const fid = await send(net.kz, 'aci', full.aci);
-    expect(indicator(await arrival(net.kg, fid, has('ecoo-confirmed')), 'ecoo-confirmed').summary).toBe(`Certificate ${full.number} (preferential) agrees with the cargo: parties, HS codes, origin, dates and quantities`);
+    const b = await arrival(net.kg, fid, has('ecoo-confirmed'));
+    expect(codesOf(b)).not.toContain('ecoo-partly-confirmed');
+    expect(indicator(b, 'ecoo-confirmed').summary).toBe(`Certificate ${full.number} (preferential) agrees with the cargo: parties, HS codes, origin, dates and quantities`);
   });
 });

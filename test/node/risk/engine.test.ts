@@ -151,6 +151,22 @@ describe('risk engine on a real store', () => {
     expect(codes(ended)).not.toContain('ecoo-confirmed');
   });
 
+  it('lowers the score less for a certificate whose quantities were compared in part than for one compared in full', () => {
+    build({ weights: { 'ecoo-confirmed': -3 } });
+    const litres = variant(certificate(), (c) => Object.assign(c, { certificateNumber: 'KZ-P-1' }));
+    for (const k of ['grossMass', 'packages']) delete litres['goodsItems'][2][k];
+    receive(store, { partner: 'KZ', type: 'ecoo', body: litres });
+    receive(store, { partner: 'KZ', type: 'ecoo', body: variant(certificate(), (c) => Object.assign(c, { certificateNumber: 'KZ-P-2' })) });
+    const citing = (n: string) => receive(store, { partner: 'KZ', type: 'aci', body: variant(road(), (d) => { for (const it of d.goodsItems) it.ecooReference = n; }) });
+    const partly = citing('KZ-P-1');
+    const full = citing('KZ-P-2');
+    run();
+    const weights = (id: string) => queries.detail(id).indicators.map((i) => [i.code, i.weight]);
+    expect(weights(partly)).toEqual([['aeo-unverified', 0], ['ecoo-partly-confirmed', -1]]);
+    expect(weights(full)).toEqual([['aeo-unverified', 0], ['ecoo-confirmed', -3]]);
+    expect(queries.detail(partly).assessment.explanation).toContain('ecoo-partly-confirmed -1');
+  });
+
   it('keeps a cancelled certificate cancelled when an older status (replaced) arrives after the cancellation', () => {
     const id = receive(store, { partner: 'KZ', type: 'aci', body: road() });
     const cert = receive(store, { partner: 'KZ', type: 'ecoo', body: certificate() });

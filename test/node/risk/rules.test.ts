@@ -31,6 +31,16 @@ describe('risk rules file', () => {
     expect(r.weights['ecoo-cancelled']).toBe(DEFAULT_WEIGHTS['ecoo-cancelled']);
   });
 
+  it('weighs ecoo-partly-confirmed at half the facilitation of ecoo-confirmed, rounded toward less, unless the file sets it', () => {
+    const partly = (weights: Record<string, number>): number => loadRules(file({ v: 1, weights })).weights['ecoo-partly-confirmed'];
+    expect(partly({})).toBe(0);
+    expect(partly({ 'ecoo-confirmed': -4 })).toBe(-2);
+    expect(partly({ 'ecoo-confirmed': -3 })).toBe(-1);
+    expect(Object.is(partly({ 'ecoo-confirmed': -1 }), 0)).toBe(true);
+    expect(partly({ 'ecoo-confirmed': 2 })).toBe(0);
+    expect(partly({ 'ecoo-confirmed': -4, 'ecoo-partly-confirmed': -3 })).toBe(-3);
+  });
+
   it('refuses an invalid HS prefix with GNC_CONFIG_INVALID naming the field', () => {
     const e = failure(() => loadRules(file({ v: 1, watch: { hsPrefixes: [{ prefix: '84x', weight: 1 }] } })));
     expect(e.code).toBe('GNC_CONFIG_INVALID');
