@@ -34,6 +34,7 @@ export const BUILTIN_INDICATORS = [
   'ecoo-quantity-mismatch',
   'ecoo-origin-mismatch',
   'ecoo-date-mismatch',
+  'ecoo-issued-retrospectively',
   'preferential-origin-without-ecoo',
 ] as const;
 export const BuiltinIndicator = z.enum(BUILTIN_INDICATORS);

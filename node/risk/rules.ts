@@ -22,7 +22,8 @@ export const DEFAULT_RULES_FILE = 'risk-rules.json';
 /**
  * Default weights of the built-in indicators. A revoked AEO or a cancelled e-CoO alone reaches "high" (5);
  * a suspension, an HS, origin or date disagreement with the e-CoO alone reaches "medium" (2); a valid AEO lowers
- * the score by 2, so a trusted trader with one minor discrepancy stays "low". `ecoo-partly-confirmed` follows the
+ * the score by 2, so a trusted trader with one minor discrepancy stays "low"; a certificate issued retrospectively
+ * adds 1, to be seen, since the rules allow it. `ecoo-partly-confirmed` follows the
  * weight of `ecoo-confirmed` unless the rules file sets it (partlyConfirmed).
  */
 export const DEFAULT_WEIGHTS: Readonly<Record<BuiltinIndicator, number>> = {
@@ -42,6 +43,7 @@ export const DEFAULT_WEIGHTS: Readonly<Record<BuiltinIndicator, number>> = {
   'ecoo-quantity-mismatch': 2,
   'ecoo-origin-mismatch': 4,
   'ecoo-date-mismatch': 3,
+  'ecoo-issued-retrospectively': 1,
   'preferential-origin-without-ecoo': 3,
 };
 

@@ -11,7 +11,8 @@
  * normalised name), HS code at 6 digits per item, origin country per item, quantities within the
  * configured tolerance (gross mass per HS subheading, else the certificate's mass quantity against the net
  * mass, and package counts), and dates: the certificate must be issued, state its departure and still be valid
- * (for `ecoo.validityMonths` after its issue date) no later than the expected arrival's calendar date.
+ * (for `ecoo.validityMonths` after its issue date) no later than the expected arrival's calendar date; one issued
+ * after the departure it states, and not saying so, is noted as issued retrospectively.
  * The ACI carries no quantity but masses and package counts, so a certificate item giving neither (a quantity in
  * litres only, say) cannot be compared: the confirmation is then `ecoo-partly-confirmed`, which says which quantities
  * were not compared, never that they agree.
@@ -104,7 +105,7 @@ function checkCertificate(ctx: AssessContext, out: IndicatorSet, cert: EcooFound
     g.items.push([item, i]);
     groups.set(hs6, g);
   }
-  dates(ctx, out, cert, ev);
+  const arrivalDay = dates(ctx, out, cert, ev);
   const tol = ctx.rules.rules.ecoo.quantityTolerance;
   const uncompared = [...groups].filter(([hs6, g]) => !quantities(ctx, out, n, hs6, g, tol, ev));
   if (cert.status === 'issued' && out.added === before) {
@@ -118,6 +119,8 @@ function checkCertificate(ctx: AssessContext, out: IndicatorSet, cert: EcooFound
     const code = notCompared.length === 0 ? 'ecoo-confirmed' : 'ecoo-partly-confirmed';
     out.add(code, w[code], summary, [...refEvidence, ev('/certificateNumber', n), ...unitEvidence]);
   }
+  // after the confirmation: a certificate the rules allow to be issued late still agrees with the cargo
+  retrospective(ctx, out, cert, ev, arrivalDay);
 }
 
 const DAY_MS = 86_400_000;
@@ -140,9 +143,9 @@ const days = (n: number): string => `${n} day${n === 1 ? '' : 's'}`;
 /**
  * The certificate's dates against the expected arrival, by calendar date (the arrival's in the border's time zone
  * when the rules file gives one, else as written, in the offset it carries: declaration.ts arrivalDate): issued or
- * departing after the goods arrive, or valid no longer when they do.
+ * departing after the goods arrive, or valid no longer when they do. Returns the arrival's day (dayOf).
  */
-function dates(ctx: AssessContext, out: IndicatorSet, cert: EcooFound, ev: CertEvidence): void {
+function dates(ctx: AssessContext, out: IndicatorSet, cert: EcooFound, ev: CertEvidence): number {
   const w = ctx.rules.weights['ecoo-date-mismatch'];
   const n = cert.number;
   const { date, label: arrival } = arrivalDate(ctx.body, ctx.rules.zones);
@@ -166,6 +169,32 @@ function dates(ctx: AssessContext, out: IndicatorSet, cert: EcooFound, ev: CertE
     const to = end.toISOString().slice(0, 10);
     out.add('ecoo-date-mismatch', w, `Certificate ${n}, issued on ${issueDate}, was valid ${months} months, to ${to}: ${days(expired)} before the expected arrival (${arrival})`, [arrivalEv, ev('/issueDate', issueDate)]);
   }
+  return arrivalDay;
+}
+
+/**
+ * The endorsement a certificate issued after the goods left must carry, in its remarks (EUR.1 box 7, ST-1 box 5), in
+ * English or as the CIS rules (2009) word it in Russian; compared as `norm` compares names, so letter case, spaces
+ * and punctuation do not count. The e-CoO has no field of its own for it.
+ */
+const RETROSPECTIVE_ENDORSEMENTS = ['issued retrospectively', 'выдан впоследствии'].map(norm);
+
+/**
+ * A certificate issued after the departure it states (`transport.departureDate`: the ACI carries no departure or
+ * loading date) but not after the expected arrival (that is ecoo-date-mismatch) was issued retrospectively: the
+ * EUR.1 and CIS rules allow it when the certificate says so, and an officer wants to see it. Raised unless its
+ * remarks carry the endorsement. Both are calendar dates the issuing country wrote on the same certificate, so they
+ * are compared as written; the arrival's is the one `dates` compared with.
+ */
+function retrospective(ctx: AssessContext, out: IndicatorSet, cert: EcooFound, ev: CertEvidence, arrivalDay: number): void {
+  const { issueDate, remarks, transport: { departureDate: departure } } = cert.body;
+  if (departure === undefined) return;
+  const issueDay = dayOf(midnight(issueDate));
+  const late = issueDay - dayOf(midnight(departure));
+  if (late <= 0 || issueDay > arrivalDay) return;
+  if (remarks !== undefined && RETROSPECTIVE_ENDORSEMENTS.some((e) => norm(remarks).includes(e))) return;
+  const summary = `Certificate ${cert.number} was issued on ${issueDate}, ${days(late)} after the departure it states (${departure}), and its remarks do not say it was issued retrospectively`;
+  out.add('ecoo-issued-retrospectively', ctx.rules.weights['ecoo-issued-retrospectively'], summary, [ev('/transport/departureDate', departure), ev('/issueDate', issueDate)]);
 }
 
 function quantities(

@@ -146,6 +146,8 @@ describe('e-CoO cross-checks between two nodes', () => {
     const id = await send(net.kz, 'aci', p.aci);
     const a = await arrival(net.kg, id, has('ecoo-date-mismatch'));
     expect(codesOf(a)).not.toContain('ecoo-confirmed');
+    // issued after its departure too, but after the arrival is what counts: not "issued retrospectively" besides
+    expect(codesOf(a)).not.toContain('ecoo-issued-retrospectively');
     expect(a).toMatchObject({ level: 'medium', score: 3 });
     const date = indicator(a, 'ecoo-date-mismatch');
     expect(date.summary).toBe(`Certificate ${p.number} was issued on 2026-11-27, 2 days after the expected arrival (2026-11-25)`);
@@ -179,6 +181,65 @@ describe('e-CoO cross-checks between two nodes', () => {
     await send(net.kz, 'ecoo', variant(p.cert, (c) => (c.transport.departureDate = '2026-11-24')));
     const b = await arrival(net.kg, id, has('ecoo-confirmed'));
     expect(codesOf(b)).not.toContain('ecoo-date-mismatch');
+  });
+
+  it('raises ecoo-issued-retrospectively for a certificate issued after the departure it states, and clears it when a re-issue says so', async () => {
+    const p = pair('16', {
+      cert: (c) => {
+        c.transport.departureDate = '2026-11-22';
+        c.issueDate = '2026-11-24';
+      },
+    });
+    const cert = await send(net.kz, 'ecoo', p.cert);
+    const id = await send(net.kz, 'aci', p.aci);
+    const a = await arrival(net.kg, id, has('ecoo-issued-retrospectively'));
+    // the certificate still agrees with the cargo: noted, with a weight of its own
+    expect(codesOf(a)).toContain('ecoo-confirmed');
+    expect(a).toMatchObject({ level: 'low', score: 1 });
+    const late = indicator(a, 'ecoo-issued-retrospectively');
+    expect(late).toMatchObject({ kind: 'risk', weight: 1 });
+    expect(late.summary).toBe(`Certificate ${p.number} was issued on 2026-11-24, 2 days after the departure it states (2026-11-22), and its remarks do not say it was issued retrospectively`);
+    expect(late.evidence.map((e: any) => [e.messageId, e.type, e.path, e.value])).toEqual([[cert, 'ecoo', '/transport/departureDate', '2026-11-22'], [cert, 'ecoo', '/issueDate', '2026-11-24']]);
+    // the partner re-issues it endorsed, in Russian as the CIS rules word it
+    await send(net.kz, 'ecoo', variant(p.cert, (c) => (c.remarks = 'ВЫДАН ВПОСЛЕДСТВИИ')));
+    const b = await arrival(net.kg, id, (x) => !has('ecoo-issued-retrospectively')(x));
+    expect(codesOf(b)).toContain('ecoo-confirmed');
+    expect(b).toMatchObject({ level: 'low', score: 0 });
+  });
+
+  it('reads the endorsement anywhere in the remarks, whatever its case and punctuation, and only the endorsement', async () => {
+    const late = (n: string, remarks: string) => pair(n, {
+      cert: (c) => {
+        c.transport.departureDate = '2026-11-22';
+        c.issueDate = '2026-11-24';
+        c.remarks = remarks;
+      },
+    });
+    // the example's remarks: nothing said about the issue date
+    const plain = late('17', certificate()['remarks']);
+    const endorsed = late('17E', 'Goods comply with the CIS Rules of Determination of Country of Origin of Goods (2009). ISSUED  RETROSPECTIVELY.');
+    for (const p of [plain, endorsed]) await send(net.kz, 'ecoo', p.cert);
+    const plainId = await send(net.kz, 'aci', plain.aci);
+    const endorsedId = await send(net.kz, 'aci', endorsed.aci);
+    await arrival(net.kg, plainId, has('ecoo-issued-retrospectively'));
+    expect(codesOf(await arrival(net.kg, endorsedId, has('ecoo-confirmed')))).not.toContain('ecoo-issued-retrospectively');
+  });
+
+  it('turns ecoo-date-mismatch into ecoo-issued-retrospectively when an amendment moves the arrival past the issue date', async () => {
+    // departing 2026-11-24 (as in the example), issued 2026-11-26: after the declared arrival on 2026-11-25
+    const p = pair('18', { cert: (c) => (c.issueDate = '2026-11-26') });
+    await send(net.kz, 'ecoo', p.cert);
+    const id = await send(net.kz, 'aci', p.aci);
+    const a = await arrival(net.kg, id, has('ecoo-date-mismatch'));
+    expect(codesOf(a)).not.toContain('ecoo-issued-retrospectively');
+    await send(net.kz, 'aci', variant(p.aci, (d) => {
+      d.kind = 'amendment';
+      d.expectedArrival = '2026-11-27T09:00:00+06:00';
+    }), id);
+    const b = await arrival(net.kg, id, has('ecoo-issued-retrospectively'));
+    expect(codesOf(b)).not.toContain('ecoo-date-mismatch');
+    expect(codesOf(b)).toContain('ecoo-confirmed');
+    expect(indicator(b, 'ecoo-issued-retrospectively').summary).toBe(`Certificate ${p.number} was issued on 2026-11-26, 2 days after the departure it states (2026-11-24), and its remarks do not say it was issued retrospectively`);
   });
 
   it('raises ecoo-partly-confirmed, not ecoo-confirmed, saying which quantities were not compared when a certificate item gives only litres', async () => {

@@ -208,14 +208,20 @@ describe('risk engine on a real store', () => {
     const almatySameDay = at('TZ-2', '2026-11-26T00:30:00+06:00'); // 2026-11-25 23:30 in Almaty
     const dates = (id: string) => queries.detail(id).assessment.indicators.filter((i) => i.code === 'ecoo-date-mismatch').map((i) => i.summary);
     run();
+    // it departed 2026-11-24: issued retrospectively where it was not issued after the arrival
+    const late = (id: string) => codes(id).includes('ecoo-issued-retrospectively');
     expect(dates(almatyNextDay)).toEqual(['Certificate KZ-ST1-2026-0048213 was issued on 2026-11-26, 1 day after the expected arrival (2026-11-25)']);
+    expect(late(almatyNextDay)).toBe(false);
     expect(dates(almatySameDay)).toEqual([]);
+    expect(late(almatySameDay)).toBe(true);
     build({ border: { timeZone: 'Asia/Almaty' } });
     engine.rulesChanged();
     run();
     expect(dates(almatyNextDay)).toEqual([]);
     expect(codes(almatyNextDay)).toContain('ecoo-confirmed');
+    expect(late(almatyNextDay)).toBe(true);
     expect(dates(almatySameDay)).toEqual(['Certificate KZ-ST1-2026-0048213 was issued on 2026-11-26, 1 day after the expected arrival (2026-11-25 in Asia/Almaty)']);
+    expect(late(almatySameDay)).toBe(false);
   });
 
   describe('with a zone per office of entry (Mongolia: Asia/Hovd, UTC+7, in the western aimags; Asia/Ulaanbaatar, UTC+8)', () => {
