@@ -577,4 +577,15 @@ export const MIGRATIONS: readonly string[] = [
     WHERE k IN ('t', 'a', 'm', 'c') AND v GLOB '*[^ -~]*' AND v <> gnc_fold(v) COLLATE BINARY;
   DELETE FROM risk_keys WHERE k IN ('t', 'a', 'm', 'c') AND v GLOB '*[^ -~]*' AND v <> gnc_fold(v) COLLATE BINARY;
 `,
+  // 30: the assessments made before ecoo-partly-confirmed and ecoo-issued-retrospectively (node/risk/indicators/ecoo.ts)
+  // confirm in full a certificate whose quantities were compared in part, and do not note one issued after the
+  // departure it states. The consignments that name a certificate (search key 'e') and are expected within the
+  // recompute horizon (30 days, as for migration 13) are queued, and the risk loop recomputes them, adding a feed event
+  // only where the assessment changes. Applied again (a schema version set back), it queues them again, to the same effect
+  `
+  -- recompute: e-CoO indicators ecoo-partly-confirmed, ecoo-issued-retrospectively
+  INSERT OR IGNORE INTO risk_pending (cid)
+    SELECT cid FROM risk_consignments WHERE expected_arrival >= CAST(strftime('%s', 'now') AS INTEGER) * 1000 - 30 * 86400000
+      AND cid IN (SELECT cid FROM risk_keys WHERE k = 'e');
+`,
 ];

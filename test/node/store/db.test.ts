@@ -193,6 +193,22 @@ describe('openDb', () => {
     expect(db.prepare('SELECT cid FROM risk_pending ORDER BY cid').pluck().all()).toEqual([1, 2]);
   });
 
+  it('queues the consignments that name a certificate, expected within the recompute horizon, for the e-CoO indicators of migration 30', () => {
+    const { old, version, file } = olderVersion('ecoo-partly-confirmed, ecoo-issued-retrospectively');
+    expect(version).toBe(29);
+    const day = 86_400_000;
+    const add = old.prepare(`INSERT INTO risk_consignments (office_of_entry, expected_arrival, cid, partner, root_id, status, current_seq, current_created, versions, updated_at, view)
+      VALUES ('KGAKZ001', ?, ?, 'KZ', ?, 'active', ?, '2026-01-01T00:00:00Z', 1, 0, '{}')`);
+    add.run(Date.now() + day, 1, 'm1', 1); // arriving tomorrow, naming a certificate
+    add.run(Date.now() - 29 * day, 2, 'm2', 2); // inside the 30 days, naming a certificate
+    add.run(Date.now() - 60 * day, 3, 'm3', 3); // crossed long ago: keeps the assessment it had
+    add.run(Date.now() + day, 4, 'm4', 4); // no certificate: nothing of it changes
+    old.exec(`INSERT INTO risk_keys VALUES ('e', 'KZ-ST1-1', 1), ('h', '1101001500', 1), ('e', 'KZ-ST1-2', 2), ('e', 'KZ-ST1-3', 3), ('h', '1101001500', 4);`);
+    old.close();
+    db = openDb(file);
+    expect(db.prepare('SELECT cid FROM risk_pending ORDER BY cid').pluck().all()).toEqual([1, 2]);
+  });
+
   it('folds the border crossing points and offices held, so that a filter in another case of Cyrillic finds them', () => {
     dir = tempDir('gnc-db-');
     const version = MIGRATIONS.findIndex((m) => m.includes('gnc_fold('));
