@@ -56,7 +56,9 @@ export class ConsignmentRepo {
       byCid: db.prepare('SELECT * FROM risk_consignments WHERE cid = ?'),
       byRoot: db.prepare('SELECT * FROM risk_consignments WHERE root_id = ? ORDER BY cid LIMIT 1'),
       byVersion: db.prepare('SELECT c.* FROM risk_versions v JOIN risk_consignments c ON c.cid = v.cid WHERE v.message_id = ? ORDER BY v.seq LIMIT 1'),
-      versionOf: db.prepare('SELECT cid FROM risk_versions WHERE partner = ? AND message_id = ?').pluck(),
+      // a version first; else the consignment it opened, which keeps its id as root once that version's content was purged
+      ofRef: db.prepare(`SELECT cid FROM risk_versions WHERE partner = @partner AND message_id = @id
+        UNION ALL SELECT cid FROM risk_consignments WHERE root_id = @id AND partner = @partner LIMIT 1`).pluck(),
       insert: db.prepare(`INSERT INTO risk_consignments (cid, partner, root_id, current_seq, current_created, versions, status, expected_arrival, office_of_entry, bcp, view, updated_at)
         VALUES (@cid, @partner, @root_id, @current_seq, @current_created, 1, 'active', @expected_arrival, @office_of_entry, @bcp, @view, @now)`),
       setCurrent: db.prepare(`UPDATE risk_consignments SET current_seq = @current_seq, current_created = @current_created, expected_arrival = @expected_arrival,
@@ -92,9 +94,13 @@ export class ConsignmentRepo {
     return (this.s.byRoot.get(id) ?? this.s.byVersion.get(id)) as ConsignmentRow | undefined;
   }
 
-  /** The consignment a received message (declaration, amendment or cancellation) belongs to. */
-  cidOfMessage(partner: string, messageId: string): number | undefined {
-    return this.s.versionOf.get(partner, messageId) as number | undefined;
+  /**
+   * The consignment an amendment or cancellation refers to by its ref: the one message `messageId` is a version of,
+   * else the one it opened (its root) when the retention purge took that version and the consignment was rebuilt
+   * from the others (node/risk/purge.ts).
+   */
+  cidOfRef(partner: string, messageId: string): number | undefined {
+    return this.s.ofRef.get({ partner, id: messageId }) as number | undefined;
   }
 
   /** Opens a consignment; its id is the seq of the message that opened it. */

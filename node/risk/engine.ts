@@ -223,16 +223,47 @@ export class RiskEngine {
     return snapshot && this.aeo.applySnapshot(src, snapshot);
   }
 
-  private projectAci(m: StoredMessage, body: AciBody, now: number): void {
+  /**
+   * Builds a consignment again from `held`, the versions still held of one whose other versions no longer count (the
+   * retention purge took their content, or they were sent for statistics; the caller deleted what it had), as the
+   * projection builds it had only they arrived: its declaration and amendments in the order they arrived (the one
+   * created latest in force), then its cancellations, which keep it cancelled. A consignment of which only a
+   * cancellation is held has nothing to show, and stays deleted. The rebuilt one is queued for assessment.
+   */
+  reproject(held: readonly StoredMessage[]): void {
+    const now = this.d.clock();
+    const versions = held.flatMap((m) => (m.body === null ? [] : [{ m, body: JSON.parse(m.body) as AciBody }]));
+    const content = versions.filter((v) => v.body.kind !== 'cancellation');
+    if (content.length === 0) return;
+    let cid: number | undefined;
+    for (const { m, body } of [...content, ...versions.filter((v) => v.body.kind === 'cancellation')]) {
+      try {
+        // once one opened it, the others are its versions whatever their ref names (a purged original, say)
+        cid = this.projectAci(m, body, now, cid) ?? cid;
+      } catch (err) {
+        this.d.log('risk projection skipped a message', { id: m.id, partner: m.partner, error: (err as Error).message });
+      }
+    }
+  }
+
+  /**
+   * An ACI message into the arrivals view: into consignment `into`, else the one its ref names. Returns the
+   * consignment it went into (undefined: an ignored cancellation).
+   */
+  private projectAci(m: StoredMessage, body: AciBody, now: number, into?: number): number | undefined {
     const repo = this.consignments;
     const version = { seq: m.seq, partner: m.partner, message_id: m.id, kind: body.kind, created: m.created, received_at: m.stored_at };
     // only amendments and cancellations refer to a consignment (a stray ref stored before it was refused counts for nothing)
-    const known = m.ref !== null && body.kind !== 'declaration' ? repo.cidOfMessage(m.partner, m.ref) : undefined;
+    const known = into ?? (m.ref !== null && body.kind !== 'declaration' ? repo.cidOfRef(m.partner, m.ref) : undefined);
     if (body.kind === 'cancellation') {
-      if (known === undefined) return this.d.log('risk: cancellation of an unknown consignment ignored', { id: m.id, ref: m.ref ?? '' });
+      if (known === undefined) {
+        this.d.log('risk: cancellation of an unknown consignment ignored', { id: m.id, ref: m.ref ?? '' });
+        return undefined;
+      }
       repo.addVersion({ ...version, cid: known }, true);
       repo.cancel(known, m.seq, now);
-      return repo.pend(known);
+      repo.pend(known);
+      return known;
     }
     if (known === undefined) {
       // a declaration, or an amendment whose original never reached the projection: it starts the consignment
@@ -240,7 +271,8 @@ export class RiskEngine {
       const cid = repo.create(m.seq, m.partner, root, currentFields(m, body, { root_id: root, partner: m.partner, status: 'active', versions: 1, updated_at: now }, this.messageTerms(m)), now);
       repo.addVersion({ ...version, cid }, false);
       repo.replaceKeys(cid, keysOf(body));
-      return repo.pend(cid);
+      repo.pend(cid);
+      return cid;
     }
     repo.addVersion({ ...version, cid: known }, true);
     // amendments are full replacements: the latest created one is in force, whatever order they arrived in
@@ -250,6 +282,7 @@ export class RiskEngine {
       repo.replaceKeys(known, keysOf(body));
     }
     repo.pend(known);
+    return known;
   }
 
   private messageTerms(m: StoredMessage): DataTerms | null {

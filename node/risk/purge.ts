@@ -4,8 +4,13 @@
  * transaction, so no view keeps what the agreement says must no longer be held.
  *
  * - ACI: the consignment a purged declaration, amendment or cancellation belongs to is deleted with its
- *   versions, search keys, assessment and feed events (a consignment goes with the first of its messages);
- *   the feed keeps only the number of its newest event, so no event id is handed out twice.
+ *   versions, search keys, assessment and feed events (each may quote the purged version), and built again from
+ *   its versions still held, as the projection builds it had only they arrived (RiskEngine.reproject): the latest
+ *   created declaration or amendment held is in force, a held cancellation keeps it cancelled, its id (the
+ *   original's message id) stays. It is queued for assessment, which records a `new` event, as for a consignment
+ *   that just arrived. With no declaration or amendment held (all purged, or only a cancellation left) it stays
+ *   deleted. The feed keeps only the number of its newest event, so no event id is handed out twice, and a stream
+ *   that resumes before the deleted events starts with a `gap`.
  * - e-CoO: a certificate whose certificate or status message was purged leaves the index (a goods item
  *   naming it then reads as "not received", which errs on the side of risk, never of facilitation).
  * - AEO: the purged messages' history entries go (for a part of a snapshot sent in parts, those of all its
@@ -101,8 +106,9 @@ export class RiskPurge {
       // declarations and e-CoO messages the projection passed that were sent for an aggregate-only purpose
       aggregateOnly: db.prepare(`SELECT seq, id, partner, type FROM messages WHERE seq > ? AND seq <= ? AND +direction = 'in'
         AND type IN ('aci', 'ecoo') AND NOT (${INDIVIDUAL_USE}) ORDER BY seq LIMIT ?`),
-      versionSeqs: db.prepare('SELECT seq FROM risk_versions WHERE cid = ? ORDER BY seq').pluck(),
-      individual: db.prepare(`SELECT ${STORED_COLUMNS} FROM messages WHERE seq = ? AND ${INDIVIDUAL_USE}`),
+      // a consignment's versions whose content is held (not purged) and that count (sent for individual use)
+      held: db.prepare(`SELECT ${STORED_COLUMNS} FROM messages WHERE seq IN (SELECT seq FROM risk_versions WHERE cid = ?)
+        AND body IS NOT NULL AND ${INDIVIDUAL_USE} ORDER BY seq`),
       // every e-CoO message of the partner the projection passed (each names one certificate number in its body)
       ecooMessages: db.prepare(`SELECT ${STORED_COLUMNS} FROM messages WHERE +direction = 'in' AND +partner = ? AND type = 'ecoo'
         AND body IS NOT NULL AND seq <= ? AND ${INDIVIDUAL_USE} ORDER BY seq`),
@@ -117,9 +123,13 @@ export class RiskPurge {
     const gone = new Set<string>();
     const named = new Map<string, [KeyKind, string]>();
     const name = (k: KeyKind, v: string) => named.set(`${k}:${v}`, [k, v]);
+    // each consignment once, however many of its versions went
+    const consignments = new Set<number>();
     for (const m of purged) {
-      if (m.type === 'aci') this.dropConsignment(m);
-      else if (m.type === 'ecoo') {
+      if (m.type === 'aci') {
+        const cid = this.s.cidOf.get(m.partner, m.id) as number | undefined;
+        if (cid !== undefined) consignments.add(cid);
+      } else if (m.type === 'ecoo') {
         gone.add(m.id);
         for (const number of this.s.ecooOf.all(m.partner, m.id, m.id) as string[]) {
           this.s.dropEcoo.run(m.partner, number);
@@ -137,6 +147,7 @@ export class RiskPurge {
         aeoPartners.add(m.partner);
       }
     }
+    for (const cid of consignments) this.rebuild(cid);
     for (const partner of aeoPartners) {
       this.rebuildAeo(partner);
       this.engine.consignments.pendByPrefix(KEY.aeo, partner, since);
@@ -159,16 +170,17 @@ export class RiskPurge {
     this.feed.dropEventsById([...events]);
   }
 
-  private dropConsignment(m: PurgedMessage): void {
-    const cid = this.s.cidOf.get(m.partner, m.id) as number | undefined;
-    if (cid !== undefined) this.drop(cid);
-  }
-
-  /** Deletes consignment `cid` with its versions, keys, assessment and feed events. */
-  private drop(cid: number): void {
+  /**
+   * Deletes consignment `cid` with its versions, keys, assessment and feed events (all of which may quote a version
+   * that no longer counts), then builds it again from its versions that still do (RiskEngine.reproject), queued for
+   * assessment; with none held but a cancellation, it stays deleted.
+   */
+  private rebuild(cid: number): void {
+    const held = this.s.held.all(cid) as StoredMessage[];
     // the feed deletes the events itself: it must not hand out their ids again
     this.feed.dropConsignment(cid);
     for (const stmt of this.s.drop) stmt.run(cid);
+    this.engine.reproject(held);
   }
 
   /**
@@ -198,12 +210,7 @@ export class RiskPurge {
       for (const number of this.s.ecooOf.all(m.partner, m.id, m.id) as string[]) numbers.add(number);
       if (numbers.size > 0) certificates.set(m.partner, numbers);
     }
-    for (const cid of cids) {
-      const seqs = this.s.versionSeqs.all(cid) as number[];
-      const held = seqs.flatMap((seq) => (this.s.individual.get(seq) as StoredMessage | undefined) ?? []);
-      this.drop(cid);
-      for (const m of held) this.project(m);
-    }
+    for (const cid of cids) this.rebuild(cid);
     const since = this.clock() - RECOMPUTE_HORIZON_MS;
     for (const [partner, numbers] of certificates) {
       for (const number of numbers) {

@@ -1,0 +1,101 @@
+/**
+ * The purge `gnc backup` runs on its copy (offlineRiskPurge, no node running) rebuilds a consignment some of whose
+ * messages it purged as the node does (retention-rebuild.test.ts): from the messages still held, the version in force
+ * the one created latest (not the one received last), and nothing of the purged ones left. A real store, rows inserted
+ * as the receiver inserts them, each message with its own retention end.
+ */
+import { rmSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConsignmentRepo } from '../../../node/risk/consignments.js';
+import { offlineRiskPurge } from '../../../node/risk/purge.js';
+import { ArrivalQueries } from '../../../node/risk/query.js';
+import { defaultRules } from '../../../node/risk/rules.js';
+import { RetentionJob } from '../../../node/retention.js';
+import { Store } from '../../../node/store/store.js';
+import { receive, road, tempDir, variant } from './fixtures.js';
+
+const NOW = Date.parse('2026-11-23T08:00:00Z');
+const DAY = 86_400_000;
+/** The retention ends: the first purge (at SHORT) takes the messages ending then, LONG ones stay. */
+const SHORT = NOW + DAY;
+const LONG = NOW + 10 * DAY;
+
+let dir: string;
+let store: Store;
+let risk: ReturnType<typeof offlineRiskPurge>;
+let queries: ArrivalQueries;
+
+/** Receives an ACI message kept until `until`. */
+function aci(until: number, m: { body: Record<string, any>; ref?: string; created: string }): string {
+  const id = receive(store, { partner: 'KZ', type: 'aci', ...m });
+  store.db.prepare(`UPDATE messages SET retain_until = ? WHERE id = ? AND direction = 'in'`).run(until, id);
+  return id;
+}
+
+const named = (name: string, kind = 'amendment') =>
+  variant(road(), (d) => {
+    d.kind = kind;
+    d.consignee.name = name;
+  });
+
+/** Every row of the risk tables and feed that mentions `text`. */
+function mentions(text: string): number {
+  const like = `%${text}%`;
+  return ['SELECT COUNT(*) FROM risk_assessments WHERE assessment LIKE ?', 'SELECT COUNT(*) FROM risk_consignments WHERE view LIKE ?', 'SELECT COUNT(*) FROM risk_events WHERE payload LIKE ?']
+    .reduce((n, sql) => n + (store.db.prepare(sql).pluck().get(like) as number), 0);
+}
+
+beforeEach(() => {
+  dir = tempDir('gnc-risk-');
+  store = Store.open(dir);
+  risk = offlineRiskPurge(store, () => NOW, defaultRules);
+  queries = new ArrivalQueries(store.db, new ConsignmentRepo(store.db));
+});
+afterEach(() => {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The copy's purge at `at`, then its reassessment, as purgeCopy (node/cli/commands/backup.ts) runs them. */
+function purge(at: number): number {
+  const purged = new RetentionJob(store, { clock: () => NOW, log: () => undefined, onPurge: risk.onPurge }).purge(at);
+  if (purged > 0) risk.reassess();
+  return purged;
+}
+
+describe('the offline purge of a consignment some of whose messages ended', () => {
+  it('rebuilds it from the amendments held, the one created latest in force', () => {
+    const id = aci(SHORT, { body: named('Original Only Consignee', 'declaration'), created: '2026-11-23T07:00:00.000Z' });
+    const newer = aci(LONG, { body: named('Newer Amendment Consignee'), ref: id, created: '2026-11-23T07:40:00.000Z' });
+    // created before the newer one, received after it
+    const older = aci(LONG, { body: named('Older Amendment Consignee'), ref: id, created: '2026-11-23T07:20:00.000Z' });
+    risk.reassess();
+    expect(queries.detail(id)).toMatchObject({ version: 3, currentMessageId: newer });
+    expect(purge(SHORT)).toBe(1);
+    const d = queries.detail(id);
+    expect(d).toMatchObject({ version: 2, currentMessageId: newer, consignee: { name: 'Newer Amendment Consignee' }, assessment: { revision: 1 } });
+    expect(d.history.map((h) => [h.messageId, h.current])).toEqual([[newer, true], [older, false]]);
+    expect(mentions('Original Only Consignee')).toBe(0);
+  });
+
+  it('puts the declaration back in force when its amendment is purged first', () => {
+    const id = aci(LONG, { body: named('Declared Consignee', 'declaration'), created: '2026-11-23T07:00:00.000Z' });
+    aci(SHORT, { body: named('Short-Kept Amendment Consignee'), ref: id, created: '2026-11-23T07:30:00.000Z' });
+    risk.reassess();
+    expect(queries.detail(id)).toMatchObject({ version: 2, consignee: { name: 'Short-Kept Amendment Consignee' } });
+    expect(purge(SHORT)).toBe(1);
+    expect(queries.detail(id)).toMatchObject({ version: 1, currentMessageId: id, consignee: { name: 'Declared Consignee' }, assessment: { revision: 1 } });
+    expect(mentions('Short-Kept Amendment Consignee')).toBe(0);
+  });
+
+  it('drops it when only a cancellation is held', () => {
+    const id = aci(SHORT, { body: named('Cancelled Consignee', 'declaration'), created: '2026-11-23T07:00:00.000Z' });
+    aci(LONG, { body: { kind: 'cancellation', reason: 'Withdrawn by the exporter' }, ref: id, created: '2026-11-23T07:30:00.000Z' });
+    risk.reassess();
+    expect(queries.list({ includeCancelled: true, limit: 10 }).rows).toHaveLength(1);
+    expect(purge(SHORT)).toBe(1);
+    expect(queries.list({ includeCancelled: true, limit: 10 }).rows).toHaveLength(0);
+    expect(store.db.prepare('SELECT COUNT(*) FROM risk_versions').pluck().get()).toBe(0);
+    expect(mentions('Cancelled Consignee')).toBe(0);
+  });
+});
