@@ -10,6 +10,7 @@ import { connect, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { openNode } from '../../../node/compose.js';
+import type { Db } from '../../../node/store/db.js';
 import { AeoList } from '../../../protocol/risk.js';
 import { api, finalMessage, makeNetwork, TEST_RETRY, type TestNode, waitFor } from '../../helpers/network.js';
 
@@ -93,6 +94,17 @@ export async function aeoPages(kg: TestNode, query: string, limit: number, bound
     if (cursor === null) return seen;
   }
   throw new Error(`GET /v1/aeo?${query} still had a nextCursor after ${bound} pages`);
+}
+
+/**
+ * Every row of the risk tables and the feed of database `db` that mentions `text` (an assessment, a list view, a search
+ * key, an event), named by table and id: for the tests of what the retention purge leaves.
+ */
+export function mentions(db: Db, text: string): string[] {
+  const like = `%${text}%`;
+  const rows = (table: string, id: string, column: string): string[] =>
+    (db.prepare(`SELECT ${id} FROM ${table} WHERE ${column} LIKE ?`).pluck().all(like) as number[]).map((n) => `${table} ${n}`);
+  return [...rows('risk_assessments', 'cid', 'assessment'), ...rows('risk_consignments', 'cid', 'view'), ...rows('risk_keys', 'cid', 'v'), ...rows('risk_events', 'seq', 'payload')];
 }
 
 export const codesOf = (a: { indicators: { code: string }[] }): string[] => a.indicators.map((i) => i.code);

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../../helpers/network.js';
 import { certificate, road, snapshot, variant } from './fixtures.js';
-import { arrival, codesOf, has, readEvents, riskNetwork, send, type RiskNetwork } from './network.js';
+import { arrival, codesOf, has, mentions as mentionsIn, readEvents, riskNetwork, send, type RiskNetwork } from './network.js';
 
 let net: RiskNetwork;
 const ids = { s1: '', cert: '', d1: '' };
@@ -18,15 +18,7 @@ function retainUntil(id: string): number {
 }
 
 /** Every row of KG's risk tables (and the feed) that mentions `text`. */
-function mentions(text: string): string[] {
-  const db = net.kg.node.parts.store.db;
-  const like = `%${text}%`;
-  return [
-    ...(db.prepare('SELECT cid FROM risk_assessments WHERE assessment LIKE ?').pluck().all(like) as number[]).map((c) => `risk_assessments ${c}`),
-    ...(db.prepare('SELECT cid FROM risk_consignments WHERE view LIKE ?').pluck().all(like) as number[]).map((c) => `risk_consignments ${c}`),
-    ...(db.prepare('SELECT seq FROM risk_events WHERE payload LIKE ?').pluck().all(like) as number[]).map((s) => `risk_events ${s}`),
-  ];
-}
+const mentions = (text: string): string[] => mentionsIn(net.kg.node.parts.store.db, text);
 
 beforeAll(async () => {
   net = await riskNetwork();

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { occurrences } from '../../helpers/files.js';
 import { api } from '../../helpers/network.js';
 import { road, variant } from './fixtures.js';
-import { arrival, readEvents, riskNetwork, send, type RiskNetwork } from './network.js';
+import { arrival, mentions as mentionsIn, readEvents, riskNetwork, send, type RiskNetwork } from './network.js';
 
 let net: RiskNetwork;
 /** Consignments 1 (original purged, amendment held), 2 (all purged), 3 (original purged, amendment and cancellation held), 4 (only the cancellation held). */
@@ -54,16 +54,7 @@ function purgeUpTo(id: string): number {
 }
 
 /** Every row of KG's risk tables and feed that mentions `text`. */
-function mentions(text: string): string[] {
-  const db = net.kg.node.parts.store.db;
-  const like = `%${text}%`;
-  return [
-    ...(db.prepare('SELECT cid FROM risk_assessments WHERE assessment LIKE ?').pluck().all(like) as number[]).map((c) => `risk_assessments ${c}`),
-    ...(db.prepare('SELECT cid FROM risk_consignments WHERE view LIKE ?').pluck().all(like) as number[]).map((c) => `risk_consignments ${c}`),
-    ...(db.prepare('SELECT cid FROM risk_keys WHERE v LIKE ?').pluck().all(like) as number[]).map((c) => `risk_keys ${c}`),
-    ...(db.prepare('SELECT seq FROM risk_events WHERE payload LIKE ?').pluck().all(like) as number[]).map((s) => `risk_events ${s}`),
-  ];
-}
+const mentions = (text: string): string[] => mentionsIn(net.kg.node.parts.store.db, text);
 
 const versionsOf = (id: string): string[] =>
   net.kg.node.parts.store.db.prepare('SELECT v.message_id FROM risk_versions v JOIN risk_consignments c ON c.cid = v.cid WHERE c.root_id = ? ORDER BY v.seq').pluck().all(id) as string[];
