@@ -146,12 +146,7 @@ export class RiskEngine {
     }
     if (msgs.length) this.s.saveCursor.run(this.cursor);
     const cids = this.consignments.takePending(limit);
-    const events: AssessmentEvent[] = [];
-    for (const cid of cids) {
-      const e = this.recompute(cid);
-      if (e) events.push(e);
-      this.consignments.unpend(cid);
-    }
+    const events = cids.flatMap((cid) => this.assessQueued(cid) ?? []);
     const backfilled = this.backfillTerms(limit);
     return { events, more: msgs.length === limit || cids.length === limit || backfilled === limit };
   }
@@ -228,13 +223,13 @@ export class RiskEngine {
    * retention purge took their content, or they were sent for statistics; the caller deleted what it had), as the
    * projection builds it had only they arrived: its declaration and amendments in the order they arrived (the one
    * created latest in force), then its cancellations, which keep it cancelled. A consignment of which only a
-   * cancellation is held has nothing to show, and stays deleted. The rebuilt one is queued for assessment.
+   * cancellation is held has nothing to show, and stays deleted. Returns the rebuilt consignment, queued for assessment.
    */
-  reproject(held: readonly StoredMessage[]): void {
+  reproject(held: readonly StoredMessage[]): number | undefined {
     const now = this.d.clock();
     const versions = held.flatMap((m) => (m.body === null ? [] : [{ m, body: JSON.parse(m.body) as AciBody }]));
     const content = versions.filter((v) => v.body.kind !== 'cancellation');
-    if (content.length === 0) return;
+    if (content.length === 0) return undefined;
     let cid: number | undefined;
     for (const { m, body } of [...content, ...versions.filter((v) => v.body.kind === 'cancellation')]) {
       try {
@@ -244,6 +239,7 @@ export class RiskEngine {
         this.d.log('risk projection skipped a message', { id: m.id, partner: m.partner, error: (err as Error).message });
       }
     }
+    return cid;
   }
 
   /**
@@ -287,6 +283,13 @@ export class RiskEngine {
 
   private messageTerms(m: StoredMessage): DataTerms | null {
     return this.d.store.terms.of({ ...m, direction: 'in' });
+  }
+
+  /** Recomputes a consignment queued for it and takes it off the queue; an event as `recompute` says. */
+  assessQueued(cid: number): AssessmentEvent | undefined {
+    const e = this.recompute(cid);
+    this.consignments.unpend(cid);
+    return e;
   }
 
   /** Recomputes one consignment; an event when the assessment or the consignment changed (or `force`). */

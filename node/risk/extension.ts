@@ -197,10 +197,14 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
   return {
     onAccepted: () => kick(),
     onPurge: (purged) => {
-      purge.run(purged);
+      const events = purge.run(purged);
       purges++;
-      // reassess what the purge queued once its transaction committed
-      setImmediate(kick);
+      // once its transaction committed: tell the streams and the webhook of the rebuilt consignments' events (they read
+      // them from the store: had it rolled back, they find nothing new), and reassess what the purge queued
+      setImmediate(() => {
+        feed.publish(events);
+        kick();
+      });
     },
     routes: [
       { path: '/arrivals', routes: arrivals.app },

@@ -7,8 +7,8 @@
  *   versions, search keys, assessment and feed events (each may quote the purged version), and built again from
  *   its versions still held, as the projection builds it had only they arrived (RiskEngine.reproject): the latest
  *   created declaration or amendment held is in force, a held cancellation keeps it cancelled, its id (the
- *   original's message id) stays. It is queued for assessment, which records a `new` event, as for a consignment
- *   that just arrived. With no declaration or amendment held (all purged, or only a cancellation left) it stays
+ *   original's message id) stays. It is assessed in the same transaction, once the registries are as the purge
+ *   leaves them, which records a `new` event, as for a consignment that just arrived. With no declaration or amendment held (all purged, or only a cancellation left) it stays
  *   deleted. The feed keeps only the number of its newest event, so no event id is handed out twice, and a stream
  *   that resumes before the deleted events starts with a `gap`.
  * - e-CoO: a certificate whose certificate or status message was purged leaves the index (a goods item
@@ -31,6 +31,7 @@
  * (dropAggregateOnly, when a migration asks): such a message never reaches the risk view (engine.ts INDIVIDUAL_USE).
  */
 import type { AeoChange } from '../../protocol/messages/aeo.js';
+import type { AssessmentEvent } from '../../protocol/risk.js';
 import { certificateKey, type EcooBody } from '../../protocol/messages/ecoo.js';
 import type { Db } from '../store/db.js';
 import { KEY, type KeyKind } from './declaration.js';
@@ -65,7 +66,7 @@ export function offlineRiskPurge(store: Store, clock: () => number, rules: () =>
   const engine = offlineEngine(store, feed, clock, rules);
   const purge = new RiskPurge(store.db, engine, feed, clock);
   return {
-    onPurge: (purged) => purge.run(purged),
+    onPurge: (purged) => void purge.run(purged),
     reassess: () => {
       while (store.db.transaction(() => engine.step()).immediate().more) {
         // the next batch
@@ -115,8 +116,11 @@ export class RiskPurge {
     };
   }
 
-  /** Call inside the purge transaction, after the messages' content was cleared. */
-  run(purged: PurgedMessage[]): void {
+  /**
+   * Call inside the purge transaction, after the messages' content was cleared. Returns the feed events of the
+   * consignments it rebuilt and assessed, for the caller to publish once the transaction committed.
+   */
+  run(purged: PurgedMessage[]): AssessmentEvent[] {
     const since = this.clock() - RECOMPUTE_HORIZON_MS;
     const aeoPartners = new Set<string>();
     // the e-CoO and AEO messages no view may quote any more, and the keys of the consignments that may quote them
@@ -147,12 +151,14 @@ export class RiskPurge {
         aeoPartners.add(m.partner);
       }
     }
-    for (const cid of consignments) this.rebuild(cid);
+    const rebuilt = [...consignments].flatMap((cid) => this.rebuild(cid) ?? []);
     for (const partner of aeoPartners) {
       this.rebuildAeo(partner);
       this.engine.consignments.pendByPrefix(KEY.aeo, partner, since);
     }
     if (gone.size > 0) this.unquote(named.values(), gone);
+    // assessed here, once the registries are as the purge leaves them: a rebuilt consignment is never listed unassessed
+    return rebuilt.flatMap((cid) => this.engine.assessQueued(cid) ?? []);
   }
 
   /**
@@ -173,14 +179,14 @@ export class RiskPurge {
   /**
    * Deletes consignment `cid` with its versions, keys, assessment and feed events (all of which may quote a version
    * that no longer counts), then builds it again from its versions that still do (RiskEngine.reproject), queued for
-   * assessment; with none held but a cancellation, it stays deleted.
+   * assessment; with none held but a cancellation, it stays deleted. Returns the rebuilt consignment.
    */
-  private rebuild(cid: number): void {
+  private rebuild(cid: number): number | undefined {
     const held = this.s.held.all(cid) as StoredMessage[];
     // the feed deletes the events itself: it must not hand out their ids again
     this.feed.dropConsignment(cid);
     for (const stmt of this.s.drop) stmt.run(cid);
-    this.engine.reproject(held);
+    return this.engine.reproject(held);
   }
 
   /**

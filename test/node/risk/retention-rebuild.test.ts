@@ -85,6 +85,10 @@ describe('a consignment some of whose messages the retention purge took', () => 
 
   it("lists a consignment whose original is purged with its held amendment's content", async () => {
     expect(purgeUpTo(ids.d4)).toBe(5);
+    // assessed in the purge's transaction: never listed unassessed, nothing left in the queue
+    const db = net.kg.node.parts.store.db;
+    expect(db.prepare('SELECT revision FROM risk_consignments WHERE root_id = ?').pluck().all(ids.d1)).toEqual([1]);
+    expect(db.prepare('SELECT COUNT(*) FROM risk_pending').pluck().get()).toBe(0);
     const a = await arrival(net.kg, ids.d1, (x) => x.assessment.revision >= 1);
     expect(a).toMatchObject({ id: ids.d1, status: 'active', version: 1, currentMessageId: ids.a1, consignee: { name: AMENDED(1) }, containers: ['4512AB02'] });
     expect(a.history.map((h: any) => h.messageId)).toEqual([ids.a1]);
