@@ -149,7 +149,7 @@ export class GncNode {
     });
     this.submit = new SubmitService({
       self: identity.country, signer, store, trust, policy: ext.policy, clock, maxAgeMs, clockSkewMs,
-      onQueued: (p) => this.dispatcher.notify(p), evidence: ext.evidence, certificateOf: ext.certificateOf, revokedKeys: ext.revokedKeys,
+      onQueued: (p) => this.dispatcher.notify(p), sendWithQueued: (seq, p) => this.dispatcher.sendWithQueued(seq, p), evidence: ext.evidence, certificateOf: ext.certificateOf, revokedKeys: ext.revokedKeys,
     });
     this.retention = new RetentionJob(store, { clock, log, onPurge: ext.onPurge });
     this.lease = new NodeLease(store.db);

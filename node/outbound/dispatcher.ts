@@ -6,6 +6,8 @@
  * (status expired), and messages whose agreement is no longer in force are not sent (expired). A restart
  * resumes from the outbox: rows caught mid-send are retried, and the receiver deduplicates by id. A message
  * that refers to another (amendment, cancellation, status change) waits in the outbox until that one is final.
+ * A message queued while nothing else of its partner's is queued or on the wire is marked as on its way in the commit
+ * that queues it, and handed over once that commit is done (sendWithQueued), not one commit later.
  * A control envelope (agreement or key) does not expire: when it grows too old for the partner undelivered, or was
  * sealed by a node key whose certificate has ended or that a revocation names from before it was sealed, its body is
  * sealed again in a new envelope that takes its place (SPEC section 6), and the messages queued after it keep waiting
@@ -73,6 +75,8 @@ export class Dispatcher {
   private readonly pumpQueued = new Set<string>();
   /** Partners last found unreachable: logged once when that begins and once when it ends, not per message. */
   private readonly unreachable = new Set<string>();
+  /** Messages marked in the commit that queued them (sendWithQueued). */
+  private markedWithQueued = 0;
 
   constructor(private readonly d: DispatcherDeps) {}
 
@@ -106,6 +110,11 @@ export class Dispatcher {
     this.schedulePump(partner);
   }
 
+  /** Messages this dispatcher marked in the commit that queued them (sendWithQueued): what the tests observe. */
+  get markedOnQueueing(): number {
+    return this.markedWithQueued;
+  }
+
   private flying(partner: string): Set<number> {
     let s = this.inflight.get(partner);
     if (!s) this.inflight.set(partner, (s = new Set()));
@@ -130,47 +139,16 @@ export class Dispatcher {
     const send: OutboxRow[] = [];
     const reseal: { row: OutboxRow; why: string }[] = [];
     const expire: { seq: number; code: string; reason: string }[] = [];
-    // what a key of this node sealed before its certificate ended is refused by partners (SPEC section 4, check 11),
-    // unless they hold exactly that envelope already (check 10); what a key sealed at or after the instant a revocation
-    // of it names (`gnc keys revoke --at`, a compromise) is refused even then (check 9), and is not its administration's
-    const ended = this.d.endedKeys?.(now);
-    const revoked = this.d.revokedKeys?.();
-    const keyed = (ended !== undefined && ended.size > 0) || (revoked !== undefined && revoked.size > 0);
+    const keys = this.keysAt(now);
     for (const r of rows) {
-      let lapsed: string | undefined;
-      const kid = keyed ? sealedBy(r.jws) : undefined;
-      const endedAt = kid === undefined ? undefined : ended?.get(kid);
-      const revokedAt = kid === undefined ? undefined : revoked?.get(kid);
-      const voidedAt = revokedAt !== undefined && Date.parse(r.created) >= revokedAt ? revokedAt : undefined;
-      if (r.control === 1 && (r.expires_at <= now || endedAt !== undefined || voidedAt !== undefined)) {
-        const why = voidedAt !== undefined
-          ? `was sealed with node key ${kid}, revoked from ${new Date(voidedAt).toISOString()}, before it was sealed`
-          : endedAt === undefined ? 'was not delivered within the maximum message age' : `was sealed with node key ${kid}, whose certificate ended at ${new Date(endedAt).toISOString()}`;
-        reseal.push({ row: r, why });
-        flying.add(r.seq);
-      } else if (voidedAt !== undefined) {
-        // a certain refusal (check 9 comes before check 10: also by a partner that holds it), once the partner has the
-        // revocation, and until then a signature its administration disowns: never sent, whatever an earlier attempt did
-        const maybeHeld = r.sent === 1 ? ` An earlier attempt may have handed it to ${partner} before the revocation: ask ${partner} whether it holds message ${r.id} before you submit it again.` : '';
-        const reason = `It was sealed with node key ${kid}, revoked from ${new Date(voidedAt).toISOString()} (gnc keys revoke), at or before it was sealed, so ${partner} refuses it and it was not sent: submit it again, and it is sealed with the key this node signs with now.${maybeHeld}`;
-        expire.push({ seq: r.seq, code: 'GNC_KEY_REVOKED', reason });
-      } else if (endedAt !== undefined && now > endedAt + this.d.clockSkewMs && r.sent === 0) {
-        // a certain refusal once partners' clocks are past the end too: the integrator is told now, not after days of
-        // retries. One an earlier attempt may have handed over goes on instead, the same bytes: a partner that holds
-        // them answers with its stored receipt (SPEC section 4, check 10), one that does not refuses it, finally
-        const reason = `It was sealed with node key ${kid}, whose certificate ended at ${new Date(endedAt).toISOString()} before the message was delivered, so ${partner} refuses it: submit it again once this node signs with a new key (\`gnc keys rotate\`, then give ${partner} your new identity file).`;
-        expire.push({ seq: r.seq, code: 'GNC_KEY_EXPIRED', reason });
-      } else if (r.expires_at <= now) {
-        expire.push({ seq: r.seq, code: 'GNC_DELIVERY_EXPIRED', reason: 'The message could not be delivered before its expiry.' });
-      } else if (r.agreement !== null && r.sent === 0 && (lapsed = this.d.policy.notInForce(r.agreement, partner, now)) !== undefined) {
-        // never sent: it stays here. One an earlier attempt sent without a receipt coming back may be at the
-        // partner, so it goes again, the same bytes, to learn its fate: the partner answers a message it holds
-        // with its stored receipt, and judges one it lacks under the agreement as it sees it
-        expire.push({ seq: r.seq, code: 'GNC_AGREEMENT_NONE', reason: lapsed });
-      } else {
-        send.push(r);
-        flying.add(r.seq);
+      const v = this.verdict(r, partner, now, keys);
+      if (v.act === 'expire') {
+        expire.push({ seq: r.seq, code: v.code, reason: v.reason });
+        continue;
       }
+      if (v.act === 'reseal') reseal.push({ row: r, why: v.why });
+      else send.push(r);
+      flying.add(r.seq);
     }
     if (expire.length > 0) {
       this.d.store.commits
@@ -181,6 +159,83 @@ export class Dispatcher {
     }
     if (send.length > 0) this.markThenDeliver(partner, send, now);
     for (const r of reseal) this.resealThenPump(r.row, r.why, now);
+  }
+
+  /**
+   * This node's keys that partners refuse what they seal, as of `now`: read once per pump (verdict). What a key of this
+   * node sealed before its certificate ended is refused by partners (SPEC section 4, check 11), unless they hold exactly
+   * that envelope already (check 10); what a key sealed at or after the instant a revocation of it names (`gnc keys
+   * revoke --at`, a compromise) is refused even then (check 9), and is not its administration's.
+   */
+  private keysAt(now: number): RefusedKeys {
+    const ended = this.d.endedKeys?.(now);
+    const revoked = this.d.revokedKeys?.();
+    return { ended, revoked, any: (ended !== undefined && ended.size > 0) || (revoked !== undefined && revoked.size > 0) };
+  }
+
+  /**
+   * What becomes of due row `r` to `partner` now, checked before it is marked and sent: sent, sealed again (a control
+   * envelope too old for the partner or sealed by a key it refuses) or expired unsent (its expiry, its key, or its
+   * agreement no longer in force). The pump and sendWithQueued ask the same.
+   */
+  private verdict(r: OutboxRow, partner: string, now: number, keys: RefusedKeys): Verdict {
+    const kid = keys.any ? sealedBy(r.jws) : undefined;
+    const endedAt = kid === undefined ? undefined : keys.ended?.get(kid);
+    const revokedAt = kid === undefined ? undefined : keys.revoked?.get(kid);
+    const voidedAt = revokedAt !== undefined && Date.parse(r.created) >= revokedAt ? revokedAt : undefined;
+    if (r.control === 1 && (r.expires_at <= now || endedAt !== undefined || voidedAt !== undefined)) {
+      const why = voidedAt !== undefined
+        ? `was sealed with node key ${kid}, revoked from ${new Date(voidedAt).toISOString()}, before it was sealed`
+        : endedAt === undefined ? 'was not delivered within the maximum message age' : `was sealed with node key ${kid}, whose certificate ended at ${new Date(endedAt).toISOString()}`;
+      return { act: 'reseal', why };
+    }
+    if (voidedAt !== undefined) {
+      // a certain refusal (check 9 comes before check 10: also by a partner that holds it), once the partner has the
+      // revocation, and until then a signature its administration disowns: never sent, whatever an earlier attempt did
+      const maybeHeld = r.sent === 1 ? ` An earlier attempt may have handed it to ${partner} before the revocation: ask ${partner} whether it holds message ${r.id} before you submit it again.` : '';
+      const reason = `It was sealed with node key ${kid}, revoked from ${new Date(voidedAt).toISOString()} (gnc keys revoke), at or before it was sealed, so ${partner} refuses it and it was not sent: submit it again, and it is sealed with the key this node signs with now.${maybeHeld}`;
+      return { act: 'expire', code: 'GNC_KEY_REVOKED', reason };
+    }
+    if (endedAt !== undefined && now > endedAt + this.d.clockSkewMs && r.sent === 0) {
+      // a certain refusal once partners' clocks are past the end too: the integrator is told now, not after days of
+      // retries. One an earlier attempt may have handed over goes on instead, the same bytes: a partner that holds
+      // them answers with its stored receipt (SPEC section 4, check 10), one that does not refuses it, finally
+      const reason = `It was sealed with node key ${kid}, whose certificate ended at ${new Date(endedAt).toISOString()} before the message was delivered, so ${partner} refuses it: submit it again once this node signs with a new key (\`gnc keys rotate\`, then give ${partner} your new identity file).`;
+      return { act: 'expire', code: 'GNC_KEY_EXPIRED', reason };
+    }
+    if (r.expires_at <= now) return { act: 'expire', code: 'GNC_DELIVERY_EXPIRED', reason: 'The message could not be delivered before its expiry.' };
+    let lapsed: string | undefined;
+    if (r.agreement !== null && r.sent === 0 && (lapsed = this.d.policy.notInForce(r.agreement, partner, now)) !== undefined) {
+      // never sent: it stays here. One an earlier attempt sent without a receipt coming back may be at the
+      // partner, so it goes again, the same bytes, to learn its fate: the partner answers a message it holds
+      // with its stored receipt, and judges one it lacks under the agreement as it sees it
+      return { act: 'expire', code: 'GNC_AGREEMENT_NONE', reason: lapsed };
+    }
+    return { act: 'send' };
+  }
+
+  /**
+   * Inside the transaction that queues row `seq` for `partner` (SubmitService.enqueue): when the partner's queue is idle
+   * (nothing else of it in the outbox, none on the wire or being sealed again, its last attempt not unreachable), the row
+   * is the next to go, and the pump would mark it in a commit of its own at once. Marked here instead, after the checks
+   * the pump makes (verdict), the queueing commit carries the mark (still durable before the frame leaves, SPEC section
+   * 8.6) and the message goes one commit sooner. Returns what to call once that commit has settled (`committed`: it
+   * went through; otherwise the mark rolled back with the row), or undefined when the pump is to take the row as usual.
+   */
+  sendWithQueued(seq: number, partner: string): ((committed: boolean) => void) | undefined {
+    if (!this.running || this.unreachable.has(partner) || !this.d.trust.isPartner(partner)) return undefined;
+    const flying = this.flying(partner);
+    if (flying.size > 0 || this.d.store.outbox.hasOthers(partner, seq)) return undefined;
+    const row = this.d.store.outbox.row(seq);
+    const now = this.d.clock();
+    if (row === undefined || this.verdict(row, partner, now, this.keysAt(now)).act !== 'send') return undefined;
+    if (this.mark([row], now).length === 0) return undefined;
+    flying.add(seq);
+    this.markedWithQueued++;
+    return (committed) => {
+      if (committed) this.handOver(partner, [row]);
+      else this.release(partner, row);
+    };
   }
 
   /**
@@ -250,27 +305,16 @@ export class Dispatcher {
    * From the moment its frame is handed over the partner may hold a message, and one it may hold is sent again
    * whatever becomes of its agreement (SPEC section 8.6): that mark commits, with 'sending', before the hand-off,
    * or a crash in between would leave the message "never sent" and a suspension would expire it unsent. The rows
-   * of one pump share the commit (and with it whatever else this turn commits).
+   * of one pump share the commit (and with it whatever else this turn commits). A message queued while its partner's
+   * queue is idle is marked in the commit that queues it instead (sendWithQueued).
    */
   private markThenDeliver(partner: string, send: OutboxRow[], now: number): void {
-    const flying = this.flying(partner);
-    const release = (r: OutboxRow): void => {
-      flying.delete(r.seq);
-      this.schedulePump(partner);
-    };
     this.d.store.commits
-      .run(() => send.filter((r) => {
-        // withdrawn by another process since it was read (status withdrawn, outbox row gone): not sent
-        if (!this.d.store.messages.markSending(r.seq, now)) return false;
-        this.d.store.outbox.markSent(r.seq);
-        return true;
-      }))
+      .run(() => this.mark(send, now))
       .then(
         (marked) => {
-          for (const r of send) if (!marked.includes(r)) release(r);
-          // stopped meanwhile: nothing is handed over; a restart turns 'sending' back into 'retrying'
-          if (!this.running) return;
-          for (const r of marked) void this.deliver(r).finally(() => release(r));
+          for (const r of send) if (!marked.includes(r)) this.release(partner, r);
+          this.handOver(partner, marked);
         },
         (err: unknown) => {
           // nothing was handed over: the rows stay as they were, held back for a backoff (not re-pumped at once)
@@ -279,12 +323,37 @@ export class Dispatcher {
           this.d.log(`could not record the start of delivery of ${send.length} message(s) to ${partner} (${e.code}): ${e.message} Trying again in ${Math.round(delay / 1000)} s.`);
           const t = setTimeout(() => {
             this.unrecordedTimers.delete(t);
-            for (const r of send) release(r);
+            for (const r of send) this.release(partner, r);
           }, delay);
           t.unref();
           this.unrecordedTimers.add(t);
         },
       );
+  }
+
+  /**
+   * Inside the caller's transaction: marks each row 'sending' and that the partner may hold it. Returns the rows marked:
+   * one withdrawn by another process since it was read (status withdrawn, outbox row gone) is not, and is not sent.
+   */
+  private mark(rows: OutboxRow[], now: number): OutboxRow[] {
+    return rows.filter((r) => {
+      if (!this.d.store.messages.markSending(r.seq, now)) return false;
+      this.d.store.outbox.markSent(r.seq);
+      return true;
+    });
+  }
+
+  /** Once their mark has committed: each row is handed to the partner, and leaves `flying` when its attempt ends. */
+  private handOver(partner: string, marked: OutboxRow[]): void {
+    // stopped meanwhile: nothing is handed over; a restart turns 'sending' back into 'retrying'
+    if (!this.running) return;
+    for (const r of marked) void this.deliver(r).finally(() => this.release(partner, r));
+  }
+
+  /** Row `r` is no longer on the wire: the pump may take it (or what waited behind it) again. */
+  private release(partner: string, r: OutboxRow): void {
+    this.flying(partner).delete(r.seq);
+    this.schedulePump(partner);
   }
 
   /** Coalesce completions of one event-loop turn into one pump (one query, one group commit). */
@@ -424,6 +493,16 @@ export class Dispatcher {
     for (const p of this.d.store.outbox.partners()) this.pump(p);
   }
 }
+
+/** This node's keys whose seals partners refuse now (Dispatcher.keysAt); `any`: at least one. */
+interface RefusedKeys {
+  ended: ReadonlyMap<string, number> | undefined;
+  revoked: ReadonlyMap<string, number> | undefined;
+  any: boolean;
+}
+
+/** What the pump does with a due row (Dispatcher.verdict). */
+type Verdict = { act: 'send' } | { act: 'reseal'; why: string } | { act: 'expire'; code: string; reason: string };
 
 /** The `kid` of an envelope's protected header (the sender writes `protected` first), read without parsing the payload. */
 function sealedBy(jws: Buffer): string | undefined {

@@ -72,6 +72,11 @@ export interface SubmitDeps {
   maxAgeMs?: number;
   clockSkewMs: number;
   onQueued: (partner: string) => void;
+  /**
+   * Inside the transaction that queues row `seq`: the running node's dispatcher marks it as on its way when the partner's
+   * queue is idle, and returns what to call once the commit has settled (Dispatcher.sendWithQueued). None in a CLI.
+   */
+  sendWithQueued?: (seq: number, partner: string) => ((committed: boolean) => void) | undefined;
   evidence?: (event: 'sent', messageId: string, peer: string, sha256: string) => void;
   /** This node's certificate of its key `kid` under its root in office (Keyring.certificateOf), to announce it. */
   certificateOf?: (kid: string) => string | undefined;
@@ -316,6 +321,7 @@ export class SubmitService {
       throw new GncError('GNC_BODY_TOO_LARGE', `The signed message would be ${sealed.bytes.byteLength} bytes, over the ${MAX_ENVELOPE_BYTES}-byte limit of a wire frame: split the consignment into several messages.`);
     }
     const expiresAt = this.expiresAt(now);
+    let handOver: ((committed: boolean) => void) | undefined;
     const committed = this.d.store.commits.run(() => {
       const earlier = use && this.earlier(use);
       if (earlier !== undefined) return { seq: earlier, replayed: true };
@@ -333,8 +339,12 @@ export class SubmitService {
       this.d.store.outbox.add(seq, payload.to, now, expiresAt, payload.type);
       if (use) this.d.store.idempotency.add(use.tokenId, use.key, use.request, seq, now);
       this.d.evidence?.('sent', payload.id, payload.to, sealed.sha256);
+      // last: nothing after it may fail the unit, whose rollback would take the mark back with the row
+      handOver = this.d.sendWithQueued?.(seq, payload.to);
       return { seq, replayed: false };
     });
+    // before the submitter hears of the commit: the frame leaves as early as it can
+    committed.then(() => handOver?.(true), () => handOver?.(false));
     return { sha256: sealed.sha256, committed };
   }
 }

@@ -18,6 +18,7 @@ interface Pending<T> {
 export class GroupCommit {
   private queue: Pending<unknown>[] = [];
   private scheduled = false;
+  private commits = 0;
 
   constructor(private readonly db: Db) {}
 
@@ -29,6 +30,11 @@ export class GroupCommit {
         setImmediate(() => this.flush());
       }
     });
+  }
+
+  /** Transactions committed so far, each one fsync (`synchronous=FULL`): what the tests count to see what a message costs. */
+  get committed(): number {
+    return this.commits;
   }
 
   private flush(): void {
@@ -50,6 +56,7 @@ export class GroupCommit {
         // Deferred, a batch that reads first and then writes fails whole (SQLITE_BUSY_SNAPSHOT) when another
         // process commits in between, and its busy handler is never called for that.
       }).immediate();
+      this.commits++;
     } catch (err) {
       const e = storageError(err);
       for (const p of batch) p.reject(e);

@@ -82,6 +82,7 @@ export class OutboxRepo {
   private readonly sentStmt;
   private readonly controlStmt;
   private readonly positionStmt;
+  private readonly othersStmt;
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare('INSERT INTO outbox (seq, partner, attempts, next_at, expires_at, control, position) VALUES (?, ?, 0, ?, ?, ?, ?)');
@@ -103,6 +104,7 @@ export class OutboxRepo {
     this.refersStmt = db.prepare('SELECT m.id FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = ? AND m.ref = ? ORDER BY o.position').pluck();
     this.sentStmt = db.prepare('SELECT sent FROM outbox WHERE seq = ?').pluck();
     this.positionStmt = db.prepare('UPDATE outbox SET position = MIN(position, ?) WHERE seq = ?');
+    this.othersStmt = db.prepare('SELECT 1 FROM outbox WHERE partner = ? AND seq <> ? LIMIT 1').pluck();
     this.controlStmt = db.prepare('SELECT m.id FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = ? AND o.control = 1 AND m.type = ? ORDER BY o.position').pluck();
   }
 
@@ -140,7 +142,17 @@ export class OutboxRepo {
    */
   due(partner: string, now: number, limit: number, skip: ReadonlySet<number>): OutboxRow[] {
     const seqs = (this.dueSeqsStmt.all(partner, now, partner, limit + skip.size) as number[]).filter((s) => !skip.has(s)).slice(0, limit);
-    return seqs.map((s) => this.rowStmt.get(s) as OutboxRow);
+    return seqs.map((s) => this.row(s)!);
+  }
+
+  /** Row `seq` in full (as `due` reads it), if it is in the outbox. */
+  row(seq: number): OutboxRow | undefined {
+    return this.rowStmt.get(seq) as OutboxRow | undefined;
+  }
+
+  /** Whether the outbox holds a row of `partner` other than `seq` (queued, on the wire or waiting out a backoff). */
+  hasOthers(partner: string, seq: number): boolean {
+    return this.othersStmt.get(partner, seq) !== undefined;
   }
 
   /** Earliest next attempt for a partner's waiting messages, if any. */
