@@ -2,13 +2,16 @@
  * The "partner may hold it" mark made in the commit that queues a message, on real KZ and KG nodes: a message to a
  * partner whose queue is idle costs the sender two durable commits (the submission, which carries the mark, and the
  * receipt), one fewer than when the dispatcher marks it in a commit of its own; one queued while another is on the wire
- * goes the usual way, through the pump, and both are delivered.
+ * goes the usual way, through the pump, and both are delivered; so do one queued behind a message waiting out a backoff
+ * (an amendment of it: sent ahead, it would be refused) and one for a partner whose last attempt found it unreachable.
  */
 import { describe, expect, it } from 'vitest';
-import { api, networkForFile, outboxSent, waitFor, type TestNode } from '../../helpers/network.js';
+import { GncError } from '../../../protocol/errors.js';
+import { api, networkForFile, outboxSent, restartNode, waitFor, type TestNode } from '../../helpers/network.js';
 import { example } from '../../protocol/messages/fixtures.js';
 
-const { nodes } = networkForFile(['KZ', 'KG']);
+// KZ retries after a minute: a message for the offline KG stays retrying once its attempt has failed
+const { nodes } = networkForFile(['KZ', 'KG'], { nodeOptions: (c) => (c === 'KZ' ? { retry: { initialMs: 60_000, maxMs: 60_000 } } : {}) });
 
 const submission = { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: example('aci-kz-kg-road') };
 
@@ -17,6 +20,12 @@ async function exchange(kz: TestNode): Promise<{ id: string; status: string }> {
   const r = await api(kz, 'POST', '/v1/messages', submission, { prefer: 'wait=30, return=minimal' });
   expect(r.status, r.text).toBe(200);
   return r.json as { id: string; status: string };
+}
+
+/** The message id an envelope's payload names. */
+function payloadId(bytes: Uint8Array): string {
+  const jws = JSON.parse(new TextDecoder().decode(bytes)) as { payload: string };
+  return (JSON.parse(Buffer.from(jws.payload, 'base64url').toString('utf8')) as { id: string }).id;
 }
 
 /** KG holds every receipt back until `release()`, after committing the message. */
@@ -28,8 +37,7 @@ function holdReceipts(kg: TestNode): { arrived: string[]; release: () => void } 
   const released = new Promise<void>((resolve) => (release = resolve));
   receiver.handle = async (bytes, peer) => {
     const receipt = await handle(bytes, peer);
-    const jws = JSON.parse(new TextDecoder().decode(bytes)) as { payload: string };
-    arrived.push((JSON.parse(Buffer.from(jws.payload, 'base64url').toString('utf8')) as { id: string }).id);
+    arrived.push(payloadId(bytes));
     await released;
     return receipt;
   };
@@ -80,6 +88,56 @@ describe('the mark made in the commit that queues a message', () => {
       }
     } finally {
       held.release();
+    }
+  });
+
+  it('leaves a message queued behind one waiting out a backoff to the pump, which sends it after that one', async () => {
+    const { KZ: kz, KG: kg } = nodes;
+    // KG fails itself on the first envelope (an error frame, no verdict): KZ keeps it for a minute's backoff
+    const receiver = kg.node.receiver;
+    const handle = receiver.handle.bind(receiver);
+    const arrived: string[] = [];
+    let failed = 0;
+    receiver.handle = (bytes, peer) => {
+      arrived.push(payloadId(bytes));
+      return failed++ === 0 ? Promise.reject(new GncError('GNC_INTERNAL', 'test fault')) : handle(bytes, peer);
+    };
+    const marked = kz.node.dispatcher.markedOnQueueing;
+    const original = await api(kz, 'POST', '/v1/messages', submission);
+    expect(original.status, original.text).toBe(202);
+    await waitFor(async () => ((await api(kz, 'GET', `/v1/messages/${original.json.id}`)).json.status === 'retrying' ? true : undefined), 15_000, 'the original to wait out its backoff');
+    const amendment = await api(kz, 'POST', '/v1/messages', { ...submission, ref: original.json.id, body: { ...example('aci-kz-kg-road'), kind: 'amendment' } });
+    expect(amendment.status, amendment.text).toBe(202);
+    expect(kz.node.dispatcher.markedOnQueueing - marked).toBe(1);
+    // KG restarted greets KZ, which retries the original at once, then the amendment
+    await kg.node.stop();
+    await restartNode(kg);
+    for (const id of [original.json.id, amendment.json.id]) {
+      const m = (await api(kz, 'GET', `/v1/messages/${id}?wait=30`)).json;
+      expect(`${id} ${m.status}`).toBe(`${id} delivered`);
+    }
+    // the amendment never went ahead of it
+    expect(arrived).toEqual([original.json.id]);
+  });
+
+  it('leaves a message for a partner found unreachable to the pump', async () => {
+    const { KZ: kz, KG: kg } = nodes;
+    await kg.node.stop();
+    try {
+      const marked = kz.node.dispatcher.markedOnQueueing;
+      const status = async (id: string): Promise<string> => (await api(kz, 'GET', `/v1/messages/${id}`)).json.status as string;
+      const first = await api(kz, 'POST', '/v1/messages', submission);
+      expect(first.status, first.text).toBe(202);
+      await waitFor(async () => ((await status(first.json.id)) === 'retrying' ? true : undefined), 15_000, 'the first attempt to fail');
+      // nothing is left of the partner's queue, but its last attempt found it unreachable
+      const withdrawn = await api(kz, 'POST', `/v1/messages/${first.json.id}/withdraw`, { reason: 'Sent in error' });
+      expect(withdrawn.status, withdrawn.text).toBe(200);
+      const second = await api(kz, 'POST', '/v1/messages', submission);
+      expect(second.status, second.text).toBe(202);
+      await waitFor(async () => ((await status(second.json.id)) === 'retrying' ? true : undefined), 15_000, 'the second attempt to fail');
+      expect(kz.node.dispatcher.markedOnQueueing - marked).toBe(1);
+    } finally {
+      await restartNode(kg);
     }
   });
 });
