@@ -4,7 +4,7 @@
  * and signed by both roots, API tokens, and real libp2p hosts on 127.0.0.1 with real SQLite files.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, vi } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportIdentity } from '../../certs/public-identity.js';
@@ -364,6 +364,41 @@ export function loseFirstReceiptAndHold(n: TestNode): () => void {
   };
   return () => {
     holding = false;
+  };
+}
+
+/** Submits through `n`'s API and waits for the final status, as an integrator with `Prefer: wait` does (its summary). */
+export async function submitAndWait(n: TestNode, submission: Record<string, unknown>): Promise<{ id: string; status: string }> {
+  const r = await api(n, 'POST', '/v1/messages', submission, { prefer: 'wait=30, return=minimal' });
+  expect(r.status, r.text).toBe(200);
+  return r.json as { id: string; status: string };
+}
+
+/** The message id an envelope's payload names. */
+export function payloadId(bytes: Uint8Array): string {
+  const jws = JSON.parse(new TextDecoder().decode(bytes)) as { payload: string };
+  return (JSON.parse(Buffer.from(jws.payload, 'base64url').toString('utf8')) as { id: string }).id;
+}
+
+/** `n` holds every receipt back until `release()`, after committing the message; `arrived`: the ids, in order. */
+export function holdReceipts(n: TestNode): { arrived: string[]; release: () => void } {
+  const receiver = n.node.receiver;
+  const handle = receiver.handle.bind(receiver);
+  const arrived: string[] = [];
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  receiver.handle = async (bytes, peer) => {
+    const receipt = await handle(bytes, peer);
+    arrived.push(payloadId(bytes));
+    await released;
+    return receipt;
+  };
+  return {
+    arrived,
+    release: () => {
+      receiver.handle = handle;
+      release();
+    },
   };
 }
 

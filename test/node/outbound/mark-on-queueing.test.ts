@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GncError } from '../../../protocol/errors.js';
-import { api, networkForFile, outboxSent, restartNode, waitFor, type TestNode } from '../../helpers/network.js';
+import { api, holdReceipts, networkForFile, outboxSent, payloadId, restartNode, submitAndWait, waitFor } from '../../helpers/network.js';
 import { example } from '../../protocol/messages/fixtures.js';
 
 // KZ retries after a minute: a message for the offline KG stays retrying once its attempt has failed
@@ -15,51 +15,16 @@ const { nodes } = networkForFile(['KZ', 'KG'], { nodeOptions: (c) => (c === 'KZ'
 
 const submission = { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: example('aci-kz-kg-road') };
 
-/** Submits and waits for the final status, as an integrator with `Prefer: wait` does. */
-async function exchange(kz: TestNode): Promise<{ id: string; status: string }> {
-  const r = await api(kz, 'POST', '/v1/messages', submission, { prefer: 'wait=30, return=minimal' });
-  expect(r.status, r.text).toBe(200);
-  return r.json as { id: string; status: string };
-}
-
-/** The message id an envelope's payload names. */
-function payloadId(bytes: Uint8Array): string {
-  const jws = JSON.parse(new TextDecoder().decode(bytes)) as { payload: string };
-  return (JSON.parse(Buffer.from(jws.payload, 'base64url').toString('utf8')) as { id: string }).id;
-}
-
-/** KG holds every receipt back until `release()`, after committing the message. */
-function holdReceipts(kg: TestNode): { arrived: string[]; release: () => void } {
-  const receiver = kg.node.receiver;
-  const handle = receiver.handle.bind(receiver);
-  const arrived: string[] = [];
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  receiver.handle = async (bytes, peer) => {
-    const receipt = await handle(bytes, peer);
-    arrived.push(payloadId(bytes));
-    await released;
-    return receipt;
-  };
-  return {
-    arrived,
-    release: () => {
-      receiver.handle = handle;
-      release();
-    },
-  };
-}
-
 describe('the mark made in the commit that queues a message', () => {
   it('saves the sender one commit per message when the partner\'s queue is idle', async () => {
     const { KZ: kz } = nodes;
     const store = kz.node.parts.store;
     // the first exchange connects the nodes (and commits what a new connection commits)
-    expect((await exchange(kz)).status).toBe('delivered');
+    expect((await submitAndWait(kz, submission)).status).toBe('delivered');
     for (let i = 0; i < 3; i++) {
       const commits = store.commits.committed;
       const marked = kz.node.dispatcher.markedOnQueueing;
-      const m = await exchange(kz);
+      const m = await submitAndWait(kz, submission);
       expect(m.status).toBe('delivered');
       // the submission (message, outbox row, mark, `sent` entry) and the receipt: no commit of its own for the mark
       expect(store.commits.committed - commits).toBe(2);
