@@ -44,6 +44,9 @@ export const BATCH = 250;
  */
 export const INDIVIDUAL_USE = `IFNULL(purpose, '') NOT IN (${AGGREGATE_ONLY_PURPOSES.map((p) => `'${p}'`).join(', ')})`;
 
+/** What a consignment the retention purge rebuilds keeps (RiskEngine.reproject): its cid and its API id. */
+export type Rebuilt = Pick<ConsignmentRow, 'cid' | 'root_id'>;
+
 export interface StoredMessage {
   seq: number;
   id: string;
@@ -219,13 +222,15 @@ export class RiskEngine {
   }
 
   /**
-   * Builds a consignment again from `held`, the versions still held of one whose other versions no longer count (the
+   * Builds consignment `was` again from `held`, the versions still held of it whose other versions no longer count (the
    * retention purge took their content, or they were sent for statistics; the caller deleted what it had), as the
    * projection builds it had only they arrived: its declaration and amendments in the order they arrived (the one
-   * created latest in force), then its cancellations, which keep it cancelled. A consignment of which only a
-   * cancellation is held has nothing to show, and stays deleted. Returns the rebuilt consignment, queued for assessment.
+   * created latest in force), then its cancellations, which keep it cancelled. It keeps its cid and root id, so its
+   * API id and its place among the consignments expected at the same time stay, whatever its held versions' refs
+   * name. A consignment of which only a cancellation is held has nothing to show, and stays deleted. Returns the
+   * rebuilt consignment, queued for assessment.
    */
-  reproject(held: readonly StoredMessage[]): number | undefined {
+  reproject(was: Rebuilt, held: readonly StoredMessage[]): number | undefined {
     const now = this.d.clock();
     const versions = held.flatMap((m) => (m.body === null ? [] : [{ m, body: JSON.parse(m.body) as AciBody }]));
     const content = versions.filter((v) => v.body.kind !== 'cancellation');
@@ -233,8 +238,8 @@ export class RiskEngine {
     let cid: number | undefined;
     for (const { m, body } of [...content, ...versions.filter((v) => v.body.kind === 'cancellation')]) {
       try {
-        // once one opened it, the others are its versions whatever their ref names (a purged original, say)
-        cid = this.projectAci(m, body, now, cid) ?? cid;
+        // the first one that projects opens it as it was; the others are its versions whatever their ref names
+        cid = this.projectAci(m, body, now, cid ?? was) ?? cid;
       } catch (err) {
         this.d.log('risk projection skipped a message', { id: m.id, partner: m.partner, error: (err as Error).message });
       }
@@ -243,14 +248,16 @@ export class RiskEngine {
   }
 
   /**
-   * An ACI message into the arrivals view: into consignment `into`, else the one its ref names. Returns the
-   * consignment it went into (undefined: an ignored cancellation).
+   * An ACI message into the arrivals view: into consignment `into` (a cid, or the cid and root id to open it with), else
+   * the one its ref names. Returns the consignment it went into (undefined: an ignored cancellation).
    */
-  private projectAci(m: StoredMessage, body: AciBody, now: number, into?: number): number | undefined {
+  private projectAci(m: StoredMessage, body: AciBody, now: number, into?: number | Rebuilt): number | undefined {
     const repo = this.consignments;
     const version = { seq: m.seq, partner: m.partner, message_id: m.id, kind: body.kind, created: m.created, received_at: m.stored_at };
+    const opening = typeof into === 'object' ? into : undefined;
     // only amendments and cancellations refer to a consignment (a stray ref stored before it was refused counts for nothing)
-    const known = into ?? (m.ref !== null && body.kind !== 'declaration' ? repo.cidOfRef(m.partner, m.ref) : undefined);
+    const refers = opening === undefined && m.ref !== null && body.kind !== 'declaration';
+    const known = typeof into === 'number' ? into : refers ? repo.cidOfRef(m.partner, m.ref!) : undefined;
     if (body.kind === 'cancellation') {
       if (known === undefined) {
         this.d.log('risk: cancellation of an unknown consignment ignored', { id: m.id, ref: m.ref ?? '' });
@@ -263,8 +270,8 @@ export class RiskEngine {
     }
     if (known === undefined) {
       // a declaration, or an amendment whose original never reached the projection: it starts the consignment
-      const root = body.kind === 'declaration' ? m.id : (m.ref ?? m.id);
-      const cid = repo.create(m.seq, m.partner, root, currentFields(m, body, { root_id: root, partner: m.partner, status: 'active', versions: 1, updated_at: now }, this.messageTerms(m)), now);
+      const root = opening?.root_id ?? (body.kind === 'declaration' ? m.id : (m.ref ?? m.id));
+      const cid = repo.create(opening?.cid ?? m.seq, m.partner, root, currentFields(m, body, { root_id: root, partner: m.partner, status: 'active', versions: 1, updated_at: now }, this.messageTerms(m)), now);
       repo.addVersion({ ...version, cid }, false);
       repo.replaceKeys(cid, keysOf(body));
       repo.pend(cid);

@@ -7,7 +7,7 @@
  *   versions, search keys, assessment and feed events (each may quote the purged version), and built again from
  *   its versions still held, as the projection builds it had only they arrived (RiskEngine.reproject): the latest
  *   created declaration or amendment held is in force, a held cancellation keeps it cancelled, its id (the
- *   original's message id) stays. It is assessed in the same transaction, once the registries are as the purge
+ *   original's message id) and cid (its place in the list, which a client's cursor may point at) stay. It is assessed in the same transaction, once the registries are as the purge
  *   leaves them, which records a `new` event, as for a consignment that just arrived. With no declaration or amendment held (all purged, or only a cancellation left) it stays
  *   deleted. The feed keeps only the number of its newest event, so no event id is handed out twice, and a stream
  *   that resumes before the deleted events starts with a `gap`.
@@ -182,11 +182,12 @@ export class RiskPurge {
    * assessment; with none held but a cancellation, it stays deleted. Returns the rebuilt consignment.
    */
   private rebuild(cid: number): number | undefined {
+    const was = this.engine.consignments.get(cid);
     const held = this.s.held.all(cid) as StoredMessage[];
     // the feed deletes the events itself: it must not hand out their ids again
     this.feed.dropConsignment(cid);
     for (const stmt of this.s.drop) stmt.run(cid);
-    return this.engine.reproject(held);
+    return was && this.engine.reproject(was, held);
   }
 
   /**
