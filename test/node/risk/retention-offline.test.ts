@@ -8,6 +8,7 @@ import { rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConsignmentRepo } from '../../../node/risk/consignments.js';
 import { offlineRiskPurge } from '../../../node/risk/purge.js';
+import { RiskFeed } from '../../../node/risk/feed.js';
 import { ArrivalQueries } from '../../../node/risk/query.js';
 import { defaultRules } from '../../../node/risk/rules.js';
 import { RetentionJob } from '../../../node/retention.js';
@@ -91,5 +92,34 @@ describe('the offline purge of a consignment some of whose messages ended', () =
     expect(queries.list({ includeCancelled: true, limit: 10 }).rows).toHaveLength(0);
     expect(store.db.prepare('SELECT COUNT(*) FROM risk_versions').pluck().get()).toBe(0);
     expect(mentions(store.db, 'Cancelled Consignee')).toEqual([]);
+  });
+
+  it('leaves out a held version sent for statistics, also one an older version projected', () => {
+    const id = aci(SHORT, { body: named('Ended Declared Consignee', 'declaration'), created: '2026-11-23T07:00:00.000Z' });
+    const counted = aci(LONG, { body: named('Counted Amendment Consignee'), ref: id, created: '2026-11-23T07:20:00.000Z' });
+    const statistics = aci(LONG, { body: named('Statistics Amendment Consignee'), ref: id, created: '2026-11-23T07:40:00.000Z' });
+    risk.reassess();
+    // created latest and projected (as by a version before purposes counted), then found to be sent for statistics
+    expect(queries.detail(id)).toMatchObject({ version: 3, currentMessageId: statistics });
+    store.db.prepare(`UPDATE messages SET purpose = 'statistics' WHERE id = ? AND direction = 'in'`).run(statistics);
+    expect(purge(SHORT)).toBe(1);
+    expect(queries.detail(id)).toMatchObject({ id, version: 1, currentMessageId: counted, consignee: { name: 'Counted Amendment Consignee' } });
+    expect(queries.detail(id).history.map((h) => h.messageId)).toEqual([counted]);
+    expect(mentions(store.db, 'Statistics Amendment Consignee')).toEqual([]);
+    expect(mentions(store.db, 'Ended Declared Consignee')).toEqual([]);
+  });
+
+  it("records the rebuilt consignment's event in the copy, after the deleted ones, for a node restored from it to give", () => {
+    const feed = new RiskFeed(store.db);
+    const id = aci(SHORT, { body: named('Evented Original Consignee', 'declaration'), created: '2026-11-23T07:00:00.000Z' });
+    const held = aci(LONG, { body: named('Evented Amendment Consignee'), ref: id, created: '2026-11-23T07:20:00.000Z' });
+    risk.reassess();
+    const before = feed.latestId();
+    expect(before).toBeGreaterThan(0);
+    expect(purge(SHORT)).toBe(1);
+    // nobody listens offline: the event is stored (a resumed stream or the webhook of the restored node reads it there)
+    expect(feed.deletedThrough()).toBe(before);
+    expect(feed.after(0, 10).map((e) => [e.arrival.id, e.change, e.arrival.currentMessageId])).toEqual([[id, 'new', held]]);
+    expect(feed.latestId()).toBe(before + 1);
   });
 });
