@@ -10,6 +10,8 @@
  * through every element), so `goodsItems[].hsCode` and a body's `goodsItems[3].hsCode` meet at the same node.
  */
 import type { z } from 'zod';
+import type { XmlPathOf } from '../errors.js';
+import { pointer as jsonPointer } from '../validate.js';
 import { ALL_FIELDS, MAX_FIELD_PATH_DEPTH } from './constants.js';
 
 type Schema = z.core.$ZodType;
@@ -224,15 +226,21 @@ function walkRequired(schemas: readonly Schema[], tree: ScopeTree, at: string, o
   }
 }
 
+/** A member a field path names in a body: its value and its JSON pointer. */
+export interface FieldOccurrence {
+  value: unknown;
+  pointer: string;
+}
+
 /**
- * The JSON pointers, under `prefix`, of the members a field path names in a body, each element of every list it goes
- * through (`goodsItems[].netMass` -> `/body/goodsItems/0/netMass`, `/body/goodsItems/1/netMass` ...); only those the
- * body holds, none for a path that does not parse.
+ * The members a field path names in a body, with their JSON pointers under `prefix`, each element of every list it
+ * goes through (`goodsItems[].netMass` -> `/body/goodsItems/0/netMass`, `/body/goodsItems/1/netMass` ...); only those
+ * the body holds, none for a path that does not parse.
  */
-export function fieldPointers(body: unknown, path: string, prefix = ''): string[] {
+export function fieldOccurrences(body: unknown, path: string, prefix = ''): FieldOccurrence[] {
   const segments = parseFieldPath(path);
   if (!segments) return [];
-  let at: { value: unknown; pointer: string }[] = [{ value: body, pointer: prefix }];
+  let at: FieldOccurrence[] = [{ value: body, pointer: prefix }];
   for (const { name, lists } of segments) {
     at = at.flatMap(({ value, pointer }) =>
       value !== null && typeof value === 'object' && !Array.isArray(value) && Object.hasOwn(value, name)
@@ -242,5 +250,25 @@ export function fieldPointers(body: unknown, path: string, prefix = ''): string[
       at = at.flatMap(({ value, pointer }) => (Array.isArray(value) ? value.map((v: unknown, i) => ({ value: v, pointer: `${pointer}/${i}` })) : []));
     }
   }
-  return at.map((a) => a.pointer);
+  return at;
+}
+
+/** The JSON pointers of fieldOccurrences. */
+export function fieldPointers(body: unknown, path: string, prefix = ''): string[] {
+  return fieldOccurrences(body, path, prefix).map((a) => a.pointer);
+}
+
+/**
+ * The XML elements a member of a body read from XML was read from, for its value and its JSON pointer: its own
+ * element; for an object or list the reader read from elements that are not in one of its own (the ACI's
+ * `officeOfExit` and `notifyParty`, from ExitOffice and GNC AdditionalInformation entries), which `xmlPathOf` places
+ * at the element of the member holding it, the elements of its members instead, so a list of what to remove never
+ * names an element that holds more (the document's root). The pointer itself where `xmlPathOf` knows none.
+ */
+export function xmlElementsOf(value: unknown, pointer: string, xmlPathOf: XmlPathOf): string[] {
+  const own = xmlPathOf(pointer);
+  if (own === undefined) return [pointer];
+  if (value === null || typeof value !== 'object' || own !== xmlPathOf(pointer.slice(0, pointer.lastIndexOf('/')))) return [own];
+  const members = Object.entries(value).flatMap(([key, member]) => xmlElementsOf(member, jsonPointer([key], pointer), xmlPathOf));
+  return members.length > 0 ? members : [own];
 }

@@ -10,7 +10,7 @@ import { GncError, type ErrorIssue, type XmlPathOf } from '../errors.js';
 import { BODY_SCHEMAS, type BusinessType } from '../messages/registry.js';
 import { MAX_REPORTED_FIELDS, STRUCTURAL_MEMBERS } from './constants.js';
 import { agreementRef, type AgreementDocument, type MessageScope } from './document.js';
-import { scopeTree, type ScopeTree } from './field-paths.js';
+import { scopeTree, xmlElementsOf, type ScopeTree } from './field-paths.js';
 import { issuesOf, summary } from './issues.js';
 
 /** Array nesting beyond this in a body is treated as out of scope (the schemas nest lists two deep). */
@@ -39,6 +39,8 @@ interface OutOfScope {
   path: string;
   /** JSON pointer of the occurrence under the envelope, like `/body/goodsItems/0/customsValue`. */
   pointer: string;
+  /** Its value, whose members name the elements of one the XML reader read from several places (xmlElementsOf). */
+  value: unknown;
 }
 
 function escape(key: string): string {
@@ -49,7 +51,7 @@ function escape(key: string): string {
 function filter(value: unknown, tree: ScopeTree, path: string, pointer: string, out: OutOfScope[], depth: number): unknown {
   if (tree.all) return value;
   if (depth > MAX_BODY_DEPTH) {
-    out.push({ path, pointer });
+    out.push({ path, pointer, value });
     return undefined;
   }
   if (Array.isArray(value)) return value.map((e, i) => filter(e, tree, `${path}[]`, `${pointer}/${i}`, out, depth + 1));
@@ -59,7 +61,7 @@ function filter(value: unknown, tree: ScopeTree, path: string, pointer: string, 
     const p = path ? `${path}.${key}` : key;
     const child = tree.members.get(key);
     if (!child) {
-      out.push({ path: p, pointer: `${pointer}/${escape(key)}` });
+      out.push({ path: p, pointer: `${pointer}/${escape(key)}`, value: member });
       continue;
     }
     // defineProperty: a member named "__proto__" from JSON.parse must stay a member, not become a prototype
@@ -118,7 +120,7 @@ function fieldList(paths: readonly string[], word = 'field'): string {
  * `XML elements /Declaration/Exporter/ID, ... (fields exporter.id, ...)`, and how many elements that is.
  */
 function elementList(found: readonly OutOfScope[], xmlPathOf: XmlPathOf): { words: string; count: number } {
-  const elements = [...new Set(found.map((f) => xmlPathOf(f.pointer) ?? f.pointer))];
+  const elements = [...new Set(found.flatMap((f) => xmlElementsOf(f.value, f.pointer, xmlPathOf)))];
   return { words: `XML element${elements.length > 1 ? 's' : ''} ${listPaths(elements)} (${fieldList(unique(found))})`, count: elements.length };
 }
 

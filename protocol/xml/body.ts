@@ -3,7 +3,7 @@
  * and its namespace) and write a body of a known type as XML. Everything read is validated with the same
  * zod schema as JSON, so XML and JSON submissions are held to exactly the same rules.
  */
-import { fieldPointers } from '../agreement/field-paths.js';
+import { fieldOccurrences, xmlElementsOf } from '../agreement/field-paths.js';
 import { MAX_BODY_BYTES } from '../constants.js';
 import { GncError, isGncError, type XmlPathOf } from '../errors.js';
 import type { AciBody } from '../messages/aci.js';
@@ -51,7 +51,7 @@ export function withXmlPaths(err: unknown, xmlPathOf: XmlPathOf): unknown {
  * paths such as `goodsItems[].netMass`): each element once, in the order of the paths, then of the document.
  */
 export function removedXmlPaths(body: unknown, removed: readonly string[], xmlPathOf: XmlPathOf): string[] {
-  const paths = removed.flatMap((field) => fieldPointers(body, field, '/body').map((pointer) => xmlPathOf(pointer) ?? pointer));
+  const paths = removed.flatMap((field) => fieldOccurrences(body, field, '/body').flatMap(({ value, pointer }) => xmlElementsOf(value, pointer, xmlPathOf)));
   return [...new Set(paths)];
 }
 
