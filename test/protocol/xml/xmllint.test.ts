@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bodyToXml, bodyTypeOf, parseXmlBody } from '../../../protocol/xml/index.js';
-import { EXAMPLE_NAMES, example, REPO_ROOT } from '../messages/fixtures.js';
+import { EXAMPLE_NAMES, example, exampleXml, REPO_ROOT } from '../messages/fixtures.js';
 
 const WCO_XSD = resolve(REPO_ROOT, '../shared/reference/wco-dm/WCO_DEC_2_DMS.xsd');
 const OWN_XSD = { ecoo: resolve(REPO_ROOT, 'protocol/xml/schemas/gnc-ecoo-1.xsd'), aeo: resolve(REPO_ROOT, 'protocol/xml/schemas/gnc-aeo-1.xsd') };
@@ -41,6 +41,16 @@ describe('xmllint validation', () => {
     const result = xmllint(bodyToXml(type, body), schemaFor(type));
     expect(result.output).toContain('validates');
     expect(result.ok).toBe(true);
+  });
+
+  // the examples/messages XML files are what integrators copy: each must validate and read as its JSON twin
+  it.each(EXAMPLE_NAMES)('validates examples/messages/%s.xml, which reads as the JSON example', (name) => {
+    const xml = exampleXml(name);
+    const body = example(name);
+    const result = xmllint(xml, schemaFor(bodyTypeOf(body)));
+    expect(result.output).toContain('validates');
+    expect(result.ok).toBe(true);
+    expect(parseXmlBody(xml).body).toStrictEqual(body);
   });
 
   it('validates a declaration with every optional field left out', () => {
