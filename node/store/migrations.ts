@@ -581,11 +581,13 @@ export const MIGRATIONS: readonly string[] = [
   // confirm in full a certificate whose quantities were compared in part, and do not note one issued after the
   // departure it states. The consignments that name a certificate (search key 'e') and are expected within the
   // recompute horizon (30 days, as for migration 13) are queued, and the risk loop recomputes them, adding a feed event
-  // only where the assessment changes. Applied again (a schema version set back), it queues them again, to the same effect
+  // only where the assessment changes. Applied again (a schema version set back), it queues them again, to the same effect.
+  // EXISTS by consignment (risk_keys_cid): as `cid IN (...)` SQLite would read the certificate keys of every
+  // consignment held, over the whole retention period, instead of the horizon's range of risk_cons_arrival
   `
   -- recompute: e-CoO indicators ecoo-partly-confirmed, ecoo-issued-retrospectively
   INSERT OR IGNORE INTO risk_pending (cid)
-    SELECT cid FROM risk_consignments WHERE expected_arrival >= CAST(strftime('%s', 'now') AS INTEGER) * 1000 - 30 * 86400000
-      AND cid IN (SELECT cid FROM risk_keys WHERE k = 'e');
+    SELECT c.cid FROM risk_consignments c WHERE c.expected_arrival >= CAST(strftime('%s', 'now') AS INTEGER) * 1000 - 30 * 86400000
+      AND EXISTS (SELECT 1 FROM risk_keys k WHERE k.cid = c.cid AND k.k = 'e');
 `,
 ];

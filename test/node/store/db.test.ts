@@ -209,6 +209,17 @@ describe('openDb', () => {
     expect(db.prepare('SELECT cid FROM risk_pending ORDER BY cid').pluck().all()).toEqual([1, 2]);
   });
 
+  it('reads, in migration 30, the consignments within the recompute horizon through their arrival index and their certificate keys by consignment, not every certificate key held', () => {
+    db = open();
+    const statement = MIGRATIONS.find((m) => m.includes('ecoo-partly-confirmed, ecoo-issued-retrospectively'))!.replace(/^\s*--.*$/gm, '').trim();
+    const plan = db.prepare(`EXPLAIN QUERY PLAN ${statement}`).all().map((r) => (r as { detail: string }).detail);
+    // as migration 13 reads them: a range of risk_cons_arrival, never the certificate keys of the whole history
+    expect(plan).toEqual([
+      expect.stringMatching(/^SEARCH c USING (COVERING )?INDEX risk_cons_arrival \(expected_arrival>\?\)$/),
+      expect.stringMatching(/^SEARCH k EXISTS USING (COVERING )?INDEX risk_keys_cid \(cid=\? AND k=\?\)$/),
+    ]);
+  });
+
   it('folds the border crossing points and offices held, so that a filter in another case of Cyrillic finds them', () => {
     dir = tempDir('gnc-db-');
     const version = MIGRATIONS.findIndex((m) => m.includes('gnc_fold('));
