@@ -41,4 +41,15 @@ describe('elements of a member the XML reader assembled from elements elsewhere'
       `XML elements ${[...NOTIFY, ...EXIT].join(', ')} (fields notifyParty, officeOfExit) are outside agreement KZ-KG-MRA-2026@1 from KZ to KG for aci: remove them and submit again.`,
     );
   });
+
+  it('words a refusal for XML once: a second pass (the API and gnc send share withXmlPaths) keeps the message and issues, and no wording function is left on the error', () => {
+    const refusal = gncError(() => enforceOnSend(scope(allBut('notifyParty', 'officeOfExit'), false), 'KZ', 'KG', 'aci', RISK, body));
+    const once = withXmlPaths(refusal, read.xmlPathOf);
+    const twice = withXmlPaths(once, read.xmlPathOf);
+    if (!isGncError(once) || !isGncError(twice)) throw new Error('expected GncErrors');
+    expect(twice.message).toBe(once.message);
+    expect(twice.issues).toEqual(once.issues);
+    expect(twice.inXml).toBeUndefined();
+    expect(JSON.parse(JSON.stringify(twice))).not.toHaveProperty('inXml');
+  });
 });
