@@ -87,8 +87,8 @@ export function defaultRules(): LoadedRules {
 /**
  * The weight of `ecoo-partly-confirmed` a rules file does not set: half the facilitation of `ecoo-confirmed` (its
  * weight when negative), rounded to a whole number toward less facilitation: -3 gives -1, -1 gives 0, and a
- * weight of 0 or above 0. A certificate whose quantities were compared only in part never lowers a score more than
- * one that agrees in full.
+ * weight of 0 or above 0. A certificate whose quantities were compared only in part never facilitates more than one
+ * that agrees in full, and never adds risk (with `ecoo-confirmed` set above 0, the full check adds more than this 0).
  */
 export function partlyConfirmed(confirmed: number): number {
   // `|| 0`: no -0 (Math.ceil(-0.5)), which would print as 0 but is not 0 to Object.is
