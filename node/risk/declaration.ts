@@ -101,7 +101,28 @@ function dayFormat(timeZone: string): { format: Intl.DateTimeFormat; zone: strin
 export function arrivalZone(d: FullDeclaration, zones: BorderZones): string | undefined {
   if (zones.offices.size === 0) return zones.zone;
   const { id, borderCrossingPoint } = d.officeOfEntry;
-  return (borderCrossingPoint !== undefined ? zones.offices.get(foldCase(borderCrossingPoint)) : undefined) ?? zones.offices.get(foldCase(id)) ?? zones.zone;
+  return (borderCrossingPoint !== undefined ? officeZone(zones, borderCrossingPoint) : undefined) ?? officeZone(zones, id) ?? zones.zone;
+}
+
+/** Most names officeZone remembers per rules load; past it, it starts again (a border has far fewer offices). */
+const OFFICE_NAMES_KEPT = 4096;
+/** By rules load (its zones), the zone of each office name as declarations write it, `null` for none listed. */
+const officeZones = new WeakMap<BorderZones, Map<string, string | null>>();
+
+/**
+ * The zone `border.offices` gives office name `name`, folded once per name and rules load: the fold (two NFKC
+ * passes and two case mappings) cost a fifth of an assessment when done for every one, and a border's declarations
+ * name the same few offices.
+ */
+function officeZone(zones: BorderZones, name: string): string | undefined {
+  let known = officeZones.get(zones);
+  if (known === undefined) officeZones.set(zones, (known = new Map()));
+  let zone = known.get(name);
+  if (zone === undefined) {
+    if (known.size >= OFFICE_NAMES_KEPT) known.clear();
+    known.set(name, (zone = zones.offices.get(foldCase(name)) ?? null));
+  }
+  return zone ?? undefined;
 }
 
 /**
