@@ -7,10 +7,11 @@
  *   versions, search keys, assessment and feed events (each may quote the purged version), and built again from
  *   its versions still held, as the projection builds it had only they arrived (RiskEngine.reproject): the latest
  *   created declaration or amendment held is in force, a held cancellation keeps it cancelled, its id (the
- *   original's message id) and cid (its place in the list, which a client's cursor may point at) stay. It is assessed in the same transaction, once the registries are as the purge
- *   leaves them, which records a `new` event, as for a consignment that just arrived. With no declaration or amendment held (all purged, or only a cancellation left) it stays
- *   deleted. The feed keeps only the number of its newest event, so no event id is handed out twice, and a stream
- *   that resumes before the deleted events starts with a `gap`.
+ *   original's message id) and cid (its place in the list, which a client's cursor may point at) stay. It is
+ *   assessed in the same transaction, once the registries are as the purge leaves them, which records a `new`
+ *   event, as for a consignment that just arrived. With no declaration or amendment held (all purged, or only a
+ *   cancellation left) it stays deleted. The feed keeps only the number of its newest event, so no event id is
+ *   handed out twice, and a stream that resumes before the deleted events starts with a `gap`.
  * - e-CoO: a certificate whose certificate or status message was purged leaves the index (a goods item
  *   naming it then reads as "not received", which errs on the side of risk, never of facilitation).
  * - AEO: the purged messages' history entries go (for a part of a snapshot sent in parts, those of all its
