@@ -179,12 +179,41 @@ function dates(ctx: AssessContext, out: IndicatorSet, cert: EcooFound, ev: CertE
  */
 const RETROSPECTIVE_ENDORSEMENTS = ['issued retrospectively', 'выдан впоследствии'].map(norm);
 
+/** Words that, directly before the endorsement, say the opposite ("not issued retrospectively", "не выдан впоследствии"). */
+const NEGATIONS = new Set(['not', 'never', 'no', 'не', 'нет']);
+
+/**
+ * Whether remarks carry the endorsement, not negated: found as `norm` finds it (the words run together), an
+ * occurrence counts unless the word directly before it is a negation (NEGATIONS, or an English "n't": "wasn't"), or,
+ * where the occurrence starts inside a word ("NOTISSUED RETROSPECTIVELY"), that word's part before it is one.
+ */
+function endorsedRetrospectively(remarks: string): boolean {
+  const words = remarks.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w !== '');
+  const starts: number[] = [];
+  let joined = '';
+  for (const w of words) {
+    starts.push(joined.length);
+    joined += w;
+  }
+  const negated = (at: number): boolean => {
+    let i = starts.length - 1;
+    while (starts[i]! > at) i--;
+    if (starts[i]! < at) return NEGATIONS.has(words[i]!.slice(0, at - starts[i]!));
+    const before = words[i - 1];
+    return before !== undefined && (NEGATIONS.has(before) || (before === 't' && (words[i - 2]?.endsWith('n') ?? false)));
+  };
+  return RETROSPECTIVE_ENDORSEMENTS.some((e) => {
+    for (let at = joined.indexOf(e); at >= 0; at = joined.indexOf(e, at + 1)) if (!negated(at)) return true;
+    return false;
+  });
+}
+
 /**
  * A certificate issued after the departure it states (`transport.departureDate`: the ACI carries no departure or
  * loading date) but not after the expected arrival (that is ecoo-date-mismatch) was issued retrospectively: the
  * EUR.1 and CIS rules allow it when the certificate says so, and an officer wants to see it. Raised unless its
- * remarks carry the endorsement. Both are calendar dates the issuing country wrote on the same certificate, so they
- * are compared as written; the arrival's is the one `dates` compared with.
+ * remarks carry the endorsement (a negated one does not count). Both are calendar dates the issuing country wrote on
+ * the same certificate, so they are compared as written; the arrival's is the one `dates` compared with.
  */
 function retrospective(ctx: AssessContext, out: IndicatorSet, cert: EcooFound, ev: CertEvidence, arrivalDay: number): void {
   const { issueDate, remarks, transport: { departureDate: departure } } = cert.body;
@@ -192,7 +221,7 @@ function retrospective(ctx: AssessContext, out: IndicatorSet, cert: EcooFound, e
   const issueDay = dayOf(midnight(issueDate));
   const late = issueDay - dayOf(midnight(departure));
   if (late <= 0 || issueDay > arrivalDay) return;
-  if (remarks !== undefined && RETROSPECTIVE_ENDORSEMENTS.some((e) => norm(remarks).includes(e))) return;
+  if (remarks !== undefined && endorsedRetrospectively(remarks)) return;
   const summary = `Certificate ${cert.number} was issued on ${issueDate}, ${days(late)} after the departure it states (${departure}), and its remarks do not say it was issued retrospectively`;
   out.add('ecoo-issued-retrospectively', ctx.rules.weights['ecoo-issued-retrospectively'], summary, [ev('/transport/departureDate', departure), ev('/issueDate', issueDate)]);
 }

@@ -224,6 +224,27 @@ describe('risk engine on a real store', () => {
     expect(late(almatySameDay)).toBe(false);
   });
 
+  it('does not count a negated endorsement as issued retrospectively (English not/never/no/n\'t, Russian не/нет), but a plain one in either language', () => {
+    // departing 2026-11-24 (as in the example), issued 2026-11-25: on the day of the declared arrival
+    const late = (n: number, remarks: string): string => {
+      const number = `KZ-ST1-2026-R${n}`;
+      receive(store, { partner: 'KZ', type: 'ecoo', body: variant(certificate(), (c) => Object.assign(c, { certificateNumber: number, issueDate: '2026-11-25', remarks })) });
+      return receive(store, { partner: 'KZ', type: 'aci', body: variant(road(), (d) => {
+        d.functionalReference = `RETRO-${n}`;
+        for (const it of d.goodsItems) it.ecooReference = number;
+      }) });
+    };
+    const negated = ['Not issued retrospectively', 'NOT ISSUED RETROSPECTIVELY.', 'never issued retrospectively', 'No issued-retrospectively endorsement',
+      'Certificate wasn\'t issued retrospectively', 'не выдан впоследствии', 'НЕ ВЫДАН ВПОСЛЕДСТВИИ', 'Нет: выдан впоследствии', 'NOTISSUED RETROSPECTIVELY'].map((r, i) => late(i, r));
+    const endorsed = ['Issued retrospectively', 'ISSUED  RETROSPECTIVELY!', 'Выдан впоследствии', 'Goods comply with the CIS Rules (2009). Выдан  впоследствии.',
+      'Reissued retrospectively', 'Not a duplicate. Issued retrospectively', 'not issued retrospectively; correction: issued retrospectively'].map((r, i) => late(100 + i, r));
+    run();
+    const retro = (id: string) => codes(id).includes('ecoo-issued-retrospectively');
+    expect(negated.map(retro)).toEqual(negated.map(() => true));
+    expect(endorsed.map(retro)).toEqual(endorsed.map(() => false));
+    for (const id of [...negated, ...endorsed]) expect(codes(id)).toContain('ecoo-confirmed');
+  });
+
   describe('with a zone per office of entry (Mongolia: Asia/Hovd, UTC+7, in the western aimags; Asia/Ulaanbaatar, UTC+8)', () => {
     // 16:30 UTC on the 25th is 23:30 on the 25th at a Hovd-zone office and 00:30 on the 26th at an Ulaanbaatar-zone one
     const expectedArrival = '2026-11-25T16:30:00Z';
