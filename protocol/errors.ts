@@ -88,6 +88,11 @@ export interface ErrorIssue {
    * the document (a query parameter).
    */
   xmlPath?: string;
+  /**
+   * For a field of a document submitted as XML that was read from several elements not held in one of its own (an
+   * ACI's `notifyParty`, `officeOfExit`), all of them, each once (`xmlPath` is the first); absent otherwise.
+   */
+  xmlPaths?: string[];
   expected: string;
   received: string;
   message: string;

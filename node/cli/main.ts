@@ -17,12 +17,15 @@ function usage(commands = COMMANDS, title = ['gnc: Globally Networked Customs ex
 }
 
 /**
- * Where an issue is: its path; for an XML file, the element in it (`xmlPath`) with the JSON pointer into the body
- * read from it beside, where that is another path (an agreement refusing a field).
+ * Where an issue is: its path; for an XML file, the element in it (`xmlPath`, or all of `xmlPaths` for a field read
+ * from several) with the JSON pointer into the body read from it beside, where that is another path (an agreement
+ * refusing a field).
  */
 function where(issue: ErrorIssue): string {
   if (issue.xmlPath === undefined) return issue.path || '/';
-  return issue.xmlPath === issue.path ? `XML element ${issue.xmlPath}` : `XML element ${issue.xmlPath} (JSON pointer ${issue.path || '/'})`;
+  const elements = issue.xmlPaths ?? [issue.xmlPath];
+  const named = `XML element${elements.length > 1 ? 's' : ''} ${elements.join(', ')}`;
+  return issue.xmlPath === issue.path ? named : `${named} (JSON pointer ${issue.path || '/'})`;
 }
 
 export async function main(

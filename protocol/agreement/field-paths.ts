@@ -272,3 +272,19 @@ export function xmlElementsOf(value: unknown, pointer: string, xmlPathOf: XmlPat
   const members = Object.entries(value).flatMap(([key, member]) => xmlElementsOf(member, jsonPointer([key], pointer), xmlPathOf));
   return members.length > 0 ? members : [own];
 }
+
+/**
+ * xmlElementsOf for the member a JSON pointer under `prefix` names in a body (`/body/notifyParty` -> the elements of
+ * its members); undefined where the body holds no such member or `xmlPathOf` knows no element for it.
+ */
+export function xmlElementsAt(body: unknown, pointer: string, xmlPathOf: XmlPathOf, prefix = '/body'): string[] | undefined {
+  if (pointer !== prefix && !pointer.startsWith(`${prefix}/`)) return undefined;
+  if (xmlPathOf(pointer) === undefined) return undefined;
+  let value = body;
+  for (const raw of pointer.slice(prefix.length).split('/').slice(1)) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return [...new Set(xmlElementsOf(value, pointer, xmlPathOf))];
+}

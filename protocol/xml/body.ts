@@ -3,7 +3,7 @@
  * and its namespace) and write a body of a known type as XML. Everything read is validated with the same
  * zod schema as JSON, so XML and JSON submissions are held to exactly the same rules.
  */
-import { fieldOccurrences, xmlElementsOf } from '../agreement/field-paths.js';
+import { fieldOccurrences, xmlElementsAt, xmlElementsOf } from '../agreement/field-paths.js';
 import { MAX_BODY_BYTES } from '../constants.js';
 import { GncError, isGncError, type XmlPathOf } from '../errors.js';
 import type { AciBody } from '../messages/aci.js';
@@ -32,15 +32,20 @@ export type XmlBody = ({ type: 'aci'; body: AciBody } | { type: 'ecoo'; body: Ec
 /**
  * The same error with `xmlPath` on each issue that `xmlPathOf` finds in the XML document, and worded for XML where it
  * has such a wording (GncError.inXml: an agreement's field refusal names the elements); any other error as it is.
+ * Given the body read from the document, an issue at a member the reader read from several elements that are not in
+ * one of its own (an ACI's notifyParty, officeOfExit: xmlElementsOf) has them all as `xmlPaths`, and the first as
+ * `xmlPath`, rather than the element holding them (the root).
  */
-export function withXmlPaths(err: unknown, xmlPathOf: XmlPathOf): unknown {
+export function withXmlPaths(err: unknown, xmlPathOf: XmlPathOf, body?: unknown): unknown {
   if (!isGncError(err)) return err;
   let found = false;
   const issues = err.issues?.map((issue) => {
-    const xmlPath = xmlPathOf(issue.path);
+    const elements = body === undefined ? undefined : xmlElementsAt(body, issue.path, xmlPathOf);
+    const xmlPath = elements?.[0] ?? xmlPathOf(issue.path);
     if (xmlPath === undefined) return issue;
     found = true;
-    return { path: issue.path, xmlPath, expected: issue.expected, received: issue.received, message: issue.message };
+    const several = elements !== undefined && elements.length > 1 ? { xmlPaths: elements } : {};
+    return { path: issue.path, xmlPath, ...several, expected: issue.expected, received: issue.received, message: issue.message };
   });
   if (!found && !err.inXml) return err;
   return new GncError(err.code, err.inXml ? err.inXml(xmlPathOf) : err.message, { issues, cause: err.cause });

@@ -45,7 +45,7 @@ async function submitXml(c: Context<AuthEnv>, submit: SubmitService, bytes: Uint
     const submitted = await submit.submit(request, idempotency);
     return { ...submitted, removedXmlPaths: removedXmlPaths(read.body, submitted.result.removed, read.xmlPathOf) };
   } catch (err) {
-    throw withXmlPaths(err, read.xmlPathOf);
+    throw withXmlPaths(err, read.xmlPathOf, read.body);
   }
 }
 

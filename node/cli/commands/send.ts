@@ -83,7 +83,7 @@ export const sendCommand: Command = {
       const request = { to: values.to!, type, purpose: values.purpose, ref: values.ref, body: file.body };
       // a refusal of an XML file's body (an agreement's field refusal) also names the element, as the API's does
       const { result: r, replayed } = await node.submit.submit(request, key === undefined ? undefined : { tokenId: 'cli', key }).catch((err: unknown) => {
-        throw file.xmlPathOf ? withXmlPaths(err, file.xmlPathOf) : err;
+        throw file.xmlPathOf ? withXmlPaths(err, file.xmlPathOf, file.body) : err;
       });
       // an XML file's removed fields are named by their elements in it too, as the API's answer does
       const removedXml = file.xmlPathOf && removedXmlPaths(file.body, r.removed, file.xmlPathOf);

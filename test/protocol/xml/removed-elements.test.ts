@@ -42,6 +42,19 @@ describe('elements of a member the XML reader assembled from elements elsewhere'
     );
   });
 
+  it('gives their issues all their elements as xmlPaths, the first as xmlPath, given the body read; the root without it', () => {
+    const refusal = gncError(() => enforceOnSend(scope(allBut('notifyParty', 'officeOfExit'), false), 'KZ', 'KG', 'aci', RISK, body));
+    const located = (err: unknown) => (isGncError(err) ? err.issues?.map((i) => [i.path, i.xmlPath, i.xmlPaths]) : undefined);
+    expect(located(withXmlPaths(refusal, read.xmlPathOf, body))).toEqual([
+      ['/body/notifyParty', NOTIFY[0], NOTIFY],
+      ['/body/officeOfExit', EXIT[0], EXIT],
+    ]);
+    expect(located(withXmlPaths(refusal, read.xmlPathOf))).toEqual([
+      ['/body/notifyParty', '/Declaration', undefined],
+      ['/body/officeOfExit', '/Declaration', undefined],
+    ]);
+  });
+
   it('words a refusal for XML once: a second pass (the API and gnc send share withXmlPaths) keeps the message and issues, and no wording function is left on the error', () => {
     const refusal = gncError(() => enforceOnSend(scope(allBut('notifyParty', 'officeOfExit'), false), 'KZ', 'KG', 'aci', RISK, body));
     const once = withXmlPaths(refusal, read.xmlPathOf);
