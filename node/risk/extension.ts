@@ -86,7 +86,7 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
   const queries = new ArrivalQueries(store.db, engine.consignments);
   const arrivals = arrivalRoutes(store, queries, feed);
   const webhook = new WebhookSender(store, feed, () => rules.webhook, clock, log);
-  const purge = new RiskPurge(store.db, engine, feed, clock);
+  const purge = new RiskPurge(store.db, engine, feed, clock, log);
   let started = false;
   let stopped = false;
   let running: Promise<void> | undefined;

@@ -9,8 +9,9 @@
  *   created declaration or amendment held is in force, a held cancellation keeps it cancelled, its id (the
  *   original's message id) and cid (its place in the list, which a client's cursor may point at) stay. It is
  *   assessed in the same transaction, once the registries are as the purge leaves them, which records a `new`
- *   event, as for a consignment that just arrived. With no declaration or amendment held (all purged, or only a
- *   cancellation left) it stays deleted. The feed keeps only the number of its newest event, so no event id is
+ *   event, as for a consignment that just arrived. An assessment that throws does not hold the purge back: the
+ *   consignment is left queued, unassessed, for the risk loop (RiskPurge.assess). With no declaration or amendment
+ *   held (all purged, or only a cancellation left) it stays deleted. The feed keeps only the number of its newest event, so no event id is
  *   handed out twice, and a stream that resumes before the deleted events starts with a `gap`.
  * - e-CoO: a certificate whose certificate or status message was purged leaves the index (a goods item
  *   naming it then reads as "not received", which errs on the side of risk, never of facilitation).
@@ -34,10 +35,12 @@
 import type { AeoChange } from '../../protocol/messages/aeo.js';
 import type { AssessmentEvent } from '../../protocol/risk.js';
 import { certificateKey, type EcooBody } from '../../protocol/messages/ecoo.js';
+import { isGncError } from '../../protocol/errors.js';
 import type { Db } from '../store/db.js';
+import { isStorageFull } from '../store/storage-error.js';
 import { KEY, type KeyKind } from './declaration.js';
 import type { Store } from '../store/store.js';
-import { BATCH, INDIVIDUAL_USE, offlineEngine, RECOMPUTE_HORIZON_MS, STORED_COLUMNS, type RiskEngine, type StoredMessage } from './engine.js';
+import { BATCH, INDIVIDUAL_USE, offlineEngine, RECOMPUTE_HORIZON_MS, STORED_COLUMNS, type EngineDeps, type RiskEngine, type StoredMessage } from './engine.js';
 import { RiskFeed } from './feed.js';
 import type { LoadedRules } from './rules.js';
 
@@ -79,7 +82,14 @@ export function offlineRiskPurge(store: Store, clock: () => number, rules: () =>
 export class RiskPurge {
   private readonly s;
 
-  constructor(db: Db, private readonly engine: RiskEngine, private readonly feed: RiskFeed, private readonly clock: () => number) {
+  /** `log`: where a rebuilt consignment whose assessment failed is reported (assess). */
+  constructor(
+    private readonly db: Db,
+    private readonly engine: RiskEngine,
+    private readonly feed: RiskFeed,
+    private readonly clock: () => number,
+    private readonly log: EngineDeps['log'] = () => undefined,
+  ) {
     this.s = {
       cidOf: db.prepare('SELECT cid FROM risk_versions WHERE partner = ? AND message_id = ?').pluck(),
       drop: ['risk_pending', 'risk_assessments', 'risk_keys', 'risk_versions', 'risk_consignments'].map((t) => db.prepare(`DELETE FROM ${t} WHERE cid = ?`)),
@@ -158,8 +168,30 @@ export class RiskPurge {
       this.engine.consignments.pendByPrefix(KEY.aeo, partner, since);
     }
     if (gone.size > 0) this.unquote(named.values(), gone);
-    // assessed here, once the registries are as the purge leaves them: a rebuilt consignment is never listed unassessed
-    return rebuilt.flatMap((cid) => this.engine.assessQueued(cid) ?? []);
+    // assessed here, once the registries are as the purge leaves them: a rebuilt consignment is listed unassessed
+    // only while an assessment that failed waits for the risk loop
+    return rebuilt.flatMap((cid) => this.assess(cid) ?? []);
+  }
+
+  /**
+   * Assesses a rebuilt consignment in a savepoint of the purge's transaction. An assessment that throws (a bug, an
+   * indicator failing on what it reads, a write refused) must not roll the purge back: retried at every sweep, it would
+   * keep the content past its retention end for as long as it throws. What the assessment wrote goes with its
+   * savepoint; the consignment stays queued for assessment (risk_pending, as reproject left it), as one waiting for the
+   * engine is, and the risk loop assesses it (retrying on its own failures). Logged with its code and the error's name
+   * only: an error's message may quote the consignment's content.
+   */
+  private assess(cid: number): AssessmentEvent | undefined {
+    try {
+      return this.db.transaction(() => this.engine.assessQueued(cid))();
+    } catch (err) {
+      const code = isGncError(err) ? err.code : isStorageFull(err) ? 'GNC_STORAGE_FULL' : 'GNC_INTERNAL';
+      // the error's kind (and SQLite's code, if any), never its message
+      const sqlite = (err as { code?: unknown } | undefined)?.code;
+      const error = [err instanceof Error ? err.name : typeof err, typeof sqlite === 'string' && !isGncError(err) ? sqlite : ''].filter(Boolean).join(' ');
+      this.log('retention purge: a rebuilt consignment could not be assessed; the purge went on, and it stays queued for the risk loop', { code, cid, error });
+      return undefined;
+    }
   }
 
   /**
