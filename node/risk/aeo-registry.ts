@@ -105,6 +105,7 @@ export class AeoRegistry {
   private readonly upsertStmt;
   private readonly historyStmt;
   private readonly addHistoryStmt;
+  private readonly twinStmt;
   private readonly atStmt;
   private readonly firstStmt;
   private readonly anyStmt;
@@ -129,7 +130,11 @@ export class AeoRegistry {
         message_id = excluded.message_id, path = excluded.path, as_of = excluded.as_of, updated_at = excluded.updated_at`);
     this.historyStmt = db.prepare('SELECT * FROM risk_aeo_history WHERE partner = ? AND aeo_id = ? ORDER BY effective, seq');
     this.addHistoryStmt = db.prepare(`INSERT OR REPLACE INTO risk_aeo_history (partner, aeo_id, effective, seq, status, valid_from, valid_until, kind, message_id, path, reason)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      VALUES (@partner, @aeo_id, @effective, @seq, @status, @valid_from, @valid_until, @kind, @message_id, @path, @reason)`);
+    // the entries next to one on its date, before and after it by seq (the primary key)
+    const beside = (cmp: '<' | '>', order: 'DESC' | 'ASC') => `SELECT * FROM (SELECT * FROM risk_aeo_history
+      WHERE partner = @partner AND aeo_id = @aeo_id AND effective = @effective AND seq ${cmp} @seq ORDER BY seq ${order} LIMIT 1)`;
+    this.twinStmt = db.prepare(`${beside('<', 'DESC')} UNION ALL ${beside('>', 'ASC')}`);
     this.atStmt = db.prepare('SELECT * FROM risk_aeo_history WHERE partner = ? AND aeo_id = ? AND effective <= ? ORDER BY effective DESC, seq DESC LIMIT 1');
     this.firstStmt = db.prepare('SELECT * FROM risk_aeo_history WHERE partner = ? AND aeo_id = ? ORDER BY effective, seq LIMIT 1');
     // the marker, or (for a registry filled before the marker existed) any record
@@ -231,7 +236,10 @@ export class AeoRegistry {
     }
     const inForce = this.atStmt.get(s.partner, cur.aeo_id, asOf) as AeoHistoryRow | undefined;
     if (inForce?.status === 'removed') return false;
-    this.addHistoryStmt.run(s.partner, cur.aeo_id, asOf, s.seq, 'removed', cur.valid_from, cur.valid_until, 'snapshot', s.messageId, '/operators', 'not listed in the snapshot');
+    this.addHistory({
+      partner: s.partner, aeo_id: cur.aeo_id, effective: asOf, seq: s.seq, status: 'removed', valid_from: cur.valid_from, valid_until: cur.valid_until,
+      kind: 'snapshot', message_id: s.messageId, path: '/operators', reason: 'not listed in the snapshot',
+    });
     if (asOf >= cur.as_of) this.unlistStmt.run(s.messageId, '/operators', asOf, s.now, s.partner, cur.aeo_id);
     else this.reconcile(s, cur);
     return true;
@@ -245,8 +253,10 @@ export class AeoRegistry {
     const validUntil = op.validUntil ?? null;
     const inForce = this.atStmt.get(s.partner, op.aeoId, effective) as AeoHistoryRow | undefined;
     if (inForce && inForce.effective === effective && sameStatus(inForce, op.status, op.validFrom, validUntil)) return false;
-    this.addHistoryStmt.run(s.partner, op.aeoId, effective, s.seq, op.status, op.validFrom, validUntil, s.kind, s.messageId, path, reason);
-    return true;
+    return this.addHistory({
+      partner: s.partner, aeo_id: op.aeoId, effective, seq: s.seq, status: op.status, valid_from: op.validFrom, valid_until: validUntil,
+      kind: s.kind, message_id: s.messageId, path, reason,
+    });
   }
 
   /**
@@ -260,7 +270,25 @@ export class AeoRegistry {
     const status = cur.listed ? cur.status : 'removed';
     if (inForce && sameStatus(inForce, status, cur.valid_from, cur.valid_until)) return;
     const kind = cur.path.startsWith('/operators') ? 'snapshot' : 'change';
-    this.addHistoryStmt.run(s.partner, cur.aeo_id, cur.as_of, s.seq, status, cur.valid_from, cur.valid_until, kind, cur.message_id, cur.path, RESTATED);
+    this.addHistory({
+      partner: s.partner, aeo_id: cur.aeo_id, effective: cur.as_of, seq: s.seq, status, valid_from: cur.valid_from, valid_until: cur.valid_until,
+      kind, message_id: cur.message_id, path: cur.path, reason: RESTATED,
+    });
+  }
+
+  /**
+   * Writes a history entry, unless an entry next to it on its date (the one before or after it by seq) holds the same
+   * status: that would be one status change recorded twice, shown twice by GET /v1/aeo. (A message applied again
+   * with a seq below entries already on that date does that: the purge's rebuild applies the snapshot the list rests
+   * on again. Older versions wrote such twins; a migration removed them.) An entry beside one of another status is
+   * written, as a status that changed back on one date is: on the same date the later-received message wins. True
+   * when written.
+   */
+  private addHistory(h: AeoHistoryRow): boolean {
+    const beside = this.twinStmt.all(h) as AeoHistoryRow[];
+    if (beside.some((b) => sameStatus(b, h.status, h.valid_from, h.valid_until))) return false;
+    this.addHistoryStmt.run(h);
+    return true;
   }
 
   /** The operator's name search keys: those of `legalName`, its name now. */
@@ -358,7 +386,7 @@ export class AeoRegistry {
   }
 }
 
-function sameStatus(h: AeoHistoryRow, status: AeoHistoryRow['status'], validFrom: string, validUntil: string | null): boolean {
+function sameStatus(h: AeoHistoryRow, status: AeoHistoryRow['status'], validFrom: string | null, validUntil: string | null): boolean {
   return h.status === status && (status === 'removed' || (h.valid_from === validFrom && h.valid_until === validUntil));
 }
 

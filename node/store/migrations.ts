@@ -590,4 +590,21 @@ export const MIGRATIONS: readonly string[] = [
     SELECT c.cid FROM risk_consignments c WHERE c.expected_arrival >= CAST(strftime('%s', 'now') AS INTEGER) * 1000 - 30 * 86400000
       AND EXISTS (SELECT 1 FROM risk_keys k WHERE k.cid = c.cid AND k.k = 'e');
 `,
+  // 32: AEO history entries older versions wrote twice: the same status (with the same validity period; any two
+  // 'removed' are the same) from the same date as the entry just before it by seq, from a later message. Their purge
+  // rebuilt the registry by applying the latest snapshot again, which wrote each status it listed under its own seq
+  // even where an earlier message had recorded it; a message arriving late that repeated an earlier status wrote it
+  // again too. GET /v1/aeo showed such an entry twice. The first (lowest seq) stays, as if the later message had been
+  // applied by this version, which writes no such twin (node/risk/aeo-registry.ts addHistory). An entry beside one of
+  // another status stays: a status that changed back on one date is history (the later-received message wins), and
+  // that is also why no unique index can refuse twins. Applied again (a schema version set back), it finds none
+  `
+  -- dedupe: risk_aeo_history twins
+  DELETE FROM risk_aeo_history WHERE (partner, aeo_id, effective, seq) IN (
+    SELECT partner, aeo_id, effective, seq FROM (
+      SELECT partner, aeo_id, effective, seq, status, valid_from, valid_until,
+        LAG(effective) OVER w AS p_effective, LAG(status) OVER w AS p_status, LAG(valid_from) OVER w AS p_from, LAG(valid_until) OVER w AS p_until
+      FROM risk_aeo_history WINDOW w AS (PARTITION BY partner, aeo_id ORDER BY effective, seq))
+    WHERE effective = p_effective AND status = p_status AND (status = 'removed' OR (valid_from IS p_from AND valid_until IS p_until)));
+`,
 ];
