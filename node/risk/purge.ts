@@ -11,8 +11,9 @@
  *   assessed in the same transaction, once the registries are as the purge leaves them, which records a `new`
  *   event, as for a consignment that just arrived. An assessment that throws does not hold the purge back: the
  *   consignment is left queued, unassessed, for the risk loop (RiskPurge.assess). With no declaration or amendment
- *   held (all purged, or only a cancellation left) it stays deleted. The feed keeps only the number of its newest event, so no event id is
- *   handed out twice, and a stream that resumes before the deleted events starts with a `gap`.
+ *   held (all purged, or only a cancellation left) it stays deleted. The feed keeps only the number of its newest
+ *   event, so no event id is handed out twice, and a stream that resumes before the deleted events starts with a
+ *   `gap`.
  * - e-CoO: a certificate whose certificate or status message was purged leaves the index (a goods item
  *   naming it then reads as "not received", which errs on the side of risk, never of facilitation).
  * - AEO: the purged messages' history entries go (for a part of a snapshot sent in parts, those of all its
