@@ -11,6 +11,11 @@
  * second; one that no certificate covers at `created` fails. Envelopes resting on a certificate the exporter set aside
  * as conflicting (store migration 22, SPEC 9.6), in a bundle real nodes exchanged and `gnc audit export` wrote, pass
  * and are named as such, while such a certificate never vouches for the exporter's statement.
+ * The shell block checks every envelope of the bundle, each ending with its own `OK envelope i` / `FAIL envelope i`
+ * line, and exits non-zero when any fails. Both blocks apply the bundle's revocations (SPEC 9.4) as `gnc audit verify`
+ * does, on a bundle real nodes wrote after `gnc keys revoke --at`: an envelope its key signed at or after the
+ * revocation's `revokedAt` is `FAIL REVOKED` (gnc: GNC_KEY_REVOKED), one signed before passes, and a revocation that
+ * does not verify under a root of the key's country is `IGNORED`, saying so, as gnc ignores it (failing the bundle).
  * Without python3 + cryptography, or jq, openssl, xxd, the tests that need them are skipped.
  */
 import { spawnSync } from 'node:child_process';
@@ -23,8 +28,8 @@ import { decodeNodeCertificate } from '../../protocol/certificate.js';
 import { keyObjectSigner } from '../../protocol/envelope/seal.js';
 import type { EvidenceBundle } from '../../protocol/evidence/bundle.js';
 import { signKeyNotice } from '../../protocol/notice.js';
-import { networkForFile, runCli, tempDir } from '../helpers/network.js';
-import { deliveredAci, setAsideByMigration } from '../node/audit/helpers.js';
+import { networkForFile, runCli, tempDir, waitFor } from '../helpers/network.js';
+import { deliveredAci, flipPayloadByte, setAsideByMigration } from '../node/audit/helpers.js';
 import { asFile, certify, DAY, Exchange, iso, newKey, T0, type Key } from '../node/audit/fixture.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -40,6 +45,29 @@ function run(cmd: string, args: string[], cwd: string): { code: number; out: str
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
   return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
 }
+
+/**
+ * The shell block (then the statement block, with `digest`) run in `dir`, its output cut per envelope: `envelopes[i]`
+ * is what it printed for envelope i, ending with that envelope's own `OK envelope i` or `FAIL envelope i` line,
+ * `verdicts` those lines, `rest` what followed the last envelope (the statement block's output).
+ */
+function runShell(dir: string, opts: { digest?: boolean } = {}): { code: number; out: string; envelopes: string[]; verdicts: string[]; rest: string } {
+  // (what it prints to stderr, in order with the rest)
+  const r = run('bash', ['-c', `exec 2>&1\n${shell}${opts.digest ? `\n${digest}` : ''}`], dir);
+  const envelopes: string[] = [];
+  let chunk: string[] = [];
+  for (const line of r.out.split('\n')) {
+    chunk.push(line);
+    if (/^(OK|FAIL) envelope \d+ /.test(line)) {
+      envelopes.push(chunk.join('\n'));
+      chunk = [];
+    }
+  }
+  return { ...r, envelopes, verdicts: envelopes.map((e) => e.split('\n').at(-1)!), rest: chunk.join('\n') };
+}
+
+const payloadOf = (b64: string): { id: string; type: string; created: string } => JSON.parse(Buffer.from(b64, 'base64url').toString('utf8'));
+const verified = (out: string): number => (out.match(/^Signature Verified Successfully$/gm) ?? []).length;
 
 /** A directory holding the bundle as `b.json` (the name the shell blocks use) and the Python block as `verify.py`. */
 function auditorDir(bundle: unknown): string {
@@ -143,14 +171,23 @@ describe('README offline verification with standard tools', () => {
     expect(r.code).not.toBe(0);
   });
 
-  it.skipIf(!withShellTools)('shell: checks the certificate under the root and the envelope under the certified key, and recomputes the statement digest', () => {
+  it.skipIf(!withShellTools)('shell: checks each envelope\'s certificate under the root and the envelope under the certified key, and recomputes the statement digest', () => {
     const { x, dir } = genuine();
-    const r = run('bash', ['-c', `${shell}\n${digest}`], dir);
+    const r = runShell(dir, { digest: true });
     expect(r.code, r.out).toBe(0);
-    expect(r.out).toContain(`root ${x.kz.root.signer.kid} <- compare`);
-    // the certificate and the envelope, then the exporter's certificate and its statement, each verify
-    expect(r.out.match(/^Signature Verified Successfully$/gm)).toHaveLength(4);
-    expect(r.out).toMatch(new RegExp(`^certificate ${x.kz.node.signer.kid} KZ valid `, 'm'));
+    // every envelope, each with its own line: KZ's two messages and KG's two receipts
+    expect(r.verdicts).toEqual([
+      `OK envelope 0 aeo kz-msg-0 KZ -> KG ${iso(T0)}`,
+      `OK envelope 1 receipt kg-receipt-kz-msg-0 KG -> KZ ${iso(T0 + 1000)}`,
+      `OK envelope 2 aeo kz-msg-1 KZ -> KG ${iso(T0 + 60_000)}`,
+      `OK envelope 3 receipt kg-receipt-kz-msg-1 KG -> KZ ${iso(T0 + 61_000)}`,
+    ]);
+    expect(r.envelopes[0]).toContain(`root ${x.kz.root.signer.kid} <- compare`);
+    expect(r.envelopes[1]).toContain(`root ${x.kg.root.signer.kid} <- compare`);
+    // for each envelope the certificate and the envelope, then the exporter's certificate and its statement, verify
+    expect(r.envelopes.map(verified)).toEqual([2, 2, 2, 2]);
+    expect(verified(r.rest)).toBe(2);
+    expect(r.envelopes[0]).toMatch(new RegExp(`^certificate ${x.kz.node.signer.kid} KZ valid `, 'm'));
     expect(r.out).toContain('setAside: as the statement signs it');
     const [computed, stated] = r.out.trim().split('\n').slice(-2);
     expect(computed).toMatch(/^[0-9a-f]{64} {2}-$/);
@@ -159,24 +196,22 @@ describe('README offline verification with standard tools', () => {
 
   it.skipIf(!withShellTools)('shell: never shows the genuine fingerprint for a root the bundle only labels with it', () => {
     const { x } = genuine();
-    const r = run('bash', ['-c', shell!], forged(x.kz.root.signer.kid));
+    const r = runShell(forged(x.kz.root.signer.kid));
+    expect(r.code).not.toBe(0);
     expect(r.out).not.toMatch(new RegExp(`root ${x.kz.root.signer.kid}`));
-    expect(r.out.match(/^Signature Verified Successfully$/gm) ?? []).toHaveLength(0);
+    // KZ's message fails, nothing verified for it; KG's receipt rests on KG's genuine root
+    expect(r.verdicts.map((v) => v.split(' ').slice(0, 3).join(' '))).toEqual(['FAIL envelope 0', 'OK envelope 1']);
+    expect(verified(r.envelopes[0]!)).toBe(0);
   });
 
-  it.skipIf(!withShellTools)("lists the bundle's revocations, which the blocks do not apply, with the jq line the README gives", async () => {
+  it.skipIf(!withShellTools)('shell: checks every envelope, each with its own line, and fails when any one does', () => {
     const x = new Exchange(2);
-    // a revocation after everything the key signed here: the reference verifier accepts the bundle, and the listing
-    // shows the auditor the revocation and its time, to hold against each envelope's `created`
-    const revokedAt = iso(T0 + 30 * 24 * HOUR);
-    x.revocations.push(signKeyNotice({ v: 1, kind: 'revocation', country: 'KZ', kid: x.kz.node.signer.kid, reason: 'key compromised', revokedAt }, x.kz.root.signer));
     const bundle = asFile(x.bundle({ signed: true }));
-    expect((await verifyBundle(bundle)).failures).toEqual([]);
-    const line = /`(jq -r '\.revocations\[\][^`]*)`/.exec(section)?.[1];
-    expect(line, 'the README names a jq line for the revocations').toBeDefined();
-    const r = run('bash', ['-c', line!], auditorDir(bundle));
-    expect(r.code, r.out).toBe(0);
-    expect(JSON.parse(r.out)).toMatchObject({ kind: 'revocation', country: 'KZ', kid: x.kz.node.signer.kid, revokedAt });
+    flipPayloadByte(bundle, 2, 'Almaty');
+    const r = runShell(auditorDir(bundle));
+    expect(r.code, r.out).not.toBe(0);
+    expect(r.verdicts.map((v) => v.split(' ').slice(0, 3).join(' '))).toEqual(['OK envelope 0', 'OK envelope 1', 'FAIL envelope 2', 'OK envelope 3']);
+    expect(r.envelopes[2]).toMatch(/^Signature Verification Failure$/m);
   });
 
   describe('a node certificate signed by a successor root', () => {
@@ -224,17 +259,21 @@ describe('README offline verification with standard tools', () => {
 
     it.skipIf(!withShellTools)('shell: follows the successions, prints the chain, and checks the certificate, the envelope and the statement', () => {
       const { x, second, third } = succeeded();
-      const r = run('bash', ['-c', `${shell}\n${digest}`], auditorDir(asFile(x.bundle({ signed: true }))));
+      const r = runShell(auditorDir(asFile(x.bundle({ signed: true }))), { digest: true });
       expect(r.code, r.out).toBe(0);
+      expect(r.verdicts.map((v) => v.split(' ').slice(0, 3).join(' '))).toEqual(['OK envelope 0', 'OK envelope 1']);
       const chain = [
         `root ${x.kz.root.signer.kid} <- compare with the fingerprint you were given`,
         `root ${second.signer.kid} in office from ${iso(T0 - 12 * HOUR)}, named by the root above`,
         `root ${third.signer.kid} in office from ${iso(T0 - 3 * HOUR)}, named by the root above`,
       ];
-      // the chain once for the envelope's certificate, once for the exporter's (the same key)
-      expect(r.out.split('\n').filter((l) => l.startsWith('root '))).toEqual([...chain, ...chain]);
-      // each time: two notices and the certificate, then the envelope, then the statement
-      expect(r.out.match(/^Signature Verified Successfully$/gm)).toHaveLength(8);
+      const roots = (out: string): string[] => out.split('\n').filter((l) => l.startsWith('root '));
+      // the chain for the envelope's certificate, and for the exporter's (the same key); KG's receipt on KG's root
+      expect(roots(r.envelopes[0]!)).toEqual(chain);
+      expect(roots(r.envelopes[1]!)).toEqual([`root ${x.kg.root.signer.kid} <- compare with the fingerprint you were given`]);
+      expect(roots(r.rest)).toEqual(chain);
+      // each time: two notices and the certificate, then the envelope or the statement
+      expect([verified(r.envelopes[0]!), verified(r.rest)]).toEqual([4, 4]);
       expect(r.out).toMatch(new RegExp(`^certificate ${x.kz.node.signer.kid} KZ valid `, 'm'));
       const [computed, stated] = r.out.trim().split('\n').slice(-2);
       expect(computed!.slice(0, 64)).toBe(stated);
@@ -242,17 +281,19 @@ describe('README offline verification with standard tools', () => {
 
     it.skipIf(!withShellTools).each(['genuine kid', 'own kid'] as const)('shell: refuses a succession signed by a key that is not the root before it (%s)', (label) => {
       const { x, forger } = forgedSuccession(label);
-      const r = run('bash', ['-c', shell!], auditorDir(asFile(x.bundle({ signed: true }))));
+      const r = runShell(auditorDir(asFile(x.bundle({ signed: true }))));
       expect(r.code).not.toBe(0);
       expect(r.out).not.toContain(forger.signer.kid);
-      expect(r.out).not.toMatch(/^root /m);
-      expect(r.out.match(/^Signature Verified Successfully$/gm) ?? []).toHaveLength(0);
+      expect(r.verdicts[0]).toMatch(/^FAIL envelope 0 aeo kz-msg-0 KZ -> KG /);
+      expect(r.envelopes[0]).not.toMatch(/^root /m);
+      expect(verified(r.envelopes[0]!)).toBe(0);
     });
 
     it.skipIf(!withShellTools)('shell: refuses a certificate a root signed after it handed over', () => {
-      const r = run('bash', ['-c', shell!], auditorDir(asFile(retiredRootCertifies().bundle({ signed: true }))));
+      const r = runShell(auditorDir(asFile(retiredRootCertifies().bundle({ signed: true }))));
       expect(r.code).not.toBe(0);
-      expect(r.out).not.toMatch(/^root /m);
+      expect(r.verdicts[0]).toMatch(/^FAIL envelope 0 /);
+      expect(r.envelopes[0]).not.toMatch(/^root /m);
     });
   });
 
@@ -276,12 +317,12 @@ describe('README offline verification with standard tools', () => {
 
     it.skipIf(!withShellTools)('shell: verifies the envelope and the statement under the certificate valid at each one\'s time', () => {
       const x = renewed();
-      const r = run('bash', ['-c', `${shell}\n${digest}`], auditorDir(asFile(x.bundle({ signed: true }))));
+      const r = runShell(auditorDir(asFile(x.bundle({ signed: true }))), { digest: true });
       expect(r.code, r.out).toBe(0);
       expect(r.out.match(new RegExp(`^certificate ${x.kz.node.signer.kid} KZ valid ${iso(T0 - HOUR)} to `, 'gm'))).toHaveLength(2);
-      expect(r.out.match(/^root /gm)).toHaveLength(2);
-      // each time: the first certificate and the second (both the root's), then the envelope, then the statement
-      expect(r.out.match(/^Signature Verified Successfully$/gm)).toHaveLength(6);
+      expect([r.envelopes[0]!, r.rest].map((out) => out.match(/^root /gm)?.length)).toEqual([1, 1]);
+      // each time: the first certificate and the second (both the root's), then the envelope or the statement
+      expect([verified(r.envelopes[0]!), verified(r.rest)]).toEqual([3, 3]);
       const [computed, stated] = r.out.trim().split('\n').slice(-2);
       expect(computed!.slice(0, 64)).toBe(stated);
     });
@@ -294,12 +335,13 @@ describe('README offline verification with standard tools', () => {
     });
 
     it.skipIf(!withShellTools)('shell: refuses an envelope created when no certificate of its key was valid', () => {
-      const r = run('bash', ['-c', shell!], auditorDir(asFile(uncovered().bundle({ signed: true }))));
+      const r = runShell(auditorDir(asFile(uncovered().bundle({ signed: true }))));
       expect(r.code).not.toBe(0);
-      expect(r.out).toMatch(/no certificate of key \S+ for KZ valid at \S+ verifies/);
-      expect(r.out).not.toMatch(/^root /m);
+      expect(r.verdicts[0]).toMatch(/^FAIL envelope 0 /);
+      expect(r.envelopes[0]).toMatch(/no certificate of key \S+ for KZ valid at \S+ verifies/);
+      expect(r.envelopes[0]).not.toMatch(/^root /m);
       // the two certificates verify under the root; the envelope is never checked
-      expect(r.out.match(/^Signature Verified Successfully$/gm)).toHaveLength(2);
+      expect(verified(r.envelopes[0]!)).toBe(2);
     });
   });
 
@@ -336,14 +378,16 @@ describe('README offline verification with standard tools', () => {
     });
 
     it.skipIf(!withShellTools)('shell: verifies the envelope under the set-aside certificate, the statement under the exporter\'s, and the set-aside mark it signs', () => {
-      const r = run('bash', ['-c', `${shell}\n${digest}`], auditorDir(bundle));
+      const r = runShell(auditorDir(bundle), { digest: true });
       expect(r.code, r.out).toBe(0);
-      expect(r.out).toContain('SET ASIDE AS CONFLICTING by the exporter: peer-id, also claimed by UZ');
-      expect(r.out).toMatch(new RegExp(`^certificate ${kgKid} KG valid `, 'm'));
-      expect(r.out).toMatch(new RegExp(`^root ${loadIdentity(kg.dir).root.thumbprint} <- compare`, 'm'));
-      expect(r.out).toMatch(new RegExp(`^root ${loadIdentity(kz.dir).root.thumbprint} <- compare`, 'm'));
-      // KG's certificate and the envelope, then KZ's certificate and the statement
-      expect(r.out.match(/^Signature Verified Successfully$/gm)).toHaveLength(4);
+      expect(r.verdicts.map((v) => v.split(' ').slice(0, 4).join(' '))).toEqual(['OK envelope 0 aci', 'OK envelope 1 receipt']);
+      expect(r.envelopes[0]).toContain('SET ASIDE AS CONFLICTING by the exporter: peer-id, also claimed by UZ');
+      expect(r.envelopes[0]).toMatch(new RegExp(`^certificate ${kgKid} KG valid `, 'm'));
+      expect(r.envelopes[0]).toMatch(new RegExp(`^root ${loadIdentity(kg.dir).root.thumbprint} <- compare`, 'm'));
+      expect(r.rest).toMatch(new RegExp(`^root ${loadIdentity(kz.dir).root.thumbprint} <- compare`, 'm'));
+      // KG's certificate and the envelope, then KZ's certificate and its receipt, then KZ's certificate and the statement
+      expect([...r.envelopes, r.rest].map(verified)).toEqual([2, 2, 2]);
+      expect(r.envelopes[1]).not.toContain('SET ASIDE');
       expect(r.out).toContain('setAside: as the statement signs it');
       const [computed, stated] = r.out.trim().split('\n').slice(-2);
       expect(computed!.slice(0, 64)).toBe(stated);
@@ -363,11 +407,120 @@ describe('README offline verification with standard tools', () => {
       const kzCertificates = forged.certificates.filter((c) => decodeNodeCertificate(c).country === 'KZ');
       forged.certificates = forged.certificates.filter((c) => !kzCertificates.includes(c));
       forged.setAside = [...forged.setAside!, ...kzCertificates.map((certificate) => ({ certificate, conflict: 'node-key' as const }))];
-      const r = run('bash', ['-c', `${shell}\n${digest}`], auditorDir(forged));
-      expect(r.out).toMatch(/no certificate of key \S+ for KZ valid at \S+ verifies/);
-      // KG's certificate and the envelope only: the statement is never checked under KZ's set-aside certificate
-      expect(r.out.match(/^Signature Verified Successfully$/gm)).toHaveLength(2);
-      expect(r.out).not.toMatch(new RegExp(`^root ${loadIdentity(kz.dir).root.thumbprint} `, 'm'));
+      const r = runShell(auditorDir(forged), { digest: true });
+      expect(r.rest).toMatch(/no certificate of key \S+ for KZ valid at \S+ verifies/);
+      // the statement is never checked under KZ's set-aside certificate (KZ's receipt, an envelope, is)
+      expect(verified(r.rest)).toBe(0);
+      expect(r.rest).not.toMatch(new RegExp(`^root ${loadIdentity(kz.dir).root.thumbprint} `, 'm'));
+      expect(r.envelopes[1]).toContain('SET ASIDE AS CONFLICTING by the exporter: node-key');
+    });
+  });
+
+  describe('with real nodes: a node key revoked from an instant in the past (gnc keys revoke --at)', () => {
+    const { net, nodes: { KZ: kz, KG: kg } } = networkForFile(['KZ', 'KG']);
+    let bundle: EvidenceBundle;
+    let oldKid = '';
+    let revokedAt = '';
+    const ids = { before: '', at: '' };
+    const index = (id: string): number => bundle.envelopes.findIndex((e) => payloadOf(e.jws.payload).id === id);
+    const created = (id: string): string => payloadOf(bundle.envelopes[index(id)]!.jws.payload).created;
+    const roots = (): string[] => ['KZ', 'KG'].flatMap((c) => ['--root', `${c}=${loadIdentity(net.dirs[c]!).root.thumbprint}`]);
+    /** The bundle as a file, and what `gnc audit verify` says about it. */
+    async function gncVerify(b: EvidenceBundle, name: string): Promise<{ code: number; out: string }> {
+      const file = join(net.base, name);
+      writeFileSync(file, JSON.stringify(b));
+      const v = await runCli(['audit', 'verify', file, ...roots()]);
+      return { code: v.code, out: v.out.join('\n') };
+    }
+    /** The bundle with a revocation of the old key from a day before anything it signed, not signed by KZ's root. */
+    function forgedRevocation(): EvidenceBundle {
+      const forged = asFile(bundle);
+      const signer = keyObjectSigner(loadIdentity(kz.dir).root.thumbprint, newKey().privateKey);
+      forged.revocations.push(signKeyNotice({ v: 1, kind: 'revocation', country: 'KZ', kid: oldKid, reason: 'forged', revokedAt: iso(Date.parse(created(ids.before)) - DAY) }, signer));
+      return forged;
+    }
+
+    beforeAll(async () => {
+      // two messages KZ's first key signed, then a rotation, then that key revoked from the second one's created time
+      oldKid = loadIdentity(kz.dir).node.thumbprint;
+      ids.before = await deliveredAci(kz, 'KG');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      ids.at = await deliveredAci(kz, 'KG');
+      const rotated = await runCli(['keys', 'rotate', '--dir', kz.dir, '--json']);
+      expect(rotated.code, rotated.out.join('\n')).toBe(0);
+      const current = (JSON.parse(rotated.out[0]!) as { current: string }).current;
+      await waitFor(() => (kz.node.parts.signer().kid === current ? true : undefined), 20_000, 'the switch to the new key');
+      revokedAt = payloadOf(JSON.parse(Buffer.from(kz.node.parts.store.messages.byKey('out', 'KG', ids.at)!.jws!).toString('utf8')).payload).created;
+      const r = await runCli(['keys', 'revoke', '--dir', kz.dir, '--kid', oldKid, '--reason', 'key file found on a decommissioned server', '--at', revokedAt]);
+      expect(r.code, r.out.join('\n')).toBe(0);
+      const file = join(net.base, 'revoked.json');
+      const e = await runCli(['audit', 'export', '--dir', kz.dir, '--out', file, '--message', ids.before, '--message', ids.at]);
+      expect(e.code, e.out.join('\n')).toBe(0);
+      bundle = JSON.parse(readFileSync(file, 'utf8')) as EvidenceBundle;
+    }, 60_000);
+
+    it('is a bundle gnc audit verify refuses for the message signed at the revocation time (GNC_KEY_REVOKED), not the one before', async () => {
+      // the revocation and the old key's retirement at the end of the rotation's overlap, later, which it does not change
+      expect(bundle.revocations.length).toBeGreaterThanOrEqual(2);
+      expect(created(ids.before) < revokedAt).toBe(true);
+      const v = await gncVerify(bundle, 'revoked-copy.json');
+      expect(v.code, v.out).toBe(7);
+      const revoked = v.out.split('\n').filter((l) => l.trim().startsWith('GNC_KEY_REVOKED'));
+      expect(revoked).toHaveLength(1);
+      expect(revoked[0]).toContain(ids.at);
+    });
+
+    it.skipIf(!withPython)('Python: FAIL REVOKED for the message signed at the revocation time, exit non-zero', () => {
+      const r = run('python3', ['verify.py', 'b.json', String(index(ids.at))], auditorDir(bundle));
+      expect(r.code).not.toBe(0);
+      expect(r.out).toContain(`FAIL REVOKED: key ${oldKid} was revoked from ${revokedAt}, at or before the envelope's created ${revokedAt}`);
+      expect(r.out).not.toMatch(/^OK /m);
+    });
+
+    it.skipIf(!withPython)('Python: OK for the message signed before the revocation time, and for the receipts', () => {
+      const dir = auditorDir(bundle);
+      const r = run('python3', ['verify.py', 'b.json', String(index(ids.before))], dir);
+      expect(r.code, r.out).toBe(0);
+      expect(r.out).toMatch(new RegExp(`^OK aci ${ids.before} KZ -> KG `, 'm'));
+      expect(r.out).not.toMatch(/REVOKED|IGNORED/);
+      const receipts = bundle.envelopes.map((e, i) => [payloadOf(e.jws.payload).type, i] as const).filter(([type]) => type === 'receipt');
+      expect(receipts).toHaveLength(2);
+      for (const [, i] of receipts) expect(run('python3', ['verify.py', 'b.json', String(i)], dir).code).toBe(0);
+    });
+
+    it.skipIf(!withShellTools)('shell: FAIL for the message signed at the revocation time only, saying REVOKED and when, exit non-zero', () => {
+      const r = runShell(auditorDir(bundle));
+      expect(r.code).not.toBe(0);
+      expect(r.verdicts).toHaveLength(4);
+      for (const [i, verdict] of r.verdicts.entries()) expect(verdict.startsWith(i === index(ids.at) ? 'FAIL' : 'OK'), verdict).toBe(true);
+      const at = r.envelopes[index(ids.at)]!;
+      expect(at).toContain(`FAIL REVOKED: key ${oldKid} was revoked from ${revokedAt}, at or before the envelope's created ${revokedAt}`);
+      // the certificate, the envelope, and each revocation of the key under KZ's root
+      expect(verified(at)).toBe(2 + bundle.revocations.length);
+      expect(r.envelopes[index(ids.before)]).not.toMatch(/REVOKED|IGNORED/);
+    });
+
+    it('with a forged revocation added, gnc audit verify fails the bundle for it but voids nothing with it', async () => {
+      const v = await gncVerify(forgedRevocation(), 'forged-revocation.json');
+      expect(v.code, v.out).toBe(7);
+      expect(v.out).toMatch(/^ *GNC_SIGNATURE_INVALID +revocation /m);
+      expect(v.out.split('\n').filter((l) => l.trim().startsWith('GNC_KEY_REVOKED')).join('\n')).not.toContain(ids.before);
+    });
+
+    it.skipIf(!withPython)('Python: ignores a forged revocation, saying so, and passes the message signed before the genuine one', () => {
+      const r = run('python3', ['verify.py', 'b.json', String(index(ids.before))], auditorDir(forgedRevocation()));
+      expect(r.code, r.out).toBe(0);
+      expect(r.out).toContain(`IGNORED a revocation of key ${oldKid} that does not verify under a root of KZ`);
+      expect(r.out).toMatch(new RegExp(`^OK aci ${ids.before} KZ -> KG `, 'm'));
+    });
+
+    it.skipIf(!withShellTools)('shell: ignores a forged revocation, saying so, and passes the message signed before the genuine one', () => {
+      const r = runShell(auditorDir(forgedRevocation()));
+      const before = r.envelopes[index(ids.before)]!;
+      expect(before).toContain(`IGNORED a revocation of key ${oldKid} that does not verify under a root of KZ`);
+      expect(before).toMatch(/^Signature Verification Failure$/m);
+      expect(r.verdicts[index(ids.before)]).toMatch(new RegExp(`^OK envelope ${index(ids.before)} aci ${ids.before} KZ -> KG `));
+      expect(r.envelopes[index(ids.at)]).toContain(`FAIL REVOKED: key ${oldKid} was revoked from ${revokedAt}`);
     });
   });
 });
