@@ -19,6 +19,8 @@ export const ERROR_CODES = [
   // a part of an AEO snapshot sent in parts that contradicts the parts of that snapshot already held or sent
   'GNC_AEO_PART_CONFLICT',
   'GNC_NOT_FOUND',
+  // an arrival asked for by the id of a version (declaration, amendment, cancellation) whose content retention purged
+  'GNC_ARRIVAL_PURGED',
   'GNC_CONFLICT',
   'GNC_IDEMPOTENCY_KEY_INVALID',
   'GNC_IDEMPOTENCY_KEY_REUSED',

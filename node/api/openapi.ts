@@ -29,6 +29,8 @@ type Operation = {
   xmlRequest?: boolean;
   /** A second success answer (status, its component or the components it is one of, when it is given). */
   also?: { status: number; response: string | string[]; description: string; headers?: Record<string, string> };
+  /** Refusals worth naming (status: what it means, with its code), problem details like the default answer. */
+  problems?: Record<number, string>;
 };
 
 const REPLAYED = '"true" when the Idempotency-Key named a message an earlier submission made: this is that message, nothing new was queued';
@@ -133,6 +135,7 @@ export function openApiDocument(): unknown {
         for (const [name, s] of Object.entries(op.headers.shape)) params.push({ name, in: 'header', required: false, schema: jsonSchema(s as z.ZodType) });
       }
       const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+      const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('ProblemDetails') } } });
       const ok = (response: string | string[], description: string, headers?: Record<string, string>) => ({
         description,
         ...(headers ? { headers: Object.fromEntries(Object.entries(headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' } }])) } : {}),
@@ -159,7 +162,8 @@ export function openApiDocument(): unknown {
         responses: {
           [String(op.status ?? 200)]: ok(op.response, 'OK', op.responseHeaders),
           ...(op.also ? { [String(op.also.status)]: ok(op.also.response, op.also.description, op.also.headers) } : {}),
-          default: { description: 'Problem details (RFC 9457)', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDetails' } } } },
+          ...Object.fromEntries(Object.entries(op.problems ?? {}).map(([status, description]) => [status, problem(description)])),
+          default: problem('Problem details (RFC 9457)'),
         },
       };
     }

@@ -22,6 +22,7 @@ const STATUS: Partial<Record<GncErrorCode, ContentfulStatusCode>> = {
   GNC_BODY_TOO_LARGE: 413,
   GNC_UNSUPPORTED_MEDIA_TYPE: 415,
   GNC_NOT_FOUND: 404,
+  GNC_ARRIVAL_PURGED: 410,
   GNC_CONFLICT: 409,
   GNC_IDENTITY_MISSING: 409,
   // the API meets it only for this node's own key (it cannot sign): a state to fix, like a missing root

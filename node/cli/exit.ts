@@ -11,7 +11,7 @@ export function exitCodeOf(code: GncErrorCode): number {
   if (code === 'GNC_AUDIT_BROKEN') return 7;
   if (code.startsWith('GNC_AGREEMENT_')) return 6;
   if (code === 'GNC_PARTNER_UNREACHABLE' || code === 'GNC_DELIVERY_EXPIRED') return 5;
-  if (code === 'GNC_NOT_FOUND' || code === 'GNC_IDENTITY_MISSING' || code === 'GNC_PARTNER_UNKNOWN') return 4;
+  if (code === 'GNC_NOT_FOUND' || code === 'GNC_ARRIVAL_PURGED' || code === 'GNC_IDENTITY_MISSING' || code === 'GNC_PARTNER_UNKNOWN') return 4;
   if (
     ['GNC_SIGNATURE_INVALID', 'GNC_KEY_UNKNOWN', 'GNC_KEY_EXPIRED', 'GNC_KEY_REVOKED', 'GNC_SENDER_MISMATCH', 'GNC_FINGERPRINT_MISMATCH', 'GNC_CERT_INVALID', 'GNC_PEER_NOT_TRUSTED', 'GNC_REPLAY', 'GNC_RECEIPT_MISMATCH'].includes(code)
   ) {

@@ -38,6 +38,18 @@ export interface VersionRow {
   received_at: number;
 }
 
+/** What the retention purge keeps of a purged version of a consignment (no content): risk_purged_versions. */
+export interface PurgedVersionRow {
+  message_id: string;
+  partner: string;
+  /** The consignment's id (its original's message id). */
+  root_id: string;
+  kind: 'declaration' | 'amendment' | 'cancellation';
+  created: string;
+  /** Its retention end (epoch ms). */
+  purged_at: number;
+}
+
 export interface CurrentFields {
   current_seq: number;
   current_created: string;
@@ -56,9 +68,18 @@ export class ConsignmentRepo {
       byCid: db.prepare('SELECT * FROM risk_consignments WHERE cid = ?'),
       byRoot: db.prepare('SELECT * FROM risk_consignments WHERE root_id = ? ORDER BY cid LIMIT 1'),
       byVersion: db.prepare('SELECT c.* FROM risk_versions v JOIN risk_consignments c ON c.cid = v.cid WHERE v.message_id = ? ORDER BY v.seq LIMIT 1'),
-      // a version first; else the consignment it opened, which keeps its id as root once that version's content was purged
+      // a version first; else the consignment it opened, which keeps its id as root once that version's content was
+      // purged; else the one a purged version belonged to
       ofRef: db.prepare(`SELECT cid FROM risk_versions WHERE partner = @partner AND message_id = @id
-        UNION ALL SELECT cid FROM risk_consignments WHERE root_id = @id AND partner = @partner LIMIT 1`).pluck(),
+        UNION ALL SELECT cid FROM risk_consignments WHERE root_id = @id AND partner = @partner
+        UNION ALL SELECT c.cid FROM risk_purged_versions p JOIN risk_consignments c ON c.root_id = p.root_id AND c.partner = p.partner
+          WHERE p.message_id = @id AND p.partner = @partner LIMIT 1`).pluck(),
+      purgedRoot: db.prepare('SELECT root_id FROM risk_purged_versions WHERE message_id = ? AND partner = ?').pluck(),
+      purged: db.prepare('SELECT * FROM risk_purged_versions WHERE message_id = ? ORDER BY partner LIMIT 1'),
+      purgedAfter: db.prepare('SELECT * FROM risk_purged_versions WHERE root_id = ? AND partner = ? AND created > ? ORDER BY created, message_id'),
+      recordPurged: db.prepare(`INSERT OR IGNORE INTO risk_purged_versions (message_id, partner, root_id, kind, created, purged_at)
+        SELECT v.message_id, v.partner, c.root_id, v.kind, v.created, IFNULL(m.retain_until, @now)
+        FROM risk_versions v JOIN risk_consignments c ON c.cid = v.cid JOIN messages m ON m.seq = v.seq WHERE v.partner = @partner AND v.message_id = @id`),
       insert: db.prepare(`INSERT INTO risk_consignments (cid, partner, root_id, current_seq, current_created, versions, status, expected_arrival, office_of_entry, bcp, view, updated_at)
         VALUES (@cid, @partner, @root_id, @current_seq, @current_created, 1, 'active', @expected_arrival, @office_of_entry, @bcp, @view, @now)`),
       setCurrent: db.prepare(`UPDATE risk_consignments SET current_seq = @current_seq, current_created = @current_created, expected_arrival = @expected_arrival,
@@ -101,6 +122,33 @@ export class ConsignmentRepo {
    */
   cidOfRef(partner: string, messageId: string): number | undefined {
     return this.s.ofRef.get({ partner, id: messageId }) as number | undefined;
+  }
+
+  /**
+   * The id of the consignment an amendment opens when its ref names no consignment held: that of the one the version it
+   * names belonged to, if the retention purge took that version, else the ref itself (its original never reached the
+   * projection, or was purged with every other version: then it is the consignment's id).
+   */
+  rootOfRef(partner: string, ref: string): string {
+    return (this.s.purgedRoot.get(ref, partner) as string | undefined) ?? ref;
+  }
+
+  /**
+   * Records what a version about to be purged leaves for later references, before the purge deletes its consignment
+   * (node/risk/purge.ts): its id, consignment, kind, created time and retention end (`now` if it has none).
+   */
+  recordPurged(partner: string, messageId: string, now: number): void {
+    this.s.recordPurged.run({ partner, id: messageId, now });
+  }
+
+  /** The purged version with this message id, of any partner. */
+  purged(messageId: string): PurgedVersionRow | undefined {
+    return this.s.purged.get(messageId) as PurgedVersionRow | undefined;
+  }
+
+  /** The purged versions of a consignment created after `created` (that of the version in force), oldest first. */
+  purgedAfter(row: Pick<ConsignmentRow, 'root_id' | 'partner'>, created: string): PurgedVersionRow[] {
+    return this.s.purgedAfter.all(row.root_id, row.partner, created) as PurgedVersionRow[];
   }
 
   /** Opens a consignment; its id is the seq of the message that opened it. */

@@ -27,7 +27,7 @@ import { ecooIndicators } from './indicators/ecoo.js';
 import { localIndicators } from './indicators/local.js';
 import { defaultRules, type LoadedRules } from './rules.js';
 import { scoreOf } from './scoring.js';
-import { arrivalView, assessmentView, buildView, parseStored, type StoredAssessment } from './views.js';
+import { arrivalView, assessmentView, buildView, parseStored, purgedNote, purgedVersionView, type StoredAssessment } from './views.js';
 
 /**
  * A related message (e-CoO, AEO change, new rules) recomputes consignments expected at most this long ago:
@@ -270,7 +270,7 @@ export class RiskEngine {
     }
     if (known === undefined) {
       // a declaration, or an amendment whose original never reached the projection: it starts the consignment
-      const root = opening?.root_id ?? (body.kind === 'declaration' ? m.id : (m.ref ?? m.id));
+      const root = opening?.root_id ?? (body.kind === 'declaration' || m.ref === null ? m.id : repo.rootOfRef(m.partner, m.ref));
       const cid = repo.create(opening?.cid ?? m.seq, m.partner, root, currentFields(m, body, { root_id: root, partner: m.partner, status: 'active', versions: 1, updated_at: now }, this.messageTerms(m)), now);
       repo.addVersion({ ...version, cid }, false);
       repo.replaceKeys(cid, keysOf(body));
@@ -320,13 +320,15 @@ export class RiskEngine {
     localIndicators(ctx, set);
     const scored = scoreOf(set.list(), rules.rules.levels);
     const basis = { seq: row.current_seq, status: row.status, versions: row.versions };
-    const stored: StoredAssessment = { thresholds: rules.rules.levels, explanation: scored.explanation, indicators: scored.indicators, basis };
+    // versions newer than the one in force whose retention ended first: the view and the explanation say so
+    const purged = this.consignments.purgedAfter(row, row.current_created).map(purgedVersionView);
+    const stored: StoredAssessment = { thresholds: rules.rules.levels, explanation: scored.explanation + purgedNote(purged), indicators: scored.indicators, basis };
     const json = JSON.stringify(stored);
     // unchanged indicators on an unchanged consignment: nothing new for the feed
     if (!force && json === this.consignments.stored(cid)) return undefined;
     const now = this.d.clock();
     const revision = row.revision + 1;
-    const arrival = buildView(row, { currentMessageId: msg.id, ...summarize(body) }, scored, this.termsOf(row, msg.id, scored.indicators));
+    const arrival = buildView(row, { currentMessageId: msg.id, ...summarize(body) }, scored, this.termsOf(row, msg.id, scored.indicators), purged);
     const view = JSON.stringify(arrival);
     this.consignments.saveAssessment(cid, { level: scored.level, score: scored.score, view, stored: json, at: now, revision });
     const saved = { ...row, level: scored.level, score: scored.score, view, assessed_at: now, revision };
@@ -346,7 +348,9 @@ export class RiskEngine {
  */
 function currentFields(m: StoredMessage, d: FullDeclaration, row: Parameters<typeof buildView>[0] & { view?: string }, terms: DataTerms | null): CurrentFields {
   const prev = row.view !== undefined ? arrivalView({ view: row.view }) : undefined;
-  const view = buildView(row, { currentMessageId: m.id, ...summarize(d) }, prev && { level: prev.level, score: prev.score, indicators: [] }, prev ? combineTerms(terms, [prev.terms]) : terms);
+  // until the assessment that follows reads them again: the purged versions still newer than this one
+  const purged = prev?.purgedVersions?.filter((p) => p.created > m.created);
+  const view = buildView(row, { currentMessageId: m.id, ...summarize(d) }, prev && { level: prev.level, score: prev.score, indicators: [] }, prev ? combineTerms(terms, [prev.terms]) : terms, purged);
   return {
     current_seq: m.seq,
     current_created: m.created,

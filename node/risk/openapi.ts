@@ -27,7 +27,15 @@ export function registerRiskOperations(): void {
           produces: { only: true, types: { 'text/csv': 'one line per arrival, columns as its header line names them', 'application/x-ndjson': 'one ArrivalView per line' } },
         },
       },
-      '/v1/arrivals/{id}': { get: { summary: 'One consignment: version in force, history, assessment with the evidence of every indicator', scope: 'read', response: 'ArrivalDetail' } },
+      '/v1/arrivals/{id}': {
+        get: {
+          summary: 'One consignment (id of its original declaration or of any version held): version in force, history, assessment with the evidence of every indicator', scope: 'read', response: 'ArrivalDetail',
+          problems: {
+            404: 'GNC_NOT_FOUND: no consignment and no version of one has this id',
+            410: 'GNC_ARRIVAL_PURGED: the id names a version (declaration, amendment, cancellation) whose content was purged at its retention end; the detail says when and names its consignment (GET /v1/arrivals/{that id} while it is held)',
+          },
+        },
+      },
       '/v1/aeo': { get: { summary: 'Partner AEO registry: operators by partner and AEO id or national trader id, or by a word prefix of their legal name (name), with status history; cursor pagination', scope: 'read', response: 'AeoList', query: risk.AeoQuery } },
       '/v1/aeo/pending': {
         get: { summary: 'Partner AEO snapshots sent in parts that still lack a part: they show in the registry only once every part is in', scope: 'read', response: 'AeoPendingList', query: risk.AeoPendingQuery },

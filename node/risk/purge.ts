@@ -13,7 +13,12 @@
  *   consignment is left queued, unassessed, for the risk loop (RiskPurge.assess). With no declaration or amendment
  *   held (all purged, or only a cancellation left) it stays deleted. The feed keeps only the number of its newest
  *   event, so no event id is handed out twice, and a stream that resumes before the deleted events starts with a
- *   `gap`.
+ *   `gap`. Of each purged version it keeps no content, only its message id, the consignment's id (root), its kind,
+ *   created time and retention end (risk_purged_versions): an amendment or cancellation whose ref names it still goes
+ *   into that consignment (or opens it again under its id when none of it is held), GET /v1/arrivals/{id} by its id
+ *   answers GNC_ARRIVAL_PURGED (410) naming the consignment, and a consignment whose versions created after the one in
+ *   force were purged (their retention ended first) lists them in its view's `purgedVersions` and says so in its
+ *   assessment's explanation.
  * - e-CoO: a certificate whose certificate or status message was purged leaves the index (a goods item
  *   naming it then reads as "not received", which errs on the side of risk, never of facilitation).
  * - AEO: the purged messages' history entries go (for a part of a snapshot sent in parts, those of all its
@@ -144,7 +149,10 @@ export class RiskPurge {
     for (const m of purged) {
       if (m.type === 'aci') {
         const cid = this.s.cidOf.get(m.partner, m.id) as number | undefined;
-        if (cid !== undefined) consignments.add(cid);
+        if (cid === undefined) continue;
+        consignments.add(cid);
+        // before its consignment goes: what places later references to it, and says it was purged
+        this.engine.consignments.recordPurged(m.partner, m.id, this.clock());
       } else if (m.type === 'ecoo') {
         gone.add(m.id);
         for (const number of this.s.ecooOf.all(m.partner, m.id, m.id) as string[]) {

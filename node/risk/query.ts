@@ -92,9 +92,21 @@ export class ArrivalQueries {
     }
   }
 
+  /** The error for an id that names a purged version (risk_purged_versions), naming its consignment. */
+  private purged(id: string): GncError | undefined {
+    const p = this.repo.purged(id);
+    if (!p) return undefined;
+    const at = new Date(p.purged_at).toISOString();
+    const held = this.repo.find(p.root_id);
+    const where = held
+      ? `It was a version of consignment ${p.root_id}, which is still held, built from its versions still held: read it at GET /v1/arrivals/${p.root_id}.`
+      : `It was a version of consignment ${p.root_id}, of which no declaration or amendment is held any more: nothing of it can be shown; GET /v1/messages/${id} keeps its metadata.`;
+    return new GncError('GNC_ARRIVAL_PURGED', `The content of ${p.kind} ${id} (from ${p.partner}) was purged at its retention end, ${at}, as its agreement says. ${where}`);
+  }
+
   detail(id: string): ArrivalDetail {
     const row = this.repo.find(id);
-    if (!row) throw new GncError('GNC_NOT_FOUND', `No consignment ${id} among the received declarations: use the message id of the declaration (GET /v1/arrivals lists them).`);
+    if (!row) throw this.purged(id) ?? new GncError('GNC_NOT_FOUND', `No consignment ${id} among the received declarations: use the message id of the declaration (GET /v1/arrivals lists them).`);
     const stored = parseStored(this.repo.stored(row.cid));
     const body = this.bodyStmt.get(row.current_seq) as string | null;
     const history = this.repo.versions(row.cid);

@@ -5,8 +5,8 @@
  * old score with new thresholds.
  */
 import type { DataTerms } from '../../protocol/agreement/terms.js';
-import type { ArrivalView, Assessment, Indicator, RiskLevel } from '../../protocol/risk.js';
-import type { ConsignmentRow } from './consignments.js';
+import type { ArrivalView, Assessment, Indicator, PurgedVersion, RiskLevel } from '../../protocol/risk.js';
+import type { ConsignmentRow, PurgedVersionRow } from './consignments.js';
 import type { ArrivalSummary } from './declaration.js';
 
 /** What risk_assessments.assessment holds. */
@@ -31,15 +31,31 @@ export function arrivalView(row: Pick<ConsignmentRow, 'view'>): ArrivalView {
   return view;
 }
 
+/** A purged version as the views show it. */
+export function purgedVersionView(p: PurgedVersionRow): PurgedVersion {
+  return { messageId: p.message_id, kind: p.kind, created: p.created, purgedAt: new Date(p.purged_at).toISOString() };
+}
+
 /**
- * Builds the list view of a consignment from its row, the declaration in force, (once computed) its assessment, and
- * the terms of the messages it comes from (combineTerms).
+ * What an assessment adds to its explanation when versions created after the one in force were purged (the retention
+ * purge put an older version back in force): the officer reads that the data assessed may be superseded.
+ */
+export function purgedNote(purged: readonly PurgedVersion[]): string {
+  if (purged.length === 0) return '';
+  const list = purged.map((p) => `${p.kind} ${p.messageId} (created ${p.created}, purged ${p.purgedAt})`).join(', ');
+  return `; assessed on an older version: the retention purge took the content of the newer ${list}, so this data may be superseded`;
+}
+
+/**
+ * Builds the list view of a consignment from its row, the declaration in force, (once computed) its assessment, the
+ * terms of the messages it comes from (combineTerms), and the versions created after the one in force that were purged.
  */
 export function buildView(
   row: Pick<ConsignmentRow, 'root_id' | 'partner' | 'status' | 'versions' | 'updated_at'>,
   summary: ArrivalSummary & { currentMessageId: string },
   a: { level: RiskLevel; score: number; indicators: Indicator[] } | undefined,
   terms: DataTerms | null,
+  purged: readonly PurgedVersion[] = [],
 ): ArrivalView {
   return {
     id: row.root_id,
@@ -51,6 +67,7 @@ export function buildView(
     score: a?.score ?? 0,
     indicators: (a?.indicators ?? []).map(({ code, kind, weight, rule }) => ({ code, kind, weight, ...(rule !== undefined ? { rule } : {}) })),
     terms,
+    ...(purged.length > 0 ? { purgedVersions: [...purged] } : {}),
     updatedAt: new Date(row.updated_at).toISOString(),
   };
 }

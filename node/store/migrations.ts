@@ -590,6 +590,23 @@ export const MIGRATIONS: readonly string[] = [
     SELECT c.cid FROM risk_consignments c WHERE c.expected_arrival >= CAST(strftime('%s', 'now') AS INTEGER) * 1000 - 30 * 86400000
       AND EXISTS (SELECT 1 FROM risk_keys k WHERE k.cid = c.cid AND k.k = 'e');
 `,
+  // 31: what the retention purge keeps of a purged version (declaration, amendment, cancellation) of a consignment
+  // (node/risk/purge.ts): no content, only what places a later reference to it (an amendment or cancellation whose ref
+  // names it goes into the consignment it belonged to, GET /v1/arrivals/{id} answers 410 naming that consignment) and
+  // what says a version newer than the one in force was purged (the view's purgedVersions). Versions purged before
+  // this migration left nothing to record. A table: applied again (a schema version set back), it changes nothing
+  `
+  CREATE TABLE IF NOT EXISTS risk_purged_versions (
+    message_id   TEXT NOT NULL,
+    partner      TEXT NOT NULL,
+    root_id      TEXT NOT NULL,            -- the consignment's id (its original's message id)
+    kind         TEXT NOT NULL,            -- declaration, amendment or cancellation
+    created      TEXT NOT NULL,            -- its envelope "created", as risk_versions held it
+    purged_at    INTEGER NOT NULL,         -- its retention end (epoch ms), since when its content counts as purged
+    PRIMARY KEY (message_id, partner)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS risk_purged_versions_root ON risk_purged_versions(root_id, partner, created);
+`,
   // 32: AEO history entries older versions wrote twice: the same status (with the same validity period; any two
   // 'removed' are the same) from the same date as the entry just before it by seq, from a later message. Their purge
   // rebuilt the registry by applying the latest snapshot again, which wrote each status it listed under its own seq

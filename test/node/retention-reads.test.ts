@@ -170,6 +170,6 @@ describe('a running node', () => {
     await restartNode(kg, { clock: () => Date.now() + offset });
     expect(stored(id).jws).not.toBeNull();
     await waitFor(() => (stored(id).jws === null ? true : undefined), 15_000, 'the purge at the retention end');
-    expect((await api(kg, 'GET', `/v1/arrivals/${id}`)).status).toBe(404);
+    expect((await api(kg, 'GET', `/v1/arrivals/${id}`)).status).toBe(410);
   }, 60_000);
 });

@@ -38,13 +38,15 @@ function held(dir: string, prefix: string): Record<string, boolean> {
 function rows(file: string): Record<string, unknown> {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    const msg = db.prepare(`SELECT m.jws IS NOT NULL AS envelope, m.body IS NOT NULL AS body, m.sha256, r.sha256 AS receipt FROM messages m
+    const msg = db.prepare(`SELECT m.jws IS NOT NULL AS envelope, m.body IS NOT NULL AS body, m.sha256, m.retain_until, r.sha256 AS receipt FROM messages m
       LEFT JOIN receipts r ON r.message_seq = m.seq WHERE m.id = ? AND m.direction = 'in'`);
     return {
       aci: msg.get(ids.aci),
       ecoo: msg.get(ids.ecoo),
       evidence: db.prepare('SELECT COUNT(*) AS n, MAX(hash) AS max FROM evidence').get(),
       consignments: db.prepare('SELECT COUNT(*) FROM risk_consignments').pluck().get(),
+      // what the purge keeps of a purged version of a consignment (no content): its id, consignment, kind and retention end
+      purgedVersions: db.prepare('SELECT message_id, root_id, kind, purged_at FROM risk_purged_versions ORDER BY message_id').all(),
       // the indicators of the ACI's assessment
       indicators: ((a?: string) => (a ? codesOf(JSON.parse(a)).sort() : null))(
         db.prepare('SELECT a.assessment FROM risk_assessments a JOIN risk_versions v ON v.cid = a.cid WHERE v.message_id = ?').pluck().get(ids.aci) as string | undefined,
@@ -130,7 +132,12 @@ describe('gnc backup and content past its retention end', () => {
     expect(held(kg.dir, 'gnc.sqlite')).toEqual({ aci: true, aciEnvelope: true, ecoo: true, ecooEnvelope: true });
     // everything else as the node holds it: envelope hashes, receipts, the evidence log
     const purged = { envelope: 0, body: 0 };
-    expect(rows(file)).toEqual({ ...source, aci: { ...source['aci'], ...purged }, ecoo: { ...source['ecoo'], ...purged }, consignments: 0, indicators: null });
+    const end = (source['aci'] as { retain_until: number }).retain_until;
+    expect(source['purgedVersions']).toEqual([]);
+    expect(rows(file)).toEqual({
+      ...source, aci: { ...source['aci'], ...purged }, ecoo: { ...source['ecoo'], ...purged }, consignments: 0, indicators: null,
+      purgedVersions: [{ message_id: ids.aci, root_id: ids.aci, kind: 'declaration', purged_at: end }],
+    });
     expect(readdirSync(net.base).filter((f) => f.startsWith('stopped.sqlite'))).toEqual(['stopped.sqlite']);
     expect(held(net.base, 'stopped.sqlite')).toEqual({ aci: false, aciEnvelope: false, ecoo: false, ecooEnvelope: false });
     const dir = restored('kg-from-stopped', file);
@@ -145,6 +152,7 @@ describe('gnc backup and content past its retention end', () => {
     try {
       expect(rows(join(dir, 'gnc.sqlite'))).toMatchObject({ aci: { envelope: 0, body: 0 }, ecoo: { envelope: 0, body: 0 }, consignments: 0 });
       for (const id of [ids.aci, ids.ecoo]) expect((await api(node, 'GET', `/v1/messages/${id}`)).json).toMatchObject({ body: null, envelope: null, purged: { at: expect.any(String) } });
+      expect(await api(node, 'GET', `/v1/arrivals/${ids.aci}`)).toMatchObject({ status: 410, json: { code: 'GNC_ARRIVAL_PURGED' } });
       expect(held(dir, 'gnc.sqlite')).toEqual({ aci: false, aciEnvelope: false, ecoo: false, ecooEnvelope: false });
     } finally {
       await node.node.stop();

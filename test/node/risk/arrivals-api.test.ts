@@ -194,6 +194,13 @@ describe('arrivals API', () => {
     expect(Object.keys(r.json.paths)).toEqual(expect.arrayContaining(['/v1/arrivals', '/v1/arrivals/{id}', '/v1/arrivals/stream', '/v1/arrivals/export', '/v1/aeo', '/v1/aeo/pending', '/v1/aeo/{partner}/{aeoId}']));
     expect(r.json.components.schemas.ArrivalView).toBeDefined();
     expect(r.json.components.schemas.AeoPendingList).toBeDefined();
+    // a version newer than the one in force purged first, and the id of a purged version (retention-purged-versions.test.ts)
+    expect(r.json.components.schemas.ArrivalView.properties.purgedVersions.description).toMatch(/purged at their retention end/);
+    expect(r.json.components.schemas.ArrivalView.required).not.toContain('purgedVersions');
+    const one = r.json.paths['/v1/arrivals/{id}'].get.responses;
+    expect(one['410'].description).toMatch(/^GNC_ARRIVAL_PURGED: /);
+    expect(one['410'].content['application/problem+json'].schema.$ref).toBe('#/components/schemas/ProblemDetails');
+    expect(r.json.components.schemas.ProblemDetails.properties.code.enum).toContain('GNC_ARRIVAL_PURGED');
   });
 
   it('documents the gap event a resuming stream may start with in the OpenAPI document', async () => {

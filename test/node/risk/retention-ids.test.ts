@@ -91,7 +91,7 @@ beforeAll(async () => {
   // would be rebuilt from it (retention-rebuild.test.ts)
   db.prepare(`UPDATE messages SET retain_until = ? WHERE id = ? AND direction = 'in'`).run(cutoff, ids.a1);
   expect(net.kg.node.retention.purge(cutoff)).toBe(2);
-  expect((await api(net.kg, 'GET', `/v1/arrivals/${ids.d1}`)).status).toBe(404);
+  expect((await api(net.kg, 'GET', `/v1/arrivals/${ids.d1}`)).status).toBe(410);
 });
 afterAll(async () => {
   live?.abort();

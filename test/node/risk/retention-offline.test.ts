@@ -109,6 +109,24 @@ describe('the offline purge of a consignment some of whose messages ended', () =
     expect(mentions(store.db, 'Ended Declared Consignee')).toEqual([]);
   });
 
+  it('keeps of a purged amendment what places a later reference to it, says it was newer than the version in force, and answers its id as purged', () => {
+    const id = aci(LONG, { body: named('Declared Held Consignee', 'declaration'), created: '2026-11-23T07:00:00.000Z' });
+    const short = aci(SHORT, { body: named('Offline Purged Amendment Consignee'), ref: id, created: '2026-11-23T07:30:00.000Z' });
+    risk.reassess();
+    expect(purge(SHORT)).toBe(1);
+    const d = queries.detail(id);
+    expect(d).toMatchObject({ currentMessageId: id, purgedVersions: [{ messageId: short, kind: 'amendment', created: '2026-11-23T07:30:00.000Z', purgedAt: new Date(SHORT).toISOString() }] });
+    expect(d.assessment.explanation).toContain(`the newer amendment ${short}`);
+    expect(() => queries.detail(short)).toThrow(expect.objectContaining({ code: 'GNC_ARRIVAL_PURGED', message: expect.stringContaining(`GET /v1/arrivals/${id}`) }));
+    expect(mentions(store.db, 'Offline Purged Amendment Consignee')).toEqual([]);
+    // received after the copy was restored: an amendment naming the purged one is a version of the same consignment
+    const later = aci(LONG, { body: named('Later Amendment Consignee'), ref: short, created: '2026-11-23T07:50:00.000Z' });
+    risk.reassess();
+    expect(queries.detail(id)).toMatchObject({ currentMessageId: later, version: 2 });
+    expect(queries.detail(id).purgedVersions).toBeUndefined();
+    expect(queries.list({ includeCancelled: true, limit: 10 }).rows.map((r) => r.root_id)).toEqual([id]);
+  });
+
   it("records the rebuilt consignment's event in the copy, after the deleted ones, for a node restored from it to give", () => {
     const feed = new RiskFeed(store.db);
     const id = aci(SHORT, { body: named('Evented Original Consignee', 'declaration'), created: '2026-11-23T07:00:00.000Z' });

@@ -107,11 +107,14 @@ describe('a consignment some of whose messages the retention purge took', () => 
 
   it('drops a consignment whose messages are all purged, or of which only a cancellation is held', async () => {
     for (const id of [ids.d2, ids.d4]) {
+      // its purged original's id: gone, and said so (retention-purged-versions.test.ts)
       const one = await api(net.kg, 'GET', `/v1/arrivals/${id}`);
-      expect(one.status).toBe(404);
-      expect(one.json.code).toBe('GNC_NOT_FOUND');
+      expect(one.status).toBe(410);
+      expect(one.json.code).toBe('GNC_ARRIVAL_PURGED');
       expect(versionsOf(id)).toEqual([]);
     }
+    // the held cancellation of a consignment no longer held names nothing to show
+    expect((await api(net.kg, 'GET', `/v1/arrivals/${ids.c4}`)).json.code).toBe('GNC_NOT_FOUND');
     expect((await api(net.kg, 'GET', '/v1/arrivals?partner=KZ&includeCancelled=true&limit=100')).json.items.map((x: any) => x.id).sort()).toEqual([ids.d1, ids.d3].sort());
   });
 
@@ -147,7 +150,7 @@ describe('a consignment some of whose messages the retention purge took', () => 
     const a = await arrival(net.kg, ids.d1, (x) => x.version === 1);
     expect(a).toMatchObject({ status: 'active', consignee: { name: AMENDED(11) } });
     expect(a.history).toHaveLength(1);
-    expect((await api(net.kg, 'GET', `/v1/arrivals/${ids.d3}`)).status).toBe(404);
+    expect((await api(net.kg, 'GET', `/v1/arrivals/${ids.d3}`)).status).toBe(410);
     expect(mentions(AMENDED(1))).toEqual([]);
     expect(mentions(AMENDED(3))).toEqual([]);
   });

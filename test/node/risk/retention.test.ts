@@ -52,8 +52,8 @@ describe('risk views under the retention purge', () => {
   it('removes a consignment from /v1/arrivals when its declaration is purged', async () => {
     expect(purgeUpTo(ids.d1)).toBeGreaterThan(0);
     const one = await api(net.kg, 'GET', `/v1/arrivals/${ids.d1}`);
-    expect(one.status).toBe(404);
-    expect(one.json.code).toBe('GNC_NOT_FOUND');
+    expect(one.status).toBe(410);
+    expect(one.json.code).toBe('GNC_ARRIVAL_PURGED');
     const list = await api(net.kg, 'GET', '/v1/arrivals?partner=KZ&limit=100');
     expect(list.json.items.map((a: any) => a.id)).not.toContain(ids.d1);
     expect(list.json.items.map((a: any) => a.id)).toContain(ids.d2);

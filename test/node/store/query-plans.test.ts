@@ -14,7 +14,7 @@ import { arrival, riskNetwork, send, type RiskNetwork } from '../risk/network.js
 const GROWING = new Set([
   'messages', 'receipts', 'rejections', 'evidence', 'checkpoints', 'idempotency_keys',
   'risk_consignments', 'risk_versions', 'risk_keys', 'risk_events', 'risk_webhook', 'risk_aeo_history', 'risk_ecoo', 'risk_aeo', 'risk_assessments',
-  'aeo_parts', 'risk_aeo_names',
+  'aeo_parts', 'risk_aeo_names', 'risk_purged_versions',
 ]);
 
 /**
@@ -110,7 +110,7 @@ function aliases(sql: string): Map<string, string> {
 describe('query plans', () => {
   it('covers the exchange, the projection, the API and the purge', () => {
     const text = [...prepared].join('\n');
-    for (const part of ['INSERT INTO messages', 'risk_versions', 'risk_events', 'FROM evidence', 'DELETE FROM risk_consignments', 'FROM aeo_parts', 'FROM risk_aeo_names', 'DELETE FROM risk_aeo_names']) expect(text).toContain(part);
+    for (const part of ['INSERT INTO messages', 'risk_versions', 'risk_events', 'FROM evidence', 'DELETE FROM risk_consignments', 'FROM aeo_parts', 'FROM risk_aeo_names', 'DELETE FROM risk_aeo_names', 'INSERT OR IGNORE INTO risk_purged_versions']) expect(text).toContain(part);
   });
 
   it('reaches rows of every growing table through an index or the rowid, never by a full scan', () => {
