@@ -624,4 +624,15 @@ export const MIGRATIONS: readonly string[] = [
       FROM risk_aeo_history WINDOW w AS (PARTITION BY partner, aeo_id ORDER BY effective, seq))
     WHERE effective = p_effective AND status = p_status AND (status = 'removed' OR (valid_from IS p_from AND valid_until IS p_until)));
 `,
+  // 33: the assessments made before a negated endorsement ("not issued retrospectively", "не выдан впоследствии") stopped
+  // counting as the endorsement (node/risk/indicators/ecoo.ts endorsedRetrospectively) may lack
+  // ecoo-issued-retrospectively for a certificate whose remarks deny it. As migration 30, the consignments that name a
+  // certificate and are expected within the recompute horizon are queued; only those whose assessment changes get a feed
+  // event. Applied again (a schema version set back), it queues them again, to the same effect
+  `
+  -- recompute: e-CoO indicator ecoo-issued-retrospectively, negated endorsements
+  INSERT OR IGNORE INTO risk_pending (cid)
+    SELECT c.cid FROM risk_consignments c WHERE c.expected_arrival >= CAST(strftime('%s', 'now') AS INTEGER) * 1000 - 30 * 86400000
+      AND EXISTS (SELECT 1 FROM risk_keys k WHERE k.cid = c.cid AND k.k = 'e');
+`,
 ];

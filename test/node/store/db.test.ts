@@ -193,9 +193,12 @@ describe('openDb', () => {
     expect(db.prepare('SELECT cid FROM risk_pending ORDER BY cid').pluck().all()).toEqual([1, 2]);
   });
 
-  it('queues the consignments that name a certificate, expected within the recompute horizon, for the e-CoO indicators of migration 30', () => {
-    const { old, version, file } = olderVersion('ecoo-partly-confirmed, ecoo-issued-retrospectively');
-    expect(version).toBe(29);
+  it.each([
+    ['30', 'ecoo-partly-confirmed, ecoo-issued-retrospectively', 29],
+    ['33', 'ecoo-issued-retrospectively, negated endorsements', 32],
+  ])('queues the consignments that name a certificate, expected within the recompute horizon, for the e-CoO indicators of migration %s', (_n, marker, before) => {
+    const { old, version, file } = olderVersion(marker);
+    expect(version).toBe(before);
     const day = 86_400_000;
     const add = old.prepare(`INSERT INTO risk_consignments (office_of_entry, expected_arrival, cid, partner, root_id, status, current_seq, current_created, versions, updated_at, view)
       VALUES ('KGAKZ001', ?, ?, 'KZ', ?, 'active', ?, '2026-01-01T00:00:00Z', 1, 0, '{}')`);
@@ -209,9 +212,12 @@ describe('openDb', () => {
     expect(db.prepare('SELECT cid FROM risk_pending ORDER BY cid').pluck().all()).toEqual([1, 2]);
   });
 
-  it('reads, in migration 30, the consignments within the recompute horizon through their arrival index and their certificate keys by consignment, not every certificate key held', () => {
+  it.each([
+    ['30', 'ecoo-partly-confirmed, ecoo-issued-retrospectively'],
+    ['33', 'ecoo-issued-retrospectively, negated endorsements'],
+  ])('reads, in migration %s, the consignments within the recompute horizon through their arrival index and their certificate keys by consignment, not every certificate key held', (_n, marker) => {
     db = open();
-    const statement = MIGRATIONS.find((m) => m.includes('ecoo-partly-confirmed, ecoo-issued-retrospectively'))!.replace(/^\s*--.*$/gm, '').trim();
+    const statement = MIGRATIONS.find((m) => m.includes(marker))!.replace(/^\s*--.*$/gm, '').trim();
     const plan = db.prepare(`EXPLAIN QUERY PLAN ${statement}`).all().map((r) => (r as { detail: string }).detail);
     // as migration 13 reads them: a range of risk_cons_arrival, never the certificate keys of the whole history
     expect(plan).toEqual([
