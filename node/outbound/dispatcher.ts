@@ -14,7 +14,9 @@
  * for it; a business message sealed by such a revoked key ends expired, unsent. Nothing goes to a partner that was removed: what is still queued for it is withdrawn (a
  * message on the wire at the removal finishes its attempt first, and its receipt is recorded whenever it comes, signed
  * by the key of the partner's that was trusted when the message went: TrustIndex.receiptKey),
- * and a row withdrawn by another process meanwhile (`gnc messages withdraw`) is neither sent nor sealed again.
+ * and a row withdrawn by another process meanwhile (`gnc messages withdraw`) is neither sent nor sealed again. A row
+ * marked as on its way in the same group commit as a removal of its partner has not left yet: the removal withdraws it
+ * with the rest, and it is not handed over (OutboxRepo.takenBack).
  */
 import { MAX_IN_FLIGHT_PER_PARTNER } from '../../protocol/constants.js';
 import { peekKid } from '../../protocol/envelope/open.js';
@@ -338,16 +340,22 @@ export class Dispatcher {
   private mark(rows: OutboxRow[], now: number): OutboxRow[] {
     return rows.filter((r) => {
       if (!this.d.store.messages.markSending(r.seq, now)) return false;
-      this.d.store.outbox.markSent(r.seq);
+      this.d.store.outbox.markSent(r.seq, r.sent);
       return true;
     });
   }
 
-  /** Once their mark has committed: each row is handed to the partner, and leaves `flying` when its attempt ends. */
+  /**
+   * Once their mark has committed: each row is handed to the partner, and leaves `flying` when its attempt ends. One
+   * that a withdrawal in that same commit took back (a partner removal: withdrawQueued) is not: nothing of it has left.
+   */
   private handOver(partner: string, marked: OutboxRow[]): void {
     // stopped meanwhile: nothing is handed over; a restart turns 'sending' back into 'retrying'
     if (!this.running) return;
-    for (const r of marked) void this.deliver(r).finally(() => this.release(partner, r));
+    for (const r of marked) {
+      if (this.d.store.outbox.takenBack(r.seq) && this.d.store.messages.statusOf(r.seq) === 'withdrawn') this.release(partner, r);
+      else void this.deliver(r).finally(() => this.release(partner, r));
+    }
   }
 
   /** Row `r` is no longer on the wire: the pump may take it (or what waited behind it) again. */

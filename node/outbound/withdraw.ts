@@ -6,7 +6,8 @@
  * partner cannot hold is withdrawn one by one: a message on the wire, or that an earlier attempt handed over without
  * a receipt coming back, may be at the partner, and only its receipt can tell. These functions run inside the
  * caller's transaction (a group commit), so the check and the change see the same rows: the dispatcher marks a row
- * 'sending' only if it is still queued or retrying at its own commit.
+ * 'sending' only if it is still queued or retrying at its own commit, and hands it over only once that commit is done
+ * (a row marked earlier in the same commit is still waiting: OutboxRepo.waiting).
  */
 import { GncError } from '../../protocol/errors.js';
 import { isControlType } from '../../protocol/messages/control.js';
@@ -67,9 +68,10 @@ export function withdrawMessage(store: Store, id: string, reason: string, now: n
 
 /**
  * Withdraws every message queued or retrying for `partner`, control envelopes included (a partner that was removed
- * gets nothing more; a control envelope would otherwise be sealed again forever), leaving out `skip` (rows the
- * dispatcher holds on the wire now). Returns the messages withdrawn. A row an earlier attempt handed over says so in its
- * reason: the partner may hold it, without this node ever learning.
+ * gets nothing more; a control envelope would otherwise be sealed again forever), and every one the dispatcher marked
+ * 'sending' in this same group commit (it hands it over only once the commit is done, and then does not), leaving out
+ * `skip` (rows the dispatcher holds on the wire now). Returns the messages withdrawn. A row an earlier attempt handed
+ * over says so in its reason: the partner may hold it, without this node ever learning.
  */
 export function withdrawQueued(store: Store, partner: string, reason: string, now: number, skip: ReadonlySet<number> = new Set()): { seq: number; id: string }[] {
   const done: { seq: number; id: string }[] = [];

@@ -5,6 +5,7 @@
  * Each unit runs in its own savepoint: one failing unit rolls back alone and rejects alone. Some failures (a
  * full disk, an I/O error) make SQLite roll the whole transaction back: then every unit of the batch
  * rejects, none runs after it (outside the transaction it would commit on its own), and nothing is stored.
+ * `onEnd` hears how each transaction ended (committed or not) before any of its units' promises settles.
  */
 import type { Db } from './db.js';
 import { storageError } from './storage-error.js';
@@ -20,7 +21,7 @@ export class GroupCommit {
   private scheduled = false;
   private commits = 0;
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db, private readonly onEnd?: (committed: boolean) => void) {}
 
   run<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -58,10 +59,12 @@ export class GroupCommit {
       }).immediate();
       this.commits++;
     } catch (err) {
+      this.onEnd?.(false);
       const e = storageError(err);
       for (const p of batch) p.reject(e);
       return;
     }
+    this.onEnd?.(true);
     batch.forEach((p, i) => {
       const r = results[i]!;
       if (r.ok) p.resolve(r.value);

@@ -83,6 +83,16 @@ export class OutboxRepo {
   private readonly controlStmt;
   private readonly positionStmt;
   private readonly othersStmt;
+  /**
+   * Rows marked (markSent) in the group commit now open, each with its `sent` before the mark. The dispatcher hands a
+   * row over only once the commit that marks it is done, so none of these has left this node yet: a withdrawal in the
+   * same commit (a partner removal) takes them back as rows still waiting (`waiting`).
+   */
+  private readonly marking = new Map<number, number>();
+  /** Rows of `marking` removed from the outbox in the commit that marked them: taken back once it commits. */
+  private readonly leaving = new Set<number>();
+  /** Rows marked and taken back in one commit, until the dispatcher asks (takenBack). */
+  private readonly taken = new Set<number>();
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare('INSERT INTO outbox (seq, partner, attempts, next_at, expires_at, control, position) VALUES (?, ?, 0, ?, ?, ?, ?)');
@@ -100,7 +110,7 @@ export class OutboxRepo {
     this.moveStmt = db.prepare('UPDATE outbox SET seq = ?, next_at = ?, expires_at = ?, sent = 0 WHERE seq = ?');
     this.partnersStmt = db.prepare('SELECT DISTINCT partner FROM outbox');
     this.retryNowStmt = db.prepare('UPDATE outbox SET next_at = ? WHERE partner = ? AND next_at > ?');
-    this.waitingStmt = db.prepare(`SELECT o.seq, m.id, o.sent FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = ? AND m.status IN ('queued','retrying') ORDER BY o.position`);
+    this.waitingStmt = db.prepare(`SELECT o.seq, m.id, o.sent, m.status FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = ? AND m.status IN ('queued','retrying','sending') ORDER BY o.position`);
     this.refersStmt = db.prepare('SELECT m.id FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = ? AND m.ref = ? ORDER BY o.position').pluck();
     this.sentStmt = db.prepare('SELECT sent FROM outbox WHERE seq = ?').pluck();
     this.positionStmt = db.prepare('UPDATE outbox SET position = MIN(position, ?) WHERE seq = ?');
@@ -163,10 +173,31 @@ export class OutboxRepo {
 
   /**
    * An attempt is about to hand the envelope to the partner: from then on the partner may hold it, and a crash
-   * must not forget that (a message the partner may hold is sent again whatever became of its agreement).
+   * must not forget that (a message the partner may hold is sent again whatever became of its agreement). Inside a
+   * group commit; `before`: the row's `sent` as read before (kept for a withdrawal in the same commit, see marking).
    */
-  markSent(seq: number): void {
+  markSent(seq: number, before: number): void {
     this.markSentStmt.run(seq);
+    this.marking.set(seq, before);
+  }
+
+  /**
+   * The group commit's transaction has ended (`committed`, or rolled back whole): rows marked in it are handed over
+   * from now on (or were not marked after all), and the ones a withdrawal took back in it are not (takenBack).
+   */
+  transactionEnded(committed: boolean): void {
+    if (committed) for (const s of this.leaving) this.taken.add(s);
+    this.marking.clear();
+    this.leaving.clear();
+  }
+
+  /**
+   * Whether row `seq`, marked in a commit that is done now, was withdrawn in that same commit (once: the answer is
+   * forgotten): the dispatcher does not hand it over then. A unit that withdrew it may have rolled back alone, so the
+   * dispatcher reads the message's status before it leaves it; the hot path pays one lookup in an empty set.
+   */
+  takenBack(seq: number): boolean {
+    return this.taken.delete(seq);
   }
 
   /**
@@ -182,9 +213,17 @@ export class OutboxRepo {
     return this.retryNowStmt.run(now, partner, now).changes;
   }
 
-  /** A partner's rows not on the wire now (queued or retrying), in its order; `sent`: the partner may hold it. */
+  /**
+   * A partner's rows not on the wire now, in its order: queued or retrying, or marked 'sending' in the group commit now
+   * open (not handed over before it commits, see marking); `sent`: the partner may hold it (an earlier attempt's).
+   */
   waiting(partner: string): { seq: number; id: string; sent: number }[] {
-    return this.waitingStmt.all(partner) as { seq: number; id: string; sent: number }[];
+    const rows = this.waitingStmt.all(partner) as { seq: number; id: string; sent: number; status: string }[];
+    return rows.flatMap(({ seq, id, sent, status }) => {
+      if (status !== 'sending') return [{ seq, id, sent }];
+      const before = this.marking.get(seq);
+      return before === undefined ? [] : [{ seq, id, sent: before }];
+    });
   }
 
   /** Ids of a partner's messages in the outbox that refer to message `id` (amendments, cancellations, status changes). */
@@ -203,8 +242,10 @@ export class OutboxRepo {
     return sent === undefined ? undefined : sent === 1;
   }
 
+  /** Row `seq` leaves the outbox (final); one marked in the commit now open is not handed over (takenBack). */
   remove(seq: number): void {
     this.deleteStmt.run(seq);
+    if (this.marking.delete(seq)) this.leaving.add(seq);
   }
 
   /** Business messages past their expiry (control envelopes never expire). */

@@ -39,7 +39,8 @@ export class Store {
     this.idempotency = new IdempotencyRepo(db);
     this.aeoParts = new AeoPartRepo(db);
     this.terms = new TermsRepo(db);
-    this.commits = new GroupCommit(db);
+    // rows the dispatcher marked in a batch are handed over once it commits; until then a withdrawal may take them back
+    this.commits = new GroupCommit(db, (committed) => this.outbox.transactionEnded(committed));
   }
 
   static open(dir: string): Store {
