@@ -101,6 +101,19 @@ export function rotationMissing(p: { installed: boolean; retired: boolean; unann
   ];
 }
 
+/**
+ * An interrupted node key rotation, what it lacks and what to do, in one sentence (gnc keys status, gnc start): the
+ * node cannot complete it itself (the old key's retirement needs the root key, kept offline). After the overlap the
+ * node signs with the new key all the same, which a partner never told refuses (GNC_KEY_UNKNOWN).
+ */
+export function rotationAdvice(p: RotationProgress, dir: string, now: number): string {
+  const { to, startedAt, overlapUntil } = p.state;
+  const when = Date.parse(overlapUntil) > now
+    ? `before ${overlapUntil}, when this node starts signing with ${to} whether partners know it or not`
+    : `now: this node signs with ${to} since ${overlapUntil}, which a partner never told refuses (GNC_KEY_UNKNOWN)`;
+  return `the node key rotation to ${to} begun at ${startedAt} was interrupted (${rotationMissing({ ...p, retired: p.retirement !== undefined }).join('; ')}). Complete it with \`${rotateCommand(dir, 'node')}\` (the same command again), ${when}.`;
+}
+
 /** Where an interrupted root rotation stands (RotationProgress of `gnc keys rotate --root`). */
 export interface RootRotationProgress {
   state: RootRotationState;
@@ -480,7 +493,7 @@ export interface KeyStatus {
   expiresAt: string;
   keys: { kid: string; issuer: string; notBefore: string; notAfter: string; revokedAt: string | undefined }[];
   /** A rotation `gnc keys rotate` was interrupted in, and what it still lacks (run the same command to complete it). */
-  incomplete: { to: string; startedAt: string; overlapUntil: string; installed: boolean; retired: boolean; unannounced: string[]; logged: boolean } | undefined;
+  incomplete: { to: string; startedAt: string; overlapUntil: string; installed: boolean; retired: boolean; unannounced: string[]; logged: boolean; advice: string } | undefined;
   /** A root rotation `gnc keys rotate --root` was interrupted in, and what it still lacks (run the same command to complete it). */
   incompleteRoot: { from: string; to: string; effective: string; installed: boolean; stored: boolean; unannounced: string[]; advice: string } | undefined;
   /** Private key files no certificate names (UnusedKeyFile): a rotation interrupted before it recorded itself. */
@@ -500,6 +513,7 @@ export async function keyStatus(dir: string): Promise<KeyStatus> {
     const incomplete = p && {
       to: p.state.to, startedAt: p.state.startedAt, overlapUntil: p.state.overlapUntil,
       installed: p.installed, retired: p.retirement !== undefined, unannounced: p.unannounced, logged: p.logged,
+      advice: rotationAdvice(p, dir, n.parts.clock()),
     };
     const r = rootRotationProgress(n.parts);
     const incompleteRoot = r && {

@@ -4,7 +4,7 @@
  * every partner over the wire; a running node picks them up without a restart.
  */
 import { GncError } from '../../../protocol/errors.js';
-import { DEFAULT_OVERLAP_HOURS, keyStatus, revokeNodeKey, rotateNodeKeys, rotateRootKey, rotationMissing, unusedKeyFileAdvice, type KeyStatus } from '../../keys/service.js';
+import { DEFAULT_OVERLAP_HOURS, keyStatus, revokeNodeKey, rotateNodeKeys, rotateRootKey, unusedKeyFileAdvice } from '../../keys/service.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -87,18 +87,6 @@ function revocationMark(revokedAt: string | undefined, now: number): string {
   return Date.parse(revokedAt) <= now ? `  REVOKED from ${revokedAt}` : `  RETIRES at ${revokedAt}: what it signs from then on is refused`;
 }
 
-/**
- * A rotation interrupted between its steps (SPEC 9.10): what it lacks, and the command that completes it. After the
- * overlap the node signs with the new key all the same, which a partner never told refuses (GNC_KEY_UNKNOWN).
- */
-function incompleteLine(r: NonNullable<KeyStatus['incomplete']>, dir: string, now: number): string {
-  const missing = rotationMissing(r);
-  const when = Date.parse(r.overlapUntil) > now
-    ? `before ${r.overlapUntil}, when the node starts signing with ${r.to} whether partners know it or not`
-    : `now: the node signs with ${r.to}, which a partner never told refuses (GNC_KEY_UNKNOWN)`;
-  return `  ROTATION INCOMPLETE: the rotation to ${r.to} begun at ${r.startedAt} was interrupted (${missing.join('; ')}). Complete it with \`gnc keys rotate --dir ${dir}\` (the same command again), ${when}.`;
-}
-
 export const keysStatusCommand: Command = {
   spec: statusSpec,
   async run(argv, out) {
@@ -109,7 +97,7 @@ export const keysStatusCommand: Command = {
     const expired = Date.parse(s.expiresAt) <= now;
     const waiting = s.pending && !s.incomplete ? ` (rotation to ${s.pending.to} waiting for partners until ${s.pending.overlapUntil})` : '';
     out(`${s.country}: signing with ${s.active}${waiting}${expired ? `, which EXPIRED at ${s.expiresAt}: nothing can be signed until you rotate (gnc keys rotate)` : ''}`);
-    if (s.incomplete) out(incompleteLine(s.incomplete, values.dir!, now));
+    if (s.incomplete) out(`  ROTATION INCOMPLETE: ${s.incomplete.advice}`);
     if (s.incompleteRoot) out(`  ROOT ROTATION INCOMPLETE: ${s.incompleteRoot.advice}`);
     for (const f of s.unusedKeyFiles) out(`  UNUSED KEY FILE: ${unusedKeyFileAdvice(f, values.dir!)}`);
     for (const k of s.keys) out(`  ${k.kid}  issuer ${k.issuer}  valid ${k.notBefore} to ${k.notAfter}${validityMark(k, now)}${revocationMark(k.revokedAt, now)}`);

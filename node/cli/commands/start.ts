@@ -2,7 +2,7 @@
 import { unusedKeyFiles } from '../../../certs/rotation.js';
 import { parseWith } from '../../../protocol/validate.js';
 import { openNode } from '../../compose.js';
-import { rootRotationAdvice, rootRotationProgress, rotationMissing, rotationProgress, unusedKeyFileAdvice } from '../../keys/service.js';
+import { rootRotationAdvice, rootRotationProgress, rotationAdvice, rotationProgress, unusedKeyFileAdvice } from '../../keys/service.js';
 import { PortOption } from '../../config.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
@@ -25,7 +25,7 @@ export const startCommand: Command = {
     out(`GNC node ${node.country} running: API ${node.apiUrl}/v1, libp2p ${node.host!.getMultiaddrs().map(String).join(' ')}`);
     // the node cannot complete an interrupted rotation itself (the retirement needs the root key, kept offline)
     const rotation = rotationProgress(node.parts);
-    if (rotation) out(`WARNING: the key rotation to ${rotation.state.to} was interrupted (${rotationMissing({ ...rotation, retired: rotation.retirement !== undefined }).join('; ')}): complete it with \`gnc keys rotate --dir ${values.dir!}\` (the same command again), before ${rotation.state.overlapUntil}, when this node starts signing with the new key whether partners know it or not.`);
+    if (rotation) out(`WARNING: ${rotationAdvice(rotation, values.dir!, node.parts.clock())}`);
     const root = rootRotationProgress(node.parts);
     if (root) out(`WARNING: ${rootRotationAdvice(root, values.dir!)}`);
     // nor does it use or delete a key file no certificate names (the command that made it does)

@@ -43,7 +43,7 @@ describe('gnc keys rotate', () => {
     db2.close();
     const { from, to } = JSON.parse(readFileSync(join(kz, 'identity/rotation.json'), 'utf8')) as { from: string; to: string };
     const status = (await runCli(['keys', 'status', '--dir', kz])).out.join('\n');
-    expect(status).toContain(`ROTATION INCOMPLETE: the rotation to ${to}`);
+    expect(status).toContain(`ROTATION INCOMPLETE: the node key rotation to ${to}`);
     expect(status).toContain(`Complete it with \`gnc keys rotate --dir ${kz}\``);
     const again = await runCli(['keys', 'rotate', '--dir', kz]);
     expect(again.code, again.out.join('\n')).toBe(0);

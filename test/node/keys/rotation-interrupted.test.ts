@@ -65,7 +65,7 @@ describe('gnc keys rotate, interrupted', () => {
       const keyFiles = readdirSync(join(kz.dir, 'keys')).sort();
 
       const before = (await runCli(['keys', 'status', '--dir', kz.dir])).out.join('\n');
-      expect(before).toContain(`ROTATION INCOMPLETE: the rotation to ${state.to} begun at ${state.startedAt} was interrupted (`);
+      expect(before).toContain(`ROTATION INCOMPLETE: the node key rotation to ${state.to} begun at ${state.startedAt} was interrupted (`);
       expect(before).toContain(missing);
       expect(before).toContain(`Complete it with \`gnc keys rotate --dir ${kz.dir}\` (the same command again)`);
 
@@ -133,8 +133,12 @@ describe('gnc keys rotate, interrupted', () => {
     const kz = net.nodes.KZ!;
     await kz.node.stop();
     const state = await interrupt(kz.dir, 3);
-    const out = await startOutput(kz.dir, (o) => o.includes('WARNING'));
-    expect(out).toContain(`WARNING: the key rotation to ${state.to} was interrupted (the new key is not queued to KG; its evidence entry is not written): complete it with \`gnc keys rotate --dir ${kz.dir}\``);
+    // after the overlap, when the node signs with the new key: both say so, in the same sentence
+    await waitFor(() => (Date.now() > Date.parse(state.overlapUntil) ? true : undefined), 10_000, 'the end of the overlap');
+    const advice = `the node key rotation to ${state.to} begun at ${state.startedAt} was interrupted (the new key is not queued to KG; its evidence entry is not written). Complete it with \`gnc keys rotate --dir ${kz.dir}\` (the same command again), now: this node signs with ${state.to} since ${state.overlapUntil}, which a partner never told refuses (GNC_KEY_UNKNOWN).`;
+    expect((await runCli(['keys', 'status', '--dir', kz.dir])).out).toContain(`  ROTATION INCOMPLETE: ${advice}`);
+    const out = await startOutput(kz.dir, (o) => o.includes('WARNING') && o.includes('\n', o.indexOf('WARNING')));
+    expect(out.split('\n')).toContain(`WARNING: ${advice}`);
   }, 60_000);
 
   it('leaves key files no certificate names to `gnc start`, which warns of each with what `gnc keys status` says of it', async () => {
