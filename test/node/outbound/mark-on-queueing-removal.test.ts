@@ -49,7 +49,7 @@ async function delivered(kz: TestNode): Promise<void> {
   expect((await finalMessage(kz, r.json.id as string, 30_000)).status).toBe('delivered');
 }
 
-/** What `n` knows of message `id` after a while: KZ's outbound row through its API, KG's inbound row. */
+/** Message `id` a while after the removal: its status and withdrawal reason at KZ (its API), and whether KG holds it. */
 async function settled(kz: TestNode, kg: TestNode, id: string): Promise<{ status: string; reason: string | undefined; atKg: boolean }> {
   await new Promise((r) => setTimeout(r, 1_000)); // a hand-over would have reached KG by now
   const m = (await api(kz, 'GET', `/v1/messages/${id}`)).json;
@@ -74,7 +74,7 @@ describe('a partner removal in the same commit as a mark of a message to that pa
     expect(r.status, r.text).toBe(200);
     expect(kz.node.dispatcher.markedOnQueueing - marked).toBe(1);
     expect(r.json.withdrawn).toEqual([result.id]);
-    // never handed over, so the reason does not say KG may hold it
+    // never handed over, so the reason does not say KG may hold it (the mark set `sent`; the reason reads it as before)
     expect(await settled(kz, kg, result.id)).toEqual({ status: 'withdrawn', reason: REASON, atKg: false });
     expect(kz.node.parts.store.outbox.count()).toBe(0);
   }, 60_000);
