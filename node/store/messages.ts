@@ -182,7 +182,6 @@ export class MessageRepo {
     return this.sendingStmt.run(now, seq).changes === 1;
   }
 
-  /** Message `seq` is taken back before the partner got it: final, with when and why. Its last delivery error stays. */
   /**
    * The withdrawn outbound envelopes of `type` to `partner` whose body was not queued again since (setCarriedOn), oldest
    * first. Read through messages_status: withdrawn messages are few (taken back by hand, or queued for a partner when it
@@ -199,6 +198,7 @@ export class MessageRepo {
     return this.carriedOnStmt.run(next, now, seq).changes === 1;
   }
 
+  /** Message `seq` is taken back before the partner got it: final, with when and why. Its last delivery error stays. */
   setWithdrawn(seq: number, reason: string, now = Date.now()): void {
     this.withdrawnStmt.run(now, seq);
     this.withdrawalStmt.run(seq, now, reason);
