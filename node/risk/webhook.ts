@@ -16,6 +16,7 @@ import { backoffDelay } from '../outbound/backoff.js';
 import type { Store } from '../store/store.js';
 import type { RiskFeed } from './feed.js';
 import type { WebhookSettings } from './rules.js';
+import { failureFields } from './engine.js';
 
 /** Deliveries looked at per round. */
 const ROUND = 20;
@@ -100,7 +101,8 @@ export class WebhookSender {
       // a write that failed (a full disk) leaves the event due: a later round sends it again (receivers
       // deduplicate by x-gnc-event-id), not at once, which would call the receiver in a tight loop
       .catch((err: unknown) => {
-        this.log('risk webhook round failed; retrying', { error: (err as Error).message, retryInMs: ROUND_RETRY_MS });
+        // the error's code and kind only: its message may quote an event's content
+        this.log('risk webhook round failed; retrying', { ...failureFields(err), retryInMs: ROUND_RETRY_MS });
         this.notBefore = this.clock() + ROUND_RETRY_MS;
       })
       .finally(() => {
