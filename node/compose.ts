@@ -85,7 +85,7 @@ export function openNode(dir: string, opts: NodeOptions = {}): GncNode {
     { path: '/partners', routes: partnerRoutes(c.parts, c.agreements, () => node!.applyStoreChanges()) },
     { path: '/messages', routes: evidenceRoutes(c.parts, c.evidence) },
   ];
-  wireRisk(c);
+  wireRisk(c, opts.riskRetryMs);
   node = new GncNode(c.parts, c.ext, opts);
   return node;
 }
@@ -94,10 +94,11 @@ export function openNode(dir: string, opts: NodeOptions = {}): GncNode {
  * Pre-arrival risk (node/risk): /v1/arrivals and /v1/aeo, the projection of accepted messages, and the purge of
  * its rows with the messages' content. Its start/stop/reload run alongside the ones composed above.
  */
-function wireRisk(c: Composition): void {
-  const risk = createRisk(c.parts);
+function wireRisk(c: Composition, stepRetryMs?: number): void {
+  const risk = createRisk(c.parts, { stepRetryMs });
   const { start, stop, reload, onPurge } = c.ext;
   c.ext.closeStreams = () => risk.closeStreams();
+  c.ext.health = () => risk.health();
   c.ext.routes = [...(c.ext.routes ?? []), ...risk.routes];
   c.ext.onAccepted = risk.onAccepted;
   c.ext.onPurge = (purged) => {

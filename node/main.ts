@@ -15,6 +15,7 @@ import { createApi } from './api/app.js';
 import { isFinalStatus } from './api/routes/messages.js';
 import type { AuthEnv } from './api/auth.js';
 import { apiBaseUrl } from './api/url.js';
+import type { NodeInfo } from './api/routes/node-info.js';
 import type { Hono } from 'hono';
 import { readConfig, type NodeConfig } from './config.js';
 import { Receiver } from './inbound/receiver.js';
@@ -57,6 +58,8 @@ export interface NodeOptions {
   transport?: TransportTimeouts;
   /** How long stop() lets API requests in progress finish (tests); default API_DRAIN_MS. */
   apiDrainMs?: number;
+  /** The risk loop's first wait before a failed step or assessment is tried again (tests); default STEP_RETRY_MS. */
+  riskRetryMs?: number;
 }
 
 export interface TransportTimeouts extends StreamTimeouts {
@@ -93,6 +96,8 @@ export interface Extension {
   /** This node's certificate of its key `kid` to announce (Keyring.certificateOf). */
   certificateOf?: (kid: string) => string | undefined;
   start?: (node: GncNode) => void | Promise<void>;
+  /** The risk view's part of GET /v1/health. */
+  health?: NodeInfo['risk'];
   /** The node is stopping: end the API responses that last until told (event streams), so the API can drain. */
   closeStreams?: () => void;
   stop?: () => void | Promise<void>;
@@ -254,6 +259,7 @@ export class GncNode {
           const p = trust.peerOf(c);
           return p !== undefined && (this.host?.getConnections().some((x) => x.remotePeer.toString() === p.peerId) ?? false);
         },
+        risk: this.ext.health,
       },
       extra: this.ext.routes,
       log: (m) => log(m),

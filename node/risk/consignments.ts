@@ -97,6 +97,9 @@ export class ConsignmentRepo {
         WHERE k.k = ? AND k.v >= ? AND k.v < ? AND c.expected_arrival >= ?`),
       pendSince: db.prepare('INSERT OR IGNORE INTO risk_pending (cid) SELECT cid FROM risk_consignments WHERE expected_arrival >= ?'),
       takePending: db.prepare('SELECT cid FROM risk_pending ORDER BY cid LIMIT ?').pluck(),
+      // skipping the cids of a JSON array (consignments whose failed assessment waits for its backoff: engine.ts)
+      takePendingBut: db.prepare('SELECT cid FROM risk_pending WHERE cid NOT IN (SELECT value FROM json_each(?)) ORDER BY cid LIMIT ?').pluck(),
+      pendingAmong: db.prepare('SELECT cid FROM risk_pending WHERE cid IN (SELECT value FROM json_each(?))').pluck(),
       unpend: db.prepare('DELETE FROM risk_pending WHERE cid = ?'),
       pendingCount: db.prepare('SELECT COUNT(*) FROM risk_pending').pluck(),
       saveAssessment: db.prepare('UPDATE risk_consignments SET level = ?, score = ?, view = ?, assessed_at = ?, revision = ? WHERE cid = ?'),
@@ -197,8 +200,14 @@ export class ConsignmentRepo {
     this.s.pendSince.run(since);
   }
 
-  takePending(limit: number): number[] {
-    return this.s.takePending.all(limit) as number[];
+  /** The first `limit` queued consignments, but those in `skip`. */
+  takePending(limit: number, skip: readonly number[] = []): number[] {
+    return (skip.length === 0 ? this.s.takePending.all(limit) : this.s.takePendingBut.all(JSON.stringify(skip), limit)) as number[];
+  }
+
+  /** Those of `cids` still queued. */
+  pendingAmong(cids: readonly number[]): number[] {
+    return this.s.pendingAmong.all(JSON.stringify(cids)) as number[];
   }
 
   unpend(cid: number): void {

@@ -12,8 +12,11 @@ import { combineTerms, type DataTerms } from '../../protocol/agreement/terms.js'
 import { isSnapshotInParts, type AeoBody } from '../../protocol/messages/aeo.js';
 import { certificateKey, type EcooBody } from '../../protocol/messages/ecoo.js';
 import type { AciBody } from '../../protocol/messages/aci.js';
+import { isGncError, type GncErrorCode } from '../../protocol/errors.js';
 import type { AssessmentEvent, Indicator } from '../../protocol/risk.js';
+import { backoffDelay } from '../outbound/backoff.js';
 import { foldCase } from '../store/fold.js';
+import { isStorageFull } from '../store/storage-error.js';
 import type { Store } from '../store/store.js';
 import { AeoRegistry } from './aeo-registry.js';
 import { AeoSnapshots } from './aeo-snapshots.js';
@@ -37,6 +40,41 @@ import { arrivalView, assessmentView, buildView, parseStored, purgedNote, purged
 export const RECOMPUTE_HORIZON_MS = 30 * 24 * 3_600_000;
 /** Messages projected and consignments recomputed per transaction. */
 export const BATCH = 250;
+/**
+ * A consignment whose assessment failed is tried again after about the engine's `retryMs` (the risk loop's
+ * STEP_RETRY_MS), then twice as long at each failure in a row (backoffDelay, with its jitter), at most this long: ten minutes.
+ */
+export const ASSESS_RETRY_MAX_MS = 600_000;
+
+/**
+ * How a failure is logged: its stable code (a GncError's, GNC_STORAGE_FULL, else GNC_INTERNAL) and the error's kind
+ * with SQLite's code if any, never its message, which may quote a message's content (a JSON.parse error quotes the
+ * text it read, a refused write the values it was given).
+ */
+export function failureFields(err: unknown): { code: GncErrorCode; error: string } {
+  const code = isGncError(err) ? err.code : isStorageFull(err) ? 'GNC_STORAGE_FULL' : 'GNC_INTERNAL';
+  const sqlite = (err as { code?: unknown } | undefined)?.code;
+  const error = [err instanceof Error ? err.name : typeof err, typeof sqlite === 'string' && !isGncError(err) ? sqlite : ''].filter(Boolean).join(' ');
+  return { code, error };
+}
+
+/**
+ * A failure of the database itself (full, I/O error, damaged, busy, out of memory), not of one consignment: SQLite
+ * may have rolled the whole transaction back, and every other consignment would fail alike.
+ */
+function databaseFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^SQLITE_(FULL|IOERR|CORRUPT|NOTADB|NOMEM|BUSY|LOCKED|READONLY|CANTOPEN)/.test(code);
+}
+
+/** What assessIsolated says of a consignment whose assessment threw: how to log it, and when it is tried again. */
+export interface AssessFailure {
+  code: GncErrorCode;
+  error: string;
+  /** Failures in a row, this one included. */
+  attempts: number;
+  retryInMs: number;
+}
 
 /**
  * SQL condition on a received message: its purpose allows decisions about individual consignments and traders.
@@ -75,6 +113,8 @@ export interface EngineDeps {
   rules: () => LoadedRules;
   clock: () => number;
   log: (msg: string, fields?: Record<string, string | number>) => void;
+  /** The first wait before a consignment whose assessment failed is tried again (doubling up to ASSESS_RETRY_MAX_MS); default 5 s. */
+  retryMs?: number;
 }
 
 /**
@@ -92,6 +132,11 @@ export class RiskEngine {
   readonly ecoo: EcooRegistry;
   private readonly s;
   private cursor: number;
+  /**
+   * Queued consignments whose assessment failed (a bug, an indicator failing on what it reads, a write refused): failures
+   * in a row, and when (performance.now()) the next step takes it again. In memory: a restart tries each once at once.
+   */
+  private readonly failing = new Map<number, { attempts: number; due: number }>();
 
   constructor(private readonly d: EngineDeps) {
     const db = d.store.db;
@@ -143,15 +188,75 @@ export class RiskEngine {
         this.project(m);
       } catch (err) {
         // a message the projection cannot read must not block the ones after it
-        this.d.log('risk projection skipped a message', { id: m.id, partner: m.partner, error: (err as Error).message });
+        this.d.log('risk projection skipped a message', { id: m.id, partner: m.partner, ...failureFields(err) });
       }
       this.cursor = m.seq;
     }
     if (msgs.length) this.s.saveCursor.run(this.cursor);
-    const cids = this.consignments.takePending(limit);
-    const events = cids.flatMap((cid) => this.assessQueued(cid) ?? []);
+    const cids = this.takePending(limit);
+    const events: AssessmentEvent[] = [];
+    for (const cid of cids) {
+      const r = this.assessIsolated(cid);
+      if (r.event) events.push(r.event);
+      if (!r.failed) continue;
+      // the database itself failed: the step fails as a whole, and the risk loop tries it again
+      if (databaseFailure(r.cause)) throw r.cause;
+      this.d.log('risk: a consignment could not be assessed; it stays queued and is tried again later, the others went on', { cid, ...r.failed });
+    }
     const backfilled = this.backfillTerms(limit);
     return { events, more: msgs.length === limit || cids.length === limit || backfilled === limit };
+  }
+
+  /**
+   * Up to `limit` queued consignments, leaving out those whose assessment failed until their backoff ends (so a step
+   * never takes again what just failed, and `more` is not kept true by them). Those no longer queued (assessed by the
+   * retention purge's savepoint, or deleted with their content) are forgotten here, one query per step.
+   */
+  private takePending(limit: number): number[] {
+    if (this.failing.size === 0) return this.consignments.takePending(limit);
+    const queued = new Set(this.consignments.pendingAmong([...this.failing.keys()]));
+    for (const cid of this.failing.keys()) if (!queued.has(cid)) this.failing.delete(cid);
+    const now = performance.now();
+    return this.consignments.takePending(limit, [...this.failing].filter(([, f]) => f.due > now).map(([cid]) => cid));
+  }
+
+  /**
+   * Assesses queued consignment `cid` (assessQueued) in a savepoint of the caller's transaction, so that one whose
+   * assessment throws fails alone: what it wrote goes with its savepoint, it stays queued (risk_pending), and steps leave
+   * it out until its backoff ends. Used by the step and by the retention purge (node/risk/purge.ts), whose caller logs
+   * `failed`. A failure of the database itself (`cause`) is not counted against the consignment.
+   */
+  assessIsolated(cid: number): { event?: AssessmentEvent; failed?: undefined } | { event?: undefined; failed: AssessFailure; cause: unknown } {
+    try {
+      const event = this.d.store.db.transaction(() => this.assessQueued(cid))();
+      this.failing.delete(cid);
+      return { event };
+    } catch (err) {
+      const was = this.failing.get(cid);
+      const attempts = (was?.attempts ?? 0) + 1;
+      const retryInMs = backoffDelay(attempts - 1, { initialMs: this.d.retryMs ?? 5_000, maxMs: ASSESS_RETRY_MAX_MS });
+      if (!databaseFailure(err)) this.failing.set(cid, { attempts, due: performance.now() + retryInMs });
+      return { failed: { ...failureFields(err), attempts, retryInMs }, cause: err };
+    }
+  }
+
+  /** How many queued consignments' assessments failed and wait to be tried again (GET /v1/health, `gnc backup`). */
+  unassessable(): number {
+    return this.failing.size;
+  }
+
+  /** Whether consignment `cid`'s assessment failed and waits to be tried again. */
+  failed(cid: number): boolean {
+    return this.failing.has(cid);
+  }
+
+  /** Milliseconds until the first consignment whose assessment failed is due again; undefined with none. */
+  retryDueIn(): number | undefined {
+    if (this.failing.size === 0) return undefined;
+    const now = performance.now();
+    let first = Infinity;
+    for (const f of this.failing.values()) first = Math.min(first, f.due);
+    return Math.max(0, first - now);
   }
 
   /**
@@ -241,7 +346,7 @@ export class RiskEngine {
         // the first one that projects opens it as it was; the others are its versions whatever their ref names
         cid = this.projectAci(m, body, now, cid ?? was) ?? cid;
       } catch (err) {
-        this.d.log('risk projection skipped a message', { id: m.id, partner: m.partner, error: (err as Error).message });
+        this.d.log('risk projection skipped a message', { id: m.id, partner: m.partner, ...failureFields(err) });
       }
     }
     return cid;
@@ -265,7 +370,7 @@ export class RiskEngine {
       }
       repo.addVersion({ ...version, cid: known }, true);
       repo.cancel(known, m.seq, now);
-      repo.pend(known);
+      this.pend(known);
       return known;
     }
     if (known === undefined) {
@@ -274,7 +379,7 @@ export class RiskEngine {
       const cid = repo.create(opening?.cid ?? m.seq, m.partner, root, currentFields(m, body, { root_id: root, partner: m.partner, status: 'active', versions: 1, updated_at: now }, this.messageTerms(m)), now);
       repo.addVersion({ ...version, cid }, false);
       repo.replaceKeys(cid, keysOf(body));
-      repo.pend(cid);
+      this.pend(cid);
       return cid;
     }
     repo.addVersion({ ...version, cid: known }, true);
@@ -284,8 +389,14 @@ export class RiskEngine {
       repo.setCurrent(known, currentFields(m, body, { ...row, versions: row.versions, updated_at: now }, this.messageTerms(m)), now);
       repo.replaceKeys(known, keysOf(body));
     }
-    repo.pend(known);
+    this.pend(known);
     return known;
+  }
+
+  /** Queues a consignment a new version changed: one whose assessment failed is tried again at once, not after its backoff. */
+  private pend(cid: number): void {
+    this.consignments.pend(cid);
+    this.failing.delete(cid);
   }
 
   private messageTerms(m: StoredMessage): DataTerms | null {

@@ -10,7 +10,7 @@ import type { AcceptedMessage } from '../inbound/receiver.js';
 import type { NodeParts } from '../main.js';
 import { flushLog, overwriting } from '../retention.js';
 import { aeoRoutes } from './aeo-routes.js';
-import { RiskEngine } from './engine.js';
+import { failureFields, RiskEngine } from './engine.js';
 import { RiskFeed } from './feed.js';
 import { registerRiskOperations } from './openapi.js';
 import { ArrivalQueries } from './query.js';
@@ -23,7 +23,11 @@ import { WebhookSender } from './webhook.js';
 export const RULES_POLL_MS = 2000;
 /** How often old feed events and settled deliveries are pruned: hourly. */
 const PRUNE_MS = 3_600_000;
-/** After a failed step (a full disk, say), the loop tries again this much later, new messages or not: 5 s. */
+/**
+ * After a failed step (a full disk, say), the loop tries again this much later, new messages or not: 5 s. A consignment
+ * whose assessment fails alone is tried again this much later too, then twice as long at each failure in a row
+ * (ASSESS_RETRY_MAX_MS at most), while the others go on (RiskEngine.assessIsolated).
+ */
 export const STEP_RETRY_MS = 5_000;
 /**
  * SQLite page cache of the node's connection while the risk extension runs: 64 MiB instead of the 2 MiB
@@ -43,7 +47,7 @@ export interface RiskOptions {
   clock?: () => number;
   /** Where the webhook secret's environment variable is read (tests). */
   env?: NodeJS.ProcessEnv;
-  /** Delay before a failed step is tried again (tests); default STEP_RETRY_MS. */
+  /** Delay before a failed step, or the first time a failed assessment, is tried again (tests); default STEP_RETRY_MS. */
   stepRetryMs?: number;
 }
 
@@ -64,6 +68,8 @@ export interface Risk {
   rules(): LoadedRules;
   /** Resolves once everything received so far is projected and assessed (tests, demo). */
   idle(): Promise<void>;
+  /** What GET /v1/health says of the risk view. */
+  health(): { unassessable: number };
 }
 
 export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
@@ -82,8 +88,9 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
   registerRiskOperations();
   useRiskCache(store.db);
   const feed = new RiskFeed(store.db);
-  const engine = new RiskEngine({ store, feed, rules: () => rules, clock, log });
-  const queries = new ArrivalQueries(store.db, engine.consignments);
+  const retryMs = opts.stepRetryMs ?? STEP_RETRY_MS;
+  const engine = new RiskEngine({ store, feed, rules: () => rules, clock, log, retryMs });
+  const queries = new ArrivalQueries(store.db, engine.consignments, (cid) => engine.failed(cid));
   const arrivals = arrivalRoutes(store, queries, feed);
   const webhook = new WebhookSender(store, feed, () => rules.webhook, clock, log);
   const purge = new RiskPurge(store.db, engine, feed, clock, log);
@@ -94,6 +101,20 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
   let again = false;
   const timers: NodeJS.Timeout[] = [];
   let retry: NodeJS.Timeout | undefined;
+  /** When (performance.now()) `retry` fires. */
+  let retryAt = Infinity;
+
+  /** Runs the loop again in `ms`, unless it is to run sooner already. */
+  function retryIn(ms: number): void {
+    if (performance.now() + ms >= retryAt) return;
+    clearTimeout(retry);
+    retryAt = performance.now() + ms;
+    retry = setTimeout(() => {
+      retry = undefined;
+      retryAt = Infinity;
+      kick();
+    }, ms).unref();
+  }
   /**
    * Purges so far, and those whose reassessment has run to its end. While one has not, steps run with secure_delete ON
    * (the assessments they replace quoted purged content: purge.ts), and once none is left the write-ahead log, which
@@ -118,12 +139,10 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
             return { ...(seen > reassessed ? overwriting(store.db, () => engine.step()) : engine.step()), purges: seen };
           });
         } catch (err) {
-          // the step rolled back; what it had not projected is still ahead of the cursor: try again later
-          log('risk assessment step failed; retrying', { error: (err as Error).message, retryInMs: opts.stepRetryMs ?? STEP_RETRY_MS });
-          retry ??= setTimeout(() => {
-            retry = undefined;
-            kick();
-          }, opts.stepRetryMs ?? STEP_RETRY_MS).unref();
+          // the step rolled back; what it had not projected is still ahead of the cursor: try again later. The error's
+          // code and kind only: its message may quote a message's content
+          log('risk assessment step failed; retrying', { ...failureFields(err), retryInMs: retryMs });
+          retryIn(retryMs);
           return;
         }
         feed.publish(r.events);
@@ -132,6 +151,9 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
             reassessed = r.purges;
             unflushed = !flushLog(store.db);
           }
+          // consignments whose assessment failed are left queued: the loop runs again when the first is due
+          const due = engine.retryDueIn();
+          if (due !== undefined) retryIn(due);
           break;
         }
         await new Promise((resolve) => setImmediate(resolve));
@@ -189,7 +211,7 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
     reassess = 'no';
     store.commits.run(() => engine.rulesChanged()).then(kick, (err: unknown) => {
       // one line per failing spell, not one per look
-      if (before !== 'failing') log('risk rules reloaded, but the consignments to reassess could not be queued; trying again', { error: (err as Error).message });
+      if (before !== 'failing') log('risk rules reloaded, but the consignments to reassess could not be queued; trying again', failureFields(err));
       reassess = 'failing';
     });
   }
@@ -221,10 +243,10 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
             log('risk: AEO registry rebuilt from the AEO messages held, as the upgrade asked');
             kick();
           },
-          (err: unknown) => log('risk: AEO registry rebuild failed; the next start tries again', { error: (err as Error).message }),
+          (err: unknown) => log('risk: AEO registry rebuild failed; the next start tries again', failureFields(err)),
         );
       cleaning = dropAggregateOnly().catch((err: unknown) => {
-        log('risk: removing what messages sent for statistics had made failed; the next start goes on', { error: (err as Error).message });
+        log('risk: removing what messages sent for statistics had made failed; the next start goes on', failureFields(err));
       });
       const look = (): void => {
         checkRules();
@@ -258,5 +280,6 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
     async idle() {
       while (running) await running;
     },
+    health: () => ({ unassessable: engine.unassessable() }),
   };
 }

@@ -41,9 +41,7 @@
 import type { AeoChange } from '../../protocol/messages/aeo.js';
 import type { AssessmentEvent } from '../../protocol/risk.js';
 import { certificateKey, type EcooBody } from '../../protocol/messages/ecoo.js';
-import { isGncError } from '../../protocol/errors.js';
 import type { Db } from '../store/db.js';
-import { isStorageFull } from '../store/storage-error.js';
 import { KEY, type KeyKind } from './declaration.js';
 import type { Store } from '../store/store.js';
 import { BATCH, INDIVIDUAL_USE, offlineEngine, RECOMPUTE_HORIZON_MS, STORED_COLUMNS, type EngineDeps, type RiskEngine, type StoredMessage } from './engine.js';
@@ -70,17 +68,21 @@ export interface PurgedMessage {
  * What a running node's risk extension does on a purge, on a database no node runs on (the copy `gnc backup` writes):
  * `onPurge` for RetentionJob, then `reassess`, which assesses the consignments the purge queued again (those whose
  * assessment quoted a purged certificate or AEO message as evidence) under `rules`, as the node does right after it.
+ * As on the node, one whose assessment throws is left queued, unassessed, and the others are assessed: the node's risk
+ * loop assesses it once the copy is restored. `reassess` returns how many were so left.
  */
-export function offlineRiskPurge(store: Store, clock: () => number, rules: () => LoadedRules): { onPurge(purged: PurgedMessage[]): void; reassess(): void } {
+export function offlineRiskPurge(store: Store, clock: () => number, rules: () => LoadedRules): { onPurge(purged: PurgedMessage[]): void; reassess(): number } {
   const feed = new RiskFeed(store.db);
   const engine = offlineEngine(store, feed, clock, rules);
   const purge = new RiskPurge(store.db, engine, feed, clock);
   return {
     onPurge: (purged) => void purge.run(purged),
     reassess: () => {
+      // a consignment whose assessment failed waits for a backoff no step here reaches: it is not taken twice
       while (store.db.transaction(() => engine.step()).immediate().more) {
         // the next batch
       }
+      return engine.unassessable();
     },
   };
 }
@@ -183,24 +185,20 @@ export class RiskPurge {
   }
 
   /**
-   * Assesses a rebuilt consignment in a savepoint of the purge's transaction. An assessment that throws (a bug, an
-   * indicator failing on what it reads, a write refused) must not roll the purge back: retried at every sweep, it would
-   * keep the content past its retention end for as long as it throws. What the assessment wrote goes with its
-   * savepoint; the consignment stays queued for assessment (risk_pending, as reproject left it), as one waiting for the
-   * engine is, and the risk loop assesses it (retrying on its own failures). Logged with its code and the error's name
-   * only: an error's message may quote the consignment's content.
+   * Assesses a rebuilt consignment in a savepoint of the purge's transaction (RiskEngine.assessIsolated). An assessment
+   * that throws (a bug, an indicator failing on what it reads, a write refused) must not roll the purge back: retried at
+   * every sweep, it would keep the content past its retention end for as long as it throws. What the assessment wrote
+   * goes with its savepoint; the consignment stays queued for assessment (risk_pending, as reproject left it), as one
+   * waiting for the engine is, and the risk loop assesses it (retrying with a backoff while it fails). Logged with its
+   * code and the error's name only: an error's message may quote the consignment's content.
    */
   private assess(cid: number): AssessmentEvent | undefined {
-    try {
-      return this.db.transaction(() => this.engine.assessQueued(cid))();
-    } catch (err) {
-      const code = isGncError(err) ? err.code : isStorageFull(err) ? 'GNC_STORAGE_FULL' : 'GNC_INTERNAL';
-      // the error's kind (and SQLite's code, if any), never its message
-      const sqlite = (err as { code?: unknown } | undefined)?.code;
-      const error = [err instanceof Error ? err.name : typeof err, typeof sqlite === 'string' && !isGncError(err) ? sqlite : ''].filter(Boolean).join(' ');
+    const r = this.engine.assessIsolated(cid);
+    if (r.failed) {
+      const { code, error } = r.failed;
       this.log('retention purge: a rebuilt consignment could not be assessed; the purge went on, and it stays queued for the risk loop', { code, cid, error });
-      return undefined;
     }
+    return r.event;
   }
 
   /**

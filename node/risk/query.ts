@@ -32,7 +32,8 @@ export class ArrivalQueries {
   private readonly cache = new Map<string, Statement<unknown[]>>();
   private readonly bodyStmt;
 
-  constructor(private readonly db: Db, private readonly repo: ConsignmentRepo) {
+  /** `failed`: whether a consignment's assessment failed and waits to be tried again (RiskEngine.failed); its detail says so. */
+  constructor(private readonly db: Db, private readonly repo: ConsignmentRepo, private readonly failed: (cid: number) => boolean = () => false) {
     this.bodyStmt = db.prepare('SELECT body FROM messages WHERE seq = ?').pluck();
   }
 
@@ -112,12 +113,23 @@ export class ArrivalQueries {
     const history = this.repo.versions(row.cid);
     const cancel = row.cancel_seq !== null ? history.find((v) => v.seq === row.cancel_seq) : undefined;
     const cancelBody = row.cancel_seq !== null ? (this.bodyStmt.get(row.cancel_seq) as string | null) : null;
+    const assessment = assessmentView(row, stored);
+    if (this.failed(row.cid)) assessment.explanation = failedExplanation(row.assessed_at === null ? undefined : assessment.explanation);
     return {
       ...arrivalView(row),
-      assessment: assessmentView(row, stored),
+      assessment,
       declaration: body ? (JSON.parse(body) as Record<string, unknown>) : {},
       history: history.map((v) => ({ messageId: v.message_id, kind: v.kind, created: v.created, receivedAt: new Date(v.received_at).toISOString(), current: v.seq === row.current_seq })),
       cancellation: cancel ? { messageId: cancel.message_id, reason: cancelBody ? String((JSON.parse(cancelBody) as { reason?: unknown }).reason ?? '') : '' } : null,
     };
   }
+}
+
+/**
+ * The explanation of a consignment whose assessment failed and waits to be tried again (engine.ts assessIsolated): with
+ * `previous`, the one of the assessment it still shows, which its new versions or related messages may have outdated.
+ */
+export function failedExplanation(previous: string | undefined): string {
+  const why = 'its assessment failed and the node tries it again later (its log names the consignment and the code; GET /v1/health counts such consignments in risk.unassessable)';
+  return previous === undefined ? `not assessed yet: ${why}` : `${previous}; a reassessment is due but ${why}, so this one may be out of date`;
 }

@@ -168,7 +168,14 @@ export const Health = z.object({
   uptimeSeconds: z.number(),
   partners: z.number(),
   outbox: z.number(),
+  risk: z
+    .object({
+      unassessable: z.number().int().describe('queued consignments whose assessment failed (each logged with its cid and code), left unassessed or showing an assessment that may be out of date, tried again with a backoff while the others are assessed; 0 normally'),
+    })
+    .optional()
+    .describe('the pre-arrival risk view, on a node that runs it'),
 });
+export type Health = z.infer<typeof Health>;
 
 export const ProblemDetails = z.object({
   type: z.string(),

@@ -1,6 +1,6 @@
 /** /v1/health (no token: for load balancers and the demo) and /v1/partners (read scope). */
 import { Hono } from 'hono';
-import type { PartnerView } from '../../../protocol/api/schemas.js';
+import type { Health, PartnerView } from '../../../protocol/api/schemas.js';
 import { decodeNodeCertificate } from '../../../protocol/certificate.js';
 import { jwkThumbprint, type Ed25519PublicJwk } from '../../../protocol/jwk.js';
 import { KeyNoticeRepo } from '../../store/key-notices.js';
@@ -19,6 +19,8 @@ export interface NodeInfo {
   addresses: () => string[];
   startedAt: number;
   connected: (country: string) => boolean;
+  /** The risk view's part of the health answer, on a node that runs it. */
+  risk?: () => NonNullable<Health['risk']>;
 }
 
 export function nodeInfoRoutes(store: Store, info: NodeInfo): Hono<AuthEnv> {
@@ -34,7 +36,8 @@ export function nodeInfoRoutes(store: Store, info: NodeInfo): Hono<AuthEnv> {
       uptimeSeconds: Math.round((Date.now() - info.startedAt) / 1000),
       partners: store.partners.pinned().length,
       outbox: (store.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n,
-    }),
+      ...(info.risk ? { risk: info.risk() } : {}),
+    } satisfies Health),
   );
   app.get('/partners', requireScope(store.tokens, 'read'), (c) => {
     parseQuery(c, NO_QUERY);

@@ -351,7 +351,8 @@ describe('risk engine on a real store', () => {
     let fail = true;
     const record = feed.record.bind(feed);
     feed.record = (...args: Parameters<RiskFeed['record']>) => {
-      if (fail) throw new Error('disk full');
+      // what better-sqlite3 throws on a full disk: a failure of the database, which fails the step as a whole
+      if (fail) throw Object.assign(new Error('disk full'), { code: 'SQLITE_FULL' });
       return record(...args);
     };
     engine = new RiskEngine({ store, feed, rules: defaultRules, clock: () => Date.parse('2026-11-23T08:00:00Z'), log: () => undefined });

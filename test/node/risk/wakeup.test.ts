@@ -38,7 +38,8 @@ describe('risk loop wake-up', () => {
     let failures = 1;
     const record = risk.feed.record.bind(risk.feed);
     risk.feed.record = (...args: Parameters<typeof record>) => {
-      if (failures-- > 0) throw new Error('disk full');
+      // what better-sqlite3 throws on a full disk: a failure of the database, which fails the step as a whole
+      if (failures-- > 0) throw Object.assign(new Error('disk full'), { code: 'SQLITE_FULL' });
       return record(...args);
     };
     try {
