@@ -46,17 +46,17 @@ interface CopyFacts {
  * as the node does right after a purge, assesses again, under the data dir's risk rules, the consignments whose
  * assessment quoted a purged message. secure_delete throughout: what either removes or rewrites is overwritten in the
  * file. The copy is brought to this version's schema first, as a start of this version would. Returns how many
- * messages' content was purged.
+ * messages' content was purged, and how many consignments whose assessment failed were left queued, unassessed, for
+ * the node's risk loop after a restore (offlineRiskPurge).
  */
-function purgeCopy(file: string, now: number, rules: () => LoadedRules): number {
+function purgeCopy(file: string, now: number, rules: () => LoadedRules): { purged: number; unassessed: number } {
   const store = new Store(openDb(file, 'MEMORY'));
   try {
     const clock = (): number => now;
     const risk = offlineRiskPurge(store, clock, rules);
     return overwriting(store.db, () => {
       const purged = new RetentionJob(store, { clock, log: () => undefined, onPurge: risk.onPurge }).purge(now);
-      if (purged > 0) risk.reassess();
-      return purged;
+      return { purged, unassessed: purged > 0 ? risk.reassess() : 0 };
     });
   } finally {
     store.close();
@@ -98,6 +98,7 @@ export const backupCommand: Command = {
     }
     let facts: CopyFacts;
     let purged: number;
+    let unassessed: number;
     try {
       const db = new Database(source, { readonly: true, fileMustExist: true });
       try {
@@ -108,7 +109,7 @@ export const backupCommand: Command = {
       }
       // read only when a consignment is to be assessed again (a broken rules file fails the backup, naming the field)
       let rules: LoadedRules | undefined;
-      purged = purgeCopy(tmp, Date.now(), () => (rules ??= startRules(rulesPathFor(dir, config.riskRules), process.env, false)));
+      ({ purged, unassessed } = purgeCopy(tmp, Date.now(), () => (rules ??= startRules(rulesPathFor(dir, config.riskRules), process.env, false))));
       facts = checkCopy(tmp);
     } catch (err) {
       rmSync(tmp, { force: true });
@@ -118,6 +119,14 @@ export const backupCommand: Command = {
     placeOutFile(tmp, values.out!, values.force);
     out(`Backed up ${dir} to ${values.out}: ${facts.messages} messages, evidence log up to entry ${facts.evidenceHead}, schema ${facts.schema}, ${mb} MB.`);
     out(`Purged in the copy: the content of ${purged} received message${purged === 1 ? '' : 's'} past ${purged === 1 ? 'its' : 'their'} retention end (metadata, receipts and evidence log kept).`);
+    if (unassessed > 0) {
+      // the copy is good: only a derived assessment is missing, and the node makes it after a restore
+      out(
+        `Warning: ${unassessed} consignment${unassessed === 1 ? '' : 's'} whose data the purge changed could not be assessed again in the copy: ` +
+          `${unassessed === 1 ? 'it stays' : 'they stay'} queued, and the node's risk loop assesses ${unassessed === 1 ? 'it' : 'them'} once the copy is restored. ` +
+          'If this node logs "a consignment could not be assessed" too, report it with that line (it names the consignment, not its content).',
+      );
+    }
     out(`Restore: stop the node, remove ${DB_FILE}-wal and ${DB_FILE}-shm, copy the file over ${join(dir, DB_FILE)}, start the node. Keys and identity are not in it.`);
   },
 };
