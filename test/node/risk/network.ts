@@ -34,15 +34,18 @@ export interface RiskNetwork {
   close(): Promise<void>;
 }
 
-/** KZ and KG running, with `rules` (a rules document) in KG's data dir when given, under `agreement` when given. */
+/**
+ * KZ and KG running, with `rules` (a rules document) in KG's data dir when given, under `agreement` when given, and
+ * `riskRetryMs` as the risk loop's first retry wait when given.
+ */
 export async function riskNetwork(
-  opts: { rules?: Record<string, unknown>; agreement?: Record<string, unknown>; log?: (msg: string, fields?: Record<string, unknown>) => void } = {},
+  opts: { rules?: Record<string, unknown>; agreement?: Record<string, unknown>; log?: (msg: string, fields?: Record<string, unknown>) => void; riskRetryMs?: number } = {},
 ): Promise<RiskNetwork> {
   const net = await makeNetwork(['KZ', 'KG'], { start: false, ...(opts.agreement ? { agreements: [{ a: 'KZ', b: 'KG', draft: opts.agreement }] } : {}) });
   for (const t of Object.values(net.nodes)) {
     if (opts.rules && t.country === 'KG') writeFileSync(join(t.dir, 'risk-rules.json'), JSON.stringify(opts.rules, null, 2));
     t.node.parts.store.close();
-    t.node = openNode(t.dir, { apiPort: 0, log: opts.log ?? (() => undefined), retry: TEST_RETRY });
+    t.node = openNode(t.dir, { apiPort: 0, log: opts.log ?? (() => undefined), retry: TEST_RETRY, riskRetryMs: opts.riskRetryMs });
   }
   for (const t of Object.values(net.nodes)) {
     await t.node.start();
