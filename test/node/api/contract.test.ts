@@ -189,5 +189,8 @@ describe('the API contract (OpenAPI) against the served routes', () => {
     for (const path of [`/v1/messages/${declaration}`, `/v1/arrivals/${declaration}`, `/v1/aeo/KZ/${aeoId}`]) {
       expect((await api(kg, 'GET', path)).json.terms, path).toMatchObject({ agreement: agreement + '@1', onwardTransfer: false });
     }
+     // the risk view's part of the health answer, documented and served (a node with the risk view composed)
+    expect(doc.components.schemas.Health.properties.risk.properties.unassessable.type).toBe('integer');
+    expect((await api(kg, 'GET', '/v1/health')).json.risk).toEqual({ unassessable: 0 });
   });
 });
