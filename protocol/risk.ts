@@ -74,19 +74,20 @@ export const Assessment = z.object({
   level: RiskLevel,
   score: z.number(),
   thresholds: z.object({ medium: z.number(), high: z.number() }),
-  explanation: z.string().describe('the score as the sum of the indicator weights and the thresholds it was compared with; when versions created after the one in force were purged at their retention end (the arrival\'s purgedVersions), a note that it was assessed on an older version naming them'),
+  explanation: z.string().describe('the score as the sum of the indicator weights and the thresholds it was compared with; when versions created after the one in force were purged at their retention end (the arrival\'s purgedVersions), a note that it was assessed on an older version naming them; when a cancellation was, a note that it was cancelled naming it'),
   indicators: z.array(Indicator),
 });
 export type Assessment = z.infer<typeof Assessment>;
 
 /**
  * A version of a consignment whose content the retention purge took although it was created after the version now in
- * force (its retention ended first, under an agreement version that shortened it): what is shown is older data.
+ * force (its retention ended first, under an agreement version that shortened it): what is shown is older data. Or a
+ * cancellation of it, whenever created: what is shown may be a consignment that was cancelled.
  */
 export const PurgedVersion = z.object({
   messageId: z.string(),
   kind: z.enum(['declaration', 'amendment', 'cancellation']),
-  created: z.string().describe('its envelope "created", later than that of the version in force'),
+  created: z.string().describe('its envelope "created", later than that of the version in force (a cancellation\'s may be earlier)'),
   purgedAt: z.string().describe('its retention end, since when its content is purged'),
 });
 export type PurgedVersion = z.infer<typeof PurgedVersion>;
@@ -114,7 +115,7 @@ export const ArrivalView = z.object({
   score: z.number(),
   indicators: z.array(Indicator.pick({ code: true, kind: true, weight: true, rule: true })).describe('the indicators in brief; GET /v1/arrivals/{id} has each with its sentence and evidence'),
   terms: DataTerms.nullable().describe('the terms this data is held under, combined over the messages it comes from (the declaration\'s versions, and the e-CoO and AEO messages its assessment quotes as evidence): `agreement` and `purpose` of the version in force, the earliest `retainUntil` of them all, `onwardTransfer` false if any of them forbids it. null only in an event recorded by a node version before terms were shown'),
-  purgedVersions: z.array(PurgedVersion).optional().describe('present when versions created after the one in force were purged at their retention end (an amendment or cancellation whose retention ended before its declaration\'s): the consignment shows an older version (or is active again) because they are gone, so what it shows may no longer be current; oldest first'),
+  purgedVersions: z.array(PurgedVersion).optional().describe('present when versions created after the one in force, or a cancellation whenever created, were purged at their retention end (an amendment or cancellation whose retention ended before its declaration\'s): the consignment shows an older version (or is active again) because they are gone, so what it shows may no longer be current; a purged cancellation stays listed after a newer amendment, as a held one would keep the consignment cancelled; oldest first'),
   updatedAt: z.string(),
 });
 export type ArrivalView = z.infer<typeof ArrivalView>;

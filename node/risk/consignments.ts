@@ -76,7 +76,9 @@ export class ConsignmentRepo {
           WHERE p.message_id = @id AND p.partner = @partner LIMIT 1`).pluck(),
       purgedRoot: db.prepare('SELECT root_id FROM risk_purged_versions WHERE message_id = ? AND partner = ?').pluck(),
       purged: db.prepare('SELECT * FROM risk_purged_versions WHERE message_id = ? ORDER BY partner LIMIT 1'),
-      purgedAfter: db.prepare('SELECT * FROM risk_purged_versions WHERE root_id = ? AND partner = ? AND created > ? ORDER BY created, message_id'),
+      // a purged cancellation whatever its created time: held, it would keep the consignment cancelled (engine.ts reproject)
+      purgedAfter: db.prepare(`SELECT * FROM risk_purged_versions WHERE root_id = ? AND partner = ? AND (created > ? OR kind = 'cancellation')
+        ORDER BY created, message_id`),
       recordPurged: db.prepare(`INSERT OR IGNORE INTO risk_purged_versions (message_id, partner, root_id, kind, created, purged_at)
         SELECT v.message_id, v.partner, c.root_id, v.kind, v.created, IFNULL(m.retain_until, @now)
         FROM risk_versions v JOIN risk_consignments c ON c.cid = v.cid JOIN messages m ON m.seq = v.seq WHERE v.partner = @partner AND v.message_id = @id`),
@@ -149,7 +151,11 @@ export class ConsignmentRepo {
     return this.s.purged.get(messageId) as PurgedVersionRow | undefined;
   }
 
-  /** The purged versions of a consignment created after `created` (that of the version in force), oldest first. */
+  /**
+   * The purged versions of a consignment that what it shows may lack, oldest first: those created after `created` (that
+   * of the version in force), and its purged cancellations whenever created (a held one would keep it cancelled,
+   * whatever amendment came after it). As shownPurged says.
+   */
   purgedAfter(row: Pick<ConsignmentRow, 'root_id' | 'partner'>, created: string): PurgedVersionRow[] {
     return this.s.purgedAfter.all(row.root_id, row.partner, created) as PurgedVersionRow[];
   }

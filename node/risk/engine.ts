@@ -30,7 +30,7 @@ import { ecooIndicators } from './indicators/ecoo.js';
 import { localIndicators } from './indicators/local.js';
 import { defaultRules, type LoadedRules } from './rules.js';
 import { scoreOf } from './scoring.js';
-import { arrivalView, assessmentView, buildView, parseStored, purgedNote, purgedVersionView, type StoredAssessment } from './views.js';
+import { arrivalView, assessmentView, buildView, parseStored, purgedNote, purgedVersionView, shownPurged, type StoredAssessment } from './views.js';
 
 /**
  * A related message (e-CoO, AEO change, new rules) recomputes consignments expected at most this long ago:
@@ -431,7 +431,7 @@ export class RiskEngine {
     localIndicators(ctx, set);
     const scored = scoreOf(set.list(), rules.rules.levels);
     const basis = { seq: row.current_seq, status: row.status, versions: row.versions };
-    // versions newer than the one in force whose retention ended first: the view and the explanation say so
+    // versions newer than the one in force, and cancellations, whose retention ended first: the view and the explanation say so
     const purged = this.consignments.purgedAfter(row, row.current_created).map(purgedVersionView);
     const stored: StoredAssessment = { thresholds: rules.rules.levels, explanation: scored.explanation + purgedNote(purged), indicators: scored.indicators, basis };
     const json = JSON.stringify(stored);
@@ -459,8 +459,8 @@ export class RiskEngine {
  */
 function currentFields(m: StoredMessage, d: FullDeclaration, row: Parameters<typeof buildView>[0] & { view?: string }, terms: DataTerms | null): CurrentFields {
   const prev = row.view !== undefined ? arrivalView({ view: row.view }) : undefined;
-  // until the assessment that follows reads them again: the purged versions still newer than this one
-  const purged = prev?.purgedVersions?.filter((p) => p.created > m.created);
+  // until the assessment that follows reads them again: the purged versions this one does not supersede
+  const purged = prev?.purgedVersions?.filter((p) => shownPurged(p, m.created));
   const view = buildView(row, { currentMessageId: m.id, ...summarize(d) }, prev && { level: prev.level, score: prev.score, indicators: [] }, prev ? combineTerms(terms, [prev.terms]) : terms, purged);
   return {
     current_seq: m.seq,

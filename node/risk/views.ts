@@ -37,18 +37,32 @@ export function purgedVersionView(p: PurgedVersionRow): PurgedVersion {
 }
 
 /**
- * What an assessment adds to its explanation when versions created after the one in force were purged (the retention
- * purge put an older version back in force): the officer reads that the data assessed may be superseded.
+ * Whether purged version `p` still counts against a consignment whose version in force was created at `created`: one
+ * created after it (the data shown may be superseded), or a cancellation whenever created (held, it would keep the
+ * consignment cancelled whatever amendment came after it). ConsignmentRepo.purgedAfter selects the same in SQL.
+ */
+export function shownPurged(p: Pick<PurgedVersion, 'kind' | 'created'>, created: string): boolean {
+  return p.created > created || p.kind === 'cancellation';
+}
+
+/**
+ * What an assessment adds to its explanation when versions that `shownPurged` counts were purged (the retention purge
+ * put an older version back in force, or took a cancellation): the officer reads that the data assessed may be
+ * superseded, or that the consignment was cancelled.
  */
 export function purgedNote(purged: readonly PurgedVersion[]): string {
-  if (purged.length === 0) return '';
-  const list = purged.map((p) => `${p.kind} ${p.messageId} (created ${p.created}, purged ${p.purgedAt})`).join(', ');
-  return `; assessed on an older version: the retention purge took the content of the newer ${list}, so this data may be superseded`;
+  const list = (ps: readonly PurgedVersion[]) => ps.map((p) => `${p.kind} ${p.messageId} (created ${p.created}, purged ${p.purgedAt})`).join(', ');
+  const newer = purged.filter((p) => p.kind !== 'cancellation');
+  const cancellations = purged.filter((p) => p.kind === 'cancellation');
+  return (
+    (newer.length > 0 ? `; assessed on an older version: the retention purge took the content of the newer ${list(newer)}, so this data may be superseded` : '') +
+    (cancellations.length > 0 ? `; it was cancelled: the retention purge took the content of its ${list(cancellations)}, so it may show as active although it is not` : '')
+  );
 }
 
 /**
  * Builds the list view of a consignment from its row, the declaration in force, (once computed) its assessment, the
- * terms of the messages it comes from (combineTerms), and the versions created after the one in force that were purged.
+ * terms of the messages it comes from (combineTerms), and the purged versions shownPurged counts.
  */
 export function buildView(
   row: Pick<ConsignmentRow, 'root_id' | 'partner' | 'status' | 'versions' | 'updated_at'>,

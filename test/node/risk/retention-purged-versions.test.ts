@@ -127,3 +127,50 @@ describe('a consignment all of whose versions the retention purge took', () => {
     expect(r.json.detail).toContain(`GET /v1/arrivals/${ids.dq}`);
   });
 });
+
+describe('a consignment whose cancellation the retention purge took before its declaration', () => {
+  /** R: cancelled, its cancellation purged, then amended. S: cancelled, amended after it, then its cancellation purged. */
+  const c = { dr: '', cr: '', ar: '', ds: '', cs: '', as: '' };
+  const cancellation = { kind: 'cancellation', reason: 'Withdrawn by the exporter' };
+  let cutR = 0;
+  let cutS = 0;
+
+  beforeAll(async () => {
+    c.dr = await send(net.kz, 'aci', declaration('TOMB-R'));
+    c.cr = await send(net.kz, 'aci', cancellation, c.dr);
+    c.ds = await send(net.kz, 'aci', declaration('TOMB-S'));
+    c.cs = await send(net.kz, 'aci', cancellation, c.ds);
+    c.as = await send(net.kz, 'aci', declaration('TOMB-S', 'amendment', 'Amended After Cancellation LLC'), c.ds);
+    await arrival(net.kg, c.dr, (a) => a.status === 'cancelled');
+    await arrival(net.kg, c.ds, (a) => a.status === 'cancelled' && a.currentMessageId === c.as);
+    cutR = purgeOnly(c.cr);
+    cutS = purgeOnly(c.cs);
+  }, 60_000);
+
+  const note = (id: string) => `cancellation ${id}`;
+  const purgedCancellation = (id: string, cut: number) => [{ messageId: id, kind: 'cancellation', created: created(id), purgedAt: new Date(cut).toISOString() }];
+
+  it('shows it active again and says a cancellation was purged', async () => {
+    const r = await arrival(net.kg, c.dr, (a) => a.assessment.revision >= 1);
+    expect(r).toMatchObject({ status: 'active', currentMessageId: c.dr, purgedVersions: purgedCancellation(c.cr, cutR), cancellation: null });
+    expect(r.assessment.explanation).toContain(note(c.cr));
+  });
+
+  it('keeps saying so once an amendment newer than the purged cancellation is in force (a held cancellation would keep it cancelled)', async () => {
+    c.ar = await send(net.kz, 'aci', declaration('TOMB-R', 'amendment', 'Amended After Purge LLC'), c.dr);
+    const r = await arrival(net.kg, c.dr, (a) => a.currentMessageId === c.ar && a.assessment.explanation !== 'not assessed yet');
+    expect(r).toMatchObject({ status: 'active', purgedVersions: purgedCancellation(c.cr, cutR) });
+    expect(r.assessment.explanation).toContain(note(c.cr));
+    const item = (await listed()).find((x) => x.id === c.dr);
+    expect(ArrivalView.parse(item).purgedVersions).toEqual(purgedCancellation(c.cr, cutR));
+    const jsonl = await api(net.kg, 'GET', '/v1/arrivals/export?format=jsonl&partner=KZ&includeCancelled=true');
+    const line = jsonl.text.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((x) => x.id === c.dr);
+    expect(line.purgedVersions).toEqual(purgedCancellation(c.cr, cutR));
+  });
+
+  it('says so when the purged cancellation is older than the amendment in force', async () => {
+    const s = await arrival(net.kg, c.ds, (a) => a.assessment.revision >= 1);
+    expect(s).toMatchObject({ status: 'active', currentMessageId: c.as, purgedVersions: purgedCancellation(c.cs, cutS) });
+    expect(s.assessment.explanation).toContain(note(c.cs));
+  });
+});
