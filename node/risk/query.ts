@@ -98,7 +98,8 @@ export class ArrivalQueries {
     const p = this.repo.purged(id);
     if (!p) return undefined;
     const at = new Date(p.purged_at).toISOString();
-    const held = this.repo.find(p.root_id);
+    // of the partner that sent it: another partner's consignment may have the same id (message ids are unique per partner)
+    const held = this.repo.cidOfRef(p.partner, p.root_id) !== undefined;
     const where = held
       ? `It was a version of consignment ${p.root_id}, which is still held, built from its versions still held: read it at GET /v1/arrivals/${p.root_id}.`
       : `It was a version of consignment ${p.root_id}, of which no declaration or amendment is held any more: nothing of it can be shown; GET /v1/messages/${id} keeps its metadata.`;
