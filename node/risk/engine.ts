@@ -224,14 +224,21 @@ export class RiskEngine {
    * Assesses queued consignment `cid` (assessQueued) in a savepoint of the caller's transaction, so that one whose
    * assessment throws fails alone: what it wrote goes with its savepoint, it stays queued (risk_pending), and steps leave
    * it out until its backoff ends. Used by the step and by the retention purge (node/risk/purge.ts), whose caller logs
-   * `failed`. A failure of the database itself (`cause`) is not counted against the consignment.
+   * `failed`. A failure of the database itself (`cause`) is not counted against the consignment; one that rolled the
+   * caller's whole transaction back is thrown.
    */
   assessIsolated(cid: number): { event?: AssessmentEvent; failed?: undefined } | { event?: undefined; failed: AssessFailure; cause: unknown } {
+    const db = this.d.store.db;
+    const enclosed = db.inTransaction;
     try {
-      const event = this.d.store.db.transaction(() => this.assessQueued(cid))();
+      const event = db.transaction(() => this.assessQueued(cid))();
       this.failing.delete(cid);
       return { event };
     } catch (err) {
+      // SQLite rolled the caller's whole transaction back (a full disk, an I/O error, a RAISE(ROLLBACK)), not just the
+      // savepoint: nothing the caller did holds, and what it went on with would run outside any transaction. Its
+      // caller's failure (the step's, the retention purge's), tried again as such
+      if (enclosed && !db.inTransaction) throw err;
       const was = this.failing.get(cid);
       const attempts = (was?.attempts ?? 0) + 1;
       const retryInMs = backoffDelay(attempts - 1, { initialMs: this.d.retryMs ?? 5_000, maxMs: ASSESS_RETRY_MAX_MS });

@@ -190,7 +190,9 @@ export class RiskPurge {
    * every sweep, it would keep the content past its retention end for as long as it throws. What the assessment wrote
    * goes with its savepoint; the consignment stays queued for assessment (risk_pending, as reproject left it), as one
    * waiting for the engine is, and the risk loop assesses it (retrying with a backoff while it fails). Logged with its
-   * code and the error's name only: an error's message may quote the consignment's content.
+   * code and the error's name only: an error's message may quote the consignment's content. Except when SQLite rolled
+   * back the purge's whole transaction (a full disk, an I/O error): then the error goes to the retention job, as any
+   * failure of its purge (assessIsolated throws it).
    */
   private assess(cid: number): AssessmentEvent | undefined {
     const r = this.engine.assessIsolated(cid);

@@ -69,3 +69,32 @@ describe('a purge whose reassessment of a rebuilt consignment throws', () => {
     await waitFor(() => (db().prepare('SELECT COUNT(*) FROM risk_pending WHERE cid = ?').pluck().get(cid) === 0 ? true : undefined), 10_000, 'the queue to empty');
   }, 30_000);
 });
+
+describe('a purge whose transaction SQLite rolled back during the assessment of a rebuilt consignment (a full disk, an I/O error)', () => {
+  const later = { declaration: '', amendment: '' };
+  const ROLLED_BACK = 'transaction rolled back for the test';
+
+  it('fails with that error, purging nothing, and does not log that the purge went on; the next sweep purges', async () => {
+    later.declaration = await send(net.kz, 'aci', declaration('declaration', PURGED));
+    later.amendment = await send(net.kz, 'aci', declaration('amendment', HELD), later.declaration);
+    await arrival(net.kg, later.declaration, (a) => a.consignee.name === HELD && a.assessment.revision >= 2);
+    const laterCid = db().prepare('SELECT cid FROM risk_consignments WHERE root_id = ?').pluck().get(later.declaration) as number;
+    // as SQLite does on SQLITE_FULL or SQLITE_IOERR in a statement it cannot undo alone: the whole transaction goes
+    db().exec(`CREATE TEMP TRIGGER whole_rollback BEFORE INSERT ON risk_assessments WHEN NEW.cid = ${laterCid}
+      BEGIN SELECT RAISE(ROLLBACK, '${ROLLED_BACK}'); END`);
+    const retainUntil = db().prepare(`SELECT retain_until FROM messages WHERE id = ? AND direction = 'in'`).pluck().get(later.declaration) as number;
+    const before = logged.length;
+    try {
+      expect(() => net.kg.node.retention.purge(retainUntil)).toThrow(ROLLED_BACK);
+      expect(db().inTransaction).toBe(false);
+      expect(db().prepare(`SELECT body IS NOT NULL FROM messages WHERE id = ? AND direction = 'in'`).pluck().get(later.declaration)).toBe(1);
+      expect(logged.slice(before).filter((l) => l.msg.includes('the purge went on'))).toEqual([]);
+    } finally {
+      db().exec('DROP TRIGGER temp.whole_rollback');
+    }
+    expect(net.kg.node.retention.purge(retainUntil)).toBeGreaterThanOrEqual(1);
+    expect(mentions(db(), PURGED)).toEqual([]);
+    const a = await arrival(net.kg, later.declaration, (x) => x.assessment.explanation !== 'not assessed yet');
+    expect(a).toMatchObject({ currentMessageId: later.amendment, consignee: { name: HELD } });
+  }, 30_000);
+});
