@@ -122,17 +122,21 @@ function notifyParty(r: XmlReader, ext: Extensions, aeo: AeoRef | undefined): Ob
  * without any SequenceNumeric keep document order.
  */
 function bySequence(r: XmlReader, blocks: XmlElement[]): XmlElement[] {
-  const numbered = blocks.map((el) => ({ el, seq: r.one(el, 'SequenceNumeric') }));
+  const numbered = blocks.map((el) => {
+    const seq = r.one(el, 'SequenceNumeric');
+    // any xs:decimal form of a whole number counts ("+1", "01", "1.0" are 1, as the schema reads them)
+    const value = seq ? toNumber(seq.text) : NaN;
+    return { el, seq, n: typeof value === 'number' && Number.isInteger(value) ? value : NaN };
+  });
   if (numbered.every((b) => b.seq === undefined)) return blocks;
   const seen = new Set<number>();
-  for (const { el, seq } of numbered) {
-    const n = seq && /^\d{1,5}$/.test(seq.text) ? Number(seq.text) : NaN;
+  for (const { el, seq, n } of numbered) {
     if (!(n >= 1 && n <= blocks.length) || seen.has(n)) {
       r.problem(seq ?? el, seq ? '' : '/SequenceNumeric', `SequenceNumeric 1 to ${blocks.length}, each once`, seq ? `"${seq.text}"` : 'nothing');
     }
     seen.add(n);
   }
-  return numbered.sort((a, b) => Number(a.seq?.text) - Number(b.seq?.text)).map((b) => b.el);
+  return numbered.sort((a, b) => a.n - b.n).map((b) => b.el);
 }
 
 /**

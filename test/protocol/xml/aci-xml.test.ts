@@ -297,6 +297,20 @@ describe('ACI XML import', () => {
     expect(err.issues).toEqual([expect.objectContaining({ path: '/Declaration/Consignment/Itinerary[2]/SequenceNumeric', expected: 'SequenceNumeric 1 to 2, each once', received: '"7"' })]);
   });
 
+  // found by the generated round trips: the schema's SequenceNumeric is an xs:decimal, so "+2", "02" and "2.0" are 2
+  it('reads SequenceNumeric in any xs:decimal form of a whole number ("+2", "01", "1.0")', () => {
+    const xml = road()
+      .replace('<SequenceNumeric>1</SequenceNumeric>\n      <RoutingCountryCode>KZ', '<SequenceNumeric>01</SequenceNumeric>\n      <RoutingCountryCode>KZ')
+      .replace('<SequenceNumeric>2</SequenceNumeric>\n      <RoutingCountryCode>KG', '<SequenceNumeric>+2</SequenceNumeric>\n      <RoutingCountryCode>KG')
+      .replace('<SequenceNumeric>1</SequenceNumeric>\n          <ID>KZS0045871', '<SequenceNumeric>1.0</SequenceNumeric>\n          <ID>KZS0045871');
+    expect(xml).toContain('<SequenceNumeric>+2</SequenceNumeric>');
+    expect(xml).toContain('<SequenceNumeric>1.0</SequenceNumeric>');
+    expect(parseXmlBody(xml).body).toStrictEqual(example('aci-kz-kg-road'));
+    // a number that is not whole is still refused
+    const err = gncError(() => parseXmlBody(xml.replace('<SequenceNumeric>+2</SequenceNumeric>', '<SequenceNumeric>1.5</SequenceNumeric>')));
+    expect(err.issues).toEqual([expect.objectContaining({ path: '/Declaration/Consignment/Itinerary[2]/SequenceNumeric', received: '"1.5"' })]);
+  });
+
   it('reads seals in the order of their SequenceNumeric', () => {
     const xml = road().replace('<SequenceNumeric>1</SequenceNumeric>\n          <ID>KZS0045871', '<SequenceNumeric>3</SequenceNumeric>\n          <ID>KZS0045871')
       .replace('<SequenceNumeric>2</SequenceNumeric>\n          <ID>KZS0045872', '<SequenceNumeric>1</SequenceNumeric>\n          <ID>KZS0045872')
