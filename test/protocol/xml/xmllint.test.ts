@@ -98,6 +98,28 @@ describe('xmllint validation', () => {
     expect(xmllint(swapped, WCO_XSD).ok).toBe(false);
   });
 
+  // the schemas' maxLength counts characters, and so do SPEC 7.1 and zod's max: a character outside the BMP (an
+  // emoji, a CJK Extension B ideograph in a Chinese company name) is one, not two UTF-16 units
+  it('reads text at its maximum length in characters outside the BMP, as the schemas count them', () => {
+    const longest = '𠮷'.repeat(35) + '有限公司'.repeat(8) + '厂𡈼🚚';
+    expect([...longest]).toHaveLength(70);
+    expect(longest.length).toBe(107); // UTF-16 units
+    const body = example('aci-cn-kz-rail');
+    body['consignor'].name = longest;
+    body['goodsItems'][0].description = '𠀋'.repeat(512);
+    const xml = exampleXml('aci-cn-kz-rail')
+      .replace(/(<Consignor>\s*<Name>)[^<]*(<\/Name>)/, `$1${longest}$2`)
+      .replace(/(<GovernmentAgencyGoodsItem>[\s\S]*?<Description>)[^<]*(<\/Description>)/, `$1${'𠀋'.repeat(512)}$2`);
+    expect(xml).toContain(longest);
+    expect(xmllint(xml, WCO_XSD).ok).toBe(true);
+    expect(parseXmlBody(xml).body).toStrictEqual(body);
+    expect(parseXmlBody(bodyToXml('aci', body)).body).toStrictEqual(body);
+    // one character more is refused by both
+    const over = xml.replace(longest, longest + '𩸽');
+    expect(xmllint(over, WCO_XSD).ok).toBe(false);
+    expect(() => parseXmlBody(over)).toThrow(/Consignor\/Name: expected at most 70 characters/);
+  });
+
   it('rejects a declaration whose elements are out of schema order (the check is real)', () => {
     const xml = bodyToXml('aci', example('aci-kz-kg-road')).replace(
       /(<TypeCode>EX<\/TypeCode>)(\s*)(<GoodsItemQuantity>3<\/GoodsItemQuantity>)/,
