@@ -32,7 +32,7 @@ const XSD: Record<BusinessType, string> = {
 const METADATA_XSD = resolve(REPO_ROOT, '../shared/reference/wco-dm/examples/metadata-with-declaration.xsd');
 
 const dir = mkdtempSync(join(tmpdir(), 'gnc-xml-gen-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => process.env['GNC_XML_KEEP'] ? console.log(`kept ${dir}`) : rmSync(dir, { recursive: true, force: true }));
 
 /** Runs one xmllint over many files; returns the files that did not validate with xmllint's words about each. */
 export function xmllintAll(files: readonly string[], xsd: string): Map<string, string> {
@@ -65,14 +65,28 @@ const LAYOUTS: Record<string, (xml: string, type: BusinessType) => string> = {
       .replace(/<(\/?)(?!\?|ds:)([A-Za-z]+)/g, '<$1p:$2')
       .replace(/ xmlns="/, ' xmlns:p="'),
   // every non-ASCII character as a character reference, and ' quotes around attribute values
+  // the letter e in text too, the first letter of attribute values, and ' quotes around attribute values after a
+  // line break and spaces around "="
+  // (not in the XML declaration, which has no references)
   references: (xml) =>
-    xml.replace(/[^\x00-\x7f]/gu, (c) => `&#x${c.codePointAt(0)!.toString(16)};`).replace(/(\s[A-Za-z:]+)="([^"]*)"/g, "$1='$2'"),
-  // text in CDATA sections (split where the text holds "]]>"), comments between elements, no indentation
+    xml.slice(0, xml.indexOf('?>') + 2) +
+    xml
+      .slice(xml.indexOf('?>') + 2)
+      .replace(/>([^<]+)</g, (_, t: string) => `>${t.replace(/e/g, '&#101;')}<`)
+      .replace(/[^\x00-\x7f]/gu, (c) => `&#x${c.codePointAt(0)!.toString(16)};`)
+      .replace(/(\s[A-Za-z:]+)="([^"]*)"/g, (_, name: string, value: string) => `${name}\n  =  '${value.replace(/^[A-Z]/, (c) => `&#${c.charCodeAt(0)};`)}'`),
+  // text in two CDATA sections with a comment or a processing instruction between them (split where the text holds
+  // "]]>"), comments between elements, no indentation
   cdata: (xml) =>
     xml
       .replace(/>\s+</g, '><')
       .replace(/(<\/[A-Za-z:]+>)/g, '$1<!-- c -->')
-      .replace(/>([^<]+)</g, (_, t: string) => `><![CDATA[${t.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&').replace(/]]>/g, ']]]]><![CDATA[>')}]]><`),
+      .replace(/>([^<]+)</g, (_, t: string) => {
+        const chars = [...t.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&')];
+        const half = Math.ceil(chars.length / 2);
+        const cdata = (part: string[]): string => `<![CDATA[${part.join('').replace(/]]>/g, ']]]]><![CDATA[>')}]]>`;
+        return `>${cdata(chars.slice(0, half))}${half % 2 ? '<!-- split -->' : '<?gnc split?>'}${cdata(chars.slice(half))}<`;
+      }),
   // white space around every value, which readers trim (spaces only: the WCO text pattern has no line break)
   // (XSD decimals collapse it; the WCO text types keep it and count it in their length, the GNC text types refuse it)
   padded: (xml, type) =>
