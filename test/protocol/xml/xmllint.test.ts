@@ -120,6 +120,26 @@ describe('xmllint validation', () => {
     expect(() => parseXmlBody(over)).toThrow(/Consignor\/Name: expected at most 70 characters/);
   });
 
+  // found by hand-written variants of the generated documents: the GNC schemas accepted values the node then refused,
+  // so an integrator whose document passed the published schema still got GNC_SCHEMA_INVALID
+  it.each([
+    ['ecoo', 'a date with a zone', '<IssueDate>2026-11-23</IssueDate>', '<IssueDate>2026-11-23Z</IssueDate>'],
+    ['ecoo', 'a tab inside text', '<Remarks>Goods comply', '<Remarks>Goods\tcomply'],
+    ['ecoo', 'a quantity of 11 integer digits', '<Quantity unitCode="KGM">15000</Quantity>', '<Quantity unitCode="KGM">12345678901</Quantity>'],
+    ['aeo', 'a date-time with a fraction of a second', '<AsOfDateTime>2026-11-23T06:00:00+05:00</AsOfDateTime>', '<AsOfDateTime>2026-11-23T06:00:00.5+05:00</AsOfDateTime>'],
+    ['aeo', 'a date-time without a zone', '<AsOfDateTime>2026-11-23T06:00:00+05:00</AsOfDateTime>', '<AsOfDateTime>2026-11-23T06:00:00</AsOfDateTime>'],
+    ['aeo', 'a date-time at a zone of minutes', '<AsOfDateTime>2026-11-23T06:00:00+05:00</AsOfDateTime>', '<AsOfDateTime>2026-11-23T06:00:00+04:30</AsOfDateTime>'],
+    ['aeo', 'a date-time at 24:00:00', '<AsOfDateTime>2026-11-23T06:00:00+05:00</AsOfDateTime>', '<AsOfDateTime>2026-11-23T24:00:00+05:00</AsOfDateTime>'],
+  ] as const)('the %s schema refuses what the node refuses: %s', (type, _what, from, to) => {
+    const name = type === 'ecoo' ? 'ecoo-kz-kg-preferential' : 'aeo-kz-snapshot';
+    const xml = exampleXml(name).replace(from, to);
+    expect(xml).not.toBe(exampleXml(name));
+    expect(() => parseXmlBody(xml)).toThrow(/invalid/);
+    const result = xmllint(xml, OWN_XSD[type]);
+    expect(result.output).toContain('fails to validate');
+    expect(result.ok).toBe(false);
+  });
+
   it('rejects a declaration whose elements are out of schema order (the check is real)', () => {
     const xml = bodyToXml('aci', example('aci-kz-kg-road')).replace(
       /(<TypeCode>EX<\/TypeCode>)(\s*)(<GoodsItemQuantity>3<\/GoodsItemQuantity>)/,
