@@ -92,13 +92,17 @@ const LAYOUTS: Record<string, (xml: string, type: BusinessType) => string> = {
   padded: (xml, type) =>
     xml.replace(/<([A-Za-z]+)([^>]*)>([^<\n]+)<\/\1>/g, (whole, name: string, attrs: string, value: string) =>
       PADDED_NUMBERS.has(name) || (type === 'aci' && PADDED_TEXT.has(name) && [...value].length <= 30) ? `<${name}${attrs}>  ${value} </${name}>` : whole),
-  // numbered blocks out of document order, GNC entries and AEO parties in another order, a foreign
+  // numbered blocks out of document order, GNC entries, AEO parties and classifications in another order, a foreign
   // AdditionalInformation, an Origin without TypeCode, the ds element in the default namespace, xsi attributes
   shuffled: (xml, type) =>
     type !== 'aci'
       ? xml
-      : ['Itinerary', 'TransportEquipment', 'Seal', 'AdditionalInformation', 'AEOMutualRecognitionParty']
+      : ['Itinerary', 'TransportEquipment', 'Seal', 'AdditionalInformation', 'AEOMutualRecognitionParty', 'Classification']
           .reduce(reverseRuns, xml)
+          // an additional declaration type after the type (EXD is an export), a repeated DangerousGoods, a preferential Origin
+          .replace(/^  <TypeCode>EX<\/TypeCode>$/m, '  <TypeCode>EXD</TypeCode>')
+          .replace(/( *<DangerousGoods>[\s\S]*?<\/DangerousGoods>\n)/g, '$1$1')
+          .replace(/(<\/Origin>\n)/g, '$1<Origin><CountryCode>AQ</CountryCode><TypeCode>2</TypeCode></Origin>\n')
           .replace(/(<CountryCode>[A-Z]{2}<\/CountryCode>)\s*<TypeCode>1<\/TypeCode>(\s*<\/Origin>)/g, '$1$2')
           .replace(/<ds:DateTimeString formatCode="304">([^<]*)<\/ds:DateTimeString>/, '<DateTimeString xmlns="urn:wco:datamodel:WCO:Declaration_DS:DMS:2" formatCode="304">$1</DateTimeString>')
           .replace(/(<(?:TypeCode|FunctionalReferenceID)>[^<]*<\/(?:TypeCode|FunctionalReferenceID)>\n)(\s*<AdditionalInformation>|\s*<BorderTransportMeans>)/, '$1<AdditionalInformation><StatementCode>AAA</StatementCode><StatementDescription>not ours</StatementDescription><StatementTypeCode>ABC</StatementTypeCode></AdditionalInformation>\n$2')
