@@ -35,7 +35,7 @@ const dir = mkdtempSync(join(tmpdir(), 'gnc-xml-gen-'));
 afterAll(() => process.env['GNC_XML_KEEP'] ? console.log(`kept ${dir}`) : rmSync(dir, { recursive: true, force: true }));
 
 /** Runs one xmllint over many files; returns the files that did not validate with xmllint's words about each. */
-export function xmllintAll(files: readonly string[], xsd: string): Map<string, string> {
+function xmllintAll(files: readonly string[], xsd: string): Map<string, string> {
   const failed = new Map<string, string>();
   if (files.length === 0) return failed;
   const run = spawnSync('xmllint', ['--noout', '--schema', xsd, ...files], { encoding: 'utf8', maxBuffer: 64 << 20 });
