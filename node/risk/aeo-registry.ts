@@ -31,6 +31,7 @@
  */
 import type { AeoChange, AeoOperator } from '../../protocol/messages/aeo.js';
 import type { AeoValidity } from '../../protocol/risk.js';
+import { ENTRY, repeatsStatus } from '../store/aeo-twins.js';
 import type { Db } from '../store/db.js';
 import { keyRangeEnd, nameKeys } from '../store/name-keys.js';
 import type { HeldSnapshot } from './aeo-snapshots.js';
@@ -134,7 +135,8 @@ export class AeoRegistry {
     // the entries next to one on its date, before and after it by seq (the primary key)
     const beside = (cmp: '<' | '>', order: 'DESC' | 'ASC') => `SELECT * FROM (SELECT * FROM risk_aeo_history
       WHERE partner = @partner AND aeo_id = @aeo_id AND effective = @effective AND seq ${cmp} @seq ORDER BY seq ${order} LIMIT 1)`;
-    this.twinStmt = db.prepare(`${beside('<', 'DESC')} UNION ALL ${beside('>', 'ASC')}`);
+    const entry = { status: '@status', from: '@valid_from', until: '@valid_until' };
+    this.twinStmt = db.prepare(`SELECT EXISTS (SELECT 1 FROM (${beside('<', 'DESC')} UNION ALL ${beside('>', 'ASC')}) WHERE ${repeatsStatus(ENTRY, entry)})`).pluck();
     this.atStmt = db.prepare('SELECT * FROM risk_aeo_history WHERE partner = ? AND aeo_id = ? AND effective <= ? ORDER BY effective DESC, seq DESC LIMIT 1');
     this.firstStmt = db.prepare('SELECT * FROM risk_aeo_history WHERE partner = ? AND aeo_id = ? ORDER BY effective, seq LIMIT 1');
     // the marker, or (for a registry filled before the marker existed) any record
@@ -278,15 +280,15 @@ export class AeoRegistry {
 
   /**
    * Writes a history entry, unless an entry next to it on its date (the one before or after it by seq) holds the same
-   * status: that would be one status change recorded twice, shown twice by GET /v1/aeo. (A message applied again
+   * status (node/store/aeo-twins.ts, the rule migration 32 and the retention purge apply too): that would be one status
+   * change recorded twice, shown twice by GET /v1/aeo. (A message applied again
    * with a seq below entries already on that date does that: the purge's rebuild applies the snapshot the list rests
    * on again. Older versions wrote such twins; a migration removed them.) An entry beside one of another status is
    * written, as a status that changed back on one date is: on the same date the later-received message wins. True
    * when written.
    */
   private addHistory(h: AeoHistoryRow): boolean {
-    const beside = this.twinStmt.all(h) as AeoHistoryRow[];
-    if (beside.some((b) => sameStatus(b, h.status, h.valid_from, h.valid_until))) return false;
+    if (this.twinStmt.get(h) === 1) return false;
     this.addHistoryStmt.run(h);
     return true;
   }

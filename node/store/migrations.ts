@@ -2,6 +2,8 @@
  * Schema migrations, applied in order inside one transaction each; `PRAGMA user_version` records the last one.
  * Never edit a released migration: add a new one. Each statement says what it serves.
  */
+import { deleteTwins } from './aeo-twins.js';
+
 export const MIGRATIONS: readonly string[] = [
   // 1: exchange foundation
   `
@@ -614,15 +616,11 @@ export const MIGRATIONS: readonly string[] = [
   // again too. GET /v1/aeo showed such an entry twice. The first (lowest seq) stays, as if the later message had been
   // applied by this version, which writes no such twin (node/risk/aeo-registry.ts addHistory). An entry beside one of
   // another status stays: a status that changed back on one date is history (the later-received message wins), and
-  // that is also why no unique index can refuse twins. Applied again (a schema version set back), it finds none
+  // that is also why no unique index can refuse twins. Applied again (a schema version set back), it finds none. The
+  // statement is the one rule (node/store/aeo-twins.ts) the registry and the retention purge apply; its text is as released
   `
   -- dedupe: risk_aeo_history twins
-  DELETE FROM risk_aeo_history WHERE (partner, aeo_id, effective, seq) IN (
-    SELECT partner, aeo_id, effective, seq FROM (
-      SELECT partner, aeo_id, effective, seq, status, valid_from, valid_until,
-        LAG(effective) OVER w AS p_effective, LAG(status) OVER w AS p_status, LAG(valid_from) OVER w AS p_from, LAG(valid_until) OVER w AS p_until
-      FROM risk_aeo_history WINDOW w AS (PARTITION BY partner, aeo_id ORDER BY effective, seq))
-    WHERE effective = p_effective AND status = p_status AND (status = 'removed' OR (valid_from IS p_from AND valid_until IS p_until)));
+  ${deleteTwins()}
 `,
   // 33: the assessments made before a negated endorsement ("not issued retrospectively", "не выдан впоследствии") stopped
   // counting as the endorsement (node/risk/indicators/ecoo.ts endorsedRetrospectively) may lack

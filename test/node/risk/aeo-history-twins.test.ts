@@ -4,7 +4,9 @@
  * the first, and the registry writes none now, also when the purge's rebuild applies a snapshot again. Real KZ and KG
  * nodes: KZ sends a change of another operator (so a purge of it alone rebuilds KZ's registry), two daily snapshots
  * and a change to operator A; KG is stopped, given the twin an older version would have written, taken back to the
- * schema before the migration, and restarted; then the change is purged.
+ * schema before the migration, and restarted; then the change is purged. Then operator X is valid, suspended and valid
+ * again on one date, and the suspension's message is purged first (its retention ending first): the purge leaves no
+ * twin of the two valid entries, and looks at no operator it did not touch.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../../node/store/migrations.js';
@@ -90,4 +92,28 @@ describe('AEO history twins', () => {
     const r = await api(net.kg, 'GET', `/v1/aeo/KZ/${A['aeoId']}?at=2026-11-12`);
     expect(r.json).toMatchObject({ status: 'valid', validity: { valid: true, status: 'valid' } });
   });
+
+  it('are not left by the purge taking the message of a status between two of the same status on one date', async () => {
+    const db = net.kg.node.parts.store.db;
+    const X = { ...W, aeoId: 'KZAEO990140000001', nationalTraderId: '990140000001', legalName: 'Twin Purge Test LLP', status: 'valid', statusDate: '2026-11-15' };
+    const x = { valid: '', suspended: '', again: '' };
+    x.valid = await send(net.kz, 'aeo', { kind: 'change', operator: X });
+    x.suspended = await send(net.kz, 'aeo', { kind: 'change', operator: { ...X, status: 'suspended' }, reason: 'Under investigation' });
+    x.again = await send(net.kz, 'aeo', { kind: 'change', operator: X, reason: 'Investigation closed' });
+    await waitFor(async () => ((await historyOf(X.aeoId)).length === 3 ? true : undefined), 10_000, "X's history");
+    expect((await historyOf(X.aeoId)).map(([, status]) => status)).toEqual(['valid', 'suspended', 'valid']);
+    // a twin of V, which the purge does not touch: not the purge's to look at
+    const vBefore = await historyOf(V['aeoId']!);
+    const seqOf = (id: string) => db.prepare(`SELECT seq FROM messages WHERE id = ? AND direction = 'in'`).pluck().get(id) as number;
+    db.prepare(`INSERT INTO risk_aeo_history (partner, aeo_id, effective, seq, status, valid_from, valid_until, kind, message_id, path, reason)
+      VALUES ('KZ', ?, ?, ?, 'valid', ?, ?, 'change', ?, '/operator/status', NULL)`).run(V['aeoId'], V['statusDate'], seqOf(x.again), V['validFrom'], V['validUntil'], x.again);
+    // the suspension's retention ends first, as under an agreement version that shortened it
+    const cutoff = Math.min(...(db.prepare(`SELECT retain_until FROM messages WHERE direction = 'in' AND jws IS NOT NULL`).pluck().all() as number[])) - 1;
+    db.prepare(`UPDATE messages SET retain_until = ? WHERE id = ? AND direction = 'in'`).run(cutoff, x.suspended);
+    expect(net.kg.node.retention.purge(cutoff)).toBe(1);
+    expect(await historyOf(X.aeoId)).toEqual([['2026-11-15', 'valid', x.valid]]);
+    const r = await api(net.kg, 'GET', `/v1/aeo/KZ/${X.aeoId}?at=2026-11-16`);
+    expect(r.json).toMatchObject({ status: 'valid', messageId: x.valid, validity: { valid: true, status: 'valid' } });
+    expect(await historyOf(V['aeoId']!)).toEqual([...vBefore, [V['statusDate'], 'valid', x.again]]);
+  }, 60_000);
 });
