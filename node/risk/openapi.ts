@@ -24,7 +24,7 @@ export function registerRiskOperations(): void {
       '/v1/arrivals/export': {
         get: {
           summary: 'The filtered arrivals as CSV (format=csv) or JSON lines (format=jsonl)', scope: 'read', response: 'ArrivalView', query: risk.ExportQuery,
-          produces: { only: true, types: { 'text/csv': 'one line per arrival, columns as its header line names them', 'application/x-ndjson': 'one ArrivalView per line' } },
+          produces: { only: true, types: { 'text/csv': 'one line per arrival, columns as its header line names them (a text cell starting with =, +, -, @, tab or CR gets a leading \'); the last, purgedVersions, holds the ArrivalView purgedVersions as text, "amendment ID created TIME purged TIME; ..." (empty when none): the row shows an older version, or is active although cancelled, because those were purged at their retention end. Columns added later go after it', 'application/x-ndjson': 'one ArrivalView per line' } },
         },
       },
       '/v1/arrivals/{id}': {

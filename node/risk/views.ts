@@ -104,12 +104,14 @@ export function assessmentView(row: ConsignmentRow, stored: StoredAssessment): A
  * One CSV line per arrival for analysts (RFC 4180 quoting). Text cells come from partners' declarations, and
  * a spreadsheet evaluates a cell starting with = + - @ (or a tab or carriage return before one) as a formula
  * (`=HYPERLINK(...)` sends data away): such a cell gets a leading apostrophe, as OWASP's CSV injection advice
- * says, so it opens as the text it is. Numbers are numbers and stay as they are.
+ * says, so it opens as the text it is. Numbers are numbers and stay as they are. Columns added later go at the end.
  */
 export const CSV_COLUMNS = [
   'id', 'partner', 'status', 'version', 'expectedArrival', 'officeOfEntry', 'borderCrossingPoint', 'transportMeans', 'containers', 'consignorId', 'consignorAeoId',
   'exporterId', 'exporterAeoId', 'consigneeId', 'hsCodes', 'grossMassKg', 'packages', 'level', 'score', 'indicators',
   'agreement', 'purpose', 'retainUntil', 'onwardTransfer',
+  // appended last, so an integrator's column positions stay
+  'purgedVersions',
 ] as const;
 
 function csvCell(v: string | number | undefined): string {
@@ -124,6 +126,9 @@ export function csvLine(a: ArrivalView): string {
     a.indicators.map((i) => i.rule ?? i.code).join(' '),
     // the terms (empty when not known): a spreadsheet row carries what may be done with it, as the API's views do
     a.terms?.agreement, a.terms?.purpose, a.terms?.retainUntil, a.terms ? String(a.terms.onwardTransfer) : undefined,
+    // versions purged at their retention end that make the row older data (or active although cancelled): a spreadsheet
+    // warns as the JSON views do (empty when none)
+    a.purgedVersions?.map((p) => `${p.kind} ${p.messageId} created ${p.created} purged ${p.purgedAt}`).join('; '),
   ];
   return cells.map(csvCell).join(',');
 }

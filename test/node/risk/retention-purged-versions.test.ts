@@ -43,6 +43,18 @@ function purgeOnly(...purged: string[]): number {
 }
 
 const created = (id: string): string => db().prepare(`SELECT created FROM messages WHERE id = ? AND direction = 'in'`).pluck().get(id) as string;
+/** Consignment `id`'s row of the CSV export, by column name. */
+async function csvRow(id: string): Promise<Record<string, string>> {
+  const r = await api(net.kg, 'GET', '/v1/arrivals/export?format=csv&partner=KZ&includeCancelled=true');
+  expect(r.status, r.text).toBe(200);
+  const [header, ...rows] = r.text.split('\r\n').filter(Boolean).map((l) => l.split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/));
+  // appended last: the columns before it keep their positions
+  expect(header!.slice(-2)).toEqual(['onwardTransfer', 'purgedVersions']);
+  const row = rows.find((cells) => cells[0] === id);
+  expect(row, `no CSV row for ${id}`).toBeDefined();
+  return Object.fromEntries(header!.map((c, i) => [c, row![i]!]));
+}
+
 const listed = async (): Promise<any[]> => (await api(net.kg, 'GET', '/v1/arrivals?partner=KZ&includeCancelled=true&limit=100')).json.items;
 
 let cutP = 0;
@@ -69,6 +81,11 @@ describe('a consignment whose newer version the retention purge took before its 
     expect(p).toMatchObject({ currentMessageId: ids.dp, version: 1, consignee: { name: 'TOMB-P Consignee LLC' }, purgedVersions: purged });
     const item = (await listed()).find((x) => x.id === ids.dp);
     expect(ArrivalView.parse(item).purgedVersions).toEqual(purged);
+  });
+
+  it('says so in the CSV export too, in its last column', async () => {
+    await arrival(net.kg, ids.dp, (a) => a.purgedVersions !== undefined);
+    expect((await csvRow(ids.dp))['purgedVersions']).toBe(`amendment ${ids.ap1} created ${created(ids.ap1)} purged ${new Date(cutP).toISOString()}`);
   });
 
   it('says in its assessment that it was made on an older version', async () => {
@@ -102,6 +119,7 @@ describe('a consignment whose newer version the retention purge took before its 
     // the version in force is newer than the purged one: nothing to warn of any more
     expect(p.purgedVersions).toBeUndefined();
     expect(p.assessment.explanation).not.toContain('older version');
+    expect((await csvRow(ids.dp))['purgedVersions']).toBe('');
     expect((await listed()).map((x) => x.id).filter((id) => [ids.dp, ids.ap1, ids.ap2].includes(id))).toEqual([ids.dp]);
   });
 });
@@ -166,6 +184,7 @@ describe('a consignment whose cancellation the retention purge took before its d
     const jsonl = await api(net.kg, 'GET', '/v1/arrivals/export?format=jsonl&partner=KZ&includeCancelled=true');
     const line = jsonl.text.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((x) => x.id === c.dr);
     expect(line.purgedVersions).toEqual(purgedCancellation(c.cr, cutR));
+    expect((await csvRow(c.dr))['purgedVersions']).toBe(`cancellation ${c.cr} created ${created(c.cr)} purged ${new Date(cutR).toISOString()}`);
   });
 
   it('says so when the purged cancellation is older than the amendment in force', async () => {
