@@ -13,6 +13,7 @@ import { openEnvelope, parseFlattened, peekPayload, type OpenedEnvelope, type Ve
 import type { EnvelopePayload } from '../../protocol/envelope/payload.js';
 import { sha256Hex, type Signer } from '../../protocol/envelope/seal.js';
 import { GncError, isGncError } from '../../protocol/errors.js';
+import { MESSAGE_ID_PATTERN } from '../../protocol/ids.js';
 import { isSnapshotInParts, type AeoBody, type AeoSnapshotInParts } from '../../protocol/messages/aeo.js';
 import { isBusinessType, needsRef, originalMismatch, parseBody, refuseStrayRef, type BusinessBody, type BusinessType } from '../../protocol/messages/registry.js';
 import type { ControlType } from '../../protocol/messages/control.js';
@@ -198,8 +199,8 @@ export class Receiver {
     // the time first, then the key that signs at that time: the other order could seal with a key retired (its
     // rotation's overlap ended) between the two, at or after its retirement, which the partner refuses
     const now = this.d.clock();
-    const { sealed, id } = sealReceipt(this.d.signer(), { self: this.d.self, to, messageId, sha256, agreement, outcome, now });
-    return { bytes: sealed.bytes, sha256: sealed.sha256, id };
+    const { sealed, id, body } = sealReceipt(this.d.signer(), { self: this.d.self, to, messageId, sha256, agreement, outcome, now });
+    return { bytes: sealed.bytes, sha256: sealed.sha256, id, body };
   }
 
   private async reject(e: GncError, bytes: Uint8Array, sha256: string, peerCountry: string, opened: OpenedEnvelope | undefined): Promise<Uint8Array> {
@@ -207,15 +208,19 @@ export class Receiver {
     if (claimed === undefined) {
       try {
         const id = peekPayload(parseFlattened(bytes))?.id;
-        claimed = typeof id === 'string' ? id : undefined;
+        // an id that is no message id is refused content (the receipt names it "unknown"): the record, whose id
+        // outlives its reason (REJECTION_RETENTION_DAYS), keeps none of it
+        claimed = typeof id === 'string' && MESSAGE_ID_PATTERN.test(id) ? id : undefined;
       } catch {
         claimed = undefined;
       }
     }
     const agreement = opened?.payload.agreement ?? null;
     const r = this.receipt(peerCountry, claimed, sha256, agreement, { status: 'rejected', code: e.code, reason: e.message });
+    // the reason as the receipt states it (at most MAX_REASON_CHARS): an error may quote a refused value of any size
+    const reason = r.body.reason ?? e.message;
     await this.d.store.commits.run(() => {
-      this.d.store.rejections.add({ partner: peerCountry, message_id: claimed ?? null, sha256, code: e.code, reason: e.message, receipt: r.bytes, at: this.d.clock() });
+      this.d.store.rejections.add({ partner: peerCountry, message_id: claimed ?? null, sha256, code: e.code, reason, receipt: r.bytes, at: this.d.clock() });
       this.d.evidence?.('receipt-sent', r.id, peerCountry, r.sha256);
     });
     return r.bytes;

@@ -1,0 +1,72 @@
+/**
+ * A partner that breaks the rules on purpose or by a bug, talking to a real KG node over real libp2p: the envelopes are
+ * sealed here with KZ's real node key (so they pass the key and signature checks) and put on the wire through KZ's
+ * session, which sends whatever bytes it is given, so only KG's receiver stands between them and its store. Each
+ * refusal must be a signed negative receipt, store nothing of the message, keep no more of the refused content than
+ * the receipt states, and leave the node serving the next message.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { MAX_REASON_CHARS } from '../../../protocol/constants.js';
+import { sealEnvelope } from '../../../protocol/envelope/seal.js';
+import { newMessageId } from '../../../protocol/ids.js';
+import { networkForFile } from '../../helpers/network.js';
+
+const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const SECRET = 'Secret Trader Name That Must Not Outlive Its Retention';
+
+const { nodes: { KZ: kz, KG: kg } } = networkForFile(['KZ', 'KG']);
+
+/** An envelope sealed with KZ's real node key, with any payload the test wants (no check of KZ's node applies). */
+function sealAsKz(overrides: Record<string, unknown> = {}) {
+  return sealEnvelope(
+    { v: 1, id: newMessageId(), type: 'aci', from: 'KZ', to: 'KG', agreement: 'KZ-KG-test@1', created: new Date().toISOString(), purpose: 'pre-arrival-risk-assessment', body: aci, ...overrides } as never,
+    kz.node.parts.identity.node.signer,
+  );
+}
+
+interface Receipt { messageId: string; status: string; code?: string; reason?: string }
+
+async function receiptFor(bytes: Uint8Array): Promise<Receipt> {
+  const answer = JSON.parse(Buffer.from(await kz.node.session('KG').request(bytes)).toString('utf8'));
+  return JSON.parse(Buffer.from(answer.payload, 'base64url').toString('utf8')).body;
+}
+
+function rejectionOf(sha256: string): { message_id: string | null; code: string; reason: string } {
+  return kg.node.parts.store.db.prepare('SELECT message_id, code, reason FROM rejections WHERE sha256 = ?').get(sha256) as never;
+}
+
+async function stillServes(): Promise<void> {
+  expect(await receiptFor(sealAsKz().bytes)).toMatchObject({ status: 'accepted' });
+}
+
+describe('a sender that breaks the rules', () => {
+  it('keeps no claimed id that is not a message id in the rejection record: the receipt names it "unknown", and the record outlives the reason', async () => {
+    // refused content in the id: not a message id (spaces, 100 kB); the code and the id of a record stay for good
+    const sealed = sealAsKz({ id: `${SECRET} ${'x'.repeat(100_000)}` });
+    const r = await receiptFor(sealed.bytes);
+    expect(r).toMatchObject({ status: 'rejected', code: 'GNC_ENVELOPE_MALFORMED', messageId: 'unknown' });
+    const record = rejectionOf(sealed.sha256);
+    expect(record.code).toBe('GNC_ENVELOPE_MALFORMED');
+    expect(record.message_id).toBeNull();
+    await stillServes();
+  });
+
+  it('keeps the id a refused envelope claims when it is a message id', async () => {
+    const id = newMessageId();
+    const sealed = sealAsKz({ id, to: 'CN' });
+    expect(await receiptFor(sealed.bytes)).toMatchObject({ status: 'rejected', code: 'GNC_WRONG_RECIPIENT', messageId: id });
+    expect(rejectionOf(sealed.sha256).message_id).toBe(id);
+  });
+
+  it('keeps the reason the negative receipt states, at most MAX_REASON_CHARS, not a reason quoting a 500 kB member name', async () => {
+    const sealed = sealAsKz({ body: { ...aci, [`${SECRET}${'k'.repeat(500_000)}`]: 1 } });
+    const r = await receiptFor(sealed.bytes);
+    expect(r).toMatchObject({ status: 'rejected' });
+    expect(r.reason!.length).toBeLessThanOrEqual(MAX_REASON_CHARS);
+    const kept = rejectionOf(sealed.sha256).reason;
+    expect(kept.length).toBeLessThanOrEqual(MAX_REASON_CHARS); // not toBe: a failure would print half a megabyte
+    expect(kept === r.reason).toBe(true);
+    await stillServes();
+  });
+});
