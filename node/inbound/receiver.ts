@@ -83,6 +83,11 @@ export class Receiver {
       }
       if (p.type === 'agreement' || p.type === 'key') {
         if (!this.d.control) throw new GncError('GNC_UNKNOWN_TYPE', `This node does not accept ${p.type} envelopes.`);
+        // a control envelope is under no agreement (SPEC section 3): one that claims an agreement or a purpose would be
+        // stored and shown as accepted under it, and its receipt would echo the claim
+        if (p.agreement !== null || p.purpose !== undefined) {
+          throw new GncError('GNC_ENVELOPE_MALFORMED', `A ${p.type} control envelope carries "agreement": null and no "purpose" (it needs no agreement in force): seal it again without them.`);
+        }
         return await this.store(opened, p.type, sha256, now);
       }
       if (!isBusinessType(p.type)) throw new GncError('GNC_UNKNOWN_TYPE', `Envelope type "${p.type}" cannot be sent to a node: use aci, ecoo or aeo.`);

@@ -69,4 +69,19 @@ describe('a sender that breaks the rules', () => {
     expect(kept === r.reason).toBe(true);
     await stillServes();
   });
+
+  it('refuses a control envelope that claims an agreement or a purpose (GNC_ENVELOPE_MALFORMED), and stores nothing of it', async () => {
+    // a key announcement needs no agreement (SPEC section 3: `agreement` null); claimed, it would be stored and shown
+    // as if the envelope had been accepted under that agreement, and the receipt would echo it
+    const announce = { type: 'key', purpose: undefined, agreement: null, body: { action: 'announce', certificate: kz.node.parts.identity.certificate } };
+    for (const claim of [{ agreement: 'KZ-KG-test@1' }, { purpose: 'statistics' }]) {
+      const sealed = sealAsKz({ ...announce, ...claim });
+      const r = await receiptFor(sealed.bytes);
+      expect(r, JSON.stringify(claim)).toMatchObject({ status: 'rejected', code: 'GNC_ENVELOPE_MALFORMED' });
+      expect(kg.node.parts.store.messages.byKey('in', 'KZ', r.messageId)).toBeUndefined();
+    }
+    // the same announcement as the SPEC writes it is taken (KG holds the certificate already: no change)
+    expect(await receiptFor(sealAsKz(announce).bytes)).toMatchObject({ status: 'accepted' });
+    await stillServes();
+  });
 });
