@@ -137,6 +137,18 @@ export function verifyJwsSignature(jws: FlattenedJws, publicKey: KeyObject): boo
   return verifyEd25519(Buffer.from(`${jws.protected}.${jws.payload}`, 'ascii'), signature, publicKey);
 }
 
+/**
+ * The canonical text of a parsed payload, or undefined for one that has none (a lone surrogate, nesting too deep to
+ * canonicalize): such bytes are not canonical either (check 8), whatever the reason canonicalJson gives.
+ */
+function canonicalOrUndefined(raw: unknown): string | undefined {
+  try {
+    return canonicalJson(raw);
+  } catch {
+    return undefined;
+  }
+}
+
 export function openEnvelope(input: Uint8Array, opts: OpenOptions): OpenedEnvelope {
   const bytes = new Uint8Array(input); // copy before verifying: the caller's buffer may be reused
   const jws = parseFlattened(bytes);
@@ -165,7 +177,7 @@ export function openEnvelope(input: Uint8Array, opts: OpenOptions): OpenedEnvelo
     const path = first ? '/' + first.path.map(String).join('/') : '/';
     throw new GncError('GNC_ENVELOPE_MALFORMED', `Payload member ${path} is invalid: ${first?.message ?? 'unknown problem'}.`);
   }
-  if (canonicalJson(raw) !== decoder.decode(payloadBytes)) {
+  if (canonicalOrUndefined(raw) !== decoder.decode(payloadBytes)) {
     throw new GncError('GNC_ENVELOPE_MALFORMED', 'Payload is not in RFC 8785 canonical form: sort members and use canonical number and string forms before signing.');
   }
   const payload = parsed.data;

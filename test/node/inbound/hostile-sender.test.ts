@@ -17,6 +17,21 @@ const SECRET = 'Secret Trader Name That Must Not Outlive Its Retention';
 
 const { nodes: { KZ: kz, KG: kg } } = networkForFile(['KZ', 'KG']);
 
+/** Envelope bytes whose payload part is exactly `payload`, signed with KZ's real node key (sealEnvelope would refuse it). */
+function signedAsKz(payload: string): Uint8Array {
+  const signer = kz.node.parts.identity.node.signer;
+  const header = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: signer.kid, typ: 'gnc+jws' })).toString('base64url');
+  const part = Buffer.from(payload).toString('base64url');
+  const signature = Buffer.from(signer.sign(Buffer.from(`${header}.${part}`, 'ascii'))).toString('base64url');
+  return Buffer.from(JSON.stringify({ protected: header, payload: part, signature }));
+}
+
+/** The canonical payload text of an ACI from KZ with `body` spliced in as raw JSON text. */
+function payloadWithBody(body: string): string {
+  const text = JSON.stringify({ agreement: 'KZ-KG-test@1', body: { x: 0 }, created: new Date().toISOString(), from: 'KZ', id: newMessageId(), purpose: 'pre-arrival-risk-assessment', to: 'KG', type: 'aci', v: 1 });
+  return text.replace('{"x":0}', body);
+}
+
 /** An envelope sealed with KZ's real node key, with any payload the test wants (no check of KZ's node applies). */
 function sealAsKz(overrides: Record<string, unknown> = {}) {
   return sealEnvelope(
@@ -83,5 +98,21 @@ describe('a sender that breaks the rules', () => {
     // the same announcement as the SPEC writes it is taken (KG holds the certificate already: no change)
     expect(await receiptFor(sealAsKz(announce).bytes)).toMatchObject({ status: 'accepted' });
     await stillServes();
+  });
+
+  it('refuses a signed payload that has no canonical form, nested 300,000 deep or holding a lone surrogate, as not canonical (GNC_ENVELOPE_MALFORMED, SPEC section 4 check 8)', async () => {
+    for (const body of [`{"x":${'['.repeat(300_000)}${']'.repeat(300_000)}}`, '{"x":"\\ud800"}']) {
+      const r = await receiptFor(signedAsKz(payloadWithBody(body)));
+      expect(r, body.slice(0, 20)).toMatchObject({ status: 'rejected', code: 'GNC_ENVELOPE_MALFORMED' });
+      expect(kg.node.parts.store.messages.byKey('in', 'KZ', r.messageId)).toBeUndefined();
+    }
+    await stillServes();
+  });
+
+  it('refuses a signed payload with a duplicate member inside the body (GNC_ENVELOPE_MALFORMED), whichever copy a reader would take', async () => {
+    const text = payloadWithBody(JSON.stringify(aci)).replace('"body":{', '"body":{"consignee":{"name":"Someone else"},');
+    const r = await receiptFor(signedAsKz(text));
+    expect(r).toMatchObject({ status: 'rejected', code: 'GNC_ENVELOPE_MALFORMED' });
+    expect(kg.node.parts.store.messages.byKey('in', 'KZ', r.messageId)).toBeUndefined();
   });
 });
