@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_REASON_CHARS } from '../../../protocol/constants.js';
 import { sealEnvelope } from '../../../protocol/envelope/seal.js';
 import { newMessageId } from '../../../protocol/ids.js';
-import { networkForFile } from '../../helpers/network.js';
+import { api, networkForFile, openAgreementDraft, waitFor } from '../../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const SECRET = 'Secret Trader Name That Must Not Outlive Its Retention';
@@ -114,5 +114,27 @@ describe('a sender that breaks the rules', () => {
     const r = await receiptFor(signedAsKz(text));
     expect(r).toMatchObject({ status: 'rejected', code: 'GNC_ENVELOPE_MALFORMED' });
     expect(kg.node.parts.store.messages.byKey('in', 'KZ', r.messageId)).toBeUndefined();
+  });
+
+  it('refuses a message under a version that is not yet in force, signed by both in advance (GNC_AGREEMENT_NONE)', async () => {
+    const renewal = openAgreementDraft('KZ', 'KG', { version: 2, validFrom: '2031-01-01T00:00:00Z', validUntil: '2031-12-31T23:59:59Z' });
+    expect((await api(kz, 'POST', '/v1/agreements', { draft: renewal, propose: true })).status).toBe(201);
+    await waitFor(async () => ((await api(kg, 'GET', '/v1/agreements/KZ-KG-test?version=2')).status === 200 ? true : undefined));
+    expect((await api(kg, 'POST', '/v1/agreements/KZ-KG-test/sign?version=2')).json.status).toBe('not-yet-valid');
+    const sealed = sealAsKz({ agreement: 'KZ-KG-test@2' });
+    const r = await receiptFor(sealed.bytes);
+    expect(r).toMatchObject({ status: 'rejected', code: 'GNC_AGREEMENT_NONE' });
+    expect(kg.node.parts.store.messages.byKey('in', 'KZ', r.messageId)).toBeUndefined();
+    await stillServes();
+  });
+
+  it('refuses a message under the version in force while the partner has suspended it, and takes it again once resumed (GNC_AGREEMENT_NONE)', async () => {
+    expect((await api(kg, 'POST', '/v1/agreements/KZ-KG-test/suspend', { reason: 'Data protection review' })).status).toBe(202);
+    const r = await receiptFor(sealAsKz().bytes);
+    expect(r).toMatchObject({ status: 'rejected', code: 'GNC_AGREEMENT_NONE' });
+    expect(r.reason).toContain('suspended');
+    expect(kg.node.parts.store.messages.byKey('in', 'KZ', r.messageId)).toBeUndefined();
+    expect((await api(kg, 'POST', '/v1/agreements/KZ-KG-test/resume', { reason: 'Review completed' })).status).toBe(202);
+    await stillServes();
   });
 });
