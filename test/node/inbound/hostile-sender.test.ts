@@ -8,6 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MAX_REASON_CHARS } from '../../../protocol/constants.js';
+import { signNotice } from '../../../protocol/agreement/index.js';
+import { signKeyNotice } from '../../../protocol/notice.js';
+import type { Signer } from '../../../protocol/envelope/seal.js';
 import { sealEnvelope } from '../../../protocol/envelope/seal.js';
 import { newMessageId } from '../../../protocol/ids.js';
 import { api, networkForFile, openAgreementDraft, waitFor } from '../../helpers/network.js';
@@ -135,6 +138,22 @@ describe('a sender that breaks the rules', () => {
     expect(r.reason).toContain('suspended');
     expect(kg.node.parts.store.messages.byKey('in', 'KZ', r.messageId)).toBeUndefined();
     expect((await api(kg, 'POST', '/v1/agreements/KZ-KG-test/resume', { reason: 'Review completed' })).status).toBe(202);
+    await stillServes();
+  });
+
+  it("refuses control documents signed by KZ's node key under its root's kid, and applies none of them", async () => {
+    const node = kz.node.parts.identity.node.signer;
+    // the node key, presenting itself as KZ's root: only the root commits KZ to a notice or retires a key
+    const posing: Signer = { kid: kz.node.parts.identity.root.thumbprint, sign: (data) => node.sign(data) };
+    const notice = signNotice({ v: 1, agreementId: 'KZ-KG-test', version: 1, action: 'terminate', effective: new Date().toISOString(), reason: 'Signed by a node key', by: 'KZ' }, posing);
+    const terminate = await receiptFor(sealAsKz({ type: 'agreement', purpose: undefined, agreement: null, body: { action: 'notice', notice } }).bytes);
+    expect(terminate).toMatchObject({ status: 'rejected', code: 'GNC_AGREEMENT_SIGNATURE' });
+    expect((await api(kg, 'GET', '/v1/agreements/KZ-KG-test?version=1')).json.status).toBe('active');
+    const revocation = signKeyNotice({ v: 1, kind: 'revocation', country: 'KZ', kid: node.kid, reason: 'Signed by a node key', revokedAt: new Date(Date.now() - 60_000).toISOString() }, posing);
+    const revoke = await receiptFor(sealAsKz({ type: 'key', purpose: undefined, agreement: null, body: { action: 'revoke', notice: revocation } }).bytes);
+    expect(revoke).toMatchObject({ status: 'rejected' });
+    expect(kg.node.parts.store.messages.byKey('in', 'KZ', revoke.messageId)).toBeUndefined();
+    // KZ's key still signs for KZ at KG
     await stillServes();
   });
 });
