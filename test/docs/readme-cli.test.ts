@@ -4,31 +4,13 @@
  * Docker image runs the same CLI as the package's `gnc` bin, built by the package's build script, as the README
  * describes it (`gnc start --dir /data`, a non-root user, `/data` a volume, the ports its init line configures).
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../node/cli/commands/index.js';
+import { codeOf, invocations, read } from './markdown.js';
 
-const read = (path: string): string => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 const readme = read('README.md');
 const dockerfile = read('Dockerfile');
 const pkg = JSON.parse(read('package.json')) as { bin: Record<string, string>; scripts: Record<string, string> };
-
-/** Each piece of code in a Markdown text: fenced lines, and inline spans (joined when wrapped). */
-function codeOf(markdown: string): string[] {
-  const fenced = [...markdown.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split('\n'));
-  const prose = markdown.replace(/```[a-z]*\n[\s\S]*?```/g, '');
-  return [...fenced, ...[...prose.matchAll(/`([^`]+)`/g)].map((m) => m[1]!.replace(/\s*\n\s*/g, ' '))];
-}
-
-/** `[command words, options]` of every `gnc ...` (or `gnc-node ...`, the image) invocation in a piece of code. */
-function invocations(code: string, program = 'gnc'): { words: string[]; options: string[]; text: string }[] {
-  const re = new RegExp(`(?:^|[\\s(])${program} ([a-z][a-z|]*(?: [a-z][a-z|]*)?)((?:[^;|&)\\n]|\\|(?=[a-z]))*)`, 'g');
-  return [...code.matchAll(re)].map((m) => ({
-    words: m[1]!.split(' '),
-    options: [...`${m[1]} ${m[2]}`.matchAll(/--([a-z][a-z-]*)/g)].map((o) => o[1]!),
-    text: m[0].trim(),
-  }));
-}
 
 /** The unknown options of one invocation, or why its command is unknown; [] when all is right. */
 function problemsOf(inv: { words: string[]; options: string[]; text: string }): string[] {
