@@ -8,8 +8,9 @@ export const read = (path: string): string => readFileSync(new URL(`../../${path
 
 /** The text from the heading that starts with `heading` (`## Error codes`, `**Indicators**`) to the next heading of its level or `until`. */
 export function sectionOf(markdown: string, heading: string, until?: string): string {
-  const start = markdown.indexOf(`\n${heading}`);
-  if (start < 0) throw new Error(`no section ${heading}`);
+  const at = `\n${markdown}`.indexOf(`\n${heading}`);
+  if (at < 0) throw new Error(`no section ${heading}`);
+  const start = at - 1;
   const level = /^#+ /.exec(heading)?.[0];
   const end = until !== undefined ? markdown.indexOf(until, start + heading.length) : level !== undefined ? markdown.indexOf(`\n${level}`, start + heading.length) : -1;
   return markdown.slice(start + 1, end < 0 ? undefined : end);
