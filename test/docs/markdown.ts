@@ -40,9 +40,10 @@ export function tableRows(text: string): string[][] {
 /** The code spans of a piece of Markdown (`a`, `b`), in order. */
 export const spansOf = (text: string): string[] => [...text.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
 
-/** Each piece of code in a Markdown text: fenced lines, and inline spans (joined when wrapped). */
+/** Each piece of code in a Markdown text: fenced lines (continued ones joined), and inline spans (joined when wrapped). */
 export function codeOf(markdown: string): string[] {
-  const fenced = [...markdown.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split('\n'));
+  // a shell line continued with `\` is one command
+  const fenced = [...markdown.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.replace(/\\\n\s*/g, ' ').split('\n'));
   const prose = markdown.replace(/```[a-z]*\n[\s\S]*?```/g, '');
   return [...fenced, ...[...prose.matchAll(/`([^`]+)`/g)].map((m) => m[1]!.replace(/\s*\n\s*/g, ' '))];
 }

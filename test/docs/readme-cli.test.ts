@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../node/cli/commands/index.js';
-import { codeOf, invocations, read } from './markdown.js';
+import { codeOf, invocations, read, sectionOf, tableRows } from './markdown.js';
 
 const readme = read('README.md');
 const dockerfile = read('Dockerfile');
@@ -44,6 +44,46 @@ describe('the commands the documentation names', () => {
     const found = invocations(header, 'gnc-node');
     expect(found.map((f) => f.words[0])).toContain('init');
     expect(found.flatMap(problemsOf)).toEqual([]);
+  });
+});
+
+/** The commands an invocation names: `gnc token create|list|revoke` names three, `gnc keys rotate` one. */
+function commandsOf(inv: { words: string[] }): string[] {
+  const [first, second] = inv.words;
+  return first!.split('|').flatMap((w) => {
+    const group = COMMANDS.filter((c) => c.spec.name.startsWith(`${w} `)).map((c) => c.spec.name);
+    const sub = (second ?? '').split('|').map((s) => `${w} ${s}`).filter((n) => group.includes(n));
+    return sub.length > 0 ? sub : COMMANDS.some((c) => c.spec.name === w) ? [w] : [];
+  });
+}
+
+/**
+ * What the CLI has that the README's "CLI at a glance" table does not name: each command (a row of its own or one of
+ * several in a row), and each of its options with it (but `--dir`, which the section names for all of them).
+ */
+function undocumented(section: string): string[] {
+  const named = new Map<string, Set<string>>();
+  for (const inv of tableRows(section).flatMap(([cell]) => invocations(cell!.replace(/`/g, '\n')))) {
+    for (const name of commandsOf(inv)) named.set(name, new Set([...(named.get(name) ?? []), ...inv.options]));
+  }
+  return COMMANDS.flatMap((c) => {
+    const options = named.get(c.spec.name);
+    if (options === undefined) return [`gnc ${c.spec.name}`];
+    return Object.keys(c.spec.options).filter((o) => o !== 'dir' && !options.has(o)).map((o) => `gnc ${c.spec.name} --${o}`);
+  });
+}
+
+describe('the commands the CLI has', () => {
+  const section = sectionOf(readme, '## CLI at a glance');
+
+  it('every command and each of its options is in the README CLI table', () => {
+    expect(section).toContain('Every command that works on a node takes `--dir D`');
+    expect(undocumented(section)).toEqual([]);
+  });
+
+  it('finds a command or an option the table leaves out', () => {
+    const rows = section.replace(' [--include-cancelled]', '').replace(/\n\| `gnc backup [^\n]*/, '').replace('`gnc token create --name N --scopes submit,read[,admin] [--json]`, ', '');
+    expect(undocumented(rows)).toEqual(['gnc token create', 'gnc arrivals --include-cancelled', 'gnc backup']);
   });
 });
 
