@@ -11,6 +11,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Libp2p } from 'libp2p';
 import { loadIdentity, type LocalIdentity } from '../certs/identity.js';
 import type { Signer } from '../protocol/envelope/seal.js';
+import { answerClientError } from './api/client-error.js';
 import { createApi } from './api/app.js';
 import { isFinalStatus } from './api/routes/messages.js';
 import type { AuthEnv } from './api/auth.js';
@@ -271,6 +272,8 @@ export class GncNode {
         resolve();
       });
       server.once('error', reject);
+      // what the HTTP parser refuses is answered as problem details too, not with Node's bare 400
+      server.on('clientError', answerClientError);
       // runs before hono's listener: every request is counted until its response is finished or cut off
       server.prependListener('request', (_req: unknown, res: ServerResponse) => this.trackResponse(res));
       this.api = server;

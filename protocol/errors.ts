@@ -66,6 +66,10 @@ export const ERROR_CODES = [
   'GNC_METHOD_NOT_ALLOWED',
   // an Accept header that takes none of the media types the route answers with
   'GNC_NOT_ACCEPTABLE',
+  // a request the HTTP parser refuses before any route sees it (a malformed request line, header or chunk)
+  'GNC_REQUEST_MALFORMED',
+  // a request line and headers over the HTTP parser's limit (Node's --max-http-header-size, 16 KiB)
+  'GNC_HEADERS_TOO_LARGE',
   // audit
   'GNC_AUDIT_BROKEN',
   // the node's own storage (free space on its data volume, then retry)

@@ -170,7 +170,7 @@ export function openApiDocument(): unknown {
   }
   cached = {
     openapi: '3.1.0',
-    info: { title: 'GNC exchange node local API', version: '1.0.0', description: 'Local API of a Globally Networked Customs exchange node. Bearer tokens with scopes submit, read, admin (`gnc token create`). Each operation answers the media types its responses list; an Accept that takes XML but none of them is 406 GNC_NOT_ACCEPTABLE (problem details), before the operation runs.' },
+    info: { title: 'GNC exchange node local API', version: '1.0.0', description: 'Local API of a Globally Networked Customs exchange node. Bearer tokens with scopes submit, read, admin (`gnc token create`). Each operation answers the media types its responses list; an Accept that takes XML but none of them is 406 GNC_NOT_ACCEPTABLE (problem details), before the operation runs. A request the HTTP parser cannot read is answered with problem details too, before any operation, and the connection closed: a method HTTP does not define 405 GNC_METHOD_NOT_ALLOWED, a malformed request line or header 400 GNC_REQUEST_MALFORMED, a request line and headers over 16 KiB 431 GNC_HEADERS_TOO_LARGE.' },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: Object.fromEntries(Object.entries(components).map(([k, s]) => [k, jsonSchema(s)])),

@@ -65,6 +65,12 @@ describe('the API contract (OpenAPI) against the served routes', () => {
     expect(ops.map((o) => `${o.method} ${o.path}`).sort()).toEqual(routes);
   });
 
+  it('documents the codes of the problems answered before any operation runs, for what the HTTP parser cannot read', async () => {
+    const { doc } = await documented(kz);
+    expect(doc.components.schemas.ProblemDetails.properties.code.enum).toEqual(expect.arrayContaining(['GNC_REQUEST_MALFORMED', 'GNC_HEADERS_TOO_LARGE', 'GNC_METHOD_NOT_ALLOWED']));
+    expect(doc.info.description).toContain('400 GNC_REQUEST_MALFORMED');
+  });
+
   it('enforces on every route the scope the document gives it, with problem details for each refusal', async () => {
     const { ops } = await documented(kz);
     const tokens = Object.fromEntries((['read', 'submit', 'admin'] as const).map((s) => [s, kz.node.parts.store.tokens.create(`contract-${s}`, [s]).token]));

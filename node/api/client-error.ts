@@ -1,0 +1,58 @@
+/**
+ * Requests the HTTP parser refuses before hono sees them (Node's `clientError`): an unknown method (`BREW`), a
+ * malformed request line or header, a request line and headers over the parser's limit. Node's own answer is a bare
+ * `400 Bad Request` (or 431) without a body; this one is problem details with a GNC code, as every other refusal,
+ * and the connection closes after it as Node's does (the parser cannot find where the next request starts).
+ */
+import { maxHeaderSize, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { GncError } from '../../protocol/errors.js';
+import { toProblem } from './problem.js';
+
+/** Every method a route of the API takes (/v1/openapi.json lists them per path). */
+const API_METHODS = 'GET, HEAD, POST';
+
+function refusal(code: string | undefined): GncError | undefined {
+  switch (code) {
+    case 'HPE_INVALID_METHOD':
+      return new GncError('GNC_METHOD_NOT_ALLOWED', `The request's method is not one this API takes: use ${API_METHODS} as /v1/openapi.json lists them for each path.`);
+    case 'HPE_HEADER_OVERFLOW':
+      return new GncError('GNC_HEADERS_TOO_LARGE', `The request line and headers exceed the ${maxHeaderSize} bytes this node reads: shorten the query string (a filter value too long?) or the headers, and send the request again.`);
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return new GncError('GNC_BODY_TOO_LARGE', 'The chunked body carries chunk extensions over the limit: send the body without chunk extensions (or with Content-Length).');
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+    case 'ECONNRESET':
+      return undefined;
+    default:
+      return new GncError('GNC_REQUEST_MALFORMED', `The request is not well-formed HTTP/1.1 (${code ?? 'unreadable'}): check the request line (METHOD /v1/path HTTP/1.1, the path percent-encoded) and the headers (Name: value, one per line), and send it again.`);
+  }
+}
+
+export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  const e = refusal(err.code);
+  // an answer in flight whose head has gone out cannot be followed by another (Node's own check; a kept-alive
+  // connection's earlier answers are done and do not count)
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  const fresh = socket.writable && inFlight?.headersSent !== true;
+  // a timed-out request gets Node's own 408, as before; a reset connection nothing
+  if (e === undefined) {
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && fresh) {
+      socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
+    } else socket.destroy();
+    return;
+  }
+  if (!fresh) {
+    socket.destroy();
+    return;
+  }
+  const p = toProblem(e);
+  const body = JSON.stringify(p);
+  const head = [
+    `HTTP/1.1 ${p.status} ${STATUS_CODES[p.status] ?? ''}`,
+    'Content-Type: application/problem+json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...(p.code === 'GNC_METHOD_NOT_ALLOWED' ? [`Allow: ${API_METHODS}`] : []),
+    'Connection: close',
+  ];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+}

@@ -1,0 +1,77 @@
+/**
+ * Bad input the HTTP parser refuses before any route sees it, over a raw loopback socket (fetch cannot send it): an
+ * unknown method, a malformed header, a request line and headers over the parser's limit. Each is answered as every
+ * other refusal, problem details with a GNC code and what to do, and the connection closes after it.
+ */
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initNode, startTestNode, tempDir, type TestNode } from '../../helpers/network.js';
+import { rmSync } from 'node:fs';
+
+const base = tempDir('gnc-bad-input-');
+let kz: TestNode;
+
+beforeAll(async () => {
+  kz = await startTestNode('KZ', await initNode(base, 'KZ'));
+});
+afterAll(async () => {
+  await kz?.node.stop();
+  rmSync(base, { recursive: true, force: true });
+});
+
+/** `request` written as is to the API's socket: the status, the headers (lower-case names) and the body it answers. */
+function rawHttp(request: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  const { hostname, port } = new URL(kz.url);
+  return new Promise((resolve, reject) => {
+    const s = connect(Number(port), hostname, () => s.write(request));
+    let text = '';
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => (text += d));
+    s.on('error', reject);
+    // the answer ends with the connection: that it ends is part of what is tested
+    s.on('end', () => {
+      const [head = '', body = ''] = text.split('\r\n\r\n', 2);
+      const [statusLine = '', ...lines] = head.split('\r\n');
+      const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, body });
+    });
+    s.setTimeout(10_000, () => s.destroy(new Error('no answer')));
+  });
+}
+
+function expectProblem(r: { status: number; headers: Record<string, string>; body: string }, status: number, code: string): Record<string, unknown> {
+  expect(r.status, r.body).toBe(status);
+  expect(r.headers['content-type']).toBe('application/problem+json');
+  expect(r.headers['connection']).toBe('close');
+  const p = JSON.parse(r.body) as Record<string, unknown>;
+  expect(p).toMatchObject({ status, code, type: `urn:gnc:problem:${code}` });
+  expect(Number(r.headers['content-length'])).toBe(Buffer.byteLength(r.body));
+  return p;
+}
+
+describe('requests the HTTP parser refuses', () => {
+  it('answers a method HTTP does not know (BREW) with 405 GNC_METHOD_NOT_ALLOWED and Allow, not a bare 400', async () => {
+    const r = await rawHttp('BREW /v1/health HTTP/1.1\r\nHost: x\r\n\r\n');
+    const p = expectProblem(r, 405, 'GNC_METHOD_NOT_ALLOWED');
+    expect(r.headers['allow']).toBe('GET, HEAD, POST');
+    expect(p['detail']).toContain('use GET, HEAD, POST');
+  });
+
+  it('answers a malformed header line with 400 GNC_REQUEST_MALFORMED saying how a request is written', async () => {
+    const r = await rawHttp(`GET /v1/messages HTTP/1.1\r\nHost: x\r\nAuthorization Bearer ${kz.token}\r\n\r\n`);
+    const p = expectProblem(r, 400, 'GNC_REQUEST_MALFORMED');
+    expect(p['detail']).toMatch(/not well-formed HTTP\/1\.1 \(HPE_[A-Z_]+\): check the request line/);
+  });
+
+  it('answers a query string over the header limit with 431 GNC_HEADERS_TOO_LARGE, telling to shorten it', async () => {
+    const r = await rawHttp(`GET /v1/messages?partner=${'K'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${kz.token}\r\n\r\n`);
+    const p = expectProblem(r, 431, 'GNC_HEADERS_TOO_LARGE');
+    expect(p['detail']).toContain('shorten the query string');
+  });
+
+  it('still answers the API after them, and a well-formed request on a raw socket as before', async () => {
+    const r = await rawHttp('GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body)).toMatchObject({ status: 'ok', country: 'KZ' });
+  });
+});
