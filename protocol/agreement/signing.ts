@@ -136,7 +136,10 @@ export function signAgreement(input: unknown, signer: Signer | null): SignedAgre
     );
   }
   if (signed.signatures.some((s, i) => headerOf(s, i).kid === signer.kid)) {
-    throw new GncError('GNC_AGREEMENT_SIGNATURE', `Agreement ${doc.id} version ${doc.version} is already signed by ${party.country}.`);
+    throw new GncError(
+      'GNC_AGREEMENT_SIGNATURE',
+      `Agreement ${doc.id} version ${doc.version} is already signed by ${party.country}: there is nothing to sign again. If it awaits the other party's signature, propose it (gnc agreement propose, POST /v1/agreements/${doc.id}/propose).`,
+    );
   }
   const protectedB64 = b64u(canonicalJson({ alg: JWS_ALG, kid: signer.kid, typ: AGREEMENT_TYP }));
   const signature = b64u(signer.sign(encoder.encode(`${protectedB64}.${signed.payload}`)));

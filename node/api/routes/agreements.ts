@@ -17,7 +17,7 @@ import { NO_QUERY, parseQuery } from '../query.js';
 
 async function json(c: Context): Promise<unknown> {
   const b = await readBody(c);
-  if (b.kind !== 'json') throw new GncError('GNC_UNSUPPORTED_MEDIA_TYPE', 'Agreement endpoints take application/json.');
+  if (b.kind !== 'json') throw new GncError('GNC_UNSUPPORTED_MEDIA_TYPE', 'Agreement endpoints take application/json: send the request as JSON with Content-Type: application/json (see /v1/openapi.json).');
   return b.value;
 }
 

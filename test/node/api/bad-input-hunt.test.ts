@@ -1,18 +1,19 @@
 /**
  * Bad input the HTTP parser refuses before any route sees it, over a raw loopback socket (fetch cannot send it): an
  * unknown method, a malformed header, a request line and headers over the parser's limit. Each is answered as every
- * other refusal, problem details with a GNC code and what to do, and the connection closes after it.
+ * other refusal, problem details with a GNC code and what to do, and the connection closes after it. And refusals
+ * of the agreement routes whose detail said what was wrong but not what to do.
  */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initNode, startTestNode, tempDir, type TestNode } from '../../helpers/network.js';
+import { api, openAgreementDraft, pinnedPairDirs, startTestNode, tempDir, type TestNode } from '../../helpers/network.js';
 import { rmSync } from 'node:fs';
 
 const base = tempDir('gnc-bad-input-');
 let kz: TestNode;
 
 beforeAll(async () => {
-  kz = await startTestNode('KZ', await initNode(base, 'KZ'));
+  kz = await startTestNode('KZ', (await pinnedPairDirs(base)).KZ);
 });
 afterAll(async () => {
   await kz?.node.stop();
@@ -73,5 +74,25 @@ describe('requests the HTTP parser refuses', () => {
     const r = await rawHttp('GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     expect(r.status).toBe(200);
     expect(JSON.parse(r.body)).toMatchObject({ status: 'ok', country: 'KZ' });
+  });
+});
+
+describe('agreement routes say what to do', () => {
+  it('answers an agreement request in XML with 415 saying to send JSON with its Content-Type', async () => {
+    const r = await api(kz, 'POST', '/v1/agreements', '<draft/>', { 'content-type': 'application/xml' });
+    expect(r.status).toBe(415);
+    expect(r.json).toMatchObject({ code: 'GNC_UNSUPPORTED_MEDIA_TYPE' });
+    expect(r.json.detail).toContain('send the request as JSON with Content-Type: application/json');
+  });
+
+  it('answers signing an agreement signed here already with what to do instead (propose it), and signs nothing', async () => {
+    const made = await api(kz, 'POST', '/v1/agreements', { draft: openAgreementDraft('KZ', 'KG', { id: 'KZ-KG-hunt' }) });
+    expect(made.status, made.text).toBe(201);
+    const again = await api(kz, 'POST', '/v1/agreements/KZ-KG-hunt/sign');
+    expect(again.status).toBe(422);
+    expect(again.json).toMatchObject({ code: 'GNC_AGREEMENT_SIGNATURE' });
+    expect(again.json.detail).toContain('nothing to sign again');
+    expect(again.json.detail).toContain('POST /v1/agreements/KZ-KG-hunt/propose');
+    expect((await api(kz, 'GET', '/v1/agreements/KZ-KG-hunt')).json.signedBy).toEqual(['KZ']);
   });
 });
