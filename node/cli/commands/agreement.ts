@@ -5,7 +5,7 @@
  */
 import { parseDocument } from 'yaml';
 import { AgreementTime } from '../../../protocol/agreement/document.js';
-import type { SignedAgreement } from '../../../protocol/agreement/index.js';
+import { decodeAgreement, type SignedAgreement } from '../../../protocol/agreement/index.js';
 import { GncError } from '../../../protocol/errors.js';
 import { AgreementService, type NoticeAction } from '../../agreements/service.js';
 import { openOffline } from '../../compose.js';
@@ -38,6 +38,19 @@ function readDraft(path: string): unknown {
     return doc.toJS({ maxAliasCount: YAML_MAX_ALIASES }) as unknown;
   } catch (err) {
     throw new GncError('GNC_CONFIG_INVALID', `${path} is not a valid YAML draft (${(err as Error).message.split('\n')[0]}): fix it or write the draft as JSON.`);
+  }
+}
+
+/**
+ * The agreement of a FILE to sign, as `gnc agreement draft` or a partner wrote it (a JWS, signed or not): anything
+ * else (a readable draft, JSON null) is refused here, not read as the id of a stored agreement or a crash.
+ */
+function signedFile(path: string): SignedAgreement {
+  try {
+    return decodeAgreement(readJson(path)).signed;
+  } catch (err) {
+    if (!(err instanceof GncError) || err.code !== 'GNC_AGREEMENT_SIGNATURE') throw err;
+    throw new GncError(err.code, `${path}: ${err.message} Sign the file \`gnc agreement draft --dir DIR READABLE.json --out ${path}\` writes, or a partner's signed agreement file.`, { issues: err.issues });
   }
 }
 
@@ -95,9 +108,14 @@ export const agreementSignCommand: Command = {
   async run(argv, out) {
     const { values, positionals } = parse(signSpec, argv);
     if (!positionals[0] && !values.id) throw new GncError('GNC_CONFIG_INVALID', 'Name the agreement: a draft FILE or --id ID.');
+    // with both, one would be signed and the other ignored
+    if (positionals[0] && (values.id !== undefined || values.version !== undefined)) {
+      throw new GncError('GNC_CONFIG_INVALID', `Name the agreement once: the draft FILE ${positionals[0]}, or --id ID [--version N] of one this node holds, not both.`);
+    }
+    const file = positionals[0] ? signedFile(positionals[0]) : undefined;
     checkOutFile(values.out, values.force, values.dir);
     await withService(values.dir!, async (svc) => {
-      const k = await svc.sign(positionals[0] ? (readJson(positionals[0]) as SignedAgreement) : { id: values.id!, version: versionOf(values.version) });
+      const k = await svc.sign(file ?? { id: values.id!, version: versionOf(values.version) });
       out(`Signed agreement ${k.document.id} version ${k.document.version}: signed by ${k.signedBy.join(' and ')}${k.complete ? ' (complete)' : `; awaiting ${k.partner}`}`);
       if (values.out) writeOutFile(values.out, JSON.stringify(k.signed, null, 2) + '\n', values.force);
       if (values.propose && !k.complete) {
