@@ -45,11 +45,28 @@ function joinDashValues(options: Options, argv: string[]): string[] {
 export function parse<O extends Options>(spec: CommandSpec<O>, argv: string[]): Parsed<O> {
   let res;
   try {
-    res = parseArgs({ args: joinDashValues(spec.options, argv), options: spec.options, allowPositionals: true, strict: true });
+    res = parseArgs({ args: joinDashValues(spec.options, argv), options: spec.options, allowPositionals: true, strict: true, tokens: true });
   } catch (err) {
     throw new GncError('GNC_CONFIG_INVALID', `${(err as Error).message}. Run \`gnc ${spec.name} --help\`.`);
   }
+  // parseArgs keeps the last of a repeated option: `gnc send --to KG --to KZ` would send to KZ alone, silently
+  const given = new Map<string, number>();
+  for (const t of res.tokens) {
+    if (t.kind !== 'option' || t.value === undefined) continue;
+    const o = spec.options[t.name] as { multiple?: boolean } | undefined;
+    if (o?.multiple) continue;
+    const n = (given.get(t.name) ?? 0) + 1;
+    given.set(t.name, n);
+    if (n === 2) throw new GncError('GNC_CONFIG_INVALID', `--${t.name} is given more than once: give it once, with the one value meant. Run \`gnc ${spec.name} --help\`.`);
+  }
   const values = res.values as Record<string, unknown>;
+  // `--dir ""` (a script's unset variable) would be read as the current directory, `--api-host ""` as every
+  // interface: no option takes an empty value, so one is refused rather than read as something else
+  for (const [name, v] of Object.entries(values)) {
+    if (v === '' || (Array.isArray(v) && v.includes(''))) {
+      throw new GncError('GNC_CONFIG_INVALID', `--${name} is empty: give it a value (is a shell variable unset?). Run \`gnc ${spec.name} --help\`.`);
+    }
+  }
   for (const r of spec.required ?? []) {
     if (values[r] === undefined) throw new GncError('GNC_CONFIG_INVALID', `\`gnc ${spec.name}\` needs --${r}. Usage: ${spec.usage}`);
   }

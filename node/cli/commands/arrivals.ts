@@ -49,6 +49,7 @@ export const arrivalsCommand: Command = {
   spec,
   async run(argv, out) {
     const { values: v } = parse(spec, argv);
+    if (v.upcoming && v.from !== undefined) throw new GncError('GNC_CONFIG_INVALID', '--upcoming is --from now: give one of --upcoming and --from, not both. Run `gnc arrivals --help`.');
     const raw = {
       from: v.from ?? (v.upcoming ? new Date().toISOString() : undefined), to: v.to, borderCrossingPoint: v.border, officeOfEntry: v.office, partner: v.partner, hsPrefix: v.hs,
       trader: v.trader, aeoId: v.aeo, transportMeans: v.means, container: v.container, level: v.level, includeCancelled: v['include-cancelled'] ? 'true' : undefined, limit: v.limit ?? '50',
