@@ -27,6 +27,8 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (typeof value === 'object') return 'an object';
+  // JSON.parse reads 1e400 as Infinity, which JSON.stringify writes as null: "received number null" would be wrong
+  if (typeof value === 'number' && !Number.isFinite(value)) return `a number too large to hold (${value < 0 ? '-' : ''}1e309 or beyond, read as ${value})`;
   const text = JSON.stringify(value);
   return text.length > 60 ? `${typeof value} ${text.slice(0, 57)}...` : `${typeof value} ${text}`;
 }

@@ -61,7 +61,8 @@ export const ListMessagesQuery = windowInOrder(z.strictObject({
   status: MessageStatus.optional(),
   since: QueryInstant.optional().describe('created at or after'),
   until: QueryInstant.optional().describe('created before'),
-  cursor: z.string().regex(/^\d+$/).optional().describe('the nextCursor of the previous page'),
+  // a message's seq: beyond 15 digits it is none this node gave (and Number() would read it as Infinity, the first page)
+  cursor: z.string().regex(/^\d{1,15}$/, 'expected the nextCursor of the previous page').optional().describe('the nextCursor of the previous page'),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 }), 'since', 'until');
 

@@ -96,3 +96,21 @@ describe('agreement routes say what to do', () => {
     expect((await api(kz, 'GET', '/v1/agreements/KZ-KG-hunt')).json.signedBy).toEqual(['KZ']);
   });
 });
+
+describe('what a refusal says arrived', () => {
+  it('refuses a messages cursor that is no nextCursor (letters, or more digits than a seq has) saying what it must be, not with a regex or the first page', async () => {
+    for (const cursor of ['abc', '9'.repeat(400)]) {
+      const r = await api(kz, 'GET', `/v1/messages?cursor=${cursor}`);
+      expect(r.status, cursor.slice(0, 10)).toBe(422);
+      expect(r.json).toMatchObject({ code: 'GNC_SCHEMA_INVALID' });
+      expect(r.json.detail).toContain('/cursor: expected the nextCursor of the previous page');
+    }
+  });
+
+  it('names a JSON number beyond a double (1e400) as such, not as "number null"', async () => {
+    const r = await api(kz, 'POST', '/v1/messages', '1e400', { 'content-type': 'application/json' });
+    expect(r.status).toBe(422);
+    expect(r.json.detail).toContain('received a number too large to hold (1e309 or beyond, read as Infinity)');
+    expect(r.json.detail).not.toContain('number null');
+  });
+});
