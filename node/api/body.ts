@@ -13,10 +13,14 @@ export type RequestBody = { kind: 'json'; value: unknown } | { kind: 'xml'; byte
 /** Fails on bytes that are not UTF-8; keeps a byte order mark, which JSON.parse then refuses as before. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-export async function readBody(c: Context, limit = MAX_BODY_BYTES): Promise<RequestBody> {
+/** The request's media type (lower case, without parameters; '' when none) and whether it is JSON or XML. */
+export function contentTypeOf(c: Context): { type: string; isJson: boolean; isXml: boolean } {
   const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  const isJson = type === 'application/json' || type.endsWith('+json');
-  const isXml = type === 'application/xml' || type === 'text/xml' || type.endsWith('+xml');
+  return { type, isJson: type === 'application/json' || type.endsWith('+json'), isXml: type === 'application/xml' || type === 'text/xml' || type.endsWith('+xml') };
+}
+
+export async function readBody(c: Context, limit = MAX_BODY_BYTES): Promise<RequestBody> {
+  const { type, isJson, isXml } = contentTypeOf(c);
   if (!isJson && !isXml) {
     throw new GncError('GNC_UNSUPPORTED_MEDIA_TYPE', `Content-Type "${type || '(none)'}" is not accepted: send application/json or application/xml.`);
   }

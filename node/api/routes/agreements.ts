@@ -11,7 +11,7 @@ import { AgreementService } from '../../agreements/service.js';
 import type { NodeParts } from '../../main.js';
 import type { SubmitService } from '../../outbound/submit.js';
 import { requireScope, type AuthEnv } from '../auth.js';
-import { readBody } from '../body.js';
+import { contentTypeOf, readBody } from '../body.js';
 import { NO_QUERY, parseQuery } from '../query.js';
 
 
@@ -19,6 +19,28 @@ async function json(c: Context): Promise<unknown> {
   const b = await readBody(c);
   if (b.kind !== 'json') throw new GncError('GNC_UNSUPPORTED_MEDIA_TYPE', 'Agreement endpoints take application/json: send the request as JSON with Content-Type: application/json (see /v1/openapi.json).');
   return b.value;
+}
+
+/**
+ * A route that takes no body (sign, propose: the version is `?version=N`) refuses one, as it refuses an unknown query
+ * parameter: `{"version": 2}` sent as a body would otherwise act on the latest version with a success answer. An empty
+ * body, and the empty JSON object some clients send with every POST, pass.
+ */
+async function noBody(c: Context, what: string): Promise<void> {
+  if ((c.req.header('content-length') ?? '0') === '0' && c.req.header('transfer-encoding') === undefined) return;
+  const { type, isJson } = contentTypeOf(c);
+  if (!isJson) return refuseBody(what, type === '' ? 'a body without Content-Type' : `a ${type} body`);
+  const b = await readBody(c);
+  const value = b.kind === 'json' ? b.value : undefined;
+  if (value === null || (typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0)) return;
+  refuseBody(what, `JSON ${JSON.stringify(value).slice(0, 60)}`);
+}
+
+function refuseBody(what: string, received: string): never {
+  const message = `/: expected no body, received ${received}`;
+  throw new GncError('GNC_SCHEMA_INVALID', `${what} takes no body: send none (the version goes in the query, ?version=N) and submit again.`, {
+    issues: [{ path: '/', expected: 'no body', received, message }],
+  });
 }
 
 export function agreementRoutes(parts: NodeParts, registry: AgreementRegistry, submit: () => SubmitService): Hono<AuthEnv> {
@@ -55,11 +77,13 @@ export function agreementRoutes(parts: NodeParts, registry: AgreementRegistry, s
 
   app.post('/:id/sign', requireScope(tokens, 'admin'), async (c) => {
     const q = parseQuery(c, AgreementVersionQuery);
+    await noBody(c, 'Signing an agreement');
     return c.json(svc.view(await svc.sign({ id: c.req.param('id'), version: q.version })));
   });
 
   app.post('/:id/propose', requireScope(tokens, 'admin'), async (c) => {
     const q = parseQuery(c, AgreementVersionQuery);
+    await noBody(c, 'Proposing an agreement');
     const r = await svc.propose(c.req.param('id'), q.version);
     return c.json({ ...svc.view(r.agreement), proposedAs: r.messageId }, 202);
   });

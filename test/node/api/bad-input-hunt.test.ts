@@ -95,6 +95,23 @@ describe('agreement routes say what to do', () => {
     expect(again.json.detail).toContain('POST /v1/agreements/KZ-KG-hunt/propose');
     expect((await api(kz, 'GET', '/v1/agreements/KZ-KG-hunt')).json.signedBy).toEqual(['KZ']);
   });
+
+  it('refuses a body on sign and propose, which take none ({"version": 2} would act on the latest version), and queues nothing', async () => {
+    const count = (): number => (kz.node.parts.store.db.prepare('SELECT COUNT(*) AS n FROM messages').get() as { n: number }).n;
+    const before = count();
+    for (const action of ['propose', 'sign']) {
+      for (const [body, type] of [['{"version":2}', 'application/json'], ['version=2', 'application/x-www-form-urlencoded'], ['[]', 'application/json']]) {
+        const r = await api(kz, 'POST', `/v1/agreements/KZ-KG-hunt/${action}`, body, { 'content-type': type! });
+        expect(r.status, `${action} ${body}`).toBe(422);
+        expect(r.json).toMatchObject({ code: 'GNC_SCHEMA_INVALID', issues: [{ path: '/', expected: 'no body' }] });
+        expect(r.json.detail).toContain('takes no body: send none (the version goes in the query, ?version=N)');
+      }
+    }
+    expect(count()).toBe(before);
+    // no body, and the {} some clients send with every POST, are no body
+    expect((await api(kz, 'POST', '/v1/agreements/KZ-KG-hunt/propose', {})).status).toBe(202);
+    expect((await api(kz, 'POST', '/v1/agreements/KZ-KG-hunt/propose')).status).toBe(202);
+  });
 });
 
 describe('what a refusal says arrived', () => {
