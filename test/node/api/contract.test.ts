@@ -130,6 +130,17 @@ describe('the API contract (OpenAPI) against the served routes', () => {
     expect(after.status).toBe(before.status);
   });
 
+  it('refuses on every POST the document gives no request body a body other than {} (GNC_SCHEMA_INVALID), before it acts', async () => {
+    const { doc } = await documented(kz);
+    const bodiless = Object.entries(doc.paths as Record<string, Record<string, any>>).filter(([, ops]) => ops['post'] && !ops['post'].requestBody).map(([path]) => path);
+    expect(bodiless.length).toBeGreaterThan(0);
+    for (const path of bodiless) {
+      const r = await api(kz, 'POST', concrete(path), { version: 2 });
+      expect(r.status, `${path}: ${r.text}`).toBe(422);
+      expect(r.json).toMatchObject({ code: 'GNC_SCHEMA_INVALID', issues: [{ path: '/', expected: 'no body' }] });
+    }
+  });
+
   it('refuses a partner removal whose body its documented schema does not accept, naming the field, and removes nothing', async () => {
     const { doc } = await documented(kz);
     const op = doc.paths['/v1/partners/{country}/remove'].post;
