@@ -6,12 +6,12 @@
 import './polyfill.js';
 import { GncError, isGncError } from '../protocol/errors.js';
 import type { AddressInfo } from 'node:net';
-import type { Server as HttpServer, ServerResponse } from 'node:http';
-import { serve, type ServerType } from '@hono/node-server';
+import { createServer, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { getRequestListener, type ServerType } from '@hono/node-server';
 import type { Libp2p } from 'libp2p';
 import { loadIdentity, type LocalIdentity } from '../certs/identity.js';
 import type { Signer } from '../protocol/envelope/seal.js';
-import { answerClientError } from './api/client-error.js';
+import { answerClientError, requestErrorResponse } from './api/client-error.js';
 import { createApi } from './api/app.js';
 import { isFinalStatus } from './api/routes/messages.js';
 import type { AuthEnv } from './api/auth.js';
@@ -267,8 +267,11 @@ export class GncNode {
       clock: this.parts.clock,
     });
     await new Promise<void>((resolve, reject) => {
-      const server = serve({ fetch: app.fetch, port: this.opts.apiPort ?? config.api.port, hostname: config.api.host }, (info) => {
-        this.apiAddress = info;
+      // hono's Node listener as `serve` makes it, with the answer to a request it cannot turn into a URL (a bad Host
+      // header, a backslash in the path, `GET *`) given as problem details instead of its bare 400
+      const server = createServer(getRequestListener(app.fetch, { hostname: config.api.host, errorHandler: requestErrorResponse }));
+      server.listen(this.opts.apiPort ?? config.api.port, config.api.host, () => {
+        this.apiAddress = server.address() as AddressInfo;
         resolve();
       });
       server.once('error', reject);

@@ -2,10 +2,12 @@
  * Requests the HTTP parser refuses before hono sees them (Node's `clientError`): an unknown method (`BREW`), a
  * malformed request line or header, a request line and headers over the parser's limit. Node's own answer is a bare
  * `400 Bad Request` (or 431) without a body; this one is problem details with a GNC code, as every other refusal,
- * and the connection closes after it as Node's does (the parser cannot find where the next request starts).
+ * and the connection closes after it as Node's does (the parser cannot find where the next request starts). So is a
+ * request the parser reads but hono's listener cannot make a URL of (requestErrorResponse).
  */
 import { maxHeaderSize, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { RequestError } from '@hono/node-server';
 import { GncError } from '../../protocol/errors.js';
 import { toProblem } from './problem.js';
 
@@ -24,8 +26,21 @@ function refusal(code: string | undefined): GncError | undefined {
     case 'ECONNRESET':
       return undefined;
     default:
-      return new GncError('GNC_REQUEST_MALFORMED', `The request is not well-formed HTTP/1.1 (${code ?? 'unreadable'}): check the request line (METHOD /v1/path HTTP/1.1, the path percent-encoded) and the headers (Name: value, one per line), and send it again.`);
+      return malformed(code ?? 'unreadable');
   }
+}
+
+function malformed(why: string): GncError {
+  return new GncError('GNC_REQUEST_MALFORMED', `The request is not well-formed HTTP/1.1 (${why}): check the request line (METHOD /v1/path HTTP/1.1, the path percent-encoded), the Host header and the other headers (Name: value, one per line), and send it again.`);
+}
+
+/**
+ * The answer to a request hono's Node listener could not turn into a URL (its RequestError: a Host header that is no
+ * host, a backslash in the path, a request target that is no path such as `*`), or to a failure before the app answered.
+ */
+export function requestErrorResponse(err: unknown): Response {
+  const p = toProblem(err instanceof RequestError ? malformed(err.message) : err);
+  return new Response(JSON.stringify(p), { status: p.status, headers: { 'content-type': 'application/problem+json' } });
 }
 
 export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {

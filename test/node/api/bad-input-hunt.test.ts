@@ -70,6 +70,17 @@ describe('requests the HTTP parser refuses', () => {
     expect(p['detail']).toContain('shorten the query string');
   });
 
+  it('answers a request it reads but cannot make a URL of (a Host that is no host, a backslash in the path, `*`) with 400 GNC_REQUEST_MALFORMED', async () => {
+    for (const [target, host] of [['/v1/health', 'exa mple'], ['/v1\\health', 'x'], ['*', 'x']] as const) {
+      const r = await rawHttp(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+      expect(r.status, `${target} ${host}: ${r.body}`).toBe(400);
+      expect(r.headers['content-type']).toBe('application/problem+json');
+      const p = JSON.parse(r.body) as Record<string, unknown>;
+      expect(p).toMatchObject({ status: 400, code: 'GNC_REQUEST_MALFORMED' });
+      expect(p['detail']).toContain('the Host header');
+    }
+  });
+
   it('still answers the API after them, and a well-formed request on a raw socket as before', async () => {
     const r = await rawHttp('GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     expect(r.status).toBe(200);
