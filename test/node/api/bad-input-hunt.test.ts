@@ -111,8 +111,8 @@ describe('agreement routes say what to do', () => {
     const count = (): number => (kz.node.parts.store.db.prepare('SELECT COUNT(*) AS n FROM messages').get() as { n: number }).n;
     const before = count();
     for (const action of ['propose', 'sign']) {
-      for (const [body, type] of [['{"version":2}', 'application/json'], ['version=2', 'application/x-www-form-urlencoded'], ['[]', 'application/json'], ['['.repeat(100_000) + ']'.repeat(100_000), 'application/json']]) {
-        const r = await api(kz, 'POST', `/v1/agreements/KZ-KG-hunt/${action}`, body, { 'content-type': type! });
+      for (const [body, type] of [['{"version":2}', 'application/json'], ['version=2', 'application/x-www-form-urlencoded'], ['[]', 'application/json'], ['['.repeat(100_000) + ']'.repeat(100_000), 'application/json']] as const) {
+        const r = await api(kz, 'POST', `/v1/agreements/KZ-KG-hunt/${action}`, body, { 'content-type': type });
         expect(r.status, `${action} ${body.slice(0, 20)}`).toBe(422);
         expect(r.json).toMatchObject({ code: 'GNC_SCHEMA_INVALID', issues: [{ path: '/', expected: 'no body' }] });
         expect(r.json.detail).toContain('takes no body: send none (the version goes in the query, ?version=N)');
