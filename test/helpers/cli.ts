@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
+import { expect } from 'vitest';
 import { waitFor } from './network.js';
 
 const run = promisify(execFile);
@@ -18,6 +19,13 @@ export async function gnc(...args: string[]): Promise<{ code: number; stdout: st
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+/** The one error line of a failure, with no stack frame after it. */
+export function expectError(r: { code: number; stderr: string }, exit: number, code: string): void {
+  expect(r.code, r.stderr).toBe(exit);
+  expect(r.stderr).toMatch(new RegExp(`^error ${code}: \\S`));
+  expect(r.stderr).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/);
 }
 
 /** What `gnc start`, a real process on `dir`, printed once `enough` holds of it (the process is stopped then). */

@@ -7,17 +7,11 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, gnc, queryDir } from '../../helpers/cli.js';
+import { BIN, expectError, gnc, queryDir } from '../../helpers/cli.js';
 import { tempDir } from '../../helpers/network.js';
 
 const base = tempDir('gnc-cli-bad-input-');
 const node = join(base, 'kz');
-
-function expectError(r: { code: number; stderr: string }, exit: number, code: string): void {
-  expect(r.code, r.stderr).toBe(exit);
-  expect(r.stderr).toMatch(new RegExp(`^error ${code}: \\S`));
-  expect(r.stderr).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/);
-}
 
 beforeAll(async () => {
   const r = await gnc('init', '--dir', node, '--country', 'KZ', '--name', 'KZ test administration');

@@ -14,18 +14,11 @@ import { generateKeyPairSync } from 'node:crypto';
 import { MAX_BODY_BYTES } from '../../../protocol/constants.js';
 import { canonicalJson } from '../../../protocol/envelope/canonical.js';
 import { jwkThumbprint, publicJwkOf } from '../../../protocol/jwk.js';
-import { BIN, gnc } from '../../helpers/cli.js';
+import { BIN, expectError, gnc } from '../../helpers/cli.js';
 import { tempDir } from '../../helpers/network.js';
 
 const base = tempDir('gnc-cli-fail-');
 const node = join(base, 'kz');
-
-/** The one error line of a failure, with no stack frame after it. */
-function expectError(r: { code: number; stderr: string }, exit: number, code: string): void {
-  expect(r.code, r.stderr).toBe(exit);
-  expect(r.stderr).toMatch(new RegExp(`^error ${code}: \\S`));
-  expect(r.stderr).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/);
-}
 
 function listen(port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
