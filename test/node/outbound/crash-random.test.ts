@@ -1,0 +1,215 @@
+/**
+ * Both nodes killed (SIGKILL) at random moments under load, with real processes: KZ and KG each run as `gnc start` in
+ * a child process on their own data dir, a client submits to KZ's API a few at a time (each submission with its own
+ * Idempotency-Key, retried with that key until it gets its 202, as an integrator does after a lost answer), and in
+ * each round one of the two (taking turns, the first and every delay drawn from a seeded PRNG: GNC_CRASH_SEED=N
+ * replays a run) is killed and started again. Once both have run undisturbed until KZ's outbox is empty, what was
+ * promised holds: every 202 is a message KZ delivered, stored once at KG with exactly the bytes KZ sent, KZ holds
+ * KG's receipt (the very bytes KG stored, verifying, naming that envelope's hash), KG holds nothing KZ never
+ * accepted, no key made two messages, and both evidence logs still verify.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openOffline } from '../../../node/compose.js';
+import { openReceipt } from '../../../node/receipts.js';
+import { Store } from '../../../node/store/store.js';
+import { BIN, gnc, queryDir } from '../../helpers/cli.js';
+import { openAgreementDraft, pinnedPairDirs, signAgreementBoth, tempDir, TEST_RETRY, waitFor } from '../../helpers/network.js';
+import { example } from '../../protocol/messages/fixtures.js';
+
+const SEED = Number(process.env['GNC_CRASH_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
+const ROUNDS = 5;
+const IN_FLIGHT = 3;
+const submission = { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: example('aci-kz-kg-road') };
+
+/** mulberry32: a small seeded PRNG, so that a failing run's kills can be replayed with its seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface Proc {
+  country: string;
+  dir: string;
+  url: string;
+  token: string;
+  child?: ChildProcess;
+  stderr: string;
+}
+
+/** `gnc start` on `p.dir` as its own process; resolves once its API answers. */
+async function start(p: Proc): Promise<void> {
+  const child = spawn(process.execPath, [BIN, 'start', '--dir', p.dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  p.child = child;
+  child.stderr!.on('data', (d: Buffer) => (p.stderr += d.toString()));
+  await waitFor(async () => {
+    if (child.exitCode !== null) throw new Error(`gnc start ${p.country} exited ${child.exitCode}: ${p.stderr.slice(-2000)}`);
+    return fetch(`${p.url}/v1/health`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok || undefined, () => undefined);
+  }, 20_000, `${p.country} to answer`);
+}
+
+/** Ends `p`'s process with `signal` (SIGKILL: no clean-up at all) and waits until it has exited. */
+function end(p: Proc, signal: NodeJS.Signals): Promise<void> {
+  const c = p.child;
+  if (!c || c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    c.once('exit', () => resolve());
+    c.kill(signal);
+  });
+}
+
+/** One submission of the client: its key, the id of its 202, and what its attempts met on the way. */
+interface Sub {
+  key: string;
+  id?: string;
+  attempts: number;
+  failures: string[];
+  replayed: boolean;
+}
+
+async function submitOnce(kz: Proc, s: Sub): Promise<boolean> {
+  s.attempts++;
+  try {
+    const r = await fetch(`${kz.url}/v1/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${kz.token}`, 'content-type': 'application/json', 'idempotency-key': s.key },
+      body: JSON.stringify(submission),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await r.text();
+    if (r.status !== 202) {
+      s.failures.push(`HTTP ${r.status} ${text.slice(0, 300)}`);
+      return false;
+    }
+    s.id = (JSON.parse(text) as { id: string }).id;
+    s.replayed = r.headers.get('idempotent-replayed') === 'true';
+    return true;
+  } catch (err) {
+    s.failures.push(String((err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message));
+    return false;
+  }
+}
+
+let base: string | undefined;
+const procs: Proc[] = [];
+afterAll(async () => {
+  for (const p of procs) await end(p, 'SIGKILL');
+  if (base) rmSync(base, { recursive: true, force: true });
+});
+
+describe(`both nodes killed at random moments under load (GNC_CRASH_SEED=${SEED})`, () => {
+  it('lose no accepted submission, store each once, and hold a verifying receipt for each', async () => {
+    const rnd = prng(SEED);
+    base = tempDir('gnc-crash-random-');
+    const dirs = await pinnedPairDirs(base);
+    await signAgreementBoth(dirs, 'KZ', 'KG', openAgreementDraft('KZ', 'KG'));
+    const proc = (country: 'KZ' | 'KG'): Proc => {
+      const dir = dirs[country];
+      const file = join(dir, 'gnc.json');
+      const config = JSON.parse(readFileSync(file, 'utf8')) as { api: { port: number }; retry?: unknown };
+      // fast retries, as the in-process test nodes have (TEST_RETRY): a restarted partner is tried again within a second
+      config.retry = TEST_RETRY;
+      writeFileSync(file, JSON.stringify(config, null, 2));
+      const store = Store.open(dir);
+      const { token } = store.tokens.create('crash-test', ['submit', 'read', 'admin']);
+      store.close();
+      return { country, dir, url: `http://127.0.0.1:${config.api.port}`, token, stderr: '' };
+    };
+    const kz = proc('KZ');
+    const kg = proc('KG');
+    procs.push(kz, kg);
+    await Promise.all([start(kz), start(kg)]);
+
+    // the client: IN_FLIGHT workers, each retrying its submission with the same key until it gets a 202
+    const subs: Sub[] = [];
+    let submitting = true;
+    const worker = async (w: number): Promise<void> => {
+      for (let n = 0; submitting; n++) {
+        const s: Sub = { key: `crash-${SEED}-${w}-${n}`, attempts: 0, failures: [], replayed: false };
+        subs.push(s);
+        while (!(await submitOnce(kz, s))) {
+          if (s.attempts > 400) throw new Error(`submission ${s.key} got no 202 in ${s.attempts} attempts: ${s.failures.slice(-3).join('; ')}`);
+          await sleep(100);
+        }
+      }
+    };
+    const client = Promise.all(Array.from({ length: IN_FLIGHT }, (_, w) => worker(w)));
+
+    const log: string[] = [];
+    let victim = rnd() < 0.5 ? kz : kg;
+    for (let round = 0; round < ROUNDS; round++) {
+      const up = Math.round(200 + rnd() * 1000);
+      const down = Math.round(rnd() * 300);
+      await sleep(up);
+      const before = subs.filter((s) => s.id).length;
+      await end(victim, 'SIGKILL');
+      log.push(`round ${round}: ${victim.country} killed after ${up} ms (${before} accepted so far), restarted after ${down} ms`);
+      await sleep(down);
+      await start(victim);
+      victim = victim === kz ? kg : kz;
+    }
+    submitting = false;
+    await client;
+
+    // both undisturbed until KZ's outbox is empty (bounded)
+    await waitFor(() => queryDir<{ n: number }>(kz.dir, 'SELECT COUNT(*) AS n FROM outbox')[0]!.n === 0 || undefined, 30_000, "KZ's outbox to drain");
+    await Promise.all([end(kz, 'SIGTERM'), end(kg, 'SIGTERM')]);
+    const what = `seed ${SEED}\n${log.join('\n')}`;
+
+    // every submission ends with a 202; a replayed answer named the message the lost one made, nothing new
+    expect(subs.length, what).toBeGreaterThan(0);
+    const ids = subs.map((s) => s.id!);
+    expect(new Set(ids).size, `${what}\none message per key`).toBe(subs.length);
+
+    type Row = { id: string; status: string; sha256: string; jws: Buffer; created: string; seq: number };
+    const sent = queryDir<Row>(kz.dir, "SELECT seq, id, status, sha256, jws, created FROM messages WHERE direction = 'out' AND partner = 'KG' AND type = 'aci'");
+    const got = queryDir<Row>(kg.dir, "SELECT seq, id, status, sha256, jws, created FROM messages WHERE direction = 'in' AND partner = 'KZ' AND type = 'aci'");
+    // KZ holds exactly the accepted submissions (none lost, none made twice by a retried key), each delivered
+    expect(sent.map((r) => r.id).sort(), what).toEqual([...ids].sort());
+    expect(sent.filter((r) => r.status !== 'delivered').map((r) => `${r.id} ${r.status}`), what).toEqual([]);
+    expect(queryDir<{ n: number }>(kz.dir, "SELECT COUNT(*) AS n FROM idempotency_keys WHERE key LIKE 'crash-%'")[0]!.n, what).toBe(subs.length);
+    // KG holds each of them once, exactly the bytes KZ sent, and nothing KZ never accepted
+    expect(got.map((r) => r.id).sort(), what).toEqual([...ids].sort());
+    const atKg = new Map(got.map((r) => [r.id, r]));
+    const off = openOffline(kz.dir, { log: () => undefined });
+    try {
+      for (const m of sent) {
+        const g = atKg.get(m.id)!;
+        expect(g.sha256, `${what}\n${m.id}`).toBe(m.sha256);
+        expect(Buffer.compare(g.jws, m.jws), `${what}\n${m.id}`).toBe(0);
+        // KZ holds KG's receipt: the one KG stored (same bytes), naming this envelope's hash, verifying under KG's key
+        const mine = queryDir<{ receipt_id: string; status: string; sha256: string; jws: Buffer }>(kz.dir, 'SELECT receipt_id, status, sha256, jws FROM receipts WHERE message_seq = ?', m.seq)[0];
+        const theirs = queryDir<{ receipt_id: string; sha256: string }>(kg.dir, 'SELECT receipt_id, sha256 FROM receipts WHERE message_seq = ?', g.seq)[0];
+        expect(mine, `${what}\n${m.id}`).toBeDefined();
+        expect(theirs, `${what}\n${m.id}`).toBeDefined();
+        expect({ id: mine!.receipt_id, sha256: mine!.sha256, status: mine!.status }, `${what}\n${m.id}`).toEqual({ id: theirs!.receipt_id, sha256: theirs!.sha256, status: 'accepted' });
+        const { trust } = off.parts;
+        const { body } = openReceipt(
+          new Uint8Array(mine!.jws),
+          { resolveKey: (kid) => trust.receiptKey(kid, 'KG'), self: 'KZ', now: Date.now(), clockSkewMs: 60_000, maxAgeMs: 3_600_000 },
+          { messageId: m.id, sha256: m.sha256, created: m.created, partner: 'KG' },
+        );
+        expect(body.status).toBe('accepted');
+      }
+    } finally {
+      await off.close();
+    }
+    // both evidence logs still verify
+    for (const p of [kz, kg]) {
+      const v = await gnc('audit', 'verify', '--dir', p.dir);
+      expect(v.code, `${what}\n${p.country}: ${v.stdout}${v.stderr}`).toBe(0);
+    }
+    const interrupted = subs.filter((s) => s.failures.length > 0);
+    console.log(`${what}\n${subs.length} submissions, ${interrupted.length} retried after a failed attempt, ${subs.filter((s) => s.replayed).length} answered as replays`);
+  }, 90_000);
+});
