@@ -3,7 +3,7 @@
  * a child process on their own data dir, a client submits to KZ's API a few at a time (each submission with its own
  * Idempotency-Key, retried with that key until it gets its 202, as an integrator does after a lost answer), and in
  * each round one of the two (taking turns, the first and every delay drawn from a seeded PRNG: GNC_CRASH_SEED=N
- * replays a run) is killed and started again. Once both have run undisturbed until KZ's outbox is empty, what was
+ * replays a run's schedule) is killed and started again. Once both have run undisturbed until KZ's outbox is empty, what was
  * promised holds: every 202 is a message KZ delivered, stored once at KG with exactly the bytes KZ sent, KZ holds
  * KG's receipt (the very bytes KG stored, verifying, naming that envelope's hash), KG holds nothing KZ never
  * accepted, no key made two messages, and both evidence logs still verify.
@@ -20,7 +20,8 @@ import { openAgreementDraft, pinnedPairDirs, signAgreementBoth, tempDir, TEST_RE
 import { example } from '../../protocol/messages/fixtures.js';
 
 const SEED = Number(process.env['GNC_CRASH_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
-const ROUNDS = 5;
+/** Kills per run; GNC_CRASH_ROUNDS=N runs a longer soak by hand (the suite keeps 5, well under a minute). */
+const ROUNDS = Number(process.env['GNC_CRASH_ROUNDS'] ?? 5);
 const IN_FLIGHT = 3;
 const submission = { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: example('aci-kz-kg-road') };
 
@@ -162,43 +163,59 @@ describe(`both nodes killed at random moments under load (GNC_CRASH_SEED=${SEED}
     await client;
 
     // both undisturbed until KZ's outbox is empty (bounded)
-    await waitFor(() => queryDir<{ n: number }>(kz.dir, 'SELECT COUNT(*) AS n FROM outbox')[0]!.n === 0 || undefined, 30_000, "KZ's outbox to drain");
-    await Promise.all([end(kz, 'SIGTERM'), end(kg, 'SIGTERM')]);
     const what = `seed ${SEED}\n${log.join('\n')}`;
+    const queued = (): { status: string; n: number }[] => queryDir(kz.dir, 'SELECT m.status, COUNT(*) AS n FROM outbox o JOIN messages m ON m.seq = o.seq GROUP BY m.status');
+    await waitFor(() => queued().length === 0 || undefined, 20_000, "KZ's outbox to drain").catch((err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify(queued())} left\n${what}`);
+    });
+    await Promise.all([end(kz, 'SIGTERM'), end(kg, 'SIGTERM')]);
 
-    // every submission ends with a 202; a replayed answer named the message the lost one made, nothing new
     expect(subs.length, what).toBeGreaterThan(0);
+    // each side's messages with the receipt it holds for them (KZ: the one it received; KG: the one it sent)
+    type Row = { seq: number; id: string; status: string; sha256: string; jws: Buffer; created: string; receipt_id: string | null; receipt_status: string | null; receipt_sha256: string | null; receipt: Buffer | null };
+    const rows = (dir: string, direction: string, partner: string): Row[] => queryDir<Row>(dir, `SELECT m.seq, m.id, m.status, m.sha256, m.jws, m.created, r.receipt_id, r.status AS receipt_status, r.sha256 AS receipt_sha256, r.jws AS receipt
+      FROM messages m LEFT JOIN receipts r ON r.message_seq = m.seq WHERE m.direction = ? AND m.partner = ? AND m.type = 'aci'`, direction, partner);
+    const sent = rows(kz.dir, 'out', 'KG');
+    const got = rows(kg.dir, 'in', 'KZ');
+    /** What `a` holds that `b` lacks, and twice what is in `a` more than once. */
+    const beyond = (a: string[], b: string[]): string[] => {
+      const left = new Set(b);
+      const seen = new Set<string>();
+      return a.filter((x) => (seen.has(x) ? true : (seen.add(x), !left.has(x))));
+    };
     const ids = subs.map((s) => s.id!);
-    expect(new Set(ids).size, `${what}\none message per key`).toBe(subs.length);
-
-    type Row = { id: string; status: string; sha256: string; jws: Buffer; created: string; seq: number };
-    const sent = queryDir<Row>(kz.dir, "SELECT seq, id, status, sha256, jws, created FROM messages WHERE direction = 'out' AND partner = 'KG' AND type = 'aci'");
-    const got = queryDir<Row>(kg.dir, "SELECT seq, id, status, sha256, jws, created FROM messages WHERE direction = 'in' AND partner = 'KZ' AND type = 'aci'");
-    // KZ holds exactly the accepted submissions (none lost, none made twice by a retried key), each delivered
-    expect(sent.map((r) => r.id).sort(), what).toEqual([...ids].sort());
-    expect(sent.filter((r) => r.status !== 'delivered').map((r) => `${r.id} ${r.status}`), what).toEqual([]);
+    // KZ holds exactly the accepted submissions: none lost, none made twice by a retried key
+    expect({ lost: beyond(ids, sent.map((r) => r.id)), unaccepted: beyond(sent.map((r) => r.id), ids) }, what).toEqual({ lost: [], unaccepted: [] });
     expect(queryDir<{ n: number }>(kz.dir, "SELECT COUNT(*) AS n FROM idempotency_keys WHERE key LIKE 'crash-%'")[0]!.n, what).toBe(subs.length);
-    // KG holds each of them once, exactly the bytes KZ sent, and nothing KZ never accepted
-    expect(got.map((r) => r.id).sort(), what).toEqual([...ids].sort());
+    // each delivered; KG holds each of them once, and nothing KZ never accepted
+    expect(sent.filter((r) => r.status !== 'delivered').map((r) => `${r.id} ${r.status}`), what).toEqual([]);
+    expect({ missing: beyond(ids, got.map((r) => r.id)), unaccepted: beyond(got.map((r) => r.id), ids) }, what).toEqual({ missing: [], unaccepted: [] });
     const atKg = new Map(got.map((r) => [r.id, r]));
+    // each side's evidence log names each envelope and each receipt once, by the hash of the bytes it holds
+    const entries = (dir: string): Map<string, number> => {
+      const counts = new Map<string, number>();
+      const all = queryDir<{ e: string }>(dir, "SELECT json_extract(entry, '$.event') || ' ' || message_id || ' ' || json_extract(entry, '$.sha256') AS e FROM evidence");
+      for (const { e } of all) counts.set(e, (counts.get(e) ?? 0) + 1);
+      return counts;
+    };
+    const logged = { KZ: entries(kz.dir), KG: entries(kg.dir) };
+    const unlogged = sent.flatMap((m) => {
+      const want: [keyof typeof logged, string][] = [['KZ', `sent ${m.id} ${m.sha256}`], ['KZ', `receipt-received ${m.receipt_id} ${m.receipt_sha256}`], ['KG', `received ${m.id} ${m.sha256}`], ['KG', `receipt-sent ${m.receipt_id} ${m.receipt_sha256}`]];
+      return want.filter(([c, e]) => logged[c].get(e) !== 1).map(([c, e]) => `${c}: ${e} logged ${logged[c].get(e) ?? 0} times`);
+    });
+    expect(unlogged, what).toEqual([]);
     const off = openOffline(kz.dir, { log: () => undefined });
     try {
+      const { trust } = off.parts;
+      const opts = { resolveKey: (kid: string) => trust.receiptKey(kid, 'KG'), self: 'KZ', now: Date.now(), clockSkewMs: 60_000, maxAgeMs: 3_600_000 };
       for (const m of sent) {
         const g = atKg.get(m.id)!;
-        expect(g.sha256, `${what}\n${m.id}`).toBe(m.sha256);
-        expect(Buffer.compare(g.jws, m.jws), `${what}\n${m.id}`).toBe(0);
-        // KZ holds KG's receipt: the one KG stored (same bytes), naming this envelope's hash, verifying under KG's key
-        const mine = queryDir<{ receipt_id: string; status: string; sha256: string; jws: Buffer }>(kz.dir, 'SELECT receipt_id, status, sha256, jws FROM receipts WHERE message_seq = ?', m.seq)[0];
-        const theirs = queryDir<{ receipt_id: string; sha256: string }>(kg.dir, 'SELECT receipt_id, sha256 FROM receipts WHERE message_seq = ?', g.seq)[0];
-        expect(mine, `${what}\n${m.id}`).toBeDefined();
-        expect(theirs, `${what}\n${m.id}`).toBeDefined();
-        expect({ id: mine!.receipt_id, sha256: mine!.sha256, status: mine!.status }, `${what}\n${m.id}`).toEqual({ id: theirs!.receipt_id, sha256: theirs!.sha256, status: 'accepted' });
-        const { trust } = off.parts;
-        const { body } = openReceipt(
-          new Uint8Array(mine!.jws),
-          { resolveKey: (kid) => trust.receiptKey(kid, 'KG'), self: 'KZ', now: Date.now(), clockSkewMs: 60_000, maxAgeMs: 3_600_000 },
-          { messageId: m.id, sha256: m.sha256, created: m.created, partner: 'KG' },
-        );
+        // exactly the bytes KZ sent, and KZ holds KG's receipt: the one KG stored, naming this envelope's hash, verifying
+        // under KG's key
+        expect({ sha256: g.sha256, same: Buffer.compare(g.jws, m.jws) === 0, receipt: g.receipt_id, receiptSha256: g.receipt_sha256 }, `${what}\n${m.id}`)
+          .toEqual({ sha256: m.sha256, same: true, receipt: m.receipt_id, receiptSha256: m.receipt_sha256 });
+        expect(m.receipt_status, `${what}\n${m.id}`).toBe('accepted');
+        const { body } = openReceipt(new Uint8Array(m.receipt!), opts, { messageId: m.id, sha256: m.sha256, created: m.created, partner: 'KG' });
         expect(body.status).toBe('accepted');
       }
     } finally {
