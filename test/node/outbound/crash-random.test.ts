@@ -48,11 +48,17 @@ interface Proc {
   stderr: string;
 }
 
-/** `gnc start` on `p.dir` as its own process; resolves once its API answers. */
-async function start(p: Proc): Promise<void> {
+/** `gnc start` on `p.dir` as its own process. */
+function spawnNode(p: Proc): ChildProcess {
   const child = spawn(process.execPath, [BIN, 'start', '--dir', p.dir], { stdio: ['ignore', 'ignore', 'pipe'] });
   p.child = child;
   child.stderr!.on('data', (d: Buffer) => (p.stderr += d.toString()));
+  return child;
+}
+
+/** spawnNode, resolving once its API answers. */
+async function start(p: Proc): Promise<void> {
+  const child = spawnNode(p);
   await waitFor(async () => {
     if (child.exitCode !== null) throw new Error(`gnc start ${p.country} exited ${child.exitCode}: ${p.stderr.slice(-2000)}`);
     return fetch(`${p.url}/v1/health`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok || undefined, () => undefined);
@@ -156,6 +162,15 @@ describe(`both nodes killed at random moments under load (GNC_CRASH_SEED=${SEED}
       await end(victim, 'SIGKILL');
       log.push(`round ${round}: ${victim.country} killed after ${up} ms (${before} accepted so far), restarted after ${down} ms`);
       await sleep(down);
+      if (rnd() < 0.3) {
+        // now and then the restart itself is cut short: killed while it starts (opening the store, resuming the
+        // outbox, greeting its partner), before or just after its API answers
+        const early = Math.round(rnd() * 800);
+        spawnNode(victim);
+        await sleep(early);
+        await end(victim, 'SIGKILL');
+        log.push(`  its restart killed after ${early} ms`);
+      }
       await start(victim);
       victim = victim === kz ? kg : kz;
     }
