@@ -13,6 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { prng } from '../../../examples/risk/traffic.js';
 import { openOffline } from '../../../node/compose.js';
 import { openReceipt } from '../../../node/receipts.js';
 import { Store } from '../../../node/store/store.js';
@@ -20,23 +21,12 @@ import { BIN, gnc, queryDir } from '../../helpers/cli.js';
 import { openAgreementDraft, pinnedPairDirs, signAgreementBoth, tempDir, TEST_RETRY, waitFor } from '../../helpers/network.js';
 import { example } from '../../protocol/messages/fixtures.js';
 
+/** The seed of the kill schedule (the bench's mulberry32 PRNG), named in the test's title: GNC_CRASH_SEED=N replays it. */
 const SEED = Number(process.env['GNC_CRASH_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
 /** Kills per run; GNC_CRASH_ROUNDS=N runs a longer soak by hand (the suite keeps 5, well under a minute). */
 const ROUNDS = Number(process.env['GNC_CRASH_ROUNDS'] ?? 5);
 const IN_FLIGHT = 3;
 const submission = { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: example('aci-kz-kg-road') };
-
-/** mulberry32: a small seeded PRNG, so that a failing run's kills can be replayed with its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
