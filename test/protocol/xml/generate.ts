@@ -11,20 +11,10 @@ import { ISO_4217_CURRENCIES } from '../../../protocol/codes/currencies.js';
 import { REC21_PACKAGE_KINDS, UNCOUNTED_PACKAGE_KINDS } from '../../../protocol/codes/package-kinds.js';
 import { REC19_TRANSPORT_MODES } from '../../../protocol/codes/transport-modes.js';
 import { MASS_UNITS, REC20_UNITS, toKilograms, type MassUnit } from '../../../protocol/codes/units.js';
+// the bench's seeded PRNG (mulberry32): deterministic, enough to spread values, never for secrets
+import { prng } from '../../../examples/risk/traffic.js';
 
 type Obj = Record<string, unknown>;
-
-/** mulberry32: a small deterministic PRNG (32-bit state), enough to spread values, never for secrets. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Characters by script; `special` are those XML escapes or that sit oddly in text (inner spaces, U+2028, ZWNJ). */
 export const SCRIPTS = {
