@@ -25,7 +25,8 @@ export interface Composition {
   ext: Extension & { policy: AgreementPolicy };
 }
 
-export function compose(dir: string, opts: NodeOptions = {}): Composition {
+/** `submit`: the running node's submission path, for the answers its control handlers queue (none offline). */
+export function compose(dir: string, opts: NodeOptions = {}, submit?: () => SubmitService): Composition {
   const parts = GncNode.load(dir, opts);
   const { store, trust, identity, clock, log } = parts;
   // the signer follows key rotations (old key until partners know the new one): replace it before anything captures it
@@ -37,7 +38,7 @@ export function compose(dir: string, opts: NodeOptions = {}): Composition {
   const agreements = new AgreementRegistry(store, trust, { country: identity.country, roots: () => keyring.ownRoots() }, clock, evidence);
   trust.onChange(() => agreements.reload());
   const policy = new AgreementPolicy(agreements, identity.country);
-  const onAgreement = agreementControl(agreements, (m) => log(m));
+  const onAgreement = agreementControl(agreements, (m) => log(m), submit && ((partner, signed) => submit().queueControl(partner, 'agreement', { action: 'countersigned', agreement: signed })));
   const onKey = keyControl({ store, trust, evidence, clock, log: (m) => log(m), self: { country: identity.country, kids: () => keyring.ownKeys().keys() } });
   const ext: Composition['ext'] = {
     policy,
@@ -77,8 +78,8 @@ export function compose(dir: string, opts: NodeOptions = {}): Composition {
 }
 
 export function openNode(dir: string, opts: NodeOptions = {}): GncNode {
-  const c = compose(dir, opts);
   let node: GncNode | undefined;
+  const c = compose(dir, opts, () => node!.submit);
   c.ext.routes = [
     { path: '/agreements', routes: agreementRoutes(c.parts, c.agreements, () => node!.submit) },
     { path: '/audit', routes: auditRoutes(c.parts, c.evidence, c.keyring) },

@@ -190,15 +190,17 @@ export class AgreementRegistry {
       );
     }
     this.refuseOtherContent(doc, signed.payload);
-    if (v.complete) {
-      const others = this.binding().filter((k) => k.complete && !(k.document.id === doc.id && k.document.version === doc.version));
-      // a terminated agreement no longer blocks a new one between the same administrations
-      checkOverlap(others.map((k) => k.document), doc, others.flatMap((k) => k.notices.map((n) => n.notice)));
-    }
     const existing = this.get(doc.id, doc.version);
     if (existing && existing.complete && !v.complete) {
       throw new GncError('GNC_CONFLICT', `Agreement ${doc.id} version ${doc.version} is already signed by both sides here; a partially signed copy cannot replace it.`);
     }
+    const kept = existing === undefined ? { signed, ...v } : this.withHeldSignatures(existing, signed, v);
+    if (kept.complete) {
+      const others = this.binding().filter((k) => k.complete && !(k.document.id === doc.id && k.document.version === doc.version));
+      // a terminated agreement no longer blocks a new one between the same administrations
+      checkOverlap(others.map((k) => k.document), doc, others.flatMap((k) => k.notices.map((n) => n.notice)));
+    }
+    const keptText = kept.signed === signed ? text : signedAgreementText(kept.signed);
     const now = this.clock();
     this.store.db.transaction(() => {
       // asked again under the write lock: the CLI beside a running node may have stored the same document meanwhile
@@ -207,12 +209,27 @@ export class AgreementRegistry {
         .prepare(`INSERT INTO agreements (id, version, partner, signed, signed_by, complete, valid_from, valid_until, origin, created_at, updated_at)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
           ON CONFLICT(id, version) DO UPDATE SET signed = excluded.signed, signed_by = excluded.signed_by, complete = excluded.complete, updated_at = excluded.updated_at`)
-        .run(doc.id, doc.version, partner, text, JSON.stringify(v.signedBy), v.complete ? 1 : 0, doc.validFrom, doc.validUntil, existing?.origin ?? origin, now, now);
+        .run(doc.id, doc.version, partner, keptText, JSON.stringify(kept.signedBy), kept.complete ? 1 : 0, doc.validFrom, doc.validUntil, existing?.origin ?? origin, now, now);
       const peer = from ?? (origin === 'local' ? this.self.country : partner);
       if (fresh) this.evidence.append('agreement', via?.messageId ?? `agreement:${doc.id}`, peer, sha256Hex(Buffer.from(text, 'utf8')));
     }).immediate();
     this.reload();
     return this.require(doc.id, doc.version);
+  }
+
+  /**
+   * The copy to store when `held` (same payload, refuseOtherContent) is replaced by `incoming`, verified as `v`:
+   * the signatures of both, held ones first. A copy signed by one side only never takes away the other side's
+   * signature held here: when both administrations signed the same document independently (proposals that crossed,
+   * or one signed here before the partner proposed the same), the document is signed by both, and each node that
+   * holds both signatures holds it complete (SPEC section 8.3).
+   */
+  private withHeldSignatures(held: KnownAgreement, incoming: SignedAgreement, v: Pick<KnownAgreement, 'complete' | 'signedBy'>): Pick<KnownAgreement, 'signed' | 'complete' | 'signedBy'> {
+    if (held.signedBy.every((c) => v.signedBy.includes(c))) return { signed: incoming, complete: v.complete, signedBy: v.signedBy };
+    const added = incoming.signatures.filter((s) => !held.signed.signatures.some((h) => h.protected === s.protected));
+    const merged: SignedAgreement = { payload: incoming.payload, signatures: [...held.signed.signatures, ...added] };
+    const both = verifyAgreement(merged, this.roots());
+    return { signed: merged, complete: both.complete, signedBy: both.signedBy };
   }
 
   /**

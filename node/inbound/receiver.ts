@@ -43,9 +43,10 @@ export interface ReceiverDeps {
   /**
    * Control envelopes (agreement proposals and notices, key announcements): verified and applied inside the
    * transaction that stores the envelope, after its `received` entry, so that the document's own evidence entry
-   * follows the entry of the envelope that carried it and commits with it (SPEC 9.2). Throws to refuse it.
+   * follows the entry of the envelope that carried it and commits with it (SPEC 9.2). Throws to refuse it. May return
+   * what to do once that transaction has committed (an answer to queue for the partner).
    */
-  control?: (opened: OpenedEnvelope, peerCountry: string) => void;
+  control?: (opened: OpenedEnvelope, peerCountry: string) => void | (() => void);
   /**
    * After a transaction that applied a control document failed to commit: read the trust and agreements back from
    * the store, since the handler updated them in memory before the commit.
@@ -144,6 +145,7 @@ export class Receiver {
       }
     }
     const receipt = this.receipt(p.from, p.id, sha256, p.agreement, { status: 'accepted' });
+    let committed: (() => void) | undefined;
     const seq = await this.d.store.commits.run(() => {
       // re-check inside the transaction: two copies may arrive in the same batch
       const again = this.d.store.messages.byKey('in', p.from, p.id);
@@ -166,7 +168,7 @@ export class Receiver {
       this.d.store.messages.saveReceipt({ message_seq: s, receipt_id: receipt.id, status: 'accepted', code: null, reason: null, jws: receipt.bytes, sha256: receipt.sha256, at: now });
       this.d.evidence?.('received', p.id, p.from, sha256);
       // the document's `key`/`agreement` entry after the `received` entry of its envelope; a refusal rolls back both
-      if (control) this.d.control!(opened, p.from);
+      if (control) committed = this.d.control!(opened, p.from) ?? undefined;
       this.d.evidence?.('receipt-sent', receipt.id, p.from, receipt.sha256);
       return s;
     }).catch((err: unknown) => {
@@ -174,6 +176,7 @@ export class Receiver {
       throw err;
     });
     if (seq < 0) return this.duplicate(p.from, p.id, sha256) ?? receipt.bytes;
+    committed?.();
     if (isBusinessType(type)) this.d.onAccepted?.({ seq, opened, type });
     return receipt.bytes;
   }
