@@ -29,7 +29,8 @@ async function finalCarrier(n: TestNode, id: string): Promise<{ id: string; stat
 describe('an agreement negotiated while the partner is away longer than the maximum message age', () => {
   it('delivers the proposal and the countersignature sealed again, across restarts of both nodes', async () => {
     const net = await network(['KZ', 'KG'], { nodeOptions: () => ({ clock: t.clock }) });
-    const { KZ: kz, KG: kg } = net.nodes as Record<string, TestNode>;
+    const kz = net.nodes.KZ!;
+    const kg = net.nodes.KG!;
     await kg.node.stop();
     const proposed = await api(kz, 'POST', '/v1/agreements', { draft: renewal(), propose: true });
     expect(proposed.status).toBe(201);

@@ -18,7 +18,8 @@ const until = (n: TestNode, status: string, version = 1) => waitFor(async () => 
 describe('gnc agreement beside the running node', () => {
   it('suspends and resumes: the running node enforces it and both views agree', async () => {
     const net = await network(['KZ', 'KG']);
-    const { KZ: kz, KG: kg } = net.nodes as Record<string, TestNode>;
+    const kz = net.nodes.KZ!;
+    const kg = net.nodes.KG!;
     const s = await runCli(['agreement', 'suspend', '--dir', kz.dir, '--id', 'KZ-KG-test', '--reason', 'Incident under investigation']);
     expect(s.code, s.out.join('\n')).toBe(0);
     await until(kz, 'suspended');
@@ -34,7 +35,8 @@ describe('gnc agreement beside the running node', () => {
 
   it("countersigns the partner's proposal, which goes back through the running node", async () => {
     const net = await network(['KZ', 'KG']);
-    const { KZ: kz, KG: kg } = net.nodes as Record<string, TestNode>;
+    const kz = net.nodes.KZ!;
+    const kg = net.nodes.KG!;
     const draft = openAgreementDraft('KZ', 'KG', { version: 2, validFrom: '2031-01-01T00:00:00Z', validUntil: '2035-12-31T23:59:59Z' });
     expect((await api(kg, 'POST', '/v1/agreements', { draft, propose: true })).status).toBe(201);
     await until(kz, 'awaiting-signature', 2);

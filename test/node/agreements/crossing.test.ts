@@ -34,7 +34,8 @@ async function completeOnBoth(kz: TestNode, kg: TestNode): Promise<void> {
 describe('the same new version signed by both administrations on their own', () => {
   it('crossing proposals of one document: each node keeps its own signature and holds the agreement complete', async () => {
     const net = await network(['KZ', 'KG']);
-    const { KZ: kz, KG: kg } = net.nodes as Record<string, TestNode>;
+    const kz = net.nodes.KZ!;
+    const kg = net.nodes.KG!;
     const [a, b] = await Promise.all([
       api(kz, 'POST', '/v1/agreements', { draft: renewal(), propose: true }),
       api(kg, 'POST', '/v1/agreements', { draft: renewal(), propose: true }),
@@ -47,7 +48,8 @@ describe('the same new version signed by both administrations on their own', () 
 
   it('a proposal of a document signed here already: held complete at once and returned countersigned to the proposer', async () => {
     const net = await network(['KZ', 'KG']);
-    const { KZ: kz, KG: kg } = net.nodes as Record<string, TestNode>;
+    const kz = net.nodes.KZ!;
+    const kg = net.nodes.KG!;
     expect((await api(kz, 'POST', '/v1/agreements', { draft: renewal() })).json).toMatchObject({ status: 'awaiting-signature', signedBy: ['KZ'] });
     const b = await api(kg, 'POST', '/v1/agreements', { draft: renewal(), propose: true });
     expect((await finalMessage(kg, b.json.proposedAs)).status).toBe('delivered');
@@ -58,7 +60,8 @@ describe('the same new version signed by both administrations on their own', () 
 
   it('crossing proposals of different documents under one version: each refuses the other, and a higher version settles it', async () => {
     const net = await network(['KZ', 'KG']);
-    const { KZ: kz, KG: kg } = net.nodes as Record<string, TestNode>;
+    const kz = net.nodes.KZ!;
+    const kg = net.nodes.KG!;
     const [a, b] = await Promise.all([
       api(kz, 'POST', '/v1/agreements', { draft: renewal({ title: 'Renewal as KZ drafted it' }), propose: true }),
       api(kg, 'POST', '/v1/agreements', { draft: renewal({ title: 'Renewal as KG drafted it' }), propose: true }),

@@ -29,7 +29,8 @@ async function views(nodes: TestNode[], version: number): Promise<{ status: stri
 describe('a notice effective later', () => {
   it('switches enforcement and both views at its effective time, and expires a message queued before it that had not gone', async () => {
     const net = await network(['KZ', 'KG'], { nodeOptions: () => ({ clock: shared.clock }) });
-    const { KZ: kz, KG: kg } = net.nodes as Record<string, TestNode>;
+    const kz = net.nodes.KZ!;
+    const kg = net.nodes.KG!;
     const at = iso(shared.clock() + HOUR);
     const s = await api(kz, 'POST', '/v1/agreements/KZ-KG-test/suspend', { reason: 'Planned audit', effective: at });
     expect(s.status, s.text).toBe(202);
@@ -74,7 +75,8 @@ describe('a new version with other terms taking over', () => {
     for (const d of dirs) for (const s of d.messages) s.retentionDays = 30;
     dirs[1]!.messages = dirs[1]!.messages.filter((s) => s.type !== 'aci');
     const net = await network(['KZ', 'KG'], { agreements: [{ a: 'KZ', b: 'KG', draft: v1 }, { a: 'KZ', b: 'KG', draft: v2 }], nodeOptions: () => ({ clock: shared.clock }) });
-    const { KZ: kz, KG: kg } = net.nodes as Record<string, TestNode>;
+    const kz = net.nodes.KZ!;
+    const kg = net.nodes.KG!;
     const first = await send(kz, 'KG');
     expect(first.json.agreement).toBe('KZ-KG-test@1');
     expect((await finalMessage(kz, first.json.id)).status).toBe('delivered');
