@@ -19,7 +19,13 @@ export const tokenCreateCommand: Command = {
     const { values } = parse(createSpec, argv);
     // names are labels (a replacement token may share its predecessor's name until that one is revoked by id)
     if (values.name!.trim() === '') throw new GncError('GNC_CONFIG_INVALID', '--name must say who the token is for, e.g. --name single-window.');
-    const scopes = [...new Set(values.scopes!.split(',').map((s) => s.trim()).filter(Boolean))];
+    const entries = values.scopes!.split(',').map((s) => s.trim());
+    // `read,,admin` or `read,` is a typo (a scope left out?), not a list of two: say where, as for an unknown scope
+    const empty = entries.indexOf('');
+    if (empty >= 0 && entries.some((s) => s !== '')) {
+      throw new GncError('GNC_CONFIG_INVALID', `--scopes "${values.scopes}" has an empty entry (entry ${empty + 1} of ${entries.length}, between two commas or at an end): remove the extra comma or name the scope, from ${SCOPES.join(', ')}.`);
+    }
+    const scopes = [...new Set(entries.filter(Boolean))];
     const bad = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
     if (scopes.length === 0 || bad.length) throw new GncError('GNC_CONFIG_INVALID', `Unknown scope(s) ${bad.join(', ') || '(none given)'}: use a comma-separated list of ${SCOPES.join(', ')}.`);
     const store = openNodeStore(values.dir!);

@@ -38,6 +38,18 @@ describe('gnc refuses an empty option value', () => {
     expect(r.stderr).toContain('--api-host is empty');
     expect(existsSync(join(dir, 'keys'))).toBe(false);
   });
+
+  it('refuses `token create --scopes read,,admin` (an empty entry) naming it, and makes no token (exit 2)', async () => {
+    for (const scopes of ['read,,admin', 'read,', ',read', 'read, ,submit']) {
+      const r = await gnc('token', 'create', '--dir', node, '--name', 'empty-scope', '--scopes', scopes);
+      expectError(r, 2, 'GNC_CONFIG_INVALID');
+      expect(r.stderr).toContain(`--scopes "${scopes}" has an empty entry`);
+      expect(r.stderr).toContain('remove the extra comma or name the scope');
+    }
+    const ok = await gnc('token', 'create', '--dir', node, '--name', 'empty-scope', '--scopes', 'read,admin');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(queryDir(node, "SELECT scopes FROM tokens WHERE name = 'empty-scope'")).toEqual([{ scopes: 'read admin' }]);
+  });
 });
 
 describe('gnc refuses an option given twice', () => {
