@@ -34,7 +34,26 @@ export interface ExportSource {
   identity: LocalIdentity;
   evidence: EvidenceLog;
   clock: () => number;
+  /**
+   * Who asked, so a refusal points to where they look messages up: `gnc audit export` (the default) to `gnc messages`,
+   * `GET /v1/messages/{id}/evidence` to GET /v1/messages.
+   */
+  caller?: 'cli' | 'api';
 }
+
+/** What a refusal of the selection tells each caller to do, in the words of the interface it used. */
+const ADVICE = {
+  cli: {
+    purged: 'only metadata and log entries remain (`gnc messages`, `gnc audit verify --dir`)',
+    none: () => 'No stored envelope matches the selection (message id, partner, time range): check it with `gnc messages`, or widen it.',
+    missing: (n: number) => `check the id${n === 1 ? '' : 's'} with \`gnc messages\`, or leave ${n === 1 ? 'it' : 'them'} out`,
+  },
+  api: {
+    purged: 'only metadata and log entries remain (GET /v1/messages/{id} and GET /v1/audit/verify)',
+    none: (ids: readonly string[]) => `No stored message ${ids.join(', ')} on this node: check the id with GET /v1/messages, whose filters (?partner=, ?direction=, ?since=, ?until=) narrow the list to find it.`,
+    missing: (n: number) => `check the id${n === 1 ? '' : 's'} with GET /v1/messages and its filters (?partner=, ?direction=, ?since=, ?until=)`,
+  },
+} as const;
 
 export interface ExportSelection {
   messageIds?: string[];
@@ -135,14 +154,15 @@ export function exportEvidence(src: ExportSource, sel: ExportSelection = {}): Ev
     throw new GncError('GNC_CONFIG_INVALID', `--to (${sel.until}) must be after --from (${sel.since}): the window is empty; swap them.`);
   }
   const { store, identity, evidence } = src;
+  const advice = ADVICE[src.caller ?? 'cli'];
   const now = src.clock();
   const rows = selectRows(store, sel, 'stored', now);
   const purgedRows = selectRows(store, sel, 'purged', now);
   if (rows.length === 0 && purgedRows.length > 0) {
-    throw new GncError('GNC_NOT_FOUND', `The content of ${purgedRows.length === 1 ? `message ${purgedRows[0]!.id}` : `the ${purgedRows.length} messages selected`} was purged when its retention period under the agreement ended; only metadata and log entries remain (\`gnc messages\`, \`gnc audit verify --dir\`). Nothing is left to export.`);
+    throw new GncError('GNC_NOT_FOUND', `The content of ${purgedRows.length === 1 ? `message ${purgedRows[0]!.id}` : `the ${purgedRows.length} messages selected`} was purged when its retention period under the agreement ended; ${advice.purged}. Nothing is left to export.`);
   }
   if (rows.length === 0) {
-    throw new GncError('GNC_NOT_FOUND', 'No stored envelope matches the selection (message id, partner, time range): check it with `gnc messages`, or widen it.');
+    throw new GncError('GNC_NOT_FOUND', advice.none(sel.messageIds ?? []));
   }
   // the verifier holds the bundle to every id in selection.messageIds (SPEC 9.6 item 10): an id asked for that is
   // neither exported nor declared purged would make the bundle fail, so say which now instead of writing one
@@ -150,7 +170,7 @@ export function exportEvidence(src: ExportSource, sel: ExportSelection = {}): Ev
     const found = new Set([...rows, ...purgedRows].map((r) => r.id));
     const missing = [...new Set(sel.messageIds)].filter((id) => !found.has(id));
     if (missing.length > 0) {
-      throw new GncError('GNC_NOT_FOUND', `No stored message ${missing.join(', ')} matches the selection (partner, time range): check the id${missing.length === 1 ? '' : 's'} with \`gnc messages\`, or leave ${missing.length === 1 ? 'it' : 'them'} out.`);
+      throw new GncError('GNC_NOT_FOUND', `No stored message ${missing.join(', ')} matches the selection (partner, time range): ${advice.missing(missing.length)}.`);
     }
   }
   const envelopes: (Uint8Array | FlattenedJws)[] = [];

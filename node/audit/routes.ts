@@ -25,7 +25,7 @@ export function evidenceRoutes(parts: NodeParts, evidence: EvidenceLog): Hono<Au
   const app = new Hono<AuthEnv>();
   app.get('/:id/evidence', requireScope(parts.store.tokens, 'read'), (c) => {
     parseQuery(c, NO_QUERY);
-    const bundle = exportEvidence({ dir: parts.dir, store: parts.store, identity: parts.identity, evidence, clock: parts.clock }, { messageIds: [c.req.param('id')] });
+    const bundle = exportEvidence({ dir: parts.dir, store: parts.store, identity: parts.identity, evidence, clock: parts.clock, caller: 'api' }, { messageIds: [c.req.param('id')] });
     return c.json(bundle);
   });
   return app;

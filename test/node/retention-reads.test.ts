@@ -100,6 +100,8 @@ describe('content past its retention end, before the sweep ran', () => {
     expect(ev.status).toBe(404);
     expect(ev.json).toMatchObject({ code: 'GNC_NOT_FOUND' });
     expect(ev.json.detail).toContain(`message ${ids.aci} was purged when its retention period under the agreement ended`);
+    expect(ev.json.detail).toContain('only metadata and log entries remain (GET /v1/messages/{id} and GET /v1/audit/verify)');
+    expect(ev.json.detail).not.toContain('gnc ');
     const ok = await api(kg, 'GET', `/v1/messages/${ids.ecoo}/evidence`);
     expect(ok.status).toBe(200);
     expect((await verifyBundle(ok.json)).ok).toBe(true);

@@ -73,6 +73,8 @@ describe('gnc audit export and verify', () => {
     const none = await runCli(['audit', 'export', '--dir', kz.dir, '--out', join(net.base, 'range-none.json'), '--to', new Date(now - 3_600_000).toISOString()]);
     expect(none.code).toBe(4);
     expect(none.out.join('\n')).toContain('GNC_NOT_FOUND');
+    // the CLI keeps its own advice (the API's evidence route says GET /v1/messages instead)
+    expect(none.out.join('\n')).toContain('check it with `gnc messages`, or widen it.');
   });
 
   it('refuses a reversed window or a time Date.parse would guess at (--from 1 is no year 2001), exit 2', async () => {
@@ -322,6 +324,8 @@ describe('audit API', () => {
     const r = await api(kz, 'GET', '/v1/messages/no-such-message/evidence');
     expect(r.status).toBe(404);
     expect(r.json.code).toBe('GNC_NOT_FOUND');
+    // an API caller is told the API way to find the id, not the CLI's (`gnc messages`, or widen a selection it never made)
+    expect(r.json.detail).toBe('No stored message no-such-message on this node: check the id with GET /v1/messages, whose filters (?partner=, ?direction=, ?since=, ?until=) narrow the list to find it.');
   });
 
   it('reports an intact chain on GET /v1/audit/verify', async () => {
