@@ -184,6 +184,12 @@ export type ArrivalsQuery = z.infer<typeof ArrivalsQuery>;
 export const ExportQuery = windowInOrder(ArrivalFilters.extend({ format: z.enum(['csv', 'jsonl']).default('csv') }), 'from', 'to');
 export type ExportQuery = z.infer<typeof ExportQuery>;
 
+/** `GET /v1/arrivals/{id}`: message ids are unique per partner only, so an id two partners have needs `partner`. */
+export const ArrivalDetailQuery = z.strictObject({
+  partner: CountryCode.optional().describe('the sending administration whose consignment or version has this id; needed (409 GNC_CONFLICT without it) when two or more partners have the id'),
+});
+export type ArrivalDetailQuery = z.infer<typeof ArrivalDetailQuery>;
+
 export const StreamQuery = z.strictObject({ after: z.coerce.number().int().min(0).optional().describe('replay events after this id (like Last-Event-ID)') });
 export const StreamHeaders = z.object({ 'last-event-id': z.string().optional().describe('the id of the last event received: the stream replays the stored events after it (?after= wins when both are given)') });
 

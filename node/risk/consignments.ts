@@ -66,8 +66,13 @@ export class ConsignmentRepo {
   constructor(readonly db: Db) {
     this.s = {
       byCid: db.prepare('SELECT * FROM risk_consignments WHERE cid = ?'),
-      byRoot: db.prepare('SELECT * FROM risk_consignments WHERE root_id = ? ORDER BY cid LIMIT 1'),
-      byVersion: db.prepare('SELECT c.* FROM risk_versions v JOIN risk_consignments c ON c.cid = v.cid WHERE v.message_id = ? ORDER BY v.seq LIMIT 1'),
+      byRoot: db.prepare('SELECT * FROM risk_consignments WHERE root_id = @id AND (@partner IS NULL OR partner = @partner) ORDER BY cid LIMIT 1'),
+      byVersion: db.prepare(`SELECT c.* FROM risk_versions v JOIN risk_consignments c ON c.cid = v.cid
+        WHERE v.message_id = @id AND (@partner IS NULL OR v.partner = @partner) ORDER BY v.seq LIMIT 1`),
+      // every partner with a consignment, a version or a purged version under an id (risk_cons_root,
+      // risk_versions_message and the primary key of risk_purged_versions each start with it)
+      partnersOf: db.prepare(`SELECT partner FROM risk_consignments WHERE root_id = @id UNION SELECT partner FROM risk_versions WHERE message_id = @id
+        UNION SELECT partner FROM risk_purged_versions WHERE message_id = @id ORDER BY partner`).pluck(),
       // a version first; else the consignment it opened, which keeps its id as root once that version's content was
       // purged; else the one a purged version belonged to
       ofRef: db.prepare(`SELECT cid FROM risk_versions WHERE partner = @partner AND message_id = @id
@@ -75,7 +80,7 @@ export class ConsignmentRepo {
         UNION ALL SELECT c.cid FROM risk_purged_versions p JOIN risk_consignments c ON c.root_id = p.root_id AND c.partner = p.partner
           WHERE p.message_id = @id AND p.partner = @partner LIMIT 1`).pluck(),
       purgedRoot: db.prepare('SELECT root_id FROM risk_purged_versions WHERE message_id = ? AND partner = ?').pluck(),
-      purged: db.prepare('SELECT * FROM risk_purged_versions WHERE message_id = ? ORDER BY partner LIMIT 1'),
+      purged: db.prepare('SELECT * FROM risk_purged_versions WHERE message_id = @id AND (@partner IS NULL OR partner = @partner) ORDER BY partner LIMIT 1'),
       // a purged cancellation whatever its created time: held, it would keep the consignment cancelled (engine.ts reproject)
       purgedAfter: db.prepare(`SELECT * FROM risk_purged_versions WHERE root_id = ? AND partner = ? AND (created > ? OR kind = 'cancellation')
         ORDER BY created, message_id`),
@@ -115,9 +120,18 @@ export class ConsignmentRepo {
     return this.s.byCid.get(cid) as ConsignmentRow | undefined;
   }
 
-  /** By the API id: the original declaration's message id, or the id of any of its versions. */
-  find(id: string): ConsignmentRow | undefined {
-    return (this.s.byRoot.get(id) ?? this.s.byVersion.get(id)) as ConsignmentRow | undefined;
+  /**
+   * By the API id: the original declaration's message id, or the id of any of its versions; of `partner` when given
+   * (message ids are unique per partner only: partnersOf says whether an id needs one), else of any partner.
+   */
+  find(id: string, partner?: string): ConsignmentRow | undefined {
+    const key = { id, partner: partner ?? null };
+    return (this.s.byRoot.get(key) ?? this.s.byVersion.get(key)) as ConsignmentRow | undefined;
+  }
+
+  /** The partners whose consignments, versions held or purged versions have this id, in order. */
+  partnersOf(id: string): string[] {
+    return this.s.partnersOf.all({ id }) as string[];
   }
 
   /**
@@ -146,9 +160,9 @@ export class ConsignmentRepo {
     this.s.recordPurged.run({ partner, id: messageId, now });
   }
 
-  /** The purged version with this message id, of any partner. */
-  purged(messageId: string): PurgedVersionRow | undefined {
-    return this.s.purged.get(messageId) as PurgedVersionRow | undefined;
+  /** The purged version with this message id, of `partner` when given, else of any partner. */
+  purged(messageId: string, partner?: string): PurgedVersionRow | undefined {
+    return this.s.purged.get({ id: messageId, partner: partner ?? null }) as PurgedVersionRow | undefined;
   }
 
   /**

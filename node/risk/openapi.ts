@@ -29,9 +29,10 @@ export function registerRiskOperations(): void {
       },
       '/v1/arrivals/{id}': {
         get: {
-          summary: 'One consignment (id of its original declaration or of any version held): version in force, history, assessment with the evidence of every indicator', scope: 'read', response: 'ArrivalDetail',
+          summary: 'One consignment (id of its original declaration or of any version held), of the partner given when two or more partners have the id: version in force, history, assessment with the evidence of every indicator', scope: 'read', response: 'ArrivalDetail', query: risk.ArrivalDetailQuery,
           problems: {
-            404: 'GNC_NOT_FOUND: no consignment and no version of one has this id',
+            404: 'GNC_NOT_FOUND: no consignment and no version of one has this id (from that partner, with ?partner=)',
+            409: 'GNC_CONFLICT: without ?partner=, two or more partners have a consignment or version with this id (message ids are unique per partner only); the detail names them: ask again with ?partner=XX',
             410: 'GNC_ARRIVAL_PURGED: the id names a version (declaration, amendment, cancellation) whose content was purged at its retention end; the detail says when and names its consignment (GET /v1/arrivals/{that id} while it is held)',
           },
         },

@@ -93,22 +93,39 @@ export class ArrivalQueries {
     }
   }
 
-  /** The error for an id that names a purged version (risk_purged_versions), naming its consignment. */
-  private purged(id: string): GncError | undefined {
-    const p = this.repo.purged(id);
+  /** The error for an id that names a purged version (risk_purged_versions) of `partner` if given, naming its consignment. */
+  private purged(id: string, partner: string | undefined): GncError | undefined {
+    const p = this.repo.purged(id, partner);
     if (!p) return undefined;
     const at = new Date(p.purged_at).toISOString();
     // of the partner that sent it: another partner's consignment may have the same id (message ids are unique per partner)
     const held = this.repo.cidOfRef(p.partner, p.root_id) !== undefined;
+    // scoped to that partner when the caller scoped its own request, or when another partner also has that id
+    const root = partner !== undefined || this.repo.partnersOf(p.root_id).length > 1 ? `${p.root_id}?partner=${p.partner}` : p.root_id;
     const where = held
-      ? `It was a version of consignment ${p.root_id}, which is still held, built from its versions still held: read it at GET /v1/arrivals/${p.root_id}.`
+      ? `It was a version of consignment ${p.root_id}, which is still held, built from its versions still held: read it at GET /v1/arrivals/${root}.`
       : `It was a version of consignment ${p.root_id}, of which no declaration or amendment is held any more: nothing of it can be shown; GET /v1/messages/${id} keeps its metadata.`;
     return new GncError('GNC_ARRIVAL_PURGED', `The content of ${p.kind} ${id} (from ${p.partner}) was purged at its retention end, ${at}, as its agreement says. ${where}`);
   }
 
-  detail(id: string): ArrivalDetail {
-    const row = this.repo.find(id);
-    if (!row) throw this.purged(id) ?? new GncError('GNC_NOT_FOUND', `No consignment ${id} among the received declarations: use the message id of the declaration (GET /v1/arrivals lists them).`);
+  /**
+   * One consignment by the id of its declaration or of any version, of `partner` when given. Message ids are unique per
+   * partner only: without `partner`, an id that two or more partners have (held or purged) is refused, naming them,
+   * rather than answered with whichever comes first.
+   */
+  detail(id: string, partner?: string): ArrivalDetail {
+    if (partner === undefined) {
+      const partners = this.repo.partnersOf(id);
+      if (partners.length > 1) {
+        throw new GncError('GNC_CONFLICT', `The id ${id} names consignments or versions of ${partners.length} partners, ${partners.join(' and ')} (message ids are unique per partner only): add ?partner=XX to say whose, e.g. GET /v1/arrivals/${id}?partner=${partners[0]}.`);
+      }
+    }
+    const row = this.repo.find(id, partner);
+    if (!row) {
+      throw this.purged(id, partner) ?? (partner === undefined
+        ? new GncError('GNC_NOT_FOUND', `No consignment ${id} among the received declarations: use the message id of the declaration (GET /v1/arrivals lists them).`)
+        : new GncError('GNC_NOT_FOUND', `No consignment ${id} among the declarations received from ${partner}: check the id and the partner (GET /v1/arrivals?partner=${partner} lists them), or leave ?partner out.`));
+    }
     const stored = parseStored(this.repo.stored(row.cid));
     const body = this.bodyStmt.get(row.current_seq) as string | null;
     const history = this.repo.versions(row.cid);

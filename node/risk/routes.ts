@@ -7,10 +7,10 @@
  */
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { ArrivalsQuery, ExportQuery, StreamQuery, type AssessmentEvent, type FeedGap } from '../../protocol/risk.js';
+import { ArrivalDetailQuery, ArrivalsQuery, ExportQuery, StreamQuery, type AssessmentEvent, type FeedGap } from '../../protocol/risk.js';
 import { GncError } from '../../protocol/errors.js';
 import { requireScope, type AuthEnv } from '../api/auth.js';
-import { NO_QUERY, parseQuery } from '../api/query.js';
+import { parseQuery } from '../api/query.js';
 import type { Store } from '../store/store.js';
 import type { RiskFeed } from './feed.js';
 import type { ArrivalQueries } from './query.js';
@@ -167,8 +167,8 @@ export function arrivalRoutes(store: Store, queries: ArrivalQueries, feed: RiskF
   });
 
   app.get('/:id', read, (c) => {
-    parseQuery(c, NO_QUERY);
-    return c.json(queries.detail(c.req.param('id')));
+    const { partner } = parseQuery(c, ArrivalDetailQuery);
+    return c.json(queries.detail(c.req.param('id'), partner));
   });
 
   return {

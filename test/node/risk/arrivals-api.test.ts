@@ -199,6 +199,9 @@ describe('arrivals API', () => {
     expect(r.json.components.schemas.ArrivalView.required).not.toContain('purgedVersions');
     const one = r.json.paths['/v1/arrivals/{id}'].get.responses;
     expect(one['410'].description).toMatch(/^GNC_ARRIVAL_PURGED: /);
+    // an id two partners have needs ?partner= (arrivals-same-id.test.ts)
+    expect(one['409'].description).toMatch(/^GNC_CONFLICT: without \?partner=, two or more partners/);
+    expect(r.json.paths['/v1/arrivals/{id}'].get.parameters.filter((p: any) => p.in === 'query').map((p: any) => p.name)).toEqual(['partner']);
     expect(one['410'].content['application/problem+json'].schema.$ref).toBe('#/components/schemas/ProblemDetails');
     expect(r.json.components.schemas.ProblemDetails.properties.code.enum).toContain('GNC_ARRIVAL_PURGED');
   });

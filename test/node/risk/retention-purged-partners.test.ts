@@ -41,9 +41,9 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function refusal(id: string): { code: string; message: string } {
+function refusal(id: string, partner?: string): { code: string; message: string } {
   try {
-    queries.detail(id);
+    queries.detail(id, partner);
   } catch (err) {
     if (isGncError(err)) return { code: err.code, message: err.message };
     throw err;
@@ -66,5 +66,40 @@ describe('a purged version whose consignment id another partner also used', () =
     expect(repo.rootOfRef('KZ', AMEND)).toBe(ROOT);
     // KZ's later amendment naming AMEND does not go into KG's consignment ROOT either
     expect(repo.cidOfRef('KZ', AMEND)).toBeUndefined();
+  });
+});
+
+describe('GET /v1/arrivals/{id} for an id that a purged version of one partner and a consignment of another have', () => {
+  it('refuses it without a partner (409 GNC_CONFLICT naming both), instead of answering with the first partner\'s', () => {
+    const r = refusal(ROOT);
+    expect(r.code).toBe('GNC_CONFLICT');
+    expect(r.message).toContain('of 2 partners, KG and KZ');
+    expect(r.message).toContain(`add ?partner=XX to say whose, e.g. GET /v1/arrivals/${ROOT}?partner=KG`);
+  });
+
+  it("answers with a partner: KG's consignment held, KZ's purged declaration 410 (from KZ)", () => {
+    expect(() => queries.detail(ROOT, 'KG')).not.toThrow();
+    expect(repo.find(ROOT, 'KG')).toMatchObject({ partner: 'KG', root_id: ROOT });
+    expect(repo.find(ROOT, 'KZ')).toBeUndefined();
+    const r = refusal(ROOT, 'KZ');
+    expect(r.code).toBe('GNC_ARRIVAL_PURGED');
+    expect(r.message).toContain(`declaration ${ROOT} (from KZ)`);
+    expect(refusal(AMEND, 'KG').code).toBe('GNC_NOT_FOUND');
+  });
+
+  it('refuses a purged version id two partners have without a partner, and points to the consignment held scoped to its partner', () => {
+    const HELD = 'uz-root-held';
+    const TWICE = 'purged-by-two';
+    repo.create(3, 'UZ', HELD, fields, 0);
+    const kept = db.prepare('INSERT INTO risk_purged_versions (message_id, partner, root_id, kind, created, purged_at) VALUES (?, ?, ?, ?, ?, ?)');
+    kept.run(TWICE, 'UZ', HELD, 'amendment', '2025-12-03T00:00:00Z', PURGED_AT);
+    kept.run(TWICE, 'KZ', ROOT, 'amendment', '2025-12-03T00:00:00Z', PURGED_AT);
+    const r = refusal(TWICE);
+    expect(r.code).toBe('GNC_CONFLICT');
+    expect(r.message).toContain('of 2 partners, KZ and UZ');
+    const uz = refusal(TWICE, 'UZ');
+    expect(uz.code).toBe('GNC_ARRIVAL_PURGED');
+    expect(uz.message).toContain(`amendment ${TWICE} (from UZ)`);
+    expect(uz.message).toContain(`read it at GET /v1/arrivals/${HELD}?partner=UZ.`);
   });
 });
