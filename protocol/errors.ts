@@ -132,3 +132,16 @@ export function isGncError(err: unknown): err is GncError {
 export function isErrorCode(value: string): value is GncErrorCode {
   return (ERROR_CODES as readonly string[]).includes(value);
 }
+
+/** At most this many characters of a value a refusal quotes from its input (an id, a query value, a header). */
+export const MAX_QUOTED = 120;
+
+/**
+ * `text` as a refusal or a log line quotes it: whole up to MAX_QUOTED characters, else its first MAX_QUOTED (never half a
+ * surrogate pair), `…` and its length, so a 5,000-character id does not come back, or go to the log, whole.
+ */
+export function quote(text: string): string {
+  if (text.length <= MAX_QUOTED) return text;
+  const end = /[\uD800-\uDBFF]/.test(text[MAX_QUOTED - 1]!) ? MAX_QUOTED - 1 : MAX_QUOTED;
+  return `${text.slice(0, end)}… (${text.length} characters)`;
+}

@@ -95,7 +95,7 @@ export function negotiate(offered: (method: string, path: string) => readonly st
       const types = route && offered(route.method, route.path);
       if (types && !acceptsAny(accept, types) && acceptsAny(accept, XML)) {
         const list = types.join(', ');
-        return problemResponse(c, new GncError('GNC_NOT_ACCEPTABLE', `${c.req.method} ${c.req.path} answers ${list}, none of which "Accept: ${accept.slice(0, 200)}" takes: accept ${types.length > 1 ? 'one of them' : 'it'} (or */*), and read errors as application/problem+json.`));
+        return problemResponse(c, new GncError('GNC_NOT_ACCEPTABLE', `${c.req.method} ${c.req.path} answers ${list}, none of which "Accept: ${accept}" takes: accept ${types.length > 1 ? 'one of them' : 'it'} (or */*), and read errors as application/problem+json.`));
       }
     }
     await next();

@@ -4,7 +4,7 @@
  * the composition root through `extra`.
  */
 import { Hono } from 'hono';
-import { GncError } from '../../protocol/errors.js';
+import { GncError, quote } from '../../protocol/errors.js';
 import type { FinalWaits } from '../outbound/final-waits.js';
 import type { SubmitService } from '../outbound/submit.js';
 import type { Store } from '../store/store.js';
@@ -30,7 +30,7 @@ export interface ApiDeps {
 export function createApi(d: ApiDeps): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
   app.onError((err, c) => {
-    if (!(err instanceof GncError)) d.log?.(`API ${c.req.method} ${c.req.path} failed: ${err.stack ?? err.message}`);
+    if (!(err instanceof GncError)) d.log?.(`API ${c.req.method} ${quote(c.req.path)} failed: ${err.stack ?? err.message}`);
     return problemResponse(c, err);
   });
   // a path that exists under other methods is 405 with Allow (RFC 9110 15.5.6), not "no such endpoint"; routing

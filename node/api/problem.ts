@@ -6,7 +6,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ProblemDetails } from '../../protocol/api/schemas.js';
-import { GncError, isGncError, type GncErrorCode } from '../../protocol/errors.js';
+import { GncError, isGncError, MAX_QUOTED, quote, type ErrorIssue, type GncErrorCode } from '../../protocol/errors.js';
 import { storageError } from '../store/storage-error.js';
 
 const STATUS: Partial<Record<GncErrorCode, ContentfulStatusCode>> = {
@@ -57,19 +57,73 @@ export function httpStatusOf(code: GncErrorCode): ContentfulStatusCode {
 }
 
 
-export function toProblem(err: unknown, instance?: string): ProblemDetails {
+/**
+ * A run of this many characters without a space is input quoted in a form `echoes` did not list (changed in case, cut
+ * by a parser): no sentence of the node's own has one, so it is quoted as bounded too.
+ */
+const LONG_RUN = new RegExp(`\\S{${4 * MAX_QUOTED + 1},}`, 'g');
+
+/**
+ * `text` with every quote of a long request value in `echoes` (longest first) bounded by `quote`, as given or as
+ * JSON.stringify escapes it, and any other run too long to be the node's own words.
+ */
+function bounded(text: string, echoes: readonly string[]): string {
+  let out = text;
+  for (const e of echoes) {
+    out = out.replaceAll(e, quote(e));
+    const escaped = JSON.stringify(e).slice(1, -1);
+    if (escaped !== e) out = out.replaceAll(escaped, quote(escaped));
+  }
+  return out.replace(LONG_RUN, quote);
+}
+
+/**
+ * The problem details of `err`. Everything in them that quotes the request is bounded here, in one place (whatever
+ * sentence the error was written with): each value in `echoes` (the request's path, its segments, query names and
+ * values, header values) longer than MAX_QUOTED is quoted as `quote` does, in detail, instance and issues.
+ */
+export function toProblem(err: unknown, instance?: string, echoes: readonly string[] = []): ProblemDetails {
   const known = storageError(err);
   const e = isGncError(known) ? known : new GncError('GNC_INTERNAL', 'The node hit an unexpected error; the request was not applied. Retry, and report it to the node operator if it persists.');
   const status = httpStatusOf(e.code);
+  const long = [...new Set(echoes.filter((t) => t.length > MAX_QUOTED))].sort((a, b) => b.length - a.length);
+  const bound = (text: string): string => bounded(text, long);
   return {
     type: `urn:gnc:problem:${e.code}`,
     title: e.code.replace(/^GNC_/, '').toLowerCase().replace(/_/g, ' '),
     status,
-    detail: e.message,
+    detail: bound(e.message),
     code: e.code,
-    ...(instance ? { instance } : {}),
-    ...(e.issues ? { issues: e.issues } : {}),
+    ...(instance ? { instance: bound(instance) } : {}),
+    ...(e.issues ? { issues: e.issues.map((i) => boundIssue(i, bound)) } : {}),
   };
+}
+
+function boundIssue(issue: ErrorIssue, bound: (text: string) => string): ErrorIssue {
+  return {
+    ...issue,
+    path: bound(issue.path), expected: bound(issue.expected), received: bound(issue.received), message: bound(issue.message),
+    ...(issue.xmlPath !== undefined ? { xmlPath: bound(issue.xmlPath) } : {}),
+    ...(issue.xmlPaths !== undefined ? { xmlPaths: issue.xmlPaths.map(bound) } : {}),
+  };
+}
+
+/** What a refusal of this request may quote of it: its path and segments, query names and values (raw and decoded), header values. */
+export function requestEchoes(c: Context): string[] {
+  const url = new URL(c.req.url);
+  const raw = [url.pathname, ...url.pathname.split('/'), ...url.search.slice(1).split(/[&=]/)];
+  const texts = [...raw, ...raw.map(decoded), c.req.path];
+  for (const [name, value] of url.searchParams) texts.push(name, value);
+  c.req.raw.headers.forEach((value) => texts.push(value));
+  return texts;
+}
+
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /**
@@ -82,7 +136,7 @@ const CHALLENGE: Partial<Record<GncErrorCode, string>> = {
 };
 
 export function problemResponse(c: Context, err: unknown): Response {
-  const p = toProblem(err, c.req.path);
+  const p = toProblem(err, c.req.path, requestEchoes(c));
   const challenge = CHALLENGE[p.code];
   return c.body(JSON.stringify(p), p.status as ContentfulStatusCode, {
     'content-type': 'application/problem+json',

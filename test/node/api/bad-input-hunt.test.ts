@@ -11,9 +11,11 @@ import { rmSync } from 'node:fs';
 
 const base = tempDir('gnc-bad-input-');
 let kz: TestNode;
+let dirs: { KZ: string; KG: string };
 
 beforeAll(async () => {
-  kz = await startTestNode('KZ', (await pinnedPairDirs(base)).KZ);
+  dirs = await pinnedPairDirs(base);
+  kz = await startTestNode('KZ', dirs.KZ);
 });
 afterAll(async () => {
   await kz?.node.stop();
@@ -140,5 +142,58 @@ describe('what a refusal says arrived', () => {
     expect(r.status).toBe(422);
     expect(r.json.detail).toContain('received a number too large to hold (1e309 or beyond, read as Infinity)');
     expect(r.json.detail).not.toContain('number null');
+  });
+});
+
+describe('what a refusal quotes of the request is bounded', () => {
+  const LONG = 'Q'.repeat(5_000);
+  /** Whether `text` quotes more than 120 characters of LONG in a row. */
+  const quotesWhole = (text: string): boolean => text.includes('Q'.repeat(121));
+
+  it('quotes a 5,000-character id, path or query value (name) at most 120 characters, then … and its length, in detail, issues and instance', async () => {
+    for (const path of [
+      `/v1/messages/${LONG}`, `/v1/messages/${LONG}/evidence`, `/v1/arrivals/${LONG}`, `/v1/agreements/${LONG}`, `/v1/no-such-${LONG}`,
+      `/v1/messages?partner=${LONG}`, `/v1/messages?${LONG}=1`, `/v1/arrivals?trader=${LONG}`, `/v1/messages/${LONG}?direction=${LONG}`,
+      // percent-encoded, quoted decoded: spaces and quotation marks (escaped in JSON) in it
+      `/v1/messages/${'Q%20%22'.repeat(700)}`, `/v1/arrivals/${'Q%20'.repeat(1250)}`,
+    ]) {
+      const r = await api(kz, 'GET', path);
+      const what = `${path.slice(0, 30)} ${r.text.slice(0, 300)}`;
+      expect(r.status, what).toBeGreaterThanOrEqual(400);
+      expect(r.headers.get('content-type'), what).toBe('application/problem+json');
+      expect(quotesWhole(r.text), what).toBe(false);
+      expect(r.text.length, what).toBeLessThan(2_000);
+      // the detail still says what to do after the quote
+      expect(r.json.detail, what).toMatch(/[:;] .*[a-z]/);
+    }
+    const one = await api(kz, 'GET', `/v1/messages/${LONG}`);
+    expect(one.status).toBe(404);
+    expect(one.json.detail).toBe(`No message with id ${'Q'.repeat(120)}… (5000 characters) on this node: check the id (GET /v1/messages lists them).`);
+    expect(one.json.instance).toBe(`/v1/messages/${'Q'.repeat(107)}… (5013 characters)`);
+    // a header value as well
+    const accept = await api(kz, 'GET', '/v1/messages', undefined, { accept: `application/xml;x=${LONG}` });
+    expect(accept.status).toBe(406);
+    expect(accept.json.detail, accept.json.detail).toContain(`"Accept: application/xml;x=${'Q'.repeat(102)}… (5018 characters)" takes: accept it`);
+    const unknown = await api(kz, 'GET', `/v1/messages?${LONG}=1`);
+    expect(unknown.status).toBe(422);
+    expect(unknown.json.issues[0].received).toBe(`unknown member "${'Q'.repeat(120)}… (5000 characters)"`);
+  });
+
+  it('bounds the log line of a request that failed unexpectedly, however long its path', async () => {
+    const logged: string[] = [];
+    const kg = await startTestNode('KG', dirs.KG, { log: (m) => void logged.push(m) });
+    try {
+      // an unexpected failure (no GNC code): the table an arrival's lookup reads is gone
+      kg.node.parts.store.db.exec('DROP TABLE risk_purged_versions');
+      const r = await api(kg, 'GET', `/v1/arrivals/${LONG}`);
+      expect(r.status, r.text).toBe(500);
+      expect(quotesWhole(r.text)).toBe(false);
+      const line = logged.find((m) => m.startsWith('API GET'));
+      expect(line).toBeDefined();
+      expect(quotesWhole(line!)).toBe(false);
+      expect(line).toContain(`API GET /v1/arrivals/${'Q'.repeat(107)}… (5013 characters) failed: SqliteError: no such table: risk_purged_versions`);
+    } finally {
+      await kg.node.stop();
+    }
   });
 });
