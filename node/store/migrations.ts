@@ -2,8 +2,6 @@
  * Schema migrations, applied in order inside one transaction each; `PRAGMA user_version` records the last one.
  * Never edit a released migration: add a new one. Each statement says what it serves.
  */
-import { deleteTwins } from './aeo-twins.js';
-
 export const MIGRATIONS: readonly string[] = [
   // 1: exchange foundation
   `
@@ -609,20 +607,7 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS risk_purged_versions_root ON risk_purged_versions(root_id, partner, created);
 `,
-  // 32: AEO history entries older versions wrote twice: the same status (with the same validity period; any two
-  // 'removed' are the same) from the same date as the entry just before it by seq, from a later message. Their purge
-  // rebuilt the registry by applying the latest snapshot again, which wrote each status it listed under its own seq
-  // even where an earlier message had recorded it; a message arriving late that repeated an earlier status wrote it
-  // again too. GET /v1/aeo showed such an entry twice. The first (lowest seq) stays, as if the later message had been
-  // applied by this version, which writes no such twin (node/risk/aeo-registry.ts addHistory). An entry beside one of
-  // another status stays: a status that changed back on one date is history (the later-received message wins), and
-  // that is also why no unique index can refuse twins. Applied again (a schema version set back), it finds none. The
-  // statement is the one rule (node/store/aeo-twins.ts) the registry and the retention purge apply; its text is as released
-  `
-  -- dedupe: risk_aeo_history twins
-  ${deleteTwins()}
-`,
-  // 33: the assessments made before a negated endorsement ("not issued retrospectively", "не выдан впоследствии") stopped
+  // 32: the assessments made before a negated endorsement ("not issued retrospectively", "не выдан впоследствии") stopped
   // counting as the endorsement (node/risk/indicators/ecoo.ts endorsedRetrospectively) may lack
   // ecoo-issued-retrospectively for a certificate whose remarks deny it. As migration 30, the consignments that name a
   // certificate and are expected within the recompute horizon are queued; only those whose assessment changes get a feed
