@@ -22,9 +22,7 @@
  * - e-CoO: a certificate whose certificate or status message was purged leaves the index (a goods item
  *   naming it then reads as "not received", which errs on the side of risk, never of facilitation).
  * - AEO: the purged messages' history entries go (for a part of a snapshot sent in parts, those of all its
- *   parts: the snapshot is no longer held whole), then of those operators' entries any that now repeats the status of
- *   the one before it on its date (node/store/aeo-twins.ts: the first stays, as the registry would have written it had
- *   the purged message never arrived), and the partner's current records are rebuilt from the AEO
+ *   parts: the snapshot is no longer held whole), and the partner's current records are rebuilt from the AEO
  *   messages it still holds, as the registry orders them (by date, not by arrival): the complete snapshot held
  *   with the latest asOf, then the held changes dated after it (on its date, those received after it completed).
  *   So daily snapshots keep an operator listed after the first snapshot that named it is purged, and a snapshot
@@ -43,7 +41,6 @@
 import type { AeoChange } from '../../protocol/messages/aeo.js';
 import type { AssessmentEvent } from '../../protocol/risk.js';
 import { certificateKey, type EcooBody } from '../../protocol/messages/ecoo.js';
-import { deleteTwins } from '../store/aeo-twins.js';
 import type { Db } from '../store/db.js';
 import { KEY, type KeyKind } from './declaration.js';
 import type { Store } from '../store/store.js';
@@ -108,8 +105,6 @@ export class RiskPurge {
       dropEcoo: db.prepare('DELETE FROM risk_ecoo WHERE partner = ? AND number = ?'),
       dropHistory: db.prepare('DELETE FROM risk_aeo_history WHERE partner = ? AND message_id = ?'),
       historyOperators: db.prepare('SELECT DISTINCT aeo_id FROM risk_aeo_history WHERE partner = ? AND message_id = ?').pluck(),
-      // the twins (node/store/aeo-twins.ts) of one operator's history
-      dropTwins: db.prepare(deleteTwins('WHERE partner = ? AND aeo_id = ? ')),
       // consignments carrying a key, whatever their date (the horizon does not protect a quote of purged data), whose
       // assessment or feed events quote a message
       pendQuoting: db.prepare(`INSERT OR IGNORE INTO risk_pending (cid) SELECT k.cid FROM risk_keys k JOIN risk_assessments a ON a.cid = k.cid
@@ -146,8 +141,7 @@ export class RiskPurge {
    */
   run(purged: PurgedMessage[]): AssessmentEvent[] {
     const since = this.clock() - RECOMPUTE_HORIZON_MS;
-    // the partners whose AEO messages went, with the operators whose history entries went
-    const aeoPartners = new Map<string, Set<string>>();
+    const aeoPartners = new Set<string>();
     // the e-CoO and AEO messages no view may quote any more, and the keys of the consignments that may quote them
     const gone = new Set<string>();
     const named = new Map<string, [KeyKind, string]>();
@@ -171,23 +165,16 @@ export class RiskPurge {
       } else if (m.type === 'aeo') {
         // a part of a snapshot sent in parts takes what the whole snapshot said with it: the snapshot is no longer held
         const parts = this.engine.snapshots.partsWith(m.seq);
-        const operators = aeoPartners.get(m.partner) ?? new Set<string>();
         for (const id of parts.length ? parts : [m.id]) {
           gone.add(id);
-          for (const aeoId of this.s.historyOperators.all(m.partner, id) as string[]) {
-            name(KEY.aeo, aeoId);
-            operators.add(aeoId);
-          }
+          for (const aeoId of this.s.historyOperators.all(m.partner, id) as string[]) name(KEY.aeo, aeoId);
           this.s.dropHistory.run(m.partner, id);
         }
-        aeoPartners.set(m.partner, operators);
+        aeoPartners.add(m.partner);
       }
     }
     const rebuilt = [...consignments].flatMap((cid) => this.rebuild(cid) ?? []);
-    for (const [partner, operators] of aeoPartners) {
-      // an entry between two of one status on its date went (valid, suspended, valid): the second now repeats the first,
-      // a twin the registry would not have written (one status change shown twice); before the rebuild, which reads them
-      for (const aeoId of operators) this.s.dropTwins.run(partner, aeoId);
+    for (const partner of aeoPartners) {
       this.rebuildAeo(partner);
       this.engine.consignments.pendByPrefix(KEY.aeo, partner, since);
     }
