@@ -238,7 +238,7 @@ export const AeoRecordView = z.object({
   validUntil: z.string().nullable(),
   listed: z.boolean().describe('false once a later snapshot from the partner no longer lists the operator'),
   messageId: z.string(),
-  history: z.array(AeoHistoryEntry),
+  history: z.array(AeoHistoryEntry).describe('each status change once, in the order the statuses took effect: an entry that repeats the status of the one listed before it (the same status and validity period; any two removed are the same), whatever their dates, is left out, the earlier one listed'),
   terms: DataTerms.nullable().describe('the terms this record is held under, combined over the messages it comes from (`messageId` and those of its history): `agreement` and `purpose` of `messageId`, the earliest `retainUntil`, `onwardTransfer` false if any of them forbids it'),
   validity: AeoValidity.optional(),
 });

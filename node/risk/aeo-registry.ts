@@ -5,7 +5,10 @@
  * entry on the snapshot date); one sent in parts does so once all its parts are held, all parts together
  * (node/risk/aeo-snapshots.ts says when); a change updates one operator. History rows are written only when
  * the history does not already hold that status from that date, so daily snapshots of an unchanged list add
- * nothing.
+ * nothing. Every row written stays until its message is purged, also one that repeats the status of the entry before
+ * it (a late message, a purge's rebuild, a purged status between two of one status): each is what its message said,
+ * validityAt reads them, and the retention purge finds through them the operators, and so the assessments, that a
+ * purged message may be quoted by. GET /v1/aeo shows such a repeat once (statusChanges).
  *
  * Messages may arrive out of date order. The current record is the latest statement by date: a snapshot
  * speaks for its asOf date, a change for its statusDate; on the same date the later-received message wins.
@@ -31,7 +34,6 @@
  */
 import type { AeoChange, AeoOperator } from '../../protocol/messages/aeo.js';
 import type { AeoValidity } from '../../protocol/risk.js';
-import { ENTRY, repeatsStatus } from '../store/aeo-twins.js';
 import type { Db } from '../store/db.js';
 import { keyRangeEnd, nameKeys } from '../store/name-keys.js';
 import type { HeldSnapshot } from './aeo-snapshots.js';
@@ -106,7 +108,6 @@ export class AeoRegistry {
   private readonly upsertStmt;
   private readonly historyStmt;
   private readonly addHistoryStmt;
-  private readonly twinStmt;
   private readonly atStmt;
   private readonly firstStmt;
   private readonly anyStmt;
@@ -131,12 +132,7 @@ export class AeoRegistry {
         message_id = excluded.message_id, path = excluded.path, as_of = excluded.as_of, updated_at = excluded.updated_at`);
     this.historyStmt = db.prepare('SELECT * FROM risk_aeo_history WHERE partner = ? AND aeo_id = ? ORDER BY effective, seq');
     this.addHistoryStmt = db.prepare(`INSERT OR REPLACE INTO risk_aeo_history (partner, aeo_id, effective, seq, status, valid_from, valid_until, kind, message_id, path, reason)
-      VALUES (@partner, @aeo_id, @effective, @seq, @status, @valid_from, @valid_until, @kind, @message_id, @path, @reason)`);
-    // the entries next to one on its date, before and after it by seq (the primary key)
-    const beside = (cmp: '<' | '>', order: 'DESC' | 'ASC') => `SELECT * FROM (SELECT * FROM risk_aeo_history
-      WHERE partner = @partner AND aeo_id = @aeo_id AND effective = @effective AND seq ${cmp} @seq ORDER BY seq ${order} LIMIT 1)`;
-    const entry = { status: '@status', from: '@valid_from', until: '@valid_until' };
-    this.twinStmt = db.prepare(`SELECT EXISTS (SELECT 1 FROM (${beside('<', 'DESC')} UNION ALL ${beside('>', 'ASC')}) WHERE ${repeatsStatus(ENTRY, entry)})`).pluck();
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.atStmt = db.prepare('SELECT * FROM risk_aeo_history WHERE partner = ? AND aeo_id = ? AND effective <= ? ORDER BY effective DESC, seq DESC LIMIT 1');
     this.firstStmt = db.prepare('SELECT * FROM risk_aeo_history WHERE partner = ? AND aeo_id = ? ORDER BY effective, seq LIMIT 1');
     // the marker, or (for a registry filled before the marker existed) any record
@@ -238,10 +234,7 @@ export class AeoRegistry {
     }
     const inForce = this.atStmt.get(s.partner, cur.aeo_id, asOf) as AeoHistoryRow | undefined;
     if (inForce?.status === 'removed') return false;
-    this.addHistory({
-      partner: s.partner, aeo_id: cur.aeo_id, effective: asOf, seq: s.seq, status: 'removed', valid_from: cur.valid_from, valid_until: cur.valid_until,
-      kind: 'snapshot', message_id: s.messageId, path: '/operators', reason: 'not listed in the snapshot',
-    });
+    this.addHistoryStmt.run(s.partner, cur.aeo_id, asOf, s.seq, 'removed', cur.valid_from, cur.valid_until, 'snapshot', s.messageId, '/operators', 'not listed in the snapshot');
     if (asOf >= cur.as_of) this.unlistStmt.run(s.messageId, '/operators', asOf, s.now, s.partner, cur.aeo_id);
     else this.reconcile(s, cur);
     return true;
@@ -255,10 +248,8 @@ export class AeoRegistry {
     const validUntil = op.validUntil ?? null;
     const inForce = this.atStmt.get(s.partner, op.aeoId, effective) as AeoHistoryRow | undefined;
     if (inForce && inForce.effective === effective && sameStatus(inForce, op.status, op.validFrom, validUntil)) return false;
-    return this.addHistory({
-      partner: s.partner, aeo_id: op.aeoId, effective, seq: s.seq, status: op.status, valid_from: op.validFrom, valid_until: validUntil,
-      kind: s.kind, message_id: s.messageId, path, reason,
-    });
+    this.addHistoryStmt.run(s.partner, op.aeoId, effective, s.seq, op.status, op.validFrom, validUntil, s.kind, s.messageId, path, reason);
+    return true;
   }
 
   /**
@@ -272,25 +263,7 @@ export class AeoRegistry {
     const status = cur.listed ? cur.status : 'removed';
     if (inForce && sameStatus(inForce, status, cur.valid_from, cur.valid_until)) return;
     const kind = cur.path.startsWith('/operators') ? 'snapshot' : 'change';
-    this.addHistory({
-      partner: s.partner, aeo_id: cur.aeo_id, effective: cur.as_of, seq: s.seq, status, valid_from: cur.valid_from, valid_until: cur.valid_until,
-      kind, message_id: cur.message_id, path: cur.path, reason: RESTATED,
-    });
-  }
-
-  /**
-   * Writes a history entry, unless an entry next to it on its date (the one before or after it by seq) holds the same
-   * status (node/store/aeo-twins.ts, the rule migration 32 and the retention purge apply too): that would be one status
-   * change recorded twice, shown twice by GET /v1/aeo. (A message applied again
-   * with a seq below entries already on that date does that: the purge's rebuild applies the snapshot the list rests
-   * on again. Older versions wrote such twins; a migration removed them.) An entry beside one of another status is
-   * written, as a status that changed back on one date is: on the same date the later-received message wins. True
-   * when written.
-   */
-  private addHistory(h: AeoHistoryRow): boolean {
-    if (this.twinStmt.get(h) === 1) return false;
-    this.addHistoryStmt.run(h);
-    return true;
+    this.addHistoryStmt.run(s.partner, cur.aeo_id, cur.as_of, s.seq, status, cur.valid_from, cur.valid_until, kind, cur.message_id, cur.path, RESTATED);
   }
 
   /** The operator's name search keys: those of `legalName`, its name now. */
@@ -390,6 +363,21 @@ export class AeoRegistry {
 
 function sameStatus(h: AeoHistoryRow, status: AeoHistoryRow['status'], validFrom: string | null, validUntil: string | null): boolean {
   return h.status === status && (status === 'removed' || (h.valid_from === validFrom && h.valid_until === validUntil));
+}
+
+/**
+ * The history as GET /v1/aeo shows it, each status change once: of `history` (in (effective, seq) order, as
+ * AeoRegistry.history reads it) the entries that do not repeat the status of the entry shown just before them, whatever
+ * their dates; the earlier stays. A repeat is the same status with the same validity period (any two 'removed' are the
+ * same), the rule `record` writes by. Only the answer leaves repeats out, never the table (the module comment says why).
+ */
+export function statusChanges(history: readonly AeoHistoryRow[]): AeoHistoryRow[] {
+  const shown: AeoHistoryRow[] = [];
+  for (const h of history) {
+    const last = shown[shown.length - 1];
+    if (!last || !sameStatus(last, h.status, h.valid_from, h.valid_until)) shown.push(h);
+  }
+  return shown;
 }
 
 function periodStatus(h: Pick<AeoHistoryRow, 'valid_from' | 'valid_until'>, date: string): 'valid' | 'expired' | 'not-yet-valid' {

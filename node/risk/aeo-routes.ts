@@ -18,7 +18,7 @@ import { parseQuery } from '../api/query.js';
 import { NAME_KEY_CHARS, nameQuery } from '../store/name-keys.js';
 import type { Store } from '../store/store.js';
 import type { TermsRepo } from '../store/terms.js';
-import type { AeoRegistry, AeoRow } from './aeo-registry.js';
+import { statusChanges, type AeoRegistry, type AeoRow } from './aeo-registry.js';
 import type { AeoSnapshots } from './aeo-snapshots.js';
 
 const AeoPath = z.strictObject({ partner: CountryCode, aeoId: z.string().regex(/^[A-Za-z]{2}[A-Za-z0-9]{1,15}$/, 'expected an AEO id like "KZAEO981140001234"') });
@@ -58,7 +58,10 @@ function nameKeyOf(name: string): string {
   });
 }
 
-/** The record with its history and the terms it is held under (combined over its message and its history's, TermsRepo). */
+/**
+ * The record with its history, each status change once (statusChanges), and the terms it is held under (combined over
+ * its message and those of every history entry, a repeat left out of the answer too: TermsRepo).
+ */
 export function aeoRecordView(registry: AeoRegistry, terms: Pick<TermsRepo, 'ofReceived' | 'combinedWith'>, r: AeoRow): AeoRecordView {
   const history = registry.history(r.partner, r.aeo_id);
   const main = terms.ofReceived(r.partner, r.message_id);
@@ -75,7 +78,7 @@ export function aeoRecordView(registry: AeoRegistry, terms: Pick<TermsRepo, 'ofR
     validUntil: r.valid_until,
     listed: r.listed === 1,
     messageId: r.message_id,
-    history: history.map((h) => ({
+    history: statusChanges(history).map((h) => ({
       effective: h.effective, status: h.status, validFrom: h.valid_from, validUntil: h.valid_until, kind: h.kind, messageId: h.message_id, reason: h.reason,
     })),
     terms: terms.combinedWith(main, r.partner, others),

@@ -5,6 +5,7 @@
  */
 import { rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { statusChanges } from '../../../node/risk/aeo-registry.js';
 import { RiskEngine } from '../../../node/risk/engine.js';
 import { RiskFeed } from '../../../node/risk/feed.js';
 import { ArrivalQueries } from '../../../node/risk/query.js';
@@ -12,7 +13,7 @@ import { defaultRules } from '../../../node/risk/rules.js';
 import { MIGRATIONS } from '../../../node/store/migrations.js';
 import { nameQuery } from '../../../node/store/name-keys.js';
 import { Store } from '../../../node/store/store.js';
-import { receive, road, snapshot, tempDir, variant } from './fixtures.js';
+import { days, receive, road, snapshot, tempDir, variant } from './fixtures.js';
 
 let dir: string;
 let store: Store;
@@ -148,6 +149,47 @@ describe('partner AEO registry', () => {
     expect(codes()).toContain('aeo-unverified');
     aeo(snapshotOn('2026-11-20', false));
     expect(codes()).toContain('aeo-not-listed');
+  });
+});
+
+describe('AEO history as GET /v1/aeo shows it (statusChanges)', () => {
+  const C = 'KZAEO990140000077';
+  const changeOf = (aeoId: string, status: string, statusDate: string): Record<string, unknown> =>
+    ({ kind: 'change', operator: { ...operatorB(status, statusDate), aeoId, nationalTraderId: aeoId.slice(-12) } });
+  const shown = (aeoId: string): [string, string][] => statusChanges(engine.aeo.history('KZ', aeoId)).map((h) => [h.effective, h.status]);
+  const statusesOf = (aeoId: string, dates: string[]): unknown[] =>
+    dates.map((d) => {
+      const { valid, status, basis } = engine.aeo.validityAt('KZ', aeoId, d);
+      return [d, valid, status, basis];
+    });
+
+  it('lists a status arriving out of date order as had the messages arrived in order, and keeps the entry it repeats', () => {
+    aeo(change('suspended', '2026-11-01'), change('valid', '2026-11-20'), change('valid', '2026-11-10'));
+    expect(history()).toEqual([['2026-11-01', 'suspended'], ['2026-11-10', 'valid'], ['2026-11-20', 'valid']]);
+    expect(shown(B)).toEqual([['2026-11-01', 'suspended'], ['2026-11-10', 'valid']]);
+    expect(engine.aeo.get('KZ', B)).toMatchObject({ status: 'valid', status_date: '2026-11-20' });
+    // the same messages in date order: the same answer, and the same status on every date
+    aeo(changeOf(C, 'suspended', '2026-11-01'), changeOf(C, 'valid', '2026-11-10'), changeOf(C, 'valid', '2026-11-20'));
+    expect(shown(C)).toEqual(shown(B));
+    const range = days('2026-10-25', '2026-11-25');
+    expect(statusesOf(C, range)).toEqual(statusesOf(B, range));
+  });
+
+  it('leaves out a repeat whatever its date, but not a status with another validity period, and any two removals are one', () => {
+    const row = (effective: string, status: 'valid' | 'suspended' | 'revoked' | 'removed', validFrom: string | null, validUntil: string | null, seq: number) =>
+      ({ partner: 'KZ', aeo_id: B, effective, seq, status, valid_from: validFrom, valid_until: validUntil, kind: 'change' as const, message_id: `m${seq}`, path: '/operator/status', reason: null });
+    const rows = [
+      row('2026-01-01', 'valid', '2026-01-01', null, 1),
+      row('2026-01-01', 'valid', '2026-01-01', null, 2),
+      row('2026-02-01', 'valid', '2026-01-01', null, 3),
+      row('2026-03-01', 'valid', '2026-01-01', '2027-12-31', 4),
+      row('2026-04-01', 'removed', '2026-01-01', '2027-12-31', 5),
+      row('2026-05-01', 'removed', null, null, 6),
+      row('2026-06-01', 'valid', '2026-01-01', '2027-12-31', 7),
+      row('2026-06-01', 'suspended', '2026-01-01', '2027-12-31', 8),
+      row('2026-06-01', 'valid', '2026-01-01', '2027-12-31', 9),
+    ];
+    expect(statusChanges(rows).map((h) => h.message_id)).toEqual(['m1', 'm4', 'm5', 'm7', 'm8', 'm9']);
   });
 });
 

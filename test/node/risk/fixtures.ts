@@ -59,3 +59,10 @@ export function certificateFor(expectedArrival: string): Record<string, any> {
     c.transport.departureDate = day(-1);
   });
 }
+
+/** Every day from `from` to `to` (YYYY-MM-DD, both included). */
+export function days(from: string, to: string): string[] {
+  const out: string[] = [];
+  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000) out.push(new Date(t).toISOString().slice(0, 10));
+  return out;
+}

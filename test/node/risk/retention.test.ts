@@ -130,6 +130,12 @@ describe('the AEO registry rebuilt after a purge, from messages that arrived out
     purgeUpTo(t.newest); // left: the late snapshot (2026-04-01) and both changes
     const after = await api(net.kg, 'GET', `/v1/aeo/KZ/${A}`);
     expect(after.json).toMatchObject({ status: 'revoked', statusDate: '2026-06-01', messageId: revoked });
-    expect(after.json.history.map((h: any) => h.messageId)).toEqual(expect.arrayContaining([t.late, t.olderChange, revoked]));
+    // the older change's "valid" (reinstated after the purged suspension) repeats the late snapshot's, valid since 2024:
+    // shown once, the earlier (node/risk/aeo-registry.ts statusChanges), and kept, so valid holds on every date between
+    expect(after.json.history.map((h: any) => [h.effective, h.status, h.messageId])).toEqual([['2024-03-15', 'valid', t.late], ['2026-06-01', 'revoked', revoked]]);
+    const kept = net.kg.node.parts.store.db.prepare('SELECT effective, status FROM risk_aeo_history WHERE message_id = ?').all(t.olderChange);
+    expect(kept).toEqual([{ effective: '2026-04-25', status: 'valid' }]);
+    const at = await api(net.kg, 'GET', `/v1/aeo/KZ/${A}?at=2026-04-26`);
+    expect(at.json.validity).toMatchObject({ valid: true, status: 'valid', basis: 'recorded', messageId: t.olderChange });
   });
 });
