@@ -57,7 +57,7 @@ export function compose(dir: string, opts: NodeOptions = {}, submit?: () => Subm
     },
     endedKeys: (now) => keyring.endedKeys(now),
     revokedKeys: () => keyring.revokedKeys(),
-    certificateOf: (kid) => keyring.certificateOf(kid),
+    certificateOf: (kid, issuer) => keyring.certificateOf(kid, issuer),
     reload: () => {
       if (keyring.reload()) parts.identity = keyring.identity;
       agreements.reload();

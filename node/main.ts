@@ -95,7 +95,7 @@ export interface Extension {
   /** This node's keys that a revocation of its administration names, with when it takes effect (Keyring.revokedKeys). */
   revokedKeys?: () => ReadonlyMap<string, number>;
   /** This node's certificate of its key `kid` to announce (Keyring.certificateOf). */
-  certificateOf?: (kid: string) => string | undefined;
+  certificateOf?: (kid: string, issuer?: string) => string | undefined;
   start?: (node: GncNode) => void | Promise<void>;
   /** The risk view's part of GET /v1/health. */
   health?: NodeInfo['risk'];

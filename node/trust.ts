@@ -13,6 +13,7 @@ import { jwkThumbprint, publicKeyFromJwk, type Ed25519PublicJwk } from '../proto
 import { decodeNodeCertificate, verifyNodeCertificate } from '../protocol/certificate.js';
 import { DEFAULT_CLOCK_SKEW_MS } from '../protocol/constants.js';
 import { peekKid, validityWindow, type VerificationKey } from '../protocol/envelope/open.js';
+import { verifyKeyNotice } from '../protocol/notice.js';
 import { KeyNoticeRepo, type KeyNoticeRow } from './store/key-notices.js';
 import type { Store } from './store/store.js';
 
@@ -228,8 +229,7 @@ export class TrustIndex {
    * `kid` must not be revoked by `country` at `created`. Undefined otherwise: the envelope stays refused as an
    * envelope by an unknown key (GNC_KEY_UNKNOWN), whatever else is wrong with it.
    */
-  announcedKey(kid: string, certificate: string, country: string, created: number): VerificationKey | undefined {
-    const root = this.rootsOf(country).at(-1);
+  announcedKey(kid: string, certificate: string, country: string, created: number, root = this.rootsOf(country).at(-1)): VerificationKey | undefined {
     if (root === undefined || this.keys.has(kid)) return undefined;
     let key: VerificationKey;
     try {
@@ -244,6 +244,28 @@ export class TrustIndex {
     }
     const counts = created >= key.notBefore && created <= key.notAfter && this.clock() <= validityWindow(key, this.clockSkewMs).until;
     return counts && (key.revokedAt === undefined || created < key.revokedAt) ? key : undefined;
+  }
+
+  /**
+   * The key of an envelope signed by a key this node does not know yet, when that envelope names a successor root and
+   * carries the certificate of exactly its own signing key by that root (SPEC sections 4 and 9.10): `notice` must be a
+   * root succession of `country` signed by its root in office, and `certificate` pass announcedKey under the root it
+   * names. A partner away through a root succession and the rotation after it learns both from the succession sealed
+   * again by its new key: no announcement of that key could go first, as its certificate is by the root the succession
+   * names. Undefined otherwise.
+   */
+  successionKey(kid: string, notice: string, certificate: string, country: string, created: number): VerificationKey | undefined {
+    const root = this.rootsOf(country).at(-1);
+    if (root === undefined) return undefined;
+    let successor: Ed25519PublicJwk;
+    try {
+      const n = verifyKeyNotice(notice, root, country);
+      if (n.kind !== 'root-succession') return undefined;
+      successor = n.newRoot;
+    } catch {
+      return undefined;
+    }
+    return this.announcedKey(kid, certificate, country, created, successor);
   }
 
   rootOf(country: string): Ed25519PublicJwk | undefined {

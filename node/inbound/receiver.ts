@@ -103,8 +103,9 @@ export class Receiver {
 
   /**
    * A key this node does not know, certified by the envelope itself: only a `key` `announce` envelope from the
-   * connection's country whose certificate certifies exactly its signing key under that country's root in office
-   * (SPEC section 4, check 5). The payload is read before its signature is checked, but only to find the certificate:
+   * connection's country whose certificate certifies exactly its signing key under that country's root in office, or a
+   * `root-succession` one whose notice that root signed and whose certificate certifies exactly its signing key under
+   * the root the notice names (SPEC section 4, check 5). The payload is read before its signature is checked, but only to find the certificate:
    * opening then verifies the signature under the key it certifies, so a payload that says otherwise cannot pass.
    */
   private announcedKey(bytes: Uint8Array, kid: string, peerCountry: string): VerificationKey | undefined {
@@ -115,9 +116,13 @@ export class Receiver {
       return undefined;
     }
     const body = p?.body;
-    if (p?.type !== 'key' || p.from !== peerCountry || body?.['action'] !== 'announce' || typeof body['certificate'] !== 'string') return undefined;
+    if (p?.type !== 'key' || p.from !== peerCountry || typeof body?.['certificate'] !== 'string') return undefined;
     const created = typeof p.created === 'string' ? Date.parse(p.created) : Number.NaN;
-    return Number.isNaN(created) ? undefined : this.d.trust.announcedKey(kid, body['certificate'], peerCountry, created);
+    if (Number.isNaN(created)) return undefined;
+    if (body['action'] === 'announce') return this.d.trust.announcedKey(kid, body['certificate'], peerCountry, created);
+    // a root succession carrying the certificate of its signing key by the root it names
+    if (body['action'] === 'root-succession' && typeof body['notice'] === 'string') return this.d.trust.successionKey(kid, body['notice'], body['certificate'], peerCountry, created);
+    return undefined;
   }
 
   private async store(opened: OpenedEnvelope, type: BusinessType | ControlType, sha256: string, now: number): Promise<Uint8Array> {

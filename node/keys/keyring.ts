@@ -179,10 +179,11 @@ export class Keyring {
 
   /**
    * The certificate of this node's key `kid` to announce to a partner: the one its root in office issued, whose
-   * announcement a partner accepts (SPEC 9.10), else the newest.
+   * announcement a partner accepts (SPEC 9.10), else the newest. With `issuer`: the one that root issued, if any.
    */
-  certificateOf(kid: string): string | undefined {
+  certificateOf(kid: string, issuer?: string): string | undefined {
     const held = ownCertificates(this.dir).map((compact) => ({ compact, p: decodeNodeCertificate(compact) })).filter((c) => c.p.sub === kid);
+    if (issuer !== undefined) return held.find((c) => c.p.iss === issuer)?.compact;
     const inOffice = held.filter((c) => c.p.iss === this.identity.certPayload.iss);
     const newest = (a: typeof held[number], b: typeof held[number]): number => Date.parse(b.p.iat) - Date.parse(a.p.iat);
     return ((inOffice.length > 0 ? inOffice : held).sort(newest)[0])?.compact;

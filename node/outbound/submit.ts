@@ -7,6 +7,8 @@
  */
 import { DEFAULT_MAX_MESSAGE_AGE_MS, PAYLOAD_VERSION } from '../../protocol/constants.js';
 import { decodeNodeCertificate } from '../../protocol/certificate.js';
+import { jwkThumbprint } from '../../protocol/jwk.js';
+import { decodeKeyNotice } from '../../protocol/notice.js';
 import { EnvelopePayload, type FlattenedJws } from '../../protocol/envelope/payload.js';
 import { canonicalJson } from '../../protocol/envelope/canonical.js';
 import { sealEnvelope, sha256Hex, type Signer } from '../../protocol/envelope/seal.js';
@@ -78,8 +80,8 @@ export interface SubmitDeps {
    */
   sendWithQueued?: (seq: number, partner: string) => ((committed: boolean) => void) | undefined;
   evidence?: (event: 'sent', messageId: string, peer: string, sha256: string) => void;
-  /** This node's certificate of its key `kid` under its root in office (Keyring.certificateOf), to announce it. */
-  certificateOf?: (kid: string) => string | undefined;
+  /** This node's certificate of its key `kid` under its root in office, or under root `issuer` (Keyring.certificateOf). */
+  certificateOf?: (kid: string, issuer?: string) => string | undefined;
   /** This node's keys that a revocation of its administration names, with its earliest `revokedAt` (Keyring.revokedKeys). */
   revokedKeys?: () => ReadonlyMap<string, number>;
 }
@@ -205,8 +207,9 @@ export class SubmitService {
     if (revokedAt !== undefined && revokedAt <= now) {
       throw new GncError('GNC_KEY_REVOKED', `This node's signing key ${signer.kid} is revoked from ${new Date(revokedAt).toISOString()}: partners refuse what it seals, so ${row.id} stays queued. Certify a new key with \`gnc keys rotate\` (it needs the root key); the message is sealed again with it.`);
     }
-    const announced = this.announceAhead(row, first, sent, signer, now);
-    const { seq, id } = this.sealAgain(old, sent, signer, now);
+    const payload = this.ownCertificateIn(sent, signer);
+    const announced = this.announceAhead(row, first, payload, signer, now);
+    const { seq, id } = this.sealAgain(old, payload, signer, now);
     this.d.store.messages.setResealed(old.seq, id, now);
     this.d.store.outbox.moveTo(old.seq, seq, now, this.expiresAt(now));
     if (announced === undefined) return { seq, id };
@@ -278,9 +281,10 @@ export class SubmitService {
     const certificate = this.d.certificateOf?.(signer.kid);
     if (certificate === undefined) return undefined;
     const { messages, outbox } = this.d.store;
-    const told = messages.outControls(row.partner, 'key', 'announce', (b) => b['certificate'] === certificate);
-    if (told.some((m) => m.status === 'delivered')) return undefined;
-    const behind = told.find((m) => m.seq !== row.seq && outbox.mayHold(m.seq) === false);
+    // the partner knows the key once it has any announcement of it (a certificate by another root of the chain too)
+    const told = messages.outControls(row.partner, 'key', 'announce', (b) => certifies(b) === signer.kid);
+    if (told.some((m) => m.status === 'delivered' || (m.seq !== row.seq && (outbox.row(m.seq)?.position ?? row.position) < row.position))) return undefined;
+    const behind = messages.outControls(row.partner, 'key', 'announce', (b) => b['certificate'] === certificate).find((m) => m.seq !== row.seq && outbox.mayHold(m.seq) === false);
     if (behind !== undefined) {
       outbox.moveAhead(behind.seq, row.position - 1);
       return { id: behind.id, moved: true };
@@ -298,6 +302,21 @@ export class SubmitService {
     outbox.add(seq, row.partner, now, this.expiresAt(now), 'key', Math.min(row.position - 1, queuePosition(seq, 'key')));
     this.d.evidence?.('sent', id, row.partner, sealed.sha256);
     return { id, moved: false };
+  }
+
+  /**
+   * A root succession sealed again by another key than the one whose certificate (by the root it names) it carries: it
+   * carries the certificate of the key that seals it by that root instead, when there is one (a rotation after the
+   * succession), and so announces its own signing key (SPEC section 4, a key announcing itself). A partner away through
+   * both learns the new root and the new key from it: no announcement of that key could go ahead of it, since the
+   * partner verifies one under the root it knows, which did not certify the key. Any other body goes on as it is.
+   */
+  private ownCertificateIn(sent: EnvelopePayload, signer: Signer): EnvelopePayload {
+    const { body } = sent;
+    if (sent.type !== 'key' || body['action'] !== 'root-succession' || typeof body['notice'] !== 'string' || certifies(body) === signer.kid) return sent;
+    const notice = decodeKeyNotice(body['notice']).payload;
+    const certificate = notice.kind === 'root-succession' ? this.d.certificateOf?.(signer.kid, jwkThumbprint(notice.newRoot)) : undefined;
+    return certificate === undefined ? sent : { ...sent, body: { ...body, certificate } };
   }
 
   /** The receiver refuses envelopes older than its max age: stop retrying (or seal again) a little before that. */
@@ -354,9 +373,17 @@ function removedPartner(country: string, at: string): GncError {
   return new GncError('GNC_PARTNER_UNKNOWN', `${country} was removed as a partner of this node at ${at} (gnc partner remove): nothing is sent to it. Pin it again with \`gnc partner add\` if the partnership resumes.`);
 }
 
-/** The node key a `key` `announce` payload certifies, if it is one. */
+/**
+ * The node key a `key` payload announces, if it is one: an `announce`, or a `root-succession` (whose certificate, when it
+ * is of the key that seals it, announces that key: SPEC section 4).
+ */
 function announces(p: EnvelopePayload): string | undefined {
-  const certificate = p.type === 'key' && p.body['action'] === 'announce' ? p.body['certificate'] : undefined;
+  return p.type === 'key' && (p.body['action'] === 'announce' || p.body['action'] === 'root-succession') ? certifies(p.body) : undefined;
+}
+
+/** The node key the certificate of a `key` body certifies, if it has one. */
+function certifies(body: Record<string, unknown>): string | undefined {
+  const certificate = body['certificate'];
   if (typeof certificate !== 'string') return undefined;
   try {
     return decodeNodeCertificate(certificate).sub;
