@@ -80,6 +80,8 @@ export class FramedStream {
   private remoteClosed = false;
   /** Reading is held (the libp2p stream paused, whole frames left in the decoder) until this side's frames leave. */
   private holding = false;
+  /** While fail() waits for the answers to the requests read before a framing error: ends that wait. */
+  private answeredAll: (() => void) | undefined;
 
   constructor(readonly stream: Stream, private readonly handlers: FramedStreamHandlers, private readonly opts: FramedStreamOptions = {}) {
     this.drainTimeoutMs = opts.drainTimeoutMs ?? DRAIN_TIMEOUT_MS;
@@ -187,7 +189,12 @@ export class FramedStream {
    * stream, instead of new requests going to a stream whose partner reads no more.
    */
   closeIfDone(): void {
-    if (!this.remoteClosed || this.closed || this.failing) return;
+    if (this.failing) {
+      // fail() waits for the answers to the requests read before the framing error, then sends its ERROR frame
+      if (this.opts.busy?.() !== true) this.answeredAll?.();
+      return;
+    }
+    if (!this.remoteClosed || this.closed) return;
     if (this.opts.busy === undefined) {
       this.close(new GncError('GNC_PARTNER_UNREACHABLE', `${this.opts.peer ?? 'the partner'} closed its side of the stream`));
       return;
@@ -295,9 +302,14 @@ export class FramedStream {
   }
 
   /**
-   * Answer an unreadable or oversize frame with an ERROR frame, then close: the stream is out of sync. The
-   * partner gets CLOSE_TIMEOUT_MS to take the frame and close its side; then the stream is reset, so a partner
-   * that never closes does not keep it open (and counted against the stream limit).
+   * Answer an unreadable or oversize frame with an ERROR frame, then close: the stream is out of sync. Nothing more
+   * is read from it, but the requests read before that frame (on an inbound stream, `busy`) are answered first: the
+   * receiver may have stored their messages already, and their receipts would otherwise be lost until the partner
+   * sends them again (SPEC section 6). That wait holds only what the partner had sent before the bad frame (at most
+   * MAX_IN_FLIGHT_PER_PARTNER requests) and ends after the drain limit at the latest, as long as a stream whose
+   * answers do not leave is held anyway. The partner gets CLOSE_TIMEOUT_MS to take the frame and close its side;
+   * then the stream is reset, so a partner that never closes does not keep it open (and counted against the stream
+   * limit).
    */
   async fail(err: unknown): Promise<void> {
     if (this.closed || this.failing) return;
@@ -307,6 +319,8 @@ export class FramedStream {
     // our own decoder's message (bounded, no partner text), never the bytes that caused it
     this.opts.log?.(`closing exchange stream ${this.describe()} after a framing error (${code}): ${message}`);
     this.stopTimers();
+    await this.outstandingAnswered();
+    if (this.closed) return; // reset or closed by the partner meanwhile: no ERROR frame can leave
     try {
       this.stream.send(encodeFrame(errorFrame(0, code, message)));
       await this.stream.close({ signal: AbortSignal.timeout(CLOSE_TIMEOUT_MS) });
@@ -323,6 +337,25 @@ export class FramedStream {
       this.stream.abort(err instanceof Error ? err : new Error(message));
     }
     this.finish(err instanceof Error ? err : undefined);
+  }
+
+  /**
+   * Resolves once the requests read are answered (`busy` says none is outstanding; closeIfDone tells), once the stream
+   * has closed, or after drainTimeoutMs, whichever comes first.
+   */
+  private outstandingAnswered(): Promise<void> {
+    if (this.opts.busy?.() !== true) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.stream.removeEventListener('close', done);
+        this.answeredAll = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, this.drainTimeoutMs);
+      this.stream.addEventListener('close', done);
+      this.answeredAll = done;
+    });
   }
 
   /** Close this side (the partner gets CLOSE_TIMEOUT_MS to take the last bytes, then the stream is reset); `why` goes to onClose. */

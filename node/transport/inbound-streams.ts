@@ -11,7 +11,9 @@
  * that does not read its answers gets no more of its requests read until it does (holdReadsWhileBlocked): a
  * 205-byte request draws a receipt of about 800 bytes, and this node kept every unsent one (tens of megabytes
  * within seconds) until the drain limit reset the stream. A partner that closes its side after sending still
- * gets an answer to every request read (SPEC section 5); this side closes its own after the last one.
+ * gets an answer to every request read (SPEC section 5); this side closes its own after the last one. Likewise a
+ * partner whose stream goes out of sync (an unreadable frame) gets the answers to the requests read before it, then the
+ * ERROR frame.
  */
 import type { Libp2p } from 'libp2p';
 import type { Connection, Stream } from '@libp2p/interface';
@@ -110,7 +112,8 @@ export async function serveExchange(host: Libp2p, trust: TrustIndex, handler: En
             .catch((err: unknown) => peerLog(`could not answer ${peer.country} request ${frame.requestId}: ${(err as Error).message}`))
             .finally(() => {
               // answered once the answer has left (or can no longer leave): a partner that closed its side after
-              // sending gets its stream closed only now, after its last answer
+              // sending gets its stream closed only now, after its last answer, and one whose stream fails on a bad
+              // frame gets the ERROR frame only now (FramedStream.fail)
               unanswered--;
               framed.closeIfDone();
             });

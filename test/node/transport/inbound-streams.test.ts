@@ -161,6 +161,30 @@ describe('inbound streams from a hostile partner', () => {
     expect(logged('framing error (GNC_FRAME_TOO_LARGE)', from)).toHaveLength(1);
   }, 15_000);
 
+  it('answers a request read before an unreadable frame that came in the same write, then sends the ERROR frame and closes', async () => {
+    const from = kgLog.length;
+    const stream = await open();
+    const frames: Frame[] = [];
+    const decoder = new FrameDecoder();
+    stream.addEventListener('message', (e) => frames.push(...decoder.push(e.data instanceof Uint8Array ? e.data : e.data.subarray())));
+    const id = newMessageId();
+    const sealed = sealEnvelope(
+      { v: 1, id, type: 'aci', from: 'KZ', to: 'KG', agreement: 'KZ-KG-test@1', created: new Date().toISOString(), purpose: 'pre-arrival-risk-assessment', body: aci } as never,
+      kz.node.parts.identity.node.signer,
+    );
+    const request = encodeFrame({ kind: FRAME_REQUEST, requestId: 21, payload: sealed.bytes });
+    const garbage = Uint8Array.from([0x05, 0x09, 0, 0, 0, 0]); // a whole frame of kind 9, which does not exist
+    stream.send(Uint8Array.from([...request, ...garbage])); // one write: KG reads both in the same turn
+    await closed(stream);
+    // before, KG failed the stream on the garbage at once: the message was stored, its receipt never sent
+    expect(frames.map((f) => [f.kind, f.requestId])).toEqual([[FRAME_RECEIPT, 21], [FRAME_ERROR, 0]]);
+    const error = JSON.parse(Buffer.from(frames[1]!.payload).toString('utf8'));
+    expect(error.code).toBe('GNC_ENVELOPE_MALFORMED');
+    expect(kg.node.parts.store.messages.byKey('in', 'KZ', id)?.status).toBe('accepted');
+    expect(logged('framing error (GNC_ENVELOPE_MALFORMED)', from)).toHaveLength(1);
+    expect(logged('could not', from)).toEqual([]);
+  }, 15_000);
+
   it('answers the requests a peer sent before closing its side, then closes the stream', async () => {
     const from = kgLog.length;
     const stream = await open();
