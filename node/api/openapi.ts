@@ -74,7 +74,11 @@ const paths: Record<string, Record<string, Operation>> = {
     },
     get: { summary: 'List messages, newest first, with cursor pagination', scope: 'read', response: 'MessageList', query: api.ListMessagesQuery },
   },
-  '/v1/messages/{id}': { get: { summary: 'One message with status, receipt and signed envelope (Accept: application/xml for the body as XML)', scope: 'read', response: 'MessageView', query: api.WaitQuery,
+  '/v1/messages/{id}': { get: { summary: 'One message with status, receipt and signed envelope (Accept: application/xml for the body as XML), of the partner and direction given when more than one message has the id', scope: 'read', response: 'MessageView', query: api.WaitQuery,
+      problems: {
+        404: 'GNC_NOT_FOUND: no message has this id (sent to or received from that partner, in that direction, with ?partner= or ?direction=), or, with Accept: application/xml only, it has no XML form',
+        409: 'GNC_CONFLICT: more than one message has this id and ?partner= and ?direction= do not say which (message ids are unique per direction and partner only: two partners may pick the same id, and a received message may have the id of one sent); the detail names the partners and what to add, e.g. ?partner=XX',
+      },
       responseHeaders: { Vary: 'Accept: the body is JSON or, when preferred, WCO DM XML', 'X-Gnc-Status': "with an XML answer, the message's status (queued ... delivered), which the XML body does not carry" }, produces: { types: { 'application/xml': 'the message body as WCO DM XML (with Accept: application/xml; a control message or a purged body has none and comes as JSON if Accept takes JSON too)' } } } },
   '/v1/messages/{id}/withdraw': { post: { summary: 'Withdraw a message queued for a partner that does not have it yet (queued or retrying, never handed over): final status withdrawn, with the time and reason. 409 GNC_CONFLICT for one the partner has or may have (sending, delivered, or handed over by an earlier attempt: send a cancellation, amendment or status change instead), one already final, a control message, or one that queued messages refer to (withdraw those first); a message withdrawn already is answered as it is', scope: 'submit', request: 'WithdrawRequest', response: 'MessageView' } },
   '/v1/partners': { get: { summary: 'Partner administrations and their certificates: pinned ones, and removed ones (`removed`)', scope: 'read', response: 'PartnerList' } },

@@ -6,6 +6,7 @@
  * same table, checked per candidate when a window or a place already narrows the rows, else used to drive.
  */
 import { GncError } from '../../protocol/errors.js';
+import { ambiguousId } from '../api/ambiguous-id.js';
 import type { ArrivalDetail, ArrivalFilters } from '../../protocol/risk.js';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/db.js';
@@ -117,7 +118,7 @@ export class ArrivalQueries {
     if (partner === undefined) {
       const partners = this.repo.partnersOf(id);
       if (partners.length > 1) {
-        throw new GncError('GNC_CONFLICT', `The id ${id} names consignments or versions of ${partners.length} partners, ${partners.join(' and ')} (message ids are unique per partner only): add ?partner=XX to say whose, e.g. GET /v1/arrivals/${id}?partner=${partners[0]}.`);
+        throw ambiguousId(id, 'consignments or versions', '/v1/arrivals', partners.map((partner) => ({ partner })));
       }
     }
     const row = this.repo.find(id, partner);

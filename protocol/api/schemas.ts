@@ -66,8 +66,13 @@ export const ListMessagesQuery = windowInOrder(z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
 }), 'since', 'until');
 
+/**
+ * `GET /v1/messages/{id}`: message ids are unique per direction and partner only, so an id that more than one message
+ * has needs `partner` or `direction` (409 GNC_CONFLICT without them names the partners).
+ */
 export const WaitQuery = z.strictObject({
-  direction: z.enum(['in', 'out']).optional(),
+  direction: z.enum(['in', 'out']).optional().describe('in: the message received with this id; out: the one sent. Needed (409 GNC_CONFLICT without it) when a message sent and one received have the id'),
+  partner: CountryCode.optional().describe('the partner the message was sent to or received from; needed (409 GNC_CONFLICT without it) when messages of two or more partners have the id'),
   wait: z.coerce.number().int().min(0).max(MAX_WAIT_SECONDS).optional().describe(`seconds (at most ${MAX_WAIT_SECONDS}) to hold the answer until the message is final (delivered, rejected, expired, resealed or withdrawn)`),
 });
 
