@@ -8,6 +8,7 @@ import type { NodeParts } from '../main.js';
 import { requireScope, type AuthEnv } from '../api/auth.js';
 import { NO_QUERY, parseQuery } from '../api/query.js';
 import type { Keyring } from '../keys/keyring.js';
+import { EvidenceQuery } from '../../protocol/api/schemas.js';
 import type { EvidenceLog } from '../store/evidence.js';
 import { exportEvidence } from './export.js';
 import { verifyOwnLog } from './self-check.js';
@@ -24,8 +25,9 @@ export function auditRoutes(parts: NodeParts, evidence: EvidenceLog, keyring: Ke
 export function evidenceRoutes(parts: NodeParts, evidence: EvidenceLog): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
   app.get('/:id/evidence', requireScope(parts.store.tokens, 'read'), (c) => {
-    parseQuery(c, NO_QUERY);
-    const bundle = exportEvidence({ dir: parts.dir, store: parts.store, identity: parts.identity, evidence, clock: parts.clock, caller: 'api' }, { messageIds: [c.req.param('id')] });
+    // message ids are unique per direction and partner only: ?partner= keeps one partner's messages with the id
+    const { partner } = parseQuery(c, EvidenceQuery);
+    const bundle = exportEvidence({ dir: parts.dir, store: parts.store, identity: parts.identity, evidence, clock: parts.clock, caller: 'api' }, { messageIds: [c.req.param('id')], ...(partner === undefined ? {} : { partner }) });
     return c.json(bundle);
   });
   return app;

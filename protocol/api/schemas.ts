@@ -76,6 +76,14 @@ export const WaitQuery = z.strictObject({
   wait: z.coerce.number().int().min(0).max(MAX_WAIT_SECONDS).optional().describe(`seconds (at most ${MAX_WAIT_SECONDS}) to hold the answer until the message is final (delivered, rejected, expired, resealed or withdrawn)`),
 });
 
+/**
+ * `GET /v1/messages/{id}/evidence`: the bundle holds every message with the id (message ids are unique per direction and
+ * partner only), or that partner's alone.
+ */
+export const EvidenceQuery = z.strictObject({
+  partner: CountryCode.optional().describe('only the messages sent to or received from this partner with the id (without it, every message with the id: two partners may have picked the same one); the bundle\'s selection names the partner'),
+});
+
 /** A client's idempotency key: printable ASCII without `"` and `\`, as the Idempotency-Key header carries it. */
 export const IdempotencyKey = z.string().regex(/^[\x20\x21\x23-\x5b\x5d-\x7e]{1,255}$/, 'expected 1 to 255 printable ASCII characters, no " or \\');
 

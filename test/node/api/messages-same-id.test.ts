@@ -5,7 +5,8 @@
  * and UZ's real node keys under their agreements with KG and put on the wire through their sessions, so KG's receiver
  * stores them as any other. Without `?partner=` (or `?direction=`) such an id is refused naming the partners and what
  * to add, not answered with whichever message comes first; with them each message; an id of one message is answered
- * exactly as before, with or without them.
+ * exactly as before, with or without them. The evidence bundle of such an id holds every message with it, or with
+ * `?partner=` that partner's alone.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -55,6 +56,15 @@ describe('GET /v1/messages/{id} for an id that more than one message has', () =>
       // the same message with the direction too
       expect((await api(kg, 'GET', `/v1/messages/${shared}?direction=in&partner=${partner}`)).json.envelope).toEqual(r.json.envelope);
     }
+    // its evidence: both messages, or with ?partner= that partner's alone
+    const sendersIn = (bundle: any): string[] => bundle.envelopes
+      .map((e: any) => JSON.parse(Buffer.from(e.jws.payload, 'base64url').toString('utf8')))
+      .filter((p: any) => p.type === 'aci').map((p: any) => p.from).sort();
+    expect(sendersIn((await api(kg, 'GET', `/v1/messages/${shared}/evidence`)).json)).toEqual(['KZ', 'UZ']);
+    const one = await api(kg, 'GET', `/v1/messages/${shared}/evidence?partner=UZ`);
+    expect(one.status, one.text).toBe(200);
+    expect(sendersIn(one.json)).toEqual(['UZ']);
+    expect(one.json.selection).toMatchObject({ messageIds: [shared], partner: 'UZ' });
     const none = await api(kg, 'GET', `/v1/messages/${shared}?partner=CN`);
     expect(none.status).toBe(404);
     expect(none.json.detail).toBe(`No message with id ${shared} sent to CN or received from CN on this node: check the id and ?partner (GET /v1/messages?partner=CN lists them), or leave it out.`);
@@ -114,5 +124,7 @@ describe('GET /v1/messages/{id} for an id that more than one message has', () =>
     expect(get.responses['409'].description).toMatch(/^GNC_CONFLICT: more than one message has this id/);
     expect(get.responses['409'].content['application/problem+json'].schema.$ref).toBe('#/components/schemas/ProblemDetails');
     expect(get.responses['404'].description).toMatch(/^GNC_NOT_FOUND: /);
+    const evidence = (await api(kg, 'GET', '/v1/openapi.json')).json.paths['/v1/messages/{id}/evidence'].get;
+    expect(evidence.parameters.filter((p: any) => p.in === 'query').map((p: any) => p.name)).toEqual(['partner']);
   });
 });
