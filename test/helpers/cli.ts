@@ -1,6 +1,6 @@
 /** `gnc` run as a real process from dist/ (what an operator runs): exit code, stdout and stderr. */
-import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
@@ -19,6 +19,28 @@ export async function gnc(...args: string[]): Promise<{ code: number; stdout: st
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+/** `gnc start` on `dir` as its own process (its port from gnc.json); resolves with its API base URL once it answers. */
+export async function startProcess(dir: string): Promise<{ proc: ChildProcess; url: string }> {
+  const port = (JSON.parse(readFileSync(join(dir, 'gnc.json'), 'utf8')) as { api: { port: number } }).api.port;
+  const proc = spawn(process.execPath, [BIN, 'start', '--dir', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => {
+    if (proc.exitCode !== null) throw new Error(`gnc start exited ${proc.exitCode}: ${stderr}`);
+    return fetch(`${url}/v1/health`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok || undefined, () => undefined);
+  }, 20_000, 'the node process to answer');
+  return { proc, url };
+}
+
+/** Kills `c` with SIGKILL (no clean-up at all: a crash) and resolves once it has exited. */
+export function killProcess(c: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    c.once('exit', () => resolve());
+    c.kill('SIGKILL');
+  });
 }
 
 /** The one error line of a failure, with no stack frame after it. */

@@ -5,11 +5,9 @@
  * must be among it, or a suspension of the agreement before the restart reports the message "not sent"
  * (expired, GNC_AGREEMENT_NONE) while the partner has accepted it (SPEC section 8.6).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN } from '../../helpers/cli.js';
+import { killProcess as kill, startProcess } from '../../helpers/cli.js';
 import { finalMessage, makeNetwork, restartNode, runCli, waitFor } from '../../helpers/network.js';
 import { example } from '../../protocol/messages/fixtures.js';
 
@@ -23,27 +21,6 @@ afterEach(async () => {
   await net?.close();
   net = undefined;
 });
-
-function kill(c: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    c.once('exit', () => resolve());
-    c.kill('SIGKILL');
-  });
-}
-
-/** `gnc start` as its own process; resolves with its API base URL once it answers. */
-async function startProcess(dir: string): Promise<{ proc: ChildProcess; url: string }> {
-  const port = (JSON.parse(readFileSync(join(dir, 'gnc.json'), 'utf8')) as { api: { port: number } }).api.port;
-  const proc = spawn(process.execPath, [BIN, 'start', '--dir', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => {
-    if (proc.exitCode !== null) throw new Error(`gnc start exited ${proc.exitCode}: ${stderr}`);
-    return fetch(`${url}/v1/health`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok || undefined, () => undefined);
-  }, 20_000, 'the sender process to answer');
-  return { proc, url };
-}
 
 describe('a sender killed while a message is on the wire', () => {
   it('still knows after the restart that the partner may hold it, and learns its receipt despite a suspension', async () => {
