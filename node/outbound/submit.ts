@@ -11,7 +11,7 @@ import { jwkThumbprint } from '../../protocol/jwk.js';
 import { decodeKeyNotice } from '../../protocol/notice.js';
 import { EnvelopePayload, type FlattenedJws } from '../../protocol/envelope/payload.js';
 import { canonicalJson } from '../../protocol/envelope/canonical.js';
-import { sealEnvelope, sha256Hex, type Signer } from '../../protocol/envelope/seal.js';
+import { sealEnvelope, sha256Hex, type SealedEnvelope, type Signer } from '../../protocol/envelope/seal.js';
 import { isSnapshotInParts, type AeoBody, type AeoSnapshotInParts } from '../../protocol/messages/aeo.js';
 import type { ControlType } from '../../protocol/messages/control.js';
 import { CONTROL_RETENTION_DAYS } from '../inbound/receiver.js';
@@ -84,6 +84,14 @@ export interface SubmitDeps {
   certificateOf?: (kid: string, issuer?: string) => string | undefined;
   /** This node's keys that a revocation of its administration names, with its earliest `revokedAt` (Keyring.revokedKeys). */
   revokedKeys?: () => ReadonlyMap<string, number>;
+}
+
+/** A control envelope queued inside the caller's transaction (SubmitService.queueControlIn). */
+export interface QueuedControl {
+  id: string;
+  sha256: string;
+  /** To call once the caller's unit has settled: `committed` when it committed (the envelope is queued), else not. */
+  settled: (committed: boolean) => void;
 }
 
 /** A control envelope sealed again (SubmitService.reseal). */
@@ -179,14 +187,39 @@ export class SubmitService {
 
   /** Queue a control envelope (agreement or key management) for a partner; no agreement is needed. */
   async queueControl(to: string, type: ControlType, body: Record<string, unknown>): Promise<{ id: string; sha256: string }> {
-    if (!this.d.trust.isPartner(to)) throw new GncError('GNC_PARTNER_UNKNOWN', `${to} is not a partner of this node: add it with \`gnc partner add\`.`);
     const now = this.d.clock();
-    const id = newMessageId(now);
-    const payload = { v: PAYLOAD_VERSION, id, type, from: this.d.self, to, agreement: null, created: new Date(now).toISOString(), body };
+    const payload = this.controlPayload(to, type, body, now);
     const sealed = this.enqueue(payload, String(body['action']), [], CONTROL_RETENTION_DAYS, now, undefined);
     await sealed.committed;
     this.d.onQueued(to);
-    return { id, sha256: sealed.sha256 };
+    return { id: payload.id, sha256: sealed.sha256 };
+  }
+
+  /**
+   * queueControl inside the caller's transaction, a unit of the group commit (the receiver's, storing the envelope
+   * this one answers): sealed now (the signer is synchronous), its message row, outbox row and `sent` entry commit
+   * with the rest of that unit, or none of them does. The caller calls `settled` once the unit has settled
+   * (`committed`: its promise resolved), which tells the dispatcher, as queueControl does after its own commit.
+   */
+  queueControlIn(to: string, type: ControlType, body: Record<string, unknown>): QueuedControl {
+    const now = this.d.clock();
+    const payload = this.controlPayload(to, type, body, now);
+    const sealed = this.seal(payload);
+    const { handOver } = this.insertQueued(payload, sealed, String(body['action']), [], CONTROL_RETENTION_DAYS, now, undefined);
+    return {
+      id: payload.id,
+      sha256: sealed.sha256,
+      settled: (committed) => {
+        handOver?.(committed);
+        if (committed) this.d.onQueued(to);
+      },
+    };
+  }
+
+  /** The payload of a control envelope to partner `to`, under no agreement. */
+  private controlPayload(to: string, type: ControlType, body: Record<string, unknown>, now: number): EnvelopePayload {
+    if (!this.d.trust.isPartner(to)) throw new GncError('GNC_PARTNER_UNKNOWN', `${to} is not a partner of this node: add it with \`gnc partner add\`.`);
+    return { v: PAYLOAD_VERSION, id: newMessageId(now), type, from: this.d.self, to, agreement: null, created: new Date(now).toISOString(), body };
   }
 
   /**
@@ -333,38 +366,54 @@ export class SubmitService {
   private enqueue(
     payload: EnvelopePayload, kind: string, removed: string[], retentionDays: number, now: number, use: KeyUse | undefined, part?: AeoSnapshotInParts,
   ): { sha256: string; committed: Promise<{ seq: number; replayed: boolean }> } {
+    const sealed = this.seal(payload);
+    let handOver: ((committed: boolean) => void) | undefined;
+    const committed = this.d.store.commits.run(() => {
+      const earlier = use && this.earlier(use);
+      if (earlier !== undefined) return { seq: earlier, replayed: true };
+      const queued = this.insertQueued(payload, sealed, kind, removed, retentionDays, now, use, part);
+      handOver = queued.handOver;
+      return { seq: queued.seq, replayed: false };
+    });
+    // before the submitter hears of the commit: the frame leaves as early as it can
+    committed.then(() => handOver?.(true), () => handOver?.(false));
+    return { sha256: sealed.sha256, committed };
+  }
+
+  /** Seal `payload` with the node key; never what no frame can carry. */
+  private seal(payload: EnvelopePayload): SealedEnvelope {
     const sealed = sealEnvelope(payload, this.d.signer());
     // never queue what no frame can carry (it would be retried until expiry): the API's body limit keeps its
     // submissions far below this; the guard is for every other way in
     if (sealed.bytes.byteLength > MAX_ENVELOPE_BYTES) {
       throw new GncError('GNC_BODY_TOO_LARGE', `The signed message would be ${sealed.bytes.byteLength} bytes, over the ${MAX_ENVELOPE_BYTES}-byte limit of a wire frame: split the consignment into several messages.`);
     }
-    const expiresAt = this.expiresAt(now);
-    let handOver: ((committed: boolean) => void) | undefined;
-    const committed = this.d.store.commits.run(() => {
-      const earlier = use && this.earlier(use);
-      if (earlier !== undefined) return { seq: earlier, replayed: true };
-      // the trust index learns of a `gnc partner remove` run beside the node a moment later: read in the transaction
-      // that queues, a removal committed first refuses the message, which the removal would have withdrawn
-      const removedAt = this.d.store.partners.removedAt(payload.to);
-      if (removedAt !== undefined) throw removedPartner(payload.to, removedAt);
-      const admitted = part && { part, digest: this.d.store.aeoParts.admit('out', payload.to, part) };
-      const seq = this.d.store.messages.insert({
-        id: payload.id, direction: 'out', partner: payload.to, type: payload.type, kind, ref: payload.ref ?? null, purpose: payload.purpose ?? null,
-        agreement: payload.agreement, created: payload.created, status: 'queued', jws: sealed.bytes, sha256: sealed.sha256,
-        body: JSON.stringify(payload.body), removed: removed.length ? JSON.stringify(removed) : null, retainUntil: now + retentionDays * 86_400_000,
-      }, now);
-      if (admitted) this.d.store.aeoParts.add('out', payload.to, seq, admitted.part, admitted.digest);
-      this.d.store.outbox.add(seq, payload.to, now, expiresAt, payload.type);
-      if (use) this.d.store.idempotency.add(use.tokenId, use.key, use.request, seq, now);
-      this.d.evidence?.('sent', payload.id, payload.to, sealed.sha256);
-      // last: nothing after it may fail the unit, whose rollback would take the mark back with the row
-      handOver = this.d.sendWithQueued?.(seq, payload.to);
-      return { seq, replayed: false };
-    });
-    // before the submitter hears of the commit: the frame leaves as early as it can
-    committed.then(() => handOver?.(true), () => handOver?.(false));
-    return { sha256: sealed.sha256, committed };
+    return sealed;
+  }
+
+  /**
+   * Inside the caller's transaction: the message row of `sealed`, its outbox row (with the idempotency key and the AEO
+   * part, if any) and its `sent` entry, then the dispatcher's mark; `handOver` is to be called once the unit settled.
+   */
+  private insertQueued(
+    payload: EnvelopePayload, sealed: SealedEnvelope, kind: string, removed: string[], retentionDays: number, now: number, use: KeyUse | undefined, part?: AeoSnapshotInParts,
+  ): { seq: number; handOver: ((committed: boolean) => void) | undefined } {
+    // the trust index learns of a `gnc partner remove` run beside the node a moment later: read in the transaction
+    // that queues, a removal committed first refuses the message, which the removal would have withdrawn
+    const removedAt = this.d.store.partners.removedAt(payload.to);
+    if (removedAt !== undefined) throw removedPartner(payload.to, removedAt);
+    const admitted = part && { part, digest: this.d.store.aeoParts.admit('out', payload.to, part) };
+    const seq = this.d.store.messages.insert({
+      id: payload.id, direction: 'out', partner: payload.to, type: payload.type, kind, ref: payload.ref ?? null, purpose: payload.purpose ?? null,
+      agreement: payload.agreement, created: payload.created, status: 'queued', jws: sealed.bytes, sha256: sealed.sha256,
+      body: JSON.stringify(payload.body), removed: removed.length ? JSON.stringify(removed) : null, retainUntil: now + retentionDays * 86_400_000,
+    }, now);
+    if (admitted) this.d.store.aeoParts.add('out', payload.to, seq, admitted.part, admitted.digest);
+    this.d.store.outbox.add(seq, payload.to, now, this.expiresAt(now), payload.type);
+    if (use) this.d.store.idempotency.add(use.tokenId, use.key, use.request, seq, now);
+    this.d.evidence?.('sent', payload.id, payload.to, sealed.sha256);
+    // last: nothing after it may fail the unit, whose rollback would take the mark back with the row
+    return { seq, handOver: this.d.sendWithQueued?.(seq, payload.to) };
   }
 }
 
