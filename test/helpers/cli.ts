@@ -75,3 +75,13 @@ export function queryDir<T>(dir: string, sql: string, ...args: unknown[]): T[] {
     db.close();
   }
 }
+
+/** Runs `sql` on the store of the data dir `dir` (a fault a test plants there: a trigger, and its removal). */
+export function execDir(dir: string, sql: string): void {
+  const db = new Database(join(dir, 'gnc.sqlite'));
+  try {
+    db.exec(sql);
+  } finally {
+    db.close();
+  }
+}

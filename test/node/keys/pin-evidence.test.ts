@@ -8,11 +8,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../../certs/identity.js';
 import { Store } from '../../../node/store/store.js';
 import type { EvidenceEntry } from '../../../protocol/evidence/chain.js';
+import { execDir } from '../../helpers/cli.js';
 import { initNode, runCli, tempDir } from '../../helpers/network.js';
 
 const base = tempDir('gnc-pin-evidence-');
@@ -24,15 +24,6 @@ async function cli(args: string[]): Promise<string[]> {
   const r = await runCli(args);
   expect(r.code, r.out.join('\n')).toBe(0);
   return r.out;
-}
-
-function exec(dir: string, sql: string): void {
-  const db = new Database(join(dir, 'gnc.sqlite'));
-  try {
-    db.exec(sql);
-  } finally {
-    db.close();
-  }
 }
 
 function read<T>(dir: string, fn: (s: Store) => T): T {
@@ -65,10 +56,10 @@ describe('gnc partner add and the evidence log', () => {
     kz = await initNode(base, 'KZ');
     kg = await initNode(base, 'KG');
     const { file } = await exportIdentity(kz, 'kz-1.json');
-    exec(kg, `CREATE TRIGGER test_refuse_key_entry BEFORE INSERT ON evidence WHEN json_extract(NEW.entry, '$.event') = 'key'
+    execDir(kg, `CREATE TRIGGER test_refuse_key_entry BEFORE INSERT ON evidence WHEN json_extract(NEW.entry, '$.event') = 'key'
       BEGIN SELECT RAISE(ABORT, 'test: the key entry cannot be written'); END`);
     const refused = await runCli(pin(kg, file, kz));
-    exec(kg, 'DROP TRIGGER test_refuse_key_entry');
+    execDir(kg, 'DROP TRIGGER test_refuse_key_entry');
     expect(refused.code).not.toBe(0);
     expect(pinnedCertificates(kg, 'KZ')).toEqual([]);
     expect(read(kg, (s) => s.partners.get('KZ'))).toBeUndefined();
