@@ -38,7 +38,7 @@ export function compose(dir: string, opts: NodeOptions = {}, submit?: () => Subm
   const agreements = new AgreementRegistry(store, trust, { country: identity.country, roots: () => keyring.ownRoots() }, clock, evidence);
   trust.onChange(() => agreements.reload());
   const policy = new AgreementPolicy(agreements, identity.country);
-  const onAgreement = agreementControl(agreements, (m) => log(m), submit && ((partner, signed) => submit().queueControl(partner, 'agreement', { action: 'countersigned', agreement: signed })));
+  const onAgreement = agreementControl(agreements, (m) => log(m), submit && ((partner, signed) => submit().queueControlIn(partner, 'agreement', { action: 'countersigned', agreement: signed })));
   const onKey = keyControl({ store, trust, evidence, clock, log: (m) => log(m), self: { country: identity.country, kids: () => keyring.ownKeys().keys() } });
   const ext: Composition['ext'] = {
     policy,

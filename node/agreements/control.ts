@@ -10,12 +10,18 @@ import { AgreementControlBody } from '../../protocol/messages/control.js';
 import { parseWith } from '../../protocol/validate.js';
 import type { SignedAgreement } from '../../protocol/agreement/index.js';
 import type { AgreementRegistry } from './registry.js';
+import { GncError, isGncError } from '../../protocol/errors.js';
+import { storageError } from '../store/storage-error.js';
 
-/** Queues a countersigned copy for the partner (AgreementService.sign does the same for one signed here). */
-export type ReturnCountersigned = (partner: string, signed: SignedAgreement) => Promise<unknown>;
+/**
+ * Queues a countersigned copy for the partner inside the transaction that stores the proposal's envelope
+ * (SubmitService.queueControlIn; AgreementService.sign does the same for one signed here): `settled` is to be
+ * called once that transaction's unit has settled.
+ */
+export type ReturnCountersigned = (partner: string, signed: SignedAgreement) => { settled: (committed: boolean) => void };
 
 export function agreementControl(registry: AgreementRegistry, log: (m: string) => void, returnCountersigned?: ReturnCountersigned) {
-  return (opened: OpenedEnvelope, peer: string): void | (() => void) => {
+  return (opened: OpenedEnvelope, peer: string): void | ((committed: boolean) => void) => {
     const body = parseWith(AgreementControlBody, opened.payload.body, 'Agreement control body', '/body');
     const via = { from: peer, messageId: opened.payload.id };
     // the sender is checked before anything is stored: a refusal is a final verdict, so nothing of it may apply
@@ -31,15 +37,23 @@ export function agreementControl(registry: AgreementRegistry, log: (m: string) =
     log(`agreement ${k.document.id}@${k.document.version} ${body.action} by ${peer}: ${k.complete ? 'signed by both, in force from ' + k.document.validFrom : 'awaiting our signature (gnc agreement sign)'}`);
     // a proposal of a document this administration had signed already (proposals that crossed, or one signed here
     // and not proposed): held with both signatures now, it goes back countersigned, as one signed after it would, so
-    // that the proposer holds it complete too; once the envelope that carried the proposal has committed
-    if (body.action === 'propose' && k.complete && returnCountersigned !== undefined) {
-      return () => {
-        returnCountersigned(peer, k.signed).then(
-          () => log(`agreement ${k.document.id}@${k.document.version}: signed here already, countersigned copy queued for ${peer}`),
-          (err: unknown) => log(`agreement ${k.document.id}@${k.document.version}: could not queue the countersigned copy for ${peer} (${(err as Error).message}); send it with gnc agreement propose --id ${k.document.id} --version ${k.document.version}`),
-        );
-      };
+    // that the proposer holds it complete too. Queued in the transaction that stores the proposal: both commit or
+    // neither does, and a crash after that commit cannot leave the proposer without the copy
+    if (body.action !== 'propose' || !k.complete || returnCountersigned === undefined) return undefined;
+    const what = `agreement ${k.document.id}@${k.document.version}`;
+    let queued: ReturnType<ReturnCountersigned>;
+    try {
+      queued = returnCountersigned(peer, k.signed);
+    } catch (err) {
+      // no verdict on the proposal (the partner would be told it is refused, finally): this node's own failure, on
+      // which nothing of the proposal is stored and the partner sends it again
+      const e = storageError(err);
+      if (isGncError(e) && e.code === 'GNC_STORAGE_FULL') throw e;
+      throw new GncError('GNC_INTERNAL', `The proposal of ${what} from ${peer} completes it here, but its countersigned copy could not be queued for ${peer} (${(err as Error).message}): nothing of the proposal was stored, and ${peer} sends it again. Check the node's log and its data dir, and report it if it persists.`, { cause: err });
     }
-    return undefined;
+    return (committed) => {
+      queued.settled(committed);
+      if (committed) log(`${what}: signed here already, countersigned copy queued for ${peer}`);
+    };
   };
 }

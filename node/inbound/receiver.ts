@@ -43,10 +43,11 @@ export interface ReceiverDeps {
   /**
    * Control envelopes (agreement proposals and notices, key announcements): verified and applied inside the
    * transaction that stores the envelope, after its `received` entry, so that the document's own evidence entry
-   * follows the entry of the envelope that carried it and commits with it (SPEC 9.2). Throws to refuse it. May return
-   * what to do once that transaction has committed (an answer to queue for the partner).
+   * follows the entry of the envelope that carried it and commits with it (SPEC 9.2). Throws to refuse it. An answer
+   * it queues for the partner is queued in that transaction too; it then returns what to call once the transaction's
+   * unit has settled (`committed`: it committed), to tell the dispatcher.
    */
-  control?: (opened: OpenedEnvelope, peerCountry: string) => void | (() => void);
+  control?: (opened: OpenedEnvelope, peerCountry: string) => void | ((committed: boolean) => void);
   /**
    * After a transaction that applied a control document failed to commit: read the trust and agreements back from
    * the store, since the handler updated them in memory before the commit.
@@ -150,7 +151,7 @@ export class Receiver {
       }
     }
     const receipt = this.receipt(p.from, p.id, sha256, p.agreement, { status: 'accepted' });
-    let committed: (() => void) | undefined;
+    let settled: ((committed: boolean) => void) | undefined;
     const seq = await this.d.store.commits.run(() => {
       // re-check inside the transaction: two copies may arrive in the same batch
       const again = this.d.store.messages.byKey('in', p.from, p.id);
@@ -173,15 +174,18 @@ export class Receiver {
       this.d.store.messages.saveReceipt({ message_seq: s, receipt_id: receipt.id, status: 'accepted', code: null, reason: null, jws: receipt.bytes, sha256: receipt.sha256, at: now });
       this.d.evidence?.('received', p.id, p.from, sha256);
       // the document's `key`/`agreement` entry after the `received` entry of its envelope; a refusal rolls back both
-      if (control) committed = this.d.control!(opened, p.from) ?? undefined;
+      if (control) settled = this.d.control!(opened, p.from) ?? undefined;
       this.d.evidence?.('receipt-sent', receipt.id, p.from, receipt.sha256);
       return s;
     }).catch((err: unknown) => {
-      if (control) this.d.controlRolledBack?.();
+      if (control) {
+        settled?.(false);
+        this.d.controlRolledBack?.();
+      }
       throw err;
     });
+    settled?.(true);
     if (seq < 0) return this.duplicate(p.from, p.id, sha256) ?? receipt.bytes;
-    committed?.();
     if (isBusinessType(type)) this.d.onAccepted?.({ seq, opened, type });
     return receipt.bytes;
   }
