@@ -104,7 +104,11 @@ export class RiskPurge {
       ecooOf: db.prepare('SELECT number FROM risk_ecoo WHERE partner = ? AND (message_id = ? OR status_message_id = ?)').pluck(),
       dropEcoo: db.prepare('DELETE FROM risk_ecoo WHERE partner = ? AND number = ?'),
       dropHistory: db.prepare('DELETE FROM risk_aeo_history WHERE partner = ? AND message_id = ?'),
-      historyOperators: db.prepare('SELECT DISTINCT aeo_id FROM risk_aeo_history WHERE partner = ? AND message_id = ?').pluck(),
+      // the operators a message may be quoted for: those of its history entries, and those whose record rests on it (a
+      // record written before the registry gave that message an entry: node/risk/aeo-registry.ts apply), by message id
+      // (risk_aeo_history_message, risk_aeo_message)
+      historyOperators: db.prepare(`SELECT aeo_id FROM risk_aeo_history WHERE partner = @partner AND message_id = @id
+        UNION SELECT aeo_id FROM risk_aeo WHERE partner = @partner AND message_id = @id`).pluck(),
       // consignments carrying a key, whatever their date (the horizon does not protect a quote of purged data), whose
       // assessment or feed events quote a message
       pendQuoting: db.prepare(`INSERT OR IGNORE INTO risk_pending (cid) SELECT k.cid FROM risk_keys k JOIN risk_assessments a ON a.cid = k.cid
@@ -167,7 +171,7 @@ export class RiskPurge {
         const parts = this.engine.snapshots.partsWith(m.seq);
         for (const id of parts.length ? parts : [m.id]) {
           gone.add(id);
-          for (const aeoId of this.s.historyOperators.all(m.partner, id) as string[]) name(KEY.aeo, aeoId);
+          for (const aeoId of this.s.historyOperators.all({ partner: m.partner, id }) as string[]) name(KEY.aeo, aeoId);
           this.s.dropHistory.run(m.partner, id);
         }
         aeoPartners.add(m.partner);

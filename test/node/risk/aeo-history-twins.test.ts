@@ -64,6 +64,25 @@ function purgeAlone(id: string): void {
 const operator = (n: number, legalName: string, status: string, statusDate: string) =>
   ({ ...W, aeoId: `KZAEO99014000000${n}`, nationalTraderId: `99014000000${n}`, legalName, status, statusDate });
 
+/**
+ * Sends a declaration expected 40 days ago (outside the 30-day recompute horizon) whose consignor quotes `aeoId` under
+ * another trader id, so its assessment quotes the message the record rests on as the register's holder.
+ */
+async function borrowed(ref: string, aeoId: string): Promise<string> {
+  const id = await send(net.kz, 'aci', variant(road(), (d) => {
+    d.functionalReference = ref;
+    d.expectedArrival = new Date(Date.now() - 40 * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    d.consignor.aeoId = aeoId;
+    d.consignor.id = '990140009999';
+  }));
+  await arrival(net.kg, id, has('aeo-not-listed'));
+  return id;
+}
+
+/** Waits until KG's record of `aeoId` rests on message `id`. */
+const restsOn = (aeoId: string, id: string) =>
+  waitFor(async () => ((await api(net.kg, 'GET', `/v1/aeo/KZ/${aeoId}`)).json.messageId === id ? true : undefined), 10_000, `${aeoId} resting on ${id}`);
+
 beforeAll(async () => {
   net = await riskNetwork();
   ids.purged = await send(net.kz, 'aeo', { kind: 'change', operator: { ...W, status: 'suspended', statusDate: '2026-10-01' } });
@@ -217,5 +236,59 @@ describe('AEO history twins', () => {
     const a = await arrival(net.kg, y.d, (x) => !JSON.stringify(x).includes(y.again));
     expect(JSON.stringify(a)).toContain(y.valid);
     expect(mentions(y.again)).toEqual([]);
+  }, 60_000);
+
+  it('find the operators whose record rests on a purged message that repeats the status with a new national trader id: an assessment outside the horizon quoting it is reassessed', async () => {
+    const Z = operator(5, 'Twin Holder Test LLP', 'valid', '2026-11-15');
+    const z = { valid: '', corrected: '', d: '' };
+    z.valid = await send(net.kz, 'aeo', { kind: 'change', operator: Z });
+    // the same status on the same date, with the trader id corrected: the record rests on it
+    z.corrected = await send(net.kz, 'aeo', { kind: 'change', operator: { ...Z, nationalTraderId: '990140000055' }, reason: 'Trader id corrected' });
+    await restsOn(Z.aeoId, z.corrected);
+    z.d = await borrowed('TWIN-HOLDER-1', Z.aeoId);
+    expect(mentions(z.corrected).length).toBeGreaterThan(0);
+    // one status change shown, whatever the node keeps to find the message's operator
+    expect(await historyOf(Z.aeoId)).toEqual([['2026-11-15', 'valid', z.valid]]);
+    purgeAlone(z.corrected);
+    const a = await arrival(net.kg, z.d, (x) => !JSON.stringify(x).includes(z.corrected));
+    expect(JSON.stringify(a)).toContain(z.valid);
+    expect(mentions(z.corrected)).toEqual([]);
+    const r = await api(net.kg, 'GET', `/v1/aeo/KZ/${Z.aeoId}`);
+    expect(r.json).toMatchObject({ nationalTraderId: Z.nationalTraderId, messageId: z.valid });
+  }, 60_000);
+
+  it('find the operators whose record rested on a purged message and moved on to a later one: an assessment outside the horizon quoting it is reassessed', async () => {
+    const H = operator(6, 'Twin Holder Moved LLP', 'valid', '2026-11-15');
+    const h = { valid: '', corrected: '', renamed: '', d: '' };
+    h.valid = await send(net.kz, 'aeo', { kind: 'change', operator: H });
+    h.corrected = await send(net.kz, 'aeo', { kind: 'change', operator: { ...H, nationalTraderId: '990140000066' }, reason: 'Trader id corrected' });
+    await restsOn(H.aeoId, h.corrected);
+    h.d = await borrowed('TWIN-HOLDER-2', H.aeoId);
+    expect(mentions(h.corrected).length).toBeGreaterThan(0);
+    // the record moves on to a later message of the same status and date (the trader id corrected again); the
+    // consignment, outside the horizon, keeps quoting h.corrected
+    h.renamed = await send(net.kz, 'aeo', { kind: 'change', operator: { ...H, nationalTraderId: '990140000067', legalName: 'Twin Holder Moved Again LLP' } });
+    await restsOn(H.aeoId, h.renamed);
+    expect(mentions(h.corrected).length).toBeGreaterThan(0);
+    expect(await historyOf(H.aeoId)).toEqual([['2026-11-15', 'valid', h.valid]]);
+    purgeAlone(h.corrected);
+    const a = await arrival(net.kg, h.d, (x) => !JSON.stringify(x).includes(h.corrected));
+    expect(JSON.stringify(a)).toContain(h.renamed);
+    expect(mentions(h.corrected)).toEqual([]);
+  }, 60_000);
+
+  it('find the operators whose record rests on a purged message an older version wrote no entry for', async () => {
+    const L = operator(7, 'Twin Holder Legacy LLP', 'valid', '2026-11-15');
+    const l = { valid: '', corrected: '', d: '' };
+    l.valid = await send(net.kz, 'aeo', { kind: 'change', operator: L });
+    l.corrected = await send(net.kz, 'aeo', { kind: 'change', operator: { ...L, nationalTraderId: '990140000077' }, reason: 'Trader id corrected' });
+    await restsOn(L.aeoId, l.corrected);
+    l.d = await borrowed('TWIN-HOLDER-3', L.aeoId);
+    // an older version moved the record onto the message without writing it an entry: only the record names it
+    expect(db().prepare('DELETE FROM risk_aeo_history WHERE message_id = ?').run(l.corrected).changes).toBe(1);
+    purgeAlone(l.corrected);
+    const a = await arrival(net.kg, l.d, (x) => !JSON.stringify(x).includes(l.corrected));
+    expect(JSON.stringify(a)).toContain(l.valid);
+    expect(mentions(l.corrected)).toEqual([]);
   }, 60_000);
 });
