@@ -20,7 +20,7 @@ import type { NodeInfo } from './api/routes/node-info.js';
 import type { Hono } from 'hono';
 import { readConfig, type NodeConfig } from './config.js';
 import { Receiver } from './inbound/receiver.js';
-import { RetentionJob } from './retention.js';
+import { RetentionJob, type PurgedMessage } from './retention.js';
 import { jsonLogger, LogBudget, type Logger } from './log.js';
 import { Dispatcher, type ReceiptTransport } from './outbound/dispatcher.js';
 import { FinalWaits } from './outbound/final-waits.js';
@@ -87,7 +87,7 @@ export interface Extension {
   evidence?: (event: 'sent' | 'received' | 'receipt-sent' | 'receipt-received', messageId: string, peer: string, sha256: string) => void;
   onAccepted?: ConstructorParameters<typeof Receiver>[0]['onAccepted'];
   /** Remove derived data of messages whose retention ended (inside the purge transaction). */
-  onPurge?: (purged: { seq: number; id: string; partner: string; type: string }[]) => void;
+  onPurge?: (purged: PurgedMessage[]) => void;
   /** Called when another process (the CLI) changed the store: reload cached state. */
   reload?: () => void;
   /** This node's keys whose certificates have all ended by `now`, with when (Keyring.endedKeys). */

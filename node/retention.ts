@@ -55,11 +55,32 @@ export const RETENTION_SWEEP_MS = 60 * 60 * 1000;
 /** The shortest wait between two purges (several retention ends close together are purged by one). */
 const RETENTION_MIN_GAP_MS = 1_000;
 
+/** A received message whose content the purge cleared, as `onPurge` is told of it. */
+export interface PurgedMessage {
+  seq: number;
+  id: string;
+  partner: string;
+  type: string;
+  /**
+   * Of an AEO message (type `aeo`): the AEO ids its body named (a snapshot's operators, a change's operator), read
+   * just before the body was cleared, so the risk views find the operators it may be quoted for (node/risk/purge.ts).
+   * Ids only: no other content outlives the transaction.
+   */
+  aeoIds?: string[];
+}
+
+/**
+ * The AEO ids the body of AEO message `@seq` names: each operator of a snapshot (or of a part of one), the operator of a
+ * change; none once its content is purged. Read in SQLite (json_each), without parsing the body here.
+ */
+export const AEO_IDS_NAMED_SQL = `SELECT json_extract(o.value, '$.aeoId') FROM messages m, json_each(m.body, '$.operators') o WHERE m.seq = @seq
+  UNION SELECT json_extract(body, '$.operator.aeoId') FROM messages WHERE seq = @seq AND json_extract(body, '$.operator.aeoId') IS NOT NULL`;
+
 export interface RetentionOptions {
   clock: () => number;
   log: (msg: string, fields?: Record<string, string | number>) => void;
-  /** Remove derived data of the purged messages (called inside the purge transaction). */
-  onPurge?: (purged: { seq: number; id: string; partner: string; type: string }[]) => void;
+  /** Remove derived data of the purged messages (called inside the purge transaction, once their content is cleared). */
+  onPurge?: (purged: PurgedMessage[]) => void;
 }
 
 export class RetentionJob {
@@ -123,8 +144,11 @@ export class RetentionJob {
       const rows = db
         // by messages_retain (`+direction`: the direction index would read every message ever received)
         .prepare(`SELECT seq, id, partner, type FROM messages WHERE +direction = 'in' AND jws IS NOT NULL AND retain_until IS NOT NULL AND retain_until <= ?`)
-        .all(now) as { seq: number; id: string; partner: string; type: string }[];
+        .all(now) as PurgedMessage[];
       if (rows.length === 0) return rows;
+      // what onPurge cannot read once the bodies are cleared
+      const named = db.prepare(AEO_IDS_NAMED_SQL).pluck();
+      for (const r of rows) if (r.type === 'aeo') r.aeoIds = named.all({ seq: r.seq }) as string[];
       const clear = db.prepare(`UPDATE messages SET jws = NULL, body = NULL, status = 'accepted', updated_at = ? WHERE seq = ?`);
       for (const r of rows) clear.run(now, r.seq);
       this.opts.onPurge?.(rows);

@@ -5,13 +5,13 @@
  * entry on the snapshot date); one sent in parts does so once all its parts are held, all parts together
  * (node/risk/aeo-snapshots.ts says when); a change updates one operator. History rows are written only when
  * the history does not already hold that status from that date, so daily snapshots of an unchanged list add
- * nothing. Every row written stays until its message is purged, also one that repeats the status of the entry before
- * it (a late message, a purge's rebuild, a purged status between two of one status): each is what its message said,
- * validityAt reads them, and the retention purge finds through them the operators, and so the assessments, that a
- * purged message may be quoted by. So a message the current record moves onto (a new trader id or name under the same
- * status, or a purge's rebuild applying it) gets an entry even where it repeats the status: assessments quote it as the
- * record's holder, and once the record moves on only its entry still names the operator. GET /v1/aeo shows such a
- * repeat once (statusChanges).
+ * nothing, also where the record moves onto a message restating its status (a new national trader id or legal name,
+ * a purge's rebuild applying the latest snapshot held): the record's `message_id` says which message it rests on, and
+ * the retention purge finds the operators a purged message may be quoted for in that message itself (the AEO ids it
+ * names, node/risk/purge.ts), not here. Every row written stays until its message is purged, also one that repeats the
+ * status of the entry before it (a late message, a purge's rebuild, a purged status between two of one status): each
+ * is what its message said, and validityAt reads them; the purge also reads a message's "removed" entries, for the
+ * operators a snapshot left out (it does not name them). GET /v1/aeo shows such a repeat once (statusChanges).
  *
  * Messages may arrive out of date order. The current record is the latest statement by date: a snapshot
  * speaks for its asOf date, a change for its statusDate; on the same date the later-received message wins.
@@ -98,9 +98,6 @@ export interface AeoHolder {
 /** Validity on a date, with the pointer of the record it rests on (for indicator evidence). */
 export type Validity = AeoValidity & { path: string | null };
 
-/** A history row as addHistoryStmt writes it: (partner, aeo_id, effective, seq, status, valid_from, valid_until, kind, message_id, path, reason). */
-type Entry = readonly [string, string, string, number, AeoHistoryRow['status'], string | null, string | null, AeoHistoryRow['kind'], string, string, string | null];
-
 interface Source {
   partner: string;
   seq: number;
@@ -114,7 +111,6 @@ export class AeoRegistry {
   private readonly upsertStmt;
   private readonly historyStmt;
   private readonly addHistoryStmt;
-  private readonly addEntryStmt;
   private readonly atStmt;
   private readonly firstStmt;
   private readonly anyStmt;
@@ -138,11 +134,8 @@ export class AeoRegistry {
         status = excluded.status, status_date = excluded.status_date, valid_from = excluded.valid_from, valid_until = excluded.valid_until, listed = 1,
         message_id = excluded.message_id, path = excluded.path, as_of = excluded.as_of, updated_at = excluded.updated_at`);
     this.historyStmt = db.prepare('SELECT * FROM risk_aeo_history WHERE partner = ? AND aeo_id = ? ORDER BY effective, seq');
-    const insert = (conflict: 'REPLACE' | 'IGNORE') => db.prepare(`INSERT OR ${conflict} INTO risk_aeo_history
-      (partner, aeo_id, effective, seq, status, valid_from, valid_until, kind, message_id, path, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.addHistoryStmt = insert('REPLACE');
-    // the entry of a message the record moves onto: never replaces a row already written under its key
-    this.addEntryStmt = insert('IGNORE');
+    this.addHistoryStmt = db.prepare(`INSERT OR REPLACE INTO risk_aeo_history (partner, aeo_id, effective, seq, status, valid_from, valid_until, kind, message_id, path, reason)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.atStmt = db.prepare('SELECT * FROM risk_aeo_history WHERE partner = ? AND aeo_id = ? AND effective <= ? ORDER BY effective DESC, seq DESC LIMIT 1');
     this.firstStmt = db.prepare('SELECT * FROM risk_aeo_history WHERE partner = ? AND aeo_id = ? ORDER BY effective, seq LIMIT 1');
     // the marker, or (for a registry filled before the marker existed) any record
@@ -202,22 +195,18 @@ export class AeoRegistry {
     const effective = asOf === null ? op.statusDate : this.snapshotEffective(s.partner, op, asOf);
     // a snapshot speaks for its asOf date, a change for its statusDate
     const known = asOf !== null && asOf > effective ? asOf : effective;
-    const entry = [s.partner, op.aeoId, effective, s.seq, op.status, op.validFrom, validUntil, s.kind, s.messageId, `${path}/status`,
-      reason ?? (effective === asOf && effective !== op.statusDate ? CAME_BACK : null)] as const;
-    const recorded = this.record(entry);
+    const recorded = this.record(s, op, effective, `${path}/status`, reason ?? (effective === asOf && effective !== op.statusDate ? CAME_BACK : null));
     if (cur && known < cur.as_of) {
       // older than what the record holds (ties go to the later-received message): history only
       if (recorded) this.reconcile(s, cur);
       return recorded;
     }
-    // the trader it belongs to (national trader id and name) counts as part of the status: node/risk/indicators/aeo.ts
-    // checks the party against it and quotes them with the message the record rests on
+    // the trader it belongs to (national trader id and legal name) counts as part of the status: node/risk/indicators/aeo.ts
+    // checks the party against it and quotes both with the message the record rests on, so a message renaming the
+    // trader becomes that message, and the purge of it reassesses what quoted the name
     const statusChanged =
       !cur || !cur.listed || cur.status !== op.status || cur.status_date !== op.statusDate || cur.valid_from !== op.validFrom || cur.valid_until !== validUntil ||
       cur.national_trader_id !== op.nationalTraderId || cur.legal_name !== op.legalName;
-    // the record rests on this message from now on: it gets an entry (a repeat where the history holds the status
-    // already), so the retention purge finds the operator through it once the record has moved on (module comment)
-    if (statusChanged && !recorded) this.addEntryStmt.run(...entry);
     this.upsertStmt.run({
       partner: s.partner, aeo_id: op.aeoId, national_trader_id: op.nationalTraderId, legal_name: op.legalName, programme: op.programme, status: op.status,
       status_date: op.statusDate, valid_from: op.validFrom, valid_until: validUntil, message_id: statusChanged ? s.messageId : cur.message_id,
@@ -260,11 +249,11 @@ export class AeoRegistry {
    * Adds a status to the history, unless the history already holds the same one from that date: a message
    * repeating what was recorded (a daily snapshot, a change sent twice) adds nothing.
    */
-  private record(entry: Entry): boolean {
-    const [partner, aeoId, effective, , status, validFrom, validUntil] = entry;
-    const inForce = this.atStmt.get(partner, aeoId, effective) as AeoHistoryRow | undefined;
-    if (inForce && inForce.effective === effective && sameStatus(inForce, status, validFrom, validUntil)) return false;
-    this.addHistoryStmt.run(...entry);
+  private record(s: Source, op: AeoOperator, effective: string, path: string, reason: string | null): boolean {
+    const validUntil = op.validUntil ?? null;
+    const inForce = this.atStmt.get(s.partner, op.aeoId, effective) as AeoHistoryRow | undefined;
+    if (inForce && inForce.effective === effective && sameStatus(inForce, op.status, op.validFrom, validUntil)) return false;
+    this.addHistoryStmt.run(s.partner, op.aeoId, effective, s.seq, op.status, op.validFrom, validUntil, s.kind, s.messageId, path, reason);
     return true;
   }
 

@@ -63,8 +63,8 @@ export class AeoSnapshots {
           SELECT p.as_of, p.of, p.number, MIN(p.seq) AS seq FROM aeo_parts p JOIN messages m ON m.seq = p.seq
           WHERE p.direction = 'in' AND p.partner = ? AND p.seq <= ? AND ${held} GROUP BY p.as_of, p.number)
         GROUP BY as_of HAVING COUNT(*) = MAX(of) ORDER BY day DESC, seq DESC LIMIT 1`),
-      siblings: db.prepare(`SELECT m.id FROM aeo_parts p JOIN aeo_parts q ON q.direction = p.direction AND q.partner = p.partner AND q.as_of = p.as_of
-        JOIN messages m ON m.seq = q.seq WHERE p.seq = ? AND p.direction = 'in'`).pluck(),
+      siblings: db.prepare(`SELECT m.seq, m.id FROM aeo_parts p JOIN aeo_parts q ON q.direction = p.direction AND q.partner = p.partner AND q.as_of = p.as_of
+        JOIN messages m ON m.seq = q.seq WHERE p.seq = ? AND p.direction = 'in'`),
       heldOf: db.prepare(`SELECT p.partner, p.as_of AS asOf, p.number, p.of, m.id AS messageId, p.operators FROM aeo_parts p JOIN messages m ON m.seq = p.seq
         WHERE p.direction = 'in' AND p.partner = ? AND ${held} ORDER BY p.as_of DESC, p.number, p.seq`),
     };
@@ -96,9 +96,9 @@ export class AeoSnapshots {
     return { asOf: body.asOf, seq: whole.seq, messageId: whole.id, parts: [{ messageId: whole.id, operators: body.operators }] };
   }
 
-  /** Ids of every part of the snapshot the received part `seq` belongs to, itself included (none for other messages). */
-  partsWith(seq: number): string[] {
-    return this.s.siblings.all(seq) as string[];
+  /** Every part of the snapshot the received part `seq` belongs to, itself included (none for other messages). */
+  partsWith(seq: number): { seq: number; id: string }[] {
+    return this.s.siblings.all(seq) as { seq: number; id: string }[];
   }
 
   /** The snapshots in parts received from `partner` that lack a part, newest asOf first. */

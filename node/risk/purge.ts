@@ -33,7 +33,10 @@
  * whose assessment quotes one of the purged messages as evidence (an older consignment otherwise keeps the
  * assessment it had when it crossed, which would keep quoting the certificate's exporter, quantities or the
  * operator's status after their retention ended); the feed events of such consignments that quote one go, as
- * events of a purged consignment go.
+ * events of a purged consignment go. The operators a purged AEO message may be quoted for are those it names (the
+ * retention job reads their AEO ids just before it clears the body: PurgedMessage.aeoIds) and those its history
+ * entries name (a snapshot's removals), not the records resting on it now: the record may have moved on to a later
+ * message restating the status without writing an entry, while an older assessment still quotes the purged one.
  *
  * The same goes, once, for what an older version projected from messages sent for an aggregate-only purpose
  * (dropAggregateOnly, when a migration asks): such a message never reaches the risk view (engine.ts INDIVIDUAL_USE).
@@ -41,6 +44,7 @@
 import type { AeoChange } from '../../protocol/messages/aeo.js';
 import type { AssessmentEvent } from '../../protocol/risk.js';
 import { certificateKey, type EcooBody } from '../../protocol/messages/ecoo.js';
+import { AEO_IDS_NAMED_SQL, type PurgedMessage } from '../retention.js';
 import type { Db } from '../store/db.js';
 import { KEY, type KeyKind } from './declaration.js';
 import type { Store } from '../store/store.js';
@@ -57,12 +61,7 @@ const AGGREGATE_CLEANUP = 'aggregate-only-cleanup';
  */
 const quoting = (messageId: string): string => `"messageId":${JSON.stringify(messageId)}`;
 
-export interface PurgedMessage {
-  seq: number;
-  id: string;
-  partner: string;
-  type: string;
-}
+export type { PurgedMessage };
 
 /**
  * What a running node's risk extension does on a purge, on a database no node runs on (the copy `gnc backup` writes):
@@ -104,11 +103,10 @@ export class RiskPurge {
       ecooOf: db.prepare('SELECT number FROM risk_ecoo WHERE partner = ? AND (message_id = ? OR status_message_id = ?)').pluck(),
       dropEcoo: db.prepare('DELETE FROM risk_ecoo WHERE partner = ? AND number = ?'),
       dropHistory: db.prepare('DELETE FROM risk_aeo_history WHERE partner = ? AND message_id = ?'),
-      // the operators a message may be quoted for: those of its history entries, and those whose record rests on it (a
-      // record written before the registry gave that message an entry: node/risk/aeo-registry.ts apply), by message id
-      // (risk_aeo_history_message, risk_aeo_message)
-      historyOperators: db.prepare(`SELECT aeo_id FROM risk_aeo_history WHERE partner = @partner AND message_id = @id
-        UNION SELECT aeo_id FROM risk_aeo WHERE partner = @partner AND message_id = @id`).pluck(),
+      // the operators of a message's history entries, by message id (risk_aeo_history_message): a snapshot's "removed"
+      // entries name operators its body does not (operatorsOf)
+      entryOperators: db.prepare('SELECT DISTINCT aeo_id FROM risk_aeo_history WHERE partner = ? AND message_id = ?').pluck(),
+      named: db.prepare(AEO_IDS_NAMED_SQL).pluck(),
       // consignments carrying a key, whatever their date (the horizon does not protect a quote of purged data), whose
       // assessment or feed events quote a message
       pendQuoting: db.prepare(`INSERT OR IGNORE INTO risk_pending (cid) SELECT k.cid FROM risk_keys k JOIN risk_assessments a ON a.cid = k.cid
@@ -150,8 +148,10 @@ export class RiskPurge {
     const gone = new Set<string>();
     const named = new Map<string, [KeyKind, string]>();
     const name = (k: KeyKind, v: string) => named.set(`${k}:${v}`, [k, v]);
-    // each consignment once, however many of its versions went
+    // each consignment once, however many of its versions went; each AEO message once, however many of its parts went
     const consignments = new Set<number>();
+    const aeoDone = new Set<number>();
+    const bySeq = new Map(purged.map((m) => [m.seq, m]));
     for (const m of purged) {
       if (m.type === 'aci') {
         const cid = this.s.cidOf.get(m.partner, m.id) as number | undefined;
@@ -169,10 +169,12 @@ export class RiskPurge {
       } else if (m.type === 'aeo') {
         // a part of a snapshot sent in parts takes what the whole snapshot said with it: the snapshot is no longer held
         const parts = this.engine.snapshots.partsWith(m.seq);
-        for (const id of parts.length ? parts : [m.id]) {
-          gone.add(id);
-          for (const aeoId of this.s.historyOperators.all({ partner: m.partner, id }) as string[]) name(KEY.aeo, aeoId);
-          this.s.dropHistory.run(m.partner, id);
+        for (const part of parts.length ? parts : [m]) {
+          if (aeoDone.has(part.seq)) continue;
+          aeoDone.add(part.seq);
+          gone.add(part.id);
+          for (const aeoId of this.operatorsOf(m.partner, part, bySeq.get(part.seq))) name(KEY.aeo, aeoId);
+          this.s.dropHistory.run(m.partner, part.id);
         }
         aeoPartners.add(m.partner);
       }
@@ -186,6 +188,18 @@ export class RiskPurge {
     // assessed here, once the registries are as the purge leaves them: a rebuilt consignment is listed unassessed
     // only while an assessment that failed waits for the risk loop
     return rebuilt.flatMap((cid) => this.assess(cid) ?? []);
+  }
+
+  /**
+   * The operators AEO message `m` may be quoted for: the AEO ids its body names (as the retention job read them before
+   * clearing it, `purged.aeoIds`; read here for a part of the snapshot still held), and those of its history entries.
+   * Its body covers every record that rested on it while listing the operator (an assessment quotes that message as
+   * the register's holder of the AEO id, also after the record moved on to a later message restating the status, which
+   * writes no entry); its entries cover the operators a snapshot removed by leaving them out.
+   */
+  private operatorsOf(partner: string, m: { seq: number; id: string }, purged: PurgedMessage | undefined): Set<string> {
+    const named = purged?.aeoIds ?? (this.s.named.all({ seq: m.seq }) as string[]);
+    return new Set([...named, ...(this.s.entryOperators.all(partner, m.id) as string[])]);
   }
 
   /**
