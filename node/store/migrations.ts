@@ -618,13 +618,12 @@ export const MIGRATIONS: readonly string[] = [
     SELECT c.cid FROM risk_consignments c WHERE c.expected_arrival >= CAST(strftime('%s', 'now') AS INTEGER) * 1000 - 30 * 86400000
       AND EXISTS (SELECT 1 FROM risk_keys k WHERE k.cid = c.cid AND k.k = 'e');
 `,
-  // 33: the retention purge finds the AEO operators a purged message may be quoted for (node/risk/purge.ts
-  // historyOperators) and deletes its history entries by message id; by partner alone SQLite read the partner's whole
-  // history, and all its records, for every purged AEO message. By message id alone: the tables are WITHOUT ROWID, so
-  // each index entry carries the primary key (partner first), and SQLite plans the DELETE by partner and message id
-  // with it (given (partner, message_id) it kept to the primary key). Indexes only: applied again, they change nothing
+  // 33: the retention purge reads the operators of a purged AEO message's history entries (node/risk/purge.ts
+  // entryOperators) and deletes the entries by message id; by partner alone SQLite read the partner's whole history
+  // for every purged AEO message. By message id alone: the table is WITHOUT ROWID, so each index entry carries the
+  // primary key (partner first), and SQLite plans the DELETE by partner and message id with it (given
+  // (partner, message_id) it kept to the primary key). An index only: applied again, it changes nothing
   `
   CREATE INDEX IF NOT EXISTS risk_aeo_history_message ON risk_aeo_history(message_id);
-  CREATE INDEX IF NOT EXISTS risk_aeo_message ON risk_aeo(message_id);
 `,
 ];

@@ -142,7 +142,7 @@ describe('query plans', () => {
   it('finds what a purged AEO message wrote by its id, not by reading all its partner wrote', () => {
     const db = net.kg.node.parts.store.db;
     const byMessage = [...prepared].filter((sql) => /^\s*(SELECT|DELETE)\b/.test(sql) && /\bFROM risk_aeo(_history)?\b/.test(sql) && /\bWHERE\b.*\bmessage_id = [?@]/s.test(sql));
-    // the purge's: the operators of a message (history entries and records resting on it), and its entries deleted
+    // the purge's: the operators of a message's history entries, and its entries deleted
     expect(byMessage.length).toBeGreaterThanOrEqual(2);
     for (const sql of byMessage) {
       for (const step of plan(db, sql).filter((p) => /\brisk_aeo/.test(p))) expect(step, sql).toMatch(/message_id=\?/);
