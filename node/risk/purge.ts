@@ -61,8 +61,6 @@ const AGGREGATE_CLEANUP = 'aggregate-only-cleanup';
  */
 const quoting = (messageId: string): string => `"messageId":${JSON.stringify(messageId)}`;
 
-export type { PurgedMessage };
-
 /**
  * What a running node's risk extension does on a purge, on a database no node runs on (the copy `gnc backup` writes):
  * `onPurge` for RetentionJob, then `reassess`, which assesses the consignments the purge queued again (those whose
