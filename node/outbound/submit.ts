@@ -15,7 +15,7 @@ import { sealEnvelope, sha256Hex, type SealedEnvelope, type Signer } from '../..
 import { isSnapshotInParts, type AeoBody, type AeoSnapshotInParts } from '../../protocol/messages/aeo.js';
 import type { ControlType } from '../../protocol/messages/control.js';
 import { CONTROL_RETENTION_DAYS } from '../inbound/receiver.js';
-import { GncError } from '../../protocol/errors.js';
+import { GncError, isGncError } from '../../protocol/errors.js';
 import { MAX_ENVELOPE_BYTES } from '../../protocol/wire.js';
 import { parseFlattened, peekKid, peekPayload } from '../../protocol/envelope/open.js';
 import { newMessageId } from '../../protocol/ids.js';
@@ -23,6 +23,7 @@ import { assertBusinessType, needsRef, originalMismatch, parseBody, refuseStrayR
 import type { Policy } from '../policy/policy.js';
 import type { MessageRow } from '../store/messages.js';
 import { queuePosition, type OutboxRow } from '../store/outbox.js';
+import { storageError } from '../store/storage-error.js';
 import type { Store } from '../store/store.js';
 import type { TrustIndex } from '../trust.js';
 
@@ -93,6 +94,9 @@ export interface QueuedControl {
   /** To call once the caller's unit has settled: `committed` when it committed (the envelope is queued), else not. */
   settled: (committed: boolean) => void;
 }
+
+/** Queues a control envelope inside the unit of SubmitService.commitQueuing; returns its message id. */
+export type QueueIn = (to: string, type: ControlType, body: Record<string, unknown>) => string;
 
 /** A control envelope sealed again (SubmitService.reseal). */
 export interface Resealed {
@@ -214,6 +218,34 @@ export class SubmitService {
         if (committed) this.d.onQueued(to);
       },
     };
+  }
+
+  /**
+   * A change this node stores (a signature, a notice, a revocation) and the control envelopes that tell partners of
+   * it, in one group-commit unit: `work` stores the change and queues each envelope with `queue` (queueControlIn),
+   * and both commit or neither does, so that neither a crash nor a failed queueing can keep the change and lose what
+   * tells the partner. `work` runs inside the unit (what it updates in memory is its caller's to read back when this
+   * throws). A failure is a GncError (one of `work`'s own, GNC_STORAGE_FULL) or GNC_INTERNAL, whose sentence is
+   * `notStored` of the cause: nothing was stored, and the same command run again does it all.
+   */
+  async commitQueuing<T>(work: (queue: QueueIn) => T, notStored: (cause: string) => string): Promise<T> {
+    const queued: QueuedControl[] = [];
+    const queue: QueueIn = (to, type, body) => {
+      const q = this.queueControlIn(to, type, body);
+      queued.push(q);
+      return q.id;
+    };
+    let result: T;
+    try {
+      result = await this.d.store.commits.run(() => work(queue));
+    } catch (err) {
+      for (const q of queued) q.settled(false);
+      const e = storageError(err);
+      if (isGncError(e)) throw e;
+      throw new GncError('GNC_INTERNAL', notStored((err as Error).message ?? String(err)), { cause: err });
+    }
+    for (const q of queued) q.settled(true);
+    return result;
   }
 
   /** The payload of a control envelope to partner `to`, under no agreement. */
