@@ -9,7 +9,7 @@ import { checkNoticeHasEffect, checkTerminationTime, decodeAgreement, draftAgree
 import { GncError } from '../../protocol/errors.js';
 import { jwkThumbprint } from '../../protocol/jwk.js';
 import type { NodeParts } from '../main.js';
-import type { SubmitService } from '../outbound/submit.js';
+import type { QueueIn, SubmitService } from '../outbound/submit.js';
 import type { AgreementRegistry, KnownAgreement } from './registry.js';
 
 export type NoticeAction = 'suspend' | 'terminate' | 'resume';
@@ -47,11 +47,28 @@ export class AgreementService {
         `This document names ${country}'s previous root ${named}; ${country} now signs with its successor root ${root.thumbprint}: draft the agreement again (gnc agreement draft fills in the current roots).`,
       );
     }
-    const k = this.registry.save(signAgreement(signed, root.signer), 'local');
-    if (k.complete && k.origin === 'partner' && opts.returnToProposer !== false) {
-      await this.submit().queueControl(k.partner, 'agreement', { action: 'countersigned', agreement: k.signed });
+    const countersigned = signAgreement(signed, root.signer);
+    const { document } = decodeAgreement(signed);
+    // a partner's proposal signed here goes back countersigned, queued in the transaction that stores the signature:
+    // kept without its copy (a crash, a failed queueing), the proposer would await the signature for good
+    return this.storeQueuing(
+      (queue) => {
+        const k = this.registry.save(countersigned, 'local');
+        if (k.complete && k.origin === 'partner' && opts.returnToProposer !== false) queue(k.partner, 'agreement', { action: 'countersigned', agreement: k.signed });
+        return k;
+      },
+      (cause) => `Agreement ${document.id}@${document.version} was not signed: its countersigned copy could not be queued for the partner (${cause}), and the signature is stored only with it. Nothing was stored; run the command again, and if it fails again check the node's log and its data dir and report it.`,
+    );
+  }
+
+  /** SubmitService.commitQueuing; the registry, which `work` updated in memory, read back when nothing committed. */
+  private async storeQueuing<T>(work: (queue: QueueIn) => T, notStored: (cause: string) => string): Promise<T> {
+    try {
+      return await this.submit().commitQueuing(work, notStored);
+    } catch (err) {
+      this.registry.reload();
+      throw err;
     }
-    return k;
   }
 
   async propose(id: string, version?: number): Promise<{ messageId: string; agreement: KnownAgreement }> {
@@ -109,9 +126,16 @@ export class AgreementService {
     checkNoticeHasEffect(k.document, k.notices.map((n) => n.notice), notice);
     checkTerminationTime(k.document, notice, this.parts.clock());
     const compact = signNotice(notice, this.parts.identity.root.signer);
-    this.registry.saveNotice(compact);
-    const r = await this.submit().queueControl(k.partner, 'agreement', { action: 'notice', notice: compact });
-    return { messageId: r.id, agreement: this.registry.require(k.document.id, k.document.version) };
+    // applied here and queued for the partner in one transaction: a notice kept without its envelope would leave the
+    // partner applying the agreement as before, and the same notice cannot be signed twice (checkNoticeHasEffect)
+    const messageId = await this.storeQueuing(
+      (queue) => {
+        this.registry.saveNotice(compact);
+        return queue(k.partner, 'agreement', { action: 'notice', notice: compact });
+      },
+      (cause) => `The ${action} notice of agreement ${k.document.id}@${k.document.version} could not be queued for ${k.partner} (${cause}), and it applies here only with its envelope: nothing was stored and the agreement stays as it is here. Run the command again, and if it fails again check the node's log and its data dir and report it.`,
+    );
+    return { messageId, agreement: this.registry.require(k.document.id, k.document.version) };
   }
 
   view(k: KnownAgreement): AgreementView {
