@@ -290,10 +290,13 @@ async function queueKeyOnce(n: OfflineNode, partner: string, body: { action: str
 
 /** A root-signed key notice of this administration stored with its `key` entry (of `kid`) in one transaction: a failure leaves neither. */
 function storeKeyNotice(n: OfflineNode, compact: string, notice: KeyNotice, kid: string, at: number): void {
-  n.parts.store.db.transaction(() => {
-    new KeyNoticeRepo(n.parts.store.db).add(compact, notice, at);
-    n.evidence.append('key', `key:${kid}`, n.parts.identity.country, sha256Ascii(compact));
-  }).immediate();
+  n.parts.store.db.transaction(() => writeKeyNotice(n, compact, notice, kid, at)).immediate();
+}
+
+/** storeKeyNotice inside the caller's transaction. */
+function writeKeyNotice(n: OfflineNode, compact: string, notice: KeyNotice, kid: string, at: number): void {
+  new KeyNoticeRepo(n.parts.store.db).add(compact, notice, at);
+  n.evidence.append('key', `key:${kid}`, n.parts.identity.country, sha256Ascii(compact));
 }
 
 /** The last step, after the rotation file says every partner was queued: the new certificate's `key` entry, once. */
@@ -348,10 +351,16 @@ async function revokeNodeKeyLocked(dir: string, kid: string, reason: string, opt
     }
     const notice: KeyNotice = { v: 1, kind: 'revocation', country: identity.country, kid, reason, revokedAt: new Date(Date.parse(revokedAt)).toISOString() };
     const compact = signKeyNotice(notice, loadRootKey(dir, identity.certPayload.iss).signer);
-    // before partners are sent it
-    storeKeyNotice(n, compact, notice, kid, clock());
+    // stored with its `key` entry and queued to every partner in one transaction: a revocation kept here without its
+    // envelopes (a crash, a failed queueing) would leave partners accepting the key, and nothing would say so
     const sentTo = partners(n);
-    for (const p of sentTo) await n.submit.queueControl(p, 'key', { action: 'revoke', notice: compact });
+    await n.submit.commitQueuing(
+      (queue) => {
+        writeKeyNotice(n, compact, notice, kid, clock());
+        for (const p of sentTo) queue(p, 'key', { action: 'revoke', notice: compact });
+      },
+      (cause) => `Key ${kid} was not revoked: its revocation could not be stored and queued for every partner (${cause}), and it is stored only with its envelopes. Nothing was stored; run the command again, and if it fails again check the node's log and its data dir and report it.`,
+    );
     return { kid, revokedAt: notice.revokedAt, notice: compact, sentTo };
   });
 }
