@@ -14,11 +14,13 @@
  *
  * What is queued again goes in a new envelope, in the order the first ones were queued, behind this node's key state
  * (key envelopes go first: node/store/outbox.ts KEY_LANE); the withdrawn envelope stays `withdrawn` and names the new
- * one (`resealedAs`). One judged not relevant stays as it is, and is judged again at the next `gnc partner add`.
+ * one (`resealedAs`). One judged not relevant stays as it is, and is judged again at the next `gnc partner add`. All of
+ * it happens inside the unit that pins the partner (SubmitService.commitQueuing: `queueAgain`), so that a pin is never
+ * kept without what it queues again.
  */
 import { agreementPeriod, decodeAgreement } from '../../protocol/agreement/index.js';
 import { AgreementControlBody } from '../../protocol/messages/control.js';
-import type { SubmitService } from '../outbound/submit.js';
+import type { QueueAgainIn } from '../outbound/submit.js';
 import type { MessageRow } from '../store/messages.js';
 import type { Store } from '../store/store.js';
 import type { AgreementRegistry, KnownAgreement } from './registry.js';
@@ -30,10 +32,11 @@ export interface QueuedAgain {
   left: { withdrawn: string; why: string }[];
 }
 
-export async function queueWithdrawnAgreementsAgain(
-  d: { store: Store; registry: AgreementRegistry; submit: SubmitService; clock: () => number },
+export function queueWithdrawnAgreementsAgain(
+  d: { store: Store; registry: AgreementRegistry; clock: () => number },
   partner: string,
-): Promise<QueuedAgain> {
+  queueAgain: QueueAgainIn,
+): QueuedAgain {
   const out: QueuedAgain = { queued: [], left: [] };
   d.registry.reload();
   for (const m of d.store.messages.withdrawnOut(partner, 'agreement')) {
@@ -42,7 +45,7 @@ export async function queueWithdrawnAgreementsAgain(
       out.left.push({ withdrawn: m.id, why });
       continue;
     }
-    const id = await d.submit.queueAgain(m);
+    const id = queueAgain(m);
     if (id !== undefined) out.queued.push({ id, withdrawn: m.id });
   }
   return out;

@@ -16,6 +16,7 @@ import { openOffline, type OfflineNode } from '../compose.js';
 import { KeyNoticeRepo } from '../store/key-notices.js';
 import { evidenceHolds } from '../store/evidence.js';
 import type { NodeParts } from '../main.js';
+import type { QueueIn } from '../outbound/submit.js';
 import { isWildcardAddress, ListenAddress, readConfig, writeConfig } from '../config.js';
 import { parseWith } from '../../protocol/validate.js';
 import { z } from 'zod';
@@ -457,9 +458,10 @@ export interface KeyStateQueued {
  * very envelope), then the revocations of keys whose certificate has not ended, on the partner's one outbox, in the
  * order a rotation would. The partner applies each document once, so one it holds already changes nothing. A node
  * that never had another certificate nor issued a notice has nothing to tell: every identity file it wrote carried
- * its one certificate.
+ * its one certificate. Queued with `queue`, inside the unit that pins the partner (SubmitService.commitQueuing), so
+ * that a pin is never kept without them.
  */
-export async function queueKeyState(n: OfflineNode, partner: string): Promise<KeyStateQueued> {
+export function queueKeyState(n: OfflineNode, partner: string, queue: QueueIn): KeyStateQueued {
   const { dir, identity, clock } = n.parts;
   const now = clock();
   const out: KeyStateQueued = { queued: [], announced: [], successions: 0, revoked: [] };
@@ -467,12 +469,12 @@ export async function queueKeyState(n: OfflineNode, partner: string): Promise<Ke
   const notices = new KeyNoticeRepo(n.parts.store.db).list(undefined, [identity.country]);
   if (held.length === 1 && notices.length === 0) return out;
   const live = (p: { exp: string }): boolean => Date.parse(p.exp) > now;
-  const queue = async (body: Record<string, unknown>): Promise<void> => void out.queued.push((await n.submit.queueControl(partner, 'key', body)).id);
+  const tell = (body: Record<string, unknown>): void => void out.queued.push(queue(partner, 'key', body));
   for (const s of notices.filter((x) => x.kind === 'root-succession')) {
     // the current certificate first: it is the one the succession re-issued, unless a rotation followed
     const cert = held.find((c) => c.p.iss === s.subject && live(c.p));
     if (cert === undefined) continue;
-    await queue({ action: 'root-succession', notice: s.compact, certificate: cert.compact });
+    tell({ action: 'root-succession', notice: s.compact, certificate: cert.compact });
     out.successions++;
   }
   const { active } = n.keyring.status();
@@ -482,12 +484,12 @@ export async function queueKeyState(n: OfflineNode, partner: string): Promise<Ke
     .filter((c) => c.p.iss === identity.root.thumbprint && live(c.p) && !((revokedAt.get(c.p.sub) ?? Number.POSITIVE_INFINITY) <= now))
     .sort((a, b) => Number(b.p.sub === active) - Number(a.p.sub === active));
   for (const c of announce) {
-    await queue({ action: 'announce', certificate: c.compact });
+    tell({ action: 'announce', certificate: c.compact });
     out.announced.push(c.p.sub);
   }
   for (const r of notices) {
     if (r.kind !== 'revocation' || !held.some((c) => c.p.sub === r.subject && live(c.p))) continue;
-    await queue({ action: 'revoke', notice: r.compact });
+    tell({ action: 'revoke', notice: r.compact });
     out.revoked.push(r.subject);
   }
   return out;

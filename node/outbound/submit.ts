@@ -98,6 +98,12 @@ export interface QueuedControl {
 /** Queues a control envelope inside the unit of SubmitService.commitQueuing; returns its message id. */
 export type QueueIn = (to: string, type: ControlType, body: Record<string, unknown>) => string;
 
+/**
+ * Queues a withdrawn control envelope again inside the unit of SubmitService.commitQueuing (queueAgainIn); returns the
+ * new envelope's id, or undefined when it was queued again before.
+ */
+export type QueueAgainIn = (withdrawn: MessageRow) => string | undefined;
+
 /** A control envelope sealed again (SubmitService.reseal). */
 export interface Resealed {
   /** The new envelope's row and id. */
@@ -223,21 +229,31 @@ export class SubmitService {
   /**
    * A change this node stores (a signature, a notice, a revocation) and the control envelopes that tell partners of
    * it, in one group-commit unit: `work` stores the change and queues each envelope with `queue` (queueControlIn),
-   * and both commit or neither does, so that neither a crash nor a failed queueing can keep the change and lose what
-   * tells the partner. `work` runs inside the unit (what it updates in memory is its caller's to read back when this
-   * throws). A failure is a GncError (one of `work`'s own, GNC_STORAGE_FULL) or GNC_INTERNAL, whose sentence is
-   * `notStored` of the cause: nothing was stored, and the same command run again does it all.
+   * or a withdrawn one again with `queueAgain` (queueAgainIn), and both commit or neither does, so that neither a crash
+   * nor a failed queueing can keep the change and lose what tells the partner. `work` runs inside the unit (what it
+   * updates in memory is its caller's to read back when this throws). A failure is a GncError (one of `work`'s own,
+   * GNC_STORAGE_FULL) or GNC_INTERNAL, whose sentence is `notStored` of the cause: nothing was stored, and the same
+   * command run again does it all.
    */
-  async commitQueuing<T>(work: (queue: QueueIn) => T, notStored: (cause: string) => string): Promise<T> {
-    const queued: QueuedControl[] = [];
+  async commitQueuing<T>(work: (queue: QueueIn, queueAgain: QueueAgainIn) => T, notStored: (cause: string) => string): Promise<T> {
+    const queued: Pick<QueuedControl, 'settled'>[] = [];
     const queue: QueueIn = (to, type, body) => {
       const q = this.queueControlIn(to, type, body);
       queued.push(q);
       return q.id;
     };
+    const queueAgain: QueueAgainIn = (withdrawn) => {
+      const id = this.queueAgainIn(withdrawn);
+      if (id !== undefined) queued.push({
+        settled: (committed) => {
+          if (committed) this.d.onQueued(withdrawn.partner);
+        },
+      });
+      return id;
+    };
     let result: T;
     try {
-      result = await this.d.store.commits.run(() => work(queue));
+      result = await this.d.store.commits.run(() => work(queue, queueAgain));
     } catch (err) {
       for (const q of queued) q.settled(false);
       const e = storageError(err);
@@ -285,24 +301,22 @@ export class SubmitService {
    * Queue the body of withdrawn control envelope `withdrawn` to its partner again, in a new envelope (a new id, `created`
    * now, signed by the key this node signs with now) at the end of the partner's queue, when the partner is pinned
    * again after the removal that withdrew it (node/agreements/requeue.ts). The withdrawn row stays `withdrawn` and
-   * names the new one (`resealed_as`), in the same transaction, so a body is queued again once. Returns the new id,
-   * or undefined when another process queued it again meanwhile.
+   * names the new one (`resealed_as`), in the same transaction, so a body is queued again once. Runs inside the
+   * caller's transaction (the unit of commitQueuing, whose `queueAgain` tells the dispatcher after the commit, together
+   * with the pin that makes the partner one again). Returns the new id, or undefined when another process queued it
+   * again meanwhile.
    */
-  async queueAgain(withdrawn: MessageRow): Promise<string | undefined> {
+  queueAgainIn(withdrawn: MessageRow): string | undefined {
     const now = this.d.clock();
-    const id = await this.d.store.commits.run(() => {
-      const old = this.storedOut(withdrawn.seq, withdrawn.id);
-      if (old.status !== 'withdrawn' || old.resealed_as !== null) return undefined;
-      const removedAt = this.d.store.partners.removedAt(old.partner);
-      if (removedAt !== undefined) throw removedPartner(old.partner, removedAt);
-      const sent = EnvelopePayload.parse(peekPayload(parseFlattened(old.jws!)));
-      const next = this.sealAgain(old, sent, this.d.signer(), now);
-      this.d.store.outbox.add(next.seq, old.partner, now, this.expiresAt(now), old.type);
-      this.d.store.messages.setCarriedOn(old.seq, next.id, now);
-      return next.id;
-    });
-    if (id !== undefined) this.d.onQueued(withdrawn.partner);
-    return id;
+    const old = this.storedOut(withdrawn.seq, withdrawn.id);
+    if (old.status !== 'withdrawn' || old.resealed_as !== null) return undefined;
+    const removedAt = this.d.store.partners.removedAt(old.partner);
+    if (removedAt !== undefined) throw removedPartner(old.partner, removedAt);
+    const sent = EnvelopePayload.parse(peekPayload(parseFlattened(old.jws!)));
+    const next = this.sealAgain(old, sent, this.d.signer(), now);
+    this.d.store.outbox.add(next.seq, old.partner, now, this.expiresAt(now), old.type);
+    this.d.store.messages.setCarriedOn(old.seq, next.id, now);
+    return next.id;
   }
 
   /** Outbound message `seq` with its stored envelope (one purged by retention has none: GNC_INTERNAL). */

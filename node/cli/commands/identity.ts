@@ -12,8 +12,8 @@ import type { PublicIdentity } from '../../../protocol/identity.js';
 import { sha256Ascii } from '../../../protocol/envelope/seal.js';
 import { jwkThumbprint } from '../../../protocol/jwk.js';
 import { openOffline, type OfflineNode } from '../../compose.js';
-import { queueWithdrawnAgreementsAgain } from '../../agreements/requeue.js';
-import { queueKeyState } from '../../keys/service.js';
+import { queueWithdrawnAgreementsAgain, type QueuedAgain } from '../../agreements/requeue.js';
+import { queueKeyState, type KeyStateQueued } from '../../keys/service.js';
 import { addPartner, removePartner } from '../../partners.js';
 import { KeyNoticeRepo } from '../../store/key-notices.js';
 import { parse } from '../args.js';
@@ -66,7 +66,7 @@ export const identityExportCommand: Command = {
 const addSpec = {
   name: 'partner add',
   usage: 'gnc partner add --dir DIR FILE --fingerprint FINGERPRINT [--replace-root]',
-  description: "Pin a partner administration's root key from its identity file, only if its fingerprint matches the one you received by another channel. The key notices the file carries are verified and kept; this node's own key state (certificates, pending revocations, root successions) is queued to the partner, and for a partner removed before, the agreement messages its removal withdrew that still apply (a termination, a suspension, a proposal awaiting its signature). --replace-root: the partner lost its root and made a new one; pin that new root in place of the old, for a partner removed first (gnc partner remove). The old root and what it certified are kept as evidence and trusted for nothing new.",
+  description: "Pin a partner administration's root key from its identity file, only if its fingerprint matches the one you received by another channel. The key notices the file carries are verified and kept; this node's own key state (certificates, pending revocations, root successions) is queued to the partner, and for a partner removed before, the agreement messages its removal withdrew that still apply (a termination, a suspension, a proposal awaiting its signature), all in the commit that pins it: when one cannot be queued nothing is pinned, and the command is to be run again. --replace-root: the partner lost its root and made a new one; pin that new root in place of the old, for a partner removed first (gnc partner remove). The old root and what it certified are kept as evidence and trusted for nothing new.",
   options: { dir: { type: 'string' }, fingerprint: { type: 'string' }, 'replace-root': { type: 'boolean' } },
   required: ['dir', 'fingerprint'],
   positionals: { min: 1, max: 1, names: 'FILE' },
@@ -81,53 +81,77 @@ export const partnerAddCommand: Command = {
     try {
       const { store, identity, trust } = n.parts;
       const file = parseIdentityFile(readInputFile(positionals[0]!, { what: 'identity file' }), positionals[0]!);
-      // the file's certificates and notices are stored as if they had come over the wire, each new one with its `key`
-      // evidence entry in the pinning transaction: the log shows from when this node trusted each key it pinned
-      const p = addPartner(store, identity.country, file, values.fingerprint!, n.parts.clock(), (compact, notice) => {
-        n.evidence.append('key', `key:${notice.kind === 'revocation' ? notice.kid : jwkThumbprint(notice.newRoot)}`, notice.country, sha256Ascii(compact));
-      }, (compact, payload) => n.evidence.append('key', `key:${payload.sub}`, payload.country, sha256Ascii(compact)), {
-        replaceRoot: values['replace-root'] === true,
-        // SPEC 9.2: the new root's entry, its sha256 the root's RFC 7638 thumbprint as hex (the SHA-256 of its canonical JWK)
-        onReplacedRoot: (_old, by, country) => void n.evidence.append('key', `key:${by}`, country, Buffer.from(by, 'base64url').toString('hex')),
-      });
+      // what tells the partner is signed now: when nothing can be (this node's key has expired), it is pinned alone
+      const unsigned = cannotSign(n);
+      let country = 'The partner';
+      // the pin and what tells the partner commit together: a pin kept without them (a crash, a failed queueing in
+      // between) would leave the partner unaware of this node's keys and of the notices its removal withdrew, and
+      // nothing would detect it
+      const r = await n.submit.commitQueuing((queue, queueAgain) => {
+        // the file's certificates and notices are stored as if they had come over the wire, each new one with its `key`
+        // evidence entry in the pinning transaction: the log shows from when this node trusted each key it pinned
+        const p = addPartner(store, identity.country, file, values.fingerprint!, n.parts.clock(), (compact, notice) => {
+          n.evidence.append('key', `key:${notice.kind === 'revocation' ? notice.kid : jwkThumbprint(notice.newRoot)}`, notice.country, sha256Ascii(compact));
+        }, (compact, payload) => n.evidence.append('key', `key:${payload.sub}`, payload.country, sha256Ascii(compact)), {
+          replaceRoot: values['replace-root'] === true,
+          // SPEC 9.2: the new root's entry, its sha256 the root's RFC 7638 thumbprint as hex (the SHA-256 of its canonical JWK)
+          onReplacedRoot: (_old, by, country) => void n.evidence.append('key', `key:${by}`, country, Buffer.from(by, 'base64url').toString('hex')),
+        });
+        country = p.country;
+        // a partner now, for the envelopes queued to it below (read back from the store if the unit rolls back)
+        trust.reload();
+        if (unsigned !== undefined) return { p };
+        const keys = queueKeyState(n, p.country, queue);
+        const again = queueWithdrawnAgreementsAgain({ store, registry: n.agreements, clock: n.parts.clock }, p.country, queueAgain);
+        return { p, keys, again };
+      }, (cause) => `${country} was not pinned: its pin and what tells it of this node (this node's key state, the agreement messages its removal withdrew) could not be stored and queued together (${cause}), and the pin is kept only with them. Nothing was stored; run the command again, and if it fails again check the node's log and its data dir and report it.`)
+        .catch((err: unknown) => {
+          trust.reload();
+          n.agreements.reload();
+          throw err;
+        });
+      const { p } = r;
       const notices = p.notices > 0 ? `, ${p.notices} key notice(s)` : '';
       const replaced = p.replacedRoot === null ? '' : ` in place of root ${p.replacedRoot} (replaced: kept as evidence, trusted for nothing new; negotiate a new agreement)`;
       out(`Pinned ${p.country} (${p.name})${p.wasRemoved === null ? '' : `, a partner again (removed at ${p.wasRemoved})`}, root ${p.fingerprint}${replaced}; ${p.certificates} certificate(s)${notices}, addresses ${p.addresses.join(' ')}`);
-      trust.reload();
-      await tellKeyState(n, p.country, out);
-      await tellWithdrawnAgain(n, p.country, out);
+      if (unsigned !== undefined) {
+        out(`${p.country} is pinned, but nothing was queued to it, as this node cannot sign now (${unsigned.code}: ${unsigned.message}) Once it can, run this command again: it queues this node's key state and the agreement messages a removal withdrew. If ${p.country} pinned an identity file older than your last key rotation, give it a current one (\`gnc identity export\`).`);
+      }
+      if (r.keys !== undefined) tellKeyState(r.keys, p.country, out);
+      if (r.again !== undefined) tellWithdrawnAgain(r.again, p.country, out);
     } finally {
       await n.close();
     }
   },
 };
 
-/**
- * Queue this node's key state to the partner just pinned (queueKeyState). The pin stands either way: when nothing can
- * be signed now (this node's key has expired), the operator is told what to do instead.
- */
-async function tellKeyState(n: OfflineNode, partner: string, out: (line: string) => void): Promise<void> {
+/** The error that keeps this node from signing now (its key has expired, or not started), if one does. */
+function cannotSign(n: OfflineNode): GncError | undefined {
   try {
-    const q = await queueKeyState(n, partner);
-    if (q.queued.length === 0) return;
-    const parts = [
-      q.successions > 0 ? `${q.successions} root succession(s)` : '',
-      q.announced.length > 0 ? `the certificate(s) of node key(s) ${q.announced.join(', ')}` : '',
-      q.revoked.length > 0 ? `the revocation(s) of node key(s) ${q.revoked.join(', ')}` : '',
-    ].filter((x) => x !== '');
-    out(`Queued to ${partner}: ${parts.join(', then ')}, so that it knows this node's keys whichever identity file it pinned; they leave when the node runs.`);
+    n.parts.signer();
+    return undefined;
   } catch (err) {
-    if (!isGncError(err)) throw err;
-    out(`${partner} is pinned, but this node's key state could not be queued to it (${err.code}: ${err.message}) If ${partner} pinned an identity file older than your last key rotation, give it a current one (\`gnc identity export\`).`);
+    if (isGncError(err)) return err;
+    throw err;
   }
 }
 
+/** Say what of this node's key state was queued to the partner just pinned (queueKeyState). */
+function tellKeyState(q: KeyStateQueued, partner: string, out: (line: string) => void): void {
+  if (q.queued.length === 0) return;
+  const parts = [
+    q.successions > 0 ? `${q.successions} root succession(s)` : '',
+    q.announced.length > 0 ? `the certificate(s) of node key(s) ${q.announced.join(', ')}` : '',
+    q.revoked.length > 0 ? `the revocation(s) of node key(s) ${q.revoked.join(', ')}` : '',
+  ].filter((x) => x !== '');
+  out(`Queued to ${partner}: ${parts.join(', then ')}, so that it knows this node's keys whichever identity file it pinned; they leave when the node runs.`);
+}
+
 /**
- * Queue again the agreement envelopes a removal withdrew that the partner pinned again still needs (node/agreements/
- * requeue.ts), and say which went and which did not, with why.
+ * Say which agreement envelopes a removal withdrew were queued to the partner again (node/agreements/requeue.ts), and
+ * which were not, with why.
  */
-async function tellWithdrawnAgain(n: OfflineNode, partner: string, out: (line: string) => void): Promise<void> {
-  const r = await queueWithdrawnAgreementsAgain({ store: n.parts.store, registry: n.agreements, submit: n.submit, clock: n.parts.clock }, partner);
+function tellWithdrawnAgain(r: QueuedAgain, partner: string, out: (line: string) => void): void {
   if (r.queued.length > 0) out(`Queued to ${partner} again, as its removal withdrew them: ${r.queued.map((q) => `${q.withdrawn} as ${q.id}`).join(', ')} (agreement messages that still apply); they leave when the node runs.`);
   for (const l of r.left) out(`Not queued again: ${l.withdrawn}, withdrawn at the removal, since ${l.why}.`);
 }
