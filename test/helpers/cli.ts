@@ -85,3 +85,14 @@ export function execDir(dir: string, sql: string): void {
     db.close();
   }
 }
+
+/**
+ * A trigger in `dir`'s store refusing the outbox row of an envelope of kind `kind` (a failed queueing, as a full disk
+ * or a bug would make it); returns its removal.
+ */
+export function refuseQueueing(dir: string, kind: string): () => void {
+  execDir(dir, `CREATE TRIGGER test_refuse_queueing BEFORE INSERT ON outbox
+    WHEN (SELECT kind FROM messages WHERE seq = NEW.seq) = '${kind}'
+    BEGIN SELECT RAISE(ABORT, 'the test refuses to queue this envelope'); END`);
+  return () => execDir(dir, 'DROP TRIGGER test_refuse_queueing');
+}

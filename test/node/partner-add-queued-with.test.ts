@@ -10,7 +10,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../certs/identity.js';
-import { execDir, queryDir } from '../helpers/cli.js';
+import { queryDir, refuseQueueing } from '../helpers/cli.js';
 import { api, finalMessage, initNode, networkPerTest, restartNode, runCli, startTestNode, tempDir, waitFor, type TestNode } from '../helpers/network.js';
 
 const network = networkPerTest();
@@ -22,14 +22,6 @@ afterEach(async () => {
   if (base) rmSync(base, { recursive: true, force: true });
   base = '';
 });
-
-/** A trigger in `dir`'s store refusing the outbox row of an envelope of kind `kind`; returns its removal. */
-function refuseQueueing(dir: string, kind: string): () => void {
-  execDir(dir, `CREATE TRIGGER test_refuse_queueing BEFORE INSERT ON outbox
-    WHEN (SELECT kind FROM messages WHERE seq = NEW.seq) = '${kind}'
-    BEGIN SELECT RAISE(ABORT, 'the test refuses to queue this envelope'); END`);
-  return () => execDir(dir, 'DROP TRIGGER test_refuse_queueing');
-}
 
 async function cli(args: string[]): Promise<string[]> {
   const r = await runCli(args);

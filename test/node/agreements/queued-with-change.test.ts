@@ -6,21 +6,13 @@
  * hit). Two real nodes; the countersignature by the CLI beside the running node, the notice by the running node's API.
  */
 import { describe, expect, it } from 'vitest';
-import { execDir, queryDir } from '../../helpers/cli.js';
+import { queryDir, refuseQueueing } from '../../helpers/cli.js';
 import { api, finalMessage, networkPerTest, openAgreementDraft, runCli, waitFor, type TestNode } from '../../helpers/network.js';
 
 const network = networkPerTest();
 
 const statusAt = async (n: TestNode, version = 1): Promise<string> => (await api(n, 'GET', `/v1/agreements/KZ-KG-test?version=${version}`)).json.status;
 const until = (n: TestNode, status: string, version = 1) => waitFor(async () => ((await statusAt(n, version)) === status ? true : undefined), 15_000, `${n.country} to see ${status}`);
-
-/** A trigger in `dir`'s store refusing the outbox row of an envelope of kind `kind`; returns its removal. */
-function refuseQueueing(dir: string, kind: string): () => void {
-  execDir(dir, `CREATE TRIGGER test_refuse_queueing BEFORE INSERT ON outbox
-    WHEN (SELECT kind FROM messages WHERE seq = NEW.seq) = '${kind}'
-    BEGIN SELECT RAISE(ABORT, 'the test refuses to queue this envelope'); END`);
-  return () => execDir(dir, 'DROP TRIGGER test_refuse_queueing');
-}
 
 const outOfKind = (dir: string, kind: string) => queryDir<{ id: string; status: string }>(dir, `SELECT id, status FROM messages WHERE direction = 'out' AND kind = ?`, kind);
 

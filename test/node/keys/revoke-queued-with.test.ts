@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../../certs/identity.js';
-import { execDir, queryDir } from '../../helpers/cli.js';
+import { queryDir, refuseQueueing } from '../../helpers/cli.js';
 import { networkPerTest, runCli, waitFor } from '../../helpers/network.js';
 
 const network = networkPerTest();
@@ -31,13 +31,11 @@ describe('gnc keys revoke, its revocation queued in the transaction that stores 
     const entries = () => queryDir<{ n: number }>(kz.dir, 'SELECT COUNT(*) AS n FROM evidence')[0]!.n;
     const before = { revocations: revocations(), queued: queued(), entries: entries() };
 
-    execDir(kz.dir, `CREATE TRIGGER test_refuse_revoke BEFORE INSERT ON outbox
-      WHEN (SELECT kind FROM messages WHERE seq = NEW.seq) = 'revoke'
-      BEGIN SELECT RAISE(ABORT, 'the test refuses to queue the revocation'); END`);
+    const allow = refuseQueueing(kz.dir, 'revoke');
     const at = new Date().toISOString();
     const revoke = ['keys', 'revoke', '--dir', kz.dir, '--kid', oldKid, '--reason', REASON, '--at', at];
     const refused = await runCli(revoke);
-    execDir(kz.dir, 'DROP TRIGGER test_refuse_revoke');
+    allow();
     expect(refused.code, refused.out.join('\n')).toBe(1);
     // neither the revocation nor its `key` entry nor an envelope: KG still holds the old key as the rotation retired it
     expect({ revocations: revocations(), queued: queued(), entries: entries() }).toEqual(before);
