@@ -18,6 +18,7 @@ import { ConsignmentRepo } from '../../../node/risk/consignments.js';
 import { ArrivalQueries } from '../../../node/risk/query.js';
 import { tempDir } from '../../helpers/network.js';
 import { Store } from '../../../node/store/store.js';
+import { RetentionJob } from '../../../node/retention.js';
 import { TrustIndex } from '../../../node/trust.js';
 import { decodeNodeCertificate, issueNodeCertificate } from '../../../protocol/certificate.js';
 import { keyObjectSigner, type Signer } from '../../../protocol/envelope/seal.js';
@@ -396,6 +397,36 @@ describe('openDb', () => {
     db.pragma(`user_version = ${version}`);
     migrate(db);
     expect(db.prepare('SELECT partner, aeo_id, key FROM risk_aeo_names ORDER BY 1, 2, 3').all()).toEqual(keys);
+  });
+
+  it('forgets the claimed ids that are no message id in the rejection records an older version kept, at the first retention sweep', () => {
+    // the previous release (before migration 31) kept whatever string a refused envelope claimed as its id
+    const { old, file } = olderVersion('CREATE TABLE IF NOT EXISTS risk_purged_versions');
+    const now = Date.now();
+    const add = old.prepare('INSERT INTO rejections (partner, message_id, sha256, code, reason, receipt, at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const secret = `Secret Trader Name ${'Z'.repeat(5000)}`;
+    add.run('KZ', secret, 'a'.repeat(64), 'GNC_SCHEMA_INVALID', `received "${secret}"`, Buffer.from('receipt'), now - 86_400_000);
+    // older than the reason's retention: the reason and receipt went already, the id stayed
+    add.run('KZ', 'id with spaces', 'b'.repeat(64), 'GNC_SCHEMA_INVALID', 'Reason removed', null, now - 40 * 86_400_000);
+    add.run('KZ', '', 'c'.repeat(64), 'GNC_SCHEMA_INVALID', 'empty id', null, now - 86_400_000);
+    add.run('KG', 'x'.repeat(65), 'd'.repeat(64), 'GNC_SCHEMA_INVALID', 'too long', null, now - 86_400_000);
+    add.run('KZ', '01a20de6-7129-7764-a086-e15951e4ccbb', 'e'.repeat(64), 'GNC_AGREEMENT_NONE', 'no agreement', Buffer.from('receipt'), now - 86_400_000);
+    add.run('KZ', null, 'f'.repeat(64), 'GNC_ENVELOPE_MALFORMED', 'no id', null, now - 86_400_000);
+    old.close();
+    const store = new Store(openDb(file));
+    db = store.db;
+    new RetentionJob(store, { clock: () => now, log: () => undefined }).purge();
+    expect(db.prepare('SELECT sha256, message_id FROM rejections ORDER BY seq').all()).toEqual([
+      { sha256: 'a'.repeat(64), message_id: null },
+      { sha256: 'b'.repeat(64), message_id: null },
+      { sha256: 'c'.repeat(64), message_id: null },
+      { sha256: 'd'.repeat(64), message_id: null },
+      // a message id stays, as the receiver keeps it today
+      { sha256: 'e'.repeat(64), message_id: '01a20de6-7129-7764-a086-e15951e4ccbb' },
+      { sha256: 'f'.repeat(64), message_id: null },
+    ]);
+    // the reason of a record within its retention stays until its end, as before
+    expect(db.prepare('SELECT reason FROM rejections WHERE seq = 1').pluck().get()).toContain('Secret Trader Name');
   });
 
   /** Files this process holds open that SQLite made for temporary data (unlinked at once, so only /proc shows them). */
