@@ -50,6 +50,22 @@ export interface E2eFigures {
   e2e_p99_ms_64: number;
   api_submits_per_s_64: number;
   e2e_node_to_node_per_s_64: number;
+  e2e_cpu_us_per_msg_64: number;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/**
+ * User+system CPU time the node process has used so far, in microseconds, from /proc/<pid>/stat (Linux): the
+ * bench's figure per message is this over a phase divided by the messages delivered, which other processes on
+ * the same cores change far less than they change a rate.
+ */
+function cpuMicros(n: NodeProcess): number {
+  const stat = readFileSync(`/proc/${n.child.pid}/stat`, 'utf8');
+  // the command name (field 2) may hold spaces: fields are counted from after its closing parenthesis
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / USER_HZ; // utime, stime: fields 14 and 15
 }
 
 function pct(sorted: number[], p: number): number {
@@ -113,8 +129,11 @@ export async function benchE2e(kz: NodeProcess, kg: NodeProcess, examples: strin
   await run(kz, body, 8, 1500, true); // warm up JIT, connections, SQLite caches
   const one = await run(kz, body, 1, 4000, true);
   log(`   1 in flight:  ${one.rate.toFixed(0)} msg/s, p50 ${pct(one.lat, 50).toFixed(2)} ms, p99 ${pct(one.lat, 99).toFixed(2)} ms (${one.lat.length} messages)`);
+  const cpu0 = cpuMicros(kz) + cpuMicros(kg);
   const many = await run(kz, body, 64, 6000, true);
+  const cpuPerMsg = (cpuMicros(kz) + cpuMicros(kg) - cpu0) / many.lat.length;
   log(`   64 in flight: ${many.rate.toFixed(0)} msg/s, p50 ${pct(many.lat, 50).toFixed(2)} ms, p99 ${pct(many.lat, 99).toFixed(2)} ms (${many.lat.length} messages)`);
+  log(`   64 in flight: ${cpuPerMsg.toFixed(0)} us of CPU per message, both node processes together (user+system)`);
   const api = await run(kz, body, 64, 4000, false);
   log(`   API submissions, 64 connections: ${api.rate.toFixed(0)} /s (p50 ${pct(api.lat, 50).toFixed(2)} ms)`);
   // let the queue drain so later sections measure an idle machine
@@ -134,6 +153,7 @@ export async function benchE2e(kz: NodeProcess, kg: NodeProcess, examples: strin
     e2e_msgs_per_s_64: round(many.rate, 1),
     e2e_p50_ms_64: round(pct(many.lat, 50)),
     e2e_p99_ms_64: round(pct(many.lat, 99)),
+    e2e_cpu_us_per_msg_64: round(cpuPerMsg, 0),
     api_submits_per_s_64: round(api.rate, 1),
   };
 }
