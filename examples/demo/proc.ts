@@ -29,8 +29,12 @@ export interface NodeProcess {
   token: string;
 }
 
+/**
+ * A node process; it runs with this process's Node flags, so that `node --cpu-prof dist/examples/bench/run.js e2e`
+ * profiles the nodes too (one .cpuprofile per process, named by its pid).
+ */
 export async function startNode(country: string, dir: string, token: string, apiPort: number): Promise<NodeProcess> {
-  const child = spawn(process.execPath, [GNC_BIN, 'start', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...process.execArgv, GNC_BIN, 'start', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   child.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
   child.stdout!.on('data', () => undefined);
