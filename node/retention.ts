@@ -88,8 +88,6 @@ export class RetentionJob {
   private stopped = false;
   /** A purge removed content whose old pages could not be checkpointed out of the write-ahead log yet. */
   private unflushed = false;
-  /** The first purge of this job has forgotten the refused ids older versions kept in rejection records. */
-  private refusedIdsForgotten = false;
   /** When the next received message still held reaches its retention end, after `now` (by messages_retain, in order). */
   private readonly nextEnd;
 
@@ -159,13 +157,9 @@ export class RetentionJob {
     if (purged.length) this.opts.log('retention purge', { purged: purged.length });
     const reasons = this.store.rejections.purge(now - REJECTION_RETENTION_DAYS * 86_400_000, `Reason and negative receipt removed after ${REJECTION_RETENTION_DAYS} days (they may quote refused content); the code stays.`);
     if (reasons) this.opts.log('retention purge of rejection reasons', { rejections: reasons });
-    // once per job: only versions before 2026-11-24 kept such ids, and a node or backup runs this job before anything else
-    const ids = this.refusedIdsForgotten ? 0 : this.store.db.transaction(() => this.store.rejections.forgetRefusedIds()).immediate();
-    this.refusedIdsForgotten = true;
-    if (ids) this.opts.log('retention purge of refused ids in rejection records', { rejections: ids });
     // idempotency keys past their time: a retry that late is a new submission
     this.store.idempotency.prune(now - IDEMPOTENCY_KEY_TTL_MS);
-    if (purged.length > 0 || reasons > 0 || ids > 0 || this.unflushed) this.unflushed = !flushLog(this.store.db);
+    if (purged.length > 0 || reasons > 0 || this.unflushed) this.unflushed = !flushLog(this.store.db);
     return purged.length;
   }
 }

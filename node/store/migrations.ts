@@ -626,4 +626,16 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX IF NOT EXISTS risk_aeo_history_message ON risk_aeo_history(message_id);
 `,
+  // 34: the claimed ids that are no message id in rejection records: refused content of any size (a trader's name, a
+  // 5,000-character string) that versions before this one kept as the record's id, which outlives its reason (the
+  // retention job drops only the reason and receipt after 30 days); the receiver keeps none now (node/inbound/receiver.ts).
+  // protocol/ids.ts MESSAGE_ID_PATTERN as GLOBs: a letter or digit, then up to 63 of letters, digits and . _ : -. With
+  // secure_delete for this statement, as the retention purge has it: the cleared text is overwritten in the file (OFF
+  // again after it, the connection's default). Applied again, it finds none
+  `
+  PRAGMA secure_delete = ON;
+  UPDATE rejections SET message_id = NULL WHERE message_id IS NOT NULL
+    AND (length(message_id) > 64 OR message_id NOT GLOB '[A-Za-z0-9]*' OR message_id GLOB '*[^A-Za-z0-9._:-]*');
+  PRAGMA secure_delete = OFF;
+`,
 ];

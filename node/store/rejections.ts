@@ -4,7 +4,6 @@
  * (an out-of-scope message must leave no data behind). The reason and the receipt, which can quote a refused
  * value, are dropped after REJECTION_RETENTION_DAYS by the retention job.
  */
-import { MESSAGE_ID_PATTERN } from '../../protocol/ids.js';
 import type { Db } from './db.js';
 
 export interface RejectionRow {
@@ -33,19 +32,6 @@ export class RejectionRepo {
    */
   purge(before: number, reason: string): number {
     return this.db.prepare('UPDATE rejections SET reason = ?, receipt = NULL WHERE receipt IS NOT NULL AND at <= ?').run(reason, before).changes;
-  }
-
-  /**
-   * Forgets the claimed id of the records whose id is no message id: refused content (of any size) that versions before
-   * 2026-11-24 kept as the id, which outlives the reason (node/inbound/receiver.ts keeps none today). Reads every record
-   * that names an id, so the retention job runs it once per process, not at each sweep. Returns how many.
-   */
-  forgetRefusedIds(): number {
-    const rows = this.db.prepare('SELECT seq, message_id FROM rejections WHERE message_id IS NOT NULL').all() as { seq: number; message_id: string }[];
-    const clear = this.db.prepare('UPDATE rejections SET message_id = NULL WHERE seq = ?');
-    let n = 0;
-    for (const r of rows) if (!MESSAGE_ID_PATTERN.test(r.message_id)) n += clear.run(r.seq).changes;
-    return n;
   }
 
   list(limit = 100): RejectionRow[] {

@@ -3,7 +3,7 @@
  * commit), and temporary data (savepoint journals, sorts) kept in memory instead of files in /var/tmp.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,7 +18,6 @@ import { ConsignmentRepo } from '../../../node/risk/consignments.js';
 import { ArrivalQueries } from '../../../node/risk/query.js';
 import { tempDir } from '../../helpers/network.js';
 import { Store } from '../../../node/store/store.js';
-import { RetentionJob } from '../../../node/retention.js';
 import { TrustIndex } from '../../../node/trust.js';
 import { decodeNodeCertificate, issueNodeCertificate } from '../../../protocol/certificate.js';
 import { keyObjectSigner, type Signer } from '../../../protocol/envelope/seal.js';
@@ -399,9 +398,9 @@ describe('openDb', () => {
     expect(db.prepare('SELECT partner, aeo_id, key FROM risk_aeo_names ORDER BY 1, 2, 3').all()).toEqual(keys);
   });
 
-  it('forgets the claimed ids that are no message id in the rejection records an older version kept, at the first retention sweep', () => {
+  it('forgets, in migration 34, the claimed ids that are no message id in the rejection records an older version kept, overwriting them in the file', () => {
     // the previous release (before migration 31) kept whatever string a refused envelope claimed as its id
-    const { old, file } = olderVersion('CREATE TABLE IF NOT EXISTS risk_purged_versions');
+    const { old, file } = olderVersion("UPDATE rejections SET message_id = NULL");
     const now = Date.now();
     const add = old.prepare('INSERT INTO rejections (partner, message_id, sha256, code, reason, receipt, at) VALUES (?, ?, ?, ?, ?, ?, ?)');
     const secret = `Secret Trader Name ${'Z'.repeat(5000)}`;
@@ -413,9 +412,7 @@ describe('openDb', () => {
     add.run('KZ', '01a20de6-7129-7764-a086-e15951e4ccbb', 'e'.repeat(64), 'GNC_AGREEMENT_NONE', 'no agreement', Buffer.from('receipt'), now - 86_400_000);
     add.run('KZ', null, 'f'.repeat(64), 'GNC_ENVELOPE_MALFORMED', 'no id', null, now - 86_400_000);
     old.close();
-    const store = new Store(openDb(file));
-    db = store.db;
-    new RetentionJob(store, { clock: () => now, log: () => undefined }).purge();
+    db = openDb(file);
     expect(db.prepare('SELECT sha256, message_id FROM rejections ORDER BY seq').all()).toEqual([
       { sha256: 'a'.repeat(64), message_id: null },
       { sha256: 'b'.repeat(64), message_id: null },
@@ -427,6 +424,12 @@ describe('openDb', () => {
     ]);
     // the reason of a record within its retention stays until its end, as before
     expect(db.prepare('SELECT reason FROM rejections WHERE seq = 1').pluck().get()).toContain('Secret Trader Name');
+    // the connection is left as it was (secure_delete OFF), and the cleared ids are overwritten in the file: the one
+    // copy of the long name left is the reason's
+    expect(db.pragma('secure_delete', { simple: true })).toBe(0);
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    const bytes = readFileSync(file).toString('latin1');
+    expect(bytes.split('Secret Trader Name').length - 1).toBe(1);
   });
 
   /** Files this process holds open that SQLite made for temporary data (unlinked at once, so only /proc shows them). */
