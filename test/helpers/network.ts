@@ -94,9 +94,25 @@ export interface NetworkOptions {
   prepare?: (dirs: Record<string, string>) => void | Promise<void>;
 }
 
+/**
+ * The libp2p address of a test node. `gnc init` turns `tcp/0` into a random free port of the stable range (10000 up to
+ * the kernel's ephemeral range) and keeps it across restarts; with two test files running at once, a port one file's
+ * node leaves free while it is stopped for a restart could be drawn by the other file's init, and the restart then
+ * fails with EADDRINUSE. So each vitest worker (VITEST_POOL_ID) takes its ports from its own block of that range, in
+ * turn from a random start: no two workers ever draw the same port.
+ */
+export function testListen(): string {
+  const worker = Math.max(1, Number(process.env['VITEST_POOL_ID'] ?? '1'));
+  const block = 5_000;
+  const first = 10_000 + ((worker - 1) % 4) * block;
+  portTurn = portTurn < 0 ? Math.floor(Math.random() * block) : (portTurn + 1) % block;
+  return `/ip4/127.0.0.1/tcp/${first + portTurn}`;
+}
+let portTurn = -1;
+
 export async function initNode(base: string, country: string): Promise<string> {
   const dir = join(base, country.toLowerCase());
-  const r = await runCli(['init', '--dir', dir, '--country', country, '--name', `Customs of ${country}`, '--listen', '/ip4/127.0.0.1/tcp/0']);
+  const r = await runCli(['init', '--dir', dir, '--country', country, '--name', `Customs of ${country}`, '--listen', testListen()]);
   if (r.code !== 0) throw new Error(`init ${country} failed: ${r.out.join('\n')}`);
   return dir;
 }
@@ -163,7 +179,7 @@ export async function startTestNode(country: string, dir: string, options: NodeO
  */
 export async function oneDayKgDirs(base: string): Promise<{ KZ: string; KG: string }> {
   const dirs = { KZ: await initNode(base, 'KZ'), KG: join(base, 'kg') };
-  const init = await runCli(['init', '--dir', dirs.KG, '--country', 'KG', '--name', 'Customs of KG', '--listen', '/ip4/127.0.0.1/tcp/0', '--validity-days', '1']);
+  const init = await runCli(['init', '--dir', dirs.KG, '--country', 'KG', '--name', 'Customs of KG', '--listen', testListen(), '--validity-days', '1']);
   if (init.code !== 0) throw new Error(`gnc init KG failed: ${init.out.join('\n')}`);
   await pinEachOther(dirs, base);
   await signAgreementBoth(dirs, 'KZ', 'KG', openAgreementDraft('KZ', 'KG'));
