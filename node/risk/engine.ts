@@ -16,7 +16,7 @@ import { isGncError, type GncErrorCode } from '../../protocol/errors.js';
 import type { AssessmentEvent, Indicator } from '../../protocol/risk.js';
 import { backoffDelay } from '../outbound/backoff.js';
 import { foldCase } from '../store/fold.js';
-import { isStorageFull } from '../store/storage-error.js';
+import { storageError } from '../store/storage-error.js';
 import type { Store } from '../store/store.js';
 import { AeoRegistry } from './aeo-registry.js';
 import { AeoSnapshots } from './aeo-snapshots.js';
@@ -52,7 +52,8 @@ export const ASSESS_RETRY_MAX_MS = 600_000;
  * text it read, a refused write the values it was given).
  */
 export function failureFields(err: unknown): { code: GncErrorCode; error: string } {
-  const code = isGncError(err) ? err.code : isStorageFull(err) ? 'GNC_STORAGE_FULL' : 'GNC_INTERNAL';
+  const known = storageError(err);
+  const code = isGncError(known) ? known.code : 'GNC_INTERNAL';
   const sqlite = (err as { code?: unknown } | undefined)?.code;
   const error = [err instanceof Error ? err.name : typeof err, typeof sqlite === 'string' && !isGncError(err) ? sqlite : ''].filter(Boolean).join(' ');
   return { code, error };
