@@ -3,6 +3,8 @@
  * and scripts can match on, and a sentence that says what went wrong and what to do. HTTP status and CLI exit
  * codes are mapped from the code in exactly one place each (node/api/problem.ts, node/cli/exit.ts).
  */
+import type { z } from 'zod';
+import type { ProblemIssue } from './api/schemas.js';
 
 export const ERROR_CODES = [
   // input from integrators and files
@@ -84,25 +86,8 @@ export const ERROR_CODES = [
 
 export type GncErrorCode = (typeof ERROR_CODES)[number];
 
-/** Where in a document a problem is, with what was expected and what arrived (for schema and XML errors). */
-export interface ErrorIssue {
-  /** JSON pointer (`/goodsItems/0/hsCode`) or XML element path (`/Declaration/GoodsShipment/...`). */
-  path: string;
-  /**
-   * For a document submitted as XML, the element path in it (`/Declaration/GoodsShipment/...`), also where `path` is
-   * a JSON pointer into the body it was read as (an agreement's field refusal); absent for JSON and for what is not in
-   * the document (a query parameter).
-   */
-  xmlPath?: string;
-  /**
-   * For a field of a document submitted as XML that was read from several elements not held in one of its own (an
-   * ACI's `notifyParty`, `officeOfExit`), all of them, each once (`xmlPath` is the first); absent otherwise.
-   */
-  xmlPaths?: string[];
-  expected: string;
-  received: string;
-  message: string;
-}
+/** Where in a document a problem is, with what was expected and what arrived: the zod schema of a problem's issue. */
+export type ErrorIssue = z.infer<typeof ProblemIssue>;
 
 /** The element path in an XML document of a JSON pointer into the body read from it (`/body/exporter/id` -> `/Declaration/Exporter/ID`). */
 export type XmlPathOf = (pointer: string) => string | undefined;

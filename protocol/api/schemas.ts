@@ -191,6 +191,19 @@ export const Health = z.object({
 });
 export type Health = z.infer<typeof Health>;
 
+/**
+ * Where in a document a problem is, with what was expected and what arrived (schema, XML and agreement refusals): one
+ * entry of a problem's `issues`, and the type of GncError's issues (protocol/errors.ts ErrorIssue).
+ */
+export const ProblemIssue = z.object({
+  path: z.string().describe('the field: a JSON pointer (under /body in a submission), or for a document submitted as XML the element path of a problem found reading it'),
+  xmlPath: z.string().optional().describe('for a document submitted as XML, the element path in it (/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[1]/Commodity/Classification/ID), also where `path` is a JSON pointer (an agreement refusing a field); absent for a JSON submission and for what is not in the document (a query parameter). For a field read from several elements (`xmlPaths`), the first of them'),
+  xmlPaths: z.array(z.string()).optional().describe('for a field of a document submitted as XML that was read from several elements not held in one of its own, all of them, each once: remove or fix them all (an ACI\'s `notifyParty` is its GNC AdditionalInformation entries, `/Declaration/AdditionalInformation[4]/StatementDescription` ...; `officeOfExit` is `/Declaration/ExitOffice/ID` and such an entry); absent for any other issue, whose one element is `xmlPath`'),
+  expected: z.string(),
+  received: z.string(),
+  message: z.string(),
+});
+
 export const ProblemDetails = z.object({
   type: z.string(),
   title: z.string(),
@@ -198,18 +211,7 @@ export const ProblemDetails = z.object({
   detail: z.string(),
   code: z.enum(ERROR_CODES),
   instance: z.string().optional(),
-  issues: z
-    .array(
-      z.object({
-        path: z.string().describe('the field: a JSON pointer (under /body in a submission), or for a document submitted as XML the element path of a problem found reading it'),
-        xmlPath: z.string().optional().describe('for a document submitted as XML, the element path in it (/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[1]/Commodity/Classification/ID), also where `path` is a JSON pointer (an agreement refusing a field); absent for a JSON submission and for what is not in the document (a query parameter). For a field read from several elements (`xmlPaths`), the first of them'),
-        xmlPaths: z.array(z.string()).optional().describe('for a field of a document submitted as XML that was read from several elements not held in one of its own, all of them, each once: remove or fix them all (an ACI\'s `notifyParty` is its GNC AdditionalInformation entries, `/Declaration/AdditionalInformation[4]/StatementDescription` ...; `officeOfExit` is `/Declaration/ExitOffice/ID` and such an entry); absent for any other issue, whose one element is `xmlPath`'),
-        expected: z.string(),
-        received: z.string(),
-        message: z.string(),
-      }),
-    )
-    .optional(),
+  issues: z.array(ProblemIssue).optional(),
 });
 export type ProblemDetails = z.infer<typeof ProblemDetails>;
 
