@@ -15,8 +15,8 @@
  * message on the wire at the removal finishes its attempt first, and its receipt is recorded whenever it comes, signed
  * by the key of the partner's that was trusted when the message went: TrustIndex.receiptKey),
  * and a row withdrawn by another process meanwhile (`gnc messages withdraw`) is neither sent nor sealed again. A row
- * marked as on its way in the same group commit as a removal of its partner has not left yet: the removal withdraws it
- * with the rest, and it is not handed over (OutboxRepo.takenBack).
+ * marked as on its way in the same group commit as its withdrawal (`POST /v1/messages/{id}/withdraw`) or a removal of
+ * its partner has not left yet: it is withdrawn, and it is not handed over (OutboxRepo.takenBack).
  */
 import { MAX_IN_FLIGHT_PER_PARTNER } from '../../protocol/constants.js';
 import { peekKid } from '../../protocol/envelope/open.js';
@@ -347,7 +347,8 @@ export class Dispatcher {
 
   /**
    * Once their mark has committed: each row is handed to the partner, and leaves `flying` when its attempt ends. One
-   * that a withdrawal in that same commit took back (a partner removal: withdrawQueued) is not: nothing of it has left.
+   * that a withdrawal in that same commit took back (withdrawMessage, or a partner removal: withdrawQueued) is not:
+   * nothing of it has left.
    */
   private handOver(partner: string, marked: OutboxRow[]): void {
     // stopped meanwhile: nothing is handed over; a restart turns 'sending' back into 'retrying'

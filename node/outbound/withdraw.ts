@@ -6,8 +6,10 @@
  * partner cannot hold is withdrawn one by one: a message on the wire, or that an earlier attempt handed over without
  * a receipt coming back, may be at the partner, and only its receipt can tell. These functions run inside the
  * caller's transaction (a group commit), so the check and the change see the same rows: the dispatcher marks a row
- * 'sending' only if it is still queued or retrying at its own commit, and hands it over only once that commit is done
- * (a row marked earlier in the same commit is still waiting: OutboxRepo.waiting).
+ * 'sending' only if it is still queued or retrying at its own commit, and hands it over only once that commit is done.
+ * A row marked earlier in the same commit (by a pump, or by the submission that queues it) has not left yet, so either
+ * withdrawal takes it back as one still waiting (OutboxRepo.markedNow), and the dispatcher does not hand it over
+ * (OutboxRepo.takenBack); only a 'sending' row whose mark has committed is on the wire.
  */
 import { GncError } from '../../protocol/errors.js';
 import { isControlType } from '../../protocol/messages/control.js';
@@ -22,8 +24,9 @@ function undoHint(m: MessageRow): string {
 }
 
 /**
- * Withdraws the outbound message `id`, if the partner cannot have it (queued or retrying, never handed over), and
- * answers it as it stands after. One withdrawn already is answered as it is (`already`), whatever `reason` says now.
+ * Withdraws the outbound message `id`, if the partner cannot have it (queued or retrying, or marked 'sending' in this
+ * same commit; never handed over), and answers it as it stands after. One withdrawn already is answered as it is
+ * (`already`), whatever `reason` says now.
  */
 export function withdrawMessage(store: Store, id: string, reason: string, now: number): { message: MessageRow; already: boolean } {
   const rows = store.messages.byId(id);
@@ -39,8 +42,11 @@ export function withdrawMessage(store: Store, id: string, reason: string, now: n
   if (isControlType(m.type) || m.status === 'resealed') {
     throw new GncError('GNC_CONFLICT', `Message ${id} is a ${m.type} control message (${m.kind ?? 'notice'}): it carries a document this node has already applied (an agreement, a notice, a key), which ${to} must receive to stay in step, so it cannot be withdrawn. To stop all traffic with ${to} for good, end the partnership with \`gnc partner remove\`.`);
   }
+  // marked 'sending' in this commit (OutboxRepo.markedNow): `sent` as before the mark, which did not hand it over
+  const marked = m.status === 'sending' ? store.outbox.markedNow(m.seq) : undefined;
   switch (m.status) {
     case 'sending':
+      if (marked !== undefined) break;
       throw new GncError('GNC_CONFLICT', `Message ${id} is being handed to ${to} now (an attempt in progress), so ${to} may hold it: it cannot be withdrawn now. Its status tells how the attempt ends (GET /v1/messages/${id}?wait=30 waits for a final one): retrying, withdraw it again; delivered, ${undoHint(m)}.`);
     case 'delivered':
       throw new GncError('GNC_CONFLICT', `Message ${id} was delivered: ${to} holds it and signed its receipt, so it cannot be withdrawn. To undo it, ${undoHint(m)}.`);
@@ -53,8 +59,7 @@ export function withdrawMessage(store: Store, id: string, reason: string, now: n
     default:
       break; // queued or retrying
   }
-  const mayHold = store.outbox.mayHold(m.seq);
-  if (mayHold === true) {
+  if (marked === undefined ? store.outbox.mayHold(m.seq) === true : marked === 1) {
     throw new GncError('GNC_CONFLICT', `Message ${id} was handed to ${to} by an earlier attempt and no receipt came back, so ${to} may hold it: it cannot be withdrawn, and it is sent again (the same bytes) until its receipt tells. Once it is delivered, ${undoHint(m)}.`);
   }
   const waiting = store.outbox.referringTo(to, id);

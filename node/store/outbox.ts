@@ -86,7 +86,7 @@ export class OutboxRepo {
   /**
    * Rows marked (markSent) in the group commit now open, each with its `sent` before the mark. The dispatcher hands a
    * row over only once the commit that marks it is done, so none of these has left this node yet: a withdrawal in the
-   * same commit (a partner removal) takes them back as rows still waiting (`waiting`).
+   * same commit (one message's, or a partner removal's) takes them back as rows still waiting (markedNow, `waiting`).
    */
   private readonly marking = new Map<number, number>();
   /** Rows of `marking` removed from the outbox in the commit that marked them: taken back once it commits. */
@@ -221,9 +221,18 @@ export class OutboxRepo {
     const rows = this.waitingStmt.all(partner) as { seq: number; id: string; sent: number; status: string }[];
     return rows.flatMap(({ seq, id, sent, status }) => {
       if (status !== 'sending') return [{ seq, id, sent }];
-      const before = this.marking.get(seq);
+      const before = this.markedNow(seq);
       return before === undefined ? [] : [{ seq, id, sent: before }];
     });
+  }
+
+  /**
+   * Row `seq`'s `sent` as it was before its mark, if it was marked (markSent) in the group commit now open: 'sending',
+   * yet not handed over before that commit is done, and not after it once it leaves the outbox in it (remove). Undefined
+   * for any other row, a 'sending' one among them being on the wire (or handed over as soon as its own commit was done).
+   */
+  markedNow(seq: number): number | undefined {
+    return this.marking.get(seq);
   }
 
   /** Ids of a partner's messages in the outbox that refer to message `id` (amendments, cancellations, status changes). */
