@@ -16,6 +16,7 @@ import { successionChain, verifyKeyNotice, type KeyNotice } from '../protocol/no
 import type { AgreementRegistry } from './agreements/registry.js';
 import { withdrawQueued } from './outbound/withdraw.js';
 import { KeyNoticeRepo } from './store/key-notices.js';
+import type { Remover } from './store/partners.js';
 import type { Store } from './store/store.js';
 import { rootChainFrom } from './trust.js';
 
@@ -197,7 +198,17 @@ const REMOVERS = {
     despite: 'send "despiteAgreement": true',
     notices: (c: string) => `GET /v1/messages?partner=${c}&type=agreement`,
   },
-} as const;
+} as const satisfies Record<Remover, object>;
+
+/**
+ * What removed partner `country` (removed now), in the words the reason of a message withdrawn for it names: the
+ * removal this process made (the node's own API, PartnersRepo.removedBy), else `gnc partner remove`, the way a
+ * partner of a running node is removed beside it. (A removal by the API of an earlier run of the node is not told
+ * apart: no column keeps what made it.)
+ */
+export function removedBy(store: Store, country: string): string {
+  return REMOVERS[store.partners.removedBy(country) ?? 'cli'].by(country);
+}
 
 export interface RemovePartnerOptions {
   reason: string;
@@ -207,7 +218,7 @@ export interface RemovePartnerOptions {
    * already as that removal left it (`already`, nothing done), since its callers retry after a lost answer, and an
    * unknown one GNC_NOT_FOUND (the resource of its path); the CLI refuses both (GNC_CONFLICT, GNC_PARTNER_UNKNOWN).
    */
-  via?: keyof typeof REMOVERS;
+  via?: Remover;
 }
 
 /**
@@ -259,7 +270,7 @@ export async function removePartner(
       }
     }
     const removedAt = new Date(now).toISOString();
-    store.partners.markRemoved(country, removedAt, opts.reason);
+    store.partners.markRemoved(country, removedAt, opts.reason, opts.via);
     const withdrawn = withdrawQueued(store, country, `${country} was removed as a partner (${words.by(country)}): ${opts.reason}`, now);
     return { country, name: p.name, removedAt, reason: opts.reason, already: false, withdrawn: withdrawn.map((m) => m.id), agreements: binding };
   });

@@ -21,6 +21,7 @@
 import { MAX_IN_FLIGHT_PER_PARTNER } from '../../protocol/constants.js';
 import { peekKid } from '../../protocol/envelope/open.js';
 import { GncError, isGncError } from '../../protocol/errors.js';
+import { removedBy } from '../partners.js';
 import { openReceipt } from '../receipts.js';
 import { storageError } from '../store/storage-error.js';
 import type { Policy } from '../policy/policy.js';
@@ -241,12 +242,13 @@ export class Dispatcher {
   }
 
   /**
-   * `partner` is no longer pinned (`gnc partner remove`, which withdrew what was queued then): what is left, a message
+   * `partner` is no longer pinned (`gnc partner remove` or the API's, which withdrew what was queued then; the reason
+   * names the one that removed it: removedBy): what is left, a message
    * that was on the wire at the removal and whose attempt has ended without a receipt, is withdrawn too, as nothing
    * from that partner is trusted any more. Rows on the wire now (`flying`) finish their attempt first.
    */
   private withdrawForRemoved(partner: string, flying: ReadonlySet<number>, now: number): void {
-    const reason = `${partner} is no longer a partner of this node (gnc partner remove): the message will not be sent.`;
+    const reason = `${partner} is no longer a partner of this node (${removedBy(this.d.store, partner)}): the message will not be sent.`;
     this.d.store.commits
       .run(() => withdrawQueued(this.d.store, partner, reason, now, flying))
       .then(

@@ -47,11 +47,19 @@ export interface ReplacedRootRow {
   replaced_by: string;
 }
 
+/** What removed a partner: `gnc partner remove`, or the local API's `POST /v1/partners/{country}/remove`. */
+export type Remover = 'cli' | 'api';
+
 /** A partner's row with its removal (`partner_removals`), if it was removed and not pinned again since. */
 const WITH_REMOVAL = 'SELECT p.*, r.removed_at AS removed_at, r.reason AS removal_reason FROM partners p LEFT JOIN partner_removals r ON r.country = p.country';
 
 export class PartnerRepo {
   private readonly removedStmt;
+  /**
+   * The removals this process made, each with its time and what made it (markRemoved). No column keeps what made a
+   * removal: one made by another process, or before this one started, is known by its time and reason only (removedBy).
+   */
+  private readonly removers = new Map<string, { at: string; by: Remover }>();
 
   constructor(private readonly db: Db) {
     this.removedStmt = db.prepare('SELECT removed_at FROM partner_removals WHERE country = ?').pluck();
@@ -75,8 +83,18 @@ export class PartnerRepo {
    * Ends the partnership: the row, its root and its certificates stay as evidence (bundles of earlier messages verify
    * with them), but the trust index no longer counts them.
    */
-  markRemoved(country: string, at: string, reason: string | null): void {
+  markRemoved(country: string, at: string, reason: string | null, by: Remover = 'cli'): void {
     this.db.prepare('INSERT OR REPLACE INTO partner_removals (country, removed_at, reason) VALUES (?, ?, ?)').run(country, at, reason);
+    this.removers.set(country, { at, by });
+  }
+
+  /**
+   * What removed `country`, removed now, if this process did (markRemoved): undefined for a removal made elsewhere or
+   * before, and for one whose transaction rolled back (the removal in the file is not the one remembered).
+   */
+  removedBy(country: string): Remover | undefined {
+    const r = this.removers.get(country);
+    return r !== undefined && r.at === this.removedAt(country) ? r.by : undefined;
   }
 
   /** Keeps the root `country` was pinned with as replaced by root `by` (the caller then pins the new one). */
