@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { withdrawMessage } from '../../../node/outbound/withdraw.js';
 import { delivered, holdNextUnitBehind, settled, SLOW_RETRY, submission, waitingForRetry } from '../../helpers/batched.js';
-import { api, finalMessage, networkPerTest, runCli, waitFor } from '../../helpers/network.js';
+import { api, finalMessage, holdReceipts, networkPerTest, runCli, waitFor } from '../../helpers/network.js';
 
 const network = networkPerTest();
 const REASON = 'Sent to the wrong partner';
@@ -61,18 +61,13 @@ describe('a withdrawal in the same commit as a mark of its message as on its way
   it('refuses a message on the wire (API 409, CLI exit 2) with GNC_CONFLICT, which the partner then receives', async () => {
     const net = await network(['KZ', 'KG']);
     const [kz, kg] = [net.nodes.KZ!, net.nodes.KG!];
-    // KG takes the envelope and holds its answer: KZ's message stays on the wire
-    let release: () => void = () => undefined;
-    const answer = new Promise<void>((r) => (release = r));
-    const handle = kg.node.receiver.handle.bind(kg.node.receiver);
-    kg.node.receiver.handle = async (bytes, peer) => {
-      await answer;
-      return handle(bytes, peer);
-    };
+    // KG takes the envelope and holds its receipt: KZ's message stays on the wire
+    const { arrived, release } = holdReceipts(kg);
     const sent = await api(kz, 'POST', '/v1/messages', submission);
     expect(sent.status, sent.text).toBe(202);
     const id = sent.json.id as string;
-    await waitFor(async () => ((await api(kz, 'GET', `/v1/messages/${id}`)).json.status === 'sending' ? true : undefined), 10_000, 'the message on the wire');
+    await waitFor(() => (arrived.includes(id) ? true : undefined), 10_000, 'the message at KG');
+    expect((await api(kz, 'GET', `/v1/messages/${id}`)).json.status).toBe('sending');
     const onWire = new RegExp(`^Message ${id} is being handed to KG now \\(an attempt in progress\\), so KG may hold it: it cannot be withdrawn now\\.`);
     const r = await api(kz, 'POST', `/v1/messages/${id}/withdraw`, { reason: REASON });
     expect(r.status, r.text).toBe(409);
