@@ -7,55 +7,33 @@
  */
 import { describe, expect, it } from 'vitest';
 import { withdrawMessage } from '../../../node/outbound/withdraw.js';
-import { delivered, holdNextUnitBehind, settled, SLOW_RETRY, submission, waitingForRetry } from '../../helpers/batched.js';
+import { example } from '../../protocol/messages/fixtures.js';
+import { inPumpBatch, inSubmissionBatch, settled } from '../../helpers/batched.js';
 import { api, finalMessage, holdReceipts, networkPerTest, runCli, waitFor } from '../../helpers/network.js';
 
 const network = networkPerTest();
 const REASON = 'Sent to the wrong partner';
+const submission = { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: example('aci-kz-kg-road') };
 
 describe('a withdrawal in the same commit as a mark of its message as on its way', () => {
   it('withdraws a message a pump marked in that commit (the API), and hands nothing over', async () => {
-    const net = await network(['KZ', 'KG'], { nodeOptions: (c) => (c === 'KZ' ? SLOW_RETRY : {}) });
-    const [kz, kg] = [net.nodes.KZ!, net.nodes.KG!];
-    const { store } = kz.node.parts;
-    await delivered(kz);
-    const { id, pumped, due } = await waitingForRetry(kz, kg);
-    // the withdrawal's unit goes right behind the one of the pump that finds the message due and marks it
-    const { held } = holdNextUnitBehind(store, pumped);
-    const withdrawal = api(kz, 'POST', `/v1/messages/${id}/withdraw`, { reason: REASON });
-    await held;
-    await due();
-    const r = await withdrawal;
-    expect(pumped()).toBe(true);
+    const { kz, kg, id, answer: r } = await inPumpBatch(network, (kz, id) => api(kz, 'POST', `/v1/messages/${id}/withdraw`, { reason: REASON }));
     expect(r.status, r.text).toBe(200);
     expect(r.json).toMatchObject({ id, status: 'withdrawn', withdrawn: { reason: REASON } });
     // never handed over (KG did not process the first attempt), so nothing says KG may hold it
     expect(await settled(kz, kg, id)).toEqual({ status: 'withdrawn', reason: REASON, atKg: false });
-    expect(store.outbox.count()).toBe(0);
+    expect(kz.node.parts.store.outbox.count()).toBe(0);
   }, 60_000);
 
   it('withdraws a message its submission marked in that commit, and hands nothing over', async () => {
-    const net = await network(['KZ', 'KG']);
-    const [kz, kg] = [net.nodes.KZ!, net.nodes.KG!];
-    const { store } = kz.node.parts;
-    await delivered(kz); // connected, the partner's queue idle: the next message is marked in the commit that queues it
-    const marked = kz.node.dispatcher.markedOnQueueing;
-    let submitting = false;
-    const { held } = holdNextUnitBehind(store, () => submitting);
-    // the id is known only inside the batch (the client learns it once the submission has committed): the unit reads
-    // the message the submission's unit, just before it, queued
-    const newest = (): string => store.db.prepare(`SELECT id FROM messages WHERE direction = 'out' ORDER BY seq DESC LIMIT 1`).pluck().get() as string;
-    const withdrawal = store.commits.run(() => withdrawMessage(store, newest(), REASON, Date.now()));
-    await held;
-    submitting = true;
-    const submitted = kz.node.submit.submit(submission);
-    submitting = false;
-    const { result } = await submitted;
-    const w = await withdrawal;
-    expect(kz.node.dispatcher.markedOnQueueing - marked).toBe(1);
-    expect({ id: w.message.id, status: w.message.status, already: w.already }).toEqual({ id: result.id, status: 'withdrawn', already: false });
-    expect(await settled(kz, kg, result.id)).toEqual({ status: 'withdrawn', reason: REASON, atKg: false });
-    expect(store.outbox.count()).toBe(0);
+    // by the function the route runs: the id is known only inside the batch
+    const { kz, kg, id, answer: w } = await inSubmissionBatch(network, (kz, newest) => {
+      const { store } = kz.node.parts;
+      return store.commits.run(() => withdrawMessage(store, newest(), REASON, Date.now()));
+    });
+    expect({ id: w.message.id, status: w.message.status, already: w.already }).toEqual({ id, status: 'withdrawn', already: false });
+    expect(await settled(kz, kg, id)).toEqual({ status: 'withdrawn', reason: REASON, atKg: false });
+    expect(kz.node.parts.store.outbox.count()).toBe(0);
   }, 60_000);
 
   it('refuses a message on the wire (API 409, CLI exit 2) with GNC_CONFLICT, which the partner then receives', async () => {
