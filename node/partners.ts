@@ -202,9 +202,8 @@ const REMOVERS = {
 
 /**
  * What removed partner `country` (removed now), in the words the reason of a message withdrawn for it names: the
- * removal this process made (the node's own API, PartnersRepo.removedBy), else `gnc partner remove`, the way a
- * partner of a running node is removed beside it. (A removal by the API of an earlier run of the node is not told
- * apart: no column keeps what made it.)
+ * node's own API or `gnc partner remove` (PartnerRepo.removedBy; a removal made before migration 35 kept what made it
+ * reads as the CLI's, the only way to remove a partner then).
  */
 export function removedBy(store: Store, country: string): string {
   return REMOVERS[store.partners.removedBy(country) ?? 'cli'].by(country);

@@ -638,4 +638,15 @@ export const MIGRATIONS: readonly string[] = [
     AND (length(message_id) > 64 OR message_id NOT GLOB '[A-Za-z0-9]*' OR message_id GLOB '*[^A-Za-z0-9._:-]*');
   PRAGMA secure_delete = OFF;
 `,
+  // 35: what removed a partner ('cli': gnc partner remove, 'api': POST /v1/partners/{country}/remove), which the
+  // reason of a message withdrawn for the removal names (node/partners.ts removedBy), also when the dispatcher
+  // withdraws it after a restart; with the removal's time, so that it tells only of the removal partner_removals holds
+  // now. None for a removal made before it. A table, not a column: applied again, it changes nothing
+  `
+  CREATE TABLE IF NOT EXISTS partner_removers (
+    country     TEXT PRIMARY KEY,
+    removed_at  TEXT NOT NULL,   -- partner_removals.removed_at of the removal it tells of
+    removed_by  TEXT NOT NULL    -- 'cli' | 'api'
+  );
+`,
 ];

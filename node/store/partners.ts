@@ -55,14 +55,13 @@ const WITH_REMOVAL = 'SELECT p.*, r.removed_at AS removed_at, r.reason AS remova
 
 export class PartnerRepo {
   private readonly removedStmt;
-  /**
-   * The removals this process made, each with its time and what made it (markRemoved). No column keeps what made a
-   * removal: one made by another process, or before this one started, is known by its time and reason only (removedBy).
-   */
-  private readonly removers = new Map<string, { at: string; by: Remover }>();
+  private readonly removedByStmt;
 
   constructor(private readonly db: Db) {
     this.removedStmt = db.prepare('SELECT removed_at FROM partner_removals WHERE country = ?').pluck();
+    this.removedByStmt = db
+      .prepare('SELECT b.removed_by FROM partner_removals r JOIN partner_removers b ON b.country = r.country AND b.removed_at = r.removed_at WHERE r.country = ?')
+      .pluck();
   }
 
   /** When `country` was removed (`gnc partner remove`), if it is removed now: read from the file, not the trust index. */
@@ -85,16 +84,12 @@ export class PartnerRepo {
    */
   markRemoved(country: string, at: string, reason: string | null, by: Remover = 'cli'): void {
     this.db.prepare('INSERT OR REPLACE INTO partner_removals (country, removed_at, reason) VALUES (?, ?, ?)').run(country, at, reason);
-    this.removers.set(country, { at, by });
+    this.db.prepare('INSERT OR REPLACE INTO partner_removers (country, removed_at, removed_by) VALUES (?, ?, ?)').run(country, at, by);
   }
 
-  /**
-   * What removed `country`, removed now, if this process did (markRemoved): undefined for a removal made elsewhere or
-   * before, and for one whose transaction rolled back (the removal in the file is not the one remembered).
-   */
+  /** What removed `country`, if it is removed now: undefined also for a removal made before migration 35 kept it. */
   removedBy(country: string): Remover | undefined {
-    const r = this.removers.get(country);
-    return r !== undefined && r.at === this.removedAt(country) ? r.by : undefined;
+    return (this.removedByStmt.get(country) as Remover | null | undefined) ?? undefined;
   }
 
   /** Keeps the root `country` was pinned with as replaced by root `by` (the caller then pins the new one). */

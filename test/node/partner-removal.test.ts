@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { GncError } from '../../protocol/errors.js';
 import { rotateNodeKeys } from '../../node/keys/service.js';
+import { removedBy } from '../../node/partners.js';
 import { Store } from '../../node/store/store.js';
 import { loadIdentity } from '../../certs/identity.js';
 import { api, finalMessage, networkPerTest, restartNode, runCli, waitFor, type TestNode } from '../helpers/network.js';
@@ -160,6 +161,14 @@ describe('gnc partner remove', () => {
     expect(m.withdrawn.reason).toBe(`KG is no longer a partner of this node (${by}): the message will not be sent. An earlier attempt handed it to KG's node and no receipt came back: KG may hold it.`);
     expect(m.receipt).toBeNull();
     release();
+    // what removed KG is in the file (partner_removals.removed_by), not only in the running process: a restart that
+    // withdraws such a message later names it too
+    const reopened = Store.open(kz.dir);
+    try {
+      expect(removedBy(reopened, 'KG')).toBe(by);
+    } finally {
+      reopened.close();
+    }
   }, 60_000);
 });
 
