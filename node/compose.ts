@@ -58,6 +58,7 @@ export function compose(dir: string, opts: NodeOptions = {}, submit?: () => Subm
     endedKeys: (now) => keyring.endedKeys(now),
     revokedKeys: () => keyring.revokedKeys(),
     certificateOf: (kid, issuer) => keyring.certificateOf(kid, issuer),
+    signing: () => keyring.signing(),
     reload: () => {
       if (keyring.reload()) parts.identity = keyring.identity;
       agreements.reload();

@@ -99,6 +99,8 @@ export interface Extension {
   start?: (node: GncNode) => void | Promise<void>;
   /** The risk view's part of GET /v1/health. */
   health?: NodeInfo['risk'];
+  /** Which key signs and until when, for GET /v1/health (Keyring.signing). */
+  signing?: NodeInfo['signing'];
   /** The node is stopping: end the API responses that last until told (event streams), so the API can drain. */
   closeStreams?: () => void;
   stop?: () => void | Promise<void>;
@@ -261,6 +263,9 @@ export class GncNode {
           return p !== undefined && (this.host?.getConnections().some((x) => x.remotePeer.toString() === p.peerId) ?? false);
         },
         risk: this.ext.health,
+        signing: this.ext.signing,
+        unreachableSince: () => this.dispatcher.unreachableSince(),
+        clock: this.parts.clock,
       },
       extra: this.ext.routes,
       log: (m) => log(m),

@@ -35,6 +35,8 @@ export const ERROR_CODES = [
   'GNC_KEY_UNKNOWN',
   'GNC_KEY_EXPIRED',
   'GNC_KEY_REVOKED',
+  // this node's own certificate ends soon (GET /v1/health): rotate the node key before it does
+  'GNC_KEY_EXPIRING',
   'GNC_SENDER_MISMATCH',
   'GNC_WRONG_RECIPIENT',
   'GNC_CLOCK_SKEW',
@@ -46,6 +48,8 @@ export const ERROR_CODES = [
   'GNC_TOO_MANY_IN_FLIGHT',
   'GNC_PARTNER_UNREACHABLE',
   'GNC_DELIVERY_EXPIRED',
+  // messages waiting in the outbox for long (GET /v1/health): see why in their status and the log
+  'GNC_DELIVERY_DELAYED',
   // identity and trust
   'GNC_IDENTITY_EXISTS',
   'GNC_IDENTITY_MISSING',
@@ -80,6 +84,8 @@ export const ERROR_CODES = [
   'GNC_STORAGE_CORRUPT',
   // the node's database was written by a newer version (run that version; never downgraded)
   'GNC_STORAGE_VERSION',
+  // queued consignments whose risk assessment keeps failing (GET /v1/health): the log names each; report it
+  'GNC_RISK_UNASSESSABLE',
   // catch-all; never used for input the user can fix
   'GNC_INTERNAL',
 ] as const;

@@ -61,7 +61,7 @@ const components: Record<string, z.ZodType> = {
 };
 
 const paths: Record<string, Record<string, Operation>> = {
-  '/v1/health': { get: { summary: 'Liveness and identity of this node (no token needed)', response: 'Health' } },
+  '/v1/health': { get: { summary: 'Liveness and identity of this node, and the conditions that need its operator (no token needed): `status: degraded` with a `checks` entry (code, what to do) for each; the answer stays 200 while the process runs', response: 'Health' } },
   '/v1/messages': {
     post: {
       summary: 'Submit a message for a partner (JSON without a query string, or XML with ?to=&purpose=&ref=)', scope: 'submit', request: 'SubmitRequest', response: 'SubmitResponse', status: 202,

@@ -27,6 +27,10 @@ const STATUS: Partial<Record<GncErrorCode, ContentfulStatusCode>> = {
   GNC_IDENTITY_MISSING: 409,
   // the API meets it only for this node's own key (it cannot sign): a state to fix, like a missing root
   GNC_KEY_EXPIRED: 409,
+  // conditions GET /v1/health reports (its answer stays 200): the status says what kind of state each is
+  GNC_KEY_EXPIRING: 409,
+  GNC_DELIVERY_DELAYED: 503,
+  GNC_RISK_UNASSESSABLE: 500,
   GNC_IDEMPOTENCY_KEY_INVALID: 400,
   GNC_IDEMPOTENCY_KEY_REUSED: 422,
   GNC_PARTNER_UNKNOWN: 422,

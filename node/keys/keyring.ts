@@ -29,6 +29,13 @@ interface Validity {
   exp: number;
 }
 
+/** Which key signs now, and until when it can: Keyring.signing. */
+export interface SigningState extends Validity {
+  kid: string;
+  revokedAt: number | undefined;
+  latestExp: number;
+}
+
 const ALWAYS: Validity = { nbf: Number.NEGATIVE_INFINITY, exp: Number.POSITIVE_INFINITY };
 
 function validityOf(cert: { nbf: string; exp: string }): Validity {
@@ -119,6 +126,16 @@ export class Keyring {
   status(): { active: string; current: string; pending: RotationState | undefined; expiresAt: string } {
     const { signer, exp } = this.pick();
     return { active: signer.kid, current: this.identity.node.thumbprint, pending: this.switched ? undefined : this.rotation, expiresAt: new Date(exp).toISOString() };
+  }
+
+  /**
+   * What GET /v1/health tells of this node's signing: the key that signs now, its certificate's start and end (ms), when
+   * a revocation of its administration that names it takes effect (ms), and when the certificate of the key it signs with
+   * once a rotation in progress completes ends (ms; the same key's when none is in progress).
+   */
+  signing(): SigningState {
+    const { signer, nbf, exp } = this.pick();
+    return { kid: signer.kid, nbf, exp, revokedAt: this.notices.revokedAt(signer.kid, this.identity.country), latestExp: this.currentValidity.exp };
   }
 
   /**

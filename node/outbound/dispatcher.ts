@@ -76,12 +76,20 @@ export class Dispatcher {
   private sweeper: NodeJS.Timeout | undefined;
   private running = false;
   private readonly pumpQueued = new Set<string>();
-  /** Partners last found unreachable: logged once when that begins and once when it ends, not per message. */
-  private readonly unreachable = new Set<string>();
+  /**
+   * Partners last found unreachable, with when that began (the node's clock): logged once when it begins and once when
+   * it ends, not per message; GET /v1/health tells of those unreachable for long (unreachableSince).
+   */
+  private readonly unreachable = new Map<string, number>();
   /** Messages marked in the commit that queued them (sendWithQueued). */
   private markedWithQueued = 0;
 
   constructor(private readonly d: DispatcherDeps) {}
+
+  /** The partners whose last delivery attempt found them unreachable, with when the first attempt in a row that did was (ms). */
+  unreachableSince(): ReadonlyMap<string, number> {
+    return this.unreachable;
+  }
 
   start(): void {
     this.running = true;
@@ -455,7 +463,7 @@ export class Dispatcher {
     if (!this.running) return;
     if (e.code === 'GNC_PARTNER_UNREACHABLE') {
       if (this.unreachable.has(row.partner)) return;
-      this.unreachable.add(row.partner);
+      this.unreachable.set(row.partner, now);
       this.d.log(`partner ${row.partner} is unreachable (${e.code}: ${e.message}); its messages stay queued and are retried with backoff, each until it expires (control envelopes are sealed again instead)`);
       return;
     }

@@ -172,8 +172,16 @@ export const PartnerRemoval = z.object({
 });
 export type PartnerRemoval = z.infer<typeof PartnerRemoval>;
 
+/** A condition of this node that needs its operator (GET /v1/health `checks`). */
+export const HealthCheck = z.object({
+  code: z.enum(ERROR_CODES).describe('what is wrong, stable (the README error table): GNC_KEY_EXPIRED, GNC_KEY_EXPIRING, GNC_KEY_REVOKED, GNC_RISK_UNASSESSABLE, GNC_DELIVERY_DELAYED, GNC_PARTNER_UNREACHABLE'),
+  detail: z.string().describe('what is wrong and what to do; names no message content and no partner (GET /v1/partners, with a token, and the log say which)'),
+});
+export type HealthCheck = z.infer<typeof HealthCheck>;
+
 export const Health = z.object({
-  status: z.literal('ok'),
+  status: z.enum(['ok', 'degraded']).describe('degraded when `checks` lists anything: the node runs (the answer stays 200, for a load balancer) but needs its operator'),
+  checks: z.array(HealthCheck).describe('each condition that needs the operator, at most one per code; empty when `status` is ok'),
   country: CountryCode,
   name: z.string(),
   peerId: z.string(),

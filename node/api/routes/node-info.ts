@@ -3,42 +3,62 @@ import { Hono } from 'hono';
 import type { Health, PartnerView } from '../../../protocol/api/schemas.js';
 import { decodeNodeCertificate } from '../../../protocol/certificate.js';
 import { jwkThumbprint, type Ed25519PublicJwk } from '../../../protocol/jwk.js';
+import type { SigningState } from '../../keys/keyring.js';
 import { KeyNoticeRepo } from '../../store/key-notices.js';
 import type { PartnerRow } from '../../store/partners.js';
 import type { Store } from '../../store/store.js';
 import { rootChainFrom } from '../../trust.js';
 import { requireScope, type AuthEnv } from '../auth.js';
+import { HealthChecks } from '../health.js';
 import { NO_QUERY, parseQuery } from '../query.js';
 
 export interface NodeInfo {
   country: string;
   name: string;
   peerId: string;
-  /** The node key signing now (changes when a rotation switches keys). */
+  /** The node key signing now (changes when a rotation switches keys); `signing` tells it where composed. */
   kid: () => string;
   addresses: () => string[];
   startedAt: number;
   connected: (country: string) => boolean;
   /** The risk view's part of the health answer, on a node that runs it. */
   risk?: () => NonNullable<Health['risk']>;
+  /** Which key signs and until when (Keyring.signing), where a keyring is composed. */
+  signing?: () => SigningState;
+  /** Partners found unreachable, with since when (Dispatcher.unreachableSince). */
+  unreachableSince: () => ReadonlyMap<string, number>;
+  /** The node's clock. */
+  clock: () => number;
 }
 
 export function nodeInfoRoutes(store: Store, info: NodeInfo): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
-  app.get('/health', (c) =>
-    c.json({
-      status: 'ok' as const,
+  const health = new HealthChecks(store.db);
+  const outboxSize = store.db.prepare('SELECT COUNT(*) FROM outbox').pluck();
+  app.get('/health', (c) => {
+    const risk = info.risk?.();
+    const signing = info.signing?.();
+    const pinned = store.partners.pinned();
+    const checks = health.run({
+      now: info.clock(), signing, unassessable: risk?.unassessable, unreachableSince: info.unreachableSince(), partners: pinned.map((p) => p.country),
+    });
+    // degraded, not an error status: the process is alive and serves, which is what a load balancer asks
+    return c.json({
+      status: checks.length === 0 ? 'ok' : 'degraded',
+      checks,
       country: info.country,
       name: info.name,
       peerId: info.peerId,
-      kid: info.kid(),
+      // from the signing state where there is one: the signer refuses (GNC_KEY_EXPIRED) once the key has ended, which
+      // the health answer reports instead of failing with it
+      kid: signing?.kid ?? info.kid(),
       addresses: info.addresses(),
       uptimeSeconds: Math.round((Date.now() - info.startedAt) / 1000),
-      partners: store.partners.pinned().length,
-      outbox: (store.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n,
-      ...(info.risk ? { risk: info.risk() } : {}),
-    } satisfies Health),
-  );
+      partners: pinned.length,
+      outbox: outboxSize.get() as number,
+      ...(risk ? { risk } : {}),
+    } satisfies Health);
+  });
   app.get('/partners', requireScope(store.tokens, 'read'), (c) => {
     parseQuery(c, NO_QUERY);
     return c.json({

@@ -37,7 +37,7 @@ async function documented(n: TestNode): Promise<{ doc: any; ops: Operation[] }> 
 /** The routes the node serves: its API built from the same parts and route groups as `gnc start` builds it. */
 function served(n: TestNode): string[] {
   const node = n.node;
-  const info = { country: n.country, name: '', peerId: '', kid: () => '', addresses: () => [], startedAt: 0, connected: () => false };
+  const info = { country: n.country, name: '', peerId: '', kid: () => '', addresses: () => [], startedAt: 0, connected: () => false, unreachableSince: () => new Map(), clock: Date.now };
   const app = createApi({ store: node.parts.store, submit: node.submit, finals: node.finals, info, extra: node.ext.routes });
   return [...new Set(app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`))].sort();
 }
@@ -209,5 +209,11 @@ describe('the API contract (OpenAPI) against the served routes', () => {
      // the risk view's part of the health answer, documented and served (a node with the risk view composed)
     expect(doc.components.schemas.Health.properties.risk.properties.unassessable.type).toBe('integer');
     expect((await api(kg, 'GET', '/v1/health')).json.risk).toEqual({ unassessable: 0 });
+    // what needs the operator: documented with its codes, served (nothing here: ok, no checks)
+    const health = doc.components.schemas.Health;
+    expect(health.properties.status.enum).toEqual(['ok', 'degraded']);
+    expect(health.required).toEqual(expect.arrayContaining(['status', 'checks']));
+    expect(health.properties.checks.items.properties.code.enum).toEqual(expect.arrayContaining(['GNC_KEY_EXPIRING', 'GNC_RISK_UNASSESSABLE', 'GNC_DELIVERY_DELAYED']));
+    expect((await api(kg, 'GET', '/v1/health')).json).toMatchObject({ status: 'ok', checks: [] });
   });
 });
