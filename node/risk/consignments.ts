@@ -109,6 +109,9 @@ export class ConsignmentRepo {
       pendingAmong: db.prepare('SELECT cid FROM risk_pending WHERE cid IN (SELECT value FROM json_each(?))').pluck(),
       unpend: db.prepare('DELETE FROM risk_pending WHERE cid = ?'),
       pendingCount: db.prepare('SELECT COUNT(*) FROM risk_pending').pluck(),
+      // through the partial index risk_pending_failed (migration 36), whatever the queue holds
+      failing: db.prepare('SELECT cid, failures FROM risk_pending WHERE failures > 0'),
+      setFailures: db.prepare('UPDATE risk_pending SET failures = ? WHERE cid = ?'),
       saveAssessment: db.prepare('UPDATE risk_consignments SET level = ?, score = ?, view = ?, assessed_at = ?, revision = ? WHERE cid = ?'),
       setView: db.prepare('UPDATE risk_consignments SET view = ? WHERE cid = ?'),
       saveStored: db.prepare('INSERT OR REPLACE INTO risk_assessments (cid, assessment) VALUES (?, ?)'),
@@ -236,6 +239,16 @@ export class ConsignmentRepo {
 
   pendingCount(): number {
     return this.s.pendingCount.get() as number;
+  }
+
+  /** The queued consignments whose assessment failed, with the failures in a row recorded for each (setFailures). */
+  failing(): { cid: number; failures: number }[] {
+    return this.s.failing.all() as { cid: number; failures: number }[];
+  }
+
+  /** Records queued consignment `cid`'s failures in a row (0: tried at once again, as one never tried); gone with its entry. */
+  setFailures(cid: number, failures: number): void {
+    this.s.setFailures.run(failures, cid);
   }
 
   /** Writes an assessment: its level and score, the list view that shows it, and the full JSON with evidence. */

@@ -135,7 +135,9 @@ export class RiskEngine {
   private cursor: number;
   /**
    * Queued consignments whose assessment failed (a bug, an indicator failing on what it reads, a write refused): failures
-   * in a row, and when (performance.now()) the next step takes it again. In memory: a restart tries each once at once.
+   * in a row, and when (performance.now()) the next step takes it again. The failures are also kept with the queue entry
+   * (risk_pending.failures, in the transaction that counts them), so a restart counts these consignments at once
+   * (unassessable) and goes on with their backoff; it tries each once at once.
    */
   private readonly failing = new Map<number, { attempts: number; due: number }>();
 
@@ -160,6 +162,8 @@ export class RiskEngine {
       lag: db.prepare(`SELECT COUNT(*) FROM messages WHERE seq > ? AND +direction = 'in' AND type IN ('aci', 'ecoo', 'aeo') AND ${INDIVIDUAL_USE}`).pluck(),
     };
     this.cursor = (this.s.cursor.get() as number | undefined) ?? 0;
+    const now = performance.now();
+    for (const f of this.consignments.failing()) this.failing.set(f.cid, { attempts: f.failures, due: now });
   }
 
   /** Received business messages not projected yet (the CLI says so when the node is not running). */
@@ -243,12 +247,19 @@ export class RiskEngine {
       const was = this.failing.get(cid);
       const attempts = (was?.attempts ?? 0) + 1;
       const retryInMs = backoffDelay(attempts - 1, { initialMs: this.d.retryMs ?? 5_000, maxMs: ASSESS_RETRY_MAX_MS });
-      if (!databaseFailure(err)) this.failing.set(cid, { attempts, due: performance.now() + retryInMs });
+      if (!databaseFailure(err)) {
+        this.failing.set(cid, { attempts, due: performance.now() + retryInMs });
+        // in the caller's transaction, after the savepoint's rollback: no commit of its own (the step's group commit)
+        this.consignments.setFailures(cid, attempts);
+      }
       return { failed: { ...failureFields(err), attempts, retryInMs }, cause: err };
     }
   }
 
-  /** How many queued consignments' assessments failed and wait to be tried again (GET /v1/health, `gnc backup`). */
+  /**
+   * How many queued consignments' assessments failed and wait to be tried again (GET /v1/health, `gnc backup`), also
+   * those that failed before this process started (risk_pending.failures).
+   */
   unassessable(): number {
     return this.failing.size;
   }
@@ -404,7 +415,7 @@ export class RiskEngine {
   /** Queues a consignment a new version changed: one whose assessment failed is tried again at once, not after its backoff. */
   private pend(cid: number): void {
     this.consignments.pend(cid);
-    this.failing.delete(cid);
+    if (this.failing.delete(cid)) this.consignments.setFailures(cid, 0);
   }
 
   private messageTerms(m: StoredMessage): DataTerms | null {

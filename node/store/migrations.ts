@@ -649,4 +649,17 @@ export const MIGRATIONS: readonly string[] = [
     removed_by  TEXT NOT NULL    -- 'cli' | 'api'
   );
 `,
+  // 36: a queued consignment whose assessment failed keeps its failures in a row with its queue entry (`failures`, 0 for
+  // one never tried or never failed), written by the risk engine where it counts the failure (node/risk/engine.ts
+  // assessIsolated) and gone with the entry once it is assessed, so GET /v1/health counts it (risk.unassessable) at once
+  // after a restart, not only once it has failed again. Counted through the partial index, whatever the queue holds.
+  // The queue is copied into a table with the column (not ADD COLUMN, which fails when applied again): applied again (a
+  // schema version set back), the queue stays and its failures start from 0, as they did at each start before
+  `
+  CREATE TABLE risk_pending_36 (cid INTEGER PRIMARY KEY, failures INTEGER NOT NULL DEFAULT 0);
+  INSERT INTO risk_pending_36 (cid) SELECT cid FROM risk_pending;
+  DROP TABLE risk_pending;
+  ALTER TABLE risk_pending_36 RENAME TO risk_pending;
+  CREATE INDEX risk_pending_failed ON risk_pending(cid) WHERE failures > 0;
+`,
 ];
