@@ -83,9 +83,10 @@ function signingChecks(s: HealthSources): HealthCheck[] {
       detail: `This node's signing key ${k.kid} is certified from ${iso(k.nbf)}, but this node's clock says ${iso(s.now)}: it signs nothing until then. Check this machine's clock.`,
     });
   } else if (k.latestExp - s.now <= KEY_EXPIRY_WARNING_MS) {
+    const days = Math.floor((k.latestExp - s.now) / DAY_MS);
     checks.push({
       code: 'GNC_KEY_EXPIRING',
-      detail: `This node's certificate ends at ${iso(k.latestExp)}, in ${plural(Math.floor((k.latestExp - s.now) / DAY_MS), 'day')}: after that it signs nothing and partners no longer connect. Rotate the node key before then (\`gnc keys rotate\`, it needs the root key), which partners learn over the wire while the old key is valid.`,
+      detail: `This node's certificate ends at ${iso(k.latestExp)}, in ${days === 0 ? 'less than a day' : plural(days, 'day')}: after that it signs nothing and partners no longer connect. Rotate the node key before then (\`gnc keys rotate\`, it needs the root key), which partners learn over the wire while the old key is valid.`,
     });
   }
   if (k.revokedAt !== undefined && k.revokedAt <= s.now) {

@@ -23,7 +23,7 @@ describe('GET /v1/health', () => {
     const kg = await health(t.nodes.KG!);
     expect(kg.status).toBe('degraded');
     expect(codes(kg)).toEqual(['GNC_KEY_EXPIRING']);
-    expect(kg.checks[0].detail).toMatch(/^This node's certificate ends at .*, in 0 days: .*gnc keys rotate/);
+    expect(kg.checks[0].detail).toMatch(/^This node's certificate ends at .*, in less than a day: .*gnc keys rotate/);
   });
 
   it('says messages wait long in the outbox (GNC_DELIVERY_DELAYED) and the partner is unreachable (GNC_PARTNER_UNREACHABLE), naming neither', async () => {
