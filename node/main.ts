@@ -57,6 +57,11 @@ export interface NodeOptions {
   retry?: { initialMs: number; maxMs: number };
   /** Shorter transport time limits (tests); unset, the production defaults apply. */
   transport?: TransportTimeouts;
+  /**
+   * Shorter time limits of the API's HTTP server (tests): for the headers, for the whole request, and how often Node
+   * checks them; unset, Node's defaults apply (60 s, 300 s, every 30 s).
+   */
+  apiTimeouts?: { headersMs: number; requestMs: number; checkEveryMs: number };
   /** How long stop() lets API requests in progress finish (tests); default API_DRAIN_MS. */
   apiDrainMs?: number;
   /** The risk loop's first wait before a failed step or assessment is tried again (tests); default STEP_RETRY_MS. */
@@ -274,13 +279,16 @@ export class GncNode {
     await new Promise<void>((resolve, reject) => {
       // hono's Node listener as `serve` makes it, with the answer to a request it cannot turn into a URL (a bad Host
       // header, a backslash in the path, `GET *`) given as problem details instead of its bare 400
-      const server = createServer(getRequestListener(app.fetch, { hostname: config.api.host, errorHandler: requestErrorResponse }));
+      const t = this.opts.apiTimeouts;
+      const limits = t ? { headersTimeout: t.headersMs, requestTimeout: t.requestMs, connectionsCheckingInterval: t.checkEveryMs } : {};
+      const server = createServer(limits, getRequestListener(app.fetch, { hostname: config.api.host, errorHandler: requestErrorResponse }));
       server.listen(this.opts.apiPort ?? config.api.port, config.api.host, () => {
         this.apiAddress = server.address() as AddressInfo;
         resolve();
       });
       server.once('error', reject);
-      // what the HTTP parser refuses is answered as problem details too, not with Node's bare 400
+      // what the HTTP parser refuses, and a request cut off by the time limits, is answered as problem details too,
+      // not with Node's bare 400 or 408
       server.on('clientError', answerClientError);
       // runs before hono's listener: every request is counted until its response is finished or cut off
       server.prependListener('request', (_req: unknown, res: ServerResponse) => this.trackResponse(res));

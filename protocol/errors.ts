@@ -76,6 +76,8 @@ export const ERROR_CODES = [
   'GNC_REQUEST_MALFORMED',
   // a request line and headers over the HTTP parser's limit (Node's --max-http-header-size, 16 KiB)
   'GNC_HEADERS_TOO_LARGE',
+  // a request whose headers or body did not arrive whole within the HTTP server's time limits (a client that stalled)
+  'GNC_REQUEST_TIMEOUT',
   // audit
   'GNC_AUDIT_BROKEN',
   // the node's own storage (free space on its data volume, then retry)

@@ -3,9 +3,10 @@
  * malformed request line or header, a request line and headers over the parser's limit. Node's own answer is a bare
  * `400 Bad Request` (or 431) without a body; this one is problem details with a GNC code, as every other refusal,
  * and the connection closes after it as Node's does (the parser cannot find where the next request starts). So is a
+ * request the server's time limits cut off (headers or body stalled; Node's own answer is a bare `408`), and a
  * request the parser reads but hono's listener cannot make a URL of (requestErrorResponse).
  */
-import { maxHeaderSize, STATUS_CODES } from 'node:http';
+import { maxHeaderSize, STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { RequestError } from '@hono/node-server';
 import { GncError } from '../../protocol/errors.js';
@@ -14,7 +15,7 @@ import { toProblem } from './problem.js';
 /** Every method a route of the API takes (/v1/openapi.json lists them per path). */
 const API_METHODS = 'GET, HEAD, POST';
 
-function refusal(code: string | undefined): GncError | undefined {
+function refusal(code: string | undefined, server: Server | undefined): GncError | undefined {
   switch (code) {
     case 'HPE_INVALID_METHOD':
       return new GncError('GNC_METHOD_NOT_ALLOWED', `The request's method is not one this API takes: use ${API_METHODS} as /v1/openapi.json lists them for each path.`);
@@ -23,11 +24,22 @@ function refusal(code: string | undefined): GncError | undefined {
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
       return new GncError('GNC_BODY_TOO_LARGE', 'The chunked body carries chunk extensions over the limit: send the body without chunk extensions (or with Content-Length).');
     case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return timedOut(server);
     case 'ECONNRESET':
       return undefined;
     default:
       return malformed(code ?? 'unreadable');
   }
+}
+
+/** Node's one code for both limits: the headers not read within headersTimeout, or the whole request within requestTimeout. */
+function timedOut(server: Server | undefined): GncError {
+  const limits = server ? ` (its headers within ${seconds(server.headersTimeout)}, the whole request within ${seconds(server.requestTimeout)})` : '';
+  return new GncError('GNC_REQUEST_TIMEOUT', `The request did not arrive whole in time${limits}, so nothing of it was applied: send the body right after the headers, as many bytes as Content-Length says (or a chunked body to its last chunk), and send the request again.`);
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
 }
 
 function malformed(why: string): GncError {
@@ -44,19 +56,13 @@ export function requestErrorResponse(err: unknown): Response {
 }
 
 export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
-  const e = refusal(err.code);
+  // the server the connection came to (net.Server sets it on each socket it accepts): its time limits, for the 408
+  const accepted = socket as Duplex & { server?: Server; _httpMessage?: { headersSent?: boolean } | null };
+  const e = refusal(err.code, accepted.server);
   // an answer in flight whose head has gone out cannot be followed by another (Node's own check; a kept-alive
-  // connection's earlier answers are done and do not count)
-  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
-  const fresh = socket.writable && inFlight?.headersSent !== true;
-  // a timed-out request gets Node's own 408, as before; a reset connection nothing
-  if (e === undefined) {
-    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && fresh) {
-      socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
-    } else socket.destroy();
-    return;
-  }
-  if (!fresh) {
+  // connection's earlier answers are done and do not count); a reset connection gets nothing
+  const fresh = socket.writable && accepted._httpMessage?.headersSent !== true;
+  if (e === undefined || !fresh) {
     socket.destroy();
     return;
   }

@@ -23,8 +23,8 @@ afterAll(async () => {
 });
 
 /** `request` written as is to the API's socket: the status, the headers (lower-case names) and the body it answers. */
-function rawHttp(request: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
-  const { hostname, port } = new URL(kz.url);
+function rawHttp(request: string, to: TestNode = kz): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  const { hostname, port } = new URL(to.url);
   return new Promise((resolve, reject) => {
     const s = connect(Number(port), hostname, () => s.write(request));
     let text = '';
@@ -87,6 +87,28 @@ describe('requests the HTTP parser refuses', () => {
     const r = await rawHttp('GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     expect(r.status).toBe(200);
     expect(JSON.parse(r.body)).toMatchObject({ status: 'ok', country: 'KZ' });
+  });
+});
+
+describe('requests the time limits cut off', () => {
+  it('answers a request whose body stalls (half a JSON body, then nothing) with 408 GNC_REQUEST_TIMEOUT problem details, not a bare 408, and stores nothing', async () => {
+    const kg = await startTestNode('KG', dirs.KG, { apiTimeouts: { headersMs: 1_000, requestMs: 1_500, checkEveryMs: 250 } });
+    try {
+      const count = (): number => (kg.node.parts.store.db.prepare('SELECT COUNT(*) AS n FROM messages').get() as { n: number }).n;
+      const before = count();
+      const half = '{"to":"KZ","type":"aci","purpose":"risk-assessment","body":{"kind":';
+      const stalled = await rawHttp(`POST /v1/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${kg.token}\r\nContent-Type: application/json\r\nContent-Length: ${half.length * 2}\r\n\r\n${half}`, kg);
+      const p = expectProblem(stalled, 408, 'GNC_REQUEST_TIMEOUT');
+      expect(p['detail']).toContain('did not arrive whole in time (its headers within 1 s, the whole request within 1.5 s)');
+      expect(p['detail']).toContain('send the body right after the headers');
+      // headers that stall are cut off the same way
+      const headers = await rawHttp(`GET /v1/health HTTP/1.1\r\nHost: x\r\n`, kg);
+      expectProblem(headers, 408, 'GNC_REQUEST_TIMEOUT');
+      expect(count()).toBe(before);
+      expect((await api(kg, 'GET', '/v1/health')).status).toBe(200);
+    } finally {
+      await kg.node.stop();
+    }
   });
 });
 

@@ -67,8 +67,9 @@ describe('the API contract (OpenAPI) against the served routes', () => {
 
   it('documents the codes of the problems answered before any operation runs, for what the HTTP parser cannot read', async () => {
     const { doc } = await documented(kz);
-    expect(doc.components.schemas.ProblemDetails.properties.code.enum).toEqual(expect.arrayContaining(['GNC_REQUEST_MALFORMED', 'GNC_HEADERS_TOO_LARGE', 'GNC_METHOD_NOT_ALLOWED']));
+    expect(doc.components.schemas.ProblemDetails.properties.code.enum).toEqual(expect.arrayContaining(['GNC_REQUEST_MALFORMED', 'GNC_HEADERS_TOO_LARGE', 'GNC_METHOD_NOT_ALLOWED', 'GNC_REQUEST_TIMEOUT']));
     expect(doc.info.description).toContain('400 GNC_REQUEST_MALFORMED');
+    expect(doc.info.description).toContain('408 GNC_REQUEST_TIMEOUT');
   });
 
   it('enforces on every route the scope the document gives it, with problem details for each refusal', async () => {
