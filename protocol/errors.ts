@@ -138,3 +138,8 @@ export function quote(text: string): string {
   const end = /[\uD800-\uDBFF]/.test(text[MAX_QUOTED - 1]!) ? MAX_QUOTED - 1 : MAX_QUOTED;
   return `${text.slice(0, end)}… (${text.length} characters)`;
 }
+
+/** `text` between quotation marks as a refusal writes a value it received: bounded by `quote`, then escaped as a JSON string. */
+export function quoted(text: string): string {
+  return JSON.stringify(quote(text));
+}

@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import { MAX_REPORTED_ISSUES } from './constants.js';
-import { GncError, type ErrorIssue, type GncErrorCode } from './errors.js';
+import { GncError, quoted, type ErrorIssue, type GncErrorCode } from './errors.js';
 
 /** The JSON pointer (RFC 6901) of a path under `prefix`: `~` and `/` in a member name escaped as `~0` and `~1`. */
 export function pointer(path: readonly PropertyKey[], prefix = ''): string {
@@ -29,8 +29,7 @@ function describe(value: unknown): string {
   if (typeof value === 'object') return 'an object';
   // JSON.parse reads 1e400 as Infinity, which JSON.stringify writes as null: "received number null" would be wrong
   if (typeof value === 'number' && !Number.isFinite(value)) return `a number too large to hold (${value < 0 ? '-' : ''}1e309 or beyond, read as ${value})`;
-  const text = JSON.stringify(value);
-  return text.length > 60 ? `${typeof value} ${text.slice(0, 57)}...` : `${typeof value} ${text}`;
+  return `${typeof value} ${typeof value === 'string' ? quoted(value) : JSON.stringify(value)}`;
 }
 
 export function zodIssues(error: z.ZodError, input: unknown, prefix = ''): ErrorIssue[] {

@@ -8,7 +8,7 @@
  */
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { GncError } from '../../protocol/errors.js';
+import { GncError, quoted } from '../../protocol/errors.js';
 import { parseWith } from '../../protocol/validate.js';
 
 export const NO_QUERY = z.strictObject({});
@@ -22,7 +22,7 @@ export function queryParams(c: Context): Record<string, string[]> {
   const search = new URL(c.req.url).search.slice(1);
   const unnamed = search.split('&').find((part) => part.startsWith('='));
   if (unnamed !== undefined) {
-    const received = JSON.stringify(unnamed.length > 40 ? `${unnamed.slice(0, 40)}...` : unnamed);
+    const received = quoted(unnamed);
     const message = `/: expected a parameter name before "=", received ${received}`;
     throw new GncError('GNC_SCHEMA_INVALID', `Query is invalid: ${message}. Name the parameter (like limit=5) or leave it out.`, {
       issues: [{ path: '/', expected: 'a parameter name before "="', received, message }],
@@ -45,7 +45,7 @@ export function parseQuery<S extends z.ZodType>(c: Context, schema: S): z.output
     // the schemas coerce numbers (a query string has only text), and Number() reads "" as 0 and "0x10" as 16: a
     // numeric parameter must be decimal digits, or `?after=` would replay every event and `?limit=1e1` pass
     if (isNumberMember(schema, name) && !/^\d{1,15}$/.test(value)) {
-      const received = JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+      const received = quoted(value);
       const message = `/${name}: expected a whole number in decimal digits, received ${received}`;
       throw new GncError('GNC_SCHEMA_INVALID', `Query is invalid: ${message}. Give the number in digits, e.g. ${name}=10.`, {
         issues: [{ path: `/${name}`, expected: 'a whole number in decimal digits', received, message }],

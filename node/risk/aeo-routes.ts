@@ -10,7 +10,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { CountryCode } from '../../protocol/codes/countries.js';
 import { MIN_AEO_NAME_QUERY } from '../../protocol/constants.js';
-import { GncError } from '../../protocol/errors.js';
+import { GncError, quoted } from '../../protocol/errors.js';
 import { AeoAtQuery, AeoPendingQuery, AeoQuery, type AeoRecordView } from '../../protocol/risk.js';
 import { parseWith } from '../../protocol/validate.js';
 import { requireScope, type AuthEnv } from '../api/auth.js';
@@ -51,7 +51,7 @@ function nameKeyOf(name: string): string {
   const q = nameQuery(name);
   if (q.weight >= MIN_AEO_NAME_QUERY) return q.key;
   const expected = `at least ${MIN_AEO_NAME_QUERY} letters or digits (2 Chinese or Japanese characters) besides punctuation and legal forms such as LLP, OOO, TOO`;
-  const received = JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}...` : name);
+  const received = quoted(name);
   const message = `/name: expected ${expected}, received ${received}`;
   throw new GncError('GNC_SCHEMA_INVALID', `Query is invalid: ${message}. Give more of the legal name, or search by id.`, {
     issues: [{ path: '/name', expected, received, message }],

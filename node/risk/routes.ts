@@ -8,7 +8,7 @@
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { ArrivalDetailQuery, ArrivalsQuery, ExportQuery, StreamQuery, type AssessmentEvent, type FeedGap } from '../../protocol/risk.js';
-import { GncError } from '../../protocol/errors.js';
+import { GncError, quoted } from '../../protocol/errors.js';
 import { requireScope, type AuthEnv } from '../api/auth.js';
 import { parseQuery } from '../api/query.js';
 import type { Store } from '../store/store.js';
@@ -30,8 +30,9 @@ const REPLAY_PAGE = 500;
 function resumePoint(after: number | undefined, header: string | undefined, latest: number): number | undefined {
   const from = after !== undefined ? 'after' : 'Last-Event-ID';
   if (after === undefined && header !== undefined && !/^\d{1,15}$/.test(header.trim())) {
-    throw new GncError('GNC_SCHEMA_INVALID', `Last-Event-ID is invalid: expected the id of an event this stream sent (digits), received ${JSON.stringify(header.slice(0, 40))}. Reconnect without it to start live, or with ?after=0 to replay the stored events.`, {
-      issues: [{ path: 'Last-Event-ID', expected: 'an event id (digits)', received: JSON.stringify(header.slice(0, 40)), message: 'Last-Event-ID: expected an event id (digits)' }],
+    const received = quoted(header);
+    throw new GncError('GNC_SCHEMA_INVALID', `Last-Event-ID is invalid: expected the id of an event this stream sent (digits), received ${received}. Reconnect without it to start live, or with ?after=0 to replay the stored events.`, {
+      issues: [{ path: 'Last-Event-ID', expected: 'an event id (digits)', received, message: 'Last-Event-ID: expected an event id (digits)' }],
     });
   }
   const point = after ?? (header !== undefined ? Number(header.trim()) : undefined);

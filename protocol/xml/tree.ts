@@ -7,7 +7,7 @@
  * matched by local name and namespace.
  */
 import { XMLParser } from 'fast-xml-parser';
-import { GncError } from '../errors.js';
+import { GncError, quoted } from '../errors.js';
 import { checkXml, fail, xmlText } from './guard.js';
 import { MAX_XML_DEPTH } from './limits.js';
 
@@ -163,7 +163,7 @@ function convert(node: FxpNode, tag: string, parent: XmlElement | undefined, sco
  * what the sender wrote.
  */
 function mixedContent(el: XmlElement): never {
-  const received = `text "${el.text.length > 40 ? el.text.slice(0, 37) + '...' : el.text}" beside <${el.children[0]!.name}>`;
+  const received = `text ${quoted(el.text)} beside <${el.children[0]!.name}>`;
   return fail('GNC_XML_INVALID', elementPath(el), 'either text or child elements, not both', received, 'Write the value as text alone (escape "<" as "&lt;").');
 }
 

@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, openAgreementDraft, pinnedPairDirs, startTestNode, tempDir, type TestNode } from '../../helpers/network.js';
 import { rmSync } from 'node:fs';
+import { exampleXml } from '../../protocol/messages/fixtures.js';
 
 const base = tempDir('gnc-bad-input-');
 let kz: TestNode;
@@ -199,6 +200,26 @@ describe('what a refusal quotes of the request is bounded', () => {
     const unknown = await api(kz, 'GET', `/v1/messages?${LONG}=1`);
     expect(unknown.status).toBe(422);
     expect(unknown.json.issues[0].received).toBe(`unknown member "${'Q'.repeat(120)}… (5000 characters)"`);
+  });
+
+  it('quotes a long value it refuses in quote\'s one wording (its first 120 characters, … and its length), not cut at 40 or 60 with "..."', async () => {
+    const Q = 'Q'.repeat(200);
+    const bounded = (text: string): string => `"${text.slice(0, 120)}… (${text.length} characters)"`;
+    const cases: [string, Promise<Awaited<ReturnType<typeof api>>>, string][] = [
+      ['unnamed parameter', api(kz, 'GET', `/v1/messages?=${Q}`), bounded(`=${Q}`)],
+      ['number parameter', api(kz, 'GET', `/v1/messages?limit=${Q}`), bounded(Q)],
+      ['AEO name', api(kz, 'GET', `/v1/aeo?name=${'-'.repeat(200)}`), bounded('-'.repeat(200))],
+      ['Last-Event-ID', api(kz, 'GET', '/v1/arrivals/stream', undefined, { 'last-event-id': Q }), bounded(Q)],
+      ['JSON member', api(kz, 'POST', '/v1/messages', { to: Q, type: 'aci', purpose: 'risk-assessment', body: {} }), `string ${bounded(Q)}`],
+      ['XML mixed content', api(kz, 'POST', '/v1/messages?to=KG&purpose=risk-assessment', exampleXml('aci-kz-kg-road').replace('<Consignor>', `<Consignor>${Q}`), { 'content-type': 'application/xml' }), `text ${bounded(Q)} beside`],
+    ];
+    for (const [what, answer, quoted] of cases) {
+      const r = await answer;
+      expect(r.status, `${what}: ${r.text}`).toBe(422);
+      expect(r.json.detail, what).toContain(quoted);
+      expect(r.json.issues.some((i: { received: string }) => i.received.includes(quoted)), `${what}: ${r.text}`).toBe(true);
+      expect(r.text, what).not.toContain('...');
+    }
   });
 
   it('bounds the log line of a request that failed unexpectedly, however long its path', async () => {
