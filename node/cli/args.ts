@@ -13,6 +13,11 @@ export interface CommandSpec<O extends Options> {
   description: string;
   options: O;
   required?: readonly (keyof O & string)[];
+  /**
+   * Options the command needs but checks itself, to refuse their absence with a code of its own rather than as a usage
+   * error (`gnc send` without --purpose is GNC_AGREEMENT_PURPOSE, as the API's refusal): `(required)` in --help too.
+   */
+  checkedRequired?: readonly (keyof O & string)[];
   positionals?: { min: number; max: number; names: string };
 }
 
@@ -81,7 +86,7 @@ export function helpText<O extends Options>(spec: CommandSpec<O>): string {
   const lines = [`Usage: ${spec.usage}`, '', spec.description, '', 'Options:'];
   for (const [k, o] of Object.entries(spec.options)) {
     const opt = o as { type: string; short?: string; multiple?: boolean };
-    lines.push(`  --${k}${opt.type === 'string' ? ' <value>' : ''}${opt.multiple ? ' (repeatable)' : ''}${(spec.required ?? []).some((r) => r === k) ? '  (required)' : ''}`);
+    lines.push(`  --${k}${opt.type === 'string' ? ' <value>' : ''}${opt.multiple ? ' (repeatable)' : ''}${[...(spec.required ?? []), ...(spec.checkedRequired ?? [])].some((r) => r === k) ? '  (required)' : ''}`);
   }
   lines.push('  --help');
   return lines.join('\n');

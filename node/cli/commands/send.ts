@@ -8,21 +8,25 @@ import { MAX_BODY_BYTES } from '../../../protocol/constants.js';
 import { GncError } from '../../../protocol/errors.js';
 import { parseXmlBody, removedXmlPaths, withXmlPaths, type XmlBody } from '../../../protocol/xml/index.js';
 import { checkedIdempotencyKey } from '../../api/idempotency-key.js';
-import { openOffline } from '../../compose.js';
+import { agreementRef } from '../../../protocol/agreement/document.js';
+import { scopeFor } from '../../../protocol/agreement/scope.js';
+import { openOffline, type OfflineNode } from '../../compose.js';
 import { parse } from '../args.js';
 import { readInputFile } from '../files.js';
 import type { Command } from '../command.js';
 
 const spec = {
   name: 'send',
-  usage: 'gnc send --dir DIR --to XX [--type aci|ecoo|aeo] [--purpose P] [--ref ID] [--idempotency-key K] [--json] FILE.json|FILE.xml',
+  usage: 'gnc send --dir DIR --to XX --purpose P [--type aci|ecoo|aeo] [--ref ID] [--idempotency-key K] [--json] FILE.json|FILE.xml',
   description:
     'Queue a message for a partner from a body file (JSON body, or WCO DM / GNC XML where the type comes from the root element). ' +
+    '--purpose is one the agreement in force with the partner allows for the type: every message goes under one, and each allows a type only with a purpose it lists. ' +
     'With --idempotency-key, running the same command again (after an interruption) queues nothing new and names the message the first run queued.',
   options: {
     dir: { type: 'string' }, to: { type: 'string' }, type: { type: 'string' }, purpose: { type: 'string' }, ref: { type: 'string' }, 'idempotency-key': { type: 'string' }, json: { type: 'boolean' },
   },
   required: ['dir', 'to'],
+  checkedRequired: ['purpose'],
   positionals: { min: 1, max: 1, names: 'FILE' },
 } as const;
 
@@ -59,6 +63,20 @@ export function bodyFileType(file: { type?: string }, given: string | undefined)
   return given ?? file.type;
 }
 
+/**
+ * `gnc send` without --purpose, refused before the body is checked (which may take a round of fixes first): the
+ * agreement in force with the partner allows the type only with a purpose it lists, and the submission would be
+ * refused for the missing purpose after the body all the same. Without an agreement in force that allows the type,
+ * the submission's own refusal (GNC_AGREEMENT_NONE, GNC_AGREEMENT_TYPE, GNC_PARTNER_UNKNOWN) says what is missing.
+ */
+function refuseWithoutPurpose(node: OfflineNode, to: string, type: string): void {
+  const self = node.parts.identity.country;
+  const known = node.agreements.inForce(to);
+  const scope = known && scopeFor(known.document, self, to, type);
+  if (!known || !scope) return;
+  throw new GncError('GNC_AGREEMENT_PURPOSE', `gnc send needs --purpose: agreement ${agreementRef(known.document)} allows ${type} messages from ${self} to ${to} only for ${scope.purposes.join(', ')}; pass one of them, e.g. --purpose ${scope.purposes[0]}.`);
+}
+
 /** Most element paths a queued line lists; `--json` gives them all. */
 const MAX_LISTED_ELEMENTS = 20;
 
@@ -79,6 +97,7 @@ export const sendCommand: Command = {
     const key = given === undefined ? undefined : checkedIdempotencyKey(given, '--idempotency-key');
     const node = openOffline(values.dir!);
     try {
+      if (values.purpose === undefined) refuseWithoutPurpose(node, values.to!, type);
       // the operator's keys are the CLI's own: apart from every API token's
       const request = { to: values.to!, type, purpose: values.purpose, ref: values.ref, body: file.body };
       // a refusal of an XML file's body (an agreement's field refusal) also names the element, as the API's does

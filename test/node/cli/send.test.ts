@@ -71,6 +71,24 @@ describe('gnc send', () => {
     expect(outMessages()).toBe(before);
   });
 
+  it('needs --purpose (required in --help) and without it refuses before checking the body, naming the purposes the agreement allows', async () => {
+    const help = await gnc('send', '--help');
+    expect(help.stdout).toContain('Usage: gnc send --dir DIR --to XX --purpose P [--type');
+    expect(help.stdout).toContain('--purpose <value>  (required)');
+    const before = outMessages();
+    const invalid = join(files, 'invalid-no-purpose.json');
+    writeFileSync(invalid, JSON.stringify({ ...aci, goodsItems: [] }));
+    for (const body of [file('aci-kz-kg-road.json'), invalid]) {
+      const r = await gnc('send', '--dir', kz.dir, '--to', 'KG', '--type', 'aci', body);
+      expect(r.code, r.stderr).toBe(6);
+      expect(r.stderr).toMatch(/^error GNC_AGREEMENT_PURPOSE: gnc send needs --purpose: agreement KZ-KG-test@1 allows aci messages from KZ to KG only for [a-z-]+(, [a-z-]+)*; pass one of them, e.g. --purpose [a-z-]+\./);
+    }
+    // a partner without an agreement, or a type it does not allow, is refused for that, as before
+    const stranger = await gnc('send', '--dir', kz.dir, '--to', 'MN', '--type', 'aci', file('aci-kz-kg-road.json'));
+    expect(stranger.stderr).toMatch(/^error GNC_PARTNER_UNKNOWN: /);
+    expect(outMessages()).toBe(before);
+  });
+
   it('queues nothing new when the same command runs again with the same --idempotency-key', async () => {
     const before = outMessages();
     const args = ['--type', 'aci', '--idempotency-key', 'KZ-OPS-2026-11-23-1', file('aci-kz-kg-road.json')];
