@@ -14,7 +14,7 @@ import { ownCertificates } from '../../certs/rotation.js';
 import { QueryInstant } from '../../protocol/api/instant.js';
 import { decodeNodeCertificate, type NodeCertificatePayload } from '../../protocol/certificate.js';
 import { parseFlattened, peekKid, peekPayload } from '../../protocol/envelope/open.js';
-import type { FlattenedJws } from '../../protocol/envelope/payload.js';
+import type { FlattenedJws, MessageDirection } from '../../protocol/envelope/payload.js';
 import { buildBundle, type BundleSelection, type BundleSetAside, type EvidenceBundle } from '../../protocol/evidence/bundle.js';
 import { decodeCheckpoint } from '../../protocol/evidence/checkpoint.js';
 import { envelopesDigest, setAsideDigests } from '../../protocol/evidence/statement.js';
@@ -58,6 +58,8 @@ const ADVICE = {
 export interface ExportSelection {
   messageIds?: string[];
   partner?: string;
+  /** Only the messages received (in) or sent (out): a partner may send a message with the id of one sent to it. */
+  direction?: MessageDirection;
   /** Inclusive lower bound on the envelope's `created` (RFC 3339). */
   since?: string;
   /** Exclusive upper bound on `created`. */
@@ -80,6 +82,10 @@ function selectRows(store: Store, sel: ExportSelection, content: 'stored' | 'pur
   if (sel.partner !== undefined) {
     where.push('partner = ?');
     args.push(sel.partner);
+  }
+  if (sel.direction !== undefined) {
+    where.push('direction = ?');
+    args.push(sel.direction);
   }
   if (sel.since !== undefined) {
     where.push('created >= ?');
@@ -270,6 +276,7 @@ export function exportEvidence(src: ExportSource, sel: ExportSelection = {}): Ev
   const selection: BundleSelection = {
     ...(sel.messageIds?.length ? { messageIds: sel.messageIds } : {}),
     ...(sel.partner ? { partner: sel.partner } : {}),
+    ...(sel.direction ? { direction: sel.direction } : {}),
     ...(sel.since ? { since: new Date(Date.parse(sel.since)).toISOString() } : {}),
     ...(sel.until ? { until: new Date(Date.parse(sel.until)).toISOString() } : {}),
     ...(purged.length ? { purged } : {}),

@@ -161,6 +161,7 @@ function selectionLine(selection: BundleSelection | undefined, signed: boolean):
   }
   const parts = [
     selection.partner === undefined ? undefined : `partner ${selection.partner}`,
+    selection.direction === undefined ? undefined : selection.direction === 'in' ? 'received only' : 'sent only',
     selection.since === undefined ? undefined : `since ${selection.since}`,
     selection.until === undefined ? undefined : `until ${selection.until}`,
     selection.messageIds === undefined ? undefined : `${selection.messageIds.length} message id${selection.messageIds.length === 1 ? '' : 's'}`,

@@ -6,6 +6,7 @@
 import { Hono } from 'hono';
 import type { NodeParts } from '../main.js';
 import { requireScope, type AuthEnv } from '../api/auth.js';
+import { messagesWithId } from '../api/ambiguous-id.js';
 import { NO_QUERY, parseQuery } from '../api/query.js';
 import type { Keyring } from '../keys/keyring.js';
 import { EvidenceQuery } from '../../protocol/api/schemas.js';
@@ -25,9 +26,14 @@ export function auditRoutes(parts: NodeParts, evidence: EvidenceLog, keyring: Ke
 export function evidenceRoutes(parts: NodeParts, evidence: EvidenceLog): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
   app.get('/:id/evidence', requireScope(parts.store.tokens, 'read'), (c) => {
-    // message ids are unique per direction and partner only: ?partner= keeps one partner's messages with the id
-    const { partner } = parseQuery(c, EvidenceQuery);
-    const bundle = exportEvidence({ dir: parts.dir, store: parts.store, identity: parts.identity, evidence, clock: parts.clock, caller: 'api' }, { messageIds: [c.req.param('id')], ...(partner === undefined ? {} : { partner }) });
+    // message ids are unique per direction and partner only: ?partner= and ?direction= keep the messages with the id
+    // of one partner, one direction (a partner may send a message with the id of one sent to it), or both
+    const id = c.req.param('id');
+    const { partner, direction } = parseQuery(c, EvidenceQuery);
+    // the same refusal as GET /v1/messages/{id} of an id no message (of that partner and direction) has
+    messagesWithId(id, parts.store.messages.byId(id), { partner, direction });
+    const selection = { messageIds: [id], ...(partner === undefined ? {} : { partner }), ...(direction === undefined ? {} : { direction }) };
+    const bundle = exportEvidence({ dir: parts.dir, store: parts.store, identity: parts.identity, evidence, clock: parts.clock, caller: 'api' }, selection);
     return c.json(bundle);
   });
   return app;

@@ -106,13 +106,13 @@ function checkCoverage(bundle: EvidenceBundle, envelopes: readonly ParsedEnvelop
  * Which entries of the segment the bundle claims to hold the envelopes of (SPEC 9.5.3, 9.6 item 10). The segment
  * runs from the first selected envelope to the head, so it also records messages outside the selection; the
  * selection (absent: everything) says which are in it, as far as an entry shows that:
- * - `sent`/`received` entries name the message and the partner, so messageIds and partner decide; `since`/`until`
- *   select by the envelope's `created`, which an entry does not carry (its `at` is the exporter's logging time,
- *   for a received message later than `created` by transit, retries and clock skew), so under a time range only
- *   the envelopes present and the ids named are held to it;
+ * - `sent`/`received` entries name the message and the partner, so messageIds, partner and direction (`sent` out,
+ *   `received` in) decide; `since`/`until` select by the envelope's `created`, which an entry does not carry (its
+ *   `at` is the exporter's logging time, for a received message later than `created` by transit, retries and clock
+ *   skew), so under a time range only the envelopes present and the ids named are held to it;
  * - `receipt-received` entries name only the receipt, not the message it answers: every one belongs to a message
  *   the exporter sent (never purged, always exported with its receipts), so they are covered exactly when the
- *   selection takes all messages with that partner (no messageIds, no time range);
+ *   selection takes all messages sent to that partner (no messageIds, no time range, no direction in);
  * - `receipt-sent` entries are also written for envelopes the exporter refused, which are not messages and
  *   never exported; instead each message it received in the bundle must come with its receipt, which it signed
  *   in the transaction that stored the message (SPEC 5);
@@ -133,6 +133,8 @@ function checkCompleteness(bundle: EvidenceBundle, envelopes: readonly ParsedEnv
 
   const selects = (x: EvidenceEntry): boolean => {
     if (sel.partner !== undefined && x.peer !== sel.partner) return false;
+    // a received message comes in; a sent one goes out, and so belongs the receipt-received of it
+    if (sel.direction !== undefined && (x.event === 'received' ? 'in' : 'out') !== sel.direction) return false;
     if (x.event === 'sent' || x.event === 'received') return ids !== undefined ? ids.has(x.messageId) : !timed;
     if (x.event === 'receipt-received') return ids === undefined && !timed;
     return false;

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { CountryCode } from '../codes/countries.js';
-import { EnvelopeType, FlattenedJws, MessageId, UtcTimestamp } from '../envelope/payload.js';
+import { EnvelopeType, FlattenedJws, MessageDirection, MessageId, UtcTimestamp } from '../envelope/payload.js';
 import { IDEMPOTENCY_KEY_TTL_MS, MAX_WAIT_SECONDS } from '../constants.js';
 import { ERROR_CODES } from '../errors.js';
 import { BusinessType } from '../messages/registry.js';
@@ -71,16 +71,17 @@ export const ListMessagesQuery = windowInOrder(z.strictObject({
  * has needs `partner` or `direction` (409 GNC_CONFLICT without them names the partners).
  */
 export const WaitQuery = z.strictObject({
-  direction: z.enum(['in', 'out']).optional().describe('in: the message received with this id; out: the one sent. Needed (409 GNC_CONFLICT without it) when a message sent and one received have the id'),
+  direction: MessageDirection.optional().describe('in: the message received with this id; out: the one sent. Needed (409 GNC_CONFLICT without it) when a message sent and one received have the id'),
   partner: CountryCode.optional().describe('the partner the message was sent to or received from; needed (409 GNC_CONFLICT without it) when messages of two or more partners have the id'),
   wait: z.coerce.number().int().min(0).max(MAX_WAIT_SECONDS).optional().describe(`seconds (at most ${MAX_WAIT_SECONDS}) to hold the answer until the message is final (delivered, rejected, expired, resealed or withdrawn)`),
 });
 
 /**
  * `GET /v1/messages/{id}/evidence`: the bundle holds every message with the id (message ids are unique per direction and
- * partner only), or that partner's alone.
+ * partner only), or those of that direction and partner alone.
  */
 export const EvidenceQuery = z.strictObject({
+  direction: MessageDirection.optional().describe('in: only the messages received with this id; out: only those sent (without it, both: a partner may have sent a message with the id of one sent to it); the bundle\'s selection names the direction'),
   partner: CountryCode.optional().describe('only the messages sent to or received from this partner with the id (without it, every message with the id: two partners may have picked the same one); the bundle\'s selection names the partner'),
 });
 

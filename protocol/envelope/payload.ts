@@ -10,6 +10,10 @@ import { PAYLOAD_VERSION } from '../constants.js';
 import { CountryCode } from '../codes/countries.js';
 import { MESSAGE_ID_PATTERN } from '../ids.js';
 
+/** Which way a message went, seen from the node holding it: `in` received, `out` sent. */
+export const MessageDirection = z.enum(['in', 'out']);
+export type MessageDirection = z.infer<typeof MessageDirection>;
+
 export const MessageId = z.string().regex(MESSAGE_ID_PATTERN, 'expected a message id: 1-64 characters of letters, digits, ".", "_", ":" or "-"');
 
 /** RFC 3339 UTC timestamp with milliseconds, as written by `Date.prototype.toISOString`. */

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { MAX_FRAME_BYTES } from '../constants.js';
 import { CountryCode } from '../codes/countries.js';
 import { parseFlattened } from '../envelope/open.js';
-import { FlattenedJws, UtcTimestamp, MessageId } from '../envelope/payload.js';
+import { FlattenedJws, UtcTimestamp, MessageDirection, MessageId } from '../envelope/payload.js';
 import { encodeFlattened, sha256Hex } from '../envelope/seal.js';
 import { Ed25519PublicJwk, jwkThumbprint } from '../jwk.js';
 import { parseWith } from '../validate.js';
@@ -44,6 +44,8 @@ export type BundleEnvelope = z.infer<typeof BundleEnvelope>;
 export const BundleSelection = z.strictObject({
   messageIds: z.array(MessageId).max(10_000).optional(),
   partner: CountryCode.optional(),
+  /** Only the messages received (`in`, with the receipts the exporter signed of them) or sent (`out`, with the partners' receipts). */
+  direction: MessageDirection.optional(),
   since: UtcTimestamp.optional(),
   until: UtcTimestamp.optional(),
   /**

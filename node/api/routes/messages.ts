@@ -22,7 +22,7 @@ import { NO_QUERY, parseQuery, queryParams } from '../query.js';
 import { idempotencyKeyOf } from '../idempotency-key.js';
 import { preferredReturn, preferredWait } from '../prefer.js';
 import { summaryOf, viewOf } from '../views.js';
-import { ambiguousId } from '../ambiguous-id.js';
+import { ambiguousId, messagesWithId } from '../ambiguous-id.js';
 
 const FINAL = new Set(['delivered', 'rejected', 'expired', 'resealed', 'withdrawn', 'accepted']);
 
@@ -116,17 +116,9 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
     const q = parseQuery(c, WaitQuery);
     // message ids are unique per direction and partner only: an id that more than one message has (two partners
     // picked it, or a partner's message has the id of one sent to it) needs ?partner= or ?direction= to say which
-    const matches = store.messages.byId(id).filter((r) => (q.direction === undefined || r.direction === q.direction) && (q.partner === undefined || r.partner === q.partner));
-    const given = [q.partner === undefined ? '' : `partner=${q.partner}`, q.direction === undefined ? '' : `direction=${q.direction}`].filter((p) => p !== '');
+    const { matches, given } = messagesWithId(id, store.messages.byId(id), q);
     if (matches.length > 1) throw ambiguousId(id, 'messages', '/v1/messages', matches, given);
-    const found = matches[0];
-    if (!found) {
-      if (given.length === 0) throw new GncError('GNC_NOT_FOUND', `No message with id ${id} on this node: check the id (GET /v1/messages lists them).`);
-      const to = q.partner === undefined ? '' : ` to ${q.partner}`;
-      const from = q.partner === undefined ? '' : ` from ${q.partner}`;
-      const scope = q.direction === 'in' ? `received${from}` : q.direction === 'out' ? `sent${to}` : `sent${to} or received${from}`;
-      throw new GncError('GNC_NOT_FOUND', `No message with id ${id} ${scope} on this node: check the id and ${given.map((p) => `?${p.split('=')[0]}`).join(' and ')} (GET /v1/messages?${given.join('&')} lists them), or leave ${given.length === 1 ? 'it' : 'them'} out.`);
-    }
+    const found = matches[0]!;
     const row = q.wait && !FINAL.has(found.status) ? ((await settled(found.seq, q.wait)) ?? found) : found;
     const view = viewOf(row, store.messages.receipt(row.seq), clock(), store.terms);
     const accept = c.req.header('accept');

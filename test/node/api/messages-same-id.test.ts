@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { sealEnvelope } from '../../../protocol/envelope/seal.js';
 import { newMessageId } from '../../../protocol/ids.js';
+import { verifyBundle } from '../../../node/audit/verify-bundle.js';
 import { api, networkForFile, submitAndWait, type TestNode } from '../../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
@@ -85,6 +86,42 @@ describe('GET /v1/messages/{id} for an id that more than one message has', () =>
     expect(received.json).toMatchObject({ id: mine, direction: 'in', partner: 'KZ', status: 'accepted' });
   });
 
+  it('exports the evidence of an id sent to KZ and received from KZ with both, or with ?direction= the one alone, each verifying offline', async () => {
+    const mine = await sentByKg();
+    expect(await sendToKg(kz, mine)).toBe('accepted');
+    /** The senders of the bundle's messages, and of its receipts. */
+    const sendersIn = (bundle: any): { messages: string[]; receipts: string[] } => {
+      const payloads = bundle.envelopes.map((e: any) => JSON.parse(Buffer.from(e.jws.payload, 'base64url').toString('utf8')));
+      const from = (receipts: boolean): string[] => payloads.filter((p: any) => (p.type === 'receipt') === receipts).map((p: any) => p.from).sort();
+      return { messages: from(false), receipts: from(true) };
+    };
+    const both = await api(kg, 'GET', `/v1/messages/${mine}/evidence`);
+    expect(both.status, both.text).toBe(200);
+    expect(sendersIn(both.json)).toEqual({ messages: ['KG', 'KZ'], receipts: ['KG', 'KZ'] });
+    for (const [direction, sender, receipt] of [['out', 'KG', 'KZ'], ['in', 'KZ', 'KG']] as const) {
+      for (const qs of [`direction=${direction}`, `direction=${direction}&partner=KZ`]) {
+        const r = await api(kg, 'GET', `/v1/messages/${mine}/evidence?${qs}`);
+        expect(r.status, r.text).toBe(200);
+        expect(sendersIn(r.json), qs).toEqual({ messages: [sender], receipts: [receipt] });
+        expect(r.json.selection, qs).toEqual({ messageIds: [mine], ...(qs.includes('partner') ? { partner: 'KZ' } : {}), direction });
+        // the verifier holds the bundle to its direction: the other message's log entry is outside it, not removed
+        const report = await verifyBundle(r.json);
+        expect(report.failures, qs).toEqual([]);
+        expect(report.ok).toBe(true);
+        // and still finds the message of its direction removed
+        const cut = { ...r.json, envelopes: r.json.envelopes.filter((e: any) => JSON.parse(Buffer.from(e.jws.payload, 'base64url').toString('utf8')).type === 'receipt') };
+        expect((await verifyBundle(cut)).failures.filter((f) => f.check === 'chain coverage').map((f) => f.message).join('\n'), qs).toContain(`records "${direction === 'in' ? 'received' : 'sent'}" ${mine} with KZ`);
+      }
+    }
+    // the same refusals as GET /v1/messages/{id}: a direction that is none, an id no message of that direction and partner has
+    for (const qs of ['direction=sideways', 'direction=', 'direction=in&direction=out', 'partner=UZ&direction=in']) {
+      const [message, evidence] = await Promise.all([api(kg, 'GET', `/v1/messages/${mine}?${qs}`), api(kg, 'GET', `/v1/messages/${mine}/evidence?${qs}`)]);
+      expect(evidence.status, qs).toBe(message.status);
+      expect(evidence.status, qs).toBeGreaterThanOrEqual(404);
+      expect(evidence.json.detail, qs).toBe(message.json.detail);
+    }
+  });
+
   it('asks for both ?partner= and ?direction= when neither alone says which', async () => {
     const mine = await sentByKg();
     expect(await sendToKg(kz, mine)).toBe('accepted');
@@ -125,6 +162,7 @@ describe('GET /v1/messages/{id} for an id that more than one message has', () =>
     expect(get.responses['409'].content['application/problem+json'].schema.$ref).toBe('#/components/schemas/ProblemDetails');
     expect(get.responses['404'].description).toMatch(/^GNC_NOT_FOUND: /);
     const evidence = (await api(kg, 'GET', '/v1/openapi.json')).json.paths['/v1/messages/{id}/evidence'].get;
-    expect(evidence.parameters.filter((p: any) => p.in === 'query').map((p: any) => p.name)).toEqual(['partner']);
+    expect(evidence.parameters.filter((p: any) => p.in === 'query').map((p: any) => p.name)).toEqual(['direction', 'partner']);
+    expect(evidence.summary).toContain('with ?direction=in the received or ?direction=out the sent alone');
   });
 });

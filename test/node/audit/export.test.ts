@@ -324,8 +324,9 @@ describe('audit API', () => {
     const r = await api(kz, 'GET', '/v1/messages/no-such-message/evidence');
     expect(r.status).toBe(404);
     expect(r.json.code).toBe('GNC_NOT_FOUND');
-    // an API caller is told the API way to find the id, not the CLI's (`gnc messages`, or widen a selection it never made)
-    expect(r.json.detail).toBe('No stored message no-such-message on this node: check the id with GET /v1/messages, whose filters (?partner=, ?direction=, ?since=, ?until=) narrow the list to find it.');
+    // an API caller is told the API way to find the id, not the CLI's (`gnc messages`, or widen a selection it never
+    // made), in the words of GET /v1/messages/{id}
+    expect(r.json.detail).toBe('No message with id no-such-message on this node: check the id (GET /v1/messages lists them).');
   });
 
   it('reports an intact chain on GET /v1/audit/verify', async () => {
