@@ -126,6 +126,15 @@ export class Dispatcher {
     return this.markedWithQueued;
   }
 
+  /**
+   * How many of `partner`'s rows this dispatcher has taken and not let go yet: judged by its clock (verdict), then being
+   * marked, on the wire or being sealed again. What the tests observe: a test that moves the clock while one is taken
+   * would have it handed over as judged by the clock before the move.
+   */
+  inFlight(partner: string): number {
+    return this.inflight.get(partner)?.size ?? 0;
+  }
+
   private flying(partner: string): Set<number> {
     let s = this.inflight.get(partner);
     if (!s) this.inflight.set(partner, (s = new Set()));

@@ -47,11 +47,21 @@ function announcementsOf(kz: TestNode, kg: TestNode, kid: string): { sent: numbe
   return { sent: count(kz, 'out'), received: count(kg, 'in') };
 }
 
+/**
+ * The shared clock moves to `ahead` once KZ's dispatcher has nothing of KG's taken (Dispatcher.inFlight), in the same
+ * turn: no attempt judged by the clock before the move goes to KG after it. One would (its verdict "send", its hand-over
+ * after the move, with KG back by then) reach KG older than its acceptance window and be refused, finally
+ * (GNC_CLOCK_SKEW), where the tests mean it to be sealed again.
+ */
+async function moveClock(kz: TestNode, ahead: number): Promise<void> {
+  await waitFor(() => (kz.node.dispatcher.inFlight('KG') === 0 ? ((t.ahead = ahead), true) : undefined), 10_000, 'KZ to have nothing on its way to KG');
+}
+
 /** KG's stopped while KZ queues; the clocks jump past the maximum age; KG comes back. */
-async function awayThenBack(kg: TestNode, queue: () => Promise<void>): Promise<void> {
+async function awayThenBack(kz: TestNode, kg: TestNode, queue: () => Promise<void>): Promise<void> {
   await kg.node.stop();
   await queue();
-  t.ahead += AWAY;
+  await moveClock(kz, t.ahead + AWAY);
   await restartNode(kg, { clock });
 }
 
@@ -59,7 +69,7 @@ describe('a control envelope for a partner away longer than the maximum message 
   it('is sealed again under a new id with the same notice, delivered, and the partner applies it', async () => {
     const { kz, kg } = await network();
     let id = '';
-    await awayThenBack(kg, async () => {
+    await awayThenBack(kz, kg, async () => {
       const r = await api(kz, 'POST', `${AGREEMENT}/suspend`, { reason: 'Review' });
       expect(r.status).toBe(202);
       id = r.json.noticeMessage as string;
@@ -82,11 +92,11 @@ describe('a control envelope for a partner away longer than the maximum message 
     await kg.node.stop();
     const resume = (await api(kz, 'POST', `${AGREEMENT}/resume`, { reason: 'Review done' })).json.noticeMessage as string;
     // a day later, a message: when the resume's envelope is too old, this one is not yet
-    t.ahead = DAY;
+    await moveClock(kz, DAY);
     const r = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: example('aci-kz-kg-road') });
     expect(r.status, r.text).toBe(202);
     const aci = r.json.id as string;
-    t.ahead = 7 * DAY + 60_000;
+    await moveClock(kz, 7 * DAY + 60_000);
     await restartNode(kg, { clock });
     const { last } = await carriedOn(kz, resume);
     expect(last.status).toBe('delivered');
@@ -103,7 +113,7 @@ describe('a control envelope for a partner away longer than the maximum message 
     const id = (await api(kz, 'POST', `${AGREEMENT}/suspend`, { reason: 'Incident' })).json.noticeMessage as string;
     await waitFor(async () => ((await api(kz, 'GET', `/v1/messages/${id}`)).json.status === 'retrying' ? true : undefined), 10_000, 'the lost receipt');
     expect(kg.node.parts.store.messages.byKey('in', 'KZ', id)?.status).toBe('accepted');
-    t.ahead += AWAY;
+    await moveClock(kz, t.ahead + AWAY);
     const { last } = await carriedOn(kz, id);
     expect(last.status).toBe('delivered');
     expect(kg.node.parts.store.messages.byKey('in', 'KZ', last.id)?.status).toBe('accepted');
@@ -119,7 +129,7 @@ describe('a control envelope for a partner away longer than the maximum message 
     const { kz, kg } = await network();
     let rotated: Awaited<ReturnType<typeof rotateNodeKeys>> | undefined;
     // an overlap longer than the absence: the old key still signs when the announcement is sealed again
-    await awayThenBack(kg, async () => void (rotated = await rotateNodeKeys(kz.dir, { overlapHours: 10 * 24, clock })));
+    await awayThenBack(kz, kg, async () => void (rotated = await rotateNodeKeys(kz.dir, { overlapHours: 10 * 24, clock })));
     const { last } = await carriedOn(kz, rotated!.announcements.KG!);
     expect(last.status).toBe('delivered');
     expect(last.envelope.protected).toBe(Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: rotated!.previous, typ: 'gnc+jws' })).toString('base64url'));
@@ -133,7 +143,7 @@ describe('a control envelope for a partner away longer than the maximum message 
     const { kz, kg } = await network();
     let rotated: Awaited<ReturnType<typeof rotateNodeKeys>> | undefined;
     // the absence outlasts the overlap: the node signs with the new key, which KG does not know, when it seals again
-    await awayThenBack(kg, async () => {
+    await awayThenBack(kz, kg, async () => {
       rotated = await rotateNodeKeys(kz.dir, { overlapHours: 24, clock });
       await waitFor(() => (kz.node.parts.identity.node.thumbprint === rotated!.current ? true : undefined), 10_000, 'KZ to see its rotation');
     });
@@ -156,7 +166,7 @@ describe('a control envelope for a partner away longer than the maximum message 
     let rotated: Awaited<ReturnType<typeof rotateNodeKeys>> | undefined;
     // the suspension waits for KG ahead of the announcement; the absence outlasts the overlap and the maximum age, so
     // the suspension is sealed again first, by the new key, which KG does not know yet
-    await awayThenBack(kg, async () => {
+    await awayThenBack(kz, kg, async () => {
       const r = await api(kz, 'POST', `${AGREEMENT}/suspend`, { reason: 'Review' });
       expect(r.status).toBe(202);
       id = r.json.noticeMessage as string;
@@ -187,7 +197,7 @@ describe('a control envelope for a partner away longer than the maximum message 
     await rotateRootKey(kz.dir, { clock });
     const id = await waitFor(() => kg.node.parts.store.db.prepare(`SELECT id FROM messages WHERE direction = 'in' AND type = 'key'`).pluck().get() as string | undefined, 15_000, 'the succession at KG');
     expect(kg.node.parts.trust.rootsOf('KZ')).toHaveLength(before + 1);
-    t.ahead += AWAY;
+    await moveClock(kz, t.ahead + AWAY);
     const { last } = await carriedOn(kz, id);
     expect(`${last.status}:${last.receipt?.code ?? ''}`).toBe('delivered:');
     expect(kg.node.parts.trust.rootsOf('KZ')).toHaveLength(before + 1);
