@@ -273,6 +273,17 @@ export function sharedClockPerTest(): { ahead: number; clock: () => number } {
 }
 
 /**
+ * Moves clock `t` (sharedClockPerTest) to `ahead` once `from`'s dispatcher has nothing of partner `to`'s taken
+ * (Dispatcher.inFlight), in the same turn: no attempt judged by the clock before the move is handed over after it. A
+ * test that jumps the clock past the maximum message age while the partner is away needs this: such an attempt, handed
+ * over once the partner is back, reaches it older than its acceptance window and is refused, finally (GNC_CLOCK_SKEW),
+ * where the test means the envelope to be sealed again.
+ */
+export async function moveClockWhenIdle(t: { ahead: number }, from: TestNode, to: string, ahead: number): Promise<void> {
+  await waitFor(() => (from.node.dispatcher.inFlight(to) === 0 ? ((t.ahead = ahead), true) : undefined), 10_000, `${from.country} to have nothing on its way to ${to}`);
+}
+
+/**
  * A network per test, closed after the test that made it: `const network = networkPerTest();`, then in a test
  * `const net = await network(['KZ', 'KG'], opts);`.
  */

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../../certs/identity.js';
 import { rotateNodeKeys, rotateRootKey } from '../../../node/keys/service.js';
-import { api, finalMessage, networkPerTest, restartNode, sharedClockPerTest, type TestNode, waitFor } from '../../helpers/network.js';
+import { api, finalMessage, moveClockWhenIdle, networkPerTest, restartNode, sharedClockPerTest, type TestNode, waitFor } from '../../helpers/network.js';
 import { example } from '../../protocol/messages/fixtures.js';
 import { verifiedExport } from '../audit/helpers.js';
 
@@ -30,9 +30,9 @@ async function awayThrough(change: (kz: TestNode) => Promise<string>): Promise<{
   const kg = net.nodes.KG!;
   await kg.node.stop();
   const current = await change(kz);
-  t.ahead += 2 * HOUR;
+  await moveClockWhenIdle(t, kz, 'KG', t.ahead + 2 * HOUR);
   await waitFor(() => (kz.node.parts.signer().kid === current ? true : undefined), 10_000, 'the switch to the new key');
-  t.ahead += 8 * 24 * HOUR;
+  await moveClockWhenIdle(t, kz, 'KG', t.ahead + 8 * 24 * HOUR);
   await restartNode(kg, { clock });
   return { kz, kg, current };
 }

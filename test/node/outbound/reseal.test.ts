@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeNodeCertificate } from '../../../protocol/certificate.js';
 import { rotateNodeKeys, rotateRootKey } from '../../../node/keys/service.js';
-import { api, finalMessage, loseFirstReceipt, networkPerTest, restartNode, sharedClockPerTest, type TestNode, waitFor } from '../../helpers/network.js';
+import { api, finalMessage, loseFirstReceipt, moveClockWhenIdle, networkPerTest, restartNode, sharedClockPerTest, type TestNode, waitFor } from '../../helpers/network.js';
 import { example } from '../../protocol/messages/fixtures.js';
 import { verifiedExport } from '../audit/helpers.js';
 
@@ -47,15 +47,8 @@ function announcementsOf(kz: TestNode, kg: TestNode, kid: string): { sent: numbe
   return { sent: count(kz, 'out'), received: count(kg, 'in') };
 }
 
-/**
- * The shared clock moves to `ahead` once KZ's dispatcher has nothing of KG's taken (Dispatcher.inFlight), in the same
- * turn: no attempt judged by the clock before the move goes to KG after it. One would (its verdict "send", its hand-over
- * after the move, with KG back by then) reach KG older than its acceptance window and be refused, finally
- * (GNC_CLOCK_SKEW), where the tests mean it to be sealed again.
- */
-async function moveClock(kz: TestNode, ahead: number): Promise<void> {
-  await waitFor(() => (kz.node.dispatcher.inFlight('KG') === 0 ? ((t.ahead = ahead), true) : undefined), 10_000, 'KZ to have nothing on its way to KG');
-}
+/** The shared clock moves to `ahead` once KZ has nothing of KG's on its way (moveClockWhenIdle). */
+const moveClock = (kz: TestNode, ahead: number): Promise<void> => moveClockWhenIdle(t, kz, 'KG', ahead);
 
 /** KG's stopped while KZ queues; the clocks jump past the maximum age; KG comes back. */
 async function awayThenBack(kz: TestNode, kg: TestNode, queue: () => Promise<void>): Promise<void> {
@@ -188,6 +181,25 @@ describe('a control envelope for a partner away longer than the maximum message 
     const inbound = (id: string): number => kg.node.parts.store.messages.byKey('in', 'KZ', id)!.seq;
     expect(inbound(announced.last.id)).toBeLessThan(inbound(last.id));
     await verifiedExport(kz, 'KG');
+  }, 60_000);
+
+  it('moves the clock only once an attempt judged by the clock before the move has gone (moveClockWhenIdle, which the tests here jump with)', async () => {
+    const { kz, kg } = await network();
+    const { store } = kz.node.parts;
+    // a unit ahead of the queueing in the same batch asks for the move as soon as it has committed: after the commit
+    // that queues the envelope and marks it as on its way (judged "send" by the clock before the move), before its
+    // hand-over. Moved then, the envelope would reach KG after the move, older than KG's window: refused, finally
+    let moved: Promise<void> | undefined;
+    const asked = store.commits.run(() => undefined).then(() => {
+      moved = moveClock(kz, t.ahead + AWAY);
+    });
+    const { id } = await kz.node.submit.queueControl('KG', 'key', { action: 'announce', certificate: kz.node.parts.identity.certificate });
+    await asked;
+    await moved;
+    const m = await finalMessage(kz, id, 20_000);
+    expect(`${m.status}:${m.receipt?.code ?? ''}`).toBe('delivered:');
+    expect(kg.node.parts.store.messages.byKey('in', 'KZ', id)?.status).toBe('accepted');
+    expect(t.ahead).toBe(AWAY);
   }, 60_000);
 
   it('is accepted again by a partner that applied the root succession it carries before its receipt was lost', async () => {
