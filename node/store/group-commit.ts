@@ -20,8 +20,29 @@ export class GroupCommit {
   private queue: Pending<unknown>[] = [];
   private scheduled = false;
   private commits = 0;
+  /**
+   * A batch's transaction, and one unit in its savepoint: each wrapped once, not per batch or unit (better-sqlite3
+   * builds four wrapper functions per `transaction` call: some 5 us, twice a message or more on the hot path).
+   */
+  private readonly inTransaction: (batch: Pending<unknown>[], results: { ok: boolean; value: unknown }[]) => void;
+  private readonly inSavepoint: (work: () => unknown) => unknown;
 
-  constructor(private readonly db: Db, private readonly onEnd?: (committed: boolean) => void) {}
+  constructor(private readonly db: Db, private readonly onEnd?: (committed: boolean) => void) {
+    this.inSavepoint = db.transaction((work: () => unknown) => work());
+    // IMMEDIATE: the write lock from the start (waiting out busy_timeout for a CLI command writing the same file).
+    // Deferred, a batch that reads first and then writes fails whole (SQLITE_BUSY_SNAPSHOT) when another
+    // process commits in between, and its busy handler is never called for that.
+    this.inTransaction = db.transaction((batch: Pending<unknown>[], results: { ok: boolean; value: unknown }[]) => {
+      for (const p of batch) {
+        try {
+          results.push({ ok: true, value: this.inSavepoint(p.work) });
+        } catch (err) {
+          if (!this.db.inTransaction) throw err;
+          results.push({ ok: false, value: storageError(err) });
+        }
+      }
+    }).immediate;
+  }
 
   run<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -44,19 +65,7 @@ export class GroupCommit {
     this.queue = [];
     const results: { ok: boolean; value: unknown }[] = [];
     try {
-      this.db.transaction(() => {
-        for (const p of batch) {
-          try {
-            results.push({ ok: true, value: this.db.transaction(p.work)() });
-          } catch (err) {
-            if (!this.db.inTransaction) throw err;
-            results.push({ ok: false, value: storageError(err) });
-          }
-        }
-        // IMMEDIATE: the write lock from the start (waiting out busy_timeout for a CLI command writing the same file).
-        // Deferred, a batch that reads first and then writes fails whole (SQLITE_BUSY_SNAPSHOT) when another
-        // process commits in between, and its busy handler is never called for that.
-      }).immediate();
+      this.inTransaction(batch, results);
       this.commits++;
     } catch (err) {
       this.onEnd?.(false);
