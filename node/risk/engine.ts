@@ -140,6 +140,8 @@ export class RiskEngine {
    * (unassessable) and goes on with their backoff; it tries each once at once.
    */
   private readonly failing = new Map<number, { attempts: number; due: number }>();
+  /** assessQueued in a savepoint of the caller's transaction (assessIsolated): wrapped once, not per consignment (GroupCommit says why). */
+  private readonly assessInSavepoint: (cid: number) => AssessmentEvent | undefined;
 
   constructor(private readonly d: EngineDeps) {
     const db = d.store.db;
@@ -164,6 +166,7 @@ export class RiskEngine {
     this.cursor = (this.s.cursor.get() as number | undefined) ?? 0;
     const now = performance.now();
     for (const f of this.consignments.failing()) this.failing.set(f.cid, { attempts: f.failures, due: now });
+    this.assessInSavepoint = db.transaction((cid: number) => this.assessQueued(cid));
   }
 
   /** Received business messages not projected yet (the CLI says so when the node is not running). */
@@ -236,7 +239,7 @@ export class RiskEngine {
     const db = this.d.store.db;
     const enclosed = db.inTransaction;
     try {
-      const event = db.transaction(() => this.assessQueued(cid))();
+      const event = this.assessInSavepoint(cid);
       this.failing.delete(cid);
       return { event };
     } catch (err) {
