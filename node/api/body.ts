@@ -8,6 +8,12 @@ import type { Context } from 'hono';
 import { MAX_BODY_BYTES } from '../../protocol/constants.js';
 import { GncError } from '../../protocol/errors.js';
 
+/**
+ * What to do about a body over the limit (API and `gnc send`): every byte counts, the indentation of a JSON file too;
+ * a document that is too large even so goes as several messages, an AEO register as a snapshot in parts.
+ */
+export const BODY_TOO_LARGE_ADVICE = 'send JSON without indentation (every byte counts), or split it into several messages (an AEO register as a snapshot in parts, SPEC section 7.5)';
+
 export type RequestBody = { kind: 'json'; value: unknown } | { kind: 'xml'; bytes: Uint8Array };
 
 /** Fails on bytes that are not UTF-8; keeps a byte order mark, which JSON.parse then refuses as before. */
@@ -31,7 +37,7 @@ export async function readBody(c: Context, limit = MAX_BODY_BYTES): Promise<Requ
   }
   const declared = Number(c.req.header('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > limit) {
-    throw new GncError('GNC_BODY_TOO_LARGE', `Body of ${declared} bytes exceeds the ${limit}-byte limit: split the consignment into several messages.`);
+    throw new GncError('GNC_BODY_TOO_LARGE', `Body of ${declared} bytes exceeds the ${limit}-byte limit: ${BODY_TOO_LARGE_ADVICE}.`);
   }
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -47,7 +53,7 @@ export async function readBody(c: Context, limit = MAX_BODY_BYTES): Promise<Requ
         if (size > limit) {
           done();
           incoming.pause();
-          reject(new GncError('GNC_BODY_TOO_LARGE', `Body exceeds the ${limit}-byte limit: split the consignment into several messages.`));
+          reject(new GncError('GNC_BODY_TOO_LARGE', `Body exceeds the ${limit}-byte limit: ${BODY_TOO_LARGE_ADVICE}.`));
         } else chunks.push(chunk);
       };
       const onEnd = (): void => {
@@ -72,7 +78,7 @@ export async function readBody(c: Context, limit = MAX_BODY_BYTES): Promise<Requ
       size += value.byteLength;
       if (size > limit) {
         await reader.cancel();
-        throw new GncError('GNC_BODY_TOO_LARGE', `Body exceeds the ${limit}-byte limit: split the consignment into several messages.`);
+        throw new GncError('GNC_BODY_TOO_LARGE', `Body exceeds the ${limit}-byte limit: ${BODY_TOO_LARGE_ADVICE}.`);
       }
       chunks.push(value);
     }

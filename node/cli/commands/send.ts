@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { MAX_BODY_BYTES } from '../../../protocol/constants.js';
 import { GncError } from '../../../protocol/errors.js';
 import { parseXmlBody, removedXmlPaths, withXmlPaths, type XmlBody } from '../../../protocol/xml/index.js';
+import { BODY_TOO_LARGE_ADVICE } from '../../api/body.js';
 import { checkedIdempotencyKey } from '../../api/idempotency-key.js';
 import { agreementRef } from '../../../protocol/agreement/document.js';
 import { scopeFor } from '../../../protocol/agreement/scope.js';
@@ -37,7 +38,7 @@ const spec = {
 export function readBodyFile(path: string): { type?: string; body: unknown; xmlPathOf?: XmlBody['xmlPathOf'] } {
   const size = existsSync(path) ? statSync(path).size : 0;
   if (size > MAX_BODY_BYTES) {
-    throw new GncError('GNC_BODY_TOO_LARGE', `${path} has ${size} bytes, over the ${MAX_BODY_BYTES}-byte limit of a message body (as for the API): split the consignment into several messages.`);
+    throw new GncError('GNC_BODY_TOO_LARGE', `${path} has ${size} bytes, over the ${MAX_BODY_BYTES}-byte limit of a message body (as for the API): ${BODY_TOO_LARGE_ADVICE}.`);
   }
   const text = readInputFile(path);
   if (path.toLowerCase().endsWith('.xml') || text.trimStart().startsWith('<')) {

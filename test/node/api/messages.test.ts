@@ -71,7 +71,9 @@ describe('local API', () => {
 
   it('refuses a body over the size limit (GNC_BODY_TOO_LARGE)', async () => {
     const big = JSON.stringify({ ...submission, body: { ...aci, padding: 'x'.repeat(MAX_BODY_BYTES) } });
-    expectProblem(await api(kz, 'POST', '/v1/messages', big, { 'content-type': 'application/json' }), 413, 'GNC_BODY_TOO_LARGE');
+    const r = await api(kz, 'POST', '/v1/messages', big, { 'content-type': 'application/json' });
+    expectProblem(r, 413, 'GNC_BODY_TOO_LARGE');
+    expect(r.json.detail).toMatch(/limit: send JSON without indentation \(every byte counts\), or split it into several messages \(an AEO register as a snapshot in parts, SPEC section 7\.5\)\.$/);
   });
 
   it('refuses a chunked body (no Content-Length) once it passes the size limit', async () => {
