@@ -226,6 +226,25 @@ describe('the README walked through on two real nodes', () => {
   }, 60_000);
 });
 
+describe('a restore as step 7 describes it', () => {
+  it('finds a key rotation made after the backup unrecorded, as step 7 warns: take a backup after each', async () => {
+    const text = step(node, 7).replace(/\s*\n\s*/g, ' ');
+    expect(text).toContain('take a new backup right after each `gnc keys rotate` and `gnc keys revoke`');
+    const warned = /\(`gnc keys status` shows `([A-Z ]+)`\)/.exec(text)![1]!;
+    const base = tempDir('gnc-readme-restore-');
+    const dir = join(base, 'kz');
+    const backup = command(step(node, 7), 'gnc backup --dir');
+    ok(await sh(`gnc init --dir ${dir} --country KZ --name KZ --listen ${testListen()}`, base));
+    ok(await sh(fill(backup, [['/var/lib/gnc', dir], [/--out .*$/, '--out before-rotation.sqlite']]), base));
+    ok(await sh(`gnc keys rotate --dir ${dir}`, base));
+    expect(ok(await sh(`gnc keys status --dir ${dir}`, base))).not.toContain(warned);
+    // "stop the node, delete gnc.sqlite-wal and gnc.sqlite-shm, copy the backup over gnc.sqlite"
+    expect(text).toContain('delete `gnc.sqlite-wal` and `gnc.sqlite-shm`, copy the backup over `gnc.sqlite`');
+    ok(await sh(`rm -f ${dir}/gnc.sqlite-wal ${dir}/gnc.sqlite-shm && cp before-rotation.sqlite ${dir}/gnc.sqlite`, base));
+    expect(ok(await sh(`gnc keys status --dir ${dir}`, base))).toContain(`${warned}: `);
+  }, 60_000);
+});
+
 describe('the README request and webhook examples', () => {
   it('partner removal bodies of step 8 follow PartnerRemoveRequest', () => {
     const text = step(node, 8).replace(/\s*\n\s*/g, ' ');
