@@ -8,7 +8,8 @@
  * countersigned over the wire, its first message sent, the three bodies of "Message formats" submitted to the API as
  * an integrator copies them and accepted by the partner, the AEO register sent as a snapshot in parts by the shell
  * block as written (with `jq`), an evidence bundle exported both ways of "1. Export" and verified as "2. Verify
- * offline" shows it, and a backup taken as step 7 says. The webhook verifier of "Pre-arrival risk" is run on the
+ * offline" shows it, and a backup taken as step 7 says (and restored as it says, showing why it asks for a new backup
+ * after each key rotation). The webhook verifier of "Pre-arrival risk" is run on the
  * signature the node computes, and the inline request bodies on the zod schemas they follow.
  */
 import { execFile, spawnSync } from 'node:child_process';
