@@ -11,7 +11,8 @@
  * A control envelope (agreement or key) does not expire: when it grows too old for the partner undelivered, or was
  * sealed by a node key whose certificate has ended or that a revocation names from before it was sealed, its body is
  * sealed again in a new envelope that takes its place (SPEC section 6), and the messages queued after it keep waiting
- * for it; a business message sealed by such a revoked key ends expired, unsent. Nothing goes to a partner that was removed: what is still queued for it is withdrawn (a
+ * for it; likewise, in the commit of the receipt, when the partner refuses it as older than its acceptance window on
+ * arrival (refusedAsTooOld), once: a copy sealed again so that is final when refused so in turn; a business message sealed by such a revoked key ends expired, unsent. Nothing goes to a partner that was removed: what is still queued for it is withdrawn (a
  * message on the wire at the removal finishes its attempt first, and its receipt is recorded whenever it comes, signed
  * by the key of the partner's that was trusted when the message went: TrustIndex.receiptKey),
  * and a row withdrawn by another process meanwhile (`gnc messages withdraw`) is neither sent nor sealed again. A row
@@ -23,6 +24,7 @@ import { peekKid } from '../../protocol/envelope/open.js';
 import { GncError, isGncError } from '../../protocol/errors.js';
 import { removedBy } from '../partners.js';
 import { openReceipt } from '../receipts.js';
+import { refusedAsTooOld } from '../../protocol/messages/receipt.js';
 import { storageError } from '../store/storage-error.js';
 import type { Policy } from '../policy/policy.js';
 import type { Store } from '../store/store.js';
@@ -300,11 +302,7 @@ export class Dispatcher {
       .then(
         (next) => {
           flying.delete(row.seq);
-          if (next === undefined) return this.schedulePump(row.partner); // withdrawn meanwhile
-          const moved = next.announcementMoved ? ' (queued behind it before, moved ahead)' : '';
-          const ahead = next.announced === undefined ? '' : `, behind ${next.announced}, the announcement of the key that sealed it${moved}`;
-          this.d.log(`${row.id} to ${row.partner} (a control envelope) ${why}: its body goes on, sealed again, as ${next.id}${ahead}`);
-          this.d.onFinal?.(row.seq, 'resealed');
+          if (next !== undefined) this.resealed(row, why, next); // else withdrawn meanwhile
           this.schedulePump(row.partner);
         },
         (err: unknown) => {
@@ -320,6 +318,14 @@ export class Dispatcher {
           this.unrecordedTimers.add(t);
         },
       );
+  }
+
+  /** Control envelope `row` was sealed again as `next` (SubmitService.reseal), which has committed: say so, and that it is final. */
+  private resealed(row: OutboxRow, why: string, next: Resealed): void {
+    const moved = next.announcementMoved ? ' (queued behind it before, moved ahead)' : '';
+    const ahead = next.announced === undefined ? '' : `, behind ${next.announced}, the announcement of the key that sealed it${moved}`;
+    this.d.log(`${row.id} to ${row.partner} (a control envelope) ${why}: its body goes on, sealed again, as ${next.id}${ahead}`);
+    this.d.onFinal?.(row.seq, 'resealed');
   }
 
   /**
@@ -407,16 +413,26 @@ export class Dispatcher {
         { messageId: row.id, sha256: row.sha256, created: row.created, partner: row.partner },
       );
       const status = body.status === 'accepted' ? 'delivered' : 'rejected';
-      await this.d.store.commits.run(() => {
+      const tooOld = row.control === 1 && refusedAsTooOld(body, row.created);
+      let reason = body.reason ?? null;
+      const next = await this.d.store.commits.run(() => {
         this.d.store.messages.saveReceipt({
           message_seq: row.seq, receipt_id: opened.payload.id, status: body.status, code: body.code ?? null, reason: body.reason ?? null,
           jws: opened.bytes, sha256: opened.sha256, at: now,
         });
-        this.d.store.messages.setStatus(row.seq, status, body.code ?? null, body.reason ?? null, now);
-        this.d.store.outbox.remove(row.seq);
         this.d.evidence?.('receipt-received', opened.payload.id, row.partner, opened.sha256);
+        const refusedBefore = tooOld ? this.d.store.messages.sealedAgainFromRefused(row.partner, row.id) : undefined;
+        if (refusedBefore !== undefined) reason = `${reason ?? ''} ${refusedAgain(row, refusedBefore)}`.trim();
+        this.d.store.messages.setStatus(row.seq, status, body.code ?? null, reason, now);
+        // refused as too old on arrival (the partner's clock ahead, or a pause between the check and the hand-over): the
+        // body goes on sealed again, as one that grew too old here (SPEC section 6), once; not for a partner removed
+        if (tooOld && refusedBefore === undefined && this.d.trust.isPartner(row.partner)) return this.d.reseal(row, now);
+        this.d.store.outbox.remove(row.seq);
+        return undefined;
       });
       if (this.unreachable.delete(row.partner)) this.d.log(`partner ${row.partner} is reachable again: its queued messages are being delivered`);
+      if (next !== undefined) return this.resealed(row, `was refused by ${row.partner} as older than its acceptance window (GNC_CLOCK_SKEW) on arrival`, next);
+      if (tooOld) this.d.log(`${row.id} to ${row.partner} (a control envelope): ${reason ?? ''}`);
       this.d.onFinal?.(row.seq, status);
     } catch (err) {
       try {
@@ -531,6 +547,14 @@ interface RefusedKeys {
 
 /** What the pump does with a due row (Dispatcher.verdict). */
 type Verdict = { act: 'send' } | { act: 'reseal'; why: string } | { act: 'expire'; code: string; reason: string };
+
+/**
+ * Why control envelope `row`, sealed again from `before` after the partner refused that one as too old, ends rejected
+ * when refused as too old in turn (not sealed again: each copy would be refused alike, SPEC section 6).
+ */
+function refusedAgain(row: OutboxRow, before: string): string {
+  return `It was sealed again from ${before}, which ${row.partner} refused as too old too, so it is not sealed again: check that the clocks of both nodes are right (NTP) and that both configure the same maxMessageAgeHours, then send the document it carries again.`;
+}
 
 /** The `kid` of an envelope's protected header (the sender writes `protected` first), read without parsing the payload. */
 function sealedBy(jws: Buffer): string | undefined {

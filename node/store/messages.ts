@@ -97,6 +97,7 @@ export class MessageRepo {
   private readonly withdrawalStmt;
   private readonly withdrawalOfStmt;
   private readonly carriedOnStmt;
+  private readonly refusedBeforeStmt;
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(`INSERT INTO messages (id, direction, partner, type, kind, ref, purpose, agreement, created, status, jws, sha256, body, removed, retain_until, stored_at, updated_at)
@@ -115,6 +116,9 @@ export class MessageRepo {
     this.withdrawalStmt = db.prepare('INSERT OR REPLACE INTO withdrawals (seq, at, reason) VALUES (?, ?, ?)');
     this.withdrawalOfStmt = db.prepare('SELECT at, reason FROM withdrawals WHERE seq = ?');
     this.carriedOnStmt = db.prepare(`UPDATE messages SET resealed_as = ?, updated_at = ? WHERE seq = ? AND status = 'withdrawn' AND resealed_as IS NULL`);
+    // through messages_type: control envelopes are few, where a partner's messages are many
+    this.refusedBeforeStmt = db.prepare(`SELECT m.id FROM messages m JOIN receipts r ON r.message_seq = m.seq
+      WHERE m.type IN ('agreement', 'key') AND m.resealed_as = ? AND +m.partner = ? AND +m.direction = 'out' AND r.status = 'rejected' LIMIT 1`).pluck();
     this.sinceProbeStmt = db.prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM messages INDEXED BY messages_created WHERE created >= ? LIMIT ${SINCE_NARROW_ROWS})`).pluck();
   }
 
@@ -196,6 +200,14 @@ export class MessageRepo {
   /** Withdrawn message `seq`'s body goes on in message `next` (queued again): false when one already does. */
   setCarriedOn(seq: number, next: string, now = Date.now()): boolean {
     return this.carriedOnStmt.run(next, now, seq).changes === 1;
+  }
+
+  /**
+   * The control envelope to `partner` that envelope `id` was sealed again from after the partner refused it
+   * (a negative receipt, as one too old on arrival: Dispatcher), if there is one. Asked only on such a refusal.
+   */
+  sealedAgainFromRefused(partner: string, id: string): string | undefined {
+    return this.refusedBeforeStmt.get(id, partner) as string | undefined;
   }
 
   /** Message `seq` is taken back before the partner got it: final, with when and why. Its last delivery error stays. */

@@ -17,3 +17,14 @@ export const ReceiptBody = z.strictObject({
   received: UtcTimestamp,
 });
 export type ReceiptBody = z.infer<typeof ReceiptBody>;
+
+/**
+ * Whether a negative receipt refuses the envelope it answers, created at `created`, as older than the receiver's
+ * acceptance window (SPEC section 4, check 15), not as ahead of its clock (check 14), which shares the code
+ * GNC_CLOCK_SKEW. Told by the receipt's own signed content, not its wording: `received` is the receiver's clock when it
+ * processed the envelope, and check 14 refuses only a `created` more than the clock skew after it, so an envelope
+ * created before `received` was refused for its age.
+ */
+export function refusedAsTooOld(body: ReceiptBody, created: string): boolean {
+  return body.status === 'rejected' && body.code === 'GNC_CLOCK_SKEW' && Date.parse(created) < Date.parse(body.received);
+}

@@ -407,6 +407,21 @@ export function payloadId(bytes: Uint8Array): string {
   return (JSON.parse(Buffer.from(jws.payload, 'base64url').toString('utf8')) as { id: string }).id;
 }
 
+/**
+ * The shared clock `t` (sharedClockPerTest) moves ahead by `pauses[i]` ms as the i-th envelope reaches `n`, before `n`
+ * handles it: the time between the sender's check of the envelope and its arrival (the sender's machine suspended, a
+ * long GC, a slow disk), which moves every node's clock. What comes after the last pause is handled as it comes.
+ */
+export function pauseBeforeArrival(n: TestNode, t: { ahead: number }, pauses: number[]): void {
+  const receiver = n.node.receiver;
+  const handle = receiver.handle.bind(receiver);
+  let arrived = 0;
+  receiver.handle = async (bytes, peer) => {
+    t.ahead += pauses[arrived++] ?? 0;
+    return handle(bytes, peer);
+  };
+}
+
 /** `n` holds every receipt back until `release()`, after committing the message; `arrived`: the ids, in order. */
 export function holdReceipts(n: TestNode): { arrived: string[]; release: () => void } {
   const receiver = n.node.receiver;
