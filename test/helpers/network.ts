@@ -276,8 +276,9 @@ export function sharedClockPerTest(): { ahead: number; clock: () => number } {
  * Moves clock `t` (sharedClockPerTest) to `ahead` once `from`'s dispatcher has nothing of partner `to`'s taken
  * (Dispatcher.inFlight), in the same turn: no attempt judged by the clock before the move is handed over after it. A
  * test that jumps the clock past the maximum message age while the partner is away needs this: such an attempt, handed
- * over once the partner is back, reaches it older than its acceptance window and is refused, finally (GNC_CLOCK_SKEW),
- * where the test means the envelope to be sealed again.
+ * over once the partner is back, reaches it older than its acceptance window and is refused (GNC_CLOCK_SKEW), where the
+ * test means the envelope to be sealed again by the sender's own check (a business message ends rejected; a control
+ * envelope is sealed again after the refusal, once, which is another path: reseal-refused.test.ts).
  */
 export async function moveClockWhenIdle(t: { ahead: number }, from: TestNode, to: string, ahead: number): Promise<void> {
   await waitFor(() => (from.node.dispatcher.inFlight(to) === 0 ? ((t.ahead = ahead), true) : undefined), 10_000, `${from.country} to have nothing on its way to ${to}`);

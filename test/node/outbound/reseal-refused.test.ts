@@ -7,9 +7,12 @@
  * message, and a control envelope refused as ahead of the partner's clock (check 14, the same code), end rejected as
  * before.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadIdentity } from '../../../certs/identity.js';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_AGE_MS } from '../../../protocol/constants.js';
-import { api, finalMessage, moveClockWhenIdle, networkPerTest, pauseBeforeArrival, restartNode, sharedClockPerTest, type TestNode, waitFor } from '../../helpers/network.js';
+import { api, finalMessage, moveClockWhenIdle, networkPerTest, pauseBeforeArrival, restartNode, runCli, runCliAhead, sharedClockPerTest, type TestNode, waitFor } from '../../helpers/network.js';
 import { example } from '../../protocol/messages/fixtures.js';
 import { verifiedExport } from '../audit/helpers.js';
 
@@ -52,6 +55,23 @@ const suspend = (kz: TestNode) => async (): Promise<string> => {
   return r.json.noticeMessage as string;
 };
 
+/**
+ * `gnc audit export` of what `n` exchanged with `partner`, run at `n`'s time (`ahead` of the wall clock), then `gnc audit
+ * verify` of the bundle under both roots and of `n`'s own log: both pass. The ids of the bundle's envelopes.
+ */
+async function auditedByCli(n: TestNode, partner: TestNode, ahead: number): Promise<string[]> {
+  const file = join(n.dir, '..', `${n.country.toLowerCase()}-bundle.json`);
+  const exported = await runCliAhead(ahead, ['audit', 'export', '--dir', n.dir, '--out', file, '--partner', partner.country]);
+  expect(exported.code, exported.out.join('\n')).toBe(0);
+  const roots = [n, partner].flatMap((x) => ['--root', `${x.country}=${loadIdentity(x.dir).root.thumbprint}`]);
+  const verified = await runCliAhead(ahead, ['audit', 'verify', file, ...roots]);
+  expect(verified.code, verified.out.join('\n')).toBe(0);
+  const log = await runCli(['audit', 'verify', '--dir', n.dir]);
+  expect(log.code, log.out.join('\n')).toBe(0);
+  const bundle = JSON.parse(readFileSync(file, 'utf8')) as { envelopes: { jws: { payload: string } }[] };
+  return bundle.envelopes.map((e) => (JSON.parse(Buffer.from(e.jws.payload, 'base64url').toString('utf8')) as { id: string }).id);
+}
+
 /** Message `id` at `n` once it is final, a re-sealed one included. */
 async function settled(n: TestNode, id: string): Promise<any> {
   return waitFor(async () => {
@@ -77,6 +97,9 @@ describe('a control envelope the partner refuses as too old on arrival', () => {
     // KZ holds both envelopes, the refusal and the receipt of the one sealed again; KG the rejection and the notice
     await verifiedExport(kz, 'KG');
     await verifiedExport(kg, 'KZ');
+    const atKz = await auditedByCli(kz, kg, t.ahead);
+    expect(atKz).toEqual(expect.arrayContaining([id, first.receipt.id, last.id, last.receipt.id]));
+    expect(await auditedByCli(kg, kz, t.ahead + KG_AHEAD)).toEqual(expect.arrayContaining([last.id, last.receipt.id]));
   }, 60_000);
 
   it('is sealed again once: the copy refused as too old in turn ends rejected, and the log says why', async () => {

@@ -188,7 +188,8 @@ describe('a control envelope for a partner away longer than the maximum message 
     const { store } = kz.node.parts;
     // a unit ahead of the queueing in the same batch asks for the move as soon as it has committed: after the commit
     // that queues the envelope and marks it as on its way (judged "send" by the clock before the move), before its
-    // hand-over. Moved then, the envelope would reach KG after the move, older than KG's window: refused, finally
+    // hand-over. Moved then, the envelope would reach KG after the move, older than KG's window: refused (and sealed
+    // again after the refusal, reseal-refused.test.ts), not delivered as itself
     let moved: Promise<void> | undefined;
     const asked = store.commits.run(() => undefined).then(() => {
       moved = moveClock(kz, t.ahead + AWAY);
