@@ -11,8 +11,9 @@
  * A control envelope (agreement or key) does not expire: when it grows too old for the partner undelivered, or was
  * sealed by a node key whose certificate has ended or that a revocation names from before it was sealed, its body is
  * sealed again in a new envelope that takes its place (SPEC section 6), and the messages queued after it keep waiting
- * for it; likewise, in the commit of the receipt, when the partner refuses it as older than its acceptance window on
- * arrival (refusedAsTooOld), once: a copy sealed again so that is final when refused so in turn; a business message sealed by such a revoked key ends expired, unsent. Nothing goes to a partner that was removed: what is still queued for it is withdrawn (a
+ * for it. So is one the partner refuses as older than its acceptance window on arrival (refusedAsTooOld: its clock
+ * runs ahead, or this node paused between the check and the hand-over), in the commit of that receipt, once: a copy
+ * sealed again after such a refusal ends rejected when refused so in turn. A business message sealed by such a revoked key ends expired, unsent. Nothing goes to a partner that was removed: what is still queued for it is withdrawn (a
  * message on the wire at the removal finishes its attempt first, and its receipt is recorded whenever it comes, signed
  * by the key of the partner's that was trusted when the message went: TrustIndex.receiptKey),
  * and a row withdrawn by another process meanwhile (`gnc messages withdraw`) is neither sent nor sealed again. A row
@@ -22,9 +23,9 @@
 import { MAX_IN_FLIGHT_PER_PARTNER } from '../../protocol/constants.js';
 import { peekKid } from '../../protocol/envelope/open.js';
 import { GncError, isGncError } from '../../protocol/errors.js';
+import { refusedAsTooOld } from '../../protocol/messages/receipt.js';
 import { removedBy } from '../partners.js';
 import { openReceipt } from '../receipts.js';
-import { refusedAsTooOld } from '../../protocol/messages/receipt.js';
 import { storageError } from '../store/storage-error.js';
 import type { Policy } from '../policy/policy.js';
 import type { Store } from '../store/store.js';
@@ -414,7 +415,7 @@ export class Dispatcher {
       );
       const status = body.status === 'accepted' ? 'delivered' : 'rejected';
       const tooOld = row.control === 1 && refusedAsTooOld(body, row.created);
-      let reason = body.reason ?? null;
+      let again: string | undefined;
       const next = await this.d.store.commits.run(() => {
         this.d.store.messages.saveReceipt({
           message_seq: row.seq, receipt_id: opened.payload.id, status: body.status, code: body.code ?? null, reason: body.reason ?? null,
@@ -422,8 +423,8 @@ export class Dispatcher {
         });
         this.d.evidence?.('receipt-received', opened.payload.id, row.partner, opened.sha256);
         const refusedBefore = tooOld ? this.d.store.messages.sealedAgainFromRefused(row.partner, row.id) : undefined;
-        if (refusedBefore !== undefined) reason = `${reason ?? ''} ${refusedAgain(row, refusedBefore)}`.trim();
-        this.d.store.messages.setStatus(row.seq, status, body.code ?? null, reason, now);
+        if (refusedBefore !== undefined) again = `${body.reason ?? ''} ${refusedAgain(row, refusedBefore)}`.trim();
+        this.d.store.messages.setStatus(row.seq, status, body.code ?? null, again ?? body.reason ?? null, now);
         // refused as too old on arrival (the partner's clock ahead, or a pause between the check and the hand-over): the
         // body goes on sealed again, as one that grew too old here (SPEC section 6), once; not for a partner removed
         if (tooOld && refusedBefore === undefined && this.d.trust.isPartner(row.partner)) return this.d.reseal(row, now);
@@ -432,7 +433,7 @@ export class Dispatcher {
       });
       if (this.unreachable.delete(row.partner)) this.d.log(`partner ${row.partner} is reachable again: its queued messages are being delivered`);
       if (next !== undefined) return this.resealed(row, `was refused by ${row.partner} as older than its acceptance window (GNC_CLOCK_SKEW) on arrival`, next);
-      if (tooOld) this.d.log(`${row.id} to ${row.partner} (a control envelope): ${reason ?? ''}`);
+      if (again !== undefined) this.d.log(`${row.id} to ${row.partner} (a control envelope) was refused as too old (GNC_CLOCK_SKEW) on arrival: ${again}`);
       this.d.onFinal?.(row.seq, status);
     } catch (err) {
       try {
