@@ -81,9 +81,31 @@ export function rotationProgress(parts: NodeParts): RotationProgress | undefined
   if (state.announced && logged) return undefined;
   const installed = identity.node.thumbprint === state.to;
   const retirement = retirementOf(parts, state);
-  const unannounced = store.partners.pinned().map((p) => p.country).filter((p) => queuedTo(parts, p, certificate, retirement) === undefined);
+  const announced = announcedCertificate(parts, state);
+  const unannounced = store.partners.pinned().map((p) => p.country).filter((p) => queuedTo(parts, p, announced, retirement) === undefined);
   return { state, certificate, installed, retirement, unannounced, logged };
 }
+
+/**
+ * The certificate of a rotation's new key that partners are sent: the one the root in office issued, when a root
+ * rotation re-issued it after the rotation (a database restored from a backup older than both finds the rotation
+ * unrecorded), since a partner refuses a key announced under a succeeded root (SPEC 9.10, GNC_CERT_INVALID); else the
+ * one the rotation recorded.
+ */
+function announcedCertificate(parts: NodeParts, state: RotationState): string {
+  const inOffice = parts.identity.certPayload.iss;
+  return ownCertificates(parts.dir).find((c) => {
+    const p = decodeNodeCertificate(c);
+    return p.sub === state.to && p.iss === inOffice;
+  }) ?? rotationCertificate(parts.dir, state);
+}
+
+/**
+ * A rotation record `identity/` marks announced, whose documents the database does not hold (a node rotation's
+ * retirement, a root rotation's succession): every run stores them before it marks the record, so the database was
+ * restored from a backup taken before the rotation (README step 7). The words that say so.
+ */
+const RESTORED = 'the database (gnc.sqlite) was restored from a backup taken before it and does not record it';
 
 /** The steps of a rotation of `role`, in words of what it lacks (a root succession is stored with its `key` entry). */
 const MISSING_STEP: Record<RotatedKeyRole, { installed: string; retired: string; unannounced: string; logged: string | undefined }> = {
@@ -107,12 +129,17 @@ export function rotationMissing(p: { installed: boolean; retired: boolean; unann
  * node cannot complete it itself (the old key's retirement needs the root key, kept offline). After the overlap the
  * node signs with the new key all the same, which a partner never told refuses (GNC_KEY_UNKNOWN).
  */
-export function rotationAdvice(p: RotationProgress, dir: string, now: number): string {
+export function rotationAdvice(p: RotationProgress, dir: string, now: number, opts: { rootFirst?: boolean; signing?: string } = {}): string {
   const { to, startedAt, overlapUntil } = p.state;
-  const when = Date.parse(overlapUntil) > now
-    ? `before ${overlapUntil}, when this node starts signing with ${to} whether partners know it or not`
-    : `now: this node signs with ${to} since ${overlapUntil}, which a partner never told refuses (GNC_KEY_UNKNOWN)`;
-  return `the node key rotation to ${to} begun at ${startedAt} was interrupted (${rotationMissing({ ...p, retired: p.retirement !== undefined }).join('; ')}). Complete it with \`${rotateCommand(dir, 'node')}\` (the same command again), ${when}.`;
+  const over = Date.parse(overlapUntil) <= now;
+  // the key that signs says it, where the keyring knows it (gnc keys status): the old key's revocation or the end of its
+  // certificate switches to the new one before the overlap ends
+  const when = over || opts.signing === to
+    ? `now: this node signs with ${to} ${over ? `since ${overlapUntil}` : 'already (its old key is revoked or has expired)'}, which a partner never told refuses (GNC_KEY_UNKNOWN)`
+    : `before ${overlapUntil}, when this node starts signing with ${to} whether partners know it or not`;
+  const what = p.state.announced && p.retirement === undefined ? `is recorded in identity/, but ${RESTORED}` : 'was interrupted';
+  const first = opts.rootFirst ? 'once the root rotation named above is completed, ' : '';
+  return `the node key rotation to ${to} begun at ${startedAt} ${what} (${rotationMissing({ ...p, retired: p.retirement !== undefined }).join('; ')}). Complete it ${first}with \`${rotateCommand(dir, 'node')}\` (the same command again), ${when}.`;
 }
 
 /** Where an interrupted root rotation stands (RotationProgress of `gnc keys rotate --root`). */
@@ -132,7 +159,7 @@ export interface RootRotationProgress {
  */
 export function rootRotationProgress(parts: NodeParts): RootRotationProgress | undefined {
   const state = readRootRotation(parts.dir);
-  if (state === undefined || state.announced) return undefined;
+  if (state === undefined || (state.announced && successionStored(parts, state))) return undefined;
   const unannounced = parts.store.partners.pinned().map((p) => p.country).filter((p) => successionQueued(parts, p, state) === undefined);
   const progress = { state, installed: parts.identity.root.thumbprint === state.to, stored: successionStored(parts, state), unannounced };
   // interrupted only before it marked the record: nothing is missing
@@ -144,7 +171,8 @@ export function rootRotationAdvice(p: RootRotationProgress, dir: string): string
   const meanwhile = p.installed
     ? `until then this node's certificate is issued by root ${p.state.to}, which a partner not told of it refuses`
     : `until then the node keeps its certificate by root ${p.state.from}`;
-  return `the root rotation to ${p.state.to} (from ${p.state.from}, effective ${p.state.effective}) was interrupted (${rotationMissing({ ...p, retired: p.stored, logged: p.stored }, 'root').join('; ')}). Complete it with \`${rotateCommand(dir, 'root')}\` (the same command again; it needs no root key): ${meanwhile}.`;
+  const what = p.state.announced ? `is recorded in identity/, but ${RESTORED}` : 'was interrupted';
+  return `the root rotation to ${p.state.to} (from ${p.state.from}, effective ${p.state.effective}) ${what} (${rotationMissing({ ...p, retired: p.stored, logged: p.stored }, 'root').join('; ')}). Complete it with \`${rotateCommand(dir, 'root')}\` (the same command again; it needs no root key): ${meanwhile}.`;
 }
 
 function successionStored(parts: NodeParts, state: RootRotationState): boolean {
@@ -275,7 +303,7 @@ export function retireOldKey(n: OfflineNode, state: RotationState): string {
  * partner add` meanwhile) is not queued again. Returns the announcement's id.
  */
 export async function queueRotationTo(n: OfflineNode, state: RotationState, partner: string, retirement: string): Promise<string> {
-  const id = await queueKeyOnce(n, partner, { action: 'announce', certificate: rotationCertificate(n.parts.dir, state) }, 'certificate');
+  const id = await queueKeyOnce(n, partner, { action: 'announce', certificate: announcedCertificate(n.parts, state) }, 'certificate');
   await queueKeyOnce(n, partner, { action: 'revoke', notice: retirement }, 'notice');
   return id;
 }
@@ -391,9 +419,11 @@ export interface RootRotateResult {
  */
 export async function rotateRootKey(dir: string, opts: { clock?: () => number } = {}): Promise<RootRotateResult> {
   return withRotationLock(dir, async () => {
-    const interrupted = readRootRotation(dir);
-    const resumed = interrupted !== undefined && !interrupted.announced;
-    const { state, reusedKey } = resumed ? { state: interrupted, reusedKey: false } : beginRootRotation(dir, (opts.clock ?? Date.now)());
+    // interrupted (before it marked the record announced), or announced and not recorded by a database restored from
+    // a backup taken before it (rootRotationProgress)
+    const record = readRootRotation(dir);
+    const resumed = record !== undefined && (!record.announced || (await withOffline(dir, opts.clock, async (n) => rootRotationProgress(n.parts) !== undefined)));
+    const { state, reusedKey } = resumed ? { state: record, reusedKey: false } : beginRootRotation(dir, (opts.clock ?? Date.now)());
     installRootRotation(dir, state);
     return withOffline(dir, opts.clock, async (n) => {
       storeSuccession(n, state);
@@ -520,16 +550,16 @@ export async function keyStatus(dir: string): Promise<KeyStatus> {
       const r = notices.revokedAt(p.sub, p.country);
       return { kid: p.sub, issuer: p.iss, notBefore: p.nbf, notAfter: p.exp, revokedAt: r === undefined ? undefined : new Date(r).toISOString() };
     });
-    const p = rotationProgress(n.parts);
-    const incomplete = p && {
-      to: p.state.to, startedAt: p.state.startedAt, overlapUntil: p.state.overlapUntil,
-      installed: p.installed, retired: p.retirement !== undefined, unannounced: p.unannounced, logged: p.logged,
-      advice: rotationAdvice(p, dir, n.parts.clock()),
-    };
     const r = rootRotationProgress(n.parts);
     const incompleteRoot = r && {
       from: r.state.from, to: r.state.to, effective: r.state.effective, installed: r.installed, stored: r.stored, unannounced: r.unannounced,
       advice: rootRotationAdvice(r, dir),
+    };
+    const p = rotationProgress(n.parts);
+    const incomplete = p && {
+      to: p.state.to, startedAt: p.state.startedAt, overlapUntil: p.state.overlapUntil,
+      installed: p.installed, retired: p.retirement !== undefined, unannounced: p.unannounced, logged: p.logged,
+      advice: rotationAdvice(p, dir, n.parts.clock(), { rootFirst: r !== undefined, signing: s.active }),
     };
     return { country: n.parts.identity.country, ...s, keys, incomplete, incompleteRoot, unusedKeyFiles: unusedKeyFiles(dir) };
   });

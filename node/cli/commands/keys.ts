@@ -95,10 +95,14 @@ export const keysStatusCommand: Command = {
     if (values.json) return out(JSON.stringify(s));
     const now = Date.now();
     const expired = Date.parse(s.expiresAt) <= now;
-    const waiting = s.pending && !s.incomplete ? ` (rotation to ${s.pending.to} waiting for partners until ${s.pending.overlapUntil})` : '';
+    // what signs now and what is pending, from the one keyring state: an incomplete rotation (ROTATION INCOMPLETE below)
+    // has not been announced, so its new key signs only from the end of the overlap, unless it signs already
+    const incomplete = s.incomplete && s.incomplete.to !== s.active ? ` (rotation to ${s.incomplete.to} INCOMPLETE, see below: it signs from ${s.incomplete.overlapUntil} whether partners know it or not)` : '';
+    const waiting = s.pending && !s.incomplete ? ` (rotation to ${s.pending.to} waiting for partners until ${s.pending.overlapUntil})` : incomplete;
     out(`${s.country}: signing with ${s.active}${waiting}${expired ? `, which EXPIRED at ${s.expiresAt}: nothing can be signed until you rotate (gnc keys rotate)` : ''}`);
-    if (s.incomplete) out(`  ROTATION INCOMPLETE: ${s.incomplete.advice}`);
+    // a root rotation first: a node key rotation is completed only after it
     if (s.incompleteRoot) out(`  ROOT ROTATION INCOMPLETE: ${s.incompleteRoot.advice}`);
+    if (s.incomplete) out(`  ROTATION INCOMPLETE: ${s.incomplete.advice}`);
     for (const f of s.unusedKeyFiles) out(`  UNUSED KEY FILE: ${unusedKeyFileAdvice(f, values.dir!)}`);
     for (const k of s.keys) out(`  ${k.kid}  issuer ${k.issuer}  valid ${k.notBefore} to ${k.notAfter}${validityMark(k, now)}${revocationMark(k.revokedAt, now)}`);
   },

@@ -24,10 +24,11 @@ export const startCommand: Command = {
     await node.start();
     out(`GNC node ${node.country} running: API ${node.apiUrl}/v1, libp2p ${node.host!.getMultiaddrs().map(String).join(' ')}`);
     // the node cannot complete an interrupted rotation itself (the retirement needs the root key, kept offline)
-    const rotation = rotationProgress(node.parts);
-    if (rotation) out(`WARNING: ${rotationAdvice(rotation, values.dir!, node.parts.clock())}`);
+    // a root rotation first: a node key rotation is completed only after it (rotateNodeKeys)
     const root = rootRotationProgress(node.parts);
     if (root) out(`WARNING: ${rootRotationAdvice(root, values.dir!)}`);
+    const rotation = rotationProgress(node.parts);
+    if (rotation) out(`WARNING: ${rotationAdvice(rotation, values.dir!, node.parts.clock(), { rootFirst: root !== undefined })}`);
     // nor does it use or delete a key file no certificate names (the command that made it does)
     for (const f of unusedKeyFiles(values.dir!)) out(`WARNING: unused key file ${unusedKeyFileAdvice(f, values.dir!)}`);
     const halted = await Promise.race([
