@@ -228,10 +228,10 @@ describe('the README walked through on two real nodes', () => {
 });
 
 describe('a restore as step 7 describes it', () => {
-  it('finds a key rotation made after the backup unrecorded, as step 7 warns: take a backup after each', async () => {
+  it('finds a key rotation made after the backup unrecorded, as step 7 warns (take a backup after each), and the commands the node names record it again', async () => {
     const text = step(node, 7).replace(/\s*\n\s*/g, ' ');
     expect(text).toContain('take a new backup right after each `gnc keys rotate` and `gnc keys revoke`');
-    const warned = /\(`gnc keys status` shows `([A-Z ]+)`\)/.exec(text)![1]!;
+    const warned = /\(`gnc keys status` shows `([A-Z ]+)`/.exec(text)![1]!;
     const base = tempDir('gnc-readme-restore-');
     const dir = join(base, 'kz');
     const backup = command(step(node, 7), 'gnc backup --dir');
@@ -242,7 +242,12 @@ describe('a restore as step 7 describes it', () => {
     // "stop the node, delete gnc.sqlite-wal and gnc.sqlite-shm, copy the backup over gnc.sqlite"
     expect(text).toContain('delete `gnc.sqlite-wal` and `gnc.sqlite-shm`, copy the backup over `gnc.sqlite`');
     ok(await sh(`rm -f ${dir}/gnc.sqlite-wal ${dir}/gnc.sqlite-shm && cp before-rotation.sqlite ${dir}/gnc.sqlite`, base));
-    expect(ok(await sh(`gnc keys status --dir ${dir}`, base))).toContain(`${warned}: `);
+    const status = ok(await sh(`gnc keys status --dir ${dir}`, base));
+    expect(status).toContain(`${warned}: `);
+    // "Run the commands it names, in the order it names them": the rotation is recorded again
+    expect(text).toContain('Run the commands it names, in the order it names them');
+    for (const m of status.matchAll(/`(gnc keys rotate [^`]*)`/g)) ok(await sh(m[1]!, base));
+    expect(ok(await sh(`gnc keys status --dir ${dir}`, base))).not.toContain(warned);
   }, 60_000);
 });
 
