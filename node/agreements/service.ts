@@ -11,6 +11,7 @@ import { jwkThumbprint } from '../../protocol/jwk.js';
 import type { NodeParts } from '../main.js';
 import type { QueueIn, SubmitService } from '../outbound/submit.js';
 import type { AgreementRegistry, KnownAgreement } from './registry.js';
+import { removedBy } from '../partners.js';
 
 export type NoticeAction = 'suspend' | 'terminate' | 'resume';
 
@@ -113,11 +114,11 @@ export class AgreementService {
       throw new GncError('GNC_CONFLICT', `Agreement ${k.document.id}@${k.document.version} was signed under ${k.partner}'s root ${party}, replaced as lost (gnc partner add --replace-root): it is terminated here and binds nothing, and ${k.partner}'s node under its new root does not hold it, so no ${action} notice was signed. Negotiate a new agreement with ${k.partner} instead.`);
     }
     // a notice applies here when it is stored, and only its envelope tells the partner: refused before anything is
-    // signed or stored when no envelope can reach the partner (removed by `gnc partner remove`), rather than applied
+    // signed or stored when no envelope can reach the partner (removed by `gnc partner remove` or the API's), rather than applied
     // here while the command fails
     if (!this.parts.trust.isPartner(k.partner)) {
       const removed = this.parts.store.partners.get(k.partner)?.removed_at;
-      throw new GncError('GNC_PARTNER_UNKNOWN', `${k.partner} ${removed ? `was removed as a partner at ${removed} (gnc partner remove)` : 'is not a partner of this node'}: a ${action} notice cannot reach it, so none was signed and agreement ${id} stays as it is here. To ${action} it, pin ${k.partner} again (\`gnc partner add\`), then send the notice.`);
+      throw new GncError('GNC_PARTNER_UNKNOWN', `${k.partner} ${removed ? `was removed as a partner at ${removed} (${removedBy(this.parts.store, k.partner)})` : 'is not a partner of this node'}: a ${action} notice cannot reach it, so none was signed and agreement ${id} stays as it is here. To ${action} it, pin ${k.partner} again (\`gnc partner add\`), then send the notice.`);
     }
     const notice: AgreementNotice = {
       v: 1, agreementId: k.document.id, version: k.document.version, action,

@@ -25,6 +25,7 @@ import type { MessageRow } from '../store/messages.js';
 import { queuePosition, type OutboxRow } from '../store/outbox.js';
 import { storageError } from '../store/storage-error.js';
 import type { Store } from '../store/store.js';
+import { removedBy } from '../partners.js';
 import type { TrustIndex } from '../trust.js';
 
 export interface Submission {
@@ -130,7 +131,7 @@ export class SubmitService {
     if (!this.d.trust.isPartner(s.to)) {
       // one removed says so: "add it" alone reads as if it had never been pinned
       const removedAt = this.d.store.partners.removedAt(s.to);
-      if (removedAt !== undefined) throw removedPartner(s.to, removedAt);
+      if (removedAt !== undefined) throw removedPartner(this.d.store, s.to, removedAt);
       throw new GncError('GNC_PARTNER_UNKNOWN', `${JSON.stringify(s.to)} is not a partner of this node: add it with \`gnc partner add\` (see GET /v1/partners).`);
     }
     const body = parseBody(type, s.body);
@@ -311,7 +312,7 @@ export class SubmitService {
     const old = this.storedOut(withdrawn.seq, withdrawn.id);
     if (old.status !== 'withdrawn' || old.resealed_as !== null) return undefined;
     const removedAt = this.d.store.partners.removedAt(old.partner);
-    if (removedAt !== undefined) throw removedPartner(old.partner, removedAt);
+    if (removedAt !== undefined) throw removedPartner(this.d.store, old.partner, removedAt);
     const sent = EnvelopePayload.parse(peekPayload(parseFlattened(old.jws!)));
     const next = this.sealAgain(old, sent, this.d.signer(), now);
     this.d.store.outbox.add(next.seq, old.partner, now, this.expiresAt(now), old.type);
@@ -447,7 +448,7 @@ export class SubmitService {
     // the trust index learns of a `gnc partner remove` run beside the node a moment later: read in the transaction
     // that queues, a removal committed first refuses the message, which the removal would have withdrawn
     const removedAt = this.d.store.partners.removedAt(payload.to);
-    if (removedAt !== undefined) throw removedPartner(payload.to, removedAt);
+    if (removedAt !== undefined) throw removedPartner(this.d.store, payload.to, removedAt);
     const admitted = part && { part, digest: this.d.store.aeoParts.admit('out', payload.to, part) };
     const seq = this.d.store.messages.insert({
       id: payload.id, direction: 'out', partner: payload.to, type: payload.type, kind, ref: payload.ref ?? null, purpose: payload.purpose ?? null,
@@ -463,9 +464,9 @@ export class SubmitService {
   }
 }
 
-/** A submission to a partner removed by `gnc partner remove`. */
-function removedPartner(country: string, at: string): GncError {
-  return new GncError('GNC_PARTNER_UNKNOWN', `${country} was removed as a partner of this node at ${at} (gnc partner remove): nothing is sent to it. Pin it again with \`gnc partner add\` if the partnership resumes.`);
+/** A submission to a partner removed (`gnc partner remove` or the API's: removedBy). */
+function removedPartner(store: Store, country: string, at: string): GncError {
+  return new GncError('GNC_PARTNER_UNKNOWN', `${country} was removed as a partner of this node at ${at} (${removedBy(store, country)}): nothing is sent to it. Pin it again with \`gnc partner add\` if the partnership resumes.`);
 }
 
 /**

@@ -344,5 +344,13 @@ describe('POST /v1/partners/{country}/remove', () => {
     const again = await api(kz, 'POST', '/v1/partners/KG/remove', { reason: 'Another reason' });
     expect(again.status, again.text).toBe(200);
     expect(again.json).toEqual({ country: 'KG', name: 'Customs of KG', removedAt: r.json.removedAt, reason: 'KG left', already: true, withdrawn: [], agreements: [] });
+
+    // what is refused after it names the API that removed KG, not the CLI: a submission, and an agreement notice
+    const late = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: example('aci-kz-kg-road') });
+    expect(late.json.code, late.text).toBe('GNC_PARTNER_UNKNOWN');
+    expect(late.json.detail).toMatch(/^KG was removed as a partner of this node at \S+ \(POST \/v1\/partners\/KG\/remove\): nothing is sent to it\./);
+    const notice = await api(kz, 'POST', '/v1/agreements/KZ-KG-test/terminate', { reason: 'KG left' });
+    expect(notice.json.code, notice.text).toBe('GNC_PARTNER_UNKNOWN');
+    expect(notice.json.detail).toMatch(/^KG was removed as a partner at \S+ \(POST \/v1\/partners\/KG\/remove\): a terminate notice cannot reach it/);
   }, 90_000);
 });
