@@ -19,6 +19,7 @@ import { certifyNode, IDENTITY_PATHS, loadIdentity, loadRootKey, loadRotatingKey
 export const CERT_ARCHIVE_DIR = 'identity/certs';
 export const ROTATION_FILE = 'identity/rotation.json';
 export const ROOT_ROTATION_FILE = 'identity/root-rotation.json';
+export const REVOCATIONS_FILE = 'identity/revocations.json';
 
 /** A key's RFC 7638 thumbprint (a node key's kid, a root's fingerprint). */
 const Thumbprint = z.string().min(43).max(43);
@@ -68,9 +69,26 @@ export const RootRotationState = z.strictObject({
 });
 export type RootRotationState = z.infer<typeof RootRotationState>;
 
+/**
+ * The revocations `gnc keys revoke` made, each its root-signed notice, recorded before the database stores it: the
+ * database restored from a backup taken before one (README step 7) does not hold it, and the node stores it again
+ * (node/keys/service.ts restoreRevocations), which needs no root key since each verifies under this administration's
+ * roots. A rotation's retirement of its old key is not here: the rotation record names it and `gnc keys rotate` signs it
+ * again. Public documents (every partner, identity export and audit bundle carries them), so the file has the mode of
+ * the certificates beside it, 0644.
+ */
+export const RevocationRecord = z.strictObject({
+  v: z.literal(1),
+  notices: z.array(RecordedJws),
+});
+export type RevocationRecord = z.infer<typeof RevocationRecord>;
+
+/** identity/ holds public documents only: readable by all, written by the node's user. */
+const PUBLIC_FILE_MODE = 0o644;
+
 function writeAtomic(path: string, text: string): void {
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
+  writeFileSync(tmp, text, { mode: PUBLIC_FILE_MODE });
   renameSync(tmp, path);
 }
 
@@ -129,6 +147,18 @@ export function readRootRotation(dir: string): RootRotationState | undefined {
 
 export function writeRootRotation(dir: string, state: RootRotationState): void {
   writeAtomic(join(dir, ROOT_ROTATION_FILE), JSON.stringify(state, null, 2) + '\n');
+}
+
+/** The revocation notices `gnc keys revoke` recorded in the data dir, oldest first. */
+export function readRevocations(dir: string): string[] {
+  return readRecord(dir, REVOCATIONS_FILE, RevocationRecord, 'Deleting it instead loses nothing the database holds, but a database restored from an older backup then no longer learns the revocations it recorded.')?.notices ?? [];
+}
+
+/** Add revocation `compact` to the record (idempotent), or with `remove` take it out again (its revocation was not stored). */
+export function recordRevocation(dir: string, compact: string, remove = false): void {
+  const held = readRevocations(dir);
+  const notices = remove ? held.filter((c) => c !== compact) : held.includes(compact) ? held : [...held, compact];
+  if (notices.length !== held.length) writeAtomic(join(dir, REVOCATIONS_FILE), JSON.stringify({ v: 1, notices } satisfies RevocationRecord, null, 2) + '\n');
 }
 
 export interface RotatedNode {

@@ -14,6 +14,7 @@ import { AgreementPolicy } from './policy/agreement-policy.js';
 import { EvidenceLog } from './store/evidence.js';
 import { auditRoutes, evidenceRoutes } from './audit/routes.js';
 import { keyControl } from './keys/control.js';
+import { restoredRevocationAdvice, restoreRevocations } from './keys/service.js';
 import { Keyring } from './keys/keyring.js';
 import { createRisk } from './risk/index.js';
 
@@ -43,6 +44,11 @@ export function compose(dir: string, opts: NodeOptions = {}, submit?: () => Subm
   const ext: Composition['ext'] = {
     policy,
     evidence: (event, messageId, peer, sha256) => void evidence.append(event, messageId, peer, sha256),
+    // a revocation identity/ records and a database restored from an older backup lacks: stored and queued again before
+    // the node signs anything, since the keyring would otherwise sign with the revoked key
+    prepare: async (node) => {
+      for (const r of await restoreRevocations({ parts, evidence, keyring, submit: node.submit })) log(`WARNING: ${restoredRevocationAdvice(r)}`);
+    },
     // and one every CHECKPOINT_EVERY_MS while it runs, so a quiet node's entries do not wait for 1,000 more
     start: () => evidence.start(),
     // a checkpoint pins the head at shutdown, so a truncated tail is detectable even if the node never restarts;

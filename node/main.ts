@@ -101,6 +101,8 @@ export interface Extension {
   revokedKeys?: () => ReadonlyMap<string, number>;
   /** This node's certificate of its key `kid` to announce (Keyring.certificateOf). */
   certificateOf?: (kid: string, issuer?: string) => string | undefined;
+  /** Before anything listens, sends or signs (the lease is held): bring the store in step with the data dir's files. */
+  prepare?: (node: GncNode) => void | Promise<void>;
   start?: (node: GncNode) => void | Promise<void>;
   /** The risk view's part of GET /v1/health. */
   health?: NodeInfo['risk'];
@@ -232,6 +234,7 @@ export class GncNode {
     this.lease.acquire();
     this.leaseTimer = setInterval(() => this.renewLease(), LEASE_RENEW_MS);
     this.leaseTimer.unref();
+    await this.ext.prepare?.(this);
     const refusals = new LogBudget();
     this.host = await createHost({
       privateKey: identity.libp2pKey,

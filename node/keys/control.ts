@@ -30,7 +30,7 @@ export interface KeyControlDeps {
 }
 
 /** Try each root of the country; the first that verifies wins. Throws the last error when none does. */
-function underAnyRoot<T>(roots: Ed25519PublicJwk[], country: string, verify: (root: Ed25519PublicJwk) => T): T {
+export function underAnyRoot<T>(roots: Ed25519PublicJwk[], country: string, verify: (root: Ed25519PublicJwk) => T): T {
   if (roots.length === 0) throw new GncError('GNC_PARTNER_UNKNOWN', `${country} is not a pinned partner: pin it with \`gnc partner add\` first.`);
   let last: unknown;
   for (const r of roots) {

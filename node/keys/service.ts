@@ -6,12 +6,12 @@
  */
 import { sha256Ascii } from '../../protocol/envelope/seal.js';
 import { loadIdentity, loadRootKey, promoteRotatingKey, rotateCommand, writeRootPublic } from '../../certs/identity.js';
-import { installRootRotation, installRotation, ownCertificates, readRootRotation, readRotation, rotateNodeKey, rotatingKey, rotationCertificate, unusedKeyFiles, writeRootRotation, writeRotation, type RootRotationState, type RotationState, type UnusedKeyFile } from '../../certs/rotation.js';
+import { installRootRotation, installRotation, ownCertificates, readRevocations, readRootRotation, readRotation, recordRevocation, REVOCATIONS_FILE, rotateNodeKey, rotatingKey, rotationCertificate, unusedKeyFiles, writeRootRotation, writeRotation, type RootRotationState, type RotationState, type UnusedKeyFile } from '../../certs/rotation.js';
 import type { RotatedKeyRole } from '../../certs/identity.js';
 import { decodeNodeCertificate, issueNodeCertificate } from '../../protocol/certificate.js';
 import { QueryInstant } from '../../protocol/api/instant.js';
 import { GncError } from '../../protocol/errors.js';
-import { decodeKeyNotice, signKeyNotice, type KeyNotice } from '../../protocol/notice.js';
+import { decodeKeyNotice, signKeyNotice, verifyKeyNotice, type KeyNotice, type RevocationNotice } from '../../protocol/notice.js';
 import { openOffline, type OfflineNode } from '../compose.js';
 import { KeyNoticeRepo } from '../store/key-notices.js';
 import { evidenceHolds } from '../store/evidence.js';
@@ -20,6 +20,7 @@ import type { QueueIn } from '../outbound/submit.js';
 import { isWildcardAddress, ListenAddress, readConfig, writeConfig } from '../config.js';
 import { parseWith } from '../../protocol/validate.js';
 import { z } from 'zod';
+import { underAnyRoot } from './control.js';
 import { withRotationLock } from './lock.js';
 
 /** Default overlap of a node key rotation: partners accept the old key's signatures for this long (hours). */
@@ -34,7 +35,10 @@ async function withOffline<T>(dir: string, now: (() => number) | undefined, fn: 
   }
 }
 
-function partners(n: OfflineNode): string[] {
+/** What the key documents of this administration are stored and queued with: an offline node's, or a running node's. */
+type KeyParts = Pick<OfflineNode, 'parts' | 'evidence' | 'keyring' | 'submit'>;
+
+function partners(n: Pick<OfflineNode, 'parts'>): string[] {
   return n.parts.store.partners.pinned().map((p) => p.country);
 }
 
@@ -318,12 +322,12 @@ async function queueKeyOnce(n: OfflineNode, partner: string, body: { action: str
 }
 
 /** A root-signed key notice of this administration stored with its `key` entry (of `kid`) in one transaction: a failure leaves neither. */
-function storeKeyNotice(n: OfflineNode, compact: string, notice: KeyNotice, kid: string, at: number): void {
+function storeKeyNotice(n: Pick<OfflineNode, 'parts' | 'evidence'>, compact: string, notice: KeyNotice, kid: string, at: number): void {
   n.parts.store.db.transaction(() => writeKeyNotice(n, compact, notice, kid, at)).immediate();
 }
 
 /** storeKeyNotice inside the caller's transaction. */
-function writeKeyNotice(n: OfflineNode, compact: string, notice: KeyNotice, kid: string, at: number): void {
+function writeKeyNotice(n: Pick<OfflineNode, 'parts' | 'evidence'>, compact: string, notice: KeyNotice, kid: string, at: number): void {
   new KeyNoticeRepo(n.parts.store.db).add(compact, notice, at);
   n.evidence.append('key', `key:${kid}`, n.parts.identity.country, sha256Ascii(compact));
 }
@@ -378,20 +382,73 @@ async function revokeNodeKeyLocked(dir: string, kid: string, reason: string, opt
     if (kid === pending?.to) {
       throw new GncError('GNC_CONFLICT', `Key ${kid} is the key this node is rotating to: it signs as soon as partners acknowledge it. Wait until the rotation has completed (\`gnc keys status\`), rotate again, then revoke it.`);
     }
-    const notice: KeyNotice = { v: 1, kind: 'revocation', country: identity.country, kid, reason, revokedAt: new Date(Date.parse(revokedAt)).toISOString() };
+    const notice: RevocationNotice = { v: 1, kind: 'revocation', country: identity.country, kid, reason, revokedAt: new Date(Date.parse(revokedAt)).toISOString() };
     const compact = signKeyNotice(notice, loadRootKey(dir, identity.certPayload.iss).signer);
     // stored with its `key` entry and queued to every partner in one transaction: a revocation kept here without its
     // envelopes (a crash, a failed queueing) would leave partners accepting the key, and nothing would say so
-    const sentTo = partners(n);
-    await n.submit.commitQueuing(
-      (queue) => {
-        writeKeyNotice(n, compact, notice, kid, clock());
-        for (const p of sentTo) queue(p, 'key', { action: 'revoke', notice: compact });
-      },
-      (cause) => `Key ${kid} was not revoked: its revocation could not be stored and queued for every partner (${cause}), and it is stored only with its envelopes. Nothing was stored; run the command again, and if it fails again check the node's log and its data dir and report it.`,
-    );
+    // recorded in identity/ first, like a rotation: a database restored from a backup taken before it, or a run
+    // interrupted before it stored it, gets it back at the next start (restoreRevocations)
+    recordRevocation(dir, compact);
+    let sentTo: string[];
+    try {
+      sentTo = await storeRevocation(n, compact, notice);
+    } catch (err) {
+      recordRevocation(dir, compact, true);
+      throw err;
+    }
     return { kid, revokedAt: notice.revokedAt, notice: compact, sentTo };
   });
+}
+
+/**
+ * A revocation of this administration stored with its `key` entry and queued to every partner in one transaction: a
+ * revocation kept here without its envelopes (a crash, a failed queueing) would leave partners accepting the key, and
+ * nothing would say so. The partners it was queued to.
+ */
+async function storeRevocation(n: KeyParts, compact: string, notice: RevocationNotice): Promise<string[]> {
+  const sentTo = partners(n);
+  await n.submit.commitQueuing(
+    (queue) => {
+      writeKeyNotice(n, compact, notice, notice.kid, n.parts.clock());
+      for (const p of sentTo) queue(p, 'key', { action: 'revoke', notice: compact });
+    },
+    (cause) => `Key ${notice.kid} was not revoked: its revocation could not be stored and queued for every partner (${cause}), and it is stored only with its envelopes. Nothing was stored; run the command again, and if it fails again check the node's log and its data dir and report it.`,
+  );
+  return sentTo;
+}
+
+/** A revocation identity/ records that the database did not hold, stored again and queued to partners (restoreRevocations). */
+export interface RestoredRevocation {
+  kid: string;
+  revokedAt: string;
+  sentTo: string[];
+}
+
+/**
+ * The revocations `gnc keys revoke` recorded in identity/ (REVOCATIONS_FILE) that the database does not hold, stored
+ * again with their `key` entry and queued to every partner, as `gnc keys revoke` does (storeRevocation): the database was
+ * restored from a backup taken before them (README step 7), or a run was interrupted before it stored one. Each is
+ * root-signed and verified under this administration's roots first, so no root key is needed. A partner that holds it
+ * already keeps it as it is (SPEC 9.10). Run at start, before the node signs anything (it must not sign with a key it
+ * revoked), and by `gnc keys status`.
+ */
+export async function restoreRevocations(n: KeyParts): Promise<RestoredRevocation[]> {
+  const { dir, identity, store } = n.parts;
+  const held = new KeyNoticeRepo(store.db);
+  const restored: RestoredRevocation[] = [];
+  for (const compact of readRevocations(dir).filter((c) => !held.holds(c))) {
+    const notice = underAnyRoot(n.keyring.ownRoots(), identity.country, (root) => verifyKeyNotice(compact, root, identity.country));
+    if (notice.kind !== 'revocation' || !n.keyring.ownKeys().has(notice.kid)) {
+      throw new GncError('GNC_CONFIG_INVALID', `${REVOCATIONS_FILE} in ${dir} holds a notice that revokes no node key of ${identity.country}: the file was changed by hand; restore it from the data dir's backup.`);
+    }
+    restored.push({ kid: notice.kid, revokedAt: notice.revokedAt, sentTo: await storeRevocation(n, compact, notice) });
+  }
+  return restored;
+}
+
+/** A revocation restoreRevocations stored again, in one sentence (gnc keys status, the log of gnc start). */
+export function restoredRevocationAdvice(r: RestoredRevocation): string {
+  return `the revocation of node key ${r.kid} from ${r.revokedAt} is recorded in identity/, but ${RESTORED} (or \`gnc keys revoke\` was interrupted before it stored it): stored it again and queued it to ${r.sentTo.join(', ') || 'no partner'}, who keep it as they hold it; the node signs nothing more with that key.`;
 }
 
 export interface RootRotateResult {
@@ -539,10 +596,14 @@ export interface KeyStatus {
   incompleteRoot: { from: string; to: string; effective: string; installed: boolean; stored: boolean; unannounced: string[]; advice: string } | undefined;
   /** Private key files no certificate names (UnusedKeyFile): a rotation interrupted before it recorded itself. */
   unusedKeyFiles: UnusedKeyFile[];
+  /** Revocations identity/ records that the database did not hold, which this status stored again (restoreRevocations). */
+  restoredRevocations: (RestoredRevocation & { advice: string })[];
 }
 
 export async function keyStatus(dir: string): Promise<KeyStatus> {
   return withOffline(dir, undefined, async (n) => {
+    // before the keyring says which key signs: a revoked key does not
+    const restoredRevocations = (await restoreRevocations(n)).map((r) => ({ ...r, advice: restoredRevocationAdvice(r) }));
     const notices = new KeyNoticeRepo(n.parts.store.db);
     const s = n.keyring.status();
     const keys = ownCertificates(dir).map((c) => {
@@ -561,7 +622,7 @@ export async function keyStatus(dir: string): Promise<KeyStatus> {
       installed: p.installed, retired: p.retirement !== undefined, unannounced: p.unannounced, logged: p.logged,
       advice: rotationAdvice(p, dir, n.parts.clock(), { rootFirst: r !== undefined, signing: s.active }),
     };
-    return { country: n.parts.identity.country, ...s, keys, incomplete, incompleteRoot, unusedKeyFiles: unusedKeyFiles(dir) };
+    return { country: n.parts.identity.country, ...s, keys, incomplete, incompleteRoot, unusedKeyFiles: unusedKeyFiles(dir), restoredRevocations };
   });
 }
 

@@ -103,6 +103,7 @@ export const keysStatusCommand: Command = {
     // a root rotation first: a node key rotation is completed only after it
     if (s.incompleteRoot) out(`  ROOT ROTATION INCOMPLETE: ${s.incompleteRoot.advice}`);
     if (s.incomplete) out(`  ROTATION INCOMPLETE: ${s.incomplete.advice}`);
+    for (const r of s.restoredRevocations) out(`  REVOCATION RESTORED: ${r.advice}`);
     for (const f of s.unusedKeyFiles) out(`  UNUSED KEY FILE: ${unusedKeyFileAdvice(f, values.dir!)}`);
     for (const k of s.keys) out(`  ${k.kid}  issuer ${k.issuer}  valid ${k.notBefore} to ${k.notAfter}${validityMark(k, now)}${revocationMark(k.revokedAt, now)}`);
   },

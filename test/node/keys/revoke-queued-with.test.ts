@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../../certs/identity.js';
+import { readRevocations } from '../../../certs/rotation.js';
 import { queryDir, refuseQueueing } from '../../helpers/cli.js';
 import { networkPerTest, runCli, waitFor } from '../../helpers/network.js';
 
@@ -41,11 +42,14 @@ describe('gnc keys revoke, its revocation queued in the transaction that stores 
     expect({ revocations: revocations(), queued: queued(), entries: entries() }).toEqual(before);
     expect(kg.node.parts.trust.resolveKey(oldKid)?.revokedAt).toBe(retiredAt);
     expect(refused.out.join('\n')).toMatch(new RegExp(`GNC_INTERNAL: Key ${oldKid} was not revoked: .*the test refuses.*Nothing was stored; run the command again`));
+    // nor in identity/, from which a later start would store it (restoreRevocations)
+    expect(readRevocations(kz.dir)).toEqual([]);
 
     const again = await runCli(revoke);
     expect(again.code, again.out.join('\n')).toBe(0);
     expect(revocations()).toBe(before.revocations + 1);
     expect(queued()).toBe(before.queued + 1);
+    expect(readRevocations(kz.dir)).toHaveLength(1);
     await waitFor(() => (kg.node.parts.trust.resolveKey(oldKid)?.revokedAt === Date.parse(at) ? true : undefined), 15_000, 'the revocation at KG');
   }, 60_000);
 });
