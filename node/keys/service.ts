@@ -437,10 +437,14 @@ export async function restoreRevocations(n: KeyParts): Promise<RestoredRevocatio
   const held = new KeyNoticeRepo(store.db);
   const restored: RestoredRevocation[] = [];
   for (const compact of readRevocations(dir).filter((c) => !held.holds(c))) {
-    const notice = underAnyRoot(n.keyring.ownRoots(), identity.country, (root) => verifyKeyNotice(compact, root, identity.country));
-    if (notice.kind !== 'revocation' || !n.keyring.ownKeys().has(notice.kid)) {
-      throw new GncError('GNC_CONFIG_INVALID', `${REVOCATIONS_FILE} in ${dir} holds a notice that revokes no node key of ${identity.country}: the file was changed by hand; restore it from the data dir's backup.`);
+    const refused = (why: string): GncError => new GncError('GNC_CONFIG_INVALID', `${REVOCATIONS_FILE} in ${dir} holds a notice that ${why}: the file was changed by hand or damaged; restore it from the data dir's backup (README, step 7).`);
+    let notice: KeyNotice;
+    try {
+      notice = underAnyRoot(n.keyring.ownRoots(), identity.country, (root) => verifyKeyNotice(compact, root, identity.country));
+    } catch (err) {
+      throw refused(`no root of ${identity.country} signed (${(err as Error).message})`);
     }
+    if (notice.kind !== 'revocation' || !n.keyring.ownKeys().has(notice.kid)) throw refused(`revokes no node key of ${identity.country}`);
     restored.push({ kid: notice.kid, revokedAt: notice.revokedAt, sentTo: await storeRevocation(n, compact, notice) });
   }
   return restored;
@@ -448,7 +452,7 @@ export async function restoreRevocations(n: KeyParts): Promise<RestoredRevocatio
 
 /** A revocation restoreRevocations stored again, in one sentence (gnc keys status, the log of gnc start). */
 export function restoredRevocationAdvice(r: RestoredRevocation): string {
-  return `the revocation of node key ${r.kid} from ${r.revokedAt} is recorded in identity/, but ${RESTORED} (or \`gnc keys revoke\` was interrupted before it stored it): stored it again and queued it to ${r.sentTo.join(', ') || 'no partner'}, who keep it as they hold it; the node signs nothing more with that key.`;
+  return `the revocation of node key ${r.kid} from ${r.revokedAt} is recorded in identity/, but ${RESTORED} (or \`gnc keys revoke\` was interrupted before it stored it): stored it again and queued it to ${r.sentTo.join(', ') || 'no partner'} again (a partner that holds it already keeps it unchanged); the node signs nothing more with that key.`;
 }
 
 export interface RootRotateResult {

@@ -7,13 +7,14 @@
  * the README advises for a compromised key, a rotation then the revocation, both after the backup, where the restored
  * database alone would make KZ sign with the revoked key (KG refusing everything, GNC_KEY_REVOKED).
  */
-import { copyFileSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadIdentity } from '../../../certs/identity.js';
+import { loadIdentity, loadRootKey } from '../../../certs/identity.js';
+import { signKeyNotice } from '../../../protocol/notice.js';
 import { verifyBundle } from '../../../node/audit/verify-bundle.js';
 import { queryDir as query } from '../../helpers/cli.js';
-import { api, finalMessage, networkPerTest, restartNode, runCli, waitFor, type Network, type TestNode } from '../../helpers/network.js';
+import { api, finalMessage, initNode, networkPerTest, restartNode, runCli, tempDir, waitFor, type Network, type TestNode } from '../../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
@@ -152,4 +153,22 @@ describe('a node restored from a backup older than a revocation of its key', () 
     }
     expect((await runCli(['keys', 'status', '--dir', kz.dir])).out.join('\n')).not.toContain('INCOMPLETE');
   }, 120_000);
+
+  it('a notice in identity/revocations.json no root of this administration signed is refused, and nothing is stored', async () => {
+    const base = tempDir();
+    try {
+      const kz = await initNode(base, 'KZ');
+      const other = await initNode(join(base, 'other'), 'KZ');
+      const id = loadIdentity(kz);
+      const forged = signKeyNotice({ v: 1, kind: 'revocation', country: 'KZ', kid: id.node.thumbprint, reason: 'forged', revokedAt: new Date().toISOString() }, loadRootKey(other, loadIdentity(other).root.thumbprint).signer);
+      writeFileSync(join(kz, 'identity/revocations.json'), JSON.stringify({ v: 1, notices: [forged] }));
+      const r = await runCli(['keys', 'status', '--dir', kz]);
+      expect(r.code).not.toBe(0);
+      expect(r.out.join('\n')).toContain('GNC_CONFIG_INVALID: identity/revocations.json in');
+      expect(r.out.join('\n')).toContain(`no root of KZ signed`);
+      expect(query(kz, 'SELECT 1 FROM key_notices')).toEqual([]);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
 });
