@@ -116,9 +116,10 @@ export class MessageRepo {
     this.withdrawalStmt = db.prepare('INSERT OR REPLACE INTO withdrawals (seq, at, reason) VALUES (?, ?, ?)');
     this.withdrawalOfStmt = db.prepare('SELECT at, reason FROM withdrawals WHERE seq = ?');
     this.carriedOnStmt = db.prepare(`UPDATE messages SET resealed_as = ?, updated_at = ? WHERE seq = ? AND status = 'withdrawn' AND resealed_as IS NULL`);
-    // through messages_type: control envelopes are few, where a partner's messages are many
-    this.refusedBeforeStmt = db.prepare(`SELECT m.id FROM messages m JOIN receipts r ON r.message_seq = m.seq
-      WHERE m.type IN ('agreement', 'key') AND m.resealed_as = ? AND +m.partner = ? AND +m.direction = 'out' AND r.status = 'rejected' LIMIT 1`).pluck();
+    // through messages_resealed_as (migration 37): the envelopes sealed again are few, where control envelopes grow
+    // with every agreement notice and key message
+    this.refusedBeforeStmt = db.prepare(`SELECT m.id FROM messages m INDEXED BY messages_resealed_as JOIN receipts r ON r.message_seq = m.seq
+      WHERE m.resealed_as = ? AND +m.type IN ('agreement', 'key') AND +m.partner = ? AND +m.direction = 'out' AND r.status = 'rejected' LIMIT 1`).pluck();
     this.sinceProbeStmt = db.prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM messages INDEXED BY messages_created WHERE created >= ? LIMIT ${SINCE_NARROW_ROWS})`).pluck();
   }
 

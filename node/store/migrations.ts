@@ -662,4 +662,11 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE risk_pending_36 RENAME TO risk_pending;
   CREATE INDEX risk_pending_failed ON risk_pending(cid) WHERE failures > 0;
 `,
+  // 37: the envelope a control envelope was sealed again from (messages.resealed_as names its successor), found when the
+  // partner refuses the successor as too old on arrival (node/outbound/dispatcher.ts: sealed again once, not twice).
+  // Partial: only envelopes sealed again have it, where the control envelopes the type index would read grow with
+  // every agreement notice and key message. An index only: applied again, it changes nothing
+  `
+  CREATE INDEX IF NOT EXISTS messages_resealed_as ON messages(resealed_as) WHERE resealed_as IS NOT NULL;
+`,
 ];
