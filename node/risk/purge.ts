@@ -62,6 +62,15 @@ const AGGREGATE_CLEANUP = 'aggregate-only-cleanup';
 const quoting = (messageId: string): string => `"messageId":${JSON.stringify(messageId)}`;
 
 /**
+ * The search keys of a JSON array of [kind, value] pairs (@keys), each looked up in risk_keys by its primary key: the
+ * rows `k` of the consignments carrying one. CROSS JOIN keeps the array as the outer loop.
+ */
+const KEYED = `FROM json_each(@keys) j CROSS JOIN risk_keys k ON k.k = json_extract(j.value, '$[0]') AND k.v = json_extract(j.value, '$[1]')`;
+
+/** True when `column` quotes one of the messages of a JSON array of `quoting` strings (@quotes). */
+const quotesOne = (column: string): string => `EXISTS (SELECT 1 FROM json_each(@quotes) q WHERE instr(${column}, q.value) > 0)`;
+
+/**
  * What a running node's risk extension does on a purge, on a database no node runs on (the copy `gnc backup` writes):
  * `onPurge` for RetentionJob, then `reassess`, which assesses the consignments the purge queued again (those whose
  * assessment quoted a purged certificate or AEO message as evidence) under `rules`, as the node does right after it.
@@ -105,12 +114,11 @@ export class RiskPurge {
       // entries name operators its body does not (operatorsOf)
       entryOperators: db.prepare('SELECT DISTINCT aeo_id FROM risk_aeo_history WHERE partner = ? AND message_id = ?').pluck(),
       named: db.prepare(AEO_IDS_NAMED_SQL).pluck(),
-      // consignments carrying a key, whatever their date (the horizon does not protect a quote of purged data), whose
-      // assessment or feed events quote a message
-      pendQuoting: db.prepare(`INSERT OR IGNORE INTO risk_pending (cid) SELECT k.cid FROM risk_keys k JOIN risk_assessments a ON a.cid = k.cid
-        WHERE k.k = ? AND k.v = ? AND instr(a.assessment, ?) > 0`),
-      eventsQuoting: db.prepare(`SELECT e.seq FROM risk_keys k JOIN risk_events e ON e.cid = k.cid
-        WHERE k.k = ? AND k.v = ? AND instr(e.payload, ?) > 0`).pluck(),
+      // consignments carrying one of the keys, whatever their date (the horizon does not protect a quote of purged data),
+      // whose assessment or feed events quote one of the messages: one statement for all of them, however many
+      pendQuoting: db.prepare(`INSERT OR IGNORE INTO risk_pending (cid) SELECT DISTINCT k.cid ${KEYED}
+        JOIN risk_assessments a ON a.cid = k.cid WHERE ${quotesOne('a.assessment')}`),
+      eventsQuoting: db.prepare(`SELECT DISTINCT e.seq ${KEYED} JOIN risk_events e ON e.cid = k.cid WHERE ${quotesOne('e.payload')}`).pluck(),
       cursor: db.prepare(`SELECT value FROM risk_state WHERE key = 'cursor'`).pluck(),
       rebuildAsked: db.prepare(`SELECT value FROM risk_state WHERE key = 'aeo-rebuild'`).pluck(),
       rebuildDone: db.prepare(`DELETE FROM risk_state WHERE key = 'aeo-rebuild'`),
@@ -221,17 +229,14 @@ export class RiskPurge {
 
   /**
    * Consignments carrying one of `keys` (any date): one whose assessment quotes a message in `gone` as evidence is
-   * queued for reassessment, and its feed events that quote one are deleted with their webhook deliveries.
+   * queued for reassessment, and its feed events that quote one are deleted with their webhook deliveries. Two
+   * statements, whatever the number of keys and messages: a snapshot names up to 10,000 operators, and a search per
+   * operator and message cost a statement each.
    */
   private unquote(keys: Iterable<[KeyKind, string]>, gone: ReadonlySet<string>): void {
-    const events = new Set<number>();
-    for (const [k, v] of keys) {
-      for (const id of gone) {
-        this.s.pendQuoting.run(k, v, quoting(id));
-        for (const seq of this.s.eventsQuoting.all(k, v, quoting(id)) as number[]) events.add(seq);
-      }
-    }
-    this.feed.dropEventsById([...events]);
+    const args = { keys: JSON.stringify([...keys]), quotes: JSON.stringify([...gone].map(quoting)) };
+    this.s.pendQuoting.run(args);
+    this.feed.dropEventsById(this.s.eventsQuoting.all(args) as number[]);
   }
 
   /**
