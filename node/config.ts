@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { multiaddr } from '@multiformats/multiaddr';
 import { z } from 'zod';
-import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_AGE_MS } from '../protocol/constants.js';
+import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_AGE_MS, MAX_MESSAGE_AGE_LIMIT_MS } from '../protocol/constants.js';
 import { CountryCode } from '../protocol/codes/countries.js';
 import { GncError } from '../protocol/errors.js';
 import { parseWith } from '../protocol/validate.js';
@@ -48,7 +48,7 @@ export const NodeConfig = z.strictObject({
   /** Allowed difference between a partner's `created` and our clock (protocol/SPEC.md, "Clock"). */
   clockSkewSeconds: z.number().int().min(1).max(3600).default(DEFAULT_CLOCK_SKEW_MS / 1000),
   /** Messages older than this are refused on receipt and expire in the outbox. */
-  maxMessageAgeHours: z.number().int().min(1).max(24 * 30).default(DEFAULT_MAX_MESSAGE_AGE_MS / 3_600_000),
+  maxMessageAgeHours: z.number().int().min(1).max(MAX_MESSAGE_AGE_LIMIT_MS / 3_600_000).default(DEFAULT_MAX_MESSAGE_AGE_MS / 3_600_000),
   /** Retry backoff of the dispatcher: first delay and cap, in ms. */
   retry: z
     .strictObject({ initialMs: z.number().int().min(10).default(500), maxMs: z.number().int().min(100).default(60_000) })

@@ -16,7 +16,7 @@
  * `gnc backup` runs the same purge on its copy (node/cli/commands/backup.ts), so a copy holds no content past its end
  * either, also of a stopped node, which purges only when it starts.
  */
-import { IDEMPOTENCY_KEY_TTL_MS } from '../protocol/constants.js';
+import { IDEMPOTENCY_KEY_TTL_MS, MAX_MESSAGE_AGE_LIMIT_MS } from '../protocol/constants.js';
 import type { Db } from './store/db.js';
 import type { MessageRow } from './store/messages.js';
 import type { Store } from './store/store.js';
@@ -51,6 +51,21 @@ export const REJECTION_RETENTION_DAYS = 30;
  * after it at most), so that the risk views, feeds and backups, which read what is stored, lose it then.
  */
 export const RETENTION_SWEEP_MS = 60 * 60 * 1000;
+
+/**
+ * How long the record of a purged version of a consignment (risk_purged_versions: its ids, kind and times, no content;
+ * node/risk/purge.ts) outlives the consignment: it goes once no declaration or amendment of the consignment is held
+ * and the retention of the last of its versions purged ended this long ago, with the records of its other versions.
+ * While one is held, the records stay: its view lists the purged versions newer than the one in force. What a record
+ * is for is a message whose `ref` names the purged version (it goes into that consignment, or opens it again under
+ * its id) and GET /v1/arrivals/{id} (410 GNC_ARRIVAL_PURGED). A message created before the last of those retention
+ * ends arrives within the maximum message age, thirty days at most (MAX_MESSAGE_AGE_LIMIT_MS, SPEC section 4 check
+ * 15); one arriving later was created after the agreement's retention had ended for every version of the consignment.
+ * Without the record such an amendment opens a consignment under the id its ref names, as one whose original never
+ * reached the projection, a cancellation of it is ignored as it was (nothing of the consignment held), and the id is
+ * answered 404 GNC_NOT_FOUND; GET /v1/messages/{id} keeps the message's metadata, `purged: {at}`.
+ */
+export const PURGED_VERSION_RECORD_MS = MAX_MESSAGE_AGE_LIMIT_MS;
 
 /** The shortest wait between two purges (several retention ends close together are purged by one). */
 const RETENTION_MIN_GAP_MS = 1_000;
@@ -90,9 +105,19 @@ export class RetentionJob {
   private unflushed = false;
   /** When the next received message still held reaches its retention end, after `now` (by messages_retain, in order). */
   private readonly nextEnd;
+  /**
+   * The records of purged versions past PURGED_VERSION_RECORD_MS (@bound: the latest retention end that is): those
+   * with such a retention end (risk_purged_versions_purged), of a consignment not held (risk_cons_root), and no other
+   * record of it with a later one (risk_purged_versions_root).
+   */
+  private readonly prunePurgedVersions;
 
   constructor(private readonly store: Store, private readonly opts: RetentionOptions) {
     this.nextEnd = store.db.prepare(`SELECT retain_until FROM messages WHERE +direction = 'in' AND jws IS NOT NULL AND retain_until > ? ORDER BY retain_until LIMIT 1`).pluck();
+    this.prunePurgedVersions = store.db.prepare(`DELETE FROM risk_purged_versions WHERE (message_id, partner) IN (
+      SELECT p.message_id, p.partner FROM risk_purged_versions p WHERE p.purged_at <= @bound
+        AND NOT EXISTS (SELECT 1 FROM risk_consignments c WHERE c.root_id = p.root_id AND c.partner = p.partner)
+        AND NOT EXISTS (SELECT 1 FROM risk_purged_versions q WHERE q.root_id = p.root_id AND q.partner = p.partner AND q.purged_at > @bound))`);
   }
 
   start(): void {
@@ -140,7 +165,10 @@ export class RetentionJob {
 
   private purgeContent(now: number): number {
     const db = this.store.db;
+    let records = 0;
     const purged = db.transaction(() => {
+      // every sweep, a purge or none: the bound passes with the clock
+      records = this.prunePurgedVersions.run({ bound: now - PURGED_VERSION_RECORD_MS }).changes;
       const rows = db
         // by messages_retain (`+direction`: the direction index would read every message ever received)
         .prepare(`SELECT seq, id, partner, type FROM messages WHERE +direction = 'in' AND jws IS NOT NULL AND retain_until IS NOT NULL AND retain_until <= ?`)
@@ -155,6 +183,7 @@ export class RetentionJob {
       return rows;
     }).immediate(); // reads, then writes: the write lock from the start (group-commit.ts says why)
     if (purged.length) this.opts.log('retention purge', { purged: purged.length });
+    if (records) this.opts.log('retention purge of the records of purged versions', { records });
     const reasons = this.store.rejections.purge(now - REJECTION_RETENTION_DAYS * 86_400_000, `Reason and negative receipt removed after ${REJECTION_RETENTION_DAYS} days (they may quote refused content); the code stays.`);
     if (reasons) this.opts.log('retention purge of rejection reasons', { rejections: reasons });
     // idempotency keys past their time: a retry that late is a new submission

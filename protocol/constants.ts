@@ -121,6 +121,12 @@ export const DEFAULT_CLOCK_SKEW_MS = 5 * 60 * 1000;
 export const DEFAULT_MAX_MESSAGE_AGE_MS = 7 * 24 * 60 * 60 * 1000;
 
 /**
+ * The largest maximum message age a node may be configured with (`maxMessageAgeHours` at most 720), in ms: thirty
+ * days. No node accepts an envelope created longer ago than this.
+ */
+export const MAX_MESSAGE_AGE_LIMIT_MS = 30 * 24 * 60 * 60 * 1000;
+
+/**
  * How long a node remembers an API submission's Idempotency-Key: as long as a queued message is tried, so a
  * client's retry within that time finds the message its first attempt made.
  */

@@ -669,4 +669,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX IF NOT EXISTS messages_resealed_as ON messages(resealed_as) WHERE resealed_as IS NOT NULL;
 `,
+  // 38: the retention job prunes the records of purged versions (migration 31) once their consignment is no longer held
+  // and the last of its versions' retention ended PURGED_VERSION_RECORD_MS ago (node/retention.ts): it finds them by
+  // that retention end, not by reading every record ever kept. An index only: applied again, it changes nothing
+  `
+  CREATE INDEX IF NOT EXISTS risk_purged_versions_purged ON risk_purged_versions(purged_at);
+`,
 ];
