@@ -38,7 +38,7 @@ export interface VersionRow {
   received_at: number;
 }
 
-/** What the retention purge keeps of a purged version of a consignment (no content): risk_purged_versions. */
+/** What the retention purge keeps of a purged version of a consignment (no content), until the retention job prunes it (PURGED_VERSION_RECORD_MS): risk_purged_versions. */
 export interface PurgedVersionRow {
   message_id: string;
   partner: string;

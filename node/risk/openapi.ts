@@ -31,9 +31,9 @@ export function registerRiskOperations(): void {
         get: {
           summary: 'One consignment (id of its original declaration or of any version held), of the partner given when two or more partners have the id: version in force, history, assessment with the evidence of every indicator', scope: 'read', response: 'ArrivalDetail', query: risk.ArrivalDetailQuery,
           problems: {
-            404: 'GNC_NOT_FOUND: no consignment and no version of one has this id (from that partner, with ?partner=)',
+            404: 'GNC_NOT_FOUND: no consignment and no version of one has this id (from that partner, with ?partner=); also a purged version once nothing of its consignment is held and the latest retention end of its purged versions is 30 days past',
             409: 'GNC_CONFLICT: without ?partner=, two or more partners have a consignment or version with this id (message ids are unique per partner only); the detail names them: ask again with ?partner=XX',
-            410: 'GNC_ARRIVAL_PURGED: the id names a version (declaration, amendment, cancellation) whose content was purged at its retention end; the detail says when and names its consignment (GET /v1/arrivals/{that id} while it is held)',
+            410: 'GNC_ARRIVAL_PURGED: the id names a version (declaration, amendment, cancellation) whose content was purged at its retention end; the detail says when and names its consignment (GET /v1/arrivals/{that id} while it is held); 404 once that record is pruned, 30 days after the latest retention end of a consignment no longer held',
           },
         },
       },

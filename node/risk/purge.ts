@@ -18,7 +18,10 @@
  *   into that consignment (or opens it again under its id when none of it is held), GET /v1/arrivals/{id} by its id
  *   answers GNC_ARRIVAL_PURGED (410) naming the consignment, and a consignment whose versions created after the one in
  *   force were purged (their retention ended first) lists them in its view's `purgedVersions` and says so in its
- *   assessment's explanation.
+ *   assessment's explanation. The retention job prunes those records once no declaration or amendment of their
+ *   consignment is held and the latest retention end among them is PURGED_VERSION_RECORD_MS (30 days, the largest
+ *   maximum message age) past (node/retention.ts says why); the id is then answered 404, and an amendment whose ref
+ *   names it opens a consignment under that id.
  * - e-CoO: a certificate whose certificate or status message was purged leaves the index (a goods item
  *   naming it then reads as "not received", which errs on the side of risk, never of facilitation).
  * - AEO: the purged messages' history entries go (for a part of a snapshot sent in parts, those of all its
