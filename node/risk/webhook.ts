@@ -135,6 +135,33 @@ export class WebhookSender {
     }
   }
 
+  /**
+   * The signal of one attempt: aborted after `timeoutMs` (a TimeoutError) or by stop(), until `done()`. Not
+   * `AbortSignal.any([AbortSignal.timeout(ms), halt])`: Node keeps each signal composed from a long-lived one in that
+   * one's set of dependants for good (nodejs/node#55351; Node 20 prunes none, even after garbage collection), so a node
+   * running for months kept one for every webhook attempt it made. This one's listener on stop()'s signal goes with it.
+   */
+  private attemptSignal(timeoutMs: number): { signal: AbortSignal; done: () => void } {
+    const attempt = new AbortController();
+    const halt = this.halt.signal;
+    const halted = (): void => attempt.abort(halt.reason);
+    const timer = setTimeout(() => attempt.abort(new DOMException(`No answer within ${timeoutMs} ms.`, 'TimeoutError')), timeoutMs);
+    timer.unref();
+    halt.addEventListener('abort', halted, { once: true });
+    return {
+      signal: attempt.signal,
+      done: () => {
+        clearTimeout(timer);
+        halt.removeEventListener('abort', halted);
+      },
+    };
+  }
+
+  /** stop()'s signal, which each attempt follows while it runs (attemptSignal): what the tests observe. */
+  get stopSignal(): AbortSignal {
+    return this.halt.signal;
+  }
+
   /** True when the event is settled (delivered or given up), false when it waits for a retry. */
   private async deliver(cfg: WebhookSettings, d: Queued): Promise<boolean> {
     const now = this.clock();
@@ -145,6 +172,7 @@ export class WebhookSender {
     }
     const body = JSON.stringify({ id: d.event_seq, ...(JSON.parse(d.payload) as object) });
     let error: string;
+    const attempt = this.attemptSignal(cfg.timeoutMs);
     try {
       const res = await fetch(cfg.url, {
         method: 'POST',
@@ -153,7 +181,7 @@ export class WebhookSender {
         // a redirect is no delivery: fetch would repeat a POST answered 301/302/303 as a GET without the body
         // (and count that GET's 200 as delivered), and would carry the signed assessment to any host named
         redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(cfg.timeoutMs), this.halt.signal]),
+        signal: attempt.signal,
       });
       await res.arrayBuffer().catch(() => undefined);
       if (res.ok) {
@@ -165,6 +193,8 @@ export class WebhookSender {
       // abandoned by stop(): no fault of the receiver, so no attempt counted; the event goes again after a start
       if (this.halt.signal.aborted) return false;
       error = (err as Error).name === 'TimeoutError' ? `no answer within ${cfg.timeoutMs} ms` : `connection failed (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name})`;
+    } finally {
+      attempt.done();
     }
     this.log('risk webhook delivery failed', { event: d.event_seq, attempt: attempts, target: loggable(new URL(cfg.url)), error });
     if (attempts >= cfg.maxAttempts) {
