@@ -152,6 +152,7 @@ export class Dispatcher {
     const now = this.d.clock();
     if (!this.d.trust.isPartner(partner)) {
       this.withdrawForRemoved(partner, flying, now);
+      if (flying.size === 0) this.forget(partner);
       return;
     }
     const rows = this.d.store.outbox.due(partner, now, capacity, flying);
@@ -278,6 +279,18 @@ export class Dispatcher {
         },
         (err: unknown) => this.d.log(`could not withdraw the messages to ${partner}, no longer a partner: ${(err as Error).message}; the sweep tries again`),
       );
+  }
+
+  /**
+   * `partner`, no longer pinned, has nothing on the wire any more: what this dispatcher kept about it goes, so that it
+   * is not held for the life of the process, and a partner pinned again (`gnc partner add`) is not told unreachable
+   * (GET /v1/health) from before its removal until a message gets through.
+   */
+  private forget(partner: string): void {
+    this.inflight.delete(partner);
+    this.unreachable.delete(partner);
+    clearTimeout(this.timers.get(partner));
+    this.timers.delete(partner);
   }
 
   /**
@@ -535,7 +548,11 @@ export class Dispatcher {
     }
     // every partner, also one whose timer waits for a message in backoff: rows another process queued (gnc send,
     // a notice signed with the CLI) are due now, and nothing else tells this node about them
-    for (const p of this.d.store.outbox.partners()) this.pump(p);
+    const queued = this.d.store.outbox.partners();
+    for (const p of queued) this.pump(p);
+    // and one removed with nothing left queued, which nothing else may bring here (a removal by the CLI finds no
+    // session to renew of a partner never reached): what is kept about it goes (forget)
+    for (const p of [...this.inflight.keys()]) if (!queued.includes(p) && !this.d.trust.isPartner(p)) this.pump(p);
   }
 }
 

@@ -107,8 +107,11 @@ describe('gnc partner remove', () => {
     // the suspended agreement and the undelivered notice each refuse the removal
     const refused = await runCli(['partner', 'remove', '--dir', kz.dir, 'KG', '--reason', 'KG left']);
     expect(refused.out.join('\n')).toMatch(/GNC_CONFLICT: KG is a party to KZ-KG-test@1 \(suspended\)/);
+    expect(kz.node.dispatcher.unreachableSince().has('KG')).toBe(true);
     const r = await runCli(['partner', 'remove', '--dir', kz.dir, 'KG', '--reason', 'KG left', '--despite-agreement']);
     expect(r.code, r.out.join('\n')).toBe(0);
+    // the dispatcher lets go of what it kept about KG (KG pinned again is not unreachable since before its removal)
+    await waitFor(() => (kz.node.dispatcher.unreachableSince().has('KG') ? undefined : true), 10_000, 'KZ to forget that KG was unreachable');
     expect(r.out.join('\n')).toMatch(/2 queued message\(s\) withdrawn[\s\S]*Not told to KG, and left as they are here: KZ-KG-test@1 \(suspended\)/);
     for (const id of [aci, notice]) {
       const m = (await api(kz, 'GET', `/v1/messages/${id}`)).json;
