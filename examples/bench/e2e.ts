@@ -13,7 +13,8 @@ import { startNode, stopNode, type NodeProcess } from '../demo/proc.js';
 /** Keep-alive HTTP/1.1 client: fetch's default pool would measure connection setup, not the node. */
 const agent = new Agent({ keepAlive: true, maxSockets: 128 });
 
-function call(n: NodeProcess, method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<{ status: number; json: any; text: string }> {
+/** One API request over the keep-alive pool (the bench's and the soak run's), with extra headers. */
+export function call(n: NodeProcess, method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<{ status: number; json: any; text: string }> {
   const url = new URL(path, n.url);
   const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
   return new Promise((resolve, reject) => {

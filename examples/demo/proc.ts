@@ -31,10 +31,11 @@ export interface NodeProcess {
 
 /**
  * A node process; it runs with this process's Node flags, so that `node --cpu-prof dist/examples/bench/run.js e2e`
- * profiles the nodes too (one .cpuprofile per process, named by its pid).
+ * profiles the nodes too (one .cpuprofile per process, named by its pid), and with `nodeArgs` after them (the soak
+ * run's probe).
  */
-export async function startNode(country: string, dir: string, token: string, apiPort: number): Promise<NodeProcess> {
-  const child = spawn(process.execPath, [...process.execArgv, GNC_BIN, 'start', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startNode(country: string, dir: string, token: string, apiPort: number, nodeArgs: readonly string[] = []): Promise<NodeProcess> {
+  const child = spawn(process.execPath, [...process.execArgv, ...nodeArgs, GNC_BIN, 'start', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   child.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
   child.stdout!.on('data', () => undefined);
@@ -96,7 +97,7 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined>, t
  * Identities, mutual pinning by fingerprint, tokens and running node processes for the given
  * administrations, in a fresh `base` folder (used by the demo and the bench).
  */
-export async function setupNetwork(base: string, names: Record<string, string>, say: (line: string) => void): Promise<Record<string, NodeProcess>> {
+export async function setupNetwork(base: string, names: Record<string, string>, say: (line: string) => void, nodeArgs: readonly string[] = []): Promise<Record<string, NodeProcess>> {
   rmSync(base, { recursive: true, force: true });
   mkdirSync(base, { recursive: true });
   const countries = Object.keys(names);
@@ -120,7 +121,7 @@ export async function setupNetwork(base: string, names: Record<string, string>, 
     countries.map(async (c) => {
       const { token } = JSON.parse(await gnc('token', 'create', '--dir', dirs[c]!, '--name', 'demo-integrator', '--scopes', 'submit,read,admin', '--json')) as { token: string };
       const cfg = JSON.parse(readFileSync(join(dirs[c]!, 'gnc.json'), 'utf8')) as { api: { port: number } };
-      nodes[c] = await startNode(c, dirs[c]!, token, cfg.api.port);
+      nodes[c] = await startNode(c, dirs[c]!, token, cfg.api.port, nodeArgs);
       say(`   ${c}  API ${nodes[c]!.url}/v1`);
     }),
   );
