@@ -68,7 +68,6 @@ export class Receiver {
     // on the envelope either: the error frame keeps it queued with the sender until this node has a new key
     this.d.signer();
     const bytes = new Uint8Array(input);
-    const sha256 = sha256Hex(bytes);
     let opened: OpenedEnvelope | undefined;
     try {
       const now = this.d.clock();
@@ -90,15 +89,16 @@ export class Receiver {
         if (p.agreement !== null || p.purpose !== undefined) {
           throw new GncError('GNC_ENVELOPE_MALFORMED', `A ${p.type} control envelope carries "agreement": null and no "purpose" (it needs no agreement in force): seal it again without them.`);
         }
-        return await this.store(opened, p.type, sha256, now);
+        return await this.store(opened, p.type, now);
       }
       if (!isBusinessType(p.type)) throw new GncError('GNC_UNKNOWN_TYPE', `Envelope type "${p.type}" cannot be sent to a node: use aci, ecoo or aeo.`);
-      return await this.store(opened, p.type, sha256, now);
+      return await this.store(opened, p.type, now);
     } catch (err) {
       // a failure of this node itself (a full disk, an unexpected error) is no verdict on the envelope: no signed,
       // final negative receipt, but an error frame, on which the sender keeps the message queued and retries
       if (!isVerdict(err)) throw ownFailure(err, peerCountry);
-      return this.reject(err, bytes, sha256, peerCountry, opened);
+      // the hash of the bytes as opening took it (of the same bytes), computed here only for bytes that did not open
+      return this.reject(err, bytes, opened?.sha256 ?? sha256Hex(bytes), peerCountry, opened);
     }
   }
 
@@ -126,8 +126,8 @@ export class Receiver {
     return undefined;
   }
 
-  private async store(opened: OpenedEnvelope, type: BusinessType | ControlType, sha256: string, now: number): Promise<Uint8Array> {
-    const p = opened.payload;
+  private async store(opened: OpenedEnvelope, type: BusinessType | ControlType, now: number): Promise<Uint8Array> {
+    const { payload: p, sha256 } = opened;
     const existing = this.duplicate(p.from, p.id, sha256);
     if (existing) return existing;
     let body: Record<string, unknown>;
