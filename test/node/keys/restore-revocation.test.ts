@@ -7,34 +7,16 @@
  * the README advises for a compromised key, a rotation then the revocation, both after the backup, where the restored
  * database alone would make KZ sign with the revoked key (KG refusing everything, GNC_KEY_REVOKED).
  */
-import { copyFileSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadIdentity, loadRootKey } from '../../../certs/identity.js';
 import { signKeyNotice } from '../../../protocol/notice.js';
-import { verifyBundle } from '../../../node/audit/verify-bundle.js';
 import { queryDir as query } from '../../helpers/cli.js';
 import { api, finalMessage, initNode, networkPerTest, restartNode, runCli, tempDir, waitFor, type Network, type TestNode } from '../../helpers/network.js';
-
-const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+import { exportVerifies, restoredAfter, rotateNode, send } from './restore-helpers.js';
 
 const network = networkPerTest();
-
-async function send(from: TestNode, to: string): Promise<{ status: string; error?: { code: string } }> {
-  const r = await api(from, 'POST', '/v1/messages', { to, type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
-  expect(r.status, r.text).toBe(202);
-  return finalMessage(from, r.json.id as string, 20_000);
-}
-
-/** `gnc keys rotate` beside the running KZ, then KZ signs with the new key (KG acknowledged it); the old key. */
-async function rotateNode(kz: TestNode): Promise<string> {
-  const r = await runCli(['keys', 'rotate', '--dir', kz.dir, '--json']);
-  expect(r.code, r.out.join('\n')).toBe(0);
-  const { previous, current } = JSON.parse(r.out[0]!) as { previous: string; current: string };
-  await waitFor(() => (kz.node.parts.signer().kid === current ? true : undefined), 20_000, 'KZ to sign with the new key');
-  expect((await send(kz, 'KG')).status).toBe('delivered');
-  return previous;
-}
 
 /** `gnc keys revoke` of `kid` beside the running KZ, and KG has applied it; the revocation's time. */
 async function revoke(kz: TestNode, kg: TestNode, kid: string): Promise<string> {
@@ -43,37 +25,6 @@ async function revoke(kz: TestNode, kg: TestNode, kid: string): Promise<string> 
   const { revokedAt } = JSON.parse(r.out[0]!) as { revokedAt: string };
   await waitFor(() => (kg.node.parts.store.partners.certificates('KZ').find((c) => c.kid === kid)?.revoked_at === Date.parse(revokedAt) ? true : undefined), 20_000, 'KG to apply the revocation');
   return revokedAt;
-}
-
-async function exportVerifies(from: TestNode, partner: string, base: string): Promise<void> {
-  const file = join(base, `${from.country}-bundle.json`);
-  const r = await runCli(['audit', 'export', '--dir', from.dir, '--out', file, '--partner', partner]);
-  expect(r.code, r.out.join('\n')).toBe(0);
-  expect((await verifyBundle(JSON.parse(readFileSync(file, 'utf8')))).failures).toEqual([]);
-}
-
-/**
- * KZ and KG exchange, `before` runs, KZ is backed up, `after` runs, KZ's database is restored from the backup and KZ
- * restarted; with `statusFirst`, `gnc keys status` runs on the stopped KZ before. What KZ said of the restore: the lines
- * of its log at start and those of `gnc keys status`.
- */
-async function restoredAfter(before: (kz: TestNode) => Promise<void>, after: (kz: TestNode, kg: TestNode) => Promise<void>, statusFirst = false): Promise<{ net: Network; kz: TestNode; kg: TestNode; said: string[] }> {
-  const net = await network(['KZ', 'KG']);
-  const kz = net.nodes.KZ!;
-  const kg = net.nodes.KG!;
-  expect((await send(kz, 'KG')).status).toBe('delivered');
-  expect((await send(kg, 'KZ')).status).toBe('delivered');
-  await before(kz);
-  const backup = join(net.base, 'kz-backup.sqlite');
-  expect((await runCli(['backup', '--dir', kz.dir, '--out', backup])).code).toBe(0);
-  await after(kz, kg);
-  // README step 7: stop the node, delete gnc.sqlite-wal and gnc.sqlite-shm, copy the backup over gnc.sqlite, start
-  await kz.node.stop();
-  for (const f of ['gnc.sqlite-wal', 'gnc.sqlite-shm']) rmSync(join(kz.dir, f), { force: true });
-  copyFileSync(backup, join(kz.dir, 'gnc.sqlite'));
-  const said = statusFirst ? (await runCli(['keys', 'status', '--dir', kz.dir])).out : [];
-  await restartNode(kz, { log: (m) => void said.push(m) });
-  return { net, kz, kg, said };
 }
 
 /** The revocation of `kid` from `revokedAt` as KG holds it (KG applied it before KZ's restore). */
@@ -123,7 +74,12 @@ describe('a node restored from a backup older than a revocation of its key', () 
   it('a key rotated away before the backup, revoked after it: gnc keys status stores the revocation again and KG holds it once', async () => {
     let old = '';
     let revokedAt = '';
-    const { net, kz, kg, said } = await restoredAfter(async (kz) => void (old = await rotateNode(kz)), async (kz, kg) => void (revokedAt = await revoke(kz, kg, old)), true);
+    const net = await network(['KZ', 'KG']);
+    const { kz, kg, said } = await restoredAfter(net, {
+      before: async (kz) => void ({ previous: old } = await rotateNode(kz)),
+      after: async (kz, kg) => void (revokedAt = await revoke(kz, kg, old)),
+      statusFirst: true,
+    });
     expect(said.find((l) => l.includes(`revocation of node key ${old}`))).toMatch(/^ {2}REVOCATION RESTORED: /);
     expect(kz.node.parts.signer().kid).toBe(loadIdentity(kz.dir).node.thumbprint);
     await inStep(net, kz, kg, said, old, revokedAt);
@@ -132,10 +88,11 @@ describe('a node restored from a backup older than a revocation of its key', () 
   it('a rotation then the revocation of the old key after the backup (a compromise): KZ never signs with the revoked key', async () => {
     let old = '';
     let revokedAt = '';
-    const { net, kz, kg, said } = await restoredAfter(async () => undefined, async (kz, kg) => {
-      old = await rotateNode(kz);
+    const net = await network(['KZ', 'KG']);
+    const { kz, kg, said } = await restoredAfter(net, { after: async (kz, kg) => {
+      ({ previous: old } = await rotateNode(kz));
       revokedAt = await revoke(kz, kg, old);
-    });
+    } });
     const current = loadIdentity(kz.dir).node.thumbprint;
     // the restored database knows neither the rotation's delivery nor the revocation: without the record, KZ would sign
     // with the old key until the overlap ends, and KG refuses everything it signs (GNC_KEY_REVOKED)
