@@ -3,7 +3,9 @@
  * check a bundle offline (every signature by @noble/ed25519, strict RFC 8032) or this node's own log. A
  * failed verification prints the full report and exits 7 (GNC_AUDIT_BROKEN) so scripts can branch on it.
  */
+import { MessageDirection } from '../../../protocol/envelope/payload.js';
 import { GncError } from '../../../protocol/errors.js';
+import { parseWith } from '../../../protocol/validate.js';
 import { formatReport } from '../../audit/report.js';
 import { formatLogStatus, verifyOwnLog } from '../../audit/self-check.js';
 import { exportEvidence } from '../../audit/export.js';
@@ -15,9 +17,11 @@ import { checkOutFile, FORCE_OPTION, readInputFile, writeOutFile } from '../file
 
 const exportSpec = {
   name: 'audit export',
-  usage: 'gnc audit export --dir DIR --out FILE [--force] [--message ID]... [--partner KG] [--from T] [--to T]',
+  usage: 'gnc audit export --dir DIR --out FILE [--force] [--message ID]... [--partner KG] [--direction in|out] [--from T] [--to T]',
   description: 'Write a self-contained evidence bundle (envelopes as signed, receipts, certificates, roots, revocations, log segment and checkpoints).',
-  options: { dir: { type: 'string' }, out: { type: 'string' }, message: { type: 'string', multiple: true }, partner: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, ...FORCE_OPTION },
+  options: {
+    dir: { type: 'string' }, out: { type: 'string' }, message: { type: 'string', multiple: true }, partner: { type: 'string' }, direction: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, ...FORCE_OPTION,
+  },
   required: ['dir', 'out'],
 } as const;
 
@@ -25,6 +29,8 @@ export const auditExportCommand: Command = {
   spec: exportSpec,
   async run(argv, out) {
     const { values } = parse(exportSpec, argv);
+    // as GET /v1/messages/{id}/evidence?direction=: a partner may send a message with the id of one sent to it
+    const direction = values.direction === undefined ? undefined : parseWith(MessageDirection, values.direction, 'Options', '/direction');
     checkOutFile(values.out, values.force, values.dir);
     const n = openOffline(values.dir!);
     try {
@@ -33,6 +39,7 @@ export const auditExportCommand: Command = {
         {
           ...(values.message ? { messageIds: values.message } : {}),
           ...(values.partner ? { partner: values.partner.toUpperCase() } : {}),
+          ...(direction ? { direction } : {}),
           ...(values.from ? { since: values.from } : {}),
           ...(values.to ? { until: values.to } : {}),
         },

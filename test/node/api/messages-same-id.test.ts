@@ -9,11 +9,12 @@
  * `?partner=` that partner's alone.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sealEnvelope } from '../../../protocol/envelope/seal.js';
 import { newMessageId } from '../../../protocol/ids.js';
 import { verifyBundle } from '../../../node/audit/verify-bundle.js';
-import { api, networkForFile, submitAndWait, type TestNode } from '../../helpers/network.js';
+import { api, networkForFile, runCli, submitAndWait, type TestNode } from '../../helpers/network.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
@@ -120,6 +121,17 @@ describe('GET /v1/messages/{id} for an id that more than one message has', () =>
       expect(evidence.status, qs).toBeGreaterThanOrEqual(404);
       expect(evidence.json.detail, qs).toBe(message.json.detail);
     }
+    // gnc audit export --direction, as the route's ?direction=
+    const file = join(kg.dir, '..', 'kg-in.json');
+    const cli = await runCli(['audit', 'export', '--dir', kg.dir, '--out', file, '--message', mine, '--direction', 'in']);
+    expect(cli.code, cli.out.join('\n')).toBe(0);
+    const bundle = JSON.parse(readFileSync(file, 'utf8'));
+    expect(sendersIn(bundle)).toEqual({ messages: ['KZ'], receipts: ['KG'] });
+    expect(bundle.selection).toEqual({ messageIds: [mine], direction: 'in' });
+    expect((await verifyBundle(bundle)).failures).toEqual([]);
+    const wrong = await runCli(['audit', 'export', '--dir', kg.dir, '--out', join(kg.dir, '..', 'kg-x.json'), '--message', mine, '--direction', 'sideways']);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.out.join('\n')).toMatch(/GNC_SCHEMA_INVALID: Options are invalid: \/direction: expected one of "in"\|"out"|GNC_SCHEMA_INVALID.*\/direction/);
   });
 
   it('asks for both ?partner= and ?direction= when neither alone says which', async () => {
