@@ -173,7 +173,9 @@ export class GncNode {
     // index tells of changes in the store and, while the node runs, of certificates starting or ending meanwhile
     trust.onChange(() => {
       for (const [c, s] of this.sessions) {
-        if (!s.isStale()) continue;
+        // a partner removed loses its session also when that never reached it (never dialed, so never stale): else one
+        // such session per partner ever removed stayed until the node stopped
+        if (!s.isStale() && trust.isPartner(c)) continue;
         s.close();
         this.sessions.delete(c);
         this.dispatcher.notify(c);

@@ -112,6 +112,8 @@ describe('gnc partner remove', () => {
     expect(r.code, r.out.join('\n')).toBe(0);
     // the dispatcher lets go of what it kept about KG (KG pinned again is not unreachable since before its removal)
     await waitFor(() => (kz.node.dispatcher.unreachableSince().has('KG') ? undefined : true), 10_000, 'KZ to forget that KG was unreachable');
+    // and the node its session for KG, which never reached KG since KG stopped
+    await waitFor(() => (kz.node.sessions.has('KG') ? undefined : true), 10_000, 'KZ to drop its session for KG');
     expect(r.out.join('\n')).toMatch(/2 queued message\(s\) withdrawn[\s\S]*Not told to KG, and left as they are here: KZ-KG-test@1 \(suspended\)/);
     for (const id of [aci, notice]) {
       const m = (await api(kz, 'GET', `/v1/messages/${id}`)).json;
