@@ -4,14 +4,17 @@
  * extension) after, where a test wants one, a rules file was put in its data dir (risk-rules.json, the
  * default location).
  */
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
 import { openNode } from '../../../node/compose.js';
+import { RiskFeed } from '../../../node/risk/feed.js';
 import type { Db } from '../../../node/store/db.js';
-import { AeoList } from '../../../protocol/risk.js';
+import type { Store } from '../../../node/store/store.js';
+import { AeoList, type AssessmentEvent } from '../../../protocol/risk.js';
 import { api, finalMessage, makeNetwork, TEST_RETRY, type TestNode, waitFor } from '../../helpers/network.js';
 
 /**
@@ -115,7 +118,7 @@ export const has = (code: string) => (a: { indicators: { code: string }[] }): bo
 
 /**
  * A client of the API that stalls: opens GET `path` over a raw socket (no client library that would buffer for
- * it), reads until `until` has arrived, then stops reading. Returns the socket (destroy it) and what it read.
+ * it), reads until `until` has arrived, then stops reading (until the caller resumes it). Returns the socket (destroy it) and what it read.
  */
 export async function stalledClient(baseUrl: string, token: string, path: string, until: string): Promise<{ socket: Socket; got: string }> {
   const { hostname, port } = new URL(baseUrl);
@@ -123,13 +126,16 @@ export async function stalledClient(baseUrl: string, token: string, path: string
   let got = '';
   await new Promise<void>((resolve, reject) => {
     socket.on('error', reject);
-    socket.on('data', (d: Buffer) => {
+    const onData = (d: Buffer): void => {
       got += d.toString('latin1');
       if (got.includes(until)) {
+        // paused until the caller reads on (resume())
+        socket.off('data', onData);
         socket.pause();
         resolve();
       }
-    });
+    };
+    socket.on('data', onData);
     socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: Bearer ${token}\r\n\r\n`);
   });
   return { socket, got };
@@ -159,4 +165,34 @@ export async function readEvents(res: Response, done: (events: any[]) => boolean
     await reader.cancel();
   }
   return events;
+}
+
+/**
+ * The node's own risk feed, the one its streams subscribe to: caught when the first stream subscribes. `restore()`
+ * ends the watch (call it in a finally).
+ */
+export function watchFeed(): { feed(): RiskFeed | undefined; restore(): void } {
+  let feed: RiskFeed | undefined;
+  const subscribe = RiskFeed.prototype.subscribe;
+  const spy = vi.spyOn(RiskFeed.prototype, 'subscribe').mockImplementation(function (this: RiskFeed, fn) {
+    feed = this;
+    return subscribe.call(this, fn);
+  });
+  return { feed: () => feed, restore: () => spy.mockRestore() };
+}
+
+/**
+ * Records and publishes `batches` of `perBatch` events, each padded with `padBytes` random bytes (twice that in hex),
+ * as the risk engine does (one commit and one publication a batch), yielding to the event loop between batches.
+ */
+export async function publishPadded(store: Store, feed: RiskFeed, batches: number, perBatch: number, padBytes: number): Promise<void> {
+  for (let b = 0; b < batches; b++) {
+    const events = await store.commits.run(() => {
+      const out: AssessmentEvent[] = [];
+      for (let i = 0; i < perBatch; i++) out.push(feed.record(b * perBatch + i + 1, { type: 'assessment', change: 'new', pad: randomBytes(padBytes).toString('hex') } as never, Date.now(), undefined));
+      return out;
+    });
+    feed.publish(events);
+    await new Promise((r) => setImmediate(r));
+  }
 }
