@@ -16,7 +16,7 @@ import { auditRoutes, evidenceRoutes } from './audit/routes.js';
 import { keyControl } from './keys/control.js';
 import { restoredRevocationAdvice, restoreRevocations } from './keys/service.js';
 import { Keyring } from './keys/keyring.js';
-import { createRisk } from './risk/index.js';
+import { createRisk, type RiskOptions } from './risk/index.js';
 
 export interface Composition {
   parts: NodeParts;
@@ -93,7 +93,7 @@ export function openNode(dir: string, opts: NodeOptions = {}): GncNode {
     { path: '/partners', routes: partnerRoutes(c.parts, c.agreements, () => node!.applyStoreChanges()) },
     { path: '/messages', routes: evidenceRoutes(c.parts, c.evidence) },
   ];
-  wireRisk(c, opts.riskRetryMs);
+  wireRisk(c, { stepRetryMs: opts.riskRetryMs, streamWriteTimeoutMs: opts.streamWriteTimeoutMs });
   node = new GncNode(c.parts, c.ext, opts);
   return node;
 }
@@ -102,8 +102,8 @@ export function openNode(dir: string, opts: NodeOptions = {}): GncNode {
  * Pre-arrival risk (node/risk): /v1/arrivals and /v1/aeo, the projection of accepted messages, and the purge of
  * its rows with the messages' content. Its start/stop/reload run alongside the ones composed above.
  */
-function wireRisk(c: Composition, stepRetryMs?: number): void {
-  const risk = createRisk(c.parts, { stepRetryMs });
+function wireRisk(c: Composition, opts: Pick<RiskOptions, 'stepRetryMs' | 'streamWriteTimeoutMs'>): void {
+  const risk = createRisk(c.parts, opts);
   const { start, stop, reload, onPurge } = c.ext;
   c.ext.closeStreams = () => risk.closeStreams();
   c.ext.health = () => risk.health();

@@ -66,6 +66,8 @@ export interface NodeOptions {
   apiDrainMs?: number;
   /** The risk loop's first wait before a failed step or assessment is tried again (tests); default STEP_RETRY_MS. */
   riskRetryMs?: number;
+  /** How long one write of an event stream (/v1/arrivals/stream) may wait for its client (tests); default SSE_WRITE_TIMEOUT_MS. */
+  streamWriteTimeoutMs?: number;
 }
 
 export interface TransportTimeouts extends StreamTimeouts {

@@ -135,7 +135,7 @@ export async function benchRisk(total = 1_000_000, log: (s: string) => void = ()
     store.db.pragma('wal_checkpoint(TRUNCATE)');
 
     const app = new Hono<AuthEnv>();
-    app.route('/v1/arrivals', arrivalRoutes(store, new ArrivalQueries(store.db, engine.consignments), feed).app);
+    app.route('/v1/arrivals', arrivalRoutes(store, new ArrivalQueries(store.db, engine.consignments), feed, { log: () => undefined }).app);
     app.route('/v1/aeo', aeoRoutes(store, engine.aeo, engine.snapshots));
     const auth = { headers: { authorization: `Bearer ${store.tokens.create('bench', ['read']).token}` } };
     const time = async (url: string, check: (body: any) => void): Promise<number> => {

@@ -49,6 +49,8 @@ export interface RiskOptions {
   env?: NodeJS.ProcessEnv;
   /** Delay before a failed step, or the first time a failed assessment, is tried again (tests); default STEP_RETRY_MS. */
   stepRetryMs?: number;
+  /** How long one event-stream write may wait for its client (tests); default SSE_WRITE_TIMEOUT_MS (routes.ts). */
+  streamWriteTimeoutMs?: number;
 }
 
 export interface Risk {
@@ -91,7 +93,7 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
   const retryMs = opts.stepRetryMs ?? STEP_RETRY_MS;
   const engine = new RiskEngine({ store, feed, rules: () => rules, clock, log, retryMs });
   const queries = new ArrivalQueries(store.db, engine.consignments, (cid) => engine.failed(cid));
-  const arrivals = arrivalRoutes(store, queries, feed);
+  const arrivals = arrivalRoutes(store, queries, feed, { log, writeTimeoutMs: opts.streamWriteTimeoutMs });
   const webhook = new WebhookSender(store, feed, () => rules.webhook, clock, log);
   const purge = new RiskPurge(store.db, engine, feed, clock, log);
   let started = false;

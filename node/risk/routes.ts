@@ -5,12 +5,14 @@
  * event); `/export` streams CSV or JSON lines for analysts;
  * `/{id}` is one consignment with its versions and the evidence behind every indicator.
  */
+import type { ServerResponse } from 'node:http';
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { ArrivalDetailQuery, ArrivalsQuery, ExportQuery, StreamQuery, type AssessmentEvent, type FeedGap } from '../../protocol/risk.js';
 import { GncError, quoted } from '../../protocol/errors.js';
 import { requireScope, type AuthEnv } from '../api/auth.js';
 import { parseQuery } from '../api/query.js';
+import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import type { RiskFeed } from './feed.js';
 import type { ArrivalQueries } from './query.js';
@@ -18,6 +20,13 @@ import { arrivalView, csvLine, CSV_COLUMNS } from './views.js';
 
 /** An idle stream gets a comment line this often, so proxies and clients keep it open: 15 s (WHATWG SSE advice). */
 export const SSE_KEEPALIVE_MS = 15_000;
+/**
+ * A stream write the client takes nothing of for this long ends the stream: the client stopped reading without
+ * closing, and would otherwise keep its stream, subscription and buffered page until TCP gives up (hours). The same
+ * limit the exchange streams give a partner that stops reading (DRAIN_TIMEOUT_MS, node/transport/framed-stream.ts):
+ * 30 s, two keep-alive periods, so a live client that reads always drains in time.
+ */
+export const SSE_WRITE_TIMEOUT_MS = 30_000;
 /** Events replayed per read when a client resumes. */
 const REPLAY_PAGE = 500;
 
@@ -50,7 +59,17 @@ export interface ArrivalRoutes {
   closeStreams(): void;
 }
 
-export function arrivalRoutes(store: Store, queries: ArrivalQueries, feed: RiskFeed): ArrivalRoutes {
+export interface ArrivalRoutesOptions {
+  log: Logger;
+  /** How long one stream write may wait for the client (tests); default SSE_WRITE_TIMEOUT_MS. */
+  writeTimeoutMs?: number;
+}
+
+/** A stream write the client did not take within the limit: the stream was ended. */
+class StalledWrite extends Error {}
+
+export function arrivalRoutes(store: Store, queries: ArrivalQueries, feed: RiskFeed, opts: ArrivalRoutesOptions): ArrivalRoutes {
+  const { log, writeTimeoutMs = SSE_WRITE_TIMEOUT_MS } = opts;
   const app = new Hono<AuthEnv>();
   const read = requireScope(store.tokens, 'read');
   const closers = new Set<() => void>();
@@ -90,6 +109,29 @@ export function arrivalRoutes(store: Store, queries: ArrivalQueries, feed: RiskF
       // the token was checked when the stream opened; a stream outlives any request, so `gnc token revoke` must
       // end it too, before it carries one more event (an EventSource then reconnects and meets the 401)
       const tokenId = c.get('token').id;
+      /**
+       * Every write races the limit. A client that takes nothing for that long has stopped reading: the stream is
+       * marked closed and its socket destroyed (ending it gracefully would wait for that same client to read).
+       */
+      const write = async (sent: Promise<unknown>): Promise<void> => {
+        let timer: NodeJS.Timeout | undefined;
+        const stalled = new Promise<'stalled'>((resolve) => {
+          timer = setTimeout(() => resolve('stalled'), writeTimeoutMs);
+        });
+        try {
+          if ((await Promise.race([sent, stalled])) !== 'stalled') return;
+        } finally {
+          clearTimeout(timer);
+        }
+        if (!closed) {
+          close();
+          log('event stream ended: the client took nothing within the write limit; it should reconnect with Last-Event-ID', {
+            path: c.req.path, lastEventId: last, limitMs: writeTimeoutMs,
+          });
+          (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing?.destroy();
+        }
+        throw new StalledWrite();
+      };
       const revoked = (): boolean => {
         if (store.tokens.active(tokenId)) return false;
         close();
@@ -97,7 +139,7 @@ export function arrivalRoutes(store: Store, queries: ArrivalQueries, feed: RiskF
       };
       const send = async (e: AssessmentEvent): Promise<void> => {
         if (e.id <= last || closed || revoked()) return;
-        await stream.writeSSE({ event: 'assessment', id: String(e.id), data: JSON.stringify(e) });
+        await write(stream.writeSSE({ event: 'assessment', id: String(e.id), data: JSON.stringify(e) }));
         last = e.id;
       };
       /**
@@ -111,11 +153,11 @@ export function arrivalRoutes(store: Store, queries: ArrivalQueries, feed: RiskF
           id: deleted, type: 'gap', after: last,
           detail: `Events after ${last} up to ${deleted} were deleted before this stream sent them (events are kept 7 days, and those of consignments whose data retention purged, or quoting a purged certificate or AEO message, go with it): resynchronise from GET /v1/arrivals, then read on; this stream goes on after event ${deleted}.`,
         };
-        await stream.writeSSE({ event: 'gap', id: String(deleted), data: JSON.stringify(e) });
+        await write(stream.writeSSE({ event: 'gap', id: String(deleted), data: JSON.stringify(e) }));
         last = deleted;
       };
       try {
-        await stream.write(': connected\n\n');
+        await write(stream.write(': connected\n\n'));
         while (!closed) {
           fresh = false;
           const deleted = feed.deletedThrough();
@@ -136,11 +178,11 @@ export function arrivalRoutes(store: Store, queries: ArrivalQueries, feed: RiskF
               };
             });
             wake = undefined;
-            if (!fresh && !closed && !revoked()) await stream.write(': keep-alive\n\n');
+            if (!fresh && !closed && !revoked()) await write(stream.write(': keep-alive\n\n'));
           }
         }
       } catch {
-        /* the client went away mid-write */
+        /* the client went away mid-write, or stopped taking what was written (StalledWrite, logged) */
       } finally {
         unsubscribe();
         closers.delete(close);
