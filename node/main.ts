@@ -66,7 +66,7 @@ export interface NodeOptions {
   apiDrainMs?: number;
   /** The risk loop's first wait before a failed step or assessment is tried again (tests); default STEP_RETRY_MS. */
   riskRetryMs?: number;
-  /** How long one write of an event stream (/v1/arrivals/stream) may wait for its client (tests); default SSE_WRITE_TIMEOUT_MS. */
+  /** How long one write of a streamed response (/v1/arrivals/stream and /export) may wait for its client (tests); default SSE_WRITE_TIMEOUT_MS. */
   streamWriteTimeoutMs?: number;
 }
 

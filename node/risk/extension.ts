@@ -49,7 +49,7 @@ export interface RiskOptions {
   env?: NodeJS.ProcessEnv;
   /** Delay before a failed step, or the first time a failed assessment, is tried again (tests); default STEP_RETRY_MS. */
   stepRetryMs?: number;
-  /** How long one event-stream write may wait for its client (tests); default SSE_WRITE_TIMEOUT_MS (routes.ts). */
+  /** How long one write of the event stream or the export may wait for its client (tests); default SSE_WRITE_TIMEOUT_MS (routes.ts). */
   streamWriteTimeoutMs?: number;
 }
 

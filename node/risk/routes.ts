@@ -2,18 +2,20 @@
  * /v1/arrivals: the consignments expected at this country's border with their assessments (read scope).
  * The list filters and paginates with a cursor; `/stream` is a server-sent-events feed of new and changed
  * assessments (resumable with Last-Event-ID or ?after=; a resume before events deleted since starts with a `gap`
- * event); `/export` streams CSV or JSON lines for analysts;
+ * event); `/export` streams CSV or JSON lines for analysts; both end a response whose client stops reading
+ * (SSE_WRITE_TIMEOUT_MS);
  * `/{id}` is one consignment with its versions and the evidence behind every indicator.
  */
 import type { ServerResponse } from 'node:http';
-import { Hono } from 'hono';
-import { streamSSE } from 'hono/streaming';
+import { Hono, type Context } from 'hono';
+import { stream as streamBody, streamSSE } from 'hono/streaming';
 import { ArrivalDetailQuery, ArrivalsQuery, ExportQuery, StreamQuery, type AssessmentEvent, type FeedGap } from '../../protocol/risk.js';
 import { GncError, quoted } from '../../protocol/errors.js';
 import { requireScope, type AuthEnv } from '../api/auth.js';
 import { parseQuery } from '../api/query.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
+import { failureFields } from './engine.js';
 import type { RiskFeed } from './feed.js';
 import type { ArrivalQueries } from './query.js';
 import { arrivalView, csvLine, CSV_COLUMNS } from './views.js';
@@ -21,8 +23,9 @@ import { arrivalView, csvLine, CSV_COLUMNS } from './views.js';
 /** An idle stream gets a comment line this often, so proxies and clients keep it open: 15 s (WHATWG SSE advice). */
 export const SSE_KEEPALIVE_MS = 15_000;
 /**
- * A stream write the client takes nothing of for this long ends the stream: the client stopped reading without
- * closing, and would otherwise keep its stream, subscription and buffered page until TCP gives up (hours). The same
+ * A write of a streamed response (the event stream, the export) that the client takes nothing of for this long ends
+ * the response: the client stopped reading without closing, and would otherwise keep its stream, subscription or export
+ * and buffered page until TCP gives up (hours). The same
  * limit the exchange streams give a partner that stops reading (DRAIN_TIMEOUT_MS, node/transport/framed-stream.ts):
  * 30 s, two keep-alive periods, so a live client that reads always drains in time.
  */
@@ -61,12 +64,54 @@ export interface ArrivalRoutes {
 
 export interface ArrivalRoutesOptions {
   log: Logger;
-  /** How long one stream write may wait for the client (tests); default SSE_WRITE_TIMEOUT_MS. */
+  /** How long one write of a streamed response (/stream, /export) may wait for the client (tests); default SSE_WRITE_TIMEOUT_MS. */
   writeTimeoutMs?: number;
 }
 
-/** A stream write the client did not take within the limit: the stream was ended. */
+/** A write the client did not take within the limit: the response was ended. */
 class StalledWrite extends Error {}
+
+/** What the stall of one streamed response logs, and what else ends with it. */
+interface StallReport {
+  /** The log line: what ended and what the client should do; no content. */
+  message: string;
+  /** Log fields beside the path and the limit: positions and counts, never content. */
+  fields(): Record<string, unknown>;
+  /** The response ended otherwise meanwhile (client gone, token revoked, shutdown): nothing to log. */
+  ended(): boolean;
+  /** Ends what the response holds besides its socket (a subscription). */
+  end?(): void;
+}
+
+/** Destroys the socket of the response of `c` (served by @hono/node-server): the client gets no graceful end. */
+function destroyResponse(c: Context<AuthEnv>): void {
+  (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing?.destroy();
+}
+
+/**
+ * The write limit of a streamed response: every write races `limitMs`. A client that takes nothing for that long has
+ * stopped reading: the stall is logged once, what the response holds is ended and its socket destroyed (ending it
+ * gracefully would wait for that same client to read), and the write throws StalledWrite.
+ */
+function writeWithin(c: Context<AuthEnv>, log: Logger, limitMs: number, stall: StallReport): (sent: Promise<unknown>) => Promise<void> {
+  return async (sent) => {
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<'stalled'>((resolve) => {
+      timer = setTimeout(() => resolve('stalled'), limitMs);
+    });
+    try {
+      if ((await Promise.race([sent, stalled])) !== 'stalled') return;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!stall.ended()) {
+      stall.end?.();
+      log(stall.message, { path: c.req.path, ...stall.fields(), limitMs });
+      destroyResponse(c);
+    }
+    throw new StalledWrite();
+  };
+}
 
 export function arrivalRoutes(store: Store, queries: ArrivalQueries, feed: RiskFeed, opts: ArrivalRoutesOptions): ArrivalRoutes {
   const { log, writeTimeoutMs = SSE_WRITE_TIMEOUT_MS } = opts;
@@ -109,29 +154,12 @@ export function arrivalRoutes(store: Store, queries: ArrivalQueries, feed: RiskF
       // the token was checked when the stream opened; a stream outlives any request, so `gnc token revoke` must
       // end it too, before it carries one more event (an EventSource then reconnects and meets the 401)
       const tokenId = c.get('token').id;
-      /**
-       * Every write races the limit. A client that takes nothing for that long has stopped reading: the stream is
-       * marked closed and its socket destroyed (ending it gracefully would wait for that same client to read).
-       */
-      const write = async (sent: Promise<unknown>): Promise<void> => {
-        let timer: NodeJS.Timeout | undefined;
-        const stalled = new Promise<'stalled'>((resolve) => {
-          timer = setTimeout(() => resolve('stalled'), writeTimeoutMs);
-        });
-        try {
-          if ((await Promise.race([sent, stalled])) !== 'stalled') return;
-        } finally {
-          clearTimeout(timer);
-        }
-        if (!closed) {
-          close();
-          log('event stream ended: the client took nothing within the write limit; it should reconnect with Last-Event-ID', {
-            path: c.req.path, lastEventId: last, limitMs: writeTimeoutMs,
-          });
-          (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing?.destroy();
-        }
-        throw new StalledWrite();
-      };
+      const write = writeWithin(c, log, writeTimeoutMs, {
+        message: 'event stream ended: the client took nothing within the write limit; it should reconnect with Last-Event-ID',
+        fields: () => ({ lastEventId: last }),
+        ended: () => closed,
+        end: close,
+      });
       const revoked = (): boolean => {
         if (store.tokens.active(tokenId)) return false;
         close();
@@ -192,21 +220,37 @@ export function arrivalRoutes(store: Store, queries: ArrivalQueries, feed: RiskF
 
   app.get('/export', read, (c) => {
     const { format, ...filters } = parseQuery(c, ExportQuery);
-    const pages = queries.all(filters);
-    const enc = new TextEncoder();
-    const body = new ReadableStream<Uint8Array>({
-      start(ctrl) {
-        if (format === 'csv') ctrl.enqueue(enc.encode(CSV_COLUMNS.join(',') + '\r\n'));
-      },
-      pull(ctrl) {
-        const next = pages.next();
-        if (next.done) return ctrl.close();
-        const lines = next.value.map((r) => (format === 'csv' ? csvLine(arrivalView(r)) : JSON.stringify(arrivalView(r))));
-        ctrl.enqueue(enc.encode(lines.join(format === 'csv' ? '\r\n' : '\n') + (format === 'csv' ? '\r\n' : '\n')));
-      },
+    const csv = format === 'csv';
+    c.header('content-type', csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
+    c.header('content-disposition', `attachment; filename="arrivals.${format}"`);
+    // HEAD (answered by running this GET handler and dropping the body) reads nothing: nobody would take its writes
+    if (c.req.method === 'HEAD') return c.body(null, 200);
+    return streamBody(c, async (out) => {
+      let rows = 0;
+      const write = writeWithin(c, log, writeTimeoutMs, {
+        message: 'arrivals export ended: the client took nothing within the write limit; it should request the export again',
+        fields: () => ({ format, rows }),
+        ended: () => out.aborted,
+      });
+      try {
+        if (csv) await write(out.write(CSV_COLUMNS.join(',') + '\r\n'));
+        // a page is read only once the client took the one before (the write resolved), each in a statement of its own
+        // that ends with it (ArrivalQueries.all, keyset cursor): a paused export holds one page and no read transaction,
+        // so the write-ahead log is checkpointed meanwhile
+        for (const page of queries.all(filters)) {
+          if (out.aborted) return;
+          const lines = page.map((r) => (csv ? csvLine(arrivalView(r)) : JSON.stringify(arrivalView(r))));
+          const end = csv ? '\r\n' : '\n';
+          await write(out.write(lines.join(end) + end));
+          rows += page.length;
+        }
+      } catch (err) {
+        if (err instanceof StalledWrite) return;
+        // ended without its end: a client must not take a cut export for a whole one. Code and kind only: the message may quote a row
+        log('arrivals export failed; its response was cut off', { path: c.req.path, format, rows, ...failureFields(err) });
+        destroyResponse(c);
+      }
     });
-    const type = format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson';
-    return c.body(body, 200, { 'content-type': type, 'content-disposition': `attachment; filename="arrivals.${format}"` });
   });
 
   app.get('/:id', read, (c) => {
