@@ -81,7 +81,9 @@ export class Dispatcher {
   private readonly pumpQueued = new Set<string>();
   /**
    * Partners last found unreachable, with when that began (the node's clock): logged once when it begins and once when
-   * it ends, not per message; GET /v1/health tells of those unreachable for long (unreachableSince).
+   * it ends, not per message; GET /v1/health tells of those unreachable for long (unreachableSince). Kept in the
+   * database too (PartnerRepo.markUnreachable), written in the commit of the attempt that begins or ends it, so that a
+   * restart goes on counting from when it began.
    */
   private readonly unreachable = new Map<string, number>();
   /** Messages marked in the commit that queued them (sendWithQueued). */
@@ -96,6 +98,11 @@ export class Dispatcher {
 
   start(): void {
     this.running = true;
+    for (const { country, since } of this.d.store.partners.unreachable()) {
+      if (this.unreachable.has(country)) continue;
+      this.unreachable.set(country, since);
+      this.d.log(`partner ${country} is unreachable (since ${new Date(since).toISOString()}, as found before this start); its messages stay queued and are retried with backoff`);
+    }
     const reset = this.d.store.outbox.resetSending(this.d.clock());
     if (reset > 0) this.d.log(`resuming ${reset} message(s) interrupted mid-send`);
     for (const p of this.d.store.outbox.partners()) this.notify(p);
@@ -430,6 +437,8 @@ export class Dispatcher {
       const tooOld = row.control === 1 && refusedAsTooOld(body, row.created);
       let again: string | undefined;
       const next = await this.d.store.commits.run(() => {
+        // the first delivery after it was unreachable: kept so (PartnerRepo), in this commit, not one of its own
+        if (this.unreachable.has(row.partner)) this.d.store.partners.clearUnreachable(row.partner);
         this.d.store.messages.saveReceipt({
           message_seq: row.seq, receipt_id: opened.payload.id, status: body.status, code: body.code ?? null, reason: body.reason ?? null,
           jws: opened.bytes, sha256: opened.sha256, at: now,
@@ -489,6 +498,9 @@ export class Dispatcher {
     const backoff = now + backoffDelay(row.attempts, this.d.backoff);
     const next = row.control === 1 ? backoff : Math.min(backoff, row.expires_at - LAST_ATTEMPT_LEAD_MS);
     await this.d.store.commits.run(() => {
+      // the first failure in a row that found it unreachable: kept (PartnerRepo), in this commit, not one of its own.
+      // Not when the node is stopping: it fails what is in flight on purpose, with the same code
+      if (e.code === 'GNC_PARTNER_UNREACHABLE' && this.running && !this.unreachable.has(row.partner)) this.d.store.partners.markUnreachable(row.partner, now);
       if (next <= now) {
         this.finishExpired(row.seq, 'GNC_DELIVERY_EXPIRED', `Delivery failed until expiry; last error ${e.code}: ${e.message}`);
       } else {

@@ -675,4 +675,15 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX IF NOT EXISTS risk_purged_versions_purged ON risk_purged_versions(purged_at);
 `,
+  // 39: since when a partner has been unreachable (node/outbound/dispatcher.ts), which GET /v1/health reports after an
+  // hour (GNC_PARTNER_UNREACHABLE): kept so that a restart does not count it again from the first failure after the
+  // start. Written when it changes only (the first failed attempt after a delivery, the first delivery after), in the
+  // commit of that attempt's outcome; gone with the partner's removal. A table, not a column: applied again, it
+  // changes nothing
+  `
+  CREATE TABLE IF NOT EXISTS partner_unreachable (
+    country  TEXT PRIMARY KEY,
+    since    INTEGER NOT NULL    -- the node's clock (epoch ms) at the first failed attempt in a row
+  );
+`,
 ];

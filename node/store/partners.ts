@@ -56,12 +56,18 @@ const WITH_REMOVAL = 'SELECT p.*, r.removed_at AS removed_at, r.reason AS remova
 export class PartnerRepo {
   private readonly removedStmt;
   private readonly removedByStmt;
+  private readonly unreachableStmt;
+  private readonly reachableStmt;
 
   constructor(private readonly db: Db) {
     this.removedStmt = db.prepare('SELECT removed_at FROM partner_removals WHERE country = ?').pluck();
     this.removedByStmt = db
       .prepare('SELECT b.removed_by FROM partner_removals r JOIN partner_removers b ON b.country = r.country AND b.removed_at = r.removed_at WHERE r.country = ?')
       .pluck();
+    this.unreachableStmt = db.prepare(
+      'INSERT OR IGNORE INTO partner_unreachable (country, since) SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM partner_removals WHERE country = ?)',
+    );
+    this.reachableStmt = db.prepare('DELETE FROM partner_unreachable WHERE country = ?');
   }
 
   /** When `country` was removed (`gnc partner remove`), if it is removed now: read from the file, not the trust index. */
@@ -85,6 +91,26 @@ export class PartnerRepo {
   markRemoved(country: string, at: string, reason: string | null, by: Remover = 'cli'): void {
     this.db.prepare('INSERT OR REPLACE INTO partner_removals (country, removed_at, reason) VALUES (?, ?, ?)').run(country, at, reason);
     this.db.prepare('INSERT OR REPLACE INTO partner_removers (country, removed_at, removed_by) VALUES (?, ?, ?)').run(country, at, by);
+    // pinned again, it is not told unreachable from before its removal
+    this.clearUnreachable(country);
+  }
+
+  /** The partners found unreachable at their last attempt, with since when (the dispatcher's, kept across restarts). */
+  unreachable(): { country: string; since: number }[] {
+    return this.db.prepare('SELECT country, since FROM partner_unreachable ORDER BY country').all() as { country: string; since: number }[];
+  }
+
+  /**
+   * `country` became unreachable at `since` (the first failed attempt after a delivery); kept as it was if it is already,
+   * and not for a partner removed meanwhile (an attempt on the wire at the removal that fails after it).
+   */
+  markUnreachable(country: string, since: number): void {
+    this.unreachableStmt.run(country, since, country);
+  }
+
+  /** `country` is reachable (a delivery to it went through) or no longer a partner. */
+  clearUnreachable(country: string): void {
+    this.reachableStmt.run(country);
   }
 
   /** What removed `country`, if it is removed now: undefined also for a removal made before migration 35 kept it. */
