@@ -7,7 +7,8 @@
  * processes of the package bin on 127.0.0.1, the agreement of "Partner onboarding" drafted, proposed and
  * countersigned over the wire, its first message sent, the three bodies of "Message formats" submitted to the API as
  * an integrator copies them and accepted by the partner, the AEO register sent as a snapshot in parts by the shell
- * block as written (with `jq`), an evidence bundle exported both ways of "1. Export" and verified as "2. Verify
+ * block as written (with `jq`), an evidence bundle exported both ways of "1. Export" (and its partner and time-range
+ * line as written, whose window is relative to now) and verified as "2. Verify
  * offline" shows it, and a backup taken as step 7 says (and restored as it says, showing why it asks for a new backup
  * after each key rotation). The webhook verifier of "Pre-arrival risk" is run on the
  * signature the node computes, and the inline request bodies on the zod schemas they follow.
@@ -203,6 +204,18 @@ describe('the README walked through on two real nodes', () => {
     const exportBlock = /```sh\n([\s\S]*?)```/.exec(security.slice(security.indexOf('**1. Export**')))![1]!;
     const byMessage = exportBlock.split('\n').find((l) => l.includes('--message'))!;
     ok(await sh(fill(byMessage, [['/var/lib/gnc', dirs.KZ], [/--message \S+/, `--message ${firstMessage}`]]), base));
+    // the partner and time-range line as written (its window is relative to now): KZ exchanged messages with KG just now
+    const byPartner = exportBlock.split('\n').find((l) => l.includes('--partner KG'))!;
+    ok(await sh(fill(byPartner, [['/var/lib/gnc', dirs.KZ]]), base));
+    const byPartnerFile = /--out (\S+)/.exec(byPartner)![1]!;
+    expect((JSON.parse(readFileSync(join(base, byPartnerFile), 'utf8')) as { selection: { partner?: string } }).selection.partner).toBe('KG');
+    // and what the text after the block says of a window without traffic: no file, exit 4 (GNC_NOT_FOUND)
+    const text = security.replace(/\s*\n\s*/g, ' ');
+    expect(text).toContain('writes no file and exits 4 (`GNC_NOT_FOUND`)');
+    const empty = await sh(fill(byPartner, [['/var/lib/gnc', dirs.KZ], [byPartnerFile, 'kg-none.json'], ["'30 days ago'", "'3 years ago'"], [/--to "[^"]*"/, '--to "$(date -u -d \'2 years ago\' +%FT%TZ)"']]), base);
+    expect(empty.code, `${empty.stdout}\n${empty.stderr}`).toBe(4);
+    expect(empty.stderr).toContain('GNC_NOT_FOUND');
+    expect(readdirSync(base)).not.toContain('kg-none.json');
     const verify = command(security.slice(security.indexOf('**2. Verify offline**')), 'gnc audit verify case-4711.json');
     const filled = fill(verify, [['<KZ fingerprint>', fp['KZ']!], ['<KG fingerprint>', fp['KG']!]]);
     const lead = /The report starts with `([^`]+)`/.exec(security.replace(/\s*\n\s*/g, ' '))![1]!;
