@@ -5,7 +5,7 @@
  * The node runs without the private root key: it reads the root's public half from `identity/` and asks for the
  * private one only when the root must sign (certify a node key, sign an agreement or a key notice).
  */
-import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
@@ -16,6 +16,7 @@ import { decodeNodeCertificate, issueNodeCertificate, verifyNodeCertificate, typ
 import { keyObjectSigner, type Signer } from '../protocol/envelope/seal.js';
 import { GncError } from '../protocol/errors.js';
 import { jwkThumbprint, publicJwkOf, type Ed25519PublicJwk } from '../protocol/jwk.js';
+import { syncDir, writeFileDurable } from './durable-file.js';
 import { generateEd25519, readPrivateFile, readPrivateKey, writePrivateFile, writePrivateKey } from './key-files.js';
 
 export const IDENTITY_PATHS = {
@@ -111,7 +112,7 @@ export async function initIdentity(opts: InitOptions): Promise<LocalIdentity> {
     now: opts.now ?? Date.now(),
     validityMs: opts.validityMs ?? DEFAULT_CERT_VALIDITY_MS,
   });
-  writeFileSync(join(dir, IDENTITY_PATHS.certificate), certificate + '\n');
+  writePublicFile(join(dir, IDENTITY_PATHS.certificate), certificate + '\n');
   return loadIdentity(dir);
 }
 
@@ -154,7 +155,17 @@ export function promoteRotatingKey(dir: string, role: RotatedKeyRole, thumbprint
     // linked already, by a run interrupted before it removed the rotating name
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
+  // the new name on disk before the old one goes: a power loss in between leaves the key under one name or both
+  syncDir(join(dir, 'keys'));
   unlinkSync(from);
+}
+
+/** identity/ holds public documents only: readable by all, written by the node's user. */
+export const PUBLIC_FILE_MODE = 0o644;
+
+/** A public document of identity/ (a certificate, a root's public key, a rotation or revocation record), replaced whole and durably. */
+export function writePublicFile(path: string, text: string): void {
+  writeFileDurable(path, text, { mode: PUBLIC_FILE_MODE });
 }
 
 function rootPublicPath(dir: string, fingerprint: string): string {
@@ -167,8 +178,8 @@ function rootPublicPath(dir: string, fingerprint: string): string {
  */
 export function writeRootPublic(dir: string, jwk: Ed25519PublicJwk, original: boolean): void {
   const text = JSON.stringify(jwk) + '\n';
-  writeFileSync(rootPublicPath(dir, jwkThumbprint(jwk)), text);
-  if (original) writeFileSync(join(dir, IDENTITY_PATHS.rootPublic), text);
+  writePublicFile(rootPublicPath(dir, jwkThumbprint(jwk)), text);
+  if (original) writePublicFile(join(dir, IDENTITY_PATHS.rootPublic), text);
 }
 
 /** writeRootPublic for a data dir made before public copies were kept: best effort (the key was read anyway). */
@@ -248,7 +259,7 @@ export function newNodeKey(dir: string): KeyPairInfo {
 /** Make a key pair for a rotation and write it, complete or not at all (0600), under its rotating name. */
 export function newRotatingKey(dir: string, role: RotatedKeyRole): KeyPairInfo {
   const info = keyInfo(generateEd25519());
-  writePrivateKey(rotatingKeyPath(dir, role, info.thumbprint), info.privateKey, { atomic: true });
+  writePrivateKey(rotatingKeyPath(dir, role, info.thumbprint), info.privateKey);
   return info;
 }
 

@@ -4,8 +4,9 @@
  * data dir and is never logged. A key file readable by group or others is refused on load.
  */
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { GncError } from '../protocol/errors.js';
+import { writeFileDurable } from './durable-file.js';
 
 export const PRIVATE_FILE_MODE = 0o600;
 
@@ -13,38 +14,21 @@ export function generateEd25519(): KeyObject {
   return generateKeyPairSync('ed25519').privateKey;
 }
 
-/** Write bytes to a new private file (mode 0600, refuses to overwrite). */
+/**
+ * Write bytes to a new private file (mode 0600, refuses to overwrite), complete or not at all: the bytes go to
+ * `<path>.tmp` (exclusive create, 0600), reach the disk, and only then get their name (a hard link, which refuses an
+ * existing file as an exclusive create does), which reaches the disk too (certs/durable-file.ts). A crash leaves at most
+ * the `.tmp` file, never a truncated or empty file under `path`.
+ */
 export function writePrivateFile(path: string, data: string | Uint8Array): void {
   try {
-    writeFileSync(path, data, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
+    writeFileDurable(path, data, { mode: PRIVATE_FILE_MODE, noClobber: true, tmp: `${path}.tmp` });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw exists(path);
+    // the link's EEXIST (a file at `path`), not the create's (a `.tmp` file left by an interrupted write: named as such)
+    const e = err as NodeJS.ErrnoException & { dest?: string };
+    if (e.code === 'EEXIST' && e.dest === path) throw exists(path);
     throw err;
   }
-}
-
-/**
- * writePrivateFile, complete or not at all: the bytes go to `<path>.tmp` (exclusive create, 0600), reach the disk, and
- * only then get their name (a hard link, which refuses an existing file as the exclusive create does). A crash leaves
- * at most the `.tmp` file, never a truncated file under `path`.
- */
-export function writePrivateFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'wx', PRIVATE_FILE_MODE);
-  try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    linkSync(tmp, path);
-  } catch (err) {
-    unlinkSync(tmp);
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw exists(path);
-    throw err;
-  }
-  unlinkSync(tmp);
 }
 
 function exists(path: string): GncError {
@@ -68,8 +52,8 @@ export function readPrivateFile(path: string): Buffer {
   return readFileSync(path);
 }
 
-export function writePrivateKey(path: string, key: KeyObject, opts: { atomic?: boolean } = {}): void {
-  (opts.atomic ? writePrivateFileAtomic : writePrivateFile)(path, JSON.stringify(key.export({ format: 'jwk' })) + '\n');
+export function writePrivateKey(path: string, key: KeyObject): void {
+  writePrivateFile(path, JSON.stringify(key.export({ format: 'jwk' })) + '\n');
 }
 
 export function readPrivateKey(path: string): KeyObject {

@@ -6,7 +6,7 @@
  * signature by a key it does not know yet. Public files only: private keys stay in `keys/` (certs/identity.ts).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_CERT_VALIDITY_MS } from '../protocol/constants.js';
@@ -14,7 +14,8 @@ import { decodeNodeCertificate } from '../protocol/certificate.js';
 import { UtcTimestamp } from '../protocol/envelope/payload.js';
 import { GncError } from '../protocol/errors.js';
 import { parseWith } from '../protocol/validate.js';
-import { certifyNode, IDENTITY_PATHS, loadIdentity, loadRootKey, loadRotatingKey, newRotatingKey, promoteRotatingKey, type KeyPairInfo, type LocalIdentity, type RotatedKeyRole } from './identity.js';
+import { syncDir } from './durable-file.js';
+import { certifyNode, IDENTITY_PATHS, writePublicFile, loadIdentity, loadRootKey, loadRotatingKey, newRotatingKey, promoteRotatingKey, type KeyPairInfo, type LocalIdentity, type RotatedKeyRole } from './identity.js';
 
 export const CERT_ARCHIVE_DIR = 'identity/certs';
 export const ROTATION_FILE = 'identity/rotation.json';
@@ -83,26 +84,18 @@ export const RevocationRecord = z.strictObject({
 });
 export type RevocationRecord = z.infer<typeof RevocationRecord>;
 
-/** identity/ holds public documents only: readable by all, written by the node's user. */
-const PUBLIC_FILE_MODE = 0o644;
-
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text, { mode: PUBLIC_FILE_MODE });
-  renameSync(tmp, path);
-}
-
 /** Add a certificate to the archive (idempotent). */
 export function archiveCertificate(dir: string, compact: string): void {
   const kid = decodeNodeCertificate(compact).sub;
-  mkdirSync(join(dir, CERT_ARCHIVE_DIR), { recursive: true });
+  // a new folder's name reaches the disk with its parent's sync (the file's sync covers only its own name)
+  if (mkdirSync(join(dir, CERT_ARCHIVE_DIR), { recursive: true }) !== undefined) syncDir(join(dir, 'identity'));
   const path = join(dir, CERT_ARCHIVE_DIR, `${kid}.jws`);
   const held = existsSync(path) ? readFileSync(path, 'utf8').trim() : undefined;
   if (held === compact) return;
   // one key may have several certificates (a root succession re-certifies the node key): each is kept, since each
   // covers signatures of its own period, and an auditor needs the one in force when a message was signed
   const target = held === undefined ? path : join(dir, CERT_ARCHIVE_DIR, `${kid}.${createHash('sha256').update(compact).digest('hex').slice(0, 16)}.jws`);
-  if (!existsSync(target)) writeAtomic(target, compact + '\n');
+  if (!existsSync(target)) writePublicFile(target, compact + '\n');
 }
 
 /** Every node certificate of this administration: the archive plus the current one (first). */
@@ -138,7 +131,7 @@ export function readRotation(dir: string): RotationState | undefined {
 }
 
 export function writeRotation(dir: string, state: RotationState): void {
-  writeAtomic(join(dir, ROTATION_FILE), JSON.stringify(state, null, 2) + '\n');
+  writePublicFile(join(dir, ROTATION_FILE), JSON.stringify(state, null, 2) + '\n');
 }
 
 export function readRootRotation(dir: string): RootRotationState | undefined {
@@ -146,7 +139,7 @@ export function readRootRotation(dir: string): RootRotationState | undefined {
 }
 
 export function writeRootRotation(dir: string, state: RootRotationState): void {
-  writeAtomic(join(dir, ROOT_ROTATION_FILE), JSON.stringify(state, null, 2) + '\n');
+  writePublicFile(join(dir, ROOT_ROTATION_FILE), JSON.stringify(state, null, 2) + '\n');
 }
 
 /** The revocation notices `gnc keys revoke` recorded in the data dir, oldest first. */
@@ -158,7 +151,7 @@ export function readRevocations(dir: string): string[] {
 export function recordRevocation(dir: string, compact: string, remove = false): void {
   const held = readRevocations(dir);
   const notices = remove ? held.filter((c) => c !== compact) : held.includes(compact) ? held : [...held, compact];
-  if (notices.length !== held.length) writeAtomic(join(dir, REVOCATIONS_FILE), JSON.stringify({ v: 1, notices } satisfies RevocationRecord, null, 2) + '\n');
+  if (notices.length !== held.length) writePublicFile(join(dir, REVOCATIONS_FILE), JSON.stringify({ v: 1, notices } satisfies RevocationRecord, null, 2) + '\n');
 }
 
 export interface RotatedNode {
@@ -299,5 +292,5 @@ function installCertificate(dir: string, certificate: string, by: 'sub' | 'iss',
   }
   archiveCertificate(dir, current);
   archiveCertificate(dir, certificate);
-  writeAtomic(path, certificate + '\n');
+  writePublicFile(path, certificate + '\n');
 }

@@ -2,7 +2,7 @@
  * The node's configuration file (`gnc.json` in the data dir), written by `gnc init` and read by `gnc start`.
  * Validated with zod at load: a typo is reported with the field path instead of surfacing later.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { multiaddr } from '@multiformats/multiaddr';
 import { z } from 'zod';
@@ -10,6 +10,7 @@ import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_AGE_MS, MAX_MESSAGE_AGE_LIMI
 import { CountryCode } from '../protocol/codes/countries.js';
 import { GncError } from '../protocol/errors.js';
 import { parseWith } from '../protocol/validate.js';
+import { writeFileDurable } from '../certs/durable-file.js';
 
 export const CONFIG_FILE = 'gnc.json';
 
@@ -79,5 +80,5 @@ export function readConfig(dir: string): NodeConfig {
 }
 
 export function writeConfig(dir: string, config: NodeConfig): void {
-  writeFileSync(join(dir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n', { mode: 0o640 });
+  writeFileDurable(join(dir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n', { mode: 0o640 });
 }

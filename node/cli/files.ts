@@ -5,8 +5,9 @@
  * an existing file unless the user adds --force (an evidence bundle or a signed agreement overwritten by a
  * re-run is lost evidence), and is written whole or not at all.
  */
-import { existsSync, linkSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { placeSyncedFile, syncFile, writeFileDurable } from '../../certs/durable-file.js';
 import { GncError } from '../../protocol/errors.js';
 import { readConfig } from '../config.js';
 import { Store } from '../store/store.js';
@@ -115,30 +116,30 @@ export function tempOutFile(path: string): string {
 }
 
 /**
- * Puts a prepared file in place as `path`: with `force` by rename (the old file stays whole until then);
- * without, by a hard link, which never replaces a file, even one that appeared since `checkOutFile`. The
- * temporary file is gone afterwards, whatever happened. Errors name `path`, not the temporary file.
+ * Puts a prepared file in place as `path`, on disk first and its name after (certs/durable-file.ts): with `force` by
+ * rename (the old file stays whole until then); without, by a hard link, which never replaces a file, even one that
+ * appeared since `checkOutFile`. The temporary file is gone afterwards, whatever happened. Errors name `path`, not the
+ * temporary file.
  */
 export function placeOutFile(tmp: string, path: string, force: boolean | undefined): void {
   try {
-    if (force) renameSync(tmp, path);
-    else linkSync(tmp, path);
+    syncFile(tmp);
+    placeSyncedFile(tmp, path, !force);
   } catch (err) {
+    rmSync(tmp, { force: true });
     if ((err as NodeJS.ErrnoException).code === 'EEXIST' && !force) throw outExists(path);
     throw Object.assign(err as NodeJS.ErrnoException, { path });
-  } finally {
-    rmSync(tmp, { force: true });
   }
 }
 
 /** Writes an --out file whole or not at all (a failed write leaves neither a partial file nor a temporary one). */
 export function writeOutFile(path: string, text: string, force: boolean | undefined): void {
-  const tmp = tempOutFile(path);
   try {
-    writeFileSync(tmp, text, { flag: 'wx' });
+    writeFileDurable(path, text, { mode: 0o666, noClobber: !force, tmp: tempOutFile(path) });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') rmSync(tmp, { force: true });
-    throw Object.assign(err as NodeJS.ErrnoException, { path });
+    // the link's EEXIST (a file at `path`); the temporary file's is named as `path` like any other failure
+    const e = err as NodeJS.ErrnoException & { dest?: string };
+    if (e.code === 'EEXIST' && e.dest === path) throw outExists(path);
+    throw Object.assign(e, { path });
   }
-  placeOutFile(tmp, path, force);
 }

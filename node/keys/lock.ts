@@ -7,12 +7,13 @@
  * over, so a crash never blocks rotations; one whose process runs, or that another host wrote, is refused with a
  * sentence that says what to do.
  */
-import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UtcTimestamp } from '../../protocol/envelope/payload.js';
 import { GncError } from '../../protocol/errors.js';
+import { tempPathOf, writeSyncedFile } from '../../certs/durable-file.js';
 import { PRIVATE_FILE_MODE } from '../../certs/key-files.js';
 import { processAlive } from '../store/lease.js';
 
@@ -45,8 +46,10 @@ function readText(path: string): string | undefined {
 
 function takeLock(path: string, command: string): string {
   const text = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), command } satisfies RotationLock) + '\n';
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text, { mode: PRIVATE_FILE_MODE });
+  const tmp = tempPathOf(path);
+  // on disk before it has its name: a lock a power loss leaves empty is no process's, so it would be refused (busy)
+  // until deleted by hand, where a whole one is taken over as stale
+  writeSyncedFile(tmp, text, PRIVATE_FILE_MODE, true);
   try {
     // a few rounds: a lock may end, or be taken over by another run, between two of these steps
     for (let round = 0; round < 3; round++) {
