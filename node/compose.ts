@@ -47,7 +47,11 @@ export function compose(dir: string, opts: NodeOptions = {}, submit?: () => Subm
     // a revocation identity/ records and a database restored from an older backup lacks: stored and queued again before
     // the node signs anything, since the keyring would otherwise sign with the revoked key
     prepare: async (node) => {
-      for (const r of await restoreRevocations({ parts, evidence, keyring, submit: node.submit })) log(`WARNING: ${restoredRevocationAdvice(r)}`);
+      for (const r of await restoreRevocations({ parts, evidence, keyring, submit: node.submit })) {
+        const line = `WARNING: ${restoredRevocationAdvice(r)}`;
+        log(line);
+        opts.warn?.(line);
+      }
     },
     // and one every CHECKPOINT_EVERY_MS while it runs, so a quiet node's entries do not wait for 1,000 more
     start: () => evidence.start(),

@@ -64,6 +64,11 @@ export interface NodeOptions {
   apiTimeouts?: { headersMs: number; requestMs: number; checkEveryMs: number };
   /** How long stop() lets API requests in progress finish (tests); default API_DRAIN_MS. */
   apiDrainMs?: number;
+  /**
+   * A line for the operator beside the JSON log (`gnc start` prints it on stderr): what the node did at start that the
+   * operator must know of (a revocation stored again from identity/). One line, no key material.
+   */
+  warn?: (line: string) => void;
   /** The risk loop's first wait before a failed step or assessment is tried again (tests); default STEP_RETRY_MS. */
   riskRetryMs?: number;
   /** How long one write of a streamed response (/v1/arrivals/stream and /export) may wait for its client (tests); default SSE_WRITE_TIMEOUT_MS. */

@@ -50,11 +50,14 @@ export function expectError(r: { code: number; stderr: string }, exit: number, c
   expect(r.stderr).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/);
 }
 
-/** What `gnc start`, a real process on `dir`, printed once `enough` holds of it (the process is stopped then). */
-export async function startOutput(dir: string, enough: (out: string) => boolean): Promise<string> {
+/**
+ * What `gnc start`, a real process on `dir`, printed once `enough` holds of it (the process is stopped then): on stdout
+ * and stderr, or with `only` on stderr alone.
+ */
+export async function startOutput(dir: string, enough: (out: string) => boolean, only?: 'stderr'): Promise<string> {
   const proc = spawn(process.execPath, [BIN, 'start', '--dir', dir, '--api-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  if (only === undefined) proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   try {

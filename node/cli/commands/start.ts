@@ -20,7 +20,8 @@ export const startCommand: Command = {
   async run(argv, out) {
     const { values } = parse(spec, argv);
     const apiPort = values['api-port'] === undefined ? undefined : parseWith(PortOption, values['api-port'], '--api-port', '', 'GNC_CONFIG_INVALID');
-    const node = openNode(values.dir!, apiPort !== undefined ? { apiPort } : {});
+    // a revocation stored again at start is told to the operator, not only to the JSON log
+    const node = openNode(values.dir!, { ...(apiPort !== undefined ? { apiPort } : {}), warn: (line) => void process.stderr.write(line + '\n') });
     await node.start();
     out(`GNC node ${node.country} running: API ${node.apiUrl}/v1, libp2p ${node.host!.getMultiaddrs().map(String).join(' ')}`);
     // the node cannot complete an interrupted rotation itself (the retirement needs the root key, kept offline)

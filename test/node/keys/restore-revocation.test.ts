@@ -5,14 +5,16 @@
  * `gnc keys status`, run before the start, does it. KG, a real
  * node, got the revocation before the restore. Two cases: a revocation of a key rotated away before the backup; and, as
  * the README advises for a compromised key, a rotation then the revocation, both after the backup, where the restored
- * database alone would make KZ sign with the revoked key (KG refusing everything, GNC_KEY_REVOKED).
+ * database alone would make KZ sign with the revoked key (KG refusing everything, GNC_KEY_REVOKED). `gnc start`, a real
+ * process, tells the operator on stderr too, not only in its JSON log.
  */
-import { rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadIdentity, loadRootKey } from '../../../certs/identity.js';
+import { readRevocations } from '../../../certs/rotation.js';
 import { signKeyNotice } from '../../../protocol/notice.js';
-import { queryDir as query } from '../../helpers/cli.js';
+import { queryDir as query, startOutput } from '../../helpers/cli.js';
 import { api, finalMessage, initNode, networkPerTest, restartNode, runCli, tempDir, waitFor, type Network, type TestNode } from '../../helpers/network.js';
 import { exportVerifies, restoredAfter, rotateNode, send } from './restore-helpers.js';
 
@@ -110,6 +112,35 @@ describe('a node restored from a backup older than a revocation of its key', () 
     }
     expect((await runCli(['keys', 'status', '--dir', kz.dir])).out.join('\n')).not.toContain('INCOMPLETE');
   }, 120_000);
+
+  it('gnc start tells the operator on stderr, in one plain line beside the JSON log, that it stored a revocation again', async () => {
+    const base = tempDir();
+    try {
+      const kz = await initNode(base, 'KZ');
+      const rotated = await runCli(['keys', 'rotate', '--dir', kz, '--json']);
+      expect(rotated.code, rotated.out.join('\n')).toBe(0);
+      const { previous } = JSON.parse(rotated.out[0]!) as { previous: string };
+      const backup = join(base, 'kz-backup.sqlite');
+      expect((await runCli(['backup', '--dir', kz, '--out', backup])).code).toBe(0);
+      const revoked = await runCli(['keys', 'revoke', '--dir', kz, '--kid', previous, '--reason', 'key file found on a decommissioned server', '--json']);
+      expect(revoked.code, revoked.out.join('\n')).toBe(0);
+      // README step 7: the database restored from the backup, which does not hold the revocation
+      for (const f of ['gnc.sqlite-wal', 'gnc.sqlite-shm']) rmSync(join(kz, f), { force: true });
+      copyFileSync(backup, join(kz, 'gnc.sqlite'));
+      const stderr = await startOutput(kz, (o) => o.includes('"msg":"node started"'), 'stderr');
+      const told = stderr.split('\n').filter((l) => l.includes(`revocation of node key ${previous}`));
+      // the JSON log line, and the operator's line
+      expect(told, stderr).toHaveLength(2);
+      expect(JSON.parse(told[0]!)).toMatchObject({ msg: expect.stringMatching(/^WARNING: the revocation of node key /) });
+      expect(told[1]).toMatch(/^WARNING: the revocation of node key \S+ from \S+ is recorded in identity\/, but the database \(gnc\.sqlite\) was restored from a backup/);
+      expect(told[1]).toContain('queued it to no partner again');
+      expect(told[1]).toBe(JSON.parse(told[0]!).msg);
+      const [notice] = readRevocations(kz);
+      expect(query(kz, 'SELECT COUNT(*) AS n FROM key_notices WHERE compact = ?', notice)).toEqual([{ n: 1 }]);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
 
   it('a notice in identity/revocations.json no root of this administration signed is refused, and nothing is stored', async () => {
     const base = tempDir();
