@@ -88,13 +88,27 @@ export function placeSyncedFile(tmp: string, path: string, noClobber: boolean): 
   syncDir(dirname(path));
 }
 
+/**
+ * A folder's sync that a file system or its permissions do not offer (a folder this user may write but not read, a
+ * network file system): the file is in place by then, so its write is not reported as failed. An I/O error is.
+ */
+const NO_FOLDER_SYNC = new Set(['EACCES', 'EPERM', 'EINVAL', 'ENOTSUP', 'EOPNOTSUPP', 'EISDIR', 'EBADF']);
+
 /** Sync a folder, so that the names created, renamed or removed in it survive a power loss. */
 export function syncDir(dir: string): void {
   // Windows cannot open a folder for fsync; NTFS journals its names
   if (process.platform === 'win32') return;
-  const fd = openSync(dir, 'r');
+  let fd: number;
+  try {
+    fd = openSync(dir, 'r');
+  } catch (err) {
+    if (NO_FOLDER_SYNC.has((err as NodeJS.ErrnoException).code ?? '')) return;
+    throw err;
+  }
   try {
     fsyncSync(fd);
+  } catch (err) {
+    if (!NO_FOLDER_SYNC.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
   } finally {
     closeSync(fd);
   }
