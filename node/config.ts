@@ -2,7 +2,7 @@
  * The node's configuration file (`gnc.json` in the data dir), written by `gnc init` and read by `gnc start`.
  * Validated with zod at load: a typo is reported with the field path instead of surfacing later.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { multiaddr } from '@multiformats/multiaddr';
 import { z } from 'zod';
@@ -79,6 +79,16 @@ export function readConfig(dir: string): NodeConfig {
   return parseWith(NodeConfig, raw, join(dir, CONFIG_FILE), '', 'GNC_CONFIG_INVALID');
 }
 
+/** The mode of a new gnc.json; one replaced keeps the mode its operator gave it (a rename would otherwise reset it). */
+const CONFIG_MODE = 0o640;
+
 export function writeConfig(dir: string, config: NodeConfig): void {
-  writeFileDurable(join(dir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n', { mode: 0o640 });
+  const path = join(dir, CONFIG_FILE);
+  let mode = CONFIG_MODE;
+  try {
+    mode = statSync(path).mode & 0o777;
+  } catch {
+    // none yet: a new file
+  }
+  writeFileDurable(path, JSON.stringify(config, null, 2) + '\n', { mode });
 }

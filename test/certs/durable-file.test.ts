@@ -144,6 +144,18 @@ describe('a write that fails part way leaves the previous file whole and no temp
   });
 });
 
+describe('a replaced file keeps what its operator made of it', () => {
+  it('gnc.json keeps the mode it was given (0600), where a rename of a new 0640 file would widen it', () => {
+    const dir = fresh();
+    writeConfig(dir, config('KZ'));
+    expect(statSync(join(dir, 'gnc.json')).mode & 0o777).toBe(0o640);
+    chmodSync(join(dir, 'gnc.json'), 0o600);
+    writeConfig(dir, { ...config('KZ'), name: 'Renamed' });
+    expect(statSync(join(dir, 'gnc.json')).mode & 0o777).toBe(0o600);
+    expect(readConfig(dir).name).toBe('Renamed');
+  });
+});
+
 describe('a temporary file left by a process that had this pid', () => {
   it('is replaced, not written through: its wide mode and a symbolic link in its place reach no record', () => {
     const dir = fresh();
