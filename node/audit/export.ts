@@ -71,10 +71,16 @@ export interface ExportSelection {
  * (only received messages are ever purged, node/retention.ts; their log entries and metadata stay).
  */
 function selectRows(store: Store, sel: ExportSelection, content: 'stored' | 'purged', now: number): MessageRow[] {
+  const { where, args } = selectionWhere(sel, content, now);
+  return store.db.prepare(`SELECT * FROM messages WHERE ${where} ORDER BY seq`).all(...args) as MessageRow[];
+}
+
+/** The SQL condition on `messages` of the selection, on the rows of that content (`any`: all rows). */
+function selectionWhere(sel: ExportSelection, content: 'stored' | 'purged' | 'any', now: number): { where: string; args: (string | number)[] } {
   // purged means past its retention end by the exporter's clock, whether or not the sweep ran: `gnc audit export`
   // with the node stopped (no sweep at all) or within the hour after the end exports such a message as purged
-  const where: string[] = [content === 'stored' ? `jws IS NOT NULL AND NOT ${PURGED_SQL}` : PURGED_SQL];
-  const args: (string | number)[] = [now];
+  const where: string[] = content === 'any' ? [] : [content === 'stored' ? `jws IS NOT NULL AND NOT ${PURGED_SQL}` : PURGED_SQL];
+  const args: (string | number)[] = content === 'any' ? [] : [now];
   if (sel.messageIds !== undefined && sel.messageIds.length > 0) {
     where.push(`id IN (${sel.messageIds.map(() => '?').join(',')})`);
     args.push(...sel.messageIds);
@@ -95,7 +101,19 @@ function selectRows(store: Store, sel: ExportSelection, content: 'stored' | 'pur
     where.push('created < ?');
     args.push(new Date(Date.parse(sel.until)).toISOString());
   }
-  return store.db.prepare(`SELECT * FROM messages WHERE ${where.join(' AND ')} ORDER BY seq`).all(...args) as MessageRow[];
+  return { where: where.length > 0 ? where.join(' AND ') : '1', args };
+}
+
+/**
+ * Whether the bundle's selection must name `sel.direction` (SPEC 9.5.1): only when a message of the other direction
+ * matches the rest of it (an id sent and received, a partner's traffic both ways). Otherwise the member changes nothing
+ * the selection matches, and is left out, so that verifiers of versions before it, whose strict schema refuses it
+ * (GNC_SCHEMA_INVALID at /selection/direction), read the bundle as well.
+ */
+function directionNeeded(store: Store, sel: ExportSelection): boolean {
+  if (sel.direction === undefined) return false;
+  const { where, args } = selectionWhere({ ...sel, direction: sel.direction === 'in' ? 'out' : 'in' }, 'any', 0);
+  return store.db.prepare(`SELECT 1 FROM messages WHERE ${where} LIMIT 1`).get(...args) !== undefined;
 }
 
 /** Strict, as for API windows: Date.parse would read `--from 1` as the year 2001 and narrow the bundle silently. */
@@ -276,7 +294,7 @@ export function exportEvidence(src: ExportSource, sel: ExportSelection = {}): Ev
   const selection: BundleSelection = {
     ...(sel.messageIds?.length ? { messageIds: sel.messageIds } : {}),
     ...(sel.partner ? { partner: sel.partner } : {}),
-    ...(sel.direction ? { direction: sel.direction } : {}),
+    ...(directionNeeded(store, sel) ? { direction: sel.direction } : {}),
     ...(sel.since ? { since: new Date(Date.parse(sel.since)).toISOString() } : {}),
     ...(sel.until ? { until: new Date(Date.parse(sel.until)).toISOString() } : {}),
     ...(purged.length ? { purged } : {}),

@@ -12,6 +12,7 @@ import { verifyBundle } from '../../../node/audit/verify-bundle.js';
 import { RetentionJob } from '../../../node/retention.js';
 import { KeyNoticeRepo } from '../../../node/store/key-notices.js';
 import { Store } from '../../../node/store/store.js';
+import { BundleSelection } from '../../../protocol/evidence/bundle.js';
 import { signKeyNotice, type KeyNotice } from '../../../protocol/notice.js';
 import { api, makeNetwork, runCli, waitFor, type TestNode } from '../../helpers/network.js';
 
@@ -63,6 +64,27 @@ describe('gnc audit export and verify', () => {
     const report = await verifyBundle(JSON.parse(readFileSync(file, 'utf8')));
     expect(report.ok).toBe(true);
     expect(report.counts).toMatchObject({ messages: 1, receipts: 1, receipted: 1 });
+  });
+
+  it('names --direction in the selection only when a message of the other direction matches the rest of it, so older verifiers read the others', async () => {
+    // verifiers of versions before the member parse the selection strictly without it (GNC_SCHEMA_INVALID at /selection/direction)
+    const beforeDirection = BundleSelection.omit({ direction: true });
+    const exported = async (name: string, ...args: string[]): Promise<{ selection: unknown }> => {
+      const file = join(net.base, name);
+      expect((await runCli(['audit', 'export', '--dir', kz.dir, '--out', file, ...args])).code).toBe(0);
+      const bundle = JSON.parse(readFileSync(file, 'utf8'));
+      expect((await verifyBundle(bundle)).ok, name).toBe(true);
+      return bundle;
+    };
+    // KZ received ids[3] and sent no message with that id; KZ sent ids[0] and received none with it
+    for (const [id, direction] of [[ids[3]!, 'in'], [ids[0]!, 'out']] as const) {
+      const bundle = await exported(`only-${direction}.json`, '--message', id, '--direction', direction);
+      expect(bundle.selection).toEqual({ messageIds: [id] });
+      expect(beforeDirection.safeParse(bundle.selection).success).toBe(true);
+    }
+    // KZ sent messages to KG and received one from it: the direction changes what the selection matches
+    const both = await exported('kg-out.json', '--partner', 'KG', '--direction', 'out');
+    expect(both.selection).toEqual({ partner: 'KG', direction: 'out' });
   });
 
   it('exports by time range and refuses an empty selection with GNC_NOT_FOUND', async () => {

@@ -55,7 +55,7 @@ beforeAll(async () => {
   const kg = net.kg;
   const hourAgo = encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString());
   for (const path of [
-    '/v1/health', '/v1/partners', `/v1/messages/${d1}`, `/v1/messages/${d1}/evidence`,
+    '/v1/health', '/v1/partners', `/v1/messages/${d1}`, `/v1/messages/${d1}/evidence`, `/v1/messages/${d1}/evidence?direction=in`,
     '/v1/messages?direction=in&partner=KZ&type=aci&status=accepted&limit=5', '/v1/messages', '/v1/messages?direction=in', '/v1/messages?type=aeo',
     '/v1/messages?status=accepted&direction=in', `/v1/messages?since=${hourAgo}`, `/v1/messages?direction=in&since=${hourAgo}`, `/v1/messages?since=${hourAgo}&cursor=999999`,
     `/v1/messages?until=${hourAgo}&direction=out`, '/v1/messages?cursor=999999',
