@@ -372,6 +372,10 @@ async function main() {
   check(av.code === 0, `new gnc audit verify of its bundle: ${av.out.trim().split('\n').slice(-1)[0]}`);
   const ov = await gncTry('old', 'audit', 'verify', join(BASE, 'kg-new-bundle.json'));
   say(`   old gnc audit verify of the new bundle: ${ov.code} ${ov.out.trim().split('\n').slice(-1)[0]}`);
+  // a one-direction export of an id only received names no direction (SPEC 9.5.1), which the old verifier refuses
+  await gnc('new', 'audit', 'export', '--dir', nodes.KG.dir, '--out', join(BASE, 'kg-new-in.json'), '--message', ids.afterRot, '--direction', 'in');
+  const oi = await gncTry('old', 'audit', 'verify', join(BASE, 'kg-new-in.json'));
+  check(oi.code === 0, `old gnc audit verify of a new --message --direction in bundle: ${oi.out.trim().split('\n').slice(-1)[0]}`);
   say('== 6. KG restarted (migrations once), then KZ upgraded too');
   await stop('KG');
   await start('KG', 'new');
