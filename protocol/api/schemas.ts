@@ -9,6 +9,7 @@ import { EnvelopeType, FlattenedJws, MessageDirection, MessageId, UtcTimestamp }
 import { IDEMPOTENCY_KEY_TTL_MS, MAX_WAIT_SECONDS } from '../constants.js';
 import { ERROR_CODES } from '../errors.js';
 import { BusinessType } from '../messages/registry.js';
+import { ReceiptCode } from '../messages/receipt.js';
 import { AgreementDocument, AgreementId, AgreementTime } from '../agreement/document.js';
 import { AgreementStatus } from '../agreement/lifecycle.js';
 import { AgreementNotice } from '../agreement/notice.js';
@@ -96,7 +97,7 @@ export const SubmitHeaders = z.object({
 export const ReceiptView = z.object({
   id: z.string(),
   status: z.enum(['accepted', 'rejected']),
-  code: z.enum(ERROR_CODES).nullable(),
+  code: ReceiptCode.nullable().describe('with rejected, the GNC_ code the partner gave: one of the README error table, or one a later version of the partner\'s node added'),
   reason: z.string().nullable(),
   sha256: z.string(),
   at: UtcTimestamp,

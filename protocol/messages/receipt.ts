@@ -5,14 +5,21 @@
  */
 import { z } from 'zod';
 import { MAX_REASON_CHARS } from '../constants.js';
-import { ERROR_CODES } from '../errors.js';
 import { MessageId, UtcTimestamp } from '../envelope/payload.js';
+
+/**
+ * The code of a negative receipt: one of this version's codes (`ERROR_CODES`, protocol/errors.ts) or one a later
+ * version of a partner's node added (SPEC section 5). A sender takes a code it does not know as it takes any rejection,
+ * not as a broken receipt: refused, the receipt would leave the message queued and sent again until it expired,
+ * although the partner answered it.
+ */
+export const ReceiptCode = z.string().regex(/^GNC_[A-Z0-9_]{1,60}$/, 'expected a GNC_ code: GNC_ then capital letters, digits or _');
 
 export const ReceiptBody = z.strictObject({
   messageId: MessageId,
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits'),
   status: z.enum(['accepted', 'rejected']),
-  code: z.enum(ERROR_CODES).optional(),
+  code: ReceiptCode.optional(),
   reason: z.string().max(MAX_REASON_CHARS).optional(),
   received: UtcTimestamp,
 });
