@@ -52,21 +52,42 @@ function writesCanonically(value: unknown, depth = 0): boolean {
 /** What sortedCopy returns for a tree it does not copy (undefined is a value a tree may hold). */
 const NOT_COPIED = Symbol('not copied');
 
+/** Whether a key starts with a digit: V8 lists array-index keys ("0", "12") first, whatever the insertion order. */
+const startsWithDigit = (key: string): boolean => {
+  const c = key.charCodeAt(0);
+  return c >= 48 && c <= 57;
+};
+
 /**
- * A copy of a tree of plain objects and arrays with every object's members inserted in sorted order, or
- * NOT_COPIED when the tree holds anything else (it then goes the reference way). V8 still lists integer-like
- * keys first, so the copy is checked with writesCanonically before use.
+ * A copy of a tree of plain objects and arrays with every object's members inserted in sorted order, which
+ * JSON.stringify then writes in its RFC 8785 form (as writesCanonically describes it), or NOT_COPIED when the
+ * tree holds anything else (it then goes the reference way): what writesCanonically refuses (NaN, lone
+ * surrogates, holes, undefined, functions, cycles past the depth bound), checked in the same pass as the copy (not
+ * walked again), keys starting with a digit, which V8 may list first (array indexes) whatever the insertion order,
+ * and `__proto__`.
  */
 function sortedCopy(value: unknown, depth = 0): unknown {
-  if (value === null || typeof value !== 'object') return value;
-  if (depth > FAST_PATH_MAX_DEPTH) return NOT_COPIED;
-  const isArray = Array.isArray(value);
+  if (value === null || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : NOT_COPIED;
+  if (typeof value === 'string') return isWellFormed(value) ? value : NOT_COPIED;
+  if (typeof value !== 'object' || depth > FAST_PATH_MAX_DEPTH) return NOT_COPIED;
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value)) return NOT_COPIED;
+      const c = sortedCopy(value[i], depth + 1);
+      if (c === NOT_COPIED) return NOT_COPIED;
+      out[i] = c;
+    }
+    return out;
+  }
   const proto = Object.getPrototypeOf(value) as unknown;
-  if (!isArray && proto !== Object.prototype && proto !== null) return NOT_COPIED;
+  if (proto !== Object.prototype && proto !== null) return NOT_COPIED;
   const from = value as Record<string, unknown>;
-  // an array copy keeps the length, so a trailing hole stays a hole (and sends the tree the reference way)
-  const out = (isArray ? new Array<unknown>((value as unknown[]).length) : {}) as Record<string, unknown>;
-  for (const key of isArray ? Object.keys(from) : Object.keys(from).sort()) {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(from).sort()) {
+    // `__proto__` (an own member JSON.parse makes) would set the copy's prototype instead of adding a member
+    if (startsWithDigit(key) || key === '__proto__' || !isWellFormed(key)) return NOT_COPIED;
     const c = sortedCopy(from[key], depth + 1);
     if (c === NOT_COPIED) return NOT_COPIED;
     out[key] = c;
@@ -79,7 +100,7 @@ export function canonicalJson(value: unknown): string {
   if (value !== null && typeof value === 'object') {
     if (writesCanonically(value)) return JSON.stringify(value);
     const copy = sortedCopy(value);
-    if (copy !== NOT_COPIED && writesCanonically(copy)) return JSON.stringify(copy);
+    if (copy !== NOT_COPIED) return JSON.stringify(copy);
   }
   let text: string | undefined;
   try {
