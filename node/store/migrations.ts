@@ -686,4 +686,11 @@ export const MIGRATIONS: readonly string[] = [
     since    INTEGER NOT NULL    -- the node's clock (epoch ms) at the first failed attempt in a row
   );
 `,
+  // 40: the evidence log is read by seq (chain ranges, the head) and by message id (exports, steps done before), never by
+  // peer and time: evidence_peer_at (migration 4) was written on each of the four appends a message exchange makes
+  // (sent, receipt-received; received, receipt-sent) and read by nothing (test/node/store/query-plans.test.ts checks
+  // every statement still finds its rows through an index). Applied again, it changes nothing
+  `
+  DROP INDEX IF EXISTS evidence_peer_at;
+`,
 ];

@@ -76,6 +76,20 @@ describe('openDb', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
   });
 
+  it('maintains no index on the evidence log but the one its reads use (by message id): each append writes fewer pages', () => {
+    const d = open();
+    const indexes = (): string[] => d.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'evidence' ORDER BY name`).pluck().all() as string[];
+    expect(indexes()).toEqual(['evidence_message']);
+    // a file from before migration 40 loses evidence_peer_at when it is opened; applied again, the migration changes nothing
+    d.exec('CREATE INDEX evidence_peer_at ON evidence(peer, at)');
+    d.pragma(`user_version = ${MIGRATIONS.length - 1}`);
+    migrate(d);
+    expect(indexes()).toEqual(['evidence_message']);
+    d.pragma(`user_version = ${MIGRATIONS.length - 1}`);
+    migrate(d);
+    expect(d.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+  });
+
   it('refuses a database a newer version wrote (GNC_STORAGE_VERSION) and leaves it as that version left it', () => {
     open().close();
     const newer = new Database(join(dir!, 'gnc.sqlite'));
