@@ -11,6 +11,7 @@ import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import type { PrivateKey } from '@libp2p/interface';
 import type { TrustIndex } from '../trust.js';
+import { oneWritePerMessage } from './one-write.js';
 
 /**
  * Largest Yamux receive window of one stream: libp2p's read buffer limit per stream (4 MiB, twice
@@ -38,7 +39,8 @@ export async function createHost(opts: TransportOptions): Promise<Libp2p> {
     privateKey: opts.privateKey,
     addresses: { listen: opts.listen },
     transports: [tcp()],
-    connectionEncrypters: [noise()],
+    // each Noise message leaves in one socket write, not one per chunk (one-write.ts)
+    connectionEncrypters: [oneWritePerMessage(noise())],
     // maxEarlyStreams default 10 resets connections opened with more streams; we use one stream per partner
     streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW_BYTES } })],
     connectionGater: {
