@@ -180,7 +180,9 @@ export function openEnvelope(input: Uint8Array, opts: OpenOptions): OpenedEnvelo
   if (canonicalOrUndefined(raw) !== decoder.decode(payloadBytes)) {
     throw new GncError('GNC_ENVELOPE_MALFORMED', 'Payload is not in RFC 8785 canonical form: sort members and use canonical number and string forms before signing.');
   }
-  const payload = parsed.data;
+  // the body as parsed from the signed bytes, not zod's copy: a record leaves out a member named "__proto__" (it would
+  // set the copy's prototype), so the body schemas would never see, and never refuse, a member the sender signed
+  const payload: EnvelopePayload = { ...parsed.data, body: (raw as Pick<EnvelopePayload, 'body'>).body };
 
   const created = Date.parse(payload.created);
   if (key.revokedAt !== undefined && created >= key.revokedAt) {

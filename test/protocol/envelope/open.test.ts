@@ -176,6 +176,15 @@ describe('openEnvelope: payload', () => {
     expect(codeOf(() => openEnvelope(bytesOf(signRaw(HEADER, text)), kgOptions()))).toBe('GNC_ENVELOPE_MALFORMED');
   });
 
+  it('returns the body as signed, a member named "__proto__" included, for the body schemas to refuse', () => {
+    // zod's record leaves such a member out of its copy: the receiver then stored and accepted a body it never checked
+    const p = payload();
+    const text = canonicalJson(p).replace('"body":{', '"body":{"__proto__":{"evil":1},');
+    const body = openEnvelope(bytesOf(signRaw(HEADER, text)), kgOptions()).payload.body;
+    expect(Object.keys(body)[0]).toBe('__proto__');
+    expect(Object.getPrototypeOf(body)).toBe(Object.prototype);
+  });
+
   it('refuses a signed payload with an unknown member: GNC_ENVELOPE_MALFORMED', () => {
     expect(codeOf(() => openEnvelope(bytesOf(signRaw(HEADER, canonicalJson({ ...payload(), extra: 1 }))), kgOptions()))).toBe('GNC_ENVELOPE_MALFORMED');
   });
