@@ -149,13 +149,32 @@ function canonicalOrUndefined(raw: unknown): string | undefined {
   }
 }
 
+/**
+ * The `"` bytes in JSON text: 12 in an object of exactly three members whose names and values are strings without a
+ * quote (a member named twice adds at least 2). JSON.parse keeps the last of two members of the same name; another
+ * reader (an auditor's JOSE library, section 9.8) may take the first, and would read other content in the very bytes
+ * stored as evidence, so an envelope or protected header with a member twice is refused (SPEC section 4, checks 2, 4).
+ */
+function quotes(bytes: Uint8Array): number {
+  let n = 0;
+  for (let i = bytes.indexOf(0x22); i !== -1; i = bytes.indexOf(0x22, i + 1)) n++;
+  return n;
+}
+const THREE_STRING_MEMBERS = 12;
+
 export function openEnvelope(input: Uint8Array, opts: OpenOptions): OpenedEnvelope {
   const bytes = new Uint8Array(input); // copy before verifying: the caller's buffer may be reused
   const jws = parseFlattened(bytes);
+  // the three members hold base64url text (checked below, before anything is trusted): no quote in any of them
+  if (quotes(bytes) !== THREE_STRING_MEMBERS) {
+    throw new GncError('GNC_ENVELOPE_MALFORMED', 'Envelope must have each of the members "protected", "payload" and "signature" exactly once, holding base64url text.');
+  }
 
-  const header = EnvelopeHeader.safeParse(parseJson(fromB64u(jws.protected, 'Protected header'), 'Protected header'));
-  if (!header.success) {
-    throw new GncError('GNC_ENVELOPE_HEADER', 'Protected header must be exactly {"alg":"EdDSA","kid":<thumbprint>,"typ":"gnc+jws"}; other algorithms and members are refused.');
+  const headerBytes = fromB64u(jws.protected, 'Protected header');
+  const header = EnvelopeHeader.safeParse(parseJson(headerBytes, 'Protected header'));
+  // a kid with a quote is no thumbprint either
+  if (!header.success || quotes(headerBytes) !== THREE_STRING_MEMBERS) {
+    throw new GncError('GNC_ENVELOPE_HEADER', 'Protected header must be exactly {"alg":"EdDSA","kid":<thumbprint>,"typ":"gnc+jws"}, each member once; other algorithms and members are refused.');
   }
   if (header.data.typ !== ENVELOPE_TYP) {
     throw new GncError('GNC_ENVELOPE_HEADER', `Protected header typ is "${header.data.typ}"; expected "${ENVELOPE_TYP}".`);

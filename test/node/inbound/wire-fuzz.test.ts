@@ -278,6 +278,24 @@ describe('hand-made envelopes from a compromised partner', () => {
     expectRefused(receiptOf(await c.answer(id)), '__proto__ in body', 'GNC_SCHEMA_INVALID');
   });
 
+  it('refuses a signed protected header with "alg" twice, the last one EdDSA (GNC_ENVELOPE_HEADER), and stores nothing', async () => {
+    // JSON.parse keeps the last "alg"; a reader that keeps the first (an auditor's tool) sees "none" in the signed bytes
+    const twice = `{"alg":"none","alg":"EdDSA","kid":"${kz.node.parts.identity.node.signer.kid}","typ":"gnc+jws"}`;
+    const id = nextId++;
+    c.send({ kind: FRAME_REQUEST, requestId: id, payload: bytesOf(signed(twice, canonicalJson(payload()))) });
+    expectRefused(receiptOf(await c.answer(id)), 'alg twice', 'GNC_ENVELOPE_HEADER');
+  });
+
+  it('refuses an envelope with "payload" twice, the last one signed (GNC_ENVELOPE_MALFORMED), and stores nothing', async () => {
+    // the bytes stored as evidence would hold another payload for a reader that keeps the first member
+    const s = signed(header(), canonicalJson(payload()));
+    const other = b64(canonicalJson(payload({ body: { ...aci, functionalReference: 'NOT-WHAT-WAS-SIGNED' } })));
+    const bytes = Buffer.from(`{"protected":"${s.protected}","payload":"${other}","payload":"${s.payload}","signature":"${s.signature}"}`);
+    const id = nextId++;
+    c.send({ kind: FRAME_REQUEST, requestId: id, payload: bytes });
+    expectRefused(receiptOf(await c.answer(id)), 'payload twice', 'GNC_ENVELOPE_MALFORMED');
+  });
+
   it('still serves the honest partner', async () => {
     await honestDelivered();
   }, 20_000);

@@ -111,6 +111,25 @@ describe('openEnvelope: protected header allowlist', () => {
     expect(codeOf(() => openEnvelope(bytesOf(signRaw({ ...HEADER, jku: 'https://example.org/keys' }, text)), kgOptions()))).toBe('GNC_ENVELOPE_HEADER');
   });
 
+  it('refuses a protected header with a member twice, whichever copy is EdDSA: GNC_ENVELOPE_HEADER', () => {
+    for (const alg of ['"alg":"none","alg":"EdDSA"', '"alg":"EdDSA","alg":"EdDSA"']) {
+      const jws = signRaw({ ...HEADER }, text);
+      const header = Buffer.from(`{${alg},"kid":"${KZ.kid}","typ":"gnc+jws"}`).toString('base64url');
+      const resigned = { ...jws, protected: header, signature: Buffer.from(KZ.signer.sign(Buffer.from(`${header}.${jws.payload}`, 'ascii'))).toString('base64url') };
+      expect(codeOf(() => openEnvelope(bytesOf(resigned), kgOptions())), alg).toBe('GNC_ENVELOPE_HEADER');
+    }
+  });
+
+  it('refuses an envelope with a member twice, the last copy the signed one: GNC_ENVELOPE_MALFORMED', () => {
+    const { jws } = sealed();
+    for (const twice of ['protected', 'payload', 'signature'] as const) {
+      const bytes = Buffer.from(`{"${twice}":"AAAA",` + new TextDecoder().decode(encodeFlattened(jws)).slice(1));
+      expect(codeOf(() => openEnvelope(bytes, kgOptions())), twice).toBe('GNC_ENVELOPE_MALFORMED');
+    }
+    // whitespace between the members stays allowed
+    expect(openEnvelope(Buffer.from(JSON.stringify(jws, null, 2)), kgOptions()).payload).toStrictEqual(payload());
+  });
+
   it('accepts the same header members in another order (the header need not be canonical)', () => {
     const jws = signRaw({ typ: 'gnc+jws', kid: KZ.kid, alg: 'EdDSA' }, text);
     expect(openEnvelope(bytesOf(jws), kgOptions()).payload).toStrictEqual(payload());
