@@ -238,6 +238,15 @@ describe('hand-made envelopes from a compromised partner', () => {
     ['agreement 129 chars', () => envelope(payload({ agreement: 'a'.repeat(129) })), 'GNC_ENVELOPE_MALFORMED'],
     ['purpose outside the agreement', () => envelope(payload({ purpose: 'marketing' })), ''],
     ['ref to a message never sent', () => envelope(payload({ ref: newMessageId(), body: JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-cancellation.json', import.meta.url), 'utf8')) })), 'GNC_ORIGINAL_UNKNOWN'],
+    // an unknown kid makes the receiver read the unverified payload for a certificate announcing it (SPEC section 4)
+    ...['', 'a.b.c', 'eyJ9.eyJ9.AAAA', `${b64('{"alg":"EdDSA","kid":"x","typ":"gnc-cert+jws"}')}.${b64('{"v":1}')}.${'A'.repeat(86)}`, 'x'.repeat(100_000)].flatMap((cert, i): [string, () => Uint8Array, string][] => [
+      [`announcement by an unknown kid with certificate #${i}`, () => bytesOf(signed(canonicalJson({ alg: 'EdDSA', kid: `unknown-${i}`, typ: 'gnc+jws' }), canonicalJson(payload({ type: 'key', purpose: undefined, agreement: null, body: { action: 'announce', certificate: cert } })))), 'GNC_KEY_UNKNOWN'],
+      [`root succession by an unknown kid with notice and certificate #${i}`, () => bytesOf(signed(canonicalJson({ alg: 'EdDSA', kid: `unknown-${i}`, typ: 'gnc+jws' }), canonicalJson(payload({ type: 'key', purpose: undefined, agreement: null, body: { action: 'root-succession', notice: cert, certificate: cert } })))), 'GNC_KEY_UNKNOWN'],
+    ]),
+    ['announcement of KZ\'s own kid with a garbage certificate', () => envelope(payload({ type: 'key', purpose: undefined, agreement: null, body: { action: 'announce', certificate: 'a.b.c' } })), ''],
+    ['revocation with a garbage notice', () => envelope(payload({ type: 'key', purpose: undefined, agreement: null, body: { action: 'revoke', notice: 'a.b.c' } })), ''],
+    ['agreement proposal with a garbage document', () => envelope(payload({ type: 'agreement', purpose: undefined, agreement: null, body: { action: 'propose', agreement: { payload: 'x', signatures: [] } } })), ''],
+    ['agreement notice with a garbage notice', () => envelope(payload({ type: 'agreement', purpose: undefined, agreement: null, body: { action: 'notice', notice: 'x'.repeat(10_000) } })), ''],
     ['string just under the frame limit', () => {
       const p = payload({ body: { ...aci, x: '' } });
       const text = canonicalJson(p);
@@ -484,12 +493,12 @@ function mutate(rand: () => number): { what: string; bytes: Uint8Array } {
     }
     case 5: { // replace a top-level member's value with a value of another type, canonical and signed
       const key = pick(Object.keys(p));
-      const value = pick([null, true, 0, -1, 1.5, '', 'x'.repeat(70), [], {}, [1], { a: 1 }, '2026-02-30T00:00:00.000Z', 'KG', 'KZ']);
+      const value = pick<unknown>([null, true, 0, -1, 1.5, '', 'x'.repeat(70), [], {}, [1], { a: 1 }, '2026-02-30T00:00:00.000Z', 'KG', 'KZ']);
       return { what: `payload.${key} = ${JSON.stringify(value)}`, bytes: envelope({ ...p, [key]: value }) };
     }
     case 6: { // replace a body member's value, canonical and signed
       const key = pick(Object.keys(aci));
-      const value = pick([null, true, 0, -1, 1e21, '', 'x'.repeat(5000), [], {}, [null], { '': 1 }, { __proto__: null, constructor: 1 }]);
+      const value = pick<unknown>([null, true, 0, -1, 1e21, '', 'x'.repeat(5000), [], {}, [null], { '': 1 }, JSON.parse('{"__proto__":null,"constructor":1}')]);
       return { what: `body.${key} = ${JSON.stringify(value)}`, bytes: envelope({ ...p, body: { ...aci, [key]: value } }) };
     }
     default: { // flip a byte of the payload text, signed (invalid UTF-8 included)
