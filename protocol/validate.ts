@@ -67,6 +67,44 @@ export function issueTotal(error: z.ZodError): number {
   return error.issues.reduce((n, i) => n + (i.code === 'unrecognized_keys' ? i.keys.length : 1), 0);
 }
 
+/** A member named `__proto__` where the walk of refuseProtoMembers found it: its parent, for the path. */
+interface Found {
+  value: unknown;
+  key: PropertyKey;
+  parent: Found | undefined;
+}
+
+/**
+ * Refuses a document read from JSON `text` that has members named `__proto__` (GNC_SCHEMA_INVALID naming each, under
+ * `prefix`). JSON.parse keeps such a member as any other, but zod drops it without a word from every object it copies
+ * (a record, a non-strict object): the body of a submission, read as a record first, lost its `{"__proto__": ...}`
+ * and was sent without it instead of being refused as an unknown member, as a nested one is. Only a text that can
+ * hold the name (plainly, or with a \u00XX escape in it) is walked, so the submit path pays one scan of the text.
+ */
+export function refuseProtoMembers(text: string, value: unknown, prefix = ''): void {
+  if (!text.includes('proto') && !text.includes('\\u00')) return;
+  const found: Found[] = [];
+  // not recursive: a JSON document may nest as deep as its size allows
+  const stack: Found[] = [{ value, key: '', parent: undefined }];
+  while (stack.length > 0 && found.length < MAX_REPORTED_ISSUES) {
+    const at = stack.pop()!;
+    const v = at.value;
+    if (v === null || typeof v !== 'object') continue;
+    if (!Array.isArray(v) && Object.hasOwn(v, '__proto__')) found.push({ value: undefined, key: '__proto__', parent: at });
+    for (const [key, x] of Object.entries(v)) if (x !== null && typeof x === 'object') stack.push({ value: x, key: Array.isArray(v) ? Number(key) : key, parent: at });
+  }
+  if (found.length === 0) return;
+  const issues = found.map((f): ErrorIssue => {
+    const keys: PropertyKey[] = [];
+    for (let n: Found | undefined = f; n?.parent !== undefined; n = n.parent) keys.unshift(n.key);
+    const path = pointer(keys, prefix);
+    const received = 'unknown member "__proto__"';
+    return { path, expected: 'no such member', received, message: `${path}: expected no such member, received ${received}` };
+  });
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
+  throw new GncError('GNC_SCHEMA_INVALID', `Body is invalid: ${issues[0]!.message}${more}. No document has a member named "__proto__": remove it and send the document again.`, { issues });
+}
+
 /** Parse or throw GNC_SCHEMA_INVALID naming the first offending field in the message. */
 export function parseWith<S extends z.ZodType>(schema: S, input: unknown, what: string, prefix = '', code: GncErrorCode = 'GNC_SCHEMA_INVALID'): z.output<S> {
   const result = schema.safeParse(input);

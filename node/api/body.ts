@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { MAX_BODY_BYTES } from '../../protocol/constants.js';
 import { GncError } from '../../protocol/errors.js';
+import { refuseProtoMembers } from '../../protocol/validate.js';
 
 /**
  * What to do about a body over the limit (API and `gnc send`): every byte counts, the indentation of a JSON file too;
@@ -93,9 +94,12 @@ export async function readBody(c: Context, limit = MAX_BODY_BYTES): Promise<Requ
   } catch {
     throw new GncError('GNC_INVALID_JSON', 'Body is not valid JSON: it is not UTF-8 (RFC 8259 section 8.1). Send the document in UTF-8.');
   }
+  let value: unknown;
   try {
-    return { kind: 'json', value: JSON.parse(text) as unknown };
+    value = JSON.parse(text) as unknown;
   } catch (err) {
     throw new GncError('GNC_INVALID_JSON', `Body is not valid JSON (${(err as Error).message}): check quoting and commas.`);
   }
+  refuseProtoMembers(text, value);
+  return { kind: 'json', value };
 }

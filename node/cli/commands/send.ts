@@ -6,6 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { MAX_BODY_BYTES } from '../../../protocol/constants.js';
 import { GncError } from '../../../protocol/errors.js';
+import { refuseProtoMembers } from '../../../protocol/validate.js';
 import { parseXmlBody, removedXmlPaths, withXmlPaths, type XmlBody } from '../../../protocol/xml/index.js';
 import { BODY_TOO_LARGE_ADVICE } from '../../api/body.js';
 import { checkedIdempotencyKey } from '../../api/idempotency-key.js';
@@ -45,11 +46,15 @@ export function readBodyFile(path: string): { type?: string; body: unknown; xmlP
     const { type, body, xmlPathOf } = parseXmlBody(text);
     return { type, body, xmlPathOf };
   }
+  let body: unknown;
   try {
-    return { body: JSON.parse(text) as unknown };
+    body = JSON.parse(text) as unknown;
   } catch (err) {
     throw new GncError('GNC_INVALID_JSON', `${path} is not valid JSON (${(err as Error).message}).`);
   }
+  // the file is the body of the submission: its members are named as the API names them, under /body
+  refuseProtoMembers(text, body, '/body');
+  return { body };
 }
 
 /**
