@@ -19,7 +19,7 @@ import { GncError, isGncError } from '../../protocol/errors.js';
 import { MAX_ENVELOPE_BYTES } from '../../protocol/wire.js';
 import { parseFlattened, peekKid, peekPayload } from '../../protocol/envelope/open.js';
 import { newMessageId } from '../../protocol/ids.js';
-import { assertBusinessType, needsRef, originalMismatch, parseBody, refuseStrayRef, type BusinessType } from '../../protocol/messages/registry.js';
+import { assertBusinessType, missingRef, needsRef, originalMismatch, parseBody, refuseStrayRef, type BusinessType } from '../../protocol/messages/registry.js';
 import type { Policy } from '../policy/policy.js';
 import type { MessageRow } from '../store/messages.js';
 import { queuePosition, type OutboxRow } from '../store/outbox.js';
@@ -138,7 +138,7 @@ export class SubmitService {
     const kind = (body as { kind: string }).kind;
     refuseStrayRef(type, body, s.ref);
     if (needsRef(type, body)) {
-      if (s.ref === undefined) throw new GncError('GNC_SCHEMA_INVALID', `An ${type} ${kind} must name the original message id in "ref".`);
+      if (s.ref === undefined) throw missingRef(type, body);
       const orig = this.d.store.messages.byKey('out', s.to, s.ref);
       const mismatch = orig && originalMismatch(type, body, orig);
       if (!orig || mismatch) {

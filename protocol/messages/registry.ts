@@ -4,7 +4,7 @@
  * Variants that are about an earlier message (amendment, cancellation, status change) must carry `ref`.
  */
 import { z } from 'zod';
-import { GncError } from '../errors.js';
+import { GncError, quoted, type ErrorIssue } from '../errors.js';
 import { AciBody } from './aci.js';
 import { AeoBody } from './aeo.js';
 import { certificateKey, EcooBody } from './ecoo.js';
@@ -51,7 +51,22 @@ export function needsRef(type: BusinessType, body: BusinessBody): boolean {
 export function refuseStrayRef(type: BusinessType, body: BusinessBody, ref: string | undefined): void {
   if (ref === undefined || needsRef(type, body)) return;
   const kinds = REF_KINDS[type];
-  throw new GncError('GNC_SCHEMA_INVALID', `An ${type} ${(body as { kind: string }).kind} refers to no earlier message: remove "ref" (${kinds.length ? `only ${kinds.join(' and ')} of ${type} carry one` : `no ${type} message carries one`}).`);
+  const issue = refIssue('no "ref" on this kind', `string ${quoted(ref)}`);
+  throw new GncError('GNC_SCHEMA_INVALID', `An ${type} ${(body as { kind: string }).kind} refers to no earlier message: remove "ref" (${kinds.length ? `only ${kinds.join(' and ')} of ${type} carry one` : `no ${type} message carries one`}).`, { issues: [issue] });
+}
+
+/** The issue of a submission's `ref`: the field named as the other refusals of a submission name theirs. */
+function refIssue(expected: string, received: string): ErrorIssue {
+  return { path: '/ref', expected, received, message: `/ref: expected ${expected}, received ${received}` };
+}
+
+/**
+ * The refusal of a submitted amendment, cancellation or status change without `ref`, naming the field (`/ref`, as
+ * zod's refusals name theirs) and where each way of submitting gives it.
+ */
+export function missingRef(type: BusinessType, body: BusinessBody): GncError {
+  const issue = refIssue('the id of the message it refers to', 'nothing (missing)');
+  return new GncError('GNC_SCHEMA_INVALID', `An ${type} ${(body as { kind: string }).kind} must name the original message id in "ref": add "ref" with the id POST /v1/messages answered for the original (for an XML body ?ref=ID, with gnc send --ref ID) and submit again.`, { issues: [issue] });
 }
 
 /** An earlier message as a node holds it: its body may be gone (retention). */
