@@ -178,7 +178,7 @@ export class AgreementRegistry {
     const doc = v.document;
     const partner = doc.parties.map((p) => p.country).find((c) => c !== this.self.country);
     if (!partner || !doc.parties.some((p) => p.country === this.self.country)) {
-      throw new GncError('GNC_AGREEMENT_INVALID', `Agreement ${doc.id} is between ${doc.parties.map((p) => p.country).join(' and ')}; this node is ${this.self.country}.`);
+      throw new GncError('GNC_AGREEMENT_INVALID', `Agreement ${doc.id} is between ${doc.parties.map((p) => p.country).join(' and ')}; this node is ${this.self.country}: it holds only agreements ${this.self.country} is a party to, so import or propose this one on a party's node.`);
     }
     const from = via?.from;
     if (from !== undefined && (partner !== from || !v.signedBy.includes(from))) {

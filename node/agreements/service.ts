@@ -32,7 +32,7 @@ export class AgreementService {
   draft(input: unknown): SignedAgreement {
     const doc = draftAgreement(resolveDraftPlaceholders(input, this.fingerprints()));
     if (!doc.parties.some((p) => p.country === this.parts.identity.country)) {
-      throw new GncError('GNC_AGREEMENT_INVALID', `This node (${this.parts.identity.country}) is not a party to agreement ${doc.id}.`);
+      throw new GncError('GNC_AGREEMENT_INVALID', `This node (${this.parts.identity.country}) is not a party to agreement ${doc.id}: a node drafts only agreements of its own administration, so name ${this.parts.identity.country} in "parties" (and its directions), or draft it on a party's node.`);
     }
     return signAgreement(doc, null);
   }
