@@ -16,6 +16,14 @@ const FORBIDDEN = /<!\s*(?:DOCTYPE|ENTITY)/i;
  */
 const NOT_CHAR = /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const NAME_END = /[\s/>]/g;
+/**
+ * Names the parser refuses as "[SECURITY] ... prototype pollution" (it builds objects keyed by them), though XML allows
+ * them: refused here naming the element, instead of as a document that is not well-formed. No WCO DM or GNC element
+ * or attribute has one, so one in a declaration is no element the node would have read (SPEC 7.6).
+ */
+const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+const RESERVED_ADVICE = 'Rename or remove it: the node cannot read an element or attribute named __proto__, constructor or prototype, and no WCO DM or GNC one has such a name.';
+const RESERVED_EXPECTED = 'a name other than __proto__, constructor and prototype';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Throws `code` for the XML element or attribute at `path`, with its one issue and a hint saying what to do. */
@@ -64,7 +72,7 @@ function isSpace(c: number): boolean {
  * XML 1.0 section 3.1: each attribute is `name="value"` (or single quotes) after white space, appears once
  * (the parser would keep the last of `currencyID="USD" currencyID="EUR"`), and its value has no "<".
  */
-function attributes(xml: string, from: number, tag: string, invalid: (index: number, expected: string, received: string) => never): number {
+function attributes(xml: string, from: number, tag: string, invalid: (index: number, expected: string, received: string) => never, reserved: (index: number, what: string) => never): number {
   let seen: string[] | undefined;
   for (let j = from; ; ) {
     const spaced = j;
@@ -81,6 +89,7 @@ function attributes(xml: string, from: number, tag: string, invalid: (index: num
       invalid(j, `white space, then an attribute name="value", "/>" or ">" in <${tag}>`, received);
     }
     const name = m[1]!;
+    if (RESERVED_NAMES.has(name)) reserved(j, `attribute ${name} of <${tag}>`);
     if (seen?.includes(name)) invalid(j, `each attribute once in <${tag}>`, `a second ${name}`);
     (seen ??= []).push(name);
     const close = xml.indexOf(m[2]!, ATTRIBUTE.lastIndex);
@@ -112,6 +121,7 @@ export function checkXml(xml: string): boolean {
   const where = () => '/' + stack.join('/');
   const invalid = (index: number, expected: string, received: string): never =>
     fail('GNC_XML_INVALID', stack.length ? where() : '/', expected, `${received} at ${lineOf(xml, index)}`, 'Send well-formed XML (XML 1.0).');
+  const reserved = (index: number, what: string): never => fail('GNC_XML_INVALID', where(), RESERVED_EXPECTED, `${what} at ${lineOf(xml, index)}`, RESERVED_ADVICE);
   let roots = 0;
   let split = false;
   let i = 0;
@@ -166,10 +176,11 @@ export function checkXml(xml: string): boolean {
       if (!/^[A-Za-z_][\w.:-]*$/.test(name)) invalid(lt, 'an element name', `"<${xml.slice(lt + 1, lt + 12)}"`);
       if (stack.length === 0 && roots++ > 0) invalid(lt, 'a single root element', `a second root <${name}>`);
       stack.push(name);
+      if (RESERVED_NAMES.has(name)) reserved(lt, `<${name}>`);
       if (stack.length > MAX_XML_DEPTH) {
         fail('GNC_XML_TOO_DEEP', where(), `elements nested at most ${MAX_XML_DEPTH} deep`, `deeper nesting at ${lineOf(xml, lt)}`, 'Flatten the document; WCO DM declarations need 8 levels at most.');
       }
-      const end = attributes(xml, nameEnd, name, invalid);
+      const end = attributes(xml, nameEnd, name, invalid, reserved);
       if (xml.charCodeAt(end - 1) === 47 /* / */) stack.pop();
       i = end + 1;
     }
