@@ -11,7 +11,7 @@ import { getRequestListener, type ServerType } from '@hono/node-server';
 import type { Libp2p } from 'libp2p';
 import { loadIdentity, type LocalIdentity } from '../certs/identity.js';
 import type { Signer } from '../protocol/envelope/seal.js';
-import { answerClientError, requestErrorResponse } from './api/client-error.js';
+import { answerClientError, answerExpectation, requestErrorResponse } from './api/client-error.js';
 import { createApi } from './api/app.js';
 import { isFinalStatus } from './api/routes/messages.js';
 import type { AuthEnv } from './api/auth.js';
@@ -302,6 +302,8 @@ export class GncNode {
       // what the HTTP parser refuses, and a request cut off by the time limits, is answered as problem details too,
       // not with Node's bare 400 or 408
       server.on('clientError', answerClientError);
+      // and so is an Expect the node cannot meet, not with Node's bare 417
+      server.on('checkExpectation', answerExpectation);
       // runs before hono's listener: every request is counted until its response is finished or cut off
       server.prependListener('request', (_req: unknown, res: ServerResponse) => this.trackResponse(res));
       this.api = server;

@@ -78,6 +78,8 @@ export const ERROR_CODES = [
   'GNC_HEADERS_TOO_LARGE',
   // a request whose headers or body did not arrive whole within the HTTP server's time limits (a client that stalled)
   'GNC_REQUEST_TIMEOUT',
+  // a request with an Expect the node cannot meet (anything but 100-continue): Node answered a bare 417 for it
+  'GNC_EXPECTATION_FAILED',
   // audit
   'GNC_AUDIT_BROKEN',
   // the node's own storage (free space on its data volume, then retry)

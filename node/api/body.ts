@@ -1,7 +1,7 @@
 /**
  * Reading request bodies safely: a hard byte limit before parsing (GNC_BODY_TOO_LARGE), JSON or XML by
- * Content-Type (GNC_UNSUPPORTED_MEDIA_TYPE otherwise, and for any Content-Encoding but identity), and malformed
- * JSON, or JSON that is not UTF-8, reported as GNC_INVALID_JSON.
+ * Content-Type (GNC_UNSUPPORTED_MEDIA_TYPE otherwise, and for any Content-Encoding but identity or Transfer-Encoding
+ * but chunked), and malformed JSON, or JSON that is not UTF-8, reported as GNC_INVALID_JSON.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
@@ -26,15 +26,26 @@ export function contentTypeOf(c: Context): { type: string; isJson: boolean; isXm
   return { type, isJson: type === 'application/json' || type.endsWith('+json'), isXml: type === 'application/xml' || type === 'text/xml' || type.endsWith('+xml') };
 }
 
+/** The codings a Content-Encoding or Transfer-Encoding header lists (lower case), but those in `plain`. */
+function codings(header: string | undefined, plain: readonly string[]): string[] {
+  return (header ?? '').split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '' && !plain.includes(s));
+}
+
 export async function readBody(c: Context, limit = MAX_BODY_BYTES): Promise<RequestBody> {
   const { type, isJson, isXml } = contentTypeOf(c);
   if (!isJson && !isXml) {
     throw new GncError('GNC_UNSUPPORTED_MEDIA_TYPE', `Content-Type "${type || '(none)'}" is not accepted: send application/json or application/xml.`);
   }
   // a compressed body would be read as its compressed bytes ("not UTF-8"): refused as RFC 9110 section 8.4 allows
-  const coding = (c.req.header('content-encoding') ?? '').split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '' && s !== 'identity');
+  const coding = codings(c.req.header('content-encoding'), ['identity']);
   if (coding.length > 0) {
     throw new GncError('GNC_UNSUPPORTED_MEDIA_TYPE', `Content-Encoding "${coding.join(', ')}" is not accepted: send the body uncompressed (no Content-Encoding, or identity).`);
+  }
+  // a transfer coding but chunked (gzip, deflate, compress): Node's parser decodes none, so the route would read the
+  // coded bytes as the body, or take a body that is not coded as it says (RFC 9112 section 6.1)
+  const transfer = codings(c.req.header('transfer-encoding'), ['chunked', 'identity']);
+  if (transfer.length > 0) {
+    throw new GncError('GNC_UNSUPPORTED_MEDIA_TYPE', `Transfer-Encoding "${transfer.join(', ')}" is not accepted: send the body uncoded (chunked alone, or with Content-Length).`);
   }
   const declared = Number(c.req.header('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > limit) {

@@ -4,12 +4,13 @@
  * `400 Bad Request` (or 431) without a body; this one is problem details with a GNC code, as every other refusal,
  * and the connection closes after it as Node's does (the parser cannot find where the next request starts). So is a
  * request the server's time limits cut off (headers or body stalled; Node's own answer is a bare `408`), and a
- * request the parser reads but hono's listener cannot make a URL of (requestErrorResponse).
+ * request the parser reads but hono's listener cannot make a URL of (requestErrorResponse), and one with an `Expect`
+ * the node cannot meet (Node's own answer is a bare `417`).
  */
-import { maxHeaderSize, STATUS_CODES, type Server } from 'node:http';
+import { maxHeaderSize, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { RequestError } from '@hono/node-server';
-import { GncError } from '../../protocol/errors.js';
+import { GncError, quoted } from '../../protocol/errors.js';
 import { toProblem } from './problem.js';
 
 /** Every method a route of the API takes (/v1/openapi.json lists them per path). */
@@ -76,4 +77,17 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
     'Connection: close',
   ];
   socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+}
+
+/**
+ * Node's `checkExpectation`: a request whose Expect is not `100-continue` (which Node answers itself) is answered with
+ * 417 problem details, before any route, instead of Node's bare 417 (RFC 9110 section 10.1.1); nothing of it is
+ * applied and the connection closes, as the body it announced may still follow.
+ */
+export function answerExpectation(req: IncomingMessage, res: ServerResponse): void {
+  const expect = quoted(req.headers.expect ?? '');
+  const p = toProblem(new GncError('GNC_EXPECTATION_FAILED', `Expect: ${expect} is not an expectation this node can meet (it meets 100-continue only), so nothing of the request was applied: send it without Expect, or with Expect: 100-continue.`));
+  const body = JSON.stringify(p);
+  res.writeHead(p.status, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.end(body);
 }
