@@ -4,11 +4,14 @@
  * other refusal, problem details with a GNC code and what to do, and the connection closes after it. And refusals
  * of the agreement routes whose detail said what was wrong but not what to do.
  */
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, openAgreementDraft, pinnedPairDirs, startTestNode, tempDir, type TestNode } from '../../helpers/network.js';
 import { rmSync } from 'node:fs';
 import { exampleXml } from '../../protocol/messages/fixtures.js';
+import { rawHttp as rawTo } from '../../helpers/raw-http.js';
+
+/** A request written as is to KZ's API socket, or to `to`'s. */
+const rawHttp = (request: string, to: TestNode = kz): ReturnType<typeof rawTo> => rawTo(request, to);
 
 const base = tempDir('gnc-bad-input-');
 let kz: TestNode;
@@ -22,26 +25,6 @@ afterAll(async () => {
   await kz?.node.stop();
   rmSync(base, { recursive: true, force: true });
 });
-
-/** `request` written as is to the API's socket: the status, the headers (lower-case names) and the body it answers. */
-function rawHttp(request: string, to: TestNode = kz): Promise<{ status: number; headers: Record<string, string>; body: string }> {
-  const { hostname, port } = new URL(to.url);
-  return new Promise((resolve, reject) => {
-    const s = connect(Number(port), hostname, () => s.write(request));
-    let text = '';
-    s.setEncoding('utf8');
-    s.on('data', (d: string) => (text += d));
-    s.on('error', reject);
-    // the answer ends with the connection: that it ends is part of what is tested
-    s.on('end', () => {
-      const [head = '', body = ''] = text.split('\r\n\r\n', 2);
-      const [statusLine = '', ...lines] = head.split('\r\n');
-      const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
-      resolve({ status: Number(statusLine.split(' ')[1]), headers, body });
-    });
-    s.setTimeout(10_000, () => s.destroy(new Error('no answer')));
-  });
-}
 
 function expectProblem(r: { status: number; headers: Record<string, string>; body: string }, status: number, code: string): Record<string, unknown> {
   expect(r.status, r.body).toBe(status);
