@@ -105,7 +105,11 @@ export function aeoRoutes(store: Store, registry: AeoRegistry, snapshots: AeoSna
       const nextCursor = rows.length > q.limit && last ? encodeNameCursor(last) : null;
       return c.json({ items: page.map((r) => aeoRecordView(registry, store.terms, r)), nextCursor });
     }
-    const rows = registry.search(q.partner, q.id, q.limit + 1, q.cursor === undefined ? undefined : decodeCursor(q.cursor));
+    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+    // pages are in (partner, AEO id) order: a cursor of another partner's pages would answer an empty page (a partner
+    // sorting before) or the first page again (one sorting after), both as if it were the next page
+    if (after !== undefined && q.partner !== undefined && after.partner !== q.partner) throw badCursor();
+    const rows = registry.search(q.partner, q.id, q.limit + 1, after);
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
     const nextCursor = rows.length > q.limit && last ? Buffer.from(`${last.partner}.${last.aeo_id}`).toString('base64url') : null;

@@ -2,14 +2,15 @@
  * Bugs the seeded API hunt (fuzz.test.ts) found, each named: a body member named `__proto__` sent without a word
  * instead of refused, an amendment without `ref` refused without naming the field or saying where to give it, an
  * agreement of other parties refused without saying what to do, an XML element named `constructor` refused as XML that
- * is not well-formed, an Expect answered with Node's bare 417, a Transfer-Encoding gzip read as if it were none. Real nodes, real HTTP; nothing refused is stored.
+ * is not well-formed, an Expect answered with Node's bare 417, a Transfer-Encoding gzip read as if it were none, an AEO
+ * list cursor of one partner read as a position in another's list. Real nodes, real HTTP; nothing refused is stored.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gnc } from '../../helpers/cli.js';
 import { rawHttp } from '../../helpers/raw-http.js';
-import { api, networkForFile, openAgreementDraft, tempDir, type TestNode } from '../../helpers/network.js';
+import { api, networkForFile, openAgreementDraft, tempDir, waitFor, type TestNode } from '../../helpers/network.js';
 import { example, exampleXml } from '../../protocol/messages/fixtures.js';
 
 const { nodes: { KZ: kz, KG: kg } } = networkForFile(['KZ', 'KG', 'CN'], { agreements: [{ a: 'KZ', b: 'KG' }] });
@@ -112,6 +113,26 @@ describe('what the HTTP layer let through or answered bare', () => {
     const ok = await rawHttp(post('Transfer-Encoding: chunked\r\n', chunked), kz);
     expect(ok.status, ok.body).toBe(202);
     expect(outbound(kz)).toBe(before + 1);
+  });
+});
+
+describe('a cursor of another filter', () => {
+  it('of the AEO list of one partner is refused with another partner, not answered with an empty page (or the first again) as if it were the next', async () => {
+    const sent = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aeo', purpose: 'aeo-mra-benefits', body: example('aeo-kz-snapshot') });
+    expect(sent.status, sent.text).toBe(202);
+    await waitFor(async () => ((await api(kg, 'GET', '/v1/aeo?partner=KZ')).json.items.length === 4 ? true : undefined), 15_000, 'the AEO register of KZ at KG');
+    const first = await api(kg, 'GET', '/v1/aeo?partner=KZ&limit=1');
+    const cursor = first.json.nextCursor as string;
+    expect(cursor).toEqual(expect.any(String));
+    for (const other of ['CN', 'UZ']) {
+      const r = problemOf(await api(kg, 'GET', `/v1/aeo?partner=${other}&cursor=${cursor}`), 422, 'GNC_SCHEMA_INVALID');
+      expect(r.issues[0]).toMatchObject({ path: '/cursor', expected: 'the nextCursor of the previous page' });
+    }
+    // the next page of the same partner's list, and of the list of every partner, as before
+    const next = await api(kg, 'GET', `/v1/aeo?partner=KZ&limit=1&cursor=${cursor}`);
+    expect(next.status, next.text).toBe(200);
+    expect(next.json.items[0].aeoId).not.toBe(first.json.items[0].aeoId);
+    expect((await api(kg, 'GET', `/v1/aeo?limit=1&cursor=${cursor}`)).json.items).toEqual(next.json.items);
   });
 });
 
