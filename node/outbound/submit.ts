@@ -15,11 +15,11 @@ import { sealEnvelope, sha256Hex, type SealedEnvelope, type Signer } from '../..
 import { isSnapshotInParts, type AeoBody, type AeoSnapshotInParts } from '../../protocol/messages/aeo.js';
 import type { ControlType } from '../../protocol/messages/control.js';
 import { CONTROL_RETENTION_DAYS } from '../inbound/receiver.js';
-import { GncError, isGncError } from '../../protocol/errors.js';
+import { GncError, isGncError, quoted } from '../../protocol/errors.js';
 import { MAX_ENVELOPE_BYTES } from '../../protocol/wire.js';
 import { parseFlattened, peekKid, peekPayload } from '../../protocol/envelope/open.js';
 import { newMessageId } from '../../protocol/ids.js';
-import { assertBusinessType, missingRef, needsRef, originalMismatch, parseBody, refuseStrayRef, type BusinessType } from '../../protocol/messages/registry.js';
+import { assertBusinessType, missingRef, needsRef, refIssue, originalMismatch, parseBody, refuseStrayRef, type BusinessType } from '../../protocol/messages/registry.js';
 import type { Policy } from '../policy/policy.js';
 import type { MessageRow } from '../store/messages.js';
 import { queuePosition, type OutboxRow } from '../store/outbox.js';
@@ -142,7 +142,8 @@ export class SubmitService {
       const orig = this.d.store.messages.byKey('out', s.to, s.ref);
       const mismatch = orig && originalMismatch(type, body, orig);
       if (!orig || mismatch) {
-        throw new GncError('GNC_ORIGINAL_UNKNOWN', `${type} ${kind} refers to ${s.ref}, which is ${mismatch ?? `not a ${type} message this node sent to ${s.to}`}: check "ref".`);
+        const issue = refIssue(`the id of an ${type} message this node sent to ${s.to}`, `string ${quoted(s.ref)}`);
+        throw new GncError('GNC_ORIGINAL_UNKNOWN', `${type} ${kind} refers to ${s.ref}, which is ${mismatch ?? `not an ${type} message this node sent to ${s.to}`}: check "ref".`, { issues: [issue] });
       }
       if (orig.status === 'withdrawn') {
         // the partner never got it (SPEC section 6): it would refuse this one as GNC_ORIGINAL_UNKNOWN, finally

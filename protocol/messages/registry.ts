@@ -56,7 +56,7 @@ export function refuseStrayRef(type: BusinessType, body: BusinessBody, ref: stri
 }
 
 /** The issue of a submission's `ref`: the field named as the other refusals of a submission name theirs. */
-function refIssue(expected: string, received: string): ErrorIssue {
+export function refIssue(expected: string, received: string): ErrorIssue {
   return { path: '/ref', expected, received, message: `/ref: expected ${expected}, received ${received}` };
 }
 

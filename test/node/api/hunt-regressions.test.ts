@@ -136,7 +136,7 @@ describe('a cursor of another filter', () => {
   });
 });
 
-describe('an amendment, cancellation or status change without ref', () => {
+describe('an amendment, cancellation or status change without ref, or with one to nothing', () => {
   it('is refused naming /ref and saying where to give it, in JSON and XML, and nothing is queued', async () => {
     const before = outbound(kz);
     const amendment = { ...example('aci-kz-kg-amendment') };
@@ -148,6 +148,12 @@ describe('an amendment, cancellation or status change without ref', () => {
     expect(xml.issues[0].xmlPath).toBeUndefined();
     expect(xml.detail).toContain('?ref=ID');
     expect(outbound(kz)).toBe(before);
+  });
+
+  it('with a ref to no message sent to the partner names /ref (GNC_ORIGINAL_UNKNOWN) and reads "an aci message"', async () => {
+    const r = problemOf(await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: risk, ref: 'no-such-message', body: example('aci-kz-kg-amendment') }), 422, 'GNC_ORIGINAL_UNKNOWN');
+    expect(r.detail).toBe('aci amendment refers to no-such-message, which is not an aci message this node sent to KG: check "ref".');
+    expect(r.issues).toEqual([{ path: '/ref', expected: 'the id of an aci message this node sent to KG', received: 'string "no-such-message"', message: '/ref: expected the id of an aci message this node sent to KG, received string "no-such-message"' }]);
   });
 
   it('and a ref on a kind that takes none names /ref too', async () => {
