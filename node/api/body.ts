@@ -15,6 +15,12 @@ import { refuseProtoMembers } from '../../protocol/validate.js';
  */
 export const BODY_TOO_LARGE_ADVICE = 'send JSON without indentation (every byte counts), or split it into several messages (an AEO register as a snapshot in parts, SPEC section 7.5)';
 
+/**
+ * Why a JSON document that starts with a byte order mark is refused (API and `gnc send`): Windows editors and .NET's
+ * UTF-8 encoder write one, and JSON.parse names it as an invisible "Unexpected token", which reads like a typo.
+ */
+export const BOM_REFUSAL = 'it starts with a byte order mark (U+FEFF), which JSON does not allow (RFC 8259 section 8.1): send it as UTF-8 without a BOM';
+
 export type RequestBody = { kind: 'json'; value: unknown } | { kind: 'xml'; bytes: Uint8Array };
 
 /** Fails on bytes that are not UTF-8; keeps a byte order mark, which JSON.parse then refuses as before. */
@@ -109,6 +115,7 @@ export async function readBody(c: Context, limit = MAX_BODY_BYTES): Promise<Requ
   try {
     value = JSON.parse(text) as unknown;
   } catch (err) {
+    if (text.charCodeAt(0) === 0xfeff) throw new GncError('GNC_INVALID_JSON', `Body is not valid JSON: ${BOM_REFUSAL}.`);
     throw new GncError('GNC_INVALID_JSON', `Body is not valid JSON (${(err as Error).message}): check quoting and commas.`);
   }
   refuseProtoMembers(text, value);

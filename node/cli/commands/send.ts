@@ -8,7 +8,7 @@ import { MAX_BODY_BYTES } from '../../../protocol/constants.js';
 import { GncError } from '../../../protocol/errors.js';
 import { refuseProtoMembers } from '../../../protocol/validate.js';
 import { parseXmlBody, removedXmlPaths, withXmlPaths, type XmlBody } from '../../../protocol/xml/index.js';
-import { BODY_TOO_LARGE_ADVICE } from '../../api/body.js';
+import { BODY_TOO_LARGE_ADVICE, BOM_REFUSAL } from '../../api/body.js';
 import { checkedIdempotencyKey } from '../../api/idempotency-key.js';
 import { agreementRef } from '../../../protocol/agreement/document.js';
 import { scopeFor } from '../../../protocol/agreement/scope.js';
@@ -50,6 +50,7 @@ export function readBodyFile(path: string): { type?: string; body: unknown; xmlP
   try {
     body = JSON.parse(text) as unknown;
   } catch (err) {
+    if (text.charCodeAt(0) === 0xfeff) throw new GncError('GNC_INVALID_JSON', `${path} is not valid JSON: ${BOM_REFUSAL}.`);
     throw new GncError('GNC_INVALID_JSON', `${path} is not valid JSON (${(err as Error).message}).`);
   }
   // the file is the body of the submission: its members are named as the API names them, under /body

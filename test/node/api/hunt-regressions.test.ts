@@ -3,7 +3,7 @@
  * instead of refused, an amendment without `ref` refused without naming the field or saying where to give it, an
  * agreement of other parties refused without saying what to do, an XML element named `constructor` refused as XML that
  * is not well-formed, an Expect answered with Node's bare 417, a Transfer-Encoding gzip read as if it were none, an AEO
- * list cursor of one partner read as a position in another's list. Real nodes, real HTTP; nothing refused is stored.
+ * list cursor of one partner read as a position in another's list, a byte order mark reported as an invisible token. Real nodes, real HTTP; nothing refused is stored.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,6 +58,26 @@ describe('a JSON member named __proto__', () => {
     expect(r.code, r.stdout + r.stderr).not.toBe(0);
     expect(r.stdout + r.stderr).toContain('/body/__proto__: expected no such member');
     expect(outbound(kz)).toBe(before);
+  });
+});
+
+describe('a JSON document that starts with a byte order mark', () => {
+  const bom = `\ufeff${JSON.stringify({ to: 'KG', type: 'aci', purpose: risk, body: example('aci-kz-kg-road') })}`;
+  const said = 'it starts with a byte order mark (U+FEFF), which JSON does not allow (RFC 8259 section 8.1): send it as UTF-8 without a BOM.';
+
+  it('is refused saying so, not as an invisible "Unexpected token" to fix with quoting and commas, and nothing is queued', async () => {
+    const before = outbound(kz);
+    const p = problemOf(await api(kz, 'POST', '/v1/messages', bom, { 'content-type': 'application/json' }), 400, 'GNC_INVALID_JSON');
+    expect(p.detail).toBe(`Body is not valid JSON: ${said}`);
+    expect(outbound(kz)).toBe(before);
+  });
+
+  it('is refused by gnc send in a body file saying so too', async () => {
+    const file = join(tempDir('gnc-bom-'), 'aci.json');
+    writeFileSync(file, `\ufeff${JSON.stringify(example('aci-kz-kg-road'))}`);
+    const r = await gnc('send', '--dir', kz.dir, '--to', 'KG', '--purpose', risk, '--type', 'aci', file);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain(`${file} is not valid JSON: ${said}`);
   });
 });
 
