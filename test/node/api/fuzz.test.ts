@@ -311,6 +311,10 @@ describe(`seeded API mutation hunt (seed ${SEED})`, () => {
       `/v1/messages/${'x'.repeat(3_000)}`, '/v1/messages/%F0%9F%9A%9A', '/v1/messages/%00', '/v1/messages/%', '/v1/messages/%ZZ', '/v1/messages/', '/v1/messages//x', '/v1//messages', '/v1/arrivals/%ud800',
       '/v1/arrivals/1/', '/v1/aeo/KG', '/v1/aeo/KG/x/y', '/v1/aeo/%00/%00', '/v1/aeo/kg/KGAEO1', '/v1/agreements/%2e', '/v1/agreements/KZ-KG-test/sign/', '/v1/partners/KG', '/v1/partners/xx/remove', '/v1/audit/x/evidence',
       '/v1', '/v1/', '/', '/V1/messages', '/v1/messages;x=1', '/v1/openapi.json/x', '/v1/health/'];
+    // one message's query strings
+    for (const q of ['direction=in', 'direction=out&partner=KG', 'partner=KZ', 'partner=kg', 'wait=0', 'wait=31', 'wait=-1', 'wait=1.5', 'wait=', 'direction=out&direction=in', 'x=1', '=1', 'partner=KG&wait=0&extra']) {
+      for (const path of [`/v1/messages/${one}`, `/v1/messages/${one}/evidence`]) check(await api(kz, 'GET', `${path}?${q}`), `GET ${path}?${q}`);
+    }
     for (const path of paths) {
       for (const method of ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD']) {
         const r = await api(kz, method, path, method === 'POST' || method === 'PUT' || method === 'PATCH' ? '{}' : undefined, { 'content-type': 'application/json' });
