@@ -243,6 +243,8 @@ export class GncNode {
     this.lease.acquire();
     this.leaseTimer = setInterval(() => this.renewLease(), LEASE_RENEW_MS);
     this.leaseTimer.unref();
+    // no commit of the running node copies the WAL into the database file: a worker thread does (stopped in stopParts)
+    store.startCheckpoints({ log });
     await this.ext.prepare?.(this);
     const refusals = new LogBudget();
     this.host = await createHost({
@@ -423,6 +425,7 @@ export class GncNode {
     await this.host?.stop();
     // let in-flight group commits land before closing the database
     await this.parts.store.commits.run(() => undefined);
+    await this.parts.store.stopCheckpoints();
     try {
       this.lease.release();
     } catch {

@@ -12,6 +12,7 @@ import { PartnerRepo } from './partners.js';
 import { RejectionRepo } from './rejections.js';
 import { TokenRepo } from './tokens.js';
 import { GroupCommit } from './group-commit.js';
+import { Checkpointer, type CheckpointerOptions } from './checkpointer.js';
 import { IdempotencyRepo } from './idempotency.js';
 import { AeoPartRepo } from './aeo-parts.js';
 import { TermsRepo } from './terms.js';
@@ -61,7 +62,25 @@ export class Store {
     return changed;
   }
 
+  private checkpointer: Checkpointer | undefined;
+
+  /**
+   * A running node's WAL checkpoints, off the main thread (node/store/checkpointer.ts): its commits no longer copy
+   * the WAL into the database file. The CLI's short-lived connections never call this and keep auto-checkpoint.
+   */
+  startCheckpoints(opts: CheckpointerOptions): Checkpointer {
+    this.checkpointer ??= new Checkpointer(this.db, opts);
+    return this.checkpointer;
+  }
+
+  /** Stops the checkpoint worker, once it has closed its connection; the commits checkpoint again meanwhile. */
+  async stopCheckpoints(): Promise<void> {
+    await this.checkpointer?.stop();
+  }
+
   close(): void {
+    // a path that did not stop it first: the worker still stops, and closes its connection, on its own
+    void this.checkpointer?.stop();
     if (this.db.open) this.db.close();
   }
 }

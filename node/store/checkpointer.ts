@@ -1,0 +1,157 @@
+/**
+ * WAL checkpoints off the main thread. SQLite's auto-checkpoint runs inside the COMMIT that takes the WAL past
+ * 1,000 pages: that commit copies the pages into the database file and fsyncs it on the event loop, and every
+ * message in flight waits for it. A running node turns it off on its connection (`wal_autocheckpoint = 0`) and a
+ * worker thread, with its own connection to the same file, runs `PRAGMA wal_checkpoint(PASSIVE)` once the WAL
+ * holds `pages` frames, until it has copied them all. PASSIVE never takes the write lock, so commits go on meanwhile; once a
+ * checkpoint has copied the whole WAL, the node's next write starts it over from the beginning (as it does after
+ * an auto-checkpoint), so the file stays the same size.
+ *
+ * Safe: in WAL mode a commit is durable once its frames are in the WAL and the WAL is fsynced (synchronous=FULL);
+ * a checkpoint only copies committed pages into the database file (fsyncing it before the WAL may be reused), and
+ * a crash in the middle of one leaves the WAL intact for the next open to read. Which connection checkpoints
+ * changes neither.
+ *
+ * Bounded: the worker reads how many frames the WAL holds from the WAL index (the -shm file, its header's
+ * `mxFrame` and `nBackfill`, https://www.sqlite.org/walformat.html) every `pollMs`, a read of 136 bytes. When the
+ * WAL nevertheless grows past `limitPages` (the worker cannot keep up, or a reader pins an old snapshot) the node
+ * goes back to auto-checkpoint until the WAL was started over, and so when the worker fails: it is logged, and
+ * auto-checkpoint stays on. The short-lived connections of the CLI never start one and keep auto-checkpoint.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../log.js';
+import type { Db } from './db.js';
+
+/** SQLite's own auto-checkpoint threshold, restored on the node's connection whenever the worker cannot do the work. */
+export const AUTO_CHECKPOINT_PAGES = 1000;
+
+export interface CheckpointerOptions {
+  /** WAL frames not yet copied that make the worker checkpoint (default: SQLite's 1,000). */
+  pages?: number;
+  /** WAL frames past which the node's own commits checkpoint again (default: 8 x `pages`). */
+  limitPages?: number;
+  /** How often the worker looks at the WAL index, ms (default 20). */
+  pollMs?: number;
+  log: Logger;
+}
+
+/** What the worker tells the node. */
+type Report = { type: 'checkpointed'; mode: 'PASSIVE' | 'FULL'; log: number; copied: number } | { type: 'behind' | 'caught-up'; frames: number };
+
+// the worker's code: a script (eval), so that it runs the same from the sources under test and from dist/
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { openSync, readSync, closeSync } = require('node:fs');
+const Database = require(workerData.driver);
+const { file, pages, limitPages, pollMs, finishPages } = workerData;
+const db = new Database(file, { fileMustExist: true });
+db.pragma('busy_timeout = 2');
+db.pragma('synchronous = FULL');
+const shm = openSync(file + '-shm', 'r');
+const header = Buffer.alloc(100);
+// mxFrame: offset 16 of the WAL-index header; nBackfill: offset 96, after its two copies (native byte order)
+function frames() {
+  if (readSync(shm, header, 0, 100, 0) < 100) return { max: 0, copied: 0 };
+  return { max: header.readUInt32LE(16), copied: header.readUInt32LE(96) };
+}
+let behind = false;
+let timer;
+function tick() {
+  const f = frames();
+  if (f.max >= limitPages !== behind) {
+    behind = !behind;
+    parentPort.postMessage({ type: behind ? 'behind' : 'caught-up', frames: f.max });
+  }
+  // past the threshold, until the whole WAL was copied: the node's next commit then starts it over
+  if (f.max >= pages && f.copied < f.max) {
+    // under sustained load frames are appended while a PASSIVE checkpoint runs, and the WAL is only started over by a
+    // commit that finds it all copied: the last few frames are copied in FULL mode, holding the write lock (a commit
+    // waits for those few pages and one fsync) and giving up at once when a commit or a reader is in the way
+    const mode = f.max - f.copied <= finishPages ? 'FULL' : 'PASSIVE';
+    const r = db.pragma('wal_checkpoint(' + mode + ')')[0];
+    parentPort.postMessage({ type: 'checkpointed', mode, log: r.log, copied: r.checkpointed });
+  }
+  timer = setTimeout(tick, pollMs);
+}
+parentPort.on('message', (m) => {
+  if (m !== 'stop') return;
+  clearTimeout(timer);
+  closeSync(shm);
+  db.close();
+  parentPort.close();
+});
+tick();
+`;
+
+export class Checkpointer {
+  /** The thread (its `threadId` is what a stack dump names). */
+  readonly worker: Worker;
+  private stopping = false;
+  private alive = true;
+  private readonly exited: Promise<void>;
+  private fallback = false;
+  /** Checkpoints the worker ran, and how many of them copied the whole WAL. */
+  readonly stats = { checkpoints: 0, complete: 0, full: 0 };
+
+  /** Starts the worker on `db`'s file (a WAL database the node has open) and turns the node's auto-checkpoint off. */
+  constructor(private readonly db: Db, private readonly opts: CheckpointerOptions) {
+    const pages = opts.pages ?? AUTO_CHECKPOINT_PAGES;
+    this.worker = new Worker(WORKER, {
+      eval: true,
+      workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), file: db.name, pages, limitPages: opts.limitPages ?? 8 * pages, pollMs: opts.pollMs ?? 20, finishPages: Math.max(1, Math.floor(pages / 8)) },
+    });
+    this.worker.unref();
+    this.worker.on('message', (r: Report) => this.report(r));
+    this.worker.on('error', (err) => this.failed(err.message));
+    this.exited = new Promise((resolve) => this.worker.once('exit', (code) => {
+      this.alive = false;
+      if (!this.stopping) this.failed(`the checkpoint worker exited (code ${code})`);
+      resolve();
+    }));
+    this.autoCheckpoint(false);
+  }
+
+  /** False once the thread has exited (stopped, or failed). */
+  get running(): boolean {
+    return this.alive;
+  }
+
+  private report(r: Report): void {
+    if (r.type === 'checkpointed') {
+      this.stats.checkpoints++;
+      if (r.mode === 'FULL') this.stats.full++;
+      if (r.copied === r.log) this.stats.complete++;
+      return;
+    }
+    if (this.fallback) return;
+    this.autoCheckpoint(r.type === 'behind');
+    if (r.type === 'behind') this.opts.log('the WAL outgrew the checkpoint worker: the node checkpoints in its commits until it is started over', { frames: r.frames });
+  }
+
+  /** The worker failed: the node's commits checkpoint again, as SQLite does by default, for as long as it runs. */
+  private failed(error: string): void {
+    if (this.fallback) return;
+    this.fallback = true;
+    this.autoCheckpoint(true);
+    this.opts.log('the checkpoint worker failed: the node checkpoints the WAL in its commits from now on', { error });
+  }
+
+  private autoCheckpoint(on: boolean): void {
+    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${on ? AUTO_CHECKPOINT_PAGES : 0}`);
+  }
+
+  /** Stops the worker and closes its connection; the node's connection checkpoints in its commits again. Idempotent. */
+  async stop(): Promise<void> {
+    if (!this.stopping) {
+      this.stopping = true;
+      this.autoCheckpoint(true);
+      this.worker.ref(); // the process waits for the worker to close its connection
+      this.worker.postMessage('stop');
+      const late = setTimeout(() => void this.worker.terminate(), 5000);
+      await this.exited;
+      clearTimeout(late);
+    }
+    await this.exited;
+  }
+}
