@@ -2,10 +2,12 @@
  * WAL checkpoints off the main thread. SQLite's auto-checkpoint runs inside the COMMIT that takes the WAL past
  * 1,000 pages: that commit copies the pages into the database file and fsyncs it on the event loop, and every
  * message in flight waits for it. A running node turns it off on its connection (`wal_autocheckpoint = 0`) and a
- * worker thread, with its own connection to the same file, runs `PRAGMA wal_checkpoint(PASSIVE)` once the WAL
- * holds `pages` frames, until it has copied them all. PASSIVE never takes the write lock, so commits go on meanwhile; once a
- * checkpoint has copied the whole WAL, the node's next write starts it over from the beginning (as it does after
- * an auto-checkpoint), so the file stays the same size.
+ * worker thread, with its own connection to the same file, checkpoints once the WAL holds `pages` frames: PASSIVE,
+ * which never takes the write lock, so commits go on meanwhile, and FULL for the last few frames (holding the write
+ * lock for those pages and one fsync), since the WAL is started over only by a commit that finds all of it copied, and
+ * under load a PASSIVE checkpoint never ends before the next commit appends more. When commits follow each other too
+ * closely for the worker to catch up and take the write lock (sixteen checkpoints without the WAL started over), the node's next commit copies those few frames
+ * itself (auto-checkpoint, until the WAL was started over): far less than the 1,000 pages it copied before.
  *
  * Safe: in WAL mode a commit is durable once its frames are in the WAL and the WAL is fsynced (synchronous=FULL);
  * a checkpoint only copies committed pages into the database file (fsyncing it before the WAL may be reused), and
@@ -13,7 +15,7 @@
  * changes neither.
  *
  * Bounded: the worker reads how many frames the WAL holds from the WAL index (the -shm file, its header's
- * `mxFrame` and `nBackfill`, https://www.sqlite.org/walformat.html) every `pollMs`, a read of 136 bytes. When the
+ * `mxFrame` and `nBackfill`, https://www.sqlite.org/walformat.html) every `pollMs`, a read of 100 bytes. When the
  * WAL nevertheless grows past `limitPages` (the worker cannot keep up, or a reader pins an old snapshot) the node
  * goes back to auto-checkpoint until the WAL was started over, and so when the worker fails: it is logged, and
  * auto-checkpoint stays on. The short-lived connections of the CLI never start one and keep auto-checkpoint.
@@ -37,7 +39,7 @@ export interface CheckpointerOptions {
 }
 
 /** What the worker tells the node. */
-type Report = { type: 'checkpointed'; mode: 'PASSIVE' | 'FULL'; log: number; copied: number } | { type: 'behind' | 'caught-up'; frames: number };
+type Report = { type: 'checkpointed'; mode: 'PASSIVE' | 'FULL'; log: number; copied: number } | { type: 'behind'; frames: number; limit: boolean } | { type: 'caught-up'; frames: number };
 
 // the worker's code: a script (eval), so that it runs the same from the sources under test and from dist/
 const WORKER = `
@@ -50,29 +52,43 @@ db.pragma('busy_timeout = 2');
 db.pragma('synchronous = FULL');
 const shm = openSync(file + '-shm', 'r');
 const header = Buffer.alloc(100);
+const le = require('node:os').endianness() === 'LE';
 // mxFrame: offset 16 of the WAL-index header; nBackfill: offset 96, after its two copies (native byte order)
 function frames() {
   if (readSync(shm, header, 0, 100, 0) < 100) return { max: 0, copied: 0 };
-  return { max: header.readUInt32LE(16), copied: header.readUInt32LE(96) };
+  return le ? { max: header.readUInt32LE(16), copied: header.readUInt32LE(96) } : { max: header.readUInt32BE(16), copied: header.readUInt32BE(96) };
 }
-let behind = false;
+let handedOver = false;
+let misses = 0; // checkpoints since the WAL was last started over
 let timer;
 function tick() {
   const f = frames();
-  if (f.max >= limitPages !== behind) {
-    behind = !behind;
-    parentPort.postMessage({ type: behind ? 'behind' : 'caught-up', frames: f.max });
+  if (f.max < pages) misses = 0;
+  if (handedOver && f.max < pages) {
+    handedOver = false;
+    parentPort.postMessage({ type: 'caught-up', frames: f.max });
+  }
+  // the node's commits checkpoint (auto-checkpoint) until the WAL was started over: when it outgrew the worker, and
+  // when commits follow each other too closely for the worker to take the write lock for the last few frames (they
+  // then copy only those: the worker copied the rest)
+  if (!handedOver && (f.max >= limitPages || misses >= 16)) {
+    handedOver = true;
+    parentPort.postMessage({ type: 'behind', frames: f.max, limit: f.max >= limitPages });
   }
   // past the threshold, until the whole WAL was copied: the node's next commit then starts it over
+  let ran = false;
   if (f.max >= pages && f.copied < f.max) {
+    ran = true;
     // under sustained load frames are appended while a PASSIVE checkpoint runs, and the WAL is only started over by a
     // commit that finds it all copied: the last few frames are copied in FULL mode, holding the write lock (a commit
-    // waits for those few pages and one fsync) and giving up at once when a commit or a reader is in the way
-    const mode = f.max - f.copied <= finishPages ? 'FULL' : 'PASSIVE';
+    // waits for those few pages and one fsync) and giving up within 2 ms when a commit or a reader is in the way
+    const mode = !handedOver && f.max - f.copied <= finishPages ? 'FULL' : 'PASSIVE';
     const r = db.pragma('wal_checkpoint(' + mode + ')')[0];
+    misses++;
     parentPort.postMessage({ type: 'checkpointed', mode, log: r.log, copied: r.checkpointed });
   }
-  timer = setTimeout(tick, pollMs);
+  // while catching up, the next look comes at once: what was appended meanwhile is little, quick to copy
+  timer = setTimeout(tick, ran ? 1 : pollMs);
 }
 parentPort.on('message', (m) => {
   if (m !== 'stop') return;
@@ -91,8 +107,11 @@ export class Checkpointer {
   private alive = true;
   private readonly exited: Promise<void>;
   private fallback = false;
-  /** Checkpoints the worker ran, and how many of them copied the whole WAL. */
-  readonly stats = { checkpoints: 0, complete: 0, full: 0 };
+  /**
+   * Checkpoints the worker ran, how many copied the whole WAL, how many in FULL mode, and how often the node's commits
+   * were given auto-checkpoint back until the WAL was started over.
+   */
+  readonly stats = { checkpoints: 0, complete: 0, full: 0, handovers: 0 };
 
   /** Starts the worker on `db`'s file (a WAL database the node has open) and turns the node's auto-checkpoint off. */
   constructor(private readonly db: Db, private readonly opts: CheckpointerOptions) {
@@ -126,7 +145,8 @@ export class Checkpointer {
     }
     if (this.fallback) return;
     this.autoCheckpoint(r.type === 'behind');
-    if (r.type === 'behind') this.opts.log('the WAL outgrew the checkpoint worker: the node checkpoints in its commits until it is started over', { frames: r.frames });
+    if (r.type === 'behind') this.stats.handovers++;
+    if (r.type === 'behind' && r.limit) this.opts.log('the WAL outgrew the checkpoint worker: the node checkpoints in its commits until it is started over', { frames: r.frames });
   }
 
   /** The worker failed: the node's commits checkpoint again, as SQLite does by default, for as long as it runs. */

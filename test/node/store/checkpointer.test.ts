@@ -5,12 +5,13 @@
  * the node its auto-checkpoint back; a started node runs the worker and a stopped one leaves none.
  */
 import { existsSync, rmSync, statSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AUTO_CHECKPOINT_PAGES } from '../../../node/store/checkpointer.js';
 import { Store } from '../../../node/store/store.js';
-import { initNode, startTestNode, tempDir, waitFor } from '../../helpers/network.js';
+import { initNode, openTestNode, startTestNode, tempDir, waitFor } from '../../helpers/network.js';
 
 let dir: string;
 let store: Store;
@@ -32,13 +33,17 @@ afterEach(async () => {
 const wal = (): string => join(dir, 'gnc.sqlite-wal');
 const autoCheckpoint = (): number => store.db.pragma('wal_autocheckpoint', { simple: true }) as number;
 let next = 0;
-/** `n` group commits of `perCommit` rows of 2 KB, as concurrent arrivals make them; the largest WAL file seen. */
-async function load(n: number, perCommit = 8): Promise<number> {
+/**
+ * `n` group commits of `perCommit` rows of 2 KB, as concurrent arrivals make them, `gapMs` apart (a node's commits
+ * are separated by the work of its messages: sealing, checks, the network); the largest WAL file seen.
+ */
+async function load(n: number, perCommit = 8, gapMs = 0): Promise<number> {
   const insert = store.db.prepare('INSERT INTO filler (k, v) VALUES (?, ?)');
   let largest = 0;
   for (let i = 0; i < n; i++) {
     await Promise.all(Array.from({ length: perCommit }, () => store.commits.run(() => insert.run(next++, Buffer.alloc(2048, next)))));
     largest = Math.max(largest, statSync(wal()).size);
+    if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
   }
   return largest;
 }
@@ -48,10 +53,20 @@ describe('Checkpointer', () => {
     const c = store.startCheckpoints({ log });
     expect(autoCheckpoint()).toBe(0);
     const pageSize = store.db.pragma('page_size', { simple: true }) as number;
-    const largest = await load(500); // 4,000 rows of 2 KB: some 5,300 WAL frames, 22 MB, at a rate no node reaches
-    // the node's connection never checkpointed (auto-checkpoint stayed off, the WAL never outgrew the worker) and the
-    // worker's checkpoints let it start the WAL over: without them it would hold every page written
+    const largest = await load(500, 8, 1); // 4,000 rows of 2 KB: some 5,300 WAL frames, 22 MB
+    // the node's connection never checkpointed (auto-checkpoint never given back) and the worker's checkpoints let it
+    // start the WAL over: without them it would hold every page written
+    expect(c.stats.handovers).toBe(0);
     expect(autoCheckpoint()).toBe(0);
+    expect(c.stats.full).toBeGreaterThan(0);
+    expect(largest).toBeLessThan(3 * AUTO_CHECKPOINT_PAGES * (pageSize + 24));
+    expect(lines).toEqual([]);
+  });
+
+  it('keeps the WAL bounded under commits back to back, the node\'s commits copying only the last frames', async () => {
+    const c = store.startCheckpoints({ log });
+    const pageSize = store.db.pragma('page_size', { simple: true }) as number;
+    const largest = await load(500);
     expect(c.stats.complete).toBeGreaterThan(0);
     expect(largest).toBeLessThan(3 * AUTO_CHECKPOINT_PAGES * (pageSize + 24));
     expect(lines).toEqual([]);
@@ -101,6 +116,24 @@ describe('a node and its checkpoint worker', () => {
       // the last connection closed: SQLite checkpointed and removed the WAL, so none was left open in the worker
       expect(existsSync(join(nodeDir, 'gnc.sqlite-wal'))).toBe(false);
     } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+
+  it('stops the worker when the node cannot start (its API port is taken)', async () => {
+    const base = tempDir('gnc-ckpt-fail-');
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const nodeDir = await initNode(base, 'KZ');
+      const n = openTestNode('KZ', nodeDir, { apiPort: (taken.address() as AddressInfo).port });
+      const store = n.node.parts.store;
+      await expect(n.node.start()).rejects.toThrow(/in use/);
+      expect(store.db.open).toBe(false);
+      // the node started one before it failed: startCheckpoints hands that one back, stopped
+      expect(store.startCheckpoints({ log }).running).toBe(false);
+    } finally {
+      taken.close();
       rmSync(base, { recursive: true, force: true });
     }
   });
