@@ -243,8 +243,6 @@ export class GncNode {
     this.lease.acquire();
     this.leaseTimer = setInterval(() => this.renewLease(), LEASE_RENEW_MS);
     this.leaseTimer.unref();
-    // no commit of the running node copies the WAL into the database file: a worker thread does (stopped in stopParts)
-    store.startCheckpoints({ log });
     await this.ext.prepare?.(this);
     const refusals = new LogBudget();
     this.host = await createHost({
@@ -319,6 +317,9 @@ export class GncNode {
       if (store.changedElsewhere()) this.applyStoreChanges();
     }, EXTERNAL_CHANGE_POLL_MS);
     this.watcher.unref();
+    // no commit of the running node copies the WAL into the database file: a worker thread does (stopped in stopParts);
+    // started last, so that its start-up does not compete with the first dials and pumps for the CPU
+    store.startCheckpoints({ log });
     log('node started', { country: identity.country, peerId: identity.peerId, api: this.apiUrl });
   }
 

@@ -39,7 +39,7 @@ export interface CheckpointerOptions {
 }
 
 /** What the worker tells the node. */
-type Report = { type: 'checkpointed'; mode: 'PASSIVE' | 'FULL'; log: number; copied: number } | { type: 'behind'; frames: number; limit: boolean } | { type: 'caught-up'; frames: number };
+type Report = { type: 'checkpointed'; mode: 'PASSIVE' | 'FULL'; log: number; copied: number } | { type: 'behind'; frames: number; limit: boolean } | { type: 'caught-up'; frames: number } | { type: 'restarted' };
 
 // the worker's code: a script (eval), so that it runs the same from the sources under test and from dist/
 const WORKER = `
@@ -61,8 +61,11 @@ function frames() {
 let handedOver = false;
 let misses = 0; // checkpoints since the WAL was last started over
 let timer;
+let last = 0;
 function tick() {
   const f = frames();
+  if (f.max < last) parentPort.postMessage({ type: 'restarted' });
+  last = f.max;
   if (f.max < pages) misses = 0;
   if (handedOver && f.max < pages) {
     handedOver = false;
@@ -109,9 +112,9 @@ export class Checkpointer {
   private fallback = false;
   /**
    * Checkpoints the worker ran, how many copied the whole WAL, how many in FULL mode, and how often the node's commits
-   * were given auto-checkpoint back until the WAL was started over.
+   * were given auto-checkpoint back until the WAL was started over, and how often it was started over.
    */
-  readonly stats = { checkpoints: 0, complete: 0, full: 0, handovers: 0 };
+  readonly stats = { checkpoints: 0, complete: 0, full: 0, handovers: 0, restarts: 0 };
 
   /** Starts the worker on `db`'s file (a WAL database the node has open) and turns the node's auto-checkpoint off. */
   constructor(private readonly db: Db, private readonly opts: CheckpointerOptions) {
@@ -137,6 +140,10 @@ export class Checkpointer {
   }
 
   private report(r: Report): void {
+    if (r.type === 'restarted') {
+      this.stats.restarts++;
+      return;
+    }
     if (r.type === 'checkpointed') {
       this.stats.checkpoints++;
       if (r.mode === 'FULL') this.stats.full++;

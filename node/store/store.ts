@@ -69,6 +69,7 @@ export class Store {
    * the WAL into the database file. The CLI's short-lived connections never call this and keep auto-checkpoint.
    */
   startCheckpoints(opts: CheckpointerOptions): Checkpointer {
+    if (!this.db.open) throw new Error('the store is closed');
     this.checkpointer ??= new Checkpointer(this.db, opts);
     return this.checkpointer;
   }

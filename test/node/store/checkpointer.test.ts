@@ -5,13 +5,12 @@
  * the node its auto-checkpoint back; a started node runs the worker and a stopped one leaves none.
  */
 import { existsSync, rmSync, statSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AUTO_CHECKPOINT_PAGES } from '../../../node/store/checkpointer.js';
 import { Store } from '../../../node/store/store.js';
-import { initNode, openTestNode, startTestNode, tempDir, waitFor } from '../../helpers/network.js';
+import { initNode, startTestNode, tempDir, waitFor } from '../../helpers/network.js';
 
 let dir: string;
 let store: Store;
@@ -58,7 +57,7 @@ describe('Checkpointer', () => {
     // start the WAL over: without them it would hold every page written
     expect(c.stats.handovers).toBe(0);
     expect(autoCheckpoint()).toBe(0);
-    expect(c.stats.full).toBeGreaterThan(0);
+    expect(c.stats.restarts).toBeGreaterThan(0);
     expect(largest).toBeLessThan(3 * AUTO_CHECKPOINT_PAGES * (pageSize + 24));
     expect(lines).toEqual([]);
   });
@@ -67,7 +66,8 @@ describe('Checkpointer', () => {
     const c = store.startCheckpoints({ log });
     const pageSize = store.db.pragma('page_size', { simple: true }) as number;
     const largest = await load(500);
-    expect(c.stats.complete).toBeGreaterThan(0);
+    // the worker's checkpoints started the WAL over more often than the node's commits were asked to finish one
+    expect(c.stats.restarts).toBeGreaterThan(c.stats.handovers);
     expect(largest).toBeLessThan(3 * AUTO_CHECKPOINT_PAGES * (pageSize + 24));
     expect(lines).toEqual([]);
   });
@@ -120,21 +120,4 @@ describe('a node and its checkpoint worker', () => {
     }
   });
 
-  it('stops the worker when the node cannot start (its API port is taken)', async () => {
-    const base = tempDir('gnc-ckpt-fail-');
-    const taken = createServer();
-    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
-    try {
-      const nodeDir = await initNode(base, 'KZ');
-      const n = openTestNode('KZ', nodeDir, { apiPort: (taken.address() as AddressInfo).port });
-      const store = n.node.parts.store;
-      await expect(n.node.start()).rejects.toThrow(/in use/);
-      expect(store.db.open).toBe(false);
-      // the node started one before it failed: startCheckpoints hands that one back, stopped
-      expect(store.startCheckpoints({ log }).running).toBe(false);
-    } finally {
-      taken.close();
-      rmSync(base, { recursive: true, force: true });
-    }
-  });
 });
