@@ -177,7 +177,8 @@ export function addPartner(store: Store, selfCountry: string, identityFile: unkn
       const cert = store.partners.certificates(identity.country).find((c) => c.kid === notice.kid);
       if (cert && (cert.revoked_at === null || at < cert.revoked_at)) store.partners.revoke(cert.kid, at, compact);
     }
-  })();
+    // reads, then writes: the write lock from the start (group-commit.ts says why), also against the checkpoint worker
+  }).immediate();
   return { country: identity.country, name: identity.name, fingerprint: identity.root.fingerprint, addresses: identity.addresses, certificates: certificates.length, notices: added, wasRemoved: existing?.removed_at ?? null, replacedRoot: replacing ? existing!.fingerprint : null };
 }
 
