@@ -12,20 +12,10 @@ import { httpStatusOf } from '../../../node/api/problem.js';
 import { rawHttp } from '../../helpers/raw-http.js';
 import { api, networkForFile, openAgreementDraft, type TestNode } from '../../helpers/network.js';
 import { example, exampleXml, type ExampleName } from '../../protocol/messages/fixtures.js';
+import { prng } from '../../../examples/risk/traffic.js';
 
 const { nodes: { KZ: kz, KG: kg } } = networkForFile(['KZ', 'KG']);
 
-/** mulberry32: the same seed, the same run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const SEED = Number(process.env['GNC_FUZZ_SEED'] ?? 20261124);
 const rand = prng(SEED);
 const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;

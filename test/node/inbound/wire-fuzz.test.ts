@@ -24,6 +24,7 @@ import { newMessageId } from '../../../protocol/ids.js';
 import { encodeFrame, FRAME_ERROR, FRAME_RECEIPT, FRAME_REQUEST, FrameDecoder, MAX_ENVELOPE_BYTES, type Frame } from '../../../protocol/wire.js';
 import { api, makeNetwork, waitFor, type TestNode } from '../../helpers/network.js';
 import { rawPeer } from '../../helpers/raw-peer.js';
+import { prng } from '../../../examples/risk/traffic.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const FRAME_READ_MS = 1000;
@@ -443,17 +444,6 @@ describe('a stranger', () => {
 // ---------------------------------------------------------------------------------------------------------------
 // seeded mutations of one valid envelope
 
-/** mulberry32: a small seeded PRNG, so a failing mutation is found again from its index. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = 0x6e6366;
 const MUTATIONS = 300;
