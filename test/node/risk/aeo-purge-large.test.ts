@@ -43,8 +43,7 @@ afterEach(() => {
 
 /** Receives a KZ AEO message kept until `until`, and projects it. */
 function aeo(until: number, body: Record<string, unknown>): string {
-  const id = receive(store, { partner: 'KZ', type: 'aeo', body });
-  store.db.prepare(`UPDATE messages SET retain_until = ? WHERE id = ? AND direction = 'in'`).run(until, id);
+  const id = receive(store, { partner: 'KZ', type: 'aeo', body, retainUntil: until });
   risk.reassess();
   return id;
 }

@@ -27,16 +27,17 @@ export function variant<T>(doc: T, change: (d: any) => void): T {
 
 /**
  * Inserts an accepted inbound message the way node/inbound/receiver.ts stores it (a part of an AEO snapshot sent in
- * parts checked against the parts held, and recorded); returns its id.
+ * parts checked against the parts held, and recorded); returns its id. `retainUntil` (epoch ms): kept until then, as the
+ * receiver stores a message under its agreement's retention; without it, kept for good.
  */
-export function receive(store: Store, m: { partner: string; type: 'aci' | 'ecoo' | 'aeo'; body: Record<string, any>; ref?: string; id?: string; created?: string }): string {
+export function receive(store: Store, m: { partner: string; type: 'aci' | 'ecoo' | 'aeo'; body: Record<string, any>; ref?: string; id?: string; created?: string; retainUntil?: number }): string {
   const id = m.id ?? randomUUID();
   const body = JSON.stringify(m.body);
   const part = m.type === 'aeo' && isSnapshotInParts(m.body as AeoBody) ? (m.body as AeoSnapshotInParts) : undefined;
   const digest = part && store.aeoParts.admit('in', m.partner, part);
   const seq = store.messages.insert({
     id, direction: 'in', partner: m.partner, type: m.type, kind: String(m.body['kind']), ref: m.ref ?? null, purpose: 'pre-arrival-risk-assessment', agreement: `${m.partner}-XX@1`,
-    created: m.created ?? new Date().toISOString(), status: 'accepted', jws: Buffer.from(`jws:${id}`), sha256: createHash('sha256').update(id).digest('hex'), body, removed: null, retainUntil: null,
+    created: m.created ?? new Date().toISOString(), status: 'accepted', jws: Buffer.from(`jws:${id}`), sha256: createHash('sha256').update(id).digest('hex'), body, removed: null, retainUntil: m.retainUntil ?? null,
   });
   if (part && digest !== undefined) store.aeoParts.add('in', m.partner, seq, part, digest);
   return id;

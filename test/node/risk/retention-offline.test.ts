@@ -29,9 +29,7 @@ let queries: ArrivalQueries;
 
 /** Receives an ACI message kept until `until`. */
 function aci(until: number, m: { body: Record<string, any>; ref?: string; created: string }): string {
-  const id = receive(store, { partner: 'KZ', type: 'aci', ...m });
-  store.db.prepare(`UPDATE messages SET retain_until = ? WHERE id = ? AND direction = 'in'`).run(until, id);
-  return id;
+  return receive(store, { partner: 'KZ', type: 'aci', ...m, retainUntil: until });
 }
 
 const named = (name: string, kind = 'amendment') =>
