@@ -327,11 +327,13 @@ export async function restartNode(n: TestNode, options: NodeOptions = {}): Promi
   n.url = n.node.apiUrl;
 }
 
+/** A request to `n`'s API with its token: `body` as JSON, or a string or bytes as they are (give their content-type). */
 export async function api(n: TestNode, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; text: string; headers: Headers }> {
+  const raw = typeof body === 'string' || body instanceof Uint8Array;
   const res = await fetch(`${n.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${n.token}`, ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    headers: { authorization: `Bearer ${n.token}`, ...(body !== undefined && !raw ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
     signal: AbortSignal.timeout(10_000),
   });
   const text = await res.text();
