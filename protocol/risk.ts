@@ -176,7 +176,7 @@ export const ArrivalFilters = z.strictObject({
 export type ArrivalFilters = z.infer<typeof ArrivalFilters>;
 
 export const ArrivalsQuery = windowInOrder(ArrivalFilters.extend({
-  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected the nextCursor of the previous page').optional(),
+  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'expected the nextCursor of the previous page').optional().describe('the nextCursor of the previous page, with the same filters'),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 }), 'from', 'to');
 export type ArrivalsQuery = z.infer<typeof ArrivalsQuery>;
@@ -203,7 +203,7 @@ export const AeoQuery = z.strictObject({
   ),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   // a name search's cursor carries the matched words (at most 64 characters of up to 4 UTF-8 bytes each)
-  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,512}$/, 'expected the nextCursor of the previous page').optional().describe('the nextCursor of the previous page'),
+  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,512}$/, 'expected the nextCursor of the previous page').optional().describe('the nextCursor of the previous page, with the same partner, id or name'),
 }).refine((q) => q.name === undefined || q.id === undefined, { path: ['id'], message: 'expected no id with name (search by one or the other)' });
 export const AeoAtQuery = z.strictObject({ at: IsoDate.optional().describe('answer "was this operator a valid AEO on this date"') });
 

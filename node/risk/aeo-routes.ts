@@ -15,6 +15,7 @@ import { AeoAtQuery, AeoPendingQuery, AeoQuery, type AeoRecordView } from '../..
 import { parseWith } from '../../protocol/validate.js';
 import { requireScope, type AuthEnv } from '../api/auth.js';
 import { parseQuery } from '../api/query.js';
+import { badCursor, cursorPosition, pageCursor } from '../api/cursor.js';
 import { NAME_KEY_CHARS, nameQuery } from '../store/name-keys.js';
 import type { Store } from '../store/store.js';
 import type { TermsRepo } from '../store/terms.js';
@@ -23,25 +24,16 @@ import type { AeoSnapshots } from './aeo-snapshots.js';
 
 const AeoPath = z.strictObject({ partner: CountryCode, aeoId: z.string().regex(/^[A-Za-z]{2}[A-Za-z0-9]{1,15}$/, 'expected an AEO id like "KZAEO981140001234"') });
 
-function badCursor(): GncError {
-  return new GncError('GNC_SCHEMA_INVALID', 'Query is invalid: /cursor: expected the nextCursor of the previous page, received another string. Fix the field and submit again.', {
-    issues: [{ path: '/cursor', expected: 'the nextCursor of the previous page', received: 'another string', message: '/cursor: expected the nextCursor of the previous page' }],
-  });
-}
-
-function decodeCursor(cursor: string): { partner: string; aeoId: string } {
-  const m = /^([A-Z]{2})\.([A-Z0-9]{1,17})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+/** The operator a cursor of the AEO list by id names (after which the next page starts). */
+function decodeCursor(position: string): { partner: string; aeoId: string } {
+  const m = /^([A-Z]{2})\.([A-Z0-9]{1,17})$/.exec(position);
   if (!m) throw badCursor();
   return { partner: m[1]!, aeoId: m[2]! };
 }
 
-/** A name search's cursor: the last operator of the page and the key it matched by (a page of another search is refused). */
-function encodeNameCursor(r: { partner: string; aeo_id: string; name_key: string }): string {
-  return Buffer.from(`${r.partner}.${r.aeo_id}.${r.name_key}`).toString('base64url');
-}
-
-function decodeNameCursor(cursor: string): { partner: string; aeoId: string; key: string } {
-  const m = /^([A-Z]{2})\.([A-Z0-9]{1,17})\.(.+)$/su.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+/** A name search's cursor position: the last operator of the page and the key it matched by. */
+function decodeNameCursor(position: string): { partner: string; aeoId: string; key: string } {
+  const m = /^([A-Z]{2})\.([A-Z0-9]{1,17})\.(.+)$/su.exec(position);
   if (!m || [...m[3]!].length > NAME_KEY_CHARS) throw badCursor();
   return { partner: m[1]!, aeoId: m[2]!, key: m[3]! };
 }
@@ -95,24 +87,24 @@ export function aeoRoutes(store: Store, registry: AeoRegistry, snapshots: AeoSna
     if (q.name !== undefined) {
       // keyset pages in the order of the matched words, then (partner, AEO id)
       const key = nameKeyOf(q.name);
-      const after = q.cursor === undefined ? undefined : decodeNameCursor(q.cursor);
-      // a cursor of a search by another name is refused: read in this one, it would answer an empty page (a
-      // name sorting after) or the first page again (one sorting before), both as if it were the next page
-      if (after !== undefined && !after.key.startsWith(key)) throw badCursor();
+      // a cursor of a search by another name or partner is refused (node/api/cursor.ts): read in this one, it would
+      // answer an empty page (a name sorting after) or the first page again (one sorting before), both as if it were the next
+      const query = [q.partner, key];
+      const after = q.cursor === undefined ? undefined : decodeNameCursor(cursorPosition('aeo-name', query, q.cursor));
       const rows = registry.searchByName(q.partner, key, q.limit + 1, after);
       const page = rows.slice(0, q.limit);
       const last = page[page.length - 1];
-      const nextCursor = rows.length > q.limit && last ? encodeNameCursor(last) : null;
+      const nextCursor = rows.length > q.limit && last ? pageCursor('aeo-name', query, `${last.partner}.${last.aeo_id}.${last.name_key}`) : null;
       return c.json({ items: page.map((r) => aeoRecordView(registry, store.terms, r)), nextCursor });
     }
-    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-    // pages are in (partner, AEO id) order: a cursor of another partner's pages would answer an empty page (a partner
-    // sorting before) or the first page again (one sorting after), both as if it were the next page
-    if (after !== undefined && q.partner !== undefined && after.partner !== q.partner) throw badCursor();
+    // pages are in (partner, AEO id) order: a cursor of another partner's pages (or ids) would answer an empty page (a
+    // partner sorting before) or the first page again (one sorting after), both as if it were the next: refused
+    const query = [q.partner, q.id];
+    const after = q.cursor === undefined ? undefined : decodeCursor(cursorPosition('aeo', query, q.cursor));
     const rows = registry.search(q.partner, q.id, q.limit + 1, after);
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
-    const nextCursor = rows.length > q.limit && last ? Buffer.from(`${last.partner}.${last.aeo_id}`).toString('base64url') : null;
+    const nextCursor = rows.length > q.limit && last ? pageCursor('aeo', query, `${last.partner}.${last.aeo_id}`) : null;
     return c.json({ items: page.map((r) => aeoRecordView(registry, store.terms, r)), nextCursor });
   });
 

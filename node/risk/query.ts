@@ -6,6 +6,7 @@
  * same table, checked per candidate when a window or a place already narrows the rows, else used to drive.
  */
 import { GncError } from '../../protocol/errors.js';
+import { badCursor, cursorPosition, pageCursor } from '../api/cursor.js';
 import { ambiguousId } from '../api/ambiguous-id.js';
 import type { ArrivalDetail, ArrivalFilters } from '../../protocol/risk.js';
 import type { Statement } from 'better-sqlite3';
@@ -15,17 +16,14 @@ import type { ConsignmentRepo, ConsignmentRow } from './consignments.js';
 import { KEY } from './declaration.js';
 import { arrivalView, assessmentView, parseStored } from './views.js';
 
-export function encodeCursor(row: Pick<ConsignmentRow, 'expected_arrival' | 'cid'>): string {
-  return Buffer.from(`${row.expected_arrival}.${row.cid}`).toString('base64url');
+/** The position of a cursor after `row` (expected arrival, then cid: unique, so a page boundary splits no run of equal arrivals). */
+function positionOf(row: Pick<ConsignmentRow, 'expected_arrival' | 'cid'>): string {
+  return `${row.expected_arrival}.${row.cid}`;
 }
 
-function decodeCursor(cursor: string): [number, number] {
-  const m = /^(-?\d+)\.(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!m) {
-    throw new GncError('GNC_SCHEMA_INVALID', 'Query is invalid: /cursor: expected the nextCursor of the previous page, received another string. Fix the field and submit again.', {
-      issues: [{ path: '/cursor', expected: 'the nextCursor of the previous page', received: 'another string', message: '/cursor: expected the nextCursor of the previous page' }],
-    });
-  }
+function readPosition(position: string): [number, number] {
+  const m = /^(-?\d{1,16})\.(\d{1,15})$/.exec(position);
+  if (!m) throw badCursor();
   return [Number(m[1]), Number(m[2])];
 }
 
@@ -68,8 +66,10 @@ export class ArrivalQueries {
       if (narrowed) add('EXISTS (SELECT 1 FROM risk_keys h WHERE h.cid = c.cid AND h.k = ? AND h.v >= ? AND h.v < ?)', ...range);
       else add('c.cid IN (SELECT cid FROM risk_keys WHERE k = ? AND v >= ? AND v < ?)', ...range);
     }
+    // the conditions and their values as read (folded, windows in ms): a cursor of other filters is refused (node/api/cursor.ts)
+    const query = [where.join(' AND '), ...args];
     if (f.cursor !== undefined) {
-      const [ea, cid] = decodeCursor(f.cursor);
+      const [ea, cid] = readPosition(cursorPosition('arrivals', query, f.cursor));
       add('(c.expected_arrival, c.cid) > (?, ?)', ea, cid);
     }
     const sql = `SELECT c.* FROM risk_consignments c ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY c.expected_arrival, c.cid LIMIT ?`;
@@ -80,7 +80,7 @@ export class ArrivalQueries {
     }
     const rows = stmt.all(...args, f.limit + 1) as ConsignmentRow[];
     const page = rows.slice(0, f.limit);
-    return { rows: page, nextCursor: rows.length > f.limit ? encodeCursor(page[page.length - 1]!) : null };
+    return { rows: page, nextCursor: rows.length > f.limit ? pageCursor('arrivals', query, positionOf(page[page.length - 1]!)) : null };
   }
 
   /** Every row matching the filters, page by page (exports). */

@@ -62,8 +62,8 @@ export const ListMessagesQuery = windowInOrder(z.strictObject({
   status: MessageStatus.optional(),
   since: QueryInstant.optional().describe('created at or after'),
   until: QueryInstant.optional().describe('created before'),
-  // a message's seq: beyond 15 digits it is none this node gave (and Number() would read it as Infinity, the first page)
-  cursor: z.string().regex(/^\d{1,15}$/, 'expected the nextCursor of the previous page').optional().describe('the nextCursor of the previous page'),
+  // opaque (node/api/cursor.ts): a message's seq and the filters it pages
+  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'expected the nextCursor of the previous page').optional().describe('the nextCursor of the previous page, with the same filters'),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 }), 'since', 'until');
 

@@ -19,10 +19,17 @@ import { requireScope, type AuthEnv } from '../auth.js';
 import { acceptsJson, prefersXml } from '../accept.js';
 import { readBody } from '../body.js';
 import { NO_QUERY, parseQuery, queryParams } from '../query.js';
+import { badCursor, cursorPosition, pageCursor } from '../cursor.js';
 import { idempotencyKeyOf } from '../idempotency-key.js';
 import { preferredReturn, preferredWait } from '../prefer.js';
 import { summaryOf, viewOf } from '../views.js';
 import { ambiguousId, messagesWithId } from '../ambiguous-id.js';
+
+/** The seq a messages cursor's position names: digits of a seq this node can have (beyond 15, Number() would lose them). */
+function seqOf(position: string): number {
+  if (!/^\d{1,15}$/.test(position)) throw badCursor();
+  return Number(position);
+}
 
 const FINAL = new Set(['delivered', 'rejected', 'expired', 'resealed', 'withdrawn', 'accepted']);
 
@@ -100,14 +107,16 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
 
   app.get('/', requireScope(store.tokens, 'read'), (c) => {
     const q = parseQuery(c, ListMessagesQuery);
-    const rows = store.messages.list({
+    const filter = {
       direction: q.direction, partner: q.partner, type: q.type, status: q.status,
       since: q.since ? new Date(q.since).toISOString() : undefined, until: q.until ? new Date(q.until).toISOString() : undefined,
-      before: q.cursor ? Number(q.cursor) : undefined, limit: q.limit + 1,
-    });
+    };
+    // newest first by seq (unique): the next page starts below the last seq of this one; a cursor belongs to its filters
+    const query = [filter.direction, filter.partner, filter.type, filter.status, filter.since, filter.until];
+    const rows = store.messages.list({ ...filter, before: q.cursor === undefined ? undefined : seqOf(cursorPosition('messages', query, q.cursor)), limit: q.limit + 1 });
     const page = rows.slice(0, q.limit);
     const at = clock();
-    const next = rows.length > q.limit ? String(page[page.length - 1]!.seq) : null;
+    const next = rows.length > q.limit ? pageCursor('messages', query, String(page[page.length - 1]!.seq)) : null;
     return c.json({ items: page.map((r) => summaryOf(r, store.messages.receipt(r.seq), at, store.terms)), nextCursor: next });
   });
 

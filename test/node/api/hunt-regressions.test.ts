@@ -148,11 +148,12 @@ describe('a cursor of another filter', () => {
       const r = problemOf(await api(kg, 'GET', `/v1/aeo?partner=${other}&cursor=${cursor}`), 422, 'GNC_SCHEMA_INVALID');
       expect(r.issues[0]).toMatchObject({ path: '/cursor', expected: 'the nextCursor of the previous page' });
     }
-    // the next page of the same partner's list, and of the list of every partner, as before
+    // the next page of the same partner's list; the list of every partner is another query (it has partners before KZ
+    // that the page would skip), so its cursor is refused too (node/api/cursor.ts)
     const next = await api(kg, 'GET', `/v1/aeo?partner=KZ&limit=1&cursor=${cursor}`);
     expect(next.status, next.text).toBe(200);
     expect(next.json.items[0].aeoId).not.toBe(first.json.items[0].aeoId);
-    expect((await api(kg, 'GET', `/v1/aeo?limit=1&cursor=${cursor}`)).json.items).toEqual(next.json.items);
+    problemOf(await api(kg, 'GET', `/v1/aeo?limit=1&cursor=${cursor}`), 422, 'GNC_SCHEMA_INVALID');
   });
 });
 

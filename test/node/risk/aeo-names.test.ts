@@ -151,9 +151,15 @@ describe('AEO registry by legal name', () => {
       expect(r.status, name).toBe(422);
       expect(r.json, name).toMatchObject({ code: 'GNC_SCHEMA_INVALID', issues: [{ path: '/cursor' }] });
     }
-    // a search the cursor's operator is still found by goes on after it
-    const on = await api(net.kg, 'GET', `/v1/aeo?name=silk&cursor=${silk.nextCursor}`);
-    expect(on.json.items.map((o: any) => o.aeoId)).toEqual(['KZAEO100000000006', 'KZAEO100000000007', 'KZAEO100000000008', 'KZAEO100000000009']);
+    // a cursor belongs to its search (node/api/cursor.ts): a shorter name the operator is found by too is another
+    // order, whose matches before it the page would skip; the same search goes on after it
+    for (const other of ['name=silk', 'name=silk+road&partner=KZ']) {
+      expect((await api(net.kg, 'GET', `/v1/aeo?${other}&cursor=${silk.nextCursor}`)).status, other).toBe(422);
+    }
+    const on = await api(net.kg, 'GET', `/v1/aeo?name=SILK+Road&cursor=${silk.nextCursor}`);
+    expect(on.status, on.text).toBe(200);
+    expect(on.json.items.map((o: any) => o.aeoId)).not.toContain(SUSPENDED);
+    expect(on.json.items.length).toBeGreaterThan(0);
   });
 
   it('documents name beside id in the OpenAPI document', async () => {
