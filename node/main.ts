@@ -115,7 +115,7 @@ export interface Extension {
   health?: NodeInfo['risk'];
   /** Which key signs and until when, for GET /v1/health (Keyring.signing). */
   signing?: NodeInfo['signing'];
-  /** The node is stopping: end the API responses that last until told (event streams), so the API can drain. */
+  /** The node is stopping: end the API responses that last until told or as long as their client reads (event streams, exports), so the API can drain. */
   closeStreams?: () => void;
   stop?: () => void | Promise<void>;
 }
@@ -369,7 +369,7 @@ export class GncNode {
 
   /**
    * Stop the API gracefully: no new connection; held answers (Prefer: wait, ?wait=) are given now, event streams
-   * end, and every request in progress finishes (a submission committed gets its 202 with the id, not a reset
+   * end, exports are cut off (without their final chunk: incomplete to the client), and every request in progress finishes (a submission committed gets its 202 with the id, not a reset
    * connection that would make the client submit it twice), for at most API_DRAIN_MS; then what is left is cut.
    */
   private async closeApi(): Promise<void> {

@@ -59,7 +59,7 @@ export interface Risk {
   onPurge(purged: PurgedMessage[]): void;
   routes: { path: string; routes: Hono<AuthEnv> }[];
   start(): void;
-  /** Ends every open event stream (/v1/arrivals/stream): the node is stopping. */
+  /** Ends every open event stream (/v1/arrivals/stream) and cuts off every export in progress (/export): the node is stopping. */
   closeStreams(): void;
   stop(): Promise<void>;
   /** The store changed elsewhere, or the rules file may have: catch up. */

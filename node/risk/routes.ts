@@ -3,7 +3,7 @@
  * The list filters and paginates with a cursor; `/stream` is a server-sent-events feed of new and changed
  * assessments (resumable with Last-Event-ID or ?after=; a resume before events deleted since starts with a `gap`
  * event); `/export` streams CSV or JSON lines for analysts; both end a response whose client stops reading
- * (SSE_WRITE_TIMEOUT_MS);
+ * (SSE_WRITE_TIMEOUT_MS), and a stopping node ends them at once (an export cut off, without its final chunk);
  * `/{id}` is one consignment with its versions and the evidence behind every indicator.
  */
 import type { ServerResponse } from 'node:http';
@@ -58,7 +58,7 @@ function resumePoint(after: number | undefined, header: string | undefined, late
 
 export interface ArrivalRoutes {
   app: Hono<AuthEnv>;
-  /** Ends every open stream (node shutdown). */
+  /** Ends every open event stream and cuts off every export in progress (node shutdown). */
   closeStreams(): void;
 }
 
@@ -227,28 +227,41 @@ export function arrivalRoutes(store: Store, queries: ArrivalQueries, feed: RiskF
     if (c.req.method === 'HEAD') return c.body(null, 200);
     return streamBody(c, async (out) => {
       let rows = 0;
+      /** The node is stopping: the export was cut off (closeStreams). */
+      let cut = false;
+      // an export lasts as long as its client reads, well beyond the shutdown's drain: a stopping node cuts it off at once,
+      // without its final chunk, so that the client sees it incomplete (never as a whole export) and asks again later
+      const cutOff = (): void => {
+        if (cut || out.aborted) return;
+        cut = true;
+        log('arrivals export cut off: the node is stopping; the client should request it again once the node is back', { path: c.req.path, format, rows });
+        destroyResponse(c);
+      };
       const write = writeWithin(c, log, writeTimeoutMs, {
         message: 'arrivals export ended: the client took nothing within the write limit; it should request the export again',
         fields: () => ({ format, rows }),
-        ended: () => out.aborted,
+        ended: () => out.aborted || cut,
       });
+      closers.add(cutOff);
       try {
         if (csv) await write(out.write(CSV_COLUMNS.join(',') + '\r\n'));
         // a page is read only once the client took the one before (the write resolved), each in a statement of its own
         // that ends with it (ArrivalQueries.all, keyset cursor): a paused export holds one page and no read transaction,
         // so the write-ahead log is checkpointed meanwhile
         for (const page of queries.all(filters)) {
-          if (out.aborted) return;
+          if (out.aborted || cut) return;
           const lines = page.map((r) => (csv ? csvLine(arrivalView(r)) : JSON.stringify(arrivalView(r))));
           const end = csv ? '\r\n' : '\n';
           await write(out.write(lines.join(end) + end));
           rows += page.length;
         }
       } catch (err) {
-        if (err instanceof StalledWrite) return;
+        if (err instanceof StalledWrite || cut) return;
         // ended without its end: a client must not take a cut export for a whole one. Code and kind only: the message may quote a row
         log('arrivals export failed; its response was cut off', { path: c.req.path, format, rows, ...failureFields(err) });
         destroyResponse(c);
+      } finally {
+        closers.delete(cutOff);
       }
     });
   });
