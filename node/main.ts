@@ -4,7 +4,7 @@
  * identity and store, `start()` brings up libp2p, the dispatcher and the local API.
  */
 import './polyfill.js';
-import { GncError, isGncError } from '../protocol/errors.js';
+import { GncError, isGncError, type GncErrorCode } from '../protocol/errors.js';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { getRequestListener, type ServerType } from '@hono/node-server';
@@ -402,7 +402,8 @@ export class GncNode {
     if (mine || this.stopping) return;
     const err = new GncError('GNC_CONFLICT', 'Another gnc node took this data dir over while this one did not renew its lease (the process was paused, or the clock jumped): this node stops, so that only one sends. Check which node should run here.');
     this.parts.log(err.message);
-    void this.stop().finally(() => this.lostLease?.(err));
+    // a part that fails to stop is logged (stopParts): the node halts with the lost lease all the same
+    void this.stop().catch(() => undefined).finally(() => this.lostLease?.(err));
   }
 
   /** Stops everything once; a second call waits for the first. */
@@ -411,30 +412,49 @@ export class GncNode {
     return this.stopped;
   }
 
+  /**
+   * Every part is stopped, also when one before it fails (each failure logged with its code): the store is closed and
+   * libp2p stopped whatever happened before. A failure then rejects stop() (`gnc start` exits non-zero with it).
+   */
   private async stopParts(): Promise<void> {
     const started = this.apiAddress !== undefined;
-    if (started) this.parts.log('node stopping', { country: this.parts.identity.country });
+    const { log, identity, store } = this.parts;
+    if (started) log('node stopping', { country: identity.country });
     this.stopping = true;
+    const failed: { part: string; code: GncErrorCode; error: string }[] = [];
+    const part = async (name: string, stop: () => unknown): Promise<void> => {
+      try {
+        await stop();
+      } catch (err) {
+        const code = isGncError(err) ? err.code : 'GNC_INTERNAL';
+        const error = (err as Error)?.message ?? String(err);
+        failed.push({ part: name, code, error });
+        log('a part of the node failed to stop; the others were stopped', { part: name, code, error });
+      }
+    };
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     if (this.watcher) clearInterval(this.watcher);
-    this.retention.stop();
-    this.dispatcher.stop();
-    this.connectionTrust?.stop();
+    await part('retention', () => this.retention.stop());
+    await part('dispatcher', () => this.dispatcher.stop());
+    await part('connection trust', () => this.connectionTrust?.stop());
     // the store stays open until the API has drained: what it accepts meanwhile is queued for the next start
-    await this.closeApi();
-    await this.ext.stop?.();
-    await this.host?.stop();
+    await part('api', () => this.closeApi());
+    await part('extensions', () => this.ext.stop?.());
+    await part('libp2p', () => this.host?.stop());
     // let in-flight group commits land before closing the database
-    await this.parts.store.commits.run(() => undefined);
-    await this.parts.store.stopCheckpoints();
+    await part('commits', () => store.commits.run(() => undefined));
+    await part('checkpoints', () => store.stopCheckpoints());
     try {
       this.lease.release();
     } catch {
       // not written (the write lock is busy): the lease goes stale by itself, and this host's restart takes it at once
     }
     // what waits in the outbox goes at the next start
-    if (started) this.parts.log('node stopped', { country: this.parts.identity.country, queued: this.parts.store.outbox.count() });
-    this.parts.store.close();
+    if (started) await part('outbox count', () => log('node stopped', { country: identity.country, queued: store.outbox.count() }));
+    await part('store', () => store.close());
+    if (failed.length === 0) return;
+    const which = failed.map((f) => `${f.part} (${f.code}: ${f.error})`).join('; ');
+    throw new GncError(failed[0]!.code, `The node stopped, but ${failed.length === 1 ? 'one part' : `${failed.length} parts`} failed to stop cleanly: ${which}. Everything else was stopped and the store closed; what was accepted is stored. See the log line "a part of the node failed to stop", fix its cause, then start the node again.`);
   }
 }
 
