@@ -4,7 +4,7 @@
  * data dir and is never logged. A key file readable by group or others is refused on load.
  */
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, rmSync, statSync, type Stats } from 'node:fs';
 import { GncError } from '../protocol/errors.js';
 import { writeFileDurable } from './durable-file.js';
 
@@ -15,18 +15,73 @@ export function generateEd25519(): KeyObject {
 }
 
 /**
+ * A `.tmp` file must be at least this old to count as left by a crash: a younger one may be the write of another
+ * command in progress on the same data dir (removing it would let that command link this one's key under its name).
+ */
+export const STALE_TEMP_MS = 2_000;
+
+/**
  * Write bytes to a new private file (mode 0600, refuses to overwrite), complete or not at all: the bytes go to
  * `<path>.tmp` (exclusive create, 0600), reach the disk, and only then get their name (a hard link, which refuses an
  * existing file as an exclusive create does), which reaches the disk too (certs/durable-file.ts). A crash leaves at most
- * the `.tmp` file, never a truncated or empty file under `path`.
+ * the `.tmp` file, never a truncated or empty file under `path`; the next write removes it when it is one such a write
+ * left (staleTemp), else refuses naming it.
  */
 export function writePrivateFile(path: string, data: string | Uint8Array): void {
+  const tmp = `${path}.tmp`;
+  const write = (): void => writeFileDurable(path, data, { mode: PRIVATE_FILE_MODE, noClobber: true, tmp });
   try {
-    writeFileDurable(path, data, { mode: PRIVATE_FILE_MODE, noClobber: true, tmp: `${path}.tmp` });
+    try {
+      write();
+    } catch (err) {
+      // the create's EEXIST (a `.tmp` file there), not the link's (which names the final file as its dest)
+      const e = err as NodeJS.ErrnoException & { dest?: string };
+      if (e.code !== 'EEXIST' || e.dest !== undefined) throw err;
+      staleTemp(path, tmp);
+      rmSync(tmp, { force: true });
+      write();
+    }
   } catch (err) {
     // the link's EEXIST (a file at `path`), not the create's (a `.tmp` file left by an interrupted write: named as such)
     const e = err as NodeJS.ErrnoException & { dest?: string };
     if (e.code === 'EEXIST' && e.dest === path) throw exists(path);
+    throw err;
+  }
+}
+
+/**
+ * Whether `tmp`, found in place of the temporary file of `path`, is one a write of this file left when its process
+ * died (a crash during `gnc init`): `path` does not exist, and `tmp` has the layout such a write gives it (a regular
+ * file, not a symbolic link, of one name, this user's, private) and is older than STALE_TEMP_MS. Returns when it is
+ * (the caller removes it); throws GNC_FILE_ACCESS, naming it, when it is not. Nothing is followed or opened.
+ */
+function staleTemp(path: string, tmp: string): void {
+  if (lstatOrUndefined(path) !== undefined) throw exists(path);
+  const st = lstatOrUndefined(tmp);
+  if (st === undefined) return;
+  const uid = process.getuid?.();
+  const why = st.isSymbolicLink()
+    ? 'is a symbolic link'
+    : !st.isFile()
+      ? 'is not a regular file'
+      : st.nlink !== 1
+        ? 'has other names (hard links)'
+        : uid !== undefined && st.uid !== uid
+          ? "belongs to another user"
+          : process.platform !== 'win32' && (st.mode & 0o077) !== 0
+            ? 'is readable by other users'
+            : Date.now() - st.mtimeMs < STALE_TEMP_MS
+              ? 'was written in the last seconds (another command may be writing this key now)'
+              : undefined;
+  if (why === undefined) return;
+  throw new GncError('GNC_FILE_ACCESS', `${tmp} is in the way of writing ${path} and ${why}, so it is no temporary file a crashed gnc command left: check what it is and remove it (or wait until the other command ended), then run the command again.`);
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
 }
