@@ -256,14 +256,10 @@ export class GncNode {
       },
     });
     await serveExchange(this.host, trust, this.receiver, (m) => log(m), this.opts.transport);
-    // a partner that (re)connects is reachable again: retry its queued messages now, not at the next backoff
+    // a partner that (re)connects is reachable again: its queued messages are retried now, and it is no longer reported unreachable
     this.host.addEventListener('peer:connect', (evt) => {
       const p = trust.peer(evt.detail.toString());
-      if (!p) return;
-      void store.commits
-        .run(() => store.outbox.retryNow(p.country, this.parts.clock()))
-        .then(() => this.dispatcher.notify(p.country))
-        .catch((err: unknown) => log('could not reschedule queued messages', { partner: p.country, error: (err as Error).message }));
+      if (p) this.dispatcher.connected(p.country);
     });
     await this.host.start();
     this.connectionTrust = new ConnectionTrust({ host: this.host, trust, clock: this.parts.clock, log });

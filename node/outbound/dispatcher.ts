@@ -120,6 +120,28 @@ export class Dispatcher {
     this.d.transport.close();
   }
 
+  /**
+   * A libp2p connection with `partner` opened, either way (its node started and greeted this one, or a dial went through):
+   * it is reachable. Its queued messages are retried now, not at the next backoff, and one found unreachable is no longer
+   * (GET /v1/health), also when nothing of it is queued that a delivery would clear it with: in the same commit, on the
+   * connection's event, never on a message's path.
+   */
+  connected(partner: string): void {
+    const was = this.unreachable.has(partner);
+    this.d.store.commits
+      .run(() => {
+        this.d.store.outbox.retryNow(partner, this.d.clock());
+        if (was) this.d.store.partners.clearUnreachable(partner);
+      })
+      .then(
+        () => {
+          if (was && this.unreachable.delete(partner)) this.d.log(`partner ${partner} is reachable again: it is connected`);
+          this.notify(partner);
+        },
+        (err: unknown) => this.d.log(`could not reschedule the queued messages of ${partner}, connected again: ${(err as Error).message}`),
+      );
+  }
+
   /** New work for a partner (a submission, or the partner came back). */
   notify(partner: string): void {
     if (!this.running) return;

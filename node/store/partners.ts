@@ -108,7 +108,7 @@ export class PartnerRepo {
     this.unreachableStmt.run(country, since, country);
   }
 
-  /** `country` is reachable (a delivery to it went through) or no longer a partner. */
+  /** `country` is reachable (a delivery to it went through, or its node connected) or no longer a partner. */
   clearUnreachable(country: string): void {
     this.reachableStmt.run(country);
   }

@@ -2,7 +2,7 @@
  * GET /v1/health's GNC_PARTNER_UNREACHABLE counts from the first failed attempt after a delivery, also across a restart
  * of the sender: real KZ and KG nodes sharing a clock the test moves, KG stopped, KZ restarted while it is down. The
  * database keeps since when (partner_unreachable), written when that changes only, never per attempt, and cleared
- * by the first delivery and by the partner's removal.
+ * by the first delivery, by a connection with the partner (nothing queued for it), and by the partner's removal.
  */
 import { describe, expect, it } from 'vitest';
 import { api, finalMessage, networkForFile, restartNode, sharedClockPerTest, TEST_RETRY, waitFor, type TestNode } from '../helpers/network.js';
@@ -68,6 +68,29 @@ describe('GNC_PARTNER_UNREACHABLE across a restart', () => {
     await kz.node.stop();
     await restartNode(kz, { clock: t.clock, retry: TEST_RETRY });
     expect(await unreachable(kz)).toBeUndefined();
+  }, 90_000);
+
+  it('is cleared when the partner connects again, with nothing queued for it that a delivery would clear it with', async () => {
+    const { KZ: kz, KG: kg } = nodes;
+    await kg.node.stop();
+    const id = (await api(kz, 'POST', '/v1/messages', submission)).json.id as string;
+    const watch = watchRows(kz);
+    await waitFor(() => (kz.node.dispatcher.unreachableSince().has('KG') && watch.rows().length === 1 ? true : undefined), 20_000, 'KG found unreachable');
+    // the message is taken back: nothing is queued for KG any more, and an hour later health still tells of it
+    const withdrawn = await api(kz, 'POST', `/v1/messages/${id}/withdraw`, { reason: 'test' });
+    expect(withdrawn.status, withdrawn.text).toBe(200);
+    expect(kz.node.parts.store.outbox.count()).toBe(0);
+    t.ahead = 2 * HOUR;
+    expect(await unreachable(kz)).toBeDefined();
+
+    // KG starts again and greets KZ: the connection says it is reachable, in the database too, without a delivery
+    await restartNode(kg, { clock: t.clock });
+    await waitFor(() => (kz.node.dispatcher.unreachableSince().has('KG') ? undefined : true), 10_000, 'KZ to see KG reachable again');
+    expect(watch.rows()).toEqual([]);
+    expect(await unreachable(kz)).toBeUndefined();
+    await kz.node.stop();
+    await restartNode(kz, { clock: t.clock, retry: TEST_RETRY });
+    expect(kz.node.dispatcher.unreachableSince().has('KG')).toBe(false);
   }, 90_000);
 
   it('is cleared when the partner is removed', async () => {
