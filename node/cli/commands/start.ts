@@ -20,18 +20,24 @@ export const startCommand: Command = {
   async run(argv, out) {
     const { values } = parse(spec, argv);
     const apiPort = values['api-port'] === undefined ? undefined : parseWith(PortOption, values['api-port'], '--api-port', '', 'GNC_CONFIG_INVALID');
-    // a revocation stored again at start is told to the operator, not only to the JSON log
-    const node = openNode(values.dir!, { ...(apiPort !== undefined ? { apiPort } : {}), warn: (line) => void process.stderr.write(line + '\n') });
+    // every warning is told to the operator on stderr, in a plain line after its JSON log line (where errors go too;
+    // stdout has the one line saying the node runs): a revocation stored again at start (compose.ts), and those below
+    const warn = (line: string): void => void process.stderr.write(line + '\n');
+    const node = openNode(values.dir!, { ...(apiPort !== undefined ? { apiPort } : {}), warn });
     await node.start();
     out(`GNC node ${node.country} running: API ${node.apiUrl}/v1, libp2p ${node.host!.getMultiaddrs().map(String).join(' ')}`);
+    const warning = (text: string): void => {
+      node.parts.log(`WARNING: ${text}`);
+      warn(`WARNING: ${text}`);
+    };
     // the node cannot complete an interrupted rotation itself (the retirement needs the root key, kept offline)
     // a root rotation first: a node key rotation is completed only after it (rotateNodeKeys)
     const root = rootRotationProgress(node.parts);
-    if (root) out(`WARNING: ${rootRotationAdvice(root, values.dir!)}`);
+    if (root) warning(rootRotationAdvice(root, values.dir!));
     const rotation = rotationProgress(node.parts);
-    if (rotation) out(`WARNING: ${rotationAdvice(rotation, values.dir!, node.parts.clock(), { rootFirst: root !== undefined })}`);
+    if (rotation) warning(rotationAdvice(rotation, values.dir!, node.parts.clock(), { rootFirst: root !== undefined }));
     // nor does it use or delete a key file no certificate names (the command that made it does)
-    for (const f of unusedKeyFiles(values.dir!)) out(`WARNING: unused key file ${unusedKeyFileAdvice(f, values.dir!)}`);
+    for (const f of unusedKeyFiles(values.dir!)) warning(`unused key file ${unusedKeyFileAdvice(f, values.dir!)}`);
     const halted = await Promise.race([
       new Promise<undefined>((resolve) => {
         const stop = (): void => resolve(undefined);

@@ -115,8 +115,10 @@ describe('gnc keys rotate --root, interrupted', () => {
     const kz = net.nodes.KZ!;
     await kz.node.stop();
     const state = await interrupt(kz.dir, 2);
-    const out = await startOutput(kz.dir, (o) => o.includes('WARNING'));
-    expect(out).toContain(`WARNING: the root rotation to ${state.to} (from ${state.from}, effective ${state.effective}) was interrupted (the root succession is not stored; the root succession is not queued to KG). Complete it with \`gnc keys rotate --dir ${kz.dir} --root\` (the same command again; it needs no root key): until then this node's certificate is issued by root ${state.to}, which a partner not told of it refuses.`);
+    // on stderr, as every warning of `gnc start`: its JSON log line, then the operator's line
+    const out = await startOutput(kz.dir, (o) => /^WARNING: .*\n/m.test(o), 'stderr');
+    expect(out).toMatch(/^\{.*"msg":"WARNING: the root rotation to /m);
+    expect(out).toContain(`\nWARNING: the root rotation to ${state.to} (from ${state.from}, effective ${state.effective}) was interrupted (the root succession is not stored; the root succession is not queued to KG). Complete it with \`gnc keys rotate --dir ${kz.dir} --root\` (the same command again; it needs no root key): until then this node's certificate is issued by root ${state.to}, which a partner not told of it refuses.`);
   }, 60_000);
 });
 

@@ -137,8 +137,10 @@ describe('gnc keys rotate, interrupted', () => {
     await waitFor(() => (Date.now() > Date.parse(state.overlapUntil) ? true : undefined), 10_000, 'the end of the overlap');
     const advice = `the node key rotation to ${state.to} begun at ${state.startedAt} was interrupted (the new key is not queued to KG; its evidence entry is not written). Complete it with \`gnc keys rotate --dir ${kz.dir}\` (the same command again), now: this node signs with ${state.to} since ${state.overlapUntil}, which a partner never told refuses (GNC_KEY_UNKNOWN).`;
     expect((await runCli(['keys', 'status', '--dir', kz.dir])).out).toContain(`  ROTATION INCOMPLETE: ${advice}`);
-    const out = await startOutput(kz.dir, (o) => o.includes('WARNING') && o.includes('\n', o.indexOf('WARNING')));
+    // on stderr, as every warning of `gnc start`: its JSON log line, then the operator's line
+    const out = await startOutput(kz.dir, (o) => /^WARNING: .*\n/m.test(o), 'stderr');
     expect(out.split('\n')).toContain(`WARNING: ${advice}`);
+    expect(out.split('\n').some((l) => l.startsWith('{') && JSON.parse(l).msg === `WARNING: ${advice}`)).toBe(true);
   }, 60_000);
 
   it('leaves key files no certificate names to `gnc start`, which warns of each with what `gnc keys status` says of it', async () => {
@@ -150,7 +152,7 @@ describe('gnc keys rotate, interrupted', () => {
     const root = rotatingKey(kz.dir, 'root').key.thumbprint;
     const unused = (await runCli(['keys', 'status', '--dir', kz.dir])).out.filter((l) => l.includes('UNUSED KEY FILE: '));
     expect(unused).toHaveLength(2);
-    const out = await startOutput(kz.dir, (o) => o.split('\n').filter((l) => l.startsWith('WARNING: ')).length >= 2);
+    const out = await startOutput(kz.dir, (o) => o.split('\n').filter((l) => l.startsWith('WARNING: ')).length >= 2, 'stderr');
     const warnings = out.split('\n').filter((l) => l.startsWith('WARNING: '));
     expect(warnings).toEqual(unused.map((l) => `WARNING: unused key file ${l.split('UNUSED KEY FILE: ')[1]}`));
     expect(warnings.join('\n')).toContain(`keys/rotating-node-${node}.jwk is the new key of a rotation interrupted before it recorded itself`);
