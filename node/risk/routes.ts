@@ -6,7 +6,7 @@
  * (SSE_WRITE_TIMEOUT_MS), and a stopping node ends them at once (an export cut off, without its final chunk);
  * `/{id}` is one consignment with its versions and the evidence behind every indicator.
  */
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hono, type Context } from 'hono';
 import { stream as streamBody, streamSSE } from 'hono/streaming';
 import { ArrivalDetailQuery, ArrivalsQuery, ExportQuery, StreamQuery, type AssessmentEvent, type FeedGap } from '../../protocol/risk.js';
@@ -225,6 +225,11 @@ export function arrivalRoutes(store: Store, queries: ArrivalQueries, feed: RiskF
     c.header('content-disposition', `attachment; filename="arrivals.${format}"`);
     // HEAD (answered by running this GET handler and dropping the body) reads nothing: nobody would take its writes
     if (c.req.method === 'HEAD') return c.body(null, 200);
+    // what tells a whole export from one cut off (a client that stalled, an error, the node stopping) is the final chunk
+    // of HTTP/1.1's chunked coding; an HTTP/1.0 body has no chunks and ends with its connection, so a cut would pass for the end
+    if ((c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.httpVersion === '1.0') {
+      throw new GncError('GNC_REQUEST_MALFORMED', `GET ${c.req.path} streams its rows with HTTP/1.1's chunked coding, whose final chunk tells a whole export from one cut off; over HTTP/1.0 a cut export would read as a whole one: send the request as HTTP/1.1.`);
+    }
     return streamBody(c, async (out) => {
       let rows = 0;
       /** The node is stopping: the export was cut off (closeStreams). */

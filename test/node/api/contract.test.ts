@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { createApi } from '../../../node/api/app.js';
 import type { Scope } from '../../../node/store/tokens.js';
 import { api, networkForFile, waitFor, type TestNode } from '../../helpers/network.js';
+import { rawHttp } from '../../helpers/raw-http.js';
 import { road, snapshot } from '../risk/fixtures.js';
 import { arrival, send } from '../risk/network.js';
 
@@ -70,6 +71,14 @@ describe('the API contract (OpenAPI) against the served routes', () => {
     expect(doc.components.schemas.ProblemDetails.properties.code.enum).toEqual(expect.arrayContaining(['GNC_REQUEST_MALFORMED', 'GNC_HEADERS_TOO_LARGE', 'GNC_METHOD_NOT_ALLOWED', 'GNC_REQUEST_TIMEOUT']));
     expect(doc.info.description).toContain('400 GNC_REQUEST_MALFORMED');
     expect(doc.info.description).toContain('408 GNC_REQUEST_TIMEOUT');
+  });
+
+  it('documents the refusal of an export over HTTP/1.0 (no final chunk to tell a cut export), and answers it so', async () => {
+    const { doc } = await documented(kz);
+    expect(doc.paths['/v1/arrivals/export'].get.responses['400'].description).toContain('GNC_REQUEST_MALFORMED: the request is HTTP/1.0');
+    const answer = await rawHttp(`GET /v1/arrivals/export HTTP/1.0\r\nAuthorization: Bearer ${kz.token}\r\n\r\n`, kz);
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body)).toMatchObject({ code: 'GNC_REQUEST_MALFORMED' });
   });
 
   it('enforces on every route the scope the document gives it, with problem details for each refusal', async () => {

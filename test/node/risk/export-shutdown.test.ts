@@ -2,13 +2,14 @@
  * A node that stops while an arrivals export is in progress: the export is cut off at once (logged), not left to the
  * API's drain (which would wait for a client reading slowly, or not at all, until the drain's end), and the client
  * sees it incomplete: the chunked body ends without its final chunk, so a cut export never passes for a whole one;
- * started again, the node exports every row. A running node with 3,000 consignments of 4 KB each, a raw client that
+ * started again, the node exports every row. Over HTTP/1.0, whose body has no chunks, an export is refused. A running node with 3,000 consignments of 4 KB each, a raw client that
  * reads the first bytes and pauses, the drain set to 20 s.
  */
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { networkForFile, restartNode } from '../../helpers/network.js';
+import { rawHttp } from '../../helpers/raw-http.js';
 import { stalledClient } from './network.js';
 
 const ROWS = 3_000;
@@ -28,6 +29,16 @@ function consignments(n: number): void {
     for (let i = 1; i <= n; i++) add.run(Date.UTC(2026, 0, 1) + i * 60_000, 1_000_000 + i, `x-${i}`, 1_000_000 + i, JSON.stringify({ id: `x-${i}`, pad: randomBytes(2_000).toString('hex') }));
   })();
 }
+
+describe('arrivals export over HTTP/1.0', () => {
+  it('is refused: its body has no final chunk, so a cut export would read as a whole one', async () => {
+    const answer = await rawHttp(`GET /v1/arrivals/export?format=csv HTTP/1.0\r\nAuthorization: Bearer ${kg.token}\r\n\r\n`, kg);
+    expect(answer.status).toBe(400);
+    const problem = JSON.parse(answer.body) as { code: string; detail: string };
+    expect(problem.code).toBe('GNC_REQUEST_MALFORMED');
+    expect(problem.detail).toContain('send the request as HTTP/1.1');
+  });
+});
 
 describe('arrivals export in progress when the node stops', () => {
   it('is cut off at once, without its final chunk, and the node stops well within its drain', async () => {
