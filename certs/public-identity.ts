@@ -5,6 +5,7 @@
  */
 import { MAX_IDENTITY_CERTIFICATES, MAX_IDENTITY_NOTICES, PublicIdentity } from '../protocol/identity.js';
 import { decodeNodeCertificate, verifyNodeCertificate, type NodeCertificatePayload } from '../protocol/certificate.js';
+import { parseSignedJson } from '../protocol/envelope/signed-json.js';
 import { GncError } from '../protocol/errors.js';
 import { jwkThumbprint } from '../protocol/jwk.js';
 import { decodeKeyNotice, verifyKeyNotice, type KeyNotice, type RevocationNotice, type RootSuccessionNotice } from '../protocol/notice.js';
@@ -165,9 +166,6 @@ function identityDocument(input: unknown): PublicIdentity {
 
 /** The JSON of an identity file read from `path` (the CLI reads it, as every file a user names). */
 export function parseIdentityFile(text: string, path: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new GncError('GNC_INVALID_JSON', `${path} is not JSON: pass the file written by \`gnc identity export\`.`);
-  }
+  // read as every document carrying signed JSON is (signed-json.ts): another reader must not take another certificate
+  return parseSignedJson(text, { what: path, code: 'GNC_SCHEMA_INVALID', notJson: `${path} is not JSON: pass the file written by \`gnc identity export\`.`, notJsonCode: 'GNC_INVALID_JSON' });
 }

@@ -11,6 +11,7 @@ import { GncError } from './errors.js';
 import { Ed25519PublicJwk, jwkThumbprint, publicKeyFromJwk, weakPublicKey } from './jwk.js';
 import { canonicalJson } from './envelope/canonical.js';
 import { fromB64u } from './envelope/base64url.js';
+import { parseSignedJson } from './envelope/signed-json.js';
 import { UtcTimestamp } from './envelope/payload.js';
 import { signJws, verifyJwsSignature, type Signer } from './envelope/index.js';
 
@@ -39,17 +40,23 @@ export function issueNodeCertificate(payload: NodeCertificatePayload, root: Sign
   return `${jws.protected}.${jws.payload}.${jws.signature}`;
 }
 
+/** A part of a certificate as every reader reads it (signed-json.ts); any defect is GNC_CERT_INVALID. */
+function certificatePart(part: string, what: string, notJson: string): unknown {
+  let bytes: Uint8Array;
+  try {
+    bytes = fromB64u(part, what);
+  } catch {
+    throw new GncError('GNC_CERT_INVALID', notJson);
+  }
+  return parseSignedJson(bytes, { what, code: 'GNC_CERT_INVALID', notJson });
+}
+
 /** Decode without verifying (to show or route); never use the result for trust. */
 export function decodeNodeCertificate(compact: string): NodeCertificatePayload {
   const parts = compact.split('.');
   if (parts.length !== 3) throw new GncError('GNC_CERT_INVALID', 'Node certificate must be a compact JWS (three base64url parts separated by dots).');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(new TextDecoder().decode(fromB64u(parts[1]!, 'Certificate payload')));
-  } catch {
-    // one code for every defect of a certificate, as for the header below (not GNC_ENVELOPE_MALFORMED)
-    throw new GncError('GNC_CERT_INVALID', 'Node certificate payload is not base64url (RFC 7515) of UTF-8 JSON.');
-  }
+  // one code for every defect of a certificate, as for the header below (not GNC_ENVELOPE_MALFORMED)
+  const raw = certificatePart(parts[1]!, 'Node certificate payload', 'Node certificate payload is not base64url (RFC 7515) of UTF-8 JSON.');
   const parsed = NodeCertificatePayload.safeParse(raw);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
@@ -66,12 +73,7 @@ export function decodeNodeCertificate(compact: string): NodeCertificatePayload {
 export function verifyNodeCertificate(compact: string, rootJwk: Ed25519PublicJwk): NodeCertificatePayload {
   const payload = decodeNodeCertificate(compact);
   const [h, p, s] = compact.split('.') as [string, string, string];
-  let header: unknown;
-  try {
-    header = JSON.parse(new TextDecoder().decode(fromB64u(h, 'Certificate header')));
-  } catch {
-    throw new GncError('GNC_CERT_INVALID', 'Node certificate header is not JSON.');
-  }
+  const header = certificatePart(h, 'Node certificate header', 'Node certificate header is not JSON.');
   const rootFp = jwkThumbprint(rootJwk);
   const hdr = CertHeader.safeParse(header);
   if (!hdr.success || hdr.data.kid !== rootFp) {

@@ -7,7 +7,8 @@
  * signed under a certificate the exporter set aside as conflicting (SPEC 9.10) verify, and the report names them.
  */
 import { parseBundle, type EvidenceBundle } from '../../protocol/evidence/bundle.js';
-import { GncError } from '../../protocol/errors.js';
+import { GncError, isGncError } from '../../protocol/errors.js';
+import { parseSignedJson } from '../../protocol/envelope/signed-json.js';
 import { emptyCounts, Findings, type AuditReport, type AuditSetAside } from './report.js';
 import { openSignatureVerifier, type PoolOptions } from './signature-pool.js';
 import { loadTrustAnchors } from './trust-anchors.js';
@@ -27,6 +28,22 @@ function formatFailure(err: unknown, started: number): AuditReport {
   const findings = new Findings();
   findings.fail('bundle format', err instanceof GncError ? err.code : 'GNC_SCHEMA_INVALID', 'bundle', (err as Error).message);
   return { ok: false, bundle: undefined, checks: findings.checks(), counts: emptyCounts(), failures: findings.failures, threads: 0, elapsedMs: Date.now() - started };
+}
+
+/**
+ * Verify a bundle file's text, read as every envelope and document in it is (signed-json.ts): a member twice or named
+ * "__proto__" anywhere, a JWS inside included, fails the format check naming it (another reader would read another
+ * bundle). Text that is no JSON throws GNC_INVALID_JSON with `notJson`.
+ */
+export async function verifyBundleText(text: string, notJson: string, opts: VerifyBundleOptions = {}): Promise<AuditReport> {
+  let input: unknown;
+  try {
+    input = parseSignedJson(text, { what: 'Bundle', code: 'GNC_SCHEMA_INVALID', notJson, notJsonCode: 'GNC_INVALID_JSON' });
+  } catch (err) {
+    if (isGncError(err) && err.code === 'GNC_INVALID_JSON') throw err;
+    return formatFailure(err, Date.now());
+  }
+  return verifyBundle(input, opts);
 }
 
 /** Verify a bundle given as parsed JSON (or an already parsed EvidenceBundle). */

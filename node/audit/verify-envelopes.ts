@@ -7,7 +7,10 @@
 import { ENVELOPE_TYP } from '../../protocol/constants.js';
 import { fromB64u } from '../../protocol/envelope/base64url.js';
 import { canonicalJson } from '../../protocol/envelope/canonical.js';
+import { parseFlattened } from '../../protocol/envelope/open.js';
 import { EnvelopeHeader, EnvelopePayload } from '../../protocol/envelope/payload.js';
+import { parseSignedJson } from '../../protocol/envelope/signed-json.js';
+import { isGncError } from '../../protocol/errors.js';
 import { sha256Hex } from '../../protocol/envelope/seal.js';
 import { envelopeBytes, type BundleEnvelope, type EvidenceBundle } from '../../protocol/evidence/bundle.js';
 import { ReceiptBody } from '../../protocol/messages/receipt.js';
@@ -25,50 +28,44 @@ export interface ParsedEnvelope {
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
 
+/** A payload: no strict read, as check 8 (canonical form) refuses a member twice, as a receiver does. */
 function json(b64: string, what: string): { value: unknown; text: string } {
   const text = decoder.decode(fromB64u(b64, what));
   return { value: JSON.parse(text) as unknown, text };
 }
 
-/** The text form, when present, must be the same JWS as `jws`: otherwise the bundle says two things. */
+/**
+ * The text form, when present, must be the same JWS as `jws`: otherwise the bundle says two things. Read as a
+ * receiver reads envelope bytes (parseFlattened): with a member twice, another reader would take other bytes for it.
+ */
 function textMatches(e: BundleEnvelope): boolean {
   if (e.text === undefined) return true;
-  try {
-    const t = JSON.parse(e.text) as Record<string, unknown>;
-    return Object.keys(t).length === 3 && t['protected'] === e.jws.protected && t['payload'] === e.jws.payload && t['signature'] === e.jws.signature;
-  } catch {
-    return false;
-  }
+  const t = parseFlattened(encoder.encode(e.text));
+  return t.protected === e.jws.protected && t.payload === e.jws.payload && t.signature === e.jws.signature;
 }
 
 function parseOne(e: BundleEnvelope, index: number, findings: Findings): ParsedEnvelope | undefined {
-  const subject = `envelope #${index}`;
-  if (!textMatches(e)) {
-    findings.fail('envelope signatures', 'GNC_SCHEMA_INVALID', subject, 'The envelope\'s "text" is not the same JWS as its "jws" member.');
+  const refuse = (message: string, subject = `envelope #${index}`): undefined => {
+    findings.fail('envelope signatures', 'GNC_SCHEMA_INVALID', subject, message);
     return undefined;
-  }
-  const sha256 = sha256Hex(envelopeBytes(e));
+  };
   try {
-    const header = EnvelopeHeader.safeParse(json(e.jws.protected, 'Protected header').value);
-    if (!header.success || header.data.typ !== ENVELOPE_TYP) {
-      findings.fail('envelope signatures', 'GNC_SCHEMA_INVALID', subject, `Protected header must be exactly {"alg":"EdDSA","kid":<thumbprint>,"typ":"${ENVELOPE_TYP}"}.`);
-      return undefined;
-    }
+    if (!textMatches(e)) return refuse('The envelope\'s "text" is not the same JWS as its "jws" member.');
+    // the header as a receiver reads it (SPEC section 4, checks 3, 4): each member once, none named "__proto__"
+    const headerJson = parseSignedJson(fromB64u(e.jws.protected, 'Protected header'), { what: 'Protected header', code: 'GNC_SCHEMA_INVALID' });
+    const header = EnvelopeHeader.safeParse(headerJson);
+    if (!header.success || header.data.typ !== ENVELOPE_TYP) return refuse(`Protected header must be exactly {"alg":"EdDSA","kid":<thumbprint>,"typ":"${ENVELOPE_TYP}"}.`);
     const raw = json(e.jws.payload, 'Payload');
     const payload = EnvelopePayload.safeParse(raw.value);
     if (!payload.success) {
       const first = payload.error.issues[0];
-      findings.fail('envelope signatures', 'GNC_SCHEMA_INVALID', subject, `Payload member /${first?.path.join('/') ?? ''} is invalid: ${first?.message ?? 'unknown problem'}.`);
-      return undefined;
+      return refuse(`Payload member /${first?.path.join('/') ?? ''} is invalid: ${first?.message ?? 'unknown problem'}.`);
     }
-    if (canonicalJson(raw.value) !== raw.text) {
-      findings.fail('envelope signatures', 'GNC_SCHEMA_INVALID', `envelope ${payload.data.id}`, 'Payload is not in RFC 8785 canonical form.');
-      return undefined;
-    }
-    return { index, sha256, kid: header.data.kid, payload: payload.data };
-  } catch {
-    findings.fail('envelope signatures', 'GNC_SCHEMA_INVALID', subject, 'Protected header or payload is not base64url-encoded UTF-8 JSON.');
-    return undefined;
+    if (canonicalJson(raw.value) !== raw.text) return refuse('Payload is not in RFC 8785 canonical form.', `envelope ${payload.data.id}`);
+    return { index, sha256: sha256Hex(envelopeBytes(e)), kid: header.data.kid, payload: payload.data };
+  } catch (err) {
+    // a member twice or named "__proto__" in the text or the header says so, naming it; anything else is no JSON
+    return refuse(isGncError(err) && err.issues !== undefined ? err.message : 'Protected header or payload is not base64url-encoded UTF-8 JSON.');
   }
 }
 

@@ -9,6 +9,7 @@ import { CountryCode } from '../codes/countries.js';
 import { JWS_ALG } from '../constants.js';
 import { b64u, fromB64u } from '../envelope/base64url.js';
 import { canonicalJson } from '../envelope/canonical.js';
+import { parseSignedJson } from '../envelope/signed-json.js';
 import { verifyJwsSignature } from '../envelope/open.js';
 import type { Signer } from '../envelope/seal.js';
 import { GncError } from '../errors.js';
@@ -47,12 +48,14 @@ export function signNotice(notice: AgreementNotice, root: Signer): string {
 }
 
 function part(text: string, what: string): { raw: unknown; text: string } {
+  const notJson = `Agreement notice ${what.toLowerCase()} is not base64url of UTF-8 JSON.`;
+  let json: string;
   try {
-    const json = decoder.decode(fromB64u(text, what));
-    return { raw: JSON.parse(json), text: json };
+    json = decoder.decode(fromB64u(text, what));
   } catch {
-    throw new GncError('GNC_AGREEMENT_INVALID', `Agreement notice ${what.toLowerCase()} is not base64url of UTF-8 JSON.`);
+    throw new GncError('GNC_AGREEMENT_INVALID', notJson);
   }
+  return { raw: parseSignedJson(json, { what: `Agreement notice ${what.toLowerCase()}`, code: 'GNC_AGREEMENT_INVALID', notJson }), text: json };
 }
 
 /**

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { AGREEMENT_TYP, JWS_ALG } from '../constants.js';
 import { b64u, fromB64u } from '../envelope/base64url.js';
 import { canonicalJson } from '../envelope/canonical.js';
+import { parseSignedJson } from '../envelope/signed-json.js';
 import { verifyJwsSignature } from '../envelope/open.js';
 import type { Signer } from '../envelope/seal.js';
 import { GncError } from '../errors.js';
@@ -61,14 +62,14 @@ function shapeOf(input: unknown): SignedAgreement {
 }
 
 function payloadJson(payload: string): unknown {
+  const notJson = 'Agreement payload is not base64url of UTF-8 JSON (RFC 7515): re-create it with `gnc agreement draft`.';
   let text: string;
-  let raw: unknown;
   try {
     text = decoder.decode(fromB64u(payload, 'Agreement payload'));
-    raw = JSON.parse(text);
   } catch {
-    throw new GncError('GNC_AGREEMENT_INVALID', 'Agreement payload is not base64url of UTF-8 JSON (RFC 7515): re-create it with `gnc agreement draft`.');
+    throw new GncError('GNC_AGREEMENT_INVALID', notJson);
   }
+  const raw = parseSignedJson(text, { what: 'Agreement payload', code: 'GNC_AGREEMENT_INVALID', notJson });
   if (canonicalJson(raw) !== text) {
     throw new GncError('GNC_AGREEMENT_INVALID', 'Agreement payload is not in RFC 8785 canonical form: sign the canonical JSON of the document (`gnc agreement draft` writes it).');
   }
@@ -76,17 +77,17 @@ function payloadJson(payload: string): unknown {
 }
 
 function headerOf(sig: { protected: string }, index: number): AgreementHeader {
-  let raw: unknown;
-  let text = '';
+  const wrong = `Signature ${index} must have the protected header {"alg":"EdDSA","kid":<root fingerprint>,"typ":"${AGREEMENT_TYP}"} in canonical JSON, and nothing else.`;
+  let text: string;
   try {
     text = decoder.decode(fromB64u(sig.protected, 'Protected header'));
-    raw = JSON.parse(text);
   } catch {
-    raw = undefined;
+    throw new GncError('GNC_AGREEMENT_SIGNATURE', wrong);
   }
+  const raw = parseSignedJson(text, { what: `Signature ${index}'s protected header`, code: 'GNC_AGREEMENT_SIGNATURE', notJson: wrong });
   const parsed = AgreementHeader.safeParse(raw);
   if (!parsed.success || canonicalJson(parsed.data) !== text) {
-    throw new GncError('GNC_AGREEMENT_SIGNATURE', `Signature ${index} must have the protected header {"alg":"EdDSA","kid":<root fingerprint>,"typ":"${AGREEMENT_TYP}"} in canonical JSON, and nothing else.`);
+    throw new GncError('GNC_AGREEMENT_SIGNATURE', wrong);
   }
   return parsed.data;
 }

@@ -12,6 +12,7 @@ import { fromB64u } from './base64url.js';
 import { canonicalJson } from './canonical.js';
 import { EnvelopeHeader, EnvelopePayload, FlattenedJws } from './payload.js';
 import { sha256Hex } from './seal.js';
+import { parseSignedJson } from './signed-json.js';
 
 /** A partner node key as certified by its administration's root, with the certificate's validity. */
 export interface VerificationKey {
@@ -79,30 +80,52 @@ export interface OpenedEnvelope {
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+const notJson = (what: string): string => `${what} is not UTF-8 JSON: send a JWS in flattened JSON serialization (RFC 7515 section 7.2.2).`;
+
+/**
+ * The payload, read as JSON.parse reads it: check 8 (canonical form) refuses a member twice, and a member named
+ * `__proto__` in the body goes on to the checks of its type as signed (check 7), so no strict read here.
+ */
 function parseJson(bytes: Uint8Array, what: string): unknown {
   try {
     return JSON.parse(decoder.decode(bytes));
   } catch {
-    throw new GncError('GNC_ENVELOPE_MALFORMED', `${what} is not UTF-8 JSON: send a JWS in flattened JSON serialization (RFC 7515 section 7.2.2).`);
+    throw new GncError('GNC_ENVELOPE_MALFORMED', notJson(what));
   }
 }
 
-/** Parse the outer JWS without trusting anything in it (used to address a rejection receipt). */
+/**
+ * Parse the outer JWS without trusting anything in it (used to address a rejection receipt), refusing a member
+ * twice or named `__proto__` (SPEC section 4, check 2) as every reader of envelope bytes does (signed-json.ts).
+ */
 export function parseFlattened(input: Uint8Array): FlattenedJws {
   if (input.byteLength > MAX_FRAME_BYTES) {
     throw new GncError('GNC_FRAME_TOO_LARGE', `Envelope is ${input.byteLength} bytes; the limit is ${MAX_FRAME_BYTES}. Split the consignment into several messages.`);
   }
-  const parsed = FlattenedJws.safeParse(parseJson(input, 'Envelope'));
+  const parsed = FlattenedJws.safeParse(parseSignedJson(input, { what: 'Envelope', code: 'GNC_ENVELOPE_MALFORMED', notJson: notJson('Envelope') }));
   if (!parsed.success) {
     throw new GncError('GNC_ENVELOPE_MALFORMED', 'Envelope must be a JSON object with exactly the string members "protected", "payload" and "signature".');
   }
   return parsed.data;
 }
 
+/** The protected header of an envelope (SPEC section 4, checks 3 and 4), read as every reader of it reads it. */
+export function parseEnvelopeHeader(protectedHeader: string): EnvelopeHeader {
+  const value = parseSignedJson(fromB64u(protectedHeader, 'Protected header'), { what: 'Protected header', code: 'GNC_ENVELOPE_HEADER', notJson: notJson('Protected header'), notJsonCode: 'GNC_ENVELOPE_MALFORMED' });
+  const header = EnvelopeHeader.safeParse(value);
+  if (!header.success) {
+    throw new GncError('GNC_ENVELOPE_HEADER', 'Protected header must be exactly {"alg":"EdDSA","kid":<thumbprint>,"typ":"gnc+jws"}, each member once; other algorithms and members are refused.');
+  }
+  if (header.data.typ !== ENVELOPE_TYP) {
+    throw new GncError('GNC_ENVELOPE_HEADER', `Protected header typ is "${header.data.typ}"; expected "${ENVELOPE_TYP}".`);
+  }
+  return header.data;
+}
+
 /** Best-effort read of the unverified payload: only for addressing a negative receipt, never for trust. */
 export function peekPayload(jws: FlattenedJws): Partial<EnvelopePayload> | undefined {
   try {
-    const v = JSON.parse(Buffer.from(jws.payload, 'base64url').toString('utf8')) as unknown;
+    const v = parseSignedJson(fromB64u(jws.payload, 'Payload'), { what: 'Payload', code: 'GNC_ENVELOPE_MALFORMED' });
     return v !== null && typeof v === 'object' ? (v as Partial<EnvelopePayload>) : undefined;
   } catch {
     return undefined;
@@ -115,7 +138,7 @@ export function peekPayload(jws: FlattenedJws): Partial<EnvelopePayload> | undef
  */
 export function peekKid(protectedHeader: string): string | undefined {
   try {
-    const kid: unknown = (JSON.parse(Buffer.from(protectedHeader, 'base64url').toString('utf8')) as { kid?: unknown } | null)?.kid;
+    const kid: unknown = (parseSignedJson(fromB64u(protectedHeader, 'Protected header'), { what: 'Protected header', code: 'GNC_ENVELOPE_HEADER' }) as { kid?: unknown } | null)?.kid;
     return typeof kid === 'string' ? kid : undefined;
   } catch {
     return undefined;
@@ -149,40 +172,14 @@ function canonicalOrUndefined(raw: unknown): string | undefined {
   }
 }
 
-/**
- * The `"` bytes in JSON text: 12 in an object of exactly three members whose names and values are strings without a
- * quote (a member named twice adds at least 2). JSON.parse keeps the last of two members of the same name; another
- * reader (an auditor's JOSE library, section 9.8) may take the first, and would read other content in the very bytes
- * stored as evidence, so an envelope or protected header with a member twice is refused (SPEC section 4, checks 2, 4).
- */
-function quotes(bytes: Uint8Array): number {
-  let n = 0;
-  for (let i = bytes.indexOf(0x22); i !== -1; i = bytes.indexOf(0x22, i + 1)) n++;
-  return n;
-}
-const THREE_STRING_MEMBERS = 12;
-
 export function openEnvelope(input: Uint8Array, opts: OpenOptions): OpenedEnvelope {
   const bytes = new Uint8Array(input); // copy before verifying: the caller's buffer may be reused
   const jws = parseFlattened(bytes);
-  // the three members hold base64url text (checked below, before anything is trusted): no quote in any of them
-  if (quotes(bytes) !== THREE_STRING_MEMBERS) {
-    throw new GncError('GNC_ENVELOPE_MALFORMED', 'Envelope must have each of the members "protected", "payload" and "signature" exactly once, holding base64url text.');
-  }
+  const header = parseEnvelopeHeader(jws.protected);
 
-  const headerBytes = fromB64u(jws.protected, 'Protected header');
-  const header = EnvelopeHeader.safeParse(parseJson(headerBytes, 'Protected header'));
-  // a kid with a quote is no thumbprint either
-  if (!header.success || quotes(headerBytes) !== THREE_STRING_MEMBERS) {
-    throw new GncError('GNC_ENVELOPE_HEADER', 'Protected header must be exactly {"alg":"EdDSA","kid":<thumbprint>,"typ":"gnc+jws"}, each member once; other algorithms and members are refused.');
-  }
-  if (header.data.typ !== ENVELOPE_TYP) {
-    throw new GncError('GNC_ENVELOPE_HEADER', `Protected header typ is "${header.data.typ}"; expected "${ENVELOPE_TYP}".`);
-  }
-
-  const key = opts.resolveKey(header.data.kid);
+  const key = opts.resolveKey(header.kid);
   if (key === undefined) {
-    throw new GncError('GNC_KEY_UNKNOWN', `Key ${header.data.kid} is not certified by any trusted partner root: the sender must send its current node certificate (or its identity file) first.`);
+    throw new GncError('GNC_KEY_UNKNOWN', `Key ${header.kid} is not certified by any trusted partner root: the sender must send its current node certificate (or its identity file) first.`);
   }
   if (!verifyJwsSignature(jws, key.publicKey)) {
     throw new GncError('GNC_SIGNATURE_INVALID', `Signature does not verify under key ${key.kid}: the envelope was altered or signed with another key.`);
@@ -212,10 +209,10 @@ export function openEnvelope(input: Uint8Array, opts: OpenOptions): OpenedEnvelo
     checkValidity(payload, key, opts);
   } catch (err) {
     // check 10: a byte-identical duplicate of an accepted message gets its stored receipt, also after its key ended
-    if (opts.held?.(payload, sha256) === true) return { payload, header: header.data, key, bytes, sha256, held: true };
+    if (opts.held?.(payload, sha256) === true) return { payload, header, key, bytes, sha256, held: true };
     throw err;
   }
-  return { payload, header: header.data, key, bytes, sha256 };
+  return { payload, header, key, bytes, sha256 };
 }
 
 /** Checks 11-15 of SPEC section 4: the key's validity at `created` and now, sender, recipient, clock skew and age. */

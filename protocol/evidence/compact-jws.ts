@@ -10,6 +10,7 @@ import { JWS_ALG } from '../constants.js';
 import { GncError, type GncErrorCode } from '../errors.js';
 import { fromB64u } from '../envelope/base64url.js';
 import { canonicalJson } from '../envelope/canonical.js';
+import { parseSignedJson } from '../envelope/signed-json.js';
 import { verifyJwsSignature } from '../envelope/open.js';
 import { publicKeyFromJwk, type Ed25519PublicJwk } from '../jwk.js';
 import { zodIssues } from '../validate.js';
@@ -45,10 +46,10 @@ function jsonPart(part: string, what: string, code: GncErrorCode): { value: unkn
   let text: string;
   try {
     text = decoder.decode(fromB64u(part, what));
-    return { value: JSON.parse(text) as unknown, text };
   } catch {
     throw new GncError(code, `${what} is not base64url-encoded UTF-8 JSON.`);
   }
+  return { value: parseSignedJson(text, { what, code, notJson: `${what} is not base64url-encoded UTF-8 JSON.` }), text };
 }
 
 /** Split, parse and schema-check a compact JWS; never use the result for trust before the signature is checked. */

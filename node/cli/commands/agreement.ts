@@ -6,6 +6,7 @@
 import { parseDocument } from 'yaml';
 import { AgreementTime } from '../../../protocol/agreement/document.js';
 import { decodeAgreement, type SignedAgreement } from '../../../protocol/agreement/index.js';
+import { parseSignedJson } from '../../../protocol/envelope/signed-json.js';
 import { GncError } from '../../../protocol/errors.js';
 import { AgreementService, type NoticeAction } from '../../agreements/service.js';
 import { openOffline } from '../../compose.js';
@@ -13,13 +14,15 @@ import { parse } from '../args.js';
 import { checkOutFile, FORCE_OPTION, readInputFile, writeOutFile } from '../files.js';
 import type { Command } from '../command.js';
 
+/** A draft or signed agreement: as a YAML draft refuses a key twice, and as every reader of signed JSON (signed-json.ts). */
 function readJson(path: string): unknown {
   const text = readInputFile(path);
   try {
-    return JSON.parse(text) as unknown;
+    JSON.parse(text);
   } catch (err) {
     throw new GncError('GNC_INVALID_JSON', `${path} is not valid JSON (${(err as Error).message}).`);
   }
+  return parseSignedJson(text, { what: path, code: 'GNC_AGREEMENT_INVALID' });
 }
 
 /** Maximum alias expansions in a YAML draft: a readable draft needs none, a "billion laughs" needs millions. */

@@ -9,7 +9,7 @@ import { parseWith } from '../../../protocol/validate.js';
 import { formatReport } from '../../audit/report.js';
 import { formatLogStatus, verifyOwnLog } from '../../audit/self-check.js';
 import { exportEvidence } from '../../audit/export.js';
-import { verifyBundle } from '../../audit/verify-bundle.js';
+import { verifyBundleText } from '../../audit/verify-bundle.js';
 import { openOffline } from '../../compose.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
@@ -93,16 +93,10 @@ export const auditVerifyCommand: Command = {
     const file = positionals[0];
     if (file === undefined) throw new GncError('GNC_CONFIG_INVALID', `Name a bundle FILE or give --dir. Usage: ${verifySpec.usage}`);
     const text = readInputFile(file, { hint: 'pass the file written by `gnc audit export`' });
-    let input: unknown;
-    try {
-      input = JSON.parse(text);
-    } catch {
-      throw new GncError('GNC_INVALID_JSON', `Cannot read ${file} as JSON: pass the file written by \`gnc audit export\`.`);
-    }
     const threads = values.threads === undefined ? undefined : Number(values.threads);
     if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new GncError('GNC_CONFIG_INVALID', `--threads must be a positive integer, got "${values.threads}".`);
     const roots = trustedRoots(values.root);
-    const report = await verifyBundle(input, { ...(roots ? { trustedRoots: roots } : {}), ...(threads ? { threads } : {}) });
+    const report = await verifyBundleText(text, `Cannot read ${file} as JSON: pass the file written by \`gnc audit export\`.`, { ...(roots ? { trustedRoots: roots } : {}), ...(threads ? { threads } : {}) });
     out(values.json ? JSON.stringify(report) : formatReport(report));
     if (!report.ok) {
       throw new GncError('GNC_AUDIT_BROKEN', `The bundle ${file} does not prove what it claims (${report.failures.length} failure(s) above): do not rely on it; ask the exporting administration for an explanation.`);
