@@ -34,6 +34,12 @@ export interface EnvelopeHandler {
  */
 const LIBP2P_MAX_INBOUND_STREAMS = 4 * MAX_INBOUND_STREAMS_PER_PEER;
 
+/** The refusal of a frame of `kind` (RECEIPT or ERROR) on a stream the partner opened, which carries only its REQUESTs. */
+function misdirected(kind: number): GncError {
+  const name = kind === FRAME_RECEIPT ? 'RECEIPT' : 'ERROR';
+  return new GncError('GNC_ENVELOPE_MALFORMED', `A ${name} frame (kind ${kind}) came on an exchange stream the partner opened, which carries only its REQUEST frames (receipts and error frames answer on the stream of the request): the stream is out of sync and closed; the partner sends the requests without an answer again on a new stream.`);
+}
+
 export async function serveExchange(host: Libp2p, trust: TrustIndex, handler: EnvelopeHandler, log: (msg: string) => void, timeouts: StreamTimeouts = {}): Promise<void> {
   /**
    * Open exchange streams per peer id, over all of its connections: a peer that opens more connections gets no
@@ -80,7 +86,14 @@ export async function serveExchange(host: Libp2p, trust: TrustIndex, handler: En
       let warned = false;
       const framed: FramedStream = new FramedStream(stream, {
         onFrame: (frame) => {
-          if (frame.kind !== FRAME_REQUEST) return;
+          if (frame.kind !== FRAME_REQUEST) {
+            // receipts and error frames answer on the stream of the request: one here means the partner mixed its streams
+            // up, so this one is out of sync (SPEC section 6). Dropped silently, a receipt sent the wrong way would leave
+            // the partner waiting for the receipt timeout and its operator without a word; the requests read before it
+            // are answered, then the ERROR frame, and fail() logs one line with the code and the kind, not the content
+            void framed.fail(misdirected(frame.kind));
+            return;
+          }
           if (unanswered >= MAX_IN_FLIGHT_PER_PARTNER) {
             if (!warned) peerLog(`${peer.country} sent more than ${MAX_IN_FLIGHT_PER_PARTNER} requests in flight on one stream; the excess is refused with GNC_TOO_MANY_IN_FLIGHT`);
             warned = true;

@@ -7,6 +7,7 @@
  * reason, and keep serving the honest partner (CN) meanwhile. The fuzz part is seeded and bounded (a few hundred
  * mutations of one valid envelope); every case that found a bug has its own named test.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLibp2p, type Libp2p } from 'libp2p';
@@ -369,15 +370,51 @@ describe('frames from a compromised partner', () => {
     await c.closed();
   });
 
-  it('ignores RECEIPT and ERROR frames sent to the receiving side and keeps serving the stream', async () => {
-    const c = await Client.open();
-    c.send({ kind: FRAME_RECEIPT, requestId: 1, payload: envelope() });
-    c.send({ kind: FRAME_ERROR, requestId: 0, payload: Buffer.from('{"code":"GNC_INTERNAL","message":"x"}') });
-    c.send({ kind: FRAME_REQUEST, requestId: 2, payload: envelope() });
-    expect(receiptOf(await c.answer(2))).toMatchObject({ status: 'accepted' });
-    expect(c.frames.filter((f) => f.requestId === 1)).toHaveLength(0);
-    c.stream.abort(new Error('done'));
-  });
+  // SPEC section 6: receipts and error frames answer on the stream of the request, so one on a stream the partner opened
+  // means that stream is out of sync: the requests read before it are answered, then the ERROR frame for the stream
+  // (GNC_ENVELOPE_MALFORMED), the stream closes, and KG logs one line with the code and the kind, none of the content
+  for (const [name, kind, content] of [
+    ['RECEIPT', FRAME_RECEIPT, () => bytesOf(signed(header(), canonicalJson(payload({ id: 'marker-of-the-misdirected-frame' }))))],
+    ['ERROR', FRAME_ERROR, () => Buffer.from('{"code":"GNC_INTERNAL","message":"marker-of-the-misdirected-frame"}')],
+  ] as const) {
+    it(`answers ${name === 'ERROR' ? 'an' : 'a'} ${name} frame sent to the receiving side with the ERROR frame for the stream, after the requests before it, and logs one line without its content`, async () => {
+      const honest = await Client.open(); // another stream of the same connection, busy before, during and after
+      const before = envelope();
+      expect(receiptOf(await (honest.send({ kind: FRAME_REQUEST, requestId: 1, payload: before }), honest.answer(1)))).toMatchObject({ status: 'accepted' });
+      const logged = kgLog.length;
+      const c = await Client.open();
+      const first = envelope();
+      const after = envelope();
+      c.stream.send(Buffer.concat([
+        encodeFrame({ kind: FRAME_REQUEST, requestId: 1, payload: first }),
+        encodeFrame({ kind, requestId: 1, payload: content() }),
+        encodeFrame({ kind: FRAME_REQUEST, requestId: 2, payload: after }),
+      ]));
+      honest.send({ kind: FRAME_REQUEST, requestId: 2, payload: envelope() });
+      expect(receiptOf(await c.answer(1))).toMatchObject({ status: 'accepted' });
+      const stop = await c.answer(0);
+      expect(stop.kind).toBe(FRAME_ERROR);
+      const e = JSON.parse(Buffer.from(stop.payload).toString()) as { code: string; message: string };
+      expect(e.code).toBe('GNC_ENVELOPE_MALFORMED');
+      expect(e.message).toContain(`A ${name} frame (kind ${kind}) came on an exchange stream the partner opened`);
+      await c.closed();
+      // nothing after the misdirected frame was read: its sender sends it again on a new stream
+      expect(c.frames.map((f) => f.requestId)).toStrictEqual([1, 0]);
+      expect(heldBySha(createHash('sha256').update(after).digest('hex'))).toBe(false);
+      // the honest stream on the same connection went on meanwhile, and goes on
+      expect(receiptOf(await honest.answer(2))).toMatchObject({ status: 'accepted' });
+      honest.send({ kind: FRAME_REQUEST, requestId: 3, payload: envelope() });
+      expect(receiptOf(await honest.answer(3))).toMatchObject({ status: 'accepted' });
+      expect(honest.stream.status).toBe('open');
+      const kgPeer = decodeNodeCertificate(kg.node.parts.identity.certificate).peerId;
+      expect(raw.getConnections().filter((conn) => conn.remotePeer.toString() === kgPeer && conn.status === 'open')).toHaveLength(1);
+      honest.stream.abort(new Error('done'));
+      const lines = kgLog.slice(logged).filter((l) => /misdirected|frame \(kind/.test(l) || l.includes('GNC_ENVELOPE_MALFORMED'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^closing exchange stream from KZ after a framing error \\(GNC_ENVELOPE_MALFORMED\\): A ${name} frame \\(kind ${kind}\\)`));
+      expect(kgLog.slice(logged).join('\n')).not.toContain('marker-of-the-misdirected-frame');
+    });
+  }
 
   it('answers reused and out-of-order request ids each with its own receipt, and a request sent one byte at a time', async () => {
     const c = await Client.open();
