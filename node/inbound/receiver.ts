@@ -15,7 +15,7 @@ import { sha256Hex, type Signer } from '../../protocol/envelope/seal.js';
 import { GncError, isGncError } from '../../protocol/errors.js';
 import { MESSAGE_ID_PATTERN } from '../../protocol/ids.js';
 import { isSnapshotInParts, type AeoBody, type AeoSnapshotInParts } from '../../protocol/messages/aeo.js';
-import { isBusinessType, needsRef, originalMismatch, parseBody, refuseStrayRef, type BusinessBody, type BusinessType } from '../../protocol/messages/registry.js';
+import { isBusinessType, missingRef, needsRef, originalMismatch, parseBody, refuseStrayRef, type BusinessBody, type BusinessType } from '../../protocol/messages/registry.js';
 import type { ControlType } from '../../protocol/messages/control.js';
 import { sealReceipt } from '../receipts.js';
 import type { Policy } from '../policy/policy.js';
@@ -146,9 +146,7 @@ export class Receiver {
       kind = String(body['kind']);
       refuseStrayRef(type, body as BusinessBody, p.ref);
       if (type === 'aeo' && isSnapshotInParts(body as AeoBody)) part = body as AeoSnapshotInParts;
-      if (needsRef(type, body as BusinessBody) && p.ref === undefined) {
-        throw new GncError('GNC_SCHEMA_INVALID', `An ${type} ${kind} must name the message it refers to in "ref".`);
-      }
+      if (needsRef(type, body as BusinessBody) && p.ref === undefined) throw missingRef(type, body as BusinessBody, 'received');
     }
     const receipt = this.receipt(p.from, p.id, sha256, p.agreement, { status: 'accepted' });
     let settled: ((committed: boolean) => void) | undefined;

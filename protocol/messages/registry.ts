@@ -61,12 +61,17 @@ export function refIssue(expected: string, received: string): ErrorIssue {
 }
 
 /**
- * The refusal of a submitted amendment, cancellation or status change without `ref`, naming the field (`/ref`, as
- * zod's refusals name theirs) and where each way of submitting gives it.
+ * The refusal of an amendment, cancellation or status change without `ref`, naming the field (`/ref`, as zod's
+ * refusals name theirs, and as refuseStrayRef names it): `submitted` here, saying where each way of submitting gives
+ * it, or `received` from a partner in an envelope (the receiver's negative receipt states it).
  */
-export function missingRef(type: BusinessType, body: BusinessBody): GncError {
+export function missingRef(type: BusinessType, body: BusinessBody, how: 'submitted' | 'received' = 'submitted'): GncError {
   const issue = refIssue('the id of the message it refers to', 'nothing (missing)');
-  return new GncError('GNC_SCHEMA_INVALID', `An ${type} ${(body as { kind: string }).kind} must name the original message id in "ref": add "ref" with the id POST /v1/messages answered for the original (for an XML body ?ref=ID, with gnc send --ref ID) and submit again.`, { issues: [issue] });
+  const kind = (body as { kind: string }).kind;
+  const message = how === 'received'
+    ? `An ${type} ${kind} must name the message it refers to in "ref".`
+    : `An ${type} ${kind} must name the original message id in "ref": add "ref" with the id POST /v1/messages answered for the original (for an XML body ?ref=ID, with gnc send --ref ID) and submit again.`;
+  return new GncError('GNC_SCHEMA_INVALID', message, { issues: [issue] });
 }
 
 /** An earlier message as a node holds it: its body may be gone (retention). */

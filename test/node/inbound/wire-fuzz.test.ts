@@ -289,6 +289,15 @@ describe('hand-made envelopes from a compromised partner', () => {
     expectRefused(receiptOf(await c.answer(id)), '__proto__ in body', 'GNC_SCHEMA_INVALID');
   });
 
+  it('refuses an amendment without "ref" (GNC_SCHEMA_INVALID), saying it must name the message it refers to', async () => {
+    const amendment = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-amendment.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+    const id = nextId++;
+    c.send({ kind: FRAME_REQUEST, requestId: id, payload: envelope(payload({ body: amendment })) });
+    const r = receiptOf(await c.answer(id));
+    expectRefused(r, 'amendment without ref', 'GNC_SCHEMA_INVALID');
+    expect(r.reason).toBe('An aci amendment must name the message it refers to in "ref".');
+  });
+
   it('refuses a signed protected header with "alg" twice, the last one EdDSA (GNC_ENVELOPE_HEADER), and stores nothing', async () => {
     // JSON.parse keeps the last "alg"; a reader that keeps the first (an auditor's tool) sees "none" in the signed bytes
     const twice = `{"alg":"none","alg":"EdDSA","kid":"${kz.node.parts.identity.node.signer.kid}","typ":"gnc+jws"}`;

@@ -4,7 +4,8 @@
  * original's body purged by retention only its type and kind can be compared.
  */
 import { describe, expect, it } from 'vitest';
-import { originalMismatch, parseBody } from '../../../protocol/messages/registry.js';
+import { missingRef, originalMismatch, parseBody, refuseStrayRef, type BusinessBody } from '../../../protocol/messages/registry.js';
+import { isGncError } from '../../../protocol/errors.js';
 import { example } from './fixtures.js';
 
 const certificate = example('ecoo-kz-kg-preferential');
@@ -34,5 +35,31 @@ describe('originalMismatch', () => {
 
   it('compares only type and kind once the certificate body was purged', () => {
     expect(originalMismatch('ecoo', status('KZ-ST1-2026-0047990'), held('ecoo', 'certificate', null))).toBeUndefined();
+  });
+});
+
+describe('the refusals of a missing or stray ref', () => {
+  const thrown = (f: () => void): unknown => {
+    try {
+      f();
+    } catch (err) {
+      return err;
+    }
+    return undefined;
+  };
+  const amendment = parseBody('aci', example('aci-kz-kg-amendment')) as BusinessBody;
+
+  it('name the field /ref in their issues, submitted or received from a partner, as a stray ref does', () => {
+    const stray = thrown(() => refuseStrayRef('aci', parseBody('aci', example('aci-kz-kg-road')) as BusinessBody, 'x'));
+    for (const err of [missingRef('aci', amendment), missingRef('aci', amendment, 'received'), stray]) {
+      expect(isGncError(err) && err.code).toBe('GNC_SCHEMA_INVALID');
+      expect(isGncError(err) && err.issues?.map((i) => i.path)).toEqual(['/ref']);
+    }
+    expect(missingRef('aci', amendment, 'received').issues?.[0]).toMatchObject({ expected: 'the id of the message it refers to', received: 'nothing (missing)' });
+  });
+
+  it('tell a partner what its envelope lacks, and a submitter where each way of submitting gives it', () => {
+    expect(missingRef('aci', amendment, 'received').message).toBe('An aci amendment must name the message it refers to in "ref".');
+    expect(missingRef('aci', amendment).message).toMatch(/^An aci amendment must name the original message id in "ref": add "ref" with the id POST \/v1\/messages answered/);
   });
 });
