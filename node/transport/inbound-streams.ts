@@ -12,8 +12,8 @@
  * 205-byte request draws a receipt of about 800 bytes, and this node kept every unsent one (tens of megabytes
  * within seconds) until the drain limit reset the stream. A partner that closes its side after sending still
  * gets an answer to every request read (SPEC section 5); this side closes its own after the last one. Likewise a
- * partner whose stream goes out of sync (an unreadable frame) gets the answers to the requests read before it, then the
- * ERROR frame.
+ * partner whose stream goes out of sync (an unreadable frame, or a RECEIPT or ERROR frame, which never go this way) gets
+ * the answers to the requests read before it, then the ERROR frame.
  */
 import type { Libp2p } from 'libp2p';
 import type { Connection, Stream } from '@libp2p/interface';
