@@ -18,6 +18,8 @@ interface Pending {
   /** Armed once the frame has left (a partner that does not read is the drain timeout's, not this one's). */
   timer: NodeJS.Timeout | undefined;
   onWire: ((mayHold: boolean) => void) | undefined;
+  /** The stream the request went on: one that closes fails its own requests, not those of a newer stream. */
+  on: FramedStream;
 }
 
 export const DIAL_TIMEOUT_MS = 10_000;
@@ -59,7 +61,7 @@ export class PartnerSession {
     const requestId = this.nextId;
     this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1;
     const receipt = new Promise<Uint8Array>((resolve, reject) => {
-      this.pending.set(requestId, { resolve, reject, timer: undefined, onWire });
+      this.pending.set(requestId, { resolve, reject, timer: undefined, onWire, on: framed });
     });
     // the stream can close, or the partner answer with an error frame, while the write below still waits for
     // the partner to take the bytes: that rejection is returned (and handled) after the write, not lost meanwhile
@@ -127,7 +129,7 @@ export class PartnerSession {
       onFrame: (f) => this.onFrame(f, framed),
       onClose: (err) => {
         if (this.framed === framed) this.framed = undefined;
-        this.failAll(new GncError('GNC_PARTNER_UNREACHABLE', `Stream to ${this.country} closed${err ? `: ${err.message}` : ''}; the message will be retried.`));
+        this.failAll(new GncError('GNC_PARTNER_UNREACHABLE', `Stream to ${this.country} closed${err ? `: ${err.message}` : ''}; the message will be retried.`), framed);
       },
     }, { drainTimeoutMs: this.opts.drainTimeoutMs, frameReadTimeoutMs: this.opts.frameReadTimeoutMs, log: this.opts.log, peer: this.country });
     this.framed = framed;
@@ -135,6 +137,18 @@ export class PartnerSession {
   }
 
   private onFrame(frame: Frame, framed: FramedStream): void {
+    if (frame.kind === FRAME_REQUEST) {
+      // requests go the other way on a stream this node opened: the partner mixed its streams up, so this one is out
+      // of sync (SPEC section 6), as the receiving side treats a RECEIPT or ERROR frame on the partner's stream. Ignored,
+      // it would leave the messages in flight here waiting for the receipt timeout and the partner without an answer:
+      // they are failed now and retried on a new stream, and fail() sends the ERROR frame and logs one line (no content)
+      const err = new GncError('GNC_ENVELOPE_MALFORMED', `${this.country} sent a REQUEST frame on an exchange stream this node opened, which carries only its receipts and error frames back (requests come on streams the partner opens): the stream is out of sync and closed; the messages in flight on it are sent again on a new stream.`);
+      // no request goes on it meanwhile: the next one opens a new stream while this one sends its ERROR frame and closes
+      if (this.framed === framed) this.framed = undefined;
+      this.failAll(err, framed);
+      void framed.fail(err);
+      return;
+    }
     if (frame.kind === FRAME_RECEIPT) {
       const p = this.pending.get(frame.requestId);
       if (!p) return; // late receipt after a timeout: the retry will get the same receipt again
@@ -157,7 +171,7 @@ export class PartnerSession {
       // section 6), so the retries go on a new stream; kept open, they would go to a stream the partner no longer
       // reads and wait for the receipt timeout
       if (frame.requestId === 0) {
-        this.failAll(err);
+        this.failAll(err, framed);
         framed.close(err);
       } else {
         this.pending.get(frame.requestId)?.onWire?.(false);
@@ -174,7 +188,8 @@ export class PartnerSession {
     p.reject(err);
   }
 
-  private failAll(err: Error): void {
-    for (const id of [...this.pending.keys()]) this.settle(id, err);
+  /** Fails the requests in flight on `on` (a stream that closed: those on a newer stream of this session go on), or all. */
+  private failAll(err: Error, on?: FramedStream): void {
+    for (const [id, p] of [...this.pending]) if (on === undefined || p.on === on) this.settle(id, err);
   }
 }
