@@ -5,7 +5,7 @@
  * The limits follow the WCO Data Model 3.x formats as the CDS profile in ../shared/reference/wco-dm states
  * them (names an..70, party ids an..17, address lines an..70, cities an..35, postcodes an..9, masses
  * n..16,6, amounts n..16,3), so a document valid here is always expressible as schema-valid WCO DM XML.
- * Text must be one line without leading or trailing spaces: the WCO pattern `.*[^\s].*` has no line breaks
+ * Text must be one line (tabs inside it allowed) without leading or trailing spaces: the WCO pattern `.*[^\s].*` has no line breaks
  * and XML readers trim element text, so anything else could not survive a JSON -> XML -> JSON round trip.
  */
 import { z } from 'zod';
@@ -17,14 +17,17 @@ import { MAX_REPORTED_ISSUES } from '../constants.js';
 import { GncError, type ErrorIssue, type GncErrorCode } from '../errors.js';
 import { issueTotal, zodIssues } from '../validate.js';
 
-// One line, no control characters (C0, DEL, C1), no leading/trailing whitespace, at least one visible
-// character. Written without \p{} classes so the pattern in the generated JSON Schema works everywhere.
+// One line, no control characters (C0, DEL, C1) but the tab, no leading/trailing whitespace, at least one visible
+// character. Written without \p{} classes so the pattern in the generated JSON Schema works everywhere. The tab is
+// text in the WCO pattern `.*[^\s].*` (its `.` excludes only line breaks), and national systems that fill fields
+// from tab-separated sources send it inside names and descriptions: refusing it refused schema-valid WCO documents.
+// At either end it is white space like a space (an XML reader trims it), so it is refused there as a space is.
 // Only characters XML can carry (XML 1.0 section 2.2, Char): U+FFFE, U+FFFF and unpaired surrogates are valid
 // in a JSON string but not in XML, so they would be written raw into a document no XML parser accepts, or
 // come back as U+FFFD. A surrogate is allowed only as part of a pair (an astral character such as an emoji);
 // the pattern reads the same with or without the u flag (JSON Schema validators use it).
 const VISIBLE = '(?:[^\\s\\x00-\\x1f\\x7f-\\x9f\\ud800-\\udfff\\ufffe\\uffff]|[\\ud800-\\udbff][\\udc00-\\udfff])';
-const ANY = '(?:[^\\x00-\\x1f\\x7f-\\x9f\\ud800-\\udfff\\ufffe\\uffff]|[\\ud800-\\udbff][\\udc00-\\udfff])';
+const ANY = '(?:[^\\x00-\\x08\\x0a-\\x1f\\x7f-\\x9f\\ud800-\\udfff\\ufffe\\uffff]|[\\ud800-\\udbff][\\udc00-\\udfff])';
 const ONE_LINE = new RegExp(`^${VISIBLE}(?:${ANY}*${VISIBLE})?$`);
 
 /** Free text of 1..max characters on one line (WCO DM TextType with pattern `.*[^\s].*`). */
@@ -78,28 +81,45 @@ export const DateTime = z
  */
 export const IsoDate = z.iso.date().refine((v) => !v.startsWith('0000'), { message: 'expected a date in the years 0001 to 9999 (XML Schema xs:date has no year 0000)' });
 
-/** Non-negative decimal with at most `intDigits` digits before and `fracDigits` after the point, no exponent. */
-export function decimal(intDigits: number, fracDigits: number) {
-  const form = new RegExp(`^\\d{1,${intDigits}}(?:\\.\\d{1,${fracDigits}})?$`);
+/**
+ * Whether `form`, a number's shortest JS form (String(v)), has at most `totalDigits` digits, `fractionDigits` of them
+ * after the point, as XML Schema's totalDigits and fractionDigits count them (leading zeros of the integer part
+ * are not digits: 0.000001 has one). No exponent form: a number that needs one is outside every WCO format.
+ */
+export function fitsDigits(form: string, totalDigits: number, fractionDigits: number): boolean {
+  const m = /^(\d+)(?:\.(\d+))?$/.exec(form);
+  if (!m) return false;
+  const fraction = m[2] ?? '';
+  return fraction.length <= fractionDigits && m[1]!.replace(/^0+/, '').length + fraction.length <= totalDigits;
+}
+
+/**
+ * Non-negative decimal of the WCO format n..`totalDigits`,`fractionDigits` (the XSD's totalDigits and fractionDigits
+ * facets): at most `totalDigits` digits in all, `fractionDigits` of them after the point, no exponent. So a mass of
+ * n..16,6 may have 16 digits before the point when it has none after, as the WCO schema allows.
+ */
+export function decimal(totalDigits: number, fractionDigits: number) {
   return z
     .number()
     .nonnegative()
-    .refine((v) => form.test(String(v)), { message: `expected a number with at most ${intDigits} digits before and ${fracDigits} after the decimal point` });
+    .refine((v) => fitsDigits(String(v), totalDigits, fractionDigits), {
+      message: `expected a number of at most ${totalDigits} digits, at most ${fractionDigits} of them after the decimal point (WCO n..${totalDigits},${fractionDigits}), without exponent`,
+    });
 }
 
 /** A whole count (WCO n..8 quantities such as packages). */
 export const Count = z.number().int().min(0).max(99_999_999);
 
 /** Mass with a UN/ECE Rec 20 mass unit (WCO n..16,6 measure with unitCode). */
-export const MassMeasure = z.strictObject({ value: decimal(10, 6).refine((v) => v > 0, { message: 'expected a mass above 0' }), unit: MassUnitCode });
+export const MassMeasure = z.strictObject({ value: decimal(16, 6).refine((v) => v > 0, { message: 'expected a mass above 0' }), unit: MassUnitCode });
 export type MassMeasure = z.infer<typeof MassMeasure>;
 
-/** Quantity in any Rec 20 unit of the shipped subset. */
-export const Quantity = z.strictObject({ value: decimal(10, 6).refine((v) => v > 0, { message: 'expected a quantity above 0' }), unit: UnitCode });
+/** Quantity in any Rec 20 unit of the shipped subset (WCO n..16,6). */
+export const Quantity = z.strictObject({ value: decimal(16, 6).refine((v) => v > 0, { message: 'expected a quantity above 0' }), unit: UnitCode });
 export type Quantity = z.infer<typeof Quantity>;
 
 /** Amount with its ISO 4217 currency (WCO n..16,3 amount with currencyID). */
-export const Amount = z.strictObject({ amount: decimal(13, 3), currency: CurrencyCode });
+export const Amount = z.strictObject({ amount: decimal(16, 3), currency: CurrencyCode });
 export type Amount = z.infer<typeof Amount>;
 
 /** Postal address in the WCO DM Address class (Line, CityName, PostcodeID, CountryCode). */

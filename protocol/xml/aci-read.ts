@@ -57,7 +57,7 @@ function measure(r: XmlReader, ptr: string, from: XmlElement, names: readonly st
   const el = r.at(ptr, from, names);
   if (!el) return undefined;
   r.mark(`${ptr}/value`, el);
-  return { value: toNumber(r.textOf(el)), unit: r.attr(`${ptr}/unit`, el, 'unitCode') };
+  return { value: r.numberOf(el), unit: r.attr(`${ptr}/unit`, el, 'unitCode') };
 }
 
 function address(r: XmlReader, ptr: string, el: XmlElement): Obj {
@@ -215,7 +215,7 @@ function goodsItem(r: XmlReader, ptr: string, el: XmlElement): Obj {
   const cv = r.at(`${ptr}/customsValue`, el, ['CustomsValueAmount']);
   if (cv) {
     r.mark(`${ptr}/customsValue/amount`, cv);
-    item['customsValue'] = { amount: toNumber(r.textOf(cv)), currency: r.attr(`${ptr}/customsValue/currency`, cv, 'currencyID') };
+    item['customsValue'] = { amount: r.numberOf(cv), currency: r.attr(`${ptr}/customsValue/currency`, cv, 'currencyID') };
   }
   put(item, 'originCountry', originCountry(r, `${ptr}/originCountry`, el));
   const docs = childrenNamed(el, 'AdditionalDocument').filter((d) => r.one(d, 'CategoryCode')?.text === ECOO_DOC_CATEGORY && r.one(d, 'TypeCode')?.text === ECOO_DOC_TYPE);

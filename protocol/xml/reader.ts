@@ -22,6 +22,26 @@ export function toNumber(text: string): number | string {
   return DECIMAL.test(text) ? Number(text) : text;
 }
 
+/** A decimal text as its value is written: no sign for a positive, no leading or trailing zeros, no lone point. */
+function canonicalDecimal(text: string): string {
+  const negative = text.startsWith('-');
+  const [int = '', fraction = ''] = text.replace(/^[+-]/, '').split('.');
+  const i = int.replace(/^0+/, '') || '0';
+  const f = fraction.replace(/0+$/, '');
+  const digits = f ? `${i}.${f}` : i;
+  return negative && digits !== '0' ? `-${digits}` : digits;
+}
+
+/**
+ * Whether a decimal text reads as exactly the number it writes: a JSON number is an IEEE double, which holds every
+ * decimal of up to 15 significant digits but not each of 16 or more (9007199254740993 reads as ...992). Such a
+ * value is refused, never changed on the way in; a number that needs an exponent is left to the schema's check.
+ */
+function exactDecimal(text: string, value: number): boolean {
+  const written = String(value);
+  return /e/i.test(written) || canonicalDecimal(written) === canonicalDecimal(text);
+}
+
 /** Sets `obj[key]` only for defined values, so optional fields stay absent rather than undefined. */
 export function put<T extends object>(obj: T, key: string, value: unknown): void {
   if (value !== undefined) (obj as Record<string, unknown>)[key] = value;
@@ -128,8 +148,21 @@ export class XmlReader {
   }
 
   number(pointer: string, from: XmlElement, names: readonly string[], expected?: string): number | string | undefined {
-    const t = this.text(pointer, from, names, expected);
-    return t === undefined ? undefined : toNumber(t);
+    const el = this.at(pointer, from, names, expected);
+    return el && this.numberOf(el);
+  }
+
+  /**
+   * The decimal text of `el` as a number (anything else stays a string for the schema to report); a decimal that a
+   * JSON number cannot hold exactly is reported at the element, as the value would otherwise change on the way in.
+   */
+  numberOf(el: XmlElement): number | string {
+    const text = this.textOf(el);
+    const value = toNumber(text);
+    if (typeof value === 'number' && !exactDecimal(text, value)) {
+      this.problem(el, '', `a decimal a JSON number holds exactly (every one of up to 15 significant digits, not each of 16: this one would read as ${String(value)})`, `"${text}"`);
+    }
+    return value;
   }
 
   /** Value of an attribute of `el`, marked as `el/@name`. */

@@ -4,7 +4,7 @@
  * here, which is also the xs:sequence order of their XSDs (protocol/xml/schemas/). Unlike the WCO DM
  * reading, these forms are ours, so unknown or repeated elements are errors rather than ignored.
  */
-import { XmlReader, toNumber } from './reader.js';
+import { XmlReader } from './reader.js';
 import { childrenNamed, type XmlElement } from './tree.js';
 import type { XmlWriter } from './writer.js';
 
@@ -57,10 +57,10 @@ function readOne(r: XmlReader, ptr: string, el: XmlElement, f: FieldSpec): unkno
     case 'text':
       return r.textOf(el);
     case 'number':
-      return toNumber(r.textOf(el));
+      return r.numberOf(el);
     case 'measure':
       r.mark(`${ptr}/value`, el);
-      return { value: toNumber(r.textOf(el)), unit: r.attr(`${ptr}/unit`, el, 'unitCode') };
+      return { value: r.numberOf(el), unit: r.attr(`${ptr}/unit`, el, 'unitCode') };
     case 'object':
       return readFields(r, ptr, el, f.fields ?? []);
   }

@@ -13,10 +13,11 @@ import { REC19_TRANSPORT_MODES } from '../../../protocol/codes/transport-modes.j
 import { MASS_UNITS, REC20_UNITS, toKilograms, type MassUnit } from '../../../protocol/codes/units.js';
 // the bench's seeded PRNG (mulberry32): deterministic, enough to spread values, never for secrets
 import { prng } from '../../../examples/risk/traffic.js';
+import { fitsDigits } from '../../../protocol/messages/common.js';
 
 type Obj = Record<string, unknown>;
 
-/** Characters by script; `special` are those XML escapes or that sit oddly in text (inner spaces, U+2028, ZWNJ). */
+/** Characters by script; `special` are those XML escapes or that sit oddly in text (inner spaces and tabs, U+2028, ZWNJ). */
 export const SCRIPTS = {
   latin: 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-/.,()',
   cyrillic: 'АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдеёжзийклмнопрстуфхцчшщъыьэюяҚқҒғҮүҰұӨөҺһІіЎўҲҳ',
@@ -26,7 +27,7 @@ export const SCRIPTS = {
   georgian: 'აბგდევზთიკლმნოპჟრსტუფქღყშჩცძწჭხჯჰ',
   pashto: 'پښتوکابلګړځښۍېټډړڼ',
   dari: 'دریکابلافغانستانهرات‌گچژ',
-  special: ['&', '<', '>', '"', "'", ']]>', '&amp;', '&#x41;', '<![CDATA[', ' ', '  ', '\u00a0', '\u2028', '\u200c', '🚚', '\u180e'],
+  special: ['&', '<', '>', '"', "'", ']]>', '&amp;', '&#x41;', '<![CDATA[', ' ', '  ', '\u00a0', '\u2028', '\u200c', '🚚', '\u180e', '\t'],
 } as const;
 
 const SCRIPT_NAMES = ['latin', 'cyrillic', 'chinese', 'mongolian', 'georgian', 'pashto', 'dari'] as const;
@@ -94,15 +95,21 @@ export class Gen {
     return s;
   }
 
-  /** A decimal with at most `intDigits` and `fracDigits` places whose shortest JS form keeps to them. */
-  decimal(intDigits: number, fracDigits: number, positive = true): number {
-    const form = new RegExp(`^\\d{1,${intDigits}}(?:\\.\\d{1,${fracDigits}})?$`);
+  /**
+   * A decimal of the WCO format n..`totalDigits`,`fracDigits` whose shortest JS form keeps to it: every digit
+   * before the point (16 nines), the most after it, one of each, or any split in between.
+   */
+  decimal(totalDigits: number, fracDigits: number, positive = true): number {
     for (;;) {
-      const mode = this.int(0, 4);
-      const int = mode === 0 ? '9'.repeat(intDigits) : mode === 1 ? '0' : this.digits(1, intDigits);
-      const frac = mode === 2 ? '' : mode === 1 ? '0'.repeat(fracDigits - 1) + '1' : this.digits(1, fracDigits);
+      const mode = this.int(0, 5);
+      const fracMax = Math.min(fracDigits, totalDigits);
+      const fracCount = mode === 0 || mode === 2 ? 0 : mode === 1 ? fracMax : this.int(1, fracMax);
+      const room = totalDigits - fracCount;
+      const intCount = mode === 0 ? totalDigits : mode === 1 || room === 0 ? 0 : this.int(1, room);
+      const int = mode === 0 ? '9'.repeat(intCount) : intCount === 0 ? '0' : this.digits(1, intCount);
+      const frac = fracCount === 0 ? '' : mode === 1 ? '0'.repeat(fracCount - 1) + '1' : this.digits(1, fracCount);
       const v = Number(frac ? `${int}.${frac}` : int);
-      if (form.test(String(v)) && (!positive || v > 0)) return v;
+      if (fitsDigits(String(v), totalDigits, fracDigits) && (!positive || v > 0)) return v;
     }
   }
 
@@ -161,7 +168,7 @@ export class Gen {
   }
 
   mass(): { value: number; unit: MassUnit } {
-    return { value: this.decimal(this.pick([1, 4, 10]), 6), unit: this.cycle('mass-unit', Object.keys(MASS_UNITS) as MassUnit[]) };
+    return { value: this.decimal(this.pick([1, 4, 10, 16]), 6), unit: this.cycle('mass-unit', Object.keys(MASS_UNITS) as MassUnit[]) };
   }
 
   hsCode(): string {
@@ -177,7 +184,7 @@ export class Gen {
       grossMass: this.mass(),
     };
     if (this.bool()) item['netMass'] = this.mass();
-    item['customsValue'] = { amount: this.bool(0.1) ? 0 : this.decimal(this.pick([2, 13]), 3, false), currency: this.cycle('currency', ISO_4217_CURRENCIES) };
+    item['customsValue'] = { amount: this.bool(0.1) ? 0 : this.decimal(this.pick([2, 13, 16]), 3, false), currency: this.cycle('currency', ISO_4217_CURRENCIES) };
     item['originCountry'] = this.country();
     if (this.bool()) item['ecooReference'] = this.id(35);
     if (this.bool(0.3)) item['unNumber'] = String(this.int(0, 9999)).padStart(4, '0');
@@ -280,7 +287,7 @@ export class Gen {
         sequence: i + 1,
         hsCode: this.hsCode(),
         description: this.text(512),
-        quantity: { value: this.decimal(this.pick([1, 10]), 6), unit: this.cycle('unit', REC20_UNITS) },
+        quantity: { value: this.decimal(this.pick([1, 10, 16]), 6), unit: this.cycle('unit', REC20_UNITS) },
       };
       if (this.bool()) item['grossMass'] = this.mass();
       if (this.bool()) item['packages'] = this.packages();

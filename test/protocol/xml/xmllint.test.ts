@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bodyToXml, bodyTypeOf, parseXmlBody } from '../../../protocol/xml/index.js';
-import { EXAMPLE_NAMES, example, exampleXml, REPO_ROOT } from '../messages/fixtures.js';
+import { EXAMPLE_NAMES, example, exampleXml, gncError, REPO_ROOT } from '../messages/fixtures.js';
 
 const WCO_XSD = resolve(REPO_ROOT, '../shared/reference/wco-dm/WCO_DEC_2_DMS.xsd');
 const OWN_XSD = { ecoo: resolve(REPO_ROOT, 'protocol/xml/schemas/gnc-ecoo-1.xsd'), aeo: resolve(REPO_ROOT, 'protocol/xml/schemas/gnc-aeo-1.xsd') };
@@ -124,8 +124,8 @@ describe('xmllint validation', () => {
   // so an integrator whose document passed the published schema still got GNC_SCHEMA_INVALID
   it.each([
     ['ecoo', 'a date with a zone', '<IssueDate>2026-11-23</IssueDate>', '<IssueDate>2026-11-23Z</IssueDate>'],
-    ['ecoo', 'a tab inside text', '<Remarks>Goods comply', '<Remarks>Goods\tcomply'],
-    ['ecoo', 'a quantity of 11 integer digits', '<Quantity unitCode="KGM">15000</Quantity>', '<Quantity unitCode="KGM">12345678901</Quantity>'],
+    ['ecoo', 'a quantity of 17 digits', '<Quantity unitCode="KGM">15000</Quantity>', '<Quantity unitCode="KGM">12345678901234567</Quantity>'],
+    ['ecoo', 'a quantity of 7 decimals', '<Quantity unitCode="KGM">15000</Quantity>', '<Quantity unitCode="KGM">15000.0000001</Quantity>'],
     ['aeo', 'a date-time with a fraction of a second', '<AsOfDateTime>2026-11-23T06:00:00+05:00</AsOfDateTime>', '<AsOfDateTime>2026-11-23T06:00:00.5+05:00</AsOfDateTime>'],
     ['aeo', 'a date-time without a zone', '<AsOfDateTime>2026-11-23T06:00:00+05:00</AsOfDateTime>', '<AsOfDateTime>2026-11-23T06:00:00</AsOfDateTime>'],
     ['aeo', 'a date-time at a zone of minutes', '<AsOfDateTime>2026-11-23T06:00:00+05:00</AsOfDateTime>', '<AsOfDateTime>2026-11-23T06:00:00+04:30</AsOfDateTime>'],
@@ -138,6 +138,62 @@ describe('xmllint validation', () => {
     const result = xmllint(xml, OWN_XSD[type]);
     expect(result.output).toContain('fails to validate');
     expect(result.ok).toBe(false);
+  });
+
+  // the WCO formats are the contract: n..16,6 is 16 digits in all (totalDigits), at most 6 of them decimals, so 16
+  // digits before the point are a valid mass; its text pattern .*[^\s].* takes a tab inside text. The node refused
+  // both (10 integer digits at most, no tab), so a schema-valid national declaration was refused on import
+  it('reads a WCO declaration with a 16-digit mass and a tab inside a name, as the schema allows, and writes it back valid', () => {
+    const xml = exampleXml('aci-kz-kg-road')
+      .replace('<GrossMassMeasure unitCode="KGM">15060</GrossMassMeasure>', '<GrossMassMeasure unitCode="KGM">1234567890123.456</GrossMassMeasure>')
+      .replace('<TotalGrossMassMeasure unitCode="KGM">24410.5</TotalGrossMassMeasure>', '<TotalGrossMassMeasure unitCode="KGM">1234567899474.456</TotalGrossMassMeasure>')
+      .replace('<Name>Almaty Flour Mill JSC</Name>', '<Name>Almaty Flour Mill\tJSC</Name>');
+    expect(xml).toContain('1234567899474.456');
+    expect(xml).toContain('Mill\tJSC');
+    expect(xmllint(xml, WCO_XSD).output).toContain('validates');
+    const read = parseXmlBody(xml).body as ReturnType<typeof example>;
+    expect(read['goodsItems'][0].grossMass).toStrictEqual({ value: 1234567890123.456, unit: 'KGM' });
+    expect(read['totalGrossMass']).toStrictEqual({ value: 1234567899474.456, unit: 'KGM' });
+    expect(read['exporter'].name).toBe('Almaty Flour Mill\tJSC');
+    expect(xmllint(bodyToXml('aci', read), WCO_XSD).ok).toBe(true);
+    const body = example('aci-kz-kg-road');
+    body['goodsItems'][0].grossMass = { value: 9_999_999_999_999.5, unit: 'KGM' };
+    body['totalGrossMass'] = { value: body['goodsItems'].reduce((n: number, it: { grossMass: { value: number } }) => n + it.grossMass.value, 0), unit: 'KGM' };
+    body['consignor'].name = `${body['consignor'].name}\tTrading`;
+    const written = bodyToXml('aci', body);
+    expect(written).toContain('9999999999999.5');
+    expect(xmllint(written, WCO_XSD).output).toContain('validates');
+    expect(parseXmlBody(written).body).toStrictEqual(body);
+    for (const value of [1_234_567_890_123_456, 1_234_567_890.123456]) {
+      const b = example('aci-kz-kg-road');
+      b['goodsItems'][0].netMass = { value, unit: 'KGM' };
+      const out = bodyToXml('aci', b);
+      expect(xmllint(out, WCO_XSD).ok).toBe(true);
+      expect(parseXmlBody(out).body).toStrictEqual(b);
+    }
+  });
+
+  it('refuses a 16-digit mass a JSON number cannot hold exactly, at its element, rather than change it', () => {
+    const xml = bodyToXml('aci', example('aci-kz-kg-road')).replace(/(<NetNetWeightMeasure unitCode="KGM">)[^<]*(<\/NetNetWeightMeasure>)/, '$19007199254740993$2');
+    expect(xml).toContain('9007199254740993');
+    expect(xmllint(xml, WCO_XSD).ok).toBe(true);
+    const err = gncError(() => parseXmlBody(xml));
+    expect(err.code).toBe('GNC_SCHEMA_INVALID');
+    expect(err.issues?.[0]).toMatchObject({ path: expect.stringContaining('/NetNetWeightMeasure'), received: '"9007199254740993"', expected: expect.stringContaining('would read as 9007199254740992') });
+  });
+
+  it('the e-CoO and AEO schemas take a tab inside text and a quantity of 16 digits, as the node does', () => {
+    for (const [type, name, from, to] of [
+      ['ecoo', 'ecoo-kz-kg-preferential', '<Remarks>Goods comply', '<Remarks>Goods\tcomply'],
+      ['ecoo', 'ecoo-kz-kg-preferential', '<Quantity unitCode="KGM">15000</Quantity>', '<Quantity unitCode="KGM">1234567890.123456</Quantity>'],
+      ['aeo', 'aeo-kz-snapshot', '<LegalName>Almaty Flour Mill Joint', '<LegalName>Almaty Flour Mill\tJoint'],
+    ] as const) {
+      const xml = exampleXml(name).replace(from, to);
+      expect(xml).not.toBe(exampleXml(name));
+      expect(xmllint(xml, OWN_XSD[type]).output).toContain('validates');
+      const body = parseXmlBody(xml).body;
+      expect(xmllint(bodyToXml(type, body), OWN_XSD[type]).ok).toBe(true);
+    }
   });
 
   it('rejects a declaration whose elements are out of schema order (the check is real)', () => {
