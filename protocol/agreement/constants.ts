@@ -44,6 +44,14 @@ export const AGGREGATE_ONLY_PURPOSES: readonly (typeof AGREEMENT_PURPOSES)[numbe
  */
 export const STRUCTURAL_MEMBERS: Readonly<Record<string, readonly string[]>> = { aeo: ['part'] };
 
+/**
+ * Field paths that a path of an agreement covers besides itself: a later member carrying the same data in another
+ * form (SPEC 8.2). `goodsItems[].unNumber` is the UN number of a goods item; `unNumbers` holds the UN numbers of an
+ * item that has several. An agreement signed before the member existed allows the UN numbers of an item, however many:
+ * minimisation must not drop some of them, nor a receiver refuse them.
+ */
+export const FIELD_SUCCESSORS: Readonly<Record<string, readonly string[]>> = { 'goodsItems[].unNumber': ['goodsItems[].unNumbers'] };
+
 /** The field list meaning "every field of the message type". */
 export const ALL_FIELDS = '*';
 

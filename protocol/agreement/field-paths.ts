@@ -12,7 +12,7 @@
 import type { z } from 'zod';
 import type { XmlPathOf } from '../errors.js';
 import { pointer as jsonPointer } from '../validate.js';
-import { ALL_FIELDS, MAX_FIELD_PATH_DEPTH } from './constants.js';
+import { ALL_FIELDS, FIELD_SUCCESSORS, MAX_FIELD_PATH_DEPTH } from './constants.js';
 
 type Schema = z.core.$ZodType;
 
@@ -154,7 +154,7 @@ export function fieldPathProblem(schema: Schema, path: string): string | undefin
 }
 
 /**
- * Compiles a field list into a tree. With the body schema, the discriminators of its discriminated unions
+ * Compiles a field list into a tree, each path with the later members it covers (FIELD_SUCCESSORS). With the body schema, the discriminators of its discriminated unions
  * (the `kind` of every message variant) are added wherever the tree reaches such a union, because a body
  * without its discriminator cannot be read at all. Paths that do not parse are ignored here (the
  * agreement's validation reports them).
@@ -162,7 +162,7 @@ export function fieldPathProblem(schema: Schema, path: string): string | undefin
 export function scopeTree(fields: readonly string[], schema?: Schema): ScopeTree {
   const root: ScopeTree = { all: fields.includes(ALL_FIELDS), members: new Map() };
   if (root.all) return root;
-  for (const path of fields) {
+  for (const path of fields.flatMap((f) => [f, ...(FIELD_SUCCESSORS[f] ?? [])])) {
     const segments = parseFieldPath(path);
     if (!segments) continue;
     let node = root;

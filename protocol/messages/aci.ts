@@ -6,7 +6,7 @@
  * declaration; the envelope `ref` names the original message id) and `cancellation`.
  *
  * Field names are what the risk engine reads: `consignor.aeoId`, `exporter.aeoId`, `consignee.id`,
- * `goodsItems[].hsCode | packages | grossMass | originCountry | ecooReference`, `expectedArrival`,
+ * `goodsItems[].hsCode | packages | grossMass | originCountry | ecooReference | unNumber | unNumbers`, `expectedArrival`,
  * `officeOfEntry.id | borderCrossingPoint`, `borderTransportMeans.id`, `transportEquipment[].id`.
  */
 import { z } from 'zod';
@@ -44,6 +44,27 @@ export const TransportEquipment = z.strictObject({
   seals: z.array(identifier(35)).max(99),
 });
 
+/** UN number of dangerous goods (UN Model Regulations), four digits. */
+export const UnNumber = z.string().regex(/^\d{4}$/, 'expected a UN dangerous goods number of four digits, like "1202"');
+
+/** Most UN numbers one goods item carries in `unNumbers`: a mixed load of more is several goods items. */
+export const MAX_UN_NUMBERS = 99;
+
+/**
+ * One form per content, as the XML reader gives it back (SPEC 7.3): one UN number in `unNumber`, which every
+ * version reads, several in `unNumbers`, each once; never both.
+ */
+function checkUnNumbers(item: { unNumber?: string | undefined; unNumbers?: string[] | undefined }, ctx: z.RefinementCtx): void {
+  const list = item.unNumbers;
+  if (list === undefined) return;
+  if (item.unNumber !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['unNumber'], input: item.unNumber, message: 'expected unNumber or unNumbers, not both: put every UN number of the item in unNumbers' });
+  }
+  list.forEach((n, i) => {
+    if (list.indexOf(n) !== i) ctx.addIssue({ code: 'custom', path: ['unNumbers', i], input: n, message: `expected each UN number once (${n} is also unNumbers[${list.indexOf(n)}])` });
+  });
+}
+
 export const AciGoodsItem = z.strictObject({
   sequence: z.number().int().min(1).max(999),
   hsCode: HsCode,
@@ -55,9 +76,19 @@ export const AciGoodsItem = z.strictObject({
   originCountry: CountryCode,
   /** Number of the electronic certificate of origin covering this item. */
   ecooReference: identifier(35).optional(),
-  /** UN number of dangerous goods (UN Model Regulations), four digits. */
-  unNumber: z.string().regex(/^\d{4}$/, 'expected a UN dangerous goods number of four digits, like "1202"').optional(),
-});
+  /** UN number of the dangerous goods of the item, when it has one. */
+  unNumber: UnNumber.optional(),
+  /**
+   * UN numbers of the item when it has several (WCO DM Commodity/DangerousGoods repeats): 2 to MAX_UN_NUMBERS, each
+   * once, in the order declared. A single one goes in `unNumber`, so that partners on versions without this member,
+   * which refuse it as unknown, still read every item of one UN number.
+   */
+  unNumbers: z
+    .array(UnNumber)
+    .min(2, 'expected at least 2 UN numbers in unNumbers (a single one goes in unNumber)')
+    .max(MAX_UN_NUMBERS, `expected at most ${MAX_UN_NUMBERS} UN numbers per goods item (declare the rest as goods items of their own)`)
+    .optional(),
+}).superRefine(checkUnNumbers);
 export type AciGoodsItem = z.infer<typeof AciGoodsItem>;
 
 const declarationShape = {
@@ -137,6 +168,11 @@ export type AciBody = z.infer<typeof AciBody>;
 /** Validates an ACI body; GNC_TOTALS_MISMATCH names the total that disagrees with the goods items. */
 export function parseAciBody(input: unknown, opts?: ParseOptions): AciBody {
   return parseDocument(AciBody, input, 'aci message body', opts);
+}
+
+/** The UN numbers of a goods item in either form (none, `unNumber` or `unNumbers`), in the order declared. */
+export function unNumbersOf(item: AciGoodsItem): string[] {
+  return item.unNumbers ?? (item.unNumber === undefined ? [] : [item.unNumber]);
 }
 
 /** Kinds that carry a full declaration (declaration and amendment). */

@@ -2,8 +2,8 @@
  * WCO DM declaration XML -> ACI body, the reverse of aci-write.ts. National systems send more of the WCO DM
  * than the ACI data set (procedures, declarant, invoice ...): elements outside the mapping, or in another
  * namespace, are ignored, as the SPEC says; an element the mapping reads one value from must appear once
- * (XmlReader.one), except a goods item's Origin and DangerousGoods, which the schema lets repeat: those must
- * agree (XmlReader.agreed). GNC extension fields must be known and appear once. Validation runs on the mapped
+ * (XmlReader.one), except a goods item's Origin, which the schema lets repeat: those must agree (XmlReader.agreed),
+ * and its DangerousGoods, each a UN number of the item. GNC extension fields must be known and appear once. Validation runs on the mapped
  * body with every error located at the element it came from.
  */
 import { parseAciBody, type AciBody } from '../messages/aci.js';
@@ -188,13 +188,29 @@ function originCountry(r: XmlReader, ptr: string, item: XmlElement): string | un
 }
 
 /**
- * The UN number: the body holds one per goods item, so DangerousGoods blocks may repeat it but not name
- * another (goods of another UN number are declared as a goods item of their own).
+ * The UN numbers of a goods item, one per `Commodity/DangerousGoods/UNDGID`, each once in document order: blocks that
+ * repeat a number read it once, blocks without UNDGID say nothing. One number is `unNumber`, which every version
+ * reads; several are `unNumbers` (SPEC 7.3.1).
  */
-function unNumber(r: XmlReader, ptr: string, item: XmlElement): string | undefined {
-  r.mark(ptr, item, '/Commodity/DangerousGoods/UNDGID');
-  const dangerous = childrenNamed(r.one(item, 'Commodity'), 'DangerousGoods');
-  return r.agreed(ptr, dangerous, ['UNDGID'], 'one UN number per goods item (declare goods of another UN number as a goods item of their own)');
+function unNumbers(r: XmlReader, ptr: string, item: Obj, el: XmlElement): void {
+  r.mark(`${ptr}/unNumber`, el, '/Commodity/DangerousGoods/UNDGID');
+  const blocks = childrenNamed(r.one(el, 'Commodity'), 'DangerousGoods');
+  r.mark(`${ptr}/unNumbers`, blocks[0] ?? el, blocks[0] ? '' : '/Commodity/DangerousGoods');
+  const found = new Map<string, XmlElement>();
+  for (const block of blocks) {
+    const id = r.one(block, 'UNDGID');
+    if (!id) continue;
+    const text = r.textOf(id);
+    if (!found.has(text)) found.set(text, id);
+  }
+  const list = [...found];
+  if (list.length === 1) {
+    r.mark(`${ptr}/unNumber`, list[0]![1]);
+    item['unNumber'] = list[0]![0];
+  } else if (list.length > 1) {
+    list.forEach(([, id], i) => r.mark(`${ptr}/unNumbers/${i}`, id));
+    item['unNumbers'] = list.map(([text]) => text);
+  }
 }
 
 function goodsItem(r: XmlReader, ptr: string, el: XmlElement): Obj {
@@ -221,7 +237,7 @@ function goodsItem(r: XmlReader, ptr: string, el: XmlElement): Obj {
   const docs = childrenNamed(el, 'AdditionalDocument').filter((d) => r.one(d, 'CategoryCode')?.text === ECOO_DOC_CATEGORY && r.one(d, 'TypeCode')?.text === ECOO_DOC_TYPE);
   const doc = single(r, docs, `one <AdditionalDocument> with CategoryCode ${ECOO_DOC_CATEGORY} and TypeCode ${ECOO_DOC_TYPE} (the e-CoO)`);
   if (doc) put(item, 'ecooReference', r.text(`${ptr}/ecooReference`, doc, ['ID']));
-  put(item, 'unNumber', unNumber(r, `${ptr}/unNumber`, el));
+  unNumbers(r, ptr, item, el);
   return item;
 }
 

@@ -4,7 +4,7 @@
  * calls below is the schema order and must not be rearranged (see the README's pitfalls).
  */
 import type { Address, Party } from '../messages/common.js';
-import type { AciBody, AciCancellation, AciGoodsItem } from '../messages/aci.js';
+import { unNumbersOf, type AciBody, type AciCancellation, type AciGoodsItem } from '../messages/aci.js';
 import { WCO_DEC_NS, WCO_DS_NS } from './limits.js';
 import {
   AEO_ROLES, CANCELLATION_TYPE_CODE, DATETIME_FORMAT, ECOO_DOC_CATEGORY, ECOO_DOC_TYPE, EXT, EXT_TYPE, FUNCTION_CHANGE, FUNCTION_ORIGINAL,
@@ -53,7 +53,7 @@ function goodsItem(w: XmlWriter, item: AciGoodsItem): void {
       // the 6-digit HS subheading always; the full national code as well when it is longer
       w.group('Classification', () => w.leaf('ID', item.hsCode.slice(0, 6)).leaf('IdentificationTypeCode', HS_TYPE));
       w.group('Classification', () => w.leaf('ID', item.hsCode).leaf('IdentificationTypeCode', NATIONAL_TYPE), item.hsCode.length > 6);
-      w.group('DangerousGoods', () => w.leaf('UNDGID', item.unNumber), item.unNumber !== undefined);
+      for (const un of unNumbersOf(item)) w.group('DangerousGoods', () => w.leaf('UNDGID', un));
       w.group('GoodsMeasure', () => {
         w.leaf('GrossMassMeasure', item.grossMass.value, { unitCode: item.grossMass.unit });
         if (item.netMass) w.leaf('NetNetWeightMeasure', item.netMass.value, { unitCode: item.netMass.unit });

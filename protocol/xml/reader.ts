@@ -112,8 +112,7 @@ export class XmlReader {
   }
 
   /**
-   * One value the body holds once, read from blocks the schema lets repeat (a goods item's `Origin` or
-   * `DangerousGoods`): blocks that repeat the value read once, blocks without it say nothing, and a block with
+   * One value the body holds once, read from blocks the schema lets repeat (a goods item's `Origin`): blocks that repeat the value read once, blocks without it say nothing, and a block with
    * another value is reported at its element, naming the element whose value was read, never dropped for the
    * first. `pointer` is marked at the element read, else where it is missing in the first block (when there
    * is no block at all, the caller's mark stays).

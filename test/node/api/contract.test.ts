@@ -66,6 +66,27 @@ describe('the API contract (OpenAPI) against the served routes', () => {
     expect(ops.map((o) => `${o.method} ${o.path}`).sort()).toEqual(routes);
   });
 
+  // a goods item of several UN numbers (WCO DM DangerousGoods repeats) is documented as the schema takes it
+  it('documents the UN numbers of a goods item in both forms, unNumber and unNumbers', async () => {
+    const { doc } = await documented(kz);
+    const items: any[] = [];
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v === 'object') {
+        const props = (v as { properties?: Record<string, unknown> }).properties;
+        if (props && 'unNumber' in props) items.push(v);
+        Object.values(v).forEach(walk);
+      }
+    };
+    walk(doc);
+    expect(items.length).toBeGreaterThan(0);
+    for (const item of items) {
+      expect(item.properties.unNumber).toMatchObject({ type: 'string', pattern: '^\\d{4}$' });
+      expect(item.properties.unNumbers).toMatchObject({ type: 'array', minItems: 2, maxItems: 99, items: { type: 'string', pattern: '^\\d{4}$' } });
+      expect(item.required).not.toContain('unNumbers');
+    }
+  });
+
   it('documents the codes of the problems answered before any operation runs, for what the HTTP parser cannot read', async () => {
     const { doc } = await documented(kz);
     expect(doc.components.schemas.ProblemDetails.properties.code.enum).toEqual(expect.arrayContaining(['GNC_REQUEST_MALFORMED', 'GNC_HEADERS_TOO_LARGE', 'GNC_METHOD_NOT_ALLOWED', 'GNC_REQUEST_TIMEOUT']));

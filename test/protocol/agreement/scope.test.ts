@@ -130,3 +130,33 @@ describe('agreement scope on receive', () => {
     expect(() => enforceOnReceive(mra, 'KG', 'KZ', 'aeo', 'aeo-mra-benefits', messageBody('aeo-kz-snapshot'))).not.toThrow();
   });
 });
+
+// an agreement naming goodsItems[].unNumber was signed for the UN numbers of the goods: several of one item travel in
+// unNumbers, which it covers (FIELD_SUCCESSORS), so minimisation drops none of them and a receiver refuses none
+describe('agreement scope: several UN numbers of a goods item', () => {
+  const severalUnNumbers = (): Record<string, any> => {
+    const body = messageBody('aci-cn-kz-rail');
+    delete body['goodsItems'][1].unNumber;
+    body['goodsItems'][1].unNumbers = ['3481', '3480'];
+    return body;
+  };
+
+  it('keeps unNumbers where the scope names goodsItems[].unNumber, on send and on receive', () => {
+    expect(scopeFor(cnkz, 'CN', 'KZ', 'aci')?.fields).toContain('goodsItems[].unNumber');
+    expect(scopeFor(cnkz, 'CN', 'KZ', 'aci')?.fields).not.toContain('goodsItems[].unNumbers');
+    const sent = enforceOnSend(cnkz, 'CN', 'KZ', 'aci', RISK, severalUnNumbers());
+    expect(sent.removed).not.toContain('goodsItems[].unNumbers');
+    expect(sent.body['goodsItems'][1].unNumbers).toEqual(['3481', '3480']);
+    expect(() => enforceOnReceive(cnkz, 'CN', 'KZ', 'aci', RISK, sent.body)).not.toThrow();
+  });
+
+  it('removes unNumbers as it removes unNumber where the scope names neither', () => {
+    const doc = draft('cn-kz-aci', (d) => {
+      const m = d.directions[0].messages[0];
+      m.fields = m.fields.filter((f: string) => f !== 'goodsItems[].unNumber');
+    });
+    const sent = enforceOnSend(doc, 'CN', 'KZ', 'aci', RISK, severalUnNumbers());
+    expect(sent.removed).toContain('goodsItems[].unNumbers');
+    expect(sent.body['goodsItems'][1]).not.toHaveProperty('unNumbers');
+  });
+});

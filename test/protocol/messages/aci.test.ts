@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AciBody, parseAciBody } from '../../../protocol/messages/aci.js';
+import { AciBody, MAX_UN_NUMBERS, parseAciBody, unNumbersOf } from '../../../protocol/messages/aci.js';
 import { example, gncError, paths } from './fixtures.js';
 
 const road = () => example('aci-kz-kg-road');
@@ -241,5 +241,44 @@ describe('ACI amendment and cancellation', () => {
     const err = gncError(() => parseAciBody({ kind: 'correction' }));
     expect(err.issues).toEqual([expect.objectContaining({ path: '/kind', expected: 'one of "declaration"|"amendment"|"cancellation"', received: 'string "correction"' })]);
     expect(err.message).toBe('aci message body is invalid: /kind: expected one of "declaration"|"amendment"|"cancellation", received string "correction". Fix the field and submit again.');
+  });
+});
+
+// the WCO DM allows several DangerousGoods per goods item; a partner on an earlier version sends (and reads) unNumber only
+describe('UN numbers of a goods item', () => {
+  const rail = (): Record<string, any> => example('aci-cn-kz-rail');
+
+  it('still accepts and reads the single unNumber as before', () => {
+    const body = rail();
+    expect(body['goodsItems'][1].unNumber).toBe('3480');
+    const parsed = parseAciBody(body);
+    expect(parsed).toStrictEqual(body);
+    expect(parsed.kind !== 'cancellation' && unNumbersOf(parsed.goodsItems[1]!)).toEqual(['3480']);
+    expect(parsed.kind !== 'cancellation' && unNumbersOf(parsed.goodsItems[0]!)).toEqual([]);
+  });
+
+  it('accepts several in unNumbers, in the order declared', () => {
+    const body = rail();
+    delete body['goodsItems'][1].unNumber;
+    body['goodsItems'][1].unNumbers = ['3481', '3480'];
+    const parsed = parseAciBody(body);
+    expect(parsed).toStrictEqual(body);
+    expect(parsed.kind !== 'cancellation' && unNumbersOf(parsed.goodsItems[1]!)).toEqual(['3481', '3480']);
+  });
+
+  it.each([
+    ['one UN number in unNumbers (it goes in unNumber)', { unNumbers: ['3480'] }, '/goodsItems/1/unNumbers', 'at least 2'],
+    ['unNumber beside unNumbers', { unNumber: '3480', unNumbers: ['3480', '3481'] }, '/goodsItems/1/unNumber', 'not both'],
+    ['a UN number twice', { unNumbers: ['3480', '3481', '3480'] }, '/goodsItems/1/unNumbers/2', 'each UN number once'],
+    ['a UN number of five digits', { unNumbers: ['3480', '34801'] }, '/goodsItems/1/unNumbers/1', 'four digits'],
+    [`more than ${MAX_UN_NUMBERS}`, { unNumbers: Array.from({ length: MAX_UN_NUMBERS + 1 }, (_, i) => String(1000 + i)) }, '/goodsItems/1/unNumbers', `at most ${MAX_UN_NUMBERS}`],
+  ])('refuses %s, at the member', (_what, members, path, expected) => {
+    const body = rail();
+    delete body['goodsItems'][1].unNumber;
+    Object.assign(body['goodsItems'][1], members);
+    const err = gncError(() => parseAciBody(body));
+    expect(err.code).toBe('GNC_SCHEMA_INVALID');
+    expect(paths(err)).toEqual([path]);
+    expect(err.issues?.[0]?.expected).toContain(expected);
   });
 });

@@ -188,6 +188,7 @@ export class Gen {
     item['originCountry'] = this.country();
     if (this.bool()) item['ecooReference'] = this.id(35);
     if (this.bool(0.3)) item['unNumber'] = String(this.int(0, 9999)).padStart(4, '0');
+    else if (this.bool(0.2)) item['unNumbers'] = [...new Set(Array.from({ length: this.pick([2, 3, 99]) }, () => String(this.int(0, 9999)).padStart(4, '0')))];
     return item;
   }
 
