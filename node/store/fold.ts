@@ -8,7 +8,9 @@
  * then upper case with the Unicode default (root locale) mappings, so that letters whose capitals coincide fold
  * together ("ß" and "ss", "ı" and "i", final "ς" and "σ"), then NFKC again, as case mapping can leave a string
  * unnormalised. Upper case, as the arrivals view compares ids: an office code as offices write it (KGAKZ001) is
- * its own fold. Caseless scripts (traditional Mongolian) are only normalised.
+ * its own fold. Caseless scripts (traditional Mongolian) are only normalised. Ids and office names are compared so,
+ * letter for letter; legal names are read further (accents, the Kazakh, Uzbek, Tajik and Mongolian letters a Russian
+ * keyboard has not, apostrophes inside words) by node/store/name-keys.ts, for the AEO search by name only.
  */
 import type { Db } from './db.js';
 

@@ -6,13 +6,18 @@
  * - folded with foldCase (node/store/fold.ts, the one fold of names: NFKC, so full-width and other compatibility
  *   forms are the letters they stand for, and the case of every script), then without accents (the nonspacing marks
  *   of the decomposed form), because the same operator is written with and without them across borders and
- *   keyboards: "Özbek" is "Ozbek", "Şymkent" "Symkent", "Шёлковый" "Шелковый". Except the breve of Cyrillic "й" and
- *   "ў" (KEPT_MARK): "й" is a letter of its own in Russian, Kazakh, Kyrgyz, Uzbek, Tajik and Belarusian, "ў" in
- *   Uzbek and Belarusian, not an accented "и" and "у", so "Айсберг" is not "Аисберг" (Tajik "ӣ" and "ӯ", often typed as "и" and "у" on a
- *   Russian keyboard, which has no key for them, still fold to those);
+ *   keyboards: "Özbek" is "Ozbek", "Şymkent" "Symkent", "Шёлковый" "Шелковый", Uzbek "ў" and Tajik "ӣ", "ӯ" (typed as
+ *   "у", "и", "у" on a Russian keyboard, which has no key for them) "у", "и", "у". Except the breve of Cyrillic "й"
+ *   (KEPT_MARK): on the Russian keyboard, and a letter of its own in every Cyrillic alphabet of the region, not an
+ *   accented "и", so "Айсберг" is not "Аисберг";
+ * - with the Kazakh, Kyrgyz, Uzbek, Tajik and Mongolian letters the Russian alphabet has not read as the Russian
+ *   letter typed for each (LETTER_FOLD: "Қазақстан" is "Казакстан", "Өлзий" "Олзий", "Ҳисор" "Хисор", "ә" "а", "і"
+ *   "и"), and Latin letters inside a Cyrillic word as their Cyrillic twins ("Бiлiм" with a Latin "i" is "Билим");
  * - cut into words at everything that is neither a letter, a digit nor a combining mark (spaces, hyphens, dots,
- *   quotes, brackets: "SILK-ROAD" is "silk road", "O'Brien" is "o brien"); a Chinese or Japanese character is a word
- *   by itself, as those scripts write no spaces ("物流" finds "丝绸之路物流");
+ *   quotes, brackets: "SILK-ROAD" is "silk road"); an apostrophe inside a word, in any of its forms, is the Uzbek
+ *   Latin "o‘" and "g‘" or the tutuq: the word is one ("O‘zbekiston", "O'zbekiston" and "Ozbekiston" are one word), and
+ *   a name is keyed also with the word cut there, so "O'Brien" is found by "brien" as before; a Chinese or Japanese
+ *   character is a word by itself, as those scripts write no spaces ("物流" finds "丝绸之路物流");
  * - without the legal-form words of LEGAL_FORMS (LLP, OOO, TOO, LLC, "Limited Liability Partnership", 有限公司...),
  *   which say nothing about which operator it is, are written in many ways (TOO is LLP in Russian) and would
  *   otherwise match most of a registry.
@@ -38,15 +43,46 @@ const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
 const UNSPACED_ALL = new RegExp(UNSPACED.source, 'gu');
 
 /**
- * A nonspacing mark left out of words, or (the first group) the Cyrillic "и" or "у" with the breve that makes it
- * "й" or "ў", kept. Names stored before the breve was kept are keyed again by migration 28, which finds them by
- * these letters (its GLOB): change both together.
+ * A nonspacing mark left out of words, or (the first group) the Cyrillic "и" with the breve that makes it "й", kept:
+ * "й" is on the Russian keyboard and "и"/"й" tell names apart ("Айсберг", "Аисберг"). Names stored before a change
+ * of the letters kept or folded are keyed again by a migration (28, then 43) that finds them by those letters.
  */
-const KEPT_MARK = /([ИУиу]\u0306)|\p{Mn}/gu;
+const KEPT_MARK = /([Ии]\u0306)|\p{Mn}/gu;
+
+/**
+ * The letters of the Kazakh, Kyrgyz, Uzbek, Tajik and Mongolian Cyrillic alphabets that the Russian alphabet has not,
+ * read as the Russian letter written for each where the writer's keyboard or system has none (upper case, as foldCase
+ * leaves them): Kazakh "Қазақстан" is "Казакстан", Mongolian "Өлзий" "Олзий", Tajik "Ҳисор" "Хисор". Not the
+ * nonspacing marks (those go as accents: Uzbek "ў", Tajik "ӣ", "ӯ" are "у", "и", "у"), letters of their own in Unicode.
+ */
+const LETTER_FOLD: Readonly<Record<string, string>> = {
+  Ә: 'А', Ғ: 'Г', Қ: 'К', Ң: 'Н', Ө: 'О', Ұ: 'У', Ү: 'У', Һ: 'Х', І: 'И', Ҳ: 'Х', Ҷ: 'Ч', Җ: 'Ж',
+};
+const FOLDED_LETTER = new RegExp(`[${Object.keys(LETTER_FOLD).join('')}]`, 'gu');
+
+/**
+ * Latin capitals that look like Cyrillic ones, read as those inside a word that has Cyrillic letters: a Kazakh "і"
+ * typed as a Latin "i" ("Бiлiм"), a Latin "C" or "O" from a mixed keyboard layout. A word without Cyrillic is left as
+ * it is.
+ */
+const CYRILLIC_TWIN: Readonly<Record<string, string>> = {
+  A: 'А', B: 'В', C: 'С', E: 'Е', H: 'Н', I: 'И', K: 'К', M: 'М', O: 'О', P: 'Р', T: 'Т', X: 'Х', Y: 'У',
+};
+const LATIN_TWIN = new RegExp(`[${Object.keys(CYRILLIC_TWIN).join('')}]`, 'g');
+const CYRILLIC = /\p{Script=Cyrillic}/u;
+
+/**
+ * An apostrophe inside a word, in any of the forms keyboards give it (', ‘, ’, the modifier letters ʻ ʼ ʹ, `, ´, which
+ * NFKC makes a space and a combining acute, and the prime ′): the Uzbek Latin letters "o‘" and "g‘" and the Uzbek
+ * and Turkmen tutuq ("ma'lumot"), written with any of them or none ("O‘zbekiston", "O'zbekiston", "Ozbekiston").
+ */
+const INNER_APOSTROPHE = /(?<=\p{L}\p{M}*)(?:['‘’ʻʼʹ`′]| \u0301)(?=\p{L})/gu;
+/** The modifier-letter apostrophes anywhere else: separators, as the plain apostrophe is. */
+const OTHER_APOSTROPHE = /[ʻʼʹ]/gu;
 
 /**
  * Legal forms of the CAREC partners' and their trading partners' operators, in English, Russian, Kazakh, Kyrgyz,
- * Uzbek, Mongolian and Chinese, as written out and abbreviated. Left out of names and queries wherever they stand.
+ * Uzbek, Tajik, Mongolian and Chinese, as written out and abbreviated. Left out of names and queries wherever they stand.
  */
 const LEGAL_FORMS = [
   'LLP', 'LLC', 'LTD', 'LIMITED', 'INC', 'INCORPORATED', 'CORP', 'CORPORATION', 'CO', 'PLC', 'PVT', 'JSC', 'OJSC', 'CJSC', 'PJSC',
@@ -55,26 +91,42 @@ const LEGAL_FORMS = [
   'ООО', 'ТОО', 'АО', 'ЗАО', 'ОАО', 'ПАО', 'ИП', 'ОСОО', 'ЖШС', 'АҚ', 'МЧЖ', 'АЖ', 'ХХК', 'ХК',
   'ТОВАРИЩЕСТВО С ОГРАНИЧЕННОЙ ОТВЕТСТВЕННОСТЬЮ', 'ОБЩЕСТВО С ОГРАНИЧЕННОЙ ОТВЕТСТВЕННОСТЬЮ', 'АКЦИОНЕРНОЕ ОБЩЕСТВО',
   'ЖАУАПКЕРШІЛІГІ ШЕКТЕУЛІ СЕРІКТЕСТІК', 'АКЦИОНЕРЛІК ҚОҒАМ', 'ЖООПКЕРЧИЛИГИ ЧЕКТЕЛГЕН КООМ',
+  // the Kazakh forms as written on a Russian keyboard (the short АҚ is not: "Ак" is a word, "white", of many names)
+  'ЖАУАПКЕРШИЛИГИ ШЕКТЕУЛИ СЕРИКТЕСТИК', 'АКЦИОНЕРЛИК КОГАМ',
+  // Tajik limited liability company (ҷамъияти дорои масъулияти маҳдуд), and as written on a Russian keyboard
+  'ҶДММ', 'ЧДММ',
   '有限公司', '有限责任公司', '有限責任公司', '股份有限公司',
 ]
   .map((form) => words(foldCase(form)))
   // the longest first: "Limited Liability Partnership" goes whole, not as "Limited"
   .sort((a, b) => b.length - a.length);
 
-/** The words of a folded text without its accents: letters, digits and spacing marks, a Chinese or Japanese character alone. */
-function words(folded: string): string[] {
-  const bare = folded.normalize('NFD').replace(KEPT_MARK, (_mark, letter: string | undefined) => letter ?? '').normalize('NFC');
-  return bare.replace(UNSPACED_ALL, ' $& ').split(/[^\p{L}\p{N}\p{M}]+/u).filter((w) => w.length > 0);
+/**
+ * The words of a folded text without its accents: letters, digits and spacing marks, a Chinese or Japanese character
+ * alone. An apostrophe inside a word joins its two sides (`join`: "o'zbek" is "ozbek") or separates them ("o zbek").
+ */
+function words(folded: string, join = true): string[] {
+  const apart = folded.replace(INNER_APOSTROPHE, join ? '' : ' ').replace(OTHER_APOSTROPHE, ' ');
+  const bare = apart.normalize('NFD').replace(KEPT_MARK, (_mark, letter: string | undefined) => letter ?? '').normalize('NFC');
+  return bare
+    .replace(UNSPACED_ALL, ' $& ')
+    .split(/[^\p{L}\p{N}\p{M}]+/u)
+    .filter((w) => w.length > 0)
+    .map((w) => (CYRILLIC.test(w) ? w.replace(LATIN_TWIN, (c) => CYRILLIC_TWIN[c]!) : w));
 }
 
-/** The words of a name as names are compared: folded, legal forms left out. */
-export function nameWords(name: string): string[] {
-  const all = words(foldCase(name));
+/**
+ * The words of a name as names are compared: folded, legal forms left out (compared before the letters of LETTER_FOLD
+ * are read as Russian ones, so that the Kazakh legal form "АҚ" does not take the word "Ак" with it), then those letters
+ * folded. `join` as words() says.
+ */
+export function nameWords(name: string, join = true): string[] {
+  const all = words(foldCase(name), join);
   const out: string[] = [];
   for (let i = 0; i < all.length; ) {
     const form = LEGAL_FORMS.find((f) => f.every((w, j) => all[i + j] === w));
     if (form) i += form.length;
-    else out.push(all[i++]!);
+    else out.push(all[i++]!.replace(FOLDED_LETTER, (c) => LETTER_FOLD[c]!));
   }
   return out;
 }
@@ -86,9 +138,12 @@ function cut(text: string): string {
 
 /** The search keys of a name: from each of its first NAME_KEY_WORDS words on, each once. */
 export function nameKeys(name: string): string[] {
-  const w = nameWords(name);
   const keys = new Set<string>();
-  for (let i = 0; i < Math.min(w.length, NAME_KEY_WORDS); i++) keys.add(cut(w.slice(i).join(' ')));
+  // a name with an apostrophe inside a word is found both ways: "O'zbek" by "ozbek", "D'Amico" by "amico" too
+  for (const join of [true, false]) {
+    const w = nameWords(name, join);
+    for (let i = 0; i < Math.min(w.length, NAME_KEY_WORDS); i++) keys.add(cut(w.slice(i).join(' ')));
+  }
   return [...keys];
 }
 

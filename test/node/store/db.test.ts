@@ -82,10 +82,12 @@ describe('openDb', () => {
     expect(indexes()).toEqual(['evidence_message']);
     // a file from before migration 40 loses evidence_peer_at when it is opened; applied again, the migration changes nothing
     d.exec('CREATE INDEX evidence_peer_at ON evidence(peer, at)');
-    d.pragma(`user_version = ${MIGRATIONS.length - 1}`);
+    const before40 = MIGRATIONS.findIndex((m) => m.includes('DROP INDEX IF EXISTS evidence_peer_at'));
+    expect(before40).toBe(39);
+    d.pragma(`user_version = ${before40}`);
     migrate(d);
     expect(indexes()).toEqual(['evidence_message']);
-    d.pragma(`user_version = ${MIGRATIONS.length - 1}`);
+    d.pragma(`user_version = ${before40}`);
     migrate(d);
     expect(d.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
   });
@@ -399,12 +401,52 @@ describe('openDb', () => {
     expect(found('Айсберг')).toEqual(['KZAEO1']);
     expect(found('Аисберг')).toEqual(['KZAEO2']);
     expect(found('ўзбекистон')).toEqual(['UZAEO3']);
-    expect(found('узбекистон')).toEqual([]);
+    // since migration 43 "ў" is "у" (typed so on a Russian keyboard), as Tajik "ӯ" was
+    expect(found('узбекистон')).toEqual(['UZAEO3']);
     expect(found('йўллари')).toEqual(['UZAEO3']);
     expect(found('Шелковый путь')).toEqual(['KGAEO4']);
     expect(found('OZBEK')).toEqual(['KZAEO5']);
     // a name without either letter keeps its keys as they were
     expect(db.prepare(`SELECT key FROM risk_aeo_names WHERE aeo_id = 'KZAEO5' ORDER BY key`).pluck().all()).toEqual(['OZBEK TRANS', 'TRANS']);
+    // applied again (its schema version set back), it makes the same keys
+    const keys = db.prepare('SELECT partner, aeo_id, key FROM risk_aeo_names ORDER BY 1, 2, 3').all();
+    db.pragma(`user_version = ${version}`);
+    migrate(db);
+    expect(db.prepare('SELECT partner, aeo_id, key FROM risk_aeo_names ORDER BY 1, 2, 3').all()).toEqual(keys);
+  });
+
+  it('keys again, in migration 43, the AEO names with Kazakh, Uzbek, Tajik or Mongolian letters or an apostrophe inside a word, so a name written without them finds the operator', () => {
+    const { old, version, file } = olderVersion(`GLOB '*[''\`]*'`);
+    expect(version).toBe(42);
+    const add = old.prepare(`INSERT INTO risk_aeo (partner, aeo_id, national_trader_id, legal_name, programme, status, status_date, valid_from, listed, message_id, path, as_of, updated_at)
+      VALUES (?, ?, '1', ?, 'both', 'valid', '2024-01-01', '2024-01-01', 1, 'm1', '/operators/0/status', '2024-01-01', 0)`);
+    const key = old.prepare('INSERT INTO risk_aeo_names (partner, aeo_id, key) VALUES (?, ?, ?)');
+    // the keys as the version before made them: the letters kept, the apostrophe a word break
+    const held: [string, string, string, string[]][] = [
+      ['KZ', 'KZAEO1', 'ТОО «Қазақстан Темір Жолы»', ['ҚАЗАҚСТАН ТЕМІР ЖОЛЫ', 'ТЕМІР ЖОЛЫ', 'ЖОЛЫ']],
+      ['MN', 'MNAEO2', 'Өлзий Түмэн ХХК', ['ӨЛЗИЙ ТҮМЭН', 'ТҮМЭН']],
+      ['UZ', 'UZAEO3', "O'zbekiston Galla MChJ", ['O ZBEKISTON GALLA', 'ZBEKISTON GALLA', 'GALLA']],
+      ['TJ', 'TJAEO4', 'Ҳисор Ғалла', ['ҲИСОР ҒАЛЛА', 'ҒАЛЛА']],
+      ['KZ', 'KZAEO5', 'Silk Road LLP', ['SILK ROAD', 'ROAD', 'KEPT AS IT WAS']],
+    ];
+    for (const [partner, aeoId, name, keys] of held) {
+      add.run(partner, aeoId, name);
+      for (const k of keys) key.run(partner, aeoId, k);
+    }
+    old.close();
+    db = openDb(file);
+    const registry = new AeoRegistry(db);
+    const found = (query: string): string[] => registry.searchByName(undefined, nameQuery(query).key, 10).map((r) => r.aeo_id).sort();
+    expect(found('Казакстан темир')).toEqual(['KZAEO1']);
+    expect(found('Қазақстан Темір')).toEqual(['KZAEO1']);
+    expect(found('Олзий')).toEqual(['MNAEO2']);
+    expect(found('тумэн')).toEqual(['MNAEO2']);
+    expect(found('Oʻzbekiston')).toEqual(['UZAEO3']);
+    expect(found('ozbekiston galla')).toEqual(['UZAEO3']);
+    expect(found('zbekiston')).toEqual(['UZAEO3']);
+    expect(found('Хисор Галла')).toEqual(['TJAEO4']);
+    // an ASCII name without an apostrophe keeps its keys as they were
+    expect(db.prepare(`SELECT key FROM risk_aeo_names WHERE aeo_id = 'KZAEO5' ORDER BY key`).pluck().all()).toEqual(['KEPT AS IT WAS', 'ROAD', 'SILK ROAD']);
     // applied again (its schema version set back), it makes the same keys
     const keys = db.prepare('SELECT partner, aeo_id, key FROM risk_aeo_names ORDER BY 1, 2, 3').all();
     db.pragma(`user_version = ${version}`);
