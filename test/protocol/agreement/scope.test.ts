@@ -146,7 +146,7 @@ describe('agreement scope: several UN numbers of a goods item', () => {
     expect(scopeFor(cnkz, 'CN', 'KZ', 'aci')?.fields).not.toContain('goodsItems[].unNumbers');
     const sent = enforceOnSend(cnkz, 'CN', 'KZ', 'aci', RISK, severalUnNumbers());
     expect(sent.removed).not.toContain('goodsItems[].unNumbers');
-    expect(sent.body['goodsItems'][1].unNumbers).toEqual(['3481', '3480']);
+    expect((sent.body as Record<string, any>)['goodsItems'][1].unNumbers).toEqual(['3481', '3480']);
     expect(() => enforceOnReceive(cnkz, 'CN', 'KZ', 'aci', RISK, sent.body)).not.toThrow();
   });
 
@@ -157,6 +157,6 @@ describe('agreement scope: several UN numbers of a goods item', () => {
     });
     const sent = enforceOnSend(doc, 'CN', 'KZ', 'aci', RISK, severalUnNumbers());
     expect(sent.removed).toContain('goodsItems[].unNumbers');
-    expect(sent.body['goodsItems'][1]).not.toHaveProperty('unNumbers');
+    expect((sent.body as Record<string, any>)['goodsItems'][1]).not.toHaveProperty('unNumbers');
   });
 });
