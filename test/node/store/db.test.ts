@@ -57,6 +57,26 @@ function olderVersion(marker: string): { old: Database.Database; version: number
   return { old, version, file };
 }
 
+/** AEO records an older version held (`old`), each with the name keys that version made for it. */
+function heldNames(old: Database.Database, held: readonly [partner: string, aeoId: string, name: string, keys: string[]][]): void {
+  const add = old.prepare(`INSERT INTO risk_aeo (partner, aeo_id, national_trader_id, legal_name, programme, status, status_date, valid_from, listed, message_id, path, as_of, updated_at)
+    VALUES (?, ?, '1', ?, 'both', 'valid', '2024-01-01', '2024-01-01', 1, 'm1', '/operators/0/status', '2024-01-01', 0)`);
+  const key = old.prepare('INSERT INTO risk_aeo_names (partner, aeo_id, key) VALUES (?, ?, ?)');
+  for (const [partner, aeoId, name, keys] of held) {
+    add.run(partner, aeoId, name);
+    for (const k of keys) key.run(partner, aeoId, k);
+  }
+  old.close();
+}
+
+/** Applied again (the schema version set back to `version`), the migrations after it make the same name keys. */
+function expectSameNameKeysAgain(d: Db, version: number): void {
+  const keys = d.prepare('SELECT partner, aeo_id, key FROM risk_aeo_names ORDER BY 1, 2, 3').all();
+  d.pragma(`user_version = ${version}`);
+  migrate(d);
+  expect(d.prepare('SELECT partner, aeo_id, key FROM risk_aeo_names ORDER BY 1, 2, 3').all()).toEqual(keys);
+}
+
 describe('openDb', () => {
   it('uses WAL with a sync at every commit, so a committed row survives a power cut', () => {
     const d = open();
@@ -379,22 +399,14 @@ describe('openDb', () => {
 
   it('keys again the AEO names with й or ў that an older version keyed as и and у, so a search tells the two apart', () => {
     const { old, version, file } = olderVersion(`GLOB '*[йЙўЎ`);
-    const add = old.prepare(`INSERT INTO risk_aeo (partner, aeo_id, national_trader_id, legal_name, programme, status, status_date, valid_from, listed, message_id, path, as_of, updated_at)
-      VALUES (?, ?, '1', ?, 'both', 'valid', '2024-01-01', '2024-01-01', 1, 'm1', '/operators/0/status', '2024-01-01', 0)`);
-    const key = old.prepare('INSERT INTO risk_aeo_names (partner, aeo_id, key) VALUES (?, ?, ?)');
     // the keys as the older version made them: the breve left out
-    const held: [string, string, string, string[]][] = [
+    heldNames(old, [
       ['KZ', 'KZAEO1', 'ТОО «Айсберг Транс»', ['АИСБЕРГ ТРАНС', 'ТРАНС']],
       ['KZ', 'KZAEO2', 'ТОО «Аисберг»', ['АИСБЕРГ']],
       ['UZ', 'UZAEO3', 'Ўзбекистон Темир Йўллари МЧЖ'.normalize('NFD'), ['УЗБЕКИСТОН ТЕМИР ИУЛЛАРИ', 'ТЕМИР ИУЛЛАРИ', 'ИУЛЛАРИ']],
       ['KG', 'KGAEO4', 'ОсОО «Шёлковый Путь»', ['ШЕЛКОВЫИ ПУТЬ', 'ПУТЬ']],
       ['KZ', 'KZAEO5', 'Özbek Trans LLP', ['OZBEK TRANS', 'TRANS']],
-    ];
-    for (const [partner, aeoId, name, keys] of held) {
-      add.run(partner, aeoId, name);
-      for (const k of keys) key.run(partner, aeoId, k);
-    }
-    old.close();
+    ]);
     db = openDb(file);
     const registry = new AeoRegistry(db);
     const found = (query: string): string[] => registry.searchByName(undefined, nameQuery(query).key, 10).map((r) => r.aeo_id);
@@ -408,50 +420,31 @@ describe('openDb', () => {
     expect(found('OZBEK')).toEqual(['KZAEO5']);
     // a name without either letter keeps its keys as they were
     expect(db.prepare(`SELECT key FROM risk_aeo_names WHERE aeo_id = 'KZAEO5' ORDER BY key`).pluck().all()).toEqual(['OZBEK TRANS', 'TRANS']);
-    // applied again (its schema version set back), it makes the same keys
-    const keys = db.prepare('SELECT partner, aeo_id, key FROM risk_aeo_names ORDER BY 1, 2, 3').all();
-    db.pragma(`user_version = ${version}`);
-    migrate(db);
-    expect(db.prepare('SELECT partner, aeo_id, key FROM risk_aeo_names ORDER BY 1, 2, 3').all()).toEqual(keys);
+    expectSameNameKeysAgain(db, version);
   });
 
   it('keys again, in migration 43, the AEO names with Kazakh, Uzbek, Tajik or Mongolian letters or an apostrophe inside a word, so a name written without them finds the operator', () => {
     const { old, version, file } = olderVersion(`GLOB '*[''\`]*'`);
     expect(version).toBe(42);
-    const add = old.prepare(`INSERT INTO risk_aeo (partner, aeo_id, national_trader_id, legal_name, programme, status, status_date, valid_from, listed, message_id, path, as_of, updated_at)
-      VALUES (?, ?, '1', ?, 'both', 'valid', '2024-01-01', '2024-01-01', 1, 'm1', '/operators/0/status', '2024-01-01', 0)`);
-    const key = old.prepare('INSERT INTO risk_aeo_names (partner, aeo_id, key) VALUES (?, ?, ?)');
     // the keys as the version before made them: the letters kept, the apostrophe a word break
-    const held: [string, string, string, string[]][] = [
+    heldNames(old, [
       ['KZ', 'KZAEO1', 'ТОО «Қазақстан Темір Жолы»', ['ҚАЗАҚСТАН ТЕМІР ЖОЛЫ', 'ТЕМІР ЖОЛЫ', 'ЖОЛЫ']],
       ['MN', 'MNAEO2', 'Өлзий Түмэн ХХК', ['ӨЛЗИЙ ТҮМЭН', 'ТҮМЭН']],
       ['UZ', 'UZAEO3', "O'zbekiston Galla MChJ", ['O ZBEKISTON GALLA', 'ZBEKISTON GALLA', 'GALLA']],
       ['TJ', 'TJAEO4', 'Ҳисор Ғалла', ['ҲИСОР ҒАЛЛА', 'ҒАЛЛА']],
       ['KZ', 'KZAEO5', 'Silk Road LLP', ['SILK ROAD', 'ROAD', 'KEPT AS IT WAS']],
-    ];
-    for (const [partner, aeoId, name, keys] of held) {
-      add.run(partner, aeoId, name);
-      for (const k of keys) key.run(partner, aeoId, k);
-    }
-    old.close();
+    ]);
     db = openDb(file);
     const registry = new AeoRegistry(db);
     const found = (query: string): string[] => registry.searchByName(undefined, nameQuery(query).key, 10).map((r) => r.aeo_id).sort();
-    expect(found('Казакстан темир')).toEqual(['KZAEO1']);
-    expect(found('Қазақстан Темір')).toEqual(['KZAEO1']);
-    expect(found('Олзий')).toEqual(['MNAEO2']);
-    expect(found('тумэн')).toEqual(['MNAEO2']);
-    expect(found('Oʻzbekiston')).toEqual(['UZAEO3']);
-    expect(found('ozbekiston galla')).toEqual(['UZAEO3']);
-    expect(found('zbekiston')).toEqual(['UZAEO3']);
-    expect(found('Хисор Галла')).toEqual(['TJAEO4']);
+    const expected: Record<string, string> = {
+      'Казакстан темир': 'KZAEO1', 'Қазақстан Темір': 'KZAEO1', Олзий: 'MNAEO2', тумэн: 'MNAEO2',
+      Oʻzbekiston: 'UZAEO3', 'ozbekiston galla': 'UZAEO3', zbekiston: 'UZAEO3', 'Хисор Галла': 'TJAEO4',
+    };
+    for (const [query, aeoId] of Object.entries(expected)) expect(found(query), query).toEqual([aeoId]);
     // an ASCII name without an apostrophe keeps its keys as they were
     expect(db.prepare(`SELECT key FROM risk_aeo_names WHERE aeo_id = 'KZAEO5' ORDER BY key`).pluck().all()).toEqual(['KEPT AS IT WAS', 'ROAD', 'SILK ROAD']);
-    // applied again (its schema version set back), it makes the same keys
-    const keys = db.prepare('SELECT partner, aeo_id, key FROM risk_aeo_names ORDER BY 1, 2, 3').all();
-    db.pragma(`user_version = ${version}`);
-    migrate(db);
-    expect(db.prepare('SELECT partner, aeo_id, key FROM risk_aeo_names ORDER BY 1, 2, 3').all()).toEqual(keys);
+    expectSameNameKeysAgain(db, version);
   });
 
   it('forgets, in migration 34, the claimed ids that are no message id in the rejection records an older version kept, overwriting them in the file', () => {
