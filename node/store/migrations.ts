@@ -693,10 +693,7 @@ export const MIGRATIONS: readonly string[] = [
   `
   DROP INDEX IF EXISTS evidence_peer_at;
 `,
-  // 41, 42: numbers assigned to other changes in progress; empty here, each replaced by its own migration when it lands
-  `-- 41`,
-  `-- 42`,
-  // 43: the AEO name search reads the Kazakh, Kyrgyz, Uzbek, Tajik and Mongolian letters the Russian alphabet has not
+  // 41: the AEO name search reads the Kazakh, Kyrgyz, Uzbek, Tajik and Mongolian letters the Russian alphabet has not
   // as the Russian letter typed for each, Uzbek "ў" as "у", Latin twins inside a Cyrillic word as Cyrillic letters, and
   // an apostrophe inside a word (Uzbek Latin o‘, g‘) as joining it, with keys for the word cut there too
   // (node/store/name-keys.ts). Only names with a character beyond printable ASCII, an apostrophe or a backtick can get

@@ -45,7 +45,7 @@ const UNSPACED_ALL = new RegExp(UNSPACED.source, 'gu');
 /**
  * A nonspacing mark left out of words, or (the first group) the Cyrillic "и" with the breve that makes it "й", kept:
  * "й" is on the Russian keyboard and "и"/"й" tell names apart ("Айсберг", "Аисберг"). Names stored before a change
- * of the letters kept or folded are keyed again by a migration (28, then 43) that finds them by those letters.
+ * of the letters kept or folded are keyed again by a migration (28, then 41) that finds them by those letters.
  */
 const KEPT_MARK = /([Ии]\u0306)|\p{Mn}/gu;
 

@@ -413,7 +413,7 @@ describe('openDb', () => {
     expect(found('Айсберг')).toEqual(['KZAEO1']);
     expect(found('Аисберг')).toEqual(['KZAEO2']);
     expect(found('ўзбекистон')).toEqual(['UZAEO3']);
-    // since migration 43 "ў" is "у" (typed so on a Russian keyboard), as Tajik "ӯ" was
+    // since migration 41 "ў" is "у" (typed so on a Russian keyboard), as Tajik "ӯ" was
     expect(found('узбекистон')).toEqual(['UZAEO3']);
     expect(found('йўллари')).toEqual(['UZAEO3']);
     expect(found('Шелковый путь')).toEqual(['KGAEO4']);
@@ -423,9 +423,9 @@ describe('openDb', () => {
     expectSameNameKeysAgain(db, version);
   });
 
-  it('keys again, in migration 43, the AEO names with Kazakh, Uzbek, Tajik or Mongolian letters or an apostrophe inside a word, so a name written without them finds the operator', () => {
+  it('keys again, in migration 41, the AEO names with Kazakh, Uzbek, Tajik or Mongolian letters or an apostrophe inside a word, so a name written without them finds the operator', () => {
     const { old, version, file } = olderVersion(`GLOB '*[''\`]*'`);
-    expect(version).toBe(42);
+    expect(version).toBe(40);
     // the keys as the version before made them: the letters kept, the apostrophe a word break
     heldNames(old, [
       ['KZ', 'KZAEO1', 'ТОО «Қазақстан Темір Жолы»', ['ҚАЗАҚСТАН ТЕМІР ЖОЛЫ', 'ТЕМІР ЖОЛЫ', 'ЖОЛЫ']],
