@@ -35,8 +35,9 @@ export function purgedSince(row: Pick<MessageRow, 'direction' | 'jws' | 'retain_
 }
 
 /**
- * The SQL twin of purgedSince over `messages`, for selections (the audit export): true for the rows whose content
- * counts as purged at the bound parameter (epoch ms).
+ * The SQL twin of purgedSince over MESSAGE_SELECT (node/store/messages.ts: `messages` with its content, `jws` NULL once
+ * purged), for selections (the audit export): true for the rows whose content counts as purged at the bound parameter
+ * (epoch ms).
  */
 export const PURGED_SQL = `(direction = 'in' AND (jws IS NULL OR (retain_until IS NOT NULL AND retain_until <= ?)))`;
 
@@ -88,8 +89,8 @@ export interface PurgedMessage {
  * The AEO ids the body of AEO message `@seq` names: each operator of a snapshot (or of a part of one), the operator of a
  * change; none once its content is purged. Read in SQLite (json_each), without parsing the body here.
  */
-export const AEO_IDS_NAMED_SQL = `SELECT json_extract(o.value, '$.aeoId') FROM messages m, json_each(m.body, '$.operators') o WHERE m.seq = @seq
-  UNION SELECT json_extract(body, '$.operator.aeoId') FROM messages WHERE seq = @seq AND json_extract(body, '$.operator.aeoId') IS NOT NULL`;
+export const AEO_IDS_NAMED_SQL = `SELECT json_extract(o.value, '$.aeoId') FROM message_content c, json_each(c.body, '$.operators') o WHERE c.seq = @seq
+  UNION SELECT json_extract(body, '$.operator.aeoId') FROM message_content WHERE seq = @seq AND json_extract(body, '$.operator.aeoId') IS NOT NULL`;
 
 export interface RetentionOptions {
   clock: () => number;
@@ -103,7 +104,7 @@ export class RetentionJob {
   private stopped = false;
   /** A purge removed content whose old pages could not be checkpointed out of the write-ahead log yet. */
   private unflushed = false;
-  /** When the next received message still held reaches its retention end, after `now` (by messages_retain, in order). */
+  /** When the next received message still held reaches its retention end, after `now` (by message_content_purge, in order). */
   private readonly nextEnd;
   /**
    * The records of purged versions past PURGED_VERSION_RECORD_MS (@bound: the latest retention end that is): those
@@ -113,7 +114,8 @@ export class RetentionJob {
   private readonly prunePurgedVersions;
 
   constructor(private readonly store: Store, private readonly opts: RetentionOptions) {
-    this.nextEnd = store.db.prepare(`SELECT retain_until FROM messages WHERE +direction = 'in' AND jws IS NOT NULL AND retain_until > ? ORDER BY retain_until LIMIT 1`).pluck();
+    // purge_at: the retain_until of a received message whose content is held (migration 41)
+    this.nextEnd = store.db.prepare('SELECT purge_at FROM message_content WHERE purge_at > ? ORDER BY purge_at LIMIT 1').pluck();
     this.prunePurgedVersions = store.db.prepare(`DELETE FROM risk_purged_versions WHERE (message_id, partner) IN (
       SELECT p.message_id, p.partner FROM risk_purged_versions p WHERE p.purged_at <= @bound
         AND NOT EXISTS (SELECT 1 FROM risk_consignments c WHERE c.root_id = p.root_id AND c.partner = p.partner)
@@ -170,15 +172,19 @@ export class RetentionJob {
       // every sweep, a purge or none: the bound passes with the clock
       records = this.prunePurgedVersions.run({ bound: now - PURGED_VERSION_RECORD_MS }).changes;
       const rows = db
-        // by messages_retain (`+direction`: the direction index would read every message ever received)
-        .prepare(`SELECT seq, id, partner, type FROM messages WHERE +direction = 'in' AND jws IS NOT NULL AND retain_until IS NOT NULL AND retain_until <= ?`)
+        // by message_content_purge: the received messages whose content is held, by retention end
+        .prepare(`SELECT m.seq, m.id, m.partner, m.type FROM message_content c JOIN messages m ON m.seq = c.seq WHERE c.purge_at <= ?`)
         .all(now) as PurgedMessage[];
       if (rows.length === 0) return rows;
       // what onPurge cannot read once the bodies are cleared
       const named = db.prepare(AEO_IDS_NAMED_SQL).pluck();
       for (const r of rows) if (r.type === 'aeo') r.aeoIds = named.all({ seq: r.seq }) as string[];
-      const clear = db.prepare(`UPDATE messages SET jws = NULL, body = NULL, status = 'accepted', updated_at = ? WHERE seq = ?`);
-      for (const r of rows) clear.run(now, r.seq);
+      const clear = db.prepare(`UPDATE messages SET status = 'accepted', updated_at = ? WHERE seq = ?`);
+      const drop = db.prepare('DELETE FROM message_content WHERE seq = ?');
+      for (const r of rows) {
+        drop.run(r.seq);
+        clear.run(now, r.seq);
+      }
       this.opts.onPurge?.(rows);
       return rows;
     }).immediate(); // reads, then writes: the write lock from the start (group-commit.ts says why)

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import type { AuthEnv } from '../../node/api/auth.js';
 import { aeoRoutes } from '../../node/risk/aeo-routes.js';
-import { RiskEngine, STORED_COLUMNS, type StoredMessage } from '../../node/risk/engine.js';
+import { RiskEngine, STORED_SELECT, type StoredMessage } from '../../node/risk/engine.js';
 import { RiskFeed } from '../../node/risk/feed.js';
 import { ArrivalQueries } from '../../node/risk/query.js';
 import { arrivalRoutes } from '../../node/risk/routes.js';
@@ -39,8 +39,9 @@ function percentile(sorted: number[], p: number): number {
 
 /** Inserts `total` received messages spread over the bench year. */
 export function generate(store: Store, total: number, rnd: () => number): void {
-  const insert = store.db.prepare(`INSERT INTO messages (id, direction, partner, type, kind, ref, purpose, agreement, created, status, jws, sha256, body, retain_until, stored_at, updated_at)
-    VALUES (?, 'in', ?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?, ?, ?, ?, ?)`);
+  const insert = store.db.prepare(`INSERT INTO messages (id, direction, partner, type, kind, ref, purpose, agreement, created, status, sha256, retain_until, stored_at, updated_at)
+    VALUES (?, 'in', ?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?, ?, ?)`);
+  const content = store.db.prepare('INSERT INTO message_content (seq, jws, body, purge_at) VALUES (?, ?, ?, ?)');
   const sig = randomBytes(64).toString('base64url');
   const prot = Buffer.from('{"alg":"EdDSA","kid":"bench-kid-000000000000000000000000000000000","typ":"gnc+jws"}').toString('base64url');
   let n = 0;
@@ -51,7 +52,9 @@ export function generate(store: Store, total: number, rnd: () => number): void {
     // a JWS of the real size: the payload as the envelope carries it, base64url, with header and signature
     const payload = Buffer.from(`{"v":1,"id":"${id}","type":"${type}","from":"${partner}","to":"KZ","agreement":"${partner}-KZ@1","created":"${created}","body":${json}}`).toString('base64url');
     const jws = Buffer.from(`{"payload":"${payload}","protected":"${prot}","signature":"${sig}"}`);
-    insert.run(id, partner, type, body.kind, ref, purpose, `${partner}-KZ@1`, created, jws, randomBytes(32).toString('hex'), json, at + 365 * 86_400_000, at, at);
+    const retainUntil = at + 365 * 86_400_000;
+    const seq = insert.run(id, partner, type, body.kind, ref, purpose, `${partner}-KZ@1`, created, randomBytes(32).toString('hex'), retainUntil, at, at).lastInsertRowid;
+    content.run(seq, jws, json, retainUntil);
     return id;
   };
   const span = DAYS * 86_400_000;
@@ -88,7 +91,7 @@ export function generate(store: Store, total: number, rnd: () => number): void {
 
 /** Projects every message with the engine's own code, in large transactions (bulk load, no assessments). */
 export function project(store: Store, engine: RiskEngine): void {
-  const next = store.db.prepare(`SELECT ${STORED_COLUMNS} FROM messages WHERE seq > ? ORDER BY seq LIMIT 5000`);
+  const next = store.db.prepare(`${STORED_SELECT} WHERE m.seq > ? ORDER BY m.seq LIMIT 5000`);
   let cursor = 0;
   const step = store.db.transaction(() => {
     const rows = next.all(cursor) as StoredMessage[];

@@ -23,7 +23,7 @@ import { jwkThumbprint, type Ed25519PublicJwk } from '../../protocol/jwk.js';
 import { PURGED_SQL } from '../retention.js';
 import type { EvidenceLog } from '../store/evidence.js';
 import { KeyNoticeRepo, type KeyNoticeRow } from '../store/key-notices.js';
-import type { MessageRow } from '../store/messages.js';
+import { MESSAGE_SELECT, type MessageRow } from '../store/messages.js';
 import type { CertificateConflictRow } from '../store/partners.js';
 import type { Store } from '../store/store.js';
 import { rootChainFrom } from '../trust.js';
@@ -72,10 +72,13 @@ export interface ExportSelection {
  */
 function selectRows(store: Store, sel: ExportSelection, content: 'stored' | 'purged', now: number): MessageRow[] {
   const { where, args } = selectionWhere(sel, content, now);
-  return store.db.prepare(`SELECT * FROM messages WHERE ${where} ORDER BY seq`).all(...args) as MessageRow[];
+  return store.db.prepare(`${MESSAGE_SELECT} WHERE ${where} ORDER BY m.seq`).all(...args) as MessageRow[];
 }
 
-/** The SQL condition on `messages` of the selection, on the rows of that content (`any`: all rows). */
+/**
+ * The SQL condition on `messages` of the selection, on the rows of that content (`any`: all rows; the others over
+ * MESSAGE_SELECT, which reads the content).
+ */
 function selectionWhere(sel: ExportSelection, content: 'stored' | 'purged' | 'any', now: number): { where: string; args: (string | number)[] } {
   // purged means past its retention end by the exporter's clock, whether or not the sweep ran: `gnc audit export`
   // with the node stopped (no sweep at all) or within the hour after the end exports such a message as purged

@@ -145,8 +145,8 @@ export class AeoRegistry {
     this.dropStmt = db.prepare('DELETE FROM risk_aeo WHERE partner = ?');
     this.partnerStmt = db.prepare('SELECT * FROM risk_aeo WHERE partner = ?');
     this.unlistStmt = db.prepare('UPDATE risk_aeo SET listed = 0, message_id = ?, path = ?, as_of = ?, updated_at = ? WHERE partner = ? AND aeo_id = ?');
-    this.restsOnStmt = db.prepare(`SELECT seq, id, substr(json_extract(body, '$.asOf'), 1, 10) AS as_of FROM messages
-      WHERE seq = (SELECT value FROM risk_state WHERE key = ?) AND body IS NOT NULL`);
+    this.restsOnStmt = db.prepare(`SELECT m.seq, m.id, substr(json_extract(c.body, '$.asOf'), 1, 10) AS as_of FROM messages m JOIN message_content c ON c.seq = m.seq
+      WHERE m.seq = (SELECT value FROM risk_state WHERE key = ?)`);
     this.confirmStmt = db.prepare('UPDATE risk_aeo SET as_of = ? WHERE partner = ? AND aeo_id = ?');
     this.setRestsOnStmt = db.prepare('INSERT INTO risk_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
     this.dropNamesStmt = db.prepare('DELETE FROM risk_aeo_names WHERE partner = ? AND aeo_id = ?');

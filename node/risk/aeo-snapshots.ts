@@ -11,6 +11,7 @@
  */
 import type { AeoOperator, AeoSnapshot, AeoSnapshotInParts } from '../../protocol/messages/aeo.js';
 import type { Db } from '../store/db.js';
+import { contentHeld } from '../store/messages.js';
 
 /** One part of a complete snapshot: the message it came in and the operators it lists. */
 export interface SnapshotPart {
@@ -44,20 +45,20 @@ export class AeoSnapshots {
   private readonly s;
 
   constructor(db: Db, individualUse: string) {
-    const held = `m.body IS NOT NULL AND ${individualUse}`;
+    const held = `${contentHeld()} AND ${individualUse}`;
     this.s = {
       // per part number, the first message held (a repeat of a part says the same)
       parts: db.prepare(`SELECT p.number, MIN(p.seq) AS seq FROM aeo_parts p JOIN messages m ON m.seq = p.seq
         WHERE p.direction = 'in' AND p.partner = ? AND p.as_of = ? AND p.seq <= ? AND ${held} GROUP BY p.number ORDER BY p.number`),
-      body: db.prepare('SELECT id, body FROM messages WHERE seq = ?'),
+      body: db.prepare('SELECT m.id, c.body FROM messages m LEFT JOIN message_content c ON c.seq = m.seq WHERE m.seq = ?'),
       id: db.prepare('SELECT id FROM messages WHERE seq = ?').pluck(),
       // by (type, seq), not by (direction, partner), which reads every message of the partner; dates compared as the
       // registry compares them, the first 10 characters (YYYY-MM-DD) of asOf. This reads the asOf of every held snapshot
       // of the partner: 90 daily snapshots of 10,000 operators (260 MB) take ~0.15 s, once per purge
-      latestWhole: db.prepare(`SELECT seq, id, substr(json_extract(body, '$.asOf'), 1, 10) AS day FROM messages
-        WHERE +direction = 'in' AND +partner = ? AND type = 'aeo' AND kind = 'snapshot' AND body IS NOT NULL AND seq <= ? AND ${individualUse}
-          AND IFNULL(json_extract(body, '$.part.of'), 1) = 1
-        ORDER BY day DESC, seq DESC LIMIT 1`),
+      latestWhole: db.prepare(`SELECT m.seq, m.id, substr(json_extract(c.body, '$.asOf'), 1, 10) AS day FROM messages m JOIN message_content c ON c.seq = m.seq
+        WHERE +m.direction = 'in' AND +m.partner = ? AND m.type = 'aeo' AND m.kind = 'snapshot' AND m.seq <= ? AND ${individualUse}
+          AND IFNULL(json_extract(c.body, '$.part.of'), 1) = 1
+        ORDER BY day DESC, m.seq DESC LIMIT 1`),
       // the snapshots in parts of the partner with every part held, each with the seq that completed it
       latestInParts: db.prepare(`SELECT as_of AS asOf, substr(as_of, 1, 10) AS day, MAX(seq) AS seq FROM (
           SELECT p.as_of, p.of, p.number, MIN(p.seq) AS seq FROM aeo_parts p JOIN messages m ON m.seq = p.seq

@@ -42,7 +42,7 @@ export class EcooRegistry {
       WHERE partner = @partner AND number = @number AND (status_date IS NULL OR status_date <= @date)`);
     this.getStmt = db.prepare('SELECT * FROM risk_ecoo WHERE partner = ? AND number = ?');
     this.byNumberStmt = db.prepare('SELECT * FROM risk_ecoo WHERE number = ? ORDER BY seq DESC LIMIT 1');
-    this.bodyStmt = db.prepare('SELECT body FROM messages WHERE seq = ?').pluck();
+    this.bodyStmt = db.prepare('SELECT body FROM message_content WHERE seq = ?').pluck();
   }
 
   /** Records a certificate; a re-issue under the same number replaces the content, keeping a later status. */
@@ -67,7 +67,7 @@ export class EcooRegistry {
     const key = certificateKey(number);
     const row = (this.getStmt.get(partner, key) ?? this.byNumberStmt.get(key)) as EcooRow | undefined;
     if (!row) return undefined;
-    const body = this.bodyStmt.get(row.seq) as string | null | undefined;
+    const body = this.bodyStmt.get(row.seq) as string | undefined;
     if (!body) return undefined; // content purged after its retention period
     return { ...row, body: JSON.parse(body) as EcooCertificate };
   }

@@ -102,8 +102,12 @@ export interface StoredMessage {
   retain_until: number | null;
 }
 
-/** The columns of `messages` a StoredMessage holds. */
-export const STORED_COLUMNS = 'seq, id, partner, type, kind, ref, created, body, stored_at, agreement, purpose, retain_until';
+/**
+ * The select of StoredMessage rows: `messages` (aliased m) with the body of `message_content` (null once purged).
+ * Filter by `m.` columns (`seq` is in both tables).
+ */
+export const STORED_SELECT = `SELECT m.seq, m.id, m.partner, m.type, m.kind, m.ref, m.created, c.body, m.stored_at, m.agreement, m.purpose, m.retain_until
+  FROM messages m LEFT JOIN message_content c ON c.seq = m.seq`;
 
 /** Key in risk_state asking for the terms of the arrivals stored before views carried them (migration 27); its value is the cid reached. */
 const TERMS_BACKFILL = 'terms-backfill';
@@ -152,9 +156,9 @@ export class RiskEngine {
     this.s = {
       // `+direction`: look rows up by (type, seq > cursor), never by direction, which would read every
       // message ever received on each step (test/node/store/query-plans.test.ts)
-      next: db.prepare(`SELECT ${STORED_COLUMNS} FROM messages
-        WHERE seq > ? AND +direction = 'in' AND type IN ('aci', 'ecoo', 'aeo') AND ${INDIVIDUAL_USE} ORDER BY seq LIMIT ?`),
-      current: db.prepare('SELECT id, body FROM messages WHERE seq = ?'),
+      next: db.prepare(`${STORED_SELECT}
+        WHERE m.seq > ? AND +m.direction = 'in' AND m.type IN ('aci', 'ecoo', 'aeo') AND ${INDIVIDUAL_USE} ORDER BY m.seq LIMIT ?`),
+      current: db.prepare('SELECT m.id, c.body FROM messages m LEFT JOIN message_content c ON c.seq = m.seq WHERE m.seq = ?'),
       cursor: db.prepare(`SELECT value FROM risk_state WHERE key = 'cursor'`).pluck(),
       saveCursor: db.prepare(`INSERT INTO risk_state (key, value) VALUES ('cursor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
       backfillAt: db.prepare(`SELECT value FROM risk_state WHERE key = '${TERMS_BACKFILL}'`).pluck(),

@@ -51,7 +51,7 @@ import { AEO_IDS_NAMED_SQL, type PurgedMessage } from '../retention.js';
 import type { Db } from '../store/db.js';
 import { KEY, type KeyKind } from './declaration.js';
 import type { Store } from '../store/store.js';
-import { BATCH, INDIVIDUAL_USE, offlineEngine, RECOMPUTE_HORIZON_MS, STORED_COLUMNS, type EngineDeps, type RiskEngine, type StoredMessage } from './engine.js';
+import { BATCH, INDIVIDUAL_USE, offlineEngine, RECOMPUTE_HORIZON_MS, STORED_SELECT, type EngineDeps, type RiskEngine, type StoredMessage } from './engine.js';
 import { RiskFeed } from './feed.js';
 import type { LoadedRules } from './rules.js';
 
@@ -128,9 +128,10 @@ export class RiskPurge {
       // every pinned partner (a handful of rows): one without AEO messages held is rebuilt to nothing, as it was
       aeoPartners: db.prepare('SELECT country FROM partners').pluck(),
       // dates compared as the registry compares them, the first 10 characters (YYYY-MM-DD) of asOf / statusDate
-      changesSince: db.prepare(`SELECT seq, id, body FROM messages WHERE +direction = 'in' AND +partner = ? AND type = 'aeo' AND kind = 'change'
-        AND body IS NOT NULL AND seq <= @cursor AND ${INDIVIDUAL_USE} AND (json_extract(body, '$.operator.statusDate') > @asOf
-          OR (json_extract(body, '$.operator.statusDate') = @asOf AND seq > @seq)) ORDER BY seq`),
+      changesSince: db.prepare(`SELECT m.seq, m.id, c.body FROM messages m JOIN message_content c ON c.seq = m.seq
+        WHERE +m.direction = 'in' AND +m.partner = ? AND m.type = 'aeo' AND m.kind = 'change'
+        AND m.seq <= @cursor AND ${INDIVIDUAL_USE} AND (json_extract(c.body, '$.operator.statusDate') > @asOf
+          OR (json_extract(c.body, '$.operator.statusDate') = @asOf AND m.seq > @seq)) ORDER BY m.seq`),
       cleanupAt: db.prepare(`SELECT value FROM risk_state WHERE key = '${AGGREGATE_CLEANUP}'`).pluck(),
       cleanupReached: db.prepare(`UPDATE risk_state SET value = ? WHERE key = '${AGGREGATE_CLEANUP}'`),
       cleanupDone: db.prepare(`DELETE FROM risk_state WHERE key = '${AGGREGATE_CLEANUP}'`),
@@ -138,11 +139,11 @@ export class RiskPurge {
       aggregateOnly: db.prepare(`SELECT seq, id, partner, type FROM messages WHERE seq > ? AND seq <= ? AND +direction = 'in'
         AND type IN ('aci', 'ecoo') AND NOT (${INDIVIDUAL_USE}) ORDER BY seq LIMIT ?`),
       // a consignment's versions whose content is held (not purged) and that count (sent for individual use)
-      held: db.prepare(`SELECT ${STORED_COLUMNS} FROM messages WHERE seq IN (SELECT seq FROM risk_versions WHERE cid = ?)
-        AND body IS NOT NULL AND ${INDIVIDUAL_USE} ORDER BY seq`),
+      held: db.prepare(`${STORED_SELECT} WHERE m.seq IN (SELECT seq FROM risk_versions WHERE cid = ?)
+        AND c.body IS NOT NULL AND ${INDIVIDUAL_USE} ORDER BY m.seq`),
       // every e-CoO message of the partner the projection passed (each names one certificate number in its body)
-      ecooMessages: db.prepare(`SELECT ${STORED_COLUMNS} FROM messages WHERE +direction = 'in' AND +partner = ? AND type = 'ecoo'
-        AND body IS NOT NULL AND seq <= ? AND ${INDIVIDUAL_USE} ORDER BY seq`),
+      ecooMessages: db.prepare(`${STORED_SELECT} WHERE +m.direction = 'in' AND +m.partner = ? AND m.type = 'ecoo'
+        AND c.body IS NOT NULL AND m.seq <= ? AND ${INDIVIDUAL_USE} ORDER BY m.seq`),
     };
   }
 

@@ -33,7 +33,7 @@ export class ArrivalQueries {
 
   /** `failed`: whether a consignment's assessment failed and waits to be tried again (RiskEngine.failed); its detail says so. */
   constructor(private readonly db: Db, private readonly repo: ConsignmentRepo, private readonly failed: (cid: number) => boolean = () => false) {
-    this.bodyStmt = db.prepare('SELECT body FROM messages WHERE seq = ?').pluck();
+    this.bodyStmt = db.prepare('SELECT body FROM message_content WHERE seq = ?').pluck();
   }
 
   /** One page: up to `limit` rows and the cursor of the next page (null on the last). */
@@ -128,10 +128,10 @@ export class ArrivalQueries {
         : new GncError('GNC_NOT_FOUND', `No consignment ${id} among the declarations received from ${partner}: check the id and the partner (GET /v1/arrivals?partner=${partner} lists them), or leave ?partner out.`));
     }
     const stored = parseStored(this.repo.stored(row.cid));
-    const body = this.bodyStmt.get(row.current_seq) as string | null;
+    const body = this.bodyStmt.get(row.current_seq) as string | undefined; // none once purged
     const history = this.repo.versions(row.cid);
     const cancel = row.cancel_seq !== null ? history.find((v) => v.seq === row.cancel_seq) : undefined;
-    const cancelBody = row.cancel_seq !== null ? (this.bodyStmt.get(row.cancel_seq) as string | null) : null;
+    const cancelBody = row.cancel_seq !== null ? (this.bodyStmt.get(row.cancel_seq) as string | undefined) : undefined;
     const assessment = assessmentView(row, stored);
     if (this.failed(row.cid)) assessment.explanation = failedExplanation(row.assessed_at === null ? undefined : assessment.explanation);
     return {

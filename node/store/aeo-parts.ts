@@ -11,7 +11,7 @@ import { sha256Hex } from '../../protocol/envelope/seal.js';
 import { GncError } from '../../protocol/errors.js';
 import type { AeoSnapshotInParts } from '../../protocol/messages/aeo.js';
 import type { Db } from './db.js';
-import type { Direction } from './messages.js';
+import { contentHeld, type Direction } from './messages.js';
 
 /** A part of the snapshot as this node holds it. */
 interface HeldPart {
@@ -33,13 +33,13 @@ export class AeoPartRepo {
   constructor(db: Db) {
     // held: a received part whose content retention has not purged; a sent part the partner has not refused and
     // that did not expire undelivered and was not withdrawn (a corrected part may replace one of those)
-    const held = `m.body IS NOT NULL AND m.status NOT IN ('rejected', 'expired', 'withdrawn')`;
+    const held = `${contentHeld()} AND m.status NOT IN ('rejected', 'expired', 'withdrawn')`;
     this.s = {
       held: db.prepare(`SELECT m.id, p.number, p.of, p.operators, p.digest FROM aeo_parts p JOIN messages m ON m.seq = p.seq
         WHERE p.direction = ? AND p.partner = ? AND p.as_of = ? AND ${held} ORDER BY p.number, p.seq`),
       // the AEO ids are read from the held parts' bodies (json_each, in SQLite), never kept a second time
       listedElsewhere: db.prepare(`SELECT p.number, json_extract(o.value, '$.aeoId') AS aeoId
-        FROM aeo_parts p JOIN messages m ON m.seq = p.seq, json_each(m.body, '$.operators') o
+        FROM aeo_parts p JOIN messages m ON m.seq = p.seq JOIN message_content c ON c.seq = m.seq, json_each(c.body, '$.operators') o
         WHERE p.direction = ? AND p.partner = ? AND p.as_of = ? AND p.number <> ? AND ${held}
           AND json_extract(o.value, '$.aeoId') IN (SELECT value FROM json_each(?)) LIMIT 1`),
       add: db.prepare('INSERT INTO aeo_parts (direction, partner, as_of, number, of, seq, operators, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),

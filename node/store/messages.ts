@@ -16,6 +16,22 @@ export type { MessageStatus };
 export type InboundStatus = Extract<MessageStatus, 'accepted'>;
 export type OutboundStatus = Exclude<MessageStatus, InboundStatus>;
 
+/**
+ * A message as the API and every reader see it: its row in `messages` with its content from `message_content`
+ * (migration 41), whose row the retention purge deletes: `jws` and `body` read NULL once purged. Status updates
+ * write the small row of `messages` alone. Filter by `m.` columns (`seq` is in both tables); `hint` is an INDEXED BY
+ * or NOT INDEXED clause for `messages`.
+ */
+export function messageSelect(hint = ''): string {
+  return `SELECT m.*, c.jws, c.body FROM messages m${hint} LEFT JOIN message_content c ON c.seq = m.seq`;
+}
+export const MESSAGE_SELECT = messageSelect();
+
+/** True for the row of `messages` aliased `m` whose content is held (not purged): its content row exists. */
+export function contentHeld(m = 'm'): string {
+  return `EXISTS (SELECT 1 FROM message_content WHERE seq = ${m}.seq)`;
+}
+
 export interface MessageRow {
   seq: number;
   id: string;
@@ -83,6 +99,7 @@ export const SINCE_NARROW_ROWS = 1_000;
 
 export class MessageRepo {
   private readonly insertStmt;
+  private readonly insertContentStmt;
   private readonly sinceProbeStmt;
   private readonly byKeyStmt;
   private readonly byIdStmt;
@@ -100,11 +117,12 @@ export class MessageRepo {
   private readonly refusedBeforeStmt;
 
   constructor(private readonly db: Db) {
-    this.insertStmt = db.prepare(`INSERT INTO messages (id, direction, partner, type, kind, ref, purpose, agreement, created, status, jws, sha256, body, removed, retain_until, stored_at, updated_at)
-      VALUES (@id, @direction, @partner, @type, @kind, @ref, @purpose, @agreement, @created, @status, @jws, @sha256, @body, @removed, @retainUntil, @now, @now)`);
-    this.byKeyStmt = db.prepare('SELECT * FROM messages WHERE direction = ? AND partner = ? AND id = ?');
-    this.byIdStmt = db.prepare('SELECT * FROM messages WHERE id = ? ORDER BY direction DESC, seq');
-    this.bySeqStmt = db.prepare('SELECT * FROM messages WHERE seq = ?');
+    this.insertStmt = db.prepare(`INSERT INTO messages (id, direction, partner, type, kind, ref, purpose, agreement, created, status, sha256, removed, retain_until, stored_at, updated_at)
+      VALUES (@id, @direction, @partner, @type, @kind, @ref, @purpose, @agreement, @created, @status, @sha256, @removed, @retainUntil, @now, @now)`);
+    this.insertContentStmt = db.prepare('INSERT INTO message_content (seq, jws, body, purge_at) VALUES (?, ?, ?, ?)');
+    this.byKeyStmt = db.prepare(`${MESSAGE_SELECT} WHERE m.direction = ? AND m.partner = ? AND m.id = ?`);
+    this.byIdStmt = db.prepare(`${MESSAGE_SELECT} WHERE m.id = ? ORDER BY m.direction DESC, m.seq`);
+    this.bySeqStmt = db.prepare(`${MESSAGE_SELECT} WHERE m.seq = ?`);
     this.statusStmt = db.prepare('SELECT status FROM messages WHERE seq = ?').pluck();
     this.receiptStmt = db.prepare('SELECT * FROM receipts WHERE message_seq = ?');
     this.insertReceiptStmt = db.prepare(`INSERT OR REPLACE INTO receipts (message_seq, receipt_id, status, code, reason, jws, sha256, at)
@@ -123,9 +141,11 @@ export class MessageRepo {
     this.sinceProbeStmt = db.prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM messages INDEXED BY messages_created WHERE created >= ? LIMIT ${SINCE_NARROW_ROWS})`).pluck();
   }
 
+  /** The row and its content, in the caller's transaction. A received message's content goes at its retention end. */
   insert(m: NewMessage, now = Date.now()): number {
-    const info = this.insertStmt.run({ ...m, jws: Buffer.from(m.jws.buffer, m.jws.byteOffset, m.jws.byteLength), now });
-    return Number(info.lastInsertRowid);
+    const seq = Number(this.insertStmt.run({ ...m, now }).lastInsertRowid);
+    this.insertContentStmt.run(seq, Buffer.from(m.jws.buffer, m.jws.byteOffset, m.jws.byteLength), m.body, m.direction === 'in' ? m.retainUntil : null);
+    return seq;
   }
 
   byKey(direction: Direction, partner: string, id: string): MessageRow | undefined {
@@ -143,7 +163,8 @@ export class MessageRepo {
 
   /** Every control envelope of `type` and `kind` queued to `partner` whose body `matches`, oldest first, with its id and status. */
   outControls(partner: string, type: string, kind: string, matches: (body: Record<string, unknown>) => boolean): { seq: number; id: string; status: MessageStatus }[] {
-    const rows = this.db.prepare(`SELECT seq, id, status, body FROM messages WHERE partner = ? AND type = ? AND +direction = 'out' AND kind = ? ORDER BY seq`).all(partner, type, kind) as { seq: number; id: string; status: MessageStatus; body: string | null }[];
+    const rows = this.db.prepare(`SELECT m.seq, m.id, m.status, c.body FROM messages m LEFT JOIN message_content c ON c.seq = m.seq
+      WHERE m.partner = ? AND m.type = ? AND +m.direction = 'out' AND m.kind = ? ORDER BY m.seq`).all(partner, type, kind) as { seq: number; id: string; status: MessageStatus; body: string | null }[];
     return rows.filter((r) => r.body !== null && matches(JSON.parse(r.body) as Record<string, unknown>)).map(({ seq, id, status }) => ({ seq, id, status }));
   }
 
@@ -255,18 +276,18 @@ export class MessageRepo {
         args.push(v);
       }
     };
-    add('+direction = ?', f.direction);
-    add('partner = ?', f.partner);
-    add('type = ?', f.type);
-    add('status = ?', f.status);
-    add('created >= ?', f.since);
-    add('created < ?', f.until);
-    add('seq < ?', f.before);
+    add('+m.direction = ?', f.direction);
+    add('m.partner = ?', f.partner);
+    add('m.type = ?', f.type);
+    add('m.status = ?', f.status);
+    add('m.created >= ?', f.since);
+    add('m.created < ?', f.until);
+    add('m.seq < ?', f.before);
     let hint = '';
     if (f.since !== undefined && f.partner === undefined && f.type === undefined && f.status === undefined) {
       hint = (this.sinceProbeStmt.get(f.since) as number) < SINCE_NARROW_ROWS ? ' INDEXED BY messages_created' : ' NOT INDEXED';
     }
-    const sql = `SELECT * FROM messages${hint} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`;
+    const sql = `${messageSelect(hint)} ${where.length ? 'WHERE ' + where.join(' AND ') + ' ' : ''}ORDER BY m.seq DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...args, f.limit) as MessageRow[]).map((r) => this.withWithdrawal(r));
   }
 }

@@ -99,7 +99,7 @@ export class OutboxRepo {
     this.dueSeqsStmt = db.prepare(`SELECT o.seq FROM outbox o JOIN messages m ON m.seq = o.seq
       WHERE o.partner = ? AND o.next_at <= ? AND m.status IN ('queued','retrying') AND ${NOT_BEHIND_CONTROL} AND ${NOT_WAITING_FOR_ORIGINAL}
       ORDER BY o.next_at, o.seq LIMIT ?`).pluck();
-    this.rowStmt = db.prepare('SELECT o.*, m.jws, m.id, m.sha256, m.agreement, m.created FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.seq = ?');
+    this.rowStmt = db.prepare('SELECT o.*, c.jws, m.id, m.sha256, m.agreement, m.created FROM outbox o JOIN messages m ON m.seq = o.seq LEFT JOIN message_content c ON c.seq = o.seq WHERE o.seq = ?');
     this.nextDueStmt = db.prepare(`SELECT MIN(o.next_at) AS t FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = ? AND m.status IN ('queued','retrying')
       AND ${NOT_BEHIND_CONTROL} AND ${NOT_WAITING_FOR_ORIGINAL}`);
     this.rescheduleStmt = db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ?, sent = ? WHERE seq = ?');
