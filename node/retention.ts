@@ -39,7 +39,7 @@ export function purgedSince(row: Pick<MessageRow, 'direction' | 'jws' | 'retain_
  * purged), for selections (the audit export): true for the rows whose content counts as purged at the bound parameter
  * (epoch ms).
  */
-export const PURGED_SQL = `(direction = 'in' AND (jws IS NULL OR (retain_until IS NOT NULL AND retain_until <= ?)))`;
+export const PURGED_SQL = `(m.direction = 'in' AND (c.jws IS NULL OR (m.retain_until IS NOT NULL AND m.retain_until <= ?)))`;
 
 /**
  * How long the reason of a refusal is kept: thirty days, enough for both administrations to investigate it (the

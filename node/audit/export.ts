@@ -76,32 +76,32 @@ function selectRows(store: Store, sel: ExportSelection, content: 'stored' | 'pur
 }
 
 /**
- * The SQL condition on `messages` of the selection, on the rows of that content (`any`: all rows; the others over
- * MESSAGE_SELECT, which reads the content).
+ * The SQL condition on `messages m` of the selection, on the rows of that content (`any`: all rows; the others over
+ * MESSAGE_SELECT, which reads the content as `c`).
  */
 function selectionWhere(sel: ExportSelection, content: 'stored' | 'purged' | 'any', now: number): { where: string; args: (string | number)[] } {
   // purged means past its retention end by the exporter's clock, whether or not the sweep ran: `gnc audit export`
   // with the node stopped (no sweep at all) or within the hour after the end exports such a message as purged
-  const where: string[] = content === 'any' ? [] : [content === 'stored' ? `jws IS NOT NULL AND NOT ${PURGED_SQL}` : PURGED_SQL];
+  const where: string[] = content === 'any' ? [] : [content === 'stored' ? `c.jws IS NOT NULL AND NOT ${PURGED_SQL}` : PURGED_SQL];
   const args: (string | number)[] = content === 'any' ? [] : [now];
   if (sel.messageIds !== undefined && sel.messageIds.length > 0) {
-    where.push(`id IN (${sel.messageIds.map(() => '?').join(',')})`);
+    where.push(`m.id IN (${sel.messageIds.map(() => '?').join(',')})`);
     args.push(...sel.messageIds);
   }
   if (sel.partner !== undefined) {
-    where.push('partner = ?');
+    where.push('m.partner = ?');
     args.push(sel.partner);
   }
   if (sel.direction !== undefined) {
-    where.push('direction = ?');
+    where.push('m.direction = ?');
     args.push(sel.direction);
   }
   if (sel.since !== undefined) {
-    where.push('created >= ?');
+    where.push('m.created >= ?');
     args.push(new Date(Date.parse(sel.since)).toISOString());
   }
   if (sel.until !== undefined) {
-    where.push('created < ?');
+    where.push('m.created < ?');
     args.push(new Date(Date.parse(sel.until)).toISOString());
   }
   return { where: where.length > 0 ? where.join(' AND ') : '1', args };
@@ -116,7 +116,7 @@ function selectionWhere(sel: ExportSelection, content: 'stored' | 'purged' | 'an
 function directionNeeded(store: Store, sel: ExportSelection): boolean {
   if (sel.direction === undefined) return false;
   const { where, args } = selectionWhere({ ...sel, direction: sel.direction === 'in' ? 'out' : 'in' }, 'any', 0);
-  return store.db.prepare(`SELECT 1 FROM messages WHERE ${where} LIMIT 1`).get(...args) !== undefined;
+  return store.db.prepare(`SELECT 1 FROM messages m WHERE ${where} LIMIT 1`).get(...args) !== undefined;
 }
 
 /** Strict, as for API windows: Date.parse would read `--from 1` as the year 2001 and narrow the bundle silently. */

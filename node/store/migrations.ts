@@ -713,24 +713,24 @@ export const MIGRATIONS: readonly string[] = [
   // A content row is held content: the retention purge deletes it (purged content was jws and body NULL before).
   // `purge_at` is the received message's retain_until (NULL for a sent one, never purged), for the retention sweep
   // (node/retention.ts): the partial index on it holds the rows still to purge only, as messages_retain held the rows
-  // with content; the trigger keeps it retain_until's. Existing content is copied, then the columns dropped, with
-  // secure_delete ON so the old copies are not left in free pages of the file (a later purge must remove every copy).
-  // Not to be applied again (the columns are gone): it fails, the database as it was
+  // with content; the trigger keeps it retain_until's. Existing content is copied, then cleared from `messages`, whose
+  // columns jws and body stay NULL from now on (not dropped: applied again, a schema version set back, it finds no
+  // content left there and changes nothing), with secure_delete ON so the old copies are not left in free pages of the
+  // file, where a later purge of the content row would not reach them
   `
   PRAGMA secure_delete = ON;
-  CREATE TABLE message_content (
+  CREATE TABLE IF NOT EXISTS message_content (
     seq       INTEGER PRIMARY KEY REFERENCES messages(seq),
     jws       BLOB NOT NULL,             -- exact signed bytes
     body      TEXT NOT NULL,             -- the body as JSON, for queries
     purge_at  INTEGER                    -- messages.retain_until of a received message (epoch ms), else NULL
   );
-  INSERT INTO message_content (seq, jws, body, purge_at)
+  INSERT OR IGNORE INTO message_content (seq, jws, body, purge_at)
     SELECT seq, jws, body, CASE WHEN direction = 'in' THEN retain_until END FROM messages WHERE jws IS NOT NULL AND body IS NOT NULL;
-  DROP INDEX messages_retain;
-  ALTER TABLE messages DROP COLUMN jws;
-  ALTER TABLE messages DROP COLUMN body;
-  CREATE INDEX message_content_purge ON message_content(purge_at) WHERE purge_at IS NOT NULL;
-  CREATE TRIGGER message_content_purge_at AFTER UPDATE OF retain_until ON messages BEGIN
+  DROP INDEX IF EXISTS messages_retain;
+  UPDATE messages SET jws = NULL, body = NULL WHERE jws IS NOT NULL OR body IS NOT NULL;
+  CREATE INDEX IF NOT EXISTS message_content_purge ON message_content(purge_at) WHERE purge_at IS NOT NULL;
+  CREATE TRIGGER IF NOT EXISTS message_content_purge_at AFTER UPDATE OF retain_until ON messages BEGIN
     UPDATE message_content SET purge_at = CASE WHEN NEW.direction = 'in' THEN NEW.retain_until END WHERE seq = NEW.seq;
   END;
   PRAGMA secure_delete = OFF;

@@ -16,6 +16,7 @@ import { exportIdentity } from '../../certs/public-identity.js';
 import { loadIdentity } from '../../certs/identity.js';
 import { api, finalMessage, initNode, networkPerTest, openAgreementDraft, pinnedPairDirs, restartNode, runCli, signAgreementBoth, startTestNode, tempDir, type TestNode } from '../helpers/network.js';
 import { example } from '../protocol/messages/fixtures.js';
+import { MESSAGE_SELECT } from '../../node/store/messages.js';
 
 const network = networkPerTest();
 
@@ -62,7 +63,7 @@ describe('gnc partner add --replace-root', () => {
     expect(removed.code, removed.out.join('\n')).toBe(0);
     // an envelope the old KG node signs now (its old key), which cannot reach KZ: kept to hand to KZ's receiver below
     const stale = await send(kg, 'KZ', 'aci-kz-kg-road');
-    const staleBytes = (kg.node.parts.store.db.prepare('SELECT jws FROM messages WHERE id = ?').get(stale) as { jws: Buffer }).jws;
+    const staleBytes = (kg.node.parts.store.db.prepare(`SELECT jws FROM (${MESSAGE_SELECT}) WHERE id = ?`).get(stale) as { jws: Buffer }).jws;
     const oldKid = kg.node.parts.signer().kid;
     await kg.node.stop();
 

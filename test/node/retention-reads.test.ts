@@ -12,6 +12,7 @@ import { loadIdentity } from '../../certs/identity.js';
 import { verifyBundle } from '../../node/audit/verify-bundle.js';
 import { Store } from '../../node/store/store.js';
 import { api, finalMessage, makeNetwork, restartNode, runCli, runCliAhead, shortRetentionDraft, waitFor, type TestNode } from '../helpers/network.js';
+import { MESSAGE_SELECT } from '../../node/store/messages.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const ecoo = JSON.parse(readFileSync(new URL('../../examples/messages/ecoo-kz-kg-preferential.json', import.meta.url), 'utf8')) as Record<string, unknown>;
@@ -36,7 +37,7 @@ async function send(type: string, purpose: string, body: Record<string, unknown>
 
 /** The stored row of a message KG received, read from its database (not through any of the read paths tested). */
 function stored(id: string): { jws: Buffer | null; retain_until: number } {
-  return kg.node.parts.store.db.prepare(`SELECT jws, retain_until FROM messages WHERE id = ? AND direction = 'in'`).get(id) as never;
+  return kg.node.parts.store.db.prepare(`SELECT jws, retain_until FROM (${MESSAGE_SELECT}) WHERE id = ? AND direction = 'in'`).get(id) as never;
 }
 
 /** `gnc ...` run in this process with this machine's clock moved as KG's is. */
@@ -116,7 +117,7 @@ describe('a stopped node (no sweep at all)', () => {
 
   it('exports it with `gnc audit export` as purged (declared, neither it nor its receipt in the bundle), and the bundle verifies', async () => {
     const db = Store.open(kg.dir);
-    expect((db.db.prepare(`SELECT jws FROM messages WHERE id = ? AND direction = 'in'`).pluck().get(ids.aci))).not.toBeNull();
+    expect((db.db.prepare(`SELECT jws FROM (${MESSAGE_SELECT}) WHERE id = ? AND direction = 'in'`).pluck().get(ids.aci))).not.toBeNull();
     db.close();
     // everything, and both by id (which starts the segment at the ACI's entry, so that it is declared purged)
     for (const [name, selection] of [['all', []], ['by-id', ['--message', ids.aci, '--message', ids.ecoo]]] as const) {

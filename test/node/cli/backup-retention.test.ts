@@ -15,6 +15,7 @@ import { occurrences } from '../../helpers/files.js';
 import { api, makeNetwork, runCli, runCliAhead, shortRetentionDraft, startTestNode, type Network, type TestNode } from '../../helpers/network.js';
 import { certificate, road, variant } from '../risk/fixtures.js';
 import { arrival, codesOf, has, send } from '../risk/network.js';
+import { MESSAGE_SELECT } from '../../../node/store/messages.js';
 
 /** A name only the ACI carries (its body, and the risk view KG made of it). */
 const MARKER = 'Backup Retention Secret Consignee Ltd';
@@ -38,8 +39,8 @@ function held(dir: string, prefix: string): Record<string, boolean> {
 function rows(file: string): Record<string, unknown> {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    const msg = db.prepare(`SELECT m.jws IS NOT NULL AS envelope, m.body IS NOT NULL AS body, m.sha256, m.retain_until, r.sha256 AS receipt FROM messages m
-      LEFT JOIN receipts r ON r.message_seq = m.seq WHERE m.id = ? AND m.direction = 'in'`);
+    const msg = db.prepare(`SELECT c.jws IS NOT NULL AS envelope, c.body IS NOT NULL AS body, m.sha256, m.retain_until, r.sha256 AS receipt FROM messages m
+      LEFT JOIN message_content c ON c.seq = m.seq LEFT JOIN receipts r ON r.message_seq = m.seq WHERE m.id = ? AND m.direction = 'in'`);
     return {
       aci: msg.get(ids.aci),
       ecoo: msg.get(ids.ecoo),
@@ -76,7 +77,7 @@ beforeAll(async () => {
   }));
   await arrival(kg, ids.aci, has('ecoo-exporter-mismatch'));
   for (const t of ['aci', 'ecoo'] as const) {
-    const jws = kg.node.parts.store.db.prepare(`SELECT jws FROM messages WHERE id = ? AND direction = 'in'`).pluck().get(ids[t]) as Buffer;
+    const jws = kg.node.parts.store.db.prepare(`SELECT jws FROM (${MESSAGE_SELECT}) WHERE id = ? AND direction = 'in'`).pluck().get(ids[t]) as Buffer;
     signatures[t] = jws.toString('latin1').slice(-40);
   }
 }, 60_000);

@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../../certs/identity.js';
 import { rotateNodeKeys } from '../../../node/keys/service.js';
 import { api, finalMessage, oneDayKgForFile, openAgreementDraft, restartNode, runCli, waitFor, type TestNode } from '../../helpers/network.js';
+import { MESSAGE_SELECT } from '../../../node/store/messages.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const DAY = 86_400_000;
@@ -21,7 +22,7 @@ const t = oneDayKgForFile('gnc-expired-recovery-');
 const { base, nodes, clock } = t;
 const send = (n: TestNode) => api(n, 'POST', '/v1/messages', { to: n.country === 'KZ' ? 'KG' : 'KZ', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
 const kidOf = (jws: Buffer | string): string => JSON.parse(Buffer.from(JSON.parse(jws.toString()).protected, 'base64url').toString()).kid as string;
-const outJws = (n: TestNode, partner: string, id: string): Buffer => n.node.parts.store.db.prepare(`SELECT jws FROM messages WHERE direction = 'out' AND partner = ? AND id = ?`).pluck().get(partner, id) as Buffer;
+const outJws = (n: TestNode, partner: string, id: string): Buffer => n.node.parts.store.db.prepare(`SELECT jws FROM (${MESSAGE_SELECT}) WHERE direction = 'out' AND partner = ? AND id = ?`).pluck().get(partner, id) as Buffer;
 const message = async (n: TestNode, id: string): Promise<any> => (await api(n, 'GET', `/v1/messages/${id}`)).json;
 
 async function cli(args: string[]): Promise<string[]> {

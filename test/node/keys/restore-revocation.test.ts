@@ -17,6 +17,7 @@ import { signKeyNotice } from '../../../protocol/notice.js';
 import { queryDir as query, startOutput } from '../../helpers/cli.js';
 import { api, finalMessage, initNode, networkPerTest, restartNode, runCli, tempDir, waitFor, type Network, type TestNode } from '../../helpers/network.js';
 import { exportVerifies, restoredAfter, rotateNode, send } from './restore-helpers.js';
+import { MESSAGE_SELECT } from '../../../node/store/messages.js';
 
 const network = networkPerTest();
 
@@ -38,7 +39,7 @@ function noticeAtKg(kg: TestNode, kid: string, revokedAt: string): string {
 
 /** The `key` envelopes KZ queued to KG that carry revocation `notice`. */
 function queuedRevocations(kz: TestNode, notice: string): { id: string }[] {
-  return query<{ id: string; body: string }>(kz.dir, `SELECT id, body FROM messages WHERE direction = 'out' AND type = 'key' AND kind = 'revoke'`).filter((m) => (JSON.parse(m.body) as { notice: string }).notice === notice);
+  return query<{ id: string; body: string }>(kz.dir, `SELECT id, body FROM (${MESSAGE_SELECT}) WHERE direction = 'out' AND type = 'key' AND kind = 'revoke'`).filter((m) => (JSON.parse(m.body) as { notice: string }).notice === notice);
 }
 
 /** KZ holds the revocation of `kid` again, says so, KG got it once more and kept it once, and both sides are in step. */

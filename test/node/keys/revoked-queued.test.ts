@@ -16,6 +16,7 @@ import { exportEvidence } from '../../../node/audit/export.js';
 import { verifyBundle } from '../../../node/audit/verify-bundle.js';
 import { EvidenceLog } from '../../../node/store/evidence.js';
 import { verifiedExport } from '../audit/helpers.js';
+import { MESSAGE_SELECT } from '../../../node/store/messages.js';
 
 const HOUR = 3_600_000;
 const AGREEMENT = '/v1/agreements/KZ-KG-test';
@@ -63,7 +64,7 @@ async function compromised(queue: (kz: TestNode) => Promise<void>): Promise<{ kz
 
 /** Nothing `kg` holds from KZ was signed by the revoked key `kid` at or after `from`. */
 function noneSignedAfter(kg: TestNode, kid: string, from: string): void {
-  const atKg = kg.node.parts.store.db.prepare(`SELECT id, jws, created FROM messages WHERE direction = 'in' AND partner = 'KZ'`).all() as { id: string; jws: Buffer; created: string }[];
+  const atKg = kg.node.parts.store.db.prepare(`SELECT id, jws, created FROM (${MESSAGE_SELECT}) WHERE direction = 'in' AND partner = 'KZ'`).all() as { id: string; jws: Buffer; created: string }[];
   const late = atKg.filter((e) => kidOf({ envelope: JSON.parse(e.jws.toString('utf8')) }) === kid && e.created >= from).map((e) => e.id);
   expect(late).toEqual([]);
 }

@@ -12,6 +12,7 @@ import { loadIdentity } from '../../../certs/identity.js';
 import { revokeNodeKey, rotateNodeKeys } from '../../../node/keys/service.js';
 import { api, holdReceipts, networkPerTest, restartNode, runCli, sharedClockPerTest, type Network, type TestNode, waitFor } from '../../helpers/network.js';
 import { example } from '../../protocol/messages/fixtures.js';
+import { MESSAGE_SELECT } from '../../../node/store/messages.js';
 
 const HOUR = 3_600_000;
 const t = sharedClockPerTest();
@@ -243,7 +244,7 @@ describe('a revocation --at a past time under traffic', () => {
     expect((await runCli(['audit', 'export', '--dir', kz.dir, '--out', file])).code).toBe(0);
     const v = await runCli(['audit', 'verify', file, '--json', ...Object.entries(roots).flatMap(([c, fp]) => ['--root', `${c}=${fp}`])]);
     const report = JSON.parse(v.out[0]!) as { failures: { code: string; subject: string }[] };
-    const voided = kz.node.parts.store.db.prepare(`SELECT id FROM messages WHERE direction = 'out' AND created >= ? AND jws IS NOT NULL`).pluck().all(from) as string[];
+    const voided = kz.node.parts.store.db.prepare(`SELECT id FROM (${MESSAGE_SELECT}) WHERE direction = 'out' AND created >= ? AND jws IS NOT NULL`).pluck().all(from) as string[];
     const byRevoked = voided.filter((id) => kidOf(kz.node.parts.store.messages.byKey('out', 'KG', id)!.jws!) === r.previous);
     expect(report.failures.map((f) => `${f.code} ${f.subject}`).sort()).toEqual(byRevoked.map((id) => `GNC_KEY_REVOKED envelope ${id}`).sort());
   }, 90_000);

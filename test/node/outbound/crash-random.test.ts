@@ -188,8 +188,8 @@ describe(`both nodes killed at random moments under load (GNC_CRASH_SEED=${SEED}
     expect(subs.length, what).toBeGreaterThan(0);
     // each side's messages with the receipt it holds for them (KZ: the one it received; KG: the one it sent)
     type Row = { seq: number; id: string; status: string; sha256: string; jws: Buffer; created: string; receipt_id: string | null; receipt_status: string | null; receipt_sha256: string | null; receipt: Buffer | null };
-    const rows = (dir: string, direction: string, partner: string): Row[] => queryDir<Row>(dir, `SELECT m.seq, m.id, m.status, m.sha256, m.jws, m.created, r.receipt_id, r.status AS receipt_status, r.sha256 AS receipt_sha256, r.jws AS receipt
-      FROM messages m LEFT JOIN receipts r ON r.message_seq = m.seq WHERE m.direction = ? AND m.partner = ? AND m.type = 'aci'`, direction, partner);
+    const rows = (dir: string, direction: string, partner: string): Row[] => queryDir<Row>(dir, `SELECT m.seq, m.id, m.status, m.sha256, c.jws, m.created, r.receipt_id, r.status AS receipt_status, r.sha256 AS receipt_sha256, r.jws AS receipt
+      FROM messages m JOIN message_content c ON c.seq = m.seq LEFT JOIN receipts r ON r.message_seq = m.seq WHERE m.direction = ? AND m.partner = ? AND m.type = 'aci'`, direction, partner);
     const sent = rows(kz.dir, 'out', 'KG');
     const got = rows(kg.dir, 'in', 'KZ');
     /** What `a` holds that `b` lacks, and twice what is in `a` more than once. */

@@ -11,6 +11,7 @@ import { rotateNodeKeys, rotateRootKey } from '../../../node/keys/service.js';
 import { api, finalMessage, loseFirstReceipt, moveClockWhenIdle, networkPerTest, restartNode, sharedClockPerTest, type TestNode, waitFor } from '../../helpers/network.js';
 import { example } from '../../protocol/messages/fixtures.js';
 import { verifiedExport } from '../audit/helpers.js';
+import { MESSAGE_SELECT } from '../../../node/store/messages.js';
 
 const DAY = 86_400_000;
 /** Past the default maximum message age of 7 days. */
@@ -42,7 +43,7 @@ async function carriedOn(n: TestNode, id: string): Promise<{ first: any; last: a
  * another, which is counted instead): one each, however often the envelopes behind it were sealed again.
  */
 function announcementsOf(kz: TestNode, kg: TestNode, kid: string): { sent: number; received: number } {
-  const count = (n: TestNode, direction: string): number => n.node.parts.store.db.prepare(`SELECT body FROM messages WHERE direction = ? AND type = 'key' AND kind = 'announce' AND status <> 'resealed'`)
+  const count = (n: TestNode, direction: string): number => n.node.parts.store.db.prepare(`SELECT body FROM (${MESSAGE_SELECT}) WHERE direction = ? AND type = 'key' AND kind = 'announce' AND status <> 'resealed'`)
     .pluck().all(direction).filter((b) => decodeNodeCertificate(JSON.parse(b as string).certificate as string).sub === kid).length;
   return { sent: count(kz, 'out'), received: count(kg, 'in') };
 }

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, waitFor } from '../../helpers/network.js';
 import { days, road, snapshot, variant } from './fixtures.js';
 import { arrival, has, mentions as mentionsIn, riskNetwork, send, type RiskNetwork } from './network.js';
+import { MESSAGE_SELECT } from '../../../node/store/messages.js';
 
 let net: RiskNetwork;
 const ops = snapshot()['operators'] as Record<string, string>[];
@@ -55,7 +56,7 @@ async function statusesOf(aeoId: string, dates: string[]): Promise<unknown[]> {
 
 /** Purges `id` alone: its retention made to end before that of every other message held. */
 function purgeAlone(id: string): void {
-  const cutoff = Math.min(...(db().prepare(`SELECT retain_until FROM messages WHERE direction = 'in' AND jws IS NOT NULL`).pluck().all() as number[])) - 1;
+  const cutoff = Math.min(...(db().prepare(`SELECT retain_until FROM (${MESSAGE_SELECT}) WHERE direction = 'in' AND jws IS NOT NULL`).pluck().all() as number[])) - 1;
   db().prepare(`UPDATE messages SET retain_until = ? WHERE id = ? AND direction = 'in'`).run(cutoff, id);
   expect(net.kg.node.retention.purge(cutoff)).toBe(1);
 }

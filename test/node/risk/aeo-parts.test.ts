@@ -11,6 +11,7 @@ import { newMessageId } from '../../../protocol/ids.js';
 import { AeoPendingList, type AeoPendingSnapshot } from '../../../protocol/risk.js';
 import { api, finalMessage, restartNode, waitFor, type TestNode } from '../../helpers/network.js';
 import { riskNetwork, send, type RiskNetwork } from './network.js';
+import { MESSAGE_SELECT } from '../../../node/store/messages.js';
 
 let net: RiskNetwork;
 beforeAll(async () => {
@@ -133,7 +134,7 @@ describe('AEO snapshot in parts between two nodes', () => {
       for (const id of ids) db.prepare(`UPDATE messages SET retain_until = ? WHERE id = ? AND direction = 'in'`).run(Date.now() - 1, id);
       net.kg.node.retention.purge();
     };
-    const whole = db.prepare(`SELECT id FROM messages WHERE direction = 'in' AND type = 'aeo' AND json_extract(body, '$.asOf') = ?`).pluck();
+    const whole = db.prepare(`SELECT id FROM (${MESSAGE_SELECT}) WHERE direction = 'in' AND type = 'aeo' AND json_extract(body, '$.asOf') = ?`).pluck();
     expire(whole.get(asOf('20')) as string);
     // the snapshot of the 15th, in two parts, is the latest complete one held
     expect((await lookup(REGISTER[10]!.aeoId)).json).toMatchObject({ listed: true });

@@ -14,6 +14,7 @@ import { gnc } from '../../helpers/cli.js';
 import { api, waitFor } from '../../helpers/network.js';
 import { road, variant } from './fixtures.js';
 import { arrival, riskNetwork, send, type RiskNetwork } from './network.js';
+import { MESSAGE_SELECT } from '../../../node/store/messages.js';
 
 /** The risk loop's first retry wait here (the node's default is 5 s); each failure in a row doubles it (with jitter). */
 const RETRY_MS = 200;
@@ -121,7 +122,7 @@ describe('gnc backup whose purge rebuilds a consignment whose assessment throws'
     expect(r.stdout + r.stderr).not.toContain(SECRET);
     const copy = new Database(out, { readonly: true });
     try {
-      expect(copy.prepare(`SELECT body FROM messages WHERE id = ? AND direction = 'in'`).pluck().get(declared)).toBeNull();
+      expect(copy.prepare(`SELECT body FROM (${MESSAGE_SELECT}) WHERE id = ? AND direction = 'in'`).pluck().get(declared)).toBeNull();
       expect(copy.prepare('SELECT cid FROM risk_pending').pluck().all()).toEqual([backupCid]);
       expect(copy.prepare('SELECT COUNT(*) FROM risk_assessments WHERE cid = ?').pluck().get(backupCid)).toBe(0);
     } finally {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, waitFor } from '../../helpers/network.js';
 import { road, variant } from './fixtures.js';
 import { arrival, mentions, riskNetwork, send, type RiskNetwork } from './network.js';
+import { MESSAGE_SELECT } from '../../../node/store/messages.js';
 
 let net: RiskNetwork;
 const logged: { msg: string; fields?: Record<string, unknown> }[] = [];
@@ -49,7 +50,7 @@ describe('a purge whose reassessment of a rebuilt consignment throws', () => {
   it('purges the content on time, rebuilds the consignment and leaves it queued, logging the failure by code', async () => {
     const retainUntil = db().prepare(`SELECT retain_until FROM messages WHERE id = ? AND direction = 'in'`).pluck().get(ids.declaration) as number;
     expect(net.kg.node.retention.purge(retainUntil)).toBe(1);
-    const row = db().prepare(`SELECT jws, body FROM messages WHERE id = ? AND direction = 'in'`).get(ids.declaration) as { jws: unknown; body: unknown };
+    const row = db().prepare(`SELECT jws, body FROM (${MESSAGE_SELECT}) WHERE id = ? AND direction = 'in'`).get(ids.declaration) as { jws: unknown; body: unknown };
     expect(row).toEqual({ jws: null, body: null });
     // nothing derived from the purged declaration is left; the consignment is built again from the amendment
     expect(mentions(db(), PURGED)).toEqual([]);
@@ -87,7 +88,7 @@ describe('a purge whose transaction SQLite rolled back during the assessment of 
     try {
       expect(() => net.kg.node.retention.purge(retainUntil)).toThrow(ROLLED_BACK);
       expect(db().inTransaction).toBe(false);
-      expect(db().prepare(`SELECT body IS NOT NULL FROM messages WHERE id = ? AND direction = 'in'`).pluck().get(later.declaration)).toBe(1);
+      expect(db().prepare(`SELECT body IS NOT NULL FROM (${MESSAGE_SELECT}) WHERE id = ? AND direction = 'in'`).pluck().get(later.declaration)).toBe(1);
       expect(logged.slice(before).filter((l) => l.msg.includes('the purge went on'))).toEqual([]);
     } finally {
       db().exec('DROP TRIGGER temp.whole_rollback');

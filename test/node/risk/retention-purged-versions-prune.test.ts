@@ -43,7 +43,7 @@ beforeAll(async () => {
   await arrival(net.kg, ids.dp, (a) => a.currentMessageId === ids.ap);
   await arrival(net.kg, ids.dq, (a) => a.currentMessageId === ids.aq);
   const until = db().prepare(`UPDATE messages SET retain_until = ? WHERE direction = 'in' AND id = ?`);
-  db().prepare(`UPDATE messages SET retain_until = ? WHERE direction = 'in' AND jws IS NOT NULL`).run(HELD);
+  db().prepare(`UPDATE messages SET retain_until = ? WHERE direction = 'in' AND seq IN (SELECT seq FROM message_content)`).run(HELD);
   until.run(END, ids.ap);
   until.run(END - DAY, ids.aq);
   until.run(END, ids.dq);

@@ -13,6 +13,7 @@ import { occurrences } from '../../helpers/files.js';
 import { api } from '../../helpers/network.js';
 import { road, variant } from './fixtures.js';
 import { arrival, mentions, riskNetwork, send, type RiskNetwork } from './network.js';
+import { MESSAGE_SELECT } from '../../../node/store/messages.js';
 
 let net: RiskNetwork;
 /** P: its amendment purged, its declaration held. Q: all purged. */
@@ -36,7 +37,7 @@ const db = () => net.kg.node.parts.store.db;
 
 /** Runs KG's retention job on exactly the messages `purged` (their retention ending first): returns the cut-off. */
 function purgeOnly(...purged: string[]): number {
-  const cutoff = Math.min(...db().prepare(`SELECT retain_until FROM messages WHERE direction = 'in' AND jws IS NOT NULL`).pluck().all() as number[]) - 1;
+  const cutoff = Math.min(...db().prepare(`SELECT retain_until FROM (${MESSAGE_SELECT}) WHERE direction = 'in' AND jws IS NOT NULL`).pluck().all() as number[]) - 1;
   for (const id of purged) db().prepare(`UPDATE messages SET retain_until = ? WHERE id = ? AND direction = 'in'`).run(cutoff, id);
   expect(net.kg.node.retention.purge(cutoff)).toBe(purged.length);
   return cutoff;

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../../helpers/network.js';
 import { certificateFor, road, snapshot, variant } from './fixtures.js';
 import { arrival, codesOf, riskNetwork, send, type RiskNetwork } from './network.js';
+import { MESSAGE_SELECT } from '../../../node/store/messages.js';
 
 let net: RiskNetwork;
 /** X and Y expected at the same time (X listed first); Z amended twice, the second amendment naming the first. */
@@ -30,11 +31,11 @@ function declaration(ref: string, expectedArrival: string, kind = 'declaration')
 }
 
 const db = () => net.kg.node.parts.store.db;
-const retainUntil = (id: string): number => db().prepare(`SELECT retain_until FROM messages WHERE id = ? AND direction = 'in'`).pluck().get(id) as number;
+const retainUntil = (id: string): number => db().prepare(`SELECT retain_until FROM (${MESSAGE_SELECT}) WHERE id = ? AND direction = 'in'`).pluck().get(id) as number;
 
 /** Runs KG's retention job on exactly the messages `purged` (their retention ending first): returns how many it purged. */
 function purgeOnly(...purged: string[]): number {
-  const cutoff = Math.min(...db().prepare(`SELECT retain_until FROM messages WHERE direction = 'in' AND jws IS NOT NULL`).pluck().all() as number[]) - 1;
+  const cutoff = Math.min(...db().prepare(`SELECT retain_until FROM (${MESSAGE_SELECT}) WHERE direction = 'in' AND jws IS NOT NULL`).pluck().all() as number[]) - 1;
   for (const id of purged) db().prepare(`UPDATE messages SET retain_until = ? WHERE id = ? AND direction = 'in'`).run(cutoff, id);
   return net.kg.node.retention.purge(cutoff);
 }

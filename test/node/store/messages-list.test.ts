@@ -5,7 +5,7 @@
  */
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SINCE_NARROW_ROWS, type MessageFilter, type MessageRow } from '../../../node/store/messages.js';
+import { MESSAGE_SELECT, SINCE_NARROW_ROWS, type MessageFilter, type MessageRow } from '../../../node/store/messages.js';
 import { Store } from '../../../node/store/store.js';
 import { tempDir } from '../../helpers/network.js';
 
@@ -30,7 +30,7 @@ beforeAll(() => {
       });
     }
   })();
-  all = store.db.prepare('SELECT * FROM messages ORDER BY seq DESC').all() as MessageRow[];
+  all = store.db.prepare(`${MESSAGE_SELECT} ORDER BY m.seq DESC`).all() as MessageRow[];
 });
 afterAll(() => {
   store.close();
