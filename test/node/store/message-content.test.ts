@@ -50,6 +50,9 @@ describe('message content', () => {
     const frames = (statSync(join(dir, 'gnc.sqlite-wal')).size - 32) / (pageSize + 24);
     expect(frames).toBeLessThanOrEqual(2);
     expect(messages.bySeq(seq)).toMatchObject({ status: 'delivered', body: bodyOf('a'), jws: jwsOf('a') });
+    // a row read carries every column of `messages` (a column added later too), jws and body from message_content
+    const columns = (db.prepare(`SELECT name FROM pragma_table_info('messages')`).pluck().all() as string[]).sort();
+    expect(Object.keys(messages.bySeq(seq)!).filter((k) => !k.startsWith('withdraw')).sort()).toEqual(columns);
   });
 
   it('of an older file moves to message_content when it is opened, leaving no copy in the file; purged content stays purged', () => {
