@@ -114,7 +114,7 @@ export class RetentionJob {
   private readonly prunePurgedVersions;
 
   constructor(private readonly store: Store, private readonly opts: RetentionOptions) {
-    // purge_at: the retain_until of a received message whose content is held (migration 41)
+    // purge_at: the retain_until of a received message whose content is held (migration 42)
     this.nextEnd = store.db.prepare('SELECT purge_at FROM message_content WHERE purge_at > ? ORDER BY purge_at LIMIT 1').pluck();
     this.prunePurgedVersions = store.db.prepare(`DELETE FROM risk_purged_versions WHERE (message_id, partner) IN (
       SELECT p.message_id, p.partner FROM risk_purged_versions p WHERE p.purged_at <= @bound

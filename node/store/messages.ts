@@ -16,13 +16,13 @@ export type { MessageStatus };
 export type InboundStatus = Extract<MessageStatus, 'accepted'>;
 export type OutboundStatus = Exclude<MessageStatus, InboundStatus>;
 
-/** The columns of `messages` but jws and body, which migration 41 left NULL (the content is in message_content). */
+/** The columns of `messages` but jws and body, which migration 42 left NULL (the content is in message_content). */
 const MESSAGE_COLUMNS = ['seq', 'id', 'direction', 'partner', 'type', 'kind', 'ref', 'purpose', 'agreement', 'created', 'status', 'sha256', 'removed', 'retain_until',
   'error_code', 'error_reason', 'resealed_as', 'stored_at', 'updated_at'].map((c) => `m.${c}`).join(', ');
 
 /**
  * A message as the API and every reader see it: its row in `messages` with its content from `message_content`
- * (migration 41), whose row the retention purge deletes: `jws` and `body` read NULL once purged. Status updates
+ * (migration 42), whose row the retention purge deletes: `jws` and `body` read NULL once purged. Status updates
  * write the small row of `messages` alone. Filter by `m.` columns (`seq` is in both tables); `hint` is an INDEXED BY
  * or NOT INDEXED clause for `messages`.
  */

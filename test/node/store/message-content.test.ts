@@ -1,5 +1,5 @@
 /**
- * A message's content (signed bytes and body) lives in message_content (migration 41), apart from the row its delivery
+ * A message's content (signed bytes and body) lives in message_content (migration 42), apart from the row its delivery
  * updates: a status update writes the small row alone, not the ~20 KB record with its overflow pages. An older file's
  * content moves there when it is opened, leaving no copy behind in the file, and purged content stays purged.
  */
