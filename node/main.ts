@@ -5,6 +5,7 @@
  */
 import './polyfill.js';
 import { GncError, isGncError, type GncErrorCode } from '../protocol/errors.js';
+import { MAX_CONNECTIONS_PER_PEER } from '../protocol/constants.js';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { getRequestListener, type ServerType } from '@hono/node-server';
@@ -253,6 +254,12 @@ export class GncNode {
         // any host can provoke this line at will, under new peer ids: all of them share one budget
         const line = refusals.admit('untrusted peers', 'refused untrusted peer');
         if (line !== undefined) log(line, { peerId, direction });
+      },
+      onTooManyConnections: (peerId, open) => {
+        // a partner can provoke this at will: its lines are budgeted per partner
+        const country = trust.peer(peerId)?.country;
+        const line = refusals.admit(country ?? 'untrusted peers', `refused a connection from ${country ?? peerId}: ${open} of its connections are open already (limit ${MAX_CONNECTIONS_PER_PEER} per peer)`);
+        if (line !== undefined) log(line, { partner: country ?? null, peerId });
       },
     });
     await serveExchange(this.host, trust, this.receiver, (m) => log(m), this.opts.transport);

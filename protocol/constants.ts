@@ -108,6 +108,15 @@ export const INBOUND_IDLE_TIMEOUT_MS = 5 * 60 * 1000;
 export const MAX_INBOUND_STREAMS_PER_PEER = 8;
 
 /**
+ * Connections one peer id may hold open to a node at once; a further one is closed as soon as it opens (and logged).
+ * A sender needs one (SPEC section 6); two partners dialing each other at the same moment make two, and a re-dial can
+ * overlap one still closing. 4 keeps what one partner can take of libp2p's connection limit (64 for all peers: a
+ * connection beyond it is refused, whoever opens it) to 4 for each of up to ten partners, so one partner that opens
+ * connections without end no longer shuts the others out.
+ */
+export const MAX_CONNECTIONS_PER_PEER = 4;
+
+/**
  * Default allowed difference between `created` and the receiver's clock, in ms. Five minutes, the
  * customary Kerberos/JWT skew bound; configurable per node (`clockSkewSeconds`).
  */

@@ -10,6 +10,8 @@ import { tcp } from '@libp2p/tcp';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import type { PrivateKey } from '@libp2p/interface';
+import { MAX_CONNECTIONS_PER_PEER } from '../../protocol/constants.js';
+import { GncError } from '../../protocol/errors.js';
 import type { TrustIndex } from '../trust.js';
 import { oneWritePerMessage } from './one-write.js';
 
@@ -27,6 +29,8 @@ export interface TransportOptions {
   trust: TrustIndex;
   /** Log a refused peer (the gater's decision is security relevant). */
   onRefused?: (peerId: string, direction: 'inbound' | 'outbound') => void;
+  /** Log a connection closed as it opened: `open` of that peer's connections were open already (MAX_CONNECTIONS_PER_PEER). */
+  onTooManyConnections?: (peerId: string, open: number) => void;
 }
 
 export async function createHost(opts: TransportOptions): Promise<Libp2p> {
@@ -35,7 +39,7 @@ export async function createHost(opts: TransportOptions): Promise<Libp2p> {
     if (!ok) opts.onRefused?.(peerId.toString(), direction);
     return !ok;
   };
-  return createLibp2p({
+  const host = await createLibp2p({
     privateKey: opts.privateKey,
     addresses: { listen: opts.listen },
     transports: [tcp()],
@@ -52,4 +56,15 @@ export async function createHost(opts: TransportOptions): Promise<Libp2p> {
     },
     connectionManager: { maxConnections: 64 },
   });
+  // libp2p's limit is for all peers together, and refuses a new connection whoever opens it: one partner that opened
+  // 64 shut every other partner out. Each peer id gets at most MAX_CONNECTIONS_PER_PEER; a further one is closed at once
+  host.addEventListener('connection:open', (evt) => {
+    const opened = evt.detail;
+    const peerId = opened.remotePeer;
+    const open = host.getConnections(peerId).filter((c) => c.id !== opened.id && c.status === 'open').length;
+    if (open < MAX_CONNECTIONS_PER_PEER) return;
+    opts.onTooManyConnections?.(peerId.toString(), open);
+    opened.abort(new GncError('GNC_PARTNER_UNREACHABLE', `More than ${MAX_CONNECTIONS_PER_PEER} connections open from one peer.`));
+  });
+  return host;
 }

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLibp2p, type Libp2p } from 'libp2p';
-import { tcp } from '@libp2p/tcp';
+import { tcp, type TCPSocketOptions } from '@libp2p/tcp';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { privateKeyFromProtobuf } from '@libp2p/crypto/keys';
@@ -14,13 +14,22 @@ import '../../node/polyfill.js';
 import { decodeNodeCertificate } from '../../protocol/certificate.js';
 import type { TestNode } from './network.js';
 
-/** A host with `node`'s libp2p key, listening on `listen` (default: the address `node`'s certificate names). */
-export function rawPeer(node: TestNode, listen: string = decodeNodeCertificate(node.node.parts.identity.certificate).addrs[0]!): Promise<Libp2p> {
+/**
+ * A host with `node`'s libp2p key, listening on `listen` (default: the address `node`'s certificate names). `from`: the
+ * loopback address its dials leave from (127.0.0.2 and so on: another host, as libp2p's limits per address see it).
+ */
+export function rawPeer(node: TestNode, listen: string = decodeNodeCertificate(node.node.parts.identity.certificate).addrs[0]!, from?: string): Promise<Libp2p> {
   return createLibp2p({
     privateKey: privateKeyFromProtobuf(new Uint8Array(readFileSync(join(node.dir, 'keys/libp2p.key')))),
     addresses: { listen: [listen] },
-    transports: [tcp()],
+    // dialOpts go to net.connect as they are: localAddress too, which @libp2p/tcp's type does not name
+    transports: [tcp(from === undefined ? {} : { dialOpts: sourceAddress(from) })],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
   });
+}
+
+function sourceAddress(localAddress: string): TCPSocketOptions {
+  const opts: TCPSocketOptions & { localAddress: string } = { localAddress };
+  return opts;
 }

@@ -1,0 +1,125 @@
+/**
+ * One partner cannot hurt the node or its other partners (a national node has up to ten). A real KG node, an honest
+ * real UZ node, and KZ played by raw libp2p hosts holding KZ's real libp2p key (so KG's gater admits them) that
+ * misbehave: many connections at once, a stream accepted and never answered. UZ's messages must keep going both ways
+ * meanwhile; the checks compare counts, never absolute times.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Libp2p } from 'libp2p';
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
+import { EXCHANGE_PROTOCOL, MAX_CONNECTIONS_PER_PEER } from '../../../protocol/constants.js';
+import { decodeNodeCertificate } from '../../../protocol/certificate.js';
+import { FrameDecoder, FRAME_REQUEST } from '../../../protocol/wire.js';
+import { api, makeNetwork, waitFor, type TestNode } from '../../helpers/network.js';
+import { rawPeer } from '../../helpers/raw-peer.js';
+
+const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const risk = 'pre-arrival-risk-assessment';
+
+let net: Awaited<ReturnType<typeof makeNetwork>>;
+let kz: TestNode;
+let kg: TestNode;
+let uz: TestNode;
+let kgAddr: Multiaddr;
+const kgLog: string[] = [];
+const peerIdOf = (n: TestNode): string => decodeNodeCertificate(n.node.parts.identity.certificate).peerId;
+/** KG's open connections to `n`'s peer id. */
+const kgConnectionsTo = (n: TestNode) => kg.node.host!.getConnections().filter((c) => c.remotePeer.toString() === peerIdOf(n) && c.status === 'open');
+
+beforeAll(async () => {
+  net = await makeNetwork(['KZ', 'KG', 'UZ'], {
+    // a partner that takes a request and never answers is given up on after 500 ms (production: RECEIPT_TIMEOUT_MS)
+    nodeOptions: (c) => (c === 'KG' ? { transport: { receiptTimeoutMs: 500 }, log: (m: string) => void kgLog.push(m) } : {}),
+  });
+  [kz, kg, uz] = [net.nodes.KZ!, net.nodes.KG!, net.nodes.UZ!];
+  await kz.node.stop(); // its key now belongs to the raw hosts below
+  const cert = decodeNodeCertificate(kg.node.parts.identity.certificate);
+  kgAddr = multiaddr(`${cert.addrs[0]}/p2p/${cert.peerId}`);
+}, 30_000);
+afterAll(async () => net?.close());
+
+/** Submits an ACI from `from` to `to`; returns its id. */
+async function submit(from: TestNode, to: string): Promise<string> {
+  const r = await api(from, 'POST', '/v1/messages', { to, type: 'aci', purpose: risk, body: aci });
+  expect(r.status).toBe(202);
+  return r.json.id as string;
+}
+
+const statusOf = async (n: TestNode, id: string): Promise<string> => (await api(n, 'GET', `/v1/messages/${id}`)).json.status as string;
+
+/** Waits until every message of `ids` sent by `from` is delivered. */
+async function delivered(from: TestNode, ids: string[], what: string): Promise<void> {
+  await waitFor(async () => ((await Promise.all(ids.map((id) => statusOf(from, id)))).every((s) => s === 'delivered') ? true : undefined), 10_000, what);
+}
+
+describe('a trusted partner that opens many connections', () => {
+  it(`keeps at most MAX_CONNECTIONS_PER_PEER of them, and another partner still connects and delivers both ways`, async () => {
+    // UZ's connection goes, so that it must open a new one once KZ holds its connections
+    await kg.node.host!.hangUp(multiaddr(`/p2p/${peerIdOf(uz)}`));
+    await waitFor(() => kgConnectionsTo(uz).length === 0 || undefined, 5000, 'UZ disconnected');
+    // KZ from 18 addresses (libp2p admits 5 new connections a second from one address), 4 connections each: 72, more
+    // than KG's libp2p connection limit (64) for all of its partners together. Before, KG kept every one, and refused
+    // every partner's new connection from then on
+    const hosts: Libp2p[] = [];
+    try {
+      for (let i = 2; i < 20; i++) hosts.push(await rawPeer(kz, '/ip4/127.0.0.1/tcp/0', `127.0.0.${i}`));
+      // two hosts at a time: libp2p refuses a connection while 10 others are in their handshakes
+      let opened = 0;
+      for (let i = 0; i < hosts.length; i += 2) {
+        // one after another on each host: libp2p joins dials to the same peer that are under way into one
+        const dials = hosts.slice(i, i + 2).map(async (h) => {
+          for (let n = 0; n < 4; n++) {
+            const ok = await h.dial(kgAddr, { force: true, signal: AbortSignal.timeout(5000) }).then(() => 1, () => 0);
+            opened += ok;
+          }
+        });
+        await Promise.all(dials);
+      }
+      expect(opened).toBeGreaterThan(0);
+      await waitFor(() => logged('connections are open already').length > 0 || undefined, 5000, 'the log line of a refused connection');
+      expect(kgConnectionsTo(kz).length).toBeLessThanOrEqual(MAX_CONNECTIONS_PER_PEER);
+      // UZ, an honest partner, dials KG again for its messages (KG has nothing for UZ, so it opens no connection UZ could
+      // use); then KG reaches UZ
+      await delivered(uz, [await submit(uz, 'KG'), await submit(uz, 'KG')], 'delivery UZ -> KG');
+      await delivered(kg, [await submit(kg, 'UZ'), await submit(kg, 'UZ')], 'delivery KG -> UZ');
+      expect(kgConnectionsTo(kz).length).toBeLessThanOrEqual(MAX_CONNECTIONS_PER_PEER);
+    } finally {
+      await Promise.all(hosts.map((h) => h.stop()));
+    }
+  }, 15_000);
+});
+
+/** KG's log lines that contain `text`. */
+const logged = (text: string): string[] => kgLog.filter((l) => l.includes(text));
+
+describe('a trusted partner that takes requests and never answers', () => {
+  it('is retried with backoff after the receipt timeout, while another partner gets every message meanwhile', async () => {
+    // KZ at the address its certificate names: it reads KG's requests and answers none
+    const silent = await rawPeer(kz);
+    let requests = 0;
+    await silent.handle(EXCHANGE_PROTOCOL, (stream) => {
+      const decoder = new FrameDecoder();
+      stream.addEventListener('message', (e) => {
+        for (const f of decoder.push(e.data instanceof Uint8Array ? e.data : e.data.subarray())) if (f.kind === FRAME_REQUEST) requests++;
+      });
+    });
+    try {
+      const toKz = await submit(kg, 'KZ');
+      const toUz: string[] = [];
+      // UZ's messages go one after another while KZ's waits for receipts that never come
+      for (let i = 0; i < 5; i++) {
+        toUz.push(await submit(kg, 'UZ'));
+        await delivered(kg, toUz.slice(-1), `delivery ${i} to UZ`);
+      }
+      // KZ's message was sent, timed out, and is sent again: the same message, still queued, not lost
+      await waitFor(() => requests >= 2 || undefined, 10_000, 'a second attempt to KZ');
+      expect(await statusOf(kg, toKz)).toMatch(/^(retrying|sending)$/);
+      const row = kg.node.parts.store.db.prepare('SELECT attempts FROM outbox o JOIN messages m ON m.seq = o.seq WHERE m.id = ?').get(toKz) as { attempts: number };
+      expect(row.attempts).toBeGreaterThanOrEqual(1);
+      expect(kg.node.dispatcher.inFlight('KZ')).toBeLessThanOrEqual(1);
+    } finally {
+      await silent.stop();
+    }
+  }, 15_000);
+});
