@@ -9,7 +9,7 @@ import { createLibp2p, type Libp2p } from 'libp2p';
 import { tcp } from '@libp2p/tcp';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
-import type { PrivateKey } from '@libp2p/interface';
+import type { MultiaddrConnection, PrivateKey } from '@libp2p/interface';
 import { MAX_CONNECTIONS_PER_PEER } from '../../protocol/constants.js';
 import { GncError } from '../../protocol/errors.js';
 import type { TrustIndex } from '../trust.js';
@@ -22,6 +22,18 @@ import { oneWritePerMessage } from './one-write.js';
  * (16 MiB) let a partner overrun the read buffer of a paused stream.
  */
 export const MAX_STREAM_WINDOW_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Inbound connections one remote address (IP) may have in their handshake at once; a further one is refused before
+ * its handshake. The handshake comes before the gater can know the peer: libp2p lets 10 wait at once for all
+ * addresses together, 10 s each, so ten silent TCP connections of a stranger shut every partner out, and for as long
+ * as it opened them again. Now one address holds at most 4 (a partner needs one, or two when both nodes dial at once),
+ * out of MAX_PENDING_HANDSHAKES: a stranger needs 64 addresses to take them all.
+ */
+export const MAX_HANDSHAKES_PER_ADDRESS = 4;
+
+/** Inbound connections in their handshake at once, for all addresses together (libp2p's default: 10). */
+export const MAX_PENDING_HANDSHAKES = 256;
 
 export interface TransportOptions {
   privateKey: PrivateKey;
@@ -39,6 +51,13 @@ export async function createHost(opts: TransportOptions): Promise<Libp2p> {
     if (!ok) opts.onRefused?.(peerId.toString(), direction);
     return !ok;
   };
+  /** Inbound connections in their handshake (before the gater has the peer id), per remote address. */
+  const handshaking = new Map<string, Set<MultiaddrConnection>>();
+  const handshakeOver = (maConn: MultiaddrConnection): void => {
+    const address = addressOf(maConn);
+    const pending = handshaking.get(address);
+    if (pending?.delete(maConn) === true && pending.size === 0) handshaking.delete(address);
+  };
   const host = await createLibp2p({
     privateKey: opts.privateKey,
     addresses: { listen: opts.listen },
@@ -49,12 +68,25 @@ export async function createHost(opts: TransportOptions): Promise<Libp2p> {
     streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW_BYTES } })],
     connectionGater: {
       denyDialPeer: refuse('outbound'),
-      denyInboundEncryptedConnection: refuse('inbound'),
+      denyInboundConnection: (maConn) => {
+        const address = addressOf(maConn);
+        const pending = handshaking.get(address) ?? new Set<MultiaddrConnection>();
+        if (pending.size >= MAX_HANDSHAKES_PER_ADDRESS) return true;
+        pending.add(maConn);
+        handshaking.set(address, pending);
+        // a handshake that fails or times out closes the connection
+        maConn.addEventListener('close', () => handshakeOver(maConn), { once: true });
+        return false;
+      },
+      denyInboundEncryptedConnection: (peerId, maConn) => {
+        handshakeOver(maConn);
+        return refuse('inbound')(peerId);
+      },
       denyOutboundEncryptedConnection: refuse('outbound'),
       // partners may sit on private networks (the demo is on loopback): do not filter addresses by range
       denyDialMultiaddr: () => false,
     },
-    connectionManager: { maxConnections: 64 },
+    connectionManager: { maxConnections: 64, maxIncomingPendingConnections: MAX_PENDING_HANDSHAKES },
   });
   // libp2p's limit is for all peers together, and refuses a new connection whoever opens it: one partner that opened
   // 64 shut every other partner out. Each peer id gets at most MAX_CONNECTIONS_PER_PEER; a further one is closed at once
@@ -67,4 +99,9 @@ export async function createHost(opts: TransportOptions): Promise<Libp2p> {
     opened.abort(new GncError('GNC_PARTNER_UNREACHABLE', `More than ${MAX_CONNECTIONS_PER_PEER} connections open from one peer.`));
   });
   return host;
+}
+
+/** The IP address a connection comes from (its multiaddr's first component). */
+function addressOf(maConn: MultiaddrConnection): string {
+  return maConn.remoteAddr.getComponents()[0]?.value ?? maConn.remoteAddr.toString();
 }

@@ -5,6 +5,7 @@
  * meanwhile; the checks compare counts, never absolute times.
  */
 import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Libp2p } from 'libp2p';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
@@ -49,15 +50,12 @@ async function submit(from: TestNode, to: string): Promise<string> {
 const statusOf = async (n: TestNode, id: string): Promise<string> => (await api(n, 'GET', `/v1/messages/${id}`)).json.status as string;
 
 /** Waits until every message of `ids` sent by `from` is delivered. */
-async function delivered(from: TestNode, ids: string[], what: string): Promise<void> {
-  await waitFor(async () => ((await Promise.all(ids.map((id) => statusOf(from, id)))).every((s) => s === 'delivered') ? true : undefined), 10_000, what);
+async function delivered(from: TestNode, ids: string[], what: string, timeoutMs = 10_000): Promise<void> {
+  await waitFor(async () => ((await Promise.all(ids.map((id) => statusOf(from, id)))).every((s) => s === 'delivered') ? true : undefined), timeoutMs, what);
 }
 
 describe('a trusted partner that opens many connections', () => {
   it(`keeps at most MAX_CONNECTIONS_PER_PEER of them, and another partner still connects and delivers both ways`, async () => {
-    // UZ's connection goes, so that it must open a new one once KZ holds its connections
-    await kg.node.host!.hangUp(multiaddr(`/p2p/${peerIdOf(uz)}`));
-    await waitFor(() => kgConnectionsTo(uz).length === 0 || undefined, 5000, 'UZ disconnected');
     // KZ from 18 addresses (libp2p admits 5 new connections a second from one address), 4 connections each: 72, more
     // than KG's libp2p connection limit (64) for all of its partners together. Before, KG kept every one, and refused
     // every partner's new connection from then on
@@ -79,6 +77,9 @@ describe('a trusted partner that opens many connections', () => {
       expect(opened).toBeGreaterThan(0);
       await waitFor(() => logged('connections are open already').length > 0 || undefined, 5000, 'the log line of a refused connection');
       expect(kgConnectionsTo(kz).length).toBeLessThanOrEqual(MAX_CONNECTIONS_PER_PEER);
+      // UZ's connection goes, so that it must open a new one while KZ holds its connections
+      await kg.node.host!.hangUp(multiaddr(`/p2p/${peerIdOf(uz)}`));
+      await waitFor(() => kgConnectionsTo(uz).length === 0 || undefined, 2000, 'UZ disconnected');
       // UZ, an honest partner, dials KG again for its messages (KG has nothing for UZ, so it opens no connection UZ could
       // use); then KG reaches UZ
       await delivered(uz, [await submit(uz, 'KG'), await submit(uz, 'KG')], 'delivery UZ -> KG');
@@ -120,6 +121,41 @@ describe('a trusted partner that takes requests and never answers', () => {
       expect(kg.node.dispatcher.inFlight('KZ')).toBeLessThanOrEqual(1);
     } finally {
       await silent.stop();
+    }
+  }, 15_000);
+});
+
+describe('a stranger that opens connections and never does the handshake', () => {
+  it('does not shut partners out: an honest partner still connects and delivers meanwhile', async () => {
+    const [, host, port] = /^\/ip4\/([^/]+)\/tcp\/(\d+)/.exec(kgAddr.toString())!.map(String) as [string, string, string];
+    // 48 addresses, 6 sockets each, each opened again once KG drops it: TCP only, not a byte of Noise. Before, the 10
+    // handshakes libp2p lets wait at once were all the stranger's, and every partner's new connection was refused;
+    // now one address holds at most MAX_HANDSHAKES_PER_ADDRESS of MAX_PENDING_HANDSHAKES
+    let attacking = true;
+    const sockets = new Set<Socket>();
+    const open = (from: string): void => {
+      if (!attacking) return;
+      const s = connect({ host, port: Number(port), localAddress: from });
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        sockets.delete(s);
+        setTimeout(() => open(from), 100);
+      });
+    };
+    for (let i = 0; i < 48; i++) for (let n = 0; n < 6; n++) open(`127.0.1.${i + 2}`);
+    try {
+      await new Promise((r) => setTimeout(r, 1500)); // the stranger's sockets open, then again as KG drops some
+      // UZ's connection goes now, so that it must open a new one while the stranger's sockets wait
+      await kg.node.host!.hangUp(multiaddr(`/p2p/${peerIdOf(uz)}`));
+      await waitFor(() => kgConnectionsTo(uz).length === 0 || undefined, 2000, 'UZ disconnected');
+      // within libp2p's handshake limit (10 s) from the first of the stranger's sockets: after it, one of UZ's retries
+      // may find a free slot by chance
+      await delivered(uz, [await submit(uz, 'KG'), await submit(uz, 'KG')], 'delivery UZ -> KG', 6000);
+      expect(logged('refused untrusted peer')).toEqual([]); // it never got as far as the gater
+    } finally {
+      attacking = false;
+      for (const s of sockets) s.destroy();
     }
   }, 15_000);
 });
