@@ -46,6 +46,12 @@ export async function serveExchange(host: Libp2p, trust: TrustIndex, handler: En
    * more streams, so the memory one peer can hold here (frames being reassembled) stays bounded.
    */
   const open = new Map<string, number>();
+  /**
+   * Requests read and not answered yet per partner, over all of its streams: the bound of MAX_IN_FLIGHT_PER_PARTNER is
+   * the partner's, not each stream's, or a partner with MAX_INBOUND_STREAMS_PER_PEER streams would keep eight times
+   * as many waiting here, each ahead of the requests of the other partners.
+   */
+  const inFlight = new Map<string, number>();
   const budget = new LogBudget();
   await host.handle(
     EXCHANGE_PROTOCOL,
@@ -80,8 +86,9 @@ export async function serveExchange(host: Libp2p, trust: TrustIndex, handler: En
         void framed.fail(new GncError('GNC_PEER_NOT_TRUSTED', `Peer ${peerId} is not named by a valid certificate of a trusted partner.`));
         return;
       }
-      // requests read whose answer has not left yet: a partner keeps at most MAX_IN_FLIGHT_PER_PARTNER on its stream
-      // (SPEC section 6); one that sends more gets the excess back unprocessed, so it cannot pile work up here
+      // requests read on this stream whose answer has not left yet; a partner keeps at most MAX_IN_FLIGHT_PER_PARTNER
+      // over all of its streams (SPEC section 6, inFlight); one that sends more gets the excess back unprocessed, so it
+      // cannot pile work up here
       let unanswered = 0;
       let warned = false;
       const framed: FramedStream = new FramedStream(stream, {
@@ -94,14 +101,16 @@ export async function serveExchange(host: Libp2p, trust: TrustIndex, handler: En
             void framed.fail(misdirected(frame.kind));
             return;
           }
-          if (unanswered >= MAX_IN_FLIGHT_PER_PARTNER) {
-            if (!warned) peerLog(`${peer.country} sent more than ${MAX_IN_FLIGHT_PER_PARTNER} requests in flight on one stream; the excess is refused with GNC_TOO_MANY_IN_FLIGHT`);
+          const partnerInFlight = inFlight.get(peer.country) ?? 0;
+          if (partnerInFlight >= MAX_IN_FLIGHT_PER_PARTNER) {
+            if (!warned) peerLog(`${peer.country} sent more than ${MAX_IN_FLIGHT_PER_PARTNER} requests in flight; the excess is refused with GNC_TOO_MANY_IN_FLIGHT`);
             warned = true;
-            const message = `More than ${MAX_IN_FLIGHT_PER_PARTNER} requests in flight on one stream: this one was not processed; wait for receipts before sending more, then send it again.`;
+            const message = `More than ${MAX_IN_FLIGHT_PER_PARTNER} requests in flight from one partner: this one was not processed; wait for receipts before sending more, then send it again.`;
             framed.write(errorFrame(frame.requestId, 'GNC_TOO_MANY_IN_FLIGHT', message)).catch(() => undefined);
             return;
           }
           unanswered++;
+          inFlight.set(peer.country, partnerInFlight + 1);
           const payload = frame.payload;
           // an answer that cannot leave (the stream closed or was reset): the framed stream's error says so in this
           // side's words, and what the partner does next
@@ -128,6 +137,9 @@ export async function serveExchange(host: Libp2p, trust: TrustIndex, handler: En
               // sending gets its stream closed only now, after its last answer, and one whose stream fails on a bad
               // frame gets the ERROR frame only now (FramedStream.fail)
               unanswered--;
+              const left = (inFlight.get(peer.country) ?? 1) - 1;
+              if (left > 0) inFlight.set(peer.country, left);
+              else inFlight.delete(peer.country);
               framed.closeIfDone();
             });
         },

@@ -9,9 +9,9 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Libp2p } from 'libp2p';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
-import { EXCHANGE_PROTOCOL, MAX_CONNECTIONS_PER_PEER } from '../../../protocol/constants.js';
+import { EXCHANGE_PROTOCOL, MAX_CONNECTIONS_PER_PEER, MAX_IN_FLIGHT_PER_PARTNER } from '../../../protocol/constants.js';
 import { decodeNodeCertificate } from '../../../protocol/certificate.js';
-import { FrameDecoder, FRAME_REQUEST } from '../../../protocol/wire.js';
+import { encodeFrame, FrameDecoder, FRAME_ERROR, FRAME_RECEIPT, FRAME_REQUEST, type Frame } from '../../../protocol/wire.js';
 import { api, makeNetwork, waitFor, type TestNode } from '../../helpers/network.js';
 import { rawPeer } from '../../helpers/raw-peer.js';
 
@@ -156,6 +156,35 @@ describe('a stranger that opens connections and never does the handshake', () =>
     } finally {
       attacking = false;
       for (const s of sockets) s.destroy();
+    }
+  }, 15_000);
+});
+
+describe('a trusted partner that sends requests on several streams at once', () => {
+  it('gets at most MAX_IN_FLIGHT_PER_PARTNER processed at a time over all of its streams, each of the rest refused unprocessed', async () => {
+    // KZ opens two streams and sends 64 requests on each in the same turn: KG reads both before any is answered. Before,
+    // the bound was per stream: a partner with 8 streams had 512 requests processed at once, each ahead of the other
+    // partners' requests
+    const raw = await rawPeer(kz, '/ip4/127.0.0.1/tcp/0');
+    try {
+      const streams = await Promise.all([0, 1].map(() => raw.dialProtocol(kgAddr, EXCHANGE_PROTOCOL, { signal: AbortSignal.timeout(5000) })));
+      const answers: Frame[] = [];
+      for (const stream of streams) {
+        const decoder = new FrameDecoder();
+        stream.addEventListener('message', (e) => answers.push(...decoder.push(e.data instanceof Uint8Array ? e.data : e.data.subarray())));
+      }
+      let requestId = 0;
+      const batch = (): Uint8Array => Buffer.concat(Array.from({ length: MAX_IN_FLIGHT_PER_PARTNER }, () => encodeFrame({ kind: FRAME_REQUEST, requestId: ++requestId, payload: Buffer.from('{}') })));
+      for (const stream of streams) stream.send(batch());
+      await waitFor(() => answers.length >= 2 * MAX_IN_FLIGHT_PER_PARTNER || undefined, 10_000, 'an answer to every request');
+      const refused = answers.filter((f) => f.kind === FRAME_ERROR && JSON.parse(Buffer.from(f.payload).toString('utf8')).code === 'GNC_TOO_MANY_IN_FLIGHT');
+      expect(answers.filter((f) => f.kind === FRAME_RECEIPT).length + refused.length).toBe(2 * MAX_IN_FLIGHT_PER_PARTNER);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(new Set(answers.map((f) => f.requestId)).size).toBe(2 * MAX_IN_FLIGHT_PER_PARTNER); // one answer each
+      expect(logged(`KZ sent more than ${MAX_IN_FLIGHT_PER_PARTNER} requests in flight`).length).toBeGreaterThan(0);
+      streams.forEach((s) => s.abort(new Error('done')));
+    } finally {
+      await raw.stop();
     }
   }, 15_000);
 });
