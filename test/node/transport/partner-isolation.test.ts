@@ -188,3 +188,29 @@ describe('a trusted partner that sends requests on several streams at once', () 
     }
   }, 15_000);
 });
+
+describe('a trusted partner that connects and disconnects in a loop', () => {
+  it('leaves nothing of its connections behind, and another partner delivers both ways meanwhile', async () => {
+    const hosts = await Promise.all([2, 3, 4, 5].map((i) => rawPeer(kz, '/ip4/127.0.0.1/tcp/0', `127.0.4.${i}`)));
+    let cycles = 0;
+    let looping = true;
+    const loops = hosts.map(async (h) => {
+      while (looping) {
+        const c = await h.dial(kgAddr, { force: true, signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+        if (c) cycles++;
+        await c?.close().catch(() => undefined);
+        if (!c) await new Promise((r) => setTimeout(r, 50)); // refused by libp2p's rate limit per address: again soon
+      }
+    });
+    try {
+      await delivered(uz, [await submit(uz, 'KG'), await submit(uz, 'KG')], 'delivery UZ -> KG');
+      await delivered(kg, [await submit(kg, 'UZ'), await submit(kg, 'UZ')], 'delivery KG -> UZ');
+      await waitFor(() => cycles >= 20 || undefined, 8000, 'KZ connecting in a loop');
+    } finally {
+      looping = false;
+      await Promise.all(loops);
+      await Promise.all(hosts.map((h) => h.stop()));
+    }
+    await waitFor(() => kgConnectionsTo(kz).length === 0 || undefined, 5000, 'KZ\'s connections gone at KG');
+  }, 15_000);
+});
