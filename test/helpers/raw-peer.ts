@@ -3,6 +3,7 @@
  * gaters as that node, but speaks the exchange protocol however a test wants (a partner that stops reading,
  * answers garbage, trickles frames). The node itself must be stopped first, as it holds the same identity.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLibp2p, type Libp2p } from 'libp2p';
@@ -11,7 +12,10 @@ import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { privateKeyFromProtobuf } from '@libp2p/crypto/keys';
 import '../../node/polyfill.js';
+import { sealReceipt, type ReceiptInput } from '../../node/receipts.js';
 import { decodeNodeCertificate } from '../../protocol/certificate.js';
+import type { Signer } from '../../protocol/envelope/seal.js';
+import { encodeFrame, FRAME_RECEIPT, type Frame } from '../../protocol/wire.js';
 import type { TestNode } from './network.js';
 
 /**
@@ -32,4 +36,17 @@ export function rawPeer(node: TestNode, listen: string = decodeNodeCertificate(n
 function sourceAddress(localAddress: string): TCPSocketOptions {
   const opts: TCPSocketOptions & { localAddress: string } = { localAddress };
   return opts;
+}
+
+/**
+ * The RECEIPT frame answering `request` (a REQUEST frame) as `self`'s node would, signed with its real node key
+ * (`signer`): the outcome the test wants, for the message id and agreement the request's envelope names.
+ */
+export function receiptFrame(signer: Signer, self: string, to: string, request: Frame, outcome: ReceiptInput['outcome']): Uint8Array {
+  const jws = JSON.parse(Buffer.from(request.payload).toString('utf8')) as { payload: string };
+  const payload = JSON.parse(Buffer.from(jws.payload, 'base64url').toString('utf8')) as { id: string; agreement: string | null };
+  const { sealed } = sealReceipt(signer, {
+    self, to, messageId: payload.id, sha256: createHash('sha256').update(request.payload).digest('hex'), agreement: payload.agreement, outcome, now: Date.now(),
+  });
+  return encodeFrame({ kind: FRAME_RECEIPT, requestId: request.requestId, payload: sealed.bytes });
 }

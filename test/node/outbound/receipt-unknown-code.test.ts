@@ -5,18 +5,16 @@
  * partner had answered it. The partner is a raw libp2p host with KG's libp2p key on KG's certified address that
  * answers every REQUEST with a receipt signed by KG's real node key, as a later KG would.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Libp2p } from 'libp2p';
 import type { Stream } from '@libp2p/interface';
 import { loadIdentity } from '../../../certs/identity.js';
-import { sealReceipt } from '../../../node/receipts.js';
 import { EXCHANGE_PROTOCOL } from '../../../protocol/constants.js';
 import type { GncErrorCode } from '../../../protocol/errors.js';
-import { encodeFrame, FRAME_RECEIPT, FRAME_REQUEST, FrameDecoder } from '../../../protocol/wire.js';
+import { FRAME_REQUEST, FrameDecoder } from '../../../protocol/wire.js';
 import { api, makeNetwork, waitFor, type TestNode } from '../../helpers/network.js';
-import { rawPeer } from '../../helpers/raw-peer.js';
+import { rawPeer, receiptFrame } from '../../helpers/raw-peer.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 /** A code no version so far has: what a later KG may send. */
@@ -39,14 +37,8 @@ beforeAll(async () => {
       const data = evt.data instanceof Uint8Array ? evt.data : evt.data.subarray();
       for (const frame of decoder.push(data)) {
         if (frame.kind !== FRAME_REQUEST) continue;
-        const jws = JSON.parse(Buffer.from(frame.payload).toString('utf8')) as { payload: string };
-        const payload = JSON.parse(Buffer.from(jws.payload, 'base64url').toString('utf8')) as { id: string; agreement: string | null };
-        const { sealed } = sealReceipt(signer, {
-          self: 'KG', to: 'KZ', messageId: payload.id, sha256: createHash('sha256').update(frame.payload).digest('hex'), agreement: payload.agreement,
-          outcome: { status: 'rejected', code: FUTURE as GncErrorCode, reason: 'A check of a later version failed: fix the goods description and send it again.' },
-          now: Date.now(),
-        });
-        stream.send(encodeFrame({ kind: FRAME_RECEIPT, requestId: frame.requestId, payload: sealed.bytes }));
+        const reason = 'A check of a later version failed: fix the goods description and send it again.';
+        stream.send(receiptFrame(signer, 'KG', 'KZ', frame, { status: 'rejected', code: FUTURE as GncErrorCode, reason }));
       }
     });
   }, { maxInboundStreams: 64 });

@@ -6,17 +6,15 @@
  * partner without a word. The partner is a raw libp2p host with KG's libp2p key on KG's certified address, signing its
  * receipts with KG's real node key: on its first stream it echoes each REQUEST back, on later ones it answers receipts.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Libp2p } from 'libp2p';
 import type { Stream } from '@libp2p/interface';
 import { loadIdentity } from '../../../certs/identity.js';
-import { sealReceipt } from '../../../node/receipts.js';
 import { EXCHANGE_PROTOCOL } from '../../../protocol/constants.js';
-import { encodeFrame, FRAME_ERROR, FRAME_RECEIPT, FRAME_REQUEST, FrameDecoder } from '../../../protocol/wire.js';
+import { encodeFrame, FRAME_ERROR, FRAME_REQUEST, FrameDecoder } from '../../../protocol/wire.js';
 import { api, makeNetwork, waitFor, type TestNode } from '../../helpers/network.js';
-import { rawPeer } from '../../helpers/raw-peer.js';
+import { rawPeer, receiptFrame } from '../../helpers/raw-peer.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
@@ -47,14 +45,7 @@ beforeAll(async () => {
           else first.frames.push({ kind: frame.kind, requestId: frame.requestId, payload: JSON.parse(Buffer.from(frame.payload).toString('utf8')) });
           continue;
         }
-        if (frame.kind !== FRAME_REQUEST) continue;
-        const jws = JSON.parse(Buffer.from(frame.payload).toString('utf8')) as { payload: string };
-        const payload = JSON.parse(Buffer.from(jws.payload, 'base64url').toString('utf8')) as { id: string; agreement: string | null };
-        const { sealed } = sealReceipt(signer, {
-          self: 'KG', to: 'KZ', messageId: payload.id, sha256: createHash('sha256').update(frame.payload).digest('hex'), agreement: payload.agreement,
-          outcome: { status: 'accepted' }, now: Date.now(),
-        });
-        stream.send(encodeFrame({ kind: FRAME_RECEIPT, requestId: frame.requestId, payload: sealed.bytes }));
+        if (frame.kind === FRAME_REQUEST) stream.send(receiptFrame(signer, 'KG', 'KZ', frame, { status: 'accepted' }));
       }
     });
   }, { maxInboundStreams: 64 });

@@ -5,12 +5,11 @@
  * started again, the node exports every row. Over HTTP/1.0, whose body has no chunks, an export is refused. A running node with 3,000 consignments of 4 KB each, a raw client that
  * reads the first bytes and pauses, the drain set to 20 s.
  */
-import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { networkForFile, restartNode } from '../../helpers/network.js';
 import { rawHttp } from '../../helpers/raw-http.js';
-import { stalledClient } from './network.js';
+import { paddedConsignments, stalledClient } from './network.js';
 
 const ROWS = 3_000;
 const DRAIN_MS = 20_000;
@@ -21,14 +20,6 @@ const { nodes: { KG: kg } } = networkForFile(['KG'], {
   nodeOptions: () => ({ apiDrainMs: DRAIN_MS, log: (msg, fields) => logs.push({ msg, fields }) }),
 });
 
-function consignments(n: number): void {
-  const db = kg.node.parts.store.db;
-  const add = db.prepare(`INSERT INTO risk_consignments (office_of_entry, expected_arrival, cid, partner, root_id, status, current_seq, current_created, versions, updated_at, view)
-    VALUES ('KGAKZ001', ?, ?, 'KZ', ?, 'active', ?, '2026-01-01T00:00:00Z', 1, 0, ?)`);
-  db.transaction(() => {
-    for (let i = 1; i <= n; i++) add.run(Date.UTC(2026, 0, 1) + i * 60_000, 1_000_000 + i, `x-${i}`, 1_000_000 + i, JSON.stringify({ id: `x-${i}`, pad: randomBytes(2_000).toString('hex') }));
-  })();
-}
 
 describe('arrivals export over HTTP/1.0', () => {
   it('is refused: its body has no final chunk, so a cut export would read as a whole one', async () => {
@@ -42,7 +33,7 @@ describe('arrivals export over HTTP/1.0', () => {
 
 describe('arrivals export in progress when the node stops', () => {
   it('is cut off at once, without its final chunk, and the node stops well within its drain', async () => {
-    consignments(ROWS);
+    paddedConsignments(kg.node.parts.store.db, ROWS);
     let socket: Socket | undefined;
     try {
       const paused = await stalledClient(kg.url, kg.token, '/v1/arrivals/export?format=jsonl', '\r\n\r\n');

@@ -6,14 +6,13 @@
  * A running node with 5,000 consignments of 4 KB each (20 MB of JSON lines), a raw client that reads the first bytes
  * and pauses, and a client that reads the whole export meanwhile.
  */
-import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { DB_FILE } from '../../../node/store/store.js';
 import { api, networkForFile, waitFor } from '../../helpers/network.js';
-import { stalledClient } from './network.js';
+import { paddedConsignments, stalledClient } from './network.js';
 
 const ROWS = 5_000;
 const LIMIT_MS = 4_000;
@@ -24,19 +23,10 @@ const { nodes: { KG: kg } } = networkForFile(['KG'], {
   nodeOptions: () => ({ streamWriteTimeoutMs: LIMIT_MS, log: (msg, fields) => logs.push({ msg, fields }) }),
 });
 
-/** Consignments in the projection as the risk engine leaves them (their list view padded to 4 KB), committed. */
-function consignments(n: number): void {
-  const db = kg.node.parts.store.db;
-  const add = db.prepare(`INSERT INTO risk_consignments (office_of_entry, expected_arrival, cid, partner, root_id, status, current_seq, current_created, versions, updated_at, view)
-    VALUES ('KGAKZ001', ?, ?, 'KZ', ?, 'active', ?, '2026-01-01T00:00:00Z', 1, 0, ?)`);
-  db.transaction(() => {
-    for (let i = 1; i <= n; i++) add.run(Date.UTC(2026, 0, 1) + i * 60_000, 1_000_000 + i, `x-${i}`, 1_000_000 + i, JSON.stringify({ id: `x-${i}`, pad: randomBytes(2_000).toString('hex') }));
-  })();
-}
 
 describe('arrivals export and a client that stopped reading without closing', () => {
   it('is ended once a write waited the limit, holds no read open while paused, and a client that reads gets every row', async () => {
-    consignments(ROWS);
+    paddedConsignments(kg.node.parts.store.db, ROWS);
     const path = '/v1/arrivals/export?format=jsonl';
     let socket: Socket | undefined;
     const other = new Database(join(kg.dir, DB_FILE));

@@ -116,6 +116,15 @@ export function mentions(db: Db, text: string): string[] {
 export const codesOf = (a: { indicators: { code: string }[] }): string[] => a.indicators.map((i) => i.code);
 export const has = (code: string) => (a: { indicators: { code: string }[] }): boolean => codesOf(a).includes(code);
 
+/** `n` consignments in the projection as the risk engine leaves them (their list view padded to 4 KB), committed: what the export tests stream. */
+export function paddedConsignments(db: Db, n: number): void {
+  const add = db.prepare(`INSERT INTO risk_consignments (office_of_entry, expected_arrival, cid, partner, root_id, status, current_seq, current_created, versions, updated_at, view)
+    VALUES ('KGAKZ001', ?, ?, 'KZ', ?, 'active', ?, '2026-01-01T00:00:00Z', 1, 0, ?)`);
+  db.transaction(() => {
+    for (let i = 1; i <= n; i++) add.run(Date.UTC(2026, 0, 1) + i * 60_000, 1_000_000 + i, `x-${i}`, 1_000_000 + i, JSON.stringify({ id: `x-${i}`, pad: randomBytes(2_000).toString('hex') }));
+  })();
+}
+
 /**
  * A client of the API that stalls: opens GET `path` over a raw socket (no client library that would buffer for
  * it), reads until `until` has arrived, then stops reading (until the caller resumes it). Returns the socket (destroy it) and what it read.
