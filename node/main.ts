@@ -142,6 +142,8 @@ export class GncNode {
   private apiDrained: (() => void) | undefined;
   private stopping = false;
   private stopped: Promise<void> | undefined;
+  /** startParts while under way: stop() waits for it, so that no part starts after the store closed. */
+  private starting: Promise<void> | undefined;
   /** This node's hold on its data dir (one running node per data dir), renewed by a timer. */
   private readonly lease: NodeLease;
   private leaseTimer: NodeJS.Timeout | undefined;
@@ -231,7 +233,8 @@ export class GncNode {
   /** Start everything, or nothing: a part that cannot start (a port in use) stops the ones already running. */
   async start(): Promise<void> {
     try {
-      await this.startParts();
+      // cleared once settled: a stop() after the start runs at once, in the caller's turn (mark-on-queueing-races.test.ts)
+      await (this.starting = this.startParts().finally(() => (this.starting = undefined)));
     } catch (err) {
       await this.stop().catch(() => undefined);
       throw listenError(err, this.parts.config.listen, `${this.parts.config.api.host}:${this.opts.apiPort ?? this.parts.config.api.port}`);
@@ -409,9 +412,13 @@ export class GncNode {
     void this.stop().catch(() => undefined).finally(() => this.lostLease?.(err));
   }
 
-  /** Stops everything once; a second call waits for the first. */
+  /**
+   * Stops everything once; a second call waits for the first. Called while the node starts, it waits for the start to
+   * end (or fail), then stops what it started: stopped at once, the store was closed and every part started after it
+   * (libp2p, the API, the dispatcher) kept running on it.
+   */
   stop(): Promise<void> {
-    this.stopped ??= this.stopParts();
+    this.stopped ??= this.starting === undefined ? this.stopParts() : this.starting.then(() => this.stopParts(), () => this.stopParts());
     return this.stopped;
   }
 
