@@ -2,9 +2,9 @@
  * Received electronic certificates of origin, by partner and certificate number, with their latest status
  * (issued, replaced, cancelled). Status messages may arrive out of date order (several are in flight at once):
  * the one with the latest statusDate is in force, on the same date the one received last, as for AEO records.
- * The certificate content stays in the messages table (the verified bytes' body); this index says where it is
- * and what became of it, so the cross-checks find a certificate named by a goods item's `ecooReference` with
- * one lookup.
+ * The certificate content stays with its message (the verified bytes' body, in message_content until the retention
+ * purge deletes it: store migration 42); this index says where it is and what became of it, so the cross-checks
+ * find a certificate named by a goods item's `ecooReference` with one lookup.
  */
 import { certificateKey, type EcooCertificate, type EcooStatus } from '../../protocol/messages/ecoo.js';
 import type { Db } from '../store/db.js';
