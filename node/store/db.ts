@@ -10,10 +10,12 @@
  * a rollback journal kept in memory, so the pages a purge overwrites are never written to a file beside it, and the
  * copy stays one file, in the journal mode VACUUM INTO gave it.
  */
+import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { GncError } from '../../protocol/errors.js';
 import { registerFold } from './fold.js';
 import { MIGRATIONS } from './migrations.js';
+import { isStorageFull } from './storage-error.js';
 import { registerNameKeys } from './name-keys.js';
 
 export type Db = Database.Database;
@@ -81,9 +83,35 @@ export function migrate(db: Db): void {
     db.pragma(`user_version = ${v + 1}`);
     return true;
   });
-  while (step.immediate()) {
-    // the next migration, in its own transaction
+  try {
+    while (step.immediate()) {
+      // the next migration, in its own transaction
+    }
+  } catch (err) {
+    throw upgradeFull(db, err);
   }
+}
+
+/**
+ * SQLITE_FULL during a migration: told as the upgrade's need for space, which is more than the node's usual growth
+ * (migration 42 copies every message's content before it frees the old copy, so it needs about twice the content
+ * held free while it runs), not as a full volume: the volume may be far from full, and an operator freeing a little
+ * space would fail again. The failed migration rolled back; those before it stay applied.
+ */
+function upgradeFull(db: Db, err: unknown): unknown {
+  if (!isStorageFull(err)) return err;
+  let size = '';
+  try {
+    size = ` (${Math.ceil(statSync(db.name).size / 1_048_576)} MiB now)`;
+  } catch {
+    // in memory or gone: the sentence goes without the size
+  }
+  const at = db.pragma('user_version', { simple: true }) as number;
+  return new GncError(
+    'GNC_STORAGE_FULL',
+    `Upgrading the node's database${size} from schema version ${at} to ${MIGRATIONS.length} needs more free space than its volume has (${(err as Error).message}): a migration may copy what the database holds before it frees the old copy (migration 42 moves every message's content, and needs about twice the content held free while it runs). The failed step rolled back, nothing is lost: free that much space on the data dir's volume, or move the data dir to a larger one, then run the command again.`,
+    { cause: err },
+  );
 }
 
 function refuseNewer(version: number): void {

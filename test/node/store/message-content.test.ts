@@ -55,6 +55,40 @@ describe('message content', () => {
     expect(Object.keys(messages.bySeq(seq)!).filter((k) => !k.startsWith('withdraw')).sort()).toEqual(columns);
   });
 
+  it('of an older file that the volume cannot hold twice stays where it was, and the refusal says the upgrade needs the space', () => {
+    dir = tempDir('gnc-content-');
+    const file = join(dir, 'gnc.sqlite');
+    const version = MIGRATIONS.findIndex((m) => m.includes('CREATE TABLE IF NOT EXISTS message_content'));
+    const old = new Database(file);
+    registerFold(old);
+    registerNameKeys(old);
+    old.function('jws_payload', (_compact: unknown) => null);
+    for (const m of MIGRATIONS.slice(0, version)) old.exec(m);
+    old.pragma(`user_version = ${version}`);
+    const insert = old.prepare(`INSERT INTO messages (seq, id, direction, partner, type, created, status, jws, sha256, body, stored_at, updated_at)
+      VALUES (?, ?, 'in', 'KG', 'aci', '2026-01-01T00:00:00Z', 'accepted', ?, 'x', ?, 0, 0)`);
+    old.transaction(() => {
+      for (let i = 1; i <= 40; i++) insert.run(i, `m${i}`, jwsOf(`m${i}`), bodyOf(`m${i}`));
+    })();
+    // a volume with room for the file as it is and a little more, not for a second copy of its content
+    const pages = old.pragma('page_count', { simple: true }) as number;
+    old.pragma(`max_page_count = ${pages + 20}`);
+    let err: unknown;
+    try {
+      migrate(old);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'GNC_STORAGE_FULL' });
+    expect((err as Error).message).toContain(`from schema version ${version} to ${MIGRATIONS.length}`);
+    expect((err as Error).message).toContain('twice the content held free');
+    // rolled back: the content is where the older version left it, and the file still at that version
+    expect(old.pragma('user_version', { simple: true })).toBe(version);
+    expect(old.prepare('SELECT COUNT(*) FROM messages WHERE jws IS NOT NULL').pluck().get()).toBe(40);
+    expect(old.prepare(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'message_content'`).pluck().get()).toBe(0);
+    old.close();
+  });
+
   it('of an older file moves to message_content when it is opened, leaving no copy in the file; purged content stays purged', () => {
     dir = tempDir('gnc-content-');
     const file = join(dir, 'gnc.sqlite');
