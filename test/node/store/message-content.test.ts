@@ -31,6 +31,21 @@ const bodyOf = (tag: string): string => JSON.stringify({ kind: 'declaration', go
 const jwsOf = (tag: string): Buffer => Buffer.from(`${tag}.`.repeat(1500));
 const occurrences = (file: Buffer, text: string): number => file.toString('latin1').split(text).length - 1;
 
+/** A database file as the version before migration 42 left it (its schema version 41), open. */
+function olderFile(): { file: string; version: number; old: Database.Database } {
+  dir = tempDir('gnc-content-');
+  const file = join(dir, 'gnc.sqlite');
+  const version = MIGRATIONS.findIndex((m) => m.includes('CREATE TABLE IF NOT EXISTS message_content'));
+  expect(version).toBeGreaterThan(0);
+  const old = new Database(file);
+  registerFold(old);
+  registerNameKeys(old);
+  old.function('jws_payload', (_compact: unknown) => null);
+  for (const m of MIGRATIONS.slice(0, version)) old.exec(m);
+  old.pragma(`user_version = ${version}`);
+  return { file, version, old };
+}
+
 describe('message content', () => {
   it('is not written again by a status update: the update writes the small row alone', () => {
     dir = tempDir('gnc-content-');
@@ -56,15 +71,7 @@ describe('message content', () => {
   });
 
   it('of an older file that the volume cannot hold twice stays where it was, and the refusal says the upgrade needs the space', () => {
-    dir = tempDir('gnc-content-');
-    const file = join(dir, 'gnc.sqlite');
-    const version = MIGRATIONS.findIndex((m) => m.includes('CREATE TABLE IF NOT EXISTS message_content'));
-    const old = new Database(file);
-    registerFold(old);
-    registerNameKeys(old);
-    old.function('jws_payload', (_compact: unknown) => null);
-    for (const m of MIGRATIONS.slice(0, version)) old.exec(m);
-    old.pragma(`user_version = ${version}`);
+    const { version, old } = olderFile();
     const insert = old.prepare(`INSERT INTO messages (seq, id, direction, partner, type, created, status, jws, sha256, body, stored_at, updated_at)
       VALUES (?, ?, 'in', 'KG', 'aci', '2026-01-01T00:00:00Z', 'accepted', ?, 'x', ?, 0, 0)`);
     old.transaction(() => {
@@ -90,16 +97,7 @@ describe('message content', () => {
   });
 
   it('of an older file moves to message_content when it is opened, leaving no copy in the file; purged content stays purged', () => {
-    dir = tempDir('gnc-content-');
-    const file = join(dir, 'gnc.sqlite');
-    const version = MIGRATIONS.findIndex((m) => m.includes('CREATE TABLE IF NOT EXISTS message_content'));
-    expect(version).toBeGreaterThan(0);
-    const old = new Database(file);
-    registerFold(old);
-    registerNameKeys(old);
-    old.function('jws_payload', (_compact: unknown) => null);
-    for (const m of MIGRATIONS.slice(0, version)) old.exec(m);
-    old.pragma(`user_version = ${version}`);
+    const { file, version, old } = olderFile();
     const insert = old.prepare(`INSERT INTO messages (seq, id, direction, partner, type, created, status, jws, sha256, body, retain_until, stored_at, updated_at)
       VALUES (?, ?, ?, 'KG', 'aci', '2026-01-01T00:00:00Z', ?, ?, 'x', ?, ?, 0, 0)`);
     const now = Date.now();
