@@ -11,7 +11,7 @@ import { GncError } from './errors.js';
 import { Ed25519PublicJwk, jwkThumbprint, publicKeyFromJwk, weakPublicKey } from './jwk.js';
 import { canonicalJson } from './envelope/canonical.js';
 import { fromB64u } from './envelope/base64url.js';
-import { parseSignedJson } from './envelope/signed-json.js';
+import { parseSignedPart } from './envelope/signed-json.js';
 import { UtcTimestamp } from './envelope/payload.js';
 import { signJws, verifyJwsSignature, type Signer } from './envelope/index.js';
 
@@ -42,13 +42,7 @@ export function issueNodeCertificate(payload: NodeCertificatePayload, root: Sign
 
 /** A part of a certificate as every reader reads it (signed-json.ts); any defect is GNC_CERT_INVALID. */
 function certificatePart(part: string, what: string, notJson: string): unknown {
-  let bytes: Uint8Array;
-  try {
-    bytes = fromB64u(part, what);
-  } catch {
-    throw new GncError('GNC_CERT_INVALID', notJson);
-  }
-  return parseSignedJson(bytes, { what, code: 'GNC_CERT_INVALID', notJson });
+  return parseSignedPart(part, { what, code: 'GNC_CERT_INVALID', notJson }).value;
 }
 
 /** Decode without verifying (to show or route); never use the result for trust. */

@@ -7,9 +7,9 @@
 import { z } from 'zod';
 import { CountryCode } from '../codes/countries.js';
 import { JWS_ALG } from '../constants.js';
-import { b64u, fromB64u } from '../envelope/base64url.js';
+import { b64u } from '../envelope/base64url.js';
 import { canonicalJson } from '../envelope/canonical.js';
-import { parseSignedJson } from '../envelope/signed-json.js';
+import { parseSignedPart } from '../envelope/signed-json.js';
 import { verifyJwsSignature } from '../envelope/open.js';
 import type { Signer } from '../envelope/seal.js';
 import { GncError } from '../errors.js';
@@ -36,7 +36,6 @@ export type AgreementNotice = z.infer<typeof AgreementNotice>;
 
 const NoticeHeader = z.strictObject({ alg: z.literal(JWS_ALG), kid: z.string().min(1).max(128), typ: z.literal(AGREEMENT_NOTICE_TYP) });
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
 
 /** Signs a notice with the notifying administration's root; returns the compact JWS. */
@@ -48,14 +47,8 @@ export function signNotice(notice: AgreementNotice, root: Signer): string {
 }
 
 function part(text: string, what: string): { raw: unknown; text: string } {
-  const notJson = `Agreement notice ${what.toLowerCase()} is not base64url of UTF-8 JSON.`;
-  let json: string;
-  try {
-    json = decoder.decode(fromB64u(text, what));
-  } catch {
-    throw new GncError('GNC_AGREEMENT_INVALID', notJson);
-  }
-  return { raw: parseSignedJson(json, { what: `Agreement notice ${what.toLowerCase()}`, code: 'GNC_AGREEMENT_INVALID', notJson }), text: json };
+  const read = parseSignedPart(text, { what: `Agreement notice ${what.toLowerCase()}`, code: 'GNC_AGREEMENT_INVALID' });
+  return { raw: read.value, text: read.text };
 }
 
 /**

@@ -8,9 +8,9 @@
  */
 import { z } from 'zod';
 import { AGREEMENT_TYP, JWS_ALG } from '../constants.js';
-import { b64u, fromB64u } from '../envelope/base64url.js';
+import { b64u } from '../envelope/base64url.js';
 import { canonicalJson } from '../envelope/canonical.js';
-import { parseSignedJson } from '../envelope/signed-json.js';
+import { parseSignedPart } from '../envelope/signed-json.js';
 import { verifyJwsSignature } from '../envelope/open.js';
 import type { Signer } from '../envelope/seal.js';
 import { GncError } from '../errors.js';
@@ -45,7 +45,6 @@ export interface VerifiedAgreement {
   complete: boolean;
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
 
 function shapeOf(input: unknown): SignedAgreement {
@@ -63,13 +62,7 @@ function shapeOf(input: unknown): SignedAgreement {
 
 function payloadJson(payload: string): unknown {
   const notJson = 'Agreement payload is not base64url of UTF-8 JSON (RFC 7515): re-create it with `gnc agreement draft`.';
-  let text: string;
-  try {
-    text = decoder.decode(fromB64u(payload, 'Agreement payload'));
-  } catch {
-    throw new GncError('GNC_AGREEMENT_INVALID', notJson);
-  }
-  const raw = parseSignedJson(text, { what: 'Agreement payload', code: 'GNC_AGREEMENT_INVALID', notJson });
+  const { value: raw, text } = parseSignedPart(payload, { what: 'Agreement payload', code: 'GNC_AGREEMENT_INVALID', notJson });
   if (canonicalJson(raw) !== text) {
     throw new GncError('GNC_AGREEMENT_INVALID', 'Agreement payload is not in RFC 8785 canonical form: sign the canonical JSON of the document (`gnc agreement draft` writes it).');
   }
@@ -78,13 +71,7 @@ function payloadJson(payload: string): unknown {
 
 function headerOf(sig: { protected: string }, index: number): AgreementHeader {
   const wrong = `Signature ${index} must have the protected header {"alg":"EdDSA","kid":<root fingerprint>,"typ":"${AGREEMENT_TYP}"} in canonical JSON, and nothing else.`;
-  let text: string;
-  try {
-    text = decoder.decode(fromB64u(sig.protected, 'Protected header'));
-  } catch {
-    throw new GncError('GNC_AGREEMENT_SIGNATURE', wrong);
-  }
-  const raw = parseSignedJson(text, { what: `Signature ${index}'s protected header`, code: 'GNC_AGREEMENT_SIGNATURE', notJson: wrong });
+  const { value: raw, text } = parseSignedPart(sig.protected, { what: `Signature ${index}'s protected header`, code: 'GNC_AGREEMENT_SIGNATURE', notJson: wrong });
   const parsed = AgreementHeader.safeParse(raw);
   if (!parsed.success || canonicalJson(parsed.data) !== text) {
     throw new GncError('GNC_AGREEMENT_SIGNATURE', wrong);

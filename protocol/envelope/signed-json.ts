@@ -9,6 +9,7 @@
  * indexOf), so a 2 MiB envelope, which is one object of three base64url strings, costs a few steps.
  */
 import { GncError, type GncErrorCode } from '../errors.js';
+import { fromB64u } from './base64url.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -100,4 +101,19 @@ export function parseSignedJson(input: Uint8Array | string, read: SignedJsonRead
   const m = ambiguousMember(text);
   if (m !== undefined) throw ambiguousError(m, read);
   return value;
+}
+
+/**
+ * A base64url part of a JWS (header or payload) read as signed JSON: its UTF-8 text, which canonical-form checks compare
+ * with, and its value. Bytes that are no base64url, no UTF-8 or no JSON are one refusal (`notJsonCode` or `code`, with
+ * `notJson`); a member twice or named `__proto__` is `code` (parseSignedJson).
+ */
+export function parseSignedPart(part: string, read: SignedJsonRead): { value: unknown; text: string } {
+  let text: string;
+  try {
+    text = decoder.decode(fromB64u(part, read.what));
+  } catch {
+    throw new GncError(read.notJsonCode ?? read.code, read.notJson ?? `${read.what} is not base64url of UTF-8 JSON.`);
+  }
+  return { value: parseSignedJson(text, read), text };
 }

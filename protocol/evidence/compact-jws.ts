@@ -10,7 +10,7 @@ import { JWS_ALG } from '../constants.js';
 import { GncError, type GncErrorCode } from '../errors.js';
 import { fromB64u } from '../envelope/base64url.js';
 import { canonicalJson } from '../envelope/canonical.js';
-import { parseSignedJson } from '../envelope/signed-json.js';
+import { parseSignedPart } from '../envelope/signed-json.js';
 import { verifyJwsSignature } from '../envelope/open.js';
 import { publicKeyFromJwk, type Ed25519PublicJwk } from '../jwk.js';
 import { zodIssues } from '../validate.js';
@@ -38,18 +38,11 @@ export interface DecodeOptions<S extends z.ZodType> {
   canonical: boolean;
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
 const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 function jsonPart(part: string, what: string, code: GncErrorCode): { value: unknown; text: string } {
-  let text: string;
-  try {
-    text = decoder.decode(fromB64u(part, what));
-  } catch {
-    throw new GncError(code, `${what} is not base64url-encoded UTF-8 JSON.`);
-  }
-  return { value: parseSignedJson(text, { what, code, notJson: `${what} is not base64url-encoded UTF-8 JSON.` }), text };
+  return parseSignedPart(part, { what, code, notJson: `${what} is not base64url-encoded UTF-8 JSON.` });
 }
 
 /** Split, parse and schema-check a compact JWS; never use the result for trust before the signature is checked. */
