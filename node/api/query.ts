@@ -25,7 +25,7 @@ export function queryParams(c: Context): Record<string, string[]> {
     const received = quoted(unnamed);
     const message = `/: expected a parameter name before "=", received ${received}`;
     throw new GncError('GNC_SCHEMA_INVALID', `Query is invalid: ${message}. Name the parameter (like limit=5) or leave it out.`, {
-      issues: [{ path: '/', expected: 'a parameter name before "="', received, message }],
+      issues: [{ path: '', expected: 'a parameter name before "="', received, message }],
     });
   }
   return c.req.queries();

@@ -206,7 +206,7 @@ export type Health = z.infer<typeof Health>;
  * entry of a problem's `issues`, and the type of GncError's issues (protocol/errors.ts ErrorIssue).
  */
 export const ProblemIssue = z.object({
-  path: z.string().describe('the field: a JSON pointer (under /body in a submission), or for a document submitted as XML the element path of a problem found reading it'),
+  path: z.string().describe('the field: a JSON pointer (under /body in a submission; "" for the whole body or query), or for a document submitted as XML the element path of a problem found reading it'),
   xmlPath: z.string().optional().describe('for a document submitted as XML, the element path in it (/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[1]/Commodity/Classification/ID), also where `path` is a JSON pointer (an agreement refusing a field); absent for a JSON submission and for what is not in the document (a query parameter). For a field read from several elements (`xmlPaths`), the first of them'),
   xmlPaths: z.array(z.string()).optional().describe('for a field of a document submitted as XML that was read from several elements not held in one of its own, all of them, each once: remove or fix them all (an ACI\'s `notifyParty` is its GNC AdditionalInformation entries, `/Declaration/AdditionalInformation[4]/StatementDescription` ...; `officeOfExit` is `/Declaration/ExitOffice/ID` and such an entry); absent for any other issue, whose one element is `xmlPath`'),
   expected: z.string(),

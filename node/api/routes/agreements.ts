@@ -40,7 +40,7 @@ async function noBody(c: Context, what: string): Promise<void> {
 function refuseBody(what: string, received: string): never {
   const message = `/: expected no body, received ${received}`;
   throw new GncError('GNC_SCHEMA_INVALID', `${what} takes no body: send none (the version goes in the query, ?version=N) and submit again.`, {
-    issues: [{ path: '/', expected: 'no body', received, message }],
+    issues: [{ path: '', expected: 'no body', received, message }],
   });
 }
 
