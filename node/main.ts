@@ -258,10 +258,10 @@ export class GncNode {
         const line = refusals.admit('untrusted peers', 'refused untrusted peer');
         if (line !== undefined) log(line, { peerId, direction });
       },
-      onTooManyConnections: (peerId, open) => {
+      onConnectionReplaced: (peerId, open) => {
         // a partner can provoke this at will: its lines are budgeted per partner
         const country = trust.peer(peerId)?.country;
-        const line = refusals.admit(country ?? 'untrusted peers', `refused a connection from ${country ?? peerId}: ${open} of its connections are open already (limit ${MAX_CONNECTIONS_PER_PEER} per peer)`);
+        const line = refusals.admit(country ?? 'untrusted peers', `closed the oldest connection of ${country ?? peerId} for its new one: ${open} of its connections were open already (limit ${MAX_CONNECTIONS_PER_PEER} per peer; a partner that restarted may have left dead ones)`);
         if (line !== undefined) log(line, { partner: country ?? null, peerId });
       },
     });

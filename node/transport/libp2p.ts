@@ -41,8 +41,11 @@ export interface TransportOptions {
   trust: TrustIndex;
   /** Log a refused peer (the gater's decision is security relevant). */
   onRefused?: (peerId: string, direction: 'inbound' | 'outbound') => void;
-  /** Log a connection closed as it opened: `open` of that peer's connections were open already (MAX_CONNECTIONS_PER_PEER). */
-  onTooManyConnections?: (peerId: string, open: number) => void;
+  /**
+   * Log the oldest connection of a peer closed for a newer one: `open` of that peer's connections were open already when
+   * the newer one opened (MAX_CONNECTIONS_PER_PEER).
+   */
+  onConnectionReplaced?: (peerId: string, open: number) => void;
 }
 
 export async function createHost(opts: TransportOptions): Promise<Libp2p> {
@@ -89,14 +92,23 @@ export async function createHost(opts: TransportOptions): Promise<Libp2p> {
     connectionManager: { maxConnections: 64, maxIncomingPendingConnections: MAX_PENDING_HANDSHAKES },
   });
   // libp2p's limit is for all peers together, and refuses a new connection whoever opens it: one partner that opened
-  // 64 shut every other partner out. Each peer id gets at most MAX_CONNECTIONS_PER_PEER; a further one is closed at once
+  // 64 shut every other partner out. Each peer id keeps at most MAX_CONNECTIONS_PER_PEER. The newest one stays and that
+  // peer's oldest one goes: a partner that rebooted behind a firewall that drops silently left its old connections
+  // open here, dead (no FIN or RST came), and closing its new ones instead shut it out until libp2p's ping noticed
+  // (10-20 s). libp2p does not tell when a connection last carried anything, so the oldest is the one opened first. Only
+  // the peer's own connections go (after Noise proved its peer id and the gater admitted it), so it takes no other
+  // partner's room; one that opens connections in a loop only closes its own, at the rate libp2p admits new connections
+  // from one address (5 a second) and with its handshakes within MAX_HANDSHAKES_PER_ADDRESS. Streams on a connection
+  // closed here end as any reset stream does: the requests in flight on them are sent again (session.ts), on another one
   host.addEventListener('connection:open', (evt) => {
     const opened = evt.detail;
     const peerId = opened.remotePeer;
-    const open = host.getConnections(peerId).filter((c) => c.id !== opened.id && c.status === 'open').length;
-    if (open < MAX_CONNECTIONS_PER_PEER) return;
-    opts.onTooManyConnections?.(peerId.toString(), open);
-    opened.abort(new GncError('GNC_PARTNER_UNREACHABLE', `More than ${MAX_CONNECTIONS_PER_PEER} connections open from one peer.`));
+    const others = host.getConnections(peerId).filter((c) => c.id !== opened.id && c.status === 'open');
+    if (others.length < MAX_CONNECTIONS_PER_PEER) return;
+    opts.onConnectionReplaced?.(peerId.toString(), others.length);
+    const oldestFirst = others.sort((a, b) => a.timeline.open - b.timeline.open);
+    const replaced = new GncError('GNC_PARTNER_UNREACHABLE', `Closed for a newer connection of the same peer: at most ${MAX_CONNECTIONS_PER_PEER} stay open per peer.`);
+    for (const c of oldestFirst.slice(0, others.length - MAX_CONNECTIONS_PER_PEER + 1)) c.abort(replaced);
   });
   return host;
 }

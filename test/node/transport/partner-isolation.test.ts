@@ -75,7 +75,7 @@ describe('a trusted partner that opens many connections', () => {
         await Promise.all(dials);
       }
       expect(opened).toBeGreaterThan(0);
-      await waitFor(() => logged('connections are open already').length > 0 || undefined, 5000, 'the log line of a refused connection');
+      await waitFor(() => logged('closed the oldest connection of KZ').length > 0 || undefined, 5000, 'the log line of a replaced connection');
       expect(kgConnectionsTo(kz).length).toBeLessThanOrEqual(MAX_CONNECTIONS_PER_PEER);
       // UZ's connection goes, so that it must open a new one while KZ holds its connections
       await kg.node.host!.hangUp(multiaddr(`/p2p/${peerIdOf(uz)}`));
