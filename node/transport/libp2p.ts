@@ -5,6 +5,7 @@
  * that changes are closed by ConnectionTrust (connection-trust.ts).
  */
 import '../polyfill.js';
+import { isIPv6 } from 'node:net';
 import { createLibp2p, type Libp2p } from 'libp2p';
 import { tcp } from '@libp2p/tcp';
 import { noise } from '@chainsafe/libp2p-noise';
@@ -24,11 +25,12 @@ import { oneWritePerMessage } from './one-write.js';
 export const MAX_STREAM_WINDOW_BYTES = 4 * 1024 * 1024;
 
 /**
- * Inbound connections one remote address (IP) may have in their handshake at once; a further one is refused before
- * its handshake. The handshake comes before the gater can know the peer: libp2p lets 10 wait at once for all
- * addresses together, 10 s each, so ten silent TCP connections of a stranger shut every partner out, and for as long
- * as it opened them again. Now one address holds at most 4 (a partner needs one, or two when both nodes dial at once),
- * out of MAX_PENDING_HANDSHAKES: a stranger needs 64 addresses to take them all.
+ * Inbound connections one remote address (an IPv4 address, or an IPv6 /64: handshakeKey) may have in their handshake
+ * at once; a further one is refused before its handshake. The handshake comes before the gater can know the peer:
+ * libp2p lets 10 wait at once for all addresses together, 10 s each, so ten silent TCP connections of a stranger shut
+ * every partner out, and for as long as it opened them again. Now one address holds at most 4 (a partner needs one, or
+ * two when both nodes dial at once), out of MAX_PENDING_HANDSHAKES: a stranger needs 64 IPv4 addresses or IPv6 /64
+ * prefixes to take them all.
  */
 export const MAX_HANDSHAKES_PER_ADDRESS = 4;
 
@@ -113,7 +115,38 @@ export async function createHost(opts: TransportOptions): Promise<Libp2p> {
   return host;
 }
 
-/** The IP address a connection comes from (its multiaddr's first component). */
+/** The key a connection's handshake counts under at its remote address: handshakeKey of its IP address (and zone). */
 function addressOf(maConn: MultiaddrConnection): string {
-  return maConn.remoteAddr.getComponents()[0]?.value ?? maConn.remoteAddr.toString();
+  const components = maConn.remoteAddr.getComponents();
+  const ip = components.find((c) => c.name === 'ip4' || c.name === 'ip6')?.value;
+  const zone = components.find((c) => c.name === 'ip6zone')?.value;
+  if (ip === undefined) return maConn.remoteAddr.toString();
+  return handshakeKey(zone === undefined ? ip : `${ip}%${zone}`);
+}
+
+/**
+ * What MAX_HANDSHAKES_PER_ADDRESS counts as one remote address. An IPv4 address as it is. An IPv6 address by its /64
+ * prefix: a single host (or an ISP's single customer) is routinely given a whole /64, 2^64 addresses, which counted one
+ * by one would let a stranger take every handshake slot alone; its zone id stays in the key (fe80::/64 is on every
+ * link: two interfaces are two links). An IPv4-mapped IPv6 address (::ffff:a.b.c.d, as a dual-stack socket gives an
+ * IPv4 peer) as the IPv4 address. Anything that is not an IP address, as it is.
+ */
+export function handshakeKey(ip: string): string {
+  const at = ip.indexOf('%');
+  const bare = at < 0 ? ip : ip.slice(0, at);
+  if (!isIPv6(bare)) return ip;
+  const g = ipv6Groups(bare);
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return [g[6]! >> 8, g[6]! & 0xff, g[7]! >> 8, g[7]! & 0xff].join('.');
+  return `${g.slice(0, 4).map((x) => x.toString(16)).join(':')}::/64${at < 0 ? '' : ip.slice(at)}`;
+}
+
+/** The eight 16-bit groups of a valid IPv6 address (`::` and a trailing dotted IPv4 part expanded). */
+function ipv6Groups(ip: string): number[] {
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
+  const hex = v4 === null ? ip : `${ip.slice(0, v4.index)}${((Number(v4[1]) << 8) | Number(v4[2])).toString(16)}:${((Number(v4[3]) << 8) | Number(v4[4])).toString(16)}`;
+  const [head = '', tail] = hex.split('::');
+  const groups = (s: string): number[] => (s === '' ? [] : s.split(':').map((h) => parseInt(h, 16)));
+  if (tail === undefined) return groups(head);
+  const [h, t] = [groups(head), groups(tail)];
+  return [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
 }
