@@ -8,9 +8,10 @@
  * then upper case with the Unicode default (root locale) mappings, so that letters whose capitals coincide fold
  * together ("ß" and "ss", "ı" and "i", final "ς" and "σ"), then NFKC again, as case mapping can leave a string
  * unnormalised. Upper case, as the arrivals view compares ids: an office code as offices write it (KGAKZ001) is
- * its own fold. Caseless scripts (traditional Mongolian) are only normalised. Ids and office names are compared so,
- * letter for letter; legal names are read further (accents, the Kazakh, Uzbek, Tajik and Mongolian letters a Russian
- * keyboard has not, apostrophes inside words) by node/store/name-keys.ts, for the AEO search by name only.
+ * its own fold. Caseless scripts (traditional Mongolian) are only normalised. Ids are compared so, letter for letter;
+ * office codes also without spaces (foldCode); legal names and border crossing point names are read further (accents,
+ * the letters of the region's alphabets a Russian keyboard has not, Latin twins in a Cyrillic word, spacing and
+ * punctuation) by node/store/name-keys.ts (nameKeys for the AEO search by name, foldPlace for crossing points).
  */
 import type { Db } from './db.js';
 
@@ -18,10 +19,23 @@ export function foldCase(text: string): string {
   return text.normalize('NFKC').toLowerCase().toUpperCase().normalize('NFKC');
 }
 
+/**
+ * An office code (an office of entry id, KGAKZ001) as the arrivals filters and watched routes compare it: foldCase
+ * without white space, so "kg akz 001" is "KGAKZ001". Nothing else: a code is no word to be read, and two codes that
+ * differ by a letter (Cyrillic or Latin, accented or not) are two offices.
+ */
+export function foldCode(code: string): string {
+  return foldCase(code).replace(/\s+/gu, '');
+}
+
+/** Name of the SQL function that applies foldCode (the migration that folds stored office codes calls it). */
+export const FOLD_CODE_FUNCTION = 'gnc_fold_code';
+
 /** Name of the SQL function that applies foldCase (migrations fill folded columns with it). */
 export const FOLD_FUNCTION = 'gnc_fold';
 
-/** Makes foldCase available to SQL on this connection as gnc_fold(text), NULL for NULL. */
+/** Makes foldCase and foldCode available to SQL on this connection as gnc_fold(text) and gnc_fold_code(text), NULL for NULL. */
 export function registerFold(db: Db): void {
   db.function(FOLD_FUNCTION, { deterministic: true }, (text: unknown) => (typeof text === 'string' ? foldCase(text) : null));
+  db.function(FOLD_CODE_FUNCTION, { deterministic: true }, (text: unknown) => (typeof text === 'string' ? foldCode(text) : null));
 }

@@ -10,9 +10,10 @@
  *   "у", "и", "у" on a Russian keyboard, which has no key for them) "у", "и", "у". Except the breve of Cyrillic "й"
  *   (KEPT_MARK): on the Russian keyboard, and a letter of its own in every Cyrillic alphabet of the region, not an
  *   accented "и", so "Айсберг" is not "Аисберг";
- * - with the Kazakh, Kyrgyz, Uzbek, Tajik and Mongolian letters the Russian alphabet has not read as the Russian
- *   letter typed for each (LETTER_FOLD: "Қазақстан" is "Казакстан", "Өлзий" "Олзий", "Ҳисор" "Хисор", "ә" "а", "і"
- *   "и"), and Latin letters inside a Cyrillic word as their Cyrillic twins ("Бiлiм" with a Latin "i" is "Билим");
+ * - with the Kazakh, Kyrgyz, Uzbek, Tajik, Mongolian, Azerbaijani and Turkmen letters the Russian alphabet has not read
+ *   as the Russian letter typed for each (LETTER_FOLD: "Қазақстан" is "Казакстан", "Өлзий" "Олзий", "Ҳисор" "Хисор", "ә"
+ *   "а", "і" "и", "ҹ" "ч"), the Azerbaijani Latin "ə" as "a" and also "e" (SCHWA), and Latin letters inside a Cyrillic
+ *   word as their Cyrillic twins ("Бiлiм" with a Latin "i" is "Билим");
  * - cut into words at everything that is neither a letter, a digit nor a combining mark (spaces, hyphens, dots,
  *   quotes, brackets: "SILK-ROAD" is "silk road"); an apostrophe inside a word, in any of its forms, is the Uzbek
  *   Latin "o‘" and "g‘" or the tutuq: the word is one ("O‘zbekiston", "O'zbekiston" and "Ozbekiston" are one word), and
@@ -57,8 +58,26 @@ const KEPT_MARK = /([Ии]\u0306)|\p{Mn}/gu;
  */
 const LETTER_FOLD: Readonly<Record<string, string>> = {
   Ә: 'А', Ғ: 'Г', Қ: 'К', Ң: 'Н', Ө: 'О', Ұ: 'У', Ү: 'У', Һ: 'Х', І: 'И', Ҳ: 'Х', Ҷ: 'Ч', Җ: 'Ж',
+  // Azerbaijani Cyrillic (and Turkmen, which shares ә, ң, ө, ү, җ above): "ҹ" is not Tajik "ҷ" (another code point, the
+  // same sound), typed "ч" ("Ҹәлилабад" is "Чалилабад"); "ј" is typed "й" as Russian spells the sound ("Јолчу" is "Йолчу")
+  Ҹ: 'Ч', Ј: 'Й',
+  // Azerbaijani Latin "ə" (and "ǝ", the turned e some fonts and keyboards give for it) has no decomposition, so no accent
+  // to drop: read "a", as Turkmen "ä" (the same vowel, which loses its accent) and Cyrillic "ә" are, and as passports
+  // write it ("Əliyev" is "Aliyev"); names are keyed with "e" too (SCHWA), as a plain Latin keyboard types it
+  // ("Azərbaycan" is "Azerbaycan"). Kept apart from "a" and "e" (rather than all three merged): they are letters of
+  // their own, and the two readings are each findable without making every "a" an "e"
+  Ə: 'A', Ǝ: 'A',
 };
 const FOLDED_LETTER = new RegExp(`[${Object.keys(LETTER_FOLD).join('')}]`, 'gu');
+const foldLetters = (word: string): string => word.replace(FOLDED_LETTER, (c) => LETTER_FOLD[c]!);
+
+/**
+ * The Azerbaijani Latin schwa as written ("ə", "Ə", and the turned e "ǝ", "Ǝ"): a name with it is keyed also with each
+ * read "e", the letter a plain Latin keyboard gives for it, besides the "a" LETTER_FOLD reads. Letters without a
+ * decomposition, so a name holds them as they are; the other letters of the Azerbaijani and Turkmen Latin alphabets
+ * (ğ, ö, ü, ç, ş, ä, ň, ý, ž) lose their accent, and "ı", "İ" fold to "I" (foldCase, then the dot as an accent).
+ */
+const SCHWA = /[əǝƏƎ]/gu;
 
 /**
  * Latin capitals that look like Cyrillic ones, read as those inside a word that has Cyrillic letters: a Kazakh "і"
@@ -67,6 +86,8 @@ const FOLDED_LETTER = new RegExp(`[${Object.keys(LETTER_FOLD).join('')}]`, 'gu')
  */
 const CYRILLIC_TWIN: Readonly<Record<string, string>> = {
   A: 'А', B: 'В', C: 'С', E: 'Е', H: 'Н', I: 'И', K: 'К', M: 'М', O: 'О', P: 'Р', T: 'Т', X: 'Х', Y: 'У',
+  // the Azerbaijani Latin schwa in an Azerbaijani Cyrillic word ("Билəсувар" from a mixed layout) is its Cyrillic "ә"
+  Ə: 'Ә',
 };
 const LATIN_TWIN = new RegExp(`[${Object.keys(CYRILLIC_TWIN).join('')}]`, 'g');
 const CYRILLIC = /\p{Script=Cyrillic}/u;
@@ -126,9 +147,21 @@ export function nameWords(name: string, join = true): string[] {
   for (let i = 0; i < all.length; ) {
     const form = LEGAL_FORMS.find((f) => f.every((w, j) => all[i + j] === w));
     if (form) i += form.length;
-    else out.push(all[i++]!.replace(FOLDED_LETTER, (c) => LETTER_FOLD[c]!));
+    else out.push(foldLetters(all[i++]!));
   }
   return out;
+}
+
+/**
+ * A place name (a border crossing point) as the arrivals filters and watched routes compare it: its words read as names
+ * are (accents, the letters of LETTER_FOLD, Latin twins in a Cyrillic word, an apostrophe inside a word) joined by one
+ * space, so "Zamyn-Üüd", "ZAMYN UUD" and "Замын-Үүд" against "ЗАМЫН УУД" each match; legal forms are words of a place
+ * name like any other. A name of no word at all (only punctuation) is compared as foldCase leaves it.
+ */
+export function foldPlace(name: string): string {
+  const folded = foldCase(name);
+  const key = words(folded).map(foldLetters).join(' ');
+  return key === '' ? folded : key;
 }
 
 function cut(text: string): string {
@@ -140,9 +173,14 @@ function cut(text: string): string {
 export function nameKeys(name: string): string[] {
   const keys = new Set<string>();
   // a name with an apostrophe inside a word is found both ways: "O'zbek" by "ozbek", "D'Amico" by "amico" too
-  for (const join of [true, false]) {
-    const w = nameWords(name, join);
-    for (let i = 0; i < Math.min(w.length, NAME_KEY_WORDS); i++) keys.add(cut(w.slice(i).join(' ')));
+  // and one with the schwa read "e" (SCHWA): "Azərbaycan" by "azerbaycan" as well as by "azarbaycan"
+  const typed = name.replace(SCHWA, 'e');
+  const forms = typed === name ? [name] : [name, typed];
+  for (const form of forms) {
+    for (const join of [true, false]) {
+      const w = nameWords(form, join);
+      for (let i = 0; i < Math.min(w.length, NAME_KEY_WORDS); i++) keys.add(cut(w.slice(i).join(' ')));
+    }
   }
   return [...keys];
 }
@@ -162,8 +200,12 @@ export function keyRangeEnd(prefix: string): string {
 /** Name of the SQL table-valued function that lists a name's keys (the migration that fills the keys calls it). */
 export const NAME_KEYS_FUNCTION = 'gnc_name_keys';
 
-/** Makes nameKeys available to SQL on this connection: `SELECT key FROM gnc_name_keys(name)`. */
+/** Name of the SQL function that applies foldPlace (the migration that folds stored crossing points calls it). */
+export const FOLD_PLACE_FUNCTION = 'gnc_fold_place';
+
+/** Makes nameKeys available to SQL on this connection: `SELECT key FROM gnc_name_keys(name)`; and foldPlace, as gnc_fold_place(text). */
 export function registerNameKeys(db: Db): void {
+  db.function(FOLD_PLACE_FUNCTION, { deterministic: true }, (text: unknown) => (typeof text === 'string' ? foldPlace(text) : null));
   db.table(NAME_KEYS_FUNCTION, {
     columns: ['key'],
     parameters: ['name'],
