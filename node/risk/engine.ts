@@ -15,7 +15,8 @@ import type { AciBody } from '../../protocol/messages/aci.js';
 import { isGncError, type GncErrorCode } from '../../protocol/errors.js';
 import type { AssessmentEvent, Indicator } from '../../protocol/risk.js';
 import { backoffDelay } from '../outbound/backoff.js';
-import { foldCase } from '../store/fold.js';
+import { foldCode } from '../store/fold.js';
+import { foldPlace } from '../store/name-keys.js';
 import { storageError } from '../store/storage-error.js';
 import type { Store } from '../store/store.js';
 import { AeoRegistry } from './aeo-registry.js';
@@ -493,8 +494,8 @@ function currentFields(m: StoredMessage, d: FullDeclaration, row: Parameters<typ
     current_created: m.created,
     expected_arrival: Date.parse(d.expectedArrival),
     // filter columns, folded as the filters are (the view keeps the names as sent)
-    office_of_entry: foldCase(d.officeOfEntry.id),
-    bcp: d.officeOfEntry.borderCrossingPoint !== undefined ? foldCase(d.officeOfEntry.borderCrossingPoint) : null,
+    office_of_entry: foldCode(d.officeOfEntry.id),
+    bcp: d.officeOfEntry.borderCrossingPoint !== undefined ? foldPlace(d.officeOfEntry.borderCrossingPoint) : null,
     view: JSON.stringify(prev ? { ...view, indicators: prev.indicators } : view),
   };
 }

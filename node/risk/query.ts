@@ -11,7 +11,8 @@ import { ambiguousId } from '../api/ambiguous-id.js';
 import type { ArrivalDetail, ArrivalFilters } from '../../protocol/risk.js';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/db.js';
-import { foldCase } from '../store/fold.js';
+import { foldCase, foldCode } from '../store/fold.js';
+import { foldPlace } from '../store/name-keys.js';
 import type { ConsignmentRepo, ConsignmentRow } from './consignments.js';
 import { KEY } from './declaration.js';
 import { arrivalView, assessmentView, parseStored } from './views.js';
@@ -47,9 +48,10 @@ export class ArrivalQueries {
     if (!f.includeCancelled) where.push(`c.status = 'active'`);
     if (f.from !== undefined) add('c.expected_arrival >= ?', Date.parse(f.from));
     if (f.to !== undefined) add('c.expected_arrival < ?', Date.parse(f.to));
-    // stored folded (node/store/fold.ts): any case of any script matches, through the same indexes
-    if (f.borderCrossingPoint !== undefined) add('c.bcp = ?', foldCase(f.borderCrossingPoint));
-    if (f.officeOfEntry !== undefined) add('c.office_of_entry = ?', foldCase(f.officeOfEntry));
+    // stored folded (engine.ts currentFields): an office code in any case and spacing, a crossing point as names are
+    // read (accents, letters of the region, Cyrillic twins, spacing: node/store/name-keys.ts foldPlace), through the same indexes
+    if (f.borderCrossingPoint !== undefined) add('c.bcp = ?', foldPlace(f.borderCrossingPoint));
+    if (f.officeOfEntry !== undefined) add('c.office_of_entry = ?', foldCode(f.officeOfEntry));
     if (f.partner !== undefined) add('c.partner = ?', f.partner);
     if (f.level !== undefined) add('c.level = ?', f.level);
     const key = (k: string, v: string | undefined): void => {

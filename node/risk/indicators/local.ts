@@ -6,7 +6,8 @@
  */
 import { toKilograms } from '../../../protocol/codes/units.js';
 import type { Evidence } from '../../../protocol/risk.js';
-import { foldCase } from '../../store/fold.js';
+import { foldCode } from '../../store/fold.js';
+import { foldPlace } from '../../store/name-keys.js';
 import { aciEvidence, type AssessContext, type IndicatorSet } from './context.js';
 
 const about = (note: string | undefined): string => (note ? ` (${note})` : '');
@@ -46,14 +47,14 @@ export function localIndicators(ctx: AssessContext, out: IndicatorSet): void {
       if (ctx.partner !== r.partner) return;
       ev.push(aciEvidence(ctx, '', ctx.partner)); // the envelope's sender
     }
-    // office and crossing point compared as the arrivals filters compare them: in any case, form and script
+    // office and crossing point compared as the arrivals filters compare them (node/risk/query.ts)
     if (r.officeOfEntry !== undefined) {
-      if (foldCase(d.officeOfEntry.id) !== foldCase(r.officeOfEntry)) return;
+      if (foldCode(d.officeOfEntry.id) !== foldCode(r.officeOfEntry)) return;
       ev.push(aciEvidence(ctx, '/officeOfEntry/id', d.officeOfEntry.id));
     }
     if (r.borderCrossingPoint !== undefined) {
       const bcp = d.officeOfEntry.borderCrossingPoint;
-      if (bcp === undefined || foldCase(bcp) !== foldCase(r.borderCrossingPoint)) return;
+      if (bcp === undefined || foldPlace(bcp) !== foldPlace(r.borderCrossingPoint)) return;
       ev.push(aciEvidence(ctx, '/officeOfEntry/borderCrossingPoint', bcp));
     }
     if (r.via !== undefined) {

@@ -74,6 +74,12 @@ describe('local rules between two nodes', () => {
     expect(a.assessment.explanation).toBe('score 7 = watch.traders[0] +2 ranges[1] +2 watch.hsPrefixes[0] +1 ranges[0] +1 watch.routes[0] +1; low below 3, medium from 3, high from 6: high');
   });
 
+  it('matches a watched route whose crossing point the declaration writes otherwise (spacing, accents), as the arrivals filters do', async () => {
+    const other = await send(net.kz, 'aci', plain((d) => (d.officeOfEntry.borderCrossingPoint = 'AK ZHÖL')));
+    const b = await arrival(net.kg, other, has('local-value-range'));
+    expect(b.assessment.indicators.find((i: any) => i.rule === 'watch.routes[0]')?.evidence.map((e: any) => [e.path, e.value])).toContainEqual(['/officeOfEntry/borderCrossingPoint', 'AK ZHÖL']);
+  });
+
   it('raises local-origin for goods of a watched origin country', async () => {
     const other = await send(net.kz, 'aci', plain((d) => (d.goodsItems[2].originCountry = 'AF')));
     const b = await arrival(net.kg, other, has('local-origin'));
