@@ -7,7 +7,7 @@
  * script), as the arrivals filters fold them; certificate numbers as protocol/messages/ecoo.ts certificateKey says.
  */
 import { toKilograms } from '../../protocol/codes/units.js';
-import type { AciAmendment, AciDeclaration } from '../../protocol/messages/aci.js';
+import { unNumbersOf, type AciAmendment, type AciDeclaration } from '../../protocol/messages/aci.js';
 import type { Party } from '../../protocol/messages/common.js';
 import type { ArrivalView } from '../../protocol/risk.js';
 import { foldCase } from '../store/fold.js';
@@ -29,10 +29,12 @@ export function summarize(d: FullDeclaration): ArrivalSummary {
   let kg = 0;
   let packages = 0;
   const hs = new Set<string>();
+  const un = new Set<string>();
   for (const item of d.goodsItems) {
     kg += toKilograms(item.grossMass.value, item.grossMass.unit);
     packages += item.packages.count;
     hs.add(item.hsCode);
+    for (const n of unNumbersOf(item)) un.add(n);
   }
   return {
     functionalReference: d.functionalReference,
@@ -44,7 +46,8 @@ export function summarize(d: FullDeclaration): ArrivalSummary {
     consignor: partyRef(d.consignor),
     ...(d.exporter ? { exporter: partyRef(d.exporter) } : {}),
     consignee: partyRef(d.consignee),
-    goods: { items: d.goodsItems.length, hsCodes: [...hs], grossMassKg: Math.round(kg * 1000) / 1000, packages },
+    // migration 43 fills the views stored before from the bodies the same way (unNumbersOfBody): change both together
+    goods: { items: d.goodsItems.length, hsCodes: [...hs], grossMassKg: Math.round(kg * 1000) / 1000, packages, unNumbers: [...un] },
   };
 }
 

@@ -24,7 +24,7 @@ export function registerRiskOperations(): void {
       '/v1/arrivals/export': {
         get: {
           summary: 'The filtered arrivals as CSV (format=csv) or JSON lines (format=jsonl)', scope: 'read', response: 'ArrivalView', query: risk.ExportQuery,
-          produces: { only: true, types: { 'text/csv': 'one line per arrival, columns as its header line names them (a text cell starting with =, +, -, @, tab or CR gets a leading \'); the last, purgedVersions, holds the ArrivalView purgedVersions as text, "amendment ID created TIME purged TIME; ..." (empty when none): the row shows an older version, or is active although cancelled, because those were purged at their retention end. Columns added later go after it', 'application/x-ndjson': 'one ArrivalView per line' } },
+          produces: { only: true, types: { 'text/csv': 'one line per arrival, columns as its header line names them (a text cell starting with =, +, -, @, tab or CR gets a leading \'); purgedVersions holds the ArrivalView purgedVersions as text, "amendment ID created TIME purged TIME; ..." (empty when none): the row shows an older version, or is active although cancelled, because those were purged at their retention end; the last, unNumbers, holds goods.unNumbers separated by spaces (empty when none). Columns added later go after it', 'application/x-ndjson': 'one ArrivalView per line' } },
           problems: {
             400: 'GNC_SCHEMA_INVALID: a filter or format is invalid; GNC_REQUEST_MALFORMED: the request is HTTP/1.0, whose body has no final chunk to tell a whole export from one cut off (the client stalled 30 s, an error, the node stopping): send it as HTTP/1.1. A 200 whose body ends without its final chunk is incomplete: request it again',
           },

@@ -111,7 +111,7 @@ export const CSV_COLUMNS = [
   'exporterId', 'exporterAeoId', 'consigneeId', 'hsCodes', 'grossMassKg', 'packages', 'level', 'score', 'indicators',
   'agreement', 'purpose', 'retainUntil', 'onwardTransfer',
   // appended last, so an integrator's column positions stay
-  'purgedVersions',
+  'purgedVersions', 'unNumbers',
 ] as const;
 
 function csvCell(v: string | number | undefined): string {
@@ -129,6 +129,8 @@ export function csvLine(a: ArrivalView): string {
     // versions purged at their retention end that make the row older data (or active although cancelled): a spreadsheet
     // warns as the JSON views do (empty when none)
     a.purgedVersions?.map((p) => `${p.kind} ${p.messageId} created ${p.created} purged ${p.purgedAt}`).join('; '),
+    // the dangerous goods, space-separated as hsCodes (empty when none)
+    a.goods.unNumbers.join(' '),
   ];
   return cells.map(csvCell).join(',');
 }

@@ -735,4 +735,37 @@ export const MIGRATIONS: readonly string[] = [
   END;
   PRAGMA secure_delete = OFF;
 `,
+  // 43: names of the whole CAREC region. (a) The AEO name search reads Azerbaijani Latin "ə" as "a" with keys as "e"
+  // too, Azerbaijani Cyrillic "ҹ" and "ј" as "ч" and "й" (node/store/name-keys.ts): the names with one of them are
+  // keyed again, as migration 41 did. (b) The arrivals filters compare an office of entry code without spaces
+  // (gnc_fold_code) and a border crossing point name as names are read (gnc_fold_place: accents, the letters of the
+  // region a Russian keyboard has not, Latin twins in a Cyrillic word, spacing and punctuation), where they compared
+  // letter case only: the filter columns are folded again, in place, so their indexes answer the filters as before.
+  // (c) The list view shows the UN numbers of the consignment's dangerous goods (goods.unNumbers): the views and the
+  // events held get them from the body of the version they show (none when that content is gone). Applied again (a
+  // schema version set back), it makes the same keys, folds nothing more and fills no view twice
+  `
+  DELETE FROM risk_aeo_names WHERE (partner, aeo_id) IN (SELECT partner, aeo_id FROM risk_aeo WHERE legal_name GLOB '*[əǝƏƎҹҸјЈ]*');
+  INSERT OR IGNORE INTO risk_aeo_names (partner, aeo_id, key)
+    SELECT a.partner, a.aeo_id, k.key FROM risk_aeo a, gnc_name_keys(a.legal_name) k WHERE a.legal_name GLOB '*[əǝƏƎҹҸјЈ]*';
+  UPDATE risk_consignments SET office_of_entry = gnc_fold_code(office_of_entry)
+    WHERE office_of_entry <> gnc_fold_code(office_of_entry) COLLATE BINARY;
+  UPDATE risk_consignments SET bcp = gnc_fold_place(bcp) WHERE bcp <> gnc_fold_place(bcp) COLLATE BINARY;
+  UPDATE risk_consignments SET view = json_set(view, '$.goods.unNumbers', json(${unNumbersOfBody('(SELECT body FROM message_content WHERE seq = risk_consignments.current_seq)')}))
+    WHERE json_type(view, '$.goods.unNumbers') IS NULL;
+  UPDATE risk_events SET payload = json_set(payload, '$.arrival.goods.unNumbers', json(${unNumbersOfBody(`(SELECT b.body FROM risk_versions v JOIN message_content b ON b.seq = v.seq
+      WHERE v.cid = risk_events.cid AND v.message_id = risk_events.payload ->> '$.arrival.currentMessageId')`)}))
+    WHERE json_type(payload, '$.arrival.goods') = 'object' AND json_type(payload, '$.arrival.goods.unNumbers') IS NULL;
+`,
 ];
+
+/**
+ * SQL for the distinct UN numbers of a declaration body (JSON text, `body`: goodsItems[].unNumber and .unNumbers), as
+ * a JSON array in the order declared, '[]' for a body of none or no body (node/risk/declaration.ts summarize in SQL).
+ */
+function unNumbersOfBody(body: string): string {
+  return `(SELECT json_group_array(un ORDER BY pos) FROM (SELECT un, MIN(pos) AS pos FROM (
+      SELECT g.key * 1000 AS pos, g.value ->> '$.unNumber' AS un FROM json_each(${body}, '$.goodsItems') g
+      UNION ALL SELECT g.key * 1000 + u.key + 1, u.value FROM json_each(${body}, '$.goodsItems') g, json_each(g.value, '$.unNumbers') u
+    ) WHERE un IS NOT NULL GROUP BY un))`;
+}

@@ -222,7 +222,7 @@ describe('arrivals API', () => {
     expect(doc.paths['/v1/arrivals/stream'].get.parameters.map((p: any) => p.name)).toContain('last-event-id');
     expect(Object.keys(doc.paths['/v1/arrivals/export'].get.responses['200'].content)).toEqual(['text/csv', 'application/x-ndjson']);
     // the CSV column that says a row shows older data (retention-purged-versions.test.ts)
-    expect(doc.paths['/v1/arrivals/export'].get.responses['200'].content['text/csv'].schema.description).toMatch(/the last, purgedVersions, .*"amendment ID created TIME purged TIME; \.\.\."/);
+    expect(doc.paths['/v1/arrivals/export'].get.responses['200'].content['text/csv'].schema.description).toMatch(/purgedVersions holds the ArrivalView purgedVersions as text, "amendment ID created TIME purged TIME; \.\.\."/);
     expect(Object.keys(doc.paths['/v1/messages'].post.requestBody.content)).toEqual(['application/json', 'application/xml']);
     expect(doc.paths['/v1/agreements/import'].post.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/SignedAgreement');
   });

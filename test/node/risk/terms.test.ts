@@ -84,9 +84,9 @@ describe('terms of received data', () => {
     const jsonl = (await api(net.kg, 'GET', '/v1/arrivals/export?format=jsonl')).text.trim().split('\n').map((l) => JSON.parse(l));
     expect(jsonl.find((x) => x.id === declaration).terms).toEqual(expected);
     const csv = (await api(net.kg, 'GET', '/v1/arrivals/export?format=csv')).text.trim().split(/\r?\n/);
-    // the terms, then purgedVersions (empty: none purged), appended after them
-    expect(csv[0]!.split(',').slice(-5)).toEqual(['agreement', 'purpose', 'retainUntil', 'onwardTransfer', 'purgedVersions']);
-    expect(csv.find((l) => l.startsWith(`${declaration},`))!.split(',').slice(-5)).toEqual([AGREEMENT, 'pre-arrival-risk-assessment', aeo.retainUntil, 'false', '']);
+    // the terms, then purgedVersions (empty: none purged) and unNumbers (empty: no dangerous goods), appended after them
+    expect(csv[0]!.split(',').slice(-6)).toEqual(['agreement', 'purpose', 'retainUntil', 'onwardTransfer', 'purgedVersions', 'unNumbers']);
+    expect(csv.find((l) => l.startsWith(`${declaration},`))!.split(',').slice(-6)).toEqual([AGREEMENT, 'pre-arrival-risk-assessment', aeo.retainUntil, 'false', '', '']);
   });
 
   it('the event stream and the webhook carry the terms with the arrival', async () => {

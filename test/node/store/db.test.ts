@@ -446,6 +446,82 @@ describe('openDb', () => {
     expectSameNameKeysAgain(db, version);
   });
 
+  it('keys again, in migration 43, the AEO names with Azerbaijani ə, ҹ or ј, so a name typed on a plain Latin or Russian keyboard finds the operator', () => {
+    const { old, version, file } = olderVersion(`GLOB '*[əǝƏƎҹҸјЈ]*'`);
+    expect(version).toBe(42);
+    // the keys as the version before made them: ə, ҹ and ј kept as they are
+    heldNames(old, [
+      ['AZ', 'AZAEO1', 'Azərbaycan Dəmir Yolları QSC', ['AZƏRBAYCAN DƏMIR YOLLARI QSC', 'DƏMIR YOLLARI QSC', 'YOLLARI QSC', 'QSC']],
+      ['AZ', 'AZAEO2', 'Əliyev Ticarət MMC', ['ƏLIYEV TICARƏT MMC', 'TICARƏT MMC', 'MMC']],
+      ['AZ', 'AZAEO3', 'Ҹәлилабад Јолчу', ['ҸАЛИЛАБАД ЈОЛЧУ', 'ЈОЛЧУ']],
+      ['TM', 'TMAEO4', 'Türkmenistanyň Demir Ýollary', ['TURKMENISTANYN DEMIR YOLLARY', 'DEMIR YOLLARY', 'YOLLARY', 'KEPT AS IT WAS']],
+    ]);
+    db = openDb(file);
+    const registry = new AeoRegistry(db);
+    const found = (query: string): string[] => registry.searchByName(undefined, nameQuery(query).key, 10).map((r) => r.aeo_id).sort();
+    const expected: Record<string, string> = {
+      // as a plain Latin keyboard types ə, as passports and Turkmen ä read it, and as written
+      'azerbaycan demir': 'AZAEO1', 'Azarbaycan': 'AZAEO1', 'Azərbaycan Dəmir': 'AZAEO1', Aliyev: 'AZAEO2', 'eliyev ticaret': 'AZAEO2', 'Əliyev': 'AZAEO2',
+      // Azerbaijani Cyrillic as a Russian keyboard types it
+      'Чалилабад Йолчу': 'AZAEO3', йолчу: 'AZAEO3', 'Ҹәлилабад': 'AZAEO3',
+      'turkmenistanyn demir': 'TMAEO4',
+    };
+    for (const [query, aeoId] of Object.entries(expected)) expect(found(query), query).toEqual([aeoId]);
+    // "ə" is not merged with either letter for every name: a query that reads it as "a" does not find an "e" there
+    expect(found('Azarbaycan Demir')).toEqual([]);
+    // a name without these letters keeps its keys as they were
+    expect(db.prepare(`SELECT key FROM risk_aeo_names WHERE aeo_id = 'TMAEO4' ORDER BY key`).pluck().all()).toEqual(['DEMIR YOLLARY', 'KEPT AS IT WAS', 'TURKMENISTANYN DEMIR YOLLARY', 'YOLLARY']);
+    expectSameNameKeysAgain(db, version);
+  });
+
+  it('folds again, in migration 43, the offices and crossing points held, and shows the UN numbers of the views and events held', () => {
+    const { old, version, file } = olderVersion(`gnc_fold_place(bcp)`);
+    const declaration = (unNumbers: (string | string[] | undefined)[]): string =>
+      JSON.stringify({ kind: 'declaration', goodsItems: unNumbers.map((u, i) => ({ sequence: i + 1, ...(Array.isArray(u) ? { unNumbers: u } : u !== undefined ? { unNumber: u } : {}) })) });
+    // the view and event as the version before stored them: goods without unNumbers
+    const view = (id: string): string => JSON.stringify({ id, currentMessageId: id, goods: { items: 1, hsCodes: ['2710'], grossMassKg: 1, packages: 1 } });
+    const message = old.prepare(`INSERT INTO messages (seq, id, direction, partner, type, created, status, sha256, stored_at, updated_at) VALUES (?, ?, 'in', 'AZ', 'aci', '2026-01-01T00:00:00Z', 'accepted', 'x', 0, 0)`);
+    const content = old.prepare('INSERT INTO message_content (seq, jws, body) VALUES (?, ?, ?)');
+    const add = old.prepare(`INSERT INTO risk_consignments (office_of_entry, expected_arrival, cid, partner, root_id, bcp, status, current_seq, current_created, versions, updated_at, view)
+      VALUES (?, 0, ?, 'AZ', ?, ?, 'active', ?, '2026-01-01T00:00:00Z', 1, 0, ?)`);
+    const version_ = old.prepare(`INSERT INTO risk_versions (seq, cid, partner, message_id, kind, created, received_at) VALUES (?, ?, 'AZ', ?, 'declaration', '2026-01-01T00:00:00Z', 0)`);
+    const held: [office: string, bcp: string | null, unNumbers: (string | string[] | undefined)[]][] = [
+      // as the version before folded them: letter case only
+      ['AZ ASTARA 01', 'ASTARA-ASTARA', ['1202', ['1993', '1202'], undefined, ['3082', '1993']]],
+      ['AZBIL001', 'БИЛƏСУВАР', []],
+      ['AZLAG001', null, ['1203']],
+    ];
+    held.forEach(([office, bcp, un], i) => {
+      const seq = i + 1;
+      message.run(seq, `m${seq}`);
+      content.run(seq, Buffer.from('jws'), declaration(un));
+      add.run(office, seq, `m${seq}`, bcp, seq, view(`m${seq}`));
+      version_.run(seq, seq, `m${seq}`);
+    });
+    // a consignment whose content is gone shows none; an event of another kind is left as it is
+    message.run(4, 'm4');
+    add.run('AZXXX001', 4, 'm4', null, 4, view('m4'));
+    old.prepare('INSERT INTO risk_events (seq, cid, at, payload) VALUES (?, ?, 0, ?)').run(1, 1, JSON.stringify({ type: 'assessment', change: 'new', arrival: JSON.parse(view('m1')) }));
+    old.prepare('INSERT INTO risk_events (seq, cid, at, payload) VALUES (?, ?, 0, ?)').run(2, 2, JSON.stringify({ type: 'other' }));
+    old.close();
+    db = openDb(file);
+    const queries = new ArrivalQueries(db, new ConsignmentRepo(db));
+    const ids = (f: { borderCrossingPoint?: string; officeOfEntry?: string }) => queries.list({ ...f, limit: 10 }).rows.map((r) => r.root_id);
+    expect(ids({ officeOfEntry: 'azastara01' })).toEqual(['m1']);
+    expect(ids({ borderCrossingPoint: 'astara astara' })).toEqual(['m1']);
+    expect(ids({ borderCrossingPoint: 'Биласувар' })).toEqual(['m2']);
+    const unNumbers = (cid: number): unknown => JSON.parse(db!.prepare('SELECT view FROM risk_consignments WHERE cid = ?').pluck().get(cid) as string).goods.unNumbers;
+    expect([1, 2, 3, 4].map(unNumbers)).toEqual([['1202', '1993', '3082'], [], ['1203'], []]);
+    const events = db.prepare('SELECT payload FROM risk_events ORDER BY seq').pluck().all().map((p) => JSON.parse(p as string));
+    expect(events[0].arrival.goods.unNumbers).toEqual(['1202', '1993', '3082']);
+    expect(events[1]).toEqual({ type: 'other' });
+    // applied again (its schema version set back), it changes nothing
+    const before = db.prepare('SELECT cid, office_of_entry, bcp, view FROM risk_consignments ORDER BY cid').all();
+    db.pragma(`user_version = ${version}`);
+    migrate(db);
+    expect(db.prepare('SELECT cid, office_of_entry, bcp, view FROM risk_consignments ORDER BY cid').all()).toEqual(before);
+  });
+
   it('forgets, in migration 34, the claimed ids that are no message id in the rejection records an older version kept, overwriting them in the file', () => {
     // the previous release (before migration 31) kept whatever string a refused envelope claimed as its id
     const { old, file } = olderVersion("UPDATE rejections SET message_id = NULL");
