@@ -5,7 +5,7 @@
  * The node runs without the private root key: it reads the root's public half from `identity/` and asks for the
  * private one only when the root must sign (certify a node key, sign an agreement or a key notice).
  */
-import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
@@ -60,6 +60,11 @@ export interface InitOptions {
   addrs: string[];
   validityMs?: number;
   now?: number;
+  /**
+   * Writes the rest of the data dir (`gnc init`: config, database) once the keys are there, before the certificate:
+   * the certificate is written last, so a dir with one is a complete init, and one without is completed by the next.
+   */
+  beforeCertificate?: () => void;
 }
 
 function keyInfo(privateKey: KeyObject): KeyPairInfo {
@@ -89,21 +94,29 @@ export function certifyNode(root: KeyPairInfo, node: KeyPairInfo, fields: { coun
   );
 }
 
-export async function initIdentity(opts: InitOptions): Promise<LocalIdentity> {
+/** What initIdentity made: the identity, and the keys it kept from an init that was interrupted (none: a new one). */
+export type InitResult = LocalIdentity & { kept: string[] };
+
+/**
+ * Make the identity of `dir`, or complete the one an interrupted init left (a crash after a key got its name, before
+ * the certificate did): the keys there are kept (a root's fingerprint may have been told already; keys are never
+ * overwritten or deleted), the missing ones made, then the certificate. A dir with a certificate is refused
+ * (GNC_IDENTITY_EXISTS), and so is one whose files are not what an interrupted init leaves (see interruptedInit).
+ */
+export async function initIdentity(opts: InitOptions): Promise<InitResult> {
   const { dir } = opts;
-  if (existsSync(join(dir, IDENTITY_PATHS.rootKey)) || existsSync(join(dir, IDENTITY_PATHS.nodeKey))) {
-    throw new GncError('GNC_IDENTITY_EXISTS', `${dir} already holds an identity: keys are never overwritten. Use another --dir.`);
-  }
+  const found = interruptedInit(dir);
   mkdirSync(join(dir, 'keys'), { recursive: true, mode: 0o700 });
   mkdirSync(join(dir, 'identity'), { recursive: true });
-  const root = keyInfo(generateEd25519());
-  const node = keyInfo(generateEd25519());
-  const libp2pKey = await generateKeyPair('Ed25519');
-  writePrivateKey(join(dir, IDENTITY_PATHS.rootKey), root.privateKey);
+  const root = found.root ?? keyInfo(generateEd25519());
+  if (!found.root) writePrivateKey(join(dir, IDENTITY_PATHS.rootKey), root.privateKey);
   writeRootPublic(dir, root.jwk, true);
-  writePrivateKey(join(dir, IDENTITY_PATHS.nodeKey), node.privateKey);
-  writePrivateFile(join(dir, IDENTITY_PATHS.libp2pKey), privateKeyToProtobuf(libp2pKey));
+  const node = found.node ?? keyInfo(generateEd25519());
+  if (!found.node) writePrivateKey(join(dir, IDENTITY_PATHS.nodeKey), node.privateKey);
+  const libp2pKey = found.libp2pKey ?? (await generateKeyPair('Ed25519'));
+  if (!found.libp2pKey) writePrivateFile(join(dir, IDENTITY_PATHS.libp2pKey), privateKeyToProtobuf(libp2pKey));
   const peerId = peerIdFromPrivateKey(libp2pKey).toString();
+  opts.beforeCertificate?.();
   const certificate = certifyNode(root, node, {
     country: opts.country,
     name: opts.name,
@@ -113,7 +126,87 @@ export async function initIdentity(opts: InitOptions): Promise<LocalIdentity> {
     validityMs: opts.validityMs ?? DEFAULT_CERT_VALIDITY_MS,
   });
   writePublicFile(join(dir, IDENTITY_PATHS.certificate), certificate + '\n');
-  return loadIdentity(dir);
+  return { ...loadIdentity(dir), kept: found.kept };
+}
+
+/** The keys an interrupted init left in a data dir, read back (undefined: not there, init makes it). */
+interface InterruptedInit {
+  root?: KeyPairInfo;
+  node?: KeyPairInfo;
+  libp2pKey?: PrivateKey;
+  /** Their paths in the data dir (IDENTITY_PATHS), in the order init writes them. */
+  kept: string[];
+}
+
+/** The files of keys/ and identity/ an init writes before the certificate, besides their temporary files. */
+const INIT_KEY_FILES = new Set(['root.jwk', 'node.jwk', 'libp2p.key']);
+
+/**
+ * What an init interrupted before it wrote the certificate left in `dir`: nothing (a new dir), or some of the root, node
+ * and libp2p keys, and the root's public copies in identity/. Refused: a certificate (a complete identity,
+ * GNC_IDENTITY_EXISTS); a key that is not one (GNC_CONFIG_INVALID, naming it); identity/ files of another root than
+ * keys/root.jwk, or of a root whose private key is gone, and any file only a node that had a certificate holds (a
+ * rotated key, a rotation record): not an interrupted init but a data dir that lost its certificate.
+ */
+function interruptedInit(dir: string): InterruptedInit {
+  if (existsSync(join(dir, IDENTITY_PATHS.certificate))) {
+    throw new GncError('GNC_IDENTITY_EXISTS', `${dir} already holds an identity: keys are never overwritten. Use another --dir.`);
+  }
+  const lostCertificate = (file: string): GncError =>
+    new GncError('GNC_IDENTITY_MISSING', `${join(dir, file)} is a file of a node that had a certificate, and ${join(dir, IDENTITY_PATHS.certificate)} is missing: restore the data dir from its backup (init makes no identity over one that was in use), or use another --dir.`);
+  for (const file of entries(join(dir, 'keys'))) {
+    if (!INIT_KEY_FILES.has(file) && !INIT_KEY_FILES.has(file.replace(/\.tmp$/, ''))) throw lostCertificate(join('keys', file));
+  }
+  const found: InterruptedInit = { kept: [] };
+  if (existsSync(join(dir, IDENTITY_PATHS.rootKey))) found.root = keyInfo(readInitKey(dir, IDENTITY_PATHS.rootKey, (p) => readPrivateKey(p)));
+  if (existsSync(join(dir, IDENTITY_PATHS.nodeKey))) found.node = keyInfo(readInitKey(dir, IDENTITY_PATHS.nodeKey, (p) => readPrivateKey(p)));
+  if (existsSync(join(dir, IDENTITY_PATHS.libp2pKey))) {
+    found.libp2pKey = readInitKey(dir, IDENTITY_PATHS.libp2pKey, (p) => privateKeyFromProtobuf(new Uint8Array(readPrivateFile(p))));
+  }
+  for (const [path, key] of [[IDENTITY_PATHS.rootKey, found.root], [IDENTITY_PATHS.nodeKey, found.node], [IDENTITY_PATHS.libp2pKey, found.libp2pKey]] as const) {
+    if (key !== undefined) found.kept.push(path);
+  }
+  const root = found.root?.thumbprint;
+  for (const file of entries(join(dir, 'identity'))) {
+    const path = join('identity', file);
+    const fingerprint = file === 'root.jwk' ? readPublicJwk(join(dir, path), undefined) : /^root-(.+)\.jwk$/.exec(file)?.[1];
+    if (fingerprint === undefined) {
+      if (/\.tmp$/.test(file)) continue; // a public write's temporary file: writeFileDurable replaces it
+      throw lostCertificate(path);
+    }
+    const of = typeof fingerprint === 'string' ? fingerprint : jwkThumbprint(fingerprint);
+    if (root === undefined) {
+      throw new GncError('GNC_IDENTITY_MISSING', `${join(dir, path)} is the public key of root ${of}, whose private key is not in ${dir}/keys (no certificate names it yet): bring ${IDENTITY_PATHS.rootKey} back (mode 0600) and run \`gnc init\` again to complete the identity, or use another --dir.`);
+    }
+    if (of !== root) {
+      throw new GncError('GNC_CONFIG_INVALID', `${join(dir, path)} is the public key of root ${of}, not of ${join(dir, IDENTITY_PATHS.rootKey)} (root ${root}): the dir holds files of two identities. Use another --dir, or restore this one from its backup.`);
+    }
+  }
+  return found;
+}
+
+/** The names in a folder (none when it does not exist). */
+function entries(folder: string): string[] {
+  try {
+    return readdirSync(folder);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+/**
+ * A key an interrupted init left, read by `read`: one readable by others is refused as on every load (chmod), one that
+ * is no key names the file and what to do (no certificate names it, so it can be set aside if it was never told).
+ */
+function readInitKey<T>(dir: string, file: string, read: (path: string) => T): T {
+  const path = join(dir, file);
+  readPrivateFile(path);
+  try {
+    return read(path);
+  } catch (err) {
+    throw new GncError('GNC_CONFIG_INVALID', `${path}, a key of a \`gnc init\` that was interrupted, is not a private key: restore it from your key backup, or, if no one was told its fingerprint, move it out of ${join(dir, 'keys')} (keep it until you are sure) and run \`gnc init\` again, which makes a new one.`, { cause: err });
+  }
 }
 
 /**

@@ -1,17 +1,19 @@
 /**
- * `gnc init`: create an administration's data dir: config, root key, node key, libp2p key and the
- * root-signed node certificate. A listen port of 0 is resolved to a free port now, because the certificate
+ * `gnc init`: create an administration's data dir: root key, node key, libp2p key, config, database and, last, the
+ * root-signed node certificate; or complete the one an init that was interrupted left (certs/identity.ts), holding the
+ * data dir's init lock (node/keys/lock.ts) so that two inits never run at once. A listen port of 0 is resolved to a free port now, because the certificate
  * names the node's addresses and partners dial exactly those.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { initIdentity } from '../../../certs/identity.js';
+import { IDENTITY_PATHS, initIdentity } from '../../../certs/identity.js';
 import { CountryCode } from '../../../protocol/codes/countries.js';
 import { MAX_CERT_VALIDITY_DAYS } from '../../../protocol/constants.js';
 import { GncError } from '../../../protocol/errors.js';
 import { parseWith } from '../../../protocol/validate.js';
-import { isWildcardAddress, ListenAddress, NodeConfig, PortOption, writeConfig } from '../../config.js';
+import { CONFIG_FILE, isWildcardAddress, ListenAddress, NodeConfig, PortOption, readConfig, writeConfig } from '../../config.js';
+import { withInitLock } from '../../keys/lock.js';
 import { apiBaseUrl } from '../../api/url.js';
 import { DB_FILE, Store } from '../../store/store.js';
 import { parse, type CommandSpec } from '../args.js';
@@ -84,6 +86,17 @@ async function resolvePort0(addr: string): Promise<string> {
   return `/${m[1]}/${m[2]}/tcp/${await freePort(host === '0.0.0.0' ? '127.0.0.1' : host)}${m[3] ?? ''}`;
 }
 
+/**
+ * The config an interrupted init wrote (before the certificate, which only a complete init has; initIdentity refuses
+ * a dir with one) must be for the administration named now: one for another is not completed into a mixed identity.
+ */
+function refuseOtherConfig(dir: string, config: NodeConfig): void {
+  if (!existsSync(join(dir, CONFIG_FILE)) || existsSync(join(dir, IDENTITY_PATHS.certificate))) return;
+  const held = readConfig(dir);
+  if (held.country === config.country && held.name === config.name) return;
+  throw new GncError('GNC_CONFIG_INVALID', `${join(dir, CONFIG_FILE)}, written by a \`gnc init\` that was interrupted, is for ${held.country} "${held.name}", not ${config.country} "${config.name}": run \`gnc init --dir ${dir} --country ${held.country} --name "${held.name}"\` to complete that one, or use another --dir.`);
+}
+
 export const initCommand: Command = {
   spec,
   async run(argv, out) {
@@ -105,12 +118,21 @@ export const initCommand: Command = {
     }
     const config = parseWith(NodeConfig, { v: 1, country, name: values.name, listen, announce, api: { host: apiHost, port: apiPort } }, 'Configuration', '', 'GNC_CONFIG_INVALID');
     makeDirs(dir, 0o750);
-    const id = await initIdentity({ dir, country, name: values.name!, addrs: announce, validityMs: validityDays * 86_400_000 });
-    writeConfig(dir, config);
-    // every message, receipt and token hash of the node: 0600 from the start (SQLite gives its -wal and -shm the
-    // database's mode), as a backup copy is, also when --dir existed before with a mode others may enter
-    writeFileSync(join(dir, DB_FILE), '', { flag: 'a', mode: 0o600 });
-    Store.open(dir).close();
+    // one init at a time per data dir: two at once would each write keys, and could take each other's for a crash's
+    const id = await withInitLock(dir, () => {
+      refuseOtherConfig(dir, config);
+      return initIdentity({
+        dir, country, name: config.name, addrs: announce, validityMs: validityDays * 86_400_000,
+        beforeCertificate: () => {
+          writeConfig(dir, config);
+          // every message, receipt and token hash of the node: 0600 from the start (SQLite gives its -wal and -shm the
+          // database's mode), as a backup copy is, also when --dir existed before with a mode others may enter
+          writeFileSync(join(dir, DB_FILE), '', { flag: 'a', mode: 0o600 });
+          Store.open(dir).close();
+        },
+      });
+    });
+    if (id.kept.length > 0) out(`Resumed an init of ${dir} that was interrupted: kept ${id.kept.join(', ')}, made the rest and the node certificate.`);
     out(`Initialised ${country} node in ${dir}`);
     out(`  root fingerprint: ${id.root.thumbprint}   (tell partners this by a separate channel)`);
     out(`  node key id:      ${id.node.thumbprint}`);

@@ -3,7 +3,7 @@
  * certs/key-files.ts) and no `keys/root.jwk`. The next `gnc init` removes it and makes the identity, where it failed
  * naming the file. What is not such a file is never removed nor followed: a symbolic link in its place (its target
  * untouched), a temporary file readable by others, one written in the last seconds; and a key already there is never
- * replaced. Real files in temp dirs, `gnc init` run as the CLI runs it.
+ * replaced (one that is no key is refused naming it). Real files in temp dirs, `gnc init` run as the CLI runs it.
  */
 import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -75,11 +75,11 @@ describe('gnc init after a crash left a key\'s temporary file', () => {
     expect((await init(young.dir)).code).toBe(0);
   });
 
-  it('never replaces a key already there: the temporary file beside it stays, GNC_IDENTITY_EXISTS', async () => {
+  it('never replaces a key already there, not even one that is no key: refused naming it, the temporary file beside it stays', async () => {
     const { dir, tmp } = crashedInit(halfWritten(60_000));
     writeFileSync(join(dir, 'keys', 'root.jwk'), 'the key\n', { mode: PRIVATE_FILE_MODE });
     const r = await init(dir);
-    expect(r.out.join('\n')).toMatch(/^error GNC_IDENTITY_EXISTS: /);
+    expect(r.out.join('\n')).toMatch(/^error GNC_CONFIG_INVALID: \S+root\.jwk, a key of a `gnc init` that was interrupted, is not a private key: /);
     expect(readFileSync(join(dir, 'keys', 'root.jwk'), 'utf8')).toBe('the key\n');
     expect(existsSync(tmp)).toBe(true);
   });
