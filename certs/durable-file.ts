@@ -1,5 +1,5 @@
 /**
- * The files of a data dir outside SQLite (keys/, identity/, gnc.json, rotation.lock) and the CLI's --out files, written
+ * The files of a data dir outside SQLite (keys/, identity/, gnc.json, rotation.lock, init.lock) and the CLI's --out files, written
  * whole and durably: the bytes go to a temporary file in the same folder, created exclusively with the final mode (a
  * private file is never readable by others, not even while it is written), reach the disk (fsync), and only then get
  * their name, by a rename over the old file or, where a file must never be replaced, by a hard link (EEXIST when
