@@ -169,12 +169,12 @@ function interruptedInit(dir: string): InterruptedInit {
   const root = found.root?.thumbprint;
   for (const file of entries(join(dir, 'identity'))) {
     const path = join('identity', file);
-    const fingerprint = file === 'root.jwk' ? readPublicJwk(join(dir, path), undefined) : /^root-(.+)\.jwk$/.exec(file)?.[1];
-    if (fingerprint === undefined) {
-      if (/\.tmp$/.test(file)) continue; // a public write's temporary file: writeFileDurable replaces it
+    const kept = file === 'root.jwk' ? readPublicJwk(join(dir, path), undefined) : undefined;
+    const of = kept !== undefined ? jwkThumbprint(kept) : /^root-(.+)\.jwk$/.exec(file)?.[1];
+    if (of === undefined) {
+      if (/\.tmp$/.test(file)) continue; // a public write's temporary file, left by a crash: never read
       throw lostCertificate(path);
     }
-    const of = typeof fingerprint === 'string' ? fingerprint : jwkThumbprint(fingerprint);
     if (root === undefined) {
       throw new GncError('GNC_IDENTITY_MISSING', `${join(dir, path)} is the public key of root ${of}, whose private key is not in ${dir}/keys (no certificate names it yet): bring ${IDENTITY_PATHS.rootKey} back (mode 0600) and run \`gnc init\` again to complete the identity, or use another --dir.`);
     }
