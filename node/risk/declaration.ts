@@ -10,7 +10,8 @@ import { toKilograms } from '../../protocol/codes/units.js';
 import { unNumbersOf, type AciAmendment, type AciDeclaration } from '../../protocol/messages/aci.js';
 import type { Party } from '../../protocol/messages/common.js';
 import type { ArrivalView } from '../../protocol/risk.js';
-import { foldCase } from '../store/fold.js';
+import { foldCase, foldCode } from '../store/fold.js';
+import { foldPlace } from '../store/name-keys.js';
 import type { BorderZones } from './rules.js';
 
 export type FullDeclaration = AciDeclaration | AciAmendment;
@@ -98,32 +99,33 @@ function dayFormat(timeZone: string): { format: Intl.DateTimeFormat; zone: strin
 /**
  * The time zone of the border where a declaration's goods arrive: that of its border crossing point in the rules
  * file's `border.offices`, else that of its office of entry there (the crossing point is the narrower place: an
- * office may serve several), else `border.timeZone`. Both names are folded as the arrivals filters fold them; with
+ * office may serve several), else `border.timeZone`. Each name is folded as the arrivals filter on it folds it; with
  * no offices listed, nothing is folded.
  */
 export function arrivalZone(d: FullDeclaration, zones: BorderZones): string | undefined {
-  if (zones.offices.size === 0) return zones.zone;
+  if (zones.places.size === 0) return zones.zone;
   const { id, borderCrossingPoint } = d.officeOfEntry;
-  return (borderCrossingPoint !== undefined ? officeZone(zones, borderCrossingPoint) : undefined) ?? officeZone(zones, id) ?? zones.zone;
+  return (borderCrossingPoint !== undefined ? officeZone(zones, 'place', borderCrossingPoint) : undefined) ?? officeZone(zones, 'code', id) ?? zones.zone;
 }
 
 /** Most names officeZone remembers per rules load; past it, it starts again (a border has far fewer offices). */
 const OFFICE_NAMES_KEPT = 4096;
-/** By rules load (its zones), the zone of each office name as declarations write it, `null` for none listed. */
+/** By rules load (its zones), the zone of each office name as declarations write it (by kind), `null` for none listed. */
 const officeZones = new WeakMap<BorderZones, Map<string, string | null>>();
 
 /**
- * The zone `border.offices` gives office name `name`, folded once per name and rules load: the fold (two NFKC
- * passes and two case mappings) cost a fifth of an assessment when done for every one, and a border's declarations
- * name the same few offices.
+ * The zone `border.offices` gives office name `name` (a crossing point or an office id), folded once per name and rules
+ * load: the fold cost a fifth of an assessment when done for every one, and a border's declarations name the same few
+ * offices.
  */
-function officeZone(zones: BorderZones, name: string): string | undefined {
+function officeZone(zones: BorderZones, kind: 'place' | 'code', name: string): string | undefined {
   let known = officeZones.get(zones);
   if (known === undefined) officeZones.set(zones, (known = new Map()));
-  let zone = known.get(name);
+  const seen = `${kind} ${name}`;
+  let zone = known.get(seen);
   if (zone === undefined) {
     if (known.size >= OFFICE_NAMES_KEPT) known.clear();
-    known.set(name, (zone = zones.offices.get(foldCase(name)) ?? null));
+    known.set(seen, (zone = (kind === 'place' ? zones.places.get(foldPlace(name)) : zones.codes.get(foldCode(name))) ?? null));
   }
   return zone ?? undefined;
 }

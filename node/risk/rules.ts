@@ -10,7 +10,8 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { GncError } from '../../protocol/errors.js';
 import { RiskRules, type BuiltinIndicator, type RiskRules as RiskRulesT } from '../../protocol/risk.js';
 import { parseWith, pointer } from '../../protocol/validate.js';
-import { foldCase } from '../store/fold.js';
+import { foldCode } from '../store/fold.js';
+import { foldPlace } from '../store/name-keys.js';
 import { jsonErrorOffset, lineColumn } from './json-syntax.js';
 
 /** Shortest webhook secret accepted: 16 characters (128 bits as hex would be 32; this refuses only the obviously weak). */
@@ -64,8 +65,12 @@ export interface WebhookSettings {
 export interface BorderZones {
   /** `border.timeZone`: the zone of an arrival at an office `offices` does not list. */
   zone: string | undefined;
-  /** `border.offices` by office of entry id or border crossing point, folded (node/store/fold.ts) as the arrivals filters fold them. */
-  offices: ReadonlyMap<string, string>;
+  /**
+   * `border.offices` by the key of each name as the arrivals filters fold it: as a border crossing point (`places`,
+   * foldPlace) and as an office of entry id (`codes`, foldCode); a name in the file may be either.
+   */
+  places: ReadonlyMap<string, string>;
+  codes: ReadonlyMap<string, string>;
 }
 
 export interface LoadedRules {
@@ -81,7 +86,7 @@ export interface LoadedRules {
 
 /** The built-in rules; `mtimeMs` -1 says no file holds them (one that appears later differs, and is read). */
 export function defaultRules(): LoadedRules {
-  return withWeights(null, RiskRules.parse({ v: 1 }), { zone: undefined, offices: new Map() }, undefined, -1);
+  return withWeights(null, RiskRules.parse({ v: 1 }), { zone: undefined, places: new Map(), codes: new Map() }, undefined, -1);
 }
 
 /**
@@ -108,23 +113,26 @@ function invalidField(path: string, at: string, expected: string, received: stri
 }
 
 /**
- * `border.offices` folded as the arrivals filters fold place names (NFKC, the letter case of any script), so an
- * office written "ХОВД" in the file is the "Ховд" of a declaration. Two names of one office would give it two
- * zones, the file's order choosing one: refused, naming the second.
+ * `border.offices` folded as the arrivals filters fold a border crossing point (foldPlace: letter case, accents, the
+ * region's letters, Cyrillic twins, spacing) and an office of entry id (foldCode: letter case and spaces), so an office
+ * written "ХОВД" in the file is the "Ховд" of a declaration. Two names of one office would give it two zones, the
+ * file's order choosing one: refused, naming the second.
  */
 function borderZones(path: string, border: RiskRulesT['border']): BorderZones {
-  const offices = new Map<string, string>();
+  const places = new Map<string, string>();
+  const codes = new Map<string, string>();
   const written = new Map<string, string>();
   for (const [name, zone] of Object.entries(border?.offices ?? {})) {
-    const key = foldCase(name);
-    const first = written.get(key);
-    if (first !== undefined) {
-      throw invalidField(path, pointer(['border', 'offices', name]), 'each office once (names are compared in any letter case and Unicode form)', `${JSON.stringify(name)}, the office ${JSON.stringify(first)} names too`);
+    for (const [kind, key, zones] of [['place', foldPlace(name), places], ['code', foldCode(name), codes]] as const) {
+      const first = written.get(`${kind} ${key}`);
+      if (first !== undefined) {
+        throw invalidField(path, pointer(['border', 'offices', name]), 'each office once (names are compared as the arrivals filters compare them: in any letter case, Unicode form and spacing)', `${JSON.stringify(name)}, the office ${JSON.stringify(first)} names too`);
+      }
+      written.set(`${kind} ${key}`, name);
+      zones.set(key, zone);
     }
-    written.set(key, name);
-    offices.set(key, zone);
   }
-  return { zone: border?.timeZone, offices };
+  return { zone: border?.timeZone, places, codes };
 }
 
 /**

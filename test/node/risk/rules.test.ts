@@ -74,7 +74,7 @@ describe('risk rules file', () => {
   });
 
   it('refuses two entries of border.offices that are one office in another letter case or Unicode form, naming the second', () => {
-    const pairs: [string, string][] = [['Цагааннуур', 'ЦАГААННУУР'], ['MNBUL001', 'ｍｎｂｕｌ００１'], ['Майкапшагай', 'Майкапшагай'.normalize('NFD')]];
+    const pairs: [string, string][] = [['Цагааннуур', 'ЦАГААННУУР'], ['MNBUL001', 'ｍｎｂｕｌ００１'], ['Майкапшагай', 'Майкапшагай'.normalize('NFD')], ['Zamyn-Üüd', 'ZAMYN UUD'], ['MNBUL001', 'MN BUL 001']];
     for (const [first, second] of pairs) {
       const e = failure(() => loadRules(file({ v: 1, border: { offices: { [first]: 'Asia/Hovd', [second]: 'Asia/Hovd' } } })));
       expect(e.code).toBe('GNC_CONFIG_INVALID');
@@ -101,6 +101,12 @@ describe('risk rules file', () => {
     expect(at({ id: 'MNBUL001' })).toBe('Asia/Hovd');
     expect(at({ id: 'MNTSG001', borderCrossingPoint: 'Цагааннуур' })).toBe('Asia/Hovd');
     expect(at({ id: 'MNZAM001', borderCrossingPoint: 'Замын-Үүд' })).toBe('Asia/Ulaanbaatar');
+    // each compared as the arrivals filter on it compares it: a crossing point as a place name, an office id as a code
+    expect(at({ id: 'MN BUL 001' })).toBe('Asia/Hovd');
+    expect(at({ id: 'MNTSG001', borderCrossingPoint: 'Tsagaannuur' })).toBe('Asia/Ulaanbaatar');
+    const places = loadRules(file({ v: 1, border: { timeZone: 'Asia/Ulaanbaatar', offices: { 'Bayan-Ölgii Tsagaannuur': 'Asia/Hovd', 'ЦАГААННУУР': 'Asia/Hovd' } } })).zones;
+    const atPlace = (borderCrossingPoint: string) => arrivalZone(variant(road(), (d) => (d.officeOfEntry = { id: 'MNTSG001', borderCrossingPoint })) as never, places);
+    for (const written of ['bayan olgii  tsagaannuur', 'BAYAN-ÖLGII-TSAGAANNUUR', 'Цагааннуур', 'ЦAГAAННУУР']) expect(atPlace(written), written).toBe('Asia/Hovd');
     // offices alone: an office not listed keeps the date as written
     expect(arrivalZone(road() as never, loadRules(file({ v: 1, border: { offices: { 'MNBUL001': 'Asia/Hovd' } } })).zones)).toBeUndefined();
   });
