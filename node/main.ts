@@ -160,7 +160,7 @@ export class GncNode {
       control: ext.control, controlRolledBack: ext.controlRolledBack, onAccepted: ext.onAccepted, evidence: ext.evidence,
     });
     const transport: ReceiptTransport = {
-      request: (partner, envelope, onWire) => this.session(partner).request(envelope, onWire),
+      request: (partner, envelope, onWire, onStream) => this.session(partner).request(envelope, onWire, onStream),
       close: () => {
         for (const s of this.sessions.values()) s.close();
         this.sessions.clear();

@@ -36,8 +36,11 @@ import type { Resealed } from './submit.js';
 import { withdrawQueued } from './withdraw.js';
 
 export interface ReceiptTransport {
-  /** The partner's receipt; `onWire` tells whether the partner may hold the envelope (see PartnerSession). */
-  request(partner: string, envelope: Uint8Array, onWire?: (mayHold: boolean) => void): Promise<Uint8Array>;
+  /**
+   * The partner's receipt; `onWire` tells whether the partner may hold the envelope (see PartnerSession), `onStream` that
+   * a stream to the partner is open for it (the dial went through): a failure after that reached the partner.
+   */
+  request(partner: string, envelope: Uint8Array, onWire?: (mayHold: boolean) => void, onStream?: () => void): Promise<Uint8Array>;
   close(): void;
 }
 
@@ -88,6 +91,14 @@ export class Dispatcher {
   private readonly unreachable = new Map<string, number>();
   /** Messages marked in the commit that queued them (sendWithQueued). */
   private markedWithQueued = 0;
+  /**
+   * Partners whose last failed attempt reached them (a stream opened) and failed otherwise: they closed the stream, answered
+   * an error frame (their disk is full), sent no receipt or a bad one; `true` once a connection has brought their queue
+   * forward since (connected), which the next connections do not do again: one that connects in a loop would have its
+   * messages tried at its connection rate, not on the backoff. A delivery that goes through ends it, and so does a failed
+   * dial (the partner was away: a connection then means it is back), its removal and a restart.
+   */
+  private readonly failedWhenReached = new Map<string, boolean>();
 
   constructor(private readonly d: DispatcherDeps) {}
 
@@ -122,15 +133,22 @@ export class Dispatcher {
 
   /**
    * A libp2p connection with `partner` opened, either way (its node started and greeted this one, or a dial went through):
-   * it is reachable. Its queued messages are retried now, not at the next backoff, and one found unreachable is no longer
-   * (GET /v1/health), also when nothing of it is queued that a delivery would clear it with: in the same commit, on the
-   * connection's event, never on a message's path.
+   * it is reachable. One found unreachable is no longer (GET /v1/health), also when nothing of it is queued that a delivery
+   * would clear it with: in the same commit, on the connection's event, never on a message's path.
+   * Its queued messages are retried now, not at the next backoff, when they wait because it could not be reached (a failed
+   * dial) or, once, when its last attempts reached it and failed otherwise (failedWhenReached: a partner that restarts
+   * after its disk filled up gets its queue at once); from then on until a delivery goes through or a dial fails, they keep
+   * to their backoff, whatever connects: a partner that connects in a loop would have them tried at each connection.
+   * Nothing to write (the partner neither unreachable nor to be retried): no commit.
    */
   connected(partner: string): void {
     const was = this.unreachable.has(partner);
+    const forward = this.failedWhenReached.get(partner) !== true;
+    if (this.failedWhenReached.has(partner)) this.failedWhenReached.set(partner, true);
+    if (!was && !forward) return this.notify(partner);
     this.d.store.commits
       .run(() => {
-        this.d.store.outbox.retryNow(partner, this.d.clock());
+        if (forward) this.d.store.outbox.retryNow(partner, this.d.clock());
         if (was) this.d.store.partners.clearUnreachable(partner);
       })
       .then(
@@ -318,6 +336,7 @@ export class Dispatcher {
   private forget(partner: string): void {
     this.inflight.delete(partner);
     this.unreachable.delete(partner);
+    this.failedWhenReached.delete(partner);
     clearTimeout(this.timers.get(partner));
     this.timers.delete(partner);
   }
@@ -446,8 +465,9 @@ export class Dispatcher {
   private async deliver(row: OutboxRow): Promise<void> {
     const bytes = new Uint8Array(row.jws);
     let sent = false;
+    let reached = false;
     try {
-      const answer = await this.d.transport.request(row.partner, bytes, (mayHold) => (sent = mayHold));
+      const answer = await this.d.transport.request(row.partner, bytes, (mayHold) => (sent = mayHold), () => (reached = true));
       const now = this.d.clock();
       const { body, opened } = openReceipt(
         answer,
@@ -475,12 +495,15 @@ export class Dispatcher {
         this.d.store.outbox.remove(row.seq);
         return undefined;
       });
+      this.failedWhenReached.delete(row.partner);
       if (this.unreachable.delete(row.partner)) this.d.log(`partner ${row.partner} is reachable again: its queued messages are being delivered`);
       if (next !== undefined) return this.resealed(row, `was refused by ${row.partner} as older than its acceptance window (GNC_CLOCK_SKEW) on arrival`, next);
       if (again !== undefined) this.d.log(`${row.id} to ${row.partner} (a control envelope) was refused as too old (GNC_CLOCK_SKEW) on arrival: ${again}`);
       this.d.onFinal?.(row.seq, status);
     } catch (err) {
       try {
+        if (!reached) this.failedWhenReached.delete(row.partner);
+        else if (!this.failedWhenReached.has(row.partner)) this.failedWhenReached.set(row.partner, false);
         await this.retryLater(row, err, sent);
       } catch (failed) {
         this.unrecorded(row, failed);

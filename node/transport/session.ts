@@ -55,9 +55,11 @@ export class PartnerSession {
    * and `onWire(false)` if the partner then answers this request with an ERROR frame (it did not process it).
    * The returned promise settles only after the write has (so after any `onWire(true)`), and the receipt
    * timeout runs from when the frame has left: a partner that does not read fails the write (DRAIN_TIMEOUT_MS).
+   * `onStream()` is called once a stream to the partner is open for the request: a failure after it is no failed dial.
    */
-  async request(envelope: Uint8Array, onWire?: (mayHold: boolean) => void): Promise<Uint8Array> {
+  async request(envelope: Uint8Array, onWire?: (mayHold: boolean) => void, onStream?: () => void): Promise<Uint8Array> {
     const framed = await this.open();
+    onStream?.();
     const requestId = this.nextId;
     this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1;
     const receipt = new Promise<Uint8Array>((resolve, reject) => {
