@@ -161,6 +161,9 @@ export class GncNode {
     });
     const transport: ReceiptTransport = {
       request: (partner, envelope, onWire, onStream) => this.session(partner).request(envelope, onWire, onStream),
+      probe: async (partner) => {
+        if ((await this.dialPartner(partner)) === undefined) throw new GncError('GNC_PARTNER_UNREACHABLE', `${partner}'s certificate names no address to dial.`);
+      },
       close: () => {
         for (const s of this.sessions.values()) s.close();
         this.sessions.clear();
@@ -349,18 +352,27 @@ export class GncNode {
   private greetPartners(): void {
     for (const country of this.parts.trust.allRoots().keys()) {
       if (country === this.country) continue;
-      const peer = this.parts.trust.peerOf(country);
-      if (!peer || peer.addrs.length === 0 || !this.host) continue;
-      const addrs = peer.addrs.map((a) => multiaddr(a.includes('/p2p/') ? a : `${a}/p2p/${peer.peerId}`));
-      const greeting = this.host.dial(addrs, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) }).then(
+      const greeting = this.dialPartner(country)?.then(
         () => undefined,
         () => undefined,
       );
+      if (greeting === undefined) continue;
       this.greetings.set(country, greeting);
       void greeting.finally(() => {
         if (this.greetings.get(country) === greeting) this.greetings.delete(country);
       });
     }
+  }
+
+  /**
+   * A connection with partner `country` at the addresses its certificate names, no stream (a greeting, or the dispatcher's
+   * probe of a partner found unreachable); undefined when it names none or the node is not started.
+   */
+  private dialPartner(country: string): Promise<unknown> | undefined {
+    const peer = this.parts.trust.peerOf(country);
+    if (!peer || peer.addrs.length === 0 || !this.host) return undefined;
+    const addrs = peer.addrs.map((a) => multiaddr(a.includes('/p2p/') ? a : `${a}/p2p/${peer.peerId}`));
+    return this.host.dial(addrs, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) });
   }
 
   private trackResponse(res: ServerResponse): void {

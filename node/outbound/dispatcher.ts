@@ -31,7 +31,7 @@ import type { Policy } from '../policy/policy.js';
 import type { Store } from '../store/store.js';
 import type { OutboxRow } from '../store/outbox.js';
 import type { TrustIndex } from '../trust.js';
-import { backoffDelay, type BackoffConfig } from './backoff.js';
+import { backoffDelay, PROBE_SPACING_MS, probeDelay, type BackoffConfig } from './backoff.js';
 import type { Resealed } from './submit.js';
 import { withdrawQueued } from './withdraw.js';
 
@@ -41,6 +41,8 @@ export interface ReceiptTransport {
    * a stream to the partner is open for it (the dial went through): a failure after that reached the partner.
    */
   request(partner: string, envelope: Uint8Array, onWire?: (mayHold: boolean) => void, onStream?: () => void): Promise<Uint8Array>;
+  /** Dial the partner, a connection and no message (probeLater): resolves once one is open, rejects when none can be. */
+  probe?(partner: string): Promise<void>;
   close(): void;
 }
 
@@ -99,6 +101,10 @@ export class Dispatcher {
    * dial (the partner was away: a connection then means it is back), its removal and a restart.
    */
   private readonly failedWhenReached = new Map<string, boolean>();
+  /** Partners probed (probeLater): the next probe's number, and its timer or the dial under way. */
+  private readonly probes = new Map<string, Probe>();
+  /** When (Date.now) the next probe of any partner may start at the earliest (PROBE_SPACING_MS). */
+  private probeSlot = 0;
 
   constructor(private readonly d: DispatcherDeps) {}
 
@@ -128,13 +134,15 @@ export class Dispatcher {
     this.timers.clear();
     for (const t of this.unrecordedTimers) clearTimeout(t);
     this.unrecordedTimers.clear();
+    for (const p of this.probes.values()) clearTimeout(p.timer);
+    this.probes.clear();
     this.d.transport.close();
   }
 
   /**
-   * A libp2p connection with `partner` opened, either way (its node started and greeted this one, or a dial went through):
-   * it is reachable. One found unreachable is no longer (GET /v1/health), also when nothing of it is queued that a delivery
-   * would clear it with: in the same commit, on the connection's event, never on a message's path.
+   * A libp2p connection with `partner` opened, either way (its node started and greeted this one, a dial went through, or a
+   * probe's did: probeLater): it is reachable. One found unreachable is no longer (GET /v1/health), also when nothing of it
+   * is queued that a delivery would clear it with: in the same commit, on the connection's event, never on a message's path.
    * Its queued messages are retried now, not at the next backoff, when they wait because it could not be reached (a failed
    * dial) or, once, when its last attempts reached it and failed otherwise (failedWhenReached: a partner that restarts
    * after its disk filled up gets its queue at once); from then on until a delivery goes through or a dial fails, they keep
@@ -153,16 +161,21 @@ export class Dispatcher {
       })
       .then(
         () => {
-          if (was && this.unreachable.delete(partner)) this.d.log(`partner ${partner} is reachable again: it is connected`);
+          if (was && this.reachableAgain(partner)) this.d.log(`partner ${partner} is reachable again: it is connected`);
           this.notify(partner);
         },
         (err: unknown) => this.d.log(`could not reschedule the queued messages of ${partner}, connected again: ${(err as Error).message}`),
       );
   }
 
-  /** New work for a partner (a submission, or the partner came back). */
+  /** New work for a partner (a submission, or the partner came back): a probe waiting for it is not needed (probeLater). */
   notify(partner: string): void {
     if (!this.running) return;
+    const probe = this.probes.get(partner);
+    if (probe !== undefined) {
+      clearTimeout(probe.timer);
+      probe.timer = undefined;
+    }
     const t = this.timers.get(partner);
     if (t) {
       clearTimeout(t);
@@ -335,10 +348,61 @@ export class Dispatcher {
    */
   private forget(partner: string): void {
     this.inflight.delete(partner);
-    this.unreachable.delete(partner);
+    this.reachableAgain(partner);
     this.failedWhenReached.delete(partner);
     clearTimeout(this.timers.get(partner));
     this.timers.delete(partner);
+  }
+
+  /** `partner` is no longer found unreachable (in memory: the caller commits what is kept), nor probed; whether it was. */
+  private reachableAgain(partner: string): boolean {
+    clearTimeout(this.probes.get(partner)?.timer);
+    this.probes.delete(partner);
+    return this.unreachable.delete(partner);
+  }
+
+  /**
+   * `partner` is found unreachable and nothing of it is queued or on the wire, so no delivery will find it back: this node
+   * dials it (transport.probe, a connection and no message) after a backoff of its own (probeDelay, constants in
+   * backoff.ts), at most one probe of a partner at a time, those of different partners spread (PROBE_SPACING_MS). A probe
+   * that connects clears the mark as any connection does (connected: the one commit); one that fails writes nothing and
+   * waits longer for the next. Probing ends when the partner is reachable again, something is queued for it (notify; the
+   * probe checks too, for what another process queued), it is removed, or the node stops. The sweep starts it.
+   */
+  private probeLater(partner: string): void {
+    if (!this.running || this.d.transport.probe === undefined || !this.unreachable.has(partner) || !this.d.trust.isPartner(partner)) return;
+    let probe = this.probes.get(partner);
+    if (probe === undefined) this.probes.set(partner, (probe = { attempt: 0, timer: undefined, dialing: false }));
+    if (probe.timer !== undefined || probe.dialing) return;
+    const now = Date.now();
+    const at = Math.max(now + probeDelay(probe.attempt, this.d.backoff), this.probeSlot);
+    this.probeSlot = at + PROBE_SPACING_MS;
+    const p = probe;
+    p.timer = setTimeout(() => {
+      p.timer = undefined;
+      this.probe(partner, p);
+    }, at - now);
+    p.timer.unref();
+  }
+
+  private probe(partner: string, p: Probe): void {
+    if (!this.running || this.probes.get(partner) !== p) return;
+    // back, or removed, meanwhile: nothing to probe. Something queued: its delivery finds the partner back, and the sweep
+    // probes again once nothing is (with this probe's number: its backoff goes on)
+    if (!this.unreachable.has(partner) || !this.d.trust.isPartner(partner)) return void this.probes.delete(partner);
+    if (this.inFlight(partner) > 0 || this.d.store.outbox.nextDue(partner) !== undefined) return;
+    p.dialing = true;
+    this.d.transport.probe!(partner).then(
+      () => {
+        p.dialing = false;
+        if (this.running && this.unreachable.has(partner)) this.connected(partner);
+      },
+      () => {
+        p.dialing = false;
+        p.attempt++;
+        if (this.probes.get(partner) === p) this.probeLater(partner);
+      },
+    );
   }
 
   /**
@@ -496,7 +560,7 @@ export class Dispatcher {
         return undefined;
       });
       this.failedWhenReached.delete(row.partner);
-      if (this.unreachable.delete(row.partner)) this.d.log(`partner ${row.partner} is reachable again: its queued messages are being delivered`);
+      if (this.reachableAgain(row.partner)) this.d.log(`partner ${row.partner} is reachable again: its queued messages are being delivered`);
       if (next !== undefined) return this.resealed(row, `was refused by ${row.partner} as older than its acceptance window (GNC_CLOCK_SKEW) on arrival`, next);
       if (again !== undefined) this.d.log(`${row.id} to ${row.partner} (a control envelope) was refused as too old (GNC_CLOCK_SKEW) on arrival: ${again}`);
       this.d.onFinal?.(row.seq, status);
@@ -607,6 +671,8 @@ export class Dispatcher {
     // a notice signed with the CLI) are due now, and nothing else tells this node about them
     const queued = this.d.store.outbox.partners();
     for (const p of queued) this.pump(p);
+    // a partner found unreachable with nothing queued or on the wire: probed, so that health tells when it is back
+    for (const p of this.unreachable.keys()) if (!queued.includes(p) && this.inFlight(p) === 0) this.probeLater(p);
     // and one removed with nothing left queued, which nothing else may bring here (a removal by the CLI finds no
     // session to renew of a partner never reached): what is kept about it goes (forget)
     for (const p of [...this.inflight.keys()]) if (!queued.includes(p) && !this.d.trust.isPartner(p)) this.pump(p);
@@ -618,6 +684,13 @@ interface RefusedKeys {
   ended: ReadonlyMap<string, number> | undefined;
   revoked: ReadonlyMap<string, number> | undefined;
   any: boolean;
+}
+
+/** A partner's probing (Dispatcher.probeLater): the next probe's number (its backoff), and its timer or dial under way. */
+interface Probe {
+  attempt: number;
+  timer: NodeJS.Timeout | undefined;
+  dialing: boolean;
 }
 
 /** What the pump does with a due row (Dispatcher.verdict). */
