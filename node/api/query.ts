@@ -19,7 +19,10 @@ export const NO_QUERY = z.strictObject({});
  * a trailing `?` or `&`) are no parameter and pass.
  */
 export function queryParams(c: Context): Record<string, string[]> {
-  const search = new URL(c.req.url).search.slice(1);
+  const url = c.req.url;
+  // no query string (every submission of JSON): no parameter, without parsing the URL twice (here and by hono)
+  if (!url.includes('?')) return {};
+  const search = new URL(url).search.slice(1);
   const unnamed = search.split('&').find((part) => part.startsWith('='));
   if (unnamed !== undefined) {
     const received = quoted(unnamed);
