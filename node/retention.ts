@@ -18,7 +18,7 @@
  */
 import { IDEMPOTENCY_KEY_TTL_MS, MAX_MESSAGE_AGE_LIMIT_MS } from '../protocol/constants.js';
 import type { Db } from './store/db.js';
-import type { MessageRow } from './store/messages.js';
+import type { MessageHead, MessageRow } from './store/messages.js';
 import type { Store } from './store/store.js';
 
 /**
@@ -27,12 +27,16 @@ import type { Store } from './store/store.js';
  * (API view, XML, evidence bundle, `gnc audit export` with the node stopped) serves content past its retention for up
  * to a sweep interval. A comparison with the clock, no query. Sent messages are never purged.
  */
-export function purgedSince(row: Pick<MessageRow, 'direction' | 'jws' | 'retain_until' | 'updated_at'>, now: number): number | null {
+export function purgedSince(row: Pick<MessageRow, 'direction' | 'retain_until' | 'updated_at'> & ContentFacts, now: number): number | null {
   if (row.direction !== 'in') return null;
   if (row.retain_until !== null && row.retain_until <= now) return row.retain_until;
   // purged by the sweep, read with a clock set back since: purged all the same
-  return row.jws === null ? (row.retain_until ?? row.updated_at) : null;
+  const held = 'held' in row ? row.held === 1 : row.jws !== null;
+  return held ? null : (row.retain_until ?? row.updated_at);
 }
+
+/** Whether a message's content is held: its envelope as read (a MessageRow), or `held` (a MessageHead, read without it). */
+export type ContentFacts = Pick<MessageRow, 'jws'> | Pick<MessageHead, 'held'>;
 
 /**
  * The SQL twin of purgedSince over MESSAGE_SELECT (node/store/messages.ts: `messages` with its content, `jws` NULL once

@@ -2,7 +2,7 @@
 import type { MessageSummary, MessageView } from '../../protocol/api/schemas.js';
 import type { FlattenedJws } from '../../protocol/envelope/payload.js';
 import type { GncErrorCode } from '../../protocol/errors.js';
-import { purgedSince } from '../retention.js';
+import { purgedSince, type ContentFacts } from '../retention.js';
 import type { TermsRepo } from '../store/terms.js';
 import type { MessageRow, ReceiptRow } from '../store/messages.js';
 
@@ -15,7 +15,7 @@ function jwsObject(bytes: Buffer | null): FlattenedJws | null {
  * envelope) from that instant, also before the retention sweep has removed its content (node/retention.ts). A received
  * message carries the terms it was accepted under (`terms`), computed from the row and its agreement version.
  */
-export function summaryOf(row: MessageRow, receipt: ReceiptRow | undefined, now: number, terms: Pick<TermsRepo, 'of'>): MessageSummary {
+export function summaryOf(row: Omit<MessageRow, 'jws' | 'body'> & ContentFacts, receipt: Pick<ReceiptRow, 'status'> | undefined, now: number, terms: Pick<TermsRepo, 'of'>): MessageSummary {
   const purged = purgedSince(row, now);
   return {
     id: row.id,

@@ -64,6 +64,12 @@ export interface MessageRow {
   updated_at: number;
 }
 
+/**
+ * A message's row without its content: what a summary shows (MessageSummary), read without the envelope and the body;
+ * `held` is 1 while its content is held (not purged), as `jws` not being NULL tells in a MessageRow.
+ */
+export type MessageHead = Omit<MessageRow, 'jws' | 'body'> & { held: 0 | 1 };
+
 export interface ReceiptRow {
   message_seq: number;
   receipt_id: string;
@@ -108,6 +114,8 @@ export class MessageRepo {
   private readonly byKeyStmt;
   private readonly byIdStmt;
   private readonly bySeqStmt;
+  private readonly headBySeqStmt;
+  private readonly receiptStatusStmt;
   private readonly statusStmt;
   private readonly receiptStmt;
   private readonly insertReceiptStmt;
@@ -127,6 +135,8 @@ export class MessageRepo {
     this.byKeyStmt = db.prepare(`${MESSAGE_SELECT} WHERE m.direction = ? AND m.partner = ? AND m.id = ?`);
     this.byIdStmt = db.prepare(`${MESSAGE_SELECT} WHERE m.id = ? ORDER BY m.direction DESC, m.seq`);
     this.bySeqStmt = db.prepare(`${MESSAGE_SELECT} WHERE m.seq = ?`);
+    this.headBySeqStmt = db.prepare(`SELECT ${MESSAGE_COLUMNS}, ${contentHeld()} AS held FROM messages m WHERE m.seq = ?`);
+    this.receiptStatusStmt = db.prepare('SELECT status FROM receipts WHERE message_seq = ?').pluck();
     this.statusStmt = db.prepare('SELECT status FROM messages WHERE seq = ?').pluck();
     this.receiptStmt = db.prepare('SELECT * FROM receipts WHERE message_seq = ?');
     this.insertReceiptStmt = db.prepare(`INSERT OR REPLACE INTO receipts (message_seq, receipt_id, status, code, reason, jws, sha256, at)
@@ -179,6 +189,16 @@ export class MessageRepo {
 
   bySeq(seq: number): MessageRow | undefined {
     return this.withWithdrawal(this.bySeqStmt.get(seq) as MessageRow | undefined);
+  }
+
+  /** Message `seq` without its content (MessageHead): a summary of it reads neither its envelope nor its body. */
+  headBySeq(seq: number): MessageHead | undefined {
+    return this.withWithdrawal(this.headBySeqStmt.get(seq) as MessageHead | undefined);
+  }
+
+  /** The outcome of message `seq`'s receipt alone, without reading the receipt's envelope (a summary shows no more). */
+  receiptStatus(seq: number): ReceiptRow['status'] | undefined {
+    return this.receiptStatusStmt.get(seq) as ReceiptRow['status'] | undefined;
   }
 
   /** The status alone, without reading the envelope and body (long-polling checks it). */
@@ -246,7 +266,7 @@ export class MessageRepo {
    * Rows as read from `messages`, with when and why a withdrawn one was withdrawn (one lookup by key per withdrawn
    * row; the others get null), so that every reader of a row sees its withdrawal.
    */
-  private withWithdrawal<R extends MessageRow | undefined>(row: R): R {
+  private withWithdrawal<R extends MessageRow | MessageHead | undefined>(row: R): R {
     if (row === undefined) return row;
     const w = row.status === 'withdrawn' ? (this.withdrawalOfStmt.get(row.seq) as { at: number; reason: string } | undefined) : undefined;
     row.withdrawn_at = w?.at ?? null;

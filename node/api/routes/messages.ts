@@ -94,13 +94,21 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
     // instead of the full view with the body and both signed envelopes the client already has or can fetch
     const prefer = c.req.header('prefer');
     const wait = preferredWait(prefer) ?? 0;
-    const now = wait > 0 ? await settled(seq, wait) : undefined;
-    if (now && FINAL.has(now.status)) {
-      const receipt = store.messages.receipt(now.seq);
+    if (wait > 0) {
+      await finals.wait(seq, wait * 1000, () => FINAL.has(store.messages.statusOf(seq) ?? ''));
       const shape = preferredReturn(prefer);
       const headers: Record<string, string> = shape ? { ...base, 'preference-applied': `return=${shape}` } : base;
-      if (shape === 'minimal') return c.json(summaryOf(now, receipt, clock(), store.terms), 200, headers);
-      return c.json(viewOf(now, receipt, clock(), store.terms), 200, headers);
+      if (shape === 'minimal') {
+        // the summary reads neither the envelope nor the body, nor the receipt's envelope
+        const head = store.messages.headBySeq(seq);
+        if (head && FINAL.has(head.status)) {
+          const status = store.messages.receiptStatus(seq);
+          return c.json(summaryOf(head, status && { status }, clock(), store.terms), 200, headers);
+        }
+      } else {
+        const now = store.messages.bySeq(seq);
+        if (now && FINAL.has(now.status)) return c.json(viewOf(now, store.messages.receipt(now.seq), clock(), store.terms), 200, headers);
+      }
     }
     return c.json(removedXml === undefined ? result : { ...result, removedXmlPaths: removedXml }, 202, base);
   });

@@ -14,6 +14,7 @@ import { MessageRepo } from '../../../node/store/messages.js';
 import { MIGRATIONS } from '../../../node/store/migrations.js';
 import { registerNameKeys } from '../../../node/store/name-keys.js';
 import { Store } from '../../../node/store/store.js';
+import { summaryOf } from '../../../node/api/views.js';
 import { tempDir } from '../../helpers/network.js';
 
 let dir: string | undefined;
@@ -137,5 +138,40 @@ describe('message content', () => {
     expect(messages.bySeq(1)).toMatchObject({ jws: null, body: null, retain_until: now - 1 });
     expect(messages.bySeq(2)).toMatchObject({ jws: jwsOf('sent') });
     expect(db.prepare('SELECT seq FROM message_content').pluck().all()).toEqual([2]);
+  });
+
+  it('is not read for a summary (MessageHead): the summary is the one the full row gives, before and after a purge', () => {
+    dir = tempDir('gnc-content-');
+    const store = Store.open(dir);
+    db = store.db;
+    const now = Date.parse('2026-01-02T00:00:00Z');
+    const [inbound, outbound] = db.transaction((): [number, number] => [
+      store.messages.insert({
+        id: 'in1', direction: 'in', partner: 'KG', type: 'aci', kind: 'declaration', ref: null, purpose: null, agreement: null,
+        created: '2026-01-01T00:00:00.000Z', status: 'accepted', sha256: 'x', removed: null, jws: jwsOf('a'), body: bodyOf('a'), retainUntil: now + 86_400_000,
+      }, now),
+      store.messages.insert({
+        id: 'out1', direction: 'out', partner: 'KG', type: 'aci', kind: 'declaration', ref: null, purpose: null, agreement: null,
+        created: '2026-01-01T00:00:00.000Z', status: 'delivered', sha256: 'y', removed: '["/a"]', jws: jwsOf('b'), body: bodyOf('b'), retainUntil: null,
+      }, now),
+    ])();
+    store.messages.saveReceipt({ message_seq: outbound, receipt_id: 'r1', status: 'accepted', code: null, reason: null, jws: jwsOf('r'), sha256: 'z', at: now });
+    const same = (seq: number): void => {
+      const head = store.messages.headBySeq(seq)!;
+      expect(head).not.toHaveProperty('jws');
+      expect(head).not.toHaveProperty('body');
+      const status = store.messages.receiptStatus(seq);
+      expect(status).toBe(store.messages.receipt(seq)?.status);
+      expect(summaryOf(head, status && { status }, now, store.terms)).toEqual(summaryOf(store.messages.bySeq(seq)!, store.messages.receipt(seq), now, store.terms));
+    };
+    same(inbound);
+    same(outbound);
+    expect(store.messages.headBySeq(inbound)!.held).toBe(1);
+    // the retention purge deletes the content row: the summary says purged, as the full row's does
+    db.prepare('DELETE FROM message_content WHERE seq = ?').run(inbound);
+    expect(store.messages.headBySeq(inbound)!.held).toBe(0);
+    expect(summaryOf(store.messages.headBySeq(inbound)!, undefined, now, store.terms).purged).not.toBeNull();
+    same(inbound);
+    expect(store.messages.headBySeq(999)).toBeUndefined();
   });
 });
