@@ -68,6 +68,7 @@ export interface OutboxRow {
 export class OutboxRepo {
   private readonly insertStmt;
   private readonly dueSeqsStmt;
+  private readonly anyDueStmt;
   private readonly rowStmt;
   private readonly nextDueStmt;
   private readonly rescheduleStmt;
@@ -99,6 +100,9 @@ export class OutboxRepo {
     this.dueSeqsStmt = db.prepare(`SELECT o.seq FROM outbox o JOIN messages m ON m.seq = o.seq
       WHERE o.partner = ? AND o.next_at <= ? AND m.status IN ('queued','retrying') AND ${NOT_BEHIND_CONTROL} AND ${NOT_WAITING_FOR_ORIGINAL}
       ORDER BY o.next_at, o.seq LIMIT ?`).pluck();
+    // the first two conditions of dueSeqsStmt alone, LIMIT 1: whether it can find anything (LIMIT as a literal, not bound)
+    this.anyDueStmt = db.prepare(`SELECT 1 FROM outbox o JOIN messages m ON m.seq = o.seq
+      WHERE o.partner = ? AND o.next_at <= ? AND m.status IN ('queued','retrying') LIMIT 1`).pluck();
     this.rowStmt = db.prepare('SELECT o.*, c.jws, m.id, m.sha256, m.agreement, m.created FROM outbox o JOIN messages m ON m.seq = o.seq LEFT JOIN message_content c ON c.seq = o.seq WHERE o.seq = ?');
     this.nextDueStmt = db.prepare(`SELECT MIN(o.next_at) AS t FROM outbox o JOIN messages m ON m.seq = o.seq WHERE o.partner = ? AND m.status IN ('queued','retrying')
       AND ${NOT_BEHIND_CONTROL} AND ${NOT_WAITING_FOR_ORIGINAL}`);
@@ -148,9 +152,13 @@ export class OutboxRepo {
    * Up to `limit` rows due for a partner, oldest first, leaving out `skip` (rows the dispatcher has taken, whose
    * 'sending' mark may not be committed yet), messages queued behind a pending control envelope and
    * messages whose original is still in the outbox.
-   * Only the chosen rows are read in full.
+   * Only the chosen rows are read in full. Asked first whether any row of the partner is due and waiting at all (the
+   * rows on the wire, 'sending', are not): most pumps at a steady load follow a delivery that freed a slot with nothing
+   * queued behind it, and that answer costs a fraction of the full query (the e2e bench's sender, 64 in flight: ~5 us
+   * against ~35 us with 64 rows on the wire).
    */
   due(partner: string, now: number, limit: number, skip: ReadonlySet<number>): OutboxRow[] {
+    if (this.anyDueStmt.get(partner, now) === undefined) return [];
     const seqs = (this.dueSeqsStmt.all(partner, now, partner, limit + skip.size) as number[]).filter((s) => !skip.has(s)).slice(0, limit);
     return seqs.map((s) => this.row(s)!);
   }
