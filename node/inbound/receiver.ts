@@ -29,6 +29,8 @@ export interface AcceptedMessage {
   seq: number;
   opened: OpenedEnvelope;
   type: BusinessType;
+  /** The body as validated and stored (the stored body is its JSON.stringify): read it, never change it. */
+  body: BusinessBody;
 }
 
 export interface ReceiverDeps {
@@ -184,7 +186,7 @@ export class Receiver {
     });
     settled?.(true);
     if (seq < 0) return this.duplicate(p.from, p.id, sha256) ?? receipt.bytes;
-    if (isBusinessType(type)) this.d.onAccepted?.({ seq, opened, type });
+    if (isBusinessType(type)) this.d.onAccepted?.({ seq, opened, type, body: body as BusinessBody });
     return receipt.bytes;
   }
 

@@ -87,6 +87,9 @@ export const INDIVIDUAL_USE = `IFNULL(purpose, '') NOT IN (${AGGREGATE_ONLY_PURP
 /** What a consignment the retention purge rebuilds keeps (RiskEngine.reproject): its cid and its API id. */
 export type Rebuilt = Pick<ConsignmentRow, 'cid' | 'root_id'>;
 
+/** A StoredMessage without its body: what the projection reads of a message before its body. */
+export type MessageMeta = Omit<StoredMessage, 'body'>;
+
 export interface StoredMessage {
   seq: number;
   id: string;
@@ -109,6 +112,12 @@ export interface StoredMessage {
  */
 export const STORED_SELECT = `SELECT m.seq, m.id, m.partner, m.type, m.kind, m.ref, m.created, c.body, m.stored_at, m.agreement, m.purpose, m.retain_until
   FROM messages m LEFT JOIN message_content c ON c.seq = m.seq`;
+
+/**
+ * The bodies offered (RiskEngine.offer) held at most: as many as a step projects, and at most this many envelope bytes
+ * (16 MiB), so a backlog of large messages is read back from the store instead of held in memory.
+ */
+const OFFERED_MAX_BYTES = 16 * 1024 * 1024;
 
 /** Key in risk_state asking for the terms of the arrivals stored before views carried them (migration 27); its value is the cid reached. */
 const TERMS_BACKFILL = 'terms-backfill';
@@ -145,6 +154,18 @@ export class RiskEngine {
    * (unassessable) and goes on with their backoff; it tries each once at once.
    */
   private readonly failing = new Map<number, { attempts: number; due: number }>();
+  /**
+   * Bodies of messages the receiver has just stored, by seq, as it validated them (offer): the step projects these
+   * instead of reading them back and parsing them again. Bounded (OFFERED_MAX_BYTES); a message not here is read from the store.
+   */
+  private readonly offered = new Map<number, { body: unknown; bytes: number }>();
+  private offeredBytes = 0;
+  /**
+   * The bodies the running step projected, by seq, with their message ids: its assessments of the consignments they are
+   * in force in read them here instead of from the store (the same transaction: nothing else changes them meanwhile).
+   * Empty outside a step.
+   */
+  private readonly projected = new Map<number, { id: string; body: unknown }>();
   /** assessQueued in a savepoint of the caller's transaction (assessIsolated): wrapped once, not per consignment (GroupCommit says why). */
   private readonly assessInSavepoint: (cid: number) => AssessmentEvent | undefined;
 
@@ -157,8 +178,12 @@ export class RiskEngine {
     this.s = {
       // `+direction`: look rows up by (type, seq > cursor), never by direction, which would read every
       // message ever received on each step (test/node/store/query-plans.test.ts)
-      next: db.prepare(`${STORED_SELECT}
+      // whether the content is held (`held`), not the body: a body offered by the receiver is not read back (offer);
+      // testing for NULL reads the row's header, not the envelope and body, which overflow into pages of their own
+      next: db.prepare(`SELECT m.seq, m.id, m.partner, m.type, m.kind, m.ref, m.created, c.body IS NOT NULL AS held, m.stored_at, m.agreement, m.purpose, m.retain_until
+        FROM messages m LEFT JOIN message_content c ON c.seq = m.seq
         WHERE m.seq > ? AND +m.direction = 'in' AND m.type IN ('aci', 'ecoo', 'aeo') AND ${INDIVIDUAL_USE} ORDER BY m.seq LIMIT ?`),
+      body: db.prepare('SELECT body FROM message_content WHERE seq = ?').pluck(),
       current: db.prepare('SELECT m.id, c.body FROM messages m LEFT JOIN message_content c ON c.seq = m.seq WHERE m.seq = ?'),
       cursor: db.prepare(`SELECT value FROM risk_state WHERE key = 'cursor'`).pluck(),
       saveCursor: db.prepare(`INSERT INTO risk_state (key, value) VALUES ('cursor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
@@ -191,21 +216,47 @@ export class RiskEngine {
     } catch (err) {
       this.cursor = start;
       throw err;
+    } finally {
+      this.projected.clear();
     }
   }
 
+  /**
+   * The body of business message `seq` as the receiver stored it (the value whose JSON.stringify is the stored body), once
+   * its row has committed: the step that projects it takes it from here instead of reading and parsing it back. Dropped
+   * once the cursor has passed `seq`, and not kept beyond OFFERED_MAX_BYTES (`bytes`: the envelope's size): the step
+   * reads those from the store, as it reads everything after a restart.
+   */
+  offer(seq: number, body: unknown, bytes: number): void {
+    if (seq <= this.cursor || this.offered.size >= BATCH || this.offeredBytes + bytes > OFFERED_MAX_BYTES) return;
+    this.offered.set(seq, { body, bytes });
+    this.offeredBytes += bytes;
+  }
+
   private advance(limit: number): { events: AssessmentEvent[]; more: boolean } {
-    const msgs = this.s.next.all(this.cursor, limit) as StoredMessage[];
-    for (const m of msgs) {
+    const msgs = this.s.next.all(this.cursor, limit) as (MessageMeta & { held: 0 | 1 })[];
+    for (const { held, ...m } of msgs) {
       try {
-        this.project(m);
+        if (held) {
+          const offered = this.offered.get(m.seq);
+          const body: unknown = offered ? offered.body : JSON.parse(this.s.body.get(m.seq) as string);
+          this.projected.set(m.seq, { id: m.id, body });
+          this.projectBody(m, body);
+        }
       } catch (err) {
         // a message the projection cannot read must not block the ones after it
         this.d.log('risk projection skipped a message', { id: m.id, partner: m.partner, ...failureFields(err) });
       }
       this.cursor = m.seq;
     }
-    if (msgs.length) this.s.saveCursor.run(this.cursor);
+    if (msgs.length) {
+      this.s.saveCursor.run(this.cursor);
+      for (const [seq, o] of this.offered) {
+        if (seq > this.cursor) continue;
+        this.offered.delete(seq);
+        this.offeredBytes -= o.bytes;
+      }
+    }
     const cids = this.takePending(limit);
     const events: AssessmentEvent[] = [];
     for (const cid of cids) {
@@ -323,18 +374,22 @@ export class RiskEngine {
   }
 
   project(m: StoredMessage): void {
-    if (m.body === null) return;
+    if (m.body !== null) this.projectBody(m, JSON.parse(m.body));
+  }
+
+  /** Projects message `m` whose body, as stored, parses to `parsed`. */
+  private projectBody(m: MessageMeta, parsed: unknown): void {
     const now = this.d.clock();
     const since = now - RECOMPUTE_HORIZON_MS;
-    if (m.type === 'aci') this.projectAci(m, JSON.parse(m.body) as AciBody, now);
+    if (m.type === 'aci') this.projectAci(m, parsed as AciBody, now);
     else if (m.type === 'ecoo') {
-      const body = JSON.parse(m.body) as EcooBody;
+      const body = parsed as EcooBody;
       if (body.kind === 'certificate') this.ecoo.addCertificate(m.partner, m.seq, m.id, body, now);
       else if (!this.ecoo.setStatus(m.partner, m.id, body, now)) return;
       this.consignments.pendByKey(KEY.ecoo, certificateKey(body.certificateNumber), since);
     } else if (m.type === 'aeo') {
       const first = !this.aeo.hasData(m.partner);
-      const changed = this.applyAeo(m, JSON.parse(m.body) as AeoBody, now);
+      const changed = this.applyAeo(m, parsed as AeoBody, now);
       if (!changed) return;
       // the first AEO data of a partner turns its "cannot be checked" claims into checkable ones
       if (first) this.consignments.pendByPrefix(KEY.aeo, m.partner, since);
@@ -343,7 +398,7 @@ export class RiskEngine {
   }
 
   /** An AEO message into the registry: the AEO ids whose statuses changed, or undefined when nothing took effect. */
-  private applyAeo(m: StoredMessage, body: AeoBody, now: number): string[] | undefined {
+  private applyAeo(m: MessageMeta, body: AeoBody, now: number): string[] | undefined {
     const src = { partner: m.partner, seq: m.seq, messageId: m.id, now };
     if (body.kind === 'change') return this.aeo.applyChange(src, body);
     // a part of a snapshot sent in parts: nothing of it takes effect before its last part is in
@@ -383,7 +438,7 @@ export class RiskEngine {
    * An ACI message into the arrivals view: into consignment `into` (a cid, or the cid and root id to open it with), else
    * the one its ref names. Returns the consignment it went into (undefined: an ignored cancellation).
    */
-  private projectAci(m: StoredMessage, body: AciBody, now: number, into?: number | Rebuilt): number | undefined {
+  private projectAci(m: MessageMeta, body: AciBody, now: number, into?: number | Rebuilt): number | undefined {
     const repo = this.consignments;
     const version = { seq: m.seq, partner: m.partner, message_id: m.id, kind: body.kind, created: m.created, received_at: m.stored_at };
     const opening = typeof into === 'object' ? into : undefined;
@@ -426,7 +481,7 @@ export class RiskEngine {
     if (this.failing.delete(cid)) this.consignments.setFailures(cid, 0);
   }
 
-  private messageTerms(m: StoredMessage): DataTerms | null {
+  private messageTerms(m: MessageMeta): DataTerms | null {
     return this.d.store.terms.of({ ...m, direction: 'in' });
   }
 
@@ -441,10 +496,10 @@ export class RiskEngine {
   recompute(cid: number, force = false): AssessmentEvent | undefined {
     const row = this.consignments.get(cid);
     if (!row) return undefined;
-    const msg = this.s.current.get(row.current_seq) as { id: string; body: string | null } | undefined;
-    if (!msg?.body) return undefined;
+    const msg = this.projected.get(row.current_seq) ?? this.readCurrent(row.current_seq);
+    if (!msg) return undefined;
     const rules = this.d.rules();
-    const body = JSON.parse(msg.body) as FullDeclaration;
+    const body = msg.body as FullDeclaration;
     const ctx: AssessContext = {
       partner: row.partner, messageId: msg.id, body, rules,
       aeoHasData: (p) => this.aeo.hasData(p),
@@ -474,6 +529,12 @@ export class RiskEngine {
     return this.d.feed.record(cid, event, now, this.d.rules().webhook?.maxAgeMs);
   }
 
+  /** The message id and parsed body of message `seq`; undefined once its content is purged. */
+  private readCurrent(seq: number): { id: string; body: unknown } | undefined {
+    const msg = this.s.current.get(seq) as { id: string; body: string | null } | undefined;
+    return msg?.body ? { id: msg.id, body: JSON.parse(msg.body) } : undefined;
+  }
+
   /** New rules: every consignment within the horizon is recomputed in the background. */
   rulesChanged(): void {
     this.consignments.pendSince(this.d.clock() - RECOMPUTE_HORIZON_MS);
@@ -484,7 +545,7 @@ export class RiskEngine {
  * Filter columns and provisional view of the version in force (the assessment that follows rewrites the view), with
  * its terms (`terms`, the message's) combined with those the view had.
  */
-function currentFields(m: StoredMessage, d: FullDeclaration, row: Parameters<typeof buildView>[0] & { view?: string }, terms: DataTerms | null): CurrentFields {
+function currentFields(m: MessageMeta, d: FullDeclaration, row: Parameters<typeof buildView>[0] & { view?: string }, terms: DataTerms | null): CurrentFields {
   const prev = row.view !== undefined ? arrivalView({ view: row.view }) : undefined;
   // until the assessment that follows reads them again: the purged versions this one does not supersede
   const purged = prev?.purgedVersions?.filter((p) => shownPurged(p, m.created));

@@ -219,7 +219,11 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
   }
 
   return {
-    onAccepted: () => kick(),
+    onAccepted: (m) => {
+      // the body as the receiver validated it: the step projects it without reading it back and parsing it again
+      engine.offer(m.seq, m.body, m.opened.bytes.byteLength);
+      kick();
+    },
     onPurge: (purged) => {
       const events = purge.run(purged);
       purges++;

@@ -7,8 +7,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, pinnedPairDirs, startTestNode, tempDir, waitFor, type TestNode } from '../../helpers/network.js';
-import type { AcceptedMessage } from '../../../node/inbound/receiver.js';
-import { receive, road, variant } from './fixtures.js';
+import { accepted, receive, road, variant } from './fixtures.js';
 
 const base = tempDir('gnc-arrivals-same-id-');
 let kg: TestNode;
@@ -24,13 +23,16 @@ const declaration = (ref: string): Record<string, unknown> => variant(road(), (d
 beforeAll(async () => {
   kg = await startTestNode('KG', (await pinnedPairDirs(base)).KG);
   const { store } = kg.node.parts;
+  const messages = [
+    { partner: 'KZ', id: SHARED, body: declaration('KZ-SHARED') },
+    { partner: 'UZ', id: SHARED, body: declaration('UZ-SHARED') },
+    { partner: 'KZ', id: ONLY_KZ, body: declaration('KZ-ONLY') },
+  ];
   await store.commits.run(() => {
-    receive(store, { partner: 'KZ', type: 'aci', body: declaration('KZ-SHARED'), id: SHARED });
-    receive(store, { partner: 'UZ', type: 'aci', body: declaration('UZ-SHARED'), id: SHARED });
-    receive(store, { partner: 'KZ', type: 'aci', body: declaration('KZ-ONLY'), id: ONLY_KZ });
+    for (const m of messages) receive(store, { ...m, type: 'aci' });
   });
-  // as the receiver does once the messages committed: wake the risk loop, which projects them
-  kg.node.ext.onAccepted?.({} as AcceptedMessage);
+  // as the receiver does once the messages committed: hand them to the risk loop, which projects them
+  for (const m of messages) kg.node.ext.onAccepted?.(accepted(store, m.partner, m.id, m.body));
   await waitFor(async () => ((await api(kg, 'GET', '/v1/arrivals?limit=10')).json.items.length === 3 ? true : undefined), 15_000, 'the three consignments');
 });
 afterAll(async () => {

@@ -7,6 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AcceptedMessage } from '../../../node/inbound/receiver.js';
 import type { Store } from '../../../node/store/store.js';
 import { isSnapshotInParts, type AeoBody, type AeoSnapshotInParts } from '../../../protocol/messages/aeo.js';
 
@@ -41,6 +42,15 @@ export function receive(store: Store, m: { partner: string; type: 'aci' | 'ecoo'
   });
   if (part && digest !== undefined) store.aeoParts.add('in', m.partner, seq, part, digest);
   return id;
+}
+
+/**
+ * What the receiver hands the risk extension once message `id` from `partner` (stored by `receive` with `body`)
+ * committed: its seq, type and body, and for `opened` only the size of its stored envelope bytes.
+ */
+export function accepted(store: Store, partner: string, id: string, body: Record<string, any>): AcceptedMessage {
+  const row = store.messages.byKey('in', partner, id)!;
+  return { seq: row.seq, type: row.type, body, opened: { bytes: new Uint8Array(row.jws ?? []) } } as AcceptedMessage;
 }
 
 /** The ACI road declaration KZ -> KG (Ak-Zhol), its e-CoO, the KZ AEO snapshot. */

@@ -6,10 +6,9 @@
  * never got its assessment). Likewise a step that failed is tried again by the loop itself.
  */
 import { describe, expect, it } from 'vitest';
-import type { AcceptedMessage } from '../../../node/inbound/receiver.js';
 import { createRisk } from '../../../node/risk/extension.js';
 import { offlineNodePerTest, waitFor } from '../../helpers/network.js';
-import { receive, road } from './fixtures.js';
+import { accepted, receive, road } from './fixtures.js';
 
 const offlineNode = offlineNodePerTest();
 
@@ -20,9 +19,10 @@ describe('risk loop wake-up', () => {
     const risk = createRisk(off.parts);
     try {
       risk.start(); // its first step is now queued in the group commit
-      const id = await store.commits.run(() => receive(store, { partner: 'KZ', type: 'aci', body: road() }));
+      const body = road();
+      const id = await store.commits.run(() => receive(store, { partner: 'KZ', type: 'aci', body }));
       // as the receiver does: wake the loop once the message's own commit has resolved
-      risk.onAccepted({ seq: store.messages.byKey('in', 'KZ', id)!.seq, type: 'aci' } as AcceptedMessage);
+      risk.onAccepted(accepted(store, 'KZ', id, body));
       await risk.idle();
       expect(risk.queries.list({ borderCrossingPoint: 'ak-zhol', limit: 10 }).rows.map((r) => r.root_id)).toEqual([id]);
     } finally {
@@ -44,8 +44,9 @@ describe('risk loop wake-up', () => {
     };
     try {
       risk.start();
-      const id = await store.commits.run(() => receive(store, { partner: 'KZ', type: 'aci', body: road() }));
-      risk.onAccepted({ seq: store.messages.byKey('in', 'KZ', id)!.seq, type: 'aci' } as AcceptedMessage);
+      const body = road();
+      const id = await store.commits.run(() => receive(store, { partner: 'KZ', type: 'aci', body }));
+      risk.onAccepted(accepted(store, 'KZ', id, body));
       await waitFor(() => (risk.queries.list({ borderCrossingPoint: 'ak-zhol', limit: 10 }).rows.length > 0 ? true : undefined), 5_000, 'the retried assessment');
       expect(risk.queries.list({ borderCrossingPoint: 'ak-zhol', limit: 10 }).rows.map((r) => r.root_id)).toEqual([id]);
       expect(logged).toContain('risk assessment step failed; retrying');
