@@ -93,4 +93,27 @@ describe('base64url (RFC 7515 section 2, RFC 4648 section 5)', () => {
     // one byte: 4 pad bits ("AQ" is 0x01, "AR" the same byte with a pad bit set)
     expect(codeOf(() => fromB64u('AR', 'x'))).toBe('GNC_ENVELOPE_MALFORMED');
   });
+
+  it('fromB64u accepts exactly the strict spellings and says why it refuses the others, for every text of up to two characters and many of three', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // RFC 7515 section 2 and RFC 4648 section 3.5, as rules: the alphabet, no impossible length, zero pad bits
+    const padBitsSet = (t: string): boolean => ((({ 2: 0x0f, 3: 0x03 }[t.length % 4] ?? 0) & alphabet.indexOf(t[t.length - 1]!)) !== 0);
+    const strict = (t: string): boolean => /^[A-Za-z0-9_-]*$/.test(t) && t.length % 4 !== 1 && !padBitsSet(t);
+    const chars = [...alphabet, '=', '+', '/', ' ', '.', 'é', '\n'];
+    // every text of up to two characters, and of three after a few prefixes (every last character: its pad bits)
+    const texts = ['', ...chars, ...chars.flatMap((a) => chars.map((b) => a + b))];
+    for (const prefix of ['AA', '-_', 'A=', '+/', 'é0']) texts.push(...chars.map((c) => prefix + c));
+    const wrong: string[] = [];
+    for (const t of texts) {
+      let refusal: string | undefined;
+      try {
+        if (b64u(fromB64u(t, 'x')) !== t) wrong.push(`${JSON.stringify(t)} read back otherwise`);
+      } catch (err) {
+        refusal = (err as Error).message;
+      }
+      const reason = /^[A-Za-z0-9_-]*$/.test(t) && t.length % 4 !== 1 ? /unused bits of the last character/ : /not base64url \(RFC 7515\)/;
+      if (strict(t) ? refusal !== undefined : !reason.test(refusal ?? '')) wrong.push(`${JSON.stringify(t)}: ${refusal ?? 'accepted'}`);
+    }
+    expect(wrong).toEqual([]);
+  });
 });
