@@ -86,9 +86,10 @@ const notJson = (what: string): string => `${what} is not UTF-8 JSON: send a JWS
  * The payload, read as JSON.parse reads it: check 8 (canonical form) refuses a member twice, and a member named
  * `__proto__` in the body goes on to the checks of its type as signed (check 7), so no strict read here.
  */
-function parseJson(bytes: Uint8Array, what: string): unknown {
+function parseJson(bytes: Uint8Array, what: string): { value: unknown; text: string } {
   try {
-    return JSON.parse(decoder.decode(bytes));
+    const text = decoder.decode(bytes);
+    return { value: JSON.parse(text), text };
   } catch {
     throw new GncError('GNC_ENVELOPE_MALFORMED', notJson(what));
   }
@@ -185,15 +186,15 @@ export function openEnvelope(input: Uint8Array, opts: OpenOptions): OpenedEnvelo
     throw new GncError('GNC_SIGNATURE_INVALID', `Signature does not verify under key ${key.kid}: the envelope was altered or signed with another key.`);
   }
 
-  const payloadBytes = fromB64u(jws.payload, 'Payload');
-  const raw = parseJson(payloadBytes, 'Payload');
+  // the text is decoded once: parsed here, and compared with its canonical form below
+  const { value: raw, text } = parseJson(fromB64u(jws.payload, 'Payload'), 'Payload');
   const parsed = EnvelopePayload.safeParse(raw);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
     const path = first ? '/' + first.path.map(String).join('/') : '/';
     throw new GncError('GNC_ENVELOPE_MALFORMED', `Payload member ${path} is invalid: ${first?.message ?? 'unknown problem'}.`);
   }
-  if (canonicalOrUndefined(raw) !== decoder.decode(payloadBytes)) {
+  if (canonicalOrUndefined(raw) !== text) {
     throw new GncError('GNC_ENVELOPE_MALFORMED', 'Payload is not in RFC 8785 canonical form: sort members and use canonical number and string forms before signing.');
   }
   // the body as parsed from the signed bytes, not zod's copy: a record leaves out a member named "__proto__" (it would
