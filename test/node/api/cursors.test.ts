@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prng } from '../../../examples/risk/traffic.js';
 import { api } from '../../helpers/network.js';
 import { road, variant } from '../risk/fixtures.js';
-import { arrival, riskNetwork, send, type RiskNetwork } from '../risk/network.js';
+import { arrival, getOk, riskNetwork, send, type RiskNetwork } from '../risk/network.js';
 
 const SEED = Number(process.env['GNC_CURSOR_SEED'] ?? 20261124);
 /** The expected arrival most consignments share: every page boundary of the test falls inside one run of equal keys. */
@@ -35,11 +35,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => net?.close());
 
-const get = async (path: string): Promise<any> => {
-  const r = await api(net.kg, 'GET', path);
-  expect(r.status, `${path}: ${r.text}`).toBe(200);
-  return r.json;
-};
+const get = (path: string): Promise<any> => getOk(net.kg, path);
 
 const refusedCursor = async (path: string): Promise<Record<string, any>> => {
   const r = await api(net.kg, 'GET', path);

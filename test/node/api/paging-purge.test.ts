@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../../helpers/network.js';
 import { road, variant } from '../risk/fixtures.js';
-import { arrival, riskNetwork, send, type RiskNetwork } from '../risk/network.js';
+import { arrival, getOk, riskNetwork, send, type RiskNetwork } from '../risk/network.js';
 
 const N = 9;
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -31,11 +31,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => net?.close());
 
-const get = async (path: string): Promise<any> => {
-  const r = await api(net.kg, 'GET', path);
-  expect(r.status, `${path}: ${r.text}`).toBe(200);
-  return r.json;
-};
+const get = (path: string): Promise<any> => getOk(net.kg, path);
 
 /** Purges the received messages `which` on KG now: their retention made to end at once, then the sweep run. */
 function purge(which: string[]): void {

@@ -69,6 +69,13 @@ export async function send(kz: TestNode, type: 'aci' | 'ecoo' | 'aeo', body: Rec
   return id;
 }
 
+/** GET `path` on `node`, which must answer 200: its JSON (a page of a list, as a client paging it reads it). */
+export async function getOk(node: TestNode, path: string): Promise<any> {
+  const r = await api(node, 'GET', path);
+  expect(r.status, `${path}: ${r.text}`).toBe(200);
+  return r.json;
+}
+
 /** Waits until KG's view of consignment `id` satisfies `ok` (assessment is asynchronous to the receipt). */
 export async function arrival(kg: TestNode, id: string, ok: (a: any) => boolean = () => true): Promise<any> {
   let last: unknown;
