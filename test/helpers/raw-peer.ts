@@ -15,7 +15,8 @@ import '../../node/polyfill.js';
 import { sealReceipt, type ReceiptInput } from '../../node/receipts.js';
 import { decodeNodeCertificate } from '../../protocol/certificate.js';
 import type { Signer } from '../../protocol/envelope/seal.js';
-import { encodeFrame, FRAME_RECEIPT, type Frame } from '../../protocol/wire.js';
+import type { Stream } from '@libp2p/interface';
+import { encodeFrame, FRAME_RECEIPT, FrameDecoder, type Frame } from '../../protocol/wire.js';
 import type { TestNode } from './network.js';
 
 /**
@@ -49,4 +50,12 @@ export function receiptFrame(signer: Signer, self: string, to: string, request: 
     self, to, messageId: payload.id, sha256: createHash('sha256').update(request.payload).digest('hex'), agreement: payload.agreement, outcome, now: Date.now(),
   });
   return encodeFrame({ kind: FRAME_RECEIPT, requestId: request.requestId, payload: sealed.bytes });
+}
+
+/** Calls `each` with every frame the partner sends on `stream`, in order, as the frames complete (a raw peer's handler). */
+export function onFrames(stream: Stream, each: (frame: Frame) => void): void {
+  const decoder = new FrameDecoder();
+  stream.addEventListener('message', (evt) => {
+    for (const frame of decoder.push(evt.data instanceof Uint8Array ? evt.data : evt.data.subarray())) each(frame);
+  });
 }

@@ -12,9 +12,9 @@ import type { Stream } from '@libp2p/interface';
 import { loadIdentity } from '../../../certs/identity.js';
 import { EXCHANGE_PROTOCOL } from '../../../protocol/constants.js';
 import type { GncErrorCode } from '../../../protocol/errors.js';
-import { FRAME_REQUEST, FrameDecoder } from '../../../protocol/wire.js';
+import { FRAME_REQUEST } from '../../../protocol/wire.js';
 import { api, makeNetwork, waitFor, type TestNode } from '../../helpers/network.js';
-import { rawPeer, receiptFrame } from '../../helpers/raw-peer.js';
+import { onFrames, rawPeer, receiptFrame } from '../../helpers/raw-peer.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 /** A code no version so far has: what a later KG may send. */
@@ -32,14 +32,10 @@ beforeAll(async () => {
   await kg.node.stop();
   later = await rawPeer(kg);
   await later.handle(EXCHANGE_PROTOCOL, (stream: Stream) => {
-    const decoder = new FrameDecoder();
-    stream.addEventListener('message', (evt) => {
-      const data = evt.data instanceof Uint8Array ? evt.data : evt.data.subarray();
-      for (const frame of decoder.push(data)) {
-        if (frame.kind !== FRAME_REQUEST) continue;
-        const reason = 'A check of a later version failed: fix the goods description and send it again.';
-        stream.send(receiptFrame(signer, 'KG', 'KZ', frame, { status: 'rejected', code: FUTURE as GncErrorCode, reason }));
-      }
+    onFrames(stream, (frame) => {
+      if (frame.kind !== FRAME_REQUEST) return;
+      const reason = 'A check of a later version failed: fix the goods description and send it again.';
+      stream.send(receiptFrame(signer, 'KG', 'KZ', frame, { status: 'rejected', code: FUTURE as GncErrorCode, reason }));
     });
   }, { maxInboundStreams: 64 });
 }, 30_000);

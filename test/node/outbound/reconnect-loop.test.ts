@@ -11,9 +11,9 @@ import type { Libp2p } from 'libp2p';
 import type { Stream } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
 import { EXCHANGE_PROTOCOL } from '../../../protocol/constants.js';
-import { encodeFrame, errorFrame, FRAME_REQUEST, FrameDecoder } from '../../../protocol/wire.js';
+import { encodeFrame, errorFrame, FRAME_REQUEST } from '../../../protocol/wire.js';
 import { api, makeNetwork, waitFor, type TestNode } from '../../helpers/network.js';
-import { rawPeer } from '../../helpers/raw-peer.js';
+import { onFrames, rawPeer } from '../../helpers/raw-peer.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 /** The delivery backoff of KZ: 1-2 s before the second attempt, then 2-4 s each. */
@@ -33,14 +33,10 @@ beforeAll(async () => {
   await kg.node.stop();
   full = await rawPeer(kg);
   await full.handle(EXCHANGE_PROTOCOL, (stream: Stream) => {
-    const decoder = new FrameDecoder();
-    stream.addEventListener('message', (evt) => {
-      const data = evt.data instanceof Uint8Array ? evt.data : evt.data.subarray();
-      for (const frame of decoder.push(data)) {
-        if (frame.kind !== FRAME_REQUEST) continue;
-        requests.push(Date.now());
-        stream.send(encodeFrame(errorFrame(frame.requestId, 'GNC_STORAGE_FULL', 'The volume is full.')));
-      }
+    onFrames(stream, (frame) => {
+      if (frame.kind !== FRAME_REQUEST) return;
+      requests.push(Date.now());
+      stream.send(encodeFrame(errorFrame(frame.requestId, 'GNC_STORAGE_FULL', 'The volume is full.')));
     });
   }, { maxInboundStreams: 64 });
 }, 30_000);

@@ -12,9 +12,9 @@ import type { Libp2p } from 'libp2p';
 import type { Stream } from '@libp2p/interface';
 import { loadIdentity } from '../../../certs/identity.js';
 import { EXCHANGE_PROTOCOL } from '../../../protocol/constants.js';
-import { encodeFrame, FRAME_ERROR, FRAME_REQUEST, FrameDecoder } from '../../../protocol/wire.js';
+import { encodeFrame, FRAME_ERROR, FRAME_REQUEST } from '../../../protocol/wire.js';
 import { api, makeNetwork, waitFor, type TestNode } from '../../helpers/network.js';
-import { rawPeer, receiptFrame } from '../../helpers/raw-peer.js';
+import { onFrames, rawPeer, receiptFrame } from '../../helpers/raw-peer.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
@@ -35,18 +35,14 @@ beforeAll(async () => {
   mixedUp = await rawPeer(kg);
   await mixedUp.handle(EXCHANGE_PROTOCOL, (stream: Stream) => {
     const echo = streams++ === 0;
-    const decoder = new FrameDecoder();
     if (echo) stream.addEventListener('close', () => (first.closed = true), { once: true });
-    stream.addEventListener('message', (evt) => {
-      const data = evt.data instanceof Uint8Array ? evt.data : evt.data.subarray();
-      for (const frame of decoder.push(data)) {
-        if (echo) {
-          if (frame.kind === FRAME_REQUEST) stream.send(encodeFrame({ kind: FRAME_REQUEST, requestId: frame.requestId, payload: frame.payload }));
-          else first.frames.push({ kind: frame.kind, requestId: frame.requestId, payload: JSON.parse(Buffer.from(frame.payload).toString('utf8')) });
-          continue;
-        }
-        if (frame.kind === FRAME_REQUEST) stream.send(receiptFrame(signer, 'KG', 'KZ', frame, { status: 'accepted' }));
+    onFrames(stream, (frame) => {
+      if (echo) {
+        if (frame.kind === FRAME_REQUEST) stream.send(encodeFrame({ kind: FRAME_REQUEST, requestId: frame.requestId, payload: frame.payload }));
+        else first.frames.push({ kind: frame.kind, requestId: frame.requestId, payload: JSON.parse(Buffer.from(frame.payload).toString('utf8')) });
+        return;
       }
+      if (frame.kind === FRAME_REQUEST) stream.send(receiptFrame(signer, 'KG', 'KZ', frame, { status: 'accepted' }));
     });
   }, { maxInboundStreams: 64 });
 }, 30_000);

@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Libp2p } from 'libp2p';
 import type { Stream } from '@libp2p/interface';
 import { EXCHANGE_PROTOCOL, MAX_REASON_CHARS } from '../../../protocol/constants.js';
-import { encodeFrame, errorFrame, FRAME_REQUEST, FrameDecoder } from '../../../protocol/wire.js';
+import { encodeFrame, errorFrame, FRAME_REQUEST } from '../../../protocol/wire.js';
 import { api, makeNetwork, waitFor, type TestNode } from '../../helpers/network.js';
-import { rawPeer } from '../../helpers/raw-peer.js';
+import { onFrames, rawPeer } from '../../helpers/raw-peer.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
@@ -33,17 +33,13 @@ beforeAll(async () => {
   hostile = await rawPeer(kg);
   await hostile.handle(EXCHANGE_PROTOCOL, (stream: Stream) => {
     streams.push(stream);
-    const decoder = new FrameDecoder();
     let outOfSync = false;
-    stream.addEventListener('message', (evt) => {
-      const data = evt.data instanceof Uint8Array ? evt.data : evt.data.subarray();
-      for (const frame of decoder.push(data)) {
-        if (frame.kind !== FRAME_REQUEST || outOfSync) continue;
-        if (mode === 'request') stream.send(encodeFrame(errorFrame(frame.requestId, 'GNC_INTERNAL', 'x'.repeat(100_000))));
-        else {
-          stream.send(encodeFrame(errorFrame(0, 'GNC_ENVELOPE_MALFORMED', 'Frame kind 9 is unknown.')));
-          outOfSync = true; // ignores the rest of this stream and keeps its side open
-        }
+    onFrames(stream, (frame) => {
+      if (frame.kind !== FRAME_REQUEST || outOfSync) return;
+      if (mode === 'request') stream.send(encodeFrame(errorFrame(frame.requestId, 'GNC_INTERNAL', 'x'.repeat(100_000))));
+      else {
+        stream.send(encodeFrame(errorFrame(0, 'GNC_ENVELOPE_MALFORMED', 'Frame kind 9 is unknown.')));
+        outOfSync = true; // ignores the rest of this stream and keeps its side open
       }
     });
   }, { maxInboundStreams: 64 });
