@@ -83,6 +83,8 @@ export interface AssessFailure {
  * One sent for an aggregate-only purpose (statistics) is stored and listed, never projected into the risk view.
  */
 export const INDIVIDUAL_USE = `IFNULL(purpose, '') NOT IN (${AGGREGATE_ONLY_PURPOSES.map((p) => `'${p}'`).join(', ')})`;
+/** The purposes INDIVIDUAL_USE leaves out, for a message read outside SQL (RiskEngine.offer). */
+const AGGREGATE_ONLY: ReadonlySet<string> = new Set(AGGREGATE_ONLY_PURPOSES);
 
 /** What a consignment the retention purge rebuilds keeps (RiskEngine.reproject): its cid and its API id. */
 export type Rebuilt = Pick<ConsignmentRow, 'cid' | 'root_id'>;
@@ -226,9 +228,12 @@ export class RiskEngine {
    * The body of business message `seq` as the receiver stored it (the value whose JSON.stringify is the stored body), once
    * its row has committed: the step that projects it takes it from here instead of reading and parsing it back. Dropped
    * once the cursor has passed `seq`, and not kept beyond OFFERED_MAX_BYTES (`bytes`: the envelope's size): the step
-   * reads those from the store, as it reads everything after a restart.
+   * reads those from the store, as it reads everything after a restart. A message sent for statistics (`purpose`
+   * aggregate-only) is not held: no step projects it (INDIVIDUAL_USE), so the cursor passes it only when a message after
+   * it is projected, and until then its body would be held and take the place of the bodies a step projects.
    */
-  offer(seq: number, body: unknown, bytes: number): void {
+  offer(seq: number, body: unknown, bytes: number, purpose: string | undefined): void {
+    if (AGGREGATE_ONLY.has(purpose ?? '')) return;
     if (seq <= this.cursor || this.offered.size >= BATCH || this.offeredBytes + bytes > OFFERED_MAX_BYTES) return;
     this.offered.set(seq, { body, bytes });
     this.offeredBytes += bytes;

@@ -221,7 +221,7 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
   return {
     onAccepted: (m) => {
       // the body as the receiver validated it: the step projects it without reading it back and parsing it again
-      engine.offer(m.seq, m.body, m.opened.bytes.byteLength);
+      engine.offer(m.seq, m.body, m.opened.bytes.byteLength, m.opened.payload.purpose);
       kick();
     },
     onPurge: (purged) => {

@@ -46,11 +46,11 @@ export function receive(store: Store, m: { partner: string; type: 'aci' | 'ecoo'
 
 /**
  * What the receiver hands the risk extension once message `id` from `partner` (stored by `receive` with `body`)
- * committed: its seq, type and body, and for `opened` only the size of its stored envelope bytes.
+ * committed: its seq, type and body, and for `opened` only its stored envelope bytes and its payload's purpose.
  */
 export function accepted(store: Store, partner: string, id: string, body: Record<string, any>): AcceptedMessage {
   const row = store.messages.byKey('in', partner, id)!;
-  return { seq: row.seq, type: row.type, body, opened: { bytes: new Uint8Array(row.jws ?? []) } } as AcceptedMessage;
+  return { seq: row.seq, type: row.type, body, opened: { bytes: new Uint8Array(row.jws ?? []), payload: { purpose: row.purpose ?? undefined } } } as AcceptedMessage;
 }
 
 /** The ACI road declaration KZ -> KG (Ak-Zhol), its e-CoO, the KZ AEO snapshot. */

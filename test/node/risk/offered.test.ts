@@ -78,7 +78,7 @@ describe('bodies offered by the receiver', () => {
     for (const m of messages) {
       // what the receiver offers once the row committed: its validated copy of the body
       const seq = offered.store.messages.byKey('in', 'KZ', m.id)!.seq;
-      offered.engine.offer(seq, parseBody(m.type, m.body), 4096);
+      offered.engine.offer(seq, parseBody(m.type, m.body), 4096, 'pre-arrival-risk-assessment');
     }
     run(read.store, read.engine);
     run(offered.store, offered.engine);
@@ -94,11 +94,30 @@ describe('bodies offered by the receiver', () => {
     const seq = store.messages.byKey('in', 'KZ', id)!.seq;
     // a body the step cannot read back: only the offered one can project it
     store.db.prepare(`UPDATE message_content SET body = '{not json' WHERE seq = ?`).run(seq);
-    engine.offer(seq, parseBody('aci', body), 4096);
+    engine.offer(seq, parseBody('aci', body), 4096, 'pre-arrival-risk-assessment');
     run(store, engine);
     expect(logged).toEqual([]);
     const row = engine.consignments.get(seq)!;
     expect(row).toMatchObject({ root_id: id, status: 'active', revision: 1 });
+  });
+
+  it('are not held for messages sent for statistics, which no step projects: the offers after them are taken', () => {
+    const { store, engine, logged } = open();
+    // a partner's statistics traffic, as many messages as a step takes: the step's query skips them all, so the cursor
+    // never passes them, and bodies held for them would stay (and fill what is held) until an individual message comes
+    const statistics = Array.from({ length: BATCH }, () => receive(store, { partner: 'KZ', type: 'aci', body: road() }));
+    store.db.prepare(`UPDATE messages SET purpose = 'statistics' WHERE direction = 'in'`).run();
+    for (const id of statistics) engine.offer(store.messages.byKey('in', 'KZ', id)!.seq, parseBody('aci', road()), 4096, 'statistics');
+    run(store, engine);
+    const body = road();
+    const id = receive(store, { partner: 'KZ', type: 'aci', body });
+    const seq = store.messages.byKey('in', 'KZ', id)!.seq;
+    // a body the step cannot read back: only an offered one can project it
+    store.db.prepare(`UPDATE message_content SET body = '{not json' WHERE seq = ?`).run(seq);
+    engine.offer(seq, parseBody('aci', body), 4096, 'pre-arrival-risk-assessment');
+    run(store, engine);
+    expect(logged).toEqual([]);
+    expect(engine.consignments.get(seq)).toMatchObject({ root_id: id, status: 'active' });
   });
 
   it('as the receiver validated them read back as themselves from their stored JSON', () => {
