@@ -168,6 +168,8 @@ export class RiskEngine {
    * Empty outside a step.
    */
   private readonly projected = new Map<number, { id: string; body: unknown }>();
+  /** The cursor may be ahead of the one stored (rolledBack): the next step reads it from the store first. */
+  private unsure = false;
   /** assessQueued in a savepoint of the caller's transaction (assessIsolated): wrapped once, not per consignment (GroupCommit says why). */
   private readonly assessInSavepoint: (cid: number) => AssessmentEvent | undefined;
 
@@ -213,6 +215,10 @@ export class RiskEngine {
    * messages again instead of skipping them until a restart reads the cursor back from the store.
    */
   step(limit = BATCH): { events: AssessmentEvent[]; more: boolean } {
+    if (this.unsure) {
+      this.cursor = (this.s.cursor.get() as number | undefined) ?? 0;
+      this.unsure = false;
+    }
     const start = this.cursor;
     try {
       return this.advance(limit);
@@ -222,6 +228,17 @@ export class RiskEngine {
     } finally {
       this.projected.clear();
     }
+  }
+
+  /**
+   * The transaction of a step has rolled back: the next step takes the cursor stored again. A step that throws resets it itself
+   * (step), but one that went through is rolled back with its group commit's batch when SQLite drops the whole
+   * transaction (a full disk, an I/O error in a later unit or at the commit): kept, its messages would not be projected
+   * before a restart read the cursor back from the store.
+   */
+  rolledBack(): void {
+    // read by the next step, in its transaction: a store that cannot be read now fails that step, not the caller
+    this.unsure = true;
   }
 
   /**

@@ -144,6 +144,8 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
           // the step rolled back; what it had not projected is still ahead of the cursor: try again later. The error's
           // code and kind only: its message may quote a message's content
           log('risk assessment step failed; retrying', { ...failureFields(err), retryInMs: retryMs });
+          // also when the step went through and its batch rolled back whole after it
+          engine.rolledBack();
           retryIn(retryMs);
           return;
         }

@@ -54,4 +54,36 @@ describe('risk loop wake-up', () => {
       await risk.stop();
     }
   });
+
+  it('projects again the messages of a step whose batch rolled back whole (a full disk), without waiting for a restart', async () => {
+    const logged: string[] = [];
+    const { off } = await offlineNode('KG');
+    const { store } = off.parts;
+    const { db } = store;
+    const risk = createRisk({ ...off.parts, log: (msg) => void logged.push(msg) }, { stepRetryMs: 50 });
+    try {
+      risk.start();
+      await risk.idle();
+      const body = road();
+      const id = await store.commits.run(() => receive(store, { partner: 'KZ', type: 'aci', body }));
+      db.exec('CREATE TABLE test_filler (b BLOB)');
+      // room for the step, not for the unit after it in the same batch: SQLite drops the whole transaction, the step's
+      // cursor with it, after the step itself went through
+      db.pragma(`max_page_count = ${(db.pragma('page_count', { simple: true }) as number) + 200}`);
+      try {
+        risk.onAccepted(accepted(store, 'KZ', id, body)); // the loop's step is now queued in the group commit
+        const filler = store.commits.run(() => db.prepare('INSERT INTO test_filler (b) VALUES (zeroblob(8000000))').run());
+        await expect(filler).rejects.toMatchObject({ code: 'GNC_STORAGE_FULL' });
+      } finally {
+        db.pragma('max_page_count = 1073741823');
+        db.exec('DROP TABLE test_filler');
+      }
+      await waitFor(() => (risk.queries.list({ borderCrossingPoint: 'ak-zhol', limit: 10 }).rows.length > 0 ? true : undefined), 5_000, 'the message projected again');
+      expect(risk.queries.list({ borderCrossingPoint: 'ak-zhol', limit: 10 }).rows.map((r) => r.root_id)).toEqual([id]);
+      expect(logged).toContain('risk assessment step failed; retrying');
+      expect(risk.engine.lag()).toBe(0);
+    } finally {
+      await risk.stop();
+    }
+  });
 });
