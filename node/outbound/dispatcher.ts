@@ -103,7 +103,7 @@ export class Dispatcher {
   private readonly failedWhenReached = new Map<string, boolean>();
   /** Partners probed (probeLater): the next probe's number, and its timer or the dial under way. */
   private readonly probes = new Map<string, Probe>();
-  /** When (Date.now) the next probe of any partner may start at the earliest (PROBE_SPACING_MS). */
+  /** When (Date.now) the next probe of any partner may start at the earliest (PROBE_SPACING_MS), once its delay is over. */
   private probeSlot = 0;
 
   constructor(private readonly d: DispatcherDeps) {}
@@ -374,14 +374,23 @@ export class Dispatcher {
     let probe = this.probes.get(partner);
     if (probe === undefined) this.probes.set(partner, (probe = { attempt: 0, timer: undefined, dialing: false }));
     if (probe.timer !== undefined || probe.dialing) return;
-    const now = Date.now();
-    const at = Math.max(now + probeDelay(probe.attempt, this.d.backoff), this.probeSlot);
-    this.probeSlot = at + PROBE_SPACING_MS;
-    const p = probe;
+    // the spacing is taken when the delay is over, not added to it: reserved now, after the far-off next probe of a
+    // partner down for long (up to PROBE_MAX_MS), it held back the first probe of one found unreachable a moment ago
+    this.armProbe(probe, probeDelay(probe.attempt, this.d.backoff), () => {
+      const now = Date.now();
+      const at = Math.max(now, this.probeSlot);
+      this.probeSlot = at + PROBE_SPACING_MS;
+      if (at === now) this.probe(partner, probe);
+      else this.armProbe(probe, at - now, () => this.probe(partner, probe));
+    });
+  }
+
+  /** Run `then` after `ms` on `p`'s timer (cleared by notify, reachableAgain and stop), which keeps no process alive. */
+  private armProbe(p: Probe, ms: number, then: () => void): void {
     p.timer = setTimeout(() => {
       p.timer = undefined;
-      this.probe(partner, p);
-    }, at - now);
+      then();
+    }, ms);
     p.timer.unref();
   }
 
