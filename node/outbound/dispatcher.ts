@@ -683,8 +683,10 @@ export class Dispatcher {
     // a partner found unreachable with nothing queued or on the wire: probed, so that health tells when it is back
     for (const p of this.unreachable.keys()) if (!queued.includes(p) && this.inFlight(p) === 0) this.probeLater(p);
     // and one removed with nothing left queued, which nothing else may bring here (a removal by the CLI finds no
-    // session to renew of a partner never reached): what is kept about it goes (forget)
-    for (const p of [...this.inflight.keys()]) if (!queued.includes(p) && !this.d.trust.isPartner(p)) this.pump(p);
+    // session to renew of a partner never reached): what is kept about it goes (forget). Also one found unreachable
+    // before this start (the mark from the database) and not pumped since, which has no entry in `inflight`: kept, it
+    // was told unreachable from before its removal once pinned again
+    for (const p of new Set([...this.inflight.keys(), ...this.unreachable.keys()])) if (!queued.includes(p) && !this.d.trust.isPartner(p)) this.pump(p);
   }
 }
 
