@@ -86,8 +86,9 @@ const SCHWA = /[əǝƏƎ]/gu;
  */
 const CYRILLIC_TWIN: Readonly<Record<string, string>> = {
   A: 'А', B: 'В', C: 'С', E: 'Е', H: 'Н', I: 'И', K: 'К', M: 'М', O: 'О', P: 'Р', T: 'Т', X: 'Х', Y: 'У',
-  // the Azerbaijani Latin schwa in an Azerbaijani Cyrillic word ("Билəсувар" from a mixed layout) is its Cyrillic "ә"
-  Ə: 'Ә',
+  // the Azerbaijani Latin schwa in an Azerbaijani Cyrillic word ("Билəсувар" from a mixed layout) is its Cyrillic "ә", and
+  // so is the turned e that stands for it (SCHWA): left Latin, LETTER_FOLD would make it a Latin "A" inside the word
+  Ə: 'Ә', Ǝ: 'Ә',
 };
 const LATIN_TWIN = new RegExp(`[${Object.keys(CYRILLIC_TWIN).join('')}]`, 'g');
 const CYRILLIC = /\p{Script=Cyrillic}/u;
