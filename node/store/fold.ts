@@ -25,7 +25,9 @@ export function foldCase(text: string): string {
  * differ by a letter (Cyrillic or Latin, accented or not) are two offices.
  */
 export function foldCode(code: string): string {
-  return foldCase(code).replace(/\s+/gu, '');
+  // NFC again: a space NFKC made of a spacing accent ("´" is a space and a combining acute) leaves its mark on the letter
+  // before it once the spaces go, which composes with it, so the fold applied twice is the fold applied once
+  return foldCase(code).replace(/\s+/gu, '').normalize('NFC');
 }
 
 /** Name of the SQL function that applies foldCode (the migration that folds stored office codes calls it). */
