@@ -8,7 +8,8 @@
  * by the new version, and an old `gnc backup` restored into the new version. It compares GET /v1/messages, /v1/arrivals
  * (list, detail, CSV, JSON lines, stream replay and resume with an old Last-Event-ID), /v1/aeo, /v1/health and
  * /v1/agreements with what the old version answered, accepting only the deliberate differences (the CSV's last column
- * purgedVersions, health risk, a repeated AEO status shown once, ecoo-issued-retrospectively after migration 32), and
+ * purgedVersions, health risk, a repeated AEO status shown once, ecoo-issued-retrospectively after migration 32, goods.unNumbers
+ * after migration 43), and
  * runs gnc audit export/verify (old bundles with the new gnc, new bundles with the old) and gnc backup.
  *   git worktree add ../old a17674f && cp -al node_modules ../old/ && (cd ../old && npm run build) && npm run build
  *   node examples/upgrade/run.mjs ../old [BASE_DIR]
@@ -177,7 +178,10 @@ function compareMessages(c, a, b) {
 function compareArrivals(c, a, b) {
   check(JSON.stringify(a.arrivals.map((x) => x.id)) === JSON.stringify(b.arrivals.map((x) => x.id)), `${c}: GET /v1/arrivals lists the same consignments (${a.arrivals.length} / ${b.arrivals.length})`);
   for (const x of a.arrivals) {
-    const o = a.details[x.id], n = b.details[x.id];
+    const o = a.details[x.id];
+    // deliberate (migration 43): goods shows the UN numbers, filled from the version's body; none in these declarations
+    const { unNumbers, ...goods } = b.details[x.id]?.goods ?? {};
+    const n = o?.goods && !('unNumbers' in o.goods) && JSON.stringify(unNumbers) === '[]' ? { ...b.details[x.id], goods } : b.details[x.id];
     const keys = new Set([...Object.keys(o ?? {}), ...Object.keys(n ?? {})]);
     const changed = [...keys].filter((k) => JSON.stringify(o?.[k]) !== JSON.stringify(n?.[k]));
     // deliberate (migration 32): a certificate whose remarks deny the endorsement now raises ecoo-issued-retrospectively
