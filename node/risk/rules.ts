@@ -115,8 +115,9 @@ function invalidField(path: string, at: string, expected: string, received: stri
 /**
  * `border.offices` folded as the arrivals filters fold a border crossing point (foldPlace: letter case, accents, the
  * region's letters, Cyrillic twins, spacing) and an office of entry id (foldCode: letter case and spaces), so an office
- * written "ХОВД" in the file is the "Ховд" of a declaration. Two names of one office would give it two zones, the
- * file's order choosing one: refused, naming the second.
+ * written "ХОВД" in the file is the "Ховд" of a declaration. Two names of one office with two zones would leave the
+ * file's order to choose one: refused, naming the second. Two with the same zone are one entry written twice (as a
+ * file had to, to cover "Zamyn-Üüd" and "Zamyn Uud" when only letter case was folded): kept, so that file still loads.
  */
 function borderZones(path: string, border: RiskRulesT['border']): BorderZones {
   const places = new Map<string, string>();
@@ -125,8 +126,9 @@ function borderZones(path: string, border: RiskRulesT['border']): BorderZones {
   for (const [name, zone] of Object.entries(border?.offices ?? {})) {
     for (const [kind, key, zones] of [['place', foldPlace(name), places], ['code', foldCode(name), codes]] as const) {
       const first = written.get(`${kind} ${key}`);
+      if (first !== undefined && zones.get(key) === zone) continue;
       if (first !== undefined) {
-        throw invalidField(path, pointer(['border', 'offices', name]), 'each office once (names are compared as the arrivals filters compare them: in any letter case, Unicode form and spacing)', `${JSON.stringify(name)}, the office ${JSON.stringify(first)} names too`);
+        throw invalidField(path, pointer(['border', 'offices', name]), 'each office with one zone (names are compared as the arrivals filters compare them: in any letter case, Unicode form and spacing)', `${JSON.stringify(name)}, the office ${JSON.stringify(first)} names too`);
       }
       written.set(`${kind} ${key}`, name);
       zones.set(key, zone);
