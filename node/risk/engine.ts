@@ -112,8 +112,13 @@ export interface StoredMessage {
  * The select of StoredMessage rows: `messages` (aliased m) with the body of `message_content` (null once purged).
  * Filter by `m.` columns (`seq` is in both tables).
  */
-export const STORED_SELECT = `SELECT m.seq, m.id, m.partner, m.type, m.kind, m.ref, m.created, c.body, m.stored_at, m.agreement, m.purpose, m.retain_until
+export const STORED_SELECT = storedSelect('c.body');
+
+/** The select of a StoredMessage's columns with `content` (an expression over `message_content c`) in place of its body. */
+function storedSelect(content: string): string {
+  return `SELECT m.seq, m.id, m.partner, m.type, m.kind, m.ref, m.created, ${content}, m.stored_at, m.agreement, m.purpose, m.retain_until
   FROM messages m LEFT JOIN message_content c ON c.seq = m.seq`;
+}
 
 /**
  * The bodies offered (RiskEngine.offer) held at most: as many as a step projects, and at most this many envelope bytes
@@ -185,8 +190,7 @@ export class RiskEngine {
       // whether the content is held (`held`: its row is there, the retention purge deletes it), not the body: a body
       // offered by the receiver is not read back (offer), and the row's key is read without the envelope and body,
       // which overflow into pages of their own (2.3 us a row instead of 4.8 with 8 KB envelopes)
-      next: db.prepare(`SELECT m.seq, m.id, m.partner, m.type, m.kind, m.ref, m.created, c.seq IS NOT NULL AS held, m.stored_at, m.agreement, m.purpose, m.retain_until
-        FROM messages m LEFT JOIN message_content c ON c.seq = m.seq
+      next: db.prepare(`${storedSelect('c.seq IS NOT NULL AS held')}
         WHERE m.seq > ? AND +m.direction = 'in' AND m.type IN ('aci', 'ecoo', 'aeo') AND ${INDIVIDUAL_USE} ORDER BY m.seq LIMIT ?`),
       body: db.prepare('SELECT body FROM message_content WHERE seq = ?').pluck(),
       current: db.prepare('SELECT m.id, c.body FROM messages m LEFT JOIN message_content c ON c.seq = m.seq WHERE m.seq = ?'),
