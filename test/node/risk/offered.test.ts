@@ -68,6 +68,20 @@ function traffic(declarations: number): { type: BusinessType; body: Record<strin
   return out;
 }
 
+/**
+ * A declaration received and offered, whose stored body the step cannot read back (only the offered one can project it),
+ * then a step run: its id and seq.
+ */
+function offerUnreadable(store: Store, engine: RiskEngine): { id: string; seq: number } {
+  const body = road();
+  const id = receive(store, { partner: 'KZ', type: 'aci', body });
+  const seq = store.messages.byKey('in', 'KZ', id)!.seq;
+  store.db.prepare(`UPDATE message_content SET body = '{not json' WHERE seq = ?`).run(seq);
+  engine.offer(seq, parseBody('aci', body), 4096, 'pre-arrival-risk-assessment');
+  run(store, engine);
+  return { id, seq };
+}
+
 describe('bodies offered by the receiver', () => {
   it('build exactly the risk view that reading every body back from the store builds', () => {
     // more messages than a step takes and than are offered at once: the rest are read from the store
@@ -89,13 +103,7 @@ describe('bodies offered by the receiver', () => {
 
   it('are projected and assessed without reading the body back from the store', () => {
     const { store, engine, logged } = open();
-    const body = road();
-    const id = receive(store, { partner: 'KZ', type: 'aci', body });
-    const seq = store.messages.byKey('in', 'KZ', id)!.seq;
-    // a body the step cannot read back: only the offered one can project it
-    store.db.prepare(`UPDATE message_content SET body = '{not json' WHERE seq = ?`).run(seq);
-    engine.offer(seq, parseBody('aci', body), 4096, 'pre-arrival-risk-assessment');
-    run(store, engine);
+    const { id, seq } = offerUnreadable(store, engine);
     expect(logged).toEqual([]);
     const row = engine.consignments.get(seq)!;
     expect(row).toMatchObject({ root_id: id, status: 'active', revision: 1 });
@@ -109,13 +117,7 @@ describe('bodies offered by the receiver', () => {
     store.db.prepare(`UPDATE messages SET purpose = 'statistics' WHERE direction = 'in'`).run();
     for (const id of statistics) engine.offer(store.messages.byKey('in', 'KZ', id)!.seq, parseBody('aci', road()), 4096, 'statistics');
     run(store, engine);
-    const body = road();
-    const id = receive(store, { partner: 'KZ', type: 'aci', body });
-    const seq = store.messages.byKey('in', 'KZ', id)!.seq;
-    // a body the step cannot read back: only an offered one can project it
-    store.db.prepare(`UPDATE message_content SET body = '{not json' WHERE seq = ?`).run(seq);
-    engine.offer(seq, parseBody('aci', body), 4096, 'pre-arrival-risk-assessment');
-    run(store, engine);
+    const { id, seq } = offerUnreadable(store, engine);
     expect(logged).toEqual([]);
     expect(engine.consignments.get(seq)).toMatchObject({ root_id: id, status: 'active' });
   });
