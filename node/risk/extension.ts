@@ -30,6 +30,14 @@ const PRUNE_MS = 3_600_000;
  */
 export const STEP_RETRY_MS = 5_000;
 /**
+ * A received message is projected and assessed this long after its commit at most, with whatever arrived meanwhile:
+ * 20 ms, nothing beside the hours before a consignment arrives. Started at once, the step was a commit of its own for
+ * every message at a low rate, whose fsync overlapped the sender's commit of the receipt on the same disk: measured at
+ * 1 message in flight (npm run bench), p50 5.2-5.3 ms at once, 4.6-4.7 ms with this wait, and 400 us less CPU per
+ * message on the receiver. At 64 in flight the steps batch either way (no difference measured).
+ */
+export const STEP_DELAY_MS = 20;
+/**
  * SQLite page cache of the node's connection while the risk extension runs: 64 MiB instead of the 2 MiB
  * default, so the AEO registry, the e-CoO index and the upper levels of the arrivals indexes stay in memory
  * (the OS page cache of these machines is reclaimed aggressively; a miss is a disk read).
@@ -49,6 +57,8 @@ export interface RiskOptions {
   env?: NodeJS.ProcessEnv;
   /** Delay before a failed step, or the first time a failed assessment, is tried again (tests); default STEP_RETRY_MS. */
   stepRetryMs?: number;
+  /** How long after a received message the step that projects it runs at most (tests: 0, at once); default STEP_DELAY_MS. */
+  stepDelayMs?: number;
   /** How long one write of the event stream or the export may wait for its client (tests); default SSE_WRITE_TIMEOUT_MS (routes.ts). */
   streamWriteTimeoutMs?: number;
 }
@@ -91,6 +101,7 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
   useRiskCache(store.db);
   const feed = new RiskFeed(store.db);
   const retryMs = opts.stepRetryMs ?? STEP_RETRY_MS;
+  const stepDelayMs = opts.stepDelayMs ?? STEP_DELAY_MS;
   const engine = new RiskEngine({ store, feed, rules: () => rules, clock, log, retryMs });
   const queries = new ArrivalQueries(store.db, engine.consignments, (cid) => engine.failed(cid));
   const arrivals = arrivalRoutes(store, queries, feed, { log, writeTimeoutMs: opts.streamWriteTimeoutMs });
@@ -106,6 +117,8 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
   /** When (performance.now()) `retry` fires. */
   let retryAt = Infinity;
 
+  /** The step that projects what was received since it was armed (kickSoon). */
+  let soon: NodeJS.Timeout | undefined;
   /** Runs the loop again in `ms`, unless it is to run sooner already. */
   function retryIn(ms: number): void {
     if (performance.now() + ms >= retryAt) return;
@@ -178,6 +191,16 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
     });
   }
 
+  /** Runs the loop STEP_DELAY_MS from now, for a message received: those received meanwhile go with it. */
+  function kickSoon(): void {
+    if (stepDelayMs <= 0) return kick();
+    if (soon !== undefined || !started || stopped) return;
+    soon = setTimeout(() => {
+      soon = undefined;
+      kick();
+    }, stepDelayMs);
+  }
+
   /** What an older version projected from messages sent for statistics goes, in batches, when the upgrade asked. */
   async function dropAggregateOnly(): Promise<void> {
     let batches = 0;
@@ -224,7 +247,7 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
     onAccepted: (m) => {
       // the body as the receiver validated it: the step projects it without reading it back and parsing it again
       engine.offer(m.seq, m.body, m.opened.bytes.byteLength, m.opened.payload.purpose);
-      kick();
+      kickSoon();
     },
     onPurge: (purged) => {
       const events = purge.run(purged);
@@ -272,6 +295,8 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
       stopped = true;
       for (const t of timers) clearInterval(t);
       clearTimeout(retry);
+      clearTimeout(soon);
+      soon = undefined;
       arrivals.closeStreams();
       await cleaning;
       await running;
@@ -286,6 +311,12 @@ export function createRisk(parts: NodeParts, opts: RiskOptions = {}): Risk {
     queries,
     rules: () => rules,
     async idle() {
+      // a step armed for what was received runs now, not after its wait
+      if (soon !== undefined) {
+        clearTimeout(soon);
+        soon = undefined;
+        kick();
+      }
       while (running) await running;
     },
     health: () => ({ unassessable: engine.unassessable() }),

@@ -10,7 +10,7 @@ import { REJECTION_RETENTION_DAYS } from '../../node/retention.js';
 import { sealEnvelope } from '../../protocol/envelope/seal.js';
 import { newMessageId } from '../../protocol/ids.js';
 import { occurrences } from '../helpers/files.js';
-import { arrival, riskNetwork, send, type RiskNetwork } from './risk/network.js';
+import { arrival, assessedAs, riskNetwork, send, type RiskNetwork } from './risk/network.js';
 import { road, variant } from './risk/fixtures.js';
 
 /** Names only the purged messages (and the refusal's reason) carry: the declaration's, then its amendment's. */
@@ -38,7 +38,7 @@ beforeAll(async () => {
     d.kind = 'amendment';
     d.consignee.name = AMENDED;
   }), id);
-  await arrival(net.kg, id, (a) => a.consignee?.name === AMENDED && a.assessment?.revision >= 2);
+  await arrival(net.kg, id, (a) => assessedAs(a, amendment));
   // refused for a consignee name too long: the rejection's reason quotes it
   const refused = variant(road(), (d) => (d.consignee.name = `${REFUSED} ${'Z'.repeat(80)}`));
   const sealed = sealEnvelope(

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gnc } from '../../helpers/cli.js';
 import { api, waitFor } from '../../helpers/network.js';
 import { road, variant } from './fixtures.js';
-import { arrival, riskNetwork, send, type RiskNetwork } from './network.js';
+import { arrival, assessedAs, riskNetwork, send, type RiskNetwork } from './network.js';
 import { MESSAGE_SELECT } from '../../../node/store/messages.js';
 
 /** The risk loop's first retry wait here (the node's default is 5 s); each failure in a row doubles it (with jitter). */
@@ -101,7 +101,7 @@ describe('gnc backup whose purge rebuilds a consignment whose assessment throws'
   it('completes with a warning, and the copy keeps it queued for the node', async () => {
     const declared = await send(net.kz, 'aci', declaration('BACKUP-POISON-1', 'Backup Purged Consignee LLP'));
     const amended = await send(net.kz, 'aci', declaration('BACKUP-POISON-1', 'Backup Held Consignee LLC', 'amendment'), declared);
-    await arrival(net.kg, declared, (x) => x.currentMessageId === amended && x.assessment.revision >= 2);
+    await arrival(net.kg, declared, (x) => assessedAs(x, amended));
     const dir = net.kg.dir;
     await net.kg.node.stop();
     // the declaration's retention ended (the copy's purge takes it and rebuilds the consignment from the amendment), and

@@ -77,6 +77,15 @@ export async function getOk(node: TestNode, path: string): Promise<any> {
 }
 
 /** Waits until KG's view of consignment `id` satisfies `ok` (assessment is asynchronous to the receipt). */
+/**
+ * Whether arrival view `a` is assessed as of message `messageId`, its current version: the step that projected that
+ * version or a later one assessed it. Not a count of assessments: the risk loop projects what arrived within its wait
+ * (STEP_DELAY_MS) in one step, so a declaration and its amendment sent one after the other may get one assessment.
+ */
+export function assessedAs(a: any, messageId: string): boolean {
+  return a.currentMessageId === messageId && a.assessment?.revision >= 1 && Date.parse(a.assessment.assessedAt) >= Date.parse(a.updatedAt);
+}
+
 export async function arrival(kg: TestNode, id: string, ok: (a: any) => boolean = () => true): Promise<any> {
   let last: unknown;
   try {

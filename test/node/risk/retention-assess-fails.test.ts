@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, waitFor } from '../../helpers/network.js';
 import { road, variant } from './fixtures.js';
-import { arrival, mentions, riskNetwork, send, type RiskNetwork } from './network.js';
+import { arrival, assessedAs, mentions, riskNetwork, send, type RiskNetwork } from './network.js';
 import { MESSAGE_SELECT } from '../../../node/store/messages.js';
 
 let net: RiskNetwork;
@@ -39,7 +39,7 @@ beforeAll(async () => {
   net = await riskNetwork({ log: (msg, fields) => void logged.push({ msg, ...(fields ? { fields } : {}) }) });
   ids.declaration = await send(net.kz, 'aci', declaration('declaration', PURGED));
   ids.amendment = await send(net.kz, 'aci', declaration('amendment', HELD), ids.declaration);
-  await arrival(net.kg, ids.declaration, (a) => a.consignee.name === HELD && a.assessment.revision >= 2);
+  await arrival(net.kg, ids.declaration, (a) => assessedAs(a, ids.amendment));
   cid = db().prepare('SELECT cid FROM risk_consignments WHERE root_id = ?').pluck().get(ids.declaration) as number;
   db().exec(`CREATE TEMP TRIGGER assessment_refused BEFORE INSERT ON risk_assessments WHEN NEW.cid = ${cid}
     BEGIN SELECT RAISE(ABORT, '${REFUSAL}'); END`);
@@ -78,7 +78,7 @@ describe('a purge whose transaction SQLite rolled back during the assessment of 
   it('fails with that error, purging nothing, and does not log that the purge went on; the next sweep purges', async () => {
     later.declaration = await send(net.kz, 'aci', declaration('declaration', PURGED));
     later.amendment = await send(net.kz, 'aci', declaration('amendment', HELD), later.declaration);
-    await arrival(net.kg, later.declaration, (a) => a.consignee.name === HELD && a.assessment.revision >= 2);
+    await arrival(net.kg, later.declaration, (a) => assessedAs(a, later.amendment));
     const laterCid = db().prepare('SELECT cid FROM risk_consignments WHERE root_id = ?').pluck().get(later.declaration) as number;
     // as SQLite does on SQLITE_FULL or SQLITE_IOERR in a statement it cannot undo alone: the whole transaction goes
     db().exec(`CREATE TEMP TRIGGER whole_rollback BEFORE INSERT ON risk_assessments WHEN NEW.cid = ${laterCid}

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../../helpers/network.js';
 import { certificateFor, road, snapshot, variant } from './fixtures.js';
-import { arrival, codesOf, riskNetwork, send, type RiskNetwork } from './network.js';
+import { arrival, assessedAs, codesOf, riskNetwork, send, type RiskNetwork } from './network.js';
 import { MESSAGE_SELECT } from '../../../node/store/messages.js';
 
 let net: RiskNetwork;
@@ -63,7 +63,7 @@ beforeAll(async () => {
   ids.az1 = await send(net.kz, 'aci', declaration('PLACE-Z', TOMORROW, 'amendment'), ids.dz);
   // names the first amendment, not the original: the receiver takes it (any ACI message of the partner)
   ids.az2 = await send(net.kz, 'aci', declaration('PLACE-Z', TOMORROW, 'amendment'), ids.az1);
-  await arrival(net.kg, ids.dx, (a) => a.currentMessageId === ids.ax && a.assessment.revision >= 2);
+  await arrival(net.kg, ids.dx, (a) => assessedAs(a, ids.ax));
   await arrival(net.kg, ids.dy, (a) => codesOf(a.assessment).includes('aeo-valid'));
   await arrival(net.kg, ids.dz, (a) => a.currentMessageId === ids.az2 && a.version === 3);
 }, 60_000);

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRisk } from '../../../node/risk/extension.js';
 import { offlineNodePerTest, waitFor } from '../../helpers/network.js';
-import { accepted, receive, road } from './fixtures.js';
+import { accepted, receive, road, variant } from './fixtures.js';
 
 const offlineNode = offlineNodePerTest();
 
@@ -16,7 +16,8 @@ describe('risk loop wake-up', () => {
   it('assesses a message committed in the same batch as the step that just ended', async () => {
     const { off } = await offlineNode('KG');
     const { store } = off.parts;
-    const risk = createRisk(off.parts);
+    // at once (no wait): the step must be queued in the group commit when the message's commit resolves
+    const risk = createRisk(off.parts, { stepDelayMs: 0 });
     try {
       risk.start(); // its first step is now queued in the group commit
       const body = road();
@@ -60,7 +61,8 @@ describe('risk loop wake-up', () => {
     const { off } = await offlineNode('KG');
     const { store } = off.parts;
     const { db } = store;
-    const risk = createRisk({ ...off.parts, log: (msg) => void logged.push(msg) }, { stepRetryMs: 50 });
+    // at once (no wait): the step must share the batch of the insert that fills the disk
+    const risk = createRisk({ ...off.parts, log: (msg) => void logged.push(msg) }, { stepRetryMs: 50, stepDelayMs: 0 });
     try {
       risk.start();
       await risk.idle();
@@ -82,6 +84,34 @@ describe('risk loop wake-up', () => {
       expect(risk.queries.list({ borderCrossingPoint: 'ak-zhol', limit: 10 }).rows.map((r) => r.root_id)).toEqual([id]);
       expect(logged).toContain('risk assessment step failed; retrying');
       expect(risk.engine.lag()).toBe(0);
+    } finally {
+      await risk.stop();
+    }
+  });
+
+  it('projects the messages received within its wait in one step, after the wait, with nothing else to wake it', async () => {
+    const { off } = await offlineNode('KG');
+    const { store } = off.parts;
+    const risk = createRisk(off.parts, { stepDelayMs: 200 });
+    try {
+      risk.start();
+      await risk.idle();
+      const ids: string[] = [];
+      for (const n of [1, 2, 3]) {
+        const body = variant(road(), (d) => (d.functionalReference = `KZEXP-WAIT-${n}`));
+        const id = await store.commits.run(() => receive(store, { partner: 'KZ', type: 'aci', body }));
+        risk.onAccepted(accepted(store, 'KZ', id, body));
+        ids.push(id);
+      }
+      const before = store.commits.committed;
+      await new Promise((r) => setTimeout(r, 50));
+      // still waiting: nothing projected, nothing committed
+      expect(risk.queries.list({ borderCrossingPoint: 'ak-zhol', limit: 10 }).rows).toEqual([]);
+      expect(store.commits.committed).toBe(before);
+      await waitFor(() => (risk.queries.list({ borderCrossingPoint: 'ak-zhol', limit: 10 }).rows.length === 3 ? true : undefined), 5_000, 'the three messages projected');
+      expect(risk.queries.list({ borderCrossingPoint: 'ak-zhol', limit: 10 }).rows.map((r) => r.root_id).sort()).toEqual([...ids].sort());
+      // one step, one commit, for the three
+      expect(store.commits.committed).toBe(before + 1);
     } finally {
       await risk.stop();
     }
