@@ -40,9 +40,11 @@ function line(a: ArrivalView): string {
   const when = a.expectedArrival.replace(/:00([+-]\d\d:\d\d|Z)$/, '$1');
   const place = a.officeOfEntry.borderCrossingPoint ?? a.officeOfEntry.id;
   const hs = a.goods.hsCodes.map((h) => h.slice(0, 4)).join(' ');
+  // dangerous goods first catch the eye of the officer at the border: the UN numbers of the items, or '-'
+  const un = a.goods.unNumbers.join(' ') || '-';
   const level = a.status === 'cancelled' ? 'CANCELLED' : a.level.toUpperCase();
   const indicators = a.indicators.filter((i) => i.weight !== 0).map((i) => `${i.rule ?? i.code}(${i.weight > 0 ? '+' : ''}${i.weight})`).join(' ') || '-';
-  return `${pad(when, 23)} ${pad(place, 14)} ${pad(a.partner, 4)} ${pad(a.functionalReference, 26)} ${pad(a.transportMeans.id, 11)} ${pad(hs, 16)} ${pad(level, 9)} ${pad(String(a.score), 5)} ${indicators}`;
+  return `${pad(when, 23)} ${pad(place, 14)} ${pad(a.partner, 4)} ${pad(a.functionalReference, 26)} ${pad(a.transportMeans.id, 11)} ${pad(hs, 16)} ${pad(un, 10)} ${pad(level, 9)} ${pad(String(a.score), 5)} ${indicators}`;
 }
 
 export const arrivalsCommand: Command = {
@@ -74,7 +76,7 @@ export const arrivalsCommand: Command = {
       } else if (views.length === 0) {
         out('No arrivals match.');
       } else {
-        out(`${pad('EXPECTED', 23)} ${pad('BORDER', 14)} ${pad('FROM', 4)} ${pad('CONSIGNMENT', 26)} ${pad('TRANSPORT', 11)} ${pad('HS', 16)} ${pad('LEVEL', 9)} ${pad('SCORE', 5)} INDICATORS`);
+        out(`${pad('EXPECTED', 23)} ${pad('BORDER', 14)} ${pad('FROM', 4)} ${pad('CONSIGNMENT', 26)} ${pad('TRANSPORT', 11)} ${pad('HS', 16)} ${pad('UN', 10)} ${pad('LEVEL', 9)} ${pad('SCORE', 5)} INDICATORS`);
         for (const a of views) out(line(a));
         if (nextCursor) out(`(first ${views.length} shown: narrow the filters or raise --limit)`);
       }

@@ -12,6 +12,7 @@ import { arrival, has, riskNetwork, send, type RiskNetwork } from './network.js'
 let net: RiskNetwork;
 let flagged: string;
 let plain: string;
+let dangerous: string;
 
 function declaration(ref: string, aeoId: string): Record<string, unknown> {
   return variant(road(), (d) => {
@@ -26,7 +27,12 @@ beforeAll(async () => {
   await send(net.kz, 'aeo', snapshot());
   flagged = await send(net.kz, 'aci', declaration('CLI-REVOKED-1', 'KZAEO010240005678'));
   plain = await send(net.kz, 'aci', declaration('CLI-VALID-1', 'KZAEO981140001234'));
+  dangerous = await send(net.kz, 'aci', variant(declaration('CLI-DANGEROUS-1', 'KZAEO981140001234'), (d) => {
+    d.goodsItems[0].unNumber = '3480';
+    d.goodsItems[1].unNumber = '1203';
+  }));
   await arrival(net.kg, flagged, has('aeo-revoked'));
+  await arrival(net.kg, dangerous, has('aeo-valid'));
   await arrival(net.kg, plain, has('aeo-valid'));
 });
 afterAll(async () => net?.close());
@@ -35,10 +41,13 @@ describe('gnc arrivals', () => {
   it('prints a table of the arrivals with level and indicators while the node runs', async () => {
     const r = await runCli(['arrivals', '--dir', net.kg.dir]);
     expect(r.code).toBe(0);
-    expect(r.out[0]).toMatch(/^EXPECTED\s+BORDER\s+FROM\s+CONSIGNMENT.*LEVEL\s+SCORE\s+INDICATORS$/);
+    expect(r.out[0]).toMatch(/^EXPECTED\s+BORDER\s+FROM\s+CONSIGNMENT\s+TRANSPORT\s+HS\s+UN\s+LEVEL\s+SCORE\s+INDICATORS$/);
     const row = r.out.find((l) => l.includes('CLI-REVOKED-1'));
     expect(row).toMatch(/\bKZ\b.*\bHIGH\b.*aeo-revoked\(\+5\)/);
-    expect(r.out.find((l) => l.includes('CLI-VALID-1'))).toMatch(/\bLOW\b.*aeo-valid\(-2\)/);
+    expect(r.out.find((l) => l.includes('CLI-VALID-1'))).toMatch(/ - +LOW\b.*aeo-valid\(-2\)/);
+    // the UN numbers of the dangerous goods aboard, under UN
+    const un = r.out[0]!.indexOf(' UN ') + 1;
+    expect(r.out.find((l) => l.includes('CLI-DANGEROUS-1'))!.slice(un)).toMatch(/^3480 1203 +LOW\b/);
   });
 
   it('prints JSON lines with the API filters applied', async () => {
