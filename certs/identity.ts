@@ -5,7 +5,7 @@
  * The node runs without the private root key: it reads the root's public half from `identity/` and asks for the
  * private one only when the root must sign (certify a node key, sign an agreement or a key notice).
  */
-import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, unlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
@@ -17,7 +17,7 @@ import { keyObjectSigner, type Signer } from '../protocol/envelope/seal.js';
 import { GncError } from '../protocol/errors.js';
 import { jwkThumbprint, publicJwkOf, type Ed25519PublicJwk } from '../protocol/jwk.js';
 import { syncDir, writeFileDurable } from './durable-file.js';
-import { generateEd25519, readPrivateFile, readPrivateKey, writePrivateFile, writePrivateKey } from './key-files.js';
+import { generateEd25519, lstatOrUndefined, readPrivateFile, readPrivateKey, writePrivateFile, writePrivateKey } from './key-files.js';
 
 export const IDENTITY_PATHS = {
   rootKey: 'keys/root.jwk',
@@ -94,8 +94,11 @@ export function certifyNode(root: KeyPairInfo, node: KeyPairInfo, fields: { coun
   );
 }
 
-/** What initIdentity made: the identity, and the keys it kept from an init that was interrupted (none: a new one). */
-export type InitResult = LocalIdentity & { kept: string[] };
+/**
+ * What initIdentity made: the identity, the keys it kept from an init that was interrupted (none: a new one), and the
+ * temporary files that init's writes left, which it removed (leftTemps).
+ */
+export type InitResult = LocalIdentity & { kept: string[]; removed: string[] };
 
 /**
  * Make the identity of `dir`, or complete the one an interrupted init left (a crash after a key got its name, before
@@ -126,7 +129,39 @@ export async function initIdentity(opts: InitOptions): Promise<InitResult> {
     validityMs: opts.validityMs ?? DEFAULT_CERT_VALIDITY_MS,
   });
   writePublicFile(join(dir, IDENTITY_PATHS.certificate), certificate + '\n');
-  return { ...loadIdentity(dir), kept: found.kept };
+  const removed = found.kept.length > 0 ? removeLeftTemps(dir) : [];
+  return { ...loadIdentity(dir), kept: found.kept, removed };
+}
+
+/**
+ * Once an interrupted init is complete (under init.lock: no other write of these files runs), the temporary files the
+ * interrupted one's writes left, by their paths in the data dir: a key's `.tmp` that is another name of that key (a
+ * crash between the link that named the key and the unlink of its temporary name), and a public file's
+ * `<name>.<pid>.tmp` in identity/ (a crash before its rename). Left as they were, they stayed in the dir for good,
+ * the first a second copy of a private key. A `.tmp` of a key that is another file is left alone (no write of this
+ * code leaves one: a write of the key removes the stale one before it writes); a file that cannot be removed is left.
+ */
+function removeLeftTemps(dir: string): string[] {
+  const removed: string[] = [];
+  /** Removes `path` when `left(its lstat)` says it is such a file; one that cannot be read or removed is left. */
+  const removeIf = (path: string, left: (st: Stats) => boolean): void => {
+    try {
+      const st = lstatOrUndefined(join(dir, path));
+      if (st === undefined || !st.isFile() || !left(st)) return;
+      unlinkSync(join(dir, path));
+      removed.push(path);
+    } catch {
+      /* left: init reads nothing of it */
+    }
+  };
+  for (const key of [IDENTITY_PATHS.rootKey, IDENTITY_PATHS.nodeKey, IDENTITY_PATHS.libp2pKey]) {
+    removeIf(`${key}.tmp`, (tmp) => {
+      const final = lstatOrUndefined(join(dir, key));
+      return final !== undefined && tmp.ino === final.ino && tmp.dev === final.dev;
+    });
+  }
+  for (const file of entries(join(dir, 'identity'))) if (/\.\d+\.tmp$/.test(file)) removeIf(join('identity', file), () => true);
+  return removed;
 }
 
 /** The keys an interrupted init left in a data dir, read back (undefined: not there, init makes it). */

@@ -77,7 +77,8 @@ function staleTemp(path: string, tmp: string): void {
   throw new GncError('GNC_FILE_ACCESS', `${tmp} is in the way of writing ${path} and ${why}, so it is no temporary file a crashed gnc command left: check what it is and remove it (or wait until the other command ended), then run the command again.`);
 }
 
-function lstatOrUndefined(path: string): Stats | undefined {
+/** The lstat of `path`, undefined when nothing is there. */
+export function lstatOrUndefined(path: string): Stats | undefined {
   try {
     return lstatSync(path);
   } catch (err) {

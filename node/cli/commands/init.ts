@@ -132,7 +132,10 @@ export const initCommand: Command = {
         },
       });
     });
-    if (id.kept.length > 0) out(`Resumed an init of ${dir} that was interrupted: kept ${id.kept.join(', ')}, made the rest and the node certificate.`);
+    if (id.kept.length > 0) {
+      const removed = id.removed.length > 0 ? `; removed the temporary files it left: ${id.removed.join(', ')}` : '';
+      out(`Resumed an init of ${dir} that was interrupted: kept ${id.kept.join(', ')}, made the rest and the node certificate${removed}.`);
+    }
     out(`Initialised ${country} node in ${dir}`);
     out(`  root fingerprint: ${id.root.thumbprint}   (tell partners this by a separate channel)`);
     out(`  node key id:      ${id.node.thumbprint}`);

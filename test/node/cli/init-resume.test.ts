@@ -7,7 +7,7 @@
  * died is taken over. Real files in temp dirs made by the real writers, `gnc` run as a process as an operator runs it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { privateKeyToProtobuf, generateKeyPair } from '@libp2p/crypto/keys';
@@ -95,6 +95,27 @@ describe('gnc init after an init that was interrupted', () => {
     expectPrivate(dir);
     const id = loadIdentity(dir);
     expect([id.root.thumbprint, id.country, id.name]).toEqual([root, 'KG', 'Customs of KG']);
+  });
+
+  it('removes the temporary files the interrupted writes left: a second name of a kept key, a public copy never renamed', async () => {
+    const { dir, root } = await crashedAfterKeys(true);
+    const key = readFileSync(join(dir, IDENTITY_PATHS.rootKey));
+    // a crash between the link that named keys/root.jwk and the unlink of its temporary name, and one before a public
+    // copy's rename
+    linkSync(join(dir, IDENTITY_PATHS.rootKey), join(dir, `${IDENTITY_PATHS.rootKey}.tmp`));
+    writeFileSync(join(dir, 'identity', 'root.jwk.99999.tmp'), '{"kty":"OK');
+    // no write of gnc leaves this one (another file under a key's temporary name): not init's to remove
+    writeFileSync(join(dir, `${IDENTITY_PATHS.nodeKey}.tmp`), 'unknown', { mode: PRIVATE_FILE_MODE });
+    const r = await init(dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('made the rest and the node certificate; removed the temporary files it left: keys/root.jwk.tmp, identity/root.jwk.99999.tmp.');
+    expect(existsSync(join(dir, `${IDENTITY_PATHS.rootKey}.tmp`))).toBe(false);
+    expect(existsSync(join(dir, 'identity', 'root.jwk.99999.tmp'))).toBe(false);
+    expect(readFileSync(join(dir, `${IDENTITY_PATHS.nodeKey}.tmp`), 'utf8')).toBe('unknown');
+    expect(readFileSync(join(dir, IDENTITY_PATHS.rootKey))).toEqual(key);
+    expect(statSync(join(dir, IDENTITY_PATHS.rootKey)).nlink).toBe(1);
+    expectPrivate(dir);
+    expect(loadIdentity(dir).root.thumbprint).toBe(root);
   });
 
   it('refuses a key that is no key, naming it and what to do, and leaves it', async () => {
