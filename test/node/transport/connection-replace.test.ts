@@ -6,7 +6,6 @@
  * real key (taking KG's requests, signing its receipts with KZ's real node key), then by the real KZ node restarted.
  */
 import { readFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import type { Stream } from '@libp2p/interface';
@@ -16,6 +15,7 @@ import { decodeNodeCertificate } from '../../../protocol/certificate.js';
 import { FrameDecoder, FRAME_REQUEST } from '../../../protocol/wire.js';
 import { api, makeNetwork, restartNode, waitFor, type TestNode } from '../../helpers/network.js';
 import { rawPeer, receiptFrame } from '../../helpers/raw-peer.js';
+import { relay } from '../../helpers/relay.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
@@ -82,33 +82,6 @@ describe('a partner whose connection carries requests in flight when it is repla
     await waitFor(() => kgConnectionsToKz().length === 0 || undefined, 5000, 'KZ\'s connections gone at KG');
   }, 20_000);
 });
-
-/**
- * A TCP relay to `port` on 127.0.0.1, its own connections leaving from `from`: it passes bytes both ways until freeze(),
- * then drops them and closes nothing, either way, as a firewall that drops silently does once the host behind it is gone.
- */
-async function relay(port: number, from: string): Promise<{ port: number; freeze(): void; destroy(): void }> {
-  const sockets = new Set<Socket>();
-  let frozen = false;
-  const server = createServer((down) => {
-    const up = connect({ host: '127.0.0.1', port, localAddress: from });
-    for (const [a, b] of [[down, up], [up, down]] as const) {
-      sockets.add(a);
-      a.on('error', () => undefined);
-      a.on('data', (d) => void (frozen || b.write(d)));
-      a.on('end', () => void (frozen || b.end()));
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    freeze: () => void (frozen = true),
-    destroy: () => {
-      server.close();
-      for (const s of sockets) s.destroy();
-    },
-  };
-}
 
 describe('a partner that rebooted behind a firewall that drops silently', () => {
   it('delivers at once over its new connection, while its old connections are still open at KG', async () => {
