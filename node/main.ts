@@ -274,6 +274,12 @@ export class GncNode {
       const p = trust.peer(evt.detail.toString());
       if (p) this.dispatcher.connected(p.country);
     });
+    // a partner's further connection (it restarted and greeted this node while its old connection still looks open
+    // here): its session's new requests go on the newest one (PartnerSession.connectionOpened)
+    this.host.addEventListener('connection:open', (evt) => {
+      const p = trust.peer(evt.detail.remotePeer.toString());
+      if (p) this.sessions.get(p.country)?.connectionOpened(evt.detail);
+    });
     await this.host.start();
     this.connectionTrust = new ConnectionTrust({ host: this.host, trust, clock: this.parts.clock, log });
     this.connectionTrust.start();

@@ -2,9 +2,12 @@
  * One long-lived outbound stream per partner, multiplexing requests by id: each envelope goes out as a
  * REQUEST frame and the partner's signed receipt comes back as a RECEIPT frame with the same id. A new stream
  * per message tops out near 1-2k round trips/s; one stream with request ids reached ~8.8k/s
- * (ARCHITECTURE.md). A broken stream fails its pending requests, which the dispatcher retries.
+ * (ARCHITECTURE.md). A broken stream fails its pending requests, which the dispatcher retries. The stream is on the
+ * partner's newest connection, and moves when a newer one opens (connectionOpened).
  */
 import type { Libp2p } from 'libp2p';
+import type { Connection } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import { EXCHANGE_PROTOCOL, MAX_REASON_CHARS } from '../../protocol/constants.js';
 import { GncError, isErrorCode } from '../../protocol/errors.js';
@@ -20,11 +23,22 @@ interface Pending {
   onWire: ((mayHold: boolean) => void) | undefined;
   /** The stream the request went on: one that closes fails its own requests, not those of a newer stream. */
   on: FramedStream;
+  /** The envelope, held (not copied) while in flight: sent again on a newer connection if its stream's turns out dead. */
+  envelope: Uint8Array;
 }
 
 export const DIAL_TIMEOUT_MS = 10_000;
 /** How long the partner has to answer a REQUEST once its frame has left this node. */
 export const RECEIPT_TIMEOUT_MS = 30_000;
+/**
+ * How long a connection that a newer one of the partner replaced (connectionOpened) has to answer a protocol
+ * negotiation while requests are in flight on it: one that does not is taken for dead (the partner restarted behind a
+ * firewall that drops silently) and its requests are sent again on the newer connection, well before libp2p's ping
+ * (10-20 s) or the receipt timeout would fail them.
+ */
+export const RETIRED_PROBE_MS = 2_000;
+/** What the probe negotiates: libp2p's own ping; a partner that does not serve it answers `na`, which is an answer. */
+const PROBE_PROTOCOL = '/ipfs/ping/1.0.0';
 
 export interface PartnerSessionOptions extends StreamTimeouts {
   /** Settles before the first dial (the node's start-up greeting of this partner). */
@@ -36,6 +50,10 @@ export interface PartnerSessionOptions extends StreamTimeouts {
 
 export class PartnerSession {
   private framed: FramedStream | undefined;
+  /** The connection `framed` is on. */
+  private framedOn: Connection | undefined;
+  /** Streams a newer connection replaced that still carry requests in flight: closed once these are answered. */
+  private readonly retired = new Set<FramedStream>();
   private opening: Promise<FramedStream> | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
@@ -63,23 +81,29 @@ export class PartnerSession {
     const requestId = this.nextId;
     this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1;
     const receipt = new Promise<Uint8Array>((resolve, reject) => {
-      this.pending.set(requestId, { resolve, reject, timer: undefined, onWire, on: framed });
+      this.pending.set(requestId, { resolve, reject, timer: undefined, onWire, on: framed, envelope });
     });
     // the stream can close, or the partner answer with an error frame, while the write below still waits for
     // the partner to take the bytes: that rejection is returned (and handled) after the write, not lost meanwhile
     receipt.catch(() => undefined);
-    try {
-      await framed.write({ kind: FRAME_REQUEST, requestId, payload: envelope }, () => onWire?.(true));
-      this.armReceiptTimer(requestId);
-    } catch (err) {
-      this.settle(requestId, err instanceof Error ? err : new Error(String(err)));
-    }
+    await this.send(requestId, framed, envelope, onWire);
     return receipt;
   }
 
-  private armReceiptTimer(requestId: number): void {
+  /** Writes request `requestId` on `framed`, then arms its receipt timer; a failed write fails it, if it is still on `framed`. */
+  private async send(requestId: number, framed: FramedStream, envelope: Uint8Array, onWire: ((mayHold: boolean) => void) | undefined): Promise<void> {
+    try {
+      await framed.write({ kind: FRAME_REQUEST, requestId, payload: envelope }, () => onWire?.(true));
+      this.armReceiptTimer(requestId, framed);
+    } catch (err) {
+      // one moved to a newer stream meanwhile (connectionOpened) is that stream's now
+      if (this.pending.get(requestId)?.on === framed) this.settle(requestId, err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private armReceiptTimer(requestId: number, framed: FramedStream): void {
     const p = this.pending.get(requestId);
-    if (!p) return; // answered (or failed) while the write was waiting
+    if (p?.on !== framed) return; // answered (or failed, or moved to a newer stream) while the write was waiting
     const ms = this.opts.receiptTimeoutMs ?? RECEIPT_TIMEOUT_MS;
     p.timer = setTimeout(() => {
       this.settle(requestId, new GncError('GNC_PARTNER_UNREACHABLE', `No receipt from ${this.country} within ${ms / 1000} s; the message will be retried.`));
@@ -101,8 +125,63 @@ export class PartnerSession {
     return now === undefined || now.peerId !== this.dialed.peerId || now.addrs.join(' ') !== this.dialed.addrs.join(' ');
   }
 
+  /**
+   * A connection with the partner's peer id opened (either way: its greeting after a restart, its own dial, or a
+   * dial of both nodes at once). New requests go on a stream over the newest connection from now on: the one the
+   * current stream is on may be dead, the partner having restarted behind a firewall that drops silently (no FIN or
+   * RST came), which only libp2p's ping would find out, 10-20 s later. The current stream is retired: closed at once
+   * when nothing is in flight on it; otherwise its connection is probed (RETIRED_PROBE_MS). One that answers keeps
+   * its requests until they are answered (both connections alive: nothing is failed or sent twice), then the stream
+   * closes; one that does not has its requests sent again, under the same ids, on the newest connection (the partner
+   * answers one it holds already with its stored receipt), and the stream is closed. Called once per connection
+   * opened, never per message.
+   */
+  connectionOpened(conn: Connection): void {
+    const [framed, on] = [this.framed, this.framedOn];
+    if (framed === undefined || on === undefined || on.id === conn.id || conn.remotePeer.toString() !== this.dialed?.peerId) return;
+    this.framed = this.framedOn = undefined;
+    void this.retire(framed, on);
+  }
+
+  private holds(framed: FramedStream): boolean {
+    for (const p of this.pending.values()) if (p.on === framed) return true;
+    return false;
+  }
+
+  private async retire(framed: FramedStream, on: Connection): Promise<void> {
+    if (!this.holds(framed)) return framed.close();
+    this.retired.add(framed);
+    if (await answers(on)) {
+      if (!this.holds(framed)) framed.close(); // else the last answer closes it (closeIfRetired)
+      return;
+    }
+    const dead = new GncError('GNC_PARTNER_UNREACHABLE', `The connection with ${this.country} did not answer within ${RETIRED_PROBE_MS} ms, and a newer one is open; the messages in flight on it are sent again on the newer one.`);
+    if (!framed.isOpen || !this.holds(framed)) return framed.close(dead);
+    let to: FramedStream;
+    try {
+      to = await this.open();
+    } catch (err) {
+      return framed.close(err instanceof Error ? err : dead); // its requests fail, and the dispatcher retries them
+    }
+    for (const [id, p] of this.pending) {
+      if (p.on !== framed) continue;
+      clearTimeout(p.timer);
+      p.timer = undefined;
+      p.on = to;
+      void this.send(id, to, p.envelope, p.onWire);
+    }
+    this.opts.log?.(`moved the messages in flight to ${this.country} to its newer connection: ${dead.message}`);
+    framed.close(dead);
+  }
+
+  /** After a request on `framed` is answered: a retired stream closes with its last one. */
+  private closeIfRetired(framed: FramedStream): void {
+    if (this.retired.size > 0 && this.retired.has(framed) && !this.holds(framed)) framed.close();
+  }
+
   close(): void {
     this.framed?.close();
+    for (const r of this.retired) r.close();
     this.failAll(new GncError('GNC_PARTNER_UNREACHABLE', 'Node is shutting down; the message stays queued.'));
   }
 
@@ -120,9 +199,13 @@ export class PartnerSession {
     if (!peer) throw new GncError('GNC_PEER_NOT_TRUSTED', `No valid certificate for ${this.country}: add or renew the partner with \`gnc partner add\`.`);
     const addrs = peer.addrs.map((a) => multiaddr(a.includes('/p2p/') ? a : `${a}/p2p/${peer.peerId}`));
     if (addrs.length === 0) throw new GncError('GNC_PARTNER_UNREACHABLE', `${this.country}'s certificate names no address to dial.`);
+    let conn: Connection;
     let stream;
     try {
-      stream = await this.host.dialProtocol(addrs, EXCHANGE_PROTOCOL, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) });
+      const signal = AbortSignal.timeout(DIAL_TIMEOUT_MS);
+      // on the newest open connection: libp2p's dial (and dialProtocol) would reuse the peer's oldest, which may be dead
+      conn = newestConnection(this.host, peer.peerId) ?? (await this.host.dial(addrs, { signal }));
+      stream = await conn.newStream(EXCHANGE_PROTOCOL, { signal });
     } catch (err) {
       throw new GncError('GNC_PARTNER_UNREACHABLE', `Cannot reach ${this.country} at ${peer.addrs.join(', ')}: ${(err as Error).message}. The message will be retried.`, { cause: err });
     }
@@ -130,11 +213,13 @@ export class PartnerSession {
     const framed = new FramedStream(stream, {
       onFrame: (f) => this.onFrame(f, framed),
       onClose: (err) => {
-        if (this.framed === framed) this.framed = undefined;
+        if (this.framed === framed) this.framed = this.framedOn = undefined;
+        this.retired.delete(framed);
         this.failAll(new GncError('GNC_PARTNER_UNREACHABLE', `Stream to ${this.country} closed${err ? `: ${err.message}` : ''}; the message will be retried.`), framed);
       },
     }, { drainTimeoutMs: this.opts.drainTimeoutMs, frameReadTimeoutMs: this.opts.frameReadTimeoutMs, log: this.opts.log, peer: this.country });
     this.framed = framed;
+    this.framedOn = conn;
     return framed;
   }
 
@@ -146,7 +231,7 @@ export class PartnerSession {
       // they are failed now and retried on a new stream, and fail() sends the ERROR frame and logs one line (no content)
       const err = new GncError('GNC_ENVELOPE_MALFORMED', `${this.country} sent a REQUEST frame on an exchange stream this node opened, which carries only its receipts and error frames back (requests come on streams the partner opens): the stream is out of sync and closed; the messages in flight on it are sent again on a new stream.`);
       // no request goes on it meanwhile: the next one opens a new stream while this one sends its ERROR frame and closes
-      if (this.framed === framed) this.framed = undefined;
+      if (this.framed === framed) this.framed = this.framedOn = undefined;
       this.failAll(err, framed);
       void framed.fail(err);
       return;
@@ -157,6 +242,7 @@ export class PartnerSession {
       this.pending.delete(frame.requestId);
       clearTimeout(p.timer);
       p.resolve(new Uint8Array(frame.payload));
+      this.closeIfRetired(p.on);
     } else if (frame.kind === FRAME_ERROR) {
       let code: string = 'GNC_ENVELOPE_MALFORMED';
       let message = 'partner refused the frame';
@@ -188,10 +274,31 @@ export class PartnerSession {
     this.pending.delete(id);
     clearTimeout(p.timer);
     p.reject(err);
+    this.closeIfRetired(p.on);
   }
 
   /** Fails the requests in flight on `on` (a stream that closed: those on a newer stream of this session go on), or all. */
   private failAll(err: Error, on?: FramedStream): void {
     for (const [id, p] of [...this.pending]) if (on === undefined || p.on === on) this.settle(id, err);
+  }
+}
+
+/** The partner's open connection opened last, if any: one scan of its few connections, per stream opened (not per message). */
+function newestConnection(host: Libp2p, peerId: string): Connection | undefined {
+  let newest: Connection | undefined;
+  for (const c of host.getConnections(peerIdFromString(peerId))) {
+    if (c.status === 'open' && (newest === undefined || c.timeline.open > newest.timeline.open)) newest = c;
+  }
+  return newest;
+}
+
+/** Whether `conn` answers a protocol negotiation within RETIRED_PROBE_MS (a refusal of the protocol is an answer). */
+async function answers(conn: Connection): Promise<boolean> {
+  try {
+    const probe = await conn.newStream(PROBE_PROTOCOL, { signal: AbortSignal.timeout(RETIRED_PROBE_MS) });
+    probe.abort(new Error('probe answered'));
+    return true;
+  } catch (err) {
+    return (err as Error).name === 'UnsupportedProtocolError';
   }
 }
