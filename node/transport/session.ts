@@ -76,7 +76,9 @@ export class PartnerSession {
    * `onStream()` is called once a stream to the partner is open for the request: a failure after it is no failed dial.
    */
   async request(envelope: Uint8Array, onWire?: (mayHold: boolean) => void, onStream?: () => void): Promise<Uint8Array> {
-    const framed = await this.open();
+    let framed = await this.open();
+    // retired (closed, nothing in flight on it) by a newer connection between open() and here: the newer one's
+    if (!framed.isOpen) framed = await this.open();
     onStream?.();
     const requestId = this.nextId;
     this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1;
