@@ -73,6 +73,15 @@ export interface BorderZones {
   codes: ReadonlyMap<string, string>;
 }
 
+/**
+ * A watched route's office of entry and crossing point as the arrivals filters fold them (foldCode, foldPlace), at its
+ * place in `watch.routes`: folded once per load, so an assessment folds only the declaration's.
+ */
+export interface FoldedRoute {
+  officeOfEntry: string | undefined;
+  borderCrossingPoint: string | undefined;
+}
+
 export interface LoadedRules {
   /** Where the rules came from (null: built-in defaults only). */
   source: string | null;
@@ -80,6 +89,8 @@ export interface LoadedRules {
   weights: Readonly<Record<BuiltinIndicator, number>>;
   /** The border's time zones, folded once per load so an assessment only looks them up. */
   zones: BorderZones;
+  /** `watch.routes`, folded (FoldedRoute), in the same order. */
+  routes: readonly FoldedRoute[];
   webhook: WebhookSettings | undefined;
   mtimeMs: number;
 }
@@ -103,7 +114,11 @@ export function partlyConfirmed(confirmed: number): number {
 function withWeights(source: string | null, rules: RiskRulesT, zones: BorderZones, webhook: WebhookSettings | undefined, mtimeMs: number): LoadedRules {
   const weights = { ...DEFAULT_WEIGHTS, ...rules.weights };
   weights['ecoo-partly-confirmed'] = rules.weights['ecoo-partly-confirmed'] ?? partlyConfirmed(weights['ecoo-confirmed']);
-  return { source, rules, weights, zones, webhook, mtimeMs };
+  const routes = rules.watch.routes.map((r) => ({
+    officeOfEntry: r.officeOfEntry === undefined ? undefined : foldCode(r.officeOfEntry),
+    borderCrossingPoint: r.borderCrossingPoint === undefined ? undefined : foldPlace(r.borderCrossingPoint),
+  }));
+  return { source, rules, weights, zones, routes, webhook, mtimeMs };
 }
 
 /** GNC_CONFIG_INVALID for one field of the rules file at `path`, worded as parseWith words a schema's. */

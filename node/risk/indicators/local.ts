@@ -41,20 +41,24 @@ export function localIndicators(ctx: AssessContext, out: IndicatorSet): void {
     });
   }
 
+  // the declaration's office and crossing point folded once, when a route asks (the routes' own at load: FoldedRoute)
+  let office: string | undefined;
+  let crossing: string | undefined;
   rules.watch.routes.forEach((r, n) => {
+    const folded = ctx.rules.routes[n]!;
     const ev: Evidence[] = [];
     if (r.partner !== undefined) {
       if (ctx.partner !== r.partner) return;
       ev.push(aciEvidence(ctx, '', ctx.partner)); // the envelope's sender
     }
     // office and crossing point compared as the arrivals filters compare them (node/risk/query.ts)
-    if (r.officeOfEntry !== undefined) {
-      if (foldCode(d.officeOfEntry.id) !== foldCode(r.officeOfEntry)) return;
+    if (folded.officeOfEntry !== undefined) {
+      if ((office ??= foldCode(d.officeOfEntry.id)) !== folded.officeOfEntry) return;
       ev.push(aciEvidence(ctx, '/officeOfEntry/id', d.officeOfEntry.id));
     }
-    if (r.borderCrossingPoint !== undefined) {
+    if (folded.borderCrossingPoint !== undefined) {
       const bcp = d.officeOfEntry.borderCrossingPoint;
-      if (bcp === undefined || foldPlace(bcp) !== foldPlace(r.borderCrossingPoint)) return;
+      if (bcp === undefined || (crossing ??= foldPlace(bcp)) !== folded.borderCrossingPoint) return;
       ev.push(aciEvidence(ctx, '/officeOfEntry/borderCrossingPoint', bcp));
     }
     if (r.via !== undefined) {

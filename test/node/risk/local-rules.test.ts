@@ -94,4 +94,14 @@ describe('local rules between two nodes', () => {
     const b = await arrival(net.kg, id, (x) => !codesOf(x).includes('local-hs-prefix'));
     expect(b.score).toBe(6);
   });
+
+  it('matches the watched routes of the rules file in force: a route moved to another crossing point by a reload no longer matches', async () => {
+    expect(codesOf(await arrival(net.kg, id, () => true))).toContain('local-route');
+    const file = join(net.kg.dir, 'risk-rules.json');
+    const rules = JSON.parse(readFileSync(file, 'utf8'));
+    rules.watch.routes[0].borderCrossingPoint = 'Torugart';
+    writeFileSync(file, JSON.stringify(rules));
+    const b = await arrival(net.kg, id, (x) => !codesOf(x).includes('local-route'));
+    expect(b.assessment.indicators.map((i: any) => i.rule)).not.toContain('watch.routes[0]');
+  });
 });

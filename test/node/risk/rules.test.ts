@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_WEIGHTS, loadRules } from '../../../node/risk/rules.js';
 import { arrivalZone } from '../../../node/risk/declaration.js';
+import { foldCode } from '../../../node/store/fold.js';
+import { foldPlace } from '../../../node/store/name-keys.js';
 import { road, tempDir, variant } from './fixtures.js';
 
 const dir = tempDir();
@@ -112,6 +114,16 @@ describe('risk rules file', () => {
     for (const written of ['bayan olgii  tsagaannuur', 'BAYAN-ÖLGII-TSAGAANNUUR', 'Цагааннуур', 'ЦAГAAННУУР']) expect(atPlace(written), written).toBe('Asia/Hovd');
     // offices alone: an office not listed keeps the date as written
     expect(arrivalZone(road() as never, loadRules(file({ v: 1, border: { offices: { 'MNBUL001': 'Asia/Hovd' } } })).zones)).toBeUndefined();
+  });
+
+  it("folds each watched route's office of entry and crossing point once, at load, as the arrivals filters fold them; a reload folds the new file's", () => {
+    const path = file({ v: 1, watch: { routes: [{ borderCrossingPoint: 'AK ZHÖL', officeOfEntry: 'kg akz 001', weight: 1 }, { partner: 'KZ', weight: 1 }] } }, 'routes.json');
+    expect(loadRules(path).routes).toEqual([
+      { officeOfEntry: foldCode('kg akz 001'), borderCrossingPoint: foldPlace('Ak-Zhol') },
+      { officeOfEntry: undefined, borderCrossingPoint: undefined },
+    ]);
+    file({ v: 1, watch: { routes: [{ borderCrossingPoint: 'Torugart', weight: 1 }] } }, 'routes.json');
+    expect(loadRules(path).routes).toEqual([{ officeOfEntry: undefined, borderCrossingPoint: foldPlace('TORUGART') }]);
   });
 
   it('refuses thresholds where medium is not below high', () => {
