@@ -168,11 +168,11 @@ export class RiskEngine {
   private readonly offered = new Map<number, { body: unknown; bytes: number }>();
   private offeredBytes = 0;
   /**
-   * The bodies the running step projected, by seq, with their message ids: its assessments of the consignments they are
-   * in force in read them here instead of from the store (the same transaction: nothing else changes them meanwhile).
-   * Empty outside a step.
+   * The bodies the running step projected, by seq, with their message rows: its assessments of the consignments they are
+   * in force in read them, and the message's terms, here instead of from the store (the same transaction: nothing else
+   * changes them meanwhile). Empty outside a step.
    */
-  private readonly projected = new Map<number, { id: string; body: unknown }>();
+  private readonly projected = new Map<number, { id: string; body: unknown; meta: MessageMeta }>();
   /** The cursor may be ahead of the one stored (rolledBack): the next step reads it from the store first. */
   private unsure = false;
   /** assessQueued in a savepoint of the caller's transaction (assessIsolated): wrapped once, not per consignment (GroupCommit says why). */
@@ -267,7 +267,7 @@ export class RiskEngine {
         if (held) {
           const offered = this.offered.get(m.seq);
           const body: unknown = offered ? offered.body : JSON.parse(this.s.body.get(m.seq) as string);
-          this.projected.set(m.seq, { id: m.id, body });
+          this.projected.set(m.seq, { id: m.id, body, meta: m });
           this.projectBody(m, body);
         }
       } catch (err) {
@@ -385,9 +385,10 @@ export class RiskEngine {
 
   /**
    * The terms of a consignment's view: those of the version in force (`currentId`) combined with its other versions'
-   * and those of the messages its indicators quote as evidence (combineTerms). Read in the background projection.
+   * and those of the messages its indicators quote as evidence (combineTerms). Read in the background projection;
+   * `current`: the row of the version in force when the step projected it (its terms then need no query).
    */
-  private termsOf(row: Pick<ConsignmentRow, 'cid' | 'partner'>, currentId: string, indicators: readonly Indicator[]): DataTerms | null {
+  private termsOf(row: Pick<ConsignmentRow, 'cid' | 'partner'>, currentId: string, indicators: readonly Indicator[], current?: MessageMeta): DataTerms | null {
     const terms = this.d.store.terms;
     const versions = new Set(this.consignments.versions(row.cid).map((v) => v.message_id));
     versions.delete(currentId);
@@ -396,7 +397,8 @@ export class RiskEngine {
       if (e.partner === row.partner && (e.messageId === currentId || versions.has(e.messageId))) continue;
       quoted.set(e.partner, (quoted.get(e.partner) ?? new Set()).add(e.messageId));
     }
-    const main = terms.combinedWith(terms.ofReceived(row.partner, currentId), row.partner, [...versions]);
+    // the version in force's own terms from its row when the step holds it (projected), else read by its id
+    const main = terms.combinedWith(current ? this.messageTerms(current) : terms.ofReceived(row.partner, currentId), row.partner, [...versions]);
     return [...quoted].reduce((acc, [partner, ids]) => terms.combinedWith(acc, partner, [...ids]), main);
   }
 
@@ -523,7 +525,8 @@ export class RiskEngine {
   recompute(cid: number, force = false): AssessmentEvent | undefined {
     const row = this.consignments.get(cid);
     if (!row) return undefined;
-    const msg = this.projected.get(row.current_seq) ?? this.readCurrent(row.current_seq);
+    const projected = this.projected.get(row.current_seq);
+    const msg = projected ?? this.readCurrent(row.current_seq);
     if (!msg) return undefined;
     const rules = this.d.rules();
     const body = msg.body as FullDeclaration;
@@ -548,7 +551,7 @@ export class RiskEngine {
     if (!force && json === this.consignments.stored(cid)) return undefined;
     const now = this.d.clock();
     const revision = row.revision + 1;
-    const arrival = buildView(row, { currentMessageId: msg.id, ...summarize(body) }, scored, this.termsOf(row, msg.id, scored.indicators), purged);
+    const arrival = buildView(row, { currentMessageId: msg.id, ...summarize(body) }, scored, this.termsOf(row, msg.id, scored.indicators, projected?.meta), purged);
     const view = JSON.stringify(arrival);
     this.consignments.saveAssessment(cid, { level: scored.level, score: scored.score, view, stored: json, at: now, revision });
     const saved = { ...row, level: scored.level, score: scored.score, view, assessed_at: now, revision };
