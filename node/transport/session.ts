@@ -209,6 +209,10 @@ export class PartnerSession {
       conn = newestConnection(this.host, peer.peerId) ?? (await this.host.dial(addrs, { signal }));
       stream = await conn.newStream(EXCHANGE_PROTOCOL, { signal });
     } catch (err) {
+      // its node answered, but not this protocol: not a network fault for the operator to look for
+      if ((err as Error).name === 'UnsupportedProtocolError') {
+        throw new GncError('GNC_PARTNER_UNREACHABLE', `${this.country}'s node at ${peer.addrs.join(', ')} answered but does not speak ${EXCHANGE_PROTOCOL}: it runs another version of the exchange protocol (or is no GNC node). Ask ${this.country} which version it runs; the message will be retried.`, { cause: err });
+      }
       throw new GncError('GNC_PARTNER_UNREACHABLE', `Cannot reach ${this.country} at ${peer.addrs.join(', ')}: ${(err as Error).message}. The message will be retried.`, { cause: err });
     }
     this.dialed = peer;

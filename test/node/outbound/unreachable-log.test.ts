@@ -4,7 +4,9 @@
  * message (a queue of thousands during an outage would flood the log and the SIEM behind it).
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { EXCHANGE_PROTOCOL } from '../../../protocol/constants.js';
 import { api, makeNetwork, waitFor } from '../../helpers/network.js';
+import { rawPeer } from '../../helpers/raw-peer.js';
 import { example } from '../../protocol/messages/fixtures.js';
 
 const submission = { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: example('aci-kz-kg-road') };
@@ -30,5 +32,29 @@ describe('a partner that is down while messages are queued for it', () => {
     expect(about[0]).toContain('partner KG is unreachable (GNC_PARTNER_UNREACHABLE: Cannot reach KG');
     expect(about.filter((l) => l.includes('reachable again'))).toHaveLength(1);
     expect(about.filter((l) => ids.some((id) => l.includes(id)))).toEqual([]);
+  });
+
+  it('says so when the partner\'s node answers but does not speak the exchange protocol (another version), not "cannot reach"', async () => {
+    lines.length = 0;
+    await net?.close();
+    net = await makeNetwork(['KZ', 'KG'], { start: false, nodeOptions: (c) => (c === 'KZ' ? { log: (m: string) => void lines.push(m) } : {}) });
+    const kz = net.nodes.KZ!;
+    // KG's address and peer id (its real libp2p key), a host that serves no exchange protocol: a node of another version
+    const other = await rawPeer(net.nodes.KG!);
+    try {
+      await kz.node.start();
+      kz.url = kz.node.apiUrl;
+      const id = (await api(kz, 'POST', '/v1/messages', submission)).json.id as string;
+      const m = await waitFor(async () => {
+        const r = await api(kz, 'GET', `/v1/messages/${id}`);
+        return r.json.status === 'retrying' ? r.json : undefined;
+      }, 10_000, 'the first attempt to fail');
+      expect(m.error.code).toBe('GNC_PARTNER_UNREACHABLE');
+      expect(m.error.reason).toMatch(/^KG's node at \/ip4\/127\.0\.0\.1\/tcp\/\d+ answered but/);
+      expect(m.error.reason).toContain(`answered but does not speak ${EXCHANGE_PROTOCOL}: it runs another version of the exchange protocol (or is no GNC node). Ask KG which version it runs`);
+      expect(lines.filter((l) => l.includes('partner KG is unreachable'))[0]).toContain('does not speak');
+    } finally {
+      await other.stop();
+    }
   });
 });
