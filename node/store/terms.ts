@@ -13,8 +13,12 @@ import type { MessageRow } from './messages.js';
 export type TermsSource = Pick<MessageRow, 'direction' | 'partner' | 'type' | 'agreement' | 'purpose' | 'retain_until'>;
 
 export class TermsRepo {
-  /** By id@version; null for one not held (a message stored by other means than acceptance: a restored or bulk-loaded row). */
-  private readonly documents = new Map<string, AgreementDocument | null>();
+  /**
+   * By id@version, the versions held. One not held (a message stored by other means than acceptance: a restored or
+   * bulk-loaded row) is asked for again at each read: the CLI may import it meanwhile, and this process would otherwise
+   * answer no terms for its messages until it restarted.
+   */
+  private readonly documents = new Map<string, AgreementDocument>();
   private readonly s;
 
   constructor(db: Db) {
@@ -57,12 +61,12 @@ export class TermsRepo {
 
   private document(ref: string): AgreementDocument | undefined {
     const held = this.documents.get(ref);
-    if (held !== undefined) return held ?? undefined;
+    if (held !== undefined) return held;
     const at = ref.lastIndexOf('@');
     const signed = this.s.document.get(ref.slice(0, at), Number(ref.slice(at + 1))) as string | undefined;
-    // a version not held is asked for once: one is held before any message is accepted under it
-    const doc = signed === undefined ? null : decodeAgreement(JSON.parse(signed)).document;
+    if (signed === undefined) return undefined;
+    const doc = decodeAgreement(JSON.parse(signed)).document;
     this.documents.set(ref, doc);
-    return doc ?? undefined;
+    return doc;
   }
 }

@@ -5,11 +5,13 @@
  * out, the agreement version, purpose, retention end and whether it may go to third parties; an arrival combines the
  * terms of the messages it comes from (the AEO message its assessment quotes ends its retention first).
  */
+import { rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { offlineEngine } from '../../../node/risk/engine.js';
 import { MIGRATIONS } from '../../../node/store/migrations.js';
-import { api, openAgreementDraft, waitFor } from '../../helpers/network.js';
+import { Store } from '../../../node/store/store.js';
+import { api, openAgreementDraft, tempDir, waitFor } from '../../helpers/network.js';
 import { road, snapshot } from './fixtures.js';
 import { arrival, readEvents, riskNetwork, send, webhookReceiver, type RiskNetwork } from './network.js';
 
@@ -125,5 +127,24 @@ describe('terms of received data', () => {
     expect(after.assessment.revision).toBe(before.assessment.revision);
     expect(events()).toBe(eventsBefore);
     expect(store.db.prepare(`SELECT COUNT(*) FROM risk_state WHERE key = 'terms-backfill'`).pluck().get()).toBe(0);
+  });
+
+  it('gives a stored message the terms of an agreement version imported after its terms were first read as none (no restart)', () => {
+    const kg = net.kg.node.parts.store.db;
+    const dir = tempDir('gnc-terms-later-');
+    const store = Store.open(dir);
+    try {
+      // a restored or bulk-loaded row under a version this node does not hold yet
+      const row = { direction: 'in', partner: 'KZ', type: 'aci', agreement: AGREEMENT, purpose: 'pre-arrival-risk-assessment', retain_until: Date.now() + DAY } as const;
+      expect(store.terms.of(row)).toBeNull();
+      // then the version comes (as an import writes it): the same process reads its terms now
+      const held = kg.prepare('SELECT * FROM agreements WHERE id = ? AND version = ?').get(...AGREEMENT.split('@').map((x, i) => (i ? Number(x) : x))) as Record<string, unknown>;
+      const columns = Object.keys(held);
+      store.db.prepare(`INSERT INTO agreements (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`).run(held);
+      expect(store.terms.of(row)).toEqual({ agreement: AGREEMENT, purpose: 'pre-arrival-risk-assessment', retainUntil: new Date(row.retain_until).toISOString(), onwardTransfer: false });
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
