@@ -25,6 +25,11 @@ interface Pending {
   on: FramedStream;
   /** The envelope, held (not copied) while in flight: sent again on a newer connection if its stream's turns out dead. */
   envelope: Uint8Array;
+  /**
+   * Handed to an earlier stream, whose connection did not answer the probe, before it was sent again on this one: the
+   * partner may hold it from there, so an error frame here does not say it holds it not (no `onWire(false)`).
+   */
+  moved: boolean;
 }
 
 export const DIAL_TIMEOUT_MS = 10_000;
@@ -70,7 +75,8 @@ export class PartnerSession {
   /**
    * Sends one envelope and resolves with the partner's receipt. `onWire(true)` is called once the REQUEST frame
    * is handed to the stream (from then on the partner may hold the message, whatever happens to the receipt),
-   * and `onWire(false)` if the partner then answers this request with an ERROR frame (it did not process it).
+   * and `onWire(false)` if the partner then answers this request with an ERROR frame (it did not process it), unless
+   * it was sent again on a newer connection (retire): the copy on the old one may have reached the partner.
    * The returned promise settles only after the write has (so after any `onWire(true)`), and the receipt
    * timeout runs from when the frame has left: a partner that does not read fails the write (DRAIN_TIMEOUT_MS).
    * `onStream()` is called once a stream to the partner is open for the request: a failure after it is no failed dial.
@@ -83,7 +89,7 @@ export class PartnerSession {
     const requestId = this.nextId;
     this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1;
     const receipt = new Promise<Uint8Array>((resolve, reject) => {
-      this.pending.set(requestId, { resolve, reject, timer: undefined, onWire, on: framed, envelope });
+      this.pending.set(requestId, { resolve, reject, timer: undefined, onWire, on: framed, envelope, moved: false });
     });
     // the stream can close, or the partner answer with an error frame, while the write below still waits for
     // the partner to take the bytes: that rejection is returned (and handled) after the write, not lost meanwhile
@@ -170,6 +176,7 @@ export class PartnerSession {
       clearTimeout(p.timer);
       p.timer = undefined;
       p.on = to;
+      p.moved = true;
       void this.send(id, to, p.envelope, p.onWire);
     }
     this.opts.log?.(`moved the messages in flight to ${this.country} to its newer connection: ${dead.message}`);
@@ -268,7 +275,8 @@ export class PartnerSession {
         this.failAll(err, framed);
         framed.close(err);
       } else {
-        this.pending.get(frame.requestId)?.onWire?.(false);
+        const p = this.pending.get(frame.requestId);
+        if (p?.moved === false) p.onWire?.(false);
         this.settle(frame.requestId, err);
       }
     }
