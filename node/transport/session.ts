@@ -6,9 +6,9 @@
  * partner's newest connection, and moves when a newer one opens (connectionOpened).
  */
 import type { Libp2p } from 'libp2p';
-import type { Connection } from '@libp2p/interface';
+import type { Connection, Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
-import { multiaddr } from '@multiformats/multiaddr';
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { EXCHANGE_PROTOCOL, MAX_REASON_CHARS } from '../../protocol/constants.js';
 import { GncError, isErrorCode } from '../../protocol/errors.js';
 import { FRAME_ERROR, FRAME_RECEIPT, FRAME_REQUEST, type Frame } from '../../protocol/wire.js';
@@ -60,6 +60,8 @@ export class PartnerSession {
   /** Streams a newer connection replaced that still carry requests in flight: closed once these are answered. */
   private readonly retired = new Set<FramedStream>();
   private opening: Promise<FramedStream> | undefined;
+  /** The connection dial() negotiates the stream on, and what ends that for a newer connection (negotiate). */
+  private negotiating: { conn: Connection; newer: AbortController } | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   /** The peer id and addresses the current stream was dialed with. */
@@ -141,10 +143,13 @@ export class PartnerSession {
    * when nothing is in flight on it; otherwise its connection is probed (RETIRED_PROBE_MS). One that answers keeps
    * its requests until they are answered (both connections alive: nothing is failed or sent twice), then the stream
    * closes; one that does not has its requests sent again, under the same ids, on the newest connection (the partner
-   * answers one it holds already with its stored receipt), and the stream is closed. Called once per connection
-   * opened, never per message.
+   * answers one it holds already with its stored receipt), and the stream is closed. A stream still being negotiated
+   * on an older connection is negotiated on the newer one instead (negotiate). Called once per connection opened,
+   * never per message.
    */
   connectionOpened(conn: Connection): void {
+    const n = this.negotiating;
+    if (n !== undefined && n.conn.id !== conn.id && n.conn.remotePeer.equals(conn.remotePeer)) n.newer.abort();
     const [framed, on] = [this.framed, this.framedOn];
     if (framed === undefined || on === undefined || on.id === conn.id || conn.remotePeer.toString() !== this.dialed?.peerId) return;
     this.framed = this.framedOn = undefined;
@@ -209,12 +214,9 @@ export class PartnerSession {
     const addrs = peer.addrs.map((a) => multiaddr(a.includes('/p2p/') ? a : `${a}/p2p/${peer.peerId}`));
     if (addrs.length === 0) throw new GncError('GNC_PARTNER_UNREACHABLE', `${this.country}'s certificate names no address to dial.`);
     let conn: Connection;
-    let stream;
+    let stream: Stream;
     try {
-      const signal = AbortSignal.timeout(DIAL_TIMEOUT_MS);
-      // on the newest open connection: libp2p's dial (and dialProtocol) would reuse the peer's oldest, which may be dead
-      conn = newestConnection(this.host, peer.peerId) ?? (await this.host.dial(addrs, { signal }));
-      stream = await conn.newStream(EXCHANGE_PROTOCOL, { signal });
+      [conn, stream] = await this.negotiate(peer.peerId, addrs, AbortSignal.timeout(DIAL_TIMEOUT_MS));
     } catch (err) {
       // its node answered, but not this protocol: not a network fault for the operator to look for
       if ((err as Error).name === 'UnsupportedProtocolError') {
@@ -234,6 +236,28 @@ export class PartnerSession {
     this.framed = framed;
     this.framedOn = conn;
     return framed;
+  }
+
+  /**
+   * A stream of the exchange protocol on the partner's newest open connection (libp2p's dial, and dialProtocol, would
+   * reuse its oldest, which may be dead), or on a new one. A newer connection that opens while the negotiation waits
+   * (connectionOpened) ends it, and the stream is opened on that one: the connection that does not answer may be dead,
+   * and would hold the partner's messages until `signal` (DIAL_TIMEOUT_MS). Once per connection opened meanwhile, within
+   * that one `signal`.
+   */
+  private async negotiate(peerId: string, addrs: Multiaddr[], signal: AbortSignal): Promise<[Connection, Stream]> {
+    for (;;) {
+      const conn = newestConnection(this.host, peerId) ?? (await this.host.dial(addrs, { signal }));
+      const newer = new AbortController();
+      this.negotiating = { conn, newer };
+      try {
+        return [conn, await conn.newStream(EXCHANGE_PROTOCOL, { signal: AbortSignal.any([signal, newer.signal]) })];
+      } catch (err) {
+        if (!newer.signal.aborted || signal.aborted) throw err;
+      } finally {
+        this.negotiating = undefined;
+      }
+    }
   }
 
   private onFrame(frame: Frame, framed: FramedStream): void {

@@ -86,3 +86,24 @@ describe('a message moved to the newer connection, which the partner answers wit
     expect(withdrawn.text).toContain('by an earlier attempt');
   }, 30_000);
 });
+
+describe('a partner\'s newer connection that opens while the session opens its stream on a dead one', () => {
+  it('takes the stream at once, instead of after the dial timeout', async () => {
+    const { nodes } = await network(['KZ', 'KG']);
+    const [kz, kg] = [nodes.KZ!, nodes.KG!];
+    await disconnect(kz, kg);
+    const firewall = await relay(Number(multiaddr(certified(kg).addrs[0]!).getComponents()[1]!.value), '127.0.9.6');
+    cleanups.push(() => firewall.destroy());
+    // KZ's only connection with KG goes through the firewall, no stream on it yet
+    await kz.node.host!.dial(multiaddr(`/ip4/127.0.0.1/tcp/${firewall.port}/p2p/${certified(kg).peerId}`), { signal: AbortSignal.timeout(5000) });
+    firewall.freeze();
+    await kg.node.stop();
+    // the session's stream negotiation goes into the dead connection, and waits
+    const id = await submit(kz, 'KG');
+    await waitFor(() => kz.node.dispatcher.inFlight('KG') > 0 || undefined, 2000, 'the message waiting for its stream');
+    await restartNode(kg);
+    await waitFor(() => connections(kz, kg).length === 2 || undefined, 5000, 'KG\'s new connection at KZ');
+    // the dial timeout is 10 s (DIAL_TIMEOUT_MS), and a backoff after it
+    await waitFor(async () => (await statusOf(kz, id)) === 'delivered' || undefined, 3000, 'the message delivered on the new connection');
+  }, 30_000);
+});
