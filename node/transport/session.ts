@@ -176,15 +176,18 @@ export class PartnerSession {
     } catch (err) {
       return framed.close(err instanceof Error ? err : dead); // its requests fail, and the dispatcher retries them
     }
+    let moved = 0;
     for (const [id, p] of this.pending) {
       if (p.on !== framed) continue;
       clearTimeout(p.timer);
       p.timer = undefined;
       p.on = to;
       p.moved = true;
+      moved++;
       void this.send(id, to, p.envelope, p.onWire);
     }
-    this.opts.log?.(`moved the messages in flight to ${this.country} to its newer connection: ${dead.message}`);
+    // those answered (or failed) while the newer stream opened have nothing to move: no line then
+    if (moved > 0) this.opts.log?.(`moved the ${moved} message(s) in flight to ${this.country} to its newer connection: ${dead.message}`);
     framed.close(dead);
   }
 

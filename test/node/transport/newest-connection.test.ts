@@ -72,7 +72,7 @@ describe('a partner that restarted behind a firewall that drops silently, its ol
       await delivered(kz, next, 3000, 'the next message, on KG\'s new connection');
       await delivered(kz, inFlight, RETIRED_PROBE_MS + 3000, 'the message that was in flight on the dead connection');
       expect(exchangeStreamOn(connections(kz, kg).at(-1)!)).toBe(true);
-      expect(kzLog.filter((l) => l.includes('moved the messages in flight to KG'))).toHaveLength(1);
+      expect(kzLog.filter((l) => /moved the \d+ message\(s\) in flight to KG/.test(l))).toHaveLength(1);
     } finally {
       firewall.destroy();
     }
@@ -106,7 +106,7 @@ describe('two live connections with a partner (both nodes dialed at once)', () =
       expect([...held.arrived].sort()).toEqual([...first, ...next].sort());
       await waitFor(() => !exchangeStreamOn(older!) || undefined, 3000, 'the older stream closed');
       expect(older!.status).toBe('open');
-      expect(kzLog.filter((l) => /unreachable|moved the messages|closed/.test(l))).toEqual([]);
+      expect(kzLog.filter((l) => /unreachable|moved the|closed/.test(l))).toEqual([]);
     } finally {
       held.release();
     }
