@@ -71,6 +71,7 @@ export class OutboxRepo {
   private readonly anyDueStmt;
   private readonly rowStmt;
   private readonly nextDueStmt;
+  private readonly nextExpiryStmt;
   private readonly rescheduleStmt;
   private readonly deleteStmt;
   private readonly expiredStmt;
@@ -111,6 +112,7 @@ export class OutboxRepo {
     this.deleteStmt = db.prepare('DELETE FROM outbox WHERE seq = ?');
     // control envelopes do not expire: they are sealed again (moveTo)
     this.expiredStmt = db.prepare('SELECT seq FROM outbox WHERE expires_at <= ? AND control = 0');
+    this.nextExpiryStmt = db.prepare('SELECT MIN(expires_at) FROM outbox WHERE partner = ? AND control = 0 AND expires_at > ?').pluck();
     this.moveStmt = db.prepare('UPDATE outbox SET seq = ?, next_at = ?, expires_at = ?, sent = 0 WHERE seq = ?');
     this.partnersStmt = db.prepare('SELECT DISTINCT partner FROM outbox');
     this.retryNowStmt = db.prepare('UPDATE outbox SET next_at = ? WHERE partner = ? AND next_at > ?');
@@ -263,6 +265,11 @@ export class OutboxRepo {
   remove(seq: number): void {
     this.deleteStmt.run(seq);
     if (this.marking.delete(seq)) this.leaving.add(seq);
+  }
+
+  /** The earliest expiry after `after` of `partner`'s business messages in the outbox (control envelopes never expire). */
+  nextExpiry(partner: string, after: number): number | undefined {
+    return (this.nextExpiryStmt.get(partner, after) as number | null) ?? undefined;
   }
 
   /** Business messages past their expiry (control envelopes never expire). */

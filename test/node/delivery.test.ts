@@ -26,6 +26,29 @@ async function submit(n: TestNode, to = 'KG'): Promise<string> {
 }
 
 describe('delivery', () => {
+  it('tries a partner that is down one message at a time on its own backoff, not each queued message on its own', async () => {
+    // a backoff of 100-400 ms: each of 60 messages retried on its own would make ~400 attempts in the 3 s below
+    const fast = { initialMs: 100, maxMs: 400 };
+    const net = await network(['KZ', 'KG'], { nodeOptions: (c) => (c === 'KZ' ? { retry: fast } : {}) });
+    const kz = net.nodes.KZ!;
+    await net.nodes.KG!.node.stop();
+    const first = await submit(kz);
+    await waitFor(() => (kz.node.dispatcher.unreachableSince().has('KG') || undefined), 10_000, 'KG found unreachable');
+    const ids = [first];
+    for (let i = 0; i < 59; i++) ids.push(await submit(kz));
+    const attempts = (): number => kz.node.parts.store.db.prepare('SELECT COALESCE(SUM(attempts), 0) FROM outbox').pluck().get() as number;
+    const before = attempts();
+    await new Promise((r) => setTimeout(r, 3_000));
+    // one attempt at a time, the gaps growing from 50-100 ms to 200-400 ms: about a dozen in 3 s
+    expect(attempts() - before).toBeLessThanOrEqual(25);
+    expect(kz.node.dispatcher.inFlight('KG')).toBeLessThanOrEqual(1);
+    // queued since KG was found unreachable, and not tried on their own
+    expect((await Promise.all(ids.slice(1).map((id) => statusOf(kz, id)))).filter((s) => s === 'queued').length).toBeGreaterThan(40);
+    // back (its start-up greeting connects): everything goes at once
+    await restartNode(net.nodes.KG!);
+    await waitFor(async () => ((await Promise.all(ids.map((id) => statusOf(kz, id)))).every((s) => s === 'delivered') || undefined), 10_000, 'all 60 delivered');
+  }, 30_000);
+
   it('retries while the partner is down and delivers when it is back', async () => {
     const net = await network(['KZ', 'KG']);
     const kz = net.nodes.KZ!;

@@ -95,15 +95,16 @@ describe('gnc partner remove', () => {
   it('withdraws what is queued for the partner, a control envelope included, and never seals it again', async () => {
     let offset = 0;
     const clock = (): number => Date.now() + offset;
-    // KZ retries after a minute: once their first attempt failed, both messages wait, none on the wire at the removal
+    // KZ retries after a minute: once the first attempt failed, both messages wait, none on the wire at the removal (the
+    // notice, queued once KG was found unreachable, waits for KG's next attempt without one of its own)
     const net = await network(['KZ', 'KG'], { nodeOptions: (c) => ({ clock, ...(c === 'KZ' ? { retry: { initialMs: 60_000, maxMs: 60_000 } } : {}) }) });
     const [kz, kg] = [net.nodes.KZ!, net.nodes.KG!];
     await kg.node.stop();
     const aci = await sendToKg(kz);
     const notice = (await api(kz, 'POST', `${AGREEMENT}/suspend`, { reason: 'Review' })).json.noticeMessage as string;
-    for (const id of [aci, notice]) {
-      await waitFor(async () => ((await api(kz, 'GET', `/v1/messages/${id}`)).json.status === 'retrying' ? true : undefined), 10_000, `${id} to be retrying`);
-    }
+    await waitFor(async () => ((await api(kz, 'GET', `/v1/messages/${aci}`)).json.status === 'retrying' ? true : undefined), 10_000, `${aci} to be retrying`);
+    await waitFor(() => (kz.node.dispatcher.inFlight('KG') === 0 || undefined), 10_000, 'nothing of KG on the wire');
+    expect((await api(kz, 'GET', `/v1/messages/${notice}`)).json.status).toBe('queued');
     // the suspended agreement and the undelivered notice each refuse the removal
     const refused = await runCli(['partner', 'remove', '--dir', kz.dir, 'KG', '--reason', 'KG left']);
     expect(refused.out.join('\n')).toMatch(/GNC_CONFLICT: KG is a party to KZ-KG-test@1 \(suspended\)/);
