@@ -52,8 +52,12 @@ function malformed(why: string): GncError {
  * host, a backslash in the path, a request target that is no path such as `*`), or to a failure before the app answered.
  */
 export function requestErrorResponse(err: unknown): Response {
-  const p = toProblem(err instanceof RequestError ? malformed(err.message) : err);
-  return new Response(JSON.stringify(p), { status: p.status, headers: { 'content-type': 'application/problem+json' } });
+  const unreadable = err instanceof RequestError;
+  const p = toProblem(unreadable ? malformed(err.message) : err);
+  // a request that is no URL is refused as the parser's refusals are: the connection closes after it (the client
+  // learns at once that the request was not read, rather than waiting on a kept-alive connection for nothing)
+  const headers: Record<string, string> = { 'content-type': 'application/problem+json', ...(unreadable ? { connection: 'close' } : {}) };
+  return new Response(JSON.stringify(p), { status: p.status, headers });
 }
 
 export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
