@@ -13,8 +13,11 @@ export function requireScope(tokens: TokenRepo, scope: Scope): MiddlewareHandler
   return async (c, next) => {
     const header = c.req.header('authorization');
     if (!header) throw new GncError('GNC_AUTH_MISSING', 'This endpoint needs "Authorization: Bearer <token>": create a token with `gnc token create --scopes ...`.');
-    const m = /^Bearer\s+(\S+)$/i.exec(header);
-    const info = m ? tokens.verify(m[1]!) : undefined;
+    const m = /^Bearer(?:\s+(.*))?$/i.exec(header.trim());
+    // another scheme (Basic), or a token without its scheme: no bearer token, which a new token would not mend
+    // (RFC 6750 section 3.1: a request in an unsupported scheme is answered as one without credentials)
+    if (!m?.[1]) throw new GncError('GNC_AUTH_MISSING', `The Authorization header carries no bearer token (${m ? '"Bearer" without a token' : 'another scheme, or a token without "Bearer "'}): send it as "Authorization: Bearer <token>"; create a token with \`gnc token create --scopes ...\`.`);
+    const info = /^\S+$/.test(m[1]) ? tokens.verify(m[1]) : undefined;
     if (!info) throw new GncError('GNC_AUTH_INVALID', 'The bearer token is unknown or revoked: create a new one with `gnc token create`.');
     if (!info.scopes.includes(scope) && !info.scopes.includes('admin')) {
       throw new GncError('GNC_AUTH_SCOPE', `Token "${info.name}" lacks the "${scope}" scope needed here: create a token with --scopes ${scope}.`);
