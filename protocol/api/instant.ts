@@ -15,9 +15,11 @@ const PLUS_AS_SPACE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)? \d{2}
 
 export const QueryInstant = z.iso.datetime({
   offset: true,
+  // zod's own "a valid ISO datetime" misleads for the likeliest mistake, a local time without its offset
+  // (`2026-11-25T00:00:00`), which is valid ISO 8601: the message says what the instant needs
   error: (iss) => (typeof iss.input === 'string' && PLUS_AS_SPACE.test(iss.input)
     ? 'expected the "+" of the offset written as %2B (a bare "+" in a query string reads as a space), like 2026-11-24T08:00:00%2B05:00, or the instant in UTC with Z'
-    : undefined),
+    : 'expected an ISO 8601 date and time with its offset, like 2026-11-24T08:00:00Z or 2026-11-24T08:00:00%2B05:00'),
 }).refine((v) => {
   const year = new Date(v).getUTCFullYear();
   // not an instant at all: the format check above says so, once
