@@ -37,6 +37,18 @@ function codings(header: string | undefined, plain: readonly string[]): string[]
   return (header ?? '').split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '' && !plain.includes(s));
 }
 
+/**
+ * The JSON body of a route that takes JSON alone (withdrawal, partner removal, agreements): any other Content-Type is
+ * refused with `refusal`, the route's own sentence, before the body is read; readBody's would tell to send XML too,
+ * which the route then refuses as well.
+ */
+export async function readJsonBody(c: Context, refusal: string): Promise<unknown> {
+  if (!contentTypeOf(c).isJson) throw new GncError('GNC_UNSUPPORTED_MEDIA_TYPE', refusal);
+  const body = await readBody(c);
+  if (body.kind !== 'json') throw new GncError('GNC_UNSUPPORTED_MEDIA_TYPE', refusal);
+  return body.value;
+}
+
 export async function readBody(c: Context, limit = MAX_BODY_BYTES): Promise<RequestBody> {
   const { type, isJson, isXml } = contentTypeOf(c);
   if (!isJson && !isXml) {

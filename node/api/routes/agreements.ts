@@ -11,14 +11,12 @@ import { AgreementService } from '../../agreements/service.js';
 import type { NodeParts } from '../../main.js';
 import type { SubmitService } from '../../outbound/submit.js';
 import { requireScope, type AuthEnv } from '../auth.js';
-import { contentTypeOf, readBody } from '../body.js';
+import { contentTypeOf, readBody, readJsonBody } from '../body.js';
 import { NO_QUERY, parseQuery } from '../query.js';
 
 
 async function json(c: Context): Promise<unknown> {
-  const b = await readBody(c);
-  if (b.kind !== 'json') throw new GncError('GNC_UNSUPPORTED_MEDIA_TYPE', 'Agreement endpoints take application/json: send the request as JSON with Content-Type: application/json (see /v1/openapi.json).');
-  return b.value;
+  return readJsonBody(c, 'Agreement endpoints take application/json: send the request as JSON with Content-Type: application/json (see /v1/openapi.json).');
 }
 
 /**

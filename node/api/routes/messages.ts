@@ -17,7 +17,7 @@ import type { MessageRow } from '../../store/messages.js';
 import type { Store } from '../../store/store.js';
 import { requireScope, type AuthEnv } from '../auth.js';
 import { acceptsJson, prefersXml } from '../accept.js';
-import { readBody } from '../body.js';
+import { readBody, readJsonBody } from '../body.js';
 import { NO_QUERY, parseQuery, queryParams } from '../query.js';
 import { badCursor, cursorPosition, pageCursor } from '../cursor.js';
 import { idempotencyKeyOf } from '../idempotency-key.js';
@@ -166,9 +166,8 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
   app.post('/:id/withdraw', requireScope(store.tokens, 'submit'), async (c) => {
     parseQuery(c, NO_QUERY);
     const id = parseWith(MessageId, c.req.param('id'), 'Message id', '/id');
-    const body = await readBody(c);
-    if (body.kind !== 'json') throw new GncError('GNC_UNSUPPORTED_MEDIA_TYPE', 'Withdrawing a message takes application/json: {"reason": "..."}.');
-    const { reason } = parseWith(WithdrawRequest, body.value, 'Withdrawal', '');
+    const body = await readJsonBody(c, 'Withdrawing a message takes application/json: {"reason": "..."}.');
+    const { reason } = parseWith(WithdrawRequest, body, 'Withdrawal', '');
     const { message } = await store.commits.run(() => withdrawMessage(store, id, reason, clock()));
     finals.settle(message.seq);
     return c.json(viewOf(message, store.messages.receipt(message.seq), clock(), store.terms));

@@ -7,13 +7,12 @@
 import { Hono } from 'hono';
 import { PartnerRemoveRequest } from '../../../protocol/api/schemas.js';
 import { CountryCode } from '../../../protocol/codes/countries.js';
-import { GncError } from '../../../protocol/errors.js';
 import { parseWith } from '../../../protocol/validate.js';
 import type { AgreementRegistry } from '../../agreements/registry.js';
 import type { NodeParts } from '../../main.js';
 import { removePartner } from '../../partners.js';
 import { requireScope, type AuthEnv } from '../auth.js';
-import { readBody } from '../body.js';
+import { readJsonBody } from '../body.js';
 import { NO_QUERY, parseQuery } from '../query.js';
 
 /** `applied`: brings the running node in step after the removal's commit (GncNode.applyStoreChanges). */
@@ -26,9 +25,8 @@ export function partnerRoutes(parts: NodeParts, agreements: AgreementRegistry, a
   app.post('/:country/remove', requireScope(store.tokens, 'admin'), async (c) => {
     parseQuery(c, NO_QUERY);
     const country = parseWith(CountryCode, c.req.param('country'), 'Partner country', '/country');
-    const body = await readBody(c);
-    if (body.kind !== 'json') throw new GncError('GNC_UNSUPPORTED_MEDIA_TYPE', 'Removing a partner takes application/json: {"reason": "...", "despiteAgreement": false}.');
-    const req = parseWith(PartnerRemoveRequest, body.value, 'Partner removal', '');
+    const body = await readJsonBody(c, 'Removing a partner takes application/json: {"reason": "...", "despiteAgreement": false}.');
+    const req = parseWith(PartnerRemoveRequest, body, 'Partner removal', '');
     const r = await removePartner(store, agreements, country, { ...req, via: 'api' }, parts.clock());
     if (!r.already) applied();
     return c.json(r);

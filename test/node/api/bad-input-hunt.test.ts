@@ -104,6 +104,18 @@ describe('agreement routes say what to do', () => {
     expect(r.json.detail).toContain('send the request as JSON with Content-Type: application/json');
   });
 
+  it('answers a body that is neither JSON nor XML on a route that takes JSON alone with the route\'s own 415, never telling to send XML', async () => {
+    for (const [path, says] of [['/v1/agreements', 'Agreement endpoints take application/json'], ['/v1/partners/KG/remove', 'Removing a partner takes application/json'],
+      ['/v1/messages/x/withdraw', 'Withdrawing a message takes application/json']] as const) {
+      for (const type of ['application/x-www-form-urlencoded', 'text/plain', 'application/xml']) {
+        const r = await api(kz, 'POST', path, 'reason=x', { 'content-type': type });
+        expect(r.status, `${path} ${type}`).toBe(415);
+        expect(r.json.detail, `${path} ${type}`).toContain(says);
+        expect(r.json.detail, `${path} ${type}`).not.toContain('application/xml');
+      }
+    }
+  });
+
   it('answers signing an agreement signed here already with what to do instead (propose it), and signs nothing', async () => {
     const made = await api(kz, 'POST', '/v1/agreements', { draft: openAgreementDraft('KZ', 'KG', { id: 'KZ-KG-hunt' }) });
     expect(made.status, made.text).toBe(201);
