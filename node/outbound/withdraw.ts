@@ -40,7 +40,7 @@ export function withdrawMessage(store: Store, id: string, reason: string, now: n
   const to = m.partner;
   if (m.status === 'withdrawn') return { message: m, already: true };
   if (isControlType(m.type) || m.status === 'resealed') {
-    throw new GncError('GNC_CONFLICT', `Message ${id} is a ${m.type} control message (${m.kind ?? 'notice'}): it carries a document this node has already applied (an agreement, a notice, a key), which ${to} must receive to stay in step, so it cannot be withdrawn. To stop all traffic with ${to} for good, end the partnership with \`gnc partner remove\`.`);
+    throw new GncError('GNC_CONFLICT', `Message ${id} is a control message (${m.type} ${m.kind ?? 'notice'}): it carries a document this node has already applied (an agreement, a notice, a key), which ${to} must receive to stay in step, so it cannot be withdrawn. To stop all traffic with ${to} for good, end the partnership with \`gnc partner remove\`.`);
   }
   // marked 'sending' in this commit (OutboxRepo.markedNow): `sent` as before the mark, which did not hand it over
   const marked = m.status === 'sending' ? store.outbox.markedNow(m.seq) : undefined;

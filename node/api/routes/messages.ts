@@ -154,7 +154,7 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
       } else if (!acceptsJson(accept)) {
         // no XML form: a client that also takes JSON gets the message as JSON, not a 404 for a message that exists
         throw new GncError('GNC_NOT_FOUND', view.body
-          ? `Message ${id} is a ${view.type} control message, which has no XML form: ask for it with Accept: application/json.`
+          ? `Message ${id} is a control message (type ${view.type}), which has no XML form: ask for it with Accept: application/json.`
           : `Message ${id} has no body to render as XML (purged${view.purged ? ` since ${view.purged.at}, when` : ''} after its retention period ended): ask with Accept: application/json for its status and receipt.`);
       }
     }

@@ -37,8 +37,14 @@ describe('GET /v1/messages/{id} with Accept', () => {
     expect(r.status).toBe(404);
     expect(r.headers.get('content-type')).toContain('application/problem+json');
     expect(r.json.code).toBe('GNC_NOT_FOUND');
-    expect(r.json.detail).toContain('no XML form');
+    expect(r.json.detail).toContain(`Message ${proposal} is a control message (type agreement), which has no XML form`);
     expect(r.json.detail).not.toContain('purged');
+  });
+
+  it('names a control message the same way when refusing to withdraw it ("a control message (agreement propose)", not "a agreement")', async () => {
+    const r = await api(kz, 'POST', `/v1/messages/${proposal}/withdraw`, { reason: 'changed our mind' });
+    expect(r.status, r.text).toBe(409);
+    expect(r.json.detail, r.json.detail).toContain(`Message ${proposal} is a control message (agreement propose): it carries`);
   });
 });
 
