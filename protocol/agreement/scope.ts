@@ -85,14 +85,17 @@ function admit(doc: AgreementDocument, from: string, to: string, type: BusinessT
     const allowed = doc.directions.find((d) => d.from === from && d.to === to)?.messages.map((m) => m.type) ?? [];
     throw new GncError(
       'GNC_AGREEMENT_TYPE',
-      `Message type ${type} is not allowed under ${describeDirection(doc, from, to)}; ${allowed.length ? `it allows ${allowed.join(', ')}` : 'it allows nothing in this direction'}.`,
+      `Message type ${type} is not allowed under ${describeDirection(doc, from, to)}; ${allowed.length ? `it allows ${allowed.join(', ')}` : 'it allows nothing in this direction'}: `
+        + `send ${type} only once a version of the agreement that allows it is in force (gnc agreement draft, then sign and propose it).`,
     );
   }
+  // what to do, for the API, the CLI and the partner's negative receipt alike: the three ways of giving a purpose
+  const givePurpose = `give one of them as the purpose ("purpose" of a JSON submission, ?purpose= of an XML one, gnc send --purpose) and submit again`;
   if (purpose === undefined) {
-    throw new GncError('GNC_AGREEMENT_PURPOSE', `An ${type} message under ${describeDirection(doc, from, to)} must declare its purpose: one of ${scope.purposes.join(', ')}.`);
+    throw new GncError('GNC_AGREEMENT_PURPOSE', `An ${type} message under ${describeDirection(doc, from, to)} must declare its purpose, one of ${scope.purposes.join(', ')}: ${givePurpose}.`);
   }
   if (!(scope.purposes as readonly string[]).includes(purpose)) {
-    throw new GncError('GNC_AGREEMENT_PURPOSE', `Purpose "${purpose}" is not allowed for ${type} under ${describeDirection(doc, from, to)}; it allows ${scope.purposes.join(', ')}.`);
+    throw new GncError('GNC_AGREEMENT_PURPOSE', `Purpose "${purpose}" is not allowed for ${type} under ${describeDirection(doc, from, to)}; it allows ${scope.purposes.join(', ')}: ${givePurpose}.`);
   }
   return scope;
 }

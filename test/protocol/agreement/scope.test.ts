@@ -36,8 +36,10 @@ describe('agreement scope on send', () => {
     expect(err.message).toContain('it allows aci');
   });
 
-  it('refuses any type in the direction the agreement leaves out', () => {
-    expect(gncError(() => enforceOnSend(cnkz, 'KZ', 'CN', 'aci', RISK, messageBody('aci-cn-kz-rail'))).code).toBe('GNC_AGREEMENT_TYPE');
+  it('refuses any type in the direction the agreement leaves out, saying what to do', () => {
+    const err = gncError(() => enforceOnSend(cnkz, 'KZ', 'CN', 'aci', RISK, messageBody('aci-cn-kz-rail')));
+    expect(err.code).toBe('GNC_AGREEMENT_TYPE');
+    expect(err.message).toContain('it allows nothing in this direction: send aci only once a version of the agreement that allows it is in force');
   });
 
   it('refuses a purpose the agreement does not allow for the type (GNC_AGREEMENT_PURPOSE)', () => {
@@ -46,8 +48,12 @@ describe('agreement scope on send', () => {
     expect(err.message).toContain(RISK);
   });
 
-  it('refuses a message that declares no purpose', () => {
-    expect(gncError(() => enforceOnSend(cnkz, 'CN', 'KZ', 'aci', undefined, messageBody('aci-cn-kz-rail'))).code).toBe('GNC_AGREEMENT_PURPOSE');
+  it('refuses a message that declares no purpose, or another, saying how to give one', () => {
+    for (const purpose of [undefined, 'statistics']) {
+      const err = gncError(() => enforceOnSend(cnkz, 'CN', 'KZ', 'aci', purpose, messageBody('aci-cn-kz-rail')));
+      expect(err.code).toBe('GNC_AGREEMENT_PURPOSE');
+      expect(err.message).toContain(`${RISK}: give one of them as the purpose ("purpose" of a JSON submission, ?purpose= of an XML one, gnc send --purpose) and submit again.`);
+    }
   });
 
   it('refuses out-of-scope fields without minimisation, naming the field paths and their pointers', () => {
