@@ -238,13 +238,16 @@ async function rotateNodeKeysLocked(dir: string, opts: { overlapHours?: number; 
   const overlapMs = (opts.overlapHours ?? DEFAULT_OVERLAP_HOURS) * 3_600_000;
   const announce = opts.announce === undefined ? undefined : announceAddresses(opts.announce);
   const interrupted = await withOffline(dir, opts.clock, async (n) => {
-    const progress = rotationProgress(n.parts);
-    if (progress) return progress;
-    // a new node key now would be certified by a root that some partner was not told of, and refused by it
+    // a root rotation first, also to complete a node key rotation (a database restored from a backup older than both):
+    // a new node key now would be certified by a root that some partner was not told of, and refused by it, and the
+    // rotation's announcement would go ahead of the succession that makes partners accept its certificate
     const root = rootRotationProgress(n.parts);
     if (root) {
-      throw new GncError('GNC_CONFLICT', `The root rotation to ${root.state.to} effective ${root.state.effective} was interrupted: complete it first with \`${rotateCommand(dir, 'root')}\` (the same command again), then rotate the node key.`);
+      const what = root.state.announced ? 'is recorded in identity/ but not in the database (gnc.sqlite), restored from a backup taken before it' : 'was interrupted';
+      throw new GncError('GNC_CONFLICT', `The root rotation to ${root.state.to} effective ${root.state.effective} ${what}: complete it first with \`${rotateCommand(dir, 'root')}\` (the same command again), then rotate the node key.`);
     }
+    const progress = rotationProgress(n.parts);
+    if (progress) return progress;
     // a second rotation now would make the node sign with the first new key, which some partner has not
     // acknowledged yet (SPEC 9.10: no partner receives a signature by a key it does not know)
     const { pending } = n.keyring.status();

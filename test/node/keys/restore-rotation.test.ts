@@ -62,17 +62,33 @@ describe('a node restored from a backup older than its key rotations', () => {
     await followAdvice(net, kz, kg);
   }, 120_000);
 
+  /** Two node key rotations and a root rotation beside the running KZ, each acknowledged by KG. */
+  async function rotateTwiceThenRoot(kz: TestNode, kg: TestNode): Promise<void> {
+    await rotateNode(kz);
+    await rotateNode(kz);
+    const root = await runCli(['keys', 'rotate', '--dir', kz.dir, '--root', '--json']);
+    expect(root.code, root.out.join('\n')).toBe(0);
+    const newRoot = (JSON.parse(root.out[0]!) as { current: string }).current;
+    await waitFor(() => (kg.node.parts.trust.rootsOf('KZ').map(jwkThumbprint).includes(newRoot) ? true : undefined), 20_000, 'KG to trust the new root');
+    expect((await send(kz, 'KG')).status).toBe('delivered');
+  }
+
   it('two node key rotations and a root rotation after the backup: following what the node says brings KZ and KG back in step', async () => {
     const net = await network(['KZ', 'KG']);
-    const { kz, kg } = await restoredAfter(net, { after: async (kz, kg) => {
-      await rotateNode(kz);
-      await rotateNode(kz);
-      const root = await runCli(['keys', 'rotate', '--dir', kz.dir, '--root', '--json']);
-      expect(root.code, root.out.join('\n')).toBe(0);
-      const newRoot = (JSON.parse(root.out[0]!) as { current: string }).current;
-      await waitFor(() => (kg.node.parts.trust.rootsOf('KZ').map(jwkThumbprint).includes(newRoot) ? true : undefined), 20_000, 'KG to trust the new root');
-      expect((await send(kz, 'KG')).status).toBe('delivered');
-    } });
+    const { kz, kg } = await restoredAfter(net, { after: rotateTwiceThenRoot });
+    await followAdvice(net, kz, kg);
+  }, 120_000);
+
+  it('the node key rotation run before the root rotation it must wait for is refused, naming the root rotation, and does nothing', async () => {
+    const net = await network(['KZ', 'KG']);
+    const { kz, kg } = await restoredAfter(net, { after: rotateTwiceThenRoot });
+    const before = (await runCli(['keys', 'status', '--dir', kz.dir])).out.join('\n');
+    expect(before).toContain('ROOT ROTATION INCOMPLETE');
+    // README step 7: run the commands it names in the order it names them; the other order is refused, not half done
+    const early = await runCli(['keys', 'rotate', '--dir', kz.dir]);
+    expect(early.code, early.out.join('\n')).toBe(2);
+    expect(early.out.join('\n')).toMatch(/^error GNC_CONFLICT: The root rotation to \S+ effective \S+ is recorded in identity\/ but not in the database \(gnc\.sqlite\), restored from a backup taken before it: complete it first with `gnc keys rotate --dir \S+ --root`/);
+    expect((await runCli(['keys', 'status', '--dir', kz.dir])).out.join('\n')).toBe(before);
     await followAdvice(net, kz, kg);
   }, 120_000);
 });
