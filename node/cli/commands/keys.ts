@@ -21,6 +21,8 @@ export const keysRotateCommand: Command = {
   async run(argv, out) {
     const { values } = parse(rotateSpec, argv);
     if (values.root && values.announce) throw new GncError('GNC_CONFIG_INVALID', '--announce goes with a node key rotation: rotate the root first, then the node key with --announce.');
+    // a root succession takes effect at once and has no overlap: the option would be ignored, not applied
+    if (values.root && values['overlap-hours'] !== undefined) throw new GncError('GNC_CONFIG_INVALID', '--overlap-hours goes with a node key rotation (a root succession has no overlap): run `gnc keys rotate --root` without it, then the node key rotation with it.');
     if (values.root) {
       const r = await rotateRootKey(values.dir!);
       if (values.json) return out(JSON.stringify(r));
@@ -31,7 +33,7 @@ export const keysRotateCommand: Command = {
       return;
     }
     const hours = values['overlap-hours'] === undefined ? undefined : Number(values['overlap-hours']);
-    if (hours !== undefined && (!Number.isFinite(hours) || hours <= 0 || hours > 24 * 90)) throw new GncError('GNC_CONFIG_INVALID', `--overlap-hours must be a number of hours between 0 and 2160, got "${values['overlap-hours']}".`);
+    if (hours !== undefined && (!Number.isFinite(hours) || hours <= 0 || hours > 24 * 90)) throw new GncError('GNC_CONFIG_INVALID', `--overlap-hours must be a number of hours above 0 and at most 2160, got "${values['overlap-hours']}".`);
     // an interrupted rotation is completed, not begun again: explicit options that differ from it are refused
     const r = await rotateNodeKeys(values.dir!, { ...(hours !== undefined ? { overlapHours: hours } : {}), ...(values.announce ? { announce: values.announce } : {}) });
     if (values.json) return out(JSON.stringify(r));

@@ -74,6 +74,16 @@ describe('gnc refuses an option given twice', () => {
   });
 });
 
+describe('gnc keys rotate --root refuses the options of a node key rotation', () => {
+  it('refuses --root with --overlap-hours instead of ignoring the overlap, and rotates nothing (exit 2)', async () => {
+    const identity = readdirSync(join(node, 'identity')).sort();
+    const r = await gnc('keys', 'rotate', '--dir', node, '--root', '--overlap-hours', '48');
+    expectError(r, 2, 'GNC_CONFIG_INVALID');
+    expect(r.stderr).toContain('--overlap-hours goes with a node key rotation');
+    expect(readdirSync(join(node, 'identity')).sort()).toEqual(identity);
+  });
+});
+
 describe('gnc arrivals refuses options that contradict each other', () => {
   it('refuses --upcoming with --from instead of ignoring --upcoming (exit 2)', async () => {
     const r = await gnc('arrivals', '--dir', node, '--upcoming', '--from', '2026-01-01T00:00:00Z');
