@@ -107,6 +107,8 @@ export function checkOutFile(path: string | undefined, force: boolean | undefine
   if (dir !== undefined && isNodeFile(path, dir)) {
     throw new GncError('GNC_FILE_ACCESS', `${path} is one of the node's own files in ${dir} (its config, database, keys or identity): choose an --out file outside them.`);
   }
+  // a folder is no file to replace: naming --force would send the user to a second refusal
+  if (existsSync(path) && statSync(path).isDirectory()) throw new GncError('GNC_FILE_ACCESS', `${path} is a directory: give a file path for --out.`);
   if (!force && existsSync(path)) throw outExists(path);
 }
 

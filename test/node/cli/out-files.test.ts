@@ -3,7 +3,7 @@
  * an evidence bundle, a signed agreement or an identity file by accident, and a refusal comes before the
  * command signs or stores anything.
  */
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pinnedPairDirs, runCli, tempDir } from '../../helpers/network.js';
@@ -60,6 +60,19 @@ describe('--out and --force', () => {
     expectRefused(await runCli(['convert', '--to', 'xml', input, '--out', file]), file);
     expect((await runCli(['convert', '--to', 'xml', input, '--out', file, '--force'])).code).toBe(0);
     expect(readFileSync(file, 'utf8')).toMatch(/^<\?xml/);
+  });
+
+  it('refuses a directory as --out with or without --force, saying to give a file path, not to add --force', async () => {
+    const folder = join(base, 'backups');
+    mkdirSync(folder);
+    for (const force of [[], ['--force']]) {
+      for (const args of [['backup', '--dir', kz], ['identity', 'export', '--dir', kz]]) {
+        const r = await runCli([...args, '--out', folder, ...force]);
+        expect(r.code, r.out.join('\n')).toBe(2);
+        expect(r.out.join('\n')).toBe(`error GNC_FILE_ACCESS: ${folder} is a directory: give a file path for --out.`);
+      }
+    }
+    expect(readdirSync(folder)).toEqual([]);
   });
 
   it("never replaces the node's own keys, identity, config or database, not even with --force", async () => {
