@@ -50,6 +50,8 @@ export function readInputFile(path: string, { what, hint }: { what?: string; hin
  * exists (/proc, /sys: libuv makes the parent again and retries, forever); here such a path is refused.
  */
 export function makeDirs(dir: string, mode: number): void {
+  // a file named as the folder: said of it, not of the first file init would write in it (init.lock.<pid>.tmp)
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new GncError('GNC_FILE_ACCESS', `${dir} is a file, not a folder: give --dir a folder (gnc init makes a missing one).`);
   const missing: string[] = [];
   for (let p = resolve(dir); !existsSync(p); p = dirname(p)) {
     missing.unshift(p);

@@ -203,6 +203,11 @@ describe('files and data dirs that cannot be used', () => {
       expectError(r, 2, 'GNC_FILE_ACCESS');
       expect(r.stderr, args.join(' ')).toContain('has a file where a folder should be');
     }
+    // init names the file given, not the temporary lock file it would have written in it, and leaves it as it was
+    const init = await gnc('init', '--dir', file, '--country', 'KZ', '--name', 'A');
+    expectError(init, 2, 'GNC_FILE_ACCESS');
+    expect(init.stderr).toBe(`error GNC_FILE_ACCESS: ${file} is a file, not a folder: give --dir a folder (gnc init makes a missing one).\n`);
+    expect(readFileSync(file, 'utf8')).toBe('not a data dir');
   });
 
   it('says that a node key file is missing and to restore it, not to run gnc init, which refuses the dir (exit 4)', async () => {
