@@ -380,7 +380,9 @@ async function revokeNodeKeyLocked(dir: string, kid: string, reason: string, opt
     }
     const { active, pending } = n.keyring.status();
     if (kid === active) {
-      throw new GncError('GNC_CONFLICT', `Key ${kid} is the key this node signs with: rotate first (\`gnc keys rotate --dir ${dir}\`), wait until partners received the new certificate (\`gnc keys status\`), then revoke it.`);
+      // with a rotation under way, a second `gnc keys rotate` is refused: the way out is to wait for this one
+      const first = pending ? `the rotation to ${pending.to} is under way: wait until \`gnc keys status\` shows ${pending.to} signing (every partner acknowledged it, at the latest ${pending.overlapUntil})` : `rotate first (\`gnc keys rotate --dir ${dir}\`), wait until partners received the new certificate (\`gnc keys status\`)`;
+      throw new GncError('GNC_CONFLICT', `Key ${kid} is the key this node signs with: ${first}, then revoke it.`);
     }
     if (kid === pending?.to) {
       throw new GncError('GNC_CONFLICT', `Key ${kid} is the key this node is rotating to: it signs as soon as partners acknowledge it. Wait until the rotation has completed (\`gnc keys status\`), rotate again, then revoke it.`);

@@ -35,6 +35,16 @@ describe('gnc keys while a rotation waits for a partner', () => {
     expect(kz.node.parts.signer().kid).toBe(oldKid);
   });
 
+  it('refuses to revoke the key it still signs with, saying to wait for the rotation under way, not to rotate again', async () => {
+    const r = await runCli(['keys', 'revoke', '--dir', kz.dir, '--kid', oldKid, '--reason', 'compromised']);
+    expect(r.code).toBe(2);
+    const said = r.out.join('\n');
+    expect(said).toContain(`GNC_CONFLICT: Key ${oldKid} is the key this node signs with: the rotation to ${pendingKid} is under way: wait until`);
+    // the advice it gives is one that works: a second `gnc keys rotate` now is refused (the case above)
+    expect(said).not.toContain('rotate first');
+    expect(kz.node.parts.signer().kid).toBe(oldKid);
+  });
+
   it('refuses to revoke the key it is rotating to (exit 2, GNC_CONFLICT)', async () => {
     const r = await runCli(['keys', 'revoke', '--dir', kz.dir, '--kid', pendingKid, '--reason', 'typed the wrong kid']);
     expect(r.code).toBe(2);
