@@ -35,7 +35,9 @@ export const startCommand: Command = {
     const root = rootRotationProgress(node.parts);
     if (root) warning(rootRotationAdvice(root, values.dir!));
     const rotation = rotationProgress(node.parts);
-    if (rotation) warning(rotationAdvice(rotation, values.dir!, node.parts.clock(), { rootFirst: root !== undefined }));
+    // with the key that signs, as `gnc keys status` gives it: a revocation restored at start switches to the new key now
+    const signing = node.ext.signing?.().kid;
+    if (rotation) warning(rotationAdvice(rotation, values.dir!, node.parts.clock(), { rootFirst: root !== undefined, ...(signing !== undefined ? { signing } : {}) }));
     // nor does it use or delete a key file no certificate names (the command that made it does)
     for (const f of unusedKeyFiles(values.dir!)) warning(`unused key file ${unusedKeyFileAdvice(f, values.dir!)}`);
     const halted = await Promise.race([

@@ -104,6 +104,14 @@ describe('a node restored from a backup older than a revocation of its key', () 
     const status = (await runCli(['keys', 'status', '--dir', kz.dir])).out.join('\n');
     expect(status.split('\n')[0]).toBe(`KZ: signing with ${current}`);
     expect(status).toContain('ROTATION INCOMPLETE');
+    // `gnc start`, a real process, says of the rotation what `gnc keys status` says: the new key signs already (the old
+    // one is revoked), not that it will from the end of the overlap
+    await kz.node.stop();
+    const stderr = await startOutput(kz.dir, (o) => o.includes('WARNING: the node key rotation'), 'stderr');
+    const told = stderr.split('\n').find((l) => l.startsWith('WARNING: the node key rotation'));
+    expect(told, stderr).toContain(`now: this node signs with ${current} already (its old key is revoked or has expired)`);
+    expect(status).toContain(told!.slice('WARNING: '.length));
+    await restartNode(kz, { log: (m) => void said.push(m) });
     const r = await runCli(['keys', 'rotate', '--dir', kz.dir]);
     expect(r.code, r.out.join('\n')).toBe(0);
     expect(said.find((l) => l.includes(`revocation of node key ${old}`))).toMatch(/^WARNING: /);
