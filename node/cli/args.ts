@@ -52,7 +52,10 @@ export function parse<O extends Options>(spec: CommandSpec<O>, argv: string[]): 
   try {
     res = parseArgs({ args: joinDashValues(spec.options, argv), options: spec.options, allowPositionals: true, strict: true, tokens: true });
   } catch (err) {
-    throw new GncError('GNC_CONFIG_INVALID', `${(err as Error).message}. Run \`gnc ${spec.name} --help\`.`);
+    // parseArgs' own sentence for an unknown option tells to put it after '--' as a positional, which no command takes
+    const unknown = (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'([^']+)'/.exec((err as Error).message)?.[1] : undefined;
+    const said = unknown !== undefined ? `Unknown option '${unknown}': \`gnc ${spec.name}\` takes ${Object.keys(spec.options).map((o) => `--${o}`).join(', ')}` : (err as Error).message;
+    throw new GncError('GNC_CONFIG_INVALID', `${said}. Run \`gnc ${spec.name} --help\`.`);
   }
   // parseArgs keeps the last of a repeated option: `gnc send --to KG --to KZ` would send to KZ alone, silently
   const given = new Map<string, number>();

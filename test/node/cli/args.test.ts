@@ -22,6 +22,17 @@ describe('gnc argument parsing', () => {
     expect(codeOf(() => parse(spec, ['--dir', 'D', '--kid', '--reason', 'x']))).toBe('GNC_CONFIG_INVALID');
   });
 
+  it('names an unknown option with the options the command takes, not a "--" positional it does not take', () => {
+    const said = (() => {
+      try {
+        parse(spec, ['--dir', 'D', '--kid', 'K', '-p']);
+      } catch (err) {
+        return (err as Error).message;
+      }
+    })();
+    expect(said).toBe("Unknown option '-p': `gnc keys revoke` takes --dir, --kid, --reason, --json. Run `gnc keys revoke --help`.");
+  });
+
   it('refuses an unknown option and a missing required one (GNC_CONFIG_INVALID)', () => {
     expect(codeOf(() => parse(spec, ['--dir', 'D', '--kid', 'K', '--bogus']))).toBe('GNC_CONFIG_INVALID');
     expect(codeOf(() => parse(spec, ['--dir', 'D']))).toBe('GNC_CONFIG_INVALID');
