@@ -79,7 +79,10 @@ describe('a full disk', () => {
       await restartNode(kg, { log: (msg: string) => void logs.KG!.push(msg) });
       // KG stores them and answers; KZ cannot record the receipts, and says so
       await waitFor(() => (logs.KZ!.some((l) => l.includes('GNC_STORAGE_FULL')) ? true : undefined), 10_000, 'KZ to log the full disk');
-      for (const id of ids) expect(['queued', 'sending', 'retrying']).toContain((await statusOf(id)).status);
+      // (one attempt at a time goes while KG counts as unreachable here: one whose receipt found room is delivered)
+      const statuses = await Promise.all(ids.map(async (id) => (await statusOf(id)).status as string));
+      for (const s of statuses) expect(['queued', 'sending', 'retrying', 'delivered']).toContain(s);
+      expect(statuses.filter((s) => s !== 'delivered').length).toBeGreaterThan(0);
     } finally {
       free(kz);
     }
