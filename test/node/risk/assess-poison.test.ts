@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gnc } from '../../helpers/cli.js';
 import { api, waitFor } from '../../helpers/network.js';
 import { road, variant } from './fixtures.js';
-import { arrival, assessedAs, riskNetwork, send, type RiskNetwork } from './network.js';
+import { arrival, assessedAs, projectedCid, riskNetwork, send, type RiskNetwork } from './network.js';
 import { MESSAGE_SELECT } from '../../../node/store/messages.js';
 
 /** The risk loop's first retry wait here (the node's default is 5 s); each failure in a row doubles it (with jitter). */
@@ -51,7 +51,7 @@ beforeAll(async () => {
     BEGIN SELECT RAISE(ABORT, '${REFUSAL}'); END`);
   ids.poison = await send(net.kz, 'aci', declaration('POISON-1', SECRET));
   ids.next = await send(net.kz, 'aci', declaration('AFTER-POISON-1', 'After Poison Consignee LLC'));
-  cid = db().prepare('SELECT cid FROM risk_consignments WHERE root_id = ?').pluck().get(ids.poison) as number;
+  cid = await projectedCid(net.kg, ids.poison);
 }, 60_000);
 afterAll(async () => net?.close());
 

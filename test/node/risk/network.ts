@@ -86,6 +86,15 @@ export function assessedAs(a: any, messageId: string): boolean {
   return a.currentMessageId === messageId && a.assessment?.revision >= 1 && Date.parse(a.assessment.assessedAt) >= Date.parse(a.updatedAt);
 }
 
+/**
+ * The consignment id (cid) of the declaration `id` at `kg`, once projected: the risk loop projects a message within its
+ * wait (STEP_DELAY_MS) of its commit, so not necessarily before the sender has its receipt.
+ */
+export function projectedCid(kg: TestNode, id: string): Promise<number> {
+  const db = kg.node.parts.store.db;
+  return waitFor(() => db.prepare('SELECT cid FROM risk_consignments WHERE root_id = ?').pluck().get(id) as number | undefined, 10_000, `the projection of ${id}`);
+}
+
 export async function arrival(kg: TestNode, id: string, ok: (a: any) => boolean = () => true): Promise<any> {
   let last: unknown;
   try {

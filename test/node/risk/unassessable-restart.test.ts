@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openNode } from '../../../node/compose.js';
 import { api, TEST_RETRY, waitFor } from '../../helpers/network.js';
 import { road, variant } from './fixtures.js';
-import { arrival, riskNetwork, send, type RiskNetwork } from './network.js';
+import { arrival, projectedCid, riskNetwork, send, type RiskNetwork } from './network.js';
 
 const SECRET = 'Restart Poison Consignee 4410';
 const FAILED = 'risk: a consignment could not be assessed';
@@ -32,7 +32,7 @@ beforeAll(async () => {
     d.expectedArrival = TOMORROW;
     d.consignee.name = SECRET;
   }));
-  cid = db().prepare('SELECT cid FROM risk_consignments WHERE root_id = ?').pluck().get(id) as number;
+  cid = await projectedCid(net.kg, id);
   await waitFor(() => (attempts().length >= 2 ? true : undefined), 10_000, 'two failed attempts');
 }, 60_000);
 afterAll(async () => net?.close());
