@@ -9,10 +9,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../../certs/identity.js';
 import { readRotation } from '../../../certs/rotation.js';
-import { jwkThumbprint } from '../../../protocol/jwk.js';
 import { queryDir as query } from '../../helpers/cli.js';
 import { finalMessage, networkPerTest, runCli, waitFor, type Network, type TestNode } from '../../helpers/network.js';
-import { exportVerifies, restoredAfter, rotateNode, send } from './restore-helpers.js';
+import { exportVerifies, restoredAfter, rotateNode, rotateRoot, send } from './restore-helpers.js';
 
 const network = networkPerTest();
 
@@ -66,11 +65,7 @@ describe('a node restored from a backup older than its key rotations', () => {
   async function rotateTwiceThenRoot(kz: TestNode, kg: TestNode): Promise<void> {
     await rotateNode(kz);
     await rotateNode(kz);
-    const root = await runCli(['keys', 'rotate', '--dir', kz.dir, '--root', '--json']);
-    expect(root.code, root.out.join('\n')).toBe(0);
-    const newRoot = (JSON.parse(root.out[0]!) as { current: string }).current;
-    await waitFor(() => (kg.node.parts.trust.rootsOf('KZ').map(jwkThumbprint).includes(newRoot) ? true : undefined), 20_000, 'KG to trust the new root');
-    expect((await send(kz, 'KG')).status).toBe('delivered');
+    await rotateRoot(kz, kg);
   }
 
   it('two node key rotations and a root rotation after the backup: following what the node says brings KZ and KG back in step', async () => {
