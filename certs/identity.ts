@@ -338,7 +338,7 @@ function readPublicJwk(path: string, fingerprint: string | undefined): Ed25519Pu
  * The public key of this administration's root `fingerprint`: from identity/, else (a data dir made before
  * public copies were kept) from the private key file, once, leaving the public copy for when it goes offline.
  */
-function rootPublicJwk(dir: string, fingerprint: string): Ed25519PublicJwk {
+export function rootPublicJwk(dir: string, fingerprint: string): Ed25519PublicJwk {
   const kept = readPublicJwk(rootPublicPath(dir, fingerprint), fingerprint);
   if (kept) return kept;
   const jwk = loadRootKey(dir, fingerprint).jwk;

@@ -11,12 +11,13 @@
  * and receipt, and an auditor every checkpoint, including checkpoints over entries made in time.
  */
 import { GncError } from '../../protocol/errors.js';
-import { readRotation, ownCertificates, type RotationState } from '../../certs/rotation.js';
-import { loadIdentity, loadNodeKey, originalRootJwk, type KeyPairInfo, type LocalIdentity } from '../../certs/identity.js';
-import { decodeNodeCertificate } from '../../protocol/certificate.js';
+import { readRevocations, readRotation, ownCertificates, type RotationState } from '../../certs/rotation.js';
+import { loadIdentity, loadNodeKey, originalRootJwk, rootPublicJwk, type KeyPairInfo, type LocalIdentity } from '../../certs/identity.js';
+import { decodeNodeCertificate, verifyNodeCertificate } from '../../protocol/certificate.js';
 import type { Signer } from '../../protocol/envelope/seal.js';
 import { jwkThumbprint, type Ed25519PublicJwk } from '../../protocol/jwk.js';
-import { successionChain } from '../../protocol/notice.js';
+import { decodeKeyNotice, successionChain, verifyKeyNotice, type KeyNotice } from '../../protocol/notice.js';
+import { underAnyRoot } from './control.js';
 import { KeyNoticeRepo } from '../store/key-notices.js';
 import type { Store } from '../store/store.js';
 
@@ -51,6 +52,8 @@ export class Keyring {
   private previousValidity: Validity = ALWAYS;
   private checkedAt = Number.NEGATIVE_INFINITY;
   private switched = true;
+  /** When a revocation identity/revocations.json records takes the previous key out of use (ms; see recordedRevocation). */
+  private previousRevokedAt: number | undefined;
   private readonly notices: KeyNoticeRepo;
   /** When each of this node's keys stops counting (the latest end of its certificates), read again on `reload`. */
   private ends: Map<string, number> | undefined;
@@ -88,6 +91,36 @@ export class Keyring {
     this.previousValidity = cert ? validityOf(cert) : ALWAYS;
     this.switched = false;
     this.checkedAt = Number.NEGATIVE_INFINITY;
+    this.previousRevokedAt = this.recordedRevocation(r.from);
+  }
+
+  /**
+   * The earliest `revokedAt` (ms) of the revocations of `kid` that identity/revocations.json records, each verified under
+   * this administration's roots: `gnc keys revoke` records one before the database stores it, and a database restored
+   * from a backup taken before it holds none until restoreRevocations stores it again (at start, or `gnc keys status`),
+   * while any other command that opens the data dir (`gnc keys rotate`) would meanwhile sign with the revoked key. Read
+   * when a rotation is loaded, never on the seal path. A notice that does not verify counts for nothing here:
+   * restoreRevocations refuses the file, naming it.
+   */
+  private recordedRevocation(kid: string): number | undefined {
+    let at: number | undefined;
+    try {
+      for (const compact of readRevocations(this.dir)) {
+        const claimed = decodeKeyNotice(compact).payload;
+        if (claimed.kind !== 'revocation' || claimed.kid !== kid) continue;
+        const notice = this.verifyOwnNotice(compact);
+        if (notice.kind === 'revocation' && notice.kid === kid) at = Math.min(at ?? Number.POSITIVE_INFINITY, Date.parse(notice.revokedAt));
+      }
+    } catch {
+      /* a damaged record or a notice no root of this administration signed: restoreRevocations refuses it, naming the file */
+    }
+    return at;
+  }
+
+  /** A key notice of this administration, verified under one of its roots (ownRoots); else the last root's error. */
+  verifyOwnNotice(compact: string): KeyNotice {
+    const { country } = this.identity;
+    return underAnyRoot(this.ownRoots(), country, (root) => verifyKeyNotice(compact, root, country));
   }
 
   /**
@@ -153,8 +186,9 @@ export class Keyring {
     const r = this.rotation!;
     if (now < this.currentValidity.nbf) return false;
     if (this.overlapOver(now)) return true;
-    const revoked = this.notices.revokedAt(r.from, this.identity.country);
-    if (revoked !== undefined && revoked <= now) return true;
+    // the store's revocations, and those identity/ records that a database restored from an older backup lacks
+    const revoked = Math.min(this.notices.revokedAt(r.from, this.identity.country) ?? Number.POSITIVE_INFINITY, this.previousRevokedAt ?? Number.POSITIVE_INFINITY);
+    if (revoked <= now) return true;
     if (!r.announced) {
       // the CLI writes the announcement ids after queueing them: look again (only while a rotation is pending)
       const again = readRotation(this.dir);
@@ -219,15 +253,42 @@ export class Keyring {
   /**
    * Every root this administration has had, oldest first: the one `init` made (what partners pinned), each
    * successor named by this administration's own root-succession notices in the store (followed as a chain,
-   * each verified under the root before it), and the current root (the issuer of the node certificate), which
-   * ends the chain. Agreements signed by any of them stay verifiable here after a root succession and a restart.
+   * each verified under the root before it), then any other root that issued a certificate of this node, and the
+   * current root (the issuer of the node certificate), which ends the chain. Agreements signed by any of them, and
+   * revocations (identity/revocations.json), stay verifiable here after a root succession and a restart.
    */
   ownRoots(): Ed25519PublicJwk[] {
     this.originalRoot ??= originalRootJwk(this.dir);
     const { country, root } = this.identity;
     const chain = successionChain(this.originalRoot, this.notices.list('root-succession', [country]).map((n) => n.compact), country);
-    // the succession notice is stored after the new certificate
-    if (!chain.some((r) => jwkThumbprint(r) === root.thumbprint)) chain.push(root.jwk);
+    // a database restored from a backup taken before a root succession (README step 7) holds no notice of it, and
+    // identity/root-rotation.json records only the last one: a root that succeeded was named by none. The certificates
+    // of this node each root issued name it all the same (the succession notice is stored after the new certificate).
+    const known = new Set(chain.map(jwkThumbprint));
+    for (const r of this.issuingRoots()) if (!known.has(jwkThumbprint(r)) && jwkThumbprint(r) !== root.thumbprint) chain.push(r);
+    if (!known.has(root.thumbprint)) chain.push(root.jwk);
     return chain;
+  }
+
+  /**
+   * The roots that issued a certificate of this node (identity/ and its archive), each under which that certificate
+   * verifies (a root's public copy in identity/), in the order they issued their first one: the order they took office.
+   */
+  private issuingRoots(): Ed25519PublicJwk[] {
+    const first = new Map<string, { jwk: Ed25519PublicJwk; iat: number }>();
+    for (const compact of ownCertificates(this.dir)) {
+      const p = decodeNodeCertificate(compact);
+      const iat = Date.parse(p.iat);
+      const held = first.get(p.iss);
+      if (held !== undefined && held.iat <= iat) continue;
+      try {
+        const jwk = held?.jwk ?? rootPublicJwk(this.dir, p.iss);
+        verifyNodeCertificate(compact, jwk);
+        first.set(p.iss, { jwk, iat });
+      } catch {
+        /* no public copy of that root, or a certificate it did not sign: it names no root of this administration */
+      }
+    }
+    return [...first.values()].sort((a, b) => a.iat - b.iat).map((r) => r.jwk);
   }
 }

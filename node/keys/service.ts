@@ -11,7 +11,7 @@ import type { RotatedKeyRole } from '../../certs/identity.js';
 import { decodeNodeCertificate, issueNodeCertificate } from '../../protocol/certificate.js';
 import { QueryInstant } from '../../protocol/api/instant.js';
 import { GncError } from '../../protocol/errors.js';
-import { decodeKeyNotice, signKeyNotice, verifyKeyNotice, type KeyNotice, type RevocationNotice } from '../../protocol/notice.js';
+import { decodeKeyNotice, signKeyNotice, type KeyNotice, type RevocationNotice } from '../../protocol/notice.js';
 import { openOffline, type OfflineNode } from '../compose.js';
 import { KeyNoticeRepo } from '../store/key-notices.js';
 import { evidenceHolds } from '../store/evidence.js';
@@ -20,7 +20,6 @@ import type { QueueIn } from '../outbound/submit.js';
 import { isWildcardAddress, ListenAddress, readConfig, writeConfig } from '../config.js';
 import { parseWith } from '../../protocol/validate.js';
 import { z } from 'zod';
-import { underAnyRoot } from './control.js';
 import { withRotationLock } from './lock.js';
 
 /** Default overlap of a node key rotation: partners accept the old key's signatures for this long (hours). */
@@ -445,7 +444,7 @@ export async function restoreRevocations(n: KeyParts): Promise<RestoredRevocatio
     const refused = (why: string): GncError => new GncError('GNC_CONFIG_INVALID', `${REVOCATIONS_FILE} in ${dir} holds a notice that ${why}: the file was changed by hand or damaged; restore it from the data dir's backup (README, step 7).`);
     let notice: KeyNotice;
     try {
-      notice = underAnyRoot(n.keyring.ownRoots(), identity.country, (root) => verifyKeyNotice(compact, root, identity.country));
+      notice = n.keyring.verifyOwnNotice(compact);
     } catch (err) {
       throw refused(`no root of ${identity.country} signed (${(err as Error).message})`);
     }
