@@ -6,7 +6,7 @@
  * never got its assessment). Likewise a step that failed is tried again by the loop itself.
  */
 import { describe, expect, it } from 'vitest';
-import { createRisk } from '../../../node/risk/extension.js';
+import { createRisk, STEP_BATCH_AT } from '../../../node/risk/extension.js';
 import { offlineNodePerTest, waitFor } from '../../helpers/network.js';
 import { accepted, receive, road, variant } from './fixtures.js';
 
@@ -112,6 +112,28 @@ describe('risk loop wake-up', () => {
       expect(risk.queries.list({ borderCrossingPoint: 'ak-zhol', limit: 10 }).rows.map((r) => r.root_id).sort()).toEqual([...ids].sort());
       // one step, one commit, for the three
       expect(store.commits.committed).toBe(before + 1);
+    } finally {
+      await risk.stop();
+    }
+  });
+
+  it('does not wait when STEP_BATCH_AT messages have arrived: their step runs at once', async () => {
+    const { off } = await offlineNode('KG');
+    const { store } = off.parts;
+    // a wait no test would sit out: only the count starts the step
+    const risk = createRisk(off.parts, { stepDelayMs: 60_000 });
+    try {
+      risk.start();
+      await risk.idle();
+      const ids: string[] = [];
+      for (let n = 0; n < STEP_BATCH_AT; n++) {
+        const body = variant(road(), (d) => (d.functionalReference = `KZEXP-BATCH-${n}`));
+        const id = await store.commits.run(() => receive(store, { partner: 'KZ', type: 'aci', body }));
+        risk.onAccepted(accepted(store, 'KZ', id, body));
+        ids.push(id);
+      }
+      await waitFor(() => (risk.queries.list({ borderCrossingPoint: 'ak-zhol', limit: 50 }).rows.length === STEP_BATCH_AT ? true : undefined), 5_000, 'the batch projected');
+      expect(risk.queries.list({ borderCrossingPoint: 'ak-zhol', limit: 50 }).rows.map((r) => r.root_id).sort()).toEqual([...ids].sort());
     } finally {
       await risk.stop();
     }
