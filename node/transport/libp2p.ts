@@ -10,7 +10,7 @@ import { createLibp2p, type Libp2p } from 'libp2p';
 import { tcp } from '@libp2p/tcp';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
-import type { MultiaddrConnection, PrivateKey } from '@libp2p/interface';
+import type { Connection, MultiaddrConnection, PeerId, PrivateKey } from '@libp2p/interface';
 import { MAX_CONNECTIONS_PER_PEER } from '../../protocol/constants.js';
 import { GncError } from '../../protocol/errors.js';
 import type { TrustIndex } from '../trust.js';
@@ -105,14 +105,21 @@ export async function createHost(opts: TransportOptions): Promise<Libp2p> {
   host.addEventListener('connection:open', (evt) => {
     const opened = evt.detail;
     const peerId = opened.remotePeer;
-    const others = host.getConnections(peerId).filter((c) => c.id !== opened.id && c.status === 'open');
+    const others = openConnections(host, peerId).filter((c) => c.id !== opened.id);
     if (others.length < MAX_CONNECTIONS_PER_PEER) return;
     opts.onConnectionReplaced?.(peerId.toString(), others.length);
-    const oldestFirst = others.sort((a, b) => a.timeline.open - b.timeline.open);
     const replaced = new GncError('GNC_PARTNER_UNREACHABLE', `Closed for a newer connection of the same peer: at most ${MAX_CONNECTIONS_PER_PEER} stay open per peer.`);
-    for (const c of oldestFirst.slice(0, others.length - MAX_CONNECTIONS_PER_PEER + 1)) c.abort(replaced);
+    for (const c of others.slice(0, others.length - MAX_CONNECTIONS_PER_PEER + 1)) c.abort(replaced);
   });
   return host;
+}
+
+/**
+ * `peerId`'s open connections, oldest first (by when each opened: libp2p does not tell when one last carried anything).
+ * What the per-peer bound closes first, and the newest of them what a partner's session sends on (session.ts).
+ */
+export function openConnections(host: Libp2p, peerId: PeerId): Connection[] {
+  return host.getConnections(peerId).filter((c) => c.status === 'open').sort((a, b) => a.timeline.open - b.timeline.open);
 }
 
 /** The key a connection's handshake counts under at its remote address: handshakeKey of its IP address (and zone). */

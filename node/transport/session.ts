@@ -14,6 +14,7 @@ import { GncError, isErrorCode } from '../../protocol/errors.js';
 import { FRAME_ERROR, FRAME_RECEIPT, FRAME_REQUEST, type Frame } from '../../protocol/wire.js';
 import type { PeerInfo } from '../trust.js';
 import { FramedStream, type StreamTimeouts } from './framed-stream.js';
+import { openConnections } from './libp2p.js';
 
 interface Pending {
   resolve: (receipt: Uint8Array) => void;
@@ -324,13 +325,9 @@ export class PartnerSession {
   }
 }
 
-/** The partner's open connection opened last, if any: one scan of its few connections, per stream opened (not per message). */
+/** The partner's open connection opened last, if any: one look at its few connections, per stream opened (not per message). */
 function newestConnection(host: Libp2p, peerId: string): Connection | undefined {
-  let newest: Connection | undefined;
-  for (const c of host.getConnections(peerIdFromString(peerId))) {
-    if (c.status === 'open' && (newest === undefined || c.timeline.open > newest.timeline.open)) newest = c;
-  }
-  return newest;
+  return openConnections(host, peerIdFromString(peerId)).at(-1);
 }
 
 /** Whether `conn` answers a protocol negotiation within RETIRED_PROBE_MS (a refusal of the protocol is an answer). */
