@@ -401,14 +401,9 @@ export class Dispatcher {
     this.gates.set(partner, { failures, until, timer: undefined, attempt: undefined });
   }
 
-  /** Pumps `partner` once its gate opens (one timer per gate, which keeps no process alive). */
+  /** Pumps `partner` once its gate opens (one timer per gate). */
   private waitForGate(partner: string, gate: Gate): void {
-    if (gate.timer !== undefined) return;
-    gate.timer = setTimeout(() => {
-      gate.timer = undefined;
-      this.pump(partner);
-    }, Math.max(0, gate.until - this.d.clock()));
-    gate.timer.unref();
+    if (gate.timer === undefined) arm(gate, Math.max(0, gate.until - this.d.clock()), () => this.pump(partner));
   }
 
   /**
@@ -426,22 +421,14 @@ export class Dispatcher {
     if (probe.timer !== undefined || probe.dialing) return;
     // the spacing is taken when the delay is over, not added to it: reserved now, after the far-off next probe of a
     // partner down for long (up to PROBE_MAX_MS), it held back the first probe of one found unreachable a moment ago
-    this.armProbe(probe, probeDelay(probe.attempt, this.d.backoff), () => {
+    // on the probe's timer, which notify, reachableAgain and stop clear
+    arm(probe, probeDelay(probe.attempt, this.d.backoff), () => {
       const now = Date.now();
       const at = Math.max(now, this.probeSlot);
       this.probeSlot = at + PROBE_SPACING_MS;
       if (at === now) this.probe(partner, probe);
-      else this.armProbe(probe, at - now, () => this.probe(partner, probe));
+      else arm(probe, at - now, () => this.probe(partner, probe));
     });
-  }
-
-  /** Run `then` after `ms` on `p`'s timer (cleared by notify, reachableAgain and stop), which keeps no process alive. */
-  private armProbe(p: Probe, ms: number, then: () => void): void {
-    p.timer = setTimeout(() => {
-      p.timer = undefined;
-      then();
-    }, ms);
-    p.timer.unref();
   }
 
   private probe(partner: string, p: Probe): void {
@@ -747,6 +734,15 @@ interface RefusedKeys {
   ended: ReadonlyMap<string, number> | undefined;
   revoked: ReadonlyMap<string, number> | undefined;
   any: boolean;
+}
+
+/** Runs `then` after `ms` on `holder`'s timer (a probe's, a gate's), which is undefined again once it fired and keeps no process alive. */
+function arm(holder: { timer: NodeJS.Timeout | undefined }, ms: number, then: () => void): void {
+  holder.timer = setTimeout(() => {
+    holder.timer = undefined;
+    then();
+  }, ms);
+  holder.timer.unref();
 }
 
 /** A partner's gate while it is unreachable (Dispatcher.gates): when its next attempt may go, after how many failed rounds, and the attempt under way. */
