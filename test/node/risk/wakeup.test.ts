@@ -6,11 +6,24 @@
  * never got its assessment). Likewise a step that failed is tried again by the loop itself.
  */
 import { describe, expect, it } from 'vitest';
-import { createRisk, STEP_BATCH_AT } from '../../../node/risk/extension.js';
+import { createRisk, STEP_BATCH_AT, type Risk } from '../../../node/risk/extension.js';
+import type { Store } from '../../../node/store/store.js';
 import { offlineNodePerTest, waitFor } from '../../helpers/network.js';
 import { accepted, receive, road, variant } from './fixtures.js';
 
 const offlineNode = offlineNodePerTest();
+
+/** `count` declarations from KZ, each committed and handed to `risk` as the receiver does; their ids. */
+async function receiveDeclarations(store: Store, risk: Risk, reference: string, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let n = 0; n < count; n++) {
+    const body = variant(road(), (d) => (d.functionalReference = `${reference}-${n}`));
+    const id = await store.commits.run(() => receive(store, { partner: 'KZ', type: 'aci', body }));
+    risk.onAccepted(accepted(store, 'KZ', id, body));
+    ids.push(id);
+  }
+  return ids;
+}
 
 describe('risk loop wake-up', () => {
   it('assesses a message committed in the same batch as the step that just ended', async () => {
@@ -96,13 +109,7 @@ describe('risk loop wake-up', () => {
     try {
       risk.start();
       await risk.idle();
-      const ids: string[] = [];
-      for (const n of [1, 2, 3]) {
-        const body = variant(road(), (d) => (d.functionalReference = `KZEXP-WAIT-${n}`));
-        const id = await store.commits.run(() => receive(store, { partner: 'KZ', type: 'aci', body }));
-        risk.onAccepted(accepted(store, 'KZ', id, body));
-        ids.push(id);
-      }
+      const ids = await receiveDeclarations(store, risk, 'KZEXP-WAIT', 3);
       const before = store.commits.committed;
       await new Promise((r) => setTimeout(r, 50));
       // still waiting: nothing projected, nothing committed
@@ -125,13 +132,7 @@ describe('risk loop wake-up', () => {
     try {
       risk.start();
       await risk.idle();
-      const ids: string[] = [];
-      for (let n = 0; n < STEP_BATCH_AT; n++) {
-        const body = variant(road(), (d) => (d.functionalReference = `KZEXP-BATCH-${n}`));
-        const id = await store.commits.run(() => receive(store, { partner: 'KZ', type: 'aci', body }));
-        risk.onAccepted(accepted(store, 'KZ', id, body));
-        ids.push(id);
-      }
+      const ids = await receiveDeclarations(store, risk, 'KZEXP-BATCH', STEP_BATCH_AT);
       await waitFor(() => (risk.queries.list({ borderCrossingPoint: 'ak-zhol', limit: 50 }).rows.length === STEP_BATCH_AT ? true : undefined), 5_000, 'the batch projected');
       expect(risk.queries.list({ borderCrossingPoint: 'ak-zhol', limit: 50 }).rows.map((r) => r.root_id).sort()).toEqual([...ids].sort());
     } finally {
