@@ -21,6 +21,7 @@ export const CERT_ARCHIVE_DIR = 'identity/certs';
 export const ROTATION_FILE = 'identity/rotation.json';
 export const ROOT_ROTATION_FILE = 'identity/root-rotation.json';
 export const REVOCATIONS_FILE = 'identity/revocations.json';
+export const SUCCESSIONS_FILE = 'identity/root-successions.json';
 
 /** A key's RFC 7638 thumbprint (a node key's kid, a root's fingerprint). */
 const Thumbprint = z.string().min(43).max(43);
@@ -71,18 +72,21 @@ export const RootRotationState = z.strictObject({
 export type RootRotationState = z.infer<typeof RootRotationState>;
 
 /**
- * The revocations `gnc keys revoke` made, each its root-signed notice, recorded before the database stores it: the
- * database restored from a backup taken before one (README step 7) does not hold it, and the node stores it again
- * (node/keys/service.ts restoreRevocations), which needs no root key since each verifies under this administration's
- * roots. A rotation's retirement of its old key is not here: the rotation record names it and `gnc keys rotate` signs it
- * again. Public documents (every partner, identity export and audit bundle carries them), so the file has the mode of
- * the certificates beside it, 0644.
+ * Root-signed key notices of this administration recorded in identity/ before the database stores them, oldest first:
+ * the database restored from a backup taken before one (README step 7) does not hold it, and the node stores it again
+ * (node/keys/service.ts restoreRevocations, restoreSuccessions), which needs no root key since each verifies under this
+ * administration's roots. Two files: the revocations `gnc keys revoke` made (REVOCATIONS_FILE; a rotation's retirement
+ * of its old key is not there: the rotation record names it and `gnc keys rotate` signs it again), and the root
+ * successions `gnc keys rotate --root` made (SUCCESSIONS_FILE; identity/root-rotation.json records only the last, and
+ * the first is signed by the original root, kept offline, so nothing else could sign it again). Public documents
+ * (every partner, identity export and audit bundle carries them), so the files have the mode of the certificates
+ * beside them, 0644.
  */
-export const RevocationRecord = z.strictObject({
+export const NoticeRecord = z.strictObject({
   v: z.literal(1),
   notices: z.array(RecordedJws),
 });
-export type RevocationRecord = z.infer<typeof RevocationRecord>;
+export type NoticeRecord = z.infer<typeof NoticeRecord>;
 
 /** Add a certificate to the archive (idempotent). */
 export function archiveCertificate(dir: string, compact: string): void {
@@ -142,16 +146,42 @@ export function writeRootRotation(dir: string, state: RootRotationState): void {
   writePublicFile(join(dir, ROOT_ROTATION_FILE), JSON.stringify(state, null, 2) + '\n');
 }
 
+/** What deleting a damaged notice record of the data dir instead of restoring it does, by file. */
+const DELETING_NOTICES = {
+  [REVOCATIONS_FILE]: 'Deleting it instead loses nothing the database holds, but a database restored from an older backup then no longer learns the revocations it recorded.',
+  [SUCCESSIONS_FILE]: 'Deleting it instead loses nothing the database holds, but a database restored from an older backup then no longer learns the root successions it recorded, and the audit exports of this node no longer show its roots\' chain.',
+} as const;
+type NoticeFile = keyof typeof DELETING_NOTICES;
+
+function readNotices(dir: string, file: NoticeFile): string[] {
+  return readRecord(dir, file, NoticeRecord, DELETING_NOTICES[file])?.notices ?? [];
+}
+
+/** Add the notices `add` to the record `file` (idempotent), less those in `remove`; written only when it changes. */
+function recordNotices(dir: string, file: NoticeFile, add: readonly string[], remove: readonly string[] = []): void {
+  const held = readNotices(dir, file);
+  const notices = [...held, ...add.filter((c, i) => !held.includes(c) && add.indexOf(c) === i)].filter((c) => !remove.includes(c));
+  if (notices.length !== held.length || notices.some((c, i) => c !== held[i])) writePublicFile(join(dir, file), JSON.stringify({ v: 1, notices } satisfies NoticeRecord, null, 2) + '\n');
+}
+
 /** The revocation notices `gnc keys revoke` recorded in the data dir, oldest first. */
 export function readRevocations(dir: string): string[] {
-  return readRecord(dir, REVOCATIONS_FILE, RevocationRecord, 'Deleting it instead loses nothing the database holds, but a database restored from an older backup then no longer learns the revocations it recorded.')?.notices ?? [];
+  return readNotices(dir, REVOCATIONS_FILE);
 }
 
 /** Add revocation `compact` to the record (idempotent), or with `remove` take it out again (its revocation was not stored). */
 export function recordRevocation(dir: string, compact: string, remove = false): void {
-  const held = readRevocations(dir);
-  const notices = remove ? held.filter((c) => c !== compact) : held.includes(compact) ? held : [...held, compact];
-  if (notices.length !== held.length) writePublicFile(join(dir, REVOCATIONS_FILE), JSON.stringify({ v: 1, notices } satisfies RevocationRecord, null, 2) + '\n');
+  recordNotices(dir, REVOCATIONS_FILE, remove ? [] : [compact], remove ? [compact] : []);
+}
+
+/** The root-succession notices `gnc keys rotate --root` recorded in the data dir, oldest first. */
+export function readSuccessions(dir: string): string[] {
+  return readNotices(dir, SUCCESSIONS_FILE);
+}
+
+/** Add root successions `compacts` to the record, in their order (idempotent: one held already keeps its place). */
+export function recordSuccessions(dir: string, compacts: readonly string[]): void {
+  recordNotices(dir, SUCCESSIONS_FILE, compacts);
 }
 
 export interface RotatedNode {

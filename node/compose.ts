@@ -14,7 +14,7 @@ import { AgreementPolicy } from './policy/agreement-policy.js';
 import { EvidenceLog } from './store/evidence.js';
 import { auditRoutes, evidenceRoutes } from './audit/routes.js';
 import { keyControl } from './keys/control.js';
-import { restoredRevocationAdvice, restoreRevocations } from './keys/service.js';
+import { restoreRecorded } from './keys/service.js';
 import { Keyring } from './keys/keyring.js';
 import { createRisk, type RiskOptions } from './risk/index.js';
 
@@ -44,11 +44,12 @@ export function compose(dir: string, opts: NodeOptions = {}, submit?: () => Subm
   const ext: Composition['ext'] = {
     policy,
     evidence: (event, messageId, peer, sha256) => void evidence.append(event, messageId, peer, sha256),
-    // a revocation identity/ records and a database restored from an older backup lacks: stored and queued again before
-    // the node signs anything, since the keyring would otherwise sign with the revoked key
+    // a revocation or a root succession identity/ records and a database restored from an older backup lacks: stored
+    // and queued again before the node signs anything, since the keyring would otherwise sign with the revoked key, and
+    // ahead of anything else queued (a partner that missed a succession needs it first)
     prepare: async (node) => {
-      for (const r of await restoreRevocations({ parts, evidence, keyring, submit: node.submit })) {
-        const line = `WARNING: ${restoredRevocationAdvice(r)}`;
+      for (const advice of (await restoreRecorded({ parts, evidence, keyring, submit: node.submit })).said) {
+        const line = `WARNING: ${advice}`;
         log(line);
         opts.warn?.(line);
       }

@@ -6,12 +6,13 @@
  */
 import { sha256Ascii } from '../../protocol/envelope/seal.js';
 import { loadIdentity, loadRootKey, promoteRotatingKey, rotateCommand, writeRootPublic } from '../../certs/identity.js';
-import { installRootRotation, installRotation, ownCertificates, readRevocations, readRootRotation, readRotation, recordRevocation, REVOCATIONS_FILE, rotateNodeKey, rotatingKey, rotationCertificate, unusedKeyFiles, writeRootRotation, writeRotation, type RootRotationState, type RotationState, type UnusedKeyFile } from '../../certs/rotation.js';
+import { installRootRotation, installRotation, ownCertificates, readRevocations, readRootRotation, readRotation, readSuccessions, recordRevocation, recordSuccessions, REVOCATIONS_FILE, rotateNodeKey, SUCCESSIONS_FILE, rotatingKey, rotationCertificate, unusedKeyFiles, writeRootRotation, writeRotation, type RootRotationState, type RotationState, type UnusedKeyFile } from '../../certs/rotation.js';
 import type { RotatedKeyRole } from '../../certs/identity.js';
 import { decodeNodeCertificate, issueNodeCertificate } from '../../protocol/certificate.js';
 import { QueryInstant } from '../../protocol/api/instant.js';
 import { GncError } from '../../protocol/errors.js';
-import { decodeKeyNotice, signKeyNotice, type KeyNotice, type RevocationNotice } from '../../protocol/notice.js';
+import { decodeKeyNotice, signKeyNotice, type KeyNotice, type RevocationNotice, type RootSuccessionNotice } from '../../protocol/notice.js';
+import { jwkThumbprint } from '../../protocol/jwk.js';
 import { openOffline, type OfflineNode } from '../compose.js';
 import { KeyNoticeRepo } from '../store/key-notices.js';
 import { evidenceHolds } from '../store/evidence.js';
@@ -409,16 +410,39 @@ async function revokeNodeKeyLocked(dir: string, kid: string, reason: string, opt
  * revocation kept here without its envelopes (a crash, a failed queueing) would leave partners accepting the key, and
  * nothing would say so. The partners it was queued to.
  */
-async function storeRevocation(n: KeyParts, compact: string, notice: RevocationNotice): Promise<string[]> {
-  const sentTo = partners(n);
+function storeRevocation(n: KeyParts, compact: string, notice: RevocationNotice): Promise<string[]> {
+  return storeQueued(n, compact, notice, notice.kid, n.parts.clock(), partners(n), { action: 'revoke', notice: compact },
+    (cause) => `Key ${notice.kid} was not revoked: its revocation could not be stored and queued for every partner (${cause}), and it is stored only with its envelopes. Nothing was stored; run the command again, and if it fails again check the node's log and its data dir and report it.`);
+}
+
+/** Key notice `compact` stored with its `key` entry (of `kid`) and `body` queued to each of `sentTo`, in one transaction; `sentTo`. */
+async function storeQueued(n: KeyParts, compact: string, notice: KeyNotice, kid: string, at: number, sentTo: string[], body: Record<string, string>, notStored: (cause: string) => string): Promise<string[]> {
   await n.submit.commitQueuing(
     (queue) => {
-      writeKeyNotice(n, compact, notice, notice.kid, n.parts.clock());
-      for (const p of sentTo) queue(p, 'key', { action: 'revoke', notice: compact });
+      writeKeyNotice(n, compact, notice, kid, at);
+      for (const p of sentTo) queue(p, 'key', body);
     },
-    (cause) => `Key ${notice.kid} was not revoked: its revocation could not be stored and queued for every partner (${cause}), and it is stored only with its envelopes. Nothing was stored; run the command again, and if it fails again check the node's log and its data dir and report it.`,
+    notStored,
   );
   return sentTo;
+}
+
+/**
+ * Notice `compact` of the record `file` in identity/, verified under this administration's roots (no root key needed);
+ * else GNC_CONFIG_INVALID naming the file. `applies` says why a verified notice does not belong there, if it does not.
+ */
+function recordedNotice(n: KeyParts, file: string, compact: string, applies: (notice: KeyNotice) => string | undefined): KeyNotice {
+  const { dir, identity } = n.parts;
+  const refused = (why: string): GncError => new GncError('GNC_CONFIG_INVALID', `${file} in ${dir} holds a notice that ${why}: the file was changed by hand or damaged; restore it from the data dir's backup (README, step 7).`);
+  let notice: KeyNotice;
+  try {
+    notice = n.keyring.verifyOwnNotice(compact);
+  } catch (err) {
+    throw refused(`no root of ${identity.country} signed (${(err as Error).message})`);
+  }
+  const wrong = applies(notice);
+  if (wrong !== undefined) throw refused(wrong);
+  return notice;
 }
 
 /** A revocation identity/ records that the database did not hold, stored again and queued to partners (restoreRevocations). */
@@ -434,21 +458,14 @@ export interface RestoredRevocation {
  * restored from a backup taken before them (README step 7), or a run was interrupted before it stored one. Each is
  * root-signed and verified under this administration's roots first, so no root key is needed. A partner that holds it
  * already keeps it as it is (SPEC 9.10). Run at start, before the node signs anything (it must not sign with a key it
- * revoked), and by `gnc keys status`.
+ * revoked), and by `gnc keys status` (both after restoreSuccessions: restoreRecorded).
  */
 export async function restoreRevocations(n: KeyParts): Promise<RestoredRevocation[]> {
   const { dir, identity, store } = n.parts;
   const held = new KeyNoticeRepo(store.db);
   const restored: RestoredRevocation[] = [];
   for (const compact of readRevocations(dir).filter((c) => !held.holds(c))) {
-    const refused = (why: string): GncError => new GncError('GNC_CONFIG_INVALID', `${REVOCATIONS_FILE} in ${dir} holds a notice that ${why}: the file was changed by hand or damaged; restore it from the data dir's backup (README, step 7).`);
-    let notice: KeyNotice;
-    try {
-      notice = n.keyring.verifyOwnNotice(compact);
-    } catch (err) {
-      throw refused(`no root of ${identity.country} signed (${(err as Error).message})`);
-    }
-    if (notice.kind !== 'revocation' || !n.keyring.ownKeys().has(notice.kid)) throw refused(`revokes no node key of ${identity.country}`);
+    const notice = recordedNotice(n, REVOCATIONS_FILE, compact, (x) => (x.kind !== 'revocation' || !n.keyring.ownKeys().has(x.kid) ? `revokes no node key of ${identity.country}` : undefined)) as RevocationNotice;
     restored.push({ kid: notice.kid, revokedAt: notice.revokedAt, sentTo: await storeRevocation(n, compact, notice) });
   }
   return restored;
@@ -457,6 +474,60 @@ export async function restoreRevocations(n: KeyParts): Promise<RestoredRevocatio
 /** A revocation restoreRevocations stored again, in one sentence (gnc keys status, the log of gnc start). */
 export function restoredRevocationAdvice(r: RestoredRevocation): string {
   return `the revocation of node key ${r.kid} from ${r.revokedAt} is recorded in identity/, but ${RESTORED} (or \`gnc keys revoke\` was interrupted before it stored it): stored it again and queued it to ${r.sentTo.join(', ') || 'no partner'} again (a partner that holds it already keeps it unchanged); the node signs nothing more with that key.`;
+}
+
+/** A root succession identity/ records that the database did not hold, stored again and queued to partners (restoreSuccessions). */
+export interface RestoredSuccession {
+  /** The successor root's fingerprint. */
+  to: string;
+  effective: string;
+  sentTo: string[];
+}
+
+/**
+ * The root successions `gnc keys rotate --root` recorded in identity/ (SUCCESSIONS_FILE) that the database does not
+ * hold, stored again with their `key` entry and queued to every partner with the node certificate the new root issued:
+ * the database was restored from a backup taken before them (README step 7). Without them this node's audit exports
+ * name only the roots its certificates do, not the chain from the root partners pinned, and a verifier refuses every
+ * certificate by a later root ("not a root"); and a partner that was queued one and had not received it by the
+ * restore would never get it. Each is verified under this administration's roots first (the original one signed the
+ * first), so no root key is needed; a partner that holds it already keeps it as it is (SPEC 9.10). The succession of
+ * the rotation identity/root-rotation.json records is left to `gnc keys rotate --root` (rootRotationProgress), which
+ * also installs its certificate. Run at start before anything is signed or queued, by `gnc keys status`, `gnc keys
+ * rotate --root` and `gnc audit export`.
+ */
+export async function restoreSuccessions(n: KeyParts): Promise<RestoredSuccession[]> {
+  const { dir, identity, store } = n.parts;
+  const held = new KeyNoticeRepo(store.db);
+  const pending = readRootRotation(dir)?.notice;
+  const restored: RestoredSuccession[] = [];
+  for (const compact of readSuccessions(dir).filter((c) => c !== pending && !held.holds(c))) {
+    const notice = recordedNotice(n, SUCCESSIONS_FILE, compact, (x) => (x.kind !== 'root-succession' ? `names no successor root of ${identity.country} (a ${x.kind} notice)` : undefined)) as RootSuccessionNotice;
+    const to = jwkThumbprint(notice.newRoot);
+    // the node certificate the new root issued, which the partner verifies the notice's envelope with (the submit path
+    // swaps it for the one of the key that seals it); none, and partners are not sent it (every rotation installs one)
+    const certificate = ownCertificates(dir).map((c) => ({ c, p: decodeNodeCertificate(c) })).filter((x) => x.p.iss === to).sort((a, b) => Date.parse(b.p.iat) - Date.parse(a.p.iat))[0]?.c;
+    const sentTo = await storeQueued(n, compact, notice, to, Date.parse(notice.effective), certificate === undefined ? [] : partners(n), { action: 'root-succession', notice: compact, certificate: certificate ?? '' },
+      (cause) => `The root succession to ${to} recorded in ${SUCCESSIONS_FILE} could not be stored and queued for every partner (${cause}). Nothing was stored; run the command again, and if it fails again check the node's log and its data dir and report it.`);
+    restored.push({ to, effective: notice.effective, sentTo });
+  }
+  return restored;
+}
+
+/** A root succession restoreSuccessions stored again, in one sentence (gnc keys status, the log of gnc start, gnc audit export). */
+export function restoredSuccessionAdvice(r: RestoredSuccession): string {
+  return `the root succession to ${r.to} effective ${r.effective} is recorded in identity/, but ${RESTORED}: stored it again and queued it to ${r.sentTo.join(', ') || 'no partner'} again (a partner that holds it already keeps it unchanged); audit exports show this node's roots' chain again.`;
+}
+
+/**
+ * The key notices identity/ records that the database does not hold, stored and queued again: the root successions
+ * first (a partner verifies a revocation under the root that signed it, which a succession may name), then the
+ * revocations. Each in one sentence, in that order (gnc start, gnc audit export).
+ */
+export async function restoreRecorded(n: KeyParts): Promise<{ successions: RestoredSuccession[]; revocations: RestoredRevocation[]; said: string[] }> {
+  const successions = await restoreSuccessions(n);
+  const revocations = await restoreRevocations(n);
+  return { successions, revocations, said: [...successions.map(restoredSuccessionAdvice), ...revocations.map(restoredRevocationAdvice)] };
 }
 
 export interface RootRotateResult {
@@ -468,6 +539,8 @@ export interface RootRotateResult {
   resumed: boolean;
   /** True when the new root key is the one a run interrupted before it recorded the root rotation had written (no other was made). */
   reusedKey: boolean;
+  /** Earlier root successions identity/ records that the database did not hold, stored and queued again first (restoreSuccessions). */
+  restoredSuccessions: RestoredSuccession[];
 }
 
 /**
@@ -491,11 +564,16 @@ export async function rotateRootKey(dir: string, opts: { clock?: () => number } 
     const { state, reusedKey } = resumed ? { state: record, reusedKey: false } : beginRootRotation(dir, (opts.clock ?? Date.now)());
     installRootRotation(dir, state);
     return withOffline(dir, opts.clock, async (n) => {
+      // earlier successions a restored database lacks go to partners first: this one is signed by the root they name
+      const restoredSuccessions = await restoreSuccessions(n);
+      // in identity/ before it is stored or queued, with every earlier one the database holds (a data dir of a version
+      // before the record): identity/root-rotation.json keeps only the last, and a backup restored later lacks them
+      recordSuccessions(dir, [...new KeyNoticeRepo(n.parts.store.db).list('root-succession', [n.parts.identity.country]).map((r) => r.compact), state.notice]);
       storeSuccession(n, state);
       const sentTo = partners(n);
       for (const p of sentTo) await queueSuccessionTo(n, state, p);
       writeRootRotation(dir, { ...state, announced: true });
-      return { previous: state.from, current: state.to, effective: state.effective, sentTo, resumed, reusedKey };
+      return { previous: state.from, current: state.to, effective: state.effective, sentTo, resumed, reusedKey, restoredSuccessions };
     });
   });
 }
@@ -604,6 +682,8 @@ export interface KeyStatus {
   incompleteRoot: { from: string; to: string; effective: string; installed: boolean; stored: boolean; unannounced: string[]; advice: string } | undefined;
   /** Private key files no certificate names (UnusedKeyFile): a rotation interrupted before it recorded itself. */
   unusedKeyFiles: UnusedKeyFile[];
+  /** Root successions identity/ records that the database did not hold, which this status stored again (restoreSuccessions). */
+  restoredSuccessions: (RestoredSuccession & { advice: string })[];
   /** Revocations identity/ records that the database did not hold, which this status stored again (restoreRevocations). */
   restoredRevocations: (RestoredRevocation & { advice: string })[];
 }
@@ -611,7 +691,9 @@ export interface KeyStatus {
 export async function keyStatus(dir: string): Promise<KeyStatus> {
   return withOffline(dir, undefined, async (n) => {
     // before the keyring says which key signs: a revoked key does not
-    const restoredRevocations = (await restoreRevocations(n)).map((r) => ({ ...r, advice: restoredRevocationAdvice(r) }));
+    const restored = await restoreRecorded(n);
+    const restoredSuccessions = restored.successions.map((r) => ({ ...r, advice: restoredSuccessionAdvice(r) }));
+    const restoredRevocations = restored.revocations.map((r) => ({ ...r, advice: restoredRevocationAdvice(r) }));
     const notices = new KeyNoticeRepo(n.parts.store.db);
     const s = n.keyring.status();
     const keys = ownCertificates(dir).map((c) => {
@@ -630,7 +712,7 @@ export async function keyStatus(dir: string): Promise<KeyStatus> {
       installed: p.installed, retired: p.retirement !== undefined, unannounced: p.unannounced, logged: p.logged,
       advice: rotationAdvice(p, dir, n.parts.clock(), { rootFirst: r !== undefined, signing: s.active }),
     };
-    return { country: n.parts.identity.country, ...s, keys, incomplete, incompleteRoot, unusedKeyFiles: unusedKeyFiles(dir), restoredRevocations };
+    return { country: n.parts.identity.country, ...s, keys, incomplete, incompleteRoot, unusedKeyFiles: unusedKeyFiles(dir), restoredSuccessions, restoredRevocations };
   });
 }
 

@@ -11,6 +11,7 @@ import { formatLogStatus, verifyOwnLog } from '../../audit/self-check.js';
 import { exportEvidence } from '../../audit/export.js';
 import { verifyBundleText } from '../../audit/verify-bundle.js';
 import { openOffline } from '../../compose.js';
+import { restoreRecorded } from '../../keys/service.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
 import { checkOutFile, FORCE_OPTION, readInputFile, writeOutFile } from '../files.js';
@@ -34,6 +35,9 @@ export const auditExportCommand: Command = {
     checkOutFile(values.out, values.force, values.dir);
     const n = openOffline(values.dir!);
     try {
+      // key notices identity/ records that a database restored from an older backup lacks: without them the bundle
+      // would not show this node's roots' chain (README step 7)
+      for (const advice of (await restoreRecorded(n)).said) out(`WARNING: ${advice}`);
       const bundle = exportEvidence(
         { dir: values.dir!, store: n.parts.store, identity: n.parts.identity, evidence: n.evidence, clock: n.parts.clock },
         {

@@ -4,7 +4,7 @@
  * every partner over the wire; a running node picks them up without a restart.
  */
 import { GncError } from '../../../protocol/errors.js';
-import { DEFAULT_OVERLAP_HOURS, keyStatus, revokeNodeKey, rotateNodeKeys, rotateRootKey, unusedKeyFileAdvice } from '../../keys/service.js';
+import { DEFAULT_OVERLAP_HOURS, keyStatus, restoredSuccessionAdvice, revokeNodeKey, rotateNodeKeys, rotateRootKey, unusedKeyFileAdvice } from '../../keys/service.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -27,6 +27,7 @@ export const keysRotateCommand: Command = {
       const r = await rotateRootKey(values.dir!);
       if (values.json) return out(JSON.stringify(r));
       if (r.resumed) out(`Completed the interrupted root rotation to ${r.current} (was ${r.previous}); each step was done once.`);
+      for (const x of r.restoredSuccessions) out(`WARNING: ${restoredSuccessionAdvice(x)}`);
       if (r.reusedKey) out(`Used the new root key ${r.current} that an interrupted root rotation had written before the certificate named it; no other root key was made.`);
       out(`New root ${r.current} succeeds ${r.previous} from ${r.effective}; node key re-certified by it; announced to ${r.sentTo.join(', ') || 'no partner'}.`);
       out('Give partners the new fingerprint by another channel so they can check it; keep both root keys offline.');
@@ -105,6 +106,7 @@ export const keysStatusCommand: Command = {
     // a root rotation first: a node key rotation is completed only after it
     if (s.incompleteRoot) out(`  ROOT ROTATION INCOMPLETE: ${s.incompleteRoot.advice}`);
     if (s.incomplete) out(`  ROTATION INCOMPLETE: ${s.incomplete.advice}`);
+    for (const r of s.restoredSuccessions) out(`  SUCCESSION RESTORED: ${r.advice}`);
     for (const r of s.restoredRevocations) out(`  REVOCATION RESTORED: ${r.advice}`);
     for (const f of s.unusedKeyFiles) out(`  UNUSED KEY FILE: ${unusedKeyFileAdvice(f, values.dir!)}`);
     for (const k of s.keys) out(`  ${k.kid}  issuer ${k.issuer}  valid ${k.notBefore} to ${k.notAfter}${validityMark(k, now)}${revocationMark(k.revokedAt, now)}`);
