@@ -261,8 +261,9 @@ export class Keyring {
     this.originalRoot ??= originalRootJwk(this.dir);
     const { country, root } = this.identity;
     const chain = successionChain(this.originalRoot, this.notices.list('root-succession', [country]).map((n) => n.compact), country);
-    // a database restored from a backup taken before a root succession (README step 7) holds no notice of it, and
-    // identity/root-rotation.json records only the last one: a root that succeeded was named by none. The certificates
+    // a database restored from a backup taken before a root succession (README step 7) holds no notice of it until
+    // restoreSuccessions stores it again from identity/root-successions.json (at start, gnc keys status, gnc keys rotate
+    // --root, gnc audit export), and a command run before that names none: a root that succeeded was named by none. The certificates
     // of this node each root issued name it all the same (the succession notice is stored after the new certificate).
     const known = new Set(chain.map(jwkThumbprint));
     for (const r of this.issuingRoots()) if (!known.has(jwkThumbprint(r)) && jwkThumbprint(r) !== root.thumbprint) chain.push(r);
