@@ -33,6 +33,12 @@ interface Pending {
   moved: boolean;
 }
 
+interface Negotiation {
+  peerId: string;
+  conn: Connection | undefined;
+  newer: AbortController;
+}
+
 export const DIAL_TIMEOUT_MS = 10_000;
 /** How long the partner has to answer a REQUEST once its frame has left this node. */
 export const RECEIPT_TIMEOUT_MS = 30_000;
@@ -61,8 +67,13 @@ export class PartnerSession {
   /** Streams a newer connection replaced that still carry requests in flight: closed once these are answered. */
   private readonly retired = new Set<FramedStream>();
   private opening: Promise<FramedStream> | undefined;
-  /** The connection dial() negotiates the stream on, and what ends that for a newer connection (negotiate). */
-  private negotiating: { conn: Connection; newer: AbortController } | undefined;
+  /**
+   * The partner's peer id and the connection dial() negotiates the stream on (none while it dials one), and what ends
+   * that for a newer connection (negotiate).
+   */
+  private negotiating: Negotiation | undefined;
+  /** Aborted by close(): ends a stream negotiation under way, whose stream would otherwise outlive the session. */
+  private readonly closed = new AbortController();
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   /** The peer id and addresses the current stream was dialed with. */
@@ -150,7 +161,9 @@ export class PartnerSession {
    */
   connectionOpened(conn: Connection): void {
     const n = this.negotiating;
-    if (n !== undefined && n.conn.id !== conn.id && n.conn.remotePeer.equals(conn.remotePeer)) n.newer.abort();
+    // while it dials, only the partner's own dial ends it: a connection this node opened is that dial's (libp2p joins the
+    // dials to one peer), and aborting it then would close the connection it just opened
+    if (n !== undefined && (n.conn === undefined ? conn.direction === 'inbound' : n.conn.id !== conn.id) && conn.remotePeer.toString() === n.peerId) n.newer.abort();
     const [framed, on] = [this.framed, this.framedOn];
     if (framed === undefined || on === undefined || on.id === conn.id || conn.remotePeer.toString() !== this.dialed?.peerId) return;
     this.framed = this.framedOn = undefined;
@@ -198,9 +211,14 @@ export class PartnerSession {
   }
 
   close(): void {
+    this.closed.abort(this.closedError());
     this.framed?.close();
     for (const r of this.retired) r.close();
-    this.failAll(new GncError('GNC_PARTNER_UNREACHABLE', 'Node is shutting down; the message stays queued.'));
+    this.failAll(this.closedError());
+  }
+
+  private closedError(): GncError {
+    return new GncError('GNC_PARTNER_UNREACHABLE', `The session with ${this.country} closed (the node is shutting down, or the partner's trust changed); the message stays queued and is sent again on a new one.`);
   }
 
   private async open(): Promise<FramedStream> {
@@ -213,6 +231,7 @@ export class PartnerSession {
 
   private async dial(): Promise<FramedStream> {
     await this.opts.before;
+    if (this.closed.signal.aborted) throw this.closedError();
     const peer = this.peer();
     if (!peer) throw new GncError('GNC_PEER_NOT_TRUSTED', `No valid certificate for ${this.country}: add or renew the partner with \`gnc partner add\`.`);
     const addrs = peer.addrs.map((a) => multiaddr(a.includes('/p2p/') ? a : `${a}/p2p/${peer.peerId}`));
@@ -220,13 +239,19 @@ export class PartnerSession {
     let conn: Connection;
     let stream: Stream;
     try {
-      [conn, stream] = await this.negotiate(peer.peerId, addrs, AbortSignal.timeout(DIAL_TIMEOUT_MS));
+      [conn, stream] = await this.negotiate(peer.peerId, addrs, AbortSignal.any([AbortSignal.timeout(DIAL_TIMEOUT_MS), this.closed.signal]));
     } catch (err) {
+      if (this.closed.signal.aborted) throw this.closedError();
       // its node answered, but not this protocol: not a network fault for the operator to look for
       if ((err as Error).name === 'UnsupportedProtocolError') {
         throw new GncError('GNC_PARTNER_UNREACHABLE', `${this.country}'s node at ${peer.addrs.join(', ')} answered but does not speak ${EXCHANGE_PROTOCOL}: it runs another version of the exchange protocol (or is no GNC node). Ask ${this.country} which version it runs; the message will be retried.`, { cause: err });
       }
       throw new GncError('GNC_PARTNER_UNREACHABLE', `Cannot reach ${this.country} at ${peer.addrs.join(', ')}: ${(err as Error).message}. The message will be retried.`, { cause: err });
+    }
+    // negotiated after all, once close() came: libp2p's last steps after the partner's answer do not look at the signal
+    if (this.closed.signal.aborted) {
+      stream.abort(this.closedError());
+      throw this.closedError();
     }
     this.dialed = peer;
     const framed = new FramedStream(stream, {
@@ -246,16 +271,20 @@ export class PartnerSession {
    * A stream of the exchange protocol on the partner's newest open connection (libp2p's dial, and dialProtocol, would
    * reuse its oldest, which may be dead), or on a new one. A newer connection that opens while the negotiation waits
    * (connectionOpened) ends it, and the stream is opened on that one: the connection that does not answer may be dead,
-   * and would hold the partner's messages until `signal` (DIAL_TIMEOUT_MS). Once per connection opened meanwhile, within
-   * that one `signal`.
+   * and would hold the partner's messages until `signal` (DIAL_TIMEOUT_MS). So does one that opens while the dial
+   * waits (the partner dialed this node meanwhile): the dial may go to an address that drops silently, and libp2p's
+   * dial does not look at the connections that open while it waits. Once per connection opened meanwhile, within that
+   * one `signal`.
    */
   private async negotiate(peerId: string, addrs: Multiaddr[], signal: AbortSignal): Promise<[Connection, Stream]> {
     for (;;) {
-      const conn = newestConnection(this.host, peerId) ?? (await this.host.dial(addrs, { signal }));
       const newer = new AbortController();
-      this.negotiating = { conn, newer };
+      const n: Negotiation = { peerId, conn: newestConnection(this.host, peerId), newer };
+      this.negotiating = n;
       try {
-        return [conn, await conn.newStream(EXCHANGE_PROTOCOL, { signal: AbortSignal.any([signal, newer.signal]) })];
+        const either = AbortSignal.any([signal, newer.signal]);
+        const conn = (n.conn ??= await this.host.dial(addrs, { signal: either }));
+        return [conn, await conn.newStream(EXCHANGE_PROTOCOL, { signal: either })];
       } catch (err) {
         if (!newer.signal.aborted || signal.aborted) throw err;
       } finally {

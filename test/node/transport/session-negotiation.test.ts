@@ -1,0 +1,124 @@
+/**
+ * A partner's session while it negotiates its exchange stream (PartnerSession.dial, negotiate): a session closed
+ * meanwhile leaves no stream behind, and a connection of the partner that opens meanwhile is taken at once. Real KZ
+ * nodes; KG a real node, or a raw libp2p host with KG's key (to answer as a test wants); a slow link is a TCP relay that
+ * holds the bytes, an address that drops silently a TCP server that takes connections and answers nothing.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { multiaddr } from '@multiformats/multiaddr';
+import { peerIdFromString } from '@libp2p/peer-id';
+import type { Connection, Stream } from '@libp2p/interface';
+import { EXCHANGE_PROTOCOL } from '../../../protocol/constants.js';
+import { decodeNodeCertificate } from '../../../protocol/certificate.js';
+import { FRAME_REQUEST } from '../../../protocol/wire.js';
+import { loadIdentity } from '../../../certs/identity.js';
+import { api, networkPerTest, waitFor, type TestNode } from '../../helpers/network.js';
+import { onFrames, rawPeer, receiptFrame } from '../../helpers/raw-peer.js';
+import { relay } from '../../helpers/relay.js';
+
+const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const network = networkPerTest();
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+const certified = (n: TestNode) => decodeNodeCertificate(n.node.parts.identity.certificate);
+const portOf = (n: TestNode): number => Number(multiaddr(certified(n).addrs[0]!).getComponents()[1]!.value);
+/** `from`'s open connections with `to`'s peer id. */
+const connections = (from: TestNode, to: TestNode): Connection[] =>
+  from.node.host!.getConnections(peerIdFromString(certified(to).peerId)).filter((c) => c.status === 'open');
+
+async function submit(from: TestNode, to: string): Promise<string> {
+  const r = await api(from, 'POST', '/v1/messages', { to, type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
+  expect(r.status, r.text).toBe(202);
+  return r.json.id as string;
+}
+const delivered = (n: TestNode, id: string, ms: number, what: string) =>
+  waitFor(async () => ((await api(n, 'GET', `/v1/messages/${id}`)).json.status === 'delivered') || undefined, ms, what);
+
+/** KZ and KG with no connection between them (KG's start-up greeting closed). */
+async function disconnect(kz: TestNode, kg: TestNode): Promise<void> {
+  await waitFor(() => connections(kz, kg).length > 0 || undefined, 5000, 'KG\'s greeting at KZ');
+  for (const c of connections(kz, kg)) c.abort(new Error('test: start without connections'));
+  await waitFor(() => (connections(kz, kg).length === 0 && connections(kg, kz).length === 0) || undefined, 5000, 'KZ and KG disconnected');
+}
+
+/** A TCP server on 127.0.0.1:`port` that takes connections and answers nothing: an address that drops silently. */
+async function blackHole(port: number): Promise<{ sockets: Set<Socket>; server: Server }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return { sockets, server };
+}
+
+describe('a session closed while its stream is being negotiated', () => {
+  it('ends the negotiation: no stream of the closed session stays open, nothing goes on it, the message goes on a new one', async () => {
+    const { nodes } = await network(['KZ', 'KG']);
+    const [kz, kg] = [nodes.KZ!, nodes.KG!];
+    await disconnect(kz, kg);
+    const link = await relay(portOf(kg), '127.0.9.7');
+    cleanups.push(() => link.destroy());
+    // KZ's only connection with KG goes over the slow link
+    const conn = await kz.node.host!.dial(multiaddr(`/ip4/127.0.0.1/tcp/${link.port}/p2p/${certified(kg).peerId}`), { signal: AbortSignal.timeout(5000) });
+    const release = link.hold();
+    cleanups.push(release);
+    const id = await submit(kz, 'KG');
+    const outbound = (): Stream[] => conn.streams.filter((s) => s.direction === 'outbound');
+    const [negotiating] = await waitFor(() => (outbound().length > 0 ? outbound() : undefined), 5000, 'the session\'s stream negotiation, held on the link');
+    expect(negotiating!.status).toBe('open');
+
+    // what GncNode does when the partner's trust changes under a session (trust.onChange): closed, a new one takes over
+    kz.node.sessions.get('KG')!.close();
+    kz.node.sessions.delete('KG');
+    // aborted while KG's answer is still held: before any request could be written on it
+    await waitFor(() => negotiating!.status !== 'open' || undefined, 2000, 'the closed session\'s negotiation aborted');
+
+    release();
+    await delivered(kz, id, 10_000, 'the message, on the new session\'s stream');
+    // the one exchange stream left open on the connection is the new session's
+    const open = outbound().filter((s) => s.status === 'open' && s.protocol === EXCHANGE_PROTOCOL);
+    expect(open).toHaveLength(1);
+    expect(open[0]).not.toBe(negotiating);
+    expect(negotiating!.status).not.toBe('open');
+  }, 30_000);
+});
+
+describe('a partner that dials in while the session\'s dial waits on its address, which drops silently', () => {
+  it('gets the message on its connection at once: on the attempt that was dialing, before the dial timed out', async () => {
+    const kzLog: string[] = [];
+    const { nodes } = await network(['KZ', 'KG'], { nodeOptions: (c) => (c === 'KZ' ? { log: (m: string) => void kzLog.push(m) } : {}) });
+    const [kz, kg] = [nodes.KZ!, nodes.KG!];
+    await disconnect(kz, kg);
+    await kg.node.stop();
+    // KG's certified address takes KZ's dial and answers nothing (libp2p gives it 6 s, the session's dial 10 s)
+    const hole = await blackHole(portOf(kg));
+    cleanups.push(() => {
+      for (const s of hole.sockets) s.destroy();
+      hole.server.close();
+    });
+    // KG itself, elsewhere, answers every request with its signed receipt
+    const signer = loadIdentity(kg.dir).node.signer;
+    const raw = await rawPeer(kg, '/ip4/127.0.0.1/tcp/0');
+    cleanups.push(() => raw.stop());
+    await raw.handle(EXCHANGE_PROTOCOL, (stream: Stream) => {
+      onFrames(stream, (frame) => {
+        if (frame.kind === FRAME_REQUEST) stream.send(receiptFrame(signer, 'KG', 'KZ', frame, { status: 'accepted' }));
+      });
+    }, { maxInboundStreams: 64 });
+    await raw.start();
+
+    const id = await submit(kz, 'KG');
+    await waitFor(() => hole.sockets.size > 0 || undefined, 5000, 'KZ\'s dial at KG\'s certified address');
+    await raw.dial(multiaddr(`${certified(kz).addrs[0]}/p2p/${certified(kz).peerId}`), { signal: AbortSignal.timeout(5000) });
+    await delivered(kz, id, 15_000, 'the message, on KG\'s connection');
+    // no attempt failed before it: the one waiting for the dial took KG's connection, instead of failing at the dial's
+    // timeout and leaving the message to the next attempt
+    expect(kzLog.filter((l) => /unreachable/.test(l))).toEqual([]);
+  }, 30_000);
+});
