@@ -36,7 +36,11 @@ interface Pending {
 interface Negotiation {
   peerId: string;
   conn: Connection | undefined;
+  /** When the negotiation on `conn` began (Date.now). */
+  since: number;
   newer: AbortController;
+  /** Ends it for a newer connection once it is NEGOTIATION_GRACE_MS old (connectionOpened). */
+  restart: NodeJS.Timeout | undefined;
 }
 
 export const DIAL_TIMEOUT_MS = 10_000;
@@ -49,6 +53,13 @@ export const RECEIPT_TIMEOUT_MS = 30_000;
  * (10-20 s) or the receipt timeout would fail them.
  */
 export const RETIRED_PROBE_MS = 2_000;
+/**
+ * How long a stream negotiation on a connection has before a newer connection of the partner may end it (connectionOpened):
+ * a partner that opens connections faster than a negotiation takes (a storm, or a flapping link) would otherwise have it
+ * begin again on each, until the dial timeout. A newer connection that opens sooner ends it at that age, if it still
+ * waits: at most one new beginning per this time, and a connection that answers within it keeps the negotiation.
+ */
+export const NEGOTIATION_GRACE_MS = 1_000;
 /** What the probe negotiates: libp2p's own ping; a partner that does not serve it answers `na`, which is an answer. */
 const PROBE_PROTOCOL = '/ipfs/ping/1.0.0';
 
@@ -156,14 +167,20 @@ export class PartnerSession {
    * its requests until they are answered (both connections alive: nothing is failed or sent twice), then the stream
    * closes; one that does not has its requests sent again, under the same ids, on the newest connection (the partner
    * answers one it holds already with its stored receipt), and the stream is closed. A stream still being negotiated
-   * on an older connection is negotiated on the newer one instead (negotiate). Called once per connection opened,
-   * never per message.
+   * on an older connection is negotiated on the newer one instead (once NEGOTIATION_GRACE_MS old), and so is one waiting
+   * for a dial when the partner dials in (negotiate). Called once per connection opened, never per message.
    */
   connectionOpened(conn: Connection): void {
     const n = this.negotiating;
-    // while it dials, only the partner's own dial ends it: a connection this node opened is that dial's (libp2p joins the
-    // dials to one peer), and aborting it then would close the connection it just opened
-    if (n !== undefined && (n.conn === undefined ? conn.direction === 'inbound' : n.conn.id !== conn.id) && conn.remotePeer.toString() === n.peerId) n.newer.abort();
+    if (n !== undefined && conn.remotePeer.toString() === n.peerId) {
+      // while it dials, only the partner's own dial ends it: a connection this node opened is that dial's (libp2p joins the
+      // dials to one peer), and aborting it then would close the connection it just opened
+      if (n.conn === undefined) {
+        if (conn.direction === 'inbound') n.newer.abort();
+      } else if (n.conn.id !== conn.id) {
+        n.restart ??= setTimeout(() => n.newer.abort(), n.since + NEGOTIATION_GRACE_MS - Date.now());
+      }
+    }
     const [framed, on] = [this.framed, this.framedOn];
     if (framed === undefined || on === undefined || on.id === conn.id || conn.remotePeer.toString() !== this.dialed?.peerId) return;
     this.framed = this.framedOn = undefined;
@@ -274,20 +291,23 @@ export class PartnerSession {
    * and would hold the partner's messages until `signal` (DIAL_TIMEOUT_MS). So does one that opens while the dial
    * waits (the partner dialed this node meanwhile): the dial may go to an address that drops silently, and libp2p's
    * dial does not look at the connections that open while it waits. Once per connection opened meanwhile, within that
-   * one `signal`.
+   * one `signal`, and on a connection at most once per NEGOTIATION_GRACE_MS.
    */
   private async negotiate(peerId: string, addrs: Multiaddr[], signal: AbortSignal): Promise<[Connection, Stream]> {
     for (;;) {
-      const newer = new AbortController();
-      const n: Negotiation = { peerId, conn: newestConnection(this.host, peerId), newer };
+      const n: Negotiation = { peerId, conn: newestConnection(this.host, peerId), since: Date.now(), newer: new AbortController(), restart: undefined };
       this.negotiating = n;
       try {
-        const either = AbortSignal.any([signal, newer.signal]);
-        const conn = (n.conn ??= await this.host.dial(addrs, { signal: either }));
-        return [conn, await conn.newStream(EXCHANGE_PROTOCOL, { signal: either })];
+        const either = AbortSignal.any([signal, n.newer.signal]);
+        if (n.conn === undefined) {
+          n.conn = await this.host.dial(addrs, { signal: either });
+          n.since = Date.now();
+        }
+        return [n.conn, await n.conn.newStream(EXCHANGE_PROTOCOL, { signal: either })];
       } catch (err) {
-        if (!newer.signal.aborted || signal.aborted) throw err;
+        if (!n.newer.signal.aborted || signal.aborted) throw err;
       } finally {
+        clearTimeout(n.restart);
         this.negotiating = undefined;
       }
     }

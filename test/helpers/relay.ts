@@ -3,16 +3,18 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 /**
  * A TCP relay to `port` on 127.0.0.1, its own connections leaving from `from`: it passes bytes both ways until freeze(),
  * then drops them and closes nothing, either way, as a firewall that drops silently does once the host behind it is gone.
- * hold() keeps them instead (a slow link), both ways, until the release it returns passes them on in order.
+ * hold() keeps them instead (a slow link), both ways, until the release it returns passes them on in order. `delayMs`: each
+ * chunk passes that much later, either way (a long link).
  */
-export async function relay(port: number, from: string): Promise<{ port: number; freeze(): void; hold(): () => void; destroy(): void }> {
+export async function relay(port: number, from: string, delayMs = 0): Promise<{ port: number; freeze(): void; hold(): () => void; destroy(): void }> {
   const sockets = new Set<Socket>();
   let frozen = false;
   let held: (() => void)[] | undefined;
   const pass = (step: () => void): void => {
     if (frozen) return;
-    if (held === undefined) step();
-    else held.push(step);
+    if (held !== undefined) held.push(step);
+    else if (delayMs > 0) setTimeout(step, delayMs);
+    else step();
   };
   const server = createServer((down) => {
     const up = connect({ host: '127.0.0.1', port, localAddress: from });

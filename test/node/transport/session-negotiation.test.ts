@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { multiaddr } from '@multiformats/multiaddr';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { Connection, Stream } from '@libp2p/interface';
+import type { Libp2p } from 'libp2p';
 import { EXCHANGE_PROTOCOL } from '../../../protocol/constants.js';
 import { decodeNodeCertificate } from '../../../protocol/certificate.js';
 import { FRAME_REQUEST } from '../../../protocol/wire.js';
@@ -17,6 +18,7 @@ import { loadIdentity } from '../../../certs/identity.js';
 import { api, networkPerTest, waitFor, type TestNode } from '../../helpers/network.js';
 import { onFrames, rawPeer, receiptFrame } from '../../helpers/raw-peer.js';
 import { relay } from '../../helpers/relay.js';
+import { NEGOTIATION_GRACE_MS } from '../../../node/transport/session.js';
 
 const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const network = networkPerTest();
@@ -44,6 +46,30 @@ async function disconnect(kz: TestNode, kg: TestNode): Promise<void> {
   await waitFor(() => connections(kz, kg).length > 0 || undefined, 5000, 'KG\'s greeting at KZ');
   for (const c of connections(kz, kg)) c.abort(new Error('test: start without connections'));
   await waitFor(() => (connections(kz, kg).length === 0 && connections(kg, kz).length === 0) || undefined, 5000, 'KZ and KG disconnected');
+}
+
+/**
+ * `count` raw hosts with KG's key (KG's node stopped) that answer every request with KG's signed receipt, and the exchange
+ * streams they were opened (several: libp2p makes one host's dials to a peer wait for each other).
+ */
+async function answeringKg(kg: TestNode, count = 1): Promise<{ hosts: Libp2p[]; streams: Stream[] }> {
+  await kg.node.stop();
+  const signer = loadIdentity(kg.dir).node.signer;
+  const streams: Stream[] = [];
+  const hosts: Libp2p[] = [];
+  for (let i = 0; i < count; i++) {
+    const raw = await rawPeer(kg, '/ip4/127.0.0.1/tcp/0');
+    cleanups.push(() => raw.stop());
+    await raw.handle(EXCHANGE_PROTOCOL, (stream: Stream) => {
+      streams.push(stream);
+      onFrames(stream, (frame) => {
+        if (frame.kind === FRAME_REQUEST) stream.send(receiptFrame(signer, 'KG', 'KZ', frame, { status: 'accepted' }));
+      });
+    }, { maxInboundStreams: 64 });
+    await raw.start();
+    hosts.push(raw);
+  }
+  return { hosts, streams };
 }
 
 /** A TCP server on 127.0.0.1:`port` that takes connections and answers nothing: an address that drops silently. */
@@ -95,30 +121,59 @@ describe('a partner that dials in while the session\'s dial waits on its address
     const { nodes } = await network(['KZ', 'KG'], { nodeOptions: (c) => (c === 'KZ' ? { log: (m: string) => void kzLog.push(m) } : {}) });
     const [kz, kg] = [nodes.KZ!, nodes.KG!];
     await disconnect(kz, kg);
-    await kg.node.stop();
+    // KG itself, elsewhere, answers every request with its signed receipt
+    const { hosts: [raw] } = await answeringKg(kg);
     // KG's certified address takes KZ's dial and answers nothing (libp2p gives it 6 s, the session's dial 10 s)
     const hole = await blackHole(portOf(kg));
     cleanups.push(() => {
       for (const s of hole.sockets) s.destroy();
       hole.server.close();
     });
-    // KG itself, elsewhere, answers every request with its signed receipt
-    const signer = loadIdentity(kg.dir).node.signer;
-    const raw = await rawPeer(kg, '/ip4/127.0.0.1/tcp/0');
-    cleanups.push(() => raw.stop());
-    await raw.handle(EXCHANGE_PROTOCOL, (stream: Stream) => {
-      onFrames(stream, (frame) => {
-        if (frame.kind === FRAME_REQUEST) stream.send(receiptFrame(signer, 'KG', 'KZ', frame, { status: 'accepted' }));
-      });
-    }, { maxInboundStreams: 64 });
-    await raw.start();
 
     const id = await submit(kz, 'KG');
     await waitFor(() => hole.sockets.size > 0 || undefined, 5000, 'KZ\'s dial at KG\'s certified address');
-    await raw.dial(multiaddr(`${certified(kz).addrs[0]}/p2p/${certified(kz).peerId}`), { signal: AbortSignal.timeout(5000) });
+    await raw!.dial(multiaddr(`${certified(kz).addrs[0]}/p2p/${certified(kz).peerId}`), { signal: AbortSignal.timeout(5000) });
     await delivered(kz, id, 15_000, 'the message, on KG\'s connection');
     // no attempt failed before it: the one waiting for the dial took KG's connection, instead of failing at the dial's
     // timeout and leaving the message to the next attempt
     expect(kzLog.filter((l) => /unreachable/.test(l))).toEqual([]);
   }, 30_000);
+});
+
+describe('a partner that opens connections faster than a stream negotiation with it takes', () => {
+  it('has the negotiation begin again at most once per NEGOTIATION_GRACE_MS, not on each: the message goes through', async () => {
+    const { nodes } = await network(['KZ', 'KG']);
+    const [kz, kg] = [nodes.KZ!, nodes.KG!];
+    await disconnect(kz, kg);
+    const { hosts, streams } = await answeringKg(kg, 5);
+    // long links to KZ (a round trip of 200 ms, so a negotiation takes that much), from five addresses: KZ admits
+    // connections from one address at 5 a second at most
+    const links = await Promise.all([0, 1, 2, 3, 4].map((i) => relay(portOf(kz), `127.0.9.${20 + i}`, 100)));
+    cleanups.push(() => links.forEach((l) => l.destroy()));
+    let opened = 0;
+    kz.node.host!.addEventListener('connection:open', (evt) => void (evt.detail.remotePeer.toString() === certified(kg).peerId && opened++));
+    // KG opens a connection every 150 ms (each of its hosts one every 750 ms, a connection taking 2 round trips): each one
+    // newer than the one the negotiation is on, before its answer comes
+    const STORM = 20;
+    const dials: Promise<unknown>[] = [];
+    const storm = (async () => {
+      for (let k = 0; k < STORM; k++) {
+        const to = multiaddr(`/ip4/127.0.0.1/tcp/${links[k % links.length]!.port}/p2p/${certified(kz).peerId}`);
+        dials.push(hosts[k % hosts.length]!.dial(to, { force: true, signal: AbortSignal.timeout(10_000) }).catch(() => undefined));
+        await new Promise((r) => setTimeout(r, 150));
+      }
+      await Promise.all(dials);
+    })();
+    await waitFor(() => opened >= 2 || undefined, 5000, 'the storm under way');
+    const began = Date.now();
+    const id = await submit(kz, 'KG');
+    await delivered(kz, id, 20_000, 'the message');
+    const [negotiated, openedBefore, took] = [streams.length, opened, Date.now() - began];
+    await storm;
+    // each negotiation KZ began reached KG (its answer is what KZ waited for): before, one per connection that opened
+    // meanwhile, and the message went only once the storm was over
+    expect(negotiated).toBeLessThanOrEqual(Math.ceil(took / NEGOTIATION_GRACE_MS) + 1);
+    expect(openedBefore).toBeLessThan(opened);
+    expect(opened).toBeGreaterThan(STORM / 2);
+  }, 40_000);
 });
