@@ -108,7 +108,9 @@ export class Dispatcher {
    * a queue of thousands had the node dial a partner that was down, and write two commits per message, thousands of
    * times a minute (measured: 3,000 messages queued for a stopped partner, 12,600 attempts and 39 % of a core in the
    * first 15 s). The gate opens early for the earliest expiry of the partner's queue (its last attempt, as a message's
-   * own backoff gives it: retryLater). A connection of the partner, or a delivery that goes through, lifts it.
+   * own backoff gives it: retryLater), and the attempt then is that message's (pump; the other attempts go to the oldest
+   * due row). A connection of the partner, a delivery that goes through, or an attempt it answers (an error frame, a bad
+   * receipt: retryLater) lifts it.
    */
   private readonly gates = new Map<string, Gate>();
   /** Partners probed (probeLater): the next probe's number, and its timer or the dial under way. */
@@ -232,11 +234,14 @@ export class Dispatcher {
     let gate: Gate | undefined;
     if (this.unreachable.has(partner)) {
       gate = this.gates.get(partner);
-      if (gate === undefined) this.gates.set(partner, (gate = { failures: 0, until: now, timer: undefined, attempt: undefined }));
+      if (gate === undefined) this.gates.set(partner, (gate = { failures: 0, until: now, timer: undefined, attempt: undefined, forExpiry: false }));
       if (gate.attempt !== undefined && flying.has(gate.attempt)) return;
       if (now < gate.until) return this.waitForGate(partner, gate);
     }
-    const rows = this.d.store.outbox.due(partner, now, capacity, flying);
+    // a gate that opened early for an expiry (closeGate) gives its one attempt to the row expiring first, that message's
+    // last: the oldest due row would be one queued behind the gate and never tried, and the expiring one would expire
+    // untried. Otherwise the oldest due row goes, so that each queued message is tried in turn
+    const rows = this.d.store.outbox.due(partner, now, capacity, flying, gate?.forExpiry === true);
     if (rows.length === 0) {
       if (flying.size === 0) this.scheduleNext(partner, now);
       return;
@@ -396,9 +401,10 @@ export class Dispatcher {
     if (gate !== undefined && now < gate.until) return;
     const failures = (gate?.failures ?? 0) + 1;
     const expiry = this.d.store.outbox.nextExpiry(partner, now + LAST_ATTEMPT_LEAD_MS);
-    const until = Math.min(now + backoffDelay(failures - 1, this.d.backoff), expiry === undefined ? Infinity : expiry - LAST_ATTEMPT_LEAD_MS);
+    const backoff = now + backoffDelay(failures - 1, this.d.backoff);
+    const last = expiry === undefined ? Infinity : expiry - LAST_ATTEMPT_LEAD_MS;
     clearTimeout(gate?.timer);
-    this.gates.set(partner, { failures, until, timer: undefined, attempt: undefined });
+    this.gates.set(partner, { failures, until: Math.min(backoff, last), timer: undefined, attempt: undefined, forExpiry: last < backoff });
   }
 
   /** Pumps `partner` once its gate opens (one timer per gate). */
@@ -614,7 +620,7 @@ export class Dispatcher {
       try {
         if (!reached) this.failedWhenReached.delete(row.partner);
         else if (!this.failedWhenReached.has(row.partner)) this.failedWhenReached.set(row.partner, false);
-        await this.retryLater(row, err, sent);
+        await this.retryLater(row, err, sent, reached);
       } catch (failed) {
         this.unrecorded(row, failed);
       }
@@ -645,8 +651,16 @@ export class Dispatcher {
     this.unrecordedTimers.add(t);
   }
 
-  private async retryLater(row: OutboxRow, err: unknown, sent: boolean): Promise<void> {
+  /**
+   * Attempt `row` failed with `err`; `sent`: the partner may hold it, `reached`: a stream to the partner opened for it.
+   * One the partner answered (reached, and not GNC_PARTNER_UNREACHABLE: an error frame, a bad receipt) tells it is up:
+   * one found unreachable is no longer (in this commit), and its queue goes again, each message on its own backoff. Its
+   * mark can outlive its connection's return: a receipt timeout or a closed stream marks it while the connection stays
+   * open, and no new connection (connected) comes to clear it then.
+   */
+  private async retryLater(row: OutboxRow, err: unknown, sent: boolean, reached: boolean): Promise<void> {
     const e = isGncError(err) ? err : new GncError('GNC_PARTNER_UNREACHABLE', (err as Error).message ?? String(err));
+    const answered = reached && e.code !== 'GNC_PARTNER_UNREACHABLE';
     const now = this.d.clock();
     // a backoff that ends after the expiry does not expire the message early (up to retry.maxMs): one more
     // attempt is made just before it. A control envelope never expires: one due after its expiry is sealed again
@@ -656,6 +670,7 @@ export class Dispatcher {
       // the first failure in a row that found it unreachable: kept (PartnerRepo), in this commit, not one of its own.
       // Not when the node is stopping: it fails what is in flight on purpose, with the same code
       if (e.code === 'GNC_PARTNER_UNREACHABLE' && this.running && !this.unreachable.has(row.partner)) this.d.store.partners.markUnreachable(row.partner, now);
+      if (answered && this.unreachable.has(row.partner)) this.d.store.partners.clearUnreachable(row.partner);
       if (next <= now) {
         this.finishExpired(row.seq, 'GNC_DELIVERY_EXPIRED', `Delivery failed until expiry; last error ${e.code}: ${e.message}`);
       } else {
@@ -667,7 +682,8 @@ export class Dispatcher {
     // a stopping node fails what is in flight on purpose: nothing to report. A partner that cannot be reached fails
     // every message queued for it: one line says so (and one when it is back), whatever the size of the queue
     if (!this.running) return;
-    // any failure of a partner found unreachable (an error frame of one that answers now too) steps its gate
+    if (answered && this.reachableAgain(row.partner)) this.d.log(`partner ${row.partner} is reachable again: it answers (${e.code}); its queued messages are retried, each on its own backoff`);
+    // any other failure of a partner found unreachable (one it did not answer: a receipt timeout, a closed stream) steps its gate
     if (e.code === 'GNC_PARTNER_UNREACHABLE' || this.unreachable.has(row.partner)) this.closeGate(row.partner, now);
     if (e.code === 'GNC_PARTNER_UNREACHABLE') {
       if (this.unreachable.has(row.partner)) return;
@@ -752,6 +768,8 @@ interface Gate {
   timer: NodeJS.Timeout | undefined;
   /** The row of the attempt under way (while it is in `inflight`, no other goes). */
   attempt: number | undefined;
+  /** Whether it opens (`until`) for the last attempt of the message expiring first, not on its backoff: that message's attempt. */
+  forExpiry: boolean;
 }
 
 /** A partner's probing (Dispatcher.probeLater): the next probe's number (its backoff), and its timer or dial under way. */

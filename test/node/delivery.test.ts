@@ -125,4 +125,64 @@ describe('delivery', () => {
     expect(m.error_reason).toMatch(/last error GNC_PARTNER_UNREACHABLE/);
     expect(m.updated_at).toBeGreaterThanOrEqual(expiresAt - LAST_ATTEMPT_LEAD_MS);
   }, 30_000);
+
+  it('gives the message about to expire its last attempt while its partner is down, not the oldest of the queue behind the gate', async () => {
+    // the partner's one attempt at a time comes every 15-30 s: only the gate opening early for the expiry gives it one
+    const slow = { initialMs: 30_000, maxMs: 30_000 };
+    const net = await network(['KZ', 'KG'], { nodeOptions: () => ({ retry: slow }) });
+    const kz = net.nodes.KZ!;
+    await net.nodes.KG!.node.stop();
+    const first = await submit(kz);
+    await waitFor(() => (kz.node.dispatcher.unreachableSince().has('KG') || undefined), 10_000, 'KG found unreachable');
+    // queued behind the gate, never tried: all of them due, and older than the first's next attempt
+    const queued: string[] = [];
+    for (let i = 0; i < 70; i++) queued.push(await submit(kz));
+    await kz.node.stop();
+    // the first, tried once, expires in a few seconds, its next attempt its last (as retryLater sets it); the restart
+    // keeps KG unreachable (as found before it), and the gate, closed by the first attempt after it, opens for that expiry
+    const expiresAt = Date.now() + 6_000;
+    const store = Store.open(kz.dir);
+    store.db.prepare('UPDATE outbox SET expires_at = ?, next_at = ? WHERE seq = (SELECT seq FROM messages WHERE id = ?)').run(expiresAt, expiresAt - LAST_ATTEMPT_LEAD_MS, first);
+    store.close();
+    await restartNode(kz, { retry: slow });
+    await waitFor(async () => ((await statusOf(kz, first)) === 'expired' ? true : undefined), 15_000, 'the first to expire');
+    const m = kz.node.parts.store.db.prepare('SELECT error_reason, updated_at FROM messages WHERE id = ?').get(first) as { error_reason: string; updated_at: number };
+    // it expired after an attempt of its own (retryLater), not untried (the sweep's reason)
+    expect(m.error_reason).toMatch(/^Delivery failed until expiry; last error GNC_PARTNER_UNREACHABLE/);
+    expect(m.updated_at).toBeGreaterThanOrEqual(expiresAt - LAST_ATTEMPT_LEAD_MS);
+    // and the gate kept its effect: one attempt after the restart, then the first's, the rest still untried
+    const tried = kz.node.parts.store.db.prepare(`SELECT COUNT(*) FROM outbox WHERE attempts > 0`).pluck().get() as number;
+    expect(tried).toBeLessThanOrEqual(2);
+    expect((await Promise.all(queued.map((id) => statusOf(kz, id)))).filter((s) => s === 'queued').length).toBeGreaterThanOrEqual(68);
+  }, 40_000);
+
+  it('lifts the gate of a partner found unreachable once it answers an attempt (an error frame): it is up, its queue goes', async () => {
+    // KZ gives up on a receipt after 300 ms; the gate's first steps are 0.5-1 s and 1-2 s
+    const backoff = { initialMs: 1_000, maxMs: 2_000 };
+    const net = await network(['KZ', 'KG'], { nodeOptions: (c) => (c === 'KZ' ? { retry: backoff, transport: { receiptTimeoutMs: 300 } } : {}) });
+    const kz = net.nodes.KZ!;
+    const db = net.nodes.KG!.node.parts.store.db;
+    // KG's node hangs on a message (its insert stalls the process 800 ms, then fails): no receipt in time, and KZ takes KG
+    // for unreachable over a connection that stays open, so no new connection comes to clear that
+    db.function('test_stall', (ms: unknown) => {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(ms));
+      return 0;
+    });
+    db.exec(`CREATE TRIGGER test_fault BEFORE INSERT ON messages BEGIN SELECT test_stall(800); SELECT RAISE(ABORT, 'injected test fault'); END`);
+    const first = await submit(kz);
+    await waitFor(() => (kz.node.dispatcher.unreachableSince().has('KG') || undefined), 15_000, 'KG found unreachable');
+    // from now on KG answers each message at once, with an error frame (GNC_INTERNAL): up, and failing otherwise
+    db.exec(`DROP TRIGGER test_fault; CREATE TRIGGER test_fault BEFORE INSERT ON messages BEGIN SELECT RAISE(ABORT, 'injected test fault'); END`);
+    const ids = [first];
+    for (let i = 0; i < 20; i++) ids.push(await submit(kz));
+    const row = (id: string): { status: string; error_code: string | null } =>
+      kz.node.parts.store.db.prepare('SELECT status, error_code FROM messages WHERE id = ?').get(id) as { status: string; error_code: string | null };
+    // the gate's next attempt is answered: KG is reachable again, and every queued message is tried on its own (gated, one
+    // attempt at a time every 1-2 s would try a handful of the 21 in these 6 s)
+    await waitFor(() => (ids.every((id) => row(id).error_code === 'GNC_INTERNAL') || undefined), 6_000, 'every message tried and answered');
+    expect(kz.node.dispatcher.unreachableSince().has('KG')).toBe(false);
+    expect(kz.node.parts.store.partners.unreachable()).toEqual([]);
+    db.exec('DROP TRIGGER test_fault');
+    await waitFor(() => (ids.every((id) => row(id).status === 'delivered') || undefined), 15_000, 'all delivered once KG works');
+  }, 40_000);
 });
