@@ -105,15 +105,28 @@ export function refuseProtoMembers(text: string, value: unknown, prefix = ''): v
   throw new GncError('GNC_SCHEMA_INVALID', `Body is invalid: ${issues[0]!.message}${more}. No document has a member named "__proto__": remove it and send the document again.`, { issues });
 }
 
-/** Parse or throw GNC_SCHEMA_INVALID naming the first offending field in the message. */
-export function parseWith<S extends z.ZodType>(schema: S, input: unknown, what: string, prefix = '', code: GncErrorCode = 'GNC_SCHEMA_INVALID'): z.output<S> {
+/** What a refusal of a submitted document tells to do. */
+export const SUBMIT_AGAIN = 'Fix the field and submit again.';
+/** What a refusal of a configuration (gnc.json, a rules file, a command-line option) tells: it is fixed and run again. */
+export const RUN_AGAIN = 'Fix the field, then run the command again.';
+
+/**
+ * Parse or throw GNC_SCHEMA_INVALID naming the first offending field in the message, which ends with `again`: what to
+ * do (a document is submitted again, a configuration run again, a request's parameter sent again).
+ */
+export function parseWith<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  what: string,
+  prefix = '',
+  code: GncErrorCode = 'GNC_SCHEMA_INVALID',
+  again = code === 'GNC_CONFIG_INVALID' ? RUN_AGAIN : SUBMIT_AGAIN,
+): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issues = zodIssues(result.error, input, prefix);
   const first = issues[0];
   const total = issueTotal(result.error); // issues holds at most MAX_REPORTED_ISSUES of them
   const more = total > 1 ? ` (and ${total - 1} more problem${total > 2 ? 's' : ''})` : '';
-  // a configuration (gnc.json, a rules file, a command-line option) is not submitted: it is fixed and run again
-  const again = code === 'GNC_CONFIG_INVALID' ? 'Fix the field, then run the command again.' : 'Fix the field and submit again.';
   throw new GncError(code, `${what} is invalid: ${first ? first.message : 'unknown problem'}${more}. ${again}`, { issues });
 }

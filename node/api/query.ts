@@ -56,7 +56,15 @@ export function parseQuery<S extends z.ZodType>(c: Context, schema: S): z.output
     }
     single[name] = value;
   }
-  return parseWith(schema, single, 'Query', '');
+  return parseParameters(schema, single, 'Query', '');
+}
+
+/**
+ * A request's parameters (its query, the parameters of its path) parsed with `schema`, or GNC_SCHEMA_INVALID: nothing
+ * was submitted, so the refusal tells to fix the parameter and send the request again.
+ */
+export function parseParameters<S extends z.ZodType>(schema: S, input: unknown, what: string, prefix: string): z.output<S> {
+  return parseWith(schema, input, what, prefix, 'GNC_SCHEMA_INVALID', 'Fix the parameter and send the request again.');
 }
 
 /** Whether member `name` of an object schema is a number (under its optional or default wrapper). */

@@ -12,9 +12,8 @@ import { CountryCode } from '../../protocol/codes/countries.js';
 import { MIN_AEO_NAME_QUERY } from '../../protocol/constants.js';
 import { GncError, quoted } from '../../protocol/errors.js';
 import { AeoAtQuery, AeoPendingQuery, AeoQuery, type AeoRecordView } from '../../protocol/risk.js';
-import { parseWith } from '../../protocol/validate.js';
 import { requireScope, type AuthEnv } from '../api/auth.js';
-import { parseQuery } from '../api/query.js';
+import { parseParameters, parseQuery } from '../api/query.js';
 import { badCursor, cursorPosition, pageCursor } from '../api/cursor.js';
 import { NAME_KEY_CHARS, nameQuery } from '../store/name-keys.js';
 import type { Store } from '../store/store.js';
@@ -115,7 +114,7 @@ export function aeoRoutes(store: Store, registry: AeoRegistry, snapshots: AeoSna
   });
 
   app.get('/:partner/:aeoId', read, (c) => {
-    const p = parseWith(AeoPath, c.req.param(), 'Path', '');
+    const p = parseParameters(AeoPath, c.req.param(), 'Path', '');
     const q = parseQuery(c, AeoAtQuery);
     const aeoId = p.aeoId.toUpperCase();
     const row = registry.get(p.partner, aeoId);

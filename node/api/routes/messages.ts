@@ -18,7 +18,7 @@ import type { Store } from '../../store/store.js';
 import { requireScope, type AuthEnv } from '../auth.js';
 import { acceptsJson, prefersXml } from '../accept.js';
 import { readBody, readJsonBody } from '../body.js';
-import { NO_QUERY, parseQuery, queryParams } from '../query.js';
+import { NO_QUERY, parseParameters, parseQuery, queryParams } from '../query.js';
 import { badCursor, cursorPosition, pageCursor } from '../cursor.js';
 import { idempotencyKeyOf } from '../idempotency-key.js';
 import { preferredReturn, preferredWait } from '../prefer.js';
@@ -165,7 +165,7 @@ export function messageRoutes(store: Store, submit: SubmitService, finals: Final
   // handed over) is taken back, final as `withdrawn`; any other answers 409 saying what to do instead
   app.post('/:id/withdraw', requireScope(store.tokens, 'submit'), async (c) => {
     parseQuery(c, NO_QUERY);
-    const id = parseWith(MessageId, c.req.param('id'), 'Message id', '/id');
+    const id = parseParameters(MessageId, c.req.param('id'), 'Message id', '/id');
     const body = await readJsonBody(c, 'Withdrawing a message takes application/json: {"reason": "..."}.');
     const { reason } = parseWith(WithdrawRequest, body, 'Withdrawal', '');
     const { message } = await store.commits.run(() => withdrawMessage(store, id, reason, clock()));

@@ -13,7 +13,7 @@ import type { NodeParts } from '../../main.js';
 import { removePartner } from '../../partners.js';
 import { requireScope, type AuthEnv } from '../auth.js';
 import { readJsonBody } from '../body.js';
-import { NO_QUERY, parseQuery } from '../query.js';
+import { NO_QUERY, parseParameters, parseQuery } from '../query.js';
 
 /** `applied`: brings the running node in step after the removal's commit (GncNode.applyStoreChanges). */
 export function partnerRoutes(parts: NodeParts, agreements: AgreementRegistry, applied: () => void): Hono<AuthEnv> {
@@ -24,7 +24,7 @@ export function partnerRoutes(parts: NodeParts, agreements: AgreementRegistry, a
   // a lost answer is safe; an unknown one is 404, and one an agreement binds 409 GNC_CONFLICT, as the CLI refuses it
   app.post('/:country/remove', requireScope(store.tokens, 'admin'), async (c) => {
     parseQuery(c, NO_QUERY);
-    const country = parseWith(CountryCode, c.req.param('country'), 'Partner country', '/country');
+    const country = parseParameters(CountryCode, c.req.param('country'), 'Partner country', '/country');
     const body = await readJsonBody(c, 'Removing a partner takes application/json: {"reason": "...", "despiteAgreement": false}.');
     const req = parseWith(PartnerRemoveRequest, body, 'Partner removal', '');
     const r = await removePartner(store, agreements, country, { ...req, via: 'api' }, parts.clock());
