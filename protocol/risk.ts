@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { DataTerms } from './agreement/terms.js';
 import { QueryInstant, windowInOrder } from './api/instant.js';
+import { queryText, queryWholeNumber } from './api/parameters.js';
 import { CountryCode } from './codes/countries.js';
 import { MIN_AEO_NAME_QUERY } from './constants.js';
 import { text } from './messages/common.js';
@@ -168,14 +169,14 @@ const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
 export const ArrivalFilters = z.strictObject({
   from: QueryInstant.optional().describe('expected arrival at or after'),
   to: QueryInstant.optional().describe('expected arrival before'),
-  borderCrossingPoint: z.string().min(1).max(70).optional().describe('border crossing point name, read as AEO legal names are: any letter case, accents, the letters of the region a Russian keyboard has not, Latin twins in a Cyrillic word, spaces and punctuation between words'),
-  officeOfEntry: z.string().min(1).max(17).optional().describe('office of entry code, in any letter case, spaces left out'),
+  borderCrossingPoint: queryText(1, 70).optional().describe('border crossing point name, read as AEO legal names are: any letter case, accents, the letters of the region a Russian keyboard has not, Latin twins in a Cyrillic word, spaces and punctuation between words'),
+  officeOfEntry: queryText(1, 17).optional().describe('office of entry code, in any letter case, spaces left out'),
   partner: CountryCode.optional().describe('the sending administration'),
   hsPrefix: z.string().regex(/^\d{2,10}$/, 'expected 2 to 10 digits of an HS code, like "8471"').optional(),
-  trader: z.string().min(1).max(17).optional().describe('trader id of any party'),
-  aeoId: z.string().min(3).max(17).optional().describe('AEO id of any party'),
-  transportMeans: z.string().min(1).max(35).optional(),
-  container: z.string().min(1).max(17).optional(),
+  trader: queryText(1, 17).optional().describe('trader id of any party'),
+  aeoId: queryText(3, 17).optional().describe('AEO id of any party'),
+  transportMeans: queryText(1, 35).optional(),
+  container: queryText(1, 17).optional(),
   level: RiskLevel.optional(),
   includeCancelled: flag.optional().describe('true to list cancelled consignments too (marked status "cancelled")'),
 });
@@ -183,7 +184,7 @@ export type ArrivalFilters = z.infer<typeof ArrivalFilters>;
 
 export const ArrivalsQuery = windowInOrder(ArrivalFilters.extend({
   cursor: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'expected the nextCursor of the previous page').optional().describe('the nextCursor of the previous page, with the same filters'),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  limit: queryWholeNumber(1, 500).default(50),
 }), 'from', 'to');
 export type ArrivalsQuery = z.infer<typeof ArrivalsQuery>;
 
@@ -196,18 +197,18 @@ export const ArrivalDetailQuery = z.strictObject({
 });
 export type ArrivalDetailQuery = z.infer<typeof ArrivalDetailQuery>;
 
-export const StreamQuery = z.strictObject({ after: z.coerce.number().int().min(0).optional().describe('replay events after this id (like Last-Event-ID)') });
+export const StreamQuery = z.strictObject({ after: queryWholeNumber(0).optional().describe('replay events after this id (like Last-Event-ID)') });
 export const StreamHeaders = z.object({ 'last-event-id': z.string().optional().describe('the id of the last event received: the stream replays the stored events after it (?after= wins when both are given)') });
 
 const IsoDate = z.iso.date();
 
 export const AeoQuery = z.strictObject({
   partner: CountryCode.optional(),
-  id: z.string().min(1).max(17).optional().describe('AEO id or national trader id'),
-  name: z.string().min(1).max(256).optional().describe(
+  id: queryText(1, 17).optional().describe('AEO id or national trader id'),
+  name: queryText(1, 256).optional().describe(
     `legal name, or its beginning from any of its words ("silk road" finds "OOO Silk Road Logistics"), in any letter case and Unicode form, with or without accents (but й and ў are letters of their own, not и and у); punctuation separates words and legal forms (LLP, OOO, TOO, LLC...) are left out; at least ${MIN_AEO_NAME_QUERY} letters or digits (2 Chinese or Japanese characters); not with id. Listed in the order of the matched words`,
   ),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  limit: queryWholeNumber(1, 1000).default(100),
   // a name search's cursor carries the matched words (at most 64 characters of up to 4 UTF-8 bytes each)
   cursor: z.string().regex(/^[A-Za-z0-9_-]{1,512}$/, 'expected the nextCursor of the previous page').optional().describe('the nextCursor of the previous page, with the same partner, id or name'),
 }).refine((q) => q.name === undefined || q.id === undefined, { path: ['id'], message: 'expected no id with name (search by one or the other)' });

@@ -16,6 +16,7 @@ import { AgreementNotice } from '../agreement/notice.js';
 import { DataTerms } from '../agreement/terms.js';
 import { SignedAgreement } from '../agreement/signing.js';
 import { QueryInstant, windowInOrder } from './instant.js';
+import { queryWholeNumber } from './parameters.js';
 
 export const SubmitRequest = z.strictObject({
   to: CountryCode.describe('ISO 3166-1 alpha-2 code of the partner administration'),
@@ -64,7 +65,7 @@ export const ListMessagesQuery = windowInOrder(z.strictObject({
   until: QueryInstant.optional().describe('created before'),
   // opaque (node/api/cursor.ts): a message's seq and the filters it pages
   cursor: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'expected the nextCursor of the previous page').optional().describe('the nextCursor of the previous page, with the same filters'),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  limit: queryWholeNumber(1, 500).default(50),
 }), 'since', 'until');
 
 /**
@@ -74,7 +75,7 @@ export const ListMessagesQuery = windowInOrder(z.strictObject({
 export const WaitQuery = z.strictObject({
   direction: MessageDirection.optional().describe('in: the message received with this id; out: the one sent. Needed (409 GNC_CONFLICT without it) when a message sent and one received have the id'),
   partner: CountryCode.optional().describe('the partner the message was sent to or received from; needed (409 GNC_CONFLICT without it) when messages of two or more partners have the id'),
-  wait: z.coerce.number().int().min(0).max(MAX_WAIT_SECONDS).optional().describe(`seconds (at most ${MAX_WAIT_SECONDS}) to hold the answer until the message is final (delivered, rejected, expired, resealed or withdrawn)`),
+  wait: queryWholeNumber(0, MAX_WAIT_SECONDS).optional().describe(`seconds (at most ${MAX_WAIT_SECONDS}) to hold the answer until the message is final (delivered, rejected, expired, resealed or withdrawn)`),
 });
 
 /**
@@ -236,7 +237,7 @@ export const AgreementNoticeRequest = z.strictObject({
   effective: AgreementTime.optional(),
   version: z.number().int().min(1).optional(),
 });
-export const AgreementVersionQuery = z.strictObject({ version: z.coerce.number().int().min(1).optional() });
+export const AgreementVersionQuery = z.strictObject({ version: queryWholeNumber(1).optional() });
 
 /** One agreement as this node holds it: status now, who signed, notices, the document and its signed form. */
 export const AgreementView = z.object({

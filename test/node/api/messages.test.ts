@@ -241,7 +241,7 @@ describe('local API', () => {
   });
 
   it('says what a parameter expects in plain words, not zod\'s "expected Too small: expected ..."', async () => {
-    for (const [path, expected] of [['/v1/messages?limit=0', 'number to be >=1'], ['/v1/messages?status=lost', 'one of "queued"|'], ['/v1/messages?since=yesterday', 'an ISO 8601 date and time with its offset'],
+    for (const [path, expected] of [['/v1/messages?limit=0', 'a whole number from 1 to 500'], ['/v1/messages?status=lost', 'one of "queued"|'], ['/v1/messages?since=yesterday', 'an ISO 8601 date and time with its offset'],
       ['/v1/messages?since=2026-11-25T00:00:00', 'with its offset, like 2026-11-24T08:00:00Z'], ['/v1/arrivals?from=2026-11-25', 'with its offset']] as const) {
       const r = await api(kz, 'GET', path);
       expectProblem(r, 422, 'GNC_SCHEMA_INVALID');
