@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { DataTerms } from './agreement/terms.js';
 import { QueryInstant, windowInOrder } from './api/instant.js';
 import { queryText, queryWholeNumber } from './api/parameters.js';
-import { CountryCode } from './codes/countries.js';
+import { CountryCode, CountryFilter } from './codes/countries.js';
 import { MIN_AEO_NAME_QUERY } from './constants.js';
 import { text } from './messages/common.js';
 
@@ -171,7 +171,7 @@ export const ArrivalFilters = z.strictObject({
   to: QueryInstant.optional().describe('expected arrival before'),
   borderCrossingPoint: queryText(1, 70).optional().describe('border crossing point name, read as AEO legal names are: any letter case, accents, the letters of the region a Russian keyboard has not, Latin twins in a Cyrillic word, spaces and punctuation between words'),
   officeOfEntry: queryText(1, 17).optional().describe('office of entry code, in any letter case, spaces left out'),
-  partner: CountryCode.optional().describe('the sending administration'),
+  partner: CountryFilter.optional().describe('the sending administration'),
   hsPrefix: z.string().regex(/^\d{2,10}$/, 'expected 2 to 10 digits of an HS code, like "8471"').optional(),
   trader: queryText(1, 17).optional().describe('trader id of any party'),
   aeoId: queryText(3, 17).optional().describe('AEO id of any party'),
@@ -193,7 +193,7 @@ export type ExportQuery = z.infer<typeof ExportQuery>;
 
 /** `GET /v1/arrivals/{id}`: message ids are unique per partner only, so an id two partners have needs `partner`. */
 export const ArrivalDetailQuery = z.strictObject({
-  partner: CountryCode.optional().describe('the sending administration whose consignment or version has this id; needed (409 GNC_CONFLICT without it) when two or more partners have the id'),
+  partner: CountryFilter.optional().describe('the sending administration whose consignment or version has this id; needed (409 GNC_CONFLICT without it) when two or more partners have the id'),
 });
 export type ArrivalDetailQuery = z.infer<typeof ArrivalDetailQuery>;
 
@@ -203,7 +203,7 @@ export const StreamHeaders = z.object({ 'last-event-id': z.string().optional().d
 const IsoDate = z.iso.date();
 
 export const AeoQuery = z.strictObject({
-  partner: CountryCode.optional(),
+  partner: CountryFilter.optional(),
   id: queryText(1, 17).optional().describe('AEO id or national trader id'),
   name: queryText(1, 256).optional().describe(
     `legal name, or its beginning from any of its words ("silk road" finds "OOO Silk Road Logistics"), in any letter case and Unicode form, with or without accents (but й and ў are letters of their own, not и and у); punctuation separates words and legal forms (LLP, OOO, TOO, LLC...) are left out; at least ${MIN_AEO_NAME_QUERY} letters or digits (2 Chinese or Japanese characters); not with id. Listed in the order of the matched words`,
@@ -253,7 +253,7 @@ export type AeoRecordView = z.infer<typeof AeoRecordView>;
 
 export const AeoList = z.object({ items: z.array(AeoRecordView), nextCursor: z.string().nullable().describe('null on the last page') });
 
-export const AeoPendingQuery = z.strictObject({ partner: CountryCode.optional().describe('one partner; every partner when left out') });
+export const AeoPendingQuery = z.strictObject({ partner: CountryFilter.optional().describe('one partner; every partner when left out') });
 
 export const AeoPendingSnapshot = z.object({
   partner: CountryCode,

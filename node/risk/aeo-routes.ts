@@ -8,7 +8,7 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { CountryCode } from '../../protocol/codes/countries.js';
+import { CountryFilter } from '../../protocol/codes/countries.js';
 import { MIN_AEO_NAME_QUERY } from '../../protocol/constants.js';
 import { GncError, quoted } from '../../protocol/errors.js';
 import { AeoAtQuery, AeoPendingQuery, AeoQuery, type AeoRecordView } from '../../protocol/risk.js';
@@ -21,7 +21,7 @@ import type { TermsRepo } from '../store/terms.js';
 import { statusChanges, type AeoRegistry, type AeoRow } from './aeo-registry.js';
 import type { AeoSnapshots } from './aeo-snapshots.js';
 
-const AeoPath = z.strictObject({ partner: CountryCode, aeoId: z.string().regex(/^[A-Za-z]{2}[A-Za-z0-9]{1,15}$/, 'expected an AEO id like "KZAEO981140001234"') });
+const AeoPath = z.strictObject({ partner: CountryFilter, aeoId: z.string().regex(/^[A-Za-z]{2}[A-Za-z0-9]{1,15}$/, 'expected an AEO id like "KZAEO981140001234"') });
 
 /** The operator a cursor of the AEO list by id names (after which the next page starts). */
 function decodeCursor(position: string): { partner: string; aeoId: string } {

@@ -4,7 +4,7 @@
  * documentation cannot drift from what the node enforces.
  */
 import { z } from 'zod';
-import { CountryCode } from '../codes/countries.js';
+import { CountryCode, CountryFilter } from '../codes/countries.js';
 import { EnvelopeType, FlattenedJws, MessageDirection, MessageId, UtcTimestamp } from '../envelope/payload.js';
 import { IDEMPOTENCY_KEY_TTL_MS, MAX_WAIT_SECONDS } from '../constants.js';
 import { ERROR_CODES } from '../errors.js';
@@ -58,7 +58,7 @@ export const WithdrawRequest = z.strictObject({
 
 export const ListMessagesQuery = windowInOrder(z.strictObject({
   direction: z.enum(['out', 'in']).optional(),
-  partner: CountryCode.optional(),
+  partner: CountryFilter.optional(),
   type: EnvelopeType.exclude(['receipt']).optional().describe('a business type (aci, ecoo, aeo) or a control type (agreement, key)'),
   status: MessageStatus.optional(),
   since: QueryInstant.optional().describe('created at or after'),
@@ -74,7 +74,7 @@ export const ListMessagesQuery = windowInOrder(z.strictObject({
  */
 export const WaitQuery = z.strictObject({
   direction: MessageDirection.optional().describe('in: the message received with this id; out: the one sent. Needed (409 GNC_CONFLICT without it) when a message sent and one received have the id'),
-  partner: CountryCode.optional().describe('the partner the message was sent to or received from; needed (409 GNC_CONFLICT without it) when messages of two or more partners have the id'),
+  partner: CountryFilter.optional().describe('the partner the message was sent to or received from; needed (409 GNC_CONFLICT without it) when messages of two or more partners have the id'),
   wait: queryWholeNumber(0, MAX_WAIT_SECONDS).optional().describe(`seconds (at most ${MAX_WAIT_SECONDS}) to hold the answer until the message is final (delivered, rejected, expired, resealed or withdrawn)`),
 });
 
@@ -84,7 +84,7 @@ export const WaitQuery = z.strictObject({
  */
 export const EvidenceQuery = z.strictObject({
   direction: MessageDirection.optional().describe('in: only the messages received with this id; out: only those sent (without it, both: a partner may have sent a message with the id of one sent to it); the bundle\'s selection names the direction'),
-  partner: CountryCode.optional().describe('only the messages sent to or received from this partner with the id (without it, every message with the id: two partners may have picked the same one); the bundle\'s selection names the partner'),
+  partner: CountryFilter.optional().describe('only the messages sent to or received from this partner with the id (without it, every message with the id: two partners may have picked the same one); the bundle\'s selection names the partner'),
 });
 
 /** A client's idempotency key: printable ASCII without `"` and `\`, as the Idempotency-Key header carries it. */

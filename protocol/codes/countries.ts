@@ -30,6 +30,16 @@ export const CountryCode = z
   .refine((v) => COUNTRY_SET.has(v), { message: 'expected an ISO 3166-1 alpha-2 country code in upper case, like "KZ"' });
 export type CountryCode = z.infer<typeof CountryCode>;
 
+/**
+ * A country that narrows what a request reads (`?partner=kg`, `gnc messages --partner kg`, the partner of
+ * `/v1/aeo/{partner}/{aeoId}`): read in any letter case, as the upper-case code. Documents, envelopes and
+ * configurations keep CountryCode: what is signed or stored names the country one way.
+ */
+export const CountryFilter = z
+  .string()
+  .toUpperCase()
+  .refine((v) => COUNTRY_SET.has(v), { message: 'expected an ISO 3166-1 alpha-2 country code, like "KZ"' });
+
 export function isCountryCode(v: string): boolean {
   return COUNTRY_SET.has(v);
 }

@@ -2,8 +2,11 @@
  * How the local API words its refusals of a request's parameters and credentials, over real loopback HTTP: a refused
  * query or path parameter tells to send the request again (nothing was submitted).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { api, networkForFile } from '../../helpers/network.js';
+import { api, networkForFile, runCli } from '../../helpers/network.js';
+
+const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
 const { nodes: { KZ: kz } } = networkForFile(['KZ', 'KG']);
 
@@ -35,5 +38,25 @@ describe('refusals of request parameters', () => {
       expect(r.json.issues[0], path).toMatchObject({ path: pointer, expected, received });
       expect(r.json.detail, path).toBe(`Query is invalid: ${pointer}: expected ${expected}, received ${received}. Fix the parameter and send the request again.`);
     }
+  });
+
+  it('read a partner country in lower case as the upper-case code, on every route and in the CLI that take one', async () => {
+    const sent = await api(kz, 'POST', '/v1/messages', { to: 'KG', type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
+    expect(sent.status, sent.text).toBe(202);
+    const id = sent.json.id as string;
+    const listed = await api(kz, 'GET', '/v1/messages?partner=kg');
+    expect(listed.status, listed.text).toBe(200);
+    expect(listed.json.items.map((m: { id: string }) => m.id)).toContain(id);
+    for (const path of [`/v1/messages/${id}?partner=kg`, `/v1/messages/${id}/evidence?partner=kg`, '/v1/arrivals?partner=kg', '/v1/arrivals/export?partner=kg', '/v1/aeo?partner=kg', '/v1/aeo/pending?partner=kg']) {
+      const r = await api(kz, 'GET', path);
+      expect(r.status, `${path}: ${r.text}`).toBe(200);
+    }
+    // nothing of that id or operator here: not found, not a refused parameter
+    for (const path of ['/v1/arrivals/x?partner=kg', '/v1/aeo/kg/KGAEO1']) expect((await api(kz, 'GET', path)).status, path).toBe(404);
+    const cli = await runCli(['messages', '--dir', kz.dir, '--partner', 'kg', '--json']);
+    expect(cli.code, cli.out.join('\n')).toBe(0);
+    expect(cli.out.map((l) => JSON.parse(l).id)).toContain(id);
+    const arrivals = await runCli(['arrivals', '--dir', kz.dir, '--partner', 'kg']);
+    expect(arrivals.code, arrivals.out.join('\n')).toBe(0);
   });
 });
