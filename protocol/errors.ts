@@ -67,6 +67,8 @@ export const ERROR_CODES = [
   'GNC_AGREEMENT_OVERLAP',
   // local API
   'GNC_AUTH_MISSING',
+  // an Authorization header that is no one bearer token (RFC 6750 section 3.1 invalid_request: `Bearer a b`)
+  'GNC_AUTH_MALFORMED',
   'GNC_AUTH_INVALID',
   'GNC_AUTH_SCOPE',
   'GNC_METHOD_NOT_ALLOWED',

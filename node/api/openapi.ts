@@ -176,7 +176,13 @@ export function openApiDocument(): unknown {
     openapi: '3.1.0',
     info: { title: 'GNC exchange node local API', version: '1.0.0', description: 'Local API of a Globally Networked Customs exchange node. Bearer tokens with scopes submit, read, admin (`gnc token create`). Each operation answers the media types its responses list; an Accept that takes XML but none of them is 406 GNC_NOT_ACCEPTABLE (problem details), before the operation runs. A request the HTTP parser cannot read is answered with problem details too, before any operation, and the connection closed: a method HTTP does not define 405 GNC_METHOD_NOT_ALLOWED, a malformed request line or header 400 GNC_REQUEST_MALFORMED, a request line and headers over 16 KiB 431 GNC_HEADERS_TOO_LARGE, headers not read within 60 s or a whole request not within 300 s (a client that stalls) 408 GNC_REQUEST_TIMEOUT, an Expect but 100-continue 417 GNC_EXPECTATION_FAILED.' },
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A token of `gnc token create` as "Authorization: Bearer <token>". No token (no header, another scheme, "Bearer" alone) is 401 GNC_AUTH_MISSING; a header that is no one token ("Bearer a b", characters no bearer token has) 400 GNC_AUTH_MALFORMED, with WWW-Authenticate error="invalid_request" (RFC 6750 section 3.1); an unknown or revoked token 401 GNC_AUTH_INVALID (error="invalid_token"); a token without the operation\'s scope 403 GNC_AUTH_SCOPE.',
+        },
+      },
       schemas: Object.fromEntries(Object.entries(components).map(([k, s]) => [k, jsonSchema(s)])),
     },
     paths: out,

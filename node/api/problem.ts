@@ -44,6 +44,7 @@ const STATUS: Partial<Record<GncErrorCode, ContentfulStatusCode>> = {
   GNC_FINGERPRINT_MISMATCH: 422,
   GNC_CERT_INVALID: 422,
   GNC_AUTH_MISSING: 401,
+  GNC_AUTH_MALFORMED: 400,
   GNC_AUTH_INVALID: 401,
   GNC_AUTH_SCOPE: 403,
   GNC_METHOD_NOT_ALLOWED: 405,
@@ -138,6 +139,8 @@ function decoded(text: string): string {
  */
 const CHALLENGE: Partial<Record<GncErrorCode, string>> = {
   GNC_AUTH_MISSING: 'Bearer realm="gnc"',
+  // a 400, but RFC 6750 section 3 names the error of a malformed request in the challenge too
+  GNC_AUTH_MALFORMED: 'Bearer realm="gnc", error="invalid_request"',
   GNC_AUTH_INVALID: 'Bearer realm="gnc", error="invalid_token"',
 };
 

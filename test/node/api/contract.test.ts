@@ -103,7 +103,9 @@ describe('the API contract (OpenAPI) against the served routes', () => {
   });
 
   it('enforces on every route the scope the document gives it, with problem details for each refusal', async () => {
-    const { ops } = await documented(kz);
+    const { doc, ops } = await documented(kz);
+    // the bearer scheme names each refusal of credentials, with its status
+    for (const answer of ['401 GNC_AUTH_MISSING', '400 GNC_AUTH_MALFORMED', 'error="invalid_request"', '401 GNC_AUTH_INVALID', '403 GNC_AUTH_SCOPE']) expect(doc.components.securitySchemes.bearer.description).toContain(answer);
     const tokens = Object.fromEntries((['read', 'submit', 'admin'] as const).map((s) => [s, kz.node.parts.store.tokens.create(`contract-${s}`, [s]).token]));
     for (const op of ops) {
       const path = concrete(op.path);
@@ -115,6 +117,7 @@ describe('the API contract (OpenAPI) against the served routes', () => {
       }
       expect(anonymous, what).toMatchObject({ status: 401, code: 'GNC_AUTH_MISSING' });
       expect(anonymous.type, what).toBe('application/problem+json');
+      expect(await statusOf(kz, op.method, path, 'Bearer a b'), what).toMatchObject({ status: 400, type: 'application/problem+json', code: 'GNC_AUTH_MALFORMED' });
       for (const scope of ['read', 'submit', 'admin'] as const) {
         const r = await statusOf(kz, op.method, path, `Bearer ${tokens[scope]}`);
         if (scope === op.scope || scope === 'admin') expect([401, 403], `${what} with a ${scope} token (${r.code})`).not.toContain(r.status);

@@ -60,3 +60,21 @@ describe('refusals of request parameters', () => {
     expect(arrivals.code, arrivals.out.join('\n')).toBe(0);
   });
 });
+
+describe('refusals of credentials', () => {
+  it('answer an Authorization header that is no one bearer token 400 GNC_AUTH_MALFORMED with error="invalid_request" (RFC 6750 section 3.1), not as an unknown token', async () => {
+    for (const authorization of [`Bearer ${kz.token} ${kz.token}`, 'Bearer a b', `Bearer ${kz.token},Bearer ${kz.token}`, 'Bearer "quoted"', 'Bearer t\u00e9']) {
+      const r = await api(kz, 'GET', '/v1/messages', undefined, { authorization });
+      expect(r.status, authorization).toBe(400);
+      expect(r.headers.get('content-type'), authorization).toBe('application/problem+json');
+      expect(r.json, authorization).toMatchObject({ status: 400, code: 'GNC_AUTH_MALFORMED', type: 'urn:gnc:problem:GNC_AUTH_MALFORMED' });
+      expect(r.json.detail, authorization).toContain('send "Authorization: Bearer <token>"');
+      expect(r.json.detail, authorization).not.toContain(kz.token);
+      expect(r.headers.get('www-authenticate'), authorization).toBe('Bearer realm="gnc", error="invalid_request"');
+    }
+    // one well-formed token: known, or unknown as before
+    expect((await api(kz, 'GET', '/v1/messages', undefined, { authorization: `Bearer ${kz.token}` })).status).toBe(200);
+    expect((await api(kz, 'GET', '/v1/messages', undefined, { authorization: 'Bearer abc.def~+/==' })).json.code).toBe('GNC_AUTH_INVALID');
+  });
+});
+
