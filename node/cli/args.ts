@@ -3,7 +3,9 @@
  * ones are usage errors (GNC_CONFIG_INVALID, exit 2) with a sentence pointing to `--help`.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { z } from 'zod';
 import { GncError } from '../../protocol/errors.js';
+import { issueTotal, zodIssues } from '../../protocol/validate.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -83,6 +85,28 @@ export function parse<O extends Options>(spec: CommandSpec<O>, argv: string[]): 
     throw new GncError('GNC_CONFIG_INVALID', `\`gnc ${spec.name}\` takes ${pos.min === pos.max ? pos.min : `${pos.min}-${pos.max}`} argument(s) (${pos.names || 'none'}), got ${res.positionals.length}. Usage: ${spec.usage}`);
   }
   return { values: values as Parsed<O>['values'], positionals: res.positionals };
+}
+
+/**
+ * Options read with a protocol schema (the API's query schema: the same filters, refused the same way, not read as an
+ * empty list). `members` are the schema's, an undefined one left out; `optionOf` names the option a member is typed as
+ * where it is not `--member`. A refusal (GNC_CONFIG_INVALID) names the option as typed and tells to run the command
+ * again: the API's "Query is invalid: /member ..." would name neither.
+ */
+export function parseOptions<S extends z.ZodType>(schema: S, members: Record<string, unknown>, optionOf: Readonly<Record<string, string>> = {}): z.output<S> {
+  const input = Object.fromEntries(Object.entries(members).filter(([, v]) => v !== undefined));
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  // each issue at the option it is about (`--limit`), not the schema's member (`/limit`)
+  const issues = zodIssues(result.error, input).map((i) => {
+    const member = i.path.split('/')[1] ?? '';
+    const path = optionOf[member] ?? `--${member}`;
+    return { ...i, path, message: `${path}: expected ${i.expected}, received ${i.received}` };
+  });
+  const first = issues[0]!;
+  const total = issueTotal(result.error);
+  const more = total > 1 ? ` (and ${total - 1} more problem${total > 2 ? 's' : ''})` : '';
+  throw new GncError('GNC_CONFIG_INVALID', `${first.path} is invalid: expected ${first.expected}, received ${first.received}${more}. Fix ${first.path}, then run the command again.`, { issues });
 }
 
 export function helpText<O extends Options>(spec: CommandSpec<O>): string {

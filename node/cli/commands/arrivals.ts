@@ -5,13 +5,12 @@
  * its writes) or on a stopped node's data dir: the running node keeps the view current; when messages wait
  * to be assessed (the node is stopped) the command says so.
  */
-import { GncError, isGncError } from '../../../protocol/errors.js';
+import { GncError } from '../../../protocol/errors.js';
 import { ArrivalsQuery, type ArrivalView } from '../../../protocol/risk.js';
-import { parseWith } from '../../../protocol/validate.js';
 import { offlineEngine } from '../../risk/engine.js';
 import { ArrivalQueries } from '../../risk/query.js';
 import { arrivalView } from '../../risk/views.js';
-import { parse } from '../args.js';
+import { parse, parseOptions } from '../args.js';
 import type { Command } from '../command.js';
 import { openNodeStore } from '../files.js';
 
@@ -56,15 +55,7 @@ export const arrivalsCommand: Command = {
       from: v.from ?? (v.upcoming ? new Date().toISOString() : undefined), to: v.to, borderCrossingPoint: v.border, officeOfEntry: v.office, partner: v.partner, hsPrefix: v.hs,
       trader: v.trader, aeoId: v.aeo, transportMeans: v.means, container: v.container, level: v.level, includeCancelled: v['include-cancelled'] ? 'true' : undefined, limit: v.limit ?? '50',
     };
-    let q;
-    try {
-      q = parseWith(ArrivalsQuery, Object.fromEntries(Object.entries(raw).filter(([, x]) => x !== undefined)), 'Options', '', 'GNC_CONFIG_INVALID');
-    } catch (err) {
-      if (!isGncError(err) || !err.issues?.[0]) throw err;
-      const issue = err.issues[0];
-      const opt = OPTION_OF[issue.path.slice(1)] ?? issue.path;
-      throw new GncError('GNC_CONFIG_INVALID', `${opt}: expected ${issue.expected}, received ${issue.received}. Run \`gnc arrivals --help\`.`);
-    }
+    const q = parseOptions(ArrivalsQuery, raw, OPTION_OF);
     // a dir without a node is named as such, instead of an empty database being created in it
     const store = openNodeStore(v.dir!);
     try {

@@ -3,16 +3,15 @@
  * check a bundle offline (every signature by @noble/ed25519, strict RFC 8032) or this node's own log. A
  * failed verification prints the full report and exits 7 (GNC_AUDIT_BROKEN) so scripts can branch on it.
  */
-import { MessageDirection } from '../../../protocol/envelope/payload.js';
+import { EvidenceQuery } from '../../../protocol/api/schemas.js';
 import { GncError } from '../../../protocol/errors.js';
-import { parseWith } from '../../../protocol/validate.js';
 import { formatReport } from '../../audit/report.js';
 import { formatLogStatus, verifyOwnLog } from '../../audit/self-check.js';
 import { exportEvidence } from '../../audit/export.js';
 import { verifyBundleText } from '../../audit/verify-bundle.js';
 import { openOffline } from '../../compose.js';
 import { restoreRecorded } from '../../keys/service.js';
-import { parse } from '../args.js';
+import { parse, parseOptions } from '../args.js';
 import type { Command } from '../command.js';
 import { checkOutFile, FORCE_OPTION, readInputFile, writeOutFile } from '../files.js';
 
@@ -30,8 +29,9 @@ export const auditExportCommand: Command = {
   spec: exportSpec,
   async run(argv, out) {
     const { values } = parse(exportSpec, argv);
-    // as GET /v1/messages/{id}/evidence?direction=: a partner may send a message with the id of one sent to it
-    const direction = values.direction === undefined ? undefined : parseWith(MessageDirection, values.direction, 'Options', '/direction');
+    // as GET /v1/messages/{id}/evidence?direction=&partner= (a partner may send a message with the id of one sent to it):
+    // a partner that is no country is refused, not read as no message; --from and --to exportEvidence checks
+    const filters = parseOptions(EvidenceQuery, { partner: values.partner, direction: values.direction });
     checkOutFile(values.out, values.force, values.dir);
     const n = openOffline(values.dir!);
     try {
@@ -42,8 +42,8 @@ export const auditExportCommand: Command = {
         { dir: values.dir!, store: n.parts.store, identity: n.parts.identity, evidence: n.evidence, clock: n.parts.clock },
         {
           ...(values.message ? { messageIds: values.message } : {}),
-          ...(values.partner ? { partner: values.partner.toUpperCase() } : {}),
-          ...(direction ? { direction } : {}),
+          ...(filters.partner ? { partner: filters.partner } : {}),
+          ...(filters.direction ? { direction: filters.direction } : {}),
           ...(values.from ? { since: values.from } : {}),
           ...(values.to ? { until: values.to } : {}),
         },

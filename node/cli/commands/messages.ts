@@ -7,7 +7,7 @@ import { MessageId } from '../../../protocol/envelope/payload.js';
 import { withdrawMessage } from '../../outbound/withdraw.js';
 import { summaryOf } from '../../api/views.js';
 import { parseWith } from '../../../protocol/validate.js';
-import { parse } from '../args.js';
+import { parse, parseOptions } from '../args.js';
 import type { Command } from '../command.js';
 import { openNodeStore } from '../files.js';
 
@@ -27,7 +27,7 @@ export const messagesCommand: Command = {
     const { values } = parse(spec, argv);
     // the API's query schema: the same filters, refused the same way (an unknown status is an error, not an empty list)
     const { dir, json, ...filters } = values;
-    const q = parseWith(ListMessagesQuery, Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)), 'Options', '');
+    const q = parseOptions(ListMessagesQuery, filters);
     const store = openNodeStore(dir!);
     try {
       const rows = store.messages.list({ direction: q.direction, partner: q.partner, type: q.type, status: q.status, limit: q.limit });

@@ -2,7 +2,8 @@
  * How the local API words its refusals of a request's parameters and credentials, over real loopback HTTP: a refused
  * query or path parameter tells to send the request again (nothing was submitted).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { api, networkForFile, runCli } from '../../helpers/network.js';
 
@@ -75,6 +76,21 @@ describe('refusals of credentials', () => {
     // one well-formed token: known, or unknown as before
     expect((await api(kz, 'GET', '/v1/messages', undefined, { authorization: `Bearer ${kz.token}` })).status).toBe(200);
     expect((await api(kz, 'GET', '/v1/messages', undefined, { authorization: 'Bearer abc.def~+/==' })).json.code).toBe('GNC_AUTH_INVALID');
+  });
+});
+
+describe('refusals of CLI filters', () => {
+  it('name the option of gnc audit export as typed and tell to run the command again; a lower-case partner is read as its code', async () => {
+    const base = (out: string): string[] => ['audit', 'export', '--dir', kz.dir, '--out', join(kz.dir, out), '--force'];
+    for (const [option, value, expected] of [['--partner', 'XX1', 'an ISO 3166-1 alpha-2 country code, like "KZ"'], ['--direction', 'sideways', 'one of "in"|"out"']] as const) {
+      const r = await runCli([...base('refused.json'), option, value]);
+      expect(r.code, r.out.join('\n')).toBe(2);
+      expect(r.out[0]).toBe(`error GNC_CONFIG_INVALID: ${option} is invalid: expected ${expected}, received string "${value}". Fix ${option}, then run the command again.`);
+    }
+    expect(existsSync(join(kz.dir, 'refused.json'))).toBe(false);
+    const lower = await runCli([...base('kg.json'), '--partner', 'kg', '--direction', 'out']);
+    expect(lower.code, lower.out.join('\n')).toBe(0);
+    expect(JSON.parse(readFileSync(join(kz.dir, 'kg.json'), 'utf8')).envelopes.length).toBeGreaterThan(0);
   });
 });
 

@@ -145,11 +145,15 @@ describe('gnc messages', () => {
     for (const l of sent) expect(l.terms).toBeNull();
   });
 
-  it('refuses a filter the API would refuse, instead of listing nothing', async () => {
-    for (const [args, field] of [[['--status', 'lost'], 'status'], [['--direction', 'sideways'], 'direction'], [['--limit', 'ten'], 'limit'], [['--limit', '0'], 'limit'], [['--partner', 'XX1'], 'partner']] as const) {
+  it('refuses a filter the API would refuse, instead of listing nothing, naming the option as typed', async () => {
+    for (const [args, expected] of [[['--status', 'lost'], 'one of "queued"|'], [['--direction', 'sideways'], 'one of "out"|"in"'], [['--limit', 'ten'], 'a whole number from 1 to 500'],
+      [['--limit', '0'], 'a whole number from 1 to 500'], [['--partner', 'XX1'], 'an ISO 3166-1 alpha-2 country code']] as const) {
       const r = await runCli(['messages', '--dir', kz.dir, ...args]);
+      const option = args[0];
       expect(r.code, args.join(' ')).toBe(2);
-      expect(r.out.join('\n'), args.join(' ')).toMatch(new RegExp(`^error GNC_SCHEMA_INVALID: Options is invalid: .*${field}`));
+      expect(r.out[0], args.join(' ')).toMatch(new RegExp(`^error GNC_CONFIG_INVALID: ${option} is invalid: expected .*, received string "${args[1]}"\\. Fix ${option}, then run the command again\\.$`));
+      expect(r.out[0], args.join(' ')).toContain(`expected ${expected}`);
+      expect(r.out[1], args.join(' ')).toMatch(new RegExp(`^  at ${option}: expected `));
     }
   });
 });

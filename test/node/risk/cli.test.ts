@@ -67,7 +67,7 @@ describe('gnc arrivals', () => {
   it('fails a bad option value with GNC_CONFIG_INVALID naming the option, exit code 2', async () => {
     const r = await runCli(['arrivals', '--dir', net.kg.dir, '--level', 'extreme']);
     expect(r.code).toBe(2);
-    expect(r.out.join('\n')).toMatch(/^error GNC_CONFIG_INVALID: --level: expected/m);
+    expect(r.out.join('\n')).toMatch(/^error GNC_CONFIG_INVALID: --level is invalid: expected .*\. Fix --level, then run the command again\.$/m);
   });
 
   it('fails a malformed date with GNC_CONFIG_INVALID, exit code 2', async () => {
