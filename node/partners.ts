@@ -42,6 +42,13 @@ export interface AddPartnerOptions {
   replaceRoot?: boolean;
   /** Called, inside the pinning transaction, when a root is replaced: the old root's and the new root's fingerprints. */
   onReplacedRoot?: (replaced: string, by: string, country: string) => void;
+  /** The data dir of `gnc partner add`, which the commands its refusals suggest name, so that they can be pasted. */
+  dir?: string;
+}
+
+/** The `--dir` of a command a refusal suggests: the data dir the command refused was run on, where it is known. */
+function dirOption(dir: string | undefined): string {
+  return `--dir ${dir ?? 'DIR'}`;
 }
 
 /**
@@ -99,7 +106,7 @@ export function addPartner(store: Store, selfCountry: string, identityFile: unkn
       throw new GncError('GNC_PARTNER_UNKNOWN', `${identity.country} is not pinned here, so it has no root to replace: pin it without --replace-root.`);
     }
     if (existing.removed_at === null) {
-      throw new GncError('GNC_CONFLICT', `${identity.country} is a pinned partner (root ${existing.fingerprint}): a root is replaced only for a partner removed first. If ${identity.country}'s root was lost, run \`gnc partner remove ${identity.country} --reason TEXT\` (with --despite-agreement while an agreement binds it), then this command again.`);
+      throw new GncError('GNC_CONFLICT', `${identity.country} is a pinned partner (root ${existing.fingerprint}): a root is replaced only for a partner removed first. If ${identity.country}'s root was lost, run \`gnc partner remove ${dirOption(opts.dir)} ${identity.country} --reason TEXT\` (with --despite-agreement while an agreement binds it), then this command again.`);
     }
   }
   /** With `replaceRoot`, the partner whose root is replaced (its pinned root and chain are kept as evidence). */
@@ -128,7 +135,7 @@ export function addPartner(store: Store, selfCountry: string, identityFile: unkn
     const inOffice = chain.at(-1)!;
     // a partner removed already needs only --replace-root (sending its operator to remove it again goes in a circle)
     const lost = existing.removed_at === null
-      ? `; if that root was lost, remove ${identity.country} (\`gnc partner remove ${identity.country} --reason TEXT\`) and pin this root with --replace-root, after confirming its fingerprint out of band`
+      ? `; if that root was lost, remove ${identity.country} (\`gnc partner remove ${dirOption(opts.dir)} ${identity.country} --reason TEXT\`) and pin this root with --replace-root, after confirming its fingerprint out of band`
       : `; if that root was lost, pin this root with --replace-root (${identity.country} was removed at ${existing.removed_at}), after confirming its fingerprint out of band`;
     if (identity.root.fingerprint !== inOffice) {
       if (chain.includes(identity.root.fingerprint)) {
@@ -189,15 +196,20 @@ const BINDING = new Set(['active', 'suspended', 'not-yet-valid']);
 const REMOVERS = {
   cli: {
     by: () => 'gnc partner remove',
-    terminate: '`gnc agreement terminate --id ID --reason TEXT`',
+    // each command whole, with the data dir and the agreement, so that it can be pasted
+    terminate: (dir: string | undefined, k: readonly { id: string; version: number }[]) => k.map((a) => `\`gnc agreement terminate ${dirOption(dir)} --id ${a.id} --version ${a.version} --reason TEXT\``).join(', '),
     despite: 'add --despite-agreement',
-    notices: (c: string) => `\`gnc messages --partner ${c} --type agreement\``,
+    notices: (dir: string | undefined, c: string) => `\`gnc messages ${dirOption(dir)} --partner ${c} --type agreement\``,
+    list: (dir: string | undefined) => `\`gnc partner list ${dirOption(dir)}\``,
+    add: (dir: string | undefined) => `\`gnc partner add ${dirOption(dir)} FILE --fingerprint FINGERPRINT\``,
   },
   api: {
     by: (c: string) => `POST /v1/partners/${c}/remove`,
-    terminate: 'POST /v1/agreements/{id}/terminate',
+    terminate: () => 'POST /v1/agreements/{id}/terminate',
     despite: 'send "despiteAgreement": true',
-    notices: (c: string) => `GET /v1/messages?partner=${c}&type=agreement`,
+    notices: (_dir: string | undefined, c: string) => `GET /v1/messages?partner=${c}&type=agreement`,
+    list: () => 'GET /v1/partners',
+    add: () => '`gnc partner add`',
   },
 } as const satisfies Record<Remover, object>;
 
@@ -219,6 +231,8 @@ export interface RemovePartnerOptions {
    * unknown one GNC_NOT_FOUND (the resource of its path); the CLI refuses both (GNC_CONFLICT, GNC_PARTNER_UNKNOWN).
    */
   via?: Remover;
+  /** The data dir of `gnc partner remove`, which the commands its refusals suggest name, so that they can be pasted. */
+  dir?: string;
 }
 
 /**
@@ -247,26 +261,26 @@ export async function removePartner(
     if (p === undefined) {
       throw api
         ? new GncError('GNC_NOT_FOUND', `${country} is not a partner of this node: GET /v1/partners lists the partners (by ISO 3166-1 alpha-2 code, e.g. KG).`)
-        : new GncError('GNC_PARTNER_UNKNOWN', `${country} is not a partner of this node: \`gnc partner list\` shows the partners (by ISO 3166-1 alpha-2 code, e.g. KG).`);
+        : new GncError('GNC_PARTNER_UNKNOWN', `${country} is not a partner of this node: ${words.list(opts.dir)} shows the partners (by ISO 3166-1 alpha-2 code, e.g. KG).`);
     }
     if (p.removed_at !== null) {
       if (api) return { country, name: p.name, removedAt: p.removed_at, reason: p.removal_reason, already: true, withdrawn: [], agreements: [] };
-      throw new GncError('GNC_CONFLICT', `${country} was removed as a partner already, at ${p.removed_at}: nothing to do. To make it a partner again, pin its identity with \`gnc partner add\`.`);
+      throw new GncError('GNC_CONFLICT', `${country} was removed as a partner already, at ${p.removed_at}: nothing to do. To make it a partner again, pin its identity with ${words.add(opts.dir)}.`);
     }
     // read under the write lock: a running node may have stored an agreement or a notice meanwhile
     agreements.reload();
-    const binding = agreements.all()
+    const bound = agreements.all()
       .filter((k) => k.partner === country)
       .map((k) => ({ k, status: agreements.statusOf(k, now) }))
-      .filter((x) => BINDING.has(x.status))
-      .map((x) => `${x.k.document.id}@${x.k.document.version} (${x.status})`);
+      .filter((x) => BINDING.has(x.status));
+    const binding = bound.map((x) => `${x.k.document.id}@${x.k.document.version} (${x.status})`);
     const notices = store.outbox.waitingControl(country, 'agreement');
     if (!opts.despiteAgreement) {
       if (binding.length > 0) {
-        throw new GncError('GNC_CONFLICT', `${country} is a party to ${binding.join(', ')}: terminate ${binding.length === 1 ? 'it' : 'them'} first (${words.terminate}) and remove ${country} once the notice is delivered, so that ${country} learns of it; or ${words.despite} to remove ${country} now without telling it.`);
+        throw new GncError('GNC_CONFLICT', `${country} is a party to ${binding.join(', ')}: terminate ${binding.length === 1 ? 'it' : 'them'} first (${words.terminate(opts.dir, bound.map((x) => x.k.document))}) and remove ${country} once the notice is delivered, so that ${country} learns of it; or ${words.despite} to remove ${country} now without telling it.`);
       }
       if (notices.length > 0) {
-        throw new GncError('GNC_CONFLICT', `An agreement notice to ${country} is not delivered yet (${notices.join(', ')}): remove ${country} once it is (${words.notices(country)}), so that ${country} learns of it; or ${words.despite} to remove ${country} now and withdraw it.`);
+        throw new GncError('GNC_CONFLICT', `An agreement notice to ${country} is not delivered yet (${notices.join(', ')}): remove ${country} once it is (${words.notices(opts.dir, country)}), so that ${country} learns of it; or ${words.despite} to remove ${country} now and withdraw it.`);
       }
     }
     const removedAt = new Date(now).toISOString();

@@ -620,6 +620,7 @@ export interface KeyStateQueued {
   /** Node keys whose certificate was announced, root successions and revocations sent. */
   announced: string[];
   successions: number;
+  /** Node keys whose revocation was sent, each once (every notice is sent: two may revoke one key). */
   revoked: string[];
 }
 
@@ -663,7 +664,8 @@ export function queueKeyState(n: OfflineNode, partner: string, queue: QueueIn): 
   for (const r of notices) {
     if (r.kind !== 'revocation' || !held.some((c) => c.p.sub === r.subject && live(c.p))) continue;
     tell({ action: 'revoke', notice: r.compact });
-    out.revoked.push(r.subject);
+    // each notice is sent (two may revoke one key from different times), the key is named once
+    if (!out.revoked.includes(r.subject)) out.revoked.push(r.subject);
   }
   return out;
 }

@@ -56,7 +56,7 @@ describe('gnc partner add --replace-root', () => {
     expect(plain.out.join('\n')).toMatch(/GNC_FINGERPRINT_MISMATCH: KG is already pinned with root .*--replace-root/);
     const pinned = await runCli(['partner', 'add', '--dir', kz.dir, kg2File, `--fingerprint=${newFp}`, '--replace-root']);
     expect(pinned.code).not.toBe(0);
-    expect(pinned.out.join('\n')).toMatch(/GNC_CONFLICT: KG is a pinned partner .*`gnc partner remove KG --reason TEXT`/);
+    expect(pinned.out.join('\n')).toMatch(/GNC_CONFLICT: KG is a pinned partner .*`gnc partner remove --dir .* KG --reason TEXT`/);
     expect(kz.node.parts.store.partners.get('KG')!.fingerprint).toBe(oldFp);
 
     const removed = await runCli(['partner', 'remove', '--dir', kz.dir, 'KG', '--reason', 'KG root lost', '--despite-agreement']);

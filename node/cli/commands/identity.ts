@@ -96,6 +96,7 @@ export const partnerAddCommand: Command = {
           replaceRoot: values['replace-root'] === true,
           // SPEC 9.2: the new root's entry, its sha256 the root's RFC 7638 thumbprint as hex (the SHA-256 of its canonical JWK)
           onReplacedRoot: (_old, by, country) => void n.evidence.append('key', `key:${by}`, country, Buffer.from(by, 'base64url').toString('hex')),
+          dir,
         });
         country = p.country;
         // a partner now, for the envelopes queued to it below (read back from the store if the unit rolls back)
@@ -171,7 +172,7 @@ export const partnerListCommand: Command = {
     const store = openNodeStore(values.dir!);
     try {
       const rows = values.pinned ? store.partners.pinned() : store.partners.list();
-      if (rows.length === 0) out('No partners yet: gnc partner add --dir DIR FILE --fingerprint F');
+      if (rows.length === 0) out(`No partners yet: gnc partner add --dir ${values.dir} FILE --fingerprint FINGERPRINT`);
       for (const p of rows) {
         const removed = p.removed_at === null ? '' : `  REMOVED ${p.removed_at}${p.removal_reason ? ` (${p.removal_reason})` : ''}`;
         out(`${p.country}  ${p.name}  root ${p.fingerprint}  ${(JSON.parse(p.addresses) as string[]).join(' ')}${removed}`);
@@ -202,8 +203,8 @@ export const partnerRemoveCommand: Command = {
     if (!reason.success) throw new GncError('GNC_CONFIG_INVALID', 'Option --reason: expected why the partnership ends, 1-500 characters, not only spaces.');
     const n = openOffline(values.dir!);
     try {
-      const r = await removePartner(n.parts.store, n.agreements, positionals[0]!, { reason: reason.data, despiteAgreement: values['despite-agreement'] === true }, n.parts.clock());
-      out(`Removed ${r.country} (${r.name}) at ${r.removedAt}: trusted no more; ${r.withdrawn.length} queued message(s) withdrawn. Its root, certificates and messages stay as evidence; \`gnc partner add\` pins it again.`);
+      const r = await removePartner(n.parts.store, n.agreements, positionals[0]!, { reason: reason.data, despiteAgreement: values['despite-agreement'] === true, dir: values.dir! }, n.parts.clock());
+      out(`Removed ${r.country} (${r.name}) at ${r.removedAt}: trusted no more; ${r.withdrawn.length} queued message(s) withdrawn. Its root, certificates and messages stay as evidence; \`gnc partner add --dir ${values.dir} FILE --fingerprint FINGERPRINT\` pins it again.`);
       if (r.agreements.length > 0) out(`Not told to ${r.country}, and left as they are here: ${r.agreements.join(', ')}.`);
     } finally {
       await n.close();

@@ -1,0 +1,61 @@
+/**
+ * The commands `gnc partner` refusals suggest carry the data dir and the agreement the CLI knows, so that they can be
+ * pasted; `gnc partner add` names a revoked key once, however many notices revoke it. Real nodes and data dirs, the
+ * CLI in this process.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadIdentity } from '../../../certs/identity.js';
+import { api, initNode, networkForFile, runCli, tempDir } from '../../helpers/network.js';
+
+const { net, nodes: { KZ: kz, KG: kg } } = networkForFile(['KZ', 'KG']);
+
+const base = tempDir('gnc-partner-suggestions-');
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+async function refused(args: string[]): Promise<string> {
+  const r = await runCli(args);
+  expect(r.code, r.out.join('\n')).not.toBe(0);
+  return r.out[0]!;
+}
+
+describe('gnc partner refusals', () => {
+  it('suggest commands with the --dir and the agreement of the refused one, ready to paste', async () => {
+    const bound = await refused(['partner', 'remove', '--dir', kz.dir, 'KG', '--reason', 'pilot over']);
+    expect(bound).toContain(`terminate it first (\`gnc agreement terminate --dir ${kz.dir} --id KZ-KG-test --version 1 --reason TEXT\`)`);
+    const unknown = await refused(['partner', 'remove', '--dir', kz.dir, 'UZ', '--reason', 'pilot over']);
+    expect(unknown).toContain(`\`gnc partner list --dir ${kz.dir}\` shows the partners`);
+    const kgRoot = loadIdentity(kg.dir).root.thumbprint;
+    const replace = await refused(['partner', 'add', '--dir', kz.dir, join(net.base, 'KG.identity.json'), `--fingerprint=${kgRoot}`, '--replace-root']);
+    expect(replace).toContain(`run \`gnc partner remove --dir ${kz.dir} KG --reason TEXT\``);
+
+    // a termination KG has not received yet: remove KG once it has, as the listing it names shows
+    await kg.node.stop();
+    expect((await api(kz, 'POST', '/v1/agreements/KZ-KG-test/terminate', { reason: 'Pilot ended' })).status).toBe(202);
+    const undelivered = await refused(['partner', 'remove', '--dir', kz.dir, 'KG', '--reason', 'pilot over']);
+    expect(undelivered).toContain(`remove KG once it is (\`gnc messages --dir ${kz.dir} --partner KG --type agreement\`)`);
+
+    const removed = await runCli(['partner', 'remove', '--dir', kz.dir, 'KG', '--reason', 'pilot over', '--despite-agreement']);
+    expect(removed.code, removed.out.join('\n')).toBe(0);
+    const pinAgain = `\`gnc partner add --dir ${kz.dir} FILE --fingerprint FINGERPRINT\``;
+    expect(removed.out[0]).toContain(`${pinAgain} pins it again.`);
+    expect(await refused(['partner', 'remove', '--dir', kz.dir, 'KG', '--reason', 'pilot over'])).toContain(`pin its identity with ${pinAgain}.`);
+  });
+
+  it('gnc partner add names a key that two notices revoke once', async () => {
+    const kzDir = await initNode(base, 'KZ');
+    const kgDir = await initNode(base, 'KG');
+    const oldKid = loadIdentity(kzDir).node.thumbprint;
+    // KZ has no partner when it rotates: the old key is retired at once, by a first revocation notice
+    expect((await runCli(['keys', 'rotate', '--dir', kzDir])).code).toBe(0);
+    const revoked = await runCli(['keys', 'revoke', '--dir', kzDir, '--kid', oldKid, '--reason', 'key copied', '--at', new Date(Date.now() - 60_000).toISOString()]);
+    expect(revoked.code, revoked.out.join('\n')).toBe(0);
+    const kgFile = join(base, 'kg.json');
+    expect((await runCli(['identity', 'export', '--dir', kgDir, '--out', kgFile])).code).toBe(0);
+    const pinned = await runCli(['partner', 'add', '--dir', kzDir, kgFile, '--fingerprint', loadIdentity(kgDir).root.thumbprint]);
+    expect(pinned.code, pinned.out.join('\n')).toBe(0);
+    const queued = pinned.out.find((l) => l.startsWith('Queued to KG:'));
+    expect(queued, pinned.out.join('\n')).toContain(`then the revocation(s) of node key(s) ${oldKid}, so that`);
+  });
+});
