@@ -169,7 +169,7 @@ const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
 export const ArrivalFilters = z.strictObject({
   from: QueryInstant.optional().describe('expected arrival at or after'),
   to: QueryInstant.optional().describe('expected arrival before'),
-  borderCrossingPoint: queryText(1, 70).optional().describe('border crossing point name, read as AEO legal names are: any letter case, accents, the letters of the region a Russian keyboard has not, Latin twins in a Cyrillic word, spaces and punctuation between words'),
+  borderCrossingPoint: queryText(1, 70).optional().describe('border crossing point name, read as AEO legal names are: any letter case, accents, the letters of the region a Russian keyboard has not, Latin twins in a Cyrillic word, spaces and punctuation between words; the Azerbaijani schwa (ə) read both "a" and "e", so Bilesuvar and Bilasuvar find Biləsuvar, which finds both, while a name without one keeps its reading'),
   officeOfEntry: queryText(1, 17).optional().describe('office of entry code, in any letter case, spaces left out'),
   partner: CountryFilter.optional().describe('the sending administration'),
   hsPrefix: z.string().regex(/^\d{2,10}$/, 'expected 2 to 10 digits of an HS code, like "8471"').optional(),

@@ -19,6 +19,8 @@ export interface ConsignmentRow {
   expected_arrival: number;
   office_of_entry: string;
   bcp: string | null;
+  /** The crossing point read with its schwas as "e" (name-keys.ts foldPlaceTyped), NULL for a name without one. */
+  bcp_e: string | null;
   level: 'low' | 'medium' | 'high' | null;
   score: number | null;
   revision: number;
@@ -56,6 +58,7 @@ export interface CurrentFields {
   expected_arrival: number;
   office_of_entry: string;
   bcp: string | null;
+  bcp_e: string | null;
   /** Provisional list view until the assessment rewrites it. */
   view: string;
 }
@@ -87,10 +90,10 @@ export class ConsignmentRepo {
       recordPurged: db.prepare(`INSERT OR IGNORE INTO risk_purged_versions (message_id, partner, root_id, kind, created, purged_at)
         SELECT v.message_id, v.partner, c.root_id, v.kind, v.created, IFNULL(m.retain_until, @now)
         FROM risk_versions v JOIN risk_consignments c ON c.cid = v.cid JOIN messages m ON m.seq = v.seq WHERE v.partner = @partner AND v.message_id = @id`),
-      insert: db.prepare(`INSERT INTO risk_consignments (cid, partner, root_id, current_seq, current_created, versions, status, expected_arrival, office_of_entry, bcp, view, updated_at)
-        VALUES (@cid, @partner, @root_id, @current_seq, @current_created, 1, 'active', @expected_arrival, @office_of_entry, @bcp, @view, @now)`),
+      insert: db.prepare(`INSERT INTO risk_consignments (cid, partner, root_id, current_seq, current_created, versions, status, expected_arrival, office_of_entry, bcp, bcp_e, view, updated_at)
+        VALUES (@cid, @partner, @root_id, @current_seq, @current_created, 1, 'active', @expected_arrival, @office_of_entry, @bcp, @bcp_e, @view, @now)`),
       setCurrent: db.prepare(`UPDATE risk_consignments SET current_seq = @current_seq, current_created = @current_created, expected_arrival = @expected_arrival,
-        office_of_entry = @office_of_entry, bcp = @bcp, view = @view, updated_at = @now WHERE cid = @cid`),
+        office_of_entry = @office_of_entry, bcp = @bcp, bcp_e = @bcp_e, view = @view, updated_at = @now WHERE cid = @cid`),
       bumpVersions: db.prepare('UPDATE risk_consignments SET versions = versions + 1, updated_at = ? WHERE cid = ?'),
       cancel: db.prepare(`UPDATE risk_consignments SET status = 'cancelled', cancel_seq = ?, updated_at = ? WHERE cid = ?`),
       addVersion: db.prepare('INSERT OR IGNORE INTO risk_versions (seq, cid, partner, message_id, kind, created, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),

@@ -11,7 +11,7 @@ import { unNumbersOf, type AciAmendment, type AciDeclaration } from '../../proto
 import type { Party } from '../../protocol/messages/common.js';
 import type { ArrivalView } from '../../protocol/risk.js';
 import { foldCase, foldCode } from '../store/fold.js';
-import { foldPlace } from '../store/name-keys.js';
+import { placeReadings } from '../store/name-keys.js';
 import type { BorderZones } from './rules.js';
 
 export type FullDeclaration = AciDeclaration | AciAmendment;
@@ -125,7 +125,10 @@ function officeZone(zones: BorderZones, kind: 'place' | 'code', name: string): s
   let zone = known.get(seen);
   if (zone === undefined) {
     if (known.size >= OFFICE_NAMES_KEPT) known.clear();
-    known.set(seen, (zone = (kind === 'place' ? zones.places.get(foldPlace(name)) : zones.codes.get(foldCode(name))) ?? null));
+    // a crossing point by each of its readings (placeReadings: a name with a schwa has two), the one
+    // with "a" first
+    const found = kind === 'place' ? placeReadings(name).map((key) => zones.places.get(key)).find((z) => z !== undefined) : zones.codes.get(foldCode(name));
+    known.set(seen, (zone = found ?? null));
   }
   return zone ?? undefined;
 }

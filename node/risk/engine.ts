@@ -16,7 +16,7 @@ import { isGncError, type GncErrorCode } from '../../protocol/errors.js';
 import type { AssessmentEvent, Indicator } from '../../protocol/risk.js';
 import { backoffDelay } from '../outbound/backoff.js';
 import { foldCode } from '../store/fold.js';
-import { foldPlace } from '../store/name-keys.js';
+import { foldPlace, foldPlaceTyped } from '../store/name-keys.js';
 import { storageError } from '../store/storage-error.js';
 import type { Store } from '../store/store.js';
 import { AeoRegistry } from './aeo-registry.js';
@@ -587,6 +587,8 @@ function currentFields(m: MessageMeta, d: FullDeclaration, row: Parameters<typeo
     // filter columns, folded as the filters are (the view keeps the names as sent)
     office_of_entry: foldCode(d.officeOfEntry.id),
     bcp: d.officeOfEntry.borderCrossingPoint !== undefined ? foldPlace(d.officeOfEntry.borderCrossingPoint) : null,
+    // the second reading of a name with a schwa (null without: one regex pass), which the filter matches too (query.ts)
+    bcp_e: d.officeOfEntry.borderCrossingPoint !== undefined ? foldPlaceTyped(d.officeOfEntry.borderCrossingPoint) : null,
     view: JSON.stringify(prev ? { ...view, indicators: prev.indicators } : view),
   };
 }

@@ -12,7 +12,7 @@ import type { ArrivalDetail, ArrivalFilters } from '../../protocol/risk.js';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/db.js';
 import { foldCase, foldCode } from '../store/fold.js';
-import { foldPlace } from '../store/name-keys.js';
+import { placeReadings } from '../store/name-keys.js';
 import type { ConsignmentRepo, ConsignmentRow } from './consignments.js';
 import { KEY } from './declaration.js';
 import { arrivalView, assessmentView, parseStored } from './views.js';
@@ -48,9 +48,11 @@ export class ArrivalQueries {
     if (!f.includeCancelled) where.push(`c.status = 'active'`);
     if (f.from !== undefined) add('c.expected_arrival >= ?', Date.parse(f.from));
     if (f.to !== undefined) add('c.expected_arrival < ?', Date.parse(f.to));
-    // stored folded (engine.ts currentFields): an office code in any case and spacing, a crossing point as names are
-    // read (accents, letters of the region, Cyrillic twins, spacing: node/store/name-keys.ts foldPlace), through the same indexes
-    if (f.borderCrossingPoint !== undefined) add('c.bcp = ?', foldPlace(f.borderCrossingPoint));
+    // stored folded (engine.ts currentFields): an office code in any case and spacing, through its index; a crossing
+    // point as names are read (accents, letters of the region, Cyrillic twins, spacing: node/store/name-keys.ts
+    // foldPlace), by each of its readings (placeReadings: a schwa read "a" and "e") against each of a row's (bcp, and
+    // bcp_e for a name with a schwa): one SELECT per pair below, each a range of an index in arrival order
+    const place = f.borderCrossingPoint === undefined ? undefined : placeReadings(f.borderCrossingPoint);
     if (f.officeOfEntry !== undefined) add('c.office_of_entry = ?', foldCode(f.officeOfEntry));
     if (f.partner !== undefined) add('c.partner = ?', f.partner);
     if (f.level !== undefined) add('c.level = ?', f.level);
@@ -69,18 +71,31 @@ export class ArrivalQueries {
       else add('c.cid IN (SELECT cid FROM risk_keys WHERE k = ? AND v >= ? AND v < ?)', ...range);
     }
     // the conditions and their values as read (folded, windows in ms): a cursor of other filters is refused (node/api/cursor.ts)
-    const query = [where.join(' AND '), ...args];
+    const query = [where.join(' AND '), ...args, ...(place ? ['c.bcp', ...place] : [])];
     if (f.cursor !== undefined) {
       const [ea, cid] = readPosition(cursorPosition('arrivals', query, f.cursor));
       add('(c.expected_arrival, c.cid) > (?, ?)', ea, cid);
     }
-    const sql = `SELECT c.* FROM risk_consignments c ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY c.expected_arrival, c.cid LIMIT ?`;
+    const select = (conds: readonly string[]): string => `SELECT c.* FROM risk_consignments c ${conds.length ? 'WHERE ' + conds.join(' AND ') : ''}`;
+    let sql: string;
+    let values: (string | number)[];
+    if (place === undefined) {
+      sql = `${select(where)} ORDER BY c.expected_arrival, c.cid LIMIT ?`;
+      values = args;
+    } else {
+      // merged in page order (SQLite reads each SELECT along its index and stops at the page, never sorting a place's
+      // rows whole, as an OR of the two columns would); one reading matches a row by one column at most, two may
+      // match it by both (UNION: once)
+      const arms = (['c.bcp = ?', 'c.bcp_e = ?'] as const).flatMap((column) => place.map((reading) => [column, reading] as const));
+      sql = `${arms.map(([column]) => select([column, ...where])).join(place.length > 1 ? ' UNION ' : ' UNION ALL ')} ORDER BY expected_arrival, cid LIMIT ?`;
+      values = arms.flatMap(([, reading]) => [reading, ...args]);
+    }
     let stmt = this.cache.get(sql);
     if (!stmt) {
       stmt = this.db.prepare<unknown[]>(sql);
       if (this.cache.size < 256) this.cache.set(sql, stmt);
     }
-    const rows = stmt.all(...args, f.limit + 1) as ConsignmentRow[];
+    const rows = stmt.all(...values, f.limit + 1) as ConsignmentRow[];
     const page = rows.slice(0, f.limit);
     return { rows: page, nextCursor: rows.length > f.limit ? pageCursor('arrivals', query, positionOf(page[page.length - 1]!)) : null };
   }

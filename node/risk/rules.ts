@@ -11,7 +11,7 @@ import { GncError } from '../../protocol/errors.js';
 import { RiskRules, type BuiltinIndicator, type RiskRules as RiskRulesT } from '../../protocol/risk.js';
 import { parseWith, pointer } from '../../protocol/validate.js';
 import { foldCode } from '../store/fold.js';
-import { foldPlace } from '../store/name-keys.js';
+import { placeReadings } from '../store/name-keys.js';
 import { jsonErrorOffset, lineColumn } from './json-syntax.js';
 
 /** Shortest webhook secret accepted: 16 characters (128 bits as hex would be 32; this refuses only the obviously weak). */
@@ -66,8 +66,9 @@ export interface BorderZones {
   /** `border.timeZone`: the zone of an arrival at an office `offices` does not list. */
   zone: string | undefined;
   /**
-   * `border.offices` by the key of each name as the arrivals filters fold it: as a border crossing point (`places`,
-   * foldPlace) and as an office of entry id (`codes`, foldCode); a name in the file may be either.
+   * `border.offices` by the key of each name as the arrivals filters fold it: as a border crossing point (`places`, by
+   * each of its readings, placeReadings: a name with a schwa by both) and as an office of entry id (`codes`, foldCode);
+   * a name in the file may be either.
    */
   places: ReadonlyMap<string, string>;
   codes: ReadonlyMap<string, string>;
@@ -79,7 +80,8 @@ export interface BorderZones {
  */
 export interface FoldedRoute {
   officeOfEntry: string | undefined;
-  borderCrossingPoint: string | undefined;
+  /** The readings of the crossing point (placeReadings): a declaration's matches when one of its own is among them. */
+  borderCrossingPoint: readonly string[] | undefined;
 }
 
 export interface LoadedRules {
@@ -116,7 +118,7 @@ function withWeights(source: string | null, rules: RiskRulesT, zones: BorderZone
   weights['ecoo-partly-confirmed'] = rules.weights['ecoo-partly-confirmed'] ?? partlyConfirmed(weights['ecoo-confirmed']);
   const routes = rules.watch.routes.map((r) => ({
     officeOfEntry: r.officeOfEntry === undefined ? undefined : foldCode(r.officeOfEntry),
-    borderCrossingPoint: r.borderCrossingPoint === undefined ? undefined : foldPlace(r.borderCrossingPoint),
+    borderCrossingPoint: r.borderCrossingPoint === undefined ? undefined : placeReadings(r.borderCrossingPoint),
   }));
   return { source, rules, weights, zones, routes, webhook, mtimeMs };
 }
@@ -129,7 +131,7 @@ function invalidField(path: string, at: string, expected: string, received: stri
 
 /**
  * `border.offices` folded as the arrivals filters fold a border crossing point (foldPlace: letter case, accents, the
- * region's letters, Cyrillic twins, spacing) and an office of entry id (foldCode: letter case and spaces), so an office
+ * region's letters, Cyrillic twins, spacing; a name with a schwa by both its readings, placeReadings) and an office of entry id (foldCode: letter case and spaces), so an office
  * written "ХОВД" in the file is the "Ховд" of a declaration. Two names of one office with two zones would leave the
  * file's order to choose one: refused, naming the second. Two with the same zone are one entry written twice (as a
  * file had to, to cover "Zamyn-Üüd" and "Zamyn Uud" when only letter case was folded): kept, so that file still loads.
@@ -139,7 +141,8 @@ function borderZones(path: string, border: RiskRulesT['border']): BorderZones {
   const codes = new Map<string, string>();
   const written = new Map<string, string>();
   for (const [name, zone] of Object.entries(border?.offices ?? {})) {
-    for (const [kind, key, zones] of [['place', foldPlace(name), places], ['code', foldCode(name), codes]] as const) {
+    const keys = [...placeReadings(name).map((key) => ['place', key, places] as const), ['code', foldCode(name), codes] as const];
+    for (const [kind, key, zones] of keys) {
       const first = written.get(`${kind} ${key}`);
       if (first !== undefined && zones.get(key) === zone) continue;
       if (first !== undefined) {

@@ -109,7 +109,7 @@ function upgradeFull(db: Db, err: unknown): unknown {
   const at = db.pragma('user_version', { simple: true }) as number;
   return new GncError(
     'GNC_STORAGE_FULL',
-    `Upgrading the node's database${size} from schema version ${at} to ${MIGRATIONS.length} needs more free space than its volume has (${(err as Error).message}): a migration may copy what the database holds before it frees the old copy (migration 42 moves every message's content, and needs about twice the content held free while it runs). The failed step rolled back, nothing is lost: free that much space on the data dir's volume, or move the data dir to a larger one, then run the command again.`,
+    `Upgrading the node's database${size} from schema version ${at} to ${MIGRATIONS.length} needs more free space than its volume has (${(err as Error).message}): a migration may copy what the database holds before it frees the old copy (migration 42 moves every message's content, and needs about twice the content held free while it runs; migration 44 copies the consignments' list views). The failed step rolled back, nothing is lost: free that much space on the data dir's volume, or move the data dir to a larger one, then run the command again.`,
     { cause: err },
   );
 }

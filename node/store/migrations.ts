@@ -756,6 +756,55 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE risk_events SET payload = json_set(payload, '$.arrival.goods.unNumbers', json(${unNumbersOfBody(`(SELECT b.body FROM risk_versions v JOIN message_content b ON b.seq = v.seq
       WHERE v.cid = risk_events.cid AND v.message_id = risk_events.payload ->> '$.arrival.currentMessageId')`)}))
     WHERE json_type(payload, '$.arrival.goods') = 'object' AND json_type(payload, '$.arrival.goods.unNumbers') IS NULL;
+`,  // 44: a border crossing point named with the Azerbaijani schwa ("Biləsuvar") is found by its reading with "e" too
+  // ("Bilesuvar", as a plain Latin keyboard types it), not only by that with "a" (bcp, gnc_fold_place: migration 43):
+  // bcp_e holds that second reading (gnc_fold_place_typed, node/store/name-keys.ts foldPlaceTyped), NULL for a name
+  // without a schwa, which keeps its one reading, so "Bilasuvar" does not become "Bilesuvar". Made from the name as
+  // sent, which the list view keeps (bcp holds it folded, the schwa read "a" like any "a"); a view without it (its
+  // content never summarized) leaves NULL. The partial index holds the names with a schwa only, in arrival order like
+  // risk_cons_bcp, so the filter reads either reading's rows in the order of a page (node/risk/query.ts). The table is
+  // copied into one with the column (not ADD COLUMN, which fails when applied again), its indexes made again, with
+  // secure_delete ON so the old copies of the views are not left in free pages, where the retention purge of a
+  // consignment would not reach them: applied again (a schema version set back), it makes the same table
+  `
+  PRAGMA secure_delete = ON;
+  CREATE TABLE risk_consignments_44 (
+    office_of_entry  TEXT NOT NULL COLLATE NOCASE,
+    expected_arrival INTEGER NOT NULL,       -- epoch ms
+    cid              INTEGER NOT NULL,       -- messages.seq of the message that opened the consignment (stable id)
+    partner          TEXT NOT NULL,          -- sending administration
+    root_id          TEXT NOT NULL,          -- message id of the original declaration (the API id)
+    bcp              TEXT COLLATE NOCASE,    -- border crossing point name, folded (gnc_fold_place: a schwa read "a")
+    bcp_e            TEXT COLLATE NOCASE,    -- the name with a schwa read "e" (gnc_fold_place_typed), else NULL
+    status           TEXT NOT NULL CHECK (status IN ('active','cancelled')),
+    level            TEXT,
+    score            REAL,
+    current_seq      INTEGER NOT NULL,       -- messages.seq of the version in force
+    current_created  TEXT NOT NULL,          -- its envelope "created" (the latest created version is in force)
+    versions         INTEGER NOT NULL,
+    cancel_seq       INTEGER,
+    revision         INTEGER NOT NULL DEFAULT 0,
+    assessed_at      INTEGER,
+    updated_at       INTEGER NOT NULL,
+    view             TEXT NOT NULL,          -- the list view (JSON), rewritten with each assessment: a page is served without parsing
+    PRIMARY KEY (office_of_entry, expected_arrival, cid)
+  ) WITHOUT ROWID;
+  INSERT INTO risk_consignments_44 (office_of_entry, expected_arrival, cid, partner, root_id, bcp, bcp_e, status, level, score,
+      current_seq, current_created, versions, cancel_seq, revision, assessed_at, updated_at, view)
+    SELECT office_of_entry, expected_arrival, cid, partner, root_id, bcp,
+      CASE WHEN bcp IS NOT NULL THEN gnc_fold_place_typed(view ->> '$.officeOfEntry.borderCrossingPoint') END, status, level, score,
+      current_seq, current_created, versions, cancel_seq, revision, assessed_at, updated_at, view
+    FROM risk_consignments;
+  DROP TABLE risk_consignments;
+  ALTER TABLE risk_consignments_44 RENAME TO risk_consignments;
+  CREATE UNIQUE INDEX risk_cons_cid ON risk_consignments(cid);
+  CREATE UNIQUE INDEX risk_cons_root ON risk_consignments(root_id, partner);
+  CREATE INDEX risk_cons_bcp ON risk_consignments(bcp, expected_arrival);
+  CREATE INDEX risk_cons_bcp_e ON risk_consignments(bcp_e, expected_arrival) WHERE bcp_e IS NOT NULL;
+  CREATE INDEX risk_cons_partner ON risk_consignments(partner, expected_arrival);
+  CREATE INDEX risk_cons_level ON risk_consignments(level, expected_arrival);
+  CREATE INDEX risk_cons_arrival ON risk_consignments(expected_arrival);
+  PRAGMA secure_delete = OFF;
 `,
 ];
 

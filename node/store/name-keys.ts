@@ -157,12 +157,35 @@ export function nameWords(name: string, join = true): string[] {
  * A place name (a border crossing point) as the arrivals filters and watched routes compare it: its words read as names
  * are (accents, the letters of LETTER_FOLD, Latin twins in a Cyrillic word, an apostrophe inside a word) joined by one
  * space, so "Zamyn-Üüd", "ZAMYN UUD" and "Замын-Үүд" against "ЗАМЫН УУД" each match; legal forms are words of a place
- * name like any other. A name of no word at all (only punctuation) is compared as foldCase leaves it.
+ * name like any other. A name of no word at all (only punctuation) is compared as foldCase leaves it. The Azerbaijani
+ * schwa is read "a" here, as LETTER_FOLD reads it; its reading with "e" is foldPlaceTyped's (placeReadings: both).
  */
 export function foldPlace(name: string): string {
   const folded = foldCase(name);
   const key = words(folded).map(foldLetters).join(' ');
   return key === '' ? folded : key;
+}
+
+/**
+ * foldPlace of a place name with its Azerbaijani Latin schwas (SCHWA) read "e", as a plain Latin keyboard types them
+ * ("Biləsuvar" is "BILESUVAR"), where foldPlace reads them "a" (LETTER_FOLD: "BILASUVAR"); null for a name without one,
+ * which has its one reading. Stored beside the crossing point's foldPlace (risk_consignments.bcp_e), so a name with a
+ * schwa is found by either reading and a name without one only by its own: "Bilasuvar" is not "Bilesuvar".
+ */
+export function foldPlaceTyped(name: string): string | null {
+  // replace() returns the same string when nothing matches: a name without a schwa costs one pass of the regex
+  const typed = name.replace(SCHWA, 'e');
+  return typed === name ? null : foldPlace(typed);
+}
+
+/**
+ * The readings of a place name (foldPlace, then foldPlaceTyped when it has a schwa): two names are the same place when
+ * one reading of each is the same, as the arrivals filter, the watched routes and the border's offices compare them.
+ */
+export function placeReadings(name: string): readonly string[] {
+  const folded = foldPlace(name);
+  const typed = foldPlaceTyped(name);
+  return typed === null || typed === folded ? [folded] : [folded, typed];
 }
 
 function cut(text: string): string {
@@ -204,9 +227,16 @@ export const NAME_KEYS_FUNCTION = 'gnc_name_keys';
 /** Name of the SQL function that applies foldPlace (the migration that folds stored crossing points calls it). */
 export const FOLD_PLACE_FUNCTION = 'gnc_fold_place';
 
-/** Makes nameKeys available to SQL on this connection: `SELECT key FROM gnc_name_keys(name)`; and foldPlace, as gnc_fold_place(text). */
+/** Name of the SQL function that applies foldPlaceTyped (the migration that fills risk_consignments.bcp_e calls it). */
+export const FOLD_PLACE_TYPED_FUNCTION = 'gnc_fold_place_typed';
+
+/**
+ * Makes nameKeys available to SQL on this connection: `SELECT key FROM gnc_name_keys(name)`; and foldPlace and
+ * foldPlaceTyped, as gnc_fold_place(text) and gnc_fold_place_typed(text).
+ */
 export function registerNameKeys(db: Db): void {
   db.function(FOLD_PLACE_FUNCTION, { deterministic: true }, (text: unknown) => (typeof text === 'string' ? foldPlace(text) : null));
+  db.function(FOLD_PLACE_TYPED_FUNCTION, { deterministic: true }, (text: unknown) => (typeof text === 'string' ? foldPlaceTyped(text) : null));
   db.table(NAME_KEYS_FUNCTION, {
     columns: ['key'],
     parameters: ['name'],

@@ -7,7 +7,7 @@
 import { toKilograms } from '../../../protocol/codes/units.js';
 import type { Evidence } from '../../../protocol/risk.js';
 import { foldCode } from '../../store/fold.js';
-import { foldPlace } from '../../store/name-keys.js';
+import { placeReadings } from '../../store/name-keys.js';
 import { aciEvidence, type AssessContext, type IndicatorSet } from './context.js';
 
 const about = (note: string | undefined): string => (note ? ` (${note})` : '');
@@ -43,7 +43,7 @@ export function localIndicators(ctx: AssessContext, out: IndicatorSet): void {
 
   // the declaration's office and crossing point folded once, when a route asks (the routes' own at load: FoldedRoute)
   let office: string | undefined;
-  let crossing: string | undefined;
+  let crossing: readonly string[] | undefined;
   rules.watch.routes.forEach((r, n) => {
     const folded = ctx.rules.routes[n]!;
     const ev: Evidence[] = [];
@@ -58,7 +58,8 @@ export function localIndicators(ctx: AssessContext, out: IndicatorSet): void {
     }
     if (folded.borderCrossingPoint !== undefined) {
       const bcp = d.officeOfEntry.borderCrossingPoint;
-      if (bcp === undefined || (crossing ??= foldPlace(bcp)) !== folded.borderCrossingPoint) return;
+      // the same place when a reading of each is the same (a name with a schwa has two: placeReadings)
+      if (bcp === undefined || !(crossing ??= placeReadings(bcp)).some((c) => folded.borderCrossingPoint!.includes(c))) return;
       ev.push(aciEvidence(ctx, '/officeOfEntry/borderCrossingPoint', bcp));
     }
     if (r.via !== undefined) {

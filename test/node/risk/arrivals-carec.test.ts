@@ -10,8 +10,12 @@ import { road, variant } from './fixtures.js';
 import { arrival, readEvents, riskNetwork, send, type RiskNetwork } from './network.js';
 
 let net: RiskNetwork;
-/** Declarations through Zamyn-Üüd (Latin, with its accents), Замын-Үүд (Cyrillic) and Astara, by truck CAREC*. */
-const ids: Record<'latin' | 'cyrillic' | 'astara', string> = { latin: '', cyrillic: '', astara: '' };
+/**
+ * Declarations through Zamyn-Üüd (Latin, with its accents), Замын-Үүд (Cyrillic) and Astara, by truck CAREC*; and
+ * through Biləsuvar written with its Azerbaijani schwa, as a plain Latin keyboard types it (Bilesuvar), and a
+ * "Bilasuvar" without a schwa (the reading of the schwa as "a", as passports write it).
+ */
+const ids: Record<'latin' | 'cyrillic' | 'astara' | 'schwa' | 'typed' | 'plain', string> = { latin: '', cyrillic: '', astara: '', schwa: '', typed: '', plain: '' };
 
 beforeAll(async () => {
   net = await riskNetwork();
@@ -36,6 +40,9 @@ beforeAll(async () => {
     d.totalPackages = item.packages.count * 2;
     d.totalGrossMass = { ...item.grossMass, value: item.grossMass.value * 2 };
   }));
+  ids.schwa = await send(net.kz, 'aci', truck(4, 'AZBIL001', 'Biləsuvar'));
+  ids.typed = await send(net.kz, 'aci', truck(5, 'AZBIL001', 'Bilesuvar'));
+  ids.plain = await send(net.kz, 'aci', truck(6, 'AZBIL001', 'Bilasuvar'));
   for (const id of Object.values(ids)) await arrival(net.kg, id);
 });
 afterAll(async () => net?.close());
@@ -55,6 +62,34 @@ describe('arrivals across the region', () => {
     for (const q of cyrillic) expect(await found(`borderCrossingPoint=${encodeURIComponent(q)}`), q).toEqual([ids.cyrillic]);
     // a transliteration is another name, not a fold
     expect(await found(`borderCrossingPoint=${encodeURIComponent('Zamiin Uud')}`)).toEqual([]);
+  });
+
+  it('finds a crossing point named with the Azerbaijani schwa by its reading with "e" and with "a", and no "a" by an "e"', async () => {
+    const place = (q: string) => found(`borderCrossingPoint=${encodeURIComponent(q)}`);
+    // as a plain Latin keyboard types it: the name with the schwa and the one typed so, not "Bilasuvar"
+    for (const q of ['Bilesuvar', 'BILESUVAR', 'bilesuvar']) expect(await place(q), q).toEqual([ids.schwa, ids.typed]);
+    // with the schwa (in either case, or the turned e some keyboards give): each of its readings
+    for (const q of ['Biləsuvar', 'BİLƏSUVAR', 'Bilǝsuvar']) expect(await place(q), q).toEqual([ids.schwa, ids.typed, ids.plain]);
+    // without one, as before: the schwa read "a", never an "e"
+    expect(await place('Bilasuvar')).toEqual([ids.schwa, ids.plain]);
+    expect(await place('Bilosuvar')).toEqual([]);
+  });
+
+  it('pages a crossing point with a schwa in arrival order across both readings, each consignment once', async () => {
+    const pages: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const r = await api(net.kg, 'GET', `/v1/arrivals?borderCrossingPoint=${encodeURIComponent('Biləsuvar')}&limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(r.status, r.text).toBe(200);
+      pages.push(...r.json.items.map((a: any) => a.id));
+      cursor = r.json.nextCursor;
+    } while (cursor !== null);
+    expect(pages).toEqual([ids.schwa, ids.typed, ids.plain]);
+    // a cursor is of its filter: that of "Biləsuvar" (two readings) is not that of "Bilasuvar" (one)
+    const first = await api(net.kg, 'GET', `/v1/arrivals?borderCrossingPoint=${encodeURIComponent('Biləsuvar')}&limit=1`);
+    const other = await api(net.kg, 'GET', `/v1/arrivals?borderCrossingPoint=Bilasuvar&limit=1&cursor=${first.json.nextCursor}`);
+    expect(other.status, other.text).toBe(422);
+    expect(other.json.code).toBe('GNC_SCHEMA_INVALID');
   });
 
   it('finds an office of entry code in any letter case and spacing, and no other code', async () => {

@@ -16,7 +16,13 @@ const RULES = {
     hsPrefixes: [{ prefix: '1512', weight: 1, note: 'vegetable oils' }],
     originCountries: [{ country: 'AF', weight: 2 }],
     traders: [{ id: '150940012345', weight: 2, note: 'carrier under audit' }],
-    routes: [{ partner: 'KZ', borderCrossingPoint: 'ak-zhol', transportMode: '3', weight: 1 }],
+    routes: [
+      { partner: 'KZ', borderCrossingPoint: 'ak-zhol', transportMode: '3', weight: 1 },
+      // Biləsuvar with its Azerbaijani schwa, as a plain Latin keyboard types it, and a "Bilasuvar" without one
+      { borderCrossingPoint: 'Biləsuvar', weight: 1 },
+      { borderCrossingPoint: 'Bilesuvar', weight: 1 },
+      { borderCrossingPoint: 'Bilasuvar', weight: 1 },
+    ],
   },
   ranges: [
     { hsHeading: '1101', grossMassKg: { max: 10000 }, weight: 1 },
@@ -78,6 +84,17 @@ describe('local rules between two nodes', () => {
     const other = await send(net.kz, 'aci', plain((d) => (d.officeOfEntry.borderCrossingPoint = 'AK ZHÖL')));
     const b = await arrival(net.kg, other, has('local-value-range'));
     expect(b.assessment.indicators.find((i: any) => i.rule === 'watch.routes[0]')?.evidence.map((e: any) => [e.path, e.value])).toContainEqual(['/officeOfEntry/borderCrossingPoint', 'AK ZHÖL']);
+  });
+
+  it('matches a watched crossing point named with the Azerbaijani schwa by either reading, and no "a" by an "e"', async () => {
+    const routes = async (bcp: string): Promise<string[]> => {
+      const other = await send(net.kz, 'aci', plain((d) => (d.officeOfEntry.borderCrossingPoint = bcp)));
+      const b = await arrival(net.kg, other, has('local-value-range'));
+      return b.assessment.indicators.filter((i: any) => i.code === 'local-route').map((i: any) => i.rule).sort();
+    };
+    expect(await routes('Biləsuvar')).toEqual(['watch.routes[1]', 'watch.routes[2]', 'watch.routes[3]']);
+    expect(await routes('Bilesuvar')).toEqual(['watch.routes[1]', 'watch.routes[2]']);
+    expect(await routes('Bilasuvar')).toEqual(['watch.routes[1]', 'watch.routes[3]']);
   });
 
   it('raises local-origin for goods of a watched origin country', async () => {

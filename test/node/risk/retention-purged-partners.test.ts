@@ -22,7 +22,7 @@ const ROOT = 'shared-root-id';
 const AMEND = 'kz-amendment-id';
 const PURGED_AT = Date.parse('2026-01-02T00:00:00Z');
 
-const fields = { current_seq: 2, current_created: '2026-01-01T00:00:00Z', expected_arrival: 0, office_of_entry: 'x', bcp: null, view: '{}' };
+const fields = { current_seq: 2, current_created: '2026-01-01T00:00:00Z', expected_arrival: 0, office_of_entry: 'x', bcp: null, bcp_e: null, view: '{}' };
 
 beforeAll(() => {
   dir = tempDir('gnc-purged-partners-');

@@ -2,7 +2,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_WEIGHTS, loadRules } from '../../../node/risk/rules.js';
+import { DEFAULT_WEIGHTS, loadRules, type BorderZones } from '../../../node/risk/rules.js';
 import { arrivalZone } from '../../../node/risk/declaration.js';
 import { foldCode } from '../../../node/store/fold.js';
 import { foldPlace } from '../../../node/store/name-keys.js';
@@ -119,11 +119,28 @@ describe('risk rules file', () => {
   it("folds each watched route's office of entry and crossing point once, at load, as the arrivals filters fold them; a reload folds the new file's", () => {
     const path = file({ v: 1, watch: { routes: [{ borderCrossingPoint: 'AK ZHÖL', officeOfEntry: 'kg akz 001', weight: 1 }, { partner: 'KZ', weight: 1 }] } }, 'routes.json');
     expect(loadRules(path).routes).toEqual([
-      { officeOfEntry: foldCode('kg akz 001'), borderCrossingPoint: foldPlace('Ak-Zhol') },
+      { officeOfEntry: foldCode('kg akz 001'), borderCrossingPoint: [foldPlace('Ak-Zhol')] },
       { officeOfEntry: undefined, borderCrossingPoint: undefined },
     ]);
     file({ v: 1, watch: { routes: [{ borderCrossingPoint: 'Torugart', weight: 1 }] } }, 'routes.json');
-    expect(loadRules(path).routes).toEqual([{ officeOfEntry: undefined, borderCrossingPoint: foldPlace('TORUGART') }]);
+    expect(loadRules(path).routes).toEqual([{ officeOfEntry: undefined, borderCrossingPoint: [foldPlace('TORUGART')] }]);
+    // a crossing point with the Azerbaijani schwa by both its readings, one without by its own
+    file({ v: 1, watch: { routes: [{ borderCrossingPoint: 'Biləsuvar', weight: 1 }, { borderCrossingPoint: 'Bilasuvar', weight: 1 }] } }, 'routes.json');
+    expect(loadRules(path).routes.map((r) => r.borderCrossingPoint)).toEqual([['BILASUVAR', 'BILESUVAR'], ['BILASUVAR']]);
+  });
+
+  it('gives an arrival at a crossing point named with the Azerbaijani schwa the zone of either reading, and keeps "a" apart from "e"', () => {
+    const zonesOf = (offices: Record<string, string>) => loadRules(file({ v: 1, border: { timeZone: 'Asia/Baku', offices } })).zones;
+    const at = (zones: BorderZones, borderCrossingPoint: string) => arrivalZone(variant(road(), (d) => (d.officeOfEntry = { id: 'AZBIL001', borderCrossingPoint })) as never, zones);
+    // the file with the schwa, declarations typed with "e" or "a"; and the file typed with "e", a declaration with the schwa
+    const schwa = zonesOf({ 'Biləsuvar': 'Asia/Tehran' });
+    for (const written of ['Bilesuvar', 'Bilasuvar', 'BİLƏSUVAR']) expect(at(schwa, written), written).toBe('Asia/Tehran');
+    expect(at(zonesOf({ 'Bilesuvar': 'Asia/Tehran' }), 'Biləsuvar')).toBe('Asia/Tehran');
+    // without a schwa, "a" is not "e"
+    expect(at(zonesOf({ 'Bilasuvar': 'Asia/Tehran' }), 'Bilesuvar')).toBe('Asia/Baku');
+    // the name with the schwa and its typed reading with two zones are one office with two: refused, naming the second
+    const e = failure(() => loadRules(file({ v: 1, border: { offices: { 'Biləsuvar': 'Asia/Tehran', 'Bilesuvar': 'Asia/Baku' } } })));
+    expect(e.issues?.[0]?.path).toBe('/border/offices/Bilesuvar');
   });
 
   it('refuses thresholds where medium is not below high', () => {

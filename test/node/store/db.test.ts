@@ -283,6 +283,62 @@ describe('openDb', () => {
     expect(ids({ officeOfEntry: 'kgakz001' })).toEqual(['m3']);
   });
 
+  it('finds a crossing point held with an Azerbaijani schwa by its reading with "e" after migration 44, and no name without one by it', () => {
+    const { old, version, file } = olderVersion('CREATE TABLE risk_consignments_44');
+    expect(version).toBe(43);
+    const add = old.prepare(`INSERT INTO risk_consignments (office_of_entry, expected_arrival, cid, partner, root_id, bcp, status, current_seq, current_created, versions, updated_at, view)
+      VALUES ('AZBIL001', ?, ?, 'AZ', ?, gnc_fold_place(?), 'active', ?, '2026-01-01T00:00:00Z', 1, 0, ?)`);
+    // as migration 43 left them: bcp folded (the schwa read "a"), the name as sent in the view
+    const view = (bcp: string) => JSON.stringify({ officeOfEntry: { id: 'AZBIL001', borderCrossingPoint: bcp } });
+    add.run(1, 1, 'm1', 'Biləsuvar', 1, view('Biləsuvar'));
+    add.run(2, 2, 'm2', 'Bilasuvar', 2, view('Bilasuvar'));
+    add.run(3, 3, 'm3', 'Bilesuvar', 3, view('Bilesuvar'));
+    add.run(4, 4, 'm4', 'SƏDƏRƏK', 4, view('SƏDƏRƏK'));
+    add.run(5, 5, 'm5', 'Sadarak', 5, '{}'); // a view without the name: nothing to read the schwa from
+    old.close();
+    db = openDb(file);
+    const queries = new ArrivalQueries(db, new ConsignmentRepo(db));
+    const ids = (borderCrossingPoint: string) => queries.list({ borderCrossingPoint, limit: 10 }).rows.map((r) => r.root_id);
+    expect(ids('Bilesuvar')).toEqual(['m1', 'm3']);
+    expect(ids('Bilasuvar')).toEqual(['m1', 'm2']);
+    expect(ids('Biləsuvar')).toEqual(['m1', 'm2', 'm3']);
+    expect(ids('Sederek')).toEqual(['m4']);
+    expect(ids('sadarak')).toEqual(['m4', 'm5']);
+    // the second reading is held for the names with a schwa only
+    expect(db.prepare('SELECT root_id, bcp_e FROM risk_consignments WHERE bcp_e IS NOT NULL ORDER BY cid').all()).toEqual([
+      { root_id: 'm1', bcp_e: 'BILESUVAR' },
+      { root_id: 'm4', bcp_e: 'SEDEREK' },
+    ]);
+    // applied again (its schema version set back), it makes the same table, its indexes too
+    const rows = db.prepare('SELECT * FROM risk_consignments ORDER BY cid').all();
+    const indexes = () => db!.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'risk_consignments' ORDER BY name`).all();
+    const before = indexes();
+    expect(before.map((i: any) => i.name)).toContain('risk_cons_bcp_e');
+    db.pragma(`user_version = ${version}`);
+    migrate(db);
+    expect(db.prepare('SELECT * FROM risk_consignments ORDER BY cid').all()).toEqual(rows);
+    expect(indexes()).toEqual(before);
+    expect(ids('Bilesuvar')).toEqual(['m1', 'm3']);
+  });
+
+  it('reads the rows of a crossing point with a schwa along its two indexes in page order, never sorting them whole', () => {
+    const d = open();
+    const prepared: string[] = [];
+    const prepare = d.prepare.bind(d);
+    d.prepare = ((sql: string) => (prepared.push(sql), prepare(sql))) as typeof d.prepare;
+    const queries = new ArrivalQueries(d, new ConsignmentRepo(d));
+    for (const borderCrossingPoint of ['Bilesuvar', 'Biləsuvar']) {
+      prepared.length = 0;
+      queries.list({ borderCrossingPoint, from: '2026-01-01T00:00:00Z', limit: 10 });
+      const sql = prepared.find((s) => s.includes('FROM risk_consignments c'))!;
+      const plan = prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...new Array<null>(sql.match(/\?/g)!.length).fill(null)).map((r) => (r as { detail: string }).detail);
+      expect(plan.filter((p) => p.startsWith('SEARCH c')), borderCrossingPoint).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^SEARCH c USING INDEX risk_cons_bcp \(bcp=\? AND expected_arrival>\?\)$/), expect.stringMatching(/^SEARCH c USING INDEX risk_cons_bcp_e \(bcp_e=\? AND expected_arrival>\?\)$/)]),
+      );
+      expect(plan.filter((p) => p.startsWith('SCAN') || p === 'USE TEMP B-TREE FOR ORDER BY'), borderCrossingPoint).toEqual([]);
+    }
+  });
+
   it("sets aside the partner certificates naming another country's node key or peer id that older versions kept, as evidence", () => {
     dir = tempDir('gnc-db-');
     const version = MIGRATIONS.findIndex((m) => m.includes('CREATE TABLE IF NOT EXISTS certificate_conflicts'));

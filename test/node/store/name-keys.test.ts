@@ -1,6 +1,6 @@
 /** Search keys of legal names: the words compared, legal forms left out, a key per word, queries read the same way. */
 import { describe, expect, it } from 'vitest';
-import { foldPlace, NAME_KEY_CHARS, NAME_KEY_WORDS, nameKeys, nameQuery, nameWords } from '../../../node/store/name-keys.js';
+import { foldPlace, foldPlaceTyped, NAME_KEY_CHARS, NAME_KEY_WORDS, nameKeys, nameQuery, nameWords, placeReadings } from '../../../node/store/name-keys.js';
 
 describe('name keys', () => {
   it('cuts names into folded words at punctuation, and Chinese into characters', () => {
@@ -76,6 +76,16 @@ describe('name keys', () => {
     }
     // migration 43 folds the crossing points held again and says that applied twice it folds nothing more
     for (const name of ['Билǝсувар', 'ƎйYaT', 'Zamyn-Üüd', 'Biləsuvar', 'Ҹәлилабад']) expect(foldPlace(foldPlace(name)), name).toBe(foldPlace(name));
+  });
+
+  it('reads a place name with the Azerbaijani schwa with "a" and with "e", and one without by its own reading only', () => {
+    for (const name of ['Biləsuvar', 'BİLƏSUVAR', 'Bilǝsuvar', 'BILƎSUVAR']) expect(placeReadings(name), name).toEqual(['BILASUVAR', 'BILESUVAR']);
+    // every schwa of a name is read the same way, as a keyboard types them
+    expect(placeReadings('Sədərək')).toEqual(['SADARAK', 'SEDEREK']);
+    for (const name of ['Bilasuvar', 'Bilesuvar', 'Замын-Үүд', 'Zamyn-Üüd']) {
+      expect(foldPlaceTyped(name), name).toBeNull();
+      expect(placeReadings(name), name).toEqual([foldPlace(name)]);
+    }
   });
 
   it('does not fold more than those letters: distinct names stay distinct', () => {

@@ -59,7 +59,7 @@ beforeAll(async () => {
     '/v1/messages?direction=in&partner=KZ&type=aci&status=accepted&limit=5', '/v1/messages', '/v1/messages?direction=in', '/v1/messages?type=aeo',
     '/v1/messages?status=accepted&direction=in', `/v1/messages?since=${hourAgo}`, `/v1/messages?direction=in&since=${hourAgo}`, `/v1/messages?since=${hourAgo}&cursor=999999`,
     `/v1/messages?until=${hourAgo}&direction=out`, '/v1/messages?cursor=999999',
-    '/v1/arrivals?partner=KZ', `/v1/arrivals?from=${encodeURIComponent(new Date().toISOString())}&borderCrossingPoint=KG-AKJOL`, '/v1/arrivals?hsPrefix=84&level=low',
+    '/v1/arrivals?partner=KZ', `/v1/arrivals?borderCrossingPoint=${encodeURIComponent('Biləsuvar')}&hsPrefix=84`, '/v1/arrivals?borderCrossingPoint=Bilesuvar', `/v1/arrivals?from=${encodeURIComponent(new Date().toISOString())}&borderCrossingPoint=KG-AKJOL`, '/v1/arrivals?hsPrefix=84&level=low',
     '/v1/arrivals?trader=KZ123&includeCancelled=true', '/v1/arrivals?aeoId=KZAEO981140001234', '/v1/arrivals?container=MSKU1234567',
     '/v1/arrivals?transportMeans=123ABC02&officeOfEntry=KG417000', `/v1/arrivals?to=${encodeURIComponent(new Date(Date.now() + 7 * 86_400_000).toISOString())}`,
     '/v1/arrivals/export?partner=KZ', '/v1/arrivals/export?format=jsonl&level=low', '/v1/aeo?id=KZAEO981140001234', '/v1/aeo?limit=5',
