@@ -3,7 +3,8 @@
  * REQUEST frame and the partner's signed receipt comes back as a RECEIPT frame with the same id. A new stream
  * per message tops out near 1-2k round trips/s; one stream with request ids reached ~8.8k/s
  * (ARCHITECTURE.md). A broken stream fails its pending requests, which the dispatcher retries. The stream is on the
- * partner's newest connection, and moves when a newer one opens (connectionOpened).
+ * partner's newest connection, and moves when a newer one opens (connectionOpened); the requests in flight on a stream
+ * so retired move to the newer one if its connection turns out dead, at the probe or later (retire, moveOff).
  */
 import type { Libp2p } from 'libp2p';
 import type { Connection, Stream } from '@libp2p/interface';
@@ -77,6 +78,8 @@ export class PartnerSession {
   private framedOn: Connection | undefined;
   /** Streams a newer connection replaced that still carry requests in flight: closed once these are answered. */
   private readonly retired = new Set<FramedStream>();
+  /** Retired streams that closed while their requests wait for the stream they move to (moveOff): their failed writes fail nothing. */
+  private readonly moving = new Set<FramedStream>();
   private opening: Promise<FramedStream> | undefined;
   /**
    * The partner's peer id and the connection dial() negotiates the stream on (none while it dials one), and what ends
@@ -129,8 +132,8 @@ export class PartnerSession {
       await framed.write({ kind: FRAME_REQUEST, requestId, payload: envelope }, () => onWire?.(true));
       this.armReceiptTimer(requestId, framed);
     } catch (err) {
-      // one moved to a newer stream meanwhile (connectionOpened) is that stream's now
-      if (this.pending.get(requestId)?.on === framed) this.settle(requestId, err instanceof Error ? err : new Error(String(err)));
+      // one moved to a newer stream meanwhile (connectionOpened), or about to be (moveOff), is that stream's now
+      if (this.pending.get(requestId)?.on === framed && !this.moving.has(framed)) this.settle(requestId, err instanceof Error ? err : new Error(String(err)));
     }
   }
 
@@ -168,7 +171,9 @@ export class PartnerSession {
    * closes; one that does not has its requests sent again, under the same ids, on the newest connection (the partner
    * answers one it holds already with its stored receipt), and the stream is closed. A stream still being negotiated
    * on an older connection is negotiated on the newer one instead (once NEGOTIATION_GRACE_MS old), and so is one waiting
-   * for a dial when the partner dials in (negotiate). Called once per connection opened, never per message.
+   * for a dial when the partner dials in (negotiate). A retired stream that answered the probe but ends later with
+   * requests still in flight has them moved as well (moveOff), instead of failed into the dispatcher's backoff. Called
+   * once per connection opened, never per message.
    */
   connectionOpened(conn: Connection): void {
     const n = this.negotiating;
@@ -205,11 +210,23 @@ export class PartnerSession {
     try {
       to = await this.open();
     } catch (err) {
-      return framed.close(err instanceof Error ? err : dead); // its requests fail, and the dispatcher retries them
+      // its requests fail, and the dispatcher retries them (not retired any more: its closing does not try to open one again)
+      this.retired.delete(framed);
+      return framed.close(err instanceof Error ? err : dead);
     }
+    this.move(framed, to, dead.message);
+    framed.close(dead);
+  }
+
+  /**
+   * Sends the requests in flight on `from` again on `to`, under the same ids (the partner answers one it holds already
+   * with its stored receipt). They count as `moved`: the partner may hold them from `from`, so an error frame on `to`
+   * does not say it holds them not.
+   */
+  private move(from: FramedStream, to: FramedStream, why: string): void {
     let moved = 0;
     for (const [id, p] of this.pending) {
-      if (p.on !== framed) continue;
+      if (p.on !== from) continue;
       clearTimeout(p.timer);
       p.timer = undefined;
       p.on = to;
@@ -218,8 +235,29 @@ export class PartnerSession {
       void this.send(id, to, p.envelope, p.onWire);
     }
     // those answered (or failed) while the newer stream opened have nothing to move: no line then
-    if (moved > 0) this.opts.log?.(`moved the ${moved} message(s) in flight to ${this.country} to its newer connection: ${dead.message}`);
-    framed.close(dead);
+    if (moved > 0) this.opts.log?.(`moved the ${moved} message(s) in flight to ${this.country} to its newer connection: ${why}`);
+  }
+
+  /**
+   * A retired stream (one whose connection answered the probe) closed with requests in flight: its connection died
+   * after the probe, or the partner reset the stream. A newer connection is open, so they move to the stream on it (the
+   * current one, or one opened now on the partner's newest connection) rather than failing into the dispatcher's
+   * backoff; only without an open connection with the partner (nothing to move to without a dial) are they failed.
+   */
+  private async moveOff(framed: FramedStream, err: Error | undefined): Promise<void> {
+    const why = this.streamClosedError(err);
+    const peerId = this.dialed?.peerId;
+    if (!this.framed?.isOpen && (peerId === undefined || newestConnection(this.host, peerId) === undefined)) return this.failAll(why, framed);
+    this.moving.add(framed);
+    let to: FramedStream;
+    try {
+      to = await this.open();
+    } catch {
+      return this.failAll(why, framed); // the dispatcher retries them
+    } finally {
+      this.moving.delete(framed);
+    }
+    this.move(framed, to, `their stream closed after its connection had answered the probe${err ? ` (${err.message})` : ''}, and a newer connection is open.`);
   }
 
   /** After a request on `framed` is answered: a retired stream closes with its last one. */
@@ -236,6 +274,10 @@ export class PartnerSession {
 
   private closedError(): GncError {
     return new GncError('GNC_PARTNER_UNREACHABLE', `The session with ${this.country} closed (the node is shutting down, or the partner's trust changed); the message stays queued and is sent again on a new one.`);
+  }
+
+  private streamClosedError(err: Error | undefined): GncError {
+    return new GncError('GNC_PARTNER_UNREACHABLE', `Stream to ${this.country} closed${err ? `: ${err.message}` : ''}; the message will be retried.`);
   }
 
   private async open(): Promise<FramedStream> {
@@ -275,8 +317,9 @@ export class PartnerSession {
       onFrame: (f) => this.onFrame(f, framed),
       onClose: (err) => {
         if (this.framed === framed) this.framed = this.framedOn = undefined;
-        this.retired.delete(framed);
-        this.failAll(new GncError('GNC_PARTNER_UNREACHABLE', `Stream to ${this.country} closed${err ? `: ${err.message}` : ''}; the message will be retried.`), framed);
+        // a closed session moves nothing (close() fails what is in flight)
+        if (this.retired.delete(framed) && this.holds(framed) && !this.closed.signal.aborted) void this.moveOff(framed, err);
+        else this.failAll(this.streamClosedError(err), framed);
       },
     }, { drainTimeoutMs: this.opts.drainTimeoutMs, frameReadTimeoutMs: this.opts.frameReadTimeoutMs, log: this.opts.log, peer: this.country });
     this.framed = framed;
