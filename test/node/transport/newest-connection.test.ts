@@ -6,53 +6,27 @@
  * freezes. And when both connections are alive (two nodes dialing each other at once), the switch fails nothing and
  * sends nothing twice.
  */
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { multiaddr } from '@multiformats/multiaddr';
-import { peerIdFromString } from '@libp2p/peer-id';
-import type { Connection } from '@libp2p/interface';
-import { EXCHANGE_PROTOCOL } from '../../../protocol/constants.js';
-import { decodeNodeCertificate } from '../../../protocol/certificate.js';
 import { RETIRED_PROBE_MS } from '../../../node/transport/session.js';
-import { api, holdReceipts, networkForFile, restartNode, waitFor, type TestNode } from '../../helpers/network.js';
+import { holdReceipts, networkForFile, restartNode, waitFor, type TestNode } from '../../helpers/network.js';
+import { certified, connections, delivered, disconnect, exchangeStreamOn, portOf, submitAci } from '../../helpers/connections.js';
 import { relay } from '../../helpers/relay.js';
 
-const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const kzLog: string[] = [];
 const { nodes: { KZ: kz, KG: kg } } = networkForFile(['KZ', 'KG'], { nodeOptions: (c) => (c === 'KZ' ? { log: (m: string) => void kzLog.push(m) } : {}) });
-
-const certified = (n: TestNode) => decodeNodeCertificate(n.node.parts.identity.certificate);
-/** `from`'s open connections with `to`, oldest first. */
-const connections = (from: TestNode, to: TestNode): Connection[] =>
-  from.node.host!.getConnections(peerIdFromString(certified(to).peerId)).filter((c) => c.status === 'open').sort((a, b) => a.timeline.open - b.timeline.open);
-const exchangeStreamOn = (c: Connection): boolean => c.streams.some((s) => s.protocol === EXCHANGE_PROTOCOL && s.direction === 'outbound' && s.status === 'open');
-
-async function submit(from: TestNode, to: string): Promise<string> {
-  const r = await api(from, 'POST', '/v1/messages', { to, type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
-  expect(r.status, r.text).toBe(202);
-  return r.json.id as string;
-}
-const delivered = (n: TestNode, id: string, ms: number, what: string) =>
-  waitFor(async () => ((await api(n, 'GET', `/v1/messages/${id}`)).json.status === 'delivered') || undefined, ms, what);
-
-/** KZ and KG with no connection between them: the one of KG's start-up greeting (or of the test before) closed. */
-async function disconnect(): Promise<void> {
-  await waitFor(() => connections(kz, kg).length > 0 || undefined, 5000, 'KG\'s greeting at KZ');
-  for (const c of connections(kz, kg)) c.abort(new Error('test: start without connections'));
-  await waitFor(() => (connections(kz, kg).length === 0 && connections(kg, kz).length === 0) || undefined, 5000, 'KZ and KG disconnected');
-}
 
 afterEach(() => void (kzLog.length = 0));
 
 describe('a partner that restarted behind a firewall that drops silently, its old connection still open here', () => {
   it('gets the next message on its new connection at once, and the one in flight on the dead one soon after', async () => {
-    await disconnect();
-    const kgPort = Number(multiaddr(certified(kg).addrs[0]!).getComponents()[1]!.value);
+    await disconnect(kz, kg);
+    const kgPort = portOf(kg);
     const firewall = await relay(kgPort, '127.0.9.2');
     try {
       // KZ's connection with KG, and so its session's stream, goes through the firewall
       await kz.node.host!.dial(multiaddr(`/ip4/127.0.0.1/tcp/${firewall.port}/p2p/${certified(kg).peerId}`), { signal: AbortSignal.timeout(5000) });
-      await delivered(kz, await submit(kz, 'KG'), 5000, 'the first message, through the firewall');
+      await delivered(kz, await submitAci(kz, 'KG'), 5000, 'the first message, through the firewall');
       const [old] = connections(kz, kg);
       expect(connections(kz, kg)).toHaveLength(1);
       expect(exchangeStreamOn(old!)).toBe(true);
@@ -60,14 +34,14 @@ describe('a partner that restarted behind a firewall that drops silently, its ol
       // KG's host goes away: nothing of it reaches KZ any more, not even a close. A message then goes into the dead stream
       firewall.freeze();
       await kg.node.stop();
-      const inFlight = await submit(kz, 'KG');
+      const inFlight = await submitAci(kz, 'KG');
       await waitFor(() => kz.node.dispatcher.inFlight('KG') > 0 || undefined, 2000, 'the message on the dead stream');
       // KG is back and greets KZ: a second connection, while the first one still looks open at KZ
       await restartNode(kg);
       await waitFor(() => connections(kz, kg).length === 2 || undefined, 5000, 'KG\'s new connection at KZ');
       expect(old!.status).toBe('open');
 
-      const next = await submit(kz, 'KG');
+      const next = await submitAci(kz, 'KG');
       // libp2p's ping would close the dead connection after 10-20 s, the receipt timeout is 30 s: well before those
       await delivered(kz, next, 3000, 'the next message, on KG\'s new connection');
       await delivered(kz, inFlight, RETIRED_PROBE_MS + 3000, 'the message that was in flight on the dead connection');
@@ -81,11 +55,11 @@ describe('a partner that restarted behind a firewall that drops silently, its ol
 
 describe('two live connections with a partner (both nodes dialed at once)', () => {
   it('switches to the newer one without failing or sending twice what is in flight on the older one', async () => {
-    await disconnect();
+    await disconnect(kz, kg);
     await kz.node.host!.dial(multiaddr(`${certified(kg).addrs[0]}/p2p/${certified(kg).peerId}`), { signal: AbortSignal.timeout(5000) });
     const held = holdReceipts(kg);
     try {
-      const first = [await submit(kz, 'KG'), await submit(kz, 'KG')];
+      const first = [await submitAci(kz, 'KG'), await submitAci(kz, 'KG')];
       await waitFor(() => held.arrived.length === 2 || undefined, 5000, 'the first two at KG, their receipts held');
       const [older] = connections(kz, kg);
       expect(exchangeStreamOn(older!)).toBe(true);
@@ -94,7 +68,7 @@ describe('two live connections with a partner (both nodes dialed at once)', () =
       await kg.node.host!.dial(multiaddr(`${certified(kz).addrs[0]}/p2p/${certified(kz).peerId}`), { force: true, signal: AbortSignal.timeout(5000) });
       await waitFor(() => connections(kz, kg).length === 2 || undefined, 5000, 'the second connection at KZ');
       const newer = connections(kz, kg)[1]!;
-      const next = [await submit(kz, 'KG'), await submit(kz, 'KG')];
+      const next = [await submitAci(kz, 'KG'), await submitAci(kz, 'KG')];
       await waitFor(() => held.arrived.length === 4 || undefined, 5000, 'the next two at KG');
       expect(exchangeStreamOn(newer)).toBe(true);
       // past the older connection's probe: it answered, so what is in flight on it stays there

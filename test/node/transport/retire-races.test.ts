@@ -3,44 +3,24 @@
  * Real KZ nodes; KG is either a real node or a raw libp2p host with KG's key (to answer as a test wants), and the
  * firewall that drops silently is a TCP relay that freezes.
  */
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { multiaddr } from '@multiformats/multiaddr';
-import { peerIdFromString } from '@libp2p/peer-id';
-import type { Connection, Stream } from '@libp2p/interface';
+import type { Stream } from '@libp2p/interface';
 import { EXCHANGE_PROTOCOL } from '../../../protocol/constants.js';
-import { decodeNodeCertificate } from '../../../protocol/certificate.js';
 import { encodeFrame, errorFrame, FRAME_REQUEST } from '../../../protocol/wire.js';
 import { RETIRED_PROBE_MS } from '../../../node/transport/session.js';
 import { api, networkPerTest, restartNode, waitFor, type TestNode } from '../../helpers/network.js';
+import { certified, connections, disconnect, portOf, submitAci } from '../../helpers/connections.js';
 import { onFrames, rawPeer } from '../../helpers/raw-peer.js';
 import { relay } from '../../helpers/relay.js';
 
-const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const network = networkPerTest();
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-const certified = (n: TestNode) => decodeNodeCertificate(n.node.parts.identity.certificate);
-/** `from`'s open connections with `to`'s peer id. */
-const connections = (from: TestNode, to: TestNode): Connection[] =>
-  from.node.host!.getConnections(peerIdFromString(certified(to).peerId)).filter((c) => c.status === 'open');
-
-async function submit(from: TestNode, to: string): Promise<string> {
-  const r = await api(from, 'POST', '/v1/messages', { to, type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
-  expect(r.status, r.text).toBe(202);
-  return r.json.id as string;
-}
 const statusOf = async (n: TestNode, id: string): Promise<string> => (await api(n, 'GET', `/v1/messages/${id}`)).json.status as string;
-
-/** KZ and KG with no connection between them (KG's start-up greeting closed). */
-async function disconnect(kz: TestNode, kg: TestNode): Promise<void> {
-  await waitFor(() => connections(kz, kg).length > 0 || undefined, 5000, 'KG\'s greeting at KZ');
-  for (const c of connections(kz, kg)) c.abort(new Error('test: start without connections'));
-  await waitFor(() => (connections(kz, kg).length === 0 && connections(kg, kz).length === 0) || undefined, 5000, 'KZ and KG disconnected');
-}
 
 describe('a message moved to the newer connection, which the partner answers with an error frame', () => {
   it('still counts as handed over (the partner may hold it from the dead connection): it cannot be withdrawn', async () => {
@@ -61,11 +41,11 @@ describe('a message moved to the newer connection, which the partner answers wit
       });
     }, { maxInboundStreams: 64 });
     await raw.start();
-    const firewall = await relay(Number(multiaddr(certified(kg).addrs[0]!).getComponents()[1]!.value), '127.0.9.4');
+    const firewall = await relay(portOf(kg), '127.0.9.4');
     cleanups.push(() => firewall.destroy());
     await kz.node.host!.dial(multiaddr(`/ip4/127.0.0.1/tcp/${firewall.port}/p2p/${certified(kg).peerId}`), { signal: AbortSignal.timeout(5000) });
 
-    const id = await submit(kz, 'KG');
+    const id = await submitAci(kz, 'KG');
     await waitFor(() => requests.length === 1 || undefined, 5000, 'the first copy at KG');
     // the connection dies silently, and KG opens a newer one: the dead one does not answer the probe, the message moves
     firewall.freeze();
@@ -92,14 +72,14 @@ describe('a partner\'s newer connection that opens while the session opens its s
     const { nodes } = await network(['KZ', 'KG']);
     const [kz, kg] = [nodes.KZ!, nodes.KG!];
     await disconnect(kz, kg);
-    const firewall = await relay(Number(multiaddr(certified(kg).addrs[0]!).getComponents()[1]!.value), '127.0.9.6');
+    const firewall = await relay(portOf(kg), '127.0.9.6');
     cleanups.push(() => firewall.destroy());
     // KZ's only connection with KG goes through the firewall, no stream on it yet
     await kz.node.host!.dial(multiaddr(`/ip4/127.0.0.1/tcp/${firewall.port}/p2p/${certified(kg).peerId}`), { signal: AbortSignal.timeout(5000) });
     firewall.freeze();
     await kg.node.stop();
     // the session's stream negotiation goes into the dead connection, and waits
-    const id = await submit(kz, 'KG');
+    const id = await submitAci(kz, 'KG');
     await waitFor(() => kz.node.dispatcher.inFlight('KG') > 0 || undefined, 2000, 'the message waiting for its stream');
     await restartNode(kg);
     await waitFor(() => connections(kz, kg).length === 2 || undefined, 5000, 'KG\'s new connection at KZ');

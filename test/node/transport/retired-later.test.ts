@@ -5,18 +5,13 @@
  * the same ids, and the partner answers the copy it holds with its stored receipt. Real nodes; the older connection
  * goes through a TCP relay that is cut.
  */
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { multiaddr } from '@multiformats/multiaddr';
-import { peerIdFromString } from '@libp2p/peer-id';
-import type { Connection } from '@libp2p/interface';
-import { EXCHANGE_PROTOCOL } from '../../../protocol/constants.js';
-import { decodeNodeCertificate } from '../../../protocol/certificate.js';
 import { RETIRED_PROBE_MS } from '../../../node/transport/session.js';
 import { api, holdReceipts, networkForFile, waitFor, type TestNode } from '../../helpers/network.js';
+import { certified, connections, exchangeStreamOn, portOf, submitAci } from '../../helpers/connections.js';
 import { relay } from '../../helpers/relay.js';
 
-const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const kzLog: string[] = [];
 // a failed attempt waits at least 15 s (half of initialMs, equal jitter): far longer than the delivery waited for below
 const { nodes: { KZ: kz, KG: kg } } = networkForFile(['KZ', 'KG'], {
@@ -24,17 +19,6 @@ const { nodes: { KZ: kz, KG: kg } } = networkForFile(['KZ', 'KG'], {
 });
 afterEach(() => void (kzLog.length = 0));
 
-const certified = (n: TestNode) => decodeNodeCertificate(n.node.parts.identity.certificate);
-/** `from`'s open connections with `to`, oldest first. */
-const connections = (from: TestNode, to: TestNode): Connection[] =>
-  from.node.host!.getConnections(peerIdFromString(certified(to).peerId)).filter((c) => c.status === 'open').sort((a, b) => a.timeline.open - b.timeline.open);
-const exchangeStreamOn = (c: Connection): boolean => c.streams.some((s) => s.protocol === EXCHANGE_PROTOCOL && s.direction === 'outbound' && s.status === 'open');
-
-async function submit(from: TestNode, to: string): Promise<string> {
-  const r = await api(from, 'POST', '/v1/messages', { to, type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
-  expect(r.status, r.text).toBe(202);
-  return r.json.id as string;
-}
 /** The failed attempts of `n`'s queued message `id` (none once it is delivered and out of the queue). */
 const failedAttempts = (n: TestNode, id: string): number =>
   (n.node.parts.store.db.prepare(`SELECT o.attempts FROM outbox o JOIN messages m ON m.seq = o.seq WHERE m.direction = 'out' AND m.id = ?`).pluck().get(id) as number | undefined) ?? 0;
@@ -44,12 +28,12 @@ describe('a retired connection that answered the probe and dies later, a request
     await waitFor(() => connections(kz, kg).length > 0 || undefined, 5000, 'KG\'s greeting at KZ');
     for (const c of connections(kz, kg)) c.abort(new Error('test: start without connections'));
     await waitFor(() => (connections(kz, kg).length === 0 && connections(kg, kz).length === 0) || undefined, 5000, 'KZ and KG disconnected');
-    const link = await relay(Number(multiaddr(certified(kg).addrs[0]!).getComponents()[1]!.value), '127.0.9.8');
+    const link = await relay(portOf(kg), '127.0.9.8');
     const held = holdReceipts(kg);
     try {
       // KZ's connection with KG, and so its session's stream, goes through the relay; KG stores the message and holds its receipt
       await kz.node.host!.dial(multiaddr(`/ip4/127.0.0.1/tcp/${link.port}/p2p/${certified(kg).peerId}`), { signal: AbortSignal.timeout(5000) });
-      const id = await submit(kz, 'KG');
+      const id = await submitAci(kz, 'KG');
       await waitFor(() => held.arrived.length === 1 || undefined, 5000, 'the message at KG, its receipt held');
       const [older] = connections(kz, kg);
       expect(exchangeStreamOn(older!)).toBe(true);

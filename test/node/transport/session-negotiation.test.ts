@@ -5,48 +5,24 @@
  * holds the bytes, an address that drops silently a TCP server that takes connections and answers nothing.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { multiaddr } from '@multiformats/multiaddr';
-import { peerIdFromString } from '@libp2p/peer-id';
-import type { Connection, Stream } from '@libp2p/interface';
+import type { Stream } from '@libp2p/interface';
 import type { Libp2p } from 'libp2p';
 import { EXCHANGE_PROTOCOL } from '../../../protocol/constants.js';
-import { decodeNodeCertificate } from '../../../protocol/certificate.js';
 import { FRAME_REQUEST } from '../../../protocol/wire.js';
 import { loadIdentity } from '../../../certs/identity.js';
-import { api, networkPerTest, waitFor, type TestNode } from '../../helpers/network.js';
+import { networkPerTest, waitFor, type TestNode } from '../../helpers/network.js';
+import { certified, delivered, disconnect, portOf, submitAci } from '../../helpers/connections.js';
 import { onFrames, rawPeer, receiptFrame } from '../../helpers/raw-peer.js';
 import { relay } from '../../helpers/relay.js';
 import { NEGOTIATION_GRACE_MS } from '../../../node/transport/session.js';
 
-const aci = JSON.parse(readFileSync(new URL('../../../examples/messages/aci-kz-kg-road.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const network = networkPerTest();
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-const certified = (n: TestNode) => decodeNodeCertificate(n.node.parts.identity.certificate);
-const portOf = (n: TestNode): number => Number(multiaddr(certified(n).addrs[0]!).getComponents()[1]!.value);
-/** `from`'s open connections with `to`'s peer id. */
-const connections = (from: TestNode, to: TestNode): Connection[] =>
-  from.node.host!.getConnections(peerIdFromString(certified(to).peerId)).filter((c) => c.status === 'open');
-
-async function submit(from: TestNode, to: string): Promise<string> {
-  const r = await api(from, 'POST', '/v1/messages', { to, type: 'aci', purpose: 'pre-arrival-risk-assessment', body: aci });
-  expect(r.status, r.text).toBe(202);
-  return r.json.id as string;
-}
-const delivered = (n: TestNode, id: string, ms: number, what: string) =>
-  waitFor(async () => ((await api(n, 'GET', `/v1/messages/${id}`)).json.status === 'delivered') || undefined, ms, what);
-
-/** KZ and KG with no connection between them (KG's start-up greeting closed). */
-async function disconnect(kz: TestNode, kg: TestNode): Promise<void> {
-  await waitFor(() => connections(kz, kg).length > 0 || undefined, 5000, 'KG\'s greeting at KZ');
-  for (const c of connections(kz, kg)) c.abort(new Error('test: start without connections'));
-  await waitFor(() => (connections(kz, kg).length === 0 && connections(kg, kz).length === 0) || undefined, 5000, 'KZ and KG disconnected');
-}
 
 /**
  * `count` raw hosts with KG's key (KG's node stopped) that answer every request with KG's signed receipt, and the exchange
@@ -94,7 +70,7 @@ describe('a session closed while its stream is being negotiated', () => {
     const conn = await kz.node.host!.dial(multiaddr(`/ip4/127.0.0.1/tcp/${link.port}/p2p/${certified(kg).peerId}`), { signal: AbortSignal.timeout(5000) });
     const release = link.hold();
     cleanups.push(release);
-    const id = await submit(kz, 'KG');
+    const id = await submitAci(kz, 'KG');
     const outbound = (): Stream[] => conn.streams.filter((s) => s.direction === 'outbound');
     const [negotiating] = await waitFor(() => (outbound().length > 0 ? outbound() : undefined), 5000, 'the session\'s stream negotiation, held on the link');
     expect(negotiating!.status).toBe('open');
@@ -130,7 +106,7 @@ describe('a partner that dials in while the session\'s dial waits on its address
       hole.server.close();
     });
 
-    const id = await submit(kz, 'KG');
+    const id = await submitAci(kz, 'KG');
     await waitFor(() => hole.sockets.size > 0 || undefined, 5000, 'KZ\'s dial at KG\'s certified address');
     await raw!.dial(multiaddr(`${certified(kz).addrs[0]}/p2p/${certified(kz).peerId}`), { signal: AbortSignal.timeout(5000) });
     await delivered(kz, id, 15_000, 'the message, on KG\'s connection');
@@ -166,7 +142,7 @@ describe('a partner that opens connections faster than a stream negotiation with
     })();
     await waitFor(() => opened >= 2 || undefined, 5000, 'the storm under way');
     const began = Date.now();
-    const id = await submit(kz, 'KG');
+    const id = await submitAci(kz, 'KG');
     await delivered(kz, id, 20_000, 'the message');
     const [negotiated, openedBefore, took] = [streams.length, opened, Date.now() - began];
     await storm;
