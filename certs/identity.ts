@@ -14,7 +14,7 @@ import type { PrivateKey } from '@libp2p/interface';
 import { DEFAULT_CERT_VALIDITY_MS } from '../protocol/constants.js';
 import { decodeNodeCertificate, issueNodeCertificate, verifyNodeCertificate, type NodeCertificatePayload } from '../protocol/certificate.js';
 import { keyObjectSigner, type Signer } from '../protocol/envelope/seal.js';
-import { GncError } from '../protocol/errors.js';
+import { dirOption, GncError } from '../protocol/errors.js';
 import { jwkThumbprint, publicJwkOf, type Ed25519PublicJwk } from '../protocol/jwk.js';
 import { syncDir, writeFileDurable } from './durable-file.js';
 import { generateEd25519, lstatOrUndefined, readPrivateFile, readPrivateKey, writePrivateFile, writePrivateKey } from './key-files.js';
@@ -409,7 +409,7 @@ export function loadRotatingKey(dir: string, role: RotatedKeyRole, thumbprint: s
 
 /** The command that makes (and completes) a rotation of `role`. */
 export function rotateCommand(dir: string, role: RotatedKeyRole): string {
-  return `gnc keys rotate --dir ${dir}${role === 'root' ? ' --root' : ''}`;
+  return `gnc keys rotate ${dirOption(dir)}${role === 'root' ? ' --root' : ''}`;
 }
 
 /** The root key `init` made: the start of this administration's succession chain (what partners pinned). */

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { DEFAULT_CERT_VALIDITY_MS } from '../protocol/constants.js';
 import { decodeNodeCertificate } from '../protocol/certificate.js';
 import { UtcTimestamp } from '../protocol/envelope/payload.js';
-import { GncError } from '../protocol/errors.js';
+import { dirOption, GncError } from '../protocol/errors.js';
 import { parseWith } from '../protocol/validate.js';
 import { syncDir } from './durable-file.js';
 import { certifyNode, IDENTITY_PATHS, writePublicFile, loadIdentity, loadRootKey, loadRotatingKey, newRotatingKey, promoteRotatingKey, type KeyPairInfo, type LocalIdentity, type RotatedKeyRole } from './identity.js';
@@ -131,7 +131,7 @@ function readRecord<S extends z.ZodTypeAny>(dir: string, file: string, schema: S
 }
 
 export function readRotation(dir: string): RotationState | undefined {
-  return readRecord(dir, ROTATION_FILE, RotationState, `Deleting it instead ends the rotation as it stands, and the node signs at once with the key its certificate names: do that only when every partner has delivered the new key's announcement (\`gnc messages --dir ${dir} --type key\`), or they refuse what it signs.`);
+  return readRecord(dir, ROTATION_FILE, RotationState, `Deleting it instead ends the rotation as it stands, and the node signs at once with the key its certificate names: do that only when every partner has delivered the new key's announcement (\`gnc messages ${dirOption(dir)} --type key\`), or they refuse what it signs.`);
 }
 
 export function writeRotation(dir: string, state: RotationState): void {
@@ -259,7 +259,7 @@ export function rotateNodeKey(dir: string, opts: { now: number; overlapMs: numbe
   const previous = loadIdentity(dir);
   const pending = readRotation(dir);
   if (pending && !pending.announced) {
-    throw new GncError('GNC_CONFLICT', `A key rotation to ${pending.to} was interrupted before every partner was told: complete it with \`gnc keys rotate --dir ${dir}\` (the same command again), then rotate again if you still want another key.`);
+    throw new GncError('GNC_CONFLICT', `A key rotation to ${pending.to} was interrupted before every partner was told: complete it with \`gnc keys rotate ${dirOption(dir)}\` (the same command again), then rotate again if you still want another key.`);
   }
   const root = opts.root ?? loadRootKey(dir, previous.certPayload.iss);
   const { key: next, reused } = rotatingKey(dir, 'node');

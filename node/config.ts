@@ -8,7 +8,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { z } from 'zod';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_AGE_MS, MAX_MESSAGE_AGE_LIMIT_MS } from '../protocol/constants.js';
 import { CountryCode } from '../protocol/codes/countries.js';
-import { GncError } from '../protocol/errors.js';
+import { dirOption, GncError } from '../protocol/errors.js';
 import { parseWith } from '../protocol/validate.js';
 import { writeFileDurable } from '../certs/durable-file.js';
 
@@ -68,7 +68,7 @@ export function readConfig(dir: string): NodeConfig {
   } catch (err) {
     // only a missing file means "not initialised": a --dir that is a file, or unreadable, is told as such
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    throw new GncError('GNC_IDENTITY_MISSING', `No ${CONFIG_FILE} in ${dir}: run \`gnc init --dir ${dir} --country XX --name "..."\` first.`);
+    throw new GncError('GNC_IDENTITY_MISSING', `No ${CONFIG_FILE} in ${dir}: run \`gnc init ${dirOption(dir)} --country XX --name "..."\` first.`);
   }
   let raw: unknown;
   try {

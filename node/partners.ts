@@ -9,7 +9,7 @@
  */
 import { verifyPartnerIdentity } from '../certs/public-identity.js';
 import type { PartnerRemoval } from '../protocol/api/schemas.js';
-import { GncError } from '../protocol/errors.js';
+import { dirOption, GncError } from '../protocol/errors.js';
 import type { NodeCertificatePayload } from '../protocol/certificate.js';
 import { jwkThumbprint, type Ed25519PublicJwk } from '../protocol/jwk.js';
 import { successionChain, verifyKeyNotice, type KeyNotice } from '../protocol/notice.js';
@@ -44,11 +44,6 @@ export interface AddPartnerOptions {
   onReplacedRoot?: (replaced: string, by: string, country: string) => void;
   /** The data dir of `gnc partner add`, which the commands its refusals suggest name, so that they can be pasted. */
   dir?: string;
-}
-
-/** The `--dir` of a command a refusal suggests: the data dir the command refused was run on, where it is known. */
-function dirOption(dir: string | undefined): string {
-  return `--dir ${dir ?? 'DIR'}`;
 }
 
 /**

@@ -147,3 +147,17 @@ export function quote(text: string): string {
 export function quoted(text: string): string {
   return JSON.stringify(quote(text));
 }
+
+/**
+ * `text` as one word of a POSIX shell command line, for a command a message suggests: as it is where a shell reads it
+ * so (letters, digits and `_/.,:=+@%-`), else between single quotes (a `'` in it as `'\''`), so that a data dir or file
+ * with a space or a shell metacharacter in its path pastes whole.
+ */
+export function shellWord(text: string): string {
+  return /^[\p{L}\p{N}_/.,:=+@%-]+$/u.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
+}
+
+/** The `--dir` of a command a message suggests: the data dir, as one shell word, or `DIR` where it is not known. */
+export function dirOption(dir: string | undefined): string {
+  return `--dir ${dir === undefined ? 'DIR' : shellWord(dir)}`;
+}

@@ -10,7 +10,7 @@
  * Nothing is signed outside its certificate's validity (GNC_KEY_EXPIRED): partners would refuse every envelope
  * and receipt, and an auditor every checkpoint, including checkpoints over entries made in time.
  */
-import { GncError } from '../../protocol/errors.js';
+import { dirOption, GncError } from '../../protocol/errors.js';
 import { readRevocations, readRotation, ownCertificates, type RotationState } from '../../certs/rotation.js';
 import { loadIdentity, loadNodeKey, originalRootJwk, rootPublicJwk, type KeyPairInfo, type LocalIdentity } from '../../certs/identity.js';
 import { decodeNodeCertificate, verifyNodeCertificate } from '../../protocol/certificate.js';
@@ -131,7 +131,7 @@ export class Keyring {
     const { signer, nbf, exp } = this.pick();
     const now = this.clock();
     if (now >= exp) {
-      throw new GncError('GNC_KEY_EXPIRED', `This node's signing key ${signer.kid} expired at ${new Date(exp).toISOString()}: nothing it signs would verify. Certify a new key with \`gnc keys rotate --dir ${this.dir}\` (it needs the root key) and give partners the new identity (\`gnc identity export\`; they run \`gnc partner add\` again), since partners no longer connect to a node whose certificate has ended.`);
+      throw new GncError('GNC_KEY_EXPIRED', `This node's signing key ${signer.kid} expired at ${new Date(exp).toISOString()}: nothing it signs would verify. Certify a new key with \`gnc keys rotate ${dirOption(this.dir)}\` (it needs the root key) and give partners the new identity (\`gnc identity export\`; they run \`gnc partner add\` again), since partners no longer connect to a node whose certificate has ended.`);
     }
     // a rotation keeps the old key until the new one starts; this is a key with none before it to sign meanwhile
     // (the rotation file was removed, or the clock was set back)

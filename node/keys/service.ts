@@ -10,7 +10,7 @@ import { installRootRotation, installRotation, ownCertificates, readRevocations,
 import type { RotatedKeyRole } from '../../certs/identity.js';
 import { decodeNodeCertificate, issueNodeCertificate } from '../../protocol/certificate.js';
 import { QueryInstant } from '../../protocol/api/instant.js';
-import { GncError } from '../../protocol/errors.js';
+import { dirOption, GncError } from '../../protocol/errors.js';
 import { decodeKeyNotice, signKeyNotice, type KeyNotice, type RevocationNotice, type RootSuccessionNotice } from '../../protocol/notice.js';
 import { jwkThumbprint } from '../../protocol/jwk.js';
 import { openOffline, type OfflineNode } from '../compose.js';
@@ -268,7 +268,7 @@ async function rotateNodeKeysLocked(dir: string, opts: { overlapHours?: number; 
       ...(opts.overlapHours !== undefined && Math.abs(opts.overlapHours * 3_600_000 - overlapOf) > 1000 ? [`--overlap-hours (it has ${overlapOf / 3_600_000})`] : []),
     ];
     if (differs.length > 0) {
-      throw new GncError('GNC_CONFLICT', `A key rotation to ${state.to} was interrupted, with other options than ${differs.join(' and ')}: complete it first with \`gnc keys rotate --dir ${dir}\` (no options), then rotate again with the ones you want.`);
+      throw new GncError('GNC_CONFLICT', `A key rotation to ${state.to} was interrupted, with other options than ${differs.join(' and ')}: complete it first with \`gnc keys rotate ${dirOption(dir)}\` (no options), then rotate again with the ones you want.`);
     }
   } else {
     ({ state, reused: reusedKey } = rotateNodeKey(dir, { now, overlapMs, ...(announce ? { addrs: announce } : {}) }));
@@ -381,7 +381,7 @@ async function revokeNodeKeyLocked(dir: string, kid: string, reason: string, opt
     const { active, pending } = n.keyring.status();
     if (kid === active) {
       // with a rotation under way, a second `gnc keys rotate` is refused: the way out is to wait for this one
-      const first = pending ? `the rotation to ${pending.to} is under way: wait until \`gnc keys status\` shows ${pending.to} signing (every partner acknowledged it, at the latest ${pending.overlapUntil})` : `rotate first (\`gnc keys rotate --dir ${dir}\`), wait until partners received the new certificate (\`gnc keys status\`)`;
+      const first = pending ? `the rotation to ${pending.to} is under way: wait until \`gnc keys status\` shows ${pending.to} signing (every partner acknowledged it, at the latest ${pending.overlapUntil})` : `rotate first (\`gnc keys rotate ${dirOption(dir)}\`), wait until partners received the new certificate (\`gnc keys status\`)`;
       throw new GncError('GNC_CONFLICT', `Key ${kid} is the key this node signs with: ${first}, then revoke it.`);
     }
     if (kid === pending?.to) {
@@ -588,7 +588,7 @@ export function beginRootRotation(dir: string, now: number): { state: RootRotati
   // root now would leave it issued by a succeeded root, which partners refuse
   const pending = readRotation(dir);
   if (pending !== undefined && !pending.announced) {
-    throw new GncError('GNC_CONFLICT', `The node-key rotation to ${pending.to} begun at ${pending.startedAt} was interrupted: complete it first with \`gnc keys rotate --dir ${dir}\` (the same command again), then rotate the root.`);
+    throw new GncError('GNC_CONFLICT', `The node-key rotation to ${pending.to} begun at ${pending.startedAt} was interrupted: complete it first with \`gnc keys rotate ${dirOption(dir)}\` (the same command again), then rotate the root.`);
   }
   // the current root's private key first: kept offline, it is asked for (GNC_IDENTITY_MISSING) before a new
   // root key is written, so a refused attempt leaves no stray key behind

@@ -7,7 +7,7 @@ import { parseDocument } from 'yaml';
 import { AgreementTime } from '../../../protocol/agreement/document.js';
 import { decodeAgreement, type SignedAgreement } from '../../../protocol/agreement/index.js';
 import { parseSignedJson } from '../../../protocol/envelope/signed-json.js';
-import { GncError } from '../../../protocol/errors.js';
+import { dirOption, GncError, shellWord } from '../../../protocol/errors.js';
 import { AgreementService, type NoticeAction } from '../../agreements/service.js';
 import { openOffline } from '../../compose.js';
 import { parse } from '../args.js';
@@ -53,7 +53,7 @@ function signedFile(path: string): SignedAgreement {
     return decodeAgreement(readJson(path)).signed;
   } catch (err) {
     if (!(err instanceof GncError) || err.code !== 'GNC_AGREEMENT_SIGNATURE') throw err;
-    throw new GncError(err.code, `${path}: ${err.message} Sign the file \`gnc agreement draft --dir DIR READABLE.json --out ${path}\` writes, or a partner's signed agreement file.`, { issues: err.issues });
+    throw new GncError(err.code, `${path}: ${err.message} Sign the file \`gnc agreement draft --dir DIR READABLE.json --out ${shellWord(path)}\` writes, or a partner's signed agreement file.`, { issues: err.issues });
   }
 }
 
@@ -91,7 +91,7 @@ export const agreementDraftCommand: Command = {
       const text = JSON.stringify(draft, null, 2) + '\n';
       if (values.out) {
         writeOutFile(values.out, text, values.force);
-        out(`Draft written to ${values.out}; sign it and propose it to the partner with: gnc agreement sign --dir ${values.dir} ${values.out} --propose`);
+        out(`Draft written to ${values.out}; sign it and propose it to the partner with: gnc agreement sign ${dirOption(values.dir)} ${shellWord(values.out!)} --propose`);
       } else process.stdout.write(text);
     });
   },
@@ -126,7 +126,7 @@ export const agreementSignCommand: Command = {
         out(`Proposed to ${k.partner} as message ${r.messageId}`);
       } else if (k.complete && k.origin === 'partner') out(`Countersigned copy queued for ${k.partner}.`);
       // signed here first and not proposed: nothing reaches the partner until it is, so say how
-      else if (!k.complete) out(`${k.partner} gets it for countersignature once it is proposed: gnc agreement propose --dir ${values.dir} --id ${k.document.id} --version ${k.document.version}`);
+      else if (!k.complete) out(`${k.partner} gets it for countersignature once it is proposed: gnc agreement propose ${dirOption(values.dir)} --id ${k.document.id} --version ${k.document.version}`);
     });
   },
 };

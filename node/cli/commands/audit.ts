@@ -4,7 +4,7 @@
  * failed verification prints the full report and exits 7 (GNC_AUDIT_BROKEN) so scripts can branch on it.
  */
 import { EvidenceQuery } from '../../../protocol/api/schemas.js';
-import { GncError } from '../../../protocol/errors.js';
+import { GncError, shellWord } from '../../../protocol/errors.js';
 import { formatReport } from '../../audit/report.js';
 import { formatLogStatus, verifyOwnLog } from '../../audit/self-check.js';
 import { exportEvidence } from '../../audit/export.js';
@@ -52,7 +52,7 @@ export const auditExportCommand: Command = {
       const setAside = bundle.setAside ? `${bundle.setAside.length} certificates set aside as conflicting (SPEC 9.10; older verifiers refuse the bundle), ` : '';
       out(`Wrote ${values.out}: ${bundle.envelopes.length} envelopes, ${bundle.certificates.length} certificates, ${setAside}${bundle.revocations.length} revocations, ` +
         `${bundle.chain.entries.length} log entries, ${bundle.chain.checkpoints.length} checkpoints.`);
-      out(`Verify it with: gnc audit verify ${values.out} ${bundle.roots.map((r) => `--root ${r.country}=${r.fingerprint}`).join(' ')}`);
+      out(`Verify it with: gnc audit verify ${shellWord(values.out!)} ${bundle.roots.map((r) => `--root ${r.country}=${r.fingerprint}`).join(' ')}`);
     } finally {
       await n.close();
     }

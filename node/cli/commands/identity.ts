@@ -7,7 +7,7 @@ import { loadIdentity } from '../../../certs/identity.js';
 import { exportIdentity, parseIdentityFile } from '../../../certs/public-identity.js';
 import { ownCertificates } from '../../../certs/rotation.js';
 import { PartnerRemoveRequest } from '../../../protocol/api/schemas.js';
-import { GncError, isGncError } from '../../../protocol/errors.js';
+import { dirOption, GncError, isGncError } from '../../../protocol/errors.js';
 import type { PublicIdentity } from '../../../protocol/identity.js';
 import { sha256Ascii } from '../../../protocol/envelope/seal.js';
 import { jwkThumbprint } from '../../../protocol/jwk.js';
@@ -172,7 +172,7 @@ export const partnerListCommand: Command = {
     const store = openNodeStore(values.dir!);
     try {
       const rows = values.pinned ? store.partners.pinned() : store.partners.list();
-      if (rows.length === 0) out(`No partners yet: gnc partner add --dir ${values.dir} FILE --fingerprint FINGERPRINT`);
+      if (rows.length === 0) out(`No partners yet: gnc partner add ${dirOption(values.dir)} FILE --fingerprint FINGERPRINT`);
       for (const p of rows) {
         const removed = p.removed_at === null ? '' : `  REMOVED ${p.removed_at}${p.removal_reason ? ` (${p.removal_reason})` : ''}`;
         out(`${p.country}  ${p.name}  root ${p.fingerprint}  ${(JSON.parse(p.addresses) as string[]).join(' ')}${removed}`);
@@ -204,7 +204,7 @@ export const partnerRemoveCommand: Command = {
     const n = openOffline(values.dir!);
     try {
       const r = await removePartner(n.parts.store, n.agreements, positionals[0]!, { reason: reason.data, despiteAgreement: values['despite-agreement'] === true, dir: values.dir! }, n.parts.clock());
-      out(`Removed ${r.country} (${r.name}) at ${r.removedAt}: trusted no more; ${r.withdrawn.length} queued message(s) withdrawn. Its root, certificates and messages stay as evidence; \`gnc partner add --dir ${values.dir} FILE --fingerprint FINGERPRINT\` pins it again.`);
+      out(`Removed ${r.country} (${r.name}) at ${r.removedAt}: trusted no more; ${r.withdrawn.length} queued message(s) withdrawn. Its root, certificates and messages stay as evidence; \`gnc partner add ${dirOption(values.dir)} FILE --fingerprint FINGERPRINT\` pins it again.`);
       if (r.agreements.length > 0) out(`Not told to ${r.country}, and left as they are here: ${r.agreements.join(', ')}.`);
     } finally {
       await n.close();

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { IDENTITY_PATHS, initIdentity } from '../../../certs/identity.js';
 import { CountryCode } from '../../../protocol/codes/countries.js';
 import { MAX_CERT_VALIDITY_DAYS } from '../../../protocol/constants.js';
-import { GncError } from '../../../protocol/errors.js';
+import { dirOption, GncError, shellWord } from '../../../protocol/errors.js';
 import { parseWith } from '../../../protocol/validate.js';
 import { CONFIG_FILE, isWildcardAddress, ListenAddress, NodeConfig, PortOption, readConfig, writeConfig } from '../../config.js';
 import { withInitLock } from '../../keys/lock.js';
@@ -94,7 +94,7 @@ function refuseOtherConfig(dir: string, config: NodeConfig): void {
   if (!existsSync(join(dir, CONFIG_FILE)) || existsSync(join(dir, IDENTITY_PATHS.certificate))) return;
   const held = readConfig(dir);
   if (held.country === config.country && held.name === config.name) return;
-  throw new GncError('GNC_CONFIG_INVALID', `${join(dir, CONFIG_FILE)}, written by a \`gnc init\` that was interrupted, is for ${held.country} "${held.name}", not ${config.country} "${config.name}": run \`gnc init --dir ${dir} --country ${held.country} --name "${held.name}"\` to complete that one, or use another --dir.`);
+  throw new GncError('GNC_CONFIG_INVALID', `${join(dir, CONFIG_FILE)}, written by a \`gnc init\` that was interrupted, is for ${held.country} "${held.name}", not ${config.country} "${config.name}": run \`gnc init ${dirOption(dir)} --country ${held.country} --name ${shellWord(held.name)}\` to complete that one, or use another --dir.`);
 }
 
 export const initCommand: Command = {
@@ -143,7 +143,7 @@ export const initCommand: Command = {
     out(`  addresses:        ${announce.join(' ')}`);
     // --api-port 0: the system picks a port at each start, which only `gnc start` can tell
     const api = apiPort === 0 ? `on ${apiHost}, a port chosen at each start (gnc start prints the URL)` : `${apiBaseUrl(apiHost, apiPort)}/v1`;
-    out(`  API:              ${api}  (create a token: gnc token create --dir ${dir} --name NAME --scopes submit,read)`);
+    out(`  API:              ${api}  (create a token: gnc token create ${dirOption(dir)} --name NAME --scopes submit,read)`);
     out(`  private keys:     ${join(dir, 'keys')} (mode 0600)`);
   },
 };

@@ -3,7 +3,7 @@
  * revoke a key from a point in time, and show which key signs. Rotation and revocation are announced to
  * every partner over the wire; a running node picks them up without a restart.
  */
-import { GncError } from '../../../protocol/errors.js';
+import { dirOption, GncError } from '../../../protocol/errors.js';
 import { DEFAULT_OVERLAP_HOURS, keyStatus, restoredSuccessionAdvice, revokeNodeKey, rotateNodeKeys, rotateRootKey, unusedKeyFileAdvice } from '../../keys/service.js';
 import { parse } from '../args.js';
 import type { Command } from '../command.js';
@@ -22,7 +22,7 @@ export const keysRotateCommand: Command = {
     const { values } = parse(rotateSpec, argv);
     if (values.root && values.announce) throw new GncError('GNC_CONFIG_INVALID', '--announce goes with a node key rotation: rotate the root first, then the node key with --announce.');
     // a root succession takes effect at once and has no overlap: the option would be ignored, not applied
-    if (values.root && values['overlap-hours'] !== undefined) throw new GncError('GNC_CONFIG_INVALID', `--overlap-hours goes with a node key rotation (a root succession has no overlap): run \`gnc keys rotate --dir ${values.dir} --root\` without it, then the node key rotation with it.`);
+    if (values.root && values['overlap-hours'] !== undefined) throw new GncError('GNC_CONFIG_INVALID', `--overlap-hours goes with a node key rotation (a root succession has no overlap): run \`gnc keys rotate ${dirOption(values.dir)} --root\` without it, then the node key rotation with it.`);
     if (values.root) {
       const r = await rotateRootKey(values.dir!);
       if (values.json) return out(JSON.stringify(r));
@@ -102,7 +102,7 @@ export const keysStatusCommand: Command = {
     // has not been announced, so its new key signs only from the end of the overlap, unless it signs already
     const incomplete = s.incomplete && s.incomplete.to !== s.active ? ` (rotation to ${s.incomplete.to} INCOMPLETE, see below: it signs from ${s.incomplete.overlapUntil} whether partners know it or not)` : '';
     const waiting = s.pending && !s.incomplete ? ` (rotation to ${s.pending.to} waiting for partners until ${s.pending.overlapUntil})` : incomplete;
-    out(`${s.country}: signing with ${s.active}${waiting}${expired ? `, which EXPIRED at ${s.expiresAt}: nothing can be signed until you rotate (gnc keys rotate --dir ${values.dir})` : ''}`);
+    out(`${s.country}: signing with ${s.active}${waiting}${expired ? `, which EXPIRED at ${s.expiresAt}: nothing can be signed until you rotate (gnc keys rotate ${dirOption(values.dir)})` : ''}`);
     // a root rotation first: a node key rotation is completed only after it
     if (s.incompleteRoot) out(`  ROOT ROTATION INCOMPLETE: ${s.incompleteRoot.advice}`);
     if (s.incomplete) out(`  ROTATION INCOMPLETE: ${s.incomplete.advice}`);

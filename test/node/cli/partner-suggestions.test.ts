@@ -3,10 +3,12 @@
  * pasted; `gnc partner add` names a revoked key once, however many notices revoke it. Real nodes and data dirs, the
  * CLI in this process.
  */
+import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../../certs/identity.js';
+import { BIN } from '../../helpers/cli.js';
 import { api, initNode, networkForFile, runCli, tempDir } from '../../helpers/network.js';
 
 const { net, nodes: { KZ: kz, KG: kg } } = networkForFile(['KZ', 'KG']);
@@ -41,6 +43,19 @@ describe('gnc partner refusals', () => {
     const pinAgain = `\`gnc partner add --dir ${kz.dir} FILE --fingerprint FINGERPRINT\``;
     expect(removed.out[0]).toContain(`${pinAgain} pins it again.`);
     expect(await refused(['partner', 'remove', '--dir', kz.dir, 'KG', '--reason', 'pilot over'])).toContain(`pin its identity with ${pinAgain}.`);
+  });
+
+  it('quote a data dir whose path has a space or shell metacharacters, so the suggested command runs as pasted', async () => {
+    const dir = await initNode(join(base, `customs data 'KZ' $HOME;`), 'KZ');
+    const unknown = await refused(['partner', 'remove', '--dir', dir, 'UZ', '--reason', 'pilot over']);
+    const suggested = /`(gnc partner list [^`]*)`/.exec(unknown)?.[1];
+    expect(suggested, unknown).toBe(`gnc partner list --dir '${dir.replace(/'/g, "'\\''")}'`);
+    // the suggestion as an operator pastes it into a shell, gnc being the built CLI
+    const run = await new Promise<{ err: Error | null; stdout: string }>((resolve) => {
+      execFile('bash', ['-c', `gnc() { "${process.execPath}" "${BIN}" "$@"; }\n${suggested!}`], { timeout: 30_000 }, (err, stdout) => resolve({ err, stdout }));
+    });
+    expect(run.err, run.stdout).toBeNull();
+    expect(run.stdout).toContain(`No partners yet: gnc partner add ${suggested!.slice('gnc partner list '.length)} FILE`);
   });
 
   it('gnc partner add names a key that two notices revoke once', async () => {
