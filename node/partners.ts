@@ -200,7 +200,8 @@ const REMOVERS = {
   },
   api: {
     by: (c: string) => `POST /v1/partners/${c}/remove`,
-    terminate: () => 'POST /v1/agreements/{id}/terminate',
+    // each request whole, with the agreement's id in the path and its version in the body
+    terminate: (_dir: string | undefined, k: readonly { id: string; version: number }[]) => k.map((a) => `POST /v1/agreements/${a.id}/terminate with {"version": ${a.version}, "reason": "..."}`).join(', '),
     despite: 'send "despiteAgreement": true',
     notices: (_dir: string | undefined, c: string) => `GET /v1/messages?partner=${c}&type=agreement`,
     list: () => 'GET /v1/partners',

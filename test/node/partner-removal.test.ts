@@ -321,7 +321,7 @@ describe('POST /v1/partners/{country}/remove', () => {
     expect(refused.status, refused.text).toBe(409);
     expect(refused.headers.get('content-type')).toBe('application/problem+json');
     expect(refused.json.code).toBe('GNC_CONFLICT');
-    expect(refused.json.detail).toMatch(/^KG is a party to KZ-KG-test@1 \(active\): terminate it first \(POST \/v1\/agreements\/\{id\}\/terminate\) .*; or send "despiteAgreement": true to remove KG now/);
+    expect(refused.json.detail).toMatch(/^KG is a party to KZ-KG-test@1 \(active\): terminate it first \(POST \/v1\/agreements\/KZ-KG-test\/terminate with \{"version": 1, "reason": "\.\.\."\}\) and remove KG once the notice is delivered, .*; or send "despiteAgreement": true to remove KG now/);
     expect(kz.node.parts.trust.isPartner('KG')).toBe(true);
 
     // a client waiting for one of them is answered when it is withdrawn, not when its wait ends
