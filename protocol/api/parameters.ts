@@ -4,11 +4,19 @@
  */
 import { z } from 'zod';
 
-/** A whole number (`?limit=`, `?wait=`, `?after=`) from `min`, up to `max` when there is one; one sentence for any refusal. */
+/**
+ * A whole number (`?limit=`, `?wait=`, `?after=`, `--limit`) from `min`, up to `max` when there is one, in plain decimal
+ * digits: Number() would read "" as 0, "0x10" as 16, "1e1" as 10 and " 5" as 5, so `?after=` would replay every event
+ * and `--limit 1e1` pass. One sentence for any refusal; the API's query and the CLI's options both read it here, and
+ * OpenAPI shows it as the integer it is.
+ */
 export function queryWholeNumber(min: number, max?: number) {
   const error = max === undefined ? `a whole number, ${min} or more` : `a whole number from ${min} to ${max}`;
-  const atLeast = z.coerce.number({ error }).int({ error }).min(min, { error });
-  return max === undefined ? atLeast : atLeast.max(max, { error });
+  const atLeast = z.coerce.number<string>({ error }).int({ error }).min(min, { error });
+  return z.string({ error }).regex(/^[0-9]+$/, { error })
+    .pipe(max === undefined ? atLeast : atLeast.max(max, { error }))
+    // the text's pattern is said by the type, and the bounds are those of the number it is read as (a safe integer)
+    .meta({ type: 'integer', minimum: min, maximum: max ?? Number.MAX_SAFE_INTEGER, pattern: undefined });
 }
 
 /** A text (`?trader=`, `?container=`) of `min` to `max` characters. */

@@ -251,14 +251,17 @@ describe('local API', () => {
     }
   });
 
-  it('refuses a number that is not decimal digits instead of reading "" as 0 or "0x10" as 16 (GNC_SCHEMA_INVALID)', async () => {
-    for (const [path, name] of [['/v1/messages?limit=', 'limit'], ['/v1/messages?limit=0x10', 'limit'], ['/v1/messages?limit=1e1', 'limit'], ['/v1/messages?limit=%205', 'limit'],
-      ['/v1/messages/x?wait=', 'wait'], ['/v1/aeo?limit=2.0', 'limit'], ['/v1/arrivals/stream?after=', 'after']] as const) {
+  it('refuses a number that is not decimal digits instead of reading "" as 0 or "0x10" as 16, in the words of its schema, as the CLI does (GNC_SCHEMA_INVALID)', async () => {
+    for (const [path, name, expected] of [['/v1/messages?limit=', 'limit', 'a whole number from 1 to 500'], ['/v1/messages?limit=0x10', 'limit', 'a whole number from 1 to 500'],
+      ['/v1/messages?limit=1e1', 'limit', 'a whole number from 1 to 500'], ['/v1/messages?limit=%205', 'limit', 'a whole number from 1 to 500'], ['/v1/messages/x?wait=', 'wait', 'a whole number from 0 to 30'],
+      ['/v1/aeo?limit=2.0', 'limit', 'a whole number from 1 to 1000'], ['/v1/arrivals/stream?after=', 'after', 'a whole number, 0 or more']] as const) {
       const r = await api(kz, 'GET', path);
       expectProblem(r, 422, 'GNC_SCHEMA_INVALID');
-      expect(r.json.issues[0], path).toMatchObject({ path: `/${name}`, expected: 'a whole number in decimal digits' });
+      expect(r.json.issues[0], path).toMatchObject({ path: `/${name}`, expected });
+      expect(r.json.detail, path).toMatch(/Fix the parameter and send the request again\.$/);
     }
     expect((await api(kz, 'GET', '/v1/messages?limit=2')).json.items.length).toBeLessThanOrEqual(2);
+    expect((await api(kz, 'GET', '/v1/messages?limit=010')).status).toBe(200);
   });
 
   it('refuses a parameter given twice instead of reading the first one (GNC_SCHEMA_INVALID)', async () => {

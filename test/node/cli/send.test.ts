@@ -147,7 +147,9 @@ describe('gnc messages', () => {
 
   it('refuses a filter the API would refuse, instead of listing nothing, naming the option as typed', async () => {
     for (const [args, expected] of [[['--status', 'lost'], 'one of "queued"|'], [['--direction', 'sideways'], 'one of "out"|"in"'], [['--limit', 'ten'], 'a whole number from 1 to 500'],
-      [['--limit', '0'], 'a whole number from 1 to 500'], [['--partner', 'XX1'], 'an ISO 3166-1 alpha-2 country code']] as const) {
+      [['--limit', '0'], 'a whole number from 1 to 500'], [['--partner', 'XX1'], 'an ISO 3166-1 alpha-2 country code'],
+      // plain decimal digits, as the API takes: not read as 10, 16 or 5
+      [['--limit', '1e1'], 'a whole number from 1 to 500'], [['--limit', '0x10'], 'a whole number from 1 to 500'], [['--limit', ' 5'], 'a whole number from 1 to 500']] as const) {
       const r = await runCli(['messages', '--dir', kz.dir, ...args]);
       const option = args[0];
       expect(r.code, args.join(' ')).toBe(2);
