@@ -3,8 +3,9 @@
  * ones are usage errors (GNC_CONFIG_INVALID, exit 2) with a sentence pointing to `--help`.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { z } from 'zod';
-import { GncError } from '../../protocol/errors.js';
+import { z } from 'zod';
+import { afterStart } from '../../protocol/api/instant.js';
+import { GncError, type ErrorIssue } from '../../protocol/errors.js';
 import { issueTotal, zodIssues } from '../../protocol/validate.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
@@ -97,16 +98,31 @@ export function parseOptions<S extends z.ZodType>(schema: S, members: Record<str
   const input = Object.fromEntries(Object.entries(members).filter(([, v]) => v !== undefined));
   const result = schema.safeParse(input);
   if (result.success) return result.data;
+  const option = (member: string): string => optionOf[member] ?? `--${member}`;
+  // a window's end names its start as the option typed (`--from`), not the member (`from`)
+  const named = new z.ZodError(result.error.issues.map((i) => {
+    const start = i.code === 'custom' ? (i.params as { windowStart?: unknown } | undefined)?.windowStart : undefined;
+    return typeof start === 'string' ? { ...i, message: `expected ${afterStart(option(start))}` } : i;
+  }));
   // each issue at the option it is about (`--limit`), not the schema's member (`/limit`)
-  const issues = zodIssues(result.error, input).map((i) => {
-    const member = i.path.split('/')[1] ?? '';
-    const path = optionOf[member] ?? `--${member}`;
+  const issues = zodIssues(named, input).map((i) => {
+    const path = option(i.path.split('/')[1] ?? '');
     return { ...i, path, message: `${path}: expected ${i.expected}, received ${i.received}` };
   });
   const first = issues[0]!;
-  const total = issueTotal(result.error);
-  const more = total > 1 ? ` (and ${total - 1} more problem${total > 2 ? 's' : ''})` : '';
-  throw new GncError('GNC_CONFIG_INVALID', `${first.path} is invalid: expected ${first.expected}, received ${first.received}${more}. Fix ${first.path}, then run the command again.`, { issues });
+  const total = issueTotal(named);
+  throw optionInvalid(first.path, first.expected, first.received, total - 1, issues);
+}
+
+/**
+ * GNC_CONFIG_INVALID for the value of `option` (as typed, `--limit`): what it takes, what it got (`string "0"`), how
+ * many other problems there are, and to run the command again once it is fixed.
+ */
+export function optionInvalid(option: string, expected: string, received: string, others = 0, issues?: ErrorIssue[]): GncError {
+  const more = others > 0 ? ` (and ${others} more problem${others > 1 ? 's' : ''})` : '';
+  return new GncError('GNC_CONFIG_INVALID', `${option} is invalid: expected ${expected}, received ${received}${more}. Fix ${option}, then run the command again.`, {
+    issues: issues ?? [{ path: option, expected, received, message: `${option}: expected ${expected}, received ${received}` }],
+  });
 }
 
 export function helpText<O extends Options>(spec: CommandSpec<O>): string {

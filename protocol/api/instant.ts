@@ -26,11 +26,22 @@ export const QueryInstant = z.iso.datetime({
   return Number.isNaN(year) || (year >= 1 && year <= 9999);
 }, 'expected an instant between the years 0001 and 9999 in UTC');
 
-/** `schema` with a check that `start`, when both are given, is before `end` (the issue names `end`). */
+/**
+ * What the end of a window whose end is not after its start expects, the start named as the reader gave it: the
+ * member (`from`) in the API's words, the option (`--from`) in the CLI's.
+ */
+export function afterStart(start: string): string {
+  return `an instant after ${start} (this window ends where it starts or before)`;
+}
+
+/**
+ * `schema` with a check that `start`, when both are given, is before `end` (the issue names `end`; its params name
+ * `start` as `windowStart`, so that a reader naming members otherwise can say it with afterStart).
+ */
 export function windowInOrder<S extends z.ZodObject>(schema: S, start: keyof S['shape'] & string, end: keyof S['shape'] & string): S {
   return schema.refine((q: Record<string, unknown>) => {
     const a = q[start];
     const b = q[end];
     return typeof a !== 'string' || typeof b !== 'string' || Date.parse(a) < Date.parse(b);
-  }, { path: [end], message: `expected an instant after ${start} (this window ends where it starts or before)` });
+  }, { path: [end], message: `expected ${afterStart(start)}`, params: { windowStart: start } });
 }

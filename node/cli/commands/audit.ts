@@ -4,14 +4,15 @@
  * failed verification prints the full report and exits 7 (GNC_AUDIT_BROKEN) so scripts can branch on it.
  */
 import { EvidenceQuery } from '../../../protocol/api/schemas.js';
-import { GncError, shellWord } from '../../../protocol/errors.js';
+import { afterStart, QueryInstant } from '../../../protocol/api/instant.js';
+import { GncError, quoted, shellWord } from '../../../protocol/errors.js';
 import { formatReport } from '../../audit/report.js';
 import { formatLogStatus, verifyOwnLog } from '../../audit/self-check.js';
 import { exportEvidence } from '../../audit/export.js';
 import { verifyBundleText } from '../../audit/verify-bundle.js';
 import { openOffline } from '../../compose.js';
 import { restoreRecorded } from '../../keys/service.js';
-import { parse, parseOptions } from '../args.js';
+import { optionInvalid, parse, parseOptions } from '../args.js';
 import type { Command } from '../command.js';
 import { checkOutFile, FORCE_OPTION, readInputFile, writeOutFile } from '../files.js';
 
@@ -25,13 +26,25 @@ const exportSpec = {
   required: ['dir', 'out'],
 } as const;
 
+/**
+ * --from and --to of `gnc audit export`: strict, as for API windows (Date.parse would read `--from 1` as the year 2001
+ * and narrow the bundle silently), and in order (an empty window exports nothing).
+ */
+function checkWindow(from: string | undefined, to: string | undefined): void {
+  for (const [option, value] of [['--from', from], ['--to', to]] as const) {
+    if (value !== undefined && !QueryInstant.safeParse(value).success) throw optionInvalid(option, 'an RFC 3339 time with its zone, like 2026-03-01T00:00:00Z', `string ${quoted(value)}`);
+  }
+  if (from !== undefined && to !== undefined && Date.parse(from) >= Date.parse(to)) throw optionInvalid('--to', afterStart('--from'), `string ${quoted(to)}`);
+}
+
 export const auditExportCommand: Command = {
   spec: exportSpec,
   async run(argv, out) {
     const { values } = parse(exportSpec, argv);
     // as GET /v1/messages/{id}/evidence?direction=&partner= (a partner may send a message with the id of one sent to it):
-    // a partner that is no country is refused, not read as no message; --from and --to exportEvidence checks
+    // a partner that is no country is refused, not read as no message
     const filters = parseOptions(EvidenceQuery, { partner: values.partner, direction: values.direction });
+    checkWindow(values.from, values.to);
     checkOutFile(values.out, values.force, values.dir);
     const n = openOffline(values.dir!);
     try {

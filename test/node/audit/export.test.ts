@@ -101,13 +101,16 @@ describe('gnc audit export and verify', () => {
 
   it('refuses a reversed window or a time Date.parse would guess at (--from 1 is no year 2001), exit 2', async () => {
     const now = Date.now();
-    const reversed = await runCli(['audit', 'export', '--dir', kz.dir, '--out', join(net.base, 'reversed.json'), '--from', new Date(now + 3_600_000).toISOString(), '--to', new Date(now - 3_600_000).toISOString()]);
+    const to = new Date(now - 3_600_000).toISOString();
+    const reversed = await runCli(['audit', 'export', '--dir', kz.dir, '--out', join(net.base, 'reversed.json'), '--from', new Date(now + 3_600_000).toISOString(), '--to', to]);
     expect(reversed.code).toBe(2);
-    expect(reversed.out.join('\n')).toMatch(/GNC_CONFIG_INVALID.*--to .* must be after --from/);
-    for (const from of ['1', '2026-03-01']) {
-      const r = await runCli(['audit', 'export', '--dir', kz.dir, '--out', join(net.base, 'loose.json'), '--from', from]);
-      expect(r.code, from).toBe(2);
-      expect(r.out.join('\n'), from).toContain('--from must be an RFC 3339 time with its zone');
+    // as gnc arrivals says it: the options as typed, and to run the command again
+    expect(reversed.out[0]).toBe(`error GNC_CONFIG_INVALID: --to is invalid: expected an instant after --from (this window ends where it starts or before), received string "${to}". Fix --to, then run the command again.`);
+    for (const [option, value] of [['--from', '1'], ['--from', '2026-03-01'], ['--to', 'tomorrow']] as const) {
+      const r = await runCli(['audit', 'export', '--dir', kz.dir, '--out', join(net.base, 'loose.json'), option, value]);
+      expect(r.code, value).toBe(2);
+      expect(r.out[0], value).toBe(`error GNC_CONFIG_INVALID: ${option} is invalid: expected an RFC 3339 time with its zone, like 2026-03-01T00:00:00Z, received string "${value}". Fix ${option}, then run the command again.`);
+      expect(r.out[1], value).toBe(`  at ${option}: expected an RFC 3339 time with its zone, like 2026-03-01T00:00:00Z, received string "${value}"`);
     }
     expect(existsSync(join(net.base, 'reversed.json')) || existsSync(join(net.base, 'loose.json'))).toBe(false);
   });

@@ -76,6 +76,14 @@ describe('gnc arrivals', () => {
     expect(r.out.join('\n')).toContain('--from');
   });
 
+  it('fails a --to before --from naming both options as typed, exit code 2', async () => {
+    const [from, to] = ['2026-06-02T00:00:00Z', '2026-06-01T00:00:00Z'];
+    const r = await runCli(['arrivals', '--dir', net.kg.dir, '--from', from, '--to', to]);
+    expect(r.code).toBe(2);
+    expect(r.out[0]).toBe(`error GNC_CONFIG_INVALID: --to is invalid: expected an instant after --from (this window ends where it starts or before), received string "${to}". Fix --to, then run the command again.`);
+    expect(r.out[1]).toBe(`  at --to: expected an instant after --from (this window ends where it starts or before), received string "${to}"`);
+  });
+
   it('fails a directory without a node with GNC_IDENTITY_MISSING, exit code 4', async () => {
     const r = await runCli(['arrivals', '--dir', join(net.kg.dir, 'no-such-node')]);
     expect(r.code).toBe(4);
