@@ -6,7 +6,7 @@
  */
 import type { AgreementView } from '../../protocol/api/schemas.js';
 import { checkNoticeHasEffect, checkTerminationTime, decodeAgreement, draftAgreement, resolveDraftPlaceholders, signAgreement, signNotice, type AgreementNotice, type SignedAgreement } from '../../protocol/agreement/index.js';
-import { GncError } from '../../protocol/errors.js';
+import { dirOption, GncError, shellWord } from '../../protocol/errors.js';
 import { jwkThumbprint } from '../../protocol/jwk.js';
 import type { NodeParts } from '../main.js';
 import type { QueueIn, SubmitService } from '../outbound/submit.js';
@@ -75,7 +75,7 @@ export class AgreementService {
   async propose(id: string, version?: number): Promise<{ messageId: string; agreement: KnownAgreement }> {
     const k = this.registry.require(id, version);
     if (!k.signedBy.includes(this.parts.identity.country)) {
-      throw new GncError('GNC_AGREEMENT_SIGNATURE', `Sign agreement ${id} before proposing it: gnc agreement sign --id ${id}.`);
+      throw new GncError('GNC_AGREEMENT_SIGNATURE', `Agreement ${id}@${k.document.version} is not signed by ${this.parts.identity.country} yet: sign and propose it with \`gnc agreement sign ${dirOption(this.parts.dir)} --id ${shellWord(id)} --version ${k.document.version} --propose\` (through the API: POST /v1/agreements/${encodeURIComponent(id)}/sign?version=${k.document.version}, then this request again).`);
     }
     const r = await this.submit().queueControl(k.partner, 'agreement', { action: k.complete ? 'countersigned' : 'propose', agreement: k.signed });
     return { messageId: r.id, agreement: k };

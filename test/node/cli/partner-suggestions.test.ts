@@ -4,12 +4,12 @@
  * CLI in this process.
  */
 import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../../certs/identity.js';
 import { BIN } from '../../helpers/cli.js';
-import { api, initNode, networkForFile, runCli, tempDir } from '../../helpers/network.js';
+import { api, initNode, networkForFile, pinnedPairDirs, runCli, tempDir } from '../../helpers/network.js';
 
 const { net, nodes: { KZ: kz, KG: kg } } = networkForFile(['KZ', 'KG']);
 
@@ -72,5 +72,27 @@ describe('gnc partner refusals', () => {
     expect(pinned.code, pinned.out.join('\n')).toBe(0);
     const queued = pinned.out.find((l) => l.startsWith('Queued to KG:'));
     expect(queued, pinned.out.join('\n')).toContain(`then the revocation(s) of node key(s) ${oldKid}, so that`);
+  });
+});
+
+describe('gnc agreement propose of an agreement this node has not signed', () => {
+  it('suggests the sign command with the --dir, id and version, ready to paste', async () => {
+    const dirs = await pinnedPairDirs(join(base, 'pair'));
+    const drafted = join(base, 'kg-draft.json');
+    const signed = join(base, 'kg-signed.json');
+    const example = new URL('../../../examples/agreements/kz-kg-mra.json', import.meta.url).pathname;
+    expect((await runCli(['agreement', 'draft', '--dir', dirs.KG!, example, '--out', drafted])).code).toBe(0);
+    const kgSigned = await runCli(['agreement', 'sign', '--dir', dirs.KG!, drafted, '--out', signed]);
+    expect(kgSigned.code, kgSigned.out.join('\n')).toBe(0);
+    const imported = await runCli(['agreement', 'import', '--dir', dirs.KZ!, signed]);
+    expect(imported.code, imported.out.join('\n')).toBe(0);
+    const id = (JSON.parse(readFileSync(example, 'utf8')) as { id: string }).id;
+    const refusal = await refused(['agreement', 'propose', '--dir', dirs.KZ!, '--id', id]);
+    const suggested = `gnc agreement sign --dir ${dirs.KZ} --id ${id} --version 1 --propose`;
+    expect(refusal).toMatch(/^error GNC_AGREEMENT_SIGNATURE: /);
+    expect(refusal).toContain(`\`${suggested}\``);
+    // as pasted, it signs and proposes (the partner's node is not running: the proposal waits in the outbox)
+    const run = await runCli(suggested.split(' ').slice(1));
+    expect(run.code, run.out.join('\n')).toBe(0);
   });
 });
