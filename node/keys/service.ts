@@ -376,7 +376,7 @@ async function revokeNodeKeyLocked(dir: string, kid: string, reason: string, opt
     // strict: the earliest revocation of a key always applies, so a misread time (`--at 1` read as 2001) would
     // irrevocably void everything the key signed since
     if (!QueryInstant.safeParse(revokedAt).success) {
-      throw new GncError('GNC_CONFIG_INVALID', `--at must be an RFC 3339 time with its zone, such as 2026-03-01T08:00:00Z, got "${revokedAt}".`);
+      throw new GncError('GNC_CONFIG_INVALID', `--at must be an RFC 3339 time with its zone, such as 2026-03-01T08:00:00Z or 2026-03-01T13:00:00+05:00, got "${revokedAt}": fix --at, then run the command again.`);
     }
     const { active, pending } = n.keyring.status();
     if (kid === active) {

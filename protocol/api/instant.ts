@@ -19,7 +19,7 @@ export const QueryInstant = z.iso.datetime({
   // (`2026-11-25T00:00:00`), which is valid ISO 8601: the message says what the instant needs
   error: (iss) => (typeof iss.input === 'string' && PLUS_AS_SPACE.test(iss.input)
     ? 'expected the "+" of the offset written as %2B (a bare "+" in a query string reads as a space), like 2026-11-24T08:00:00%2B05:00, or the instant in UTC with Z'
-    : 'expected an ISO 8601 date and time with its offset, like 2026-11-24T08:00:00Z or 2026-11-24T08:00:00%2B05:00'),
+    : 'expected an ISO 8601 date and time with its offset, like 2026-11-24T08:00:00Z or 2026-11-24T08:00:00+05:00 (in a query string, the "+" written as %2B)'),
 }).refine((v) => {
   const year = new Date(v).getUTCFullYear();
   // not an instant at all: the format check above says so, once

@@ -56,6 +56,7 @@ describe('gnc keys while a rotation waits for a partner', () => {
       const r = await runCli(['keys', 'revoke', '--dir', kz.dir, '--kid', oldKid, '--reason', 'test', '--at', at]);
       expect(r.code).toBe(2);
       expect(r.out.join('\n')).toContain('GNC_CONFIG_INVALID: --at must be an RFC 3339 time');
+      expect(r.out[0]).toMatch(/: fix --at, then run the command again\.$/);
     });
   }
 });

@@ -76,6 +76,12 @@ describe('gnc arrivals', () => {
     expect(r.out.join('\n')).toContain('--from');
   });
 
+  it('tells how to write an offset on the command line, not the %2B of a query string', async () => {
+    const r = await runCli(['arrivals', '--dir', net.kg.dir, '--from', '2026-06-01T08:00:00']);
+    expect(r.code).toBe(2);
+    expect(r.out[0]).toContain('--from is invalid: expected an ISO 8601 date and time with its offset, like 2026-11-24T08:00:00Z or 2026-11-24T08:00:00+05:00');
+  });
+
   it('fails a --to before --from naming both options as typed, exit code 2', async () => {
     const [from, to] = ['2026-06-02T00:00:00Z', '2026-06-01T00:00:00Z'];
     const r = await runCli(['arrivals', '--dir', net.kg.dir, '--from', from, '--to', to]);
