@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { DEFAULT_CERT_VALIDITY_MS } from '../protocol/constants.js';
 import { decodeNodeCertificate } from '../protocol/certificate.js';
 import { UtcTimestamp } from '../protocol/envelope/payload.js';
+import { decodeKeyNotice } from '../protocol/notice.js';
 import { dirOption, GncError } from '../protocol/errors.js';
 import { parseWith } from '../protocol/validate.js';
 import { syncDir } from './durable-file.js';
@@ -161,7 +162,11 @@ function readNotices(dir: string, file: NoticeFile): string[] {
 function recordNotices(dir: string, file: NoticeFile, add: readonly string[], remove: readonly string[] = []): void {
   const held = readNotices(dir, file);
   const notices = [...held, ...add.filter((c, i) => !held.includes(c) && add.indexOf(c) === i)].filter((c) => !remove.includes(c));
-  if (notices.length !== held.length || notices.some((c, i) => c !== held[i])) writePublicFile(join(dir, file), JSON.stringify({ v: 1, notices } satisfies NoticeRecord, null, 2) + '\n');
+  if (notices.length !== held.length || notices.some((c, i) => c !== held[i])) writeNotices(dir, file, notices);
+}
+
+function writeNotices(dir: string, file: NoticeFile, notices: string[]): void {
+  writePublicFile(join(dir, file), JSON.stringify({ v: 1, notices } satisfies NoticeRecord, null, 2) + '\n');
 }
 
 /** The revocation notices `gnc keys revoke` recorded in the data dir, oldest first. */
@@ -179,9 +184,34 @@ export function readSuccessions(dir: string): string[] {
   return readNotices(dir, SUCCESSIONS_FILE);
 }
 
-/** Add root successions `compacts` to the record, in their order (idempotent: one held already keeps its place). */
-export function recordSuccessions(dir: string, compacts: readonly string[]): void {
-  recordNotices(dir, SUCCESSIONS_FILE, compacts);
+/**
+ * Add the root successions the database holds (`held`, oldest first, each with its effective instant) that the record
+ * lacks, each in its place by that instant (before the first recorded one effective after it); the ones recorded keep
+ * their order. The number added; the file is written (whole, renamed over the old) only when it is not 0. A damaged
+ * record is refused as readSuccessions refuses it, never written over.
+ */
+export function recordHeldSuccessions(dir: string, held: readonly { compact: string; at: number }[]): number {
+  const recorded = readSuccessions(dir);
+  const missing = held.filter((h) => !recorded.includes(h.compact));
+  if (missing.length === 0) return 0;
+  const at = (compact: string): number => held.find((h) => h.compact === compact)?.at ?? effectiveOf(compact);
+  const notices = [...recorded];
+  for (const m of missing) {
+    const later = notices.findIndex((c) => at(c) > m.at);
+    notices.splice(later < 0 ? notices.length : later, 0, m.compact);
+  }
+  writeNotices(dir, SUCCESSIONS_FILE, notices);
+  return missing.length;
+}
+
+/** When recorded succession `compact` took effect (one that is not a readable succession never has one put before it). */
+function effectiveOf(compact: string): number {
+  try {
+    const p = decodeKeyNotice(compact).payload;
+    return p.kind === 'root-succession' ? Date.parse(p.effective) : Number.NEGATIVE_INFINITY;
+  } catch {
+    return Number.NEGATIVE_INFINITY;
+  }
 }
 
 export interface RotatedNode {

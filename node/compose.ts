@@ -48,7 +48,7 @@ export function compose(dir: string, opts: NodeOptions = {}, submit?: () => Subm
     // and queued again before the node signs anything, since the keyring would otherwise sign with the revoked key, and
     // ahead of anything else queued (a partner that missed a succession needs it first)
     prepare: async (node) => {
-      for (const advice of (await restoreRecorded({ parts, evidence, keyring, submit: node.submit })).said) {
+      for (const advice of (await restoreRecorded({ parts, evidence, keyring, submit: node.submit }, 'gnc start')).said) {
         const line = `WARNING: ${advice}`;
         log(line);
         opts.warn?.(line);

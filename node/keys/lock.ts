@@ -22,20 +22,28 @@ import { processAlive } from '../store/lease.js';
 export const ROTATION_LOCK = 'rotation.lock';
 export const INIT_LOCK = 'init.lock';
 
+const RECORDING = "recording the root successions of this data dir's database in identity/root-successions.json";
+
 /** The commands that hold a lock, and what the refusal of another run says each is doing. */
 const DOING = {
   'gnc keys rotate': 'rotating a key of this data dir',
   'gnc keys revoke': 'revoking a key of this data dir',
   'gnc init': 'making the identity of this data dir',
+  // for a moment, when the database holds root successions identity/root-successions.json lacks (node/keys/service.ts recordHeld)
+  'gnc start': RECORDING,
+  'gnc keys status': RECORDING,
+  'gnc audit export': RECORDING,
 } as const;
 type LockCommand = keyof typeof DOING;
+/** The commands that take the rotation lock (every one but `gnc init`). */
+export type RotationLockCommand = Exclude<LockCommand, 'gnc init'>;
 
 /** `command`: the one holding it (a rotation lock written before it was named: `gnc keys rotate`). */
 const DirLock = z.strictObject({ pid: z.number().int().positive(), host: z.string(), since: UtcTimestamp, command: z.string().optional() });
 type DirLock = z.infer<typeof DirLock>;
 
 /** Run `fn` (the `command` named) holding the data dir's rotation lock; GNC_CONFLICT when another live process holds it. */
-export function withRotationLock<T>(dir: string, fn: () => Promise<T>, command: 'gnc keys rotate' | 'gnc keys revoke' = 'gnc keys rotate'): Promise<T> {
+export function withRotationLock<T>(dir: string, fn: () => Promise<T>, command: RotationLockCommand = 'gnc keys rotate'): Promise<T> {
   return withDirLock(join(dir, ROTATION_LOCK), command, fn);
 }
 

@@ -6,7 +6,7 @@
  */
 import { sha256Ascii } from '../../protocol/envelope/seal.js';
 import { loadIdentity, loadRootKey, promoteRotatingKey, rotateCommand, writeRootPublic } from '../../certs/identity.js';
-import { installRootRotation, installRotation, ownCertificates, readRevocations, readRootRotation, readRotation, readSuccessions, recordRevocation, recordSuccessions, REVOCATIONS_FILE, rotateNodeKey, SUCCESSIONS_FILE, rotatingKey, rotationCertificate, unusedKeyFiles, writeRootRotation, writeRotation, type RootRotationState, type RotationState, type UnusedKeyFile } from '../../certs/rotation.js';
+import { installRootRotation, installRotation, ownCertificates, readRevocations, readRootRotation, readRotation, readSuccessions, recordHeldSuccessions, recordRevocation, REVOCATIONS_FILE, rotateNodeKey, SUCCESSIONS_FILE, rotatingKey, rotationCertificate, unusedKeyFiles, writeRootRotation, writeRotation, type RootRotationState, type RotationState, type UnusedKeyFile } from '../../certs/rotation.js';
 import type { RotatedKeyRole } from '../../certs/identity.js';
 import { decodeNodeCertificate, issueNodeCertificate } from '../../protocol/certificate.js';
 import { QueryInstant } from '../../protocol/api/instant.js';
@@ -14,14 +14,14 @@ import { dirOption, GncError } from '../../protocol/errors.js';
 import { decodeKeyNotice, signKeyNotice, type KeyNotice, type RevocationNotice, type RootSuccessionNotice } from '../../protocol/notice.js';
 import { jwkThumbprint } from '../../protocol/jwk.js';
 import { openOffline, type OfflineNode } from '../compose.js';
-import { KeyNoticeRepo } from '../store/key-notices.js';
+import { KeyNoticeRepo, type KeyNoticeRow } from '../store/key-notices.js';
 import { evidenceHolds } from '../store/evidence.js';
 import type { NodeParts } from '../main.js';
 import type { QueueIn } from '../outbound/submit.js';
 import { isWildcardAddress, ListenAddress, readConfig, writeConfig } from '../config.js';
 import { parseWith } from '../../protocol/validate.js';
 import { z } from 'zod';
-import { withRotationLock } from './lock.js';
+import { withRotationLock, type RotationLockCommand } from './lock.js';
 
 /** Default overlap of a node key rotation: partners accept the old key's signatures for this long (hours). */
 export const DEFAULT_OVERLAP_HOURS = 24;
@@ -522,12 +522,46 @@ export function restoredSuccessionAdvice(r: RestoredSuccession): string {
 /**
  * The key notices identity/ records that the database does not hold, stored and queued again: the root successions
  * first (a partner verifies a revocation under the root that signed it, which a succession may name), then the
- * revocations. Each in one sentence, in that order (gnc start, gnc audit export).
+ * revocations. Each in one sentence, in that order (gnc start, gnc audit export). Then the other way round (recordHeld):
+ * the root successions the database holds that identity/ lacks are recorded there, `command` naming the run.
  */
-export async function restoreRecorded(n: KeyParts): Promise<{ successions: RestoredSuccession[]; revocations: RestoredRevocation[]; said: string[] }> {
+export async function restoreRecorded(n: KeyParts, command: RecordingCommand): Promise<{ successions: RestoredSuccession[]; revocations: RestoredRevocation[]; said: string[] }> {
   const successions = await restoreSuccessions(n);
   const revocations = await restoreRevocations(n);
+  await recordHeld(n, command);
   return { successions, revocations, said: [...successions.map(restoredSuccessionAdvice), ...revocations.map(restoredRevocationAdvice)] };
+}
+
+type RecordingCommand = Extract<RotationLockCommand, 'gnc start' | 'gnc keys status' | 'gnc audit export'>;
+
+/** This administration's root successions the database holds, oldest first. */
+function heldSuccessions(n: Pick<OfflineNode, 'parts'>): KeyNoticeRow[] {
+  return new KeyNoticeRepo(n.parts.store.db).list('root-succession', [n.parts.identity.country]);
+}
+
+/**
+ * Record in identity/ (SUCCESSIONS_FILE) the root successions of this administration the database holds and the file
+ * lacks, each in its place by time (recordHeldSuccessions): a data dir of a version before the file holds the
+ * successions it made only in its database, and a database restored from an older backup would lose them for good
+ * (the original root, kept offline, signed the first). Under the rotation lock, as `gnc keys rotate --root` writes the
+ * file, so neither write loses the other's notices; taken only when a notice is missing (a moment, once per data dir).
+ * When another run holds the lock it is left to that run: `gnc keys rotate --root` records them itself, and after
+ * `gnc keys revoke` the next start or `gnc keys status` does. The number recorded.
+ */
+async function recordHeld(n: KeyParts, command: RecordingCommand): Promise<number> {
+  const { dir } = n.parts;
+  const recorded = readSuccessions(dir);
+  if (heldSuccessions(n).every((r) => recorded.includes(r.compact))) return 0;
+  let ran = false;
+  try {
+    return await withRotationLock(dir, async () => {
+      ran = true;
+      return recordHeldSuccessions(dir, heldSuccessions(n));
+    }, command);
+  } catch (err) {
+    if (ran || !(err instanceof GncError && err.code === 'GNC_CONFLICT')) throw err;
+    return 0;
+  }
 }
 
 export interface RootRotateResult {
@@ -568,7 +602,7 @@ export async function rotateRootKey(dir: string, opts: { clock?: () => number } 
       const restoredSuccessions = await restoreSuccessions(n);
       // in identity/ before it is stored or queued, with every earlier one the database holds (a data dir of a version
       // before the record): identity/root-rotation.json keeps only the last, and a backup restored later lacks them
-      recordSuccessions(dir, [...new KeyNoticeRepo(n.parts.store.db).list('root-succession', [n.parts.identity.country]).map((r) => r.compact), state.notice]);
+      recordHeldSuccessions(dir, [...heldSuccessions(n), { compact: state.notice, at: Date.parse(state.effective) }]);
       storeSuccession(n, state);
       const sentTo = partners(n);
       for (const p of sentTo) await queueSuccessionTo(n, state, p);
@@ -693,7 +727,7 @@ export interface KeyStatus {
 export async function keyStatus(dir: string): Promise<KeyStatus> {
   return withOffline(dir, undefined, async (n) => {
     // before the keyring says which key signs: a revoked key does not
-    const restored = await restoreRecorded(n);
+    const restored = await restoreRecorded(n, 'gnc keys status');
     const restoredSuccessions = restored.successions.map((r) => ({ ...r, advice: restoredSuccessionAdvice(r) }));
     const restoredRevocations = restored.revocations.map((r) => ({ ...r, advice: restoredRevocationAdvice(r) }));
     const notices = new KeyNoticeRepo(n.parts.store.db);

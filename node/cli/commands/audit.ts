@@ -50,7 +50,7 @@ export const auditExportCommand: Command = {
     try {
       // key notices identity/ records that a database restored from an older backup lacks: without them the bundle
       // would not show this node's roots' chain (README step 7)
-      for (const advice of (await restoreRecorded(n)).said) out(`WARNING: ${advice}`);
+      for (const advice of (await restoreRecorded(n, 'gnc audit export')).said) out(`WARNING: ${advice}`);
       const bundle = exportEvidence(
         { dir: values.dir!, store: n.parts.store, identity: n.parts.identity, evidence: n.evidence, clock: n.parts.clock },
         {

@@ -6,7 +6,8 @@
  * chain back to the root KG pinned, as KG's export of the same messages does. A forged or damaged record is refused,
  * naming the file, and nothing is stored.
  */
-import { rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadIdentity, loadRootKey } from '../../../certs/identity.js';
@@ -88,6 +89,57 @@ describe('a node restored from a backup older than two root rotations', () => {
         expect(r.code, r.out.join('\n')).toBe(0);
       },
     });
+    expect(successionsAt(kz)).toEqual(readSuccessions(kz.dir));
+    await exportVerifies(kz, 'KG', net.base);
+  }, 120_000);
+});
+
+describe('a data dir of a version before identity/root-successions.json, with two root rotations', () => {
+  it('records the successions its database holds at start and by gnc keys status, in order, so a restore from an older backup loses neither', async () => {
+    const net = await network(['KZ', 'KG']);
+    const file = (kz: TestNode): string => join(kz.dir, 'identity/root-successions.json');
+    const { kz } = await restoredAfter(net, {
+      after: async (kz, kg) => {
+        await rotateRoot(kz, kg);
+        await rotateRoot(kz, kg);
+        const both = successionsAt(kz);
+        expect(both).toHaveLength(2);
+        expect(readSuccessions(kz.dir)).toEqual(both);
+        // as an earlier version left it: the successions in the database only
+        await kz.node.stop();
+        rmSync(file(kz));
+        await restartNode(kz);
+        expect(readSuccessions(kz.dir)).toEqual(both);
+        await kz.node.stop();
+        // gnc keys status too, the earlier one put before the one recorded
+        writeFileSync(file(kz), JSON.stringify({ v: 1, notices: [both[1]] }));
+        const s = await runCli(['keys', 'status', '--dir', kz.dir]);
+        expect(s.code, s.out.join('\n')).toBe(0);
+        expect(readSuccessions(kz.dir)).toEqual(both);
+        // not while another run holds the rotation lock (a live process: this one), which records them itself
+        rmSync(file(kz));
+        const lock = join(kz.dir, 'rotation.lock');
+        writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), command: 'gnc keys rotate' }));
+        expect((await runCli(['keys', 'status', '--dir', kz.dir])).code).toBe(0);
+        expect(readSuccessions(kz.dir)).toEqual([]);
+        rmSync(lock);
+        // a damaged file is refused as before, and left as it is
+        writeFileSync(file(kz), '{"v":1,"notices":["');
+        const d = await runCli(['keys', 'status', '--dir', kz.dir]);
+        expect(d.code).not.toBe(0);
+        expect(d.out.join('\n')).toContain('GNC_CONFIG_INVALID');
+        expect(readFileSync(file(kz), 'utf8')).toBe('{"v":1,"notices":["');
+        rmSync(file(kz));
+        expect((await runCli(['keys', 'status', '--dir', kz.dir])).code).toBe(0);
+        expect(readSuccessions(kz.dir)).toEqual(both);
+        await restartNode(kz);
+      },
+    });
+    // the backup is older than both: the first is stored again at start, the second by gnc keys rotate --root
+    const [first] = readSuccessions(kz.dir);
+    expect(successionsAt(kz)).toEqual([first]);
+    const r = await runCli(['keys', 'rotate', '--dir', kz.dir, '--root']);
+    expect(r.code, r.out.join('\n')).toBe(0);
     expect(successionsAt(kz)).toEqual(readSuccessions(kz.dir));
     await exportVerifies(kz, 'KG', net.base);
   }, 120_000);
