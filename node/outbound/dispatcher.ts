@@ -27,6 +27,7 @@ import { refusedAsTooOld } from '../../protocol/messages/receipt.js';
 import { removedBy } from '../partners.js';
 import { openReceipt } from '../receipts.js';
 import { storageError } from '../store/storage-error.js';
+import { SessionClosedError } from '../transport/session.js';
 import type { Policy } from '../policy/policy.js';
 import type { Store } from '../store/store.js';
 import type { OutboxRow } from '../store/outbox.js';
@@ -661,6 +662,8 @@ export class Dispatcher {
   private async retryLater(row: OutboxRow, err: unknown, sent: boolean, reached: boolean): Promise<void> {
     const e = isGncError(err) ? err : new GncError('GNC_PARTNER_UNREACHABLE', (err as Error).message ?? String(err));
     const answered = reached && e.code !== 'GNC_PARTNER_UNREACHABLE';
+    // its session closed on purpose (a trust change, or the node stopping): not found unreachable, so no mark and no gate
+    const found = this.running && !(err instanceof SessionClosedError);
     const now = this.d.clock();
     // a backoff that ends after the expiry does not expire the message early (up to retry.maxMs): one more
     // attempt is made just before it. A control envelope never expires: one due after its expiry is sealed again
@@ -668,8 +671,8 @@ export class Dispatcher {
     const next = row.control === 1 ? backoff : Math.min(backoff, row.expires_at - LAST_ATTEMPT_LEAD_MS);
     await this.d.store.commits.run(() => {
       // the first failure in a row that found it unreachable: kept (PartnerRepo), in this commit, not one of its own.
-      // Not when the node is stopping: it fails what is in flight on purpose, with the same code
-      if (e.code === 'GNC_PARTNER_UNREACHABLE' && this.running && !this.unreachable.has(row.partner)) this.d.store.partners.markUnreachable(row.partner, now);
+      // Not when its session closed on purpose (found): that fails what is in flight, with the same code
+      if (e.code === 'GNC_PARTNER_UNREACHABLE' && found && !this.unreachable.has(row.partner)) this.d.store.partners.markUnreachable(row.partner, now);
       if (answered && this.unreachable.has(row.partner)) this.d.store.partners.clearUnreachable(row.partner);
       if (next <= now) {
         this.finishExpired(row.seq, 'GNC_DELIVERY_EXPIRED', `Delivery failed until expiry; last error ${e.code}: ${e.message}`);
@@ -679,9 +682,10 @@ export class Dispatcher {
         this.d.store.messages.setStatus(row.seq, 'retrying', e.code, e.message, now);
       }
     });
-    // a stopping node fails what is in flight on purpose: nothing to report. A partner that cannot be reached fails
-    // every message queued for it: one line says so (and one when it is back), whatever the size of the queue
-    if (!this.running) return;
+    // a stopping node, or a session closed for a trust change, fails what is in flight on purpose: nothing to report. A
+    // partner that cannot be reached fails every message queued for it: one line says so (and one when it is back),
+    // whatever the size of the queue
+    if (!found) return;
     if (answered && this.reachableAgain(row.partner)) this.d.log(`partner ${row.partner} is reachable again: it answers (${e.code}); its queued messages are retried, each on its own backoff`);
     // any other failure of a partner found unreachable (one it did not answer: a receipt timeout, a closed stream) steps its gate
     if (e.code === 'GNC_PARTNER_UNREACHABLE' || this.unreachable.has(row.partner)) this.closeGate(row.partner, now);

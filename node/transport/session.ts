@@ -72,6 +72,16 @@ export interface PartnerSessionOptions extends StreamTimeouts {
   log?: (msg: string) => void;
 }
 
+/**
+ * What a request fails with when its session was closed on purpose (close(): the node stops, or the partner's trust
+ * changed and a new session takes over): nothing says the partner cannot be reached, so the dispatcher does not mark it so.
+ */
+export class SessionClosedError extends GncError {
+  constructor(message: string) {
+    super('GNC_PARTNER_UNREACHABLE', message);
+  }
+}
+
 export class PartnerSession {
   private framed: FramedStream | undefined;
   /** The connection `framed` is on. */
@@ -267,13 +277,14 @@ export class PartnerSession {
 
   close(): void {
     this.closed.abort(this.closedError());
+    // before the streams close: their closing would fail the requests as a stream's failure, not the session's
+    this.failAll(this.closedError());
     this.framed?.close();
     for (const r of this.retired) r.close();
-    this.failAll(this.closedError());
   }
 
-  private closedError(): GncError {
-    return new GncError('GNC_PARTNER_UNREACHABLE', `The session with ${this.country} closed (the node is shutting down, or the partner's trust changed); the message stays queued and is sent again on a new one.`);
+  private closedError(): SessionClosedError {
+    return new SessionClosedError(`The session with ${this.country} closed (the node is shutting down, or the partner's trust changed); the message stays queued and is sent again on a new one.`);
   }
 
   private streamClosedError(err: Error | undefined): GncError {
