@@ -143,6 +143,22 @@ export function quote(text: string): string {
   return `${text.slice(0, end)}… (${text.length} characters)`;
 }
 
+/**
+ * What went wrong, in words, from any thrown value: an Error's message; an event some libraries reject with instead of
+ * an Error (libp2p's stream negotiation rejects with the stream's `close` event when the connection closes while it
+ * waits to write) by the error it carries, or by what it is ("the close event"), not "undefined"; anything else as text.
+ */
+export function reasonOf(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (typeof err === 'object' && err !== null) {
+    const carried = (err as { error?: unknown }).error;
+    if (carried instanceof Error) return carried.message;
+    const type = (err as { type?: unknown }).type;
+    if (typeof type === 'string') return `the ${type} event, without an error (the connection closed meanwhile)`;
+  }
+  return String(err);
+}
+
 /** `text` between quotation marks as a refusal writes a value it received: bounded by `quote`, then escaped as a JSON string. */
 export function quoted(text: string): string {
   return JSON.stringify(quote(text));

@@ -22,7 +22,7 @@
  */
 import { MAX_IN_FLIGHT_PER_PARTNER } from '../../protocol/constants.js';
 import { peekKid } from '../../protocol/envelope/open.js';
-import { GncError, isGncError } from '../../protocol/errors.js';
+import { GncError, isGncError, reasonOf } from '../../protocol/errors.js';
 import { refusedAsTooOld } from '../../protocol/messages/receipt.js';
 import { removedBy } from '../partners.js';
 import { openReceipt } from '../receipts.js';
@@ -485,7 +485,7 @@ export class Dispatcher {
           this.schedulePump(row.partner);
         },
         (err: unknown) => {
-          const e = isGncError(err) ? err : new GncError('GNC_INTERNAL', (err as Error).message ?? String(err));
+          const e = isGncError(err) ? err : new GncError('GNC_INTERNAL', reasonOf(err));
           const delay = backoffDelay(row.attempts, this.d.backoff);
           this.d.log(`could not seal ${row.id} to ${row.partner} again (${e.code}): ${e.message} Trying again in ${Math.round(delay / 1000)} s.`);
           const t = setTimeout(() => {
@@ -524,7 +524,7 @@ export class Dispatcher {
         },
         (err: unknown) => {
           // nothing was handed over: the rows stay as they were, held back for a backoff (not re-pumped at once)
-          const e = isGncError(err) ? err : new GncError('GNC_INTERNAL', (err as Error).message ?? String(err));
+          const e = isGncError(err) ? err : new GncError('GNC_INTERNAL', reasonOf(err));
           const delay = backoffDelay(Math.min(...send.map((r) => r.attempts)), this.d.backoff);
           this.d.log(`could not record the start of delivery of ${send.length} message(s) to ${partner} (${e.code}): ${e.message} Trying again in ${Math.round(delay / 1000)} s.`);
           const t = setTimeout(() => {
@@ -634,7 +634,7 @@ export class Dispatcher {
    * then, since the partner answers a duplicate with its stored receipt.
    */
   private unrecorded(row: OutboxRow, err: unknown): void {
-    const e = isGncError(err) ? err : new GncError('GNC_INTERNAL', (err as Error).message ?? String(err));
+    const e = isGncError(err) ? err : new GncError('GNC_INTERNAL', reasonOf(err));
     const delay = backoffDelay(row.attempts, this.d.backoff);
     this.d.log(`could not record the delivery of ${row.id} to ${row.partner} (${e.code}): ${e.message} Trying again in ${Math.round(delay / 1000)} s.`);
     const t = setTimeout(() => {
@@ -660,7 +660,7 @@ export class Dispatcher {
    * open, and no new connection (connected) comes to clear it then.
    */
   private async retryLater(row: OutboxRow, err: unknown, sent: boolean, reached: boolean): Promise<void> {
-    const e = isGncError(err) ? err : new GncError('GNC_PARTNER_UNREACHABLE', (err as Error).message ?? String(err));
+    const e = isGncError(err) ? err : new GncError('GNC_PARTNER_UNREACHABLE', reasonOf(err));
     const answered = reached && e.code !== 'GNC_PARTNER_UNREACHABLE';
     // its session closed on purpose (a trust change, or the node stopping): not found unreachable, so no mark and no gate
     const found = this.running && !(err instanceof SessionClosedError);

@@ -11,7 +11,7 @@ import type { Connection, Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { EXCHANGE_PROTOCOL, MAX_REASON_CHARS } from '../../protocol/constants.js';
-import { GncError, isErrorCode } from '../../protocol/errors.js';
+import { GncError, isErrorCode, reasonOf } from '../../protocol/errors.js';
 import { FRAME_ERROR, FRAME_RECEIPT, FRAME_REQUEST, type Frame } from '../../protocol/wire.js';
 import type { PeerInfo } from '../trust.js';
 import { FramedStream, type StreamTimeouts } from './framed-stream.js';
@@ -316,7 +316,7 @@ export class PartnerSession {
       if ((err as Error).name === 'UnsupportedProtocolError') {
         throw new GncError('GNC_PARTNER_UNREACHABLE', `${this.country}'s node at ${peer.addrs.join(', ')} answered but does not speak ${EXCHANGE_PROTOCOL}: it runs another version of the exchange protocol (or is no GNC node). Ask ${this.country} which version it runs; the message will be retried.`, { cause: err });
       }
-      throw new GncError('GNC_PARTNER_UNREACHABLE', `Cannot reach ${this.country} at ${peer.addrs.join(', ')}: ${(err as Error).message}. The message will be retried.`, { cause: err });
+      throw new GncError('GNC_PARTNER_UNREACHABLE', `Cannot reach ${this.country} at ${peer.addrs.join(', ')}: ${reasonOf(err)}. The message will be retried.`, { cause: err });
     }
     // negotiated after all, once close() came: libp2p's last steps after the partner's answer do not look at the signal
     if (this.closed.signal.aborted) {
