@@ -35,6 +35,8 @@ const DOING = {
   'gnc audit export': RECORDING,
 } as const;
 type LockCommand = keyof typeof DOING;
+/** The commands that hold the rotation lock only to copy root successions into identity/ (recordHeld): nothing of theirs is left to complete. */
+const RECORDS: ReadonlySet<string> = new Set(['gnc start', 'gnc keys status', 'gnc audit export'] satisfies LockCommand[]);
 /** The commands that take the rotation lock (every one but `gnc init`). */
 export type RotationLockCommand = Exclude<LockCommand, 'gnc init'>;
 
@@ -136,6 +138,6 @@ function busy(path: string, lock: DirLock | undefined, caller: LockCommand): Gnc
   const who = lock === undefined ? `another \`${command}\`` : `another \`${command}\` (process ${lock.pid} on ${lock.host}, since ${lock.since})`;
   return new GncError(
     'GNC_CONFLICT',
-    `${path} says ${who} is ${doing}: wait until it has ended, then run the command again (it completes whatever that run left undone). If no such command runs (the process is another program, or the file came with a copy of the data dir from another host), delete ${path} and run the command again.`,
+    `${path} says ${who} is ${doing}: wait until it has ended, then run the command again${RECORDS.has(command) ? ' (that run holds it only for a moment)' : ' (it completes whatever that run left undone)'}. If no such command runs (the process is another program, or the file came with a copy of the data dir from another host), delete ${path} and run the command again.`,
   );
 }

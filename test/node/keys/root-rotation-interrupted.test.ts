@@ -167,6 +167,11 @@ describe('gnc keys rotate, one at a time', () => {
       const revoke = await runCli(['keys', 'revoke', '--dir', kz.dir, '--kid', kz.node.parts.identity.node.thumbprint, '--reason', 'test']);
       expect(revoke.code, revoke.out.join('\n')).toBe(2);
       expect(revoke.out.join('\n')).toContain(`GNC_CONFLICT: ${lock} says another \`gnc keys rotate\` (process ${holder.pid}`);
+      // a start copying root successions into identity/ holds it for a moment: nothing of its own to complete
+      writeFileSync(lock, JSON.stringify({ pid: holder.pid, host: hostname(), since, command: 'gnc start' }) + '\n');
+      const behindStart = await runCli(['keys', 'rotate', '--dir', kz.dir]);
+      expect(behindStart.code).toBe(2);
+      expect(behindStart.out.join('\n')).toContain(`is recording the root successions of this data dir's database in identity/root-successions.json: wait until it has ended, then run the command again (that run holds it only for a moment).`);
     } finally {
       holder.kill('SIGKILL');
       await gone;
