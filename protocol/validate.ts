@@ -101,8 +101,12 @@ export function refuseProtoMembers(text: string, value: unknown, prefix = ''): v
     const received = 'unknown member "__proto__"';
     return { path, expected: 'no such member', received, message: `${path}: expected no such member, received ${received}` };
   });
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
-  throw new GncError('GNC_SCHEMA_INVALID', `Body is invalid: ${issues[0]!.message}${more}. No document has a member named "__proto__": remove it and send the document again.`, { issues });
+  throw new GncError('GNC_SCHEMA_INVALID', `Body is invalid: ${issues[0]!.message}${moreProblems(issues.length)}. No document has a member named "__proto__": remove it and send the document again.`, { issues });
+}
+
+/** " (and N more problems)" after the first of `total` problems an error message names; nothing when it is the only one. */
+export function moreProblems(total: number): string {
+  return total > 1 ? ` (and ${total - 1} more problem${total > 2 ? 's' : ''})` : '';
 }
 
 /** What a refusal of a submitted document tells to do. */
@@ -126,7 +130,6 @@ export function parseWith<S extends z.ZodType>(
   if (result.success) return result.data;
   const issues = zodIssues(result.error, input, prefix);
   const first = issues[0];
-  const total = issueTotal(result.error); // issues holds at most MAX_REPORTED_ISSUES of them
-  const more = total > 1 ? ` (and ${total - 1} more problem${total > 2 ? 's' : ''})` : '';
-  throw new GncError(code, `${what} is invalid: ${first ? first.message : 'unknown problem'}${more}. ${again}`, { issues });
+  // issues holds at most MAX_REPORTED_ISSUES of them
+  throw new GncError(code, `${what} is invalid: ${first ? first.message : 'unknown problem'}${moreProblems(issueTotal(result.error))}. ${again}`, { issues });
 }

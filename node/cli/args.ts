@@ -6,7 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
 import { afterStart } from '../../protocol/api/instant.js';
 import { GncError, type ErrorIssue } from '../../protocol/errors.js';
-import { issueTotal, zodIssues } from '../../protocol/validate.js';
+import { issueTotal, moreProblems, zodIssues } from '../../protocol/validate.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -119,8 +119,7 @@ export function parseOptions<S extends z.ZodType>(schema: S, members: Record<str
  * many other problems there are, and to run the command again once it is fixed.
  */
 export function optionInvalid(option: string, expected: string, received: string, others = 0, issues?: ErrorIssue[]): GncError {
-  const more = others > 0 ? ` (and ${others} more problem${others > 1 ? 's' : ''})` : '';
-  return new GncError('GNC_CONFIG_INVALID', `${option} is invalid: expected ${expected}, received ${received}${more}. Fix ${option}, then run the command again.`, {
+  return new GncError('GNC_CONFIG_INVALID', `${option} is invalid: expected ${expected}, received ${received}${moreProblems(others + 1)}. Fix ${option}, then run the command again.`, {
     issues: issues ?? [{ path: option, expected, received, message: `${option}: expected ${expected}, received ${received}` }],
   });
 }

@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import type { ErrorIssue } from '../errors.js';
-import { zodIssues } from '../validate.js';
+import { moreProblems, zodIssues } from '../validate.js';
 
 export function issuesOf(error: z.ZodError, input: unknown, prefix = ''): ErrorIssue[] {
   return zodIssues(error, input, prefix).map((i) => {
@@ -19,6 +19,5 @@ export function issuesOf(error: z.ZodError, input: unknown, prefix = ''): ErrorI
 
 /** "first problem (and N more problems)" for an error message. */
 export function summary(issues: readonly ErrorIssue[]): string {
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
-  return `${issues[0]?.message ?? 'unknown problem'}${more}`;
+  return `${issues[0]?.message ?? 'unknown problem'}${moreProblems(issues.length)}`;
 }

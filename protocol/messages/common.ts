@@ -15,7 +15,7 @@ import { UNCOUNTED_PACKAGE_KINDS, PackageKindCode } from '../codes/package-kinds
 import { MassUnitCode, UnitCode } from '../codes/units.js';
 import { MAX_REPORTED_ISSUES } from '../constants.js';
 import { GncError, type ErrorIssue, type GncErrorCode } from '../errors.js';
-import { issueTotal, zodIssues } from '../validate.js';
+import { issueTotal, moreProblems, zodIssues } from '../validate.js';
 
 // One line, no control characters (C0, DEL, C1) but the tab, no leading/trailing whitespace, at least one visible
 // character. Written without \p{} classes so the pattern in the generated JSON Schema works everywhere. The tab is
@@ -210,7 +210,6 @@ export function parseDocument<S extends z.ZodType>(schema: S, input: unknown, wh
   const codes = new Set(result.error.issues.slice(0, MAX_REPORTED_ISSUES).map((i) => issueCode(i) ?? 'GNC_SCHEMA_INVALID'));
   const code: GncErrorCode = codes.size === 1 ? [...codes][0]! : 'GNC_SCHEMA_INVALID';
   const first = issues[0];
-  const total = issueTotal(result.error); // issues holds at most MAX_REPORTED_ISSUES of them
-  const more = total > 1 ? ` (and ${total - 1} more problem${total > 2 ? 's' : ''})` : '';
-  throw new GncError(code, `${what} is invalid: ${first ? first.message : 'unknown problem'}${more}. Fix the ${locate ? 'element' : 'field'} and submit again.`, { issues });
+  // issues holds at most MAX_REPORTED_ISSUES of them
+  throw new GncError(code, `${what} is invalid: ${first ? first.message : 'unknown problem'}${moreProblems(issueTotal(result.error))}. Fix the ${locate ? 'element' : 'field'} and submit again.`, { issues });
 }

@@ -6,6 +6,7 @@
  */
 import { MAX_REPORTED_ISSUES } from '../constants.js';
 import { GncError, type ErrorIssue } from '../errors.js';
+import { moreProblems } from '../validate.js';
 import type { Locator } from '../messages/common.js';
 import { childrenNamed, elementPath, type XmlElement } from './tree.js';
 
@@ -185,8 +186,7 @@ export class XmlReader {
   throwProblems(what: string): void {
     const first = this.problems[0];
     if (!first) return;
-    const more = this.problemCount > 1 ? ` (and ${this.problemCount - 1} more problem${this.problemCount > 2 ? 's' : ''})` : '';
-    throw new GncError('GNC_SCHEMA_INVALID', `${what} XML is invalid: ${first.message}${more}. Fix the element and submit again.`, { issues: this.problems });
+    throw new GncError('GNC_SCHEMA_INVALID', `${what} XML is invalid: ${first.message}${moreProblems(this.problemCount)}. Fix the element and submit again.`, { issues: this.problems });
   }
 
   /** Maps a JSON pointer (from a schema issue) to the element path it was read from. */
